@@ -1,0 +1,179 @@
+/**
+ * The one error type of krs, and every message it can carry.
+ *
+ * Each failure has a `code`; the CLI maps the code's `kind` to an exit status
+ * (usage → 2, data → 3, internal → 1) and the service maps it to HTTP 400 with the
+ * same payload. Messages are one line and echo the offending file, layer, key,
+ * shape or value, so a user can fix the input without reading a stack trace.
+ */
+
+/** What kind of mistake an error reports; decides the CLI exit status. */
+export type ErrorKind = 'usage' | 'data' | 'internal';
+
+/** Every error code krs raises, with its kind. */
+export const ERROR_KINDS = {
+  /** A command-line option or API argument is malformed or out of range. */
+  BAD_OPTION: 'usage',
+  /** α outside [0, 1], or α + β ≠ 1. */
+  BAD_WEIGHT: 'usage',
+  /** A named layer, output or id key is absent from a capture. */
+  UNKNOWN_KEY: 'usage',
+  /** A file does not exist or cannot be read. */
+  FILE_NOT_FOUND: 'data',
+  /** A file is truncated, corrupt, or not of the format its name claims. */
+  BAD_FILE: 'data',
+  /** A dtype that krs cannot read (complex, object, strings where numbers are needed…). */
+  UNSUPPORTED_DTYPE: 'data',
+  /** Array shapes that do not fit together (sample counts, widths, label-map sizes…). */
+  SHAPE_MISMATCH: 'data',
+  /** Teacher and student sample ids differ, repeat, or are in a different order. */
+  ID_MISMATCH: 'data',
+  /** NaN or ±Inf in an input array. */
+  NON_FINITE: 'data',
+  /** A value outside its domain (negative box width, label out of range, too few samples…). */
+  BAD_VALUE: 'data',
+  /** A quantity that is mathematically undefined for this input (e.g. CKA of a constant layer). */
+  UNDEFINED: 'data',
+  /** A bug in krs: an invariant did not hold. */
+  INTERNAL: 'internal',
+} as const satisfies Record<string, ErrorKind>;
+
+export type ErrorCode = keyof typeof ERROR_KINDS;
+
+/** Exit status of the CLI for each error kind. */
+export const EXIT_STATUS: Record<ErrorKind, number> = { internal: 1, usage: 2, data: 3 };
+
+/**
+ * The error krs throws for every caller mistake and every undefined result.
+ * `message` is a single line; `details` holds the echoed values for machine use.
+ */
+export class KrsError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(oneLine(message));
+    this.name = 'KrsError';
+    this.code = code;
+    this.details = details;
+  }
+
+  /** usage, data or internal. */
+  get kind(): ErrorKind {
+    return ERROR_KINDS[this.code];
+  }
+
+  /** The payload the CLI prints with --json and the service returns with HTTP 400. */
+  toJSON(): { error: { code: ErrorCode; kind: ErrorKind; message: string; details: Record<string, unknown> } } {
+    return { error: { code: this.code, kind: this.kind, message: this.message, details: { ...this.details } } };
+  }
+}
+
+/** Collapse whitespace so every message is one line. */
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/** Format a shape as `[2, 3, 4]`. */
+export function fmtShape(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+/** Quote a name for a message: `'name'`. */
+export function q(name: string): string {
+  return `'${name}'`;
+}
+
+// ---------------------------------------------------------------------------
+// Message builders. Every message krs prints is written here, so wording and
+// details stay consistent; modules call these instead of `new KrsError` inline.
+// ---------------------------------------------------------------------------
+
+export const errors = {
+  badOption: (option: string, value: unknown, expected: string) =>
+    new KrsError('BAD_OPTION', `invalid ${option} ${JSON.stringify(value)}: expected ${expected}`, { option, value }),
+
+  alphaOutOfRange: (alpha: number) =>
+    new KrsError('BAD_WEIGHT', `alpha must be in [0, 1], got ${alpha}`, { alpha }),
+
+  betaMismatch: (alpha: number, beta: number) =>
+    new KrsError('BAD_WEIGHT', `alpha + beta must equal 1, got alpha=${alpha} beta=${beta} (sum ${alpha + beta})`, {
+      alpha,
+      beta,
+    }),
+
+  unknownKey: (what: string, key: string, file: string, available: readonly string[]) =>
+    new KrsError(
+      'UNKNOWN_KEY',
+      `${what} ${q(key)} not found in ${file}; available: ${available.length ? available.slice(0, 20).join(', ') + (available.length > 20 ? ', …' : '') : '(none)'}`,
+      { key, file, available },
+    ),
+
+  fileNotFound: (file: string) => new KrsError('FILE_NOT_FOUND', `${file}: no such file or directory`, { file }),
+
+  fileUnreadable: (file: string, reason: string) =>
+    new KrsError('FILE_NOT_FOUND', `${file}: cannot be read (${reason})`, { file, reason }),
+
+  badFile: (file: string, reason: string) => new KrsError('BAD_FILE', `${file}: ${reason}`, { file, reason }),
+
+  rowRange: (file: string, key: string | undefined, start: number, end: number, rows: number) =>
+    new KrsError(
+      'BAD_OPTION',
+      `${file}${key !== undefined ? ` (${q(key)})` : ''}: row range [${start}, ${end}) is not within the ${rows} rows of axis 0`,
+      { file, key, start, end, rows },
+    ),
+
+  tooLarge: (file: string, bytes: number) =>
+    new KrsError(
+      'BAD_VALUE',
+      `${file}: array of ${bytes} bytes is too large to load in one piece on this platform; read it in row ranges`,
+      { file, bytes },
+    ),
+
+  unsupportedDtype: (file: string, dtype: string, key?: string) =>
+    new KrsError(
+      'UNSUPPORTED_DTYPE',
+      `${file}${key ? ` (${q(key)})` : ''}: unsupported dtype ${JSON.stringify(dtype)}`,
+      { file, dtype, key },
+    ),
+
+  shapeMismatch: (what: string, expected: string, got: string, details: Record<string, unknown> = {}) =>
+    new KrsError('SHAPE_MISMATCH', `${what}: expected ${expected}, got ${got}`, { expected, got, ...details }),
+
+  sampleCountMismatch: (what: string, teacher: number, student: number) =>
+    new KrsError('SHAPE_MISMATCH', `${what}: teacher has ${teacher} samples, student has ${student}`, {
+      teacher,
+      student,
+    }),
+
+  idMismatch: (reason: string, details: Record<string, unknown> = {}) =>
+    new KrsError('ID_MISMATCH', `sample ids differ between teacher and student: ${reason}`, details),
+
+  nonFinite: (what: string, index: number, value: number) =>
+    new KrsError('NON_FINITE', `${what} holds ${value} at flat index ${index}`, { index, value: String(value) }),
+
+  badValue: (what: string, value: unknown, expected: string) =>
+    new KrsError('BAD_VALUE', `${what} is ${typeof value === 'number' ? value : JSON.stringify(value)}: expected ${expected}`, {
+      value,
+    }),
+
+  undefinedResult: (what: string, reason: string) => new KrsError('UNDEFINED', `${what} is undefined: ${reason}`, { reason }),
+
+  internal: (what: string) => new KrsError('INTERNAL', `internal error: ${what}`),
+
+  notProbabilities: (what: string, row: number, reason: string, option: string) =>
+    new KrsError(
+      'BAD_VALUE',
+      `${what} row ${row} is not a probability distribution (${reason}); if these are logits, pass ${option}: 'logits'`,
+      { row, reason, option },
+    ),
+
+  duplicateId: (what: string, id: string, where: string) =>
+    new KrsError('ID_MISMATCH', `${what} ${q(id)} appears more than once (${where})`, { id, where }),
+
+  badState: (measure: string, reason: string) =>
+    new KrsError('BAD_VALUE', `cannot restore ${measure} state: ${reason}`, { measure, reason }),
+
+  incompatibleStates: (measure: string, action: string, reason: string) =>
+    new KrsError('BAD_OPTION', `cannot ${action} ${measure} state: ${reason}`, { measure, action, reason }),
+};

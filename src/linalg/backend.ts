@@ -1,0 +1,40 @@
+/**
+ * The pluggable matrix backend: the only place where O(n·p·q) work happens.
+ *
+ * Metrics centre their batches in float64 and hand the products to a backend.
+ * The pure-TypeScript backend ({@link typescriptBackend}) computes in float64 and
+ * runs anywhere, including browsers; the ONNX Runtime backend (Node only,
+ * `src/runtime/ort-backend.ts`) multiplies in float32 at BLAS speed. Results are
+ * always returned as float64 so that accumulation across batches stays exact.
+ */
+
+/** A dense row-major matrix. */
+export interface Matrix {
+  readonly rows: number;
+  readonly cols: number;
+  readonly data: Float64Array | Float32Array;
+}
+
+/**
+ * One product to compute.
+ * - `AtB`: Aᵀ·B for A (n×p) and B (n×q) → p×q. With `a === b` the result is symmetric.
+ * - `ABt`: A·Bᵀ for A (n×p) and B (m×p) → n×m (Gram matrices).
+ */
+export interface ProductRequest {
+  readonly op: 'AtB' | 'ABt';
+  readonly a: Matrix;
+  readonly b: Matrix;
+}
+
+export interface MatrixBackend {
+  /** Short name reported in results, e.g. `typescript-f64` or `onnxruntime-f32`. */
+  readonly name: string;
+  /** Compute every requested product; the i-th result answers the i-th request. */
+  products(requests: readonly ProductRequest[]): Promise<Float64Array[]>;
+}
+
+/** Make a Matrix, checking the data length. */
+export function matrix(data: Float64Array | Float32Array, rows: number, cols: number): Matrix {
+  if (data.length !== rows * cols) throw new RangeError(`matrix: ${data.length} values for ${rows}×${cols}`);
+  return { rows, cols, data };
+}

@@ -1,0 +1,87 @@
+/**
+ * Small float64 vector and matrix helpers for O(p²) bookkeeping (never the O(n·p²) work,
+ * which belongs to a {@link MatrixBackend}).
+ */
+
+/** Σᵢ aᵢbᵢ. */
+export function dot(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+}
+
+/** M·v for M (rows × cols, row-major) and v (cols). */
+export function matVec(m: Float64Array, rows: number, cols: number, v: Float64Array): Float64Array {
+  const out = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    let s = 0;
+    const o = i * cols;
+    for (let j = 0; j < cols; j++) s += m[o + j]! * v[j]!;
+    out[i] = s;
+  }
+  return out;
+}
+
+/** Mᵀ·v for M (rows × cols, row-major) and v (rows). */
+export function matTVec(m: Float64Array, rows: number, cols: number, v: Float64Array): Float64Array {
+  const out = new Float64Array(cols);
+  for (let i = 0; i < rows; i++) {
+    const vi = v[i]!;
+    if (vi === 0) continue;
+    const o = i * cols;
+    for (let j = 0; j < cols; j++) out[j] += m[o + j]! * vi;
+  }
+  return out;
+}
+
+/** ‖M‖²_F. */
+export function frobeniusSquared(m: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < m.length; i++) s += m[i]! * m[i]!;
+  return s;
+}
+
+/** Trace of a square row-major matrix of side n. */
+export function trace(m: Float64Array, n: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += m[i * n + i]!;
+  return s;
+}
+
+/** Column means of an n × p row-major matrix. */
+export function columnMeans(data: Float64Array | Float32Array, rows: number, cols: number): Float64Array {
+  const out = new Float64Array(cols);
+  for (let i = 0; i < rows; i++) {
+    const o = i * cols;
+    for (let j = 0; j < cols; j++) out[j] += data[o + j]!;
+  }
+  for (let j = 0; j < cols; j++) out[j] /= rows;
+  return out;
+}
+
+/** Subtract a row vector from every row, in float64 (returns a new array). */
+export function subtractRow(data: Float64Array | Float32Array, rows: number, cols: number, row: Float64Array): Float64Array {
+  const out = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    const o = i * cols;
+    for (let j = 0; j < cols; j++) out[o + j] = data[o + j]! - row[j]!;
+  }
+  return out;
+}
+
+/** Squared Euclidean norm of every row. */
+export function rowSquaredNorms(data: Float64Array, rows: number, cols: number): Float64Array {
+  const out = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    let s = 0;
+    const o = i * cols;
+    for (let j = 0; j < cols; j++) s += data[o + j]! * data[o + j]!;
+    out[i] = s;
+  }
+  return out;
+}
+
+/** target += source, element-wise. */
+export function addInto(target: Float64Array, source: Float64Array): void {
+  for (let i = 0; i < target.length; i++) target[i] += source[i]!;
+}

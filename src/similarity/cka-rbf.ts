@@ -1,0 +1,151 @@
+/**
+ * CKA with Gaussian (RBF) kernels, biased HSIC (Kornblith et al., 2019, reference code):
+ *
+ *     D_ij = ‖xᵢ − xⱼ‖²,  m = median of all n² entries of D (diagonal included),
+ *     K_ij = exp(−D_ij / (2σ²)),  σ = θ·√m,
+ *     CKA = ⟨HKH, HLH⟩_F / (‖HKH‖_F · ‖HLH‖_F)
+ *
+ * θ is the `threshold` (the CLI's --rbf-threshold, default 0.8). The kernel needs all
+ * samples at once, so the state keeps every feature row: memory O(n·(p+q) + n²), compute
+ * O(n²·(p+q)); n is limited to {@link MAX_RBF_SAMPLES}.
+ */
+import type { MatrixBackend } from '../linalg/backend.js';
+import { errors } from '../errors.js';
+import { decodeFloat64, encodeFloat64 } from '../serialize.js';
+
+export const MAX_RBF_SAMPLES = 10_000;
+
+export interface RbfState {
+  n: number;
+  p: number;
+  q: number;
+  xs: Float64Array[];
+  ys: Float64Array[];
+}
+
+export function initRbf(p: number, q: number): RbfState {
+  return { n: 0, p, q, xs: [], ys: [] };
+}
+
+/** Keep a copy of the batch's rows. @throws BAD_VALUE past MAX_RBF_SAMPLES samples. */
+export function updateRbf(st: RbfState, x: Float64Array, y: Float64Array, rows: number): void {
+  if (st.n + rows > MAX_RBF_SAMPLES) {
+    throw errors.badValue('sample count for cka-rbf', st.n + rows, `at most ${MAX_RBF_SAMPLES} (the kernel is n×n); use cka or cka-debiased, or fewer samples`);
+  }
+  st.xs.push(Float64Array.from(x));
+  st.ys.push(Float64Array.from(y));
+  st.n += rows;
+}
+
+export function mergeRbf(a: RbfState, b: RbfState): RbfState {
+  if (a.p !== b.p || a.q !== b.q) throw errors.shapeMismatch('merging RBF CKA states', `widths ${a.p}×${a.q}`, `widths ${b.p}×${b.q}`);
+  if (a.n + b.n > MAX_RBF_SAMPLES) throw errors.badValue('sample count for cka-rbf', a.n + b.n, `at most ${MAX_RBF_SAMPLES}`);
+  return { n: a.n + b.n, p: a.p, q: a.q, xs: [...a.xs, ...b.xs], ys: [...a.ys, ...b.ys] };
+}
+
+function concat(chunks: Float64Array[], total: number): Float64Array {
+  const out = new Float64Array(total);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
+}
+
+/** Median as NumPy defines it (mean of the two middle values for an even count). O(N) expected. */
+export function median(values: Float64Array): number {
+  const a = Float64Array.from(values);
+  const n = a.length;
+  const hi = select(a, n >> 1);
+  if (n % 2 === 1) return hi;
+  // After selection every element left of n/2 is ≤ hi: the lower middle is their maximum.
+  let lo = -Infinity;
+  for (let i = 0; i < n >> 1; i++) if (a[i]! > lo) lo = a[i]!;
+  return (lo + hi) / 2;
+}
+
+/** k-th smallest (0-based), partially reordering `a` (Hoare quickselect, median-of-three). */
+function select(a: Float64Array, k: number): number {
+  let left = 0;
+  let right = a.length - 1;
+  while (right > left) {
+    const mid = (left + right) >> 1;
+    const pivot = medianOf3(a[left]!, a[mid]!, a[right]!);
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) right = j;
+    else if (k >= i) left = i;
+    else return a[k]!;
+  }
+  return a[k]!;
+}
+
+function medianOf3(a: number, b: number, c: number): number {
+  return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
+}
+
+/** Centred RBF Gram matrix HKH of rows X (n×p). */
+async function centredRbfGram(x: Float64Array, n: number, p: number, threshold: number, backend: MatrixBackend, what: string): Promise<Float64Array> {
+  const m = { rows: n, cols: p, data: x };
+  const [g] = await backend.products([{ op: 'ABt', a: m, b: m }]);
+  const gram = g!;
+  const d = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) d[i * n + j] = gram[i * n + i]! + gram[j * n + j]! - 2 * gram[i * n + j]!;
+  }
+  const med = median(d);
+  if (!(med > 0)) throw errors.undefinedResult(`RBF CKA of ${what}`, 'the median squared distance between samples is 0 (constant or mostly repeated features)');
+  const scale = 1 / (2 * threshold * threshold * med);
+  const k = d;
+  for (let i = 0; i < k.length; i++) k[i] = Math.exp(-k[i]! * scale);
+  const rowMean = new Float64Array(n);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let j = 0; j < n; j++) s += k[i * n + j]!;
+    rowMean[i] = s / n;
+    total += s;
+  }
+  const grand = total / (n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) k[i * n + j] = k[i * n + j]! - rowMean[i]! - rowMean[j]! + grand;
+  return k;
+}
+
+/** RBF CKA of the stored rows. @throws UNDEFINED for constant features. */
+export async function rbfCka(st: RbfState, threshold: number, backend: MatrixBackend, teacherName: string, studentName: string): Promise<number> {
+  const x = concat(st.xs, st.n * st.p);
+  const y = concat(st.ys, st.n * st.q);
+  const kc = await centredRbfGram(x, st.n, st.p, threshold, backend, `teacher layer '${teacherName}'`);
+  const lc = await centredRbfGram(y, st.n, st.q, threshold, backend, `student layer '${studentName}'`);
+  let kl = 0;
+  let kk = 0;
+  let ll = 0;
+  for (let i = 0; i < kc.length; i++) {
+    kl += kc[i]! * lc[i]!;
+    kk += kc[i]! * kc[i]!;
+    ll += lc[i]! * lc[i]!;
+  }
+  return kl / Math.sqrt(kk * ll);
+}
+
+export function rbfToJSON(st: RbfState): Record<string, unknown> {
+  return { n: st.n, p: st.p, q: st.q, xs: st.xs.map(encodeFloat64), ys: st.ys.map(encodeFloat64) };
+}
+
+export function rbfFromJSON(json: unknown): RbfState {
+  const o = json as { n: number; p: number; q: number; xs: unknown[]; ys: unknown[] };
+  if (!o || !Array.isArray(o.xs) || !Array.isArray(o.ys)) throw errors.badValue('serialised RBF CKA state', typeof json, '{n, p, q, xs, ys}');
+  return { n: o.n, p: o.p, q: o.q, xs: o.xs.map((e) => decodeFloat64(e)), ys: o.ys.map((e) => decodeFloat64(e)) };
+}

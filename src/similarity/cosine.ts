@@ -1,0 +1,55 @@
+/**
+ * Mean per-sample cosine similarity, each clipped to [0, 1] (the paper's choice for NLP
+ * hidden states and time-series latents):
+ *
+ *     cos = (1/n) Σᵢ max(0, min(1, tᵢ·sᵢ / (‖tᵢ‖‖sᵢ‖)))
+ *
+ * Requires equal widths (p = q). Not centred, so a shared offset counts as similarity.
+ * O(n·p), memory O(1).
+ */
+import { errors } from '../errors.js';
+
+export interface CosineState {
+  n: number;
+  p: number;
+  sum: number;
+}
+
+export function initCosine(p: number): CosineState {
+  return { n: 0, p, sum: 0 };
+}
+
+/**
+ * Fold a batch (X, Y: b×p) in.
+ * @throws UNDEFINED when a sample's teacher or student vector is all zeros (no direction).
+ */
+export function updateCosine(st: CosineState, x: Float64Array, y: Float64Array, rows: number, teacherName: string, studentName: string): void {
+  const p = st.p;
+  for (let i = 0; i < rows; i++) {
+    let xy = 0;
+    let xx = 0;
+    let yy = 0;
+    const o = i * p;
+    for (let j = 0; j < p; j++) {
+      const a = x[o + j]!;
+      const b = y[o + j]!;
+      xy += a * b;
+      xx += a * a;
+      yy += b * b;
+    }
+    if (xx === 0) throw errors.undefinedResult(`cosine similarity of teacher layer '${teacherName}'`, `sample ${st.n + i} is an all-zero vector`);
+    if (yy === 0) throw errors.undefinedResult(`cosine similarity of student layer '${studentName}'`, `sample ${st.n + i} is an all-zero vector`);
+    const c = xy / (Math.sqrt(xx) * Math.sqrt(yy));
+    st.sum += c < 0 ? 0 : c > 1 ? 1 : c;
+  }
+  st.n += rows;
+}
+
+export function mergeCosine(a: CosineState, b: CosineState): CosineState {
+  if (a.p !== b.p) throw errors.shapeMismatch('merging cosine states', `width ${a.p}`, `width ${b.p}`);
+  return { n: a.n + b.n, p: a.p, sum: a.sum + b.sum };
+}
+
+export function cosineValue(st: CosineState): number {
+  return st.sum / st.n;
+}

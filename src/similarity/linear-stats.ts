@@ -1,0 +1,290 @@
+/**
+ * Float64 sufficient statistics for exact linear CKA, biased and debiased, in one
+ * streaming pass over the samples.
+ *
+ * For features X (n×p) and Y (n×q) the state holds, relative to a fixed shift c (the
+ * first batch's column means, so that sums stay well conditioned), with x' = x − c_x,
+ * y' = y − c_y, r = ‖x'‖², s = ‖y'‖²:
+ *
+ *     Σx', Σy', Σx'x'ᵀ, Σy'y'ᵀ, Σx'y'ᵀ, Σr², Σs², Σrs, Σr·x', Σr·y', Σs·x', Σs·y'.
+ *
+ * {@link reshift} re-expresses every sum about another shift exactly (polynomial
+ * identities), which gives both the merge of shards with different shifts and, with the
+ * shift moved to the global mean, the column-centred quantities CKA needs:
+ * Cxx = XᶜᵀXᶜ, Cyy, Cxy and the centred row norms' moments Σaᵢbᵢ, Σaᵢ², Σbᵢ².
+ *
+ * Memory O(p² + q² + pq); update O(b·(p² + q² + pq)) in the backend plus O(b·(p+q)) here;
+ * merge and compute O(p² + q² + pq).
+ */
+import type { MatrixBackend } from '../linalg/backend.js';
+import { addInto, columnMeans, dot, matTVec, matVec, rowSquaredNorms, subtractRow, trace } from '../linalg/vector.js';
+import { decodeFloat64, encodeFloat64 } from '../serialize.js';
+import { errors } from '../errors.js';
+
+export interface LinearStats {
+  n: number;
+  p: number;
+  q: number;
+  shiftX: Float64Array;
+  shiftY: Float64Array;
+  sumX: Float64Array;
+  sumY: Float64Array;
+  xx: Float64Array;
+  yy: Float64Array;
+  xy: Float64Array;
+  sumR2: number;
+  sumS2: number;
+  sumRS: number;
+  rX: Float64Array;
+  rY: Float64Array;
+  sX: Float64Array;
+  sY: Float64Array;
+}
+
+/** An empty state for widths p and q. */
+export function initLinearStats(p: number, q: number): LinearStats {
+  return {
+    n: 0,
+    p,
+    q,
+    shiftX: new Float64Array(p),
+    shiftY: new Float64Array(q),
+    sumX: new Float64Array(p),
+    sumY: new Float64Array(q),
+    xx: new Float64Array(p * p),
+    yy: new Float64Array(q * q),
+    xy: new Float64Array(p * q),
+    sumR2: 0,
+    sumS2: 0,
+    sumRS: 0,
+    rX: new Float64Array(p),
+    rY: new Float64Array(q),
+    sX: new Float64Array(p),
+    sY: new Float64Array(q),
+  };
+}
+
+/**
+ * Fold a batch (X: b×p, Y: b×q, row-major float64) into the state. The batch is not
+ * modified. The first batch fixes the shift.
+ */
+export async function updateLinearStats(
+  st: LinearStats,
+  x: Float64Array,
+  y: Float64Array,
+  rows: number,
+  backend: MatrixBackend,
+): Promise<void> {
+  const { p, q } = st;
+  if (rows === 0) return;
+  if (st.n === 0) {
+    st.shiftX = columnMeans(x, rows, p);
+    st.shiftY = columnMeans(y, rows, q);
+  }
+  const xc = subtractRow(x, rows, p, st.shiftX);
+  const yc = subtractRow(y, rows, q, st.shiftY);
+  const mx = { rows, cols: p, data: xc };
+  const my = { rows, cols: q, data: yc };
+  const [xx, yy, xy] = await backend.products([
+    { op: 'AtB', a: mx, b: mx },
+    { op: 'AtB', a: my, b: my },
+    { op: 'AtB', a: mx, b: my },
+  ]);
+  addInto(st.xx, xx!);
+  addInto(st.yy, yy!);
+  addInto(st.xy, xy!);
+  const r = rowSquaredNorms(xc, rows, p);
+  const s = rowSquaredNorms(yc, rows, q);
+  for (let i = 0; i < rows; i++) {
+    const ri = r[i]!;
+    const si = s[i]!;
+    st.sumR2 += ri * ri;
+    st.sumS2 += si * si;
+    st.sumRS += ri * si;
+    const ox = i * p;
+    for (let j = 0; j < p; j++) {
+      const v = xc[ox + j]!;
+      st.sumX[j] += v;
+      st.rX[j] += ri * v;
+      st.sX[j] += si * v;
+    }
+    const oy = i * q;
+    for (let j = 0; j < q; j++) {
+      const v = yc[oy + j]!;
+      st.sumY[j] += v;
+      st.rY[j] += ri * v;
+      st.sY[j] += si * v;
+    }
+  }
+  st.n += rows;
+}
+
+/**
+ * The same statistics about new shifts (returns a new state; the input is untouched).
+ * With e = newShiftX − shiftX, f = newShiftY − shiftY, u = x'ᵀe, v = y'ᵀf, δ = ‖e‖², ε = ‖f‖²:
+ * Σx'' = Σx' − n·e;  Σx''x''ᵀ = Σx'x'ᵀ − Σx'·eᵀ − e·Σx'ᵀ + n·eeᵀ;  r'' = r − 2u + δ; and so on.
+ */
+export function reshift(st: LinearStats, newShiftX: Float64Array, newShiftY: Float64Array): LinearStats {
+  const { n, p, q } = st;
+  const e = new Float64Array(p);
+  const f = new Float64Array(q);
+  for (let j = 0; j < p; j++) e[j] = newShiftX[j]! - st.shiftX[j]!;
+  for (let j = 0; j < q; j++) f[j] = newShiftY[j]! - st.shiftY[j]!;
+  const delta = dot(e, e);
+  const eps = dot(f, f);
+  const U = dot(st.sumX, e);
+  const V = dot(st.sumY, f);
+  const R = trace(st.xx, p);
+  const S = trace(st.yy, q);
+  const xxE = matVec(st.xx, p, p, e); // Σ u·x'
+  const yyF = matVec(st.yy, q, q, f); // Σ v·y'
+  const xyF = matVec(st.xy, p, q, f); // Σ v·x'
+  const xyTE = matTVec(st.xy, p, q, e); // Σ u·y'
+  const sumU2 = dot(e, xxE);
+  const sumV2 = dot(f, yyF);
+  const sumUV = dot(e, xyF);
+  const sumRU = dot(st.rX, e);
+  const sumSV = dot(st.sY, f);
+  const sumRV = dot(st.rY, f);
+  const sumSU = dot(st.sX, e);
+
+  const out = initLinearStats(p, q);
+  out.n = n;
+  out.shiftX = Float64Array.from(newShiftX);
+  out.shiftY = Float64Array.from(newShiftY);
+  for (let j = 0; j < p; j++) out.sumX[j] = st.sumX[j]! - n * e[j]!;
+  for (let j = 0; j < q; j++) out.sumY[j] = st.sumY[j]! - n * f[j]!;
+  shiftOuter(out.xx, st.xx, st.sumX, e, st.sumX, e, n, p, p);
+  shiftOuter(out.yy, st.yy, st.sumY, f, st.sumY, f, n, q, q);
+  shiftOuter(out.xy, st.xy, st.sumX, e, st.sumY, f, n, p, q);
+  out.sumR2 = st.sumR2 + 4 * sumU2 + n * delta * delta - 4 * sumRU + 2 * delta * R - 4 * delta * U;
+  out.sumS2 = st.sumS2 + 4 * sumV2 + n * eps * eps - 4 * sumSV + 2 * eps * S - 4 * eps * V;
+  out.sumRS =
+    st.sumRS - 2 * sumRV + eps * R - 2 * sumSU + 4 * sumUV - 2 * eps * U + delta * S - 2 * delta * V + n * delta * eps;
+  for (let j = 0; j < p; j++) {
+    out.rX[j] = st.rX[j]! - R * e[j]! - 2 * xxE[j]! + 2 * U * e[j]! + delta * st.sumX[j]! - n * delta * e[j]!;
+    out.sX[j] = st.sX[j]! - S * e[j]! - 2 * xyF[j]! + 2 * V * e[j]! + eps * st.sumX[j]! - n * eps * e[j]!;
+  }
+  for (let j = 0; j < q; j++) {
+    out.rY[j] = st.rY[j]! - R * f[j]! - 2 * xyTE[j]! + 2 * U * f[j]! + delta * st.sumY[j]! - n * delta * f[j]!;
+    out.sY[j] = st.sY[j]! - S * f[j]! - 2 * yyF[j]! + 2 * V * f[j]! + eps * st.sumY[j]! - n * eps * f[j]!;
+  }
+  return out;
+}
+
+/** out = M − a·fᵀ − e·bᵀ + n·e·fᵀ  (Σ(a'−e)(b'−f)ᵀ from Σa'b'ᵀ, Σa' = a, Σb' = b). */
+function shiftOuter(
+  out: Float64Array,
+  m: Float64Array,
+  a: Float64Array,
+  e: Float64Array,
+  b: Float64Array,
+  f: Float64Array,
+  n: number,
+  rows: number,
+  cols: number,
+): void {
+  for (let i = 0; i < rows; i++) {
+    const ai = a[i]!;
+    const ei = e[i]!;
+    const o = i * cols;
+    for (let j = 0; j < cols; j++) out[o + j] = m[o + j]! - ai * f[j]! - ei * b[j]! + n * ei * f[j]!;
+  }
+}
+
+/**
+ * Merge two states into a new one (inputs untouched): b is re-expressed about a's shift,
+ * then every sum adds. @throws SHAPE_MISMATCH when the widths differ.
+ */
+export function mergeLinearStats(a: LinearStats, b: LinearStats): LinearStats {
+  if (a.p !== b.p || a.q !== b.q) {
+    throw errors.shapeMismatch('merging CKA states', `widths ${a.p}×${a.q}`, `widths ${b.p}×${b.q}`);
+  }
+  if (b.n === 0) return reshift(a, a.shiftX, a.shiftY);
+  if (a.n === 0) return reshift(b, b.shiftX, b.shiftY);
+  const out = reshift(b, a.shiftX, a.shiftY);
+  out.n += a.n;
+  addInto(out.sumX, a.sumX);
+  addInto(out.sumY, a.sumY);
+  addInto(out.xx, a.xx);
+  addInto(out.yy, a.yy);
+  addInto(out.xy, a.xy);
+  out.sumR2 += a.sumR2;
+  out.sumS2 += a.sumS2;
+  out.sumRS += a.sumRS;
+  addInto(out.rX, a.rX);
+  addInto(out.rY, a.rY);
+  addInto(out.sX, a.sX);
+  addInto(out.sY, a.sY);
+  return out;
+}
+
+/** Column-centred statistics: the state re-expressed about the global means. */
+export interface CentredStats {
+  n: number;
+  p: number;
+  q: number;
+  /** XᶜᵀXᶜ (p×p), YᶜᵀYᶜ (q×q), XᶜᵀYᶜ (p×q). */
+  xx: Float64Array;
+  yy: Float64Array;
+  xy: Float64Array;
+  /** Σaᵢ, Σbᵢ, Σaᵢ², Σbᵢ², Σaᵢbᵢ with aᵢ = ‖xᵢᶜ‖², bᵢ = ‖yᵢᶜ‖². */
+  sumA: number;
+  sumB: number;
+  sumA2: number;
+  sumB2: number;
+  sumAB: number;
+  /** ‖mean‖² of each side, for judging whether a layer is constant. */
+  meanNormX: number;
+  meanNormY: number;
+}
+
+/** Centre the statistics (O(p² + q² + pq)). */
+export function centre(st: LinearStats): CentredStats {
+  const mx = new Float64Array(st.p);
+  const my = new Float64Array(st.q);
+  for (let j = 0; j < st.p; j++) mx[j] = st.shiftX[j]! + st.sumX[j]! / st.n;
+  for (let j = 0; j < st.q; j++) my[j] = st.shiftY[j]! + st.sumY[j]! / st.n;
+  const c = reshift(st, mx, my);
+  return {
+    n: st.n,
+    p: st.p,
+    q: st.q,
+    xx: c.xx,
+    yy: c.yy,
+    xy: c.xy,
+    sumA: trace(c.xx, st.p),
+    sumB: trace(c.yy, st.q),
+    sumA2: c.sumR2,
+    sumB2: c.sumS2,
+    sumAB: c.sumRS,
+    meanNormX: dot(mx, mx),
+    meanNormY: dot(my, my),
+  };
+}
+
+const VECTORS = ['shiftX', 'shiftY', 'sumX', 'sumY', 'xx', 'yy', 'xy', 'rX', 'rY', 'sX', 'sY'] as const;
+
+/** Plain-JSON form; float64 arrays are stored exactly (base64 of their bytes). */
+export function linearStatsToJSON(st: LinearStats): Record<string, unknown> {
+  const out: Record<string, unknown> = { n: st.n, p: st.p, q: st.q, sumR2: st.sumR2, sumS2: st.sumS2, sumRS: st.sumRS };
+  for (const k of VECTORS) out[k] = encodeFloat64(st[k]);
+  return out;
+}
+
+/** Inverse of {@link linearStatsToJSON}. @throws BAD_VALUE for a malformed state. */
+export function linearStatsFromJSON(json: unknown): LinearStats {
+  const o = json as Record<string, unknown>;
+  const num = (k: string): number => {
+    const v = o?.[k];
+    if (typeof v !== 'number') throw errors.badValue(`serialised CKA state field ${k}`, v, 'a number');
+    return v;
+  };
+  const st = initLinearStats(num('p'), num('q'));
+  st.n = num('n');
+  st.sumR2 = num('sumR2');
+  st.sumS2 = num('sumS2');
+  st.sumRS = num('sumRS');
+  for (const k of VECTORS) st[k] = decodeFloat64(o[k], `serialised CKA state field ${k}`);
+  return st;
+}
