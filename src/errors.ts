@@ -176,4 +176,34 @@ export const errors = {
 
   incompatibleStates: (measure: string, action: string, reason: string) =>
     new KrsError('BAD_OPTION', `cannot ${action} ${measure} state: ${reason}`, { measure, action, reason }),
+
+  // --- ONNX models, taps and data sets (src/runtime) ---
+
+  /** A tensor name that is not in a model's graph, with the closest names it has. */
+  unknownTensor: (what: string, name: string, file: string, suggestions: readonly string[], count: number) =>
+    new KrsError(
+      'UNKNOWN_KEY',
+      `${what} ${q(name)} is not a tensor of ${file}${suggestions.length ? `; closest: ${suggestions.map(q).join(', ')}` : ''} (\`krs layers --model ${file}\` lists all ${count})`,
+      { name, file, suggestions },
+    ),
+
+  /** An initializer whose external data file is missing or too short. */
+  externalData: (file: string, initializer: string, location: string, expected: string, reason: string) =>
+    new KrsError(
+      'FILE_NOT_FOUND',
+      `${file}: external data file ${q(location)} of initializer ${q(initializer)} ${reason} (looked for ${expected}; it must sit beside the model under that name)`,
+      { file, initializer, location, expected, reason },
+    ),
+
+  /** A model input that the data cannot be made to fit. */
+  inputShape: (file: string, input: string, expected: string, got: string, hint: string) =>
+    new KrsError(
+      'SHAPE_MISMATCH',
+      `${file}: input ${q(input)} expects ${expected}, got ${got}${hint ? `; ${hint}` : ''}`,
+      { file, input, expected, got },
+    ),
+
+  /** ONNX Runtime refused a model or failed while running it. */
+  modelFailed: (file: string, action: string, reason: string) =>
+    new KrsError('BAD_FILE', `${file}: ONNX Runtime could not ${action}: ${reason}`, { file, action, reason }),
 };

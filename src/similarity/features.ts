@@ -105,3 +105,14 @@ function maskedTokenMean(t: Tensor, what: string, mask: Tensor | undefined): Mat
   }
   return { rows: n, cols: width, data: out };
 }
+
+/**
+ * The width p a tensor of this shape has after {@link featureMatrix}, without reading data.
+ */
+export function pooledWidth(shape: readonly number[], options: FeatureOptions = {}): number {
+  const pool = options.pool ?? 'flatten';
+  if (shape.length <= 1) return 1;
+  if (pool === 'flatten' || shape.length === 2) return sizeOf(shape.slice(1));
+  if (pool === 'gap') return options.channelsLast ? shape[shape.length - 1]! : shape[1]!;
+  return shape[shape.length - 1]!;
+}

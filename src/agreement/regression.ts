@@ -1,0 +1,340 @@
+/**
+ * AOA for regression and time series: normalised MSE agreement (DESIGN.md §2.2).
+ *
+ *     AOA = max(0, 1 − MSE(T, S) / M) × 100
+ *
+ * MSE is the mean over all elements of (t − s)²; M is the given worst-case MSE (`mseMax`,
+ * the paper's "max(MSE) observed during training") or, by default, the MSE of always
+ * predicting the teacher's per-output mean: the mean over outputs of the population
+ * variance of each teacher output.
+ */
+import { errors, fmtShape } from '../errors.js';
+import type { Measure } from '../krs/measure.js';
+import { sizeOf, type Tensor } from '../tensor.js';
+import { assertFinite, assertSameSamples } from '../validate.js';
+import { asRecord, assertSameConfig, checkTag, getCount, getNumberArray, numbers } from './common.js';
+
+/** Options of {@link regressionAgreementMeasure} and {@link regressionAgreement}. */
+export interface RegressionAgreementOptions {
+  /** Worst-case MSE M (finite, > 0). Default: the teacher outputs' mean population variance. */
+  mseMax?: number;
+}
+
+/** The options after defaults; stored in every state so that only like states merge. */
+export interface RegressionAgreementConfig {
+  readonly mseMax: number | null;
+}
+
+/** One batch: n×d outputs (rank 1 means d = 1; higher ranks are flattened per sample). */
+export interface RegressionAgreementBatch {
+  readonly teacher: Tensor;
+  readonly student: Tensor;
+}
+
+/**
+ * Running sums and per-output teacher moments (Welford/Chan: mean and M2 = Σ(x − mean)²,
+ * merged with Chan et al.'s pairwise formula; min/max make a constant output exactly 0).
+ */
+export interface RegressionAgreementState {
+  readonly config: RegressionAgreementConfig;
+  /** Outputs per sample d, fixed by the first non-empty batch (null before). */
+  d: number | null;
+  /** Samples seen. */
+  n: number;
+  /** Σ (t − s)² over all elements. */
+  sumSq: number;
+  /** Σ |t − s| over all elements. */
+  sumAbs: number;
+  /** Per-output teacher mean. */
+  mean: number[];
+  /** Per-output Σ (t − mean)². */
+  m2: number[];
+  /** Per-output teacher minimum. */
+  min: number[];
+  /** Per-output teacher maximum. */
+  max: number[];
+}
+
+/** What {@link regressionAgreement} reports. */
+export interface RegressionAgreementResult {
+  readonly metric: 'normalised-mse';
+  /** max(0, 1 − mse/normaliser) × 100, in [0, 100]. */
+  readonly aoa: number;
+  /** Samples. */
+  readonly n: number;
+  /** Outputs per sample. */
+  readonly outputs: number;
+  /** Mean over all elements of (t − s)². */
+  readonly mse: number;
+  /** √mse. */
+  readonly rmse: number;
+  /** Mean over all elements of |t − s|. */
+  readonly meanAbsError: number;
+  /** M. */
+  readonly normaliser: number;
+  /** Where M came from: the mseMax option or the teacher's output variance. */
+  readonly normaliserSource: 'mse-max' | 'teacher-variance';
+}
+
+const MEASURE = 'aoa-regression';
+const VERSION = 1;
+
+function resolveOptions(options: RegressionAgreementOptions = {}): RegressionAgreementConfig {
+  const mseMax = options.mseMax ?? null;
+  if (mseMax !== null && !(typeof mseMax === 'number' && Number.isFinite(mseMax) && mseMax > 0)) {
+    throw errors.badOption('mseMax', mseMax, 'a finite number > 0');
+  }
+  return { mseMax };
+}
+
+function emptyState(config: RegressionAgreementConfig): RegressionAgreementState {
+  return { config, d: null, n: 0, sumSq: 0, sumAbs: 0, mean: [], m2: [], min: [], max: [] };
+}
+
+/** Per-sample width, treating rank 1 as d = 1. */
+function widthOf(t: Tensor, what: string): number {
+  if (t.shape.length < 1) throw errors.shapeMismatch(what, 'rank ≥ 1 (n, or n×d)', `shape ${fmtShape(t.shape)}`);
+  return sizeOf(t.shape.slice(1));
+}
+
+/** Fold moments (nb, meanB, m2B) into (na, meanA, m2A) per output, Chan et al. (1979). */
+function chan(na: number, meanA: number, m2A: number, nb: number, meanB: number, m2B: number): [number, number] {
+  const n = na + nb;
+  if (nb === 0) return [meanA, m2A];
+  if (na === 0) return [meanB, m2B];
+  const delta = meanB - meanA;
+  return [meanA + delta * (nb / n), m2A + m2B + delta * delta * ((na * nb) / n)];
+}
+
+function updateState(state: RegressionAgreementState, batch: RegressionAgreementBatch): void {
+  const { teacher, student } = batch;
+  assertSameSamples(teacher, student, 'regression outputs');
+  const d = widthOf(teacher, 'teacher outputs');
+  const ds = widthOf(student, 'student outputs');
+  const tRest = teacher.shape.length === 1 ? [1] : teacher.shape.slice(1);
+  const sRest = student.shape.length === 1 ? [1] : student.shape.slice(1);
+  if (d !== ds || tRest.length !== sRest.length || tRest.some((v, i) => v !== sRest[i])) {
+    throw errors.shapeMismatch('regression outputs', 'teacher and student shapes to match', `teacher ${fmtShape(teacher.shape)}, student ${fmtShape(student.shape)}`);
+  }
+  const n = teacher.shape[0]!;
+  if (n === 0) return;
+  if (d === 0) throw errors.shapeMismatch('regression outputs', 'at least one output per sample', `shape ${fmtShape(teacher.shape)}`);
+  if (state.d !== null && state.d !== d) {
+    throw errors.shapeMismatch('regression outputs across batches', `${state.d} outputs per sample as in earlier batches`, `${d} (shape ${fmtShape(teacher.shape)})`);
+  }
+  assertFinite(teacher, 'teacher outputs');
+  assertFinite(student, 'student outputs');
+  const T = numbers(teacher);
+  const S = numbers(student);
+
+  // Batch moments by two passes (exact mean first), then Chan-merged into the state.
+  const bMean = new Float64Array(d);
+  const bM2 = new Float64Array(d);
+  const bMin = new Float64Array(d).fill(Infinity);
+  const bMax = new Float64Array(d).fill(-Infinity);
+  let sumSq = 0;
+  let sumAbs = 0;
+  for (let i = 0; i < n; i++) {
+    const off = i * d;
+    for (let j = 0; j < d; j++) {
+      const t = T[off + j]!;
+      const e = t - S[off + j]!;
+      sumSq += e * e;
+      sumAbs += Math.abs(e);
+      bMean[j] += t;
+      if (t < bMin[j]!) bMin[j] = t;
+      if (t > bMax[j]!) bMax[j] = t;
+    }
+  }
+  for (let j = 0; j < d; j++) bMean[j] = bMean[j]! / n;
+  for (let i = 0; i < n; i++) {
+    const off = i * d;
+    for (let j = 0; j < d; j++) {
+      const dev = T[off + j]! - bMean[j]!;
+      bM2[j] += dev * dev;
+    }
+  }
+  if (state.d === null) {
+    state.d = d;
+    state.mean = new Array<number>(d).fill(0);
+    state.m2 = new Array<number>(d).fill(0);
+    state.min = new Array<number>(d).fill(Infinity);
+    state.max = new Array<number>(d).fill(-Infinity);
+  }
+  for (let j = 0; j < d; j++) {
+    const [mean, m2] = chan(state.n, state.mean[j]!, state.m2[j]!, n, bMean[j]!, bM2[j]!);
+    state.mean[j] = mean;
+    state.m2[j] = m2;
+    state.min[j] = Math.min(state.min[j]!, bMin[j]!);
+    state.max[j] = Math.max(state.max[j]!, bMax[j]!);
+  }
+  state.n += n;
+  state.sumSq += sumSq;
+  state.sumAbs += sumAbs;
+}
+
+/** Mean over outputs of the teacher's population variance; a constant output counts exactly 0. */
+function teacherVariance(state: RegressionAgreementState): number {
+  const d = state.d!;
+  let s = 0;
+  for (let j = 0; j < d; j++) {
+    if (state.min[j] === state.max[j]) continue;
+    s += state.m2[j]! / state.n;
+  }
+  return s / d;
+}
+
+function computeState(state: RegressionAgreementState): RegressionAgreementResult {
+  if (state.n === 0 || state.d === null) throw errors.undefinedResult('regression AOA', 'no samples were given');
+  const count = state.n * state.d;
+  const mse = state.sumSq / count;
+  let normaliser: number;
+  let normaliserSource: 'mse-max' | 'teacher-variance';
+  if (state.config.mseMax !== null) {
+    normaliser = state.config.mseMax;
+    normaliserSource = 'mse-max';
+  } else {
+    normaliser = teacherVariance(state);
+    normaliserSource = 'teacher-variance';
+    if (!(normaliser > 0)) {
+      throw errors.undefinedResult(
+        'regression AOA (normalised MSE)',
+        `the teacher's outputs are constant over all ${state.n} samples, so their variance (the default normaliser M) is 0; pass the worst-case MSE with mseMax (--mse-max)`,
+      );
+    }
+  }
+  return {
+    metric: 'normalised-mse',
+    aoa: Math.max(0, 1 - mse / normaliser) * 100,
+    n: state.n,
+    outputs: state.d,
+    mse,
+    rmse: Math.sqrt(mse),
+    meanAbsError: state.sumAbs / count,
+    normaliser,
+    normaliserSource,
+  };
+}
+
+/**
+ * The streaming regression-agreement measure (AOA for regression and time series).
+ *
+ * Formula: AOA = max(0, 1 − MSE/M) × 100 with MSE = mean over all n·d elements of (t − s)²
+ * and M = `mseMax` if given, else mean_j Var_pop(tⱼ) (the MSE of always predicting the
+ * teacher's per-output mean; for d = 1 the teacher's population variance). The variance is
+ * accumulated with Welford/Chan updates (batch two-pass moments merged pairwise), never as
+ * Σx² − (Σx)², so a large offset does not cancel precision.
+ *
+ * Edge cases: rank-1 inputs are n×1; higher ranks are flattened per sample (teacher and
+ * student shapes must match). MSE > M clamps AOA to 0. A teacher constant on every output
+ * without mseMax makes M = 0: an UNDEFINED error suggesting --mse-max (an output that is
+ * constant contributes exactly 0 to M, detected from its min = max).
+ *
+ * Complexity: O(n·d) per batch; the state is O(d).
+ *
+ * @throws KrsError BAD_OPTION (mseMax not finite > 0), SHAPE_MISMATCH (sample counts, shapes,
+ *   d changing across batches), NON_FINITE (NaN/±Inf), UNDEFINED (no samples; constant teacher
+ *   without mseMax).
+ *
+ * @example
+ * const m = regressionAgreementMeasure({ mseMax: 4.2 });
+ * const s = m.init();
+ * for (const b of batches) m.update(s, b); // { teacher: n×d, student: n×d }
+ * m.compute(s); // { aoa, mse, normaliser: 4.2, normaliserSource: 'mse-max', … }
+ */
+export function regressionAgreementMeasure(
+  options: RegressionAgreementOptions = {},
+): Measure<RegressionAgreementState, RegressionAgreementBatch, RegressionAgreementResult> {
+  const config = resolveOptions(options);
+  return {
+    name: MEASURE,
+    init: () => emptyState(config),
+    update: (state, batch) => {
+      assertSameConfig(config, state.config, MEASURE, 'update');
+      updateState(state, batch);
+    },
+    compute: computeState,
+    merge: (a, b) => {
+      assertSameConfig(a.config, b.config, MEASURE, 'merge');
+      if (a.d === null) return cloneState(b);
+      if (b.d === null) return cloneState(a);
+      if (a.d !== b.d) throw errors.incompatibleStates(MEASURE, 'merge', `output counts differ (${a.d} vs ${b.d})`);
+      const out = emptyState(a.config);
+      out.d = a.d;
+      out.n = a.n + b.n;
+      out.sumSq = a.sumSq + b.sumSq;
+      out.sumAbs = a.sumAbs + b.sumAbs;
+      for (let j = 0; j < a.d; j++) {
+        const [mean, m2] = chan(a.n, a.mean[j]!, a.m2[j]!, b.n, b.mean[j]!, b.m2[j]!);
+        out.mean.push(mean);
+        out.m2.push(m2);
+        out.min.push(Math.min(a.min[j]!, b.min[j]!));
+        out.max.push(Math.max(a.max[j]!, b.max[j]!));
+      }
+      return out;
+    },
+    toJSON: (state) => ({
+      measure: MEASURE,
+      version: VERSION,
+      config: { ...state.config },
+      d: state.d,
+      n: state.n,
+      sumSq: state.sumSq,
+      sumAbs: state.sumAbs,
+      mean: [...state.mean],
+      m2: [...state.m2],
+      min: [...state.min],
+      max: [...state.max],
+    }),
+    fromJSON: (json) => {
+      const o = asRecord(json, MEASURE);
+      checkTag(o, MEASURE, VERSION);
+      assertSameConfig(config, asRecord(o['config'], MEASURE, 'config') as unknown as RegressionAgreementConfig, MEASURE, 'restore');
+      const d = o['d'];
+      if (d === null) {
+        const st = emptyState(config);
+        if (getCount(o, 'n', MEASURE) !== 0) throw errors.badState(MEASURE, 'n must be 0 when d is null');
+        return st;
+      }
+      if (!(typeof d === 'number' && Number.isInteger(d) && d >= 1)) {
+        throw errors.badState(MEASURE, `d must be null or an integer ≥ 1, got ${JSON.stringify(d)}`);
+      }
+      return {
+        config,
+        d,
+        n: getCount(o, 'n', MEASURE),
+        sumSq: getCount(o, 'sumSq', MEASURE),
+        sumAbs: getCount(o, 'sumAbs', MEASURE),
+        mean: [...getNumberArray(o, 'mean', MEASURE, d)],
+        m2: [...getNumberArray(o, 'm2', MEASURE, d)],
+        min: [...getNumberArray(o, 'min', MEASURE, d)],
+        max: [...getNumberArray(o, 'max', MEASURE, d)],
+      };
+    },
+  };
+}
+
+function cloneState(s: RegressionAgreementState): RegressionAgreementState {
+  return { ...s, mean: [...s.mean], m2: [...s.m2], min: [...s.min], max: [...s.max] };
+}
+
+/**
+ * Regression agreement in one call (AOA for regression and time series):
+ * `compute(update(init(), {teacher, student}))` of {@link regressionAgreementMeasure}.
+ *
+ * Formula: AOA = max(0, 1 − MSE/M) × 100, M = mseMax or the teacher's mean per-output
+ * population variance. Edge cases as in {@link regressionAgreementMeasure}. Complexity O(n·d).
+ *
+ * @throws KrsError — see {@link regressionAgreementMeasure}.
+ *
+ * @example
+ * const t = tensor(new Float64Array([1, 2, 3, 4]), [4]);
+ * const s = tensor(new Float64Array([1, 2, 3, 5]), [4]);
+ * regressionAgreement(t, s).aoa; // MSE 0.25, Var 1.25 → 80
+ */
+export function regressionAgreement(teacher: Tensor, student: Tensor, options: RegressionAgreementOptions = {}): RegressionAgreementResult {
+  const m = regressionAgreementMeasure(options);
+  const s = m.init();
+  m.update(s, { teacher, student });
+  return m.compute(s);
+}

@@ -1,0 +1,382 @@
+/**
+ * AOA for semantic segmentation: mIoU of the student's label maps against the teacher's
+ * (DESIGN.md §2.2).
+ *
+ *     IoU_c = Σ|T=c ∧ S=c| / Σ|T=c ∨ S=c|      accumulated over the whole data set
+ *     AOA   = mean over classes occurring in T or S of IoU_c × 100
+ *
+ * Pixels where the teacher's map holds the ignore label are skipped.
+ */
+import { errors, fmtShape } from '../errors.js';
+import type { Measure } from '../krs/measure.js';
+import type { Tensor } from '../tensor.js';
+import { assertFinite, assertSameSamples } from '../validate.js';
+import { asRecord, assertSameConfig, checkTag, getCount, numbers } from './common.js';
+
+/** Largest class label accepted (counts are kept in arrays indexed by label). */
+export const MAX_SEGMENTATION_LABEL = 65535;
+
+/** Options of {@link segmentationAgreementMeasure} and {@link segmentationAgreement}. */
+export interface SegmentationAgreementOptions {
+  /**
+   * Teacher pixels with this label are skipped; a student pixel with it counts as a miss of
+   * the teacher's class and is no class of its own. An integer, or null for none. Default 255.
+   */
+  ignoreLabel?: number | null;
+  /** Rank-4 score tensors are n×H×W×C instead of n×C×H×W. Default false. */
+  channelsLast?: boolean;
+}
+
+/** The options after defaults; stored in every state so that only like states merge. */
+export interface SegmentationAgreementConfig {
+  readonly ignoreLabel: number | null;
+  readonly channelsLast: boolean;
+}
+
+/**
+ * One batch. Each side is either a label map n×H×W (integer values ≥ 0, any dtype) or
+ * per-class scores n×C×H×W (logits or probabilities; n×H×W×C with `channelsLast`), reduced by
+ * argmax over the class axis (ties → lowest class). The two sides may be of different kinds.
+ */
+export interface SegmentationAgreementBatch {
+  readonly teacher: Tensor;
+  readonly student: Tensor;
+}
+
+/** Per-class pixel counts over non-ignored pixels, indexed by class label. */
+export interface SegmentationAgreementState {
+  readonly config: SegmentationAgreementConfig;
+  /** Images seen. */
+  n: number;
+  /** Pixels whose teacher label is not the ignore label. */
+  validPixels: number;
+  /** Of those, pixels where student and teacher labels are equal. */
+  agreePixels: number;
+  /** |T=c ∧ S=c| per class. */
+  intersection: number[];
+  /** |T=c| per class. */
+  teacherPixels: number[];
+  /** |S=c| per class (student pixels equal to the ignore label are not counted). */
+  studentPixels: number[];
+}
+
+/** What {@link segmentationAgreement} reports. */
+export interface SegmentationAgreementResult {
+  readonly metric: 'miou';
+  /** mIoU × 100, in [0, 100]. */
+  readonly aoa: number;
+  /** Images. */
+  readonly n: number;
+  /** Non-ignored pixels scored. */
+  readonly pixels: number;
+  /** IoU of every class occurring in teacher or student, keyed by class label. */
+  readonly perClassIou: Record<string, number>;
+  /** Fraction of non-ignored pixels where the labels are equal. */
+  readonly pixelAgreement: number;
+  /** Number of classes averaged (those occurring in teacher or student). */
+  readonly classes: number;
+  readonly ignoreLabel: number | null;
+}
+
+const MEASURE = 'aoa-segmentation';
+const VERSION = 1;
+
+function resolveOptions(options: SegmentationAgreementOptions = {}): SegmentationAgreementConfig {
+  const ignoreLabel = options.ignoreLabel === undefined ? 255 : options.ignoreLabel;
+  if (ignoreLabel !== null && !(typeof ignoreLabel === 'number' && Number.isInteger(ignoreLabel))) {
+    throw errors.badOption('ignoreLabel', ignoreLabel, 'an integer or null');
+  }
+  const channelsLast = options.channelsLast ?? false;
+  if (typeof channelsLast !== 'boolean') throw errors.badOption('channelsLast', channelsLast, 'true or false');
+  return { ignoreLabel, channelsLast };
+}
+
+interface LabelMap {
+  n: number;
+  h: number;
+  w: number;
+  labels: ArrayLike<number>;
+}
+
+/** Label map of one side: the data of a rank-3 map, or the argmax of rank-4 scores. */
+function toLabels(t: Tensor, side: 'teacher' | 'student', config: SegmentationAgreementConfig): LabelMap {
+  const shape = t.shape;
+  if (shape.length === 3) {
+    const what = `${side} label map`;
+    assertFinite(t, what);
+    const labels = numbers(t);
+    const ignore = config.ignoreLabel;
+    for (let i = 0; i < labels.length; i++) {
+      const v = labels[i]!;
+      if (v === ignore) continue;
+      if (!Number.isInteger(v) || v < 0 || v > MAX_SEGMENTATION_LABEL) {
+        throw errors.badValue(`${what} ${fmtShape(shape)} at flat index ${i}`, v, `an integer class label in [0, ${MAX_SEGMENTATION_LABEL}]${ignore === null ? '' : ` or the ignore label ${ignore}`}`);
+      }
+    }
+    return { n: shape[0]!, h: shape[1]!, w: shape[2]!, labels };
+  }
+  if (shape.length !== 4) {
+    throw errors.shapeMismatch(`${side} segmentation output`, `a label map n×H×W or scores ${config.channelsLast ? 'n×H×W×C' : 'n×C×H×W'}`, `shape ${fmtShape(shape)}`);
+  }
+  const what = `${side} segmentation scores`;
+  assertFinite(t, what);
+  const x = numbers(t);
+  const [n, a, b, c] = shape as [number, number, number, number];
+  const [C, h, w] = config.channelsLast ? [c, a, b] : [a, b, c];
+  if (C < 1) throw errors.shapeMismatch(what, 'at least one class', `shape ${fmtShape(shape)}`);
+  if (C - 1 > MAX_SEGMENTATION_LABEL) throw errors.shapeMismatch(what, `at most ${MAX_SEGMENTATION_LABEL + 1} classes`, `shape ${fmtShape(shape)}`);
+  const hw = h * w;
+  const labels = new Int32Array(n * hw);
+  if (config.channelsLast) {
+    for (let p = 0; p < n * hw; p++) {
+      const off = p * C;
+      let best = x[off]!;
+      let arg = 0;
+      for (let k = 1; k < C; k++) {
+        const v = x[off + k]!;
+        if (v > best) {
+          best = v;
+          arg = k;
+        }
+      }
+      labels[p] = arg;
+    }
+  } else {
+    const best = new Float64Array(hw);
+    for (let i = 0; i < n; i++) {
+      const base = i * C * hw;
+      const out = i * hw;
+      for (let p = 0; p < hw; p++) best[p] = x[base + p]!;
+      for (let k = 1; k < C; k++) {
+        const off = base + k * hw;
+        for (let p = 0; p < hw; p++) {
+          const v = x[off + p]!;
+          if (v > best[p]!) {
+            best[p] = v;
+            labels[out + p] = k;
+          }
+        }
+      }
+    }
+  }
+  return { n, h, w, labels };
+}
+
+function grow(arr: number[], length: number): void {
+  while (arr.length < length) arr.push(0);
+}
+
+function updateState(state: SegmentationAgreementState, batch: SegmentationAgreementBatch): void {
+  const { teacher, student } = batch;
+  assertSameSamples(teacher, student, 'segmentation outputs');
+  const T = toLabels(teacher, 'teacher', state.config);
+  const S = toLabels(student, 'student', state.config);
+  if (T.h !== S.h || T.w !== S.w) {
+    throw errors.shapeMismatch('segmentation label maps', 'teacher and student maps of the same height × width', `teacher ${T.h}×${T.w} (shape ${fmtShape(teacher.shape)}), student ${S.h}×${S.w} (shape ${fmtShape(student.shape)})`);
+  }
+  const ignore = state.config.ignoreLabel;
+  const tl = T.labels;
+  const sl = S.labels;
+  const size = T.n * T.h * T.w;
+  let maxLabel = -1;
+  for (let i = 0; i < size; i++) {
+    const t = tl[i]!;
+    if (t === ignore) continue;
+    if (t > maxLabel) maxLabel = t;
+    const s = sl[i]!;
+    if (s !== ignore && s > maxLabel) maxLabel = s;
+  }
+  const L = maxLabel + 1;
+  const inter = new Float64Array(L);
+  const tc = new Float64Array(L);
+  const sc = new Float64Array(L);
+  let valid = 0;
+  let agree = 0;
+  for (let i = 0; i < size; i++) {
+    const t = tl[i]!;
+    if (t === ignore) continue;
+    valid++;
+    tc[t]++;
+    const s = sl[i]!;
+    if (s === t) {
+      agree++;
+      inter[t]++;
+      sc[s]++;
+    } else if (s !== ignore) {
+      sc[s]++;
+    }
+  }
+  grow(state.intersection, L);
+  grow(state.teacherPixels, L);
+  grow(state.studentPixels, L);
+  for (let c = 0; c < L; c++) {
+    state.intersection[c] += inter[c]!;
+    state.teacherPixels[c] += tc[c]!;
+    state.studentPixels[c] += sc[c]!;
+  }
+  state.n += T.n;
+  state.validPixels += valid;
+  state.agreePixels += agree;
+}
+
+function computeState(state: SegmentationAgreementState): SegmentationAgreementResult {
+  if (state.validPixels === 0) {
+    throw errors.undefinedResult(
+      'segmentation AOA',
+      state.n === 0 ? 'no images were given' : `every teacher pixel holds the ignore label ${state.config.ignoreLabel}`,
+    );
+  }
+  const perClassIou: Record<string, number> = {};
+  let sum = 0;
+  let classes = 0;
+  for (let c = 0; c < state.teacherPixels.length; c++) {
+    const t = state.teacherPixels[c]!;
+    const s = state.studentPixels[c]!;
+    if (t + s === 0) continue;
+    const i = state.intersection[c]!;
+    const iou = i / (t + s - i);
+    perClassIou[String(c)] = iou;
+    sum += iou;
+    classes++;
+  }
+  return {
+    metric: 'miou',
+    aoa: (sum / classes) * 100,
+    n: state.n,
+    pixels: state.validPixels,
+    perClassIou,
+    pixelAgreement: state.agreePixels / state.validPixels,
+    classes,
+    ignoreLabel: state.config.ignoreLabel,
+  };
+}
+
+/**
+ * The streaming segmentation-agreement measure (AOA for segmentation).
+ *
+ * Formula: with the teacher as reference and pixels whose teacher label is the ignore label
+ * skipped, per-class IoU_c = Σ|T=c ∧ S=c| / Σ|T=c ∨ S=c| over the whole data set (not per
+ * image); mIoU = mean of IoU_c over the classes occurring in teacher or student on non-ignored
+ * pixels; AOA = mIoU × 100. Also pixelAgreement and perClassIou.
+ *
+ * Edge cases: rank-3 inputs are label maps (any dtype; values must be integers in
+ * [0, 65535] or the ignore label), rank-4 inputs are scores reduced by argmax over the class
+ * axis (axis 1, or the last with `channelsLast`; ties → lowest class). A student pixel holding
+ * the ignore label counts against the teacher's class and is not a class itself. Image size may
+ * change between batches, not between teacher and student. All pixels ignored → UNDEFINED.
+ *
+ * Complexity: O(n·H·W·C) for score inputs, O(n·H·W) for label maps; state O(max label).
+ *
+ * @throws KrsError BAD_OPTION (ignoreLabel not an integer/null, channelsLast not boolean),
+ *   SHAPE_MISMATCH (rank not 3 or 4, sample counts, H×W differing between teacher and student),
+ *   NON_FINITE (NaN/±Inf), BAD_VALUE (negative, fractional or too large labels),
+ *   UNDEFINED (no non-ignored pixels).
+ *
+ * @example
+ * const m = segmentationAgreementMeasure({ ignoreLabel: 255 });
+ * const s = m.init();
+ * for (const b of batches) m.update(s, b); // { teacher: n×H×W uint8, student: n×C×H×W float32 }
+ * m.compute(s).perClassIou;                // { '0': 0.97, '1': 0.81, … }
+ */
+export function segmentationAgreementMeasure(
+  options: SegmentationAgreementOptions = {},
+): Measure<SegmentationAgreementState, SegmentationAgreementBatch, SegmentationAgreementResult> {
+  const config = resolveOptions(options);
+  return {
+    name: MEASURE,
+    init: () => ({ config, n: 0, validPixels: 0, agreePixels: 0, intersection: [], teacherPixels: [], studentPixels: [] }),
+    update: (state, batch) => {
+      assertSameConfig(config, state.config, MEASURE, 'update');
+      updateState(state, batch);
+    },
+    compute: computeState,
+    merge: (a, b) => {
+      assertSameConfig(a.config, b.config, MEASURE, 'merge');
+      const L = Math.max(a.teacherPixels.length, b.teacherPixels.length);
+      const add = (x: number[], y: number[]) => Array.from({ length: L }, (_, c) => (x[c] ?? 0) + (y[c] ?? 0));
+      return {
+        config: a.config,
+        n: a.n + b.n,
+        validPixels: a.validPixels + b.validPixels,
+        agreePixels: a.agreePixels + b.agreePixels,
+        intersection: add(a.intersection, b.intersection),
+        teacherPixels: add(a.teacherPixels, b.teacherPixels),
+        studentPixels: add(a.studentPixels, b.studentPixels),
+      };
+    },
+    toJSON: (state) => {
+      // Sparse: [class, intersection, teacher pixels, student pixels] for every class seen.
+      const counts: [number, number, number, number][] = [];
+      for (let c = 0; c < state.teacherPixels.length; c++) {
+        const t = state.teacherPixels[c]!;
+        const s = state.studentPixels[c]!;
+        if (t + s > 0) counts.push([c, state.intersection[c]!, t, s]);
+      }
+      return {
+        measure: MEASURE,
+        version: VERSION,
+        config: { ...state.config },
+        n: state.n,
+        validPixels: state.validPixels,
+        agreePixels: state.agreePixels,
+        counts,
+      };
+    },
+    fromJSON: (json) => {
+      const o = asRecord(json, MEASURE);
+      checkTag(o, MEASURE, VERSION);
+      assertSameConfig(config, asRecord(o['config'], MEASURE, 'config') as unknown as SegmentationAgreementConfig, MEASURE, 'restore');
+      const counts = o['counts'];
+      if (!Array.isArray(counts)) throw errors.badState(MEASURE, 'counts must be an array');
+      const state: SegmentationAgreementState = {
+        config,
+        n: getCount(o, 'n', MEASURE),
+        validPixels: getCount(o, 'validPixels', MEASURE),
+        agreePixels: getCount(o, 'agreePixels', MEASURE),
+        intersection: [],
+        teacherPixels: [],
+        studentPixels: [],
+      };
+      for (const e of counts) {
+        if (!Array.isArray(e) || e.length !== 4 || !e.every((v) => typeof v === 'number' && Number.isInteger(v) && v >= 0)) {
+          throw errors.badState(MEASURE, `counts entry ${JSON.stringify(e)} is not [class, intersection, teacher, student] of integers ≥ 0`);
+        }
+        const [c, i, t, s] = e as [number, number, number, number];
+        if (c > MAX_SEGMENTATION_LABEL || i > t || i > s) throw errors.badState(MEASURE, `counts entry ${JSON.stringify(e)} is inconsistent`);
+        grow(state.intersection, c + 1);
+        grow(state.teacherPixels, c + 1);
+        grow(state.studentPixels, c + 1);
+        state.intersection[c] = i;
+        state.teacherPixels[c] = t;
+        state.studentPixels[c] = s;
+      }
+      return state;
+    },
+  };
+}
+
+/**
+ * Segmentation agreement in one call (AOA for segmentation):
+ * `compute(update(init(), {teacher, student}))` of {@link segmentationAgreementMeasure}.
+ *
+ * Formula: AOA = mean over classes occurring in teacher or student of
+ * Σ|T=c ∧ S=c| / Σ|T=c ∨ S=c| × 100, teacher pixels with the ignore label (255) skipped.
+ * Edge cases as in {@link segmentationAgreementMeasure}. Complexity O(n·H·W·C).
+ *
+ * @throws KrsError — see {@link segmentationAgreementMeasure}.
+ *
+ * @example
+ * const t = tensor(new Uint8Array([0, 0, 1, 255]), [1, 2, 2]);
+ * const s = tensor(new Uint8Array([0, 1, 1, 1]), [1, 2, 2]);
+ * segmentationAgreement(t, s).aoa; // classes 0: 1/2, 1: 1/2 → 50
+ */
+export function segmentationAgreement(
+  teacher: Tensor,
+  student: Tensor,
+  options: SegmentationAgreementOptions = {},
+): SegmentationAgreementResult {
+  const m = segmentationAgreementMeasure(options);
+  const s = m.init();
+  m.update(s, { teacher, student });
+  return m.compute(s);
+}

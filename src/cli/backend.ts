@@ -1,0 +1,27 @@
+/**
+ * Choosing the matrix backend for a command: `auto` takes ONNX Runtime (float32 products at
+ * BLAS speed) when it loads, and otherwise the portable float64 TypeScript backend.
+ */
+import type { MatrixBackend } from '../linalg/backend.js';
+import { typescriptBackend } from '../linalg/typescript-backend.js';
+import { errors } from '../errors.js';
+
+export const BACKENDS = ['auto', 'onnxruntime', 'typescript'] as const;
+export type BackendChoice = (typeof BACKENDS)[number];
+
+export interface ChosenBackend {
+  backend: MatrixBackend;
+  dispose(): Promise<void>;
+}
+
+export async function chooseBackend(choice: BackendChoice): Promise<ChosenBackend> {
+  if (choice === 'typescript') return { backend: typescriptBackend, dispose: async () => {} };
+  try {
+    const { createOrtBackend } = await import('../runtime/ort-backend.js');
+    const backend = await createOrtBackend();
+    return { backend, dispose: async () => (backend as { dispose?: () => Promise<void> | void }).dispose?.() ?? undefined };
+  } catch (e) {
+    if (choice === 'onnxruntime') throw errors.badOption('--backend', choice, `a loadable onnxruntime-node (${(e as Error).message.split('\n')[0]})`);
+    return { backend: typescriptBackend, dispose: async () => {} };
+  }
+}

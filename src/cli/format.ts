@@ -1,0 +1,15 @@
+/** Plain-text tables and number formatting for the CLI's readable output. */
+
+/** Fixed decimals, with undefined/null/NaN shown as '—'. */
+export function fmt(v: number | null | undefined, digits = 2): string {
+  return v === null || v === undefined || Number.isNaN(v) ? '—' : v === Infinity ? '∞' : v.toFixed(digits);
+}
+
+/** A left/right-aligned text table: numbers (and cells that look like numbers) align right. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => /^[-+]?[\d.,∞—%]+$/.test(r[i] ?? '')));
+  const line = (cells: readonly string[]) =>
+    cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}

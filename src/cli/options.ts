@@ -1,0 +1,38 @@
+/**
+ * Parsers for command-line option values. Each throws a usage KrsError naming the
+ * option and echoing the bad value, so every command reports bad flags the same way.
+ */
+import { errors } from '../errors.js';
+
+/** A finite number. */
+export function parseNumber(option: string) {
+  return (value: string): number => {
+    const v = Number(value);
+    if (value.trim() === '' || !Number.isFinite(v)) throw errors.badOption(option, value, 'a number');
+    return v;
+  };
+}
+
+/** A positive integer. */
+export function parsePositiveInt(option: string) {
+  return (value: string): number => {
+    const v = Number(value);
+    if (!Number.isInteger(v) || v < 1) throw errors.badOption(option, value, 'a positive integer');
+    return v;
+  };
+}
+
+/** One of a fixed set of words. */
+export function parseChoice<T extends string>(option: string, choices: readonly T[]) {
+  return (value: string): T => {
+    if (!(choices as readonly string[]).includes(value)) throw errors.badOption(option, value, `one of ${choices.join(', ')}`);
+    return value as T;
+  };
+}
+
+/** `teacher:student` layer pairs, repeatable. Names may themselves contain ':' only if the split is unambiguous (exactly one ':'). */
+export function collectPair(value: string, previous: { teacher: string; student: string }[] = []): { teacher: string; student: string }[] {
+  const parts = value.split(':');
+  if (parts.length !== 2 || !parts[0] || !parts[1]) throw errors.badOption('--pair', value, 'teacherLayer:studentLayer');
+  return [...previous, { teacher: parts[0], student: parts[1] }];
+}

@@ -1,0 +1,203 @@
+/**
+ * `krs score`: FSS, AOA and KRS of a student capture against a teacher capture.
+ */
+import type { Command } from 'commander';
+import { readdirSync, statSync } from 'node:fs';
+import { errors } from '../errors.js';
+import { groupDetections } from '../agreement/detection.js';
+import { scoreCaptures, type ScoreCapturesOptions, type ScoreCapturesResult } from '../krs/score-captures.js';
+import { TASKS, type Task } from '../krs/presets.js';
+import { SIMILARITIES } from '../similarity/layer-similarity.js';
+import { POOLINGS } from '../similarity/features.js';
+import { openCapture } from '../io/node-capture.js';
+import { readCocoResults } from '../io/node-coco.js';
+import { readLabelMapFolder } from '../io/node-label-map.js';
+import { chooseBackend, BACKENDS } from './backend.js';
+import { collectPair, parseChoice, parseNumber, parsePositiveInt } from './options.js';
+import { fmt, table } from './format.js';
+import type { OutputResult } from '../krs/output.js';
+
+export function registerScore(program: Command): void {
+  program
+    .command('score')
+    .description('score a student capture against a teacher capture (FSS, AOA, KRS)')
+    .requiredOption('--task <task>', `task: ${TASKS.join(', ')}`, parseChoice('--task', TASKS))
+    .requiredOption('--teacher <path>', 'teacher capture (.npz, .safetensors, folder of .npy), COCO-results JSON (detection) or folder of PNG label maps (segmentation)')
+    .requiredOption('--student <path>', 'student capture, same kinds as --teacher')
+    .option('--teacher-features <capture>', 'teacher activations, when --teacher holds only outputs (detection, PNG label maps)')
+    .option('--student-features <capture>', 'student activations, when --student holds only outputs')
+    .option('--pair <teacher:student>', 'a layer pair (repeatable); default: layers with the same name in both', collectPair)
+    .option('--alpha <a>', 'weight of FSS in [0, 1]; default: the task preset', parseNumber('--alpha'))
+    .option('--beta <b>', 'weight of AOA; must equal 1 − alpha', parseNumber('--beta'))
+    .option('--similarity <kind>', `${SIMILARITIES.join(', ')}; default: the task preset`, parseChoice('--similarity', SIMILARITIES))
+    .option('--pool <how>', `${POOLINGS.join(', ')}: how activations become vectors (default flatten; mean for nlp)`, parseChoice('--pool', POOLINGS))
+    .option('--channels-last', 'spatial activations are NHWC, not NCHW')
+    .option('--temperature <t>', 'softmax temperature for KL agreement (default 1)', parseNumber('--temperature'))
+    .option('--teacher-outputs <kind>', "teacher's output array holds logits or probs", parseChoice('--teacher-outputs', ['logits', 'probs'] as const))
+    .option('--student-outputs <kind>', "student's output array holds logits or probs", parseChoice('--student-outputs', ['logits', 'probs'] as const))
+    .option('--output-key <key>', 'name of the output array in both captures (default by task: logits/probs, predictions, labels)')
+    .option('--ids <key>', 'array of sample ids in both captures: align samples by id (default: ids or sample_ids when both have it)')
+    .option('--score-min <s>', 'detection: keep boxes with score ≥ s (default 0.5)', parseNumber('--score-min'))
+    .option('--iou-min <t>', 'detection: a matched pair needs IoU ≥ t (default 0.5)', parseNumber('--iou-min'))
+    .option('--ignore-label <l>', 'segmentation: teacher label to skip (default 255)', parseNumber('--ignore-label'))
+    .option('--mse-max <m>', 'regression: worst-case MSE normaliser (default: variance of the teacher outputs)', parseNumber('--mse-max'))
+    .option('--rbf-threshold <θ>', 'cka-rbf: σ = θ·√(median squared distance) (default 0.8)', parseNumber('--rbf-threshold'))
+    .option('--max-exact-width <p>', 'widest layer for exact CKA; wider ones use minibatch unbiased HSIC (default 4096)', parsePositiveInt('--max-exact-width'))
+    .option('--batch-size <n>', 'samples per streamed batch (also the minibatch size of the minibatch estimator)', parsePositiveInt('--batch-size'))
+    .option('--backend <name>', `matrix backend: ${BACKENDS.join(', ')} (default auto)`, parseChoice('--backend', BACKENDS))
+    .option('--json', 'print the result as JSON on stdout')
+    .action(async (o) => {
+      const result = await runScore(o);
+      process.stdout.write(o.json ? JSON.stringify(result, jsonNumbers) + '\n' : renderScore(result) + '\n');
+      for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
+    });
+}
+
+/** JSON has no Infinity: write it as the string "Infinity" rather than null. */
+function jsonNumbers(_key: string, value: unknown): unknown {
+  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
+}
+
+interface ScoreFlags {
+  task: Task;
+  teacher: string;
+  student: string;
+  teacherFeatures?: string;
+  studentFeatures?: string;
+  pair?: { teacher: string; student: string }[];
+  alpha?: number;
+  beta?: number;
+  similarity?: ScoreCapturesOptions['similarity'];
+  pool?: ScoreCapturesOptions['pool'];
+  channelsLast?: boolean;
+  temperature?: number;
+  teacherOutputs?: 'logits' | 'probs';
+  studentOutputs?: 'logits' | 'probs';
+  outputKey?: string;
+  ids?: string;
+  scoreMin?: number;
+  iouMin?: number;
+  ignoreLabel?: number;
+  mseMax?: number;
+  rbfThreshold?: number;
+  maxExactWidth?: number;
+  batchSize?: number;
+  backend?: (typeof BACKENDS)[number];
+}
+
+/** A folder of PNG label maps: .png files and no .npy files. */
+function isPngFolder(path: string): boolean {
+  try {
+    if (!statSync(path).isDirectory()) return false;
+  } catch {
+    return false;
+  }
+  const names = readdirSync(path);
+  return names.some((n) => n.toLowerCase().endsWith('.png')) && !names.some((n) => n.endsWith('.npy'));
+}
+
+export async function runScore(o: ScoreFlags): Promise<ScoreCapturesResult> {
+  const task = o.task;
+  const backend = await chooseBackend(o.backend ?? 'auto');
+  const common = {
+    task,
+    pairs: o.pair,
+    alpha: o.alpha,
+    beta: o.beta,
+    similarity: o.similarity,
+    pool: o.pool,
+    channelsLast: o.channelsLast,
+    outputKey: o.outputKey,
+    ids: o.ids,
+    batchSize: o.batchSize,
+    maxExactWidth: o.maxExactWidth,
+    rbfThreshold: o.rbfThreshold,
+    backend: backend.backend,
+    output: {
+      temperature: o.temperature,
+      teacherInputs: o.teacherOutputs,
+      studentInputs: o.studentOutputs,
+      scoreMin: o.scoreMin,
+      iouMin: o.iouMin,
+      ignoreLabel: o.ignoreLabel,
+      channelsLast: o.channelsLast,
+      mseMax: o.mseMax,
+    },
+  } satisfies Partial<ScoreCapturesOptions>;
+  const needFeatures = (side: 'teacher' | 'student', path: string | undefined): string => {
+    if (!path) {
+      throw errors.badOption(`--${side}-features`, null, `a capture of ${side} activations (the ${task} outputs in --${side} carry no features)`);
+    }
+    return path;
+  };
+  try {
+    if (task === 'detection') {
+      const images = groupDetections(readCocoResults(o.teacher), readCocoResults(o.student));
+      return await scoreCaptures({
+        ...common,
+        teacher: openCapture(needFeatures('teacher', o.teacherFeatures)),
+        student: openCapture(needFeatures('student', o.studentFeatures)),
+        images,
+      });
+    }
+    if (task === 'segmentation' && (isPngFolder(o.teacher) || isPngFolder(o.student))) {
+      const t = readLabelMapFolder(o.teacher);
+      const s = readLabelMapFolder(o.student);
+      return await scoreCaptures({
+        ...common,
+        teacher: openCapture(needFeatures('teacher', o.teacherFeatures)),
+        student: openCapture(needFeatures('student', o.studentFeatures)),
+        labelMaps: { teacherFile: o.teacher, studentFile: o.student, teacher: t, student: s },
+      });
+    }
+    return await scoreCaptures({
+      ...common,
+      teacher: openCapture(o.teacherFeatures ?? o.teacher),
+      student: openCapture(o.studentFeatures ?? o.student),
+    });
+  } finally {
+    await backend.dispose();
+  }
+}
+
+function describeOutput(out: OutputResult): string {
+  switch (out.metric) {
+    case 'kl-agreement':
+      return `KL agreement, τ = ${out.temperature}: mean KL ${fmt(out.meanKl, 4)} nats, top-1 agreement ${fmt(out.top1Agreement * 100, 1)}%, top-${out.topK} overlap ${fmt(out.top5Overlap * 100, 1)}%, JS ${fmt(out.jsDivergence, 4)} nats`;
+    case 'iou-agreement':
+      return `IoU agreement over ${out.images} images: ${out.matchedPairs} matched pairs of ${out.teacherBoxes} teacher / ${out.studentBoxes} student boxes, mean matched IoU ${fmt(out.meanMatchedIou, 3)}`;
+    default:
+      return describeOtherOutput(out);
+  }
+}
+
+function describeOtherOutput(out: OutputResult): string {
+  const o = out as any;
+  if (o.metric === 'miou-agreement' || o.metric === 'miou') {
+    return `mIoU agreement over ${o.classes?.length ?? o.classes} classes, pixel agreement ${fmt(o.pixelAgreement * 100, 1)}%`;
+  }
+  if (o.normaliser !== undefined) {
+    return `normalised MSE: MSE ${fmt(o.mse, 6)} / ${o.normaliserSource === 'mse-max' ? 'max MSE' : 'teacher variance'} ${fmt(o.normaliser, 6)}`;
+  }
+  return String(o.metric);
+}
+
+/** The readable summary of a score. */
+export function renderScore(r: ScoreCapturesResult): string {
+  const lines: string[] = [];
+  lines.push(`krs score — ${r.task}, ${r.n} samples${r.ids ? ` aligned by '${r.ids}'` : ''}`);
+  lines.push(`teacher ${r.teacherFile}`);
+  lines.push(`student ${r.studentFile}`);
+  lines.push('');
+  lines.push(
+    table(
+      ['teacher layer', 'student layer', 'similarity', 'estimator', 'widths', 'score'],
+      r.layers.map((l) => [l.teacher, l.student, l.similarity, l.estimator, `${l.teacherWidth}/${l.studentWidth}`, fmt(l.score)]),
+    ),
+  );
+  lines.push('');
+  lines.push(`FSS ${fmt(r.fss).padStart(6)}   mean of ${r.layers.length} layer pair${r.layers.length > 1 ? 's' : ''}`);
+  lines.push(`AOA ${fmt(r.aoa).padStart(6)}   ${describeOutput(r.output)}`);
+  lines.push(`KRS ${fmt(r.krs).padStart(6)}   = ${r.alpha} × FSS + ${fmt(r.beta, 2)} × AOA`);
+  return lines.join('\n');
+}

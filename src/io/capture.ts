@@ -1,0 +1,73 @@
+/**
+ * A capture: the named arrays one model produced on an evaluation set (DESIGN §3),
+ * each with a leading sample axis. Implementations exist for `.npz`
+ * ({@link npzCapture} in `npz.ts`), `.safetensors` (`safetensorsCapture` in
+ * `safetensors.ts`) and `.npy` files, one per key ({@link npyCapture}, used for a
+ * folder of .npy files and for a single .npy). All are lazy: listing keys and shapes
+ * reads headers only, and `readRows` reads only the bytes of the rows asked for.
+ * `openCapture(path)` in `node-source.ts` picks the implementation for a path.
+ */
+import { errors } from '../errors.js';
+import type { Tensor, TensorInfo } from '../tensor.js';
+import { readNpy, readNpyInfo, readNpyRows, type NpyInfo } from './npy.js';
+import type { ByteSource } from './source.js';
+
+/** Named arrays with a leading sample axis, read lazily. */
+export interface Capture {
+  /** The file or folder the arrays come from, for messages. */
+  readonly source: string;
+  /** Array names, in the order the file stores them (sorted for a folder of .npy). */
+  keys(): string[];
+  /**
+   * dtype and shape of an array, without reading its data.
+   * @throws KrsError UNKNOWN_KEY if absent; BAD_FILE / UNSUPPORTED_DTYPE for a bad array.
+   */
+  info(key: string): TensorInfo;
+  /** The whole array, row-major. @throws as {@link Capture.info}. */
+  read(key: string): Tensor;
+  /**
+   * Rows [start, end) along axis 0 (samples), reading only those bytes where the
+   * format allows.
+   * @throws KrsError BAD_OPTION for a range outside [0, shape[0]]; as {@link Capture.info}.
+   */
+  readRows(key: string, start: number, end: number): Tensor;
+}
+
+/**
+ * Look `key` up in `map`.
+ * @throws KrsError UNKNOWN_KEY naming the key, the capture and the keys it has.
+ */
+export function lookup<V>(map: ReadonlyMap<string, V>, key: string, source: string): V {
+  const v = map.get(key);
+  if (v === undefined) throw errors.unknownKey('array', key, source, [...map.keys()]);
+  return v;
+}
+
+/**
+ * A capture whose arrays are separate .npy sources, keyed by name.
+ * @param name the folder (or file) the capture is called by in messages
+ * @param sources key → .npy source, in the order `keys()` should list them
+ * @example npyCapture('acts/', new Map([['logits', bytesSource('logits.npy', b)]]))
+ */
+export function npyCapture(name: string, sources: ReadonlyMap<string, ByteSource>): Capture {
+  const infos = new Map<string, NpyInfo>();
+  const src = (key: string) => lookup(sources, key, name);
+  const info = (key: string): NpyInfo => {
+    let i = infos.get(key);
+    if (!i) {
+      i = readNpyInfo(src(key));
+      infos.set(key, i);
+    }
+    return i;
+  };
+  return {
+    source: name,
+    keys: () => [...sources.keys()],
+    info: (key) => {
+      const { dtype, shape } = info(key);
+      return { dtype, shape };
+    },
+    read: (key) => readNpy(src(key), info(key)),
+    readRows: (key, start, end) => readNpyRows(src(key), start, end, info(key)),
+  };
+}

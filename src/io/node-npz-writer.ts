@@ -1,0 +1,309 @@
+/**
+ * Node-only: writing a capture as an `.npz` archive (the format `np.load` reads), batch by
+ * batch with bounded memory, atomically.
+ *
+ * Each array is streamed to its own temporary `.npy` file (header first: the number of
+ * rows is known up front), its CRC-32 computed on the way; {@link NpzWriter.finish} then
+ * copies them into a stored (uncompressed) zip — with zip64 records where sizes or offsets
+ * pass 4 GiB, as NumPy writes them — in a temporary file beside the target, and renames it
+ * into place. Until that rename nothing exists under the target name, so a failed or
+ * interrupted run never leaves a partial capture that looks complete; {@link NpzWriter.abort}
+ * (called on every error path) removes the temporary files.
+ *
+ * Arrays are written little-endian, C order. Float16 data (held as float32 in krs) is
+ * written as float32.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { errors, fmtShape } from '../errors.js';
+import { sizeOf, type DType, type Tensor } from '../tensor.js';
+import { CRC32_INIT, crc32Final, crc32Update } from './crc32.js';
+import { fsError } from './node-source.js';
+
+const DESCR: Record<DType, string> = {
+  float16: '<f4',
+  bfloat16: '<f4',
+  float32: '<f4',
+  float64: '<f8',
+  int8: '|i1',
+  int16: '<i2',
+  int32: '<i4',
+  int64: '<i8',
+  uint8: '|u1',
+  uint16: '<u2',
+  uint32: '<u4',
+  uint64: '<u8',
+  bool: '|b1',
+};
+
+/** The bytes of a .npy header (format 1.0, or 2.0 when the header is long) for a C-order array. */
+export function npyHeader(dtype: DType, shape: readonly number[]): Uint8Array {
+  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+  const dict = `{'descr': '${DESCR[dtype]}', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  let version = 1;
+  let prefix = 10;
+  let total = Math.ceil((prefix + dict.length + 1) / 64) * 64;
+  if (total - prefix > 0xffff) {
+    version = 2;
+    prefix = 12;
+    total = Math.ceil((prefix + dict.length + 1) / 64) * 64;
+  }
+  const headerLen = total - prefix;
+  const text = dict.padEnd(headerLen - 1, ' ') + '\n';
+  const out = new Uint8Array(total);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, version, 0]);
+  const dv = new DataView(out.buffer);
+  if (version === 1) dv.setUint16(8, headerLen, true);
+  else dv.setUint32(8, headerLen, true);
+  for (let i = 0; i < text.length; i++) out[prefix + i] = text.charCodeAt(i);
+  return out;
+}
+
+interface Entry {
+  key: string;
+  tmp: string;
+  fd: number;
+  dtype: DType;
+  shape: number[];
+  rows: number;
+  crc: number;
+  size: number;
+}
+
+/** Streams arrays into a new `.npz` file; see the module comment. */
+export class NpzWriter {
+  readonly file: string;
+  private readonly tmpDir: string;
+  private readonly entries = new Map<string, Entry>();
+  private done = false;
+
+  /**
+   * @param file the `.npz` to create (replaced if it exists, but only at {@link finish})
+   * @param rows the number of samples every array will hold
+   * @throws KrsError FILE_NOT_FOUND when the target's folder does not exist or is not writable.
+   */
+  constructor(file: string, readonly rows: number) {
+    this.file = file;
+    const dir = path.dirname(path.resolve(file));
+    try {
+      this.tmpDir = fs.mkdtempSync(path.join(dir, `.${path.basename(file)}.partial-`));
+    } catch (e) {
+      throw fsError(dir, e);
+    }
+  }
+
+  /** Keys written so far, in order. */
+  keys(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  /**
+   * Append rows to array `key` (created by the first call, with that batch's dtype and row shape).
+   * @throws KrsError SHAPE_MISMATCH for a batch whose row shape or dtype differs from the first,
+   *   or rows beyond the declared count.
+   */
+  append(key: string, t: Tensor): void {
+    if (this.done) throw errors.internal(`NpzWriter: append after finish/abort (${this.file})`);
+    let e = this.entries.get(key);
+    const dtype: DType = t.dtype === 'float16' || t.dtype === 'bfloat16' ? 'float32' : t.dtype;
+    if (!e) {
+      const tmp = path.join(this.tmpDir, `${this.entries.size}.npy`);
+      const shape = [this.rows, ...t.shape.slice(1)];
+      let fd: number;
+      try {
+        fd = fs.openSync(tmp, 'w');
+      } catch (err) {
+        throw fsError(tmp, err);
+      }
+      e = { key, tmp, fd, dtype, shape, rows: 0, crc: CRC32_INIT, size: 0 };
+      this.entries.set(key, e);
+      this.write(e, npyHeader(dtype, shape));
+    }
+    const row = t.shape.slice(1);
+    if (dtype !== e.dtype || row.length !== e.shape.length - 1 || row.some((d, i) => d !== e!.shape[i + 1])) {
+      throw errors.shapeMismatch(`array '${key}' written to ${this.file}`, `rows of ${e.dtype}${fmtShape(e.shape.slice(1))}`, `${dtype}${fmtShape(row)}`);
+    }
+    const n = t.shape[0] ?? 0;
+    if (e.rows + n > this.rows) throw errors.shapeMismatch(`array '${key}' written to ${this.file}`, `${this.rows} rows in all`, `${e.rows + n}`);
+    const d = t.data;
+    this.write(e, new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+    e.rows += n;
+  }
+
+  private write(e: Entry, bytes: Uint8Array): void {
+    e.crc = crc32Update(e.crc, bytes);
+    let off = 0;
+    while (off < bytes.length) off += fs.writeSync(e.fd, bytes, off, Math.min(bytes.length - off, 1 << 30));
+    e.size += bytes.length;
+  }
+
+  /**
+   * Assemble the archive and move it into place.
+   * @throws KrsError SHAPE_MISMATCH when an array holds fewer rows than declared (then
+   *   nothing is written and the temporary files are removed).
+   */
+  finish(): void {
+    if (this.done) throw errors.internal(`NpzWriter: finish twice (${this.file})`);
+    try {
+      for (const e of this.entries.values()) {
+        fs.closeSync(e.fd);
+        e.fd = -1;
+        if (e.rows !== this.rows) throw errors.shapeMismatch(`array '${e.key}' written to ${this.file}`, `${this.rows} rows`, `${e.rows}`);
+      }
+      const tmpZip = path.join(this.tmpDir, 'archive.npz');
+      writeStoredZip(tmpZip, [...this.entries.values()].map((e) => ({ name: `${e.key}.npy`, file: e.tmp, size: e.size, crc: crc32Final(e.crc) })));
+      fs.renameSync(tmpZip, this.file);
+    } catch (e) {
+      this.abort();
+      throw e;
+    }
+    this.done = true;
+    fs.rmSync(this.tmpDir, { recursive: true, force: true });
+  }
+
+  /** Remove every temporary file; the target is left untouched. Idempotent. */
+  abort(): void {
+    this.done = true;
+    for (const e of this.entries.values()) {
+      if (e.fd >= 0) {
+        try {
+          fs.closeSync(e.fd);
+        } catch {
+          /* already closed */
+        }
+        e.fd = -1;
+      }
+    }
+    fs.rmSync(this.tmpDir, { recursive: true, force: true });
+  }
+}
+
+const U32 = 0xffffffff;
+
+/** Write a stored zip of existing files (name, file, size, crc), with zip64 records when needed. */
+function writeStoredZip(out: string, members: { name: string; file: string; size: number; crc: number }[]): void {
+  const fd = fs.openSync(out, 'w');
+  try {
+    let offset = 0;
+    const put = (b: Uint8Array) => {
+      let o = 0;
+      while (o < b.length) o += fs.writeSync(fd, b, o, b.length - o);
+      offset += b.length;
+    };
+    const central: Uint8Array[] = [];
+    const enc = new TextEncoder();
+    for (const m of members) {
+      const name = enc.encode(m.name);
+      const utf8 = /[^\x20-\x7e]/.test(m.name) ? 0x0800 : 0;
+      const big = m.size >= U32;
+      const localOffset = offset;
+      // Local header.
+      const lextra = big ? 20 : 0;
+      const lh = new DataView(new ArrayBuffer(30 + name.length + lextra));
+      lh.setUint32(0, 0x04034b50, true);
+      lh.setUint16(4, big ? 45 : 20, true);
+      lh.setUint16(6, utf8, true);
+      lh.setUint16(8, 0, true); // stored
+      lh.setUint16(10, 0, true); // time
+      lh.setUint16(12, 0x21, true); // date 1980-01-01
+      lh.setUint32(14, m.crc, true);
+      lh.setUint32(18, big ? U32 : m.size, true);
+      lh.setUint32(22, big ? U32 : m.size, true);
+      lh.setUint16(26, name.length, true);
+      lh.setUint16(28, lextra, true);
+      new Uint8Array(lh.buffer).set(name, 30);
+      if (big) {
+        lh.setUint16(30 + name.length, 1, true);
+        lh.setUint16(32 + name.length, 16, true);
+        lh.setBigUint64(34 + name.length, BigInt(m.size), true);
+        lh.setBigUint64(42 + name.length, BigInt(m.size), true);
+      }
+      put(new Uint8Array(lh.buffer));
+      // Data, copied in chunks.
+      const src = fs.openSync(m.file, 'r');
+      try {
+        const buf = new Uint8Array(Math.min(m.size, 64 << 20) || 1);
+        let done = 0;
+        while (done < m.size) {
+          const got = fs.readSync(src, buf, 0, Math.min(buf.length, m.size - done), done);
+          if (got <= 0) throw errors.badFile(m.file, 'temporary capture file shrank while being archived');
+          put(buf.subarray(0, got));
+          done += got;
+        }
+      } finally {
+        fs.closeSync(src);
+      }
+      // Central directory record.
+      const bigOff = localOffset >= U32;
+      const z: bigint[] = [];
+      if (big) z.push(BigInt(m.size), BigInt(m.size));
+      if (bigOff) z.push(BigInt(localOffset));
+      const cextra = z.length ? 4 + 8 * z.length : 0;
+      const ch = new DataView(new ArrayBuffer(46 + name.length + cextra));
+      ch.setUint32(0, 0x02014b50, true);
+      ch.setUint16(4, 45, true);
+      ch.setUint16(6, big || bigOff ? 45 : 20, true);
+      ch.setUint16(8, utf8, true);
+      ch.setUint16(10, 0, true);
+      ch.setUint16(12, 0, true);
+      ch.setUint16(14, 0x21, true);
+      ch.setUint32(16, m.crc, true);
+      ch.setUint32(20, big ? U32 : m.size, true);
+      ch.setUint32(24, big ? U32 : m.size, true);
+      ch.setUint16(28, name.length, true);
+      ch.setUint16(30, cextra, true);
+      ch.setUint16(32, 0, true);
+      ch.setUint16(34, 0, true);
+      ch.setUint16(36, 0, true);
+      ch.setUint32(38, 0, true);
+      ch.setUint32(42, bigOff ? U32 : localOffset, true);
+      new Uint8Array(ch.buffer).set(name, 46);
+      if (z.length) {
+        ch.setUint16(46 + name.length, 1, true);
+        ch.setUint16(48 + name.length, 8 * z.length, true);
+        z.forEach((v, i) => ch.setBigUint64(50 + name.length + 8 * i, v, true));
+      }
+      central.push(new Uint8Array(ch.buffer));
+    }
+    const cdOffset = offset;
+    for (const c of central) put(c);
+    const cdSize = offset - cdOffset;
+    const count = members.length;
+    if (count >= 0xffff || cdOffset >= U32 || cdSize >= U32) {
+      const eocd64Offset = offset;
+      const r = new DataView(new ArrayBuffer(56));
+      r.setUint32(0, 0x06064b50, true);
+      r.setBigUint64(4, 44n, true);
+      r.setUint16(12, 45, true);
+      r.setUint16(14, 45, true);
+      r.setUint32(16, 0, true);
+      r.setUint32(20, 0, true);
+      r.setBigUint64(24, BigInt(count), true);
+      r.setBigUint64(32, BigInt(count), true);
+      r.setBigUint64(40, BigInt(cdSize), true);
+      r.setBigUint64(48, BigInt(cdOffset), true);
+      put(new Uint8Array(r.buffer));
+      const l = new DataView(new ArrayBuffer(20));
+      l.setUint32(0, 0x07064b50, true);
+      l.setUint32(4, 0, true);
+      l.setBigUint64(8, BigInt(eocd64Offset), true);
+      l.setUint32(16, 1, true);
+      put(new Uint8Array(l.buffer));
+    }
+    const e = new DataView(new ArrayBuffer(22));
+    e.setUint32(0, 0x06054b50, true);
+    e.setUint16(8, Math.min(count, 0xffff), true);
+    e.setUint16(10, Math.min(count, 0xffff), true);
+    e.setUint32(12, Math.min(cdSize, U32), true);
+    e.setUint32(16, Math.min(cdOffset, U32), true);
+    put(new Uint8Array(e.buffer));
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Sizes of a tensor's rows in bytes (for planning). */
+export function rowBytes(t: Tensor): number {
+  return (t.data.BYTES_PER_ELEMENT ?? 8) * sizeOf(t.shape.slice(1));
+}

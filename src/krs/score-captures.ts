@@ -1,0 +1,265 @@
+/**
+ * Scoring two captures end to end (what `krs score` runs): resolve the layer pairs and
+ * output arrays, check that teacher and student saw the same samples in the same order,
+ * stream the arrays through a {@link KrsMetric} batch by batch, and return the result.
+ *
+ * Works on the {@link Capture} abstraction, so it runs on files (Node) and on in-memory
+ * bytes (browsers) alike. Memory is bounded by the batch size, except when the student's
+ * samples must be reordered by id (then the student's arrays are read whole).
+ */
+import { errors, fmtShape } from '../errors.js';
+import type { Capture } from '../io/capture.js';
+import { idAt, sizeOf, type NumericArray, type Tensor } from '../tensor.js';
+import type { DetectionImage } from '../agreement/detection.js';
+import { alignIds } from './align.js';
+import { KrsMetric, type KrsBatch, type KrsMetricOptions, type KrsResult, type LayerPair } from './metric.js';
+import { PRESETS } from './presets.js';
+import { MIN_MINIBATCH } from '../similarity/minibatch-hsic.js';
+
+/** Capture keys that are never layers. */
+export const RESERVED_KEYS = ['logits', 'probs', 'predictions', 'outputs', 'labels', 'targets', 'attention_mask', 'ids', 'sample_ids'];
+
+/** Keys looked for, in order, when no --ids key is given; used when both captures have one. */
+export const DEFAULT_ID_KEYS = ['ids', 'sample_ids'];
+
+export interface ScoreCapturesOptions extends Omit<KrsMetricOptions, 'pairs'> {
+  /** Features (and, except for detection and label-map segmentation, outputs). */
+  teacher: Capture;
+  student: Capture;
+  /** Layer pairs; default: the layers present under the same name in both captures. */
+  pairs?: readonly LayerPair[];
+  /** Output array key on both sides; default: the task preset's first key present. */
+  outputKey?: string;
+  /** Key of an int or string array of sample ids in both captures, to align samples by. */
+  ids?: string;
+  /** Rows per batch; default sized to keep a batch under ~256 MB of float64. */
+  batchSize?: number;
+  /** Detection: per-image detections of both sides (grouped already). */
+  images?: readonly DetectionImage[];
+  /** Segmentation from label maps kept outside the captures (e.g. PNG folders), joined by id (file name). */
+  labelMaps?: { teacherFile: string; studentFile: string; teacher: LabelMaps; student: LabelMaps };
+  /** Called after every batch with the samples done and the total. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** One H×W label map per image, with the images' ids. */
+export interface LabelMaps {
+  ids: string[];
+  maps: Tensor[];
+}
+
+export interface ScoreCapturesResult extends KrsResult {
+  teacherFile: string;
+  studentFile: string;
+  /** The id key used to align samples, if any. */
+  ids: string | null;
+  batchSize: number;
+}
+
+const BATCH_BYTES = 256 * 2 ** 20;
+
+/**
+ * Score a student capture against a teacher capture.
+ * @throws UNKNOWN_KEY for a missing layer/output/id key; SHAPE_MISMATCH for differing
+ *   sample counts; ID_MISMATCH for differing ids; and whatever the metric throws.
+ */
+export async function scoreCaptures(options: ScoreCapturesOptions): Promise<ScoreCapturesResult> {
+  const { teacher, student, task } = options;
+  const preset = PRESETS[task];
+  const warnings: string[] = [];
+
+  const outputKeys = resolveOutputKeys(options);
+  const idKey = resolveIdKey(options);
+  const pairs = resolvePairs(options, [outputKeys?.teacher, outputKeys?.student, idKey]);
+  const maskKey = task === 'nlp' ? 'attention_mask' : undefined;
+
+  // Every array used must hold the same number of samples on its side, and both sides alike.
+  const teacherKeys = [...pairs.map((p) => p.teacher), ...(outputKeys ? [outputKeys.teacher] : [])];
+  const studentKeys = [...pairs.map((p) => p.student), ...(outputKeys ? [outputKeys.student] : [])];
+  const n = commonSampleCount(teacher, teacherKeys);
+  const ns = commonSampleCount(student, studentKeys);
+  if (n !== ns) throw errors.sampleCountMismatch(`${teacher.source} vs ${student.source}`, n, ns);
+
+  let studentRowOf: Int32Array | null = null;
+  if (idKey) {
+    const alignment = alignIds(readIds(teacher, idKey, n), readIds(student, idKey, n), teacher.source, student.source);
+    studentRowOf = alignment.studentRowOf;
+    if (studentRowOf) warnings.push(`student samples were reordered by '${idKey}' to match the teacher's order`);
+  }
+
+  const outputOptions = { ...options.output };
+  if (outputKeys && outputKeys.teacher === 'probs' && !outputOptions.teacherInputs) outputOptions.teacherInputs = 'probs';
+  if (outputKeys && outputKeys.student === 'probs' && !outputOptions.studentInputs) outputOptions.studentInputs = 'probs';
+  const metric = new KrsMetric({ ...options, pairs, output: outputOptions });
+
+  const useMask = (c: Capture) => (maskKey && (options.pool ?? preset.sequencePool) === 'mean' && c.keys().includes(maskKey) ? maskKey : undefined);
+  const teacherMask = useMask(teacher);
+  const studentMask = useMask(student);
+  const rowBytes = 8 * ([...teacherKeys].reduce((a, k) => a + sizeOf(teacher.info(k).shape.slice(1)), 0) + studentKeys.reduce((a, k) => a + sizeOf(student.info(k).shape.slice(1)), 0));
+  const batchSize = options.batchSize ?? Math.max(256, Math.min(n, Math.floor(BATCH_BYTES / Math.max(rowBytes, 1))));
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw errors.badOption('--batch-size', batchSize, 'a positive integer');
+
+  // Student arrays read whole when rows must be gathered by id.
+  const studentWhole = new Map<string, Tensor>();
+  const studentRows = (key: string, start: number, end: number): Tensor => {
+    if (!studentRowOf) return student.readRows(key, start, end);
+    let whole = studentWhole.get(key);
+    if (!whole) studentWhole.set(key, (whole = student.read(key)));
+    return gatherRows(whole, studentRowOf, start, end);
+  };
+
+  for (const [start, end] of batchBounds(n, batchSize)) {
+    const batch: KrsBatch = { teacher: {}, student: {} };
+    const t = batch.teacher as Record<string, Tensor>;
+    const s = batch.student as Record<string, Tensor>;
+    for (const p of pairs) {
+      t[p.teacher] ??= teacher.readRows(p.teacher, start, end);
+      s[p.student] ??= studentRows(p.student, start, end);
+    }
+    if (teacherMask) batch.teacherMask = teacher.readRows(teacherMask, start, end);
+    if (studentMask) batch.studentMask = studentRows(studentMask, start, end);
+    if (outputKeys) {
+      batch.teacherOutput = teacher.readRows(outputKeys.teacher, start, end);
+      batch.studentOutput = studentRows(outputKeys.student, start, end);
+      if (task === 'nlp' && batch.teacherOutput.shape.length > 2 && teacherMask) batch.outputMask = batch.teacherMask;
+    }
+    if (outputKeys) await metric.update(batch);
+    else await metric.updateFeatures(batch);
+    options.onProgress?.(end, n);
+  }
+  if (!outputKeys) await feedExternalOutputs(metric, options);
+
+  const result = await metric.compute();
+  return {
+    ...result,
+    warnings: [...warnings, ...result.warnings],
+    teacherFile: teacher.source,
+    studentFile: student.source,
+    ids: idKey ?? null,
+    batchSize,
+  };
+}
+
+/** Outputs that do not live in the captures: detections, or label maps read elsewhere. */
+async function feedExternalOutputs(metric: KrsMetric, options: ScoreCapturesOptions): Promise<void> {
+  if (options.task === 'detection') {
+    await metric.updateOutputs({ images: options.images ?? [] });
+  } else if (options.labelMaps) {
+    const { teacher, student, teacherFile, studentFile } = options.labelMaps;
+    const { studentRowOf } = alignIds(teacher.ids, student.ids, teacherFile, studentFile);
+    for (let i = 0; i < teacher.ids.length; i++) {
+      const t = teacher.maps[i]!;
+      const s = student.maps[studentRowOf ? studentRowOf[i]! : i]!;
+      if (t.shape.join() !== s.shape.join()) {
+        throw errors.shapeMismatch(`label map '${teacher.ids[i]}'`, `the teacher's size ${fmtShape(t.shape)} in ${studentFile}`, `${fmtShape(s.shape)}`);
+      }
+      // Images may differ in size from one another, so each is its own batch of one.
+      await metric.updateOutputs({ teacherOutput: withSampleAxis(t), studentOutput: withSampleAxis(s) });
+    }
+  }
+}
+
+/** Batch boundaries of at most `size` rows; a tail shorter than the minibatch minimum joins the previous batch. */
+export function batchBounds(n: number, size: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (let s = 0; s < n; s += size) out.push([s, Math.min(n, s + size)]);
+  if (out.length > 1) {
+    const last = out[out.length - 1]!;
+    if (last[1] - last[0] < MIN_MINIBATCH) {
+      out.pop();
+      out[out.length - 1]![1] = n;
+    }
+  }
+  return out;
+}
+
+function resolveOutputKeys(options: ScoreCapturesOptions): { teacher: string; student: string } | null {
+  if (options.task === 'detection' || (options.task === 'segmentation' && options.labelMaps)) return null;
+  const find = (c: Capture): string => {
+    const keys = c.keys();
+    if (options.outputKey) {
+      if (!keys.includes(options.outputKey)) throw errors.unknownKey('output array', options.outputKey, c.source, keys);
+      return options.outputKey;
+    }
+    const k = PRESETS[options.task].outputKeys.find((key) => keys.includes(key));
+    if (!k) {
+      throw errors.unknownKey(`output array (${PRESETS[options.task].outputKeys.join(' or ')}; choose with --output-key)`, PRESETS[options.task].outputKeys[0]!, c.source, keys);
+    }
+    return k;
+  };
+  return { teacher: find(options.teacher), student: find(options.student) };
+}
+
+function resolveIdKey(options: ScoreCapturesOptions): string | undefined {
+  const { teacher, student } = options;
+  if (options.ids) {
+    for (const c of [teacher, student]) if (!c.keys().includes(options.ids)) throw errors.unknownKey('id array', options.ids, c.source, c.keys());
+    return options.ids;
+  }
+  return DEFAULT_ID_KEYS.find((k) => teacher.keys().includes(k) && student.keys().includes(k));
+}
+
+function resolvePairs(options: ScoreCapturesOptions, taken: (string | undefined)[]): LayerPair[] {
+  const { teacher, student } = options;
+  if (options.pairs && options.pairs.length) {
+    for (const p of options.pairs) {
+      if (!teacher.keys().includes(p.teacher)) throw errors.unknownKey('teacher layer', p.teacher, teacher.source, teacher.keys());
+      if (!student.keys().includes(p.student)) throw errors.unknownKey('student layer', p.student, student.source, student.keys());
+    }
+    return [...options.pairs];
+  }
+  const reserved = new Set([...RESERVED_KEYS, ...taken.filter((k): k is string => !!k)]);
+  const studentKeys = new Set(student.keys());
+  const pairs = teacher
+    .keys()
+    .filter((k) => !reserved.has(k) && studentKeys.has(k))
+    .map((k) => ({ teacher: k, student: k }));
+  if (pairs.length === 0) {
+    const layers = (c: Capture) => c.keys().filter((k) => !reserved.has(k)).join(', ') || '(none)';
+    throw errors.badOption(
+      'layer pairs',
+      'none',
+      `layers under the same name in both captures, or --pair teacher:student (teacher layers: ${layers(teacher)}; student layers: ${layers(student)})`,
+    );
+  }
+  return pairs;
+}
+
+function commonSampleCount(c: Capture, keys: readonly string[]): number {
+  let n: number | undefined;
+  let first = '';
+  for (const k of keys) {
+    const shape = c.info(k).shape;
+    if (shape.length === 0) throw errors.shapeMismatch(`array '${k}' in ${c.source}`, 'a leading sample axis', 'a scalar');
+    if (n === undefined) {
+      n = shape[0]!;
+      first = k;
+    } else if (shape[0] !== n) {
+      throw errors.shapeMismatch(`sample counts in ${c.source}`, `${n} samples (as '${first}')`, `${shape[0]} in '${k}' ${fmtShape(shape)}`);
+    }
+  }
+  return n ?? 0;
+}
+
+function readIds(c: Capture, key: string, n: number): string[] {
+  const t = c.read(key);
+  if (t.shape.length !== 1 || t.shape[0] !== n) throw errors.shapeMismatch(`id array '${key}' in ${c.source}`, `shape [${n}]`, fmtShape(t.shape));
+  const out: string[] = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = idAt(t.data as NumericArray, i);
+  return out;
+}
+
+function gatherRows(whole: Tensor, rowsOf: Int32Array, start: number, end: number): Tensor {
+  const row = sizeOf(whole.shape.slice(1));
+  const Ctor = whole.data.constructor as { new (n: number): NumericArray };
+  const data = new Ctor((end - start) * row);
+  for (let i = start; i < end; i++) {
+    const j = rowsOf[i]!;
+    (data as any).set((whole.data as any).subarray(j * row, (j + 1) * row), (i - start) * row);
+  }
+  return { dtype: whole.dtype, shape: [end - start, ...whole.shape.slice(1)], data };
+}
+
+function withSampleAxis(t: Tensor): Tensor {
+  return { dtype: t.dtype, shape: [1, ...t.shape], data: t.data };
+}
