@@ -147,7 +147,7 @@ describe('invariances of linear CKA', () => {
       const base = (await similarityOf(A, B, { similarity })).score;
       const rotated = times(B, orthogonal(p, 7));
       expectClose((await similarityOf(A, rotated, { similarity })).score, base, 1e-10);
-      const scaled = tensor(B.data.map((v) => (v as number) * 37.5) as Float64Array, [n, p]);
+      const scaled = tensor((B.data as Float64Array).map((v) => v * 37.5), [n, p]);
       expectClose((await similarityOf(A, scaled, { similarity })).score, base, 1e-10);
     });
     it(`${similarity}: not invariant to a general invertible linear map`, async () => {
@@ -208,8 +208,8 @@ describe('streaming Metric properties of every similarity state', () => {
       const whole = m.init();
       await m.update(whole, { teacher: X, student: Y });
       const oneShot = (await m.compute(whole)).score;
-      expect(Array.from(X.data)).toEqual(Array.from(xCopy));
-      expect(Array.from(Y.data)).toEqual(Array.from(yCopy));
+      expect(Array.from(X.data as Float64Array)).toEqual(Array.from(xCopy));
+      expect(Array.from(Y.data as Float64Array)).toEqual(Array.from(yCopy));
 
       const batched = m.init();
       const shards = [m.init(), m.init()];
