@@ -7,9 +7,9 @@
  * reads headers only, and `readRows` reads only the bytes of the rows asked for.
  * `openCapture(path)` in `node-source.ts` picks the implementation for a path.
  */
-import { errors } from '../errors.js';
-import type { Tensor, TensorInfo } from '../tensor.js';
-import { readNpy, readNpyInfo, readNpyRows, type NpyInfo } from './npy.js';
+import { errors, fmtShape, KrsError } from '../errors.js';
+import { idAt, type Tensor, type TensorInfo } from '../tensor.js';
+import { readNpy, readNpyInfo, readNpyRows, readNpyStrings, type NpyInfo } from './npy.js';
 import type { ByteSource } from './source.js';
 
 /** Named arrays with a leading sample axis, read lazily. */
@@ -31,6 +31,30 @@ export interface Capture {
    * @throws KrsError BAD_OPTION for a range outside [0, shape[0]]; as {@link Capture.info}.
    */
   readRows(key: string, start: number, end: number): Tensor;
+  /**
+   * A 1-D array of sample ids as exact strings: integers of any width (int64 keeps every
+   * digit) or, where the format has them, strings (NumPy `<U…` / `|S…`).
+   * @throws KrsError SHAPE_MISMATCH unless 1-D; as {@link Capture.info}.
+   */
+  readIds(key: string): string[];
+}
+
+/** Ids from a numeric 1-D tensor, as exact strings. */
+export function idsOf(t: Tensor, key: string, source: string): string[] {
+  if (t.shape.length !== 1) throw errors.shapeMismatch(`id array '${key}' in ${source}`, 'a 1-D array', fmtShape(t.shape));
+  const out: string[] = new Array(t.shape[0]!);
+  for (let i = 0; i < out.length; i++) out[i] = idAt(t.data, i);
+  return out;
+}
+
+/** Ids from a .npy source: numeric or NumPy strings. */
+export function readNpyIds(source: ByteSource, key: string): string[] {
+  try {
+    return idsOf(readNpy(source), key, source.name);
+  } catch (e) {
+    if (e instanceof KrsError && e.code === 'UNSUPPORTED_DTYPE') return readNpyStrings(source);
+    throw e;
+  }
 }
 
 /**
@@ -69,5 +93,6 @@ export function npyCapture(name: string, sources: ReadonlyMap<string, ByteSource
     },
     read: (key) => readNpy(src(key), info(key)),
     readRows: (key, start, end) => readNpyRows(src(key), start, end, info(key)),
+    readIds: (key) => readNpyIds(src(key), key),
   };
 }

@@ -65,6 +65,27 @@ const FORTRAN_FULL_READ_LIMIT = 64 * 2 ** 20;
  * @example readNpyInfo(bytesSource('x.npy', bytes)).shape // [3, 4]
  */
 export function readNpyInfo(source: ByteSource): NpyInfo {
+  const { name, descr, fortran, dims, prefix, headerLen, version } = readNpyHeader(source);
+  if (typeof descr !== 'string') throw errors.unsupportedDtype(name, `structured ${JSON.stringify(descr)}`);
+  const m = /^([<>|=]?)([a-zA-Z])(\d+)$/.exec(descr);
+  const dtype = m ? DESCR_TYPES[`${m[2]}${m[3]}`] : undefined;
+  if (!m || !dtype) throw errors.unsupportedDtype(name, descr);
+  const count = sizeOf(dims);
+  const nbytes = count * ITEM_SIZE[dtype];
+  const dataOffset = checkDataSize(source, dims, nbytes, prefix + headerLen, dtype);
+  return { dtype, shape: dims, fortranOrder: fortran, dataOffset, littleEndian: m[1] !== '>', descr, version };
+}
+
+/** The raw header of a .npy file: its dict entries and where the data start. */
+function readNpyHeader(source: ByteSource): {
+  name: string;
+  descr: PyValue;
+  fortran: boolean;
+  dims: number[];
+  prefix: number;
+  headerLen: number;
+  version: string;
+} {
   const name = source.name;
   if (source.size < 10) throw errors.badFile(name, `not a .npy file: only ${source.size} bytes`);
   const pre = source.read(0, Math.min(12, source.size));
@@ -111,22 +132,57 @@ export function readNpyInfo(source: ByteSource): NpyInfo {
   if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
     throw errors.badFile(name, `malformed .npy header: 'shape' is not a tuple of non-negative integers: ${clip(text)}`);
   }
-  const dims = shape as number[];
-  if (typeof descr !== 'string') throw errors.unsupportedDtype(name, `structured ${JSON.stringify(descr)}`);
-  const m = /^([<>|=]?)([a-zA-Z])(\d+)$/.exec(descr);
-  const dtype = m ? DESCR_TYPES[`${m[2]}${m[3]}`] : undefined;
-  if (!m || !dtype) throw errors.unsupportedDtype(name, descr);
-  const count = sizeOf(dims);
-  const nbytes = count * ITEM_SIZE[dtype];
-  if (!Number.isSafeInteger(nbytes)) throw errors.badFile(name, `shape ${fmtShape(dims)} is too large`);
-  const dataOffset = prefix + headerLen;
+  return { name, descr, fortran, dims: shape as number[], prefix, headerLen, version };
+}
+
+/** Check the file holds the `nbytes` of data the header promises; returns the data offset. */
+function checkDataSize(source: ByteSource, dims: number[], nbytes: number, dataOffset: number, what: string): number {
+  if (!Number.isSafeInteger(nbytes)) throw errors.badFile(source.name, `shape ${fmtShape(dims)} is too large`);
   if (dataOffset + nbytes > source.size) {
     throw errors.badFile(
-      name,
-      `truncated: header promises ${nbytes} bytes of data (${dtype} ${fmtShape(dims)}), file has ${source.size - dataOffset}`,
+      source.name,
+      `truncated: header promises ${nbytes} bytes of data (${what} ${fmtShape(dims)}), file has ${source.size - dataOffset}`,
     );
   }
-  return { dtype, shape: dims, fortranOrder: fortran, dataOffset, littleEndian: m[1] !== '>', descr, version };
+  return dataOffset;
+}
+
+/**
+ * Read a 1-D array of strings — NumPy's fixed-width unicode (`<U12`, UTF-32) or bytes
+ * (`|S12`, read as UTF-8) — as JavaScript strings with the trailing NULs NumPy pads with
+ * removed. This is how string sample ids are stored (`np.array(['a.png', …])`).
+ * @throws KrsError UNSUPPORTED_DTYPE for any other dtype; SHAPE_MISMATCH unless 1-D;
+ *   BAD_FILE for a truncated file.
+ */
+export function readNpyStrings(source: ByteSource): string[] {
+  const { name, descr, dims, prefix, headerLen } = readNpyHeader(source);
+  const m = typeof descr === 'string' ? /^([<>|=]?)([US])(\d+)$/.exec(descr) : null;
+  if (!m) throw errors.unsupportedDtype(name, typeof descr === 'string' ? descr : JSON.stringify(descr));
+  if (dims.length !== 1) throw errors.shapeMismatch(`string array in ${name}`, 'a 1-D array', fmtShape(dims));
+  const width = Number(m[3]);
+  const item = m[2] === 'U' ? 4 * width : width;
+  const n = dims[0]!;
+  const offset = checkDataSize(source, dims, n * item, prefix + headerLen, descr as string);
+  const bytes = source.read(offset, n * item);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const utf8 = new TextDecoder('utf-8');
+  const out: string[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    if (m[2] === 'S') {
+      let end = i * item + item;
+      while (end > i * item && bytes[end - 1] === 0) end--;
+      out[i] = utf8.decode(bytes.subarray(i * item, end));
+      continue;
+    }
+    let str = '';
+    for (let k = 0; k < width; k++) {
+      const cp = view.getUint32(i * item + 4 * k, m[1] !== '>');
+      if (cp === 0) break;
+      str += String.fromCodePoint(cp);
+    }
+    out[i] = str;
+  }
+  return out;
 }
 
 /**

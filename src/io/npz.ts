@@ -11,7 +11,7 @@
  * inflated chunk).
  */
 import { errors } from '../errors.js';
-import { lookup, type Capture } from './capture.js';
+import { lookup, readNpyIds, type Capture } from './capture.js';
 import { readNpy, readNpyInfo, readNpyRows, type NpyInfo } from './npy.js';
 import type { ByteSource } from './source.js';
 import { openZipEntry, readZipDirectory, type ZipEntry } from './zip.js';
@@ -51,6 +51,7 @@ export function npzCapture(source: ByteSource): Capture {
     },
     read: (key) => readNpy(entry(key), info(key)),
     readRows: (key, start, end) => readNpyRows(entry(key), start, end, info(key)),
+    readIds: (key) => readNpyIds(entry(key), key),
   };
 }
 

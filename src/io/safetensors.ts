@@ -15,7 +15,7 @@
  */
 import { errors, fmtShape, q } from '../errors.js';
 import { sizeOf, type DType, type Tensor, type TensorInfo } from '../tensor.js';
-import { lookup, type Capture } from './capture.js';
+import { idsOf, lookup, type Capture } from './capture.js';
 import { ITEM_SIZE, readElements } from './decode.js';
 import type { ByteSource } from './source.js';
 
@@ -156,6 +156,9 @@ export function safetensorsCapture(source: ByteSource): Capture {
       const rowLen = sizeOf(rest);
       const data = readElements(source, e.begin + start * rowLen * ITEM_SIZE[e.dtype], (end - start) * rowLen, e.dtype, true);
       return { dtype: e.dtype, shape: [end - start, ...rest], data };
+    },
+    readIds(key) {
+      return idsOf(this.read(key), key, source.name);
     },
   };
 }

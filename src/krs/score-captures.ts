@@ -9,7 +9,7 @@
  */
 import { errors, fmtShape } from '../errors.js';
 import type { Capture } from '../io/capture.js';
-import { idAt, sizeOf, type NumericArray, type Tensor } from '../tensor.js';
+import { sizeOf, type NumericArray, type Tensor } from '../tensor.js';
 import type { DetectionImage } from '../agreement/detection.js';
 import { alignIds } from './align.js';
 import { KrsMetric, type KrsBatch, type KrsMetricOptions, type KrsResult, type LayerPair } from './metric.js';
@@ -242,11 +242,9 @@ function commonSampleCount(c: Capture, keys: readonly string[]): number {
 }
 
 function readIds(c: Capture, key: string, n: number): string[] {
-  const t = c.read(key);
-  if (t.shape.length !== 1 || t.shape[0] !== n) throw errors.shapeMismatch(`id array '${key}' in ${c.source}`, `shape [${n}]`, fmtShape(t.shape));
-  const out: string[] = new Array(n);
-  for (let i = 0; i < n; i++) out[i] = idAt(t.data as NumericArray, i);
-  return out;
+  const ids = c.readIds(key);
+  if (ids.length !== n) throw errors.shapeMismatch(`id array '${key}' in ${c.source}`, `${n} ids (one per sample)`, `${ids.length}`);
+  return ids;
 }
 
 function gatherRows(whole: Tensor, rowsOf: Int32Array, start: number, end: number): Tensor {

@@ -41,6 +41,15 @@ describe('krs score, end to end on captures written by NumPy', () => {
     expect(out.warnings.join(' ')).toMatch(/reordered by 'ids'/);
   });
 
+  it('string sample ids (<U on one side, |S on the other) align the samples', () => {
+    const out = scoreJson('--task', 'classification', '--teacher', f('cls-teacher-strids.npz'), '--student', f('cls-student-strids.npz'), '--backend', 'typescript');
+    expect(out.ids).toBe('sample_ids');
+    expectClose(out.krs, ex.classification.krs, 1e-9);
+    const missing = krs('score', '--task', 'classification', '--teacher', f('cls-teacher.npz'), '--student', f('cls-student-strids.npz'), '--ids', 'ids');
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/id array 'ids' not found in .*cls-student-strids\.npz/);
+  });
+
   it('the ONNX Runtime backend agrees with the float64 backend', () => {
     const out = scoreJson('--task', 'classification', '--teacher', f('cls-teacher.npz'), '--student', f('cls-student.npz'), '--backend', 'onnxruntime');
     expect(out.backend).toBe('onnxruntime-f32');
