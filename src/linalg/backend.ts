@@ -8,11 +8,17 @@
  * always returned as float64 so that accumulation across batches stays exact.
  */
 
-/** A dense row-major matrix. */
+/**
+ * A dense row-major matrix. With `shift`, the matrix meant is `data − 1·shiftᵀ` (the shift
+ * subtracted from every row, in float64): metrics centre their features this way without
+ * materialising a centred copy, and backends apply it while converting the operand.
+ */
 export interface Matrix {
   readonly rows: number;
   readonly cols: number;
   readonly data: Float64Array | Float32Array;
+  /** Column offsets (length `cols`) subtracted from every row. */
+  readonly shift?: Float64Array;
 }
 
 /**
@@ -24,6 +30,11 @@ export interface ProductRequest {
   readonly op: 'AtB' | 'ABt';
   readonly a: Matrix;
   readonly b: Matrix;
+  /**
+   * Accumulate the product into this array (`into += product`) and return it, instead of
+   * returning a fresh array. For symmetric requests (a === b) `into` must be symmetric.
+   */
+  readonly into?: Float64Array;
 }
 
 export interface MatrixBackend {

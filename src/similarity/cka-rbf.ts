@@ -28,7 +28,7 @@ export function initRbf(p: number, q: number): RbfState {
 }
 
 /** Keep a copy of the batch's rows. @throws BAD_VALUE past MAX_RBF_SAMPLES samples. */
-export function updateRbf(st: RbfState, x: Float64Array, y: Float64Array, rows: number): void {
+export function updateRbf(st: RbfState, x: Float64Array | Float32Array, y: Float64Array | Float32Array, rows: number): void {
   if (st.n + rows > MAX_RBF_SAMPLES) {
     throw errors.badValue('sample count for cka-rbf', st.n + rows, `at most ${MAX_RBF_SAMPLES} (the kernel is n×n); use cka or cka-debiased, or fewer samples`);
   }

@@ -49,6 +49,7 @@ export function linearCkaFromCentred(c: CentredStats): number {
  */
 export function debiasedCkaFromCentred(c: CentredStats, teacherName: string, studentName: string): number {
   const n = c.n;
+  if (!c.moments) throw errors.internal('debiased CKA from statistics kept without the debiasing moments');
   if (n < 4) throw errors.badValue('sample count for debiased CKA', n, 'at least 4 samples');
   const k1 = n / (n - 2);
   const k2 = 1 / ((n - 1) * (n - 2));

@@ -23,7 +23,7 @@ export function initCosine(p: number): CosineState {
  * Fold a batch (X, Y: b×p) in.
  * @throws UNDEFINED when a sample's teacher or student vector is all zeros (no direction).
  */
-export function updateCosine(st: CosineState, x: Float64Array, y: Float64Array, rows: number, teacherName: string, studentName: string): void {
+export function updateCosine(st: CosineState, x: Float64Array | Float32Array, y: Float64Array | Float32Array, rows: number, teacherName: string, studentName: string): void {
   const p = st.p;
   for (let i = 0; i < rows; i++) {
     let xy = 0;

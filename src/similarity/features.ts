@@ -27,8 +27,10 @@ export interface FeatureOptions {
 }
 
 /**
- * Pool and flatten a batch of activations into an n × p float64 matrix, after checking
- * every value is finite. `what` names the layer in error messages.
+ * Pool and flatten a batch of activations into an n × p matrix, after checking every value
+ * is finite. `what` names the layer in error messages. Flattened float32/float64 data are
+ * returned as they are (no copy; callers must not write to them); pooled or integer data
+ * become float64.
  *
  * @throws NON_FINITE for NaN/Inf; SHAPE_MISMATCH when the pooling does not fit the rank
  *   or the mask does not fit the sequence; BAD_VALUE when a mask row selects no token.
@@ -51,8 +53,10 @@ export function featureMatrix(t: Tensor, what: string, options: FeatureOptions =
   return pool === 'cls' ? firstToken(t) : maskedTokenMean(t, what, options.mask);
 }
 
-function floatCopy(t: Tensor): Float64Array {
+/** The data as floats: float32/float64 arrays as they are (never written to), others copied to float64. */
+function floatCopy(t: Tensor): Float64Array | Float32Array {
   const d = t.data;
+  if (d instanceof Float64Array || d instanceof Float32Array) return d;
   const out = new Float64Array(d.length);
   if (d instanceof BigInt64Array || d instanceof BigUint64Array) for (let i = 0; i < d.length; i++) out[i] = Number(d[i]);
   else out.set(d);

@@ -122,7 +122,7 @@ export function layerSimilarity(options: LayerSimilarityOptions = {}): Measure<L
       return { mode, stats: initCosine(p) };
     }
     if (mode === 'rbf') return { mode, stats: initRbf(p, q) };
-    if (mode === 'exact') return { mode, stats: initLinearStats(p, q) };
+    if (mode === 'exact') return { mode, stats: initLinearStats(p, q, similarity === 'cka-debiased') };
     return { mode: 'minibatch', stats: initMinibatchHsic(p, q) };
   };
 
@@ -141,8 +141,8 @@ export function layerSimilarity(options: LayerSimilarityOptions = {}): Measure<L
         throw errors.shapeMismatch(`layer pair '${tName}':'${sName}'`, `widths ${p} and ${q} as in earlier batches`, `${x.cols} and ${y.cols}`);
       }
       const rows = x.rows;
-      const xd = x.data as Float64Array;
-      const yd = y.data as Float64Array;
+      const xd = x.data;
+      const yd = y.data;
       switch (s.mode) {
         case 'exact':
           return updateLinearStats(s.stats, xd, yd, rows, backend);

@@ -16,12 +16,14 @@
  * Memory O(p² + q² + pq); update O(b·(p² + q² + pq)) in the backend plus O(b·(p+q)) here;
  * merge and compute O(p² + q² + pq).
  */
-import type { MatrixBackend } from '../linalg/backend.js';
-import { addInto, columnMeans, dot, matTVec, matVec, rowSquaredNorms, subtractRow, trace } from '../linalg/vector.js';
+import type { Matrix, MatrixBackend } from '../linalg/backend.js';
+import { addInto, columnSums, dot, matTVec, matVec, trace } from '../linalg/vector.js';
 import { decodeFloat64, encodeFloat64 } from '../serialize.js';
 import { errors } from '../errors.js';
 
 export interface LinearStats {
+  /** Whether the row-norm moments for debiased CKA are kept (they cost an extra pass). */
+  moments: boolean;
   n: number;
   p: number;
   q: number;
@@ -41,9 +43,10 @@ export interface LinearStats {
   sY: Float64Array;
 }
 
-/** An empty state for widths p and q. */
-export function initLinearStats(p: number, q: number): LinearStats {
+/** An empty state for widths p and q; `moments` keeps what debiased CKA needs. */
+export function initLinearStats(p: number, q: number, moments: boolean): LinearStats {
   return {
+    moments,
     n: 0,
     p,
     q,
@@ -65,58 +68,70 @@ export function initLinearStats(p: number, q: number): LinearStats {
 }
 
 /**
- * Fold a batch (X: b×p, Y: b×q, row-major float64) into the state. The batch is not
- * modified. The first batch fixes the shift.
+ * Fold a batch (X: b×p, Y: b×q, row-major, float32 or float64) into the state. The batch
+ * is not modified and no centred copy is made: the backend subtracts the shift while it
+ * converts the operands, and the products are accumulated straight into the state. The
+ * first batch fixes the shift.
  */
 export async function updateLinearStats(
   st: LinearStats,
-  x: Float64Array,
-  y: Float64Array,
+  x: Float64Array | Float32Array,
+  y: Float64Array | Float32Array,
   rows: number,
   backend: MatrixBackend,
 ): Promise<void> {
   const { p, q } = st;
   if (rows === 0) return;
+  const colsX = columnSums(x, rows, p);
+  const colsY = columnSums(y, rows, q);
   if (st.n === 0) {
-    st.shiftX = columnMeans(x, rows, p);
-    st.shiftY = columnMeans(y, rows, q);
+    st.shiftX = colsX.map((v) => v / rows);
+    st.shiftY = colsY.map((v) => v / rows);
   }
-  const xc = subtractRow(x, rows, p, st.shiftX);
-  const yc = subtractRow(y, rows, q, st.shiftY);
-  const mx = { rows, cols: p, data: xc };
-  const my = { rows, cols: q, data: yc };
-  const [xx, yy, xy] = await backend.products([
-    { op: 'AtB', a: mx, b: mx },
-    { op: 'AtB', a: my, b: my },
-    { op: 'AtB', a: mx, b: my },
+  const mx: Matrix = { rows, cols: p, data: x, shift: st.shiftX };
+  const my: Matrix = { rows, cols: q, data: y, shift: st.shiftY };
+  await backend.products([
+    { op: 'AtB', a: mx, b: mx, into: st.xx },
+    { op: 'AtB', a: my, b: my, into: st.yy },
+    { op: 'AtB', a: mx, b: my, into: st.xy },
   ]);
-  addInto(st.xx, xx!);
-  addInto(st.yy, yy!);
-  addInto(st.xy, xy!);
-  const r = rowSquaredNorms(xc, rows, p);
-  const s = rowSquaredNorms(yc, rows, q);
+  // Σ(x − c) = Σx − b·c
+  for (let j = 0; j < p; j++) st.sumX[j] += colsX[j]! - rows * st.shiftX[j]!;
+  for (let j = 0; j < q; j++) st.sumY[j] += colsY[j]! - rows * st.shiftY[j]!;
+  if (st.moments) accumulateMoments(st, x, y, rows);
+  st.n += rows;
+}
+
+/** The row-norm moments debiased CKA needs, in one pass over each row. O(b·(p+q)). */
+function accumulateMoments(st: LinearStats, x: Float64Array | Float32Array, y: Float64Array | Float32Array, rows: number): void {
+  const { p, q, shiftX, shiftY, rX, sX, rY, sY } = st;
   for (let i = 0; i < rows; i++) {
-    const ri = r[i]!;
-    const si = s[i]!;
-    st.sumR2 += ri * ri;
-    st.sumS2 += si * si;
-    st.sumRS += ri * si;
     const ox = i * p;
-    for (let j = 0; j < p; j++) {
-      const v = xc[ox + j]!;
-      st.sumX[j] += v;
-      st.rX[j] += ri * v;
-      st.sX[j] += si * v;
-    }
     const oy = i * q;
+    let r = 0;
+    for (let j = 0; j < p; j++) {
+      const v = x[ox + j]! - shiftX[j]!;
+      r += v * v;
+    }
+    let s = 0;
     for (let j = 0; j < q; j++) {
-      const v = yc[oy + j]!;
-      st.sumY[j] += v;
-      st.rY[j] += ri * v;
-      st.sY[j] += si * v;
+      const v = y[oy + j]! - shiftY[j]!;
+      s += v * v;
+    }
+    st.sumR2 += r * r;
+    st.sumS2 += s * s;
+    st.sumRS += r * s;
+    for (let j = 0; j < p; j++) {
+      const v = x[ox + j]! - shiftX[j]!;
+      rX[j] += r * v;
+      sX[j] += s * v;
+    }
+    for (let j = 0; j < q; j++) {
+      const v = y[oy + j]! - shiftY[j]!;
+      rY[j] += r * v;
+      sY[j] += s * v;
     }
   }
-  st.n += rows;
 }
 
 /**
@@ -148,7 +163,7 @@ export function reshift(st: LinearStats, newShiftX: Float64Array, newShiftY: Flo
   const sumRV = dot(st.rY, f);
   const sumSU = dot(st.sX, e);
 
-  const out = initLinearStats(p, q);
+  const out = initLinearStats(p, q, st.moments);
   out.n = n;
   out.shiftX = Float64Array.from(newShiftX);
   out.shiftY = Float64Array.from(newShiftY);
@@ -200,6 +215,7 @@ export function mergeLinearStats(a: LinearStats, b: LinearStats): LinearStats {
   if (a.p !== b.p || a.q !== b.q) {
     throw errors.shapeMismatch('merging CKA states', `widths ${a.p}×${a.q}`, `widths ${b.p}×${b.q}`);
   }
+  if (a.moments !== b.moments) throw errors.badValue('merging CKA states: debiasing moments', b.moments, String(a.moments));
   if (b.n === 0) return reshift(a, a.shiftX, a.shiftY);
   if (a.n === 0) return reshift(b, b.shiftX, b.shiftY);
   const out = reshift(b, a.shiftX, a.shiftY);
@@ -228,7 +244,9 @@ export interface CentredStats {
   xx: Float64Array;
   yy: Float64Array;
   xy: Float64Array;
-  /** Σaᵢ, Σbᵢ, Σaᵢ², Σbᵢ², Σaᵢbᵢ with aᵢ = ‖xᵢᶜ‖², bᵢ = ‖yᵢᶜ‖². */
+  /** Whether the moments below are known (debiased CKA needs them). */
+  moments: boolean;
+  /** Σaᵢ, Σbᵢ, Σaᵢ², Σbᵢ², Σaᵢbᵢ with aᵢ = ‖xᵢᶜ‖², bᵢ = ‖yᵢᶜ‖² (the last three only with moments). */
   sumA: number;
   sumB: number;
   sumA2: number;
@@ -247,6 +265,7 @@ export function centre(st: LinearStats): CentredStats {
   for (let j = 0; j < st.q; j++) my[j] = st.shiftY[j]! + st.sumY[j]! / st.n;
   const c = reshift(st, mx, my);
   return {
+    moments: st.moments,
     n: st.n,
     p: st.p,
     q: st.q,
@@ -267,7 +286,7 @@ const VECTORS = ['shiftX', 'shiftY', 'sumX', 'sumY', 'xx', 'yy', 'xy', 'rX', 'rY
 
 /** Plain-JSON form; float64 arrays are stored exactly (base64 of their bytes). */
 export function linearStatsToJSON(st: LinearStats): Record<string, unknown> {
-  const out: Record<string, unknown> = { n: st.n, p: st.p, q: st.q, sumR2: st.sumR2, sumS2: st.sumS2, sumRS: st.sumRS };
+  const out: Record<string, unknown> = { moments: st.moments, n: st.n, p: st.p, q: st.q, sumR2: st.sumR2, sumS2: st.sumS2, sumRS: st.sumRS };
   for (const k of VECTORS) out[k] = encodeFloat64(st[k]);
   return out;
 }
@@ -280,7 +299,8 @@ export function linearStatsFromJSON(json: unknown): LinearStats {
     if (typeof v !== 'number') throw errors.badValue(`serialised CKA state field ${k}`, v, 'a number');
     return v;
   };
-  const st = initLinearStats(num('p'), num('q'));
+  if (typeof o?.moments !== 'boolean') throw errors.badValue('serialised CKA state field moments', o?.moments, 'true or false');
+  const st = initLinearStats(num('p'), num('q'), o.moments);
   st.n = num('n');
   st.sumR2 = num('sumR2');
   st.sumS2 = num('sumS2');

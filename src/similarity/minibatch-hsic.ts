@@ -14,7 +14,7 @@
  * Memory O(b²); update O(b²·(p+q)).
  */
 import type { MatrixBackend } from '../linalg/backend.js';
-import { columnMeans, subtractRow } from '../linalg/vector.js';
+import { columnMeans } from '../linalg/vector.js';
 import { errors } from '../errors.js';
 
 export interface MinibatchHsicState {
@@ -64,16 +64,16 @@ export function unbiasedHsic(k: Float64Array, l: Float64Array, b: number): numbe
  */
 export async function updateMinibatchHsic(
   st: MinibatchHsicState,
-  x: Float64Array,
-  y: Float64Array,
+  x: Float64Array | Float32Array,
+  y: Float64Array | Float32Array,
   rows: number,
   backend: MatrixBackend,
 ): Promise<void> {
   if (rows < MIN_MINIBATCH) {
     throw errors.badValue('minibatch size', rows, `at least ${MIN_MINIBATCH} samples (the unbiased HSIC estimator divides by b(b−3))`);
   }
-  const mx = { rows, cols: st.p, data: subtractRow(x, rows, st.p, columnMeans(x, rows, st.p)) };
-  const my = { rows, cols: st.q, data: subtractRow(y, rows, st.q, columnMeans(y, rows, st.q)) };
+  const mx = { rows, cols: st.p, data: x, shift: columnMeans(x, rows, st.p) };
+  const my = { rows, cols: st.q, data: y, shift: columnMeans(y, rows, st.q) };
   const [k, l] = await backend.products([
     { op: 'ABt', a: mx, b: mx },
     { op: 'ABt', a: my, b: my },

@@ -1,0 +1,354 @@
+/**
+ * The ONNX Runtime float32 backend against the float64 TypeScript reference.
+ *
+ * Tolerance (stated once, used everywhere): each entry of a float32 product of inner
+ * dimension K may differ from the exact float64 value by at most
+ *     γ · (|A|ᵀ|B|)ᵢⱼ,   γ = (K + 2) · 2⁻²⁴,
+ * the classical forward-error bound of a float32 dot product (K − 1 accumulation
+ * roundings, plus rounding each float64 input to float32), with |A|ᵀ|B| computed in float64.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Matrix, MatrixBackend, ProductRequest } from '../../src/linalg/backend.js';
+import { typescriptBackend } from '../../src/linalg/typescript-backend.js';
+import { KrsError } from '../../src/errors.js';
+import { createOrtBackend, transposeToFloat32, type OrtBackend } from '../../src/runtime/ort-backend.js';
+
+const U = 2 ** -24;
+
+/** Seeded uniform [0, 1) (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Seeded standard normal (Box–Muller). */
+function normal(seed: number): () => number {
+  const u = rng(seed);
+  return () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
+}
+
+function randomMatrix(rows: number, cols: number, seed: number, offset = 0): Matrix {
+  const g = normal(seed);
+  const data = new Float64Array(rows * cols);
+  for (let i = 0; i < data.length; i++) data[i] = offset + g();
+  return { rows, cols, data };
+}
+
+function abs(m: Matrix): Matrix {
+  return { rows: m.rows, cols: m.cols, data: m.data.map(Math.abs) };
+}
+
+/** Assert |got − want| ≤ γ·(|A|ᵀ|B|) entrywise; returns the worst error in units of the bound. */
+async function expectWithinBound(r: ProductRequest, got: Float64Array): Promise<number> {
+  const [want] = await typescriptBackend.products([r]);
+  const bound = (await typescriptBackend.products([{ op: r.op, a: abs(r.a), b: r.a === r.b ? abs(r.a) : abs(r.b) }]))[0]!;
+  const k = r.op === 'AtB' ? r.a.rows : r.a.cols;
+  const gamma = (k + 2) * U;
+  expect(got.length).toBe(want!.length);
+  let worst = 0;
+  for (let i = 0; i < got.length; i++) {
+    const err = Math.abs(got[i]! - want![i]!);
+    const allowed = gamma * bound[i]! + Number.MIN_VALUE;
+    worst = Math.max(worst, err / allowed);
+    if (err > allowed) expect.fail(`${r.op} entry ${i}: got ${got[i]}, want ${want![i]}, |err| ${err} > ${allowed}`);
+  }
+  return worst;
+}
+
+function isSymmetric(c: Float64Array, m: number): boolean {
+  for (let i = 0; i < m; i++) for (let j = 0; j < i; j++) if (c[i * m + j] !== c[j * m + i]) return false;
+  return true;
+}
+
+const SIZES: [number, number][] = [
+  [1, 1],
+  [7, 3],
+  [33, 65],
+  [300, 129],
+];
+
+describe('createOrtBackend', () => {
+  let ort: OrtBackend;
+  let blocked: OrtBackend; // small blocks, to exercise the block-column path on small sizes
+  beforeAll(async () => {
+    ort = await createOrtBackend();
+    blocked = await createOrtBackend({ symmetricBlock: 16, intraOpNumThreads: 1 });
+  });
+  afterAll(async () => {
+    await ort.dispose();
+    await blocked.dispose();
+  });
+
+  it('is named onnxruntime-f32 and uses every core by default', () => {
+    expect(ort.name).toBe('onnxruntime-f32');
+    expect(ort.threads).toBeGreaterThanOrEqual(1);
+    expect(blocked.threads).toBe(1);
+  });
+
+  for (const [n, p] of SIZES) {
+    describe(`${n}×${p}`, () => {
+      const a = randomMatrix(n, p, 1000 * n + p);
+      const b = randomMatrix(n, p + 2, 7 + n * p); // AtB partner: n × (p+2)
+      const c = randomMatrix(n + 3, p, 11 + n); // ABt partner: (n+3) × p
+
+      it('AtB agrees with the float64 backend', async () => {
+        const r: ProductRequest = { op: 'AtB', a, b };
+        const [got] = await ort.products([r]);
+        await expectWithinBound(r, got!);
+      });
+
+      it('ABt agrees with the float64 backend', async () => {
+        const r: ProductRequest = { op: 'ABt', a, b: c };
+        const [got] = await ort.products([r]);
+        await expectWithinBound(r, got!);
+      });
+
+      for (const which of ['default', 'blocked'] as const) {
+        it(`symmetric AtB and ABt agree and are exactly symmetric (${which} blocks)`, async () => {
+          const be = which === 'default' ? ort : blocked;
+          const [ata, aat] = await be.products([
+            { op: 'AtB', a, b: a },
+            { op: 'ABt', a, b: a },
+          ]);
+          await expectWithinBound({ op: 'AtB', a, b: a }, ata!);
+          await expectWithinBound({ op: 'ABt', a, b: a }, aat!);
+          expect(isSymmetric(ata!, p)).toBe(true);
+          expect(isSymmetric(aat!, n)).toBe(true);
+        });
+      }
+    });
+  }
+
+  it('treats separate Matrix objects over the same data as symmetric, and leaves inputs unchanged', async () => {
+    const a = randomMatrix(50, 40, 3);
+    const before = Float64Array.from(a.data);
+    const [got] = await blocked.products([{ op: 'AtB', a, b: { ...a } }]);
+    await expectWithinBound({ op: 'AtB', a, b: a }, got!);
+    expect(isSymmetric(got!, 40)).toBe(true);
+    expect(a.data).toEqual(before);
+  });
+
+  it('accepts float32 inputs, mixed precisions and several requests sharing operands', async () => {
+    const x = randomMatrix(120, 70, 5);
+    const y = randomMatrix(120, 30, 6);
+    const x32: Matrix = { rows: x.rows, cols: x.cols, data: Float32Array.from(x.data) };
+    const x64: Matrix = { rows: x.rows, cols: x.cols, data: Float64Array.from(x32.data) }; // same values
+    const reqs: ProductRequest[] = [
+      { op: 'AtB', a: x32, b: x32 },
+      { op: 'AtB', a: y, b: y },
+      { op: 'AtB', a: x32, b: y },
+      { op: 'ABt', a: x32, b: x32 },
+      { op: 'ABt', a: x32, b: x64 },
+    ];
+    const got = await ort.products(reqs);
+    expect(got).toHaveLength(5);
+    for (let i = 0; i < reqs.length; i++) await expectWithinBound(reqs[i]!, got[i]!);
+    expect(x32.data).toEqual(Float32Array.from(x.data));
+  });
+
+  it('gives the same answers to concurrent calls (calls are serialised, buffers reused)', async () => {
+    const mats = [randomMatrix(200, 64, 21), randomMatrix(150, 96, 22), randomMatrix(90, 33, 23)];
+    const calls = mats.map((m) => ort.products([{ op: 'AtB', a: m, b: m }]));
+    const results = await Promise.all(calls);
+    for (let i = 0; i < mats.length; i++) {
+      const [alone] = await ort.products([{ op: 'AtB', a: mats[i]!, b: mats[i]! }]);
+      expect(results[i]![0]).toEqual(alone);
+    }
+  });
+
+  it('handles empty dimensions like the float64 backend', async () => {
+    const empty: Matrix = { rows: 0, cols: 4, data: new Float64Array(0) };
+    const wide: Matrix = { rows: 0, cols: 3, data: new Float64Array(0) };
+    const [ab, aa] = await ort.products([
+      { op: 'AtB', a: empty, b: wide },
+      { op: 'AtB', a: empty, b: empty },
+    ]);
+    expect(ab).toEqual(new Float64Array(12));
+    expect(aa).toEqual(new Float64Array(16));
+    const [g] = await ort.products([{ op: 'ABt', a: empty, b: empty }]);
+    expect(g).toEqual(new Float64Array(0));
+  });
+
+  it('honours a column shift and accumulates into a given array, like the float64 backend', async () => {
+    for (const be of [ort, blocked]) {
+      const raw = randomMatrix(70, 33, 5, 40); // means ≈ 40: the shift matters
+      const other = randomMatrix(70, 9, 6, -3);
+      const shiftA = Float64Array.from({ length: 33 }, (_, j) => 40 + j / 100);
+      const shiftB = Float64Array.from({ length: 9 }, () => -3);
+      const a: Matrix = { ...raw, shift: shiftA };
+      const b: Matrix = { ...other, shift: shiftB };
+      const centredA: Matrix = { rows: 70, cols: 33, data: raw.data.map((v, i) => v - shiftA[i % 33]!) };
+      const centredB: Matrix = { rows: 70, cols: 9, data: other.data.map((v, i) => v - shiftB[i % 9]!) };
+      for (const [req, ref] of [
+        [{ op: 'AtB', a, b: a }, { op: 'AtB', a: centredA, b: centredA }],
+        [{ op: 'AtB', a, b }, { op: 'AtB', a: centredA, b: centredB }],
+        [{ op: 'ABt', a, b: a }, { op: 'ABt', a: centredA, b: centredA }],
+      ] as [ProductRequest, ProductRequest][]) {
+        const [got] = await be.products([req]);
+        await expectWithinBound(ref, got!);
+        const [viaTs] = await typescriptBackend.products([req]);
+        const [want] = await typescriptBackend.products([ref]);
+        expect(Array.from(viaTs!)).toEqual(Array.from(want!));
+        // into: accumulate twice onto a symmetric/any start and compare with 2·product + start
+        const start = new Float64Array(got!.length).map((_, i) => (req.a === req.b ? 0 : i * 0.5));
+        if (req.a === req.b) for (let i = 0; i < start.length; i++) start[i] = 1;
+        const into = Float64Array.from(start);
+        const [ret] = await be.products([{ ...req, into }]);
+        expect(ret).toBe(into);
+        await be.products([{ ...req, into }]);
+        for (let i = 0; i < into.length; i++) expect(Math.abs(into[i]! - start[i]! - 2 * got![i]!)).toBeLessThanOrEqual(1e-9 * (1 + Math.abs(got![i]!)));
+      }
+    }
+  });
+
+  it('rejects mismatched shapes with SHAPE_MISMATCH', async () => {
+    const a = randomMatrix(5, 3, 1);
+    const b = randomMatrix(6, 3, 2);
+    await expect(ort.products([{ op: 'AtB', a, b }])).rejects.toMatchObject({ code: 'SHAPE_MISMATCH' });
+    await expect(ort.products([{ op: 'ABt', a, b: randomMatrix(5, 4, 3) }])).rejects.toBeInstanceOf(KrsError);
+    // and keeps working afterwards
+    const [ok] = await ort.products([{ op: 'AtB', a, b: a }]);
+    expect(ok).toHaveLength(9);
+  });
+
+  it('validates options and refuses work after dispose', async () => {
+    await expect(createOrtBackend({ intraOpNumThreads: 0 })).rejects.toMatchObject({ code: 'BAD_OPTION' });
+    await expect(createOrtBackend({ symmetricBlock: 0 })).rejects.toMatchObject({ code: 'BAD_OPTION' });
+    const be = await createOrtBackend({ intraOpNumThreads: 1, reuseBuffers: false });
+    const a = randomMatrix(10, 4, 9);
+    const [got] = await be.products([{ op: 'AtB', a, b: a }]);
+    await expectWithinBound({ op: 'AtB', a, b: a }, got!);
+    await be.dispose();
+    await be.dispose(); // idempotent
+    await expect(be.products([{ op: 'AtB', a, b: a }])).rejects.toMatchObject({ code: 'BAD_OPTION' });
+  });
+});
+
+describe('transposeToFloat32', () => {
+  it('transposes every shape, including ragged strips and row remainders', () => {
+    for (const [n, p] of [
+      [1, 5],
+      [5, 1],
+      [9, 130],
+      [17, 257],
+    ] as const) {
+      const a = randomMatrix(n, p, n * 31 + p);
+      const t = transposeToFloat32(a);
+      for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) expect(t[j * n + i]).toBe(Math.fround(a.data[i * p + j]!));
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Precision of linear CKA from float32 products on realistic features.
+// ---------------------------------------------------------------------------
+
+/** Column-centre in float64 (what the metrics do before calling a backend). */
+function centre(m: Matrix): Matrix {
+  const { rows, cols, data } = m;
+  const mean = new Float64Array(cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) mean[j] += data[i * cols + j]!;
+  for (let j = 0; j < cols; j++) mean[j] /= rows;
+  const out = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[i * cols + j] = data[i * cols + j]! - mean[j]!;
+  return { rows, cols, data: out };
+}
+
+function frob2(c: Float64Array): number {
+  let s = 0;
+  for (const v of c) s += v * v;
+  return s;
+}
+
+async function linearCka(backend: MatrixBackend, x: Matrix, y: Matrix): Promise<{ cka: number; products: Float64Array[] }> {
+  const products = await backend.products([
+    { op: 'AtB', a: x, b: x },
+    { op: 'AtB', a: y, b: y },
+    { op: 'AtB', a: x, b: y },
+  ]);
+  const [xx, yy, xy] = products as [Float64Array, Float64Array, Float64Array];
+  return { cka: frob2(xy) / Math.sqrt(frob2(xx) * frob2(yy)), products };
+}
+
+/**
+ * Post-ReLU teacher features (n × p) with non-zero column means (and, optionally, a large
+ * common offset), and a student (n × q) that is partly a linear function of the teacher.
+ */
+function features(n: number, p: number, q: number, weight: number, offset: number, seed: number): { x: Matrix; y: Matrix } {
+  const g = normal(seed);
+  const u = rng(seed + 1);
+  const rank = 48;
+  const z = new Float64Array(n * rank).map(() => g());
+  const a = new Float64Array(rank * p).map(() => g() / Math.sqrt(rank));
+  const bias = new Float64Array(p).map(() => u());
+  const x = new Float64Array(n * p);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < p; j++) {
+      let s = bias[j]! + 0.5 * g();
+      for (let r = 0; r < rank; r++) s += z[i * rank + r]! * a[r * p + j]!;
+      x[i * p + j] = offset + Math.max(0, s);
+    }
+  }
+  const m = new Float64Array(p * q).map(() => g() / Math.sqrt(p));
+  const y = new Float64Array(n * q);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < q; k++) {
+      let s = 0;
+      for (let j = 0; j < p; j++) s += (x[i * p + j]! - offset) * m[j * q + k]!;
+      y[i * q + k] = Math.max(0, weight * s + (1 - weight) * g() + 0.25 * u());
+    }
+  }
+  // store as float32, as activations on disk are
+  return { x: { rows: n, cols: p, data: Float32Array.from(x) }, y: { rows: n, cols: q, data: Float32Array.from(y) } };
+}
+
+describe('linear CKA precision (n = 2000, p = 512, q = 256)', () => {
+  let ort: OrtBackend;
+  beforeAll(async () => {
+    ort = await createOrtBackend();
+  });
+  afterAll(async () => {
+    await ort.dispose();
+  });
+
+  for (const [weight, offset] of [
+    [0.8, 0],
+    [0.3, 0],
+    [0.8, 1000], // means far larger than the spread: harmless because centring is float64
+  ] as const) {
+    it(`float32 products keep CKA to float64 accuracy (student weight ${weight}, offset ${offset})`, async () => {
+      const { x, y } = features(2000, 512, 256, weight, offset, 17 + weight * 10 + offset);
+      const xc = centre(x);
+      const yc = centre(y);
+      const ref = await linearCka(typescriptBackend, xc, yc);
+      const got = await linearCka(ort, xc, yc);
+      const names = ['XᵀX', 'YᵀY', 'XᵀY'];
+      const report: Record<string, number> = {};
+      for (let k = 0; k < 3; k++) {
+        const r = ref.products[k]!;
+        const o = got.products[k]!;
+        let maxAbs = 0;
+        let maxErr = 0;
+        for (let i = 0; i < r.length; i++) {
+          maxAbs = Math.max(maxAbs, Math.abs(r[i]!));
+          maxErr = Math.max(maxErr, Math.abs(o[i]! - r[i]!));
+        }
+        // error of the worst entry relative to the product's largest entry
+        report[`${names[k]} max |err| / max |entry|`] = maxErr / maxAbs;
+        expect(maxErr / maxAbs).toBeLessThan(1e-5);
+      }
+      const ckaRel = Math.abs(got.cka - ref.cka) / ref.cka;
+      report['CKA (float64)'] = ref.cka;
+      report['CKA relative error'] = ckaRel;
+      console.log(`weight ${weight}, offset ${offset}:`, report);
+      expect(ref.cka).toBeGreaterThan(0.05);
+      expect(ckaRel).toBeLessThan(1e-6);
+    });
+  }
+});
