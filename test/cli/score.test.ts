@@ -204,6 +204,10 @@ describe('krs score: bad input gives one line on stderr and a distinguishing exi
     writeFileSync(join(dir, 't.npz'), bytes.subarray(0, bytes.length - 200));
     expectOneLine(score(join(dir, 't.npz'), f('cls-student.npz')), 3, /t\.npz/);
   });
+  it('a minibatch of fewer than 4 samples (exit 3)', () => {
+    const r = krs('score', '--task', 'classification', '--teacher', f('cls-teacher.npz'), '--student', f('cls-student.npz'), '--max-exact-width', '8', '--batch-size', '3');
+    expectOneLine(r, 3, /minibatch size is 3/, /at least 4 samples/);
+  });
   it('--json also puts the error payload on stdout', () => {
     const r = score(folderCapture(good()), folderCapture(good()), '--alpha', '2', '--json');
     expect(r.status).toBe(2);
