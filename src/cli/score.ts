@@ -160,26 +160,18 @@ export async function runScore(o: ScoreFlags): Promise<ScoreCapturesResult> {
   }
 }
 
-function describeOutput(out: OutputResult): string {
+/** One line saying what the AOA measured, with its extras. */
+export function describeOutput(out: OutputResult): string {
   switch (out.metric) {
     case 'kl-agreement':
       return `KL agreement, τ = ${out.temperature}: mean KL ${fmt(out.meanKl, 4)} nats, top-1 agreement ${fmt(out.top1Agreement * 100, 1)}%, top-${out.topK} overlap ${fmt(out.top5Overlap * 100, 1)}%, JS ${fmt(out.jsDivergence, 4)} nats`;
     case 'iou-agreement':
       return `IoU agreement over ${out.images} images: ${out.matchedPairs} matched pairs of ${out.teacherBoxes} teacher / ${out.studentBoxes} student boxes, mean matched IoU ${fmt(out.meanMatchedIou, 3)}`;
-    default:
-      return describeOtherOutput(out);
+    case 'miou':
+      return `mIoU over ${out.classes} classes, pixel agreement ${fmt(out.pixelAgreement * 100, 1)}%`;
+    case 'normalised-mse':
+      return `normalised MSE: MSE ${fmt(out.mse, 6)} / ${out.normaliserSource === 'mse-max' ? '--mse-max' : 'teacher variance'} ${fmt(out.normaliser, 6)}`;
   }
-}
-
-function describeOtherOutput(out: OutputResult): string {
-  const o = out as any;
-  if (o.metric === 'miou-agreement' || o.metric === 'miou') {
-    return `mIoU agreement over ${o.classes?.length ?? o.classes} classes, pixel agreement ${fmt(o.pixelAgreement * 100, 1)}%`;
-  }
-  if (o.normaliser !== undefined) {
-    return `normalised MSE: MSE ${fmt(o.mse, 6)} / ${o.normaliserSource === 'mse-max' ? 'max MSE' : 'teacher variance'} ${fmt(o.normaliser, 6)}`;
-  }
-  return String(o.metric);
 }
 
 /** The readable summary of a score. */

@@ -33,7 +33,10 @@ export interface LayerPair {
   readonly student: string;
 }
 
-export interface KrsMetricOptions {
+/** Options passed through to every layer pair's {@link layerSimilarity}. */
+type SharedLayerOptions = Pick<LayerSimilarityOptions, 'channelsLast' | 'backend' | 'maxExactWidth' | 'rbfThreshold'>;
+
+export interface KrsMetricOptions extends SharedLayerOptions {
   task: Task;
   pairs: readonly LayerPair[];
   /** Weight of FSS; the task preset by default. */
@@ -44,10 +47,6 @@ export interface KrsMetricOptions {
   similarity?: Similarity;
   /** Pooling of activations; default `flatten`, and `mean` for nlp sequences. */
   pool?: Pooling;
-  channelsLast?: boolean;
-  backend?: MatrixBackend;
-  maxExactWidth?: number;
-  rbfThreshold?: number;
   output?: OutputOptions;
 }
 
