@@ -8,6 +8,9 @@ import { Command, CommanderError } from 'commander';
 import { EXIT_STATUS, KrsError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerScore } from './score.js';
+import { registerLayers } from './layers.js';
+import { registerCapture } from './capture.js';
+import { registerEval } from './eval.js';
 
 function main(argv: string[]): Promise<void> {
   const program = new Command('krs')
@@ -17,6 +20,9 @@ function main(argv: string[]): Promise<void> {
     .exitOverride()
     .configureOutput({ writeErr: () => {} });
   registerScore(program);
+  registerLayers(program);
+  registerCapture(program);
+  registerEval(program);
   return program.parseAsync(argv).then(() => undefined);
 }
 

@@ -16,9 +16,22 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { errors, fmtShape } from '../errors.js';
-import { sizeOf, type DType, type Tensor } from '../tensor.js';
+import type { DType, Tensor } from '../tensor.js';
 import { CRC32_INIT, crc32Final, crc32Update } from './crc32.js';
 import { fsError } from './node-source.js';
+
+/** Temporary folders of unfinished writers, removed if the process exits first. */
+const live = new Set<string>();
+let exitHook = false;
+function track(dir: string): void {
+  live.add(dir);
+  if (!exitHook) {
+    exitHook = true;
+    process.on('exit', () => {
+      for (const d of live) fs.rmSync(d, { recursive: true, force: true });
+    });
+  }
+}
 
 const DESCR: Record<DType, string> = {
   float16: '<f4',
@@ -90,11 +103,17 @@ export class NpzWriter {
     } catch (e) {
       throw fsError(dir, e);
     }
+    track(this.tmpDir);
   }
 
   /** Keys written so far, in order. */
   keys(): string[] {
     return [...this.entries.keys()];
+  }
+
+  /** Name, dtype and full shape of every array, in order. */
+  arrays(): { key: string; dtype: DType; shape: number[] }[] {
+    return [...this.entries.values()].map((e) => ({ key: e.key, dtype: e.dtype, shape: [...e.shape] }));
   }
 
   /**
@@ -159,6 +178,7 @@ export class NpzWriter {
     }
     this.done = true;
     fs.rmSync(this.tmpDir, { recursive: true, force: true });
+    live.delete(this.tmpDir);
   }
 
   /** Remove every temporary file; the target is left untouched. Idempotent. */
@@ -175,6 +195,7 @@ export class NpzWriter {
       }
     }
     fs.rmSync(this.tmpDir, { recursive: true, force: true });
+    live.delete(this.tmpDir);
   }
 }
 
@@ -301,9 +322,4 @@ function writeStoredZip(out: string, members: { name: string; file: string; size
   } finally {
     fs.closeSync(fd);
   }
-}
-
-/** Sizes of a tensor's rows in bytes (for planning). */
-export function rowBytes(t: Tensor): number {
-  return (t.data.BYTES_PER_ELEMENT ?? 8) * sizeOf(t.shape.slice(1));
 }

@@ -1,0 +1,61 @@
+/**
+ * `krs capture`: run one ONNX model on a data set and write a capture (.npz) of the tapped
+ * layers, the output, the targets and the sample ids.
+ */
+import type { Command } from 'commander';
+import { errors } from '../errors.js';
+import { runCapture, type CaptureResult } from '../runtime/capture-run.js';
+import { openDataset } from '../runtime/data/open.js';
+import { fmtShape } from '../errors.js';
+import { fmt } from './format.js';
+import { addDataOptions, addModelOptions, datasetOptions, jsonNumbers, modelFlags, parseList, sideOptions, type DataFlags } from './model-options.js';
+import { parsePositiveInt } from './options.js';
+import { progressBar } from './progress.js';
+import { onInterrupt } from './interrupt.js';
+
+export function registerCapture(program: Command): void {
+  const cmd = program
+    .command('capture')
+    .description('run an ONNX model on a data set and write the tapped layers and outputs as a capture (.npz)')
+    .requiredOption('--model <file>', 'the .onnx model')
+    .requiredOption('--input <data>', "data: mnist (built-in digits), .npy/.npz, a folder of PNG/JPEG images, or a .csv time series (with --window)")
+    .option('--layers <a,b>', 'tensors to tap: names (see `krs layers`) or @Op for every output of an op, e.g. @Conv,@Relu', parseList)
+    .requiredOption('--out <file.npz>', 'the capture to write (atomically: nothing is left there on failure)');
+  addModelOptions(cmd, null);
+  addDataOptions(cmd)
+    .option('--threads <n>', 'ONNX Runtime threads (default: all cores)', parsePositiveInt('--threads'))
+    .option('--no-worker', 'run the model on the main thread (no progress redraw while it runs)')
+    .option('--no-progress', 'no progress bar on stderr')
+    .option('--json', 'print the result as JSON on stdout')
+    .action(async (o: DataFlags & Record<string, unknown> & { model: string; input: string; layers?: string[]; out: string; json?: boolean; progress: boolean; worker: boolean; threads?: number }) => {
+      if (!o.out.toLowerCase().endsWith('.npz')) throw errors.badOption('--out', o.out, 'a path ending in .npz');
+      const data = openDataset(o.input, datasetOptions(o));
+      const bar = progressBar('capture', o.progress);
+      const off = onInterrupt();
+      let r: CaptureResult;
+      try {
+        r = await runCapture({
+          model: sideOptions(o.model, modelFlags(o, null), o.layers),
+          data,
+          out: o.out,
+          batchSize: o.batchSize,
+          worker: o.worker,
+          threads: o.threads,
+          onProgress: (d, t) => bar.update(d, t),
+        });
+      } finally {
+        bar.stop();
+        off();
+      }
+      process.stdout.write(o.json ? JSON.stringify(r, jsonNumbers) + '\n' : renderCapture(r) + '\n');
+      for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+    });
+}
+
+export function renderCapture(r: CaptureResult): string {
+  const lines = [`wrote ${r.out}: ${r.n} samples of ${r.data.name} through ${r.model.file}`];
+  for (const a of r.arrays) lines.push(`  ${a.key}  ${a.dtype}${fmtShape(a.shape)}`);
+  if (r.accuracy !== null) lines.push(`accuracy on the targets: ${fmt(r.accuracy * 100)}%`);
+  lines.push(`${fmt(r.timing.totalMs / 1000, 1)} s, ${fmt(r.timing.samplesPerSecond, 0)} samples/s (inference ${fmt(r.timing.inferenceMs / 1000, 1)} s)`);
+  return lines.join('\n');
+}

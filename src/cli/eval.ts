@@ -1,0 +1,181 @@
+/**
+ * `krs eval`: run a teacher and a student ONNX model on the same data in one pass and score
+ * the student (FSS, AOA, KRS), with each model's accuracy, the optional cross-layer CKA
+ * matrix, and where the time went.
+ */
+import type { Command } from 'commander';
+import { errors } from '../errors.js';
+import { TASKS, type Task } from '../krs/presets.js';
+import { openDataset } from '../runtime/data/open.js';
+import { runEval, type EvalResult, type ModelReport } from '../runtime/eval.js';
+import { POOLINGS, type Pooling } from '../similarity/features.js';
+import { SIMILARITIES, type Similarity } from '../similarity/layer-similarity.js';
+import { BACKENDS, chooseBackend, type BackendChoice } from './backend.js';
+import { fmt, table } from './format.js';
+import { onInterrupt } from './interrupt.js';
+import {
+  addDataOptions,
+  addModelOptions,
+  collectString,
+  datasetOptions,
+  jsonNumbers,
+  modelFlags,
+  parseList,
+  preprocessOption,
+  sideOptions,
+  type DataFlags,
+} from './model-options.js';
+import { parseChoice, parseNumber, parsePositiveInt } from './options.js';
+import { progressBar } from './progress.js';
+
+interface EvalFlags extends DataFlags, Record<string, unknown> {
+  teacher: string;
+  student: string;
+  input?: string;
+  teacherInput?: string;
+  studentInput?: string;
+  task: Task;
+  pair?: string[];
+  allPairs?: boolean;
+  teacherLayers?: string[];
+  studentLayers?: string[];
+  alpha?: number;
+  beta?: number;
+  similarity?: Similarity;
+  pool?: Pooling;
+  temperature?: number;
+  mseMax?: number;
+  maxExactWidth?: number;
+  rbfThreshold?: number;
+  backend?: BackendChoice;
+  saveCaptures?: string;
+  threads?: number;
+  worker: boolean;
+  progress: boolean;
+  json?: boolean;
+}
+
+export function registerEval(program: Command): void {
+  const cmd = program
+    .command('eval')
+    .description('run teacher and student ONNX models on a data set and score the student (FSS, AOA, KRS) in one pass')
+    .requiredOption('--teacher <file>', 'the teacher .onnx model')
+    .requiredOption('--student <file>', 'the student .onnx model')
+    .option('--input <data>', 'data for both: mnist (built-in digits), .npy/.npz, a folder of PNG/JPEG images, or a .csv time series (with --window)')
+    .option('--teacher-input <data>', "the teacher's data, when it differs from the student's (same samples, same order)")
+    .option('--student-input <data>', "the student's data, when it differs from the teacher's")
+    .requiredOption('--task <task>', `task: ${TASKS.join(', ')}`, parseChoice('--task', TASKS))
+    .option('--pair <t:s>', 'a layer pair teacherTensor:studentTensor (repeatable); default: each model\'s penultimate features', collectString)
+    .option('--all-pairs', 'also compute the cross-layer CKA matrix (every teacher layer × every student layer)')
+    .option('--teacher-layers <a,b>', 'teacher layers of the matrix: names or @Op (default: conv, gemm, matmul and ReLU-like outputs)', parseList)
+    .option('--student-layers <a,b>', 'student layers of the matrix, likewise', parseList)
+    .option('--preprocess <spec>', 'preprocessing for both models (overridden by --teacher-preprocess / --student-preprocess)', preprocessOption('--preprocess'));
+  addModelOptions(cmd, 'teacher');
+  addModelOptions(cmd, 'student');
+  addDataOptions(cmd)
+    .option('--alpha <a>', 'weight of FSS in [0, 1]; default: the task preset', parseNumber('--alpha'))
+    .option('--beta <b>', 'weight of AOA; must equal 1 − alpha', parseNumber('--beta'))
+    .option('--similarity <kind>', `${SIMILARITIES.join(', ')}; default: the task preset`, parseChoice('--similarity', SIMILARITIES))
+    .option('--pool <how>', `${POOLINGS.join(', ')}: how activations become vectors (default flatten; mean for nlp)`, parseChoice('--pool', POOLINGS))
+    .option('--temperature <t>', 'softmax temperature for KL agreement (default 1)', parseNumber('--temperature'))
+    .option('--mse-max <m>', 'regression: worst-case MSE normaliser (default: variance of the teacher outputs)', parseNumber('--mse-max'))
+    .option('--max-exact-width <p>', 'widest layer for exact CKA; wider ones use minibatch unbiased HSIC (default 4096)', parsePositiveInt('--max-exact-width'))
+    .option('--rbf-threshold <θ>', 'cka-rbf: σ = θ·√(median squared distance) (default 0.8)', parseNumber('--rbf-threshold'))
+    .option('--backend <name>', `matrix backend for scoring: ${BACKENDS.join(', ')} (default auto)`, parseChoice('--backend', BACKENDS))
+    .option('--save-captures <dir>', 'also write teacher.npz and student.npz (tapped layers, outputs, targets, ids) into dir')
+    .option('--threads <n>', 'ONNX Runtime threads per model (default: all cores)', parsePositiveInt('--threads'))
+    .option('--no-worker', 'run the models on the main thread (no progress redraw while they run)')
+    .option('--no-progress', 'no progress bar on stderr')
+    .option('--json', 'print the result as JSON on stdout')
+    .action(async (o: EvalFlags) => {
+      const r = await evalCommand(o);
+      process.stdout.write(o.json ? JSON.stringify(r, jsonNumbers) + '\n' : renderEval(r) + '\n');
+      for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+    });
+}
+
+export async function evalCommand(o: EvalFlags): Promise<EvalResult> {
+  const tIn = o.teacherInput ?? o.input;
+  const sIn = o.studentInput ?? o.input;
+  if (!tIn || !sIn) throw errors.badOption('--input', null, 'data for both models (--input, or --teacher-input and --student-input)');
+  const dOpts = datasetOptions(o);
+  const data = openDataset(tIn, dOpts);
+  const studentData = sIn !== tIn ? openDataset(sIn, dOpts) : undefined;
+  const backend = await chooseBackend(o.backend ?? 'auto');
+  const bar = progressBar('eval', o.progress);
+  const off = onInterrupt();
+  try {
+    return await runEval({
+      task: o.task,
+      data,
+      ...(studentData ? { studentData } : {}),
+      teacher: sideOptions(o.teacher, modelFlags(o, 'teacher')),
+      student: sideOptions(o.student, modelFlags(o, 'student')),
+      pairs: o.pair,
+      allPairs: o.allPairs,
+      teacherLayers: o.teacherLayers,
+      studentLayers: o.studentLayers,
+      alpha: o.alpha,
+      beta: o.beta,
+      similarity: o.similarity,
+      pool: o.pool,
+      channelsLast: o.channelsLast,
+      maxExactWidth: o.maxExactWidth,
+      rbfThreshold: o.rbfThreshold,
+      output: { temperature: o.temperature, mseMax: o.mseMax, channelsLast: o.channelsLast },
+      batchSize: o.batchSize,
+      backend: backend.backend,
+      saveCaptures: o.saveCaptures,
+      worker: o.worker,
+      threads: o.threads,
+      onProgress: (d, t) => bar.update(d, t),
+    });
+  } finally {
+    bar.stop();
+    off();
+    await backend.dispose();
+  }
+}
+
+function modelLine(side: string, m: ModelReport): string {
+  const quality = m.accuracy !== null ? `accuracy ${fmt(m.accuracy * 100)}%` : m.rmse !== null ? `RMSE ${fmt(m.rmse, 4)}, MAE ${fmt(m.mae, 4)}` : 'no targets';
+  const inputs = m.inputs.map((i) => `'${i.name}' ← ${i.array} [${i.sampleShape.join(', ')}]${i.preprocess ? ` ${i.preprocess}` : ''}`).join('; ');
+  return `${side} ${m.file}: ${quality}  (input ${inputs}; output '${m.output}'${m.outputKind ? ` as ${m.outputKind}` : ''})`;
+}
+
+/** The readable summary of an eval. */
+export function renderEval(r: EvalResult): string {
+  const lines: string[] = [];
+  lines.push(`krs eval — ${r.task} on ${r.data.name}${r.data.studentName ? ` / ${r.data.studentName}` : ''}, ${r.n} samples`);
+  lines.push(modelLine('teacher', r.teacher));
+  lines.push(modelLine('student', r.student));
+  lines.push('');
+  lines.push(
+    table(
+      ['teacher layer', 'student layer', 'similarity', 'estimator', 'widths', 'score'],
+      r.layers.map((l) => [l.teacher, l.student, l.similarity, l.estimator, `${l.teacherWidth}/${l.studentWidth}`, fmt(l.score)]),
+    ),
+  );
+  lines.push('');
+  const out = r.output as { metric: string; meanKl?: number; top1Agreement?: number };
+  const agreement = out.metric === 'kl-agreement' ? `KL agreement: mean KL ${fmt(out.meanKl, 4)} nats, top-1 agreement ${fmt((out.top1Agreement ?? 0) * 100, 1)}%` : out.metric;
+  lines.push(`FSS ${fmt(r.fss).padStart(6)}   mean of ${r.layers.length} layer pair${r.layers.length > 1 ? 's' : ''}`);
+  lines.push(`AOA ${fmt(r.aoa).padStart(6)}   ${agreement}`);
+  lines.push(`KRS ${fmt(r.krs).padStart(6)}   = ${r.alpha} × FSS + ${fmt(r.beta, 2)} × AOA`);
+  if (r.crossLayer) {
+    const c = r.crossLayer;
+    lines.push('');
+    lines.push(`cross-layer CKA (${c.estimator}, ${c.n} samples): rows = teacher layers, columns = student layers`);
+    const cols = c.studentLayers.map((s, j) => `[${j}] ${s}`);
+    lines.push(cols.map((s) => `  ${s}`).join('\n'));
+    lines.push(table(['teacher layer', ...c.studentLayers.map((_, j) => `[${j}]`)], c.teacherLayers.map((t, i) => [t, ...c.cka[i]!.map((v) => fmt(v, 3))])));
+  }
+  if (r.captures) lines.push('', `captures: ${r.captures.teacher}, ${r.captures.student}`);
+  const t = r.timing;
+  const inf = Object.entries(t.inferenceMs).map(([k, v]) => `${k} ${fmt(v / 1000, 1)} s`).join(', ');
+  lines.push('');
+  lines.push(
+    `${r.n} samples in ${fmt(t.totalMs / 1000, 1)} s = ${fmt(t.samplesPerSecond, 0)} samples/s; inference ${inf} (worker thread); scoring ${fmt(t.scoringMs / 1000, 1)} s${r.crossLayer ? ` (cross-layer ${fmt(t.crossLayerMs / 1000, 1)} s)` : ''}; reading ${fmt(t.readMs / 1000, 1)} s${r.captures ? `; writing captures ${fmt(t.captureMs / 1000, 1)} s` : ''}`,
+  );
+  return lines.join('\n');
+}

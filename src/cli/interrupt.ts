@@ -1,0 +1,19 @@
+/**
+ * Ctrl-C (or SIGTERM) during a long command: exit with status 130 through `process.exit`,
+ * which runs the 'exit' handlers — the capture writers remove their temporary files there —
+ * and nothing is renamed into place, so no complete-looking capture is left behind.
+ */
+
+/** Install SIGINT/SIGTERM handlers for the duration of a command; returns the uninstaller. */
+export function onInterrupt(): () => void {
+  const handler = (signal: NodeJS.Signals) => {
+    process.stderr.write(`\nkrs: interrupted (${signal}); no capture was written\n`);
+    process.exit(130);
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}

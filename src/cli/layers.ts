@@ -1,0 +1,28 @@
+/**
+ * `krs layers`: every tensor of an ONNX model that can be tapped, in graph order.
+ */
+import type { Command } from 'commander';
+import { listLayers, type LayersResult } from '../runtime/inspect.js';
+import { fmtDims } from '../runtime/onnx-model.js';
+import { table } from './format.js';
+
+export function registerLayers(program: Command): void {
+  program
+    .command('layers')
+    .description('list the tensors of an ONNX model that can be tapped (name, op, type, shape), inputs and outputs marked')
+    .requiredOption('--model <file>', 'the .onnx model')
+    .option('--no-infer', 'do not run the model on zeros to infer shapes the file does not record')
+    .option('--json', 'print the result as JSON on stdout')
+    .action(async (o: { model: string; infer: boolean; json?: boolean }) => {
+      const r = await listLayers(o.model, { infer: o.infer });
+      process.stdout.write(o.json ? JSON.stringify(r) + '\n' : renderLayers(r) + '\n');
+      for (const n of r.notes) process.stderr.write(`note: ${n}\n`);
+    });
+}
+
+export function renderLayers(r: LayersResult): string {
+  const head = [`${r.file}: opset ${r.opset ?? '?'}, IR ${r.irVersion ?? '?'}${r.producer ? `, from ${r.producer}` : ''}`];
+  if (r.externalData.length) head.push(`external data: ${r.externalData.join(', ')}`);
+  const rows = r.tensors.map((t, i) => [String(i), t.name, t.op, t.dtype ?? '?', fmtDims(t.shape), t.role ?? '']);
+  return [...head, '', table(['#', 'tensor', 'op', 'type', 'shape', 'role'], rows), '', `${r.tensors.length} tensors; shapes ${r.shapes === 'inferred' ? 'inferred by running the model on zeros' : 'as recorded in the file'}`].join('\n');
+}

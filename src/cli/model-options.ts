@@ -1,0 +1,148 @@
+/**
+ * Options shared by the commands that run ONNX models (`krs capture`, `krs eval`): data-set
+ * reading and per-model input handling, with their parsers.
+ */
+import type { Command } from 'commander';
+import { errors } from '../errors.js';
+import type { DatasetOptions } from '../runtime/data/open.js';
+import { OUTPUT_KINDS, type ModelSideOptions, type OutputKind } from '../runtime/model-side.js';
+import { parsePreprocess, type Preprocess } from '../runtime/preprocess.js';
+import { parseChoice, parsePositiveInt } from './options.js';
+
+/** A comma-separated list of positive integers: `1,28,28`. */
+export function parseShape(option: string) {
+  return (value: string): number[] => {
+    const parts = value.split(/[,x×]/).map((s) => s.trim());
+    const dims = parts.map(Number);
+    if (parts.some((p) => p === '') || dims.some((d) => !Number.isInteger(d) || d < 1)) throw errors.badOption(option, value, 'positive integers separated by commas, e.g. 1,28,28');
+    return dims;
+  };
+}
+
+/** `H x W` or one number for a square: `28`, `224x224`, `32,64`. */
+export function parseImageSize(value: string): [number, number] {
+  const dims = parseShape('--image-size')(value);
+  if (dims.length === 1) return [dims[0]!, dims[0]!];
+  if (dims.length === 2) return [dims[0]!, dims[1]!];
+  throw errors.badOption('--image-size', value, 'HEIGHTxWIDTH or one number');
+}
+
+/** Comma-separated names (empty items dropped). */
+export function parseList(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+}
+
+/** Repeatable `modelInput=array`. */
+export function collectFeed(option: string) {
+  return (value: string, previous: Record<string, string> = {}): Record<string, string> => {
+    const i = value.indexOf('=');
+    if (i <= 0 || i === value.length - 1) throw errors.badOption(option, value, 'modelInput=dataArray');
+    return { ...previous, [value.slice(0, i)]: value.slice(i + 1) };
+  };
+}
+
+/** Repeatable raw strings (pairs are resolved against the models later: names may contain ':'). */
+export function collectString(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function preprocessOption(option: string) {
+  return (value: string): Preprocess => parsePreprocess(value, option);
+}
+
+/** Data-set options. */
+export function addDataOptions(cmd: Command): Command {
+  return cmd
+    .option('--limit <n>', 'use only the first n samples', parsePositiveInt('--limit'))
+    .option('--batch-size <n>', 'samples per batch (default 256)', parsePositiveInt('--batch-size'))
+    .option('--input-key <key>', 'npz: the array to feed (default x, inputs, input, images, data, X)')
+    .option('--target-key <key>', 'npz: the labels/targets array (default y, labels, targets, target, Y)')
+    .option('--image-size <HxW>', 'images: resize to HEIGHTxWIDTH (bilinear)', parseImageSize)
+    .option('--color <mode>', 'images: grey, rgb or auto (default auto: as the first image)', parseChoice('--color', ['grey', 'rgb', 'auto'] as const))
+    .option('--channels-last', 'images are fed HWC (and spatial activations are NHWC), not CHW')
+    .option('--window <n>', 'CSV time series: window length (samples are [window, features])', parsePositiveInt('--window'))
+    .option('--horizon <n>', 'CSV time series: target steps after the window (default 1)', parsePositiveInt('--horizon'))
+    .option('--stride <n>', 'CSV time series: step between windows (default 1)', parsePositiveInt('--stride'))
+    .option('--columns <a,b>', 'CSV time series: feature columns (default: every numeric column)', parseList)
+    .option('--target-column <c>', 'CSV time series: target column (default: the last feature column)');
+}
+
+export interface DataFlags {
+  limit?: number;
+  batchSize?: number;
+  inputKey?: string;
+  targetKey?: string;
+  imageSize?: [number, number];
+  color?: 'grey' | 'rgb' | 'auto';
+  channelsLast?: boolean;
+  window?: number;
+  horizon?: number;
+  stride?: number;
+  columns?: string[];
+  targetColumn?: string;
+}
+
+export function datasetOptions(o: DataFlags): DatasetOptions {
+  return {
+    limit: o.limit,
+    inputKey: o.inputKey,
+    targetKey: o.targetKey,
+    imageSize: o.imageSize,
+    color: o.color,
+    channelsLast: o.channelsLast,
+    window: o.window,
+    horizon: o.horizon,
+    stride: o.stride,
+    columns: o.columns,
+    target: o.targetColumn,
+  };
+}
+
+/** Per-model options, prefixed (`--teacher-shape`) or not (`--shape`, for `krs capture`). */
+export function addModelOptions(cmd: Command, side: 'teacher' | 'student' | null): Command {
+  const p = side ? `${side}-` : '';
+  const who = side ? `the ${side}` : 'the model';
+  return cmd
+    .option(`--${p}shape <dims>`, `per-sample input shape for ${who}, e.g. 1,28,28 (default: from the model's input)`, parseShape(`--${p}shape`))
+    .option(`--${p}preprocess <spec>`, `preprocessing for ${who}: none, symmetric ([0,1]→[-1,1]), mnist, imagenet, bytes, or scale=…,mean=…,std=… (lists with ':')`, preprocessOption(`--${p}preprocess`))
+    .option(`--${p}feed <input=array>`, `feed model input 'input' from data array 'array' (repeatable; models with several inputs)`, collectFeed(`--${p}feed`))
+    .option(`--${p}outputs <kind>`, `${who}'s output holds ${OUTPUT_KINDS.join(', ')} (default logits, with a warning when they look like probabilities)`, parseChoice(`--${p}outputs`, OUTPUT_KINDS))
+    .option(`--${p}output-tensor <name>`, `tensor to score as ${who}'s output (default: its first graph output)`);
+}
+
+export interface ModelFlags {
+  shape?: number[];
+  preprocess?: Preprocess;
+  feed?: Record<string, string>;
+  outputs?: OutputKind;
+  outputTensor?: string;
+}
+
+/** Read a side's flags from commander's camel-cased option object. */
+export function modelFlags(o: Record<string, unknown>, side: 'teacher' | 'student' | null): ModelFlags {
+  const key = (name: string) => (side ? side + name[0]!.toUpperCase() + name.slice(1) : name);
+  return {
+    shape: o[key('shape')] as number[] | undefined,
+    preprocess: (o[key('preprocess')] ?? o['preprocess']) as Preprocess | undefined,
+    feed: o[key('feed')] as Record<string, string> | undefined,
+    outputs: o[key('outputs')] as OutputKind | undefined,
+    outputTensor: o[key('outputTensor')] as string | undefined,
+  };
+}
+
+export function sideOptions(file: string, f: ModelFlags, layers?: string[]): ModelSideOptions {
+  return {
+    file,
+    ...(f.shape ? { shape: f.shape } : {}),
+    ...(f.preprocess ? { preprocess: f.preprocess } : {}),
+    ...(f.feed ? { feeds: f.feed } : {}),
+    ...(f.outputs ? { outputs: f.outputs } : {}),
+    ...(f.outputTensor ? { outputTensor: f.outputTensor } : {}),
+    ...(layers ? { layers } : {}),
+  };
+}
+
+/** JSON has no Infinity: write it as a string rather than null. */
+export function jsonNumbers(_key: string, value: unknown): unknown {
+  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
+}

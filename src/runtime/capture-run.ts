@@ -1,0 +1,103 @@
+/**
+ * `krs capture` as a library function: run one ONNX model on a data set batch by batch and
+ * write a capture (DESIGN.md §3) holding the tapped layers, the model output (`logits`, or
+ * `probs` when the outputs are declared probabilities), the targets when the data set has
+ * them, and `ids` (each sample's row in the data set). Written atomically (see
+ * {@link NpzWriter}): a failed run leaves no file under the target name.
+ */
+import { errors } from '../errors.js';
+import { NpzWriter } from '../io/node-npz-writer.js';
+import { batchBounds } from '../krs/score-captures.js';
+import type { Dataset } from './data/dataset.js';
+import { countCorrect, prepareSide, probabilityWarning, type ModelSideOptions, type SideSummary } from './model-side.js';
+import { writeCaptureBatch } from './eval.js';
+import { startLocalPool, startWorkerPool, type ModelPool } from './worker-client.js';
+
+export interface CaptureOptions {
+  model: ModelSideOptions;
+  data: Dataset;
+  /** The `.npz` file to write. */
+  out: string;
+  batchSize?: number;
+  worker?: boolean;
+  threads?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface CaptureResult {
+  out: string;
+  n: number;
+  model: SideSummary;
+  data: { name: string; kind: string };
+  /** Arrays written: name, dtype, shape. */
+  arrays: { key: string; dtype: string; shape: number[] }[];
+  /** Top-1 accuracy on integer targets, else null. */
+  accuracy: number | null;
+  warnings: string[];
+  timing: { totalMs: number; inferenceMs: number; samplesPerSecond: number };
+}
+
+/** @throws KrsError as `prepareSide` and the data readers; nothing is left at `out` on failure. */
+export async function runCapture(options: CaptureOptions): Promise<CaptureResult> {
+  const t0 = performance.now();
+  const { data } = options;
+  const n = data.size;
+  if (n === 0) throw errors.badValue(`sample count of ${data.name}`, 0, 'at least one sample');
+  if (!options.out.toLowerCase().endsWith('.npz')) throw errors.badOption('--out', options.out, 'a path ending in .npz');
+  const side = prepareSide('model', options.model, data, '', [], options.threads);
+  const warnings = [...side.notes];
+  const batchSize = options.batchSize ?? 256;
+  const writer = new NpzWriter(options.out, n);
+  let pool: ModelPool | null = null;
+  let inference = 0;
+  let correct = 0;
+  let counted = 0;
+  try {
+    pool = options.worker === false ? await startLocalPool([side.job]) : await startWorkerPool([side.job]);
+    const names = [...new Set(side.job.plans.map((p) => p.array))];
+    const bounds = batchBounds(n, batchSize);
+    const submit = (k: number) => {
+      const b = data.read(bounds[k]![0], bounds[k]![1], names);
+      const result = pool!.run(b.arrays as Record<string, never>, bounds[k]![1] - bounds[k]![0]);
+      result.catch(() => {});
+      return { b, result };
+    };
+    let inflight = submit(0);
+    for (let k = 0; k < bounds.length; k++) {
+      const next = k + 1 < bounds.length ? submit(k + 1) : null;
+      const out = await inflight.result;
+      inference += out.ms['model'] ?? 0;
+      const o = out.outputs['model']!;
+      if (k === 0) {
+        const w = probabilityWarning(side, o[side.outputTensor]!);
+        if (w) warnings.push(w);
+      }
+      if (inflight.b.targets) {
+        const [c, m] = countCorrect(o[side.outputTensor]!, inflight.b.targets);
+        correct += c;
+        counted += m;
+      }
+      writeCaptureBatch(writer, side, o, inflight.b.targets, inflight.b.ids);
+      options.onProgress?.(bounds[k]![1], n);
+      if (next) inflight = next;
+    }
+    writer.finish();
+  } catch (e) {
+    writer.abort();
+    throw e;
+  } finally {
+    await pool?.close();
+  }
+  const totalMs = performance.now() - t0;
+  const arrays = writer.arrays();
+  return {
+    out: options.out,
+    n,
+    model: side.summary,
+    data: { name: data.name, kind: data.kind },
+    arrays,
+    accuracy: counted === n && counted > 0 ? correct / counted : null,
+    warnings,
+    timing: { totalMs, inferenceMs: inference, samplesPerSecond: n / (totalMs / 1000) },
+  };
+}

@@ -1,0 +1,357 @@
+/**
+ * `krs eval` as a library function: run a teacher and a student ONNX model on the same data
+ * in one pass and score the student — FSS on the chosen layer pairs, AOA on the outputs,
+ * KRS — folding every batch into the streaming {@link KrsMetric} as it arrives, so memory
+ * does not grow with the number of samples. Optionally fills the cross-layer CKA matrix
+ * (`allPairs`), keeps the arrays as captures (`saveCaptures`), and reports each model's
+ * accuracy (or RMSE) on the data set's targets.
+ *
+ * Pipeline: the models run in a worker thread; while it runs batch k + 1 this thread reads
+ * the data and scores batch k. Timings separate inference (worker) from scoring (here).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { errors } from '../errors.js';
+import { NpzWriter } from '../io/node-npz-writer.js';
+import type { MatrixBackend } from '../linalg/backend.js';
+import { KrsMetric, type KrsResult, type LayerPair } from '../krs/metric.js';
+import type { OutputOptions } from '../krs/output.js';
+import { presetOf, type Task } from '../krs/presets.js';
+import { batchBounds } from '../krs/score-captures.js';
+import { CrossLayerCka, type CrossLayerResult } from '../similarity/cross-layer.js';
+import type { Pooling } from '../similarity/features.js';
+import type { Similarity } from '../similarity/layer-similarity.js';
+import type { Tensor } from '../tensor.js';
+import type { Dataset } from './data/dataset.js';
+import { loadModel, type LoadedModel } from './node-onnx.js';
+import { closestNames } from './onnx-model.js';
+import {
+  countCorrect,
+  DEFAULT_LAYER_OPS,
+  defaultFeatureLayer,
+  expandLayers,
+  layersByOps,
+  prepareSide,
+  probabilityWarning,
+  readOutput,
+  regressionErrors,
+  type ModelSideOptions,
+  type PreparedSide,
+  type SideSummary,
+} from './model-side.js';
+import { startLocalPool, startWorkerPool, type ModelPool } from './worker-client.js';
+
+export interface EvalOptions {
+  task: Task;
+  /** The data both models see. */
+  data: Dataset;
+  /** Separate data for the student (same number of samples, same order), e.g. another resolution. */
+  studentData?: Dataset;
+  teacher: ModelSideOptions;
+  student: ModelSideOptions;
+  /** Layer pairs, as `teacher:student` strings (names may contain ':') or objects. Default: each model's penultimate features. */
+  pairs?: readonly (string | LayerPair)[];
+  /** Fill the cross-layer CKA matrix. */
+  allPairs?: boolean;
+  /** Layers of the matrix (selectors: names or `@Op`); default: outputs of {@link DEFAULT_LAYER_OPS}. */
+  teacherLayers?: readonly string[];
+  studentLayers?: readonly string[];
+  alpha?: number;
+  beta?: number;
+  similarity?: Similarity;
+  pool?: Pooling;
+  channelsLast?: boolean;
+  maxExactWidth?: number;
+  rbfThreshold?: number;
+  output?: OutputOptions;
+  /** Samples per batch (default 256). */
+  batchSize?: number;
+  backend?: MatrixBackend;
+  /** Folder to write `teacher.npz` and `student.npz` into. */
+  saveCaptures?: string;
+  /** Run the models in a worker thread (default true). */
+  worker?: boolean;
+  /** ONNX Runtime threads per model session. */
+  threads?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface ModelReport extends SideSummary {
+  /** Top-1 accuracy on the targets (classification with integer labels), else null. */
+  accuracy: number | null;
+  /** Root mean squared error and mean absolute error on the targets (regression), else null. */
+  rmse: number | null;
+  mae: number | null;
+}
+
+export interface EvalTiming {
+  /** Wall-clock milliseconds of the whole pass (models loaded to result). */
+  totalMs: number;
+  /** Milliseconds spent starting the worker and creating the sessions. */
+  setupMs: number;
+  /** Inference milliseconds per model (in the worker, overlapping with scoring). */
+  inferenceMs: Record<string, number>;
+  /** Milliseconds this thread spent folding batches into the metrics (KRS and cross-layer). */
+  scoringMs: number;
+  /** Of which the cross-layer matrix. */
+  crossLayerMs: number;
+  /** Milliseconds spent reading (and decoding) data. */
+  readMs: number;
+  /** Milliseconds spent writing captures. */
+  captureMs: number;
+  /** Milliseconds of the final compute. */
+  computeMs: number;
+  samplesPerSecond: number;
+}
+
+export interface EvalResult extends KrsResult {
+  data: { name: string; kind: string; n: number; studentName?: string };
+  teacher: ModelReport;
+  student: ModelReport;
+  crossLayer: CrossLayerResult | null;
+  captures: { teacher: string; student: string } | null;
+  batchSize: number;
+  timing: EvalTiming;
+}
+
+/**
+ * Resolve a `teacher:student` string against the two models' tensor names (names may contain
+ * ':', as `onnx::Gemm_8`; the split that names a tensor on each side wins).
+ * @throws KrsError BAD_OPTION without ':'; UNKNOWN_KEY naming the side whose tensor is unknown.
+ */
+export function resolvePair(raw: string | LayerPair, teacher: LoadedModel, student: LoadedModel): LayerPair {
+  const tNames = new Set(teacher.description.tensors.map((t) => t.name));
+  const sNames = new Set(student.description.tensors.map((t) => t.name));
+  if (typeof raw !== 'string') {
+    expandLayers(teacher, [raw.teacher], 'teacher layer');
+    expandLayers(student, [raw.student], 'student layer');
+    return raw;
+  }
+  const splits: [string, string][] = [];
+  for (let i = raw.indexOf(':'); i >= 0; i = raw.indexOf(':', i + 1)) splits.push([raw.slice(0, i), raw.slice(i + 1)]);
+  if (splits.length === 0) throw errors.badOption('--pair', raw, 'teacherTensor:studentTensor');
+  const hit = splits.find(([t, s]) => tNames.has(t) && sNames.has(s));
+  if (hit) return { teacher: hit[0], student: hit[1] };
+  const leftOk = splits.find(([t]) => tNames.has(t));
+  const [t, s] = leftOk ?? splits[0]!;
+  if (!tNames.has(t)) throw errors.unknownTensor('teacher layer', t, teacher.file, closestNames(t, [...tNames]), tNames.size);
+  throw errors.unknownTensor('student layer', s, student.file, closestNames(s, [...sNames]), sNames.size);
+}
+
+/**
+ * Run both models and score the student.
+ * @throws KrsError for bad models, taps, data or options (see the readers and `prepareSide`);
+ *   SHAPE_MISMATCH when teacher and student data hold different numbers of samples.
+ */
+export async function runEval(options: EvalOptions): Promise<EvalResult> {
+  const t0 = performance.now();
+  const { task, data } = options;
+  presetOf(task);
+  if (task === 'detection') {
+    throw errors.badOption('--task', task, 'classification, segmentation, nlp or regression: for detection, capture features with `krs capture` and score COCO-results files with `krs score`');
+  }
+  const sData = options.studentData ?? data;
+  if (sData.size !== data.size) throw errors.sampleCountMismatch(`${data.name} vs ${sData.name}`, data.size, sData.size);
+  const n = data.size;
+  if (n === 0) throw errors.badValue(`sample count of ${data.name}`, 0, 'at least one sample');
+  const batchSize = options.batchSize ?? 256;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw errors.badOption('--batch-size', batchSize, 'a positive integer');
+
+  // Models, pairs, layers.
+  const tModel = loadModel(options.teacher.file);
+  const sModel = loadModel(options.student.file);
+  const warnings: string[] = [];
+  let pairs: LayerPair[];
+  if (options.pairs && options.pairs.length) {
+    pairs = options.pairs.map((p) => resolvePair(p, tModel, sModel));
+  } else {
+    const t = defaultFeatureLayer(tModel);
+    const s = defaultFeatureLayer(sModel);
+    if (!t || !s) {
+      throw errors.badOption('--pair', null, `teacherTensor:studentTensor (no penultimate layer found in ${t ? sModel.file : tModel.file}; \`krs layers\` lists the tensors)`);
+    }
+    pairs = [{ teacher: t, student: s }];
+    warnings.push(`no --pair given: paired the penultimate features (what each model's last dense/conv layer reads), '${t}' (teacher) with '${s}' (student)`);
+  }
+  let tGrid: string[] = [];
+  let sGrid: string[] = [];
+  if (options.allPairs) {
+    tGrid = options.teacherLayers?.length ? expandLayers(tModel, options.teacherLayers, 'teacher layer') : layersByOps(tModel, DEFAULT_LAYER_OPS);
+    sGrid = options.studentLayers?.length ? expandLayers(sModel, options.studentLayers, 'student layer') : layersByOps(sModel, DEFAULT_LAYER_OPS);
+    if (!tGrid.length || !sGrid.length) {
+      throw errors.badOption('--all-pairs', null, `layers on both sides (none of the ops ${DEFAULT_LAYER_OPS.join(', ')} in ${tGrid.length ? sModel.file : tModel.file}; name them with --${tGrid.length ? 'student' : 'teacher'}-layers)`);
+    }
+  }
+  const tExtra = [...pairs.map((p) => p.teacher), ...tGrid];
+  const sExtra = [...pairs.map((p) => p.student), ...sGrid];
+  const teacher = prepareSide('teacher', options.teacher, data, 't/', tExtra, options.threads, tModel);
+  const student = prepareSide('student', options.student, sData, 's/', sExtra, options.threads, sModel);
+  warnings.push(...teacher.notes, ...student.notes);
+
+  const outputOptions: OutputOptions = {
+    ...options.output,
+    ...(teacher.outputKind === 'probs' ? { teacherInputs: 'probs' as const } : {}),
+    ...(student.outputKind === 'probs' ? { studentInputs: 'probs' as const } : {}),
+  };
+  const metric = new KrsMetric({
+    task,
+    pairs,
+    alpha: options.alpha,
+    beta: options.beta,
+    similarity: options.similarity,
+    pool: options.pool,
+    channelsLast: options.channelsLast,
+    backend: options.backend,
+    maxExactWidth: options.maxExactWidth,
+    rbfThreshold: options.rbfThreshold,
+    output: outputOptions,
+  });
+  const grid = options.allPairs
+    ? new CrossLayerCka(tGrid, sGrid, { pool: options.pool, channelsLast: options.channelsLast, backend: options.backend })
+    : null;
+
+  // Captures.
+  let writers: { teacher: NpzWriter; student: NpzWriter } | null = null;
+  const capturePaths = options.saveCaptures ? { teacher: path.join(options.saveCaptures, 'teacher.npz'), student: path.join(options.saveCaptures, 'student.npz') } : null;
+  const setupStart = performance.now();
+  let pool: ModelPool | null = null;
+  const timing = { inference: { teacher: 0, student: 0 } as Record<string, number>, scoring: 0, cross: 0, read: 0, capture: 0, compute: 0, setup: 0 };
+  const acc = { teacher: { correct: 0, counted: 0, se: 0, ae: 0, m: 0 }, student: { correct: 0, counted: 0, se: 0, ae: 0, m: 0 } };
+  const targetsInfo = data.targets ?? sData.targets;
+  try {
+    if (capturePaths) {
+      try {
+        fs.mkdirSync(options.saveCaptures!, { recursive: true });
+      } catch (e) {
+        throw errors.fileUnreadable(options.saveCaptures!, (e as NodeJS.ErrnoException).code ?? String(e));
+      }
+      writers = { teacher: new NpzWriter(capturePaths.teacher, n), student: new NpzWriter(capturePaths.student, n) };
+    }
+    pool = options.worker === false ? await startLocalPool([teacher.job, student.job]) : await startWorkerPool([teacher.job, student.job]);
+    timing.setup = performance.now() - setupStart;
+
+    const tArrays = [...new Set(teacher.job.plans.map((p) => p.array.slice(2)))];
+    const sArrays = [...new Set(student.job.plans.map((p) => p.array.slice(2)))];
+    const read = (start: number, end: number) => {
+      const r0 = performance.now();
+      const tb = data.read(start, end, tArrays);
+      const sb = sData === data ? tb : sData.read(start, end, sArrays);
+      const arrays: Record<string, Tensor> = {};
+      for (const k of tArrays) arrays[`t/${k}`] = tb.arrays[k]!;
+      for (const k of sArrays) arrays[`s/${k}`] = sb.arrays[k]!;
+      timing.read += performance.now() - r0;
+      return { arrays, targets: tb.targets ?? sb.targets, ids: tb.ids, n: end - start };
+    };
+
+    const bounds = batchBounds(n, batchSize);
+    const submit = (k: number) => {
+      const b = read(bounds[k]![0], bounds[k]![1]);
+      const result = pool!.run(b.arrays, b.n);
+      result.catch(() => {}); // awaited in order below; this only stops an early failure counting as unhandled
+      return { batch: b, result };
+    };
+    let inflight = submit(0);
+    let first = true;
+    for (let k = 0; k < bounds.length; k++) {
+      const next = k + 1 < bounds.length ? submit(k + 1) : null;
+      const { batch, result } = inflight;
+      const out = await result;
+      for (const [side, ms] of Object.entries(out.ms)) timing.inference[side] = (timing.inference[side] ?? 0) + ms;
+      const tOut = out.outputs['teacher']!;
+      const sOut = out.outputs['student']!;
+      if (first) {
+        for (const [side, o] of [[teacher, tOut], [student, sOut]] as const) {
+          const w = probabilityWarning(side, o[side.outputTensor]!);
+          if (w) warnings.push(w);
+        }
+        first = false;
+      }
+      const s0 = performance.now();
+      const teacherOutput = readOutput(teacher, tOut[teacher.outputTensor]!);
+      const studentOutput = readOutput(student, sOut[student.outputTensor]!);
+      await metric.update({ teacher: tOut, student: sOut, teacherOutput, studentOutput });
+      const c0 = performance.now();
+      if (grid) await grid.update(tOut, sOut);
+      timing.cross += performance.now() - c0;
+      if (batch.targets) {
+        for (const [name, o] of [['teacher', teacherOutput], ['student', studentOutput]] as const) {
+          const a = acc[name];
+          if (task === 'regression') {
+            const e = regressionErrors(o, batch.targets);
+            if (e) {
+              a.se += e[0];
+              a.ae += e[1];
+              a.m += e[2];
+            }
+          } else {
+            const [c, m] = countCorrect(o, batch.targets);
+            a.correct += c;
+            a.counted += m;
+          }
+        }
+      }
+      timing.scoring += performance.now() - s0;
+      if (writers) {
+        const w0 = performance.now();
+        for (const [side, o, w] of [[teacher, tOut, writers.teacher], [student, sOut, writers.student]] as const) {
+          writeCaptureBatch(w, side, o, batch.targets, batch.ids);
+        }
+        timing.capture += performance.now() - w0;
+      }
+      options.onProgress?.(bounds[k]![1], n);
+      if (next) inflight = next;
+    }
+    const f0 = performance.now();
+    const result = await metric.compute();
+    const crossLayer = grid ? grid.compute() : null;
+    timing.compute = performance.now() - f0;
+    if (writers) {
+      const w0 = performance.now();
+      writers.teacher.finish();
+      writers.student.finish();
+      timing.capture += performance.now() - w0;
+    }
+    const report = (side: PreparedSide, a: (typeof acc)['teacher']): ModelReport => ({
+      ...side.summary,
+      accuracy: a.counted > 0 && a.counted === n && targetsInfo ? a.correct / a.counted : null,
+      rmse: a.m > 0 ? Math.sqrt(a.se / a.m) : null,
+      mae: a.m > 0 ? a.ae / a.m : null,
+    });
+    const totalMs = performance.now() - t0;
+    return {
+      ...result,
+      warnings: [...warnings, ...result.warnings, ...(crossLayer?.warnings ?? [])],
+      data: { name: data.name, kind: data.kind, n, ...(options.studentData ? { studentName: sData.name } : {}) },
+      teacher: report(teacher, acc.teacher),
+      student: report(student, acc.student),
+      crossLayer,
+      captures: capturePaths,
+      batchSize,
+      timing: {
+        totalMs,
+        setupMs: timing.setup,
+        inferenceMs: timing.inference,
+        scoringMs: timing.scoring,
+        crossLayerMs: timing.cross,
+        readMs: timing.read,
+        captureMs: timing.capture,
+        computeMs: timing.compute,
+        samplesPerSecond: n / (totalMs / 1000),
+      },
+    };
+  } catch (e) {
+    writers?.teacher.abort();
+    writers?.student.abort();
+    throw e;
+  } finally {
+    await pool?.close();
+  }
+}
+
+/** Append one batch of a model's arrays to its capture: tapped layers, the output, targets, ids. */
+export function writeCaptureBatch(w: NpzWriter, side: PreparedSide, outputs: Record<string, Tensor>, targets: Tensor | undefined, ids: Tensor): void {
+  for (const l of side.layers) w.append(l, outputs[l]!);
+  w.append(side.outputKind === 'probs' ? 'probs' : 'logits', readOutput(side, outputs[side.outputTensor]!));
+  if (targets) w.append('targets', targets);
+  w.append('ids', ids);
+}

@@ -1,0 +1,82 @@
+/**
+ * Worker-thread entry: runs the models of a job list on the batches it is sent, so that
+ * ONNX Runtime's `session.run` (which blocks the JavaScript thread it is called from)
+ * does not stop the main thread from drawing progress and scoring the previous batch.
+ *
+ * Protocol (see `worker-client.ts`):
+ *   → { type: 'init', jobs }                     ← { type: 'ready' } | { type: 'error', error }
+ *   → { type: 'run', id, arrays, n }             ← { type: 'result', id, outputs, ms } | { type: 'error', id, error }
+ *   → { type: 'close' }                          (releases the sessions and exits)
+ */
+import { parentPort } from 'node:worker_threads';
+import { KrsError } from '../errors.js';
+import type { Tensor } from '../tensor.js';
+import { openRunner, type ModelJob, type ModelRunner } from './model-run.js';
+
+export type WorkerRequest =
+  | { type: 'init'; jobs: ModelJob[] }
+  | { type: 'run'; id: number; arrays: Record<string, Tensor>; n: number }
+  | { type: 'close' };
+
+export type WorkerReply =
+  | { type: 'ready' }
+  | { type: 'result'; id: number; outputs: Record<string, Record<string, Tensor>>; ms: Record<string, number> }
+  | { type: 'error'; id?: number; error: SerialisedError };
+
+export interface SerialisedError {
+  krs: boolean;
+  code?: string;
+  message: string;
+  details?: Record<string, unknown>;
+  stack?: string;
+}
+
+export function serialiseError(e: unknown): SerialisedError {
+  if (e instanceof KrsError) return { krs: true, code: e.code, message: e.message, details: { ...e.details } };
+  return { krs: false, message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined };
+}
+
+const port = parentPort;
+if (port) {
+  let runners: ModelRunner[] = [];
+  // Messages are handled one at a time, in order (a close never overtakes a run).
+  let queue: Promise<void> = Promise.resolve();
+  port.on('message', (msg: WorkerRequest) => {
+    queue = queue.then(() => handle(msg));
+  });
+  const handle = async (msg: WorkerRequest): Promise<void> => {
+    if (msg.type === 'init') {
+      try {
+        for (const job of msg.jobs) runners.push(await openRunner(job));
+        port.postMessage({ type: 'ready' } satisfies WorkerReply);
+      } catch (e) {
+        port.postMessage({ type: 'error', error: serialiseError(e) } satisfies WorkerReply);
+      }
+    } else if (msg.type === 'run') {
+      try {
+        const outputs: Record<string, Record<string, Tensor>> = {};
+        const ms: Record<string, number> = {};
+        for (const r of runners) {
+          const t0 = performance.now();
+          outputs[r.job.side] = await r.run(msg.arrays, msg.n);
+          ms[r.job.side] = performance.now() - t0;
+        }
+        const transfer = new Set<ArrayBuffer>();
+        for (const o of Object.values(outputs)) for (const t of Object.values(o)) if (t.data.buffer instanceof ArrayBuffer) transfer.add(t.data.buffer);
+        const reply: WorkerReply = { type: 'result', id: msg.id, outputs, ms };
+        try {
+          port.postMessage(reply, [...transfer]);
+        } catch {
+          port.postMessage(reply);
+        }
+      } catch (e) {
+        port.postMessage({ type: 'error', id: msg.id, error: serialiseError(e) } satisfies WorkerReply);
+      }
+    } else if (msg.type === 'close') {
+      const rs = runners;
+      runners = [];
+      await Promise.allSettled(rs.map((r) => r.release()));
+      port.close();
+    }
+  };
+}

@@ -1,0 +1,147 @@
+/**
+ * The main-thread side of the model worker: start it with the models to run, send it data
+ * batches, get every model's outputs back. Several batches may be in flight, so the main
+ * thread can score batch k while the worker runs batch k + 1.
+ *
+ * When the package runs from its TypeScript sources (tests), the worker is started from
+ * `model-worker.ts` through `tsx`; from the build, from `model-worker.js`.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { ERROR_KINDS, errors, KrsError, type ErrorCode } from '../errors.js';
+import type { Tensor } from '../tensor.js';
+import { openRunner, type ModelJob, type ModelRunner } from './model-run.js';
+import type { SerialisedError, WorkerReply, WorkerRequest } from './model-worker.js';
+
+/** Outputs of every model for one batch, with each model's inference time. */
+export interface BatchOutputs {
+  outputs: Record<string, Record<string, Tensor>>;
+  /** Milliseconds of inference per model (inside the worker). */
+  ms: Record<string, number>;
+}
+
+/** Runs models on batches, in a worker thread or in-process. */
+export interface ModelPool {
+  run(arrays: Record<string, Tensor>, n: number): Promise<BatchOutputs>;
+  close(): Promise<void>;
+}
+
+export function deserialiseError(e: SerialisedError): Error {
+  if (e.krs && e.code && e.code in ERROR_KINDS) return new KrsError(e.code as ErrorCode, e.message, e.details ?? {});
+  const err = new Error(e.message);
+  if (e.stack) err.stack = e.stack;
+  return err;
+}
+
+function startWorker(): Worker {
+  const js = fileURLToPath(new URL('./model-worker.js', import.meta.url));
+  if (existsSync(js)) return new Worker(js, { stdout: false, stderr: false });
+  // Running from the TypeScript sources (tests): load the worker through tsx's ESM hooks.
+  const ts = new URL('./model-worker.ts', import.meta.url).href;
+  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(ts)}); })`;
+  return new Worker(boot, { eval: true, stdout: false, stderr: false });
+}
+
+/**
+ * Start a worker thread running `jobs` (each model opened once).
+ * @throws KrsError as `openRunner` (a model ONNX Runtime refuses), re-thrown on this thread.
+ */
+export async function startWorkerPool(jobs: ModelJob[]): Promise<ModelPool> {
+  const worker = startWorker();
+  worker.unref();
+  let nextId = 1;
+  const pending = new Map<number, { resolve: (r: BatchOutputs) => void; reject: (e: Error) => void }>();
+  let ready: { resolve: () => void; reject: (e: Error) => void } | null = null;
+  let dead: Error | null = null;
+  const failAll = (e: Error) => {
+    dead = e;
+    ready?.reject(e);
+    ready = null;
+    for (const p of pending.values()) p.reject(e);
+    pending.clear();
+  };
+  worker.on('message', (msg: WorkerReply) => {
+    if (msg.type === 'ready') {
+      ready?.resolve();
+      ready = null;
+    } else if (msg.type === 'result') {
+      pending.get(msg.id)?.resolve({ outputs: msg.outputs, ms: msg.ms });
+      pending.delete(msg.id);
+    } else if (msg.type === 'error') {
+      const e = deserialiseError(msg.error);
+      if (msg.id === undefined) {
+        ready?.reject(e);
+        ready = null;
+      } else {
+        pending.get(msg.id)?.reject(e);
+        pending.delete(msg.id);
+      }
+    }
+  });
+  worker.on('error', (e) => failAll(e instanceof Error ? e : new Error(String(e))));
+  worker.on('exit', (code) => {
+    if (pending.size || ready) failAll(errors.internal(`the model worker exited (code ${code}) while work was pending`));
+  });
+  const post = (m: WorkerRequest, transfer: ArrayBuffer[] = []) => worker.postMessage(m, transfer);
+  await new Promise<void>((resolve, reject) => {
+    ready = { resolve, reject };
+    worker.ref();
+    post({ type: 'init', jobs });
+  }).finally(() => worker.unref());
+  let closed = false;
+  return {
+    run(arrays, n) {
+      if (dead) return Promise.reject(dead);
+      if (closed) return Promise.reject(errors.internal('model worker used after close'));
+      const id = nextId++;
+      worker.ref();
+      return new Promise<BatchOutputs>((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        post({ type: 'run', id, arrays, n });
+      }).finally(() => {
+        if (pending.size === 0) worker.unref();
+      });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (dead) {
+        await worker.terminate();
+        return;
+      }
+      const exited = new Promise<void>((r) => worker.once('exit', () => r()));
+      worker.ref();
+      post({ type: 'close' });
+      const timer = setTimeout(() => void worker.terminate(), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** The same interface, running the models on this thread (no worker). */
+export async function startLocalPool(jobs: ModelJob[]): Promise<ModelPool> {
+  const runners: ModelRunner[] = [];
+  try {
+    for (const j of jobs) runners.push(await openRunner(j));
+  } catch (e) {
+    await Promise.allSettled(runners.map((r) => r.release()));
+    throw e;
+  }
+  return {
+    async run(arrays, n) {
+      const outputs: Record<string, Record<string, Tensor>> = {};
+      const ms: Record<string, number> = {};
+      for (const r of runners) {
+        const t0 = performance.now();
+        outputs[r.job.side] = await r.run(arrays, n);
+        ms[r.job.side] = performance.now() - t0;
+      }
+      return { outputs, ms };
+    },
+    async close() {
+      await Promise.allSettled(runners.map((r) => r.release()));
+    },
+  };
+}

@@ -1,0 +1,269 @@
+/**
+ * The cross-layer CKA matrix: linear CKA of every teacher layer against every student layer
+ * (for heatmaps), streamed batch by batch, sharing per-layer statistics across pairs.
+ *
+ * Two estimators, one for the whole matrix so that its cells compare:
+ * - `exact` — biased linear CKA over all samples from feature-space sums: per layer Σx'
+ *   and Σx'x'ᵀ (x' = x − the first batch's mean), per pair Σx'y'ᵀ; then
+ *   Cxy = Σx'y'ᵀ − n·m̄ₓm̄ᵧᵀ and CKA = ‖Cxy‖²_F / (‖Cxx‖_F·‖Cyy‖_F). Memory
+ *   8·(Σp² + Σq² + Σp·q) bytes; chosen by `auto` when that fits in `maxExactBytes`.
+ * - `minibatch-unbiased-hsic` — Nguyen, Raghu & Kornblith (2021): per batch one centred
+ *   Gram matrix per layer (b×b, computed once and shared by all its pairs), the unbiased
+ *   HSIC₁ of every pair and of every layer with itself, averaged over batches;
+ *   CKA = mean HSIC₁(K,L) / √(mean HSIC₁(K,K)·mean HSIC₁(L,L)). Memory O(b²·layers),
+ *   update O(b²·(Σp + Σq) + b²·pairs). Used for wide (flattened convolutional) layers.
+ *
+ * A layer whose features are constant has undefined CKA: its cells are null and a warning
+ * names it (the matrix as a whole is still useful).
+ */
+import { errors } from '../errors.js';
+import type { Matrix, MatrixBackend } from '../linalg/backend.js';
+import { typescriptBackend } from '../linalg/typescript-backend.js';
+import { centreColumns } from '../linalg/centre.js';
+import { addInto, columnMeans, subtractRow } from '../linalg/vector.js';
+import { sizeOf, type Tensor } from '../tensor.js';
+import { assertFinite } from '../validate.js';
+import { featureMatrix, type Pooling } from './features.js';
+import { MIN_MINIBATCH, unbiasedHsic } from './minibatch-hsic.js';
+
+export type CrossLayerEstimator = 'exact' | 'minibatch-unbiased-hsic';
+
+export interface CrossLayerOptions {
+  pool?: Pooling;
+  channelsLast?: boolean;
+  backend?: MatrixBackend;
+  /** `auto` (default): exact when its state fits in `maxExactBytes`, else minibatch. */
+  estimator?: 'auto' | 'exact' | 'minibatch';
+  /** Default 512 MiB. */
+  maxExactBytes?: number;
+}
+
+export interface CrossLayerResult {
+  teacherLayers: string[];
+  studentLayers: string[];
+  /** cka[i][j]: CKA of teacher layer i and student layer j, in [0, 1] (null when undefined). */
+  cka: (number | null)[][];
+  estimator: CrossLayerEstimator;
+  n: number;
+  batches: number;
+  teacherWidths: number[];
+  studentWidths: number[];
+  warnings: string[];
+}
+
+interface ExactLayer {
+  width: number;
+  shift: Float64Array;
+  sum: Float64Array;
+  xx: Float64Array;
+}
+
+export const DEFAULT_MAX_EXACT_BYTES = 512 * 2 ** 20;
+
+/**
+ * @example
+ *   const m = new CrossLayerCka(['conv1', 'fc1'], ['conv', 'fc'], { pool: 'gap' });
+ *   for (const b of batches) await m.update(b.teacher, b.student);
+ *   m.compute().cka // [[0.91, 0.42], [0.37, 0.80]]
+ */
+export class CrossLayerCka {
+  private readonly backend: MatrixBackend;
+  private mode: CrossLayerEstimator | null = null;
+  private n = 0;
+  private batches = 0;
+  private tWidths: number[] = [];
+  private sWidths: number[] = [];
+  // exact
+  private tStats: ExactLayer[] = [];
+  private sStats: ExactLayer[] = [];
+  private xy: Float64Array[][] = [];
+  // minibatch
+  private hxy: Float64Array[] = [];
+  private htt: Float64Array = new Float64Array(0);
+  private hss: Float64Array = new Float64Array(0);
+
+  constructor(
+    readonly teacherLayers: readonly string[],
+    readonly studentLayers: readonly string[],
+    private readonly options: CrossLayerOptions = {},
+  ) {
+    if (teacherLayers.length === 0 || studentLayers.length === 0) {
+      throw errors.badOption('cross-layer layers', { teacher: teacherLayers.length, student: studentLayers.length }, 'at least one layer on each side');
+    }
+    this.backend = options.backend ?? typescriptBackend;
+  }
+
+  /** Fold in one batch: activations by layer name, the same samples on both sides. */
+  async update(teacher: Readonly<Record<string, Tensor>>, student: Readonly<Record<string, Tensor>>): Promise<void> {
+    const feat = (side: string, names: readonly string[], acts: Readonly<Record<string, Tensor>>): Matrix[] =>
+      names.map((name) => {
+        const t = acts[name];
+        if (!t) throw errors.unknownKey(`${side} layer`, name, 'the batch', Object.keys(acts));
+        // Flattened float rows are used in place (checked for NaN/Inf when centred); pooling goes through featureMatrix.
+        const flat = (this.options.pool ?? 'flatten') === 'flatten' && (t.data instanceof Float32Array || t.data instanceof Float64Array) && t.shape.length >= 1;
+        if (flat) {
+          const n = t.shape[0]!;
+          return { rows: n, cols: n ? t.data.length / n : sizeOf(t.shape.slice(1)), data: t.data as Float32Array | Float64Array, what: `${side} layer '${name}'`, tensor: t } as Matrix;
+        }
+        return featureMatrix(t, `${side} layer '${name}'`, { pool: this.options.pool, channelsLast: this.options.channelsLast });
+      });
+    const xs = feat('teacher', this.teacherLayers, teacher);
+    const ys = feat('student', this.studentLayers, student);
+    const rows = xs[0]!.rows;
+    for (const [i, m] of [...xs, ...ys].entries()) {
+      if (m.rows !== rows) {
+        const name = i < xs.length ? this.teacherLayers[i] : this.studentLayers[i - xs.length];
+        throw errors.sampleCountMismatch(`cross-layer CKA batch (layer '${name}')`, rows, m.rows);
+      }
+    }
+    if (rows === 0) return;
+    if (this.mode === null) this.start(xs, ys);
+    const check = (ms: Matrix[], widths: number[], names: readonly string[]) =>
+      ms.forEach((m, i) => {
+        if (m.cols !== widths[i]) throw errors.shapeMismatch(`layer '${names[i]}'`, `width ${widths[i]} as in earlier batches`, `${m.cols}`);
+      });
+    check(xs, this.tWidths, this.teacherLayers);
+    check(ys, this.sWidths, this.studentLayers);
+    if (this.mode === 'exact') await this.updateExact(xs, ys, rows);
+    else await this.updateMinibatch(xs, ys, rows);
+    this.n += rows;
+    this.batches += 1;
+  }
+
+  private start(xs: Matrix[], ys: Matrix[]): void {
+    this.tWidths = xs.map((m) => m.cols);
+    this.sWidths = ys.map((m) => m.cols);
+    const sq = (ws: number[]) => ws.reduce((a, w) => a + w * w, 0);
+    const cross = this.tWidths.reduce((a, p) => a + p, 0) * this.sWidths.reduce((a, q) => a + q, 0);
+    const bytes = 8 * (sq(this.tWidths) + sq(this.sWidths) + cross);
+    const want = this.options.estimator ?? 'auto';
+    this.mode = want === 'exact' || (want === 'auto' && bytes <= (this.options.maxExactBytes ?? DEFAULT_MAX_EXACT_BYTES)) ? 'exact' : 'minibatch-unbiased-hsic';
+    if (this.mode === 'exact') {
+      const init = (w: number): ExactLayer => ({ width: w, shift: new Float64Array(0), sum: new Float64Array(w), xx: new Float64Array(w * w) });
+      this.tStats = this.tWidths.map(init);
+      this.sStats = this.sWidths.map(init);
+      this.xy = this.tWidths.map((p) => this.sWidths.map((q) => new Float64Array(p * q)));
+    } else {
+      this.hxy = this.tWidths.map(() => new Float64Array(this.sWidths.length));
+      this.htt = new Float64Array(this.tWidths.length);
+      this.hss = new Float64Array(this.sWidths.length);
+    }
+  }
+
+  private async updateExact(xs: Matrix[], ys: Matrix[], rows: number): Promise<void> {
+    for (const m of [...xs, ...ys]) {
+      const src = m as Matrix & { what?: string; tensor?: Tensor };
+      if (src.tensor) assertFinite(src.tensor, src.what ?? 'layer');
+    }
+    const shifted = (m: Matrix, st: ExactLayer): Matrix => {
+      if (st.shift.length === 0) st.shift = columnMeans(m.data, rows, m.cols);
+      const data = subtractRow(m.data, rows, m.cols, st.shift);
+      for (let i = 0; i < rows; i++) for (let j = 0; j < m.cols; j++) st.sum[j] += data[i * m.cols + j]!;
+      return { rows, cols: m.cols, data };
+    };
+    const tx = xs.map((m, i) => shifted(m, this.tStats[i]!));
+    const sy = ys.map((m, i) => shifted(m, this.sStats[i]!));
+    const requests = [
+      ...tx.map((a) => ({ op: 'AtB' as const, a, b: a })),
+      ...sy.map((a) => ({ op: 'AtB' as const, a, b: a })),
+      ...tx.flatMap((a) => sy.map((b) => ({ op: 'AtB' as const, a, b }))),
+    ];
+    const out = await this.backend.products(requests);
+    let k = 0;
+    for (const st of this.tStats) addInto(st.xx, out[k++]!);
+    for (const st of this.sStats) addInto(st.xx, out[k++]!);
+    for (const row of this.xy) for (const cell of row) addInto(cell, out[k++]!);
+  }
+
+  private async updateMinibatch(xs: Matrix[], ys: Matrix[], rows: number): Promise<void> {
+    if (rows < MIN_MINIBATCH) {
+      throw errors.badValue('minibatch size of the cross-layer CKA', rows, `at least ${MIN_MINIBATCH} samples (the unbiased HSIC estimator divides by b(b−3))`);
+    }
+    // A float32 backend gets float32 operands (centred in float64 first): no conversion copy there.
+    const f32 = this.backend.name.endsWith('f32');
+    const centred = (m: Matrix): Matrix => {
+      const c = centreColumns(m.data, rows, m.cols, f32);
+      if (!c.finite) {
+        const src = m as Matrix & { what?: string; tensor?: Tensor };
+        assertFinite(src.tensor ?? { dtype: 'float64', shape: [rows, m.cols], data: m.data }, src.what ?? 'layer');
+      }
+      return { rows, cols: m.cols, data: c.data };
+    };
+    const all = [...xs, ...ys].map(centred);
+    const grams = await this.backend.products(all.map((a) => ({ op: 'ABt' as const, a, b: a })));
+    const tg = grams.slice(0, xs.length);
+    const sg = grams.slice(xs.length);
+    tg.forEach((k, i) => (this.htt[i] += unbiasedHsic(k, k, rows)));
+    sg.forEach((l, j) => (this.hss[j] += unbiasedHsic(l, l, rows)));
+    tg.forEach((k, i) => sg.forEach((l, j) => (this.hxy[i]![j] += unbiasedHsic(k, l, rows))));
+  }
+
+  /** The matrix of everything seen. @throws UNDEFINED when no sample was seen. */
+  compute(): CrossLayerResult {
+    if (this.mode === null || this.n === 0) throw errors.undefinedResult('cross-layer CKA', 'no samples were seen');
+    const warnings: string[] = [];
+    const tn = this.teacherLayers;
+    const sn = this.studentLayers;
+    let cka: (number | null)[][];
+    if (this.mode === 'exact') {
+      const n = this.n;
+      const centredXX = (st: ExactLayer): number => {
+        const w = st.width;
+        const m = st.sum.map((v) => v / n);
+        let f = 0;
+        for (let i = 0; i < w; i++) for (let j = 0; j < w; j++) {
+          const c = st.xx[i * w + j]! - n * m[i]! * m[j]!;
+          f += c * c;
+        }
+        return Math.sqrt(f);
+      };
+      const tNorm = this.tStats.map(centredXX);
+      const sNorm = this.sStats.map(centredXX);
+      cka = this.tStats.map((ts, i) =>
+        this.sStats.map((ss, j) => {
+          if (!(tNorm[i]! > 0) || !(sNorm[j]! > 0)) return null;
+          const p = ts.width;
+          const q = ss.width;
+          const mx = ts.sum.map((v) => v / n);
+          const my = ss.sum.map((v) => v / n);
+          const xy = this.xy[i]![j]!;
+          let f = 0;
+          for (let a = 0; a < p; a++) for (let b = 0; b < q; b++) {
+            const c = xy[a * q + b]! - n * mx[a]! * my[b]!;
+            f += c * c;
+          }
+          return clamp(f / (tNorm[i]! * sNorm[j]!));
+        }),
+      );
+      tNorm.forEach((v, i) => !(v > 0) && warnings.push(`teacher layer '${tn[i]}' is constant across all ${n} samples: its CKA cells are undefined (null)`));
+      sNorm.forEach((v, j) => !(v > 0) && warnings.push(`student layer '${sn[j]}' is constant across all ${n} samples: its CKA cells are undefined (null)`));
+    } else {
+      cka = tn.map((_, i) =>
+        sn.map((_, j) => {
+          const a = this.htt[i]!;
+          const b = this.hss[j]!;
+          if (!(a > 0) || !(b > 0)) return null;
+          return this.hxy[i]![j]! / Math.sqrt(a * b);
+        }),
+      );
+      this.htt.forEach((v, i) => !(v > 0) && warnings.push(`teacher layer '${tn[i]}': mean unbiased HSIC(K,K) ≤ 0 (constant features?): its CKA cells are undefined (null)`));
+      this.hss.forEach((v, j) => !(v > 0) && warnings.push(`student layer '${sn[j]}': mean unbiased HSIC(L,L) ≤ 0 (constant features?): its CKA cells are undefined (null)`));
+      warnings.push(`cross-layer CKA used the minibatch unbiased-HSIC estimator over ${this.batches} batches (layers too wide for exact statistics)`);
+    }
+    return {
+      teacherLayers: [...tn],
+      studentLayers: [...sn],
+      cka,
+      estimator: this.mode,
+      n: this.n,
+      batches: this.batches,
+      teacherWidths: [...this.tWidths],
+      studentWidths: [...this.sWidths],
+      warnings,
+    };
+  }
+}
+
+function clamp(v: number): number {
+  return v < 0 ? 0 : v > 1 ? 1 : v;
+}
