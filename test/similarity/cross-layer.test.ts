@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { CrossLayerCka } from '../../src/similarity/cross-layer.js';
+import { layerSimilarity, similarityOf } from '../../src/similarity/layer-similarity.js';
+import type { Tensor } from '../../src/tensor.js';
+import { sliceRows } from '../../src/tensor.js';
+import { expectClose, expectKrsError } from '../helpers/fixtures.js';
+
+/** Deterministic pseudo-random features with shared structure across layers. */
+function layers(n: number, seed: number): Record<string, Tensor> {
+  let s = seed;
+  const rnd = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) - 0.5;
+  const base = Float64Array.from({ length: n * 3 }, rnd);
+  const make = (p: number, mix: number): Tensor => {
+    const d = new Float64Array(n * p);
+    for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) d[i * p + j] = mix * base[i * 3 + (j % 3)]! * (j + 1) + rnd();
+    return { dtype: 'float64', shape: [n, p], data: d };
+  };
+  return { a: make(4, 2), b: make(6, 0.5), c: { ...make(8, 1), shape: [n, 2, 4] } };
+}
+
+describe('cross-layer CKA matrix', () => {
+  const n = 64;
+  const t = layers(n, 1);
+  const s = layers(n, 2);
+
+  it('exact: every cell equals the one-pair exact linear CKA, fed in 3 batches', async () => {
+    const m = new CrossLayerCka(['a', 'b', 'c'], ['a', 'c'], {});
+    for (const [lo, hi] of [[0, 20], [20, 41], [41, 64]] as const) {
+      const rows = (o: Record<string, Tensor>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, sliceRows(v, lo, hi)]));
+      await m.update(rows(t), rows(s));
+    }
+    const r = m.compute();
+    expect(r.estimator).toBe('exact');
+    expect(r.n).toBe(n);
+    expect(r.teacherWidths).toEqual([4, 6, 8]);
+    for (const [i, tl] of ['a', 'b', 'c'].entries()) {
+      for (const [j, sl] of ['a', 'c'].entries()) {
+        const ref = await similarityOf(t[tl]!, s[sl]!, { similarity: 'cka' });
+        expectClose(r.cka[i]![j]!, ref.score, 1e-10);
+      }
+    }
+  });
+
+  it('minibatch: equals the core minibatch estimator on the same batches', async () => {
+    const m = new CrossLayerCka(['a', 'c'], ['b'], { estimator: 'minibatch' });
+    const ref = layerSimilarity({ similarity: 'cka', maxExactWidth: 1 });
+    const st = ref.init();
+    for (const [lo, hi] of [[0, 32], [32, 64]] as const) {
+      const tb = { a: sliceRows(t['a']!, lo, hi), c: sliceRows(t['c']!, lo, hi) };
+      const sb = { b: sliceRows(s['b']!, lo, hi) };
+      await m.update(tb, sb);
+      await ref.update(st, { teacher: tb.c, student: sb.b });
+    }
+    const r = m.compute();
+    expect(r.estimator).toBe('minibatch-unbiased-hsic');
+    expect(r.batches).toBe(2);
+    expectClose(r.cka[1]![0]!, (await ref.compute(st)).score, 1e-10);
+    expect(r.warnings.join(' ')).toMatch(/minibatch unbiased-HSIC estimator over 2 batches/);
+  });
+
+  it('auto switches to minibatch when exact state would not fit', async () => {
+    const m = new CrossLayerCka(['a'], ['b'], { maxExactBytes: 100 });
+    await m.update({ a: t['a']! }, { b: s['b']! });
+    expect(m.compute().estimator).toBe('minibatch-unbiased-hsic');
+  });
+
+  it('a constant layer gives null cells and a warning, not NaN', async () => {
+    const m = new CrossLayerCka(['a', 'z'], ['a'], {});
+    await m.update({ a: t['a']!, z: { dtype: 'float64', shape: [n, 2], data: new Float64Array(2 * n).fill(3) } }, { a: s['a']! });
+    const r = m.compute();
+    expect(r.cka[1]).toEqual([null]);
+    expect(r.cka[0]![0]).toBeGreaterThan(0);
+    expect(r.warnings.join(' ')).toMatch(/teacher layer 'z' is constant/);
+  });
+
+  it('input checks', async () => {
+    await expectKrsError(() => new CrossLayerCka([], ['a']), 'BAD_OPTION');
+    const m = new CrossLayerCka(['a'], ['a']);
+    await expectKrsError(() => m.update({ b: t['a']! }, { a: s['a']! }), 'UNKNOWN_KEY', /teacher layer 'a'/);
+    await expectKrsError(() => m.update({ a: t['a']! }, { a: sliceRows(s['a']!, 0, 10) }), 'SHAPE_MISMATCH');
+    await expectKrsError(() => m.compute(), 'UNDEFINED', /no samples/);
+    const bad = Float32Array.from({ length: 2 * n }, (_, i) => (i === 7 ? NaN : i));
+    for (const estimator of ['exact', 'minibatch'] as const) {
+      const k = new CrossLayerCka(['a'], ['a'], { estimator });
+      await expectKrsError(() => k.update({ a: { dtype: 'float32', shape: [n, 2], data: bad } }, { a: s['a']! }), 'NON_FINITE', /teacher layer 'a' holds NaN at flat index 7/);
+    }
+  });
+});
