@@ -33,6 +33,7 @@ export { featureMatrix, pooledWidth, POOLINGS, type Pooling, type FeatureOptions
 export { linearCkaFromCentred, debiasedCkaFromCentred } from './similarity/cka.js';
 export { unbiasedHsic, MIN_MINIBATCH } from './similarity/minibatch-hsic.js';
 export { median, MAX_RBF_SAMPLES } from './similarity/cka-rbf.js';
+export { CrossLayerCka, DEFAULT_MAX_EXACT_BYTES, type CrossLayerOptions, type CrossLayerResult, type CrossLayerEstimator } from './similarity/cross-layer.js';
 
 // Output agreement (AOA)
 export * from './agreement/index.js';
@@ -44,6 +45,7 @@ export { KrsMetric, type KrsMetricOptions, type KrsBatch, type KrsResult, type L
 export { outputMeasure, type OutputBatch, type OutputOptions, type OutputResult } from './krs/output.js';
 export { scoreCaptures, batchBounds, type ScoreCapturesOptions, type ScoreCapturesResult, type LabelMaps } from './krs/score-captures.js';
 export { alignIds, type Alignment } from './krs/align.js';
+export { splitPair } from './krs/pairs.js';
 export type { Measure } from './krs/measure.js';
 
 // Readers over bytes (any environment)
@@ -55,5 +57,9 @@ export { npzCapture } from './io/npz.js';
 export { safetensorsCapture, readSafetensorsHeader } from './io/safetensors.js';
 export { parseCocoResults } from './io/coco.js';
 export { decodeLabelMap } from './io/label-map.js';
+
+// ONNX graphs (reading and editing model bytes; running them needs krs/node)
+export { describeModel, closestNames, type ModelDescription, type TensorDescription } from './runtime/onnx-model.js';
+export { PREPROCESS_PRESETS, parsePreprocess, fitSampleShape, type Preprocess } from './runtime/preprocess.js';
 
 export { VERSION } from './version.js';

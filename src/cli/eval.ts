@@ -16,7 +16,6 @@ import { onInterrupt } from './interrupt.js';
 import {
   addDataOptions,
   addModelOptions,
-  collectString,
   datasetOptions,
   jsonNumbers,
   modelFlags,
@@ -25,7 +24,7 @@ import {
   sideOptions,
   type DataFlags,
 } from './model-options.js';
-import { parseChoice, parseNumber, parsePositiveInt } from './options.js';
+import { collect, parseChoice, parseNumber, parsePositiveInt } from './options.js';
 import { progressBar } from './progress.js';
 
 interface EvalFlags extends DataFlags, Record<string, unknown> {
@@ -65,7 +64,7 @@ export function registerEval(program: Command): void {
     .option('--teacher-input <data>', "the teacher's data, when it differs from the student's (same samples, same order)")
     .option('--student-input <data>', "the student's data, when it differs from the teacher's")
     .requiredOption('--task <task>', `task: ${TASKS.join(', ')}`, parseChoice('--task', TASKS))
-    .option('--pair <t:s>', 'a layer pair teacherTensor:studentTensor (repeatable); default: each model\'s penultimate features', collectString)
+    .option('--pair <t:s>', 'a layer pair teacherTensor:studentTensor (repeatable); default: each model\'s penultimate features', collect)
     .option('--all-pairs', 'also compute the cross-layer CKA matrix (every teacher layer × every student layer)')
     .option('--teacher-layers <a,b>', 'teacher layers of the matrix: names or @Op (default: conv, gemm, matmul and ReLU-like outputs)', parseList)
     .option('--student-layers <a,b>', 'student layers of the matrix, likewise', parseList)

@@ -41,11 +41,6 @@ export function collectFeed(option: string) {
   };
 }
 
-/** Repeatable raw strings (pairs are resolved against the models later: names may contain ':'). */
-export function collectString(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
-
 export function preprocessOption(option: string) {
   return (value: string): Preprocess => parsePreprocess(value, option);
 }

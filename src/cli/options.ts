@@ -30,9 +30,7 @@ export function parseChoice<T extends string>(option: string, choices: readonly 
   };
 }
 
-/** `teacher:student` layer pairs, repeatable. Names may themselves contain ':' only if the split is unambiguous (exactly one ':'). */
-export function collectPair(value: string, previous: { teacher: string; student: string }[] = []): { teacher: string; student: string }[] {
-  const parts = value.split(':');
-  if (parts.length !== 2 || !parts[0] || !parts[1]) throw errors.badOption('--pair', value, 'teacherLayer:studentLayer');
-  return [...previous, { teacher: parts[0], student: parts[1] }];
+/** Repeatable option values, collected as given (e.g. `teacher:student` pairs, split later against the captures' names). */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
 }

@@ -13,7 +13,7 @@ import { openCapture } from '../io/node-capture.js';
 import { readCocoResults } from '../io/node-coco.js';
 import { readLabelMapFolder } from '../io/node-label-map.js';
 import { chooseBackend, BACKENDS } from './backend.js';
-import { collectPair, parseChoice, parseNumber, parsePositiveInt } from './options.js';
+import { collect, parseChoice, parseNumber, parsePositiveInt } from './options.js';
 import { fmt, table } from './format.js';
 import type { OutputResult } from '../krs/output.js';
 
@@ -26,7 +26,7 @@ export function registerScore(program: Command): void {
     .requiredOption('--student <path>', 'student capture, same kinds as --teacher')
     .option('--teacher-features <capture>', 'teacher activations, when --teacher holds only outputs (detection, PNG label maps)')
     .option('--student-features <capture>', 'student activations, when --student holds only outputs')
-    .option('--pair <teacher:student>', 'a layer pair (repeatable); default: layers with the same name in both', collectPair)
+    .option('--pair <teacher:student>', 'a layer pair (repeatable); default: layers with the same name in both', collect)
     .option('--alpha <a>', 'weight of FSS in [0, 1]; default: the task preset', parseNumber('--alpha'))
     .option('--beta <b>', 'weight of AOA; must equal 1 − alpha', parseNumber('--beta'))
     .option('--similarity <kind>', `${SIMILARITIES.join(', ')}; default: the task preset`, parseChoice('--similarity', SIMILARITIES))
@@ -64,7 +64,7 @@ interface ScoreFlags {
   student: string;
   teacherFeatures?: string;
   studentFeatures?: string;
-  pair?: { teacher: string; student: string }[];
+  pair?: string[];
   alpha?: number;
   beta?: number;
   similarity?: ScoreCapturesOptions['similarity'];

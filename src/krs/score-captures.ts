@@ -12,6 +12,7 @@ import type { Capture } from '../io/capture.js';
 import { sizeOf, type NumericArray, type Tensor } from '../tensor.js';
 import type { DetectionImage } from '../agreement/detection.js';
 import { alignIds } from './align.js';
+import { splitPair } from './pairs.js';
 import { KrsMetric, type KrsBatch, type KrsMetricOptions, type KrsResult, type LayerPair } from './metric.js';
 import { PRESETS } from './presets.js';
 import { MIN_MINIBATCH } from '../similarity/minibatch-hsic.js';
@@ -26,8 +27,11 @@ export interface ScoreCapturesOptions extends Omit<KrsMetricOptions, 'pairs'> {
   /** Features (and, except for detection and label-map segmentation, outputs). */
   teacher: Capture;
   student: Capture;
-  /** Layer pairs; default: the layers present under the same name in both captures. */
-  pairs?: readonly LayerPair[];
+  /**
+   * Layer pairs, as objects or as `teacher:student` strings (split against the captures'
+   * names, so names may contain ':'); default: the layers present under the same name in both.
+   */
+  pairs?: readonly (LayerPair | string)[];
   /** Output array key on both sides; default: the task preset's first key present. */
   outputKey?: string;
   /** Key of an int or string array of sample ids in both captures, to align samples by. */
@@ -202,11 +206,12 @@ function resolveIdKey(options: ScoreCapturesOptions): string | undefined {
 function resolvePairs(options: ScoreCapturesOptions, taken: (string | undefined)[]): LayerPair[] {
   const { teacher, student } = options;
   if (options.pairs && options.pairs.length) {
-    for (const p of options.pairs) {
+    return options.pairs.map((raw) => {
+      const p = typeof raw === 'string' ? splitPair(raw, teacher.keys(), student.keys(), teacher.source, student.source) : raw;
       if (!teacher.keys().includes(p.teacher)) throw errors.unknownKey('teacher layer', p.teacher, teacher.source, teacher.keys());
       if (!student.keys().includes(p.student)) throw errors.unknownKey('student layer', p.student, student.source, student.keys());
-    }
-    return [...options.pairs];
+      return p;
+    });
   }
   const reserved = new Set([...RESERVED_KEYS, ...taken.filter((k): k is string => !!k)]);
   const studentKeys = new Set(student.keys());

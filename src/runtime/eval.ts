@@ -16,6 +16,7 @@ import { NpzWriter } from '../io/node-npz-writer.js';
 import type { MatrixBackend } from '../linalg/backend.js';
 import { KrsMetric, type KrsResult, type LayerPair } from '../krs/metric.js';
 import type { OutputOptions } from '../krs/output.js';
+import { splitPair } from '../krs/pairs.js';
 import { presetOf, type Task } from '../krs/presets.js';
 import { batchBounds } from '../krs/score-captures.js';
 import { CrossLayerCka, type CrossLayerResult } from '../similarity/cross-layer.js';
@@ -127,15 +128,11 @@ export function resolvePair(raw: string | LayerPair, teacher: LoadedModel, stude
     expandLayers(student, [raw.student], 'student layer');
     return raw;
   }
-  const splits: [string, string][] = [];
-  for (let i = raw.indexOf(':'); i >= 0; i = raw.indexOf(':', i + 1)) splits.push([raw.slice(0, i), raw.slice(i + 1)]);
-  if (splits.length === 0) throw errors.badOption('--pair', raw, 'teacherTensor:studentTensor');
-  const hit = splits.find(([t, s]) => tNames.has(t) && sNames.has(s));
-  if (hit) return { teacher: hit[0], student: hit[1] };
-  const leftOk = splits.find(([t]) => tNames.has(t));
-  const [t, s] = leftOk ?? splits[0]!;
-  if (!tNames.has(t)) throw errors.unknownTensor('teacher layer', t, teacher.file, closestNames(t, [...tNames]), tNames.size);
-  throw errors.unknownTensor('student layer', s, student.file, closestNames(s, [...sNames]), sNames.size);
+  return splitPair(raw, [...tNames], [...sNames], teacher.file, student.file, (side, name) =>
+    side === 'teacher'
+      ? errors.unknownTensor('teacher layer', name, teacher.file, closestNames(name, [...tNames]), tNames.size)
+      : errors.unknownTensor('student layer', name, student.file, closestNames(name, [...sNames]), sNames.size),
+  );
 }
 
 /**

@@ -204,6 +204,14 @@ describe('krs score: bad input gives one line on stderr and a distinguishing exi
     writeFileSync(join(dir, 't.npz'), bytes.subarray(0, bytes.length - 200));
     expectOneLine(score(join(dir, 't.npz'), f('cls-student.npz')), 3, /t\.npz/);
   });
+  it("layer names containing ':' (PyTorch's onnx::Gemm_8) in --pair", () => {
+    const t = folderCapture({ 'onnx::Gemm_8': npy([20, 4], rand(80, 1)), logits: npy([20, 3], rand(60, 2)) });
+    const s = folderCapture({ 'fc:1': npy([20, 4], rand(80, 5)), logits: npy([20, 3], rand(60, 6)) });
+    const r = score(t, s, '--pair', 'onnx::Gemm_8:fc:1', '--json');
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).layers[0]).toMatchObject({ teacher: 'onnx::Gemm_8', student: 'fc:1' });
+    expectOneLine(score(t, s, '--pair', 'onnx::Gemm_8:fc:2'), 2, /student layer 'fc:2' not found/);
+  });
   it('a minibatch of fewer than 4 samples (exit 3)', () => {
     const r = krs('score', '--task', 'classification', '--teacher', f('cls-teacher.npz'), '--student', f('cls-student.npz'), '--max-exact-width', '8', '--batch-size', '3');
     expectOneLine(r, 3, /minibatch size is 3/, /at least 4 samples/);
