@@ -15,6 +15,7 @@ import { readLabelMapFolder } from '../io/node-label-map.js';
 import { chooseBackend, BACKENDS } from './backend.js';
 import { collect, parseChoice, parseNumber, parsePositiveInt } from './options.js';
 import { fmt, table } from './format.js';
+import { progressBar } from './progress.js';
 import type { OutputResult } from '../krs/output.js';
 
 export function registerScore(program: Command): void {
@@ -45,6 +46,7 @@ export function registerScore(program: Command): void {
     .option('--max-exact-width <p>', 'widest layer for exact CKA; wider ones use minibatch unbiased HSIC (default 4096)', parsePositiveInt('--max-exact-width'))
     .option('--batch-size <n>', 'samples per streamed batch (also the minibatch size of the minibatch estimator)', parsePositiveInt('--batch-size'))
     .option('--backend <name>', `matrix backend: ${BACKENDS.join(', ')} (default auto)`, parseChoice('--backend', BACKENDS))
+    .option('--no-progress', 'no progress bar on stderr (shown only on a terminal)')
     .option('--json', 'print the result as JSON on stdout')
     .action(async (o) => {
       const result = await runScore(o);
@@ -83,6 +85,7 @@ interface ScoreFlags {
   maxExactWidth?: number;
   batchSize?: number;
   backend?: (typeof BACKENDS)[number];
+  progress?: boolean;
 }
 
 /** A folder of PNG label maps: .png files and no .npy files. */
@@ -99,6 +102,8 @@ function isPngFolder(path: string): boolean {
 export async function runScore(o: ScoreFlags): Promise<ScoreCapturesResult> {
   const task = o.task;
   const backend = await chooseBackend(o.backend ?? 'auto');
+  // Batches are scored on this thread, so the bar redraws between batches; on a terminal only.
+  const bar = progressBar('score', o.progress !== false && Boolean(process.stderr.isTTY));
   const common = {
     task,
     pairs: o.pair,
@@ -113,6 +118,7 @@ export async function runScore(o: ScoreFlags): Promise<ScoreCapturesResult> {
     maxExactWidth: o.maxExactWidth,
     rbfThreshold: o.rbfThreshold,
     backend: backend.backend,
+    onProgress: (done: number, total: number) => bar.update(done, total),
     output: {
       temperature: o.temperature,
       teacherInputs: o.teacherOutputs,
@@ -156,6 +162,7 @@ export async function runScore(o: ScoreFlags): Promise<ScoreCapturesResult> {
       student: openCapture(o.studentFeatures ?? o.student),
     });
   } finally {
+    bar.stop();
     await backend.dispose();
   }
 }
