@@ -203,7 +203,47 @@ export const errors = {
       { file, input, expected, got },
     ),
 
+  // --- reports and charts (src/report) ---
+
+  /** No font to draw chart text into PNGs with. */
+  noChartFont: (looked: readonly string[], reason: string) =>
+    new KrsError(
+      'FILE_NOT_FOUND',
+      `cannot write PNG charts: ${reason} (looked in ${looked.join(', ')}); reinstall krs's dependencies (npm ci brings dejavu-fonts-ttf), install Debian's fonts-dejavu-core, or set KRS_FONT to a .ttf file`,
+      { looked, reason },
+    ),
+
+  /** An output file whose extension names no format krs writes. */
+  badOutputFormat: (option: string, file: string, expected: readonly string[]) =>
+    new KrsError('BAD_OPTION', `${option} ${file}: unknown format; the file name must end in ${expected.join(' or ')}`, { option, file, expected }),
+
   /** ONNX Runtime refused a model or failed while running it. */
   modelFailed: (file: string, action: string, reason: string) =>
     new KrsError('BAD_FILE', `${file}: ONNX Runtime could not ${action}: ${reason}`, { file, action, reason }),
+
+  // --- experiments tables and analysis (src/io/experiments.ts, src/analysis) ---
+
+  /** Required columns absent from an experiments table. */
+  missingColumns: (file: string, missing: readonly string[], present: readonly string[]) =>
+    new KrsError(
+      'BAD_FILE',
+      `${file}: missing column${missing.length > 1 ? 's' : ''} ${missing.map(q).join(', ')}; columns present: ${present.length ? present.join(', ') : '(none)'}`,
+      { file, missing, present },
+    ),
+
+  /** A bad cell of a table: names the file, the 1-based data row (and the line), the column and the value. */
+  badCell: (file: string, row: number, line: number | null, column: string, value: unknown, expected: string) =>
+    new KrsError(
+      'BAD_VALUE',
+      `${file} row ${row}${line !== null ? ` (line ${line})` : ''}, column ${q(column)}: ${value === '' || value === null || value === undefined ? 'empty' : JSON.stringify(value)}; expected ${expected}`,
+      { file, row, line, column, value },
+    ),
+
+  /** A value asked for by name (an experiment id, a sample id) that is not there. */
+  notFound: (what: string, name: string, where: string, available: readonly string[]) =>
+    new KrsError(
+      'UNKNOWN_KEY',
+      `${what} ${q(name)} not found in ${where}; available: ${available.length ? available.slice(0, 20).join(', ') + (available.length > 20 ? ', …' : '') : '(none)'}`,
+      { name, where, available },
+    ),
 };

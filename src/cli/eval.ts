@@ -26,6 +26,7 @@ import {
 } from './model-options.js';
 import { collect, parseChoice, parseNumber, parsePositiveInt } from './options.js';
 import { progressBar } from './progress.js';
+import { CHARTS_OPTION, REPORT_OPTION, evalReportInput, writeCliReport } from './report-options.js';
 
 interface EvalFlags extends DataFlags, Record<string, unknown> {
   teacher: string;
@@ -86,8 +87,10 @@ export function registerEval(program: Command): void {
     .option('--no-worker', 'run the models on the main thread (no progress redraw while they run)')
     .option('--no-progress', 'no progress bar on stderr')
     .option('--json', 'print the result as JSON on stdout')
+    .option(...REPORT_OPTION).option(...CHARTS_OPTION)
     .action(async (o: EvalFlags) => {
       const r = await evalCommand(o);
+      await writeCliReport(o as { report?: string; charts?: string }, () => evalReportInput(r));
       process.stdout.write(o.json ? JSON.stringify(r, jsonNumbers) + '\n' : renderEval(r) + '\n');
       for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
     });

@@ -11,6 +11,10 @@ import { registerScore } from './score.js';
 import { registerLayers } from './layers.js';
 import { registerCapture } from './capture.js';
 import { registerEval } from './eval.js';
+import { registerAnalyze } from './analyze.js';
+import { registerExplain } from './explain.js';
+import { registerDemo } from './demo.js';
+import { registerHeatmap } from './heatmap.js';
 
 function main(argv: string[]): Promise<void> {
   const program = new Command('krs')
@@ -23,6 +27,10 @@ function main(argv: string[]): Promise<void> {
   registerLayers(program);
   registerCapture(program);
   registerEval(program);
+  registerAnalyze(program);
+  registerExplain(program);
+  registerDemo(program);
+  registerHeatmap(program);
   return program.parseAsync(argv).then(() => undefined);
 }
 

@@ -17,6 +17,7 @@ import { collect, parseChoice, parseNumber, parsePositiveInt } from './options.j
 import { fmt, table } from './format.js';
 import { progressBar } from './progress.js';
 import type { OutputResult } from '../krs/output.js';
+import { CHARTS_OPTION, REPORT_OPTION, scoreReportInput, writeCliReport } from './report-options.js';
 
 export function registerScore(program: Command): void {
   program
@@ -48,8 +49,10 @@ export function registerScore(program: Command): void {
     .option('--backend <name>', `matrix backend: ${BACKENDS.join(', ')} (default auto)`, parseChoice('--backend', BACKENDS))
     .option('--no-progress', 'no progress bar on stderr (shown only on a terminal)')
     .option('--json', 'print the result as JSON on stdout')
+    .option(...REPORT_OPTION).option(...CHARTS_OPTION)
     .action(async (o) => {
       const result = await runScore(o);
+      await writeCliReport(o, () => scoreReportInput(o, result, o.backend));
       process.stdout.write(o.json ? JSON.stringify(result, jsonNumbers) + '\n' : renderScore(result) + '\n');
       for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
     });

@@ -1,0 +1,132 @@
+/**
+ * `krs analyze TABLE`: the paper's validation suite over a table of distillation experiments
+ * (per experiment, per task, per KD method, α-sensitivity, diagnostics). Prints a readable
+ * summary, or the result as JSON with --json; --csv DIR and --markdown FILE write the tables.
+ */
+import type { Command } from 'commander';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { analyzeExperiments, type AnalysisResult } from '../analysis/analyze.js';
+import { analysisTables, formatCell } from '../analysis/tables.js';
+import { analysisCsv, analysisMarkdown } from '../analysis/render.js';
+import { DEFAULT_THRESHOLDS } from '../krs/diagnose.js';
+import { DEFAULT_BALANCED_RATIO } from '../stats/tradeoff.js';
+import { readExperimentsTable } from '../io/node-experiments.js';
+import { errors } from '../errors.js';
+import { fsError } from '../io/node-source.js';
+import { table } from './format.js';
+import { parseChoice, parseNumber } from './options.js';
+import { CHARTS_OPTION, REPORT_OPTION, writeCliReport } from './report-options.js';
+
+interface AnalyzeFlags {
+  json?: boolean;
+  csv?: string;
+  markdown?: string;
+  format?: 'csv' | 'tsv' | 'json';
+  alpha?: number;
+  sweep?: string;
+  alphaStep?: number;
+  low?: number;
+  high?: number;
+  gap?: number;
+  balancedRatio?: number;
+}
+
+export function registerAnalyze(program: Command): void {
+  program
+    .command('analyze')
+    .description('analyse a table of KD experiments: KRS pre/post, correlation with the task metric, paired t-tests, CIs, method rankings with Kendall τ, α-sensitivity, diagnostics')
+    .argument('<table>', 'experiments table, CSV (or .tsv) or JSON: id, task, dataset, teacher, student, method, fss_pre, aoa_pre, fss_post, aoa_post, metric_pre, metric_post [, metric, alpha, …]')
+    .option('--json', 'print the result as JSON on stdout')
+    .option('--csv <dir>', 'write every table as <dir>/<table>.csv')
+    .option('--markdown <file>', 'write the tables as a Markdown document')
+    .option('--format <kind>', 'read the table as csv, tsv or json (default: by extension)', parseChoice('--format', ['csv', 'tsv', 'json'] as const))
+    .option('--alpha <a>', 'α for every experiment, overriding the table and the task presets', parseNumber('--alpha'))
+    .option('--sweep <ids>', 'comma-separated experiment ids to sweep over α (default: all)')
+    .option('--alpha-step <h>', 'α grid step of the sensitivity sweep (default 0.01)', parseNumber('--alpha-step'))
+    .option('--low <x>', `diagnostics: a component below x is low (default ${DEFAULT_THRESHOLDS.low})`, parseNumber('--low'))
+    .option('--high <x>', `diagnostics: a component at or above x is high (default ${DEFAULT_THRESHOLDS.high})`, parseNumber('--high'))
+    .option('--gap <x>', `diagnostics: a component x points above the other dominates (default ${DEFAULT_THRESHOLDS.gap})`, parseNumber('--gap'))
+    .option('--balanced-ratio <r>', `trade-off: |ΔFSS|/|ΔAOA| (or its inverse) below r counts as balanced (default ${DEFAULT_BALANCED_RATIO})`, parseNumber('--balanced-ratio'))
+    .option(...REPORT_OPTION).option(...CHARTS_OPTION)
+    .action(async (file: string, o: AnalyzeFlags & { report?: string; charts?: string }) => {
+      const result = runAnalyze(file, o);
+      await writeCliReport(o, () => ({ kind: 'analysis', analysis: result }));
+      if (o.csv) writeCsv(o.csv, result);
+      if (o.markdown) writeText(o.markdown, analysisMarkdown(result));
+      process.stdout.write(o.json ? JSON.stringify(result) + '\n' : renderAnalysis(result) + '\n');
+      for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
+    });
+}
+
+/** Read the table and analyse it. */
+export function runAnalyze(file: string, o: AnalyzeFlags): AnalysisResult {
+  const t = readExperimentsTable(file, o.format ? { format: o.format } : {});
+  const sweep = o.sweep
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (o.sweep !== undefined && (!sweep || sweep.length === 0)) throw errors.badOption('--sweep', o.sweep, 'comma-separated experiment ids');
+  const r = analyzeExperiments(t.experiments, {
+    source: file,
+    alpha: o.alpha,
+    sweep,
+    alphaStep: o.alphaStep,
+    thresholds: { low: o.low, high: o.high, gap: o.gap },
+    balancedRatio: o.balancedRatio,
+  });
+  return { ...r, warnings: [...t.warnings, ...r.warnings] };
+}
+
+function writeText(path: string, text: string): void {
+  try {
+    writeFileSync(path, text);
+  } catch (e) {
+    throw fsError(path, e);
+  }
+  process.stderr.write(`wrote ${path}\n`);
+}
+
+function writeCsv(dir: string, r: AnalysisResult): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw fsError(dir, e);
+  }
+  const files = analysisCsv(r);
+  for (const [name, text] of files) {
+    try {
+      writeFileSync(join(dir, name), text);
+    } catch (e) {
+      throw fsError(join(dir, name), e);
+    }
+  }
+  process.stderr.write(`wrote ${files.size} CSV files to ${dir}\n`);
+}
+
+/** The readable summary: the tables (columns that are empty everywhere dropped), then the advice. */
+export function renderAnalysis(r: AnalysisResult): string {
+  const out: string[] = [];
+  const nTasks = Object.keys(r.tasks).length;
+  out.push(`krs analyze — ${r.source ?? 'experiments'}: ${r.experiments.length} experiments, ${nTasks} task${nTasks === 1 ? '' : 's'}, ${r.methods.table.length} KD method${r.methods.table.length === 1 ? '' : 's'}`);
+  for (const t of analysisTables(r)) {
+    if (t.csvOnly) continue;
+    out.push('', t.title, '');
+    if (t.name === 'diagnostics') {
+      for (const d of r.diagnostics.experiments) {
+        for (const f of d.findings) out.push(`  ${d.id} (${d.method}) [${f.code}] ${f.message}`);
+      }
+      continue;
+    }
+    const keep = t.columns.map((c, i) => !c.csvOnly && t.rows.some((row) => row[i] !== null));
+    const cols = t.columns.filter((_, i) => keep[i]);
+    out.push(
+      table(
+        cols.map((c) => c.title),
+        t.rows.map((row) => row.filter((_, i) => keep[i]).map((v, i) => formatCell(v, cols[i]!.format))),
+      ),
+    );
+    for (const n of t.notes) out.push(`  ${n}`);
+  }
+  return out.join('\n');
+}

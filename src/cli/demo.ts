@@ -1,0 +1,232 @@
+/**
+ * `krs demo`: train a teacher and distilled students on MNIST in-process, score every
+ * student against the teacher after every epoch, and write captures, tables and results.
+ * TensorFlow.js is loaded only when the command runs.
+ */
+import type { Command } from 'commander';
+import { errors } from '../errors.js';
+import type { DemoEvent, DemoResult } from '../train/demo.js';
+import { chooseBackend, BACKENDS } from './backend.js';
+import { parseNumber, parsePositiveInt } from './options.js';
+import { fmt, table } from './format.js';
+
+interface DemoFlags {
+  out: string;
+  seed?: number;
+  quick?: boolean;
+  epochs?: number;
+  teacherEpochs?: number;
+  hintEpochs?: number;
+  trainSize?: number;
+  testSize?: number;
+  temperatures?: number[];
+  softWeight?: number;
+  fitnetTemperature?: number;
+  hintLayer?: string;
+  teacherHidden?: number[];
+  studentHidden?: number[];
+  backend?: (typeof BACKENDS)[number];
+  progress: boolean;
+  json?: boolean;
+}
+
+function parseSeed(value: string): number {
+  const v = Number(value);
+  if (value.trim() === '' || !Number.isSafeInteger(v) || v < 0) throw errors.badOption('--seed', value, 'a non-negative integer');
+  return v;
+}
+
+function parseWidths(option: string) {
+  return (value: string): number[] => {
+    const parts = value.split(',').map((s) => s.trim());
+    const ws = parts.map(Number);
+    if (parts.some((p) => p === '') || ws.some((w) => !Number.isInteger(w) || w < 1 || w > 4096)) {
+      throw errors.badOption(option, value, 'comma-separated hidden-layer widths (integers 1–4096), e.g. 64,32');
+    }
+    return ws;
+  };
+}
+
+function parseTemperatures(value: string): number[] {
+  const parts = value.split(',').map((s) => s.trim());
+  const ts = parts.map(Number);
+  if (parts.some((p) => p === '') || ts.some((t) => !(t > 0) || !Number.isFinite(t))) {
+    throw errors.badOption('--temperatures', value, 'a comma-separated list of positive numbers, e.g. 1,2,4,8');
+  }
+  return ts;
+}
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('distil students from a teacher on MNIST in-process (TensorFlow.js) and show FSS, AOA and KRS before and after')
+    .option('--out <dir>', 'output folder: results.json, experiments.csv/.json, epochs.csv, captures/', 'krs-demo')
+    .option('--seed <n>', 'seed of the split, initial weights, batch order and augmentation (default 1)', parseSeed)
+    .option('--quick', 'a quick check: 600 training / 200 held-out digits, one epoch of everything')
+    .option('--epochs <n>', 'epochs of every student (default 10; quick 1)', parsePositiveInt('--epochs'))
+    .option('--teacher-epochs <n>', 'epochs of the teacher (default 15; quick 1)', parsePositiveInt('--teacher-epochs'))
+    .option('--hint-epochs <n>', "epochs of FitNet's hint stage (default 2; quick 1)", parsePositiveInt('--hint-epochs'))
+    .option('--train-size <n>', 'training digits (default 8000; quick 600)', parsePositiveInt('--train-size'))
+    .option('--test-size <n>', 'held-out digits (default 2000; quick 200)', parsePositiveInt('--test-size'))
+    .option('--temperatures <list>', 'temperatures of the vanilla-KD students (default 1,2,4,8)', parseTemperatures)
+    .option('--soft-weight <λ>', 'weight of the soft targets in the KD loss, in [0, 1] (default 0.9)', parseNumber('--soft-weight'))
+    .option('--fitnet-temperature <t>', "temperature of FitNet's KD stage (default 4)", parseNumber('--fitnet-temperature'))
+    .option('--hint-layer <name>', 'the layer FitNet guides, hidden1, hidden2, … (default: the last hidden layer both networks have, hidden2)')
+    .option('--teacher-hidden <widths>', 'hidden-layer widths of the teacher MLP (default 300,100)', parseWidths('--teacher-hidden'))
+    .option('--student-hidden <widths>', 'hidden-layer widths of the student MLP (default 64,32)', parseWidths('--student-hidden'))
+    .option('--backend <name>', `matrix backend of the scoring: ${BACKENDS.join(', ')} (default auto, as krs score)`, (v: string) => {
+      if (!(BACKENDS as readonly string[]).includes(v)) throw errors.badOption('--backend', v, `one of ${BACKENDS.join(', ')}`);
+      return v as (typeof BACKENDS)[number];
+    })
+    .option('--no-progress', 'no progress display on stderr')
+    .option('--json', 'print the results (as in results.json) on stdout')
+    .action(async (o: DemoFlags) => {
+      const result = await runDemoCommand(o);
+      process.stdout.write(o.json ? JSON.stringify(result, null, 2) + '\n' : renderDemo(result) + '\n');
+    });
+}
+
+export async function runDemoCommand(o: DemoFlags): Promise<DemoResult> {
+  const { demoConfig } = await import('../train/config.js');
+  const { mlpArchitecture } = await import('../train/models.js');
+  const config = demoConfig({
+    teacher: o.teacherHidden ? mlpArchitecture(o.teacherHidden) : undefined,
+    student: o.studentHidden ? mlpArchitecture(o.studentHidden) : undefined,
+    seed: o.seed,
+    quick: o.quick ?? false,
+    studentEpochs: o.epochs,
+    teacherEpochs: o.teacherEpochs,
+    hintEpochs: o.hintEpochs,
+    trainSize: o.trainSize,
+    testSize: o.testSize,
+    temperatures: o.temperatures,
+    softWeight: o.softWeight,
+    fitnetTemperature: o.fitnetTemperature,
+    hintLayer: o.hintLayer,
+  });
+  const { runDemo } = await import('../train/demo.js');
+  const { demoHooks } = await import('../train/hooks.js');
+  const backend = await chooseBackend(o.backend ?? 'auto');
+  const display = progressDisplay(o.progress);
+  try {
+    return await runDemo(config, { out: o.out, backend: backend.backend, onEvent: display.event, hooks: demoHooks(['krs', ...process.argv.slice(2)].join(' ')) });
+  } finally {
+    display.stop();
+    await backend.dispose();
+  }
+}
+
+/** The progress display on stderr: stage and per-epoch lines, and on a terminal a redrawn batch bar. */
+function progressDisplay(enabled: boolean): { event: (e: DemoEvent) => void; stop: () => void } {
+  if (!enabled) return { event: () => {}, stop: () => {} };
+  const tty = Boolean(process.stderr.isTTY);
+  let barShown = false;
+  let lastDraw = 0;
+  const clear = () => {
+    if (barShown) process.stderr.write('\r\x1b[K');
+    barShown = false;
+  };
+  const t0 = performance.now();
+  const clock = () => {
+    const s = Math.floor((performance.now() - t0) / 1000);
+    return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+  };
+  return {
+    event(e) {
+      if (e.type === 'stage') {
+        clear();
+        process.stderr.write(`[${clock()}] ${e.message}\n`);
+      } else if (e.type === 'epoch') {
+        clear();
+        const r = e.row;
+        const scores = r.krs === null ? '' : `  FSS ${fmt(r.fss)}  AOA ${fmt(r.aoa)}  KRS ${fmt(r.krs)}`;
+        const epochs = String(e.epochs);
+        process.stderr.write(
+          `  ${r.model.padEnd(9)} ${r.phase.padEnd(5)} epoch ${String(r.epoch).padStart(epochs.length)}/${epochs}  loss ${fmt(r.loss, 4)}  acc ${fmt(r.accuracy)}%${scores}\n`,
+        );
+      } else if (tty) {
+        const now = performance.now();
+        if (now - lastDraw < 100 && e.batch !== e.batches) return;
+        lastDraw = now;
+        const width = 24;
+        const filled = Math.round((width * e.batch) / e.batches);
+        process.stderr.write(
+          `\r\x1b[K  ${e.model.padEnd(9)} ${e.phase.padEnd(5)} epoch ${e.epoch}/${e.epochs} ${'█'.repeat(filled)}${'░'.repeat(width - filled)} ${e.batch}/${e.batches} batches  ${clock()}`,
+        );
+        barShown = true;
+      }
+    },
+    stop: clear,
+  };
+}
+
+const signed = (v: number | null | undefined, digits = 2) => (v === null || v === undefined ? '—' : `${v > 0 ? '+' : ''}${fmt(v, digits)}`);
+
+/** The headline statistics of the analysis hook's result (`krs analyze` over the experiments table), if there is one. */
+function analysisLines(analysis: unknown): string[] {
+  const a = analysis as {
+    tasks?: { classification?: { n: number; pearson: { r: number | null; p: number | null; reason: string | null }; pairedT: { t: number | null; df: number | null; p: number | null; reason: string | null } } };
+    methods?: { kendall: { tau: number | null; p: number | null; reason?: string | null } };
+  } | null;
+  const t = a?.tasks?.classification;
+  if (!t) return [];
+  const stat = (v: { p: number | null; reason?: string | null }, text: string) => (v.p === null ? `undefined (${v.reason ?? 'too few experiments'})` : `${text}, p = ${fmtP(v.p)}`);
+  const k = a?.methods?.kendall;
+  return [
+    `Analysis over the ${t.n} KD students (pre = baseline): Pearson r of KRS with accuracy: ${stat(t.pearson, `r = ${fmt(t.pearson.r, 3)}`)}; paired t-test of KRS after vs before KD: ${stat(t.pairedT, `t(${t.pairedT.df}) = ${fmt(t.pairedT.t, 2)}`)}${k ? `; Kendall's τ between the method rankings by accuracy gain and by KRS gain: ${stat(k, `τ = ${fmt(k.tau, 3)}`)}` : ''}.`,
+  ];
+}
+
+function fmtP(p: number): string {
+  return p < 0.001 ? p.toExponential(1) : p.toFixed(3);
+}
+
+/** The readable summary of a demo run. */
+export function renderDemo(r: DemoResult): string {
+  const lines: string[] = [];
+  const mins = `${Math.floor(r.seconds / 60)} min ${Math.round(r.seconds % 60)} s`;
+  lines.push(`krs demo — MNIST, ${r.data.train} training / ${r.data.test} held-out digits, seed ${r.seed}${r.quick ? ' (quick)' : ''}, ${mins}`);
+  lines.push(`teacher  ${r.teacher.arch} (${r.teacher.params} parameters): held-out accuracy ${fmt(r.teacher.accuracy)}%`);
+  lines.push(
+    `students ${r.student.arch} (${r.student.params} parameters, ${fmt(r.student.fewerParams, 1)}× fewer), all from the same initial weights`,
+  );
+  lines.push(`KRS = ${r.alpha}·FSS + ${fmt(r.beta, 1)}·AOA; FSS = mean linear CKA over ${r.pairs.map((p) => p.student).join(', ')}; AOA = mean exp(−KL), τ = 1`);
+  lines.push('');
+  lines.push(
+    table(
+      ['student', 'method', 'acc %', 'FSS', 'AOA', 'KRS', 'ΔFSS', 'ΔAOA', 'ΔKRS', 'Δacc'],
+      r.students.map((s) => [
+        s.id,
+        s.label,
+        fmt(s.accuracy),
+        fmt(s.fss),
+        fmt(s.aoa),
+        fmt(s.krs),
+        signed(s.delta?.fss),
+        signed(s.delta?.aoa),
+        signed(s.delta?.krs),
+        signed(s.delta?.accuracy),
+      ]),
+    ),
+  );
+  lines.push('');
+  const k = r.kdRaisedKrs;
+  const kdCount = k.raised.length + k.notRaised.length;
+  lines.push(
+    k.every
+      ? `KD raised KRS above the baseline's for every method (${kdCount} of ${kdCount}).`
+      : `KD raised KRS above the baseline's for ${k.raised.length} of ${kdCount} methods; not for ${k.notRaised.join(', ')}.`,
+  );
+  const t = r.temperature;
+  const tied = t.byAccuracy.tied.length > 1 ? ` (tied: T=${t.byAccuracy.tied.join(', ')})` : '';
+  lines.push(
+    `Temperature: KRS picks T=${t.byKrs.temperature} (KRS ${fmt(t.byKrs.krs)}, acc ${fmt(t.byKrs.accuracy)}%); accuracy picks T=${t.byAccuracy.temperature}${tied} (acc ${fmt(t.byAccuracy.accuracy)}%, KRS ${fmt(t.byAccuracy.krs)})${t.agree ? ' — they agree.' : ' — they differ.'}`,
+  );
+  lines.push(...analysisLines(r.analysis));
+  for (const w of r.warnings) lines.push(`warning: ${w}`);
+  lines.push('');
+  lines.push(`Wrote ${r.files.out}/: results.json, experiments.csv, experiments.json, epochs.csv, captures/*.npz${r.files.analysis ? ', analysis.json' : ''}`);
+  if (r.files.report) lines.push(`Report: ${r.files.report}`);
+  lines.push(`Re-score a student by hand: krs score --task classification --teacher ${r.files.captures.teacher} --student ${r.files.captures['kd-T' + t.byKrs.temperature] ?? r.files.captures.fitnet}`);
+  return lines.join('\n');
+}

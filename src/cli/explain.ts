@@ -1,0 +1,160 @@
+/**
+ * `krs explain`: a case study of single samples (the paper's Table 8) — the teacher's and the
+ * student's top-k classes with probabilities, the sample's KL agreement and the per-layer
+ * cosine of its features; --worst N lists the samples where the student disagrees most.
+ */
+import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { explainSamples, type ClassProb, type ExplainResult } from '../analysis/explain.js';
+import { errors } from '../errors.js';
+import { openCapture } from '../io/node-capture.js';
+import { fsError } from '../io/node-source.js';
+import { POOLINGS, type Pooling } from '../similarity/features.js';
+import { fmt, table } from './format.js';
+import { collect, parseChoice, parseNumber, parsePositiveInt } from './options.js';
+
+interface ExplainFlags {
+  teacher: string;
+  student: string;
+  sample?: number;
+  id?: string;
+  worst?: number;
+  k?: number;
+  classes?: string;
+  pair?: string[];
+  outputKey?: string;
+  ids?: string;
+  temperature?: number;
+  teacherOutputs?: 'logits' | 'probs';
+  studentOutputs?: 'logits' | 'probs';
+  pool?: Pooling;
+  channelsLast?: boolean;
+  json?: boolean;
+}
+
+/** A non-negative integer (sample indices start at 0). */
+function parseIndex(option: string) {
+  return (value: string): number => {
+    const v = Number(value);
+    if (value.trim() === '' || !Number.isInteger(v) || v < 0) throw errors.badOption(option, value, 'a non-negative integer (0-based row index)');
+    return v;
+  };
+}
+
+export function registerExplain(program: Command): void {
+  program
+    .command('explain')
+    .description("case study of single samples: teacher's and student's top-k classes, the sample's KL agreement, per-layer cosine; --worst N lists the largest disagreements")
+    .requiredOption('--teacher <capture>', 'teacher capture (.npz, .safetensors, folder of .npy) with n × C logits or probs')
+    .requiredOption('--student <capture>', 'student capture, same kinds')
+    .option('--sample <i>', 'row (0-based) of the teacher capture to explain', parseIndex('--sample'))
+    .option('--id <id>', 'sample id to explain (captures with an id array)')
+    .option('--worst <n>', 'list the n samples with the largest KL(teacher‖student)', parsePositiveInt('--worst'))
+    .option('--k <k>', 'classes shown per model (default 3)', parsePositiveInt('--k'))
+    .option('--classes <file>', 'class names: one per line, or a JSON array')
+    .option('--pair <teacher:student>', 'a layer pair (repeatable); default: layers with the same name in both', collect)
+    .option('--output-key <key>', 'name of the output array in both captures (default logits, else probs)')
+    .option('--ids <key>', 'array of sample ids in both captures (default: ids or sample_ids when both have it)')
+    .option('--temperature <t>', 'softmax temperature (default 1)', parseNumber('--temperature'))
+    .option('--teacher-outputs <kind>', "teacher's output array holds logits or probs", parseChoice('--teacher-outputs', ['logits', 'probs'] as const))
+    .option('--student-outputs <kind>', "student's output array holds logits or probs", parseChoice('--student-outputs', ['logits', 'probs'] as const))
+    .option('--pool <how>', `${POOLINGS.join(', ')}: how a layer's activations become a vector (default flatten)`, parseChoice('--pool', POOLINGS))
+    .option('--channels-last', 'spatial activations are NHWC, not NCHW (for --pool gap)')
+    .option('--json', 'print the result as JSON on stdout')
+    .action((o: ExplainFlags) => {
+      const result = runExplain(o);
+      process.stdout.write(o.json ? JSON.stringify(result, jsonNumbers) + '\n' : renderExplain(result) + '\n');
+      for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
+    });
+}
+
+/** JSON has no Infinity (an infinite KL): write it as the string "Infinity" rather than null. */
+function jsonNumbers(_key: string, value: unknown): unknown {
+  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
+}
+
+/** Class names from a file: a JSON array of strings, or one name per line. */
+export function readClassNames(path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8').replace(/^\uFEFF/, '');
+  } catch (e) {
+    throw fsError(path, e);
+  }
+  if (path.toLowerCase().endsWith('.json')) {
+    let v: unknown;
+    try {
+      v = JSON.parse(text);
+    } catch (e) {
+      throw errors.badFile(path, `is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+    }
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw errors.badFile(path, 'expected a JSON array of class names (strings)');
+    return v as string[];
+  }
+  const lines = text.split(/\r?\n/);
+  while (lines.length && lines[lines.length - 1]!.trim() === '') lines.pop();
+  return lines.map((l) => l.trim());
+}
+
+export function runExplain(o: ExplainFlags): ExplainResult {
+  return explainSamples({
+    teacher: openCapture(o.teacher),
+    student: openCapture(o.student),
+    sample: o.sample,
+    id: o.id,
+    worst: o.worst,
+    k: o.k,
+    classes: o.classes ? readClassNames(o.classes) : undefined,
+    pairs: o.pair,
+    outputKey: o.outputKey,
+    ids: o.ids,
+    temperature: o.temperature,
+    teacherInputs: o.teacherOutputs,
+    studentInputs: o.studentOutputs,
+    pool: o.pool,
+    channelsLast: o.channelsLast,
+  });
+}
+
+const name = (c: ClassProb) => c.label ?? `class ${c.index}`;
+const pct = (p: number) => `${fmt(p * 100, 1)}%`;
+
+/** The readable case study. */
+export function renderExplain(r: ExplainResult): string {
+  const out: string[] = [];
+  out.push(`krs explain — ${r.n} samples, ${r.classes} classes, τ = ${r.temperature}${r.ids ? `, aligned by '${r.ids}'` : ''}`);
+  out.push(`teacher ${r.teacherFile}`);
+  out.push(`student ${r.studentFile}`);
+  const s = r.sample;
+  if (s) {
+    out.push('', `sample ${s.index}${s.id !== null ? ` (id ${s.id})` : ''}${s.studentIndex !== s.index ? `, student row ${s.studentIndex}` : ''}`, '');
+    const rows = s.teacher.top.map((t, i) => {
+      const st = s.student.top[i];
+      return [String(t.rank), name(t), pct(t.prob), st ? name(st) : '', st ? pct(st.prob) : ''];
+    });
+    out.push(table(['rank', 'teacher', 'p', 'student', 'p '], rows));
+    out.push('');
+    out.push(`top-1 ${s.top1Agree ? 'agrees' : 'differs'}; top-${r.k} overlap ${fmt(s.topKOverlap * 100, 0)}%`);
+    out.push(`KL(teacher‖student) ${fmt(s.kl, 4)} nats, agreement exp(−KL) ${fmt(s.agreement, 1)}, JS ${fmt(s.js, 4)} nats`);
+    if (s.layers.length) {
+      out.push('');
+      out.push(
+        table(
+          ['teacher layer', 'student layer', 'widths', 'cosine'],
+          s.layers.map((l) => [l.teacher, l.student, `${l.teacherWidth}/${l.studentWidth}`, l.cosine === null ? '—' : fmt(l.cosine, 1)]),
+        ),
+      );
+      for (const l of s.layers) if (l.reason) out.push(`  ${l.teacher}:${l.student}: ${l.reason}`);
+    }
+  }
+  if (r.worst) {
+    out.push('', `the ${r.worst.length} samples where the student disagrees most (largest KL)`, '');
+    out.push(
+      table(
+        ['rank', 'sample', 'id', 'KL', 'agreement', 'teacher top-1', 'p', 'student top-1', 'p '],
+        r.worst.map((w) => [String(w.rank), String(w.index), w.id ?? '—', fmt(w.kl, 4), fmt(w.agreement, 1), name(w.teacherTop1), pct(w.teacherTop1.prob), name(w.studentTop1), pct(w.studentTop1.prob)]),
+      ),
+    );
+  }
+  return out.join('\n');
+}

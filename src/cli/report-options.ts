@@ -1,0 +1,138 @@
+/**
+ * `--report FILE.html` and `--charts DIR`, shared by `krs score`, `krs eval` and `krs analyze`:
+ * each command adds the options with {@link addReportOptions} and, after computing its result,
+ * calls {@link writeCliReport} with the report's input. The report modules (vega, resvg) are
+ * loaded only when one of the options is given, so commands start as fast without them.
+ */
+import type { Command } from 'commander';
+import { statSync } from 'node:fs';
+import { errors, KrsError } from '../errors.js';
+import type { ReportInput, ScoreReportInput } from '../report/report.js';
+import type { MatrixLike } from '../report/charts/heatmap.js';
+import type { EvalResult } from '../runtime/eval.js';
+
+export interface ReportFlags {
+  report?: string;
+  charts?: string;
+}
+
+/** The --report value: a file name ending in .html (checked before any work is done). */
+export function parseReportFile(value: string): string {
+  if (!/\.html?$/i.test(value)) throw errors.badOutputFormat('--report', value, ['.html']);
+  return value;
+}
+
+/** `--report <file.html>`, as arguments of commander's `.option(...)`. */
+export const REPORT_OPTION = ['--report <file.html>', 'also write a self-contained HTML report (charts inline, no external files)', parseReportFile] as const;
+/** `--charts <dir>`, likewise. */
+export const CHARTS_OPTION = ['--charts <dir>', 'also write every chart of the report as SVG and PNG into dir'] as const;
+
+/** Add `--report <file.html>` and `--charts <dir>` to a command. */
+export function addReportOptions(cmd: Command): Command {
+  return cmd.option(...REPORT_OPTION).option(...CHARTS_OPTION);
+}
+
+/** The command line as typed, shell-quoted where needed, for the report's footer. */
+export function commandLine(argv: readonly string[] = process.argv.slice(2)): string {
+  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+  return ['krs', ...argv.map(quote)].join(' ');
+}
+
+/**
+ * Write the report and/or the charts if asked; progress lines go to stderr.
+ * `input` is a function so nothing is computed for the report unless it is wanted.
+ */
+export async function writeCliReport(o: ReportFlags, input: () => ReportInput | Promise<ReportInput>): Promise<void> {
+  if (!o.report && !o.charts) return;
+  const { writeReport } = await import('../report/node-report.js');
+  const base = await input();
+  const written = await writeReport(
+    { ...base, command: base.command ?? commandLine(), generatedAt: base.generatedAt ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z') },
+    { report: o.report, charts: o.charts },
+  );
+  if (written.report) process.stderr.write(`report: ${written.report}\n`);
+  if (o.charts) {
+    const ms = written.charts.reduce((a, c) => a + c.svgMs + c.pngMs, 0);
+    process.stderr.write(`charts: ${written.charts.length} × (svg, png) in ${o.charts} (${Math.round(ms)} ms)\n`);
+  }
+}
+
+interface ScoreLikeFlags extends ReportFlags {
+  teacher: string;
+  student: string;
+  teacherFeatures?: string;
+  studentFeatures?: string;
+  ids?: string;
+  pool?: string;
+  channelsLast?: boolean;
+  batchSize?: number;
+}
+
+/**
+ * The report input of `krs score`: the result, and the cross-layer CKA matrix of the two
+ * captures' feature layers. A matrix that cannot be computed (e.g. layers with other sample
+ * counts) is left out with a warning rather than failing the report.
+ */
+export async function scoreReportInput(o: ScoreLikeFlags, result: ScoreReportInput['result'], backendChoice?: string): Promise<ScoreReportInput> {
+  const crossLayer = await captureMatrix(o, backendChoice).catch((e: unknown) => {
+    if (e instanceof KrsError) return { warning: `cross-layer heatmap left out: ${e.message}` };
+    throw e;
+  });
+  if ('warning' in crossLayer) return { kind: 'score', result: { ...result, warnings: [...(result.warnings ?? []), crossLayer.warning] }, crossLayer: null };
+  return { kind: 'score', result, crossLayer };
+}
+
+async function captureMatrix(o: ScoreLikeFlags, backendChoice?: string): Promise<MatrixLike & { warnings: string[] }> {
+  const [{ openCapture }, { crossLayerOfCaptures }, { chooseBackend }] = await Promise.all([
+    import('../io/node-capture.js'),
+    import('../report/capture-cross-layer.js'),
+    import('./backend.js'),
+  ]);
+  const tPath = o.teacherFeatures ?? o.teacher;
+  const sPath = o.studentFeatures ?? o.student;
+  const teacher = openCapture(tPath);
+  const student = openCapture(sPath);
+  const backend = await chooseBackend((backendChoice ?? 'auto') as 'auto');
+  try {
+    const { featureLayers } = await import('../report/capture-cross-layer.js');
+    return await crossLayerOfCaptures({
+      teacher,
+      student,
+      teacherLayers: networkOrder(tPath, featureLayers(teacher, o.ids ? [o.ids] : [])),
+      studentLayers: networkOrder(sPath, featureLayers(student, o.ids ? [o.ids] : [])),
+      ids: o.ids,
+      pool: o.pool as never,
+      channelsLast: o.channelsLast,
+      backend: backend.backend,
+      batchSize: o.batchSize,
+    });
+  } finally {
+    await backend.dispose();
+  }
+}
+
+/**
+ * Layer names in network order as far as the capture tells: a file's own order, but for a
+ * folder of .npy files (listed alphabetically) a natural sort, so `layer10` follows `layer9`.
+ */
+export function networkOrder(path: string, names: readonly string[]): string[] {
+  let dir = false;
+  try {
+    dir = statSync(path).isDirectory();
+  } catch {
+    dir = false;
+  }
+  if (!dir) return [...names];
+  const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
+  return [...names].sort(collator.compare);
+}
+
+/** The report input of `krs eval`: the score, its models and data, and the --all-pairs matrix. */
+export function evalReportInput(r: EvalResult): ScoreReportInput {
+  return {
+    kind: 'score',
+    result: { ...r, teacherFile: r.teacher.file, studentFile: r.student.file },
+    crossLayer: r.crossLayer,
+    models: { teacher: r.teacher, student: r.student, data: `${r.data.name}${r.data.studentName ? ` / ${r.data.studentName}` : ''}` },
+  };
+}

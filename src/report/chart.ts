@@ -1,0 +1,68 @@
+/**
+ * What a chart is in krs: a Vega-Lite spec with its data inline, plus the table behind it
+ * (shown under the chart in the report, so every number drawn can also be read), a title and
+ * a one-sentence caption. Chart builders (src/report/charts/) are pure functions from result
+ * objects to {@link Chart}s; rendering is separate (render.ts → SVG, node-png.ts → PNG).
+ */
+import type { TopLevelSpec } from 'vega-lite';
+
+/** A cell of a chart's table. */
+export type Cell = string | number | null;
+
+export interface TableColumn {
+  key: string;
+  label: string;
+  /** Decimals for numbers; by default 2, with integers shown whole. */
+  digits?: number;
+  /** Show a + sign on positive numbers (for deltas). */
+  signed?: boolean;
+}
+
+export interface ChartTable {
+  columns: TableColumn[];
+  rows: Record<string, Cell>[];
+}
+
+export interface Chart {
+  /** File-name-safe id, unique within a report: `<id>.svg`, `<id>.png`. */
+  id: string;
+  title: string;
+  /** One or two sentences: what is drawn and how to read it. */
+  caption: string;
+  spec: TopLevelSpec;
+  table: ChartTable;
+}
+
+/** A column definition. */
+export function col(key: string, label: string, digits?: number, signed?: boolean): TableColumn {
+  return { key, label, ...(digits !== undefined ? { digits } : {}), ...(signed ? { signed } : {}) };
+}
+
+/** A file-name-safe id: lower case, [a-z0-9-]. */
+export function slug(s: string): string {
+  return (
+    s
+      .normalize('NFKD')
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'chart'
+  );
+}
+
+/** Make chart ids unique by suffixing -2, -3, … to repeats. */
+export function uniqueIds(charts: Chart[]): Chart[] {
+  const seen = new Map<string, number>();
+  return charts.map((c) => {
+    const k = seen.get(c.id) ?? 0;
+    seen.set(c.id, k + 1);
+    return k === 0 ? c : { ...c, id: `${c.id}-${k + 1}` };
+  });
+}
+
+/** Round to `digits` decimals for chart data (keeps specs small and golden files stable). */
+export function round(v: number | null | undefined, digits = 4): number | null {
+  if (v === null || v === undefined || !Number.isFinite(v)) return null;
+  const f = 10 ** digits;
+  const r = Math.round(v * f) / f;
+  return Object.is(r, -0) ? 0 : r;
+}

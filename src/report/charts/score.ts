@@ -1,0 +1,156 @@
+/**
+ * Charts of one score (`krs score`, `krs eval`): how KRS is composed from FSS and AOA, and
+ * the similarity of each layer pair.
+ */
+import type { TopLevelSpec } from 'vega-lite';
+import { col, round, type Chart } from '../chart.js';
+import { COLORS, CONFIG } from '../theme.js';
+
+/** The parts of a score these charts read (a `KrsResult` has them all). */
+export interface ScoreLike {
+  alpha: number;
+  beta: number;
+  fss: number;
+  aoa: number;
+  krs: number;
+  layers: readonly { teacher: string; student: string; score: number; similarity?: string; estimator?: string }[];
+}
+
+/** `teacher → student`, or the one name when both sides use it. */
+export function pairLabel(teacher: string, student: string): string {
+  return teacher === student ? teacher : `${teacher} → ${student}`;
+}
+
+const fmt = (v: number, d = 1) => v.toFixed(d);
+
+/**
+ * FSS, AOA and KRS as bars on 0–100, the KRS bar split into its two terms α·FSS and β·AOA,
+ * so one sees which component carries the score.
+ */
+export function compositionChart(r: ScoreLike): Chart {
+  const a = round(r.alpha, 4)!;
+  const b = round(r.beta, 4)!;
+  const bars = [
+    { row: 'FSS', part: 'FSS', value: round(r.fss), start: 0 },
+    { row: 'AOA', part: 'AOA', value: round(r.aoa), start: 0 },
+    { row: 'KRS', part: 'FSS', value: round(a * r.fss), start: 0 },
+    { row: 'KRS', part: 'AOA', value: round(b * r.aoa), start: round(a * r.fss) },
+  ].map((d) => ({ ...d, end: round((d.start ?? 0) + (d.value ?? 0)) }));
+  const totals = [
+    { row: 'FSS', total: round(r.fss), label: fmt(r.fss) },
+    { row: 'AOA', total: round(r.aoa), label: fmt(r.aoa) },
+    { row: 'KRS', total: round(r.krs), label: `${fmt(r.krs)} = ${a} × ${fmt(r.fss)} + ${b} × ${fmt(r.aoa)}` },
+  ];
+  const rows = ['FSS', 'AOA', 'KRS'];
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    config: CONFIG,
+    title: { text: 'KRS and its components', subtitle: `KRS = α·FSS + β·AOA with α = ${a}, β = ${b}` },
+    width: 420,
+    height: { step: 30 },
+    layer: [
+      {
+        data: { values: bars },
+        mark: { type: 'bar', height: 20 },
+        encoding: {
+          y: { field: 'row', type: 'nominal', sort: rows, title: null, axis: { labelFontWeight: 'bold', labelFontSize: 12 } },
+          x: { field: 'start', type: 'quantitative', scale: { domain: [0, 100] }, title: 'score (0–100)' },
+          x2: { field: 'end' },
+          color: {
+            field: 'part',
+            type: 'nominal',
+            scale: { domain: ['FSS', 'AOA'], range: [COLORS.fss, COLORS.aoa] },
+            legend: { title: 'from', orient: 'bottom', direction: 'horizontal' },
+          },
+          tooltip: [
+            { field: 'row', title: 'bar' },
+            { field: 'part', title: 'from' },
+            { field: 'value', title: 'value', format: '.2f' },
+          ],
+        },
+      },
+      {
+        data: { values: totals },
+        mark: { type: 'text', align: 'left', dx: 4, fontSize: 11 },
+        encoding: {
+          y: { field: 'row', type: 'nominal', sort: rows },
+          x: { field: 'total', type: 'quantitative' },
+          text: { field: 'label' },
+        },
+      },
+    ],
+  };
+  return {
+    id: 'krs-composition',
+    title: 'KRS and its components',
+    caption: `FSS (feature similarity) and AOA (output agreement) on 0–100; the KRS bar is the sum of its two terms, ${a} × FSS (blue) and ${b} × AOA (orange).`,
+    spec,
+    table: {
+      columns: [col('component', 'component'), col('value', 'value (0–100)'), col('weight', 'weight', 2), col('term', 'weighted term')],
+      rows: [
+        { component: 'FSS', value: round(r.fss), weight: a, term: round(a * r.fss) },
+        { component: 'AOA', value: round(r.aoa), weight: b, term: round(b * r.aoa) },
+        { component: 'KRS', value: round(r.krs), weight: null, term: round(r.krs) },
+      ],
+    },
+  };
+}
+
+/** One bar per layer pair (0–100), with the FSS (their mean) as a dashed rule. */
+export function layerSimilarityChart(r: ScoreLike): Chart {
+  const rows = r.layers.map((l, i) => ({
+    index: i + 1,
+    pair: pairLabel(l.teacher, l.student),
+    teacher: l.teacher,
+    student: l.student,
+    score: round(l.score),
+    similarity: l.similarity ?? null,
+    estimator: l.estimator ?? null,
+  }));
+  const order = rows.map((d) => d.pair);
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    config: CONFIG,
+    title: { text: 'Similarity per layer pair', subtitle: `teacher → student layer; dashed: FSS = ${fmt(r.fss, 2)}, the mean of ${rows.length} pair${rows.length === 1 ? '' : 's'}` },
+    width: 420,
+    height: { step: 24 },
+    data: { values: rows },
+    layer: [
+      {
+        mark: { type: 'bar', color: COLORS.fss, height: 16 },
+        encoding: {
+          y: { field: 'pair', type: 'nominal', sort: order, title: null },
+          x: { field: 'score', type: 'quantitative', scale: { domain: [0, 100] }, title: 'similarity (0–100)' },
+          tooltip: [
+            { field: 'teacher', title: 'teacher layer' },
+            { field: 'student', title: 'student layer' },
+            { field: 'score', title: 'score', format: '.2f' },
+            { field: 'similarity', title: 'similarity' },
+          ],
+        },
+      },
+      {
+        mark: { type: 'text', align: 'left', dx: 3 },
+        encoding: {
+          y: { field: 'pair', type: 'nominal', sort: order },
+          x: { field: 'score', type: 'quantitative' },
+          text: { field: 'score', type: 'quantitative', format: '.1f' },
+        },
+      },
+      {
+        mark: { type: 'rule', strokeDash: [5, 3], color: COLORS.rule },
+        encoding: { x: { datum: round(r.fss) } },
+      },
+    ],
+  };
+  return {
+    id: 'layer-similarity',
+    title: 'Similarity per layer pair',
+    caption: 'Each bar is the similarity (CKA or cosine, × 100) of a teacher layer and the student layer paired with it; the dashed line is FSS, their mean.',
+    spec,
+    table: {
+      columns: [col('teacher', 'teacher layer'), col('student', 'student layer'), col('similarity', 'similarity'), col('estimator', 'estimator'), col('score', 'score (0–100)')],
+      rows: rows.map(({ teacher, student, similarity, estimator, score }) => ({ teacher, student, similarity, estimator, score })),
+    },
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * Writing reports and charts to files (Node): the HTML report, and every chart alone as SVG
+ * and PNG. Each chart is rendered to SVG once and reused for the HTML, the .svg file and the
+ * PNG.
+ *
+ * @example
+ *   await writeReport({ kind: 'score', result, command }, { report: 'krs.html', charts: 'charts/' });
+ *   await writeCharts('charts/', reportCharts(input));
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, extname, join, resolve } from 'node:path';
+import { errors } from '../errors.js';
+import type { Chart } from './chart.js';
+import { documentCharts } from './document.js';
+import { assembleHtml } from './html.js';
+import { findChartFont, svgToPng, type ChartFont } from './node-png.js';
+import { buildReport, type ReportInput } from './report.js';
+import { renderSvg } from './render.js';
+
+export type ChartFormat = 'svg' | 'png';
+export const CHART_FORMATS: readonly ChartFormat[] = ['svg', 'png'];
+
+export interface ChartFile {
+  id: string;
+  svg: string | null;
+  png: string | null;
+  /** Milliseconds to render the SVG (vega-lite compile + vega) and the PNG (resvg). */
+  svgMs: number;
+  pngMs: number;
+}
+
+export interface WriteChartsOptions {
+  /** Default both. */
+  formats?: readonly ChartFormat[];
+  /** PNG pixels per SVG pixel (default 2). */
+  scale?: number;
+  /** SVGs already rendered, by chart id. */
+  svgs?: ReadonlyMap<string, string>;
+}
+
+function write(file: string, data: string | Buffer): void {
+  mkdirSync(dirname(resolve(file)), { recursive: true });
+  writeFileSync(file, data);
+}
+
+/**
+ * Write each chart as `<dir>/<id>.svg` and `<dir>/<id>.png`.
+ * @throws FILE_NOT_FOUND (before writing anything) when PNGs are asked for and no font is found.
+ */
+export async function writeCharts(dir: string, charts: readonly Chart[], options: WriteChartsOptions = {}): Promise<ChartFile[]> {
+  const formats = options.formats ?? CHART_FORMATS;
+  const font: ChartFont | undefined = formats.includes('png') ? findChartFont() : undefined;
+  mkdirSync(dir, { recursive: true });
+  const out: ChartFile[] = [];
+  for (const c of charts) {
+    const t0 = performance.now();
+    const svg = options.svgs?.get(c.id) ?? (await renderSvg(c));
+    const t1 = performance.now();
+    const file: ChartFile = { id: c.id, svg: null, png: null, svgMs: t1 - t0, pngMs: 0 };
+    if (formats.includes('svg')) write((file.svg = join(dir, `${c.id}.svg`)), svg);
+    if (font) {
+      const png = svgToPng(svg, { scale: options.scale, font });
+      file.pngMs = performance.now() - t1;
+      write((file.png = join(dir, `${c.id}.png`)), png);
+    }
+    out.push(file);
+  }
+  return out;
+}
+
+/**
+ * Write one chart to a file whose extension says the format (.svg or .png).
+ * @throws BAD_OPTION for another extension; FILE_NOT_FOUND for a PNG without a font.
+ */
+export async function writeChartFile(file: string, chart: Chart, option = '--out'): Promise<{ file: string; format: ChartFormat; ms: number }> {
+  const ext = extname(file).toLowerCase();
+  if (ext !== '.svg' && ext !== '.png') throw errors.badOutputFormat(option, file, ['.svg', '.png']);
+  const font = ext === '.png' ? findChartFont() : undefined;
+  const t0 = performance.now();
+  const svg = await renderSvg(chart);
+  write(file, font ? svgToPng(svg, { font }) : svg);
+  return { file, format: ext === '.png' ? 'png' : 'svg', ms: performance.now() - t0 };
+}
+
+export interface WriteReportOptions extends WriteChartsOptions {
+  /** The HTML file to write. */
+  report?: string;
+  /** A folder for every chart as SVG and PNG. */
+  charts?: string;
+}
+
+export interface WrittenReport {
+  report: string | null;
+  charts: ChartFile[];
+  /** Milliseconds: rendering all SVGs, and the whole call. */
+  svgMs: number;
+  totalMs: number;
+}
+
+/** Write the HTML report and/or the chart files of a report input. */
+export async function writeReport(input: ReportInput, options: WriteReportOptions): Promise<WrittenReport> {
+  const t0 = performance.now();
+  const doc = buildReport(input);
+  const charts = documentCharts(doc);
+  if (options.report && extname(options.report).toLowerCase() !== '.html' && extname(options.report).toLowerCase() !== '.htm') {
+    throw errors.badOutputFormat('--report', options.report, ['.html']);
+  }
+  if (options.charts && (options.formats ?? CHART_FORMATS).includes('png')) findChartFont(); // fail before any work
+  const svgs = new Map<string, string>();
+  for (const c of charts) svgs.set(c.id, await renderSvg(c));
+  const svgMs = performance.now() - t0;
+  if (options.report) write(options.report, assembleHtml(doc, svgs));
+  const files = options.charts ? await writeCharts(options.charts, charts, { ...options, svgs }) : [];
+  return { report: options.report ?? null, charts: files, svgMs, totalMs: performance.now() - t0 };
+}

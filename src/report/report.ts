@@ -1,0 +1,300 @@
+/**
+ * Reports: one self-contained HTML file for a score (`krs score`, `krs eval`), an analysis
+ * (`krs analyze`) or the demo (`krs demo`), with every chart inline as SVG and the tables
+ * behind them. Pure: no file system; rendering uses vega (which runs in Node and browsers).
+ * Node-side file writing (HTML, SVG and PNG files) is in node-report.ts.
+ *
+ * @example
+ *   const html = await renderReport({ kind: 'score', result, crossLayer, command: 'krs score …' });
+ */
+import type { OutputResult } from '../krs/output.js';
+import { VERSION } from '../version.js';
+import { col, uniqueIds, round, type Chart, type ChartTable } from './chart.js';
+import { analysisCharts, analysisSummary } from './analysis-report.js';
+import type { AnalysisResult } from '../analysis/analyze.js';
+import { analysisView, groupFindings, type AnalysisView, type FindingItem } from './analysis-view.js';
+import { diagnose } from '../krs/diagnose.js';
+import { crossLayerHeatmap, type MatrixLike } from './charts/heatmap.js';
+import { compositionChart, layerSimilarityChart } from './charts/score.js';
+import { studentLayersChart, studentsChart } from './charts/students.js';
+import { documentCharts, type ReportDocument, type ReportSection } from './document.js';
+import { assembleHtml } from './html.js';
+import { readScore, type ReadableScore } from './reading.js';
+import { renderSvg } from './render.js';
+
+/** Provenance and presentation shared by every kind of report. */
+export interface ReportMeta {
+  /** The command line that produced the report, shown verbatim in the footer. */
+  command?: string;
+  /** krs version (default: this one). */
+  version?: string;
+  /** When it was made (ISO 8601); null or absent: not shown (reproducible files). */
+  generatedAt?: string | null;
+  /** Overrides the report's title. */
+  title?: string;
+}
+
+/** A score as the report reads it: a `KrsResult` (or `ScoreCapturesResult`, `EvalResult`). */
+export interface ReportScore extends ReadableScore {
+  warnings?: readonly string[];
+  similarity?: string;
+  pool?: string;
+  backend?: string;
+  teacherFile?: string;
+  studentFile?: string;
+  ids?: string | null;
+  output?: Partial<OutputResult> & { metric?: string };
+}
+
+/** One model of an eval: its file and quality on the data set's targets. */
+export interface ModelInfo {
+  file: string;
+  accuracy?: number | null;
+  rmse?: number | null;
+  mae?: number | null;
+}
+
+export interface ScoreReportInput extends ReportMeta {
+  kind: 'score';
+  result: ReportScore;
+  /** The cross-layer CKA matrix (krs eval --all-pairs, or computed from the captures). */
+  crossLayer?: MatrixLike | null;
+  /** krs eval: the two models and the data set. */
+  models?: { teacher: ModelInfo; student: ModelInfo; data?: string };
+}
+
+export interface AnalysisReportInput extends ReportMeta {
+  kind: 'analysis';
+  /** What `analyzeExperiments` returned (or a view made from one). */
+  analysis: AnalysisResult | AnalysisView;
+}
+
+/** The report's view of an analysis, whichever form it came in. */
+export function toAnalysisView(a: AnalysisResult | AnalysisView): AnalysisView {
+  return Array.isArray((a as AnalysisView).tasks) ? (a as AnalysisView) : analysisView(a as AnalysisResult);
+}
+
+export interface DemoStudent {
+  label: string;
+  result: ReportScore;
+  crossLayer?: MatrixLike | null;
+  /** Accuracy on the test set (fraction). */
+  accuracy?: number | null;
+}
+
+export interface DemoReportInput extends ReportMeta {
+  kind: 'demo';
+  /** Paragraphs describing what was trained and how. */
+  description?: string[];
+  teacher?: { label: string; accuracy?: number | null };
+  students: DemoStudent[];
+  /** An analysis of the demo's experiments (pre/post KD), if it made one. */
+  analysis?: AnalysisResult | AnalysisView;
+}
+
+export type ReportInput = ScoreReportInput | AnalysisReportInput | DemoReportInput;
+
+const f1 = (v: number) => v.toFixed(1);
+const f2 = (v: number) => v.toFixed(2);
+const pct = (v: number | null | undefined) => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(2)}%`);
+
+const NOTE =
+  'KRS = α·FSS + β·AOA (Alba & Villaverde, AI 2025, 6(10), 273) with the definitions of the krs README. Charts are drawn with Vega-Lite; every number drawn is in the table under its chart.';
+
+function footer(meta: ReportMeta): ReportDocument['footer'] {
+  return { command: meta.command ?? '', version: meta.version ?? VERSION, generatedAt: meta.generatedAt ?? null, note: NOTE };
+}
+
+/** The output measure's scalar details (mean KL, top-1 agreement, matched boxes…) as a table. */
+function outputTable(out: ReportScore['output']): ChartTable | null {
+  if (!out) return null;
+  const rows = Object.entries(out)
+    .filter(([, v]) => typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean')
+    .map(([k, v]) => ({ quantity: k, value: typeof v === 'number' ? (Number.isInteger(v) ? String(v) : Number.isFinite(v) ? String(round(v, 6)) : String(v)) : String(v) }));
+  return rows.length ? { columns: [col('quantity', 'quantity'), col('value', 'value')], rows } : null;
+}
+
+function scoreCards(r: ReportScore) {
+  return [
+    { label: 'KRS', value: f1(r.krs), note: `knowledge retention, 0–100`, kind: 'krs' as const },
+    { label: 'FSS', value: f1(r.fss), note: `feature similarity, weight α = ${r.alpha}`, kind: 'fss' as const },
+    { label: 'AOA', value: f1(r.aoa), note: `output agreement, weight β = ${+r.beta.toFixed(4)}`, kind: 'aoa' as const },
+  ];
+}
+
+function formula(r: ReportScore): string {
+  return `KRS = α·FSS + β·AOA = ${r.alpha} × ${f2(r.fss)} + ${+r.beta.toFixed(4)} × ${f2(r.aoa)} = ${f2(r.krs)}`;
+}
+
+function scoreDocument(input: ScoreReportInput): ReportDocument {
+  const r = input.result;
+  const facts: [string, string][] = [
+    ['task', r.task],
+    ['samples', String(r.n)],
+    ['α, β', `${r.alpha}, ${+r.beta.toFixed(4)}`],
+  ];
+  if (r.similarity) facts.push(['similarity', r.similarity]);
+  if (r.pool) facts.push(['pooling', r.pool]);
+  if (r.output?.metric) facts.push(['output agreement', r.output.metric]);
+  if (input.models) {
+    if (input.models.data) facts.push(['data', input.models.data]);
+    for (const side of ['teacher', 'student'] as const) {
+      const m = input.models[side];
+      const q = m.accuracy !== null && m.accuracy !== undefined ? `accuracy ${pct(m.accuracy)}` : m.rmse !== null && m.rmse !== undefined ? `RMSE ${m.rmse.toPrecision(4)}` : '';
+      facts.push([side, q ? `${m.file} (${q})` : m.file]);
+    }
+  } else {
+    if (r.teacherFile) facts.push(['teacher', r.teacherFile]);
+    if (r.studentFile) facts.push(['student', r.studentFile]);
+  }
+  if (r.ids) facts.push(['aligned by', r.ids]);
+  const { reading, diagnostics } = readScore(r);
+  const layerCharts: Chart[] = [layerSimilarityChart(r)];
+  if (input.crossLayer) layerCharts.push(crossLayerHeatmap(input.crossLayer));
+  const outTable = outputTable(r.output);
+  const sections: ReportSection[] = [
+    { id: 'components', title: 'Components', intro: 'How the two components make up KRS.', charts: [compositionChart(r)], ...(outTable ? { tables: [{ title: 'Output agreement details', table: outTable }] } : {}) },
+    {
+      id: 'layers',
+      title: 'Layers',
+      intro: input.crossLayer
+        ? 'The similarity of each scored layer pair, then every teacher layer against every student layer: where in the network the student resembles its teacher.'
+        : 'The similarity of each scored layer pair.',
+      charts: layerCharts,
+    },
+  ];
+  return {
+    title: input.title ?? `Knowledge retention: ${r.task}`,
+    subtitle: [r.studentFile || input.models?.student.file, r.teacherFile || input.models?.teacher.file].every(Boolean)
+      ? `student ${input.models?.student.file ?? r.studentFile} against teacher ${input.models?.teacher.file ?? r.teacherFile}, ${r.n} samples`
+      : `${r.n} samples`,
+    summary: { cards: scoreCards(r), formula: formula(r), facts },
+    reading,
+    diagnostics,
+    warnings: [...new Set([...(r.warnings ?? []), ...((input.crossLayer as { warnings?: string[] } | null | undefined)?.warnings ?? [])])],
+    sections: withUniqueCharts(sections),
+    footer: footer(input),
+  };
+}
+
+function analysisDocument(input: AnalysisReportInput): ReportDocument {
+  const a = toAnalysisView(input.analysis);
+  const s = analysisSummary(a);
+  return {
+    title: input.title ?? 'Knowledge retention across experiments',
+    subtitle: s.subtitle,
+    summary: { cards: s.cards, formula: s.formula, facts: s.facts, tables: s.tables },
+    reading: s.reading,
+    diagnostics: a.diagnostics,
+    warnings: a.warnings,
+    sections: withUniqueCharts(analysisCharts(a)),
+    footer: footer(input),
+  };
+}
+
+function demoDocument(input: DemoReportInput): ReportDocument {
+  const students = input.students;
+  const analysis = input.analysis ? toAnalysisView(input.analysis) : undefined;
+  const best = [...students].sort((x, y) => y.result.krs - x.result.krs)[0];
+  const cards = students.map((s) => ({
+    label: s.label,
+    value: f1(s.result.krs),
+    note: `KRS · FSS ${f1(s.result.fss)} · AOA ${f1(s.result.aoa)}${s.accuracy != null ? ` · acc ${pct(s.accuracy)}` : ''}`,
+    kind: (s === best ? 'krs' : undefined) as 'krs' | undefined,
+  }));
+  const facts: [string, string][] = [];
+  if (input.teacher) facts.push(['teacher', `${input.teacher.label}${input.teacher.accuracy != null ? ` (accuracy ${pct(input.teacher.accuracy)})` : ''}`]);
+  if (students[0]) facts.push(['task', students[0].result.task], ['samples', String(students[0].result.n)], ['α, β', `${students[0].result.alpha}, ${+students[0].result.beta.toFixed(4)}`]);
+  const reading = [...(input.description ?? [])];
+  if (best) reading.push(`The student that retains the most of its teacher is “${best.label}”, with KRS ${f1(best.result.krs)} (FSS ${f1(best.result.fss)}, AOA ${f1(best.result.aoa)}).`);
+  // Each student's component finding, merged where the advice is the same; from the analysis,
+  // only the findings about change (a component that fell, no gain), which the students' own lack.
+  const studentFindings: FindingItem[] = students.flatMap((s) =>
+    diagnose({ fss: s.result.fss, aoa: s.result.aoa }).findings.map((f) => ({ who: s.label, code: f.code, severity: f.severity, message: f.message })),
+  );
+  const changeFindings = (analysis?.findings ?? []).filter((f) => f.severity === 'warning');
+  const diagnostics = [...groupFindings(studentFindings, ['student', 'students']), ...groupFindings(changeFindings)];
+  // The same warning for several students once, naming them.
+  const byWarning = new Map<string, string[]>();
+  for (const s of students) for (const w of s.result.warnings ?? []) byWarning.set(w, [...(byWarning.get(w) ?? []), s.label]);
+  const warnings = [...byWarning].map(([w, who]) => (who.length === students.length && students.length > 1 ? `all students: ${w}` : `${who.join(', ')}: ${w}`));
+  const matrices = students.filter((s) => s.crossLayer).map((s) => ({ label: s.label, matrix: s.crossLayer! }));
+  const sections: ReportSection[] = [
+    { id: 'students', title: 'Students', intro: 'Every student against the same teacher on the same inputs.', charts: [studentsChart(students), studentLayersChart(students)] },
+  ];
+  if (matrices.length) {
+    sections.push({
+      id: 'cross-layer',
+      title: 'Cross-layer CKA',
+      intro: 'Every teacher layer against every student layer, one heatmap per student on one colour scale (as the paper\'s Figures 11–13).',
+      charts: [crossLayerHeatmap(matrices, { id: 'cross-layer-cka' })],
+    });
+  }
+  if (analysis) sections.push(...analysisCharts(analysis));
+  const accTable: ChartTable = {
+    columns: [col('model', 'model'), col('accuracy', 'accuracy', 2), col('fss', 'FSS'), col('aoa', 'AOA'), col('krs', 'KRS')],
+    rows: [
+      ...(input.teacher ? [{ model: `${input.teacher.label} (teacher)`, accuracy: input.teacher.accuracy != null ? round(input.teacher.accuracy * 100, 4) : null, fss: null, aoa: null, krs: null }] : []),
+      ...students.map((s) => ({ model: s.label, accuracy: s.accuracy != null ? round(s.accuracy * 100, 4) : null, fss: round(s.result.fss), aoa: round(s.result.aoa), krs: round(s.result.krs) })),
+    ],
+  };
+  return {
+    title: input.title ?? 'krs demo: distillation on real data',
+    subtitle: `${students.length} student${students.length === 1 ? '' : 's'} scored against ${input.teacher?.label ?? 'the teacher'}`,
+    summary: { cards, formula: '', facts, tables: [{ title: 'Models (accuracy in %)', table: accTable }] },
+    reading,
+    diagnostics,
+    warnings: [...warnings, ...(analysis?.warnings ?? [])],
+    sections: withUniqueCharts(sections),
+    footer: footer(input),
+  };
+}
+
+/** Chart ids unique across the whole document. */
+function withUniqueCharts(sections: ReportSection[]): ReportSection[] {
+  const all = uniqueIds(sections.flatMap((s) => s.charts));
+  let k = 0;
+  return sections.map((s) => ({ ...s, charts: s.charts.map(() => all[k++]!) }));
+}
+
+/** The document of a report: summary, sections, charts and tables (no rendering). */
+export function buildReport(input: ReportInput): ReportDocument {
+  switch (input.kind) {
+    case 'score':
+      return scoreDocument(input);
+    case 'analysis':
+      return analysisDocument(input);
+    case 'demo':
+      return demoDocument(input);
+  }
+}
+
+/** Every chart a report holds, in order (what `--charts DIR` writes). */
+export function reportCharts(input: ReportInput): Chart[] {
+  return documentCharts(buildReport(input));
+}
+
+export interface RenderOptions {
+  /** Chart → SVG; default {@link renderSvg} (vega). Tests pass a stub. */
+  renderChart?: (chart: Chart) => Promise<string>;
+  /** SVGs already rendered, by chart id (reused instead of rendering again). */
+  svgs?: ReadonlyMap<string, string>;
+}
+
+/**
+ * The report as one self-contained HTML string.
+ * @example const html = await renderReport({ kind: 'analysis', analysis, command: 'krs analyze runs.csv --report r.html' });
+ */
+export async function renderReport(input: ReportInput, options: RenderOptions = {}): Promise<string> {
+  const doc = buildReport(input);
+  const svgs = await renderCharts(documentCharts(doc), options);
+  return assembleHtml(doc, svgs);
+}
+
+/** Render charts to SVG (sequentially: vega's def ids are reset per chart). */
+export async function renderCharts(charts: readonly Chart[], options: RenderOptions = {}): Promise<Map<string, string>> {
+  const render = options.renderChart ?? renderSvg;
+  const out = new Map<string, string>();
+  for (const c of charts) out.set(c.id, options.svgs?.get(c.id) ?? (await render(c)));
+  return out;
+}

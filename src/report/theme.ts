@@ -1,0 +1,47 @@
+/**
+ * The look shared by every chart: font, colours and the Vega-Lite config.
+ *
+ * Font: DejaVu Sans. The PNG renderer loads it from the npm package dejavu-fonts-ttf (see
+ * node-png.ts); text layout uses its advance widths (text-width.ts). In the HTML report the
+ * SVGs name the font first and fall back to Verdana, whose metrics are close (both descend
+ * from Bitstream Vera's proportions), then to any sans-serif.
+ */
+import type { Config } from 'vega-lite';
+
+export const FONT_FAMILY = 'DejaVu Sans';
+export const FONT_STACK = "'DejaVu Sans', Verdana, 'Bitstream Vera Sans', sans-serif";
+
+/** Okabe–Ito colours (distinguishable with colour-vision deficiency). */
+export const COLORS = {
+  fss: '#0072B2',
+  aoa: '#E69F00',
+  krs: '#009E73',
+  pre: '#A8A8A8',
+  post: '#0072B2',
+  ink: '#222222',
+  muted: '#666666',
+  rule: '#444444',
+} as const;
+
+/** Categorical palette for series (tasks, students, experiments). */
+export const SERIES = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#D55E00', '#56B4E9', '#F0E442', '#000000'];
+
+/** Sequential scheme of the CKA heatmaps (domain fixed to [0, 1]). */
+export const CKA_SCHEME = 'viridis';
+/** Diverging scheme of the Δ heatmap (centred on 0). */
+export const DELTA_SCHEME = 'blueorange';
+
+export const CONFIG: Config = {
+  font: FONT_STACK,
+  background: 'white',
+  padding: 8,
+  view: { stroke: null },
+  title: { anchor: 'start', fontSize: 14, fontWeight: 'bold', subtitleFontSize: 11, subtitleColor: COLORS.muted, offset: 10, color: COLORS.ink },
+  axis: { labelFontSize: 11, titleFontSize: 11, titleFontWeight: 'normal', labelColor: COLORS.ink, titleColor: COLORS.ink, gridColor: '#e6e6e6', domainColor: '#888', tickColor: '#888', labelLimit: 220 },
+  legend: { labelFontSize: 11, titleFontSize: 11, titleFontWeight: 'normal', labelLimit: 220 },
+  header: { labelFontSize: 12, titleFontSize: 12, labelFontWeight: 'bold', labelColor: COLORS.ink, labelLimit: 400 },
+  text: { fontSize: 10, color: COLORS.ink },
+};
+
+/** α presets drawn on sensitivity charts, by task (DESIGN §1). */
+export const PRESET_ALPHA_LABEL = (alpha: number, tasks: readonly string[]): string => `α = ${alpha} (${tasks.join(', ')})`;

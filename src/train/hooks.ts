@@ -1,0 +1,48 @@
+/**
+ * Node-only: where the demo meets the analysis (`krs analyze`) and the HTML report.
+ *
+ * - analysis: the experiments table the demo wrote (experiments.csv) is read back with the
+ *   same reader `krs analyze` uses and analysed by {@link analyzeExperiments} — Pearson of
+ *   KRS against accuracy, paired t-test, method rankings with Kendall's τ, α-sensitivity,
+ *   trade-off and diagnostics over pre = baseline, post = each KD student.
+ * - report: `report.html` in the output folder, a `demo` report of the students and the
+ *   analysis (src/report).
+ */
+import * as path from 'node:path';
+import { analyzeExperiments, type AnalysisResult } from '../analysis/analyze.js';
+import { readExperimentsTable } from '../io/node-experiments.js';
+import { writeReport } from '../report/node-report.js';
+import type { DemoHooks, DemoResult } from './demo.js';
+
+/** The hooks `krs demo` runs; `command` is the command line shown in the report's footer. */
+export function demoHooks(command?: string): DemoHooks {
+  return {
+    analyze: async (_rows, files) => {
+      const table = readExperimentsTable(files.experimentsCsv);
+      return analyzeExperiments(table.experiments, { source: files.experimentsCsv });
+    },
+    report: async (result) => {
+      const file = path.join(result.files.out, 'report.html');
+      await writeReport(demoReportInput(result, command), { report: file });
+      return file;
+    },
+  };
+}
+
+/** The report's input for a finished demo run. */
+export function demoReportInput(r: DemoResult, command?: string): Parameters<typeof writeReport>[0] {
+  const c = r.config;
+  return {
+    kind: 'demo',
+    command: command ?? `krs demo --seed ${r.seed}${r.quick ? ' --quick' : ''}`,
+    generatedAt: null,
+    description: [
+      `Teacher ${r.teacher.arch} (${r.teacher.params} parameters) and students ${r.student.arch} (${r.student.params} parameters, ${r.student.fewerParams.toFixed(1)}× fewer), trained in-process with TensorFlow.js on ${r.data.train} MNIST digits and scored on ${r.data.test} held-out digits (seed ${r.seed}).`,
+      `Every student starts from the same initial weights: the baseline learns from hard labels only (the pre-KD student); vanilla KD adds the teacher's softened outputs at T = ${c.temperatures.join(', ')} (soft-target weight ${c.softWeight}); FitNet first learns the teacher's ${c.hintLayer} through a linear regressor (${c.hintEpochs} epochs), then distils at T = ${c.fitnetTemperature}.`,
+      `KD raised KRS above the baseline's for ${r.kdRaisedKrs.raised.length} of ${r.kdRaisedKrs.raised.length + r.kdRaisedKrs.notRaised.length} methods${r.kdRaisedKrs.notRaised.length ? ` (not for ${r.kdRaisedKrs.notRaised.join(', ')})` : ''}. Among the KD temperatures, KRS picks T = ${r.temperature.byKrs.temperature}; held-out accuracy picks T = ${r.temperature.byAccuracy.temperature}.`,
+    ],
+    teacher: { label: r.teacher.arch, accuracy: r.teacher.accuracy / 100 },
+    students: r.students.map((s) => ({ label: `${s.id} (${s.label})`, result: s.score, crossLayer: s.crossLayer, accuracy: s.accuracy / 100 })),
+    ...(r.analysis ? { analysis: r.analysis as AnalysisResult } : {}),
+  };
+}
