@@ -11,7 +11,6 @@
  * p/n grows); {@link linearCkaFromCentred} returns a warning then.
  */
 import { errors } from '../errors.js';
-import { frobeniusSquared } from '../linalg/vector.js';
 import type { CentredStats } from './linear-stats.js';
 
 /** Relative variance below which a layer counts as constant (float32 rounding is ~1e-14). */
@@ -32,8 +31,8 @@ export function assertNotConstant(c: CentredStats, teacherName: string, studentN
 
 /** Linear CKA from centred statistics. O(p² + q² + pq). */
 export function linearCkaFromCentred(c: CentredStats): number {
-  const num = frobeniusSquared(c.xy);
-  const den = Math.sqrt(frobeniusSquared(c.xx)) * Math.sqrt(frobeniusSquared(c.yy));
+  const num = c.xyNorm2;
+  const den = Math.sqrt(c.xxNorm2) * Math.sqrt(c.yyNorm2);
   return clampUnit(num / den);
 }
 
@@ -53,9 +52,9 @@ export function debiasedCkaFromCentred(c: CentredStats, teacherName: string, stu
   if (n < 4) throw errors.badValue('sample count for debiased CKA', n, 'at least 4 samples');
   const k1 = n / (n - 2);
   const k2 = 1 / ((n - 1) * (n - 2));
-  const hxy = frobeniusSquared(c.xy) - k1 * c.sumAB + c.sumA * c.sumB * k2;
-  const hxx = frobeniusSquared(c.xx) - k1 * c.sumA2 + c.sumA * c.sumA * k2;
-  const hyy = frobeniusSquared(c.yy) - k1 * c.sumB2 + c.sumB * c.sumB * k2;
+  const hxy = c.xyNorm2 - k1 * c.sumAB + c.sumA * c.sumB * k2;
+  const hxx = c.xxNorm2 - k1 * c.sumA2 + c.sumA * c.sumA * k2;
+  const hyy = c.yyNorm2 - k1 * c.sumB2 + c.sumB * c.sumB * k2;
   if (!(hxx > 0)) throw errors.undefinedResult(`debiased CKA of teacher layer '${teacherName}'`, `unbiased HSIC(X,X) = ${hxx} ≤ 0`);
   if (!(hyy > 0)) throw errors.undefinedResult(`debiased CKA of student layer '${studentName}'`, `unbiased HSIC(Y,Y) = ${hyy} ≤ 0`);
   return hxy / Math.sqrt(hxx * hyy);

@@ -24,6 +24,11 @@ export interface FeatureOptions {
   channelsLast?: boolean;
   /** (N, T) mask of 0/1 for `mean` pooling of sequences. */
   mask?: Tensor;
+  /**
+   * Check every value is finite (default true). A caller that will see the values in a
+   * cheaper pass anyway (exact CKA sums every column) may pass false and check there.
+   */
+  checkFinite?: boolean;
 }
 
 /**
@@ -36,7 +41,7 @@ export interface FeatureOptions {
  *   or the mask does not fit the sequence; BAD_VALUE when a mask row selects no token.
  */
 export function featureMatrix(t: Tensor, what: string, options: FeatureOptions = {}): Matrix {
-  assertFinite(t, what);
+  if (options.checkFinite !== false) assertFinite(t, what);
   const pool = options.pool ?? 'flatten';
   const shape = t.shape;
   if (shape.length === 0) throw errors.shapeMismatch(what, 'a leading sample axis', 'a scalar');

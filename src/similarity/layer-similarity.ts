@@ -16,11 +16,11 @@ import type { MatrixBackend } from '../linalg/backend.js';
 import { typescriptBackend } from '../linalg/typescript-backend.js';
 import type { Measure } from '../krs/measure.js';
 import type { Tensor } from '../tensor.js';
-import { assertSameSamples } from '../validate.js';
+import { assertFinite, assertSameSamples } from '../validate.js';
 import { assertNotConstant, debiasedCkaFromCentred, linearCkaFromCentred } from './cka.js';
 import { initRbf, mergeRbf, rbfCka, rbfFromJSON, rbfToJSON, updateRbf, type RbfState } from './cka-rbf.js';
 import { cosineValue, initCosine, mergeCosine, updateCosine, type CosineState } from './cosine.js';
-import { featureMatrix, type Pooling } from './features.js';
+import { featureMatrix, pooledWidth, type Pooling } from './features.js';
 import {
   centre,
   initLinearStats,
@@ -132,8 +132,15 @@ export function layerSimilarity(options: LayerSimilarityOptions = {}): Measure<L
 
     async update(state, batch) {
       assertSameSamples(batch.teacher, batch.student, `layer pair '${tName}':'${sName}'`);
-      const x = featureMatrix(batch.teacher, `teacher layer '${tName}'`, { ...options, mask: batch.teacherMask });
-      const y = featureMatrix(batch.student, `student layer '${sName}'`, { ...options, mask: batch.studentMask });
+      const tWhat = `teacher layer '${tName}'`;
+      const sWhat = `student layer '${sName}'`;
+      // Exact CKA sums every column before multiplying: NaN/Inf show there, so the
+      // element-by-element check runs only to locate them.
+      const feature = { pool: options.pool, channelsLast: options.channelsLast };
+      const mode = state.mode === 'empty' ? modeFor(pooledWidth(batch.teacher.shape, feature), pooledWidth(batch.student.shape, feature)) : state.mode;
+      const checkFinite = mode !== 'exact';
+      const x = featureMatrix(batch.teacher, tWhat, { ...feature, mask: batch.teacherMask, checkFinite });
+      const y = featureMatrix(batch.student, sWhat, { ...feature, mask: batch.studentMask, checkFinite });
       if (state.mode === 'empty') Object.assign(state, start(x.cols, y.cols));
       const s = state as Exclude<LayerState, { mode: 'empty' }>;
       const [p, q] = widths(s);
@@ -145,7 +152,11 @@ export function layerSimilarity(options: LayerSimilarityOptions = {}): Measure<L
       const yd = y.data;
       switch (s.mode) {
         case 'exact':
-          return updateLinearStats(s.stats, xd, yd, rows, backend);
+          return updateLinearStats(s.stats, xd, yd, rows, backend, () => {
+            assertFinite(batch.teacher, tWhat);
+            assertFinite(batch.student, sWhat);
+            throw errors.badValue(`column sums of '${tName}' or '${sName}'`, 'infinite', 'finite sums (values too large for float64)');
+          });
         case 'minibatch':
           return updateMinibatchHsic(s.stats, xd, yd, rows, backend);
         case 'rbf':

@@ -71,7 +71,8 @@ export function initLinearStats(p: number, q: number, moments: boolean): LinearS
  * Fold a batch (X: b×p, Y: b×q, row-major, float32 or float64) into the state. The batch
  * is not modified and no centred copy is made: the backend subtracts the shift while it
  * converts the operands, and the products are accumulated straight into the state. The
- * first batch fixes the shift.
+ * first batch fixes the shift. `onNonFinite` is called (and must throw) when a column sum is
+ * NaN or infinite, i.e. when the batch holds NaN/Inf (or values whose sum overflows).
  */
 export async function updateLinearStats(
   st: LinearStats,
@@ -79,11 +80,16 @@ export async function updateLinearStats(
   y: Float64Array | Float32Array,
   rows: number,
   backend: MatrixBackend,
+  onNonFinite: () => never = () => {
+    throw errors.badValue('a CKA batch', 'NaN or infinite values', 'finite values');
+  },
 ): Promise<void> {
   const { p, q } = st;
   if (rows === 0) return;
   const colsX = columnSums(x, rows, p);
   const colsY = columnSums(y, rows, q);
+  // Any NaN or ±Inf makes its column sum non-finite: checked here, before the state changes.
+  if (!allFinite(colsX) || !allFinite(colsY)) onNonFinite();
   if (st.n === 0) {
     st.shiftX = colsX.map((v) => v / rows);
     st.shiftY = colsY.map((v) => v / rows);
@@ -100,6 +106,11 @@ export async function updateLinearStats(
   for (let j = 0; j < q; j++) st.sumY[j] += colsY[j]! - rows * st.shiftY[j]!;
   if (st.moments) accumulateMoments(st, x, y, rows);
   st.n += rows;
+}
+
+function allFinite(a: Float64Array): boolean {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return false;
+  return true;
 }
 
 /** The row-norm moments debiased CKA needs, in one pass over each row. O(b·(p+q)). */
@@ -145,6 +156,31 @@ export function reshift(st: LinearStats, newShiftX: Float64Array, newShiftY: Flo
   const f = new Float64Array(q);
   for (let j = 0; j < p; j++) e[j] = newShiftX[j]! - st.shiftX[j]!;
   for (let j = 0; j < q; j++) f[j] = newShiftY[j]! - st.shiftY[j]!;
+  const out = initLinearStats(p, q, st.moments);
+  out.n = n;
+  out.shiftX = Float64Array.from(newShiftX);
+  out.shiftY = Float64Array.from(newShiftY);
+  for (let j = 0; j < p; j++) out.sumX[j] = st.sumX[j]! - n * e[j]!;
+  for (let j = 0; j < q; j++) out.sumY[j] = st.sumY[j]! - n * f[j]!;
+  shiftOuter(out.xx, st.xx, st.sumX, e, st.sumX, e, n, p, p);
+  shiftOuter(out.yy, st.yy, st.sumY, f, st.sumY, f, n, q, q);
+  shiftOuter(out.xy, st.xy, st.sumX, e, st.sumY, f, n, p, q);
+  if (st.moments) Object.assign(out, shiftMoments(st, e, f));
+  return out;
+}
+
+/**
+ * The row-norm moments about shifts moved by e (teacher) and f (student): with
+ * u = x'ᵀe, v = y'ᵀf, δ = ‖e‖², ε = ‖f‖², R = Σr, S = Σs, U = Σu, V = Σv,
+ * Σr''² = Σr² + 4Σu² + nδ² − 4Σru + 2δR − 4δU, Σr''·x'' = Σr·x' − R·e − 2Σu·x' + 2U·e + δΣx' − nδ·e,
+ * and likewise for the others. O(p² + q² + pq) reads, O(p + q) memory.
+ */
+function shiftMoments(
+  st: LinearStats,
+  e: Float64Array,
+  f: Float64Array,
+): Pick<LinearStats, 'sumR2' | 'sumS2' | 'sumRS' | 'rX' | 'rY' | 'sX' | 'sY'> {
+  const { n, p, q } = st;
   const delta = dot(e, e);
   const eps = dot(f, f);
   const U = dot(st.sumX, e);
@@ -162,29 +198,41 @@ export function reshift(st: LinearStats, newShiftX: Float64Array, newShiftY: Flo
   const sumSV = dot(st.sY, f);
   const sumRV = dot(st.rY, f);
   const sumSU = dot(st.sX, e);
-
-  const out = initLinearStats(p, q, st.moments);
-  out.n = n;
-  out.shiftX = Float64Array.from(newShiftX);
-  out.shiftY = Float64Array.from(newShiftY);
-  for (let j = 0; j < p; j++) out.sumX[j] = st.sumX[j]! - n * e[j]!;
-  for (let j = 0; j < q; j++) out.sumY[j] = st.sumY[j]! - n * f[j]!;
-  shiftOuter(out.xx, st.xx, st.sumX, e, st.sumX, e, n, p, p);
-  shiftOuter(out.yy, st.yy, st.sumY, f, st.sumY, f, n, q, q);
-  shiftOuter(out.xy, st.xy, st.sumX, e, st.sumY, f, n, p, q);
-  out.sumR2 = st.sumR2 + 4 * sumU2 + n * delta * delta - 4 * sumRU + 2 * delta * R - 4 * delta * U;
-  out.sumS2 = st.sumS2 + 4 * sumV2 + n * eps * eps - 4 * sumSV + 2 * eps * S - 4 * eps * V;
-  out.sumRS =
-    st.sumRS - 2 * sumRV + eps * R - 2 * sumSU + 4 * sumUV - 2 * eps * U + delta * S - 2 * delta * V + n * delta * eps;
+  const rX = new Float64Array(p);
+  const sX = new Float64Array(p);
+  const rY = new Float64Array(q);
+  const sY = new Float64Array(q);
   for (let j = 0; j < p; j++) {
-    out.rX[j] = st.rX[j]! - R * e[j]! - 2 * xxE[j]! + 2 * U * e[j]! + delta * st.sumX[j]! - n * delta * e[j]!;
-    out.sX[j] = st.sX[j]! - S * e[j]! - 2 * xyF[j]! + 2 * V * e[j]! + eps * st.sumX[j]! - n * eps * e[j]!;
+    rX[j] = st.rX[j]! - R * e[j]! - 2 * xxE[j]! + 2 * U * e[j]! + delta * st.sumX[j]! - n * delta * e[j]!;
+    sX[j] = st.sX[j]! - S * e[j]! - 2 * xyF[j]! + 2 * V * e[j]! + eps * st.sumX[j]! - n * eps * e[j]!;
   }
   for (let j = 0; j < q; j++) {
-    out.rY[j] = st.rY[j]! - R * f[j]! - 2 * xyTE[j]! + 2 * U * f[j]! + delta * st.sumY[j]! - n * delta * f[j]!;
-    out.sY[j] = st.sY[j]! - S * f[j]! - 2 * yyF[j]! + 2 * V * f[j]! + eps * st.sumY[j]! - n * eps * f[j]!;
+    rY[j] = st.rY[j]! - R * f[j]! - 2 * xyTE[j]! + 2 * U * f[j]! + delta * st.sumY[j]! - n * delta * f[j]!;
+    sY[j] = st.sY[j]! - S * f[j]! - 2 * yyF[j]! + 2 * V * f[j]! + eps * st.sumY[j]! - n * eps * f[j]!;
   }
-  return out;
+  return {
+    sumR2: st.sumR2 + 4 * sumU2 + n * delta * delta - 4 * sumRU + 2 * delta * R - 4 * delta * U,
+    sumS2: st.sumS2 + 4 * sumV2 + n * eps * eps - 4 * sumSV + 2 * eps * S - 4 * eps * V,
+    sumRS: st.sumRS - 2 * sumRV + eps * R - 2 * sumSU + 4 * sumUV - 2 * eps * U + delta * S - 2 * delta * V + n * delta * eps,
+    rX,
+    rY,
+    sX,
+    sY,
+  };
+}
+
+/** ‖M − n·a·bᵀ‖²_F, element by element (no copy of M). O(rows·cols). */
+function centredNorm2(m: Float64Array, a: Float64Array, b: Float64Array, n: number, rows: number, cols: number): number {
+  let s = 0;
+  for (let i = 0; i < rows; i++) {
+    const na = n * a[i]!;
+    const o = i * cols;
+    for (let j = 0; j < cols; j++) {
+      const v = m[o + j]! - na * b[j]!;
+      s += v * v;
+    }
+  }
+  return s;
 }
 
 /** out = M − a·fᵀ − e·bᵀ + n·e·fᵀ  (Σ(a'−e)(b'−f)ᵀ from Σa'b'ᵀ, Σa' = a, Σb' = b). */
@@ -235,15 +283,15 @@ export function mergeLinearStats(a: LinearStats, b: LinearStats): LinearStats {
   return out;
 }
 
-/** Column-centred statistics: the state re-expressed about the global means. */
+/** What CKA needs of the column-centred data, computed from the state without copying it. */
 export interface CentredStats {
   n: number;
   p: number;
   q: number;
-  /** XᶜᵀXᶜ (p×p), YᶜᵀYᶜ (q×q), XᶜᵀYᶜ (p×q). */
-  xx: Float64Array;
-  yy: Float64Array;
-  xy: Float64Array;
+  /** ‖XᶜᵀXᶜ‖²_F, ‖YᶜᵀYᶜ‖²_F, ‖XᶜᵀYᶜ‖²_F. */
+  xxNorm2: number;
+  yyNorm2: number;
+  xyNorm2: number;
   /** Whether the moments below are known (debiased CKA needs them). */
   moments: boolean;
   /** Σaᵢ, Σbᵢ, Σaᵢ², Σbᵢ², Σaᵢbᵢ with aᵢ = ‖xᵢᶜ‖², bᵢ = ‖yᵢᶜ‖² (the last three only with moments). */
@@ -257,26 +305,31 @@ export interface CentredStats {
   meanNormY: number;
 }
 
-/** Centre the statistics (O(p² + q² + pq)). */
+/**
+ * Centre the statistics: with d = Σx'/n (the offset from the shift to the mean),
+ * XᶜᵀXᶜ = Σx'x'ᵀ − n·d·dᵀ (and likewise), Σaᵢ = tr Σx'x'ᵀ − n‖d‖², and the moments as in
+ * {@link reshift}. O(p² + q² + pq) reads; no p×p array is allocated.
+ */
 export function centre(st: LinearStats): CentredStats {
-  const mx = new Float64Array(st.p);
-  const my = new Float64Array(st.q);
-  for (let j = 0; j < st.p; j++) mx[j] = st.shiftX[j]! + st.sumX[j]! / st.n;
-  for (let j = 0; j < st.q; j++) my[j] = st.shiftY[j]! + st.sumY[j]! / st.n;
-  const c = reshift(st, mx, my);
+  const { n, p, q } = st;
+  const dx = st.sumX.map((v) => v / n);
+  const dy = st.sumY.map((v) => v / n);
+  const mx = st.shiftX.map((v, j) => v + dx[j]!);
+  const my = st.shiftY.map((v, j) => v + dy[j]!);
+  const m = st.moments ? shiftMoments(st, dx, dy) : { sumR2: NaN, sumS2: NaN, sumRS: NaN };
   return {
     moments: st.moments,
-    n: st.n,
-    p: st.p,
-    q: st.q,
-    xx: c.xx,
-    yy: c.yy,
-    xy: c.xy,
-    sumA: trace(c.xx, st.p),
-    sumB: trace(c.yy, st.q),
-    sumA2: c.sumR2,
-    sumB2: c.sumS2,
-    sumAB: c.sumRS,
+    n,
+    p,
+    q,
+    xxNorm2: centredNorm2(st.xx, dx, dx, n, p, p),
+    yyNorm2: centredNorm2(st.yy, dy, dy, n, q, q),
+    xyNorm2: centredNorm2(st.xy, dx, dy, n, p, q),
+    sumA: trace(st.xx, p) - n * dot(dx, dx),
+    sumB: trace(st.yy, q) - n * dot(dy, dy),
+    sumA2: m.sumR2,
+    sumB2: m.sumS2,
+    sumAB: m.sumRS,
     meanNormX: dot(mx, mx),
     meanNormY: dot(my, my),
   };
