@@ -26,9 +26,8 @@
 import { errors, fmtShape } from '../errors.js';
 import type { Capture } from '../io/capture.js';
 import { alignIds } from '../krs/align.js';
-import { splitPair } from '../krs/pairs.js';
 import type { LayerPair } from '../krs/metric.js';
-import { DEFAULT_ID_KEYS, RESERVED_KEYS } from '../krs/score-captures.js';
+import { DEFAULT_ID_KEYS, resolveLayerPairs } from '../krs/score-captures.js';
 import type { OutputKind } from '../agreement/classification.js';
 import { rowOf, sampleAgreement, temperedProbabilities, topClasses } from '../agreement/per-sample.js';
 import { featureMatrix, type Pooling } from '../similarity/features.js';
@@ -267,23 +266,8 @@ export function explainSamples(o: ExplainOptions): ExplainResult {
 /** Cosine of one sample's features at every layer pair. */
 function layerCosines(o: ExplainOptions, taken: (string | null)[], i: number, j: number, warnings: string[]): LayerCosine[] {
   const { teacher, student } = o;
-  let pairs: LayerPair[];
-  if (o.pairs && o.pairs.length) {
-    pairs = o.pairs.map((p) => {
-      const pair = typeof p === 'string' ? splitPair(p, teacher.keys(), student.keys(), teacher.source, student.source) : p;
-      if (!teacher.keys().includes(pair.teacher)) throw errors.unknownKey('teacher layer', pair.teacher, teacher.source, teacher.keys());
-      if (!student.keys().includes(pair.student)) throw errors.unknownKey('student layer', pair.student, student.source, student.keys());
-      return pair;
-    });
-  } else {
-    const reserved = new Set<string>([...RESERVED_KEYS, ...taken.filter((x): x is string => x !== null)]);
-    const sk = new Set(student.keys());
-    pairs = teacher
-      .keys()
-      .filter((x) => !reserved.has(x) && sk.has(x))
-      .map((x) => ({ teacher: x, student: x }));
-    if (pairs.length === 0) warnings.push('no layer has the same name in both captures: no per-layer cosine (name pairs with --pair teacher:student)');
-  }
+  const pairs = resolveLayerPairs(teacher, student, o.pairs, taken);
+  if (pairs.length === 0) warnings.push('no layer has the same name in both captures: no per-layer cosine (name pairs with --pair teacher:student)');
   const pool = o.pool ?? 'flatten';
   const maskRow = (c: Capture, row: number): Tensor | undefined => (pool === 'mean' && c.keys().includes('attention_mask') ? c.readRows('attention_mask', row, row + 1) : undefined);
   return pairs.map((p) => {

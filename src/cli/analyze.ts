@@ -14,7 +14,7 @@ import { DEFAULT_BALANCED_RATIO } from '../stats/tradeoff.js';
 import { readExperimentsTable } from '../io/node-experiments.js';
 import { errors } from '../errors.js';
 import { fsError } from '../io/node-source.js';
-import { table } from './format.js';
+import { table, toJson } from './format.js';
 import { parseChoice, parseNumber } from './options.js';
 import { CHARTS_OPTION, REPORT_OPTION, writeCliReport } from './report-options.js';
 
@@ -54,7 +54,7 @@ export function registerAnalyze(program: Command): void {
       await writeCliReport(o, () => ({ kind: 'analysis', analysis: result }));
       if (o.csv) writeCsv(o.csv, result);
       if (o.markdown) writeText(o.markdown, analysisMarkdown(result));
-      process.stdout.write(o.json ? JSON.stringify(result) + '\n' : renderAnalysis(result) + '\n');
+      process.stdout.write(o.json ? toJson(result) + '\n' : renderAnalysis(result) + '\n');
       for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
     });
 }

@@ -7,8 +7,8 @@ import { errors } from '../errors.js';
 import { runCapture, type CaptureResult } from '../runtime/capture-run.js';
 import { openDataset } from '../runtime/data/open.js';
 import { fmtShape } from '../errors.js';
-import { fmt } from './format.js';
-import { addDataOptions, addModelOptions, datasetOptions, jsonNumbers, modelFlags, parseList, sideOptions, type DataFlags } from './model-options.js';
+import { fmt, toJson } from './format.js';
+import { addDataOptions, addModelOptions, datasetOptions, modelFlags, parseList, sideOptions, type DataFlags } from './model-options.js';
 import { parsePositiveInt } from './options.js';
 import { progressBar } from './progress.js';
 import { onInterrupt } from './interrupt.js';
@@ -47,7 +47,7 @@ export function registerCapture(program: Command): void {
         bar.stop();
         off();
       }
-      process.stdout.write(o.json ? JSON.stringify(r, jsonNumbers) + '\n' : renderCapture(r) + '\n');
+      process.stdout.write(o.json ? toJson(r) + '\n' : renderCapture(r) + '\n');
       for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
     });
 }

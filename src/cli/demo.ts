@@ -8,7 +8,7 @@ import { errors } from '../errors.js';
 import type { DemoEvent, DemoResult } from '../train/demo.js';
 import { chooseBackend, BACKENDS } from './backend.js';
 import { parseNumber, parsePositiveInt } from './options.js';
-import { fmt, table } from './format.js';
+import { fmt, table, toJson } from './format.js';
 
 interface DemoFlags {
   out: string;
@@ -82,7 +82,7 @@ export function registerDemo(program: Command): void {
     .option('--json', 'print the results (as in results.json) on stdout')
     .action(async (o: DemoFlags) => {
       const result = await runDemoCommand(o);
-      process.stdout.write(o.json ? JSON.stringify(result, null, 2) + '\n' : renderDemo(result) + '\n');
+      process.stdout.write(o.json ? toJson(result, 2) + '\n' : renderDemo(result) + '\n');
     });
 }
 

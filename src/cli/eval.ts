@@ -11,13 +11,12 @@ import { runEval, type EvalResult, type ModelReport } from '../runtime/eval.js';
 import { POOLINGS, type Pooling } from '../similarity/features.js';
 import { SIMILARITIES, type Similarity } from '../similarity/layer-similarity.js';
 import { BACKENDS, chooseBackend, type BackendChoice } from './backend.js';
-import { fmt, table } from './format.js';
+import { fmt, table, toJson } from './format.js';
 import { onInterrupt } from './interrupt.js';
 import {
   addDataOptions,
   addModelOptions,
   datasetOptions,
-  jsonNumbers,
   modelFlags,
   parseList,
   preprocessOption,
@@ -91,7 +90,7 @@ export function registerEval(program: Command): void {
     .action(async (o: EvalFlags) => {
       const r = await evalCommand(o);
       await writeCliReport(o as { report?: string; charts?: string }, () => evalReportInput(r));
-      process.stdout.write(o.json ? JSON.stringify(r, jsonNumbers) + '\n' : renderEval(r) + '\n');
+      process.stdout.write(o.json ? toJson(r) + '\n' : renderEval(r) + '\n');
       for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
     });
 }

@@ -10,7 +10,7 @@ import { errors } from '../errors.js';
 import { openCapture } from '../io/node-capture.js';
 import { fsError } from '../io/node-source.js';
 import { POOLINGS, type Pooling } from '../similarity/features.js';
-import { fmt, table } from './format.js';
+import { fmt, table, toJson } from './format.js';
 import { collect, parseChoice, parseNumber, parsePositiveInt } from './options.js';
 
 interface ExplainFlags {
@@ -63,15 +63,11 @@ export function registerExplain(program: Command): void {
     .option('--json', 'print the result as JSON on stdout')
     .action((o: ExplainFlags) => {
       const result = runExplain(o);
-      process.stdout.write(o.json ? JSON.stringify(result, jsonNumbers) + '\n' : renderExplain(result) + '\n');
+      process.stdout.write(o.json ? toJson(result) + '\n' : renderExplain(result) + '\n');
       for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
     });
 }
 
-/** JSON has no Infinity (an infinite KL): write it as the string "Infinity" rather than null. */
-function jsonNumbers(_key: string, value: unknown): unknown {
-  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
-}
 
 /** Class names from a file: a JSON array of strings, or one name per line. */
 export function readClassNames(path: string): string[] {

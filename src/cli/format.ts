@@ -13,3 +13,11 @@ export function table(header: readonly string[], rows: readonly (readonly string
     cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
+
+/**
+ * JSON for `--json` output. JSON has no Infinity or NaN: they are written as the strings
+ * "Infinity", "-Infinity" and "NaN" (an infinite mean KL must not turn into null).
+ */
+export function toJson(value: unknown, indent?: number): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), indent);
+}

@@ -10,7 +10,7 @@ import { errors } from '../errors.js';
 import type { CrossLayerResult } from '../similarity/cross-layer.js';
 import { POOLINGS, type Pooling } from '../similarity/features.js';
 import { BACKENDS, chooseBackend, type BackendChoice } from './backend.js';
-import { fmt, table } from './format.js';
+import { fmt, table, toJson } from './format.js';
 import { parseList } from './model-options.js';
 import { parseChoice, parsePositiveInt } from './options.js';
 import { networkOrder } from './report-options.js';
@@ -62,7 +62,7 @@ export function registerHeatmap(program: Command): void {
     .option('--json', 'print the matrix as JSON on stdout')
     .action(async (o: HeatmapFlags) => {
       const r = await heatmapCommand(o);
-      process.stdout.write(o.json ? JSON.stringify(r) + '\n' : renderHeatmap(r) + '\n');
+      process.stdout.write(o.json ? toJson(r) + '\n' : renderHeatmap(r) + '\n');
       for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
     });
 }

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { listLayers, type LayersResult } from '../runtime/inspect.js';
 import { fmtDims } from '../runtime/onnx-model.js';
-import { table } from './format.js';
+import { table, toJson } from './format.js';
 
 export function registerLayers(program: Command): void {
   program
@@ -15,7 +15,7 @@ export function registerLayers(program: Command): void {
     .option('--json', 'print the result as JSON on stdout')
     .action(async (o: { model: string; infer: boolean; json?: boolean }) => {
       const r = await listLayers(o.model, { infer: o.infer });
-      process.stdout.write(o.json ? JSON.stringify(r) + '\n' : renderLayers(r) + '\n');
+      process.stdout.write(o.json ? toJson(r) + '\n' : renderLayers(r) + '\n');
       for (const n of r.notes) process.stderr.write(`note: ${n}\n`);
     });
 }

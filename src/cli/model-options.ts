@@ -137,7 +137,3 @@ export function sideOptions(file: string, f: ModelFlags, layers?: string[]): Mod
   };
 }
 
-/** JSON has no Infinity: write it as a string rather than null. */
-export function jsonNumbers(_key: string, value: unknown): unknown {
-  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
-}

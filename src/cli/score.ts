@@ -14,7 +14,7 @@ import { readCocoResults } from '../io/node-coco.js';
 import { readLabelMapFolder } from '../io/node-label-map.js';
 import { chooseBackend, BACKENDS } from './backend.js';
 import { collect, parseChoice, parseNumber, parsePositiveInt } from './options.js';
-import { fmt, table } from './format.js';
+import { fmt, table, toJson } from './format.js';
 import { progressBar } from './progress.js';
 import type { OutputResult } from '../krs/output.js';
 import { CHARTS_OPTION, REPORT_OPTION, scoreReportInput, writeCliReport } from './report-options.js';
@@ -53,15 +53,11 @@ export function registerScore(program: Command): void {
     .action(async (o) => {
       const result = await runScore(o);
       await writeCliReport(o, () => scoreReportInput(o, result, o.backend));
-      process.stdout.write(o.json ? JSON.stringify(result, jsonNumbers) + '\n' : renderScore(result) + '\n');
+      process.stdout.write(o.json ? toJson(result) + '\n' : renderScore(result) + '\n');
       for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
     });
 }
 
-/** JSON has no Infinity: write it as the string "Infinity" rather than null. */
-function jsonNumbers(_key: string, value: unknown): unknown {
-  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
-}
 
 interface ScoreFlags {
   task: Task;

@@ -18,7 +18,7 @@
  *    but the outputs do not; revisit the softmax temperature and the weight of the KD loss
  *    against the hard-label loss.
  * 4. `well-aligned` — both high.
- * 5. `moderate` — otherwise: both middling and close; stronger distillation (more epochs, a
+ * 5. `moderate` — otherwise: neither lags by the gap and not both high; stronger distillation (more epochs, a
  *    better-matched teacher, a method that supervises both) may raise both.
  *
  * When only the gains are known (FSS and AOA null), rule 1–5 is replaced by
@@ -148,5 +148,10 @@ function componentFinding(fss: number, aoa: number, fssLevel: Level, aoaLevel: L
   if (fssLevel === 'high' && aoaLevel === 'high') {
     return { code: 'well-aligned', severity: 'info', message: `both components are high (${vals}, at least ${t.high}): the student retains the teacher's features and outputs` };
   }
-  return { code: 'moderate', severity: 'info', message: `both components are moderate and close (${vals}): stronger distillation (longer training, a better-matched teacher, a method that supervises features and outputs) may raise both` };
+  const levels = fssLevel === aoaLevel ? `both ${fssLevel}` : `FSS ${fssLevel}, AOA ${aoaLevel}`;
+  return {
+    code: 'moderate',
+    severity: 'info',
+    message: `neither component lags the other by ${t.gap} or more and they are not both high (${vals}: ${levels}): stronger distillation (longer training, a better-matched teacher, a method that supervises features and outputs) may raise both`,
+  };
 }

@@ -205,21 +205,9 @@ function resolveIdKey(options: ScoreCapturesOptions): string | undefined {
 
 function resolvePairs(options: ScoreCapturesOptions, taken: (string | undefined)[]): LayerPair[] {
   const { teacher, student } = options;
-  if (options.pairs && options.pairs.length) {
-    return options.pairs.map((raw) => {
-      const p = typeof raw === 'string' ? splitPair(raw, teacher.keys(), student.keys(), teacher.source, student.source) : raw;
-      if (!teacher.keys().includes(p.teacher)) throw errors.unknownKey('teacher layer', p.teacher, teacher.source, teacher.keys());
-      if (!student.keys().includes(p.student)) throw errors.unknownKey('student layer', p.student, student.source, student.keys());
-      return p;
-    });
-  }
-  const reserved = new Set([...RESERVED_KEYS, ...taken.filter((k): k is string => !!k)]);
-  const studentKeys = new Set(student.keys());
-  const pairs = teacher
-    .keys()
-    .filter((k) => !reserved.has(k) && studentKeys.has(k))
-    .map((k) => ({ teacher: k, student: k }));
+  const pairs = resolveLayerPairs(teacher, student, options.pairs, taken);
   if (pairs.length === 0) {
+    const reserved = new Set([...RESERVED_KEYS, ...taken.filter((k): k is string => !!k)]);
     const layers = (c: Capture) => c.keys().filter((k) => !reserved.has(k)).join(', ') || '(none)';
     throw errors.badOption(
       'layer pairs',
@@ -228,6 +216,35 @@ function resolvePairs(options: ScoreCapturesOptions, taken: (string | undefined)
     );
   }
   return pairs;
+}
+
+/**
+ * The layer pairs to compare: the given ones (objects, or `teacher:student` strings split
+ * against the captures' names), checked to exist; or, with none given, every key present
+ * under the same name in both captures that is not an output, id or mask array (`taken`
+ * adds keys already used as outputs or ids). May be empty.
+ * @throws UNKNOWN_KEY for a named layer a capture does not have.
+ */
+export function resolveLayerPairs(
+  teacher: Capture,
+  student: Capture,
+  given: readonly (LayerPair | string)[] | undefined,
+  taken: readonly (string | null | undefined)[] = [],
+): LayerPair[] {
+  if (given && given.length) {
+    return given.map((raw) => {
+      const p = typeof raw === 'string' ? splitPair(raw, teacher.keys(), student.keys(), teacher.source, student.source) : raw;
+      if (!teacher.keys().includes(p.teacher)) throw errors.unknownKey('teacher layer', p.teacher, teacher.source, teacher.keys());
+      if (!student.keys().includes(p.student)) throw errors.unknownKey('student layer', p.student, student.source, student.keys());
+      return p;
+    });
+  }
+  const reserved = new Set([...RESERVED_KEYS, ...taken.filter((k): k is string => !!k)]);
+  const studentKeys = new Set(student.keys());
+  return teacher
+    .keys()
+    .filter((k) => !reserved.has(k) && studentKeys.has(k))
+    .map((k) => ({ teacher: k, student: k }));
 }
 
 function commonSampleCount(c: Capture, keys: readonly string[]): number {

@@ -219,7 +219,7 @@ export function analysisView(a: AnalysisResult): AnalysisView {
 
 const INFO_TEXT: Record<string, string> = {
   'well-aligned': "both components high: the student retains the teacher's features and outputs",
-  moderate: 'both components moderate and close: stronger distillation may raise both',
+  moderate: 'neither component lags the other, not both high: stronger distillation may raise both',
 };
 
 /** One diagnostic finding of one experiment or student. */
