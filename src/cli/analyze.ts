@@ -16,7 +16,7 @@ import { errors } from '../errors.js';
 import { fsError } from '../io/node-source.js';
 import { table, toJson } from './format.js';
 import { parseChoice, parseNumber } from './options.js';
-import { CHARTS_OPTION, REPORT_OPTION, writeCliReport } from './report-options.js';
+import { CHARTS_OPTION, parseReportFile, REPORT_OPTION, writeCliReport } from './report-options.js';
 
 interface AnalyzeFlags {
   json?: boolean;
@@ -49,7 +49,10 @@ export function registerAnalyze(program: Command): void {
     .option('--gap <x>', `diagnostics: a component x points above the other dominates (default ${DEFAULT_THRESHOLDS.gap})`, parseNumber('--gap'))
     .option('--balanced-ratio <r>', `trade-off: |ΔFSS|/|ΔAOA| (or its inverse) below r counts as balanced (default ${DEFAULT_BALANCED_RATIO})`, parseNumber('--balanced-ratio'))
     .option(...REPORT_OPTION).option(...CHARTS_OPTION)
-    .action(async (file: string, o: AnalyzeFlags & { report?: string; charts?: string }) => {
+    .option('--out <file.html>', 'the same as --report (the name DESIGN.md §4 gives)', parseReportFile)
+    .action(async (file: string, o: AnalyzeFlags & { report?: string; charts?: string; out?: string }) => {
+      if (o.out && o.report && o.out !== o.report) throw errors.badOption('--out', o.out, `the same file as --report (${o.report}), or only one of them`);
+      o.report ??= o.out;
       const result = runAnalyze(file, o);
       await writeCliReport(o, () => ({ kind: 'analysis', analysis: result }));
       if (o.csv) writeCsv(o.csv, result);

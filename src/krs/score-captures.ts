@@ -100,7 +100,7 @@ export async function scoreCaptures(options: ScoreCapturesOptions): Promise<Scor
   const teacherMask = useMask(teacher);
   const studentMask = useMask(student);
   const rowBytes = 8 * ([...teacherKeys].reduce((a, k) => a + sizeOf(teacher.info(k).shape.slice(1)), 0) + studentKeys.reduce((a, k) => a + sizeOf(student.info(k).shape.slice(1)), 0));
-  const batchSize = options.batchSize ?? Math.max(256, Math.min(n, Math.floor(BATCH_BYTES / Math.max(rowBytes, 1))));
+  const batchSize = options.batchSize ?? Math.max(1, Math.min(n, Math.max(256, Math.floor(BATCH_BYTES / Math.max(rowBytes, 1)))));
   if (!Number.isInteger(batchSize) || batchSize < 1) throw errors.badOption('--batch-size', batchSize, 'a positive integer');
 
   // Student arrays read whole when rows must be gathered by id.

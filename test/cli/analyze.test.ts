@@ -62,6 +62,16 @@ describe('krs analyze', () => {
     expect(md).toMatch(/## Diagnostics \(low < 40, high ≥ 60, gap ≥ 25\)/);
   });
 
+  it('--out FILE.html (DESIGN.md §4) writes the same report as --report', () => {
+    const dir = tmp();
+    const r = krs('analyze', PAPER, '--out', join(dir, 'a.html'));
+    expect(r.status).toBe(0);
+    expect(readFileSync(join(dir, 'a.html'), 'utf8')).toMatch(/^<!DOCTYPE html>/);
+    const clash = krs('analyze', PAPER, '--out', join(dir, 'a.html'), '--report', join(dir, 'b.html'));
+    expect(clash.status).toBe(2);
+    expect(clash.stderr).toMatch(/--out/);
+  });
+
   it('options: --alpha, --sweep, --alpha-step, thresholds', () => {
     const out = json(TABLE, '--alpha', '0.5', '--sweep', 'cla-skd-1,det-uet-gains', '--alpha-step', '0.05', '--low', '30', '--high', '50', '--gap', '40');
     expect(out.alphaOverride).toBe(0.5);
