@@ -109,3 +109,18 @@ export function sliceRows(t: Tensor, start: number, end: number): Tensor {
   const data = t.data.subarray(start * row, end * row) as NumericArray;
   return { dtype: t.dtype, shape: [end - start, ...t.shape.slice(1)], data };
 }
+
+/**
+ * Rows `rowsOf[start]`, …, `rowsOf[end − 1]` of a tensor along axis 0, copied in that order
+ * (to put one side's samples in the other side's order). Same dtype.
+ */
+export function gatherRows(t: Tensor, rowsOf: Int32Array, start: number, end: number): Tensor {
+  const row = sizeOf(t.shape.slice(1));
+  const Ctor = t.data.constructor as { new (n: number): NumericArray };
+  const data = new Ctor((end - start) * row);
+  for (let i = start; i < end; i++) {
+    const j = rowsOf[i]!;
+    (data as Float64Array).set((t.data as Float64Array).subarray(j * row, (j + 1) * row), (i - start) * row);
+  }
+  return { dtype: t.dtype, shape: [end - start, ...t.shape.slice(1)], data };
+}

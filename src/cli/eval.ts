@@ -12,6 +12,7 @@ import { POOLINGS, type Pooling } from '../similarity/features.js';
 import { SIMILARITIES, type Similarity } from '../similarity/layer-similarity.js';
 import { BACKENDS, chooseBackend, type BackendChoice } from './backend.js';
 import { fmt, table, toJson } from './format.js';
+import { krsSummary } from './krs-summary.js';
 import { onInterrupt } from './interrupt.js';
 import {
   addDataOptions,
@@ -151,18 +152,7 @@ export function renderEval(r: EvalResult): string {
   lines.push(modelLine('teacher', r.teacher));
   lines.push(modelLine('student', r.student));
   lines.push('');
-  lines.push(
-    table(
-      ['teacher layer', 'student layer', 'similarity', 'estimator', 'widths', 'score'],
-      r.layers.map((l) => [l.teacher, l.student, l.similarity, l.estimator, `${l.teacherWidth}/${l.studentWidth}`, fmt(l.score)]),
-    ),
-  );
-  lines.push('');
-  const out = r.output as { metric: string; meanKl?: number; top1Agreement?: number };
-  const agreement = out.metric === 'kl-agreement' ? `KL agreement: mean KL ${fmt(out.meanKl, 4)} nats, top-1 agreement ${fmt((out.top1Agreement ?? 0) * 100, 1)}%` : out.metric;
-  lines.push(`FSS ${fmt(r.fss).padStart(6)}   mean of ${r.layers.length} layer pair${r.layers.length > 1 ? 's' : ''}`);
-  lines.push(`AOA ${fmt(r.aoa).padStart(6)}   ${agreement}`);
-  lines.push(`KRS ${fmt(r.krs).padStart(6)}   = ${r.alpha} × FSS + ${fmt(r.beta, 2)} × AOA`);
+  lines.push(...krsSummary(r));
   if (r.crossLayer) {
     const c = r.crossLayer;
     lines.push('');

@@ -14,9 +14,9 @@ import { readCocoResults } from '../io/node-coco.js';
 import { readLabelMapFolder } from '../io/node-label-map.js';
 import { chooseBackend, BACKENDS } from './backend.js';
 import { collect, parseChoice, parseNumber, parsePositiveInt } from './options.js';
-import { fmt, table, toJson } from './format.js';
+import { toJson } from './format.js';
+import { krsSummary } from './krs-summary.js';
 import { progressBar } from './progress.js';
-import type { OutputResult } from '../krs/output.js';
 import { CHARTS_OPTION, REPORT_OPTION, scoreReportInput, writeCliReport } from './report-options.js';
 
 export function registerScore(program: Command): void {
@@ -166,20 +166,6 @@ export async function runScore(o: ScoreFlags): Promise<ScoreCapturesResult> {
   }
 }
 
-/** One line saying what the AOA measured, with its extras. */
-export function describeOutput(out: OutputResult): string {
-  switch (out.metric) {
-    case 'kl-agreement':
-      return `KL agreement, τ = ${out.temperature}: mean KL ${fmt(out.meanKl, 4)} nats, top-1 agreement ${fmt(out.top1Agreement * 100, 1)}%, top-${out.topK} overlap ${fmt(out.top5Overlap * 100, 1)}%, JS ${fmt(out.jsDivergence, 4)} nats`;
-    case 'iou-agreement':
-      return `IoU agreement over ${out.images} images: ${out.matchedPairs} matched pairs of ${out.teacherBoxes} teacher / ${out.studentBoxes} student boxes, mean matched IoU ${fmt(out.meanMatchedIou, 3)}`;
-    case 'miou':
-      return `mIoU over ${out.classes} classes, pixel agreement ${fmt(out.pixelAgreement * 100, 1)}%`;
-    case 'normalised-mse':
-      return `normalised MSE: MSE ${fmt(out.mse, 6)} / ${out.normaliserSource === 'mse-max' ? '--mse-max' : 'teacher variance'} ${fmt(out.normaliser, 6)}`;
-  }
-}
-
 /** The readable summary of a score. */
 export function renderScore(r: ScoreCapturesResult): string {
   const lines: string[] = [];
@@ -187,15 +173,6 @@ export function renderScore(r: ScoreCapturesResult): string {
   lines.push(`teacher ${r.teacherFile}`);
   lines.push(`student ${r.studentFile}`);
   lines.push('');
-  lines.push(
-    table(
-      ['teacher layer', 'student layer', 'similarity', 'estimator', 'widths', 'score'],
-      r.layers.map((l) => [l.teacher, l.student, l.similarity, l.estimator, `${l.teacherWidth}/${l.studentWidth}`, fmt(l.score)]),
-    ),
-  );
-  lines.push('');
-  lines.push(`FSS ${fmt(r.fss).padStart(6)}   mean of ${r.layers.length} layer pair${r.layers.length > 1 ? 's' : ''}`);
-  lines.push(`AOA ${fmt(r.aoa).padStart(6)}   ${describeOutput(r.output)}`);
-  lines.push(`KRS ${fmt(r.krs).padStart(6)}   = ${r.alpha} × FSS + ${fmt(r.beta, 2)} × AOA`);
+  lines.push(...krsSummary(r));
   return lines.join('\n');
 }

@@ -9,7 +9,7 @@
  */
 import { errors, fmtShape } from '../errors.js';
 import type { Capture } from '../io/capture.js';
-import { sizeOf, type NumericArray, type Tensor } from '../tensor.js';
+import { gatherRows, sizeOf, type Tensor } from '../tensor.js';
 import type { DetectionImage } from '../agreement/detection.js';
 import { alignIds } from './align.js';
 import { splitPair } from './pairs.js';
@@ -267,17 +267,6 @@ function readIds(c: Capture, key: string, n: number): string[] {
   const ids = c.readIds(key);
   if (ids.length !== n) throw errors.shapeMismatch(`id array '${key}' in ${c.source}`, `${n} ids (one per sample)`, `${ids.length}`);
   return ids;
-}
-
-function gatherRows(whole: Tensor, rowsOf: Int32Array, start: number, end: number): Tensor {
-  const row = sizeOf(whole.shape.slice(1));
-  const Ctor = whole.data.constructor as { new (n: number): NumericArray };
-  const data = new Ctor((end - start) * row);
-  for (let i = start; i < end; i++) {
-    const j = rowsOf[i]!;
-    (data as any).set((whole.data as any).subarray(j * row, (j + 1) * row), (i - start) * row);
-  }
-  return { dtype: whole.dtype, shape: [end - start, ...whole.shape.slice(1)], data };
 }
 
 function withSampleAxis(t: Tensor): Tensor {

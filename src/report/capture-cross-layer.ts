@@ -22,7 +22,7 @@ import { alignIds } from '../krs/align.js';
 import { batchBounds, DEFAULT_ID_KEYS, RESERVED_KEYS } from '../krs/score-captures.js';
 import { CrossLayerCka, type CrossLayerOptions, type CrossLayerResult } from '../similarity/cross-layer.js';
 import type { Pooling } from '../similarity/features.js';
-import { sizeOf, type NumericArray, type Tensor } from '../tensor.js';
+import { gatherRows, type Tensor } from '../tensor.js';
 
 export interface CaptureCrossLayerOptions {
   teacher: Capture;
@@ -106,7 +106,7 @@ export async function crossLayerOfCaptures(o: CaptureCrossLayerOptions): Promise
     if (!rowOf) return student.readRows(k, start, end);
     let t = whole.get(k);
     if (!t) whole.set(k, (t = student.read(k)));
-    return gather(t, rowOf, start, end);
+    return gatherRows(t, rowOf, start, end);
   };
   const batch = o.batchSize ?? 256;
   if (!Number.isInteger(batch) || batch < 1) throw errors.badOption('--batch-size', batch, 'a positive integer');
@@ -122,15 +122,4 @@ export async function crossLayerOfCaptures(o: CaptureCrossLayerOptions): Promise
   const warnings = [...r.warnings];
   if (rowOf) warnings.unshift(`student samples were reordered by '${idKey}' to match the teacher's order`);
   return { ...r, warnings, teacherFile: teacher.source, studentFile: student.source, idKey };
-}
-
-function gather(whole: Tensor, rowsOf: Int32Array, start: number, end: number): Tensor {
-  const row = sizeOf(whole.shape.slice(1));
-  const Ctor = whole.data.constructor as { new (n: number): NumericArray };
-  const data = new Ctor((end - start) * row);
-  for (let i = start; i < end; i++) {
-    const j = rowsOf[i]!;
-    (data as Float64Array).set((whole.data as Float64Array).subarray(j * row, (j + 1) * row), (i - start) * row);
-  }
-  return { dtype: whole.dtype, shape: [end - start, ...whole.shape.slice(1)], data };
 }
