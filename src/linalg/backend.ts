@@ -35,6 +35,11 @@ export interface ProductRequest {
    * returning a fresh array. For symmetric requests (a === b) `into` must be symmetric.
    */
   readonly into?: Float64Array;
+  /**
+   * Symmetric requests only (a === b): the result (and `into`) is the packed lower triangle,
+   * row-major, entry (i, j ≤ i) at i(i+1)/2 + j — half the memory of the full square.
+   */
+  readonly packed?: boolean;
 }
 
 export interface MatrixBackend {

@@ -5,6 +5,7 @@
  * backend; Node users scoring wide layers should use the ONNX Runtime backend.
  */
 import type { Matrix, MatrixBackend, ProductRequest } from './backend.js';
+import { pack } from './packed.js';
 
 /**
  * Aᵀ·B for A (n×p) and B (n×q), as a p×q row-major float64 array.
@@ -84,7 +85,9 @@ export const typescriptBackend: MatrixBackend = {
     return requests.map((r) => {
       const a = resolve(r.a);
       const b = resolve(r.b);
-      const product = r.op === 'AtB' ? transposeTimes(a, b) : timesTranspose(a, b);
+      const full = r.op === 'AtB' ? transposeTimes(a, b) : timesTranspose(a, b);
+      if (r.packed && r.a !== r.b) throw new RangeError('products: packed results need a symmetric request (a === b)');
+      const product = r.packed ? pack(full, r.op === 'AtB' ? a.cols : a.rows) : full;
       if (!r.into) return product;
       if (r.into.length !== product.length) throw new RangeError(`products: 'into' holds ${r.into.length} values for ${product.length}`);
       for (let i = 0; i < product.length; i++) r.into[i] += product[i]!;

@@ -214,13 +214,15 @@ export async function createOrtBackend(options: OrtBackendOptions = {}): Promise
    * P·Pᵀ (M × M) as float64. Block column by block column of the lower triangle:
    * C[r0:M, r0:r1] = P[r0:M]·P[r0:r1]ᵀ (both operands contiguous row ranges of P, no
    * copies; the tall one as Gemm's A, which MLAS reads in place, the block as B, which it
-   * packs), each output row landing contiguously in the result; then mirrored.
+   * packs), each output row landing contiguously in the result; then mirrored — or, with
+   * `packed`, written straight into the packed lower triangle (row r at r(r+1)/2), no mirror.
    */
-  const symmetric = async (p: Operand, into?: Float64Array): Promise<Float64Array> => {
+  const symmetric = async (p: Operand, into: Float64Array | undefined, packed: boolean): Promise<Float64Array> => {
     const m = p.rows;
     const k = p.cols;
-    const out = into ?? new Float64Array(m * m);
-    if (out.length !== m * m) throw errors.internal(`products: 'into' holds ${out.length} values for ${m}×${m}`);
+    const size = packed ? (m * (m + 1)) / 2 : m * m;
+    const out = into ?? new Float64Array(size);
+    if (out.length !== size) throw errors.internal(`products: 'into' holds ${out.length} values for ${packed ? 'packed ' : ''}${m}×${m}`);
     const bs = block === false || m < 2 * block ? m : block;
     for (let r0 = 0; r0 < m; r0 += bs) {
       const r1 = Math.min(m, r0 + bs);
@@ -229,14 +231,15 @@ export async function createOrtBackend(options: OrtBackendOptions = {}): Promise
       const head: Operand = { rows: h, cols: k, data: p.data.subarray(r0 * k, r1 * k) };
       const c = await gemm(tall, head); // (m − r0) × h
       for (let i = 0; i < m - r0; i++) {
-        const o = (r0 + i) * m + r0;
+        const r = r0 + i;
+        const o = (packed ? (r * (r + 1)) / 2 : r * m) + r0;
         const ci = i * h;
         const width = Math.min(h, i + 1); // lower triangle: column ≤ row
         if (into) for (let j = 0; j < width; j++) out[o + j] += c[ci + j]!;
         else for (let j = 0; j < width; j++) out[o + j] = c[ci + j]!;
       }
     }
-    mirrorLower(out, m);
+    if (!packed) mirrorLower(out, m);
     return out;
   };
 
@@ -266,9 +269,10 @@ export async function createOrtBackend(options: OrtBackendOptions = {}): Promise
         checkRequest(r);
         const p = r.op === 'AtB' ? asTransposed(r.a) : asPlain(r.a);
         if (sameMatrix(r.a, r.b)) {
-          results.push(await symmetric(p, r.into));
+          results.push(await symmetric(p, r.into, r.packed === true));
           continue;
         }
+        if (r.packed) throw errors.internal('products: packed results need a symmetric request (a === b)');
         const q = r.op === 'AtB' ? asTransposed(r.b) : asPlain(r.b);
         const c = await gemm(p, q);
         if (r.into) {

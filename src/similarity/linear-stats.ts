@@ -10,14 +10,16 @@
  *
  * {@link reshift} re-expresses every sum about another shift exactly (polynomial
  * identities), which gives both the merge of shards with different shifts and, with the
- * shift moved to the global mean, the column-centred quantities CKA needs:
+ * shift moved to the global mean, the column-centred quantities CKA needs (Σx'x'ᵀ and Σy'y'ᵀ
+ * are kept as packed lower triangles, see linalg/packed.ts):
  * Cxx = XᶜᵀXᶜ, Cyy, Cxy and the centred row norms' moments Σaᵢbᵢ, Σaᵢ², Σbᵢ².
  *
- * Memory O(p² + q² + pq); update O(b·(p² + q² + pq)) in the backend plus O(b·(p+q)) here;
+ * Memory p(p+1)/2 + q(q+1)/2 + pq float64s; update O(b·(p² + q² + pq)) in the backend plus O(b·(p+q)) here;
  * merge and compute O(p² + q² + pq).
  */
 import type { Matrix, MatrixBackend } from '../linalg/backend.js';
-import { addInto, columnSums, dot, matTVec, matVec, trace } from '../linalg/vector.js';
+import { addInto, columnSums, dot, matTVec, matVec } from '../linalg/vector.js';
+import { packedCentredNorm2, packedLength, packedMatVec, packedShiftOuter, packedTrace } from '../linalg/packed.js';
 import { decodeFloat64, encodeFloat64 } from '../serialize.js';
 import { errors } from '../errors.js';
 
@@ -54,8 +56,8 @@ export function initLinearStats(p: number, q: number, moments: boolean): LinearS
     shiftY: new Float64Array(q),
     sumX: new Float64Array(p),
     sumY: new Float64Array(q),
-    xx: new Float64Array(p * p),
-    yy: new Float64Array(q * q),
+    xx: new Float64Array(packedLength(p)),
+    yy: new Float64Array(packedLength(q)),
     xy: new Float64Array(p * q),
     sumR2: 0,
     sumS2: 0,
@@ -97,8 +99,8 @@ export async function updateLinearStats(
   const mx: Matrix = { rows, cols: p, data: x, shift: st.shiftX };
   const my: Matrix = { rows, cols: q, data: y, shift: st.shiftY };
   await backend.products([
-    { op: 'AtB', a: mx, b: mx, into: st.xx },
-    { op: 'AtB', a: my, b: my, into: st.yy },
+    { op: 'AtB', a: mx, b: mx, into: st.xx, packed: true },
+    { op: 'AtB', a: my, b: my, into: st.yy, packed: true },
     { op: 'AtB', a: mx, b: my, into: st.xy },
   ]);
   // Σ(x − c) = Σx − b·c
@@ -162,8 +164,8 @@ export function reshift(st: LinearStats, newShiftX: Float64Array, newShiftY: Flo
   out.shiftY = Float64Array.from(newShiftY);
   for (let j = 0; j < p; j++) out.sumX[j] = st.sumX[j]! - n * e[j]!;
   for (let j = 0; j < q; j++) out.sumY[j] = st.sumY[j]! - n * f[j]!;
-  shiftOuter(out.xx, st.xx, st.sumX, e, st.sumX, e, n, p, p);
-  shiftOuter(out.yy, st.yy, st.sumY, f, st.sumY, f, n, q, q);
+  packedShiftOuter(out.xx, st.xx, st.sumX, e, n, p);
+  packedShiftOuter(out.yy, st.yy, st.sumY, f, n, q);
   shiftOuter(out.xy, st.xy, st.sumX, e, st.sumY, f, n, p, q);
   if (st.moments) Object.assign(out, shiftMoments(st, e, f));
   return out;
@@ -185,10 +187,10 @@ function shiftMoments(
   const eps = dot(f, f);
   const U = dot(st.sumX, e);
   const V = dot(st.sumY, f);
-  const R = trace(st.xx, p);
-  const S = trace(st.yy, q);
-  const xxE = matVec(st.xx, p, p, e); // Σ u·x'
-  const yyF = matVec(st.yy, q, q, f); // Σ v·y'
+  const R = packedTrace(st.xx, p);
+  const S = packedTrace(st.yy, q);
+  const xxE = packedMatVec(st.xx, p, e); // Σ u·x'
+  const yyF = packedMatVec(st.yy, q, f); // Σ v·y'
   const xyF = matVec(st.xy, p, q, f); // Σ v·x'
   const xyTE = matTVec(st.xy, p, q, e); // Σ u·y'
   const sumU2 = dot(e, xxE);
@@ -322,11 +324,11 @@ export function centre(st: LinearStats): CentredStats {
     n,
     p,
     q,
-    xxNorm2: centredNorm2(st.xx, dx, dx, n, p, p),
-    yyNorm2: centredNorm2(st.yy, dy, dy, n, q, q),
+    xxNorm2: packedCentredNorm2(st.xx, dx, n, p),
+    yyNorm2: packedCentredNorm2(st.yy, dy, n, q),
     xyNorm2: centredNorm2(st.xy, dx, dy, n, p, q),
-    sumA: trace(st.xx, p) - n * dot(dx, dx),
-    sumB: trace(st.yy, q) - n * dot(dy, dy),
+    sumA: packedTrace(st.xx, p) - n * dot(dx, dx),
+    sumB: packedTrace(st.yy, q) - n * dot(dy, dy),
     sumA2: m.sumR2,
     sumB2: m.sumS2,
     sumAB: m.sumRS,
@@ -359,5 +361,9 @@ export function linearStatsFromJSON(json: unknown): LinearStats {
   st.sumS2 = num('sumS2');
   st.sumRS = num('sumRS');
   for (const k of VECTORS) st[k] = decodeFloat64(o[k], `serialised CKA state field ${k}`);
+  const expected: Record<string, number> = { shiftX: st.p, shiftY: st.q, sumX: st.p, sumY: st.q, xx: packedLength(st.p), yy: packedLength(st.q), xy: st.p * st.q, rX: st.p, rY: st.q, sX: st.p, sY: st.q };
+  for (const k of VECTORS) {
+    if (st[k].length !== expected[k]) throw errors.badValue(`serialised CKA state field ${k} length`, st[k].length, `${expected[k]}`);
+  }
   return st;
 }
