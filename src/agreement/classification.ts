@@ -158,7 +158,7 @@ function assertProbabilities(x: ArrayLike<number>, rows: number, C: number, what
  * For probability inputs the row is read as log p (log 0 = −∞), so the result is
  * softmax(log p / τ): p renormalised at τ = 1. Max-subtracted, so it never overflows.
  */
-function logSoftmaxRow(
+export function logSoftmaxRow(
   x: ArrayLike<number>,
   off: number,
   C: number,

@@ -10,7 +10,7 @@
  */
 import { errors } from '../errors.js';
 import { numberAt, type NumericArray } from '../tensor.js';
-import { klAgreement, type OutputKind } from './classification.js';
+import { klAgreement, logSoftmaxRow, type OutputKind } from './classification.js';
 
 export interface SampleAgreement {
   /** KL(pᵀ‖pˢ) in nats (+∞ when the student gives probability 0 to a teacher class). */
@@ -70,17 +70,9 @@ export function sampleAgreement(teacher: ArrayLike<number>, student: ArrayLike<n
 export function temperedProbabilities(row: ArrayLike<number>, temperature = 1, kind: OutputKind = 'logits'): Float64Array {
   if (!(temperature > 0) || !Number.isFinite(temperature)) throw errors.badOption('temperature', temperature, 'a finite number > 0');
   const C = row.length;
-  const z = new Float64Array(C);
-  let max = -Infinity;
-  for (let c = 0; c < C; c++) {
-    z[c] = (kind === 'probs' ? Math.log(row[c]!) : row[c]!) / temperature;
-    if (z[c]! > max) max = z[c]!;
-  }
-  if (!Number.isFinite(max)) throw errors.badValue(`output row divided by the temperature ${temperature}`, max, 'finite values');
-  let s = 0;
-  for (let c = 0; c < C; c++) s += z[c] = Math.exp(z[c]! - max);
-  for (let c = 0; c < C; c++) z[c] = z[c]! / s;
-  return z;
+  const p = new Float64Array(C);
+  logSoftmaxRow(row, 0, C, temperature, kind === 'probs', new Float64Array(C), p, 'output row');
+  return p;
 }
 
 /** The k classes ranked highest by the row's values (ties → lower index), with their probabilities. */
