@@ -85,6 +85,11 @@ export async function scoreCaptures(options: ScoreCapturesOptions): Promise<Scor
   if (n !== ns) throw errors.sampleCountMismatch(`${teacher.source} vs ${student.source}`, n, ns);
 
   let studentRowOf: Int32Array | null = null;
+  if (!idKey) {
+    warnings.push(
+      `no sample ids in the captures (${DEFAULT_ID_KEYS.join(' or ')}, or --ids KEY): teacher and student rows are assumed to be the same samples in the same order, which cannot be checked`,
+    );
+  }
   if (idKey) {
     const alignment = alignIds(readIds(teacher, idKey, n), readIds(student, idKey, n), teacher.source, student.source);
     studentRowOf = alignment.studentRowOf;
