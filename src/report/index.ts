@@ -19,6 +19,8 @@ export {
   type AnalysisReportInput,
   type DemoReportInput,
   type DemoStudent,
+  type DemoTemperatureChoice,
+  type DemoTemperaturePicks,
   type ReportMeta,
   type ReportScore,
   type ModelInfo,
@@ -35,6 +37,7 @@ export { compositionChart, layerSimilarityChart, type ScoreLike } from './charts
 export { crossLayerHeatmap, type MatrixLike, type HeatmapPanel, type HeatmapOptions } from './charts/heatmap.js';
 export { prePostChart, deltaHeatmap, sensitivityChart, boxPlotChart, krsVsMetricChart, rankingChart } from './charts/analysis.js';
 export { studentsChart, studentLayersChart, type StudentScore } from './charts/students.js';
+export { krsByEpochChart, type EpochPoint, type StudentEpochs, type EpochPick, type EpochChartOptions } from './charts/epochs.js';
 export { renderSvg, toVega, svgSize } from './render.js';
 export { FONT_FAMILY, FONT_STACK, COLORS } from './theme.js';
 

@@ -14,6 +14,7 @@ import { analysisCharts, analysisSummary } from './analysis-report.js';
 import type { AnalysisResult } from '../analysis/analyze.js';
 import { analysisView, groupFindings, type AnalysisView, type FindingItem } from './analysis-view.js';
 import { diagnose } from '../krs/diagnose.js';
+import { krsByEpochChart, type EpochPoint } from './charts/epochs.js';
 import { crossLayerHeatmap, type MatrixLike } from './charts/heatmap.js';
 import { compositionChart, layerSimilarityChart } from './charts/score.js';
 import { studentLayersChart, studentsChart } from './charts/students.js';
@@ -80,6 +81,28 @@ export interface DemoStudent {
   crossLayer?: MatrixLike | null;
   /** Accuracy on the test set (fraction). */
   accuracy?: number | null;
+  /** Scores and held-out accuracy (fraction) after every training epoch, epoch 0 being the initial weights: the `krs-by-epoch` chart. */
+  epochs?: EpochPoint[];
+}
+
+/** A temperature picked among the vanilla-KD students after the last epoch. */
+export interface DemoTemperatureChoice {
+  temperature: number;
+  /** The picked student's label as in `students` (several on a tie), first the one at `temperature`. */
+  students: string[];
+  /** That student's KRS (0–100) and held-out accuracy (fraction). */
+  krs: number;
+  accuracy: number;
+  /** Every temperature tied with it, lowest first (accuracy ties). */
+  tied?: number[];
+}
+
+/** The temperature KRS would pick and the one accuracy would pick (paper §4.4). */
+export interface DemoTemperaturePicks {
+  /** The temperatures compared. */
+  candidates: number[];
+  byKrs: DemoTemperatureChoice;
+  byAccuracy: DemoTemperatureChoice;
 }
 
 export interface DemoReportInput extends ReportMeta {
@@ -88,6 +111,8 @@ export interface DemoReportInput extends ReportMeta {
   description?: string[];
   teacher?: { label: string; accuracy?: number | null };
   students: DemoStudent[];
+  /** The temperature picked by KRS and by accuracy, stated with the `krs-by-epoch` chart. */
+  temperature?: DemoTemperaturePicks;
   /** An analysis of the demo's experiments (pre/post KD), if it made one. */
   analysis?: AnalysisResult | AnalysisView;
 }
@@ -222,6 +247,19 @@ function demoDocument(input: DemoReportInput): ReportDocument {
   const sections: ReportSection[] = [
     { id: 'students', title: 'Students', intro: 'Every student against the same teacher on the same inputs.', charts: [studentsChart(students), studentLayersChart(students)] },
   ];
+  const withEpochs = students.filter((s) => s.epochs?.length);
+  if (withEpochs.length) {
+    const t = input.temperature;
+    const pick = (c: DemoTemperatureChoice) => ({ temperature: c.temperature, students: c.students });
+    sections.push({
+      id: 'tuning',
+      title: 'KRS as a tuning signal',
+      intro: t
+        ? temperatureSentence(t)
+        : 'Every student\'s KRS and held-out accuracy after every epoch of training (paper §4.4).',
+      charts: [krsByEpochChart(withEpochs.map((s) => ({ label: s.label, epochs: s.epochs! })), t ? { picks: { krs: pick(t.byKrs), accuracy: pick(t.byAccuracy) } } : {})],
+    });
+  }
   if (matrices.length) {
     sections.push({
       id: 'cross-layer',
@@ -248,6 +286,19 @@ function demoDocument(input: DemoReportInput): ReportDocument {
     sections: withUniqueCharts(sections),
     footer: footer(input),
   };
+}
+
+/** One sentence: the temperature KRS picks and the one accuracy picks, with both numbers of each. */
+export function temperatureSentence(t: DemoTemperaturePicks): string {
+  const k = t.byKrs;
+  const a = t.byAccuracy;
+  const others = (a.tied ?? []).filter((x) => x !== a.temperature);
+  const tie = others.length ? `; tied with T = ${others.join(', ')}` : '';
+  const end = k.temperature === a.temperature ? ': they agree.' : others.includes(k.temperature) ? ", so KRS's pick is among accuracy's." : '.';
+  return (
+    `Among the vanilla-KD temperatures (T = ${t.candidates.join(', ')}), KRS after the last epoch picks T = ${k.temperature} (KRS ${f2(k.krs)}, accuracy ${pct(k.accuracy)}) ` +
+    `and held-out accuracy picks T = ${a.temperature} (accuracy ${pct(a.accuracy)}, KRS ${f2(a.krs)}${tie})${end}`
+  );
 }
 
 /** Chart ids unique across the whole document. */

@@ -5,14 +5,16 @@
  *   same reader `krs analyze` uses and analysed by {@link analyzeExperiments} — Pearson of
  *   KRS against accuracy, paired t-test, method rankings with Kendall's τ, α-sensitivity,
  *   trade-off and diagnostics over pre = baseline, post = each KD student.
- * - report: `report.html` in the output folder, a `demo` report of the students and the
- *   analysis (src/report).
+ * - report: `report.html` in the output folder, a `demo` report of the students, their scores
+ *   after every epoch and the analysis (src/report), and every chart of it alone as
+ *   `charts/<chart>.svg` and `.png`.
  */
 import * as path from 'node:path';
 import { analyzeExperiments, type AnalysisResult } from '../analysis/analyze.js';
 import { readExperimentsTable } from '../io/node-experiments.js';
 import { writeReport } from '../report/node-report.js';
-import type { DemoHooks, DemoResult } from './demo.js';
+import type { DemoTemperatureChoice } from '../report/report.js';
+import type { DemoHooks, DemoResult, StudentResult } from './demo.js';
 
 /** The hooks `krs demo` runs; `command` is the command line shown in the report's footer. */
 export function demoHooks(command?: string): DemoHooks {
@@ -23,7 +25,7 @@ export function demoHooks(command?: string): DemoHooks {
     },
     report: async (result) => {
       const file = path.join(result.files.out, 'report.html');
-      await writeReport(demoReportInput(result, command), { report: file });
+      await writeReport(demoReportInput(result, command), { report: file, charts: path.join(result.files.out, 'charts') });
       return file;
     },
   };
@@ -32,6 +34,17 @@ export function demoHooks(command?: string): DemoHooks {
 /** The report's input for a finished demo run. */
 export function demoReportInput(r: DemoResult, command?: string): Parameters<typeof writeReport>[0] {
   const c = r.config;
+  const label = (s: StudentResult) => `${s.id} (${s.label})`;
+  // The vanilla-KD student at a temperature (FitNet distils at one of them too).
+  const atT = (t: number) => r.students.filter((s) => s.method === 'kd' && s.temperature === t).map(label);
+  const t = r.temperature;
+  const choice = (temperature: number, krs: number, accuracy: number, tied?: number[]): DemoTemperatureChoice => ({
+    temperature,
+    students: (tied ?? [temperature]).flatMap(atT),
+    krs,
+    accuracy: accuracy / 100,
+    ...(tied ? { tied } : {}),
+  });
   return {
     kind: 'demo',
     command: command ?? `krs demo --seed ${r.seed}${r.quick ? ' --quick' : ''}`,
@@ -42,7 +55,18 @@ export function demoReportInput(r: DemoResult, command?: string): Parameters<typ
       `KD raised KRS above the baseline's for ${r.kdRaisedKrs.raised.length} of ${r.kdRaisedKrs.raised.length + r.kdRaisedKrs.notRaised.length} methods${r.kdRaisedKrs.notRaised.length ? ` (not for ${r.kdRaisedKrs.notRaised.join(', ')})` : ''}. Among the KD temperatures, KRS picks T = ${r.temperature.byKrs.temperature}; held-out accuracy picks T = ${r.temperature.byAccuracy.temperature}.`,
     ],
     teacher: { label: r.teacher.arch, accuracy: r.teacher.accuracy / 100 },
-    students: r.students.map((s) => ({ label: `${s.id} (${s.label})`, result: s.score, crossLayer: s.crossLayer, accuracy: s.accuracy / 100 })),
+    students: r.students.map((s) => ({
+      label: label(s),
+      result: s.score,
+      crossLayer: s.crossLayer,
+      accuracy: s.accuracy / 100,
+      epochs: s.epochs.map((e) => ({ epoch: e.epoch, phase: e.phase, accuracy: e.accuracy / 100, fss: e.fss, aoa: e.aoa, krs: e.krs })),
+    })),
+    temperature: {
+      candidates: t.candidates,
+      byKrs: choice(t.byKrs.temperature, t.byKrs.krs, t.byKrs.accuracy),
+      byAccuracy: choice(t.byAccuracy.temperature, t.byAccuracy.krs, t.byAccuracy.accuracy, t.byAccuracy.tied),
+    },
     ...(r.analysis ? { analysis: r.analysis as AnalysisResult } : {}),
   };
 }

@@ -27,9 +27,12 @@ describe('krs demo --quick', () => {
     expect(result.data).toMatchObject({ train: 600, test: 200, total: 10000 });
     expect(result.students.map((s: any) => s.id)).toEqual(['baseline', 'kd-T1', 'kd-T2', 'kd-T4', 'kd-T8', 'fitnet']);
     expect(numbers(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')))).toEqual(numbers(result));
-    for (const f of ['results.json', 'experiments.csv', 'experiments.json', 'epochs.csv', 'analysis.json', 'report.html', 'captures/teacher.npz', 'captures/fitnet.npz']) {
+    for (const f of ['results.json', 'experiments.csv', 'experiments.json', 'epochs.csv', 'analysis.json', 'report.html', 'captures/teacher.npz', 'captures/fitnet.npz', 'charts/krs-by-epoch.svg', 'charts/krs-by-epoch.png', 'charts/students.svg']) {
       expect(existsSync(join(out, f)), f).toBe(true);
     }
+    // Every chart of the report, alone, as SVG and PNG; the KRS-by-epoch chart is also in the report.
+    expect(readFileSync(join(out, 'charts/krs-by-epoch.svg'), 'utf8')).toMatch(/^<svg[^>]*width="\d/);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('data-chart="krs-by-epoch"');
     expect(readFileSync(join(out, 'experiments.csv'), 'utf8').split('\n')[0]).toBe(
       'id,task,dataset,teacher,student,method,fss_pre,aoa_pre,fss_post,aoa_post,metric_pre,metric_post,metric,alpha',
     );

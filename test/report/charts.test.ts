@@ -5,12 +5,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Chart } from '../../src/report/chart.js';
 import { boxPlotChart, deltaHeatmap, fmtP, krsVsMetricChart, prePostChart, rankingChart, sensitivityChart } from '../../src/report/charts/analysis.js';
+import { epochDomain, krsByEpochChart } from '../../src/report/charts/epochs.js';
 import { cellLayout, crossLayerHeatmap } from '../../src/report/charts/heatmap.js';
 import { compositionChart, layerSimilarityChart } from '../../src/report/charts/score.js';
 import { studentLayersChart, studentsChart } from '../../src/report/charts/students.js';
 import { renderSvg, svgSize, toVega } from '../../src/report/render.js';
 import { expectGolden, normalisedJson, normaliseText } from './golden.js';
-import { paperAnalysis, sampleMatrix, sampleScore } from './fixtures.js';
+import { paperAnalysis, sampleEpochs, sampleMatrix, sampleScore } from './fixtures.js';
 
 const a = paperAnalysis();
 const score = sampleScore();
@@ -44,6 +45,10 @@ const charts: Record<string, () => Chart> = {
       { label: 'baseline', result: { ...score, layers: score.layers.map((l) => ({ ...l, score: l.score - 20 })) } },
       { label: 'vanilla KD', result: score },
     ]),
+  'krs-by-epoch': () =>
+    krsByEpochChart(sampleEpochs(), {
+      picks: { krs: { temperature: 4, students: ['kd-T4 (vanilla KD, T=4)'] }, accuracy: { temperature: 4, students: ['kd-T4 (vanilla KD, T=4)'] } },
+    }),
 };
 
 describe('chart specs', () => {
@@ -109,6 +114,70 @@ describe('cross-layer heatmap', () => {
     expect(spec.facet.column.sort).toEqual(['SKD', 'pre-KD']);
     expect(spec.resolve.scale.color).toBe('shared');
     expect(spec.spec.layer[0].encoding.color.scale.domain).toEqual([0, 1]);
+  });
+});
+
+describe('KRS by epoch', () => {
+  const epochs = sampleEpochs();
+  const labels = epochs.map((s) => s.label);
+  const chart = krsByEpochChart(epochs, { picks: { krs: { temperature: 4, students: [labels[1]!] }, accuracy: { temperature: 1, students: [labels[0]!] } } });
+  const spec = chart.spec as any;
+  const values = spec.data.values as Record<string, any>[];
+  const [krsPanel, accPanel] = spec.vconcat as any[];
+  const layer = (panel: any, mark: string, filter: string) => panel.layer.find((l: any) => (l.mark.type ?? l.mark) === mark && (l.transform?.[0]?.filter ?? '').includes(filter));
+
+  it('draws KRS and accuracy (in %) per epoch, epoch 0 only in the table, students coloured as in the other student charts', () => {
+    expect(values.some((v) => v.epoch === 0)).toBe(false);
+    expect(chart.table.rows.filter((r) => r.epoch === 0)).toHaveLength(3);
+    const kd2 = values.find((v) => v.student === labels[1] && v.epoch === 2)!;
+    expect(kd2.krs).toBeCloseTo(0.3 * 86.9 + 0.7 * 89.1, 3);
+    expect(kd2.acc).toBeCloseTo(90.4, 6);
+    const line = layer(krsPanel, 'line', '!datum.hint');
+    expect(line.encoding.color.scale).toEqual((studentLayersChart(epochs.map((s) => ({ label: s.label, result: score }))).spec as any).layer[0].encoding.color.scale);
+    expect(line.encoding.y.field).toBe('krsY');
+    expect(layer(accPanel, 'line', '!datum.hint').encoding.y.field).toBe('accY');
+  });
+
+  it('marks hint-stage epochs apart (shaded, ▽) and puts off-scale ones on the edge with their value printed', () => {
+    const hint = values.filter((v) => v.hint);
+    expect(hint.map((v) => `${v.student.split(' ')[0]} ${v.epoch}`)).toEqual(['fitnet 1', 'fitnet 2']);
+    const [lo, hi] = krsPanel.layer.find((l: any) => l.encoding?.y?.field === 'krsY').encoding.y.scale.domain;
+    // The curves' range, with a strip below for the off-scale hint epochs.
+    expect(lo).toBeLessThan(Math.min(...values.filter((v) => !v.hint).map((v) => v.krs)));
+    expect(Math.min(...values.filter((v) => !v.hint).map((v) => v.krs)) - lo).toBeLessThan(5);
+    expect(hi).toBeGreaterThanOrEqual(Math.max(...values.map((v) => v.krs)));
+    for (const v of hint) {
+      expect(v.krsY).toBe(lo);
+      expect(v.krsOff).toBe(v.krs.toFixed(1));
+    }
+    expect(values.filter((v) => !v.hint).every((v) => v.krsOff === null && v.accOff === null && v.krsY === v.krs)).toBe(true);
+    expect(layer(krsPanel, 'point', 'datum.hint').mark.shape).toBe('triangle-down');
+    expect(krsPanel.layer[0].mark.type).toBe('rect');
+    expect(krsPanel.layer[0].data.values).toEqual([{ from: 0.5, to: 2.5, label: 'fitnet: hint stage' }]);
+    expect(spec.title.subtitle.join(' ')).toMatch(/hint-stage epochs of fitnet/);
+  });
+
+  it('rings each measure\'s pick at its last epoch, in its own panel', () => {
+    expect(values.filter((v) => v.pickKrs).map((v) => [v.student, v.epoch])).toEqual([[labels[1], 4]]);
+    expect(values.filter((v) => v.pickAcc).map((v) => [v.student, v.epoch])).toEqual([[labels[0], 4]]);
+    expect(layer(krsPanel, 'point', 'pickKrs')).toBeTruthy();
+    expect(layer(accPanel, 'point', 'pickAcc')).toBeTruthy();
+    expect(spec.title.subtitle.join(' ')).toContain('KRS T = 4, accuracy T = 1');
+  });
+
+  it('without hint epochs or picks: no band, no ▽, no rings', () => {
+    const c = krsByEpochChart(epochs.slice(0, 2));
+    const s = c.spec as any;
+    expect(s.vconcat[0].layer.map((l: any) => l.mark.type)).toEqual(['line', 'point']);
+    expect(s.data.values.some((v: any) => v.pickKrs || v.pickAcc || v.hint)).toBe(false);
+    expect(s.title.subtitle).toHaveLength(1);
+  });
+
+  it('takes a y range of whole points, at least 2 wide, within [0, 100]', () => {
+    expect(epochDomain([82.42, 92.83])).toEqual([82, 94]);
+    expect(epochDomain([99.9, 99.95])).toEqual([98, 100]);
+    expect(epochDomain([50])).toEqual([49, 51]);
+    expect(epochDomain([])).toEqual([0, 100]);
   });
 });
 

@@ -5,6 +5,7 @@
  * src/stats, as the analysis does, so the numbers hang together.
  */
 import type { AnalysisView, ExperimentView, TaskView } from '../../src/report/analysis-view.js';
+import type { EpochPoint, StudentEpochs } from '../../src/report/charts/epochs.js';
 import type { MatrixLike } from '../../src/report/charts/heatmap.js';
 import type { ReportScore } from '../../src/report/report.js';
 import { alphaSweep, fiveNumberSummary, kendallTau, meanCi, pairedTTest, pearson } from '../../src/stats/index.js';
@@ -154,4 +155,23 @@ export function sampleMatrix(shift = 0): MatrixLike {
     }),
   );
   return { teacherLayers: t, studentLayers: s, cka, estimator: 'exact', n: 500 };
+}
+
+/**
+ * Scores after every epoch of three students, shaped like the demo's: a shared epoch 0, a
+ * baseline and a KD student for 4 epochs, and a FitNet student whose 2 hint epochs (outputs
+ * untrained: AOA and accuracy near chance) come before 4 KD epochs.
+ */
+export function sampleEpochs(): StudentEpochs[] {
+  const init: EpochPoint = { epoch: 0, phase: 'init', accuracy: 0.07, fss: 51.1, aoa: 11.5, krs: 0.3 * 51.1 + 0.7 * 11.5 };
+  const curve = (phase: string, first: number, fss: number[], aoa: number[], acc: number[]): EpochPoint[] =>
+    fss.map((f, i) => ({ epoch: first + i, phase, accuracy: acc[i]!, fss: f, aoa: aoa[i]!, krs: 0.3 * f + 0.7 * aoa[i]! }));
+  return [
+    { label: 'baseline (hard labels only)', epochs: [init, ...curve('train', 1, [83.1, 84.8, 85.1, 85.1], [82.1, 87.5, 89.6, 91.8], [0.894, 0.91, 0.9205, 0.933])] },
+    { label: 'kd-T4 (vanilla KD, T=4)', epochs: [init, ...curve('kd', 1, [85.1, 86.9, 88.3, 89.0], [85.9, 89.1, 92.5, 94.0], [0.8795, 0.904, 0.926, 0.9325])] },
+    {
+      label: 'fitnet (FitNet hint + KD, T=4)',
+      epochs: [init, ...curve('hint', 1, [88.0, 90.0], [11.7, 12.3], [0.107, 0.119]), ...curve('kd', 3, [86.4, 87.6, 89.2, 89.7], [83.7, 89.2, 93.0, 93.8], [0.866, 0.903, 0.93, 0.9355])],
+    },
+  ];
 }

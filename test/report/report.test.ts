@@ -6,9 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Chart } from '../../src/report/chart.js';
 import { cellText, esc, inlineSvg } from '../../src/report/html.js';
-import { buildReport, renderReport, reportCharts, type ReportInput } from '../../src/report/report.js';
+import { buildReport, renderReport, reportCharts, temperatureSentence, type DemoReportInput, type ReportInput } from '../../src/report/report.js';
 import { expectGolden, normaliseText } from './golden.js';
-import { paperAnalysis, sampleMatrix, sampleScore } from './fixtures.js';
+import { paperAnalysis, sampleEpochs, sampleMatrix, sampleScore } from './fixtures.js';
 
 const stub = async (c: Chart) => `<svg xmlns="http://www.w3.org/2000/svg" width="100" height="50"><title>${c.id}</title></svg>`;
 
@@ -59,6 +59,40 @@ describe('report HTML', () => {
     expect(ids.slice(0, 3)).toEqual(['students', 'student-layers', 'cross-layer-cka']);
     expect(ids).toContain('alpha-sensitivity');
     expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('demo with epochs: a "KRS as a tuning signal" section after the students, with the temperature each measure picks', () => {
+    const epochs = sampleEpochs();
+    const demo = inputs.demo as DemoReportInput;
+    const input: DemoReportInput = {
+      ...demo,
+      students: epochs.map((e, i) => ({ ...demo.students[i % 2]!, label: e.label, epochs: e.epochs as DemoReportInput['students'][number]['epochs'] })),
+      temperature: {
+        candidates: [1, 4],
+        byKrs: { temperature: 4, students: [epochs[1]!.label], krs: 92.5, accuracy: 0.9325 },
+        byAccuracy: { temperature: 1, students: ['kd-T1 (vanilla KD, T=1)', epochs[1]!.label], krs: 90.5, accuracy: 0.9335, tied: [1, 4] },
+      },
+    };
+    const doc = buildReport(input);
+    expect(doc.sections.map((s) => s.id).slice(0, 3)).toEqual(['students', 'tuning', 'cross-layer']);
+    const tuning = doc.sections[1]!;
+    expect(tuning.title).toBe('KRS as a tuning signal');
+    expect(tuning.intro).toBe(
+      "Among the vanilla-KD temperatures (T = 1, 4), KRS after the last epoch picks T = 4 (KRS 92.50, accuracy 93.25%) and held-out accuracy picks T = 1 (accuracy 93.35%, KRS 90.50; tied with T = 4), so KRS's pick is among accuracy's.",
+    );
+    expect(tuning.charts.map((c) => c.id)).toEqual(['krs-by-epoch']);
+    const values = (tuning.charts[0]!.spec as any).data.values as { student: string; pickKrs: boolean; pickAcc: boolean }[];
+    expect(values.filter((v) => v.pickAcc).map((v) => v.student)).toEqual([epochs[1]!.label]);
+    // Without epochs (as in the golden file) the section is left out.
+    expect(buildReport(inputs.demo!).sections.map((s) => s.id)).not.toContain('tuning');
+  });
+
+  it('states the two picks in one sentence, saying whether they differ', () => {
+    const pick = (temperature: number, krs: number, accuracy: number) => ({ temperature, students: [`kd-T${temperature}`], krs, accuracy });
+    expect(temperatureSentence({ candidates: [1, 2, 4, 8], byKrs: pick(8, 92.827, 0.9345), byAccuracy: { ...pick(2, 91.727, 0.935), tied: [2] } })).toBe(
+      'Among the vanilla-KD temperatures (T = 1, 2, 4, 8), KRS after the last epoch picks T = 8 (KRS 92.83, accuracy 93.45%) and held-out accuracy picks T = 2 (accuracy 93.50%, KRS 91.73).',
+    );
+    expect(temperatureSentence({ candidates: [2, 4], byKrs: pick(4, 92, 0.93), byAccuracy: pick(4, 92, 0.93) })).toMatch(/picks T = 4 \(accuracy 93\.00%, KRS 92\.00\): they agree\.$/);
   });
 
   it('is self-contained with real charts: no script, no external resource, ids unique, every chart inline', async () => {

@@ -5,7 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { demoConfig } from '../../src/train/config.js';
 import { mlpArchitecture } from '../../src/train/models.js';
 import { runDemo, type DemoEvent, type DemoResult } from '../../src/train/demo.js';
-import { demoHooks } from '../../src/train/hooks.js';
+import { demoHooks, demoReportInput } from '../../src/train/hooks.js';
+import { reportCharts, type DemoReportInput } from '../../src/report/report.js';
 import { scoreCaptures } from '../../src/krs/score-captures.js';
 import { openCapture } from '../../src/io/node-capture.js';
 import { initTf, tf } from '../../src/train/tf.js';
@@ -96,6 +97,25 @@ describe('runDemo (tiny configuration)', () => {
     expect(existsSync(r.files.analysis!)).toBe(true);
     expect(r.files.report).toBe(join(r.files.out, 'report.html'));
     expect(readFileSync(r.files.report!, 'utf8')).toMatch(/<html/i);
+    for (const f of ['krs-by-epoch.svg', 'krs-by-epoch.png', 'students.png']) expect(existsSync(join(r.files.out, 'charts', f)), f).toBe(true);
+  });
+});
+
+describe('demoReportInput', () => {
+  it('passes every epoch (accuracy as a fraction) and the temperature picks, naming the vanilla-KD students', () => {
+    const input = demoReportInput(a) as DemoReportInput;
+    expect(input.students.map((s) => s.epochs!.length)).toEqual(a.students.map((s) => s.epochs.length));
+    const fitnet = input.students[3]!;
+    expect(fitnet.epochs!.map((e) => e.phase)).toEqual(['init', 'hint', 'kd']);
+    const row = a.students[3]!.epochs[2]!;
+    expect(fitnet.epochs![2]).toEqual({ epoch: 2, phase: 'kd', accuracy: row.accuracy / 100, fss: row.fss, aoa: row.aoa, krs: row.krs });
+    const t = input.temperature!;
+    expect(t.candidates).toEqual([1, 4]);
+    // FitNet distils at T = 4 too, but the picks are among the vanilla-KD students only.
+    expect(t.byKrs.students).toEqual([`kd-T${a.temperature.byKrs.temperature} (vanilla KD, T=${a.temperature.byKrs.temperature})`]);
+    expect(t.byAccuracy.students).toEqual(a.temperature.byAccuracy.tied.map((x) => `kd-T${x} (vanilla KD, T=${x})`));
+    expect(t.byKrs.accuracy).toBe(a.temperature.byKrs.accuracy / 100);
+    expect(reportCharts(input).map((c) => c.id)).toContain('krs-by-epoch');
   });
 });
 
