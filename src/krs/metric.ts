@@ -143,10 +143,14 @@ export class KrsMetric {
     return layerSimilarity(opts);
   }
 
-  /** Fold one batch of activations and outputs in. The batch's arrays are never modified. */
+  /**
+   * Fold one batch of activations and outputs in. The batch's arrays are never modified.
+   * Outputs are checked and folded first (atomically); if a layer then fails (NaN, wrong
+   * width…), earlier layer pairs may already hold the batch: discard the metric or `reset()`.
+   */
   async update(batch: KrsBatch): Promise<void> {
-    await this.updateFeatures(batch);
     await this.updateOutputs(batch);
+    await this.updateFeatures(batch);
   }
 
   /** Fold in outputs only (when they do not come row by row with the features, e.g. detections). */
