@@ -227,6 +227,6 @@ export function renderDemo(r: DemoResult): string {
   lines.push('');
   lines.push(`Wrote ${r.files.out}/: results.json, experiments.csv, experiments.json, epochs.csv, captures/*.npz${r.files.analysis ? ', analysis.json' : ''}${r.files.report ? ', charts/*.svg|png' : ''}`);
   if (r.files.report) lines.push(`Report: ${r.files.report}`);
-  lines.push(`Re-score a student by hand: krs score --task classification --teacher ${r.files.captures.teacher} --student ${r.files.captures['kd-T' + t.byKrs.temperature] ?? r.files.captures.fitnet}`);
+  lines.push(`Re-score a student by hand: npx krs score --task classification --teacher ${r.files.captures.teacher} --student ${r.files.captures['kd-T' + t.byKrs.temperature] ?? r.files.captures.fitnet}`);
   return lines.join('\n');
 }
