@@ -93,8 +93,7 @@ export const errors = {
   badOption: (option: string, value: unknown, expected: string) =>
     new KrsError('BAD_OPTION', `invalid ${option} ${JSON.stringify(value)}: expected ${expected}`, { option, value }),
 
-  alphaOutOfRange: (alpha: number) =>
-    new KrsError('BAD_WEIGHT', `alpha must be in [0, 1], got ${alpha}`, { alpha }),
+  alphaOutOfRange: (alpha: number) => new KrsError('BAD_WEIGHT', `alpha must be in [0, 1], got ${alpha}`, { alpha }),
 
   betaMismatch: (alpha: number, beta: number) =>
     new KrsError('BAD_WEIGHT', `alpha + beta must equal 1, got alpha=${alpha} beta=${beta} (sum ${alpha + beta})`, {
@@ -111,31 +110,24 @@ export const errors = {
 
   fileNotFound: (file: string) => new KrsError('FILE_NOT_FOUND', `${file}: no such file or directory`, { file }),
 
-  fileUnreadable: (file: string, reason: string) =>
-    new KrsError('FILE_NOT_FOUND', `${file}: cannot be read (${reason})`, { file, reason }),
+  fileUnreadable: (file: string, reason: string) => new KrsError('FILE_NOT_FOUND', `${file}: cannot be read (${reason})`, { file, reason }),
 
   badFile: (file: string, reason: string) => new KrsError('BAD_FILE', `${file}: ${reason}`, { file, reason }),
 
   rowRange: (file: string, key: string | undefined, start: number, end: number, rows: number) =>
-    new KrsError(
-      'BAD_OPTION',
-      `${file}${key !== undefined ? ` (${q(key)})` : ''}: row range [${start}, ${end}) is not within the ${rows} rows of axis 0`,
-      { file, key, start, end, rows },
-    ),
+    new KrsError('BAD_OPTION', `${file}${key !== undefined ? ` (${q(key)})` : ''}: row range [${start}, ${end}) is not within the ${rows} rows of axis 0`, {
+      file,
+      key,
+      start,
+      end,
+      rows,
+    }),
 
   tooLarge: (file: string, bytes: number) =>
-    new KrsError(
-      'BAD_VALUE',
-      `${file}: array of ${bytes} bytes is too large to load in one piece on this platform; read it in row ranges`,
-      { file, bytes },
-    ),
+    new KrsError('BAD_VALUE', `${file}: array of ${bytes} bytes is too large to load in one piece on this platform; read it in row ranges`, { file, bytes }),
 
   unsupportedDtype: (file: string, dtype: string, key?: string) =>
-    new KrsError(
-      'UNSUPPORTED_DTYPE',
-      `${file}${key ? ` (${q(key)})` : ''}: unsupported dtype ${JSON.stringify(dtype)}`,
-      { file, dtype, key },
-    ),
+    new KrsError('UNSUPPORTED_DTYPE', `${file}${key ? ` (${q(key)})` : ''}: unsupported dtype ${JSON.stringify(dtype)}`, { file, dtype, key }),
 
   shapeMismatch: (what: string, expected: string, got: string, details: Record<string, unknown> = {}) =>
     new KrsError('SHAPE_MISMATCH', `${what}: expected ${expected}, got ${got}`, { expected, got, ...details }),
@@ -162,17 +154,15 @@ export const errors = {
   internal: (what: string) => new KrsError('INTERNAL', `internal error: ${what}`),
 
   notProbabilities: (what: string, row: number, reason: string, option: string) =>
-    new KrsError(
-      'BAD_VALUE',
-      `${what} row ${row} is not a probability distribution (${reason}); if these are logits, pass ${option}: 'logits'`,
-      { row, reason, option },
-    ),
+    new KrsError('BAD_VALUE', `${what} row ${row} is not a probability distribution (${reason}); if these are logits, pass ${option}: 'logits'`, {
+      row,
+      reason,
+      option,
+    }),
 
-  duplicateId: (what: string, id: string, where: string) =>
-    new KrsError('ID_MISMATCH', `${what} ${q(id)} appears more than once (${where})`, { id, where }),
+  duplicateId: (what: string, id: string, where: string) => new KrsError('ID_MISMATCH', `${what} ${q(id)} appears more than once (${where})`, { id, where }),
 
-  badState: (measure: string, reason: string) =>
-    new KrsError('BAD_VALUE', `cannot restore ${measure} state: ${reason}`, { measure, reason }),
+  badState: (measure: string, reason: string) => new KrsError('BAD_VALUE', `cannot restore ${measure} state: ${reason}`, { measure, reason }),
 
   incompatibleStates: (measure: string, action: string, reason: string) =>
     new KrsError('BAD_OPTION', `cannot ${action} ${measure} state: ${reason}`, { measure, action, reason }),
@@ -197,11 +187,7 @@ export const errors = {
 
   /** A model input that the data cannot be made to fit. */
   inputShape: (file: string, input: string, expected: string, got: string, hint: string) =>
-    new KrsError(
-      'SHAPE_MISMATCH',
-      `${file}: input ${q(input)} expects ${expected}, got ${got}${hint ? `; ${hint}` : ''}`,
-      { file, input, expected, got },
-    ),
+    new KrsError('SHAPE_MISMATCH', `${file}: input ${q(input)} expects ${expected}, got ${got}${hint ? `; ${hint}` : ''}`, { file, input, expected, got }),
 
   // --- reports and charts (src/report) ---
 

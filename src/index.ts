@@ -65,8 +65,26 @@ export { PREPROCESS_PRESETS, parsePreprocess, fitSampleShape, type Preprocess } 
 // Analysis of many experiments (krs analyze), case studies (krs explain), statistics
 export * from './stats/index.js';
 export * from './analysis/index.js';
-export { explainSamples, type ExplainOptions, type ExplainResult, type SampleExplanation, type WorstSample, type ClassProb, type LayerCosine } from './analysis/explain.js';
-export { diagnose, resolveThresholds, DEFAULT_THRESHOLDS, type Diagnosis, type DiagnoseInput, type DiagnosisThresholds, type Finding, type FindingCode, type Level } from './krs/diagnose.js';
+export {
+  explainSamples,
+  type ExplainOptions,
+  type ExplainResult,
+  type SampleExplanation,
+  type WorstSample,
+  type ClassProb,
+  type LayerCosine,
+} from './analysis/explain.js';
+export {
+  diagnose,
+  resolveThresholds,
+  DEFAULT_THRESHOLDS,
+  type Diagnosis,
+  type DiagnoseInput,
+  type DiagnosisThresholds,
+  type Finding,
+  type FindingCode,
+  type Level,
+} from './krs/diagnose.js';
 export { sampleAgreement, temperedProbabilities, topClasses, type SampleAgreement, type RankedClass } from './agreement/per-sample.js';
 export {
   experimentsFromRows,

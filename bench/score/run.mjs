@@ -88,7 +88,11 @@ function readNpyFloat32(file) {
   if (!/'descr':\s*'<f4'/.test(header) || !/'fortran_order':\s*False/.test(header)) {
     throw new Error(`${file}: expected little-endian float32 in C order, header ${header.trim()}`);
   }
-  const shape = header.match(/'shape':\s*\(([^)]*)\)/)[1].split(',').filter((s) => s.trim()).map(Number);
+  const shape = header
+    .match(/'shape':\s*\(([^)]*)\)/)[1]
+    .split(',')
+    .filter((s) => s.trim())
+    .map(Number);
   const offset = start + headerLen;
   const count = shape.reduce((a, b) => a * b, 1);
   const data = new Float32Array(count);
@@ -149,7 +153,9 @@ const manifest = ensureData();
 ensureBuild();
 const { createOrtBackend } = await import(join(root, 'dist/runtime/ort-backend.js'));
 
-log(`bench/score: n = ${manifest.n}, ${manifest.layers} layer pairs, widths ${manifest.teacherWidth} and ${manifest.studentWidth}, float32 data, best of ${repeat}`);
+log(
+  `bench/score: n = ${manifest.n}, ${manifest.layers} layer pairs, widths ${manifest.teacherWidth} and ${manifest.studentWidth}, float32 data, best of ${repeat}`,
+);
 const numpy = runNumpy();
 
 const data = { pairs: [] };
@@ -206,13 +212,16 @@ if (asJson) {
 } else {
   log(`NumPy ${numpy.numpy}, BLAS ${b.library} ${b.version ?? ''} kernel ${b.coretype ?? '?'}, ${b.threads ?? '?'} threads (via ${b.source})`);
   log(`  NumPy float32 products (float64 centring): ${f(numpy.float32.seconds)}   runs ${numpy.float32.runs.map((s) => s.toFixed(3)).join(', ')}`);
-  if (numpy.float64) log(`  NumPy float64 throughout:                   ${f(numpy.float64.seconds)}   runs ${numpy.float64.runs.map((s) => s.toFixed(3)).join(', ')}`);
+  if (numpy.float64)
+    log(`  NumPy float64 throughout:                   ${f(numpy.float64.seconds)}   runs ${numpy.float64.runs.map((s) => s.toFixed(3)).join(', ')}`);
   log(`krs ${backend.name}, ${backend.threads} threads:        ${f(krs.seconds)}   runs ${krs.runs.map((s) => s.toFixed(3)).join(', ')}`);
   log(`ratio krs / NumPy float32: ${result.krs.ratioVsNumpyFloat32.toFixed(2)}×   (target ≤ 1.0×: ${result.krs.ratioVsNumpyFloat32 <= 1 ? 'met' : 'NOT met'})`);
   if (numpy.float64) log(`ratio krs / NumPy float64: ${result.krs.ratioVsNumpyFloat64.toFixed(2)}×`);
   log(`CKA krs:           ${krs.cka.map((v) => v.toFixed(8)).join('  ')}`);
   log(`CKA NumPy float64: ${(numpy.float64 ?? numpy.float32).cka.map((v) => v.toFixed(8)).join('  ')}`);
-  log(`max |ΔCKA| krs vs NumPy float32: ${result.krs.maxAbsDiffVsNumpyFloat32.toExponential(2)}, vs float64: ${result.krs.maxAbsDiffVsNumpyFloat64?.toExponential(2)}`);
+  log(
+    `max |ΔCKA| krs vs NumPy float32: ${result.krs.maxAbsDiffVsNumpyFloat32.toExponential(2)}, vs float64: ${result.krs.maxAbsDiffVsNumpyFloat64?.toExponential(2)}`,
+  );
 }
 const worst = result.krs.maxAbsDiffVsNumpyFloat32;
 if (!(worst < 1e-5)) {

@@ -43,7 +43,16 @@ const runs = [
   {
     name: 'cnn-vs-mlp',
     title: 'CNN teacher vs MLP student (rank-3 input, sigmoid outputs)',
-    args: ['--student', join(models, 'michbogos-mnist.onnx'), '--student-outputs', 'sigmoid', '--pair', '/relu_2/Relu_output_0:onnx::Gemm_8', '--pair', '/fc1/Gemm_output_0:input.1'],
+    args: [
+      '--student',
+      join(models, 'michbogos-mnist.onnx'),
+      '--student-outputs',
+      'sigmoid',
+      '--pair',
+      '/relu_2/Relu_output_0:onnx::Gemm_8',
+      '--pair',
+      '/fc1/Gemm_output_0:input.1',
+    ],
   },
 ];
 
@@ -51,20 +60,37 @@ const krs = (args) => spawnSync(process.execPath, [cli, ...args], { encoding: 'u
 
 for (const run of runs) {
   console.log(`\n=== ${run.title} ===\n`);
-  const common = ['eval', '--teacher', join(models, 'zoo-mnist-8.onnx'), '--input', 'mnist', '--task', 'classification', '--preprocess', 'symmetric', '--all-pairs', ...run.args, ...extra];
+  const common = [
+    'eval',
+    '--teacher',
+    join(models, 'zoo-mnist-8.onnx'),
+    '--input',
+    'mnist',
+    '--task',
+    'classification',
+    '--preprocess',
+    'symmetric',
+    '--all-pairs',
+    ...run.args,
+    ...extra,
+  ];
   const r = krs([...common, '--json']);
   if (r.status !== 0) process.exit(r.status ?? 1);
   const result = JSON.parse(r.stdout);
-  writeFileSync(join(out, `${run.name}.json`), JSON.stringify(result, null, 2) + '\n');
+  writeFileSync(join(out, `${run.name}.json`), `${JSON.stringify(result, null, 2)}\n`);
   const t = result.timing;
   console.log(`teacher accuracy ${(100 * result.teacher.accuracy).toFixed(2)}%, student accuracy ${(100 * result.student.accuracy).toFixed(2)}%`);
   for (const l of result.layers) console.log(`  ${l.teacher} ↔ ${l.student}: CKA ${l.score.toFixed(2)} (${l.estimator})`);
-  console.log(`FSS ${result.fss.toFixed(2)}  AOA ${result.aoa.toFixed(2)}  KRS ${result.krs.toFixed(2)}  (α = ${result.alpha}; top-1 agreement ${(100 * result.output.top1Agreement).toFixed(1)}%)`);
+  console.log(
+    `FSS ${result.fss.toFixed(2)}  AOA ${result.aoa.toFixed(2)}  KRS ${result.krs.toFixed(2)}  (α = ${result.alpha}; top-1 agreement ${(100 * result.output.top1Agreement).toFixed(1)}%)`,
+  );
   const c = result.crossLayer;
   console.log(`\ncross-layer CKA (${c.estimator}), rows teacher, columns student: ${c.studentLayers.join(' | ')}`);
   for (const [i, tl] of c.teacherLayers.entries()) console.log(`  ${tl.padEnd(24)} ${c.cka[i].map((v) => (v === null ? '   —' : v.toFixed(3))).join('  ')}`);
   console.log(
-    `\n${result.n} samples in ${(t.totalMs / 1000).toFixed(1)} s = ${t.samplesPerSecond.toFixed(0)} samples/s; inference ${Object.entries(t.inferenceMs).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', ')}; scoring ${(t.scoringMs / 1000).toFixed(1)} s (cross-layer ${(t.crossLayerMs / 1000).toFixed(1)} s)`,
+    `\n${result.n} samples in ${(t.totalMs / 1000).toFixed(1)} s = ${t.samplesPerSecond.toFixed(0)} samples/s; inference ${Object.entries(t.inferenceMs)
+      .map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`)
+      .join(', ')}; scoring ${(t.scoringMs / 1000).toFixed(1)} s (cross-layer ${(t.crossLayerMs / 1000).toFixed(1)} s)`,
   );
 }
 console.log(`\nJSON results in ${out}`);

@@ -225,16 +225,29 @@ function updateState(state: KlAgreementState, batch: KlAgreementBatch): void {
   const C = teacher.shape[teacher.shape.length - 1]!;
   const Cs = student.shape[student.shape.length - 1]!;
   if (C !== Cs) {
-    throw errors.shapeMismatch('classification outputs: class counts (last axis)', 'teacher and student to have the same number of classes', `teacher ${C} (shape ${fmtShape(teacher.shape)}), student ${Cs} (shape ${fmtShape(student.shape)})`, { teacherClasses: C, studentClasses: Cs });
+    throw errors.shapeMismatch(
+      'classification outputs: class counts (last axis)',
+      'teacher and student to have the same number of classes',
+      `teacher ${C} (shape ${fmtShape(teacher.shape)}), student ${Cs} (shape ${fmtShape(student.shape)})`,
+      { teacherClasses: C, studentClasses: Cs },
+    );
   }
   const tMid = teacher.shape.slice(1, -1);
   const sMid = student.shape.slice(1, -1);
   if (tMid.length !== sMid.length || tMid.some((d, i) => d !== sMid[i])) {
-    throw errors.shapeMismatch('classification outputs: position axes', 'teacher and student shapes to match', `teacher ${fmtShape(teacher.shape)}, student ${fmtShape(student.shape)}`);
+    throw errors.shapeMismatch(
+      'classification outputs: position axes',
+      'teacher and student shapes to match',
+      `teacher ${fmtShape(teacher.shape)}, student ${fmtShape(student.shape)}`,
+    );
   }
   if (C < 1) throw errors.shapeMismatch(tWhat, 'at least one class', `shape ${fmtShape(teacher.shape)}`);
   if (state.classes !== null && state.classes !== C) {
-    throw errors.shapeMismatch('classification outputs: class counts across batches', `${state.classes} classes as in earlier batches`, `${C} (shape ${fmtShape(teacher.shape)})`);
+    throw errors.shapeMismatch(
+      'classification outputs: class counts across batches',
+      `${state.classes} classes as in earlier batches`,
+      `${C} (shape ${fmtShape(teacher.shape)})`,
+    );
   }
   const n = teacher.shape[0]!;
   const P = sizeOf(tMid);
@@ -249,7 +262,11 @@ function updateState(state: KlAgreementState, batch: KlAgreementBatch): void {
   let M: ArrayLike<number> | null = null;
   if (mask !== undefined) {
     if (mask.shape[0] !== n || sizeOf(mask.shape) !== n * P) {
-      throw errors.shapeMismatch('classification mask', `shape [${[n, ...tMid].join(', ')}] (or [${n}, ${P}])`, `${fmtShape(mask.shape)} for outputs ${fmtShape(teacher.shape)}`);
+      throw errors.shapeMismatch(
+        'classification mask',
+        `shape [${[n, ...tMid].join(', ')}] (or [${n}, ${P}])`,
+        `${fmtShape(mask.shape)} for outputs ${fmtShape(teacher.shape)}`,
+      );
     }
     if (isFloat(mask.dtype)) assertFinite(mask, 'classification mask');
     M = numbers(mask);
@@ -308,7 +325,7 @@ function updateState(state: KlAgreementState, batch: KlAgreementBatch): void {
         }
         kl += pT[c]! * (a - b);
       }
-      klSum += kl > 0 ? kl : 0;
+      klSum += Math.max(kl, 0);
       // JS = ½ KL(pᵀ‖m) + ½ KL(pˢ‖m), m = (pᵀ + pˢ)/2; always finite.
       let js = 0;
       for (let c = 0; c < C; c++) {
@@ -319,7 +336,7 @@ function updateState(state: KlAgreementState, batch: KlAgreementBatch): void {
         if (b > 0) js += b * (lpS[c]! - lm);
       }
       js *= 0.5;
-      jsSum += js > 0 ? js : 0;
+      jsSum += Math.max(js, 0);
       // Rankings on the inputs as given (monotone in p), so τ never creates ties.
       topKRow(T, off, C, k, idxT, valT);
       topKRow(S, off, C, k, idxS, valS);
@@ -457,9 +474,9 @@ export function klAgreementMeasure(options: KlAgreementOptions = {}): Measure<Kl
     fromJSON: (json) => {
       const o = asRecord(json, MEASURE);
       checkTag(o, MEASURE, VERSION);
-      const cfg = asRecord(o['config'], MEASURE, 'config');
+      const cfg = asRecord(o.config, MEASURE, 'config');
       assertSameConfig(config, cfg as unknown as KlAgreementConfig, MEASURE, 'restore');
-      const classes = o['classes'];
+      const classes = o.classes;
       if (classes !== null && !(typeof classes === 'number' && Number.isInteger(classes) && classes >= 1)) {
         throw errors.badState(MEASURE, `classes must be null or an integer ≥ 1, got ${JSON.stringify(classes)}`);
       }

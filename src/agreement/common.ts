@@ -26,11 +26,11 @@ export function asRecord(json: unknown, measure: string, what = 'state'): Record
 
 /** Check the `measure` and `version` tags of a serialised state. */
 export function checkTag(obj: Record<string, unknown>, measure: string, version: number): void {
-  if (obj['measure'] !== measure) {
-    throw errors.badState(measure, `it was written by ${JSON.stringify(obj['measure'])}, not ${JSON.stringify(measure)}`);
+  if (obj.measure !== measure) {
+    throw errors.badState(measure, `it was written by ${JSON.stringify(obj.measure)}, not ${JSON.stringify(measure)}`);
   }
-  if (obj['version'] !== version) {
-    throw errors.badState(measure, `unsupported version ${JSON.stringify(obj['version'])} (expected ${version})`);
+  if (obj.version !== version) {
+    throw errors.badState(measure, `unsupported version ${JSON.stringify(obj.version)} (expected ${version})`);
   }
 }
 

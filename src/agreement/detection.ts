@@ -318,8 +318,8 @@ export function detectionAgreementMeasure(
     fromJSON: (json) => {
       const o = asRecord(json, MEASURE);
       checkTag(o, MEASURE, VERSION);
-      assertSameConfig(config, asRecord(o['config'], MEASURE, 'config') as unknown as DetectionAgreementConfig, MEASURE, 'restore');
-      const ids = o['imageIds'];
+      assertSameConfig(config, asRecord(o.config, MEASURE, 'config') as unknown as DetectionAgreementConfig, MEASURE, 'restore');
+      const ids = o.imageIds;
       if (!Array.isArray(ids) || !ids.every((x) => typeof x === 'string')) throw errors.badState(MEASURE, 'imageIds must be an array of strings');
       const seen = new Set<string>(ids as string[]);
       if (seen.size !== ids.length) throw errors.badState(MEASURE, 'imageIds holds a repeated id');
@@ -349,11 +349,7 @@ export function detectionAgreementMeasure(
  *   [{ imageId: '2', categoryId: 3, bbox: [0, 0, 10, 10], score: 0.8 }],
  * ); // [{imageId:'1', teacher:[…], student:[]}, {imageId:'2', teacher:[], student:[…]}]
  */
-export function groupDetections(
-  teacher: readonly Detection[],
-  student: readonly Detection[],
-  imageIds: Iterable<string> = [],
-): DetectionImage[] {
+export function groupDetections(teacher: readonly Detection[], student: readonly Detection[], imageIds: Iterable<string> = []): DetectionImage[] {
   const byId = new Map<string, { imageId: string; teacher: Detection[]; student: Detection[] }>();
   const get = (id: string) => {
     let g = byId.get(id);

@@ -114,13 +114,21 @@ function updateState(state: RegressionAgreementState, batch: RegressionAgreement
   const tRest = teacher.shape.length === 1 ? [1] : teacher.shape.slice(1);
   const sRest = student.shape.length === 1 ? [1] : student.shape.slice(1);
   if (d !== ds || tRest.length !== sRest.length || tRest.some((v, i) => v !== sRest[i])) {
-    throw errors.shapeMismatch('regression outputs', 'teacher and student shapes to match', `teacher ${fmtShape(teacher.shape)}, student ${fmtShape(student.shape)}`);
+    throw errors.shapeMismatch(
+      'regression outputs',
+      'teacher and student shapes to match',
+      `teacher ${fmtShape(teacher.shape)}, student ${fmtShape(student.shape)}`,
+    );
   }
   const n = teacher.shape[0]!;
   if (n === 0) return;
   if (d === 0) throw errors.shapeMismatch('regression outputs', 'at least one output per sample', `shape ${fmtShape(teacher.shape)}`);
   if (state.d !== null && state.d !== d) {
-    throw errors.shapeMismatch('regression outputs across batches', `${state.d} outputs per sample as in earlier batches`, `${d} (shape ${fmtShape(teacher.shape)})`);
+    throw errors.shapeMismatch(
+      'regression outputs across batches',
+      `${state.d} outputs per sample as in earlier batches`,
+      `${d} (shape ${fmtShape(teacher.shape)})`,
+    );
   }
   assertFinite(teacher, 'teacher outputs');
   assertFinite(student, 'student outputs');
@@ -289,8 +297,8 @@ export function regressionAgreementMeasure(
     fromJSON: (json) => {
       const o = asRecord(json, MEASURE);
       checkTag(o, MEASURE, VERSION);
-      assertSameConfig(config, asRecord(o['config'], MEASURE, 'config') as unknown as RegressionAgreementConfig, MEASURE, 'restore');
-      const d = o['d'];
+      assertSameConfig(config, asRecord(o.config, MEASURE, 'config') as unknown as RegressionAgreementConfig, MEASURE, 'restore');
+      const d = o.d;
       if (d === null) {
         const st = emptyState(config);
         if (getCount(o, 'n', MEASURE) !== 0) throw errors.badState(MEASURE, 'n must be 0 when d is null');

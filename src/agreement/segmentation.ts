@@ -110,13 +110,21 @@ function toLabels(t: Tensor, side: 'teacher' | 'student', config: SegmentationAg
       const v = labels[i]!;
       if (v === ignore) continue;
       if (!Number.isInteger(v) || v < 0 || v > MAX_SEGMENTATION_LABEL) {
-        throw errors.badValue(`${what} ${fmtShape(shape)} at flat index ${i}`, v, `an integer class label in [0, ${MAX_SEGMENTATION_LABEL}]${ignore === null ? '' : ` or the ignore label ${ignore}`}`);
+        throw errors.badValue(
+          `${what} ${fmtShape(shape)} at flat index ${i}`,
+          v,
+          `an integer class label in [0, ${MAX_SEGMENTATION_LABEL}]${ignore === null ? '' : ` or the ignore label ${ignore}`}`,
+        );
       }
     }
     return { n: shape[0]!, h: shape[1]!, w: shape[2]!, labels };
   }
   if (shape.length !== 4) {
-    throw errors.shapeMismatch(`${side} segmentation output`, `a label map n×H×W or scores ${config.channelsLast ? 'n×H×W×C' : 'n×C×H×W'}`, `shape ${fmtShape(shape)}`);
+    throw errors.shapeMismatch(
+      `${side} segmentation output`,
+      `a label map n×H×W or scores ${config.channelsLast ? 'n×H×W×C' : 'n×C×H×W'}`,
+      `shape ${fmtShape(shape)}`,
+    );
   }
   const what = `${side} segmentation scores`;
   assertFinite(t, what);
@@ -172,7 +180,11 @@ function updateState(state: SegmentationAgreementState, batch: SegmentationAgree
   const T = toLabels(teacher, 'teacher', state.config);
   const S = toLabels(student, 'student', state.config);
   if (T.h !== S.h || T.w !== S.w) {
-    throw errors.shapeMismatch('segmentation label maps', 'teacher and student maps of the same height × width', `teacher ${T.h}×${T.w} (shape ${fmtShape(teacher.shape)}), student ${S.h}×${S.w} (shape ${fmtShape(student.shape)})`);
+    throw errors.shapeMismatch(
+      'segmentation label maps',
+      'teacher and student maps of the same height × width',
+      `teacher ${T.h}×${T.w} (shape ${fmtShape(teacher.shape)}), student ${S.h}×${S.w} (shape ${fmtShape(student.shape)})`,
+    );
   }
   const ignore = state.config.ignoreLabel;
   const tl = T.labels;
@@ -325,8 +337,8 @@ export function segmentationAgreementMeasure(
     fromJSON: (json) => {
       const o = asRecord(json, MEASURE);
       checkTag(o, MEASURE, VERSION);
-      assertSameConfig(config, asRecord(o['config'], MEASURE, 'config') as unknown as SegmentationAgreementConfig, MEASURE, 'restore');
-      const counts = o['counts'];
+      assertSameConfig(config, asRecord(o.config, MEASURE, 'config') as unknown as SegmentationAgreementConfig, MEASURE, 'restore');
+      const counts = o.counts;
       if (!Array.isArray(counts)) throw errors.badState(MEASURE, 'counts must be an array');
       const state: SegmentationAgreementState = {
         config,
@@ -370,11 +382,7 @@ export function segmentationAgreementMeasure(
  * const s = tensor(new Uint8Array([0, 1, 1, 1]), [1, 2, 2]);
  * segmentationAgreement(t, s).aoa; // classes 0: 1/2, 1: 1/2 → 50
  */
-export function segmentationAgreement(
-  teacher: Tensor,
-  student: Tensor,
-  options: SegmentationAgreementOptions = {},
-): SegmentationAgreementResult {
+export function segmentationAgreement(teacher: Tensor, student: Tensor, options: SegmentationAgreementOptions = {}): SegmentationAgreementResult {
   const m = segmentationAgreementMeasure(options);
   const s = m.init();
   m.update(s, { teacher, student });

@@ -248,7 +248,7 @@ export function analyzeExperiments(experiments: readonly Experiment[], options: 
   // Sensitivity.
   const ids = new Set(rows.map((r) => r.id));
   for (const id of options.sweep ?? []) if (!ids.has(id)) throw errors.notFound('experiment', id, options.source ?? 'the experiments table', [...ids]);
-  const sweepIds = options.sweep && options.sweep.length ? new Set(options.sweep) : null;
+  const sweepIds = options.sweep?.length ? new Set(options.sweep) : null;
   const sweeps = rows.filter((r) => sweepIds === null || sweepIds.has(r.id)).map((r) => sweepResult(r, step));
 
   // Diagnostics.
@@ -396,7 +396,10 @@ function methodsResult(rows: ExperimentResult[], warnings: string[]): MethodsRes
     };
   });
   const noMetric = base.filter((m) => m.meanMetricGain === null).map((m) => m.method);
-  if (noMetric.length) warnings.push(`method${noMetric.length > 1 ? 's' : ''} ${noMetric.map((m) => `'${m}'`).join(', ')} report${noMetric.length > 1 ? '' : 's'} no metric gain (metric_pre and metric_post): left out of the ranking by metric and of Kendall's τ`);
+  if (noMetric.length)
+    warnings.push(
+      `method${noMetric.length > 1 ? 's' : ''} ${noMetric.map((m) => `'${m}'`).join(', ')} report${noMetric.length > 1 ? '' : 's'} no metric gain (metric_pre and metric_post): left out of the ranking by metric and of Kendall's τ`,
+    );
   const byMetricRank = rankDescending(base.map((m) => ({ key: m.method, score: m.meanMetricGain })));
   const byKrsRank = rankDescending(base.map((m) => ({ key: m.method, score: m.meanDeltaKrs })));
   const rankOf = (ranking: typeof byKrsRank, method: string) => ranking.ranked.find((x) => x.key === method)?.rank ?? null;

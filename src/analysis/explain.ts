@@ -133,7 +133,8 @@ const OUTPUT_KEYS = ['logits', 'probs'];
 export function explainSamples(o: ExplainOptions): ExplainResult {
   const { teacher, student } = o;
   const warnings: string[] = [];
-  if (o.sample === undefined && o.id === undefined && o.worst === undefined) throw errors.badOption('sample', null, 'a sample (--sample I or --id ID) and/or --worst N');
+  if (o.sample === undefined && o.id === undefined && o.worst === undefined)
+    throw errors.badOption('sample', null, 'a sample (--sample I or --id ID) and/or --worst N');
   if (o.sample !== undefined && o.id !== undefined) throw errors.badOption('--id', o.id, 'either --sample or --id, not both');
   const k = o.k ?? 3;
   if (!Number.isInteger(k) || k < 1) throw errors.badOption('--k', k, 'a positive integer');
@@ -160,13 +161,17 @@ export function explainSamples(o: ExplainOptions): ExplainResult {
     [teacher, tKey, tInfo],
     [student, sKey, sInfo],
   ] as const) {
-    if (info.shape.length !== 2) throw errors.shapeMismatch(`output '${key}' in ${c.source}`, 'n × C (krs explain reads one class distribution per sample)', fmtShape(info.shape));
+    if (info.shape.length !== 2)
+      throw errors.shapeMismatch(`output '${key}' in ${c.source}`, 'n × C (krs explain reads one class distribution per sample)', fmtShape(info.shape));
   }
   const n = tInfo.shape[0]!;
   const C = tInfo.shape[1]!;
   if (sInfo.shape[0] !== n) throw errors.sampleCountMismatch(`${teacher.source} vs ${student.source}`, n, sInfo.shape[0]!);
   if (sInfo.shape[1] !== C) throw errors.shapeMismatch('output classes', `${C} classes as in ${teacher.source}`, `${sInfo.shape[1]} in ${student.source}`);
-  if (o.classes && o.classes.length !== C) warnings.push(`${o.classes.length} class names for ${C} classes; ${o.classes.length < C ? 'classes without a name are shown by index' : 'the extra names are unused'}`);
+  if (o.classes && o.classes.length !== C)
+    warnings.push(
+      `${o.classes.length} class names for ${C} classes; ${o.classes.length < C ? 'classes without a name are shown by index' : 'the extra names are unused'}`,
+    );
   const label = (i: number): string | null => o.classes?.[i] ?? null;
 
   // Ids and alignment.
@@ -269,17 +274,27 @@ function layerCosines(o: ExplainOptions, taken: (string | null)[], i: number, j:
   const pairs = resolveLayerPairs(teacher, student, o.pairs, taken);
   if (pairs.length === 0) warnings.push('no layer has the same name in both captures: no per-layer cosine (name pairs with --pair teacher:student)');
   const pool = o.pool ?? 'flatten';
-  const maskRow = (c: Capture, row: number): Tensor | undefined => (pool === 'mean' && c.keys().includes('attention_mask') ? c.readRows('attention_mask', row, row + 1) : undefined);
+  const maskRow = (c: Capture, row: number): Tensor | undefined =>
+    pool === 'mean' && c.keys().includes('attention_mask') ? c.readRows('attention_mask', row, row + 1) : undefined;
   return pairs.map((p) => {
-    const tm = featureMatrix(teacher.readRows(p.teacher, i, i + 1), `teacher layer '${p.teacher}'`, { pool, channelsLast: o.channelsLast, mask: maskRow(teacher, i) });
-    const sm = featureMatrix(student.readRows(p.student, j, j + 1), `student layer '${p.student}'`, { pool, channelsLast: o.channelsLast, mask: maskRow(student, j) });
+    const tm = featureMatrix(teacher.readRows(p.teacher, i, i + 1), `teacher layer '${p.teacher}'`, {
+      pool,
+      channelsLast: o.channelsLast,
+      mask: maskRow(teacher, i),
+    });
+    const sm = featureMatrix(student.readRows(p.student, j, j + 1), `student layer '${p.student}'`, {
+      pool,
+      channelsLast: o.channelsLast,
+      mask: maskRow(student, j),
+    });
     const base = { teacher: p.teacher, student: p.student, teacherWidth: tm.cols, studentWidth: sm.cols };
     if (tm.cols !== sm.cols) return { ...base, cosine: null, reason: `widths differ (${tm.cols} vs ${sm.cols}); cosine needs equal widths` };
     for (const [side, m] of [
       ['teacher', tm],
       ['student', sm],
     ] as const) {
-      if (m.data.every((v) => v === 0)) return { ...base, cosine: null, reason: `the ${side}'s activations of this sample are all zero (a zero vector has no direction)` };
+      if (m.data.every((v) => v === 0))
+        return { ...base, cosine: null, reason: `the ${side}'s activations of this sample are all zero (a zero vector has no direction)` };
     }
     const st = initCosine(tm.cols);
     updateCosine(st, tm.data, sm.data, 1, p.teacher, p.student);

@@ -16,5 +16,13 @@ export {
   type SweepResult,
   type ExperimentDiagnosis,
 } from './analyze.js';
-export { analysisTables, formatCell, formatP, type AnalysisTable, type Column as AnalysisColumn, type ColumnFormat, type Cell as AnalysisCell } from './tables.js';
+export {
+  analysisTables,
+  formatCell,
+  formatP,
+  type AnalysisTable,
+  type Column as AnalysisColumn,
+  type ColumnFormat,
+  type Cell as AnalysisCell,
+} from './tables.js';
 export { analysisCsv, analysisMarkdown, tableToCsv, tableToMarkdown } from './render.js';

@@ -21,7 +21,7 @@ function csvField(v: Cell): string {
 export function tableToCsv(t: AnalysisTable): string {
   const lines = [t.columns.map((c) => csvField(c.key)).join(',')];
   for (const row of t.rows) lines.push(row.map(csvField).join(','));
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /** Every table of an analysis as CSV: file name (`<table>.csv`) → text. */
@@ -40,16 +40,25 @@ export function tableToMarkdown(t: AnalysisTable): string {
   else {
     out.push(`| ${cols.map((c) => mdCell(c.title)).join(' | ')} |`);
     out.push(`| ${cols.map((c) => (c.format === 'text' || c.format === 'bool' ? '---' : '---:')).join(' | ')} |`);
-    for (const row of t.rows) out.push(`| ${row.filter((_, i) => keep[i]).map((v, i) => mdCell(formatCell(v, cols[i]!.format))).join(' | ')} |`);
+    for (const row of t.rows)
+      out.push(
+        `| ${row
+          .filter((_, i) => keep[i])
+          .map((v, i) => mdCell(formatCell(v, cols[i]!.format)))
+          .join(' | ')} |`,
+      );
   }
   if (t.notes.length) out.push('', ...t.notes.map((n) => `- ${mdCell(n)}`));
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }
 
 /** The whole analysis as a Markdown document. */
 export function analysisMarkdown(r: AnalysisResult): string {
   const parts = [`# KRS analysis${r.source ? ` of ${mdCell(r.source)}` : ''}`, ''];
-  parts.push(`${r.experiments.length} experiments, ${Object.keys(r.tasks).length} task${Object.keys(r.tasks).length === 1 ? '' : 's'}, ${r.methods.table.length} KD method${r.methods.table.length === 1 ? '' : 's'}. KRS = α·FSS + (1 − α)·AOA on the 0–100 scale${r.alphaOverride !== null ? `, α = ${r.alphaOverride} for every experiment` : ', α per experiment (table or task preset)'}.`, '');
+  parts.push(
+    `${r.experiments.length} experiments, ${Object.keys(r.tasks).length} task${Object.keys(r.tasks).length === 1 ? '' : 's'}, ${r.methods.table.length} KD method${r.methods.table.length === 1 ? '' : 's'}. KRS = α·FSS + (1 − α)·AOA on the 0–100 scale${r.alphaOverride !== null ? `, α = ${r.alphaOverride} for every experiment` : ', α per experiment (table or task preset)'}.`,
+    '',
+  );
   for (const t of analysisTables(r)) if (!t.csvOnly) parts.push(tableToMarkdown(t));
   if (r.warnings.length) parts.push('## Warnings', '', ...r.warnings.map((w) => `- ${mdCell(w)}`), '');
   return parts.join('\n');

@@ -257,16 +257,34 @@ export function analysisTables(r: AnalysisResult): AnalysisTable[] {
     ],
     rows: [...r.methods.table]
       .sort((a, b) => a.rankByKrs - b.rankByKrs)
-      .map((m) => [m.method, m.tasks.join(' / '), m.n, m.meanMetricGain, m.rankByMetric, m.meanDeltaKrs, m.rankByKrs, ci(m.deltaKrsCi95, 0), ci(m.deltaKrsCi95, 1)]),
+      .map((m) => [
+        m.method,
+        m.tasks.join(' / '),
+        m.n,
+        m.meanMetricGain,
+        m.rankByMetric,
+        m.meanDeltaKrs,
+        m.rankByKrs,
+        ci(m.deltaKrsCi95, 0),
+        ci(m.deltaKrsCi95, 1),
+      ]),
     notes: [
-      k.reason === null ? `Kendall's τ-b between the rankings: τ = ${k.tau!.toFixed(3)}, p = ${formatP(k.p!)} (${k.method}, ${k.n} methods)` : `Kendall's τ-b undefined — ${k.reason}`,
+      k.reason === null
+        ? `Kendall's τ-b between the rankings: τ = ${k.tau!.toFixed(3)}, p = ${formatP(k.p!)} (${k.method}, ${k.n} methods)`
+        : `Kendall's τ-b undefined — ${k.reason}`,
     ],
   });
 
   tables.push({
     name: 'kendall',
     title: "Kendall's τ-b between the rankings by metric gain and by ΔKRS",
-    columns: [col('n', 'methods', 'int'), col('tau', 'τ-b', 'num3'), col('p', 'p', 'p'), col('method', 'p-value', 'text'), col('reason', 'undefined because', 'text')],
+    columns: [
+      col('n', 'methods', 'int'),
+      col('tau', 'τ-b', 'num3'),
+      col('p', 'p', 'p'),
+      col('method', 'p-value', 'text'),
+      col('reason', 'undefined because', 'text'),
+    ],
     rows: [[k.n, k.tau, k.p, k.method, k.reason]],
     notes: [],
     csvOnly: true,

@@ -35,8 +35,13 @@ interface AnalyzeFlags {
 export function registerAnalyze(program: Command): void {
   program
     .command('analyze')
-    .description('analyse a table of KD experiments: KRS pre/post, correlation with the task metric, paired t-tests, CIs, method rankings with Kendall τ, α-sensitivity, diagnostics')
-    .argument('<table>', 'experiments table, CSV (or .tsv) or JSON: id, task, dataset, teacher, student, method, fss_pre, aoa_pre, fss_post, aoa_post, metric_pre, metric_post [, metric, alpha, …]')
+    .description(
+      'analyse a table of KD experiments: KRS pre/post, correlation with the task metric, paired t-tests, CIs, method rankings with Kendall τ, α-sensitivity, diagnostics',
+    )
+    .argument(
+      '<table>',
+      'experiments table, CSV (or .tsv) or JSON: id, task, dataset, teacher, student, method, fss_pre, aoa_pre, fss_post, aoa_post, metric_pre, metric_post [, metric, alpha, …]',
+    )
     .option('--json', 'print the result as JSON on stdout')
     .option('--csv <dir>', 'write every table as <dir>/<table>.csv')
     .option('--markdown <file>', 'write the tables as a Markdown document')
@@ -47,8 +52,13 @@ export function registerAnalyze(program: Command): void {
     .option('--low <x>', `diagnostics: a component below x is low (default ${DEFAULT_THRESHOLDS.low})`, parseNumber('--low'))
     .option('--high <x>', `diagnostics: a component at or above x is high (default ${DEFAULT_THRESHOLDS.high})`, parseNumber('--high'))
     .option('--gap <x>', `diagnostics: a component x points above the other dominates (default ${DEFAULT_THRESHOLDS.gap})`, parseNumber('--gap'))
-    .option('--balanced-ratio <r>', `trade-off: |ΔFSS|/|ΔAOA| (or its inverse) below r counts as balanced (default ${DEFAULT_BALANCED_RATIO})`, parseNumber('--balanced-ratio'))
-    .option(...REPORT_OPTION).option(...CHARTS_OPTION)
+    .option(
+      '--balanced-ratio <r>',
+      `trade-off: |ΔFSS|/|ΔAOA| (or its inverse) below r counts as balanced (default ${DEFAULT_BALANCED_RATIO})`,
+      parseNumber('--balanced-ratio'),
+    )
+    .option(...REPORT_OPTION)
+    .option(...CHARTS_OPTION)
     .option('--out <file.html>', 'the same as --report (the name DESIGN.md §4 gives)', parseReportFile)
     .action(async (file: string, o: AnalyzeFlags & { report?: string; charts?: string; out?: string }) => {
       if (o.out && o.report && o.out !== o.report) throw errors.badOption('--out', o.out, `the same file as --report (${o.report}), or only one of them`);
@@ -57,7 +67,7 @@ export function registerAnalyze(program: Command): void {
       await writeCliReport(o, () => ({ kind: 'analysis', analysis: result }));
       if (o.csv) writeCsv(o.csv, result);
       if (o.markdown) writeText(o.markdown, analysisMarkdown(result));
-      process.stdout.write(o.json ? toJson(result) + '\n' : renderAnalysis(result) + '\n');
+      process.stdout.write(o.json ? `${toJson(result)}\n` : `${renderAnalysis(result)}\n`);
       for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
     });
 }
@@ -111,7 +121,9 @@ function writeCsv(dir: string, r: AnalysisResult): void {
 export function renderAnalysis(r: AnalysisResult): string {
   const out: string[] = [];
   const nTasks = Object.keys(r.tasks).length;
-  out.push(`krs analyze — ${r.source ?? 'experiments'}: ${r.experiments.length} experiments, ${nTasks} task${nTasks === 1 ? '' : 's'}, ${r.methods.table.length} KD method${r.methods.table.length === 1 ? '' : 's'}`);
+  out.push(
+    `krs analyze — ${r.source ?? 'experiments'}: ${r.experiments.length} experiments, ${nTasks} task${nTasks === 1 ? '' : 's'}, ${r.methods.table.length} KD method${r.methods.table.length === 1 ? '' : 's'}`,
+  );
   for (const t of analysisTables(r)) {
     if (t.csvOnly) continue;
     out.push('', t.title, '');

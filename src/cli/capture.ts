@@ -18,7 +18,7 @@ export function registerCapture(program: Command): void {
     .command('capture')
     .description('run an ONNX model on a data set and write the tapped layers and outputs as a capture (.npz)')
     .requiredOption('--model <file>', 'the .onnx model')
-    .requiredOption('--input <data>', "data: mnist (built-in digits), .npy/.npz, a folder of PNG/JPEG images, or a .csv time series (with --window)")
+    .requiredOption('--input <data>', 'data: mnist (built-in digits), .npy/.npz, a folder of PNG/JPEG images, or a .csv time series (with --window)')
     .option('--layers <a,b>', 'tensors to tap: names (see `krs layers`) or @Op for every output of an op, e.g. @Conv,@Relu', parseList)
     .requiredOption('--out <file.npz>', 'the capture to write (atomically: nothing is left there on failure)');
   addModelOptions(cmd, null);
@@ -27,29 +27,43 @@ export function registerCapture(program: Command): void {
     .option('--no-worker', 'run the model on the main thread (no progress redraw while it runs)')
     .option('--no-progress', 'no progress bar on stderr')
     .option('--json', 'print the result as JSON on stdout')
-    .action(async (o: DataFlags & Record<string, unknown> & { model: string; input: string; layers?: string[]; out: string; json?: boolean; progress: boolean; worker: boolean; threads?: number }) => {
-      if (!o.out.toLowerCase().endsWith('.npz')) throw errors.badOption('--out', o.out, 'a path ending in .npz');
-      const data = openDataset(o.input, datasetOptions(o));
-      const bar = progressBar('capture', o.progress);
-      const off = onInterrupt();
-      let r: CaptureResult;
-      try {
-        r = await runCapture({
-          model: sideOptions(o.model, modelFlags(o, null), o.layers),
-          data,
-          out: o.out,
-          batchSize: o.batchSize,
-          worker: o.worker,
-          threads: o.threads,
-          onProgress: (d, t) => bar.update(d, t),
-        });
-      } finally {
-        bar.stop();
-        off();
-      }
-      process.stdout.write(o.json ? toJson(r) + '\n' : renderCapture(r) + '\n');
-      for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
-    });
+    .action(
+      async (
+        o: DataFlags &
+          Record<string, unknown> & {
+            model: string;
+            input: string;
+            layers?: string[];
+            out: string;
+            json?: boolean;
+            progress: boolean;
+            worker: boolean;
+            threads?: number;
+          },
+      ) => {
+        if (!o.out.toLowerCase().endsWith('.npz')) throw errors.badOption('--out', o.out, 'a path ending in .npz');
+        const data = openDataset(o.input, datasetOptions(o));
+        const bar = progressBar('capture', o.progress);
+        const off = onInterrupt();
+        let r: CaptureResult;
+        try {
+          r = await runCapture({
+            model: sideOptions(o.model, modelFlags(o, null), o.layers),
+            data,
+            out: o.out,
+            batchSize: o.batchSize,
+            worker: o.worker,
+            threads: o.threads,
+            onProgress: (d, t) => bar.update(d, t),
+          });
+        } finally {
+          bar.stop();
+          off();
+        }
+        process.stdout.write(o.json ? `${toJson(r)}\n` : `${renderCapture(r)}\n`);
+        for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+      },
+    );
 }
 
 export function renderCapture(r: CaptureResult): string {

@@ -82,7 +82,7 @@ export function registerDemo(program: Command): void {
     .option('--json', 'print the results (as in results.json) on stdout')
     .action(async (o: DemoFlags) => {
       const result = await runDemoCommand(o);
-      process.stdout.write(o.json ? toJson(result, 2) + '\n' : renderDemo(result) + '\n');
+      process.stdout.write(o.json ? `${toJson(result, 2)}\n` : `${renderDemo(result)}\n`);
     });
 }
 
@@ -109,7 +109,12 @@ export async function runDemoCommand(o: DemoFlags): Promise<DemoResult> {
   const backend = await chooseBackend(o.backend ?? 'auto');
   const display = progressDisplay(o.progress);
   try {
-    return await runDemo(config, { out: o.out, backend: backend.backend, onEvent: display.event, hooks: demoHooks(['krs', ...process.argv.slice(2)].join(' ')) });
+    return await runDemo(config, {
+      out: o.out,
+      backend: backend.backend,
+      onEvent: display.event,
+      hooks: demoHooks(['krs', ...process.argv.slice(2)].join(' ')),
+    });
   } finally {
     display.stop();
     await backend.dispose();
@@ -165,12 +170,19 @@ const signed = (v: number | null | undefined, digits = 2) => (v === null || v ==
 /** The headline statistics of the analysis hook's result (`krs analyze` over the experiments table), if there is one. */
 function analysisLines(analysis: unknown): string[] {
   const a = analysis as {
-    tasks?: { classification?: { n: number; pearson: { r: number | null; p: number | null; reason: string | null }; pairedT: { t: number | null; df: number | null; p: number | null; reason: string | null } } };
+    tasks?: {
+      classification?: {
+        n: number;
+        pearson: { r: number | null; p: number | null; reason: string | null };
+        pairedT: { t: number | null; df: number | null; p: number | null; reason: string | null };
+      };
+    };
     methods?: { kendall: { tau: number | null; p: number | null; reason?: string | null } };
   } | null;
   const t = a?.tasks?.classification;
   if (!t) return [];
-  const stat = (v: { p: number | null; reason?: string | null }, text: string) => (v.p === null ? `undefined (${v.reason ?? 'too few experiments'})` : `${text}, p = ${fmtP(v.p)}`);
+  const stat = (v: { p: number | null; reason?: string | null }, text: string) =>
+    v.p === null ? `undefined (${v.reason ?? 'too few experiments'})` : `${text}, p = ${fmtP(v.p)}`;
   const k = a?.methods?.kendall;
   return [
     `Analysis over the ${t.n} KD students (pre = baseline): Pearson r of KRS with accuracy: ${stat(t.pearson, `r = ${fmt(t.pearson.r, 3)}`)}; paired t-test of KRS after vs before KD: ${stat(t.pairedT, `t(${t.pairedT.df}) = ${fmt(t.pairedT.t, 2)}`)}${k ? `; Kendall's τ between the method rankings by accuracy gain and by KRS gain: ${stat(k, `τ = ${fmt(k.tau, 3)}`)}` : ''}.`,
@@ -187,10 +199,10 @@ export function renderDemo(r: DemoResult): string {
   const mins = `${Math.floor(r.seconds / 60)} min ${Math.round(r.seconds % 60)} s`;
   lines.push(`krs demo — MNIST, ${r.data.train} training / ${r.data.test} held-out digits, seed ${r.seed}${r.quick ? ' (quick)' : ''}, ${mins}`);
   lines.push(`teacher  ${r.teacher.arch} (${r.teacher.params} parameters): held-out accuracy ${fmt(r.teacher.accuracy)}%`);
+  lines.push(`students ${r.student.arch} (${r.student.params} parameters, ${fmt(r.student.fewerParams, 1)}× fewer), all from the same initial weights`);
   lines.push(
-    `students ${r.student.arch} (${r.student.params} parameters, ${fmt(r.student.fewerParams, 1)}× fewer), all from the same initial weights`,
+    `KRS = ${r.alpha}·FSS + ${fmt(r.beta, 1)}·AOA; FSS = mean linear CKA over ${r.pairs.map((p) => p.student).join(', ')}; AOA = mean exp(−KL), τ = 1`,
   );
-  lines.push(`KRS = ${r.alpha}·FSS + ${fmt(r.beta, 1)}·AOA; FSS = mean linear CKA over ${r.pairs.map((p) => p.student).join(', ')}; AOA = mean exp(−KL), τ = 1`);
   lines.push('');
   lines.push(
     table(
@@ -225,8 +237,12 @@ export function renderDemo(r: DemoResult): string {
   lines.push(...analysisLines(r.analysis));
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   lines.push('');
-  lines.push(`Wrote ${r.files.out}/: results.json, experiments.csv, experiments.json, epochs.csv, captures/*.npz${r.files.analysis ? ', analysis.json' : ''}${r.files.report ? ', charts/*.svg|png' : ''}`);
+  lines.push(
+    `Wrote ${r.files.out}/: results.json, experiments.csv, experiments.json, epochs.csv, captures/*.npz${r.files.analysis ? ', analysis.json' : ''}${r.files.report ? ', charts/*.svg|png' : ''}`,
+  );
   if (r.files.report) lines.push(`Report: ${r.files.report}`);
-  lines.push(`Re-score a student by hand: npx krs score --task classification --teacher ${r.files.captures.teacher} --student ${r.files.captures['kd-T' + t.byKrs.temperature] ?? r.files.captures.fitnet}`);
+  lines.push(
+    `Re-score a student by hand: npx krs score --task classification --teacher ${r.files.captures.teacher} --student ${r.files.captures[`kd-T${t.byKrs.temperature}`] ?? r.files.captures.fitnet}`,
+  );
   return lines.join('\n');
 }

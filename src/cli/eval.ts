@@ -14,16 +14,7 @@ import { BACKENDS, chooseBackend, type BackendChoice } from './backend.js';
 import { fmt, table, toJson } from './format.js';
 import { krsSummary } from './krs-summary.js';
 import { onInterrupt } from './interrupt.js';
-import {
-  addDataOptions,
-  addModelOptions,
-  datasetOptions,
-  modelFlags,
-  parseList,
-  preprocessOption,
-  sideOptions,
-  type DataFlags,
-} from './model-options.js';
+import { addDataOptions, addModelOptions, datasetOptions, modelFlags, parseList, preprocessOption, sideOptions, type DataFlags } from './model-options.js';
 import { collect, parseChoice, parseNumber, parsePositiveInt } from './options.js';
 import { progressBar } from './progress.js';
 import { CHARTS_OPTION, REPORT_OPTION, evalReportInput, writeCliReport } from './report-options.js';
@@ -65,11 +56,15 @@ export function registerEval(program: Command): void {
     .option('--teacher-input <data>', "the teacher's data, when it differs from the student's (same samples, same order)")
     .option('--student-input <data>', "the student's data, when it differs from the teacher's")
     .requiredOption('--task <task>', `task: ${TASKS.join(', ')}`, parseChoice('--task', TASKS))
-    .option('--pair <t:s>', 'a layer pair teacherTensor:studentTensor (repeatable); default: each model\'s penultimate features', collect)
+    .option('--pair <t:s>', "a layer pair teacherTensor:studentTensor (repeatable); default: each model's penultimate features", collect)
     .option('--all-pairs', 'also compute the cross-layer CKA matrix (every teacher layer × every student layer)')
     .option('--teacher-layers <a,b>', 'teacher layers of the matrix: names or @Op (default: conv, gemm, matmul and ReLU-like outputs)', parseList)
     .option('--student-layers <a,b>', 'student layers of the matrix, likewise', parseList)
-    .option('--preprocess <spec>', 'preprocessing for both models (overridden by --teacher-preprocess / --student-preprocess)', preprocessOption('--preprocess'));
+    .option(
+      '--preprocess <spec>',
+      'preprocessing for both models (overridden by --teacher-preprocess / --student-preprocess)',
+      preprocessOption('--preprocess'),
+    );
   addModelOptions(cmd, 'teacher');
   addModelOptions(cmd, 'student');
   addDataOptions(cmd)
@@ -87,11 +82,12 @@ export function registerEval(program: Command): void {
     .option('--no-worker', 'run the models on the main thread (no progress redraw while they run)')
     .option('--no-progress', 'no progress bar on stderr')
     .option('--json', 'print the result as JSON on stdout')
-    .option(...REPORT_OPTION).option(...CHARTS_OPTION)
+    .option(...REPORT_OPTION)
+    .option(...CHARTS_OPTION)
     .action(async (o: EvalFlags) => {
       const r = await evalCommand(o);
       await writeCliReport(o as { report?: string; charts?: string }, () => evalReportInput(r));
-      process.stdout.write(o.json ? toJson(r) + '\n' : renderEval(r) + '\n');
+      process.stdout.write(o.json ? `${toJson(r)}\n` : `${renderEval(r)}\n`);
       for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
     });
 }
@@ -159,11 +155,18 @@ export function renderEval(r: EvalResult): string {
     lines.push(`cross-layer CKA (${c.estimator}, ${c.n} samples): rows = teacher layers, columns = student layers`);
     const cols = c.studentLayers.map((s, j) => `[${j}] ${s}`);
     lines.push(cols.map((s) => `  ${s}`).join('\n'));
-    lines.push(table(['teacher layer', ...c.studentLayers.map((_, j) => `[${j}]`)], c.teacherLayers.map((t, i) => [t, ...c.cka[i]!.map((v) => fmt(v, 3))])));
+    lines.push(
+      table(
+        ['teacher layer', ...c.studentLayers.map((_, j) => `[${j}]`)],
+        c.teacherLayers.map((t, i) => [t, ...c.cka[i]!.map((v) => fmt(v, 3))]),
+      ),
+    );
   }
   if (r.captures) lines.push('', `captures: ${r.captures.teacher}, ${r.captures.student}`);
   const t = r.timing;
-  const inf = Object.entries(t.inferenceMs).map(([k, v]) => `${k} ${fmt(v / 1000, 1)} s`).join(', ');
+  const inf = Object.entries(t.inferenceMs)
+    .map(([k, v]) => `${k} ${fmt(v / 1000, 1)} s`)
+    .join(', ');
   lines.push('');
   lines.push(
     `${r.n} samples in ${fmt(t.totalMs / 1000, 1)} s = ${fmt(t.samplesPerSecond, 0)} samples/s; inference ${inf} (worker thread); scoring ${fmt(t.scoringMs / 1000, 1)} s${r.crossLayer ? ` (cross-layer ${fmt(t.crossLayerMs / 1000, 1)} s)` : ''}; reading ${fmt(t.readMs / 1000, 1)} s${r.captures ? `; writing captures ${fmt(t.captureMs / 1000, 1)} s` : ''}`,

@@ -44,7 +44,9 @@ function parseIndex(option: string) {
 export function registerExplain(program: Command): void {
   program
     .command('explain')
-    .description("case study of single samples: teacher's and student's top-k classes, the sample's KL agreement, per-layer cosine; --worst N lists the largest disagreements")
+    .description(
+      "case study of single samples: teacher's and student's top-k classes, the sample's KL agreement, per-layer cosine; --worst N lists the largest disagreements",
+    )
     .requiredOption('--teacher <capture>', 'teacher capture (.npz, .safetensors, folder of .npy) with n × C logits or probs')
     .requiredOption('--student <capture>', 'student capture, same kinds')
     .option('--sample <i>', 'row (0-based) of the teacher capture to explain', parseIndex('--sample'))
@@ -63,11 +65,10 @@ export function registerExplain(program: Command): void {
     .option('--json', 'print the result as JSON on stdout')
     .action((o: ExplainFlags) => {
       const result = runExplain(o);
-      process.stdout.write(o.json ? toJson(result) + '\n' : renderExplain(result) + '\n');
+      process.stdout.write(o.json ? `${toJson(result)}\n` : `${renderExplain(result)}\n`);
       for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
     });
 }
-
 
 /** Class names from a file: a JSON array of strings, or one name per line. */
 export function readClassNames(path: string): string[] {
@@ -148,7 +149,17 @@ export function renderExplain(r: ExplainResult): string {
     out.push(
       table(
         ['rank', 'sample', 'id', 'KL', 'agreement', 'teacher top-1', 'p', 'student top-1', 'p '],
-        r.worst.map((w) => [String(w.rank), String(w.index), w.id ?? '—', fmt(w.kl, 4), fmt(w.agreement, 1), name(w.teacherTop1), pct(w.teacherTop1.prob), name(w.studentTop1), pct(w.studentTop1.prob)]),
+        r.worst.map((w) => [
+          String(w.rank),
+          String(w.index),
+          w.id ?? '—',
+          fmt(w.kl, 4),
+          fmt(w.agreement, 1),
+          name(w.teacherTop1),
+          pct(w.teacherTop1.prob),
+          name(w.studentTop1),
+          pct(w.studentTop1.prob),
+        ]),
       ),
     );
   }

@@ -50,19 +50,23 @@ export function registerHeatmap(program: Command): void {
     .option('--student <capture>', 'student capture')
     .option('--from <result.json>', 'draw the matrix of a `krs eval --all-pairs --json` (or `krs heatmap --json`) result instead')
     .option('--out <file>', 'the heatmap file: .svg or .png')
-    .option('--teacher-layers <a,b>', 'teacher layers, in the order to draw them (default: every feature array, in the capture\'s order)', parseList)
+    .option('--teacher-layers <a,b>', "teacher layers, in the order to draw them (default: every feature array, in the capture's order)", parseList)
     .option('--student-layers <a,b>', 'student layers, likewise', parseList)
     .option('--ids <key>', 'array of sample ids in both captures: align samples by id (default: ids or sample_ids when both have it)')
     .option('--pool <how>', `${POOLINGS.join(', ')}: how activations become vectors (default flatten)`, parseChoice('--pool', POOLINGS))
     .option('--channels-last', 'spatial activations are NHWC, not NCHW')
-    .option('--estimator <e>', `${ESTIMATORS.join(', ')}: exact CKA, or minibatch unbiased HSIC for wide layers (default auto: exact when it fits in 512 MiB)`, parseChoice('--estimator', ESTIMATORS))
+    .option(
+      '--estimator <e>',
+      `${ESTIMATORS.join(', ')}: exact CKA, or minibatch unbiased HSIC for wide layers (default auto: exact when it fits in 512 MiB)`,
+      parseChoice('--estimator', ESTIMATORS),
+    )
     .option('--batch-size <n>', 'samples per streamed batch (default 256; the minibatch size of the minibatch estimator)', parsePositiveInt('--batch-size'))
     .option('--backend <name>', `matrix backend: ${BACKENDS.join(', ')} (default auto)`, parseChoice('--backend', BACKENDS))
     .option('--title <text>', 'chart title')
     .option('--json', 'print the matrix as JSON on stdout')
     .action(async (o: HeatmapFlags) => {
       const r = await heatmapCommand(o);
-      process.stdout.write(o.json ? toJson(r) + '\n' : renderHeatmap(r) + '\n');
+      process.stdout.write(o.json ? `${toJson(r)}\n` : `${renderHeatmap(r)}\n`);
       for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
     });
 }
@@ -106,7 +110,10 @@ export async function heatmapCommand(o: HeatmapFlags): Promise<HeatmapCommandRes
     studentFile = m.studentFile ?? null;
   } else {
     if (!o.teacher || !o.student) throw errors.badOption(o.teacher ? '--student' : '--teacher', null, 'a capture (or --from result.json)');
-    const [{ openCapture }, { crossLayerOfCaptures, featureLayers }] = await Promise.all([import('../io/node-capture.js'), import('../report/capture-cross-layer.js')]);
+    const [{ openCapture }, { crossLayerOfCaptures, featureLayers }] = await Promise.all([
+      import('../io/node-capture.js'),
+      import('../report/capture-cross-layer.js'),
+    ]);
     const teacher = openCapture(o.teacher);
     const student = openCapture(o.student);
     const backend = await chooseBackend(o.backend ?? 'auto');
@@ -134,7 +141,13 @@ export async function heatmapCommand(o: HeatmapFlags): Promise<HeatmapCommandRes
   let renderMs: number | null = null;
   if (o.out) {
     const [{ crossLayerHeatmap }, { writeChartFile }] = await Promise.all([import('../report/charts/heatmap.js'), import('../report/node-report.js')]);
-    const subtitle = [teacherFile && studentFile ? `teacher ${basename(teacherFile)} × student ${basename(studentFile)}` : '', matrix.n ? `${matrix.n} samples` : '', `linear CKA (${matrix.estimator})`].filter(Boolean).join(', ');
+    const subtitle = [
+      teacherFile && studentFile ? `teacher ${basename(teacherFile)} × student ${basename(studentFile)}` : '',
+      matrix.n ? `${matrix.n} samples` : '',
+      `linear CKA (${matrix.estimator})`,
+    ]
+      .filter(Boolean)
+      .join(', ');
     const w = await writeChartFile(o.out, crossLayerHeatmap(matrix, { title: o.title, subtitle }));
     renderMs = w.ms;
   }
@@ -146,7 +159,12 @@ export function renderHeatmap(r: HeatmapCommandResult): string {
   const lines: string[] = [];
   lines.push(`krs heatmap — cross-layer CKA (${r.estimator}${r.n ? `, ${r.n} samples` : ''}): rows = teacher layers, columns = student layers`);
   lines.push(...r.studentLayers.map((s, j) => `  [${j}] ${s}`));
-  lines.push(table(['teacher layer', ...r.studentLayers.map((_, j) => `[${j}]`)], r.teacherLayers.map((t, i) => [t, ...r.cka[i]!.map((v) => fmt(v, 3))])));
+  lines.push(
+    table(
+      ['teacher layer', ...r.studentLayers.map((_, j) => `[${j}]`)],
+      r.teacherLayers.map((t, i) => [t, ...r.cka[i]!.map((v) => fmt(v, 3))]),
+    ),
+  );
   if (r.out) lines.push('', `wrote ${r.out}${r.renderMs !== null ? ` (${Math.round(r.renderMs)} ms)` : ''}`);
   return lines.join('\n');
 }

@@ -30,4 +30,3 @@ export function describeOutput(out: OutputResult): string {
       return `normalised MSE: MSE ${fmt(out.mse, 6)} / ${out.normaliserSource === 'mse-max' ? '--mse-max' : 'teacher variance'} ${fmt(out.normaliser, 6)}`;
   }
 }
-

@@ -15,7 +15,7 @@ export function registerLayers(program: Command): void {
     .option('--json', 'print the result as JSON on stdout')
     .action(async (o: { model: string; infer: boolean; json?: boolean }) => {
       const r = await listLayers(o.model, { infer: o.infer });
-      process.stdout.write(o.json ? toJson(r) + '\n' : renderLayers(r) + '\n');
+      process.stdout.write(o.json ? `${toJson(r)}\n` : `${renderLayers(r)}\n`);
       for (const n of r.notes) process.stderr.write(`note: ${n}\n`);
     });
 }
@@ -24,5 +24,11 @@ export function renderLayers(r: LayersResult): string {
   const head = [`${r.file}: opset ${r.opset ?? '?'}, IR ${r.irVersion ?? '?'}${r.producer ? `, from ${r.producer}` : ''}`];
   if (r.externalData.length) head.push(`external data: ${r.externalData.join(', ')}`);
   const rows = r.tensors.map((t, i) => [String(i), t.name, t.op, t.dtype ?? '?', fmtDims(t.shape), t.role ?? '']);
-  return [...head, '', table(['#', 'tensor', 'op', 'type', 'shape', 'role'], rows), '', `${r.tensors.length} tensors; shapes ${r.shapes === 'inferred' ? 'inferred by running the model on zeros' : 'as recorded in the file'}`].join('\n');
+  return [
+    ...head,
+    '',
+    table(['#', 'tensor', 'op', 'type', 'shape', 'role'], rows),
+    '',
+    `${r.tensors.length} tensors; shapes ${r.shapes === 'inferred' ? 'inferred by running the model on zeros' : 'as recorded in the file'}`,
+  ].join('\n');
 }

@@ -39,12 +39,12 @@ function fail(err: unknown, json: boolean): never {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) process.exit(0);
     const message = err.message.replace(/^error:\s*/, '');
     process.stderr.write(`krs: ${message}\n`);
-    if (json) process.stdout.write(JSON.stringify({ error: { code: 'BAD_OPTION', kind: 'usage', message } }) + '\n');
+    if (json) process.stdout.write(`${JSON.stringify({ error: { code: 'BAD_OPTION', kind: 'usage', message } })}\n`);
     process.exit(EXIT_STATUS.usage);
   }
   if (err instanceof KrsError) {
     process.stderr.write(`krs: ${err.message}\n`);
-    if (json) process.stdout.write(JSON.stringify(err.toJSON()) + '\n');
+    if (json) process.stdout.write(`${JSON.stringify(err.toJSON())}\n`);
     process.exit(EXIT_STATUS[err.kind]);
   }
   const message = err instanceof Error ? err.message : String(err);

@@ -14,7 +14,8 @@ export function parseShape(option: string) {
   return (value: string): number[] => {
     const parts = value.split(/[,x×]/).map((s) => s.trim());
     const dims = parts.map(Number);
-    if (parts.some((p) => p === '') || dims.some((d) => !Number.isInteger(d) || d < 1)) throw errors.badOption(option, value, 'positive integers separated by commas, e.g. 1,28,28');
+    if (parts.some((p) => p === '') || dims.some((d) => !Number.isInteger(d) || d < 1))
+      throw errors.badOption(option, value, 'positive integers separated by commas, e.g. 1,28,28');
     return dims;
   };
 }
@@ -29,7 +30,13 @@ export function parseImageSize(value: string): [number, number] {
 
 /** Comma-separated names (empty items dropped). */
 export function parseList(value: string, previous: string[] = []): string[] {
-  return [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  ];
 }
 
 /** Repeatable `modelInput=array`. */
@@ -99,9 +106,17 @@ export function addModelOptions(cmd: Command, side: 'teacher' | 'student' | null
   const who = side ? `the ${side}` : 'the model';
   return cmd
     .option(`--${p}shape <dims>`, `per-sample input shape for ${who}, e.g. 1,28,28 (default: from the model's input)`, parseShape(`--${p}shape`))
-    .option(`--${p}preprocess <spec>`, `preprocessing for ${who}: none, symmetric ([0,1]→[-1,1]), mnist, imagenet, bytes, or scale=…,mean=…,std=… (lists with ':')`, preprocessOption(`--${p}preprocess`))
+    .option(
+      `--${p}preprocess <spec>`,
+      `preprocessing for ${who}: none, symmetric ([0,1]→[-1,1]), mnist, imagenet, bytes, or scale=…,mean=…,std=… (lists with ':')`,
+      preprocessOption(`--${p}preprocess`),
+    )
     .option(`--${p}feed <input=array>`, `feed model input 'input' from data array 'array' (repeatable; models with several inputs)`, collectFeed(`--${p}feed`))
-    .option(`--${p}outputs <kind>`, `${who}'s output holds ${OUTPUT_KINDS.join(', ')} (default logits, with a warning when they look like probabilities)`, parseChoice(`--${p}outputs`, OUTPUT_KINDS))
+    .option(
+      `--${p}outputs <kind>`,
+      `${who}'s output holds ${OUTPUT_KINDS.join(', ')} (default logits, with a warning when they look like probabilities)`,
+      parseChoice(`--${p}outputs`, OUTPUT_KINDS),
+    )
     .option(`--${p}output-tensor <name>`, `tensor to score as ${who}'s output (default: its first graph output)`);
 }
 
@@ -118,7 +133,7 @@ export function modelFlags(o: Record<string, unknown>, side: 'teacher' | 'studen
   const key = (name: string) => (side ? side + name[0]!.toUpperCase() + name.slice(1) : name);
   return {
     shape: o[key('shape')] as number[] | undefined,
-    preprocess: (o[key('preprocess')] ?? o['preprocess']) as Preprocess | undefined,
+    preprocess: (o[key('preprocess')] ?? o.preprocess) as Preprocess | undefined,
     feed: o[key('feed')] as Record<string, string> | undefined,
     outputs: o[key('outputs')] as OutputKind | undefined,
     outputTensor: o[key('outputTensor')] as string | undefined,
@@ -136,4 +151,3 @@ export function sideOptions(file: string, f: ModelFlags, layers?: string[]): Mod
     ...(layers ? { layers } : {}),
   };
 }
-

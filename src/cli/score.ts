@@ -24,7 +24,10 @@ export function registerScore(program: Command): void {
     .command('score')
     .description('score a student capture against a teacher capture (FSS, AOA, KRS)')
     .requiredOption('--task <task>', `task: ${TASKS.join(', ')}`, parseChoice('--task', TASKS))
-    .requiredOption('--teacher <path>', 'teacher capture (.npz, .safetensors, folder of .npy), COCO-results JSON (detection) or folder of PNG label maps (segmentation)')
+    .requiredOption(
+      '--teacher <path>',
+      'teacher capture (.npz, .safetensors, folder of .npy), COCO-results JSON (detection) or folder of PNG label maps (segmentation)',
+    )
     .requiredOption('--student <path>', 'student capture, same kinds as --teacher')
     .option('--teacher-features <capture>', 'teacher activations, when --teacher holds only outputs (detection, PNG label maps)')
     .option('--student-features <capture>', 'student activations, when --student holds only outputs')
@@ -49,15 +52,15 @@ export function registerScore(program: Command): void {
     .option('--backend <name>', `matrix backend: ${BACKENDS.join(', ')} (default auto)`, parseChoice('--backend', BACKENDS))
     .option('--no-progress', 'no progress bar on stderr (shown only on a terminal)')
     .option('--json', 'print the result as JSON on stdout')
-    .option(...REPORT_OPTION).option(...CHARTS_OPTION)
+    .option(...REPORT_OPTION)
+    .option(...CHARTS_OPTION)
     .action(async (o) => {
       const result = await runScore(o);
       await writeCliReport(o, () => scoreReportInput(o, result, o.backend));
-      process.stdout.write(o.json ? toJson(result) + '\n' : renderScore(result) + '\n');
+      process.stdout.write(o.json ? `${toJson(result)}\n` : `${renderScore(result)}\n`);
       for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
     });
 }
-
 
 interface ScoreFlags {
   task: Task;

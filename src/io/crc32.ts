@@ -28,9 +28,7 @@ export const CRC32_INIT = 0xffffffff;
 
 /** Feed `bytes` into a running CRC (as returned by this function or {@link CRC32_INIT}). */
 export function crc32Update(crc: number, bytes: Uint8Array): number {
-  const [t0, t1, t2, t3, t4, t5, t6, t7] = TABLES as [
-    Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array,
-  ];
+  const [t0, t1, t2, t3, t4, t5, t6, t7] = TABLES as [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array];
   let c = crc >>> 0;
   let i = 0;
   const n = bytes.length;

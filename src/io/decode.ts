@@ -44,13 +44,7 @@ export function allocBytes(bytes: number, file: string): Uint8Array {
  * Read `count` elements of `dtype` stored at `offset` of `source` into a fresh typed array.
  * @throws KrsError BAD_FILE if the bytes run past the end of the source; BAD_VALUE if too large.
  */
-export function readElements(
-  source: ByteSource,
-  offset: number,
-  count: number,
-  dtype: DType,
-  littleEndian: boolean,
-): NumericArray {
+export function readElements(source: ByteSource, offset: number, count: number, dtype: DType, littleEndian: boolean): NumericArray {
   const raw = allocBytes(count * ITEM_SIZE[dtype], source.name);
   readInto(source, offset, raw);
   return decodeOwned(raw, dtype, littleEndian, source.name);

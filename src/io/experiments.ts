@@ -80,12 +80,26 @@ export interface RawRow {
   readonly line?: number | null;
 }
 
-export const REQUIRED_COLUMNS = ['id', 'task', 'dataset', 'teacher', 'student', 'method', 'fss_pre', 'aoa_pre', 'fss_post', 'aoa_post', 'metric_pre', 'metric_post'] as const;
+export const REQUIRED_COLUMNS = [
+  'id',
+  'task',
+  'dataset',
+  'teacher',
+  'student',
+  'method',
+  'fss_pre',
+  'aoa_pre',
+  'fss_post',
+  'aoa_post',
+  'metric_pre',
+  'metric_post',
+] as const;
 export const OPTIONAL_COLUMNS = ['metric', 'higher_is_better', 'alpha', 'beta', 'delta_fss', 'delta_aoa', 'notes'] as const;
 const COMPONENTS = ['fss_pre', 'aoa_pre', 'fss_post', 'aoa_post'] as const;
 
 /** Metric names for which a smaller value is better (matched on the normalised name). */
-export const LOWER_IS_BETTER = /^(mae|mse|rmse|msle|rmsle|mape|smape|wape|loss|nll|log_?loss|cross_?entropy|perplexity|ppl|wer|cer|ter|fid|error|err|error_rate|top_?[15]_?error|eer|latency)$|(^|_)(error|loss)$/;
+export const LOWER_IS_BETTER =
+  /^(mae|mse|rmse|msle|rmsle|mape|smape|wape|loss|nll|log_?loss|cross_?entropy|perplexity|ppl|wer|cer|ter|fid|error|err|error_rate|top_?[15]_?error|eer|latency)$|(^|_)(error|loss)$/;
 
 /** `FSS pre`, `fss-pre`, `fssPre` → `fss_pre`. */
 export function normaliseColumn(name: string): string {
@@ -186,8 +200,14 @@ export function experimentsFromRows(columns: readonly string[], rows: readonly R
       deltaFss = dFss;
       deltaAoa = dAoa;
     } else {
-      const empty = COMPONENTS[comps.findIndex((v) => v === null)]!;
-      throw bad(empty, cell(empty) ?? '', filled === 0 ? `${COMP}, or delta_fss and delta_aoa for an experiment that reports only gains` : `${COMP} (fss_pre, aoa_pre, fss_post and aoa_post come together)`);
+      const empty = COMPONENTS[comps.indexOf(null)]!;
+      throw bad(
+        empty,
+        cell(empty) ?? '',
+        filled === 0
+          ? `${COMP}, or delta_fss and delta_aoa for an experiment that reports only gains`
+          : `${COMP} (fss_pre, aoa_pre, fss_post and aoa_post come together)`,
+      );
     }
 
     const metricPre = num('metric_pre', -Infinity, Infinity, 'a number (or an empty cell when not reported)');
@@ -262,7 +282,11 @@ export function parseExperimentsJson(text: string, source: string): ExperimentsT
   } catch (e) {
     throw errors.badFile(source, `is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
   }
-  const rows = Array.isArray(doc) ? doc : doc !== null && typeof doc === 'object' && Array.isArray((doc as Record<string, unknown>)['experiments']) ? ((doc as Record<string, unknown>)['experiments'] as unknown[]) : null;
+  const rows = Array.isArray(doc)
+    ? doc
+    : doc !== null && typeof doc === 'object' && Array.isArray((doc as Record<string, unknown>).experiments)
+      ? ((doc as Record<string, unknown>).experiments as unknown[])
+      : null;
   if (rows === null) throw errors.badFile(source, 'expected a JSON array of experiment objects, or an object with an "experiments" array');
   const columns: string[] = [];
   const seen = new Set<string>();
@@ -270,5 +294,9 @@ export function parseExperimentsJson(text: string, source: string): ExperimentsT
     if (r === null || typeof r !== 'object' || Array.isArray(r)) throw errors.badFile(source, `experiment ${i + 1} is not a JSON object`);
     for (const k of Object.keys(r)) if (!seen.has(k)) seen.add(k), columns.push(k);
   });
-  return experimentsFromRows(columns, rows.map((r) => ({ cells: r as Record<string, unknown>, line: null })), source);
+  return experimentsFromRows(
+    columns,
+    rows.map((r) => ({ cells: r as Record<string, unknown>, line: null })),
+    source,
+  );
 }

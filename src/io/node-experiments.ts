@@ -33,7 +33,16 @@ export function readExperimentsTable(path: string, options: { format?: 'csv' | '
 export function parseExperimentsCsv(text: string, source: string, delimiter = ','): ExperimentsTable {
   let records: { record: string[]; info: { lines: number } }[];
   try {
-    records = parse(text, { delimiter, bom: true, trim: true, skip_empty_lines: true, comment: '#', comment_no_infix: true, info: true, relax_column_count: false }) as unknown as {
+    records = parse(text, {
+      delimiter,
+      bom: true,
+      trim: true,
+      skip_empty_lines: true,
+      comment: '#',
+      comment_no_infix: true,
+      info: true,
+      relax_column_count: false,
+    }) as unknown as {
       record: string[];
       info: { lines: number };
     }[];

@@ -62,7 +62,7 @@ export function npyHeader(dtype: DType, shape: readonly number[]): Uint8Array {
     total = Math.ceil((prefix + dict.length + 1) / 64) * 64;
   }
   const headerLen = total - prefix;
-  const text = dict.padEnd(headerLen - 1, ' ') + '\n';
+  const text = `${dict.padEnd(headerLen - 1, ' ')}\n`;
   const out = new Uint8Array(total);
   out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, version, 0]);
   const dv = new DataView(out.buffer);
@@ -95,7 +95,10 @@ export class NpzWriter {
    * @param rows the number of samples every array will hold
    * @throws KrsError FILE_NOT_FOUND when the target's folder does not exist or is not writable.
    */
-  constructor(file: string, readonly rows: number) {
+  constructor(
+    file: string,
+    readonly rows: number,
+  ) {
     this.file = file;
     const dir = path.dirname(path.resolve(file));
     try {
@@ -170,7 +173,10 @@ export class NpzWriter {
         if (e.rows !== this.rows) throw errors.shapeMismatch(`array '${e.key}' written to ${this.file}`, `${this.rows} rows`, `${e.rows}`);
       }
       const tmpZip = path.join(this.tmpDir, 'archive.npz');
-      writeStoredZip(tmpZip, [...this.entries.values()].map((e) => ({ name: `${e.key}.npy`, file: e.tmp, size: e.size, crc: crc32Final(e.crc) })));
+      writeStoredZip(
+        tmpZip,
+        [...this.entries.values()].map((e) => ({ name: `${e.key}.npy`, file: e.tmp, size: e.size, crc: crc32Final(e.crc) })),
+      );
       fs.renameSync(tmpZip, this.file);
     } catch (e) {
       this.abort();

@@ -108,10 +108,7 @@ function readNpyHeader(source: ByteSource): {
     throw errors.badFile(name, `unsupported .npy format version ${version} (expected 1.0, 2.0 or 3.0)`);
   }
   if (prefix + headerLen > source.size) {
-    throw errors.badFile(
-      name,
-      `truncated: header promises ${headerLen} bytes of header, file has ${source.size - prefix} after the preamble`,
-    );
+    throw errors.badFile(name, `truncated: header promises ${headerLen} bytes of header, file has ${source.size - prefix} after the preamble`);
   }
   const headerBytes = source.read(prefix, headerLen);
   const text = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(headerBytes);
@@ -139,10 +136,7 @@ function readNpyHeader(source: ByteSource): {
 function checkDataSize(source: ByteSource, dims: number[], nbytes: number, dataOffset: number, what: string): number {
   if (!Number.isSafeInteger(nbytes)) throw errors.badFile(source.name, `shape ${fmtShape(dims)} is too large`);
   if (dataOffset + nbytes > source.size) {
-    throw errors.badFile(
-      source.name,
-      `truncated: header promises ${nbytes} bytes of data (${what} ${fmtShape(dims)}), file has ${source.size - dataOffset}`,
-    );
+    throw errors.badFile(source.name, `truncated: header promises ${nbytes} bytes of data (${what} ${fmtShape(dims)}), file has ${source.size - dataOffset}`);
   }
   return dataOffset;
 }

@@ -48,6 +48,10 @@ export function openCaptureSource(source: ByteSource, format: CaptureFormat = de
 
 /** The key of a .npy file: its base name without the `.npy` extension. */
 export function npyKey(path: string): string {
-  const base = path.split(/[\\/]/).filter((p) => p !== '').pop() ?? path;
+  const base =
+    path
+      .split(/[\\/]/)
+      .filter((p) => p !== '')
+      .pop() ?? path;
   return base.toLowerCase().endsWith('.npy') ? base.slice(0, -4) : base;
 }

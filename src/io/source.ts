@@ -84,9 +84,6 @@ export function checkRange(source: { readonly name: string; readonly size: numbe
     throw errors.internal(`read of ${length} bytes at offset ${offset} from ${source.name}`);
   }
   if (offset + length > source.size) {
-    throw errors.badFile(
-      source.name,
-      `truncated: a read of ${length} bytes at offset ${offset} runs past the end of the file (${source.size} bytes)`,
-    );
+    throw errors.badFile(source.name, `truncated: a read of ${length} bytes at offset ${offset} runs past the end of the file (${source.size} bytes)`);
   }
 }

@@ -74,7 +74,10 @@ export function readZipDirectory(source: ByteSource): ZipEntry[] {
     if (lv.getUint32(0, true) === SIG_ZIP64_LOCATOR) {
       const recOffset = u64(lv, 8, name);
       if (recOffset + 56 > source.size) {
-        throw errors.badFile(name, `truncated or corrupt: zip64 end-of-central-directory record at offset ${recOffset} lies outside the file (${source.size} bytes)`);
+        throw errors.badFile(
+          name,
+          `truncated or corrupt: zip64 end-of-central-directory record at offset ${recOffset} lies outside the file (${source.size} bytes)`,
+        );
       }
       const rv = view(source.read(recOffset, 56));
       if (rv.getUint32(0, true) !== SIG_ZIP64_EOCD) {
@@ -88,10 +91,7 @@ export function readZipDirectory(source: ByteSource): ZipEntry[] {
   }
   if (disks.some((d) => d !== 0 && d !== 0xffff)) throw errors.badFile(name, 'multi-disk zip archives are not supported');
   if (cdOffset + cdSize > source.size) {
-    throw errors.badFile(
-      name,
-      `truncated or corrupt: central directory at offset ${cdOffset} (${cdSize} bytes) lies outside the file (${source.size} bytes)`,
-    );
+    throw errors.badFile(name, `truncated or corrupt: central directory at offset ${cdOffset} (${cdSize} bytes) lies outside the file (${source.size} bytes)`);
   }
   const cd = source.read(cdOffset, cdSize);
   const cv = view(cd);
@@ -160,10 +160,7 @@ export function openZipEntry(archive: ByteSource, entry: ZipEntry): ByteSource {
   if (lv.getUint32(0, true) !== SIG_LOCAL) throw errors.badFile(archive.name, `corrupt: ${label} has no local header at offset ${off}`);
   const dataStart = off + 30 + lv.getUint16(26, true) + lv.getUint16(28, true);
   if (dataStart + entry.compressedSize > archive.size) {
-    throw errors.badFile(
-      archive.name,
-      `truncated: ${label} needs bytes up to ${dataStart + entry.compressedSize}, archive has ${archive.size}`,
-    );
+    throw errors.badFile(archive.name, `truncated: ${label} needs bytes up to ${dataStart + entry.compressedSize}, archive has ${archive.size}`);
   }
   if (entry.method === 0) {
     if (entry.compressedSize !== entry.uncompressedSize) {

@@ -29,7 +29,11 @@ export function alignIds(teacherIds: readonly string[], studentIds: readonly str
   const onlyTeacher = teacherIds.filter((id) => !s.has(id));
   const onlyStudent = studentIds.filter((id) => !t.has(id));
   if (onlyTeacher.length || onlyStudent.length) {
-    const show = (ids: string[]) => ids.slice(0, 5).map((x) => JSON.stringify(x)).join(', ') + (ids.length > 5 ? ', …' : '');
+    const show = (ids: string[]) =>
+      ids
+        .slice(0, 5)
+        .map((x) => JSON.stringify(x))
+        .join(', ') + (ids.length > 5 ? ', …' : '');
     const parts: string[] = [];
     if (onlyTeacher.length) parts.push(`${onlyTeacher.length} only in ${teacherFile} (${show(onlyTeacher)})`);
     if (onlyStudent.length) parts.push(`${onlyStudent.length} only in ${studentFile} (${show(onlyStudent)})`);

@@ -119,13 +119,25 @@ export function diagnose(input: DiagnoseInput, thresholds: Partial<DiagnosisThre
   if (fss !== null && aoa !== null) findings.push(componentFinding(fss, aoa, fssLevel!, aoaLevel!, t));
   else {
     const gains = known(deltaFss) && known(deltaAoa) ? ` (ΔFSS ${f1(deltaFss)}, ΔAOA ${f1(deltaAoa)})` : '';
-    findings.push({ code: 'components-unknown', severity: 'info', message: `only the gains are known${gains}: FSS and AOA after KD are needed for tuning advice` });
+    findings.push({
+      code: 'components-unknown',
+      severity: 'info',
+      message: `only the gains are known${gains}: FSS and AOA after KD are needed for tuning advice`,
+    });
   }
   if (known(deltaFss) && deltaFss < 0) {
-    findings.push({ code: 'fss-decreased', severity: 'warning', message: `FSS fell by ${f1(-deltaFss)} after distillation${known(deltaAoa) && deltaAoa > 0 ? ` while AOA rose by ${f1(deltaAoa)}` : ''}: the objective pulls the features away from the teacher's` });
+    findings.push({
+      code: 'fss-decreased',
+      severity: 'warning',
+      message: `FSS fell by ${f1(-deltaFss)} after distillation${known(deltaAoa) && deltaAoa > 0 ? ` while AOA rose by ${f1(deltaAoa)}` : ''}: the objective pulls the features away from the teacher's`,
+    });
   }
   if (known(deltaAoa) && deltaAoa < 0) {
-    findings.push({ code: 'aoa-decreased', severity: 'warning', message: `AOA fell by ${f1(-deltaAoa)} after distillation${known(deltaFss) && deltaFss > 0 ? ` while FSS rose by ${f1(deltaFss)}` : ''}: the outputs moved away from the teacher's` });
+    findings.push({
+      code: 'aoa-decreased',
+      severity: 'warning',
+      message: `AOA fell by ${f1(-deltaAoa)} after distillation${known(deltaFss) && deltaFss > 0 ? ` while FSS rose by ${f1(deltaFss)}` : ''}: the outputs moved away from the teacher's`,
+    });
   }
   if (known(deltaKrs) && deltaKrs <= 0) {
     findings.push({ code: 'no-gain', severity: 'warning', message: `KRS did not rise after distillation (ΔKRS ${f1(deltaKrs)})` });
@@ -137,16 +149,32 @@ export function diagnose(input: DiagnoseInput, thresholds: Partial<DiagnosisThre
 function componentFinding(fss: number, aoa: number, fssLevel: Level, aoaLevel: Level, t: DiagnosisThresholds): Finding {
   const vals = `FSS ${f1(fss)}, AOA ${f1(aoa)}`;
   if (fssLevel === 'low' && aoaLevel === 'low') {
-    return { code: 'capacity-gap', severity: 'advice', message: `both components are low (${vals}, below ${t.low}): the student may lack the capacity to absorb the teacher — try a larger student or a teacher assistant, and check that the distillation loss is active` };
+    return {
+      code: 'capacity-gap',
+      severity: 'advice',
+      message: `both components are low (${vals}, below ${t.low}): the student may lack the capacity to absorb the teacher — try a larger student or a teacher assistant, and check that the distillation loss is active`,
+    };
   }
   if ((aoaLevel === 'high' && fssLevel === 'low') || aoa - fss >= t.gap) {
-    return { code: 'feature-supervision', severity: 'advice', message: `outputs agree but features do not (${vals}): add feature-level supervision (hint layers as in FitNet, attention transfer, CKA or relational losses) at semantically rich layers` };
+    return {
+      code: 'feature-supervision',
+      severity: 'advice',
+      message: `outputs agree but features do not (${vals}): add feature-level supervision (hint layers as in FitNet, attention transfer, CKA or relational losses) at semantically rich layers`,
+    };
   }
   if ((fssLevel === 'high' && aoaLevel === 'low') || fss - aoa >= t.gap) {
-    return { code: 'output-calibration', severity: 'advice', message: `features align but outputs do not (${vals}): revisit the softmax temperature and the weight of the KD loss against the hard-label loss` };
+    return {
+      code: 'output-calibration',
+      severity: 'advice',
+      message: `features align but outputs do not (${vals}): revisit the softmax temperature and the weight of the KD loss against the hard-label loss`,
+    };
   }
   if (fssLevel === 'high' && aoaLevel === 'high') {
-    return { code: 'well-aligned', severity: 'info', message: `both components are high (${vals}, at least ${t.high}): the student retains the teacher's features and outputs` };
+    return {
+      code: 'well-aligned',
+      severity: 'info',
+      message: `both components are high (${vals}, at least ${t.high}): the student retains the teacher's features and outputs`,
+    };
   }
   const levels = fssLevel === aoaLevel ? `both ${fssLevel}` : `FSS ${fssLevel}, AOA ${aoaLevel}`;
   return {

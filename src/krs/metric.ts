@@ -18,6 +18,8 @@ import { pooledWidth, type Pooling } from '../similarity/features.js';
 import {
   layerSimilarity,
   type Estimator,
+  type LayerBatch,
+  type LayerSimilarityResult,
   type LayerSimilarityOptions,
   type LayerState,
   type Similarity,
@@ -128,7 +130,7 @@ export class KrsMetric {
     return { pairs: this.options.pairs.map(() => ({ similarity: null, state: { mode: 'empty' } })), output: this.out.init() };
   }
 
-  private measureFor(pair: LayerPair, similarity: Similarity): Measure<LayerState, any, any> {
+  private measureFor(pair: LayerPair, similarity: Similarity): Measure<LayerState, LayerBatch, Promise<LayerSimilarityResult>> {
     const o = this.options;
     const opts: LayerSimilarityOptions = {
       similarity,
@@ -275,7 +277,7 @@ export class KrsMetric {
   /** Restore a metric from {@link toJSON}; pass the backend to use from now on. */
   static fromJSON(json: unknown, backend?: MatrixBackend): KrsMetric {
     const o = json as { version?: number; options?: KrsMetricOptions; state?: { pairs: PairState[]; output: unknown } };
-    if (!o || o.version !== 1 || !o.options || !o.state) throw errors.badValue('serialised KRS metric', typeof json, '{version: 1, options, state}');
+    if (o?.version !== 1 || !o.options || !o.state) throw errors.badValue('serialised KRS metric', typeof json, '{version: 1, options, state}');
     const m = new KrsMetric({ ...o.options, backend });
     m.state = {
       pairs: o.state.pairs.map((ps, i) => ({

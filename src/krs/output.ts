@@ -12,22 +12,9 @@
 import { errors } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { klAgreementMeasure, type KlAgreementOptions, type KlAgreementResult } from '../agreement/classification.js';
-import {
-  detectionAgreementMeasure,
-  type DetectionAgreementOptions,
-  type DetectionAgreementResult,
-  type DetectionImage,
-} from '../agreement/detection.js';
-import {
-  segmentationAgreementMeasure,
-  type SegmentationAgreementOptions,
-  type SegmentationAgreementResult,
-} from '../agreement/segmentation.js';
-import {
-  regressionAgreementMeasure,
-  type RegressionAgreementOptions,
-  type RegressionAgreementResult,
-} from '../agreement/regression.js';
+import { detectionAgreementMeasure, type DetectionAgreementOptions, type DetectionAgreementResult, type DetectionImage } from '../agreement/detection.js';
+import { segmentationAgreementMeasure, type SegmentationAgreementOptions, type SegmentationAgreementResult } from '../agreement/segmentation.js';
+import { regressionAgreementMeasure, type RegressionAgreementOptions, type RegressionAgreementResult } from '../agreement/regression.js';
 import type { Measure } from './measure.js';
 import type { Task } from './presets.js';
 
@@ -61,7 +48,11 @@ export function outputMeasure(task: Task, options: OutputOptions): Measure<unkno
   switch (task) {
     case 'classification':
     case 'nlp':
-      return adapt(klAgreementMeasure(options), (b) => ({ ...requireOutputs(b, task), ...(b.outputMask ? { mask: b.outputMask } : {}) })) as Measure<unknown, OutputBatch, OutputResult>;
+      return adapt(klAgreementMeasure(options), (b) => ({ ...requireOutputs(b, task), ...(b.outputMask ? { mask: b.outputMask } : {}) })) as Measure<
+        unknown,
+        OutputBatch,
+        OutputResult
+      >;
     case 'detection':
       return adapt(detectionAgreementMeasure(options), (b) => {
         if (!b.images) throw errors.badValue('detection batch', 'no images', 'per-image teacher and student detections');

@@ -20,7 +20,9 @@ export function splitPair(
   teacherFile: string,
   studentFile: string,
   unknown: (side: 'teacher' | 'student', name: string) => Error = (side, name) =>
-    side === 'teacher' ? errors.unknownKey('teacher layer', name, teacherFile, teacherNames) : errors.unknownKey('student layer', name, studentFile, studentNames),
+    side === 'teacher'
+      ? errors.unknownKey('teacher layer', name, teacherFile, teacherNames)
+      : errors.unknownKey('student layer', name, studentFile, studentNames),
 ): LayerPair {
   const t = new Set(teacherNames);
   const s = new Set(studentNames);

@@ -104,7 +104,10 @@ export async function scoreCaptures(options: ScoreCapturesOptions): Promise<Scor
   const useMask = (c: Capture) => (maskKey && (options.pool ?? preset.sequencePool) === 'mean' && c.keys().includes(maskKey) ? maskKey : undefined);
   const teacherMask = useMask(teacher);
   const studentMask = useMask(student);
-  const rowBytes = 8 * ([...teacherKeys].reduce((a, k) => a + sizeOf(teacher.info(k).shape.slice(1)), 0) + studentKeys.reduce((a, k) => a + sizeOf(student.info(k).shape.slice(1)), 0));
+  const rowBytes =
+    8 *
+    ([...teacherKeys].reduce((a, k) => a + sizeOf(teacher.info(k).shape.slice(1)), 0) +
+      studentKeys.reduce((a, k) => a + sizeOf(student.info(k).shape.slice(1)), 0));
   const batchSize = options.batchSize ?? Math.max(1, Math.min(n, Math.max(256, Math.floor(BATCH_BYTES / Math.max(rowBytes, 1)))));
   if (!Number.isInteger(batchSize) || batchSize < 1) throw errors.badOption('--batch-size', batchSize, 'a positive integer');
 
@@ -192,7 +195,12 @@ function resolveOutputKeys(options: ScoreCapturesOptions): { teacher: string; st
     }
     const k = PRESETS[options.task].outputKeys.find((key) => keys.includes(key));
     if (!k) {
-      throw errors.unknownKey(`output array (${PRESETS[options.task].outputKeys.join(' or ')}; choose with --output-key)`, PRESETS[options.task].outputKeys[0]!, c.source, keys);
+      throw errors.unknownKey(
+        `output array (${PRESETS[options.task].outputKeys.join(' or ')}; choose with --output-key)`,
+        PRESETS[options.task].outputKeys[0]!,
+        c.source,
+        keys,
+      );
     }
     return k;
   };
@@ -213,7 +221,11 @@ function resolvePairs(options: ScoreCapturesOptions, taken: (string | undefined)
   const pairs = resolveLayerPairs(teacher, student, options.pairs, taken);
   if (pairs.length === 0) {
     const reserved = new Set([...RESERVED_KEYS, ...taken.filter((k): k is string => !!k)]);
-    const layers = (c: Capture) => c.keys().filter((k) => !reserved.has(k)).join(', ') || '(none)';
+    const layers = (c: Capture) =>
+      c
+        .keys()
+        .filter((k) => !reserved.has(k))
+        .join(', ') || '(none)';
     throw errors.badOption(
       'layer pairs',
       'none',
@@ -236,7 +248,7 @@ export function resolveLayerPairs(
   given: readonly (LayerPair | string)[] | undefined,
   taken: readonly (string | null | undefined)[] = [],
 ): LayerPair[] {
-  if (given && given.length) {
+  if (given?.length) {
     return given.map((raw) => {
       const p = typeof raw === 'string' ? splitPair(raw, teacher.keys(), student.keys(), teacher.source, student.source) : raw;
       if (!teacher.keys().includes(p.teacher)) throw errors.unknownKey('teacher layer', p.teacher, teacher.source, teacher.keys());

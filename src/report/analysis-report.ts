@@ -85,7 +85,10 @@ export function analysisSummary(a: AnalysisView): AnalysisSummary {
   for (const t of a.tasks) {
     const parts: string[] = [];
     if (t.pre && t.post) parts.push(`mean KRS went from ${ci(t.pre)} before KD to ${ci(t.post)} after (95% confidence intervals)`);
-    if (t.pairedT) parts.push(`a paired t-test gives t = ${f2(t.pairedT.t)} with ${t.pairedT.df} df, p = ${fmtP(t.pairedT.p)}${t.pairedT.p < 0.05 ? ' — a significant gain' : ' — not significant at 0.05'}`);
+    if (t.pairedT)
+      parts.push(
+        `a paired t-test gives t = ${f2(t.pairedT.t)} with ${t.pairedT.df} df, p = ${fmtP(t.pairedT.p)}${t.pairedT.p < 0.05 ? ' — a significant gain' : ' — not significant at 0.05'}`,
+      );
     if (t.pearson) parts.push(`KRS correlates with ${t.metric ?? 'the task metric'} at r = ${t.pearson.r.toFixed(3)} (p = ${fmtP(t.pearson.p)})`);
     if (parts.length) reading.push(`${t.task[0]!.toUpperCase()}${t.task.slice(1)} (${t.n} experiment${t.n === 1 ? '' : 's'}): ${parts.join('; ')}.`);
   }
@@ -104,7 +107,12 @@ export function analysisCharts(a: AnalysisView): ReportSection[] {
   if (a.experiments.length) {
     const charts = [prePostChart(a.experiments)];
     if (a.tasks.some((t) => t.preBox || t.postBox)) charts.push(boxPlotChart(a.tasks, a.experiments));
-    sections.push({ id: 'pre-post', title: 'Before and after distillation', intro: 'KRS of each student against its teacher before and after knowledge distillation.', charts });
+    sections.push({
+      id: 'pre-post',
+      title: 'Before and after distillation',
+      intro: 'KRS of each student against its teacher before and after knowledge distillation.',
+      charts,
+    });
     sections.push({
       id: 'components',
       title: 'Feature and output components',
@@ -115,7 +123,13 @@ export function analysisCharts(a: AnalysisView): ReportSection[] {
   const validity = [];
   if (a.experiments.some((e) => e.metricPost !== null && e.metricPost !== undefined) && a.tasks.length) validity.push(krsVsMetricChart(a.tasks, a.experiments));
   if (a.methods && (a.methods.byMetric.length || a.methods.byKrs.length)) validity.push(rankingChart(a.methods));
-  if (validity.length) sections.push({ id: 'validity', title: 'Does KRS track the task metric?', intro: 'KRS against the conventional metric, per experiment and per KD method.', charts: validity });
+  if (validity.length)
+    sections.push({
+      id: 'validity',
+      title: 'Does KRS track the task metric?',
+      intro: 'KRS against the conventional metric, per experiment and per KD method.',
+      charts: validity,
+    });
   if (a.sweeps.length) {
     sections.push({
       id: 'alpha',

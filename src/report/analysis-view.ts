@@ -181,12 +181,12 @@ export function analysisView(a: AnalysisResult): AnalysisView {
     const best = new Map<string, (typeof post)[number]>();
     const key = (id: string) => {
       const e = byId.get(id)!;
-      return e.metricPost !== null ? (e.higherIsBetter ? e.metricPost : -e.metricPost) : e.krsPost ?? -Infinity;
+      return e.metricPost !== null ? (e.higherIsBetter ? e.metricPost : -e.metricPost) : (e.krsPost ?? -Infinity);
     };
     for (const s of post) {
       const cur = best.get(s.task);
       const useMetric = post.some((x) => x.task === s.task && byId.get(x.id)!.metricPost !== null);
-      const score = (id: string) => (useMetric ? key(id) : byId.get(id)!.krsPost ?? -Infinity);
+      const score = (id: string) => (useMetric ? key(id) : (byId.get(id)!.krsPost ?? -Infinity));
       if (!cur || score(s.id) > score(cur.id)) best.set(s.task, s);
     }
     chosen = post.filter((s) => best.get(s.task) === s);
@@ -214,7 +214,17 @@ export function analysisView(a: AnalysisResult): AnalysisView {
     chosen.length < post.length
       ? `${post.length} experiments were swept; drawn here is the best of each task by post-KD task metric (as in the paper's Figure 8); all sweeps are in the JSON output of krs analyze.`
       : undefined;
-  return { experiments, tasks, methods, sweeps, diagnostics, findings, warnings, ...(sweepNote ? { sweepNote } : {}), ...(a.source ? { source: a.source } : {}) };
+  return {
+    experiments,
+    tasks,
+    methods,
+    sweeps,
+    diagnostics,
+    findings,
+    warnings,
+    ...(sweepNote ? { sweepNote } : {}),
+    ...(a.source ? { source: a.source } : {}),
+  };
 }
 
 const INFO_TEXT: Record<string, string> = {

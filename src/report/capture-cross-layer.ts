@@ -68,12 +68,13 @@ export function featureLayers(c: Capture, exclude: readonly string[] = []): stri
 export async function crossLayerOfCaptures(o: CaptureCrossLayerOptions): Promise<CaptureCrossLayerResult> {
   const { teacher, student } = o;
   const pick = (c: Capture, side: string, names: readonly string[] | undefined): string[] => {
-    if (names && names.length) {
+    if (names?.length) {
       for (const k of names) if (!c.keys().includes(k)) throw errors.unknownKey(`${side} layer`, k, c.source, c.keys());
       return [...names];
     }
     const found = featureLayers(c, o.ids ? [o.ids] : []);
-    if (!found.length) throw errors.badOption(`--${side}-layers`, null, `layers to compare (${c.source} has no feature arrays: ${c.keys().join(', ') || 'none'})`);
+    if (!found.length)
+      throw errors.badOption(`--${side}-layers`, null, `layers to compare (${c.source} has no feature arrays: ${c.keys().join(', ') || 'none'})`);
     return found;
   };
   const tl = pick(teacher, 'teacher', o.teacherLayers);
@@ -100,7 +101,13 @@ export async function crossLayerOfCaptures(o: CaptureCrossLayerOptions): Promise
   let rowOf: Int32Array | null = null;
   if (idKey) rowOf = alignIds(teacher.readIds(idKey), student.readIds(idKey), teacher.source, student.source).studentRowOf;
 
-  const matrix = new CrossLayerCka(tl, sl, { pool: o.pool, channelsLast: o.channelsLast, backend: o.backend, estimator: o.estimator, maxExactBytes: o.maxExactBytes });
+  const matrix = new CrossLayerCka(tl, sl, {
+    pool: o.pool,
+    channelsLast: o.channelsLast,
+    backend: o.backend,
+    estimator: o.estimator,
+    maxExactBytes: o.maxExactBytes,
+  });
   const whole = new Map<string, Tensor>();
   const studentRows = (k: string, start: number, end: number): Tensor => {
     if (!rowOf) return student.readRows(k, start, end);

@@ -116,7 +116,9 @@ export function assembleHtml(doc: ReportDocument, svgs: ReadonlyMap<string, stri
   if (doc.summary.cards.length) {
     out.push('<div class="cards">');
     for (const c of doc.summary.cards) {
-      out.push(`<div class="card ${esc(c.kind ?? '')}"><div class="label">${esc(c.label)}</div><div class="value">${esc(c.value)}</div>${c.note ? `<div class="note">${esc(c.note)}</div>` : ''}</div>`);
+      out.push(
+        `<div class="card ${esc(c.kind ?? '')}"><div class="label">${esc(c.label)}</div><div class="value">${esc(c.value)}</div>${c.note ? `<div class="note">${esc(c.note)}</div>` : ''}</div>`,
+      );
     }
     out.push('</div>');
   }
@@ -153,7 +155,9 @@ export function assembleHtml(doc: ReportDocument, svgs: ReadonlyMap<string, stri
       out.push(`<figure id="chart-${esc(c.id)}">`);
       out.push(svg ? `<div class="chart">${inlineSvg(svg, c.id, c.title)}</div>` : `<p><em>${esc(c.title)}: not rendered.</em></p>`);
       out.push(`<figcaption>${esc(c.caption)}</figcaption>`);
-      out.push(`<details><summary>Table behind this chart (${c.table.rows.length} row${c.table.rows.length === 1 ? '' : 's'})</summary><div class="table-wrap">${tableHtml(c.table)}</div></details>`);
+      out.push(
+        `<details><summary>Table behind this chart (${c.table.rows.length} row${c.table.rows.length === 1 ? '' : 's'})</summary><div class="table-wrap">${tableHtml(c.table)}</div></details>`,
+      );
       out.push('</figure>');
     }
     for (const t of s.tables ?? []) out.push(`<h3>${esc(t.title)}</h3><div class="table-wrap">${tableHtml(t.table)}</div>`);
@@ -167,5 +171,5 @@ export function assembleHtml(doc: ReportDocument, svgs: ReadonlyMap<string, stri
   out.push('</footer>');
   out.push('</body>');
   out.push('</html>');
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }

@@ -32,7 +32,7 @@ export { readScore, type ScoreReading } from './reading.js';
 export { analysisView, experimentLabel, type AnalysisView, type ExperimentView, type TaskView, type SweepView, type MethodRankView } from './analysis-view.js';
 
 // Charts
-export { type Chart, type ChartTable, type TableColumn, type Cell } from './chart.js';
+export type { Chart, ChartTable, TableColumn, Cell } from './chart.js';
 export { compositionChart, layerSimilarityChart, type ScoreLike } from './charts/score.js';
 export { crossLayerHeatmap, type MatrixLike, type HeatmapPanel, type HeatmapOptions } from './charts/heatmap.js';
 export { prePostChart, deltaHeatmap, sensitivityChart, boxPlotChart, krsVsMetricChart, rankingChart } from './charts/analysis.js';

@@ -34,7 +34,10 @@ function aoaMeaning(r: ReadableScore): string {
   const o = r.output ?? {};
   switch (o.metric) {
     case 'kl-agreement': {
-      const top1 = 'top1Agreement' in o && typeof o.top1Agreement === 'number' ? `; the two models pick the same top class on ${f1(o.top1Agreement * 100)}% of the samples` : '';
+      const top1 =
+        'top1Agreement' in o && typeof o.top1Agreement === 'number'
+          ? `; the two models pick the same top class on ${f1(o.top1Agreement * 100)}% of the samples`
+          : '';
       return `AOA = ${f1(r.aoa)} is the mean of exp(−KL) between the teacher's and the student's softmax outputs: 100 would mean identical output distributions on every sample${top1}.`;
     }
     case 'iou-agreement':
@@ -60,12 +63,16 @@ export function readScore(r: ReadableScore): ScoreReading {
   if (r.layers.length > 1) {
     const weakest = [...r.layers].sort((a, b) => a.score - b.score)[0]!;
     if (r.fss - weakest.score >= WEAK_LAYER) {
-      diagnostics.push(`The weakest layer pair is ${pairLabel(weakest.teacher, weakest.student)} at ${f1(weakest.score)}, ${f1(r.fss - weakest.score)} points under the FSS: the place to add a feature (hint) loss first.`);
+      diagnostics.push(
+        `The weakest layer pair is ${pairLabel(weakest.teacher, weakest.student)} at ${f1(weakest.score)}, ${f1(r.fss - weakest.score)} points under the FSS: the place to add a feature (hint) loss first.`,
+      );
     }
   }
   const o = r.output ?? {};
   if (o.metric === 'kl-agreement' && 'top1Agreement' in o && typeof o.top1Agreement === 'number' && o.top1Agreement < 0.9 && r.aoa >= 70) {
-    diagnostics.push(`AOA is ${f1(r.aoa)} yet the top-1 classes differ on ${f1((1 - o.top1Agreement) * 100)}% of samples: the distributions are close but the arg-max flips near decision boundaries.`);
+    diagnostics.push(
+      `AOA is ${f1(r.aoa)} yet the top-1 classes differ on ${f1((1 - o.top1Agreement) * 100)}% of samples: the distributions are close but the arg-max flips near decision boundaries.`,
+    );
   }
   return { reading, diagnostics };
 }

@@ -135,7 +135,10 @@ function outputTable(out: ReportScore['output']): ChartTable | null {
   if (!out) return null;
   const rows = Object.entries(out)
     .filter(([, v]) => typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean')
-    .map(([k, v]) => ({ quantity: k, value: typeof v === 'number' ? (Number.isInteger(v) ? String(v) : Number.isFinite(v) ? String(round(v, 6)) : String(v)) : String(v) }));
+    .map(([k, v]) => ({
+      quantity: k,
+      value: typeof v === 'number' ? (Number.isInteger(v) ? String(v) : Number.isFinite(v) ? String(round(v, 6)) : String(v)) : String(v),
+    }));
   return rows.length ? { columns: [col('quantity', 'quantity'), col('value', 'value')], rows } : null;
 }
 
@@ -165,7 +168,12 @@ function scoreDocument(input: ScoreReportInput): ReportDocument {
     if (input.models.data) facts.push(['data', input.models.data]);
     for (const side of ['teacher', 'student'] as const) {
       const m = input.models[side];
-      const q = m.accuracy !== null && m.accuracy !== undefined ? `accuracy ${pct(m.accuracy)}` : m.rmse !== null && m.rmse !== undefined ? `RMSE ${m.rmse.toPrecision(4)}` : '';
+      const q =
+        m.accuracy !== null && m.accuracy !== undefined
+          ? `accuracy ${pct(m.accuracy)}`
+          : m.rmse !== null && m.rmse !== undefined
+            ? `RMSE ${m.rmse.toPrecision(4)}`
+            : '';
       facts.push([side, q ? `${m.file} (${q})` : m.file]);
     }
   } else {
@@ -178,7 +186,13 @@ function scoreDocument(input: ScoreReportInput): ReportDocument {
   if (input.crossLayer) layerCharts.push(crossLayerHeatmap(input.crossLayer));
   const outTable = outputTable(r.output);
   const sections: ReportSection[] = [
-    { id: 'components', title: 'Components', intro: 'How the two components make up KRS.', charts: [compositionChart(r)], ...(outTable ? { tables: [{ title: 'Output agreement details', table: outTable }] } : {}) },
+    {
+      id: 'components',
+      title: 'Components',
+      intro: 'How the two components make up KRS.',
+      charts: [compositionChart(r)],
+      ...(outTable ? { tables: [{ title: 'Output agreement details', table: outTable }] } : {}),
+    },
     {
       id: 'layers',
       title: 'Layers',
@@ -229,9 +243,17 @@ function demoDocument(input: DemoReportInput): ReportDocument {
   }));
   const facts: [string, string][] = [];
   if (input.teacher) facts.push(['teacher', `${input.teacher.label}${input.teacher.accuracy != null ? ` (accuracy ${pct(input.teacher.accuracy)})` : ''}`]);
-  if (students[0]) facts.push(['task', students[0].result.task], ['samples', String(students[0].result.n)], ['α, β', `${students[0].result.alpha}, ${+students[0].result.beta.toFixed(4)}`]);
+  if (students[0])
+    facts.push(
+      ['task', students[0].result.task],
+      ['samples', String(students[0].result.n)],
+      ['α, β', `${students[0].result.alpha}, ${+students[0].result.beta.toFixed(4)}`],
+    );
   const reading = [...(input.description ?? [])];
-  if (best) reading.push(`The student that retains the most of its teacher is “${best.label}”, with KRS ${f1(best.result.krs)} (FSS ${f1(best.result.fss)}, AOA ${f1(best.result.aoa)}).`);
+  if (best)
+    reading.push(
+      `The student that retains the most of its teacher is “${best.label}”, with KRS ${f1(best.result.krs)} (FSS ${f1(best.result.fss)}, AOA ${f1(best.result.aoa)}).`,
+    );
   // Each student's component finding, merged where the advice is the same; from the analysis,
   // only the findings about change (a component that fell, no gain), which the students' own lack.
   const studentFindings: FindingItem[] = students.flatMap((s) =>
@@ -245,7 +267,12 @@ function demoDocument(input: DemoReportInput): ReportDocument {
   const warnings = [...byWarning].map(([w, who]) => (who.length === students.length && students.length > 1 ? `all students: ${w}` : `${who.join(', ')}: ${w}`));
   const matrices = students.filter((s) => s.crossLayer).map((s) => ({ label: s.label, matrix: s.crossLayer! }));
   const sections: ReportSection[] = [
-    { id: 'students', title: 'Students', intro: 'Every student against the same teacher on the same inputs.', charts: [studentsChart(students), studentLayersChart(students)] },
+    {
+      id: 'students',
+      title: 'Students',
+      intro: 'Every student against the same teacher on the same inputs.',
+      charts: [studentsChart(students), studentLayersChart(students)],
+    },
   ];
   const withEpochs = students.filter((s) => s.epochs?.length);
   if (withEpochs.length) {
@@ -254,17 +281,20 @@ function demoDocument(input: DemoReportInput): ReportDocument {
     sections.push({
       id: 'tuning',
       title: 'KRS as a tuning signal',
-      intro: t
-        ? temperatureSentence(t)
-        : 'Every student\'s KRS and held-out accuracy after every epoch of training (paper §4.4).',
-      charts: [krsByEpochChart(withEpochs.map((s) => ({ label: s.label, epochs: s.epochs! })), t ? { picks: { krs: pick(t.byKrs), accuracy: pick(t.byAccuracy) } } : {})],
+      intro: t ? temperatureSentence(t) : "Every student's KRS and held-out accuracy after every epoch of training (paper §4.4).",
+      charts: [
+        krsByEpochChart(
+          withEpochs.map((s) => ({ label: s.label, epochs: s.epochs! })),
+          t ? { picks: { krs: pick(t.byKrs), accuracy: pick(t.byAccuracy) } } : {},
+        ),
+      ],
     });
   }
   if (matrices.length) {
     sections.push({
       id: 'cross-layer',
       title: 'Cross-layer CKA',
-      intro: 'Every teacher layer against every student layer, one heatmap per student on one colour scale (as the paper\'s Figures 11–13).',
+      intro: "Every teacher layer against every student layer, one heatmap per student on one colour scale (as the paper's Figures 11–13).",
       charts: [crossLayerHeatmap(matrices, { id: 'cross-layer-cka' })],
     });
   }
@@ -272,8 +302,24 @@ function demoDocument(input: DemoReportInput): ReportDocument {
   const accTable: ChartTable = {
     columns: [col('model', 'model'), col('accuracy', 'accuracy', 2), col('fss', 'FSS'), col('aoa', 'AOA'), col('krs', 'KRS')],
     rows: [
-      ...(input.teacher ? [{ model: `${input.teacher.label} (teacher)`, accuracy: input.teacher.accuracy != null ? round(input.teacher.accuracy * 100, 4) : null, fss: null, aoa: null, krs: null }] : []),
-      ...students.map((s) => ({ model: s.label, accuracy: s.accuracy != null ? round(s.accuracy * 100, 4) : null, fss: round(s.result.fss), aoa: round(s.result.aoa), krs: round(s.result.krs) })),
+      ...(input.teacher
+        ? [
+            {
+              model: `${input.teacher.label} (teacher)`,
+              accuracy: input.teacher.accuracy != null ? round(input.teacher.accuracy * 100, 4) : null,
+              fss: null,
+              aoa: null,
+              krs: null,
+            },
+          ]
+        : []),
+      ...students.map((s) => ({
+        model: s.label,
+        accuracy: s.accuracy != null ? round(s.accuracy * 100, 4) : null,
+        fss: round(s.result.fss),
+        aoa: round(s.result.aoa),
+        krs: round(s.result.krs),
+      })),
     ],
   };
   return {

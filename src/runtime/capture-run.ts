@@ -66,8 +66,8 @@ export async function runCapture(options: CaptureOptions): Promise<CaptureResult
     for (let k = 0; k < bounds.length; k++) {
       const next = k + 1 < bounds.length ? submit(k + 1) : null;
       const out = await inflight.result;
-      inference += out.ms['model'] ?? 0;
-      const o = out.outputs['model']!;
+      inference += out.ms.model ?? 0;
+      const o = out.outputs.model!;
       if (k === 0) {
         const w = probabilityWarning(side, o[side.outputTensor]!);
         if (w) warnings.push(w);

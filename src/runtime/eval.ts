@@ -145,7 +145,11 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
   const { task, data } = options;
   presetOf(task);
   if (task === 'detection') {
-    throw errors.badOption('--task', task, 'classification, segmentation, nlp or regression: for detection, capture features with `krs capture` and score COCO-results files with `krs score`');
+    throw errors.badOption(
+      '--task',
+      task,
+      'classification, segmentation, nlp or regression: for detection, capture features with `krs capture` and score COCO-results files with `krs score`',
+    );
   }
   const sData = options.studentData ?? data;
   if (sData.size !== data.size) throw errors.sampleCountMismatch(`${data.name} vs ${sData.name}`, data.size, sData.size);
@@ -159,13 +163,17 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
   const sModel = loadModel(options.student.file);
   const warnings: string[] = [];
   let pairs: LayerPair[];
-  if (options.pairs && options.pairs.length) {
+  if (options.pairs?.length) {
     pairs = options.pairs.map((p) => resolvePair(p, tModel, sModel));
   } else {
     const t = defaultFeatureLayer(tModel);
     const s = defaultFeatureLayer(sModel);
     if (!t || !s) {
-      throw errors.badOption('--pair', null, `teacherTensor:studentTensor (no penultimate layer found in ${t ? sModel.file : tModel.file}; \`krs layers\` lists the tensors)`);
+      throw errors.badOption(
+        '--pair',
+        null,
+        `teacherTensor:studentTensor (no penultimate layer found in ${t ? sModel.file : tModel.file}; \`krs layers\` lists the tensors)`,
+      );
     }
     pairs = [{ teacher: t, student: s }];
     warnings.push(`no --pair given: paired the penultimate features (what each model's last dense/conv layer reads), '${t}' (teacher) with '${s}' (student)`);
@@ -176,7 +184,11 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
     tGrid = options.teacherLayers?.length ? expandLayers(tModel, options.teacherLayers, 'teacher layer') : layersByOps(tModel, DEFAULT_LAYER_OPS);
     sGrid = options.studentLayers?.length ? expandLayers(sModel, options.studentLayers, 'student layer') : layersByOps(sModel, DEFAULT_LAYER_OPS);
     if (!tGrid.length || !sGrid.length) {
-      throw errors.badOption('--all-pairs', null, `layers on both sides (none of the ops ${DEFAULT_LAYER_OPS.join(', ')} in ${tGrid.length ? sModel.file : tModel.file}; name them with --${tGrid.length ? 'student' : 'teacher'}-layers)`);
+      throw errors.badOption(
+        '--all-pairs',
+        null,
+        `layers on both sides (none of the ops ${DEFAULT_LAYER_OPS.join(', ')} in ${tGrid.length ? sModel.file : tModel.file}; name them with --${tGrid.length ? 'student' : 'teacher'}-layers)`,
+      );
     }
   }
   const tExtra = [...pairs.map((p) => p.teacher), ...tGrid];
@@ -203,13 +215,13 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
     rbfThreshold: options.rbfThreshold,
     output: outputOptions,
   });
-  const grid = options.allPairs
-    ? new CrossLayerCka(tGrid, sGrid, { pool: options.pool, channelsLast: options.channelsLast, backend: options.backend })
-    : null;
+  const grid = options.allPairs ? new CrossLayerCka(tGrid, sGrid, { pool: options.pool, channelsLast: options.channelsLast, backend: options.backend }) : null;
 
   // Captures.
   let writers: { teacher: NpzWriter; student: NpzWriter } | null = null;
-  const capturePaths = options.saveCaptures ? { teacher: path.join(options.saveCaptures, 'teacher.npz'), student: path.join(options.saveCaptures, 'student.npz') } : null;
+  const capturePaths = options.saveCaptures
+    ? { teacher: path.join(options.saveCaptures, 'teacher.npz'), student: path.join(options.saveCaptures, 'student.npz') }
+    : null;
   const setupStart = performance.now();
   let pool: ModelPool | null = null;
   const timing = { inference: { teacher: 0, student: 0 } as Record<string, number>, scoring: 0, cross: 0, read: 0, capture: 0, compute: 0, setup: 0 };
@@ -254,10 +266,13 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
       const { batch, result } = inflight;
       const out = await result;
       for (const [side, ms] of Object.entries(out.ms)) timing.inference[side] = (timing.inference[side] ?? 0) + ms;
-      const tOut = out.outputs['teacher']!;
-      const sOut = out.outputs['student']!;
+      const tOut = out.outputs.teacher!;
+      const sOut = out.outputs.student!;
       if (first) {
-        for (const [side, o] of [[teacher, tOut], [student, sOut]] as const) {
+        for (const [side, o] of [
+          [teacher, tOut],
+          [student, sOut],
+        ] as const) {
           const w = probabilityWarning(side, o[side.outputTensor]!);
           if (w) warnings.push(w);
         }
@@ -271,7 +286,10 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
       if (grid) await grid.update(tOut, sOut);
       timing.cross += performance.now() - c0;
       if (batch.targets) {
-        for (const [name, o] of [['teacher', teacherOutput], ['student', studentOutput]] as const) {
+        for (const [name, o] of [
+          ['teacher', teacherOutput],
+          ['student', studentOutput],
+        ] as const) {
           const a = acc[name];
           if (task === 'regression') {
             const e = regressionErrors(o, batch.targets);
@@ -290,7 +308,10 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
       timing.scoring += performance.now() - s0;
       if (writers) {
         const w0 = performance.now();
-        for (const [side, o, w] of [[teacher, tOut, writers.teacher], [student, sOut, writers.student]] as const) {
+        for (const [side, o, w] of [
+          [teacher, tOut, writers.teacher],
+          [student, sOut, writers.student],
+        ] as const) {
           writeCaptureBatch(w, side, o, batch.targets, batch.ids);
         }
         timing.capture += performance.now() - w0;

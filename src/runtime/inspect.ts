@@ -76,7 +76,10 @@ async function inferShapes(m: LoadedModel): Promise<Map<string, { dtype: TensorD
   }
   const names = d.tensors.filter((t) => t.role !== 'input').map((t) => t.name);
   const existing = new Set(d.outputs.map((o) => o.name));
-  const bytes = appendGraphOutputs(m.bytes, names.filter((n) => !existing.has(n)).map((name) => ({ name })));
+  const bytes = appendGraphOutputs(
+    m.bytes,
+    names.filter((n) => !existing.has(n)).map((name) => ({ name })),
+  );
   const session = await createSession(m.file, bytes, m.dir, { threads: 1 });
   try {
     const runs: Record<string, Tensor>[] = [];
@@ -95,7 +98,9 @@ async function inferShapes(m: LoadedModel): Promise<Map<string, { dtype: TensorD
     for (const name of names) {
       const a = runs[0]![name]!;
       const b = runs[1]![name]!;
-      const shape: Dim[] = a.shape.map((x, i) => (b.shape.length === a.shape.length && b.shape[i] === 2 * x && x === 1 ? label : b.shape.length === a.shape.length && b.shape[i] !== x ? null : x));
+      const shape: Dim[] = a.shape.map((x, i) =>
+        b.shape.length === a.shape.length && b.shape[i] === 2 * x && x === 1 ? label : b.shape.length === a.shape.length && b.shape[i] !== x ? null : x,
+      );
       out.set(name, { dtype: a.dtype, shape });
     }
     return out;
@@ -107,6 +112,16 @@ async function inferShapes(m: LoadedModel): Promise<Map<string, { dtype: TensorD
 function zeros(dtype: string, shape: number[]): Tensor {
   const n = sizeOf(shape);
   const data: NumericArray =
-    dtype === 'int64' ? new BigInt64Array(n) : dtype === 'int32' ? new Int32Array(n) : dtype === 'float64' ? new Float64Array(n) : dtype === 'uint8' || dtype === 'bool' ? new Uint8Array(n) : dtype === 'int8' ? new Int8Array(n) : new Float32Array(n);
+    dtype === 'int64'
+      ? new BigInt64Array(n)
+      : dtype === 'int32'
+        ? new Int32Array(n)
+        : dtype === 'float64'
+          ? new Float64Array(n)
+          : dtype === 'uint8' || dtype === 'bool'
+            ? new Uint8Array(n)
+            : dtype === 'int8'
+              ? new Int8Array(n)
+              : new Float32Array(n);
   return { dtype: (dtype === 'float16' ? 'float32' : dtype) as Tensor['dtype'], shape, data };
 }

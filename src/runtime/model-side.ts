@@ -70,7 +70,12 @@ export function expandLayers(m: LoadedModel, selectors: readonly string[], what:
       if (hits.length === 0) {
         const ops = [...new Set(m.description.tensors.map((t) => t.op))].filter((o) => o !== 'input');
         const close = closestNames(op, ops);
-        throw errors.unknownKey(`${what} op`, s, m.file, [...close, ...ops.filter((o) => !close.includes(o))].map((o) => `@${o}`));
+        throw errors.unknownKey(
+          `${what} op`,
+          s,
+          m.file,
+          [...close, ...ops.filter((o) => !close.includes(o))].map((o) => `@${o}`),
+        );
       }
       out.push(...hits);
     } else out.push(...resolveTensors(m.description, [s], what));
@@ -116,7 +121,15 @@ export function prepareSide(
   }
   const arrays = Object.fromEntries(Object.entries(data.arrays).map(([k, v]) => [arrayPrefix + k, v]));
   const feeds = options.feeds ? Object.fromEntries(Object.entries(options.feeds).map(([k, v]) => [k, arrayPrefix + v])) : undefined;
-  const plans = planFeeds(model.description.inputs, arrays, data.primary === null ? null : arrayPrefix + data.primary, options.file, { ...options, feeds }, side, data.channelAxis);
+  const plans = planFeeds(
+    model.description.inputs,
+    arrays,
+    data.primary === null ? null : arrayPrefix + data.primary,
+    options.file,
+    { ...options, feeds },
+    side,
+    data.channelAxis,
+  );
   const fetch = [...new Set([...layers, outputTensor])];
   const job: ModelJob = {
     side,
@@ -197,7 +210,7 @@ export function probabilityWarning(side: PreparedSide, t: Tensor): string | null
   }
   const p = producerOf(side.model.model, side.outputTensor);
   const ends = p && ['Softmax', 'Sigmoid', 'LogSoftmax'].includes(p.opType) ? ` (the graph computes it with a ${p.opType} node)` : '';
-  const flag = `--${side.side === 'model' ? '' : side.side + '-'}outputs`;
+  const flag = `--${side.side === 'model' ? '' : `${side.side}-`}outputs`;
   return sumsToOne
     ? `${side.side} outputs '${side.outputTensor}' of ${side.model.file} look like probabilities, not logits: every value is in [0, 1] and each row sums to 1${ends}; they were scored as logits — pass ${flag} probs (or ${flag} logits to keep that and silence this warning)`
     : `${side.side} outputs '${side.outputTensor}' of ${side.model.file} look like sigmoid scores, not logits: every value is in [0, 1] but rows do not sum to 1${ends}; they were scored as logits — pass ${flag} sigmoid (or ${flag} logits to keep that and silence this warning)`;

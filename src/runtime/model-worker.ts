@@ -13,10 +13,7 @@ import { KrsError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { openRunner, type ModelJob, type ModelRunner } from './model-run.js';
 
-export type WorkerRequest =
-  | { type: 'init'; jobs: ModelJob[] }
-  | { type: 'run'; id: number; arrays: Record<string, Tensor>; n: number }
-  | { type: 'close' };
+export type WorkerRequest = { type: 'init'; jobs: ModelJob[] } | { type: 'run'; id: number; arrays: Record<string, Tensor>; n: number } | { type: 'close' };
 
 export type WorkerReply =
   | { type: 'ready' }

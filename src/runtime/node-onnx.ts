@@ -60,7 +60,8 @@ export function loadModel(file: string): LoadedModel {
       throw errors.externalData(file, ref.initializer, ref.location, where, 'is missing');
     }
     const end = ref.offset + (ref.length ?? 0);
-    if (end > size) throw errors.externalData(file, ref.initializer, ref.location, where, `is too short (${size} bytes, the initializer needs bytes up to ${end})`);
+    if (end > size)
+      throw errors.externalData(file, ref.initializer, ref.location, where, `is too short (${size} bytes, the initializer needs bytes up to ${end})`);
   }
   return { file, dir, bytes, model, description };
 }
@@ -73,7 +74,12 @@ export function tapModel(m: LoadedModel, taps: readonly string[], what = 'layer'
   const names = resolveTensors(m.description, taps, what);
   const existing = new Set(m.description.outputs.map((o) => o.name));
   const extra = names.filter((n) => !existing.has(n));
-  return extra.length ? appendGraphOutputs(m.bytes, extra.map((name) => ({ name }))) : m.bytes;
+  return extra.length
+    ? appendGraphOutputs(
+        m.bytes,
+        extra.map((name) => ({ name })),
+      )
+    : m.bytes;
 }
 
 export interface SessionOptions {
@@ -121,7 +127,9 @@ export async function createSession(file: string, bytes: Uint8Array, dir: string
       try {
         out = await session.run(ortFeeds, [...fetch]);
       } catch (e) {
-        const shapes = Object.entries(feeds).map(([k, t]) => `'${k}' ${t.dtype}${fmtShape(t.shape)}`).join(', ');
+        const shapes = Object.entries(feeds)
+          .map(([k, t]) => `'${k}' ${t.dtype}${fmtShape(t.shape)}`)
+          .join(', ');
         throw errors.modelFailed(file, `run on ${shapes}`, firstLine(e));
       }
       const result: Record<string, Tensor> = {};

@@ -71,7 +71,8 @@ const DTYPES: Record<number, DType | 'string'> = {
   [OnnxDataType.BFLOAT16]: 'bfloat16',
 };
 
-const num = (v: unknown): number => (typeof v === 'number' ? v : typeof v === 'object' && v && 'toNumber' in v ? (v as { toNumber(): number }).toNumber() : Number(v));
+const num = (v: unknown): number =>
+  typeof v === 'number' ? v : typeof v === 'object' && v && 'toNumber' in v ? (v as { toNumber(): number }).toNumber() : Number(v);
 
 function typeOf(t: OnnxTypeProto | undefined): { dtype: DType | 'string' | null; shape: Dim[] | null } {
   const tt = t?.tensorType;
@@ -100,7 +101,7 @@ export function describeModel(bytes: Uint8Array, file: string): ModelDescription
 /** {@link describeModel} for an already decoded model. */
 export function describeDecoded(model: OnnxModel, file: string): ModelDescription {
   const g = model.graph;
-  if (!g || !g.output || g.output.length === 0) {
+  if (!g?.output || g.output.length === 0) {
     throw errors.badFile(file, 'not a valid ONNX model (no graph, or a graph without outputs)');
   }
   const initializers = new Set((g.initializer ?? []).map((t) => t.name ?? ''));
@@ -200,7 +201,10 @@ export function closestNames(name: string, candidates: readonly string[], k = 3)
   });
   scored.sort((a, b) => a.score - b.score);
   const limit = Math.max(3, Math.ceil(name.length * 0.6));
-  return scored.filter((s) => s.score < 1000 + limit).slice(0, k).map((s) => s.c);
+  return scored
+    .filter((s) => s.score < 1000 + limit)
+    .slice(0, k)
+    .map((s) => s.c);
 }
 
 /** Levenshtein distance. O(|a|·|b|). */

@@ -349,11 +349,7 @@ export function appendGraphOutputs(model: Uint8Array, outputs: readonly OnnxValu
 }
 
 /** A float tensor value-info with named (symbolic) or fixed dimensions. */
-export function tensorValueInfo(
-  name: string,
-  elemType: number,
-  dims: readonly (number | string)[] | undefined,
-): OnnxValueInfo {
+export function tensorValueInfo(name: string, elemType: number, dims: readonly (number | string)[] | undefined): OnnxValueInfo {
   const tensorType: { elemType: number; shape?: OnnxTensorShape } = { elemType };
   if (dims) tensorType.shape = { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) };
   return { name, type: { tensorType } };

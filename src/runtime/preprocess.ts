@@ -48,7 +48,10 @@ export function parsePreprocess(spec: string, option: string): Preprocess {
   let mean: number[] = [0];
   let std: number[] = [1];
   const expected = `a preset (${Object.keys(PREPROCESS_PRESETS).join(', ')}) or items like scale=1/255,mean=0.5,std=0.5 (per-channel lists with ':')`;
-  for (const item of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^(scale|mean|std)\s*=\s*(.+)$/.exec(item);
     if (!m) throw errors.badOption(option, spec, expected);
     const values = m[2]!.split(':').map((v) => parseFraction(v));
@@ -100,9 +103,16 @@ export function applyPreprocess(t: Tensor, p: Preprocess, channelAxis: number, w
     return { dtype: 'float32', shape: t.shape, data: out };
   }
   const c = sample[channelAxis];
-  for (const [name, list] of [['mean', p.mean], ['std', p.std]] as const) {
+  for (const [name, list] of [
+    ['mean', p.mean],
+    ['std', p.std],
+  ] as const) {
     if (list.length !== 1 && list.length !== c) {
-      throw errors.shapeMismatch(`${name} of the preprocessing of ${what}`, `1 or ${c} values (one per channel, axis ${channelAxis + 1} of ${fmtShape(t.shape)})`, `${list.length}`);
+      throw errors.shapeMismatch(
+        `${name} of the preprocessing of ${what}`,
+        `1 or ${c} values (one per channel, axis ${channelAxis + 1} of ${fmtShape(t.shape)})`,
+        `${list.length}`,
+      );
     }
   }
   const inner = sizeOf(sample.slice(channelAxis + 1));
@@ -143,7 +153,13 @@ export function fitSampleShape(
     !declared || (declared.length === want.length && declared.every((d, i) => typeof d !== 'number' || d === want[i]));
   if (explicit) {
     if (sizeOf(explicit) !== sizeOf(sample)) {
-      throw errors.inputShape(file, input.name, `${option} ${fmtShape(explicit)} to hold ${sizeOf(explicit)} values per sample`, `${got} (${sizeOf(sample)} values)`, '');
+      throw errors.inputShape(
+        file,
+        input.name,
+        `${option} ${fmtShape(explicit)} to hold ${sizeOf(explicit)} values per sample`,
+        `${got} (${sizeOf(sample)} values)`,
+        '',
+      );
     }
     if (!fixedAgree(explicit)) {
       throw errors.inputShape(file, input.name, expected, `${option} ${fmtShape(explicit)}`, 'the model declares other fixed sizes');
@@ -154,16 +170,17 @@ export function fitSampleShape(
   if (declared.every((d): d is number => typeof d === 'number')) {
     if (same(declared, sample)) return [...sample];
     if (sizeOf(declared) === sizeOf(sample) && same(squeeze(declared), squeeze(sample))) return [...declared];
-    const hint = sizeOf(declared) === sizeOf(sample)
-      ? `same number of values but a different layout: pass ${option} ${declared.join(',')} if a plain reshape is right (or --channels-last for images)`
-      : `pass ${option} or resize the data`;
+    const hint =
+      sizeOf(declared) === sizeOf(sample)
+        ? `same number of values but a different layout: pass ${option} ${declared.join(',')} if a plain reshape is right (or --channels-last for images)`
+        : `pass ${option} or resize the data`;
     throw errors.inputShape(file, input.name, expected, got, hint);
   }
   // Symbolic dimensions beyond the batch axis.
-  const fit = (s: readonly number[]) => declared.length === s.length && declared.every((d, i) => typeof d !== 'number' || d === s[i]);
-  if (fit(sample)) return [...sample];
+  const fits = (s: readonly number[]) => declared.length === s.length && declared.every((d, i) => typeof d !== 'number' || d === s[i]);
+  if (fits(sample)) return [...sample];
   const sq = squeeze(sample);
-  if (fit(sq)) return sq;
+  if (fits(sq)) return sq;
   throw errors.inputShape(file, input.name, expected, got, `pass ${option}`);
 }
 
@@ -248,11 +265,21 @@ export function planFeeds(
   const feeds = options.feeds ?? {};
   const flag = (name: string) => (side === 'model' ? `--${name}` : `--${side}-${name}`);
   for (const k of Object.keys(feeds)) {
-    if (!inputs.some((i) => i.name === k)) throw errors.unknownKey(`model input (${flag('feed')})`, k, file, inputs.map((i) => i.name));
+    if (!inputs.some((i) => i.name === k))
+      throw errors.unknownKey(
+        `model input (${flag('feed')})`,
+        k,
+        file,
+        inputs.map((i) => i.name),
+      );
   }
   return inputs.map((input) => {
     if (inputs.length === 1 && primary === null && !feeds[input.name]) {
-      throw errors.badOption('--input-key', null, `the data array to feed ${file} (the data set holds ${Object.keys(arrays).join(', ')} and none is named x, inputs, input, images or data)`);
+      throw errors.badOption(
+        '--input-key',
+        null,
+        `the data array to feed ${file} (the data set holds ${Object.keys(arrays).join(', ')} and none is named x, inputs, input, images or data)`,
+      );
     }
     const array = feeds[input.name] ?? (inputs.length === 1 ? primary! : input.name);
     const info = arrays[array];
@@ -268,9 +295,16 @@ export function planFeeds(
     const pre = isPrimary ? options.preprocess : undefined;
     if (pre && Math.max(pre.mean.length, pre.std.length) > 1) {
       const c = info.shape[channelAxis + 1];
-      for (const [name, list] of [['mean', pre.mean], ['std', pre.std]] as const) {
+      for (const [name, list] of [
+        ['mean', pre.mean],
+        ['std', pre.std],
+      ] as const) {
         if (list.length !== 1 && list.length !== c) {
-          throw errors.shapeMismatch(`${name} of ${flag('preprocess')} for ${file}`, `1 or ${c} values (one per channel: axis ${channelAxis + 1} of the data, ${fmtShape(info.shape)})`, `${list.length}`);
+          throw errors.shapeMismatch(
+            `${name} of ${flag('preprocess')} for ${file}`,
+            `1 or ${c} values (one per channel: axis ${channelAxis + 1} of the data, ${fmtShape(info.shape)})`,
+            `${list.length}`,
+          );
         }
       }
     }

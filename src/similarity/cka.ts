@@ -62,5 +62,5 @@ export function debiasedCkaFromCentred(c: CentredStats, teacherName: string, stu
 
 /** Clamp rounding excursions just outside [0, 1]. */
 function clampUnit(v: number): number {
-  return v < 0 ? 0 : v > 1 ? 1 : v;
+  return v < 0 ? 0 : Math.min(v, 1);
 }

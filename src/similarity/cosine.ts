@@ -23,7 +23,14 @@ export function initCosine(p: number): CosineState {
  * Fold a batch (X, Y: b×p) in.
  * @throws UNDEFINED when a sample's teacher or student vector is all zeros (no direction).
  */
-export function updateCosine(st: CosineState, x: Float64Array | Float32Array, y: Float64Array | Float32Array, rows: number, teacherName: string, studentName: string): void {
+export function updateCosine(
+  st: CosineState,
+  x: Float64Array | Float32Array,
+  y: Float64Array | Float32Array,
+  rows: number,
+  teacherName: string,
+  studentName: string,
+): void {
   const p = st.p;
   for (let i = 0; i < rows; i++) {
     let xy = 0;
@@ -40,7 +47,7 @@ export function updateCosine(st: CosineState, x: Float64Array | Float32Array, y:
     if (xx === 0) throw errors.undefinedResult(`cosine similarity of teacher layer '${teacherName}'`, `sample ${st.n + i} is an all-zero vector`);
     if (yy === 0) throw errors.undefinedResult(`cosine similarity of student layer '${studentName}'`, `sample ${st.n + i} is an all-zero vector`);
     const c = xy / (Math.sqrt(xx) * Math.sqrt(yy));
-    st.sum += c < 0 ? 0 : c > 1 ? 1 : c;
+    st.sum += c < 0 ? 0 : Math.min(c, 1);
   }
   st.n += rows;
 }

@@ -100,10 +100,17 @@ export class CrossLayerCka {
         const t = acts[name];
         if (!t) throw errors.unknownKey(`${side} layer`, name, 'the batch', Object.keys(acts));
         // Flattened float rows are used in place (checked for NaN/Inf when centred); pooling goes through featureMatrix.
-        const flat = (this.options.pool ?? 'flatten') === 'flatten' && (t.data instanceof Float32Array || t.data instanceof Float64Array) && t.shape.length >= 1;
+        const flat =
+          (this.options.pool ?? 'flatten') === 'flatten' && (t.data instanceof Float32Array || t.data instanceof Float64Array) && t.shape.length >= 1;
         if (flat) {
           const n = t.shape[0]!;
-          return { rows: n, cols: n ? t.data.length / n : sizeOf(t.shape.slice(1)), data: t.data as Float32Array | Float64Array, what: `${side} layer '${name}'`, tensor: t } as Matrix;
+          return {
+            rows: n,
+            cols: n ? t.data.length / n : sizeOf(t.shape.slice(1)),
+            data: t.data as Float32Array | Float64Array,
+            what: `${side} layer '${name}'`,
+            tensor: t,
+          } as Matrix;
         }
         return featureMatrix(t, `${side} layer '${name}'`, { pool: this.options.pool, channelsLast: this.options.channelsLast });
       });
@@ -211,10 +218,11 @@ export class CrossLayerCka {
         const w = st.width;
         const m = st.sum.map((v) => v / n);
         let f = 0;
-        for (let i = 0; i < w; i++) for (let j = 0; j < w; j++) {
-          const c = st.xx[i * w + j]! - n * m[i]! * m[j]!;
-          f += c * c;
-        }
+        for (let i = 0; i < w; i++)
+          for (let j = 0; j < w; j++) {
+            const c = st.xx[i * w + j]! - n * m[i]! * m[j]!;
+            f += c * c;
+          }
         return Math.sqrt(f);
       };
       const tNorm = this.tStats.map(centredXX);
@@ -228,10 +236,11 @@ export class CrossLayerCka {
           const my = ss.sum.map((v) => v / n);
           const xy = this.xy[i]![j]!;
           let f = 0;
-          for (let a = 0; a < p; a++) for (let b = 0; b < q; b++) {
-            const c = xy[a * q + b]! - n * mx[a]! * my[b]!;
-            f += c * c;
-          }
+          for (let a = 0; a < p; a++)
+            for (let b = 0; b < q; b++) {
+              const c = xy[a * q + b]! - n * mx[a]! * my[b]!;
+              f += c * c;
+            }
           return clamp(f / (tNorm[i]! * sNorm[j]!));
         }),
       );
@@ -246,8 +255,12 @@ export class CrossLayerCka {
           return this.hxy[i]![j]! / Math.sqrt(a * b);
         }),
       );
-      this.htt.forEach((v, i) => !(v > 0) && warnings.push(`teacher layer '${tn[i]}': mean unbiased HSIC(K,K) ≤ 0 (constant features?): its CKA cells are undefined (null)`));
-      this.hss.forEach((v, j) => !(v > 0) && warnings.push(`student layer '${sn[j]}': mean unbiased HSIC(L,L) ≤ 0 (constant features?): its CKA cells are undefined (null)`));
+      this.htt.forEach(
+        (v, i) => !(v > 0) && warnings.push(`teacher layer '${tn[i]}': mean unbiased HSIC(K,K) ≤ 0 (constant features?): its CKA cells are undefined (null)`),
+      );
+      this.hss.forEach(
+        (v, j) => !(v > 0) && warnings.push(`student layer '${sn[j]}': mean unbiased HSIC(L,L) ≤ 0 (constant features?): its CKA cells are undefined (null)`),
+      );
       warnings.push(`cross-layer CKA used the minibatch unbiased-HSIC estimator over ${this.batches} batches (layers too wide for exact statistics)`);
     }
     return {
@@ -265,5 +278,5 @@ export class CrossLayerCka {
 }
 
 function clamp(v: number): number {
-  return v < 0 ? 0 : v > 1 ? 1 : v;
+  return v < 0 ? 0 : Math.min(v, 1);
 }

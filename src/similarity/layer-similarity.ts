@@ -21,15 +21,7 @@ import { assertNotConstant, debiasedCkaFromCentred, linearCkaFromCentred } from 
 import { initRbf, mergeRbf, rbfCka, rbfFromJSON, rbfToJSON, updateRbf, type RbfState } from './cka-rbf.js';
 import { cosineValue, initCosine, mergeCosine, updateCosine, type CosineState } from './cosine.js';
 import { featureMatrix, pooledWidth, type Pooling } from './features.js';
-import {
-  centre,
-  initLinearStats,
-  linearStatsFromJSON,
-  linearStatsToJSON,
-  mergeLinearStats,
-  updateLinearStats,
-  type LinearStats,
-} from './linear-stats.js';
+import { centre, initLinearStats, linearStatsFromJSON, linearStatsToJSON, mergeLinearStats, updateLinearStats, type LinearStats } from './linear-stats.js';
 import { initMinibatchHsic, mergeMinibatchHsic, minibatchCka, updateMinibatchHsic, type MinibatchHsicState } from './minibatch-hsic.js';
 
 export type Similarity = 'cka' | 'cka-debiased' | 'cka-rbf' | 'cosine';

@@ -177,11 +177,7 @@ export function reshift(st: LinearStats, newShiftX: Float64Array, newShiftY: Flo
  * Σr''² = Σr² + 4Σu² + nδ² − 4Σru + 2δR − 4δU, Σr''·x'' = Σr·x' − R·e − 2Σu·x' + 2U·e + δΣx' − nδ·e,
  * and likewise for the others. O(p² + q² + pq) reads, O(p + q) memory.
  */
-function shiftMoments(
-  st: LinearStats,
-  e: Float64Array,
-  f: Float64Array,
-): Pick<LinearStats, 'sumR2' | 'sumS2' | 'sumRS' | 'rX' | 'rY' | 'sX' | 'sY'> {
+function shiftMoments(st: LinearStats, e: Float64Array, f: Float64Array): Pick<LinearStats, 'sumR2' | 'sumS2' | 'sumRS' | 'rX' | 'rY' | 'sX' | 'sY'> {
   const { n, p, q } = st;
   const delta = dot(e, e);
   const eps = dot(f, f);
@@ -361,7 +357,19 @@ export function linearStatsFromJSON(json: unknown): LinearStats {
   st.sumS2 = num('sumS2');
   st.sumRS = num('sumRS');
   for (const k of VECTORS) st[k] = decodeFloat64(o[k], `serialised CKA state field ${k}`);
-  const expected: Record<string, number> = { shiftX: st.p, shiftY: st.q, sumX: st.p, sumY: st.q, xx: packedLength(st.p), yy: packedLength(st.q), xy: st.p * st.q, rX: st.p, rY: st.q, sX: st.p, sY: st.q };
+  const expected: Record<string, number> = {
+    shiftX: st.p,
+    shiftY: st.q,
+    sumX: st.p,
+    sumY: st.q,
+    xx: packedLength(st.p),
+    yy: packedLength(st.q),
+    xy: st.p * st.q,
+    rX: st.p,
+    rY: st.q,
+    sX: st.p,
+    sY: st.q,
+  };
   for (const k of VECTORS) {
     if (st[k].length !== expected[k]) throw errors.badValue(`serialised CKA state field ${k} length`, st[k].length, `${expected[k]}`);
   }

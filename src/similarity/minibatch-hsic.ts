@@ -94,7 +94,9 @@ export function mergeMinibatchHsic(a: MinibatchHsicState, b: MinibatchHsicState)
 
 /** The minibatch CKA estimate. @throws UNDEFINED when a side's mean HSIC₁ is ≤ 0 (constant layer). */
 export function minibatchCka(st: MinibatchHsicState, teacherName: string, studentName: string): number {
-  if (!(st.hxx > 0)) throw errors.undefinedResult(`CKA of teacher layer '${teacherName}'`, `mean unbiased HSIC(X,X) = ${st.hxx / st.batches} ≤ 0 (constant features?)`);
-  if (!(st.hyy > 0)) throw errors.undefinedResult(`CKA of student layer '${studentName}'`, `mean unbiased HSIC(Y,Y) = ${st.hyy / st.batches} ≤ 0 (constant features?)`);
+  if (!(st.hxx > 0))
+    throw errors.undefinedResult(`CKA of teacher layer '${teacherName}'`, `mean unbiased HSIC(X,X) = ${st.hxx / st.batches} ≤ 0 (constant features?)`);
+  if (!(st.hyy > 0))
+    throw errors.undefinedResult(`CKA of student layer '${studentName}'`, `mean unbiased HSIC(Y,Y) = ${st.hyy / st.batches} ≤ 0 (constant features?)`);
   return st.hxy / Math.sqrt(st.hxx * st.hyy);
 }

@@ -36,7 +36,8 @@ export interface AlphaSweep {
 /** Number of intervals for a grid step; @throws BAD_OPTION unless 1/step is a whole number. */
 export function gridIntervals(step: number): number {
   const k = Math.round(1 / step);
-  if (!(step > 0) || !Number.isFinite(step) || k < 1 || Math.abs(k * step - 1) > 1e-9) throw errors.badOption('--alpha-step', step, 'a number in (0, 1] that divides 1 evenly, e.g. 0.01, 0.05, 0.1');
+  if (!(step > 0) || !Number.isFinite(step) || k < 1 || Math.abs(k * step - 1) > 1e-9)
+    throw errors.badOption('--alpha-step', step, 'a number in (0, 1] that divides 1 evenly, e.g. 0.01, 0.05, 0.1');
   return k;
 }
 

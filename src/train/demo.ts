@@ -170,7 +170,13 @@ export function studentSpecs(c: DemoConfig): StudentSpec[] {
   return [
     { id: 'baseline', method: 'baseline', label: 'hard labels only', temperature: null },
     ...c.temperatures.map((t): StudentSpec => ({ id: `kd-T${t}`, method: 'kd', label: `vanilla KD, T=${t}`, temperature: t })),
-    { id: 'fitnet', method: 'fitnet', label: `FitNet hint (${c.hintLayer}) + KD, T=${c.fitnetTemperature}`, temperature: c.fitnetTemperature, hintLayer: c.hintLayer },
+    {
+      id: 'fitnet',
+      method: 'fitnet',
+      label: `FitNet hint (${c.hintLayer}) + KD, T=${c.fitnetTemperature}`,
+      temperature: c.fitnetTemperature,
+      hintLayer: c.hintLayer,
+    },
   ];
 }
 
@@ -228,7 +234,10 @@ export async function runDemo(config: DemoConfig, options: RunDemoOptions): Prom
     // --- teacher ---
     const tStart = performance.now();
     const teacher = buildMlp(config.teacher, glorotInit(config.teacher, createRng(config.seed, 'teacher-init')));
-    emit({ type: 'stage', message: `teacher ${config.teacher.name} (${teacher.params} parameters): ${config.teacherEpochs} epoch${config.teacherEpochs === 1 ? '' : 's'}` });
+    emit({
+      type: 'stage',
+      message: `teacher ${config.teacher.name} (${teacher.params} parameters): ${config.teacherEpochs} epoch${config.teacherEpochs === 1 ? '' : 's'}`,
+    });
     const teacherEpochs: EpochRow[] = [];
     const augment = createRng(config.seed, 'teacher-shift');
     await trainLoop({
@@ -294,7 +303,8 @@ export async function runDemo(config: DemoConfig, options: RunDemoOptions): Prom
       const batchEvent = (phase: EpochRow['phase'], offset: number) => (p: { epoch: number; epochs: number; batch: number; batches: number }) =>
         emit({ type: 'batch', model: spec.id, phase, ...p, epoch: p.epoch + offset, epochs: totalEpochs });
       try {
-        if (spec.method === 'fitnet') await hintStage(net, spec.hintLayer!, hintTargets, config, common, onEpoch('hint', 0, totalEpochs), batchEvent('hint', 0));
+        if (spec.method === 'fitnet')
+          await hintStage(net, spec.hintLayer!, hintTargets, config, common, onEpoch('hint', 0, totalEpochs), batchEvent('hint', 0));
         const offset = spec.method === 'fitnet' ? config.hintEpochs : 0;
         const phase: EpochRow['phase'] = spec.method === 'baseline' ? 'train' : 'kd';
         const T = spec.temperature;
@@ -311,7 +321,13 @@ export async function runDemo(config: DemoConfig, options: RunDemoOptions): Prom
         const sHeld = runNetwork(net, test.x, test.n);
         const capture = path.join(capDir, `${spec.id}.npz`);
         writeCapture(capture, sHeld, test.y, test.ids);
-        const scored = await scoreCaptures({ task: 'classification', teacher: openCapture(teacherCapture), student: openCapture(capture), alpha: config.alpha, backend: options.backend });
+        const scored = await scoreCaptures({
+          task: 'classification',
+          teacher: openCapture(teacherCapture),
+          student: openCapture(capture),
+          alpha: config.alpha,
+          backend: options.backend,
+        });
         const o = scored.output as { meanKl: number; top1Agreement: number; top5Overlap: number; jsDivergence: number };
         students.push({
           ...spec,
@@ -365,7 +381,7 @@ export async function runDemo(config: DemoConfig, options: RunDemoOptions): Prom
       report: null,
     };
     fs.writeFileSync(files.experimentsCsv, experimentsCsv(experiments));
-    fs.writeFileSync(files.experimentsJson, JSON.stringify(experiments, null, 2) + '\n');
+    fs.writeFileSync(files.experimentsJson, `${JSON.stringify(experiments, null, 2)}\n`);
     fs.writeFileSync(files.epochsCsv, epochsCsv([...teacherEpochs, ...students.flatMap((s) => s.epochs)], names));
 
     const result: DemoResult = {
@@ -405,7 +421,7 @@ export async function runDemo(config: DemoConfig, options: RunDemoOptions): Prom
       result.analysis = await options.hooks.analyze(experiments, files);
       if (result.analysis !== null && result.analysis !== undefined) {
         files.analysis = path.join(out, 'analysis.json');
-        fs.writeFileSync(files.analysis, JSON.stringify(result.analysis, null, 2) + '\n');
+        fs.writeFileSync(files.analysis, `${JSON.stringify(result.analysis, null, 2)}\n`);
       }
     }
     if (options.hooks?.report) {
@@ -413,7 +429,7 @@ export async function runDemo(config: DemoConfig, options: RunDemoOptions): Prom
       files.report = await options.hooks.report(result);
     }
     result.seconds = seconds(t0);
-    fs.writeFileSync(files.results, JSON.stringify(result, null, 2) + '\n');
+    fs.writeFileSync(files.results, `${JSON.stringify(result, null, 2)}\n`);
     return result;
   } finally {
     data.dispose();
@@ -422,7 +438,12 @@ export async function runDemo(config: DemoConfig, options: RunDemoOptions): Prom
 }
 
 /** Cross-layer CKA of the teacher's and a student's layers and logits on the held-out digits. */
-async function crossLayer(teacher: Activations, student: Activations, test: { y: Int32Array; ids: Int32Array }, backend: MatrixBackend | undefined): Promise<CrossLayerResult> {
+async function crossLayer(
+  teacher: Activations,
+  student: Activations,
+  test: { y: Int32Array; ids: Int32Array },
+  backend: MatrixBackend | undefined,
+): Promise<CrossLayerResult> {
   const layers = (a: Activations) => [...Object.keys(a.hidden), 'logits'];
   const m = new CrossLayerCka(layers(teacher), layers(student), { backend, estimator: 'exact' });
   await m.update(captureArrays(teacher, test.y, test.ids), captureArrays(student, test.y, test.ids));
@@ -430,7 +451,21 @@ async function crossLayer(teacher: Activations, student: Activations, test: { y:
 }
 
 function plainRow(model: string, method: string, phase: EpochRow['phase'], epoch: number, loss: number | null, acc: number): EpochRow {
-  return { model, method, temperature: null, phase, epoch, loss, accuracy: acc, fss: null, aoa: null, krs: null, layers: {}, meanKl: null, top1Agreement: null };
+  return {
+    model,
+    method,
+    temperature: null,
+    phase,
+    epoch,
+    loss,
+    accuracy: acc,
+    fss: null,
+    aoa: null,
+    krs: null,
+    layers: {},
+    meanKl: null,
+    top1Agreement: null,
+  };
 }
 
 /** Held-out accuracy and scores of a student as it is now (an epoch-0 row; callers fill in the rest). */

@@ -54,7 +54,7 @@ export function csvField(v: unknown): string {
 export function toCsv<T extends object>(columns: readonly (keyof T & string)[], rows: readonly T[]): string {
   const lines = [columns.join(',')];
   for (const r of rows) lines.push(columns.map((c) => csvField(r[c])).join(','));
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /** The experiments table as CSV. */

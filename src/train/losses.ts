@@ -38,8 +38,12 @@ export function distillationLoss(
   temperature: number,
   softWeight: number,
 ): tf.Scalar {
-  return tf.tidy(() =>
-    tf.add(tf.mul(hardLoss(studentLogits, oneHot), 1 - softWeight), tf.mul(softTargetLoss(studentLogits, teacherLogits, temperature), softWeight)) as tf.Scalar,
+  return tf.tidy(
+    () =>
+      tf.add(
+        tf.mul(hardLoss(studentLogits, oneHot), 1 - softWeight),
+        tf.mul(softTargetLoss(studentLogits, teacherLogits, temperature), softWeight),
+      ) as tf.Scalar,
   );
 }
 

@@ -112,7 +112,11 @@ export function buildMlp(arch: MlpArchitecture, init: readonly Float32Array[]): 
     params: model.countParams(),
     forward: (x) => model.apply(x) as tf.Tensor2D[],
     variables: (layers = dense.length) => dense.slice(0, layers).flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable)),
-    weights: () => model.getWeights().map((t) => t.dataSync() as Float32Array).map((a) => a.slice()),
+    weights: () =>
+      model
+        .getWeights()
+        .map((t) => t.dataSync() as Float32Array)
+        .map((a) => a.slice()),
     dispose: () => model.dispose(),
   };
 }

@@ -111,7 +111,7 @@ describe('klAgreement behaviour', () => {
   });
 
   it('float32 inputs are read exactly and summed in float64', () => {
-    const d = fx.data['base']!;
+    const d = fx.data.base!;
     const t32 = Float32Array.from(d.teacher);
     const s32 = Float32Array.from(d.student);
     const a = klAgreement({ dtype: 'float32', shape: d.teacherShape, data: t32 }, { dtype: 'float32', shape: d.studentShape, data: s32 });
@@ -193,7 +193,13 @@ describe('klAgreement bad input', () => {
   });
   it('probabilities that do not sum to 1 or are negative suggest logits', () => {
     const p = f64([0.2, 0.3, 0.5, 0.5, 0.5, 0.5], [2, 3]);
-    const e = expectKrsError(() => klAgreement(p, p, { teacherInputs: 'probs' }), 'BAD_VALUE', 'teacher probabilities row 1', 'sums to 1.5', "teacherInputs: 'logits'");
+    const e = expectKrsError(
+      () => klAgreement(p, p, { teacherInputs: 'probs' }),
+      'BAD_VALUE',
+      'teacher probabilities row 1',
+      'sums to 1.5',
+      "teacherInputs: 'logits'",
+    );
     expect(e.details).toMatchObject({ row: 1 });
     const neg = f64([0.2, 0.3, 0.5, 1.2, -0.2, 0], [2, 3]);
     expectKrsError(() => klAgreement(t, neg, { studentInputs: 'probs' }), 'BAD_VALUE', 'student probabilities row 1', '-0.2', "studentInputs: 'logits'");

@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  boxIou,
-  detectionAgreement,
-  detectionAgreementMeasure,
-  groupDetections,
-  type Detection,
-  type DetectionImage,
-} from '../../src/agreement/index.js';
+import { boxIou, detectionAgreement, detectionAgreementMeasure, groupDetections, type Detection, type DetectionImage } from '../../src/agreement/index.js';
 import { checkMeasureProperties, closeResults, expectClose, expectFieldsClose, expectKrsError, loadFixture } from './helpers.js';
 
 interface Fx {
@@ -86,7 +79,7 @@ describe('detectionAgreement behaviour', () => {
     const S = [det('g', 1, box(1)), det('g', 1, box(-3))];
     const r = detectionAgreement([{ imageId: 'g', teacher: T, student: S }]);
     expect(r.matchedPairs).toBe(1);
-    expectClose(r.aoa, ((9 / 11) / 2) * 100, 'greedy');
+    expectClose(r.aoa, (9 / 11 / 2) * 100, 'greedy');
     // exact ties: identical boxes pair up in index order, every pair at IoU 1
     const same = [det('h', 1, box(0)), det('h', 1, box(0))];
     const r2 = detectionAgreement([{ imageId: 'h', teacher: same, student: [...same, det('h', 1, box(0))] }]);
@@ -132,13 +125,33 @@ describe('detectionAgreement bad input', () => {
       'width',
       '-3',
     );
-    expectKrsError(() => detectionAgreement([{ imageId: 'c', teacher: [det('c', 1, [0, 0, 3, -1])], student: [] }]), 'BAD_VALUE', "teacher detection 0 of image 'c'");
+    expectKrsError(
+      () => detectionAgreement([{ imageId: 'c', teacher: [det('c', 1, [0, 0, 3, -1])], student: [] }]),
+      'BAD_VALUE',
+      "teacher detection 0 of image 'c'",
+    );
   });
   it('non-finite box, score or category', () => {
-    expectKrsError(() => detectionAgreement([{ imageId: 'n', teacher: [det('n', 1, [0, NaN, 3, 3])], student: [] }]), 'BAD_VALUE', "image 'n'", 'teacher', 'bbox');
-    expectKrsError(() => detectionAgreement([{ imageId: 'n', teacher: [], student: [det('n', 1, [0, 0, 3, 3], Infinity)] }]), 'BAD_VALUE', "image 'n'", 'student', 'score');
+    expectKrsError(
+      () => detectionAgreement([{ imageId: 'n', teacher: [det('n', 1, [0, NaN, 3, 3])], student: [] }]),
+      'BAD_VALUE',
+      "image 'n'",
+      'teacher',
+      'bbox',
+    );
+    expectKrsError(
+      () => detectionAgreement([{ imageId: 'n', teacher: [], student: [det('n', 1, [0, 0, 3, 3], Infinity)] }]),
+      'BAD_VALUE',
+      "image 'n'",
+      'student',
+      'score',
+    );
     expectKrsError(() => detectionAgreement([{ imageId: 'n', teacher: [det('n', NaN, [0, 0, 3, 3])], student: [] }]), 'BAD_VALUE', 'categoryId');
-    expectKrsError(() => detectionAgreement([{ imageId: 'n', teacher: [{ imageId: 'n', categoryId: 1, bbox: [0, 0, 3] as never, score: 1 }], student: [] }]), 'BAD_VALUE', 'bbox');
+    expectKrsError(
+      () => detectionAgreement([{ imageId: 'n', teacher: [{ imageId: 'n', categoryId: 1, bbox: [0, 0, 3] as never, score: 1 }], student: [] }]),
+      'BAD_VALUE',
+      'bbox',
+    );
   });
   it('a detection filed under another image', () => {
     expectKrsError(() => detectionAgreement([{ imageId: 'p', teacher: [det('q', 1, [0, 0, 3, 3])], student: [] }]), 'BAD_VALUE', "'p'", 'q');

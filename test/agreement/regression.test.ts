@@ -1,12 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import {
-  regressionAgreement,
-  regressionAgreementMeasure,
-  type RegressionAgreementBatch,
-  type RegressionAgreementOptions,
-} from '../../src/agreement/index.js';
+import { regressionAgreement, regressionAgreementMeasure, type RegressionAgreementBatch, type RegressionAgreementOptions } from '../../src/agreement/index.js';
 import type { Tensor } from '../../src/tensor.js';
-import { checkMeasureProperties, closeResults, expectClose, expectFieldsClose, expectKrsError, f64, loadFixture, snapshotTensors, splitBatch } from './helpers.js';
+import {
+  checkMeasureProperties,
+  closeResults,
+  expectClose,
+  expectFieldsClose,
+  expectKrsError,
+  f64,
+  loadFixture,
+  snapshotTensors,
+  splitBatch,
+} from './helpers.js';
 
 interface Case {
   name: string;
@@ -33,10 +38,13 @@ describe('regressionAgreement against NumPy', () => {
     const whole = batchOf(c);
     const m = regressionAgreementMeasure();
     const s = m.init();
-    for (const b of splitBatch(whole as unknown as Record<string, Tensor>, Array.from({ length: 29 }, (_, i) => i + 1))) {
+    for (const b of splitBatch(
+      whole as unknown as Record<string, Tensor>,
+      Array.from({ length: 29 }, (_, i) => i + 1),
+    )) {
       m.update(s, b as unknown as RegressionAgreementBatch);
     }
-    expectClose(m.compute(s).normaliser, c.expected['normaliser'] as number, 'normaliser');
+    expectClose(m.compute(s).normaliser, c.expected.normaliser as number, 'normaliser');
   });
 });
 

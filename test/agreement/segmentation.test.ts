@@ -107,7 +107,13 @@ describe('segmentationAgreementMeasure properties', () => {
 
 describe('segmentationAgreement bad input', () => {
   it('label maps of different sizes', () => {
-    expectKrsError(() => segmentationAgreement(labels([0, 1, 2, 3], [1, 2, 2]), labels([0, 1, 2, 3, 4, 5], [1, 2, 3])), 'SHAPE_MISMATCH', 'height × width', '2×2', '2×3');
+    expectKrsError(
+      () => segmentationAgreement(labels([0, 1, 2, 3], [1, 2, 2]), labels([0, 1, 2, 3, 4, 5], [1, 2, 3])),
+      'SHAPE_MISMATCH',
+      'height × width',
+      '2×2',
+      '2×3',
+    );
     const logits = { dtype: 'float32' as const, shape: [1, 4, 2, 3], data: new Float32Array(24) };
     expectKrsError(() => segmentationAgreement(labels([0, 1, 2, 3], [1, 2, 2]), logits), 'SHAPE_MISMATCH', '2×3');
   });

@@ -136,7 +136,17 @@ describe('analyzeExperiments vs NumPy/SciPy', () => {
 
   it('tables, CSV and Markdown carry the same numbers', () => {
     const tables = analysisTables(r);
-    expect(tables.map((t) => t.name)).toEqual(['experiments', 'tradeoff', 'tasks', 'points', 'methods', 'kendall', 'sensitivity', 'sensitivity-curves', 'diagnostics']);
+    expect(tables.map((t) => t.name)).toEqual([
+      'experiments',
+      'tradeoff',
+      'tasks',
+      'points',
+      'methods',
+      'kendall',
+      'sensitivity',
+      'sensitivity-curves',
+      'diagnostics',
+    ]);
     const csv = analysisCsv(r);
     const tasks = csv.get('tasks.csv')!.trim().split('\n');
     expect(tasks[0]).toMatch(/^task,n,alpha,metric,pearson_n,pearson_r,pearson_p,t,df,t_p,/);

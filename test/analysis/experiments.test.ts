@@ -12,7 +12,7 @@ import { metricHigherIsBetter, normaliseColumn, parseExperimentsJson } from '../
 
 const HEADER = 'id,task,dataset,teacher,student,method,fss_pre,aoa_pre,fss_post,aoa_post,metric_pre,metric_post';
 const ROW1 = 'e1,classification,CIFAR-100,ResNet-101,ResNet-18,SKD,32,47,39,83,70.1,75.2';
-const csv = (...lines: string[]) => [HEADER, ...lines].join('\n') + '\n';
+const csv = (...lines: string[]) => `${[HEADER, ...lines].join('\n')}\n`;
 
 describe('reading an experiments table', () => {
   it('a CSV row becomes an experiment (deltas, metric direction, preset alpha)', () => {
@@ -63,7 +63,21 @@ describe('reading an experiments table', () => {
   });
 
   it('JSON: an array of objects or {experiments: […]}, numbers or numeric strings, null = empty', () => {
-    const row = { id: 'e1', task: 'nlp', dataset: 'SST-2', teacher: 'BERT-base', student: 'DistilBERT', method: 'DistilBERT', fssPre: 40, aoa_pre: '42', fss_post: 66, aoa_post: 70, metric_pre: 89.31, metric_post: 92.27, alpha: null };
+    const row = {
+      id: 'e1',
+      task: 'nlp',
+      dataset: 'SST-2',
+      teacher: 'BERT-base',
+      student: 'DistilBERT',
+      method: 'DistilBERT',
+      fssPre: 40,
+      aoa_pre: '42',
+      fss_post: 66,
+      aoa_post: 70,
+      metric_pre: 89.31,
+      metric_post: 92.27,
+      alpha: null,
+    };
     const a = parseExperimentsJson(JSON.stringify([row]), 'x.json');
     const b = parseExperimentsJson(JSON.stringify({ experiments: [row] }), 'x.json');
     expect(a.experiments[0]).toMatchObject({ fssPre: 40, aoaPre: 42, alpha: null, line: null });
@@ -73,33 +87,78 @@ describe('reading an experiments table', () => {
 
 describe('bad tables: one-line errors naming row and column', () => {
   it('missing columns', async () => {
-    await expectKrsError(() => parseExperimentsCsv('id,task,method\ne1,classification,KD\n', 'x.csv'), 'BAD_FILE', /^x\.csv: missing columns 'dataset', 'teacher'/, /columns present: id, task, method/);
+    await expectKrsError(
+      () => parseExperimentsCsv('id,task,method\ne1,classification,KD\n', 'x.csv'),
+      'BAD_FILE',
+      /^x\.csv: missing columns 'dataset', 'teacher'/,
+      /columns present: id, task, method/,
+    );
   });
   it('non-numeric cells', async () => {
-    await expectKrsError(() => parseExperimentsCsv(csv(ROW1, 'e2,classification,d,t,s,m,32,abc,39,83,1,2'), 'x.csv'), 'BAD_VALUE', /^x\.csv row 2 \(line 3\), column 'aoa_pre': "abc"; expected a number in \[0, 100\]/);
-    await expectKrsError(() => parseExperimentsCsv(csv('e2,classification,d,t,s,m,32,40,39,83,1,n/a'), 'x.csv'), 'BAD_VALUE', /row 1 \(line 2\), column 'metric_post': "n\/a"/);
+    await expectKrsError(
+      () => parseExperimentsCsv(csv(ROW1, 'e2,classification,d,t,s,m,32,abc,39,83,1,2'), 'x.csv'),
+      'BAD_VALUE',
+      /^x\.csv row 2 \(line 3\), column 'aoa_pre': "abc"; expected a number in \[0, 100\]/,
+    );
+    await expectKrsError(
+      () => parseExperimentsCsv(csv('e2,classification,d,t,s,m,32,40,39,83,1,n/a'), 'x.csv'),
+      'BAD_VALUE',
+      /row 1 \(line 2\), column 'metric_post': "n\/a"/,
+    );
   });
   it('components outside [0, 100]', async () => {
-    await expectKrsError(() => parseExperimentsCsv(csv('e1,classification,d,t,s,m,32,140,39,83,1,2'), 'x.csv'), 'BAD_VALUE', /column 'aoa_pre': "140"; expected a number in \[0, 100\]/);
+    await expectKrsError(
+      () => parseExperimentsCsv(csv('e1,classification,d,t,s,m,32,140,39,83,1,2'), 'x.csv'),
+      'BAD_VALUE',
+      /column 'aoa_pre': "140"; expected a number in \[0, 100\]/,
+    );
   });
   it('duplicate ids', async () => {
-    await expectKrsError(() => parseExperimentsCsv(csv(ROW1, ROW1), 'x.csv'), 'ID_MISMATCH', /experiment id 'e1' appears more than once \(rows 1 and 2 of x\.csv\)/);
+    await expectKrsError(
+      () => parseExperimentsCsv(csv(ROW1, ROW1), 'x.csv'),
+      'ID_MISMATCH',
+      /experiment id 'e1' appears more than once \(rows 1 and 2 of x\.csv\)/,
+    );
   });
   it('unknown task names', async () => {
-    await expectKrsError(() => parseExperimentsCsv(csv(ROW1.replace('classification', 'speech')), 'x.csv'), 'BAD_VALUE', /row 1 \(line 2\), column 'task': "speech"; expected one of classification, detection, segmentation, nlp, regression/);
+    await expectKrsError(
+      () => parseExperimentsCsv(csv(ROW1.replace('classification', 'speech')), 'x.csv'),
+      'BAD_VALUE',
+      /row 1 \(line 2\), column 'task': "speech"; expected one of classification, detection, segmentation, nlp, regression/,
+    );
   });
   it('alpha outside [0, 1], beta ≠ 1 − alpha', async () => {
-    await expectKrsError(() => parseExperimentsCsv(`${HEADER},alpha\n${ROW1},1.3\n`, 'x.csv'), 'BAD_VALUE', /row 1 \(line 2\), column 'alpha': "1\.3"; expected a number in \[0, 1\]/);
-    await expectKrsError(() => parseExperimentsCsv(`${HEADER},alpha,beta\n${ROW1},0.3,0.6\n`, 'x.csv'), 'BAD_VALUE', /column 'beta': "0\.6"; expected 1 − alpha = 0\.7/);
+    await expectKrsError(
+      () => parseExperimentsCsv(`${HEADER},alpha\n${ROW1},1.3\n`, 'x.csv'),
+      'BAD_VALUE',
+      /row 1 \(line 2\), column 'alpha': "1\.3"; expected a number in \[0, 1\]/,
+    );
+    await expectKrsError(
+      () => parseExperimentsCsv(`${HEADER},alpha,beta\n${ROW1},0.3,0.6\n`, 'x.csv'),
+      'BAD_VALUE',
+      /column 'beta': "0\.6"; expected 1 − alpha = 0\.7/,
+    );
   });
   it('partly filled components, empty ids, deltas that disagree', async () => {
-    await expectKrsError(() => parseExperimentsCsv(csv('e1,classification,d,t,s,m,32,47,,83,1,2'), 'x.csv'), 'BAD_VALUE', /column 'fss_post': empty; expected .*come together/);
-    await expectKrsError(() => parseExperimentsCsv(csv('e1,classification,d,t,s,m,,,,,1,2'), 'x.csv'), 'BAD_VALUE', /column 'fss_pre': empty; expected .*delta_fss and delta_aoa/);
+    await expectKrsError(
+      () => parseExperimentsCsv(csv('e1,classification,d,t,s,m,32,47,,83,1,2'), 'x.csv'),
+      'BAD_VALUE',
+      /column 'fss_post': empty; expected .*come together/,
+    );
+    await expectKrsError(
+      () => parseExperimentsCsv(csv('e1,classification,d,t,s,m,,,,,1,2'), 'x.csv'),
+      'BAD_VALUE',
+      /column 'fss_pre': empty; expected .*delta_fss and delta_aoa/,
+    );
     await expectKrsError(() => parseExperimentsCsv(csv(',classification,d,t,s,m,1,2,3,4,1,2'), 'x.csv'), 'BAD_VALUE', /row 1 \(line 2\), column 'id': empty/);
-    await expectKrsError(() => parseExperimentsCsv(`${HEADER},delta_fss\n${ROW1},8\n`, 'x.csv'), 'BAD_VALUE', /column 'delta_fss': "8"; expected fss_post − fss_pre = 7/);
+    await expectKrsError(
+      () => parseExperimentsCsv(`${HEADER},delta_fss\n${ROW1},8\n`, 'x.csv'),
+      'BAD_VALUE',
+      /column 'delta_fss': "8"; expected fss_post − fss_pre = 7/,
+    );
   });
   it('malformed CSV, empty tables, bad JSON, missing files', async () => {
-    await expectKrsError(() => parseExperimentsCsv(csv(ROW1 + ',extra'), 'x.csv'), 'BAD_FILE', /^x\.csv: is not valid CSV: .*line 2/);
+    await expectKrsError(() => parseExperimentsCsv(csv(`${ROW1},extra`), 'x.csv'), 'BAD_FILE', /^x\.csv: is not valid CSV: .*line 2/);
     await expectKrsError(() => parseExperimentsCsv(csv(), 'x.csv'), 'BAD_FILE', /no experiments/);
     await expectKrsError(() => parseExperimentsCsv('', 'x.csv'), 'BAD_FILE', /empty/);
     await expectKrsError(() => parseExperimentsJson('{"a": 1}', 'x.json'), 'BAD_FILE', /expected a JSON array/);

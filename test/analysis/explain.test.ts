@@ -38,7 +38,8 @@ describe('explainSamples', () => {
       expectClose(layer('feat').cosine!, e.layers.feat, TOL);
       expectClose(layer('conv').cosine!, e.layers.conv, TOL);
       expect(layer('wide')).toMatchObject({ cosine: null, teacherWidth: 8, studentWidth: 4, reason: 'widths differ (8 vs 4); cosine needs equal widths' });
-      if (e.index === 4) expect(layer('zero')).toMatchObject({ cosine: null, reason: expect.stringMatching(/student's activations of this sample are all zero/) });
+      if (e.index === 4)
+        expect(layer('zero')).toMatchObject({ cosine: null, reason: expect.stringMatching(/student's activations of this sample are all zero/) });
     });
   }
 

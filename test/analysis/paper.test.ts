@@ -10,7 +10,13 @@ import { readExperimentsTable } from '../../src/io/node-experiments.js';
 import { analyzeExperiments, type ExperimentResult } from '../../src/analysis/analyze.js';
 
 const dir = fileURLToPath(new URL('../../examples/paper/', import.meta.url));
-const published = JSON.parse(readFileSync(`${dir}published.json`, 'utf8')).values as { id: string; field: keyof ExperimentResult; value: number; decimals: number; where: string }[];
+const published = JSON.parse(readFileSync(`${dir}published.json`, 'utf8')).values as {
+  id: string;
+  field: keyof ExperimentResult;
+  value: number;
+  decimals: number;
+  where: string;
+}[];
 const table = readExperimentsTable(`${dir}experiments.csv`);
 const r = analyzeExperiments(table.experiments);
 const byId = new Map(r.experiments.map((e) => [e.id, e]));

@@ -17,7 +17,11 @@ describe('krs explain', () => {
     expect(r.status).toBe(0);
     const e = ex.samples.find((s: any) => s.index === 4);
     expect(r.stdout).toMatch(/sample 4 \(id 1004\), student row \d+/);
-    expect(r.stdout).toMatch(new RegExp(`1  ${e.teacherTop[0].label} +${(e.teacherTop[0].prob * 100).toFixed(1)}%  ${e.studentTop[0].label} +${(e.studentTop[0].prob * 100).toFixed(1)}%`));
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `1  ${e.teacherTop[0].label} +${(e.teacherTop[0].prob * 100).toFixed(1)}%  ${e.studentTop[0].label} +${(e.studentTop[0].prob * 100).toFixed(1)}%`,
+      ),
+    );
     expect(r.stdout).toMatch(new RegExp(`KL\\(teacher‖student\\) ${e.kl.toFixed(4)} nats, agreement exp\\(−KL\\) ${e.agreement.toFixed(1)}`));
     expect(r.stdout).toMatch(/wide +wide +8\/4 +—/);
     expect(r.stdout).toMatch(/widths differ \(8 vs 4\)/);
@@ -39,9 +43,15 @@ describe('krs explain', () => {
     const none = krs('explain', '--teacher', T, '--student', S);
     expect(none.status).toBe(2);
     expect(none.stderr).toMatch(/--sample I or --id ID\) and\/or --worst N/);
-    expect(krs('explain', '--teacher', T, '--student', S, '--sample', '99')).toMatchObject({ status: 2, stderr: expect.stringMatching(/--sample 99: expected a row index in \[0, 11\]/) });
+    expect(krs('explain', '--teacher', T, '--student', S, '--sample', '99')).toMatchObject({
+      status: 2,
+      stderr: expect.stringMatching(/--sample 99: expected a row index in \[0, 11\]/),
+    });
     expect(krs('explain', '--teacher', T, '--student', S, '--sample', '-1')).toMatchObject({ status: 2, stderr: expect.stringMatching(/--sample/) });
-    expect(krs('explain', '--teacher', T, '--student', '/nonexistent.npz', '--sample', '0')).toMatchObject({ status: 3, stderr: expect.stringMatching(/no such file/) });
+    expect(krs('explain', '--teacher', T, '--student', '/nonexistent.npz', '--sample', '0')).toMatchObject({
+      status: 3,
+      stderr: expect.stringMatching(/no such file/),
+    });
     expect(krs('explain', '--teacher', T, '--student', S, '--sample', '0', '--classes', '/nonexistent.txt')).toMatchObject({ status: 3 });
   });
 });

@@ -29,7 +29,8 @@ function tmp(): string {
 describe('krs analyze', () => {
   it('--json has the DESIGN.md §4 schema, with SciPy-exact statistics', () => {
     const out = json(TABLE);
-    for (const e of out.experiments) for (const k of ['id', 'task', 'method', 'krsPre', 'krsPost', 'deltaKrs', 'deltaFss', 'deltaAoa']) expect(e).toHaveProperty(k);
+    for (const e of out.experiments)
+      for (const k of ['id', 'task', 'method', 'krsPre', 'krsPost', 'deltaKrs', 'deltaFss', 'deltaAoa']) expect(e).toHaveProperty(k);
     const cls = out.tasks.classification;
     for (const k of ['n', 'pearson', 'pairedT', 'pre', 'post']) expect(cls).toHaveProperty(k);
     expect(Object.keys(cls.pearson)).toEqual(expect.arrayContaining(['r', 'p']));
@@ -86,7 +87,9 @@ describe('krs analyze', () => {
     const out = json(PAPER);
     const e = Object.fromEntries(out.experiments.map((x: any) => [x.id, x]));
     const r1 = (v: number) => Number(v.toFixed(1));
-    expect([r1(e['cifar100-resnet18-vanilla'].krsPre), r1(e['cifar100-resnet18-vanilla'].krsPost), r1(e['cifar100-resnet18-skd'].krsPost)]).toEqual([42.5, 57.7, 69.8]);
+    expect([r1(e['cifar100-resnet18-vanilla'].krsPre), r1(e['cifar100-resnet18-vanilla'].krsPost), r1(e['cifar100-resnet18-skd'].krsPost)]).toEqual([
+      42.5, 57.7, 69.8,
+    ]);
     expect(r1(e['cifar100-resnet18-skd'].deltaKrs)).toBe(27.3);
     expect([r1(e['cifar100-deits-vanilla'].krsPre), r1(e['cifar100-deits-vanilla'].krsPost)]).toEqual([45.9, 62.3]);
     expect(r1(e['coco-uet-exp18'].deltaKrs)).toBe(36.2);
@@ -103,7 +106,11 @@ describe('krs analyze', () => {
     const row = 'e1,classification,d,t,s,KD,32,47,39,83,70,75';
     const cases: [string, string, RegExp][] = [
       ['missing columns', 'id,task,method\ne1,classification,KD\n', /missing columns 'dataset', 'teacher', 'student', 'fss_pre'/],
-      ['a non-numeric cell', `${HEADER}\n${row}\ne2,detection,d,t,s,KD,1,x,3,4,5,6\n`, /row 2 \(line 3\), column 'aoa_pre': "x"; expected a number in \[0, 100\]/],
+      [
+        'a non-numeric cell',
+        `${HEADER}\n${row}\ne2,detection,d,t,s,KD,1,x,3,4,5,6\n`,
+        /row 2 \(line 3\), column 'aoa_pre': "x"; expected a number in \[0, 100\]/,
+      ],
       ['a duplicate id', `${HEADER}\n${row}\n${row}\n`, /experiment id 'e1' appears more than once \(rows 1 and 2/],
       ['an unknown task', `${HEADER}\n${row.replace('classification', 'asr')}\n`, /row 1 \(line 2\), column 'task': "asr"; expected one of classification/],
       ['alpha outside [0, 1]', `${HEADER},alpha\n${row},-0.1\n`, /row 1 \(line 2\), column 'alpha': "-0\.1"; expected a number in \[0, 1\]/],

@@ -27,7 +27,19 @@ describe('krs demo --quick', () => {
     expect(result.data).toMatchObject({ train: 600, test: 200, total: 10000 });
     expect(result.students.map((s: any) => s.id)).toEqual(['baseline', 'kd-T1', 'kd-T2', 'kd-T4', 'kd-T8', 'fitnet']);
     expect(numbers(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')))).toEqual(numbers(result));
-    for (const f of ['results.json', 'experiments.csv', 'experiments.json', 'epochs.csv', 'analysis.json', 'report.html', 'captures/teacher.npz', 'captures/fitnet.npz', 'charts/krs-by-epoch.svg', 'charts/krs-by-epoch.png', 'charts/students.svg']) {
+    for (const f of [
+      'results.json',
+      'experiments.csv',
+      'experiments.json',
+      'epochs.csv',
+      'analysis.json',
+      'report.html',
+      'captures/teacher.npz',
+      'captures/fitnet.npz',
+      'charts/krs-by-epoch.svg',
+      'charts/krs-by-epoch.png',
+      'charts/students.svg',
+    ]) {
       expect(existsSync(join(out, f)), f).toBe(true);
     }
     // Every chart of the report, alone, as SVG and PNG; the KRS-by-epoch chart is also in the report.
@@ -87,7 +99,20 @@ describe('krs demo --quick', () => {
   });
 
   it('--student-hidden and --teacher-hidden change the architectures; FitNet guides the last common hidden layer', () => {
-    const r = krs('demo', '--quick', '--out', outDir(), '--json', '--no-progress', '--student-hidden', '16', '--teacher-hidden', '64,32', '--temperatures', '4');
+    const r = krs(
+      'demo',
+      '--quick',
+      '--out',
+      outDir(),
+      '--json',
+      '--no-progress',
+      '--student-hidden',
+      '16',
+      '--teacher-hidden',
+      '64,32',
+      '--temperatures',
+      '4',
+    );
     expect(r.status, r.stderr).toBe(0);
     const o = JSON.parse(r.stdout);
     expect([o.teacher.arch, o.teacher.params, o.student.arch, o.student.params]).toEqual(['mlp-784-64-32-10', 52650, 'mlp-784-16-10', 12730]);

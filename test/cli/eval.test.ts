@@ -31,7 +31,15 @@ describe('krs eval on the real models with the mnist digits', () => {
     expect(r.n).toBe(10_000);
     expect(r.teacher.accuracy).toBeCloseTo(0.9936, 4);
     expect(r.student.accuracy).toBeCloseTo(0.9818, 4);
-    expect(r.layers).toEqual([expect.objectContaining({ teacher: '/relu_2/Relu_output_0', student: 'view', estimator: 'minibatch-unbiased-hsic', teacherWidth: 128, studentWidth: 21632 })]);
+    expect(r.layers).toEqual([
+      expect.objectContaining({
+        teacher: '/relu_2/Relu_output_0',
+        student: 'view',
+        estimator: 'minibatch-unbiased-hsic',
+        teacherWidth: 128,
+        studentWidth: 21632,
+      }),
+    ]);
     expect(r.output.top1Agreement).toBeGreaterThan(0.97);
     expect(r.aoa).toBeGreaterThan(90);
     expect(r.fss).toBeGreaterThan(40);
@@ -44,9 +52,28 @@ describe('krs eval on the real models with the mnist digits', () => {
   it('CNN teacher vs the sigmoid MLP student (rank-3 input): logits recovered, all-pairs CKA, captures that krs score agrees with', () => {
     const dir = mkdtempSync(join(tmpdir(), 'krs-cli-eval-'));
     const r = json([
-      'eval', '--teacher', CNN, '--student', MLP, '--input', 'mnist', '--task', 'classification', '--preprocess', 'symmetric',
-      '--student-outputs', 'sigmoid', '--pair', '/relu_2/Relu_output_0:onnx::Gemm_8', '--pair', '/fc1/Gemm_output_0:input.1',
-      '--all-pairs', '--limit', '2000', '--save-captures', dir,
+      'eval',
+      '--teacher',
+      CNN,
+      '--student',
+      MLP,
+      '--input',
+      'mnist',
+      '--task',
+      'classification',
+      '--preprocess',
+      'symmetric',
+      '--student-outputs',
+      'sigmoid',
+      '--pair',
+      '/relu_2/Relu_output_0:onnx::Gemm_8',
+      '--pair',
+      '/fc1/Gemm_output_0:input.1',
+      '--all-pairs',
+      '--limit',
+      '2000',
+      '--save-captures',
+      dir,
     ]);
     expect(r.n).toBe(2000);
     expect(r.teacher.accuracy).toBeGreaterThan(0.99);
@@ -55,20 +82,52 @@ describe('krs eval on the real models with the mnist digits', () => {
     expect(r.student.inputs[0].sampleShape).toEqual([28, 28]);
     expect(r.layers.map((l: any) => l.estimator)).toEqual(['exact', 'exact']);
     // Conv, Gemm and ReLU outputs of both models.
-    expect(r.crossLayer.teacherLayers).toEqual(['/conv1/Conv_output_0', '/relu/Relu_output_0', '/conv2/Conv_output_0', '/relu_1/Relu_output_0', '/fc1/Gemm_output_0', '/relu_2/Relu_output_0', 'output']);
+    expect(r.crossLayer.teacherLayers).toEqual([
+      '/conv1/Conv_output_0',
+      '/relu/Relu_output_0',
+      '/conv2/Conv_output_0',
+      '/relu_1/Relu_output_0',
+      '/fc1/Gemm_output_0',
+      '/relu_2/Relu_output_0',
+      'output',
+    ]);
     expect(r.crossLayer.studentLayers).toEqual(['input.1', 'onnx::Gemm_8', 'onnx::Sigmoid_9']);
     expect(r.crossLayer.cka).toHaveLength(7);
     for (const row of r.crossLayer.cka) for (const v of row) expect(v).toBeGreaterThan(0.2), expect(v).toBeLessThanOrEqual(1);
     expect(readdirSync(dir).sort()).toEqual(['student.npz', 'teacher.npz']);
     // The saved captures, scored by `krs score`, give the same exact CKA and AOA (float32 products: 1e-4 on the 0–100 scale).
-    const s = json(['score', '--task', 'classification', '--teacher', join(dir, 'teacher.npz'), '--student', join(dir, 'student.npz'),
-      '--pair', '/fc1/Gemm_output_0:input.1']);
+    const s = json([
+      'score',
+      '--task',
+      'classification',
+      '--teacher',
+      join(dir, 'teacher.npz'),
+      '--student',
+      join(dir, 'student.npz'),
+      '--pair',
+      '/fc1/Gemm_output_0:input.1',
+    ]);
     expect(s.layers[0].score).toBeCloseTo(r.layers[1].score, 4);
     expect(s.aoa).toBeCloseTo(r.aoa, 9);
   });
 
   it('CNN teacher vs the one-conv student: the all-pairs matrix of their conv/gemm/relu outputs', () => {
-    const r = json(['eval', '--teacher', CNN, '--student', ONECONV, '--input', 'mnist', '--task', 'classification', '--preprocess', 'symmetric', '--all-pairs', '--limit', '1000']);
+    const r = json([
+      'eval',
+      '--teacher',
+      CNN,
+      '--student',
+      ONECONV,
+      '--input',
+      'mnist',
+      '--task',
+      'classification',
+      '--preprocess',
+      'symmetric',
+      '--all-pairs',
+      '--limit',
+      '1000',
+    ]);
     const c = r.crossLayer;
     expect(c.studentLayers).toEqual(['conv2d', 'relu', 'output']);
     expect(c.estimator).toBe('minibatch-unbiased-hsic');
@@ -79,7 +138,24 @@ describe('krs eval on the real models with the mnist digits', () => {
   });
 
   it('prints a readable summary with timings', () => {
-    const r = krs('eval', '--teacher', CNN, '--student', MLP, '--input', 'mnist', '--task', 'classification', '--preprocess', 'symmetric', '--student-outputs', 'sigmoid', '--limit', '300', '--no-progress');
+    const r = krs(
+      'eval',
+      '--teacher',
+      CNN,
+      '--student',
+      MLP,
+      '--input',
+      'mnist',
+      '--task',
+      'classification',
+      '--preprocess',
+      'symmetric',
+      '--student-outputs',
+      'sigmoid',
+      '--limit',
+      '300',
+      '--no-progress',
+    );
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/teacher .*zoo-mnist-8\.onnx: accuracy \d+\.\d\d%/);
     expect(r.stdout).toMatch(/^KRS +\d+\.\d\d/m);
@@ -89,12 +165,32 @@ describe('krs eval on the real models with the mnist digits', () => {
 
 describe('bad input: one line, non-zero exit', () => {
   const cases: [string, string[], number, RegExp][] = [
-    ['unknown tensor, with the closest names', ['eval', '--teacher', CNN, '--student', MLP, '--input', 'mnist', '--task', 'classification', '--pair', '/relu/Relu:onnx::Gemm_8', '--limit', '10'], 2, /teacher layer '\/relu\/Relu' is not a tensor of .*closest: '\/relu\/Relu_output_0'/],
-    ['input shape that does not fit', ['capture', '--model', CNN, '--input', 'mnist', '--shape', '28,28', '--out', 'x.npz', '--limit', '10'], 3, /input 'input' expects \[batch_size, 1, 28, 28\], got --shape \[28, 28\]/],
+    [
+      'unknown tensor, with the closest names',
+      ['eval', '--teacher', CNN, '--student', MLP, '--input', 'mnist', '--task', 'classification', '--pair', '/relu/Relu:onnx::Gemm_8', '--limit', '10'],
+      2,
+      /teacher layer '\/relu\/Relu' is not a tensor of .*closest: '\/relu\/Relu_output_0'/,
+    ],
+    [
+      'input shape that does not fit',
+      ['capture', '--model', CNN, '--input', 'mnist', '--shape', '28,28', '--out', 'x.npz', '--limit', '10'],
+      3,
+      /input 'input' expects \[batch_size, 1, 28, 28\], got --shape \[28, 28\]/,
+    ],
     ['corrupt model', ['layers', '--model', fileURLToPath(new URL('./eval.test.ts', import.meta.url))], 3, /not a valid ONNX model/],
     ['missing model', ['layers', '--model', '/nonexistent/m.onnx'], 3, /\/nonexistent\/m\.onnx: no such file or directory/],
-    ['bad preprocessing', ['eval', '--teacher', CNN, '--student', MLP, '--input', 'mnist', '--task', 'classification', '--preprocess', 'mean=a'], 2, /invalid --preprocess "mean=a"/],
-    ['CSV without a window', ['capture', '--model', CNN, '--input', fileURLToPath(new URL('../../package.json', import.meta.url)).replace(/json$/, 'csv'), '--out', 'x.npz'], 3, /package\.csv: no such file/],
+    [
+      'bad preprocessing',
+      ['eval', '--teacher', CNN, '--student', MLP, '--input', 'mnist', '--task', 'classification', '--preprocess', 'mean=a'],
+      2,
+      /invalid --preprocess "mean=a"/,
+    ],
+    [
+      'CSV without a window',
+      ['capture', '--model', CNN, '--input', fileURLToPath(new URL('../../package.json', import.meta.url)).replace(/json$/, 'csv'), '--out', 'x.npz'],
+      3,
+      /package\.csv: no such file/,
+    ],
   ];
   for (const [name, args, status, pattern] of cases) {
     it(name, () => {
@@ -120,7 +216,26 @@ describe('bad input: one line, non-zero exit', () => {
     const b = join(dir, 'b.npz');
     expect(krs('capture', '--model', MLP, '--input', 'mnist', '--limit', '20', '--layers', 'onnx::Gemm_6', '--out', a, '--no-progress').status).toBe(0);
     expect(krs('capture', '--model', MLP, '--input', 'mnist', '--limit', '25', '--layers', 'onnx::Gemm_6', '--out', b, '--no-progress').status).toBe(0);
-    const r = krs('eval', '--teacher', MLP, '--student', MLP, '--teacher-input', a, '--student-input', b, '--input-key', 'onnx::Gemm_6', '--teacher-shape', '28,28', '--student-shape', '28,28', '--task', 'classification', '--no-progress');
+    const r = krs(
+      'eval',
+      '--teacher',
+      MLP,
+      '--student',
+      MLP,
+      '--teacher-input',
+      a,
+      '--student-input',
+      b,
+      '--input-key',
+      'onnx::Gemm_6',
+      '--teacher-shape',
+      '28,28',
+      '--student-shape',
+      '28,28',
+      '--task',
+      'classification',
+      '--no-progress',
+    );
     expect(r.stderr).toMatch(/teacher has 20 samples, student has 25/);
     expect(r.status).toBe(3);
   });
@@ -140,7 +255,23 @@ describe('krs capture and krs layers', () => {
   it('capture writes layers, logits, targets and ids; numbers agree with eval', () => {
     const dir = mkdtempSync(join(tmpdir(), 'krs-cli-cap-'));
     const out = join(dir, 'mlp.npz');
-    const r = json(['capture', '--model', MLP, '--input', 'mnist', '--layers', '@Relu,input.1', '--preprocess', 'symmetric', '--outputs', 'sigmoid', '--limit', '500', '--out', out]);
+    const r = json([
+      'capture',
+      '--model',
+      MLP,
+      '--input',
+      'mnist',
+      '--layers',
+      '@Relu,input.1',
+      '--preprocess',
+      'symmetric',
+      '--outputs',
+      'sigmoid',
+      '--limit',
+      '500',
+      '--out',
+      out,
+    ]);
     expect(r.arrays.map((a: any) => a.key)).toEqual(['onnx::Gemm_8', 'input.1', 'logits', 'targets', 'ids']);
     expect(r.accuracy).toBeGreaterThan(0.9);
     expect(readdirSync(dir)).toEqual(['mlp.npz']);
@@ -150,7 +281,21 @@ describe('krs capture and krs layers', () => {
     const dir = mkdtempSync(join(tmpdir(), 'krs-cli-int-'));
     const out = join(dir, 'big.npz');
     const main = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
-    const child = spawn(process.execPath, [main, 'capture', '--model', CNN, '--input', 'mnist', '--layers', '@Conv,@Relu', '--batch-size', '50', '--out', out, '--no-progress']);
+    const child = spawn(process.execPath, [
+      main,
+      'capture',
+      '--model',
+      CNN,
+      '--input',
+      'mnist',
+      '--layers',
+      '@Conv,@Relu',
+      '--batch-size',
+      '50',
+      '--out',
+      out,
+      '--no-progress',
+    ]);
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     // Wait until the writer has started (its temporary folder exists), then interrupt.

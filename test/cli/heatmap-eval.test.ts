@@ -17,8 +17,28 @@ describe('krs eval --all-pairs --report', () => {
     const report = join(dir, 'eval.html');
     const charts = join(dir, 'charts');
     const r = krs(
-      'eval', '--teacher', model('zoo-mnist-8.onnx'), '--student', model('michbogos-mnist.onnx'), '--input', 'mnist', '--task', 'classification',
-      '--preprocess', 'symmetric', '--student-outputs', 'sigmoid', '--limit', '300', '--all-pairs', '--no-progress', '--json', '--report', report, '--charts', charts,
+      'eval',
+      '--teacher',
+      model('zoo-mnist-8.onnx'),
+      '--student',
+      model('michbogos-mnist.onnx'),
+      '--input',
+      'mnist',
+      '--task',
+      'classification',
+      '--preprocess',
+      'symmetric',
+      '--student-outputs',
+      'sigmoid',
+      '--limit',
+      '300',
+      '--all-pairs',
+      '--no-progress',
+      '--json',
+      '--report',
+      report,
+      '--charts',
+      charts,
     );
     expect(r.status, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout);

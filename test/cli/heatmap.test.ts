@@ -54,7 +54,23 @@ describe('krs heatmap', () => {
 
   it('draws the matrix of a JSON result (--from), as from krs eval --all-pairs --json', () => {
     const evalLike = join(dir, 'eval.json');
-    writeFileSync(evalLike, JSON.stringify({ krs: 50, crossLayer: { teacherLayers: ['a', 'b'], studentLayers: ['x'], cka: [[0.25], [null]], estimator: 'exact', n: 10, batches: 1, teacherWidths: [3, 3], studentWidths: [2], warnings: [] } }));
+    writeFileSync(
+      evalLike,
+      JSON.stringify({
+        krs: 50,
+        crossLayer: {
+          teacherLayers: ['a', 'b'],
+          studentLayers: ['x'],
+          cka: [[0.25], [null]],
+          estimator: 'exact',
+          n: 10,
+          batches: 1,
+          teacherWidths: [3, 3],
+          studentWidths: [2],
+          warnings: [],
+        },
+      }),
+    );
     const out = join(dir, 'from.svg');
     const r = krs('heatmap', '--from', evalLike, '--out', out);
     expect(r.status, r.stderr).toBe(0);
@@ -95,7 +111,14 @@ describe('--report and --charts', () => {
     expect(html).toContain('<h1>Knowledge retention: classification</h1>');
     expect(html).toContain('data-chart="cross-layer-cka"');
     expect(html).toMatch(/krs score --task classification --teacher \S+cls-teacher\.npz/);
-    expect(readdirSync(charts).sort()).toEqual(['cross-layer-cka.png', 'cross-layer-cka.svg', 'krs-composition.png', 'krs-composition.svg', 'layer-similarity.png', 'layer-similarity.svg']);
+    expect(readdirSync(charts).sort()).toEqual([
+      'cross-layer-cka.png',
+      'cross-layer-cka.svg',
+      'krs-composition.png',
+      'krs-composition.svg',
+      'layer-similarity.png',
+      'layer-similarity.svg',
+    ]);
   });
 
   it('krs analyze --report draws the analysis', () => {
@@ -104,7 +127,8 @@ describe('--report and --charts', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).experiments).toHaveLength(12);
     const html = readFileSync(report, 'utf8');
-    for (const id of ['krs-pre-post', 'krs-box', 'delta-heatmap', 'krs-vs-metric', 'method-rankings', 'alpha-sensitivity']) expect(html).toContain(`data-chart="${id}"`);
+    for (const id of ['krs-pre-post', 'krs-box', 'delta-heatmap', 'krs-vs-metric', 'method-rankings', 'alpha-sensitivity'])
+      expect(html).toContain(`data-chart="${id}"`);
   });
 
   it('refuses a report file that is not .html', () => {

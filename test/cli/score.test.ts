@@ -42,7 +42,16 @@ describe('krs score, end to end on captures written by NumPy', () => {
   });
 
   it('string sample ids (<U on one side, |S on the other) align the samples', () => {
-    const out = scoreJson('--task', 'classification', '--teacher', f('cls-teacher-strids.npz'), '--student', f('cls-student-strids.npz'), '--backend', 'typescript');
+    const out = scoreJson(
+      '--task',
+      'classification',
+      '--teacher',
+      f('cls-teacher-strids.npz'),
+      '--student',
+      f('cls-student-strids.npz'),
+      '--backend',
+      'typescript',
+    );
     expect(out.ids).toBe('sample_ids');
     expectClose(out.krs, ex.classification.krs, 1e-9);
     const missing = krs('score', '--task', 'classification', '--teacher', f('cls-teacher.npz'), '--student', f('cls-student-strids.npz'), '--ids', 'ids');
@@ -88,10 +97,18 @@ describe('krs score, end to end on captures written by NumPy', () => {
 
   it('segmentation: PNG label-map folders plus feature captures', () => {
     const out = scoreJson(
-      '--task', 'segmentation',
-      '--teacher', f('seg-teacher'), '--student', f('seg-student'),
-      '--teacher-features', f('seg-teacher-features.npz'), '--student-features', f('seg-student-features.npz'),
-      '--backend', 'typescript',
+      '--task',
+      'segmentation',
+      '--teacher',
+      f('seg-teacher'),
+      '--student',
+      f('seg-student'),
+      '--teacher-features',
+      f('seg-teacher-features.npz'),
+      '--student-features',
+      f('seg-student-features.npz'),
+      '--backend',
+      'typescript',
     );
     expectClose(out.fss, ex.segmentation.fss, 1e-9);
     expectClose(out.aoa, ex.segmentation.aoa, 1e-9);
@@ -101,10 +118,18 @@ describe('krs score, end to end on captures written by NumPy', () => {
 
   it('detection: COCO-results JSON plus feature captures', () => {
     const out = scoreJson(
-      '--task', 'detection',
-      '--teacher', f('det-teacher.json'), '--student', f('det-student.json'),
-      '--teacher-features', f('det-teacher-features.npz'), '--student-features', f('det-student-features.npz'),
-      '--backend', 'typescript',
+      '--task',
+      'detection',
+      '--teacher',
+      f('det-teacher.json'),
+      '--student',
+      f('det-student.json'),
+      '--teacher-features',
+      f('det-teacher-features.npz'),
+      '--student-features',
+      f('det-student-features.npz'),
+      '--backend',
+      'typescript',
     );
     expect(out.output.images).toBe(ex.detection.images);
     expectClose(out.fss, ex.detection.fss, 1e-9);
@@ -126,7 +151,7 @@ describe('krs score, end to end on captures written by NumPy', () => {
 function npy(shape: number[], values: Float64Array | Float32Array, descr = '<f8'): Buffer {
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
   const pad = 64 - ((10 + header.length + 1) % 64);
-  header = header + ' '.repeat(pad === 64 ? 0 : pad) + '\n';
+  header = `${header + ' '.repeat(pad === 64 ? 0 : pad)}\n`;
   const head = Buffer.alloc(10);
   head.write('\x93NUMPY', 0, 'latin1');
   head[6] = 1;
@@ -143,7 +168,7 @@ function folderCapture(arrays: Record<string, Buffer>): string {
 
 function rand(n: number, seed: number): Float64Array {
   let s = seed;
-  return Float64Array.from({ length: n }, () => ((s = (s * 16807) % 2147483647) / 2147483647) - 0.5);
+  return Float64Array.from({ length: n }, () => (s = (s * 16807) % 2147483647) / 2147483647 - 0.5);
 }
 
 describe('krs score: bad input gives one line on stderr and a distinguishing exit status', () => {
@@ -213,7 +238,19 @@ describe('krs score: bad input gives one line on stderr and a distinguishing exi
     expectOneLine(score(t, s, '--pair', 'onnx::Gemm_8:fc:2'), 2, /student layer 'fc:2' not found/);
   });
   it('a minibatch of fewer than 4 samples (exit 3)', () => {
-    const r = krs('score', '--task', 'classification', '--teacher', f('cls-teacher.npz'), '--student', f('cls-student.npz'), '--max-exact-width', '8', '--batch-size', '3');
+    const r = krs(
+      'score',
+      '--task',
+      'classification',
+      '--teacher',
+      f('cls-teacher.npz'),
+      '--student',
+      f('cls-student.npz'),
+      '--max-exact-width',
+      '8',
+      '--batch-size',
+      '3',
+    );
     expectOneLine(r, 3, /minibatch size is 3/, /at least 4 samples/);
   });
   it('--json also puts the error payload on stdout', () => {
@@ -225,8 +262,17 @@ describe('krs score: bad input gives one line on stderr and a distinguishing exi
     const dir = mkdtempSync(join(tmpdir(), 'krs-det-'));
     writeFileSync(join(dir, 'bad.json'), JSON.stringify([{ image_id: 1, category_id: 1, bbox: [0, 0, -3, 4], score: 0.9 }]));
     const r = krs(
-      'score', '--task', 'detection', '--teacher', join(dir, 'bad.json'), '--student', f('det-student.json'),
-      '--teacher-features', f('det-teacher-features.npz'), '--student-features', f('det-student-features.npz'),
+      'score',
+      '--task',
+      'detection',
+      '--teacher',
+      join(dir, 'bad.json'),
+      '--student',
+      f('det-student.json'),
+      '--teacher-features',
+      f('det-teacher-features.npz'),
+      '--student-features',
+      f('det-student-features.npz'),
     );
     expectOneLine(r, 3, /bad\.json/, /width|negative/);
   });
@@ -237,8 +283,17 @@ describe('krs score: bad input gives one line on stderr and a distinguishing exi
     // replace one student map by a valid 8-bit greyscale PNG of another size (4×3)
     writeFileSync(join(dir, 'student', 'img002.png'), greyPng(4, 3));
     const r = krs(
-      'score', '--task', 'segmentation', '--teacher', f('seg-teacher'), '--student', join(dir, 'student'),
-      '--teacher-features', f('seg-teacher-features.npz'), '--student-features', f('seg-student-features.npz'),
+      'score',
+      '--task',
+      'segmentation',
+      '--teacher',
+      f('seg-teacher'),
+      '--student',
+      join(dir, 'student'),
+      '--teacher-features',
+      f('seg-teacher-features.npz'),
+      '--student-features',
+      f('seg-student-features.npz'),
     );
     expectOneLine(r, 3, /img002/, /\[9, 11\]|9×11/);
   });

@@ -36,9 +36,7 @@ describe('COCO results', () => {
 
   it('accepts an empty array, string ids, extra fields and scores outside [0, 1]', () => {
     expect(parse([])).toEqual([]);
-    expect(parse([det({ image_id: 'a.jpg', score: 7, area: 12 })])).toEqual([
-      { imageId: 'a.jpg', categoryId: 2, bbox: [1, 2, 3, 4], score: 7 },
-    ]);
+    expect(parse([det({ image_id: 'a.jpg', score: 7, area: 12 })])).toEqual([{ imageId: 'a.jpg', categoryId: 2, bbox: [1, 2, 3, 4], score: 7 }]);
   });
 
   it('rejects malformed input, naming the file and the index', () => {
@@ -58,7 +56,13 @@ describe('COCO results', () => {
   it('rejects negative width or height and non-finite numbers (BAD_VALUE)', () => {
     expectKrsError(() => parse([det(), det({ bbox: [0, 0, -3, 4] })]), 'BAD_VALUE', 'dets.json', 'detection [1] bbox width', '-3');
     expectKrsError(() => parse([det({ bbox: [0, 0, 3, -0.5] })]), 'BAD_VALUE', 'bbox height');
-    expectKrsError(() => parseCocoResults('[{"image_id":1,"category_id":1,"bbox":[0,0,1,1],"score":1e999}]', 'd.json'), 'BAD_VALUE', 'd.json', 'score', 'Infinity');
+    expectKrsError(
+      () => parseCocoResults('[{"image_id":1,"category_id":1,"bbox":[0,0,1,1],"score":1e999}]', 'd.json'),
+      'BAD_VALUE',
+      'd.json',
+      'score',
+      'Infinity',
+    );
     expectKrsError(() => parseCocoResults('[{"image_id":1,"category_id":1,"bbox":[0,-1e400,1,1],"score":1}]', 'd.json'), 'BAD_VALUE', 'bbox y');
   });
 

@@ -36,7 +36,7 @@ describe('a float32 .npy over 2 GiB', () => {
   const header = npyBytes('<f4', [N, W], new Uint8Array(0));
   const H = header.length;
   const straddle = Math.floor((2 ** 31 - H) / (W * 4)); // the row that crosses byte 2^31
-  const rowOf = (r: number, base: number) => f32(...Array.from({ length: W }, (_, j) => base + j));
+  const rowOf = (_r: number, base: number) => f32(...Array.from({ length: W }, (_, j) => base + j));
   sparse(file, header, H + N * W * 4, [
     [H, f32(1, 2, 3, 4)],
     [H + straddle * W * 4, rowOf(straddle, 1000)],
@@ -121,12 +121,48 @@ describe('beyond 4 GiB', () => {
       return out;
     };
     const local = (name: string, size: number, crc: number) =>
-      u([le(0x04034b50, 4), le(45, 2), le(0, 2), le(0, 2), le(0, 4), le(crc, 4), le(0xffffffff, 4), le(0xffffffff, 4),
-        le(name.length, 2), le(20, 2), [...enc(name)], le(1, 2), le(16, 2), le(size, 8), le(size, 8)]);
+      u([
+        le(0x04034b50, 4),
+        le(45, 2),
+        le(0, 2),
+        le(0, 2),
+        le(0, 4),
+        le(crc, 4),
+        le(0xffffffff, 4),
+        le(0xffffffff, 4),
+        le(name.length, 2),
+        le(20, 2),
+        [...enc(name)],
+        le(1, 2),
+        le(16, 2),
+        le(size, 8),
+        le(size, 8),
+      ]);
     const central = (name: string, size: number, crc: number, offset: number) =>
-      u([le(0x02014b50, 4), le(45, 2), le(45, 2), le(0, 2), le(0, 2), le(0, 4), le(crc, 4), le(0xffffffff, 4),
-        le(0xffffffff, 4), le(name.length, 2), le(28, 2), le(0, 2), le(0, 2), le(0, 2), le(0, 4), le(0xffffffff, 4),
-        [...enc(name)], le(1, 2), le(24, 2), le(size, 8), le(size, 8), le(offset, 8)]);
+      u([
+        le(0x02014b50, 4),
+        le(45, 2),
+        le(45, 2),
+        le(0, 2),
+        le(0, 2),
+        le(0, 4),
+        le(crc, 4),
+        le(0xffffffff, 4),
+        le(0xffffffff, 4),
+        le(name.length, 2),
+        le(28, 2),
+        le(0, 2),
+        le(0, 2),
+        le(0, 2),
+        le(0, 4),
+        le(0xffffffff, 4),
+        [...enc(name)],
+        le(1, 2),
+        le(24, 2),
+        le(size, 8),
+        le(size, 8),
+        le(offset, 8),
+      ]);
     const bigLocal = local('big.npy', bigSize, 0);
     const smallOffset = bigLocal.length + bigSize;
     const smallLocal = local('small.npy', small.length, crc32(small));
@@ -135,9 +171,28 @@ describe('beyond 4 GiB', () => {
     const cdSize = cd[0]!.length + cd[1]!.length;
     const z64 = cdOffset + cdSize;
     const tail = u([
-      le(0x06064b50, 4), le(44, 8), le(45, 2), le(45, 2), le(0, 4), le(0, 4), le(2, 8), le(2, 8), le(cdSize, 8), le(cdOffset, 8),
-      le(0x07064b50, 4), le(0, 4), le(z64, 8), le(1, 4),
-      le(0x06054b50, 4), le(0, 2), le(0, 2), le(0xffff, 2), le(0xffff, 2), le(0xffffffff, 4), le(0xffffffff, 4), le(0, 2),
+      le(0x06064b50, 4),
+      le(44, 8),
+      le(45, 2),
+      le(45, 2),
+      le(0, 4),
+      le(0, 4),
+      le(2, 8),
+      le(2, 8),
+      le(cdSize, 8),
+      le(cdOffset, 8),
+      le(0x07064b50, 4),
+      le(0, 4),
+      le(z64, 8),
+      le(1, 4),
+      le(0x06054b50, 4),
+      le(0, 2),
+      le(0, 2),
+      le(0xffff, 2),
+      le(0xffff, 2),
+      le(0xffffffff, 4),
+      le(0xffffffff, 4),
+      le(0, 2),
     ]);
     const lastRow = bigLocal.length + bigHeader.length + (N - 1) * W * 4;
     sparse(file, bigLocal, z64 + tail.length, [

@@ -22,9 +22,7 @@ describe('readNpy on files written by NumPy', () => {
 
   it('covers every dtype, both byte orders, Fortran order and header versions 1–3', () => {
     const dtypes = new Set(readable.map(([, e]) => e.dtype));
-    expect([...dtypes].sort()).toEqual(
-      ['bool', 'float16', 'float32', 'float64', 'int16', 'int32', 'int64', 'int8', 'uint16', 'uint32', 'uint64', 'uint8'],
-    );
+    expect([...dtypes].sort()).toEqual(['bool', 'float16', 'float32', 'float64', 'int16', 'int32', 'int64', 'int8', 'uint16', 'uint32', 'uint64', 'uint8']);
     const infos = readable.map(([n]) => readNpyInfo(fileSource(fixture('npy', n))));
     expect(infos.filter((i) => !i.littleEndian).length).toBeGreaterThanOrEqual(9);
     expect(new Set(infos.map((i) => i.version))).toEqual(new Set(['1.0', '2.0', '3.0']));

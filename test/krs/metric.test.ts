@@ -10,8 +10,14 @@ const fx = loadJson('similarity/similarity-fixtures.json');
 const X = asTensor(fx.google.X); // 100 × 10
 const Y = asTensor(fx.google.Y);
 const W = asTensor({ shape: [100, 4], data: fx.wide.X.data.slice(0, 400) });
-const logitsT = tensor(Float64Array.from({ length: 300 }, (_, i) => Math.sin(i * 1.7) * 3), [100, 3]);
-const logitsS = tensor(Float64Array.from({ length: 300 }, (_, i) => Math.sin(i * 1.7) * 2.5 + Math.cos(i) * 0.4), [100, 3]);
+const logitsT = tensor(
+  Float64Array.from({ length: 300 }, (_, i) => Math.sin(i * 1.7) * 3),
+  [100, 3],
+);
+const logitsS = tensor(
+  Float64Array.from({ length: 300 }, (_, i) => Math.sin(i * 1.7) * 2.5 + Math.cos(i) * 0.4),
+  [100, 3],
+);
 
 const rows = (t: Tensor, a: number, b: number) => sliceRows(t, a, b);
 function batch(a: number, b: number): KrsBatch {
@@ -81,8 +87,14 @@ describe('KrsMetric', () => {
 
   it('regression preset: cosine for equal widths, normalised MSE; α 0.5', async () => {
     const m = new KrsMetric({ task: 'regression', pairs: [{ teacher: 'h', student: 'h' }] });
-    const pt = tensor(Float64Array.from({ length: 100 }, (_, i) => Math.sin(i)), [100, 1]);
-    const ps = tensor(Float64Array.from({ length: 100 }, (_, i) => Math.sin(i) + 0.1 * Math.cos(3 * i)), [100, 1]);
+    const pt = tensor(
+      Float64Array.from({ length: 100 }, (_, i) => Math.sin(i)),
+      [100, 1],
+    );
+    const ps = tensor(
+      Float64Array.from({ length: 100 }, (_, i) => Math.sin(i) + 0.1 * Math.cos(3 * i)),
+      [100, 1],
+    );
     await m.update({ teacher: { h: X }, student: { h: Y }, teacherOutput: pt, studentOutput: ps });
     const r = await m.compute();
     expect(r.similarity).toBe('cosine');

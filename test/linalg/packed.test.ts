@@ -7,7 +7,7 @@ import { createOrtBackend } from '../../src/runtime/ort-backend.js';
 /** A random symmetric p×p matrix, full row-major. */
 function symmetric(p: number, seed: number): Float64Array {
   let s = seed;
-  const r = () => ((s = (s * 16807) % 2147483647) / 2147483647) - 0.5;
+  const r = () => (s = (s * 16807) % 2147483647) / 2147483647 - 0.5;
   const m = new Float64Array(p * p);
   for (let i = 0; i < p; i++) for (let j = 0; j <= i; j++) m[i * p + j] = m[j * p + i] = r();
   return m;
@@ -32,9 +32,10 @@ describe('packed symmetric matrices', () => {
       const out = new Float64Array(packedLength(p));
       packedShiftOuter(out, packed, sums, v, n, p);
       const shifted = unpack(out, p);
-      for (let i = 0; i < p; i++) for (let j = 0; j < p; j++) {
-        expect(shifted[i * p + j]).toBeCloseTo(full[i * p + j]! - sums[i]! * v[j]! - v[i]! * sums[j]! + n * v[i]! * v[j]!, 12);
-      }
+      for (let i = 0; i < p; i++)
+        for (let j = 0; j < p; j++) {
+          expect(shifted[i * p + j]).toBeCloseTo(full[i * p + j]! - sums[i]! * v[j]! - v[i]! * sums[j]! + n * v[i]! * v[j]!, 12);
+        }
     });
   }
 

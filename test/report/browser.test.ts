@@ -77,7 +77,17 @@ describe.skipIf(!available)('report in headless Chromium', () => {
 
   it('a score report with the cross-layer heatmap', async () => {
     const report = join(dir, 'score.html');
-    const run = krs('score', '--task', 'classification', '--teacher', fixturePath('score/cls-teacher.npz'), '--student', fixturePath('score/cls-student.npz'), '--report', report);
+    const run = krs(
+      'score',
+      '--task',
+      'classification',
+      '--teacher',
+      fixturePath('score/cls-teacher.npz'),
+      '--student',
+      fixturePath('score/cls-student.npz'),
+      '--report',
+      report,
+    );
     expect(run.status, run.stderr).toBe(0);
     const r = await open(report, 'score-report.png');
     expect(r.charts.map((c) => c.id)).toEqual(['krs-composition', 'layer-similarity', 'cross-layer-cka']);

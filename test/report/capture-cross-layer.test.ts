@@ -50,7 +50,12 @@ describe('crossLayerOfCaptures', () => {
     const r = await crossLayerOfCaptures({ teacher: teacher(), student: student(), teacherLayers: ['fc', 'conv'], studentLayers: ['fc'] });
     expect(r.teacherLayers).toEqual(['fc', 'conv']);
     expect(r.cka.map((row) => row.length)).toEqual([1, 1]);
-    await expectKrsError(() => crossLayerOfCaptures({ teacher: teacher(), student: student(), teacherLayers: ['conv9'] }), 'UNKNOWN_KEY', /teacher layer 'conv9'/, /conv, fc/);
+    await expectKrsError(
+      () => crossLayerOfCaptures({ teacher: teacher(), student: student(), teacherLayers: ['conv9'] }),
+      'UNKNOWN_KEY',
+      /teacher layer 'conv9'/,
+      /conv, fc/,
+    );
   });
 
   it('uses the minibatch estimator when asked', async () => {

@@ -124,7 +124,8 @@ describe('KRS by epoch', () => {
   const spec = chart.spec as any;
   const values = spec.data.values as Record<string, any>[];
   const [krsPanel, accPanel] = spec.vconcat as any[];
-  const layer = (panel: any, mark: string, filter: string) => panel.layer.find((l: any) => (l.mark.type ?? l.mark) === mark && (l.transform?.[0]?.filter ?? '').includes(filter));
+  const layer = (panel: any, mark: string, filter: string) =>
+    panel.layer.find((l: any) => (l.mark.type ?? l.mark) === mark && (l.transform?.[0]?.filter ?? '').includes(filter));
 
   it('draws KRS and accuracy (in %) per epoch, epoch 0 only in the table, students coloured as in the other student charts', () => {
     expect(values.some((v) => v.epoch === 0)).toBe(false);
@@ -133,7 +134,9 @@ describe('KRS by epoch', () => {
     expect(kd2.krs).toBeCloseTo(0.3 * 86.9 + 0.7 * 89.1, 3);
     expect(kd2.acc).toBeCloseTo(90.4, 6);
     const line = layer(krsPanel, 'line', '!datum.hint');
-    expect(line.encoding.color.scale).toEqual((studentLayersChart(epochs.map((s) => ({ label: s.label, result: score }))).spec as any).layer[0].encoding.color.scale);
+    expect(line.encoding.color.scale).toEqual(
+      (studentLayersChart(epochs.map((s) => ({ label: s.label, result: score }))).spec as any).layer[0].encoding.color.scale,
+    );
     expect(line.encoding.y.field).toBe('krsY');
     expect(layer(accPanel, 'line', '!datum.hint').encoding.y.field).toBe('accY');
   });
@@ -157,7 +160,7 @@ describe('KRS by epoch', () => {
     expect(spec.title.subtitle.join(' ')).toMatch(/hint-stage epochs of fitnet/);
   });
 
-  it('rings each measure\'s pick at its last epoch, in its own panel', () => {
+  it("rings each measure's pick at its last epoch, in its own panel", () => {
     expect(values.filter((v) => v.pickKrs).map((v) => [v.student, v.epoch])).toEqual([[labels[1], 4]]);
     expect(values.filter((v) => v.pickAcc).map((v) => [v.student, v.epoch])).toEqual([[labels[0], 4]]);
     expect(layer(krsPanel, 'point', 'pickKrs')).toBeTruthy();
@@ -185,11 +188,21 @@ describe('analysis charts', () => {
   it('marks the preset α of each task as dashed rules, and an α used instead as dotted ones', () => {
     const spec = sensitivityChart(a.sweeps).spec as any;
     const rules = spec.layer[0];
-    expect(rules.encoding.strokeDash.scale).toEqual({ domain: ['preset', 'used'], range: [[6, 4], [2, 2]] });
+    expect(rules.encoding.strokeDash.scale).toEqual({
+      domain: ['preset', 'used'],
+      range: [
+        [6, 4],
+        [2, 2],
+      ],
+    });
     expect(rules.data.values.map((v: { alpha: number }) => v.alpha).sort()).toEqual([0.3, 0.7]);
     expect(rules.data.values.every((v: { kind: string }) => v.kind === 'preset')).toBe(true);
     const overridden = sensitivityChart(a.sweeps.map((s) => ({ ...s, presetAlpha: s.alpha, alpha: 0.5 }))).spec as any;
-    expect(overridden.layer[0].data.values.map((v: { alpha: number; kind: string }) => `${v.kind} ${v.alpha}`)).toEqual(['preset 0.3', 'used 0.5', 'preset 0.7']);
+    expect(overridden.layer[0].data.values.map((v: { alpha: number; kind: string }) => `${v.kind} ${v.alpha}`)).toEqual([
+      'preset 0.3',
+      'used 0.5',
+      'preset 0.7',
+    ]);
     expect(rules.data.values.find((v: { alpha: number }) => v.alpha === 0.7).label).toMatch(/detection, segmentation/);
     const points = spec.layer[2].data.values;
     expect(points).toHaveLength(3 * 101);

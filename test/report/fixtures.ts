@@ -10,7 +10,19 @@ import type { MatrixLike } from '../../src/report/charts/heatmap.js';
 import type { ReportScore } from '../../src/report/report.js';
 import { alphaSweep, fiveNumberSummary, kendallTau, meanCi, pairedTTest, pearson } from '../../src/stats/index.js';
 
-type Row = [id: string, task: string, method: string, student: string, dataset: string, fssPre: number, aoaPre: number, fssPost: number, aoaPost: number, metricPre: number, metricPost: number];
+type Row = [
+  id: string,
+  task: string,
+  method: string,
+  student: string,
+  dataset: string,
+  fssPre: number,
+  aoaPre: number,
+  fssPost: number,
+  aoaPost: number,
+  metricPre: number,
+  metricPost: number,
+];
 
 const ROWS: Row[] = [
   ['1', 'classification', 'Vanilla KD', 'ResNet-18', 'CIFAR-100', 32, 47, 36, 67, 71.2, 74.8],
@@ -64,7 +76,10 @@ export function paperAnalysis(): AnalysisView {
     const es = experiments.filter((e) => e.task === task);
     const pre = es.map((e) => e.krsPre!);
     const post = es.map((e) => e.krsPost!);
-    const r = pearson(post, es.map((e) => e.metricPost!));
+    const r = pearson(
+      post,
+      es.map((e) => e.metricPost!),
+    );
     const t = pairedTTest(post, pre);
     const mc = (v: number[]) => {
       const m = meanCi(v);
@@ -103,7 +118,12 @@ export function paperAnalysis(): AnalysisView {
   const best = (task: string) => experiments.filter((e) => e.task === task).sort((a, b) => b.metricPost! - a.metricPost!)[0]!;
   const sweeps = tasks.map((t) => {
     const e = best(t.task);
-    return { label: `${t.task}: #${e.id} ${e.method}, ${e.student}, ${e.dataset}`, task: t.task, alpha: e.alpha!, points: alphaSweep(e.fssPost!, e.aoaPost!).points };
+    return {
+      label: `${t.task}: #${e.id} ${e.method}, ${e.student}, ${e.dataset}`,
+      task: t.task,
+      alpha: e.alpha!,
+      points: alphaSweep(e.fssPost!, e.aoaPost!).points,
+    };
   });
   return {
     experiments,
@@ -138,7 +158,16 @@ export function sampleScore(): ReportScore {
       { teacher: 'conv', student: 'conv', score: 56.77, similarity: 'cka', estimator: 'exact' },
       { teacher: 'fc', student: 'fc', score: 87.17, similarity: 'cka', estimator: 'exact' },
     ],
-    output: { metric: 'kl-agreement', aoa: 93.94, n: 64, meanKl: 0.0682, top1Agreement: 0.906, top5Overlap: 0.884, jsDivergence: 0.0165, temperature: 1 } as ReportScore['output'],
+    output: {
+      metric: 'kl-agreement',
+      aoa: 93.94,
+      n: 64,
+      meanKl: 0.0682,
+      top1Agreement: 0.906,
+      top5Overlap: 0.884,
+      jsDivergence: 0.0165,
+      temperature: 1,
+    } as ReportScore['output'],
     warnings: ["student samples were reordered by 'ids' to match the teacher's order"],
   };
 }
@@ -167,11 +196,18 @@ export function sampleEpochs(): StudentEpochs[] {
   const curve = (phase: string, first: number, fss: number[], aoa: number[], acc: number[]): EpochPoint[] =>
     fss.map((f, i) => ({ epoch: first + i, phase, accuracy: acc[i]!, fss: f, aoa: aoa[i]!, krs: 0.3 * f + 0.7 * aoa[i]! }));
   return [
-    { label: 'baseline (hard labels only)', epochs: [init, ...curve('train', 1, [83.1, 84.8, 85.1, 85.1], [82.1, 87.5, 89.6, 91.8], [0.894, 0.91, 0.9205, 0.933])] },
+    {
+      label: 'baseline (hard labels only)',
+      epochs: [init, ...curve('train', 1, [83.1, 84.8, 85.1, 85.1], [82.1, 87.5, 89.6, 91.8], [0.894, 0.91, 0.9205, 0.933])],
+    },
     { label: 'kd-T4 (vanilla KD, T=4)', epochs: [init, ...curve('kd', 1, [85.1, 86.9, 88.3, 89.0], [85.9, 89.1, 92.5, 94.0], [0.8795, 0.904, 0.926, 0.9325])] },
     {
       label: 'fitnet (FitNet hint + KD, T=4)',
-      epochs: [init, ...curve('hint', 1, [88.0, 90.0], [11.7, 12.3], [0.107, 0.119]), ...curve('kd', 3, [86.4, 87.6, 89.2, 89.7], [83.7, 89.2, 93.0, 93.8], [0.866, 0.903, 0.93, 0.9355])],
+      epochs: [
+        init,
+        ...curve('hint', 1, [88.0, 90.0], [11.7, 12.3], [0.107, 0.119]),
+        ...curve('kd', 3, [86.4, 87.6, 89.2, 89.7], [83.7, 89.2, 93.0, 93.8], [0.866, 0.903, 0.93, 0.9355]),
+      ],
     },
   ];
 }

@@ -27,14 +27,14 @@ export function normaliseValue(v: unknown, digits = 3): unknown {
 
 /** Stable JSON of a normalised value: indented, with every array or object that fits on one line of 100 characters kept on one line. */
 export function normalisedJson(v: unknown, digits = 3): string {
-  return compactJson(normaliseValue(v, digits), '') + '\n';
+  return `${compactJson(normaliseValue(v, digits), '')}\n`;
 }
 
 function compactJson(v: unknown, indent: string): string {
   const flat = JSON.stringify(v);
   if (flat === undefined) return 'null';
   if (flat.length + indent.length <= 100 || v === null || typeof v !== 'object') return flat;
-  const inner = indent + '  ';
+  const inner = `${indent}  `;
   if (Array.isArray(v)) return `[\n${v.map((x) => inner + compactJson(x, inner)).join(',\n')}\n${indent}]`;
   const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined);
   return `{\n${entries.map(([k, x]) => `${inner}${JSON.stringify(k)}: ${compactJson(x, inner)}`).join(',\n')}\n${indent}}`;

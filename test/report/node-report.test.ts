@@ -35,7 +35,13 @@ describe('PNG charts', () => {
   });
 
   it('fails clearly when KRS_FONT names no file', async () => {
-    await expectKrsError(() => findChartFont({ KRS_FONT: '/nonexistent/font.ttf' }), 'FILE_NOT_FOUND', /cannot write PNG charts/, /KRS_FONT/, /fonts-dejavu-core/);
+    await expectKrsError(
+      () => findChartFont({ KRS_FONT: '/nonexistent/font.ttf' }),
+      'FILE_NOT_FOUND',
+      /cannot write PNG charts/,
+      /KRS_FONT/,
+      /fonts-dejavu-core/,
+    );
   });
 
   it('rasterises at twice the SVG size, with text drawn', async () => {

@@ -13,7 +13,13 @@ import { paperAnalysis, sampleEpochs, sampleMatrix, sampleScore } from './fixtur
 const stub = async (c: Chart) => `<svg xmlns="http://www.w3.org/2000/svg" width="100" height="50"><title>${c.id}</title></svg>`;
 
 const inputs: Record<string, ReportInput> = {
-  score: { kind: 'score', result: sampleScore(), crossLayer: sampleMatrix(), command: 'krs score --task classification --teacher teacher.npz --student student.npz --report r.html', version: '0.0.0-test' },
+  score: {
+    kind: 'score',
+    result: sampleScore(),
+    crossLayer: sampleMatrix(),
+    command: 'krs score --task classification --teacher teacher.npz --student student.npz --report r.html',
+    version: '0.0.0-test',
+  },
   analysis: { kind: 'analysis', analysis: paperAnalysis(), command: 'krs analyze experiments.csv --report r.html', version: '0.0.0-test' },
   demo: {
     kind: 'demo',
@@ -41,7 +47,12 @@ describe('report HTML', () => {
     const doc = buildReport(inputs.score!);
     expect(doc.summary.cards.map((c) => c.label)).toEqual(['KRS', 'FSS', 'AOA']);
     expect(doc.summary.cards[0]!.value).toBe('87.3');
-    expect(doc.summary.facts).toEqual(expect.arrayContaining([['task', 'classification'], ['α, β', '0.3, 0.7']]));
+    expect(doc.summary.facts).toEqual(
+      expect.arrayContaining([
+        ['task', 'classification'],
+        ['α, β', '0.3, 0.7'],
+      ]),
+    );
     expect(doc.summary.formula).toBe('KRS = α·FSS + β·AOA = 0.3 × 71.97 + 0.7 × 93.94 = 87.35');
     expect(doc.reading.join(' ')).toMatch(/retains 87\.3 of 100/);
     expect(doc.diagnostics[0]).toMatch(/^Both components are high \(FSS 72, AOA 93.9/);
@@ -51,7 +62,14 @@ describe('report HTML', () => {
   });
 
   it('analysis: every chart of the paper figures, once', () => {
-    expect(reportCharts(inputs.analysis!).map((c) => c.id)).toEqual(['krs-pre-post', 'krs-box', 'delta-heatmap', 'krs-vs-metric', 'method-rankings', 'alpha-sensitivity']);
+    expect(reportCharts(inputs.analysis!).map((c) => c.id)).toEqual([
+      'krs-pre-post',
+      'krs-box',
+      'delta-heatmap',
+      'krs-vs-metric',
+      'method-rankings',
+      'alpha-sensitivity',
+    ]);
   });
 
   it('demo: students, heatmaps side by side, and the analysis; chart ids unique', () => {
@@ -92,7 +110,9 @@ describe('report HTML', () => {
     expect(temperatureSentence({ candidates: [1, 2, 4, 8], byKrs: pick(8, 92.827, 0.9345), byAccuracy: { ...pick(2, 91.727, 0.935), tied: [2] } })).toBe(
       'Among the vanilla-KD temperatures (T = 1, 2, 4, 8), KRS after the last epoch picks T = 8 (KRS 92.83, accuracy 93.45%) and held-out accuracy picks T = 2 (accuracy 93.50%, KRS 91.73).',
     );
-    expect(temperatureSentence({ candidates: [2, 4], byKrs: pick(4, 92, 0.93), byAccuracy: pick(4, 92, 0.93) })).toMatch(/picks T = 4 \(accuracy 93\.00%, KRS 92\.00\): they agree\.$/);
+    expect(temperatureSentence({ candidates: [2, 4], byKrs: pick(4, 92, 0.93), byAccuracy: pick(4, 92, 0.93) })).toMatch(
+      /picks T = 4 \(accuracy 93\.00%, KRS 92\.00\): they agree\.$/,
+    );
   });
 
   it('is self-contained with real charts: no script, no external resource, ids unique, every chart inline', async () => {
@@ -100,7 +120,10 @@ describe('report HTML', () => {
     expect(html).not.toMatch(/<script|<link|<img|<iframe|@import|@font-face/i);
     // The only URLs are XML namespace names, which are never fetched.
     const urls = [...html.matchAll(/(?:https?:)?\/\/[\w.-]+\.[a-z]{2,}[^\s"')<]*/gi)].map((m) => m[0]);
-    expect(urls.every((u) => /^http:\/\/www\.w3\.org\/(2000\/svg|1999\/xlink)$/.test(u)), urls.join(' ')).toBe(true);
+    expect(
+      urls.every((u) => /^http:\/\/www\.w3\.org\/(2000\/svg|1999\/xlink)$/.test(u)),
+      urls.join(' '),
+    ).toBe(true);
     expect(html).not.toMatch(/\b(src|href)="(?!#)/);
     const charts = reportCharts(inputs.analysis!);
     for (const c of charts) expect(html).toContain(`data-chart="${c.id}"`);

@@ -15,7 +15,7 @@ describe('the built-in mnist data set', () => {
   it('holds all 10 000 digits of the mnist package, interleaved by digit, with labels', () => {
     const d = mnistDataset();
     expect(d.size).toBe(MNIST_SIZE);
-    expect(d.arrays['x']!.shape).toEqual([10_000, 1, 28, 28]);
+    expect(d.arrays.x!.shape).toEqual([10_000, 1, 28, 28]);
     const all = d.read(0, d.size);
     const labels = all.targets!.data as Int32Array;
     const counts = new Array(10).fill(0);
@@ -23,7 +23,7 @@ describe('the built-in mnist data set', () => {
     // The package's per-digit files: 1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978.
     expect(counts).toEqual([1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978]);
     expect([...labels.slice(0, 12)]).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]);
-    const x = all.arrays['x']!.data as Float32Array;
+    const x = all.arrays.x!.data as Float32Array;
     let min = Infinity;
     let max = -Infinity;
     for (const v of x) {
@@ -38,7 +38,7 @@ describe('the built-in mnist data set', () => {
     const d = openDataset('mnist', { limit: 50 });
     expect(d.size).toBe(50);
     const b = d.read(10, 20);
-    expect(b.arrays['x']!.shape).toEqual([10, 1, 28, 28]);
+    expect(b.arrays.x!.shape).toEqual([10, 1, 28, 28]);
     expect([...(b.targets!.data as Int32Array)]).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect([...(b.ids.data as Int32Array)]).toEqual([10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
   });
@@ -58,8 +58,8 @@ describe('npy / npz data', () => {
     expect(d.size).toBe(4);
     expect(Object.keys(d.arrays).sort()).toEqual(['other', 'x']);
     const b = d.read(1, 3, ['x']);
-    expect([...(b.arrays['x']!.data as Float32Array)]).toEqual([2, 3, 4, 5]);
-    expect(b.arrays['other']).toBeUndefined();
+    expect([...(b.arrays.x!.data as Float32Array)]).toEqual([2, 3, 4, 5]);
+    expect(b.arrays.other).toBeUndefined();
     expect([...(b.targets!.data as BigInt64Array)]).toEqual([1n, 0n]);
     expect(openDataset(f, { inputKey: 'other' }).primary).toBe('other');
     await expectKrsError(() => openDataset(f, { inputKey: 'nope' }), 'UNKNOWN_KEY', /input array 'nope' not found/);
@@ -82,14 +82,14 @@ describe('image folders', () => {
     const d = openDataset(dir, { imageSize: [2, 2] });
     expect(d.kind).toBe('images');
     expect(d.classes).toEqual(['cat', 'dog']);
-    expect(d.arrays['x']!.shape).toEqual([4, 1, 2, 2]);
+    expect(d.arrays.x!.shape).toEqual([4, 1, 2, 2]);
     const b = d.read(0, 4);
     expect([...(b.targets!.data as Int32Array)]).toEqual([0, 0, 1, 1]);
-    const x = b.arrays['x']!.data as Float32Array;
+    const x = b.arrays.x!.data as Float32Array;
     expect(Math.max(...x.slice(0, 8))).toBeLessThan(0.02);
     expect(Math.min(...x.slice(8))).toBeGreaterThan(0.98);
     const rgb = openDataset(dir, { color: 'rgb', channelsLast: true });
-    expect(rgb.arrays['x']!.shape).toEqual([4, 4, 4, 3]);
+    expect(rgb.arrays.x!.shape).toEqual([4, 4, 4, 3]);
     expect(rgb.channelAxis).toBe(2);
   });
 
@@ -109,14 +109,14 @@ describe('CSV time series windows', () => {
     const f = join(dir, 's.csv');
     const rows = ['date,load,temp'];
     for (let t = 0; t < 10; t++) rows.push(`2024-01-${String(t + 1).padStart(2, '0')},${t},${100 + t}`);
-    writeFileSync(f, rows.join('\n') + '\n');
+    writeFileSync(f, `${rows.join('\n')}\n`);
     const d = openDataset(f, { window: 3, horizon: 2, target: 'load' });
     expect(d.kind).toBe('csv-windows');
     expect(d.size).toBe(6); // 10 − 3 − 2 + 1
-    expect(d.arrays['x']!.shape).toEqual([6, 3, 2]);
+    expect(d.arrays.x!.shape).toEqual([6, 3, 2]);
     expect(d.channelAxis).toBe(1);
     const b = d.read(1, 3);
-    expect([...(b.arrays['x']!.data as Float32Array)]).toEqual([1, 101, 2, 102, 3, 103, 2, 102, 3, 103, 4, 104]);
+    expect([...(b.arrays.x!.data as Float32Array)]).toEqual([1, 101, 2, 102, 3, 103, 2, 102, 3, 103, 4, 104]);
     expect([...(b.targets!.data as Float32Array)]).toEqual([4, 5, 5, 6]);
     expect(openDataset(f, { window: 2, stride: 3 }).size).toBe(3);
     await expectKrsError(() => openDataset(f), 'BAD_OPTION', /--window/);

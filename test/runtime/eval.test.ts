@@ -16,7 +16,7 @@ import { PREPROCESS_PRESETS } from '../../src/runtime/preprocess.js';
 import { expectKrsError } from '../helpers/fixtures.js';
 import { model } from '../helpers/models.js';
 
-const sym = PREPROCESS_PRESETS['symmetric']!;
+const sym = PREPROCESS_PRESETS.symmetric!;
 const tmp = () => mkdtempSync(join(tmpdir(), 'krs-eval-'));
 const F = OnnxDataType.FLOAT;
 
@@ -48,7 +48,7 @@ describe('runEval on the real models (worker thread)', () => {
     // The matrix cell of the scored pair is the same exact linear CKA.
     expect(c.cka[1]![1]! * 100).toBeCloseTo(r.layers[0]!.score, 8);
     expect(r.timing.samplesPerSecond).toBeGreaterThan(0);
-    expect(r.timing.inferenceMs['teacher']).toBeGreaterThan(0);
+    expect(r.timing.inferenceMs.teacher).toBeGreaterThan(0);
   });
 
   it('warns when outputs look like probabilities and nobody said', async () => {
@@ -59,7 +59,9 @@ describe('runEval on the real models (worker thread)', () => {
       student: { file: model('michbogos-mnist.onnx'), preprocess: sym },
       worker: false,
     });
-    expect(r.warnings.join('\n')).toMatch(/student outputs 'output' of .*michbogos-mnist\.onnx look like sigmoid scores, not logits.*Sigmoid node.*--student-outputs sigmoid/);
+    expect(r.warnings.join('\n')).toMatch(
+      /student outputs 'output' of .*michbogos-mnist\.onnx look like sigmoid scores, not logits.*Sigmoid node.*--student-outputs sigmoid/,
+    );
     expect(r.warnings.join('\n')).toMatch(/no --pair given: paired the penultimate features/);
     expect(r.warnings.join('\n')).not.toMatch(/teacher outputs/);
   });
@@ -92,13 +94,24 @@ describe('runEval on the real models (worker thread)', () => {
     await expectKrsError(() => resolvePair('output', zoo, mlp), 'BAD_OPTION');
 
     await expectKrsError(
-      () => runEval({ task: 'classification', data: mnistDataset(10), studentData: mnistDataset(9), teacher: { file: model('zoo-mnist-8.onnx') }, student: { file: model('zoo-mnist-8.onnx') } }),
+      () =>
+        runEval({
+          task: 'classification',
+          data: mnistDataset(10),
+          studentData: mnistDataset(9),
+          teacher: { file: model('zoo-mnist-8.onnx') },
+          student: { file: model('zoo-mnist-8.onnx') },
+        }),
       'SHAPE_MISMATCH',
       /teacher has 10 samples, student has 9/,
     );
     const dir = tmp();
     copyFileSync(model('zuramai-mnist.onnx'), join(dir, 'z.onnx'));
-    await expectKrsError(() => loadModel(join(dir, 'z.onnx')), 'FILE_NOT_FOUND', /external data file 'mnist\.onnx\.data' of initializer '(conv1|fc1)\.weight' is missing/);
+    await expectKrsError(
+      () => loadModel(join(dir, 'z.onnx')),
+      'FILE_NOT_FOUND',
+      /external data file 'mnist\.onnx\.data' of initializer '(conv1|fc1)\.weight' is missing/,
+    );
   });
 });
 
@@ -136,7 +149,10 @@ describe('models as they really are', () => {
         opsetImport: [{ domain: '', version: 13 }],
         graph: {
           name: 'add',
-          node: [{ opType: 'Add', input: ['a', 'b'], output: ['sum'] }, { opType: 'Relu', input: ['sum'], output: ['y'] }],
+          node: [
+            { opType: 'Add', input: ['a', 'b'], output: ['sum'] },
+            { opType: 'Relu', input: ['sum'], output: ['y'] },
+          ],
           input: [tensorValueInfo('a', F, [2, 3]), tensorValueInfo('b', F, [2, 3])],
           output: [tensorValueInfo('y', F, [2, 3])],
         },
@@ -149,7 +165,10 @@ describe('models as they really are', () => {
     w.finish();
     const out = join(dir, 'c.npz');
     const r = await runCapture({ model: { file: m, feeds: { b: 'bb' }, layers: ['sum'] }, data: openDataset(data), out });
-    expect(r.model.inputs.map((i) => [i.name, i.array])).toEqual([['a', 'a'], ['b', 'bb']]);
+    expect(r.model.inputs.map((i) => [i.name, i.array])).toEqual([
+      ['a', 'a'],
+      ['b', 'bb'],
+    ]);
     const c = openCapture(out);
     expect([...(c.read('sum').data as Float32Array)]).toEqual(Array.from({ length: 15 }, (_, i) => i - 5));
     expect([...(c.read('logits').data as Float32Array)]).toEqual(Array.from({ length: 15 }, (_, i) => Math.max(0, i - 5)));
@@ -160,13 +179,28 @@ describe('models as they really are', () => {
   it('a model ONNX Runtime refuses is a one-line BAD_FILE error from the worker', async () => {
     const dir = tmp();
     const m = join(dir, 'bad.onnx');
-    writeFileSync(m, encodeModel({ opsetImport: [{ domain: '', version: 13 }], graph: { name: 'g', node: [{ opType: 'NoSuchOp', input: ['x'], output: ['y'] }], input: [tensorValueInfo('x', F, ['N', 2])], output: [tensorValueInfo('y', F, ['N', 2])] } }));
+    writeFileSync(
+      m,
+      encodeModel({
+        opsetImport: [{ domain: '', version: 13 }],
+        graph: {
+          name: 'g',
+          node: [{ opType: 'NoSuchOp', input: ['x'], output: ['y'] }],
+          input: [tensorValueInfo('x', F, ['N', 2])],
+          output: [tensorValueInfo('y', F, ['N', 2])],
+        },
+      }),
+    );
     await expectKrsError(() => runCapture({ model: { file: m }, data: mnistDataset(4), out: join(dir, 'o.npz') }), 'SHAPE_MISMATCH');
     const npy = join(dir, 'x.npz');
     const w = new NpzWriter(npy, 4);
     w.append('x', { dtype: 'float32', shape: [4, 2], data: new Float32Array(8) });
     w.finish();
-    await expectKrsError(() => runCapture({ model: { file: m }, data: openDataset(npy), out: join(dir, 'o.npz') }), 'BAD_FILE', /bad\.onnx: ONNX Runtime could not load the model/);
+    await expectKrsError(
+      () => runCapture({ model: { file: m }, data: openDataset(npy), out: join(dir, 'o.npz') }),
+      'BAD_FILE',
+      /bad\.onnx: ONNX Runtime could not load the model/,
+    );
     expect(existsSync(join(dir, 'o.npz'))).toBe(false);
   });
 

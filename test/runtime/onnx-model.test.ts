@@ -58,7 +58,13 @@ describe('tensor names', () => {
   it('suggests the closest names for an unknown tensor', async () => {
     const d = describeModel(readFileSync(model('zoo-mnist-8.onnx')), 'zoo.onnx');
     expect(resolveTensors(d, ['output', '/relu/Relu_output_0', 'output'], 'layer')).toEqual(['output', '/relu/Relu_output_0']);
-    const e = await expectKrsError(() => resolveTensors(d, ['/relu/Relu'], 'teacher layer'), 'UNKNOWN_KEY', /teacher layer '\/relu\/Relu' is not a tensor of zoo\.onnx/, /closest: '\/relu\/Relu_output_0'/, /krs layers --model zoo\.onnx/);
+    const e = await expectKrsError(
+      () => resolveTensors(d, ['/relu/Relu'], 'teacher layer'),
+      'UNKNOWN_KEY',
+      /teacher layer '\/relu\/Relu' is not a tensor of zoo\.onnx/,
+      /closest: '\/relu\/Relu_output_0'/,
+      /krs layers --model zoo\.onnx/,
+    );
     expect(e.kind).toBe('usage');
   });
 

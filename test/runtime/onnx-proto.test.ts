@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
-import {
-  appendGraphOutputs,
-  decodeModel,
-  encodeModel,
-  intsAttribute,
-  OnnxDataType,
-  tensorValueInfo,
-  type OnnxModel,
-} from '../../src/runtime/onnx-proto.js';
+import { appendGraphOutputs, decodeModel, encodeModel, intsAttribute, OnnxDataType, tensorValueInfo, type OnnxModel } from '../../src/runtime/onnx-proto.js';
 
 const F = OnnxDataType.FLOAT;
 
@@ -38,7 +30,7 @@ describe('onnx-proto', () => {
     const s = await ort.InferenceSession.create(encodeModel(transposeMatMul()));
     expect(s.inputNames).toEqual(['A', 'B']);
     const out = await s.run({ A: new ort.Tensor('float32', A, [3, 2]), B: new ort.Tensor('float32', B, [3, 2]) });
-    expect(Array.from(out['C']!.data as Float32Array)).toEqual(AtB);
+    expect(Array.from(out.C!.data as Float32Array)).toEqual(AtB);
     await s.release();
   });
 
@@ -57,9 +49,9 @@ describe('onnx-proto', () => {
     const s = await ort.InferenceSession.create(bytes);
     expect(s.outputNames).toEqual(['C', 'At']);
     const out = await s.run({ A: new ort.Tensor('float32', A, [3, 2]), B: new ort.Tensor('float32', B, [3, 2]) });
-    expect(Array.from(out['C']!.data as Float32Array)).toEqual(AtB);
-    expect(out['At']!.dims).toEqual([2, 3]);
-    expect(Array.from(out['At']!.data as Float32Array)).toEqual([1, 3, 5, 2, 4, 6]);
+    expect(Array.from(out.C!.data as Float32Array)).toEqual(AtB);
+    expect(out.At!.dims).toEqual([2, 3]);
+    expect(Array.from(out.At!.data as Float32Array)).toEqual([1, 3, 5, 2, 4, 6]);
     await s.release();
   });
 

@@ -186,9 +186,18 @@ describe('createOrtBackend', () => {
       const centredA: Matrix = { rows: 70, cols: 33, data: raw.data.map((v, i) => v - shiftA[i % 33]!) };
       const centredB: Matrix = { rows: 70, cols: 9, data: other.data.map((v, i) => v - shiftB[i % 9]!) };
       for (const [req, ref] of [
-        [{ op: 'AtB', a, b: a }, { op: 'AtB', a: centredA, b: centredA }],
-        [{ op: 'AtB', a, b }, { op: 'AtB', a: centredA, b: centredB }],
-        [{ op: 'ABt', a, b: a }, { op: 'ABt', a: centredA, b: centredA }],
+        [
+          { op: 'AtB', a, b: a },
+          { op: 'AtB', a: centredA, b: centredA },
+        ],
+        [
+          { op: 'AtB', a, b },
+          { op: 'AtB', a: centredA, b: centredB },
+        ],
+        [
+          { op: 'ABt', a, b: a },
+          { op: 'ABt', a: centredA, b: centredA },
+        ],
       ] as [ProductRequest, ProductRequest][]) {
         const [got] = await be.products([req]);
         await expectWithinBound(ref, got!);

@@ -3,12 +3,23 @@ import { applyPreprocess, buildFeeds, convertTo, describePreprocess, fitSampleSh
 import type { TensorDescription } from '../../src/runtime/onnx-model.js';
 import { expectKrsError } from '../helpers/fixtures.js';
 
-const input = (shape: TensorDescription['shape'], dtype: TensorDescription['dtype'] = 'float32'): TensorDescription => ({ name: 'input', op: 'input', node: '', dtype, shape, role: 'input' });
+const input = (shape: TensorDescription['shape'], dtype: TensorDescription['dtype'] = 'float32'): TensorDescription => ({
+  name: 'input',
+  op: 'input',
+  node: '',
+  dtype,
+  shape,
+  role: 'input',
+});
 
 describe('preprocessing specs', () => {
   it('presets and key=value items with fractions and per-channel lists', async () => {
     expect(parsePreprocess('symmetric', '--p')).toEqual({ scale: 1, mean: [0.5], std: [0.5] });
-    expect(parsePreprocess('scale=1/255,mean=0.485:0.456:0.406,std=0.229:0.224:0.225', '--p')).toEqual({ scale: 1 / 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
+    expect(parsePreprocess('scale=1/255,mean=0.485:0.456:0.406,std=0.229:0.224:0.225', '--p')).toEqual({
+      scale: 1 / 255,
+      mean: [0.485, 0.456, 0.406],
+      std: [0.229, 0.224, 0.225],
+    });
     expect(describePreprocess(parsePreprocess('mean=0.5,std=0.5', '--p'))).toBe('symmetric');
     expect(describePreprocess(parsePreprocess('scale=2', '--p'))).toBe('scale=2,mean=0,std=1');
     await expectKrsError(() => parsePreprocess('mean=abc', '--teacher-preprocess'), 'BAD_OPTION', /--teacher-preprocess "mean=abc"/);
@@ -37,7 +48,12 @@ describe('fitting samples to a model input', () => {
   });
 
   it('says expected vs got and which flag to pass', async () => {
-    await expectKrsError(() => fitSampleShape([3, 28, 28], input(['batch', 1, 28, 28]), 'zoo.onnx', undefined, '--teacher-shape'), 'SHAPE_MISMATCH', /zoo\.onnx: input 'input' expects \[batch, 1, 28, 28\], got samples of shape \[3, 28, 28\]/, /--teacher-shape/);
+    await expectKrsError(
+      () => fitSampleShape([3, 28, 28], input(['batch', 1, 28, 28]), 'zoo.onnx', undefined, '--teacher-shape'),
+      'SHAPE_MISMATCH',
+      /zoo\.onnx: input 'input' expects \[batch, 1, 28, 28\], got samples of shape \[3, 28, 28\]/,
+      /--teacher-shape/,
+    );
     await expectKrsError(() => fitSampleShape([28, 28, 3], input(['N', 3, 28, 28]), 'rgb.onnx', undefined, '--shape'), 'SHAPE_MISMATCH', /different layout/);
     await expectKrsError(() => fitSampleShape([1, 28, 28], input(['N', 28, 28]), 'm.onnx', [1, 28, 28], '--shape'), 'SHAPE_MISMATCH', /other fixed sizes/);
     await expectKrsError(() => fitSampleShape([1, 28, 28], input(['N', 28, 28]), 'm.onnx', [10, 10], '--shape'), 'SHAPE_MISMATCH', /100 values per sample/);
@@ -49,10 +65,18 @@ describe('fitting samples to a model input', () => {
     const arrays = { ids: { dtype: 'int32' as const, shape: [2, 4] }, attention: { dtype: 'uint8' as const, shape: [2, 4] } };
     await expectKrsError(() => planFeeds(inputs, arrays, 'ids', 'bert.onnx', {}, 'student'), 'UNKNOWN_KEY', /model input "mask"/, /--student-feed mask=ARRAY/);
     const plans = planFeeds(inputs, arrays, 'ids', 'bert.onnx', { feeds: { mask: 'attention' } }, 'student');
-    const feeds = buildFeeds(plans, { ids: { dtype: 'int32', shape: [2, 4], data: Int32Array.from([1, 2, 3, 4, 5, 6, 7, 8]) }, attention: { dtype: 'uint8', shape: [2, 4], data: new Uint8Array(8).fill(1) } }, 0, 'bert.onnx');
-    expect(feeds['ids']!.dtype).toBe('int64');
-    expect(feeds['ids']!.data).toBeInstanceOf(BigInt64Array);
-    expect(feeds['mask']!.shape).toEqual([2, 4]);
+    const feeds = buildFeeds(
+      plans,
+      {
+        ids: { dtype: 'int32', shape: [2, 4], data: Int32Array.from([1, 2, 3, 4, 5, 6, 7, 8]) },
+        attention: { dtype: 'uint8', shape: [2, 4], data: new Uint8Array(8).fill(1) },
+      },
+      0,
+      'bert.onnx',
+    );
+    expect(feeds.ids!.dtype).toBe('int64');
+    expect(feeds.ids!.data).toBeInstanceOf(BigInt64Array);
+    expect(feeds.mask!.shape).toEqual([2, 4]);
     expect(convertTo({ dtype: 'float64', shape: [2], data: Float64Array.from([1.5, 2]) }, 'float32', 'x').data).toBeInstanceOf(Float32Array);
   });
 });

@@ -20,11 +20,12 @@ function randn(seed: number, n: number): Float64Array {
 function times(t: Tensor, m: Float64Array): Tensor {
   const [n, p] = t.shape as [number, number];
   const out = new Float64Array(n * p);
-  for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) {
-    let s = 0;
-    for (let k = 0; k < p; k++) s += (t.data[i * p + k] as number) * m[k * p + j]!;
-    out[i * p + j] = s;
-  }
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < p; j++) {
+      let s = 0;
+      for (let k = 0; k < p; k++) s += (t.data[i * p + k] as number) * m[k * p + j]!;
+      out[i * p + j] = s;
+    }
   return tensor(out, [n, p]);
 }
 
@@ -100,7 +101,12 @@ describe('exact CKA on wide, offset layers', () => {
   });
   it('a minibatch with fewer than 4 samples is an error', async () => {
     const m = layerSimilarity({ maxExactWidth: 5 });
-    await expectKrsError(() => m.update(m.init(), { teacher: sliceRows(X, 0, 3), student: sliceRows(Y, 0, 3) }), 'BAD_VALUE', /minibatch size is 3/, /at least 4/);
+    await expectKrsError(
+      () => m.update(m.init(), { teacher: sliceRows(X, 0, 3), student: sliceRows(Y, 0, 3) }),
+      'BAD_VALUE',
+      /minibatch size is 3/,
+      /at least 4/,
+    );
   });
 });
 
@@ -115,8 +121,9 @@ describe('pooling', () => {
     const nhwc = (a: Tensor): Tensor => {
       const [n, c, h, w] = a.shape as number[];
       const out = new Float64Array(a.data.length);
-      for (let i = 0; i < n!; i++) for (let k = 0; k < c!; k++) for (let y = 0; y < h!; y++) for (let x = 0; x < w!; x++)
-        out[((i * h! + y) * w! + x) * c! + k] = a.data[((i * c! + k) * h! + y) * w! + x] as number;
+      for (let i = 0; i < n!; i++)
+        for (let k = 0; k < c!; k++)
+          for (let y = 0; y < h!; y++) for (let x = 0; x < w!; x++) out[((i * h! + y) * w! + x) * c! + k] = a.data[((i * c! + k) * h! + y) * w! + x] as number;
       return tensor(out, [n!, h!, w!, c!]);
     };
     expectClose((await similarityOf(nhwc(t), nhwc(s), { pool: 'gap', channelsLast: true })).score, fx.spatial.gapChannelsLast, 1e-10);
@@ -141,13 +148,19 @@ describe('invariances of linear CKA', () => {
   const n = 60;
   const p = 8;
   const A = tensor(randn(1, n * p), [n, p]);
-  const B = tensor(randn(2, n * p).map((v, i) => v + 0.8 * (A.data[i] as number)), [n, p]);
+  const B = tensor(
+    randn(2, n * p).map((v, i) => v + 0.8 * (A.data[i] as number)),
+    [n, p],
+  );
   for (const similarity of ['cka', 'cka-debiased'] as const) {
     it(`${similarity}: invariant to orthogonal transforms and isotropic scaling`, async () => {
       const base = (await similarityOf(A, B, { similarity })).score;
       const rotated = times(B, orthogonal(p, 7));
       expectClose((await similarityOf(A, rotated, { similarity })).score, base, 1e-10);
-      const scaled = tensor((B.data as Float64Array).map((v) => v * 37.5), [n, p]);
+      const scaled = tensor(
+        (B.data as Float64Array).map((v) => v * 37.5),
+        [n, p],
+      );
       expectClose((await similarityOf(A, scaled, { similarity })).score, base, 1e-10);
     });
     it(`${similarity}: not invariant to a general invertible linear map`, async () => {
@@ -178,14 +191,20 @@ describe('bad input', () => {
   });
   it('cosine needs equal widths', async () => {
     await expectKrsError(() => similarityOf(X, sliceRows(asTensor(fx.wide.X), 0, 40), {}), 'SHAPE_MISMATCH');
-    const narrow = tensor(Float64Array.from({ length: 100 * 4 }, (_, i) => Math.sin(i)), [100, 4]);
+    const narrow = tensor(
+      Float64Array.from({ length: 100 * 4 }, (_, i) => Math.sin(i)),
+      [100, 4],
+    );
     await expectKrsError(() => similarityOf(X, narrow, { similarity: 'cosine' }), 'SHAPE_MISMATCH', /equal teacher and student widths/, /10 and 4/);
   });
   it('a width change between batches', async () => {
     const m = layerSimilarity();
     const s = m.init();
     await m.update(s, { teacher: sliceRows(X, 0, 50), student: sliceRows(Y, 0, 50) });
-    const other = tensor(new Float64Array(50 * 4).map((_, i) => Math.cos(i)), [50, 4]);
+    const other = tensor(
+      new Float64Array(50 * 4).map((_, i) => Math.cos(i)),
+      [50, 4],
+    );
     await expectKrsError(() => m.update(s, { teacher: sliceRows(X, 50, 100), student: other }), 'SHAPE_MISMATCH', /widths 10 and 10/);
   });
 });

@@ -8,7 +8,7 @@ import { expectClose, expectKrsError } from '../helpers/fixtures.js';
 /** Deterministic pseudo-random features with shared structure across layers. */
 function layers(n: number, seed: number): Record<string, Tensor> {
   let s = seed;
-  const rnd = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) - 0.5;
+  const rnd = () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5;
   const base = Float64Array.from({ length: n * 3 }, rnd);
   const make = (p: number, mix: number): Tensor => {
     const d = new Float64Array(n * p);
@@ -25,7 +25,11 @@ describe('cross-layer CKA matrix', () => {
 
   it('exact: every cell equals the one-pair exact linear CKA, fed in 3 batches', async () => {
     const m = new CrossLayerCka(['a', 'b', 'c'], ['a', 'c'], {});
-    for (const [lo, hi] of [[0, 20], [20, 41], [41, 64]] as const) {
+    for (const [lo, hi] of [
+      [0, 20],
+      [20, 41],
+      [41, 64],
+    ] as const) {
       const rows = (o: Record<string, Tensor>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, sliceRows(v, lo, hi)]));
       await m.update(rows(t), rows(s));
     }
@@ -45,9 +49,12 @@ describe('cross-layer CKA matrix', () => {
     const m = new CrossLayerCka(['a', 'c'], ['b'], { estimator: 'minibatch' });
     const ref = layerSimilarity({ similarity: 'cka', maxExactWidth: 1 });
     const st = ref.init();
-    for (const [lo, hi] of [[0, 32], [32, 64]] as const) {
-      const tb = { a: sliceRows(t['a']!, lo, hi), c: sliceRows(t['c']!, lo, hi) };
-      const sb = { b: sliceRows(s['b']!, lo, hi) };
+    for (const [lo, hi] of [
+      [0, 32],
+      [32, 64],
+    ] as const) {
+      const tb = { a: sliceRows(t.a!, lo, hi), c: sliceRows(t.c!, lo, hi) };
+      const sb = { b: sliceRows(s.b!, lo, hi) };
       await m.update(tb, sb);
       await ref.update(st, { teacher: tb.c, student: sb.b });
     }
@@ -60,13 +67,13 @@ describe('cross-layer CKA matrix', () => {
 
   it('auto switches to minibatch when exact state would not fit', async () => {
     const m = new CrossLayerCka(['a'], ['b'], { maxExactBytes: 100 });
-    await m.update({ a: t['a']! }, { b: s['b']! });
+    await m.update({ a: t.a! }, { b: s.b! });
     expect(m.compute().estimator).toBe('minibatch-unbiased-hsic');
   });
 
   it('a constant layer gives null cells and a warning, not NaN', async () => {
     const m = new CrossLayerCka(['a', 'z'], ['a'], {});
-    await m.update({ a: t['a']!, z: { dtype: 'float64', shape: [n, 2], data: new Float64Array(2 * n).fill(3) } }, { a: s['a']! });
+    await m.update({ a: t.a!, z: { dtype: 'float64', shape: [n, 2], data: new Float64Array(2 * n).fill(3) } }, { a: s.a! });
     const r = m.compute();
     expect(r.cka[1]).toEqual([null]);
     expect(r.cka[0]![0]).toBeGreaterThan(0);
@@ -76,13 +83,17 @@ describe('cross-layer CKA matrix', () => {
   it('input checks', async () => {
     await expectKrsError(() => new CrossLayerCka([], ['a']), 'BAD_OPTION');
     const m = new CrossLayerCka(['a'], ['a']);
-    await expectKrsError(() => m.update({ b: t['a']! }, { a: s['a']! }), 'UNKNOWN_KEY', /teacher layer 'a'/);
-    await expectKrsError(() => m.update({ a: t['a']! }, { a: sliceRows(s['a']!, 0, 10) }), 'SHAPE_MISMATCH');
+    await expectKrsError(() => m.update({ b: t.a! }, { a: s.a! }), 'UNKNOWN_KEY', /teacher layer 'a'/);
+    await expectKrsError(() => m.update({ a: t.a! }, { a: sliceRows(s.a!, 0, 10) }), 'SHAPE_MISMATCH');
     await expectKrsError(() => m.compute(), 'UNDEFINED', /no samples/);
     const bad = Float32Array.from({ length: 2 * n }, (_, i) => (i === 7 ? NaN : i));
     for (const estimator of ['exact', 'minibatch'] as const) {
       const k = new CrossLayerCka(['a'], ['a'], { estimator });
-      await expectKrsError(() => k.update({ a: { dtype: 'float32', shape: [n, 2], data: bad } }, { a: s['a']! }), 'NON_FINITE', /teacher layer 'a' holds NaN at flat index 7/);
+      await expectKrsError(
+        () => k.update({ a: { dtype: 'float32', shape: [n, 2], data: bad } }, { a: s.a! }),
+        'NON_FINITE',
+        /teacher layer 'a' holds NaN at flat index 7/,
+      );
     }
   });
 });

@@ -62,7 +62,13 @@ describe('pairedTTest vs scipy.stats.ttest_rel', () => {
   }
   it('undefined, with a reason: n < 2, all differences equal', () => {
     expect(pairedTTest([2], [1])).toMatchObject({ t: null, p: null, df: null, n: 1, meanDifference: 1, reason: expect.stringMatching(/at least 2 pairs/) });
-    expect(pairedTTest([2, 3, 4], [1, 2, 3])).toMatchObject({ t: null, p: null, df: 2, sdDifference: 0, reason: expect.stringMatching(/every difference equals 1/) });
+    expect(pairedTTest([2, 3, 4], [1, 2, 3])).toMatchObject({
+      t: null,
+      p: null,
+      df: 2,
+      sdDifference: 0,
+      reason: expect.stringMatching(/every difference equals 1/),
+    });
     expect(pairedTTest([], [])).toMatchObject({ t: null, meanDifference: null });
   });
   it('caller mistakes throw', async () => {

@@ -17,13 +17,11 @@ const outDir = () => mkdtempSync(join(tmpdir(), 'krs-demo-'));
 
 /** The numbers of a result, without timings and paths. */
 function numbers(r: DemoResult): unknown {
-  return JSON.parse(
-    JSON.stringify(r, (k, v) => (['seconds', 'capture', 'files', 'teacherFile', 'studentFile', 'source'].includes(k) ? undefined : v)),
-  );
+  return JSON.parse(JSON.stringify(r, (k, v) => (['seconds', 'capture', 'files', 'teacherFile', 'studentFile', 'source'].includes(k) ? undefined : v)));
 }
 
 let a: DemoResult;
-let events: DemoEvent[] = [];
+const events: DemoEvent[] = [];
 let leaked = 0;
 beforeAll(async () => {
   await initTf();
@@ -38,7 +36,8 @@ describe('runDemo (tiny configuration)', () => {
     expect(a.data).toMatchObject({ total: 10000, train: 300, test: 100 });
     expect(a.teacher.params).toBe(266610);
     expect(a.student.params).toBe(52650);
-    for (const f of [a.files.results, a.files.experimentsCsv, a.files.experimentsJson, a.files.epochsCsv, ...Object.values(a.files.captures)]) expect(existsSync(f)).toBe(true);
+    for (const f of [a.files.results, a.files.experimentsCsv, a.files.experimentsJson, a.files.epochsCsv, ...Object.values(a.files.captures)])
+      expect(existsSync(f)).toBe(true);
     expect(Object.keys(a.files.captures)).toEqual(['teacher', 'baseline', 'kd-T1', 'kd-T4', 'fitnet']);
     expect(openCapture(a.files.captures.teacher!).keys().sort()).toEqual(['hidden1', 'hidden2', 'ids', 'labels', 'logits']);
     expect(JSON.parse(readFileSync(a.files.results, 'utf8')).students[1].krs).toBe(a.students[1]!.krs);
@@ -60,7 +59,12 @@ describe('runDemo (tiny configuration)', () => {
   it('every student starts from the same weights (identical epoch-0 rows) and logs every epoch', () => {
     const init = a.students.map((s) => ({ ...s.epochs[0]!, model: '', method: '', temperature: null }));
     for (const row of init) expect(row).toEqual(init[0]);
-    expect(a.students.map((s) => s.epochs.map((e) => `${e.phase}${e.epoch}`))).toEqual([['init0', 'train1'], ['init0', 'kd1'], ['init0', 'kd1'], ['init0', 'hint1', 'kd2']]);
+    expect(a.students.map((s) => s.epochs.map((e) => `${e.phase}${e.epoch}`))).toEqual([
+      ['init0', 'train1'],
+      ['init0', 'kd1'],
+      ['init0', 'kd1'],
+      ['init0', 'hint1', 'kd2'],
+    ]);
     const csv = readFileSync(a.files.epochsCsv, 'utf8').trim().split('\n');
     expect(csv[0]).toBe('model,method,temperature,phase,epoch,loss,accuracy,fss,aoa,krs,fss_hidden1,fss_hidden2,mean_kl,top1_agreement');
     expect(csv.length).toBe(1 + 1 + 2 + 2 + 2 + 3);

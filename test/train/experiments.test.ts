@@ -25,7 +25,22 @@ const row = (method: string, fssPost: number, metricPost: number): ExperimentRow
 
 describe('experiments table', () => {
   it('has the DESIGN.md §3 columns, and krs analyze’s reader reads it back exactly', () => {
-    expect(EXPERIMENT_COLUMNS).toEqual(['id', 'task', 'dataset', 'teacher', 'student', 'method', 'fss_pre', 'aoa_pre', 'fss_post', 'aoa_post', 'metric_pre', 'metric_post', 'metric', 'alpha']);
+    expect(EXPERIMENT_COLUMNS).toEqual([
+      'id',
+      'task',
+      'dataset',
+      'teacher',
+      'student',
+      'method',
+      'fss_pre',
+      'aoa_pre',
+      'fss_post',
+      'aoa_post',
+      'metric_pre',
+      'metric_post',
+      'metric',
+      'alpha',
+    ]);
     const rows = [row('kd-T4', 89.03123456789012, 93.25), row('fitnet', 1 / 3, 93.55)];
     const dir = mkdtempSync(join(tmpdir(), 'krs-exp-'));
     const file = join(dir, 'experiments.csv');

@@ -26,11 +26,14 @@ const y = Array.from({ length: B }, (_, i) => (i * 3) % C);
 const oneHot = y.map((c) => Array.from({ length: C }, (_, k) => (k === c ? 1 : 0)));
 const refCe = -s.reduce((a, row, i) => a + logSoftmax(row, 1)[y[i]!]!, 0) / B;
 const refKd = (T: number) =>
-  (T * T * s.reduce((a, row, i) => {
-    const lt = logSoftmax(t[i]!, T);
-    const ls = logSoftmax(row, T);
-    return a + lt.reduce((k, v, c) => k + Math.exp(v) * (v - ls[c]!), 0);
-  }, 0)) / B;
+  (T *
+    T *
+    s.reduce((a, row, i) => {
+      const lt = logSoftmax(t[i]!, T);
+      const ls = logSoftmax(row, T);
+      return a + lt.reduce((k, v, c) => k + Math.exp(v) * (v - ls[c]!), 0);
+    }, 0)) /
+  B;
 
 describe('distillation losses (float32, against a float64 reference)', () => {
   it('hard loss is the mean softmax cross-entropy', () => {

@@ -3,7 +3,14 @@ import { createRng } from '../../src/train/rng.js';
 
 describe('createRng', () => {
   it('is reproducible per (seed, stream) and differs across seeds and streams', () => {
-    const draw = (seed: number, stream: string) => Array.from({ length: 5 }, ((r) => () => r.next())(createRng(seed, stream)));
+    const draw = (seed: number, stream: string) =>
+      Array.from(
+        { length: 5 },
+        (
+          (r) => () =>
+            r.next()
+        )(createRng(seed, stream)),
+      );
     expect(draw(1, 'a')).toEqual(draw(1, 'a'));
     expect(draw(1, 'a')).not.toEqual(draw(2, 'a'));
     expect(draw(1, 'a')).not.toEqual(draw(1, 'b'));

@@ -32,7 +32,9 @@ export function fmtP(p: number): string {
 export function prePostChart(experiments: readonly ExperimentView[]): Chart {
   const rows = experiments.flatMap((e) => [
     ...(e.krsPre === null ? [] : [{ task: e.task, experiment: experimentLabel(e), phase: 'pre-KD', krs: round(e.krsPre), label: e.krsPre.toFixed(1) }]),
-    ...(e.krsPost === null ? [] : [{ task: e.task, experiment: experimentLabel(e), phase: 'post-KD', krs: round(e.krsPost), label: `${e.krsPost.toFixed(1)} (${signed(e.deltaKrs)})` }]),
+    ...(e.krsPost === null
+      ? []
+      : [{ task: e.task, experiment: experimentLabel(e), phase: 'post-KD', krs: round(e.krsPost), label: `${e.krsPost.toFixed(1)} (${signed(e.deltaKrs)})` }]),
   ]);
   const order = experiments.map(experimentLabel);
   const y = { field: 'experiment', type: 'nominal' as const, sort: order, title: null, axis: { labelLimit: 300 } };
@@ -41,7 +43,15 @@ export function prePostChart(experiments: readonly ExperimentView[]): Chart {
     config: CONFIG,
     title: { text: 'KRS before and after distillation', subtitle: 'per experiment; the post-KD label gives the gain ΔKRS' },
     data: { values: rows },
-    facet: { row: { field: 'task', type: 'nominal', sort: tasksOf(experiments), title: null, header: { labelAngle: 0, labelOrient: 'top', labelAnchor: 'start', labelPadding: 4 } } },
+    facet: {
+      row: {
+        field: 'task',
+        type: 'nominal',
+        sort: tasksOf(experiments),
+        title: null,
+        header: { labelAngle: 0, labelOrient: 'top', labelAnchor: 'start', labelPadding: 4 },
+      },
+    },
     spec: {
       width: 420,
       height: { step: 24 },
@@ -52,7 +62,13 @@ export function prePostChart(experiments: readonly ExperimentView[]): Chart {
             y,
             yOffset: { field: 'phase', sort: PHASES },
             x: { field: 'krs', type: 'quantitative', scale: { domain: [0, 100] }, title: 'KRS (0–100)' },
-            color: { field: 'phase', type: 'nominal', sort: PHASES, scale: { domain: PHASES, range: [COLORS.pre, COLORS.post] }, legend: { title: null, orient: 'top' } },
+            color: {
+              field: 'phase',
+              type: 'nominal',
+              sort: PHASES,
+              scale: { domain: PHASES, range: [COLORS.pre, COLORS.post] },
+              legend: { title: null, orient: 'top' },
+            },
             tooltip: [
               { field: 'experiment', title: 'experiment' },
               { field: 'phase', title: 'phase' },
@@ -71,11 +87,29 @@ export function prePostChart(experiments: readonly ExperimentView[]): Chart {
   return {
     id: 'krs-pre-post',
     title: 'KRS before and after distillation',
-    caption: 'For each experiment, the student\'s KRS against its teacher before KD (grey) and after KD (blue), grouped by task.',
+    caption: "For each experiment, the student's KRS against its teacher before KD (grey) and after KD (blue), grouped by task.",
     spec,
     table: {
-      columns: [col('id', 'id'), col('task', 'task'), col('method', 'method'), col('student', 'student'), col('dataset', 'dataset'), col('krsPre', 'KRS pre'), col('krsPost', 'KRS post'), col('deltaKrs', 'ΔKRS', 2, true)],
-      rows: experiments.map((e) => ({ id: e.id, task: e.task, method: e.method, student: e.student ?? null, dataset: e.dataset ?? null, krsPre: round(e.krsPre), krsPost: round(e.krsPost), deltaKrs: round(e.deltaKrs) })),
+      columns: [
+        col('id', 'id'),
+        col('task', 'task'),
+        col('method', 'method'),
+        col('student', 'student'),
+        col('dataset', 'dataset'),
+        col('krsPre', 'KRS pre'),
+        col('krsPost', 'KRS post'),
+        col('deltaKrs', 'ΔKRS', 2, true),
+      ],
+      rows: experiments.map((e) => ({
+        id: e.id,
+        task: e.task,
+        method: e.method,
+        student: e.student ?? null,
+        dataset: e.dataset ?? null,
+        krsPre: round(e.krsPre),
+        krsPost: round(e.krsPost),
+        deltaKrs: round(e.deltaKrs),
+      })),
     },
   };
 }
@@ -84,11 +118,13 @@ export function prePostChart(experiments: readonly ExperimentView[]): Chart {
 export function deltaHeatmap(experiments: readonly ExperimentView[]): Chart {
   const comps = ['ΔFSS', 'ΔAOA', 'ΔKRS'];
   const rows = experiments.flatMap((e) =>
-    ([
-      ['ΔFSS', e.deltaFss],
-      ['ΔAOA', e.deltaAoa],
-      ['ΔKRS', e.deltaKrs],
-    ] as const).map(([component, v]) => ({ task: e.task, experiment: experimentLabel(e), component, value: round(v), text: signed(v) })),
+    (
+      [
+        ['ΔFSS', e.deltaFss],
+        ['ΔAOA', e.deltaAoa],
+        ['ΔKRS', e.deltaKrs],
+      ] as const
+    ).map(([component, v]) => ({ task: e.task, experiment: experimentLabel(e), component, value: round(v), text: signed(v) })),
   );
   const split = experiments.some((e) => e.fssContribution !== undefined && e.fssContribution !== null);
   const m = Math.max(1, ...rows.map((r) => Math.abs(r.value ?? 0)));
@@ -99,7 +135,15 @@ export function deltaHeatmap(experiments: readonly ExperimentView[]): Chart {
     config: CONFIG,
     title: { text: 'Change in FSS, AOA and KRS with distillation', subtitle: 'ΔKRS = α·ΔFSS + β·ΔAOA: KRS moderates whichever component moved more' },
     data: { values: rows },
-    facet: { row: { field: 'task', type: 'nominal', sort: tasksOf(experiments), title: null, header: { labelAngle: 0, labelOrient: 'top', labelAnchor: 'start', labelPadding: 4 } } },
+    facet: {
+      row: {
+        field: 'task',
+        type: 'nominal',
+        sort: tasksOf(experiments),
+        title: null,
+        header: { labelAngle: 0, labelOrient: 'top', labelAnchor: 'start', labelPadding: 4 },
+      },
+    },
     spec: {
       width: { step: 64 },
       height: { step: 22 },
@@ -138,7 +182,8 @@ export function deltaHeatmap(experiments: readonly ExperimentView[]): Chart {
   return {
     id: 'delta-heatmap',
     title: 'Change in FSS, AOA and KRS with distillation',
-    caption: 'Each row is an experiment: how many points feature similarity (ΔFSS), output agreement (ΔAOA) and KRS (ΔKRS) moved from before to after KD; orange is a gain, blue a loss.',
+    caption:
+      'Each row is an experiment: how many points feature similarity (ΔFSS), output agreement (ΔAOA) and KRS (ΔKRS) moved from before to after KD; orange is a gain, blue a loss.',
     spec,
     table: {
       columns: [
@@ -149,7 +194,14 @@ export function deltaHeatmap(experiments: readonly ExperimentView[]): Chart {
         col('deltaFss', 'ΔFSS', 2, true),
         col('deltaAoa', 'ΔAOA', 2, true),
         col('deltaKrs', 'ΔKRS', 2, true),
-        ...(split ? [col('fssContribution', 'α·ΔFSS', 2, true), col('aoaContribution', 'β·ΔAOA', 2, true), col('dominant', 'dominant'), col('imbalanceRatio', 'imbalance ratio', 2)] : []),
+        ...(split
+          ? [
+              col('fssContribution', 'α·ΔFSS', 2, true),
+              col('aoaContribution', 'β·ΔAOA', 2, true),
+              col('dominant', 'dominant'),
+              col('imbalanceRatio', 'imbalance ratio', 2),
+            ]
+          : []),
       ],
       rows: experiments.map((e) => ({
         id: e.id,
@@ -159,7 +211,14 @@ export function deltaHeatmap(experiments: readonly ExperimentView[]): Chart {
         deltaFss: round(e.deltaFss),
         deltaAoa: round(e.deltaAoa),
         deltaKrs: round(e.deltaKrs),
-        ...(split ? { fssContribution: round(e.fssContribution), aoaContribution: round(e.aoaContribution), dominant: e.dominant ?? null, imbalanceRatio: round(e.imbalanceRatio) } : {}),
+        ...(split
+          ? {
+              fssContribution: round(e.fssContribution),
+              aoaContribution: round(e.aoaContribution),
+              dominant: e.dominant ?? null,
+              imbalanceRatio: round(e.imbalanceRatio),
+            }
+          : {}),
       })),
     },
   };
@@ -176,7 +235,9 @@ export function sensitivityChart(sweeps: readonly SweepView[]): Chart {
     label: `${kind === 'used' ? 'used ' : ''}α = ${alpha} (${[...new Set(sweeps.filter((s) => of(s) === alpha).map((s) => s.task))].join(', ')})`,
   });
   const presetAlphas = [...new Set(sweeps.map(presetOf))];
-  const usedAlphas = [...new Set(sweeps.filter((s) => round(s.alpha, 4) !== presetOf(s)).map((s) => round(s.alpha, 4)!))].filter((a) => !presetAlphas.includes(a));
+  const usedAlphas = [...new Set(sweeps.filter((s) => round(s.alpha, 4) !== presetOf(s)).map((s) => round(s.alpha, 4)!))].filter(
+    (a) => !presetAlphas.includes(a),
+  );
   // Labels stacked from the top, one line each, so that close rules do not overprint.
   const presets = [...presetAlphas.map((a) => rule(a, presetOf, 'preset')), ...usedAlphas.map((a) => rule(a, (s) => round(s.alpha, 4)!, 'used'))]
     .sort((x, y) => x.alpha - y.alpha)
@@ -195,7 +256,18 @@ export function sensitivityChart(sweeps: readonly SweepView[]): Chart {
         mark: { type: 'rule', color: COLORS.rule },
         encoding: {
           x: { field: 'alpha', type: 'quantitative' },
-          strokeDash: { field: 'kind', type: 'nominal', scale: { domain: ['preset', 'used'], range: [[6, 4], [2, 2]] }, legend: null },
+          strokeDash: {
+            field: 'kind',
+            type: 'nominal',
+            scale: {
+              domain: ['preset', 'used'],
+              range: [
+                [6, 4],
+                [2, 2],
+              ],
+            },
+            legend: null,
+          },
         },
       },
       {
@@ -211,7 +283,13 @@ export function sensitivityChart(sweeps: readonly SweepView[]): Chart {
           y: { field: 'krs', type: 'quantitative', scale: { domain: [0, 100] }, title: 'KRS' },
           color: many
             ? { field: 'task', type: 'nominal', scale: { range: SERIES }, legend: { title: 'task' } }
-            : { field: 'series', type: 'nominal', sort: labels, scale: { domain: labels, range: SERIES }, legend: { title: null, orient: 'bottom', direction: 'vertical', labelLimit: 420 } },
+            : {
+                field: 'series',
+                type: 'nominal',
+                sort: labels,
+                scale: { domain: labels, range: SERIES },
+                legend: { title: null, orient: 'bottom', direction: 'vertical', labelLimit: 420 },
+              },
           ...(many ? { detail: { field: 'series' } } : {}),
           tooltip: [
             { field: 'series', title: 'series' },
@@ -227,11 +305,28 @@ export function sensitivityChart(sweeps: readonly SweepView[]): Chart {
   return {
     id: 'alpha-sensitivity',
     title: 'Sensitivity of KRS to α',
-    caption: 'How KRS would change with the weight α given to feature similarity. A line rising to the right means FSS exceeds AOA; dashed lines mark the task presets (dotted: an α used instead).',
+    caption:
+      'How KRS would change with the weight α given to feature similarity. A line rising to the right means FSS exceeds AOA; dashed lines mark the task presets (dotted: an α used instead).',
     spec,
     table: {
-      columns: [col('series', 'series'), col('task', 'task'), col('preset', 'preset α', 2), col('alpha', 'α used', 2), col('krsAtAlpha', 'KRS at α used'), col('krs0', 'KRS at α = 0 (AOA)'), col('krs1', 'KRS at α = 1 (FSS)')],
-      rows: sweeps.map((s) => ({ series: s.label, task: s.task, preset: presetOf(s), alpha: round(s.alpha, 4), krsAtAlpha: round(at(s, s.alpha) ?? s.alpha * (at(s, 1) ?? 0) + (1 - s.alpha) * (at(s, 0) ?? 0)), krs0: round(at(s, 0)), krs1: round(at(s, 1)) })),
+      columns: [
+        col('series', 'series'),
+        col('task', 'task'),
+        col('preset', 'preset α', 2),
+        col('alpha', 'α used', 2),
+        col('krsAtAlpha', 'KRS at α used'),
+        col('krs0', 'KRS at α = 0 (AOA)'),
+        col('krs1', 'KRS at α = 1 (FSS)'),
+      ],
+      rows: sweeps.map((s) => ({
+        series: s.label,
+        task: s.task,
+        preset: presetOf(s),
+        alpha: round(s.alpha, 4),
+        krsAtAlpha: round(at(s, s.alpha) ?? s.alpha * (at(s, 1) ?? 0) + (1 - s.alpha) * (at(s, 0) ?? 0)),
+        krs0: round(at(s, 0)),
+        krs1: round(at(s, 1)),
+      })),
     },
   };
 }
@@ -244,7 +339,17 @@ export function boxPlotChart(tasks: readonly TaskView[], experiments: readonly E
       ['pre-KD', t.preBox],
       ['post-KD', t.postBox],
     ] as const) {
-      if (box) rows.push({ kind: 'box', task: t.task, phase, min: round(box.min), q1: round(box.q1), median: round(box.median), q3: round(box.q3), max: round(box.max) });
+      if (box)
+        rows.push({
+          kind: 'box',
+          task: t.task,
+          phase,
+          min: round(box.min),
+          q1: round(box.q1),
+          median: round(box.median),
+          q3: round(box.q3),
+          max: round(box.max),
+        });
     }
   }
   for (const e of experiments) {
@@ -313,10 +418,21 @@ export function boxPlotChart(tasks: readonly TaskView[], experiments: readonly E
   return {
     id: 'krs-box',
     title: 'KRS before and after distillation, by task',
-    caption: 'The distribution of KRS over each task\'s experiments before and after KD; the table adds the mean with its 95% confidence interval and the paired t-test.',
+    caption:
+      "The distribution of KRS over each task's experiments before and after KD; the table adds the mean with its 95% confidence interval and the paired t-test.",
     spec,
     table: {
-      columns: [col('task', 'task'), col('n', 'n', 0), col('pre', 'pre-KD mean [95% CI]'), col('post', 'post-KD mean [95% CI]'), col('preMedian', 'pre median'), col('postMedian', 'post median'), col('t', 'paired t'), col('df', 'df', 0), col('p', 'p')],
+      columns: [
+        col('task', 'task'),
+        col('n', 'n', 0),
+        col('pre', 'pre-KD mean [95% CI]'),
+        col('post', 'post-KD mean [95% CI]'),
+        col('preMedian', 'pre median'),
+        col('postMedian', 'post median'),
+        col('t', 'paired t'),
+        col('df', 'df', 0),
+        col('p', 'p'),
+      ],
       rows: tasks.map((t) => ({
         task: t.task,
         n: t.n,
@@ -344,7 +460,8 @@ export function krsVsMetricChart(tasks: readonly TaskView[], experiments: readon
     const t = byTask.get(e.task);
     if (!t) continue;
     const header = headerOf(t);
-    if (e.metricPost !== null && e.metricPost !== undefined && e.krsPost !== null) rows.push({ panel: header, experiment: experimentLabel(e), id: e.id, phase: 'post-KD', metric: round(e.metricPost), krs: round(e.krsPost) });
+    if (e.metricPost !== null && e.metricPost !== undefined && e.krsPost !== null)
+      rows.push({ panel: header, experiment: experimentLabel(e), id: e.id, phase: 'post-KD', metric: round(e.metricPost), krs: round(e.krsPost) });
     if (t.pearsonOn === 'pre+post' && e.metricPre !== null && e.metricPre !== undefined && e.krsPre !== null) {
       rows.push({ panel: header, experiment: experimentLabel(e), id: e.id, phase: 'pre-KD', metric: round(e.metricPre), krs: round(e.krsPre) });
     }
@@ -397,11 +514,19 @@ export function krsVsMetricChart(tasks: readonly TaskView[], experiments: readon
   return {
     id: 'krs-vs-metric',
     title: 'KRS against the task metric',
-    caption: 'Does a higher KRS go with a better student? Each panel is a task: the student\'s task metric (accuracy, mAP, IoU…) against its KRS, with the fitted line and Pearson\'s r.',
+    caption:
+      "Does a higher KRS go with a better student? Each panel is a task: the student's task metric (accuracy, mAP, IoU…) against its KRS, with the fitted line and Pearson's r.",
     spec,
     table: {
       columns: [col('task', 'task'), col('metric', 'metric'), col('on', 'values correlated'), col('n', 'n', 0), col('r', 'Pearson r', 3), col('p', 'p')],
-      rows: tasks.map((t) => ({ task: t.task, metric: t.metric ?? null, on: t.pearsonOn === 'pre+post' ? 'before and after KD' : 'after KD', n: t.n, r: round(t.pearson?.r, 4), p: t.pearson ? fmtP(t.pearson.p) : null })),
+      rows: tasks.map((t) => ({
+        task: t.task,
+        metric: t.metric ?? null,
+        on: t.pearsonOn === 'pre+post' ? 'before and after KD' : 'after KD',
+        n: t.n,
+        r: round(t.pearson?.r, 4),
+        p: t.pearson ? fmtP(t.pearson.p) : null,
+      })),
     },
   };
 }
@@ -412,23 +537,45 @@ export function rankingChart(methods: NonNullable<AnalysisView['methods']>): Cha
     ['by task-metric gain', methods.byMetric],
     ['by KRS gain', methods.byKrs],
   ] as const;
-  const rows = sides.flatMap(([ranking, list]) => list.map((m) => ({ ranking, method: m.method, rank: m.rank, gain: round(m.gain), label: `${m.rank}. ${m.method} (${signed(m.gain)})` })));
+  const rows = sides.flatMap(([ranking, list]) =>
+    list.map((m) => ({ ranking, method: m.method, rank: m.rank, gain: round(m.gain), label: `${m.rank}. ${m.method} (${signed(m.gain)})` })),
+  );
   const maxRank = Math.max(1, ...rows.map((r) => r.rank));
   const order = methods.byKrs.map((m) => m.method);
   const k = methods.kendall;
-  const x = { field: 'ranking', type: 'nominal' as const, sort: sides.map((s) => s[0]), title: null, axis: { orient: 'top' as const, labelAngle: 0, labelFontWeight: 'bold' as const, domain: false, ticks: false, labelPadding: 8 } };
+  const x = {
+    field: 'ranking',
+    type: 'nominal' as const,
+    sort: sides.map((s) => s[0]),
+    title: null,
+    axis: { orient: 'top' as const, labelAngle: 0, labelFontWeight: 'bold' as const, domain: false, ticks: false, labelPadding: 8 },
+  };
   const y = { field: 'rank', type: 'quantitative' as const, scale: { domain: [maxRank + 0.5, 0.5] }, axis: null };
-  const colour = { field: 'method', type: 'nominal' as const, sort: order, scale: { range: [...SERIES, '#888888', '#8c564b', '#17becf', '#bcbd22'] }, legend: null };
+  const colour = {
+    field: 'method',
+    type: 'nominal' as const,
+    sort: order,
+    scale: { range: [...SERIES, '#888888', '#8c564b', '#17becf', '#bcbd22'] },
+    legend: null,
+  };
   const spec: TopLevelSpec = {
     $schema: SCHEMA,
     config: CONFIG,
-    title: { text: 'KD methods ranked two ways', subtitle: k ? `Kendall's τ = ${k.tau.toFixed(3)} (p = ${fmtP(k.p)}) between the two rankings` : "Kendall's τ undefined (fewer than two methods ranked on both sides)" },
+    title: {
+      text: 'KD methods ranked two ways',
+      subtitle: k
+        ? `Kendall's τ = ${k.tau.toFixed(3)} (p = ${fmtP(k.p)}) between the two rankings`
+        : "Kendall's τ undefined (fewer than two methods ranked on both sides)",
+    },
     width: { step: 240 },
     height: Math.max(120, 34 * maxRank),
     data: { values: rows },
     layer: [
       { mark: { type: 'line', strokeWidth: 2, opacity: 0.7 }, encoding: { x, y, detail: { field: 'method' }, color: colour } },
-      { mark: { type: 'point', filled: true, size: 80, opacity: 1 }, encoding: { x, y, color: colour, tooltip: [{ field: 'method' }, { field: 'ranking' }, { field: 'rank' }, { field: 'gain', format: '+.2f' }] } },
+      {
+        mark: { type: 'point', filled: true, size: 80, opacity: 1 },
+        encoding: { x, y, color: colour, tooltip: [{ field: 'method' }, { field: 'ranking' }, { field: 'rank' }, { field: 'gain', format: '+.2f' }] },
+      },
       {
         transform: [{ filter: "datum.ranking === 'by task-metric gain'" }],
         mark: { type: 'text', align: 'right', dx: -10, fontSize: 11 },
@@ -450,10 +597,17 @@ export function rankingChart(methods: NonNullable<AnalysisView['methods']>): Cha
   return {
     id: 'method-rankings',
     title: 'KD methods ranked two ways',
-    caption: "Left: KD methods ranked by their mean gain in the task metric; right: by their mean gain in KRS. Parallel lines mean the rankings agree; Kendall's τ measures how much (1 = identical order).",
+    caption:
+      "Left: KD methods ranked by their mean gain in the task metric; right: by their mean gain in KRS. Parallel lines mean the rankings agree; Kendall's τ measures how much (1 = identical order).",
     spec,
     table: {
-      columns: [col('method', 'method'), col('metricRank', 'rank by metric gain', 0), col('metricGain', 'mean metric gain', 3, true), col('krsRank', 'rank by KRS gain', 0), col('krsGain', 'mean KRS gain', 2, true)],
+      columns: [
+        col('method', 'method'),
+        col('metricRank', 'rank by metric gain', 0),
+        col('metricGain', 'mean metric gain', 3, true),
+        col('krsRank', 'rank by KRS gain', 0),
+        col('krsGain', 'mean KRS gain', 2, true),
+      ],
       rows: [...byMethod.values()],
     },
   };

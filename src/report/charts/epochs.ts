@@ -72,7 +72,10 @@ export function krsByEpochChart(students: readonly StudentEpochs[], options: Epo
   // Points off the curves' range (a hint stage) are drawn on the panel's bottom or top edge, in a strip left free for them.
   const domainOf = (m: Measure): [number, number] => {
     const [lo, hi] = epochDomain(curve.map(({ p }) => value(p, m)).filter((v): v is number => v !== null));
-    const others = drawn.filter(({ p }) => isHint(p)).map(({ p }) => value(p, m)).filter((v): v is number => v !== null);
+    const others = drawn
+      .filter(({ p }) => isHint(p))
+      .map(({ p }) => value(p, m))
+      .filter((v): v is number => v !== null);
     const strip = 0.12 * (hi - lo);
     return [others.some((v) => v < lo) ? Math.max(0, Math.floor(lo - strip)) : lo, others.some((v) => v > hi) ? Math.min(100, Math.ceil(hi + strip)) : hi];
   };
@@ -109,7 +112,13 @@ export function krsByEpochChart(students: readonly StudentEpochs[], options: Epo
     scale: { domain: [0.5, maxEpoch + 0.5], nice: false },
     axis: { values: Array.from({ length: maxEpoch }, (_, i) => i + 1), format: 'd', grid: false },
   };
-  const color = { field: 'student', type: 'nominal' as const, sort: labels, scale: { domain: labels, range: SERIES }, legend: { title: null, orient: 'bottom' as const, direction: 'vertical' as const, columns: 2, labelLimit: 300 } };
+  const color = {
+    field: 'student',
+    type: 'nominal' as const,
+    sort: labels,
+    scale: { domain: labels, range: SERIES },
+    legend: { title: null, orient: 'bottom' as const, direction: 'vertical' as const, columns: 2, labelLimit: 300 },
+  };
   const panel = (m: Measure, title: string, last: boolean) => {
     const [lo, hi] = domains[m];
     const y = { field: `${m}Y`, type: 'quantitative' as const, scale: { domain: [lo, hi], nice: false, zero: false }, title };
@@ -170,8 +179,15 @@ export function krsByEpochChart(students: readonly StudentEpochs[], options: Epo
   const pickLine = [pickText('KRS', picks.krs), pickText('accuracy', picks.accuracy)].filter(Boolean).join(', ');
   const [k0] = students.flatMap((s) => s.epochs.filter((p) => p.phase === 'init'));
   const subtitle = [
-    'held-out digits, after every training epoch' + (k0 && value(k0, 'krs') !== null ? `; epoch 0 (initial weights): KRS ${value(k0, 'krs')!.toFixed(1)}${value(k0, 'acc') !== null ? `, accuracy ${value(k0, 'acc')!.toFixed(1)}%` : ''}` : ''),
-    ...(hintEpochs.length ? [`shaded, ▽: the hint-stage epochs of ${hintStudents.map(short).join(', ')}${offScale ? ' — off the scale, so drawn on its edge with the value printed' : ''}`] : []),
+    'held-out digits, after every training epoch' +
+      (k0 && value(k0, 'krs') !== null
+        ? `; epoch 0 (initial weights): KRS ${value(k0, 'krs')!.toFixed(1)}${value(k0, 'acc') !== null ? `, accuracy ${value(k0, 'acc')!.toFixed(1)}%` : ''}`
+        : ''),
+    ...(hintEpochs.length
+      ? [
+          `shaded, ▽: the hint-stage epochs of ${hintStudents.map(short).join(', ')}${offScale ? ' — off the scale, so drawn on its edge with the value printed' : ''}`,
+        ]
+      : []),
     ...(pickLine ? [`ringed: the temperature each measure picks after the last epoch — ${pickLine}`] : []),
   ];
   const spec: TopLevelSpec = {
@@ -184,18 +200,36 @@ export function krsByEpochChart(students: readonly StudentEpochs[], options: Epo
     resolve: { scale: { color: 'shared' } },
   };
   const tableRows = students.flatMap((s) =>
-    s.epochs.map((p) => ({ student: s.label, epoch: p.epoch, phase: p.phase, accuracy: round(value(p, 'acc')), fss: round(p.fss), aoa: round(p.aoa), krs: round(p.krs) })),
+    s.epochs.map((p) => ({
+      student: s.label,
+      epoch: p.epoch,
+      phase: p.phase,
+      accuracy: round(value(p, 'acc')),
+      fss: round(p.fss),
+      aoa: round(p.aoa),
+      krs: round(p.krs),
+    })),
   );
   return {
     id: 'krs-by-epoch',
     title: 'KRS and accuracy after every epoch',
     caption:
       'Each line is a student: its KRS against the teacher (top) and its held-out accuracy (bottom) after each epoch of training, so KRS can be read as a tuning signal while training (paper §4.4).' +
-      (hintEpochs.length ? ' Hint-stage epochs (shaded, ▽) train only the layers up to the guided one, not the output layer, so output agreement (and KRS with it) and accuracy stay near those of the initial weights.' : '') +
+      (hintEpochs.length
+        ? ' Hint-stage epochs (shaded, ▽) train only the layers up to the guided one, not the output layer, so output agreement (and KRS with it) and accuracy stay near those of the initial weights.'
+        : '') +
       ' Epoch 0, the shared initial weights, is in the table only.',
     spec,
     table: {
-      columns: [col('student', 'student'), col('epoch', 'epoch', 0), col('phase', 'phase'), col('accuracy', 'accuracy %'), col('fss', 'FSS'), col('aoa', 'AOA'), col('krs', 'KRS')],
+      columns: [
+        col('student', 'student'),
+        col('epoch', 'epoch', 0),
+        col('phase', 'phase'),
+        col('accuracy', 'accuracy %'),
+        col('fss', 'FSS'),
+        col('aoa', 'AOA'),
+        col('krs', 'KRS'),
+      ],
       rows: tableRows,
     },
   };

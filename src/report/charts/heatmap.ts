@@ -76,7 +76,12 @@ export function crossLayerHeatmap(panels: readonly HeatmapPanel[] | MatrixLike, 
             field: 'cka',
             type: 'quantitative' as const,
             scale: { domain: [0, 1], scheme: CKA_SCHEME, clamp: true },
-            legend: { title: 'CKA', gradientLength: Math.max(120, Math.min(260, layout.step * teachers.length)), values: [0, 0.25, 0.5, 0.75, 1], format: '.2f' },
+            legend: {
+              title: 'CKA',
+              gradientLength: Math.max(120, Math.min(260, layout.step * teachers.length)),
+              values: [0, 0.25, 0.5, 0.75, 1],
+              format: '.2f',
+            },
           },
           tooltip: [
             ...(multi ? [{ field: 'panel', title: 'matrix' }] : []),
@@ -104,7 +109,9 @@ export function crossLayerHeatmap(panels: readonly HeatmapPanel[] | MatrixLike, 
   };
   const estimators = [...new Set(list.map((p) => p.matrix.estimator).filter((e): e is string => !!e))];
   const ns = [...new Set(list.map((p) => p.matrix.n).filter((n): n is number => n !== undefined))];
-  const detail = [ns.length ? `${ns.join('/')} samples` : '', estimators.length ? `linear CKA, ${estimators.join('/')} estimator` : 'linear CKA'].filter(Boolean).join(', ');
+  const detail = [ns.length ? `${ns.join('/')} samples` : '', estimators.length ? `linear CKA, ${estimators.join('/')} estimator` : 'linear CKA']
+    .filter(Boolean)
+    .join(', ');
   const title = { text: options.title ?? 'Cross-layer CKA, teacher × student', subtitle: options.subtitle ?? detail };
   const spec: TopLevelSpec = multi
     ? {
@@ -112,7 +119,15 @@ export function crossLayerHeatmap(panels: readonly HeatmapPanel[] | MatrixLike, 
         config: CONFIG,
         title,
         data: { values: rows },
-        facet: { column: { field: 'header', type: 'nominal', sort: labels.map((l) => header.get(l)!), title: null, header: { labelExpr: "split(datum.value, '|')", labelLineHeight: 15, labelLimit: 0 } } },
+        facet: {
+          column: {
+            field: 'header',
+            type: 'nominal',
+            sort: labels.map((l) => header.get(l)!),
+            title: null,
+            header: { labelExpr: "split(datum.value, '|')", labelLineHeight: 15, labelLimit: 0 },
+          },
+        },
         spec: cell,
         resolve: { scale: { color: 'shared' } },
       }
@@ -126,7 +141,10 @@ export function crossLayerHeatmap(panels: readonly HeatmapPanel[] | MatrixLike, 
     spec,
     table: {
       columns: [...(multi ? [col('panel', 'matrix')] : []), col('teacher', 'teacher layer'), col('student', 'student layer'), col('cka', 'CKA', 4)],
-      rows: rows.map(({ panel, teacher, student, cka }): Record<string, Cell> => (multi ? { panel: panel!, teacher: teacher!, student: student!, cka: cka! } : { teacher: teacher!, student: student!, cka: cka! })),
+      rows: rows.map(
+        ({ panel, teacher, student, cka }): Record<string, Cell> =>
+          multi ? { panel: panel!, teacher: teacher!, student: student!, cka: cka! } : { teacher: teacher!, student: student!, cka: cka! },
+      ),
     },
   };
 }

@@ -111,7 +111,10 @@ export function layerSimilarityChart(r: ScoreLike): Chart {
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     config: CONFIG,
-    title: { text: 'Similarity per layer pair', subtitle: `teacher → student layer; dashed: FSS = ${fmt(r.fss, 2)}, the mean of ${rows.length} pair${rows.length === 1 ? '' : 's'}` },
+    title: {
+      text: 'Similarity per layer pair',
+      subtitle: `teacher → student layer; dashed: FSS = ${fmt(r.fss, 2)}, the mean of ${rows.length} pair${rows.length === 1 ? '' : 's'}`,
+    },
     width: 420,
     height: { step: 24 },
     data: { values: rows },
@@ -149,7 +152,13 @@ export function layerSimilarityChart(r: ScoreLike): Chart {
     caption: 'Each bar is the similarity (CKA or cosine, × 100) of a teacher layer and the student layer paired with it; the dashed line is FSS, their mean.',
     spec,
     table: {
-      columns: [col('teacher', 'teacher layer'), col('student', 'student layer'), col('similarity', 'similarity'), col('estimator', 'estimator'), col('score', 'score (0–100)')],
+      columns: [
+        col('teacher', 'teacher layer'),
+        col('student', 'student layer'),
+        col('similarity', 'similarity'),
+        col('estimator', 'estimator'),
+        col('score', 'score (0–100)'),
+      ],
       rows: rows.map(({ teacher, student, similarity, estimator, score }) => ({ teacher, student, similarity, estimator, score })),
     },
   };

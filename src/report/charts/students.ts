@@ -18,11 +18,13 @@ const COMPONENTS = ['FSS', 'AOA', 'KRS'];
 export function studentsChart(students: readonly StudentScore[]): Chart {
   const labels = students.map((s) => s.label);
   const rows = students.flatMap((s) =>
-    ([
-      ['FSS', s.result.fss],
-      ['AOA', s.result.aoa],
-      ['KRS', s.result.krs],
-    ] as const).map(([component, v]) => ({ student: s.label, component, value: round(v), text: v.toFixed(1) })),
+    (
+      [
+        ['FSS', s.result.fss],
+        ['AOA', s.result.aoa],
+        ['KRS', s.result.krs],
+      ] as const
+    ).map(([component, v]) => ({ student: s.label, component, value: round(v), text: v.toFixed(1) })),
   );
   const y = { field: 'student', type: 'nominal' as const, sort: labels, title: null };
   const yOffset = { field: 'component', sort: COMPONENTS };
@@ -41,11 +43,20 @@ export function studentsChart(students: readonly StudentScore[]): Chart {
           y,
           yOffset,
           x: { field: 'value', type: 'quantitative', scale: { domain: [0, 100] }, title: 'score (0–100)' },
-          color: { field: 'component', type: 'nominal', sort: COMPONENTS, scale: { domain: COMPONENTS, range: [COLORS.fss, COLORS.aoa, COLORS.krs] }, legend: { title: null, orient: 'top' } },
+          color: {
+            field: 'component',
+            type: 'nominal',
+            sort: COMPONENTS,
+            scale: { domain: COMPONENTS, range: [COLORS.fss, COLORS.aoa, COLORS.krs] },
+            legend: { title: null, orient: 'top' },
+          },
           tooltip: [{ field: 'student' }, { field: 'component' }, { field: 'value', format: '.2f' }],
         },
       },
-      { mark: { type: 'text', align: 'left', dx: 3, fontSize: 9 }, encoding: { y, yOffset, x: { field: 'value', type: 'quantitative' }, text: { field: 'text' } } },
+      {
+        mark: { type: 'text', align: 'left', dx: 3, fontSize: 9 },
+        encoding: { y, yOffset, x: { field: 'value', type: 'quantitative' }, text: { field: 'text' } },
+      },
     ],
   };
   return {
@@ -55,7 +66,13 @@ export function studentsChart(students: readonly StudentScore[]): Chart {
     spec,
     table: {
       columns: [col('student', 'student'), col('fss', 'FSS'), col('aoa', 'AOA'), col('krs', 'KRS'), col('alpha', 'α', 2)],
-      rows: students.map((s) => ({ student: s.label, fss: round(s.result.fss), aoa: round(s.result.aoa), krs: round(s.result.krs), alpha: round(s.result.alpha, 4) })),
+      rows: students.map((s) => ({
+        student: s.label,
+        fss: round(s.result.fss),
+        aoa: round(s.result.aoa),
+        krs: round(s.result.krs),
+        alpha: round(s.result.alpha, 4),
+      })),
     },
   };
 }
@@ -86,13 +103,16 @@ export function studentLayersChart(students: readonly StudentScore[]): Chart {
           tooltip: [{ field: 'student' }, { field: 'pair', title: 'layer pair' }, { field: 'score', format: '.2f' }],
         },
       },
-      { mark: { type: 'text', align: 'left', dx: 3, fontSize: 9 }, encoding: { y, yOffset, x: { field: 'score', type: 'quantitative' }, text: { field: 'score', type: 'quantitative', format: '.1f' } } },
+      {
+        mark: { type: 'text', align: 'left', dx: 3, fontSize: 9 },
+        encoding: { y, yOffset, x: { field: 'score', type: 'quantitative' }, text: { field: 'score', type: 'quantitative', format: '.1f' } },
+      },
     ],
   };
   return {
     id: 'student-layers',
     title: 'Similarity per layer pair, by student',
-    caption: 'For every layer pair, each student\'s similarity to the teacher (× 100).',
+    caption: "For every layer pair, each student's similarity to the teacher (× 100).",
     spec,
     table: { columns: [col('student', 'student'), col('pair', 'layer pair'), col('score', 'score (0–100)')], rows },
   };

@@ -79,7 +79,11 @@ export function csvWindowDataset(file: string, options: CsvWindowOptions): Datas
   const window = options.window;
   const horizon = options.horizon ?? 1;
   const stride = options.stride ?? 1;
-  for (const [name, v] of [['--window', window], ['--horizon', horizon], ['--stride', stride]] as const) {
+  for (const [name, v] of [
+    ['--window', window],
+    ['--horizon', horizon],
+    ['--stride', stride],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1) throw errors.badOption(name, v, 'a positive integer');
   }
   const T = rows.length;

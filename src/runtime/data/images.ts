@@ -91,15 +91,24 @@ export function imageDataset(dir: string, options: ImageDatasetOptions = {}): Da
   }
   const files: string[] = [];
   const labels: number[] = [];
-  const direct = entries.filter((e) => e.isFile() && IMAGE.test(e.name)).map((e) => e.name).sort();
+  const direct = entries
+    .filter((e) => e.isFile() && IMAGE.test(e.name))
+    .map((e) => e.name)
+    .sort();
   let classes: string[] | undefined;
   if (direct.length) {
     files.push(...direct.map((n) => path.join(dir, n)));
   } else {
-    classes = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    classes = entries
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort();
     classes = classes.filter((c) => fs.readdirSync(path.join(dir, c)).some((n) => IMAGE.test(n)));
     classes.forEach((c, ci) => {
-      for (const n of fs.readdirSync(path.join(dir, c)).filter((n) => IMAGE.test(n)).sort()) {
+      for (const n of fs
+        .readdirSync(path.join(dir, c))
+        .filter((n) => IMAGE.test(n))
+        .sort()) {
         files.push(path.join(dir, c, n));
         labels.push(ci);
       }
@@ -156,10 +165,11 @@ function toFloat(img: Rgba, h: number, w: number, color: 'grey' | 'rgb', channel
       const x0 = Math.floor(fx);
       const x1 = Math.min(x0 + 1, W - 1);
       const wx = fx - x0;
-      const rgb = [0, 1, 2].map(
-        (c) =>
-          (px(x0, y0, c) * (1 - wx) + px(x1, y0, c) * wx) * (1 - wy) + (px(x0, y1, c) * (1 - wx) + px(x1, y1, c) * wx) * wy,
-      ) as [number, number, number];
+      const rgb = [0, 1, 2].map((c) => (px(x0, y0, c) * (1 - wx) + px(x1, y0, c) * wx) * (1 - wy) + (px(x0, y1, c) * (1 - wx) + px(x1, y1, c) * wx) * wy) as [
+        number,
+        number,
+        number,
+      ];
       const values = color === 'grey' ? [0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]] : rgb;
       for (let c = 0; c < channels; c++) {
         const v = values[c]! / 255;

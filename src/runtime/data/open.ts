@@ -42,7 +42,8 @@ export function openDataset(input: string, options: DatasetOptions = {}): Datase
     throw fsError(input, e);
   }
   if (input.toLowerCase().endsWith('.csv')) {
-    if (options.window === undefined) throw errors.badOption('--window', undefined, `a window length for the CSV time series ${input} (e.g. --window 24 --horizon 1)`);
+    if (options.window === undefined)
+      throw errors.badOption('--window', undefined, `a window length for the CSV time series ${input} (e.g. --window 24 --horizon 1)`);
     return csvWindowDataset(input, { ...options, window: options.window });
   }
   if (stat.isDirectory() && isImageFolder(input)) {
