@@ -6,10 +6,10 @@
  */
 
 // Errors
-export { KrsError, EXIT_STATUS, ERROR_KINDS, type ErrorCode, type ErrorKind } from './errors.js';
+export { KrsError, EXIT_STATUS, ERROR_KINDS, type ErrorCode, type ErrorKind } from './core/errors.js';
 
 // Arrays
-export { tensor, sizeOf, sliceRows, toFloat64, type Tensor, type TensorInfo, type DType, type NumericArray } from './tensor.js';
+export { tensor, sizeOf, sliceRows, toFloat64, type Tensor, type TensorInfo, type DType, type NumericArray } from './core/tensor.js';
 
 // Matrix backends
 export { matrix, type Matrix, type MatrixBackend, type ProductRequest } from './linalg/backend.js';
@@ -46,7 +46,7 @@ export { outputMeasure, type OutputBatch, type OutputOptions, type OutputResult 
 export { scoreCaptures, batchBounds, type ScoreCapturesOptions, type ScoreCapturesResult, type LabelMaps } from './krs/score-captures.js';
 export { alignIds, type Alignment } from './krs/align.js';
 export { splitPair } from './krs/pairs.js';
-export type { Measure } from './krs/measure.js';
+export type { Measure } from './core/measure.js';
 
 // Readers over bytes (any environment)
 export { bytesSource, type ByteSource } from './io/source.js';

@@ -11,10 +11,10 @@
  * mean over that sample's positions — those with mask 1 when a mask is given — and
  * the sample's agreement is exp(−mean KL).
  */
-import { errors, fmtShape } from '../errors.js';
-import type { Measure } from '../krs/measure.js';
-import { isFloat, sizeOf, type Tensor } from '../tensor.js';
-import { assertFinite, assertSameSamples } from '../validate.js';
+import { errors, fmtShape } from '../core/errors.js';
+import type { Measure } from '../core/measure.js';
+import { isFloat, sizeOf, type Tensor } from '../core/tensor.js';
+import { assertFinite, assertSameSamples } from '../core/validate.js';
 import { asRecord, assertSameConfig, checkTag, getCount, numbers } from './common.js';
 
 /** How a side's output array is to be read. */

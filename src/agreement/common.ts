@@ -3,8 +3,8 @@
  * checks used when a serialised or foreign state is restored or merged.
  * Internal to src/agreement (not re-exported by the barrel).
  */
-import { errors } from '../errors.js';
-import { toFloat64, type Tensor } from '../tensor.js';
+import { errors } from '../core/errors.js';
+import { toFloat64, type Tensor } from '../core/tensor.js';
 
 /**
  * The tensor's elements as something indexable by number, without copying unless

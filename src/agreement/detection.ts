@@ -7,8 +7,8 @@
  *     agreement(image) = Σ matched IoU / max(|T|, |S|)     (1 when both are empty)
  *     AOA = mean over images × 100
  */
-import { errors, q } from '../errors.js';
-import type { Measure } from '../krs/measure.js';
+import { errors, q } from '../core/errors.js';
+import type { Measure } from '../core/measure.js';
 import { asRecord, assertSameConfig, checkTag, getCount } from './common.js';
 
 /**

@@ -8,8 +8,8 @@
  * subtracted; probability inputs are read as log p (log 0 = −∞), i.e. renormalised at τ = 1.
  * Rankings use the inputs as given, ties to the lower class index, as top-1 agreement does.
  */
-import { errors } from '../errors.js';
-import { numberAt, type NumericArray } from '../tensor.js';
+import { errors } from '../core/errors.js';
+import { numberAt, type NumericArray } from '../core/tensor.js';
 import { klAgreement, logSoftmaxRow, type OutputKind } from './classification.js';
 
 export interface SampleAgreement {

@@ -8,10 +8,10 @@
  * predicting the teacher's per-output mean: the mean over outputs of the population
  * variance of each teacher output.
  */
-import { errors, fmtShape } from '../errors.js';
-import type { Measure } from '../krs/measure.js';
-import { sizeOf, type Tensor } from '../tensor.js';
-import { assertFinite, assertSameSamples } from '../validate.js';
+import { errors, fmtShape } from '../core/errors.js';
+import type { Measure } from '../core/measure.js';
+import { sizeOf, type Tensor } from '../core/tensor.js';
+import { assertFinite, assertSameSamples } from '../core/validate.js';
 import { asRecord, assertSameConfig, checkTag, getCount, getNumberArray, numbers } from './common.js';
 
 /** Options of {@link regressionAgreementMeasure} and {@link regressionAgreement}. */

@@ -7,10 +7,10 @@
  *
  * Pixels where the teacher's map holds the ignore label are skipped.
  */
-import { errors, fmtShape } from '../errors.js';
-import type { Measure } from '../krs/measure.js';
-import type { Tensor } from '../tensor.js';
-import { assertFinite, assertSameSamples } from '../validate.js';
+import { errors, fmtShape } from '../core/errors.js';
+import type { Measure } from '../core/measure.js';
+import type { Tensor } from '../core/tensor.js';
+import { assertFinite, assertSameSamples } from '../core/validate.js';
 import { asRecord, assertSameConfig, checkTag, getCount, numbers } from './common.js';
 
 /** Largest class label accepted (counts are kept in arrays indexed by label). */

@@ -33,7 +33,7 @@
  *   sweep step; UNKNOWN_KEY for a `sweep` id that is not in the table.
  * @example analyzeExperiments(readExperimentsTable('runs.csv').experiments).tasks.classification.pearson
  */
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 import { composeKrs, resolveWeights } from '../krs/compose.js';
 import { PRESETS, TASKS, type Task } from '../krs/presets.js';
 import { diagnose, resolveThresholds, type DiagnosisThresholds, type Finding, type Level } from '../krs/diagnose.js';

@@ -23,7 +23,7 @@
  *   ID_MISMATCH when the two captures' ids differ; and what klAgreement throws.
  * @example explainSamples({ teacher, student, sample: 7, k: 3, classes }).sample.teacher.top
  */
-import { errors, fmtShape } from '../errors.js';
+import { errors, fmtShape } from '../core/errors.js';
 import type { Capture } from '../io/capture.js';
 import { alignIds } from '../krs/align.js';
 import type { LayerPair } from '../krs/metric.js';
@@ -32,7 +32,7 @@ import type { OutputKind } from '../agreement/classification.js';
 import { rowOf, sampleAgreement, temperedProbabilities, topClasses } from '../agreement/per-sample.js';
 import { featureMatrix, type Pooling } from '../similarity/features.js';
 import { cosineValue, initCosine, updateCosine } from '../similarity/cosine.js';
-import type { Tensor } from '../tensor.js';
+import type { Tensor } from '../core/tensor.js';
 
 export interface ExplainOptions {
   readonly teacher: Capture;

@@ -12,7 +12,7 @@ import { analysisCsv, analysisMarkdown } from '../analysis/render.js';
 import { DEFAULT_THRESHOLDS } from '../krs/diagnose.js';
 import { DEFAULT_BALANCED_RATIO } from '../stats/tradeoff.js';
 import { readExperimentsTable } from '../io/node-experiments.js';
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 import { fsError } from '../io/node-source.js';
 import { table, toJson } from './format.js';
 import { parseChoice, parseNumber } from './options.js';

@@ -4,7 +4,7 @@
  */
 import type { MatrixBackend } from '../linalg/backend.js';
 import { typescriptBackend } from '../linalg/typescript-backend.js';
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 
 export const BACKENDS = ['auto', 'onnxruntime', 'typescript'] as const;
 export type BackendChoice = (typeof BACKENDS)[number];

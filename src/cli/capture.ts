@@ -3,10 +3,10 @@
  * layers, the output, the targets and the sample ids.
  */
 import type { Command } from 'commander';
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 import { runCapture, type CaptureResult } from '../runtime/capture-run.js';
 import { openDataset } from '../runtime/data/open.js';
-import { fmtShape } from '../errors.js';
+import { fmtShape } from '../core/errors.js';
 import { fmt, toJson } from './format.js';
 import { addDataOptions, addModelOptions, datasetOptions, modelFlags, parseList, sideOptions, type DataFlags } from './model-options.js';
 import { parsePositiveInt } from './options.js';

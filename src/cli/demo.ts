@@ -4,7 +4,7 @@
  * TensorFlow.js is loaded only when the command runs.
  */
 import type { Command } from 'commander';
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 import type { DemoEvent, DemoResult } from '../train/demo.js';
 import { chooseBackend, BACKENDS } from './backend.js';
 import { parseNumber, parsePositiveInt } from './options.js';

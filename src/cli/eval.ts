@@ -4,7 +4,7 @@
  * matrix, and where the time went.
  */
 import type { Command } from 'commander';
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 import { TASKS, type Task } from '../krs/presets.js';
 import { openDataset } from '../runtime/data/open.js';
 import { runEval, type EvalResult, type ModelReport } from '../runtime/eval.js';

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { explainSamples, type ClassProb, type ExplainResult } from '../analysis/explain.js';
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 import { openCapture } from '../io/node-capture.js';
 import { fsError } from '../io/node-source.js';
 import { POOLINGS, type Pooling } from '../similarity/features.js';

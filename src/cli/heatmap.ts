@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 import type { CrossLayerResult } from '../similarity/cross-layer.js';
 import { POOLINGS, type Pooling } from '../similarity/features.js';
 import { BACKENDS, chooseBackend, type BackendChoice } from './backend.js';

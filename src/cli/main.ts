@@ -5,7 +5,7 @@
  * internal 1; with --json the error's JSON payload also goes to stdout.
  */
 import { Command, CommanderError } from 'commander';
-import { EXIT_STATUS, KrsError } from '../errors.js';
+import { EXIT_STATUS, KrsError } from '../core/errors.js';
 import { VERSION } from '../version.js';
 import { registerScore } from './score.js';
 import { registerLayers } from './layers.js';

@@ -3,7 +3,7 @@
  * reading and per-model input handling, with their parsers.
  */
 import type { Command } from 'commander';
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 import type { DatasetOptions } from '../runtime/data/open.js';
 import { OUTPUT_KINDS, type ModelSideOptions, type OutputKind } from '../runtime/model-side.js';
 import { parsePreprocess, type Preprocess } from '../runtime/preprocess.js';

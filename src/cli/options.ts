@@ -2,7 +2,7 @@
  * Parsers for command-line option values. Each throws a usage KrsError naming the
  * option and echoing the bad value, so every command reports bad flags the same way.
  */
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 
 /** A finite number. */
 export function parseNumber(option: string) {

@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { statSync } from 'node:fs';
-import { errors, KrsError } from '../errors.js';
+import { errors, KrsError } from '../core/errors.js';
 import type { ReportInput, ScoreReportInput } from '../report/report.js';
 import type { MatrixLike } from '../report/charts/heatmap.js';
 import type { EvalResult } from '../runtime/eval.js';

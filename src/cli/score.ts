@@ -3,7 +3,7 @@
  */
 import type { Command } from 'commander';
 import { readdirSync, statSync } from 'node:fs';
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 import { groupDetections } from '../agreement/detection.js';
 import { scoreCaptures, type ScoreCapturesOptions, type ScoreCapturesResult } from '../krs/score-captures.js';
 import { TASKS, type Task } from '../krs/presets.js';

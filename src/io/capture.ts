@@ -7,8 +7,8 @@
  * reads headers only, and `readRows` reads only the bytes of the rows asked for.
  * `openCapture(path)` in `node-source.ts` picks the implementation for a path.
  */
-import { errors, fmtShape, KrsError } from '../errors.js';
-import { idAt, type Tensor, type TensorInfo } from '../tensor.js';
+import { errors, fmtShape, KrsError } from '../core/errors.js';
+import { idAt, type Tensor, type TensorInfo } from '../core/tensor.js';
 import { readNpy, readNpyInfo, readNpyRows, readNpyStrings, type NpyInfo } from './npy.js';
 import type { ByteSource } from './source.js';
 

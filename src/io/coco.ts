@@ -11,7 +11,7 @@
  * scores outside [0, 1] are allowed, since some detectors emit uncalibrated scores, and
  * the score threshold of the agreement applies to them as given.
  */
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 import type { Detection } from '../agreement/detection.js';
 
 export type { Detection };

@@ -1,14 +1,14 @@
 /**
  * Raw bytes → typed arrays, shared by the .npy, .npz and .safetensors readers.
  *
- * Conventions (see `src/tensor.ts`): float16 and bfloat16 are widened to Float32Array
+ * Conventions (see `src/core/tensor.ts`): float16 and bfloat16 are widened to Float32Array
  * (the dtype keeps the stored type), bool becomes a Uint8Array of 0/1 (any non-zero
  * byte is true), 64-bit integers stay BigInt64Array / BigUint64Array. Big-endian data
  * are byte-swapped in place. Raw buffers are allocated here, so a typed array can be a
  * zero-copy view of them.
  */
-import { errors } from '../errors.js';
-import type { DType, NumericArray } from '../tensor.js';
+import { errors } from '../core/errors.js';
+import type { DType, NumericArray } from '../core/tensor.js';
 import { readInto, type ByteSource } from './source.js';
 
 /** Bytes per element as stored in a file. */

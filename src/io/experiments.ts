@@ -31,7 +31,7 @@
  * This module is browser-safe: it validates rows already split into cells (from CSV by
  * `readExperimentsTable` in node-experiments.ts, or by any CSV parser) or parses JSON text.
  */
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 import { TASKS, type Task } from '../krs/presets.js';
 
 export interface Experiment {

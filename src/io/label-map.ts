@@ -9,8 +9,8 @@
  * RGB, RGBA and greyscale+alpha images are rejected: a colour image needs the data
  * set's colour-to-class table, which krs does not guess.
  */
-import { errors } from '../errors.js';
-import type { Tensor } from '../tensor.js';
+import { errors } from '../core/errors.js';
+import type { Tensor } from '../core/tensor.js';
 import { COLOR_TYPE_NAMES, decodePng } from './png.js';
 
 /**

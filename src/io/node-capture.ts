@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 import { npyCapture, type Capture } from './capture.js';
 import { fileSource, fsError } from './node-source.js';
 import { npyKey, openCaptureSource, type CaptureFormat } from './open.js';

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 import { experimentsFromRows, parseExperimentsJson, type ExperimentsTable, type RawRow } from './experiments.js';
 import { fsError } from './node-source.js';
 

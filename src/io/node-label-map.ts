@@ -3,8 +3,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { errors, KrsError } from '../errors.js';
-import type { Tensor } from '../tensor.js';
+import { errors, KrsError } from '../core/errors.js';
+import type { Tensor } from '../core/tensor.js';
 import { decodeLabelMap } from './label-map.js';
 import { fsError } from './node-source.js';
 

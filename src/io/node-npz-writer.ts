@@ -15,8 +15,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { errors, fmtShape } from '../errors.js';
-import type { DType, Tensor } from '../tensor.js';
+import { errors, fmtShape } from '../core/errors.js';
+import type { DType, Tensor } from '../core/tensor.js';
 import { CRC32_INIT, crc32Final, crc32Update } from './crc32.js';
 import { fsError } from './node-source.js';
 

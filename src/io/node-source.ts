@@ -4,7 +4,7 @@
  * `node-*.ts` file, so the rest of `src/io` runs in a browser.
  */
 import * as fs from 'node:fs';
-import { errors, KrsError } from '../errors.js';
+import { errors, KrsError } from '../core/errors.js';
 import { checkRange, type ByteSource } from './source.js';
 
 /** Largest single fs.readSync (Node refuses more than 2^31 − 1 bytes per call). */

@@ -16,8 +16,8 @@
  * structured dtypes are rejected. Fortran-ordered data are converted to row-major.
  * Bytes after the data are ignored, as NumPy does.
  */
-import { errors, fmtShape } from '../errors.js';
-import { sizeOf, type DType, type NumericArray, type Tensor, type TensorInfo } from '../tensor.js';
+import { errors, fmtShape } from '../core/errors.js';
+import { sizeOf, type DType, type NumericArray, type Tensor, type TensorInfo } from '../core/tensor.js';
 import { allocBytes, decodeOwned, ITEM_SIZE, readElements } from './decode.js';
 import { parsePyLiteral, type PyValue } from './py-literal.js';
 import { readInto, type ByteSource } from './source.js';

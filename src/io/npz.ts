@@ -10,7 +10,7 @@
  * listing shapes reads just each entry's .npy header (for a deflated entry, the first
  * inflated chunk).
  */
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 import { lookup, readNpyIds, type Capture } from './capture.js';
 import { readNpy, readNpyInfo, readNpyRows, type NpyInfo } from './npy.js';
 import type { ByteSource } from './source.js';

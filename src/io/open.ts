@@ -5,7 +5,7 @@
  * By extension: `.npz`, `.safetensors`, `.npy`. Otherwise by content: `PK\3\4` or
  * `PK\5\6` → npz, `\x93NUMPY` → npy, an 8-byte length followed by `{` → safetensors.
  */
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 import { npyCapture, type Capture } from './capture.js';
 import { npzCapture } from './npz.js';
 import { safetensorsCapture } from './safetensors.js';

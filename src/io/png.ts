@@ -10,7 +10,7 @@
  * no gamma or transparency is applied. Samples below 8 bits are unpacked, not rescaled.
  */
 import { unzlibSync } from 'fflate';
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 import { crc32 } from './crc32.js';
 
 /** The IHDR fields. */

@@ -13,8 +13,8 @@
  * with a shape of non-negative integers and offsets inside the buffer that span exactly
  * shape × itemsize bytes. Overlap between tensors is not checked.
  */
-import { errors, fmtShape, q } from '../errors.js';
-import { sizeOf, type DType, type Tensor, type TensorInfo } from '../tensor.js';
+import { errors, fmtShape, q } from '../core/errors.js';
+import { sizeOf, type DType, type Tensor, type TensorInfo } from '../core/tensor.js';
 import { idsOf, lookup, type Capture } from './capture.js';
 import { ITEM_SIZE, readElements } from './decode.js';
 import type { ByteSource } from './source.js';

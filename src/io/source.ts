@@ -7,7 +7,7 @@
  * windows of other sources ({@link windowSource}); `node-source.ts` adds files.
  * Nothing here imports a Node-only module, so the parsers run in a browser.
  */
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 
 /** Synchronous random-access bytes with a name used in every error message. */
 export interface ByteSource {

@@ -20,7 +20,7 @@
  * read). Row-range reads that stop short of the end are not checked.
  */
 import { Inflate } from 'fflate';
-import { errors, KrsError, q } from '../errors.js';
+import { errors, KrsError, q } from '../core/errors.js';
 import { CRC32_INIT, crc32Final, crc32Update } from './crc32.js';
 import { checkRange, readInto, type ByteSource } from './source.js';
 

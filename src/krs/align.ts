@@ -2,7 +2,7 @@
  * Aligning teacher and student samples by id (DESIGN.md §2: the same samples, in the same
  * order). Ids are compared as exact strings, so int64 ids keep every digit.
  */
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 
 export interface Alignment {
   /** For teacher row i, the student row holding the same id; null when the orders already agree. */

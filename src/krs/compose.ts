@@ -10,7 +10,7 @@
  * @example composeKrs(44, 18, 0.7).krs   // 36.2
  * @throws BAD_WEIGHT when α ∉ [0, 1] or β is given and α + β ≠ 1 (within 1e-9).
  */
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 
 export interface Weights {
   readonly alpha: number;

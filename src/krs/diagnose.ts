@@ -36,7 +36,7 @@
  *   non-finite components.
  * @example diagnose({ fss: 39, aoa: 83 }).findings[0].code // 'feature-supervision'
  */
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 
 export interface DiagnosisThresholds {
   /** Below this a component is low. Default 40. */

@@ -11,7 +11,7 @@
  *   for (const b of batches) await metric.update({ teacher: { fc1: tAct }, student: { fc1: sAct }, teacherOutput: tLogits, studentOutput: sLogits });
  *   const result = await metric.compute(); // { fss, aoa, krs, layers, output, warnings, … }
  */
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 import type { MatrixBackend } from '../linalg/backend.js';
 import { typescriptBackend } from '../linalg/typescript-backend.js';
 import { pooledWidth, type Pooling } from '../similarity/features.js';
@@ -24,8 +24,8 @@ import {
   type LayerState,
   type Similarity,
 } from '../similarity/layer-similarity.js';
-import type { Tensor } from '../tensor.js';
-import type { Measure } from './measure.js';
+import type { Tensor } from '../core/tensor.js';
+import type { Measure } from '../core/measure.js';
 import { composeKrs, resolveWeights } from './compose.js';
 import { presetOf, similarityFor, type Task } from './presets.js';
 import { outputMeasure, type OutputBatch, type OutputOptions, type OutputResult } from './output.js';

@@ -9,13 +9,13 @@
  * | segmentation         | teacherOutput, studentOutput              | mIoU agreement                 |
  * | regression           | teacherOutput, studentOutput              | normalised-MSE agreement       |
  */
-import { errors } from '../errors.js';
-import type { Tensor } from '../tensor.js';
+import { errors } from '../core/errors.js';
+import type { Tensor } from '../core/tensor.js';
 import { klAgreementMeasure, type KlAgreementOptions, type KlAgreementResult } from '../agreement/classification.js';
 import { detectionAgreementMeasure, type DetectionAgreementOptions, type DetectionAgreementResult, type DetectionImage } from '../agreement/detection.js';
 import { segmentationAgreementMeasure, type SegmentationAgreementOptions, type SegmentationAgreementResult } from '../agreement/segmentation.js';
 import { regressionAgreementMeasure, type RegressionAgreementOptions, type RegressionAgreementResult } from '../agreement/regression.js';
-import type { Measure } from './measure.js';
+import type { Measure } from '../core/measure.js';
 import type { Task } from './presets.js';
 
 export interface OutputBatch {

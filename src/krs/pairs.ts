@@ -3,7 +3,7 @@
  * exports name tensors like `onnx::Gemm_8`), so a pair is split at the colon that leaves a
  * known teacher name on the left and a known student name on the right.
  */
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 import type { LayerPair } from './metric.js';
 
 /**

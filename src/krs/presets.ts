@@ -10,7 +10,7 @@
  * | nlp            | 0.5 | cosine when widths match, else cka (noted)   | softmax KL agreement   |
  * | regression     | 0.5 | cosine when widths match, else cka (noted)   | normalised MSE         |
  */
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 import type { Similarity } from '../similarity/layer-similarity.js';
 import type { Pooling } from '../similarity/features.js';
 

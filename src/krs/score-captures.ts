@@ -7,9 +7,9 @@
  * bytes (browsers) alike. Memory is bounded by the batch size, except when the student's
  * samples must be reordered by id (then the student's arrays are read whole).
  */
-import { errors, fmtShape } from '../errors.js';
+import { errors, fmtShape } from '../core/errors.js';
 import type { Capture } from '../io/capture.js';
-import { gatherRows, sizeOf, type Tensor } from '../tensor.js';
+import { gatherRows, sizeOf, type Tensor } from '../core/tensor.js';
 import type { DetectionImage } from '../agreement/detection.js';
 import { alignIds } from './align.js';
 import { splitPair } from './pairs.js';

@@ -9,7 +9,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 import type { Chart } from './chart.js';
 import { documentCharts } from './document.js';
 import { assembleHtml } from './html.js';

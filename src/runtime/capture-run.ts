@@ -5,7 +5,7 @@
  * them, and `ids` (each sample's row in the data set). Written atomically (see
  * {@link NpzWriter}): a failed run leaves no file under the target name.
  */
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 import { NpzWriter } from '../io/node-npz-writer.js';
 import { batchBounds } from '../krs/score-captures.js';
 import type { Dataset } from './data/dataset.js';

@@ -11,7 +11,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 import { NpzWriter } from '../io/node-npz-writer.js';
 import type { MatrixBackend } from '../linalg/backend.js';
 import { KrsMetric, type KrsResult, type LayerPair } from '../krs/metric.js';
@@ -22,7 +22,7 @@ import { batchBounds } from '../krs/score-captures.js';
 import { CrossLayerCka, type CrossLayerResult } from '../similarity/cross-layer.js';
 import type { Pooling } from '../similarity/features.js';
 import type { Similarity } from '../similarity/layer-similarity.js';
-import type { Tensor } from '../tensor.js';
+import type { Tensor } from '../core/tensor.js';
 import type { Dataset } from './data/dataset.js';
 import { loadModel, type LoadedModel } from './node-onnx.js';
 import { closestNames } from './onnx-model.js';

@@ -8,7 +8,7 @@
  * input's batch name (e.g. `batch_size`), the others as the numbers they came out.
  * This needs every input's non-batch dimensions to be fixed; otherwise those shapes stay unknown.
  */
-import { sizeOf, type NumericArray, type Tensor } from '../tensor.js';
+import { sizeOf, type NumericArray, type Tensor } from '../core/tensor.js';
 import { createSession } from './node-onnx.js';
 import { loadModel, type LoadedModel } from './node-onnx.js';
 import { appendGraphOutputs } from './onnx-proto.js';

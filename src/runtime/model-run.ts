@@ -5,8 +5,8 @@
  *
  * Used inside the worker thread (`model-worker.ts`) and, for in-process runs, directly.
  */
-import { errors, fmtShape } from '../errors.js';
-import { sizeOf, type NumericArray, type Tensor } from '../tensor.js';
+import { errors, fmtShape } from '../core/errors.js';
+import { sizeOf, type NumericArray, type Tensor } from '../core/tensor.js';
 import { createSession, type ModelSession } from './node-onnx.js';
 import { buildFeeds, type FeedPlan } from './preprocess.js';
 

@@ -4,8 +4,8 @@
  * the way the user said — logits, probabilities, or sigmoid scores — warning when the
  * values look like probabilities and nobody said.
  */
-import { errors } from '../errors.js';
-import { sizeOf, type Tensor } from '../tensor.js';
+import { errors } from '../core/errors.js';
+import { sizeOf, type Tensor } from '../core/tensor.js';
 import type { Dataset } from './data/dataset.js';
 import type { ModelJob } from './model-run.js';
 import { loadModel, tapModel, type LoadedModel } from './node-onnx.js';

@@ -9,8 +9,8 @@
  *   → { type: 'close' }                          (releases the sessions and exits)
  */
 import { parentPort } from 'node:worker_threads';
-import { KrsError } from '../errors.js';
-import type { Tensor } from '../tensor.js';
+import { KrsError } from '../core/errors.js';
+import type { Tensor } from '../core/tensor.js';
 import { openRunner, type ModelJob, type ModelRunner } from './model-run.js';
 
 export type WorkerRequest = { type: 'init'; jobs: ModelJob[] } | { type: 'run'; id: number; arrays: Record<string, Tensor>; n: number } | { type: 'close' };

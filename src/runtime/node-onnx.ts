@@ -10,9 +10,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { errors, fmtShape, KrsError } from '../errors.js';
+import { errors, fmtShape, KrsError } from '../core/errors.js';
 import { fsError } from '../io/node-source.js';
-import { sizeOf, type DType, type NumericArray, type Tensor } from '../tensor.js';
+import { sizeOf, type DType, type NumericArray, type Tensor } from '../core/tensor.js';
 import { decodeModel, type OnnxModel } from './onnx-proto.js';
 import { describeDecoded, resolveTensors, type ModelDescription } from './onnx-model.js';
 import { appendGraphOutputs } from './onnx-proto.js';

@@ -7,8 +7,8 @@
  * Browser-safe: no Node module is imported here (files and sessions are in `node-onnx.ts`
  * and `session.ts`).
  */
-import { errors, fmtShape } from '../errors.js';
-import type { DType } from '../tensor.js';
+import { errors, fmtShape } from '../core/errors.js';
+import type { DType } from '../core/tensor.js';
 import { decodeModel, OnnxDataType, type OnnxModel, type OnnxTypeProto, type OnnxValueInfo } from './onnx-proto.js';
 
 /** A dimension: a fixed size, or a symbolic name (`batch_size`), or null when unknown. */

@@ -6,8 +6,8 @@
  *
  * Browser-safe: pure functions over {@link Tensor}s.
  */
-import { errors, fmtShape } from '../errors.js';
-import { sizeOf, type DType, type NumericArray, type Tensor, type TensorInfo } from '../tensor.js';
+import { errors, fmtShape } from '../core/errors.js';
+import { sizeOf, type DType, type NumericArray, type Tensor, type TensorInfo } from '../core/tensor.js';
 import { fmtDims, type Dim, type TensorDescription } from './onnx-model.js';
 
 /** x' = (x · scale − mean[c]) / std[c], c the channel of the value. */

@@ -9,8 +9,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { ERROR_KINDS, errors, KrsError, type ErrorCode } from '../errors.js';
-import type { Tensor } from '../tensor.js';
+import { ERROR_KINDS, errors, KrsError, type ErrorCode } from '../core/errors.js';
+import type { Tensor } from '../core/tensor.js';
 import { openRunner, type ModelJob, type ModelRunner } from './model-run.js';
 import type { SerialisedError, WorkerReply, WorkerRequest } from './model-worker.js';
 

@@ -10,8 +10,8 @@
  * O(n²·(p+q)); n is limited to {@link MAX_RBF_SAMPLES}.
  */
 import type { MatrixBackend } from '../linalg/backend.js';
-import { errors } from '../errors.js';
-import { decodeFloat64, encodeFloat64 } from '../serialize.js';
+import { errors } from '../core/errors.js';
+import { decodeFloat64, encodeFloat64 } from '../core/serialize.js';
 
 export const MAX_RBF_SAMPLES = 10_000;
 

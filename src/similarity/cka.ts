@@ -10,7 +10,7 @@
  * Biased CKA is inflated when a layer is wider than the sample count (it tends to 1 as
  * p/n grows); {@link linearCkaFromCentred} returns a warning then.
  */
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 import type { CentredStats } from './linear-stats.js';
 
 /** Relative variance below which a layer counts as constant (float32 rounding is ~1e-14). */

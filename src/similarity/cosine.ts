@@ -7,7 +7,7 @@
  * Requires equal widths (p = q). Not centred, so a shared offset counts as similarity.
  * O(n·p), memory O(1).
  */
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 
 export interface CosineState {
   n: number;

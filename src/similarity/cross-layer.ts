@@ -16,13 +16,13 @@
  * A layer whose features are constant has undefined CKA: its cells are null and a warning
  * names it (the matrix as a whole is still useful).
  */
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 import type { Matrix, MatrixBackend } from '../linalg/backend.js';
 import { typescriptBackend } from '../linalg/typescript-backend.js';
 import { centreColumns } from '../linalg/centre.js';
 import { addInto, columnMeans, subtractRow } from '../linalg/vector.js';
-import { sizeOf, type Tensor } from '../tensor.js';
-import { assertFinite } from '../validate.js';
+import { sizeOf, type Tensor } from '../core/tensor.js';
+import { assertFinite } from '../core/validate.js';
 import { featureMatrix, type Pooling } from './features.js';
 import { MIN_MINIBATCH, unbiasedHsic } from './minibatch-hsic.js';
 

@@ -10,9 +10,9 @@
  * - `cls`: for sequences (N, T, D): the first token.
  * Rank-1 activations are one feature per sample; rank-2 ones are used as they are.
  */
-import { errors, fmtShape } from '../errors.js';
-import { numberAt, sizeOf, type Tensor } from '../tensor.js';
-import { assertFinite } from '../validate.js';
+import { errors, fmtShape } from '../core/errors.js';
+import { numberAt, sizeOf, type Tensor } from '../core/tensor.js';
+import { assertFinite } from '../core/validate.js';
 import type { Matrix } from '../linalg/backend.js';
 
 export type Pooling = 'flatten' | 'gap' | 'mean' | 'cls';

@@ -11,12 +11,12 @@
  *
  * Activations are pooled to n × p float64 matrices by {@link featureMatrix}.
  */
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 import type { MatrixBackend } from '../linalg/backend.js';
 import { typescriptBackend } from '../linalg/typescript-backend.js';
-import type { Measure } from '../krs/measure.js';
-import type { Tensor } from '../tensor.js';
-import { assertFinite, assertSameSamples } from '../validate.js';
+import type { Measure } from '../core/measure.js';
+import type { Tensor } from '../core/tensor.js';
+import { assertFinite, assertSameSamples } from '../core/validate.js';
 import { assertNotConstant, debiasedCkaFromCentred, linearCkaFromCentred } from './cka.js';
 import { initRbf, mergeRbf, rbfCka, rbfFromJSON, rbfToJSON, updateRbf, type RbfState } from './cka-rbf.js';
 import { cosineValue, initCosine, mergeCosine, updateCosine, type CosineState } from './cosine.js';

@@ -20,8 +20,8 @@
 import type { Matrix, MatrixBackend } from '../linalg/backend.js';
 import { addInto, columnSums, dot, matTVec, matVec } from '../linalg/vector.js';
 import { packedCentredNorm2, packedLength, packedMatVec, packedShiftOuter, packedTrace } from '../linalg/packed.js';
-import { decodeFloat64, encodeFloat64 } from '../serialize.js';
-import { errors } from '../errors.js';
+import { decodeFloat64, encodeFloat64 } from '../core/serialize.js';
+import { errors } from '../core/errors.js';
 
 export interface LinearStats {
   /** Whether the row-norm moments for debiased CKA are kept (they cost an extra pass). */

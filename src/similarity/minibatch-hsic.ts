@@ -15,7 +15,7 @@
  */
 import type { MatrixBackend } from '../linalg/backend.js';
 import { columnMeans } from '../linalg/vector.js';
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 
 export interface MinibatchHsicState {
   n: number;

@@ -3,7 +3,7 @@
  * lengths, non-finite values) throw; statistically undefined results are returned as such
  * (fields `null` and a `reason`), never as 0 or NaN.
  */
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 
 /** @throws BAD_VALUE for a non-finite entry, naming the array and the index. */
 export function assertFiniteValues(values: ArrayLike<number>, what: string): void {

@@ -13,7 +13,7 @@
  * @throws BAD_VALUE for a non-finite value; BAD_OPTION for a confidence outside (0, 1).
  * @example meanCi([42.5, 57.7, 69.8]).ci // [22.66…, 90.00…]
  */
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 import { assertFiniteValues, isConstant, mean, sumSquaredDeviations } from './check.js';
 import { tQuantile } from './distributions.js';
 

@@ -26,7 +26,7 @@
  *   BAD_OPTION for `method: 'exact'` on data with ties (as SciPy raises).
  * @example kendallTau([1, 2, 3], [10, 20, 30]) // { tau: 1, p: 0.3333…, method: 'exact', … }
  */
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 import { assertFiniteValues, assertSameLength } from './check.js';
 import { twoSidedNormalP } from './distributions.js';
 

@@ -12,7 +12,7 @@
  * @example rankDescending([{ key: 'UET', score: 31 }, { key: 'FitNet', score: 13 }])
  *          // ranked: [{ key: 'UET', score: 31, rank: 1 }, { key: 'FitNet', score: 13, rank: 2 }]
  */
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 
 export interface Ranked<K> {
   readonly key: K;

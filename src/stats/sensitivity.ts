@@ -13,7 +13,7 @@
  *   into a whole number of intervals (1/step must be an integer within 1e-9) or is ≤ 0.
  * @example alphaSweep(39, 83).best // { alpha: 0, krs: 83 }
  */
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 
 export interface SweepPoint {
   readonly alpha: number;

@@ -19,7 +19,7 @@
  *   balancedRatio < 1.
  * @example tradeoff(44, 18, 0.7).predictedDeltaKrs // 36.2 (the paper's COCO UET, Exp. 18)
  */
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 import { resolveWeights } from '../krs/compose.js';
 
 /** Default: the larger change must be at least 1.5 × the smaller to count as dominant. */

@@ -2,7 +2,7 @@
  * The demo's settings: what is trained, how, and on how much data — with the defaults of the
  * full run and of `--quick`, and the checks on values a user may set.
  */
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 import { MNIST_SIZE } from '../runtime/data/mnist.js';
 import { hiddenNames, STUDENT_ARCH, TEACHER_ARCH, type MlpArchitecture } from './models.js';
 

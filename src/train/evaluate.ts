@@ -5,7 +5,7 @@
  */
 import { KrsMetric, type KrsResult, type LayerPair } from '../krs/metric.js';
 import type { MatrixBackend } from '../linalg/backend.js';
-import type { Tensor } from '../tensor.js';
+import type { Tensor } from '../core/tensor.js';
 import type { Mlp } from './models.js';
 import { CLASSES, PIXELS } from './mnist-split.js';
 import { tf } from './tf.js';

@@ -7,7 +7,7 @@
  * `mnist` data set (the order `krs eval --input mnist` uses), so a held-out sample can be
  * found again outside the demo.
  */
-import { errors } from '../errors.js';
+import { errors } from '../core/errors.js';
 import { loadMnist } from '../runtime/data/mnist.js';
 import { createRng } from './rng.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { klAgreement, klAgreementMeasure, type KlAgreementBatch, type KlAgreementOptions } from '../../src/agreement/index.js';
-import { KrsError } from '../../src/errors.js';
-import type { Tensor } from '../../src/tensor.js';
+import { KrsError } from '../../src/core/errors.js';
+import type { Tensor } from '../../src/core/tensor.js';
 import {
   checkMeasureProperties,
   closeResults,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { regressionAgreement, regressionAgreementMeasure, type RegressionAgreementBatch, type RegressionAgreementOptions } from '../../src/agreement/index.js';
-import type { Tensor } from '../../src/tensor.js';
+import type { Tensor } from '../../src/core/tensor.js';
 import {
   checkMeasureProperties,
   closeResults,

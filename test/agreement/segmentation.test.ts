@@ -5,7 +5,7 @@ import {
   type SegmentationAgreementBatch,
   type SegmentationAgreementOptions,
 } from '../../src/agreement/index.js';
-import type { DType, NumericArray, Tensor } from '../../src/tensor.js';
+import type { DType, NumericArray, Tensor } from '../../src/core/tensor.js';
 import { checkMeasureProperties, closeResults, expectFieldsClose, expectKrsError, loadFixture, snapshotTensors, splitBatch } from './helpers.js';
 
 interface Arr {

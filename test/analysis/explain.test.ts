@@ -9,7 +9,7 @@ import { openCapture } from '../../src/io/node-capture.js';
 import { explainSamples } from '../../src/analysis/explain.js';
 import { sampleAgreement, temperedProbabilities, topClasses } from '../../src/agreement/per-sample.js';
 import { klAgreement } from '../../src/agreement/classification.js';
-import { tensor } from '../../src/tensor.js';
+import { tensor } from '../../src/core/tensor.js';
 
 const ex = loadJson('explain/expected.json');
 const teacher = openCapture(fixturePath('explain/teacher.npz'));

@@ -3,7 +3,7 @@ import { KrsMetric, type KrsBatch, type KrsMetricOptions } from '../../src/krs/m
 import { similarityOf } from '../../src/similarity/layer-similarity.js';
 import { klAgreement } from '../../src/agreement/classification.js';
 import { regressionAgreement } from '../../src/agreement/regression.js';
-import { sliceRows, tensor, type Tensor } from '../../src/tensor.js';
+import { sliceRows, tensor, type Tensor } from '../../src/core/tensor.js';
 import { asTensor, expectClose, expectKrsError, loadJson } from '../helpers/fixtures.js';
 
 const fx = loadJson('similarity/similarity-fixtures.json');

@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { KrsError } from '../../src/errors.js';
+import { KrsError } from '../../src/core/errors.js';
 import { openCapture } from '../../src/io/node-capture.js';
 import { NpzWriter } from '../../src/io/node-npz-writer.js';
 import { runCapture } from '../../src/runtime/capture-run.js';

@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Matrix, MatrixBackend, ProductRequest } from '../../src/linalg/backend.js';
 import { typescriptBackend } from '../../src/linalg/typescript-backend.js';
-import { KrsError } from '../../src/errors.js';
+import { KrsError } from '../../src/core/errors.js';
 import { createOrtBackend, transposeToFloat32, type OrtBackend } from '../../src/runtime/ort-backend.js';
 
 const U = 2 ** -24;

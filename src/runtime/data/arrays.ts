@@ -7,10 +7,10 @@
  * given, else the first of y, labels, targets, target, Y present. Every other array with
  * the same number of samples can feed a model input of the same name.
  */
-import { errors } from '../../errors.js';
+import { errors } from '../../core/errors.js';
 import type { Capture } from '../../io/capture.js';
 import { openCapture } from '../../io/node-capture.js';
-import type { Tensor, TensorInfo } from '../../tensor.js';
+import type { Tensor, TensorInfo } from '../../core/tensor.js';
 import { limited, rowIds, type Dataset } from './dataset.js';
 
 export const INPUT_KEYS = ['x', 'inputs', 'input', 'images', 'data', 'X'];

@@ -5,7 +5,7 @@
  * models with several inputs, fed by name), and optionally targets (labels or regression
  * targets, stored in captures as `targets`). Every array has a leading sample axis.
  */
-import type { Tensor, TensorInfo } from '../../tensor.js';
+import type { Tensor, TensorInfo } from '../../core/tensor.js';
 
 /** Rows [start, end) of every array of a data set. */
 export interface DataBatch {

@@ -14,9 +14,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { errors } from '../../errors.js';
+import { errors } from '../../core/errors.js';
 import { fsError } from '../../io/node-source.js';
-import type { Tensor } from '../../tensor.js';
+import type { Tensor } from '../../core/tensor.js';
 import { limited, rowIds, type Dataset } from './dataset.js';
 
 export type ColorMode = 'grey' | 'rgb' | 'auto';

@@ -9,8 +9,8 @@
  */
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
-import { errors } from '../../errors.js';
-import type { Tensor } from '../../tensor.js';
+import { errors } from '../../core/errors.js';
+import type { Tensor } from '../../core/tensor.js';
 import { limited, rowIds, type Dataset } from './dataset.js';
 
 export const MNIST_SIZE = 10_000;

@@ -4,7 +4,7 @@
  * tensors on disk (`.npy`, `.npz`, `.safetensors`, a folder of `.npy` files).
  */
 import * as fs from 'node:fs';
-import { errors } from '../../errors.js';
+import { errors } from '../../core/errors.js';
 import { fsError } from '../../io/node-source.js';
 import { arrayDataset } from './arrays.js';
 import { csvWindowDataset } from './csv-windows.js';
