@@ -6,6 +6,7 @@
  * is a Uint8Array of 0/1, and 64-bit integers stay BigInt64Array/BigUint64Array
  * so that sample ids keep every digit.
  */
+import { errors, fmtShape } from './errors.js';
 
 export type DType = 'float16' | 'bfloat16' | 'float32' | 'float64' | 'int8' | 'int16' | 'int32' | 'int64' | 'uint8' | 'uint16' | 'uint32' | 'uint64' | 'bool';
 
@@ -110,4 +111,117 @@ export function gatherRows(t: Tensor, rowsOf: Int32Array, start: number, end: nu
     (data as Float64Array).set((t.data as Float64Array).subarray(j * row, (j + 1) * row), (i - start) * row);
   }
   return { dtype: t.dtype, shape: [end - start, ...t.shape.slice(1)], data };
+}
+
+/** The kinds of value {@link asTensor} accepts. */
+export type TensorLike = Tensor | NumericArray | NestedNumbers;
+/** Plain JS arrays of numbers, nested to any depth (`number[]`, `number[][]`, …); rows may be typed arrays. */
+export type NestedNumbers = readonly (number | NestedNumbers | NumericArray)[];
+
+const ACCEPTED = 'a Tensor, a typed array, or rectangular nested arrays of numbers';
+
+function isNumericArray(v: unknown): v is NumericArray {
+  return ArrayBuffer.isView(v) && !(v instanceof DataView);
+}
+
+function isTensorObject(v: unknown): v is Tensor {
+  if (v === null || typeof v !== 'object' || Array.isArray(v) || ArrayBuffer.isView(v)) return false;
+  const t = v as Partial<Tensor>;
+  return isNumericArray(t.data) && Array.isArray(t.shape) && typeof t.dtype === 'string';
+}
+
+/** A short, bounded description of a value for an error message. */
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (v === undefined) return 'undefined';
+  if (typeof v === 'string') return `the string '${v.length > 40 ? `${v.slice(0, 40)}…` : v}'`;
+  if (typeof v === 'bigint') return `the bigint ${v}`;
+  if (typeof v === 'number' || typeof v === 'boolean') return `${typeof v} ${v}`;
+  if (typeof v === 'function') return 'a function';
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  return `an object (${Object.prototype.toString.call(v).slice(8, -1)})`;
+}
+
+/** `row 3` for a top-level index, `element [3][1]` deeper down. */
+function position(path: readonly number[]): string {
+  return path.length === 1 ? `row ${path[0]}` : `element [${path.join('][')}]`;
+}
+
+/**
+ * Accept the array-like values a library user is likely to pass and return a {@link Tensor}.
+ *
+ * - A Tensor (`{ dtype, shape, data }` with a typed array) is returned as it is, after
+ *   checking that its shape holds non-negative integers whose product is `data.length`.
+ * - A typed array becomes a 1-D tensor of its own dtype (a view, no copy).
+ * - Plain nested arrays of numbers of any depth (`[1, 2]`, `[[1, 2], [3, 4]]`, …) become a
+ *   float64 tensor whose shape is read from the nesting (`number[][]` of n rows of p values is
+ *   [n, p]). The innermost level may also be a typed array (e.g. an array of Float32Array
+ *   rows). NaN and ±Infinity are numbers and are kept (metrics reject them where it matters,
+ *   naming the position).
+ *
+ * `what` names the value in messages, e.g. `teacher layer 'fc'`.
+ *
+ * @throws KrsError SHAPE_MISMATCH for ragged nesting, naming the position and both lengths
+ *   (`teacher layer 'fc' row 3: expected 5 values (as row 0 has), got 4`), for an array with
+ *   no values (an empty axis), or for a Tensor whose shape and data disagree; BAD_VALUE for
+ *   a leaf that is not a number (a string, null, a bigint, an object…) or for anything that
+ *   is not a Tensor, typed array or array at all.
+ */
+export function asTensor(value: unknown, what: string): Tensor {
+  if (isTensorObject(value)) {
+    const shape = value.shape;
+    if (!shape.every((d) => Number.isInteger(d) && d >= 0)) {
+      throw errors.badValue(`${what} shape`, JSON.stringify(shape), 'non-negative integer dimensions');
+    }
+    if (sizeOf(shape) !== value.data.length) {
+      throw errors.shapeMismatch(what, `${sizeOf(shape)} values for shape ${fmtShape(shape)}`, `${value.data.length} in its data`);
+    }
+    return value;
+  }
+  if (isNumericArray(value)) {
+    if (value.length === 0) throw errors.shapeMismatch(what, 'at least one value', 'an empty typed array');
+    return { dtype: dtypeOfArray(value), shape: [value.length], data: value };
+  }
+  if (!Array.isArray(value)) throw errors.badValue(what, describeValue(value), ACCEPTED);
+  // The shape, read down the first elements.
+  const shape: number[] = [];
+  let probe: unknown = value;
+  while (Array.isArray(probe) || isNumericArray(probe)) {
+    const len = (probe as ArrayLike<unknown>).length;
+    shape.push(len);
+    if (len === 0) break;
+    probe = Array.isArray(probe) ? probe[0] : undefined;
+  }
+  if (shape.includes(0)) throw errors.shapeMismatch(what, 'at least one value on every axis', `shape ${fmtShape(shape)}`);
+  const out = new Float64Array(sizeOf(shape));
+  let k = 0;
+  const path: number[] = [];
+  const walk = (node: unknown, depth: number): void => {
+    const expected = shape[depth]!;
+    const leafLevel = depth === shape.length - 1;
+    if (isNumericArray(node)) {
+      if (!leafLevel) throw errors.shapeMismatch(`${what} ${position(path)}`, `an array of ${expected} arrays`, `a typed array of ${node.length} values`);
+      if (node.length !== expected) throw errors.shapeMismatch(`${what} ${position(path)}`, `${expected} values (as the first has)`, `${node.length}`);
+      for (let i = 0; i < node.length; i++) out[k++] = Number(node[i]);
+      return;
+    }
+    if (!Array.isArray(node)) {
+      throw errors.badValue(`${what} ${position(path)}`, describeValue(node), leafLevel ? `an array of ${expected} numbers` : `an array of ${expected} arrays`);
+    }
+    if (node.length !== expected) {
+      const unit = leafLevel ? 'values' : 'arrays';
+      throw errors.shapeMismatch(`${what}${path.length ? ` ${position(path)}` : ''}`, `${expected} ${unit} (as the first has)`, `${node.length}`);
+    }
+    for (let i = 0; i < node.length; i++) {
+      const v: unknown = node[i];
+      path.push(i);
+      if (leafLevel) {
+        if (typeof v !== 'number') throw errors.badValue(`${what} ${position(path)}`, describeValue(v), 'a number');
+        out[k++] = v;
+      } else walk(v, depth + 1);
+      path.pop();
+    }
+  };
+  walk(value, 0);
+  return { dtype: 'float64', shape, data: out };
 }
