@@ -6,10 +6,24 @@ import { col, round, type ChartTable } from './chart.js';
 import type { AnalysisView, TaskView } from './analysis-view.js';
 import { boxPlotChart, deltaHeatmap, fmtP, krsVsMetricChart, prePostChart, rankingChart, sensitivityChart } from './charts/analysis.js';
 import type { ReportSection, SummaryCard } from './document.js';
+import { fmt } from './format.js';
 
-const f1 = (v: number) => v.toFixed(1);
-const f2 = (v: number) => v.toFixed(2);
-const ci = (m: TaskView['pre']) => (m ? `${f2(m.mean)}${m.ci95 ? ` [${f2(m.ci95[0])}, ${f2(m.ci95[1])}]` : ''}` : '—');
+const f1 = (v: number) => fmt(v, 1);
+const f2 = (v: number) => fmt(v, 2);
+
+/** A mean with its 95% interval where one exists: "82.10 [80.02, 84.18]", or the mean alone. */
+export function meanCi(m: TaskView['pre']): string {
+  return m ? `${f2(m.mean)}${m.ci95 ? ` [${f2(m.ci95[0])}, ${f2(m.ci95[1])}]` : ''}` : '—';
+}
+
+/** Why a task has no 95% interval of its mean KRS (fewer than two experiments), or null when it has both. */
+export function noIntervalReason(t: Pick<TaskView, 'n' | 'pre' | 'post'>): string | null {
+  if ((!t.pre || t.pre.ci95) && (!t.post || t.post.ci95)) return null;
+  return t.n < 2
+    ? `one experiment: no 95% interval (an interval of a mean needs at least two values)`
+    : 'no 95% interval (the values do not vary, or too few are known)';
+}
+const ci = meanCi;
 
 export interface AnalysisSummary {
   subtitle: string;
@@ -53,13 +67,15 @@ export function analysisSummary(a: AnalysisView): AnalysisSummary {
     ['KD methods', methods.join(', ')],
   ];
   if (a.methods?.kendall) facts.push(["Kendall's τ (rankings)", `${f2(a.methods.kendall.tau)} (p = ${fmtP(a.methods.kendall.p)})`]);
+  const anyCi = a.tasks.some((t) => t.pre?.ci95 || t.post?.ci95);
+  const noCi = a.tasks.filter((t) => noIntervalReason(t));
   const table: ChartTable = {
     columns: [
       col('task', 'task'),
       col('n', 'n', 0),
       col('alpha', 'α', 2),
-      col('pre', 'KRS pre [95% CI]'),
-      col('post', 'KRS post [95% CI]'),
+      col('pre', anyCi ? 'KRS pre, mean [95% CI]' : 'KRS pre, mean'),
+      col('post', anyCi ? 'KRS post, mean [95% CI]' : 'KRS post, mean'),
       col('t', 'paired t', 2),
       col('p', 'p (t-test)'),
       col('metric', 'metric'),
@@ -84,12 +100,13 @@ export function analysisSummary(a: AnalysisView): AnalysisSummary {
   if (a.experiments.length) reading.push(`Distillation raised KRS in ${up} of ${a.experiments.length} experiments.`);
   for (const t of a.tasks) {
     const parts: string[] = [];
-    if (t.pre && t.post) parts.push(`mean KRS went from ${ci(t.pre)} before KD to ${ci(t.post)} after (95% confidence intervals)`);
+    const why = noIntervalReason(t);
+    if (t.pre && t.post) parts.push(`mean KRS went from ${ci(t.pre)} before KD to ${ci(t.post)} after (${why ?? '95% confidence intervals in brackets'})`);
     if (t.pairedT)
       parts.push(
         `a paired t-test gives t = ${f2(t.pairedT.t)} with ${t.pairedT.df} df, p = ${fmtP(t.pairedT.p)}${t.pairedT.p < 0.05 ? ' — a significant gain' : ' — not significant at 0.05'}`,
       );
-    if (t.pearson) parts.push(`KRS correlates with ${t.metric ?? 'the task metric'} at r = ${t.pearson.r.toFixed(3)} (p = ${fmtP(t.pearson.p)})`);
+    if (t.pearson) parts.push(`KRS correlates with ${t.metric ?? 'the task metric'} at r = ${fmt(t.pearson.r, 3)} (p = ${fmtP(t.pearson.p)})`);
     if (parts.length) reading.push(`${t.task[0]!.toUpperCase()}${t.task.slice(1)} (${t.n} experiment${t.n === 1 ? '' : 's'}): ${parts.join('; ')}.`);
   }
   if (a.methods?.kendall) {
@@ -98,7 +115,8 @@ export function analysisSummary(a: AnalysisView): AnalysisSummary {
       `Ranking the KD methods by their mean task-metric gain and by their mean KRS gain gives Kendall's τ = ${f2(k.tau)} (p = ${fmtP(k.p)})${k.tau === 1 ? ': the two orders are identical' : k.tau > 0.5 ? ': the orders largely agree' : k.tau > 0 ? ': the orders agree only partly' : ': the orders disagree'}.`,
     );
   }
-  return { subtitle, cards, formula, facts, tables: [{ title: 'Per task', table }], reading };
+  const tableTitle = noCi.length ? `Per task (${noCi.map((t) => `${t.task}: ${noIntervalReason(t)}`).join('; ')})` : 'Per task';
+  return { subtitle, cards, formula, facts, tables: [{ title: tableTitle, table }], reading };
 }
 
 /** The chart sections of an analysis; sections without data are left out. */

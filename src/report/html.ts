@@ -5,6 +5,7 @@
  */
 import type { Cell, ChartTable, TableColumn } from './chart.js';
 import type { ReportDocument } from './document.js';
+import { fmt, fmtSigned } from './format.js';
 import { FONT_STACK } from './theme.js';
 
 /** Escape text for HTML content and attribute values. */
@@ -16,10 +17,8 @@ export function esc(s: string): string {
 export function cellText(v: Cell | undefined, c: Pick<TableColumn, 'digits' | 'signed'>): string {
   if (v === null || v === undefined) return '—';
   if (typeof v === 'string') return v;
-  if (!Number.isFinite(v)) return v > 0 ? '∞' : v < 0 ? '−∞' : '—';
-  const s = Number.isInteger(v) && c.digits === undefined ? String(v) : v.toFixed(c.digits ?? 2);
-  const out = s.replace(/^-/, '−');
-  return c.signed && v > 0 ? `+${out}` : out;
+  const digits = Number.isInteger(v) && c.digits === undefined ? 0 : (c.digits ?? 2);
+  return c.signed ? fmtSigned(v, digits) : fmt(v, digits);
 }
 
 /** An HTML table. Numeric columns are right-aligned. */

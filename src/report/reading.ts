@@ -7,9 +7,9 @@
  * hidden by a high AOA.
  */
 import { diagnose } from '../krs/diagnose.js';
-import type { OutputResult } from '../krs/output.js';
 import type { ScoreLike } from './charts/score.js';
 import { pairLabel } from './charts/score.js';
+import { fmt, fmtWeight } from './format.js';
 
 /** A layer pair at least this many points below the FSS is singled out. */
 export const WEAK_LAYER = 15;
@@ -21,42 +21,60 @@ export interface ScoreReading {
   diagnostics: string[];
 }
 
+/**
+ * An output agreement result as the report reads it: its metric's name, AOA, and whatever
+ * scalar details the metric adds (mean KL, top-1 agreement, matched boxes…); see output-details.ts.
+ */
+export interface ReportOutput {
+  metric?: string;
+  aoa?: number;
+  n?: number;
+}
+
+/** The output result's fields, details included. */
+export const outputFields = (r: { output?: ReportOutput }): Readonly<Record<string, unknown>> => (r.output ?? {}) as Readonly<Record<string, unknown>>;
+
 export interface ReadableScore extends ScoreLike {
   task: string;
   n: number;
   similarity?: string;
-  output?: Partial<OutputResult> & { metric?: string };
+  output?: ReportOutput;
 }
 
-const f1 = (v: number) => v.toFixed(1);
+const f1 = (v: number) => fmt(v, 1);
+
+/**
+ * What AOA is for each output metric, one sentence each (per task: these move into the task
+ * specs). The default covers a metric none of them names.
+ */
+export const AOA_MEANING: Readonly<Record<string, (r: ReadableScore) => string>> = {
+  'kl-agreement': (r) => {
+    const o = outputFields(r);
+    const top1 =
+      'top1Agreement' in o && typeof o.top1Agreement === 'number'
+        ? `; the two models pick the same top class on ${f1(o.top1Agreement * 100)}% of the samples`
+        : '';
+    return `AOA = ${f1(r.aoa)} is the agreement of the student's outputs with the teacher's: the mean of exp(−KL) between their softmax distributions, × 100; 100 = identical output distributions on every sample${top1}.`;
+  },
+  'iou-agreement': (r) =>
+    `AOA = ${f1(r.aoa)} is the agreement of the student's detections with the teacher's: per image, the matched boxes' IoU over the larger box count, averaged, × 100; 100 = the same boxes, classes and all.`,
+  miou: (r) =>
+    `AOA = ${f1(r.aoa)} is the agreement of the student's label maps with the teacher's: their mean IoU, × 100; 100 = the same label on every pixel.`,
+  'normalised-mse': (r) =>
+    `AOA = ${f1(r.aoa)} is the agreement of the student's predictions with the teacher's: 1 − MSE/M, × 100 (M: the worst-case MSE); 100 = identical predictions, 0 = no closer than predicting the teacher's mean.`,
+};
 
 function aoaMeaning(r: ReadableScore): string {
-  const o = r.output ?? {};
-  switch (o.metric) {
-    case 'kl-agreement': {
-      const top1 =
-        'top1Agreement' in o && typeof o.top1Agreement === 'number'
-          ? `; the two models pick the same top class on ${f1(o.top1Agreement * 100)}% of the samples`
-          : '';
-      return `AOA = ${f1(r.aoa)} is the mean of exp(−KL) between the teacher's and the student's softmax outputs: 100 would mean identical output distributions on every sample${top1}.`;
-    }
-    case 'iou-agreement':
-      return `AOA = ${f1(r.aoa)} is the mean per-image agreement of the student's detections with the teacher's (matched boxes' IoU over the larger box count): 100 would mean the same boxes, classes and all.`;
-    case 'miou':
-      return `AOA = ${f1(r.aoa)} is the mean IoU of the student's label maps against the teacher's: 100 would mean the same label on every pixel.`;
-    case 'normalised-mse':
-      return `AOA = ${f1(r.aoa)} is 1 − MSE/M between the teacher's and the student's predictions (M: the worst-case MSE): 100 would mean identical predictions, 0 no better than predicting the teacher's mean.`;
-    default:
-      return `AOA = ${f1(r.aoa)} measures how alike the teacher's and the student's outputs are (100 = identical).`;
-  }
+  const m = AOA_MEANING[r.output?.metric ?? ''];
+  return m ? m(r) : `AOA = ${f1(r.aoa)} is the agreement of the student's outputs with the teacher's (100 = identical).`;
 }
 
 /** What the score says, and what to try next. */
 export function readScore(r: ReadableScore): ScoreReading {
   const sim = r.similarity === 'cosine' ? 'cosine similarity' : r.similarity && r.similarity !== 'mixed' ? `${r.similarity.toUpperCase()}` : 'similarity';
   const reading = [
-    `The student retains ${f1(r.krs)} of 100 points of its teacher's knowledge by KRS, on ${r.n} ${r.task} samples: ${r.alpha} × FSS + ${+r.beta.toFixed(4)} × AOA, the ${r.task} weighting${r.alpha > 0.5 ? ', which stresses the features' : r.alpha < 0.5 ? ', which stresses the outputs' : ', features and outputs alike'}.`,
-    `FSS = ${f1(r.fss)} is the mean ${sim} of ${r.layers.length} teacher/student layer pair${r.layers.length === 1 ? '' : 's'}, × 100: how alike the two networks represent the same inputs inside (100 = identical up to rotation and scale).`,
+    `KRS = ${f1(r.krs)} on a 0–100 scale, where 100 means identical to the teacher: ${fmtWeight(r.alpha)} × FSS + ${fmtWeight(r.beta)} × AOA, the ${r.task} weighting${r.alpha > 0.5 ? ', which stresses the features' : r.alpha < 0.5 ? ', which stresses the outputs' : ', features and outputs alike'}. It describes these ${r.n} ${r.task} samples: the student and the teacher compared on the same inputs.`,
+    `FSS = ${f1(r.fss)} is the similarity of the two networks' layer representations of these inputs: the mean ${sim} of ${r.layers.length} teacher/student layer pair${r.layers.length === 1 ? '' : 's'}, × 100 (100 = identical up to rotation and scale).`,
     aoaMeaning(r),
   ];
   const diagnostics = diagnose({ fss: r.fss, aoa: r.aoa }).findings.map((f) => `${f.message[0]!.toUpperCase()}${f.message.slice(1)}.`);
@@ -68,7 +86,7 @@ export function readScore(r: ReadableScore): ScoreReading {
       );
     }
   }
-  const o = r.output ?? {};
+  const o = outputFields(r);
   if (o.metric === 'kl-agreement' && 'top1Agreement' in o && typeof o.top1Agreement === 'number' && o.top1Agreement < 0.9 && r.aoa >= 70) {
     diagnostics.push(
       `AOA is ${f1(r.aoa)} yet the top-1 classes differ on ${f1((1 - o.top1Agreement) * 100)}% of samples: the distributions are close but the arg-max flips near decision boundaries.`,

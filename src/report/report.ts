@@ -7,7 +7,6 @@
  * @example
  *   const html = await renderReport({ kind: 'score', result, crossLayer, command: 'krs score …' });
  */
-import type { OutputResult } from '../krs/output.js';
 import { VERSION } from '../version.js';
 import { col, uniqueIds, round, type Chart, type ChartTable } from './chart.js';
 import { analysisCharts, analysisSummary } from './analysis-report.js';
@@ -19,8 +18,10 @@ import { crossLayerHeatmap, type MatrixLike } from './charts/heatmap.js';
 import { compositionChart, layerSimilarityChart } from './charts/score.js';
 import { studentLayersChart, studentsChart } from './charts/students.js';
 import { documentCharts, type ReportDocument, type ReportSection } from './document.js';
+import { fmt, fmtPct, fmtSig, fmtWeight } from './format.js';
 import { assembleHtml } from './html.js';
-import { readScore, type ReadableScore } from './reading.js';
+import { outputDetailsTable } from './output-details.js';
+import { readScore, type ReadableScore, type ReportOutput } from './reading.js';
 import { renderSvg } from './render.js';
 
 /** Provenance and presentation shared by every kind of report. */
@@ -44,7 +45,7 @@ export interface ReportScore extends ReadableScore {
   teacherFile?: string;
   studentFile?: string;
   ids?: string | null;
-  output?: Partial<OutputResult> & { metric?: string };
+  output?: ReportOutput;
 }
 
 /** One model of an eval: its file and quality on the data set's targets. */
@@ -119,9 +120,9 @@ export interface DemoReportInput extends ReportMeta {
 
 export type ReportInput = ScoreReportInput | AnalysisReportInput | DemoReportInput;
 
-const f1 = (v: number) => v.toFixed(1);
-const f2 = (v: number) => v.toFixed(2);
-const pct = (v: number | null | undefined) => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(2)}%`);
+const f1 = (v: number) => fmt(v, 1);
+const f2 = (v: number) => fmt(v, 2);
+const pct = (v: number | null | undefined) => fmtPct(v, 2);
 
 const NOTE =
   'KRS = α·FSS + β·AOA (Alba & Villaverde, AI 2025, 6(10), 273) with the definitions of the krs README. Charts are drawn with Vega-Lite; every number drawn is in the table under its chart.';
@@ -130,28 +131,16 @@ function footer(meta: ReportMeta): ReportDocument['footer'] {
   return { command: meta.command ?? '', version: meta.version ?? VERSION, generatedAt: meta.generatedAt ?? null, note: NOTE };
 }
 
-/** The output measure's scalar details (mean KL, top-1 agreement, matched boxes…) as a table. */
-function outputTable(out: ReportScore['output']): ChartTable | null {
-  if (!out) return null;
-  const rows = Object.entries(out)
-    .filter(([, v]) => typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean')
-    .map(([k, v]) => ({
-      quantity: k,
-      value: typeof v === 'number' ? (Number.isInteger(v) ? String(v) : Number.isFinite(v) ? String(round(v, 6)) : String(v)) : String(v),
-    }));
-  return rows.length ? { columns: [col('quantity', 'quantity'), col('value', 'value')], rows } : null;
-}
-
 function scoreCards(r: ReportScore) {
   return [
-    { label: 'KRS', value: f1(r.krs), note: `knowledge retention, 0–100`, kind: 'krs' as const },
-    { label: 'FSS', value: f1(r.fss), note: `feature similarity, weight α = ${r.alpha}`, kind: 'fss' as const },
-    { label: 'AOA', value: f1(r.aoa), note: `output agreement, weight β = ${+r.beta.toFixed(4)}`, kind: 'aoa' as const },
+    { label: 'KRS', value: f1(r.krs), note: `α·FSS + β·AOA; 100 = identical to the teacher`, kind: 'krs' as const },
+    { label: 'FSS', value: f1(r.fss), note: `layer similarity to the teacher, weight α = ${fmtWeight(r.alpha)}`, kind: 'fss' as const },
+    { label: 'AOA', value: f1(r.aoa), note: `output agreement with the teacher, weight β = ${fmtWeight(r.beta)}`, kind: 'aoa' as const },
   ];
 }
 
 function formula(r: ReportScore): string {
-  return `KRS = α·FSS + β·AOA = ${r.alpha} × ${f2(r.fss)} + ${+r.beta.toFixed(4)} × ${f2(r.aoa)} = ${f2(r.krs)}`;
+  return `KRS = α·FSS + β·AOA = ${r.alpha} × ${f2(r.fss)} + ${fmtWeight(r.beta)} × ${f2(r.aoa)} = ${f2(r.krs)}`;
 }
 
 function scoreDocument(input: ScoreReportInput): ReportDocument {
@@ -159,7 +148,7 @@ function scoreDocument(input: ScoreReportInput): ReportDocument {
   const facts: [string, string][] = [
     ['task', r.task],
     ['samples', String(r.n)],
-    ['α, β', `${r.alpha}, ${+r.beta.toFixed(4)}`],
+    ['α, β', `${r.alpha}, ${fmtWeight(r.beta)}`],
   ];
   if (r.similarity) facts.push(['similarity', r.similarity]);
   if (r.pool) facts.push(['pooling', r.pool]);
@@ -172,7 +161,7 @@ function scoreDocument(input: ScoreReportInput): ReportDocument {
         m.accuracy !== null && m.accuracy !== undefined
           ? `accuracy ${pct(m.accuracy)}`
           : m.rmse !== null && m.rmse !== undefined
-            ? `RMSE ${m.rmse.toPrecision(4)}`
+            ? `RMSE ${fmtSig(m.rmse, 4)}`
             : '';
       facts.push([side, q ? `${m.file} (${q})` : m.file]);
     }
@@ -184,7 +173,7 @@ function scoreDocument(input: ScoreReportInput): ReportDocument {
   const { reading, diagnostics } = readScore(r);
   const layerCharts: Chart[] = [layerSimilarityChart(r)];
   if (input.crossLayer) layerCharts.push(crossLayerHeatmap(input.crossLayer));
-  const outTable = outputTable(r.output);
+  const outTable = outputDetailsTable(r.output as Record<string, unknown> | undefined);
   const sections: ReportSection[] = [
     {
       id: 'components',
@@ -247,12 +236,12 @@ function demoDocument(input: DemoReportInput): ReportDocument {
     facts.push(
       ['task', students[0].result.task],
       ['samples', String(students[0].result.n)],
-      ['α, β', `${students[0].result.alpha}, ${+students[0].result.beta.toFixed(4)}`],
+      ['α, β', `${students[0].result.alpha}, ${fmtWeight(students[0].result.beta)}`],
     );
   const reading = [...(input.description ?? [])];
   if (best)
     reading.push(
-      `The student that retains the most of its teacher is “${best.label}”, with KRS ${f1(best.result.krs)} (FSS ${f1(best.result.fss)}, AOA ${f1(best.result.aoa)}).`,
+      `The student closest to its teacher by KRS is “${best.label}”, with KRS ${f1(best.result.krs)} (FSS ${f1(best.result.fss)}, AOA ${f1(best.result.aoa)}).`,
     );
   // Each student's component finding, merged where the advice is the same; from the analysis,
   // only the findings about change (a component that fell, no gain), which the students' own lack.

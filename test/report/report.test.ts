@@ -54,7 +54,11 @@ describe('report HTML', () => {
       ]),
     );
     expect(doc.summary.formula).toBe('KRS = α·FSS + β·AOA = 0.3 × 71.97 + 0.7 × 93.94 = 87.35');
-    expect(doc.reading.join(' ')).toMatch(/retains 87\.3 of 100/);
+    const reading = doc.reading.join(' ');
+    expect(reading).toMatch(/KRS = 87\.3 on a 0–100 scale, where 100 means identical to the teacher/);
+    expect(reading).toMatch(/FSS = 72\.0 is the similarity of the two networks' layer representations of these inputs/);
+    expect(reading).toMatch(/AOA = 93\.9 is the agreement of the student's outputs with the teacher's/);
+    expect(reading).not.toMatch(/retains|points of its teacher's knowledge/);
     expect(doc.diagnostics[0]).toMatch(/^Both components are high \(FSS 72, AOA 93.9/);
     expect(doc.diagnostics.join(' ')).toMatch(/weakest layer pair is conv at 56\.8/);
     expect(reportCharts(inputs.score!).map((c) => c.id)).toEqual(['krs-composition', 'layer-similarity', 'cross-layer-cka']);

@@ -14,11 +14,13 @@ import type { TopLevelSpec } from 'vega-lite';
 import { col, round, type Cell, type Chart } from '../chart.js';
 import { experimentLabel, type AnalysisView, type ExperimentView, type SweepView, type TaskView } from '../analysis-view.js';
 import { COLORS, CONFIG, DELTA_SCHEME, SERIES } from '../theme.js';
+import { axisTitle, scoreAxis } from '../axis.js';
+import { fmt, fmtSigned } from '../format.js';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 const PHASES = ['pre-KD', 'post-KD'];
 
-const signed = (v: number, d = 1) => `${v > 0 ? '+' : v < 0 ? '−' : '±'}${Math.abs(v).toFixed(d)}`;
+const signed = (v: number, d = 1) => fmtSigned(v, d);
 const tasksOf = (es: readonly ExperimentView[]) => [...new Set(es.map((e) => e.task))];
 
 /** p-value for display: 3 significant digits, scientific below 0.001. */
@@ -28,20 +30,43 @@ export function fmtP(p: number): string {
   return p < 0.001 ? p.toExponential(1).replace('e', '×10^').replace('^-', '^−') : p.toPrecision(2);
 }
 
-/** KRS before and after KD for every experiment, grouped by task (Figures 3–5). */
+/**
+ * KRS before and after KD for every experiment, grouped by task (Figures 3–5): a dumbbell per
+ * experiment (grey dot before, blue dot after, joined), on an axis zoomed to the data.
+ */
 export function prePostChart(experiments: readonly ExperimentView[]): Chart {
   const rows = experiments.flatMap((e) => [
-    ...(e.krsPre === null ? [] : [{ task: e.task, experiment: experimentLabel(e), phase: 'pre-KD', krs: round(e.krsPre), label: e.krsPre.toFixed(1) }]),
+    ...(e.krsPre === null
+      ? []
+      : [{ task: e.task, experiment: experimentLabel(e), phase: 'pre-KD', krs: round(e.krsPre), label: fmt(e.krsPre, 1), pre: null, right: null }]),
     ...(e.krsPost === null
       ? []
-      : [{ task: e.task, experiment: experimentLabel(e), phase: 'post-KD', krs: round(e.krsPost), label: `${e.krsPost.toFixed(1)} (${signed(e.deltaKrs)})` }]),
+      : [
+          {
+            task: e.task,
+            experiment: experimentLabel(e),
+            phase: 'post-KD',
+            krs: round(e.krsPost),
+            label: `${fmt(e.krsPost, 1)} (${signed(e.deltaKrs)})`,
+            pre: round(e.krsPre),
+            right: round(Math.max(e.krsPost, e.krsPre ?? e.krsPost)),
+          },
+        ]),
   ]);
+  const axis = scoreAxis(rows.map((r) => r.krs));
   const order = experiments.map(experimentLabel);
   const y = { field: 'experiment', type: 'nominal' as const, sort: order, title: null, axis: { labelLimit: 300 } };
+  const x = {
+    field: 'krs',
+    type: 'quantitative' as const,
+    scale: { domain: axis.domain, nice: false, zero: false },
+    axis: { tickMinStep: axis.step },
+    title: axisTitle('KRS', axis),
+  };
   const spec: TopLevelSpec = {
     $schema: SCHEMA,
     config: CONFIG,
-    title: { text: 'KRS before and after distillation', subtitle: 'per experiment; the post-KD label gives the gain ΔKRS' },
+    title: { text: 'KRS before and after distillation', subtitle: `per experiment, grey before KD → blue after; the label gives the gain ΔKRS; ${axis.note}` },
     data: { values: rows },
     facet: {
       row: {
@@ -53,15 +78,19 @@ export function prePostChart(experiments: readonly ExperimentView[]): Chart {
       },
     },
     spec: {
-      width: 420,
-      height: { step: 24 },
+      width: 400,
+      height: { step: 22 },
       layer: [
         {
-          mark: { type: 'bar', height: { band: 0.9 } },
+          transform: [{ filter: "datum.phase === 'post-KD' && datum.pre !== null" }],
+          mark: { type: 'rule', color: '#9a9a9a', strokeWidth: 2 },
+          encoding: { y, x, x2: { field: 'pre' } },
+        },
+        {
+          mark: { type: 'point', filled: true, size: 70, opacity: 1 },
           encoding: {
             y,
-            yOffset: { field: 'phase', sort: PHASES },
-            x: { field: 'krs', type: 'quantitative', scale: { domain: [0, 100] }, title: 'KRS (0–100)' },
+            x,
             color: {
               field: 'phase',
               type: 'nominal',
@@ -72,13 +101,14 @@ export function prePostChart(experiments: readonly ExperimentView[]): Chart {
             tooltip: [
               { field: 'experiment', title: 'experiment' },
               { field: 'phase', title: 'phase' },
-              { field: 'krs', title: 'KRS', format: '.2f' },
+              { field: 'label', title: 'KRS' },
             ],
           },
         },
         {
-          mark: { type: 'text', align: 'left', dx: 3, fontSize: 9 },
-          encoding: { y, yOffset: { field: 'phase', sort: PHASES }, x: { field: 'krs', type: 'quantitative' }, text: { field: 'label' } },
+          transform: [{ filter: "datum.phase === 'post-KD'" }],
+          mark: { type: 'text', align: 'left', dx: 7, fontSize: 9 },
+          encoding: { y, x: { field: 'right', type: 'quantitative' }, text: { field: 'label' } },
         },
       ],
     },
@@ -87,7 +117,7 @@ export function prePostChart(experiments: readonly ExperimentView[]): Chart {
   return {
     id: 'krs-pre-post',
     title: 'KRS before and after distillation',
-    caption: "For each experiment, the student's KRS against its teacher before KD (grey) and after KD (blue), grouped by task.",
+    caption: `For each experiment, the student's KRS against its teacher before KD (grey dot) and after KD (blue dot), grouped by task${axis.zoomed ? `; the axis is zoomed to ${axis.domain[0]}–${axis.domain[1]}` : ''}.`,
     spec,
     table: {
       columns: [
@@ -124,7 +154,7 @@ export function deltaHeatmap(experiments: readonly ExperimentView[]): Chart {
         ['ΔAOA', e.deltaAoa],
         ['ΔKRS', e.deltaKrs],
       ] as const
-    ).map(([component, v]) => ({ task: e.task, experiment: experimentLabel(e), component, value: round(v), text: signed(v) })),
+    ).map(([component, v]) => ({ task: e.task, experiment: experimentLabel(e), component, value: round(v), text: signed(v), tip: fmtSigned(v, 2) })),
   );
   const split = experiments.some((e) => e.fssContribution !== undefined && e.fssContribution !== null);
   const m = Math.max(1, ...rows.map((r) => Math.abs(r.value ?? 0)));
@@ -162,7 +192,7 @@ export function deltaHeatmap(experiments: readonly ExperimentView[]): Chart {
             tooltip: [
               { field: 'experiment', title: 'experiment' },
               { field: 'component', title: 'component' },
-              { field: 'value', title: 'change', format: '+.2f' },
+              { field: 'tip', title: 'change' },
             ],
           },
         },
@@ -238,16 +268,21 @@ export function sensitivityChart(sweeps: readonly SweepView[]): Chart {
   const usedAlphas = [...new Set(sweeps.filter((s) => round(s.alpha, 4) !== presetOf(s)).map((s) => round(s.alpha, 4)!))].filter(
     (a) => !presetAlphas.includes(a),
   );
+  const axis = scoreAxis(rows.map((r) => r.krs));
+  const [lo, hi] = axis.domain;
   // Labels stacked from the top, one line each, so that close rules do not overprint.
   const presets = [...presetAlphas.map((a) => rule(a, presetOf, 'preset')), ...usedAlphas.map((a) => rule(a, (s) => round(s.alpha, 4)!, 'used'))]
     .sort((x, y) => x.alpha - y.alpha)
-    .map((r, k) => ({ ...r, labelY: 100 - 5.5 * k }));
+    .map((r, k) => ({ ...r, labelY: round(hi - 0.055 * (hi - lo) * k) }));
   const labels = sweeps.map((s) => s.label);
   const many = labels.length > SERIES.length;
   const spec: TopLevelSpec = {
     $schema: SCHEMA,
     config: CONFIG,
-    title: { text: 'Sensitivity of KRS to α', subtitle: 'KRS(α) = α·FSS + (1 − α)·AOA for α from 0 to 1; dashed lines: the task presets of α' },
+    title: {
+      text: 'Sensitivity of KRS to α',
+      subtitle: [`KRS(α) = α·FSS + (1 − α)·AOA for α from 0 to 1; dashed lines: the task presets of α`, `KRS ${axis.note}`],
+    },
     width: 460,
     height: 280,
     layer: [
@@ -280,7 +315,7 @@ export function sensitivityChart(sweeps: readonly SweepView[]): Chart {
         mark: { type: 'line', strokeWidth: 2 },
         encoding: {
           x: { field: 'alpha', type: 'quantitative', scale: { domain: [0, 1] }, title: 'α (weight of FSS; β = 1 − α)' },
-          y: { field: 'krs', type: 'quantitative', scale: { domain: [0, 100] }, title: 'KRS' },
+          y: { field: 'krs', type: 'quantitative', scale: { domain: axis.domain, nice: false, zero: false }, title: axisTitle('KRS', axis) },
           color: many
             ? { field: 'task', type: 'nominal', scale: { range: SERIES }, legend: { title: 'task' } }
             : {
@@ -305,8 +340,7 @@ export function sensitivityChart(sweeps: readonly SweepView[]): Chart {
   return {
     id: 'alpha-sensitivity',
     title: 'Sensitivity of KRS to α',
-    caption:
-      'How KRS would change with the weight α given to feature similarity. A line rising to the right means FSS exceeds AOA; dashed lines mark the task presets (dotted: an α used instead).',
+    caption: `How KRS would change with the weight α given to feature similarity. A line rising to the right means FSS exceeds AOA; dashed lines mark the task presets (dotted: an α used instead).${axis.zoomed ? ` The KRS axis is zoomed to ${lo}–${hi}.` : ''}`,
     spec,
     table: {
       columns: [
@@ -356,13 +390,17 @@ export function boxPlotChart(tasks: readonly TaskView[], experiments: readonly E
     if (e.krsPre !== null) rows.push({ kind: 'point', task: e.task, phase: 'pre-KD', krs: round(e.krsPre), experiment: experimentLabel(e) });
     if (e.krsPost !== null) rows.push({ kind: 'point', task: e.task, phase: 'post-KD', krs: round(e.krsPost), experiment: experimentLabel(e) });
   }
+  const axis = scoreAxis(rows.flatMap((r) => [r.min, r.max, r.krs] as (number | null | undefined)[]));
   const x = { field: 'phase', type: 'nominal' as const, sort: PHASES, title: null, axis: { labelAngle: 0 } };
   const color = { field: 'phase', type: 'nominal' as const, sort: PHASES, scale: { domain: PHASES, range: [COLORS.pre, COLORS.post] }, legend: null };
   const box = { filter: "datum.kind === 'box'" };
   const spec: TopLevelSpec = {
     $schema: SCHEMA,
     config: CONFIG,
-    title: { text: 'KRS before and after distillation, by task', subtitle: 'box: quartiles and median; whiskers: min to max; dots: experiments' },
+    title: {
+      text: 'KRS before and after distillation, by task',
+      subtitle: `box: quartiles and median; whiskers: min to max; dots: experiments; ${axis.note}`,
+    },
     data: { values: rows },
     facet: { column: { field: 'task', type: 'nominal', sort: tasks.map((t) => t.task), title: null } },
     spec: {
@@ -372,7 +410,11 @@ export function boxPlotChart(tasks: readonly TaskView[], experiments: readonly E
         {
           transform: [box],
           mark: { type: 'rule', color: COLORS.ink },
-          encoding: { x, y: { field: 'min', type: 'quantitative', scale: { domain: [0, 100] }, title: 'KRS' }, y2: { field: 'max' } },
+          encoding: {
+            x,
+            y: { field: 'min', type: 'quantitative', scale: { domain: axis.domain, nice: false, zero: false }, title: axisTitle('KRS', axis) },
+            y2: { field: 'max' },
+          },
         },
         {
           transform: [box],
@@ -414,19 +456,22 @@ export function boxPlotChart(tasks: readonly TaskView[], experiments: readonly E
       ],
     },
   };
-  const mc = (m: TaskView['pre']) => (m ? `${m.mean.toFixed(2)}${m.ci95 ? ` [${m.ci95[0].toFixed(2)}, ${m.ci95[1].toFixed(2)}]` : ''}` : '—');
+  const mc = (m: TaskView['pre']) => (m ? `${fmt(m.mean, 2)}${m.ci95 ? ` [${fmt(m.ci95[0], 2)}, ${fmt(m.ci95[1], 2)}]` : ''}` : '—');
+  const anyCi = tasks.some((t) => t.pre?.ci95 || t.post?.ci95);
+  const withoutCi = tasks.filter((t) => (t.pre && !t.pre.ci95) || (t.post && !t.post.ci95)).map((t) => t.task);
   return {
     id: 'krs-box',
     title: 'KRS before and after distillation, by task',
-    caption:
-      "The distribution of KRS over each task's experiments before and after KD; the table adds the mean with its 95% confidence interval and the paired t-test.",
+    caption: `The distribution of KRS over each task's experiments before and after KD; the table adds the mean${anyCi ? ' with its 95% confidence interval' : ''} and the paired t-test.${
+      withoutCi.length ? ` ${withoutCi.join(', ')}: no 95% interval, as a task with fewer than two experiments (or values that do not vary) has none.` : ''
+    }${axis.zoomed ? ` The KRS axis is zoomed to ${axis.domain[0]}–${axis.domain[1]}.` : ''}`,
     spec,
     table: {
       columns: [
         col('task', 'task'),
         col('n', 'n', 0),
-        col('pre', 'pre-KD mean [95% CI]'),
-        col('post', 'post-KD mean [95% CI]'),
+        col('pre', anyCi ? 'pre-KD mean [95% CI]' : 'pre-KD mean'),
+        col('post', anyCi ? 'post-KD mean [95% CI]' : 'post-KD mean'),
         col('preMedian', 'pre median'),
         col('postMedian', 'post median'),
         col('t', 'paired t'),
@@ -451,7 +496,7 @@ export function boxPlotChart(tasks: readonly TaskView[], experiments: readonly E
 /** KRS against the task metric per task, with the least-squares line and Pearson's r (§4.2.1). */
 export function krsVsMetricChart(tasks: readonly TaskView[], experiments: readonly ExperimentView[]): Chart {
   const headerOf = (t: TaskView) => {
-    const r = t.pearson ? `r = ${t.pearson.r.toFixed(3)}, p = ${fmtP(t.pearson.p)}` : 'r undefined';
+    const r = t.pearson ? `r = ${fmt(t.pearson.r, 3)}, p = ${fmtP(t.pearson.p)}` : 'r undefined';
     return `${t.task}${t.metric ? ` (${t.metric})` : ''}|${r}`;
   };
   const byTask = new Map(tasks.map((t) => [t.task, t]));
@@ -538,7 +583,14 @@ export function rankingChart(methods: NonNullable<AnalysisView['methods']>): Cha
     ['by KRS gain', methods.byKrs],
   ] as const;
   const rows = sides.flatMap(([ranking, list]) =>
-    list.map((m) => ({ ranking, method: m.method, rank: m.rank, gain: round(m.gain), label: `${m.rank}. ${m.method} (${signed(m.gain)})` })),
+    list.map((m) => ({
+      ranking,
+      method: m.method,
+      rank: m.rank,
+      gain: round(m.gain),
+      tip: fmtSigned(m.gain, 2),
+      label: `${m.rank}. ${m.method} (${signed(m.gain)})`,
+    })),
   );
   const maxRank = Math.max(1, ...rows.map((r) => r.rank));
   const order = methods.byKrs.map((m) => m.method);
@@ -564,7 +616,7 @@ export function rankingChart(methods: NonNullable<AnalysisView['methods']>): Cha
     title: {
       text: 'KD methods ranked two ways',
       subtitle: k
-        ? `Kendall's τ = ${k.tau.toFixed(3)} (p = ${fmtP(k.p)}) between the two rankings`
+        ? `Kendall's τ = ${fmt(k.tau, 3)} (p = ${fmtP(k.p)}) between the two rankings`
         : "Kendall's τ undefined (fewer than two methods ranked on both sides)",
     },
     width: { step: 240 },
@@ -574,7 +626,7 @@ export function rankingChart(methods: NonNullable<AnalysisView['methods']>): Cha
       { mark: { type: 'line', strokeWidth: 2, opacity: 0.7 }, encoding: { x, y, detail: { field: 'method' }, color: colour } },
       {
         mark: { type: 'point', filled: true, size: 80, opacity: 1 },
-        encoding: { x, y, color: colour, tooltip: [{ field: 'method' }, { field: 'ranking' }, { field: 'rank' }, { field: 'gain', format: '+.2f' }] },
+        encoding: { x, y, color: colour, tooltip: [{ field: 'method' }, { field: 'ranking' }, { field: 'rank' }, { field: 'tip', title: 'gain' }] },
       },
       {
         transform: [{ filter: "datum.ranking === 'by task-metric gain'" }],

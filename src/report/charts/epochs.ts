@@ -6,6 +6,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { col, round, type Cell, type Chart } from '../chart.js';
+import { fmt } from '../format.js';
 import { COLORS, CONFIG, SERIES } from '../theme.js';
 
 /** One student's scores after one epoch. */
@@ -93,7 +94,7 @@ export function krsByEpochChart(students: readonly StudentEpochs[], options: Epo
       const [lo, hi] = domains[m];
       row[m] = round(v);
       row[`${m}Y`] = v === null ? null : round(Math.min(hi, Math.max(lo, v)));
-      row[`${m}Off`] = v !== null && (v < lo || v > hi) ? v.toFixed(1) : null;
+      row[`${m}Off`] = v !== null && (v < lo || v > hi) ? fmt(v, 1) : null;
     }
     row.pickKrs = picked(picks.krs, s.label, p.epoch);
     row.pickAcc = picked(picks.accuracy, s.label, p.epoch);
@@ -181,7 +182,7 @@ export function krsByEpochChart(students: readonly StudentEpochs[], options: Epo
   const subtitle = [
     'held-out digits, after every training epoch' +
       (k0 && value(k0, 'krs') !== null
-        ? `; epoch 0 (initial weights): KRS ${value(k0, 'krs')!.toFixed(1)}${value(k0, 'acc') !== null ? `, accuracy ${value(k0, 'acc')!.toFixed(1)}%` : ''}`
+        ? `; epoch 0 (initial weights): KRS ${fmt(value(k0, 'krs'), 1)}${value(k0, 'acc') !== null ? `, accuracy ${fmt(value(k0, 'acc'), 1)}%` : ''}`
         : ''),
     ...(hintEpochs.length
       ? [

@@ -4,6 +4,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { col, round, type Chart } from '../chart.js';
+import { fmt as fmtNumber } from '../format.js';
 import { COLORS, CONFIG } from '../theme.js';
 
 /** The parts of a score these charts read (a `KrsResult` has them all). */
@@ -21,7 +22,7 @@ export function pairLabel(teacher: string, student: string): string {
   return teacher === student ? teacher : `${teacher} → ${student}`;
 }
 
-const fmt = (v: number, d = 1) => v.toFixed(d);
+const fmt = (v: number, d = 1) => fmtNumber(v, d);
 
 /**
  * FSS, AOA and KRS as bars on 0–100, the KRS bar split into its two terms α·FSS and β·AOA,
