@@ -15,24 +15,29 @@ export { tensor, sizeOf, sliceRows, toFloat64, type Tensor, type TensorInfo, typ
 export { matrix, type Matrix, type MatrixBackend, type ProductRequest } from './linalg/backend.js';
 export { typescriptBackend, transposeTimes, timesTranspose } from './linalg/typescript-backend.js';
 
-// Feature similarity (FSS)
+// Contracts and units
+export type { Measure, MeasureInfo } from './core/measure.js';
+export { POINTS, toPoints, fromPoints, fixed } from './core/units.js';
+
+// Feature similarity (FSS): the registry, one spec per similarity, the layer-pair measure
+export { SIMILARITIES, isSimilarity, similaritySpec, type Similarity } from './similarity/registry.js';
+export type { SimilaritySpec, SimilarityMeasure, SimilaritySettings, SimilarityEstimate, FeatureRows, Estimator } from './similarity/spec.js';
+export { cka } from './similarity/cka.js';
+export { ckaDebiased } from './similarity/cka-debiased.js';
+export { ckaRbf, median, MAX_RBF_SAMPLES, DEFAULT_RBF_THRESHOLD } from './similarity/cka-rbf.js';
+export { cosine } from './similarity/cosine.js';
+export { DEFAULT_MAX_EXACT_WIDTH, linearCkaMeasure, type LinearCkaState } from './similarity/linear-cka.js';
 export {
   layerSimilarity,
   similarityOf,
-  SIMILARITIES,
-  DEFAULT_MAX_EXACT_WIDTH,
-  DEFAULT_RBF_THRESHOLD,
-  type Similarity,
-  type Estimator,
   type LayerSimilarityOptions,
   type LayerSimilarityResult,
   type LayerBatch,
   type LayerState,
 } from './similarity/layer-similarity.js';
 export { featureMatrix, pooledWidth, POOLINGS, type Pooling, type FeatureOptions } from './similarity/features.js';
-export { linearCkaFromCentred, debiasedCkaFromCentred } from './similarity/cka.js';
+export { linearCkaFromCentred, debiasedCkaFromCentred } from './similarity/centred-cka.js';
 export { unbiasedHsic, MIN_MINIBATCH } from './similarity/minibatch-hsic.js';
-export { median, MAX_RBF_SAMPLES } from './similarity/cka-rbf.js';
 export { CrossLayerCka, DEFAULT_MAX_EXACT_BYTES, type CrossLayerOptions, type CrossLayerResult, type CrossLayerEstimator } from './similarity/cross-layer.js';
 
 // Output agreement (AOA)
@@ -40,13 +45,24 @@ export * from './agreement/index.js';
 
 // KRS
 export { composeKrs, resolveWeights, type Composition, type Weights } from './krs/compose.js';
-export { PRESETS, TASKS, presetOf, similarityFor, type Task, type TaskPreset } from './krs/presets.js';
+export { TASKS, isTask, taskSpec, type Task } from './tasks/registry.js';
+export {
+  always,
+  cosineIfEqualWidths,
+  type TaskSpec,
+  type SimilarityChoice,
+  type OutputSource,
+  type TargetMetric,
+  type ReportSection,
+  type OutputOptions,
+  type OutputResult,
+} from './tasks/spec.js';
+export { classification, detection, segmentation, nlp, regression } from './tasks/index.js';
 export { KrsMetric, type KrsMetricOptions, type KrsBatch, type KrsResult, type LayerPair, type LayerScore } from './krs/metric.js';
-export { outputMeasure, type OutputBatch, type OutputOptions, type OutputResult } from './krs/output.js';
+export { overOutputs, requireOutputs, type OutputBatch, type AgreementSpec, type AgreementResult } from './agreement/spec.js';
 export { scoreCaptures, batchBounds, type ScoreCapturesOptions, type ScoreCapturesResult, type LabelMaps } from './krs/score-captures.js';
 export { alignIds, type Alignment } from './krs/align.js';
 export { splitPair } from './krs/pairs.js';
-export type { Measure } from './core/measure.js';
 
 // Readers over bytes (any environment)
 export { bytesSource, type ByteSource } from './io/source.js';

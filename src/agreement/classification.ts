@@ -11,11 +11,14 @@
  * mean over that sample's positions — those with mask 1 when a mask is given — and
  * the sample's agreement is exp(−mean KL).
  */
+import { fixed } from '../core/units.js';
+import { type AgreementResult, type AgreementSpec, overOutputs, requireOutputs } from './spec.js';
 import { errors, fmtShape } from '../core/errors.js';
 import type { Measure } from '../core/measure.js';
 import { isFloat, sizeOf, type Tensor } from '../core/tensor.js';
 import { assertFinite, assertSameSamples } from '../core/validate.js';
-import { asRecord, assertSameConfig, checkTag, getCount, numbers } from './common.js';
+import { asRecord, assertSameConfig, checkTag, getCount } from '../core/state-json.js';
+import { numbers } from './common.js';
 
 /** How a side's output array is to be read. */
 export type OutputKind = 'logits' | 'probs';
@@ -524,4 +527,24 @@ export function klAgreement(teacher: Tensor, student: Tensor, options: KlAgreeme
   const s = m.init();
   m.update(s, mask === undefined ? { teacher, student } : { teacher, student, mask });
   return m.compute(s);
+}
+
+/** `kl-agreement` — AOA of classification and nlp outputs: mean exp(−KL) of the softmax outputs. */
+export const klAgreementSpec: AgreementSpec<KlAgreementOptions, KlAgreementResult> = {
+  name: 'kl-agreement',
+  title: 'KL agreement',
+  description: 'mean over samples of exp(−KL(teacher ‖ student)) of the tempered softmax outputs',
+  bounds: [0, 1],
+  measure: (options) =>
+    overOutputs(klAgreementMeasure(options), (b) => ({ ...requireOutputs(b, 'kl-agreement'), ...(b.outputMask ? { mask: b.outputMask } : {}) })),
+  summary: (r) =>
+    `KL agreement, τ = ${r.temperature}: mean KL ${fixed(r.meanKl, 4)} nats, top-1 agreement ${fixed(r.top1Agreement * 100, 1)}%, top-${r.topK} overlap ${fixed(r.top5Overlap * 100, 1)}%, JS ${fixed(r.jsDivergence, 4)} nats`,
+  meaning: (r) =>
+    `AOA = ${fixed(r.aoa, 1)} is the mean of exp(−KL) between the teacher's and the student's softmax outputs: 100 would mean identical output distributions on every sample; the two models pick the same top class on ${fixed(r.top1Agreement * 100, 1)}% of the samples.`,
+};
+
+/** Narrow an agreement result to KL agreement's. @throws INTERNAL when it is another metric's. */
+export function asKlAgreementResult(r: AgreementResult): KlAgreementResult {
+  if (r.metric !== 'kl-agreement') throw errors.internal(`expected a kl-agreement result, got ${r.metric}`);
+  return r as KlAgreementResult;
 }

@@ -1,9 +1,4 @@
-/**
- * Helpers shared by the agreement measures: numeric views of tensors and the
- * checks used when a serialised or foreign state is restored or merged.
- * Internal to src/agreement (not re-exported by the barrel).
- */
-import { errors } from '../core/errors.js';
+/** Numeric views of tensors shared by the agreement measures. Internal to src/agreement. */
 import { toFloat64, type Tensor } from '../core/tensor.js';
 
 /**
@@ -14,66 +9,4 @@ export function numbers(t: Tensor): ArrayLike<number> {
   const d = t.data;
   if (d instanceof BigInt64Array || d instanceof BigUint64Array) return toFloat64(d);
   return d;
-}
-
-/** A plain-object view of a parsed JSON value, or a BAD_VALUE naming the measure. */
-export function asRecord(json: unknown, measure: string, what = 'state'): Record<string, unknown> {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw errors.badState(measure, `${what} must be a JSON object, got ${json === null ? 'null' : Array.isArray(json) ? 'an array' : typeof json}`);
-  }
-  return json as Record<string, unknown>;
-}
-
-/** Check the `measure` and `version` tags of a serialised state. */
-export function checkTag(obj: Record<string, unknown>, measure: string, version: number): void {
-  if (obj.measure !== measure) {
-    throw errors.badState(measure, `it was written by ${JSON.stringify(obj.measure)}, not ${JSON.stringify(measure)}`);
-  }
-  if (obj.version !== version) {
-    throw errors.badState(measure, `unsupported version ${JSON.stringify(obj.version)} (expected ${version})`);
-  }
-}
-
-/** A finite number ≥ 0 stored under `key`. */
-export function getCount(obj: Record<string, unknown>, key: string, measure: string): number {
-  const v = obj[key];
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-    throw errors.badState(measure, `${key} must be a finite number ≥ 0, got ${JSON.stringify(v)}`);
-  }
-  return v;
-}
-
-/** A finite number (any sign) stored under `key`. */
-export function getFinite(obj: Record<string, unknown>, key: string, measure: string): number {
-  const v = obj[key];
-  if (typeof v !== 'number' || !Number.isFinite(v)) {
-    throw errors.badState(measure, `${key} must be a finite number, got ${JSON.stringify(v)}`);
-  }
-  return v;
-}
-
-/** An array of finite numbers stored under `key`, optionally of a given length. */
-export function getNumberArray(obj: Record<string, unknown>, key: string, measure: string, length?: number): number[] {
-  const v = obj[key];
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) {
-    throw errors.badState(measure, `${key} must be an array of finite numbers`);
-  }
-  if (length !== undefined && v.length !== length) {
-    throw errors.badState(measure, `${key} must have ${length} entries, got ${v.length}`);
-  }
-  return v as number[];
-}
-
-/** Throw unless two configurations are equal (same keys, same primitive values). */
-export function assertSameConfig<C extends object>(a: C, b: C, measure: string, verb: 'merge' | 'update' | 'restore'): void {
-  const ka = Object.keys(a).sort();
-  for (const k of ka) {
-    const va = (a as Record<string, unknown>)[k];
-    const vb = (b as Record<string, unknown>)[k];
-    if (!Object.is(va, vb)) {
-      const reason = `option ${k} differs (${JSON.stringify(va)} vs ${JSON.stringify(vb)})`;
-      if (verb === 'restore') throw errors.badState(measure, reason);
-      throw errors.incompatibleStates(measure, verb === 'merge' ? 'merge' : 'update a', `it was made with other options: ${reason}`);
-    }
-  }
 }

@@ -7,9 +7,11 @@
  *     agreement(image) = Σ matched IoU / max(|T|, |S|)     (1 when both are empty)
  *     AOA = mean over images × 100
  */
+import { fixed } from '../core/units.js';
+import { type AgreementSpec, overOutputs } from './spec.js';
 import { errors, q } from '../core/errors.js';
 import type { Measure } from '../core/measure.js';
-import { asRecord, assertSameConfig, checkTag, getCount } from './common.js';
+import { asRecord, assertSameConfig, checkTag, getCount } from '../core/state-json.js';
 
 /**
  * One detection in the COCO-results convention: `bbox` is [x, y, width, height] in pixels
@@ -389,3 +391,20 @@ export function detectionAgreement(images: readonly DetectionImage[], options: D
   m.update(s, images);
   return m.compute(s);
 }
+
+/** `iou-agreement` — AOA of detections: matched boxes' IoU over the larger box count, per image. */
+export const detectionAgreementSpec: AgreementSpec<DetectionAgreementOptions, DetectionAgreementResult> = {
+  name: 'iou-agreement',
+  title: 'IoU agreement',
+  description: 'mean over images of Σ matched IoU / max(teacher boxes, student boxes), same-class boxes matched greedily',
+  bounds: [0, 1],
+  measure: (options) =>
+    overOutputs(detectionAgreementMeasure(options), (b) => {
+      if (!b.images) throw errors.badValue('detection batch', 'no images', 'per-image teacher and student detections');
+      return b.images;
+    }),
+  summary: (r) =>
+    `IoU agreement over ${r.images} images: ${r.matchedPairs} matched pairs of ${r.teacherBoxes} teacher / ${r.studentBoxes} student boxes, mean matched IoU ${fixed(r.meanMatchedIou, 3)}`,
+  meaning: (r) =>
+    `AOA = ${fixed(r.aoa, 1)} is the mean per-image agreement of the student's detections with the teacher's (matched boxes' IoU over the larger box count): 100 would mean the same boxes, classes and all.`,
+};

@@ -1,6 +1,7 @@
 /**
- * Average Output Agreement (AOA, DESIGN.md §2.2) for every task family, each as a
- * streaming {@link Measure} (`…Measure(options)`) and a one-shot function built on it:
+ * Average Output Agreement (AOA) for every task family, each as a streaming
+ * {@link Measure} (`…Measure(options)`), a one-shot function built on it, and an
+ * {@link AgreementSpec} (`…Spec`: metadata and words) that task specs name:
  *
  * | task                  | measure                          | one-shot                | metric           |
  * |-----------------------|----------------------------------|-------------------------|------------------|
@@ -12,8 +13,10 @@
  * Every result has `aoa` (0–100), `metric` and `n`, plus task-specific extras.
  */
 export {
+  asKlAgreementResult,
   klAgreement,
   klAgreementMeasure,
+  klAgreementSpec,
   PROBS_SUM_TOLERANCE,
   type KlAgreementBatch,
   type KlAgreementConfig,
@@ -27,6 +30,7 @@ export {
   boxIou,
   detectionAgreement,
   detectionAgreementMeasure,
+  detectionAgreementSpec,
   groupDetections,
   type Detection,
   type DetectionAgreementConfig,
@@ -39,6 +43,7 @@ export {
   MAX_SEGMENTATION_LABEL,
   segmentationAgreement,
   segmentationAgreementMeasure,
+  segmentationAgreementSpec,
   type SegmentationAgreementBatch,
   type SegmentationAgreementConfig,
   type SegmentationAgreementOptions,
@@ -48,6 +53,7 @@ export {
 export {
   regressionAgreement,
   regressionAgreementMeasure,
+  regressionAgreementSpec,
   type RegressionAgreementBatch,
   type RegressionAgreementConfig,
   type RegressionAgreementOptions,

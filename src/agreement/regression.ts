@@ -8,11 +8,14 @@
  * predicting the teacher's per-output mean: the mean over outputs of the population
  * variance of each teacher output.
  */
+import { fixed } from '../core/units.js';
+import { type AgreementSpec, overOutputs, requireOutputs } from './spec.js';
 import { errors, fmtShape } from '../core/errors.js';
 import type { Measure } from '../core/measure.js';
 import { sizeOf, type Tensor } from '../core/tensor.js';
 import { assertFinite, assertSameSamples } from '../core/validate.js';
-import { asRecord, assertSameConfig, checkTag, getCount, getNumberArray, numbers } from './common.js';
+import { asRecord, assertSameConfig, checkTag, getCount, getNumberArray } from '../core/state-json.js';
+import { numbers } from './common.js';
 
 /** Options of {@link regressionAgreementMeasure} and {@link regressionAgreement}. */
 export interface RegressionAgreementOptions {
@@ -346,3 +349,16 @@ export function regressionAgreement(teacher: Tensor, student: Tensor, options: R
   m.update(s, { teacher, student });
   return m.compute(s);
 }
+
+/** `normalised-mse` — AOA of regression outputs: 1 − MSE / M, clipped at 0. */
+export const regressionAgreementSpec: AgreementSpec<RegressionAgreementOptions, RegressionAgreementResult> = {
+  name: 'normalised-mse',
+  title: 'normalised-MSE agreement',
+  description: "max(0, 1 − MSE(teacher, student) / M), M the worst-case MSE (by default the variance of the teacher's outputs)",
+  bounds: [0, 1],
+  measure: (options) => overOutputs(regressionAgreementMeasure(options), (b) => requireOutputs(b, 'normalised-mse')),
+  summary: (r) =>
+    `normalised MSE: MSE ${fixed(r.mse, 6)} / ${r.normaliserSource === 'mse-max' ? 'given worst-case MSE' : 'teacher variance'} ${fixed(r.normaliser, 6)}`,
+  meaning: (r) =>
+    `AOA = ${fixed(r.aoa, 1)} is 1 − MSE/M between the teacher's and the student's predictions (M: ${r.normaliserSource === 'mse-max' ? 'the given worst-case MSE' : "the variance of the teacher's predictions"}): 100 would mean identical predictions, 0 no better than predicting the teacher's mean.`,
+};

@@ -7,11 +7,14 @@
  *
  * Pixels where the teacher's map holds the ignore label are skipped.
  */
+import { fixed } from '../core/units.js';
+import { type AgreementSpec, overOutputs, requireOutputs } from './spec.js';
 import { errors, fmtShape } from '../core/errors.js';
 import type { Measure } from '../core/measure.js';
 import type { Tensor } from '../core/tensor.js';
 import { assertFinite, assertSameSamples } from '../core/validate.js';
-import { asRecord, assertSameConfig, checkTag, getCount, numbers } from './common.js';
+import { asRecord, assertSameConfig, checkTag, getCount } from '../core/state-json.js';
+import { numbers } from './common.js';
 
 /** Largest class label accepted (counts are kept in arrays indexed by label). */
 export const MAX_SEGMENTATION_LABEL = 65535;
@@ -388,3 +391,14 @@ export function segmentationAgreement(teacher: Tensor, student: Tensor, options:
   m.update(s, { teacher, student });
   return m.compute(s);
 }
+
+/** `miou` — AOA of segmentation: mean IoU of the student's label maps against the teacher's. */
+export const segmentationAgreementSpec: AgreementSpec<SegmentationAgreementOptions, SegmentationAgreementResult> = {
+  name: 'miou',
+  title: 'mIoU agreement',
+  description: "mean over classes of the IoU of the student's label maps with the teacher's, accumulated over the data set",
+  bounds: [0, 1],
+  measure: (options) => overOutputs(segmentationAgreementMeasure(options), (b) => requireOutputs(b, 'miou')),
+  summary: (r) => `mIoU over ${r.classes} classes, pixel agreement ${fixed(r.pixelAgreement * 100, 1)}%`,
+  meaning: (r) => `AOA = ${fixed(r.aoa, 1)} is the mean IoU of the student's label maps against the teacher's: 100 would mean the same label on every pixel.`,
+};

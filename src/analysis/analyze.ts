@@ -35,7 +35,7 @@
  */
 import { errors } from '../core/errors.js';
 import { composeKrs, resolveWeights } from '../krs/compose.js';
-import { PRESETS, TASKS, type Task } from '../krs/presets.js';
+import { TASKS, type Task, taskSpec } from '../tasks/registry.js';
 import { diagnose, resolveThresholds, type DiagnosisThresholds, type Finding, type Level } from '../krs/diagnose.js';
 import type { Experiment } from '../io/experiments.js';
 import { pearson, type PearsonResult } from '../stats/pearson.js';
@@ -270,7 +270,7 @@ export function analyzeExperiments(experiments: readonly Experiment[], options: 
 }
 
 function experimentResult(e: Experiment, alphaOption: number | undefined, balancedRatio: number): ExperimentResult {
-  const presetAlpha = PRESETS[e.task].alpha;
+  const presetAlpha = taskSpec(e.task).alpha;
   const alphaSource = alphaOption !== undefined ? 'option' : e.alpha !== null ? 'table' : 'preset';
   const alpha = alphaOption ?? e.alpha ?? presetAlpha;
   const { beta } = resolveWeights(alpha);

@@ -5,11 +5,11 @@
  */
 import type { Command } from 'commander';
 import { errors } from '../core/errors.js';
-import { TASKS, type Task } from '../krs/presets.js';
+import { TASKS, type Task } from '../tasks/registry.js';
 import { openDataset } from '../runtime/data/open.js';
 import { runEval, type EvalResult, type ModelReport } from '../runtime/eval.js';
 import { POOLINGS, type Pooling } from '../similarity/features.js';
-import { SIMILARITIES, type Similarity } from '../similarity/layer-similarity.js';
+import { SIMILARITIES, type Similarity } from '../similarity/registry.js';
 import { BACKENDS, chooseBackend, type BackendChoice } from './backend.js';
 import { fmt, table, toJson } from './format.js';
 import { krsSummary } from './krs-summary.js';

@@ -1,9 +1,8 @@
 /** Plain-text tables and number formatting for the CLI's readable output. */
+import { fixed } from '../core/units.js';
 
-/** Fixed decimals, with undefined/null/NaN shown as '—'. */
-export function fmt(v: number | null | undefined, digits = 2): string {
-  return v === null || v === undefined || Number.isNaN(v) ? '—' : v === Infinity ? '∞' : v.toFixed(digits);
-}
+/** Fixed decimals for the terminal (see {@link fixed}: '—' for missing, no "-0.00"). */
+export const fmt = fixed;
 
 /** A left/right-aligned text table: numbers (and cells that look like numbers) align right. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {

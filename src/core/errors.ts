@@ -2,8 +2,7 @@
  * The one error type of krs, and every message it can carry.
  *
  * Each failure has a `code`; the CLI maps the code's `kind` to an exit status
- * (usage → 2, data → 3, internal → 1) and the service maps it to HTTP 400 with the
- * same payload. Messages are one line and echo the offending file, layer, key,
+ * (usage → 2, data → 3, internal → 1) and prints the same payload with `--json`. Messages are one line and echo the offending file, layer, key,
  * shape or value, so a user can fix the input without reading a stack trace.
  */
 
@@ -43,19 +42,42 @@ export type ErrorCode = keyof typeof ERROR_KINDS;
 /** Exit status of the CLI for each error kind. */
 export const EXIT_STATUS: Record<ErrorKind, number> = { internal: 1, usage: 2, data: 3 };
 
+/** Brackets of an option reference inside a message template (Unicode private-use characters). */
+const OPTION_OPEN = '\u{E000}';
+const OPTION_CLOSE = '\u{E001}';
+const OPTION_REF = /\u{E000}([^\u{E001}]*)\u{E001}/gu;
+
+/**
+ * Refer to an option of the library API (e.g. `opt('batchSize')`) inside an error message.
+ * The library's message shows the API name (`batchSize`); a front end that knows the option
+ * by another name rewords the error with {@link KrsError.withOptionNames} (the CLI shows
+ * `--batch-size`). Library code never spells a CLI flag.
+ */
+export function opt(name: string): string {
+  return `${OPTION_OPEN}${name}${OPTION_CLOSE}`;
+}
+
+/** How a front end names the library's options: `batchSize` → `--batch-size`. */
+export type OptionNamer = (option: string) => string;
+
 /**
  * The error krs throws for every caller mistake and every undefined result.
- * `message` is a single line; `details` holds the echoed values for machine use.
+ * `message` is a single line; `details` holds the echoed values for machine use (typed per
+ * builder below; `details.option` is the API name of the option at fault, where there is one).
  */
 export class KrsError extends Error {
   readonly code: ErrorCode;
   readonly details: Readonly<Record<string, unknown>>;
+  /** The message with its option references still marked (see {@link opt}). */
+  private readonly template: string;
 
   constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
-    super(oneLine(message));
+    const template = oneLine(message);
+    super(template.replace(OPTION_REF, '$1'));
     this.name = 'KrsError';
     this.code = code;
     this.details = details;
+    this.template = template;
   }
 
   /** usage, data or internal. */
@@ -63,7 +85,16 @@ export class KrsError extends Error {
     return ERROR_KINDS[this.code];
   }
 
-  /** The payload the CLI prints with --json and the service returns with HTTP 400. */
+  /** The same error, with every option named as the caller knows it (the CLI passes its flags). */
+  withOptionNames(name: OptionNamer): KrsError {
+    return new KrsError(
+      this.code,
+      this.template.replace(OPTION_REF, (_, option: string) => opt(name(option))),
+      this.details as Record<string, unknown>,
+    );
+  }
+
+  /** The machine-readable payload (what the CLI prints with --json). */
   toJSON(): { error: { code: ErrorCode; kind: ErrorKind; message: string; details: Record<string, unknown> } } {
     return { error: { code: this.code, kind: this.kind, message: this.message, details: { ...this.details } } };
   }
@@ -90,8 +121,9 @@ export function q(name: string): string {
 // ---------------------------------------------------------------------------
 
 export const errors = {
+  /** `option` is the API name of the option (shown as its flag by the CLI); `expected` may refer to others with {@link opt}. */
   badOption: (option: string, value: unknown, expected: string) =>
-    new KrsError('BAD_OPTION', `invalid ${option} ${JSON.stringify(value)}: expected ${expected}`, { option, value }),
+    new KrsError('BAD_OPTION', `invalid ${opt(option)} ${JSON.stringify(value)}: expected ${expected}`, { option, value }),
 
   alphaOutOfRange: (alpha: number) => new KrsError('BAD_WEIGHT', `alpha must be in [0, 1], got ${alpha}`, { alpha }),
 

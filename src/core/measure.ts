@@ -1,5 +1,5 @@
 /**
- * The streaming contract every component follows (torchmetrics style, DESIGN.md §5).
+ * The streaming contract every component follows (torchmetrics style; docs/architecture.md).
  *
  * A measure is a set of pure functions over an explicit state:
  * - `init()` makes an empty state;
@@ -8,7 +8,9 @@
  * - `compute(state)` gives the result without changing the state;
  * - `merge(a, b)` gives a new state equal to having seen a's and b's batches, leaving
  *   both untouched, so sharded runs combine exactly;
- * - `toJSON(state)` / `fromJSON(json)` serialise a state to plain JSON and back.
+ * - `toJSON(state)` / `fromJSON(json)` serialise a state to plain JSON and back;
+ *   `fromJSON` validates what it restores (a foreign or corrupt state is a BAD_VALUE
+ *   error naming the measure and the field, never a state that fails later).
  *
  * One-shot functions are `compute(update(init(), wholeBatch))`.
  */
@@ -20,4 +22,20 @@ export interface Measure<State, Batch, Result> {
   merge(a: State, b: State): State;
   toJSON(state: State): unknown;
   fromJSON(json: unknown): State;
+}
+
+/**
+ * What every plug-in (a similarity, an output agreement) says about itself, for the CLI's
+ * choices, the JSON and the reports. Values follow docs/conventions.md: a measure's own
+ * value is a fraction within `bounds`; scores built from it are points (0–100).
+ */
+export interface MeasureInfo {
+  /** The registry key, also the CLI value (`cka`, `kl-agreement`). */
+  readonly name: string;
+  /** A short human label (`linear CKA`). */
+  readonly title: string;
+  /** One sentence saying what the value measures, for reports and `--help`. */
+  readonly description: string;
+  /** The range of the measure's value (a fraction); e.g. [0, 1]. */
+  readonly bounds: readonly [number, number];
 }

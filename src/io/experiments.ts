@@ -32,7 +32,7 @@
  * `readExperimentsTable` in node-experiments.ts, or by any CSV parser) or parses JSON text.
  */
 import { errors } from '../core/errors.js';
-import { TASKS, type Task } from '../krs/presets.js';
+import { TASKS, type Task } from '../tasks/registry.js';
 
 export interface Experiment {
   readonly id: string;

@@ -11,24 +11,24 @@
  *   for (const b of batches) await metric.update({ teacher: { fc1: tAct }, student: { fc1: sAct }, teacherOutput: tLogits, studentOutput: sLogits });
  *   const result = await metric.compute(); // { fss, aoa, krs, layers, output, warnings, … }
  */
+import type { OutputBatch } from '../agreement/spec.js';
 import { errors } from '../core/errors.js';
+import type { Measure } from '../core/measure.js';
+import { asRecord } from '../core/state-json.js';
+import type { Tensor } from '../core/tensor.js';
+import { toPoints } from '../core/units.js';
 import type { MatrixBackend } from '../linalg/backend.js';
 import { typescriptBackend } from '../linalg/typescript-backend.js';
-import { pooledWidth, type Pooling } from '../similarity/features.js';
-import {
-  layerSimilarity,
-  type Estimator,
-  type LayerBatch,
-  type LayerSimilarityResult,
-  type LayerSimilarityOptions,
-  type LayerState,
-  type Similarity,
-} from '../similarity/layer-similarity.js';
-import type { Tensor } from '../core/tensor.js';
-import type { Measure } from '../core/measure.js';
+import { type Pooling, pooledWidth } from '../similarity/features.js';
+import { type LayerBatch, type LayerSimilarityOptions, type LayerSimilarityResult, type LayerState, layerSimilarity } from '../similarity/layer-similarity.js';
+import { isSimilarity, type Similarity, similaritySpec } from '../similarity/registry.js';
+import type { Estimator } from '../similarity/spec.js';
+import { type Task, taskSpec } from '../tasks/registry.js';
+import type { OutputOptions, OutputResult, TaskSpec } from '../tasks/spec.js';
 import { composeKrs, resolveWeights } from './compose.js';
-import { presetOf, similarityFor, type Task } from './presets.js';
-import { outputMeasure, type OutputBatch, type OutputOptions, type OutputResult } from './output.js';
+
+/** Version of the serialised state ({@link KrsMetric.toJSON}). */
+const STATE_VERSION = 2;
 
 export interface LayerPair {
   readonly teacher: string;
@@ -41,13 +41,13 @@ type SharedLayerOptions = Pick<LayerSimilarityOptions, 'channelsLast' | 'backend
 export interface KrsMetricOptions extends SharedLayerOptions {
   task: Task;
   pairs: readonly LayerPair[];
-  /** Weight of FSS; the task preset by default. */
+  /** Weight of FSS; the task's preset by default. */
   alpha?: number;
   /** If given, must equal 1 − α. */
   beta?: number;
   /** Force one similarity for every pair; by default the task preset decides per pair. */
   similarity?: Similarity;
-  /** Pooling of activations; default `flatten`, and `mean` for nlp sequences. */
+  /** Pooling of activations; default: the task's (`flatten`; `mean` for nlp sequences). */
   pool?: Pooling;
   output?: OutputOptions;
 }
@@ -63,7 +63,7 @@ export interface KrsBatch extends OutputBatch {
 export interface LayerScore {
   teacher: string;
   student: string;
-  /** 0–100. */
+  /** The similarity's value in points (docs/conventions.md). */
   score: number;
   /** Samples the similarity was computed on. */
   n: number;
@@ -79,7 +79,7 @@ export interface KrsResult {
   n: number;
   alpha: number;
   beta: number;
-  /** 0–100. */
+  /** Points (0–100). */
   fss: number;
   aoa: number;
   krs: number;
@@ -108,21 +108,24 @@ export class KrsMetric {
   readonly alpha: number;
   readonly beta: number;
   readonly pool: Pooling;
+  readonly task: TaskSpec;
   private readonly backend: MatrixBackend;
   private readonly out: Measure<unknown, OutputBatch, OutputResult>;
   private state: KrsState;
 
-  /** @throws BAD_OPTION / BAD_WEIGHT for bad options (unknown task, α ∉ [0, 1], no pairs). */
+  /** @throws BAD_OPTION / BAD_WEIGHT for bad options (unknown task or similarity, α ∉ [0, 1], no pairs). */
   constructor(options: KrsMetricOptions) {
-    const preset = presetOf(options.task);
-    const w = resolveWeights(options.alpha ?? preset.alpha, options.beta);
-    if (options.pairs.length === 0) throw errors.badOption('layer pairs', [], 'at least one teacher:student layer pair');
+    this.task = taskSpec(options.task);
+    const w = resolveWeights(options.alpha ?? this.task.alpha, options.beta);
+    if (options.pairs.length === 0) throw errors.badOption('pairs', [], 'at least one teacher:student layer pair');
+    if (options.similarity !== undefined) similaritySpec(options.similarity);
     this.options = options;
     this.alpha = w.alpha;
     this.beta = w.beta;
-    this.pool = options.pool ?? (options.task === 'nlp' ? 'mean' : 'flatten');
+    this.pool = options.pool ?? this.task.pool;
     this.backend = options.backend ?? typescriptBackend;
-    this.out = outputMeasure(options.task, options.output ?? {}) as Measure<unknown, OutputBatch, OutputResult>;
+    // Every agreement's result is an AgreementResult plus its own extra fields.
+    this.out = this.task.agreement.measure(options.output ?? {}) as Measure<unknown, OutputBatch, OutputResult>;
     this.state = this.initialState();
   }
 
@@ -172,7 +175,9 @@ export class KrsMetric {
       const ps = this.state.pairs[i]!;
       if (ps.similarity === null) {
         const feature = { pool: this.pool, channelsLast: this.options.channelsLast };
-        const choice = similarityFor(this.options.task, this.options.similarity, pooledWidth(t.shape, feature), pooledWidth(s.shape, feature));
+        const choice = this.options.similarity
+          ? { similarity: this.options.similarity }
+          : this.task.similarityFor(pooledWidth(t.shape, feature), pooledWidth(s.shape, feature));
         ps.similarity = choice.similarity;
         if (choice.note) ps.note = `layer pair '${pair.teacher}':'${pair.student}': ${choice.note}`;
       }
@@ -198,7 +203,7 @@ export class KrsMetric {
       layers.push({
         teacher: pair.teacher,
         student: pair.student,
-        score: r.score * 100,
+        score: toPoints(r.value),
         n: r.n,
         similarity: r.similarity,
         estimator: r.estimator,
@@ -257,11 +262,11 @@ export class KrsMetric {
     return merged;
   }
 
-  /** Plain-JSON state (exact: float64 arrays are stored bit for bit). */
-  toJSON(): { version: 1; options: Omit<KrsMetricOptions, 'backend'>; state: unknown } {
+  /** Plain-JSON state (exact: float64 arrays are stored bit for bit). Version 2: layer states name their similarity. */
+  toJSON(): { version: typeof STATE_VERSION; options: Omit<KrsMetricOptions, 'backend'>; state: unknown } {
     const { backend: _backend, ...options } = this.options;
     return {
-      version: 1,
+      version: STATE_VERSION,
       options,
       state: {
         pairs: this.state.pairs.map((ps, i) => ({
@@ -274,18 +279,37 @@ export class KrsMetric {
     };
   }
 
-  /** Restore a metric from {@link toJSON}; pass the backend to use from now on. */
+  /**
+   * Restore a metric from {@link toJSON}; pass the backend to use from now on. Everything is
+   * validated: the options as the constructor does, then every layer state and the output
+   * state by its own measure.
+   * @throws BAD_VALUE naming the field for a malformed or foreign state; BAD_OPTION for bad options.
+   */
   static fromJSON(json: unknown, backend?: MatrixBackend): KrsMetric {
-    const o = json as { version?: number; options?: KrsMetricOptions; state?: { pairs: PairState[]; output: unknown } };
-    if (o?.version !== 1 || !o.options || !o.state) throw errors.badValue('serialised KRS metric', typeof json, '{version: 1, options, state}');
-    const m = new KrsMetric({ ...o.options, backend });
+    const what = 'krs-metric';
+    const o = asRecord(json, what);
+    if (o.version !== STATE_VERSION) throw errors.badState(what, `unsupported version ${JSON.stringify(o.version)} (expected ${STATE_VERSION})`);
+    const options = asRecord(o.options, what, 'options') as unknown as KrsMetricOptions;
+    if (!Array.isArray(options.pairs)) throw errors.badState(what, 'options.pairs must be an array of layer pairs');
+    const state = asRecord(o.state, what, 'state');
+    const m = new KrsMetric({ ...options, backend });
+    const pairs = state.pairs;
+    if (!Array.isArray(pairs) || pairs.length !== m.options.pairs.length) {
+      throw errors.badState(what, `state.pairs must hold one state per layer pair (${m.options.pairs.length})`);
+    }
     m.state = {
-      pairs: o.state.pairs.map((ps, i) => ({
-        similarity: ps.similarity,
-        ...(ps.note ? { note: ps.note } : {}),
-        state: ps.similarity ? m.measureFor(m.options.pairs[i]!, ps.similarity).fromJSON(ps.state) : { mode: 'empty' },
-      })),
-      output: m.out.fromJSON(o.state.output),
+      pairs: pairs.map((raw, i) => {
+        const ps = asRecord(raw, what, `state of pair ${i}`);
+        if (ps.similarity === null) return { similarity: null, state: { mode: 'empty' } as LayerState };
+        if (!isSimilarity(ps.similarity)) throw errors.badState(what, `pair ${i} names an unknown similarity ${JSON.stringify(ps.similarity)}`);
+        if (ps.note !== undefined && typeof ps.note !== 'string') throw errors.badState(what, `the note of pair ${i} must be a string`);
+        return {
+          similarity: ps.similarity,
+          ...(ps.note ? { note: ps.note } : {}),
+          state: m.measureFor(m.options.pairs[i]!, ps.similarity).fromJSON(ps.state),
+        };
+      }),
+      output: m.out.fromJSON(state.output),
     };
     return m;
   }

@@ -7,14 +7,14 @@
  * bytes (browsers) alike. Memory is bounded by the batch size, except when the student's
  * samples must be reordered by id (then the student's arrays are read whole).
  */
-import { errors, fmtShape } from '../core/errors.js';
+import { errors, fmtShape, opt } from '../core/errors.js';
 import type { Capture } from '../io/capture.js';
 import { gatherRows, sizeOf, type Tensor } from '../core/tensor.js';
 import type { DetectionImage } from '../agreement/detection.js';
 import { alignIds } from './align.js';
 import { splitPair } from './pairs.js';
 import { KrsMetric, type KrsBatch, type KrsMetricOptions, type KrsResult, type LayerPair } from './metric.js';
-import { PRESETS } from './presets.js';
+import { taskSpec } from '../tasks/registry.js';
 import { MIN_MINIBATCH } from '../similarity/minibatch-hsic.js';
 
 /** Capture keys that are never layers. */
@@ -69,13 +69,13 @@ const BATCH_BYTES = 256 * 2 ** 20;
  */
 export async function scoreCaptures(options: ScoreCapturesOptions): Promise<ScoreCapturesResult> {
   const { teacher, student, task } = options;
-  const preset = PRESETS[task];
+  const spec = taskSpec(task);
   const warnings: string[] = [];
 
   const outputKeys = resolveOutputKeys(options);
   const idKey = resolveIdKey(options);
   const pairs = resolvePairs(options, [outputKeys?.teacher, outputKeys?.student, idKey]);
-  const maskKey = task === 'nlp' ? 'attention_mask' : undefined;
+  const maskKey = spec.maskKey;
 
   // Every array used must hold the same number of samples on its side, and both sides alike.
   const teacherKeys = [...pairs.map((p) => p.teacher), ...(outputKeys ? [outputKeys.teacher] : [])];
@@ -101,7 +101,7 @@ export async function scoreCaptures(options: ScoreCapturesOptions): Promise<Scor
   if (outputKeys && outputKeys.student === 'probs' && !outputOptions.studentInputs) outputOptions.studentInputs = 'probs';
   const metric = new KrsMetric({ ...options, pairs, output: outputOptions });
 
-  const useMask = (c: Capture) => (maskKey && (options.pool ?? preset.sequencePool) === 'mean' && c.keys().includes(maskKey) ? maskKey : undefined);
+  const useMask = (c: Capture) => (maskKey && (options.pool ?? spec.pool) === 'mean' && c.keys().includes(maskKey) ? maskKey : undefined);
   const teacherMask = useMask(teacher);
   const studentMask = useMask(student);
   const rowBytes =
@@ -109,7 +109,7 @@ export async function scoreCaptures(options: ScoreCapturesOptions): Promise<Scor
     ([...teacherKeys].reduce((a, k) => a + sizeOf(teacher.info(k).shape.slice(1)), 0) +
       studentKeys.reduce((a, k) => a + sizeOf(student.info(k).shape.slice(1)), 0));
   const batchSize = options.batchSize ?? Math.max(1, Math.min(n, Math.max(256, Math.floor(BATCH_BYTES / Math.max(rowBytes, 1)))));
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw errors.badOption('--batch-size', batchSize, 'a positive integer');
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw errors.badOption('batchSize', batchSize, 'a positive integer');
 
   // Student arrays read whole when rows must be gathered by id.
   const studentWhole = new Map<string, Tensor>();
@@ -133,7 +133,8 @@ export async function scoreCaptures(options: ScoreCapturesOptions): Promise<Scor
     if (outputKeys) {
       batch.teacherOutput = teacher.readRows(outputKeys.teacher, start, end);
       batch.studentOutput = studentRows(outputKeys.student, start, end);
-      if (task === 'nlp' && batch.teacherOutput.shape.length > 2 && teacherMask) batch.outputMask = batch.teacherMask;
+      // Token-level outputs (n × tokens × classes) are masked like the features.
+      if (batch.teacherOutput.shape.length > 2 && teacherMask) batch.outputMask = batch.teacherMask;
     }
     if (outputKeys) await metric.update(batch);
     else await metric.updateFeatures(batch);
@@ -154,7 +155,7 @@ export async function scoreCaptures(options: ScoreCapturesOptions): Promise<Scor
 
 /** Outputs that do not live in the captures: detections, or label maps read elsewhere. */
 async function feedExternalOutputs(metric: KrsMetric, options: ScoreCapturesOptions): Promise<void> {
-  if (options.task === 'detection') {
+  if (taskSpec(options.task).outputSource === 'coco-detections') {
     await metric.updateOutputs({ images: options.images ?? [] });
   } else if (options.labelMaps) {
     const { teacher, student, teacherFile, studentFile } = options.labelMaps;
@@ -186,21 +187,17 @@ export function batchBounds(n: number, size: number): [number, number][] {
 }
 
 function resolveOutputKeys(options: ScoreCapturesOptions): { teacher: string; student: string } | null {
-  if (options.task === 'detection' || (options.task === 'segmentation' && options.labelMaps)) return null;
+  const spec = taskSpec(options.task);
+  if (spec.outputSource !== 'capture' || options.labelMaps) return null;
   const find = (c: Capture): string => {
     const keys = c.keys();
     if (options.outputKey) {
       if (!keys.includes(options.outputKey)) throw errors.unknownKey('output array', options.outputKey, c.source, keys);
       return options.outputKey;
     }
-    const k = PRESETS[options.task].outputKeys.find((key) => keys.includes(key));
+    const k = spec.outputKeys.find((key) => keys.includes(key));
     if (!k) {
-      throw errors.unknownKey(
-        `output array (${PRESETS[options.task].outputKeys.join(' or ')}; choose with --output-key)`,
-        PRESETS[options.task].outputKeys[0]!,
-        c.source,
-        keys,
-      );
+      throw errors.unknownKey(`output array (${spec.outputKeys.join(' or ')}; choose with ${opt('outputKey')})`, spec.outputKeys[0]!, c.source, keys);
     }
     return k;
   };
@@ -227,9 +224,9 @@ function resolvePairs(options: ScoreCapturesOptions, taken: (string | undefined)
         .filter((k) => !reserved.has(k))
         .join(', ') || '(none)';
     throw errors.badOption(
-      'layer pairs',
+      'pairs',
       'none',
-      `layers under the same name in both captures, or --pair teacher:student (teacher layers: ${layers(teacher)}; student layers: ${layers(student)})`,
+      `layers under the same name in both captures, or ${opt('pairs')} teacher:student (teacher layers: ${layers(teacher)}; student layers: ${layers(student)})`,
     );
   }
   return pairs;

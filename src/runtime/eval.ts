@@ -15,13 +15,13 @@ import { errors } from '../core/errors.js';
 import { NpzWriter } from '../io/node-npz-writer.js';
 import type { MatrixBackend } from '../linalg/backend.js';
 import { KrsMetric, type KrsResult, type LayerPair } from '../krs/metric.js';
-import type { OutputOptions } from '../krs/output.js';
+import type { OutputOptions } from '../tasks/spec.js';
 import { splitPair } from '../krs/pairs.js';
-import { presetOf, type Task } from '../krs/presets.js';
+import { TASKS, type Task, taskSpec } from '../tasks/registry.js';
 import { batchBounds } from '../krs/score-captures.js';
 import { CrossLayerCka, type CrossLayerResult } from '../similarity/cross-layer.js';
 import type { Pooling } from '../similarity/features.js';
-import type { Similarity } from '../similarity/layer-similarity.js';
+import type { Similarity } from '../similarity/registry.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Dataset } from './data/dataset.js';
 import { loadModel, type LoadedModel } from './node-onnx.js';
@@ -143,12 +143,12 @@ export function resolvePair(raw: string | LayerPair, teacher: LoadedModel, stude
 export async function runEval(options: EvalOptions): Promise<EvalResult> {
   const t0 = performance.now();
   const { task, data } = options;
-  presetOf(task);
-  if (task === 'detection') {
+  const spec = taskSpec(task);
+  if (spec.targetMetric === null || spec.outputSource !== 'capture') {
     throw errors.badOption(
-      '--task',
+      'task',
       task,
-      'classification, segmentation, nlp or regression: for detection, capture features with `krs capture` and score COCO-results files with `krs score`',
+      `${TASKS.filter((t) => taskSpec(t).outputSource === 'capture').join(', ')}: for ${task}, capture features with \`krs capture\` and score its output files with \`krs score\``,
     );
   }
   const sData = options.studentData ?? data;
@@ -291,7 +291,7 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
           ['student', studentOutput],
         ] as const) {
           const a = acc[name];
-          if (task === 'regression') {
+          if (spec.targetMetric === 'regression-error') {
             const e = regressionErrors(o, batch.targets);
             if (e) {
               a.se += e[0];

@@ -12,6 +12,8 @@
 import type { MatrixBackend } from '../linalg/backend.js';
 import { errors } from '../core/errors.js';
 import { decodeFloat64, encodeFloat64 } from '../core/serialize.js';
+import { asRecord, getInteger } from '../core/state-json.js';
+import type { SimilaritySpec } from './spec.js';
 
 export const MAX_RBF_SAMPLES = 10_000;
 
@@ -145,7 +147,45 @@ export function rbfToJSON(st: RbfState): Record<string, unknown> {
 }
 
 export function rbfFromJSON(json: unknown): RbfState {
-  const o = json as { n: number; p: number; q: number; xs: unknown[]; ys: unknown[] };
-  if (!o || !Array.isArray(o.xs) || !Array.isArray(o.ys)) throw errors.badValue('serialised RBF CKA state', typeof json, '{n, p, q, xs, ys}');
-  return { n: o.n, p: o.p, q: o.q, xs: o.xs.map((e) => decodeFloat64(e)), ys: o.ys.map((e) => decodeFloat64(e)) };
+  const what = 'cka-rbf';
+  const o = asRecord(json, what);
+  const st: RbfState = { n: getInteger(o, 'n', what), p: getInteger(o, 'p', what, 1), q: getInteger(o, 'q', what, 1), xs: [], ys: [] };
+  if (!Array.isArray(o.xs) || !Array.isArray(o.ys) || o.xs.length !== o.ys.length) throw errors.badState(what, 'xs and ys must be arrays of equal length');
+  st.xs = o.xs.map((e) => decodeFloat64(e, `serialised ${what} state rows`));
+  st.ys = o.ys.map((e) => decodeFloat64(e, `serialised ${what} state rows`));
+  const rows = (chunks: Float64Array[], width: number) => chunks.reduce((a, c) => a + c.length / width, 0);
+  if (rows(st.xs, st.p) !== st.n || rows(st.ys, st.q) !== st.n)
+    throw errors.badState(what, `the stored rows do not hold n = ${st.n} samples of widths ${st.p} and ${st.q}`);
+  if (st.n > MAX_RBF_SAMPLES) throw errors.badState(what, `n = ${st.n} exceeds ${MAX_RBF_SAMPLES}`);
+  return st;
 }
+
+/** Default θ of the median heuristic, as in Kornblith et al.'s reference code. */
+export const DEFAULT_RBF_THRESHOLD = 0.8;
+
+/** `cka-rbf` — CKA with Gaussian kernels (all samples kept; n ≤ {@link MAX_RBF_SAMPLES}). */
+export const ckaRbf: SimilaritySpec<RbfState> = {
+  name: 'cka-rbf',
+  title: 'RBF CKA',
+  description: 'CKA with Gaussian kernels (bandwidth θ·√median squared distance): sensitive to non-linear structure; needs all samples in memory',
+  bounds: [0, 1],
+  estimators: ['rbf-gram'],
+  equalWidths: false,
+  checksFiniteItself: false,
+  measure(p, q, { backend, rbfThreshold, teacherName, studentName }) {
+    if (!(rbfThreshold > 0) || !Number.isFinite(rbfThreshold)) throw errors.badOption('rbfThreshold', rbfThreshold, 'a finite number > 0');
+    return {
+      name: 'cka-rbf',
+      init: () => initRbf(p, q),
+      update: (state, { x, y, rows }) => updateRbf(state, x, y, rows),
+      compute: async (state) => ({ value: await rbfCka(state, rbfThreshold, backend, teacherName, studentName), estimator: 'rbf-gram', warnings: [] }),
+      merge: mergeRbf,
+      toJSON: rbfToJSON,
+      fromJSON(json) {
+        const st = rbfFromJSON(json);
+        if (st.p !== p || st.q !== q) throw errors.badState('cka-rbf', `widths ${st.p} and ${st.q} differ from the layer pair's ${p} and ${q}`);
+        return st;
+      },
+    };
+  },
+};

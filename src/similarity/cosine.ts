@@ -8,6 +8,8 @@
  * O(n·p), memory O(1).
  */
 import { errors } from '../core/errors.js';
+import { asRecord, getFinite, getInteger } from '../core/state-json.js';
+import type { SimilaritySpec } from './spec.js';
 
 export interface CosineState {
   n: number;
@@ -60,3 +62,43 @@ export function mergeCosine(a: CosineState, b: CosineState): CosineState {
 export function cosineValue(st: CosineState): number {
   return st.sum / st.n;
 }
+
+function cosineFromJSON(json: unknown): CosineState {
+  const o = asRecord(json, 'cosine');
+  const st = { n: getInteger(o, 'n', 'cosine'), p: getInteger(o, 'p', 'cosine', 1), sum: getFinite(o, 'sum', 'cosine') };
+  if (st.sum < 0 || st.sum > st.n) throw errors.badState('cosine', `sum must lie in [0, n = ${st.n}], got ${st.sum}`);
+  return st;
+}
+
+/** `cosine` — mean clipped per-sample cosine (equal widths only). */
+export const cosine: SimilaritySpec<CosineState> = {
+  name: 'cosine',
+  title: 'cosine similarity',
+  description: "mean over samples of the cosine between the teacher's and the student's feature vectors, each clipped to [0, 1]; needs equal widths",
+  bounds: [0, 1],
+  estimators: ['per-sample-cosine'],
+  equalWidths: true,
+  checksFiniteItself: false,
+  measure(p, q, { teacherName, studentName }) {
+    if (p !== q) {
+      throw errors.shapeMismatch(
+        `cosine similarity of '${teacherName}' and '${studentName}'`,
+        'equal teacher and student widths',
+        `${p} and ${q} (use the cka similarity for different widths)`,
+      );
+    }
+    return {
+      name: 'cosine',
+      init: () => initCosine(p),
+      update: (state, { x, y, rows }) => updateCosine(state, x, y, rows, teacherName, studentName),
+      compute: async (state) => ({ value: cosineValue(state), estimator: 'per-sample-cosine', warnings: [] }),
+      merge: mergeCosine,
+      toJSON: (state) => ({ ...state }),
+      fromJSON(json) {
+        const st = cosineFromJSON(json);
+        if (st.p !== p) throw errors.badState('cosine', `width ${st.p} differs from the layer pair's ${p}`);
+        return st;
+      },
+    };
+  },
+};

@@ -16,6 +16,7 @@
 import type { MatrixBackend } from '../linalg/backend.js';
 import { columnMeans } from '../linalg/vector.js';
 import { errors } from '../core/errors.js';
+import { asRecord, getCount, getFinite, getInteger } from '../core/state-json.js';
 
 export interface MinibatchHsicState {
   n: number;
@@ -99,4 +100,22 @@ export function minibatchCka(st: MinibatchHsicState, teacherName: string, studen
   if (!(st.hyy > 0))
     throw errors.undefinedResult(`CKA of student layer '${studentName}'`, `mean unbiased HSIC(Y,Y) = ${st.hyy / st.batches} ≤ 0 (constant features?)`);
   return st.hxy / Math.sqrt(st.hxx * st.hyy);
+}
+
+/** Restore a state from its JSON (plain numbers). @throws BAD_VALUE naming the bad field. */
+export function minibatchHsicFromJSON(json: unknown): MinibatchHsicState {
+  const what = 'minibatch-hsic';
+  const o = asRecord(json, what);
+  const st: MinibatchHsicState = {
+    n: getInteger(o, 'n', what),
+    batches: getInteger(o, 'batches', what),
+    p: getInteger(o, 'p', what, 1),
+    q: getInteger(o, 'q', what, 1),
+    hxy: getFinite(o, 'hxy', what),
+    hxx: getFinite(o, 'hxx', what),
+    hyy: getFinite(o, 'hyy', what),
+  };
+  if (st.n < MIN_MINIBATCH * st.batches)
+    throw errors.badState(what, `${st.batches} batches need at least ${MIN_MINIBATCH * st.batches} samples, got n = ${st.n}`);
+  return st;
 }

@@ -18,6 +18,7 @@
  * Deterministic: the same configuration and seed give the same numbers (the wasm backend
  * runs single-threaded; every random draw comes from the seeded generator).
  */
+import { asKlAgreementResult } from '../agreement/classification.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { openCapture } from '../io/node-capture.js';
@@ -328,7 +329,7 @@ export async function runDemo(config: DemoConfig, options: RunDemoOptions): Prom
           alpha: config.alpha,
           backend: options.backend,
         });
-        const o = scored.output as { meanKl: number; top1Agreement: number; top5Overlap: number; jsDivergence: number };
+        const o = asKlAgreementResult(scored.output);
         students.push({
           ...spec,
           accuracy: accuracy(sHeld.logits, test.y),
@@ -479,7 +480,7 @@ async function scoreRow(
 ): Promise<EpochRow> {
   const a = runNetwork(net, test.x, test.n);
   const r = await scoreActivations(teacher, a, { pairs, backend, alpha });
-  const o = r.output as { meanKl: number; top1Agreement: number };
+  const o = asKlAgreementResult(r.output);
   return {
     ...plainRow('', '', 'init', 0, null, accuracy(a.logits, test.y)),
     fss: r.fss,

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { composeKrs } from '../../src/krs/compose.js';
-import { PRESETS, presetOf, similarityFor } from '../../src/krs/presets.js';
 import { expectKrsError } from '../helpers/fixtures.js';
 
 describe("the paper's published KRS values follow from the formula", () => {
@@ -43,28 +42,5 @@ describe('weights', () => {
   });
   it('non-finite components are refused', async () => {
     await expectKrsError(() => composeKrs(NaN, 1, 0.3), 'BAD_VALUE', /FSS/);
-  });
-});
-
-describe('presets', () => {
-  it('α per task', () => {
-    expect(Object.fromEntries(Object.entries(PRESETS).map(([k, v]) => [k, v.alpha]))).toEqual({
-      classification: 0.3,
-      detection: 0.7,
-      segmentation: 0.7,
-      nlp: 0.5,
-      regression: 0.5,
-    });
-  });
-  it('nlp and regression use cosine for equal widths and CKA otherwise, with a note', () => {
-    expect(similarityFor('nlp', undefined, 768, 768)).toEqual({ similarity: 'cosine' });
-    const r = similarityFor('regression', undefined, 64, 32);
-    expect(r.similarity).toBe('cka');
-    expect(r.note).toMatch(/64 ≠ student width 32/);
-    expect(similarityFor('classification', undefined, 64, 64)).toEqual({ similarity: 'cka' });
-    expect(similarityFor('nlp', 'cka-debiased', 8, 8)).toEqual({ similarity: 'cka-debiased' });
-  });
-  it('an unknown task is a usage error listing the tasks', async () => {
-    await expectKrsError(() => presetOf('ranking'), 'BAD_OPTION', /--task "ranking"/, /classification, detection/);
   });
 });

@@ -41,8 +41,8 @@ describe('KrsMetric', () => {
     const m = new KrsMetric(options);
     await m.update(batch(0, 100));
     const r = await m.compute();
-    const s1 = (await similarityOf(X, Y)).score;
-    const s2 = (await similarityOf(X, W)).score;
+    const s1 = (await similarityOf(X, Y)).value;
+    const s2 = (await similarityOf(X, W)).value;
     const aoa = klAgreement(logitsT, logitsS).aoa;
     expectClose(r.fss, ((s1 + s2) / 2) * 100, 1e-12);
     expectClose(r.aoa, aoa, 1e-12);

@@ -48,27 +48,27 @@ function orthogonal(p: number, seed: number): Float64Array {
 describe("Google's reference CKA values (Kornblith et al. demo, seed 1337)", () => {
   it('linear CKA 0.55761', async () => {
     const r = await similarityOf(X, Y, { similarity: 'cka' });
-    expect(r.score.toFixed(5)).toBe('0.55761');
-    expectClose(r.score, fx.google.linear, 1e-12);
+    expect(r.value.toFixed(5)).toBe('0.55761');
+    expectClose(r.value, fx.google.linear, 1e-12);
     expect(r.estimator).toBe('exact');
   });
   it('RBF CKA with threshold 0.5 → 0.65483', async () => {
     const r = await similarityOf(X, Y, { similarity: 'cka-rbf', rbfThreshold: 0.5 });
-    expect(r.score.toFixed(5)).toBe('0.65483');
-    expectClose(r.score, fx.google.rbf05, 1e-10);
+    expect(r.value.toFixed(5)).toBe('0.65483');
+    expectClose(r.value, fx.google.rbf05, 1e-10);
   });
   it('RBF CKA with the default threshold 0.8', async () => {
     const r = await similarityOf(X, Y, { similarity: 'cka-rbf' });
-    expectClose(r.score, fx.google.rbf08, 1e-10);
+    expectClose(r.value, fx.google.rbf08, 1e-10);
   });
   it('debiased linear CKA 0.51346', async () => {
     const r = await similarityOf(X, Y, { similarity: 'cka-debiased' });
-    expect(r.score.toFixed(5)).toBe('0.51346');
-    expectClose(r.score, fx.google.debiased, 1e-10);
+    expect(r.value.toFixed(5)).toBe('0.51346');
+    expectClose(r.value, fx.google.debiased, 1e-10);
   });
   it('cosine', async () => {
     const r = await similarityOf(X, Y, { similarity: 'cosine' });
-    expectClose(r.score, fx.google.cosine, 1e-12);
+    expectClose(r.value, fx.google.cosine, 1e-12);
   });
 });
 
@@ -77,10 +77,10 @@ describe('exact CKA on wide, offset layers', () => {
   const B = asTensor(fx.wide.Y);
   it('linear and debiased match NumPy despite means of ±1e3', async () => {
     const lin = await similarityOf(A, B, { similarity: 'cka' });
-    expectClose(lin.score, fx.wide.linear, 1e-9);
+    expectClose(lin.value, fx.wide.linear, 1e-9);
     expect(lin.warnings.join(' ')).toMatch(/wider \(64\) than the sample count \(40\).*cka-debiased/);
     const deb = await similarityOf(A, B, { similarity: 'cka-debiased' });
-    expectClose(deb.score, fx.wide.debiased, 1e-9);
+    expectClose(deb.value, fx.wide.debiased, 1e-9);
     expect(deb.warnings).toEqual([]);
   });
   it('the minibatch unbiased-HSIC estimator runs past maxExactWidth and says so', async () => {
@@ -90,14 +90,14 @@ describe('exact CKA on wide, offset layers', () => {
     const r = await m.compute(s);
     expect(r.estimator).toBe('minibatch-unbiased-hsic');
     expect(r.batches).toBe(4);
-    expectClose(r.score, fx.wide.minibatch10, 1e-9);
+    expectClose(r.value, fx.wide.minibatch10, 1e-9);
     expect(r.warnings.join(' ')).toMatch(/minibatch unbiased-HSIC estimator over 4 batches/);
   });
   it('Google data through 4 minibatches of 25', async () => {
     const m = layerSimilarity({ maxExactWidth: 5 });
     const s = m.init();
     for (let i = 0; i < 100; i += 25) await m.update(s, { teacher: sliceRows(X, i, i + 25), student: sliceRows(Y, i, i + 25) });
-    expectClose((await m.compute(s)).score, fx.google.minibatch25, 1e-10);
+    expectClose((await m.compute(s)).value, fx.google.minibatch25, 1e-10);
   });
   it('a minibatch with fewer than 4 samples is an error', async () => {
     const m = layerSimilarity({ maxExactWidth: 5 });
@@ -114,8 +114,8 @@ describe('pooling', () => {
   const t = asTensor(fx.spatial.teacher);
   const s = asTensor(fx.spatial.student);
   it('flatten (default) and gap of NCHW maps', async () => {
-    expectClose((await similarityOf(t, s)).score, fx.spatial.flatten, 1e-10);
-    expectClose((await similarityOf(t, s, { pool: 'gap' })).score, fx.spatial.gap, 1e-10);
+    expectClose((await similarityOf(t, s)).value, fx.spatial.flatten, 1e-10);
+    expectClose((await similarityOf(t, s, { pool: 'gap' })).value, fx.spatial.gap, 1e-10);
   });
   it('gap of NHWC maps with channelsLast', async () => {
     const nhwc = (a: Tensor): Tensor => {
@@ -126,7 +126,7 @@ describe('pooling', () => {
           for (let y = 0; y < h!; y++) for (let x = 0; x < w!; x++) out[((i * h! + y) * w! + x) * c! + k] = a.data[((i * c! + k) * h! + y) * w! + x] as number;
       return tensor(out, [n!, h!, w!, c!]);
     };
-    expectClose((await similarityOf(nhwc(t), nhwc(s), { pool: 'gap', channelsLast: true })).score, fx.spatial.gapChannelsLast, 1e-10);
+    expectClose((await similarityOf(nhwc(t), nhwc(s), { pool: 'gap', channelsLast: true })).value, fx.spatial.gapChannelsLast, 1e-10);
   });
   it('sequence mean with an attention mask, cls token, and cosine', async () => {
     const st = asTensor(fx.sequence.teacher);
@@ -135,12 +135,12 @@ describe('pooling', () => {
     const m = layerSimilarity({ pool: 'mean' });
     const state = m.init();
     await m.update(state, { teacher: st, student: ss, teacherMask: mask, studentMask: mask });
-    expectClose((await m.compute(state)).score, fx.sequence.meanCka, 1e-10);
+    expectClose((await m.compute(state)).value, fx.sequence.meanCka, 1e-10);
     const c = layerSimilarity({ pool: 'mean', similarity: 'cosine' });
     const cs = c.init();
     await c.update(cs, { teacher: st, student: ss, teacherMask: mask, studentMask: mask });
-    expectClose((await c.compute(cs)).score, fx.sequence.meanCosine, 1e-12);
-    expectClose((await similarityOf(st, ss, { pool: 'cls' })).score, fx.sequence.clsCka, 1e-10);
+    expectClose((await c.compute(cs)).value, fx.sequence.meanCosine, 1e-12);
+    expectClose((await similarityOf(st, ss, { pool: 'cls' })).value, fx.sequence.clsCka, 1e-10);
   });
 });
 
@@ -154,20 +154,20 @@ describe('invariances of linear CKA', () => {
   );
   for (const similarity of ['cka', 'cka-debiased'] as const) {
     it(`${similarity}: invariant to orthogonal transforms and isotropic scaling`, async () => {
-      const base = (await similarityOf(A, B, { similarity })).score;
+      const base = (await similarityOf(A, B, { similarity })).value;
       const rotated = times(B, orthogonal(p, 7));
-      expectClose((await similarityOf(A, rotated, { similarity })).score, base, 1e-10);
+      expectClose((await similarityOf(A, rotated, { similarity })).value, base, 1e-10);
       const scaled = tensor(
         (B.data as Float64Array).map((v) => v * 37.5),
         [n, p],
       );
-      expectClose((await similarityOf(A, scaled, { similarity })).score, base, 1e-10);
+      expectClose((await similarityOf(A, scaled, { similarity })).value, base, 1e-10);
     });
     it(`${similarity}: not invariant to a general invertible linear map`, async () => {
-      const base = (await similarityOf(A, B, { similarity })).score;
+      const base = (await similarityOf(A, B, { similarity })).value;
       const m = new Float64Array(p * p);
       for (let i = 0; i < p; i++) m[i * p + i] = i === 0 ? 25 : 1; // stretch one axis: invertible, not orthogonal
-      const stretched = (await similarityOf(A, times(B, m), { similarity })).score;
+      const stretched = (await similarityOf(A, times(B, m), { similarity })).value;
       expect(Math.abs(stretched - base)).toBeGreaterThan(1e-2);
     });
   }
@@ -226,7 +226,7 @@ describe('streaming Metric properties of every similarity state', () => {
       const yCopy = Float64Array.from(Y.data as Float64Array);
       const whole = m.init();
       await m.update(whole, { teacher: X, student: Y });
-      const oneShot = (await m.compute(whole)).score;
+      const oneShot = (await m.compute(whole)).value;
       expect(Array.from(X.data as Float64Array)).toEqual(Array.from(xCopy));
       expect(Array.from(Y.data as Float64Array)).toEqual(Array.from(yCopy));
 
@@ -237,9 +237,9 @@ describe('streaming Metric properties of every similarity state', () => {
         await m.update(batched, batch);
         await m.update(shards[b % 2]!, batch);
       }
-      const k = (await m.compute(batched)).score;
+      const k = (await m.compute(batched)).value;
       const merged = m.merge(shards[0]!, shards[1]!);
-      const mergedScore = (await m.compute(merged)).score;
+      const mergedScore = (await m.compute(merged)).value;
       if (options.maxExactWidth) {
         // Minibatch estimates depend on the batches; merging must equal seeing the same batches.
         expectClose(mergedScore, k, 1e-12);
@@ -248,17 +248,17 @@ describe('streaming Metric properties of every similarity state', () => {
         expectClose(mergedScore, oneShot, 1e-12);
       }
       // merging left the shards untouched: computing them again gives the same
-      const shard0 = (await m.compute(shards[0]!)).score;
+      const shard0 = (await m.compute(shards[0]!)).value;
       m.merge(shards[0]!, shards[1]!);
-      expect((await m.compute(shards[0]!)).score).toBe(shard0);
+      expect((await m.compute(shards[0]!)).value).toBe(shard0);
 
       const round = m.fromJSON(JSON.parse(JSON.stringify(m.toJSON(batched))));
-      expect((await m.compute(round)).score).toBe(k);
+      expect((await m.compute(round)).value).toBe(k);
 
       const fresh = m.init();
       await expectKrsError(() => m.compute(fresh), 'UNDEFINED', /no samples/);
       await m.update(fresh, { teacher: X, student: Y });
-      expect((await m.compute(fresh)).score).toBe(oneShot);
+      expect((await m.compute(fresh)).value).toBe(oneShot);
     });
   }
 });

@@ -40,7 +40,7 @@ describe('cross-layer CKA matrix', () => {
     for (const [i, tl] of ['a', 'b', 'c'].entries()) {
       for (const [j, sl] of ['a', 'c'].entries()) {
         const ref = await similarityOf(t[tl]!, s[sl]!, { similarity: 'cka' });
-        expectClose(r.cka[i]![j]!, ref.score, 1e-10);
+        expectClose(r.cka[i]![j]!, ref.value, 1e-10);
       }
     }
   });
@@ -61,7 +61,7 @@ describe('cross-layer CKA matrix', () => {
     const r = m.compute();
     expect(r.estimator).toBe('minibatch-unbiased-hsic');
     expect(r.batches).toBe(2);
-    expectClose(r.cka[1]![0]!, (await ref.compute(st)).score, 1e-10);
+    expectClose(r.cka[1]![0]!, (await ref.compute(st)).value, 1e-10);
     expect(r.warnings.join(' ')).toMatch(/minibatch unbiased-HSIC estimator over 2 batches/);
   });
 

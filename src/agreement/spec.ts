@@ -1,0 +1,51 @@
+/**
+ * The output-agreement plug-in contract (docs/architecture.md): an agreement is one file
+ * exporting its streaming measure and an {@link AgreementSpec} — metadata, the measure over
+ * the common {@link OutputBatch}, and the words that explain its result. A task names its
+ * agreement in its TaskSpec (src/tasks/).
+ */
+import { errors } from '../core/errors.js';
+import type { Measure, MeasureInfo } from '../core/measure.js';
+import type { Tensor } from '../core/tensor.js';
+import type { DetectionImage } from './detection.js';
+
+/** What every task's outputs arrive as; each agreement reads the fields it needs. */
+export interface OutputBatch {
+  teacherOutput?: Tensor;
+  studentOutput?: Tensor;
+  /** 0/1 positions mask for token-level nlp logits. */
+  outputMask?: Tensor;
+  /** Detection only: the images of this batch with both sides' detections. */
+  images?: readonly DetectionImage[];
+}
+
+/** The fields every agreement result has: its metric name, AOA in points and the samples. */
+export interface AgreementResult {
+  readonly metric: string;
+  /** AOA, points (0–100). */
+  readonly aoa: number;
+  readonly n: number;
+}
+
+/** An output agreement: metadata, measure factory and the words for its result. */
+export interface AgreementSpec<Options = unknown, Result extends AgreementResult = AgreementResult> extends MeasureInfo {
+  /** The streaming measure over {@link OutputBatch}es. @throws BAD_OPTION for bad options. */
+  measure(options: Options): Measure<unknown, OutputBatch, Result>;
+  /** One line for the terminal: what was measured, with its extra figures. */
+  summary(result: Result): string;
+  /** A sentence for a report: what this AOA value means (100 = …). */
+  meaning(result: Result): string;
+}
+
+/** Adapt a measure over another batch type to {@link OutputBatch}. */
+export function overOutputs<S, B, R>(m: Measure<S, B, R>, toBatch: (b: OutputBatch) => B): Measure<S, OutputBatch, R> {
+  return { ...m, update: (state, batch) => m.update(state, toBatch(batch)) };
+}
+
+/** The teacher and student output tensors of a batch. @throws BAD_VALUE when either is missing. */
+export function requireOutputs(batch: OutputBatch, metric: string): { teacher: Tensor; student: Tensor } {
+  if (!batch.teacherOutput || !batch.studentOutput) {
+    throw errors.badValue(`${metric} batch`, 'no outputs', 'teacherOutput and studentOutput tensors');
+  }
+  return { teacher: batch.teacherOutput, student: batch.studentOutput };
+}

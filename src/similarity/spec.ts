@@ -1,0 +1,66 @@
+/**
+ * The similarity plug-in contract (docs/architecture.md): a similarity is one file exporting a
+ * {@link SimilaritySpec} — its metadata plus a factory of streaming {@link Measure}s over
+ * pooled feature rows — and one line in `registry.ts`. {@link layerSimilarity} does the rest
+ * (pooling, shape and finiteness checks, choosing widths on the first batch).
+ */
+import type { Measure, MeasureInfo } from '../core/measure.js';
+import type { MatrixBackend } from '../linalg/backend.js';
+
+/** Which computation produced a value; every result names it. */
+export type Estimator = 'exact' | 'minibatch-unbiased-hsic' | 'rbf-gram' | 'per-sample-cosine';
+
+/** One batch of pooled features of a layer pair: X (rows × p) and Y (rows × q), row-major. */
+export interface FeatureRows {
+  readonly x: Float64Array | Float32Array;
+  readonly y: Float64Array | Float32Array;
+  readonly rows: number;
+  /**
+   * Locate a NaN/Inf in the batch's source tensors and throw NON_FINITE naming it. Measures
+   * that sum columns before anything else (exact CKA) call it when a sum is not finite; the
+   * others get rows already checked (see {@link SimilaritySpec.checksFiniteItself}).
+   */
+  readonly locateNonFinite: () => never;
+}
+
+/** Settings every similarity may read; a spec ignores what it does not use. */
+export interface SimilaritySettings {
+  readonly backend: MatrixBackend;
+  /** Layer names, for messages. */
+  readonly teacherName: string;
+  readonly studentName: string;
+  /** Widest layer kept as exact feature-space statistics (linear CKA family). */
+  readonly maxExactWidth: number;
+  /** θ of `cka-rbf`: σ = θ·√(median squared distance). */
+  readonly rbfThreshold: number;
+}
+
+/** What a similarity measure computes: its value (a fraction, docs/conventions.md) and how. */
+export interface SimilarityEstimate {
+  readonly value: number;
+  readonly estimator: Estimator;
+  /** Minibatches averaged (minibatch estimator only). */
+  readonly batches?: number;
+  readonly warnings: string[];
+}
+
+/** A similarity's streaming measure over one layer pair of fixed widths. */
+export type SimilarityMeasure<State> = Measure<State, FeatureRows, Promise<SimilarityEstimate>>;
+
+/** A similarity: its metadata and its measure factory. */
+export interface SimilaritySpec<State = unknown> extends MeasureInfo {
+  /** The estimators its results may name. */
+  readonly estimators: readonly Estimator[];
+  /** Teacher and student widths must be equal (e.g. cosine). */
+  readonly equalWidths: boolean;
+  /**
+   * The measure detects NaN/Inf itself (through `locateNonFinite`), so rows need not be
+   * checked value by value before `update`.
+   */
+  readonly checksFiniteItself: boolean;
+  /**
+   * The measure for a layer pair of widths `p` (teacher) and `q` (student).
+   * @throws SHAPE_MISMATCH when the widths do not suit the similarity.
+   */
+  measure(p: number, q: number, settings: SimilaritySettings): SimilarityMeasure<State>;
+}

@@ -1,0 +1,36 @@
+/**
+ * The tasks krs knows, by name: adding one is its own file (a {@link TaskSpec}), its test and
+ * one line here.
+ */
+import { errors } from '../core/errors.js';
+import { classification } from './classification.js';
+import { detection } from './detection.js';
+import { nlp } from './nlp.js';
+import { regression } from './regression.js';
+import { segmentation } from './segmentation.js';
+import type { TaskSpec } from './spec.js';
+
+const REGISTRY = {
+  classification,
+  detection,
+  segmentation,
+  nlp,
+  regression,
+} as const satisfies Record<string, TaskSpec>;
+
+/** A task's name. */
+export type Task = keyof typeof REGISTRY;
+
+/** Every task's name, in registry order. */
+export const TASKS = Object.keys(REGISTRY) as readonly Task[];
+
+/** Whether `name` is a known task. */
+export function isTask(name: unknown): name is Task {
+  return typeof name === 'string' && Object.hasOwn(REGISTRY, name);
+}
+
+/** The spec of a task. @throws BAD_OPTION (option `task`) for an unknown name, listing the known ones. */
+export function taskSpec(name: string): TaskSpec {
+  if (!isTask(name)) throw errors.badOption('task', name, TASKS.join(', '));
+  return REGISTRY[name];
+}

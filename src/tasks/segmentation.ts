@@ -1,0 +1,18 @@
+/** `segmentation` — semantic segmentation: α = 0.7, linear CKA, mIoU of label maps (logits, labels or PNG folders). */
+import { segmentationAgreementSpec } from '../agreement/segmentation.js';
+import { always, type TaskSpec } from './spec.js';
+
+export const segmentation: TaskSpec = {
+  name: 'segmentation',
+  title: 'semantic segmentation',
+  alpha: 0.7,
+  similarityText: 'cka',
+  similarityFor: always('cka'),
+  pool: 'flatten',
+  outputKeys: ['logits', 'probs', 'labels'],
+  outputSource: 'capture',
+  labelMaps: true,
+  agreement: segmentationAgreementSpec,
+  targetMetric: 'accuracy',
+  reportSections: [],
+};
