@@ -4,6 +4,7 @@
  * summary, or the result as JSON with --json; --csv DIR and --markdown FILE write the tables.
  */
 import type { Command } from 'commander';
+import { cliIo } from './io.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeExperiments, type AnalysisResult } from '../analysis/analyze.js';
@@ -67,8 +68,8 @@ export function registerAnalyze(program: Command): void {
       await writeCliReport(o, () => ({ kind: 'analysis', analysis: result }));
       if (o.csv) writeCsv(o.csv, result);
       if (o.markdown) writeText(o.markdown, analysisMarkdown(result));
-      process.stdout.write(o.json ? `${toJson(result)}\n` : `${renderAnalysis(result)}\n`);
-      for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
+      cliIo().stdout.write(o.json ? `${toJson(result)}\n` : `${renderAnalysis(result)}\n`);
+      for (const w of result.warnings) cliIo().stderr.write(`warning: ${w}\n`);
     });
 }
 
@@ -97,7 +98,7 @@ function writeText(path: string, text: string): void {
   } catch (e) {
     throw fsError(path, e);
   }
-  process.stderr.write(`wrote ${path}\n`);
+  cliIo().stderr.write(`wrote ${path}\n`);
 }
 
 function writeCsv(dir: string, r: AnalysisResult): void {
@@ -114,7 +115,7 @@ function writeCsv(dir: string, r: AnalysisResult): void {
       throw fsError(join(dir, name), e);
     }
   }
-  process.stderr.write(`wrote ${files.size} CSV files to ${dir}\n`);
+  cliIo().stderr.write(`wrote ${files.size} CSV files to ${dir}\n`);
 }
 
 /** The readable summary: the tables (columns that are empty everywhere dropped), then the advice. */

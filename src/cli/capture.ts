@@ -3,6 +3,7 @@
  * layers, the output, the targets and the sample ids.
  */
 import type { Command } from 'commander';
+import { cliIo } from './io.js';
 import { errors } from '../core/errors.js';
 import { runCapture, type CaptureResult } from '../runtime/capture-run.js';
 import { openDataset } from '../runtime/data/open.js';
@@ -60,8 +61,8 @@ export function registerCapture(program: Command): void {
           bar.stop();
           off();
         }
-        process.stdout.write(o.json ? `${toJson(r)}\n` : `${renderCapture(r)}\n`);
-        for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+        cliIo().stdout.write(o.json ? `${toJson(r)}\n` : `${renderCapture(r)}\n`);
+        for (const w of r.warnings) cliIo().stderr.write(`warning: ${w}\n`);
       },
     );
 }

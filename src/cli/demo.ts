@@ -4,11 +4,13 @@
  * TensorFlow.js is loaded only when the command runs.
  */
 import type { Command } from 'commander';
+import { cliIo } from './io.js';
 import { errors } from '../core/errors.js';
 import type { DemoEvent, DemoResult } from '../train/demo.js';
 import { chooseBackend, BACKENDS } from './backend.js';
 import { parseNumber, parsePositiveInt } from './options.js';
 import { fmt, table, toJson } from './format.js';
+import { commandLine } from './report-options.js';
 
 interface DemoFlags {
   out: string;
@@ -82,7 +84,7 @@ export function registerDemo(program: Command): void {
     .option('--json', 'print the results (as in results.json) on stdout')
     .action(async (o: DemoFlags) => {
       const result = await runDemoCommand(o);
-      process.stdout.write(o.json ? `${toJson(result, 2)}\n` : `${renderDemo(result)}\n`);
+      cliIo().stdout.write(o.json ? `${toJson(result, 2)}\n` : `${renderDemo(result)}\n`);
     });
 }
 
@@ -113,7 +115,7 @@ export async function runDemoCommand(o: DemoFlags): Promise<DemoResult> {
       out: o.out,
       backend: backend.backend,
       onEvent: display.event,
-      hooks: demoHooks(['krs', ...process.argv.slice(2)].join(' ')),
+      hooks: demoHooks(commandLine()),
     });
   } finally {
     display.stop();
@@ -124,11 +126,12 @@ export async function runDemoCommand(o: DemoFlags): Promise<DemoResult> {
 /** The progress display on stderr: stage and per-epoch lines, and on a terminal a redrawn batch bar. */
 function progressDisplay(enabled: boolean): { event: (e: DemoEvent) => void; stop: () => void } {
   if (!enabled) return { event: () => {}, stop: () => {} };
-  const tty = Boolean(process.stderr.isTTY);
+  const err = cliIo().stderr;
+  const tty = Boolean(err.isTTY);
   let barShown = false;
   let lastDraw = 0;
   const clear = () => {
-    if (barShown) process.stderr.write('\r\x1b[K');
+    if (barShown) err.write('\r\x1b[K');
     barShown = false;
   };
   const t0 = performance.now();
@@ -140,13 +143,13 @@ function progressDisplay(enabled: boolean): { event: (e: DemoEvent) => void; sto
     event(e) {
       if (e.type === 'stage') {
         clear();
-        process.stderr.write(`[${clock()}] ${e.message}\n`);
+        err.write(`[${clock()}] ${e.message}\n`);
       } else if (e.type === 'epoch') {
         clear();
         const r = e.row;
         const scores = r.krs === null ? '' : `  FSS ${fmt(r.fss)}  AOA ${fmt(r.aoa)}  KRS ${fmt(r.krs)}`;
         const epochs = String(e.epochs);
-        process.stderr.write(
+        err.write(
           `  ${r.model.padEnd(9)} ${r.phase.padEnd(5)} epoch ${String(r.epoch).padStart(epochs.length)}/${epochs}  loss ${fmt(r.loss, 4)}  acc ${fmt(r.accuracy)}%${scores}\n`,
         );
       } else if (tty) {
@@ -155,7 +158,7 @@ function progressDisplay(enabled: boolean): { event: (e: DemoEvent) => void; sto
         lastDraw = now;
         const width = 24;
         const filled = Math.round((width * e.batch) / e.batches);
-        process.stderr.write(
+        err.write(
           `\r\x1b[K  ${e.model.padEnd(9)} ${e.phase.padEnd(5)} epoch ${e.epoch}/${e.epochs} ${'█'.repeat(filled)}${'░'.repeat(width - filled)} ${e.batch}/${e.batches} batches  ${clock()}`,
         );
         barShown = true;

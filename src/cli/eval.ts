@@ -4,6 +4,7 @@
  * matrix, and where the time went.
  */
 import type { Command } from 'commander';
+import { cliIo } from './io.js';
 import { errors } from '../core/errors.js';
 import { TASKS, type Task } from '../tasks/registry.js';
 import { openDataset } from '../runtime/data/open.js';
@@ -87,8 +88,8 @@ export function registerEval(program: Command): void {
     .action(async (o: EvalFlags) => {
       const r = await evalCommand(o);
       await writeCliReport(o as { report?: string; charts?: string }, () => evalReportInput(r));
-      process.stdout.write(o.json ? `${toJson(r)}\n` : `${renderEval(r)}\n`);
-      for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+      cliIo().stdout.write(o.json ? `${toJson(r)}\n` : `${renderEval(r)}\n`);
+      for (const w of r.warnings) cliIo().stderr.write(`warning: ${w}\n`);
     });
 }
 

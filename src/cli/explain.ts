@@ -4,6 +4,7 @@
  * cosine of its features; --worst N lists the samples where the student disagrees most.
  */
 import type { Command } from 'commander';
+import { cliIo } from './io.js';
 import { readFileSync } from 'node:fs';
 import { explainSamples, type ClassProb, type ExplainResult } from '../analysis/explain.js';
 import { errors } from '../core/errors.js';
@@ -65,8 +66,8 @@ export function registerExplain(program: Command): void {
     .option('--json', 'print the result as JSON on stdout')
     .action((o: ExplainFlags) => {
       const result = runExplain(o);
-      process.stdout.write(o.json ? `${toJson(result)}\n` : `${renderExplain(result)}\n`);
-      for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
+      cliIo().stdout.write(o.json ? `${toJson(result)}\n` : `${renderExplain(result)}\n`);
+      for (const w of result.warnings) cliIo().stderr.write(`warning: ${w}\n`);
     });
 }
 

@@ -4,6 +4,7 @@
  * of a `krs eval --all-pairs --json` result (`--from`).
  */
 import type { Command } from 'commander';
+import { cliIo } from './io.js';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { errors } from '../core/errors.js';
@@ -66,8 +67,8 @@ export function registerHeatmap(program: Command): void {
     .option('--json', 'print the matrix as JSON on stdout')
     .action(async (o: HeatmapFlags) => {
       const r = await heatmapCommand(o);
-      process.stdout.write(o.json ? `${toJson(r)}\n` : `${renderHeatmap(r)}\n`);
-      for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+      cliIo().stdout.write(o.json ? `${toJson(r)}\n` : `${renderHeatmap(r)}\n`);
+      for (const w of r.warnings) cliIo().stderr.write(`warning: ${w}\n`);
     });
 }
 

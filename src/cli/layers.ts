@@ -2,6 +2,7 @@
  * `krs layers`: every tensor of an ONNX model that can be tapped, in graph order.
  */
 import type { Command } from 'commander';
+import { cliIo } from './io.js';
 import { listLayers, type LayersResult } from '../runtime/inspect.js';
 import { fmtDims } from '../runtime/onnx-model.js';
 import { table, toJson } from './format.js';
@@ -15,8 +16,8 @@ export function registerLayers(program: Command): void {
     .option('--json', 'print the result as JSON on stdout')
     .action(async (o: { model: string; infer: boolean; json?: boolean }) => {
       const r = await listLayers(o.model, { infer: o.infer });
-      process.stdout.write(o.json ? `${toJson(r)}\n` : `${renderLayers(r)}\n`);
-      for (const n of r.notes) process.stderr.write(`note: ${n}\n`);
+      cliIo().stdout.write(o.json ? `${toJson(r)}\n` : `${renderLayers(r)}\n`);
+      for (const n of r.notes) cliIo().stderr.write(`note: ${n}\n`);
     });
 }
 

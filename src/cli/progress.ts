@@ -1,9 +1,10 @@
 /**
  * The progress bar of long commands, on stderr: samples done, samples/s and ETA
- * (cli-progress). On a terminal it redraws in place; elsewhere (logs, CI) it prints a line
- * every 10 s. The models run in a worker thread, so this thread is free to redraw.
+ * (cli-progress), written to the run's stderr ({@link cliIo}). When that is a terminal it
+ * redraws in place; elsewhere (logs, CI, in-process runs) it prints a line every 10 s. The models run in a worker thread, so this thread is free to redraw.
  */
 import cliProgress from 'cli-progress';
+import { cliIo } from './io.js';
 
 export interface Progress {
   update(done: number, total: number): void;
@@ -15,11 +16,12 @@ const silent: Progress = { update() {}, stop() {} };
 /** A bar labelled `label`, or a no-op when `enabled` is false. */
 export function progressBar(label: string, enabled: boolean): Progress {
   if (!enabled) return silent;
-  const tty = Boolean(process.stderr.isTTY);
+  const stream = cliIo().stderr;
+  const tty = Boolean(stream.isTTY);
   const bar = new cliProgress.SingleBar(
     {
       format: `${label} {bar} {percentage}% | {value}/{total} samples | {speed} samples/s | ETA {eta_formatted}`,
-      stream: process.stderr,
+      stream: stream as NodeJS.WritableStream,
       barsize: 24,
       hideCursor: tty ? true : null,
       noTTYOutput: !tty,

@@ -5,6 +5,7 @@
  * loaded only when one of the options is given, so commands start as fast without them.
  */
 import type { Command } from 'commander';
+import { cliIo } from './io.js';
 import { statSync } from 'node:fs';
 import { errors, KrsError } from '../core/errors.js';
 import type { ReportInput, ScoreReportInput } from '../report/report.js';
@@ -32,8 +33,8 @@ export function addReportOptions(cmd: Command): Command {
   return cmd.option(...REPORT_OPTION).option(...CHARTS_OPTION);
 }
 
-/** The command line as typed, shell-quoted where needed, for the report's footer. */
-export function commandLine(argv: readonly string[] = process.argv.slice(2)): string {
+/** The command line as typed (the run's arguments, see {@link cliIo}), shell-quoted where needed, for the report's footer. */
+export function commandLine(argv: readonly string[] = cliIo().argv): string {
   const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
   return ['krs', ...argv.map(quote)].join(' ');
 }
@@ -50,10 +51,10 @@ export async function writeCliReport(o: ReportFlags, input: () => ReportInput | 
     { ...base, command: base.command ?? commandLine(), generatedAt: base.generatedAt ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z') },
     { report: o.report, charts: o.charts },
   );
-  if (written.report) process.stderr.write(`report: ${written.report}\n`);
+  if (written.report) cliIo().stderr.write(`report: ${written.report}\n`);
   if (o.charts) {
     const ms = written.charts.reduce((a, c) => a + c.svgMs + c.pngMs, 0);
-    process.stderr.write(`charts: ${written.charts.length} × (svg, png) in ${o.charts} (${Math.round(ms)} ms)\n`);
+    cliIo().stderr.write(`charts: ${written.charts.length} × (svg, png) in ${o.charts} (${Math.round(ms)} ms)\n`);
   }
 }
 

@@ -2,6 +2,7 @@
  * `krs score`: FSS, AOA and KRS of a student capture against a teacher capture.
  */
 import type { Command } from 'commander';
+import { cliIo } from './io.js';
 import { readdirSync, statSync } from 'node:fs';
 import { errors } from '../core/errors.js';
 import { groupDetections } from '../agreement/detection.js';
@@ -57,8 +58,8 @@ export function registerScore(program: Command): void {
     .action(async (o) => {
       const result = await runScore(o);
       await writeCliReport(o, () => scoreReportInput(o, result, o.backend));
-      process.stdout.write(o.json ? `${toJson(result)}\n` : `${renderScore(result)}\n`);
-      for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
+      cliIo().stdout.write(o.json ? `${toJson(result)}\n` : `${renderScore(result)}\n`);
+      for (const w of result.warnings) cliIo().stderr.write(`warning: ${w}\n`);
     });
 }
 
@@ -105,7 +106,7 @@ export async function runScore(o: ScoreFlags): Promise<ScoreCapturesResult> {
   const task = o.task;
   const backend = await chooseBackend(o.backend ?? 'auto');
   // Batches are scored on this thread, so the bar redraws between batches; on a terminal only.
-  const bar = progressBar('score', o.progress !== false && Boolean(process.stderr.isTTY));
+  const bar = progressBar('score', o.progress !== false && Boolean(cliIo().stderr.isTTY));
   const common = {
     task,
     pairs: o.pair,

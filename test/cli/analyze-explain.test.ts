@@ -12,8 +12,8 @@ const S = fixturePath('explain/student.npz');
 const CLASSES = fixturePath('explain/classes.txt');
 
 describe('krs explain', () => {
-  it('prints the top-k of both models, the KL agreement and per-layer cosines', () => {
-    const r = krs('explain', '--teacher', T, '--student', S, '--sample', '4', '--classes', CLASSES);
+  it('prints the top-k of both models, the KL agreement and per-layer cosines', async () => {
+    const r = await krs('explain', '--teacher', T, '--student', S, '--sample', '4', '--classes', CLASSES);
     expect(r.status).toBe(0);
     const e = ex.samples.find((s: any) => s.index === 4);
     expect(r.stdout).toMatch(/sample 4 \(id 1004\), student row \d+/);
@@ -27,8 +27,8 @@ describe('krs explain', () => {
     expect(r.stdout).toMatch(/widths differ \(8 vs 4\)/);
   });
 
-  it('--json and --worst', () => {
-    const r = krs('explain', '--teacher', T, '--student', S, '--id', '1007', '--worst', '3', '--k', '2', '--pair', 'feat:feat', '--json');
+  it('--json and --worst', async () => {
+    const r = await krs('explain', '--teacher', T, '--student', S, '--id', '1007', '--worst', '3', '--k', '2', '--pair', 'feat:feat', '--json');
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out).toMatchObject({ n: 12, classes: 5, k: 2, ids: 'ids', outputKey: { teacher: 'logits', student: 'logits' } });
@@ -39,19 +39,19 @@ describe('krs explain', () => {
     expectClose(out.worst[0].kl, ex.worst[0].kl, 1e-6);
   });
 
-  it('bad input: one-line errors and exit statuses', () => {
-    const none = krs('explain', '--teacher', T, '--student', S);
+  it('bad input: one-line errors and exit statuses', async () => {
+    const none = await krs('explain', '--teacher', T, '--student', S);
     expect(none.status).toBe(2);
     expect(none.stderr).toMatch(/--sample I or --id ID\) and\/or --worst N/);
-    expect(krs('explain', '--teacher', T, '--student', S, '--sample', '99')).toMatchObject({
+    expect(await krs('explain', '--teacher', T, '--student', S, '--sample', '99')).toMatchObject({
       status: 2,
       stderr: expect.stringMatching(/--sample 99: expected a row index in \[0, 11\]/),
     });
-    expect(krs('explain', '--teacher', T, '--student', S, '--sample', '-1')).toMatchObject({ status: 2, stderr: expect.stringMatching(/--sample/) });
-    expect(krs('explain', '--teacher', T, '--student', '/nonexistent.npz', '--sample', '0')).toMatchObject({
+    expect(await krs('explain', '--teacher', T, '--student', S, '--sample', '-1')).toMatchObject({ status: 2, stderr: expect.stringMatching(/--sample/) });
+    expect(await krs('explain', '--teacher', T, '--student', '/nonexistent.npz', '--sample', '0')).toMatchObject({
       status: 3,
       stderr: expect.stringMatching(/no such file/),
     });
-    expect(krs('explain', '--teacher', T, '--student', S, '--sample', '0', '--classes', '/nonexistent.txt')).toMatchObject({ status: 3 });
+    expect(await krs('explain', '--teacher', T, '--student', S, '--sample', '0', '--classes', '/nonexistent.txt')).toMatchObject({ status: 3 });
   });
 });

@@ -16,8 +16,8 @@ const PAPER = fileURLToPath(new URL('../../examples/paper/experiments.csv', impo
 const ex = loadJson('stats/stats.json').analysis;
 const HEADER = 'id,task,dataset,teacher,student,method,fss_pre,aoa_pre,fss_post,aoa_post,metric_pre,metric_post';
 
-function json(...args: string[]): any {
-  const r = krs('analyze', ...args, '--json');
+async function json(...args: string[]): Promise<any> {
+  const r = await krs('analyze', ...args, '--json');
   if (r.status !== 0) throw new Error(`krs analyze exited ${r.status}: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
@@ -27,8 +27,8 @@ function tmp(): string {
 }
 
 describe('krs analyze', () => {
-  it('--json has the DESIGN.md §4 schema, with SciPy-exact statistics', () => {
-    const out = json(TABLE);
+  it('--json has the DESIGN.md §4 schema, with SciPy-exact statistics', async () => {
+    const out = await json(TABLE);
     for (const e of out.experiments)
       for (const k of ['id', 'task', 'method', 'krsPre', 'krsPost', 'deltaKrs', 'deltaFss', 'deltaAoa']) expect(e).toHaveProperty(k);
     const cls = out.tasks.classification;
@@ -47,9 +47,9 @@ describe('krs analyze', () => {
     expect(out.diagnostics.thresholds).toEqual({ low: 40, high: 60, gap: 25 });
   });
 
-  it('the readable summary by default; --csv DIR and --markdown FILE write the tables', () => {
+  it('the readable summary by default; --csv DIR and --markdown FILE write the tables', async () => {
     const dir = tmp();
-    const r = krs('analyze', TABLE, '--csv', join(dir, 'csv'), '--markdown', join(dir, 'report.md'));
+    const r = await krs('analyze', TABLE, '--csv', join(dir, 'csv'), '--markdown', join(dir, 'report.md'));
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^krs analyze — .*analysis-table\.csv: 21 experiments, 5 tasks, 10 KD methods/);
     expect(r.stdout).toMatch(/Per task: correlation with the task metric/);
@@ -63,18 +63,18 @@ describe('krs analyze', () => {
     expect(md).toMatch(/## Diagnostics \(low < 40, high ≥ 60, gap ≥ 25\)/);
   });
 
-  it('--out FILE.html (DESIGN.md §4) writes the same report as --report', () => {
+  it('--out FILE.html (DESIGN.md §4) writes the same report as --report', async () => {
     const dir = tmp();
-    const r = krs('analyze', PAPER, '--out', join(dir, 'a.html'));
+    const r = await krs('analyze', PAPER, '--out', join(dir, 'a.html'));
     expect(r.status).toBe(0);
     expect(readFileSync(join(dir, 'a.html'), 'utf8')).toMatch(/^<!DOCTYPE html>/);
-    const clash = krs('analyze', PAPER, '--out', join(dir, 'a.html'), '--report', join(dir, 'b.html'));
+    const clash = await krs('analyze', PAPER, '--out', join(dir, 'a.html'), '--report', join(dir, 'b.html'));
     expect(clash.status).toBe(2);
     expect(clash.stderr).toMatch(/--out/);
   });
 
-  it('options: --alpha, --sweep, --alpha-step, thresholds', () => {
-    const out = json(TABLE, '--alpha', '0.5', '--sweep', 'cla-skd-1,det-uet-gains', '--alpha-step', '0.05', '--low', '30', '--high', '50', '--gap', '40');
+  it('options: --alpha, --sweep, --alpha-step, thresholds', async () => {
+    const out = await json(TABLE, '--alpha', '0.5', '--sweep', 'cla-skd-1,det-uet-gains', '--alpha-step', '0.05', '--low', '30', '--high', '50', '--gap', '40');
     expect(out.alphaOverride).toBe(0.5);
     expect(out.sensitivity.experiments.map((s: any) => [s.id, s.points.length])).toEqual([
       ['cla-skd-1', 21],
@@ -83,8 +83,8 @@ describe('krs analyze', () => {
     expect(out.diagnostics.thresholds).toEqual({ low: 30, high: 50, gap: 40 });
   });
 
-  it('examples/paper reproduces the published KRS values', () => {
-    const out = json(PAPER);
+  it('examples/paper reproduces the published KRS values', async () => {
+    const out = await json(PAPER);
     const e = Object.fromEntries(out.experiments.map((x: any) => [x.id, x]));
     const r1 = (v: number) => Number(v.toFixed(1));
     expect([r1(e['cifar100-resnet18-vanilla'].krsPre), r1(e['cifar100-resnet18-vanilla'].krsPost), r1(e['cifar100-resnet18-skd'].krsPost)]).toEqual([
@@ -116,24 +116,24 @@ describe('krs analyze', () => {
       ['alpha outside [0, 1]', `${HEADER},alpha\n${row},-0.1\n`, /row 1 \(line 2\), column 'alpha': "-0\.1"; expected a number in \[0, 1\]/],
     ];
     for (const [what, text, pattern] of cases) {
-      it(what, () => {
-        const r = krs('analyze', bad('t.csv', text));
+      it(what, async () => {
+        const r = await krs('analyze', bad('t.csv', text));
         expect(r.status).toBe(3);
         expect(r.stdout).toBe('');
         expect(r.stderr).toMatch(pattern);
         expect(r.stderr.trim().split('\n')).toHaveLength(1);
       });
     }
-    it('--json prints the error payload on stdout too', () => {
-      const r = krs('analyze', bad('t.csv', `${HEADER}\n${row}\n${row}\n`), '--json');
+    it('--json prints the error payload on stdout too', async () => {
+      const r = await krs('analyze', bad('t.csv', `${HEADER}\n${row}\n${row}\n`), '--json');
       expect(r.status).toBe(3);
       expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'ID_MISMATCH', kind: 'data' });
     });
-    it('a missing file, a bad option, an unknown --sweep id', () => {
-      expect(krs('analyze', '/nonexistent.csv')).toMatchObject({ status: 3, stderr: expect.stringMatching(/no such file/) });
-      expect(krs('analyze', TABLE, '--alpha', '1.5')).toMatchObject({ status: 2, stderr: expect.stringMatching(/alpha must be in \[0, 1\], got 1\.5/) });
-      expect(krs('analyze', TABLE, '--sweep', 'nope')).toMatchObject({ status: 2, stderr: expect.stringMatching(/experiment 'nope' not found/) });
-      expect(krs('analyze', TABLE, '--low', 'abc')).toMatchObject({ status: 2, stderr: expect.stringMatching(/invalid --low "abc"/) });
+    it('a missing file, a bad option, an unknown --sweep id', async () => {
+      expect(await krs('analyze', '/nonexistent.csv')).toMatchObject({ status: 3, stderr: expect.stringMatching(/no such file/) });
+      expect(await krs('analyze', TABLE, '--alpha', '1.5')).toMatchObject({ status: 2, stderr: expect.stringMatching(/alpha must be in \[0, 1\], got 1\.5/) });
+      expect(await krs('analyze', TABLE, '--sweep', 'nope')).toMatchObject({ status: 2, stderr: expect.stringMatching(/experiment 'nope' not found/) });
+      expect(await krs('analyze', TABLE, '--low', 'abc')).toMatchObject({ status: 2, stderr: expect.stringMatching(/invalid --low "abc"/) });
     });
   });
 });

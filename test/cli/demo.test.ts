@@ -13,16 +13,16 @@ const numbers = (r: unknown) =>
 let out: string;
 let result: any;
 let stderr: string;
-beforeAll(() => {
+beforeAll(async () => {
   out = outDir();
-  const r = krs('demo', '--quick', '--out', out, '--json');
+  const r = await krs('demo', '--quick', '--out', out, '--json');
   if (r.status !== 0) throw new Error(`krs demo exited ${r.status}: ${r.stderr}`);
   result = JSON.parse(r.stdout);
   stderr = r.stderr;
-});
+}, 120_000);
 
 describe('krs demo --quick', () => {
-  it('prints the results as JSON (only that on stdout), progress on stderr, and writes the output folder', () => {
+  it('prints the results as JSON (only that on stdout), progress on stderr, and writes the output folder', async () => {
     expect(result.quick).toBe(true);
     expect(result.data).toMatchObject({ train: 600, test: 200, total: 10000 });
     expect(result.students.map((s: any) => s.id)).toEqual(['baseline', 'kd-T1', 'kd-T2', 'kd-T4', 'kd-T8', 'fitnet']);
@@ -57,8 +57,17 @@ describe('krs demo --quick', () => {
     }
   });
 
-  it('krs score on the captures it wrote gives the same FSS, AOA and KRS', () => {
-    const r = krs('score', '--task', 'classification', '--teacher', join(out, 'captures/teacher.npz'), '--student', join(out, 'captures/kd-T4.npz'), '--json');
+  it('krs score on the captures it wrote gives the same FSS, AOA and KRS', async () => {
+    const r = await krs(
+      'score',
+      '--task',
+      'classification',
+      '--teacher',
+      join(out, 'captures/teacher.npz'),
+      '--student',
+      join(out, 'captures/kd-T4.npz'),
+      '--json',
+    );
     expect(r.status).toBe(0);
     const s = JSON.parse(r.stdout);
     const kd4 = result.students.find((x: any) => x.id === 'kd-T4');
@@ -66,29 +75,29 @@ describe('krs demo --quick', () => {
     expect(s.layers.map((l: any) => l.student)).toEqual(['hidden1', 'hidden2']);
   });
 
-  it('krs analyze reads the experiments table it wrote', () => {
-    const r = krs('analyze', join(out, 'experiments.csv'), '--json');
+  it('krs analyze reads the experiments table it wrote', async () => {
+    const r = await krs('analyze', join(out, 'experiments.csv'), '--json');
     expect(r.status, r.stderr).toBe(0);
     const a = JSON.parse(r.stdout);
     expect(a.experiments.map((e: any) => e.method)).toEqual(['kd-T1', 'kd-T2', 'kd-T4', 'kd-T8', 'fitnet']);
     expect(a.tasks.classification.n).toBe(5);
   });
 
-  it('the same seed gives the same numbers; --seed changes them', () => {
-    const again = krs('demo', '--quick', '--out', outDir(), '--json', '--no-progress');
+  it('the same seed gives the same numbers; --seed changes them', async () => {
+    const again = await krs('demo', '--quick', '--out', outDir(), '--json', '--no-progress');
     expect(again.status).toBe(0);
     expect(again.stderr).toBe('');
     expect(numbers(JSON.parse(again.stdout))).toEqual(numbers(result));
-    const other = krs('demo', '--quick', '--seed', '2', '--out', outDir(), '--json', '--no-progress');
+    const other = await krs('demo', '--quick', '--seed', '2', '--out', outDir(), '--json', '--no-progress');
     expect(other.status).toBe(0);
     const o = JSON.parse(other.stdout);
     expect(o.seed).toBe(2);
     expect(o.students.map((s: any) => s.krs)).not.toEqual(result.students.map((s: any) => s.krs));
   });
 
-  it('prints a readable summary with the table, the temperature picks and where the report is', () => {
+  it('prints a readable summary with the table, the temperature picks and where the report is', async () => {
     const dir = outDir();
-    const r = krs('demo', '--quick', '--out', dir, '--no-progress', '--temperatures', '2,4');
+    const r = await krs('demo', '--quick', '--out', dir, '--no-progress', '--temperatures', '2,4');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/student +method +acc % +FSS +AOA +KRS +ΔFSS +ΔAOA +ΔKRS +Δacc/);
     expect(r.stdout).toMatch(/^kd-T4 +vanilla KD, T=4 /m);
@@ -98,8 +107,8 @@ describe('krs demo --quick', () => {
     expect(r.stdout).toContain(`Report: ${join(dir, 'report.html')}`);
   });
 
-  it('--student-hidden and --teacher-hidden change the architectures; FitNet guides the last common hidden layer', () => {
-    const r = krs(
+  it('--student-hidden and --teacher-hidden change the architectures; FitNet guides the last common hidden layer', async () => {
+    const r = await krs(
       'demo',
       '--quick',
       '--out',
@@ -121,7 +130,7 @@ describe('krs demo --quick', () => {
     expect(o.students[2].hintLayer).toBe('hidden1');
   });
 
-  it('bad options exit 2 with a one-line message', () => {
+  it('bad options exit 2 with a one-line message', async () => {
     for (const args of [
       ['--seed', '-1'],
       ['--seed', '1.5'],
@@ -134,12 +143,12 @@ describe('krs demo --quick', () => {
       ['--student-hidden', '32,0'],
       ['--student-hidden', '16', '--hint-layer', 'hidden2'],
     ]) {
-      const r = krs('demo', '--quick', '--out', outDir(), '--no-progress', ...args);
+      const r = await krs('demo', '--quick', '--out', outDir(), '--no-progress', ...args);
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(/^krs: invalid --/);
     }
-    const j = krs('demo', '--quick', '--seed', 'x', '--json');
+    const j = await krs('demo', '--quick', '--seed', 'x', '--json');
     expect(j.status).toBe(2);
     expect(JSON.parse(j.stdout).error.code).toBe('BAD_OPTION');
   });

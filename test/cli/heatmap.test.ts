@@ -20,16 +20,16 @@ function pngSize(file: string): { width: number; height: number } {
 }
 
 describe('krs heatmap', () => {
-  it('writes a PNG and prints the matrix; --json gives the matrix, aligned by ids', () => {
+  it('writes a PNG and prints the matrix; --json gives the matrix, aligned by ids', async () => {
     const out = join(dir, 'h.png');
-    const r = krs('heatmap', '--teacher', T, '--student', S, '--out', out);
+    const r = await krs('heatmap', '--teacher', T, '--student', S, '--out', out);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/rows = teacher layers, columns = student layers/);
     expect(r.stdout).toMatch(/conv\s+0\.568\s+0\.420/);
     expect(r.stdout).toContain(`wrote ${out}`);
     expect(pngSize(out).width).toBeGreaterThan(300);
 
-    const j = krs('heatmap', '--teacher', T, '--student', S, '--json');
+    const j = await krs('heatmap', '--teacher', T, '--student', S, '--json');
     expect(j.status, j.stderr).toBe(0);
     const m = JSON.parse(j.stdout);
     const expected = loadJson('score/expected.json').classification;
@@ -41,9 +41,9 @@ describe('krs heatmap', () => {
     expect(j.stderr).toMatch(/reordered by 'ids'/);
   });
 
-  it('writes an SVG with the layers in the order asked', () => {
+  it('writes an SVG with the layers in the order asked', async () => {
     const out = join(dir, 'h.svg');
-    const r = krs('heatmap', '--teacher', T, '--student', S, '--teacher-layers', 'fc,conv', '--out', out, '--title', 'Mine', '--json');
+    const r = await krs('heatmap', '--teacher', T, '--student', S, '--teacher-layers', 'fc,conv', '--out', out, '--title', 'Mine', '--json');
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).teacherLayers).toEqual(['fc', 'conv']);
     const svg = readFileSync(out, 'utf8');
@@ -52,7 +52,7 @@ describe('krs heatmap', () => {
     expect(svg.indexOf('>fc<')).toBeLessThan(svg.lastIndexOf('>conv<'));
   });
 
-  it('draws the matrix of a JSON result (--from), as from krs eval --all-pairs --json', () => {
+  it('draws the matrix of a JSON result (--from), as from krs eval --all-pairs --json', async () => {
     const evalLike = join(dir, 'eval.json');
     writeFileSync(
       evalLike,
@@ -72,13 +72,13 @@ describe('krs heatmap', () => {
       }),
     );
     const out = join(dir, 'from.svg');
-    const r = krs('heatmap', '--from', evalLike, '--out', out);
+    const r = await krs('heatmap', '--from', evalLike, '--out', out);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/a\s+0\.250/);
     expect(readFileSync(out, 'utf8')).toContain('>0.25<');
   });
 
-  it('rejects bad usage with one line and exit 2', () => {
+  it('rejects bad usage with one line and exit 2', async () => {
     const cases: [string[], RegExp][] = [
       [['--teacher', T, '--student', S], /--out/],
       [['--teacher', T, '--student', S, '--out', join(dir, 'h.jpg')], /must end in \.svg or \.png/],
@@ -86,24 +86,24 @@ describe('krs heatmap', () => {
       [['--teacher', T, '--student', S, '--teacher-layers', 'nope', '--out', join(dir, 'x.svg')], /teacher layer 'nope'/],
     ];
     for (const [args, msg] of cases) {
-      const r = krs('heatmap', ...args);
+      const r = await krs('heatmap', ...args);
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stderr).toMatch(msg);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
     }
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, '{"x":1}');
-    const r = krs('heatmap', '--from', bad, '--out', join(dir, 'x.svg'));
+    const r = await krs('heatmap', '--from', bad, '--out', join(dir, 'x.svg'));
     expect(r.status).toBe(3);
     expect(r.stderr).toMatch(/holds no cross-layer matrix/);
   });
 });
 
 describe('--report and --charts', () => {
-  it('krs score writes the HTML report and every chart as SVG and PNG; --json stays clean', () => {
+  it('krs score writes the HTML report and every chart as SVG and PNG; --json stays clean', async () => {
     const report = join(dir, 'score.html');
     const charts = join(dir, 'score-charts');
-    const r = krs('score', '--task', 'classification', '--teacher', T, '--student', S, '--report', report, '--charts', charts, '--json');
+    const r = await krs('score', '--task', 'classification', '--teacher', T, '--student', S, '--report', report, '--charts', charts, '--json');
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).krs).toBeCloseTo(87.35, 1);
     expect(r.stderr).toContain(`report: ${report}`);
@@ -121,9 +121,9 @@ describe('--report and --charts', () => {
     ]);
   });
 
-  it('krs analyze --report draws the analysis', () => {
+  it('krs analyze --report draws the analysis', async () => {
     const report = join(dir, 'analysis.html');
-    const r = krs('analyze', fixturePath('report/experiments.csv'), '--report', report, '--json');
+    const r = await krs('analyze', fixturePath('report/experiments.csv'), '--report', report, '--json');
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).experiments).toHaveLength(12);
     const html = readFileSync(report, 'utf8');
@@ -131,8 +131,8 @@ describe('--report and --charts', () => {
       expect(html).toContain(`data-chart="${id}"`);
   });
 
-  it('refuses a report file that is not .html', () => {
-    const r = krs('score', '--task', 'classification', '--teacher', T, '--student', S, '--report', join(dir, 'r.pdf'));
+  it('refuses a report file that is not .html', async () => {
+    const r = await krs('score', '--task', 'classification', '--teacher', T, '--student', S, '--report', join(dir, 'r.pdf'));
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/--report .*r\.pdf: unknown format/);
     expect(existsSync(join(dir, 'r.pdf'))).toBe(false);

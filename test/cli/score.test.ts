@@ -10,15 +10,15 @@ const ex = loadJson('score/expected.json');
 const f = (name: string) => fixturePath(`score/${name}`);
 
 /** Run `krs score … --json` and parse stdout. */
-function scoreJson(...args: string[]): any {
-  const r = krs('score', ...args, '--json');
+async function scoreJson(...args: string[]): Promise<any> {
+  const r = await krs('score', ...args, '--json');
   if (r.status !== 0) throw new Error(`krs score exited ${r.status}: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
 
 describe('krs score, end to end on captures written by NumPy', () => {
-  it('classification: npz vs compressed npz, float16 layer, int64 ids in another order', () => {
-    const out = scoreJson('--task', 'classification', '--teacher', f('cls-teacher.npz'), '--student', f('cls-student.npz'), '--backend', 'typescript');
+  it('classification: npz vs compressed npz, float16 layer, int64 ids in another order', async () => {
+    const out = await scoreJson('--task', 'classification', '--teacher', f('cls-teacher.npz'), '--student', f('cls-student.npz'), '--backend', 'typescript');
     const e = ex.classification;
     expect(out.task).toBe('classification');
     expect(out.n).toBe(e.n);
@@ -41,8 +41,8 @@ describe('krs score, end to end on captures written by NumPy', () => {
     expect(out.warnings.join(' ')).toMatch(/reordered by 'ids'/);
   });
 
-  it('string sample ids (<U on one side, |S on the other) align the samples', () => {
-    const out = scoreJson(
+  it('string sample ids (<U on one side, |S on the other) align the samples', async () => {
+    const out = await scoreJson(
       '--task',
       'classification',
       '--teacher',
@@ -54,39 +54,39 @@ describe('krs score, end to end on captures written by NumPy', () => {
     );
     expect(out.ids).toBe('sample_ids');
     expectClose(out.krs, ex.classification.krs, 1e-9);
-    const missing = krs('score', '--task', 'classification', '--teacher', f('cls-teacher.npz'), '--student', f('cls-student-strids.npz'), '--ids', 'ids');
+    const missing = await krs('score', '--task', 'classification', '--teacher', f('cls-teacher.npz'), '--student', f('cls-student-strids.npz'), '--ids', 'ids');
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/id array 'ids' not found in .*cls-student-strids\.npz/);
   });
 
-  it('the ONNX Runtime backend agrees with the float64 backend', () => {
-    const out = scoreJson('--task', 'classification', '--teacher', f('cls-teacher.npz'), '--student', f('cls-student.npz'), '--backend', 'onnxruntime');
+  it('the ONNX Runtime backend agrees with the float64 backend', async () => {
+    const out = await scoreJson('--task', 'classification', '--teacher', f('cls-teacher.npz'), '--student', f('cls-student.npz'), '--backend', 'onnxruntime');
     expect(out.backend).toBe('onnxruntime-f32');
     expectClose(out.fss, ex.classification.fss, 1e-5);
     expectClose(out.krs, ex.classification.krs, 1e-5);
   });
 
-  it('options: --pair, --alpha, --beta, --pool gap, --temperature', () => {
+  it('options: --pair, --alpha, --beta, --pool gap, --temperature', async () => {
     const base = ['--task', 'classification', '--teacher', f('cls-teacher.npz'), '--student', f('cls-student.npz'), '--backend', 'typescript'];
-    expectClose(scoreJson(...base, '--pair', 'fc:fc').fss, ex.classification.fcOnlyFss, 1e-9);
-    expectClose(scoreJson(...base, '--alpha', '0.5', '--beta', '0.5').krs, ex.classification.krsAlpha05, 1e-9);
-    expectClose(scoreJson(...base, '--pool', 'gap').fss, ex.classification.gapFss, 1e-9);
-    expectClose(scoreJson(...base, '--temperature', '2').aoa, ex.classification.t2Aoa, 1e-9);
+    expectClose((await scoreJson(...base, '--pair', 'fc:fc')).fss, ex.classification.fcOnlyFss, 1e-9);
+    expectClose((await scoreJson(...base, '--alpha', '0.5', '--beta', '0.5')).krs, ex.classification.krsAlpha05, 1e-9);
+    expectClose((await scoreJson(...base, '--pool', 'gap')).fss, ex.classification.gapFss, 1e-9);
+    expectClose((await scoreJson(...base, '--temperature', '2')).aoa, ex.classification.t2Aoa, 1e-9);
   });
 
-  it('regression: equal widths use cosine (the preset), normalised MSE by teacher variance or --mse-max', () => {
+  it('regression: equal widths use cosine (the preset), normalised MSE by teacher variance or --mse-max', async () => {
     const base = ['--task', 'regression', '--teacher', f('reg-teacher.npz'), '--student', f('reg-student.npz')];
-    const out = scoreJson(...base);
+    const out = await scoreJson(...base);
     expect(out.similarity).toBe('cosine');
     expectClose(out.fss, ex.regression.fss, 1e-9);
     expectClose(out.aoa, ex.regression.aoa, 1e-9);
     expectClose(out.krs, ex.regression.krs, 1e-9);
-    expectClose(scoreJson(...base, '--mse-max', '4').aoa, ex.regression.aoaMseMax, 1e-9);
-    expectClose(scoreJson(...base, '--similarity', 'cka', '--backend', 'typescript').fss, ex.regression.ckaFss, 1e-9);
+    expectClose((await scoreJson(...base, '--mse-max', '4')).aoa, ex.regression.aoaMseMax, 1e-9);
+    expectClose((await scoreJson(...base, '--similarity', 'cka', '--backend', 'typescript')).fss, ex.regression.ckaFss, 1e-9);
   });
 
-  it('nlp: masked mean pooling; different widths fall back to CKA with a note', () => {
-    const out = scoreJson('--task', 'nlp', '--teacher', f('nlp-teacher.npz'), '--student', f('nlp-student.npz'), '--backend', 'typescript');
+  it('nlp: masked mean pooling; different widths fall back to CKA with a note', async () => {
+    const out = await scoreJson('--task', 'nlp', '--teacher', f('nlp-teacher.npz'), '--student', f('nlp-student.npz'), '--backend', 'typescript');
     expect(out.pool).toBe('mean');
     expect(out.similarity).toBe('cka');
     expect(out.warnings.join(' ')).toMatch(/cosine similarity, which needs equal widths; teacher width 12 ≠ student width 6/);
@@ -95,8 +95,8 @@ describe('krs score, end to end on captures written by NumPy', () => {
     expectClose(out.krs, ex.nlp.krs, 1e-9);
   });
 
-  it('segmentation: PNG label-map folders plus feature captures', () => {
-    const out = scoreJson(
+  it('segmentation: PNG label-map folders plus feature captures', async () => {
+    const out = await scoreJson(
       '--task',
       'segmentation',
       '--teacher',
@@ -116,8 +116,8 @@ describe('krs score, end to end on captures written by NumPy', () => {
     expect(out.alpha).toBe(0.7);
   });
 
-  it('detection: COCO-results JSON plus feature captures', () => {
-    const out = scoreJson(
+  it('detection: COCO-results JSON plus feature captures', async () => {
+    const out = await scoreJson(
       '--task',
       'detection',
       '--teacher',
@@ -137,8 +137,8 @@ describe('krs score, end to end on captures written by NumPy', () => {
     expectClose(out.krs, ex.detection.krs, 1e-9);
   });
 
-  it('prints a readable table by default', () => {
-    const r = krs('score', '--task', 'classification', '--teacher', f('cls-teacher.npz'), '--student', f('cls-student.npz'));
+  it('prints a readable table by default', async () => {
+    const r = await krs('score', '--task', 'classification', '--teacher', f('cls-teacher.npz'), '--student', f('cls-student.npz'));
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/teacher layer\s+student layer\s+similarity/);
     expect(r.stdout).toMatch(/FSS\s+71\.97/);
@@ -183,62 +183,62 @@ describe('krs score: bad input gives one line on stderr and a distinguishing exi
   };
   const score = (t: string, s: string, ...more: string[]) => krs('score', '--task', 'classification', '--teacher', t, '--student', s, ...more);
 
-  it('mismatched sample counts (exit 3)', () => {
+  it('mismatched sample counts (exit 3)', async () => {
     const t = folderCapture(good());
     const s = folderCapture({ fc: npy([19, 4], rand(76, 3)), logits: npy([19, 3], rand(57, 4)) });
-    expectOneLine(score(t, s), 3, /teacher has 20 samples, student has 19/);
+    expectOneLine(await score(t, s), 3, /teacher has 20 samples, student has 19/);
   });
-  it('differing ids (exit 3), naming the ids', () => {
+  it('differing ids (exit 3), naming the ids', async () => {
     const ids = (v: number[]) => npy([v.length], Float64Array.from(v), '<f8');
     const t = folderCapture({ ...good(), ids: ids([...Array(20).keys()]) });
     const s = folderCapture({ ...good(), ids: ids([...Array(19).keys(), 99]) });
-    expectOneLine(score(t, s), 3, /sample ids differ/, /only in .* \("19"\)/, /\("99"\)/);
+    expectOneLine(await score(t, s), 3, /sample ids differ/, /only in .* \("19"\)/, /\("99"\)/);
   });
-  it('NaN in a layer (exit 3), naming layer and file position', () => {
+  it('NaN in a layer (exit 3), naming layer and file position', async () => {
     const bad = rand(80, 1);
     bad[13] = NaN;
     const t = folderCapture({ ...good(), fc: npy([20, 4], bad) });
-    expectOneLine(score(t, folderCapture(good())), 3, /teacher layer 'fc'/, /NaN at flat index 13/);
+    expectOneLine(await score(t, folderCapture(good())), 3, /teacher layer 'fc'/, /NaN at flat index 13/);
   });
-  it('a constant layer (exit 3)', () => {
+  it('a constant layer (exit 3)', async () => {
     const s = folderCapture({ ...good(), fc: npy([20, 4], new Float64Array(80).fill(2)) });
-    expectOneLine(score(folderCapture(good()), s), 3, /student layer 'fc'/, /constant/);
+    expectOneLine(await score(folderCapture(good()), s), 3, /student layer 'fc'/, /constant/);
   });
-  it('an unknown layer (exit 2), listing what the capture has', () => {
+  it('an unknown layer (exit 2), listing what the capture has', async () => {
     const t = folderCapture(good());
-    expectOneLine(score(t, folderCapture(good()), '--pair', 'fc:conv9'), 2, /student layer 'conv9' not found/, /available: fc, logits/);
+    expectOneLine(await score(t, folderCapture(good()), '--pair', 'fc:conv9'), 2, /student layer 'conv9' not found/, /available: fc, logits/);
   });
-  it('a missing output key (exit 2)', () => {
+  it('a missing output key (exit 2)', async () => {
     const t = folderCapture({ fc: npy([20, 4], rand(80, 1)) });
-    expectOneLine(score(t, folderCapture(good())), 2, /output array/, /not found/);
+    expectOneLine(await score(t, folderCapture(good())), 2, /output array/, /not found/);
   });
-  it('α outside [0, 1] and α + β ≠ 1 (exit 2)', () => {
+  it('α outside [0, 1] and α + β ≠ 1 (exit 2)', async () => {
     const t = folderCapture(good());
     const s = folderCapture(good());
-    expectOneLine(score(t, s, '--alpha', '1.5'), 2, /alpha must be in \[0, 1\], got 1.5/);
-    expectOneLine(score(t, s, '--alpha', '0.3', '--beta', '0.6'), 2, /alpha \+ beta must equal 1/);
-    expectOneLine(score(t, s, '--alpha', 'abc'), 2, /--alpha "abc"/);
+    expectOneLine(await score(t, s, '--alpha', '1.5'), 2, /alpha must be in \[0, 1\], got 1.5/);
+    expectOneLine(await score(t, s, '--alpha', '0.3', '--beta', '0.6'), 2, /alpha \+ beta must equal 1/);
+    expectOneLine(await score(t, s, '--alpha', 'abc'), 2, /--alpha "abc"/);
   });
-  it('an unknown task and a missing file', () => {
-    expectOneLine(krs('score', '--task', 'ranking', '--teacher', 'a', '--student', 'b'), 2, /--task "ranking"/);
-    expectOneLine(score('/nonexistent/t.npz', '/nonexistent/s.npz'), 3, /\/nonexistent\/t.npz/);
+  it('an unknown task and a missing file', async () => {
+    expectOneLine(await krs('score', '--task', 'ranking', '--teacher', 'a', '--student', 'b'), 2, /--task "ranking"/);
+    expectOneLine(await score('/nonexistent/t.npz', '/nonexistent/s.npz'), 3, /\/nonexistent\/t.npz/);
   });
-  it('truncated npz (exit 3)', () => {
+  it('truncated npz (exit 3)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'krs-trunc-'));
     const bytes = readFileSync(f('cls-teacher.npz'));
     writeFileSync(join(dir, 't.npz'), bytes.subarray(0, bytes.length - 200));
-    expectOneLine(score(join(dir, 't.npz'), f('cls-student.npz')), 3, /t\.npz/);
+    expectOneLine(await score(join(dir, 't.npz'), f('cls-student.npz')), 3, /t\.npz/);
   });
-  it("layer names containing ':' (PyTorch's onnx::Gemm_8) in --pair", () => {
+  it("layer names containing ':' (PyTorch's onnx::Gemm_8) in --pair", async () => {
     const t = folderCapture({ 'onnx::Gemm_8': npy([20, 4], rand(80, 1)), logits: npy([20, 3], rand(60, 2)) });
     const s = folderCapture({ 'fc:1': npy([20, 4], rand(80, 5)), logits: npy([20, 3], rand(60, 6)) });
-    const r = score(t, s, '--pair', 'onnx::Gemm_8:fc:1', '--json');
+    const r = await score(t, s, '--pair', 'onnx::Gemm_8:fc:1', '--json');
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout).layers[0]).toMatchObject({ teacher: 'onnx::Gemm_8', student: 'fc:1' });
-    expectOneLine(score(t, s, '--pair', 'onnx::Gemm_8:fc:2'), 2, /student layer 'fc:2' not found/);
+    expectOneLine(await score(t, s, '--pair', 'onnx::Gemm_8:fc:2'), 2, /student layer 'fc:2' not found/);
   });
-  it('a minibatch of fewer than 4 samples (exit 3)', () => {
-    const r = krs(
+  it('a minibatch of fewer than 4 samples (exit 3)', async () => {
+    const r = await krs(
       'score',
       '--task',
       'classification',
@@ -253,15 +253,15 @@ describe('krs score: bad input gives one line on stderr and a distinguishing exi
     );
     expectOneLine(r, 3, /minibatch size is 3/, /at least 4 samples/);
   });
-  it('--json also puts the error payload on stdout', () => {
-    const r = score(folderCapture(good()), folderCapture(good()), '--alpha', '2', '--json');
+  it('--json also puts the error payload on stdout', async () => {
+    const r = await score(folderCapture(good()), folderCapture(good()), '--alpha', '2', '--json');
     expect(r.status).toBe(2);
     expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'BAD_WEIGHT', kind: 'usage' });
   });
-  it('detection boxes with negative width (exit 3)', () => {
+  it('detection boxes with negative width (exit 3)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'krs-det-'));
     writeFileSync(join(dir, 'bad.json'), JSON.stringify([{ image_id: 1, category_id: 1, bbox: [0, 0, -3, 4], score: 0.9 }]));
-    const r = krs(
+    const r = await krs(
       'score',
       '--task',
       'detection',
@@ -276,13 +276,13 @@ describe('krs score: bad input gives one line on stderr and a distinguishing exi
     );
     expectOneLine(r, 3, /bad\.json/, /width|negative/);
   });
-  it('label maps of different sizes (exit 3)', () => {
+  it('label maps of different sizes (exit 3)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'krs-seg-'));
     mkdirSync(join(dir, 'student'));
     for (const name of readdirSync(f('seg-student'))) copyFileSync(join(f('seg-student'), name), join(dir, 'student', name));
     // replace one student map by a valid 8-bit greyscale PNG of another size (4×3)
     writeFileSync(join(dir, 'student', 'img002.png'), greyPng(4, 3));
-    const r = krs(
+    const r = await krs(
       'score',
       '--task',
       'segmentation',

@@ -28,7 +28,7 @@ beforeAll(async () => {
   const before = tf.memory().numTensors;
   a = await runDemo(tiny(3), { out: outDir(), onEvent: (e) => events.push(e) });
   leaked = tf.memory().numTensors - before;
-});
+}, 120_000);
 
 describe('runDemo (tiny configuration)', () => {
   it('trains the teacher, the baseline, vanilla KD per temperature and FitNet, and writes every output', () => {

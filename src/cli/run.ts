@@ -1,0 +1,87 @@
+/**
+ * The `krs` command line as a function: parse the arguments, run the command, and return
+ * the exit status instead of exiting. Errors become one line on the io's stderr
+ * (`krs: …`) and a status by kind: usage 2, data 3, internal 1; with --json the error's
+ * JSON payload also goes to stdout. `--help` and `--version` print to stdout and return 0.
+ *
+ * Each call builds a fresh commander program, so nothing of one run's parsing survives into
+ * the next; output goes to the io given (see {@link CliIo}), never to the process's streams
+ * unless that io is {@link processIo}.
+ */
+import { Command, CommanderError } from 'commander';
+import { EXIT_STATUS, KrsError } from '../core/errors.js';
+import { VERSION } from '../version.js';
+import { registerAnalyze } from './analyze.js';
+import { registerCapture } from './capture.js';
+import { registerDemo } from './demo.js';
+import { registerEval } from './eval.js';
+import { registerExplain } from './explain.js';
+import { registerHeatmap } from './heatmap.js';
+import { type CliIo, processIo, withCliIo } from './io.js';
+import { registerLayers } from './layers.js';
+import { registerScore } from './score.js';
+
+export type { CliIo, CliStream } from './io.js';
+
+/** The commander program of every command, writing help and version text to `io.stdout`. */
+export function buildProgram(io: CliIo): Command {
+  const program = new Command('krs')
+    .description('Knowledge Retention Score: how much of a teacher network a distilled student retained')
+    .version(VERSION)
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => void io.stdout.write(s),
+      writeErr: () => {},
+      getOutHelpWidth: () => io.stdout.columns ?? 80,
+      getErrHelpWidth: () => io.stderr.columns ?? 80,
+      getOutHasColors: () => false,
+      getErrHasColors: () => false,
+    });
+  registerScore(program);
+  registerLayers(program);
+  registerCapture(program);
+  registerEval(program);
+  registerAnalyze(program);
+  registerExplain(program);
+  registerDemo(program);
+  registerHeatmap(program);
+  return program;
+}
+
+/**
+ * Run `krs` with `argv` (the arguments after `krs`, e.g. `['score', '--task', …]`).
+ * Fields of `io` left out are the process's own, except `signals` (false) and `argv`
+ * (`argv`). Never throws and never exits the process: every failure is a status.
+ */
+export async function runCli(argv: readonly string[], io: Partial<CliIo> = {}): Promise<number> {
+  const full: CliIo = { ...processIo(false), ...io, argv: io.argv ?? [...argv] };
+  return withCliIo(full, async () => {
+    try {
+      await buildProgram(full).parseAsync([...argv], { from: 'user' });
+      return 0;
+    } catch (err) {
+      return report(err, full, argv.includes('--json'));
+    }
+  });
+}
+
+/** Print a failure as one line (plus the JSON payload with --json) and return its exit status. */
+function report(err: unknown, io: CliIo, json: boolean): number {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return 0;
+    const message = err.message.replace(/^error:\s*/, '');
+    io.stderr.write(`krs: ${message}\n`);
+    if (json) io.stdout.write(`${JSON.stringify({ error: { code: 'BAD_OPTION', kind: 'usage', message } })}\n`);
+    return EXIT_STATUS.usage;
+  }
+  if (err instanceof KrsError) {
+    io.stderr.write(`krs: ${err.message}\n`);
+    if (json) io.stdout.write(`${JSON.stringify(err.toJSON())}\n`);
+    return EXIT_STATUS[err.kind];
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  io.stderr.write(`krs: internal error: ${message.split('\n')[0]} (set KRS_DEBUG=1 for the stack)\n`);
+  if (io.env.KRS_DEBUG && err instanceof Error) io.stderr.write(`${err.stack}\n`);
+  return EXIT_STATUS.internal;
+}
