@@ -3,15 +3,24 @@
  * a change in the last digits of a float does not fail a test but a change in what is drawn
  * does. On a difference the actual output is written next to the golden file as
  * `<name>.received.<ext>` (gitignored) for inspection or copying over; `UPDATE_GOLDEN=1`
- * rewrites the golden files instead. A missing golden file is written and the test passes,
- * except under CI (`CI` set), where it fails.
+ * rewrites the golden files instead. A missing golden file always fails (locally as under
+ * CI, so a golden file is never created by accident and left uncommitted): the output is
+ * written as `<name>.received.<ext>` and the message says how to create the golden file
+ * (`UPDATE_GOLDEN=1 npx vitest run <test file>`).
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 
 export const GOLDEN_DIR = fileURLToPath(new URL('./golden/', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The command that (re)writes the golden files of the running test file. */
+function updateCommand(): string {
+  const testPath = expect.getState().testPath;
+  return `UPDATE_GOLDEN=1 npx vitest run ${testPath ? relative(ROOT, testPath) : 'test/report'}`;
+}
 
 /** Round every number in a JSON-like value to `digits` decimals (−0 becomes 0). */
 export function normaliseValue(v: unknown, digits = 3): unknown {
@@ -61,14 +70,16 @@ export function expectGolden(name: string, actual: string): void {
   const file = join(GOLDEN_DIR, name);
   const received = receivedPath(file);
   mkdirSync(dirname(file), { recursive: true });
-  if (!existsSync(file) && process.env.CI) {
-    writeFileSync(received, actual);
-    expect.fail(`golden file ${name} is missing (new output in ${received}); commit it`);
-  }
-  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(file)) {
+  if (process.env.UPDATE_GOLDEN === '1') {
     writeFileSync(file, actual);
     rmSync(received, { force: true });
     return;
+  }
+  if (!existsSync(file)) {
+    writeFileSync(received, actual);
+    expect.fail(
+      `golden file ${relative(ROOT, file)} is missing; the output is in ${relative(ROOT, received)}: create it with \`${updateCommand()}\` and commit it`,
+    );
   }
   const golden = readFileSync(file, 'utf8');
   if (golden === actual) {
@@ -76,5 +87,5 @@ export function expectGolden(name: string, actual: string): void {
     return;
   }
   writeFileSync(received, actual);
-  expect(actual, `${name} differs from its golden file; the new output is in ${received} (UPDATE_GOLDEN=1 accepts it)`).toBe(golden);
+  expect(actual, `${name} differs from its golden file; the new output is in ${received} (\`${updateCommand()}\` accepts it)`).toBe(golden);
 }
