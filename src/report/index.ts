@@ -37,6 +37,16 @@ export { compositionChart, layerSimilarityChart, type ScoreLike } from './charts
 export { crossLayerHeatmap, type MatrixLike, type HeatmapPanel, type HeatmapOptions } from './charts/heatmap.js';
 export { prePostChart, deltaHeatmap, sensitivityChart, boxPlotChart, krsVsMetricChart, rankingChart } from './charts/analysis.js';
 export { studentsChart, studentLayersChart, type StudentScore } from './charts/students.js';
+export {
+  regressionCharts,
+  regressionScatterChart,
+  regressionResidualChart,
+  regressionHorizonChart,
+  regressionSection,
+  MAX_POINTS as REGRESSION_MAX_POINTS,
+  type RegressionPredictions,
+} from './charts/regression.js';
+export { regressionOfCaptures, type CaptureRegressionOptions } from './capture-regression.js';
 export { krsByEpochChart, type EpochPoint, type StudentEpochs, type EpochPick, type EpochChartOptions } from './charts/epochs.js';
 export { renderSvg, toVega, svgSize } from './render.js';
 export { FONT_FAMILY, FONT_STACK, COLORS } from './theme.js';

@@ -15,6 +15,7 @@ import { analysisView, groupFindings, type AnalysisView, type FindingItem } from
 import { diagnose } from '../krs/diagnose.js';
 import { krsByEpochChart, type EpochPoint } from './charts/epochs.js';
 import { crossLayerHeatmap, type MatrixLike } from './charts/heatmap.js';
+import { regressionSection, type RegressionPredictions } from './charts/regression.js';
 import { compositionChart, layerSimilarityChart } from './charts/score.js';
 import { studentLayersChart, studentsChart } from './charts/students.js';
 import { documentCharts, type ReportDocument, type ReportSection } from './document.js';
@@ -63,6 +64,14 @@ export interface ScoreReportInput extends ReportMeta {
   crossLayer?: MatrixLike | null;
   /** krs eval: the two models and the data set. */
   models?: { teacher: ModelInfo; student: ModelInfo; data?: string };
+  /**
+   * Regression and forecasting: both models' predictions (n × horizon, sample = time order)
+   * and the truth when known, for the "Predictions" section (student vs teacher scatter with
+   * the identity line, residuals over the samples, error by horizon step when horizon > 1).
+   * Large n is decimated in the charts, which say so. `regressionOfCaptures` makes it from two
+   * captures.
+   */
+  regression?: RegressionPredictions | null;
 }
 
 export interface AnalysisReportInput extends ReportMeta {
@@ -182,6 +191,7 @@ function scoreDocument(input: ScoreReportInput): ReportDocument {
       charts: [compositionChart(r)],
       ...(outTable ? { tables: [{ title: 'Output agreement details', table: outTable }] } : {}),
     },
+    ...(input.regression ? [regressionSection(input.regression)] : []),
     {
       id: 'layers',
       title: 'Layers',

@@ -8,10 +8,11 @@ import { boxPlotChart, deltaHeatmap, fmtP, krsVsMetricChart, prePostChart, ranki
 import { epochDomain, krsByEpochChart } from '../../src/report/charts/epochs.js';
 import { cellLayout, crossLayerHeatmap } from '../../src/report/charts/heatmap.js';
 import { compositionChart, layerSimilarityChart } from '../../src/report/charts/score.js';
+import { regressionHorizonChart, regressionResidualChart, regressionScatterChart } from '../../src/report/charts/regression.js';
 import { studentLayersChart, studentsChart } from '../../src/report/charts/students.js';
 import { renderSvg, svgSize, toVega } from '../../src/report/render.js';
 import { expectGolden, normalisedJson, normaliseText } from './golden.js';
-import { paperAnalysis, sampleEpochs, sampleMatrix, sampleScore } from './fixtures.js';
+import { paperAnalysis, sampleEpochs, sampleMatrix, sampleRegression, sampleScore } from './fixtures.js';
 
 const a = paperAnalysis();
 const score = sampleScore();
@@ -45,6 +46,9 @@ const charts: Record<string, () => Chart> = {
       { label: 'baseline', result: { ...score, layers: score.layers.map((l) => ({ ...l, score: l.score - 20 })) } },
       { label: 'vanilla KD', result: score },
     ]),
+  'regression-scatter': () => regressionScatterChart(sampleRegression()),
+  'regression-residuals': () => regressionResidualChart(sampleRegression()),
+  'regression-horizon': () => regressionHorizonChart(sampleRegression()),
   'krs-by-epoch': () =>
     krsByEpochChart(sampleEpochs(), {
       picks: { krs: { temperature: 4, students: ['kd-T4 (vanilla KD, T=4)'] }, accuracy: { temperature: 4, students: ['kd-T4 (vanilla KD, T=4)'] } },

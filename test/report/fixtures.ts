@@ -7,6 +7,7 @@
 import type { AnalysisView, ExperimentView, TaskView } from '../../src/report/analysis-view.js';
 import type { EpochPoint, StudentEpochs } from '../../src/report/charts/epochs.js';
 import type { MatrixLike } from '../../src/report/charts/heatmap.js';
+import type { RegressionPredictions } from '../../src/report/charts/regression.js';
 import type { ReportScore } from '../../src/report/report.js';
 import { alphaSweep, fiveNumberSummary, kendallTau, meanCi, pairedTTest, pearson } from '../../src/stats/index.js';
 
@@ -210,4 +211,21 @@ export function sampleEpochs(): StudentEpochs[] {
       ],
     },
   ];
+}
+
+/** A 3-step forecast of a seasonal series, deterministic: teacher = truth + a step-growing wiggle, student = teacher + a bias and another wiggle. */
+export function sampleRegression(n = 60, horizon = 3): RegressionPredictions {
+  const truth: number[] = [];
+  const teacher: number[] = [];
+  const student: number[] = [];
+  for (let i = 0; i < n; i++)
+    for (let s = 0; s < horizon; s++) {
+      const t = i + s + 1;
+      const y = 10 + 2 * Math.sin((2 * Math.PI * t) / 24);
+      const yt = y + 0.1 * (s + 1) * Math.sin(1.7 * t);
+      truth.push(y);
+      teacher.push(yt);
+      student.push(yt + 0.05 + 0.08 * (s + 1) * Math.cos(2.3 * t));
+    }
+  return { teacher, student, truth, horizon, ids: Array.from({ length: n }, (_, i) => `t${i}`) };
 }
