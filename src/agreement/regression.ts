@@ -10,7 +10,7 @@
  */
 import { fixed } from '../core/units.js';
 import { type AgreementSpec, overOutputs, requireOutputs } from './spec.js';
-import { errors, fmtShape } from '../core/errors.js';
+import { errors, fmtShape, opt } from '../core/errors.js';
 import type { Measure } from '../core/measure.js';
 import { sizeOf, type Tensor } from '../core/tensor.js';
 import { assertFinite, assertSameSamples } from '../core/validate.js';
@@ -210,7 +210,7 @@ function computeState(state: RegressionAgreementState): RegressionAgreementResul
     if (!(normaliser > 0)) {
       throw errors.undefinedResult(
         'regression AOA (normalised MSE)',
-        `the teacher's outputs are constant over all ${state.n} samples, so their variance (the default normaliser M) is 0; pass the worst-case MSE with mseMax (--mse-max)`,
+        `the teacher's outputs are constant over all ${state.n} samples, so their variance (the default normaliser M) is 0; pass the worst-case MSE as ${opt('mseMax')}`,
       );
     }
   }
@@ -238,7 +238,7 @@ function computeState(state: RegressionAgreementState): RegressionAgreementResul
  *
  * Edge cases: rank-1 inputs are n×1; higher ranks are flattened per sample (teacher and
  * student shapes must match). MSE > M clamps AOA to 0. A teacher constant on every output
- * without mseMax makes M = 0: an UNDEFINED error suggesting --mse-max (an output that is
+ * without mseMax makes M = 0: an UNDEFINED error suggesting mseMax (an output that is
  * constant contributes exactly 0 to M, detected from its min = max).
  *
  * Complexity: O(n·d) per batch; the state is O(d).

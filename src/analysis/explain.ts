@@ -23,7 +23,7 @@
  *   ID_MISMATCH when the two captures' ids differ; and what klAgreement throws.
  * @example explainSamples({ teacher, student, sample: 7, k: 3, classes }).sample.teacher.top
  */
-import { errors, fmtShape } from '../core/errors.js';
+import { errors, fmtShape, opt } from '../core/errors.js';
 import type { Capture } from '../io/capture.js';
 import { alignIds } from '../krs/align.js';
 import type { LayerPair } from '../krs/metric.js';
@@ -134,11 +134,11 @@ export function explainSamples(o: ExplainOptions): ExplainResult {
   const { teacher, student } = o;
   const warnings: string[] = [];
   if (o.sample === undefined && o.id === undefined && o.worst === undefined)
-    throw errors.badOption('sample', null, 'a sample (--sample I or --id ID) and/or --worst N');
-  if (o.sample !== undefined && o.id !== undefined) throw errors.badOption('--id', o.id, 'either --sample or --id, not both');
+    throw errors.badOption('sample', null, `a sample (${opt('sample')} I or ${opt('id')} ID) and/or ${opt('worst')} N`);
+  if (o.sample !== undefined && o.id !== undefined) throw errors.badOption('id', o.id, `either ${opt('sample')} or ${opt('id')}, not both`);
   const k = o.k ?? 3;
-  if (!Number.isInteger(k) || k < 1) throw errors.badOption('--k', k, 'a positive integer');
-  if (o.worst !== undefined && (!Number.isInteger(o.worst) || o.worst < 1)) throw errors.badOption('--worst', o.worst, 'a positive integer');
+  if (!Number.isInteger(k) || k < 1) throw errors.badOption('k', k, 'a positive integer');
+  if (o.worst !== undefined && (!Number.isInteger(o.worst) || o.worst < 1)) throw errors.badOption('worst', o.worst, 'a positive integer');
   const temperature = o.temperature ?? 1;
 
   const outKey = (c: Capture): string => {
@@ -148,7 +148,7 @@ export function explainSamples(o: ExplainOptions): ExplainResult {
       return o.outputKey;
     }
     const key = OUTPUT_KEYS.find((x) => keys.includes(x));
-    if (!key) throw errors.unknownKey('output array (logits or probs; choose with --output-key)', 'logits', c.source, keys);
+    if (!key) throw errors.unknownKey(`output array (logits or probs; choose with ${opt('outputKey')})`, 'logits', c.source, keys);
     return key;
   };
   const tKey = outKey(teacher);
@@ -199,12 +199,13 @@ export function explainSamples(o: ExplainOptions): ExplainResult {
   if (o.sample !== undefined || o.id !== undefined) {
     let i: number;
     if (o.id !== undefined) {
-      if (!teacherIds) throw errors.badOption('--id', o.id, `captures with an id array (${DEFAULT_ID_KEYS.join(' or ')}, or --ids KEY); use --sample INDEX`);
+      if (!teacherIds)
+        throw errors.badOption('id', o.id, `captures with an id array (${DEFAULT_ID_KEYS.join(' or ')}, or ${opt('ids')} KEY); use ${opt('sample')} INDEX`);
       i = teacherIds.indexOf(o.id);
       if (i < 0) throw errors.notFound('sample id', o.id, `'${idKey}' of ${teacher.source}`, teacherIds);
     } else {
       i = o.sample!;
-      if (!Number.isInteger(i) || i < 0 || i >= n) throw errors.badOption('--sample', i, `a row index in [0, ${n - 1}]`);
+      if (!Number.isInteger(i) || i < 0 || i >= n) throw errors.badOption('sample', i, `a row index in [0, ${n - 1}]`);
     }
     const j = sRow(i);
     const t = rowOf(teacher.readRows(tKey, i, i + 1).data, 0, C);
@@ -250,7 +251,7 @@ export function explainSamples(o: ExplainOptions): ExplainResult {
       teacherTop1: classProb(topClasses(w.t, temperedProbabilities(w.t, temperature, teacherInputs), 1)[0]!),
       studentTop1: classProb(topClasses(w.s, temperedProbabilities(w.s, temperature, studentInputs), 1)[0]!),
     }));
-    if (o.worst > n) warnings.push(`--worst ${o.worst} asked for more samples than the ${n} there are`);
+    if (o.worst > n) warnings.push(`worst ${o.worst} asked for more samples than the ${n} there are`);
   }
 
   return {
@@ -272,7 +273,7 @@ export function explainSamples(o: ExplainOptions): ExplainResult {
 function layerCosines(o: ExplainOptions, taken: (string | null)[], i: number, j: number, warnings: string[]): LayerCosine[] {
   const { teacher, student } = o;
   const pairs = resolveLayerPairs(teacher, student, o.pairs, taken);
-  if (pairs.length === 0) warnings.push('no layer has the same name in both captures: no per-layer cosine (name pairs with --pair teacher:student)');
+  if (pairs.length === 0) warnings.push('no layer has the same name in both captures: no per-layer cosine (name the layer pairs teacher:student)');
   const pool = o.pool ?? 'flatten';
   const maskRow = (c: Capture, row: number): Tensor | undefined =>
     pool === 'mean' && c.keys().includes('attention_mask') ? c.readRows('attention_mask', row, row + 1) : undefined;

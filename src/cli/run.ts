@@ -19,6 +19,7 @@ import { registerExplain } from './explain.js';
 import { registerHeatmap } from './heatmap.js';
 import { type CliIo, processIo, withCliIo } from './io.js';
 import { registerLayers } from './layers.js';
+import { flagNamer } from './option-names.js';
 import { registerScore } from './score.js';
 
 export type { CliIo, CliStream } from './io.js';
@@ -57,11 +58,12 @@ export function buildProgram(io: CliIo): Command {
 export async function runCli(argv: readonly string[], io: Partial<CliIo> = {}): Promise<number> {
   const full: CliIo = { ...processIo(false), ...io, argv: io.argv ?? [...argv] };
   return withCliIo(full, async () => {
+    const program = buildProgram(full);
     try {
-      await buildProgram(full).parseAsync([...argv], { from: 'user' });
+      await program.parseAsync([...argv], { from: 'user' });
       return 0;
     } catch (err) {
-      return report(err, full, argv.includes('--json'));
+      return report(err instanceof KrsError ? err.withOptionNames(flagNamer(program)) : err, full, argv.includes('--json'));
     }
   });
 }

@@ -186,7 +186,7 @@ export const errors = {
   internal: (what: string) => new KrsError('INTERNAL', `internal error: ${what}`),
 
   notProbabilities: (what: string, row: number, reason: string, option: string) =>
-    new KrsError('BAD_VALUE', `${what} row ${row} is not a probability distribution (${reason}); if these are logits, pass ${option}: 'logits'`, {
+    new KrsError('BAD_VALUE', `${what} row ${row} is not a probability distribution (${reason}); if these are logits, set ${opt(option)} to logits`, {
       row,
       reason,
       option,

@@ -36,7 +36,7 @@
  *   non-finite components.
  * @example diagnose({ fss: 39, aoa: 83 }).findings[0].code // 'feature-supervision'
  */
-import { errors } from '../core/errors.js';
+import { errors, opt } from '../core/errors.js';
 
 export interface DiagnosisThresholds {
   /** Below this a component is low. Default 40. */
@@ -95,10 +95,10 @@ export interface DiagnoseInput {
 export function resolveThresholds(t: Partial<DiagnosisThresholds> = {}): DiagnosisThresholds {
   const out = { ...DEFAULT_THRESHOLDS, ...Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined)) } as DiagnosisThresholds;
   for (const k of ['low', 'high'] as const) {
-    if (!Number.isFinite(out[k]) || out[k] < 0 || out[k] > 100) throw errors.badOption(`--${k}`, out[k], 'a number in [0, 100]');
+    if (!Number.isFinite(out[k]) || out[k] < 0 || out[k] > 100) throw errors.badOption(k, out[k], 'a number in [0, 100]');
   }
-  if (out.low > out.high) throw errors.badOption('--low', out.low, `at most --high (${out.high})`);
-  if (!Number.isFinite(out.gap) || out.gap <= 0 || out.gap > 100) throw errors.badOption('--gap', out.gap, 'a number in (0, 100]');
+  if (out.low > out.high) throw errors.badOption('low', out.low, `at most ${opt('high')} (${out.high})`);
+  if (!Number.isFinite(out.gap) || out.gap <= 0 || out.gap > 100) throw errors.badOption('gap', out.gap, 'a number in (0, 100]');
   return out;
 }
 

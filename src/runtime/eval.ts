@@ -11,7 +11,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { errors } from '../core/errors.js';
+import { errors, opt } from '../core/errors.js';
 import { NpzWriter } from '../io/node-npz-writer.js';
 import type { MatrixBackend } from '../linalg/backend.js';
 import { KrsMetric, type KrsResult, type LayerPair } from '../krs/metric.js';
@@ -156,7 +156,7 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
   const n = data.size;
   if (n === 0) throw errors.badValue(`sample count of ${data.name}`, 0, 'at least one sample');
   const batchSize = options.batchSize ?? 256;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw errors.badOption('--batch-size', batchSize, 'a positive integer');
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw errors.badOption('batchSize', batchSize, 'a positive integer');
 
   // Models, pairs, layers.
   const tModel = loadModel(options.teacher.file);
@@ -170,13 +170,15 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
     const s = defaultFeatureLayer(sModel);
     if (!t || !s) {
       throw errors.badOption(
-        '--pair',
+        'pair',
         null,
         `teacherTensor:studentTensor (no penultimate layer found in ${t ? sModel.file : tModel.file}; \`krs layers\` lists the tensors)`,
       );
     }
     pairs = [{ teacher: t, student: s }];
-    warnings.push(`no --pair given: paired the penultimate features (what each model's last dense/conv layer reads), '${t}' (teacher) with '${s}' (student)`);
+    warnings.push(
+      `no layer pairs given: paired the penultimate features (what each model's last dense/conv layer reads), '${t}' (teacher) with '${s}' (student)`,
+    );
   }
   let tGrid: string[] = [];
   let sGrid: string[] = [];
@@ -185,7 +187,7 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
     sGrid = options.studentLayers?.length ? expandLayers(sModel, options.studentLayers, 'student layer') : layersByOps(sModel, DEFAULT_LAYER_OPS);
     if (!tGrid.length || !sGrid.length) {
       throw errors.badOption(
-        '--all-pairs',
+        'allPairs',
         null,
         `layers on both sides (none of the ops ${DEFAULT_LAYER_OPS.join(', ')} in ${tGrid.length ? sModel.file : tModel.file}; name them with --${tGrid.length ? 'student' : 'teacher'}-layers)`,
       );

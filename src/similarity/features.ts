@@ -10,7 +10,7 @@
  * - `cls`: for sequences (N, T, D): the first token.
  * Rank-1 activations are one feature per sample; rank-2 ones are used as they are.
  */
-import { errors, fmtShape } from '../core/errors.js';
+import { errors, fmtShape, opt } from '../core/errors.js';
 import { numberAt, sizeOf, type Tensor } from '../core/tensor.js';
 import { assertFinite } from '../core/validate.js';
 import type { Matrix } from '../linalg/backend.js';
@@ -53,7 +53,7 @@ export function featureMatrix(t: Tensor, what: string, options: FeatureOptions =
   }
   if (pool === 'gap') return globalAveragePool(t, options.channelsLast ?? false);
   if (shape.length !== 3) {
-    throw errors.shapeMismatch(`${what} with --pool ${pool}`, 'a sequence (N, tokens, width)', `shape ${fmtShape(shape)}`);
+    throw errors.shapeMismatch(`${what} with ${opt('pool')} ${pool}`, 'a sequence (N, tokens, width)', `shape ${fmtShape(shape)}`);
   }
   return pool === 'cls' ? firstToken(t) : maskedTokenMean(t, what, options.mask);
 }

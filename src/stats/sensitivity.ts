@@ -37,7 +37,7 @@ export interface AlphaSweep {
 export function gridIntervals(step: number): number {
   const k = Math.round(1 / step);
   if (!(step > 0) || !Number.isFinite(step) || k < 1 || Math.abs(k * step - 1) > 1e-9)
-    throw errors.badOption('--alpha-step', step, 'a number in (0, 1] that divides 1 evenly, e.g. 0.01, 0.05, 0.1');
+    throw errors.badOption('alphaStep', step, 'a number in (0, 1] that divides 1 evenly, e.g. 0.01, 0.05, 0.1');
   return k;
 }
 

@@ -50,7 +50,7 @@ export function tradeoff(deltaFss: number, deltaAoa: number, alpha: number, opti
   if (!Number.isFinite(deltaFss)) throw errors.badValue('ΔFSS', deltaFss, 'a finite number');
   if (!Number.isFinite(deltaAoa)) throw errors.badValue('ΔAOA', deltaAoa, 'a finite number');
   const balancedRatio = options.balancedRatio ?? DEFAULT_BALANCED_RATIO;
-  if (!(balancedRatio >= 1) || !Number.isFinite(balancedRatio)) throw errors.badOption('--balanced-ratio', balancedRatio, 'a finite number ≥ 1');
+  if (!(balancedRatio >= 1) || !Number.isFinite(balancedRatio)) throw errors.badOption('balancedRatio', balancedRatio, 'a finite number ≥ 1');
   const a = Math.abs(deltaFss);
   const b = Math.abs(deltaAoa);
   const lo = Math.min(a, b);

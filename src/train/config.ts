@@ -2,7 +2,7 @@
  * The demo's settings: what is trained, how, and on how much data — with the defaults of the
  * full run and of `--quick`, and the checks on values a user may set.
  */
-import { errors } from '../core/errors.js';
+import { errors, opt } from '../core/errors.js';
 import { MNIST_SIZE } from '../runtime/data/mnist.js';
 import { hiddenNames, STUDENT_ARCH, TEACHER_ARCH, type MlpArchitecture } from './models.js';
 
@@ -81,37 +81,41 @@ export function demoConfig(settings: DemoSettings = {}): DemoConfig {
   const quick = settings.quick ?? false;
   const defined = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)) as DemoSettings;
   const c: DemoConfig = { ...FULL_DEFAULTS, ...(quick ? QUICK_OVERRIDES : {}), seed: DEFAULT_SEED, ...defined, quick };
-  if (!Number.isSafeInteger(c.seed) || c.seed < 0) throw errors.badOption('--seed', c.seed, 'a non-negative integer');
+  if (!Number.isSafeInteger(c.seed) || c.seed < 0) throw errors.badOption('seed', c.seed, 'a non-negative integer');
   const positiveInt = (flag: string, v: number) => {
     if (!Number.isInteger(v) || v < 1) throw errors.badOption(flag, v, 'a positive integer');
   };
-  positiveInt('--train-size', c.trainSize);
-  positiveInt('--test-size', c.testSize);
+  positiveInt('trainSize', c.trainSize);
+  positiveInt('testSize', c.testSize);
   if (c.trainSize + c.testSize > MNIST_SIZE) {
-    throw errors.badOption('--train-size + --test-size', `${c.trainSize}+${c.testSize}`, `at most the ${MNIST_SIZE} MNIST digits available`);
+    throw errors.badOption(
+      'trainSize',
+      c.trainSize,
+      `a size such that ${opt('trainSize')} + ${opt('testSize')} (${c.trainSize} + ${c.testSize}) is at most the ${MNIST_SIZE} MNIST digits available`,
+    );
   }
-  if (c.testSize < 10) throw errors.badOption('--test-size', c.testSize, 'at least 10 held-out digits (CKA needs samples)');
-  positiveInt('--teacher-epochs', c.teacherEpochs);
-  positiveInt('--epochs', c.studentEpochs);
-  positiveInt('--hint-epochs', c.hintEpochs);
-  positiveInt('--batch-size', c.batchSize);
-  if (!(c.learningRate > 0) || !Number.isFinite(c.learningRate)) throw errors.badOption('--learning-rate', c.learningRate, 'a positive number');
+  if (c.testSize < 10) throw errors.badOption('testSize', c.testSize, 'at least 10 held-out digits (CKA needs samples)');
+  positiveInt('teacherEpochs', c.teacherEpochs);
+  positiveInt('epochs', c.studentEpochs);
+  positiveInt('hintEpochs', c.hintEpochs);
+  positiveInt('batchSize', c.batchSize);
+  if (!(c.learningRate > 0) || !Number.isFinite(c.learningRate)) throw errors.badOption('learningRate', c.learningRate, 'a positive number');
   if (!Number.isInteger(c.teacherShift) || c.teacherShift < 0 || c.teacherShift > 8) {
-    throw errors.badOption('--teacher-shift', c.teacherShift, 'an integer number of pixels from 0 to 8');
+    throw errors.badOption('teacherShift', c.teacherShift, 'an integer number of pixels from 0 to 8');
   }
   if (c.temperatures.length === 0 || c.temperatures.some((t) => !(t > 0) || !Number.isFinite(t))) {
-    throw errors.badOption('--temperatures', c.temperatures.join(','), 'a comma-separated list of positive numbers');
+    throw errors.badOption('temperatures', c.temperatures.join(','), 'a comma-separated list of positive numbers');
   }
   if (new Set(c.temperatures).size !== c.temperatures.length) {
-    throw errors.badOption('--temperatures', c.temperatures.join(','), 'distinct temperatures');
+    throw errors.badOption('temperatures', c.temperatures.join(','), 'distinct temperatures');
   }
-  if (!(c.softWeight >= 0 && c.softWeight <= 1)) throw errors.badOption('--soft-weight', c.softWeight, 'a number in [0, 1]');
+  if (!(c.softWeight >= 0 && c.softWeight <= 1)) throw errors.badOption('softWeight', c.softWeight, 'a number in [0, 1]');
   if (!(c.fitnetTemperature > 0) || !Number.isFinite(c.fitnetTemperature)) {
-    throw errors.badOption('--fitnet-temperature', c.fitnetTemperature, 'a positive number');
+    throw errors.badOption('fitnetTemperature', c.fitnetTemperature, 'a positive number');
   }
   const common = hiddenNames(c.student).filter((n) => hiddenNames(c.teacher).includes(n));
   if (defined.hintLayer === undefined) c.hintLayer = common[common.length - 1] ?? c.hintLayer;
-  if (!common.includes(c.hintLayer)) throw errors.badOption('--hint-layer', c.hintLayer, `one of ${common.join(', ')}`);
+  if (!common.includes(c.hintLayer)) throw errors.badOption('hintLayer', c.hintLayer, `one of ${common.join(', ')}`);
   if (!(c.alpha >= 0 && c.alpha <= 1)) throw errors.alphaOutOfRange(c.alpha);
   return c;
 }

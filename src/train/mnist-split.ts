@@ -7,7 +7,7 @@
  * `mnist` data set (the order `krs eval --input mnist` uses), so a held-out sample can be
  * found again outside the demo.
  */
-import { errors } from '../core/errors.js';
+import { errors, opt } from '../core/errors.js';
 import { loadMnist } from '../runtime/data/mnist.js';
 import { createRng } from './rng.js';
 
@@ -42,7 +42,11 @@ export function mnistSplit(seed: number, train = 8000, test = 2000): MnistSplit 
   const all = loadMnist();
   const total = all.labels.length;
   if (!Number.isInteger(train) || !Number.isInteger(test) || train < 1 || test < 1 || train + test > total) {
-    throw errors.badOption('--train-size + --test-size', `${train}+${test}`, `positive sizes adding up to at most the ${total} MNIST digits available`);
+    throw errors.badOption(
+      'trainSize',
+      train,
+      `positive sizes such that ${opt('trainSize')} + ${opt('testSize')} (${train} + ${test}) is at most the ${total} MNIST digits available`,
+    );
   }
   const perm = createRng(seed, 'split').permutation(total);
   const take = (start: number, n: number): DigitSet => {

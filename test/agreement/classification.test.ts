@@ -198,11 +198,11 @@ describe('klAgreement bad input', () => {
       'BAD_VALUE',
       'teacher probabilities row 1',
       'sums to 1.5',
-      "teacherInputs: 'logits'",
+      'set teacherInputs to logits',
     );
     expect(e.details).toMatchObject({ row: 1 });
     const neg = f64([0.2, 0.3, 0.5, 1.2, -0.2, 0], [2, 3]);
-    expectKrsError(() => klAgreement(t, neg, { studentInputs: 'probs' }), 'BAD_VALUE', 'student probabilities row 1', '-0.2', "studentInputs: 'logits'");
+    expectKrsError(() => klAgreement(t, neg, { studentInputs: 'probs' }), 'BAD_VALUE', 'student probabilities row 1', '-0.2', 'set studentInputs to logits');
     // within 1e-3 is accepted
     const near = f64([0.2, 0.3, 0.5005, 0.5, 0.5, 0], [2, 3]);
     expect(klAgreement(near, near, { teacherInputs: 'probs', studentInputs: 'probs' }).aoa).toBeCloseTo(100, 12);

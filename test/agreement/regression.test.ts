@@ -86,7 +86,7 @@ describe('regressionAgreementMeasure properties', () => {
 
 describe('regressionAgreement bad input', () => {
   it('constant teacher without mseMax is undefined and suggests --mse-max', () => {
-    expectKrsError(() => regressionAgreement(f64([0.1, 0.1, 0.1], [3]), f64([0, 1, 2], [3])), 'UNDEFINED', 'constant', 'variance', '--mse-max');
+    expectKrsError(() => regressionAgreement(f64([0.1, 0.1, 0.1], [3]), f64([0, 1, 2], [3])), 'UNDEFINED', 'constant', 'variance', 'mseMax');
     // constant on every output of n×2
     expectKrsError(() => regressionAgreement(f64([1, 5, 1, 5], [2, 2]), f64([0, 0, 0, 0], [2, 2])), 'UNDEFINED', 'mseMax');
     // one sample: variance 0 too

@@ -113,7 +113,7 @@ describe('analyzeExperiments vs NumPy/SciPy', () => {
     expect(a.alphaOverride).toBe(0.5);
     await expectKrsError(() => analyzeExperiments(table.experiments, { alpha: 2 }), 'BAD_WEIGHT', /alpha must be in \[0, 1\], got 2/);
     await expectKrsError(() => analyzeExperiments(table.experiments, { sweep: ['nope'] }), 'UNKNOWN_KEY', /experiment 'nope' not found/);
-    await expectKrsError(() => analyzeExperiments(table.experiments, { alphaStep: 0.03 }), 'BAD_OPTION', /--alpha-step/);
+    await expectKrsError(() => analyzeExperiments(table.experiments, { alphaStep: 0.03 }), 'BAD_OPTION', /alphaStep/);
   });
 
   it('diagnostics for every experiment, with the thresholds used', () => {

@@ -45,8 +45,8 @@ describe('diagnose (the paper §4.4)', () => {
   });
   it('custom thresholds; bad thresholds throw', async () => {
     expect(codes(diagnose({ fss: 39, aoa: 83 }, { low: 30, gap: 50 }))).toEqual(['moderate']);
-    await expectKrsError(() => diagnose({ fss: 1, aoa: 2 }, { low: 70, high: 60 }), 'BAD_OPTION', /--low/, /--high \(60\)/);
-    await expectKrsError(() => diagnose({ fss: 1, aoa: 2 }, { high: 120 }), 'BAD_OPTION', /--high/);
-    await expectKrsError(() => diagnose({ fss: 1, aoa: 2 }, { gap: 0 }), 'BAD_OPTION', /--gap/);
+    await expectKrsError(() => diagnose({ fss: 1, aoa: 2 }, { low: 70, high: 60 }), 'BAD_OPTION', /low/, /high \(60\)/);
+    await expectKrsError(() => diagnose({ fss: 1, aoa: 2 }, { high: 120 }), 'BAD_OPTION', /high/);
+    await expectKrsError(() => diagnose({ fss: 1, aoa: 2 }, { gap: 0 }), 'BAD_OPTION', /gap/);
   });
 });

@@ -69,11 +69,11 @@ describe('explainSamples', () => {
   });
 
   it('bad requests throw one-line errors', async () => {
-    await expectKrsError(() => explainSamples({ teacher, student }), 'BAD_OPTION', /--sample I or --id ID\) and\/or --worst N/);
-    await expectKrsError(() => explainSamples({ teacher, student, sample: 12 }), 'BAD_OPTION', /--sample 12: expected a row index in \[0, 11\]/);
+    await expectKrsError(() => explainSamples({ teacher, student }), 'BAD_OPTION', /sample I or id ID\) and\/or worst N/);
+    await expectKrsError(() => explainSamples({ teacher, student, sample: 12 }), 'BAD_OPTION', /sample 12: expected a row index in \[0, 11\]/);
     await expectKrsError(() => explainSamples({ teacher, student, id: '7' }), 'UNKNOWN_KEY', /sample id '7' not found in 'ids'/);
     await expectKrsError(() => explainSamples({ teacher, student, sample: 0, pairs: ['feat:nope'] }), 'UNKNOWN_KEY', /student layer 'nope'/);
-    await expectKrsError(() => explainSamples({ teacher, student, sample: 0, outputKey: 'feat', k: 0 }), 'BAD_OPTION', /--k/);
+    await expectKrsError(() => explainSamples({ teacher, student, sample: 0, outputKey: 'feat', k: 0 }), 'BAD_OPTION', /invalid k 0/);
     await expectKrsError(() => explainSamples({ teacher, student, sample: 0, outputKey: 'conv' }), 'SHAPE_MISMATCH', /n × C/);
   });
 });

@@ -119,7 +119,7 @@ describe('CSV time series windows', () => {
     expect([...(b.arrays.x!.data as Float32Array)]).toEqual([1, 101, 2, 102, 3, 103, 2, 102, 3, 103, 4, 104]);
     expect([...(b.targets!.data as Float32Array)]).toEqual([4, 5, 5, 6]);
     expect(openDataset(f, { window: 2, stride: 3 }).size).toBe(3);
-    await expectKrsError(() => openDataset(f), 'BAD_OPTION', /--window/);
+    await expectKrsError(() => openDataset(f), 'BAD_OPTION', /window/);
     await expectKrsError(() => openDataset(f, { window: 3, columns: ['date'] }), 'BAD_FILE', /column 'date' is not numeric \(row 2/);
     await expectKrsError(() => openDataset(f, { window: 20 }), 'BAD_OPTION', /within the 10 rows/);
   });

@@ -29,7 +29,7 @@ describe('alphaSweep', () => {
   it('other steps; steps that do not divide 1 are refused', async () => {
     expect(alphaSweep(1, 2, { step: 0.1 }).points).toHaveLength(11);
     expect(gridIntervals(0.05)).toBe(20);
-    await expectKrsError(() => alphaSweep(1, 2, { step: 0.3 }), 'BAD_OPTION', /--alpha-step/, /0\.3/);
+    await expectKrsError(() => alphaSweep(1, 2, { step: 0.3 }), 'BAD_OPTION', /alphaStep/, /0\.3/);
     await expectKrsError(() => alphaSweep(1, 2, { step: 0 }), 'BAD_OPTION');
     await expectKrsError(() => alphaSweep(NaN, 2), 'BAD_VALUE', /FSS/);
   });
@@ -56,7 +56,7 @@ describe('tradeoff', () => {
   });
   it('bad weights and options throw', async () => {
     await expectKrsError(() => tradeoff(1, 2, 1.2), 'BAD_WEIGHT', /alpha must be in \[0, 1\], got 1\.2/);
-    await expectKrsError(() => tradeoff(1, 2, 0.5, { balancedRatio: 0.5 }), 'BAD_OPTION', /--balanced-ratio/);
+    await expectKrsError(() => tradeoff(1, 2, 0.5, { balancedRatio: 0.5 }), 'BAD_OPTION', /balancedRatio/);
   });
 });
 

@@ -138,11 +138,11 @@ describe('demoConfig', () => {
   });
 
   it('refuses bad values, naming the flag', async () => {
-    await expectKrsError(() => demoConfig({ seed: -1 }), 'BAD_OPTION', /--seed/);
-    await expectKrsError(() => demoConfig({ temperatures: [1, 1] }), 'BAD_OPTION', /--temperatures/, /distinct/);
-    await expectKrsError(() => demoConfig({ softWeight: 2 }), 'BAD_OPTION', /--soft-weight/);
-    await expectKrsError(() => demoConfig({ hintLayer: 'logits' }), 'BAD_OPTION', /--hint-layer/, /hidden1, hidden2/);
-    await expectKrsError(() => demoConfig({ testSize: 5 }), 'BAD_OPTION', /--test-size/);
-    await expectKrsError(() => demoConfig({ trainSize: 9000, testSize: 2000 }), 'BAD_OPTION', /--train-size \+ --test-size/, /10000/);
+    await expectKrsError(() => demoConfig({ seed: -1 }), 'BAD_OPTION', /seed/);
+    await expectKrsError(() => demoConfig({ temperatures: [1, 1] }), 'BAD_OPTION', /temperatures/, /distinct/);
+    await expectKrsError(() => demoConfig({ softWeight: 2 }), 'BAD_OPTION', /softWeight/);
+    await expectKrsError(() => demoConfig({ hintLayer: 'logits' }), 'BAD_OPTION', /hintLayer/, /hidden1, hidden2/);
+    await expectKrsError(() => demoConfig({ testSize: 5 }), 'BAD_OPTION', /testSize/);
+    await expectKrsError(() => demoConfig({ trainSize: 9000, testSize: 2000 }), 'BAD_OPTION', /trainSize \+ testSize/, /10000/);
   });
 });

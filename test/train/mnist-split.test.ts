@@ -31,6 +31,6 @@ describe('mnistSplit', () => {
   });
 
   it('refuses more digits than there are', async () => {
-    await expectKrsError(() => mnistSplit(1, 9000, 2000), 'BAD_OPTION', /--train-size \+ --test-size/, /10000/);
+    await expectKrsError(() => mnistSplit(1, 9000, 2000), 'BAD_OPTION', /trainSize \+ testSize/, /10000/);
   });
 });

@@ -9,7 +9,7 @@
  * mean/std) is the last one.
  */
 import * as fs from 'node:fs';
-import { errors } from '../../core/errors.js';
+import { errors, opt } from '../../core/errors.js';
 import { fsError } from '../../io/node-source.js';
 import { limited, rowIds, type Dataset } from './dataset.js';
 
@@ -80,14 +80,14 @@ export function csvWindowDataset(file: string, options: CsvWindowOptions): Datas
   const horizon = options.horizon ?? 1;
   const stride = options.stride ?? 1;
   for (const [name, v] of [
-    ['--window', window],
-    ['--horizon', horizon],
-    ['--stride', stride],
+    ['window', window],
+    ['horizon', horizon],
+    ['stride', stride],
   ] as const) {
     if (!Number.isInteger(v) || v < 1) throw errors.badOption(name, v, 'a positive integer');
   }
   const T = rows.length;
-  if (T < window + horizon) throw errors.badOption('--window', window, `a window + horizon (${window} + ${horizon}) within the ${T} rows of ${file}`);
+  if (T < window + horizon) throw errors.badOption('window', window, `a window + horizon (${window} + ${horizon}) within the ${T} rows of ${file}`);
   const total = Math.floor((T - window - horizon) / stride) + 1;
   const size = limited(total, options.limit);
   const F = features.length;

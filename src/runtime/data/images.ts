@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { errors } from '../../core/errors.js';
+import { errors, opt } from '../../core/errors.js';
 import { fsError } from '../../io/node-source.js';
 import type { Tensor } from '../../core/tensor.js';
 import { limited, rowIds, type Dataset } from './dataset.js';
@@ -137,7 +137,7 @@ export function imageDataset(dir: string, options: ImageDatasetOptions = {}): Da
       for (let i = start; i < end; i++) {
         const img = i === 0 ? first : decodeImage(files[i]!);
         if (!options.size && (img.width !== w || img.height !== h)) {
-          throw errors.shapeMismatch(`image ${files[i]}`, `${w}×${h} like ${files[0]} (or pass --image-size)`, `${img.width}×${img.height}`);
+          throw errors.shapeMismatch(`image ${files[i]}`, `${w}×${h} like ${files[0]} (or pass ${opt('imageSize')})`, `${img.width}×${img.height}`);
         }
         toFloat(img, h, w, color, options.channelsLast ?? false, data.subarray((i - start) * per, (i - start + 1) * per));
       }

@@ -4,7 +4,7 @@
  * tensors on disk (`.npy`, `.npz`, `.safetensors`, a folder of `.npy` files).
  */
 import * as fs from 'node:fs';
-import { errors } from '../../core/errors.js';
+import { errors, opt } from '../../core/errors.js';
 import { fsError } from '../../io/node-source.js';
 import { arrayDataset } from './arrays.js';
 import { csvWindowDataset } from './csv-windows.js';
@@ -43,7 +43,7 @@ export function openDataset(input: string, options: DatasetOptions = {}): Datase
   }
   if (input.toLowerCase().endsWith('.csv')) {
     if (options.window === undefined)
-      throw errors.badOption('--window', undefined, `a window length for the CSV time series ${input} (e.g. --window 24 --horizon 1)`);
+      throw errors.badOption('window', undefined, `a window length for the CSV time series ${input} (e.g. ${opt('window')} 24 ${opt('horizon')} 1)`);
     return csvWindowDataset(input, { ...options, window: options.window });
   }
   if (stat.isDirectory() && isImageFolder(input)) {

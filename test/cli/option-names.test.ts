@@ -1,0 +1,57 @@
+/**
+ * Library errors name options by their API names; the CLI shows the flags a user types.
+ */
+import { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { errors, KrsError, opt } from '../../src/core/errors.js';
+import { flagNamer } from '../../src/cli/option-names.js';
+import { krs } from '../helpers/cli.js';
+
+const FIX = 'test/fixtures/score';
+
+describe('option names in error messages', () => {
+  it('the library says the API name; withOptionNames rewords every reference', () => {
+    const e = errors.badOption('batchSize', 0, `a positive integer (or leave ${opt('batchSize')} out)`);
+    expect(e.message).toBe('invalid batchSize 0: expected a positive integer (or leave batchSize out)');
+    expect(e.details).toEqual({ option: 'batchSize', value: 0 });
+    const cli = e.withOptionNames((n) => `--${n.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+    expect(cli).toBeInstanceOf(KrsError);
+    expect(cli.message).toBe('invalid --batch-size 0: expected a positive integer (or leave --batch-size out)');
+    expect(cli.code).toBe('BAD_OPTION');
+    expect(cli.details).toEqual(e.details);
+  });
+
+  it("flagNamer reads the commands' own options, with aliases for names spelt differently", () => {
+    const program = new Command('x');
+    program.command('a').option('--alpha-step <s>').option('--no-progress');
+    const name = flagNamer(program);
+    expect(name('alphaStep')).toBe('--alpha-step');
+    expect(name('progress')).toBe('--no-progress');
+    expect(name('teacherInputs')).toBe('--teacher-outputs');
+    expect(name('unknownThing')).toBe('unknownThing');
+  });
+
+  it('krs analyze: a bad --alpha-step is named as the flag', async () => {
+    const r = await krs('analyze', 'examples/paper/experiments.csv', '--alpha-step', '0.03');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^krs: invalid --alpha-step 0\.03: expected/);
+    expect(r.stderr).not.toMatch(/alphaStep/);
+  });
+
+  it('krs score: logits flagged as probabilities point to --teacher-outputs', async () => {
+    const r = await krs(
+      'score',
+      '--task',
+      'classification',
+      '--teacher',
+      `${FIX}/cls-teacher.npz`,
+      '--student',
+      `${FIX}/cls-student.npz`,
+      '--teacher-outputs',
+      'probs',
+    );
+    expect(r.status).toBe(3);
+    expect(r.stderr).toMatch(/set --teacher-outputs to logits/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
