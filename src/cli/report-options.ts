@@ -10,6 +10,7 @@ import { statSync } from 'node:fs';
 import { errors, KrsError } from '../core/errors.js';
 import type { ReportInput, ScoreReportInput } from '../report/report.js';
 import type { MatrixLike } from '../report/charts/heatmap.js';
+import type { RegressionPredictions } from '../report/charts/regression.js';
 import type { EvalResult } from '../runtime/eval.js';
 
 export interface ReportFlags {
@@ -79,8 +80,24 @@ export async function scoreReportInput(o: ScoreLikeFlags, result: ScoreReportInp
     if (e instanceof KrsError) return { warning: `cross-layer heatmap left out: ${e.message}` };
     throw e;
   });
-  if ('warning' in crossLayer) return { kind: 'score', result: { ...result, warnings: [...(result.warnings ?? []), crossLayer.warning] }, crossLayer: null };
-  return { kind: 'score', result, crossLayer };
+  const regression = result.task === 'regression' ? await capturePredictions(o) : null;
+  const warnings = [...('warning' in crossLayer ? [crossLayer.warning] : []), ...(regression && 'warning' in regression ? [regression.warning] : [])];
+  return {
+    kind: 'score',
+    result: warnings.length ? { ...result, warnings: [...(result.warnings ?? []), ...warnings] } : result,
+    crossLayer: 'warning' in crossLayer ? null : crossLayer,
+    regression: regression && !('warning' in regression) ? regression : null,
+  };
+}
+
+/** Regression: both captures' predictions (and targets) for the report's prediction charts; a warning instead when they cannot be read. */
+async function capturePredictions(o: ScoreLikeFlags & { outputKey?: string }): Promise<RegressionPredictions | { warning: string }> {
+  const [{ openCapture }, { regressionOfCaptures }] = await Promise.all([import('../io/node-capture.js'), import('../report/capture-regression.js')]);
+  try {
+    return regressionOfCaptures({ teacher: openCapture(o.teacher), student: openCapture(o.student), outputKey: o.outputKey, ids: o.ids });
+  } catch (e) {
+    return { warning: `prediction charts left out: ${(e as Error).message}` };
+  }
 }
 
 async function captureMatrix(o: ScoreLikeFlags, backendChoice?: string): Promise<MatrixLike & { warnings: string[] }> {
