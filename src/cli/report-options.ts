@@ -91,7 +91,12 @@ export async function scoreReportInput(o: ScoreLikeFlags, result: ScoreReportInp
 }
 
 /** Regression: both captures' predictions (and targets) for the report's prediction charts; a warning instead when they cannot be read. */
-async function capturePredictions(o: ScoreLikeFlags & { outputKey?: string }): Promise<RegressionPredictions | { warning: string }> {
+async function capturePredictions(o: {
+  teacher: string;
+  student: string;
+  outputKey?: string;
+  ids?: string;
+}): Promise<RegressionPredictions | { warning: string }> {
   const [{ openCapture }, { regressionOfCaptures }] = await Promise.all([import('../io/node-capture.js'), import('../report/capture-regression.js')]);
   try {
     return regressionOfCaptures({ teacher: openCapture(o.teacher), student: openCapture(o.student), outputKey: o.outputKey, ids: o.ids });
@@ -145,12 +150,22 @@ export function networkOrder(path: string, names: readonly string[]): string[] {
   return [...names].sort(collator.compare);
 }
 
-/** The report input of `krs eval`: the score, its models and data, and the --all-pairs matrix. */
-export function evalReportInput(r: EvalResult): ScoreReportInput {
+/**
+ * The report input of `krs eval`: the score, its models and data, and the --all-pairs matrix;
+ * for regression with --save-captures, the predictions and targets of the saved captures.
+ */
+export async function evalReportInput(r: EvalResult): Promise<ScoreReportInput> {
+  const regression = r.task === 'regression' && r.captures ? await capturePredictions({ teacher: r.captures.teacher, student: r.captures.student }) : null;
   return {
     kind: 'score',
-    result: { ...r, teacherFile: r.teacher.file, studentFile: r.student.file },
+    result: {
+      ...r,
+      teacherFile: r.teacher.file,
+      studentFile: r.student.file,
+      ...(regression && 'warning' in regression ? { warnings: [...(r.warnings ?? []), regression.warning] } : {}),
+    },
     crossLayer: r.crossLayer,
     models: { teacher: r.teacher, student: r.student, data: `${r.data.name}${r.data.studentName ? ` / ${r.data.studentName}` : ''}` },
+    regression: regression && !('warning' in regression) ? regression : null,
   };
 }

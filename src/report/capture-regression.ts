@@ -16,7 +16,7 @@ import type { RegressionPredictions } from './charts/regression.js';
 export interface CaptureRegressionOptions {
   teacher: Capture;
   student: Capture;
-  /** The output array in both captures; default `predictions` (else `outputs`). */
+  /** The output array in both captures; default `predictions` (else `outputs`, else `logits` as `krs eval --save-captures` names it). */
   outputKey?: string;
   /** Id array in both captures; default `ids` or `sample_ids` when both have it. */
   ids?: string;
@@ -24,7 +24,8 @@ export interface CaptureRegressionOptions {
   truthKey?: string;
 }
 
-const OUTPUT_KEYS = ['predictions', 'outputs'];
+// `logits` last: `krs eval --save-captures` stores every model's output under that name.
+const OUTPUT_KEYS = ['predictions', 'outputs', 'logits'];
 const ID_KEYS = ['ids', 'sample_ids'];
 
 function toFloat64(data: ArrayLike<number | bigint>): Float64Array {

@@ -183,3 +183,23 @@ describe('the score report of a regression', () => {
     }
   });
 });
+
+describe('the eval report of a regression', () => {
+  it('reads the predictions of the captures eval saved (--save-captures)', async () => {
+    const { evalReportInput } = await import('../../src/cli/report-options.js');
+    const score = { ...sampleScore(), task: 'regression', output: { metric: 'normalised-mse', aoa: 97, n: 240 }, warnings: [] };
+    const r = {
+      ...score,
+      teacher: { file: 't.onnx', rmse: 0.5 },
+      student: { file: 's.onnx', rmse: 0.6 },
+      data: { name: 'series.npz' },
+      crossLayer: null,
+      captures: { teacher: fixturePath('report/reg-h4-teacher.npz'), student: fixturePath('report/reg-h4-student.npz') },
+    } as unknown as Parameters<typeof evalReportInput>[0];
+    const input = await evalReportInput(r);
+    expect(input.regression?.horizon).toBe(4);
+    expect(buildReport(input).sections.map((s) => s.id)).toContain('predictions');
+    const without = await evalReportInput({ ...r, captures: null } as typeof r);
+    expect(without.regression).toBeNull();
+  });
+});
