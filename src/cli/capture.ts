@@ -1,10 +1,12 @@
 /**
  * `krs capture`: run one ONNX model on a data set and write a capture (.npz) of the tapped
- * layers, the output, the targets and the sample ids.
+ * layers, the output, the targets and the sample ids; `--pool` pools the taps before they are
+ * written (`gap` for every tap, `NAME=gap` for one).
  */
 import type { Command } from 'commander';
 import { cliIo } from './io.js';
 import { errors } from '../core/errors.js';
+import { CAPTURE_POOLS, parsePoolOption, type CapturePooling } from '../runtime/capture-pool.js';
 import { runCapture, type CaptureResult } from '../runtime/capture-run.js';
 import { openDataset } from '../runtime/data/open.js';
 import { fmtShape } from '../core/errors.js';
@@ -21,6 +23,13 @@ export function registerCapture(program: Command): void {
     .requiredOption('--model <file>', 'the .onnx model')
     .requiredOption('--input <data>', 'data: mnist (built-in digits), .npy/.npz, a folder of PNG/JPEG images, or a .csv time series (with --window)')
     .option('--layers <a,b>', 'tensors to tap: names (see `krs layers`) or @Op for every output of an op, e.g. @Conv,@Relu', parseList)
+    .option(
+      '--pool <how>',
+      `pool taps before writing them: ${CAPTURE_POOLS.join('|')} for every tap, or TAP=${CAPTURE_POOLS.join('|')} for one (repeatable; overrides the default). ` +
+        'gap: mean over the spatial axes of maps (N, C, H, W) → (N, C) (NHWC with --channels-last); mean: over the tokens of (N, T, D) → (N, D); ' +
+        'flatten: as the model gives it (the default). Rank-2 taps are kept as they are by a default pooling; the pooled arrays are recorded in krs.json inside the capture',
+      parsePoolOption,
+    )
     .requiredOption('--out <file.npz>', 'the capture to write (atomically: nothing is left there on failure)');
   addModelOptions(cmd, null);
   addDataOptions(cmd)
@@ -35,6 +44,7 @@ export function registerCapture(program: Command): void {
             model: string;
             input: string;
             layers?: string[];
+            pool?: CapturePooling;
             out: string;
             json?: boolean;
             progress: boolean;
@@ -55,6 +65,7 @@ export function registerCapture(program: Command): void {
             batchSize: o.batchSize,
             worker: o.worker,
             threads: o.threads,
+            ...(o.pool ? { pool: { ...o.pool, channelsLast: o.channelsLast ?? false } } : {}),
             onProgress: (d, t) => bar.update(d, t),
           });
         } finally {
@@ -69,7 +80,12 @@ export function registerCapture(program: Command): void {
 
 export function renderCapture(r: CaptureResult): string {
   const lines = [`wrote ${r.out}: ${r.n} samples of ${r.data.name} through ${r.model.file}`];
-  for (const a of r.arrays) lines.push(`  ${a.key}  ${a.dtype}${fmtShape(a.shape)}`);
+  for (const a of r.arrays) {
+    const p = r.pooled[a.key];
+    lines.push(
+      `  ${a.key}  ${a.dtype}${fmtShape(a.shape)}${p ? `  (${p.pool} of ${fmtShape(p.shape)}${p.pool === 'gap' && p.channelsLast ? ', channels last' : ''})` : ''}`,
+    );
+  }
   if (r.accuracy !== null) lines.push(`accuracy on the targets: ${fmt(r.accuracy * 100)}%`);
   lines.push(`${fmt(r.timing.totalMs / 1000, 1)} s, ${fmt(r.timing.samplesPerSecond, 0)} samples/s (inference ${fmt(r.timing.inferenceMs / 1000, 1)} s)`);
   return lines.join('\n');

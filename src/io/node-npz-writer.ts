@@ -88,6 +88,7 @@ export class NpzWriter {
   readonly file: string;
   private readonly tmpDir: string;
   private readonly entries = new Map<string, Entry>();
+  private readonly extras = new Map<string, Uint8Array>();
   private done = false;
 
   /**
@@ -107,6 +108,16 @@ export class NpzWriter {
       throw fsError(dir, e);
     }
     track(this.tmpDir);
+  }
+
+  /**
+   * Add a member that is not an array (e.g. `krs.json` metadata), stored after the arrays.
+   * Readers of captures skip members not ending in `.npy`; `np.load` returns its bytes.
+   * @throws KrsError INTERNAL for a name ending in `.npy` or given twice.
+   */
+  attach(name: string, bytes: Uint8Array): void {
+    if (this.done || name.endsWith('.npy') || this.extras.has(name)) throw errors.internal(`NpzWriter: cannot attach ${JSON.stringify(name)} to ${this.file}`);
+    this.extras.set(name, bytes);
   }
 
   /** Keys written so far, in order. */
@@ -173,10 +184,15 @@ export class NpzWriter {
         if (e.rows !== this.rows) throw errors.shapeMismatch(`array '${e.key}' written to ${this.file}`, `${this.rows} rows`, `${e.rows}`);
       }
       const tmpZip = path.join(this.tmpDir, 'archive.npz');
-      writeStoredZip(
-        tmpZip,
-        [...this.entries.values()].map((e) => ({ name: `${e.key}.npy`, file: e.tmp, size: e.size, crc: crc32Final(e.crc) })),
-      );
+      const extras = [...this.extras].map(([name, bytes], i) => {
+        const file = path.join(this.tmpDir, `extra-${i}`);
+        fs.writeFileSync(file, bytes);
+        return { name, file, size: bytes.length, crc: crc32Final(crc32Update(CRC32_INIT, bytes)) };
+      });
+      writeStoredZip(tmpZip, [
+        ...[...this.entries.values()].map((e) => ({ name: `${e.key}.npy`, file: e.tmp, size: e.size, crc: crc32Final(e.crc) })),
+        ...extras,
+      ]);
       fs.renameSync(tmpZip, this.file);
     } catch (e) {
       this.abort();

@@ -1,14 +1,21 @@
 /**
  * `krs capture` as a library function: run one ONNX model on a data set batch by batch and
- * write a capture (DESIGN.md §3) holding the tapped layers, the model output (`logits`, or
+ * write a capture (docs/data-model.md §"ONNX captures") holding the tapped layers, the model output (`logits`, or
  * `probs` when the outputs are declared probabilities), the targets when the data set has
  * them, and `ids` (each sample's row in the data set). Written atomically (see
  * {@link NpzWriter}): a failed run leaves no file under the target name.
+ *
+ * With `pool`, taps are pooled in the model worker before they are written (see
+ * `capture-pool.ts`); the capture then also holds a `krs.json` member recording, per pooled
+ * array, the pooling and the shape it had before:
+ * `{"krs_capture": 1, "pooled": {"conv1": {"pool": "gap", "channels_last": false, "shape": [4, 28, 28]}}}`.
+ * Capture readers skip it (it is not a .npy); `np.load` returns its bytes.
  */
 import { errors } from '../core/errors.js';
 import { NpzWriter } from '../io/node-npz-writer.js';
 import { batchBounds } from '../krs/score-captures.js';
 import type { Dataset } from './data/dataset.js';
+import { checkPooling, type CapturePooling, type TapPooling } from './capture-pool.js';
 import { countCorrect, prepareSide, probabilityWarning, type ModelSideOptions, type SideSummary } from './model-side.js';
 import { writeCaptureBatch } from './eval.js';
 import { startLocalPool, startWorkerPool, type ModelPool } from './worker-client.js';
@@ -21,6 +28,8 @@ export interface CaptureOptions {
   batchSize?: number;
   worker?: boolean;
   threads?: number;
+  /** Pool taps before writing them (default: every tap as the model gives it). */
+  pool?: CapturePooling;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -31,13 +40,19 @@ export interface CaptureResult {
   data: { name: string; kind: string };
   /** Arrays written: name, dtype, shape. */
   arrays: { key: string; dtype: string; shape: number[] }[];
+  /** The taps pooled at capture time, with their pooling and per-sample shape before it (empty without `pool`). */
+  pooled: Record<string, TapPooling>;
   /** Top-1 accuracy on integer targets, else null. */
   accuracy: number | null;
   warnings: string[];
   timing: { totalMs: number; inferenceMs: number; samplesPerSecond: number };
 }
 
-/** @throws KrsError as `prepareSide` and the data readers; nothing is left at `out` on failure. */
+/**
+ * @throws KrsError as `prepareSide` and the data readers; BAD_OPTION for a pooling naming a
+ *   tensor that is not tapped (before any model runs) or not fitting a tap's shape (after
+ *   the first batch); nothing is left at `out` on failure.
+ */
 export async function runCapture(options: CaptureOptions): Promise<CaptureResult> {
   const t0 = performance.now();
   const { data } = options;
@@ -45,7 +60,11 @@ export async function runCapture(options: CaptureOptions): Promise<CaptureResult
   if (n === 0) throw errors.badValue(`sample count of ${data.name}`, 0, 'at least one sample');
   if (!options.out.toLowerCase().endsWith('.npz')) throw errors.badOption('--out', options.out, 'a path ending in .npz');
   const side = prepareSide('model', options.model, data, '', [], options.threads);
+  if (options.pool) checkPooling(options.pool, side.layers, side.outputTensor);
+  const taps = side.layers.filter((l) => l !== side.outputTensor);
+  const job = options.pool ? { ...side.job, pool: { taps, pooling: options.pool } } : side.job;
   const warnings = [...side.notes];
+  let pooled: Record<string, TapPooling> = {};
   const batchSize = options.batchSize ?? 256;
   const writer = new NpzWriter(options.out, n);
   let pool: ModelPool | null = null;
@@ -53,7 +72,7 @@ export async function runCapture(options: CaptureOptions): Promise<CaptureResult
   let correct = 0;
   let counted = 0;
   try {
-    pool = options.worker === false ? await startLocalPool([side.job]) : await startWorkerPool([side.job]);
+    pool = options.worker === false ? await startLocalPool([job]) : await startWorkerPool([job]);
     const names = [...new Set(side.job.plans.map((p) => p.array))];
     const bounds = batchBounds(n, batchSize);
     const submit = (k: number) => {
@@ -71,6 +90,7 @@ export async function runCapture(options: CaptureOptions): Promise<CaptureResult
       if (k === 0) {
         const w = probabilityWarning(side, o[side.outputTensor]!);
         if (w) warnings.push(w);
+        pooled = out.pooled.model ?? {};
       }
       if (inflight.b.targets) {
         const [c, m] = countCorrect(o[side.outputTensor]!, inflight.b.targets);
@@ -81,6 +101,7 @@ export async function runCapture(options: CaptureOptions): Promise<CaptureResult
       options.onProgress?.(bounds[k]![1], n);
       if (next) inflight = next;
     }
+    if (Object.keys(pooled).length) writer.attach('krs.json', captureMetadata(pooled));
     writer.finish();
   } catch (e) {
     writer.abort();
@@ -96,8 +117,15 @@ export async function runCapture(options: CaptureOptions): Promise<CaptureResult
     model: side.summary,
     data: { name: data.name, kind: data.kind },
     arrays,
+    pooled,
     accuracy: counted === n && counted > 0 ? correct / counted : null,
     warnings,
     timing: { totalMs, inferenceMs: inference, samplesPerSecond: n / (totalMs / 1000) },
   };
+}
+
+/** The `krs.json` member of a pooled capture (see the module comment). */
+function captureMetadata(pooled: Record<string, TapPooling>): Uint8Array {
+  const entries = Object.fromEntries(Object.entries(pooled).map(([k, p]) => [k, { pool: p.pool, channels_last: p.channelsLast, shape: p.shape }]));
+  return new TextEncoder().encode(`${JSON.stringify({ krs_capture: 1, pooled: entries })}\n`);
 }

@@ -7,6 +7,7 @@
  */
 import { errors, fmtShape } from '../core/errors.js';
 import { sizeOf, type NumericArray, type Tensor } from '../core/tensor.js';
+import { poolTaps, type CapturePooling, type TapPooling } from './capture-pool.js';
 import { createSession, type ModelSession } from './node-onnx.js';
 import { buildFeeds, type FeedPlan } from './preprocess.js';
 
@@ -26,6 +27,27 @@ export interface ModelJob {
   readonly fetch: readonly string[];
   /** ONNX Runtime intra-op threads. */
   readonly threads?: number;
+  /** Taps to pool before the outputs leave the runner (`krs capture --pool`), and how. */
+  readonly pool?: { readonly taps: readonly string[]; readonly pooling: CapturePooling };
+}
+
+/** A model's outputs on one batch, with the taps pooled as its job says. */
+export interface PooledOutputs {
+  outputs: Record<string, Tensor>;
+  /** What each pooled tap got (empty without pooling). */
+  pooled: Record<string, TapPooling>;
+}
+
+/**
+ * Run a model on a batch and pool its taps as `runner.job.pool` says (in the worker thread,
+ * so only pooled arrays cross to the main thread).
+ * @throws KrsError as {@link ModelRunner.run}, and BAD_OPTION from {@link poolTaps}.
+ */
+export async function runPooled(runner: ModelRunner, arrays: Readonly<Record<string, Tensor>>, n: number): Promise<PooledOutputs> {
+  const outputs = await runner.run(arrays, n);
+  const p = runner.job.pool;
+  if (!p) return { outputs, pooled: {} };
+  return poolTaps(outputs, p.taps, p.pooling, runner.job.file);
 }
 
 export interface ModelRunner {

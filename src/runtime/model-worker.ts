@@ -5,19 +5,26 @@
  *
  * Protocol (see `worker-client.ts`):
  *   → { type: 'init', jobs }                     ← { type: 'ready' } | { type: 'error', error }
- *   → { type: 'run', id, arrays, n }             ← { type: 'result', id, outputs, ms } | { type: 'error', id, error }
+ *   → { type: 'run', id, arrays, n }             ← { type: 'result', id, outputs, pooled, ms } | { type: 'error', id, error }
  *   → { type: 'close' }                          (releases the sessions and exits)
  */
 import { parentPort } from 'node:worker_threads';
 import { KrsError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
-import { openRunner, type ModelJob, type ModelRunner } from './model-run.js';
+import type { TapPooling } from './capture-pool.js';
+import { openRunner, runPooled, type ModelJob, type ModelRunner } from './model-run.js';
 
 export type WorkerRequest = { type: 'init'; jobs: ModelJob[] } | { type: 'run'; id: number; arrays: Record<string, Tensor>; n: number } | { type: 'close' };
 
 export type WorkerReply =
   | { type: 'ready' }
-  | { type: 'result'; id: number; outputs: Record<string, Record<string, Tensor>>; ms: Record<string, number> }
+  | {
+      type: 'result';
+      id: number;
+      outputs: Record<string, Record<string, Tensor>>;
+      pooled: Record<string, Record<string, TapPooling>>;
+      ms: Record<string, number>;
+    }
   | { type: 'error'; id?: number; error: SerialisedError };
 
 export interface SerialisedError {
@@ -52,15 +59,18 @@ if (port) {
     } else if (msg.type === 'run') {
       try {
         const outputs: Record<string, Record<string, Tensor>> = {};
+        const pooled: Record<string, Record<string, TapPooling>> = {};
         const ms: Record<string, number> = {};
         for (const r of runners) {
           const t0 = performance.now();
-          outputs[r.job.side] = await r.run(msg.arrays, msg.n);
+          const o = await runPooled(r, msg.arrays, msg.n);
+          outputs[r.job.side] = o.outputs;
+          pooled[r.job.side] = o.pooled;
           ms[r.job.side] = performance.now() - t0;
         }
         const transfer = new Set<ArrayBuffer>();
         for (const o of Object.values(outputs)) for (const t of Object.values(o)) if (t.data.buffer instanceof ArrayBuffer) transfer.add(t.data.buffer);
-        const reply: WorkerReply = { type: 'result', id: msg.id, outputs, ms };
+        const reply: WorkerReply = { type: 'result', id: msg.id, outputs, pooled, ms };
         try {
           port.postMessage(reply, [...transfer]);
         } catch {

@@ -11,12 +11,15 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ERROR_KINDS, errors, KrsError, type ErrorCode } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
-import { openRunner, type ModelJob, type ModelRunner } from './model-run.js';
+import type { TapPooling } from './capture-pool.js';
+import { openRunner, runPooled, type ModelJob, type ModelRunner } from './model-run.js';
 import type { SerialisedError, WorkerReply, WorkerRequest } from './model-worker.js';
 
 /** Outputs of every model for one batch, with each model's inference time. */
 export interface BatchOutputs {
   outputs: Record<string, Record<string, Tensor>>;
+  /** Per model, the taps pooled before they were returned (see `ModelJob.pool`), and how. */
+  pooled: Record<string, Record<string, TapPooling>>;
   /** Milliseconds of inference per model (inside the worker). */
   ms: Record<string, number>;
 }
@@ -66,7 +69,7 @@ export async function startWorkerPool(jobs: ModelJob[]): Promise<ModelPool> {
       ready?.resolve();
       ready = null;
     } else if (msg.type === 'result') {
-      pending.get(msg.id)?.resolve({ outputs: msg.outputs, ms: msg.ms });
+      pending.get(msg.id)?.resolve({ outputs: msg.outputs, pooled: msg.pooled, ms: msg.ms });
       pending.delete(msg.id);
     } else if (msg.type === 'error') {
       const e = deserialiseError(msg.error);
@@ -132,13 +135,16 @@ export async function startLocalPool(jobs: ModelJob[]): Promise<ModelPool> {
   return {
     async run(arrays, n) {
       const outputs: Record<string, Record<string, Tensor>> = {};
+      const pooled: Record<string, Record<string, TapPooling>> = {};
       const ms: Record<string, number> = {};
       for (const r of runners) {
         const t0 = performance.now();
-        outputs[r.job.side] = await r.run(arrays, n);
+        const o = await runPooled(r, arrays, n);
+        outputs[r.job.side] = o.outputs;
+        pooled[r.job.side] = o.pooled;
         ms[r.job.side] = performance.now() - t0;
       }
-      return { outputs, ms };
+      return { outputs, pooled, ms };
     },
     async close() {
       await Promise.allSettled(runners.map((r) => r.release()));
