@@ -1,5 +1,5 @@
 /**
- * AOA for classification and NLP: softmax KL agreement (DESIGN.md §2.2).
+ * AOA for classification and NLP: softmax KL agreement (docs/formulas.md §"KL agreement (classification, NLP)").
  *
  *     p = softmax(z / τ)                       (computed from log-softmax, max-subtracted)
  *     KLᵢ = Σ_c pᵀ_c (log pᵀ_c − log pˢ_c)      (teacher as reference, nats)
@@ -11,6 +11,7 @@
  * mean over that sample's positions — those with mask 1 when a mask is given — and
  * the sample's agreement is exp(−mean KL).
  */
+import { asTensor, type TensorLike } from '../core/tensor.js';
 import { fixed } from '../core/units.js';
 import { type AgreementResult, type AgreementSpec, overOutputs, requireOutputs } from './spec.js';
 import { errors, fmtShape } from '../core/errors.js';
@@ -521,10 +522,12 @@ export interface KlAgreementOneShotOptions extends KlAgreementOptions {
  * klAgreement(t, s).aoa;                 // ≈ 90.0
  * klAgreement(t, s, { temperature: 4 });  // softer distributions, higher agreement
  */
-export function klAgreement(teacher: Tensor, student: Tensor, options: KlAgreementOneShotOptions = {}): KlAgreementResult {
+export function klAgreement(teacherOutputs: TensorLike, studentOutputs: TensorLike, options: KlAgreementOneShotOptions = {}): KlAgreementResult {
   const { mask, ...rest } = options;
   const m = klAgreementMeasure(rest);
   const s = m.init();
+  const teacher = asTensor(teacherOutputs, 'teacher outputs');
+  const student = asTensor(studentOutputs, 'student outputs');
   m.update(s, mask === undefined ? { teacher, student } : { teacher, student, mask });
   return m.compute(s);
 }

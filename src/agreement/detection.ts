@@ -1,5 +1,5 @@
 /**
- * AOA for object detection: IoU agreement of greedy same-class matches (DESIGN.md §2.2).
+ * AOA for object detection: IoU agreement of greedy same-class matches (docs/formulas.md §"Detection IoU agreement").
  *
  * Per image, both sides are filtered to score ≥ s_min; same-class teacher/student pairs
  * are matched greedily by descending IoU, a pair counting only at IoU ≥ iou_min, and

@@ -1,5 +1,5 @@
 /**
- * AOA for regression and time series: normalised MSE agreement (DESIGN.md §2.2).
+ * AOA for regression and time series: normalised MSE agreement (docs/formulas.md §"Regression normalised MSE").
  *
  *     AOA = max(0, 1 − MSE(T, S) / M) × 100
  *
@@ -8,6 +8,7 @@
  * predicting the teacher's per-output mean: the mean over outputs of the population
  * variance of each teacher output.
  */
+import { asTensor, type TensorLike } from '../core/tensor.js';
 import { fixed } from '../core/units.js';
 import { type AgreementSpec, overOutputs, requireOutputs } from './spec.js';
 import { errors, fmtShape, opt } from '../core/errors.js';
@@ -343,10 +344,10 @@ function cloneState(s: RegressionAgreementState): RegressionAgreementState {
  * const s = tensor(new Float64Array([1, 2, 3, 5]), [4]);
  * regressionAgreement(t, s).aoa; // MSE 0.25, Var 1.25 → 80
  */
-export function regressionAgreement(teacher: Tensor, student: Tensor, options: RegressionAgreementOptions = {}): RegressionAgreementResult {
+export function regressionAgreement(teacher: TensorLike, student: TensorLike, options: RegressionAgreementOptions = {}): RegressionAgreementResult {
   const m = regressionAgreementMeasure(options);
   const s = m.init();
-  m.update(s, { teacher, student });
+  m.update(s, { teacher: asTensor(teacher, 'teacher predictions'), student: asTensor(student, 'student predictions') });
   return m.compute(s);
 }
 

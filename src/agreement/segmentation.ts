@@ -1,12 +1,13 @@
 /**
  * AOA for semantic segmentation: mIoU of the student's label maps against the teacher's
- * (DESIGN.md §2.2).
+ * (docs/formulas.md §"Segmentation mIoU").
  *
  *     IoU_c = Σ|T=c ∧ S=c| / Σ|T=c ∨ S=c|      accumulated over the whole data set
  *     AOA   = mean over classes occurring in T or S of IoU_c × 100
  *
  * Pixels where the teacher's map holds the ignore label are skipped.
  */
+import { asTensor, type TensorLike } from '../core/tensor.js';
 import { fixed } from '../core/units.js';
 import { type AgreementSpec, overOutputs, requireOutputs } from './spec.js';
 import { errors, fmtShape } from '../core/errors.js';
@@ -385,10 +386,10 @@ export function segmentationAgreementMeasure(
  * const s = tensor(new Uint8Array([0, 1, 1, 1]), [1, 2, 2]);
  * segmentationAgreement(t, s).aoa; // classes 0: 1/2, 1: 1/2 → 50
  */
-export function segmentationAgreement(teacher: Tensor, student: Tensor, options: SegmentationAgreementOptions = {}): SegmentationAgreementResult {
+export function segmentationAgreement(teacher: TensorLike, student: TensorLike, options: SegmentationAgreementOptions = {}): SegmentationAgreementResult {
   const m = segmentationAgreementMeasure(options);
   const s = m.init();
-  m.update(s, { teacher, student });
+  m.update(s, { teacher: asTensor(teacher, 'teacher label maps'), student: asTensor(student, 'student label maps') });
   return m.compute(s);
 }
 

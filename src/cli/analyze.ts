@@ -60,7 +60,7 @@ export function registerAnalyze(program: Command): void {
     )
     .option(...REPORT_OPTION)
     .option(...CHARTS_OPTION)
-    .option('--out <file.html>', 'the same as --report (the name DESIGN.md §4 gives)', parseReportFile)
+    .option('--out <file.html>', 'the same as --report', parseReportFile)
     .action(async (file: string, o: AnalyzeFlags & { report?: string; charts?: string; out?: string }) => {
       if (o.out && o.report && o.out !== o.report) throw errors.badOption('--out', o.out, `the same file as --report (${o.report}), or only one of them`);
       o.report ??= o.out;

@@ -1,5 +1,5 @@
 /**
- * A capture: the named arrays one model produced on an evaluation set (DESIGN §3),
+ * A capture: the named arrays one model produced on an evaluation set (docs/data-model.md §"Captures"),
  * each with a leading sample axis. Implementations exist for `.npz`
  * ({@link npzCapture} in `npz.ts`), `.safetensors` (`safetensorsCapture` in
  * `safetensors.ts`) and `.npy` files, one per key ({@link npyCapture}, used for a

@@ -1,5 +1,5 @@
 /**
- * The experiments table that `krs analyze` reads (DESIGN.md §3): one row per distillation
+ * The experiments table that `krs analyze` reads (docs/data-model.md §"Experiments table"): one row per distillation
  * experiment, with the student's FSS and AOA before and after KD and its task metric.
  *
  * | column            | required | meaning                                                             |

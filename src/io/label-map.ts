@@ -1,6 +1,6 @@
 /**
  * PNG label maps for segmentation: one H×W image per input whose pixel values are class
- * ids (DESIGN §2.2), as data sets such as Pascal VOC (palette PNGs) and Cityscapes or
+ * ids (docs/data-model.md §"Label maps (PNG)"), as data sets such as Pascal VOC (palette PNGs) and Cityscapes or
  * ADE20K (greyscale PNGs) store them.
  *
  * * palette (colour type 3, 1–8 bits): the label is the palette INDEX, not its colour;

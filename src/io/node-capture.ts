@@ -1,5 +1,5 @@
 /**
- * Node-only: open a capture (DESIGN §3) by path — an .npz, a .safetensors, a single .npy
+ * Node-only: open a capture (docs/data-model.md §"Captures") by path — an .npz, a .safetensors, a single .npy
  * or a folder of .npy files.
  */
 import * as fs from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * Node-only: read an experiments table (DESIGN.md §3) from a file — JSON (`.json`) or CSV
+ * Node-only: read an experiments table (docs/data-model.md §"Experiments table") from a file — JSON (`.json`) or CSV
  * (anything else; `.tsv` is tab-separated), parsed with csv-parse. Lines starting with `#`
  * are comments; blank lines are skipped; cells are trimmed; a UTF-8 byte-order mark is
  * dropped. Validation is {@link experimentsFromRows}'s.

@@ -1,5 +1,5 @@
 /**
- * Aligning teacher and student samples by id (DESIGN.md §2: the same samples, in the same
+ * Aligning teacher and student samples by id (docs/data-model.md §"Sample ids and alignment": the same samples, in the same
  * order). Ids are compared as exact strings, so int64 ids keep every digit.
  */
 import { errors } from '../core/errors.js';

@@ -1,5 +1,5 @@
 /**
- * The Knowledge Retention Score (DESIGN.md §2.3):
+ * The Knowledge Retention Score (docs/formulas.md §"KRS"):
  *
  *     KRS = α·FSS + β·AOA,   β = 1 − α
  *

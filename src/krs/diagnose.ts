@@ -1,5 +1,5 @@
 /**
- * Tuning advice from the KRS components (the paper's §4.4, DESIGN.md §1 item 4): read what a
+ * Tuning advice from the KRS components (the paper's §4.4, docs/formulas.md §"Diagnostics"): read what a
  * student's FSS and AOA say about how to improve its distillation.
  *
  * Levels, on the 0–100 scale: a component is `low` below `low` (default 40), `high` at or

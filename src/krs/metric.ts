@@ -15,7 +15,7 @@ import type { OutputBatch } from '../agreement/spec.js';
 import { errors } from '../core/errors.js';
 import type { Measure } from '../core/measure.js';
 import { asRecord } from '../core/state-json.js';
-import type { Tensor } from '../core/tensor.js';
+import { asTensor, type Tensor, type TensorLike } from '../core/tensor.js';
 import { toPoints } from '../core/units.js';
 import type { MatrixBackend } from '../linalg/backend.js';
 import { typescriptBackend } from '../linalg/typescript-backend.js';
@@ -52,10 +52,15 @@ export interface KrsMetricOptions extends SharedLayerOptions {
   output?: OutputOptions;
 }
 
-/** One batch: activations by layer name and the outputs, for the same samples in the same order. */
-export interface KrsBatch extends OutputBatch {
-  teacher: Readonly<Record<string, Tensor>>;
-  student: Readonly<Record<string, Tensor>>;
+/**
+ * One batch: activations by layer name and the outputs, for the same samples in the same order.
+ * Arrays may be Tensors, typed arrays or plain nested number arrays (see {@link asTensor}).
+ */
+export interface KrsBatch extends Omit<OutputBatch, 'teacherOutput' | 'studentOutput'> {
+  teacher: Readonly<Record<string, TensorLike>>;
+  student: Readonly<Record<string, TensorLike>>;
+  teacherOutput?: TensorLike;
+  studentOutput?: TensorLike;
   teacherMask?: Tensor;
   studentMask?: Tensor;
 }
@@ -159,8 +164,15 @@ export class KrsMetric {
   }
 
   /** Fold in outputs only (when they do not come row by row with the features, e.g. detections). */
-  async updateOutputs(batch: OutputBatch): Promise<void> {
-    await this.out.update(this.state.output, batch);
+  async updateOutputs(batch: KrsBatch | OutputBatch): Promise<void> {
+    const { teacherOutput: t, studentOutput: s, outputMask, images } = batch;
+    const outputs: OutputBatch = {
+      ...(t !== undefined ? { teacherOutput: asTensor(t, 'teacher outputs') } : {}),
+      ...(s !== undefined ? { studentOutput: asTensor(s, 'student outputs') } : {}),
+      ...(outputMask !== undefined ? { outputMask } : {}),
+      ...(images !== undefined ? { images } : {}),
+    };
+    await this.out.update(this.state.output, outputs);
   }
 
   /** Fold in activations only. */
@@ -168,10 +180,12 @@ export class KrsMetric {
     const pairs = this.options.pairs;
     for (let i = 0; i < pairs.length; i++) {
       const pair = pairs[i]!;
-      const t = batch.teacher[pair.teacher];
-      const s = batch.student[pair.student];
-      if (!t) throw errors.unknownKey('teacher layer', pair.teacher, 'the batch', Object.keys(batch.teacher));
-      if (!s) throw errors.unknownKey('student layer', pair.student, 'the batch', Object.keys(batch.student));
+      const rawT = batch.teacher[pair.teacher];
+      const rawS = batch.student[pair.student];
+      if (!rawT) throw errors.unknownKey('teacher layer', pair.teacher, 'the batch', Object.keys(batch.teacher));
+      if (!rawS) throw errors.unknownKey('student layer', pair.student, 'the batch', Object.keys(batch.student));
+      const t = asTensor(rawT, `teacher layer '${pair.teacher}'`);
+      const s = asTensor(rawS, `student layer '${pair.student}'`);
       const ps = this.state.pairs[i]!;
       if (ps.similarity === null) {
         const feature = { pool: this.pool, channelsLast: this.options.channelsLast };

@@ -1,5 +1,5 @@
 /**
- * The parts of an analysis (`krs analyze`, DESIGN §4) that the report draws. Every number here
+ * The parts of an analysis (`krs analyze`, docs/cli.md §"analyze --json") that the report draws. Every number here
  * comes from the analysis result as computed in src/analysis; the report does not recompute
  * statistics, it only lays them out. {@link analysisView} makes the view from an
  * `AnalysisResult`; tests may build one by hand.

@@ -1,6 +1,6 @@
 /**
- * A plain-language reading of a score, and tuning advice from its components (DESIGN §1
- * item 4, the paper's §4.4): the findings of {@link diagnose} (high AOA with low FSS points to
+ * A plain-language reading of a score, and tuning advice from its components (docs/formulas.md §"Diagnostics";
+ * the paper's §4.4): the findings of {@link diagnose} (high AOA with low FSS points to
  * feature-level supervision; high FSS with low AOA to the softmax temperature or the weight
  * of the distillation loss), plus two the per-layer and per-sample numbers allow: the weakest
  * layer pair when it lies {@link WEAK_LAYER} points under the FSS, and top-1 disagreement

@@ -53,5 +53,5 @@ export const CONFIG: Config = {
   text: { fontSize: 10, color: COLORS.ink },
 };
 
-/** α presets drawn on sensitivity charts, by task (DESIGN §1). */
+/** α presets drawn on sensitivity charts, by task (docs/formulas.md §"Task presets"). */
 export const PRESET_ALPHA_LABEL = (alpha: number, tasks: readonly string[]): string => `α = ${alpha} (${tasks.join(', ')})`;

@@ -1,7 +1,7 @@
 /**
  * Turning a layer's activations into a feature matrix (n × p, float64).
  *
- * Pooling (DESIGN.md §2.1):
+ * Pooling (docs/formulas.md §"Pooling"):
  * - `flatten` (default): every value of a sample is one feature.
  * - `gap`: global average pool over the spatial axes: (N, C, *spatial) → (N, C), or
  *   (N, *spatial, C) → (N, C) with `channelsLast`.

@@ -8,7 +8,7 @@
 import { errors } from '../core/errors.js';
 import type { Measure } from '../core/measure.js';
 import { asRecord, getInteger } from '../core/state-json.js';
-import type { Tensor } from '../core/tensor.js';
+import { asTensor, type Tensor, type TensorLike } from '../core/tensor.js';
 import { assertFinite, assertSameSamples } from '../core/validate.js';
 import type { MatrixBackend } from '../linalg/backend.js';
 import { typescriptBackend } from '../linalg/typescript-backend.js';
@@ -32,9 +32,10 @@ export interface LayerSimilarityOptions {
   studentName?: string;
 }
 
+/** One batch of a layer pair; activations may also be plain nested arrays (see {@link asTensor}). */
 export interface LayerBatch {
-  teacher: Tensor;
-  student: Tensor;
+  teacher: TensorLike;
+  student: TensorLike;
   /** (N, T) 0/1 token masks for `mean` pooling of sequences. */
   teacherMask?: Tensor;
   studentMask?: Tensor;
@@ -98,10 +99,11 @@ export function layerSimilarity(options: LayerSimilarityOptions = {}): Measure<L
     name: `layer-similarity(${similarity})`,
     init: () => ({ mode: 'empty' }),
 
-    async update(state, batch) {
-      assertSameSamples(batch.teacher, batch.student, `layer pair '${tName}':'${sName}'`);
+    async update(state, input) {
       const tWhat = `teacher layer '${tName}'`;
       const sWhat = `student layer '${sName}'`;
+      const batch = { ...input, teacher: asTensor(input.teacher, tWhat), student: asTensor(input.student, sWhat) };
+      assertSameSamples(batch.teacher, batch.student, `layer pair '${tName}':'${sName}'`);
       const p = state.mode === 'active' ? state.p : pooledWidth(batch.teacher.shape, feature);
       const q = state.mode === 'active' ? state.q : pooledWidth(batch.student.shape, feature);
       const m = measureFor(p, q); // checks the widths suit the similarity before any work
@@ -175,7 +177,7 @@ export function layerSimilarity(options: LayerSimilarityOptions = {}): Measure<L
  * One-shot similarity of two activation tensors (all samples at once).
  * @example await similarityOf(teacherActs, studentActs, { similarity: 'cka' }) // → { value: 0.557…, … }
  */
-export async function similarityOf(teacher: Tensor, student: Tensor, options: LayerSimilarityOptions = {}): Promise<LayerSimilarityResult> {
+export async function similarityOf(teacher: TensorLike, student: TensorLike, options: LayerSimilarityOptions = {}): Promise<LayerSimilarityResult> {
   const m = layerSimilarity(options);
   const s = m.init();
   await m.update(s, { teacher, student });

@@ -1,5 +1,5 @@
 /**
- * The mean with its t-based confidence interval (DESIGN.md §2.4), as
+ * The mean with its t-based confidence interval (docs/formulas.md §"Mean and t-based confidence interval"), as
  * `scipy.stats.t.interval(confidence, n − 1, loc=mean, scale=sem)` computes it:
  *
  *     m = mean(x),   s = sd(x) (n − 1 in the denominator),   sem = s/√n

@@ -1,5 +1,5 @@
 /**
- * Statistics for `krs analyze` (DESIGN.md §2.4), each agreeing with SciPy to 1e-6 relative
+ * Statistics for `krs analyze` (docs/formulas.md §"Analysis statistics"), each agreeing with SciPy to 1e-6 relative
  * (tests: test/stats, fixtures from test/fixtures/stats/make_stats_fixtures.py).
  */
 export { pearson, type PearsonResult } from './pearson.js';

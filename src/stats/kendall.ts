@@ -1,5 +1,5 @@
 /**
- * Kendall's τ-b with its two-sided p-value (DESIGN.md §2.4), as `scipy.stats.kendalltau`
+ * Kendall's τ-b with its two-sided p-value (docs/formulas.md §"Kendall τ-b"), as `scipy.stats.kendalltau`
  * (variant 'b', method 'auto') computes them. Hand-written: no distribution library we use
  * offers it.
  *

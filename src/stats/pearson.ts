@@ -1,5 +1,5 @@
 /**
- * Pearson's correlation coefficient with its two-sided p-value (DESIGN.md §2.4), as
+ * Pearson's correlation coefficient with its two-sided p-value (docs/formulas.md §"Pearson correlation"), as
  * `scipy.stats.pearsonr` computes them:
  *
  *     r = Σ(xᵢ − x̄)(yᵢ − ȳ) / √(Σ(xᵢ − x̄)² · Σ(yᵢ − ȳ)²),   clipped to [−1, 1]

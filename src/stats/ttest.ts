@@ -1,5 +1,5 @@
 /**
- * The paired (dependent-samples) t-test, two-sided (DESIGN.md §2.4), as
+ * The paired (dependent-samples) t-test, two-sided (docs/formulas.md §"Paired t-test"), as
  * `scipy.stats.ttest_rel(after, before)` computes it:
  *
  *     dᵢ = afterᵢ − beforeᵢ,   d̄ = mean(d),   s = sd(d) (n − 1 in the denominator)

@@ -1,6 +1,6 @@
 /**
  * Node-only: writing a network's activations on the held-out digits as a capture
- * (DESIGN.md §3) — an `.npz` with one array per hidden layer (`hidden1`, …), `logits`,
+ * (docs/data-model.md §"Captures") — an `.npz` with one array per hidden layer (`hidden1`, …), `logits`,
  * `labels` and `ids` — so that `krs score` can be run on the demo's models by hand.
  */
 import { NpzWriter } from '../io/node-npz-writer.js';

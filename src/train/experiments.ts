@@ -1,12 +1,12 @@
 /**
- * The demo's experiments table (DESIGN.md §3), the input of `krs analyze`: one row per
+ * The demo's experiments table (docs/data-model.md §"Experiments table"), the input of `krs analyze`: one row per
  * distilled student, with the baseline student (hard labels only, same architecture, same
  * initial weights) as its pre-KD counterpart — the paper's pre/post design in miniature.
  *
  * Scores are on the 0–100 scale; the metric is held-out accuracy in percent.
  */
 
-/** One row of an experiments table, under the column names of DESIGN.md §3. */
+/** One row of an experiments table, under the column names of docs/data-model.md §"Experiments table". */
 export interface ExperimentRow {
   id: string;
   task: string;

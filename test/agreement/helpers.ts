@@ -105,7 +105,7 @@ export interface PropertyCase<S, B, R> {
 }
 
 /**
- * The four Measure properties (DESIGN.md §5) plus a JSON round trip:
+ * The four Measure properties (docs/architecture.md §"The Measure contract") plus a JSON round trip:
  * k batches = one shot; merged shards = whole; reset restores; inputs unchanged;
  * toJSON → stringify → parse → fromJSON gives the same compute().
  */

@@ -1,5 +1,5 @@
 /**
- * `krs analyze` end to end (the built CLI): JSON schema of DESIGN.md §4, CSV and Markdown
+ * `krs analyze` end to end (the built CLI): JSON schema of docs/cli.md §"analyze --json", CSV and Markdown
  * files, the paper example, and bad input → one line on stderr with exit status 3 (data) or
  * 2 (usage).
  */
@@ -27,7 +27,7 @@ function tmp(): string {
 }
 
 describe('krs analyze', () => {
-  it('--json has the DESIGN.md §4 schema, with SciPy-exact statistics', async () => {
+  it('--json has the docs/cli.md §"analyze --json" schema, with SciPy-exact statistics', async () => {
     const out = await json(TABLE);
     for (const e of out.experiments)
       for (const k of ['id', 'task', 'method', 'krsPre', 'krsPost', 'deltaKrs', 'deltaFss', 'deltaAoa']) expect(e).toHaveProperty(k);
@@ -63,7 +63,7 @@ describe('krs analyze', () => {
     expect(md).toMatch(/## Diagnostics \(low < 40, high ≥ 60, gap ≥ 25\)/);
   });
 
-  it('--out FILE.html (DESIGN.md §4) writes the same report as --report', async () => {
+  it('--out FILE.html (docs/cli.md §"krs analyze") writes the same report as --report', async () => {
     const dir = tmp();
     const r = await krs('analyze', PAPER, '--out', join(dir, 'a.html'));
     expect(r.status).toBe(0);

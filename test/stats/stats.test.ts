@@ -1,7 +1,7 @@
 /**
  * src/stats against SciPy: every expected value comes from
  * test/fixtures/stats/make_stats_fixtures.py (pearsonr, ttest_rel, t.interval, kendalltau,
- * numpy.percentile), compared at 1e-6 relative as DESIGN.md §2.4 requires.
+ * numpy.percentile), compared at 1e-6 relative as docs/formulas.md §"Analysis statistics" requires.
  */
 import { describe, expect, it } from 'vitest';
 import { expectClose, expectKrsError, loadJson } from '../helpers/fixtures.js';

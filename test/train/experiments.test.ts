@@ -24,7 +24,7 @@ const row = (method: string, fssPost: number, metricPost: number): ExperimentRow
 });
 
 describe('experiments table', () => {
-  it('has the DESIGN.md §3 columns, and krs analyze’s reader reads it back exactly', () => {
+  it('has the docs/data-model.md §"Experiments table" columns, and krs analyze’s reader reads it back exactly', () => {
     expect(EXPERIMENT_COLUMNS).toEqual([
       'id',
       'task',
