@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -8,6 +9,9 @@ export default defineConfig({
     // beforeAll hooks train the demo or start Chromium; vitest's default (10 s) is too short for them.
     hookTimeout: 120_000,
     pool: 'forks',
+    // vitest's default is one worker fewer than the cores: a single worker on 2 cores, which
+    // leaves one core idle now that CLI tests run in-process instead of in child processes.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     globalSetup: ['test/global-setup.ts'],
   },
 });
