@@ -1,57 +1,73 @@
 /**
- * The report of `krs eval --all-pairs` on the real MNIST models (the built CLI), and
- * `krs heatmap --from` on its JSON.
+ * The report of `krs eval --all-pairs` on MNIST models (the built CLI), and `krs heatmap --from`
+ * on its JSON: with the project's own test models, and with the public models when
+ * ../shared/models (or KRS_MODELS_DIR) holds them.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { krs } from '../helpers/cli.js';
-import { model } from '../helpers/models.js';
+import { notePublicModels, ownModel, publicModel, publicModelsAvailable } from '../helpers/models.js';
+
+notePublicModels();
 
 const dir = mkdtempSync(join(tmpdir(), 'krs-heatmap-eval-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('krs eval --all-pairs --report', () => {
-  it('reports the models, the score and the cross-layer heatmap; krs heatmap --from redraws the matrix', () => {
-    const report = join(dir, 'eval.html');
-    const charts = join(dir, 'charts');
-    const r = krs(
-      'eval',
-      '--teacher',
-      model('zoo-mnist-8.onnx'),
-      '--student',
-      model('michbogos-mnist.onnx'),
-      '--input',
-      'mnist',
-      '--task',
-      'classification',
-      '--preprocess',
-      'symmetric',
-      '--student-outputs',
-      'sigmoid',
-      '--limit',
-      '300',
-      '--all-pairs',
-      '--no-progress',
-      '--json',
-      '--report',
-      report,
-      '--charts',
-      charts,
-    );
-    expect(r.status, r.stderr).toBe(0);
-    const result = JSON.parse(r.stdout);
-    const html = readFileSync(report, 'utf8');
-    expect(html).toContain('zoo-mnist-8.onnx (accuracy ');
-    expect(html).toContain('data-chart="cross-layer-cka"');
-    for (const layer of result.crossLayer.teacherLayers) expect(html).toContain(`>${layer}<`);
-    expect(readdirSync(charts)).toContain('cross-layer-cka.png');
+/** Run eval --all-pairs --report on a teacher/student pair, check the report and charts, and redraw the matrix from the JSON. */
+function reportAndRedraw(name: string, teacher: string, student: string, extra: string[]): void {
+  const report = join(dir, `${name}.html`);
+  const charts = join(dir, `${name}-charts`);
+  const r = krs(
+    'eval',
+    '--teacher',
+    teacher,
+    '--student',
+    student,
+    '--input',
+    'mnist',
+    '--task',
+    'classification',
+    '--student-outputs',
+    'sigmoid',
+    '--limit',
+    '300',
+    '--all-pairs',
+    '--no-progress',
+    '--json',
+    '--report',
+    report,
+    '--charts',
+    charts,
+    ...extra,
+  );
+  expect(r.status, r.stderr).toBe(0);
+  const result = JSON.parse(r.stdout);
+  const html = readFileSync(report, 'utf8');
+  expect(html).toContain(`${basename(teacher)} (accuracy `);
+  expect(html).toContain('data-chart="cross-layer-cka"');
+  for (const layer of result.crossLayer.teacherLayers) expect(html).toContain(`>${layer}<`);
+  for (const layer of result.crossLayer.studentLayers) expect(html).toContain(`>${layer}<`);
+  expect(readdirSync(charts)).toContain('cross-layer-cka.png');
 
-    const json = join(dir, 'eval.json');
-    writeFileSync(json, r.stdout);
-    const h = krs('heatmap', '--from', json, '--out', join(dir, 'from.png'), '--json');
-    expect(h.status, h.stderr).toBe(0);
-    expect(JSON.parse(h.stdout).cka).toEqual(result.crossLayer.cka);
+  const json = join(dir, `${name}.json`);
+  writeFileSync(json, r.stdout);
+  const h = krs('heatmap', '--from', json, '--out', join(dir, `${name}-from.png`), '--json');
+  expect(h.status, h.stderr).toBe(0);
+  const redrawn = JSON.parse(h.stdout);
+  expect(redrawn.cka).toEqual(result.crossLayer.cka);
+  expect(readdirSync(dir)).toContain(`${name}-from.png`);
+}
+
+describe('krs eval --all-pairs --report', () => {
+  it('the test CNN vs the sigmoid MLP: the models, the score and the cross-layer heatmap; krs heatmap --from redraws the matrix', () => {
+    reportAndRedraw('own', ownModel('cnn.onnx'), ownModel('mlp-sigmoid.onnx'), []);
+  });
+});
+
+describe.skipIf(!publicModelsAvailable)('krs eval --all-pairs --report on the public models (../shared/models)', () => {
+  it('zoo-mnist-8 vs michbogos-mnist (--preprocess symmetric)', () => {
+    reportAndRedraw('public', publicModel('zoo-mnist-8.onnx'), publicModel('michbogos-mnist.onnx'), ['--preprocess', 'symmetric']);
   });
 });
