@@ -60,7 +60,7 @@ describe.skipIf(!available)('report in headless Chromium', () => {
 
   it('an analysis report: every chart drawn, no request, no error', async () => {
     const report = join(dir, 'analysis.html');
-    const run = krs('analyze', fixturePath('report/experiments.csv'), '--report', report);
+    const run = await krs('analyze', fixturePath('report/experiments.csv'), '--report', report);
     expect(run.status, run.stderr).toBe(0);
     const r = await open(report, 'analysis-report.png');
     expect(r.charts.map((c) => c.id)).toEqual(['krs-pre-post', 'krs-box', 'delta-heatmap', 'krs-vs-metric', 'method-rankings', 'alpha-sensitivity']);
@@ -77,7 +77,7 @@ describe.skipIf(!available)('report in headless Chromium', () => {
 
   it('a score report with the cross-layer heatmap', async () => {
     const report = join(dir, 'score.html');
-    const run = krs(
+    const run = await krs(
       'score',
       '--task',
       'classification',
