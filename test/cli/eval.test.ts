@@ -29,15 +29,15 @@ const SIGMOID_MLP = ownModel('mlp-sigmoid.onnx');
 const TEACHER = ownModel('mlp-teacher.onnx');
 const STUDENT = ownModel('mlp-student.onnx');
 
-function json(args: string[]): any {
-  const r = krs(...args, '--json', ...(args[0] === 'eval' || args[0] === 'capture' ? ['--no-progress'] : []));
+async function json(args: string[]): Promise<any> {
+  const r = await krs(...args, '--json', ...(args[0] === 'eval' || args[0] === 'capture' ? ['--no-progress'] : []));
   if (r.status !== 0) throw new Error(`krs ${args[0]} exited ${r.status}: ${r.stderr}`);
   return { ...JSON.parse(r.stdout), stderr: r.stderr };
 }
 
 describe('krs eval on the test models with the mnist digits', () => {
-  it('MLP teacher vs its distilled student, the 2000 held-out digits: accuracies and KRS', () => {
-    const r = json(['eval', '--teacher', TEACHER, '--student', STUDENT, '--input', 'mnist', '--task', 'classification', '--limit', '2000']);
+  it('MLP teacher vs its distilled student, the 2000 held-out digits: accuracies and KRS', async () => {
+    const r = await json(['eval', '--teacher', TEACHER, '--student', STUDENT, '--input', 'mnist', '--task', 'classification', '--limit', '2000']);
     expect(r.n).toBe(2000);
     expect(r.teacher.accuracy).toBeCloseTo(0.947, 2);
     expect(r.student.accuracy).toBeCloseTo(0.9145, 2);
@@ -49,8 +49,8 @@ describe('krs eval on the test models with the mnist digits', () => {
     expect(r.stderr).toMatch(/warning: no --pair given: .*'relu2' \(teacher\) with 'relu1' \(student\)/);
   });
 
-  it('CNN teacher vs the one-conv student (external data): minibatch HSIC for a wide pair, the all-pairs matrix', () => {
-    const r = json([
+  it('CNN teacher vs the one-conv student (external data): minibatch HSIC for a wide pair, the all-pairs matrix', async () => {
+    const r = await json([
       'eval',
       '--teacher',
       CNN,
@@ -87,9 +87,9 @@ describe('krs eval on the test models with the mnist digits', () => {
     for (const row of c.cka) for (const v of row) expect(v).toBeGreaterThan(0), expect(v).toBeLessThanOrEqual(1);
   });
 
-  it('CNN teacher vs the rank-3 sigmoid MLP: logits recovered, all-pairs CKA, captures that krs score agrees with', () => {
+  it('CNN teacher vs the rank-3 sigmoid MLP: logits recovered, all-pairs CKA, captures that krs score agrees with', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'krs-cli-eval-'));
-    const r = json([
+    const r = await json([
       'eval',
       '--teacher',
       CNN,
@@ -129,13 +129,23 @@ describe('krs eval on the test models with the mnist digits', () => {
     for (const row of r.crossLayer.cka) for (const v of row) expect(v).toBeGreaterThan(0.2), expect(v).toBeLessThanOrEqual(1);
     expect(readdirSync(dir).sort()).toEqual(['student.npz', 'teacher.npz']);
     // The saved captures, scored by `krs score`, give the same exact CKA and AOA (float32 products: 1e-4 on the 0–100 scale).
-    const s = json(['score', '--task', 'classification', '--teacher', join(dir, 'teacher.npz'), '--student', join(dir, 'student.npz'), '--pair', 'fc1:fc1']);
+    const s = await json([
+      'score',
+      '--task',
+      'classification',
+      '--teacher',
+      join(dir, 'teacher.npz'),
+      '--student',
+      join(dir, 'student.npz'),
+      '--pair',
+      'fc1:fc1',
+    ]);
     expect(s.layers[0].score).toBeCloseTo(r.layers[1].score, 4);
     expect(s.aoa).toBeCloseTo(r.aoa, 9);
   });
 
-  it('prints a readable summary with timings', () => {
-    const r = krs(
+  it('prints a readable summary with timings', async () => {
+    const r = await krs(
       'eval',
       '--teacher',
       CNN,
@@ -188,8 +198,8 @@ describe('bad input: one line, non-zero exit', () => {
     ],
   ];
   for (const [name, args, status, pattern] of cases) {
-    it(name, () => {
-      const r = krs(...args, ...(args[0] === 'layers' ? [] : ['--no-progress']));
+    it(name, async () => {
+      const r = await krs(...args, ...(args[0] === 'layers' ? [] : ['--no-progress']));
       expect(r.status).toBe(status);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(pattern);
@@ -197,14 +207,14 @@ describe('bad input: one line, non-zero exit', () => {
     });
   }
 
-  it('missing external data file: named as the model records it, with where it was looked for', () => {
+  it('missing external data file: named as the model records it, with where it was looked for', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'krs-cli-ext-'));
     spawnSync('cp', [ONE_CONV, join(dir, 'one.onnx')]);
-    const r = krs('layers', '--model', join(dir, 'one.onnx'));
+    const r = await krs('layers', '--model', join(dir, 'one.onnx'));
     expect(r.status).toBe(3);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/one\.onnx: external data file 'one-conv\.weights' of initializer 'conv\.weight' is missing \(looked for .*one-conv\.weights/);
-    const e = krs(
+    const e = await krs(
       'eval',
       '--teacher',
       CNN,
@@ -222,13 +232,17 @@ describe('bad input: one line, non-zero exit', () => {
     expect(e.stderr).toMatch(/external data file 'one-conv\.weights'/);
   });
 
-  it('teacher and student seeing different numbers of samples', () => {
+  it('teacher and student seeing different numbers of samples', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'krs-cli-n-'));
     const a = join(dir, 'a.npz');
     const b = join(dir, 'b.npz');
-    expect(krs('capture', '--model', SIGMOID_MLP, '--input', 'mnist', '--limit', '20', '--layers', 'flatten', '--out', a, '--no-progress').status).toBe(0);
-    expect(krs('capture', '--model', SIGMOID_MLP, '--input', 'mnist', '--limit', '25', '--layers', 'flatten', '--out', b, '--no-progress').status).toBe(0);
-    const r = krs(
+    expect((await krs('capture', '--model', SIGMOID_MLP, '--input', 'mnist', '--limit', '20', '--layers', 'flatten', '--out', a, '--no-progress')).status).toBe(
+      0,
+    );
+    expect((await krs('capture', '--model', SIGMOID_MLP, '--input', 'mnist', '--limit', '25', '--layers', 'flatten', '--out', b, '--no-progress')).status).toBe(
+      0,
+    );
+    const r = await krs(
       'eval',
       '--teacher',
       SIGMOID_MLP,
@@ -254,24 +268,38 @@ describe('bad input: one line, non-zero exit', () => {
 });
 
 describe('krs capture and krs layers', () => {
-  it('layers lists every tappable tensor with inferred shapes, as JSON too', () => {
-    const r = krs('layers', '--model', CNN);
+  it('layers lists every tappable tensor with inferred shapes, as JSON too', async () => {
+    const r = await krs('layers', '--model', CNN);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/relu1 +Relu +float32 +\[batch, 4, 28, 28\]/);
     expect(r.stdout).toMatch(/pool1 +MaxPool +float32 +\[batch, 4, 14, 14\]/);
     expect(r.stdout).toMatch(/flatten_shape +Constant +int64 +\[2\]/);
     expect(r.stdout).toMatch(/output +Gemm +float32 +\[batch, 10\] +output/);
-    const j = json(['layers', '--model', ONE_CONV]);
+    const j = await json(['layers', '--model', ONE_CONV]);
     expect(j.externalData).toEqual(['one-conv.weights']);
     expect(j.tensors.map((t: any) => t.name)).toEqual(['input', 'conv', 'relu', 'flatten', 'output']);
-    const m = json(['layers', '--model', SIGMOID_MLP]);
+    const m = await json(['layers', '--model', SIGMOID_MLP]);
     expect(m.tensors.find((t: any) => t.name === 'input').shape).toEqual(['batch_size', 28, 28]);
   });
 
-  it('capture writes layers, logits, targets and ids; numbers agree with eval', () => {
+  it('capture writes layers, logits, targets and ids; numbers agree with eval', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'krs-cli-cap-'));
     const out = join(dir, 'mlp.npz');
-    const r = json(['capture', '--model', SIGMOID_MLP, '--input', 'mnist', '--layers', '@Relu,fc1', '--outputs', 'sigmoid', '--limit', '500', '--out', out]);
+    const r = await json([
+      'capture',
+      '--model',
+      SIGMOID_MLP,
+      '--input',
+      'mnist',
+      '--layers',
+      '@Relu,fc1',
+      '--outputs',
+      'sigmoid',
+      '--limit',
+      '500',
+      '--out',
+      out,
+    ]);
     expect(r.arrays.map((a: any) => a.key)).toEqual(['relu1', 'fc1', 'logits', 'targets', 'ids']);
     expect(r.accuracy).toBeGreaterThan(0.89);
     expect(r.arrays.find((a: any) => a.key === 'logits').shape).toEqual([500, 10]);
@@ -316,8 +344,8 @@ describe.skipIf(!publicModelsAvailable)('krs eval on the public models (../share
   const ONECONV = publicModel('zuramai-mnist.onnx');
   const MLP = publicModel('michbogos-mnist.onnx');
 
-  it('CNN teacher vs the one-conv student (external data), all 10 000 digits: accuracies and KRS', () => {
-    const r = json(['eval', '--teacher', CNN, '--student', ONECONV, '--input', 'mnist', '--task', 'classification', '--preprocess', 'symmetric']);
+  it('CNN teacher vs the one-conv student (external data), all 10 000 digits: accuracies and KRS', async () => {
+    const r = await json(['eval', '--teacher', CNN, '--student', ONECONV, '--input', 'mnist', '--task', 'classification', '--preprocess', 'symmetric']);
     expect(r.n).toBe(10_000);
     expect(r.teacher.accuracy).toBeCloseTo(0.9936, 4);
     expect(r.student.accuracy).toBeCloseTo(0.9818, 4);
@@ -339,9 +367,9 @@ describe.skipIf(!publicModelsAvailable)('krs eval on the public models (../share
     expect(r.stderr).toMatch(/warning: no --pair given/);
   });
 
-  it('CNN teacher vs the sigmoid MLP student (rank-3 input): logits recovered, all-pairs CKA, captures that krs score agrees with', () => {
+  it('CNN teacher vs the sigmoid MLP student (rank-3 input): logits recovered, all-pairs CKA, captures that krs score agrees with', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'krs-cli-eval-'));
-    const r = json([
+    const r = await json([
       'eval',
       '--teacher',
       CNN,
@@ -386,7 +414,7 @@ describe.skipIf(!publicModelsAvailable)('krs eval on the public models (../share
     for (const row of r.crossLayer.cka) for (const v of row) expect(v).toBeGreaterThan(0.2), expect(v).toBeLessThanOrEqual(1);
     expect(readdirSync(dir).sort()).toEqual(['student.npz', 'teacher.npz']);
     // The saved captures, scored by `krs score`, give the same exact CKA and AOA (float32 products: 1e-4 on the 0–100 scale).
-    const s = json([
+    const s = await json([
       'score',
       '--task',
       'classification',
@@ -401,8 +429,8 @@ describe.skipIf(!publicModelsAvailable)('krs eval on the public models (../share
     expect(s.aoa).toBeCloseTo(r.aoa, 9);
   });
 
-  it('CNN teacher vs the one-conv student: the all-pairs matrix of their conv/gemm/relu outputs', () => {
-    const r = json([
+  it('CNN teacher vs the one-conv student: the all-pairs matrix of their conv/gemm/relu outputs', async () => {
+    const r = await json([
       'eval',
       '--teacher',
       CNN,
@@ -427,13 +455,13 @@ describe.skipIf(!publicModelsAvailable)('krs eval on the public models (../share
     expect(cell('output', 'output')).toBeGreaterThan(cell('output', 'conv2d'));
   });
 
-  it('layers lists the external data file; a copy without it fails in one line', () => {
-    const j = json(['layers', '--model', ONECONV]);
+  it('layers lists the external data file; a copy without it fails in one line', async () => {
+    const j = await json(['layers', '--model', ONECONV]);
     expect(j.externalData).toEqual(['mnist.onnx.data']);
     expect(j.tensors.map((t: any) => t.name)).toEqual(['input', 'val_0', 'conv2d', 'relu', 'val_4', 'view', 'output']);
     const dir = mkdtempSync(join(tmpdir(), 'krs-cli-ext-'));
     spawnSync('cp', [ONECONV, join(dir, 'one.onnx')]);
-    const r = krs('layers', '--model', join(dir, 'one.onnx'));
+    const r = await krs('layers', '--model', join(dir, 'one.onnx'));
     expect(r.status).toBe(3);
     expect(r.stderr).toMatch(/external data file 'mnist\.onnx\.data' of initializer '\w+\.weight' is missing/);
   });

@@ -16,10 +16,10 @@ const dir = mkdtempSync(join(tmpdir(), 'krs-heatmap-eval-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Run eval --all-pairs --report on a teacher/student pair, check the report and charts, and redraw the matrix from the JSON. */
-function reportAndRedraw(name: string, teacher: string, student: string, extra: string[]): void {
+async function reportAndRedraw(name: string, teacher: string, student: string, extra: string[]): Promise<void> {
   const report = join(dir, `${name}.html`);
   const charts = join(dir, `${name}-charts`);
-  const r = krs(
+  const r = await krs(
     'eval',
     '--teacher',
     teacher,
@@ -53,7 +53,7 @@ function reportAndRedraw(name: string, teacher: string, student: string, extra: 
 
   const json = join(dir, `${name}.json`);
   writeFileSync(json, r.stdout);
-  const h = krs('heatmap', '--from', json, '--out', join(dir, `${name}-from.png`), '--json');
+  const h = await krs('heatmap', '--from', json, '--out', join(dir, `${name}-from.png`), '--json');
   expect(h.status, h.stderr).toBe(0);
   const redrawn = JSON.parse(h.stdout);
   expect(redrawn.cka).toEqual(result.crossLayer.cka);
@@ -61,13 +61,13 @@ function reportAndRedraw(name: string, teacher: string, student: string, extra: 
 }
 
 describe('krs eval --all-pairs --report', () => {
-  it('the test CNN vs the sigmoid MLP: the models, the score and the cross-layer heatmap; krs heatmap --from redraws the matrix', () => {
-    reportAndRedraw('own', ownModel('cnn.onnx'), ownModel('mlp-sigmoid.onnx'), []);
+  it('the test CNN vs the sigmoid MLP: the models, the score and the cross-layer heatmap; krs heatmap --from redraws the matrix', async () => {
+    await reportAndRedraw('own', ownModel('cnn.onnx'), ownModel('mlp-sigmoid.onnx'), []);
   });
 });
 
 describe.skipIf(!publicModelsAvailable)('krs eval --all-pairs --report on the public models (../shared/models)', () => {
-  it('zoo-mnist-8 vs michbogos-mnist (--preprocess symmetric)', () => {
-    reportAndRedraw('public', publicModel('zoo-mnist-8.onnx'), publicModel('michbogos-mnist.onnx'), ['--preprocess', 'symmetric']);
+  it('zoo-mnist-8 vs michbogos-mnist (--preprocess symmetric)', async () => {
+    await reportAndRedraw('public', publicModel('zoo-mnist-8.onnx'), publicModel('michbogos-mnist.onnx'), ['--preprocess', 'symmetric']);
   });
 });
