@@ -31,7 +31,16 @@ export interface Chart {
   caption: string;
   spec: TopLevelSpec;
   table: ChartTable;
+  /**
+   * How far the HTML report may shrink the chart to fit a narrow page before it scrolls
+   * sideways instead (a fraction of its natural size; default {@link MIN_CHART_SCALE}). 1 keeps
+   * it at its natural size: a heatmap whose cell values must stay readable.
+   */
+  minScale?: number;
 }
+
+/** The default {@link Chart.minScale}: 11 px text stays at least 8 px. */
+export const MIN_CHART_SCALE = 0.72;
 
 /** A column definition. */
 export function col(key: string, label: string, digits?: number, signed?: boolean): TableColumn {

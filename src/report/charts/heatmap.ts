@@ -71,8 +71,8 @@ export function crossLayerHeatmap(panels: readonly HeatmapPanel[] | MatrixLike, 
       {
         mark: { type: 'rect' as const, stroke: 'white', strokeWidth: 1 },
         encoding: {
-          x: { field: 'student', type: 'ordinal' as const, sort: students, title: 'student layer', axis: { labelAngle: -40, labelLimit: 160 } },
-          y: { field: 'teacher', type: 'ordinal' as const, sort: teachers, title: 'teacher layer', axis: { labelLimit: 160 } },
+          x: { field: 'student', type: 'ordinal' as const, sort: students, title: 'student layer', axis: { labelAngle: -40, labelLimit: 120 } },
+          y: { field: 'teacher', type: 'ordinal' as const, sort: teachers, title: 'teacher layer', axis: { labelLimit: 120 } },
           color: {
             field: 'cka',
             type: 'quantitative' as const,
@@ -136,6 +136,8 @@ export function crossLayerHeatmap(panels: readonly HeatmapPanel[] | MatrixLike, 
   return {
     id: options.id ?? 'cross-layer-cka',
     title: title.text,
+    // Cell values and layer names stay readable: on a narrow page the heatmap scrolls sideways.
+    minScale: 1,
     caption:
       'Linear CKA between every teacher layer (rows, input to output) and every student layer (columns); 1 means the two layers represent the inputs identically up to rotation and scale, 0 means unrelated. The colour scale is fixed to [0, 1].' +
       (layout.showValues ? '' : ' Too many layers to print values in the cells: they are in the table.'),
