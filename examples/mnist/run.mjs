@@ -1,13 +1,20 @@
 #!/usr/bin/env node
 /**
- * Runs `krs eval` on three real, public MNIST models with the built-in mnist digits:
- * the CNN (zoo-mnist-8) as teacher against each of the two others as students, with each
- * model's accuracy, KRS and the cross-layer CKA matrix of their conv/gemm/relu outputs.
+ * Runs `krs eval` on MNIST models with the built-in mnist digits: for each teacher/student pair,
+ * both accuracies, KRS and the cross-layer CKA matrix of their conv/gemm/relu outputs.
  *
- *   npm run example:mnist                 # all 10 000 digits
- *   npm run example:mnist -- --limit 1000 # a quick look
+ * Which models:
+ * - the three public models (the CNN zoo-mnist-8 as teacher against the two others), when
+ *   KRS_MODELS_DIR — else ../shared/models beside the repository — holds them (see README.md for
+ *   the public repositories they come from);
+ * - otherwise, or with --own, the project's own test models in test/fixtures/models (made by
+ *   scripts/make-test-models.ts), on their 2000 held-out digits: the MLP teacher against the
+ *   student distilled from it, and the CNN against the one-conv and sigmoid MLP models.
  *
- * Models: KRS_MODELS_DIR, else ../shared/models beside the repository.
+ *   npm run example:mnist                   # public models: all 10 000 digits; own models: the 2000 held out
+ *   npm run example:mnist -- --limit 1000   # a quick look (any other krs eval option is passed on)
+ *   npm run example:mnist -- --own          # the project's own models even when the public ones are there
+ *
  * Results (JSON) are written to examples/mnist/out/; the readable summaries go to stdout.
  */
 import { spawnSync } from 'node:child_process';
@@ -17,16 +24,99 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
-const models = process.env.KRS_MODELS_DIR ?? resolve(root, '../shared/models');
 const cli = join(root, 'dist/cli/main.js');
-const extra = process.argv.slice(2);
 const out = join(here, 'out');
+const own = process.argv.includes('--own');
+const extra = process.argv.slice(2).filter((a) => a !== '--own');
 
-for (const f of ['zoo-mnist-8.onnx', 'zuramai-mnist.onnx', 'mnist.onnx.data', 'michbogos-mnist.onnx']) {
-  if (!existsSync(join(models, f))) {
-    console.error(`example: ${join(models, f)} is missing (set KRS_MODELS_DIR to the folder of the shared MNIST models)`);
+const publicDir = process.env.KRS_MODELS_DIR ?? resolve(root, '../shared/models');
+const PUBLIC_FILES = ['zoo-mnist-8.onnx', 'zuramai-mnist.onnx', 'mnist.onnx.data', 'michbogos-mnist.onnx'];
+const ownDir = join(root, 'test/fixtures/models');
+const OWN_FILES = ['mlp-teacher.onnx', 'mlp-student.onnx', 'cnn.onnx', 'one-conv.onnx', 'one-conv.weights', 'mlp-sigmoid.onnx'];
+
+const missing = (dir, files) => files.filter((f) => !existsSync(join(dir, f)));
+
+/** The public models: all trained on [−1, 1] inputs (`--preprocess symmetric`). */
+function publicRuns() {
+  const teacher = ['--teacher', join(publicDir, 'zoo-mnist-8.onnx'), '--preprocess', 'symmetric'];
+  return [
+    {
+      name: 'cnn-vs-oneconv',
+      title: 'zoo-mnist-8 CNN teacher vs zuramai one-conv student (weights in an external data file)',
+      args: [...teacher, '--student', join(publicDir, 'zuramai-mnist.onnx'), '--pair', '/relu_2/Relu_output_0:view', '--pair', '/relu/Relu_output_0:relu'],
+    },
+    {
+      name: 'cnn-vs-mlp',
+      title: 'zoo-mnist-8 CNN teacher vs michbogos MLP student (rank-3 input, sigmoid outputs)',
+      args: [
+        ...teacher,
+        '--student',
+        join(publicDir, 'michbogos-mnist.onnx'),
+        '--student-outputs',
+        'sigmoid',
+        '--pair',
+        '/relu_2/Relu_output_0:onnx::Gemm_8',
+        '--pair',
+        '/fc1/Gemm_output_0:input.1',
+      ],
+    },
+  ];
+}
+
+/** The project's own models: pixels in [0, 1]; rows 0–1999 of the built-in digits were held out of their training. */
+function ownRuns() {
+  const m = (f) => join(ownDir, f);
+  const heldOut = ['--limit', '2000'];
+  return [
+    {
+      name: 'own-mlp-teacher-vs-distilled-student',
+      title: 'MLP teacher vs the MLP student distilled from it (Hinton KD)',
+      args: ['--teacher', m('mlp-teacher.onnx'), '--student', m('mlp-student.onnx'), '--pair', 'relu2:relu1', '--pair', 'relu1:relu1', ...heldOut],
+    },
+    {
+      name: 'own-cnn-vs-one-conv',
+      title: 'CNN teacher vs one-conv student (weights in an external data file)',
+      args: ['--teacher', m('cnn.onnx'), '--student', m('one-conv.onnx'), '--pair', 'relu2:flatten', ...heldOut],
+    },
+    {
+      name: 'own-cnn-vs-sigmoid-mlp',
+      title: 'CNN teacher vs MLP student (rank-3 input, sigmoid outputs)',
+      args: [
+        '--teacher',
+        m('cnn.onnx'),
+        '--student',
+        m('mlp-sigmoid.onnx'),
+        '--student-outputs',
+        'sigmoid',
+        '--pair',
+        'relu2:relu1',
+        '--pair',
+        'fc1:fc1',
+        ...heldOut,
+      ],
+    },
+  ];
+}
+
+let runs;
+const publicMissing = missing(publicDir, PUBLIC_FILES);
+if (!own && publicMissing.length === 0) {
+  console.log(`Public models from ${publicDir}`);
+  runs = publicRuns();
+} else {
+  const ownMissing = missing(ownDir, OWN_FILES);
+  if (ownMissing.length) {
+    console.error(
+      `example: ${ownDir} lacks ${ownMissing.join(', ')} (run \`npm run models:make\`), and the public models are not in ${publicDir} (set KRS_MODELS_DIR)`,
+    );
     process.exit(1);
   }
+  console.log(
+    own
+      ? `The project's own models from ${ownDir} (--own)`
+      : `The project's own models from ${ownDir} (the public models are not in ${publicDir}: ${publicMissing.join(', ')} missing; set KRS_MODELS_DIR to use them)`,
+  );
+  runs = ownRuns();
 }
 if (!existsSync(cli)) {
   console.error('example: dist/ is not built; run `npm run build` first (npm run example:mnist does)');
@@ -34,47 +124,11 @@ if (!existsSync(cli)) {
 }
 mkdirSync(out, { recursive: true });
 
-const runs = [
-  {
-    name: 'cnn-vs-oneconv',
-    title: 'CNN teacher vs one-conv student (weights in an external data file)',
-    args: ['--student', join(models, 'zuramai-mnist.onnx'), '--pair', '/relu_2/Relu_output_0:view', '--pair', '/relu/Relu_output_0:relu'],
-  },
-  {
-    name: 'cnn-vs-mlp',
-    title: 'CNN teacher vs MLP student (rank-3 input, sigmoid outputs)',
-    args: [
-      '--student',
-      join(models, 'michbogos-mnist.onnx'),
-      '--student-outputs',
-      'sigmoid',
-      '--pair',
-      '/relu_2/Relu_output_0:onnx::Gemm_8',
-      '--pair',
-      '/fc1/Gemm_output_0:input.1',
-    ],
-  },
-];
-
 const krs = (args) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
 
 for (const run of runs) {
   console.log(`\n=== ${run.title} ===\n`);
-  const common = [
-    'eval',
-    '--teacher',
-    join(models, 'zoo-mnist-8.onnx'),
-    '--input',
-    'mnist',
-    '--task',
-    'classification',
-    '--preprocess',
-    'symmetric',
-    '--all-pairs',
-    ...run.args,
-    ...extra,
-  ];
-  const r = krs([...common, '--json']);
+  const r = krs(['eval', '--input', 'mnist', '--task', 'classification', '--all-pairs', ...run.args, ...extra, '--json']);
   if (r.status !== 0) process.exit(r.status ?? 1);
   const result = JSON.parse(r.stdout);
   writeFileSync(join(out, `${run.name}.json`), `${JSON.stringify(result, null, 2)}\n`);
