@@ -543,7 +543,7 @@ export const klAgreementSpec: AgreementSpec<KlAgreementOptions, KlAgreementResul
   summary: (r) =>
     `KL agreement, τ = ${r.temperature}: mean KL ${fixed(r.meanKl, 4)} nats, top-1 agreement ${fixed(r.top1Agreement * 100, 1)}%, top-${r.topK} overlap ${fixed(r.top5Overlap * 100, 1)}%, JS ${fixed(r.jsDivergence, 4)} nats`,
   meaning: (r) =>
-    `AOA = ${fixed(r.aoa, 1)} is the mean of exp(−KL) between the teacher's and the student's softmax outputs: 100 would mean identical output distributions on every sample; the two models pick the same top class on ${fixed(r.top1Agreement * 100, 1)}% of the samples.`,
+    `AOA = ${fixed(r.aoa, 1)} is the agreement of the student's outputs with the teacher's: the mean of exp(−KL) between their softmax distributions, × 100; 100 = identical output distributions on every sample; the two models pick the same top class on ${fixed(r.top1Agreement * 100, 1)}% of the samples.`,
 };
 
 /** Narrow an agreement result to KL agreement's. @throws INTERNAL when it is another metric's. */

@@ -406,5 +406,5 @@ export const detectionAgreementSpec: AgreementSpec<DetectionAgreementOptions, De
   summary: (r) =>
     `IoU agreement over ${r.images} images: ${r.matchedPairs} matched pairs of ${r.teacherBoxes} teacher / ${r.studentBoxes} student boxes, mean matched IoU ${fixed(r.meanMatchedIou, 3)}`,
   meaning: (r) =>
-    `AOA = ${fixed(r.aoa, 1)} is the mean per-image agreement of the student's detections with the teacher's (matched boxes' IoU over the larger box count): 100 would mean the same boxes, classes and all.`,
+    `AOA = ${fixed(r.aoa, 1)} is the agreement of the student's detections with the teacher's: per image, the matched boxes' IoU over the larger box count, averaged, × 100; 100 = the same boxes, classes and all.`,
 };

@@ -361,5 +361,5 @@ export const regressionAgreementSpec: AgreementSpec<RegressionAgreementOptions, 
   summary: (r) =>
     `normalised MSE: MSE ${fixed(r.mse, 6)} / ${r.normaliserSource === 'mse-max' ? 'given worst-case MSE' : 'teacher variance'} ${fixed(r.normaliser, 6)}`,
   meaning: (r) =>
-    `AOA = ${fixed(r.aoa, 1)} is 1 − MSE/M between the teacher's and the student's predictions (M: ${r.normaliserSource === 'mse-max' ? 'the given worst-case MSE' : "the variance of the teacher's predictions"}): 100 would mean identical predictions, 0 no better than predicting the teacher's mean.`,
+    `AOA = ${fixed(r.aoa, 1)} is the agreement of the student's predictions with the teacher's: 1 − MSE/M, × 100 (M: ${r.normaliserSource === 'mse-max' ? 'the given worst-case MSE' : "the variance of the teacher's predictions"}); 100 = identical predictions, 0 = no closer than predicting the teacher's mean.`,
 };

@@ -401,5 +401,6 @@ export const segmentationAgreementSpec: AgreementSpec<SegmentationAgreementOptio
   bounds: [0, 1],
   measure: (options) => overOutputs(segmentationAgreementMeasure(options), (b) => requireOutputs(b, 'miou')),
   summary: (r) => `mIoU over ${r.classes} classes, pixel agreement ${fixed(r.pixelAgreement * 100, 1)}%`,
-  meaning: (r) => `AOA = ${fixed(r.aoa, 1)} is the mean IoU of the student's label maps against the teacher's: 100 would mean the same label on every pixel.`,
+  meaning: (r) =>
+    `AOA = ${fixed(r.aoa, 1)} is the agreement of the student's label maps with the teacher's: their mean IoU, × 100; 100 = the same label on every pixel.`,
 };

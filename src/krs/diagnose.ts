@@ -173,7 +173,7 @@ function componentFinding(fss: number, aoa: number, fssLevel: Level, aoaLevel: L
     return {
       code: 'well-aligned',
       severity: 'info',
-      message: `both components are high (${vals}, at least ${t.high}): the student retains the teacher's features and outputs`,
+      message: `both components are high (${vals}, at least ${t.high}): the student's representations and outputs are both close to the teacher's on these inputs`,
     };
   }
   const levels = fssLevel === aoaLevel ? `both ${fssLevel}` : `FSS ${fssLevel}, AOA ${aoaLevel}`;

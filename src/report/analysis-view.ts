@@ -228,7 +228,7 @@ export function analysisView(a: AnalysisResult): AnalysisView {
 }
 
 const INFO_TEXT: Record<string, string> = {
-  'well-aligned': "both components high: the student retains the teacher's features and outputs",
+  'well-aligned': "both components high: the student's representations and outputs are both close to the teacher's",
   moderate: 'neither component lags the other, not both high: stronger distillation may raise both',
 };
 

@@ -7,6 +7,7 @@
  * hidden by a high AOA.
  */
 import { diagnose } from '../krs/diagnose.js';
+import { isTask, taskSpec } from '../tasks/registry.js';
 import type { ScoreLike } from './charts/score.js';
 import { pairLabel } from './charts/score.js';
 import { fmt, fmtWeight } from './format.js';
@@ -47,26 +48,15 @@ const f1 = (v: number) => fmt(v, 1);
  * What AOA is for each output metric, one sentence each (per task: these move into the task
  * specs). The default covers a metric none of them names.
  */
-export const AOA_MEANING: Readonly<Record<string, (r: ReadableScore) => string>> = {
-  'kl-agreement': (r) => {
-    const o = outputFields(r);
-    const top1 =
-      'top1Agreement' in o && typeof o.top1Agreement === 'number'
-        ? `; the two models pick the same top class on ${f1(o.top1Agreement * 100)}% of the samples`
-        : '';
-    return `AOA = ${f1(r.aoa)} is the agreement of the student's outputs with the teacher's: the mean of exp(−KL) between their softmax distributions, × 100; 100 = identical output distributions on every sample${top1}.`;
-  },
-  'iou-agreement': (r) =>
-    `AOA = ${f1(r.aoa)} is the agreement of the student's detections with the teacher's: per image, the matched boxes' IoU over the larger box count, averaged, × 100; 100 = the same boxes, classes and all.`,
-  miou: (r) =>
-    `AOA = ${f1(r.aoa)} is the agreement of the student's label maps with the teacher's: their mean IoU, × 100; 100 = the same label on every pixel.`,
-  'normalised-mse': (r) =>
-    `AOA = ${f1(r.aoa)} is the agreement of the student's predictions with the teacher's: 1 − MSE/M, × 100 (M: the worst-case MSE); 100 = identical predictions, 0 = no closer than predicting the teacher's mean.`,
-};
-
+/**
+ * What the AOA value means, in the words of the task's agreement spec (src/agreement/*.ts,
+ * `meaning`); a generic sentence when the output's metric is not the task's (or unknown).
+ */
 function aoaMeaning(r: ReadableScore): string {
-  const m = AOA_MEANING[r.output?.metric ?? ''];
-  return m ? m(r) : `AOA = ${f1(r.aoa)} is the agreement of the student's outputs with the teacher's (100 = identical).`;
+  const o = outputFields(r);
+  const agreement = isTask(r.task) ? taskSpec(r.task).agreement : undefined;
+  if (agreement && o.metric === agreement.name) return agreement.meaning({ ...o, metric: agreement.name, aoa: r.aoa, n: r.n });
+  return `AOA = ${f1(r.aoa)} is the agreement of the student's outputs with the teacher's (100 = identical).`;
 }
 
 /** What the score says, and what to try next. */
