@@ -46,7 +46,7 @@ describe('krs eval on the test models with the mnist digits', () => {
     expect(r.aoa).toBeGreaterThan(90);
     expect(r.fss).toBeGreaterThan(85);
     expect(r.krs).toBeCloseTo(0.3 * r.fss + 0.7 * r.aoa, 10);
-    expect(r.stderr).toMatch(/warning: no --pair given: .*'relu2' \(teacher\) with 'relu1' \(student\)/);
+    expect(r.stderr).toMatch(/warning: no layer pairs given: .*'relu2' \(teacher\) with 'relu1' \(student\)/);
   });
 
   it('CNN teacher vs the one-conv student (external data): minibatch HSIC for a wide pair, the all-pairs matrix', async () => {
@@ -364,7 +364,7 @@ describe.skipIf(!publicModelsAvailable)('krs eval on the public models (../share
     expect(r.fss).toBeLessThan(80);
     expect(r.krs).toBeCloseTo(0.3 * r.fss + 0.7 * r.aoa, 10);
     expect(r.timing.samplesPerSecond).toBeGreaterThan(100);
-    expect(r.stderr).toMatch(/warning: no --pair given/);
+    expect(r.stderr).toMatch(/warning: no layer pairs given/);
   });
 
   it('CNN teacher vs the sigmoid MLP student (rank-3 input): logits recovered, all-pairs CKA, captures that krs score agrees with', async () => {

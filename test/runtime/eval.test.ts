@@ -74,7 +74,7 @@ describe('runEval on the test models (worker thread)', () => {
     expect(r.warnings.join('\n')).toMatch(
       /student outputs 'output' of .*mlp-sigmoid\.onnx look like sigmoid scores, not logits.*Sigmoid node.*--student-outputs sigmoid/,
     );
-    expect(r.warnings.join('\n')).toMatch(/no --pair given: paired the penultimate features.*'relu2' \(teacher\) with 'relu1' \(student\)/);
+    expect(r.warnings.join('\n')).toMatch(/no layer pairs given: paired the penultimate features.*'relu2' \(teacher\) with 'relu1' \(student\)/);
     expect(r.warnings.join('\n')).not.toMatch(/teacher outputs/);
   });
 
