@@ -11,7 +11,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { errors, opt } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 import { NpzWriter } from '../io/node-npz-writer.js';
 import type { MatrixBackend } from '../linalg/backend.js';
 import { KrsMetric, type KrsResult, type LayerPair } from '../krs/metric.js';

@@ -16,7 +16,7 @@
 import type { MatrixBackend } from '../linalg/backend.js';
 import { columnMeans } from '../linalg/vector.js';
 import { errors } from '../core/errors.js';
-import { asRecord, getCount, getFinite, getInteger } from '../core/state-json.js';
+import { asRecord, getFinite, getInteger } from '../core/state-json.js';
 
 export interface MinibatchHsicState {
   n: number;

@@ -9,7 +9,7 @@
  * mean/std) is the last one.
  */
 import * as fs from 'node:fs';
-import { errors, opt } from '../../core/errors.js';
+import { errors } from '../../core/errors.js';
 import { fsError } from '../../io/node-source.js';
 import { limited, rowIds, type Dataset } from './dataset.js';
 
