@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -13,5 +14,8 @@ export default defineConfig({
     // leaves one core idle now that CLI tests run in-process instead of in child processes.
     maxWorkers: Math.max(2, availableParallelism() - 1),
     globalSetup: ['test/global-setup.ts'],
+    // Model workers started from the sources load the worker dist/ was just built from (by
+    // the global setup) instead of compiling it through tsx in every worker thread.
+    env: { KRS_MODEL_WORKER: fileURLToPath(new URL('./dist/runtime/model-worker.js', import.meta.url)) },
   },
 });
