@@ -91,6 +91,15 @@ describe('krs capture --pool', () => {
     expect(r.stdout).toMatch(/pool1 {2}float32\[60, 4, 14, 14\]\n/);
   });
 
+  it('--no-worker pools the same way on the main thread', async () => {
+    const r = await capture('gap-local.npz', '--layers', 'relu1,pool1,relu2', '--pool', 'gap', '--no-worker');
+    expect(r.status, r.stderr).toBe(0);
+    const local = openCapture(join(dir, 'gap-local.npz'));
+    const worker = openCapture(join(dir, 'gap.npz'));
+    for (const key of ['relu1', 'pool1', 'relu2', 'logits']) expect(local.read(key)).toEqual(worker.read(key));
+    expect(metadata(join(dir, 'gap-local.npz'))).toEqual(metadata(join(dir, 'gap.npz')));
+  });
+
   it('captures pooled at capture time score like flat captures pooled at score time', async () => {
     const score = async (t: string, s: string) => {
       const r = await krs(
