@@ -2,6 +2,9 @@
  * runCli in-process and the bin as a process: the same statuses and output, nothing written
  * to the host's streams, no signal handlers left behind, runs that do not see each other.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../src/cli/run.js';
 import { krs, krsProcess } from '../helpers/cli.js';
@@ -9,6 +12,8 @@ import { fixturePath } from '../helpers/fixtures.js';
 
 const T = fixturePath('score/cls-teacher.npz');
 const S = fixturePath('score/cls-student.npz');
+const CNN = fixturePath('models/cnn.onnx');
+const SIGMOID = fixturePath('models/mlp-sigmoid.onnx');
 
 describe('runCli (in-process)', () => {
   it('returns the status and writes only to the io given', async () => {
@@ -30,6 +35,46 @@ describe('runCli (in-process)', () => {
       out.mockRestore();
       err.mockRestore();
     }
+  });
+
+  it('model runs (worker thread), reports and the in-process demo print nothing on the host process streams or console', async () => {
+    const host: string[] = [];
+    const spies = [
+      vi.spyOn(process.stdout, 'write').mockImplementation((s) => host.push(`stdout: ${String(s)}`) > 0),
+      vi.spyOn(process.stderr, 'write').mockImplementation((s) => host.push(`stderr: ${String(s)}`) > 0),
+      ...(['log', 'warn', 'error', 'info', 'debug'] as const).map((m) =>
+        vi.spyOn(console, m).mockImplementation((...a) => void host.push(`console.${m}: ${a.join(' ')}`)),
+      ),
+    ];
+    const dir = mkdtempSync(join(tmpdir(), 'krs-run-'));
+    let runs: Awaited<ReturnType<typeof krs>>[];
+    try {
+      runs = [
+        await krs('layers', '--model', CNN),
+        await krs('capture', '--model', CNN, '--input', 'mnist', '--limit', '50', '--layers', 'relu1', '--pool', 'gap', '--out', join(dir, 'c.npz')),
+        await krs(
+          'eval',
+          '--teacher',
+          CNN,
+          '--student',
+          SIGMOID,
+          '--input',
+          'mnist',
+          '--limit',
+          '100',
+          '--task',
+          'classification',
+          '--all-pairs',
+          '--report',
+          join(dir, 'r.html'),
+        ),
+        await krs('demo', '--quick', '--temperatures', '2', '--out', join(dir, 'demo'), '--json'),
+      ];
+    } finally {
+      for (const s of spies) s.mockRestore();
+    }
+    expect(runs.map((r) => r.status)).toEqual([0, 0, 0, 0]);
+    expect(host).toEqual([]);
   });
 
   it('--help and --version print to stdout and return 0; an unknown command or option returns 2', async () => {
