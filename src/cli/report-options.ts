@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { cliIo } from './io.js';
 import { statSync } from 'node:fs';
 import { errors, KrsError } from '../core/errors.js';
+import { taskSpec } from '../tasks/registry.js';
 import type { ReportInput, ScoreReportInput } from '../report/report.js';
 import type { MatrixLike } from '../report/charts/heatmap.js';
 import type { RegressionPredictions } from '../report/charts/regression.js';
@@ -80,7 +81,7 @@ export async function scoreReportInput(o: ScoreLikeFlags, result: ScoreReportInp
     if (e instanceof KrsError) return { warning: `cross-layer heatmap left out: ${e.message}` };
     throw e;
   });
-  const regression = result.task === 'regression' ? await capturePredictions(o) : null;
+  const regression = taskSpec(result.task).reportSections.includes('forecast') ? await capturePredictions(o) : null;
   const warnings = [...('warning' in crossLayer ? [crossLayer.warning] : []), ...(regression && 'warning' in regression ? [regression.warning] : [])];
   return {
     kind: 'score',
@@ -155,7 +156,10 @@ export function networkOrder(path: string, names: readonly string[]): string[] {
  * for regression with --save-captures, the predictions and targets of the saved captures.
  */
 export async function evalReportInput(r: EvalResult): Promise<ScoreReportInput> {
-  const regression = r.task === 'regression' && r.captures ? await capturePredictions({ teacher: r.captures.teacher, student: r.captures.student }) : null;
+  const regression =
+    taskSpec(r.task).reportSections.includes('forecast') && r.captures
+      ? await capturePredictions({ teacher: r.captures.teacher, student: r.captures.student })
+      : null;
   return {
     kind: 'score',
     result: {

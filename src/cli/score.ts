@@ -7,7 +7,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { errors } from '../core/errors.js';
 import { groupDetections } from '../agreement/detection.js';
 import { scoreCaptures, type ScoreCapturesOptions, type ScoreCapturesResult } from '../krs/score-captures.js';
-import { TASKS, type Task } from '../tasks/registry.js';
+import { TASKS, type Task, taskSpec } from '../tasks/registry.js';
 import { SIMILARITIES } from '../similarity/registry.js';
 import { POOLINGS } from '../similarity/features.js';
 import { openCapture } from '../io/node-capture.js';
@@ -104,6 +104,7 @@ function isPngFolder(path: string): boolean {
 
 export async function runScore(o: ScoreFlags): Promise<ScoreCapturesResult> {
   const task = o.task;
+  const spec = taskSpec(task);
   const backend = await chooseBackend(o.backend ?? 'auto');
   // Batches are scored on this thread, so the bar redraws between batches; on a terminal only.
   const bar = progressBar('score', o.progress !== false && Boolean(cliIo().stderr.isTTY));
@@ -140,7 +141,7 @@ export async function runScore(o: ScoreFlags): Promise<ScoreCapturesResult> {
     return path;
   };
   try {
-    if (task === 'detection') {
+    if (spec.outputSource === 'coco-detections') {
       const images = groupDetections(readCocoResults(o.teacher), readCocoResults(o.student));
       return await scoreCaptures({
         ...common,
@@ -149,7 +150,7 @@ export async function runScore(o: ScoreFlags): Promise<ScoreCapturesResult> {
         images,
       });
     }
-    if (task === 'segmentation' && (isPngFolder(o.teacher) || isPngFolder(o.student))) {
+    if (spec.labelMaps && (isPngFolder(o.teacher) || isPngFolder(o.student))) {
       const t = readLabelMapFolder(o.teacher);
       const s = readLabelMapFolder(o.student);
       return await scoreCaptures({

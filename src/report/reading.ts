@@ -7,6 +7,7 @@
  * hidden by a high AOA.
  */
 import { diagnose } from '../krs/diagnose.js';
+import { isSimilarity, similaritySpec } from '../similarity/registry.js';
 import { isTask, taskSpec } from '../tasks/registry.js';
 import type { ScoreLike } from './charts/score.js';
 import { pairLabel } from './charts/score.js';
@@ -61,7 +62,7 @@ function aoaMeaning(r: ReadableScore): string {
 
 /** What the score says, and what to try next. */
 export function readScore(r: ReadableScore): ScoreReading {
-  const sim = r.similarity === 'cosine' ? 'cosine similarity' : r.similarity && r.similarity !== 'mixed' ? `${r.similarity.toUpperCase()}` : 'similarity';
+  const sim = isSimilarity(r.similarity) ? similaritySpec(r.similarity).title : 'similarity';
   const reading = [
     `KRS = ${f1(r.krs)} on a 0–100 scale, where 100 means identical to the teacher: ${fmtWeight(r.alpha)} × FSS + ${fmtWeight(r.beta)} × AOA, the ${r.task} weighting${r.alpha > 0.5 ? ', which stresses the features' : r.alpha < 0.5 ? ', which stresses the outputs' : ', features and outputs alike'}. It describes these ${r.n} ${r.task} samples: the student and the teacher compared on the same inputs.`,
     `FSS = ${f1(r.fss)} is the similarity of the two networks' layer representations of these inputs: the mean ${sim} of ${r.layers.length} teacher/student layer pair${r.layers.length === 1 ? '' : 's'}, × 100 (100 = identical up to rotation and scale).`,
