@@ -31,6 +31,12 @@ export interface AgreementResult {
 export interface AgreementSpec<Options = unknown, Result extends AgreementResult = AgreementResult> extends MeasureInfo {
   /** The streaming measure over {@link OutputBatch}es. @throws BAD_OPTION for bad options. */
   measure(options: Options): Measure<unknown, OutputBatch, Result>;
+  /**
+   * Whether it reads per-class scores whose kind matters (logits, probabilities, sigmoid scores;
+   * options `teacherInputs`/`studentInputs`): `krs score`, `krs eval` and `krs explain` then infer
+   * each side's kind from the values when not set (src/agreement/output-kind.ts). Absent: false.
+   */
+  readonly readsOutputKinds?: boolean;
   /** One line for the terminal: what was measured, with its extra figures. */
   summary(result: Result): string;
   /** A sentence for a report: what this AOA value means (100 = …). */

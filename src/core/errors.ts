@@ -192,6 +192,32 @@ export const errors = {
       option,
     }),
 
+  /** Teacher and student output arrays whose kinds (inferred from their values) differ; `options` are the API names that set them. */
+  outputKindsDiffer: (teacher: string, student: string, options: readonly [string, string], details: Record<string, unknown> = {}) =>
+    new KrsError('BAD_OPTION', `${teacher} but ${student}; say how to read them with ${opt(options[0])} and ${opt(options[1])} (logits, probs or sigmoid)`, {
+      options: [...options],
+      ...details,
+    }),
+
+  /** An output array that holds label ids where per-class scores are needed. */
+  labelsNotScores: (what: string, reason: string, needs: string, option: string) =>
+    new KrsError('BAD_VALUE', `${what} looks like label ids (${reason}), but ${needs}; if they are scores, set ${opt(option)} to logits, probs or sigmoid`, {
+      reason,
+      option,
+    }),
+
+  /** A value read as a sigmoid score that is outside [0, 1]. */
+  notSigmoid: (what: string, index: number, value: number, option: string) =>
+    new KrsError(
+      'BAD_VALUE',
+      `${what} holds ${value} at flat index ${index}, not a sigmoid score in [0, 1]; if these are logits, set ${opt(option)} to logits`,
+      {
+        index,
+        value,
+        option,
+      },
+    ),
+
   duplicateId: (what: string, id: string, where: string) => new KrsError('ID_MISMATCH', `${what} ${q(id)} appears more than once (${where})`, { id, where }),
 
   badState: (measure: string, reason: string) => new KrsError('BAD_VALUE', `cannot restore ${measure} state: ${reason}`, { measure, reason }),
