@@ -5,7 +5,9 @@
  *     KLᵢ = Σ_c pᵀ_c (log pᵀ_c − log pˢ_c)      (teacher as reference, nats)
  *     AOA = mean_i exp(−KLᵢ) × 100
  *
- * Inputs are logits (default) or probabilities, per side. Rank-2 inputs are n×C; for
+ * Inputs are logits (default), probabilities or sigmoid scores (turned into logits by
+ * {@link sigmoidToLogits}), per side; what a capture holds is inferred from its values by
+ * src/agreement/output-kind.ts when not set. Rank-2 inputs are n×C; for
  * rank > 2 the last axis is the classes and the middle axes are positions (tokens,
  * pixels…): every per-sample quantity (KL, JS, top-1 agreement, top-k overlap) is the
  * mean over that sample's positions — those with mask 1 when a mask is given — and
@@ -20,17 +22,18 @@ import { isFloat, sizeOf, type Tensor } from '../core/tensor.js';
 import { assertFinite, assertSameSamples } from '../core/validate.js';
 import { asRecord, assertSameConfig, checkTag, getCount } from '../core/state-json.js';
 import { numbers } from './common.js';
+import { PROBS_SUM_TOLERANCE, SCORE_KINDS, sigmoidToLogits, type ScoreKind } from './output-kind.js';
 
-/** How a side's output array is to be read. */
-export type OutputKind = 'logits' | 'probs';
+/** How a side's output array is to be read: logits, probabilities, or sigmoid scores (read as log(p/(1−p))). */
+export type OutputKind = ScoreKind;
 
 /** Options of {@link klAgreementMeasure} and {@link klAgreement}. */
 export interface KlAgreementOptions {
   /** Softmax temperature τ, finite and > 0. Default 1. */
   temperature?: number;
-  /** Whether the teacher's array holds logits (default) or probabilities. */
+  /** Whether the teacher's array holds logits (default), probabilities or sigmoid scores. */
   teacherInputs?: OutputKind;
-  /** Whether the student's array holds logits (default) or probabilities. */
+  /** Whether the student's array holds logits (default), probabilities or sigmoid scores. */
   studentInputs?: OutputKind;
 }
 
@@ -108,7 +111,7 @@ export interface KlAgreementResult {
 const MEASURE = 'aoa-kl';
 const VERSION = 1;
 /** Probability rows must sum to 1 within this. */
-export const PROBS_SUM_TOLERANCE = 1e-3;
+export { PROBS_SUM_TOLERANCE };
 
 function resolveOptions(options: KlAgreementOptions = {}): KlAgreementConfig {
   const temperature = options.temperature ?? 1;
@@ -121,7 +124,7 @@ function resolveOptions(options: KlAgreementOptions = {}): KlAgreementConfig {
     ['teacherInputs', teacherInputs],
     ['studentInputs', studentInputs],
   ] as const) {
-    if (v !== 'logits' && v !== 'probs') throw errors.badOption(name, v, "'logits' or 'probs'");
+    if (!SCORE_KINDS.includes(v)) throw errors.badOption(name, v, SCORE_KINDS.map((k) => `'${k}'`).join(', '));
   }
   return { temperature, teacherInputs, studentInputs };
 }
@@ -220,8 +223,9 @@ function topKRow(x: ArrayLike<number>, off: number, C: number, k: number, idx: I
 function updateState(state: KlAgreementState, batch: KlAgreementBatch): void {
   const { teacher, student, mask } = batch;
   const { temperature: tau, teacherInputs, studentInputs } = state.config;
-  const tWhat = teacherInputs === 'probs' ? 'teacher probabilities' : 'teacher logits';
-  const sWhat = studentInputs === 'probs' ? 'student probabilities' : 'student logits';
+  const words = { logits: 'logits', probs: 'probabilities', sigmoid: 'sigmoid scores' } as const;
+  const tWhat = `teacher ${words[teacherInputs]}`;
+  const sWhat = `student ${words[studentInputs]}`;
 
   if (teacher.shape.length < 2) throw errors.shapeMismatch(tWhat, 'rank ≥ 2 (n×C, or n×…×C)', `shape ${fmtShape(teacher.shape)}`);
   if (student.shape.length < 2) throw errors.shapeMismatch(sWhat, 'rank ≥ 2 (n×C, or n×…×C)', `shape ${fmtShape(student.shape)}`);
@@ -258,8 +262,8 @@ function updateState(state: KlAgreementState, batch: KlAgreementBatch): void {
   if (P === 0 && n > 0) throw errors.shapeMismatch(tWhat, 'at least one position per sample', `shape ${fmtShape(teacher.shape)}`);
   assertFinite(teacher, tWhat);
   assertFinite(student, sWhat);
-  const T = numbers(teacher);
-  const S = numbers(student);
+  const T = teacherInputs === 'sigmoid' ? (sigmoidToLogits(teacher, tWhat, 'teacherInputs').data as Float64Array) : numbers(teacher);
+  const S = studentInputs === 'sigmoid' ? (sigmoidToLogits(student, sWhat, 'studentInputs').data as Float64Array) : numbers(student);
   if (teacherInputs === 'probs') assertProbabilities(T, n * P, C, tWhat, 'teacherInputs');
   if (studentInputs === 'probs') assertProbabilities(S, n * P, C, sWhat, 'studentInputs');
 
@@ -410,6 +414,8 @@ function computeState(state: KlAgreementState): KlAgreementResult {
  * (nats, tempered distributions). Rankings use the inputs as given.
  *
  * Edge cases:
+ * - Sigmoid inputs (`'sigmoid'`): each value must be in [0, 1] (BAD_VALUE otherwise) and is read
+ *   as the logit log(p/(1−p)), p clipped to [1e-7, 1 − 1e-7] ({@link sigmoidToLogits}).
  * - Probability inputs (`teacherInputs`/`studentInputs: 'probs'`): rows must be ≥ 0 and sum to
  *   1 within 1e-3; they are read as log p with log 0 = −∞ and renormalised, and with τ ≠ 1 the
  *   distribution is softmax(log p / τ). A class with pᵀ = 0 adds 0 to KL; pᵀ > 0 with pˢ = 0
@@ -538,6 +544,7 @@ export const klAgreementSpec: AgreementSpec<KlAgreementOptions, KlAgreementResul
   title: 'KL agreement',
   description: 'mean over samples of exp(−KL(teacher ‖ student)) of the tempered softmax outputs',
   bounds: [0, 1],
+  readsOutputKinds: true,
   measure: (options) =>
     overOutputs(klAgreementMeasure(options), (b) => ({ ...requireOutputs(b, 'kl-agreement'), ...(b.outputMask ? { mask: b.outputMask } : {}) })),
   summary: (r) =>
