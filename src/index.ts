@@ -21,12 +21,21 @@ export { POINTS, toPoints, fromPoints, fixed } from './core/units.js';
 
 // Feature similarity (FSS): the registry, one spec per similarity, the layer-pair measure
 export { SIMILARITIES, isSimilarity, similaritySpec, type Similarity } from './similarity/registry.js';
-export type { SimilaritySpec, SimilarityMeasure, SimilaritySettings, SimilarityEstimate, FeatureRows, Estimator } from './similarity/spec.js';
+export type { SimilaritySpec, SimilarityMeasure, SimilaritySettings, SimilarityEstimate, FeatureRows, Estimator, EstimatorChoice, ExactRoute } from './similarity/spec.js';
 export { cka } from './similarity/cka.js';
 export { ckaDebiased } from './similarity/cka-debiased.js';
 export { ckaRbf, median, MAX_RBF_SAMPLES, DEFAULT_RBF_THRESHOLD } from './similarity/cka-rbf.js';
 export { cosine } from './similarity/cosine.js';
-export { DEFAULT_MAX_EXACT_WIDTH, linearCkaMeasure, type LinearCkaState } from './similarity/linear-cka.js';
+export {
+  DEFAULT_MEMORY_BUDGET,
+  chooseLinearRoute,
+  featureSpaceBytes,
+  sampleSpaceBytes,
+  linearCkaMeasure,
+  type LinearCkaState,
+  type LinearRoute,
+} from './similarity/linear-cka.js';
+export { gramPass, hsicFromSums, DEFAULT_GRAM_BLOCK, type GramSums, type GramLayerSums, type RowSource } from './linalg/gram-pass.js';
 export {
   layerSimilarity,
   similarityOf,
@@ -38,7 +47,7 @@ export {
 export { featureMatrix, pooledWidth, POOLINGS, type Pooling, type FeatureOptions } from './similarity/features.js';
 export { linearCkaFromCentred, debiasedCkaFromCentred } from './similarity/centred-cka.js';
 export { unbiasedHsic, MIN_MINIBATCH } from './similarity/minibatch-hsic.js';
-export { CrossLayerCka, DEFAULT_MAX_EXACT_BYTES, type CrossLayerOptions, type CrossLayerResult, type CrossLayerEstimator } from './similarity/cross-layer.js';
+export { CrossLayerCka, type CrossLayerOptions, type CrossLayerResult, type CrossLayerEstimator } from './similarity/cross-layer.js';
 
 // Output agreement (AOA)
 export * from './agreement/index.js';

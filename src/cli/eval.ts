@@ -3,6 +3,8 @@
  * the student (FSS, AOA, KRS), with each model's accuracy, the optional cross-layer CKA
  * matrix, and where the time went.
  */
+import type { EstimatorChoice } from '../similarity/spec.js';
+import { ESTIMATOR_OPTION, MEMORY_BUDGET_OPTION } from './estimator-options.js';
 import type { Command } from 'commander';
 import { cliIo } from './io.js';
 import { errors } from '../core/errors.js';
@@ -37,7 +39,8 @@ interface EvalFlags extends DataFlags, Record<string, unknown> {
   pool?: Pooling;
   temperature?: number;
   mseMax?: number;
-  maxExactWidth?: number;
+  estimator?: EstimatorChoice;
+  memoryBudget?: number;
   rbfThreshold?: number;
   backend?: BackendChoice;
   saveCaptures?: string;
@@ -75,7 +78,8 @@ export function registerEval(program: Command): void {
     .option('--pool <how>', `${POOLINGS.join(', ')}: how activations become vectors (default flatten; mean for nlp)`, parseChoice('--pool', POOLINGS))
     .option('--temperature <t>', 'softmax temperature for KL agreement (default 1)', parseNumber('--temperature'))
     .option('--mse-max <m>', 'regression: worst-case MSE normaliser (default: variance of the teacher outputs)', parseNumber('--mse-max'))
-    .option('--max-exact-width <p>', 'widest layer for exact CKA; wider ones use minibatch unbiased HSIC (default 4096)', parsePositiveInt('--max-exact-width'))
+    .option(...ESTIMATOR_OPTION)
+    .option(...MEMORY_BUDGET_OPTION)
     .option('--rbf-threshold <θ>', 'cka-rbf: σ = θ·√(median squared distance) (default 0.8)', parseNumber('--rbf-threshold'))
     .option('--backend <name>', `matrix backend for scoring: ${BACKENDS.join(', ')} (default auto)`, parseChoice('--backend', BACKENDS))
     .option('--save-captures <dir>', 'also write teacher.npz and student.npz (tapped layers, outputs, targets, ids) into dir')
@@ -119,7 +123,8 @@ export async function evalCommand(o: EvalFlags): Promise<EvalResult> {
       similarity: o.similarity,
       pool: o.pool,
       channelsLast: o.channelsLast,
-      maxExactWidth: o.maxExactWidth,
+      estimator: o.estimator,
+      memoryBudget: o.memoryBudget,
       rbfThreshold: o.rbfThreshold,
       output: { temperature: o.temperature, mseMax: o.mseMax, channelsLast: o.channelsLast },
       batchSize: o.batchSize,

@@ -3,6 +3,8 @@
  * layer against every student layer), drawn as a heatmap to an SVG or PNG file; or the matrix
  * of a `krs eval --all-pairs --json` result (`--from`).
  */
+import type { EstimatorChoice } from '../similarity/spec.js';
+import { ESTIMATOR_OPTION, MEMORY_BUDGET_OPTION } from './estimator-options.js';
 import type { Command } from 'commander';
 import { cliIo } from './io.js';
 import { readFileSync } from 'node:fs';
@@ -16,8 +18,6 @@ import { parseList } from './model-options.js';
 import { parseChoice, parsePositiveInt } from './options.js';
 import { networkOrder } from './report-options.js';
 
-const ESTIMATORS = ['auto', 'exact', 'minibatch'] as const;
-
 interface HeatmapFlags {
   teacher?: string;
   student?: string;
@@ -28,7 +28,8 @@ interface HeatmapFlags {
   ids?: string;
   pool?: Pooling;
   channelsLast?: boolean;
-  estimator?: (typeof ESTIMATORS)[number];
+  estimator?: EstimatorChoice;
+  memoryBudget?: number;
   batchSize?: number;
   backend?: BackendChoice;
   title?: string;
@@ -56,11 +57,8 @@ export function registerHeatmap(program: Command): void {
     .option('--ids <key>', 'array of sample ids in both captures: align samples by id (default: ids or sample_ids when both have it)')
     .option('--pool <how>', `${POOLINGS.join(', ')}: how activations become vectors (default flatten)`, parseChoice('--pool', POOLINGS))
     .option('--channels-last', 'spatial activations are NHWC, not NCHW')
-    .option(
-      '--estimator <e>',
-      `${ESTIMATORS.join(', ')}: exact CKA, or minibatch unbiased HSIC for wide layers (default auto: exact when it fits in 512 MiB)`,
-      parseChoice('--estimator', ESTIMATORS),
-    )
+    .option(...ESTIMATOR_OPTION)
+    .option(...MEMORY_BUDGET_OPTION)
     .option('--batch-size <n>', 'samples per streamed batch (default 256; the minibatch size of the minibatch estimator)', parsePositiveInt('--batch-size'))
     .option('--backend <name>', `matrix backend: ${BACKENDS.join(', ')} (default auto)`, parseChoice('--backend', BACKENDS))
     .option('--title <text>', 'chart title')
@@ -94,7 +92,7 @@ function readMatrix(file: string): CrossLayerResult & { teacherFile?: string; st
   if (m.cka.length !== m.teacherLayers.length || m.cka.some((row) => !Array.isArray(row) || row.length !== m.studentLayers!.length)) {
     throw errors.badFile(file, `cross-layer matrix is not ${m.teacherLayers.length} × ${m.studentLayers.length} (teacher × student layers)`);
   }
-  return { warnings: [], estimator: 'exact', n: 0, batches: 0, teacherWidths: [], studentWidths: [], ...m } as CrossLayerResult;
+  return { warnings: [], estimator: 'exact', route: null, n: 0, batches: 0, teacherWidths: [], studentWidths: [], ...m } as CrossLayerResult;
 }
 
 export async function heatmapCommand(o: HeatmapFlags): Promise<HeatmapCommandResult> {
@@ -129,6 +127,7 @@ export async function heatmapCommand(o: HeatmapFlags): Promise<HeatmapCommandRes
         pool: o.pool,
         channelsLast: o.channelsLast,
         estimator: o.estimator,
+        memoryBudget: o.memoryBudget,
         batchSize: o.batchSize,
         backend: backend.backend,
       });

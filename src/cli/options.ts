@@ -13,6 +13,15 @@ export function parseNumber(option: string) {
   };
 }
 
+/** A finite number > 0. */
+export function parsePositiveNumber(option: string) {
+  return (value: string): number => {
+    const v = Number(value);
+    if (value.trim() === '' || !Number.isFinite(v) || v <= 0) throw errors.badOption(option, value, 'a number > 0');
+    return v;
+  };
+}
+
 /** A positive integer. */
 export function parsePositiveInt(option: string) {
   return (value: string): number => {

@@ -1,8 +1,11 @@
 /**
  * `krs score`: FSS, AOA and KRS of a student capture against a teacher capture.
  */
+import type { EstimatorChoice } from '../similarity/spec.js';
+import { ESTIMATOR_OPTION, MEMORY_BUDGET_OPTION } from './estimator-options.js';
 import type { Command } from 'commander';
 import { cliIo } from './io.js';
+import { SCORE_KINDS, type ScoreKind } from '../agreement/output-kind.js';
 import { readdirSync, statSync } from 'node:fs';
 import { errors } from '../core/errors.js';
 import { groupDetections } from '../agreement/detection.js';
@@ -39,8 +42,16 @@ export function registerScore(program: Command): void {
     .option('--pool <how>', `${POOLINGS.join(', ')}: how activations become vectors (default flatten; mean for nlp)`, parseChoice('--pool', POOLINGS))
     .option('--channels-last', 'spatial activations are NHWC, not NCHW')
     .option('--temperature <t>', 'softmax temperature for KL agreement (default 1)', parseNumber('--temperature'))
-    .option('--teacher-outputs <kind>', "teacher's output array holds logits or probs", parseChoice('--teacher-outputs', ['logits', 'probs'] as const))
-    .option('--student-outputs <kind>', "student's output array holds logits or probs", parseChoice('--student-outputs', ['logits', 'probs'] as const))
+    .option(
+      '--teacher-outputs <kind>',
+      `teacher's output array holds ${SCORE_KINDS.join(', ')} (default: told from the values)`,
+      parseChoice('--teacher-outputs', SCORE_KINDS),
+    )
+    .option(
+      '--student-outputs <kind>',
+      `student's output array holds ${SCORE_KINDS.join(', ')} (default: told from the values)`,
+      parseChoice('--student-outputs', SCORE_KINDS),
+    )
     .option('--output-key <key>', 'name of the output array in both captures (default by task: logits/probs, predictions, labels)')
     .option('--ids <key>', 'array of sample ids in both captures: align samples by id (default: ids or sample_ids when both have it)')
     .option('--score-min <s>', 'detection: keep boxes with score ≥ s (default 0.5)', parseNumber('--score-min'))
@@ -48,7 +59,8 @@ export function registerScore(program: Command): void {
     .option('--ignore-label <l>', 'segmentation: teacher label to skip (default 255)', parseNumber('--ignore-label'))
     .option('--mse-max <m>', 'regression: worst-case MSE normaliser (default: variance of the teacher outputs)', parseNumber('--mse-max'))
     .option('--rbf-threshold <θ>', 'cka-rbf: σ = θ·√(median squared distance) (default 0.8)', parseNumber('--rbf-threshold'))
-    .option('--max-exact-width <p>', 'widest layer for exact CKA; wider ones use minibatch unbiased HSIC (default 4096)', parsePositiveInt('--max-exact-width'))
+    .option(...ESTIMATOR_OPTION)
+    .option(...MEMORY_BUDGET_OPTION)
     .option('--batch-size <n>', 'samples per streamed batch (also the minibatch size of the minibatch estimator)', parsePositiveInt('--batch-size'))
     .option('--backend <name>', `matrix backend: ${BACKENDS.join(', ')} (default auto)`, parseChoice('--backend', BACKENDS))
     .option('--no-progress', 'no progress bar on stderr (shown only on a terminal)')
@@ -76,8 +88,8 @@ interface ScoreFlags {
   pool?: ScoreCapturesOptions['pool'];
   channelsLast?: boolean;
   temperature?: number;
-  teacherOutputs?: 'logits' | 'probs';
-  studentOutputs?: 'logits' | 'probs';
+  teacherOutputs?: ScoreKind;
+  studentOutputs?: ScoreKind;
   outputKey?: string;
   ids?: string;
   scoreMin?: number;
@@ -85,7 +97,8 @@ interface ScoreFlags {
   ignoreLabel?: number;
   mseMax?: number;
   rbfThreshold?: number;
-  maxExactWidth?: number;
+  estimator?: EstimatorChoice;
+  memoryBudget?: number;
   batchSize?: number;
   backend?: (typeof BACKENDS)[number];
   progress?: boolean;
@@ -119,7 +132,8 @@ export async function runScore(o: ScoreFlags): Promise<ScoreCapturesResult> {
     outputKey: o.outputKey,
     ids: o.ids,
     batchSize: o.batchSize,
-    maxExactWidth: o.maxExactWidth,
+    estimator: o.estimator,
+    memoryBudget: o.memoryBudget,
     rbfThreshold: o.rbfThreshold,
     backend: backend.backend,
     onProgress: (done: number, total: number) => bar.update(done, total),

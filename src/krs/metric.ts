@@ -12,7 +12,7 @@
  *   const result = await metric.compute(); // { fss, aoa, krs, layers, output, warnings, … }
  */
 import type { OutputBatch } from '../agreement/spec.js';
-import { errors } from '../core/errors.js';
+import { errors, opt } from '../core/errors.js';
 import type { Measure } from '../core/measure.js';
 import { asRecord } from '../core/state-json.js';
 import { asTensor, type Tensor, type TensorLike } from '../core/tensor.js';
@@ -22,13 +22,15 @@ import { typescriptBackend } from '../linalg/typescript-backend.js';
 import { type Pooling, pooledWidth } from '../similarity/features.js';
 import { type LayerBatch, type LayerSimilarityOptions, type LayerSimilarityResult, type LayerState, layerSimilarity } from '../similarity/layer-similarity.js';
 import { isSimilarity, type Similarity, similaritySpec } from '../similarity/registry.js';
-import type { Estimator } from '../similarity/spec.js';
+import type { Estimator, ExactRoute } from '../similarity/spec.js';
 import { type Task, taskSpec } from '../tasks/registry.js';
 import type { OutputOptions, OutputResult, TaskSpec } from '../tasks/spec.js';
 import { composeKrs, resolveWeights } from './compose.js';
+import { coarsening, DEFAULT_GROUP_MEMORY, DEFAULT_GROUPS, megabytes, outputRows, type Piece, piecesOf, stateBytes, takeOutputRows, takeRows } from './groups.js';
+import { assembleIntervals, type IntervalSummary, type ScoreInterval } from './intervals.js';
 
 /** Version of the serialised state ({@link KrsMetric.toJSON}). */
-const STATE_VERSION = 2;
+const STATE_VERSION = 3;
 
 export interface LayerPair {
   readonly teacher: string;
@@ -36,7 +38,7 @@ export interface LayerPair {
 }
 
 /** Options passed through to every layer pair's {@link layerSimilarity}. */
-type SharedLayerOptions = Pick<LayerSimilarityOptions, 'channelsLast' | 'backend' | 'maxExactWidth' | 'rbfThreshold'>;
+type SharedLayerOptions = Pick<LayerSimilarityOptions, 'channelsLast' | 'backend' | 'estimator' | 'memoryBudget' | 'samples' | 'exactRoute' | 'rbfThreshold'>;
 
 export interface KrsMetricOptions extends SharedLayerOptions {
   task: Task;
@@ -50,6 +52,19 @@ export interface KrsMetricOptions extends SharedLayerOptions {
   /** Pooling of activations; default: the task's (`flatten`; `mean` for nlp sequences). */
   pool?: Pooling;
   output?: OutputOptions;
+  /**
+   * Jackknife intervals (docs/formulas.md §"Intervals"): `false` turns them off; otherwise
+   * `groups` (default 20), `samples` (the total to come, for contiguous blocks; without it
+   * sample i goes to group i mod G) and `memoryBudget` (bytes for one layer pair's
+   * per-group states, default 512 MiB).
+   */
+  intervals?: IntervalOptions | false;
+}
+
+export interface IntervalOptions {
+  groups?: number;
+  samples?: number;
+  memoryBudget?: number;
 }
 
 /**
@@ -74,9 +89,18 @@ export interface LayerScore {
   n: number;
   similarity: Similarity;
   estimator: Estimator;
+  /** The exact route of the linear CKA family: feature-space statistics or sample-space Gram blocks. */
+  route?: ExactRoute;
   teacherWidth: number;
   studentWidth: number;
   batches?: number;
+  /** 95 % jackknife interval of `score` (points), or null (`ciReason` says why). */
+  ci95: [number, number] | null;
+  /** Its standard error (points), or null. */
+  se: number | null;
+  /** Groups the interval was computed from (0 when none). */
+  groups: number;
+  ciReason?: string;
 }
 
 export interface KrsResult {
@@ -94,18 +118,34 @@ export interface KrsResult {
   backend: string;
   layers: LayerScore[];
   output: OutputResult;
+  /** 95 % intervals of FSS, AOA and KRS (points), each null when undefined (reasons in `intervals`). */
+  ci95: { fss: [number, number] | null; aoa: [number, number] | null; krs: [number, number] | null };
+  /** How the intervals were made: groups, standard errors, leave-one-group-out values, reasons. */
+  intervals: IntervalSummary;
   warnings: string[];
 }
+
+export type { IntervalSummary, ScoreInterval };
 
 interface PairState {
   similarity: Similarity | null;
   note?: string;
-  state: LayerState;
+  /** Adjacent groups merged per stored state (1, 2, 4, …); 0: one state, no interval; null: not decided yet. */
+  factor: number | null;
+  /** Why the pair has no interval (factor 0). */
+  reason?: string;
+  /** One state per stored group (⌈G/factor⌉; one when factor is 0). */
+  slots: LayerState[];
 }
 
 export interface KrsState {
   pairs: PairState[];
-  output: unknown;
+  /** One output state per group. */
+  outputs: unknown[];
+  /** Samples per group, of the features and of the outputs. */
+  rows: { features: number[]; outputs: number[] };
+  /** Running sample indices (the next sample's). */
+  seen: { features: number; outputs: number };
 }
 
 export class KrsMetric {
@@ -114,16 +154,29 @@ export class KrsMetric {
   readonly beta: number;
   readonly pool: Pooling;
   readonly task: TaskSpec;
+  /** Groups of samples for the intervals (1 when they are off). */
+  readonly groups: number;
+  private readonly samples: number | undefined;
+  private readonly memoryBudget: number;
   private readonly backend: MatrixBackend;
   private readonly out: Measure<unknown, OutputBatch, OutputResult>;
   private state: KrsState;
 
-  /** @throws BAD_OPTION / BAD_WEIGHT for bad options (unknown task or similarity, α ∉ [0, 1], no pairs). */
+  /** @throws BAD_OPTION / BAD_WEIGHT for bad options (unknown task or similarity, α ∉ [0, 1], no pairs, bad interval options). */
   constructor(options: KrsMetricOptions) {
     this.task = taskSpec(options.task);
     const w = resolveWeights(options.alpha ?? this.task.alpha, options.beta);
     if (options.pairs.length === 0) throw errors.badOption('pairs', [], 'at least one teacher:student layer pair');
     if (options.similarity !== undefined) similaritySpec(options.similarity);
+    const iv: IntervalOptions = options.intervals === false ? { groups: 1 } : (options.intervals ?? {});
+    const groups = iv.groups ?? DEFAULT_GROUPS;
+    if (!Number.isInteger(groups) || groups < 1) throw errors.badOption('intervals', iv, `groups: a positive integer (1 turns intervals off)`);
+    if (iv.samples !== undefined && (!Number.isInteger(iv.samples) || iv.samples < 0)) throw errors.badOption('intervals', iv, 'samples: a non-negative integer');
+    const budget = iv.memoryBudget ?? DEFAULT_GROUP_MEMORY;
+    if (!(typeof budget === 'number' && budget > 0)) throw errors.badOption('intervals', iv, 'memoryBudget: a positive number of bytes');
+    this.groups = groups;
+    this.samples = iv.samples ?? options.samples;
+    this.memoryBudget = budget;
     this.options = options;
     this.alpha = w.alpha;
     this.beta = w.beta;
@@ -135,7 +188,13 @@ export class KrsMetric {
   }
 
   private initialState(): KrsState {
-    return { pairs: this.options.pairs.map(() => ({ similarity: null, state: { mode: 'empty' } })), output: this.out.init() };
+    const g = this.groups;
+    return {
+      pairs: this.options.pairs.map(() => ({ similarity: null, factor: null, slots: [] })),
+      outputs: Array.from({ length: g }, () => this.out.init()),
+      rows: { features: new Array<number>(g).fill(0), outputs: new Array<number>(g).fill(0) },
+      seen: { features: 0, outputs: 0 },
+    };
   }
 
   private measureFor(pair: LayerPair, similarity: Similarity): Measure<LayerState, LayerBatch, Promise<LayerSimilarityResult>> {
@@ -145,7 +204,10 @@ export class KrsMetric {
       pool: this.pool,
       channelsLast: o.channelsLast,
       backend: this.backend,
-      maxExactWidth: o.maxExactWidth,
+      estimator: o.estimator,
+      memoryBudget: o.memoryBudget,
+      samples: o.samples,
+      exactRoute: o.exactRoute,
       rbfThreshold: o.rbfThreshold,
       teacherName: pair.teacher,
       studentName: pair.student,
@@ -153,18 +215,23 @@ export class KrsMetric {
     return layerSimilarity(opts);
   }
 
+  private pieces(stream: 'features' | 'outputs', count: number, group: number | undefined): Piece[] {
+    return piecesOf(this.state.seen[stream], count, this.groups, this.samples, group);
+  }
+
   /**
    * Fold one batch of activations and outputs in. The batch's arrays are never modified.
    * Outputs are checked and folded first (atomically); if a layer then fails (NaN, wrong
    * width…), earlier layer pairs may already hold the batch: discard the metric or `reset()`.
+   * `group` puts the whole batch in that group of the intervals (default: by running index).
    */
-  async update(batch: KrsBatch): Promise<void> {
-    await this.updateOutputs(batch);
-    await this.updateFeatures(batch);
+  async update(batch: KrsBatch, group?: number): Promise<void> {
+    await this.updateOutputs(batch, group);
+    await this.updateFeatures(batch, group);
   }
 
   /** Fold in outputs only (when they do not come row by row with the features, e.g. detections). */
-  async updateOutputs(batch: KrsBatch | OutputBatch): Promise<void> {
+  async updateOutputs(batch: KrsBatch | OutputBatch, group?: number): Promise<void> {
     const { teacherOutput: t, studentOutput: s, outputMask, images } = batch;
     const outputs: OutputBatch = {
       ...(t !== undefined ? { teacherOutput: asTensor(t, 'teacher outputs') } : {}),
@@ -172,12 +239,31 @@ export class KrsMetric {
       ...(outputMask !== undefined ? { outputMask } : {}),
       ...(images !== undefined ? { images } : {}),
     };
-    await this.out.update(this.state.output, outputs);
+    const count = outputRows(outputs);
+    const lengths = [outputs.teacherOutput, outputs.studentOutput, outputs.outputMask].map((t) => t?.shape[0] ?? count);
+    // Rows that do not line up are the measure's error to report, on the batch as given.
+    if (lengths.some((r) => r !== count)) await this.out.update(this.out.init(), outputs);
+    const pieces = this.pieces('outputs', count, group);
+    if (pieces.length <= 1) {
+      await this.out.update(this.state.outputs[pieces[0]?.group ?? 0]!, outputs);
+    } else {
+      // Fold into copies, so a piece that fails leaves every group as it was.
+      const next = new Map<number, unknown>();
+      for (const piece of pieces) {
+        const g = piece.group;
+        if (!next.has(g)) next.set(g, this.out.merge(this.state.outputs[g]!, this.out.init()));
+        await this.out.update(next.get(g)!, takeOutputRows(outputs, piece));
+      }
+      for (const [g, st] of next) this.state.outputs[g] = st;
+    }
+    for (const piece of pieces) this.state.rows.outputs[piece.group]! += piece.count;
+    this.state.seen.outputs += count;
   }
 
   /** Fold in activations only. */
-  async updateFeatures(batch: KrsBatch): Promise<void> {
+  async updateFeatures(batch: KrsBatch, group?: number): Promise<void> {
     const pairs = this.options.pairs;
+    let pieces: Piece[] | null = null;
     for (let i = 0; i < pairs.length; i++) {
       const pair = pairs[i]!;
       const rawT = batch.teacher[pair.teacher];
@@ -195,25 +281,73 @@ export class KrsMetric {
         ps.similarity = choice.similarity;
         if (choice.note) ps.note = `layer pair '${pair.teacher}':'${pair.student}': ${choice.note}`;
       }
-      await this.measureFor(pair, ps.similarity).update(ps.state, {
-        teacher: t,
-        student: s,
-        teacherMask: batch.teacherMask,
-        studentMask: batch.studentMask,
-      });
+      const m = this.measureFor(pair, ps.similarity);
+      const layerBatch = { teacher: t, student: s, teacherMask: batch.teacherMask, studentMask: batch.studentMask };
+      const count = t.shape[0] ?? 0;
+      if ([s, batch.teacherMask, batch.studentMask].some((x) => x !== undefined && x.shape[0] !== count)) {
+        await m.update(m.init(), layerBatch); // rows that do not line up: the measure's error, on the batch as given
+      }
+      pieces ??= this.pieces('features', count, group);
+      if (pieces.length === 1 && pieces[0]!.count === (t.shape[0] ?? 0) && ps.factor !== null) {
+        await m.update(this.slotFor(ps, pieces[0]!.group, m), layerBatch);
+        continue;
+      }
+      for (const piece of pieces) {
+        const part = {
+          teacher: takeRows(t, piece),
+          student: takeRows(s, piece),
+          teacherMask: batch.teacherMask && takeRows(batch.teacherMask, piece),
+          studentMask: batch.studentMask && takeRows(batch.studentMask, piece),
+        };
+        if (ps.factor === null) {
+          // The first piece this pair sees sizes one group's state against the memory budget.
+          const first = m.init();
+          await m.update(first, part);
+          this.decideFactor(pair, ps, first, m);
+          ps.slots[ps.factor === 0 ? 0 : Math.floor(piece.group / ps.factor!)] = first;
+          continue;
+        }
+        await m.update(this.slotFor(ps, piece.group, m), part);
+      }
+    }
+    if (pieces) {
+      for (const piece of pieces) this.state.rows.features[piece.group]! += piece.count;
+      this.state.seen.features += pieces.reduce((a, p) => a + p.count, 0);
     }
   }
 
-  /** FSS, AOA and KRS of everything seen. Does not change the state. */
+  private slotFor(ps: PairState, group: number, m: Measure<LayerState, LayerBatch, unknown>): LayerState {
+    const k = ps.factor === 0 ? 0 : Math.floor(group / ps.factor!);
+    ps.slots[k] ??= m.init();
+    return ps.slots[k]!;
+  }
+
+  private decideFactor(pair: LayerPair, ps: PairState, first: LayerState, _m: unknown): void {
+    const bytes = stateBytes(first);
+    const k = coarsening(this.groups, bytes, this.memoryBudget);
+    ps.factor = k;
+    const slots = k === 0 ? 1 : Math.ceil(this.groups / k);
+    ps.slots = new Array<LayerState>(slots);
+    if (k === 0) {
+      ps.reason = `layer pair '${pair.teacher}':'${pair.student}': one group's state takes ${megabytes(bytes)}, so even ${Math.min(5, this.groups)} groups exceed the interval memory budget of ${megabytes(this.memoryBudget)} (${opt('intervals')}.memoryBudget)`;
+    } else if (k > 1) {
+      ps.reason = `layer pair '${pair.teacher}':'${pair.student}': ${slots} groups instead of ${this.groups} (one group's state takes ${megabytes(bytes)}; budget ${megabytes(this.memoryBudget)}, ${opt('intervals')}.memoryBudget)`;
+    }
+  }
+
+  /** FSS, AOA and KRS of everything seen, each with its interval. Does not change the state. */
   async compute(): Promise<KrsResult> {
     const pairs = this.options.pairs;
     const layers: LayerScore[] = [];
     const warnings: string[] = [];
+    const measures: Measure<LayerState, LayerBatch, Promise<LayerSimilarityResult>>[] = [];
     for (let i = 0; i < pairs.length; i++) {
       const pair = pairs[i]!;
       const ps = this.state.pairs[i]!;
       if (ps.similarity === null) throw errors.undefinedResult(`similarity of '${pair.teacher}':'${pair.student}'`, 'no samples were seen');
-      const r = await this.measureFor(pair, ps.similarity).compute(ps.state);
+      const m = this.measureFor(pair, ps.similarity);
+      measures.push(m);
+      const r = await m.compute(mergeAll(m, ps.slots));
       layers.push({
         teacher: pair.teacher,
         student: pair.student,
@@ -221,17 +355,48 @@ export class KrsMetric {
         n: r.n,
         similarity: r.similarity,
         estimator: r.estimator,
+        ...(r.route ? { route: r.route } : {}),
         teacherWidth: r.teacherWidth,
         studentWidth: r.studentWidth,
         ...(r.batches !== undefined ? { batches: r.batches } : {}),
+        ci95: null,
+        se: null,
+        groups: 0,
       });
       if (ps.note) warnings.push(ps.note);
       warnings.push(...r.warnings);
     }
-    const output = this.out.compute(this.state.output);
+    const output = this.out.compute(mergeAll(this.out, this.state.outputs));
     const fss = layers.reduce((a, l) => a + l.score, 0) / layers.length;
     const k = composeKrs(fss, output.aoa, this.alpha);
     const kinds = new Set(layers.map((l) => l.similarity));
+    const iv = await assembleIntervals({
+      groups: this.groups,
+      rows: this.state.rows,
+      layers: this.state.pairs.map((ps, i) => ({
+        score: layers[i]!.score,
+        factor: ps.factor ?? 1,
+        reason: ps.reason,
+        slots: ps.slots,
+        merge: (a, b) => measures[i]!.merge(a as LayerState, b as LayerState),
+        init: () => measures[i]!.init(),
+        value: async (st) => toPoints((await measures[i]!.compute(st as LayerState)).value),
+      })),
+      output: {
+        score: output.aoa,
+        slots: this.state.outputs,
+        merge: (a, b) => this.out.merge(a, b),
+        init: () => this.out.init(),
+        value: async (st) => this.out.compute(st).aoa,
+      },
+      fss: k.fss,
+      krs: k.krs,
+      alpha: k.alpha,
+      beta: k.beta,
+      blocks: this.samples !== undefined ? 'contiguous' : 'interleaved',
+    });
+    iv.layers.forEach((l, i) => Object.assign(layers[i]!, l));
+    if (this.groups > 1) warnings.push(...iv.summary.notes);
     return {
       task: this.options.task,
       n: output.n,
@@ -245,6 +410,8 @@ export class KrsMetric {
       backend: this.backend.name,
       layers,
       output,
+      ci95: iv.ci95,
+      intervals: iv.summary,
       warnings,
     };
   }
@@ -254,11 +421,15 @@ export class KrsMetric {
     this.state = this.initialState();
   }
 
-  /** A new metric equal to having seen this one's and the other's batches (both untouched). */
+  /**
+   * A new metric equal to having seen this one's and the other's batches (both untouched).
+   * Group g of the result is the merge of both metrics' groups g.
+   */
   merge(other: KrsMetric): KrsMetric {
     const merged = new KrsMetric(this.options);
     const pairs = this.options.pairs;
     if (other.options.pairs.length !== pairs.length) throw errors.badValue('layer pairs of the merged metric', other.options.pairs.length, `${pairs.length}`);
+    if (other.groups !== this.groups) throw errors.incompatibleStates('krs-metric', 'merge', `groups differ (${this.groups} and ${other.groups})`);
     merged.state = {
       pairs: pairs.map((pair, i) => {
         const a = this.state.pairs[i]!;
@@ -267,28 +438,40 @@ export class KrsMetric {
         if (a.similarity && b.similarity && a.similarity !== b.similarity) {
           throw errors.badValue(`similarity of merged pair '${pair.teacher}':'${pair.student}'`, b.similarity, a.similarity);
         }
-        if (similarity === null) return { similarity: null, state: { mode: 'empty' } as LayerState };
+        if (similarity === null) return { similarity: null, factor: null, slots: [] };
         const m = this.measureFor(pair, similarity);
-        return { similarity, note: a.note ?? b.note, state: m.merge(a.state, b.state) };
+        return { similarity, note: a.note ?? b.note, ...mergePairSlots(m, this.groups, a, b) };
       }),
-      output: this.out.merge(this.state.output, other.state.output),
+      outputs: this.state.outputs.map((st, g) => this.out.merge(st, other.state.outputs[g]!)),
+      rows: {
+        features: this.state.rows.features.map((r, g) => r + other.state.rows.features[g]!),
+        outputs: this.state.rows.outputs.map((r, g) => r + other.state.rows.outputs[g]!),
+      },
+      seen: { features: this.state.seen.features + other.state.seen.features, outputs: this.state.seen.outputs + other.state.seen.outputs },
     };
     return merged;
   }
 
-  /** Plain-JSON state (exact: float64 arrays are stored bit for bit). Version 2: layer states name their similarity. */
+  /** Plain-JSON state (exact: float64 arrays are stored bit for bit). Version 3: per-group states. */
   toJSON(): { version: typeof STATE_VERSION; options: Omit<KrsMetricOptions, 'backend'>; state: unknown } {
     const { backend: _backend, ...options } = this.options;
     return {
       version: STATE_VERSION,
       options,
       state: {
-        pairs: this.state.pairs.map((ps, i) => ({
-          similarity: ps.similarity,
-          note: ps.note,
-          state: ps.similarity ? this.measureFor(this.options.pairs[i]!, ps.similarity).toJSON(ps.state) : { mode: 'empty' },
-        })),
-        output: this.out.toJSON(this.state.output),
+        pairs: this.state.pairs.map((ps, i) => {
+          const m = ps.similarity ? this.measureFor(this.options.pairs[i]!, ps.similarity) : null;
+          return {
+            similarity: ps.similarity,
+            note: ps.note,
+            factor: ps.factor,
+            reason: ps.reason,
+            slots: Array.from(ps.slots, (st) => (m && st ? m.toJSON(st) : null)),
+          };
+        }),
+        outputs: this.state.outputs.map((st) => this.out.toJSON(st)),
+        rows: this.state.rows,
+        seen: this.state.seen,
       },
     };
   }
@@ -307,24 +490,78 @@ export class KrsMetric {
     if (!Array.isArray(options.pairs)) throw errors.badState(what, 'options.pairs must be an array of layer pairs');
     const state = asRecord(o.state, what, 'state');
     const m = new KrsMetric({ ...options, backend });
+    const G = m.groups;
     const pairs = state.pairs;
     if (!Array.isArray(pairs) || pairs.length !== m.options.pairs.length) {
       throw errors.badState(what, `state.pairs must hold one state per layer pair (${m.options.pairs.length})`);
     }
+    const counts = (v: unknown, field: string): number[] => {
+      if (!Array.isArray(v) || v.length !== G || !v.every((x) => Number.isInteger(x) && x >= 0)) {
+        throw errors.badState(what, `${field} must hold ${G} non-negative integers (one per group)`);
+      }
+      return v as number[];
+    };
+    const rows = asRecord(state.rows, what, 'state.rows');
+    const seen = asRecord(state.seen, what, 'state.seen');
+    for (const k of ['features', 'outputs'] as const) {
+      if (!Number.isInteger(seen[k]) || (seen[k] as number) < 0) throw errors.badState(what, `state.seen.${k} must be a non-negative integer`);
+    }
+    if (!Array.isArray(state.outputs) || state.outputs.length !== G) throw errors.badState(what, `state.outputs must hold ${G} output states (one per group)`);
     m.state = {
       pairs: pairs.map((raw, i) => {
         const ps = asRecord(raw, what, `state of pair ${i}`);
-        if (ps.similarity === null) return { similarity: null, state: { mode: 'empty' } as LayerState };
+        if (ps.similarity === null) return { similarity: null, factor: null, slots: [] };
         if (!isSimilarity(ps.similarity)) throw errors.badState(what, `pair ${i} names an unknown similarity ${JSON.stringify(ps.similarity)}`);
         if (ps.note !== undefined && typeof ps.note !== 'string') throw errors.badState(what, `the note of pair ${i} must be a string`);
+        if (ps.reason !== undefined && typeof ps.reason !== 'string') throw errors.badState(what, `the reason of pair ${i} must be a string`);
+        const factor = ps.factor;
+        if (factor !== null && !(Number.isInteger(factor) && (factor as number) >= 0)) throw errors.badState(what, `the factor of pair ${i} must be null or a non-negative integer`);
+        const size = factor === null ? 0 : factor === 0 ? 1 : Math.ceil(G / (factor as number));
+        if (!Array.isArray(ps.slots) || ps.slots.length !== size) throw errors.badState(what, `pair ${i} must hold ${size} group states`);
+        const lm = m.measureFor(m.options.pairs[i]!, ps.similarity);
         return {
           similarity: ps.similarity,
           ...(ps.note ? { note: ps.note } : {}),
-          state: m.measureFor(m.options.pairs[i]!, ps.similarity).fromJSON(ps.state),
+          factor: factor as number | null,
+          ...(ps.reason ? { reason: ps.reason as string } : {}),
+          slots: (ps.slots as unknown[]).map((st) => (st === null ? lm.init() : lm.fromJSON(st))),
         };
       }),
-      output: m.out.fromJSON(state.output),
+      outputs: state.outputs.map((st) => m.out.fromJSON(st)),
+      rows: { features: counts(rows.features, 'state.rows.features'), outputs: counts(rows.outputs, 'state.rows.outputs') },
+      seen: { features: seen.features as number, outputs: seen.outputs as number },
     };
     return m;
   }
 }
+
+/** The merge of every state (empty slots skipped); the one state itself when there is one. */
+function mergeAll<S>(m: Pick<Measure<S, unknown, unknown>, 'merge' | 'init'>, slots: readonly (S | undefined)[]): S {
+  let acc: S | undefined;
+  for (const st of slots) if (st !== undefined) acc = acc === undefined ? st : m.merge(acc, st);
+  return acc ?? m.init();
+}
+
+/** Merge two pairs' group states, coarsening to the larger factor when they differ. */
+function mergePairSlots(
+  m: Measure<LayerState, LayerBatch, unknown>,
+  groups: number,
+  a: PairState,
+  b: PairState,
+): Pick<PairState, 'factor' | 'slots' | 'reason'> {
+  if (a.factor === null) return { factor: b.factor, reason: b.reason, slots: b.slots.map((st) => st && m.merge(st, m.init())) };
+  if (b.factor === null) return { factor: a.factor, reason: a.reason, slots: a.slots.map((st) => st && m.merge(st, m.init())) };
+  const factor = a.factor === 0 || b.factor === 0 ? 0 : Math.max(a.factor, b.factor);
+  const size = factor === 0 ? 1 : Math.ceil(groups / factor);
+  const slots = Array.from({ length: size }, () => m.init());
+  for (const side of [a, b]) {
+    side.slots.forEach((st, j) => {
+      if (!st) return;
+      const target = factor === 0 ? 0 : Math.floor((j * side.factor!) / factor);
+      slots[target] = m.merge(slots[target]!, st);
+    });
+  }
+  const reason = factor === a.factor ? a.reason : b.reason;
+  return { factor, slots, ...(reason ? { reason } : {}) };
+}
+

@@ -16,6 +16,8 @@ import { splitPair } from './pairs.js';
 import { KrsMetric, type KrsBatch, type KrsMetricOptions, type KrsResult, type LayerPair } from './metric.js';
 import { taskSpec } from '../tasks/registry.js';
 import { MIN_MINIBATCH } from '../similarity/minibatch-hsic.js';
+import { blockBounds } from './groups.js';
+import { outputKindScan, resolveOutputKinds, scoreKind, type OutputKinds, type ScoreKind } from '../agreement/output-kind.js';
 
 /** Capture keys that are never layers. */
 export const RESERVED_KEYS = ['logits', 'probs', 'predictions', 'outputs', 'labels', 'targets', 'attention_mask', 'ids', 'sample_ids'];
@@ -96,10 +98,20 @@ export async function scoreCaptures(options: ScoreCapturesOptions): Promise<Scor
     if (studentRowOf) warnings.push(`student samples were reordered by '${idKey}' to match the teacher's order`);
   }
 
+  // What each output array holds: set by teacherInputs/studentInputs, else told from its values.
   const outputOptions = { ...options.output };
-  if (outputKeys && outputKeys.teacher === 'probs' && !outputOptions.teacherInputs) outputOptions.teacherInputs = 'probs';
-  if (outputKeys && outputKeys.student === 'probs' && !outputOptions.studentInputs) outputOptions.studentInputs = 'probs';
-  const metric = new KrsMetric({ ...options, pairs, output: outputOptions });
+  const kinds = outputKeys && spec.agreement.readsOutputKinds ? captureOutputKinds(teacher, student, outputKeys, outputOptions) : null;
+  if (kinds) {
+    outputOptions.teacherInputs = kinds.teacher.kind as ScoreKind;
+    outputOptions.studentInputs = kinds.student.kind as ScoreKind;
+  }
+  const metric = new KrsMetric({
+    ...options,
+    samples: options.samples ?? n,
+    pairs,
+    output: outputOptions,
+    intervals: options.intervals === false ? false : { samples: n, ...options.intervals },
+  });
 
   const useMask = (c: Capture) => (maskKey && (options.pool ?? spec.pool) === 'mean' && c.keys().includes(maskKey) ? maskKey : undefined);
   const teacherMask = useMask(teacher);
@@ -120,7 +132,8 @@ export async function scoreCaptures(options: ScoreCapturesOptions): Promise<Scor
     return gatherRows(whole, studentRowOf, start, end);
   };
 
-  for (const [start, end] of batchBounds(n, batchSize)) {
+  // Batches cut at the interval groups' block bounds, so every batch lies in one group.
+  for (const [start, end] of groupedBatchBounds(n, batchSize, metric.groups)) {
     const batch: KrsBatch = { teacher: {}, student: {} };
     const t = batch.teacher as Record<string, Tensor>;
     const s = batch.student as Record<string, Tensor>;
@@ -145,6 +158,7 @@ export async function scoreCaptures(options: ScoreCapturesOptions): Promise<Scor
   const result = await metric.compute();
   return {
     ...result,
+    ...(kinds ? { output: { ...result.output, teacherKind: kinds.teacher.kind, studentKind: kinds.student.kind, kinds } } : {}),
     warnings: [...warnings, ...result.warnings],
     teacherFile: teacher.source,
     studentFile: student.source,
@@ -153,10 +167,46 @@ export async function scoreCaptures(options: ScoreCapturesOptions): Promise<Scor
   };
 }
 
+/**
+ * The kinds of the two captures' output arrays (src/agreement/output-kind.ts): each side's as set
+ * (`teacherInputs`, `studentInputs`), else inferred from all its values, read in chunks of about
+ * 4 MiB (one extra pass over the output arrays, O(n·C)).
+ * @throws BAD_OPTION when the inferred kinds differ and neither was set; BAD_VALUE for label ids.
+ */
+export function captureOutputKinds(
+  teacher: Capture,
+  student: Capture,
+  keys: { teacher: string; student: string },
+  set: { teacherInputs?: ScoreKind; studentInputs?: ScoreKind } = {},
+): OutputKinds {
+  const side = (c: Capture, key: string, who: string, declared: ScoreKind | undefined) => {
+    const what = `${who} output '${key}' of ${c.source}`;
+    if (declared) return { what, declared };
+    const scan = outputKindScan(what);
+    const shape = c.info(key).shape;
+    const n = shape[0] ?? 0;
+    const step = Math.max(1, Math.floor(2 ** 19 / Math.max(1, sizeOf(shape.slice(1)))));
+    for (let s = 0; s < n; s += step) scan.add(c.readRows(key, s, Math.min(n, s + step)));
+    return { what, inferred: scan.result() };
+  };
+  const t = side(teacher, keys.teacher, 'teacher', set.teacherInputs);
+  const s = side(student, keys.student, 'student', set.studentInputs);
+  const kinds = resolveOutputKinds(t, s, ['teacherInputs', 'studentInputs']);
+  scoreKind(kinds.teacher, t.what, 'teacherInputs');
+  scoreKind(kinds.student, s.what, 'studentInputs');
+  return kinds;
+}
+
 /** Outputs that do not live in the captures: detections, or label maps read elsewhere. */
 async function feedExternalOutputs(metric: KrsMetric, options: ScoreCapturesOptions): Promise<void> {
   if (taskSpec(options.task).outputSource === 'coco-detections') {
-    await metric.updateOutputs({ images: options.images ?? [] });
+    // Images in contiguous blocks, one per interval group.
+    const images = options.images ?? [];
+    const bounds = blockBounds(images.length, metric.groups);
+    if (images.length === 0) await metric.updateOutputs({ images });
+    for (let g = 0; g < metric.groups; g++) {
+      if (bounds[g + 1]! > bounds[g]!) await metric.updateOutputs({ images: images.slice(bounds[g], bounds[g + 1]) }, g);
+    }
   } else if (options.labelMaps) {
     const { teacher, student, teacherFile, studentFile } = options.labelMaps;
     const { studentRowOf } = alignIds(teacher.ids, student.ids, teacherFile, studentFile);
@@ -167,9 +217,21 @@ async function feedExternalOutputs(metric: KrsMetric, options: ScoreCapturesOpti
         throw errors.shapeMismatch(`label map '${teacher.ids[i]}'`, `the teacher's size ${fmtShape(t.shape)} in ${studentFile}`, `${fmtShape(s.shape)}`);
       }
       // Images may differ in size from one another, so each is its own batch of one.
-      await metric.updateOutputs({ teacherOutput: withSampleAxis(t), studentOutput: withSampleAxis(s) });
+      const g = Math.floor((i * metric.groups) / teacher.ids.length); // contiguous blocks of the maps, as the features
+      await metric.updateOutputs({ teacherOutput: withSampleAxis(t), studentOutput: withSampleAxis(s) }, g);
     }
   }
+}
+
+/** {@link batchBounds} within each of the `groups` contiguous blocks of the samples (docs/formulas.md §"Intervals"). */
+export function groupedBatchBounds(n: number, size: number, groups: number): [number, number][] {
+  const bounds = blockBounds(n, groups);
+  const out: [number, number][] = [];
+  for (let g = 0; g < groups; g++) {
+    const a = bounds[g]!;
+    if (bounds[g + 1]! > a) for (const [s, e] of batchBounds(bounds[g + 1]! - a, size)) out.push([a + s, a + e]);
+  }
+  return out;
 }
 
 /** Batch boundaries of at most `size` rows; a tail shorter than the minibatch minimum joins the previous batch. */

@@ -36,7 +36,8 @@ export interface CaptureCrossLayerOptions {
   channelsLast?: boolean;
   backend?: MatrixBackend;
   estimator?: CrossLayerOptions['estimator'];
-  maxExactBytes?: number;
+  /** Bytes the exact statistics or stored rows may take. */
+  memoryBudget?: number;
   /** Rows per batch (default 256; also the minibatch size of the minibatch estimator). */
   batchSize?: number;
   onProgress?: (done: number, total: number) => void;
@@ -106,7 +107,8 @@ export async function crossLayerOfCaptures(o: CaptureCrossLayerOptions): Promise
     channelsLast: o.channelsLast,
     backend: o.backend,
     estimator: o.estimator,
-    maxExactBytes: o.maxExactBytes,
+    memoryBudget: o.memoryBudget,
+    samples: n,
   });
   const whole = new Map<string, Tensor>();
   const studentRows = (k: string, start: number, end: number): Tensor => {
@@ -116,7 +118,7 @@ export async function crossLayerOfCaptures(o: CaptureCrossLayerOptions): Promise
     return gatherRows(t, rowOf, start, end);
   };
   const batch = o.batchSize ?? 256;
-  if (!Number.isInteger(batch) || batch < 1) throw errors.badOption('--batch-size', batch, 'a positive integer');
+  if (!Number.isInteger(batch) || batch < 1) throw errors.badOption('batchSize', batch, 'a positive integer');
   for (const [start, end] of batchBounds(n, batch)) {
     const t: Record<string, Tensor> = {};
     const s: Record<string, Tensor> = {};
@@ -125,7 +127,7 @@ export async function crossLayerOfCaptures(o: CaptureCrossLayerOptions): Promise
     await matrix.update(t, s);
     o.onProgress?.(end, n);
   }
-  const r = matrix.compute();
+  const r = await matrix.compute();
   const warnings = [...r.warnings];
   if (rowOf) warnings.unshift(`student samples were reordered by '${idKey}' to match the teacher's order`);
   return { ...r, warnings, teacherFile: teacher.source, studentFile: student.source, idKey };

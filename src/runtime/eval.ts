@@ -22,6 +22,7 @@ import { batchBounds } from '../krs/score-captures.js';
 import { CrossLayerCka, type CrossLayerResult } from '../similarity/cross-layer.js';
 import type { Pooling } from '../similarity/features.js';
 import type { Similarity } from '../similarity/registry.js';
+import type { EstimatorChoice } from '../similarity/spec.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Dataset } from './data/dataset.js';
 import { loadModel, type LoadedModel } from './node-onnx.js';
@@ -62,7 +63,10 @@ export interface EvalOptions {
   similarity?: Similarity;
   pool?: Pooling;
   channelsLast?: boolean;
-  maxExactWidth?: number;
+  /** `exact` (default) or the minibatch estimator, only when asked for. */
+  estimator?: EstimatorChoice;
+  /** Bytes one layer pair's exact statistics or stored rows may take. */
+  memoryBudget?: number;
   rbfThreshold?: number;
   output?: OutputOptions;
   /** Samples per batch (default 256). */
@@ -213,11 +217,20 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
     pool: options.pool,
     channelsLast: options.channelsLast,
     backend: options.backend,
-    maxExactWidth: options.maxExactWidth,
+    estimator: options.estimator,
+    memoryBudget: options.memoryBudget,
+    samples: n,
     rbfThreshold: options.rbfThreshold,
     output: outputOptions,
   });
-  const grid = options.allPairs ? new CrossLayerCka(tGrid, sGrid, { pool: options.pool, channelsLast: options.channelsLast, backend: options.backend }) : null;
+  const grid = options.allPairs ? new CrossLayerCka(tGrid, sGrid, {
+        pool: options.pool,
+        channelsLast: options.channelsLast,
+        backend: options.backend,
+        estimator: options.estimator,
+        memoryBudget: options.memoryBudget,
+        samples: n,
+      }) : null;
 
   // Captures.
   let writers: { teacher: NpzWriter; student: NpzWriter } | null = null;
@@ -323,7 +336,7 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
     }
     const f0 = performance.now();
     const result = await metric.compute();
-    const crossLayer = grid ? grid.compute() : null;
+    const crossLayer = grid ? await grid.compute() : null;
     timing.compute = performance.now() - f0;
     if (writers) {
       const w0 = performance.now();

@@ -1,22 +1,28 @@
 /**
  * The cross-layer CKA matrix: linear CKA of every teacher layer against every student layer
- * (for heatmaps), streamed batch by batch, sharing per-layer statistics across pairs.
+ * (for heatmaps), streamed batch by batch, sharing per-layer statistics across pairs. Its
+ * cells are the exact linear CKA that `krs score` reports for the same pair (the same
+ * quantity by the same two exact routes; equal up to float rounding):
  *
- * Two estimators, one for the whole matrix so that its cells compare:
- * - `exact` — biased linear CKA over all samples from feature-space sums: per layer Σx'
- *   and Σx'x'ᵀ (x' = x − the first batch's mean), per pair Σx'y'ᵀ; then
- *   Cxy = Σx'y'ᵀ − n·m̄ₓm̄ᵧᵀ and CKA = ‖Cxy‖²_F / (‖Cxx‖_F·‖Cyy‖_F). Memory
- *   8·(Σp² + Σq² + Σp·q) bytes; chosen by `auto` when that fits in `maxExactBytes`.
- * - `minibatch-unbiased-hsic` — Nguyen, Raghu & Kornblith (2021): per batch one centred
- *   Gram matrix per layer (b×b, computed once and shared by all its pairs), the unbiased
- *   HSIC₁ of every pair and of every layer with itself, averaged over batches;
- *   CKA = mean HSIC₁(K,L) / √(mean HSIC₁(K,K)·mean HSIC₁(L,L)). Memory O(b²·layers),
- *   update O(b²·(Σp + Σq) + b²·pairs). Used for wide (flattened convolutional) layers.
+ * - `exact`, route `feature-space` — from feature-space sums: per layer Σx' and Σx'x'ᵀ
+ *   (x' = x − the first batch's mean), per pair Σx'y'ᵀ; then Cxy = Σx'y'ᵀ − n·m̄ₓm̄ᵧᵀ and
+ *   CKA = ‖Cxy‖²_F / (‖Cxx‖_F·‖Cyy‖_F). Memory 8·(Σp² + Σq² + Σp·q) bytes;
+ * - `exact`, route `sample-space` — the layers' rows are kept and one {@link gramPass}
+ *   visits every layer's n × n Gram matrix block by block, shared by all pairs. Memory
+ *   n·(Σp + Σq)·(4 or 8) bytes; cost ≈ n²/2·(Σp + Σq) + n²/2 per pair.
+ *   The route is the cheaper one that fits `memoryBudget` (with `samples` known), else the
+ *   feature space while it fits;
+ * - `minibatch-unbiased-hsic` — only when asked for (`estimator: 'minibatch'`): Nguyen, Raghu
+ *   & Kornblith (2021), the unbiased HSIC₁ of every pair per batch, averaged over batches.
  *
  * A layer whose features are constant has undefined CKA: its cells are null and a warning
  * names it (the matrix as a whole is still useful).
  */
-import { errors } from '../core/errors.js';
+import { errors, opt } from '../core/errors.js';
+import { gramPass, hsicFromSums } from '../linalg/gram-pass.js';
+import { ckaFromGramSums, DEFAULT_MEMORY_BUDGET, rowSource } from './linear-cka.js';
+import { appendRows, initRowStore, type RowStore } from './row-store.js';
+import type { EstimatorChoice, ExactRoute } from './spec.js';
 import type { Matrix, MatrixBackend } from '../linalg/backend.js';
 import { typescriptBackend } from '../linalg/typescript-backend.js';
 import { centreColumns } from '../linalg/centre.js';
@@ -32,10 +38,14 @@ export interface CrossLayerOptions {
   pool?: Pooling;
   channelsLast?: boolean;
   backend?: MatrixBackend;
-  /** `auto` (default): exact when its state fits in `maxExactBytes`, else minibatch. */
-  estimator?: 'auto' | 'exact' | 'minibatch';
-  /** Default 512 MiB. */
-  maxExactBytes?: number;
+  /** `exact` (default, by the cheaper exact route) or the minibatch estimator, only when asked for. */
+  estimator?: EstimatorChoice;
+  /** Bytes the whole matrix's exact statistics or stored rows may take; default 4 GiB. */
+  memoryBudget?: number;
+  /** Samples expected, when known: lets the exact route be chosen by cost. */
+  samples?: number;
+  /** Force an exact route (tests, benchmarks). */
+  exactRoute?: 'auto' | ExactRoute;
 }
 
 export interface CrossLayerResult {
@@ -44,6 +54,8 @@ export interface CrossLayerResult {
   /** cka[i][j]: CKA of teacher layer i and student layer j, in [0, 1] (null when undefined). */
   cka: (number | null)[][];
   estimator: CrossLayerEstimator;
+  /** The exact route (null for the minibatch estimator). */
+  route: ExactRoute | null;
   n: number;
   batches: number;
   teacherWidths: number[];
@@ -58,8 +70,6 @@ interface ExactLayer {
   xx: Float64Array;
 }
 
-export const DEFAULT_MAX_EXACT_BYTES = 512 * 2 ** 20;
-
 /**
  * @example
  *   const m = new CrossLayerCka(['conv1', 'fc1'], ['conv', 'fc'], { pool: 'gap' });
@@ -69,6 +79,10 @@ export const DEFAULT_MAX_EXACT_BYTES = 512 * 2 ** 20;
 export class CrossLayerCka {
   private readonly backend: MatrixBackend;
   private mode: CrossLayerEstimator | null = null;
+  private route: ExactRoute | null = null;
+  // sample-space
+  private tRows: RowStore[] = [];
+  private sRows: RowStore[] = [];
   private n = 0;
   private batches = 0;
   private tWidths: number[] = [];
@@ -131,7 +145,8 @@ export class CrossLayerCka {
       });
     check(xs, this.tWidths, this.teacherLayers);
     check(ys, this.sWidths, this.studentLayers);
-    if (this.mode === 'exact') await this.updateExact(xs, ys, rows);
+    if (this.route === 'sample-space') this.updateRows(xs, ys, rows);
+    else if (this.mode === 'exact') await this.updateExact(xs, ys, rows);
     else await this.updateMinibatch(xs, ys, rows);
     this.n += rows;
     this.batches += 1;
@@ -140,12 +155,12 @@ export class CrossLayerCka {
   private start(xs: Matrix[], ys: Matrix[]): void {
     this.tWidths = xs.map((m) => m.cols);
     this.sWidths = ys.map((m) => m.cols);
-    const sq = (ws: number[]) => ws.reduce((a, w) => a + w * w, 0);
-    const cross = this.tWidths.reduce((a, p) => a + p, 0) * this.sWidths.reduce((a, q) => a + q, 0);
-    const bytes = 8 * (sq(this.tWidths) + sq(this.sWidths) + cross);
-    const want = this.options.estimator ?? 'auto';
-    this.mode = want === 'exact' || (want === 'auto' && bytes <= (this.options.maxExactBytes ?? DEFAULT_MAX_EXACT_BYTES)) ? 'exact' : 'minibatch-unbiased-hsic';
-    if (this.mode === 'exact') {
+    this.mode = this.options.estimator === 'minibatch' ? 'minibatch-unbiased-hsic' : 'exact';
+    this.route = this.mode === 'exact' ? this.chooseRoute() : null;
+    if (this.route === 'sample-space') {
+      this.tRows = this.tWidths.map(initRowStore);
+      this.sRows = this.sWidths.map(initRowStore);
+    } else if (this.mode === 'exact') {
       const init = (w: number): ExactLayer => ({ width: w, shift: new Float64Array(0), sum: new Float64Array(w), xx: new Float64Array(w * w) });
       this.tStats = this.tWidths.map(init);
       this.sStats = this.sWidths.map(init);
@@ -155,6 +170,55 @@ export class CrossLayerCka {
       this.htt = new Float64Array(this.tWidths.length);
       this.hss = new Float64Array(this.sWidths.length);
     }
+  }
+
+  /**
+   * The cheaper exact route that fits the memory budget: feature space costs
+   * ≈ n·(Σp²/2 + Σq²/2 + Σp·Σq) and 8·(Σp² + Σq² + Σp·Σq) bytes; sample space ≈ n²/2·(Σp + Σq)
+   * and n·(Σp + Σq)·4 bytes. Without a sample count, the feature space while it fits.
+   */
+  private chooseRoute(): ExactRoute {
+    const forced = this.options.exactRoute;
+    if (forced === 'feature-space' || forced === 'sample-space') return forced;
+    const sp = this.tWidths.reduce((a, w) => a + w, 0);
+    const sq = this.sWidths.reduce((a, w) => a + w, 0);
+    const squares = [...this.tWidths, ...this.sWidths].reduce((a, w) => a + w * w, 0);
+    const featureBytes = 8 * (squares + sp * sq);
+    const budget = this.options.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
+    const n = this.options.samples;
+    if (n === undefined) return featureBytes <= budget ? 'feature-space' : 'sample-space';
+    const featureCost = n * (squares / 2 + sp * sq);
+    const sampleCost = ((n * n) / 2) * (sp + sq);
+    const sampleFits = n * (sp + sq) * 4 <= budget;
+    if (featureBytes <= budget && (featureCost <= sampleCost || !sampleFits)) return 'feature-space';
+    if (sampleFits) return 'sample-space';
+    throw errors.badValue(
+      `exact cross-layer CKA of ${this.tWidths.length} × ${this.sWidths.length} layers (${n} samples)`,
+      `${Math.round(featureBytes / 2 ** 20)} MiB of feature-space statistics or ${Math.round((n * (sp + sq) * 4) / 2 ** 20)} MiB of stored rows`,
+      `at most the memory budget ${Math.round(budget / 2 ** 20)} MiB: raise ${opt('memoryBudget')}, pool the layers, or ask for the minibatch ${opt('estimator')}`,
+    );
+  }
+
+  private updateRows(xs: Matrix[], ys: Matrix[], rows: number): void {
+    const budget = this.options.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
+    const bytes = [...xs, ...ys].reduce(
+      (a, m, i) => a + (i < xs.length ? this.tRows[i]! : this.sRows[i - xs.length]!).rows * m.cols * 8 + rows * m.cols * m.data.BYTES_PER_ELEMENT,
+      0,
+    );
+    if (bytes > budget) {
+      throw errors.badValue(
+        `stored rows of the cross-layer CKA for its sample-space route`,
+        `${Math.round(bytes / 2 ** 20)} MiB`,
+        `at most the memory budget ${Math.round(budget / 2 ** 20)} MiB: raise ${opt('memoryBudget')}, pool the layers, or ask for the minibatch ${opt('estimator')}`,
+      );
+    }
+    const keep = (m: Matrix, store: RowStore) => {
+      const src = m as Matrix & { what?: string; tensor?: Tensor };
+      appendRows(store, m.data, rows);
+      if (!store.colSums.every(Number.isFinite)) assertFinite(src.tensor ?? { dtype: 'float64', shape: [rows, m.cols], data: m.data }, src.what ?? 'layer');
+    };
+    xs.forEach((m, i) => keep(m, this.tRows[i]!));
+    ys.forEach((m, i) => keep(m, this.sRows[i]!));
   }
 
   private async updateExact(xs: Matrix[], ys: Matrix[], rows: number): Promise<void> {
@@ -206,13 +270,26 @@ export class CrossLayerCka {
   }
 
   /** The matrix of everything seen. @throws UNDEFINED when no sample was seen. */
-  compute(): CrossLayerResult {
+  async compute(): Promise<CrossLayerResult> {
     if (this.mode === null || this.n === 0) throw errors.undefinedResult('cross-layer CKA', 'no samples were seen');
     const warnings: string[] = [];
     const tn = this.teacherLayers;
     const sn = this.studentLayers;
     let cka: (number | null)[][];
-    if (this.mode === 'exact') {
+    if (this.route === 'sample-space') {
+      const n = this.n;
+      const sums = await gramPass(this.tRows.map(rowSource), this.sRows.map(rowSource), n, this.backend);
+      const constant = (l: { frob: number; rowSums: Float64Array; diag: Float64Array }) => !(hsicFromSums(l.frob, l, l, n, false) > 1e-12 * l.frob);
+      const tConst = sums.teacher.map(constant);
+      const sConst = sums.student.map(constant);
+      cka = tn.map((_, i) =>
+        sn.map((_, j) =>
+          tConst[i] || sConst[j] ? null : clamp(ckaFromGramSums(sums.cross[i]![j]!, sums.teacher[i]!, sums.student[j]!, n, false, tn[i]!, sn[j]!)),
+        ),
+      );
+      tConst.forEach((c, i) => c && warnings.push(`teacher layer '${tn[i]}' is constant across all ${n} samples: its CKA cells are undefined (null)`));
+      sConst.forEach((c, j) => c && warnings.push(`student layer '${sn[j]}' is constant across all ${n} samples: its CKA cells are undefined (null)`));
+    } else if (this.mode === 'exact') {
       const n = this.n;
       const centredXX = (st: ExactLayer): number => {
         const w = st.width;
@@ -261,13 +338,16 @@ export class CrossLayerCka {
       this.hss.forEach(
         (v, j) => !(v > 0) && warnings.push(`student layer '${sn[j]}': mean unbiased HSIC(L,L) ≤ 0 (constant features?): its CKA cells are undefined (null)`),
       );
-      warnings.push(`cross-layer CKA used the minibatch unbiased-HSIC estimator over ${this.batches} batches (layers too wide for exact statistics)`);
+      warnings.push(
+        `cross-layer CKA used the minibatch unbiased-HSIC estimator over ${this.batches} batches, as asked: a different quantity than exact CKA, moving with the batch size`,
+      );
     }
     return {
       teacherLayers: [...tn],
       studentLayers: [...sn],
       cka,
       estimator: this.mode,
+      route: this.route,
       n: this.n,
       batches: this.batches,
       teacherWidths: [...this.tWidths],

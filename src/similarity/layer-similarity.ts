@@ -14,9 +14,9 @@ import type { MatrixBackend } from '../linalg/backend.js';
 import { typescriptBackend } from '../linalg/typescript-backend.js';
 import { DEFAULT_RBF_THRESHOLD } from './cka-rbf.js';
 import { featureMatrix, type Pooling, pooledWidth } from './features.js';
-import { DEFAULT_MAX_EXACT_WIDTH } from './linear-cka.js';
+import { DEFAULT_MEMORY_BUDGET } from './linear-cka.js';
 import { type Similarity, similaritySpec } from './registry.js';
-import type { Estimator, SimilaritySettings, SimilaritySpec } from './spec.js';
+import type { Estimator, EstimatorChoice, ExactRoute, SimilaritySettings, SimilaritySpec } from './spec.js';
 
 export interface LayerSimilarityOptions {
   /** The similarity's registry name; default `cka`. */
@@ -24,8 +24,14 @@ export interface LayerSimilarityOptions {
   pool?: Pooling;
   channelsLast?: boolean;
   backend?: MatrixBackend;
-  /** Widest layer for exact CKA statistics; wider ones use the minibatch estimator. */
-  maxExactWidth?: number;
+  /** `exact` (default, at every width) or the minibatch estimator, only when asked for. */
+  estimator?: EstimatorChoice;
+  /** Bytes one pair's exact statistics or stored rows may take; default 4 GiB. */
+  memoryBudget?: number;
+  /** Samples expected, when known (lets the exact route be chosen by cost). */
+  samples?: number;
+  /** Force an exact route (tests, benchmarks). */
+  exactRoute?: 'auto' | 'feature-space' | 'sample-space';
   /** θ of cka-rbf (σ = θ·√median squared distance). */
   rbfThreshold?: number;
   teacherName?: string;
@@ -44,6 +50,8 @@ export interface LayerBatch {
 export interface LayerSimilarityResult {
   similarity: Similarity;
   estimator: Estimator;
+  /** The exact route (linear CKA family). */
+  route?: ExactRoute;
   /** The similarity's value, a fraction (CKA and cosine lie in [0, 1]; debiased CKA may dip below 0). */
   value: number;
   n: number;
@@ -78,7 +86,10 @@ export function layerSimilarity(options: LayerSimilarityOptions = {}): Measure<L
     backend: options.backend ?? typescriptBackend,
     teacherName: tName,
     studentName: sName,
-    maxExactWidth: options.maxExactWidth ?? DEFAULT_MAX_EXACT_WIDTH,
+    estimator: options.estimator ?? 'exact',
+    memoryBudget: options.memoryBudget ?? DEFAULT_MEMORY_BUDGET,
+    ...(options.samples !== undefined ? { samples: options.samples } : {}),
+    ...(options.exactRoute !== undefined ? { exactRoute: options.exactRoute } : {}),
     rbfThreshold: options.rbfThreshold ?? DEFAULT_RBF_THRESHOLD,
   };
   const feature = { pool: options.pool, channelsLast: options.channelsLast };
@@ -137,6 +148,7 @@ export function layerSimilarity(options: LayerSimilarityOptions = {}): Measure<L
       return {
         similarity,
         estimator: r.estimator,
+        ...(r.route ? { route: r.route } : {}),
         value: r.value,
         n: s.n,
         teacherWidth: s.p,

@@ -1,81 +1,209 @@
 /**
- * The linear CKA family (`cka`, `cka-debiased`) as one streaming measure with two routes:
+ * The linear CKA family (`cka`, `cka-debiased`) as one streaming measure. Exact at every
+ * width, by one of two exact routes, unless the minibatch estimator is asked for:
  *
- * - `exact`: float64 feature-space sufficient statistics over the whole data set
- *   ({@link LinearStats}; memory ≈ 8·(p² + q²)/2 + 8·p·q bytes), used while
- *   max(p, q) ≤ `maxExactWidth`;
- * - `minibatch`: the minibatch unbiased-HSIC estimator ({@link MinibatchHsicState}) for
- *   wider layers, a different quantity that depends on the batch size — every result that
- *   used it says so in `estimator` and in a warning.
+ * - `feature-space`: float64 sufficient statistics over the whole data set
+ *   ({@link LinearStats}: Σx, Σy, XᵀX and YᵀY packed, XᵀY); memory
+ *   8·(p(p+1)/2 + q(q+1)/2 + p·q) bytes, cost ≈ n·(p²/2 + q²/2 + p·q);
+ * - `sample-space`: the feature rows are kept ({@link RowStore}) and {@link compute} visits
+ *   the n × n Gram matrices block by block ({@link gramPass}), centred from exact column
+ *   means; memory n·(p + q)·(4 or 8) bytes, cost ≈ n²/2·(p + q);
+ * - `minibatch` (only on request, `estimator: 'minibatch'`): Nguyen, Raghu & Kornblith's
+ *   minibatch unbiased-HSIC estimator ({@link MinibatchHsicState}), a different quantity that
+ *   depends on the batch size; every result that used it says so.
  *
- * Biased linear CKA = ‖XᶜᵀYᶜ‖²_F / (‖XᶜᵀXᶜ‖_F‖YᶜᵀYᶜ‖_F) ∈ [0, 1]; debiased CKA replaces the
- * three HSIC terms by Song et al.'s unbiased estimator (docs/formulas.md, "Debiased CKA").
+ * The exact route is chosen when the first batch arrives ({@link chooseLinearRoute}): the
+ * cheaper of the two by the cost above when the sample count is known in advance (`samples`),
+ * else feature space while its statistics fit the memory budget; either way a route whose
+ * memory would exceed the budget is not taken, and when neither fits the error says so.
+ *
+ * Biased linear CKA = ‖XᶜᵀYᶜ‖²_F / (‖XᶜᵀXᶜ‖_F‖YᶜᵀYᶜ‖_F) = tr(KcLc)/√(tr(KcKc)·tr(LcLc)) ∈ [0, 1];
+ * debiased CKA replaces the three HSIC terms by Song et al.'s unbiased estimator
+ * (docs/formulas.md §"Debiased CKA"), which may fall slightly below 0 for unrelated layers.
  */
-import { errors } from '../core/errors.js';
+import { errors, opt } from '../core/errors.js';
 import { asRecord } from '../core/state-json.js';
+import { DEFAULT_GRAM_BLOCK, type GramLayerSums, gramPass, hsicFromSums, type RowSource } from '../linalg/gram-pass.js';
 import { assertNotConstant, debiasedCkaFromCentred, linearCkaFromCentred } from './centred-cka.js';
 import { centre, initLinearStats, type LinearStats, linearStatsFromJSON, linearStatsToJSON, mergeLinearStats, updateLinearStats } from './linear-stats.js';
-import { initMinibatchHsic, type MinibatchHsicState, minibatchCka, minibatchHsicFromJSON, mergeMinibatchHsic, updateMinibatchHsic } from './minibatch-hsic.js';
+import {
+  initMinibatchHsic,
+  type MinibatchHsicState,
+  MIN_MINIBATCH,
+  mergeMinibatchHsic,
+  minibatchCka,
+  minibatchHsicFromJSON,
+  updateMinibatchHsic,
+} from './minibatch-hsic.js';
+import { appendRows, columnMeansOf, initRowStore, mergeRowStores, type RowStore, readRowBlock, rowStoreFromJSON, rowStoreToJSON } from './row-store.js';
 import type { SimilarityMeasure, SimilaritySettings } from './spec.js';
 
-/** Default widest layer for exact statistics: three float64 matrices of at most 4096² entries. */
-export const DEFAULT_MAX_EXACT_WIDTH = 4096;
+/** Default memory budget of one layer pair's exact statistics or stored rows: 4 GiB. */
+export const DEFAULT_MEMORY_BUDGET = 4 * 2 ** 30;
 
-export type LinearCkaState = { route: 'exact'; stats: LinearStats } | { route: 'minibatch'; stats: MinibatchHsicState };
+export type LinearRoute = 'feature-space' | 'sample-space' | 'minibatch';
+
+export type LinearCkaState =
+  | { route: 'feature-space'; stats: LinearStats }
+  | { route: 'sample-space'; x: RowStore; y: RowStore }
+  | { route: 'minibatch'; stats: MinibatchHsicState };
+
+/** Bytes of the feature-space statistics for widths p and q. */
+export function featureSpaceBytes(p: number, q: number, debiased = false): number {
+  return 8 * ((p * (p + 1)) / 2 + (q * (q + 1)) / 2 + p * q + (debiased ? 3 * (p + q) : 0) + 3 * (p + q));
+}
+
+/** Bytes of n stored rows of widths p and q (float32 when the features are float32). */
+export function sampleSpaceBytes(n: number, p: number, q: number, bytesPerValue = 4): number {
+  return n * (p + q) * bytesPerValue;
+}
+
+/**
+ * The route for widths p, q (see the module comment).
+ * @throws BAD_VALUE when no exact route fits the memory budget, naming both sizes and the way out.
+ */
+export function chooseLinearRoute(p: number, q: number, settings: SimilaritySettings, debiased = false): LinearRoute {
+  if (settings.estimator === 'minibatch') return 'minibatch';
+  const budget = settings.memoryBudget;
+  const featureBytes = featureSpaceBytes(p, q, debiased);
+  const n = settings.samples;
+  const featureFits = featureBytes <= budget;
+  if (settings.exactRoute === 'feature-space' || settings.exactRoute === 'sample-space') return settings.exactRoute;
+  if (n === undefined) return featureFits ? 'feature-space' : 'sample-space';
+  const sampleFits = sampleSpaceBytes(n, p, q) <= budget;
+  const featureCost = n * ((p * p) / 2 + (q * q) / 2 + p * q);
+  const sampleCost = ((n * n) / 2) * (p + q);
+  if (featureFits && (featureCost <= sampleCost || !sampleFits)) return 'feature-space';
+  if (sampleFits) return 'sample-space';
+  throw errors.badValue(
+    `exact CKA of layer pair '${settings.teacherName}':'${settings.studentName}' (widths ${p} and ${q}, ${n} samples)`,
+    `${mib(featureBytes)} of feature-space statistics or ${mib(sampleSpaceBytes(n, p, q))} of stored rows`,
+    `at most the memory budget ${mib(budget)}: raise ${opt('memoryBudget')}, pool the layers (e.g. gap), or ask for the minibatch ${opt('estimator')}`,
+  );
+}
+
+/** A byte count for people: MiB from 1 MiB up, KiB below. */
+function mib(bytes: number): string {
+  return bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(0)} MiB` : `${(bytes / 2 ** 10).toFixed(1)} KiB`;
+}
 
 /**
  * The measure of biased (`debiased = false`) or debiased linear CKA for widths p and q.
- * The route is fixed by the widths: exact while max(p, q) ≤ `settings.maxExactWidth`.
  */
 export function linearCkaMeasure(debiased: boolean, p: number, q: number, settings: SimilaritySettings): SimilarityMeasure<LinearCkaState> {
-  const { backend, teacherName: t, studentName: s, maxExactWidth } = settings;
-  const route: LinearCkaState['route'] = Math.max(p, q) <= maxExactWidth ? 'exact' : 'minibatch';
+  const { backend, teacherName: t, studentName: s, memoryBudget } = settings;
+  const route = chooseLinearRoute(p, q, settings, debiased);
   const name = debiased ? 'cka-debiased' : 'cka';
+  const block = settings.gramBlock ?? DEFAULT_GRAM_BLOCK;
   return {
     name,
-    init: () => (route === 'exact' ? { route, stats: initLinearStats(p, q, debiased) } : { route, stats: initMinibatchHsic(p, q) }),
+    init(): LinearCkaState {
+      if (route === 'feature-space') return { route, stats: initLinearStats(p, q, debiased) };
+      if (route === 'sample-space') return { route, x: initRowStore(p), y: initRowStore(q) };
+      return { route, stats: initMinibatchHsic(p, q) };
+    },
 
-    update: (state, { x, y, rows, locateNonFinite }) =>
-      state.route === 'exact' ? updateLinearStats(state.stats, x, y, rows, backend, locateNonFinite) : updateMinibatchHsic(state.stats, x, y, rows, backend),
+    async update(state, { x, y, rows, locateNonFinite }) {
+      if (state.route === 'feature-space') return updateLinearStats(state.stats, x, y, rows, backend, locateNonFinite);
+      if (state.route === 'minibatch') return updateMinibatchHsic(state.stats, x, y, rows, backend);
+      const bytes = (state.x.rows + rows) * (p * x.BYTES_PER_ELEMENT + q * y.BYTES_PER_ELEMENT);
+      if (bytes > memoryBudget) {
+        throw errors.badValue(
+          `stored rows of layer pair '${t}':'${s}' for exact sample-space CKA`,
+          mib(bytes),
+          `at most the memory budget ${mib(memoryBudget)}: raise ${opt('memoryBudget')}, pool the layers, or ask for the minibatch ${opt('estimator')}`,
+        );
+      }
+      appendRows(state.x, x, rows);
+      appendRows(state.y, y, rows);
+      if (!allFinite(state.x.colSums) || !allFinite(state.y.colSums)) locateNonFinite();
+    },
 
     async compute(state) {
       const warnings: string[] = [];
       if (state.route === 'minibatch') {
         warnings.push(
-          `layer pair '${t}':'${s}' is too wide for exact CKA (${Math.max(p, q)} > ${maxExactWidth}): used the minibatch unbiased-HSIC estimator over ${state.stats.batches} batches`,
+          `layer pair '${t}':'${s}': the minibatch unbiased-HSIC estimator was asked for (${state.stats.batches} batches); it estimates a different quantity than exact CKA and moves with the batch size`,
         );
         return { value: minibatchCka(state.stats, t, s), estimator: 'minibatch-unbiased-hsic', batches: state.stats.batches, warnings };
       }
-      const c = centre(state.stats);
-      assertNotConstant(c, t, s);
-      if (debiased) return { value: debiasedCkaFromCentred(c, t, s), estimator: 'exact', warnings };
-      if (Math.max(p, q) > c.n) {
-        warnings.push(
-          `layer pair '${t}':'${s}' is wider (${Math.max(p, q)}) than the sample count (${c.n}): biased CKA is inflated; consider the cka-debiased similarity`,
+      const n = state.route === 'feature-space' ? state.stats.n : state.x.rows;
+      if (debiased && n < MIN_MINIBATCH) {
+        throw errors.undefinedResult(
+          `debiased CKA of '${t}':'${s}'`,
+          `it needs at least ${MIN_MINIBATCH} samples (the unbiased HSIC divides by n(n−3)), got ${n}`,
         );
       }
-      return { value: linearCkaFromCentred(c), estimator: 'exact', warnings };
+      if (!debiased && Math.max(p, q) > n) {
+        warnings.push(
+          `layer pair '${t}':'${s}' is wider (${Math.max(p, q)}) than the sample count (${n}): biased CKA is inflated; consider the cka-debiased similarity`,
+        );
+      }
+      if (state.route === 'feature-space') {
+        const c = centre(state.stats);
+        assertNotConstant(c, t, s);
+        const value = debiased ? debiasedCkaFromCentred(c, t, s) : linearCkaFromCentred(c);
+        return { value, estimator: 'exact', route: 'feature-space', warnings };
+      }
+      const sums = await gramPass([rowSource(state.x)], [rowSource(state.y)], n, backend, block);
+      const value = ckaFromGramSums(sums.cross[0]![0]!, sums.teacher[0]!, sums.student[0]!, n, debiased, t, s);
+      return { value, estimator: 'exact', route: 'sample-space', warnings };
     },
 
     merge(a, b) {
-      if (a.route === 'exact' && b.route === 'exact') return { route: 'exact', stats: mergeLinearStats(a.stats, b.stats) };
-      if (a.route === 'minibatch' && b.route === 'minibatch') return { route: 'minibatch', stats: mergeMinibatchHsic(a.stats, b.stats) };
+      if (a.route === 'feature-space' && b.route === 'feature-space') return { route: a.route, stats: mergeLinearStats(a.stats, b.stats) };
+      if (a.route === 'sample-space' && b.route === 'sample-space') return { route: a.route, x: mergeRowStores(a.x, b.x), y: mergeRowStores(a.y, b.y) };
+      if (a.route === 'minibatch' && b.route === 'minibatch') return { route: a.route, stats: mergeMinibatchHsic(a.stats, b.stats) };
       throw errors.incompatibleStates(name, 'merge', `one state is ${a.route}, the other ${b.route}`);
     },
 
-    toJSON: (state) => ({ route: state.route, stats: state.route === 'exact' ? linearStatsToJSON(state.stats) : { ...state.stats } }),
+    toJSON(state) {
+      if (state.route === 'feature-space') return { route: state.route, stats: linearStatsToJSON(state.stats) };
+      if (state.route === 'sample-space') return { route: state.route, x: rowStoreToJSON(state.x), y: rowStoreToJSON(state.y) };
+      return { route: state.route, stats: { ...state.stats } };
+    },
 
     fromJSON(json) {
       const o = asRecord(json, name);
       if (o.route !== route) throw errors.badState(name, `route must be ${route} for widths ${p} and ${q}, got ${JSON.stringify(o.route)}`);
-      const restored: LinearCkaState = route === 'exact' ? { route, stats: linearStatsFromJSON(o.stats) } : { route, stats: minibatchHsicFromJSON(o.stats) };
-      if (restored.stats.p !== p || restored.stats.q !== q) {
-        throw errors.badState(name, `widths ${restored.stats.p} and ${restored.stats.q} differ from the layer pair's ${p} and ${q}`);
+      let restored: LinearCkaState;
+      if (route === 'sample-space') restored = { route, x: rowStoreFromJSON(o.x, name), y: rowStoreFromJSON(o.y, name) };
+      else if (route === 'feature-space') restored = { route, stats: linearStatsFromJSON(o.stats) };
+      else restored = { route, stats: minibatchHsicFromJSON(o.stats) };
+      const [rp, rq] = restored.route === 'sample-space' ? [restored.x.cols, restored.y.cols] : [restored.stats.p, restored.stats.q];
+      if (rp !== p || rq !== q) throw errors.badState(name, `widths ${rp} and ${rq} differ from the layer pair's ${p} and ${q}`);
+      if (restored.route === 'sample-space' && restored.x.rows !== restored.y.rows) {
+        throw errors.badState(name, `teacher and student hold ${restored.x.rows} and ${restored.y.rows} rows`);
       }
-      if (restored.route === 'exact' && restored.stats.moments !== debiased) {
+      if (restored.route === 'feature-space' && restored.stats.moments !== debiased) {
         throw errors.badState(name, `it was made for ${restored.stats.moments ? 'cka-debiased' : 'cka'}`);
       }
       return restored;
     },
   };
+}
+
+/** A stored layer as a row source for {@link gramPass}. */
+export function rowSource(store: RowStore): RowSource {
+  return { cols: store.cols, mean: columnMeansOf(store), readRows: (start, end) => readRowBlock(store, start, end) };
+}
+
+/**
+ * CKA from the Gram-pass sums of one pair (biased or debiased; see {@link hsicFromSums}).
+ * @throws UNDEFINED when a side is constant (its HSIC with itself is 0).
+ */
+export function ckaFromGramSums(kl: number, k: GramLayerSums, l: GramLayerSums, n: number, debiased: boolean, t: string, s: string): number {
+  const kk = hsicFromSums(k.frob, k, k, n, debiased);
+  const ll = hsicFromSums(l.frob, l, l, n, debiased);
+  if (!(kk > CONSTANT_TOLERANCE * k.frob)) throw errors.undefinedResult(`CKA of teacher layer '${t}'`, `its features are constant across all ${n} samples`);
+  if (!(ll > CONSTANT_TOLERANCE * l.frob)) throw errors.undefinedResult(`CKA of student layer '${s}'`, `its features are constant across all ${n} samples`);
+  return hsicFromSums(kl, k, l, n, debiased) / Math.sqrt(kk * ll);
+}
+
+/** Relative size below which a Gram matrix counts as zero (float32 products round at ~1e-7). */
+const CONSTANT_TOLERANCE = 1e-12;
+
+function allFinite(a: Float64Array): boolean {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return false;
+  return true;
 }

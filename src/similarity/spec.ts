@@ -10,6 +10,12 @@ import type { MatrixBackend } from '../linalg/backend.js';
 /** Which computation produced a value; every result names it. */
 export type Estimator = 'exact' | 'minibatch-unbiased-hsic' | 'rbf-gram' | 'per-sample-cosine';
 
+/** What a caller may ask for: exact values (by whichever exact route), or the minibatch estimator. */
+export type EstimatorChoice = 'exact' | 'minibatch';
+
+/** The exact route that computed a value (linear CKA family). */
+export type ExactRoute = 'feature-space' | 'sample-space';
+
 /** One batch of pooled features of a layer pair: X (rows × p) and Y (rows × q), row-major. */
 export interface FeatureRows {
   readonly x: Float64Array | Float32Array;
@@ -29,8 +35,16 @@ export interface SimilaritySettings {
   /** Layer names, for messages. */
   readonly teacherName: string;
   readonly studentName: string;
-  /** Widest layer kept as exact feature-space statistics (linear CKA family). */
-  readonly maxExactWidth: number;
+  /** `exact` (default) or, only on request, the minibatch estimator (linear CKA family). */
+  readonly estimator: EstimatorChoice;
+  /** Bytes one layer pair's exact statistics or stored rows may take (linear CKA family). */
+  readonly memoryBudget: number;
+  /** Samples expected, when known in advance: lets the linear CKA family pick its cheaper exact route. */
+  readonly samples?: number;
+  /** Force an exact route (tests and benchmarks); default: chosen by cost. */
+  readonly exactRoute?: 'auto' | 'feature-space' | 'sample-space';
+  /** Rows per Gram block of the sample-space route. */
+  readonly gramBlock?: number;
   /** θ of `cka-rbf`: σ = θ·√(median squared distance). */
   readonly rbfThreshold: number;
 }
@@ -39,6 +53,8 @@ export interface SimilaritySettings {
 export interface SimilarityEstimate {
   readonly value: number;
   readonly estimator: Estimator;
+  /** The exact route, for the linear CKA family. */
+  readonly route?: ExactRoute;
   /** Minibatches averaged (minibatch estimator only). */
   readonly batches?: number;
   readonly warnings: string[];

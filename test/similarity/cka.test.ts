@@ -83,24 +83,24 @@ describe('exact CKA on wide, offset layers', () => {
     expectClose(deb.value, fx.wide.debiased, 1e-9);
     expect(deb.warnings).toEqual([]);
   });
-  it('the minibatch unbiased-HSIC estimator runs past maxExactWidth and says so', async () => {
-    const m = layerSimilarity({ similarity: 'cka-debiased', maxExactWidth: 32 });
+  it('the minibatch unbiased-HSIC estimator runs only when asked for, and says so', async () => {
+    const m = layerSimilarity({ similarity: 'cka-debiased', estimator: 'minibatch' });
     const s = m.init();
     for (let i = 0; i < 40; i += 10) await m.update(s, { teacher: sliceRows(A, i, i + 10), student: sliceRows(B, i, i + 10) });
     const r = await m.compute(s);
     expect(r.estimator).toBe('minibatch-unbiased-hsic');
     expect(r.batches).toBe(4);
     expectClose(r.value, fx.wide.minibatch10, 1e-9);
-    expect(r.warnings.join(' ')).toMatch(/minibatch unbiased-HSIC estimator over 4 batches/);
+    expect(r.warnings.join(' ')).toMatch(/minibatch unbiased-HSIC estimator was asked for \(4 batches\)/);
   });
   it('Google data through 4 minibatches of 25', async () => {
-    const m = layerSimilarity({ maxExactWidth: 5 });
+    const m = layerSimilarity({ estimator: 'minibatch' });
     const s = m.init();
     for (let i = 0; i < 100; i += 25) await m.update(s, { teacher: sliceRows(X, i, i + 25), student: sliceRows(Y, i, i + 25) });
     expectClose((await m.compute(s)).value, fx.google.minibatch25, 1e-10);
   });
   it('a minibatch with fewer than 4 samples is an error', async () => {
-    const m = layerSimilarity({ maxExactWidth: 5 });
+    const m = layerSimilarity({ estimator: 'minibatch' });
     await expectKrsError(
       () => m.update(m.init(), { teacher: sliceRows(X, 0, 3), student: sliceRows(Y, 0, 3) }),
       'BAD_VALUE',
@@ -213,13 +213,15 @@ describe('streaming Metric properties of every similarity state', () => {
   const configs: LayerSimilarityOptions[] = [
     { similarity: 'cka' },
     { similarity: 'cka-debiased' },
-    { similarity: 'cka', maxExactWidth: 4 },
+    { similarity: 'cka', estimator: 'minibatch' },
+    { similarity: 'cka', exactRoute: 'sample-space' },
+    { similarity: 'cka-debiased', exactRoute: 'sample-space' },
     { similarity: 'cka-rbf' },
     { similarity: 'cosine' },
   ];
   const cuts = [0, 20, 45, 52, 100];
   for (const options of configs) {
-    const label = `${options.similarity}${options.maxExactWidth ? ' (minibatch)' : ''}`;
+    const label = `${options.similarity}${options.estimator === 'minibatch' ? ' (minibatch)' : ''}${options.exactRoute ? ` (${options.exactRoute})` : ''}`;
     it(`${label}: k batches = one shot, merged shards = whole, reset restores, inputs untouched, JSON round trip`, async () => {
       const m = layerSimilarity(options);
       const xCopy = Float64Array.from(X.data as Float64Array);
@@ -240,7 +242,7 @@ describe('streaming Metric properties of every similarity state', () => {
       const k = (await m.compute(batched)).value;
       const merged = m.merge(shards[0]!, shards[1]!);
       const mergedScore = (await m.compute(merged)).value;
-      if (options.maxExactWidth) {
+      if (options.estimator === 'minibatch') {
         // Minibatch estimates depend on the batches; merging must equal seeing the same batches.
         expectClose(mergedScore, k, 1e-12);
       } else {

@@ -33,7 +33,7 @@ describe('cross-layer CKA matrix', () => {
       const rows = (o: Record<string, Tensor>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, sliceRows(v, lo, hi)]));
       await m.update(rows(t), rows(s));
     }
-    const r = m.compute();
+    const r = await m.compute();
     expect(r.estimator).toBe('exact');
     expect(r.n).toBe(n);
     expect(r.teacherWidths).toEqual([4, 6, 8]);
@@ -47,7 +47,7 @@ describe('cross-layer CKA matrix', () => {
 
   it('minibatch: equals the core minibatch estimator on the same batches', async () => {
     const m = new CrossLayerCka(['a', 'c'], ['b'], { estimator: 'minibatch' });
-    const ref = layerSimilarity({ similarity: 'cka', maxExactWidth: 1 });
+    const ref = layerSimilarity({ similarity: 'cka', estimator: 'minibatch' });
     const st = ref.init();
     for (const [lo, hi] of [
       [0, 32],
@@ -58,23 +58,40 @@ describe('cross-layer CKA matrix', () => {
       await m.update(tb, sb);
       await ref.update(st, { teacher: tb.c, student: sb.b });
     }
-    const r = m.compute();
+    const r = await m.compute();
     expect(r.estimator).toBe('minibatch-unbiased-hsic');
     expect(r.batches).toBe(2);
     expectClose(r.cka[1]![0]!, (await ref.compute(st)).value, 1e-10);
-    expect(r.warnings.join(' ')).toMatch(/minibatch unbiased-HSIC estimator over 2 batches/);
+    expect(r.warnings.join(' ')).toMatch(/minibatch unbiased-HSIC estimator over 2 batches, as asked/);
   });
 
-  it('auto switches to minibatch when exact state would not fit', async () => {
-    const m = new CrossLayerCka(['a'], ['b'], { maxExactBytes: 100 });
-    await m.update({ a: t.a! }, { b: s.b! });
-    expect(m.compute().estimator).toBe('minibatch-unbiased-hsic');
+  it('the sample-space route gives the feature-space cells', async () => {
+    const feature = new CrossLayerCka(['a', 'b', 'c'], ['a', 'c'], { exactRoute: 'feature-space' });
+    const sample = new CrossLayerCka(['a', 'b', 'c'], ['a', 'c'], { exactRoute: 'sample-space' });
+    for (const m of [feature, sample]) {
+      await m.update(t, s);
+    }
+    const [rf, rs] = [await feature.compute(), await sample.compute()];
+    expect(rs.estimator).toBe('exact');
+    expect(rs.route).toBe('sample-space');
+    expect(rf.route).toBe('feature-space');
+    for (let i = 0; i < 3; i++) for (let j = 0; j < 2; j++) expectClose(rs.cka[i]![j]!, rf.cka[i]![j]!, 1e-10);
+  });
+
+  it('the sample-space route: a constant layer gives null cells; past the memory budget a one-line error, not a silent estimator', async () => {
+    const m = new CrossLayerCka(['a', 'z'], ['a'], { exactRoute: 'sample-space' });
+    await m.update({ a: t.a!, z: { dtype: 'float64', shape: [n, 2], data: new Float64Array(2 * n).fill(3) } }, { a: s.a! });
+    const r = await m.compute();
+    expect(r.cka[1]).toEqual([null]);
+    expect(r.warnings.join(' ')).toMatch(/teacher layer 'z' is constant/);
+    const tight = new CrossLayerCka(['a'], ['b'], { memoryBudget: 500 });
+    await expectKrsError(() => tight.update({ a: t.a! }, { b: s.b! }), 'BAD_VALUE', /memory budget/, /minibatch estimator/);
   });
 
   it('a constant layer gives null cells and a warning, not NaN', async () => {
     const m = new CrossLayerCka(['a', 'z'], ['a'], {});
     await m.update({ a: t.a!, z: { dtype: 'float64', shape: [n, 2], data: new Float64Array(2 * n).fill(3) } }, { a: s.a! });
-    const r = m.compute();
+    const r = await m.compute();
     expect(r.cka[1]).toEqual([null]);
     expect(r.cka[0]![0]).toBeGreaterThan(0);
     expect(r.warnings.join(' ')).toMatch(/teacher layer 'z' is constant/);
