@@ -4,18 +4,22 @@
  * agreement (its term of AOA) and the cosine similarity of its features at each layer pair;
  * and the N samples where the student disagrees most with the teacher (largest KL).
  *
- * Works on classification-style outputs, n × C logits (or probabilities: the `probs` key, or
- * `teacherInputs`/`studentInputs: 'probs'`), on any {@link Capture}, so it runs in a browser
- * too. Samples are aligned by id when both captures hold an id array (`ids`, `sample_ids`, or
+ * Works on classification-style outputs, n × C logits, probabilities or sigmoid scores — each
+ * side's kind as set (`teacherInputs`/`studentInputs`) or told from all its values by the
+ * function `krs score` uses (src/agreement/output-kind.ts; differing inferred kinds are an
+ * error) — on any {@link Capture}, so it runs in a browser too. Samples are aligned by id when both captures hold an id array (`ids`, `sample_ids`, or
  * the one named by `ids`); `sample` is a row of the teacher capture, `id` a sample id.
  *
  * Per-layer cosine is the FSS convention for one sample: the sample's activations flattened
  * (or pooled, `pool`) to vectors t and s, cos = t·s/(‖t‖‖s‖) clipped to [0, 1], × 100. It
  * needs equal widths; otherwise, or for an all-zero vector, the layer's cosine is null with a
- * `reason`.
+ * `reason`. Next to it, for any widths, the Gram-row correlation rᵢ of src/analysis/gram-row.ts:
+ * the Pearson correlation of the sample's rows of the centred Gram matrices XᶜXᶜᵀ and YᶜYᶜᵀ (the
+ * sample's part of linear CKA), in [−1, 1]; `worst` lists it too when N·n·Σ(p + q) ≤ 5·10⁸.
  *
- * Memory: one row per layer for a single sample; `worst` reads the two output arrays whole
- * (n × C). Time O(n·C) for `worst`.
+ * Memory: one row per layer for a single sample, plus one n-vector per sample and side for
+ * rᵢ (layers read in batches); `worst` reads the two output arrays whole (n × C). Time O(n·C)
+ * for `worst`, O(n·(p + q)) per sample and layer pair for rᵢ.
  *
  * @throws BAD_OPTION when none of sample, id, worst is given, or for a sample index out of
  *   range, k < 1, worst < 1; UNKNOWN_KEY for a missing output/id/layer key or an unknown id;
@@ -27,8 +31,9 @@ import { errors, fmtShape, opt } from '../core/errors.js';
 import type { Capture } from '../io/capture.js';
 import { alignIds } from '../krs/align.js';
 import type { LayerPair } from '../krs/metric.js';
-import { DEFAULT_ID_KEYS, resolveLayerPairs } from '../krs/score-captures.js';
-import type { OutputKind } from '../agreement/classification.js';
+import { captureOutputKinds, DEFAULT_ID_KEYS, resolveLayerPairs } from '../krs/score-captures.js';
+import { sigmoidToLogits, type OutputKinds, type ScoreKind } from '../agreement/output-kind.js';
+import { gramRowCorrelations } from './gram-row.js';
 import { rowOf, sampleAgreement, temperedProbabilities, topClasses } from '../agreement/per-sample.js';
 import { featureMatrix, type Pooling } from '../similarity/features.js';
 import { cosineValue, initCosine, updateCosine } from '../similarity/cosine.js';
@@ -54,8 +59,10 @@ export interface ExplainOptions {
   /** Id array key; default ids or sample_ids when both captures have it. */
   readonly ids?: string;
   readonly temperature?: number;
-  readonly teacherInputs?: OutputKind;
-  readonly studentInputs?: OutputKind;
+  /** What the teacher's output array holds; default: told from its values. */
+  readonly teacherInputs?: ScoreKind;
+  /** What the student's output array holds; default: told from its values. */
+  readonly studentInputs?: ScoreKind;
   /** How a layer's activations become a vector; default flatten. */
   readonly pool?: Pooling;
   readonly channelsLast?: boolean;
@@ -77,6 +84,17 @@ export interface LayerCosine {
   /** Clipped cosine × 100; null when undefined. */
   readonly cosine: number | null;
   readonly reason: string | null;
+  /** Gram-row correlation rᵢ, a fraction in [−1, 1] (any widths); null when undefined. */
+  readonly gramCorrelation: number | null;
+  readonly gramReason: string | null;
+}
+
+/** A worst sample's Gram-row correlation at one layer pair. */
+export interface LayerGram {
+  readonly teacher: string;
+  readonly student: string;
+  readonly gramCorrelation: number | null;
+  readonly gramReason: string | null;
 }
 
 export interface SampleExplanation {
@@ -108,6 +126,8 @@ export interface WorstSample {
   readonly top1Agree: boolean;
   readonly teacherTop1: ClassProb;
   readonly studentTop1: ClassProb;
+  /** rᵢ per layer pair; null when listing it would cost too much (see the module comment). */
+  readonly layers: readonly LayerGram[] | null;
 }
 
 export interface ExplainResult {
@@ -118,6 +138,11 @@ export interface ExplainResult {
   /** Classes C. */
   readonly classes: number;
   readonly outputKey: { readonly teacher: string; readonly student: string };
+  /** What each output array holds, as read. */
+  readonly teacherKind: ScoreKind;
+  readonly studentKind: ScoreKind;
+  /** Each side's kind with where it came from (option or values) and why. */
+  readonly kinds: OutputKinds;
   readonly temperature: number;
   /** Id key used to align samples, or null. */
   readonly ids: string | null;
@@ -153,8 +178,6 @@ export function explainSamples(o: ExplainOptions): ExplainResult {
   };
   const tKey = outKey(teacher);
   const sKey = outKey(student);
-  const teacherInputs = o.teacherInputs ?? (tKey === 'probs' ? 'probs' : 'logits');
-  const studentInputs = o.studentInputs ?? (sKey === 'probs' ? 'probs' : 'logits');
   const tInfo = teacher.info(tKey);
   const sInfo = student.info(sKey);
   for (const [c, key, info] of [
@@ -173,6 +196,18 @@ export function explainSamples(o: ExplainOptions): ExplainResult {
       `${o.classes.length} class names for ${C} classes; ${o.classes.length < C ? 'classes without a name are shown by index' : 'the extra names are unused'}`,
     );
   const label = (i: number): string | null => o.classes?.[i] ?? null;
+
+  // What each array holds, from all its values (not only the sample shown); sigmoid scores are
+  // read as their logits.
+  const kinds = captureOutputKinds(teacher, student, { teacher: tKey, student: sKey }, { teacherInputs: o.teacherInputs, studentInputs: o.studentInputs });
+  const teacherKind = kinds.teacher.kind as ScoreKind;
+  const studentKind = kinds.student.kind as ScoreKind;
+  const teacherInputs: ScoreKind = teacherKind === 'probs' ? 'probs' : 'logits';
+  const studentInputs: ScoreKind = studentKind === 'probs' ? 'probs' : 'logits';
+  const scores = (row: Float64Array, kind: ScoreKind, what: string, option: string): Float64Array =>
+    kind === 'sigmoid' ? (sigmoidToLogits({ dtype: 'float64', shape: [1, row.length], data: row }, what, option).data as Float64Array) : row;
+  const tScores = (row: Float64Array) => scores(row, teacherKind, `teacher output '${tKey}' of ${teacher.source}`, 'teacherInputs');
+  const sScores = (row: Float64Array) => scores(row, studentKind, `student output '${sKey}' of ${student.source}`, 'studentInputs');
 
   // Ids and alignment.
   let idKey: string | null = null;
@@ -208,8 +243,8 @@ export function explainSamples(o: ExplainOptions): ExplainResult {
       if (!Number.isInteger(i) || i < 0 || i >= n) throw errors.badOption('sample', i, `a row index in [0, ${n - 1}]`);
     }
     const j = sRow(i);
-    const t = rowOf(teacher.readRows(tKey, i, i + 1).data, 0, C);
-    const s = rowOf(student.readRows(sKey, j, j + 1).data, 0, C);
+    const t = tScores(rowOf(teacher.readRows(tKey, i, i + 1).data, 0, C));
+    const s = sScores(rowOf(student.readRows(sKey, j, j + 1).data, 0, C));
     const a = sampleAgreement(t, s, opts);
     const tTop = topClasses(t, temperedProbabilities(t, temperature, teacherInputs), k);
     const sTop = topClasses(s, temperedProbabilities(s, temperature, studentInputs), k);
@@ -225,7 +260,7 @@ export function explainSamples(o: ExplainOptions): ExplainResult {
       js: a.js,
       top1Agree: a.top1Agree,
       topKOverlap: shared / tTop.length,
-      layers: layerCosines(o, [tKey, sKey, idKey], i, j, warnings),
+      layers: layerCosines(o, [tKey, sKey, idKey], i, j, studentRowOf, warnings),
     };
   }
 
@@ -235,13 +270,21 @@ export function explainSamples(o: ExplainOptions): ExplainResult {
     const S = student.read(sKey).data;
     const all: { index: number; kl: number; agreement: number; top1Agree: boolean; t: Float64Array; s: Float64Array }[] = [];
     for (let i = 0; i < n; i++) {
-      const t = rowOf(T, i, C);
-      const s = rowOf(S, sRow(i), C);
+      const t = tScores(rowOf(T, i, C));
+      const s = sScores(rowOf(S, sRow(i), C));
       const a = sampleAgreement(t, s, opts);
       all.push({ index: i, kl: a.kl, agreement: a.agreement, top1Agree: a.top1Agree, t, s });
     }
     all.sort((a, b) => b.kl - a.kl || a.index - b.index);
-    worst = all.slice(0, o.worst).map((w, r) => ({
+    const picked = all.slice(0, o.worst);
+    const grams = worstGrams(
+      o,
+      [tKey, sKey, idKey],
+      picked.map((w) => w.index),
+      studentRowOf,
+      warnings,
+    );
+    worst = picked.map((w, r) => ({
       rank: r + 1,
       index: w.index,
       id: idOf(w.index),
@@ -250,6 +293,7 @@ export function explainSamples(o: ExplainOptions): ExplainResult {
       top1Agree: w.top1Agree,
       teacherTop1: classProb(topClasses(w.t, temperedProbabilities(w.t, temperature, teacherInputs), 1)[0]!),
       studentTop1: classProb(topClasses(w.s, temperedProbabilities(w.s, temperature, studentInputs), 1)[0]!),
+      layers: grams ? grams.map((g) => ({ teacher: g.teacher, student: g.student, ...g.values[r]! })) : null,
     }));
     if (o.worst > n) warnings.push(`worst ${o.worst} asked for more samples than the ${n} there are`);
   }
@@ -260,6 +304,9 @@ export function explainSamples(o: ExplainOptions): ExplainResult {
     n,
     classes: C,
     outputKey: { teacher: tKey, student: sKey },
+    teacherKind,
+    studentKind,
+    kinds,
     temperature,
     ids: idKey,
     k,
@@ -269,8 +316,43 @@ export function explainSamples(o: ExplainOptions): ExplainResult {
   };
 }
 
-/** Cosine of one sample's features at every layer pair. */
-function layerCosines(o: ExplainOptions, taken: (string | null)[], i: number, j: number, warnings: string[]): LayerCosine[] {
+/** Most multiply-adds `--worst` spends on Gram-row correlations: N·n·Σ(p + q). */
+const WORST_GRAM_BUDGET = 5e8;
+
+/** Gram-row correlations of the worst samples at every layer pair, or null (with a warning) when over budget. */
+function worstGrams(
+  o: ExplainOptions,
+  taken: (string | null)[],
+  rows: readonly number[],
+  studentRowOf: Int32Array | null,
+  warnings: string[],
+): { teacher: string; student: string; values: { gramCorrelation: number | null; gramReason: string | null }[] }[] | null {
+  const { teacher, student } = o;
+  const pairs = resolveLayerPairs(teacher, student, o.pairs, taken);
+  if (pairs.length === 0 || rows.length === 0) return [];
+  const per = (c: Capture, k: string) => {
+    const shape = c.info(k).shape;
+    return (shape[0] ?? 0) * shape.slice(1).reduce((a, d) => a * d, 1);
+  };
+  const cost = rows.length * pairs.reduce((a, p) => a + per(teacher, p.teacher) + per(student, p.student), 0);
+  if (cost > WORST_GRAM_BUDGET) {
+    warnings.push(
+      `the worst list has no Gram-row correlations: ${rows.length} samples × ${pairs.length} layer pairs would take ${cost.toExponential(1)} multiply-adds (more than ${WORST_GRAM_BUDGET.toExponential(0)}); explain single samples for them`,
+    );
+    return null;
+  }
+  return pairs.map((p) => {
+    const g = gramRowCorrelations(teacher, student, p, rows, studentRowOf, {
+      pool: o.pool ?? 'flatten',
+      channelsLast: o.channelsLast,
+      maskKey: 'attention_mask',
+    });
+    return { teacher: p.teacher, student: p.student, values: g.values.map((v) => ({ gramCorrelation: v.value, gramReason: v.reason })) };
+  });
+}
+
+/** Cosine (equal widths) and Gram-row correlation (any widths) of one sample's features at every layer pair. */
+function layerCosines(o: ExplainOptions, taken: (string | null)[], i: number, j: number, studentRowOf: Int32Array | null, warnings: string[]): LayerCosine[] {
   const { teacher, student } = o;
   const pairs = resolveLayerPairs(teacher, student, o.pairs, taken);
   if (pairs.length === 0) warnings.push('no layer has the same name in both captures: no per-layer cosine (name the layer pairs teacher:student)');
@@ -288,7 +370,8 @@ function layerCosines(o: ExplainOptions, taken: (string | null)[], i: number, j:
       channelsLast: o.channelsLast,
       mask: maskRow(student, j),
     });
-    const base = { teacher: p.teacher, student: p.student, teacherWidth: tm.cols, studentWidth: sm.cols };
+    const g = gramRowCorrelations(teacher, student, p, [i], studentRowOf, { pool, channelsLast: o.channelsLast, maskKey: 'attention_mask' }).values[0]!;
+    const base = { teacher: p.teacher, student: p.student, teacherWidth: tm.cols, studentWidth: sm.cols, gramCorrelation: g.value, gramReason: g.reason };
     if (tm.cols !== sm.cols) return { ...base, cosine: null, reason: `widths differ (${tm.cols} vs ${sm.cols}); cosine needs equal widths` };
     for (const [side, m] of [
       ['teacher', tm],

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { cliIo } from './io.js';
+import { SCORE_KINDS, type ScoreKind } from '../agreement/output-kind.js';
 import { readFileSync } from 'node:fs';
 import { explainSamples, type ClassProb, type ExplainResult } from '../analysis/explain.js';
 import { errors } from '../core/errors.js';
@@ -12,6 +13,7 @@ import { openCapture } from '../io/node-capture.js';
 import { fsError } from '../io/node-source.js';
 import { POOLINGS, type Pooling } from '../similarity/features.js';
 import { fmt, table, toJson } from './format.js';
+import { kindsLine } from './krs-summary.js';
 import { collect, parseChoice, parseNumber, parsePositiveInt } from './options.js';
 
 interface ExplainFlags {
@@ -26,8 +28,8 @@ interface ExplainFlags {
   outputKey?: string;
   ids?: string;
   temperature?: number;
-  teacherOutputs?: 'logits' | 'probs';
-  studentOutputs?: 'logits' | 'probs';
+  teacherOutputs?: ScoreKind;
+  studentOutputs?: ScoreKind;
   pool?: Pooling;
   channelsLast?: boolean;
   json?: boolean;
@@ -59,8 +61,16 @@ export function registerExplain(program: Command): void {
     .option('--output-key <key>', 'name of the output array in both captures (default logits, else probs)')
     .option('--ids <key>', 'array of sample ids in both captures (default: ids or sample_ids when both have it)')
     .option('--temperature <t>', 'softmax temperature (default 1)', parseNumber('--temperature'))
-    .option('--teacher-outputs <kind>', "teacher's output array holds logits or probs", parseChoice('--teacher-outputs', ['logits', 'probs'] as const))
-    .option('--student-outputs <kind>', "student's output array holds logits or probs", parseChoice('--student-outputs', ['logits', 'probs'] as const))
+    .option(
+      '--teacher-outputs <kind>',
+      `teacher's output array holds ${SCORE_KINDS.join(', ')} (default: told from the values)`,
+      parseChoice('--teacher-outputs', SCORE_KINDS),
+    )
+    .option(
+      '--student-outputs <kind>',
+      `student's output array holds ${SCORE_KINDS.join(', ')} (default: told from the values)`,
+      parseChoice('--student-outputs', SCORE_KINDS),
+    )
     .option('--pool <how>', `${POOLINGS.join(', ')}: how a layer's activations become a vector (default flatten)`, parseChoice('--pool', POOLINGS))
     .option('--channels-last', 'spatial activations are NHWC, not NCHW (for --pool gap)')
     .option('--json', 'print the result as JSON on stdout')
@@ -123,6 +133,7 @@ export function renderExplain(r: ExplainResult): string {
   out.push(`krs explain — ${r.n} samples, ${r.classes} classes, τ = ${r.temperature}${r.ids ? `, aligned by '${r.ids}'` : ''}`);
   out.push(`teacher ${r.teacherFile}`);
   out.push(`student ${r.studentFile}`);
+  out.push('', ...kindsLine(r.kinds).slice(0, 1));
   const s = r.sample;
   if (s) {
     out.push('', `sample ${s.index}${s.id !== null ? ` (id ${s.id})` : ''}${s.studentIndex !== s.index ? `, student row ${s.studentIndex}` : ''}`, '');
@@ -138,18 +149,29 @@ export function renderExplain(r: ExplainResult): string {
       out.push('');
       out.push(
         table(
-          ['teacher layer', 'student layer', 'widths', 'cosine'],
-          s.layers.map((l) => [l.teacher, l.student, `${l.teacherWidth}/${l.studentWidth}`, l.cosine === null ? '—' : fmt(l.cosine, 1)]),
+          ['teacher layer', 'student layer', 'widths', 'cosine', 'gram r'],
+          s.layers.map((l) => [
+            l.teacher,
+            l.student,
+            `${l.teacherWidth}/${l.studentWidth}`,
+            l.cosine === null ? '—' : fmt(l.cosine, 1),
+            l.gramCorrelation === null ? '—' : fmt(l.gramCorrelation, 3),
+          ]),
         ),
       );
-      for (const l of s.layers) if (l.reason) out.push(`  ${l.teacher}:${l.student}: ${l.reason}`);
+      out.push("  gram r: correlation of the sample's rows of the two centred Gram matrices (any widths; its part of CKA)");
+      for (const l of s.layers) {
+        if (l.reason) out.push(`  ${l.teacher}:${l.student}: cosine: ${l.reason}`);
+        if (l.gramReason) out.push(`  ${l.teacher}:${l.student}: gram r: ${l.gramReason}`);
+      }
     }
   }
   if (r.worst) {
     out.push('', `the ${r.worst.length} samples where the student disagrees most (largest KL)`, '');
+    const pairs = r.worst[0]?.layers ?? [];
     out.push(
       table(
-        ['rank', 'sample', 'id', 'KL', 'agreement', 'teacher top-1', 'p', 'student top-1', 'p '],
+        ['rank', 'sample', 'id', 'KL', 'agreement', 'teacher top-1', 'p', 'student top-1', 'p ', ...pairs.map((l) => `r ${l.teacher}:${l.student}`)],
         r.worst.map((w) => [
           String(w.rank),
           String(w.index),
@@ -160,6 +182,7 @@ export function renderExplain(r: ExplainResult): string {
           pct(w.teacherTop1.prob),
           name(w.studentTop1),
           pct(w.studentTop1.prob),
+          ...(w.layers ?? []).map((l) => (l.gramCorrelation === null ? '—' : fmt(l.gramCorrelation, 3))),
         ]),
       ),
     );

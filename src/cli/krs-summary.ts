@@ -2,10 +2,20 @@
 import type { KrsResult } from '../krs/metric.js';
 import { taskSpec } from '../tasks/registry.js';
 import { fmt, table } from './format.js';
+import { describeKinds, type OutputKinds } from '../agreement/output-kind.js';
 
-/** The layer-pair table and the FSS / AOA / KRS lines of a result. */
+/** The flags that set each side's output kind, as the kinds line names them. */
+const KIND_FLAGS = ['--teacher-outputs', '--student-outputs'] as const;
+
+/** `outputs  teacher logits (from the values: …); student sigmoid scores (set by --student-outputs)`, when the agreement reads kinds. */
+export function kindsLine(kinds: OutputKinds | undefined): string[] {
+  return kinds ? [`outputs  ${describeKinds(kinds, KIND_FLAGS)}`, ''] : [];
+}
+
+/** The output kinds (when the agreement reads them), the layer-pair table and the FSS / AOA / KRS lines of a result. */
 export function krsSummary(r: KrsResult): string[] {
   return [
+    ...kindsLine(r.output.kinds as OutputKinds | undefined),
     table(
       ['teacher layer', 'student layer', 'similarity', 'estimator', 'widths', 'score'],
       r.layers.map((l) => [l.teacher, l.student, l.similarity, l.estimator, `${l.teacherWidth}/${l.studentWidth}`, fmt(l.score)]),
