@@ -26,7 +26,18 @@ import type { Estimator, ExactRoute } from '../similarity/spec.js';
 import { type Task, taskSpec } from '../tasks/registry.js';
 import type { OutputOptions, OutputResult, TaskSpec } from '../tasks/spec.js';
 import { composeKrs, resolveWeights } from './compose.js';
-import { coarsening, DEFAULT_GROUP_MEMORY, DEFAULT_GROUPS, megabytes, outputRows, type Piece, piecesOf, stateBytes, takeOutputRows, takeRows } from './groups.js';
+import {
+  coarsening,
+  DEFAULT_GROUP_MEMORY,
+  DEFAULT_GROUPS,
+  megabytes,
+  outputRows,
+  type Piece,
+  piecesOf,
+  stateBytes,
+  takeOutputRows,
+  takeRows,
+} from './groups.js';
 import { assembleIntervals, type IntervalSummary, type ScoreInterval } from './intervals.js';
 
 /** Version of the serialised state ({@link KrsMetric.toJSON}). */
@@ -171,7 +182,8 @@ export class KrsMetric {
     const iv: IntervalOptions = options.intervals === false ? { groups: 1 } : (options.intervals ?? {});
     const groups = iv.groups ?? DEFAULT_GROUPS;
     if (!Number.isInteger(groups) || groups < 1) throw errors.badOption('intervals', iv, `groups: a positive integer (1 turns intervals off)`);
-    if (iv.samples !== undefined && (!Number.isInteger(iv.samples) || iv.samples < 0)) throw errors.badOption('intervals', iv, 'samples: a non-negative integer');
+    if (iv.samples !== undefined && (!Number.isInteger(iv.samples) || iv.samples < 0))
+      throw errors.badOption('intervals', iv, 'samples: a non-negative integer');
     const budget = iv.memoryBudget ?? DEFAULT_GROUP_MEMORY;
     if (!(typeof budget === 'number' && budget > 0)) throw errors.badOption('intervals', iv, 'memoryBudget: a positive number of bytes');
     this.groups = groups;
@@ -515,7 +527,8 @@ export class KrsMetric {
         if (ps.note !== undefined && typeof ps.note !== 'string') throw errors.badState(what, `the note of pair ${i} must be a string`);
         if (ps.reason !== undefined && typeof ps.reason !== 'string') throw errors.badState(what, `the reason of pair ${i} must be a string`);
         const factor = ps.factor;
-        if (factor !== null && !(Number.isInteger(factor) && (factor as number) >= 0)) throw errors.badState(what, `the factor of pair ${i} must be null or a non-negative integer`);
+        if (factor !== null && !(Number.isInteger(factor) && (factor as number) >= 0))
+          throw errors.badState(what, `the factor of pair ${i} must be null or a non-negative integer`);
         const size = factor === null ? 0 : factor === 0 ? 1 : Math.ceil(G / (factor as number));
         if (!Array.isArray(ps.slots) || ps.slots.length !== size) throw errors.badState(what, `pair ${i} must hold ${size} group states`);
         const lm = m.measureFor(m.options.pairs[i]!, ps.similarity);
@@ -564,4 +577,3 @@ function mergePairSlots(
   const reason = factor === a.factor ? a.reason : b.reason;
   return { factor, slots, ...(reason ? { reason } : {}) };
 }
-
