@@ -250,7 +250,7 @@ describe('coverage by simulation', () => {
   const pop = fx.population;
   const At = (pop.A as number[][])[0]!.map((_, j) => (pop.A as number[][]).map((row) => row[j]!)); // 4 × 3
   const draws = Number(process.env.KRS_COVERAGE_DRAWS ?? 200);
-  const n = 200;
+  const n = 400;
 
   it(`≥ 93 % of ${draws} seeded 95 % intervals (n = ${n}, 20 groups) cover the population CKA, AOA and KRS`, async () => {
     const covered = { layer: 0, aoa: 0, krs: 0 };
