@@ -8,9 +8,10 @@
  *   per pair:   Σᵢⱼ Kᵢⱼ·Lᵢⱼ (`cross[t][s]`)
  *
  * Cost ≈ n²/2 · (Σp + Σq) multiply-adds for the products (on the backend) plus n²/2 per pair
- * for the element-wise sums; memory O(b·(Σp + Σq) + b²·(layers)) plus O(n) per layer.
- * Every block partition gives the same sums up to float64 rounding order; the partition
- * depends only on n and the block size, so the result does not depend on how rows arrived.
+ * for the element-wise sums; memory: one centred copy of every layer's rows (n·(Σp + Σq)
+ * values, float32 on a float32 backend) plus b × 4096 float64 per layer per product round
+ * and O(n) per layer. The partition depends only on n and the block size, so the result
+ * does not depend on how rows arrived.
  */
 import type { Matrix, MatrixBackend } from './backend.js';
 
@@ -39,12 +40,18 @@ export interface GramSums {
   cross: number[][];
 }
 
-/** Default block size: 1024 rows (a 1024 × 1024 float64 block is 8 MiB). */
+/** Default rows per block-row: 1024. */
 export const DEFAULT_GRAM_BLOCK = 1024;
 
+/** Columns per product at most (a block-row's panel is cut into pieces this wide): 4096. */
+const PANEL_COLUMNS = 4096;
+
 /**
- * Visit every block pair (I ≤ J) once and return the sums.
- * @param onBlock called after each block pair with (done, total), for progress.
+ * Visit the upper triangle of every Gram matrix once, block-row by block-row: for rows
+ * [i0, i1) one product per layer against the columns [i0, n) (in pieces of at most
+ * {@link PANEL_COLUMNS}), each layer's rows centred once beforehand (float32 for a float32
+ * backend, which then reads them in place; float64 otherwise).
+ * @param onBlock called after each product round with (done, total), for progress.
  */
 export async function gramPass(
   teacher: readonly RowSource[],
@@ -55,61 +62,106 @@ export async function gramPass(
   onBlock?: (done: number, total: number) => void,
 ): Promise<GramSums> {
   const layers = [...teacher, ...student];
+  const f32 = backend.name.endsWith('f32');
+  const centred = layers.map((src) => centredRows(src, n, f32));
   const sums: GramLayerSums[] = layers.map(() => ({ frob: 0, rowSums: new Float64Array(n), diag: new Float64Array(n) }));
   const cross = teacher.map(() => student.map(() => 0));
-  const starts: number[] = [];
-  for (let s = 0; s < n; s += block) starts.push(s);
-  const total = (starts.length * (starts.length + 1)) / 2;
+  const rounds: [number, number, number, number][] = [];
+  for (let i0 = 0; i0 < n; i0 += block) {
+    const i1 = Math.min(n, i0 + block);
+    for (let j0 = i0; j0 < n; j0 += PANEL_COLUMNS) rounds.push([i0, i1, j0, Math.min(n, j0 + PANEL_COLUMNS)]);
+  }
   let done = 0;
-  const rowsOf = (src: RowSource, start: number): Matrix => {
-    const end = Math.min(n, start + block);
-    return { rows: end - start, cols: src.cols, data: src.readRows(start, end), shift: src.mean };
-  };
-  for (let bi = 0; bi < starts.length; bi++) {
-    const i0 = starts[bi]!;
-    const blockI = layers.map((src) => rowsOf(src, i0));
-    for (let bj = bi; bj < starts.length; bj++) {
-      const j0 = starts[bj]!;
-      const diagonal = bi === bj;
-      const blockJ = diagonal ? blockI : layers.map((src) => rowsOf(src, j0));
-      const grams = await backend.products(layers.map((_, l) => ({ op: 'ABt' as const, a: blockI[l]!, b: blockJ[l]! })));
-      const ri = blockI[0]!.rows;
-      const rj = blockJ[0]!.rows;
-      for (let l = 0; l < layers.length; l++) accumulateLayer(sums[l]!, grams[l]!, ri, rj, i0, j0, diagonal);
-      const w = diagonal ? 1 : 2;
-      for (let t = 0; t < teacher.length; t++) {
-        const k = grams[t]!;
-        for (let s = 0; s < student.length; s++) cross[t]![s]! += w * dotAll(k, grams[teacher.length + s]!);
-      }
-      onBlock?.(++done, total);
+  for (const [i0, i1, j0, j1] of rounds) {
+    const grams = await backend.products(
+      centred.map((data, l) => {
+        const cols = layers[l]!.cols;
+        const a: Matrix = { rows: i1 - i0, cols, data: data.subarray(i0 * cols, i1 * cols) };
+        // The same rows on both sides: pass one object, so a backend may exploit the symmetry.
+        const b: Matrix = j0 === i0 && j1 === i1 ? a : { rows: j1 - j0, cols, data: data.subarray(j0 * cols, j1 * cols) };
+        return { op: 'ABt' as const, a, b };
+      }),
+    );
+    const panel = { i0, i1, j0, j1 };
+    for (let l = 0; l < layers.length; l++) accumulateLayer(sums[l]!, grams[l]!, panel);
+    for (let t = 0; t < teacher.length; t++) {
+      const k = grams[t]!;
+      for (let s = 0; s < student.length; s++) cross[t]![s]! += weightedDot(k, grams[teacher.length + s]!, panel);
     }
+    onBlock?.(++done, rounds.length);
   }
   return { n, teacher: sums.slice(0, teacher.length), student: sums.slice(teacher.length), cross };
 }
 
-/** Fold the block K[I, J] (ri × rj) into a layer's sums; off-diagonal blocks count for K[J, I] too. */
-function accumulateLayer(acc: GramLayerSums, k: Float64Array, ri: number, rj: number, i0: number, j0: number, diagonal: boolean): void {
-  let frob = 0;
-  const { rowSums, diag } = acc;
-  for (let i = 0; i < ri; i++) {
-    const o = i * rj;
-    let row = 0;
-    for (let j = 0; j < rj; j++) {
-      const v = k[o + j]!;
-      row += v;
-      frob += v * v;
-      if (!diagonal) rowSums[j0 + j] += v;
-    }
-    rowSums[i0 + i] += row;
-    if (diagonal) diag[i0 + i] = k[o + i]!;
-  }
-  acc.frob += diagonal ? frob : 2 * frob;
+/** A product's place: rows [i0, i1) against columns [j0, j1), j0 ≥ i0. */
+interface Panel {
+  i0: number;
+  i1: number;
+  j0: number;
+  j1: number;
 }
 
-function dotAll(a: Float64Array, b: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
+/** All rows of a layer minus its column means, as one contiguous array (float32 or float64). */
+function centredRows(src: RowSource, n: number, f32: boolean): Float32Array | Float64Array {
+  const { cols, mean } = src;
+  const out = f32 ? new Float32Array(n * cols) : new Float64Array(n * cols);
+  const step = Math.max(1, Math.floor(2 ** 20 / cols));
+  for (let r0 = 0; r0 < n; r0 += step) {
+    const r1 = Math.min(n, r0 + step);
+    const rows = src.readRows(r0, r1);
+    for (let i = 0; i < r1 - r0; i++) {
+      const o = i * cols;
+      const g = (r0 + i) * cols;
+      for (let j = 0; j < cols; j++) out[g + j] = rows[o + j]! - mean[j]!;
+    }
+  }
+  return out;
+}
+
+/**
+ * Fold a product K[i0:i1, j0:j1] into a layer's sums. Columns below i1 lie in the diagonal
+ * block (both triangles present: weight 1, row sums of their own rows only); columns from i1
+ * on stand for K[i, j] and K[j, i] (weight 2, row sums of both).
+ */
+function accumulateLayer(acc: GramLayerSums, k: Float64Array, { i0, i1, j0, j1 }: Panel): void {
+  const cols = j1 - j0;
+  const split = Math.max(0, Math.min(cols, i1 - j0));
+  const { rowSums, diag } = acc;
+  let frobDiag = 0;
+  let frobOff = 0;
+  for (let i = 0; i < i1 - i0; i++) {
+    const o = i * cols;
+    let row = 0;
+    for (let c = 0; c < split; c++) {
+      const v = k[o + c]!;
+      row += v;
+      frobDiag += v * v;
+    }
+    for (let c = split; c < cols; c++) {
+      const v = k[o + c]!;
+      row += v;
+      frobOff += v * v;
+      rowSums[j0 + c] += v;
+    }
+    rowSums[i0 + i] += row;
+    const d = i0 + i - j0;
+    if (d >= 0 && d < split) diag[i0 + i] = k[o + d]!;
+  }
+  acc.frob += frobDiag + 2 * frobOff;
+}
+
+/** Σ K∘L over a product, off-diagonal-block columns counted twice (see {@link accumulateLayer}). */
+function weightedDot(k: Float64Array, l: Float64Array, { i0, i1, j0, j1 }: Panel): number {
+  const cols = j1 - j0;
+  const split = Math.max(0, Math.min(cols, i1 - j0));
+  let inDiag = 0;
+  let off = 0;
+  for (let i = 0; i < i1 - i0; i++) {
+    const o = i * cols;
+    for (let c = 0; c < split; c++) inDiag += k[o + c]! * l[o + c]!;
+    for (let c = split; c < cols; c++) off += k[o + c]! * l[o + c]!;
+  }
+  return inDiag + 2 * off;
 }
 
 /**
