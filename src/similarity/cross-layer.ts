@@ -9,7 +9,7 @@
  *   CKA = ‖Cxy‖²_F / (‖Cxx‖_F·‖Cyy‖_F). Memory 8·(Σp² + Σq² + Σp·q) bytes;
  * - `exact`, route `sample-space` — the layers' rows are kept and one {@link gramPass}
  *   visits every layer's n × n Gram matrix block by block, shared by all pairs. Memory
- *   n·(Σp + Σq)·(4 or 8) bytes; cost ≈ n²/2·(Σp + Σq) + n²/2 per pair.
+ *   2·n·(Σp + Σq)·(4 or 8) bytes (rows and their centred copy); cost ≈ n²/2·(Σp + Σq) + n²/2 per pair.
  *   The route is the cheaper one that fits `memoryBudget` (with `samples` known), else the
  *   feature space while it fits;
  * - `minibatch-unbiased-hsic` — only when asked for (`estimator: 'minibatch'`): Nguyen, Raghu
@@ -189,22 +189,25 @@ export class CrossLayerCka {
     if (n === undefined) return featureBytes <= budget ? 'feature-space' : 'sample-space';
     const featureCost = n * (squares / 2 + sp * sq);
     const sampleCost = ((n * n) / 2) * (sp + sq);
-    const sampleFits = n * (sp + sq) * 4 <= budget;
+    const sampleFits = 2 * n * (sp + sq) * 4 <= budget;
     if (featureBytes <= budget && (featureCost <= sampleCost || !sampleFits)) return 'feature-space';
     if (sampleFits) return 'sample-space';
     throw errors.badValue(
       `exact cross-layer CKA of ${this.tWidths.length} × ${this.sWidths.length} layers (${n} samples)`,
-      `${Math.round(featureBytes / 2 ** 20)} MiB of feature-space statistics or ${Math.round((n * (sp + sq) * 4) / 2 ** 20)} MiB of stored rows`,
+      `${Math.round(featureBytes / 2 ** 20)} MiB of feature-space statistics or ${Math.round((2 * n * (sp + sq) * 4) / 2 ** 20)} MiB of stored rows`,
       `at most the memory budget ${Math.round(budget / 2 ** 20)} MiB: raise ${opt('memoryBudget')}, pool the layers, or ask for the minibatch ${opt('estimator')}`,
     );
   }
 
   private updateRows(xs: Matrix[], ys: Matrix[], rows: number): void {
     const budget = this.options.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
-    const bytes = [...xs, ...ys].reduce(
-      (a, m, i) => a + (i < xs.length ? this.tRows[i]! : this.sRows[i - xs.length]!).rows * m.cols * 8 + rows * m.cols * m.data.BYTES_PER_ELEMENT,
-      0,
-    );
+    // The rows kept plus the centred copy the Gram pass makes of them.
+    const bytes =
+      2 *
+      [...xs, ...ys].reduce(
+        (a, m, i) => a + ((i < xs.length ? this.tRows[i]! : this.sRows[i - xs.length]!).rows + rows) * m.cols * m.data.BYTES_PER_ELEMENT,
+        0,
+      );
     if (bytes > budget) {
       throw errors.badValue(
         `stored rows of the cross-layer CKA for its sample-space route`,

@@ -7,7 +7,8 @@
  *   8·(p(p+1)/2 + q(q+1)/2 + p·q) bytes, cost ≈ n·(p²/2 + q²/2 + p·q);
  * - `sample-space`: the feature rows are kept ({@link RowStore}) and {@link compute} visits
  *   the n × n Gram matrices block by block ({@link gramPass}), centred from exact column
- *   means; memory n·(p + q)·(4 or 8) bytes, cost ≈ n²/2·(p + q);
+ *   means; memory 2·n·(p + q)·(4 or 8) bytes (the rows and their centred copy), cost
+ *   ≈ n²/2·(p + q);
  * - `minibatch` (only on request, `estimator: 'minibatch'`): Nguyen, Raghu & Kornblith's
  *   minibatch unbiased-HSIC estimator ({@link MinibatchHsicState}), a different quantity that
  *   depends on the batch size; every result that used it says so.
@@ -53,9 +54,12 @@ export function featureSpaceBytes(p: number, q: number, debiased = false): numbe
   return 8 * ((p * (p + 1)) / 2 + (q * (q + 1)) / 2 + p * q + (debiased ? 3 * (p + q) : 0) + 3 * (p + q));
 }
 
-/** Bytes of n stored rows of widths p and q (float32 when the features are float32). */
+/**
+ * Bytes of the sample-space route for n rows of widths p and q: the stored rows plus the
+ * centred copy {@link gramPass} makes (float32 each when the features are float32).
+ */
 export function sampleSpaceBytes(n: number, p: number, q: number, bytesPerValue = 4): number {
-  return n * (p + q) * bytesPerValue;
+  return 2 * n * (p + q) * bytesPerValue;
 }
 
 /**
@@ -106,7 +110,8 @@ export function linearCkaMeasure(debiased: boolean, p: number, q: number, settin
     async update(state, { x, y, rows, locateNonFinite }) {
       if (state.route === 'feature-space') return updateLinearStats(state.stats, x, y, rows, backend, locateNonFinite);
       if (state.route === 'minibatch') return updateMinibatchHsic(state.stats, x, y, rows, backend);
-      const bytes = (state.x.rows + rows) * (p * x.BYTES_PER_ELEMENT + q * y.BYTES_PER_ELEMENT);
+      // The rows kept plus the centred copy the Gram pass makes of them.
+      const bytes = 2 * (state.x.rows + rows) * (p * x.BYTES_PER_ELEMENT + q * y.BYTES_PER_ELEMENT);
       if (bytes > memoryBudget) {
         throw errors.badValue(
           `stored rows of layer pair '${t}':'${s}' for exact sample-space CKA`,
