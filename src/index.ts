@@ -21,10 +21,19 @@ export { POINTS, toPoints, fromPoints, fixed } from './core/units.js';
 
 // Feature similarity (FSS): the registry, one spec per similarity, the layer-pair measure
 export { SIMILARITIES, isSimilarity, similaritySpec, type Similarity } from './similarity/registry.js';
-export type { SimilaritySpec, SimilarityMeasure, SimilaritySettings, SimilarityEstimate, FeatureRows, Estimator, EstimatorChoice, ExactRoute } from './similarity/spec.js';
+export type {
+  SimilaritySpec,
+  SimilarityMeasure,
+  SimilaritySettings,
+  SimilarityEstimate,
+  FeatureRows,
+  Estimator,
+  EstimatorChoice,
+  ExactRoute,
+} from './similarity/spec.js';
 export { cka } from './similarity/cka.js';
 export { ckaDebiased } from './similarity/cka-debiased.js';
-export { ckaRbf, median, MAX_RBF_SAMPLES, DEFAULT_RBF_THRESHOLD } from './similarity/cka-rbf.js';
+export { ckaRbf, median, maxRbfSamples, DEFAULT_RBF_THRESHOLD } from './similarity/cka-rbf.js';
 export { cosine } from './similarity/cosine.js';
 export {
   DEFAULT_MEMORY_BUDGET,

@@ -7,15 +7,22 @@
  *
  * θ is the `threshold` (the CLI's --rbf-threshold, default 0.8). The kernel needs all
  * samples at once, so the state keeps every feature row: memory O(n·(p+q) + n²), compute
- * O(n²·(p+q)); n is limited to {@link MAX_RBF_SAMPLES}.
+ * O(n²·(p+q)); n is limited by the memory budget ({@link maxRbfSamples}): the kernel is exact
+ * up to that n, and an error beyond it says so.
  */
 import type { MatrixBackend } from '../linalg/backend.js';
-import { errors } from '../core/errors.js';
+import { errors, opt } from '../core/errors.js';
 import { decodeFloat64, encodeFloat64 } from '../core/serialize.js';
 import { asRecord, getInteger } from '../core/state-json.js';
 import type { SimilaritySpec } from './spec.js';
 
-export const MAX_RBF_SAMPLES = 10_000;
+/** n×n float64 matrices RBF CKA holds at once (distances/kernel and the two centred Grams). */
+const RBF_MATRICES = 3;
+
+/** The largest n whose kernels fit `memoryBudget` bytes: ⌊√(budget / (3·8))⌋ (13 377 for 4 GiB). */
+export function maxRbfSamples(memoryBudget: number): number {
+  return Math.floor(Math.sqrt(memoryBudget / (RBF_MATRICES * 8)));
+}
 
 export interface RbfState {
   n: number;
@@ -29,19 +36,25 @@ export function initRbf(p: number, q: number): RbfState {
   return { n: 0, p, q, xs: [], ys: [] };
 }
 
-/** Keep a copy of the batch's rows. @throws BAD_VALUE past MAX_RBF_SAMPLES samples. */
-export function updateRbf(st: RbfState, x: Float64Array | Float32Array, y: Float64Array | Float32Array, rows: number): void {
-  if (st.n + rows > MAX_RBF_SAMPLES) {
-    throw errors.badValue('sample count for cka-rbf', st.n + rows, `at most ${MAX_RBF_SAMPLES} (the kernel is n×n); use cka or cka-debiased, or fewer samples`);
-  }
+/** Keep a copy of the batch's rows. @throws BAD_VALUE past `maxSamples` samples. */
+export function updateRbf(st: RbfState, x: Float64Array | Float32Array, y: Float64Array | Float32Array, rows: number, maxSamples: number): void {
+  if (st.n + rows > maxSamples) throw tooManyForRbf(st.n + rows, maxSamples);
   st.xs.push(Float64Array.from(x));
   st.ys.push(Float64Array.from(y));
   st.n += rows;
 }
 
-export function mergeRbf(a: RbfState, b: RbfState): RbfState {
+function tooManyForRbf(n: number, maxSamples: number) {
+  return errors.badValue(
+    'sample count for cka-rbf',
+    n,
+    `at most ${maxSamples}: exact RBF CKA holds ${RBF_MATRICES} n×n float64 matrices within the memory budget (raise ${opt('memoryBudget')}, use fewer samples, or use cka / cka-debiased)`,
+  );
+}
+
+export function mergeRbf(a: RbfState, b: RbfState, maxSamples = Number.POSITIVE_INFINITY): RbfState {
   if (a.p !== b.p || a.q !== b.q) throw errors.shapeMismatch('merging RBF CKA states', `widths ${a.p}×${a.q}`, `widths ${b.p}×${b.q}`);
-  if (a.n + b.n > MAX_RBF_SAMPLES) throw errors.badValue('sample count for cka-rbf', a.n + b.n, `at most ${MAX_RBF_SAMPLES}`);
+  if (a.n + b.n > maxSamples) throw tooManyForRbf(a.n + b.n, maxSamples);
   return { n: a.n + b.n, p: a.p, q: a.q, xs: [...a.xs, ...b.xs], ys: [...a.ys, ...b.ys] };
 }
 
@@ -156,14 +169,13 @@ export function rbfFromJSON(json: unknown): RbfState {
   const rows = (chunks: Float64Array[], width: number) => chunks.reduce((a, c) => a + c.length / width, 0);
   if (rows(st.xs, st.p) !== st.n || rows(st.ys, st.q) !== st.n)
     throw errors.badState(what, `the stored rows do not hold n = ${st.n} samples of widths ${st.p} and ${st.q}`);
-  if (st.n > MAX_RBF_SAMPLES) throw errors.badState(what, `n = ${st.n} exceeds ${MAX_RBF_SAMPLES}`);
   return st;
 }
 
 /** Default θ of the median heuristic, as in Kornblith et al.'s reference code. */
 export const DEFAULT_RBF_THRESHOLD = 0.8;
 
-/** `cka-rbf` — CKA with Gaussian kernels (all samples kept; n ≤ {@link MAX_RBF_SAMPLES}). */
+/** `cka-rbf` — CKA with Gaussian kernels (all samples kept; n ≤ {@link maxRbfSamples} of the memory budget). */
 export const ckaRbf: SimilaritySpec<RbfState> = {
   name: 'cka-rbf',
   title: 'RBF CKA',
@@ -172,14 +184,15 @@ export const ckaRbf: SimilaritySpec<RbfState> = {
   estimators: ['rbf-gram'],
   equalWidths: false,
   checksFiniteItself: false,
-  measure(p, q, { backend, rbfThreshold, teacherName, studentName }) {
+  measure(p, q, { backend, rbfThreshold, teacherName, studentName, memoryBudget }) {
+    const maxSamples = maxRbfSamples(memoryBudget);
     if (!(rbfThreshold > 0) || !Number.isFinite(rbfThreshold)) throw errors.badOption('rbfThreshold', rbfThreshold, 'a finite number > 0');
     return {
       name: 'cka-rbf',
       init: () => initRbf(p, q),
-      update: (state, { x, y, rows }) => updateRbf(state, x, y, rows),
+      update: (state, { x, y, rows }) => updateRbf(state, x, y, rows, maxSamples),
       compute: async (state) => ({ value: await rbfCka(state, rbfThreshold, backend, teacherName, studentName), estimator: 'rbf-gram', warnings: [] }),
-      merge: mergeRbf,
+      merge: (a, b) => mergeRbf(a, b, maxSamples),
       toJSON: rbfToJSON,
       fromJSON(json) {
         const st = rbfFromJSON(json);

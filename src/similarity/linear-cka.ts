@@ -148,10 +148,14 @@ export function linearCkaMeasure(debiased: boolean, p: number, q: number, settin
         const c = centre(state.stats);
         assertNotConstant(c, t, s);
         const value = debiased ? debiasedCkaFromCentred(c, t, s) : linearCkaFromCentred(c);
+        if (debiased && value < 0) warnings.push(belowZero(t, s, value));
         return { value, estimator: 'exact', route: 'feature-space', warnings };
       }
       const sums = await gramPass([rowSource(state.x)], [rowSource(state.y)], n, backend, block);
-      const value = ckaFromGramSums(sums.cross[0]![0]!, sums.teacher[0]!, sums.student[0]!, n, debiased, t, s);
+      const raw = ckaFromGramSums(sums.cross[0]![0]!, sums.teacher[0]!, sums.student[0]!, n, debiased, t, s);
+      // Biased CKA lies in [0, 1]; only float rounding can step outside.
+      const value = debiased ? raw : Math.min(1, Math.max(0, raw));
+      if (debiased && value < 0) warnings.push(belowZero(t, s, value));
       return { value, estimator: 'exact', route: 'sample-space', warnings };
     },
 
@@ -203,6 +207,11 @@ export function ckaFromGramSums(kl: number, k: GramLayerSums, l: GramLayerSums, 
   if (!(kk > CONSTANT_TOLERANCE * k.frob)) throw errors.undefinedResult(`CKA of teacher layer '${t}'`, `its features are constant across all ${n} samples`);
   if (!(ll > CONSTANT_TOLERANCE * l.frob)) throw errors.undefinedResult(`CKA of student layer '${s}'`, `its features are constant across all ${n} samples`);
   return hsicFromSums(kl, k, l, n, debiased) / Math.sqrt(kk * ll);
+}
+
+/** Why a debiased value below 0 is reported as it is. */
+function belowZero(t: string, s: string, value: number): string {
+  return `layer pair '${t}':'${s}': debiased CKA is ${value.toFixed(4)}, below 0 — reported as computed: the unbiased estimator has expectation 0 for unrelated layers, so small negative values mean no detectable similarity`;
 }
 
 /** Relative size below which a Gram matrix counts as zero (float32 products round at ~1e-7). */

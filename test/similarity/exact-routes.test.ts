@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { sliceRows, type Tensor } from '../../src/core/tensor.js';
+import { maxRbfSamples } from '../../src/similarity/cka-rbf.js';
 import { chooseLinearRoute, featureSpaceBytes } from '../../src/similarity/linear-cka.js';
 import { layerSimilarity, type LayerSimilarityOptions, similarityOf } from '../../src/similarity/layer-similarity.js';
 import { typescriptBackend } from '../../src/linalg/typescript-backend.js';
@@ -57,6 +58,7 @@ describe('exact linear CKA by either route', () => {
     const deb = await similarityOf(X, Y, { similarity: 'cka-debiased' });
     expect(deb.value).toBeLessThan(0);
     expectClose(deb.value, fx.independentWide.debiased, 1e-9);
+    expect(deb.warnings.join(' ')).toMatch(/debiased CKA is -0\.0490, below 0 — reported as computed/);
   });
 
   it('the same value to 1e-9 for every batch size 1…n, on both routes', async () => {
@@ -94,6 +96,22 @@ describe('exact linear CKA by either route', () => {
     const tree = m.merge(states[0]!, m.fromJSON(JSON.parse(JSON.stringify(m.toJSON(m.merge(states[1]!, states[2]!))))));
     expectClose((await m.compute(forward)).value, fx.wide.linear, 1e-9);
     expectClose((await m.compute(tree)).value, fx.wide.linear, 1e-9);
+  });
+});
+
+describe('RBF CKA is exact up to the n the memory budget allows', () => {
+  it('maxRbfSamples follows the budget; beyond it a one-line error', async () => {
+    expect(maxRbfSamples(4 * 2 ** 30)).toBe(13377);
+    const X = asTensor(fx.google.X);
+    const Y = asTensor(fx.google.Y);
+    const ok = await similarityOf(X, Y, { similarity: 'cka-rbf', rbfThreshold: 0.5, memoryBudget: 3 * 8 * 100 * 100 });
+    expectClose(ok.value, fx.google.rbf05, 1e-9);
+    await expectKrsError(
+      () => similarityOf(X, Y, { similarity: 'cka-rbf', memoryBudget: 3 * 8 * 99 * 99 }),
+      'BAD_VALUE',
+      /sample count for cka-rbf is 100: expected at most 99/,
+      /memoryBudget/,
+    );
   });
 });
 
