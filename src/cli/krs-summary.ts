@@ -1,4 +1,5 @@
-/** The readable KRS block shared by `krs score` and `krs eval`: layer table, FSS, AOA, KRS. */
+/** The readable KRS block shared by `krs score` and `krs eval`: layer table, FSS, AOA, KRS with their 95% intervals; several students side by side. */
+import type { Comparison } from '../krs/compare.js';
 import type { KrsResult } from '../krs/metric.js';
 import { taskSpec } from '../tasks/registry.js';
 import { fmt, table } from './format.js';
@@ -12,17 +13,72 @@ export function kindsLine(kinds: OutputKinds | undefined): string[] {
   return kinds ? [`outputs  ${describeKinds(kinds, KIND_FLAGS)}`, ''] : [];
 }
 
-/** The output kinds (when the agreement reads them), the layer-pair table and the FSS / AOA / KRS lines of a result. */
+/** `[lo, hi]` of an interval, or '—'. */
+export function fmtCi(ci: readonly [number, number] | null | undefined): string {
+  return ci ? `[${fmt(ci[0])}, ${fmt(ci[1])}]` : '—';
+}
+
+/** What the intervals are, and why any is missing (one line each). */
+export function intervalLines(r: KrsResult): string[] {
+  const iv = r.intervals;
+  if (!iv || iv.method === 'none') return [];
+  const lines = [
+    `95% intervals: delete-a-group jackknife over ${iv.groups} ${iv.blocks === 'contiguous' ? 'contiguous blocks' : 'interleaved groups'} of samples (t, ${Math.max(iv.groups - 1, 0)} df)`,
+  ];
+  for (const k of ['fss', 'aoa', 'krs'] as const) if (iv.reasons[k]) lines.push(`no interval for ${k.toUpperCase()}: ${iv.reasons[k]}`);
+  for (const l of r.layers)
+    if (!l.ci95 && l.ciReason && !iv.reasons.fss?.includes(l.ciReason)) lines.push(`no interval for '${l.teacher}':'${l.student}': ${l.ciReason}`);
+  return lines;
+}
+
+/** The output kinds (when the agreement reads them), the layer-pair table and the FSS / AOA / KRS lines of a result, with 95% intervals. */
 export function krsSummary(r: KrsResult): string[] {
+  const ci = r.ci95 ?? { fss: null, aoa: null, krs: null };
   return [
     ...kindsLine(r.output.kinds as OutputKinds | undefined),
     table(
-      ['teacher layer', 'student layer', 'similarity', 'estimator', 'widths', 'score'],
-      r.layers.map((l) => [l.teacher, l.student, l.similarity, l.estimator, `${l.teacherWidth}/${l.studentWidth}`, fmt(l.score)]),
+      ['teacher layer', 'student layer', 'similarity', 'estimator', 'widths', 'score', '95% CI'],
+      r.layers.map((l) => [l.teacher, l.student, l.similarity, l.estimator, `${l.teacherWidth}/${l.studentWidth}`, fmt(l.score), fmtCi(l.ci95)]),
     ),
     '',
-    `FSS ${fmt(r.fss).padStart(6)}   mean of ${r.layers.length} layer pair${r.layers.length > 1 ? 's' : ''}`,
-    `AOA ${fmt(r.aoa).padStart(6)}   ${taskSpec(r.task).agreement.summary(r.output)}`,
-    `KRS ${fmt(r.krs).padStart(6)}   = ${r.alpha} × FSS + ${fmt(r.beta, 2)} × AOA`,
+    `FSS ${fmt(r.fss).padStart(6)} ${fmtCi(ci.fss)}   mean of ${r.layers.length} layer pair${r.layers.length > 1 ? 's' : ''}`,
+    `AOA ${fmt(r.aoa).padStart(6)} ${fmtCi(ci.aoa)}   ${taskSpec(r.task).agreement.summary(r.output)}`,
+    `KRS ${fmt(r.krs).padStart(6)} ${fmtCi(ci.krs)}   = ${r.alpha} × FSS + ${fmt(r.beta, 2)} × AOA`,
+    ...intervalLines(r),
   ];
+}
+
+/** Several students against one teacher: one row each, then the paired differences (B − A). */
+export function studentsSummary(students: readonly { name: string; result: KrsResult }[], comparisons: readonly Comparison[]): string[] {
+  const p = (v: number | null) => (v === null ? '—' : v < 1e-4 ? '<0.0001' : v.toFixed(4));
+  return [
+    table(
+      ['student', 'FSS', '95% CI', 'AOA', '95% CI', 'KRS', '95% CI'],
+      students.map(({ name, result: r }) => [name, fmt(r.fss), fmtCi(r.ci95?.fss), fmt(r.aoa), fmtCi(r.ci95?.aoa), fmt(r.krs), fmtCi(r.ci95?.krs)]),
+    ),
+    '',
+    'paired differences (B − A, same samples and groups; jackknife t-test)',
+    table(
+      ['A', 'B', 'ΔKRS', '95% CI', 'p', 'ΔFSS', '95% CI', 'p', 'ΔAOA', '95% CI', 'p'],
+      comparisons.map((c) => [
+        c.a,
+        c.b,
+        signed(c.delta.krs),
+        fmtCi(c.ci95.krs),
+        p(c.p.krs),
+        signed(c.delta.fss),
+        fmtCi(c.ci95.fss),
+        p(c.p.fss),
+        signed(c.delta.aoa),
+        fmtCi(c.ci95.aoa),
+        p(c.p.aoa),
+      ]),
+    ),
+    ...comparisons.flatMap((c) => Object.entries(c.reasons).map(([k, why]) => `no interval for Δ${k.toUpperCase()} (${c.b} − ${c.a}): ${why}`)),
+  ];
+}
+
+function signed(v: number): string {
+  const s = fmt(v);
+  return v > 0 && s !== '0.00' ? `+${s}` : s;
 }

@@ -19,7 +19,8 @@ import { readLabelMapFolder } from '../io/node-label-map.js';
 import { chooseBackend, BACKENDS } from './backend.js';
 import { collect, parseChoice, parseNumber, parsePositiveInt } from './options.js';
 import { toJson } from './format.js';
-import { krsSummary } from './krs-summary.js';
+import { krsSummary, studentsSummary } from './krs-summary.js';
+import { type Comparison, compareStudents } from '../krs/compare.js';
 import { progressBar } from './progress.js';
 import { CHARTS_OPTION, REPORT_OPTION, scoreReportInput, writeCliReport } from './report-options.js';
 
@@ -32,7 +33,7 @@ export function registerScore(program: Command): void {
       '--teacher <path>',
       'teacher capture (.npz, .safetensors, folder of .npy), COCO-results JSON (detection) or folder of PNG label maps (segmentation)',
     )
-    .requiredOption('--student <path>', 'student capture, same kinds as --teacher')
+    .requiredOption('--student <path>', 'student capture, same kinds as --teacher; repeat it to compare several students on the same samples', collect)
     .option('--teacher-features <capture>', 'teacher activations, when --teacher holds only outputs (detection, PNG label maps)')
     .option('--student-features <capture>', 'student activations, when --student holds only outputs')
     .option('--pair <teacher:student>', 'a layer pair (repeatable); default: layers with the same name in both', collect)
@@ -68,8 +69,11 @@ export function registerScore(program: Command): void {
     .option(...REPORT_OPTION)
     .option(...CHARTS_OPTION)
     .action(async (o) => {
-      const result = await runScore(o);
-      await writeCliReport(o, () => scoreReportInput(o, result, o.backend));
+      const students: string[] = o.student;
+      if (students.length > 1) return scoreStudents({ ...o, student: students[0]! }, students);
+      const one = { ...o, student: students[0]! };
+      const result = await runScore(one);
+      await writeCliReport(one, () => scoreReportInput(one, result, o.backend));
       cliIo().stdout.write(o.json ? `${toJson(result)}\n` : `${renderScore(result)}\n`);
       for (const w of result.warnings) cliIo().stderr.write(`warning: ${w}\n`);
     });
@@ -183,6 +187,39 @@ export async function runScore(o: ScoreFlags): Promise<ScoreCapturesResult> {
     bar.stop();
     await backend.dispose();
   }
+}
+
+/**
+ * Several students against one teacher (`--student a --student b …`): each scored as alone
+ * (the teacher capture is read once per student), then every pair compared on the same
+ * samples and groups (src/krs/compare.ts). JSON: `{students: [...], comparisons: [...]}`.
+ */
+async function scoreStudents(o: ScoreFlags & { json?: boolean; report?: string; charts?: string }, students: string[]): Promise<void> {
+  if (o.studentFeatures)
+    throw errors.badOption('--student-features', o.studentFeatures, 'one --student only (several students are compared from their own captures)');
+  if (o.report || o.charts) throw errors.badOption(o.report ? '--report' : '--charts', o.report ?? o.charts, 'one --student only (a report shows one student)');
+  const results: ScoreCapturesResult[] = [];
+  for (const student of students) results.push(await runScore({ ...o, student }));
+  const named = results.map((result, i) => ({ name: students[i]!, result }));
+  const comparisons = compareStudents(named);
+  cliIo().stdout.write(o.json ? `${toJson({ students: results, comparisons })}\n` : `${renderStudents(results, students, comparisons)}\n`);
+  results.forEach((r, i) => {
+    for (const w of r.warnings) cliIo().stderr.write(`warning: ${students[i]}: ${w}\n`);
+  });
+}
+
+/** The readable summary of several students' scores and their paired differences. */
+export function renderStudents(results: readonly ScoreCapturesResult[], names: readonly string[], comparisons: readonly Comparison[]): string {
+  const r = results[0]!;
+  return [
+    `krs score — ${r.task}, ${r.n} samples${r.ids ? ` aligned by '${r.ids}'` : ''}, ${results.length} students`,
+    `teacher ${r.teacherFile}`,
+    '',
+    ...studentsSummary(
+      results.map((result, i) => ({ name: names[i]!, result })),
+      comparisons,
+    ),
+  ].join('\n');
 }
 
 /** The readable summary of a score. */

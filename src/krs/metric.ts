@@ -16,6 +16,7 @@ import { errors, opt } from '../core/errors.js';
 import type { Measure } from '../core/measure.js';
 import { asRecord } from '../core/state-json.js';
 import { asTensor, type Tensor, type TensorLike } from '../core/tensor.js';
+import { assertFinite } from '../core/validate.js';
 import { toPoints } from '../core/units.js';
 import type { MatrixBackend } from '../linalg/backend.js';
 import { typescriptBackend } from '../linalg/typescript-backend.js';
@@ -256,6 +257,8 @@ export class KrsMetric {
     // Rows that do not line up are the measure's error to report, on the batch as given.
     if (lengths.some((r) => r !== count)) await this.out.update(this.out.init(), outputs);
     const pieces = this.pieces('outputs', count, group);
+    // Split across groups: check the whole batch first, so errors name rows of the batch as given.
+    if (pieces.length > 1) await this.out.update(this.out.init(), outputs);
     if (pieces.length <= 1) {
       await this.out.update(this.state.outputs[pieces[0]?.group ?? 0]!, outputs);
     } else {
@@ -300,6 +303,11 @@ export class KrsMetric {
         await m.update(m.init(), layerBatch); // rows that do not line up: the measure's error, on the batch as given
       }
       pieces ??= this.pieces('features', count, group);
+      if (pieces.length > 1) {
+        // Split across groups: NaN/Inf are located in the batch as given, not in a piece.
+        assertFinite(t, `teacher layer '${pair.teacher}'`);
+        assertFinite(s, `student layer '${pair.student}'`);
+      }
       if (pieces.length === 1 && pieces[0]!.count === (t.shape[0] ?? 0) && ps.factor !== null) {
         await m.update(this.slotFor(ps, pieces[0]!.group, m), layerBatch);
         continue;

@@ -132,8 +132,10 @@ export async function scoreCaptures(options: ScoreCapturesOptions): Promise<Scor
     return gatherRows(whole, studentRowOf, start, end);
   };
 
-  // Batches cut at the interval groups' block bounds, so every batch lies in one group.
-  for (const [start, end] of groupedBatchBounds(n, batchSize, metric.groups)) {
+  // The minibatch estimator's batches are cut at the interval groups' block bounds, so that
+  // every minibatch lies in one group; other batches are split into groups by the metric.
+  const bounds = options.estimator === 'minibatch' ? groupedBatchBounds(n, batchSize, metric.groups) : batchBounds(n, batchSize);
+  for (const [start, end] of bounds) {
     const batch: KrsBatch = { teacher: {}, student: {} };
     const t = batch.teacher as Record<string, Tensor>;
     const s = batch.student as Record<string, Tensor>;
