@@ -27,6 +27,7 @@ import type { Tensor } from '../core/tensor.js';
 import type { Dataset } from './data/dataset.js';
 import { loadModel, type LoadedModel } from './node-onnx.js';
 import { closestNames } from './onnx-model.js';
+import { inferOutputKind, resolveOutputKinds, scoreKind, sigmoidToLogits, type OutputKinds } from '../agreement/output-kind.js';
 import {
   countCorrect,
   DEFAULT_LAYER_OPS,
@@ -34,7 +35,7 @@ import {
   expandLayers,
   layersByOps,
   prepareSide,
-  probabilityWarning,
+  kindOption,
   readOutput,
   regressionErrors,
   type ModelSideOptions,
@@ -203,34 +204,72 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
   const student = prepareSide('student', options.student, sData, 's/', sExtra, options.threads, sModel);
   warnings.push(...teacher.notes, ...student.notes);
 
-  const outputOptions: OutputOptions = {
-    ...options.output,
-    ...(teacher.outputKind === 'probs' ? { teacherInputs: 'probs' as const } : {}),
-    ...(student.outputKind === 'probs' ? { studentInputs: 'probs' as const } : {}),
+  // The metric is made once the first batch has told each output's kind (see readOutputs).
+  const outputOptions: OutputOptions = { ...options.output };
+  let kinds: OutputKinds | null = null;
+  const inferredSigmoid = { teacher: false, student: false };
+  const makeMetric = () =>
+    new KrsMetric({
+      task,
+      pairs,
+      alpha: options.alpha,
+      beta: options.beta,
+      similarity: options.similarity,
+      pool: options.pool,
+      channelsLast: options.channelsLast,
+      backend: options.backend,
+      estimator: options.estimator,
+      memoryBudget: options.memoryBudget,
+      samples: n,
+      rbfThreshold: options.rbfThreshold,
+      output: outputOptions,
+    });
+  let metric: KrsMetric | null = null;
+  /**
+   * The outputs as the metric reads them. On the first batch, when the task's agreement reads
+   * output kinds, each side's kind is the one set (--teacher-outputs…) or told from this batch's
+   * values (src/agreement/output-kind.ts); inferred sigmoid scores are turned into logits like
+   * declared ones.
+   */
+  const readOutputs = (tRaw: Tensor, sRaw: Tensor): [Tensor, Tensor] => {
+    if (!metric) {
+      if (spec.agreement.readsOutputKinds) {
+        const side = (p: PreparedSide, raw: Tensor) => {
+          const what = `${p.side} output '${p.outputTensor}' of ${p.model.file}`;
+          return p.declaredKind ? { what, declared: p.declaredKind } : { what, inferred: inferOutputKind(raw, what) };
+        };
+        const t = side(teacher, tRaw);
+        const s = side(student, sRaw);
+        kinds = resolveOutputKinds(t, s, [kindOption(teacher), kindOption(student)]);
+        for (const [p, k, w] of [
+          [teacher, kinds.teacher, t.what],
+          [student, kinds.student, s.what],
+        ] as const) {
+          const kind = scoreKind(k, w, kindOption(p));
+          const key = p.side === 'teacher' ? 'teacherInputs' : 'studentInputs';
+          // Declared sigmoid outputs arrive as logits (tapped before the Sigmoid, or turned by readOutput).
+          outputOptions[key] = kind === 'probs' ? 'probs' : 'logits';
+          if (kind === 'sigmoid' && k.source === 'values') inferredSigmoid[p.side as 'teacher' | 'student'] = true;
+        }
+      }
+      metric = makeMetric();
+    }
+    const read = (p: PreparedSide, raw: Tensor) =>
+      inferredSigmoid[p.side as 'teacher' | 'student']
+        ? sigmoidToLogits(raw, `${p.side} output '${p.outputTensor}' of ${p.model.file}`, kindOption(p))
+        : readOutput(p, raw);
+    return [read(teacher, tRaw), read(student, sRaw)];
   };
-  const metric = new KrsMetric({
-    task,
-    pairs,
-    alpha: options.alpha,
-    beta: options.beta,
-    similarity: options.similarity,
-    pool: options.pool,
-    channelsLast: options.channelsLast,
-    backend: options.backend,
-    estimator: options.estimator,
-    memoryBudget: options.memoryBudget,
-    samples: n,
-    rbfThreshold: options.rbfThreshold,
-    output: outputOptions,
-  });
-  const grid = options.allPairs ? new CrossLayerCka(tGrid, sGrid, {
+  const grid = options.allPairs
+    ? new CrossLayerCka(tGrid, sGrid, {
         pool: options.pool,
         channelsLast: options.channelsLast,
         backend: options.backend,
         estimator: options.estimator,
         memoryBudget: options.memoryBudget,
         samples: n,
-      }) : null;
+      })
+    : null;
 
   // Captures.
   let writers: { teacher: NpzWriter; student: NpzWriter } | null = null;
@@ -275,7 +314,6 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
       return { batch: b, result };
     };
     let inflight = submit(0);
-    let first = true;
     for (let k = 0; k < bounds.length; k++) {
       const next = k + 1 < bounds.length ? submit(k + 1) : null;
       const { batch, result } = inflight;
@@ -283,20 +321,9 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
       for (const [side, ms] of Object.entries(out.ms)) timing.inference[side] = (timing.inference[side] ?? 0) + ms;
       const tOut = out.outputs.teacher!;
       const sOut = out.outputs.student!;
-      if (first) {
-        for (const [side, o] of [
-          [teacher, tOut],
-          [student, sOut],
-        ] as const) {
-          const w = probabilityWarning(side, o[side.outputTensor]!);
-          if (w) warnings.push(w);
-        }
-        first = false;
-      }
       const s0 = performance.now();
-      const teacherOutput = readOutput(teacher, tOut[teacher.outputTensor]!);
-      const studentOutput = readOutput(student, sOut[student.outputTensor]!);
-      await metric.update({ teacher: tOut, student: sOut, teacherOutput, studentOutput });
+      const [teacherOutput, studentOutput] = readOutputs(tOut[teacher.outputTensor]!, sOut[student.outputTensor]!);
+      await metric!.update({ teacher: tOut, student: sOut, teacherOutput, studentOutput });
       const c0 = performance.now();
       if (grid) await grid.update(tOut, sOut);
       timing.cross += performance.now() - c0;
@@ -335,7 +362,8 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
       if (next) inflight = next;
     }
     const f0 = performance.now();
-    const result = await metric.compute();
+    const result = await metric!.compute();
+    const k = kinds as OutputKinds | null;
     const crossLayer = grid ? await grid.compute() : null;
     timing.compute = performance.now() - f0;
     if (writers) {
@@ -353,6 +381,7 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
     const totalMs = performance.now() - t0;
     return {
       ...result,
+      ...(k ? { output: { ...result.output, teacherKind: k.teacher.kind, studentKind: k.student.kind, kinds: k } } : {}),
       warnings: [...warnings, ...result.warnings, ...(crossLayer?.warnings ?? [])],
       data: { name: data.name, kind: data.kind, n, ...(options.studentData ? { studentName: sData.name } : {}) },
       teacher: report(teacher, acc.teacher),

@@ -1,9 +1,12 @@
 /**
  * One model of a run (the teacher, the student, or the model of `krs capture`): load it,
  * resolve its taps and its output, plan its feeds from the data set, and read its outputs
- * the way the user said — logits, probabilities, or sigmoid scores — warning when the
- * values look like probabilities and nobody said.
+ * the way the user said — logits, probabilities, or sigmoid scores (turned into logits by the
+ * shared {@link sigmoidToLogits}) — and, for `krs capture`, warn when the values look like
+ * probabilities or sigmoid scores and nobody said (told by {@link inferOutputKind}, the function
+ * score, eval and explain use).
  */
+import { inferOutputKind, KIND_WORDS, sigmoidToLogits } from '../agreement/output-kind.js';
 import { errors } from '../core/errors.js';
 import { sizeOf, type Tensor } from '../core/tensor.js';
 import type { Dataset } from './data/dataset.js';
@@ -106,18 +109,19 @@ export function prepareSide(
   const model = loaded ?? loadModel(options.file);
   const notes: string[] = [];
   const layers = expandLayers(model, [...(options.layers ?? []), ...extraLayers], `${side} layer`);
-  let outputTensor = options.outputTensor ?? model.description.outputs[0]!.name;
+  const outputTensor = options.outputTensor ?? model.description.outputs[0]!.name;
   if (options.outputTensor) resolveTensors(model.description, [options.outputTensor], `${side} output tensor`);
-  let invertSigmoid = false;
-  if (options.outputs === 'sigmoid') {
+  // Sigmoid scores are read as a capture of them is (krs score gives the same AOA): through the
+  // one conversion; the exact logits before a Sigmoid node are another tensor, named on request.
+  const invertSigmoid = options.outputs === 'sigmoid';
+  if (invertSigmoid) {
     const p = producerOf(model.model, outputTensor);
-    if (p && p.opType === 'Sigmoid' && p.input) {
-      notes.push(`${side} output '${outputTensor}' is a Sigmoid of '${p.input}': scored the exact logits '${p.input}'`);
-      outputTensor = p.input;
-    } else {
-      invertSigmoid = true;
-      notes.push(`${side} output '${outputTensor}' read as sigmoid scores and turned into logits log(p/(1−p)) (clipped to p ∈ [1e-7, 1 − 1e-7])`);
-    }
+    const flag = `--${side === 'model' ? '' : `${side}-`}`;
+    const exact =
+      p && p.opType === 'Sigmoid' && p.input
+        ? `; it is a Sigmoid of '${p.input}': ${flag}output-tensor ${p.input} ${flag}outputs logits scores those logits without the clipping`
+        : '';
+    notes.push(`${side} output '${outputTensor}' read as sigmoid scores and turned into logits log(p/(1−p)) (p clipped to [1e-7, 1 − 1e-7])${exact}`);
   }
   const arrays = Object.fromEntries(Object.entries(data.arrays).map(([k, v]) => [arrayPrefix + k, v]));
   const feeds = options.feeds ? Object.fromEntries(Object.entries(options.feeds).map(([k, v]) => [k, arrayPrefix + v])) : undefined;
@@ -174,46 +178,30 @@ export function defaultFeatureLayer(side: PreparedSide | LoadedModel): string | 
   return penultimateTensor(m.model);
 }
 
-const EPS = 1e-7;
+/** The API name of the option that sets a side's output kind (`outputs`, `teacherOutputs`, `studentOutputs`). */
+export function kindOption(side: PreparedSide | string): string {
+  const s = typeof side === 'string' ? side : side.side;
+  return s === 'model' ? 'outputs' : `${s}Outputs`;
+}
 
-/** The output of a batch as the metric should see it (sigmoid scores turned into logits). */
+/** The output of a batch as the metric should see it: sigmoid scores turned into logits ({@link sigmoidToLogits}) when declared and not tapped before the Sigmoid. */
 export function readOutput(side: PreparedSide, t: Tensor): Tensor {
   if (!side.invertSigmoid) return t;
-  const out = new Float64Array(t.data.length);
-  for (let i = 0; i < out.length; i++) {
-    const p = Math.min(1 - EPS, Math.max(EPS, Number(t.data[i])));
-    out[i] = Math.log(p / (1 - p));
-  }
-  return { dtype: 'float64', shape: t.shape, data: out };
+  return sigmoidToLogits(t, `${side.side} output '${side.outputTensor}' of ${side.model.file}`, kindOption(side));
 }
 
 /**
- * A warning when a model's outputs, read as logits by default, look like probabilities:
- * every value in [0, 1] (and rows summing to 1, or not: softmax vs sigmoid). Null otherwise
- * or when the user said how to read them.
+ * `krs capture`'s warning when nobody said what a model's outputs hold and their values look
+ * like probabilities or sigmoid scores ({@link inferOutputKind}); null otherwise.
  */
 export function probabilityWarning(side: PreparedSide, t: Tensor): string | null {
-  if (side.declaredKind !== null) return null;
-  const d = t.data;
-  if (d.length === 0 || t.shape.length < 2) return null;
-  for (let i = 0; i < d.length; i++) {
-    const v = Number(d[i]);
-    if (!(v >= 0 && v <= 1)) return null;
-  }
-  const c = t.shape[t.shape.length - 1]!;
-  const rows = d.length / c;
-  let sumsToOne = true;
-  for (let r = 0; r < rows && sumsToOne; r++) {
-    let s = 0;
-    for (let k = 0; k < c; k++) s += Number(d[r * c + k]);
-    if (Math.abs(s - 1) > 1e-3) sumsToOne = false;
-  }
+  if (side.declaredKind !== null || t.shape.length < 2) return null;
+  const k = inferOutputKind(t, `${side.side} output '${side.outputTensor}'`);
+  if (k.kind !== 'probs' && k.kind !== 'sigmoid') return null;
   const p = producerOf(side.model.model, side.outputTensor);
   const ends = p && ['Softmax', 'Sigmoid', 'LogSoftmax'].includes(p.opType) ? ` (the graph computes it with a ${p.opType} node)` : '';
   const flag = `--${side.side === 'model' ? '' : `${side.side}-`}outputs`;
-  return sumsToOne
-    ? `${side.side} outputs '${side.outputTensor}' of ${side.model.file} look like probabilities, not logits: every value is in [0, 1] and each row sums to 1${ends}; they were scored as logits — pass ${flag} probs (or ${flag} logits to keep that and silence this warning)`
-    : `${side.side} outputs '${side.outputTensor}' of ${side.model.file} look like sigmoid scores, not logits: every value is in [0, 1] but rows do not sum to 1${ends}; they were scored as logits — pass ${flag} sigmoid (or ${flag} logits to keep that and silence this warning)`;
+  return `${side.side} outputs '${side.outputTensor}' of ${side.model.file} look like ${KIND_WORDS[k.kind]}, not logits: ${k.reason}${ends}; written as the model gives them under 'logits' (krs score, eval and explain tell the kind from the values) — pass ${flag} ${k.kind} to declare it (or ${flag} logits to silence this warning)`;
 }
 
 /** Top-1 predictions vs integer labels: [correct, counted]. */
