@@ -87,7 +87,7 @@ describe('krs eval on the test models with the mnist digits', () => {
     for (const row of c.cka) for (const v of row) expect(v).toBeGreaterThan(0), expect(v).toBeLessThanOrEqual(1);
   });
 
-  it('CNN teacher vs the rank-3 sigmoid MLP: logits recovered, all-pairs CKA, captures that krs score agrees with', async () => {
+  it('CNN teacher vs the rank-3 sigmoid MLP: sigmoid scores read as logits, all-pairs CKA, captures that krs score agrees with', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'krs-cli-eval-'));
     const r = await json([
       'eval',
@@ -116,7 +116,7 @@ describe('krs eval on the test models with the mnist digits', () => {
     expect(r.n).toBe(2000);
     expect(r.teacher.accuracy).toBeGreaterThan(0.95);
     expect(r.student.accuracy).toBeGreaterThan(0.9);
-    expect(r.student.output).toBe('fc2');
+    expect(r.student.output).toBe('output');
     expect(r.student.inputs[0].sampleShape).toEqual([28, 28]);
     expect(r.layers.map((l: any) => [l.teacher, l.student, l.estimator])).toEqual([
       ['relu2', 'relu1', 'exact'],
@@ -367,7 +367,7 @@ describe.skipIf(!publicModelsAvailable)('krs eval on the public models (../share
     expect(r.stderr).toMatch(/warning: no layer pairs given/);
   });
 
-  it('CNN teacher vs the sigmoid MLP student (rank-3 input): logits recovered, all-pairs CKA, captures that krs score agrees with', async () => {
+  it('CNN teacher vs the sigmoid MLP student (rank-3 input): sigmoid scores read as logits, all-pairs CKA, captures that krs score agrees with', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'krs-cli-eval-'));
     const r = await json([
       'eval',
@@ -396,7 +396,7 @@ describe.skipIf(!publicModelsAvailable)('krs eval on the public models (../share
     expect(r.n).toBe(2000);
     expect(r.teacher.accuracy).toBeGreaterThan(0.99);
     expect(r.student.accuracy).toBeGreaterThan(0.93);
-    expect(r.student.output).toBe('onnx::Sigmoid_9');
+    expect(r.student.output).toBe('output');
     expect(r.student.inputs[0].sampleShape).toEqual([28, 28]);
     expect(r.layers.map((l: any) => l.estimator)).toEqual(['exact', 'exact']);
     // Conv, Gemm and ReLU outputs of both models.

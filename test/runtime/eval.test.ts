@@ -32,7 +32,7 @@ const ONE_CONV = ownModel('one-conv.onnx');
  * CNN 96.10 %, MLP teacher 94.70 %, distilled student 91.45 %, sigmoid MLP 91.10 %, one-conv 91.40 %.
  */
 describe('runEval on the test models (worker thread)', () => {
-  it('CNN teacher vs the rank-3 sigmoid MLP: sigmoid outputs read exactly, accuracies, cross-layer matrix', async () => {
+  it('CNN teacher vs the rank-3 sigmoid MLP: sigmoid outputs read as scores, accuracies, cross-layer matrix', async () => {
     const r = await runEval({
       task: 'classification',
       data: mnistDataset(600),
@@ -48,11 +48,11 @@ describe('runEval on the test models (worker thread)', () => {
     expect(r.layers[0]).toMatchObject({ teacher: 'relu2', student: 'relu1', estimator: 'exact', teacherWidth: 64, studentWidth: 48 });
     expect(r.teacher.accuracy).toBeGreaterThan(0.95);
     expect(r.student.accuracy).toBeGreaterThan(0.9);
-    expect(r.student.output).toBe('fc2');
+    expect(r.student.output).toBe('output');
     expect(r.student.inputs[0]).toMatchObject({ name: 'input', sampleShape: [28, 28], preprocess: null });
     expect(r.teacher.inputs[0]).toMatchObject({ name: 'input', sampleShape: [1, 28, 28] });
     expect(r.aoa).toBeGreaterThan(85);
-    expect(r.warnings.join('\n')).toMatch(/Sigmoid of 'fc2'/);
+    expect(r.warnings.join('\n')).toMatch(/read as sigmoid scores .*it is a Sigmoid of 'fc2'/);
     const c = r.crossLayer!;
     expect(c.teacherLayers).toEqual(['fc1', 'relu2']);
     expect(c.studentLayers).toEqual(['fc1', 'relu1', 'fc2']);
@@ -63,19 +63,19 @@ describe('runEval on the test models (worker thread)', () => {
     expect(r.timing.inferenceMs.teacher).toBeGreaterThan(0);
   });
 
-  it('warns when outputs look like probabilities and nobody said', async () => {
-    const r = await runEval({
-      task: 'classification',
-      data: mnistDataset(100),
-      teacher: { file: CNN },
-      student: { file: SIGMOID_MLP },
-      worker: false,
-    });
-    expect(r.warnings.join('\n')).toMatch(
-      /student outputs 'output' of .*mlp-sigmoid\.onnx look like sigmoid scores, not logits.*Sigmoid node.*--student-outputs sigmoid/,
+  it('outputs of differing kinds that nobody declared are an error naming both kinds and both options', async () => {
+    await expectKrsError(
+      () =>
+        runEval({
+          task: 'classification',
+          data: mnistDataset(100),
+          teacher: { file: CNN },
+          student: { file: SIGMOID_MLP },
+          worker: false,
+        }),
+      'BAD_OPTION',
+      /^teacher output 'output' of .*cnn\.onnx looks like logits \(values outside \[0, 1\].*\) but student output 'output' of .*mlp-sigmoid\.onnx looks like sigmoid scores \(every value is in \[0, 1\] but \d+ of 100 rows do not sum to 1.*\); say how to read them with teacherOutputs and studentOutputs/,
     );
-    expect(r.warnings.join('\n')).toMatch(/no layer pairs given: paired the penultimate features.*'relu2' \(teacher\) with 'relu1' \(student\)/);
-    expect(r.warnings.join('\n')).not.toMatch(/teacher outputs/);
   });
 
   it('the distilled student retains more of the teacher than an independently trained MLP', async () => {
@@ -90,6 +90,7 @@ describe('runEval on the test models (worker thread)', () => {
     const distilled = await run(ownModel('mlp-student.onnx'));
     const independent = await run(SIGMOID_MLP, 'sigmoid');
     expect(distilled.layers[0]).toMatchObject({ teacher: 'relu2', student: 'relu1', teacherWidth: 64, studentWidth: 32 });
+    expect(distilled.warnings.join('\n')).toMatch(/no layer pairs given: paired the penultimate features.*'relu2' \(teacher\) with 'relu1' \(student\)/);
     expect(distilled.krs).toBeCloseTo(0.3 * distilled.fss + 0.7 * distilled.aoa, 10);
     expect(distilled.fss).toBeGreaterThan(independent.fss);
     expect(distilled.aoa).toBeGreaterThan(independent.aoa);
@@ -193,7 +194,7 @@ describe('runCapture', () => {
 });
 
 describe.skipIf(!publicModelsAvailable)('runEval on the public models (../shared/models)', () => {
-  it('CNN teacher vs the MLP student: sigmoid outputs read exactly, accuracies with --preprocess symmetric, cross-layer matrix', async () => {
+  it('CNN teacher vs the MLP student: sigmoid outputs read as scores, accuracies with --preprocess symmetric, cross-layer matrix', async () => {
     const r = await runEval({
       task: 'classification',
       data: mnistDataset(600),
@@ -208,10 +209,10 @@ describe.skipIf(!publicModelsAvailable)('runEval on the public models (../shared
     expect(r.layers[0]).toMatchObject({ teacher: '/relu_2/Relu_output_0', student: 'onnx::Gemm_8', estimator: 'exact', teacherWidth: 128, studentWidth: 100 });
     expect(r.teacher.accuracy).toBeGreaterThan(0.97);
     expect(r.student.accuracy).toBeGreaterThan(0.88);
-    expect(r.student.output).toBe('onnx::Sigmoid_9');
+    expect(r.student.output).toBe('output');
     expect(r.student.inputs[0]).toMatchObject({ name: 'input', sampleShape: [28, 28], preprocess: 'symmetric' });
     expect(r.aoa).toBeGreaterThan(80);
-    expect(r.warnings.join('\n')).toMatch(/Sigmoid of 'onnx::Sigmoid_9'/);
+    expect(r.warnings.join('\n')).toMatch(/read as sigmoid scores .*it is a Sigmoid of 'onnx::Sigmoid_9'/);
     const c = r.crossLayer!;
     expect(c.studentLayers).toEqual(['input.1', 'onnx::Gemm_8', 'onnx::Sigmoid_9']);
     expect(c.cka[1]![1]! * 100).toBeCloseTo(r.layers[0]!.score, 8);
