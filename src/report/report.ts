@@ -141,10 +141,15 @@ function footer(meta: ReportMeta): ReportDocument['footer'] {
 }
 
 function scoreCards(r: ReportScore) {
+  // The 95 % interval, when the score has one (jackknife over groups of samples, docs/formulas.md §"Intervals").
+  const ci = (k: 'fss' | 'aoa' | 'krs') => {
+    const c = r.ci95?.[k];
+    return c ? ` (95% CI ${f1(c[0])}–${f1(c[1])})` : '';
+  };
   return [
-    { label: 'KRS', value: f1(r.krs), note: `α·FSS + β·AOA; 100 = identical to the teacher`, kind: 'krs' as const },
-    { label: 'FSS', value: f1(r.fss), note: `layer similarity to the teacher, weight α = ${fmtWeight(r.alpha)}`, kind: 'fss' as const },
-    { label: 'AOA', value: f1(r.aoa), note: `output agreement with the teacher, weight β = ${fmtWeight(r.beta)}`, kind: 'aoa' as const },
+    { label: 'KRS', value: f1(r.krs), note: `α·FSS + β·AOA; 100 = identical to the teacher${ci('krs')}`, kind: 'krs' as const },
+    { label: 'FSS', value: f1(r.fss), note: `layer similarity to the teacher, weight α = ${fmtWeight(r.alpha)}${ci('fss')}`, kind: 'fss' as const },
+    { label: 'AOA', value: f1(r.aoa), note: `output agreement with the teacher, weight β = ${fmtWeight(r.beta)}${ci('aoa')}`, kind: 'aoa' as const },
   ];
 }
 

@@ -14,7 +14,29 @@ export interface ScoreLike {
   fss: number;
   aoa: number;
   krs: number;
-  layers: readonly { teacher: string; student: string; score: number; similarity?: string; estimator?: string }[];
+  layers: readonly { teacher: string; student: string; score: number; similarity?: string; estimator?: string; ci95?: readonly [number, number] | null }[];
+  /** 95 % intervals of FSS, AOA and KRS (drawn as error bars and tabled when present). */
+  ci95?: { fss: readonly [number, number] | null; aoa: readonly [number, number] | null; krs: readonly [number, number] | null };
+}
+
+/** An error-bar layer over `values` rows with fields `y`, `lo`, `hi` (drawn only for rows that have an interval). */
+function errorBars(
+  values: readonly { y: string; lo: number | null; hi: number | null }[],
+  sort: readonly string[],
+): NonNullable<Extract<TopLevelSpec, { layer: unknown }>['layer']>[number] {
+  return {
+    data: { values: values.filter((v) => v.lo !== null && v.hi !== null) },
+    mark: { type: 'rule', color: COLORS.rule, strokeWidth: 1.5 },
+    encoding: {
+      y: { field: 'y', type: 'nominal', sort: [...sort] },
+      x: { field: 'lo', type: 'quantitative' },
+      x2: { field: 'hi' },
+      tooltip: [
+        { field: 'lo', title: '95% CI low', format: '.2f' },
+        { field: 'hi', title: '95% CI high', format: '.2f' },
+      ],
+    },
+  };
 }
 
 /** `teacher → student`, or the one name when both sides use it. */
@@ -79,19 +101,35 @@ export function compositionChart(r: ScoreLike): Chart {
           text: { field: 'label' },
         },
       },
+      ...(r.ci95
+        ? [
+            errorBars(
+              (['fss', 'aoa', 'krs'] as const).map((k) => ({ y: k.toUpperCase(), lo: round(r.ci95![k]?.[0] ?? null), hi: round(r.ci95![k]?.[1] ?? null) })),
+              rows,
+            ),
+          ]
+        : []),
     ],
   };
+  const ci = (k: 'fss' | 'aoa' | 'krs'): Record<string, number | null> =>
+    r.ci95 ? { low: round(r.ci95[k]?.[0] ?? null), high: round(r.ci95[k]?.[1] ?? null) } : {};
   return {
     id: 'krs-composition',
     title: 'KRS and its components',
     caption: `FSS (feature similarity) and AOA (output agreement) on 0–100; the KRS bar is the sum of its two terms, ${a} × FSS (blue) and ${b} × AOA (orange).`,
     spec,
     table: {
-      columns: [col('component', 'component'), col('value', 'value (0–100)'), col('weight', 'weight', 2), col('term', 'weighted term')],
+      columns: [
+        col('component', 'component'),
+        col('value', 'value (0–100)'),
+        ...(r.ci95 ? [col('low', '95% CI low'), col('high', '95% CI high')] : []),
+        col('weight', 'weight', 2),
+        col('term', 'weighted term'),
+      ],
       rows: [
-        { component: 'FSS', value: round(r.fss), weight: a, term: round(a * r.fss) },
-        { component: 'AOA', value: round(r.aoa), weight: b, term: round(b * r.aoa) },
-        { component: 'KRS', value: round(r.krs), weight: null, term: round(r.krs) },
+        { component: 'FSS', value: round(r.fss), ...ci('fss'), weight: a, term: round(a * r.fss) },
+        { component: 'AOA', value: round(r.aoa), ...ci('aoa'), weight: b, term: round(b * r.aoa) },
+        { component: 'KRS', value: round(r.krs), ...ci('krs'), weight: null, term: round(r.krs) },
       ],
     },
   };
@@ -107,7 +145,9 @@ export function layerSimilarityChart(r: ScoreLike): Chart {
     score: round(l.score),
     similarity: l.similarity ?? null,
     estimator: l.estimator ?? null,
+    ...(l.ci95 ? { low: round(l.ci95[0]), high: round(l.ci95[1]) } : {}),
   }));
+  const withCi = r.layers.some((l) => l.ci95);
   const order = rows.map((d) => d.pair);
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -145,6 +185,14 @@ export function layerSimilarityChart(r: ScoreLike): Chart {
         mark: { type: 'rule', strokeDash: [5, 3], color: COLORS.rule },
         encoding: { x: { datum: round(r.fss) } },
       },
+      ...(withCi
+        ? [
+            errorBars(
+              rows.map((d) => ({ y: d.pair, lo: d.low ?? null, hi: d.high ?? null })),
+              order,
+            ),
+          ]
+        : []),
     ],
   };
   return {
@@ -159,8 +207,16 @@ export function layerSimilarityChart(r: ScoreLike): Chart {
         col('similarity', 'similarity'),
         col('estimator', 'estimator'),
         col('score', 'score (0–100)'),
+        ...(withCi ? [col('low', '95% CI low'), col('high', '95% CI high')] : []),
       ],
-      rows: rows.map(({ teacher, student, similarity, estimator, score }) => ({ teacher, student, similarity, estimator, score })),
+      rows: rows.map(({ teacher, student, similarity, estimator, score, low, high }) => ({
+        teacher,
+        student,
+        similarity,
+        estimator,
+        score,
+        ...(withCi ? { low: low ?? null, high: high ?? null } : {}),
+      })),
     },
   };
 }
