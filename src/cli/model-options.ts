@@ -114,7 +114,7 @@ export function addModelOptions(cmd: Command, side: 'teacher' | 'student' | null
     .option(`--${p}feed <input=array>`, `feed model input 'input' from data array 'array' (repeatable; models with several inputs)`, collectFeed(`--${p}feed`))
     .option(
       `--${p}outputs <kind>`,
-      `${who}'s output holds ${OUTPUT_KINDS.join(', ')} (default logits, with a warning when they look like probabilities)`,
+      `${who}'s output holds ${OUTPUT_KINDS.join(', ')} (default: told from the values; krs capture writes them as given, with a warning)`,
       parseChoice(`--${p}outputs`, OUTPUT_KINDS),
     )
     .option(`--${p}output-tensor <name>`, `tensor to score as ${who}'s output (default: its first graph output)`);
