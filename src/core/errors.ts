@@ -2,12 +2,12 @@
  * The one error type of krs, and every message it can carry.
  *
  * Each failure has a `code`; the CLI maps the code's `kind` to an exit status
- * (usage → 2, data → 3, internal → 1) and prints the same payload with `--json`. Messages are one line and echo the offending file, layer, key,
+ * (usage → 2, data → 3, environment → 4, interrupted → 130, internal → 1) and prints the same payload with `--json`. Messages are one line and echo the offending file, layer, key,
  * shape or value, so a user can fix the input without reading a stack trace.
  */
 
 /** What kind of mistake an error reports; decides the CLI exit status. */
-export type ErrorKind = 'usage' | 'data' | 'internal';
+export type ErrorKind = 'usage' | 'data' | 'environment' | 'interrupted' | 'internal';
 
 /** Every error code krs raises, with its kind. */
 export const ERROR_KINDS = {
@@ -33,14 +33,38 @@ export const ERROR_KINDS = {
   BAD_VALUE: 'data',
   /** A quantity that is mathematically undefined for this input (e.g. CKA of a constant layer). */
   UNDEFINED: 'data',
+  /** A file or folder krs must write is not writable: permission denied, read-only file system. */
+  NOT_WRITABLE: 'environment',
+  /** The disk (or quota) is full, or a file would pass the file system's size limit. */
+  NO_SPACE: 'environment',
+  /** An output path names the wrong kind of thing: a folder where a file goes, a file where a folder goes. */
+  BAD_TARGET: 'environment',
+  /** Another operating-system failure while writing (I/O error, too many open files…). */
+  WRITE_FAILED: 'environment',
+  /** The run was stopped by SIGINT or SIGTERM. */
+  INTERRUPTED: 'interrupted',
   /** A bug in krs: an invariant did not hold. */
   INTERNAL: 'internal',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ERROR_KINDS;
 
-/** Exit status of the CLI for each error kind. */
-export const EXIT_STATUS: Record<ErrorKind, number> = { internal: 1, usage: 2, data: 3 };
+/** Exit status of the CLI for each error kind (130 = 128 + SIGINT, as shells report an interrupt). */
+export const EXIT_STATUS: Record<ErrorKind, number> = { internal: 1, usage: 2, data: 3, environment: 4, interrupted: 130 };
+
+/** Errno codes of a failed write: the error code, the cause and the remedy the message gives. */
+const WRITE_FAILURES: Record<string, readonly [ErrorCode, string, string]> = {
+  EACCES: ['NOT_WRITABLE', 'permission denied', 'choose a folder you can write to or change its permissions'],
+  EPERM: ['NOT_WRITABLE', 'operation not permitted', 'choose a folder you can write to or change its permissions'],
+  EROFS: ['NOT_WRITABLE', 'read-only file system', 'choose a folder on a writable file system'],
+  ENOSPC: ['NO_SPACE', 'no space left on the device', 'free some space or write elsewhere'],
+  EDQUOT: ['NO_SPACE', 'disk quota exceeded', 'free some space or write elsewhere'],
+  EFBIG: ['NO_SPACE', 'file too large for the file system', 'write to another file system'],
+  EISDIR: ['BAD_TARGET', 'it is a folder', 'name a file, or remove the folder'],
+  EEXIST: ['BAD_TARGET', 'a file is in the way where a folder is needed', 'name a folder, or remove the file'],
+  ENOTDIR: ['BAD_TARGET', 'a part of the path is a file, not a folder', 'fix the path'],
+  ENOENT: ['BAD_TARGET', 'a folder on the path disappeared while writing', 'check the path and try again'],
+};
 
 /** Brackets of an option reference inside a message template (Unicode private-use characters). */
 const OPTION_OPEN = '\u{E000}';
@@ -80,7 +104,7 @@ export class KrsError extends Error {
     this.template = template;
   }
 
-  /** usage, data or internal. */
+  /** usage, data, environment, interrupted or internal. */
   get kind(): ErrorKind {
     return ERROR_KINDS[this.code];
   }
@@ -157,6 +181,24 @@ export const errors = {
 
   tooLarge: (file: string, bytes: number) =>
     new KrsError('BAD_VALUE', `${file}: array of ${bytes} bytes is too large to load in one piece on this platform; read it in row ranges`, { file, bytes }),
+
+  /**
+   * A size declared by a file (array bytes, image pixels, a header, a text file) above a
+   * resource limit of src/io/limits.ts; `limit` is its API name, `env` the variable that sets it.
+   */
+  overLimit: (file: string, what: string, value: number, limit: string, max: number, env: string) =>
+    new KrsError('BAD_VALUE', `${file}: ${what} is ${value}, more than the limit ${limit} = ${max} (set ${env} or the ${limit} limit to raise it)`, {
+      file,
+      what,
+      value,
+      limit,
+      max,
+      env,
+    }),
+
+  /** A resource-limit environment variable that is not a positive integer. */
+  badLimitVariable: (env: string, value: string) =>
+    new KrsError('BAD_OPTION', `environment variable ${env}=${JSON.stringify(value)}: expected a positive integer`, { env, value }),
 
   unsupportedDtype: (file: string, dtype: string, key?: string) =>
     new KrsError('UNSUPPORTED_DTYPE', `${file}${key ? ` (${q(key)})` : ''}: unsupported dtype ${JSON.stringify(dtype)}`, { file, dtype, key }),
@@ -264,6 +306,31 @@ export const errors = {
   /** ONNX Runtime refused a model or failed while running it. */
   modelFailed: (file: string, action: string, reason: string) =>
     new KrsError('BAD_FILE', `${file}: ONNX Runtime could not ${action}: ${reason}`, { file, action, reason }),
+
+  // --- writing files, and interrupts (src/io/node-atomic-write.ts, src/io/interrupt.ts) ---
+
+  /**
+   * Writing `file` failed for a reason of the machine, not of the input: `code` is Node's
+   * errno code (EACCES, EROFS, ENOSPC, EISDIR…), `what` says what was being written
+   * ('the capture', 'the report'). The message names the path, the cause and what to do.
+   */
+  writeFailed: (file: string, what: string, code: string, detail?: string) => {
+    const [errorCode, cause, fix] = WRITE_FAILURES[code] ?? ['WRITE_FAILED', `failed (${code}${detail ? `: ${detail}` : ''})`, 'check the disk and try again'];
+    return new KrsError(errorCode, `cannot write ${what} ${file}: ${cause}; ${fix}`, { file, what, errno: code });
+  },
+
+  /**
+   * The run was stopped by `signal`. `written` lists the files it had written in full
+   * (renamed into place) before it stopped; every other file it was writing was removed.
+   */
+  interrupted: (signal: string, written: readonly string[]) =>
+    new KrsError(
+      'INTERRUPTED',
+      written.length === 0
+        ? `interrupted (${signal}); no file was written (partial files were removed, existing files left as they were)`
+        : `interrupted (${signal}) after ${written.join(', ')} ${written.length === 1 ? 'was' : 'were'} written in full; no other file was written`,
+      { signal, written: [...written] },
+    ),
 
   // --- experiments tables and analysis (src/io/experiments.ts, src/analysis) ---
 
