@@ -21,13 +21,9 @@
  * Options: --repeat N, --threads N (ORT intra-op threads, default all cores),
  *          --block N (symmetric block rows), --json.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { ensureBuild as buildIfStale, ensureGenerated, here, readNpyFloat32, root, runNumpy as runNumpyScript } from './common.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '..', '..');
 const dataDir = join(here, 'data');
 
 // ---------------------------------------------------------------------------
@@ -48,72 +44,21 @@ const log = (...a) => (asJson ? console.error(...a) : console.log(...a));
 // data and build
 // ---------------------------------------------------------------------------
 function ensureData() {
-  const manifest = join(dataDir, 'manifest.json');
-  if (!existsSync(manifest)) {
-    log('generating bench data (NumPy, seeded) into bench/score/data/ …');
-    const r = spawnSync('python3', [join(here, 'generate.py'), '--out', dataDir], { stdio: 'inherit' });
-    if (r.status !== 0) throw new Error('bench/score/generate.py failed');
-  }
-  return JSON.parse(readFileSync(manifest, 'utf8'));
+  return ensureGenerated(dataDir, 'generate.py', log);
 }
 
 function ensureBuild() {
-  const needed = [
+  buildIfStale(log, [
     ['dist/runtime/ort-backend.js', 'src/runtime/ort-backend.ts'],
     ['dist/similarity/layer-similarity.js', 'src/similarity/layer-similarity.ts'],
-  ];
-  const stale = needed.some(([out, src]) => {
-    const o = join(root, out);
-    const s = join(root, src);
-    return existsSync(s) && (!existsSync(o) || statSync(o).mtimeMs < statSync(s).mtimeMs);
-  });
-  if (!stale) return;
-  log('building dist/ (tsc -p tsconfig.build.json) …');
-  // tsc emits even when other files have type errors; only a missing output is fatal.
-  spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], {
-    stdio: 'ignore',
-    cwd: root,
-  });
-  if (!existsSync(join(root, needed[0][0]))) throw new Error('build failed: dist/runtime/ort-backend.js missing');
-}
-
-/** Minimal .npy reader: little-endian float32, C order (what generate.py writes). */
-function readNpyFloat32(file) {
-  const buf = readFileSync(file);
-  if (buf.toString('latin1', 0, 6) !== '\x93NUMPY') throw new Error(`${file}: not a .npy file`);
-  const major = buf[6];
-  const headerLen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
-  const start = major === 1 ? 10 : 12;
-  const header = buf.toString('latin1', start, start + headerLen);
-  if (!/'descr':\s*'<f4'/.test(header) || !/'fortran_order':\s*False/.test(header)) {
-    throw new Error(`${file}: expected little-endian float32 in C order, header ${header.trim()}`);
-  }
-  const shape = header
-    .match(/'shape':\s*\(([^)]*)\)/)[1]
-    .split(',')
-    .filter((s) => s.trim())
-    .map(Number);
-  const offset = start + headerLen;
-  const count = shape.reduce((a, b) => a * b, 1);
-  const data = new Float32Array(count);
-  new Uint8Array(data.buffer).set(buf.subarray(offset, offset + count * 4));
-  return { shape, data };
+  ]);
 }
 
 // ---------------------------------------------------------------------------
 // the NumPy reference
 // ---------------------------------------------------------------------------
 function runNumpy() {
-  const env = { ...process.env };
-  delete env.OPENBLAS_CORETYPE;
-  delete env.OPENBLAS_L2_SIZE;
-  const r = spawnSync('python3', [join(here, 'reference.py'), '--data', dataDir, '--repeat', String(repeat)], {
-    env,
-    encoding: 'utf8',
-    maxBuffer: 1 << 24,
-  });
-  if (r.status !== 0) throw new Error(`bench/score/reference.py failed:\n${r.stderr}`);
-  return JSON.parse(r.stdout);
+  return runNumpyScript('reference.py', ['--data', dataDir, '--repeat', String(repeat)]);
 }
 
 // ---------------------------------------------------------------------------

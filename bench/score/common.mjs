@@ -1,0 +1,168 @@
+/**
+ * Helpers shared by the bench/score scripts (run.mjs, wide.mjs, grid.mjs): options, the
+ * .npy reader, the dist/ build check, running a NumPy reference script, best-of-N timing,
+ * and the machine's state (load, CPU steal) during a run.
+ */
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+
+export const here = dirname(fileURLToPath(import.meta.url));
+export const root = resolve(here, '..', '..');
+
+/** `--name value` from argv, or the default. */
+export function option(args, name, dflt) {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+}
+
+/** Run a seeded generator script into `dir` unless `dir/manifest.json` exists; returns the manifest. */
+export function ensureGenerated(dir, script, log, extraArgs = []) {
+  const manifest = join(dir, 'manifest.json');
+  if (!existsSync(manifest)) {
+    log(`generating bench data (NumPy, seeded, ${script}) into ${dir} …`);
+    const r = spawnSync('python3', [join(here, script), '--out', dir, ...extraArgs], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error(`bench/score/${script} failed`);
+  }
+  return JSON.parse(readFileSync(manifest, 'utf8'));
+}
+
+/** Build dist/ when one of the given outputs is missing or older than its source. */
+export function ensureBuild(log, needed) {
+  const stale = needed.some(([out, src]) => {
+    const o = join(root, out);
+    const s = join(root, src);
+    return existsSync(s) && (!existsSync(o) || statSync(o).mtimeMs < statSync(s).mtimeMs);
+  });
+  if (!stale) return;
+  log('building dist/ (tsc -p tsconfig.build.json) …');
+  // tsc emits even when other files have type errors; only a missing output is fatal.
+  spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], {
+    stdio: 'ignore',
+    cwd: root,
+  });
+  for (const [out] of needed) if (!existsSync(join(root, out))) throw new Error(`build failed: ${out} missing`);
+}
+
+/**
+ * Minimal .npy reader: little-endian float32, C order (what the generators write). The
+ * values are read straight into the returned Float32Array (no second copy of the file in
+ * memory, so the RSS high-water mark counts the data once).
+ */
+export function readNpyFloat32(file) {
+  const fd = openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(12);
+    readSync(fd, head, 0, 12, 0);
+    if (head.toString('latin1', 0, 6) !== '\x93NUMPY') throw new Error(`${file}: not a .npy file`);
+    const major = head[6];
+    const headerLen = major === 1 ? head.readUInt16LE(8) : head.readUInt32LE(8);
+    const start = major === 1 ? 10 : 12;
+    const headerBuf = Buffer.alloc(headerLen);
+    readSync(fd, headerBuf, 0, headerLen, start);
+    const header = headerBuf.toString('latin1');
+    if (!/'descr':\s*'<f4'/.test(header) || !/'fortran_order':\s*False/.test(header)) {
+      throw new Error(`${file}: expected little-endian float32 in C order, header ${header.trim()}`);
+    }
+    const shape = header
+      .match(/'shape':\s*\(([^)]*)\)/)[1]
+      .split(',')
+      .filter((s) => s.trim())
+      .map(Number);
+    const count = shape.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(count);
+    const bytes = new Uint8Array(data.buffer);
+    let done = 0;
+    while (done < bytes.length) {
+      const got = readSync(fd, bytes, done, Math.min(bytes.length - done, 1 << 30), start + headerLen + done);
+      if (got === 0) throw new Error(`${file}: truncated (${done} of ${bytes.length} data bytes)`);
+      done += got;
+    }
+    return { shape, data };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Run a NumPy script with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from its
+ * environment only (so OpenBLAS picks its kernel for this CPU); returns its JSON output.
+ */
+export function runNumpy(script, args) {
+  const env = { ...process.env };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  const r = spawnSync('python3', [join(here, script), ...args], { env, encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`bench/score/${script} failed:\n${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+let gcFn;
+/** Collect garbage (V8's gc, exposed on first use) so one run's leftovers do not raise the next run's peak memory. */
+export function collectGarbage() {
+  if (!gcFn) {
+    v8.setFlagsFromString('--expose-gc');
+    gcFn = vm.runInNewContext('gc');
+  }
+  gcFn();
+}
+
+/** One untimed warm-up call, then `repeat` timed calls (garbage collected before each, untimed); the best time. */
+export async function timeBest(fn, repeat) {
+  collectGarbage();
+  await fn();
+  const runs = [];
+  let result;
+  for (let r = 0; r < repeat; r++) {
+    collectGarbage();
+    const t0 = performance.now();
+    result = await fn();
+    runs.push((performance.now() - t0) / 1000);
+  }
+  return { seconds: Math.min(...runs), runs, result };
+}
+
+/** This process's RSS high-water mark, bytes (process.resourceUsage().maxRSS is in KiB). */
+export function maxRssBytes() {
+  return process.resourceUsage().maxRSS * 1024;
+}
+
+/** CPU counters from /proc/stat (Linux; null elsewhere). */
+function cpuTimes() {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = f;
+    return { busy: user + nice + system + irq + softirq, idle: idle + iowait, steal: steal ?? 0 };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The machine while a benchmark runs: `start()` notes the 1-minute load average and the CPU
+ * counters; `stop()` returns the load at both ends and the fractions of CPU time that were
+ * busy (all processes) and stolen by the hypervisor in between.
+ */
+export function machineMonitor() {
+  const load0 = loadavg()[0];
+  const t0 = cpuTimes();
+  return {
+    stop() {
+      const t1 = cpuTimes();
+      const out = { loadStart: load0, loadEnd: loadavg()[0] };
+      if (t0 && t1) {
+        const total = t1.busy + t1.idle + t1.steal - (t0.busy + t0.idle + t0.steal);
+        out.busyFraction = (t1.busy - t0.busy) / total;
+        out.stealFraction = (t1.steal - t0.steal) / total;
+      }
+      return out;
+    },
+  };
+}
+
+export const gib = (bytes) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+export const secs = (s) => `${s.toFixed(3)} s`;

@@ -1,0 +1,177 @@
+#!/usr/bin/env node
+/**
+ * bench/score grid — the exact cross-layer linear-CKA matrix of 8 teacher × 8 student layers
+ * (widths 512–4096, n = 10 000: the shape of pytorch-cka's published figure, all ResNet-18
+ * layer pairs on 10 000 CIFAR images in 2.33 s on an H100), timed in krs (`CrossLayerCka` on
+ * the ONNX Runtime float32 backend) and in a committed NumPy script
+ * (bench/score/grid_reference.py: centred float32 Gram blocks by sgemm, all pair sums at once
+ * by a float64 dsyrk per block) on the same arrays, in the same invocation.
+ *
+ *     npm run bench:grid                  # = node bench/score/grid.mjs
+ *     node bench/score/grid.mjs --repeat 2 --batch 500 --json
+ *
+ * krs takes the sample-space route (told n, n²/2·(Σp + Σq) ≈ 1.7e12 multiply-adds is below
+ * the feature space's n·(Σp²/2 + Σq²/2 + Σp·Σq) ≈ 3.4e12): the rows are kept and one
+ * Gram pass over every layer's n × n Gram matrix, block by block, serves all 64 pairs.
+ *
+ * Steps: generate the data with NumPy if bench/score/data/grid/ is missing (seeded,
+ * bench/score/generate_grid.py, ~1.4 GB, gitignored); build dist/ if stale; run the NumPy
+ * reference in its own process (OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from its
+ * environment only); run krs in this process; print both times, their ratio, the largest
+ * CKA difference over the 64 cells and each process's peak memory (RSS high-water mark, data
+ * included). Target (the issue): krs ≤ 1.0× NumPy.
+ *
+ * Timed on both sides: the computation only (krs: a new CrossLayerCka fed the loaded arrays
+ * in batches of --batch rows as a data loader would, then compute(); NumPy: centring, the
+ * Gram blocks, the sums), not loading; one untimed warm-up, then --repeat runs (default 3),
+ * best time.
+ *
+ * Options: --repeat N, --batch N (rows per update, default 1000), --threads N (ORT intra-op
+ * threads, default all cores), --json.
+ */
+import { join } from 'node:path';
+import {
+  collectGarbage,
+  ensureBuild,
+  ensureGenerated,
+  gib,
+  here,
+  machineMonitor,
+  maxRssBytes,
+  option,
+  readNpyFloat32,
+  root,
+  runNumpy,
+  secs,
+  timeBest,
+} from './common.mjs';
+
+const args = process.argv.slice(2);
+const repeat = Number(option(args, 'repeat', 3));
+const batch = Number(option(args, 'batch', 1000));
+const threads = option(args, 'threads') === undefined ? undefined : Number(option(args, 'threads'));
+const asJson = args.includes('--json');
+const log = (...a) => (asJson ? console.error(...a) : console.log(...a));
+const dataDir = join(here, 'data', 'grid');
+
+const manifest = ensureGenerated(dataDir, 'generate_grid.py', log);
+ensureBuild(log, [
+  ['dist/runtime/ort-backend.js', 'src/runtime/ort-backend.ts'],
+  ['dist/similarity/cross-layer.js', 'src/similarity/cross-layer.ts'],
+  ['dist/linalg/gram-pass.js', 'src/linalg/gram-pass.ts'],
+]);
+const { createOrtBackend } = await import(join(root, 'dist/runtime/ort-backend.js'));
+const { CrossLayerCka } = await import(join(root, 'dist/similarity/cross-layer.js'));
+
+const n = manifest.n;
+const tWidths = manifest.teacherWidths;
+const sWidths = manifest.studentWidths;
+const tNames = tWidths.map((_, d) => `t${d}`);
+const sNames = sWidths.map((_, d) => `s${d}`);
+log(
+  `bench/score grid: n = ${n}, ${tWidths.length} teacher layers (widths ${tWidths.join(', ')}) × ${sWidths.length} student layers (${sWidths.join(', ')}), float32, batches of ${batch}, best of ${repeat}`,
+);
+
+const machine = machineMonitor();
+const numpy = runNumpy('grid_reference.py', ['--data', dataDir, '--repeat', String(repeat)]);
+
+const teacher = tNames.map((_, d) => readNpyFloat32(join(dataDir, `teacher_${d}.npy`)));
+const student = sNames.map((_, d) => readNpyFloat32(join(dataDir, `student_${d}.npy`)));
+collectGarbage();
+const loadedRss = maxRssBytes();
+
+/** Rows [start, end) of every layer as a record of tensors (views, no copies). */
+const record = (names, arrays, start, end) =>
+  Object.fromEntries(
+    names.map((name, i) => {
+      const { shape, data } = arrays[i];
+      const p = shape[1];
+      return [name, { dtype: 'float32', shape: [end - start, p], data: data.subarray(start * p, end * p) }];
+    }),
+  );
+
+const backend = await createOrtBackend(threads === undefined ? {} : { intraOpNumThreads: threads });
+let krs;
+try {
+  const warm = { rows: 64, cols: 8, data: new Float64Array(512).fill(1) };
+  await backend.products([{ op: 'ABt', a: warm, b: warm }]); // session creation outside the timing
+  krs = await timeBest(async () => {
+    const m = new CrossLayerCka(tNames, sNames, { backend, samples: n });
+    for (let s = 0; s < n; s += batch) {
+      const e = Math.min(n, s + batch);
+      await m.update(record(tNames, teacher, s, e), record(sNames, student, s, e));
+    }
+    return m.compute();
+  }, repeat);
+} finally {
+  await backend.dispose();
+}
+const state = machine.stop();
+
+const r = krs.result;
+let maxDiff = 0;
+r.cka.forEach((row, i) =>
+  row.forEach((v, j) => {
+    maxDiff = Math.max(maxDiff, v === null ? Number.POSITIVE_INFINITY : Math.abs(v - numpy.cka[i][j]));
+  }),
+);
+const result = {
+  n,
+  teacherWidths: tWidths,
+  studentWidths: sWidths,
+  batch,
+  repeat,
+  machine: state,
+  numpy: {
+    version: numpy.numpy,
+    blas: numpy.blas,
+    block: numpy.block,
+    seconds: numpy.seconds,
+    runs: numpy.runs,
+    cka: numpy.cka,
+    maxRssBytes: numpy.maxRssBytes,
+    loadedRssBytes: numpy.loadedRssBytes,
+    selfCheck: numpy.selfCheck,
+  },
+  krs: {
+    backend: backend.name,
+    threads: backend.threads,
+    route: r.route,
+    seconds: krs.seconds,
+    runs: krs.runs,
+    cka: r.cka,
+    maxRssBytes: maxRssBytes(),
+    loadedRssBytes: loadedRss,
+    ratioVsNumpy: krs.seconds / numpy.seconds,
+    maxAbsDiffVsNumpy: maxDiff,
+  },
+};
+
+if (asJson) {
+  console.log(JSON.stringify(result));
+} else {
+  const b = numpy.blas;
+  log(`NumPy ${numpy.numpy}, BLAS ${b.library} ${b.version ?? ''} kernel ${b.coretype ?? '?'}, ${b.threads ?? '?'} threads`);
+  log(`  NumPy (blocks of ${numpy.block}, float32 Grams, float64 sums): ${secs(numpy.seconds)}   runs ${numpy.runs.map((s) => s.toFixed(3)).join(', ')}`);
+  log(`krs ${backend.name}, ${backend.threads} threads, route ${r.route}: ${secs(krs.seconds)}   runs ${krs.runs.map((s) => s.toFixed(3)).join(', ')}`);
+  log(`ratio krs / NumPy: ${result.krs.ratioVsNumpy.toFixed(2)}×   (target ≤ 1.0×: ${result.krs.ratioVsNumpy <= 1 ? 'met' : 'NOT met'})`);
+  log('CKA (krs), teacher rows × student columns:');
+  for (const row of r.cka) log(`  ${row.map((v) => (v === null ? '  null' : v.toFixed(4))).join(' ')}`);
+  log(
+    `max |ΔCKA| krs vs NumPy over ${tWidths.length * sWidths.length} cells: ${maxDiff.toExponential(2)}   (NumPy self-check, blocked vs float64 feature space on a slice: ${numpy.selfCheck.maxAbsDiff.toExponential(2)})`,
+  );
+  log(
+    `peak memory (RSS high-water mark, data included): NumPy ${gib(numpy.maxRssBytes)} (${gib(numpy.loadedRssBytes)} after loading), krs ${gib(result.krs.maxRssBytes)} (${gib(loadedRss)} after loading)`,
+  );
+  log(
+    `machine: load ${state.loadStart.toFixed(2)} → ${state.loadEnd.toFixed(2)}, CPU busy ${(100 * state.busyFraction).toFixed(0)} %, stolen ${(100 * state.stealFraction).toFixed(0)} %`,
+  );
+}
+if (r.route !== 'sample-space') {
+  console.error(`expected the sample-space route, krs took ${r.route}`);
+  process.exitCode = 1;
+}
+if (!(maxDiff < 1e-5) || !(numpy.selfCheck.maxAbsDiff < 1e-6)) {
+  console.error(`CKA values disagree: krs vs NumPy ${maxDiff}, NumPy self-check ${numpy.selfCheck.maxAbsDiff}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,153 @@
+#!/usr/bin/env node
+/**
+ * bench/score wide — exact linear CKA of one pair of layers much wider than the sample count:
+ * n = 10 000 samples of a teacher conv map 64×14×14 (12 544 features flattened) and a student
+ * conv map 32×26×26 (21 632), timed in krs (ONNX Runtime float32 backend) and in a committed
+ * NumPy script (bench/score/wide_reference.py: centred float32 Gram matrices by ssyrk, HSIC
+ * sums in float64) on the same arrays, in the same invocation.
+ *
+ *     npm run bench:wide                  # = node bench/score/wide.mjs
+ *     node bench/score/wide.mjs --repeat 2 --json
+ *
+ * krs takes the sample-space route here (it is told n, and n²/2·(p + q) ≈ 1.7e12
+ * multiply-adds is below the feature space's n·(p²/2 + q²/2 + p·q) ≈ 4.5e12): the rows are
+ * kept and the n × n Gram matrices K = XcXcᵀ, L = YcYcᵀ are visited block by block and
+ * reduced to Σ K∘L, row sums and diagonals (src/linalg/gram-pass.ts); then
+ * CKA = tr(KcLc)/√(tr(KcKc)·tr(LcLc)). NumPy materialises K and L (400 MB each).
+ *
+ * Steps: generate the data with NumPy if bench/score/data/wide/ is missing (seeded,
+ * bench/score/generate_wide.py, ~1.4 GB, gitignored); build dist/ if stale; run the NumPy
+ * reference in its own process (OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from its
+ * environment only); run krs in this process; print both times, their ratio, the CKA
+ * difference and each process's peak memory (RSS high-water mark, data included).
+ * Target (the issue): krs ≤ 1.0× NumPy.
+ *
+ * Timed on both sides: the computation only (krs: `similarityOf` on the loaded arrays —
+ * storing the rows, column sums, the Gram pass, CKA; NumPy: centring, the two Grams, the
+ * sums), not loading; one untimed warm-up, then --repeat runs (default 3), best time.
+ *
+ * Options: --repeat N, --threads N (ORT intra-op threads, default all cores), --json.
+ */
+import { join } from 'node:path';
+import {
+  collectGarbage,
+  ensureBuild,
+  ensureGenerated,
+  gib,
+  here,
+  machineMonitor,
+  maxRssBytes,
+  option,
+  readNpyFloat32,
+  root,
+  runNumpy,
+  secs,
+  timeBest,
+} from './common.mjs';
+
+const args = process.argv.slice(2);
+const repeat = Number(option(args, 'repeat', 3));
+const threads = option(args, 'threads') === undefined ? undefined : Number(option(args, 'threads'));
+const asJson = args.includes('--json');
+const log = (...a) => (asJson ? console.error(...a) : console.log(...a));
+const dataDir = join(here, 'data', 'wide');
+
+const manifest = ensureGenerated(dataDir, 'generate_wide.py', log);
+ensureBuild(log, [
+  ['dist/runtime/ort-backend.js', 'src/runtime/ort-backend.ts'],
+  ['dist/similarity/layer-similarity.js', 'src/similarity/layer-similarity.ts'],
+  ['dist/linalg/gram-pass.js', 'src/linalg/gram-pass.ts'],
+  ['dist/similarity/linear-cka.js', 'src/similarity/linear-cka.ts'],
+]);
+const { createOrtBackend } = await import(join(root, 'dist/runtime/ort-backend.js'));
+const { similarityOf } = await import(join(root, 'dist/similarity/layer-similarity.js'));
+
+const n = manifest.n;
+const [p, q] = [manifest.teacherShape, manifest.studentShape].map((s) => s.reduce((a, b) => a * b, 1));
+log(
+  `bench/score wide: n = ${n}, teacher ${manifest.teacherShape.join('×')} (${p} features), student ${manifest.studentShape.join('×')} (${q}), float32, best of ${repeat}`,
+);
+
+const machine = machineMonitor();
+const numpy = runNumpy('wide_reference.py', ['--data', dataDir, '--repeat', String(repeat)]);
+
+const teacher = readNpyFloat32(join(dataDir, 'teacher.npy'));
+const student = readNpyFloat32(join(dataDir, 'student.npy'));
+collectGarbage();
+const loadedRss = maxRssBytes();
+
+const backend = await createOrtBackend(threads === undefined ? {} : { intraOpNumThreads: threads });
+let krs;
+try {
+  const warm = { rows: 64, cols: 8, data: new Float64Array(512).fill(1) };
+  await backend.products([{ op: 'ABt', a: warm, b: warm }]); // session creation outside the timing
+  krs = await timeBest(
+    () =>
+      similarityOf(
+        { dtype: 'float32', shape: teacher.shape, data: teacher.data },
+        { dtype: 'float32', shape: student.shape, data: student.data },
+        { similarity: 'cka', backend, samples: n, teacherName: 'teacher 64×14×14', studentName: 'student 32×26×26' },
+      ),
+    repeat,
+  );
+} finally {
+  await backend.dispose();
+}
+const state = machine.stop();
+
+const r = krs.result;
+const result = {
+  n,
+  widths: [p, q],
+  shapes: [manifest.teacherShape, manifest.studentShape],
+  repeat,
+  machine: state,
+  numpy: {
+    version: numpy.numpy,
+    blas: numpy.blas,
+    seconds: numpy.seconds,
+    runs: numpy.runs,
+    cka: numpy.cka,
+    maxRssBytes: numpy.maxRssBytes,
+    loadedRssBytes: numpy.loadedRssBytes,
+    selfCheck: numpy.selfCheck,
+  },
+  krs: {
+    backend: backend.name,
+    threads: backend.threads,
+    route: r.route,
+    seconds: krs.seconds,
+    runs: krs.runs,
+    cka: r.value,
+    maxRssBytes: maxRssBytes(),
+    loadedRssBytes: loadedRss,
+    ratioVsNumpy: krs.seconds / numpy.seconds,
+    absDiffVsNumpy: Math.abs(r.value - numpy.cka),
+  },
+};
+
+if (asJson) {
+  console.log(JSON.stringify(result));
+} else {
+  const b = numpy.blas;
+  log(`NumPy ${numpy.numpy}, BLAS ${b.library} ${b.version ?? ''} kernel ${b.coretype ?? '?'}, ${b.threads ?? '?'} threads`);
+  log(`  NumPy (float32 Grams, float64 sums):  ${secs(numpy.seconds)}   runs ${numpy.runs.map((s) => s.toFixed(3)).join(', ')}`);
+  log(`krs ${backend.name}, ${backend.threads} threads, route ${r.route}: ${secs(krs.seconds)}   runs ${krs.runs.map((s) => s.toFixed(3)).join(', ')}`);
+  log(`ratio krs / NumPy: ${result.krs.ratioVsNumpy.toFixed(2)}×   (target ≤ 1.0×: ${result.krs.ratioVsNumpy <= 1 ? 'met' : 'NOT met'})`);
+  log(`CKA krs ${r.value.toFixed(9)}, NumPy ${numpy.cka.toFixed(9)}: |Δ| = ${result.krs.absDiffVsNumpy.toExponential(2)}`);
+  log(`  (NumPy self-check on a slice, Gram route vs float64 feature space: |Δ| = ${numpy.selfCheck.absDiff.toExponential(2)})`);
+  log(
+    `peak memory (RSS high-water mark, data included): NumPy ${gib(numpy.maxRssBytes)} (${gib(numpy.loadedRssBytes)} after loading), krs ${gib(result.krs.maxRssBytes)} (${gib(loadedRss)} after loading)`,
+  );
+  log(
+    `machine: load ${state.loadStart.toFixed(2)} → ${state.loadEnd.toFixed(2)}, CPU busy ${(100 * state.busyFraction).toFixed(0)} %, stolen ${(100 * state.stealFraction).toFixed(0)} %`,
+  );
+}
+if (r.route !== 'sample-space') {
+  console.error(`expected the sample-space route, krs took ${r.route}`);
+  process.exitCode = 1;
+}
+if (!(result.krs.absDiffVsNumpy < 1e-5) || !(numpy.selfCheck.absDiff < 1e-6)) {
+  console.error(`CKA values disagree: krs vs NumPy ${result.krs.absDiffVsNumpy}, NumPy self-check ${numpy.selfCheck.absDiff}`);
+  process.exitCode = 1;
+}
