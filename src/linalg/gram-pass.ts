@@ -32,6 +32,10 @@ export interface GramLayerSums {
   diag: Float64Array;
 }
 
+/**
+ * The sums of the Gram matrices of each layer's rows as {@link gramPass} scaled them (each
+ * layer by its own power of two, for range): ratios such as CKA are what they mean.
+ */
 export interface GramSums {
   n: number;
   teacher: GramLayerSums[];
@@ -101,20 +105,37 @@ interface Panel {
   j1: number;
 }
 
-/** All rows of a layer minus its column means, as one contiguous array (float32 or float64). */
+/**
+ * All rows of a layer minus its column means, times a power of two that brings the largest
+ * |value| near 1 when it lies outside [2⁻⁴⁰, 2⁴⁰] — so float32 products neither overflow nor
+ * underflow (and float64 ones keep their range). Scaling a layer scales its Gram matrix and
+ * every sum of it by the same factor, which cancels in CKA; the factor is exact.
+ */
 function centredRows(src: RowSource, n: number, f32: boolean): Float32Array | Float64Array {
   const { cols, mean } = src;
-  const out = f32 ? new Float32Array(n * cols) : new Float64Array(n * cols);
   const step = Math.max(1, Math.floor(2 ** 20 / cols));
-  for (let r0 = 0; r0 < n; r0 += step) {
-    const r1 = Math.min(n, r0 + step);
-    const rows = src.readRows(r0, r1);
-    for (let i = 0; i < r1 - r0; i++) {
+  const eachBlock = (visit: (rows: Float32Array | Float64Array, r0: number, count: number) => void) => {
+    for (let r0 = 0; r0 < n; r0 += step) {
+      const r1 = Math.min(n, r0 + step);
+      visit(src.readRows(r0, r1), r0, r1 - r0);
+    }
+  };
+  let max = 0;
+  eachBlock((rows, _r0, count) => {
+    for (let i = 0; i < count * cols; i++) {
+      const v = Math.abs(rows[i]! - mean[i % cols]!);
+      if (v > max) max = v;
+    }
+  });
+  const scale = max === 0 || (max >= 2 ** -40 && max <= 2 ** 40) ? 1 : 2 ** -Math.floor(Math.log2(max));
+  const out = f32 ? new Float32Array(n * cols) : new Float64Array(n * cols);
+  eachBlock((rows, r0, count) => {
+    for (let i = 0; i < count; i++) {
       const o = i * cols;
       const g = (r0 + i) * cols;
-      for (let j = 0; j < cols; j++) out[g + j] = rows[o + j]! - mean[j]!;
+      for (let j = 0; j < cols; j++) out[g + j] = (rows[o + j]! - mean[j]!) * scale;
     }
-  }
+  });
   return out;
 }
 

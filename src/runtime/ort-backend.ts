@@ -105,7 +105,52 @@ function gemmNtModel(): Uint8Array {
 interface Operand {
   rows: number;
   cols: number;
+  /** scale · (A − shift), rounded to float32. */
   data: Float32Array;
+  /** A power of two (1 unless the operand's range needed guarding; see {@link guardRange}). */
+  scale: number;
+}
+
+/**
+ * The magnitudes float32 products handle without overflow or underflow: an operand whose
+ * largest |value| lies in [2⁻⁴⁰, 2⁴⁰] is used as it is; outside (or non-finite after rounding
+ * to float32) it is rescaled by a power of two so that its largest |value| is ~1, exactly (no
+ * rounding), and the products are scaled back in float64. So any finite input float64 handles
+ * gets the float64 answer to float32 precision, however large or small its values.
+ */
+const SAFE_MIN = 2 ** -40;
+const SAFE_MAX = 2 ** 40;
+
+/** Largest |x| of a float32 array (NaN if any value is NaN). */
+function absMax(data: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    const a = v < 0 ? -v : v;
+    if (a > m || a !== a) m = a;
+  }
+  return m;
+}
+
+/** Largest |x − shift| of a matrix, in float64. */
+function sourceAbsMax(a: Matrix): number {
+  const { rows, cols, data, shift } = a;
+  let m = 0;
+  for (let i = 0; i < rows; i++) {
+    const o = i * cols;
+    for (let j = 0; j < cols; j++) {
+      const v = data[o + j]! - (shift ? shift[j]! : 0);
+      const x = v < 0 ? -v : v;
+      if (x > m) m = x;
+    }
+  }
+  return m;
+}
+
+/** The power of two that brings `max` to [1, 2), or 1 when `max` is already safe (or 0). */
+export function rangeScale(max: number): number {
+  if (max === 0 || (max >= SAFE_MIN && max <= SAFE_MAX)) return 1;
+  return 2 ** -Math.floor(Math.log2(max));
 }
 
 /**
@@ -217,7 +262,7 @@ export async function createOrtBackend(options: OrtBackendOptions = {}): Promise
    * packs), each output row landing contiguously in the result; then mirrored — or, with
    * `packed`, written straight into the packed lower triangle (row r at r(r+1)/2), no mirror.
    */
-  const symmetric = async (p: Operand, into: Float64Array | undefined, packed: boolean): Promise<Float64Array> => {
+  const symmetric = async (p: Operand, into: Float64Array | undefined, packed: boolean, unscale: number): Promise<Float64Array> => {
     const m = p.rows;
     const k = p.cols;
     const size = packed ? (m * (m + 1)) / 2 : m * m;
@@ -227,16 +272,16 @@ export async function createOrtBackend(options: OrtBackendOptions = {}): Promise
     for (let r0 = 0; r0 < m; r0 += bs) {
       const r1 = Math.min(m, r0 + bs);
       const h = r1 - r0;
-      const tall: Operand = { rows: m - r0, cols: k, data: p.data.subarray(r0 * k) };
-      const head: Operand = { rows: h, cols: k, data: p.data.subarray(r0 * k, r1 * k) };
+      const tall: Operand = { rows: m - r0, cols: k, data: p.data.subarray(r0 * k), scale: p.scale };
+      const head: Operand = { rows: h, cols: k, data: p.data.subarray(r0 * k, r1 * k), scale: p.scale };
       const c = await gemm(tall, head); // (m − r0) × h
       for (let i = 0; i < m - r0; i++) {
         const r = r0 + i;
         const o = (packed ? (r * (r + 1)) / 2 : r * m) + r0;
         const ci = i * h;
         const width = Math.min(h, i + 1); // lower triangle: column ≤ row
-        if (into) for (let j = 0; j < width; j++) out[o + j] += c[ci + j]!;
-        else for (let j = 0; j < width; j++) out[o + j] = c[ci + j]!;
+        if (into) for (let j = 0; j < width; j++) out[o + j] += c[ci + j]! * unscale;
+        else for (let j = 0; j < width; j++) out[o + j] = c[ci + j]! * unscale;
       }
     }
     if (!packed) mirrorLower(out, m);
@@ -250,7 +295,13 @@ export async function createOrtBackend(options: OrtBackendOptions = {}): Promise
     const plain = new Map<Matrix, Operand>();
     const asTransposed = (a: Matrix): Operand => {
       let o = transposed.get(a);
-      if (!o) transposed.set(a, (o = { rows: a.cols, cols: a.rows, data: transposeToFloat32(a, pool.take(a.data.length)) }));
+      if (!o) {
+        const buffer = pool.take(a.data.length);
+        let data = transposeToFloat32(a, buffer);
+        const scale = guardRange(data, a);
+        if (scale !== 1) data = transposeToFloat32(a, buffer, scale);
+        transposed.set(a, (o = { rows: a.cols, cols: a.rows, data, scale }));
+      }
       return o;
     };
     const asPlain = (a: Matrix): Operand => {
@@ -259,7 +310,9 @@ export async function createOrtBackend(options: OrtBackendOptions = {}): Promise
         let data: Float32Array;
         if (a.data instanceof Float32Array && !a.shift) data = a.data;
         else data = shiftToFloat32(a, pool.take(a.data.length));
-        plain.set(a, (o = { rows: a.rows, cols: a.cols, data }));
+        const scale = guardRange(data, a);
+        if (scale !== 1) data = shiftToFloat32(a, data === a.data ? pool.take(a.data.length) : data, scale);
+        plain.set(a, (o = { rows: a.rows, cols: a.cols, data, scale }));
       }
       return o;
     };
@@ -269,19 +322,22 @@ export async function createOrtBackend(options: OrtBackendOptions = {}): Promise
         checkRequest(r);
         const p = r.op === 'AtB' ? asTransposed(r.a) : asPlain(r.a);
         if (sameMatrix(r.a, r.b)) {
-          results.push(await symmetric(p, r.into, r.packed === true));
+          results.push(await symmetric(p, r.into, r.packed === true, 1 / (p.scale * p.scale)));
           continue;
         }
         if (r.packed) throw errors.internal('products: packed results need a symmetric request (a === b)');
         const q = r.op === 'AtB' ? asTransposed(r.b) : asPlain(r.b);
         const c = await gemm(p, q);
+        const unscale = 1 / (p.scale * q.scale);
         if (r.into) {
           if (r.into.length !== c.length) throw errors.internal(`products: 'into' holds ${r.into.length} values for ${p.rows}×${q.rows}`);
-          for (let i = 0; i < c.length; i++) r.into[i] += c[i]!;
+          if (unscale === 1) for (let i = 0; i < c.length; i++) r.into[i] += c[i]!;
+          else for (let i = 0; i < c.length; i++) r.into[i] += c[i]! * unscale;
           results.push(r.into);
         } else {
           const out = new Float64Array(c.length);
-          out.set(c);
+          if (unscale === 1) out.set(c);
+          else for (let i = 0; i < c.length; i++) out[i] = c[i]! * unscale;
           results.push(out);
         }
       }
@@ -318,18 +374,30 @@ function sameMatrix(a: Matrix, b: Matrix): boolean {
   return a === b || (a.data === b.data && a.rows === b.rows && a.cols === b.cols && a.shift === b.shift);
 }
 
-/** data − shift (row-wise) as float32, written into `out`; the difference is taken in float64. */
-function shiftToFloat32(a: Matrix, out: Float32Array): Float32Array {
+/** scale·(data − shift) (row-wise) as float32, written into `out`; computed in float64. */
+function shiftToFloat32(a: Matrix, out: Float32Array, scale = 1): Float32Array {
   const { rows, cols, data, shift } = a;
-  if (!shift) {
+  if (!shift && scale === 1) {
     out.set(data);
     return out;
   }
+  const c = shift ?? new Float64Array(cols);
   for (let i = 0; i < rows; i++) {
     const o = i * cols;
-    for (let j = 0; j < cols; j++) out[o + j] = data[o + j]! - shift[j]!;
+    if (scale === 1) for (let j = 0; j < cols; j++) out[o + j] = data[o + j]! - c[j]!;
+    else for (let j = 0; j < cols; j++) out[o + j] = (data[o + j]! - c[j]!) * scale;
   }
   return out;
+}
+
+/**
+ * The power-of-two scale an operand needs (1 almost always): from the float32 values when
+ * they are finite and their largest magnitude is safe, else from the float64 source.
+ */
+function guardRange(converted: Float32Array, source: Matrix): number {
+  const m = absMax(converted);
+  if (m === 0 || (m >= SAFE_MIN && m <= SAFE_MAX)) return 1;
+  return rangeScale(sourceAbsMax(source));
 }
 
 function checkRequest(r: ProductRequest): void {
@@ -370,9 +438,15 @@ const STRIP = 128;
  * omitted). Works on strips of 128 columns, 8 source rows at a time, so every write is a
  * run of 8 consecutive floats: ~20 ms for 10 000 × 2048 float64 (4× a naive tiled loop).
  */
-export function transposeToFloat32(a: Matrix, out: Float32Array = new Float32Array(a.rows * a.cols)): Float32Array {
+export function transposeToFloat32(a: Matrix, out: Float32Array = new Float32Array(a.rows * a.cols), scale = 1): Float32Array {
   const { rows: n, cols: p, data: x } = a;
   if (out.length !== n * p) throw errors.internal(`transpose buffer holds ${out.length} values for ${n}×${p}`);
+  if (scale !== 1) {
+    // The rare path of a rescaled operand (see guardRange): plain loops.
+    const c = a.shift ?? new Float64Array(p);
+    for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) out[j * n + i] = (x[i * p + j]! - c[j]!) * scale;
+    return out;
+  }
   if (!a.shift && (p === 1 || n === 1)) {
     out.set(x);
     return out;
