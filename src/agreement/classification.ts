@@ -249,7 +249,9 @@ function updateState(state: KlAgreementState, batch: KlAgreementBatch): void {
       `teacher ${fmtShape(teacher.shape)}, student ${fmtShape(student.shape)}`,
     );
   }
-  if (C < 1) throw errors.shapeMismatch(tWhat, 'at least one class', `shape ${fmtShape(teacher.shape)}`);
+  // With one class every softmax is [1]: the agreement would be 100 whatever the models do.
+  if (C < 2)
+    throw errors.shapeMismatch(tWhat, 'at least 2 classes (with one, every softmax is [1] and agreement is trivially 100)', `shape ${fmtShape(teacher.shape)}`);
   if (state.classes !== null && state.classes !== C) {
     throw errors.shapeMismatch(
       'classification outputs: class counts across batches',

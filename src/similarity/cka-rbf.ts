@@ -191,7 +191,15 @@ export const ckaRbf: SimilaritySpec<RbfState> = {
       name: 'cka-rbf',
       init: () => initRbf(p, q),
       update: (state, { x, y, rows }) => updateRbf(state, x, y, rows, maxSamples),
-      compute: async (state) => ({ value: await rbfCka(state, rbfThreshold, backend, teacherName, studentName), estimator: 'rbf-gram', warnings: [] }),
+      async compute(state) {
+        if (state.n < 3) {
+          throw errors.undefinedResult(
+            `RBF CKA of '${teacherName}':'${studentName}'`,
+            `it needs at least 3 samples (with 2, the centred kernels have rank 1 and CKA is 1 for any data), got ${state.n}`,
+          );
+        }
+        return { value: await rbfCka(state, rbfThreshold, backend, teacherName, studentName), estimator: 'rbf-gram', warnings: [] };
+      },
       merge: (a, b) => mergeRbf(a, b, maxSamples),
       toJSON: rbfToJSON,
       fromJSON(json) {

@@ -39,6 +39,9 @@ import {
 import { appendRows, columnMeansOf, initRowStore, mergeRowStores, type RowStore, readRowBlock, rowStoreFromJSON, rowStoreToJSON } from './row-store.js';
 import type { SimilarityMeasure, SimilaritySettings } from './spec.js';
 
+/** The fewest samples biased linear CKA is defined on (debiased CKA needs 4). */
+export const MIN_LINEAR_SAMPLES = 3;
+
 /** Default memory budget of one layer pair's exact statistics or stored rows: 4 GiB. */
 export const DEFAULT_MEMORY_BUDGET = 4 * 2 ** 30;
 
@@ -133,6 +136,13 @@ export function linearCkaMeasure(debiased: boolean, p: number, q: number, settin
         return { value: minibatchCka(state.stats, t, s), estimator: 'minibatch-unbiased-hsic', batches: state.stats.batches, warnings };
       }
       const n = state.route === 'feature-space' ? state.stats.n : state.x.rows;
+      // Two centred samples are collinear: biased CKA would be 1 for any data.
+      if (!debiased && n < MIN_LINEAR_SAMPLES) {
+        throw errors.undefinedResult(
+          `linear CKA of '${t}':'${s}'`,
+          `it needs at least ${MIN_LINEAR_SAMPLES} samples (with 2, the centred features are collinear and CKA is 1 for any data), got ${n}`,
+        );
+      }
       if (debiased && n < MIN_MINIBATCH) {
         throw errors.undefinedResult(
           `debiased CKA of '${t}':'${s}'`,

@@ -172,3 +172,15 @@ describe('choosing the exact route', () => {
     await expectKrsError(() => similarityOf(constant, sliceRows(Y, 0, 10), { exactRoute: 'sample-space' }), 'UNDEFINED', /teacher layer 'teacher'.*constant/);
   });
 });
+
+describe('the fewest samples each estimator needs', () => {
+  it('linear CKA on 2 samples is refused (it would be 1 for any data); RBF likewise; debiased needs 4', async () => {
+    const X = asTensor(fx.google.X);
+    const Y = asTensor(fx.google.Y);
+    for (const route of ROUTES) {
+      await expectKrsError(() => similarityOf(sliceRows(X, 0, 2), sliceRows(Y, 0, 2), { exactRoute: route }), 'UNDEFINED', /at least 3 samples/, /got 2/);
+      expect((await similarityOf(sliceRows(X, 0, 3), sliceRows(Y, 0, 3), { exactRoute: route })).value).toBeLessThan(1);
+    }
+    await expectKrsError(() => similarityOf(sliceRows(X, 0, 2), sliceRows(Y, 0, 2), { similarity: 'cka-rbf' }), 'UNDEFINED', /at least 3 samples/);
+  });
+});
