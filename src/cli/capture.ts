@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { cliIo } from './io.js';
 import { errors } from '../core/errors.js';
+import { checkFileTarget } from '../io/node-atomic-write.js';
 import { CAPTURE_POOLS, parsePoolOption, type CapturePooling } from '../runtime/capture-pool.js';
 import { runCapture, type CaptureResult } from '../runtime/capture-run.js';
 import { openDataset } from '../runtime/data/open.js';
@@ -14,7 +15,6 @@ import { fmt, toJson } from './format.js';
 import { addDataOptions, addModelOptions, datasetOptions, modelFlags, parseList, sideOptions, type DataFlags } from './model-options.js';
 import { parsePositiveInt } from './options.js';
 import { progressBar } from './progress.js';
-import { onInterrupt } from './interrupt.js';
 
 export function registerCapture(program: Command): void {
   const cmd = program
@@ -30,7 +30,7 @@ export function registerCapture(program: Command): void {
         'flatten: as the model gives it (the default). Rank-2 taps are kept as they are by a default pooling; the pooled arrays are recorded in krs.json inside the capture',
       parsePoolOption,
     )
-    .requiredOption('--out <file.npz>', 'the capture to write (atomically: nothing is left there on failure)');
+    .requiredOption('--out <file.npz>', 'the capture to write (atomically: on failure or interrupt an existing file there is left as it was)');
   addModelOptions(cmd, null);
   addDataOptions(cmd)
     .option('--threads <n>', 'ONNX Runtime threads (default: all cores)', parsePositiveInt('--threads'))
@@ -52,10 +52,10 @@ export function registerCapture(program: Command): void {
             threads?: number;
           },
       ) => {
+        checkFileTarget(o.out, 'the capture');
         if (!o.out.toLowerCase().endsWith('.npz')) throw errors.badOption('--out', o.out, 'a path ending in .npz');
         const data = openDataset(o.input, datasetOptions(o));
         const bar = progressBar('capture', o.progress);
-        const off = onInterrupt();
         let r: CaptureResult;
         try {
           r = await runCapture({
@@ -70,7 +70,6 @@ export function registerCapture(program: Command): void {
           });
         } finally {
           bar.stop();
-          off();
         }
         cliIo().stdout.write(o.json ? `${toJson(r)}\n` : `${renderCapture(r)}\n`);
         for (const w of r.warnings) cliIo().stderr.write(`warning: ${w}\n`);

@@ -16,7 +16,6 @@ import { SIMILARITIES, type Similarity } from '../similarity/registry.js';
 import { BACKENDS, chooseBackend, type BackendChoice } from './backend.js';
 import { fmt, table, toJson } from './format.js';
 import { krsSummary } from './krs-summary.js';
-import { onInterrupt } from './interrupt.js';
 import { addDataOptions, addModelOptions, datasetOptions, modelFlags, parseList, preprocessOption, sideOptions, type DataFlags } from './model-options.js';
 import { collect, parseChoice, parseNumber, parsePositiveInt } from './options.js';
 import { progressBar } from './progress.js';
@@ -106,7 +105,6 @@ export async function evalCommand(o: EvalFlags): Promise<EvalResult> {
   const studentData = sIn !== tIn ? openDataset(sIn, dOpts) : undefined;
   const backend = await chooseBackend(o.backend ?? 'auto');
   const bar = progressBar('eval', o.progress);
-  const off = onInterrupt();
   try {
     return await runEval({
       task: o.task,
@@ -136,7 +134,6 @@ export async function evalCommand(o: EvalFlags): Promise<EvalResult> {
     });
   } finally {
     bar.stop();
-    off();
     await backend.dispose();
   }
 }

@@ -1,15 +1,22 @@
 /**
  * The `krs` command line as a function: parse the arguments, run the command, and return
  * the exit status instead of exiting. Errors become one line on the io's stderr
- * (`krs: …`) and a status by kind: usage 2, data 3, internal 1; with --json the error's
- * JSON payload also goes to stdout. `--help` and `--version` print to stdout and return 0.
+ * (`krs: …`) and a status by kind: usage 2, data 3, environment 4 (a file that cannot be
+ * written: permissions, read-only or full file system, a folder where a file goes),
+ * interrupted 130, internal 1; with --json the error's JSON payload also goes to stdout.
+ * `--help` and `--version` print to stdout and return 0.
+ *
+ * A run that was interrupted (SIGINT/SIGTERM, see `interrupt.ts`) returns 130 with the
+ * message of `errors.interrupted`, naming the files it had written in full — whether the
+ * command then failed, stopped at a stop point, or had already finished its work.
  *
  * Each call builds a fresh commander program, so nothing of one run's parsing survives into
  * the next; output goes to the io given (see {@link CliIo}), never to the process's streams
  * unless that io is {@link processIo}.
  */
 import { Command, CommanderError } from 'commander';
-import { EXIT_STATUS, KrsError } from '../core/errors.js';
+import { errors, EXIT_STATUS, KrsError } from '../core/errors.js';
+import { interruptRequested } from '../io/interrupt.js';
 import { VERSION } from '../version.js';
 import { registerAnalyze } from './analyze.js';
 import { registerCapture } from './capture.js';
@@ -17,6 +24,7 @@ import { registerDemo } from './demo.js';
 import { registerEval } from './eval.js';
 import { registerExplain } from './explain.js';
 import { registerHeatmap } from './heatmap.js';
+import { watchInterrupts } from './interrupt.js';
 import { type CliIo, processIo, withCliIo } from './io.js';
 import { registerLayers } from './layers.js';
 import { flagNamer } from './option-names.js';
@@ -59,12 +67,21 @@ export async function runCli(argv: readonly string[], io: Partial<CliIo> = {}): 
   const full: CliIo = { ...processIo(false), ...io, argv: io.argv ?? [...argv] };
   return withCliIo(full, async () => {
     const program = buildProgram(full);
+    const watch = watchInterrupts(full);
+    let failure: unknown = null;
+    let failed = false;
     try {
       await program.parseAsync([...argv], { from: 'user' });
-      return 0;
     } catch (err) {
-      return report(err instanceof KrsError ? err.withOptionNames(flagNamer(program)) : err, full, argv.includes('--json'));
+      failed = true;
+      failure = err;
     }
+    const signal = interruptRequested();
+    watch.stop();
+    if (signal !== null) return report(errors.interrupted(signal, watch.written), full, argv.includes('--json'));
+    if (!failed) return 0;
+    if (failure instanceof KrsError && failure.code === 'INTERRUPTED') failure = errors.interrupted(String(failure.details.signal), watch.written);
+    return report(failure instanceof KrsError ? failure.withOptionNames(flagNamer(program)) : failure, full, argv.includes('--json'));
   });
 }
 

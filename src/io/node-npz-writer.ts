@@ -5,10 +5,17 @@
  * Each array is streamed to its own temporary `.npy` file (header first: the number of
  * rows is known up front), its CRC-32 computed on the way; {@link NpzWriter.finish} then
  * copies them into a stored (uncompressed) zip — with zip64 records where sizes or offsets
- * pass 4 GiB, as NumPy writes them — in a temporary file beside the target, and renames it
- * into place. Until that rename nothing exists under the target name, so a failed or
- * interrupted run never leaves a partial capture that looks complete; {@link NpzWriter.abort}
- * (called on every error path) removes the temporary files.
+ * pass 4 GiB, as NumPy writes them — in a temporary folder beside the target
+ * (`.<name>.partial-<host>-<pid>-<random>/`), flushes it to the disk, and renames it into
+ * place (the commit, see `node-atomic-write.ts`). Until that rename nothing changes under the
+ * target name, so a failed or interrupted run never leaves a partial capture that looks
+ * complete, and an existing capture stays as it was; {@link NpzWriter.abort} (called on every
+ * error path) removes the temporary files, and so does an exit of the process. A pending
+ * interrupt (`interrupt.ts`) stops {@link NpzWriter.finish} before the commit. Temporary
+ * folders of killed processes are removed by the next writer of the same target.
+ *
+ * Failures of the machine (a read-only or full file system, no permission, the target a
+ * folder) are KrsErrors of kind `environment` naming the target.
  *
  * Arrays are written little-endian, C order. Float16 data (held as float32 in krs) is
  * written as float32.
@@ -18,7 +25,10 @@ import * as path from 'node:path';
 import { errors, fmtShape } from '../core/errors.js';
 import type { DType, Tensor } from '../core/tensor.js';
 import { CRC32_INIT, crc32Final, crc32Update } from './crc32.js';
-import { fsError } from './node-source.js';
+import { throwIfInterrupted } from './interrupt.js';
+import { checkFileTarget, commitFile, ensureDir, partialPath, removeStalePartials, writeAll, writeFailure } from './node-atomic-write.js';
+
+const WHAT = 'the capture';
 
 /** Temporary folders of unfinished writers, removed if the process exits first. */
 const live = new Set<string>();
@@ -92,21 +102,27 @@ export class NpzWriter {
   private done = false;
 
   /**
-   * @param file the `.npz` to create (replaced if it exists, but only at {@link finish})
+   * @param file the `.npz` to create (replaced if it exists, but only at {@link finish});
+   *   its folder is created if needed
    * @param rows the number of samples every array will hold
-   * @throws KrsError FILE_NOT_FOUND when the target's folder does not exist or is not writable.
+   * @throws KrsError BAD_TARGET when `file` is a folder or a file stands where its folder
+   *   should be, NOT_WRITABLE when the folder cannot be written (before any work is done).
    */
   constructor(
     file: string,
     readonly rows: number,
   ) {
     this.file = file;
-    const dir = path.dirname(path.resolve(file));
+    ensureDir(path.dirname(path.resolve(file)), WHAT);
+    checkFileTarget(file, WHAT);
+    removeStalePartials(file);
+    const tmp = partialPath(file);
     try {
-      this.tmpDir = fs.mkdtempSync(path.join(dir, `.${path.basename(file)}.partial-`));
+      fs.mkdirSync(tmp);
     } catch (e) {
-      throw fsError(dir, e);
+      throw writeFailure(file, e, WHAT);
     }
+    this.tmpDir = tmp;
     track(this.tmpDir);
   }
 
@@ -146,7 +162,7 @@ export class NpzWriter {
       try {
         fd = fs.openSync(tmp, 'w');
       } catch (err) {
-        throw fsError(tmp, err);
+        throw writeFailure(this.file, err, WHAT);
       }
       e = { key, tmp, fd, dtype, shape, rows: 0, crc: CRC32_INIT, size: 0 };
       this.entries.set(key, e);
@@ -165,35 +181,45 @@ export class NpzWriter {
 
   private write(e: Entry, bytes: Uint8Array): void {
     e.crc = crc32Update(e.crc, bytes);
-    let off = 0;
-    while (off < bytes.length) off += fs.writeSync(e.fd, bytes, off, Math.min(bytes.length - off, 1 << 30));
+    try {
+      writeAll(e.fd, bytes);
+    } catch (err) {
+      throw writeFailure(this.file, err, WHAT);
+    }
     e.size += bytes.length;
   }
 
   /**
-   * Assemble the archive and move it into place.
-   * @throws KrsError SHAPE_MISMATCH when an array holds fewer rows than declared (then
-   *   nothing is written and the temporary files are removed).
+   * Assemble the archive, flush it to the disk and move it into place (the commit).
+   * @throws KrsError SHAPE_MISMATCH when an array holds fewer rows than declared,
+   *   INTERRUPTED when an interrupt is pending (before or after assembling), environment
+   *   kinds when the disk fills up or the rename fails; in every case nothing changes at the
+   *   target and the temporary files are removed.
    */
   finish(): void {
     if (this.done) throw errors.internal(`NpzWriter: finish twice (${this.file})`);
     try {
+      throwIfInterrupted();
       for (const e of this.entries.values()) {
         fs.closeSync(e.fd);
         e.fd = -1;
         if (e.rows !== this.rows) throw errors.shapeMismatch(`array '${e.key}' written to ${this.file}`, `${this.rows} rows`, `${e.rows}`);
       }
       const tmpZip = path.join(this.tmpDir, 'archive.npz');
-      const extras = [...this.extras].map(([name, bytes], i) => {
-        const file = path.join(this.tmpDir, `extra-${i}`);
-        fs.writeFileSync(file, bytes);
-        return { name, file, size: bytes.length, crc: crc32Final(crc32Update(CRC32_INIT, bytes)) };
-      });
-      writeStoredZip(tmpZip, [
-        ...[...this.entries.values()].map((e) => ({ name: `${e.key}.npy`, file: e.tmp, size: e.size, crc: crc32Final(e.crc) })),
-        ...extras,
-      ]);
-      fs.renameSync(tmpZip, this.file);
+      try {
+        const extras = [...this.extras].map(([name, bytes], i) => {
+          const file = path.join(this.tmpDir, `extra-${i}`);
+          fs.writeFileSync(file, bytes);
+          return { name, file, size: bytes.length, crc: crc32Final(crc32Update(CRC32_INIT, bytes)) };
+        });
+        writeStoredZip(tmpZip, [
+          ...[...this.entries.values()].map((e) => ({ name: `${e.key}.npy`, file: e.tmp, size: e.size, crc: crc32Final(e.crc) })),
+          ...extras,
+        ]);
+      } catch (e) {
+        throw writeFailure(this.file, e, WHAT);
+      }
+      commitFile(tmpZip, this.file, WHAT);
     } catch (e) {
       this.abort();
       throw e;
@@ -229,8 +255,7 @@ function writeStoredZip(out: string, members: { name: string; file: string; size
   try {
     let offset = 0;
     const put = (b: Uint8Array) => {
-      let o = 0;
-      while (o < b.length) o += fs.writeSync(fd, b, o, b.length - o);
+      writeAll(fd, b);
       offset += b.length;
     };
     const central: Uint8Array[] = [];

@@ -3,13 +3,18 @@
  * and PNG. Each chart is rendered to SVG once and reused for the HTML, the .svg file and the
  * PNG.
  *
+ * Every file is written atomically (`src/io/node-atomic-write.ts`): a full disk, a read-only
+ * folder or an interrupt leaves no half-written report or chart, and an existing one as it
+ * was; such failures are KrsErrors of kind `environment` naming the path (`--charts` naming
+ * a file is BAD_TARGET, before anything is rendered).
+ *
  * @example
  *   await writeReport({ kind: 'score', result, command }, { report: 'krs.html', charts: 'charts/' });
  *   await writeCharts('charts/', reportCharts(input));
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, extname, join, resolve } from 'node:path';
+import { extname, join } from 'node:path';
 import { errors } from '../core/errors.js';
+import { checkFileTarget, ensureDir, writeFileAtomic } from '../io/node-atomic-write.js';
 import type { Chart } from './chart.js';
 import { documentCharts } from './document.js';
 import { assembleHtml } from './html.js';
@@ -38,30 +43,27 @@ export interface WriteChartsOptions {
   svgs?: ReadonlyMap<string, string>;
 }
 
-function write(file: string, data: string | Buffer): void {
-  mkdirSync(dirname(resolve(file)), { recursive: true });
-  writeFileSync(file, data);
-}
-
 /**
- * Write each chart as `<dir>/<id>.svg` and `<dir>/<id>.png`.
- * @throws FILE_NOT_FOUND (before writing anything) when PNGs are asked for and no font is found.
+ * Write each chart as `<dir>/<id>.svg` and `<dir>/<id>.png` (`dir` is created if needed).
+ * @throws FILE_NOT_FOUND (before writing anything) when PNGs are asked for and no font is
+ *   found; BAD_TARGET when `dir` is a file, NOT_WRITABLE / NO_SPACE as the writes fail
+ *   (charts written before the failure stay, each complete).
  */
 export async function writeCharts(dir: string, charts: readonly Chart[], options: WriteChartsOptions = {}): Promise<ChartFile[]> {
   const formats = options.formats ?? CHART_FORMATS;
   const font: ChartFont | undefined = formats.includes('png') ? findChartFont() : undefined;
-  mkdirSync(dir, { recursive: true });
+  ensureDir(dir, 'the charts into');
   const out: ChartFile[] = [];
   for (const c of charts) {
     const t0 = performance.now();
     const svg = options.svgs?.get(c.id) ?? (await renderSvg(c));
     const t1 = performance.now();
     const file: ChartFile = { id: c.id, svg: null, png: null, svgMs: t1 - t0, pngMs: 0 };
-    if (formats.includes('svg')) write((file.svg = join(dir, `${c.id}.svg`)), svg);
+    if (formats.includes('svg')) writeFileAtomic((file.svg = join(dir, `${c.id}.svg`)), svg, 'the chart');
     if (font) {
       const png = svgToPng(svg, { scale: options.scale, font });
       file.pngMs = performance.now() - t1;
-      write((file.png = join(dir, `${c.id}.png`)), png);
+      writeFileAtomic((file.png = join(dir, `${c.id}.png`)), png, 'the chart');
     }
     out.push(file);
   }
@@ -69,16 +71,18 @@ export async function writeCharts(dir: string, charts: readonly Chart[], options
 }
 
 /**
- * Write one chart to a file whose extension says the format (.svg or .png).
- * @throws BAD_OPTION for another extension; FILE_NOT_FOUND for a PNG without a font.
+ * Write one chart to a file whose extension says the format (.svg or .png), atomically.
+ * @throws BAD_OPTION for another extension; FILE_NOT_FOUND for a PNG without a font;
+ *   BAD_TARGET when `file` is a folder (before rendering), NOT_WRITABLE / NO_SPACE.
  */
 export async function writeChartFile(file: string, chart: Chart, option = '--out'): Promise<{ file: string; format: ChartFormat; ms: number }> {
   const ext = extname(file).toLowerCase();
   if (ext !== '.svg' && ext !== '.png') throw errors.badOutputFormat(option, file, ['.svg', '.png']);
   const font = ext === '.png' ? findChartFont() : undefined;
+  checkFileTarget(file, 'the chart');
   const t0 = performance.now();
   const svg = await renderSvg(chart);
-  write(file, font ? svgToPng(svg, { font }) : svg);
+  writeFileAtomic(file, font ? svgToPng(svg, { font }) : svg, 'the chart');
   return { file, format: ext === '.png' ? 'png' : 'svg', ms: performance.now() - t0 };
 }
 
@@ -97,7 +101,10 @@ export interface WrittenReport {
   totalMs: number;
 }
 
-/** Write the HTML report and/or the chart files of a report input. */
+/**
+ * Write the HTML report and/or the chart files of a report input. The targets are checked
+ * before anything is rendered (a folder as the report, a file as the charts folder: BAD_TARGET).
+ */
 export async function writeReport(input: ReportInput, options: WriteReportOptions): Promise<WrittenReport> {
   const t0 = performance.now();
   const doc = buildReport(input);
@@ -106,10 +113,12 @@ export async function writeReport(input: ReportInput, options: WriteReportOption
     throw errors.badOutputFormat('--report', options.report, ['.html']);
   }
   if (options.charts && (options.formats ?? CHART_FORMATS).includes('png')) findChartFont(); // fail before any work
+  if (options.report) checkFileTarget(options.report, 'the report');
+  if (options.charts) ensureDir(options.charts, 'the charts into');
   const svgs = new Map<string, string>();
   for (const c of charts) svgs.set(c.id, await renderSvg(c));
   const svgMs = performance.now() - t0;
-  if (options.report) write(options.report, assembleHtml(doc, svgs));
+  if (options.report) writeFileAtomic(options.report, assembleHtml(doc, svgs), 'the report');
   const files = options.charts ? await writeCharts(options.charts, charts, { ...options, svgs }) : [];
   return { report: options.report ?? null, charts: files, svgMs, totalMs: performance.now() - t0 };
 }

@@ -5,6 +5,12 @@
  * them, and `ids` (each sample's row in the data set). Written atomically (see
  * {@link NpzWriter}): a failed run leaves no file under the target name.
  *
+ * An interrupt (`src/io/interrupt.ts`) stops the run at the next batch: no batch is sent to
+ * the model after it, the one running finishes, the sessions are released, the temporary
+ * files are removed and INTERRUPTED is thrown; an existing file at `out` is left as it was.
+ * Only an interrupt that comes after the commit (the rename at the end) leaves the new
+ * capture, and the commit journal says so.
+ *
  * With `pool`, taps are pooled in the model worker before they are written (see
  * `capture-pool.ts`); the capture then also holds a `krs.json` member recording, per pooled
  * array, the pooling and the shape it had before:
@@ -51,7 +57,9 @@ export interface CaptureResult {
 /**
  * @throws KrsError as `prepareSide` and the data readers; BAD_OPTION for a pooling naming a
  *   tensor that is not tapped (before any model runs) or not fitting a tap's shape (after
- *   the first batch); nothing is left at `out` on failure.
+ *   the first batch); BAD_TARGET / NOT_WRITABLE for an `out` that cannot be written (before
+ *   any model runs), NO_SPACE when the disk fills up, INTERRUPTED; nothing is left at `out`
+ *   on failure.
  */
 export async function runCapture(options: CaptureOptions): Promise<CaptureResult> {
   const t0 = performance.now();
@@ -71,6 +79,7 @@ export async function runCapture(options: CaptureOptions): Promise<CaptureResult
   let inference = 0;
   let correct = 0;
   let counted = 0;
+  let nonFinite = 0;
   try {
     pool = options.worker === false ? await startLocalPool([job]) : await startWorkerPool([job]);
     const names = [...new Set(side.job.plans.map((p) => p.array))];
@@ -93,7 +102,8 @@ export async function runCapture(options: CaptureOptions): Promise<CaptureResult
         pooled = out.pooled.model ?? {};
       }
       if (inflight.b.targets) {
-        const [c, m] = countCorrect(o[side.outputTensor]!, inflight.b.targets);
+        const [c, m, bad] = countCorrect(o[side.outputTensor]!, inflight.b.targets);
+        nonFinite += bad;
         correct += c;
         counted += m;
       }
@@ -110,6 +120,8 @@ export async function runCapture(options: CaptureOptions): Promise<CaptureResult
     await pool?.close();
   }
   const totalMs = performance.now() - t0;
+  if (nonFinite > 0)
+    warnings.push(`no accuracy on the targets: ${nonFinite} of ${n} output rows hold NaN or ±Inf (the capture holds them as the model gave them)`);
   const arrays = writer.arrays();
   return {
     out: options.out,

@@ -7,9 +7,13 @@
  *   → { type: 'init', jobs }                     ← { type: 'ready' } | { type: 'error', error }
  *   → { type: 'run', id, arrays, n }             ← { type: 'result', id, outputs, pooled, ms } | { type: 'error', id, error }
  *   → { type: 'close' }                          (releases the sessions and exits)
+ *
+ * A close is seen as soon as it arrives: the run in progress finishes, runs queued behind it
+ * are answered with an INTERNAL error instead of running (the main thread has stopped
+ * waiting for them), then the sessions are released and the thread exits by itself.
  */
 import { parentPort } from 'node:worker_threads';
-import { KrsError } from '../core/errors.js';
+import { errors, KrsError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import type { TapPooling } from './capture-pool.js';
 import { openRunner, runPooled, type ModelJob, type ModelRunner } from './model-run.js';
@@ -45,7 +49,9 @@ if (port) {
   let runners: ModelRunner[] = [];
   // Messages are handled one at a time, in order (a close never overtakes a run).
   let queue: Promise<void> = Promise.resolve();
+  let closing = false;
   port.on('message', (msg: WorkerRequest) => {
+    if (msg.type === 'close') closing = true;
     queue = queue.then(() => handle(msg));
   });
   const handle = async (msg: WorkerRequest): Promise<void> => {
@@ -57,6 +63,14 @@ if (port) {
         port.postMessage({ type: 'error', error: serialiseError(e) } satisfies WorkerReply);
       }
     } else if (msg.type === 'run') {
+      if (closing) {
+        port.postMessage({
+          type: 'error',
+          id: msg.id,
+          error: serialiseError(errors.internal('batch dropped: the model worker is closing')),
+        } satisfies WorkerReply);
+        return;
+      }
       try {
         const outputs: Record<string, Record<string, Tensor>> = {};
         const pooled: Record<string, Record<string, TapPooling>> = {};

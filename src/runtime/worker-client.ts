@@ -8,11 +8,19 @@
  * variable `KRS_MODEL_WORKER` when that file exists (the test setup builds dist/ from the
  * same sources and points it there: a worker then starts in ~0.1 s), and otherwise from
  * `model-worker.ts` through `tsx` (~0.5 s: tsx compiles the worker's imports in each worker).
+ *
+ * Stopping: once an interrupt is requested (`src/io/interrupt.ts`), `run` rejects with
+ * INTERRUPTED without sending the batch, so the caller stops feeding the worker; `close`
+ * lets the worker finish the run it is in (batches queued behind it are dropped), release
+ * its ONNX Runtime sessions and exit on its own. A worker is terminated only when it has
+ * failed, or has not exited {@link CLOSE_TIMEOUT_MS} after being asked to: terminating it
+ * during a native run can abort the whole process.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ERROR_KINDS, errors, KrsError, type ErrorCode } from '../core/errors.js';
+import { pauseAt, throwIfInterrupted } from '../io/interrupt.js';
 import type { Tensor } from '../core/tensor.js';
 import type { TapPooling } from './capture-pool.js';
 import { openRunner, runPooled, type ModelJob, type ModelRunner } from './model-run.js';
@@ -29,9 +37,14 @@ export interface BatchOutputs {
 
 /** Runs models on batches, in a worker thread or in-process. */
 export interface ModelPool {
+  /** The models' outputs on a batch; rejects with INTERRUPTED, running nothing, once an interrupt is pending. */
   run(arrays: Record<string, Tensor>, n: number): Promise<BatchOutputs>;
+  /** Wait for the run in progress (if any), release the sessions; never rejects. */
   close(): Promise<void>;
 }
+
+/** How long `close` waits for a worker to finish its run and exit before terminating it. */
+export const CLOSE_TIMEOUT_MS = 120_000;
 
 export function deserialiseError(e: SerialisedError): Error {
   if (e.krs && e.code && e.code in ERROR_KINDS) return new KrsError(e.code as ErrorCode, e.message, e.details ?? {});
@@ -98,10 +111,13 @@ export async function startWorkerPool(jobs: ModelJob[]): Promise<ModelPool> {
     post({ type: 'init', jobs });
   }).finally(() => worker.unref());
   let closed = false;
+  let runs = 0;
   return {
-    run(arrays, n) {
-      if (dead) return Promise.reject(dead);
-      if (closed) return Promise.reject(errors.internal('model worker used after close'));
+    async run(arrays, n) {
+      await pauseAt(`batch:${runs++}`);
+      if (dead) throw dead;
+      if (closed) throw errors.internal('model worker used after close');
+      throwIfInterrupted();
       const id = nextId++;
       worker.ref();
       return new Promise<BatchOutputs>((resolve, reject) => {
@@ -121,14 +137,18 @@ export async function startWorkerPool(jobs: ModelJob[]): Promise<ModelPool> {
       const exited = new Promise<void>((r) => worker.once('exit', () => r()));
       worker.ref();
       post({ type: 'close' });
-      const timer = setTimeout(() => void worker.terminate(), 5000);
+      const timer = setTimeout(() => void worker.terminate(), CLOSE_TIMEOUT_MS);
       await exited;
       clearTimeout(timer);
     },
   };
 }
 
-/** The same interface, running the models on this thread (no worker). */
+/**
+ * The same interface, running the models on this thread (no worker). Each run first lets the
+ * event loop turn once, so that a signal handler gets to run between batches (ONNX Runtime
+ * holds this thread while it runs), then checks for an interrupt.
+ */
 export async function startLocalPool(jobs: ModelJob[]): Promise<ModelPool> {
   const runners: ModelRunner[] = [];
   try {
@@ -137,8 +157,12 @@ export async function startLocalPool(jobs: ModelJob[]): Promise<ModelPool> {
     await Promise.allSettled(runners.map((r) => r.release()));
     throw e;
   }
+  let runs = 0;
   return {
     async run(arrays, n) {
+      await new Promise<void>((r) => setImmediate(r));
+      await pauseAt(`batch:${runs++}`);
+      throwIfInterrupted();
       const outputs: Record<string, Record<string, Tensor>> = {};
       const pooled: Record<string, Record<string, TapPooling>> = {};
       const ms: Record<string, number> = {};

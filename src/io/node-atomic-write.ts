@@ -1,0 +1,188 @@
+/**
+ * Node-only: writing files so that nothing half-written is ever left under a target name.
+ *
+ * A file is written to a temporary name in the target's own folder
+ * (`.<name>.partial-<host>-<pid>-<random>`), flushed to the disk (fsync), checked against a
+ * pending interrupt (`interrupt.ts`) and renamed over the target — the commit, after which
+ * the journal records it. Any failure before the rename removes the temporary file and
+ * leaves the previous target as it was. Failures of the machine (permissions, read-only or
+ * full file systems, a folder where a file goes…) become one-line KrsErrors of kind
+ * `environment` naming the target ({@link writeFailure}).
+ *
+ * A process killed outright (SIGKILL, power loss) cannot remove its temporary files; the
+ * next write to the same target removes them ({@link removeStalePartials}) when the process
+ * named in them is gone and they are older than {@link STALE_AGE_MS}.
+ */
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import { hostname } from 'node:os';
+import * as path from 'node:path';
+import { errors, KrsError } from '../core/errors.js';
+import { pauseAtSync, recordCommit, throwIfInterrupted } from './interrupt.js';
+
+/** Temporary files of dead processes younger than this are left alone (another machine's clock, a slow rename). */
+export const STALE_AGE_MS = 30_000;
+
+/** This host, as written in temporary names (only letters, digits, `_` and `.`). */
+const HOST = hostname().replace(/[^A-Za-z0-9_.]/g, '_') || 'host';
+
+/**
+ * A failure while writing `file` as a KrsError: KrsErrors pass through, Node errno errors
+ * become `errors.writeFailed` (NOT_WRITABLE, NO_SPACE, BAD_TARGET, WRITE_FAILED).
+ * @param what what was being written, for the message: 'the capture', 'the report'…
+ */
+export function writeFailure(file: string, e: unknown, what: string): KrsError {
+  if (e instanceof KrsError) return e;
+  const err = e as NodeJS.ErrnoException | undefined;
+  const code = typeof err?.code === 'string' ? err.code : 'EIO';
+  return errors.writeFailed(file, what, code, err?.message?.split('\n')[0]);
+}
+
+/** The prefix of every temporary name for `file`: `.<name>.partial-`. */
+export function partialPrefix(file: string): string {
+  return `.${path.basename(file)}.partial-`;
+}
+
+/** A fresh temporary path (file or folder) beside `file`, owned by this process. */
+export function partialPath(file: string): string {
+  return path.join(path.dirname(path.resolve(file)), `${partialPrefix(file)}${HOST}-${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Remove the temporary files and folders a killed krs process left beside `file`: those of
+ * this host whose process is gone and whose last change is older than `maxAgeMs`. Others
+ * (a live writer, another host, an unknown name) are left alone; failures are ignored.
+ * @returns the paths removed.
+ */
+export function removeStalePartials(file: string, maxAgeMs = STALE_AGE_MS): string[] {
+  const dir = path.dirname(path.resolve(file));
+  const prefix = partialPrefix(file);
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).filter((n) => n.startsWith(prefix));
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  const now = Date.now();
+  for (const name of names) {
+    const m = /^([A-Za-z0-9_.]+)-(\d+)-[0-9a-f]{8}$/.exec(name.slice(prefix.length));
+    if (!m || m[1] !== HOST || processAlive(Number(m[2]))) continue;
+    const p = path.join(dir, name);
+    try {
+      if (now - fs.lstatSync(p).mtimeMs < maxAgeMs) continue;
+      fs.rmSync(p, { recursive: true, force: true });
+      removed.push(p);
+    } catch {
+      /* raced with another cleaner, or not ours to remove */
+    }
+  }
+  return removed;
+}
+
+/**
+ * Make `dir` (and its parents) as a folder to write into.
+ * @throws KrsError BAD_TARGET when a file is in the way, NOT_WRITABLE… (see {@link writeFailure}).
+ */
+export function ensureDir(dir: string, what: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw writeFailure(dir, e, what);
+  }
+  let isDir = false;
+  try {
+    isDir = fs.statSync(dir).isDirectory();
+  } catch (e) {
+    throw writeFailure(dir, e, what);
+  }
+  if (!isDir) throw errors.writeFailed(dir, what, 'EEXIST');
+}
+
+/** @throws KrsError BAD_TARGET when `file` exists and is a folder. */
+export function checkFileTarget(file: string, what: string): void {
+  let st: fs.Stats | null = null;
+  try {
+    st = fs.statSync(file);
+  } catch {
+    st = null; // absent (or unreachable: the write itself will say why)
+  }
+  if (st?.isDirectory()) throw errors.writeFailed(file, what, 'EISDIR');
+}
+
+/**
+ * The commit: stop instead if an interrupt is pending, else rename the complete `tmp` over
+ * `file`, flush the folder entry, and record the commit in the journal.
+ * @throws KrsError INTERRUPTED (nothing renamed), or as {@link writeFailure}; `tmp` is left for the caller to remove.
+ */
+export function commitFile(tmp: string, file: string, what: string): void {
+  throwIfInterrupted();
+  pauseAtSync('commit');
+  try {
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    throw writeFailure(file, e, what);
+  }
+  syncDir(path.dirname(path.resolve(file)));
+  recordCommit(file);
+}
+
+/** fsync a folder so a rename in it survives a crash; best effort (not every file system allows it). */
+function syncDir(dir: string): void {
+  let fd = -1;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch {
+    /* not supported here */
+  } finally {
+    if (fd >= 0) fs.closeSync(fd);
+  }
+}
+
+/** Write all of `bytes` to `fd`. */
+export function writeAll(fd: number, bytes: Uint8Array): void {
+  let off = 0;
+  while (off < bytes.length) off += fs.writeSync(fd, bytes, off, Math.min(bytes.length - off, 1 << 30));
+}
+
+/**
+ * Write `data` to `file` atomically (see the module comment), creating its folder if needed.
+ * @param what what is written, for error messages ('the report', 'the chart'…)
+ * @throws KrsError environment kinds (nothing changed at `file`), INTERRUPTED (likewise).
+ */
+export function writeFileAtomic(file: string, data: string | Uint8Array, what = 'the file'): void {
+  throwIfInterrupted();
+  ensureDir(path.dirname(path.resolve(file)), what);
+  checkFileTarget(file, what);
+  removeStalePartials(file);
+  const tmp = partialPath(file);
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  let fd = -1;
+  try {
+    try {
+      fd = fs.openSync(tmp, 'wx');
+      writeAll(fd, bytes);
+      fs.fsyncSync(fd);
+      fs.closeSync(fd);
+      fd = -1;
+    } catch (e) {
+      throw writeFailure(file, e, what);
+    }
+    commitFile(tmp, file, what);
+  } catch (e) {
+    if (fd >= 0) fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+}
