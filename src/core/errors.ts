@@ -63,7 +63,7 @@ const WRITE_FAILURES: Record<string, readonly [ErrorCode, string, string]> = {
   EISDIR: ['BAD_TARGET', 'it is a folder', 'name a file, or remove the folder'],
   EEXIST: ['BAD_TARGET', 'a file is in the way where a folder is needed', 'name a folder, or remove the file'],
   ENOTDIR: ['BAD_TARGET', 'a part of the path is a file, not a folder', 'fix the path'],
-  ENOENT: ['BAD_TARGET', 'a folder on the path disappeared while writing', 'check the path and try again'],
+  ENOENT: ['BAD_TARGET', 'its folder does not exist or cannot hold new files', 'choose another folder'],
 };
 
 /** Brackets of an option reference inside a message template (Unicode private-use characters). */
