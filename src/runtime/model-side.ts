@@ -204,24 +204,31 @@ export function probabilityWarning(side: PreparedSide, t: Tensor): string | null
   return `${side.side} outputs '${side.outputTensor}' of ${side.model.file} look like ${KIND_WORDS[k.kind]}, not logits: ${k.reason}${ends}; written as the model gives them under 'logits' (krs score, eval and explain tell the kind from the values) — pass ${flag} ${k.kind} to declare it (or ${flag} logits to silence this warning)`;
 }
 
-/** Top-1 predictions vs integer labels: [correct, counted]. */
-export function countCorrect(output: Tensor, targets: Tensor): [number, number] {
-  if (output.shape.length !== 2 || targets.shape.length !== 1 || targets.shape[0] !== output.shape[0]) return [0, 0];
+/**
+ * Top-1 predictions vs integer labels: [correct, counted, skipped]. A row holding NaN or ±Inf
+ * has no top class: it is skipped, not counted (so an accuracy over all rows is then not
+ * reported). Outputs that are not n × C against n labels give [0, 0, 0].
+ */
+export function countCorrect(output: Tensor, targets: Tensor): [number, number, number] {
+  if (output.shape.length !== 2 || targets.shape.length !== 1 || targets.shape[0] !== output.shape[0]) return [0, 0, 0];
   const [n, c] = output.shape as [number, number];
   let correct = 0;
-  for (let i = 0; i < n; i++) {
+  let counted = 0;
+  rows: for (let i = 0; i < n; i++) {
     let best = 0;
     let bv = Number(output.data[i * c]);
-    for (let k = 1; k < c; k++) {
+    for (let k = 0; k < c; k++) {
       const v = Number(output.data[i * c + k]);
+      if (!Number.isFinite(v)) continue rows;
       if (v > bv) {
         bv = v;
         best = k;
       }
     }
+    counted++;
     if (best === Number(targets.data[i])) correct++;
   }
-  return [correct, n];
+  return [correct, counted, n - counted];
 }
 
 /** Squared and absolute errors of regression outputs vs targets of the same size per sample: [Σe², Σ|e|, count] or null. */
