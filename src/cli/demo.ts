@@ -2,10 +2,14 @@
  * `krs demo`: train a teacher and distilled students on MNIST in-process, score every
  * student against the teacher after every epoch, and write captures, tables and results.
  * TensorFlow.js is loaded only when the command runs.
+ *
+ * SIGINT/SIGTERM (see `interrupt.ts`) stop the demo at the next training batch or file
+ * commit; the interrupt message names the files (captures, tables) written in full before.
  */
 import type { Command } from 'commander';
 import { cliIo } from './io.js';
 import { errors } from '../core/errors.js';
+import { throwIfInterrupted } from '../io/interrupt.js';
 import type { DemoEvent, DemoResult } from '../train/demo.js';
 import { chooseBackend, BACKENDS } from './backend.js';
 import { parseNumber, parsePositiveInt } from './options.js';
@@ -114,7 +118,11 @@ export async function runDemoCommand(o: DemoFlags): Promise<DemoResult> {
     return await runDemo(config, {
       out: o.out,
       backend: backend.backend,
-      onEvent: display.event,
+      // Every event (one per training batch at least) is a stop point for an interrupt.
+      onEvent: (e) => {
+        throwIfInterrupted();
+        display.event(e);
+      },
       hooks: demoHooks(commandLine()),
     });
   } finally {

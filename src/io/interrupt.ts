@@ -79,7 +79,7 @@ export function pauseAtSync(point: string): void {
 function announcePause(point: string, defaultMs: number): number | null {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined>; stderr?: { write(s: string): unknown } } }).process;
   const at = env?.env?.KRS_PAUSE_AT;
-  if (!at || !at.split(',').includes(point)) return null;
+  if (!at?.split(',').includes(point)) return null;
   env?.stderr?.write(`krs: paused at ${point}\n`);
   const ms = Number(env?.env?.KRS_PAUSE_MS);
   return Number.isFinite(ms) && ms >= 0 ? ms : defaultMs;
