@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { cliIo } from './io.js';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { ensureDir, writeFileAtomic } from '../io/node-atomic-write.js';
 import { join } from 'node:path';
 import { analyzeExperiments, type AnalysisResult } from '../analysis/analyze.js';
 import { analysisTables, formatCell } from '../analysis/tables.js';
@@ -14,7 +14,6 @@ import { DEFAULT_THRESHOLDS } from '../krs/diagnose.js';
 import { DEFAULT_BALANCED_RATIO } from '../stats/tradeoff.js';
 import { readExperimentsTable } from '../io/node-experiments.js';
 import { errors } from '../core/errors.js';
-import { fsError } from '../io/node-source.js';
 import { table, toJson } from './format.js';
 import { parseChoice, parseNumber } from './options.js';
 import { CHARTS_OPTION, parseReportFile, REPORT_OPTION, writeCliReport } from './report-options.js';
@@ -93,28 +92,14 @@ export function runAnalyze(file: string, o: AnalyzeFlags): AnalysisResult {
 }
 
 function writeText(path: string, text: string): void {
-  try {
-    writeFileSync(path, text);
-  } catch (e) {
-    throw fsError(path, e);
-  }
+  writeFileAtomic(path, text, 'the markdown summary');
   cliIo().stderr.write(`wrote ${path}\n`);
 }
 
 function writeCsv(dir: string, r: AnalysisResult): void {
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (e) {
-    throw fsError(dir, e);
-  }
+  ensureDir(dir, 'the CSV tables into');
   const files = analysisCsv(r);
-  for (const [name, text] of files) {
-    try {
-      writeFileSync(join(dir, name), text);
-    } catch (e) {
-      throw fsError(join(dir, name), e);
-    }
-  }
+  for (const [name, text] of files) writeFileAtomic(join(dir, name), text, 'the CSV table');
   cliIo().stderr.write(`wrote ${files.size} CSV files to ${dir}\n`);
 }
 

@@ -9,7 +9,7 @@
  * Pipeline: the models run in a worker thread; while it runs batch k + 1 this thread reads
  * the data and scores batch k. Timings separate inference (worker) from scoring (here).
  */
-import * as fs from 'node:fs';
+import { ensureDir } from '../io/node-atomic-write.js';
 import * as path from 'node:path';
 import { errors } from '../core/errors.js';
 import { NpzWriter } from '../io/node-npz-writer.js';
@@ -283,11 +283,7 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
   const targetsInfo = data.targets ?? sData.targets;
   try {
     if (capturePaths) {
-      try {
-        fs.mkdirSync(options.saveCaptures!, { recursive: true });
-      } catch (e) {
-        throw errors.fileUnreadable(options.saveCaptures!, (e as NodeJS.ErrnoException).code ?? String(e));
-      }
+      ensureDir(options.saveCaptures!, 'the captures into');
       writers = { teacher: new NpzWriter(capturePaths.teacher, n), student: new NpzWriter(capturePaths.student, n) };
     }
     pool = options.worker === false ? await startLocalPool([teacher.job, student.job]) : await startWorkerPool([teacher.job, student.job]);

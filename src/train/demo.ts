@@ -19,7 +19,7 @@
  * runs single-threaded; every random draw comes from the seeded generator).
  */
 import { asKlAgreementResult } from '../agreement/classification.js';
-import * as fs from 'node:fs';
+import { ensureDir, writeFileAtomic } from '../io/node-atomic-write.js';
 import * as path from 'node:path';
 import { openCapture } from '../io/node-capture.js';
 import { scoreCaptures, type ScoreCapturesResult } from '../krs/score-captures.js';
@@ -222,7 +222,7 @@ export async function runDemo(config: DemoConfig, options: RunDemoOptions): Prom
   const emit = options.onEvent ?? (() => {});
   const out = options.out;
   const capDir = path.join(out, 'captures');
-  fs.mkdirSync(capDir, { recursive: true });
+  ensureDir(capDir, 'the demo outputs into');
   const warnings: string[] = [];
 
   emit({ type: 'stage', message: `loading MNIST: ${config.trainSize} training / ${config.testSize} held-out digits (seed ${config.seed})` });
@@ -381,9 +381,9 @@ export async function runDemo(config: DemoConfig, options: RunDemoOptions): Prom
       analysis: null,
       report: null,
     };
-    fs.writeFileSync(files.experimentsCsv, experimentsCsv(experiments));
-    fs.writeFileSync(files.experimentsJson, `${JSON.stringify(experiments, null, 2)}\n`);
-    fs.writeFileSync(files.epochsCsv, epochsCsv([...teacherEpochs, ...students.flatMap((s) => s.epochs)], names));
+    writeFileAtomic(files.experimentsCsv, experimentsCsv(experiments), 'the experiments table');
+    writeFileAtomic(files.experimentsJson, `${JSON.stringify(experiments, null, 2)}\n`, 'the experiments table');
+    writeFileAtomic(files.epochsCsv, epochsCsv([...teacherEpochs, ...students.flatMap((s) => s.epochs)], names), 'the epoch table');
 
     const result: DemoResult = {
       demo: 'mnist-distillation',
@@ -422,7 +422,7 @@ export async function runDemo(config: DemoConfig, options: RunDemoOptions): Prom
       result.analysis = await options.hooks.analyze(experiments, files);
       if (result.analysis !== null && result.analysis !== undefined) {
         files.analysis = path.join(out, 'analysis.json');
-        fs.writeFileSync(files.analysis, `${JSON.stringify(result.analysis, null, 2)}\n`);
+        writeFileAtomic(files.analysis, `${JSON.stringify(result.analysis, null, 2)}\n`, 'the analysis');
       }
     }
     if (options.hooks?.report) {
@@ -430,7 +430,7 @@ export async function runDemo(config: DemoConfig, options: RunDemoOptions): Prom
       files.report = await options.hooks.report(result);
     }
     result.seconds = seconds(t0);
-    fs.writeFileSync(files.results, `${JSON.stringify(result, null, 2)}\n`);
+    writeFileAtomic(files.results, `${JSON.stringify(result, null, 2)}\n`, 'the results');
     return result;
   } finally {
     data.dispose();
