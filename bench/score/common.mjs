@@ -111,19 +111,25 @@ export function collectGarbage() {
   gcFn();
 }
 
-/** One untimed warm-up call, then `repeat` timed calls (garbage collected before each, untimed); the best time. */
+/**
+ * One untimed warm-up call, then `repeat` timed calls (garbage collected before each,
+ * untimed); the best time, every run's time, the last result, and each run's
+ * `result.productSeconds` when the calls report one.
+ */
 export async function timeBest(fn, repeat) {
   collectGarbage();
   await fn();
   const runs = [];
+  const productSeconds = [];
   let result;
   for (let r = 0; r < repeat; r++) {
     collectGarbage();
     const t0 = performance.now();
     result = await fn();
     runs.push((performance.now() - t0) / 1000);
+    if (result && typeof result.productSeconds === 'number') productSeconds.push(result.productSeconds);
   }
-  return { seconds: Math.min(...runs), runs, result };
+  return { seconds: Math.min(...runs), runs, productSeconds, result };
 }
 
 /** This process's RSS high-water mark, bytes (process.resourceUsage().maxRSS is in KiB). */
@@ -166,3 +172,33 @@ export function machineMonitor() {
 
 export const gib = (bytes) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
 export const secs = (s) => `${s.toFixed(3)} s`;
+
+/**
+ * The backend with a stopwatch on `products` (operand conversion to float32, the Gemms, the
+ * float64 copies of the results — everything the backend does): `take()` returns the seconds
+ * spent inside it since the last `take()`. The rest of a run's time is the caller's own
+ * JavaScript (for the Gram pass: its element-wise sums over every block; storing rows).
+ */
+export function timedBackend(inner) {
+  let spent = 0;
+  const backend = {
+    name: inner.name,
+    threads: inner.threads,
+    async products(requests) {
+      const t0 = performance.now();
+      try {
+        return await inner.products(requests);
+      } finally {
+        spent += performance.now() - t0;
+      }
+    },
+  };
+  return {
+    backend,
+    take() {
+      const s = spent / 1000;
+      spent = 0;
+      return s;
+    },
+  };
+}

@@ -22,11 +22,13 @@ import argparse
 import json
 import os
 import resource
+import sys
 import time
 
 import numpy as np
 
-from reference import blas_info
+sys.dont_write_bytecode = True  # importing reference.py leaves no __pycache__ behind
+from reference import blas_info  # noqa: E402
 
 ROWS = 1000  # row block of the float64 centring and of the float64 sums
 
