@@ -42,6 +42,29 @@ export interface GramSums {
   student: GramLayerSums[];
   /** cross[t][s] = Σᵢⱼ K⁽ᵗ⁾ᵢⱼ·L⁽ˢ⁾ᵢⱼ. */
   cross: number[][];
+  /** With `groups`: what deleting one group of samples at a time needs (see {@link leaveOneGroupOut}). */
+  grouped?: GroupedSums;
+}
+
+/** Samples in groups: `of[i]` is sample i's group, 0 ≤ of[i] < count. */
+export interface SampleGroups {
+  readonly of: Int32Array;
+  readonly count: number;
+}
+
+/** Per-row and per-group sums for the delete-a-group jackknife, teacher layers then student layers. */
+export interface GroupedSums {
+  groups: SampleGroups;
+  /** Per layer: Σⱼ Kᵢⱼ² by row (n). */
+  rowSquares: Float64Array[];
+  /** Per layer: Σ_{i,j∈g} Kᵢⱼ² by group (G). */
+  withinSquares: Float64Array[];
+  /** Per layer: Σ_{j∈g} Kᵢⱼ, row i and group g at i·G + g (n × G). */
+  byGroup: Float64Array[];
+  /** Per pair [t][s]: Σⱼ KᵢⱼLᵢⱼ by row (n). */
+  rowCross: Float64Array[][];
+  /** Per pair [t][s]: Σ_{i,j∈g} KᵢⱼLᵢⱼ by group (G). */
+  withinCross: Float64Array[][];
 }
 
 /** Default rows per block-row: 1024. */
@@ -64,12 +87,22 @@ export async function gramPass(
   backend: MatrixBackend,
   block = DEFAULT_GRAM_BLOCK,
   onBlock?: (done: number, total: number) => void,
+  groups?: SampleGroups,
 ): Promise<GramSums> {
   const layers = [...teacher, ...student];
   const f32 = backend.name.endsWith('f32');
   const centred = layers.map((src) => centredRows(src, n, f32));
   const sums: GramLayerSums[] = layers.map(() => ({ frob: 0, rowSums: new Float64Array(n), diag: new Float64Array(n) }));
   const cross = teacher.map(() => student.map(() => 0));
+  const G = groups?.count ?? 0;
+  const grouped: GroupedSums | undefined = groups && {
+    groups,
+    rowSquares: layers.map(() => new Float64Array(n)),
+    withinSquares: layers.map(() => new Float64Array(G)),
+    byGroup: layers.map(() => new Float64Array(n * G)),
+    rowCross: teacher.map(() => student.map(() => new Float64Array(n))),
+    withinCross: teacher.map(() => student.map(() => new Float64Array(G))),
+  };
   const rounds: [number, number, number, number][] = [];
   for (let i0 = 0; i0 < n; i0 += block) {
     const i1 = Math.min(n, i0 + block);
@@ -92,9 +125,20 @@ export async function gramPass(
       const k = grams[t]!;
       for (let s = 0; s < student.length; s++) cross[t]![s]! += weightedDot(k, grams[teacher.length + s]!, panel);
     }
+    if (grouped) {
+      for (let l = 0; l < layers.length; l++) {
+        productByGroup(grams[l]!, grams[l]!, panel, grouped.groups, grouped.rowSquares[l]!, grouped.withinSquares[l]!);
+        rowSumsByGroup(grams[l]!, panel, grouped.groups, grouped.byGroup[l]!);
+      }
+      for (let t = 0; t < teacher.length; t++) {
+        for (let s = 0; s < student.length; s++) {
+          productByGroup(grams[t]!, grams[teacher.length + s]!, panel, grouped.groups, grouped.rowCross[t]![s]!, grouped.withinCross[t]![s]!);
+        }
+      }
+    }
     onBlock?.(++done, rounds.length);
   }
-  return { n, teacher: sums.slice(0, teacher.length), student: sums.slice(teacher.length), cross };
+  return { n, teacher: sums.slice(0, teacher.length), student: sums.slice(teacher.length), cross, ...(grouped ? { grouped } : {}) };
 }
 
 /** A product's place: rows [i0, i1) against columns [j0, j1), j0 ≥ i0. */
@@ -183,6 +227,102 @@ function weightedDot(k: Float64Array, l: Float64Array, { i0, i1, j0, j1 }: Panel
     for (let c = split; c < cols; c++) off += k[o + c]! * l[o + c]!;
   }
   return inDiag + 2 * off;
+}
+
+/**
+ * Σⱼ KᵢⱼLᵢⱼ into `byRow` (both rows of an off-diagonal entry) and Σ_{i,j∈g} KᵢⱼLᵢⱼ into
+ * `within` (off-diagonal-block entries counted twice, for (i, j) and (j, i)).
+ */
+function productByGroup(k: Float64Array, l: Float64Array, { i0, i1, j0, j1 }: Panel, groups: SampleGroups, byRow: Float64Array, within: Float64Array): void {
+  const cols = j1 - j0;
+  const split = Math.max(0, Math.min(cols, i1 - j0));
+  const of = groups.of;
+  for (let i = 0; i < i1 - i0; i++) {
+    const o = i * cols;
+    const gi = of[i0 + i]!;
+    let row = 0;
+    for (let c = 0; c < cols; c++) {
+      const v = k[o + c]! * l[o + c]!;
+      row += v;
+      const j = j0 + c;
+      const off = c >= split;
+      if (off) byRow[j] += v;
+      if (of[j] === gi) within[gi] += off ? 2 * v : v;
+    }
+    byRow[i0 + i] += row;
+  }
+}
+
+/** Σ_{j∈g} Kᵢⱼ for every row i and group g (row-major n × G), both rows of an off-diagonal entry. */
+function rowSumsByGroup(k: Float64Array, { i0, i1, j0, j1 }: Panel, groups: SampleGroups, out: Float64Array): void {
+  const cols = j1 - j0;
+  const split = Math.max(0, Math.min(cols, i1 - j0));
+  const { of, count: G } = groups;
+  for (let i = 0; i < i1 - i0; i++) {
+    const o = i * cols;
+    const ri = (i0 + i) * G;
+    const gi = of[i0 + i]!;
+    for (let c = 0; c < cols; c++) {
+      const v = k[o + c]!;
+      const j = j0 + c;
+      out[ri + of[j]!] += v;
+      if (c >= split) out[j * G + gi] += v;
+    }
+  }
+}
+
+/**
+ * The HSIC term of a pair (or of a layer with itself) with every group g of samples deleted in
+ * turn, from the grouped sums — no second pass. With R = the samples outside g:
+ *
+ *   Σ_{i,j∈R} KᵢⱼLᵢⱼ = ΣK∘L − 2·Σ_{i∈g} (Σⱼ KᵢⱼLᵢⱼ) + Σ_{i,j∈g} KᵢⱼLᵢⱼ
+ *   rᵢ⁽⁻ᵍ⁾ = rᵢ − Σ_{j∈g} Kᵢⱼ   (i ∈ R),
+ *
+ * then {@link hsicFromSums}'s formulas over R (n − |g| samples). Cost O(n·G).
+ */
+export function hsicLeaveOneGroupOut(
+  kl: number,
+  klByRow: Float64Array,
+  klWithin: Float64Array,
+  a: GramLayerSums,
+  aByGroup: Float64Array,
+  b: GramLayerSums,
+  bByGroup: Float64Array,
+  groups: SampleGroups,
+  debiased: boolean,
+): Float64Array {
+  const { of, count: G } = groups;
+  const n = of.length;
+  const sizes = new Int32Array(G);
+  const removedKl = new Float64Array(G);
+  for (let i = 0; i < n; i++) {
+    sizes[of[i]!]! += 1;
+    removedKl[of[i]!]! += klByRow[i]!;
+  }
+  const out = new Float64Array(G);
+  for (let g = 0; g < G; g++) {
+    const m = n - sizes[g]!;
+    const klR = kl - 2 * removedKl[g]! + klWithin[g]!;
+    let rr = 0;
+    let sa = 0;
+    let sb = 0;
+    let dd = 0;
+    for (let i = 0; i < n; i++) {
+      if (of[i] === g) continue;
+      let ra = a.rowSums[i]! - aByGroup[i * G + g]!;
+      let rb = b.rowSums[i]! - bByGroup[i * G + g]!;
+      if (debiased) {
+        ra -= a.diag[i]!;
+        rb -= b.diag[i]!;
+        dd += a.diag[i]! * b.diag[i]!;
+      }
+      rr += ra * rb;
+      sa += ra;
+      sb += rb;
+    }
+    out[g] = debiased ? klR - dd + (sa * sb) / ((m - 1) * (m - 2)) - (2 * rr) / (m - 2) : klR - (2 / m) * rr + (sa * sb) / (m * m);
+  }
+  return out;
 }
 
 /**

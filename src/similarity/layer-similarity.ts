@@ -62,6 +62,11 @@ export interface LayerSimilarityResult {
   warnings: string[];
 }
 
+/** The layer-pair measure: the Measure contract plus an optional fast delete-a-group jackknife. */
+export type LayerSimilarityMeasure = Measure<LayerState, LayerBatch, Promise<LayerSimilarityResult>> & {
+  leaveOneOut(states: readonly LayerState[]): Promise<number[] | null>;
+};
+
 /** Before the first batch the widths are unknown; after it, the spec's state for widths p, q. */
 export type LayerState = { mode: 'empty' } | { mode: 'active'; p: number; q: number; n: number; inner: unknown };
 
@@ -77,7 +82,7 @@ export type LayerState = { mode: 'empty' } | { mode: 'active'; p: number; q: num
  *   differing sample counts or widths, NON_FINITE for NaN/Inf, UNDEFINED for constant
  *   layers, BAD_VALUE for minibatches < 4.
  */
-export function layerSimilarity(options: LayerSimilarityOptions = {}): Measure<LayerState, LayerBatch, Promise<LayerSimilarityResult>> {
+export function layerSimilarity(options: LayerSimilarityOptions = {}): LayerSimilarityMeasure {
   const spec: SimilaritySpec = similaritySpec(options.similarity ?? 'cka');
   const similarity = spec.name as Similarity;
   const tName = options.teacherName ?? 'teacher';
@@ -156,6 +161,23 @@ export function layerSimilarity(options: LayerSimilarityOptions = {}): Measure<L
         ...(r.batches !== undefined ? { batches: r.batches } : {}),
         warnings: r.warnings,
       };
+    },
+
+    /**
+     * The value with each state's samples deleted in turn, when the similarity has a faster way
+     * than merging (see {@link SimilarityMeasure.leaveOneOut}); null otherwise. Empty states
+     * delete nothing: their entry is the value of all the others.
+     */
+    async leaveOneOut(states: readonly LayerState[]): Promise<number[] | null> {
+      const active = states.filter((st): st is Extract<LayerState, { mode: 'active' }> => st.mode === 'active');
+      if (active.length < 2 || active.some((st) => st.p !== active[0]!.p || st.q !== active[0]!.q)) return null;
+      const m = measureFor(active[0]!.p, active[0]!.q);
+      const values = await m.leaveOneOut?.(active.map((st) => st.inner));
+      if (!values) return null;
+      if (active.length === states.length) return values;
+      const all = (await this.compute(active.reduce<LayerState>((x, y) => this.merge(x, y), { mode: 'empty' }))).value;
+      let k = 0;
+      return states.map((st) => (st.mode === 'active' ? values[k++]! : all));
     },
 
     merge(a, b) {

@@ -24,7 +24,7 @@
  */
 import { errors, opt } from '../core/errors.js';
 import { asRecord } from '../core/state-json.js';
-import { DEFAULT_GRAM_BLOCK, type GramLayerSums, gramPass, hsicFromSums, type RowSource } from '../linalg/gram-pass.js';
+import { DEFAULT_GRAM_BLOCK, type GramLayerSums, gramPass, hsicFromSums, hsicLeaveOneGroupOut, type RowSource } from '../linalg/gram-pass.js';
 import { assertNotConstant, debiasedCkaFromCentred, linearCkaFromCentred } from './centred-cka.js';
 import { centre, initLinearStats, type LinearStats, linearStatsFromJSON, linearStatsToJSON, mergeLinearStats, updateLinearStats } from './linear-stats.js';
 import {
@@ -167,6 +167,38 @@ export function linearCkaMeasure(debiased: boolean, p: number, q: number, settin
       const value = debiased ? raw : Math.min(1, Math.max(0, raw));
       if (debiased && value < 0) warnings.push(belowZero(t, s, value));
       return { value, estimator: 'exact', route: 'sample-space', warnings };
+    },
+
+    /**
+     * Sample space: every group's value-without-it from one Gram pass over all groups' rows
+     * ({@link hsicLeaveOneGroupOut}), instead of one pass per group. Null on other routes.
+     */
+    async leaveOneOut(states) {
+      if (states.length < 2 || !states.every((st) => st.route === 'sample-space')) return null;
+      const parts = states as Extract<LinearCkaState, { route: 'sample-space' }>[];
+      const x = parts.map((st) => st.x).reduce(mergeRowStores);
+      const y = parts.map((st) => st.y).reduce(mergeRowStores);
+      const n = x.rows;
+      const of = new Int32Array(n);
+      let o = 0;
+      parts.forEach((st, g) => {
+        of.fill(g, o, o + st.x.rows);
+        o += st.x.rows;
+      });
+      const groups = { of, count: parts.length };
+      const sums = await gramPass([rowSource(x)], [rowSource(y)], n, backend, block, undefined, groups);
+      const gs = sums.grouped!;
+      const [k, l] = [sums.teacher[0]!, sums.student[0]!];
+      const kl = hsicLeaveOneGroupOut(sums.cross[0]![0]!, gs.rowCross[0]![0]!, gs.withinCross[0]![0]!, k, gs.byGroup[0]!, l, gs.byGroup[1]!, groups, debiased);
+      const kk = hsicLeaveOneGroupOut(k.frob, gs.rowSquares[0]!, gs.withinSquares[0]!, k, gs.byGroup[0]!, k, gs.byGroup[0]!, groups, debiased);
+      const ll = hsicLeaveOneGroupOut(l.frob, gs.rowSquares[1]!, gs.withinSquares[1]!, l, gs.byGroup[1]!, l, gs.byGroup[1]!, groups, debiased);
+      return Array.from(kl, (v, g) => {
+        const value = v / Math.sqrt(kk[g]! * ll[g]!);
+        if (!(kk[g]! > 0) || !(ll[g]! > 0) || !Number.isFinite(value)) {
+          throw errors.undefinedResult(`CKA of '${t}':'${s}' without group ${g} of samples`, 'a side is constant on the remaining samples');
+        }
+        return debiased ? value : Math.min(1, Math.max(0, value));
+      });
     },
 
     merge(a, b) {

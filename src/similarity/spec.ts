@@ -60,8 +60,15 @@ export interface SimilarityEstimate {
   readonly warnings: string[];
 }
 
-/** A similarity's streaming measure over one layer pair of fixed widths. */
-export type SimilarityMeasure<State> = Measure<State, FeatureRows, Promise<SimilarityEstimate>>;
+/**
+ * A similarity's streaming measure over one layer pair of fixed widths. `leaveOneOut`, where a
+ * measure offers it, gives the value with each of the given states' samples deleted in turn
+ * (the delete-a-group jackknife) faster than merging and computing each replicate; it returns
+ * null when it has no faster way for these states (the caller then merges).
+ */
+export type SimilarityMeasure<State> = Measure<State, FeatureRows, Promise<SimilarityEstimate>> & {
+  leaveOneOut?(states: readonly State[]): Promise<number[] | null>;
+};
 
 /** A similarity: its metadata and its measure factory. */
 export interface SimilaritySpec<State = unknown> extends MeasureInfo {
