@@ -64,6 +64,8 @@ describe('runCli (in-process)', () => {
           '100',
           '--task',
           'classification',
+          '--student-outputs',
+          'sigmoid',
           '--all-pairs',
           '--report',
           join(dir, 'r.html'),
