@@ -4,17 +4,30 @@
  *
  * - CSV (RFC 4180): a header of the columns' keys, raw values at full precision (the shortest
  *   string that round-trips), empty cells for null, `true`/`false` for booleans; fields with a
- *   comma, quote or line break are quoted, quotes doubled. Lines end in `\n`.
+ *   comma, quote or line break are quoted, quotes doubled. Lines end in `\n`. Text cells that
+ *   a spreadsheet would run as a formula — starting with `=`, `+`, `-`, `@`, a tab or a
+ *   carriage return — get a leading `'` and are quoted (OWASP's CSV-injection advice); number
+ *   cells are written as numbers, so a negative value stays a number.
  * - Markdown: a `#` title, then per table a `##` heading, a pipe table with values formatted
- *   for people and `|` escaped, and its notes as a bullet list. CSV-only tables are left out.
+ *   for people, and its notes as a bullet list. CSV-only tables are left out. Text taken from
+ *   the input (ids, names, notes, warnings) is escaped: `&`, `<` and `>` as HTML entities, so
+ *   no tag, script or event handler survives, and `\`, `|`, `` ` ``, `[`, `]`, `*` and `_` with a
+ *   backslash, so no cell breaks out of the table or turns into a link, image or code span;
+ *   line breaks become spaces.
  */
 import { analysisTables, formatCell, type AnalysisTable, type Cell } from './tables.js';
 import type { AnalysisResult } from './analyze.js';
 
-function csvField(v: Cell): string {
+/**
+ * One CSV field: RFC 4180 quoting, and text that a spreadsheet would evaluate (`=`, `+`,
+ * `-`, `@`, tab, CR first) prefixed with `'` and quoted.
+ * @example csvField('=1+1') // `"'=1+1"`
+ */
+export function csvField(v: Cell): string {
   if (v === null) return '';
-  const s = typeof v === 'string' ? v : String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  if (typeof v !== 'string') return String(v);
+  if (/^[=+\-@\t\r]/.test(v)) return `"'${v.replace(/"/g, '""')}"`;
+  return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
 
 /** One table as CSV text. */
@@ -29,7 +42,19 @@ export function analysisCsv(r: AnalysisResult): Map<string, string> {
   return new Map(analysisTables(r).map((t) => [`${t.name}.csv`, tableToCsv(t)]));
 }
 
-const mdCell = (s: string) => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+const HTML_ENTITIES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
+
+/**
+ * Text for a Markdown table cell, heading or bullet: HTML special characters as entities,
+ * Markdown table and inline syntax backslash-escaped, line breaks as spaces (see the module doc).
+ * @example mdCell('<img src=x onerror=alert(1)>|x') // '&lt;img src=x onerror=alert(1)&gt;\\|x'
+ */
+export function mdCell(s: string): string {
+  return s
+    .replace(/[&<>]/g, (c) => HTML_ENTITIES[c]!)
+    .replace(/[\\|`[\]*_]/g, (c) => `\\${c}`)
+    .replace(/\r\n?|\n/g, ' ');
+}
 
 /** One table as Markdown (heading, pipe table, notes). CSV-only columns, and columns null in every row, are dropped. */
 export function tableToMarkdown(t: AnalysisTable): string {

@@ -9,6 +9,7 @@
  */
 import { errors, fmtShape, KrsError } from '../core/errors.js';
 import { idAt, type Tensor, type TensorInfo } from '../core/tensor.js';
+import type { LimitOptions } from './limits.js';
 import { readNpy, readNpyInfo, readNpyRows, readNpyStrings, type NpyInfo } from './npy.js';
 import type { ByteSource } from './source.js';
 
@@ -39,6 +40,12 @@ export interface Capture {
   readIds(key: string): string[];
 }
 
+/** Options of the capture readers. */
+export interface CaptureOptions {
+  /** Resource limits (src/io/limits.ts); unset ones come from the environment or the defaults. */
+  readonly limits?: LimitOptions;
+}
+
 /** Ids from a numeric 1-D tensor, as exact strings. */
 export function idsOf(t: Tensor, key: string, source: string): string[] {
   if (t.shape.length !== 1) throw errors.shapeMismatch(`id array '${key}' in ${source}`, 'a 1-D array', fmtShape(t.shape));
@@ -48,11 +55,11 @@ export function idsOf(t: Tensor, key: string, source: string): string[] {
 }
 
 /** Ids from a .npy source: numeric or NumPy strings. */
-export function readNpyIds(source: ByteSource, key: string): string[] {
+export function readNpyIds(source: ByteSource, key: string, limits: LimitOptions = {}): string[] {
   try {
-    return idsOf(readNpy(source), key, source.name);
+    return idsOf(readNpy(source, undefined, limits), key, source.name);
   } catch (e) {
-    if (e instanceof KrsError && e.code === 'UNSUPPORTED_DTYPE') return readNpyStrings(source);
+    if (e instanceof KrsError && e.code === 'UNSUPPORTED_DTYPE') return readNpyStrings(source, limits);
     throw e;
   }
 }
@@ -71,15 +78,17 @@ export function lookup<V>(map: ReadonlyMap<string, V>, key: string, source: stri
  * A capture whose arrays are separate .npy sources, keyed by name.
  * @param name the folder (or file) the capture is called by in messages
  * @param sources key → .npy source, in the order `keys()` should list them
+ * @param options `limits`: resource limits (src/io/limits.ts) for every read
  * @example npyCapture('acts/', new Map([['logits', bytesSource('logits.npy', b)]]))
  */
-export function npyCapture(name: string, sources: ReadonlyMap<string, ByteSource>): Capture {
+export function npyCapture(name: string, sources: ReadonlyMap<string, ByteSource>, options: CaptureOptions = {}): Capture {
+  const limits = options.limits ?? {};
   const infos = new Map<string, NpyInfo>();
   const src = (key: string) => lookup(sources, key, name);
   const info = (key: string): NpyInfo => {
     let i = infos.get(key);
     if (!i) {
-      i = readNpyInfo(src(key));
+      i = readNpyInfo(src(key), limits);
       infos.set(key, i);
     }
     return i;
@@ -91,8 +100,8 @@ export function npyCapture(name: string, sources: ReadonlyMap<string, ByteSource
       const { dtype, shape } = info(key);
       return { dtype, shape };
     },
-    read: (key) => readNpy(src(key), info(key)),
-    readRows: (key, start, end) => readNpyRows(src(key), start, end, info(key)),
-    readIds: (key) => readNpyIds(src(key), key),
+    read: (key) => readNpy(src(key), info(key), limits),
+    readRows: (key, start, end) => readNpyRows(src(key), start, end, info(key), limits),
+    readIds: (key) => readNpyIds(src(key), key, limits),
   };
 }

@@ -9,7 +9,8 @@
  * integer 7 and the string "7" are the same image); `category_id` is a finite number;
  * `bbox` is 4 finite numbers with width and height ≥ 0; `score` is any finite number —
  * scores outside [0, 1] are allowed, since some detectors emit uncalibrated scores, and
- * the score threshold of the agreement applies to them as given.
+ * the score threshold of the agreement applies to them as given. A leading UTF-8
+ * byte-order mark (U+FEFF, as Windows editors write) is dropped.
  */
 import { errors } from '../core/errors.js';
 import type { Detection } from '../agreement/detection.js';
@@ -28,7 +29,7 @@ export type { Detection };
 export function parseCocoResults(text: string, name: string): Detection[] {
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (e) {
     const hint = /\b(NaN|-?Infinity)\b/.test(text) ? '; it contains NaN or Infinity, which JSON does not allow' : '';
     throw errors.badFile(name, `not valid JSON (${(e as Error).message})${hint}`);

@@ -9,6 +9,7 @@
  */
 import { errors } from '../core/errors.js';
 import type { DType, NumericArray } from '../core/tensor.js';
+import { checkLimit, resolveLimits, type Limits } from './limits.js';
 import { readInto, type ByteSource } from './source.js';
 
 /** Bytes per element as stored in a file. */
@@ -29,10 +30,13 @@ export const ITEM_SIZE: Readonly<Record<DType, number>> = {
 };
 
 /**
- * A fresh, 8-byte-aligned byte buffer of length `bytes`.
- * @throws KrsError BAD_VALUE (tooLarge) if the platform cannot allocate it (4 GiB on Node 20).
+ * A fresh, 8-byte-aligned byte buffer of length `bytes`, for data `file` declares.
+ * @param limits the limits in force (`maxArrayBytes` is checked before allocating)
+ * @throws KrsError BAD_VALUE (overLimit) above `maxArrayBytes`; BAD_VALUE (tooLarge) if the
+ *   platform cannot allocate it (4 GiB on Node 20).
  */
-export function allocBytes(bytes: number, file: string): Uint8Array {
+export function allocBytes(bytes: number, file: string, limits: Limits = resolveLimits()): Uint8Array {
+  checkLimit(limits, 'maxArrayBytes', file, 'the size of the array data read (bytes)', bytes);
   try {
     return new Uint8Array(bytes);
   } catch {
@@ -42,12 +46,28 @@ export function allocBytes(bytes: number, file: string): Uint8Array {
 
 /**
  * Read `count` elements of `dtype` stored at `offset` of `source` into a fresh typed array.
- * @throws KrsError BAD_FILE if the bytes run past the end of the source; BAD_VALUE if too large.
+ * The decoded size (float16/bfloat16 widen to 4 bytes) is checked against `maxArrayBytes`
+ * before anything is allocated or read.
+ * @throws KrsError BAD_FILE if the bytes run past the end of the source; BAD_VALUE above the
+ *   limit or if too large for the platform.
  */
-export function readElements(source: ByteSource, offset: number, count: number, dtype: DType, littleEndian: boolean): NumericArray {
-  const raw = allocBytes(count * ITEM_SIZE[dtype], source.name);
+export function readElements(
+  source: ByteSource,
+  offset: number,
+  count: number,
+  dtype: DType,
+  littleEndian: boolean,
+  limits: Limits = resolveLimits(),
+): NumericArray {
+  checkLimit(limits, 'maxArrayBytes', source.name, `the size of ${count} ${dtype} values in memory (bytes)`, count * decodedItemSize(dtype));
+  const raw = allocBytes(count * ITEM_SIZE[dtype], source.name, limits);
   readInto(source, offset, raw);
   return decodeOwned(raw, dtype, littleEndian, source.name);
+}
+
+/** Bytes per element once decoded: float16 and bfloat16 widen to float32. */
+export function decodedItemSize(dtype: DType): number {
+  return dtype === 'float16' || dtype === 'bfloat16' ? 4 : ITEM_SIZE[dtype];
 }
 
 /**

@@ -1,21 +1,18 @@
 /**
  * Node-only: read a COCO-results JSON file (see `coco.ts`).
  */
-import * as fs from 'node:fs';
 import { parseCocoResults, type Detection } from './coco.js';
-import { fsError } from './node-source.js';
+import { resolveLimits, type LimitOptions } from './limits.js';
+import { readWholeText } from './node-read.js';
 
 /**
  * Read and validate a COCO-results detections file.
- * @throws KrsError FILE_NOT_FOUND for a missing file; BAD_FILE / BAD_VALUE as `parseCocoResults`.
+ * The file's size is checked against `maxTextBytes` before it is read; a UTF-8 byte-order
+ * mark is dropped.
+ * @throws KrsError FILE_NOT_FOUND for a missing file; BAD_FILE / BAD_VALUE as
+ *   `parseCocoResults`; BAD_VALUE for a file above `maxTextBytes`.
  * @example readCocoResults('student_dets.json').length
  */
-export function readCocoResults(file: string): Detection[] {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw fsError(file, e);
-  }
-  return parseCocoResults(text, file);
+export function readCocoResults(file: string, options: { limits?: LimitOptions } = {}): Detection[] {
+  return parseCocoResults(readWholeText(file, resolveLimits(options.limits), 'JSON file'), file);
 }

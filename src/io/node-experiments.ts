@@ -4,25 +4,22 @@
  * are comments; blank lines are skipped; cells are trimmed; a UTF-8 byte-order mark is
  * dropped. Validation is {@link experimentsFromRows}'s.
  */
-import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { errors } from '../core/errors.js';
 import { experimentsFromRows, parseExperimentsJson, type ExperimentsTable, type RawRow } from './experiments.js';
-import { fsError } from './node-source.js';
+import { resolveLimits, type LimitOptions } from './limits.js';
+import { readWholeText } from './node-read.js';
 
 /**
  * Read and validate an experiments table.
+ * @param options `format` (default by extension); `limits` (`maxTextBytes`, checked before reading)
  * @throws FILE_NOT_FOUND for a missing file; BAD_FILE for malformed CSV/JSON (naming the
- *   line) or missing columns; BAD_VALUE / ID_MISMATCH for bad cells (see experimentsFromRows).
+ *   line) or missing columns; BAD_VALUE / ID_MISMATCH for bad cells (see experimentsFromRows),
+ *   or a file above `maxTextBytes`.
  * @example readExperimentsTable('examples/paper/experiments.csv').experiments.length
  */
-export function readExperimentsTable(path: string, options: { format?: 'csv' | 'tsv' | 'json' } = {}): ExperimentsTable {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw fsError(path, e);
-  }
+export function readExperimentsTable(path: string, options: { format?: 'csv' | 'tsv' | 'json'; limits?: LimitOptions } = {}): ExperimentsTable {
+  const text = readWholeText(path, resolveLimits(options.limits), 'experiments table');
   const lower = path.toLowerCase();
   const format = options.format ?? (lower.endsWith('.json') ? 'json' : lower.endsWith('.tsv') ? 'tsv' : 'csv');
   if (format === 'json') return parseExperimentsJson(text.replace(/^\uFEFF/, ''), path);

@@ -6,6 +6,8 @@ import * as path from 'node:path';
 import { errors, KrsError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import { decodeLabelMap } from './label-map.js';
+import { resolveLimits, type LimitOptions } from './limits.js';
+import { readWholeFile } from './node-read.js';
 import { fsError } from './node-source.js';
 
 /** One label map per image, with the images' ids. */
@@ -18,12 +20,15 @@ export interface LabelMapFolder {
 
 /**
  * Read every `.png` file of a folder (extension case-insensitive, sorted by name; other
- * files and subfolders are ignored) as a label map.
+ * files and subfolders are ignored, but an entry named `*.png` that is not a regular file
+ * is BAD_FILE, not dropped) as a label map.
+ * @param options `limits`: resource limits (`maxImagePixels`, and `maxArrayBytes` for the file size)
  * @throws KrsError FILE_NOT_FOUND for a missing folder; BAD_FILE if it is not a folder,
- *   holds no PNG, or any PNG is corrupt or not palette/greyscale (naming that file).
+ *   holds no PNG, or any PNG is corrupt or not palette/greyscale (naming that file);
+ *   BAD_VALUE for an image above the limits.
  * @example readLabelMapFolder('preds/teacher').ids // ['0001', '0002', …]
  */
-export function readLabelMapFolder(dir: string): LabelMapFolder {
+export function readLabelMapFolder(dir: string, options: { limits?: LimitOptions } = {}): LabelMapFolder {
   let names: string[];
   try {
     if (!fs.statSync(dir).isDirectory()) throw errors.badFile(dir, 'is not a folder of PNG label maps');
@@ -31,30 +36,18 @@ export function readLabelMapFolder(dir: string): LabelMapFolder {
   } catch (e) {
     throw e instanceof KrsError ? e : fsError(dir, e);
   }
-  const pngs = names.filter((n) => n.toLowerCase().endsWith('.png') && isFile(path.join(dir, n))).sort();
+  const pngs = names.filter((n) => n.toLowerCase().endsWith('.png')).sort();
   if (pngs.length === 0) throw errors.badFile(dir, 'folder holds no .png label maps');
-  const maps = pngs.map((n) => readLabelMap(path.join(dir, n)));
+  const maps = pngs.map((n) => readLabelMap(path.join(dir, n), options));
   return { ids: pngs.map((n) => n.slice(0, -4)), maps };
 }
 
 /**
- * Read one PNG label map file.
- * @throws KrsError FILE_NOT_FOUND, or BAD_FILE as `decodeLabelMap`.
+ * Read one PNG label map file (its size checked against `maxArrayBytes` before it is read).
+ * @throws KrsError FILE_NOT_FOUND; BAD_FILE for a directory, or as `decodeLabelMap`;
+ *   BAD_VALUE above the limits.
  */
-export function readLabelMap(file: string): Tensor {
-  let bytes: Uint8Array;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (e) {
-    throw fsError(file, e);
-  }
-  return decodeLabelMap(bytes, file);
-}
-
-function isFile(p: string): boolean {
-  try {
-    return fs.statSync(p).isFile();
-  } catch {
-    return false;
-  }
+export function readLabelMap(file: string, options: { limits?: LimitOptions } = {}): Tensor {
+  const limits = resolveLimits(options.limits);
+  return decodeLabelMap(readWholeFile(file, limits, 'maxArrayBytes', 'PNG file'), file, limits);
 }

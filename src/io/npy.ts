@@ -15,12 +15,18 @@
  * or `=` (native, taken as little-endian). Complex, object, string, datetime, void and
  * structured dtypes are rejected. Fortran-ordered data are converted to row-major.
  * Bytes after the data are ignored, as NumPy does.
+ *
+ * Integrity and limits: before any value is decoded, the source is verified (a zip entry's
+ * CRC, see `ByteSource.verify`) and the bytes to be held are checked against
+ * `maxArrayBytes`; the header's declared length is checked against `maxHeaderBytes` and
+ * the file's size before it is read (src/io/limits.ts).
  */
 import { errors, fmtShape } from '../core/errors.js';
 import { sizeOf, type DType, type NumericArray, type Tensor, type TensorInfo } from '../core/tensor.js';
-import { allocBytes, decodeOwned, ITEM_SIZE, readElements } from './decode.js';
+import { allocBytes, decodedItemSize, decodeOwned, ITEM_SIZE, readElements } from './decode.js';
+import { checkLimit, resolveLimits, type Limits, type LimitOptions } from './limits.js';
 import { parsePyLiteral, type PyValue } from './py-literal.js';
-import { readInto, type ByteSource } from './source.js';
+import { readInto, verifySource, type ByteSource } from './source.js';
 
 /** What a .npy header says, known without reading the data. */
 export interface NpyInfo extends TensorInfo {
@@ -64,8 +70,8 @@ const FORTRAN_FULL_READ_LIMIT = 64 * 2 ** 20;
  *   header or data), UNSUPPORTED_DTYPE (complex, object, strings, structured…).
  * @example readNpyInfo(bytesSource('x.npy', bytes)).shape // [3, 4]
  */
-export function readNpyInfo(source: ByteSource): NpyInfo {
-  const { name, descr, fortran, dims, prefix, headerLen, version } = readNpyHeader(source);
+export function readNpyInfo(source: ByteSource, limits: LimitOptions = {}): NpyInfo {
+  const { name, descr, fortran, dims, prefix, headerLen, version } = readNpyHeader(source, resolveLimits(limits));
   if (typeof descr !== 'string') throw errors.unsupportedDtype(name, `structured ${JSON.stringify(descr)}`);
   const m = /^([<>|=]?)([a-zA-Z])(\d+)$/.exec(descr);
   const dtype = m ? DESCR_TYPES[`${m[2]}${m[3]}`] : undefined;
@@ -77,7 +83,10 @@ export function readNpyInfo(source: ByteSource): NpyInfo {
 }
 
 /** The raw header of a .npy file: its dict entries and where the data start. */
-function readNpyHeader(source: ByteSource): {
+function readNpyHeader(
+  source: ByteSource,
+  limits: Limits,
+): {
   name: string;
   descr: PyValue;
   fortran: boolean;
@@ -107,6 +116,7 @@ function readNpyHeader(source: ByteSource): {
   } else {
     throw errors.badFile(name, `unsupported .npy format version ${version} (expected 1.0, 2.0 or 3.0)`);
   }
+  checkLimit(limits, 'maxHeaderBytes', name, 'the declared .npy header length (bytes)', headerLen);
   if (prefix + headerLen > source.size) {
     throw errors.badFile(name, `truncated: header promises ${headerLen} bytes of header, file has ${source.size - prefix} after the preamble`);
   }
@@ -148,8 +158,9 @@ function checkDataSize(source: ByteSource, dims: number[], nbytes: number, dataO
  * @throws KrsError UNSUPPORTED_DTYPE for any other dtype; SHAPE_MISMATCH unless 1-D;
  *   BAD_FILE for a truncated file.
  */
-export function readNpyStrings(source: ByteSource): string[] {
-  const { name, descr, dims, prefix, headerLen } = readNpyHeader(source);
+export function readNpyStrings(source: ByteSource, options: LimitOptions = {}): string[] {
+  const limits = resolveLimits(options);
+  const { name, descr, dims, prefix, headerLen } = readNpyHeader(source, limits);
   const m = typeof descr === 'string' ? /^([<>|=]?)([US])(\d+)$/.exec(descr) : null;
   if (!m) throw errors.unsupportedDtype(name, typeof descr === 'string' ? descr : JSON.stringify(descr));
   if (dims.length !== 1) throw errors.shapeMismatch(`string array in ${name}`, 'a 1-D array', fmtShape(dims));
@@ -157,6 +168,8 @@ export function readNpyStrings(source: ByteSource): string[] {
   const item = m[2] === 'U' ? 4 * width : width;
   const n = dims[0]!;
   const offset = checkDataSize(source, dims, n * item, prefix + headerLen, descr as string);
+  checkLimit(limits, 'maxArrayBytes', name, `the size of string array ${fmtShape(dims)} of ${descr as string} (bytes)`, n * item);
+  verifySource(source);
   const bytes = source.read(offset, n * item);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const utf8 = new TextDecoder('utf-8');
@@ -184,9 +197,19 @@ export function readNpyStrings(source: ByteSource): string[] {
  * @param info the result of {@link readNpyInfo} if already known (saves re-reading the header)
  * @throws KrsError as {@link readNpyInfo}; BAD_VALUE if too large for one typed array (4 GiB on Node 20).
  */
-export function readNpy(source: ByteSource, info: NpyInfo = readNpyInfo(source)): Tensor {
+export function readNpy(source: ByteSource, info?: NpyInfo, options: LimitOptions = {}): Tensor {
+  const limits = resolveLimits(options);
+  info ??= readNpyInfo(source, limits);
   const count = sizeOf(info.shape);
-  let data = readElements(source, info.dataOffset, count, info.dtype, info.littleEndian);
+  checkLimit(
+    limits,
+    'maxArrayBytes',
+    source.name,
+    `the size of array ${fmtShape(info.shape)} of ${info.dtype} in memory (bytes)`,
+    count * decodedItemSize(info.dtype),
+  );
+  verifySource(source);
+  let data = readElements(source, info.dataOffset, count, info.dtype, info.littleEndian, limits);
   if (info.fortranOrder) data = fortranToC(data, info.shape);
   return { dtype: info.dtype, shape: [...info.shape], data };
 }
@@ -200,7 +223,9 @@ export function readNpy(source: ByteSource, info: NpyInfo = readNpyInfo(source))
  *   and as {@link readNpyInfo}.
  * @example readNpyRows(src, 0, 32).shape // [32, ...rest]
  */
-export function readNpyRows(source: ByteSource, start: number, end: number, info: NpyInfo = readNpyInfo(source)): Tensor {
+export function readNpyRows(source: ByteSource, start: number, end: number, info?: NpyInfo, options: LimitOptions = {}): Tensor {
+  const limits = resolveLimits(options);
+  info ??= readNpyInfo(source, limits);
   const shape = info.shape;
   if (shape.length === 0) {
     throw errors.shapeMismatch(`${source.name}: reading rows`, 'an array with at least one axis', `shape ${fmtShape(shape)}`);
@@ -214,17 +239,25 @@ export function readNpyRows(source: ByteSource, start: number, end: number, info
   const rows = end - start;
   const outShape = [rows, ...rest];
   const isz = ITEM_SIZE[info.dtype];
+  checkLimit(
+    limits,
+    'maxArrayBytes',
+    source.name,
+    `the size of rows [${start}, ${end}) of array ${fmtShape(shape)} of ${info.dtype} in memory (bytes)`,
+    rows * rowLen * decodedItemSize(info.dtype),
+  );
+  verifySource(source);
   if (!info.fortranOrder || rest.length === 0 || rows === n) {
-    if (info.fortranOrder && rows === n) return readNpy(source, info);
-    const data = readElements(source, info.dataOffset + start * rowLen * isz, rows * rowLen, info.dtype, info.littleEndian);
+    if (info.fortranOrder && rows === n) return readNpy(source, info, limits);
+    const data = readElements(source, info.dataOffset + start * rowLen * isz, rows * rowLen, info.dtype, info.littleEndian, limits);
     return { dtype: info.dtype, shape: outShape, data };
   }
   // Fortran order: for each index into the trailing axes, rows [start, end) are one run.
   const runBytes = rows * isz;
-  const raw = allocBytes(rows * rowLen * isz, source.name);
+  const raw = allocBytes(rows * rowLen * isz, source.name, limits);
   const total = n * rowLen * isz;
   if (runBytes > 0) {
-    if (total <= FORTRAN_FULL_READ_LIMIT) {
+    if (total <= Math.min(FORTRAN_FULL_READ_LIMIT, limits.maxArrayBytes)) {
       const all = source.read(info.dataOffset, total);
       for (let r = 0; r < rowLen; r++) raw.set(all.subarray((r * n + start) * isz, (r * n + end) * isz), r * runBytes);
     } else {

@@ -9,9 +9,16 @@
  * directory is read on open; an entry is read (and inflated) only when asked for, and
  * listing shapes reads just each entry's .npy header (for a deflated entry, the first
  * inflated chunk).
+ *
+ * An entry must hold exactly its .npy header and data (as NumPy writes it): trailing bytes
+ * are BAD_FILE, found from the header before the rest of the entry is inflated. Every read
+ * of values verifies the entry's CRC first (see `zip.ts`), so row ranges are as trustworthy
+ * as whole reads.
  */
-import { errors } from '../core/errors.js';
-import { lookup, readNpyIds, type Capture } from './capture.js';
+import { errors, fmtShape } from '../core/errors.js';
+import { sizeOf } from '../core/tensor.js';
+import { ITEM_SIZE } from './decode.js';
+import { lookup, readNpyIds, type Capture, type CaptureOptions } from './capture.js';
 import { readNpy, readNpyInfo, readNpyRows, type NpyInfo } from './npy.js';
 import type { ByteSource } from './source.js';
 import { openZipEntry, readZipDirectory, type ZipEntry } from './zip.js';
@@ -22,7 +29,8 @@ import { openZipEntry, readZipDirectory, type ZipEntry } from './zip.js';
  *   corrupt or truncated entry throw BAD_FILE naming `archive.npz[entry.npy]`).
  * @example npzCapture(bytesSource('t.npz', bytes)).info('logits').shape // [1000, 10]
  */
-export function npzCapture(source: ByteSource): Capture {
+export function npzCapture(source: ByteSource, options: CaptureOptions = {}): Capture {
+  const limits = options.limits ?? {};
   const entries = npzEntries(source);
   const opened = new Map<string, ByteSource>();
   const infos = new Map<string, NpyInfo>();
@@ -37,7 +45,15 @@ export function npzCapture(source: ByteSource): Capture {
   const info = (key: string): NpyInfo => {
     let i = infos.get(key);
     if (!i) {
-      i = readNpyInfo(entry(key));
+      const s = entry(key);
+      i = readNpyInfo(s, limits);
+      const end = i.dataOffset + sizeOf(i.shape) * ITEM_SIZE[i.dtype];
+      if (end !== s.size) {
+        throw errors.badFile(
+          s.name,
+          `corrupt: the entry holds ${s.size} bytes, but its .npy header and data (${i.dtype} ${fmtShape(i.shape)}) take ${end}; NumPy writes nothing after the data`,
+        );
+      }
       infos.set(key, i);
     }
     return i;
@@ -49,9 +65,9 @@ export function npzCapture(source: ByteSource): Capture {
       const { dtype, shape } = info(key);
       return { dtype, shape };
     },
-    read: (key) => readNpy(entry(key), info(key)),
-    readRows: (key, start, end) => readNpyRows(entry(key), start, end, info(key)),
-    readIds: (key) => readNpyIds(entry(key), key),
+    read: (key) => readNpy(entry(key), info(key), limits),
+    readRows: (key, start, end) => readNpyRows(entry(key), start, end, info(key), limits),
+    readIds: (key) => readNpyIds(entry(key), key, limits),
   };
 }
 

@@ -6,7 +6,7 @@
  * `PK\5\6` → npz, `\x93NUMPY` → npy, an 8-byte length followed by `{` → safetensors.
  */
 import { errors } from '../core/errors.js';
-import { npyCapture, type Capture } from './capture.js';
+import { npyCapture, type Capture, type CaptureOptions } from './capture.js';
 import { npzCapture } from './npz.js';
 import { safetensorsCapture } from './safetensors.js';
 import type { ByteSource } from './source.js';
@@ -33,16 +33,17 @@ export function detectCaptureFormat(source: ByteSource): CaptureFormat {
 /**
  * A {@link Capture} over one file: npz, safetensors, or a single .npy (one key, the
  * file name without `.npy`).
+ * @param options `limits`: resource limits for every read (src/io/limits.ts)
  * @throws KrsError BAD_FILE for an unrecognised or corrupt file.
  */
-export function openCaptureSource(source: ByteSource, format: CaptureFormat = detectCaptureFormat(source)): Capture {
+export function openCaptureSource(source: ByteSource, format: CaptureFormat = detectCaptureFormat(source), options: CaptureOptions = {}): Capture {
   switch (format) {
     case 'npz':
-      return npzCapture(source);
+      return npzCapture(source, options);
     case 'safetensors':
-      return safetensorsCapture(source);
+      return safetensorsCapture(source, options);
     case 'npy':
-      return npyCapture(source.name, new Map([[npyKey(source.name), source]]));
+      return npyCapture(source.name, new Map([[npyKey(source.name), source]]), options);
   }
 }
 

@@ -8,10 +8,13 @@
  * palette 1/2/4/8, grey+alpha 8/16, RGBA 8/16), Adam7 interlacing and the five filter
  * types. Chunk CRCs are checked; ancillary chunks (tRNS, gAMA, text…) are ignored, so
  * no gamma or transparency is applied. Samples below 8 bits are unpacked, not rescaled.
+ * The image size declared by IHDR is checked against `maxImagePixels` (src/io/limits.ts)
+ * before anything is inflated, and inflation stops at the size the header implies.
  */
 import { unzlibSync } from 'fflate';
 import { errors } from '../core/errors.js';
 import { crc32 } from './crc32.js';
+import { checkLimit, resolveLimits, type LimitOptions } from './limits.js';
 
 /** The IHDR fields. */
 export interface PngHeader {
@@ -66,10 +69,13 @@ const ADAM7 = [
  * @param name file name for error messages
  * @param check called with the header before any pixel data are inflated; may throw
  *   to reject the image early (e.g. a colour type the caller cannot use)
+ * @param limits resource limits (`maxImagePixels`)
  * @throws KrsError BAD_FILE for a bad signature, truncation, a bad chunk CRC, an invalid
- *   header, corrupt image data or a bad filter type.
+ *   header, corrupt image data or a bad filter type; BAD_VALUE for width × height above
+ *   `maxImagePixels`.
  */
-export function decodePng(bytes: Uint8Array, name: string, check?: (header: PngHeader) => void): PngImage {
+export function decodePng(bytes: Uint8Array, name: string, check?: (header: PngHeader) => void, limits: LimitOptions = {}): PngImage {
+  const maxima = resolveLimits(limits);
   if (bytes.length < 8 || !SIGNATURE.every((b, i) => bytes[i] === b)) throw errors.badFile(name, 'not a PNG file: bad signature');
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let header: PngHeader | undefined;
@@ -92,6 +98,7 @@ export function decodePng(bytes: Uint8Array, name: string, check?: (header: PngH
       case 'IHDR':
         header = parseHeader(data, name);
         check?.(header);
+        checkLimit(maxima, 'maxImagePixels', name, `the image size ${header.width}×${header.height} (pixels)`, header.width * header.height);
         break;
       case 'PLTE':
         palette = data;

@@ -11,12 +11,16 @@
  * file stays usable. On open the header is validated: a sane length (at most 100 MB, as
  * the reference implementation requires, and inside the file), valid JSON, every entry
  * with a shape of non-negative integers and offsets inside the buffer that span exactly
- * shape × itemsize bytes. Overlap between tensors is not checked.
+ * shape × itemsize bytes, no name given twice (JSON.parse would keep the last silently),
+ * and no two tensors sharing a byte (ranges may leave gaps). The header's declared length
+ * is checked against `maxHeaderBytes` and every read against `maxArrayBytes`
+ * (src/io/limits.ts).
  */
 import { errors, fmtShape, q } from '../core/errors.js';
 import { sizeOf, type DType, type Tensor, type TensorInfo } from '../core/tensor.js';
-import { idsOf, lookup, type Capture } from './capture.js';
+import { idsOf, lookup, type Capture, type CaptureOptions } from './capture.js';
 import { ITEM_SIZE, readElements } from './decode.js';
+import { checkLimit, resolveLimits, type LimitOptions } from './limits.js';
 import type { ByteSource } from './source.js';
 
 const DTYPES: Readonly<Record<string, DType>> = {
@@ -34,9 +38,6 @@ const DTYPES: Readonly<Record<string, DType>> = {
   U64: 'uint64',
   BOOL: 'bool',
 };
-
-/** Largest header accepted, as in the reference implementation. */
-const MAX_HEADER = 100_000_000;
 
 /** One tensor of a safetensors header, with absolute byte offsets into the file. */
 export interface SafetensorsEntry {
@@ -63,26 +64,31 @@ export interface SafetensorsHeader {
 
 /**
  * Read and validate the header of a safetensors file (reads only the header bytes).
- * @throws KrsError BAD_FILE (truncated, header length beyond the file or over 100 MB,
- *   invalid JSON, malformed entry, offsets outside the buffer or inconsistent with shape).
+ * @throws KrsError BAD_FILE (truncated, header length beyond the file, invalid JSON, a
+ *   repeated name, malformed entry, offsets outside the buffer, inconsistent with the shape
+ *   or overlapping another tensor's); BAD_VALUE for a header longer than `maxHeaderBytes`.
  */
-export function readSafetensorsHeader(source: ByteSource): SafetensorsHeader {
+export function readSafetensorsHeader(source: ByteSource, limits: LimitOptions = {}): SafetensorsHeader {
   const name = source.name;
   if (source.size < 8) throw errors.badFile(name, `not a safetensors file: only ${source.size} bytes`);
   const lenBytes = source.read(0, 8);
   const v = new DataView(lenBytes.buffer, lenBytes.byteOffset, 8);
   const headerLen = v.getUint32(0, true) + v.getUint32(4, true) * 2 ** 32;
-  if (headerLen > MAX_HEADER) throw errors.badFile(name, `header length ${headerLen} exceeds the 100 MB limit (not a safetensors file?)`);
   if (8 + headerLen > source.size) {
     throw errors.badFile(name, `truncated: header length ${headerLen} runs beyond the file (${source.size} bytes)`);
   }
+  checkLimit(resolveLimits(limits), 'maxHeaderBytes', name, 'the declared safetensors header length (bytes)', headerLen);
   let json: unknown;
+  let text: string;
   try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(source.read(8, headerLen)));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(source.read(8, headerLen));
+    json = JSON.parse(text);
   } catch (e) {
     throw errors.badFile(name, `header is not valid JSON (${(e as Error).message})`);
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) throw errors.badFile(name, 'header is not a JSON object');
+  const repeated = repeatedTopLevelKey(text);
+  if (repeated !== undefined) throw errors.badFile(name, `header names tensor ${q(repeated)} more than once`);
   const dataOffset = 8 + headerLen;
   const bufferSize = source.size - dataOffset;
   const tensors = new Map<string, SafetensorsEntry>();
@@ -116,6 +122,17 @@ export function readSafetensorsHeader(source: ByteSource): SafetensorsHeader {
     }
     tensors.set(key, { stored, dtype, shape: shape as number[], begin: dataOffset + b, end: dataOffset + e });
   }
+  const byStart = [...tensors].filter(([, t]) => t.end > t.begin).sort((x, y) => x[1].begin - y[1].begin);
+  for (let i = 1; i < byStart.length; i++) {
+    const [pk, p] = byStart[i - 1]!;
+    const [k, t] = byStart[i]!;
+    if (t.begin < p.end) {
+      throw errors.badFile(
+        name,
+        `tensors ${q(pk)} (data_offsets [${p.begin - dataOffset}, ${p.end - dataOffset}]) and ${q(k)} ([${t.begin - dataOffset}, ${t.end - dataOffset}]) overlap`,
+      );
+    }
+  }
   return { tensors, metadata, dataOffset };
 }
 
@@ -125,8 +142,9 @@ export function readSafetensorsHeader(source: ByteSource): SafetensorsHeader {
  *   dtypes krs cannot hold and UNKNOWN_KEY for absent names.
  * @example safetensorsCapture(bytesSource('s.safetensors', bytes)).read('logits')
  */
-export function safetensorsCapture(source: ByteSource): Capture {
-  const header = readSafetensorsHeader(source);
+export function safetensorsCapture(source: ByteSource, options: CaptureOptions = {}): Capture {
+  const limits = resolveLimits(options.limits);
+  const header = readSafetensorsHeader(source, limits);
   const get = (key: string): SafetensorsEntry & { dtype: DType } => {
     const e = lookup(header.tensors, key, source.name);
     if (e.dtype === undefined) throw errors.unsupportedDtype(source.name, e.stored, key);
@@ -141,7 +159,7 @@ export function safetensorsCapture(source: ByteSource): Capture {
     },
     read: (key): Tensor => {
       const e = get(key);
-      return { dtype: e.dtype, shape: [...e.shape], data: readElements(source, e.begin, sizeOf(e.shape), e.dtype, true) };
+      return { dtype: e.dtype, shape: [...e.shape], data: readElements(source, e.begin, sizeOf(e.shape), e.dtype, true, limits) };
     },
     readRows: (key, start, end): Tensor => {
       const e = get(key);
@@ -154,11 +172,40 @@ export function safetensorsCapture(source: ByteSource): Capture {
       }
       const rest = e.shape.slice(1);
       const rowLen = sizeOf(rest);
-      const data = readElements(source, e.begin + start * rowLen * ITEM_SIZE[e.dtype], (end - start) * rowLen, e.dtype, true);
+      const data = readElements(source, e.begin + start * rowLen * ITEM_SIZE[e.dtype], (end - start) * rowLen, e.dtype, true, limits);
       return { dtype: e.dtype, shape: [end - start, ...rest], data };
     },
     readIds(key) {
       return idsOf(this.read(key), key, source.name);
     },
   };
+}
+
+/**
+ * The first key that occurs twice at the top level of a JSON object's text (already known to
+ * be valid JSON), or undefined. Strings are compared after JSON unescaping. O(length).
+ */
+export function repeatedTopLevelKey(text: string): string | undefined {
+  const seen = new Set<string>();
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      if (depth === 1 && expectKey) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (seen.has(key)) return key;
+        seen.add(key);
+        expectKey = false;
+      }
+      i = j;
+    } else if (c === '{' || c === '[') {
+      depth++;
+      if (depth === 1) expectKey = true;
+    } else if (c === '}' || c === ']') depth--;
+    else if (c === ',' && depth === 1) expectKey = true;
+  }
+  return undefined;
 }

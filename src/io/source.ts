@@ -27,6 +27,19 @@ export interface ByteSource {
    * large arrays are read straight into their final typed array.
    */
   readInto?(offset: number, dest: Uint8Array): void;
+  /**
+   * Optional: check the integrity of the whole source (a zip entry's CRC-32 and size) and
+   * throw BAD_FILE naming it if the bytes are corrupt. Readers call it before they return
+   * any value decoded from the source's data, so a corrupt entry never yields a number,
+   * whichever rows are read. It reads the whole source once (streaming, in bounded memory);
+   * later calls return at once. Sources without a checksum (files, memory) omit it.
+   */
+  verify?(): void;
+}
+
+/** Check `source`'s integrity where it has a checksum (see {@link ByteSource.verify}). */
+export function verifySource(source: ByteSource): void {
+  source.verify?.();
 }
 
 /**
@@ -64,6 +77,9 @@ export function windowSource(parent: ByteSource, offset: number, size: number, n
     readInto(off, dest) {
       checkRange(this, off, dest.length);
       readInto(parent, offset + off, dest);
+    },
+    verify() {
+      verifySource(parent);
     },
   };
 }

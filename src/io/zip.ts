@@ -14,10 +14,14 @@
  *
  * Supported: methods 0 (stored) and 8 (deflate, inflated with fflate), zip64, data
  * descriptors. Not supported: encryption, multi-disk archives, other methods.
- * Integrity: a stored entry's CRC is checked the first time its bytes are read in order
- * to the end (as reading its header, then all its data, does); a deflated entry's size
- * and CRC are checked whenever inflation reaches the end of the entry (always on a full
- * read). Row-range reads that stop short of the end are not checked.
+ * Integrity: every entry source has `verify()`, which checks the entry's CRC-32 (and, for
+ * a deflated entry, that it inflates to exactly the declared size) in one streaming pass
+ * over the whole entry, once; the readers call it before returning any value decoded from
+ * the entry, so a row-range read of a corrupt entry fails as a full read does. Headers
+ * (e.g. an .npy header, for listing shapes) may be read without it. Inflation never
+ * produces more than the declared size: output past it is an error as soon as a step of
+ * inflation (at most 32 KiB of compressed data) yields it, so a small entry that claims to
+ * be small but expands to gigabytes is refused after a few megabytes.
  */
 import { Inflate } from 'fflate';
 import { errors, KrsError, q } from '../core/errors.js';
@@ -171,11 +175,10 @@ export function openZipEntry(archive: ByteSource, entry: ZipEntry): ByteSource {
   return new InflateEntrySource(archive, dataStart, entry, name);
 }
 
-/** A stored entry: a window that checks the CRC when the bytes are read in order to the end. */
+/** A stored entry: a window on the archive; `verify` checks the CRC in one pass. */
 class StoredEntrySource implements ByteSource {
   readonly size: number;
-  private crcPos = 0;
-  private crc = CRC32_INIT;
+  private verified = false;
 
   constructor(
     private readonly archive: ByteSource,
@@ -188,33 +191,33 @@ class StoredEntrySource implements ByteSource {
 
   read(offset: number, length: number): Uint8Array {
     checkRange(this, offset, length);
-    const b = this.archive.read(this.base + offset, length);
-    this.track(offset, b);
-    return b;
+    return this.archive.read(this.base + offset, length);
   }
 
   readInto(offset: number, dest: Uint8Array): void {
     checkRange(this, offset, dest.length);
     readInto(this.archive, this.base + offset, dest);
-    this.track(offset, dest);
   }
 
-  private track(offset: number, b: Uint8Array): void {
-    const end = offset + b.length;
-    if (offset > this.crcPos || end <= this.crcPos) return;
-    this.crc = crc32Update(this.crc, b.subarray(this.crcPos - offset));
-    this.crcPos = end;
-    if (end === this.size) {
-      const got = crc32Final(this.crc);
-      this.crcPos = 0;
-      this.crc = CRC32_INIT;
-      if (got !== this.entry.crc32) throw badCrc(this.name, this.entry.crc32, got);
+  verify(): void {
+    if (this.verified) return;
+    let crc = CRC32_INIT;
+    const buf = new Uint8Array(Math.min(VERIFY_CHUNK, this.size));
+    for (let at = 0; at < this.size; at += VERIFY_CHUNK) {
+      const part = buf.subarray(0, Math.min(VERIFY_CHUNK, this.size - at));
+      readInto(this.archive, this.base + at, part);
+      crc = crc32Update(crc, part);
     }
+    const got = crc32Final(crc);
+    if (got !== this.entry.crc32) throw badCrc(this.name, this.entry.crc32, got);
+    this.verified = true;
   }
 }
 
+/** Bytes read per step when verifying a stored entry. */
+const VERIFY_CHUNK = 1 << 20;
 /** Compressed bytes pushed to the inflater per step. */
-const CHUNK = 1 << 16;
+const CHUNK = 1 << 15;
 /** The first output bytes are kept, so headers can be re-read without re-inflating. */
 const HEAD_MAX = 1 << 16;
 
@@ -236,6 +239,7 @@ class InflateEntrySource implements ByteSource {
   // The request being served while pushing.
   private dest: Uint8Array | undefined;
   private destOffset = 0;
+  private verified = false;
 
   constructor(
     private readonly archive: ByteSource,
@@ -275,6 +279,39 @@ class InflateEntrySource implements ByteSource {
     } finally {
       this.dest = undefined;
     }
+  }
+
+  /**
+   * Inflate the whole entry once more, keeping nothing but the count and the CRC, unless an
+   * earlier inflation already reached the end and matched (see the module doc).
+   */
+  verify(): void {
+    if (this.verified) return;
+    let produced = 0;
+    let crc = CRC32_INIT;
+    const inflater = new Inflate((chunk) => {
+      produced += chunk.length;
+      if (produced > this.size) throw errors.badFile(this.name, `corrupt: inflates to more than the declared ${this.size} bytes`);
+      crc = crc32Update(crc, chunk);
+    });
+    for (let consumed = 0; consumed < this.entry.compressedSize || consumed === 0; ) {
+      const len = Math.min(CHUNK, this.entry.compressedSize - consumed);
+      const bytes = this.archive.read(this.base + consumed, len);
+      consumed += len;
+      try {
+        inflater.push(bytes, consumed === this.entry.compressedSize);
+      } catch (e) {
+        if (e instanceof KrsError) throw e;
+        throw errors.badFile(this.name, `corrupt or truncated deflate data (${(e as Error).message})`);
+      }
+      if (len === 0) break;
+    }
+    if (produced !== this.size) {
+      throw errors.badFile(this.name, `corrupt or truncated: inflates to ${produced} bytes, the directory says ${this.size}`);
+    }
+    const got = crc32Final(crc);
+    if (got !== this.entry.crc32) throw badCrc(this.name, this.entry.crc32, got);
+    this.verified = true;
   }
 
   /** Copy the overlap of cached `chunk` (starting at `start`) into dest; return the new `from`. */
@@ -336,6 +373,7 @@ class InflateEntrySource implements ByteSource {
       }
       const got = crc32Final(this.crc);
       if (got !== this.entry.crc32) throw badCrc(this.name, this.entry.crc32, got);
+      this.verified = true;
     }
   }
 }

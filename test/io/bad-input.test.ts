@@ -145,7 +145,9 @@ describe('.safetensors', () => {
     expectKrsError(() => safetensorsCapture(fileSource(p)), 'BAD_FILE', p, 'header length', 'beyond the file');
     new DataView(x.buffer).setBigUint64(0, 2n ** 40n, true);
     const q = write('huge.safetensors', x);
-    expectKrsError(() => safetensorsCapture(fileSource(q)), 'BAD_FILE', q, '100 MB');
+    expectKrsError(() => safetensorsCapture(fileSource(q)), 'BAD_FILE', q, 'header length 1099511627776', 'beyond the file');
+    const ok = write('ok.safetensors', b());
+    expectKrsError(() => safetensorsCapture(fileSource(ok), { limits: { maxHeaderBytes: 8 } }), 'BAD_VALUE', ok, 'maxHeaderBytes = 8', 'KRS_MAX_HEADER_BYTES');
     const r = write('short.safetensors', x.subarray(0, 5));
     expectKrsError(() => safetensorsCapture(fileSource(r)), 'BAD_FILE', r, 'only 5 bytes');
   });

@@ -71,7 +71,7 @@ describe('npz variants', () => {
     expect(reads.bytes).toBeLessThan(compressed / 4);
   });
 
-  it('streams row batches of a large deflated entry, in any order, and checks the CRC on full reads', () => {
+  it('streams row batches of a large deflated entry, in any order, after verifying its CRC once', () => {
     const { src, values, reads } = bigDeflatedNpz();
     const c = npzCapture(src);
     const compressed = npzEntries(src).get('big')!.compressedSize;
@@ -82,7 +82,8 @@ describe('npz variants', () => {
     };
     reads.bytes = 0;
     for (let s = 0; s < 4000; s += 512) check(s, Math.min(4000, s + 512)); // sequential
-    expect(reads.bytes).toBeLessThan(compressed * 1.1); // one pass over the compressed data
+    // One pass to verify the CRC before the first values are returned, then one streaming pass.
+    expect(reads.bytes).toBeLessThan(compressed * 2.2);
     check(10, 20); // behind the stream: restarts
     check(3990, 4000);
     check(0, 4000);
