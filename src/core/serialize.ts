@@ -30,7 +30,12 @@ export function decodeFloat64(e: unknown, what = 'serialised state'): Float64Arr
   if (!enc || typeof enc.f64 !== 'string' || typeof enc.length !== 'number') {
     throw errors.badValue(what, typeof e, 'an encoded float64 array {f64, length}');
   }
-  const binary = atob(enc.f64);
+  let binary: string;
+  try {
+    binary = atob(enc.f64);
+  } catch {
+    throw errors.badValue(`${what} f64`, enc.f64.length > 40 ? `${enc.f64.slice(0, 37)}...` : enc.f64, 'base64 text');
+  }
   if (binary.length !== enc.length * 8) throw errors.badValue(`${what} byte length`, binary.length, `${enc.length * 8}`);
   const view = new DataView(new ArrayBuffer(binary.length));
   for (let i = 0; i < binary.length; i++) view.setUint8(i, binary.charCodeAt(i));
