@@ -351,6 +351,18 @@ export function linearStatsFromJSON(json: unknown): LinearStats {
     return v;
   };
   if (typeof o?.moments !== 'boolean') throw errors.badValue('serialised CKA state field moments', o?.moments, 'true or false');
+  for (const k of ['p', 'q']) {
+    const w = num(k);
+    if (!Number.isSafeInteger(w) || w < 0) throw errors.badValue(`serialised CKA state field ${k}`, w, 'a non-negative integer');
+  }
+  // The stored shifts hold p and q values: a width that disagrees is refused before arrays of p² or q² are allocated.
+  for (const [k, w] of [
+    ['shiftX', 'p'],
+    ['shiftY', 'q'],
+  ] as const) {
+    const len = decodeFloat64(o[k], `serialised CKA state field ${k}`).length;
+    if (len !== num(w)) throw errors.badValue(`serialised CKA state field ${k} length`, len, `${num(w)}`);
+  }
   const st = initLinearStats(num('p'), num('q'), o.moments);
   st.n = num('n');
   st.sumR2 = num('sumR2');
