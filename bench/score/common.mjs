@@ -113,23 +113,27 @@ export function collectGarbage() {
 
 /**
  * One untimed warm-up call, then `repeat` timed calls (garbage collected before each,
- * untimed); the best time, every run's time, the last result, and each run's
- * `result.productSeconds` when the calls report one.
+ * untimed); the best time, every run's time and CPU time (all threads), the last result,
+ * and each run's `result.productSeconds` when the calls report one.
  */
 export async function timeBest(fn, repeat) {
   collectGarbage();
   await fn();
   const runs = [];
   const productSeconds = [];
+  const cpuSeconds = [];
   let result;
   for (let r = 0; r < repeat; r++) {
     collectGarbage();
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     result = await fn();
+    const c = process.cpuUsage(c0);
     runs.push((performance.now() - t0) / 1000);
+    cpuSeconds.push((c.user + c.system) / 1e6);
     if (result && typeof result.productSeconds === 'number') productSeconds.push(result.productSeconds);
   }
-  return { seconds: Math.min(...runs), runs, productSeconds, result };
+  return { seconds: Math.min(...runs), runs, cpuSeconds, productSeconds, result };
 }
 
 /** This process's RSS high-water mark, bytes (process.resourceUsage().maxRSS is in KiB). */
