@@ -116,10 +116,10 @@ function readNpyHeader(
   } else {
     throw errors.badFile(name, `unsupported .npy format version ${version} (expected 1.0, 2.0 or 3.0)`);
   }
-  checkLimit(limits, 'maxHeaderBytes', name, 'the declared .npy header length (bytes)', headerLen);
   if (prefix + headerLen > source.size) {
     throw errors.badFile(name, `truncated: header promises ${headerLen} bytes of header, file has ${source.size - prefix} after the preamble`);
   }
+  checkLimit(limits, 'maxHeaderBytes', name, 'the declared .npy header length (bytes)', headerLen);
   const headerBytes = source.read(prefix, headerLen);
   const text = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(headerBytes);
   let dict: PyValue;
