@@ -127,7 +127,7 @@ function absMax(data: Float32Array): number {
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
     const a = v < 0 ? -v : v;
-    if (a > m || a !== a) m = a;
+    if (a > m || Number.isNaN(a)) m = a;
   }
   return m;
 }

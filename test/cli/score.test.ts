@@ -246,8 +246,8 @@ describe('krs score: bad input gives one line on stderr and a distinguishing exi
       f('cls-teacher.npz'),
       '--student',
       f('cls-student.npz'),
-      '--max-exact-width',
-      '8',
+      '--estimator',
+      'minibatch',
       '--batch-size',
       '3',
     );
