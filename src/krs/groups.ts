@@ -21,6 +21,9 @@ export const MIN_GROUPS = 5;
 /** Default bytes allowed for the per-group states of one layer pair. */
 export const DEFAULT_GROUP_MEMORY = 512 * 2 ** 20;
 
+/** Default milliseconds the leave-one-group-out scores of one layer pair may be expected to take. */
+export const DEFAULT_TIME_BUDGET_MS = 20_000;
+
 /** Rows of one batch that belong to one group: a contiguous range or a list of rows. */
 export interface Piece {
   group: number;

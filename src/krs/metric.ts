@@ -31,6 +31,7 @@ import {
   coarsening,
   DEFAULT_GROUP_MEMORY,
   DEFAULT_GROUPS,
+  DEFAULT_TIME_BUDGET_MS,
   megabytes,
   outputRows,
   type Piece,
@@ -77,6 +78,8 @@ export interface IntervalOptions {
   groups?: number;
   samples?: number;
   memoryBudget?: number;
+  /** Milliseconds the leave-outs of one layer pair may be expected to take (default 20 000). */
+  timeBudget?: number;
 }
 
 /**
@@ -170,6 +173,7 @@ export class KrsMetric {
   readonly groups: number;
   private readonly samples: number | undefined;
   private readonly memoryBudget: number;
+  private readonly timeBudget: number;
   private readonly backend: MatrixBackend;
   private readonly out: Measure<unknown, OutputBatch, OutputResult>;
   private state: KrsState;
@@ -190,6 +194,8 @@ export class KrsMetric {
     this.groups = groups;
     this.samples = iv.samples ?? options.samples;
     this.memoryBudget = budget;
+    this.timeBudget = iv.timeBudget ?? DEFAULT_TIME_BUDGET_MS;
+    if (!(typeof this.timeBudget === 'number' && this.timeBudget > 0)) throw errors.badOption('intervals', iv, 'timeBudget: a positive number of milliseconds');
     this.options = options;
     this.alpha = w.alpha;
     this.beta = w.beta;
@@ -361,13 +367,21 @@ export class KrsMetric {
     const layers: LayerScore[] = [];
     const warnings: string[] = [];
     const measures: Measure<LayerState, LayerBatch, Promise<LayerSimilarityResult>>[] = [];
+    const slow = new Map<number, string>();
     for (let i = 0; i < pairs.length; i++) {
       const pair = pairs[i]!;
       const ps = this.state.pairs[i]!;
       if (ps.similarity === null) throw errors.undefinedResult(`similarity of '${pair.teacher}':'${pair.student}'`, 'no samples were seen');
       const m = this.measureFor(pair, ps.similarity);
       measures.push(m);
+      const started = performance.now();
       const r = await m.compute(mergeAll(m, ps.slots));
+      // G leave-outs cost about G merges and computes like this one: skipped, with the reason, when over the time budget.
+      const expected = (performance.now() - started) * this.groups;
+      if (this.groups > 1 && ps.factor !== 0 && expected > this.timeBudget) {
+        const why = `layer pair '${pair.teacher}':'${pair.student}': its score took ${((performance.now() - started) / 1000).toFixed(1)} s to merge and compute, so ${this.groups} leave-one-group-out scores would take about ${(expected / 1000).toFixed(0)} s, over the interval time budget of ${(this.timeBudget / 1000).toFixed(0)} s (${opt('intervals')}.timeBudget)`;
+        slow.set(i, why);
+      }
       layers.push({
         teacher: pair.teacher,
         student: pair.student,
@@ -395,8 +409,8 @@ export class KrsMetric {
       rows: this.state.rows,
       layers: this.state.pairs.map((ps, i) => ({
         score: layers[i]!.score,
-        factor: ps.factor ?? 1,
-        reason: ps.reason,
+        factor: slow.has(i) ? 0 : (ps.factor ?? 1),
+        reason: slow.get(i) ?? ps.reason,
         slots: ps.slots,
         merge: (a, b) => measures[i]!.merge(a as LayerState, b as LayerState),
         init: () => measures[i]!.init(),

@@ -279,3 +279,14 @@ describe('coverage by simulation', () => {
     expect(rate.krs).toBeGreaterThanOrEqual(0.93);
   }, 120_000);
 });
+
+describe('interval time budget', () => {
+  it('a pair whose leave-outs would take longer than intervals.timeBudget has no interval, with the reason', async () => {
+    const r = await (await fed(A, { intervals: { groups: 20, samples: N, timeBudget: 1e-6 } })).compute();
+    expect(r.layers[0]!.ci95).toBeNull();
+    expect(r.layers[0]!.ciReason).toMatch(/over the interval time budget.*timeBudget/);
+    expect(r.ci95.krs).toBeNull();
+    expect(r.ci95.aoa).not.toBeNull();
+    expect(r.warnings.join('\n')).toMatch(/time budget/);
+  });
+});
