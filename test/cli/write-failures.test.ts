@@ -52,7 +52,7 @@ async function failingWrites<T>(code: string, fn: () => Promise<T>): Promise<T> 
 }
 
 /** Exit 4, one line naming the path, with `code` in the --json payload when there is one. */
-function expectEnvironment(r: { status: number; stdout: string; stderr: string }, code: string, path: string): void {
+function expectEnvironment(r: { status: number | null; stdout: string; stderr: string }, code: string, path: string): void {
   expect(r.status).toBe(4);
   expect(r.stderr.trim().split('\n')).toHaveLength(1);
   expect(r.stderr).toContain('krs: cannot write');
