@@ -19,9 +19,10 @@
  * over the whole entry, once; the readers call it before returning any value decoded from
  * the entry, so a row-range read of a corrupt entry fails as a full read does. Headers
  * (e.g. an .npy header, for listing shapes) may be read without it. Inflation never
- * produces more than the declared size: output past it is an error as soon as a step of
- * inflation (at most 32 KiB of compressed data) yields it, so a small entry that claims to
- * be small but expands to gigabytes is refused after a few megabytes.
+ * produces more than the declared size: each step pushes no more compressed bytes than the
+ * output still wanted (at least 1 KiB, at most 32 KiB), and output past the declared size is
+ * an error at once, so an entry that claims to be small but expands to gigabytes is refused
+ * after about a megabyte of output, and reading a header inflates little more than it.
  */
 import { Inflate } from 'fflate';
 import { errors, KrsError, q } from '../core/errors.js';
@@ -218,6 +219,8 @@ class StoredEntrySource implements ByteSource {
 const VERIFY_CHUNK = 1 << 20;
 /** Compressed bytes pushed to the inflater per step. */
 const CHUNK = 1 << 15;
+/** Fewest compressed bytes pushed per step (up to ~1 MB of output at deflate's best ratio). */
+const MIN_PUSH = 1 << 10;
 /** The first output bytes are kept, so headers can be re-read without re-inflating. */
 const HEAD_MAX = 1 << 16;
 
@@ -272,7 +275,7 @@ class InflateEntrySource implements ByteSource {
       // Continue to the end of the compressed data when the read reaches the entry's end,
       // so that the size and CRC are always checked on a full read.
       const target = end === this.size ? Infinity : end;
-      while (this.produced < target && this.consumed < this.entry.compressedSize) this.pushNext();
+      while (this.produced < target && this.consumed < this.entry.compressedSize) this.pushNext(target - this.produced);
       if (this.produced < end) {
         throw errors.badFile(this.name, `truncated: deflate data end after ${this.produced} of ${this.size} bytes`);
       }
@@ -295,7 +298,8 @@ class InflateEntrySource implements ByteSource {
       crc = crc32Update(crc, chunk);
     });
     for (let consumed = 0; consumed < this.entry.compressedSize || consumed === 0; ) {
-      const len = Math.min(CHUNK, this.entry.compressedSize - consumed);
+      // No more input than the output still expected needs (see pushNext), so a lying size shows early.
+      const len = Math.min(CHUNK, Math.max(MIN_PUSH, this.size - produced), this.entry.compressedSize - consumed);
       const bytes = this.archive.read(this.base + consumed, len);
       consumed += len;
       try {
@@ -329,8 +333,13 @@ class InflateEntrySource implements ByteSource {
     this.crc = CRC32_INIT;
   }
 
-  private pushNext(): void {
-    const len = Math.min(CHUNK, this.entry.compressedSize - this.consumed);
+  /**
+   * Push the next compressed bytes: enough for `want` more output bytes (deflate never
+   * needs more input than output, give or take a block header), at least 1 KiB and at most
+   * {@link CHUNK}, so reading a header does not inflate megabytes of a highly compressed entry.
+   */
+  private pushNext(want: number): void {
+    const len = Math.min(CHUNK, Math.max(MIN_PUSH, want), this.entry.compressedSize - this.consumed);
     const bytes = this.archive.read(this.base + this.consumed, len);
     this.consumed += len;
     const final = this.consumed === this.entry.compressedSize;
