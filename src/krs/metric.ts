@@ -21,7 +21,13 @@ import { toPoints } from '../core/units.js';
 import type { MatrixBackend } from '../linalg/backend.js';
 import { typescriptBackend } from '../linalg/typescript-backend.js';
 import { type Pooling, pooledWidth } from '../similarity/features.js';
-import { type LayerBatch, type LayerSimilarityOptions, type LayerSimilarityResult, type LayerState, layerSimilarity } from '../similarity/layer-similarity.js';
+import {
+  type LayerBatch,
+  type LayerSimilarityMeasure,
+  type LayerSimilarityOptions,
+  type LayerState,
+  layerSimilarity,
+} from '../similarity/layer-similarity.js';
 import { isSimilarity, type Similarity, similaritySpec } from '../similarity/registry.js';
 import type { Estimator, ExactRoute } from '../similarity/spec.js';
 import { type Task, taskSpec } from '../tasks/registry.js';
@@ -216,7 +222,7 @@ export class KrsMetric {
     };
   }
 
-  private measureFor(pair: LayerPair, similarity: Similarity): Measure<LayerState, LayerBatch, Promise<LayerSimilarityResult>> {
+  private measureFor(pair: LayerPair, similarity: Similarity): LayerSimilarityMeasure {
     const o = this.options;
     const opts: LayerSimilarityOptions = {
       similarity,
@@ -366,7 +372,7 @@ export class KrsMetric {
     const pairs = this.options.pairs;
     const layers: LayerScore[] = [];
     const warnings: string[] = [];
-    const measures: Measure<LayerState, LayerBatch, Promise<LayerSimilarityResult>>[] = [];
+    const measures: LayerSimilarityMeasure[] = [];
     const slow = new Map<number, string>();
     for (let i = 0; i < pairs.length; i++) {
       const pair = pairs[i]!;
@@ -376,8 +382,10 @@ export class KrsMetric {
       measures.push(m);
       const started = performance.now();
       const r = await m.compute(mergeAll(m, ps.slots));
-      // G leave-outs cost about G merges and computes like this one: skipped, with the reason, when over the time budget.
-      const expected = (performance.now() - started) * this.groups;
+      // G leave-outs cost about G merges and computes like this one — except on the sample-space
+      // route, whose leave-outs come from one more Gram pass (layerSimilarity().leaveOneOut):
+      // skipped, with the reason, when over the time budget.
+      const expected = (performance.now() - started) * (r.route === 'sample-space' ? 2 : this.groups);
       if (this.groups > 1 && ps.factor !== 0 && expected > this.timeBudget) {
         const why = `layer pair '${pair.teacher}':'${pair.student}': its score took ${((performance.now() - started) / 1000).toFixed(1)} s to merge and compute, so ${this.groups} leave-one-group-out scores would take about ${(expected / 1000).toFixed(0)} s, over the interval time budget of ${(this.timeBudget / 1000).toFixed(0)} s (${opt('intervals')}.timeBudget)`;
         slow.set(i, why);
@@ -415,6 +423,7 @@ export class KrsMetric {
         merge: (a, b) => measures[i]!.merge(a as LayerState, b as LayerState),
         init: () => measures[i]!.init(),
         value: async (st) => toPoints((await measures[i]!.compute(st as LayerState)).value),
+        leaveOneOut: async (states) => (await measures[i]!.leaveOneOut(states as LayerState[]))?.map(toPoints) ?? null,
       })),
       output: {
         score: output.aoa,
