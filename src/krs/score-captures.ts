@@ -9,6 +9,7 @@
  */
 import { errors, fmtShape, opt } from '../core/errors.js';
 import type { Capture } from '../io/capture.js';
+import { pauseAt, throwIfInterrupted } from '../io/interrupt.js';
 import { gatherRows, sizeOf, type Tensor } from '../core/tensor.js';
 import type { DetectionImage } from '../agreement/detection.js';
 import { alignIds } from './align.js';
@@ -136,6 +137,11 @@ export async function scoreCaptures(options: ScoreCapturesOptions): Promise<Scor
   // every minibatch lies in one group; other batches are split into groups by the metric.
   const bounds = options.estimator === 'minibatch' ? groupedBatchBounds(n, batchSize, metric.groups) : batchBounds(n, batchSize);
   for (const [start, end] of bounds) {
+    // A stop point between batches: an interrupt requested by the bin (SIGINT/SIGTERM) is seen
+    // here, after letting the event loop run its handlers (a plain setTimeout: browser-safe).
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    await pauseAt(`score-batch:${start}`);
+    throwIfInterrupted();
     const batch: KrsBatch = { teacher: {}, student: {} };
     const t = batch.teacher as Record<string, Tensor>;
     const s = batch.student as Record<string, Tensor>;

@@ -160,3 +160,35 @@ describe('krs eval interrupted', () => {
     expect(readdirSync(caps)).toEqual([]);
   });
 });
+
+describe('krs score interrupted', () => {
+  it('between batches (SIGINT): stops there, exit 130, no report written, the message says so', async () => {
+    const report = join(dir, 'score-report.html');
+    const fixtures = new URL('../fixtures/score/', import.meta.url).pathname;
+    const o = await run(
+      [
+        'score',
+        '--task',
+        'classification',
+        '--teacher',
+        join(fixtures, 'cls-teacher.npz'),
+        '--student',
+        join(fixtures, 'cls-student.npz'),
+        '--batch-size',
+        '16',
+        '--backend',
+        'typescript',
+        '--report',
+        report,
+      ],
+      'score-batch:16',
+      'SIGINT',
+    );
+    expectClean(o);
+    expect(o.status).toBe(130);
+    expect(o.stderr).toMatch(/interrupted \(SIGINT\)/);
+    expect(o.stderr).toMatch(/no file was written/);
+    expect(existsSync(report)).toBe(false);
+    expect(entries('score-report')).toEqual([]);
+  });
+});
