@@ -21,13 +21,7 @@ import { toPoints } from '../core/units.js';
 import type { MatrixBackend } from '../linalg/backend.js';
 import { typescriptBackend } from '../linalg/typescript-backend.js';
 import { type Pooling, pooledWidth } from '../similarity/features.js';
-import {
-  type LayerBatch,
-  type LayerSimilarityMeasure,
-  type LayerSimilarityOptions,
-  type LayerState,
-  layerSimilarity,
-} from '../similarity/layer-similarity.js';
+import { type LayerBatch, type LayerSimilarityMeasure, type LayerSimilarityOptions, type LayerState, layerSimilarity } from '../similarity/layer-similarity.js';
 import { isSimilarity, type Similarity, similaritySpec } from '../similarity/registry.js';
 import type { Estimator, ExactRoute } from '../similarity/spec.js';
 import { type Task, taskSpec } from '../tasks/registry.js';
