@@ -18,6 +18,7 @@ import { fmt, table, toJson } from './format.js';
 import { krsSummary } from './krs-summary.js';
 import { addDataOptions, addModelOptions, datasetOptions, modelFlags, parseList, preprocessOption, sideOptions, type DataFlags } from './model-options.js';
 import { collect, parseChoice, parseNumber, parsePositiveInt } from './options.js';
+import { parseSeed } from './score.js';
 import { progressBar } from './progress.js';
 import { CHARTS_OPTION, REPORT_OPTION, evalReportInput, writeCliReport } from './report-options.js';
 
@@ -47,6 +48,8 @@ interface EvalFlags extends DataFlags, Record<string, unknown> {
   worker: boolean;
   progress: boolean;
   json?: boolean;
+  null?: boolean;
+  nullSeed?: number;
 }
 
 export function registerEval(program: Command): void {
@@ -83,6 +86,8 @@ export function registerEval(program: Command): void {
     .option('--backend <name>', `matrix backend for scoring: ${BACKENDS.join(', ')} (default auto)`, parseChoice('--backend', BACKENDS))
     .option('--save-captures <dir>', 'also write teacher.npz and student.npz (tapped layers, outputs, targets, ids) into dir')
     .option('--threads <n>', 'ONNX Runtime threads per model (default: all cores)', parsePositiveInt('--threads'))
+    .option('--null', "also the null level: the student's samples shuffled against the teacher's (keeps the scored arrays in memory; one more scoring pass)")
+    .option('--null-seed <n>', "seed of the null level's permutation (default 1)", parseSeed)
     .option('--no-worker', 'run the models on the main thread (no progress redraw while they run)')
     .option('--no-progress', 'no progress bar on stderr')
     .option('--json', 'print the result as JSON on stdout')
@@ -130,6 +135,7 @@ export async function evalCommand(o: EvalFlags): Promise<EvalResult> {
       saveCaptures: o.saveCaptures,
       worker: o.worker,
       threads: o.threads,
+      reference: { null: o.null === true, seed: o.nullSeed },
       onProgress: (d, t) => bar.update(d, t),
     });
   } finally {
@@ -151,7 +157,7 @@ export function renderEval(r: EvalResult): string {
   lines.push(modelLine('teacher', r.teacher));
   lines.push(modelLine('student', r.student));
   lines.push('');
-  lines.push(...krsSummary(r));
+  lines.push(...krsSummary(r, 'krs eval computes it with --null'));
   if (r.crossLayer) {
     const c = r.crossLayer;
     lines.push('');

@@ -4,6 +4,7 @@ import type { KrsResult } from '../krs/metric.js';
 import { taskSpec } from '../tasks/registry.js';
 import { fmt, table } from './format.js';
 import { describeKinds, type OutputKinds } from '../agreement/output-kind.js';
+import type { ReferenceLevels } from '../krs/reference-levels.js';
 
 /** The flags that set each side's output kind, as the kinds line names them. */
 const KIND_FLAGS = ['--teacher-outputs', '--student-outputs'] as const;
@@ -31,8 +32,42 @@ export function intervalLines(r: KrsResult): string[] {
   return lines;
 }
 
-/** The output kinds (when the agreement reads them), the layer-pair table and the FSS / AOA / KRS lines of a result, with 95% intervals. */
-export function krsSummary(r: KrsResult): string[] {
+/** A p-value as printed: four decimals, or `<0.0001`; '—' when undefined. */
+const fmtP = (v: number | null) => (v === null ? '—' : v < 1e-4 ? '<0.0001' : v.toFixed(4));
+
+/**
+ * The reference block (src/krs/reference-levels.ts): the teacher against itself (100 by
+ * construction), the null level (chance alignment) and a baseline student with student −
+ * baseline, when known; then one line on what the numbers are.
+ */
+export function referenceLines(ref: ReferenceLevels | undefined, nullHint = 'turned off by --no-null'): string[] {
+  if (!ref) return [];
+  const row = (label: string, v: { krs: number; fss: number; aoa: number }, note: string) => [label, fmt(v.krs), fmt(v.fss), fmt(v.aoa), note];
+  const rows: string[][] = [row('teacher vs itself', { krs: 100, fss: 100, aoa: 100 }, 'by construction')];
+  if (ref.null) rows.push(row('null (chance)', ref.null, `the student's samples shuffled against the teacher's (seed ${ref.null.seed})`));
+  const lines = ['', 'reference levels', table(['level', 'KRS', 'FSS', 'AOA', 'what it is'], rows)];
+  if (!ref.null) lines.push(`no null level (${nullHint})`);
+  const b = ref.baseline;
+  if (b) {
+    const d = b.delta;
+    lines.push(
+      '',
+      table(
+        ['baseline', 'KRS', '95% CI', 'FSS', '95% CI', 'AOA', '95% CI'],
+        [[b.file, fmt(b.krs), fmtCi(b.ci95.krs), fmt(b.fss), fmtCi(b.ci95.fss), fmt(b.aoa), fmtCi(b.ci95.aoa)]],
+      ),
+      `student − baseline  ΔKRS ${signed(d.krs)} ${fmtCi(d.ci95.krs)} p ${fmtP(d.p.krs)}   ΔFSS ${signed(d.fss)} ${fmtCi(d.ci95.fss)} p ${fmtP(d.p.fss)}   ΔAOA ${signed(d.aoa)} ${fmtCi(d.ci95.aoa)} p ${fmtP(d.p.aoa)}`,
+      ...Object.entries(d.reasons).map(([k, why]) => `no interval for Δ${k.toUpperCase()} (student − baseline): ${why}`),
+    );
+  }
+  lines.push(
+    'KRS is the similarity and agreement of the student with the teacher on these inputs (100 = identical to the teacher); it does not measure what the student learned from the teacher.',
+  );
+  return lines;
+}
+
+/** The output kinds (when the agreement reads them), the layer-pair table and the FSS / AOA / KRS lines of a result, with 95% intervals, then its reference levels. */
+export function krsSummary(r: KrsResult & { reference?: ReferenceLevels }, nullHint?: string): string[] {
   const ci = r.ci95 ?? { fss: null, aoa: null, krs: null };
   return [
     ...kindsLine(r.output.kinds as OutputKinds | undefined),
@@ -45,12 +80,16 @@ export function krsSummary(r: KrsResult): string[] {
     `AOA ${fmt(r.aoa).padStart(6)} ${fmtCi(ci.aoa)}   ${taskSpec(r.task).agreement.summary(r.output)}`,
     `KRS ${fmt(r.krs).padStart(6)} ${fmtCi(ci.krs)}   = ${r.alpha} × FSS + ${fmt(r.beta, 2)} × AOA`,
     ...intervalLines(r),
+    ...referenceLines(r.reference, nullHint),
   ];
 }
 
 /** Several students against one teacher: one row each, then the paired differences (B − A). */
-export function studentsSummary(students: readonly { name: string; result: KrsResult }[], comparisons: readonly Comparison[]): string[] {
-  const p = (v: number | null) => (v === null ? '—' : v < 1e-4 ? '<0.0001' : v.toFixed(4));
+export function studentsSummary(
+  students: readonly { name: string; result: KrsResult & { reference?: ReferenceLevels } }[],
+  comparisons: readonly Comparison[],
+): string[] {
+  const p = fmtP;
   return [
     table(
       ['student', 'FSS', '95% CI', 'AOA', '95% CI', 'KRS', '95% CI'],

@@ -21,6 +21,7 @@ import { collect, parseChoice, parseNumber, parsePositiveInt } from './options.j
 import { toJson } from './format.js';
 import { krsSummary, studentsSummary } from './krs-summary.js';
 import { type Comparison, compareStudents } from '../krs/compare.js';
+import { baselineLevelOf } from '../krs/reference-levels.js';
 import { progressBar } from './progress.js';
 import { CHARTS_OPTION, REPORT_OPTION, scoreReportInput, writeCliReport } from './report-options.js';
 
@@ -64,6 +65,13 @@ export function registerScore(program: Command): void {
     .option(...MEMORY_BUDGET_OPTION)
     .option('--batch-size <n>', 'samples per streamed batch (also the minibatch size of the minibatch estimator)', parsePositiveInt('--batch-size'))
     .option('--backend <name>', `matrix backend: ${BACKENDS.join(', ')} (default auto)`, parseChoice('--backend', BACKENDS))
+    .option(
+      '--baseline <capture>',
+      "a baseline student capture (e.g. trained without distillation): its scores are shown next to the student's, with student − baseline and its paired interval and p-value",
+    )
+    .option('--baseline-features <capture>', "the baseline's activations, when --baseline holds only outputs (detection, PNG label maps)")
+    .option('--no-null', "skip the null level (the student's samples shuffled against the teacher's: one more scoring pass)")
+    .option('--null-seed <n>', "seed of the null level's permutation (default 1)", parseSeed)
     .option('--no-progress', 'no progress bar on stderr (shown only on a terminal)')
     .option('--json', 'print the result as JSON on stdout')
     .option(...REPORT_OPTION)
@@ -72,7 +80,7 @@ export function registerScore(program: Command): void {
       const students: string[] = o.student;
       if (students.length > 1) return scoreStudents({ ...o, student: students[0]! }, students);
       const one = { ...o, student: students[0]! };
-      const result = await runScore(one);
+      const result = await withBaseline(one, await runScore(one));
       await writeCliReport(one, () => scoreReportInput(one, result, o.backend));
       cliIo().stdout.write(o.json ? `${toJson(result)}\n` : `${renderScore(result)}\n`);
       for (const w of result.warnings) cliIo().stderr.write(`warning: ${w}\n`);
@@ -106,6 +114,35 @@ interface ScoreFlags {
   batchSize?: number;
   backend?: (typeof BACKENDS)[number];
   progress?: boolean;
+  /** A baseline student capture (reference level). */
+  baseline?: string;
+  baselineFeatures?: string;
+  /** The null level (default on: `--no-null` turns it off) and its seed. */
+  null?: boolean;
+  nullSeed?: number;
+}
+
+/** `--null-seed`: a non-negative integer. */
+export function parseSeed(value: string): number {
+  const v = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(v)) throw errors.badOption('--null-seed', value, 'a non-negative integer');
+  return v;
+}
+
+/**
+ * With `--baseline`: score the baseline capture against the same teacher with the same options
+ * (no null level of its own), and add it to the student's reference levels with the paired
+ * difference student − baseline (src/krs/reference-levels.ts).
+ */
+export async function withBaseline(o: ScoreFlags, result: ScoreCapturesResult): Promise<ScoreCapturesResult> {
+  if (!o.baseline) return result;
+  const base = await runScore({ ...o, student: o.baseline, studentFeatures: o.baselineFeatures, null: false, baseline: undefined });
+  const baseline = baselineLevelOf({ name: o.student, result }, { name: o.baseline, result: base });
+  return {
+    ...result,
+    reference: { ...result.reference, baseline },
+    warnings: [...result.warnings, ...base.warnings.map((w) => `baseline ${o.baseline}: ${w}`)],
+  };
 }
 
 /** A folder of PNG label maps: .png files and no .npy files. */
@@ -140,6 +177,7 @@ export async function runScore(o: ScoreFlags): Promise<ScoreCapturesResult> {
     memoryBudget: o.memoryBudget,
     rbfThreshold: o.rbfThreshold,
     backend: backend.backend,
+    reference: { null: o.null !== false, seed: o.nullSeed },
     onProgress: (done: number, total: number) => bar.update(done, total),
     output: {
       temperature: o.temperature,
@@ -199,7 +237,7 @@ async function scoreStudents(o: ScoreFlags & { json?: boolean; report?: string; 
     throw errors.badOption('--student-features', o.studentFeatures, 'one --student only (several students are compared from their own captures)');
   if (o.report || o.charts) throw errors.badOption(o.report ? '--report' : '--charts', o.report ?? o.charts, 'one --student only (a report shows one student)');
   const results: ScoreCapturesResult[] = [];
-  for (const student of students) results.push(await runScore({ ...o, student }));
+  for (const student of students) results.push(await withBaseline({ ...o, student }, await runScore({ ...o, student })));
   const named = results.map((result, i) => ({ name: students[i]!, result }));
   const comparisons = compareStudents(named);
   cliIo().stdout.write(o.json ? `${toJson({ students: results, comparisons })}\n` : `${renderStudents(results, students, comparisons)}\n`);

@@ -18,6 +18,7 @@ import { KrsMetric, type KrsBatch, type KrsMetricOptions, type KrsResult, type L
 import { taskSpec } from '../tasks/registry.js';
 import { MIN_MINIBATCH } from '../similarity/minibatch-hsic.js';
 import { blockBounds } from './groups.js';
+import { type NullLevel, nullLevelOf, type ReferenceLevels, type ReferenceOptions, resolveReference, seededPermutation } from './reference-levels.js';
 import { outputKindScan, resolveOutputKinds, scoreKind, type OutputKinds, type ScoreKind } from '../agreement/output-kind.js';
 
 /** Capture keys that are never layers. */
@@ -45,8 +46,14 @@ export interface ScoreCapturesOptions extends Omit<KrsMetricOptions, 'pairs'> {
   images?: readonly DetectionImage[];
   /** Segmentation from label maps kept outside the captures (e.g. PNG folders), joined by id (file name). */
   labelMaps?: { teacherFile: string; studentFile: string; teacher: LabelMaps; student: LabelMaps };
-  /** Called after every batch with the samples done and the total. */
+  /** Called after every batch with the samples done and the total (twice the samples when the null level is computed). */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Reference levels (src/krs/reference-levels.ts): `null: true` also scores the student's
+   * samples in a seeded random order (`seed`, default 1) — chance alignment, one more pass
+   * without intervals, the student's arrays read whole. Default: off.
+   */
+  reference?: ReferenceOptions;
 }
 
 /** One H×W label map per image, with the images' ids. */
@@ -56,6 +63,8 @@ export interface LabelMaps {
 }
 
 export interface ScoreCapturesResult extends KrsResult {
+  /** What gives the score meaning: the teacher's level (100), the null level, a baseline (set by the caller). */
+  reference: ReferenceLevels;
   teacherFile: string;
   studentFile: string;
   /** The id key used to align samples, if any. */
@@ -124,48 +133,68 @@ export async function scoreCaptures(options: ScoreCapturesOptions): Promise<Scor
   const batchSize = options.batchSize ?? Math.max(1, Math.min(n, Math.max(256, Math.floor(BATCH_BYTES / Math.max(rowBytes, 1)))));
   if (!Number.isInteger(batchSize) || batchSize < 1) throw errors.badOption('batchSize', batchSize, 'a positive integer');
 
-  // Student arrays read whole when rows must be gathered by id.
+  // Student arrays read whole when rows must be gathered (by id, or permuted for the null level).
   const studentWhole = new Map<string, Tensor>();
-  const studentRows = (key: string, start: number, end: number): Tensor => {
-    if (!studentRowOf) return student.readRows(key, start, end);
-    let whole = studentWhole.get(key);
-    if (!whole) studentWhole.set(key, (whole = student.read(key)));
-    return gatherRows(whole, studentRowOf, start, end);
+  const reference = resolveReference(options.reference);
+  const passes = reference.null ? 2 : 1;
+
+  /** One streaming pass: teacher row i meets student row rowOf[i] (or i). */
+  const pass = async (metric: KrsMetric, rowOf: Int32Array | null, passIndex: number): Promise<void> => {
+    const studentRows = (key: string, start: number, end: number): Tensor => {
+      if (!rowOf) return student.readRows(key, start, end);
+      let whole = studentWhole.get(key);
+      if (!whole) studentWhole.set(key, (whole = student.read(key)));
+      return gatherRows(whole, rowOf, start, end);
+    };
+
+    // The minibatch estimator's batches are cut at the interval groups' block bounds, so that
+    // every minibatch lies in one group; other batches are split into groups by the metric.
+    const bounds = options.estimator === 'minibatch' ? groupedBatchBounds(n, batchSize, metric.groups) : batchBounds(n, batchSize);
+    for (const [start, end] of bounds) {
+      // A stop point between batches: an interrupt requested by the bin (SIGINT/SIGTERM) is seen
+      // here, after letting the event loop run its handlers (a plain setTimeout: browser-safe).
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      await pauseAt(`score-batch:${start}`);
+      throwIfInterrupted();
+      const batch: KrsBatch = { teacher: {}, student: {} };
+      const t = batch.teacher as Record<string, Tensor>;
+      const s = batch.student as Record<string, Tensor>;
+      for (const p of pairs) {
+        t[p.teacher] ??= teacher.readRows(p.teacher, start, end);
+        s[p.student] ??= studentRows(p.student, start, end);
+      }
+      if (teacherMask) batch.teacherMask = teacher.readRows(teacherMask, start, end);
+      if (studentMask) batch.studentMask = studentRows(studentMask, start, end);
+      if (outputKeys) {
+        batch.teacherOutput = teacher.readRows(outputKeys.teacher, start, end);
+        batch.studentOutput = studentRows(outputKeys.student, start, end);
+        // Token-level outputs (n × tokens × classes) are masked like the features.
+        if (batch.teacherOutput.shape.length > 2 && teacherMask) batch.outputMask = batch.teacherMask;
+      }
+      if (outputKeys) await metric.update(batch);
+      else await metric.updateFeatures(batch);
+      options.onProgress?.(passIndex * n + end, passes * n);
+    }
   };
-
-  // The minibatch estimator's batches are cut at the interval groups' block bounds, so that
-  // every minibatch lies in one group; other batches are split into groups by the metric.
-  const bounds = options.estimator === 'minibatch' ? groupedBatchBounds(n, batchSize, metric.groups) : batchBounds(n, batchSize);
-  for (const [start, end] of bounds) {
-    // A stop point between batches: an interrupt requested by the bin (SIGINT/SIGTERM) is seen
-    // here, after letting the event loop run its handlers (a plain setTimeout: browser-safe).
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    await pauseAt(`score-batch:${start}`);
-    throwIfInterrupted();
-    const batch: KrsBatch = { teacher: {}, student: {} };
-    const t = batch.teacher as Record<string, Tensor>;
-    const s = batch.student as Record<string, Tensor>;
-    for (const p of pairs) {
-      t[p.teacher] ??= teacher.readRows(p.teacher, start, end);
-      s[p.student] ??= studentRows(p.student, start, end);
-    }
-    if (teacherMask) batch.teacherMask = teacher.readRows(teacherMask, start, end);
-    if (studentMask) batch.studentMask = studentRows(studentMask, start, end);
-    if (outputKeys) {
-      batch.teacherOutput = teacher.readRows(outputKeys.teacher, start, end);
-      batch.studentOutput = studentRows(outputKeys.student, start, end);
-      // Token-level outputs (n × tokens × classes) are masked like the features.
-      if (batch.teacherOutput.shape.length > 2 && teacherMask) batch.outputMask = batch.teacherMask;
-    }
-    if (outputKeys) await metric.update(batch);
-    else await metric.updateFeatures(batch);
-    options.onProgress?.(end, n);
-  }
-  if (!outputKeys) await feedExternalOutputs(metric, options);
-
+  await pass(metric, studentRowOf, 0);
+  if (!outputKeys) await feedExternalOutputs(metric, options, null);
   const result = await metric.compute();
+
+  // The null level (src/krs/reference-levels.ts): the same arrays again, the student's samples
+  // in a seeded random order, no intervals; its warnings repeat the main pass's and are dropped.
+  let nullLevel: NullLevel | null = null;
+  if (reference.null) {
+    const perm = seededPermutation(n, reference.seed);
+    const rowOf = studentRowOf ? perm.map((j) => studentRowOf[j]!) : perm;
+    const nullMetric = new KrsMetric({ ...options, samples: n, pairs, output: outputOptions, intervals: false });
+    await pass(nullMetric, rowOf, 1);
+    if (!outputKeys) await feedExternalOutputs(nullMetric, options, reference.seed);
+    nullLevel = nullLevelOf(await nullMetric.compute(), reference.seed);
+  }
+  studentWhole.clear();
   return {
     ...result,
+    reference: { teacher: 100, null: nullLevel, baseline: null },
     ...(kinds ? { output: { ...result.output, teacherKind: kinds.teacher.kind, studentKind: kinds.student.kind, kinds } } : {}),
     warnings: [...warnings, ...result.warnings],
     teacherFile: teacher.source,
@@ -205,11 +234,24 @@ export function captureOutputKinds(
   return kinds;
 }
 
-/** Outputs that do not live in the captures: detections, or label maps read elsewhere. */
-async function feedExternalOutputs(metric: KrsMetric, options: ScoreCapturesOptions): Promise<void> {
+/**
+ * Outputs that do not live in the captures: detections, or label maps read elsewhere. With
+ * `nullSeed`, the null level's pairing: each teacher image meets the student's detections of
+ * another image (a seeded permutation), and each teacher label map a student map of another
+ * image of the same size (permuted within each size).
+ */
+async function feedExternalOutputs(metric: KrsMetric, options: ScoreCapturesOptions, nullSeed: number | null): Promise<void> {
   if (taskSpec(options.task).outputSource === 'coco-detections') {
     // Images in contiguous blocks, one per interval group.
-    const images = options.images ?? [];
+    let images = options.images ?? [];
+    if (nullSeed !== null) {
+      const perm = seededPermutation(images.length, nullSeed);
+      images = images.map((im, i) => ({
+        imageId: im.imageId,
+        teacher: im.teacher,
+        student: images[perm[i]!]!.student.map((d) => ({ ...d, imageId: im.imageId })),
+      }));
+    }
     const bounds = blockBounds(images.length, metric.groups);
     if (images.length === 0) await metric.updateOutputs({ images });
     for (let g = 0; g < metric.groups; g++) {
@@ -218,9 +260,11 @@ async function feedExternalOutputs(metric: KrsMetric, options: ScoreCapturesOpti
   } else if (options.labelMaps) {
     const { teacher, student, teacherFile, studentFile } = options.labelMaps;
     const { studentRowOf } = alignIds(teacher.ids, student.ids, teacherFile, studentFile);
+    const rowOf = (i: number) => (studentRowOf ? studentRowOf[i]! : i);
+    const partner = nullSeed === null ? null : permuteWithinShapes(teacher.maps, nullSeed);
     for (let i = 0; i < teacher.ids.length; i++) {
       const t = teacher.maps[i]!;
-      const s = student.maps[studentRowOf ? studentRowOf[i]! : i]!;
+      const s = student.maps[rowOf(partner ? partner[i]! : i)]!;
       if (t.shape.join() !== s.shape.join()) {
         throw errors.shapeMismatch(`label map '${teacher.ids[i]}'`, `the teacher's size ${fmtShape(t.shape)} in ${studentFile}`, `${fmtShape(s.shape)}`);
       }
@@ -229,6 +273,26 @@ async function feedExternalOutputs(metric: KrsMetric, options: ScoreCapturesOpti
       await metric.updateOutputs({ teacherOutput: withSampleAxis(t), studentOutput: withSampleAxis(s) }, g);
     }
   }
+}
+
+/**
+ * A seeded permutation of the maps' indices that sends each map to one of the same shape
+ * (maps of one size are shuffled among themselves; a size held by one map stays in place).
+ */
+function permuteWithinShapes(maps: readonly Tensor[], seed: number): Int32Array {
+  const bySize = new Map<string, number[]>();
+  maps.forEach((m, i) => {
+    const k = m.shape.join('x');
+    const list = bySize.get(k);
+    if (list) list.push(i);
+    else bySize.set(k, [i]);
+  });
+  const out = new Int32Array(maps.length);
+  for (const idx of bySize.values()) {
+    const perm = seededPermutation(idx.length, seed);
+    idx.forEach((i, k) => (out[i] = idx[perm[k]!]!));
+  }
+  return out;
 }
 
 /** {@link batchBounds} within each of the `groups` contiguous blocks of the samples (docs/formulas.md §"Intervals"). */

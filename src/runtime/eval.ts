@@ -17,6 +17,7 @@ import type { MatrixBackend } from '../linalg/backend.js';
 import { KrsMetric, type KrsResult, type LayerPair } from '../krs/metric.js';
 import type { OutputOptions } from '../tasks/spec.js';
 import { splitPair } from '../krs/pairs.js';
+import { NullStash, type ReferenceLevels, type ReferenceOptions, resolveReference } from '../krs/reference-levels.js';
 import { TASKS, type Task, taskSpec } from '../tasks/registry.js';
 import { batchBounds } from '../krs/score-captures.js';
 import { CrossLayerCka, type CrossLayerResult } from '../similarity/cross-layer.js';
@@ -80,6 +81,12 @@ export interface EvalOptions {
   /** ONNX Runtime threads per model session. */
   threads?: number;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Reference levels (src/krs/reference-levels.ts): `null: true` keeps the scored pairs' arrays
+   * and both outputs of every batch and scores them again with the student's samples in a seeded
+   * random order (`seed`, default 1). Memory then grows with the samples. Default: off.
+   */
+  reference?: ReferenceOptions;
 }
 
 export interface ModelReport extends SideSummary {
@@ -111,6 +118,8 @@ export interface EvalTiming {
 }
 
 export interface EvalResult extends KrsResult {
+  /** The teacher's level (100) and, with `reference.null`, the null level; eval has no baseline. */
+  reference: ReferenceLevels;
   data: { name: string; kind: string; n: number; studentName?: string };
   teacher: ModelReport;
   student: ModelReport;
@@ -208,22 +217,24 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
   const outputOptions: OutputOptions = { ...options.output };
   let kinds: OutputKinds | null = null;
   const inferredSigmoid = { teacher: false, student: false };
-  const makeMetric = () =>
-    new KrsMetric({
-      task,
-      pairs,
-      alpha: options.alpha,
-      beta: options.beta,
-      similarity: options.similarity,
-      pool: options.pool,
-      channelsLast: options.channelsLast,
-      backend: options.backend,
-      estimator: options.estimator,
-      memoryBudget: options.memoryBudget,
-      samples: n,
-      rbfThreshold: options.rbfThreshold,
-      output: outputOptions,
-    });
+  const reference = resolveReference(options.reference);
+  const stash = reference.null ? new NullStash() : null;
+  const metricOptions = () => ({
+    task,
+    pairs,
+    alpha: options.alpha,
+    beta: options.beta,
+    similarity: options.similarity,
+    pool: options.pool,
+    channelsLast: options.channelsLast,
+    backend: options.backend,
+    estimator: options.estimator,
+    memoryBudget: options.memoryBudget,
+    samples: n,
+    rbfThreshold: options.rbfThreshold,
+    output: outputOptions,
+  });
+  const makeMetric = () => new KrsMetric(metricOptions());
   let metric: KrsMetric | null = null;
   /**
    * The outputs as the metric reads them. On the first batch, when the task's agreement reads
@@ -320,6 +331,12 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
       const s0 = performance.now();
       const [teacherOutput, studentOutput] = readOutputs(tOut[teacher.outputTensor]!, sOut[student.outputTensor]!);
       await metric!.update({ teacher: tOut, student: sOut, teacherOutput, studentOutput });
+      stash?.add({
+        teacher: Object.fromEntries(pairs.map((p) => [p.teacher, tOut[p.teacher]!])),
+        student: Object.fromEntries(pairs.map((p) => [p.student, sOut[p.student]!])),
+        teacherOutput,
+        studentOutput,
+      });
       const c0 = performance.now();
       if (grid) await grid.update(tOut, sOut);
       timing.cross += performance.now() - c0;
@@ -361,6 +378,7 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
     const result = await metric!.compute();
     const k = kinds as OutputKinds | null;
     const crossLayer = grid ? await grid.compute() : null;
+    const nullLevel = stash ? await stash.compute(metricOptions(), reference.seed, batchSize) : null;
     timing.compute = performance.now() - f0;
     if (writers) {
       const w0 = performance.now();
@@ -379,6 +397,7 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
       ...result,
       ...(k ? { output: { ...result.output, teacherKind: k.teacher.kind, studentKind: k.student.kind, kinds: k } } : {}),
       warnings: [...warnings, ...result.warnings, ...(crossLayer?.warnings ?? [])],
+      reference: { teacher: 100, null: nullLevel, baseline: null },
       data: { name: data.name, kind: data.kind, n, ...(options.studentData ? { studentName: sData.name } : {}) },
       teacher: report(teacher, acc.teacher),
       student: report(student, acc.student),
