@@ -66,13 +66,17 @@ export function captureArrays(a: Activations, labels: Int32Array, ids: Int32Arra
   return out;
 }
 
-/** FSS, AOA and KRS (classification preset unless α is given) of a student's activations against the teacher's. */
+/**
+ * FSS, AOA and KRS (classification preset unless α is given) of a student's activations against
+ * the teacher's — the per-epoch curves, without intervals (the final scores, from the captures,
+ * carry them).
+ */
 export async function scoreActivations(
   teacher: Activations,
   student: Activations,
   options: { pairs: readonly LayerPair[]; backend?: MatrixBackend; alpha?: number },
 ): Promise<KrsResult> {
-  const metric = new KrsMetric({ task: 'classification', pairs: options.pairs, alpha: options.alpha, backend: options.backend });
+  const metric = new KrsMetric({ task: 'classification', pairs: options.pairs, alpha: options.alpha, backend: options.backend, intervals: false });
   const t: Record<string, Tensor> = {};
   const s: Record<string, Tensor> = {};
   for (const p of options.pairs) {
