@@ -5,7 +5,8 @@
  */
 import type { Command } from 'commander';
 import { cliIo } from './io.js';
-import { SCORE_KINDS, type ScoreKind } from '../agreement/output-kind.js';
+import type { ScoreKind } from '../agreement/output-kind.js';
+import { STUDENT_OUTPUTS_OPTION, TEACHER_OUTPUTS_OPTION } from './output-kind-options.js';
 import { readFileSync } from 'node:fs';
 import { explainSamples, type ClassProb, type ExplainResult } from '../analysis/explain.js';
 import { errors } from '../core/errors.js';
@@ -61,16 +62,8 @@ export function registerExplain(program: Command): void {
     .option('--output-key <key>', 'name of the output array in both captures (default logits, else probs)')
     .option('--ids <key>', 'array of sample ids in both captures (default: ids or sample_ids when both have it)')
     .option('--temperature <t>', 'softmax temperature (default 1)', parseNumber('--temperature'))
-    .option(
-      '--teacher-outputs <kind>',
-      `teacher's output array holds ${SCORE_KINDS.join(', ')} (default: told from the values)`,
-      parseChoice('--teacher-outputs', SCORE_KINDS),
-    )
-    .option(
-      '--student-outputs <kind>',
-      `student's output array holds ${SCORE_KINDS.join(', ')} (default: told from the values)`,
-      parseChoice('--student-outputs', SCORE_KINDS),
-    )
+    .option(...TEACHER_OUTPUTS_OPTION)
+    .option(...STUDENT_OUTPUTS_OPTION)
     .option('--pool <how>', `${POOLINGS.join(', ')}: how a layer's activations become a vector (default flatten)`, parseChoice('--pool', POOLINGS))
     .option('--channels-last', 'spatial activations are NHWC, not NCHW (for --pool gap)')
     .option('--json', 'print the result as JSON on stdout')

@@ -5,7 +5,8 @@ import type { EstimatorChoice } from '../similarity/spec.js';
 import { ESTIMATOR_OPTION, MEMORY_BUDGET_OPTION } from './estimator-options.js';
 import type { Command } from 'commander';
 import { cliIo } from './io.js';
-import { SCORE_KINDS, type ScoreKind } from '../agreement/output-kind.js';
+import type { ScoreKind } from '../agreement/output-kind.js';
+import { STUDENT_OUTPUTS_OPTION, TEACHER_OUTPUTS_OPTION } from './output-kind-options.js';
 import { readdirSync, statSync } from 'node:fs';
 import { errors } from '../core/errors.js';
 import { groupDetections } from '../agreement/detection.js';
@@ -44,16 +45,8 @@ export function registerScore(program: Command): void {
     .option('--pool <how>', `${POOLINGS.join(', ')}: how activations become vectors (default flatten; mean for nlp)`, parseChoice('--pool', POOLINGS))
     .option('--channels-last', 'spatial activations are NHWC, not NCHW')
     .option('--temperature <t>', 'softmax temperature for KL agreement (default 1)', parseNumber('--temperature'))
-    .option(
-      '--teacher-outputs <kind>',
-      `teacher's output array holds ${SCORE_KINDS.join(', ')} (default: told from the values)`,
-      parseChoice('--teacher-outputs', SCORE_KINDS),
-    )
-    .option(
-      '--student-outputs <kind>',
-      `student's output array holds ${SCORE_KINDS.join(', ')} (default: told from the values)`,
-      parseChoice('--student-outputs', SCORE_KINDS),
-    )
+    .option(...TEACHER_OUTPUTS_OPTION)
+    .option(...STUDENT_OUTPUTS_OPTION)
     .option('--output-key <key>', 'name of the output array in both captures (default by task: logits/probs, predictions, labels)')
     .option('--ids <key>', 'array of sample ids in both captures: align samples by id (default: ids or sample_ids when both have it)')
     .option('--score-min <s>', 'detection: keep boxes with score ≥ s (default 0.5)', parseNumber('--score-min'))
