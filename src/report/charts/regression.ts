@@ -235,13 +235,7 @@ export function regressionResidualChart(p: RegressionPredictions): Chart {
         encoding: {
           x: { field: 'index', type: 'quantitative', title: 'sample (in capture order)', scale: { nice: false } },
           y: { field: 'residual', type: 'quantitative', title: 'residual (output units)' },
-          color: {
-            field: 'series',
-            type: 'nominal',
-            sort: series,
-            scale: { domain: series, range: colours.slice(0, series.length) },
-            legend: { title: null, orient: 'top' },
-          },
+          color: seriesColour(series, colours),
           tooltip: [
             { field: 'sample', title: 'sample' },
             { field: 'series', title: 'residual' },
@@ -303,13 +297,7 @@ export function regressionHorizonChart(p: RegressionPredictions): Chart {
         encoding: {
           x,
           y: { field: 'rmse', type: 'quantitative', title: 'RMSE (output units)', scale: { zero: true } },
-          color: {
-            field: 'series',
-            type: 'nominal',
-            sort: series,
-            scale: { domain: series, range: colours.slice(0, series.length) },
-            legend: { title: null, orient: 'top' },
-          },
+          color: seriesColour(series, colours),
           tooltip: [
             { field: 'step', title: 'step' },
             { field: 'series', title: 'RMSE of' },
@@ -364,5 +352,16 @@ export function regressionSection(p: RegressionPredictions): ReportSection {
     title: 'Predictions',
     intro: `The two models' predictions side by side${p.source ? ` (${p.source})` : ''}: ${sh.n} samples${sh.horizon > 1 ? `, ${sh.horizon} forecast steps each` : ''}${sh.width > 1 ? `, ${sh.width} targets per step` : ''}.${regressionSentence(p) ? ` ${regressionSentence(p)}` : ''}`,
     charts: regressionCharts(p),
+  };
+}
+
+/** The colour encoding of the named series, in their order, with the legend on top. */
+function seriesColour(series: readonly string[], colours: readonly string[]) {
+  return {
+    field: 'series',
+    type: 'nominal' as const,
+    sort: [...series],
+    scale: { domain: [...series], range: colours.slice(0, series.length) },
+    legend: { title: null, orient: 'top' as const },
   };
 }
