@@ -133,7 +133,13 @@ export function linearCkaMeasure(debiased: boolean, p: number, q: number, settin
         warnings.push(
           `layer pair '${t}':'${s}': the minibatch unbiased-HSIC estimator was asked for (${state.stats.batches} batches); it estimates a different quantity than exact CKA and moves with the batch size`,
         );
-        return { value: minibatchCka(state.stats, t, s), estimator: 'minibatch-unbiased-hsic', batches: state.stats.batches, warnings };
+        const value = minibatchCka(state.stats, t, s);
+        if (value < 0) {
+          warnings.push(
+            `layer pair '${t}':'${s}': the minibatch estimate is ${value.toFixed(4)}, below 0 — reported as computed: averaged unbiased HSIC terms can be negative for unrelated layers or small batches`,
+          );
+        }
+        return { value, estimator: 'minibatch-unbiased-hsic', batches: state.stats.batches, warnings };
       }
       const n = state.route === 'feature-space' ? state.stats.n : state.x.rows;
       // Two centred samples are collinear: biased CKA would be 1 for any data.
