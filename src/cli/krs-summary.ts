@@ -114,6 +114,25 @@ export function studentsSummary(
       ]),
     ),
     ...comparisons.flatMap((c) => Object.entries(c.reasons).map(([k, why]) => `no interval for Δ${k.toUpperCase()} (${c.b} − ${c.a}): ${why}`)),
+    ...studentsReference(students),
+  ];
+}
+
+/** Several students' reference levels: each one's null KRS and, with a baseline, student − baseline. */
+function studentsReference(students: readonly { name: string; result: { reference?: ReferenceLevels } }[]): string[] {
+  const refs = students.filter((s) => s.result.reference?.null || s.result.reference?.baseline);
+  if (!refs.length) return [];
+  const b = refs.find((s) => s.result.reference?.baseline)?.result.reference?.baseline;
+  return [
+    '',
+    `reference levels (KRS): teacher vs itself 100 by construction; null = the student's samples shuffled against the teacher's${b ? `; baseline ${b.file} ${fmt(b.krs)}` : ''}`,
+    table(
+      ['student', 'null KRS', ...(b ? ['student − baseline ΔKRS', '95% CI', 'p'] : [])],
+      refs.map(({ name, result: { reference: r } }) => {
+        const d = r?.baseline?.delta;
+        return [name, r?.null ? fmt(r.null.krs) : '—', ...(b ? [d ? signed(d.krs) : '—', fmtCi(d?.ci95.krs), d ? fmtP(d.p.krs) : '—'] : [])];
+      }),
+    ),
   ];
 }
 

@@ -146,10 +146,27 @@ function scoreCards(r: ReportScore) {
     const c = r.ci95?.[k];
     return c ? ` (95% CI ${f1(c[0])}–${f1(c[1])})` : '';
   };
+  // Reference levels (src/krs/reference-levels.ts): teacher 100, the null level, a baseline.
+  const ref = (k: 'fss' | 'aoa' | 'krs') => {
+    const parts = ['teacher 100'];
+    if (r.reference?.null) parts.push(`null ${f1(r.reference.null[k])}`);
+    if (r.reference?.baseline) parts.push(`baseline ${f1(r.reference.baseline[k])}`);
+    return ` · ${parts.join(' · ')}`;
+  };
   return [
-    { label: 'KRS', value: f1(r.krs), note: `α·FSS + β·AOA; 100 = identical to the teacher${ci('krs')}`, kind: 'krs' as const },
-    { label: 'FSS', value: f1(r.fss), note: `layer similarity to the teacher, weight α = ${fmtWeight(r.alpha)}${ci('fss')}`, kind: 'fss' as const },
-    { label: 'AOA', value: f1(r.aoa), note: `output agreement with the teacher, weight β = ${fmtWeight(r.beta)}${ci('aoa')}`, kind: 'aoa' as const },
+    { label: 'KRS', value: f1(r.krs), note: `α·FSS + β·AOA; 100 = identical to the teacher${ci('krs')}${ref('krs')}`, kind: 'krs' as const },
+    {
+      label: 'FSS',
+      value: f1(r.fss),
+      note: `layer similarity to the teacher, weight α = ${fmtWeight(r.alpha)}${ci('fss')}${ref('fss')}`,
+      kind: 'fss' as const,
+    },
+    {
+      label: 'AOA',
+      value: f1(r.aoa),
+      note: `output agreement with the teacher, weight β = ${fmtWeight(r.beta)}${ci('aoa')}${ref('aoa')}`,
+      kind: 'aoa' as const,
+    },
   ];
 }
 
@@ -207,7 +224,7 @@ function scoreDocument(input: ScoreReportInput): ReportDocument {
     },
   ];
   return {
-    title: input.title ?? `Knowledge retention: ${r.task}`,
+    title: input.title ?? `KRS: ${r.task} student against its teacher`,
     subtitle: [r.studentFile || input.models?.student.file, r.teacherFile || input.models?.teacher.file].every(Boolean)
       ? `student ${input.models?.student.file ?? r.studentFile} against teacher ${input.models?.teacher.file ?? r.teacherFile}, ${r.n} samples`
       : `${r.n} samples`,
@@ -224,7 +241,7 @@ function analysisDocument(input: AnalysisReportInput): ReportDocument {
   const a = toAnalysisView(input.analysis);
   const s = analysisSummary(a);
   return {
-    title: input.title ?? 'Knowledge retention across experiments',
+    title: input.title ?? 'KRS across experiments',
     subtitle: s.subtitle,
     summary: { cards: s.cards, formula: s.formula, facts: s.facts, tables: s.tables },
     reading: s.reading,
@@ -261,7 +278,12 @@ function demoDocument(input: DemoReportInput): ReportDocument {
   // Each student's component finding, merged where the advice is the same; from the analysis,
   // only the findings about change (a component that fell, no gain), which the students' own lack.
   const studentFindings: FindingItem[] = students.flatMap((s) =>
-    diagnose({ fss: s.result.fss, aoa: s.result.aoa }).findings.map((f) => ({ who: s.label, code: f.code, severity: f.severity, message: f.message })),
+    diagnose({ fss: s.result.fss, aoa: s.result.aoa, baselineKnown: !!analysis }).findings.map((f) => ({
+      who: s.label,
+      code: f.code,
+      severity: f.severity,
+      message: f.message,
+    })),
   );
   const changeFindings = (analysis?.findings ?? []).filter((f) => f.severity === 'warning');
   const diagnostics = [...groupFindings(studentFindings, ['student', 'students']), ...groupFindings(changeFindings)];

@@ -42,7 +42,7 @@ describe('analysisView', () => {
   });
 
   it('groups findings that share a situation and advice', () => {
-    const fs = v.diagnostics.find((d) => d.startsWith('Outputs agree but features do not in 4 experiments'));
+    const fs = v.diagnostics.find((d) => d.startsWith('Outputs agree far more than features in 4 experiments'));
     expect(fs).toMatch(/#1 Vanilla KD \(FSS 36, AOA 67\)/);
     expect(fs).toMatch(/feature-level supervision/);
   });

@@ -170,6 +170,38 @@ export function sampleScore(): ReportScore {
       temperature: 1,
     } as ReportScore['output'],
     warnings: ["student samples were reordered by 'ids' to match the teacher's order"],
+    // Reference levels (src/krs/reference-levels.ts): KRS of the null = 0.3 × 3.12 + 0.7 × 11.48; of the baseline = 0.3 × 65.4 + 0.7 × 92.1.
+    reference: {
+      teacher: 100,
+      null: {
+        fss: 3.12,
+        aoa: 11.48,
+        krs: 8.972,
+        layers: [
+          { teacher: 'conv', student: 'conv', score: 4.1 },
+          { teacher: 'fc', student: 'fc', score: 2.14 },
+        ],
+        seed: 1,
+        method: 'shuffled',
+      },
+      baseline: {
+        file: 'baseline.npz',
+        fss: 65.4,
+        aoa: 92.1,
+        krs: 84.09,
+        ci95: { fss: [62.1, 68.7], aoa: [90.2, 94.0], krs: [82.3, 85.9] },
+        delta: {
+          krs: 3.259,
+          fss: 6.57,
+          aoa: 1.84,
+          ci95: { krs: [1.12, 5.4], fss: [2.9, 10.24], aoa: [0.31, 3.37] },
+          se: { krs: 1.02, fss: 1.75, aoa: 0.73 },
+          p: { krs: 0.0052, fss: 0.0013, aoa: 0.0207 },
+          groups: 20,
+          reasons: {},
+        },
+      },
+    },
   };
 }
 

@@ -17,6 +17,21 @@ export interface ScoreLike {
   layers: readonly { teacher: string; student: string; score: number; similarity?: string; estimator?: string; ci95?: readonly [number, number] | null }[];
   /** 95 % intervals of FSS, AOA and KRS (drawn as error bars and tabled when present). */
   ci95?: { fss: readonly [number, number] | null; aoa: readonly [number, number] | null; krs: readonly [number, number] | null };
+  /** Reference levels (src/krs/reference-levels.ts): the null level and a baseline, drawn as ticks on the composition bars. */
+  reference?: {
+    null?: { fss: number; aoa: number; krs: number } | null;
+    baseline?: { file: string; fss: number; aoa: number; krs: number } | null;
+  } | null;
+}
+
+/** The reference levels of a score as rows `{y, level, value}`: the null level and the baseline, per component. */
+function referenceTicks(r: ScoreLike): { y: string; level: string; value: number | null }[] {
+  const out: { y: string; level: string; value: number | null }[] = [];
+  for (const k of ['fss', 'aoa', 'krs'] as const) {
+    if (r.reference?.null) out.push({ y: k.toUpperCase(), level: 'null (shuffled)', value: round(r.reference.null[k]) });
+    if (r.reference?.baseline) out.push({ y: k.toUpperCase(), level: 'baseline', value: round(r.reference.baseline[k]) });
+  }
+  return out;
 }
 
 /** An error-bar layer over `values` rows with fields `y`, `lo`, `hi` (drawn only for rows that have an interval). */
@@ -48,7 +63,9 @@ const fmt = (v: number, d = 1) => fmtNumber(v, d);
 
 /**
  * FSS, AOA and KRS as bars on 0–100, the KRS bar split into its two terms α·FSS and β·AOA,
- * so one sees which component carries the score.
+ * so one sees which component carries the score; the reference levels, when known, as ticks
+ * across the bars (▏null: the student's samples shuffled; baseline) — 100, the teacher
+ * against itself, is the axis end.
  */
 export function compositionChart(r: ScoreLike): Chart {
   const a = round(r.alpha, 4)!;
@@ -65,6 +82,7 @@ export function compositionChart(r: ScoreLike): Chart {
     { row: 'KRS', total: round(r.krs), label: `${fmt(r.krs)} = ${a} × ${fmt(r.fss)} + ${b} × ${fmt(r.aoa)}` },
   ];
   const rows = ['FSS', 'AOA', 'KRS'];
+  const ticks = referenceTicks(r);
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     config: CONFIG,
@@ -101,6 +119,21 @@ export function compositionChart(r: ScoreLike): Chart {
           text: { field: 'label' },
         },
       },
+      ...(['null (shuffled)', 'baseline'] as const)
+        .filter((level) => ticks.some((t) => t.level === level))
+        .map((level) => ({
+          data: { values: ticks.filter((t) => t.level === level) },
+          mark: { type: 'tick' as const, thickness: 2.5, size: 28, color: level === 'baseline' ? COLORS.ink : COLORS.muted },
+          encoding: {
+            y: { field: 'y', type: 'nominal' as const, sort: rows },
+            x: { field: 'value', type: 'quantitative' as const },
+            tooltip: [
+              { field: 'y', title: 'bar' },
+              { field: 'level', title: 'reference' },
+              { field: 'value', title: 'value', format: '.2f' },
+            ],
+          },
+        })),
       ...(r.ci95
         ? [
             errorBars(
@@ -116,7 +149,7 @@ export function compositionChart(r: ScoreLike): Chart {
   return {
     id: 'krs-composition',
     title: 'KRS and its components',
-    caption: `FSS (feature similarity) and AOA (output agreement) on 0–100; the KRS bar is the sum of its two terms, ${a} × FSS (blue) and ${b} × AOA (orange).`,
+    caption: `FSS (feature similarity) and AOA (output agreement) on 0–100; the KRS bar is the sum of its two terms, ${a} × FSS (blue) and ${b} × AOA (orange). 100 is the teacher against itself${r.reference?.null ? '; the grey tick is the null level (the student’s samples shuffled against the teacher’s)' : ''}${r.reference?.baseline ? `; the black tick is the baseline ${r.reference.baseline.file}` : ''}.`,
     spec,
     table: {
       columns: [
@@ -125,12 +158,18 @@ export function compositionChart(r: ScoreLike): Chart {
         ...(r.ci95 ? [col('low', '95% CI low'), col('high', '95% CI high')] : []),
         col('weight', 'weight', 2),
         col('term', 'weighted term'),
+        ...(r.reference?.null ? [col('null', 'null level')] : []),
+        ...(r.reference?.baseline ? [col('baseline', 'baseline')] : []),
       ],
-      rows: [
-        { component: 'FSS', value: round(r.fss), ...ci('fss'), weight: a, term: round(a * r.fss) },
-        { component: 'AOA', value: round(r.aoa), ...ci('aoa'), weight: b, term: round(b * r.aoa) },
-        { component: 'KRS', value: round(r.krs), ...ci('krs'), weight: null, term: round(r.krs) },
-      ],
+      rows: (['fss', 'aoa', 'krs'] as const).map((k) => ({
+        component: k.toUpperCase(),
+        value: round(r[k]),
+        ...ci(k),
+        weight: k === 'fss' ? a : k === 'aoa' ? b : null,
+        term: round(k === 'fss' ? a * r.fss : k === 'aoa' ? b * r.aoa : r.krs),
+        ...(r.reference?.null ? { null: round(r.reference.null[k]) } : {}),
+        ...(r.reference?.baseline ? { baseline: round(r.reference.baseline[k]) } : {}),
+      })),
     },
   };
 }
