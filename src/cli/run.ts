@@ -35,7 +35,7 @@ export type { CliIo, CliStream } from './io.js';
 /** The commander program of every command, writing help and version text to `io.stdout`. */
 export function buildProgram(io: CliIo): Command {
   const program = new Command('krs')
-    .description('Knowledge Retention Score: how much of a teacher network a distilled student retained')
+    .description('Knowledge Retention Score: how similar a student network is to its teacher, in features and outputs, on the same inputs')
     .version(VERSION)
     .showHelpAfterError(false)
     .exitOverride()
