@@ -236,7 +236,7 @@ function componentFinding(fss: number, aoa: number, fssLevel: Level, aoaLevel: L
     return {
       code: 'capacity-gap',
       severity: 'advice',
-      message: `both components are low (${vals}, below ${t.low}): the student may lack the capacity to absorb the teacher — try a larger student or a teacher assistant, and check that the distillation loss is active and that both captures hold the same samples in the same order`,
+      message: `both components are low (${vals}, below ${t.low}): the student may lack the capacity to match the teacher — try a larger student or a teacher assistant, and check that the distillation loss is active and that both captures hold the same samples in the same order`,
     };
   }
   // FSS must not be high itself: "features do not agree" is false at FSS ≥ high (michbogos vs the zoo CNN: FSS 61, AOA 92).
