@@ -79,6 +79,17 @@ export { classification, detection, segmentation, nlp, regression } from './task
 export { KrsMetric, type KrsMetricOptions, type KrsBatch, type KrsResult, type LayerPair, type LayerScore } from './krs/metric.js';
 export { overOutputs, requireOutputs, type OutputBatch, type AgreementSpec, type AgreementResult } from './agreement/spec.js';
 export { scoreCaptures, batchBounds, type ScoreCapturesOptions, type ScoreCapturesResult, type LabelMaps } from './krs/score-captures.js';
+export {
+  seededPermutation,
+  baselineLevelOf,
+  nullLevelOf,
+  NullStash,
+  DEFAULT_NULL_SEED,
+  type ReferenceLevels,
+  type ReferenceOptions,
+  type NullLevel,
+  type BaselineLevel,
+} from './krs/reference-levels.js';
 export { alignIds, type Alignment } from './krs/align.js';
 export { splitPair } from './krs/pairs.js';
 
