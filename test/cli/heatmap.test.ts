@@ -108,7 +108,7 @@ describe('--report and --charts', () => {
     expect(JSON.parse(r.stdout).krs).toBeCloseTo(87.35, 1);
     expect(r.stderr).toContain(`report: ${report}`);
     const html = readFileSync(report, 'utf8');
-    expect(html).toContain('<h1>Knowledge retention: classification</h1>');
+    expect(html).toContain('<h1>KRS: classification student against its teacher</h1>');
     expect(html).toContain('data-chart="cross-layer-cka"');
     expect(html).toMatch(/krs score --task classification --teacher \S+cls-teacher\.npz/);
     expect(readdirSync(charts).sort()).toEqual([
