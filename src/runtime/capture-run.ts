@@ -15,7 +15,9 @@
  * `capture-pool.ts`); the capture then also holds a `krs.json` member recording, per pooled
  * array, the pooling and the shape it had before:
  * `{"krs_capture": 1, "pooled": {"conv1": {"pool": "gap", "channels_last": false, "shape": [4, 28, 28]}}}`.
- * Capture readers skip it (it is not a .npy); `np.load` returns its bytes.
+ * A data set that records its preparation (a CSV: rows skipped, values filled, the
+ * standardisation, `csv-windows.ts`) adds it as `data`, and the member is written for it
+ * even without pooling. Capture readers skip it (it is not a .npy); `np.load` returns its bytes.
  */
 import { errors } from '../core/errors.js';
 import { NpzWriter } from '../io/node-npz-writer.js';
@@ -43,7 +45,8 @@ export interface CaptureResult {
   out: string;
   n: number;
   model: SideSummary;
-  data: { name: string; kind: string };
+  /** `preparation`: what the reader did to the data (CSV: skipped windows, filled values, standardisation), when it says; also in `krs.json` as `data`. */
+  data: { name: string; kind: string; preparation?: Readonly<Record<string, unknown>> };
   /** Arrays written: name, dtype, shape. */
   arrays: { key: string; dtype: string; shape: number[] }[];
   /** The taps pooled at capture time, with their pooling and per-sample shape before it (empty without `pool`). */
@@ -71,7 +74,7 @@ export async function runCapture(options: CaptureOptions): Promise<CaptureResult
   if (options.pool) checkPooling(options.pool, side.layers, side.outputTensor);
   const taps = side.layers.filter((l) => l !== side.outputTensor);
   const job = options.pool ? { ...side.job, pool: { taps, pooling: options.pool } } : side.job;
-  const warnings = [...side.notes];
+  const warnings = [...(data.notes ?? []), ...side.notes];
   let pooled: Record<string, TapPooling> = {};
   const batchSize = options.batchSize ?? 256;
   const writer = new NpzWriter(options.out, n);
@@ -111,7 +114,7 @@ export async function runCapture(options: CaptureOptions): Promise<CaptureResult
       options.onProgress?.(bounds[k]![1], n);
       if (next) inflight = next;
     }
-    if (Object.keys(pooled).length) writer.attach('krs.json', captureMetadata(pooled));
+    if (Object.keys(pooled).length || data.preparation) writer.attach('krs.json', captureMetadata(pooled, data.preparation));
     writer.finish();
   } catch (e) {
     writer.abort();
@@ -127,7 +130,7 @@ export async function runCapture(options: CaptureOptions): Promise<CaptureResult
     out: options.out,
     n,
     model: side.summary,
-    data: { name: data.name, kind: data.kind },
+    data: { name: data.name, kind: data.kind, ...(data.preparation ? { preparation: data.preparation } : {}) },
     arrays,
     pooled,
     accuracy: counted === n && counted > 0 ? correct / counted : null,
@@ -137,7 +140,7 @@ export async function runCapture(options: CaptureOptions): Promise<CaptureResult
 }
 
 /** The `krs.json` member of a pooled capture (see the module comment). */
-function captureMetadata(pooled: Record<string, TapPooling>): Uint8Array {
+function captureMetadata(pooled: Record<string, TapPooling>, data: Readonly<Record<string, unknown>> | undefined): Uint8Array {
   const entries = Object.fromEntries(Object.entries(pooled).map(([k, p]) => [k, { pool: p.pool, channels_last: p.channelsLast, shape: p.shape }]));
-  return new TextEncoder().encode(`${JSON.stringify({ krs_capture: 1, pooled: entries })}\n`);
+  return new TextEncoder().encode(`${JSON.stringify({ krs_capture: 1, pooled: entries, ...(data ? { data } : {}) })}\n`);
 }

@@ -120,7 +120,8 @@ export interface EvalTiming {
 export interface EvalResult extends KrsResult {
   /** The teacher's level (100) and, with `reference.null`, the null level; eval has no baseline. */
   reference: ReferenceLevels;
-  data: { name: string; kind: string; n: number; studentName?: string };
+  /** `preparation`: what the reader did to the data (CSV: skipped windows, filled values, standardisation), when it says. */
+  data: { name: string; kind: string; n: number; studentName?: string; preparation?: Readonly<Record<string, unknown>> };
   teacher: ModelReport;
   student: ModelReport;
   crossLayer: CrossLayerResult | null;
@@ -211,7 +212,7 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
   const sExtra = [...pairs.map((p) => p.student), ...sGrid];
   const teacher = prepareSide('teacher', options.teacher, data, 't/', tExtra, options.threads, tModel);
   const student = prepareSide('student', options.student, sData, 's/', sExtra, options.threads, sModel);
-  warnings.push(...teacher.notes, ...student.notes);
+  warnings.push(...(data.notes ?? []), ...(sData !== data ? (sData.notes ?? []) : []), ...teacher.notes, ...student.notes);
 
   // The metric is made once the first batch has told each output's kind (see readOutputs).
   const outputOptions: OutputOptions = { ...options.output };
@@ -398,7 +399,13 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
       ...(k ? { output: { ...result.output, teacherKind: k.teacher.kind, studentKind: k.student.kind, kinds: k } } : {}),
       warnings: [...warnings, ...result.warnings, ...(crossLayer?.warnings ?? [])],
       reference: { teacher: 100, null: nullLevel, baseline: null },
-      data: { name: data.name, kind: data.kind, n, ...(options.studentData ? { studentName: sData.name } : {}) },
+      data: {
+        name: data.name,
+        kind: data.kind,
+        n,
+        ...(options.studentData ? { studentName: sData.name } : {}),
+        ...(data.preparation ? { preparation: data.preparation } : {}),
+      },
       teacher: report(teacher, acc.teacher),
       student: report(student, acc.student),
       crossLayer,

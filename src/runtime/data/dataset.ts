@@ -34,6 +34,13 @@ export interface Dataset {
   readonly classes?: readonly string[];
   /** What kind of reader: `mnist`, `npy`, `npz`, `images`, `csv-windows`. */
   readonly kind: string;
+  /**
+   * What the reader did to the data that results should record (CSV windows: rows skipped,
+   * values filled, the standardisation), as plain JSON; written to a capture's `krs.json` as `data`.
+   */
+  readonly preparation?: Readonly<Record<string, unknown>>;
+  /** One line per thing the reader did that the user should be told (printed as warnings). */
+  readonly notes?: readonly string[];
   /** Rows [start, end) of the named arrays (default: all), the targets and the ids. */
   read(start: number, end: number, arrays?: readonly string[]): DataBatch;
 }
