@@ -52,6 +52,13 @@ export function preprocessOption(option: string) {
   return (value: string): Preprocess => parsePreprocess(value, option);
 }
 
+/** A fraction in (0, 1]. */
+function parseFraction(value: string): number {
+  const f = Number(value);
+  if (value.trim() === '' || !(f > 0 && f <= 1)) throw errors.badOption('--train-fraction', value, 'a fraction in (0, 1], e.g. 0.7');
+  return f;
+}
+
 /** Data-set options. */
 export function addDataOptions(cmd: Command): Command {
   return cmd
@@ -66,7 +73,16 @@ export function addDataOptions(cmd: Command): Command {
     .option('--horizon <n>', 'CSV time series: target steps after the window (default 1)', parsePositiveInt('--horizon'))
     .option('--stride <n>', 'CSV time series: step between windows (default 1)', parsePositiveInt('--stride'))
     .option('--columns <a,b>', 'CSV time series: feature columns (default: every numeric column)', parseList)
-    .option('--target-column <c>', 'CSV time series: target column (default: the last feature column)');
+    .option('--target-column <c>', 'CSV time series: the column to forecast (needed when there are several feature columns)')
+    .option('--time-column <c>', 'CSV time series: the time column, or none (default: the first ISO date/date-time column); gaps in time become missing rows')
+    .option(
+      '--fill <how>',
+      'CSV time series: missing values: skip (the windows touching them; the default), previous (last value carried forward) or linear (interpolated)',
+      parseChoice('--fill', ['skip', 'previous', 'linear'] as const),
+    )
+    .option('--standardise', 'CSV time series: standardise each used column with mean and std fitted on the training split (recorded in the capture)')
+    .option('--train-fraction <f>', 'CSV time series: the training split for --standardise: the first fraction of the rows (default 0.7)', parseFraction)
+    .option('--standardise-from <capture.npz>', 'CSV time series: standardise with the means and stds recorded in this capture (written with --standardise)');
 }
 
 export interface DataFlags {
@@ -82,6 +98,11 @@ export interface DataFlags {
   stride?: number;
   columns?: string[];
   targetColumn?: string;
+  timeColumn?: string;
+  fill?: 'skip' | 'previous' | 'linear';
+  standardise?: boolean;
+  trainFraction?: number;
+  standardiseFrom?: string;
 }
 
 export function datasetOptions(o: DataFlags): DatasetOptions {
@@ -96,7 +117,12 @@ export function datasetOptions(o: DataFlags): DatasetOptions {
     horizon: o.horizon,
     stride: o.stride,
     columns: o.columns,
-    target: o.targetColumn,
+    targetColumn: o.targetColumn,
+    timeColumn: o.timeColumn,
+    fill: o.fill,
+    standardise: o.standardise,
+    trainFraction: o.trainFraction,
+    standardiseFrom: o.standardiseFrom,
   };
 }
 

@@ -1,16 +1,32 @@
 /**
  * A CSV time series cut into sliding windows, for forecasting models.
  *
- * The file has a header row; columns whose every value parses as a number are series
- * (others, such as a date column, are skipped unless named). Sample i is the window of
- * rows [i·stride, i·stride + window) of the feature columns, shaped [window, features];
- * its target is the next `horizon` values of the target column, shaped [horizon]. There
- * are ⌊(rows − window − horizon) / stride⌋ + 1 samples. The channel axis (per-feature
- * mean/std) is the last one.
+ * The file is read by `csv-table.ts` (header row, RFC 4180 quotes, missing cells as missing,
+ * an ISO time column found and made regular: gaps in time become missing rows). The feature
+ * columns are `columns`, else every numeric column; the target column is `targetColumn`, else
+ * the only feature column — with several candidates and none named, it is BAD_OPTION listing
+ * them (a silent choice once made a forecast look 60× worse).
+ *
+ * Candidate windows start at rows 0, stride, 2·stride, … and span `window + horizon` rows:
+ * rows [s, s + window) of the feature columns, shaped [window, features], and the next
+ * `horizon` values of the target column, shaped [horizon]; there are
+ * ⌊(rows − window − horizon) / stride⌋ + 1 of them. A missing value is never read as a number:
+ * with `fill: 'skip'` (the default) every window whose span touches a row with a missing value
+ * in a used column (features or target) is skipped; `previous` and `linear` fill the missing
+ * values first (`csv-fill.ts`) and skip only the windows that still touch one. Samples are
+ * the windows kept, in order; ids are 0, 1, … as for every data set. What was skipped, filled
+ * and inserted is in `preparation` and said in `notes`.
+ *
+ * With `standardise` (or `standardiseFrom`), every used column — the target included, so
+ * targets are in the model's units — is standardised with statistics fitted on the
+ * chronological training split (`csv-standardise.ts`). The channel axis is the last one.
  */
 import * as fs from 'node:fs';
-import { errors } from '../../core/errors.js';
+import { errors, opt } from '../../core/errors.js';
 import { fsError } from '../../io/node-source.js';
+import { fillColumn, type FillMethod } from './csv-fill.js';
+import { fitStandardisation, type Standardisation } from './csv-standardise.js';
+import { readCsvTable, type CsvTime } from './csv-table.js';
 import { limited, rowIds, type Dataset } from './dataset.js';
 
 export interface CsvWindowOptions {
@@ -19,63 +35,63 @@ export interface CsvWindowOptions {
   stride?: number;
   /** Feature columns (default: every numeric column). */
   columns?: readonly string[];
-  /** Target column (default: the last feature column). */
-  target?: string;
+  /** Target column (default: the only feature column; BAD_OPTION when there are several). */
+  targetColumn?: string;
+  /** The time column; `'none'` for none; default: the first ISO date/date-time column. */
+  timeColumn?: string;
+  /** Missing values: skip the windows touching them (default), or fill them first. */
+  fill?: 'skip' | FillMethod;
+  /** Standardise every used column with statistics fitted on the training split. */
+  standardise?: boolean;
+  /** The training split: the first ⌊trainFraction · rows⌋ rows (default 0.7). */
+  trainFraction?: number;
+  /** Standardise with these statistics (read from a capture) instead of fitting them. */
+  standardiseFrom?: Standardisation;
   limit?: number;
 }
 
-/** Split one CSV line (RFC 4180 quotes). */
-export function splitCsvLine(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]!;
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cur += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      out.push(cur);
-      cur = '';
-    } else cur += ch;
-  }
-  out.push(cur);
-  return out.map((s) => s.trim());
+/** What the reader did to the file, recorded in results and in the capture's `krs.json` (`data`). */
+export interface CsvPreparation {
+  /** Rows of the series (file rows + rows inserted for time gaps), and data rows in the file. */
+  rows: number;
+  fileRows: number;
+  time: CsvTime | null;
+  columns: string[];
+  target: string;
+  window: number;
+  horizon: number;
+  stride: number;
+  /** Rows with a missing value in a used column, before and after filling. */
+  missingRows: number;
+  fill: 'skip' | FillMethod;
+  /** Values filled, and the rows holding them. */
+  filledValues: number;
+  filledRows: number;
+  /** Candidate windows, windows skipped for touching a missing row, samples kept (before any limit). */
+  windows: number;
+  skippedWindows: number;
+  samples: number;
+  standardise: Standardisation | null;
 }
 
+/** A CSV window data set: also says what was done to the file. */
+export interface CsvWindowDataset extends Dataset {
+  readonly preparation: CsvPreparation & Record<string, unknown>;
+  /** One line per thing done that the user should know (gaps inserted, windows skipped, values filled, standardised). */
+  readonly notes: readonly string[];
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 /**
- * @throws KrsError FILE_NOT_FOUND; BAD_FILE for a file without a header and rows, a named
- *   column that is absent or not numeric (naming the row); BAD_OPTION for a window or
- *   horizon that leaves no sample.
+ * @throws KrsError FILE_NOT_FOUND; BAD_FILE as `readCsvTable`, for a named column that is not
+ *   numeric (naming its line and value), for no numeric column, or for a window that every
+ *   missing value rules out; UNKNOWN_KEY for a column that is not there; BAD_OPTION for a
+ *   window, horizon, stride or fill that is not valid, a window + horizon longer than the
+ *   series, no target column where several could be it, or a standardisation lacking a used
+ *   column; UNDEFINED for a column constant in the training split.
  */
-export function csvWindowDataset(file: string, options: CsvWindowOptions): Dataset {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw fsError(file, e);
-  }
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-  if (lines.length < 2) throw errors.badFile(file, 'needs a header row and at least one data row');
-  const header = splitCsvLine(lines[0]!);
-  const rows = lines.slice(1).map(splitCsvLine);
-  const numeric = header.map((_, j) => rows.every((r) => r[j] !== undefined && r[j] !== '' && Number.isFinite(Number(r[j]))));
-  const col = (name: string): number => {
-    const j = header.indexOf(name);
-    if (j < 0) throw errors.unknownKey('CSV column', name, file, header);
-    if (!numeric[j]) {
-      const bad = rows.findIndex((r) => !Number.isFinite(Number(r[j])) || r[j] === '');
-      throw errors.badFile(file, `column '${name}' is not numeric (row ${bad + 2} holds ${JSON.stringify(rows[bad]?.[j] ?? '')})`);
-    }
-    return j;
-  };
-  const features = options.columns ? options.columns.map(col) : header.map((_, j) => j).filter((j) => numeric[j]);
-  if (features.length === 0) throw errors.badFile(file, 'has no numeric column');
-  const target = options.target !== undefined ? col(options.target) : features[features.length - 1]!;
+export function csvWindowDataset(file: string, options: CsvWindowOptions): CsvWindowDataset {
   const window = options.window;
   const horizon = options.horizon ?? 1;
   const stride = options.stride ?? 1;
@@ -86,17 +102,149 @@ export function csvWindowDataset(file: string, options: CsvWindowOptions): Datas
   ] as const) {
     if (!Number.isInteger(v) || v < 1) throw errors.badOption(name, v, 'a positive integer');
   }
-  const T = rows.length;
-  if (T < window + horizon) throw errors.badOption('window', window, `a window + horizon (${window} + ${horizon}) within the ${T} rows of ${file}`);
-  const total = Math.floor((T - window - horizon) / stride) + 1;
-  const size = limited(total, options.limit);
+  const fill = options.fill ?? 'skip';
+  if (!['skip', 'previous', 'linear'].includes(fill)) throw errors.badOption('fill', fill, 'skip, previous or linear');
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw fsError(file, e);
+  }
+  const table = readCsvTable(text, file, options.timeColumn !== undefined ? { timeColumn: options.timeColumn } : {});
+  const { header, values } = table;
+  const col = (name: string): number => {
+    const j = header.indexOf(name);
+    if (j < 0) throw errors.unknownKey('CSV column', name, file, header);
+    const t = table.firstText[j];
+    if (t) {
+      const what = t.value === '' ? 'has no value' : `line ${t.line} holds ${JSON.stringify(t.value)}`;
+      throw errors.badFile(file, `column '${name}' is not numeric (${what})`);
+    }
+    return j;
+  };
+  const numeric = header.map((_, j) => j).filter((j) => values[j] !== null);
+  const features = options.columns ? options.columns.map(col) : numeric;
+  if (features.length === 0) throw errors.badFile(file, `has no numeric column (columns: ${header.join(', ')})`);
+  let target: number;
+  if (options.targetColumn !== undefined) target = col(options.targetColumn);
+  else if (features.length === 1) target = features[0]!;
+  else
+    throw errors.badOption(
+      'targetColumn',
+      null,
+      `the column to forecast: ${file} has ${features.length} candidate columns (${features.map((j) => header[j]).join(', ')})`,
+    );
+  const used = [...new Set([...features, target])];
+  const T = table.rows;
+  const span = window + horizon;
+  if (T < span) throw errors.badOption('window', window, `a window + horizon (${window} + ${horizon}) within the ${T} rows of ${file}`);
+
+  // Missing rows (before filling), standardisation fitted on observed values, then filling.
+  const missingRow = (i: number) => used.some((j) => Number.isNaN(values[j]![i]!));
+  let missingBefore = 0;
+  for (let i = 0; i < T; i++) if (missingRow(i)) missingBefore++;
+  const series = new Map(used.map((j) => [j, Float64Array.from(values[j]!)]));
+  let standardise: Standardisation | null = null;
+  if (options.standardiseFrom) {
+    standardise = options.standardiseFrom;
+    const lacking = used.map((j) => header[j]!).filter((name) => !standardise!.columns[name]);
+    if (lacking.length)
+      throw errors.badOption(
+        'standardiseFrom',
+        standardise.from ?? null,
+        `a standardisation of every used column; it lacks ${lacking.map((c) => `'${c}'`).join(', ')} (it has ${Object.keys(standardise.columns).join(', ')})`,
+      );
+    standardise = { ...standardise, columns: Object.fromEntries(used.map((j) => [header[j]!, standardise!.columns[header[j]!]!])) };
+  } else if (options.standardise) {
+    standardise = fitStandardisation(file, Object.fromEntries(used.map((j) => [header[j]!, series.get(j)!])), T, options.trainFraction ?? 0.7);
+  } else if (options.trainFraction !== undefined) {
+    throw errors.badOption(
+      'trainFraction',
+      options.trainFraction,
+      `${opt('standardise')} with it (the training split is only used to fit the standardisation)`,
+    );
+  }
+  const filledAt = new Uint8Array(T);
+  let filledValues = 0;
+  if (fill !== 'skip') {
+    for (const v of series.values()) {
+      for (const i of fillColumn(v, fill)) {
+        filledAt[i] = 1;
+        filledValues++;
+      }
+    }
+  }
+  if (standardise) {
+    for (const [j, v] of series) {
+      const { mean, std } = standardise.columns[header[j]!]!;
+      for (let i = 0; i < T; i++) v[i] = (v[i]! - mean) / std;
+    }
+  }
+
+  // Windows: keep those whose span holds no missing row (prefix sums of missing rows).
+  const cols = [...series.values()];
+  const missingPrefix = new Int32Array(T + 1);
+  for (let i = 0; i < T; i++) missingPrefix[i + 1] = missingPrefix[i]! + (cols.some((v) => Number.isNaN(v[i]!)) ? 1 : 0);
+  const missingAfter = missingPrefix[T]!;
+  const candidates = Math.floor((T - span) / stride) + 1;
+  const starts: number[] = [];
+  for (let k = 0; k < candidates; k++) {
+    const s = k * stride;
+    if (missingPrefix[s + span] === missingPrefix[s]) starts.push(s);
+  }
+  const skipped = candidates - starts.length;
+  let filledRows = 0;
+  for (let i = 0; i < T; i++) filledRows += filledAt[i]!;
+  if (starts.length === 0)
+    throw errors.badFile(
+      file,
+      `every one of the ${candidates} windows of ${window} + ${horizon} rows touches one of its ${missingAfter} missing rows${fill === 'skip' ? `; fill them with ${opt('fill')} previous or linear` : ''}`,
+    );
+
+  const names = used.map((j) => header[j]!);
+  const notes: string[] = [];
+  const time = table.time;
+  if (time && time.insertedRows > 0)
+    notes.push(
+      `${file}: ${plural(time.insertedRows, 'time step')} of ${time.step} with no row in '${time.column}' were inserted as missing rows, so no window straddles a gap in time`,
+    );
+  if (filledValues > 0)
+    notes.push(
+      `${file}: filled ${plural(filledValues, 'missing value')} in ${plural(filledRows, 'row')} ${fill === 'linear' ? 'by linear interpolation between the neighbouring values' : 'with the previous value'} (${opt('fill')} ${fill})`,
+    );
+  if (skipped > 0)
+    notes.push(
+      `${file}: skipped ${plural(skipped, 'window')} of ${candidates} (${window} + ${horizon} rows) touching ${plural(missingAfter, 'missing row')}${fill === 'skip' ? `; ${opt('fill')} previous or linear fills them instead` : ' that could not be filled'}`,
+    );
+  if (standardise)
+    notes.push(
+      standardise.from
+        ? `${file}: standardised ${plural(names.length, 'column')} with the means and standard deviations recorded in ${standardise.from}`
+        : `${file}: standardised ${plural(names.length, 'column')} with means and standard deviations fitted on the training split, the first ${standardise.fittedOn.trainRows} of ${T} rows (${opt('trainFraction')} ${standardise.fittedOn.trainFraction})`,
+    );
+  const preparation: CsvPreparation & Record<string, unknown> = {
+    rows: T,
+    fileRows: table.fileRows,
+    time,
+    columns: features.map((j) => header[j]!),
+    target: header[target]!,
+    window,
+    horizon,
+    stride,
+    missingRows: missingBefore,
+    fill,
+    filledValues,
+    filledRows,
+    windows: candidates,
+    skippedWindows: skipped,
+    samples: starts.length,
+    standardise,
+  };
+
+  const size = limited(starts.length, options.limit);
   const F = features.length;
-  const series = new Float64Array(T * F);
-  const y = new Float64Array(T);
-  rows.forEach((r, t) => {
-    features.forEach((j, f) => (series[t * F + f] = Number(r[j])));
-    y[t] = Number(r[target]);
-  });
+  const x = features.map((j) => series.get(j)!);
+  const y = series.get(target)!;
   return {
     name: file,
     kind: 'csv-windows',
@@ -105,17 +253,19 @@ export function csvWindowDataset(file: string, options: CsvWindowOptions): Datas
     arrays: { x: { dtype: 'float32', shape: [size, window, F] } },
     channelAxis: 1,
     targets: { dtype: 'float32', shape: [size, horizon] },
+    preparation,
+    notes,
     read(start, end) {
       const b = end - start;
-      const x = new Float32Array(b * window * F);
+      const out = new Float32Array(b * window * F);
       const tg = new Float32Array(b * horizon);
       for (let i = 0; i < b; i++) {
-        const t0 = (start + i) * stride;
-        x.set(series.subarray(t0 * F, (t0 + window) * F), i * window * F);
+        const t0 = starts[start + i]!;
+        for (let t = 0; t < window; t++) for (let f = 0; f < F; f++) out[(i * window + t) * F + f] = x[f]![t0 + t]!;
         for (let h = 0; h < horizon; h++) tg[i * horizon + h] = y[t0 + window + h]!;
       }
       return {
-        arrays: { x: { dtype: 'float32', shape: [b, window, F], data: x } },
+        arrays: { x: { dtype: 'float32', shape: [b, window, F], data: out } },
         targets: { dtype: 'float32', shape: [b, horizon], data: tg },
         ids: rowIds(start, end),
       };

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import { errors, opt } from '../../core/errors.js';
 import { fsError } from '../../io/node-source.js';
 import { arrayDataset } from './arrays.js';
+import { readStandardisation } from './csv-standardise.js';
 import { csvWindowDataset } from './csv-windows.js';
 import type { Dataset } from './dataset.js';
 import { imageDataset, isImageFolder, type ColorMode } from './images.js';
@@ -26,12 +27,22 @@ export interface DatasetOptions {
   horizon?: number;
   stride?: number;
   columns?: readonly string[];
-  target?: string;
+  targetColumn?: string;
+  /** The time column, or `none` (default: the first ISO date/date-time column). */
+  timeColumn?: string;
+  /** Missing values: `skip` the windows touching them (default), or fill them (`previous`, `linear`). */
+  fill?: 'skip' | 'previous' | 'linear';
+  /** Standardise the used columns, fitted on the first `trainFraction` of the rows (default 0.7). */
+  standardise?: boolean;
+  trainFraction?: number;
+  /** A capture written with `standardise`: reuse its recorded means and standard deviations. */
+  standardiseFrom?: string;
 }
 
 /**
  * @throws KrsError FILE_NOT_FOUND for a path that does not exist (and is not `mnist`);
- *   BAD_OPTION for a CSV without `--window`; whatever the reader throws.
+ *   BAD_OPTION for a CSV without `--window`, or with both `standardise` and
+ *   `standardiseFrom`; whatever the reader throws (CSV: `csv-windows.ts`, `csv-standardise.ts`).
  */
 export function openDataset(input: string, options: DatasetOptions = {}): Dataset {
   if (input === 'mnist' && !fs.existsSync(input)) return mnistDataset(options.limit);
@@ -44,7 +55,14 @@ export function openDataset(input: string, options: DatasetOptions = {}): Datase
   if (input.toLowerCase().endsWith('.csv')) {
     if (options.window === undefined)
       throw errors.badOption('window', undefined, `a window length for the CSV time series ${input} (e.g. ${opt('window')} 24 ${opt('horizon')} 1)`);
-    return csvWindowDataset(input, { ...options, window: options.window });
+    const { standardiseFrom, ...rest } = options;
+    if (standardiseFrom !== undefined && options.standardise)
+      throw errors.badOption('standardise', true, `either ${opt('standardise')} (fit here) or ${opt('standardiseFrom')} (reuse a capture's), not both`);
+    return csvWindowDataset(input, {
+      ...rest,
+      window: options.window,
+      ...(standardiseFrom !== undefined ? { standardiseFrom: readStandardisation(standardiseFrom) } : {}),
+    });
   }
   if (stat.isDirectory() && isImageFolder(input)) {
     return imageDataset(input, { size: options.imageSize, color: options.color, channelsLast: options.channelsLast, limit: options.limit });
