@@ -110,7 +110,7 @@ describe('CSV time series windows', () => {
     const rows = ['date,load,temp'];
     for (let t = 0; t < 10; t++) rows.push(`2024-01-${String(t + 1).padStart(2, '0')},${t},${100 + t}`);
     writeFileSync(f, `${rows.join('\n')}\n`);
-    const d = openDataset(f, { window: 3, horizon: 2, target: 'load' });
+    const d = openDataset(f, { window: 3, horizon: 2, targetColumn: 'load' });
     expect(d.kind).toBe('csv-windows');
     expect(d.size).toBe(6); // 10 − 3 − 2 + 1
     expect(d.arrays.x!.shape).toEqual([6, 3, 2]);
@@ -118,9 +118,9 @@ describe('CSV time series windows', () => {
     const b = d.read(1, 3);
     expect([...(b.arrays.x!.data as Float32Array)]).toEqual([1, 101, 2, 102, 3, 103, 2, 102, 3, 103, 4, 104]);
     expect([...(b.targets!.data as Float32Array)]).toEqual([4, 5, 5, 6]);
-    expect(openDataset(f, { window: 2, stride: 3 }).size).toBe(3);
+    expect(openDataset(f, { window: 2, stride: 3, targetColumn: 'load' }).size).toBe(3);
     await expectKrsError(() => openDataset(f), 'BAD_OPTION', /window/);
-    await expectKrsError(() => openDataset(f, { window: 3, columns: ['date'] }), 'BAD_FILE', /column 'date' is not numeric \(row 2/);
-    await expectKrsError(() => openDataset(f, { window: 20 }), 'BAD_OPTION', /within the 10 rows/);
+    await expectKrsError(() => openDataset(f, { window: 3, columns: ['date'] }), 'BAD_FILE', /column 'date' is not numeric \(line 2/);
+    await expectKrsError(() => openDataset(f, { window: 20, targetColumn: 'load' }), 'BAD_OPTION', /within the 10 rows/);
   });
 });
