@@ -3,7 +3,8 @@
  *
  * * The file has a header row; records follow RFC 4180 (quoted fields may hold commas,
  *   doubled quotes and line breaks); a UTF-8 byte-order mark is dropped; blank lines are
- *   skipped. A record with another number of fields than the header is BAD_FILE naming its line.
+ *   skipped — except between the data rows of a one-column file, where a blank line is an
+ *   empty cell. A record with another number of fields than the header is BAD_FILE naming its line.
  * * A cell is **missing** when it is empty or one of `NA`, `N/A`, `#N/A`, `NaN`, `nan`,
  *   `null`, `NULL`, `?` (the UCI marker). Missing cells never become numbers: they are NaN
  *   here and the window reader skips or fills them.
@@ -67,7 +68,8 @@ export function isMissing(cell: string): boolean {
 }
 
 /**
- * Records of a CSV text (RFC 4180), each with the 1-based line it starts on. Fields are trimmed.
+ * Records of a CSV text (RFC 4180), each with the 1-based line it starts on (a blank line is
+ * the record `['']`). Fields are trimmed.
  * @throws KrsError BAD_FILE for a quote left open, naming the line it opened on.
  */
 export function parseCsv(text: string, file: string): { cells: string[][]; lines: number[] } {
@@ -81,10 +83,8 @@ export function parseCsv(text: string, file: string): { cells: string[][]; lines
   let start = 1;
   const endRecord = () => {
     record.push(field.trim());
-    if (record.length > 1 || record[0] !== '') {
-      cells.push(record);
-      lines.push(start);
-    }
+    cells.push(record);
+    lines.push(start);
     record = [];
     field = '';
   };
@@ -153,7 +153,16 @@ export function describeStep(ms: number): string {
  *   that holds something other than ISO dates.
  */
 export function readCsvTable(text: string, file: string, options: CsvTableOptions = {}): CsvTable {
-  const { cells, lines: fileLines } = parseCsv(text, file);
+  const parsed = parseCsv(text, file);
+  // Blank lines are skipped, except in a one-column file, where a blank line between data rows is an empty cell.
+  const blank = (r: string[]) => r.length === 1 && r[0] === '';
+  const head = parsed.cells.findIndex((r) => !blank(r));
+  let end = parsed.cells.length;
+  while (end > head + 1 && blank(parsed.cells[end - 1]!)) end--;
+  const oneColumn = head >= 0 && parsed.cells[head]!.length === 1;
+  const keep = head < 0 ? [] : parsed.cells.map((r, i) => i >= head && i < end && (oneColumn || !blank(r)));
+  const cells = parsed.cells.filter((_, i) => keep[i]);
+  const fileLines = parsed.lines.filter((_, i) => keep[i]);
   if (cells.length < 2) throw errors.badFile(file, 'needs a header row and at least one data row');
   const header = cells[0]!;
   const data = cells.slice(1);
