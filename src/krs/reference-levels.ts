@@ -18,6 +18,7 @@
  *   same teacher on the same samples and groups, with the paired difference student − baseline
  *   from {@link compareTwo}.
  */
+import { createRng } from '../core/rng.js';
 import { errors } from '../core/errors.js';
 import { gatherRows, type NumericArray, sizeOf, sliceRows, type Tensor } from '../core/tensor.js';
 import { type Comparison, compareTwo } from './compare.js';
@@ -86,31 +87,11 @@ export function resolveReference(o: ReferenceOptions | undefined): { null: boole
 }
 
 /**
- * A seeded permutation of 0…n−1 (Fisher–Yates driven by a 32-bit xorshift-multiply generator):
- * the same n and seed give the same permutation on every platform.
+ * A seeded permutation of 0…n−1: the same n and seed give the same permutation on every
+ * platform (Fisher–Yates on the seeded generator of src/core/rng.ts, stream `null-level`).
  */
 export function seededPermutation(n: number, seed: number): Int32Array {
-  const perm = new Int32Array(n);
-  for (let i = 0; i < n; i++) perm[i] = i;
-  let state = (Math.floor(seed) ^ 0x9e3779b9) >>> 0 || 1;
-  const next = (): number => {
-    // xorshift32, then a multiply-xorshift output mix; uniform enough for shuffling.
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    let z = Math.imul(state ^ (state >>> 16), 0x85ebca6b) >>> 0;
-    z = (z ^ (z >>> 13)) >>> 0;
-    return z / 2 ** 32;
-  };
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(next() * (i + 1));
-    const t = perm[i]!;
-    perm[i] = perm[j]!;
-    perm[j] = t;
-  }
-  return perm;
+  return createRng(seed, 'null-level').permutation(n);
 }
 
 /** The null level from the score of the permuted pass. */

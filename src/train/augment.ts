@@ -5,7 +5,7 @@
  * fully connected teacher trained on 8 000 digits from about 95% to about 97–98% held-out
  * accuracy, and soften its outputs on the training digits, which is what distillation uses.
  */
-import type { Rng } from './rng.js';
+import type { Rng } from '../core/rng.js';
 import { PIXELS } from './mnist-split.js';
 
 const SIDE = 28;

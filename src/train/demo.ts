@@ -35,7 +35,7 @@ import { experimentsCsv, toCsv, type ExperimentRow } from './experiments.js';
 import { distillationLoss, hardLoss, hintLoss } from './losses.js';
 import { mnistSplit } from './mnist-split.js';
 import { buildMlp, denseInit, glorotInit, hiddenNames, parameterCount, type Mlp } from './models.js';
-import { createRng } from './rng.js';
+import { createRng } from '../core/rng.js';
 import { tf, initTf } from './tf.js';
 import { trainLoop, trainTensors, type TrainTensors } from './train.js';
 

@@ -9,7 +9,7 @@
  */
 import { errors, opt } from '../core/errors.js';
 import { loadMnist } from '../runtime/data/mnist.js';
-import { createRng } from './rng.js';
+import { createRng } from '../core/rng.js';
 
 export const PIXELS = 784;
 export const CLASSES = 10;

@@ -11,7 +11,7 @@
  * kernels, zero biases) rather than by TensorFlow.js, so a seed fixes them exactly and every
  * student can start from the very same weights.
  */
-import type { Rng } from './rng.js';
+import type { Rng } from '../core/rng.js';
 import { CLASSES, PIXELS } from './mnist-split.js';
 import { tf, tfl } from './tf.js';
 

@@ -5,7 +5,7 @@
  * Teacher targets (logits, hint activations) are computed once for the whole training set
  * before the students train, as tensors the loop gathers rows from.
  */
-import type { Rng } from './rng.js';
+import type { Rng } from '../core/rng.js';
 import type { Mlp } from './models.js';
 import { CLASSES, PIXELS, type DigitSet } from './mnist-split.js';
 import { tf } from './tf.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRng } from '../../src/train/rng.js';
+import { createRng } from '../../src/core/rng.js';
 
 describe('createRng', () => {
   it('is reproducible per (seed, stream) and differs across seeds and streams', () => {

@@ -1,6 +1,7 @@
 /**
- * Seeded pseudo-random numbers for the demo: every random choice it makes (the data split,
- * initial weights, batch order) comes from here, so one seed fixes the whole run.
+ * Seeded pseudo-random numbers: every random choice krs makes (the demo's data split, initial
+ * weights and batch order; the null level's permutation) comes from here, so one seed fixes a
+ * run, on every platform.
  *
  * The generator is sfc32 (Doolittle's Small Fast Counting generator, 128-bit state, as in
  * PractRand's test suite), seeded through splitmix32 from the run's seed and a stream name,
