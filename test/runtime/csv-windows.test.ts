@@ -74,7 +74,7 @@ describe('CSV missing values', () => {
     expect(x).toEqual([5, 14]);
     expect(y).toEqual([6]);
     expect(d.notes).toEqual([
-      expect.stringMatching(/skipped 4 windows of 5 \(1 \+ 1 rows\) touching 2 missing rows; .*fill.* previous or linear fills them instead/),
+      expect.stringMatching(/skipped 4 windows of 5 \(1 \+ 1 rows\) touching 2 missing rows; filling them \(fill: previous or linear\) keeps those windows/),
     ]);
     // 'NA', '?', 'nan' and the empty cell are missing, never zeros.
     const m = open(csv('v\n1\n?\n3\nnan\n5\n6\n'), {});

@@ -77,7 +77,11 @@ export interface CsvPreparation {
 /** A CSV window data set: also says what was done to the file. */
 export interface CsvWindowDataset extends Dataset {
   readonly preparation: CsvPreparation & Record<string, unknown>;
-  /** One line per thing done that the user should know (gaps inserted, windows skipped, values filled, standardised). */
+  /**
+   * One line per thing done that the user should know (gaps inserted, windows skipped, values
+   * filled, standardised). Plain text printed as warnings: settings are named in words
+   * (`fill: linear`), not as options, since no front end rewords them.
+   */
   readonly notes: readonly string[];
 }
 
@@ -210,17 +214,17 @@ export function csvWindowDataset(file: string, options: CsvWindowOptions): CsvWi
     );
   if (filledValues > 0)
     notes.push(
-      `${file}: filled ${plural(filledValues, 'missing value')} in ${plural(filledRows, 'row')} ${fill === 'linear' ? 'by linear interpolation between the neighbouring values' : 'with the previous value'} (${opt('fill')} ${fill})`,
+      `${file}: filled ${plural(filledValues, 'missing value')} in ${plural(filledRows, 'row')} ${fill === 'linear' ? 'by linear interpolation between the neighbouring values' : 'with the previous value'} (fill: ${fill})`,
     );
   if (skipped > 0)
     notes.push(
-      `${file}: skipped ${plural(skipped, 'window')} of ${candidates} (${window} + ${horizon} rows) touching ${plural(missingAfter, 'missing row')}${fill === 'skip' ? `; ${opt('fill')} previous or linear fills them instead` : ' that could not be filled'}`,
+      `${file}: skipped ${plural(skipped, 'window')} of ${candidates} (${window} + ${horizon} rows) touching ${plural(missingAfter, 'missing row')}${fill === 'skip' ? '; filling them (fill: previous or linear) keeps those windows' : ' that could not be filled'}`,
     );
   if (standardise)
     notes.push(
       standardise.from
         ? `${file}: standardised ${plural(names.length, 'column')} with the means and standard deviations recorded in ${standardise.from}`
-        : `${file}: standardised ${plural(names.length, 'column')} with means and standard deviations fitted on the training split, the first ${standardise.fittedOn.trainRows} of ${T} rows (${opt('trainFraction')} ${standardise.fittedOn.trainFraction})`,
+        : `${file}: standardised ${plural(names.length, 'column')} with means and standard deviations fitted on the training split, the first ${standardise.fittedOn.trainRows} of ${T} rows (train fraction ${standardise.fittedOn.trainFraction})`,
     );
   const preparation: CsvPreparation & Record<string, unknown> = {
     rows: T,
