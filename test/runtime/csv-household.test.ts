@@ -148,6 +148,38 @@ describe('krs capture on the shipped series', () => {
     expect(cc!.read('logits')).not.toEqual(ca!.read('logits'));
   }, 60_000);
 
+  it('krs eval: both models on the same filled windows; the preparation in the result, the fill said', async () => {
+    const r = await krs(
+      'eval',
+      '--teacher',
+      MODEL,
+      '--student',
+      fixturePath('models/mlp-student.onnx'),
+      '--input',
+      FILE,
+      '--window',
+      '98',
+      '--teacher-shape',
+      '1,28,28',
+      '--student-shape',
+      '1,28,28',
+      '--target-column',
+      TARGET,
+      '--fill',
+      'previous',
+      '--task',
+      'classification',
+      '--limit',
+      '100',
+      '--no-progress',
+      '--json',
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.data).toMatchObject({ n: 100, preparation: { fill: 'previous', filledValues: 72, filledRows: 9, skippedWindows: 0, samples: 1344 } });
+    expect(out.warnings).toContainEqual(expect.stringMatching(/filled 72 missing values in 9 rows with the previous value \(fill: previous\)/));
+  }, 60_000);
+
   it('bad values are one-line usage errors naming the flag', async () => {
     for (const [args, pattern] of [
       [['--fill', 'zero'], /--fill/],
