@@ -149,6 +149,10 @@ describe('CSV time column', () => {
     await expectKrsError(() => open(csv('d,v\n1,1\n2,2\n'), { timeColumn: 'when' }), 'UNKNOWN_KEY', /when/);
   });
 
+  it('an empty cell in the time column is an error naming its line', async () => {
+    await expectKrsError(() => open(csv('d,v\n2024-01-01,1\n,2\n2024-01-03,3\n'), {}), 'BAD_FILE', /line 3: the time column 'd' is empty/);
+  });
+
   it('a date that does not exist is not a date: the column is text', () => {
     expect(open(csv('d,v\n2023-02-28,1\n2023-02-30,2\n2023-03-01,3\n'), {}).preparation.time).toBeNull();
   });
@@ -185,6 +189,7 @@ describe('CSV standardisation', () => {
     expectClose(r.x[0]!, Math.fround(998 / Math.SQRT2), 1e-4);
     expect(r.d.preparation.standardise).toMatchObject({ from: 'a.npz', columns: fitted.columns });
     expect(r.d.notes).toEqual([expect.stringMatching(/with the means and standard deviations recorded in a\.npz/)]);
+    await expectKrsError(() => open(other, { targetColumn: 'v', standardiseFrom: fitted, trainFraction: 0.5 }), 'BAD_OPTION', /no training split with/);
     const onlyV = { ...fitted, columns: { v: fitted.columns.v! } };
     await expectKrsError(() => open(other, { targetColumn: 'v', standardiseFrom: onlyV }), 'BAD_OPTION', /lacks 'w' \(it has v\)/);
   });

@@ -11,7 +11,8 @@
  * * A column is **numeric** when it has at least one number and every cell that is not
  *   missing is a decimal number (`-1.5`, `2e-3`; not `0x10`, `inf` or `1,5`).
  * * A **time column** is found (or named with `timeColumn`, or disabled with `'none'`) as the
- *   first column whose every cell is an ISO 8601 date or date-time (`2024-01-31`,
+ *   first column whose every cell that is not missing is an ISO 8601 date or date-time (an
+ *   empty time cell is then BAD_FILE naming its line) (`2024-01-31`,
  *   `2024-01-31T13:00`, `2024-01-31 13:00:00Z`, `…+02:00`). A date-time without a zone is
  *   read on the UTC clock, so local stamps keep their nominal spacing. The step is the median
  *   difference between consecutive rows; every difference must be a whole number of steps:
@@ -186,7 +187,7 @@ export function readCsvTable(text: string, file: string, options: CsvTableOption
         `a column of ISO dates or date-times (line ${dataLines[bad]} of ${file} holds ${JSON.stringify(data[bad]![timeJ])})`,
       );
   } else if (options.timeColumn === undefined) {
-    timeJ = header.findIndex((_, j) => data.every((r) => !Number.isNaN(parseIsoTime(r[j]!))));
+    timeJ = header.findIndex((_, j) => data.some((r) => !isMissing(r[j]!)) && data.every((r) => isMissing(r[j]!) || !Number.isNaN(parseIsoTime(r[j]!))));
   }
   let time: CsvTime | null = null;
   let rowOf = Int32Array.from({ length: n }, (_, i) => i);

@@ -149,6 +149,12 @@ export function csvWindowDataset(file: string, options: CsvWindowOptions): CsvWi
   for (let i = 0; i < T; i++) if (missingRow(i)) missingBefore++;
   const series = new Map(used.map((j) => [j, Float64Array.from(values[j]!)]));
   let standardise: Standardisation | null = null;
+  if (options.standardiseFrom && options.trainFraction !== undefined)
+    throw errors.badOption(
+      'trainFraction',
+      options.trainFraction,
+      `no training split with ${opt('standardiseFrom')} (its statistics were fitted when that capture was written)`,
+    );
   if (options.standardiseFrom) {
     standardise = options.standardiseFrom;
     const lacking = used.map((j) => header[j]!).filter((name) => !standardise!.columns[name]);
