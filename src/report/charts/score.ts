@@ -76,10 +76,12 @@ export function compositionChart(r: ScoreLike): Chart {
     { row: 'KRS', part: 'FSS', value: round(a * r.fss), start: 0 },
     { row: 'KRS', part: 'AOA', value: round(b * r.aoa), start: round(a * r.fss) },
   ].map((d) => ({ ...d, end: round((d.start ?? 0) + (d.value ?? 0)) }));
+  // Labels start after the bar, or after its interval's upper end when there is one.
+  const labelAt = (k: 'fss' | 'aoa' | 'krs') => round(Math.max(r[k], r.ci95?.[k]?.[1] ?? r[k]));
   const totals = [
-    { row: 'FSS', total: round(r.fss), label: fmt(r.fss) },
-    { row: 'AOA', total: round(r.aoa), label: fmt(r.aoa) },
-    { row: 'KRS', total: round(r.krs), label: `${fmt(r.krs)} = ${a} × ${fmt(r.fss)} + ${b} × ${fmt(r.aoa)}` },
+    { row: 'FSS', total: labelAt('fss'), label: fmt(r.fss) },
+    { row: 'AOA', total: labelAt('aoa'), label: fmt(r.aoa) },
+    { row: 'KRS', total: labelAt('krs'), label: `${fmt(r.krs)} = ${a} × ${fmt(r.fss)} + ${b} × ${fmt(r.aoa)}` },
   ];
   const rows = ['FSS', 'AOA', 'KRS'];
   const ticks = referenceTicks(r);
@@ -94,7 +96,8 @@ export function compositionChart(r: ScoreLike): Chart {
         data: { values: bars },
         mark: { type: 'bar', height: 20 },
         encoding: {
-          y: { field: 'row', type: 'nominal', sort: rows, title: null, axis: { labelFontWeight: 'bold', labelFontSize: 12 } },
+          // An explicit domain keeps FSS, AOA, KRS in order when other layers (ticks, error bars) share the scale.
+          y: { field: 'row', type: 'nominal', sort: rows, scale: { domain: rows }, title: null, axis: { labelFontWeight: 'bold', labelFontSize: 12 } },
           x: { field: 'start', type: 'quantitative', scale: { domain: [0, 100] }, title: 'score (0–100)' },
           x2: { field: 'end' },
           color: {
