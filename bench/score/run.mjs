@@ -74,7 +74,7 @@ async function krsScore(data, backend, layerSimilarity) {
       teacher: { dtype: 'float32', shape: teacher.shape, data: teacher.data },
       student: { dtype: 'float32', shape: student.shape, data: student.data },
     });
-    out.push((await m.compute(s)).score);
+    out.push((await m.compute(s)).value);
   }
   return out;
 }
