@@ -1,7 +1,9 @@
 /**
  * `krs eval`: run a teacher and a student ONNX model on the same data in one pass and score
  * the student (FSS, AOA, KRS), with each model's accuracy, the optional cross-layer CKA
- * matrix, and where the time went.
+ * matrix, and where the time went. With several `--student`s: each student run against the
+ * teacher on the same data (the teacher runs once per student), then every pair compared
+ * (src/krs/compare.ts).
  */
 import type { EstimatorChoice } from '../similarity/spec.js';
 import { ESTIMATOR_OPTION, MEMORY_BUDGET_OPTION } from './estimator-options.js';
@@ -15,16 +17,17 @@ import { POOLINGS, type Pooling } from '../similarity/features.js';
 import { SIMILARITIES, type Similarity } from '../similarity/registry.js';
 import { BACKENDS, chooseBackend, type BackendChoice } from './backend.js';
 import { fmt, table, toJson } from './format.js';
-import { krsSummary } from './krs-summary.js';
+import { krsSummary, studentsSummary } from './krs-summary.js';
+import { type Comparison, compareStudents } from '../krs/compare.js';
 import { addDataOptions, addModelOptions, datasetOptions, modelFlags, parseList, preprocessOption, sideOptions, type DataFlags } from './model-options.js';
 import { collect, parseChoice, parseNumber, parsePositiveInt } from './options.js';
 import { parseSeed } from './score.js';
 import { progressBar } from './progress.js';
 import { CHARTS_OPTION, REPORT_OPTION, evalReportInput, writeCliReport } from './report-options.js';
 
-interface EvalFlags extends DataFlags, Record<string, unknown> {
+/** The flags of one run, but the student's file. */
+interface EvalCommonFlags extends DataFlags, Record<string, unknown> {
   teacher: string;
-  student: string;
   input?: string;
   teacherInput?: string;
   studentInput?: string;
@@ -52,12 +55,21 @@ interface EvalFlags extends DataFlags, Record<string, unknown> {
   nullSeed?: number;
 }
 
+/** The flags of one teacher–student run. */
+interface EvalFlags extends EvalCommonFlags {
+  student: string;
+}
+
 export function registerEval(program: Command): void {
   const cmd = program
     .command('eval')
     .description('run teacher and student ONNX models on a data set and score the student (FSS, AOA, KRS) in one pass')
     .requiredOption('--teacher <file>', 'the teacher .onnx model')
-    .requiredOption('--student <file>', 'the student .onnx model')
+    .requiredOption(
+      '--student <file>',
+      'the student .onnx model; repeat it to compare several students on the same data (one run per student, the teacher run each time; the --student-* options apply to every student)',
+      collect,
+    )
     .option('--input <data>', 'data for both: mnist (built-in digits), .npy/.npz, a folder of PNG/JPEG images, or a .csv time series (with --window)')
     .option('--teacher-input <data>', "the teacher's data, when it differs from the student's (same samples, same order)")
     .option('--student-input <data>', "the student's data, when it differs from the teacher's")
@@ -93,8 +105,9 @@ export function registerEval(program: Command): void {
     .option('--json', 'print the result as JSON on stdout')
     .option(...REPORT_OPTION)
     .option(...CHARTS_OPTION)
-    .action(async (o: EvalFlags) => {
-      const r = await evalCommand(o);
+    .action(async (o: EvalCommonFlags & { student: string[] }) => {
+      if (o.student.length > 1) return evalStudents(o, o.student);
+      const r = await evalCommand({ ...o, student: o.student[0]! });
       await writeCliReport(o as { report?: string; charts?: string }, () => evalReportInput(r));
       cliIo().stdout.write(o.json ? `${toJson(r)}\n` : `${renderEval(r)}\n`);
       for (const w of r.warnings) cliIo().stderr.write(`warning: ${w}\n`);
@@ -142,6 +155,45 @@ export async function evalCommand(o: EvalFlags): Promise<EvalResult> {
     bar.stop();
     await backend.dispose();
   }
+}
+
+/**
+ * Several students against one teacher (`--student a.onnx --student b.onnx …`): one
+ * {@link evalCommand} per student on the same data and options (the teacher runs once per
+ * student), then every pair compared on the same samples and groups. Options that describe one
+ * student's output files (`--report`, `--charts`, `--save-captures`) are usage errors here.
+ * JSON: `{students: [...], comparisons: [...]}`, each student the result of a one-student eval.
+ */
+async function evalStudents(o: EvalCommonFlags & { report?: string; charts?: string }, students: string[]): Promise<void> {
+  for (const [flag, value, why] of [
+    ['--report', o.report, 'a report shows one student'],
+    ['--charts', o.charts, 'the charts show one student'],
+    ['--save-captures', o.saveCaptures, "the captures' file names are per run"],
+  ] as const) {
+    if (value !== undefined) throw errors.badOption(flag, value, `one --student only (${why})`);
+  }
+  const results: EvalResult[] = [];
+  for (const student of students) results.push(await evalCommand({ ...o, student }));
+  const comparisons = compareStudents(results.map((result, i) => ({ name: students[i]!, result })));
+  cliIo().stdout.write(o.json ? `${toJson({ students: results, comparisons })}\n` : `${renderEvalStudents(results, students, comparisons)}\n`);
+  results.forEach((r, i) => {
+    for (const w of r.warnings) cliIo().stderr.write(`warning: ${students[i]}: ${w}\n`);
+  });
+}
+
+/** The readable summary of several students' evals: the models' lines, one row per student, then the paired differences (B − A). */
+export function renderEvalStudents(results: readonly EvalResult[], names: readonly string[], comparisons: readonly Comparison[]): string {
+  const r = results[0]!;
+  return [
+    `krs eval — ${r.task} on ${r.data.name}${r.data.studentName ? ` / ${r.data.studentName}` : ''}, ${r.n} samples, ${results.length} students (the teacher run once per student)`,
+    modelLine('teacher', r.teacher),
+    ...results.map((x) => modelLine('student', x.student)),
+    '',
+    ...studentsSummary(
+      results.map((result, i) => ({ name: names[i]!, result })),
+      comparisons,
+    ),
+  ].join('\n');
 }
 
 function modelLine(side: string, m: ModelReport): string {
