@@ -67,7 +67,7 @@ export function registerEval(program: Command): void {
     .requiredOption('--teacher <file>', 'the teacher .onnx model')
     .requiredOption(
       '--student <file>',
-      'the student .onnx model; repeat it to compare several students on the same data (one run per student, the teacher run each time; the --student-* options apply to every student)',
+      'the student .onnx model; repeat it to compare several students on the same data (one run per student, the teacher run each time; --pair and the --student-* options apply to every student)',
       collect,
     )
     .option('--input <data>', 'data for both: mnist (built-in digits), .npy/.npz, a folder of PNG/JPEG images, or a .csv time series (with --window)')
@@ -114,7 +114,8 @@ export function registerEval(program: Command): void {
     });
 }
 
-export async function evalCommand(o: EvalFlags): Promise<EvalResult> {
+/** One teacher–student run; `label` names its progress bar. */
+export async function evalCommand(o: EvalFlags, label = 'eval'): Promise<EvalResult> {
   const tIn = o.teacherInput ?? o.input;
   const sIn = o.studentInput ?? o.input;
   if (!tIn || !sIn) throw errors.badOption('--input', null, 'data for both models (--input, or --teacher-input and --student-input)');
@@ -122,7 +123,7 @@ export async function evalCommand(o: EvalFlags): Promise<EvalResult> {
   const data = openDataset(tIn, dOpts);
   const studentData = sIn !== tIn ? openDataset(sIn, dOpts) : undefined;
   const backend = await chooseBackend(o.backend ?? 'auto');
-  const bar = progressBar('eval', o.progress);
+  const bar = progressBar(label, o.progress);
   try {
     return await runEval({
       task: o.task,
@@ -173,7 +174,7 @@ async function evalStudents(o: EvalCommonFlags & { report?: string; charts?: str
     if (value !== undefined) throw errors.badOption(flag, value, `one --student only (${why})`);
   }
   const results: EvalResult[] = [];
-  for (const student of students) results.push(await evalCommand({ ...o, student }));
+  for (const [i, student] of students.entries()) results.push(await evalCommand({ ...o, student }, `eval ${i + 1}/${students.length}`));
   const comparisons = compareStudents(results.map((result, i) => ({ name: students[i]!, result })));
   cliIo().stdout.write(o.json ? `${toJson({ students: results, comparisons })}\n` : `${renderEvalStudents(results, students, comparisons)}\n`);
   results.forEach((r, i) => {
