@@ -134,9 +134,7 @@ describe('the null level', () => {
     expect(seg.reference.null!.fss).toBeGreaterThan(seg.fss - NEAR_NULL);
     const d = diagnose({ fss: seg.fss, aoa: seg.aoa, krs: seg.krs, reference: seg.reference });
     expect(d.findings.map((x) => x.code)).toContain('near-null');
-    expect(d.findings.find((x) => x.code === 'near-null')!.message).toMatch(
-      /^FSS 92\.1 \(null 83\.9\): within 10 points of the null level/,
-    );
+    expect(d.findings.find((x) => x.code === 'near-null')!.message).toMatch(/^FSS 92\.1 \(null 83\.9\): within 10 points of the null level/);
   });
   it('NullStash (krs eval): kept batches scored with the same permutation as scoreCaptures', async () => {
     const teacher = openCapture(f('cls-teacher.npz'));
