@@ -19,6 +19,11 @@ export interface Matrix {
   readonly data: Float64Array | Float32Array;
   /** Column offsets (length `cols`) subtracted from every row. */
   readonly shift?: Float64Array;
+  /**
+   * The caller guarantees the largest |value − shift| lies in [2⁻⁴⁰, 2⁴⁰] or is 0 (e.g. rows it
+   * already scaled), so a float32 backend may skip its range check of this operand.
+   */
+  readonly rangeSafe?: boolean;
 }
 
 /**

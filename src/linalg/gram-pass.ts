@@ -113,9 +113,10 @@ export async function gramPass(
     const grams = await backend.products(
       centred.map((data, l) => {
         const cols = layers[l]!.cols;
-        const a: Matrix = { rows: i1 - i0, cols, data: data.subarray(i0 * cols, i1 * cols) };
+        // Rows already centred and scaled into a safe range (centredRows): no range check needed.
+        const a: Matrix = { rows: i1 - i0, cols, data: data.subarray(i0 * cols, i1 * cols), rangeSafe: true };
         // The same rows on both sides: pass one object, so a backend may exploit the symmetry.
-        const b: Matrix = j0 === i0 && j1 === i1 ? a : { rows: j1 - j0, cols, data: data.subarray(j0 * cols, j1 * cols) };
+        const b: Matrix = j0 === i0 && j1 === i1 ? a : { rows: j1 - j0, cols, data: data.subarray(j0 * cols, j1 * cols), rangeSafe: true };
         return { op: 'ABt' as const, a, b };
       }),
     );

@@ -298,7 +298,7 @@ export async function createOrtBackend(options: OrtBackendOptions = {}): Promise
       if (!o) {
         const buffer = pool.take(a.data.length);
         let data = transposeToFloat32(a, buffer);
-        const scale = guardRange(data, a);
+        const scale = a.rangeSafe ? 1 : guardRange(data, a);
         if (scale !== 1) data = transposeToFloat32(a, buffer, scale);
         transposed.set(a, (o = { rows: a.cols, cols: a.rows, data, scale }));
       }
@@ -310,7 +310,7 @@ export async function createOrtBackend(options: OrtBackendOptions = {}): Promise
         let data: Float32Array;
         if (a.data instanceof Float32Array && !a.shift) data = a.data;
         else data = shiftToFloat32(a, pool.take(a.data.length));
-        const scale = guardRange(data, a);
+        const scale = a.rangeSafe ? 1 : guardRange(data, a);
         if (scale !== 1) data = shiftToFloat32(a, data === a.data ? pool.take(a.data.length) : data, scale);
         plain.set(a, (o = { rows: a.rows, cols: a.cols, data, scale }));
       }
