@@ -297,8 +297,10 @@ export async function createOrtBackend(options: OrtBackendOptions = {}): Promise
       let o = transposed.get(a);
       if (!o) {
         const buffer = pool.take(a.data.length);
-        let data = transposeToFloat32(a, buffer);
-        const scale = a.rangeSafe ? 1 : guardRange(data, a);
+        const range = { max: Number.NaN };
+        let data = transposeToFloat32(a, buffer, 1, range);
+        // The largest |value| came with the conversion (NaN when the short path did not measure it).
+        const scale = a.rangeSafe ? 1 : Number.isNaN(range.max) ? guardRange(data, a) : rangeScaleOf(range.max, a);
         if (scale !== 1) data = transposeToFloat32(a, buffer, scale);
         transposed.set(a, (o = { rows: a.cols, cols: a.rows, data, scale }));
       }
@@ -390,6 +392,12 @@ function shiftToFloat32(a: Matrix, out: Float32Array, scale = 1): Float32Array {
   return out;
 }
 
+/** The scale for an operand whose largest converted |value| is `max` (checked against the float64 source when unsafe). */
+function rangeScaleOf(max: number, source: Matrix): number {
+  if (max === 0 || (max >= SAFE_MIN && max <= SAFE_MAX)) return 1;
+  return rangeScale(sourceAbsMax(source));
+}
+
 /**
  * The power-of-two scale an operand needs (1 almost always): from the float32 values when
  * they are finite and their largest magnitude is safe, else from the float64 source.
@@ -438,7 +446,7 @@ const STRIP = 128;
  * omitted). Works on strips of 128 columns, 8 source rows at a time, so every write is a
  * run of 8 consecutive floats: ~20 ms for 10 000 × 2048 float64 (4× a naive tiled loop).
  */
-export function transposeToFloat32(a: Matrix, out: Float32Array = new Float32Array(a.rows * a.cols), scale = 1): Float32Array {
+export function transposeToFloat32(a: Matrix, out: Float32Array = new Float32Array(a.rows * a.cols), scale = 1, range?: { max: number }): Float32Array {
   const { rows: n, cols: p, data: x } = a;
   if (out.length !== n * p) throw errors.internal(`transpose buffer holds ${out.length} values for ${n}×${p}`);
   if (scale !== 1) {
@@ -454,6 +462,8 @@ export function transposeToFloat32(a: Matrix, out: Float32Array = new Float32Arr
   // With a shift, each value is x − c[j] computed in float64, then rounded to float32.
   const c = a.shift ?? new Float64Array(p);
   const n8 = n - (n % 8);
+  let hi = 0;
+  let lo = 0;
   for (let j0 = 0; j0 < p; j0 += STRIP) {
     const j1 = Math.min(p, j0 + STRIP);
     for (let i = 0; i < n8; i += 8) {
@@ -462,20 +472,37 @@ export function transposeToFloat32(a: Matrix, out: Float32Array = new Float32Arr
         const d = j * n + i;
         const s = r + j;
         const cj = c[j]!;
-        out[d] = x[s]! - cj;
-        out[d + 1] = x[s + p]! - cj;
-        out[d + 2] = x[s + 2 * p]! - cj;
-        out[d + 3] = x[s + 3 * p]! - cj;
-        out[d + 4] = x[s + 4 * p]! - cj;
-        out[d + 5] = x[s + 5 * p]! - cj;
-        out[d + 6] = x[s + 6 * p]! - cj;
-        out[d + 7] = x[s + 7 * p]! - cj;
+        const v0 = x[s]! - cj;
+        const v1 = x[s + p]! - cj;
+        const v2 = x[s + 2 * p]! - cj;
+        const v3 = x[s + 3 * p]! - cj;
+        const v4 = x[s + 4 * p]! - cj;
+        const v5 = x[s + 5 * p]! - cj;
+        const v6 = x[s + 6 * p]! - cj;
+        const v7 = x[s + 7 * p]! - cj;
+        out[d] = v0;
+        out[d + 1] = v1;
+        out[d + 2] = v2;
+        out[d + 3] = v3;
+        out[d + 4] = v4;
+        out[d + 5] = v5;
+        out[d + 6] = v6;
+        out[d + 7] = v7;
+        // The range of what was converted, in the same pass (see guardRange): max |v| via max(v) and −min(v).
+        hi = Math.max(hi, v0, v1, v2, v3, v4, v5, v6, v7);
+        lo = Math.min(lo, v0, v1, v2, v3, v4, v5, v6, v7);
       }
     }
     for (let i = n8; i < n; i++) {
       const r = i * p;
-      for (let j = j0; j < j1; j++) out[j * n + i] = x[r + j]! - c[j]!;
+      for (let j = j0; j < j1; j++) {
+        const v = x[r + j]! - c[j]!;
+        out[j * n + i] = v;
+        hi = Math.max(hi, v);
+        lo = Math.min(lo, v);
+      }
     }
   }
+  if (range) range.max = Math.max(hi, -lo);
   return out;
 }
