@@ -17,8 +17,8 @@ import { POOLINGS, type Pooling } from '../similarity/features.js';
 import { SIMILARITIES, type Similarity } from '../similarity/registry.js';
 import { BACKENDS, chooseBackend, type BackendChoice } from './backend.js';
 import { fmt, table, toJson } from './format.js';
-import { krsSummary, studentsSummary } from './krs-summary.js';
-import { type Comparison, compareStudents } from '../krs/compare.js';
+import { krsSummary, printStudents, studentsSummary } from './krs-summary.js';
+import type { Comparison } from '../krs/compare.js';
 import { addDataOptions, addModelOptions, datasetOptions, modelFlags, parseList, preprocessOption, sideOptions, type DataFlags } from './model-options.js';
 import { collect, parseChoice, parseNumber, parsePositiveInt } from './options.js';
 import { parseSeed } from './score.js';
@@ -175,11 +175,7 @@ async function evalStudents(o: EvalCommonFlags & { report?: string; charts?: str
   }
   const results: EvalResult[] = [];
   for (const [i, student] of students.entries()) results.push(await evalCommand({ ...o, student }, `eval ${i + 1}/${students.length}`));
-  const comparisons = compareStudents(results.map((result, i) => ({ name: students[i]!, result })));
-  cliIo().stdout.write(o.json ? `${toJson({ students: results, comparisons })}\n` : `${renderEvalStudents(results, students, comparisons)}\n`);
-  results.forEach((r, i) => {
-    for (const w of r.warnings) cliIo().stderr.write(`warning: ${students[i]}: ${w}\n`);
-  });
+  printStudents(results, students, o.json, renderEvalStudents);
 }
 
 /** The readable summary of several students' evals: the models' lines, one row per student, then the paired differences (B − A). */

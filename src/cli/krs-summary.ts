@@ -1,8 +1,9 @@
 /** The readable KRS block shared by `krs score` and `krs eval`: layer table, FSS, AOA, KRS with their 95% intervals; several students side by side. */
-import type { Comparison } from '../krs/compare.js';
+import { type Comparison, compareStudents } from '../krs/compare.js';
+import { cliIo } from './io.js';
 import type { KrsResult } from '../krs/metric.js';
 import { taskSpec } from '../tasks/registry.js';
-import { fmt, table } from './format.js';
+import { fmt, table, toJson } from './format.js';
 import { describeKinds, type OutputKinds } from '../agreement/output-kind.js';
 import type { ReferenceLevels } from '../krs/reference-levels.js';
 
@@ -139,4 +140,22 @@ function studentsReference(students: readonly { name: string; result: { referenc
 function signed(v: number): string {
   const s = fmt(v);
   return v > 0 && s !== '0.00' ? `+${s}` : s;
+}
+
+/**
+ * Several students scored against one teacher (`krs score`, `krs eval` with repeated
+ * `--student`): compare every pair, print the results as JSON `{students, comparisons}` or with
+ * `render`, and each student's warnings prefixed with its name.
+ */
+export function printStudents<R extends KrsResult>(
+  results: readonly R[],
+  names: readonly string[],
+  json: boolean | undefined,
+  render: (results: readonly R[], names: readonly string[], comparisons: readonly Comparison[]) => string,
+): void {
+  const comparisons = compareStudents(results.map((result, i) => ({ name: names[i]!, result })));
+  cliIo().stdout.write(json ? `${toJson({ students: results, comparisons })}\n` : `${render(results, names, comparisons)}\n`);
+  results.forEach((r, i) => {
+    for (const w of r.warnings) cliIo().stderr.write(`warning: ${names[i]}: ${w}\n`);
+  });
 }

@@ -20,8 +20,8 @@ import { readLabelMapFolder } from '../io/node-label-map.js';
 import { chooseBackend, BACKENDS } from './backend.js';
 import { collect, parseChoice, parseNumber, parsePositiveInt } from './options.js';
 import { toJson } from './format.js';
-import { krsSummary, studentsSummary } from './krs-summary.js';
-import { type Comparison, compareStudents } from '../krs/compare.js';
+import { krsSummary, printStudents, studentsSummary } from './krs-summary.js';
+import type { Comparison } from '../krs/compare.js';
 import { baselineLevelOf } from '../krs/reference-levels.js';
 import { progressBar } from './progress.js';
 import { CHARTS_OPTION, REPORT_OPTION, scoreReportInput, writeCliReport } from './report-options.js';
@@ -231,12 +231,7 @@ async function scoreStudents(o: ScoreFlags & { json?: boolean; report?: string; 
   if (o.report || o.charts) throw errors.badOption(o.report ? '--report' : '--charts', o.report ?? o.charts, 'one --student only (a report shows one student)');
   const results: ScoreCapturesResult[] = [];
   for (const student of students) results.push(await withBaseline({ ...o, student }, await runScore({ ...o, student })));
-  const named = results.map((result, i) => ({ name: students[i]!, result }));
-  const comparisons = compareStudents(named);
-  cliIo().stdout.write(o.json ? `${toJson({ students: results, comparisons })}\n` : `${renderStudents(results, students, comparisons)}\n`);
-  results.forEach((r, i) => {
-    for (const w of r.warnings) cliIo().stderr.write(`warning: ${students[i]}: ${w}\n`);
-  });
+  printStudents(results, students, o.json, renderStudents);
 }
 
 /** The readable summary of several students' scores and their paired differences. */
