@@ -12,7 +12,9 @@ import { cliIo } from './io.js';
 import { errors } from '../core/errors.js';
 import { TASKS, type Task } from '../tasks/registry.js';
 import { openDataset } from '../runtime/data/open.js';
-import { runEval, type EvalResult, type ModelReport } from '../runtime/eval.js';
+import { type EvalOptions, type EvalResult, type EvalShardPart, type ModelReport, runEval, runEvalShard } from '../runtime/eval.js';
+import type { ShardSpec } from '../krs/shards.js';
+import { SHARD_OPTION, STATE_OUT_OPTION, shardRun, stateLine } from './shard-options.js';
 import { POOLINGS, type Pooling } from '../similarity/features.js';
 import { SIMILARITIES, type Similarity } from '../similarity/registry.js';
 import { BACKENDS, chooseBackend, type BackendChoice } from './backend.js';
@@ -100,12 +102,16 @@ export function registerEval(program: Command): void {
     .option('--threads <n>', 'ONNX Runtime threads per model (default: all cores)', parsePositiveInt('--threads'))
     .option('--null', "also the null level: the student's samples shuffled against the teacher's (keeps the scored arrays in memory; one more scoring pass)")
     .option('--null-seed <n>', "seed of the null level's permutation (default 1)", parseSeed)
+    .option(...SHARD_OPTION)
+    .option(...STATE_OUT_OPTION)
     .option('--no-worker', 'run the models on the main thread (no progress redraw while they run)')
     .option('--no-progress', 'no progress bar on stderr')
     .option('--json', 'print the result as JSON on stdout')
     .option(...REPORT_OPTION)
     .option(...CHARTS_OPTION)
-    .action(async (o: EvalCommonFlags & { student: string[] }) => {
+    .action(async (o: EvalCommonFlags & { student: string[]; shard?: string; stateOut?: string }) => {
+      const shard = shardRun(o);
+      if (shard) return evalShard(o, shard);
       if (o.student.length > 1) return evalStudents(o, o.student);
       const r = await evalCommand({ ...o, student: o.student[0]! });
       await writeCliReport(o as { report?: string; charts?: string }, () => evalReportInput(r));
@@ -114,8 +120,33 @@ export function registerEval(program: Command): void {
     });
 }
 
-/** One teacher–student run; `label` names its progress bar. */
-export async function evalCommand(o: EvalFlags, label = 'eval'): Promise<EvalResult> {
+/** `--shard`/`--state-out`: run the shard's batches and write its state; print one line (or its JSON). */
+async function evalShard(
+  o: EvalCommonFlags & { student: string[]; report?: string; charts?: string },
+  shard: { spec: ShardSpec; file: string },
+): Promise<void> {
+  if (o.student.length > 1) throw errors.badOption('--student', o.student.join(', '), 'one --student with --shard (shard each student as its own run)');
+  if (o.report || o.charts) {
+    throw errors.badOption(
+      o.report ? '--report' : '--charts',
+      o.report ?? o.charts,
+      'a whole run: a shard writes a state (make the report with krs merge --report)',
+    );
+  }
+  const part = (await evalCommand({ ...o, student: o.student[0]! }, `eval ${shard.spec.index}/${shard.spec.count}`, shard.spec)) as EvalShardPart;
+  const { writeEvalShard } = await import('./eval-shard.js');
+  const w = await writeEvalShard(part, shard.spec, shard.file);
+  cliIo().stdout.write(
+    o.json
+      ? `${toJson({ shard: shard.spec, range: part.range, samples: w.document.samples, file: shard.file, bytes: w.bytes })}\n`
+      : `${stateLine(shard.spec, part.range, w.document.samples, shard.file, w.bytes)}\n`,
+  );
+}
+
+/** One teacher–student run; `label` names its progress bar. With `shard`, only that shard's batches, returned unfinished. */
+export async function evalCommand(o: EvalFlags, label?: string): Promise<EvalResult>;
+export async function evalCommand(o: EvalFlags, label: string, shard: ShardSpec): Promise<EvalShardPart>;
+export async function evalCommand(o: EvalFlags, label = 'eval', shard?: ShardSpec): Promise<EvalResult | EvalShardPart> {
   const tIn = o.teacherInput ?? o.input;
   const sIn = o.studentInput ?? o.input;
   if (!tIn || !sIn) throw errors.badOption('--input', null, 'data for both models (--input, or --teacher-input and --student-input)');
@@ -125,7 +156,7 @@ export async function evalCommand(o: EvalFlags, label = 'eval'): Promise<EvalRes
   const backend = await chooseBackend(o.backend ?? 'auto');
   const bar = progressBar(label, o.progress);
   try {
-    return await runEval({
+    const options: EvalOptions = {
       task: o.task,
       data,
       ...(studentData ? { studentData } : {}),
@@ -151,7 +182,8 @@ export async function evalCommand(o: EvalFlags, label = 'eval'): Promise<EvalRes
       threads: o.threads,
       reference: { null: o.null === true, seed: o.nullSeed },
       onProgress: (d, t) => bar.update(d, t),
-    });
+    };
+    return shard ? await runEvalShard(options, shard) : await runEval(options);
   } finally {
     bar.stop();
     await backend.dispose();

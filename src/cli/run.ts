@@ -27,6 +27,7 @@ import { registerHeatmap } from './heatmap.js';
 import { watchInterrupts } from './interrupt.js';
 import { type CliIo, processIo, withCliIo } from './io.js';
 import { registerLayers } from './layers.js';
+import { registerMerge } from './merge.js';
 import { flagNamer } from './option-names.js';
 import { registerScore } from './score.js';
 
@@ -55,6 +56,7 @@ export function buildProgram(io: CliIo): Command {
   registerExplain(program);
   registerDemo(program);
   registerHeatmap(program);
+  registerMerge(program);
   return program;
 }
 

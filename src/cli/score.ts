@@ -25,6 +25,8 @@ import type { Comparison } from '../krs/compare.js';
 import { baselineLevelOf } from '../krs/reference-levels.js';
 import { progressBar } from './progress.js';
 import { CHARTS_OPTION, REPORT_OPTION, scoreReportInput, writeCliReport } from './report-options.js';
+import { SHARD_OPTION, STATE_OUT_OPTION, shardRun, stateLine } from './shard-options.js';
+import type { ShardSpec } from '../krs/shards.js';
 
 export function registerScore(program: Command): void {
   program
@@ -65,12 +67,16 @@ export function registerScore(program: Command): void {
     .option('--baseline-features <capture>', "the baseline's activations, when --baseline holds only outputs (detection, PNG label maps)")
     .option('--no-null', "skip the null level (the student's samples shuffled against the teacher's: one more scoring pass)")
     .option('--null-seed <n>', "seed of the null level's permutation (default 1)", parseSeed)
+    .option(...SHARD_OPTION)
+    .option(...STATE_OUT_OPTION)
     .option('--no-progress', 'no progress bar on stderr (shown only on a terminal)')
     .option('--json', 'print the result as JSON on stdout')
     .option(...REPORT_OPTION)
     .option(...CHARTS_OPTION)
     .action(async (o) => {
       const students: string[] = o.student;
+      const shard = shardRun(o);
+      if (shard) return scoreShard(o, students, shard);
       if (students.length > 1) return scoreStudents({ ...o, student: students[0]! }, students);
       const one = { ...o, student: students[0]! };
       const result = await withBaseline(one, await runScore(one));
@@ -80,7 +86,7 @@ export function registerScore(program: Command): void {
     });
 }
 
-interface ScoreFlags {
+export interface ScoreFlags {
   task: Task;
   teacher: string;
   student: string;
@@ -129,13 +135,41 @@ export function parseSeed(value: string): number {
  */
 export async function withBaseline(o: ScoreFlags, result: ScoreCapturesResult): Promise<ScoreCapturesResult> {
   if (!o.baseline) return result;
-  const base = await runScore({ ...o, student: o.baseline, studentFeatures: o.baselineFeatures, null: false, baseline: undefined });
-  const baseline = baselineLevelOf({ name: o.student, result }, { name: o.baseline, result: base });
+  return attachBaseline(o.student, result, o.baseline, await runScore(baselineFlags(o)));
+}
+
+/** The flags that score the baseline capture of `o` (no null level of its own). */
+export function baselineFlags(o: ScoreFlags): ScoreFlags {
+  return { ...o, student: o.baseline!, studentFeatures: o.baselineFeatures, null: false, baseline: undefined };
+}
+
+/** The student's result with the baseline's level and the paired difference student − baseline. */
+export function attachBaseline(student: string, result: ScoreCapturesResult, baselineName: string, base: ScoreCapturesResult): ScoreCapturesResult {
+  const baseline = baselineLevelOf({ name: student, result }, { name: baselineName, result: base });
   return {
     ...result,
     reference: { ...result.reference, baseline },
-    warnings: [...result.warnings, ...base.warnings.map((w) => `baseline ${o.baseline}: ${w}`)],
+    warnings: [...result.warnings, ...base.warnings.map((w) => `baseline ${baselineName}: ${w}`)],
   };
+}
+
+/** `--shard`/`--state-out`: fold the shard and write its state; print one line (or its JSON). */
+async function scoreShard(o: ScoreFlags & { json?: boolean; report?: string; charts?: string }, students: string[], shard: { spec: ShardSpec; file: string }) {
+  if (o.report || o.charts) {
+    throw errors.badOption(
+      o.report ? '--report' : '--charts',
+      o.report ?? o.charts,
+      'a whole run: a shard writes a state (make the report with krs merge --report)',
+    );
+  }
+  const { writeScoreShard } = await import('./score-shard.js');
+  const w = await writeScoreShard({ ...o, student: students[0]! }, students, shard.spec, shard.file);
+  const line = stateLine(shard.spec, w.range, w.document.samples, shard.file, w.bytes);
+  cliIo().stdout.write(
+    o.json
+      ? `${toJson({ shard: shard.spec, range: w.range, samples: w.document.samples, file: shard.file, bytes: w.bytes, metrics: Object.keys(w.document.parts[0]!.metrics) })}\n`
+      : `${line}\n`,
+  );
 }
 
 /** A folder of PNG label maps: .png files and no .npy files. */
@@ -150,11 +184,19 @@ function isPngFolder(path: string): boolean {
 }
 
 export async function runScore(o: ScoreFlags): Promise<ScoreCapturesResult> {
+  return withScoreOptions(o, (options) => scoreCaptures(options));
+}
+
+/**
+ * Build the options of `scoreCaptures` from the flags (captures opened, backend chosen, a
+ * progress bar on a terminal) and run `use` with them; the backend is disposed after.
+ */
+export async function withScoreOptions<T>(o: ScoreFlags, use: (options: ScoreCapturesOptions) => Promise<T>, label = 'score'): Promise<T> {
   const task = o.task;
   const spec = taskSpec(task);
   const backend = await chooseBackend(o.backend ?? 'auto');
   // Batches are scored on this thread, so the bar redraws between batches; on a terminal only.
-  const bar = progressBar('score', o.progress !== false && Boolean(cliIo().stderr.isTTY));
+  const bar = progressBar(label, o.progress !== false && Boolean(cliIo().stderr.isTTY));
   const common = {
     task,
     pairs: o.pair,
@@ -192,7 +234,7 @@ export async function runScore(o: ScoreFlags): Promise<ScoreCapturesResult> {
   try {
     if (spec.outputSource === 'coco-detections') {
       const images = groupDetections(readCocoResults(o.teacher), readCocoResults(o.student));
-      return await scoreCaptures({
+      return await use({
         ...common,
         teacher: openCapture(needFeatures('teacher', o.teacherFeatures)),
         student: openCapture(needFeatures('student', o.studentFeatures)),
@@ -202,14 +244,14 @@ export async function runScore(o: ScoreFlags): Promise<ScoreCapturesResult> {
     if (spec.labelMaps && (isPngFolder(o.teacher) || isPngFolder(o.student))) {
       const t = readLabelMapFolder(o.teacher);
       const s = readLabelMapFolder(o.student);
-      return await scoreCaptures({
+      return await use({
         ...common,
         teacher: openCapture(needFeatures('teacher', o.teacherFeatures)),
         student: openCapture(needFeatures('student', o.studentFeatures)),
         labelMaps: { teacherFile: o.teacher, studentFile: o.student, teacher: t, student: s },
       });
     }
-    return await scoreCaptures({
+    return await use({
       ...common,
       teacher: openCapture(o.teacherFeatures ?? o.teacher),
       student: openCapture(o.studentFeatures ?? o.student),

@@ -15,6 +15,10 @@ import type { OutputBatch } from '../agreement/spec.js';
 import { errors, opt } from '../core/errors.js';
 import type { Measure } from '../core/measure.js';
 import { asRecord } from '../core/state-json.js';
+import { decodeFloat64, encodeFloat64 } from '../core/serialize.js';
+import { columnSums } from '../linalg/vector.js';
+import { featureMatrix } from '../similarity/features.js';
+import type { FeatureShift } from '../similarity/linear-stats.js';
 import { asTensor, type Tensor, type TensorLike } from '../core/tensor.js';
 import { assertFinite } from '../core/validate.js';
 import { toPoints } from '../core/units.js';
@@ -42,8 +46,8 @@ import {
 } from './groups.js';
 import { assembleIntervals, type IntervalSummary, type ScoreInterval } from './intervals.js';
 
-/** Version of the serialised state ({@link KrsMetric.toJSON}). */
-const STATE_VERSION = 3;
+/** Version of the serialised state ({@link KrsMetric.toJSON}); version 3 (no shifts) is still read. */
+const STATE_VERSION = 4;
 
 export interface LayerPair {
   readonly teacher: string;
@@ -72,6 +76,12 @@ export interface KrsMetricOptions extends SharedLayerOptions {
    * per-group states, default 512 MiB).
    */
   intervals?: IntervalOptions | false;
+  /**
+   * The running index of the first sample this metric sees (default 0): a shard that folds
+   * samples [firstSample, …) of `samples` puts each in the group it has in the whole run, so
+   * the shards' merged states equal the single run's (docs/formulas.md §"Shards").
+   */
+  firstSample?: number;
 }
 
 export interface IntervalOptions {
@@ -144,6 +154,12 @@ export type { IntervalSummary, ScoreInterval };
 
 interface PairState {
   similarity: Similarity | null;
+  /**
+   * Column means of the pooled features of the run's first batch: the point every group's exact
+   * feature-space statistics sum about, so states are the same bits however the samples were
+   * batched or sharded (set by the first batch, or by {@link KrsMetric.fixShifts}).
+   */
+  shift?: FeatureShift;
   note?: string;
   /** Adjacent groups merged per stored state (1, 2, 4, …); 0: one state, no interval; null: not decided yet. */
   factor: number | null;
@@ -172,6 +188,7 @@ export class KrsMetric {
   /** Groups of samples for the intervals (1 when they are off). */
   readonly groups: number;
   private readonly samples: number | undefined;
+  private readonly firstSample: number;
   private readonly memoryBudget: number;
   private readonly timeBudget: number;
   private readonly backend: MatrixBackend;
@@ -193,6 +210,10 @@ export class KrsMetric {
     if (!(typeof budget === 'number' && budget > 0)) throw errors.badOption('intervals', iv, 'memoryBudget: a positive number of bytes');
     this.groups = groups;
     this.samples = iv.samples ?? options.samples;
+    this.firstSample = options.firstSample ?? 0;
+    if (!Number.isInteger(this.firstSample) || this.firstSample < 0 || (this.samples !== undefined && this.firstSample > this.samples)) {
+      throw errors.badOption('firstSample', options.firstSample, `an integer in [0, ${this.samples ?? '∞'}] (the running index of the first sample)`);
+    }
     this.memoryBudget = budget;
     this.timeBudget = iv.timeBudget ?? DEFAULT_TIME_BUDGET_MS;
     if (!(typeof this.timeBudget === 'number' && this.timeBudget > 0)) throw errors.badOption('intervals', iv, 'timeBudget: a positive number of milliseconds');
@@ -216,7 +237,7 @@ export class KrsMetric {
     };
   }
 
-  private measureFor(pair: LayerPair, similarity: Similarity): LayerSimilarityMeasure {
+  private measureFor(pair: LayerPair, similarity: Similarity, shift?: FeatureShift): LayerSimilarityMeasure {
     const o = this.options;
     const opts: LayerSimilarityOptions = {
       similarity,
@@ -228,6 +249,7 @@ export class KrsMetric {
       samples: o.samples,
       exactRoute: o.exactRoute,
       rbfThreshold: o.rbfThreshold,
+      ...(shift ? { shift } : {}),
       teacherName: pair.teacher,
       studentName: pair.student,
     };
@@ -235,7 +257,7 @@ export class KrsMetric {
   }
 
   private pieces(stream: 'features' | 'outputs', count: number, group: number | undefined): Piece[] {
-    return piecesOf(this.state.seen[stream], count, this.groups, this.samples, group);
+    return piecesOf(this.firstSample + this.state.seen[stream], count, this.groups, this.samples, group);
   }
 
   /**
@@ -302,7 +324,8 @@ export class KrsMetric {
         ps.similarity = choice.similarity;
         if (choice.note) ps.note = `layer pair '${pair.teacher}':'${pair.student}': ${choice.note}`;
       }
-      const m = this.measureFor(pair, ps.similarity);
+      ps.shift ??= this.shiftOf(t, s, batch);
+      const m = this.measureFor(pair, ps.similarity, ps.shift);
       const layerBatch = { teacher: t, student: s, teacherMask: batch.teacherMask, studentMask: batch.studentMask };
       const count = t.shape[0] ?? 0;
       if ([s, batch.teacherMask, batch.studentMask].some((x) => x !== undefined && x.shape[0] !== count)) {
@@ -342,15 +365,50 @@ export class KrsMetric {
     }
   }
 
+  /**
+   * Fix every pair's shift from a batch without folding it in: a shard that does not start at
+   * the run's first batch passes that batch here first, so its states sum about the same point
+   * as the single run's (docs/formulas.md §"Shards").
+   */
+  fixShifts(batch: KrsBatch): void {
+    this.options.pairs.forEach((pair, i) => {
+      const rawT = batch.teacher[pair.teacher];
+      const rawS = batch.student[pair.student];
+      if (!rawT || !rawS) return;
+      const shift = this.shiftOf(asTensor(rawT, `teacher layer '${pair.teacher}'`), asTensor(rawS, `student layer '${pair.student}'`), batch);
+      if (shift) this.state.pairs[i]!.shift = shift;
+    });
+  }
+
+  /** Column means of a batch's pooled features (undefined when empty or not finite: the update reports that). */
+  private shiftOf(t: Tensor, s: Tensor, batch: KrsBatch): FeatureShift | undefined {
+    const feature = { pool: this.pool, channelsLast: this.options.channelsLast, checkFinite: false };
+    const means = (x: Tensor, mask: Tensor | undefined): Float64Array | undefined => {
+      const m = featureMatrix(x, 'features', { ...feature, mask });
+      if (m.rows === 0) return undefined;
+      const sums = columnSums(m.data, m.rows, m.cols);
+      for (let j = 0; j < sums.length; j++) {
+        sums[j] /= m.rows;
+        if (!Number.isFinite(sums[j]!)) return undefined;
+      }
+      return sums;
+    };
+    if ((t.shape[0] ?? 0) !== (s.shape[0] ?? 0)) return undefined;
+    const x = means(t, batch.teacherMask);
+    const y = means(s, batch.studentMask);
+    return x && y ? { x, y } : undefined;
+  }
+
   private slotFor(ps: PairState, group: number, m: Measure<LayerState, LayerBatch, unknown>): LayerState {
     const k = ps.factor === 0 ? 0 : Math.floor(group / ps.factor!);
     ps.slots[k] ??= m.init();
     return ps.slots[k]!;
   }
 
-  private decideFactor(pair: LayerPair, ps: PairState, first: LayerState, _m: unknown): void {
+  private decideFactor(pair: LayerPair, ps: PairState, first: LayerState, m: LayerSimilarityMeasure): void {
     const bytes = stateBytes(first);
-    const k = coarsening(this.groups, bytes, this.memoryBudget);
+    // States that are the rows themselves partition them: every group costs no more memory.
+    const k = m.keepsRows(first) ? 1 : coarsening(this.groups, bytes, this.memoryBudget);
     ps.factor = k;
     const slots = k === 0 ? 1 : Math.ceil(this.groups / k);
     ps.slots = new Array<LayerState>(slots);
@@ -477,7 +535,8 @@ export class KrsMetric {
         }
         if (similarity === null) return { similarity: null, factor: null, slots: [] };
         const m = this.measureFor(pair, similarity);
-        return { similarity, note: a.note ?? b.note, ...mergePairSlots(m, this.groups, a, b) };
+        const shift = a.shift ?? b.shift;
+        return { similarity, note: a.note ?? b.note, ...(shift ? { shift } : {}), ...mergePairSlots(m, this.groups, a, b) };
       }),
       outputs: this.state.outputs.map((st, g) => this.out.merge(st, other.state.outputs[g]!)),
       rows: {
@@ -501,6 +560,7 @@ export class KrsMetric {
           return {
             similarity: ps.similarity,
             note: ps.note,
+            ...(ps.shift ? { shift: { x: encodeFloat64(ps.shift.x), y: encodeFloat64(ps.shift.y) } } : {}),
             factor: ps.factor,
             reason: ps.reason,
             slots: Array.from(ps.slots, (st) => (m && st ? m.toJSON(st) : null)),
@@ -522,7 +582,8 @@ export class KrsMetric {
   static fromJSON(json: unknown, backend?: MatrixBackend): KrsMetric {
     const what = 'krs-metric';
     const o = asRecord(json, what);
-    if (o.version !== STATE_VERSION) throw errors.badState(what, `unsupported version ${JSON.stringify(o.version)} (expected ${STATE_VERSION})`);
+    if (o.version !== STATE_VERSION && o.version !== 3)
+      throw errors.badState(what, `unsupported version ${JSON.stringify(o.version)} (expected 3 or ${STATE_VERSION})`);
     const options = asRecord(o.options, what, 'options') as unknown as KrsMetricOptions;
     if (!Array.isArray(options.pairs)) throw errors.badState(what, 'options.pairs must be an array of layer pairs');
     const state = asRecord(o.state, what, 'state');
@@ -557,8 +618,15 @@ export class KrsMetric {
         const size = factor === null ? 0 : factor === 0 ? 1 : Math.ceil(G / (factor as number));
         if (!Array.isArray(ps.slots) || ps.slots.length !== size) throw errors.badState(what, `pair ${i} must hold ${size} group states`);
         const lm = m.measureFor(m.options.pairs[i]!, ps.similarity);
+        let shift: FeatureShift | undefined;
+        if (ps.shift !== undefined) {
+          const sh = asRecord(ps.shift, what, `shift of pair ${i}`);
+          shift = { x: decodeFloat64(sh.x, `${what} shift of pair ${i}`), y: decodeFloat64(sh.y, `${what} shift of pair ${i}`) };
+          if (![...shift.x, ...shift.y].every(Number.isFinite)) throw errors.badState(what, `the shift of pair ${i} must be finite`);
+        }
         return {
           similarity: ps.similarity,
+          ...(shift ? { shift } : {}),
           ...(ps.note ? { note: ps.note } : {}),
           factor: factor as number | null,
           ...(ps.reason ? { reason: ps.reason as string } : {}),

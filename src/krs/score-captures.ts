@@ -80,6 +80,43 @@ const BATCH_BYTES = 256 * 2 ** 20;
  *   sample counts; ID_MISMATCH for differing ids; and whatever the metric throws.
  */
 export async function scoreCaptures(options: ScoreCapturesOptions): Promise<ScoreCapturesResult> {
+  const plan = planScore(options);
+  return finishScore(scoreContext(plan), await foldScore(plan));
+}
+
+/**
+ * What scoring two captures needs before any batch is read: the arrays, the samples, the
+ * alignment, the output kinds, the metric's options and the batches. The same for every shard
+ * of a run (it depends on the captures and options only), so shards fold the same batches.
+ */
+export interface ScorePlan {
+  readonly options: ScoreCapturesOptions;
+  /** Samples (feature rows) of the whole run. */
+  readonly n: number;
+  readonly pairs: LayerPair[];
+  readonly outputKeys: { teacher: string; student: string } | null;
+  readonly idKey: string | undefined;
+  /** Student row of each teacher row, when the ids reorder them. */
+  readonly studentRowOf: Int32Array | null;
+  readonly kinds: OutputKinds | null;
+  /** The metric's options (its `firstSample` is set per shard). */
+  readonly metricOptions: KrsMetricOptions;
+  readonly batchSize: number;
+  /** Every batch of the whole run, in order: [start, end) of the samples. */
+  readonly batches: [number, number][];
+  readonly reference: { null: boolean; seed: number };
+  readonly warnings: string[];
+  readonly masks: { teacher: string | undefined; student: string | undefined };
+}
+
+/** The metrics of a run (or of a shard's slice of it): the student's and the null level's. */
+export interface FoldedScore {
+  metric: KrsMetric;
+  nullMetric: KrsMetric | null;
+}
+
+/** Resolve everything {@link foldScore} needs (see {@link ScorePlan}). */
+export function planScore(options: ScoreCapturesOptions): ScorePlan {
   const { teacher, student, task } = options;
   const spec = taskSpec(task);
   const warnings: string[] = [];
@@ -115,92 +152,157 @@ export async function scoreCaptures(options: ScoreCapturesOptions): Promise<Scor
     outputOptions.teacherInputs = kinds.teacher.kind as ScoreKind;
     outputOptions.studentInputs = kinds.student.kind as ScoreKind;
   }
-  const metric = new KrsMetric({
-    ...options,
+  const { teacher: _t, student: _s, images: _i, labelMaps: _l, onProgress: _p, reference: _r, outputKey: _o, ids: _d, batchSize: _b, ...rest } = options;
+  const metricOptions: KrsMetricOptions = {
+    ...rest,
     samples: options.samples ?? n,
     pairs,
     output: outputOptions,
     intervals: options.intervals === false ? false : { samples: n, ...options.intervals },
-  });
+  };
+  const groups = new KrsMetric(metricOptions).groups;
 
   const useMask = (c: Capture) => (maskKey && (options.pool ?? spec.pool) === 'mean' && c.keys().includes(maskKey) ? maskKey : undefined);
-  const teacherMask = useMask(teacher);
-  const studentMask = useMask(student);
   const rowBytes =
     8 *
     ([...teacherKeys].reduce((a, k) => a + sizeOf(teacher.info(k).shape.slice(1)), 0) +
       studentKeys.reduce((a, k) => a + sizeOf(student.info(k).shape.slice(1)), 0));
   const batchSize = options.batchSize ?? Math.max(1, Math.min(n, Math.max(256, Math.floor(BATCH_BYTES / Math.max(rowBytes, 1)))));
   if (!Number.isInteger(batchSize) || batchSize < 1) throw errors.badOption('batchSize', batchSize, 'a positive integer');
+  // The minibatch estimator's batches are cut at the interval groups' block bounds, so that
+  // every minibatch lies in one group; other batches are split into groups by the metric.
+  const batches = options.estimator === 'minibatch' ? groupedBatchBounds(n, batchSize, groups) : batchBounds(n, batchSize);
+  return {
+    options,
+    n,
+    pairs,
+    outputKeys,
+    idKey,
+    studentRowOf,
+    kinds,
+    metricOptions,
+    batchSize,
+    batches,
+    reference: resolveReference(options.reference),
+    warnings,
+    masks: { teacher: useMask(teacher), student: useMask(student) },
+  };
+}
 
+/**
+ * Fold the batches `batches` (default: all of the plan's; a shard passes its contiguous run of
+ * them) into a new metric — and, with the null level, into a null metric whose teacher row i
+ * meets the student row of a seeded permutation of all n samples.
+ */
+export async function foldScore(plan: ScorePlan, batches: readonly [number, number][] = plan.batches): Promise<FoldedScore> {
+  const { options, n, pairs, outputKeys, studentRowOf, reference } = plan;
+  const { teacher, student } = options;
+  const firstSample = batches[0]?.[0] ?? n;
+  const end = batches[batches.length - 1]?.[1] ?? n;
+  const rows = end - firstSample;
   // Student arrays read whole when rows must be gathered (by id, or permuted for the null level).
   const studentWhole = new Map<string, Tensor>();
-  const reference = resolveReference(options.reference);
   const passes = reference.null ? 2 : 1;
 
-  /** One streaming pass: teacher row i meets student row rowOf[i] (or i). */
-  const pass = async (metric: KrsMetric, rowOf: Int32Array | null, passIndex: number): Promise<void> => {
-    const studentRows = (key: string, start: number, end: number): Tensor => {
+  /** Samples [start, end) as a batch: teacher row i meets student row rowOf[i] (or i). */
+  const readBatch = (rowOf: Int32Array | null, start: number, end: number): KrsBatch => {
+    const studentRows = (key: string): Tensor => {
       if (!rowOf) return student.readRows(key, start, end);
       let whole = studentWhole.get(key);
       if (!whole) studentWhole.set(key, (whole = student.read(key)));
       return gatherRows(whole, rowOf, start, end);
     };
+    const batch: KrsBatch = { teacher: {}, student: {} };
+    const t = batch.teacher as Record<string, Tensor>;
+    const s = batch.student as Record<string, Tensor>;
+    for (const p of pairs) {
+      t[p.teacher] ??= teacher.readRows(p.teacher, start, end);
+      s[p.student] ??= studentRows(p.student);
+    }
+    if (plan.masks.teacher) batch.teacherMask = teacher.readRows(plan.masks.teacher, start, end);
+    if (plan.masks.student) batch.studentMask = studentRows(plan.masks.student);
+    if (outputKeys) {
+      batch.teacherOutput = teacher.readRows(outputKeys.teacher, start, end);
+      batch.studentOutput = studentRows(outputKeys.student);
+      // Token-level outputs (n × tokens × classes) are masked like the features.
+      if (batch.teacherOutput.shape.length > 2 && plan.masks.teacher) batch.outputMask = batch.teacherMask;
+    }
+    return batch;
+  };
 
-    // The minibatch estimator's batches are cut at the interval groups' block bounds, so that
-    // every minibatch lies in one group; other batches are split into groups by the metric.
-    const bounds = options.estimator === 'minibatch' ? groupedBatchBounds(n, batchSize, metric.groups) : batchBounds(n, batchSize);
-    for (const [start, end] of bounds) {
+  /** One streaming pass over the batches. A shard that starts later first takes the run's first batch's feature means as its shifts. */
+  const pass = async (metric: KrsMetric, rowOf: Int32Array | null, passIndex: number): Promise<void> => {
+    const runStart = plan.batches[0];
+    if (runStart && batches.length && batches[0]![0] !== runStart[0]) metric.fixShifts(readBatch(rowOf, runStart[0], runStart[1]));
+    for (const [start, end] of batches) {
       // A stop point between batches: an interrupt requested by the bin (SIGINT/SIGTERM) is seen
       // here, after letting the event loop run its handlers (a plain setTimeout: browser-safe).
       await new Promise((resolve) => setTimeout(resolve, 0));
       await pauseAt(`score-batch:${start}`);
       throwIfInterrupted();
-      const batch: KrsBatch = { teacher: {}, student: {} };
-      const t = batch.teacher as Record<string, Tensor>;
-      const s = batch.student as Record<string, Tensor>;
-      for (const p of pairs) {
-        t[p.teacher] ??= teacher.readRows(p.teacher, start, end);
-        s[p.student] ??= studentRows(p.student, start, end);
-      }
-      if (teacherMask) batch.teacherMask = teacher.readRows(teacherMask, start, end);
-      if (studentMask) batch.studentMask = studentRows(studentMask, start, end);
-      if (outputKeys) {
-        batch.teacherOutput = teacher.readRows(outputKeys.teacher, start, end);
-        batch.studentOutput = studentRows(outputKeys.student, start, end);
-        // Token-level outputs (n × tokens × classes) are masked like the features.
-        if (batch.teacherOutput.shape.length > 2 && teacherMask) batch.outputMask = batch.teacherMask;
-      }
+      const batch = readBatch(rowOf, start, end);
       if (outputKeys) await metric.update(batch);
       else await metric.updateFeatures(batch);
-      options.onProgress?.(passIndex * n + end, passes * n);
+      options.onProgress?.(passIndex * rows + end - firstSample, passes * rows);
     }
   };
+  const metric = new KrsMetric({ ...plan.metricOptions, firstSample });
   await pass(metric, studentRowOf, 0);
-  if (!outputKeys) await feedExternalOutputs(metric, options, null);
-  const result = await metric.compute();
+  if (!outputKeys) await feedExternalOutputs(metric, options, null, firstSample, end, n);
 
   // The null level (src/krs/reference-levels.ts): the same arrays again, the student's samples
-  // in a seeded random order, no intervals; its warnings repeat the main pass's and are dropped.
-  let nullLevel: NullLevel | null = null;
+  // in a seeded random order, no intervals.
+  let nullMetric: KrsMetric | null = null;
   if (reference.null) {
     const perm = seededPermutation(n, reference.seed);
     const rowOf = studentRowOf ? perm.map((j) => studentRowOf[j]!) : perm;
-    const nullMetric = new KrsMetric({ ...options, samples: n, pairs, output: outputOptions, intervals: false });
+    nullMetric = new KrsMetric({ ...plan.metricOptions, firstSample, intervals: false });
     await pass(nullMetric, rowOf, 1);
-    if (!outputKeys) await feedExternalOutputs(nullMetric, options, reference.seed);
-    nullLevel = nullLevelOf(await nullMetric.compute(), reference.seed);
+    if (!outputKeys) await feedExternalOutputs(nullMetric, options, reference.seed, firstSample, end, n);
   }
   studentWhole.clear();
+  return { metric, nullMetric };
+}
+
+/** What a result reports besides its metrics: plain JSON, so shards carry it in their state files. */
+export interface ScoreContext {
+  kinds: OutputKinds | null;
+  warnings: string[];
+  idKey: string | null;
+  batchSize: number;
+  nullSeed: number;
+  teacherFile: string;
+  studentFile: string;
+}
+
+/** The {@link ScoreContext} of a plan. */
+export function scoreContext(plan: ScorePlan): ScoreContext {
+  return {
+    kinds: plan.kinds,
+    warnings: plan.warnings,
+    idKey: plan.idKey ?? null,
+    batchSize: plan.batchSize,
+    nullSeed: plan.reference.seed,
+    teacherFile: plan.options.teacher.source,
+    studentFile: plan.options.student.source,
+  };
+}
+
+/** The result of a run from its folded (or merged) metrics; the null level's warnings repeat the main pass's and are dropped. */
+export async function finishScore(plan: ScoreContext, folded: FoldedScore): Promise<ScoreCapturesResult> {
+  const result = await folded.metric.compute();
+  const nullLevel: NullLevel | null = folded.nullMetric ? nullLevelOf(await folded.nullMetric.compute(), plan.nullSeed) : null;
+  const files = { teacher: plan.teacherFile, student: plan.studentFile };
+  const kinds = plan.kinds;
   return {
     ...result,
     reference: { teacher: 100, null: nullLevel, baseline: null },
     ...(kinds ? { output: { ...result.output, teacherKind: kinds.teacher.kind, studentKind: kinds.student.kind, kinds } } : {}),
-    warnings: [...warnings, ...result.warnings],
-    teacherFile: teacher.source,
-    studentFile: student.source,
-    ids: idKey ?? null,
-    batchSize,
+    warnings: [...plan.warnings, ...result.warnings],
+    teacherFile: files.teacher,
+    studentFile: files.student,
+    ids: plan.idKey,
+    batchSize: plan.batchSize,
   };
 }
 
@@ -240,7 +342,17 @@ export function captureOutputKinds(
  * another image (a seeded permutation), and each teacher label map a student map of another
  * image of the same size (permuted within each size).
  */
-async function feedExternalOutputs(metric: KrsMetric, options: ScoreCapturesOptions, nullSeed: number | null): Promise<void> {
+async function feedExternalOutputs(
+  metric: KrsMetric,
+  options: ScoreCapturesOptions,
+  nullSeed: number | null,
+  start: number,
+  end: number,
+  n: number,
+): Promise<void> {
+  /** Images [lo, hi) of m that the samples [start, end) of n stand for (all of them in a whole run). */
+  const share = (m: number): [number, number] =>
+    start === 0 && end === n ? [0, m] : [Math.floor((start * m) / Math.max(n, 1)), Math.floor((end * m) / Math.max(n, 1))];
   if (taskSpec(options.task).outputSource === 'coco-detections') {
     // Images in contiguous blocks, one per interval group.
     let images = options.images ?? [];
@@ -253,16 +365,20 @@ async function feedExternalOutputs(metric: KrsMetric, options: ScoreCapturesOpti
       }));
     }
     const bounds = blockBounds(images.length, metric.groups);
+    const [lo, hi] = share(images.length);
     if (images.length === 0) await metric.updateOutputs({ images });
     for (let g = 0; g < metric.groups; g++) {
-      if (bounds[g + 1]! > bounds[g]!) await metric.updateOutputs({ images: images.slice(bounds[g], bounds[g + 1]) }, g);
+      const a = Math.max(lo, bounds[g]!);
+      const b = Math.min(hi, bounds[g + 1]!);
+      if (b > a) await metric.updateOutputs({ images: images.slice(a, b) }, g);
     }
   } else if (options.labelMaps) {
     const { teacher, student, teacherFile, studentFile } = options.labelMaps;
     const { studentRowOf } = alignIds(teacher.ids, student.ids, teacherFile, studentFile);
     const rowOf = (i: number) => (studentRowOf ? studentRowOf[i]! : i);
     const partner = nullSeed === null ? null : permuteWithinShapes(teacher.maps, nullSeed);
-    for (let i = 0; i < teacher.ids.length; i++) {
+    const [lo, hi] = share(teacher.ids.length);
+    for (let i = lo; i < hi; i++) {
       const t = teacher.maps[i]!;
       const s = student.maps[rowOf(partner ? partner[i]! : i)]!;
       if (t.shape.join() !== s.shape.join()) {

@@ -20,6 +20,7 @@ import { splitPair } from '../krs/pairs.js';
 import { NullStash, type ReferenceLevels, type ReferenceOptions, resolveReference } from '../krs/reference-levels.js';
 import { TASKS, type Task, taskSpec } from '../tasks/registry.js';
 import { batchBounds } from '../krs/score-captures.js';
+import { rangeOf, type ShardSpec, shardBatches } from '../krs/shards.js';
 import { CrossLayerCka, type CrossLayerResult } from '../similarity/cross-layer.js';
 import type { Pooling } from '../similarity/features.js';
 import type { Similarity } from '../similarity/registry.js';
@@ -156,6 +157,115 @@ export function resolvePair(raw: string | LayerPair, teacher: LoadedModel, stude
  *   SHAPE_MISMATCH when teacher and student data hold different numbers of samples.
  */
 export async function runEval(options: EvalOptions): Promise<EvalResult> {
+  const run = await evalRun(options, null);
+  return finishEval(run.context, run.metric, run.sums, run.crossLayer, run.nullLevel);
+}
+
+/**
+ * Shard `shard` of an eval (`krs eval --shard i/N`): the models run on the shard's contiguous
+ * run of whole batches only; the metric state, the additive counts (accuracy, errors, timings)
+ * and the context are returned for the state file, not computed (src/krs/shards.ts). The null
+ * level and the cross-layer matrix need every sample at once: usage errors here.
+ */
+export async function runEvalShard(options: EvalOptions, shard: ShardSpec): Promise<EvalShardPart> {
+  if (options.reference?.null) {
+    throw errors.badOption(
+      'reference',
+      'null',
+      'a whole run: the null level pairs samples across shards (save captures with --save-captures, then krs score --shard)',
+    );
+  }
+  if (options.allPairs) throw errors.badOption('allPairs', true, 'a whole run (the cross-layer matrix is not sharded: capture, then krs heatmap)');
+  const run = await evalRun(options, shard);
+  return { metric: run.metric, context: run.context, sums: run.sums, range: run.range };
+}
+
+/** What a shard of an eval keeps: its metric, the counts that add up, the context of the result. */
+export interface EvalShardPart {
+  metric: KrsMetric;
+  context: EvalContext;
+  sums: EvalSums;
+  range: [number, number];
+}
+
+/** What an eval result reports besides the metric (plain JSON). */
+export interface EvalContext {
+  warnings: string[];
+  kinds: OutputKinds | null;
+  data: EvalResult['data'];
+  teacher: SideSummary;
+  student: SideSummary;
+  /** Whether the data set has targets (accuracy or errors can be reported). */
+  targets: boolean;
+  captures: { teacher: string; student: string } | null;
+  batchSize: number;
+  samples: number;
+}
+
+/** Counts that add across shards: correct top-1 predictions, squared and absolute errors, milliseconds. */
+export type EvalSums = Record<string, number>;
+
+/** The result of an eval (or of its merged shards) from its metric, counts and context. */
+export async function finishEval(
+  context: EvalContext,
+  metric: KrsMetric,
+  sums: EvalSums,
+  crossLayer: CrossLayerResult | null = null,
+  nullLevel: ReferenceLevels['null'] = null,
+): Promise<EvalResult> {
+  const f0 = performance.now();
+  const result = await metric.compute();
+  const computeMs = performance.now() - f0;
+  const k = context.kinds;
+  const n = context.samples;
+  const sum = (key: string) => sums[key] ?? 0;
+  const report = (side: SideSummary, who: 'teacher' | 'student'): ModelReport => ({
+    ...side,
+    accuracy: sum(`${who}.counted`) > 0 && sum(`${who}.counted`) === n && context.targets ? sum(`${who}.correct`) / sum(`${who}.counted`) : null,
+    rmse: sum(`${who}.m`) > 0 ? Math.sqrt(sum(`${who}.se`) / sum(`${who}.m`)) : null,
+    mae: sum(`${who}.m`) > 0 ? sum(`${who}.ae`) / sum(`${who}.m`) : null,
+  });
+  const totalMs = sum('ms.total') + computeMs;
+  const inferenceMs = Object.fromEntries(
+    Object.entries(sums)
+      .filter(([key]) => key.startsWith('ms.inference.'))
+      .map(([key, v]) => [key.slice('ms.inference.'.length), v]),
+  );
+  return {
+    ...result,
+    ...(k ? { output: { ...result.output, teacherKind: k.teacher.kind, studentKind: k.student.kind, kinds: k } } : {}),
+    warnings: [...context.warnings, ...result.warnings, ...(crossLayer?.warnings ?? [])],
+    reference: { teacher: 100, null: nullLevel, baseline: null },
+    data: context.data,
+    teacher: report(context.teacher, 'teacher'),
+    student: report(context.student, 'student'),
+    crossLayer,
+    captures: context.captures,
+    batchSize: context.batchSize,
+    timing: {
+      totalMs,
+      setupMs: sum('ms.setup'),
+      inferenceMs,
+      scoringMs: sum('ms.scoring'),
+      crossLayerMs: sum('ms.cross'),
+      readMs: sum('ms.read'),
+      captureMs: sum('ms.capture'),
+      computeMs: sum('ms.compute') + computeMs,
+      samplesPerSecond: n / (totalMs / 1000),
+    },
+  };
+}
+
+interface EvalRun {
+  metric: KrsMetric;
+  context: EvalContext;
+  sums: EvalSums;
+  range: [number, number];
+  crossLayer: CrossLayerResult | null;
+  nullLevel: ReferenceLevels['null'];
+}
+
+async function evalRun(options: EvalOptions, shard: ShardSpec | null): Promise<EvalRun> {
   const t0 = performance.now();
   const { task, data } = options;
   const spec = taskSpec(task);
@@ -235,7 +345,10 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
     rbfThreshold: options.rbfThreshold,
     output: outputOptions,
   });
-  const makeMetric = () => new KrsMetric(metricOptions());
+  const allBounds = batchBounds(n, batchSize);
+  const bounds = shard ? shardBatches(allBounds, shard) : allBounds;
+  const range = rangeOf(bounds, n);
+  const makeMetric = () => new KrsMetric({ ...metricOptions(), firstSample: range[0] });
   let metric: KrsMetric | null = null;
   /**
    * The outputs as the metric reads them. On the first batch, when the task's agreement reads
@@ -296,7 +409,8 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
   try {
     if (capturePaths) {
       ensureDir(options.saveCaptures!, 'the captures into');
-      writers = { teacher: new NpzWriter(capturePaths.teacher, n), student: new NpzWriter(capturePaths.student, n) };
+      const rows = range[1] - range[0];
+      writers = { teacher: new NpzWriter(capturePaths.teacher, rows), student: new NpzWriter(capturePaths.student, rows) };
     }
     pool = options.worker === false ? await startLocalPool([teacher.job, student.job]) : await startWorkerPool([teacher.job, student.job]);
     timing.setup = performance.now() - setupStart;
@@ -314,13 +428,28 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
       return { arrays, targets: tb.targets ?? sb.targets, ids: tb.ids, n: end - start };
     };
 
-    const bounds = batchBounds(n, batchSize);
+    if (bounds.length === 0) {
+      throw errors.badOption(
+        'shard',
+        `${shard!.index}/${shard!.count}`,
+        `at most ${allBounds.length} shards: the ${n} samples make ${allBounds.length} batches of ${batchSize} (shards hold whole batches)`,
+      );
+    }
     const submit = (k: number) => {
       const b = read(bounds[k]![0], bounds[k]![1]);
       const result = pool!.run(b.arrays, b.n);
       result.catch(() => {}); // awaited in order below; this only stops an early failure counting as unhandled
       return { batch: b, result };
     };
+    // A shard that does not start at the run's first batch runs that batch too (not folded in):
+    // the output kinds are told from it and the feature shifts fixed by it, as in the single run.
+    if (bounds[0]![0] !== allBounds[0]![0]) {
+      const b0 = read(allBounds[0]![0], allBounds[0]![1]);
+      const out = await pool.run(b0.arrays, b0.n);
+      for (const [side, ms] of Object.entries(out.ms)) timing.inference[side] = (timing.inference[side] ?? 0) + ms;
+      readOutputs(out.outputs.teacher![teacher.outputTensor]!, out.outputs.student![student.outputTensor]!);
+      metric!.fixShifts({ teacher: out.outputs.teacher!, student: out.outputs.student! });
+    }
     let inflight = submit(0);
     for (let k = 0; k < bounds.length; k++) {
       const next = k + 1 < bounds.length ? submit(k + 1) : null;
@@ -372,12 +501,10 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
         }
         timing.capture += performance.now() - w0;
       }
-      options.onProgress?.(bounds[k]![1], n);
+      options.onProgress?.(bounds[k]![1] - range[0], range[1] - range[0]);
       if (next) inflight = next;
     }
     const f0 = performance.now();
-    const result = await metric!.compute();
-    const k = kinds as OutputKinds | null;
     const crossLayer = grid ? await grid.compute() : null;
     const nullLevel = stash ? await stash.compute(metricOptions(), reference.seed, batchSize) : null;
     timing.compute = performance.now() - f0;
@@ -387,18 +514,20 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
       writers.student.finish();
       timing.capture += performance.now() - w0;
     }
-    const report = (side: PreparedSide, a: (typeof acc)['teacher']): ModelReport => ({
-      ...side.summary,
-      accuracy: a.counted > 0 && a.counted === n && targetsInfo ? a.correct / a.counted : null,
-      rmse: a.m > 0 ? Math.sqrt(a.se / a.m) : null,
-      mae: a.m > 0 ? a.ae / a.m : null,
-    });
-    const totalMs = performance.now() - t0;
-    return {
-      ...result,
-      ...(k ? { output: { ...result.output, teacherKind: k.teacher.kind, studentKind: k.student.kind, kinds: k } } : {}),
-      warnings: [...warnings, ...result.warnings, ...(crossLayer?.warnings ?? [])],
-      reference: { teacher: 100, null: nullLevel, baseline: null },
+    const sums: EvalSums = {
+      'ms.total': performance.now() - t0,
+      'ms.setup': timing.setup,
+      'ms.scoring': timing.scoring,
+      'ms.cross': timing.cross,
+      'ms.read': timing.read,
+      'ms.capture': timing.capture,
+      'ms.compute': timing.compute,
+    };
+    for (const [side, ms] of Object.entries(timing.inference)) sums[`ms.inference.${side}`] = ms;
+    for (const who of ['teacher', 'student'] as const) for (const [key, v] of Object.entries(acc[who])) sums[`${who}.${key}`] = v;
+    const context: EvalContext = {
+      warnings,
+      kinds: kinds as OutputKinds | null,
       data: {
         name: data.name,
         kind: data.kind,
@@ -406,23 +535,14 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
         ...(options.studentData ? { studentName: sData.name } : {}),
         ...(data.preparation ? { preparation: data.preparation } : {}),
       },
-      teacher: report(teacher, acc.teacher),
-      student: report(student, acc.student),
-      crossLayer,
+      teacher: teacher.summary,
+      student: student.summary,
+      targets: Boolean(targetsInfo),
       captures: capturePaths,
       batchSize,
-      timing: {
-        totalMs,
-        setupMs: timing.setup,
-        inferenceMs: timing.inference,
-        scoringMs: timing.scoring,
-        crossLayerMs: timing.cross,
-        readMs: timing.read,
-        captureMs: timing.capture,
-        computeMs: timing.compute,
-        samplesPerSecond: n / (totalMs / 1000),
-      },
+      samples: n,
     };
+    return { metric: metric!, context, sums, range, crossLayer, nullLevel };
   } catch (e) {
     writers?.teacher.abort();
     writers?.student.abort();

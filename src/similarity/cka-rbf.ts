@@ -189,6 +189,7 @@ export const ckaRbf: SimilaritySpec<RbfState> = {
     if (!(rbfThreshold > 0) || !Number.isFinite(rbfThreshold)) throw errors.badOption('rbfThreshold', rbfThreshold, 'a finite number > 0');
     return {
       name: 'cka-rbf',
+      keepsRows: () => true,
       init: () => initRbf(p, q),
       update: (state, { x, y, rows }) => updateRbf(state, x, y, rows, maxSamples),
       async compute(state) {

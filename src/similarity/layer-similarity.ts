@@ -17,6 +17,7 @@ import { featureMatrix, type Pooling, pooledWidth } from './features.js';
 import { DEFAULT_MEMORY_BUDGET } from './linear-cka.js';
 import { type Similarity, similaritySpec } from './registry.js';
 import type { Estimator, EstimatorChoice, ExactRoute, SimilaritySettings, SimilaritySpec } from './spec.js';
+import type { FeatureShift } from './linear-stats.js';
 
 export interface LayerSimilarityOptions {
   /** The similarity's registry name; default `cka`. */
@@ -34,6 +35,8 @@ export interface LayerSimilarityOptions {
   exactRoute?: 'auto' | 'feature-space' | 'sample-space';
   /** θ of cka-rbf (σ = θ·√median squared distance). */
   rbfThreshold?: number;
+  /** The point exact feature-space CKA sums about (see {@link FeatureShift}); default: each state's first batch's means. */
+  shift?: FeatureShift;
   teacherName?: string;
   studentName?: string;
 }
@@ -65,6 +68,8 @@ export interface LayerSimilarityResult {
 /** The layer-pair measure: the Measure contract plus an optional fast delete-a-group jackknife. */
 export type LayerSimilarityMeasure = Measure<LayerState, LayerBatch, Promise<LayerSimilarityResult>> & {
   leaveOneOut(states: readonly LayerState[]): Promise<number[] | null>;
+  /** True when the state keeps the feature rows themselves (see {@link SimilarityMeasure.keepsRows}). */
+  keepsRows(state: LayerState): boolean;
 };
 
 /** Before the first batch the widths are unknown; after it, the spec's state for widths p, q. */
@@ -96,6 +101,7 @@ export function layerSimilarity(options: LayerSimilarityOptions = {}): LayerSimi
     ...(options.samples !== undefined ? { samples: options.samples } : {}),
     ...(options.exactRoute !== undefined ? { exactRoute: options.exactRoute } : {}),
     rbfThreshold: options.rbfThreshold ?? DEFAULT_RBF_THRESHOLD,
+    ...(options.shift ? { shift: options.shift } : {}),
   };
   const feature = { pool: options.pool, channelsLast: options.channelsLast };
   // One spec measure per width pair, made when the widths are first known.
@@ -178,6 +184,10 @@ export function layerSimilarity(options: LayerSimilarityOptions = {}): LayerSimi
       const all = (await this.compute(active.reduce<LayerState>((x, y) => this.merge(x, y), { mode: 'empty' }))).value;
       let k = 0;
       return states.map((st) => (st.mode === 'active' ? values[k++]! : all));
+    },
+
+    keepsRows(state: LayerState): boolean {
+      return state.mode === 'active' && (measureFor(state.p, state.q).keepsRows?.(state.inner) ?? false);
     },
 
     merge(a, b) {

@@ -104,6 +104,7 @@ export function linearCkaMeasure(debiased: boolean, p: number, q: number, settin
   const block = settings.gramBlock ?? DEFAULT_GRAM_BLOCK;
   return {
     name,
+    keepsRows: (state) => state.route === 'sample-space',
     init(): LinearCkaState {
       if (route === 'feature-space') return { route, stats: initLinearStats(p, q, debiased) };
       if (route === 'sample-space') return { route, x: initRowStore(p), y: initRowStore(q) };
@@ -111,7 +112,7 @@ export function linearCkaMeasure(debiased: boolean, p: number, q: number, settin
     },
 
     async update(state, { x, y, rows, locateNonFinite }) {
-      if (state.route === 'feature-space') return updateLinearStats(state.stats, x, y, rows, backend, locateNonFinite);
+      if (state.route === 'feature-space') return updateLinearStats(state.stats, x, y, rows, backend, locateNonFinite, settings.shift);
       if (state.route === 'minibatch') return updateMinibatchHsic(state.stats, x, y, rows, backend);
       // The rows kept plus the centred copy the Gram pass makes of them.
       const bytes = 2 * (state.x.rows + rows) * (p * x.BYTES_PER_ELEMENT + q * y.BYTES_PER_ELEMENT);

@@ -23,6 +23,16 @@ import { packedCentredNorm2, packedLength, packedMatVec, packedShiftOuter, packe
 import { decodeFloat64, encodeFloat64 } from '../core/serialize.js';
 import { errors } from '../core/errors.js';
 
+/**
+ * A shift given in advance (column means of the run's first batch, see KrsMetric): every
+ * state of the pair then sums about the same point, so states made from the same rows are the
+ * same bits however the run was batched into shards.
+ */
+export interface FeatureShift {
+  readonly x: Float64Array;
+  readonly y: Float64Array;
+}
+
 export interface LinearStats {
   /** Whether the row-norm moments for debiased CKA are kept (they cost an extra pass). */
   moments: boolean;
@@ -73,7 +83,7 @@ export function initLinearStats(p: number, q: number, moments: boolean): LinearS
  * Fold a batch (X: b×p, Y: b×q, row-major, float32 or float64) into the state. The batch
  * is not modified and no centred copy is made: the backend subtracts the shift while it
  * converts the operands, and the products are accumulated straight into the state. The
- * first batch fixes the shift. `onNonFinite` is called (and must throw) when a column sum is
+ * first batch fixes the shift: `shift` when given, else the batch's column means. `onNonFinite` is called (and must throw) when a column sum is
  * NaN or infinite, i.e. when the batch holds NaN/Inf (or values whose sum overflows).
  */
 export async function updateLinearStats(
@@ -85,6 +95,7 @@ export async function updateLinearStats(
   onNonFinite: () => never = () => {
     throw errors.badValue('a CKA batch', 'NaN or infinite values', 'finite values');
   },
+  shift?: FeatureShift,
 ): Promise<void> {
   const { p, q } = st;
   if (rows === 0) return;
@@ -93,8 +104,8 @@ export async function updateLinearStats(
   // Any NaN or ±Inf makes its column sum non-finite: checked here, before the state changes.
   if (!allFinite(colsX) || !allFinite(colsY)) onNonFinite();
   if (st.n === 0) {
-    st.shiftX = colsX.map((v) => v / rows);
-    st.shiftY = colsY.map((v) => v / rows);
+    st.shiftX = shift ? Float64Array.from(shift.x) : colsX.map((v) => v / rows);
+    st.shiftY = shift ? Float64Array.from(shift.y) : colsY.map((v) => v / rows);
   }
   const mx: Matrix = { rows, cols: p, data: x, shift: st.shiftX };
   const my: Matrix = { rows, cols: q, data: y, shift: st.shiftY };

@@ -14,6 +14,8 @@ export type Estimator = 'exact' | 'minibatch-unbiased-hsic' | 'rbf-gram' | 'per-
 export type EstimatorChoice = 'exact' | 'minibatch';
 
 /** The exact route that computed a value (linear CKA family). */
+import type { FeatureShift } from './linear-stats.js';
+
 export type ExactRoute = 'feature-space' | 'sample-space';
 
 /** One batch of pooled features of a layer pair: X (rows × p) and Y (rows × q), row-major. */
@@ -47,6 +49,8 @@ export interface SimilaritySettings {
   readonly gramBlock?: number;
   /** θ of `cka-rbf`: σ = θ·√(median squared distance). */
   readonly rbfThreshold: number;
+  /** The point feature-space statistics sum about (linear CKA family); default: each state's first batch's column means. */
+  readonly shift?: FeatureShift;
 }
 
 /** What a similarity measure computes: its value (a fraction, docs/conventions.md) and how. */
@@ -68,6 +72,11 @@ export interface SimilarityEstimate {
  */
 export type SimilarityMeasure<State> = Measure<State, FeatureRows, Promise<SimilarityEstimate>> & {
   leaveOneOut?(states: readonly State[]): Promise<number[] | null>;
+  /**
+   * True when the state is the samples' feature rows themselves (sample-space CKA, RBF CKA):
+   * per-group states then partition the rows, so keeping every group costs no extra memory.
+   */
+  keepsRows?(state: State): boolean;
 };
 
 /** A similarity: its metadata and its measure factory. */

@@ -1,0 +1,114 @@
+/**
+ * `krs merge STATE…`: combine the state files of a sharded `krs score` or `krs eval` run
+ * (`--shard i/N --state-out FILE`) and print what the single run prints — the table, `--json`,
+ * `--report`, `--charts` — or, with `--state-out`, write the merged state for a later merge
+ * (a merge tree: `krs merge a b --state-out ab`, then `krs merge ab cd`).
+ *
+ * Settings must agree across the files; every sample must be in exactly one file (overlaps
+ * and gaps are errors unless `--allow-partial`, then warnings naming the ranges). A partial
+ * merge written with `--state-out` may leave gaps (other states come later) but not overlaps.
+ */
+import type { Command } from 'commander';
+import { errors } from '../core/errors.js';
+import { readStateFile, writeStateFile } from '../io/node-state-file.js';
+import { asShardDocument, coveredSamples, mergeShardDocuments, type ShardDocument } from '../krs/shards.js';
+import { BACKENDS, chooseBackend } from './backend.js';
+import { toJson } from './format.js';
+import { cliIo } from './io.js';
+import { parseChoice } from './options.js';
+import { CHARTS_OPTION, REPORT_OPTION } from './report-options.js';
+
+interface MergeFlags {
+  allowPartial?: boolean;
+  stateOut?: string;
+  backend?: (typeof BACKENDS)[number];
+  json?: boolean;
+  report?: string;
+  charts?: string;
+}
+
+export function registerMerge(program: Command): void {
+  program
+    .command('merge')
+    .description('merge the state files of a sharded krs score or krs eval run (--shard i/N --state-out FILE) into its result')
+    .argument('<states...>', 'state files written by --state-out, in any order')
+    .option('--allow-partial', 'merge even when sample ranges overlap or are missing (warnings name them)')
+    .option('--state-out <file>', 'write the merged state instead of a result (for merging in a tree; ranges may still be missing)')
+    .option('--backend <name>', `matrix backend for the final compute: ${BACKENDS.join(', ')} (default auto)`, parseChoice('--backend', BACKENDS))
+    .option('--json', 'print the result as JSON on stdout')
+    .option(...REPORT_OPTION)
+    .option(...CHARTS_OPTION)
+    .action(async (files: string[], o: MergeFlags) => mergeCommand(files, o));
+}
+
+async function mergeCommand(files: readonly string[], o: MergeFlags): Promise<void> {
+  const docs = files.map((source) => ({ source, document: asShardDocument(readStateFile(source), source) }));
+  if (o.stateOut) {
+    if (o.report || o.charts)
+      throw errors.badOption(o.report ? '--report' : '--charts', o.report ?? o.charts, 'a result, not --state-out (merge the states into a result first)');
+    const { document, warnings } = mergeShardDocuments(docs, { allowPartial: o.allowPartial, allowGaps: true });
+    const bytes = writeStateFile(o.stateOut, document);
+    const covered = coveredSamples(document);
+    const ranges = document.parts.map((p) => p.range);
+    const shards = document.parts.flatMap((p) => p.shards);
+    cliIo().stdout.write(
+      o.json
+        ? `${toJson({ file: o.stateOut, bytes, samples: document.samples, covered, ranges, shards })}\n`
+        : `merged ${docs.length} states (shards ${shards.join(', ')}): ${covered} of ${document.samples} samples in ${ranges.map(([a, b]) => `[${a}, ${b})`).join(', ')} → ${o.stateOut}\n`,
+    );
+    for (const w of warnings) cliIo().stderr.write(`warning: ${w}\n`);
+    return;
+  }
+  const { document, warnings } = mergeShardDocuments(docs, { allowPartial: o.allowPartial });
+  const backend = await chooseBackend(o.backend ?? 'auto');
+  try {
+    await printMerged(document, warnings, o, backend.backend);
+  } finally {
+    await backend.dispose();
+  }
+}
+
+/** Print the merged run as its own command would. */
+async function printMerged(
+  document: ShardDocument,
+  mergeWarnings: readonly string[],
+  o: MergeFlags,
+  backend: Parameters<typeof import('./score-shard.js').finishScoreDocument>[1],
+) {
+  const io = cliIo();
+  if (document.command === 'score') {
+    const [{ finishScoreDocument }, { renderScore, renderStudents }, { printStudents }, { scoreReportInput, writeCliReport }] = await Promise.all([
+      import('./score-shard.js'),
+      import('./score.js'),
+      import('./krs-summary.js'),
+      import('./report-options.js'),
+    ]);
+    const { results, names, report } = await finishScoreDocument(document, backend);
+    const all = results.map((r) => ({ ...r, warnings: [...r.warnings, ...mergeWarnings] }));
+    if (all.length > 1) {
+      if (o.report || o.charts)
+        throw errors.badOption(o.report ? '--report' : '--charts', o.report ?? o.charts, 'one student only (a report shows one student)');
+      printStudents(all, names, o.json, renderStudents);
+      return;
+    }
+    const result = all[0]!;
+    await writeCliReport(o, () => scoreReportInput(report as never, result, o.backend));
+    io.stdout.write(o.json ? `${toJson(result)}\n` : `${renderScore(result)}\n`);
+    for (const w of result.warnings) io.stderr.write(`warning: ${w}\n`);
+    return;
+  }
+  if (document.command === 'eval') {
+    const [{ finishEvalDocument }, { renderEval }, { evalReportInput, writeCliReport }] = await Promise.all([
+      import('./eval-shard.js'),
+      import('./eval.js'),
+      import('./report-options.js'),
+    ]);
+    const r = await finishEvalDocument(document, backend);
+    const result = { ...r, warnings: [...r.warnings, ...mergeWarnings] };
+    await writeCliReport(o, () => evalReportInput(result));
+    io.stdout.write(o.json ? `${toJson(result)}\n` : `${renderEval(result)}\n`);
+    for (const w of result.warnings) io.stderr.write(`warning: ${w}\n`);
+    return;
+  }
+  throw errors.badValue('command of the state files', document.command, 'score or eval');
+}

@@ -1,0 +1,123 @@
+/**
+ * `krs score --shard i/N --state-out FILE` and the score half of `krs merge`: a shard folds its
+ * batches of every student (and of the null level and the baseline) into metric states and
+ * writes them with the context each result reports; the merge turns the merged states into
+ * the very results `krs score` prints (src/krs/shards.ts).
+ *
+ * Metric names in the document: `student<k>`, `null<k>` (the null level, unless --no-null) and
+ * `baseline<k>` (with --baseline) for the k-th --student.
+ */
+import { basename } from 'node:path';
+import type { MatrixBackend } from '../linalg/backend.js';
+import { KrsMetric, type KrsMetricOptions } from '../krs/metric.js';
+import { finishScore, foldScore, planScore, type ScoreCapturesResult, type ScoreContext, type ScorePlan, scoreContext } from '../krs/score-captures.js';
+import { documentMetrics, rangeOf, type ShardDocument, type ShardSpec, shardBatches, shardDocument } from '../krs/shards.js';
+import { writeStateFile } from '../io/node-state-file.js';
+import { attachBaseline, baselineFlags, type ScoreFlags, withScoreOptions } from './score.js';
+
+/** What a merged score document holds in its context. */
+interface ScoreShardContext {
+  names: string[];
+  students: ScoreContext[];
+  baselines: (ScoreContext | null)[];
+  baseline: string | null;
+  /** The flags the report's capture charts read (paths of the captures). */
+  report: Record<string, unknown>;
+}
+
+/** The settings of a plan that every shard must share (everything but the shard's own first sample). */
+function planSettings(plan: ScorePlan, file: string): Record<string, unknown> {
+  const { backend, firstSample: _f, ...options }: KrsMetricOptions = plan.metricOptions;
+  return JSON.parse(
+    JSON.stringify({
+      file: basename(file),
+      samples: plan.n,
+      batches: plan.batches.length,
+      batchSize: plan.batchSize,
+      reference: plan.reference,
+      backend: backend?.name ?? null,
+      metric: options,
+    }),
+  );
+}
+
+/** Fold shard `spec` of every student into one document and write it to `file`. */
+export async function writeScoreShard(
+  o: ScoreFlags,
+  students: readonly string[],
+  spec: ShardSpec,
+  file: string,
+): Promise<{ document: ShardDocument; bytes: number; range: [number, number] }> {
+  const metrics: Record<string, unknown> = {};
+  const settings: Record<string, unknown>[] = [];
+  const context: ScoreShardContext = { names: [...students], students: [], baselines: [], baseline: o.baseline ?? null, report: reportFlags(o) };
+  let samples = 0;
+  let range: [number, number] = [0, 0];
+  const fold = async (flags: ScoreFlags, label: string) =>
+    withScoreOptions(
+      flags,
+      async (options) => {
+        const plan = planScore(options);
+        const batches = shardBatches(plan.batches, spec);
+        return { plan, folded: await foldScore(plan, batches), range: rangeOf(batches, plan.n) };
+      },
+      label,
+    );
+  for (const [k, student] of students.entries()) {
+    const flags = { ...o, student };
+    const s = await fold(flags, `score ${spec.index}/${spec.count}`);
+    samples = s.plan.n;
+    range = s.range;
+    metrics[`student${k}`] = s.folded.metric.toJSON();
+    if (s.folded.nullMetric) metrics[`null${k}`] = s.folded.nullMetric.toJSON();
+    context.students.push(scoreContext(s.plan));
+    settings.push(planSettings(s.plan, student));
+    if (o.baseline) {
+      const b = await fold(baselineFlags(flags), `baseline ${spec.index}/${spec.count}`);
+      metrics[`baseline${k}`] = b.folded.metric.toJSON();
+      context.baselines.push(scoreContext(b.plan));
+      settings.push(planSettings(b.plan, o.baseline));
+    } else {
+      context.baselines.push(null);
+    }
+  }
+  const document = shardDocument({
+    command: 'score',
+    settings: { students: settings },
+    samples,
+    range,
+    shard: spec,
+    metrics,
+    sums: {},
+    context: context as unknown as Record<string, unknown>,
+  });
+  const bytes = writeStateFile(file, document);
+  return { document, bytes, range };
+}
+
+/** The flags a score report reads the captures with (for its cross-layer heatmap and forecast charts). */
+function reportFlags(o: ScoreFlags): Record<string, unknown> {
+  const { teacher, student, teacherFeatures, studentFeatures, ids, pool, channelsLast, batchSize, outputKey, task } = o;
+  return JSON.parse(JSON.stringify({ teacher, student, teacherFeatures, studentFeatures, ids, pool, channelsLast, batchSize, outputKey, task }));
+}
+
+/** The results of a merged score document, one per student, with the names they were given. */
+export async function finishScoreDocument(
+  document: ShardDocument,
+  backend: MatrixBackend,
+): Promise<{ results: ScoreCapturesResult[]; names: string[]; report: Record<string, unknown> }> {
+  const context = document.context as unknown as ScoreShardContext;
+  const metrics = documentMetrics(document);
+  const metric = (name: string) => (metrics[name] === undefined ? null : KrsMetric.fromJSON(metrics[name], backend));
+  const results: ScoreCapturesResult[] = [];
+  for (const [k, name] of context.names.entries()) {
+    let result = await finishScore(context.students[k]!, { metric: metric(`student${k}`)!, nullMetric: metric(`null${k}`) });
+    const bctx = context.baselines[k];
+    if (bctx && context.baseline) {
+      const base = await finishScore(bctx, { metric: metric(`baseline${k}`)!, nullMetric: null });
+      result = attachBaseline(name, result, context.baseline, base);
+    }
+    results.push(result);
+  }
+  return { results, names: context.names, report: { ...context.report, student: context.names[0] } };
+}

@@ -1,0 +1,130 @@
+/**
+ * The shard state file (`krs score|eval --state-out`, `krs merge`): a safetensors file whose
+ * tensors are the float64 arrays of a JSON document and whose `__metadata__` holds the rest.
+ *
+ *   header   {"a0": {"dtype": "F64", "shape": [k], "data_offsets": [b, e]}, …,
+ *             "__metadata__": {"format": "krs-state", "version": "1", "document": "<JSON>"}}
+ *   buffer   the arrays' little-endian bytes, in order
+ *
+ * In the document every float64 array (what {@link encodeFloat64} makes: `{f64, length}`)
+ * is replaced by `{"$array": "a<i>"}`, so the arrays are stored as bytes, bit for bit, and the
+ * JSON stays small. Any safetensors reader opens the file (the arrays are ordinary F64
+ * tensors). Browser-safe: bytes in, bytes out; `node-state-file.ts` reads and writes files.
+ */
+import { errors } from '../core/errors.js';
+import type { EncodedFloat64 } from '../core/serialize.js';
+import { readSafetensorsHeader } from './safetensors.js';
+import { bytesSource, readInto } from './source.js';
+
+/** The `format` of the metadata. */
+export const STATE_FILE_FORMAT = 'krs-state';
+/** Version of the file layout (the document carries its own version). */
+export const STATE_FILE_VERSION = 1;
+
+/** Encode a JSON document (with float64 arrays as {@link EncodedFloat64}) as a state file. */
+export function encodeStateFile(document: unknown): Uint8Array {
+  const arrays: Uint8Array[] = [];
+  const lifted = liftArrays(document, arrays);
+  const header: Record<string, unknown> = {};
+  let offset = 0;
+  arrays.forEach((bytes, i) => {
+    header[`a${i}`] = { dtype: 'F64', shape: [bytes.length / 8], data_offsets: [offset, offset + bytes.length] };
+    offset += bytes.length;
+  });
+  header.__metadata__ = { format: STATE_FILE_FORMAT, version: String(STATE_FILE_VERSION), document: JSON.stringify(lifted) };
+  let text = JSON.stringify(header);
+  // Pad the header so the buffer starts 8-byte aligned (as the safetensors writers do).
+  text += ' '.repeat((8 - ((8 + new TextEncoder().encode(text).length) % 8)) % 8);
+  const head = new TextEncoder().encode(text);
+  const out = new Uint8Array(8 + head.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(head.length), true);
+  out.set(head, 8);
+  let o = 8 + head.length;
+  for (const bytes of arrays) {
+    out.set(bytes, o);
+    o += bytes.length;
+  }
+  return out;
+}
+
+/**
+ * Decode a state file back into its document, each float64 array as an {@link EncodedFloat64}
+ * again (what the states' `fromJSON` read).
+ * @throws BAD_VALUE naming `source` for a file that is not a krs state file, or a broken one.
+ */
+export function decodeStateFile(bytes: Uint8Array, source: string): unknown {
+  const header = readSafetensorsHeader(bytesSource(source, bytes));
+  const meta = header.metadata;
+  if (!meta || meta.format !== STATE_FILE_FORMAT) {
+    throw errors.badValue(
+      `state file ${source}`,
+      meta?.format ?? 'no krs metadata',
+      `a krs state file (__metadata__.format "${STATE_FILE_FORMAT}", written by --state-out)`,
+    );
+  }
+  if (meta.version !== String(STATE_FILE_VERSION)) {
+    throw errors.badValue(`version of state file ${source}`, meta.version ?? 'none', `${STATE_FILE_VERSION} (written by another krs version)`);
+  }
+  let document: unknown;
+  try {
+    document = JSON.parse(meta.document ?? '');
+  } catch {
+    throw errors.badValue(`document of state file ${source}`, 'unparseable JSON', 'the JSON document krs wrote');
+  }
+  const source64 = bytesSource(source, bytes);
+  return lowerArrays(document, (name) => {
+    const entry = header.tensors.get(name);
+    if (!entry || entry.stored !== 'F64' || entry.shape.length !== 1)
+      throw errors.badValue(
+        `array '${name}' of state file ${source}`,
+        entry ? `${entry.stored} ${JSON.stringify(entry.shape)}` : 'missing',
+        'a 1-d F64 tensor',
+      );
+    const raw = new Uint8Array(entry.end - entry.begin);
+    readInto(source64, entry.begin, raw);
+    return { f64: bytesToBase64(raw), length: raw.length / 8 };
+  });
+}
+
+/** Replace every {@link EncodedFloat64} in `value` by `{$array: name}`, collecting its bytes. */
+function liftArrays(value: unknown, arrays: Uint8Array[]): unknown {
+  if (Array.isArray(value)) return value.map((v) => liftArrays(v, arrays));
+  if (value === null || typeof value !== 'object') return value;
+  if (isEncoded(value)) {
+    arrays.push(base64ToBytes(value.f64));
+    return { $array: `a${arrays.length - 1}` };
+  }
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = liftArrays(v, arrays);
+  return out;
+}
+
+function lowerArrays(value: unknown, array: (name: string) => EncodedFloat64): unknown {
+  if (Array.isArray(value)) return value.map((v) => lowerArrays(v, array));
+  if (value === null || typeof value !== 'object') return value;
+  const o = value as Record<string, unknown>;
+  if (typeof o.$array === 'string' && Object.keys(o).length === 1) return array(o.$array);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) out[k] = lowerArrays(v, array);
+  return out;
+}
+
+function isEncoded(v: object): v is EncodedFloat64 {
+  const o = v as Record<string, unknown>;
+  return typeof o.f64 === 'string' && typeof o.length === 'number' && Object.keys(o).length === 2;
+}
+
+const CHUNK = 0x8000;
+
+function base64ToBytes(b64: string): Uint8Array {
+  const binary = atob(b64);
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
+}
+
+function bytesToBase64(bytes: Uint8Array): string {
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += CHUNK) binary += String.fromCharCode.apply(null, bytes.subarray(i, i + CHUNK) as unknown as number[]);
+  return btoa(binary);
+}
