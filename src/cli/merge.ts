@@ -12,7 +12,7 @@ import type { Command } from 'commander';
 import { errors } from '../core/errors.js';
 import { readStateFile, writeStateFile } from '../io/node-state-file.js';
 import { asShardDocument, coveredSamples, mergeShardDocuments, type ShardDocument } from '../krs/shards.js';
-import { BACKENDS, chooseBackend } from './backend.js';
+import { BACKENDS, type BackendChoice, chooseBackend } from './backend.js';
 import { toJson } from './format.js';
 import { cliIo } from './io.js';
 import { parseChoice } from './options.js';
@@ -34,7 +34,11 @@ export function registerMerge(program: Command): void {
     .argument('<states...>', 'state files written by --state-out, in any order')
     .option('--allow-partial', 'merge even when sample ranges overlap or are missing (warnings name them)')
     .option('--state-out <file>', 'write the merged state instead of a result (for merging in a tree; ranges may still be missing)')
-    .option('--backend <name>', `matrix backend for the final compute: ${BACKENDS.join(', ')} (default auto)`, parseChoice('--backend', BACKENDS))
+    .option(
+      '--backend <name>',
+      `matrix backend for the final compute: ${BACKENDS.join(', ')} (default: the one the shards used)`,
+      parseChoice('--backend', BACKENDS),
+    )
     .option('--json', 'print the result as JSON on stdout')
     .option(...REPORT_OPTION)
     .option(...CHARTS_OPTION)
@@ -60,12 +64,22 @@ async function mergeCommand(files: readonly string[], o: MergeFlags): Promise<vo
     return;
   }
   const { document, warnings } = mergeShardDocuments(docs, { allowPartial: o.allowPartial });
-  const backend = await chooseBackend(o.backend ?? 'auto');
+  const backend = await chooseBackend(o.backend ?? shardsBackend(document));
   try {
     await printMerged(document, warnings, o, backend.backend);
   } finally {
     await backend.dispose();
   }
+}
+
+/**
+ * The backend the shards scored with (recorded in their settings), so that the final compute
+ * (e.g. the sample-space Gram pass) runs on the same arithmetic as the single run would.
+ */
+function shardsBackend(document: ShardDocument): BackendChoice {
+  const s = document.settings as { backend?: unknown; students?: { backend?: unknown }[] };
+  const name = s.backend ?? s.students?.[0]?.backend;
+  return name === 'typescript-f64' ? 'typescript' : name === 'onnxruntime-f32' ? 'onnxruntime' : 'auto';
 }
 
 /** Print the merged run as its own command would. */

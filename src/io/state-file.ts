@@ -74,7 +74,7 @@ export function decodeStateFile(bytes: Uint8Array, source: string): unknown {
   const source64 = bytesSource(source, bytes);
   return lowerArrays(document, (name) => {
     const entry = header.tensors.get(name);
-    if (!entry || entry.stored !== 'F64' || entry.shape.length !== 1)
+    if (entry?.stored !== 'F64' || entry.shape.length !== 1)
       throw errors.badValue(
         `array '${name}' of state file ${source}`,
         entry ? `${entry.stored} ${JSON.stringify(entry.shape)}` : 'missing',
