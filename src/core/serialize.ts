@@ -2,18 +2,41 @@
  * Exact, compact JSON encoding of float64 arrays for serialised metric states:
  * the IEEE-754 bytes (little-endian) in base64, so a state survives a JSON round trip
  * bit for bit. Works in browsers and Node (uses btoa/atob).
+ *
+ * The base64 text is made only when asked for (JSON.stringify reads `f64`): an encoded
+ * array also carries a copy of the values under {@link FLOAT64_VALUES}, which binary writers
+ * (the state file, src/io/state-file.ts) store as bytes and {@link decodeFloat64} reads
+ * directly — no base64 round trip for states that never become JSON text.
  */
 import { errors } from './errors.js';
 
 const CHUNK = 0x8000;
 
+/** The values behind an encoded array, when it was made in this process (not parsed from JSON text). */
+export const FLOAT64_VALUES: unique symbol = Symbol('krs.float64');
+
 export interface EncodedFloat64 {
   readonly f64: string;
   readonly length: number;
+  readonly [FLOAT64_VALUES]?: Float64Array;
 }
 
-/** Encode a Float64Array as base64 of its little-endian bytes. */
+/** Encode a Float64Array (copied: later changes to `a` do not show) as base64 of its little-endian bytes, made lazily. */
 export function encodeFloat64(a: Float64Array): EncodedFloat64 {
+  return float64Encoding(Float64Array.from(a));
+}
+
+/** An encoding over `values` (kept, not copied). */
+export function float64Encoding(values: Float64Array): EncodedFloat64 {
+  let text: string | undefined;
+  return Object.defineProperties({} as EncodedFloat64, {
+    f64: { enumerable: true, get: () => (text ??= toBase64(values)) },
+    length: { enumerable: true, value: values.length },
+    [FLOAT64_VALUES]: { enumerable: false, value: values },
+  });
+}
+
+function toBase64(a: Float64Array): string {
   const bytes = new Uint8Array(a.length * 8);
   const view = new DataView(bytes.buffer);
   for (let i = 0; i < a.length; i++) view.setFloat64(i * 8, a[i]!, true);
@@ -21,11 +44,13 @@ export function encodeFloat64(a: Float64Array): EncodedFloat64 {
   for (let i = 0; i < bytes.length; i += CHUNK) {
     binary += String.fromCharCode.apply(null, bytes.subarray(i, i + CHUNK) as unknown as number[]);
   }
-  return { f64: btoa(binary), length: a.length };
+  return btoa(binary);
 }
 
-/** Decode {@link encodeFloat64}'s output. @throws BAD_VALUE for a malformed encoding. */
+/** Decode {@link encodeFloat64}'s output (a copy of the values). @throws BAD_VALUE for a malformed encoding. */
 export function decodeFloat64(e: unknown, what = 'serialised state'): Float64Array {
+  const values = (e as EncodedFloat64 | null)?.[FLOAT64_VALUES];
+  if (values instanceof Float64Array) return Float64Array.from(values);
   const enc = e as EncodedFloat64;
   if (!enc || typeof enc.f64 !== 'string' || typeof enc.length !== 'number') {
     throw errors.badValue(what, typeof e, 'an encoded float64 array {f64, length}');

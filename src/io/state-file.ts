@@ -12,7 +12,7 @@
  * tensors). Browser-safe: bytes in, bytes out; `node-state-file.ts` reads and writes files.
  */
 import { errors } from '../core/errors.js';
-import type { EncodedFloat64 } from '../core/serialize.js';
+import { type EncodedFloat64, FLOAT64_VALUES, float64Encoding } from '../core/serialize.js';
 import { readSafetensorsHeader } from './safetensors.js';
 import { bytesSource, readInto } from './source.js';
 
@@ -82,7 +82,7 @@ export function decodeStateFile(bytes: Uint8Array, source: string): unknown {
       );
     const raw = new Uint8Array(entry.end - entry.begin);
     readInto(source64, entry.begin, raw);
-    return { f64: bytesToBase64(raw), length: raw.length / 8 };
+    return float64Encoding(littleEndianFloat64(raw));
   });
 }
 
@@ -91,7 +91,8 @@ function liftArrays(value: unknown, arrays: Uint8Array[]): unknown {
   if (Array.isArray(value)) return value.map((v) => liftArrays(v, arrays));
   if (value === null || typeof value !== 'object') return value;
   if (isEncoded(value)) {
-    arrays.push(base64ToBytes(value.f64));
+    const values = value[FLOAT64_VALUES];
+    arrays.push(values instanceof Float64Array ? float64Bytes(values) : base64ToBytes(value.f64));
     return { $array: `a${arrays.length - 1}` };
   }
   const out: Record<string, unknown> = {};
@@ -110,21 +111,38 @@ function lowerArrays(value: unknown, array: (name: string) => EncodedFloat64): u
 }
 
 function isEncoded(v: object): v is EncodedFloat64 {
+  if ((v as EncodedFloat64)[FLOAT64_VALUES] instanceof Float64Array) return true;
   const o = v as Record<string, unknown>;
   return typeof o.f64 === 'string' && typeof o.length === 'number' && Object.keys(o).length === 2;
 }
 
-const CHUNK = 0x8000;
+/** The little-endian bytes of a float64 array. */
+function float64Bytes(a: Float64Array): Uint8Array {
+  const out = new Uint8Array(a.length * 8);
+  if (LITTLE_ENDIAN) out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  else {
+    const view = new DataView(out.buffer);
+    for (let i = 0; i < a.length; i++) view.setFloat64(i * 8, a[i]!, true);
+  }
+  return out;
+}
+
+/** Float64 values from little-endian bytes. */
+function littleEndianFloat64(bytes: Uint8Array): Float64Array {
+  const out = new Float64Array(bytes.length / 8);
+  if (LITTLE_ENDIAN) new Uint8Array(out.buffer).set(bytes);
+  else {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = 0; i < out.length; i++) out[i] = view.getFloat64(i * 8, true);
+  }
+  return out;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
 
 function base64ToBytes(b64: string): Uint8Array {
   const binary = atob(b64);
   const out = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
   return out;
-}
-
-function bytesToBase64(bytes: Uint8Array): string {
-  let binary = '';
-  for (let i = 0; i < bytes.length; i += CHUNK) binary += String.fromCharCode.apply(null, bytes.subarray(i, i + CHUNK) as unknown as number[]);
-  return btoa(binary);
 }
