@@ -1,5 +1,5 @@
 /** The options that choose how linear CKA is computed, shared by `krs score`, `krs eval` and `krs heatmap`. */
-import { parseChoice, parsePositiveNumber } from './options.js';
+import { parseChoice, parsePositiveInt, parsePositiveNumber } from './options.js';
 
 const MIB = 2 ** 20;
 
@@ -8,6 +8,13 @@ export const ESTIMATOR_OPTION = [
   '--estimator <kind>',
   'exact (default: exact linear CKA at every width, by feature-space statistics or sample-space Gram blocks, whichever is cheaper) or minibatch (the minibatch unbiased-HSIC estimator, a different quantity that moves with --batch-size)',
   parseChoice('--estimator', ['exact', 'minibatch'] as const),
+] as const;
+
+/** `--gram-block <rows>`: rows per block of the sample-space Gram pass (and per unit of a shard's share of it). */
+export const GRAM_BLOCK_OPTION = [
+  '--gram-block <rows>',
+  'rows per block of the sample-space route of exact CKA (default 1024; smaller blocks use less memory per product and split a sharded Gram pass finer)',
+  parsePositiveInt('--gram-block'),
 ] as const;
 
 /** `--memory-budget <MiB>`: what one layer pair's exact statistics or stored rows may take. */

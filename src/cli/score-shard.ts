@@ -10,8 +10,18 @@
 import { basename } from 'node:path';
 import type { MatrixBackend } from '../linalg/backend.js';
 import { KrsMetric, type KrsMetricOptions } from '../krs/metric.js';
-import { finishScore, foldScore, planScore, type ScoreCapturesResult, type ScoreContext, type ScorePlan, scoreContext } from '../krs/score-captures.js';
-import { documentMetrics, rangeOf, type ShardDocument, type ShardSpec, shardBatches, shardDocument } from '../krs/shards.js';
+import { type GramShareJSON, gramShare, sampleSpacePairs } from '../krs/gram-shards.js';
+import {
+  finishScore,
+  foldScore,
+  nullRowOf,
+  planScore,
+  type ScoreCapturesResult,
+  type ScoreContext,
+  type ScorePlan,
+  scoreContext,
+} from '../krs/score-captures.js';
+import { documentMetrics, documentReducedPairs, rangeOf, type ShardDocument, type ShardSpec, shardBatches, shardDocument } from '../krs/shards.js';
 import { writeStateFile } from '../io/node-state-file.js';
 import { attachBaseline, baselineFlags, type ScoreFlags, withScoreOptions } from './score.js';
 
@@ -49,6 +59,7 @@ export async function writeScoreShard(
   file: string,
 ): Promise<{ document: ShardDocument; bytes: number; range: [number, number] }> {
   const metrics: Record<string, unknown> = {};
+  const gram: Record<string, Record<string, GramShareJSON>> = {};
   const settings: Record<string, unknown>[] = [];
   const context: ScoreShardContext = { names: [...students], students: [], baselines: [], baseline: o.baseline ?? null, report: reportFlags(o) };
   let samples = 0;
@@ -59,7 +70,14 @@ export async function writeScoreShard(
       async (options) => {
         const plan = planScore(options);
         const batches = shardBatches(plan.batches, spec);
-        return { plan, folded: await foldScore(plan, batches), range: rangeOf(batches, plan.n) };
+        const folded = await foldScore(plan, batches);
+        // Sample-space pairs: this shard's share of the Gram pass over all samples replaces its rows.
+        const wide = sampleSpacePairs(plan);
+        const gram = {
+          metric: await gramShare(plan, folded.metric, wide, plan.studentRowOf, spec),
+          null: folded.nullMetric ? await gramShare(plan, folded.nullMetric, wide, nullRowOf(plan), spec) : {},
+        };
+        return { plan, folded, gram, range: rangeOf(batches, plan.n) };
       },
       label,
     );
@@ -69,12 +87,17 @@ export async function writeScoreShard(
     samples = s.plan.n;
     range = s.range;
     metrics[`student${k}`] = s.folded.metric.toJSON();
-    if (s.folded.nullMetric) metrics[`null${k}`] = s.folded.nullMetric.toJSON();
+    gram[`student${k}`] = s.gram.metric;
+    if (s.folded.nullMetric) {
+      metrics[`null${k}`] = s.folded.nullMetric.toJSON();
+      gram[`null${k}`] = s.gram.null;
+    }
     context.students.push(scoreContext(s.plan));
     settings.push(planSettings(s.plan, student));
     if (o.baseline) {
       const b = await fold(baselineFlags(flags), `baseline ${spec.index}/${spec.count}`);
       metrics[`baseline${k}`] = b.folded.metric.toJSON();
+      gram[`baseline${k}`] = b.gram.metric;
       context.baselines.push(scoreContext(b.plan));
       settings.push(planSettings(b.plan, o.baseline));
     } else {
@@ -88,6 +111,7 @@ export async function writeScoreShard(
     range,
     shard: spec,
     metrics,
+    gram,
     sums: {},
     context: context as unknown as Record<string, unknown>,
   });
@@ -108,13 +132,18 @@ export async function finishScoreDocument(
 ): Promise<{ results: ScoreCapturesResult[]; names: string[]; report: Record<string, unknown> }> {
   const context = document.context as unknown as ScoreShardContext;
   const metrics = documentMetrics(document);
+  const reduced = documentReducedPairs(document);
   const metric = (name: string) => (metrics[name] === undefined ? null : KrsMetric.fromJSON(metrics[name], backend));
   const results: ScoreCapturesResult[] = [];
   for (const [k, name] of context.names.entries()) {
-    let result = await finishScore(context.students[k]!, { metric: metric(`student${k}`)!, nullMetric: metric(`null${k}`) });
+    let result = await finishScore(context.students[k]!, {
+      metric: metric(`student${k}`)!,
+      nullMetric: metric(`null${k}`),
+      reduced: { metric: reduced.get(`student${k}`), null: reduced.get(`null${k}`) },
+    });
     const bctx = context.baselines[k];
     if (bctx && context.baseline) {
-      const base = await finishScore(bctx, { metric: metric(`baseline${k}`)!, nullMetric: null });
+      const base = await finishScore(bctx, { metric: metric(`baseline${k}`)!, nullMetric: null, reduced: { metric: reduced.get(`baseline${k}`) } });
       result = attachBaseline(name, result, context.baseline, base);
     }
     results.push(result);

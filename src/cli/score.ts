@@ -2,7 +2,7 @@
  * `krs score`: FSS, AOA and KRS of a student capture against a teacher capture.
  */
 import type { EstimatorChoice } from '../similarity/spec.js';
-import { ESTIMATOR_OPTION, MEMORY_BUDGET_OPTION } from './estimator-options.js';
+import { ESTIMATOR_OPTION, GRAM_BLOCK_OPTION, MEMORY_BUDGET_OPTION } from './estimator-options.js';
 import type { Command } from 'commander';
 import { cliIo } from './io.js';
 import type { ScoreKind } from '../agreement/output-kind.js';
@@ -58,6 +58,7 @@ export function registerScore(program: Command): void {
     .option('--rbf-threshold <θ>', 'cka-rbf: σ = θ·√(median squared distance) (default 0.8)', parseNumber('--rbf-threshold'))
     .option(...ESTIMATOR_OPTION)
     .option(...MEMORY_BUDGET_OPTION)
+    .option(...GRAM_BLOCK_OPTION)
     .option('--batch-size <n>', 'samples per streamed batch (also the minibatch size of the minibatch estimator)', parsePositiveInt('--batch-size'))
     .option('--backend <name>', `matrix backend: ${BACKENDS.join(', ')} (default auto)`, parseChoice('--backend', BACKENDS))
     .option(
@@ -110,6 +111,7 @@ export interface ScoreFlags {
   rbfThreshold?: number;
   estimator?: EstimatorChoice;
   memoryBudget?: number;
+  gramBlock?: number;
   batchSize?: number;
   backend?: (typeof BACKENDS)[number];
   progress?: boolean;
@@ -210,6 +212,7 @@ export async function withScoreOptions<T>(o: ScoreFlags, use: (options: ScoreCap
     batchSize: o.batchSize,
     estimator: o.estimator,
     memoryBudget: o.memoryBudget,
+    gramBlock: o.gramBlock,
     rbfThreshold: o.rbfThreshold,
     backend: backend.backend,
     reference: { null: o.null !== false, seed: o.nullSeed },

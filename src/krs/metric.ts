@@ -25,7 +25,14 @@ import { toPoints } from '../core/units.js';
 import type { MatrixBackend } from '../linalg/backend.js';
 import { typescriptBackend } from '../linalg/typescript-backend.js';
 import { type Pooling, pooledWidth } from '../similarity/features.js';
-import { type LayerBatch, type LayerSimilarityMeasure, type LayerSimilarityOptions, type LayerState, layerSimilarity } from '../similarity/layer-similarity.js';
+import {
+  type LayerBatch,
+  type LayerSimilarityResult,
+  type LayerSimilarityMeasure,
+  type LayerSimilarityOptions,
+  type LayerState,
+  layerSimilarity,
+} from '../similarity/layer-similarity.js';
 import { isSimilarity, type Similarity, similaritySpec } from '../similarity/registry.js';
 import type { Estimator, ExactRoute } from '../similarity/spec.js';
 import { type Task, taskSpec } from '../tasks/registry.js';
@@ -55,7 +62,10 @@ export interface LayerPair {
 }
 
 /** Options passed through to every layer pair's {@link layerSimilarity}. */
-type SharedLayerOptions = Pick<LayerSimilarityOptions, 'channelsLast' | 'backend' | 'estimator' | 'memoryBudget' | 'samples' | 'exactRoute' | 'rbfThreshold'>;
+type SharedLayerOptions = Pick<
+  LayerSimilarityOptions,
+  'channelsLast' | 'backend' | 'estimator' | 'memoryBudget' | 'samples' | 'exactRoute' | 'rbfThreshold' | 'gramBlock'
+>;
 
 export interface KrsMetricOptions extends SharedLayerOptions {
   task: Task;
@@ -103,6 +113,13 @@ export interface KrsBatch extends Omit<OutputBatch, 'teacherOutput' | 'studentOu
   studentOutput?: TensorLike;
   teacherMask?: Tensor;
   studentMask?: Tensor;
+}
+
+/** A layer pair computed outside the metric from all its samples, with its leave-one-group-out values (fractions, by group). */
+export interface ReducedPair {
+  result: LayerSimilarityResult;
+  /** The values by group (computed when the intervals ask; may throw UNDEFINED like a measure's), or null. */
+  leaveOut: (() => number[]) | null;
 }
 
 export interface LayerScore {
@@ -249,6 +266,7 @@ export class KrsMetric {
       samples: o.samples,
       exactRoute: o.exactRoute,
       rbfThreshold: o.rbfThreshold,
+      ...(o.gramBlock !== undefined ? { gramBlock: o.gramBlock } : {}),
       ...(shift ? { shift } : {}),
       teacherName: pair.teacher,
       studentName: pair.student,
@@ -419,8 +437,13 @@ export class KrsMetric {
     }
   }
 
-  /** FSS, AOA and KRS of everything seen, each with its interval. Does not change the state. */
-  async compute(): Promise<KrsResult> {
+  /**
+   * FSS, AOA and KRS of everything seen, each with its interval. Does not change the state.
+   * `reduced` gives pairs whose similarity was computed elsewhere from all their samples — the
+   * added Gram shares of a sharded run (src/krs/gram-shards.ts) — with its leave-one-group-out
+   * values by group; their own states are then not read.
+   */
+  async compute(options: { reduced?: ReadonlyMap<number, ReducedPair> } = {}): Promise<KrsResult> {
     const pairs = this.options.pairs;
     const layers: LayerScore[] = [];
     const warnings: string[] = [];
@@ -433,12 +456,13 @@ export class KrsMetric {
       const m = this.measureFor(pair, ps.similarity);
       measures.push(m);
       const started = performance.now();
-      const r = await m.compute(mergeAll(m, ps.slots));
+      const red = options.reduced?.get(i);
+      const r = red ? red.result : await m.compute(mergeAll(m, ps.slots));
       // G leave-outs cost about G merges and computes like this one — except on the sample-space
       // route, whose leave-outs come from one more Gram pass (layerSimilarity().leaveOneOut):
       // skipped, with the reason, when over the time budget.
       const expected = (performance.now() - started) * (r.route === 'sample-space' ? 2 : this.groups);
-      if (this.groups > 1 && ps.factor !== 0 && expected > this.timeBudget) {
+      if (!red && this.groups > 1 && ps.factor !== 0 && expected > this.timeBudget) {
         const why = `layer pair '${pair.teacher}':'${pair.student}': its score took ${((performance.now() - started) / 1000).toFixed(1)} s to merge and compute, so ${this.groups} leave-one-group-out scores would take about ${(expected / 1000).toFixed(0)} s, over the interval time budget of ${(this.timeBudget / 1000).toFixed(0)} s (${opt('intervals')}.timeBudget)`;
         slow.set(i, why);
       }
@@ -475,7 +499,18 @@ export class KrsMetric {
         merge: (a, b) => measures[i]!.merge(a as LayerState, b as LayerState),
         init: () => measures[i]!.init(),
         value: async (st) => toPoints((await measures[i]!.compute(st as LayerState)).value),
-        leaveOneOut: async (states) => (await measures[i]!.leaveOneOut(states as LayerState[]))?.map(toPoints) ?? null,
+        leaveOneOut: async (states) => {
+          const red = options.reduced?.get(i);
+          // Reduced pairs: the values of the groups that hold samples (the ones the intervals use).
+          if (red)
+            return red.leaveOut
+              ? red
+                  .leaveOut()
+                  .filter((_, g) => this.state.rows.features[g]! > 0)
+                  .map(toPoints)
+              : null;
+          return (await measures[i]!.leaveOneOut(states as LayerState[]))?.map(toPoints) ?? null;
+        },
       })),
       output: {
         score: output.aoa,
@@ -509,6 +544,18 @@ export class KrsMetric {
       intervals: iv.summary,
       warnings,
     };
+  }
+
+  /**
+   * Drop the stored feature rows of pair `index` (its per-group states become empty; counts and
+   * the similarity stay): a shard whose Gram share of the pair is kept separately does not carry
+   * its rows. Computing the metric then needs the pair `reduced`.
+   */
+  releaseRows(index: number): void {
+    const ps = this.state.pairs[index];
+    if (!ps || ps.similarity === null) return;
+    const m = this.measureFor(this.options.pairs[index]!, ps.similarity);
+    ps.slots = Array.from(ps.slots, () => m.init());
   }
 
   /** Forget everything seen. */

@@ -14,7 +14,7 @@ import { gatherRows, sizeOf, type Tensor } from '../core/tensor.js';
 import type { DetectionImage } from '../agreement/detection.js';
 import { alignIds } from './align.js';
 import { splitPair } from './pairs.js';
-import { KrsMetric, type KrsBatch, type KrsMetricOptions, type KrsResult, type LayerPair } from './metric.js';
+import { KrsMetric, type KrsBatch, type KrsMetricOptions, type KrsResult, type LayerPair, type ReducedPair } from './metric.js';
 import { taskSpec } from '../tasks/registry.js';
 import { MIN_MINIBATCH } from '../similarity/minibatch-hsic.js';
 import { blockBounds } from './groups.js';
@@ -113,6 +113,15 @@ export interface ScorePlan {
 export interface FoldedScore {
   metric: KrsMetric;
   nullMetric: KrsMetric | null;
+  /** Pairs computed outside the metrics (sharded Gram passes), by metric. */
+  reduced?: { metric?: ReadonlyMap<number, ReducedPair>; null?: ReadonlyMap<number, ReducedPair> };
+}
+
+/** The student row each teacher row meets in the null level: a seeded permutation of all n samples (through the ids alignment). */
+export function nullRowOf(plan: ScorePlan): Int32Array {
+  const perm = seededPermutation(plan.n, plan.reference.seed);
+  const rowOf = plan.studentRowOf;
+  return rowOf ? perm.map((j) => rowOf[j]!) : perm;
 }
 
 /** Resolve everything {@link foldScore} needs (see {@link ScorePlan}). */
@@ -254,8 +263,7 @@ export async function foldScore(plan: ScorePlan, batches: readonly [number, numb
   // in a seeded random order, no intervals.
   let nullMetric: KrsMetric | null = null;
   if (reference.null) {
-    const perm = seededPermutation(n, reference.seed);
-    const rowOf = studentRowOf ? perm.map((j) => studentRowOf[j]!) : perm;
+    const rowOf = nullRowOf(plan);
     nullMetric = new KrsMetric({ ...plan.metricOptions, firstSample, intervals: false });
     await pass(nullMetric, rowOf, 1);
     if (!outputKeys) await feedExternalOutputs(nullMetric, options, reference.seed, firstSample, end, n);
@@ -290,8 +298,8 @@ export function scoreContext(plan: ScorePlan): ScoreContext {
 
 /** The result of a run from its folded (or merged) metrics; the null level's warnings repeat the main pass's and are dropped. */
 export async function finishScore(plan: ScoreContext, folded: FoldedScore): Promise<ScoreCapturesResult> {
-  const result = await folded.metric.compute();
-  const nullLevel: NullLevel | null = folded.nullMetric ? nullLevelOf(await folded.nullMetric.compute(), plan.nullSeed) : null;
+  const result = await folded.metric.compute({ reduced: folded.reduced?.metric });
+  const nullLevel: NullLevel | null = folded.nullMetric ? nullLevelOf(await folded.nullMetric.compute({ reduced: folded.reduced?.null }), plan.nullSeed) : null;
   const files = { teacher: plan.teacherFile, student: plan.studentFile };
   const kinds = plan.kinds;
   return {

@@ -16,7 +16,8 @@
  */
 import { errors } from '../core/errors.js';
 import { asRecord } from '../core/state-json.js';
-import { KrsMetric } from './metric.js';
+import { addGramShares, type GramShareJSON, reducedPairs } from './gram-shards.js';
+import { KrsMetric, type ReducedPair } from './metric.js';
 
 /** Shard `index` (0-based) of `count`. */
 export interface ShardSpec {
@@ -47,6 +48,17 @@ export interface ShardDocument {
   sums: Record<string, number>;
   /** What the result reports besides the metrics (files, output kinds, warnings of the setup). */
   context: Record<string, unknown>;
+  /**
+   * The sample-space pairs' Gram shares (src/krs/gram-shards.ts), when the run has such pairs:
+   * which of the `count` shares are in, and their added sums by metric name and pair index.
+   */
+  gram?: GramShares;
+}
+
+export interface GramShares {
+  count: number;
+  shares: number[];
+  metrics: Record<string, Record<string, GramShareJSON>>;
 }
 
 /** The states of a contiguous range of samples. */
@@ -80,9 +92,17 @@ export function shardDocument(fields: {
   metrics: Record<string, unknown>;
   sums: Record<string, number>;
   context: Record<string, unknown>;
+  /** Gram shares by metric name, when the run has sample-space pairs. */
+  gram?: Record<string, Record<string, GramShareJSON>>;
 }): ShardDocument {
-  const { range, shard, metrics, ...rest } = fields;
-  return { format: SHARD_FORMAT, version: SHARD_VERSION, ...rest, parts: [{ range, shards: [`${shard.index}/${shard.count}`], metrics }] };
+  const { range, shard, metrics, gram, ...rest } = fields;
+  return {
+    format: SHARD_FORMAT,
+    version: SHARD_VERSION,
+    ...rest,
+    parts: [{ range, shards: [`${shard.index}/${shard.count}`], metrics }],
+    ...(gram && Object.values(gram).some((m) => Object.keys(m).length) ? { gram: { count: shard.count, shares: [shard.index], metrics: gram } } : {}),
+  };
 }
 
 /**
@@ -109,6 +129,15 @@ export function asShardDocument(json: unknown, source: string): ShardDocument {
     asRecord(part.metrics, what, `parts[${i}].metrics`);
   });
   for (const k of ['settings', 'context'] as const) asRecord(o[k], what, k);
+  if (o.gram !== undefined) {
+    const g = asRecord(o.gram, what, 'gram');
+    const count = g.count;
+    if (!Number.isInteger(count) || (count as number) < 1) throw errors.badState(what, 'gram.count must be a positive integer');
+    if (!Array.isArray(g.shares) || !g.shares.every((x) => Number.isInteger(x) && x >= 0 && x < (count as number))) {
+      throw errors.badState(what, `gram.shares must list share indices below ${count}`);
+    }
+    asRecord(g.metrics, what, 'gram.metrics');
+  }
   const sums = asRecord(o.sums, what, 'sums');
   for (const [k, v] of Object.entries(sums)) if (typeof v !== 'number' || !Number.isFinite(v)) throw errors.badState(what, `sums.${k} must be a finite number`);
   return o as unknown as ShardDocument;
@@ -187,7 +216,63 @@ export function mergeShardDocuments(
   }
   const sums: Record<string, number> = {};
   for (const { document: d } of docs) for (const [k, v] of Object.entries(d.sums)) sums[k] = (sums[k] ?? 0) + v;
-  return { document: { ...first.document, parts: joined, sums }, warnings };
+  const gram = mergeGram(docs);
+  return { document: { ...first.document, parts: joined, sums, ...(gram ? { gram } : {}) }, warnings };
+}
+
+/** The Gram shares of the documents added; each share may come once. @throws BAD_VALUE for a share given twice or a document without shares. */
+function mergeGram(docs: readonly { document: ShardDocument; source: string }[]): GramShares | undefined {
+  const withGram = docs.filter((d) => d.document.gram);
+  if (withGram.length === 0) return undefined;
+  const without = docs.find((d) => !d.document.gram);
+  if (without) throw errors.badValue(`Gram shares of ${without.source}`, 'none', `the sample-space pairs' shares, as in ${withGram[0]!.source}`);
+  const first = withGram[0]!;
+  const from = new Map<number, string>();
+  let metrics: Record<string, Record<string, GramShareJSON>> | null = null;
+  for (const { document: d, source } of withGram) {
+    const g = d.gram!;
+    if (g.count !== first.document.gram!.count)
+      throw errors.badValue(`Gram shares of ${source}`, `of ${g.count}`, `of ${first.document.gram!.count}, as in ${first.source}`);
+    for (const s of g.shares) {
+      if (from.has(s))
+        throw errors.badValue(`Gram share ${s}/${g.count}`, `in both ${from.get(s)} and ${source}`, 'each shard once (its Gram sums would count twice)');
+      from.set(s, source);
+    }
+    if (!metrics) metrics = g.metrics;
+    else {
+      const next: Record<string, Record<string, GramShareJSON>> = {};
+      for (const name of Object.keys(metrics)) next[name] = addGramShares(metrics[name]!, g.metrics[name] ?? {});
+      metrics = next;
+    }
+  }
+  return { count: first.document.gram!.count, shares: [...from.keys()].sort((a, b) => a - b), metrics: metrics! };
+}
+
+/**
+ * The reduced sample-space pairs of each metric of a complete document (none without Gram shares).
+ * @throws BAD_VALUE when shares are missing, or samples are (the shares cover them all).
+ */
+export function documentReducedPairs(document: ShardDocument): Map<string, Map<number, ReducedPair>> {
+  const out = new Map<string, Map<number, ReducedPair>>();
+  const g = document.gram;
+  if (!g) return out;
+  const missing = Array.from({ length: g.count }, (_, i) => i).filter((i) => !g.shares.includes(i));
+  if (missing.length) {
+    throw errors.badValue(
+      'Gram shares of the sample-space pairs',
+      `missing ${missing.map((i) => `${i}/${g.count}`).join(', ')}`,
+      "every shard's share (without them the Gram matrices are incomplete)",
+    );
+  }
+  if (coveredSamples(document) !== document.samples) {
+    throw errors.badValue(
+      'samples of a run with Gram shares',
+      coveredSamples(document),
+      `all ${document.samples}: the sample-space pairs' shares cover every sample, so no shard may be left out`,
+    );
+  }
+  for (const [name, shares] of Object.entries(g.metrics)) out.set(name, reducedPairs(shares));
+  return out;
 }
 
 /**

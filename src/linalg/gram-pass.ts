@@ -79,6 +79,9 @@ const PANEL_COLUMNS = 4096;
  * {@link PANEL_COLUMNS}), each layer's rows centred once beforehand (float32 for a float32
  * backend, which then reads them in place; float64 otherwise).
  * @param onBlock called after each product round with (done, total), for progress.
+ * @param share visit only the rounds r with r mod count = index (one shard's share of the
+ *   work, docs/formulas.md §"Shards"); every sum is additive over rounds, so the sums of all
+ *   shares add up to the whole pass's.
  */
 export async function gramPass(
   teacher: readonly RowSource[],
@@ -88,6 +91,7 @@ export async function gramPass(
   block = DEFAULT_GRAM_BLOCK,
   onBlock?: (done: number, total: number) => void,
   groups?: SampleGroups,
+  share?: { readonly index: number; readonly count: number },
 ): Promise<GramSums> {
   const layers = [...teacher, ...student];
   const f32 = backend.name.endsWith('f32');
@@ -104,9 +108,11 @@ export async function gramPass(
     withinCross: teacher.map(() => student.map(() => new Float64Array(G))),
   };
   const rounds: [number, number, number, number][] = [];
+  let r = 0;
   for (let i0 = 0; i0 < n; i0 += block) {
     const i1 = Math.min(n, i0 + block);
-    for (let j0 = i0; j0 < n; j0 += PANEL_COLUMNS) rounds.push([i0, i1, j0, Math.min(n, j0 + PANEL_COLUMNS)]);
+    for (let j0 = i0; j0 < n; j0 += PANEL_COLUMNS, r++)
+      if (!share || r % share.count === share.index) rounds.push([i0, i1, j0, Math.min(n, j0 + PANEL_COLUMNS)]);
   }
   let done = 0;
   for (const [i0, i1, j0, j1] of rounds) {

@@ -35,6 +35,8 @@ export interface LayerSimilarityOptions {
   exactRoute?: 'auto' | 'feature-space' | 'sample-space';
   /** θ of cka-rbf (σ = θ·√median squared distance). */
   rbfThreshold?: number;
+  /** Rows per block of the sample-space Gram pass (default 1024). */
+  gramBlock?: number;
   /** The point exact feature-space CKA sums about (see {@link FeatureShift}); default: each state's first batch's means. */
   shift?: FeatureShift;
   teacherName?: string;
@@ -102,6 +104,7 @@ export function layerSimilarity(options: LayerSimilarityOptions = {}): LayerSimi
     ...(options.exactRoute !== undefined ? { exactRoute: options.exactRoute } : {}),
     rbfThreshold: options.rbfThreshold ?? DEFAULT_RBF_THRESHOLD,
     ...(options.shift ? { shift: options.shift } : {}),
+    ...(options.gramBlock !== undefined ? { gramBlock: options.gramBlock } : {}),
   };
   const feature = { pool: options.pool, channelsLast: options.channelsLast };
   // One spec measure per width pair, made when the widths are first known.

@@ -24,7 +24,16 @@
  */
 import { errors, opt } from '../core/errors.js';
 import { asRecord } from '../core/state-json.js';
-import { DEFAULT_GRAM_BLOCK, type GramLayerSums, gramPass, hsicFromSums, hsicLeaveOneGroupOut, type RowSource } from '../linalg/gram-pass.js';
+import {
+  DEFAULT_GRAM_BLOCK,
+  type GramLayerSums,
+  gramPass,
+  hsicFromSums,
+  hsicLeaveOneGroupOut,
+  type RowSource,
+  type SampleGroups,
+} from '../linalg/gram-pass.js';
+import { type PairGramSums, pairSums } from '../linalg/gram-shares.js';
 import { assertNotConstant, debiasedCkaFromCentred, linearCkaFromCentred } from './centred-cka.js';
 import { centre, initLinearStats, type LinearStats, linearStatsFromJSON, linearStatsToJSON, mergeLinearStats, updateLinearStats } from './linear-stats.js';
 import {
@@ -37,7 +46,7 @@ import {
   updateMinibatchHsic,
 } from './minibatch-hsic.js';
 import { appendRows, columnMeansOf, initRowStore, mergeRowStores, type RowStore, readRowBlock, rowStoreFromJSON, rowStoreToJSON } from './row-store.js';
-import type { SimilarityMeasure, SimilaritySettings } from './spec.js';
+import type { SimilarityEstimate, SimilarityMeasure, SimilaritySettings } from './spec.js';
 
 /** The fewest samples biased linear CKA is defined on (debiased CKA needs 4). */
 export const MIN_LINEAR_SAMPLES = 3;
@@ -143,24 +152,7 @@ export function linearCkaMeasure(debiased: boolean, p: number, q: number, settin
         return { value, estimator: 'minibatch-unbiased-hsic', batches: state.stats.batches, warnings };
       }
       const n = state.route === 'feature-space' ? state.stats.n : state.x.rows;
-      // Two centred samples are collinear: biased CKA would be 1 for any data.
-      if (!debiased && n < MIN_LINEAR_SAMPLES) {
-        throw errors.undefinedResult(
-          `linear CKA of '${t}':'${s}'`,
-          `it needs at least ${MIN_LINEAR_SAMPLES} samples (with 2, the centred features are collinear and CKA is 1 for any data), got ${n}`,
-        );
-      }
-      if (debiased && n < MIN_MINIBATCH) {
-        throw errors.undefinedResult(
-          `debiased CKA of '${t}':'${s}'`,
-          `it needs at least ${MIN_MINIBATCH} samples (the unbiased HSIC divides by n(n−3)), got ${n}`,
-        );
-      }
-      if (!debiased && Math.max(p, q) > n) {
-        warnings.push(
-          `layer pair '${t}':'${s}' is wider (${Math.max(p, q)}) than the sample count (${n}): biased CKA is inflated; consider the cka-debiased similarity`,
-        );
-      }
+      warnings.push(...exactChecks(n, p, q, debiased, t, s));
       if (state.route === 'feature-space') {
         const c = centre(state.stats);
         assertNotConstant(c, t, s);
@@ -169,11 +161,7 @@ export function linearCkaMeasure(debiased: boolean, p: number, q: number, settin
         return { value, estimator: 'exact', route: 'feature-space', warnings };
       }
       const sums = await gramPass([rowSource(state.x)], [rowSource(state.y)], n, backend, block);
-      const raw = ckaFromGramSums(sums.cross[0]![0]!, sums.teacher[0]!, sums.student[0]!, n, debiased, t, s);
-      // Biased CKA lies in [0, 1]; only float rounding can step outside.
-      const value = debiased ? raw : Math.min(1, Math.max(0, raw));
-      if (debiased && value < 0) warnings.push(belowZero(t, s, value));
-      return { value, estimator: 'exact', route: 'sample-space', warnings };
+      return sampleSpaceEstimate(pairSums(sums, 0, 0), p, q, debiased, t, s);
     },
 
     /**
@@ -194,18 +182,7 @@ export function linearCkaMeasure(debiased: boolean, p: number, q: number, settin
       });
       const groups = { of, count: parts.length };
       const sums = await gramPass([rowSource(x)], [rowSource(y)], n, backend, block, undefined, groups);
-      const gs = sums.grouped!;
-      const [k, l] = [sums.teacher[0]!, sums.student[0]!];
-      const kl = hsicLeaveOneGroupOut(sums.cross[0]![0]!, gs.rowCross[0]![0]!, gs.withinCross[0]![0]!, k, gs.byGroup[0]!, l, gs.byGroup[1]!, groups, debiased);
-      const kk = hsicLeaveOneGroupOut(k.frob, gs.rowSquares[0]!, gs.withinSquares[0]!, k, gs.byGroup[0]!, k, gs.byGroup[0]!, groups, debiased);
-      const ll = hsicLeaveOneGroupOut(l.frob, gs.rowSquares[1]!, gs.withinSquares[1]!, l, gs.byGroup[1]!, l, gs.byGroup[1]!, groups, debiased);
-      return Array.from(kl, (v, g) => {
-        const value = v / Math.sqrt(kk[g]! * ll[g]!);
-        if (!(kk[g]! > 0) || !(ll[g]! > 0) || !Number.isFinite(value)) {
-          throw errors.undefinedResult(`CKA of '${t}':'${s}' without group ${g} of samples`, 'a side is constant on the remaining samples');
-        }
-        return debiased ? value : Math.min(1, Math.max(0, value));
-      });
+      return leaveOutsOfPairSums(pairSums(sums, 0, 0), groups, debiased, t, s);
     },
 
     merge(a, b) {
@@ -239,6 +216,65 @@ export function linearCkaMeasure(debiased: boolean, p: number, q: number, settin
       return restored;
     },
   };
+}
+
+/**
+ * What exact CKA of n samples of widths p, q needs: enough samples (an error otherwise); and
+ * the warning when biased CKA is inflated by layers wider than the samples.
+ */
+function exactChecks(n: number, p: number, q: number, debiased: boolean, t: string, s: string): string[] {
+  // Two centred samples are collinear: biased CKA would be 1 for any data.
+  if (!debiased && n < MIN_LINEAR_SAMPLES) {
+    throw errors.undefinedResult(
+      `linear CKA of '${t}':'${s}'`,
+      `it needs at least ${MIN_LINEAR_SAMPLES} samples (with 2, the centred features are collinear and CKA is 1 for any data), got ${n}`,
+    );
+  }
+  if (debiased && n < MIN_MINIBATCH) {
+    throw errors.undefinedResult(`debiased CKA of '${t}':'${s}'`, `it needs at least ${MIN_MINIBATCH} samples (the unbiased HSIC divides by n(n−3)), got ${n}`);
+  }
+  return !debiased && Math.max(p, q) > n
+    ? [`layer pair '${t}':'${s}' is wider (${Math.max(p, q)}) than the sample count (${n}): biased CKA is inflated; consider the cka-debiased similarity`]
+    : [];
+}
+
+/** The sample-space route's estimate from a pair's Gram sums (a pass, or the added shares of a sharded one), with its warnings. */
+export function sampleSpaceEstimate(sums: PairGramSums, p: number, q: number, debiased: boolean, t: string, s: string): SimilarityEstimate {
+  const warnings = exactChecks(sums.n, p, q, debiased, t, s);
+  const value = ckaOfPairSums(sums, debiased, t, s);
+  if (debiased && value < 0) warnings.push(belowZero(t, s, value));
+  return { value, estimator: 'exact', route: 'sample-space', warnings };
+}
+
+/**
+ * Exact CKA of a layer pair from its Gram-pass sums (one pass, or the added shares of a
+ * sharded one). Biased CKA is clamped to [0, 1] (only rounding steps outside).
+ * @throws UNDEFINED when a side is constant.
+ */
+export function ckaOfPairSums(p: PairGramSums, debiased: boolean, t: string, s: string): number {
+  const raw = ckaFromGramSums(p.cross, p.teacher, p.student, p.n, debiased, t, s);
+  return debiased ? raw : Math.min(1, Math.max(0, raw));
+}
+
+/**
+ * The CKA of a pair with each group of samples deleted in turn, from grouped sums
+ * ({@link hsicLeaveOneGroupOut}: O(n·G), no second pass).
+ * @throws UNDEFINED when a side is constant on the remaining samples.
+ */
+export function leaveOutsOfPairSums(p: PairGramSums, groups: SampleGroups, debiased: boolean, t: string, s: string): number[] {
+  const gs = p.grouped;
+  if (!gs || gs.count !== groups.count) throw errors.badState('gram-share', `the sums were not kept by ${groups.count} groups`);
+  const [k, l] = [p.teacher, p.student];
+  const kl = hsicLeaveOneGroupOut(p.cross, gs.rowCross, gs.withinCross, k, gs.byGroup[0], l, gs.byGroup[1], groups, debiased);
+  const kk = hsicLeaveOneGroupOut(k.frob, gs.rowSquares[0], gs.withinSquares[0], k, gs.byGroup[0], k, gs.byGroup[0], groups, debiased);
+  const ll = hsicLeaveOneGroupOut(l.frob, gs.rowSquares[1], gs.withinSquares[1], l, gs.byGroup[1], l, gs.byGroup[1], groups, debiased);
+  return Array.from(kl, (v, g) => {
+    const value = v / Math.sqrt(kk[g]! * ll[g]!);
+    if (!(kk[g]! > 0) || !(ll[g]! > 0) || !Number.isFinite(value)) {
+      throw errors.undefinedResult(`CKA of '${t}':'${s}' without group ${g} of samples`, 'a side is constant on the remaining samples');
+    }
+    return debiased ? value : Math.min(1, Math.max(0, value));
+  });
 }
 
 /** A stored layer as a row source for {@link gramPass}. */

@@ -118,9 +118,27 @@ describe('krs score --shard + krs merge = krs score', () => {
       3,
     ],
     [
-      'wide layers (n < p): the sample-space route',
-      ['--task', 'classification', '--teacher', wide.teacher, '--student', wide.student, '--batch-size', '16'],
+      'wide layers (n < p): the sample-space route, its Gram pass split by blocks',
+      ['--task', 'classification', '--teacher', wide.teacher, '--student', wide.student, '--batch-size', '16', '--gram-block', '8'],
       3,
+    ],
+    [
+      'wide layers, cka-debiased, a baseline',
+      [
+        '--task',
+        'classification',
+        '--teacher',
+        wide.teacher,
+        '--student',
+        wide.student,
+        '--similarity',
+        'cka-debiased',
+        '--baseline',
+        wide.teacher,
+        '--gram-block',
+        '5',
+      ],
+      4,
     ],
     ['classification, a baseline and no null level', [...cls, '--baseline', f('cls-teacher.npz'), '--no-null'], 2],
     ['classification, two students', [...cls, '--student', f('cls-teacher.npz')], 3],
@@ -275,6 +293,18 @@ describe('krs merge: what must agree, and every sample once', () => {
     oneLine(await krs('merge', a!, b!), 3, /settings\.students\[0\]\.metric\.output\.temperature in .* is "4": expected not set, as in/);
     const [, c] = await shards(2, '--alpha', '0.5');
     oneLine(await krs('merge', a!, c!), 3, /metric\.alpha/);
+  });
+
+  it('Gram shares of sample-space pairs: each shard once, none missing, no sample left out', async () => {
+    const args = ['--task', 'classification', '--teacher', wide.teacher, '--student', wide.student, '--gram-block', '8', '--batch-size', '16'];
+    const files = [tmp('g0.krs'), tmp('g1.krs'), tmp('g2.krs')];
+    for (const [i, file] of files.entries()) await ok('score', ...args, '--shard', `${i}/3`, '--state-out', file);
+    const [a, b, c] = files as [string, string, string];
+    oneLine(await krs('merge', a, c, '--allow-partial'), 3, /Gram shares of the sample-space pairs is "missing 1\/3"/);
+    const ab = tmp('ab.krs');
+    await ok('merge', a, b, '--state-out', ab);
+    oneLine(await krs('merge', ab, b, c, '--allow-partial'), 3, /Gram share 1\/3 is "in both .*ab\.krs and .*g1\.krs"/);
+    expect(JSON.parse(await ok('merge', ab, c, '--json')).n).toBe(48);
   });
 
   it('bad files and flags: one line each, no stack', async () => {

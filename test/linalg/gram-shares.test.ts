@@ -1,0 +1,65 @@
+/**
+ * A Gram pass split into shares (rounds r ≡ i mod N) adds up to the whole pass, sums and
+ * grouped sums alike, on both backends; shares survive a JSON round trip bit for bit; CKA and
+ * its leave-one-group-out values from the added shares equal those of the whole pass.
+ */
+import { describe, expect, it } from 'vitest';
+import { createRng } from '../../src/core/rng.js';
+import { gramPass, type RowSource, type SampleGroups } from '../../src/linalg/gram-pass.js';
+import { addPairSums, type PairGramSums, pairSums, pairSumsFromJSON, pairSumsToJSON } from '../../src/linalg/gram-shares.js';
+import { typescriptBackend } from '../../src/linalg/typescript-backend.js';
+import { ckaOfPairSums, leaveOutsOfPairSums } from '../../src/similarity/linear-cka.js';
+
+function source(rows: number, cols: number, seed: number): RowSource {
+  const rng = createRng(seed, 'gram-shares');
+  const data = new Float64Array(rows * cols).map(() => rng.next() * 2 - 0.5);
+  const mean = new Float64Array(cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) mean[j] += data[i * cols + j]! / rows;
+  return { cols, mean, readRows: (a, b) => data.subarray(a * cols, b * cols) };
+}
+
+const close = (a: number, b: number) => Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(a), Math.abs(b));
+function expectSame(a: PairGramSums, b: PairGramSums) {
+  expect(close(a.cross, b.cross)).toBe(true);
+  for (const side of ['teacher', 'student'] as const) {
+    expect(close(a[side].frob, b[side].frob)).toBe(true);
+    expect(a[side].rowSums.every((v, i) => close(v, b[side].rowSums[i]!))).toBe(true);
+    expect(a[side].diag.every((v, i) => close(v, b[side].diag[i]!))).toBe(true);
+  }
+  expect(a.grouped!.byGroup[0].every((v, i) => close(v, b.grouped!.byGroup[0][i]!))).toBe(true);
+  expect(a.grouped!.withinCross.every((v, i) => close(v, b.grouped!.withinCross[i]!))).toBe(true);
+}
+
+describe('Gram shares', () => {
+  const n = 203;
+  const t = source(n, 17, 1);
+  const s = source(n, 9, 2);
+  const G = 7;
+  const of = new Int32Array(n).map((_, i) => Math.floor((i * G) / n));
+  const groups: SampleGroups = { of, count: G };
+
+  it.each([1, 2, 3, 5, 40])('%i shares (block 16) add up to the whole pass', async (count) => {
+    const whole = pairSums(await gramPass([t], [s], n, typescriptBackend, 16, undefined, groups), 0, 0);
+    let acc: PairGramSums | null = null;
+    let visited = 0;
+    for (let index = 0; index < count; index++) {
+      const part = await gramPass([t], [s], n, typescriptBackend, 16, () => visited++, groups, { index, count });
+      const p = pairSumsFromJSON(JSON.parse(JSON.stringify(pairSumsToJSON(pairSums(part, 0, 0)))));
+      acc = acc ? addPairSums(acc, p) : p;
+    }
+    // 13 block-rows of 16, one panel each: every round visited once across the shares.
+    expect(visited).toBe(13);
+    expectSame(whole, acc!);
+    expect(close(ckaOfPairSums(acc!, false, 't', 's'), ckaOfPairSums(whole, false, 't', 's'))).toBe(true);
+    const a = leaveOutsOfPairSums(acc!, groups, true, 't', 's');
+    const b = leaveOutsOfPairSums(whole, groups, true, 't', 's');
+    expect(a.every((v, g) => close(v, b[g]!))).toBe(true);
+  });
+
+  it('shares of different passes do not add', async () => {
+    const a = pairSums(await gramPass([t], [s], n, typescriptBackend, 16, undefined, groups, { index: 0, count: 2 }), 0, 0);
+    const other = source(100, 17, 3);
+    const b = pairSums(await gramPass([other], [source(100, 9, 4)], 100, typescriptBackend, 16, undefined, { of: new Int32Array(100), count: G }), 0, 0);
+    expect(() => addPairSums(a, b)).toThrow(/cover 203 and 100 samples/);
+  });
+});
