@@ -47,10 +47,21 @@ export async function writeEvalShard(
 /** The eval result of a merged document. Captures written by several shards are per shard: not named in the result. */
 export async function finishEvalDocument(document: ShardDocument, backend: MatrixBackend): Promise<EvalResult> {
   const context = document.context as unknown as EvalContext;
-  if (!context || typeof context.samples !== 'number' || !context.teacher || !context.student) {
-    throw errors.badState('eval state', 'its context lacks the models and samples (not written by krs eval --state-out)');
+  const side = (x: unknown) => Boolean(x) && typeof (x as { file?: unknown }).file === 'string' && Array.isArray((x as { inputs?: unknown }).inputs);
+  if (
+    !Number.isInteger(context.samples) ||
+    !side(context.teacher) ||
+    !side(context.student) ||
+    !Array.isArray(context.warnings) ||
+    !context.data ||
+    typeof context.data.name !== 'string' ||
+    !Number.isInteger(context.batchSize)
+  ) {
+    throw errors.badState('eval state', 'its context lacks the models, data or samples (not written by krs eval --state-out)');
   }
-  const metric = KrsMetric.fromJSON(documentMetrics(document).student0, backend);
+  const metrics = documentMetrics(document);
+  if (metrics.student0 === undefined) throw errors.badState('eval state', "it holds no metric 'student0'");
+  const metric = KrsMetric.fromJSON(metrics.student0, backend);
   const shards = document.parts.reduce((a, p) => a + p.shards.length, 0);
   const merged = shards > 1 ? { ...context, captures: null } : context;
   return finishEval(merged, metric, document.sums);

@@ -10,6 +10,7 @@
  */
 import type { Command } from 'commander';
 import { errors } from '../core/errors.js';
+import type { MatrixBackend } from '../linalg/backend.js';
 import { readStateFile, writeStateFile } from '../io/node-state-file.js';
 import { asShardDocument, coveredSamples, mergeShardDocuments, type ShardDocument } from '../krs/shards.js';
 import { BACKENDS, type BackendChoice, chooseBackend } from './backend.js';

@@ -23,6 +23,7 @@ import {
 } from '../krs/score-captures.js';
 import { documentMetrics, documentReducedPairs, rangeOf, type ShardDocument, type ShardSpec, shardBatches, shardDocument } from '../krs/shards.js';
 import { writeStateFile } from '../io/node-state-file.js';
+import { errors } from '../core/errors.js';
 import { attachBaseline, baselineFlags, type ScoreFlags, withScoreOptions } from './score.js';
 
 /** What a merged score document holds in its context. */
@@ -125,25 +126,62 @@ function reportFlags(o: ScoreFlags): Record<string, unknown> {
   return JSON.parse(JSON.stringify({ teacher, student, teacherFeatures, studentFeatures, ids, pool, channelsLast, batchSize, outputKey, task }));
 }
 
+/** The context of a score document, checked field by field (a state file is input like any other). @throws BAD_VALUE naming the field. */
+function checkedContext(raw: Record<string, unknown>): ScoreShardContext {
+  const bad = (field: string) => errors.badState('score state', `context.${field} is missing or malformed (not written by krs score --state-out)`);
+  const names = raw.names;
+  if (!Array.isArray(names) || names.length === 0 || !names.every((x) => typeof x === 'string')) throw bad('names');
+  const one = (c: unknown, field: string): ScoreContext => {
+    const o = c as Record<string, unknown> | null;
+    if (!o || typeof o !== 'object') throw bad(field);
+    for (const k of ['teacherFile', 'studentFile'] as const) if (typeof o[k] !== 'string') throw bad(`${field}.${k}`);
+    if (!Array.isArray(o.warnings) || !o.warnings.every((w) => typeof w === 'string')) throw bad(`${field}.warnings`);
+    if (!Number.isInteger(o.batchSize) || !Number.isInteger(o.nullSeed)) throw bad(`${field}.batchSize`);
+    if (o.idKey !== null && typeof o.idKey !== 'string') throw bad(`${field}.idKey`);
+    if (o.kinds !== null && (typeof o.kinds !== 'object' || !o.kinds)) throw bad(`${field}.kinds`);
+    return o as unknown as ScoreContext;
+  };
+  if (!Array.isArray(raw.students) || raw.students.length !== names.length) throw bad('students');
+  if (!Array.isArray(raw.baselines) || raw.baselines.length !== names.length) throw bad('baselines');
+  if (raw.baseline !== null && typeof raw.baseline !== 'string') throw bad('baseline');
+  if (!raw.report || typeof raw.report !== 'object') throw bad('report');
+  return {
+    names: names as string[],
+    students: raw.students.map((c, k) => one(c, `students[${k}]`)),
+    baselines: raw.baselines.map((c, k) => (c === null ? null : one(c, `baselines[${k}]`))),
+    baseline: raw.baseline as string | null,
+    report: raw.report as Record<string, unknown>,
+  };
+}
+
 /** The results of a merged score document, one per student, with the names they were given. */
 export async function finishScoreDocument(
   document: ShardDocument,
   backend: MatrixBackend,
 ): Promise<{ results: ScoreCapturesResult[]; names: string[]; report: Record<string, unknown> }> {
-  const context = document.context as unknown as ScoreShardContext;
+  const context = checkedContext(document.context);
   const metrics = documentMetrics(document);
   const reduced = documentReducedPairs(document);
   const metric = (name: string) => (metrics[name] === undefined ? null : KrsMetric.fromJSON(metrics[name], backend));
   const results: ScoreCapturesResult[] = [];
+  const need = (name: string, why: string) => {
+    const m = metric(name);
+    if (!m) throw errors.badState('score state', `it holds no metric '${name}' for ${why}`);
+    return m;
+  };
   for (const [k, name] of context.names.entries()) {
     let result = await finishScore(context.students[k]!, {
-      metric: metric(`student${k}`)!,
+      metric: need(`student${k}`, `--student ${name}`),
       nullMetric: metric(`null${k}`),
       reduced: { metric: reduced.get(`student${k}`), null: reduced.get(`null${k}`) },
     });
     const bctx = context.baselines[k];
     if (bctx && context.baseline) {
-      const base = await finishScore(bctx, { metric: metric(`baseline${k}`)!, nullMetric: null, reduced: { metric: reduced.get(`baseline${k}`) } });
+      const base = await finishScore(bctx, {
+        metric: need(`baseline${k}`, `--baseline ${context.baseline}`),
+        nullMetric: null,
+        reduced: { metric: reduced.get(`baseline${k}`) },
+      });
       result = attachBaseline(name, result, context.baseline, base);
     }
     results.push(result);
