@@ -88,8 +88,8 @@ async function printMerged(
   document: ShardDocument,
   mergeWarnings: readonly string[],
   o: MergeFlags,
-  backend: Parameters<typeof import('./score-shard.js').finishScoreDocument>[1],
-) {
+  backend: MatrixBackend,
+): Promise<void> {
   const io = cliIo();
   if (document.command === 'score') {
     const [{ finishScoreDocument }, { renderScore, renderStudents }, { printStudents }, { scoreReportInput, writeCliReport }] = await Promise.all([
