@@ -11,6 +11,7 @@ import { cliIo } from './io.js';
 import { errors } from '../core/errors.js';
 import { throwIfInterrupted } from '../io/interrupt.js';
 import type { DemoEvent, DemoResult } from '../train/demo.js';
+import type { StudyResult } from '../train/study.js';
 import { chooseBackend, BACKENDS } from './backend.js';
 import { parseNumber, parsePositiveInt } from './options.js';
 import { fmt, table, toJson } from './format.js';
@@ -34,6 +35,8 @@ interface DemoFlags {
   backend?: (typeof BACKENDS)[number];
   progress: boolean;
   json?: boolean;
+  study?: boolean;
+  task?: string;
 }
 
 function parseSeed(value: string): number {
@@ -84,9 +87,18 @@ export function registerDemo(program: Command): void {
       if (!(BACKENDS as readonly string[]).includes(v)) throw errors.badOption('--backend', v, `one of ${BACKENDS.join(', ')}`);
       return v as (typeof BACKENDS)[number];
     })
+    .option(
+      '--study',
+      'the validation study instead: 8 student sizes × baseline, KD at T=2,4,8 and FitNet (32 experiments) on 4000 held-out digits, analysed as krs analyze does',
+    )
     .option('--no-progress', 'no progress display on stderr')
     .option('--json', 'print the results (as in results.json) on stdout')
     .action(async (o: DemoFlags) => {
+      if (o.study) {
+        const result = await runStudyCommand(o);
+        cliIo().stdout.write(o.json ? `${toJson(result, 2)}\n` : `${renderStudy(result)}\n`);
+        return;
+      }
       const result = await runDemoCommand(o);
       cliIo().stdout.write(o.json ? `${toJson(result, 2)}\n` : `${renderDemo(result)}\n`);
     });
@@ -129,6 +141,100 @@ export async function runDemoCommand(o: DemoFlags): Promise<DemoResult> {
     display.stop();
     await backend.dispose();
   }
+}
+
+/** Flags the study does not take (its students and methods are fixed by the protocol). */
+const NOT_FOR_STUDY = ['hintLayer', 'studentHidden'] as const;
+
+export async function runStudyCommand(o: DemoFlags): Promise<StudyResult> {
+  for (const k of NOT_FOR_STUDY) {
+    if (o[k] !== undefined)
+      throw errors.badOption(
+        k === 'hintLayer' ? '--hint-layer' : '--student-hidden',
+        String(o[k]),
+        'not given with --study (the study fixes its students and hint layers)',
+      );
+  }
+  const { studyConfig } = await import('../train/study-config.js');
+  const { mlpArchitecture } = await import('../train/models.js');
+  const config = studyConfig({
+    teacher: o.teacherHidden ? mlpArchitecture(o.teacherHidden) : undefined,
+    seed: o.seed,
+    quick: o.quick ?? false,
+    studentEpochs: o.epochs,
+    teacherEpochs: o.teacherEpochs,
+    hintEpochs: o.hintEpochs,
+    trainSize: o.trainSize,
+    testSize: o.testSize,
+    temperatures: o.temperatures,
+    softWeight: o.softWeight,
+    fitnetTemperature: o.fitnetTemperature,
+  });
+  const { runStudy } = await import('../train/study.js');
+  const { studyHooks } = await import('../train/hooks.js');
+  const backend = await chooseBackend(o.backend ?? 'auto');
+  const display = progressDisplay(o.progress);
+  try {
+    return await runStudy(config, {
+      out: o.out,
+      backend: backend.backend,
+      onEvent: (e) => {
+        throwIfInterrupted();
+        display.event(e);
+      },
+      hooks: studyHooks(commandLine()),
+    });
+  } finally {
+    display.stop();
+    await backend.dispose();
+  }
+}
+
+const interval = (ci: readonly [number, number] | null | undefined, digits = 2) => (ci ? `[${fmt(ci[0], digits)}, ${fmt(ci[1], digits)}]` : '—');
+
+/** The readable summary of a study run. */
+export function renderStudy(r: StudyResult): string {
+  const lines: string[] = [];
+  const mins = `${Math.floor(r.seconds / 60)} min ${Math.round(r.seconds % 60)} s`;
+  lines.push(
+    `krs demo --study — MNIST, ${r.data.train} training / ${r.data.test} held-out digits, seed ${r.seed}${r.quick ? ' (quick)' : ''}, ${r.experiments.length} experiments, ${mins}`,
+  );
+  lines.push(`teacher ${r.teacher.arch} (${r.teacher.params} parameters): held-out accuracy ${fmt(r.teacher.accuracy)}%`);
+  lines.push('');
+  lines.push(
+    table(
+      ['experiment', 'params', 'KRS pre [95% CI]', 'KRS post [95% CI]', 'ΔKRS', 'acc pre', 'acc post', 'Δacc ± se'],
+      r.experiments.map((e) => [
+        e.id,
+        String(e.params),
+        `${fmt(e.krsPre)} ${interval(e.krsPreCi)}`,
+        `${fmt(e.krsPost)} ${interval(e.krsPostCi)}`,
+        signed(e.deltaKrs),
+        fmt(e.accuracyPre),
+        fmt(e.accuracyPost),
+        `${signed(e.deltaAccuracy)} ± ${fmt(e.deltaAccuracySe)}${e.accuracyDifferenceSignificant ? ' *' : ''}`,
+      ]),
+    ),
+  );
+  lines.push('(* |Δacc| > 1.96 se: beyond the noise of the held-out digits)');
+  lines.push('');
+  const s = r.summary;
+  const corr = (c: StudyResult['summary']['krsVsAccuracy']) =>
+    c.r === null ? `undefined (${c.reason})` : `r = ${fmt(c.r, 3)}, p = ${fmtP(c.p!)}, 95% CI ${interval(c.ci95, 3)}, n = ${c.n}`;
+  lines.push(`Pearson of post-KD KRS with post-KD accuracy: ${corr(s.krsVsAccuracy)}`);
+  lines.push(`Pearson of ΔKRS with Δaccuracy: ${corr(s.deltaKrsVsDeltaAccuracy)}`);
+  lines.push(`Pearson of KRS with accuracy over all ${r.students.length} students: ${corr(s.allStudents)}`);
+  lines.push(
+    `KD raised KRS in ${s.krsRaised} of ${s.experiments} experiments and accuracy in ${s.accuracyRaised}; both moved the same way in ${s.sameDirection}; ${s.significantAccuracyDifferences} accuracy changes exceed 1.96 se.`,
+  );
+  lines.push(...analysisLines(r.analysis));
+  for (const w of r.warnings) lines.push(`warning: ${w}`);
+  lines.push('');
+  lines.push(
+    `Wrote ${r.files.out}/: results.json, study.csv, experiments.csv, experiments.json${r.files.analysis ? ', analysis.json' : ''}${r.files.report ? ', charts/*.svg|png' : ''}`,
+  );
+  if (r.files.report) lines.push(`Report: ${r.files.report}`);
+  return lines.join('\n');
 }
 
 /** The progress display on stderr: stage and per-epoch lines, and on a terminal a redrawn batch bar. */
