@@ -16,7 +16,7 @@ import { diagnose } from '../krs/diagnose.js';
 import { krsByEpochChart, type EpochPoint } from './charts/epochs.js';
 import { crossLayerHeatmap, type MatrixLike } from './charts/heatmap.js';
 import { regressionSection, type RegressionPredictions } from './charts/regression.js';
-import { forecastChart, type ForecastSeries } from './charts/forecast.js';
+import { forecastChart, rmseByEpochChart, type EpochErrors, type ForecastSeries } from './charts/forecast.js';
 import { compositionChart, layerSimilarityChart } from './charts/score.js';
 import { studentLayersChart, studentsChart } from './charts/students.js';
 import { documentCharts, type ReportDocument, type ReportSection } from './document.js';
@@ -131,6 +131,10 @@ export interface DemoReportInput extends ReportMeta {
   analysis?: AnalysisResult | AnalysisView;
   /** A forecasting demo: the test period's truth and every model's forecasts (the `forecast-test-period` chart). */
   forecast?: ForecastSeries;
+  /** A forecasting demo: every student's test error after each epoch (the `rmse-by-epoch` chart), the teacher's, and the unit. */
+  epochErrors?: { students: EpochErrors[]; teacher: number | null; unit: string };
+  /** What the scores are computed on, for the KRS-by-epoch chart (default `held-out digits`). */
+  samples?: string;
 }
 
 export type ReportInput = ScoreReportInput | AnalysisReportInput | DemoReportInput;
@@ -313,12 +317,17 @@ function demoDocument(input: DemoReportInput): ReportDocument {
     sections.push({
       id: 'tuning',
       title: 'KRS as a tuning signal',
-      intro: t ? temperatureSentence(t) : "Every student's KRS and held-out accuracy after every epoch of training (paper §4.4).",
+      intro: t
+        ? temperatureSentence(t)
+        : input.epochErrors
+          ? "Every student's KRS and test error after every epoch of training (paper §4.4)."
+          : "Every student's KRS and held-out accuracy after every epoch of training (paper §4.4).",
       charts: [
         krsByEpochChart(
           withEpochs.map((s) => ({ label: s.label, epochs: s.epochs! })),
-          t ? { picks: { krs: pick(t.byKrs), accuracy: pick(t.byAccuracy) } } : {},
+          { ...(t ? { picks: { krs: pick(t.byKrs), accuracy: pick(t.byAccuracy) } } : {}), ...(input.samples ? { samples: input.samples } : {}) },
         ),
+        ...(input.epochErrors ? [rmseByEpochChart(input.epochErrors.students, input.epochErrors.teacher, input.epochErrors.unit)] : []),
       ],
     });
   }

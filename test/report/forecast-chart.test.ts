@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { forecastChart } from '../../src/report/charts/forecast.js';
+import { forecastChart, rmseByEpochChart } from '../../src/report/charts/forecast.js';
+import { krsByEpochChart } from '../../src/report/charts/epochs.js';
 import { renderSvg } from '../../src/report/render.js';
 
 const days = ['2010-01-01', '2010-01-02', '2010-01-03', '2010-01-07', '2010-01-08'];
@@ -38,5 +39,56 @@ describe('forecastChart', () => {
     const svg = await renderSvg(forecastChart(input));
     expect(svg).toMatch(/^<svg/);
     expect(svg).toContain('Test period: truth and forecasts');
+  });
+});
+
+describe('rmseByEpochChart and a KRS-by-epoch chart without accuracy', () => {
+  const students = [
+    {
+      label: 'baseline',
+      epochs: [
+        { epoch: 0, phase: 'init', rmse: 0.4 },
+        { epoch: 1, phase: 'train', rmse: 0.3 },
+        { epoch: 2, phase: 'train', rmse: 0.25 },
+      ],
+    },
+    {
+      label: 'hint',
+      epochs: [
+        { epoch: 1, phase: 'hint', rmse: 0.5 },
+        { epoch: 2, phase: 'distil', rmse: 0.27 },
+      ],
+    },
+  ];
+  it('lists every epoch (epoch 0 too) in its table and draws the teacher as a rule', async () => {
+    const c = rmseByEpochChart(students, 0.22, 'kW');
+    expect(c.id).toBe('rmse-by-epoch');
+    expect(c.table.rows.map((r) => [r.student, r.epoch, r.rmse])).toEqual([
+      ['baseline', 0, 0.4],
+      ['baseline', 1, 0.3],
+      ['baseline', 2, 0.25],
+      ['hint', 1, 0.5],
+      ['hint', 2, 0.27],
+    ]);
+    expect(JSON.stringify(c.spec)).toContain("the teacher's (0.22 kW)");
+    expect(await renderSvg(c)).toMatch(/^<svg/);
+  });
+  it('krsByEpochChart draws only the KRS panel when no epoch has an accuracy, naming the samples given', () => {
+    const c = krsByEpochChart(
+      [
+        {
+          label: 'a',
+          epochs: [
+            { epoch: 1, phase: 'train', accuracy: null, krs: 80 },
+            { epoch: 2, phase: 'train', accuracy: null, krs: 85 },
+          ],
+        },
+      ],
+      { samples: 'the 235 test days' },
+    );
+    const spec = c.spec as { vconcat: unknown[]; title: { text: string; subtitle: string[] } };
+    expect(spec.vconcat.length).toBe(1);
+    expect(spec.title.text).toBe('KRS after every epoch');
+    expect(spec.title.subtitle[0]).toMatch(/^the 235 test days, after every training epoch/);
   });
 });

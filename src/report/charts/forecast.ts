@@ -80,3 +80,67 @@ export function forecastChart(f: ForecastSeries): Chart {
     table: { columns: [col('day', 'day'), col('series', 'series'), col('value', f.quantity, 4)], rows },
   };
 }
+
+/** One student's test error after each epoch. */
+export interface EpochErrors {
+  label: string;
+  /** `phase` as in the KRS-by-epoch chart: `init` (epoch 0) is kept in the table only; `hint` epochs are drawn as points. */
+  epochs: readonly { epoch: number; phase: string; rmse: number }[];
+}
+
+/** Every student's test RMSE against the truth after each epoch (`rmse-by-epoch`), the teacher's final RMSE as a rule. */
+export function rmseByEpochChart(students: readonly EpochErrors[], teacherRmse: number | null, unit: string): Chart {
+  const labels = students.map((s) => s.label);
+  const rows: Record<string, Cell>[] = students.flatMap((s) =>
+    s.epochs.map((e) => ({ student: s.label, epoch: e.epoch, phase: e.phase, rmse: round(e.rmse, 5) })),
+  );
+  const drawn = rows.filter((r) => r.phase !== 'init');
+  const maxEpoch = Math.max(1, ...drawn.map((r) => r.epoch as number));
+  const x = {
+    field: 'epoch',
+    type: 'quantitative' as const,
+    scale: { domain: [0.5, maxEpoch + 0.5], nice: false },
+    axis: { format: 'd', grid: false },
+    title: 'epoch',
+  };
+  const y = { field: 'rmse', type: 'quantitative' as const, scale: { zero: false }, title: `test RMSE (${unit})` };
+  const color = {
+    field: 'student',
+    type: 'nominal' as const,
+    sort: labels,
+    scale: { domain: labels, range: SERIES },
+    legend: { title: null, orient: 'bottom' as const, direction: 'vertical' as const, columns: 2, labelLimit: 300 },
+  };
+  const spec: TopLevelSpec = {
+    $schema: SCHEMA,
+    config: CONFIG,
+    title: {
+      text: 'Test error after every epoch',
+      subtitle: `RMSE of each student's forecasts against the truth${teacherRmse !== null ? `; dashed: the teacher's (${round(teacherRmse, 4)} ${unit})` : ''}; ▽: hint-stage epochs`,
+    },
+    width: 460,
+    height: 220,
+    layer: [
+      {
+        data: { values: drawn.filter((r) => r.phase !== 'hint') },
+        mark: { type: 'line', strokeWidth: 2, point: { filled: true, size: 18 } },
+        encoding: { x, y, color, tooltip: [{ field: 'student' }, { field: 'epoch' }, { field: 'rmse', format: '.4f' }] },
+      },
+      {
+        data: { values: drawn.filter((r) => r.phase === 'hint') },
+        mark: { type: 'point', shape: 'triangle-down', filled: false, size: 60, strokeWidth: 1.5 },
+        encoding: { x, y, color },
+      },
+      ...(teacherRmse !== null
+        ? [{ data: { values: [{ rmse: round(teacherRmse, 5) }] }, mark: { type: 'rule' as const, strokeDash: [5, 3], color: COLORS.rule }, encoding: { y } }]
+        : []),
+    ],
+  };
+  return {
+    id: 'rmse-by-epoch',
+    title: 'Test error after every epoch',
+    caption: `Each line is a student: the RMSE of its forecasts of the test days against the truth, after each training epoch, beside the KRS-by-epoch chart. Each student keeps the weights of its epoch with the lowest validation error, not necessarily the last. Epoch 0, the shared initial weights, is in the table only.`,
+    spec,
+    table: { columns: [col('student', 'student'), col('epoch', 'epoch', 0), col('phase', 'phase'), col('rmse', `test RMSE (${unit})`, 4)], rows },
+  };
+}

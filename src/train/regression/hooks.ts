@@ -51,6 +51,12 @@ export function regressionReportInput(r: RegressionDemoResult, command?: string)
       mae: s.test.mae,
       epochs: s.epochs.map((e) => ({ epoch: e.epoch, phase: e.phase, accuracy: null, fss: e.fss, aoa: e.aoa, krs: e.krs })),
     })),
+    samples: `the ${d.windows.test} test days`,
+    epochErrors: {
+      students: r.students.map((s) => ({ label: label(s), epochs: s.epochs.map((e) => ({ epoch: e.epoch, phase: e.phase, rmse: e.testRmse })) })),
+      teacher: r.teacher.test.rmse,
+      unit: 'kW',
+    },
     forecast: {
       days: r.testPeriod.days,
       truth: r.testPeriod.truth,
