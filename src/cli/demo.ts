@@ -83,7 +83,7 @@ export function registerDemo(program: Command): void {
     .option('--out <dir>', 'output folder: results.json, experiments.csv/.json, epochs.csv, captures/', 'krs-demo')
     .option('--seed <n>', 'seed of the split, initial weights, batch order and augmentation (default 1)', parseSeed)
     .option('--quick', 'a quick check: one epoch of everything (MNIST: 600 training / 200 held-out digits; --study: 2 sizes on 600 / 300 digits)')
-    .option('--epochs <n>', 'epochs of every student (default 10, regression 40; quick 1)', parsePositiveInt('--epochs'))
+    .option('--epochs <n>', 'epochs of every student (default 10, regression 30; quick 1)', parsePositiveInt('--epochs'))
     .option('--teacher-epochs <n>', 'epochs of the teacher (default 15, regression 40; quick 1)', parsePositiveInt('--teacher-epochs'))
     .option('--hint-epochs <n>', 'epochs of the hint stage of FitNet / the hint student (default 2, regression 5; quick 1)', parsePositiveInt('--hint-epochs'))
     .option('--train-size <n>', 'training digits (default 8000; quick 600)', parsePositiveInt('--train-size'))

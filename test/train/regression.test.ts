@@ -10,6 +10,7 @@ import { forecastErrors, runRegressionDemo, type RegressionDemoResult } from '..
 import { regressionHooks } from '../../src/train/regression/hooks.js';
 import { recurrentArchitecture } from '../../src/train/regression/config.js';
 import { buildRecurrent, recurrentInit, recurrentParams } from '../../src/train/regression/models.js';
+import { trainSeries } from '../../src/train/regression/train.js';
 import { createRng } from '../../src/core/rng.js';
 import { initTf, tf } from '../../src/train/tf.js';
 import { expectKrsError } from '../helpers/fixtures.js';
@@ -113,5 +114,44 @@ describe('runRegressionDemo (tiny)', () => {
 
   it('is deterministic per seed', () => {
     expect(numbers(b)).toEqual({ ...numbers(a), analysis: null });
+  });
+});
+
+describe('trainSeries', () => {
+  it('keeps the last epoch by default, and with keepBest restores the epoch of lowest validation MSE', async () => {
+    await initTf();
+    const arch = recurrentArchitecture('gru', 3, 2);
+    const x = tf.randomUniform([16, 24, 1], -1, 1, 'float32', 7) as tf.Tensor3D;
+    const y = tf.randomUniform([16, 1], -1, 1, 'float32', 8) as tf.Tensor2D;
+    const run = async (keepBest: boolean) => {
+      const net = buildRecurrent(arch, 24, recurrentInit(arch, 24, createRng(1, 'init')));
+      const scripted = [3, 1, 2];
+      const after: Float32Array[][] = [];
+      const kept = await trainSeries({
+        net,
+        data: { x, y, n: 16 },
+        loss: (o, b) => tf.losses.meanSquaredError(b.y, o[2]!) as tf.Scalar,
+        epochs: 3,
+        batchSize: 8,
+        learningRate: 0.05,
+        order: createRng(1, 'order'),
+        validate: () => scripted[after.length]!,
+        keepBest,
+        onEpoch: () => {
+          after.push(net.weights());
+        },
+      });
+      const w = net.weights();
+      net.dispose();
+      return { kept, w, after };
+    };
+    const last = await run(false);
+    expect(last.kept).toEqual({ epoch: 3, validationMse: 2 });
+    expect(last.w).toEqual(last.after[2]);
+    const best = await run(true);
+    expect(best.kept).toEqual({ epoch: 2, validationMse: 1 });
+    expect(best.w).toEqual(best.after[1]);
+    expect(best.w).not.toEqual(best.after[2]);
+    tf.dispose([x, y]);
   });
 });

@@ -139,7 +139,7 @@ export function rmseByEpochChart(students: readonly EpochErrors[], teacherRmse: 
   return {
     id: 'rmse-by-epoch',
     title: 'Test error after every epoch',
-    caption: `Each line is a student: the RMSE of its forecasts of the test days against the truth, after each training epoch, beside the KRS-by-epoch chart. Each student keeps the weights of its epoch with the lowest validation error, not necessarily the last. Epoch 0, the shared initial weights, is in the table only.`,
+    caption: `Each line is a student: the RMSE of its forecasts of the test days against the truth, after each training epoch, beside the KRS-by-epoch chart. Epoch 0, the shared initial weights, is in the table only.`,
     spec,
     table: { columns: [col('student', 'student'), col('epoch', 'epoch', 0), col('phase', 'phase'), col('rmse', `test RMSE (${unit})`, 4)], rows },
   };

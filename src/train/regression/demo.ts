@@ -4,12 +4,13 @@
  *
  * 1. "Past 24 days → next day" of `Global_active_power` (`data.ts`: gaps skipped, standardised
  *    on the training split; chronological split 70 / 10 / 20 % by the forecast day).
- * 2. Train a recurrent teacher (LSTM) on the truth (MSE), keeping its best validation epoch.
+ * 2. Train a recurrent teacher (LSTM) on the truth (MSE), logging its validation MSE per epoch.
  * 3. Train students a few times smaller, all from the same initial weights in the same batch
  *    order: the **baseline** on the truth alone; **distillation** on the teacher's forecasts,
  *    loss (1 − λ)·MSE(s, y) + λ·MSE(s, t) for each soft-target weight λ; and **hint**
  *    (FitNet-style: the student's recurrent state learns the teacher's through a linear
- *    regressor, then distillation at `hintSoftWeight`). Each keeps its best validation epoch.
+ *    regressor, then distillation at `hintSoftWeight`). Each keeps its last epoch's weights
+ *    (`keep: 'validation'`: its epoch of lowest validation MSE).
  * 4. After every epoch: test RMSE and MAE against the truth (kW) and FSS, AOA, KRS against the
  *    teacher (task `regression`: FSS = mean linear CKA of the recurrent states and the hidden
  *    layers, AOA = normalised MSE agreement of the forecasts).
@@ -76,7 +77,7 @@ export interface RegressionEpochRow {
 export interface RegressionStudentResult extends RegressionStudentSpec {
   test: ForecastErrors;
   validation: ForecastErrors;
-  /** The epoch whose weights were kept (lowest validation MSE). */
+  /** The epoch whose weights were kept (the last, or the lowest validation MSE with `keep: 'validation'`). */
   keptEpoch: number;
   fss: number;
   aoa: number;
@@ -246,6 +247,7 @@ export async function runRegressionDemo(config: RegressionDemoConfig, options: R
         learningRate: config.learningRate,
         order: createRng(config.seed, 'teacher-order'),
         validate: () => mse(teacher, validation),
+        keepBest: config.keep === 'validation',
         onBatch: (p) => emit({ type: 'batch', model: 'teacher', phase: 'train', ...p }),
         onEpoch: (epoch, loss, v) => {
           const e = errorsOf(run(teacher, test, window), truthTest);
@@ -344,6 +346,7 @@ export async function runRegressionDemo(config: RegressionDemoConfig, options: R
                   ) as tf.Scalar,
           epochs: config.studentEpochs,
           validate: () => mse(net, validation),
+          keepBest: config.keep === 'validation',
           onBatch: onBatch(phase === 'train' ? 'train' : 'kd', offset),
           onEpoch: (e, l, v) => log(phase, offset + e, l, v, totalEpochs),
         });

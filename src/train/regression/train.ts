@@ -1,8 +1,9 @@
 /**
  * The regression demo's training loop: minibatch Adam (β₁ 0.9, β₂ 0.999, ε 1e-7) with a
  * cosine-decayed learning rate over a seeded batch order — the MNIST demo's schedule
- * (`../train.ts`) on windows [n, window, 1] — keeping the weights of the epoch with the
- * lowest validation MSE against the truth (restored at the end; ties: the earlier epoch).
+ * (`../train.ts`) on windows [n, window, 1]. With `keepBest`, the weights of the epoch with
+ * the lowest validation MSE against the truth are restored at the end (ties: the earlier
+ * epoch); otherwise the last epoch's are kept.
  */
 import type { Rng } from '../../core/rng.js';
 import { cosineRate, ScheduledAdam } from '../train.js';
@@ -32,8 +33,10 @@ export interface SeriesLoopOptions {
   batchSize: number;
   learningRate: number;
   order: Rng;
-  /** Validation MSE of the network as it is (the epoch with the lowest is kept); none: keep the last. */
+  /** Validation MSE of the network as it is, after each epoch (logged). */
   validate?: () => number;
+  /** Restore the epoch of lowest validation MSE at the end (default: keep the last epoch). */
+  keepBest?: boolean;
   onBatch?: (p: { epoch: number; epochs: number; batch: number; batches: number }) => void;
   onEpoch?: (epoch: number, meanLoss: number, validationMse: number | null) => Promise<void> | void;
 }
@@ -45,6 +48,7 @@ export async function trainSeries(o: SeriesLoopOptions): Promise<{ epoch: number
   const batches = Math.ceil(o.data.n / o.batchSize);
   const steps = batches * o.epochs;
   let best: { epoch: number; mse: number; weights: Float32Array[] } | null = null;
+  let last: number | null = null;
   try {
     for (let epoch = 1; epoch <= o.epochs; epoch++) {
       const perm = o.order.permutation(o.data.n);
@@ -62,12 +66,14 @@ export async function trainSeries(o: SeriesLoopOptions): Promise<{ epoch: number
         o.onBatch?.({ epoch, epochs: o.epochs, batch: b + 1, batches });
       }
       const mse = o.validate ? o.validate() : null;
-      if (mse !== null && (best === null || mse < best.mse)) best = { epoch, mse, weights: o.net.weights() };
+      last = mse;
+      if (o.keepBest && mse !== null && (best === null || mse < best.mse)) best = { epoch, mse, weights: o.net.weights() };
       await o.onEpoch?.(epoch, sum / o.data.n, mse);
     }
   } finally {
     optimizer.dispose();
   }
-  if (best && best.epoch !== o.epochs) o.net.setWeights(best.weights);
-  return best ? { epoch: best.epoch, validationMse: best.mse } : { epoch: o.epochs, validationMse: null };
+  if (!o.keepBest || !best) return { epoch: o.epochs, validationMse: last };
+  if (best.epoch !== o.epochs) o.net.setWeights(best.weights);
+  return { epoch: best.epoch, validationMse: best.mse };
 }
