@@ -123,13 +123,18 @@ export interface StudyResult {
   summary: StudySummary;
   /** What the analysis hook returned (`krs analyze` over the experiments table), or null. */
   analysis: unknown;
-  files: DemoFiles & { study: string };
+  files: StudyFiles;
   warnings: string[];
   seconds: number;
 }
 
+/** What a study run writes (no captures, no per-epoch table). */
+export interface StudyFiles extends Omit<DemoFiles, 'epochsCsv' | 'captures'> {
+  study: string;
+}
+
 export interface StudyHooks {
-  analyze?: (rows: readonly ExperimentRow[], files: DemoFiles) => Promise<unknown>;
+  analyze?: (rows: readonly ExperimentRow[], files: StudyFiles) => Promise<unknown>;
   report?: (result: StudyResult) => Promise<string | null>;
 }
 
@@ -433,14 +438,12 @@ export async function runStudy(config: StudyConfig, options: RunStudyOptions): P
         alpha: config.alpha,
       };
     });
-    const files: StudyResult['files'] = {
+    const files: StudyFiles = {
       out,
       results: path.join(out, 'results.json'),
       experimentsCsv: path.join(out, 'experiments.csv'),
       experimentsJson: path.join(out, 'experiments.json'),
-      epochsCsv: '',
       study: path.join(out, 'study.csv'),
-      captures: {},
       analysis: null,
       report: null,
     };
