@@ -11,6 +11,8 @@ import { cliIo } from './io.js';
 import { errors } from '../core/errors.js';
 import { throwIfInterrupted } from '../io/interrupt.js';
 import type { DemoEvent, DemoResult } from '../train/demo.js';
+import type { StudyResult } from '../train/study.js';
+import type { RegressionDemoResult } from '../train/regression/demo.js';
 import { chooseBackend, BACKENDS } from './backend.js';
 import { parseNumber, parsePositiveInt } from './options.js';
 import { fmt, table, toJson } from './format.js';
@@ -34,6 +36,9 @@ interface DemoFlags {
   backend?: (typeof BACKENDS)[number];
   progress: boolean;
   json?: boolean;
+  study?: boolean;
+  task?: 'classification' | 'regression';
+  softWeights?: number[];
 }
 
 function parseSeed(value: string): number {
@@ -53,6 +58,15 @@ function parseWidths(option: string) {
   };
 }
 
+function parseSoftWeights(value: string): number[] {
+  const parts = value.split(',').map((s) => s.trim());
+  const ws = parts.map(Number);
+  if (parts.some((p) => p === '') || ws.some((w) => !(w > 0 && w <= 1))) {
+    throw errors.badOption('--soft-weights', value, 'a comma-separated list of weights in (0, 1], e.g. 0.3,0.6,0.9');
+  }
+  return ws;
+}
+
 function parseTemperatures(value: string): number[] {
   const parts = value.split(',').map((s) => s.trim());
   const ts = parts.map(Number);
@@ -68,10 +82,10 @@ export function registerDemo(program: Command): void {
     .description('distil students from a teacher on MNIST in-process (TensorFlow.js) and show FSS, AOA and KRS before and after')
     .option('--out <dir>', 'output folder: results.json, experiments.csv/.json, epochs.csv, captures/', 'krs-demo')
     .option('--seed <n>', 'seed of the split, initial weights, batch order and augmentation (default 1)', parseSeed)
-    .option('--quick', 'a quick check: 600 training / 200 held-out digits, one epoch of everything')
-    .option('--epochs <n>', 'epochs of every student (default 10; quick 1)', parsePositiveInt('--epochs'))
-    .option('--teacher-epochs <n>', 'epochs of the teacher (default 15; quick 1)', parsePositiveInt('--teacher-epochs'))
-    .option('--hint-epochs <n>', "epochs of FitNet's hint stage (default 2; quick 1)", parsePositiveInt('--hint-epochs'))
+    .option('--quick', 'a quick check: one epoch of everything (MNIST: 600 training / 200 held-out digits; --study: 2 sizes on 600 / 300 digits)')
+    .option('--epochs <n>', 'epochs of every student (default 10, regression 30; quick 1)', parsePositiveInt('--epochs'))
+    .option('--teacher-epochs <n>', 'epochs of the teacher (default 15, regression 40; quick 1)', parsePositiveInt('--teacher-epochs'))
+    .option('--hint-epochs <n>', 'epochs of the hint stage of FitNet / the hint student (default 2, regression 5; quick 1)', parsePositiveInt('--hint-epochs'))
     .option('--train-size <n>', 'training digits (default 8000; quick 600)', parsePositiveInt('--train-size'))
     .option('--test-size <n>', 'held-out digits (default 2000; quick 200)', parsePositiveInt('--test-size'))
     .option('--temperatures <list>', 'temperatures of the vanilla-KD students (default 1,2,4,8)', parseTemperatures)
@@ -84,9 +98,39 @@ export function registerDemo(program: Command): void {
       if (!(BACKENDS as readonly string[]).includes(v)) throw errors.badOption('--backend', v, `one of ${BACKENDS.join(', ')}`);
       return v as (typeof BACKENDS)[number];
     })
+    .option(
+      '--study',
+      'the validation study instead: 8 student sizes × baseline, KD at T=2,4,8 and FitNet (32 experiments) on 4000 held-out digits, analysed as krs analyze does',
+    )
+    .option(
+      '--task <task>',
+      'classification (MNIST, default) or regression: an LSTM teacher and students forecasting the next day of the shipped household power series',
+      (v: string) => {
+        if (v !== 'classification' && v !== 'regression') throw errors.badOption('--task', v, 'classification or regression');
+        return v;
+      },
+    )
+    .option(
+      '--soft-weights <list>',
+      "regression: weights λ of the teacher's forecasts in the distillation students' loss (default 0.3,0.6,0.9)",
+      parseSoftWeights,
+    )
     .option('--no-progress', 'no progress display on stderr')
     .option('--json', 'print the results (as in results.json) on stdout')
     .action(async (o: DemoFlags) => {
+      if (o.task === 'regression') {
+        if (o.study) throw errors.badOption('--study', true, 'not given with --task regression (the study is on MNIST)');
+        const result = await runRegressionCommand(o);
+        cliIo().stdout.write(o.json ? `${toJson(result, 2)}\n` : `${renderRegression(result)}\n`);
+        return;
+      }
+      if (o.softWeights)
+        throw errors.badOption('--soft-weights', o.softWeights.join(','), 'given only with --task regression (MNIST students take --soft-weight)');
+      if (o.study) {
+        const result = await runStudyCommand(o);
+        cliIo().stdout.write(o.json ? `${toJson(result, 2)}\n` : `${renderStudy(result)}\n`);
+        return;
+      }
       const result = await runDemoCommand(o);
       cliIo().stdout.write(o.json ? `${toJson(result, 2)}\n` : `${renderDemo(result)}\n`);
     });
@@ -131,8 +175,192 @@ export async function runDemoCommand(o: DemoFlags): Promise<DemoResult> {
   }
 }
 
+/** Flags the study does not take (its students and methods are fixed by the protocol). */
+const NOT_FOR_STUDY = ['hintLayer', 'studentHidden'] as const;
+
+export async function runStudyCommand(o: DemoFlags): Promise<StudyResult> {
+  for (const k of NOT_FOR_STUDY) {
+    if (o[k] !== undefined)
+      throw errors.badOption(
+        k === 'hintLayer' ? '--hint-layer' : '--student-hidden',
+        String(o[k]),
+        'not given with --study (the study fixes its students and hint layers)',
+      );
+  }
+  const { studyConfig } = await import('../train/study-config.js');
+  const { mlpArchitecture } = await import('../train/models.js');
+  const config = studyConfig({
+    teacher: o.teacherHidden ? mlpArchitecture(o.teacherHidden) : undefined,
+    seed: o.seed,
+    quick: o.quick ?? false,
+    studentEpochs: o.epochs,
+    teacherEpochs: o.teacherEpochs,
+    hintEpochs: o.hintEpochs,
+    trainSize: o.trainSize,
+    testSize: o.testSize,
+    temperatures: o.temperatures,
+    softWeight: o.softWeight,
+    fitnetTemperature: o.fitnetTemperature,
+  });
+  const { runStudy } = await import('../train/study.js');
+  const { studyHooks } = await import('../train/hooks.js');
+  const backend = await chooseBackend(o.backend ?? 'auto');
+  const display = progressDisplay(o.progress);
+  try {
+    return await runStudy(config, {
+      out: o.out,
+      backend: backend.backend,
+      onEvent: (e) => {
+        throwIfInterrupted();
+        display.event(e);
+      },
+      hooks: studyHooks(commandLine()),
+    });
+  } finally {
+    display.stop();
+    await backend.dispose();
+  }
+}
+
+/** Flags of the MNIST demo the regression demo does not take. */
+const NOT_FOR_REGRESSION = {
+  trainSize: '--train-size',
+  testSize: '--test-size',
+  temperatures: '--temperatures',
+  softWeight: '--soft-weight',
+  fitnetTemperature: '--fitnet-temperature',
+  hintLayer: '--hint-layer',
+  teacherHidden: '--teacher-hidden',
+  studentHidden: '--student-hidden',
+} as const;
+
+export async function runRegressionCommand(o: DemoFlags): Promise<RegressionDemoResult> {
+  for (const [k, flag] of Object.entries(NOT_FOR_REGRESSION)) {
+    const v = o[k as keyof typeof NOT_FOR_REGRESSION];
+    if (v !== undefined) throw errors.badOption(flag, String(v), 'not given with --task regression (its models and data are fixed; see --soft-weights)');
+  }
+  const { regressionConfig } = await import('../train/regression/config.js');
+  const config = regressionConfig({
+    seed: o.seed,
+    quick: o.quick ?? false,
+    studentEpochs: o.epochs,
+    teacherEpochs: o.teacherEpochs,
+    hintEpochs: o.hintEpochs,
+    softWeights: o.softWeights,
+  });
+  const { runRegressionDemo } = await import('../train/regression/demo.js');
+  const { regressionHooks } = await import('../train/regression/hooks.js');
+  const backend = await chooseBackend(o.backend ?? 'auto');
+  const display = progressDisplay(o.progress, 'rmse');
+  try {
+    return await runRegressionDemo(config, {
+      out: o.out,
+      backend: backend.backend,
+      onEvent: (e) => {
+        throwIfInterrupted();
+        display.event(e);
+      },
+      hooks: regressionHooks(commandLine()),
+    });
+  } finally {
+    display.stop();
+    await backend.dispose();
+  }
+}
+
+/** The readable summary of a regression demo run. */
+export function renderRegression(r: RegressionDemoResult): string {
+  const lines: string[] = [];
+  const mins = `${Math.floor(r.seconds / 60)} min ${Math.round(r.seconds % 60)} s`;
+  const d = r.data;
+  lines.push(
+    `krs demo --task regression — ${d.target}, past ${d.window} days → next day; ${d.windows.train} / ${d.windows.validation} / ${d.windows.test} train / validation / test windows, seed ${r.seed}${r.quick ? ' (quick)' : ''}, ${mins}`,
+  );
+  for (const n of d.notes) lines.push(`note: ${n}`);
+  lines.push(
+    `teacher  ${r.teacher.arch} (${r.teacher.params} parameters): test RMSE ${fmt(r.teacher.test.rmse, 4)} kW, MAE ${fmt(r.teacher.test.mae, 4)} kW (persistence: RMSE ${fmt(r.persistence.test.rmse, 4)}, MAE ${fmt(r.persistence.test.mae, 4)})`,
+  );
+  lines.push(`students ${r.student.arch} (${r.student.params} parameters, ${fmt(r.student.fewerParams, 1)}× fewer), all from the same initial weights`);
+  lines.push(
+    `KRS = ${r.alpha}·FSS + ${fmt(r.beta, 1)}·AOA; FSS = mean linear CKA over ${r.pairs.map((p) => p.student).join(', ')}; AOA = normalised MSE agreement of the forecasts`,
+  );
+  lines.push('');
+  lines.push(
+    table(
+      ['student', 'method', 'RMSE kW', 'MAE kW', 'FSS', 'AOA', 'KRS [95% CI]', 'ΔKRS', 'ΔRMSE'],
+      r.students.map((s) => [
+        s.id,
+        s.label,
+        fmt(s.test.rmse, 4),
+        fmt(s.test.mae, 4),
+        fmt(s.fss),
+        fmt(s.aoa),
+        `${fmt(s.krs)} ${interval(s.ci95.krs)}`,
+        signed(s.delta?.krs),
+        signed(s.delta?.rmse, 4),
+      ]),
+    ),
+  );
+  lines.push(...analysisLines(r.analysis, 'regression', 'test RMSE'));
+  for (const w of r.warnings) lines.push(`warning: ${w}`);
+  lines.push('');
+  lines.push(
+    `Wrote ${r.files.out}/: results.json, experiments.csv, experiments.json, epochs.csv, forecasts.csv, captures/*.npz${r.files.analysis ? ', analysis.json' : ''}${r.files.report ? ', charts/*.svg|png' : ''}`,
+  );
+  if (r.files.report) lines.push(`Report: ${r.files.report}`);
+  lines.push(`Re-score a student by hand: npx krs score --task regression --teacher ${r.files.captures.teacher} --student ${r.files.captures.baseline}`);
+  return lines.join('\n');
+}
+
+const interval = (ci: readonly [number, number] | null | undefined, digits = 2) => (ci ? `[${fmt(ci[0], digits)}, ${fmt(ci[1], digits)}]` : '—');
+
+/** The readable summary of a study run. */
+export function renderStudy(r: StudyResult): string {
+  const lines: string[] = [];
+  const mins = `${Math.floor(r.seconds / 60)} min ${Math.round(r.seconds % 60)} s`;
+  lines.push(
+    `krs demo --study — MNIST, ${r.data.train} training / ${r.data.test} held-out digits, seed ${r.seed}${r.quick ? ' (quick)' : ''}, ${r.experiments.length} experiments, ${mins}`,
+  );
+  lines.push(`teacher ${r.teacher.arch} (${r.teacher.params} parameters): held-out accuracy ${fmt(r.teacher.accuracy)}%`);
+  lines.push('');
+  lines.push(
+    table(
+      ['experiment', 'params', 'KRS pre [95% CI]', 'KRS post [95% CI]', 'ΔKRS', 'acc pre', 'acc post', 'Δacc ± se'],
+      r.experiments.map((e) => [
+        e.id,
+        String(e.params),
+        `${fmt(e.krsPre)} ${interval(e.krsPreCi)}`,
+        `${fmt(e.krsPost)} ${interval(e.krsPostCi)}`,
+        signed(e.deltaKrs),
+        fmt(e.accuracyPre),
+        fmt(e.accuracyPost),
+        `${signed(e.deltaAccuracy)} ± ${fmt(e.deltaAccuracySe)}${e.accuracyDifferenceSignificant ? ' *' : ''}`,
+      ]),
+    ),
+  );
+  lines.push('(* |Δacc| > 1.96 se: beyond the noise of the held-out digits)');
+  lines.push('');
+  const s = r.summary;
+  const corr = (c: StudyResult['summary']['krsVsAccuracy']) =>
+    c.r === null ? `undefined (${c.reason})` : `r = ${fmt(c.r, 3)}, p = ${fmtP(c.p!)}, 95% CI ${interval(c.ci95, 3)}, n = ${c.n}`;
+  lines.push(`Pearson of post-KD KRS with post-KD accuracy: ${corr(s.krsVsAccuracy)}`);
+  lines.push(`Pearson of ΔKRS with Δaccuracy: ${corr(s.deltaKrsVsDeltaAccuracy)}`);
+  lines.push(`Pearson of KRS with accuracy over all ${r.students.length} students: ${corr(s.allStudents)}`);
+  lines.push(
+    `KD raised KRS in ${s.krsRaised} of ${s.experiments} experiments and accuracy in ${s.accuracyRaised}; both moved the same way in ${s.sameDirection}; ${s.significantAccuracyDifferences} accuracy changes exceed 1.96 se.`,
+  );
+  lines.push(...analysisLines(r.analysis));
+  for (const w of r.warnings) lines.push(`warning: ${w}`);
+  lines.push('');
+  lines.push(
+    `Wrote ${r.files.out}/: results.json, study.csv, experiments.csv, experiments.json${r.files.analysis ? ', analysis.json' : ''}${r.files.report ? ', charts/*.svg|png' : ''}`,
+  );
+  if (r.files.report) lines.push(`Report: ${r.files.report}`);
+  return lines.join('\n');
+}
+
 /** The progress display on stderr: stage and per-epoch lines, and on a terminal a redrawn batch bar. */
-function progressDisplay(enabled: boolean): { event: (e: DemoEvent) => void; stop: () => void } {
+function progressDisplay(enabled: boolean, metric: 'acc' | 'rmse' = 'acc'): { event: (e: DemoEvent) => void; stop: () => void } {
   if (!enabled) return { event: () => {}, stop: () => {} };
   const err = cliIo().stderr;
   const tty = Boolean(err.isTTY);
@@ -158,7 +386,7 @@ function progressDisplay(enabled: boolean): { event: (e: DemoEvent) => void; sto
         const scores = r.krs === null ? '' : `  FSS ${fmt(r.fss)}  AOA ${fmt(r.aoa)}  KRS ${fmt(r.krs)}`;
         const epochs = String(e.epochs);
         err.write(
-          `  ${r.model.padEnd(9)} ${r.phase.padEnd(5)} epoch ${String(r.epoch).padStart(epochs.length)}/${epochs}  loss ${fmt(r.loss, 4)}  acc ${fmt(r.accuracy)}%${scores}\n`,
+          `  ${r.model.padEnd(9)} ${r.phase.padEnd(5)} epoch ${String(r.epoch).padStart(epochs.length)}/${epochs}  loss ${fmt(r.loss, 4)}  ${metric === 'acc' ? `acc ${fmt(r.accuracy)}%` : `test RMSE ${fmt(r.accuracy, 4)}`}${scores}\n`,
         );
       } else if (tty) {
         const now = performance.now();
@@ -179,10 +407,10 @@ function progressDisplay(enabled: boolean): { event: (e: DemoEvent) => void; sto
 const signed = (v: number | null | undefined, digits = 2) => (v === null || v === undefined ? '—' : `${v > 0 ? '+' : ''}${fmt(v, digits)}`);
 
 /** The headline statistics of the analysis hook's result (`krs analyze` over the experiments table), if there is one. */
-function analysisLines(analysis: unknown): string[] {
+function analysisLines(analysis: unknown, task: 'classification' | 'regression' = 'classification', metric = 'accuracy'): string[] {
   const a = analysis as {
     tasks?: {
-      classification?: {
+      [task: string]: {
         n: number;
         pearson: { r: number | null; p: number | null; reason: string | null };
         pairedT: { t: number | null; df: number | null; p: number | null; reason: string | null };
@@ -190,13 +418,13 @@ function analysisLines(analysis: unknown): string[] {
     };
     methods?: { kendall: { tau: number | null; p: number | null; reason?: string | null } };
   } | null;
-  const t = a?.tasks?.classification;
+  const t = a?.tasks?.[task];
   if (!t) return [];
   const stat = (v: { p: number | null; reason?: string | null }, text: string) =>
     v.p === null ? `undefined (${v.reason ?? 'too few experiments'})` : `${text}, p = ${fmtP(v.p)}`;
   const k = a?.methods?.kendall;
   return [
-    `Analysis over the ${t.n} KD students (pre = baseline): Pearson r of KRS with accuracy: ${stat(t.pearson, `r = ${fmt(t.pearson.r, 3)}`)}; paired t-test of KRS after vs before KD: ${stat(t.pairedT, `t(${t.pairedT.df}) = ${fmt(t.pairedT.t, 2)}`)}${k ? `; Kendall's τ between the method rankings by accuracy gain and by KRS gain: ${stat(k, `τ = ${fmt(k.tau, 3)}`)}` : ''}.`,
+    `Analysis over the ${t.n} KD students (pre = baseline): Pearson r of KRS with ${metric}: ${stat(t.pearson, `r = ${fmt(t.pearson.r, 3)}`)}; paired t-test of KRS after vs before KD: ${stat(t.pairedT, `t(${t.pairedT.df}) = ${fmt(t.pairedT.t, 2)}`)}${k ? `; Kendall's τ between the method rankings by ${metric} gain and by KRS gain: ${stat(k, `τ = ${fmt(k.tau, 3)}`)}` : ''}.`,
   ];
 }
 

@@ -8,7 +8,7 @@
  *   const html = await renderReport({ kind: 'score', result, crossLayer, command: 'krs score …' });
  */
 import { VERSION } from '../version.js';
-import { col, uniqueIds, round, type Chart, type ChartTable } from './chart.js';
+import { col, uniqueIds, round, type Cell, type Chart, type ChartTable } from './chart.js';
 import { analysisCharts, analysisSummary } from './analysis-report.js';
 import type { AnalysisResult } from '../analysis/analyze.js';
 import { analysisView, groupFindings, type AnalysisView, type FindingItem } from './analysis-view.js';
@@ -16,6 +16,7 @@ import { diagnose } from '../krs/diagnose.js';
 import { krsByEpochChart, type EpochPoint } from './charts/epochs.js';
 import { crossLayerHeatmap, type MatrixLike } from './charts/heatmap.js';
 import { regressionSection, type RegressionPredictions } from './charts/regression.js';
+import { forecastChart, rmseByEpochChart, type EpochErrors, type ForecastSeries } from './charts/forecast.js';
 import { compositionChart, layerSimilarityChart } from './charts/score.js';
 import { studentLayersChart, studentsChart } from './charts/students.js';
 import { documentCharts, type ReportDocument, type ReportSection } from './document.js';
@@ -91,6 +92,9 @@ export interface DemoStudent {
   crossLayer?: MatrixLike | null;
   /** Accuracy on the test set (fraction). */
   accuracy?: number | null;
+  /** A forecasting demo: test RMSE and MAE against the truth (in the target's unit). */
+  rmse?: number | null;
+  mae?: number | null;
   /** Scores and held-out accuracy (fraction) after every training epoch, epoch 0 being the initial weights: the `krs-by-epoch` chart. */
   epochs?: EpochPoint[];
 }
@@ -119,12 +123,18 @@ export interface DemoReportInput extends ReportMeta {
   kind: 'demo';
   /** Paragraphs describing what was trained and how. */
   description?: string[];
-  teacher?: { label: string; accuracy?: number | null };
+  teacher?: { label: string; accuracy?: number | null; rmse?: number | null; mae?: number | null };
   students: DemoStudent[];
   /** The temperature picked by KRS and by accuracy, stated with the `krs-by-epoch` chart. */
   temperature?: DemoTemperaturePicks;
   /** An analysis of the demo's experiments (pre/post KD), if it made one. */
   analysis?: AnalysisResult | AnalysisView;
+  /** A forecasting demo: the test period's truth and every model's forecasts (the `forecast-test-period` chart). */
+  forecast?: ForecastSeries;
+  /** A forecasting demo: every student's test error after each epoch (the `rmse-by-epoch` chart), the teacher's, and the unit. */
+  epochErrors?: { students: EpochErrors[]; teacher: number | null; unit: string };
+  /** What the scores are computed on, for the KRS-by-epoch chart (default `held-out digits`). */
+  samples?: string;
 }
 
 export type ReportInput = ScoreReportInput | AnalysisReportInput | DemoReportInput;
@@ -259,7 +269,7 @@ function demoDocument(input: DemoReportInput): ReportDocument {
   const cards = students.map((s) => ({
     label: s.label,
     value: f1(s.result.krs),
-    note: `KRS · FSS ${f1(s.result.fss)} · AOA ${f1(s.result.aoa)}${s.accuracy != null ? ` · acc ${pct(s.accuracy)}` : ''}`,
+    note: `KRS · FSS ${f1(s.result.fss)} · AOA ${f1(s.result.aoa)}${s.accuracy != null ? ` · acc ${pct(s.accuracy)}` : ''}${s.rmse != null ? ` · RMSE ${fmtSig(s.rmse)}` : ''}`,
     kind: (s === best ? 'krs' : undefined) as 'krs' | undefined,
   }));
   const facts: [string, string][] = [];
@@ -307,13 +317,26 @@ function demoDocument(input: DemoReportInput): ReportDocument {
     sections.push({
       id: 'tuning',
       title: 'KRS as a tuning signal',
-      intro: t ? temperatureSentence(t) : "Every student's KRS and held-out accuracy after every epoch of training (paper §4.4).",
+      intro: t
+        ? temperatureSentence(t)
+        : input.epochErrors
+          ? "Every student's KRS and test error after every epoch of training (paper §4.4)."
+          : "Every student's KRS and held-out accuracy after every epoch of training (paper §4.4).",
       charts: [
         krsByEpochChart(
           withEpochs.map((s) => ({ label: s.label, epochs: s.epochs! })),
-          t ? { picks: { krs: pick(t.byKrs), accuracy: pick(t.byAccuracy) } } : {},
+          { ...(t ? { picks: { krs: pick(t.byKrs), accuracy: pick(t.byAccuracy) } } : {}), ...(input.samples ? { samples: input.samples } : {}) },
         ),
+        ...(input.epochErrors ? [rmseByEpochChart(input.epochErrors.students, input.epochErrors.teacher, input.epochErrors.unit)] : []),
       ],
+    });
+  }
+  if (input.forecast) {
+    sections.push({
+      id: 'forecast',
+      title: 'Forecasts over the test period',
+      intro: "The truth, the teacher's forecasts and every student's, day by day.",
+      charts: [forecastChart(input.forecast)],
     });
   }
   if (matrices.length) {
@@ -325,23 +348,18 @@ function demoDocument(input: DemoReportInput): ReportDocument {
     });
   }
   if (analysis) sections.push(...analysisCharts(analysis));
+  // Forecasting demos show test RMSE and MAE where classification demos show accuracy.
+  const errorsShown = students.some((s) => s.rmse != null);
+  const metricCols = errorsShown ? [col('rmse', 'test RMSE', 4), col('mae', 'test MAE', 4)] : [col('accuracy', 'accuracy', 2)];
+  const metricCells = (m: { accuracy?: number | null; rmse?: number | null; mae?: number | null }): Record<string, Cell> =>
+    errorsShown ? { rmse: round(m.rmse), mae: round(m.mae) } : { accuracy: m.accuracy != null ? round(m.accuracy * 100, 4) : null };
   const accTable: ChartTable = {
-    columns: [col('model', 'model'), col('accuracy', 'accuracy', 2), col('fss', 'FSS'), col('aoa', 'AOA'), col('krs', 'KRS')],
+    columns: [col('model', 'model'), ...metricCols, col('fss', 'FSS'), col('aoa', 'AOA'), col('krs', 'KRS')],
     rows: [
-      ...(input.teacher
-        ? [
-            {
-              model: `${input.teacher.label} (teacher)`,
-              accuracy: input.teacher.accuracy != null ? round(input.teacher.accuracy * 100, 4) : null,
-              fss: null,
-              aoa: null,
-              krs: null,
-            },
-          ]
-        : []),
+      ...(input.teacher ? [{ model: `${input.teacher.label} (teacher)`, ...metricCells(input.teacher), fss: null, aoa: null, krs: null }] : []),
       ...students.map((s) => ({
         model: s.label,
-        accuracy: s.accuracy != null ? round(s.accuracy * 100, 4) : null,
+        ...metricCells(s),
         fss: round(s.result.fss),
         aoa: round(s.result.aoa),
         krs: round(s.result.krs),
@@ -351,7 +369,12 @@ function demoDocument(input: DemoReportInput): ReportDocument {
   return {
     title: input.title ?? 'krs demo: distillation on real data',
     subtitle: `${students.length} student${students.length === 1 ? '' : 's'} scored against ${input.teacher?.label ?? 'the teacher'}`,
-    summary: { cards, formula: '', facts, tables: [{ title: 'Models (accuracy in %)', table: accTable }] },
+    summary: {
+      cards,
+      formula: '',
+      facts,
+      tables: [{ title: errorsShown ? 'Models (test error against the truth)' : 'Models (accuracy in %)', table: accTable }],
+    },
     reading,
     diagnostics,
     warnings: [...warnings, ...(analysis?.warnings ?? [])],

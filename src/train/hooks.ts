@@ -15,6 +15,7 @@ import { readExperimentsTable } from '../io/node-experiments.js';
 import { writeReport } from '../report/node-report.js';
 import type { DemoTemperatureChoice } from '../report/report.js';
 import type { DemoHooks, DemoResult, StudentResult } from './demo.js';
+import type { StudyHooks } from './study.js';
 
 /** The hooks `krs demo` runs; `command` is the command line shown in the report's footer. */
 export function demoHooks(command?: string): DemoHooks {
@@ -68,5 +69,34 @@ export function demoReportInput(r: DemoResult, command?: string): Parameters<typ
       byAccuracy: choice(t.byAccuracy.temperature, t.byAccuracy.krs, t.byAccuracy.accuracy, t.byAccuracy.tied),
     },
     ...(r.analysis ? { analysis: r.analysis as AnalysisResult } : {}),
+  };
+}
+
+/**
+ * The hooks `krs demo --study` runs: the experiments table analysed as `krs analyze` does, and
+ * `report.html` — the analysis report of the study (correlation scatter, per-experiment bars,
+ * method rankings, α sweeps) — with its charts in `charts/`.
+ */
+export function studyHooks(command?: string): StudyHooks {
+  return {
+    analyze: async (_rows, files) => {
+      const table = readExperimentsTable(files.experimentsCsv);
+      return analyzeExperiments(table.experiments, { source: files.experimentsCsv });
+    },
+    report: async (result) => {
+      if (!result.analysis) return null;
+      const file = path.join(result.files.out, 'report.html');
+      await writeReport(
+        {
+          kind: 'analysis',
+          analysis: result.analysis as AnalysisResult,
+          command: command ?? `krs demo --study --seed ${result.seed}${result.quick ? ' --quick' : ''}`,
+          generatedAt: null,
+          title: `KRS validation study on MNIST: ${result.experiments.length} distillation experiments (seed ${result.seed})`,
+        },
+        { report: file, charts: path.join(result.files.out, 'charts') },
+      );
+      return file;
+    },
   };
 }

@@ -60,8 +60,8 @@ export interface TrainLoopOptions {
   onEpoch?: (epoch: number, meanLoss: number) => Promise<void> | void;
 }
 
-/** Adam whose learning rate can be changed between steps (for the schedule). */
-class ScheduledAdam extends tf.AdamOptimizer {
+/** Adam whose learning rate can be changed between steps (for the schedule; the regression demo uses it too). */
+export class ScheduledAdam extends tf.AdamOptimizer {
   constructor(learningRate: number) {
     super(learningRate, 0.9, 0.999, 1e-7);
   }

@@ -35,6 +35,8 @@ export interface EpochPick {
 export interface EpochChartOptions {
   /** Rings the picked students' last epoch: KRS's pick in the KRS panel, accuracy's in the accuracy panel. */
   picks?: { krs?: EpochPick; accuracy?: EpochPick };
+  /** What the scores are computed on, for the subtitle (default `held-out digits`). */
+  samples?: string;
 }
 
 type Measure = 'krs' | 'acc';
@@ -81,6 +83,8 @@ export function krsByEpochChart(students: readonly StudentEpochs[], options: Epo
     return [others.some((v) => v < lo) ? Math.max(0, Math.floor(lo - strip)) : lo, others.some((v) => v > hi) ? Math.min(100, Math.ceil(hi + strip)) : hi];
   };
   const domains = { krs: domainOf('krs'), acc: domainOf('acc') };
+  // No accuracy at all (a forecasting demo): the KRS panel alone.
+  const hasAccuracy = drawn.some(({ p }) => value(p, 'acc') !== null);
   const maxEpoch = Math.max(1, ...drawn.map(({ p }) => p.epoch));
   const picks = options.picks ?? {};
   const lastCurveEpoch = new Map(students.map((s) => [s.label, Math.max(-1, ...s.epochs.filter((p) => isDrawn(p) && !isHint(p)).map((p) => p.epoch))]));
@@ -180,7 +184,7 @@ export function krsByEpochChart(students: readonly StudentEpochs[], options: Epo
   const pickLine = [pickText('KRS', picks.krs), pickText('accuracy', picks.accuracy)].filter(Boolean).join(', ');
   const [k0] = students.flatMap((s) => s.epochs.filter((p) => p.phase === 'init'));
   const subtitle = [
-    'held-out digits, after every training epoch' +
+    `${options.samples ?? 'held-out digits'}, after every training epoch` +
       (k0 && value(k0, 'krs') !== null
         ? `; epoch 0 (initial weights): KRS ${fmt(value(k0, 'krs'), 1)}${value(k0, 'acc') !== null ? `, accuracy ${fmt(value(k0, 'acc'), 1)}%` : ''}`
         : ''),
@@ -194,9 +198,9 @@ export function krsByEpochChart(students: readonly StudentEpochs[], options: Epo
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     config: CONFIG,
-    title: { text: 'KRS and accuracy after every epoch', subtitle },
+    title: { text: hasAccuracy ? 'KRS and accuracy after every epoch' : 'KRS after every epoch', subtitle },
     data: { values: rows },
-    vconcat: [panel('krs', 'KRS', false), panel('acc', 'held-out accuracy (%)', true)],
+    vconcat: hasAccuracy ? [panel('krs', 'KRS', false), panel('acc', 'held-out accuracy (%)', true)] : [panel('krs', 'KRS', true)],
     spacing: 14,
     resolve: { scale: { color: 'shared' } },
   };
@@ -213,9 +217,11 @@ export function krsByEpochChart(students: readonly StudentEpochs[], options: Epo
   );
   return {
     id: 'krs-by-epoch',
-    title: 'KRS and accuracy after every epoch',
+    title: hasAccuracy ? 'KRS and accuracy after every epoch' : 'KRS after every epoch',
     caption:
-      'Each line is a student: its KRS against the teacher (top) and its held-out accuracy (bottom) after each epoch of training, so KRS can be read as a tuning signal while training (paper §4.4).' +
+      (hasAccuracy
+        ? 'Each line is a student: its KRS against the teacher (top) and its held-out accuracy (bottom) after each epoch of training, so KRS can be read as a tuning signal while training (paper §4.4).'
+        : 'Each line is a student: its KRS against the teacher after each epoch of training, so KRS can be read as a tuning signal while training (paper §4.4).') +
       (hintEpochs.length
         ? ' Hint-stage epochs (shaded, ▽) train only the layers up to the guided one, not the output layer, so output agreement (and KRS with it) and accuracy stay near those of the initial weights.'
         : '') +

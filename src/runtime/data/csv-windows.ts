@@ -83,6 +83,8 @@ export interface CsvWindowDataset extends Dataset {
    * (`fill: linear`), not as options, since no front end rewords them.
    */
   readonly notes: readonly string[];
+  /** The series row (0-based, inserted gap rows counted) of each kept window's first row, by sample. */
+  readonly starts: Int32Array;
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -265,6 +267,7 @@ export function csvWindowDataset(file: string, options: CsvWindowOptions): CsvWi
     targets: { dtype: 'float32', shape: [size, horizon] },
     preparation,
     notes,
+    starts: Int32Array.from(starts.slice(0, size)),
     read(start, end) {
       const b = end - start;
       const out = new Float32Array(b * window * F);
