@@ -29,6 +29,7 @@ import { type CliIo, processIo, withCliIo } from './io.js';
 import { registerLayers } from './layers.js';
 import { flagNamer } from './option-names.js';
 import { registerScore } from './score.js';
+import { registerServe } from './serve.js';
 
 export type { CliIo, CliStream } from './io.js';
 
@@ -55,6 +56,7 @@ export function buildProgram(io: CliIo): Command {
   registerExplain(program);
   registerDemo(program);
   registerHeatmap(program);
+  registerServe(program);
   return program;
 }
 
