@@ -3,7 +3,7 @@
  * `krs serve token create` makes an access token; `krs serve openapi` prints the API's
  * OpenAPI document. docs/service.md is the spec, docs/cli.md the options.
  */
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { errors } from '../core/errors.js';
 import { interruptRequested } from '../io/interrupt.js';
 import { buildApp } from '../serve/app.js';
@@ -27,12 +27,11 @@ export function registerServe(program: Command): void {
     .option('--store <path|url>', `SQLite file, or postgres://… for a shared PostgreSQL (default ${DEFAULT_STORE})`, DEFAULT_STORE)
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port (0: any free port)', positiveInt('port'), 8080)
-    .option('--auth <mode>', 'tokens: auto (required unless listening on loopback), on, off', 'auto')
+    .addOption(new Option('--auth <mode>', 'tokens: auto (required unless listening on loopback), on, off').choices(['auto', 'on', 'off']).default('auto'))
     .option('--models <dir>', 'folder of teacher ONNX models runs may name (the server then runs their teacher)')
     .option('--body-limit <mb>', 'largest request body in MiB', positiveInt('body-limit'), 64)
     .option('--rate-limit <n>', 'requests per minute per token or address (0: no limit)', positiveInt('rate-limit'), 6000)
     .action(async (o: { store: string; host: string; port: number; auth: string; models?: string; bodyLimit: number; rateLimit: number }) => {
-      if (!['auto', 'on', 'off'].includes(o.auth)) throw errors.badOption('auth', o.auth, 'auto, on or off');
       const s = await startServer({
         store: o.store,
         host: o.host,
@@ -61,14 +60,14 @@ export function registerServe(program: Command): void {
   token
     .command('create')
     .description('make a token (printed once; the store keeps only its SHA-256)')
-    .option('--store <path|url>', 'the store the server uses', DEFAULT_STORE)
-    .option('--scope <scope>', 'read or write (write includes read)', 'read')
+    .addOption(new Option('--scope <scope>', 'read or write (write includes read)').choices(['read', 'write']).default('read'))
     .option('--name <name>', 'what the token is for', 'token')
-    .action(async (o: { store: string; scope: string; name: string }) => {
-      if (o.scope !== 'read' && o.scope !== 'write') throw errors.badOption('scope', o.scope, 'read or write');
+    // --store is serve's own option (commander reads a parent's options after the subcommand too).
+    .action(async (_o: unknown, cmd: Command) => {
+      const o = cmd.optsWithGlobals() as { store: string; scope: string; name: string };
       const store = await openStore(o.store);
       try {
-        const { token: t } = await store.createToken(o.name, o.scope);
+        const { token: t } = await store.createToken(o.name, o.scope as 'read' | 'write');
         cliIo().stdout.write(`${t}\n`);
       } finally {
         await store.close();
