@@ -17,6 +17,7 @@ import { asRecord } from '../core/state-json.js';
 import { asTensor } from '../core/tensor.js';
 import { type KrsBatch, KrsMetric, type KrsMetricOptions, type KrsResult } from '../krs/metric.js';
 import { taskSpec } from '../tasks/registry.js';
+import { DEFAULT_GROUPS } from '../krs/groups.js';
 import type { OutputOptions, OutputResult } from '../tasks/spec.js';
 
 /** A run's KRS settings: `KrsMetricOptions` without the backend (plain JSON); `pairs: []` makes an output-only run. */
@@ -59,11 +60,27 @@ export function restoreState(settings: RunSettings, json: unknown): ServedState 
     if (canonical(s.key()) !== canonical(want.key())) throw mismatch(s.key(), want.key());
     return s;
   }
+  const expected = new KrsMetric(settings);
+  precheck(json, expected);
   const m = KrsMetric.fromJSON(json);
-  const want = settingsKey(new KrsMetric(settings));
+  const want = settingsKey(expected);
   const got = settingsKey(m);
   if (canonical(got) !== canonical(want)) throw mismatch(got, want);
   return new KrsState(m);
+}
+
+/**
+ * Cheap checks of a posted state's options before it is restored: restoring sizes arrays by
+ * the state's own group count, so a state claiming a billion groups must be refused first.
+ */
+function precheck(json: unknown, expected: KrsMetric): void {
+  const o = (json as { options?: { intervals?: unknown; pairs?: unknown } } | null)?.options;
+  if (!o || typeof o !== 'object') return; // fromJSON names what is missing
+  const iv = o.intervals;
+  const groups = iv === false ? 1 : iv && typeof iv === 'object' ? ((iv as { groups?: unknown }).groups ?? DEFAULT_GROUPS) : DEFAULT_GROUPS;
+  if (groups !== expected.groups) throw errors.badValue("the state's groups", JSON.stringify(groups), `the run's groups ${expected.groups}`);
+  if (Array.isArray(o.pairs) && o.pairs.length !== expected.options.pairs.length)
+    throw errors.badValue("the state's pairs", o.pairs.length, `the run's ${expected.options.pairs.length} layer pairs`);
 }
 
 function mismatch(got: Record<string, unknown>, want: Record<string, unknown>): KrsError {

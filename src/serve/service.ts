@@ -71,6 +71,8 @@ export interface ServiceOptions {
   teacherRunner?: (file: string, settings: RunSettings) => Promise<TeacherRunner>;
 }
 
+/** Most jackknife groups a run may ask for (each point stores one state per group). */
+const MAX_GROUPS = 200;
 const RUN_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 const SETTING_KEYS = ['pairs', 'alpha', 'beta', 'similarity', 'pool', 'output', 'intervals', 'estimator', 'channelsLast', 'exactRoute', 'rbfThreshold', 'memoryBudget'];
 
@@ -111,6 +113,9 @@ export class RunService extends EventEmitter {
     const pairs = raw.pairs ?? [];
     if (!Array.isArray(pairs)) throw errors.badOption('pairs', pairs, 'an array of {teacher, student} layer names or "teacher:student" strings');
     const settings = { ...raw, task, pairs: pairs.map(asPair) } as RunSettings;
+    const groups = (settings.intervals || undefined)?.groups;
+    if (groups !== undefined && !(Number.isInteger(groups) && groups >= 1 && groups <= MAX_GROUPS))
+      throw errors.badOption('intervals', JSON.stringify(settings.intervals), `groups: an integer from 1 to ${MAX_GROUPS}`);
     emptyState(settings); // validates the settings as KrsMetric does
     const tags = b.tags === undefined ? {} : asObject(b.tags, 'tags');
     for (const [k, v] of Object.entries(tags)) if (typeof v !== 'string') throw errors.badOption('tags', `${k}=${JSON.stringify(v)}`, 'text values');

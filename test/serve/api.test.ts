@@ -83,6 +83,7 @@ function suite(kind: 'sqlite' | 'postgres', skip: boolean) {
       expect(bad.statusCode).toBe(400);
       expect(bad.json().error.message).toMatch(/alpha/);
       expect((await post('/v1/runs', { name: 'y', ...RUN, task: 'poetry' })).json().error.message).toMatch(/task/);
+      expect((await post('/v1/runs', { name: 'y', ...RUN, settings: { pairs: ['fc:fc'], intervals: { groups: 1e9 } } })).json().error.message).toMatch(/groups/);
       expect((await post('/v1/runs', { name: 'b', ...RUN })).statusCode).toBe(201);
       const list = (await app.inject({ url: '/v1/runs' })).json().runs.map((x: { run: { name: string } }) => x.run.name);
       expect(list).toEqual(['a', 'b']);
@@ -156,6 +157,7 @@ function suite(kind: 'sqlite' | 'postgres', skip: boolean) {
         ['too large', () => post('/v1/runs/a/batches', batch(2000, 1)), /too large|limit/i],
         ['foreign state', () => post('/v1/runs/a/states', { state: { version: 3, options: {}, state: {} } }), /state|pairs/],
         ['state of other settings', async () => post('/v1/runs/a/states', { state: new KrsMetric({ ...settings, intervals: { groups: 4 } }).toJSON() }), /groups/],
+        ['state claiming a billion groups', async () => post('/v1/runs/a/states', { state: { ...(await local(good)).toJSON(), options: { ...settings, intervals: { groups: 1e9 } } } }), /groups/],
         ['state with no samples', async () => post('/v1/runs/a/states', { state: new KrsMetric(settings).toJSON() }), /nothing|no samples/],
         ['state missing', () => post('/v1/runs/a/states', { step: 1 }), /state/],
       ];
