@@ -23,7 +23,7 @@ describe.skipIf(!available)('dashboard in headless Chromium', () => {
   const post = async (path: string, body: unknown) => {
     const r = await fetch(server.url + path, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
     expect(r.status, await r.clone().text()).toBe(201);
-    return r.json();
+    return (await r.json()) as { point: { krs: number } };
   };
 
   beforeAll(async () => {
@@ -61,7 +61,7 @@ describe.skipIf(!available)('dashboard in headless Chromium', () => {
     await expect.poll(() => row.locator('.points').textContent(), { timeout: 10_000 }).toBe('1');
     const first = Number(await row.locator('.krs').textContent());
     expect(first).toBeGreaterThan(0);
-    await page.waitForFunction(() => document.getElementById('status')?.textContent?.startsWith('live'));
+    await expect.poll(() => page.locator('#status').textContent(), { timeout: 10_000 }).toMatch(/^live/);
     const p = await post('/v1/runs/distil-1/batches', { step: 1, ...batch(40, 2) });
     await expect.poll(() => row.locator('.points').textContent(), { timeout: 10_000 }).toBe('2');
     expect(Number(await row.locator('.krs').textContent())).toBeCloseTo(p.point.krs, 2);
@@ -79,7 +79,7 @@ describe.skipIf(!available)('dashboard in headless Chromium', () => {
     await expect.poll(() => page.locator('#points').textContent(), { timeout: 10_000 }).toBe('2');
     expect(await page.locator('#chart svg').count()).toBe(1);
     expect(await page.locator('#layers tbody tr').count()).toBe(1);
-    await page.waitForFunction(() => document.getElementById('status')?.textContent?.startsWith('live'));
+    await expect.poll(() => page.locator('#status').textContent(), { timeout: 10_000 }).toMatch(/^live/);
     const p = await post('/v1/runs/distil-1/batches', { step: 2, ...batch(40, 3) });
     await expect.poll(() => page.locator('#points').textContent(), { timeout: 10_000 }).toBe('3');
     expect(await page.locator('#latest-krs').textContent()).toBe(p.point.krs.toFixed(2));

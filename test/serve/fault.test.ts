@@ -73,11 +73,11 @@ async function crashUnderLoad(store: string) {
   // Restart on the same store: it opens (WAL recovery / committed rows only) and serves every acknowledged point.
   const again = await serve(store);
   try {
-    const pts = (await (await fetch(`${again.url}/v1/runs/crash/points`)).json()).points as { step: number; krs: number }[];
+    const pts = ((await (await fetch(`${again.url}/v1/runs/crash/points`)).json()) as { points: { step: number; krs: number }[] }).points;
     const steps = new Set(pts.map((p) => p.step));
     for (const s of acked) expect(steps.has(s), `acknowledged step ${s}`).toBe(true);
     expect(steps.size).toBe(pts.length); // no point twice
-    const w = await (await fetch(`${again.url}/v1/runs/crash/window`)).json();
+    const w = (await (await fetch(`${again.url}/v1/runs/crash/window`)).json()) as { points: number; scores: { n: number } };
     expect(w.points).toBe(pts.length);
     expect(w.scores.n).toBe(24 * pts.length);
   } finally {
