@@ -262,9 +262,17 @@ export class RunService extends EventEmitter {
         received: new Date().toISOString(),
       },
       async (trx) => {
+        changed.length = 0; // a group commit that failed runs this again for the point alone
         for (const rule of rules) {
           const v = verdicts.get(rule.id)!;
           const next = v.firing ? 'firing' : 'ok';
+          // The rule's state as committed now (other points may have moved it since it was read).
+          let q = trx.selectFrom('krs_alert_rule').select(['state', 'since']).where('id', '=', rule.id);
+          if (this.store.dialect === 'postgres') q = q.forUpdate();
+          const cur = await q.executeTakeFirst();
+          if (!cur) continue; // removed meanwhile
+          rule.state = cur.state;
+          rule.since = cur.since;
           const since = next !== rule.state ? time : rule.since;
           await trx.updateTable('krs_alert_rule').set({ state: next, since, value: v.value, message: v.message }).where('id', '=', rule.id).execute();
           if (next !== rule.state) {

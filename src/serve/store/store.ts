@@ -154,8 +154,55 @@ export async function openStore(location: string = DEFAULT_STORE): Promise<Store
   return makeStore(db, dialect, describeLocation(location));
 }
 
+/** Points per group commit at most. */
+const GROUP_COMMIT = 64;
+
+interface Pending {
+  runId: number;
+  point: NewPoint;
+  after?: (trx: Transaction<Database>, id: number) => Promise<unknown>;
+  resolve: (r: { id: number; after: unknown }) => void;
+  reject: (e: unknown) => void;
+}
+
 function makeStore(db: Kysely<Database>, dialect: DialectKind, location: string): Store {
   const now = () => new Date().toISOString();
+  /**
+   * Group commit: points posted while a transaction is committing wait in the queue and are
+   * then written together in the next one (up to GROUP_COMMIT), so one fsync acknowledges
+   * them all. Each is acknowledged only after its transaction committed. If a group fails,
+   * its points are retried one per transaction, so one bad point fails alone.
+   */
+  const queue: Pending[] = [];
+  let flushing = false;
+  const write = async (group: Pending[]) => {
+    const results = await db.transaction().execute(async (trx) => {
+      const out: { id: number; after: unknown }[] = [];
+      for (const p of group) {
+        const { id } = await trx
+          .insertInto('krs_point')
+          .values({ ...p.point, run_id: p.runId })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        out.push({ id, after: p.after ? await p.after(trx, id) : undefined });
+      }
+      return out;
+    });
+    group.forEach((p, i) => p.resolve(results[i]!));
+  };
+  const flush = async () => {
+    flushing = true;
+    while (queue.length) {
+      const group = queue.splice(0, GROUP_COMMIT);
+      try {
+        await write(group);
+      } catch (e) {
+        if (group.length === 1) group[0]!.reject(e);
+        else for (const p of group) await write([p]).catch((err) => p.reject(err));
+      }
+    }
+    flushing = false;
+  };
   return {
     dialect,
     location,
@@ -165,15 +212,10 @@ function makeStore(db: Kysely<Database>, dialect: DialectKind, location: string)
     },
     listRuns: () => db.selectFrom('krs_run').selectAll().orderBy('id').execute(),
     getRun: (name) => db.selectFrom('krs_run').selectAll().where('name', '=', name).executeTakeFirst(),
-    async addPoint(runId, point, after) {
-      return db.transaction().execute(async (trx) => {
-        const { id } = await trx
-          .insertInto('krs_point')
-          .values({ ...point, run_id: runId })
-          .returning('id')
-          .executeTakeFirstOrThrow();
-        const res = after ? await after(trx, id) : undefined;
-        return { id, after: res };
+    addPoint(runId, point, after) {
+      return new Promise((resolve, reject) => {
+        queue.push({ runId, point, after, resolve, reject } as Pending);
+        if (!flushing) void flush();
       });
     },
     async points(runId, w = {}, withState = false) {
