@@ -219,7 +219,8 @@ export class RunService extends EventEmitter {
     const settings = JSON.parse(run.settings) as RunSettings;
     const when = checkAt(at);
     const state = restoreState(settings, body);
-    return this.commit(run, state, when, 'state');
+    // Stored as posted (validated by restoring it): re-encoding a large state costs more than scoring it.
+    return this.commit(run, state, when, 'state', JSON.stringify(body));
   }
 
   private async teacherFor(run: RunRow, settings: RunSettings): Promise<TeacherRunner> {
@@ -233,7 +234,7 @@ export class RunService extends EventEmitter {
     return t;
   }
 
-  private async commit(run: RunRow, state: ServedState, at: { step: number | null; time: string }, source: string) {
+  private async commit(run: RunRow, state: ServedState, at: { step: number | null; time: string }, source: string, posted?: string) {
     const { scores } = await state.compute().catch((e) => {
       if (e instanceof KrsError && e.code === 'UNDEFINED') throw httpErrors.badRequest(`the posted ${source === 'state' ? 'state' : 'batch'} scores nothing: ${e.message}`, 'EMPTY');
       throw e;
@@ -244,7 +245,7 @@ export class RunService extends EventEmitter {
       const ref = rule.kind === 'krs_drop' && scores.krs !== null ? await this.reference(run, rule.window ?? 10) : null;
       verdicts.set(rule.id, evaluateRule(rule, scores, ref));
     }
-    const stateJson = JSON.stringify(state.toJSON());
+    const stateJson = posted ?? JSON.stringify(state.toJSON());
     const time = at.time;
     const changed: { rule: AlertRuleRow; verdict: Verdict }[] = [];
     const { id } = await this.store.addPoint(

@@ -4,7 +4,7 @@
  * `krs_migration_lock` table), so several `krs serve` processes on one PostgreSQL can start
  * together. A migration is never edited once released: changes are new migrations.
  */
-import type { ColumnDefinitionBuilder, Kysely, Migration, MigrationProvider } from 'kysely';
+import { type ColumnDefinitionBuilder, type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
 
 export type DialectKind = 'sqlite' | 'postgres';
 
@@ -45,6 +45,11 @@ export function migrations(dialect: DialectKind): Record<string, Migration> {
           .addColumn('source', 'text', (c) => c.notNull())
           .addColumn('received', 'text', (c) => c.notNull())
           .execute();
+        if (dialect === 'postgres') {
+          // States are large (MB) and mostly incompressible base64: store them out of line
+          // without pglz compression, which costs more CPU than it saves.
+          await sql`alter table krs_point alter column state set storage external`.execute(db);
+        }
         await db.schema.createIndex('krs_point_run_step').on('krs_point').columns(['run_id', 'step']).execute();
         await db.schema.createIndex('krs_point_run_time').on('krs_point').columns(['run_id', 'time']).execute();
         await db.schema
