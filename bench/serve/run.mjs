@@ -72,7 +72,9 @@ log(`bodies: batch ${(batchBody.length / 1e6).toFixed(2)} MB (.npz, ${N} × ${C}
 
 // ---------------------------------------------------------------- server
 function serve(store) {
-  const child = spawn(process.execPath, [BIN, 'serve', '--store', store, '--port', '0', '--rate-limit', '0', '--body-limit', '64'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'serve', '--store', store, '--port', '0', '--rate-limit', '0', '--body-limit', '64'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
@@ -135,7 +137,11 @@ async function crash(store) {
     while (!dead) {
       const step = next++;
       try {
-        const r = await fetch(`${url}/v1/runs/crash/states`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: stateBody.replace('{"state"', `{"step":${step},"state"`) });
+        const r = await fetch(`${url}/v1/runs/crash/states`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: stateBody.replace('{"state"', `{"step":${step},"state"`),
+        });
         await r.text();
         if (r.status === 201) acked.add(step);
       } catch {}
@@ -189,7 +195,9 @@ try {
         ]) {
           const r = await load(url, path, body, type, clients);
           results.push({ store: s.name, case: kind, clients, ...r });
-          log(`${s.name.padEnd(8)} ${kind.padEnd(5)} ${String(clients).padStart(2)} clients: ${r.perSecond.toFixed(1).padStart(7)} posts/s  p50 ${r.p50.toFixed(1).padStart(6)} ms  p99 ${r.p99.toFixed(1).padStart(6)} ms  (${r.posts} posts in ${r.seconds.toFixed(1)} s)`);
+          log(
+            `${s.name.padEnd(8)} ${kind.padEnd(5)} ${String(clients).padStart(2)} clients: ${r.perSecond.toFixed(1).padStart(7)} posts/s  p50 ${r.p50.toFixed(1).padStart(6)} ms  p99 ${r.p99.toFixed(1).padStart(6)} ms  (${r.posts} posts in ${r.seconds.toFixed(1)} s)`,
+          );
         }
       }
     } finally {
@@ -197,7 +205,9 @@ try {
     }
     const c = await crash(s.location.replace(/krs\.db$/, 'crash.db').replace(schema, `${schema}_crash`));
     results.push({ store: s.name, case: 'crash', ...c });
-    log(`${s.name.padEnd(8)} crash: ${c.acknowledged} acknowledged, ${c.stored} stored, ${c.missing} acknowledged missing, every stored point whole: ${c.whole}`);
+    log(
+      `${s.name.padEnd(8)} crash: ${c.acknowledged} acknowledged, ${c.stored} stored, ${c.missing} acknowledged missing, every stored point whole: ${c.whole}`,
+    );
   }
 } finally {
   rmSync(tmp, { recursive: true, force: true });

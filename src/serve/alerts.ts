@@ -27,7 +27,8 @@ export interface RuleInput {
 /** @throws KrsError BAD_OPTION naming the field. */
 export function checkRule(raw: unknown): RuleInput {
   const r = (raw ?? {}) as Record<string, unknown>;
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw errors.badValue('alert rule', typeof raw, 'an object {kind, threshold, window?, webhook?}');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw errors.badValue('alert rule', typeof raw, 'an object {kind, threshold, window?, webhook?}');
   if (!RULE_KINDS.includes(r.kind as RuleKind)) throw errors.badOption('kind', r.kind, RULE_KINDS.join(', '));
   if (typeof r.threshold !== 'number' || !Number.isFinite(r.threshold) || r.threshold < 0 || r.threshold > 100)
     throw errors.badOption('threshold', r.threshold, 'a number of points in [0, 100]');
@@ -61,9 +62,17 @@ export function evaluateRule(rule: Pick<AlertRuleRow, 'kind' | 'threshold' | 'wi
   switch (rule.kind as RuleKind) {
     case 'krs_below':
       if (p.krs === null) return { firing: false, value: null, message: 'no KRS (output-only run)' };
-      return { firing: p.krs < rule.threshold, value: p.krs, message: `KRS ${f(p.krs)} ${p.krs < rule.threshold ? 'below' : 'at or above'} ${f(rule.threshold)}` };
+      return {
+        firing: p.krs < rule.threshold,
+        value: p.krs,
+        message: `KRS ${f(p.krs)} ${p.krs < rule.threshold ? 'below' : 'at or above'} ${f(rule.threshold)}`,
+      };
     case 'aoa_below':
-      return { firing: p.aoa < rule.threshold, value: p.aoa, message: `AOA ${f(p.aoa)} ${p.aoa < rule.threshold ? 'below' : 'at or above'} ${f(rule.threshold)}` };
+      return {
+        firing: p.aoa < rule.threshold,
+        value: p.aoa,
+        message: `AOA ${f(p.aoa)} ${p.aoa < rule.threshold ? 'below' : 'at or above'} ${f(rule.threshold)}`,
+      };
     case 'krs_drop': {
       if (p.krs === null) return { firing: false, value: null, message: 'no KRS (output-only run)' };
       if (reference === null) return { firing: false, value: null, message: 'no reference window yet' };

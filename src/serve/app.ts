@@ -95,7 +95,11 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
       max: limit,
       timeWindow: '1 minute',
       keyGenerator: (req) => tokenOf(req) ?? req.ip,
-      errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, code: 'RATE_LIMITED', message: `rate limit: at most ${ctx.max} requests per ${ctx.after}; retry later` }),
+      errorResponseBuilder: (_req, ctx) => ({
+        statusCode: 429,
+        code: 'RATE_LIMITED',
+        message: `rate limit: at most ${ctx.max} requests per ${ctx.after}; retry later`,
+      }),
     });
   }
 
@@ -136,7 +140,11 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
             teacher: { type: 'string' },
             student: { type: 'string' },
             task: { type: 'string' },
-            settings: { type: 'object', description: 'KrsMetric options: pairs, alpha, similarity, pool, output, intervals… (pairs: [] = output-only)', additionalProperties: true },
+            settings: {
+              type: 'object',
+              description: 'KrsMetric options: pairs, alpha, similarity, pool, output, intervals… (pairs: [] = output-only)',
+              additionalProperties: true,
+            },
             tags: { type: 'object', additionalProperties: { type: 'string' } },
             teacherModel: { type: 'string', description: "an .onnx file in the server's --models folder: the server runs the teacher" },
           },
@@ -147,9 +155,13 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     },
     async (req, reply) => reply.status(201).send(await service.createRun(req.body)),
   );
-  app.get('/v1/runs', { preHandler: read, schema: { summary: 'Every run with its latest point, sparkline and alert state', tags: ['runs'], ...sec } }, async () => ({
-    runs: await service.listRuns(),
-  }));
+  app.get(
+    '/v1/runs',
+    { preHandler: read, schema: { summary: 'Every run with its latest point, sparkline and alert state', tags: ['runs'], ...sec } },
+    async () => ({
+      runs: await service.listRuns(),
+    }),
+  );
   app.get('/v1/runs/:name', { preHandler: read, schema: { summary: 'One run', tags: ['runs'], ...sec, params: runParams, response: errors4 } }, async (req) =>
     service.getRun((req.params as { name: string }).name),
   );
@@ -196,7 +208,8 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     async (req, reply) => {
       const name = (req.params as { name: string }).name;
       const b = req.body as { state?: unknown; step?: number; time?: string } | null;
-      if (!b || typeof b !== 'object' || Array.isArray(b) || b.state === undefined) throw httpErrors.badRequest('body: expected {state, step?, time?} with state = KrsMetric.toJSON()', 'BAD_VALUE');
+      if (!b || typeof b !== 'object' || Array.isArray(b) || b.state === undefined)
+        throw httpErrors.badRequest('body: expected {state, step?, time?} with state = KrsMetric.toJSON()', 'BAD_VALUE');
       const extra = Object.keys(b).find((k) => !['state', 'step', 'time'].includes(k));
       if (extra) throw httpErrors.badRequest(`body field ${JSON.stringify(extra)}: expected only state, step and time`, 'BAD_VALUE');
       const q = req.query as { step?: number; time?: string };
@@ -205,7 +218,17 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   );
   app.get(
     '/v1/runs/:name/points',
-    { preHandler: read, schema: { summary: "A run's points (scores, no states)", tags: ['points'], ...sec, params: runParams, querystring: { type: 'object', properties: windowQuery }, response: errors4 } },
+    {
+      preHandler: read,
+      schema: {
+        summary: "A run's points (scores, no states)",
+        tags: ['points'],
+        ...sec,
+        params: runParams,
+        querystring: { type: 'object', properties: windowQuery },
+        response: errors4,
+      },
+    },
     async (req) => ({ points: await service.points((req.params as { name: string }).name, windowOf(req.query as Record<string, unknown>)) }),
   );
   app.get(
@@ -219,7 +242,11 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
         params: runParams,
         querystring: {
           type: 'object',
-          properties: { ...windowQuery, by: { type: 'string', enum: ['step', 'time'], default: 'step' }, bucket: { type: 'integer', minimum: 1, default: 3600, description: 'seconds per time bucket' } },
+          properties: {
+            ...windowQuery,
+            by: { type: 'string', enum: ['step', 'time'], default: 'step' },
+            bucket: { type: 'integer', minimum: 1, default: 3600, description: 'seconds per time bucket' },
+          },
         },
         response: errors4,
       },
@@ -252,7 +279,13 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     '/v1/runs/:name/chart.svg',
     {
       preHandler: read,
-      schema: { summary: 'FSS, AOA and KRS over steps or time, as SVG', tags: ['points'], ...sec, params: runParams, querystring: { type: 'object', properties: { by: { type: 'string', enum: ['step', 'time'] }, bucket: { type: 'integer', minimum: 1, default: 60 } } } },
+      schema: {
+        summary: 'FSS, AOA and KRS over steps or time, as SVG',
+        tags: ['points'],
+        ...sec,
+        params: runParams,
+        querystring: { type: 'object', properties: { by: { type: 'string', enum: ['step', 'time'] }, bucket: { type: 'integer', minimum: 1, default: 60 } } },
+      },
     },
     async (req, reply) => {
       const name = (req.params as { name: string }).name;
@@ -305,8 +338,13 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     },
     async (req, reply) => (reply as FastifyReply).status(201).send(await service.addRule((req.params as { name: string }).name, req.body)),
   );
-  app.get('/v1/runs/:name/alerts', { preHandler: read, schema: { summary: "A run's alert rules with their state, and recent events", tags: ['alerts'], ...sec, params: runParams, response: errors4 } }, async (req) =>
-    service.alerts((req.params as { name: string }).name),
+  app.get(
+    '/v1/runs/:name/alerts',
+    {
+      preHandler: read,
+      schema: { summary: "A run's alert rules with their state, and recent events", tags: ['alerts'], ...sec, params: runParams, response: errors4 },
+    },
+    async (req) => service.alerts((req.params as { name: string }).name),
   );
   app.delete(
     '/v1/runs/:name/alerts/:id',

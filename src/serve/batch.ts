@@ -25,7 +25,8 @@ function jsonArray(v: unknown, what: string): Tensor {
     if (!Array.isArray(o.shape) || !Array.isArray(o.data)) throw errors.badValue(what, 'an object', 'nested arrays of numbers or {shape, data}');
     const shape = o.shape as number[];
     if (!shape.every((d) => Number.isInteger(d) && d >= 0)) throw errors.badValue(`${what} shape`, JSON.stringify(shape), 'non-negative integer dimensions');
-    if (sizeOf(shape) !== o.data.length) throw errors.shapeMismatch(what, `${sizeOf(shape)} values for shape [${shape.join(', ')}]`, `${o.data.length} in its data`);
+    if (sizeOf(shape) !== o.data.length)
+      throw errors.shapeMismatch(what, `${sizeOf(shape)} values for shape [${shape.join(', ')}]`, `${o.data.length} in its data`);
     const data = new Float64Array(o.data.length);
     for (let i = 0; i < data.length; i++) {
       const x = o.data[i];
@@ -39,13 +40,15 @@ function jsonArray(v: unknown, what: string): Tensor {
 
 function jsonArrays(v: unknown, what: string): Record<string, Tensor> {
   if (v === undefined) return {};
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw errors.badValue(what, Array.isArray(v) ? 'an array' : String(v), 'an object of named arrays');
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw errors.badValue(what, Array.isArray(v) ? 'an array' : String(v), 'an object of named arrays');
   return Object.fromEntries(Object.entries(v).map(([k, a]) => [k, jsonArray(a, `${what} '${k}'`)]));
 }
 
 /** @throws KrsError BAD_VALUE / SHAPE_MISMATCH naming the field. */
 export function batchFromJson(body: unknown): ParsedBatch {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw errors.badValue('batch', Array.isArray(body) ? 'an array' : String(body), 'a JSON object');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw errors.badValue('batch', Array.isArray(body) ? 'an array' : String(body), 'a JSON object');
   const b = body as Record<string, unknown>;
   const known = new Set(['teacher', 'student', 'teacherOutput', 'studentOutput', 'outputMask', 'inputs', 'step', 'time']);
   const extra = Object.keys(b).find((k) => !known.has(k));
@@ -73,7 +76,12 @@ export function batchFromBytes(bytes: Uint8Array, limits: LimitOptions = {}): Pa
     else if (key.startsWith('teacher.') && key.length > 8) teacher[key.slice(8)] = t;
     else if (key.startsWith('student.') && key.length > 8) student[key.slice(8)] = t;
     else if (key.startsWith('input.') && key.length > 6) inputs[key.slice(6)] = t;
-    else throw errors.badValue('array name in the posted body', key, 'teacher.<layer>, student.<layer>, teacher_output, student_output, output_mask or input.<name>');
+    else
+      throw errors.badValue(
+        'array name in the posted body',
+        key,
+        'teacher.<layer>, student.<layer>, teacher_output, student_output, output_mask or input.<name>',
+      );
   }
   out.teacher = teacher;
   out.student = student;

@@ -20,10 +20,21 @@ export function runChart(name: string, s: SeriesLike): Chart {
     const at = s.by === 'step' ? p.step! : p.time!;
     return (['krs', 'fss', 'aoa'] as const)
       .filter((k) => p[k] !== null)
-      .map((k) => ({ x: at, measure: k.toUpperCase(), value: p[k] as number, lo: k === 'krs' ? (p.ci95.krs?.[0] ?? null) : null, hi: k === 'krs' ? (p.ci95.krs?.[1] ?? null) : null }));
+      .map((k) => ({
+        x: at,
+        measure: k.toUpperCase(),
+        value: p[k] as number,
+        lo: k === 'krs' ? (p.ci95.krs?.[0] ?? null) : null,
+        hi: k === 'krs' ? (p.ci95.krs?.[1] ?? null) : null,
+      }));
   });
   const xEnc = s.by === 'step' ? { field: 'x', type: 'quantitative' as const, title: 'step' } : { field: 'x', type: 'temporal' as const, title: 'time (UTC)' };
-  const color = { field: 'measure', type: 'nominal' as const, title: null, scale: { domain: ['KRS', 'FSS', 'AOA'], range: [COLORS.krs, COLORS.fss, COLORS.aoa] } };
+  const color = {
+    field: 'measure',
+    type: 'nominal' as const,
+    title: null,
+    scale: { domain: ['KRS', 'FSS', 'AOA'], range: [COLORS.krs, COLORS.fss, COLORS.aoa] },
+  };
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     config: CONFIG,
@@ -43,7 +54,13 @@ export function runChart(name: string, s: SeriesLike): Chart {
       },
     ],
   };
-  return { id: 'run-series', title: `${name}`, caption: 'FSS, AOA and KRS of the merged states per step or time bucket.', spec, table: { columns: [], rows: [] } };
+  return {
+    id: 'run-series',
+    title: `${name}`,
+    caption: 'FSS, AOA and KRS of the merged states per step or time bucket.',
+    spec,
+    table: { columns: [], rows: [] },
+  };
 }
 
 export function runChartSvg(name: string, s: SeriesLike): Promise<string> {

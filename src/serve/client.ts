@@ -74,7 +74,7 @@ export interface ServeClient {
 function jsonArray(v: TensorLike): unknown {
   if (Array.isArray(v)) return v;
   const t = v as { shape?: readonly number[]; data?: ArrayLike<number | bigint> };
-  if (t && t.shape && t.data) return { shape: [...t.shape], data: Array.from(t.data as ArrayLike<number>, Number) };
+  if (t?.shape && t.data) return { shape: [...t.shape], data: Array.from(t.data as ArrayLike<number>, Number) };
   const a = v as unknown as ArrayLike<number>;
   return { shape: [a.length], data: Array.from(a, Number) };
 }
@@ -95,7 +95,10 @@ export function serveClient(o: ClientOptions): ServeClient {
     } catch (e) {
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
       const why = cause?.code ?? cause?.message ?? (e as Error).message;
-      throw new KrsError('BAD_OPTION', `invalid ${opt('serve')} ${JSON.stringify(base)}: expected a krs serve that answers (${why})`, { option: 'serve', value: base });
+      throw new KrsError('BAD_OPTION', `invalid ${opt('serve')} ${JSON.stringify(base)}: expected a krs serve that answers (${why})`, {
+        option: 'serve',
+        value: base,
+      });
     }
     const text = await r.text();
     let json: unknown = null;
@@ -134,7 +137,8 @@ export function serveClient(o: ClientOptions): ServeClient {
         ...(b.inputs ? { inputs: jsonArrays(b.inputs) } : {}),
       }),
     series: (run, by = 'step') => call('GET', `/v1/runs/${enc(run)}/series?by=${by}`),
-    window: (run, q = {}) => call('GET', `/v1/runs/${enc(run)}/window?${new URLSearchParams(Object.entries(q).map(([k, v]): [string, string] => [k, String(v)]))}`),
+    window: (run, q = {}) =>
+      call('GET', `/v1/runs/${enc(run)}/window?${new URLSearchParams(Object.entries(q).map(([k, v]): [string, string] => [k, String(v)]))}`),
   };
   return client;
 }

@@ -33,7 +33,7 @@ export function errorReply(err: unknown): { status: number; body: { error: { cod
   }
   const e = err as { statusCode?: number; code?: string; message?: string };
   if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
-    const code = e.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'TOO_LARGE' : e.statusCode === 429 ? 'RATE_LIMITED' : e.code ?? 'BAD_REQUEST';
+    const code = e.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'TOO_LARGE' : e.statusCode === 429 ? 'RATE_LIMITED' : (e.code ?? 'BAD_REQUEST');
     return { status: e.statusCode, body: { error: { code, message: one(e.message ?? 'bad request') } } };
   }
   return { status: 500, body: { error: { code: 'INTERNAL', message: `internal error: ${one(e?.message ?? String(err))}` } } };

@@ -11,7 +11,7 @@
  * average of the points' scores.
  */
 import type { OutputBatch } from '../agreement/spec.js';
-import { errors, KrsError } from '../core/errors.js';
+import { errors, type KrsError } from '../core/errors.js';
 import type { Measure } from '../core/measure.js';
 import { asRecord } from '../core/state-json.js';
 import { asTensor } from '../core/tensor.js';

@@ -74,7 +74,20 @@ export interface ServiceOptions {
 /** Most jackknife groups a run may ask for (each point stores one state per group). */
 const MAX_GROUPS = 200;
 const RUN_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-const SETTING_KEYS = ['pairs', 'alpha', 'beta', 'similarity', 'pool', 'output', 'intervals', 'estimator', 'channelsLast', 'exactRoute', 'rbfThreshold', 'memoryBudget'];
+const SETTING_KEYS = [
+  'pairs',
+  'alpha',
+  'beta',
+  'similarity',
+  'pool',
+  'output',
+  'intervals',
+  'estimator',
+  'channelsLast',
+  'exactRoute',
+  'rbfThreshold',
+  'memoryBudget',
+];
 
 export class RunService extends EventEmitter {
   readonly store: Store;
@@ -101,11 +114,13 @@ export class RunService extends EventEmitter {
   async createRun(body: unknown): Promise<RunView> {
     const b = asObject(body, 'run');
     const name = b.name;
-    if (typeof name !== 'string' || !RUN_NAME.test(name)) throw httpErrors.badRequest(`run name ${JSON.stringify(name)}: expected 1–100 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+    if (typeof name !== 'string' || !RUN_NAME.test(name))
+      throw httpErrors.badRequest(`run name ${JSON.stringify(name)}: expected 1–100 letters, digits, '.', '_' or '-', starting with a letter or digit`);
     const kind = b.kind ?? 'training';
     if (kind !== 'training' && kind !== 'deployment') throw errors.badOption('kind', kind, 'training or deployment');
     const task = b.task;
-    if (typeof task !== 'string' || !isTask(task)) throw errors.badOption('task', task, 'a task name (classification, detection, segmentation, nlp, regression)');
+    if (typeof task !== 'string' || !isTask(task))
+      throw errors.badOption('task', task, 'a task name (classification, detection, segmentation, nlp, regression)');
     for (const k of ['teacher', 'student'] as const) if (b[k] !== undefined && typeof b[k] !== 'string') throw errors.badOption(k, b[k], 'a name (text)');
     const raw = b.settings === undefined ? {} : asObject(b.settings, 'settings');
     const unknown = Object.keys(raw).filter((k) => !SETTING_KEYS.includes(k));
@@ -151,7 +166,7 @@ export class RunService extends EventEmitter {
   private modelPath(v: unknown): string {
     const dir = this.options.models;
     if (!dir) throw httpErrors.badRequest('teacherModel: this server runs no teachers (start it with --models DIR)', 'BAD_OPTION');
-    if (typeof v !== 'string' || !v.endsWith('.onnx')) throw errors.badOption('teacherModel', v, 'an .onnx file in the server\'s models folder');
+    if (typeof v !== 'string' || !v.endsWith('.onnx')) throw errors.badOption('teacherModel', v, "an .onnx file in the server's models folder");
     const file = resolve(dir, v);
     const rel = relative(resolve(dir), file);
     if (rel.startsWith('..') || isAbsolute(rel)) throw errors.badOption('teacherModel', v, "a file inside the server's models folder");
@@ -199,8 +214,12 @@ export class RunService extends EventEmitter {
     let full: KrsBatch = batch;
     let source = 'batch';
     if (run.teacher_model) {
-      if (!batch.inputs || Object.keys(batch.inputs).length === 0) throw httpErrors.badRequest(`run ${JSON.stringify(name)} runs its teacher on the server: post the inputs (inputs / input.<name>) with the student's outputs`);
-      if (batch.teacherOutput !== undefined || Object.keys(batch.teacher ?? {}).length) throw httpErrors.badRequest(`run ${JSON.stringify(name)} runs its teacher on the server: post no teacher arrays`);
+      if (!batch.inputs || Object.keys(batch.inputs).length === 0)
+        throw httpErrors.badRequest(
+          `run ${JSON.stringify(name)} runs its teacher on the server: post the inputs (inputs / input.<name>) with the student's outputs`,
+        );
+      if (batch.teacherOutput !== undefined || Object.keys(batch.teacher ?? {}).length)
+        throw httpErrors.badRequest(`run ${JSON.stringify(name)} runs its teacher on the server: post no teacher arrays`);
       const teacher = await this.teacherFor(run, settings);
       const t = await teacher.run(batch.inputs);
       full = { ...batch, teacher: t.layers, teacherOutput: t.output };
@@ -236,7 +255,8 @@ export class RunService extends EventEmitter {
 
   private async commit(run: RunRow, state: ServedState, at: { step: number | null; time: string }, source: string, posted?: string) {
     const { scores } = await state.compute().catch((e) => {
-      if (e instanceof KrsError && e.code === 'UNDEFINED') throw httpErrors.badRequest(`the posted ${source === 'state' ? 'state' : 'batch'} scores nothing: ${e.message}`, 'EMPTY');
+      if (e instanceof KrsError && e.code === 'UNDEFINED')
+        throw httpErrors.badRequest(`the posted ${source === 'state' ? 'state' : 'batch'} scores nothing: ${e.message}`, 'EMPTY');
       throw e;
     });
     const rules = await this.store.rules(run.id);
@@ -277,7 +297,10 @@ export class RunService extends EventEmitter {
           const since = next !== rule.state ? time : rule.since;
           await trx.updateTable('krs_alert_rule').set({ state: next, since, value: v.value, message: v.message }).where('id', '=', rule.id).execute();
           if (next !== rule.state) {
-            await trx.insertInto('krs_alert_event').values({ rule_id: rule.id, run_id: run.id, time, state: next, value: v.value, message: v.message }).execute();
+            await trx
+              .insertInto('krs_alert_event')
+              .values({ rule_id: rule.id, run_id: run.id, time, state: next, value: v.value, message: v.message })
+              .execute();
             changed.push({ rule: { ...rule, state: next, since, value: v.value, message: v.message }, verdict: v });
           }
         }
@@ -335,7 +358,8 @@ export class RunService extends EventEmitter {
       if (g) g.push(r);
       else groups.set(key, [r]);
     }
-    const out: { step?: number; time?: string; points: number; n: number; fss: number | null; aoa: number; krs: number | null; ci95: PointScores['ci95'] }[] = [];
+    const out: { step?: number; time?: string; points: number; n: number; fss: number | null; aoa: number; krs: number | null; ci95: PointScores['ci95'] }[] =
+      [];
     const needStates = [...groups.values()].some((g) => g.length > 1);
     const withState = needStates ? new Map((await this.store.points(run.id, window, true)).map((r) => [r.id, r.state])) : null;
     for (const [key, g] of groups) {
@@ -362,7 +386,10 @@ export class RunService extends EventEmitter {
   }
 
   /** Paired comparisons (src/krs/compare.ts) of runs' windows: every pair, Δ = later − earlier. */
-  async compare(names: readonly string[], window: Window): Promise<{ runs: { name: string; points: number; scores: PointScores }[]; comparisons: Comparison[] }> {
+  async compare(
+    names: readonly string[],
+    window: Window,
+  ): Promise<{ runs: { name: string; points: number; scores: PointScores }[]; comparisons: Comparison[] }> {
     if (names.length < 2) throw httpErrors.badRequest('compare: name at least two runs (runs=a,b)');
     const ws = [];
     for (const n of names) ws.push({ name: n, ...(await this.window(n, window)) });
@@ -417,7 +444,8 @@ function describeWindow(w: Window): string {
 }
 
 function asObject(v: unknown, what: string): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw errors.badValue(what, Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v, 'a JSON object');
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw errors.badValue(what, Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v, 'a JSON object');
   return v as Record<string, unknown>;
 }
 
@@ -464,5 +492,15 @@ export function pointView(r: PointRow): PointView {
 }
 
 function ruleView(r: AlertRuleRow): RuleView {
-  return { id: r.id, kind: r.kind, threshold: r.threshold, window: r.window, webhook: r.webhook, state: r.state, since: r.since, value: r.value, message: r.message };
+  return {
+    id: r.id,
+    kind: r.kind,
+    threshold: r.threshold,
+    window: r.window,
+    webhook: r.webhook,
+    state: r.state,
+    since: r.since,
+    value: r.value,
+    message: r.message,
+  };
 }

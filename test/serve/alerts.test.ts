@@ -69,12 +69,18 @@ describe('alerts', () => {
 
   it('fires and clears on points, records events, and delivers webhooks with retries', async () => {
     const good = batch(40, 1);
-    const bad = { ...good, studentOutput: good.studentOutput.map((r) => r.map((x) => -x)), student: { fc: good.student.fc.map((r) => r.map((x, k) => (k % 2 ? -x : x * 0.1))) } };
-    const goodKrs = (await (async () => {
-      const m = new KrsMetric({ task: 'classification', pairs: [{ teacher: 'fc', student: 'fc' }], intervals: { groups: 5 } });
-      await m.update(good);
-      return m.compute();
-    })()).krs;
+    const bad = {
+      ...good,
+      studentOutput: good.studentOutput.map((r) => r.map((x) => -x)),
+      student: { fc: good.student.fc.map((r) => r.map((x, k) => (k % 2 ? -x : x * 0.1))) },
+    };
+    const goodKrs = (
+      await (async () => {
+        const m = new KrsMetric({ task: 'classification', pairs: [{ teacher: 'fc', student: 'fc' }], intervals: { groups: 5 } });
+        await m.update(good);
+        return m.compute();
+      })()
+    ).krs;
     const below = (await post('/v1/runs/r/alerts', { kind: 'krs_below', threshold: goodKrs - 1, webhook: hookUrl })).json();
     expect(below).toMatchObject({ kind: 'krs_below', state: 'ok' });
     await post('/v1/runs/r/alerts', { kind: 'krs_drop', threshold: 10, window: 2 });

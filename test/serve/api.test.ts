@@ -77,13 +77,21 @@ function suite(kind: 'sqlite' | 'postgres', skip: boolean) {
     it('creates, lists and gets runs; names are unique; bad settings are 400s naming the setting', async () => {
       const r = await post('/v1/runs', { name: 'a', ...RUN, tags: { lr: '0.1' } });
       expect(r.statusCode).toBe(201);
-      expect(r.json()).toMatchObject({ name: 'a', kind: 'training', task: 'classification', tags: { lr: '0.1' }, settings: { pairs: [{ teacher: 'fc', student: 'fc' }] } });
+      expect(r.json()).toMatchObject({
+        name: 'a',
+        kind: 'training',
+        task: 'classification',
+        tags: { lr: '0.1' },
+        settings: { pairs: [{ teacher: 'fc', student: 'fc' }] },
+      });
       expect((await post('/v1/runs', { name: 'a', ...RUN })).json().error.code).toBe('CONFLICT');
       const bad = await post('/v1/runs', { name: 'x', ...RUN, settings: { pairs: ['fc:fc'], alpha: 2 } });
       expect(bad.statusCode).toBe(400);
       expect(bad.json().error.message).toMatch(/alpha/);
       expect((await post('/v1/runs', { name: 'y', ...RUN, task: 'poetry' })).json().error.message).toMatch(/task/);
-      expect((await post('/v1/runs', { name: 'y', ...RUN, settings: { pairs: ['fc:fc'], intervals: { groups: 1e9 } } })).json().error.message).toMatch(/groups/);
+      expect((await post('/v1/runs', { name: 'y', ...RUN, settings: { pairs: ['fc:fc'], intervals: { groups: 1e9 } } })).json().error.message).toMatch(
+        /groups/,
+      );
       expect((await post('/v1/runs', { name: 'b', ...RUN })).statusCode).toBe(201);
       const list = (await app.inject({ url: '/v1/runs' })).json().runs.map((x: { run: { name: string } }) => x.run.name);
       expect(list).toEqual(['a', 'b']);
@@ -146,18 +154,53 @@ function suite(kind: 'sqlite' | 'postgres', skip: boolean) {
       const good = batch(20, 5);
       const cases: [string, () => Promise<{ statusCode: number; json: () => { error: { code: string; message: string } } }>, RegExp][] = [
         ['ragged rows', () => post('/v1/runs/a/batches', { ...good, student: { fc: [[1, 2], [3]] } }), /student layer 'fc'/],
-        ['infinite value', () => app.inject({ method: 'POST', url: '/v1/runs/a/batches', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ ...good, teacher: { fc: good.teacher.fc.map((r, i) => (i === 3 ? [1e999, ...r.slice(1)] : r)) } }).replace('null', '1e999') }), /teacher|finite|Infinity|NaN/i],
+        [
+          'infinite value',
+          () =>
+            app.inject({
+              method: 'POST',
+              url: '/v1/runs/a/batches',
+              headers: { 'content-type': 'application/json' },
+              payload: JSON.stringify({
+                ...good,
+                teacher: { fc: good.teacher.fc.map((r, i) => (i === 3 ? [Number.POSITIVE_INFINITY, ...r.slice(1)] : r)) },
+              }).replace('null', '1e999'),
+            }),
+          /teacher|finite|Infinity|NaN/i,
+        ],
         ['mismatched n', () => post('/v1/runs/a/batches', { ...good, studentOutput: good.studentOutput.slice(1) }), /20|19/],
         ['unknown layer', () => post('/v1/runs/a/batches', { ...good, student: { fc2: good.student.fc } }), /fc/],
         ['unknown field', () => post('/v1/runs/a/batches', { ...good, extra: 1 }), /extra/],
         ['bad step', () => post('/v1/runs/a/batches', { ...good, step: -1 }), /step/],
         ['bad time', () => post('/v1/runs/a/batches', { ...good, time: 'yesterday' }), /time/],
-        ['not JSON', () => app.inject({ method: 'POST', url: '/v1/runs/a/batches', headers: { 'content-type': 'application/json' }, payload: '{"teacher": [' }), /JSON/],
-        ['corrupt npz', () => app.inject({ method: 'POST', url: '/v1/runs/a/batches', headers: { 'content-type': 'application/x-npz' }, payload: Buffer.from(npzBody(good).subarray(0, 300)) }), /posted body/],
+        [
+          'not JSON',
+          () => app.inject({ method: 'POST', url: '/v1/runs/a/batches', headers: { 'content-type': 'application/json' }, payload: '{"teacher": [' }),
+          /JSON/,
+        ],
+        [
+          'corrupt npz',
+          () =>
+            app.inject({
+              method: 'POST',
+              url: '/v1/runs/a/batches',
+              headers: { 'content-type': 'application/x-npz' },
+              payload: Buffer.from(npzBody(good).subarray(0, 300)),
+            }),
+          /posted body/,
+        ],
         ['too large', () => post('/v1/runs/a/batches', batch(2000, 1)), /too large|limit/i],
         ['foreign state', () => post('/v1/runs/a/states', { state: { version: 3, options: {}, state: {} } }), /state|pairs/],
-        ['state of other settings', async () => post('/v1/runs/a/states', { state: new KrsMetric({ ...settings, intervals: { groups: 4 } }).toJSON() }), /groups/],
-        ['state claiming a billion groups', async () => post('/v1/runs/a/states', { state: { ...(await local(good)).toJSON(), options: { ...settings, intervals: { groups: 1e9 } } } }), /groups/],
+        [
+          'state of other settings',
+          async () => post('/v1/runs/a/states', { state: new KrsMetric({ ...settings, intervals: { groups: 4 } }).toJSON() }),
+          /groups/,
+        ],
+        [
+          'state claiming a billion groups',
+          async () => post('/v1/runs/a/states', { state: { ...(await local(good)).toJSON(), options: { ...settings, intervals: { groups: 1e9 } } } }),
+          /groups/,
+        ],
         ['state with no samples', async () => post('/v1/runs/a/states', { state: new KrsMetric(settings).toJSON() }), /nothing|no samples/],
         ['state missing', () => post('/v1/runs/a/states', { step: 1 }), /state/],
       ];

@@ -35,7 +35,11 @@ describe('serve client', () => {
     expect((await c.postState('demo', m.toJSON(), { step: 1 })).point.krs).toBeCloseTo(want, 12);
     // Typed arrays and Tensors go as {shape, data}; float64 survives JSON exactly.
     const tensor = (r: number[][]) => ({ dtype: 'float64' as const, shape: [r.length, r[0]!.length], data: Float64Array.from(r.flat()) });
-    const posted = await c.postBatch('demo', { teacher: { fc: tensor(b.teacher.fc) }, student: { fc: b.student.fc }, teacherOutput: tensor(b.teacherOutput), studentOutput: b.studentOutput }, { step: 2 });
+    const posted = await c.postBatch(
+      'demo',
+      { teacher: { fc: tensor(b.teacher.fc) }, student: { fc: b.student.fc }, teacherOutput: tensor(b.teacherOutput), studentOutput: b.studentOutput },
+      { step: 2 },
+    );
     expect(posted.point.krs).toBeCloseTo(want, 12);
     const s = (await c.series('demo')) as { series: { step: number }[] };
     expect(s.series.map((p) => p.step)).toEqual([1, 2]);

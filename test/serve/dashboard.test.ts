@@ -21,7 +21,11 @@ describe.skipIf(!available)('dashboard in headless Chromium', () => {
   let server: RunningServer;
   let token: string;
   const post = async (path: string, body: unknown) => {
-    const r = await fetch(server.url + path, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+    const r = await fetch(server.url + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(body),
+    });
     expect(r.status, await r.clone().text()).toBe(201);
     return (await r.json()) as { point: { krs: number } };
   };

@@ -41,7 +41,8 @@ function serve(store: string): Promise<{ child: ChildProcess; url: string }> {
 
 async function crashUnderLoad(store: string) {
   const { child, url } = await serve(store);
-  const post = (path: string, body: unknown) => fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const post = (path: string, body: unknown) =>
+    fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   expect((await post('/v1/runs', { name: 'crash', ...RUN })).status).toBe(201);
   const m = new KrsMetric({ task: 'classification', pairs: [{ teacher: 'fc', student: 'fc' }], intervals: { groups: 5 } });
   await m.update(batch(24, 1));

@@ -41,16 +41,25 @@ describe('fuzzed bodies', () => {
   /** Replace random leaves of a JSON value. */
   const mutate = (v: unknown, r: () => number, leafValue: () => unknown): unknown => {
     if (Array.isArray(v)) return v.map((x) => mutate(x, r, leafValue));
-    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).filter(() => r() > 0.05).map(([k, x]) => [k, mutate(x, r, leafValue)]));
+    if (v && typeof v === 'object')
+      return Object.fromEntries(
+        Object.entries(v)
+          .filter(() => r() > 0.05)
+          .map(([k, x]) => [k, mutate(x, r, leafValue)]),
+      );
     return r() < 0.03 ? leafValue() : v;
   };
 
   it('random JSON at every posting route', { timeout: 60_000 }, async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom('/v1/runs', '/v1/runs/f/batches', '/v1/runs/f/states', '/v1/runs/f/alerts'), fc.jsonValue({ maxDepth: 4 }), async (url, body) => {
-        const r = await app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: JSON.stringify(body) });
-        await check(r, url);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom('/v1/runs', '/v1/runs/f/batches', '/v1/runs/f/states', '/v1/runs/f/alerts'),
+        fc.jsonValue({ maxDepth: 4 }),
+        async (url, body) => {
+          const r = await app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: JSON.stringify(body) });
+          await check(r, url);
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -72,11 +81,15 @@ describe('fuzzed bodies', () => {
 
   it('random and truncated bytes as .npz / .safetensors', { timeout: 60_000 }, async () => {
     await fc.assert(
-      fc.asyncProperty(fc.uint8Array({ maxLength: 600 }), fc.constantFrom(new Uint8Array([0x50, 0x4b, 3, 4]), new Uint8Array([16, 0, 0, 0, 0, 0, 0, 0, 0x7b]), new Uint8Array()), async (bytes, head) => {
-        const body = Buffer.concat([head, bytes]);
-        const res = await app.inject({ method: 'POST', url: '/v1/runs/f/batches', headers: { 'content-type': 'application/octet-stream' }, payload: body });
-        await check(res, 'bytes');
-      }),
+      fc.asyncProperty(
+        fc.uint8Array({ maxLength: 600 }),
+        fc.constantFrom(new Uint8Array([0x50, 0x4b, 3, 4]), new Uint8Array([16, 0, 0, 0, 0, 0, 0, 0, 0x7b]), new Uint8Array()),
+        async (bytes, head) => {
+          const body = Buffer.concat([head, bytes]);
+          const res = await app.inject({ method: 'POST', url: '/v1/runs/f/batches', headers: { 'content-type': 'application/octet-stream' }, payload: body });
+          await check(res, 'bytes');
+        },
+      ),
       { numRuns: RUNS },
     );
     expect((await app.inject({ url: '/v1/health' })).statusCode).toBe(200);

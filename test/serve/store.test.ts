@@ -38,9 +38,29 @@ describe('store', () => {
       await Promise.all(again.map((s) => s.close()));
       const applied = await sql<{ name: string }>`select name from krs_migration order by name`.execute(ts.store.db);
       expect(applied.rows.map((r) => r.name)).toEqual(Object.keys(migrations('postgres')));
-      const tables = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = current_schema() order by 1`.execute(ts.store.db);
-      expect(tables.rows.map((r) => r.table_name)).toEqual(['krs_alert_event', 'krs_alert_rule', 'krs_migration', 'krs_migration_lock', 'krs_point', 'krs_run', 'krs_token']);
-      const run = await ts.store.createRun({ name: 'x', kind: 'training', teacher: '', student: '', task: 'classification', settings: '{}', tags: '{}', teacher_model: null, created: new Date().toISOString() });
+      const tables = await sql<{
+        table_name: string;
+      }>`select table_name from information_schema.tables where table_schema = current_schema() order by 1`.execute(ts.store.db);
+      expect(tables.rows.map((r) => r.table_name)).toEqual([
+        'krs_alert_event',
+        'krs_alert_rule',
+        'krs_migration',
+        'krs_migration_lock',
+        'krs_point',
+        'krs_run',
+        'krs_token',
+      ]);
+      const run = await ts.store.createRun({
+        name: 'x',
+        kind: 'training',
+        teacher: '',
+        student: '',
+        task: 'classification',
+        settings: '{}',
+        tags: '{}',
+        teacher_model: null,
+        created: new Date().toISOString(),
+      });
       expect(run.id).toBeGreaterThan(0);
       expect((await ts.store.getRun('x'))?.name).toBe('x');
     } finally {

@@ -29,7 +29,11 @@ describe('teacher on the server', () => {
   });
 
   it('runs the named teacher on posted inputs and scores like a local run', { timeout: 60_000 }, async () => {
-    const create = await app.inject({ method: 'POST', url: '/v1/runs', payload: { name: 'edge', kind: 'deployment', task: 'classification', teacherModel: 'mlp-teacher.onnx', settings } });
+    const create = await app.inject({
+      method: 'POST',
+      url: '/v1/runs',
+      payload: { name: 'edge', kind: 'deployment', task: 'classification', teacherModel: 'mlp-teacher.onnx', settings },
+    });
     expect(create.statusCode, create.body).toBe(201);
     const n = 32;
     const pixels = rows(n, 784, 5).map((r) => r.map((x) => x + 0.5));
@@ -59,7 +63,11 @@ describe('teacher on the server', () => {
     const bad = await app.inject({ method: 'POST', url: '/v1/runs/edge/batches', payload: { student: { h: rows(n, 16, 1) }, studentOutput: rows(n, 10, 2) } });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.message).toMatch(/inputs/);
-    const both = await app.inject({ method: 'POST', url: '/v1/runs/edge/batches', payload: { inputs: { input: { shape: [n, 1, 28, 28], data: new Array(n * 784).fill(0) } }, teacherOutput: rows(n, 10, 1), studentOutput: rows(n, 10, 2) } });
+    const both = await app.inject({
+      method: 'POST',
+      url: '/v1/runs/edge/batches',
+      payload: { inputs: { input: { shape: [n, 1, 28, 28], data: new Array(n * 784).fill(0) } }, teacherOutput: rows(n, 10, 1), studentOutput: rows(n, 10, 2) },
+    });
     expect(both.json().error.message).toMatch(/no teacher arrays/);
     for (const teacherModel of ['../../package.json', '../models/../../x.onnx', 'missing.onnx']) {
       const r = await app.inject({ method: 'POST', url: '/v1/runs', payload: { name: 'x', task: 'classification', teacherModel, settings } });

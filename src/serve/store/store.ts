@@ -103,7 +103,8 @@ export async function openStore(location: string = DEFAULT_STORE): Promise<Store
     const url = new URL(location);
     schema = url.searchParams.get('schema') ?? undefined;
     url.searchParams.delete('schema');
-    if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw errors.badOption('store', schema, 'a schema name of lower-case letters, digits and _');
+    if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
+      throw errors.badOption('store', schema, 'a schema name of lower-case letters, digits and _');
     if (schema) {
       const ddl = new pg.Client({ connectionString: url.toString() });
       try {
@@ -225,7 +226,9 @@ function makeStore(db: Kysely<Database>, dialect: DialectKind, location: string)
       if (w.from !== undefined) q = q.where('time', '>=', w.from);
       if (w.to !== undefined) q = q.where('time', '<=', w.to);
       const cols = ['id', 'run_id', 'step', 'time', 'n', 'fss', 'aoa', 'krs', 'scores', 'source', 'received'] as const;
-      const rows = withState ? await q.selectAll().orderBy('step').orderBy('time').orderBy('id').execute() : await q.select(cols).orderBy('step').orderBy('time').orderBy('id').execute();
+      const rows = withState
+        ? await q.selectAll().orderBy('step').orderBy('time').orderBy('id').execute()
+        : await q.select(cols).orderBy('step').orderBy('time').orderBy('id').execute();
       return rows.map((r) => ({ state: '', ...r }));
     },
     async latestPoints(count) {
@@ -247,7 +250,11 @@ function makeStore(db: Kysely<Database>, dialect: DialectKind, location: string)
       return out;
     },
     async countPoints(runId) {
-      const r = await db.selectFrom('krs_point').select((e) => e.fn.countAll<number>().as('c')).where('run_id', '=', runId).executeTakeFirstOrThrow();
+      const r = await db
+        .selectFrom('krs_point')
+        .select((e) => e.fn.countAll<number>().as('c'))
+        .where('run_id', '=', runId)
+        .executeTakeFirstOrThrow();
       return Number(r.c);
     },
     addRule: (rule) =>
@@ -268,7 +275,11 @@ function makeStore(db: Kysely<Database>, dialect: DialectKind, location: string)
     events: (runId, limit) => db.selectFrom('krs_alert_event').selectAll().where('run_id', '=', runId).orderBy('id', 'desc').limit(limit).execute(),
     async createToken(name, scope) {
       const token = `krs_${randomBytes(24).toString('base64url')}`;
-      const row = await db.insertInto('krs_token').values({ name, scope, hash: hashToken(token), created: now() }).returningAll().executeTakeFirstOrThrow();
+      const row = await db
+        .insertInto('krs_token')
+        .values({ name, scope, hash: hashToken(token), created: now() })
+        .returningAll()
+        .executeTakeFirstOrThrow();
       return { token, row };
     },
     async tokenScope(token) {
@@ -276,7 +287,10 @@ function makeStore(db: Kysely<Database>, dialect: DialectKind, location: string)
       return r ? (r.scope as Scope) : null;
     },
     async countTokens() {
-      const r = await db.selectFrom('krs_token').select((e) => e.fn.countAll<number>().as('c')).executeTakeFirstOrThrow();
+      const r = await db
+        .selectFrom('krs_token')
+        .select((e) => e.fn.countAll<number>().as('c'))
+        .executeTakeFirstOrThrow();
       return Number(r.c);
     },
     close: () => db.destroy(),
