@@ -40,6 +40,12 @@ export async function startServer(o: ServeOptions = {}): Promise<RunningServer> 
   const store = await openStore(o.store);
   const auth = o.auth === 'on' ? true : o.auth === 'off' ? false : !isLoopback(host);
   const service = new RunService({ store, models: o.models, webhook: o.webhook, teacherRunner: startTeacher });
+  try {
+    await service.listen();
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
   const app = await buildApp({ service, auth, bodyLimit: o.bodyLimit, rateLimit: o.rateLimit });
   try {
     await app.listen({ host, port: o.port ?? 8080 });

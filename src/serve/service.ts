@@ -6,6 +6,7 @@
  * transaction, so a rejected request changes nothing and an accepted one is committed when
  * the method resolves.
  */
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
@@ -93,6 +94,8 @@ export class RunService extends EventEmitter {
   readonly store: Store;
   private readonly options: ServiceOptions;
   private readonly teachers = new Map<number, Promise<TeacherRunner>>();
+  /** This process, in live events shared through PostgreSQL (its own are not emitted twice). */
+  readonly instance = randomUUID();
   /** Webhook deliveries in flight (tests wait for them). */
   readonly deliveries = new Set<Promise<boolean>>();
 
@@ -101,6 +104,33 @@ export class RunService extends EventEmitter {
     this.setMaxListeners(0);
     this.store = options.store;
     this.options = options;
+  }
+
+  /**
+   * Emit the points and runs other processes sharing a PostgreSQL store commit (LISTEN/NOTIFY),
+   * so every process's dashboards update live; SQLite: nothing to do.
+   */
+  async listen(): Promise<void> {
+    await this.store.listen((payload) => {
+      void (async () => {
+        const e = JSON.parse(payload) as { origin: string; type: string; run: string; id?: number };
+        if (e.origin === this.instance) return;
+        if (e.type === 'run') {
+          const r = await this.store.getRun(e.run);
+          if (r) this.emit('run', runView(r));
+        } else if (e.type === 'point' && e.id !== undefined) {
+          const row = await this.store.db
+            .selectFrom('krs_point')
+            .select(['id', 'run_id', 'step', 'time', 'n', 'fss', 'aoa', 'krs', 'scores', 'source', 'received'])
+            .where('id', '=', e.id)
+            .executeTakeFirst();
+          if (row) {
+            const point = pointView({ ...row, state: '' });
+            this.emit('point', { run: e.run, point: { ...point, scores: { ...point.scores, output: undefined } } });
+          }
+        }
+      })().catch(() => {});
+    });
   }
 
   async close(): Promise<void> {
@@ -155,6 +185,7 @@ export class RunService extends EventEmitter {
         created: new Date().toISOString(),
       });
       const view = runView(row);
+      await this.store.db.transaction().execute((trx) => this.store.notify(trx, JSON.stringify({ origin: this.instance, type: 'run', run: name })));
       this.emit('run', view);
       return view;
     } catch (e) {
@@ -282,8 +313,9 @@ export class RunService extends EventEmitter {
         source,
         received: new Date().toISOString(),
       },
-      async (trx) => {
+      async (trx, pointId) => {
         changed.length = 0; // a group commit that failed runs this again for the point alone
+        await this.store.notify(trx, JSON.stringify({ origin: this.instance, type: 'point', run: run.name, id: pointId }));
         for (const rule of rules) {
           const v = verdicts.get(rule.id)!;
           const next = v.firing ? 'firing' : 'ok';

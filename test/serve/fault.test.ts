@@ -65,12 +65,12 @@ async function crashUnderLoad(store: string) {
   };
   const clients = Array.from({ length: 8 }, client);
   const until = Date.now() + 5000;
-  while (acked.size < 60 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  while (acked.size < 30 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
   killed = true;
   child.kill('SIGKILL');
   await Promise.allSettled(clients);
   await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
-  expect(acked.size).toBeGreaterThanOrEqual(20);
+  expect(acked.size).toBeGreaterThanOrEqual(10);
   // Restart on the same store: it opens (WAL recovery / committed rows only) and serves every acknowledged point.
   const again = await serve(store);
   try {

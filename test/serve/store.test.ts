@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { openapiDocument } from '../../src/cli/serve.js';
 import { migrations } from '../../src/serve/store/migrations.js';
 import { openStore } from '../../src/serve/store/store.js';
-import { pgUnavailable, postgresStore, sqliteStore } from './helpers.js';
+import { RunService } from '../../src/serve/service.js';
+import { batch, pgUnavailable, postgresStore, RUN, sqliteStore } from './helpers.js';
 
 const reason = await pgUnavailable();
 if (reason) console.warn(`PostgreSQL store tests skipped: ${reason}`);
@@ -64,6 +65,34 @@ describe('store', () => {
       expect(run.id).toBeGreaterThan(0);
       expect((await ts.store.getRun('x'))?.name).toBe('x');
     } finally {
+      await ts.cleanup();
+    }
+  });
+
+  it.skipIf(reason !== null)('PostgreSQL: a point committed by one process reaches the live events of another (LISTEN/NOTIFY)', async () => {
+    const ts = await postgresStore();
+    const other = await openStore(ts.location);
+    const a = new RunService({ store: ts.store });
+    const b = new RunService({ store: other });
+    try {
+      await a.listen();
+      await b.listen();
+      const seen: { type: string; run: string }[] = [];
+      b.on('run', (r: { name: string }) => seen.push({ type: 'run', run: r.name }));
+      b.on('point', (e: { run: string; point: { krs: number } }) => seen.push({ type: 'point', run: e.run }));
+      const mine: string[] = [];
+      a.on('point', () => mine.push('point'));
+      await a.createRun({ name: 'shared', ...RUN });
+      const p = await a.postBatch('shared', batch(20, 1), { step: 0 });
+      await expect.poll(() => seen.length, { timeout: 5000 }).toBe(2);
+      expect(seen).toEqual([
+        { type: 'run', run: 'shared' },
+        { type: 'point', run: 'shared' },
+      ]);
+      expect(mine).toEqual(['point']); // its own point once, not again through PostgreSQL
+      expect(p.point.krs).toBeGreaterThan(0);
+    } finally {
+      await other.close();
       await ts.cleanup();
     }
   });

@@ -64,8 +64,18 @@ export interface Store {
   createToken(name: string, scope: Scope): Promise<{ token: string; row: TokenRow }>;
   tokenScope(token: string): Promise<Scope | null>;
   countTokens(): Promise<number>;
+  /**
+   * PostgreSQL: publish `payload` to every process sharing the store when `trx` commits
+   * (NOTIFY is transactional); SQLite: nothing (one process per file).
+   */
+  notify(trx: Transaction<Database>, payload: string): Promise<void>;
+  /** PostgreSQL: receive the payloads of {@link notify} (a dedicated LISTEN connection); SQLite: never called. */
+  listen(onPayload: (payload: string) => void): Promise<void>;
   close(): Promise<void>;
 }
+
+/** The channel of live events between processes sharing a PostgreSQL store. */
+export const EVENT_CHANNEL = 'krs_events';
 
 export const DEFAULT_STORE = './krs.db';
 
@@ -99,10 +109,12 @@ export async function openStore(location: string = DEFAULT_STORE): Promise<Store
   const dialect: DialectKind = isPostgres(location) ? 'postgres' : 'sqlite';
   let db: Kysely<Database>;
   let schema: string | undefined;
+  let listenUrl: string | undefined;
   if (dialect === 'postgres') {
     const url = new URL(location);
     schema = url.searchParams.get('schema') ?? undefined;
     url.searchParams.delete('schema');
+    listenUrl = url.toString();
     if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
       throw errors.badOption('store', schema, 'a schema name of lower-case letters, digits and _');
     if (schema) {
@@ -152,7 +164,7 @@ export async function openStore(location: string = DEFAULT_STORE): Promise<Store
     const msg = error instanceof Error ? error.message.split('\n')[0] : String(error);
     throw errors.badOption('store', describeLocation(location), `a store that can be migrated (${msg})`);
   }
-  return makeStore(db, dialect, describeLocation(location));
+  return makeStore(db, dialect, describeLocation(location), listenUrl);
 }
 
 /** Points per group commit at most. */
@@ -166,8 +178,9 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
-function makeStore(db: Kysely<Database>, dialect: DialectKind, location: string): Store {
+function makeStore(db: Kysely<Database>, dialect: DialectKind, location: string, listenUrl?: string): Store {
   const now = () => new Date().toISOString();
+  let listener: pg.Client | null = null;
   /**
    * Group commit: points posted while a transaction is committing wait in the queue and are
    * then written together in the next one (up to GROUP_COMMIT), so one fsync acknowledges
@@ -293,7 +306,25 @@ function makeStore(db: Kysely<Database>, dialect: DialectKind, location: string)
         .executeTakeFirstOrThrow();
       return Number(r.c);
     },
-    close: () => db.destroy(),
+    async notify(trx, payload) {
+      if (dialect === 'postgres') await sql`select pg_notify(${EVENT_CHANNEL}, ${payload})`.execute(trx);
+    },
+    async listen(onPayload) {
+      if (dialect !== 'postgres' || !listenUrl) return;
+      const client = new pg.Client({ connectionString: listenUrl });
+      client.on('error', () => {}); // a lost listener only stops cross-process events
+      client.on('notification', (n) => {
+        if (n.channel === EVENT_CHANNEL && n.payload) onPayload(n.payload);
+      });
+      await client.connect();
+      await client.query(`listen ${EVENT_CHANNEL}`);
+      listener = client;
+    },
+    async close() {
+      await listener?.end().catch(() => {});
+      listener = null;
+      await db.destroy();
+    },
   };
 }
 
