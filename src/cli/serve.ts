@@ -5,7 +5,7 @@
  */
 import { type Command, Option } from 'commander';
 import { errors } from '../core/errors.js';
-import { interruptRequested } from '../io/interrupt.js';
+import { clearInterrupt, interruptRequested } from '../io/interrupt.js';
 import { buildApp } from '../serve/app.js';
 import { startServer } from '../serve/server.js';
 import { RunService } from '../serve/service.js';
@@ -54,7 +54,11 @@ export function registerServe(program: Command): void {
           }
         }, 200);
       });
+      const signal = interruptRequested();
       await s.close();
+      // A server's normal end: not an interrupted command (exit 0, nothing about files).
+      clearInterrupt();
+      io.stderr.write(`krs serve: stopped (${signal}); every acknowledged post is committed\n`);
     });
   const token = serve.command('token').description('access tokens of a store');
   token

@@ -16,7 +16,7 @@ import { type Comparison, compareTwo } from '../krs/compare.js';
 import type { KrsBatch, KrsResult } from '../krs/metric.js';
 import { isTask } from '../tasks/registry.js';
 import { checkRule, evaluateRule, postWebhook, type Verdict, type WebhookOptions } from './alerts.js';
-import { httpErrors } from './http-error.js';
+import { HttpError, httpErrors } from './http-error.js';
 import { emptyState, mergeStates, type PointScores, restoreState, type RunSettings, type ServedState } from './metric.js';
 import type { AlertRuleRow, PointRow, RunRow, Store, Window } from './store/store.js';
 import type { TeacherRunner } from './teacher.js';
@@ -412,7 +412,7 @@ export class RunService extends EventEmitter {
     const settings = JSON.parse(run.settings) as RunSettings;
     const rows = await this.store.points(run.id, window, true);
     const merged = mergeStates(rows.map((r) => restoreState(settings, JSON.parse(r.state))));
-    if (!merged) throw httpErrors.notFound('points of run', `${name}${describeWindow(window)}`);
+    if (!merged) throw new HttpError(404, 'NOT_FOUND', `run ${JSON.stringify(name)} has no points${describeWindow(window)}`);
     const { scores, result } = await merged.compute();
     return { points: rows.length, scores, result, ...(withState ? { state: merged.toJSON() } : {}) };
   }

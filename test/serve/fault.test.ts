@@ -106,6 +106,30 @@ describe('kill -9 during a load', () => {
     await crashUnderLoad(join(dir, 'krs.db'));
   });
 
+  it('Ctrl-C (SIGINT) stops the server cleanly: exit 0, the store closed and whole', { timeout: 60_000 }, async () => {
+    const store = join(dir, 'sigint.db');
+    const { child, url } = await serve(store);
+    let err = '';
+    child.stderr!.on('data', (c) => (err += c));
+    const r = await fetch(`${url}/v1/runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'kept', ...RUN }),
+    });
+    expect(r.status).toBe(201);
+    child.removeAllListeners('exit');
+    const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(err).toMatch(/krs serve: stopped \(SIGINT\)/);
+    const st = await openStore(store);
+    try {
+      expect((await st.getRun('kept'))?.name).toBe('kept');
+    } finally {
+      await st.close();
+    }
+  });
+
   it.skipIf(reason !== null)('PostgreSQL: the same', { timeout: 60_000 }, async () => {
     const schema = uniqueSchema();
     try {
