@@ -252,6 +252,9 @@ function suite(kind: 'sqlite' | 'postgres', skip: boolean) {
       expect(w.points).toBe(2);
       expect(w.scores.n).toBe(60);
       expect(w.scores.aoa).toBeCloseTo(s[0].aoa, 12);
+      const chart = await app.inject({ url: '/v1/runs/edge/chart.svg?bucket=3600' });
+      expect(chart.headers['content-type']).toMatch(/image\/svg\+xml/);
+      expect(chart.body).toMatch(/^<svg[\s\S]*time \(UTC\)[\s\S]*AOA/);
       const none = await app.inject({ url: '/v1/runs/edge/window?from=2027-01-01T00:00:00Z' });
       expect(none.statusCode).toBe(404);
       expect(none.json().error.message).toBe('run "edge" has no points in from=2027-01-01T00:00:00.000Z');
