@@ -71,10 +71,16 @@ const stateBody = JSON.stringify({ state: metric.toJSON() });
 log(`bodies: batch ${(batchBody.length / 1e6).toFixed(2)} MB (.npz, ${N} × ${C} float32 × 2); state ${(stateBody.length / 1e6).toFixed(2)} MB (JSON)`);
 
 // ---------------------------------------------------------------- server
+/** Every server this script started: killed when it ends, however it ends. */
+const children = new Set();
+process.on('exit', () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
 function serve(store) {
   const child = spawn(process.execPath, [BIN, 'serve', '--store', store, '--port', '0', '--rate-limit', '0', '--body-limit', '64'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  children.add(child);
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
