@@ -30,6 +30,7 @@ import { registerLayers } from './layers.js';
 import { registerMerge } from './merge.js';
 import { flagNamer } from './option-names.js';
 import { registerScore } from './score.js';
+import { registerServe } from './serve.js';
 
 export type { CliIo, CliStream } from './io.js';
 
@@ -57,6 +58,7 @@ export function buildProgram(io: CliIo): Command {
   registerDemo(program);
   registerHeatmap(program);
   registerMerge(program);
+  registerServe(program);
   return program;
 }
 

@@ -1,0 +1,141 @@
+/**
+ * Crash safety: a real `krs serve` process (the built bin) is killed with SIGKILL while
+ * clients post to it; after a restart on the same store every acknowledged post is there,
+ * and every stored point is whole (its state restores, its scores parse). On SQLite and, when
+ * it answers, PostgreSQL.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { KrsMetric } from '../../src/krs/metric.js';
+import { openStore } from '../../src/serve/store/store.js';
+import { batch, PG_URL, pgUnavailable, RUN, uniqueSchema } from './helpers.js';
+import { dropSchema } from '../../src/serve/store/store.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const BIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const reason = await pgUnavailable();
+if (reason) console.warn(`PostgreSQL fault test skipped: ${reason}`);
+
+/** Start the bin on a free port; resolve with its URL once it prints it. */
+function serve(store: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--store', store, '--port', '0', '--rate-limit', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const t = setTimeout(() => reject(new Error(`krs serve did not start: ${err}`)), 30_000);
+    child.stdout!.on('data', (c) => {
+      out += c;
+      const m = /krs serve: (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(t);
+        resolve({ child, url: m[1]! });
+      }
+    });
+    child.stderr!.on('data', (c) => (err += c));
+    child.on('exit', (code) => reject(new Error(`krs serve exited (${code}): ${err}`)));
+  });
+}
+
+async function crashUnderLoad(store: string) {
+  const { child, url } = await serve(store);
+  const post = (path: string, body: unknown) =>
+    fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  expect((await post('/v1/runs', { name: 'crash', ...RUN })).status).toBe(201);
+  const m = new KrsMetric({ task: 'classification', pairs: [{ teacher: 'fc', student: 'fc' }], intervals: { groups: 5 } });
+  await m.update(batch(24, 1));
+  const state = m.toJSON();
+  const acked = new Set<number>();
+  let next = 0;
+  let killed = false;
+  // 8 clients post states with unique steps until the server dies.
+  const client = async () => {
+    while (!killed) {
+      const step = next++;
+      try {
+        const r = await post('/v1/runs/crash/states', { step, state });
+        if (r.status === 201) acked.add(step);
+        else throw new Error(`unexpected ${r.status}: ${await r.text()}`);
+      } catch (e) {
+        if (!killed) throw e;
+      }
+    }
+  };
+  const clients = Array.from({ length: 8 }, client);
+  const until = Date.now() + 5000;
+  while (acked.size < 30 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  killed = true;
+  child.kill('SIGKILL');
+  await Promise.allSettled(clients);
+  await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
+  expect(acked.size).toBeGreaterThanOrEqual(10);
+  // Restart on the same store: it opens (WAL recovery / committed rows only) and serves every acknowledged point.
+  const again = await serve(store);
+  try {
+    const pts = ((await (await fetch(`${again.url}/v1/runs/crash/points`)).json()) as { points: { step: number; krs: number }[] }).points;
+    const steps = new Set(pts.map((p) => p.step));
+    for (const s of acked) expect(steps.has(s), `acknowledged step ${s}`).toBe(true);
+    expect(steps.size).toBe(pts.length); // no point twice
+    const w = (await (await fetch(`${again.url}/v1/runs/crash/window`)).json()) as { points: number; scores: { n: number } };
+    expect(w.points).toBe(pts.length);
+    expect(w.scores.n).toBe(24 * pts.length);
+  } finally {
+    again.child.kill('SIGKILL');
+  }
+  // Every stored point is whole.
+  const st = await openStore(store);
+  try {
+    const rows = await st.db.selectFrom('krs_point').select(['state', 'scores']).execute();
+    for (const r of rows) {
+      expect(() => KrsMetric.fromJSON(JSON.parse(r.state))).not.toThrow();
+      expect(JSON.parse(r.scores).n).toBe(24);
+    }
+  } finally {
+    await st.close();
+  }
+  return acked.size;
+}
+
+describe('kill -9 during a load', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'krs-fault-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('SQLite: every acknowledged post survives, none half-written', { timeout: 60_000 }, async () => {
+    await crashUnderLoad(join(dir, 'krs.db'));
+  });
+
+  it('Ctrl-C (SIGINT) stops the server cleanly: exit 0, the store closed and whole', { timeout: 60_000 }, async () => {
+    const store = join(dir, 'sigint.db');
+    const { child, url } = await serve(store);
+    let err = '';
+    child.stderr!.on('data', (c) => (err += c));
+    const r = await fetch(`${url}/v1/runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'kept', ...RUN }),
+    });
+    expect(r.status).toBe(201);
+    child.removeAllListeners('exit');
+    const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(err).toMatch(/krs serve: stopped \(SIGINT\)/);
+    const st = await openStore(store);
+    try {
+      expect((await st.getRun('kept'))?.name).toBe('kept');
+    } finally {
+      await st.close();
+    }
+  });
+
+  it.skipIf(reason !== null)('PostgreSQL: the same', { timeout: 60_000 }, async () => {
+    const schema = uniqueSchema();
+    try {
+      await crashUnderLoad(`${PG_URL}?schema=${schema}`);
+    } finally {
+      await dropSchema(PG_URL, schema);
+    }
+  });
+});
