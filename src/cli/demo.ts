@@ -17,8 +17,11 @@ import { chooseBackend, BACKENDS } from './backend.js';
 import { parseNumber, parsePositiveInt } from './options.js';
 import { fmt, table, toJson } from './format.js';
 import { commandLine } from './report-options.js';
+import { postToServe, SERVE_OPTION, serveTarget } from './serve-options.js';
 
 interface DemoFlags {
+  serve?: string;
+  run?: string;
   out: string;
   seed?: number;
   quick?: boolean;
@@ -115,9 +118,14 @@ export function registerDemo(program: Command): void {
       "regression: weights λ of the teacher's forecasts in the distillation students' loss (default 0.3,0.6,0.9)",
       parseSoftWeights,
     )
+    .option(...SERVE_OPTION)
+    .option('--run <prefix>', 'with --serve: runs are named <prefix>-<student> (default demo-seed<seed>)')
     .option('--no-progress', 'no progress display on stderr')
     .option('--json', 'print the results (as in results.json) on stdout')
     .action(async (o: DemoFlags) => {
+      if (o.serve && (o.study || o.task === 'regression')) {
+        throw errors.badOption('--serve', o.serve, 'the MNIST demo (--study and --task regression do not stream their epochs yet)');
+      }
       if (o.task === 'regression') {
         if (o.study) throw errors.badOption('--study', true, 'not given with --task regression (the study is on MNIST)');
         const result = await runRegressionCommand(o);
@@ -159,7 +167,10 @@ export async function runDemoCommand(o: DemoFlags): Promise<DemoResult> {
   const backend = await chooseBackend(o.backend ?? 'auto');
   const display = progressDisplay(o.progress);
   try {
-    return await runDemo(config, {
+    // --serve: every student is a training run of its own; each scoring (epoch) is a point.
+    const target = o.serve ? serveTarget({ serve: o.serve, run: o.run ?? `demo-seed${config.seed}` }) : null;
+    let posted = 0;
+    const result = await runDemo(config, {
       out: o.out,
       backend: backend.backend,
       // Every event (one per training batch at least) is a stop point for an interrupt.
@@ -168,7 +179,23 @@ export async function runDemoCommand(o: DemoFlags): Promise<DemoResult> {
         display.event(e);
       },
       hooks: demoHooks(commandLine()),
+      ...(target
+        ? {
+            onScores: async (model: string, epoch: number, metric: import('../krs/metric.js').KrsMetric) => {
+              await postToServe(
+                { url: target.url, run: `${target.run}-${model}` },
+                metric,
+                { teacher: 'demo teacher', student: model, kind: 'training' },
+                epoch,
+                true,
+              );
+              posted++;
+            },
+          }
+        : {}),
     });
+    if (target) cliIo().stderr.write(`serve: posted ${posted} points (one per student and epoch) to ${target.url}, runs '${target.run}-<student>'\n`);
+    return result;
   } finally {
     display.stop();
     await backend.dispose();

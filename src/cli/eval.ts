@@ -12,7 +12,9 @@ import { cliIo } from './io.js';
 import { errors } from '../core/errors.js';
 import { TASKS, type Task } from '../tasks/registry.js';
 import { openDataset } from '../runtime/data/open.js';
-import { type EvalOptions, type EvalResult, type EvalShardPart, type ModelReport, runEval, runEvalShard } from '../runtime/eval.js';
+import { type EvalOptions, type EvalResult, type EvalShardPart, type ModelReport, runEvalShard, runEvalWithMetric } from '../runtime/eval.js';
+import type { KrsMetric } from '../krs/metric.js';
+import { postToServe, RUN_OPTION, SERVE_OPTION, STEP_OPTION, serveTarget } from './serve-options.js';
 import type { ShardSpec } from '../krs/shards.js';
 import { SHARD_OPTION, STATE_OUT_OPTION, shardRun, stateLine } from './shard-options.js';
 import { POOLINGS, type Pooling } from '../similarity/features.js';
@@ -29,6 +31,9 @@ import { CHARTS_OPTION, REPORT_OPTION, evalReportInput, writeCliReport } from '.
 
 /** The flags of one run, but the student's file. */
 interface EvalCommonFlags extends DataFlags, Record<string, unknown> {
+  serve?: string;
+  run?: string;
+  step?: number;
   teacher: string;
   input?: string;
   teacherInput?: string;
@@ -104,6 +109,9 @@ export function registerEval(program: Command): void {
     .option('--null-seed <n>', "seed of the null level's permutation (default 1)", parseSeed)
     .option(...SHARD_OPTION)
     .option(...STATE_OUT_OPTION)
+    .option(...SERVE_OPTION)
+    .option(...RUN_OPTION)
+    .option(...STEP_OPTION)
     .option('--no-worker', 'run the models on the main thread (no progress redraw while they run)')
     .option('--no-progress', 'no progress bar on stderr')
     .option('--json', 'print the result as JSON on stdout')
@@ -111,9 +119,19 @@ export function registerEval(program: Command): void {
     .option(...CHARTS_OPTION)
     .action(async (o: EvalCommonFlags & { student: string[]; shard?: string; stateOut?: string }) => {
       const shard = shardRun(o);
+      const target = serveTarget(o);
+      if (target && (shard || o.student.length > 1)) {
+        throw errors.badOption(
+          '--serve',
+          o.serve,
+          shard ? 'a whole run (post the merged result: krs merge has no --serve yet)' : 'one --student (a run follows one student)',
+        );
+      }
       if (shard) return evalShard(o, shard);
       if (o.student.length > 1) return evalStudents(o, o.student);
-      const r = await evalCommand({ ...o, student: o.student[0]! });
+      let metric: KrsMetric | null = null;
+      const r = await evalCommand({ ...o, student: o.student[0]! }, 'eval', undefined, (m) => (metric = m));
+      if (target && metric) await postToServe(target, metric, { teacher: o.teacher, student: o.student[0]!, kind: 'deployment' }, o.step);
       await writeCliReport(o as { report?: string; charts?: string }, () => evalReportInput(r));
       cliIo().stdout.write(o.json ? `${toJson(r)}\n` : `${renderEval(r)}\n`);
       for (const w of r.warnings) cliIo().stderr.write(`warning: ${w}\n`);
@@ -144,9 +162,14 @@ async function evalShard(
 }
 
 /** One teacher–student run; `label` names its progress bar. With `shard`, only that shard's batches, returned unfinished. */
-export async function evalCommand(o: EvalFlags, label?: string): Promise<EvalResult>;
+export async function evalCommand(o: EvalFlags, label?: string, shard?: undefined, onMetric?: (metric: KrsMetric) => void): Promise<EvalResult>;
 export async function evalCommand(o: EvalFlags, label: string, shard: ShardSpec): Promise<EvalShardPart>;
-export async function evalCommand(o: EvalFlags, label = 'eval', shard?: ShardSpec): Promise<EvalResult | EvalShardPart> {
+export async function evalCommand(
+  o: EvalFlags,
+  label = 'eval',
+  shard?: ShardSpec,
+  onMetric?: (metric: KrsMetric) => void,
+): Promise<EvalResult | EvalShardPart> {
   const tIn = o.teacherInput ?? o.input;
   const sIn = o.studentInput ?? o.input;
   if (!tIn || !sIn) throw errors.badOption('--input', null, 'data for both models (--input, or --teacher-input and --student-input)');
@@ -183,7 +206,10 @@ export async function evalCommand(o: EvalFlags, label = 'eval', shard?: ShardSpe
       reference: { null: o.null === true, seed: o.nullSeed },
       onProgress: (d, t) => bar.update(d, t),
     };
-    return shard ? await runEvalShard(options, shard) : await runEval(options);
+    if (shard) return await runEvalShard(options, shard);
+    const { result, metric } = await runEvalWithMetric(options);
+    onMetric?.(metric);
+    return result;
   } finally {
     bar.stop();
     await backend.dispose();

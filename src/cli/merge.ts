@@ -84,12 +84,7 @@ function shardsBackend(document: ShardDocument): BackendChoice {
 }
 
 /** Print the merged run as its own command would. */
-async function printMerged(
-  document: ShardDocument,
-  mergeWarnings: readonly string[],
-  o: MergeFlags,
-  backend: MatrixBackend,
-): Promise<void> {
+async function printMerged(document: ShardDocument, mergeWarnings: readonly string[], o: MergeFlags, backend: MatrixBackend): Promise<void> {
   const io = cliIo();
   if (document.command === 'score') {
     const [{ finishScoreDocument }, { renderScore, renderStudents }, { printStudents }, { scoreReportInput, writeCliReport }] = await Promise.all([

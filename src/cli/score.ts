@@ -10,7 +10,9 @@ import { STUDENT_OUTPUTS_OPTION, TEACHER_OUTPUTS_OPTION } from './output-kind-op
 import { readdirSync, statSync } from 'node:fs';
 import { errors } from '../core/errors.js';
 import { groupDetections } from '../agreement/detection.js';
-import { scoreCaptures, type ScoreCapturesOptions, type ScoreCapturesResult } from '../krs/score-captures.js';
+import { finishScore, foldScore, planScore, scoreCaptures, type ScoreCapturesOptions, type ScoreCapturesResult, scoreContext } from '../krs/score-captures.js';
+import type { KrsMetric } from '../krs/metric.js';
+import { postToServe, RUN_OPTION, SERVE_OPTION, STEP_OPTION, serveTarget } from './serve-options.js';
 import { TASKS, type Task, taskSpec } from '../tasks/registry.js';
 import { SIMILARITIES } from '../similarity/registry.js';
 import { POOLINGS } from '../similarity/features.js';
@@ -70,6 +72,9 @@ export function registerScore(program: Command): void {
     .option('--null-seed <n>', "seed of the null level's permutation (default 1)", parseSeed)
     .option(...SHARD_OPTION)
     .option(...STATE_OUT_OPTION)
+    .option(...SERVE_OPTION)
+    .option(...RUN_OPTION)
+    .option(...STEP_OPTION)
     .option('--no-progress', 'no progress bar on stderr (shown only on a terminal)')
     .option('--json', 'print the result as JSON on stdout')
     .option(...REPORT_OPTION)
@@ -77,10 +82,20 @@ export function registerScore(program: Command): void {
     .action(async (o) => {
       const students: string[] = o.student;
       const shard = shardRun(o);
+      const target = serveTarget(o);
+      if (target && (shard || students.length > 1)) {
+        throw errors.badOption(
+          '--serve',
+          o.serve,
+          shard ? 'a whole run (post the merged result: krs merge has no --serve yet)' : 'one --student (a run follows one student)',
+        );
+      }
       if (shard) return scoreShard(o, students, shard);
       if (students.length > 1) return scoreStudents({ ...o, student: students[0]! }, students);
       const one = { ...o, student: students[0]! };
-      const result = await withBaseline(one, await runScore(one));
+      const scored = await scoreWithMetric(one);
+      const result = await withBaseline(one, scored.result);
+      if (target) await postToServe(target, scored.metric, { teacher: one.teacher, student: one.student, kind: 'deployment' }, o.step);
       await writeCliReport(one, () => scoreReportInput(one, result, o.backend));
       cliIo().stdout.write(o.json ? `${toJson(result)}\n` : `${renderScore(result)}\n`);
       for (const w of result.warnings) cliIo().stderr.write(`warning: ${w}\n`);
@@ -187,6 +202,15 @@ function isPngFolder(path: string): boolean {
 
 export async function runScore(o: ScoreFlags): Promise<ScoreCapturesResult> {
   return withScoreOptions(o, (options) => scoreCaptures(options));
+}
+
+/** {@link runScore}, keeping the student's metric (to post its state with --serve). */
+async function scoreWithMetric(o: ScoreFlags): Promise<{ result: ScoreCapturesResult; metric: KrsMetric }> {
+  return withScoreOptions(o, async (options) => {
+    const plan = planScore(options);
+    const folded = await foldScore(plan);
+    return { result: await finishScore(scoreContext(plan), folded), metric: folded.metric };
+  });
 }
 
 /**

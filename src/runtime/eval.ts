@@ -157,8 +157,13 @@ export function resolvePair(raw: string | LayerPair, teacher: LoadedModel, stude
  *   SHAPE_MISMATCH when teacher and student data hold different numbers of samples.
  */
 export async function runEval(options: EvalOptions): Promise<EvalResult> {
+  return (await runEvalWithMetric(options)).result;
+}
+
+/** {@link runEval}, keeping the metric (e.g. to post its state to a krs serve). */
+export async function runEvalWithMetric(options: EvalOptions): Promise<{ result: EvalResult; metric: KrsMetric }> {
   const run = await evalRun(options, null);
-  return finishEval(run.context, run.metric, run.sums, run.crossLayer, run.nullLevel);
+  return { result: await finishEval(run.context, run.metric, run.sums, run.crossLayer, run.nullLevel), metric: run.metric };
 }
 
 /**

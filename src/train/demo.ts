@@ -24,7 +24,7 @@ import * as path from 'node:path';
 import { openCapture } from '../io/node-capture.js';
 import { scoreCaptures, type ScoreCapturesResult } from '../krs/score-captures.js';
 import { CrossLayerCka, type CrossLayerResult } from '../similarity/cross-layer.js';
-import type { LayerPair } from '../krs/metric.js';
+import type { KrsMetric, LayerPair } from '../krs/metric.js';
 import type { MatrixBackend } from '../linalg/backend.js';
 import { VERSION } from '../version.js';
 import { shiftedBatch } from './augment.js';
@@ -164,6 +164,8 @@ export interface RunDemoOptions {
   backend?: MatrixBackend;
   onEvent?: (e: DemoEvent) => void;
   hooks?: DemoHooks;
+  /** Called with each student's metric after every scoring (epoch 0 = before training), e.g. to post it to a krs serve. */
+  onScores?: (model: string, epoch: number, metric: KrsMetric) => Promise<void>;
 }
 
 /** The students of a configuration, in order: baseline, KD per temperature, FitNet. */
@@ -277,7 +279,8 @@ export async function runDemo(config: DemoConfig, options: RunDemoOptions): Prom
     const studentInit = glorotInit(config.student, createRng(config.seed, 'student-init'));
     const init = buildMlp(config.student, studentInit);
     const studentParams = init.params;
-    const initScore = await scoreRow(init, tHeld, test, pairs, options.backend, config.alpha);
+    let initMetric: KrsMetric | null = null;
+    const initScore = await scoreRow(init, tHeld, test, pairs, options.backend, config.alpha, (m) => (initMetric = m));
     init.dispose();
 
     const specs = studentSpecs(config);
@@ -287,11 +290,14 @@ export async function runDemo(config: DemoConfig, options: RunDemoOptions): Prom
       emit({ type: 'stage', message: `student ${i + 1}/${specs.length}: ${spec.id} (${spec.label})` });
       const net = buildMlp(config.student, studentInit);
       const rows: EpochRow[] = [{ ...initScore, model: spec.id, method: spec.method, temperature: spec.temperature }];
+      if (initMetric) await options.onScores?.(spec.id, 0, initMetric);
       const onEpoch = (phase: EpochRow['phase'], offset: number, epochs: number) => async (epoch: number, loss: number) => {
-        const r = await scoreRow(net, tHeld, test, pairs, options.backend, config.alpha);
+        let metric: KrsMetric | null = null;
+        const r = await scoreRow(net, tHeld, test, pairs, options.backend, config.alpha, (m) => (metric = m));
         const row: EpochRow = { ...r, model: spec.id, method: spec.method, temperature: spec.temperature, phase, epoch: offset + epoch, loss };
         rows.push(row);
         emit({ type: 'epoch', row, epochs });
+        if (metric) await options.onScores?.(spec.id, offset + epoch, metric);
       };
       const totalEpochs = config.studentEpochs + (spec.method === 'fitnet' ? config.hintEpochs : 0);
       const common = {
@@ -477,9 +483,10 @@ async function scoreRow(
   pairs: readonly LayerPair[],
   backend: MatrixBackend | undefined,
   alpha: number,
+  onMetric?: (metric: KrsMetric) => void,
 ): Promise<EpochRow> {
   const a = runNetwork(net, test.x, test.n);
-  const r = await scoreActivations(teacher, a, { pairs, backend, alpha });
+  const r = await scoreActivations(teacher, a, { pairs, backend, alpha, onMetric });
   const o = asKlAgreementResult(r.output);
   return {
     ...plainRow('', '', 'init', 0, null, accuracy(a.logits, test.y)),

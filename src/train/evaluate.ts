@@ -74,7 +74,7 @@ export function captureArrays(a: Activations, labels: Int32Array, ids: Int32Arra
 export async function scoreActivations(
   teacher: Activations,
   student: Activations,
-  options: { pairs: readonly LayerPair[]; backend?: MatrixBackend; alpha?: number },
+  options: { pairs: readonly LayerPair[]; backend?: MatrixBackend; alpha?: number; onMetric?: (metric: KrsMetric) => void },
 ): Promise<KrsResult> {
   const metric = new KrsMetric({ task: 'classification', pairs: options.pairs, alpha: options.alpha, backend: options.backend, intervals: false });
   const t: Record<string, Tensor> = {};
@@ -89,5 +89,6 @@ export async function scoreActivations(
     teacherOutput: { dtype: 'float32', shape: [teacher.n, CLASSES], data: teacher.logits },
     studentOutput: { dtype: 'float32', shape: [student.n, CLASSES], data: student.logits },
   });
+  options.onMetric?.(metric);
   return metric.compute();
 }

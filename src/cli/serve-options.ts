@@ -1,0 +1,70 @@
+/**
+ * `--serve URL --run NAME [--step N]` of `krs score`, `krs eval` and `krs demo`: post the
+ * finished evaluation's metric state (sufficient statistics only, never inputs) to a
+ * `krs serve` as a point of run NAME, creating the run with the evaluation's settings when it
+ * does not exist. The token, when the server needs one, comes from `KRS_SERVE_TOKEN` (not a
+ * flag, so it stays out of shell histories and process lists).
+ */
+import { errors } from '../core/errors.js';
+import type { KrsMetric } from '../krs/metric.js';
+import { type PointReply, serveClient } from '../serve/client.js';
+import { cliIo } from './io.js';
+import { parsePositiveInt } from './options.js';
+
+export const SERVE_OPTION = ['--serve <url>', 'also post the result to a krs serve at url as a point of --run (token from KRS_SERVE_TOKEN)'] as const;
+export const RUN_OPTION = ['--run <name>', 'the run of --serve to post to (created with these settings when new)'] as const;
+export const STEP_OPTION = ['--step <n>', 'the step (e.g. epoch) of the point posted with --serve (default: none, keyed by time)', parseStep] as const;
+
+function parseStep(value: string): number {
+  const v = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(v)) throw errors.badOption('--step', value, 'a non-negative integer');
+  return v;
+}
+
+export interface ServeFlags {
+  serve?: string;
+  run?: string;
+  step?: number;
+}
+
+/** The URL and run name, or null without --serve. @throws BAD_OPTION for --serve without --run, or --run/--step without --serve. */
+export function serveTarget(o: ServeFlags): { url: string; run: string } | null {
+  if (!o.serve) {
+    if (o.run !== undefined || o.step !== undefined) throw errors.badOption(o.run !== undefined ? '--run' : '--step', o.run ?? o.step, 'used with --serve URL');
+    return null;
+  }
+  if (!/^https?:\/\/[^\s/]+/.test(o.serve)) throw errors.badOption('--serve', o.serve, 'an http:// or https:// URL of a krs serve');
+  if (!o.run?.trim()) throw errors.badOption('--run', null, 'the name of the run to post to (with --serve)');
+  return { url: o.serve, run: o.run };
+}
+
+/** The settings a run is created with: the metric's options as plain JSON, without what belongs to one evaluation. */
+export function runSettings(metric: KrsMetric): Record<string, unknown> {
+  const { backend: _b, firstSample: _f, samples: _s, task: _t, ...options } = metric.options;
+  const intervals = options.intervals === false ? false : options.intervals ? { ...options.intervals, samples: undefined } : undefined;
+  return JSON.parse(JSON.stringify({ ...options, ...(intervals !== undefined ? { intervals } : {}) }));
+}
+
+/**
+ * Post a metric's state as a point of the run (created when new: task, teacher, student,
+ * settings); one line on stderr says where it went and what the server computed.
+ */
+export async function postToServe(
+  target: { url: string; run: string },
+  metric: KrsMetric,
+  run: { teacher?: string; student?: string; kind?: 'training' | 'deployment' },
+  step?: number,
+  quiet = false,
+): Promise<PointReply> {
+  const client = serveClient({ url: target.url, token: cliIo().env.KRS_SERVE_TOKEN });
+  await client.ensureRun({ name: target.run, task: metric.options.task, settings: runSettings(metric), ...run });
+  const reply = await client.postState(target.run, metric.toJSON(), step !== undefined ? { step } : {});
+  const p = reply.point;
+  const krs = p.krs === null ? 'KRS undefined' : `KRS ${p.krs.toFixed(2)}`;
+  const alerts = reply.alerts.filter((a) => a.state === 'firing').map((a) => a.kind);
+  if (!quiet)
+    cliIo().stderr.write(
+      `serve: posted to ${target.url} run '${target.run}' as point ${p.id}${p.step !== null ? ` (step ${p.step})` : ''}: ${krs}${alerts.length ? `; alerts firing: ${alerts.join(', ')}` : ''}\n`,
+    );
+  return reply;
+}
