@@ -9,7 +9,6 @@ import { errors } from '../core/errors.js';
 import type { KrsMetric } from '../krs/metric.js';
 import { type PointReply, serveClient } from '../serve/client.js';
 import { cliIo } from './io.js';
-import { parsePositiveInt } from './options.js';
 
 export const SERVE_OPTION = ['--serve <url>', 'also post the result to a krs serve at url as a point of --run (token from KRS_SERVE_TOKEN)'] as const;
 export const RUN_OPTION = ['--run <name>', 'the run of --serve to post to (created with these settings when new)'] as const;
