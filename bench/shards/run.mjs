@@ -36,16 +36,23 @@ function generate(dir, extra) {
   if (r.status !== 0) throw new Error('bench/shards/generate.py failed');
 }
 
-/** Run krs with args; resolves with milliseconds and stdout. */
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+
+/** Run krs with args; resolves with wall milliseconds, CPU seconds (user + sys) and peak RSS (MiB) when /usr/bin/time is there, and stdout. */
 function krs(argv) {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const p = spawn(process.execPath, [BIN, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const cmd = TIME ? [TIME, ['-f', 'KRS_TIME %U %S %M', process.execPath, BIN, ...argv]] : [process.execPath, [BIN, ...argv]];
+    const p = spawn(cmd[0], cmd[1], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     p.stdout.on('data', (d) => (out += d));
     p.stderr.on('data', (d) => (err += d));
-    p.on('close', (status) => (status === 0 ? resolve({ ms: performance.now() - t0, out }) : reject(new Error(`krs ${argv[0]} exited ${status}: ${err}`))));
+    p.on('close', (status) => {
+      if (status !== 0) return reject(new Error(`krs ${argv[0]} exited ${status}: ${err}`));
+      const t = /KRS_TIME (\S+) (\S+) (\d+)/.exec(err);
+      resolve({ ms: performance.now() - t0, out, cpu: t ? Number(t[1]) + Number(t[2]) : Number.NaN, rssMiB: t ? Number(t[3]) / 1024 : Number.NaN });
+    });
   });
 }
 
@@ -59,23 +66,36 @@ const rows = [];
 for (let rep = 0; rep < repeat; rep++) {
   const single = await krs([...base, '--json']);
   const krsSingle = JSON.parse(single.out).krs;
-  rows.push({ rep, shards: 'single process', shardMs: single.ms, mergeMs: 0, totalMs: single.ms, ratio: 1, bytes: 0, delta: 0 });
+  rows.push({ rep, shards: 'single process', shardMs: single.ms, mergeMs: 0, totalMs: single.ms, ratio: 1, cpu: single.cpu, cpuRatio: 1, rss: single.rssMiB, bytes: 0, delta: 0 });
   for (const count of [1, 2, 4]) {
     const files = Array.from({ length: count }, (_, i) => join(work, `r${rep}-n${count}-s${i}.krs`));
     const t0 = performance.now();
-    await Promise.all(files.map((file, i) => krs([...base, '--shard', `${i}/${count}`, '--state-out', file])));
+    const runs = await Promise.all(files.map((file, i) => krs([...base, '--shard', `${i}/${count}`, '--state-out', file])));
     const shardMs = performance.now() - t0;
     const merge = await krs(['merge', ...files, '--json']);
     const krsMerged = JSON.parse(merge.out).krs;
     const bytes = files.reduce((a, f) => a + statSync(f).size, 0);
-    rows.push({ rep, shards: count, shardMs, mergeMs: merge.ms, totalMs: shardMs + merge.ms, ratio: (shardMs + merge.ms) / single.ms, bytes, delta: Math.abs(krsMerged - krsSingle) });
+    const cpu = runs.reduce((a, r) => a + r.cpu, 0) + merge.cpu;
+    rows.push({
+      rep,
+      shards: count,
+      shardMs,
+      mergeMs: merge.ms,
+      totalMs: shardMs + merge.ms,
+      ratio: (shardMs + merge.ms) / single.ms,
+      cpu,
+      cpuRatio: cpu / single.cpu,
+      rss: Math.max(...runs.map((r) => r.rssMiB)),
+      bytes,
+      delta: Math.abs(krsMerged - krsSingle),
+    });
   }
 }
 console.log(`\nkrs score, n = ${n} (teacher 512, student 256, 100 classes; null level and intervals on), ${cpus().length} cores, load after ${loadavg()[0].toFixed(2)}`);
-console.log('shards           shards wall   merge     total     ÷ single   state files   |ΔKRS|');
+console.log('shards           shards wall   merge     total   wall ÷ single   CPU (all)   CPU ÷ single   peak RSS/process   state files   |ΔKRS|');
 for (const r of rows) {
   console.log(
-    `${String(r.shards).padEnd(16)} ${secs(r.shardMs).padStart(10)} ${secs(r.mergeMs).padStart(8)} ${secs(r.totalMs).padStart(9)} ${r.ratio.toFixed(2).padStart(9)}× ${r.bytes ? `${(r.bytes / 2 ** 20).toFixed(1)} MiB`.padStart(12) : '           -'}   ${r.delta.toExponential(1)}`,
+    `${String(r.shards).padEnd(16)} ${secs(r.shardMs).padStart(10)} ${secs(r.mergeMs).padStart(8)} ${secs(r.totalMs).padStart(9)} ${r.ratio.toFixed(2).padStart(14)}× ${`${r.cpu.toFixed(1)} s`.padStart(10)} ${r.cpuRatio.toFixed(2).padStart(13)}× ${`${r.rss.toFixed(0)} MiB`.padStart(17)} ${r.bytes ? `${(r.bytes / 2 ** 20).toFixed(1)} MiB`.padStart(12) : '           -'}   ${r.delta.toExponential(1)}`,
   );
 }
 

@@ -40,7 +40,7 @@ export interface ScoreCapturesOptions extends Omit<KrsMetricOptions, 'pairs'> {
   outputKey?: string;
   /** Key of an int or string array of sample ids in both captures, to align samples by. */
   ids?: string;
-  /** Rows per batch; default sized to keep a batch under ~256 MB of float64. */
+  /** Rows per batch; default sized to keep a batch under ~256 MB of float64, at most 8192 rows. */
   batchSize?: number;
   /** Detection: per-image detections of both sides (grouped already). */
   images?: readonly DetectionImage[];
@@ -73,6 +73,8 @@ export interface ScoreCapturesResult extends KrsResult {
 }
 
 const BATCH_BYTES = 256 * 2 ** 20;
+/** Rows per default batch at most: enough for full-speed products, and batches fine enough to shard. */
+const MAX_BATCH_ROWS = 8192;
 
 /**
  * Score a student capture against a teacher capture.
@@ -176,7 +178,8 @@ export function planScore(options: ScoreCapturesOptions): ScorePlan {
     8 *
     ([...teacherKeys].reduce((a, k) => a + sizeOf(teacher.info(k).shape.slice(1)), 0) +
       studentKeys.reduce((a, k) => a + sizeOf(student.info(k).shape.slice(1)), 0));
-  const batchSize = options.batchSize ?? Math.max(1, Math.min(n, Math.max(256, Math.floor(BATCH_BYTES / Math.max(rowBytes, 1)))));
+  const batchSize =
+    options.batchSize ?? Math.max(1, Math.min(n, MAX_BATCH_ROWS, Math.max(256, Math.floor(BATCH_BYTES / Math.max(rowBytes, 1)))));
   if (!Number.isInteger(batchSize) || batchSize < 1) throw errors.badOption('batchSize', batchSize, 'a positive integer');
   // The minibatch estimator's batches are cut at the interval groups' block bounds, so that
   // every minibatch lies in one group; other batches are split into groups by the metric.
