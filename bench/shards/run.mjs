@@ -27,7 +27,10 @@ const data = option(args, 'data', join(here, 'data', `n${n}`));
 const repeat = Number(option(args, 'repeat', '1'));
 const log = (s) => process.stderr.write(`${s}\n`);
 const BIN = join(root, 'dist/cli/main.js');
-ensureBuild(log, [['dist/cli/main.js', 'src/cli/main.ts'], ['dist/cli/merge.js', 'src/cli/merge.ts']]);
+ensureBuild(log, [
+  ['dist/cli/main.js', 'src/cli/main.ts'],
+  ['dist/cli/merge.js', 'src/cli/merge.ts'],
+]);
 
 function generate(dir, extra) {
   if (existsSync(join(dir, 'manifest.json'))) return;
@@ -60,13 +63,29 @@ const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
 generate(data, ['--n', String(n)]);
 const base = ['score', '--task', 'classification', '--teacher', join(data, 'teacher.npz'), '--student', join(data, 'student.npz'), '--no-progress'];
 const work = mkdtempSync(join(tmpdir(), 'krs-bench-shards-'));
-log(`machine: ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+log(
+  `machine: ${cpus().length} cores, load ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 
 const rows = [];
 for (let rep = 0; rep < repeat; rep++) {
   const single = await krs([...base, '--json']);
   const krsSingle = JSON.parse(single.out).krs;
-  rows.push({ rep, shards: 'single process', shardMs: single.ms, mergeMs: 0, totalMs: single.ms, ratio: 1, cpu: single.cpu, cpuRatio: 1, rss: single.rssMiB, bytes: 0, delta: 0 });
+  rows.push({
+    rep,
+    shards: 'single process',
+    shardMs: single.ms,
+    mergeMs: 0,
+    totalMs: single.ms,
+    ratio: 1,
+    cpu: single.cpu,
+    cpuRatio: 1,
+    rss: single.rssMiB,
+    bytes: 0,
+    delta: 0,
+  });
   for (const count of [1, 2, 4]) {
     const files = Array.from({ length: count }, (_, i) => join(work, `r${rep}-n${count}-s${i}.krs`));
     const t0 = performance.now();
@@ -91,7 +110,9 @@ for (let rep = 0; rep < repeat; rep++) {
     });
   }
 }
-console.log(`\nkrs score, n = ${n} (teacher 512, student 256, 100 classes; null level and intervals on), ${cpus().length} cores, load after ${loadavg()[0].toFixed(2)}`);
+console.log(
+  `\nkrs score, n = ${n} (teacher 512, student 256, 100 classes; null level and intervals on), ${cpus().length} cores, load after ${loadavg()[0].toFixed(2)}`,
+);
 console.log('shards           shards wall   merge     total   wall ÷ single   CPU (all)   CPU ÷ single   peak RSS/process   state files   |ΔKRS|');
 for (const r of rows) {
   console.log(
@@ -106,7 +127,18 @@ for (const w of [64, 256, 1024, 2048]) {
   const dir = join(here, 'data', `w${w}`);
   generate(dir, ['--n', '4000', '--teacher-width', String(w), '--student-width', String(w / 2), '--classes', '10']);
   const file = join(work, `w${w}.krs`);
-  await krs(['score', '--task', 'classification', '--teacher', join(dir, 'teacher.npz'), '--student', join(dir, 'student.npz'), '--no-progress', '--state-out', file]);
+  await krs([
+    'score',
+    '--task',
+    'classification',
+    '--teacher',
+    join(dir, 'teacher.npz'),
+    '--student',
+    join(dir, 'student.npz'),
+    '--no-progress',
+    '--state-out',
+    file,
+  ]);
   const stats = 8 * ((w * (w + 1)) / 2 + ((w / 2) * (w / 2 + 1)) / 2 + (w * w) / 2);
   console.log(`${`${w} × ${w / 2}`.padEnd(19)} ${`${(statSync(file).size / 2 ** 20).toFixed(2)} MiB`.padStart(10)}   ${(stats / 2 ** 20).toFixed(2)} MiB`);
 }

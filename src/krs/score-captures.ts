@@ -178,8 +178,7 @@ export function planScore(options: ScoreCapturesOptions): ScorePlan {
     8 *
     ([...teacherKeys].reduce((a, k) => a + sizeOf(teacher.info(k).shape.slice(1)), 0) +
       studentKeys.reduce((a, k) => a + sizeOf(student.info(k).shape.slice(1)), 0));
-  const batchSize =
-    options.batchSize ?? Math.max(1, Math.min(n, MAX_BATCH_ROWS, Math.max(256, Math.floor(BATCH_BYTES / Math.max(rowBytes, 1)))));
+  const batchSize = options.batchSize ?? Math.max(1, Math.min(n, MAX_BATCH_ROWS, Math.max(256, Math.floor(BATCH_BYTES / Math.max(rowBytes, 1)))));
   if (!Number.isInteger(batchSize) || batchSize < 1) throw errors.badOption('batchSize', batchSize, 'a positive integer');
   // The minibatch estimator's batches are cut at the interval groups' block bounds, so that
   // every minibatch lies in one group; other batches are split into groups by the metric.
