@@ -21,7 +21,7 @@ import {
   type ScorePlan,
   scoreContext,
 } from '../krs/score-captures.js';
-import { documentMetrics, documentReducedPairs, rangeOf, type ShardDocument, type ShardSpec, shardBatches, shardDocument } from '../krs/shards.js';
+import { documentMetrics, documentReducedPairs, shardRange, type ShardDocument, type ShardSpec, shardBatches, shardDocument } from '../krs/shards.js';
 import { writeStateFile } from '../io/node-state-file.js';
 import { errors } from '../core/errors.js';
 import { attachBaseline, baselineFlags, type ScoreFlags, withScoreOptions } from './score.js';
@@ -78,7 +78,7 @@ export async function writeScoreShard(
           metric: await gramShare(plan, folded.metric, wide, plan.studentRowOf, spec),
           null: folded.nullMetric ? await gramShare(plan, folded.nullMetric, wide, nullRowOf(plan), spec) : {},
         };
-        return { plan, folded, gram, range: rangeOf(batches, plan.n) };
+        return { plan, folded, gram, range: shardRange(plan.batches, spec, plan.n) };
       },
       label,
     );

@@ -77,9 +77,13 @@ export function shardBatches<T>(batches: readonly T[], spec: ShardSpec): T[] {
   return batches.slice(Math.floor((spec.index * b) / spec.count), Math.floor(((spec.index + 1) * b) / spec.count));
 }
 
-/** The sample range [start, end) of a run of batches; an empty run sits at `at`. */
-export function rangeOf(batches: readonly (readonly [number, number])[], at: number): [number, number] {
-  return batches.length ? [batches[0]![0], batches[batches.length - 1]![1]] : [at, at];
+/** The sample range [start, end) of shard `spec`'s batches; a shard without batches sits where the next shard starts. */
+export function shardRange(batches: readonly (readonly [number, number])[], spec: ShardSpec, samples: number): [number, number] {
+  const b = batches.length;
+  const first = Math.floor((spec.index * b) / spec.count);
+  const end = Math.floor(((spec.index + 1) * b) / spec.count);
+  const at = batches[first]?.[0] ?? samples;
+  return end > first ? [at, batches[end - 1]![1]] : [at, at];
 }
 
 /** A new document for one shard: its range, its metrics. */

@@ -20,7 +20,7 @@ import { splitPair } from '../krs/pairs.js';
 import { NullStash, type ReferenceLevels, type ReferenceOptions, resolveReference } from '../krs/reference-levels.js';
 import { TASKS, type Task, taskSpec } from '../tasks/registry.js';
 import { batchBounds } from '../krs/score-captures.js';
-import { rangeOf, type ShardSpec, shardBatches } from '../krs/shards.js';
+import { type ShardSpec, shardBatches, shardRange } from '../krs/shards.js';
 import { CrossLayerCka, type CrossLayerResult } from '../similarity/cross-layer.js';
 import type { Pooling } from '../similarity/features.js';
 import type { Similarity } from '../similarity/registry.js';
@@ -352,7 +352,7 @@ async function evalRun(options: EvalOptions, shard: ShardSpec | null): Promise<E
   });
   const allBounds = batchBounds(n, batchSize);
   const bounds = shard ? shardBatches(allBounds, shard) : allBounds;
-  const range = rangeOf(bounds, n);
+  const range = shard ? shardRange(allBounds, shard, n) : ([0, n] as [number, number]);
   const makeMetric = () => new KrsMetric({ ...metricOptions(), firstSample: range[0] });
   let metric: KrsMetric | null = null;
   /**

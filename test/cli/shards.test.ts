@@ -188,6 +188,13 @@ describe('krs score --shard + krs merge = krs score', () => {
     await expectShardsEqualWhole('score', [...args], n);
   });
 
+  it("more shards than batches: a shard without batches writes an empty state at the next shard's start", async () => {
+    const args = ['--task', 'classification', '--teacher', f('cls-teacher.npz'), '--student', f('cls-student.npz'), '--batch-size', '32'];
+    const out = await ok('score', ...args, '--shard', '0/3', '--state-out', tmp('empty.krs'));
+    expect(out).toMatch(/^shard 0\/3: samples \[0, 0\) of 64/);
+    await expectShardsEqualWhole('score', args, 3);
+  });
+
   it('the table and the report are those of the whole run', async () => {
     const states = [tmp('a.krs'), tmp('b.krs')];
     for (const [i, s] of states.entries()) await ok('score', ...cls, '--shard', `${i}/2`, '--state-out', s);
