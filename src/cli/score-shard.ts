@@ -41,7 +41,8 @@ function planSettings(plan: ScorePlan, file: string): Record<string, unknown> {
   const { backend, firstSample: _f, ...options }: KrsMetricOptions = plan.metricOptions;
   return JSON.parse(
     JSON.stringify({
-      file: basename(file),
+      teacher: basename(plan.options.teacher.source),
+      student: basename(file),
       samples: plan.n,
       batches: plan.batches.length,
       batchSize: plan.batchSize,
