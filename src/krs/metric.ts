@@ -12,7 +12,7 @@
  *   const result = await metric.compute(); // { fss, aoa, krs, layers, output, warnings, … }
  */
 import type { OutputBatch } from '../agreement/spec.js';
-import { errors, opt } from '../core/errors.js';
+import { errors, KrsError, opt } from '../core/errors.js';
 import type { Measure } from '../core/measure.js';
 import { asRecord } from '../core/state-json.js';
 import { decodeFloat64, encodeFloat64 } from '../core/serialize.js';
@@ -634,7 +634,14 @@ export class KrsMetric {
     const options = asRecord(o.options, what, 'options') as unknown as KrsMetricOptions;
     if (!Array.isArray(options.pairs)) throw errors.badState(what, 'options.pairs must be an array of layer pairs');
     const state = asRecord(o.state, what, 'state');
-    const m = new KrsMetric({ ...options, backend });
+    let m: KrsMetric;
+    try {
+      m = new KrsMetric({ ...options, backend });
+    } catch (e) {
+      // Options that the constructor refuses are a malformed state here, not a usage error.
+      if (e instanceof KrsError && e.kind === 'usage') throw errors.badState(what, `its options are invalid: ${e.message}`);
+      throw e;
+    }
     const G = m.groups;
     const pairs = state.pairs;
     if (!Array.isArray(pairs) || pairs.length !== m.options.pairs.length) {
