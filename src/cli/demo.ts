@@ -10,6 +10,8 @@ import type { Command } from 'commander';
 import { cliIo } from './io.js';
 import { errors } from '../core/errors.js';
 import { throwIfInterrupted } from '../io/interrupt.js';
+import type { MatrixBackend } from '../linalg/backend.js';
+import type { KrsMetric } from '../krs/metric.js';
 import type { DemoEvent, DemoResult } from '../train/demo.js';
 import type { StudyResult } from '../train/study.js';
 import type { RegressionDemoResult } from '../train/regression/demo.js';
@@ -164,24 +166,16 @@ export async function runDemoCommand(o: DemoFlags): Promise<DemoResult> {
   });
   const { runDemo } = await import('../train/demo.js');
   const { demoHooks } = await import('../train/hooks.js');
-  const backend = await chooseBackend(o.backend ?? 'auto');
-  const display = progressDisplay(o.progress);
-  try {
-    // --serve: every student is a training run of its own; each scoring (epoch) is a point.
-    const target = o.serve ? serveTarget({ serve: o.serve, run: o.run ?? `demo-seed${config.seed}` }) : null;
-    let posted = 0;
+  // --serve: every student is a training run of its own; each scoring (epoch) is a point.
+  const target = o.serve ? serveTarget({ serve: o.serve, run: o.run ?? `demo-seed${config.seed}` }) : null;
+  let posted = 0;
+  return withDemoRun(o, async (common) => {
     const result = await runDemo(config, {
-      out: o.out,
-      backend: backend.backend,
-      // Every event (one per training batch at least) is a stop point for an interrupt.
-      onEvent: (e) => {
-        throwIfInterrupted();
-        display.event(e);
-      },
+      ...common,
       hooks: demoHooks(commandLine()),
       ...(target
         ? {
-            onScores: async (model: string, epoch: number, metric: import('../krs/metric.js').KrsMetric) => {
+            onScores: async (model: string, epoch: number, metric: KrsMetric) => {
               await postToServe(
                 { url: target.url, run: `${target.run}-${model}` },
                 metric,
@@ -196,6 +190,30 @@ export async function runDemoCommand(o: DemoFlags): Promise<DemoResult> {
     });
     if (target) cliIo().stderr.write(`serve: posted ${posted} points (one per student and epoch) to ${target.url}, runs '${target.run}-<student>'\n`);
     return result;
+  });
+}
+
+/**
+ * Run a demo with what every demo command sets up: the matrix backend (disposed after), the
+ * progress display, and every event (one per training batch at least) a stop point for an
+ * interrupt.
+ */
+async function withDemoRun<T>(
+  o: DemoFlags,
+  run: (common: { out: string; backend: MatrixBackend; onEvent: (e: DemoEvent) => void }) => Promise<T>,
+  metric?: 'rmse',
+): Promise<T> {
+  const backend = await chooseBackend(o.backend ?? 'auto');
+  const display = progressDisplay(o.progress, metric);
+  try {
+    return await run({
+      out: o.out,
+      backend: backend.backend,
+      onEvent: (e) => {
+        throwIfInterrupted();
+        display.event(e);
+      },
+    });
   } finally {
     display.stop();
     await backend.dispose();
@@ -231,22 +249,7 @@ export async function runStudyCommand(o: DemoFlags): Promise<StudyResult> {
   });
   const { runStudy } = await import('../train/study.js');
   const { studyHooks } = await import('../train/hooks.js');
-  const backend = await chooseBackend(o.backend ?? 'auto');
-  const display = progressDisplay(o.progress);
-  try {
-    return await runStudy(config, {
-      out: o.out,
-      backend: backend.backend,
-      onEvent: (e) => {
-        throwIfInterrupted();
-        display.event(e);
-      },
-      hooks: studyHooks(commandLine()),
-    });
-  } finally {
-    display.stop();
-    await backend.dispose();
-  }
+  return withDemoRun(o, (common) => runStudy(config, { ...common, hooks: studyHooks(commandLine()) }));
 }
 
 /** Flags of the MNIST demo the regression demo does not take. */
@@ -277,22 +280,7 @@ export async function runRegressionCommand(o: DemoFlags): Promise<RegressionDemo
   });
   const { runRegressionDemo } = await import('../train/regression/demo.js');
   const { regressionHooks } = await import('../train/regression/hooks.js');
-  const backend = await chooseBackend(o.backend ?? 'auto');
-  const display = progressDisplay(o.progress, 'rmse');
-  try {
-    return await runRegressionDemo(config, {
-      out: o.out,
-      backend: backend.backend,
-      onEvent: (e) => {
-        throwIfInterrupted();
-        display.event(e);
-      },
-      hooks: regressionHooks(commandLine()),
-    });
-  } finally {
-    display.stop();
-    await backend.dispose();
-  }
+  return withDemoRun(o, (common) => runRegressionDemo(config, { ...common, hooks: regressionHooks(commandLine()) }), 'rmse');
 }
 
 /** The readable summary of a regression demo run. */

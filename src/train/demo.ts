@@ -32,6 +32,7 @@ import { writeCapture } from './captures.js';
 import type { DemoConfig } from './config.js';
 import { accuracy, captureArrays, runNetwork, scoreActivations, type Activations } from './evaluate.js';
 import { experimentsCsv, toCsv, type ExperimentRow } from './experiments.js';
+import { finishRun, type RunHooks, secondsSince } from './finish-run.js';
 import { distillationLoss, hardLoss, hintLoss } from './losses.js';
 import { mnistSplit } from './mnist-split.js';
 import { buildMlp, denseInit, glorotInit, hiddenNames, parameterCount, type Mlp } from './models.js';
@@ -150,12 +151,7 @@ export type DemoEvent =
   | { type: 'epoch'; row: EpochRow; epochs: number };
 
 /** Where the analysis and the report plug in (see src/train/hooks.ts). */
-export interface DemoHooks {
-  /** Analyse the experiments table (written already to `files.experimentsCsv` / `.experimentsJson`); the value is stored in results.json. */
-  analyze?: (rows: readonly ExperimentRow[], files: DemoFiles) => Promise<unknown>;
-  /** Write the HTML report for a finished run; returns the file written. */
-  report?: (result: DemoResult) => Promise<string | null>;
-}
+export type DemoHooks = RunHooks<DemoFiles, DemoResult>;
 
 export interface RunDemoOptions {
   /** Output folder (created). */
@@ -213,8 +209,6 @@ export function pickTemperature(kd: readonly { temperature: number; krs: number;
   };
 }
 
-const seconds = (t0: number) => (performance.now() - t0) / 1000;
-
 /**
  * Run the demo and write its outputs to `options.out`: results.json, experiments.csv and
  * .json, epochs.csv, captures/*.npz (and what the hooks write).
@@ -267,7 +261,7 @@ export async function runDemo(config: DemoConfig, options: RunDemoOptions): Prom
     const teacherCapture = path.join(capDir, 'teacher.npz');
     writeCapture(teacherCapture, tHeld, test.y, test.ids);
     teacher.dispose();
-    const teacherSeconds = seconds(tStart);
+    const teacherSeconds = secondsSince(tStart);
 
     const teacherLogits = tf.tensor2d(tTrain.logits, [split.train.n, 10]);
     const hintTargets = tf.tensor2d(tTrain.hidden[config.hintLayer]!, [split.train.n, tTrain.widths[config.hintLayer]!]);
@@ -349,7 +343,7 @@ export async function runDemo(config: DemoConfig, options: RunDemoOptions): Prom
           score: scored,
           crossLayer: await crossLayer(tHeld, sHeld, test, options.backend),
           epochs: rows,
-          seconds: seconds(sStart),
+          seconds: secondsSince(sStart),
         });
       } finally {
         net.dispose();
@@ -423,21 +417,7 @@ export async function runDemo(config: DemoConfig, options: RunDemoOptions): Prom
     };
     result.student.fewerParams = result.teacher.params / studentParams;
 
-    if (options.hooks?.analyze) {
-      emit({ type: 'stage', message: 'analysis' });
-      result.analysis = await options.hooks.analyze(experiments, files);
-      if (result.analysis !== null && result.analysis !== undefined) {
-        files.analysis = path.join(out, 'analysis.json');
-        writeFileAtomic(files.analysis, `${JSON.stringify(result.analysis, null, 2)}\n`, 'the analysis');
-      }
-    }
-    if (options.hooks?.report) {
-      emit({ type: 'stage', message: 'report' });
-      files.report = await options.hooks.report(result);
-    }
-    result.seconds = seconds(t0);
-    writeFileAtomic(files.results, `${JSON.stringify(result, null, 2)}\n`, 'the results');
-    return result;
+    return await finishRun(result, experiments, out, options.hooks, t0, (message) => emit({ type: 'stage', message }));
   } finally {
     data.dispose();
     tf.dispose(held);

@@ -35,6 +35,7 @@ import { pearson, type PearsonResult } from '../stats/pearson.js';
 import { VERSION } from '../version.js';
 import { shiftedBatch } from './augment.js';
 import type { DemoEvent, DemoFiles } from './demo.js';
+import { finishRun, type RunHooks, secondsSince } from './finish-run.js';
 import { accuracy, predictions, runNetwork, type Activations } from './evaluate.js';
 import { experimentsCsv, toCsv, type ExperimentRow } from './experiments.js';
 import { distillationLoss, hardLoss, hintLoss } from './losses.js';
@@ -133,10 +134,7 @@ export interface StudyFiles extends Omit<DemoFiles, 'epochsCsv' | 'captures'> {
   study: string;
 }
 
-export interface StudyHooks {
-  analyze?: (rows: readonly ExperimentRow[], files: StudyFiles) => Promise<unknown>;
-  report?: (result: StudyResult) => Promise<string | null>;
-}
+export type StudyHooks = RunHooks<StudyFiles, StudyResult>;
 
 export interface RunStudyOptions {
   out: string;
@@ -251,8 +249,6 @@ export function studyCsv(rows: readonly StudyExperiment[]): string {
   );
 }
 
-const seconds = (t0: number) => (performance.now() - t0) / 1000;
-
 /** Score a student's held-out activations against the teacher's, with jackknife intervals. */
 async function scoreStudent(
   teacher: Activations,
@@ -325,7 +321,7 @@ export async function runStudy(config: StudyConfig, options: RunStudyOptions): P
     const teacherLogits = tf.tensor2d(tTrain.logits, [split.train.n, CLASSES]);
     const hintTargets = tf.tensor2d(tTrain.hidden[hintName]!, [split.train.n, tTrain.widths[hintName]!]);
     held.push(teacherLogits, hintTargets);
-    const teacherSeconds = seconds(tStart);
+    const teacherSeconds = secondsSince(tStart);
     emit({ type: 'stage', message: `teacher: held-out accuracy ${teacherAccuracy.toFixed(2)}% (${teacherSeconds.toFixed(0)} s)` });
 
     // --- students ---
@@ -384,7 +380,7 @@ export async function runStudy(config: StudyConfig, options: RunStudyOptions): P
           aoa: scored.aoa,
           krs: scored.krs,
           ci95: scored.ci95,
-          seconds: seconds(sStart),
+          seconds: secondsSince(sStart),
         };
         students.push(student);
         const pred = predictions(sHeld.logits, test.n);
@@ -468,21 +464,7 @@ export async function runStudy(config: StudyConfig, options: RunStudyOptions): P
       warnings,
       seconds: 0,
     };
-    if (options.hooks?.analyze) {
-      emit({ type: 'stage', message: 'analysis' });
-      result.analysis = await options.hooks.analyze(rows, files);
-      if (result.analysis !== null && result.analysis !== undefined) {
-        files.analysis = path.join(out, 'analysis.json');
-        writeFileAtomic(files.analysis, `${JSON.stringify(result.analysis, null, 2)}\n`, 'the analysis');
-      }
-    }
-    if (options.hooks?.report) {
-      emit({ type: 'stage', message: 'report' });
-      files.report = await options.hooks.report(result);
-    }
-    result.seconds = seconds(t0);
-    writeFileAtomic(files.results, `${JSON.stringify(result, null, 2)}\n`, 'the results');
-    return result;
+    return await finishRun(result, rows, out, options.hooks, t0, (message) => emit({ type: 'stage', message }));
   } finally {
     data.dispose();
     tf.dispose(held);

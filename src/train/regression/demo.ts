@@ -33,6 +33,7 @@ import { scoreCaptures, type ScoreCapturesResult } from '../../krs/score-capture
 import type { MatrixBackend } from '../../linalg/backend.js';
 import { VERSION } from '../../version.js';
 import type { DemoEvent, DemoFiles, EpochRow } from '../demo.js';
+import { finishRun, type RunHooks, secondsSince } from '../finish-run.js';
 import { experimentsCsv, toCsv, type ExperimentRow } from '../experiments.js';
 import { initTf, tf } from '../tf.js';
 import type { RegressionDemoConfig } from './config.js';
@@ -138,10 +139,7 @@ export interface RegressionDemoResult {
   seconds: number;
 }
 
-export interface RegressionDemoHooks {
-  analyze?: (rows: readonly ExperimentRow[], files: DemoFiles) => Promise<unknown>;
-  report?: (result: RegressionDemoResult) => Promise<string | null>;
-}
+export type RegressionDemoHooks = RunHooks<DemoFiles, RegressionDemoResult>;
 
 export interface RunRegressionDemoOptions {
   out: string;
@@ -189,8 +187,6 @@ function run(net: RecurrentNet, part: SeriesPart, window: number): Activations {
 }
 
 const EPOCH_COLUMNS = ['model', 'method', 'phase', 'epoch', 'loss', 'validationMse', 'testRmse', 'testMae', 'fss', 'aoa', 'krs'] as const;
-
-const seconds = (t0: number) => (performance.now() - t0) / 1000;
 
 /** Run the regression demo and write results.json, experiments.csv/.json, epochs.csv, forecasts.csv and captures/ to `options.out`. */
 export async function runRegressionDemo(config: RegressionDemoConfig, options: RunRegressionDemoOptions): Promise<RegressionDemoResult> {
@@ -382,7 +378,7 @@ export async function runRegressionDemo(config: RegressionDemoConfig, options: R
         score: scored,
         epochs: rows,
         forecast,
-        seconds: seconds(sStart),
+        seconds: secondsSince(sStart),
       });
     }
 
@@ -462,7 +458,7 @@ export async function runRegressionDemo(config: RegressionDemoConfig, options: R
         keptEpoch: kept.epoch,
         capture: teacherCapture,
         epochs: teacherEpochs,
-        seconds: seconds(tStart),
+        seconds: secondsSince(tStart),
       },
       student: { arch: config.student.name, params: studentParams, fewerParams: 0 },
       pairs,
@@ -478,21 +474,7 @@ export async function runRegressionDemo(config: RegressionDemoConfig, options: R
     result.teacher.params = tp.params;
     tp.dispose();
     result.student.fewerParams = result.teacher.params / studentParams;
-    if (options.hooks?.analyze) {
-      emit({ type: 'stage', message: 'analysis' });
-      result.analysis = await options.hooks.analyze(experiments, files);
-      if (result.analysis !== null && result.analysis !== undefined) {
-        files.analysis = path.join(out, 'analysis.json');
-        writeFileAtomic(files.analysis, `${JSON.stringify(result.analysis, null, 2)}\n`, 'the analysis');
-      }
-    }
-    if (options.hooks?.report) {
-      emit({ type: 'stage', message: 'report' });
-      files.report = await options.hooks.report(result);
-    }
-    result.seconds = seconds(t0);
-    writeFileAtomic(files.results, `${JSON.stringify(result, null, 2)}\n`, 'the results');
-    return result;
+    return await finishRun(result, experiments, out, options.hooks, t0, (message) => emit({ type: 'stage', message }));
   } finally {
     tf.dispose(held);
   }
