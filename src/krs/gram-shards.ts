@@ -127,12 +127,7 @@ export async function gramShare(
   };
   const teacherKeys = [...new Set(pairs.map((x) => plan.pairs[x.index]!.teacher))];
   const studentKeys = [...new Set(pairs.map((x) => plan.pairs[x.index]!.student))];
-  let groups: SampleGroups | undefined;
-  if (G > 1) {
-    const of = new Int32Array(n);
-    for (let g = 0; g < G; g++) of.fill(g, bounds[g], bounds[g + 1]);
-    groups = { of, count: G };
-  }
+  const groups = contiguousGroups(n, G) ?? undefined;
   const sums = await gramPass(
     teacherKeys.map((k) => source('teacher', k)),
     studentKeys.map((k) => source('student', k)),
@@ -162,6 +157,15 @@ export async function gramShare(
   return out;
 }
 
+/** The interval groups of n samples as the whole run has them (contiguous blocks, src/krs/groups.ts), or null for one group. */
+function contiguousGroups(n: number, G: number): SampleGroups | null {
+  if (G <= 1) return null;
+  const bounds = blockBounds(n, G);
+  const of = new Int32Array(n);
+  for (let g = 0; g < G; g++) of.fill(g, bounds[g], bounds[g + 1]);
+  return { of, count: G };
+}
+
 /** Two sets of shares of the same pairs added (a new object). */
 export function addGramShares(a: Record<string, GramShareJSON>, b: Record<string, GramShareJSON>): Record<string, GramShareJSON> {
   const out: Record<string, GramShareJSON> = {};
@@ -182,14 +186,7 @@ export function reducedPairs(shares: Record<string, GramShareJSON>): Map<number,
     const sums: PairGramSums = pairSumsFromJSON(share.sums);
     const debiased = share.similarity === 'cka-debiased';
     const estimate = sampleSpaceEstimate(sums, share.p, share.q, debiased, share.teacher, share.student);
-    const G = share.groups;
-    let groups: SampleGroups | null = null;
-    if (G > 1) {
-      const bounds = blockBounds(sums.n, G);
-      const of = new Int32Array(sums.n);
-      for (let g = 0; g < G; g++) of.fill(g, bounds[g], bounds[g + 1]);
-      groups = { of, count: G };
-    }
+    const groups = contiguousGroups(sums.n, share.groups);
     out.set(Number(i), {
       result: {
         similarity: share.similarity,

@@ -9,23 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../../src/serve/server.js';
-import { runCli } from '../../src/cli/run.js';
+import { krsWithEnv } from '../helpers/cli.js';
 import { fixturePath } from '../helpers/fixtures.js';
 import { sqliteStore, type TestStore } from '../serve/helpers.js';
 
 const f = (name: string) => fixturePath(`score/${name}`);
 
-/** Run krs in-process with KRS_SERVE_TOKEN set. */
-async function krsWithToken(token: string | undefined, ...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const status = await runCli(args, {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s), isTTY: false },
-    env: { ...process.env, ...(token ? { KRS_SERVE_TOKEN: token } : {}) },
-  });
-  return { status, stdout, stderr };
-}
+/** Run krs in-process with KRS_SERVE_TOKEN set (or not). */
+const krsWithToken = (token: string | undefined, ...args: string[]) => krsWithEnv(token ? { KRS_SERVE_TOKEN: token } : {}, ...args);
 
 describe('--serve on score, eval and demo', () => {
   let ts: TestStore;
@@ -98,7 +89,7 @@ describe('--serve on score, eval and demo', () => {
 
   it('misuse: --serve without --run, --run without --serve, a bad URL, no token, no server', async () => {
     const base = ['score', '--task', 'classification', '--teacher', f('cls-teacher.npz'), '--student', f('cls-student.npz')];
-    const one = (r: { status: number; stderr: string }, status: number, pattern: RegExp) => {
+    const one = (r: { status: number | null; stderr: string }, status: number, pattern: RegExp) => {
       expect(r.status).toBe(status);
       expect(
         r.stderr

@@ -17,12 +17,17 @@ export interface CliRun {
  * Node. stderr is not a terminal, so no redrawn progress bars; no signal handlers.
  */
 export async function krs(...args: string[]): Promise<CliRun> {
+  return krsWithEnv({}, ...args);
+}
+
+/** {@link krs} with variables added to the process's environment (e.g. a token). */
+export async function krsWithEnv(env: Readonly<Record<string, string | undefined>>, ...args: string[]): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   const status = await runCli(args, {
     stdout: { write: (s: string) => (stdout += s) },
     stderr: { write: (s: string) => (stderr += s), isTTY: false },
-    env: { ...process.env },
+    env: { ...process.env, ...env },
   });
   return { status, stdout, stderr };
 }
