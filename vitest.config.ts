@@ -16,6 +16,10 @@ export default defineConfig({
     globalSetup: ['test/global-setup.ts'],
     // Model workers started from the sources load the worker dist/ was just built from (by
     // the global setup) instead of compiling it through tsx in every worker thread.
-    env: { KRS_MODEL_WORKER: fileURLToPath(new URL('./dist/runtime/model-worker.js', import.meta.url)) },
+    env: {
+      KRS_MODEL_WORKER: fileURLToPath(new URL('./dist/runtime/model-worker.js', import.meta.url)),
+      // The service's threads (src/serve/threads.ts) likewise load their built files.
+      KRS_DIST: fileURLToPath(new URL('./dist', import.meta.url)),
+    },
   },
 });

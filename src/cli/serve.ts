@@ -7,9 +7,12 @@ import { type Command, Option } from 'commander';
 import { errors } from '../core/errors.js';
 import { clearInterrupt, interruptRequested } from '../io/interrupt.js';
 import { buildApp } from '../serve/app.js';
+import { normaliseOrigin } from '../serve/security.js';
 import { startServer } from '../serve/server.js';
 import { RunService } from '../serve/service.js';
+import { startComputePool } from '../serve/compute/pool.js';
 import { DEFAULT_STORE, openStore } from '../serve/store/store.js';
+import type { Store } from '../serve/store/types.js';
 import { cliIo } from './io.js';
 
 function positiveInt(flag: string) {
@@ -18,6 +21,39 @@ function positiveInt(flag: string) {
     if (!Number.isInteger(n) || n < 0) throw errors.badOption(flag, v, 'a non-negative integer');
     return n;
   };
+}
+
+interface ServeFlags {
+  store: string;
+  host: string;
+  port: number;
+  auth: string;
+  models?: string;
+  bodyLimit: number;
+  rateLimit: number;
+  allowedHost: string[];
+  cors: string[];
+  retain?: number;
+  threads?: number;
+}
+
+function positiveNumber(flag: string) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw errors.badOption(flag, v, 'a positive number');
+    return n;
+  };
+}
+
+function collect(v: string, all: string[]): string[] {
+  if (!/^[A-Za-z0-9.*:[\]-]+$/.test(v)) throw errors.badOption('allowed-host', v, 'a host name (letters, digits, dots, hyphens; * for any)');
+  return [...all, v];
+}
+
+function collectOrigin(v: string, all: string[]): string[] {
+  const origin = normaliseOrigin(v);
+  if (!origin || origin !== v.replace(/\/+$/, '').toLowerCase()) throw errors.badOption('cors', v, 'an origin: scheme://host[:port], e.g. https://edge.example.com');
+  return [...all, origin];
 }
 
 export function registerServe(program: Command): void {
@@ -31,7 +67,11 @@ export function registerServe(program: Command): void {
     .option('--models <dir>', 'folder of teacher ONNX models runs may name (the server then runs their teacher)')
     .option('--body-limit <mb>', 'largest request body in MiB', positiveInt('body-limit'), 64)
     .option('--rate-limit <n>', 'requests per minute per token or address (0: no limit)', positiveInt('rate-limit'), 6000)
-    .action(async (o: { store: string; host: string; port: number; auth: string; models?: string; bodyLimit: number; rateLimit: number }) => {
+    .option('--allowed-host <name>', 'a Host name to answer besides loopback names (repeatable; without tokens only these and loopback names are answered)', collect, [])
+    .option('--cors <origin>', 'an origin (scheme://host[:port]) whose browser pages may call the API (repeatable; default none)', collectOrigin, [])
+    .option('--retain <days>', 'delete points older than this many days (runs may set their own retainDays; default: keep)', positiveNumber('retain'))
+    .option('--threads <n>', 'compute threads (default: one per core)', positiveInt('threads'))
+    .action(async (o: ServeFlags) => {
       const s = await startServer({
         store: o.store,
         host: o.host,
@@ -40,6 +80,10 @@ export function registerServe(program: Command): void {
         models: o.models,
         bodyLimit: o.bodyLimit * 1024 * 1024,
         rateLimit: o.rateLimit,
+        allowedHosts: o.allowedHost,
+        cors: o.cors,
+        retainDays: o.retain ?? null,
+        threads: o.threads === 0 ? 1 : o.threads,
       });
       const io = cliIo();
       const tokens = await s.store.countTokens();
@@ -69,13 +113,28 @@ export function registerServe(program: Command): void {
     // --store is serve's own option (commander reads a parent's options after the subcommand too).
     .action(async (_o: unknown, cmd: Command) => {
       const o = cmd.optsWithGlobals() as { store: string; scope: string; name: string };
-      const store = await openStore(o.store);
-      try {
+      await withStore(o.store, async (store) => {
         const { token: t } = await store.createToken(o.name, o.scope as 'read' | 'write');
         cliIo().stdout.write(`${t}\n`);
-      } finally {
-        await store.close();
-      }
+      });
+    });
+  token
+    .command('list')
+    .description("list a store's tokens: id, scope, name, created (never the tokens)")
+    .action(async (_o: unknown, cmd: Command) => {
+      await withStore((cmd.optsWithGlobals() as { store: string }).store, async (store) => {
+        for (const t of await store.listTokens()) cliIo().stdout.write(`${t.id}\t${t.scope}\t${t.name}\t${t.created}\n`);
+      });
+    });
+  token
+    .command('revoke')
+    .description('revoke a token by its id (from token list); servers stop taking it within 10 s')
+    .argument('<id>', 'the token id', positiveInt('id'))
+    .action(async (id: number, _o: unknown, cmd: Command) => {
+      await withStore((cmd.optsWithGlobals() as { store: string }).store, async (store) => {
+        if (!(await store.revokeToken(id))) throw errors.badOption('id', id, 'the id of a token of this store (krs serve token list)');
+        cliIo().stdout.write(`revoked token ${id}\n`);
+      });
     });
   serve
     .command('openapi')
@@ -85,15 +144,28 @@ export function registerServe(program: Command): void {
     });
 }
 
-/** The OpenAPI document (built on an in-memory store; nothing listens). */
+/** Open a store in this thread for one command, and close it. */
+async function withStore(location: string, f: (store: Store) => Promise<void>): Promise<void> {
+  const store = await openStore(location, { thread: false });
+  try {
+    await f(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** The OpenAPI document (built on an in-memory store, computing in this thread; nothing listens). */
 export async function openapiDocument(): Promise<unknown> {
-  const store = await openStore(':memory:');
-  const app = await buildApp({ service: new RunService({ store }), rateLimit: 0 });
+  const store = await openStore(':memory:', { thread: false });
+  const compute = await startComputePool(0);
+  const service = new RunService({ store, compute });
+  const app = await buildApp({ service, rateLimit: 0 });
   try {
     await app.ready();
     return app.swagger();
   } finally {
     await app.close();
+    await service.close();
     await store.close();
   }
 }

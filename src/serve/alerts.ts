@@ -7,12 +7,12 @@
  *   merged states of the w points before this one (exact, not an average of their scores).
  *
  * A rule's state (`ok` / `firing`, since when, the value, a one-line message) changes only
- * on a transition; each transition is an event, and a rule with a webhook POSTs it as JSON
- * (after the point is committed), retrying with backoff.
+ * on a transition; each transition is an event, and a rule with a webhook has it delivered as
+ * JSON through the outbox (outbox.ts), written in the point's transaction.
  */
 import { errors } from '../core/errors.js';
 import type { PointScores } from './metric.js';
-import type { AlertRuleRow } from './store/store.js';
+import type { AlertRuleRow } from './store/types.js';
 
 export const RULE_KINDS = ['krs_below', 'aoa_below', 'krs_drop'] as const;
 export type RuleKind = (typeof RULE_KINDS)[number];
@@ -39,7 +39,8 @@ export function checkRule(raw: unknown): RuleInput {
   } else if (r.window !== undefined) throw errors.badOption('window', r.window, `nothing: only krs_drop has a reference window`);
   let webhook: string | undefined;
   if (r.webhook !== undefined && r.webhook !== null) {
-    if (typeof r.webhook !== 'string' || !/^https?:\/\//.test(r.webhook)) throw errors.badOption('webhook', r.webhook, 'an http:// or https:// URL');
+    if (typeof r.webhook !== 'string' || !/^https?:\/\//.test(r.webhook) || r.webhook.length > 2000)
+      throw errors.badOption('webhook', r.webhook, 'an http:// or https:// URL of at most 2000 characters');
     try {
       new URL(r.webhook);
     } catch {
@@ -84,36 +85,4 @@ export function evaluateRule(rule: Pick<AlertRuleRow, 'kind' | 'threshold' | 'wi
       };
     }
   }
-}
-
-export interface WebhookOptions {
-  /** Attempts in all (default 4). */
-  attempts?: number;
-  /** First delay in ms, doubled after each failure (default 500). */
-  backoffMs?: number;
-  /** Per-attempt timeout in ms (default 5000). */
-  timeoutMs?: number;
-}
-
-/** POST `body` to `url`, retrying on a network error or a non-2xx status; resolves to whether it was delivered. Never rejects. */
-export async function postWebhook(url: string, body: unknown, o: WebhookOptions = {}): Promise<boolean> {
-  const attempts = o.attempts ?? 4;
-  let delay = o.backoffMs ?? 500;
-  for (let i = 0; i < attempts; i++) {
-    try {
-      const r = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(o.timeoutMs ?? 5000),
-      });
-      await r.arrayBuffer().catch(() => {});
-      if (r.ok) return true;
-    } catch {}
-    if (i < attempts - 1) {
-      await new Promise((res) => setTimeout(res, delay));
-      delay *= 2;
-    }
-  }
-  return false;
 }

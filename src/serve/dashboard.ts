@@ -120,3 +120,11 @@ function script(o: PageOptions): string {
 })();
 `;
 }
+
+/** The dashboard's routes (interim: replaced by the static-shell dashboard). */
+export function registerDashboard(app: import('fastify').FastifyInstance): void {
+  app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(dashboardPage({ page: 'fleet' })));
+  app.get('/runs/:name', { schema: { hide: true } }, async (req, reply) =>
+    reply.type('text/html; charset=utf-8').send(dashboardPage({ page: 'run', run: (req.params as { name: string }).name })),
+  );
+}

@@ -1,80 +1,49 @@
 /**
- * The service behind the HTTP API, independent of HTTP: runs, points (scored server-side
- * from batches, or posted as metric states), series and windows by exact merging of the
- * stored states, comparisons, alert rules; it emits `point` and `alert` events for the live
- * dashboard. Every method validates everything before it writes, and writes in one
- * transaction, so a rejected request changes nothing and an accepted one is committed when
- * the method resolves.
+ * The service behind the HTTP API, independent of HTTP (docs/service.md): runs, posts, reads,
+ * alert rules, retention and live events. It only routes: posts are read and scored on the
+ * compute pool (compute/pool.ts), committed by the store's thread (store/worker.ts), and reads
+ * merge stored states there too — the event loop never parses, scores, merges or waits on a
+ * disk. It emits `point`, `alert` and `run` events for the live dashboard.
  */
-import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { isAbsolute, relative, resolve } from 'node:path';
-import { existsSync } from 'node:fs';
-import { errors, KrsError } from '../core/errors.js';
-import type { Tensor } from '../core/tensor.js';
-import { type Comparison, compareTwo } from '../krs/compare.js';
-import type { KrsBatch, KrsResult } from '../krs/metric.js';
+import { errors } from '../core/errors.js';
+import type { KrsBatch } from '../krs/metric.js';
 import { isTask } from '../tasks/registry.js';
-import { checkRule, evaluateRule, postWebhook, type Verdict, type WebhookOptions } from './alerts.js';
-import { HttpError, httpErrors } from './http-error.js';
-import { emptyState, mergeStates, type PointScores, restoreState, type RunSettings, type ServedState } from './metric.js';
-import type { AlertRuleRow, PointRow, RunRow, Store, Window } from './store/store.js';
+import { checkRule, evaluateRule } from './alerts.js';
+import type { ComputePool } from './compute/pool.js';
+import type { Ingested, PostBody } from './compute/tasks.js';
+import { httpErrors } from './http-error.js';
+import { emptyState, type RunSettings } from './metric.js';
+import { confinedModel } from './models.js';
+import { type Outbox, startOutbox, type WebhookOptions } from './outbox.js';
+import { RunReader } from './reading.js';
+import type { AlertRuleRow, CommitReply, RuleVerdict, RunRow, Scope, Store, Window } from './store/types.js';
 import type { TeacherRunner } from './teacher.js';
-
-export interface RunView {
-  name: string;
-  kind: 'training' | 'deployment';
-  teacher: string;
-  student: string;
-  task: string;
-  settings: RunSettings;
-  tags: Record<string, string>;
-  teacherModel: string | null;
-  created: string;
-}
-
-export interface PointView {
-  id: number;
-  step: number | null;
-  time: string;
-  n: number;
-  fss: number | null;
-  aoa: number;
-  krs: number | null;
-  source: string;
-  scores: PointScores;
-}
-
-export interface RuleView {
-  id: number;
-  kind: string;
-  threshold: number;
-  window: number | null;
-  webhook: string | null;
-  state: string;
-  since: string | null;
-  value: number | null;
-  message: string | null;
-}
-
-/** Where a point sits: a training step and/or a time (default: when it was received). */
-export interface PointAt {
-  step?: number | null;
-  time?: string;
-}
+import { type PointView, pointView, type RuleView, type RunView, ruleView, runView } from './views.js';
 
 export interface ServiceOptions {
   store: Store;
-  /** Folder of teacher ONNX models runs may name (`teacherModel` is relative to it); absent: no teacher on the server. */
+  compute: ComputePool;
+  /** Folder of teacher ONNX models runs may name; absent: no teacher on the server. */
   models?: string;
   webhook?: WebhookOptions;
+  /** Days points are kept unless their run says otherwise (null: for ever). */
+  retainDays?: number | null;
   /** Starts the teacher of a run (teacher.ts); injected so the service stays free of ONNX Runtime until needed. */
   teacherRunner?: (file: string, settings: RunSettings) => Promise<TeacherRunner>;
 }
 
+/** A run as the service keeps it between requests. */
+export interface CachedRun {
+  row: RunRow;
+  settings: RunSettings;
+  at: number;
+}
+
 /** Most jackknife groups a run may ask for (each point stores one state per group). */
 const MAX_GROUPS = 200;
-const RUN_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+export const RUN_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+const TAG_KEY = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/;
 const SETTING_KEYS = [
   'pairs',
   'alpha',
@@ -89,57 +58,109 @@ const SETTING_KEYS = [
   'rbfThreshold',
   'memoryBudget',
 ];
+/** How long a token's scope and a run's row are trusted without asking the store again (ms). */
+export const TOKEN_CACHE_MS = 10_000;
+const RUN_CACHE_MS = 60_000;
+const RETENTION_EVERY_MS = 3600_000;
 
 export class RunService extends EventEmitter {
   readonly store: Store;
+  readonly compute: ComputePool;
+  readonly reader: RunReader;
+  readonly outbox: Outbox;
   private readonly options: ServiceOptions;
   private readonly teachers = new Map<number, Promise<TeacherRunner>>();
-  /** This process, in live events shared through PostgreSQL (its own are not emitted twice). */
-  readonly instance = randomUUID();
-  /** Webhook deliveries in flight (tests wait for them). */
-  readonly deliveries = new Set<Promise<boolean>>();
+  private readonly runs = new Map<string, CachedRun>();
+  private readonly tokens = new Map<string, { id: number; scope: Scope; at: number }>();
+  private retention: NodeJS.Timeout | null = null;
 
   constructor(options: ServiceOptions) {
     super();
     this.setMaxListeners(0);
     this.store = options.store;
+    this.compute = options.compute;
     this.options = options;
+    this.reader = new RunReader(this.store, this.compute, (name) => this.run(name));
+    this.outbox = startOutbox(this.store, options.webhook);
   }
 
-  /**
-   * Emit the points and runs other processes sharing a PostgreSQL store commit (LISTEN/NOTIFY),
-   * so every process's dashboards update live; SQLite: nothing to do.
-   */
-  async listen(): Promise<void> {
-    await this.store.listen((payload) => {
-      void (async () => {
-        const e = JSON.parse(payload) as { origin: string; type: string; run: string; id?: number };
-        if (e.origin === this.instance) return;
-        if (e.type === 'run') {
-          const r = await this.store.getRun(e.run);
-          if (r) this.emit('run', runView(r));
-        } else if (e.type === 'point' && e.id !== undefined) {
-          const row = await this.store.db
-            .selectFrom('krs_point')
-            .select(['id', 'run_id', 'step', 'time', 'n', 'fss', 'aoa', 'krs', 'scores', 'source', 'received'])
-            .where('id', '=', e.id)
-            .executeTakeFirst();
-          if (row) {
-            const point = pointView({ ...row, state: '' });
-            this.emit('point', { run: e.run, point: { ...point, scores: { ...point.scores, output: undefined } } });
-          }
-        }
-      })().catch(() => {});
-    });
+  /** Start retention (hourly) and, on PostgreSQL, live events from other processes sharing the store. */
+  async start(): Promise<void> {
+    await this.store.listen((payload) => this.onNotify(payload));
+    void this.prune();
+    this.retention = setInterval(() => void this.prune(), RETENTION_EVERY_MS);
+    this.retention.unref();
+  }
+
+  private onNotify(payload: string): void {
+    let e: { origin?: string; type?: string; run?: string; id?: number };
+    try {
+      e = JSON.parse(payload);
+    } catch {
+      return;
+    }
+    if (e.origin === this.store.instance || typeof e.run !== 'string') return;
+    this.runs.delete(e.run);
+    void (async () => {
+      const run = await this.store.getRun(e.run!);
+      if (e.type === 'run' && run) this.emit('run', runView(run));
+      if (e.type === 'point' && run && typeof e.id === 'number') {
+        const [row] = await this.store.points(run.id, {}, { limit: 1, afterId: e.id - 1 });
+        if (row?.id === e.id) this.emit('point', { run: run.name, point: livePoint(pointView(row)) });
+      }
+    })().catch(() => {});
+  }
+
+  /** Delete points past their run's retention (or the server's). */
+  async prune(now = new Date()): Promise<{ points: number }> {
+    return this.store.prune(now.toISOString(), this.options.retainDays ?? null).catch(() => ({ points: 0 }));
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([...this.deliveries]);
+    if (this.retention) clearInterval(this.retention);
+    await this.outbox.stop();
     for (const t of this.teachers.values()) await t.then((r) => r.close()).catch(() => {});
     this.teachers.clear();
   }
 
+  // ---- tokens ----
+
+  /** A token's scope when verified within the last {@link TOKEN_CACHE_MS}, else null (ask {@link tokenScope}). */
+  cachedToken(token: string): { id: number; scope: Scope } | null {
+    const hit = this.tokens.get(token);
+    return hit && Date.now() - hit.at < TOKEN_CACHE_MS ? hit : null;
+  }
+
+  /** The scope of a token (remembered for {@link TOKEN_CACHE_MS}), or null when unknown. */
+  async tokenScope(token: string): Promise<{ id: number; scope: Scope } | null> {
+    const hit = this.tokens.get(token);
+    if (hit && Date.now() - hit.at < TOKEN_CACHE_MS) return hit;
+    const found = await this.store.tokenScope(token);
+    if (!found) {
+      this.tokens.delete(token);
+      return null;
+    }
+    if (this.tokens.size > 10_000) this.tokens.clear();
+    this.tokens.set(token, { ...found, at: Date.now() });
+    return found;
+  }
+
   // ---- runs ----
+
+  /** A run by name (remembered between requests). @throws HttpError 400 for a malformed name, 404 for an unknown run. */
+  async run(name: string): Promise<CachedRun> {
+    if (!RUN_NAME.test(name))
+      throw httpErrors.badRequest(
+        `run name ${JSON.stringify(name.length > 120 ? `${name.slice(0, 117)}...` : name)}: expected 1–100 letters, digits, '.', '_' or '-', starting with a letter or digit`,
+      );
+    const hit = this.runs.get(name);
+    if (hit && Date.now() - hit.at < RUN_CACHE_MS) return hit;
+    const row = await this.store.getRun(name);
+    if (!row) throw httpErrors.notFound('run', name);
+    const cached = { row, settings: JSON.parse(row.settings) as RunSettings, at: Date.now() };
+    this.runs.set(name, cached);
+    return cached;
+  }
 
   async createRun(body: unknown): Promise<RunView> {
     const b = asObject(body, 'run');
@@ -151,328 +172,217 @@ export class RunService extends EventEmitter {
     const task = b.task;
     if (typeof task !== 'string' || !isTask(task))
       throw errors.badOption('task', task, 'a task name (classification, detection, segmentation, nlp, regression)');
-    for (const k of ['teacher', 'student'] as const) if (b[k] !== undefined && typeof b[k] !== 'string') throw errors.badOption(k, b[k], 'a name (text)');
-    const raw = b.settings === undefined ? {} : asObject(b.settings, 'settings');
-    const unknown = Object.keys(raw).filter((k) => !SETTING_KEYS.includes(k));
-    if (unknown.length) throw errors.badOption('settings', unknown[0], `one of ${SETTING_KEYS.join(', ')}`);
-    const pairs = raw.pairs ?? [];
-    if (!Array.isArray(pairs)) throw errors.badOption('pairs', pairs, 'an array of {teacher, student} layer names or "teacher:student" strings');
-    const settings = { ...raw, task, pairs: pairs.map(asPair) } as RunSettings;
-    const groups = (settings.intervals || undefined)?.groups;
-    if (groups !== undefined && !(Number.isInteger(groups) && groups >= 1 && groups <= MAX_GROUPS))
-      throw errors.badOption('intervals', JSON.stringify(settings.intervals), `groups: an integer from 1 to ${MAX_GROUPS}`);
-    emptyState(settings); // validates the settings as KrsMetric does
-    const tags = b.tags === undefined ? {} : asObject(b.tags, 'tags');
-    for (const [k, v] of Object.entries(tags)) if (typeof v !== 'string') throw errors.badOption('tags', `${k}=${JSON.stringify(v)}`, 'text values');
-    let teacherModel: string | null = null;
-    if (b.teacherModel !== undefined && b.teacherModel !== null) {
-      teacherModel = this.modelPath(b.teacherModel);
-      if (settings.pairs.length === 0 && !settings.output) {
-        /* output-only with a server teacher is fine */
-      }
+    for (const k of ['teacher', 'student'] as const)
+      if (b[k] !== undefined && (typeof b[k] !== 'string' || (b[k] as string).length > 200))
+        throw errors.badOption(k, b[k], 'a name (text of at most 200 characters)');
+    const settings = checkSettings(b.settings, task);
+    const tags = checkTags(b.tags);
+    const retain = checkRetain(b.retainDays);
+    const teacherModel = b.teacherModel === undefined || b.teacherModel === null ? null : confinedModel(this.options.models, b.teacherModel);
+    const row = await this.store.createRun({
+      name,
+      kind,
+      teacher: (b.teacher as string | undefined) ?? '',
+      student: (b.student as string | undefined) ?? '',
+      task,
+      settings: JSON.stringify(settings),
+      tags: JSON.stringify(tags),
+      teacher_model: teacherModel,
+      retain_days: retain,
+      created: new Date().toISOString(),
+    });
+    const view = runView(row);
+    this.emit('run', view);
+    return view;
+  }
+
+  /** Archive or restore a run, replace its tags, set its retention. */
+  async updateRun(name: string, body: unknown): Promise<RunView> {
+    const run = await this.run(name);
+    const b = asObject(body, 'run update');
+    const patch: { archived?: boolean; tags?: string; retain_days?: number | null } = {};
+    if (b.archived !== undefined) {
+      if (typeof b.archived !== 'boolean') throw errors.badOption('archived', b.archived, 'true or false');
+      patch.archived = b.archived;
     }
-    if (await this.store.getRun(name)) throw httpErrors.conflict(`run ${JSON.stringify(name)} already exists`);
-    try {
-      const row = await this.store.createRun({
-        name,
-        kind,
-        teacher: (b.teacher as string | undefined) ?? '',
-        student: (b.student as string | undefined) ?? '',
-        task,
-        settings: JSON.stringify(settings),
-        tags: JSON.stringify(tags),
-        teacher_model: teacherModel,
-        created: new Date().toISOString(),
-      });
-      const view = runView(row);
-      await this.store.db.transaction().execute((trx) => this.store.notify(trx, JSON.stringify({ origin: this.instance, type: 'run', run: name })));
-      this.emit('run', view);
-      return view;
-    } catch (e) {
-      if (/unique|duplicate/i.test((e as Error).message)) throw httpErrors.conflict(`run ${JSON.stringify(name)} already exists`);
-      throw e;
-    }
+    if (b.tags !== undefined) patch.tags = JSON.stringify(checkTags(b.tags));
+    if (b.retainDays !== undefined) patch.retain_days = checkRetain(b.retainDays);
+    const row = await this.store.updateRun(run.row.id, patch);
+    this.runs.delete(name);
+    const view = runView(row);
+    this.emit('run', view);
+    return view;
   }
 
-  private modelPath(v: unknown): string {
-    const dir = this.options.models;
-    if (!dir) throw httpErrors.badRequest('teacherModel: this server runs no teachers (start it with --models DIR)', 'BAD_OPTION');
-    if (typeof v !== 'string' || !v.endsWith('.onnx')) throw errors.badOption('teacherModel', v, "an .onnx file in the server's models folder");
-    const file = resolve(dir, v);
-    const rel = relative(resolve(dir), file);
-    if (rel.startsWith('..') || isAbsolute(rel)) throw errors.badOption('teacherModel', v, "a file inside the server's models folder");
-    if (!existsSync(file)) throw errors.badOption('teacherModel', v, `an .onnx file in the server's models folder (${v} is not there)`);
-    return rel;
+  async deleteRun(name: string): Promise<void> {
+    const run = await this.run(name);
+    await this.store.deleteRun(run.row.id);
+    this.runs.delete(name);
+    const t = this.teachers.get(run.row.id);
+    this.teachers.delete(run.row.id);
+    await t?.then((r) => r.close()).catch(() => {});
+    this.emit('run', { name, deleted: true });
   }
 
-  async run(name: string): Promise<RunRow> {
-    const r = await this.store.getRun(name);
-    if (!r) throw httpErrors.notFound('run', name);
-    return r;
-  }
-
-  async listRuns(sparkline = 30): Promise<{ run: RunView; points: number; latest: PointView | null; spark: (number | null)[]; alert: 'ok' | 'firing' }[]> {
-    const [runs, latest, rules] = await Promise.all([this.store.listRuns(), this.store.latestPoints(sparkline), this.store.rules()]);
-    return Promise.all(
-      runs.map(async (r) => {
-        const pts = latest.get(r.id) ?? [];
-        const last = pts.at(-1);
-        return {
-          run: runView(r),
-          points: await this.store.countPoints(r.id),
-          latest: last ? pointView(last) : null,
-          spark: pts.map((p) => p.krs ?? p.aoa),
-          alert: rules.some((x) => x.run_id === r.id && x.state === 'firing') ? 'firing' : 'ok',
-        };
-      }),
+  async listRuns(withArchived: boolean, spark = 30) {
+    const rows = await this.store.listRuns(withArchived);
+    const sums = await this.store.summaries(
+      rows.map((r) => r.id),
+      spark,
     );
+    return rows.map((r, i) => {
+      const s = sums[i]!;
+      return {
+        run: runView(r),
+        points: s.points,
+        latest: s.latest ? pointView(s.latest) : null,
+        spark: s.spark,
+        alert: s.firing ? 'firing' : 'ok',
+        steps: s.steps,
+        times: s.times,
+      };
+    });
   }
 
-  async getRun(name: string) {
-    const r = await this.run(name);
-    const [points, rules, latest] = await Promise.all([this.store.countPoints(r.id), this.store.rules(r.id), this.store.latestPoints(1)]);
-    const last = latest.get(r.id)?.[0];
-    return { run: runView(r), points, latest: last ? pointView(last) : null, alerts: rules.map(ruleView) };
+  async getRun(name: string, withWebhooks: boolean) {
+    const { row } = await this.run(name);
+    const [[s], rules] = await Promise.all([this.store.summaries([row.id], 1), this.store.rules(row.id)]);
+    return {
+      run: runView(row),
+      points: s!.points,
+      latest: s!.latest ? pointView(s!.latest) : null,
+      steps: s!.steps,
+      times: s!.times,
+      alerts: rules.map((r) => ruleView(r, withWebhooks)),
+    };
   }
 
   // ---- posting ----
 
-  /** Score a batch server-side and store its state. `batch` holds parsed arrays (see http parsing); `inputs` feed the run's teacher model. */
-  async postBatch(name: string, batch: KrsBatch & { inputs?: Record<string, Tensor> }, at: PointAt): Promise<{ point: PointView; alerts: RuleView[] }> {
+  /** Read, score and commit a posted batch (scored on the server; the teacher run here when the run names one). */
+  async postBatch(name: string, body: PostBody, idempotencyKey?: string): Promise<CommitReply> {
     const run = await this.run(name);
-    const settings = JSON.parse(run.settings) as RunSettings;
-    const when = checkAt(at);
-    let full: KrsBatch = batch;
-    let source = 'batch';
-    if (run.teacher_model) {
-      if (!batch.inputs || Object.keys(batch.inputs).length === 0)
-        throw httpErrors.badRequest(
-          `run ${JSON.stringify(name)} runs its teacher on the server: post the inputs (inputs / input.<name>) with the student's outputs`,
-        );
-      if (batch.teacherOutput !== undefined || Object.keys(batch.teacher ?? {}).length)
-        throw httpErrors.badRequest(`run ${JSON.stringify(name)} runs its teacher on the server: post no teacher arrays`);
-      const teacher = await this.teacherFor(run, settings);
-      const t = await teacher.run(batch.inputs);
-      full = { ...batch, teacher: t.layers, teacherOutput: t.output };
-      source = 'teacher';
-    } else if (batch.inputs && Object.keys(batch.inputs).length) {
-      throw httpErrors.badRequest(`run ${JSON.stringify(name)} has no teacher model on the server: post the teacher's arrays, not inputs`);
-    }
-    const state = emptyState(settings);
-    await state.update(full);
-    return this.commit(run, state, when, source);
+    const got = await this.compute.run('ingestBatch', run.settings, body, run.row.teacher_model !== null);
+    if (!('parsed' in got)) return this.commit(run, got, 'batch', idempotencyKey);
+    const teacher = await this.teacherFor(run);
+    const t = await teacher.run(got.parsed.inputs!);
+    const full: KrsBatch = { ...got.parsed, teacher: t.layers, teacherOutput: t.output };
+    const scored = await this.compute.run('scoreBatch', run.settings, full as never);
+    return this.commit(run, { ...scored, at: got.at, ...(got.hash ? { hash: got.hash } : {}) }, 'teacher', idempotencyKey);
   }
 
-  /** Store a metric state computed elsewhere (`KrsMetric.toJSON()`), validated and checked against the run's settings. */
-  async postState(name: string, body: unknown, at: PointAt): Promise<{ point: PointView; alerts: RuleView[] }> {
+  /** Read, check against the run's settings, score and commit a metric state computed elsewhere. */
+  async postState(name: string, body: PostBody, idempotencyKey?: string): Promise<CommitReply> {
     const run = await this.run(name);
-    const settings = JSON.parse(run.settings) as RunSettings;
-    const when = checkAt(at);
-    const state = restoreState(settings, body);
-    // Stored as posted (validated by restoring it): re-encoding a large state costs more than scoring it.
-    return this.commit(run, state, when, 'state', JSON.stringify(body));
+    return this.commit(run, await this.compute.run('ingestState', run.settings, body), 'state', idempotencyKey);
   }
 
-  private async teacherFor(run: RunRow, settings: RunSettings): Promise<TeacherRunner> {
-    let t = this.teachers.get(run.id);
+  private async teacherFor(run: CachedRun): Promise<TeacherRunner> {
+    let t = this.teachers.get(run.row.id);
     if (!t) {
-      if (!this.options.teacherRunner || !this.options.models) throw httpErrors.unavailable('this server runs no teachers (start it with --models DIR)');
-      t = this.options.teacherRunner(resolve(this.options.models, run.teacher_model!), settings);
-      this.teachers.set(run.id, t);
-      t.catch(() => this.teachers.delete(run.id));
+      const { teacherRunner, models } = this.options;
+      if (!teacherRunner || !models) throw httpErrors.unavailable('this server runs no teachers (start it with --models DIR)');
+      t = teacherRunner(confinedModel(models, run.row.teacher_model!, true), run.settings);
+      this.teachers.set(run.row.id, t);
+      t.catch(() => this.teachers.delete(run.row.id));
     }
     return t;
   }
 
-  private async commit(run: RunRow, state: ServedState, at: { step: number | null; time: string }, source: string, posted?: string) {
-    const { scores } = await state.compute().catch((e) => {
-      if (e instanceof KrsError && e.code === 'UNDEFINED')
-        throw httpErrors.badRequest(`the posted ${source === 'state' ? 'state' : 'batch'} scores nothing: ${e.message}`, 'EMPTY');
-      throw e;
-    });
-    const rules = await this.store.rules(run.id);
-    const verdicts = new Map<number, Verdict>();
+  private async commit(run: CachedRun, got: Ingested, source: string, idempotencyKey?: string): Promise<CommitReply> {
+    const at = checkAt(got.at);
+    const s = got.scores;
+    const rules = await this.store.rules(run.row.id);
+    const verdicts: RuleVerdict[] = [];
     for (const rule of rules) {
-      const ref = rule.kind === 'krs_drop' && scores.krs !== null ? await this.reference(run, rule.window ?? 10) : null;
-      verdicts.set(rule.id, evaluateRule(rule, scores, ref));
+      const ref = rule.kind === 'krs_drop' && s.krs !== null ? await this.reference(run, rule) : null;
+      verdicts.push({ ruleId: rule.id, ...evaluateRule(rule, s, ref) });
     }
-    const stateJson = posted ?? JSON.stringify(state.toJSON());
-    const time = at.time;
-    const changed: { rule: AlertRuleRow; verdict: Verdict }[] = [];
-    const { id } = await this.store.addPoint(
-      run.id,
-      {
-        step: at.step,
-        time,
-        n: scores.n,
-        fss: scores.fss,
-        aoa: scores.aoa,
-        krs: scores.krs,
-        scores: JSON.stringify(scores),
-        state: stateJson,
-        source,
-        received: new Date().toISOString(),
-      },
-      async (trx, pointId) => {
-        changed.length = 0; // a group commit that failed runs this again for the point alone
-        await this.store.notify(trx, JSON.stringify({ origin: this.instance, type: 'point', run: run.name, id: pointId }));
-        for (const rule of rules) {
-          const v = verdicts.get(rule.id)!;
-          const next = v.firing ? 'firing' : 'ok';
-          // The rule's state as committed now (other points may have moved it since it was read).
-          let q = trx.selectFrom('krs_alert_rule').select(['state', 'since']).where('id', '=', rule.id);
-          if (this.store.dialect === 'postgres') q = q.forUpdate();
-          const cur = await q.executeTakeFirst();
-          if (!cur) continue; // removed meanwhile
-          rule.state = cur.state;
-          rule.since = cur.since;
-          const since = next !== rule.state ? time : rule.since;
-          await trx.updateTable('krs_alert_rule').set({ state: next, since, value: v.value, message: v.message }).where('id', '=', rule.id).execute();
-          if (next !== rule.state) {
-            await trx
-              .insertInto('krs_alert_event')
-              .values({ rule_id: rule.id, run_id: run.id, time, state: next, value: v.value, message: v.message })
-              .execute();
-            changed.push({ rule: { ...rule, state: next, since, value: v.value, message: v.message }, verdict: v });
-          }
-        }
-      },
-    );
-    const point: PointView = { id, step: at.step, time, n: scores.n, fss: scores.fss, aoa: scores.aoa, krs: scores.krs, source, scores };
-    const alerts = rules.map((r) => {
-      const v = verdicts.get(r.id)!;
-      const next = v.firing ? 'firing' : 'ok';
-      return ruleView({ ...r, state: next, since: next !== r.state ? time : r.since, value: v.value, message: v.message });
+    const r = await this.store.commitPoint({
+      runId: run.row.id,
+      ...at,
+      n: s.n,
+      fss: s.fss,
+      aoa: s.aoa,
+      krs: s.krs,
+      scores: s,
+      source,
+      state: got.state,
+      signature: got.signature,
+      verdicts,
+      ...(idempotencyKey ? { idempotency: { key: idempotencyKey, hash: got.hash ?? '' } } : {}),
     });
-    this.emit('point', { run: run.name, point: { ...point, scores: { ...scores, output: undefined } } });
-    for (const c of changed) {
-      const event = { run: run.name, rule: ruleView(c.rule), state: c.rule.state, time, value: c.verdict.value, message: c.verdict.message };
-      this.emit('alert', event);
-      if (c.rule.webhook) {
-        const d = postWebhook(c.rule.webhook, { type: 'krs.alert', ...event }, this.options.webhook);
-        this.deliveries.add(d);
-        void d.finally(() => this.deliveries.delete(d));
-      }
+    if (r.replayed) return r;
+    this.emit('point', { run: run.row.name, point: livePoint(r.reply.point) });
+    for (const t of r.transitions) {
+      const { webhook: _w, ...rule } = t.rule;
+      this.emit('alert', { run: run.row.name, rule, state: t.state, time: t.time, value: t.value, message: t.message });
     }
-    return { point, alerts };
+    if (r.transitions.some((t) => t.rule.webhook)) this.outbox.wake();
+    return r;
   }
 
-  /** KRS of the merged states of the last `w` points of a run (before the one being added), or null. */
-  private async reference(run: RunRow, w: number): Promise<number | null> {
-    const rows = await this.store.db.selectFrom('krs_point').select('state').where('run_id', '=', run.id).orderBy('id', 'desc').limit(w).execute();
-    if (rows.length === 0) return null;
-    const settings = JSON.parse(run.settings) as RunSettings;
-    const merged = mergeStates(rows.reverse().map((r) => restoreState(settings, JSON.parse(r.state))));
-    return merged ? (await merged.compute()).scores.krs : null;
+  /** KRS of the merged states of the last `window` points of a run (before the one being added), or null. */
+  private async reference(run: CachedRun, rule: AlertRuleRow): Promise<number | null> {
+    const states = await this.store.lastStates(run.row.id, rule.window ?? 10);
+    if (states.length === 0) return null;
+    return (await this.compute.run('scoreStates', run.settings, states)).scores.krs;
   }
 
-  // ---- reading ----
+  // ---- points ----
 
-  async points(name: string, window: Window): Promise<PointView[]> {
-    const run = await this.run(name);
-    return (await this.store.points(run.id, window)).map(pointView);
+  async points(name: string, window: Window, page: { limit: number; afterId?: number }): Promise<PointView[]> {
+    const { row } = await this.run(name);
+    return (await this.store.points(row.id, window, page)).map(pointView);
   }
 
-  /**
-   * The run's series: one entry per step (`by: 'step'`) or per time bucket of `bucket`
-   * seconds (`by: 'time'`), each the score of the merged states of its points (a single
-   * point's stored scores are that already).
-   */
-  async series(name: string, by: 'step' | 'time', bucket: number, window: Window) {
-    const run = await this.run(name);
-    const settings = JSON.parse(run.settings) as RunSettings;
-    const rows = await this.store.points(run.id, window);
-    const groups = new Map<string, PointRow[]>();
-    for (const r of rows) {
-      const key = by === 'step' ? (r.step === null ? null : String(r.step)) : String(Math.floor(Date.parse(r.time) / 1000 / bucket) * bucket);
-      if (key === null) continue;
-      const g = groups.get(key);
-      if (g) g.push(r);
-      else groups.set(key, [r]);
-    }
-    const out: { step?: number; time?: string; points: number; n: number; fss: number | null; aoa: number; krs: number | null; ci95: PointScores['ci95'] }[] =
-      [];
-    const needStates = [...groups.values()].some((g) => g.length > 1);
-    const withState = needStates ? new Map((await this.store.points(run.id, window, true)).map((r) => [r.id, r.state])) : null;
-    for (const [key, g] of groups) {
-      let s: PointScores;
-      if (g.length === 1) s = JSON.parse(g[0]!.scores) as PointScores;
-      else s = (await mergeStates(g.map((r) => restoreState(settings, JSON.parse(withState!.get(r.id)!))))!.compute()).scores;
-      const at = by === 'step' ? { step: Number(key) } : { time: new Date(Number(key) * 1000).toISOString() };
-      out.push({ ...at, points: g.length, n: s.n, fss: s.fss, aoa: s.aoa, krs: s.krs, ci95: s.ci95 });
-    }
-    if (by === 'step') out.sort((a, b) => a.step! - b.step!);
-    else out.sort((a, b) => (a.time! < b.time! ? -1 : 1));
-    return { run: run.name, by, ...(by === 'time' ? { bucket } : {}), series: out };
+  /** Delete one point. @throws 404 when the run has no such point. */
+  async deletePoint(name: string, id: number): Promise<void> {
+    const { row } = await this.run(name);
+    if ((await this.store.deletePoints(row.id, { id })) === 0) throw httpErrors.notFound(`point of run ${JSON.stringify(name)}`, String(id));
+    this.emit('run', { ...runView(row), changed: 'points' });
   }
 
-  /** The merged state of every point in a window, scored (and, on request, the merged state itself). */
-  async window(name: string, window: Window, withState = false): Promise<{ points: number; scores: PointScores; state?: unknown; result: KrsResult | null }> {
-    const run = await this.run(name);
-    const settings = JSON.parse(run.settings) as RunSettings;
-    const rows = await this.store.points(run.id, window, true);
-    const merged = mergeStates(rows.map((r) => restoreState(settings, JSON.parse(r.state))));
-    if (!merged) throw new HttpError(404, 'NOT_FOUND', `run ${JSON.stringify(name)} has no points${describeWindow(window)}`);
-    const { scores, result } = await merged.compute();
-    return { points: rows.length, scores, result, ...(withState ? { state: merged.toJSON() } : {}) };
-  }
-
-  /** Paired comparisons (src/krs/compare.ts) of runs' windows: every pair, Δ = later − earlier. */
-  async compare(
-    names: readonly string[],
-    window: Window,
-  ): Promise<{ runs: { name: string; points: number; scores: PointScores }[]; comparisons: Comparison[] }> {
-    if (names.length < 2) throw httpErrors.badRequest('compare: name at least two runs (runs=a,b)');
-    const ws = [];
-    for (const n of names) ws.push({ name: n, ...(await this.window(n, window)) });
-    const comparisons: Comparison[] = [];
-    for (let i = 0; i < ws.length; i++)
-      for (let j = i + 1; j < ws.length; j++) {
-        const a = ws[i]!;
-        const b = ws[j]!;
-        if (a.result && b.result) comparisons.push(compareTwo({ name: a.name, result: a.result }, { name: b.name, result: b.result }));
-        else {
-          const reason = 'output-only runs have no leave-one-group-out values';
-          const d = (x: number | null, y: number | null) => (x === null || y === null ? Number.NaN : y - x);
-          comparisons.push({
-            a: a.name,
-            b: b.name,
-            delta: { krs: d(a.scores.krs, b.scores.krs), fss: d(a.scores.fss, b.scores.fss), aoa: b.scores.aoa - a.scores.aoa },
-            ci95: { krs: null, fss: null, aoa: null },
-            se: { krs: null, fss: null, aoa: null },
-            p: { krs: null, fss: null, aoa: null },
-            groups: 0,
-            reasons: { krs: reason, fss: reason, aoa: reason },
-          });
-        }
-      }
-    return { runs: ws.map((w) => ({ name: w.name, points: w.points, scores: w.scores })), comparisons };
+  /** Delete every point in a window (at least one bound). */
+  async deletePoints(name: string, window: Window): Promise<number> {
+    const { row } = await this.run(name);
+    if (Object.values(window).every((v) => v === undefined))
+      throw httpErrors.badRequest('deleting points needs a window: fromStep, toStep, from or to (to delete the run: DELETE /v1/runs/{name})');
+    const n = await this.store.deletePoints(row.id, { window });
+    if (n > 0) this.emit('run', { ...runView(row), changed: 'points' });
+    return n;
   }
 
   // ---- alerts ----
 
   async addRule(name: string, body: unknown): Promise<RuleView> {
-    const run = await this.run(name);
+    const { row } = await this.run(name);
     const r = checkRule(body);
-    const row = await this.store.addRule({ run_id: run.id, kind: r.kind, threshold: r.threshold, window: r.window ?? null, webhook: r.webhook ?? null });
-    return ruleView(row);
+    return ruleView(
+      await this.store.addRule({ run_id: row.id, kind: r.kind, threshold: r.threshold, window: r.window ?? null, webhook: r.webhook ?? null }),
+      true,
+    );
   }
 
-  async alerts(name: string) {
-    const run = await this.run(name);
-    const [rules, events] = await Promise.all([this.store.rules(run.id), this.store.events(run.id, 100)]);
-    return { rules: rules.map(ruleView), events: events.map((e) => ({ rule: e.rule_id, time: e.time, state: e.state, value: e.value, message: e.message })) };
+  async alerts(name: string, withWebhooks: boolean) {
+    const { row } = await this.run(name);
+    const [rules, events] = await Promise.all([this.store.rules(row.id), this.store.events(row.id, 100)]);
+    return {
+      rules: rules.map((r) => ruleView(r, withWebhooks)),
+      events: events.map((e) => ({ rule: e.rule_id, time: e.time, state: e.state, value: e.value, message: e.message })),
+    };
   }
 
   async deleteRule(name: string, id: number): Promise<void> {
-    const run = await this.run(name);
-    if (!(await this.store.deleteRule(run.id, id))) throw httpErrors.notFound(`alert rule of run ${JSON.stringify(name)}`, String(id));
+    const { row } = await this.run(name);
+    if (!(await this.store.deleteRule(row.id, id))) throw httpErrors.notFound(`alert rule of run ${JSON.stringify(name)}`, String(id));
   }
 }
 
-function describeWindow(w: Window): string {
-  const parts = Object.entries(w).filter(([, v]) => v !== undefined);
-  return parts.length ? ` in ${parts.map(([k, v]) => `${k}=${v}`).join(', ')}` : '';
+/** A point as live events carry it: scores without the output agreement's details. */
+export function livePoint(p: PointView) {
+  const { output: _o, ...scores } = p.scores;
+  return { ...p, scores };
 }
 
 function asObject(v: unknown, what: string): Record<string, unknown> {
@@ -493,46 +403,58 @@ function asPair(p: unknown): { teacher: string; student: string } {
   return { teacher: o.teacher, student: o.student };
 }
 
-function checkAt(at: PointAt): { step: number | null; time: string } {
+/** A run's settings, checked as KrsMetric checks its options; interval groups bounded, no `samples` (a stream has no total). */
+function checkSettings(raw: unknown, task: string): RunSettings {
+  const o = raw === undefined ? {} : asObject(raw, 'settings');
+  const unknown = Object.keys(o).filter((k) => !SETTING_KEYS.includes(k));
+  if (unknown.length) throw errors.badOption('settings', unknown[0], `one of ${SETTING_KEYS.join(', ')}`);
+  const pairs = o.pairs ?? [];
+  if (!Array.isArray(pairs) || pairs.length > 64)
+    throw errors.badOption(
+      'pairs',
+      Array.isArray(pairs) ? `${pairs.length} pairs` : pairs,
+      'an array of at most 64 {teacher, student} layer names or "teacher:student" strings',
+    );
+  const settings = { ...o, task, pairs: pairs.map(asPair) } as RunSettings;
+  const iv = settings.intervals;
+  if (iv && typeof iv === 'object') {
+    const groups = iv.groups;
+    if (groups !== undefined && !(Number.isInteger(groups) && groups >= 1 && groups <= MAX_GROUPS))
+      throw errors.badOption('intervals', JSON.stringify(iv), `groups: an integer from 1 to ${MAX_GROUPS}`);
+    if (iv.samples !== undefined) throw errors.badOption('intervals', JSON.stringify(iv), 'no samples: a run is a stream, its groups are interleaved');
+  }
+  emptyState(settings); // validates the settings as KrsMetric does
+  return settings;
+}
+
+/** Tags: at most 50, keys of letters, digits and . _ : / -, values text of at most 256 characters. */
+function checkTags(raw: unknown): Record<string, string> {
+  const tags = raw === undefined ? {} : asObject(raw, 'tags');
+  const entries = Object.entries(tags);
+  if (entries.length > 50) throw errors.badOption('tags', `${entries.length} tags`, 'at most 50');
+  for (const [k, v] of entries) {
+    if (!TAG_KEY.test(k)) throw errors.badOption('tags', k, "keys of 1–64 letters, digits, '.', '_', ':', '/' or '-'");
+    if (typeof v !== 'string' || v.length > 256) throw errors.badOption('tags', `${k}=${JSON.stringify(v)}`, 'text values of at most 256 characters');
+  }
+  return Object.fromEntries(entries) as Record<string, string>;
+}
+
+function checkRetain(v: unknown): number | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'number' || !(v > 0) || v > 36_500) throw errors.badOption('retainDays', v, 'a number of days in (0, 36500], or null (keep for ever)');
+  return v;
+}
+
+function checkAt(at: { step?: unknown; time?: unknown }): { step: number | null; time: string } {
   const step = at.step ?? null;
-  if (step !== null && !(Number.isInteger(step) && step >= 0 && step <= 2_147_483_647)) throw errors.badOption('step', at.step, 'a non-negative integer');
+  if (step !== null && !(Number.isInteger(step) && (step as number) >= 0 && (step as number) <= 2_147_483_647))
+    throw errors.badOption('step', at.step, 'a non-negative integer');
   let time = new Date().toISOString();
-  if (at.time !== undefined) {
+  if (at.time !== undefined && at.time !== null) {
     const t = typeof at.time === 'string' ? Date.parse(at.time) : Number.NaN;
-    if (!Number.isFinite(t)) throw errors.badOption('time', at.time, 'an ISO-8601 time, e.g. 2026-12-01T03:00:00Z');
+    if (!Number.isFinite(t) || t < 0 || t > 253_402_300_799_000)
+      throw errors.badOption('time', at.time, 'an ISO-8601 time between 1970 and 9999, e.g. 2026-12-01T03:00:00Z');
     time = new Date(t).toISOString();
   }
-  return { step, time };
-}
-
-export function runView(r: RunRow): RunView {
-  return {
-    name: r.name,
-    kind: r.kind as RunView['kind'],
-    teacher: r.teacher,
-    student: r.student,
-    task: r.task,
-    settings: JSON.parse(r.settings),
-    tags: JSON.parse(r.tags),
-    teacherModel: r.teacher_model,
-    created: r.created,
-  };
-}
-
-export function pointView(r: PointRow): PointView {
-  return { id: r.id, step: r.step, time: r.time, n: r.n, fss: r.fss, aoa: r.aoa, krs: r.krs, source: r.source, scores: JSON.parse(r.scores) };
-}
-
-function ruleView(r: AlertRuleRow): RuleView {
-  return {
-    id: r.id,
-    kind: r.kind,
-    threshold: r.threshold,
-    window: r.window,
-    webhook: r.webhook,
-    state: r.state,
-    since: r.since,
-    value: r.value,
-    message: r.message,
-  };
+  return { step: step as number | null, time };
 }

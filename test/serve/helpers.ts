@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { buildApp } from '../../src/serve/app.js';
+import { startComputePool } from '../../src/serve/compute/pool.js';
 import { RunService } from '../../src/serve/service.js';
-import { dropSchema, openStore, type Store } from '../../src/serve/store/store.js';
+import { dropSchema, openStore } from '../../src/serve/store/store.js';
+import type { Store } from '../../src/serve/store/types.js';
 import { startTeacher } from '../../src/serve/teacher.js';
 
 export const PG_URL = process.env.KRS_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -67,9 +69,42 @@ export async function postgresStore(): Promise<TestStore> {
   };
 }
 
-export async function testApp(store: Store, o: { auth?: boolean; bodyLimit?: number; rateLimit?: number; models?: string } = {}) {
-  const service = new RunService({ store, models: o.models, teacherRunner: startTeacher, webhook: { attempts: 4, backoffMs: 20, timeoutMs: 2000 } });
-  const app = await buildApp({ service, auth: o.auth ?? false, bodyLimit: o.bodyLimit, rateLimit: o.rateLimit ?? 0 });
+export interface TestAppOptions {
+  auth?: boolean;
+  bodyLimit?: number;
+  rateLimit?: number;
+  models?: string;
+  allowedHosts?: string[];
+  cors?: string[];
+  retainDays?: number | null;
+  /** Compute threads (default 1; 0 computes in the test's thread). */
+  threads?: number;
+}
+
+/** An app over `store` (not listening: `app.inject`), with a compute pool and fast webhook retries. */
+export async function testApp(store: Store, o: TestAppOptions = {}) {
+  const compute = await startComputePool(o.threads ?? 1);
+  const service = new RunService({
+    store,
+    compute,
+    models: o.models,
+    retainDays: o.retainDays ?? null,
+    teacherRunner: startTeacher,
+    webhook: { attempts: 4, backoffMs: 20, timeoutMs: 2000, pollMs: 50 },
+  });
+  await service.start();
+  const app = await buildApp({
+    service,
+    auth: o.auth ?? false,
+    bodyLimit: o.bodyLimit,
+    rateLimit: o.rateLimit ?? 0,
+    allowedHosts: o.allowedHosts,
+    cors: o.cors,
+  });
+  app.addHook('onClose', async () => {
+    await service.close();
+    await compute.close();
+  });
   await app.ready();
   return { app, service };
 }

@@ -5,6 +5,9 @@
  * together. A migration is never edited once released: changes are new migrations.
  */
 import { type ColumnDefinitionBuilder, type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
+import { encodeStateFile } from '../../io/state-file.js';
+import { seenOf, shapeSignature } from '../state-codec.js';
+import { bucketsOf } from './buckets.js';
 
 export type DialectKind = 'sqlite' | 'postgres';
 
@@ -87,7 +90,141 @@ export function migrations(dialect: DialectKind): Record<string, Migration> {
           .execute();
       },
     },
+    '0002_buckets': {
+      /**
+       * Binary states in `krs_state` (the old JSON states converted), merged buckets, the run's
+       * shapes and running sample counts, archiving and retention, idempotency keys and the
+       * webhook outbox. Old points keep their own grouping (they were never relabelled); their
+       * buckets start unbuilt and are merged when first read.
+       */
+      async up(db: Db) {
+        const big = dialect === 'postgres' ? 'bigint' : 'integer';
+        const bytes = dialect === 'postgres' ? 'bytea' : 'blob';
+        for (const [col, type, dflt] of [
+          ['archived', 'integer', 0],
+          ['shapes', 'text', '{}'],
+          ['seen_features', big, 0],
+          ['seen_outputs', big, 0],
+          ['point_count', 'integer', 0],
+        ] as const) {
+          await db.schema
+            .alterTable('krs_run')
+            .addColumn(col, type, (c) => c.notNull().defaultTo(dflt))
+            .execute();
+        }
+        await db.schema.alterTable('krs_run').addColumn('retain_days', 'double precision').execute();
+        await db.schema
+          .createTable('krs_state')
+          .addColumn('point_id', 'integer', (c) => c.primaryKey().references('krs_point.id').onDelete('cascade'))
+          .addColumn('bytes', bytes, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('krs_bucket')
+          .addColumn('id', id, autoId)
+          .addColumn('run_id', 'integer', (c) => c.notNull().references('krs_run.id').onDelete('cascade'))
+          .addColumn('axis', 'text', (c) => c.notNull())
+          .addColumn('width', big, (c) => c.notNull())
+          .addColumn('start', big, (c) => c.notNull())
+          .addColumn('points', 'integer', (c) => c.notNull())
+          .addColumn('n', big, (c) => c.notNull())
+          .addColumn('version', 'integer', (c) => c.notNull())
+          .addColumn('built', 'integer', (c) => c.notNull())
+          .addColumn('point_id', 'integer')
+          .addColumn('state', bytes)
+          .addColumn('fss', 'double precision')
+          .addColumn('aoa', 'double precision')
+          .addColumn('krs', 'double precision')
+          .addColumn('ci95', 'text')
+          .addColumn('scores_version', 'integer', (c) => c.notNull().defaultTo(0))
+          .addUniqueConstraint('krs_bucket_key', ['run_id', 'axis', 'width', 'start'])
+          .execute();
+        if (dialect === 'postgres') {
+          await sql`alter table krs_state alter column bytes set storage external`.execute(db);
+          await sql`alter table krs_bucket alter column state set storage external`.execute(db);
+        }
+        await db.schema
+          .createTable('krs_idempotency')
+          .addColumn('run_id', 'integer', (c) => c.notNull().references('krs_run.id').onDelete('cascade'))
+          .addColumn('key', 'text', (c) => c.notNull())
+          .addColumn('hash', 'text', (c) => c.notNull())
+          .addColumn('reply', 'text', (c) => c.notNull())
+          .addColumn('created', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('krs_idempotency_key', ['run_id', 'key'])
+          .execute();
+        await db.schema
+          .createTable('krs_outbox')
+          .addColumn('id', id, autoId)
+          .addColumn('run_id', 'integer', (c) => c.notNull().references('krs_run.id').onDelete('cascade'))
+          .addColumn('rule_id', 'integer', (c) => c.notNull())
+          .addColumn('url', 'text', (c) => c.notNull())
+          .addColumn('payload', 'text', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull())
+          .addColumn('next_at', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('last_error', 'text')
+          .addColumn('created', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('krs_outbox_due').on('krs_outbox').columns(['state', 'next_at']).execute();
+        await db.schema.createIndex('krs_point_run_id').on('krs_point').columns(['run_id', 'id']).execute();
+        await convertStates(db);
+      },
+    },
   };
+}
+
+/** Migration 0002's data step: JSON states to bytes, run counters and shapes, unbuilt buckets. */
+// biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists.
+async function convertStates(db: Kysely<any>): Promise<void> {
+  const runs = (await db.selectFrom('krs_run').select('id').execute()) as { id: number }[];
+  for (const { id: runId } of runs) {
+    let lastId = 0;
+    const seen = { features: 0, outputs: 0 };
+    let shapes: Record<string, unknown> = {};
+    let count = 0;
+    for (;;) {
+      const rows = (await db
+        .selectFrom('krs_point')
+        .select(['id', 'step', 'time', 'n', 'state'])
+        .where('run_id', '=', runId)
+        .where('id', '>', lastId)
+        .orderBy('id')
+        .limit(200)
+        .execute()) as { id: number; step: number | null; time: string; n: number; state: string }[];
+      if (rows.length === 0) break;
+      for (const r of rows) {
+        lastId = r.id;
+        count++;
+        const doc = JSON.parse(r.state) as unknown;
+        await db
+          .insertInto('krs_state')
+          .values({ point_id: r.id, bytes: encodeStateFile(doc) })
+          .execute();
+        await db.updateTable('krs_point').set({ state: '' }).where('id', '=', r.id).execute();
+        const s = seenOf(doc);
+        seen.features += s.features;
+        seen.outputs += s.outputs;
+        if (Object.keys(shapes).length === 0) shapes = shapeSignature(doc);
+        const keys = [...(r.step === null ? [] : bucketsOf('step', Number(r.step))), ...bucketsOf('time', Date.parse(r.time))];
+        for (const k of keys) {
+          await db
+            .insertInto('krs_bucket')
+            .values({ run_id: runId, ...k, points: 1, n: r.n, version: 1, built: 0, scores_version: 0 })
+            .onConflict((oc) =>
+              oc.columns(['run_id', 'axis', 'width', 'start']).doUpdateSet({
+                points: sql`krs_bucket.points + 1`,
+                n: sql`krs_bucket.n + ${r.n}`,
+              }),
+            )
+            .execute();
+        }
+      }
+    }
+    await db
+      .updateTable('krs_run')
+      .set({ seen_features: seen.features, seen_outputs: seen.outputs, shapes: JSON.stringify(shapes), point_count: count })
+      .where('id', '=', runId)
+      .execute();
+  }
 }
 
 export function migrationProvider(dialect: DialectKind): MigrationProvider {

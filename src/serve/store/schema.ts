@@ -20,6 +20,16 @@ export interface RunTable {
   /** Server-side path of the teacher ONNX model the server runs itself, or null. */
   teacher_model: string | null;
   created: string;
+  /** 1: archived (no new posts; hidden from the fleet by default). Since migration 0002. */
+  archived: Generated<number>;
+  /** Days a point is kept (null: the server's --retain, or for ever). */
+  retain_days: number | null;
+  /** JSON: the shapes fixed by the run's first post (src/serve/state-codec.ts `ShapeSignature`); `{}` before it. */
+  shapes: Generated<string>;
+  /** Samples of all stored posts, features and outputs: where the next post's groups start. */
+  seen_features: Generated<number>;
+  seen_outputs: Generated<number>;
+  point_count: Generated<number>;
 }
 
 export interface PointTable {
@@ -35,7 +45,7 @@ export interface PointTable {
   krs: number | null;
   /** JSON: the point's scores with intervals and per-layer table ({@link PointScores}). */
   scores: string;
-  /** JSON: the serialised metric state (`KrsMetric.toJSON()`, exact). */
+  /** Empty since migration 0002 (the state is in `krs_state`); JSON text before. */
   state: string;
   /** Where the point came from: `batch`, `state` or `teacher`. */
   source: string;
@@ -79,10 +89,76 @@ export interface TokenTable {
   created: string;
 }
 
+/** A point's metric state, as bytes (the state file format, src/serve/state-codec.ts). */
+export interface StateTable {
+  point_id: number;
+  bytes: Uint8Array;
+}
+
+/**
+ * A bucket of a run's points on one axis (src/serve/store/buckets.ts): counts, and the merged
+ * state once built. `version` counts changes; the state (and the scores) are current when
+ * `built` (`scores_version`) equals it.
+ */
+export interface BucketTable {
+  id: Generated<number>;
+  run_id: number;
+  /** `step` or `time`. */
+  axis: string;
+  /** Steps, or milliseconds. */
+  width: number;
+  start: number;
+  points: number;
+  n: number;
+  version: number;
+  built: number;
+  /** The one point of a bucket that holds one (its state is that point's), else null. */
+  point_id: number | null;
+  state: Uint8Array | null;
+  fss: number | null;
+  aoa: number | null;
+  krs: number | null;
+  /** JSON: the 95 % intervals {fss, aoa, krs}. */
+  ci95: string | null;
+  scores_version: number;
+}
+
+/** The answer to a post that carried an `Idempotency-Key`: a retry gets it again. */
+export interface IdempotencyTable {
+  run_id: number;
+  key: string;
+  /** SHA-256 of the request (body and query): the same key with another request is refused. */
+  hash: string;
+  /** JSON: the answer. */
+  reply: string;
+  created: string;
+}
+
+/** Webhook deliveries: written with the alert transition, sent and retried by the outbox loop. */
+export interface OutboxTable {
+  id: Generated<number>;
+  run_id: number;
+  rule_id: number;
+  url: string;
+  /** JSON body. */
+  payload: string;
+  attempts: number;
+  /** ISO time of the next attempt. */
+  next_at: string;
+  /** `pending`, `delivered` or `failed` (attempts exhausted). */
+  state: string;
+  last_error: string | null;
+  created: string;
+}
+
 export interface Database {
   krs_run: RunTable;
   krs_point: PointTable;
   krs_alert_rule: AlertRuleTable;
   krs_alert_event: AlertEventTable;
   krs_token: TokenTable;
+  krs_state: StateTable;
+  krs_bucket: BucketTable;
+  krs_idempotency: IdempotencyTable;
+  krs_outbox: OutboxTable;
 }

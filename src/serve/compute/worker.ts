@@ -1,0 +1,13 @@
+/** A compute thread of `krs serve` (compute/pool.ts): runs compute/tasks.ts, moving bytes and arrays back instead of copying. */
+import { moving, serveThread } from '../threads.js';
+import { compareRuns, ingestBatch, ingestState, renderChart, scoreBatch, scoreStates } from './tasks.js';
+
+serveThread({
+  ping: () => true,
+  ingestBatch: async (...a: Parameters<typeof ingestBatch>) => moving(await ingestBatch(...a)),
+  ingestState: async (...a: Parameters<typeof ingestState>) => moving(await ingestState(...a)),
+  scoreBatch: async (...a: Parameters<typeof scoreBatch>) => moving(await scoreBatch(...a)),
+  scoreStates,
+  compareRuns,
+  renderChart,
+});

@@ -1,0 +1,119 @@
+/** Routes of alert rules, and the server-sent events stream of the live dashboard. */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { canWrite } from '../auth.js';
+import { HttpError } from '../http-error.js';
+import { alertsResponse, errorResponses, newRuleBody, runParams } from '../schemas.js';
+import { baseHeaders, type SecurityOptions } from '../security.js';
+import type { RunService } from '../service.js';
+import { nameOf, type RouteContext, sec } from './context.js';
+
+/** Most event streams open at once, and the most a slow reader may fall behind before it is dropped. */
+const MAX_STREAMS = 1000;
+const MAX_BACKLOG = 1 << 20;
+
+export function registerAlertRoutes(ctx: RouteContext): void {
+  const { app, service } = ctx;
+  app.post(
+    '/v1/runs/:name/alerts',
+    {
+      config: { scope: 'write' },
+      schema: {
+        summary: 'Add an alert rule',
+        tags: ['alerts'],
+        ...sec,
+        params: runParams,
+        body: newRuleBody,
+        response: { 201: { $ref: 'Rule#' }, ...errorResponses(400, 401, 403, 404, 415, 429) },
+      },
+    },
+    async (req, reply) => reply.status(201).send(await service.addRule(nameOf(req), req.body)),
+  );
+  app.get(
+    '/v1/runs/:name/alerts',
+    {
+      config: { scope: 'read' },
+      schema: {
+        summary: "A run's alert rules with their state (webhooks to write tokens only), and the last 100 events",
+        tags: ['alerts'],
+        ...sec,
+        params: runParams,
+        response: { 200: alertsResponse, ...errorResponses(400, 401, 404, 429) },
+      },
+    },
+    async (req) => service.alerts(nameOf(req), canWrite(req)),
+  );
+  app.delete(
+    '/v1/runs/:name/alerts/:id',
+    {
+      config: { scope: 'write' },
+      schema: {
+        summary: 'Remove an alert rule',
+        tags: ['alerts'],
+        ...sec,
+        params: { type: 'object', required: ['name', 'id'], properties: { name: { type: 'string' }, id: { type: 'integer' } } },
+        response: { 204: { description: 'removed', type: 'null' }, ...errorResponses(400, 401, 403, 404, 429) },
+      },
+    },
+    async (req, reply) => {
+      await service.deleteRule(nameOf(req), (req.params as { id: number }).id);
+      return reply.status(204).send();
+    },
+  );
+  let open = 0;
+  app.get(
+    '/v1/events',
+    {
+      config: { scope: 'read' },
+      schema: {
+        summary: 'Server-sent events: run, point and alert (webhook URLs never included); token as access_token where EventSource cannot send headers',
+        tags: ['service'],
+        ...sec,
+        querystring: {
+          type: 'object',
+          properties: { run: { type: 'string', maxLength: 100, description: 'only this run' }, access_token: { type: 'string' } },
+        },
+        response: {
+          200: { description: 'the event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+          ...errorResponses(401, 429, 503),
+        },
+      },
+    },
+    async (req, reply) => {
+      if (open >= MAX_STREAMS) throw new HttpError(503, 'BUSY', `${open} event streams are open (at most ${MAX_STREAMS}); retry later`);
+      open++;
+      stream(service, ctx.security, req, reply, () => open--);
+    },
+  );
+}
+
+/** Forward the service's events to one client until it goes (or falls too far behind). */
+function stream(service: RunService, security: SecurityOptions, req: FastifyRequest, reply: FastifyReply, onClose: () => void): void {
+  const only = (req.query as { run?: string }).run;
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, {
+    ...baseHeaders(req, security),
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-store',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
+  res.write(': krs events\n\n');
+  const listeners: [string, (data: { run?: string; name?: string }) => void][] = ['point', 'alert', 'run'].map((type) => [
+    type,
+    (data) => {
+      const run = data.run ?? data.name;
+      if (only && run !== only) return;
+      if (res.writableLength > MAX_BACKLOG) return void res.destroy();
+      res.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
+    },
+  ]);
+  for (const [t, f] of listeners) service.on(t, f);
+  const beat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+  beat.unref();
+  res.on('close', () => {
+    clearInterval(beat);
+    for (const [t, f] of listeners) service.off(t, f);
+    onClose();
+  });
+}

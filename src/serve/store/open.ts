@@ -1,0 +1,108 @@
+/**
+ * Open a store's database: SQLite (better-sqlite3, WAL, `synchronous = FULL`) or PostgreSQL
+ * (pg; `?schema=NAME` works inside that schema), migrated to the latest version. Runs on the
+ * store's own thread (store/worker.ts): better-sqlite3 is synchronous, so every query and
+ * every commit's fsync happens there, never on the server's event loop.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import { errors } from '../../core/errors.js';
+import { type DialectKind, migrationProvider } from './migrations.js';
+import type { Database } from './schema.js';
+
+// int8 (bigint) columns hold bucket starts in ms and counts: numbers, not strings.
+pg.types.setTypeParser(20, (v: string) => Number(v));
+
+export interface OpenDatabase {
+  db: Kysely<Database>;
+  dialect: DialectKind;
+  /** Where it is (file path, or the URL without credentials). */
+  location: string;
+  /** PostgreSQL: the URL for the LISTEN connection. */
+  listenUrl?: string;
+}
+
+export function isPostgres(location: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(location);
+}
+
+/** Credentials dropped, for messages and the banner. */
+export function describeLocation(location: string): string {
+  if (location === ':memory:') return location;
+  if (!isPostgres(location)) return resolve(location);
+  try {
+    const u = new URL(location);
+    u.password = '';
+    return u.toString();
+  } catch {
+    return 'postgres://…';
+  }
+}
+
+async function openPostgres(location: string): Promise<{ db: Kysely<Database>; schema?: string; listenUrl: string }> {
+  const url = new URL(location);
+  const schema = url.searchParams.get('schema') ?? undefined;
+  url.searchParams.delete('schema');
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
+    throw errors.badOption('store', schema, 'a schema name of lower-case letters, digits and _');
+  const ddl = new pg.Client({ connectionString: url.toString() });
+  try {
+    await ddl.connect();
+    if (schema) await ddl.query(`create schema if not exists "${schema}"`);
+  } catch (e) {
+    throw errors.badOption('store', describeLocation(location), `a PostgreSQL server that answers (${(e as Error).message.split('\n')[0]})`);
+  } finally {
+    await ddl.end().catch(() => {});
+  }
+  // Every connection works in the schema (set at connection start, before any query).
+  const pool = new pg.Pool({ connectionString: url.toString(), max: 10, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
+  pool.on('error', () => {}); // an idle client's failure surfaces on the next query
+  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), schema, listenUrl: url.toString() };
+}
+
+function openSqlite(location: string): Kysely<Database> {
+  const file = location === ':memory:' ? location : resolve(location);
+  if (file !== ':memory:') {
+    try {
+      mkdirSync(dirname(file), { recursive: true });
+    } catch {}
+  }
+  let database: BetterSqlite3.Database;
+  try {
+    database = new BetterSqlite3(file);
+    database.pragma('journal_mode = WAL');
+    database.pragma('synchronous = FULL');
+    database.pragma('foreign_keys = ON');
+    database.pragma('busy_timeout = 10000');
+  } catch (e) {
+    throw errors.badOption('store', file, `a SQLite file that can be opened (${(e as Error).message})`);
+  }
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+}
+
+/**
+ * Open (creating if needed) and migrate a store's database.
+ * @throws KrsError BAD_OPTION naming the store when it cannot be opened or migrated.
+ */
+export async function openDatabase(location: string): Promise<OpenDatabase> {
+  const dialect: DialectKind = isPostgres(location) ? 'postgres' : 'sqlite';
+  const opened = dialect === 'postgres' ? await openPostgres(location) : { db: openSqlite(location), schema: undefined, listenUrl: undefined };
+  const { db, schema } = opened;
+  const migrator = new Migrator({
+    db,
+    provider: migrationProvider(dialect),
+    migrationTableName: 'krs_migration',
+    migrationLockTableName: 'krs_migration_lock',
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
+  const { error } = await migrator.migrateToLatest();
+  if (error) {
+    await db.destroy();
+    const msg = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw errors.badOption('store', describeLocation(location), `a store that can be migrated (${msg})`);
+  }
+  return { db, dialect, location: describeLocation(location), ...(opened.listenUrl ? { listenUrl: opened.listenUrl } : {}) };
+}

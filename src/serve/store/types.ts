@@ -1,0 +1,163 @@
+/**
+ * The run store's interface (docs/service.md §"Store"): what the service asks of it, the same
+ * whether it runs on its own thread (the default: store/worker.ts) or in the calling thread.
+ * Every argument and result is plain data (structured-clonable), states are bytes.
+ */
+import type { Selectable } from 'kysely';
+import type { PointScores } from '../metric.js';
+import type { ShapeSignature } from '../state-codec.js';
+import type { PointView, RuleView } from '../views.js';
+import type { Axis } from './buckets.js';
+import type { DialectKind } from './migrations.js';
+import type { AlertEventTable, AlertRuleTable, OutboxTable, PointTable, RunTable, TokenTable } from './schema.js';
+
+export type RunRow = Selectable<RunTable>;
+export type PointRow = Selectable<PointTable>;
+export type AlertRuleRow = Selectable<AlertRuleTable>;
+export type AlertEventRow = Selectable<AlertEventTable>;
+export type TokenRow = Selectable<TokenTable>;
+export type OutboxRow = Selectable<OutboxTable>;
+export type Scope = 'read' | 'write';
+
+/** Points of a run within a window (bounds inclusive; absent: open). */
+export interface Window {
+  fromStep?: number;
+  toStep?: number;
+  /** ISO times. */
+  from?: string;
+  to?: string;
+}
+
+export interface NewRun {
+  name: string;
+  kind: string;
+  teacher: string;
+  student: string;
+  task: string;
+  /** JSON. */
+  settings: string;
+  /** JSON. */
+  tags: string;
+  teacher_model: string | null;
+  retain_days: number | null;
+  created: string;
+}
+
+export interface RunPatch {
+  archived?: boolean;
+  /** JSON. */
+  tags?: string;
+  retain_days?: number | null;
+}
+
+/** A rule's verdict on the point being committed (src/serve/alerts.ts). */
+export interface RuleVerdict {
+  ruleId: number;
+  firing: boolean;
+  value: number | null;
+  message: string;
+}
+
+/** One post, scored and checked, ready to commit. */
+export interface PointCommit {
+  runId: number;
+  step: number | null;
+  time: string;
+  n: number;
+  fss: number | null;
+  aoa: number;
+  krs: number | null;
+  scores: PointScores;
+  source: string;
+  /** The post's metric state (state file bytes), its groups not yet relabelled. */
+  state: Uint8Array;
+  signature: ShapeSignature;
+  verdicts: RuleVerdict[];
+  idempotency?: { key: string; hash: string };
+}
+
+/** An alert transition a commit made. */
+export interface AlertTransition {
+  rule: RuleView;
+  state: string;
+  time: string;
+  value: number | null;
+  message: string;
+}
+
+export interface CommitReply {
+  /** The answer to the post (rules with their webhooks: the poster has write scope). */
+  reply: { point: PointView; alerts: RuleView[] };
+  /** True when an earlier post with the same Idempotency-Key is answered again (nothing stored). */
+  replayed: boolean;
+  transitions: AlertTransition[];
+}
+
+/** A row of a series: one stored bucket (with its scores when current), or a span [from, to) to merge ({@link Store.coverStates}). */
+export interface SeriesRow {
+  start: number;
+  /** Points and samples (of the stored bucket; for a span, of the whole buckets it cuts). */
+  points: number;
+  n: number;
+  source: { bucket: { id: number; version: number } } | { range: [number, number] };
+  /** Current scores, or null when they must be computed. */
+  scores: Pick<PointScores, 'fss' | 'aoa' | 'krs' | 'ci95'> | null;
+}
+
+export interface RunSummary {
+  runId: number;
+  points: number;
+  latest: Omit<PointRow, 'state'> | null;
+  /** KRS (or AOA) of the last points, oldest first. */
+  spark: (number | null)[];
+  firing: boolean;
+  steps: [number, number] | null;
+  times: [string, string] | null;
+}
+
+export interface Store {
+  readonly dialect: DialectKind;
+  /** This process, in the events shared through PostgreSQL (its own are not delivered back). */
+  readonly instance: string;
+  readonly location: string;
+  createRun(run: NewRun): Promise<RunRow>;
+  getRun(name: string): Promise<RunRow | null>;
+  listRuns(withArchived: boolean): Promise<RunRow[]>;
+  updateRun(id: number, patch: RunPatch): Promise<RunRow>;
+  deleteRun(id: number): Promise<void>;
+  summaries(runIds: number[], spark: number): Promise<RunSummary[]>;
+  /** Commit a post (group commit: one transaction, one fsync, for the posts that wait together). */
+  commitPoint(p: PointCommit): Promise<CommitReply>;
+  points(runId: number, window: Window, page: { limit: number; afterId?: number }): Promise<Omit<PointRow, 'state'>[]>;
+  /** The states of the last `count` points, oldest first (the krs_drop reference). */
+  lastStates(runId: number, count: number): Promise<Uint8Array[]>;
+  /** Delete one point (`id`) or every point in a window (or before a time); returns how many. */
+  deletePoints(runId: number, which: { id?: number; window?: Window; before?: string }): Promise<number>;
+  /** Retention: delete points older than their run's days (or `defaultDays`); old idempotency keys and settled deliveries. */
+  prune(now: string, defaultDays: number | null): Promise<{ points: number }>;
+  /** Number of points and the states that merge into the window's (whole buckets and the points at its ends). */
+  windowStates(runId: number, window: Window): Promise<{ points: number; states: Uint8Array[] }>;
+  /** The states covering [from, to) on an axis (steps, or ms). */
+  coverStates(runId: number, axis: Axis, from: number, to: number): Promise<{ points: number; states: Uint8Array[] }>;
+  seriesRows(runId: number, axis: Axis, width: number, window: Window): Promise<SeriesRow[]>;
+  /** A stored bucket's merged state (merged now if out of date), with the version it reflects. */
+  bucketState(id: number): Promise<{ state: Uint8Array; version: number }>;
+  /** Remember a bucket's scores, if it has not changed since `version`. */
+  cacheScores(id: number, version: number, scores: Pick<PointScores, 'fss' | 'aoa' | 'krs' | 'ci95'>): Promise<void>;
+  addRule(rule: Pick<AlertRuleRow, 'run_id' | 'kind' | 'threshold' | 'window' | 'webhook'>): Promise<AlertRuleRow>;
+  rules(runId?: number): Promise<AlertRuleRow[]>;
+  deleteRule(runId: number, id: number): Promise<boolean>;
+  events(runId: number, limit: number): Promise<AlertEventRow[]>;
+  createToken(name: string, scope: Scope): Promise<{ token: string; row: TokenRow }>;
+  /** The token's id and scope, or null when it is not known. */
+  tokenScope(token: string): Promise<{ id: number; scope: Scope } | null>;
+  listTokens(): Promise<Omit<TokenRow, 'hash'>[]>;
+  revokeToken(id: number): Promise<boolean>;
+  countTokens(): Promise<number>;
+  /** Webhook deliveries due now, each claimed for `leaseMs` (so another process does not send it too). */
+  claimDeliveries(now: string, leaseMs: number, limit: number): Promise<OutboxRow[]>;
+  settleDelivery(id: number, outcome: { delivered: true } | { retryAt: string; error: string } | { failed: true; error: string }): Promise<void>;
+  /** PostgreSQL: events committed by other processes sharing the store (LISTEN/NOTIFY). */
+  listen(onPayload: (payload: string) => void): Promise<void>;
+  close(): Promise<void>;
+}
