@@ -52,7 +52,8 @@ function collect(v: string, all: string[]): string[] {
 
 function collectOrigin(v: string, all: string[]): string[] {
   const origin = normaliseOrigin(v);
-  if (!origin || origin !== v.replace(/\/+$/, '').toLowerCase()) throw errors.badOption('cors', v, 'an origin: scheme://host[:port], e.g. https://edge.example.com');
+  if (!origin || origin !== v.replace(/\/+$/, '').toLowerCase())
+    throw errors.badOption('cors', v, 'an origin: scheme://host[:port], e.g. https://edge.example.com');
   return [...all, origin];
 }
 
@@ -67,7 +68,12 @@ export function registerServe(program: Command): void {
     .option('--models <dir>', 'folder of teacher ONNX models runs may name (the server then runs their teacher)')
     .option('--body-limit <mb>', 'largest request body in MiB', positiveInt('body-limit'), 64)
     .option('--rate-limit <n>', 'requests per minute per token or address (0: no limit)', positiveInt('rate-limit'), 6000)
-    .option('--allowed-host <name>', 'a Host name to answer besides loopback names (repeatable; without tokens only these and loopback names are answered)', collect, [])
+    .option(
+      '--allowed-host <name>',
+      'a Host name to answer besides loopback names (repeatable; without tokens only these and loopback names are answered)',
+      collect,
+      [],
+    )
     .option('--cors <origin>', 'an origin (scheme://host[:port]) whose browser pages may call the API (repeatable; default none)', collectOrigin, [])
     .option('--retain <days>', 'delete points older than this many days (runs may set their own retainDays; default: keep)', positiveNumber('retain'))
     .option('--threads <n>', 'compute threads (default: one per core)', positiveInt('threads'))

@@ -320,4 +320,4 @@ export const atQuery = {
   time: { type: 'string', description: 'time of the point, ISO-8601 (default: when received)' },
 } as const;
 
-export const runParams = { type: 'object', required: ['name'], properties: { name: { type: 'string', maxLength: 1000 } } } as const;
+export const runParams = { type: 'object', required: ['name'], properties: { name: { type: 'string' } } } as const;

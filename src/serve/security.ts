@@ -69,11 +69,18 @@ function allowedOrigin(req: FastifyRequest, o: SecurityOptions): string | null {
   return n && o.cors.includes(n) ? n : null;
 }
 
+/** Host and port of an origin or a Host header, the port defaulting to the origin's scheme's. */
+function endpoint(host: string, scheme: string): string {
+  const u = new URL(`${scheme}//${host}`);
+  return `${u.hostname.toLowerCase()}:${u.port || (scheme === 'https:' ? '443' : '80')}`;
+}
+
 function sameOrigin(req: FastifyRequest): boolean {
   const origin = req.headers.origin;
   if (typeof origin !== 'string') return true; // not a browser's cross-site request
   try {
-    return new URL(origin).host.toLowerCase() === (req.headers.host ?? '').toLowerCase();
+    const o = new URL(origin);
+    return endpoint(o.host, o.protocol) === endpoint(req.headers.host ?? '', o.protocol);
   } catch {
     return false;
   }

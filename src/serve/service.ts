@@ -31,6 +31,8 @@ export interface ServiceOptions {
   retainDays?: number | null;
   /** Starts the teacher of a run (teacher.ts); injected so the service stays free of ONNX Runtime until needed. */
   teacherRunner?: (file: string, settings: RunSettings) => Promise<TeacherRunner>;
+  /** How long a verified token is trusted before the store is asked again, ms (default {@link TOKEN_CACHE_MS}). */
+  tokenCacheMs?: number;
 }
 
 /** A run as the service keeps it between requests. */
@@ -128,13 +130,13 @@ export class RunService extends EventEmitter {
   /** A token's scope when verified within the last {@link TOKEN_CACHE_MS}, else null (ask {@link tokenScope}). */
   cachedToken(token: string): { id: number; scope: Scope } | null {
     const hit = this.tokens.get(token);
-    return hit && Date.now() - hit.at < TOKEN_CACHE_MS ? hit : null;
+    return hit && Date.now() - hit.at < (this.options.tokenCacheMs ?? TOKEN_CACHE_MS) ? hit : null;
   }
 
   /** The scope of a token (remembered for {@link TOKEN_CACHE_MS}), or null when unknown. */
   async tokenScope(token: string): Promise<{ id: number; scope: Scope } | null> {
-    const hit = this.tokens.get(token);
-    if (hit && Date.now() - hit.at < TOKEN_CACHE_MS) return hit;
+    const hit = this.cachedToken(token);
+    if (hit) return hit;
     const found = await this.store.tokenScope(token);
     if (!found) {
       this.tokens.delete(token);

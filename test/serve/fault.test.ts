@@ -6,7 +6,12 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { decodeStateFile } from '../../src/io/state-file.js';
 import { KrsMetric } from '../../src/krs/metric.js';
 import { openStore } from '../../src/serve/store/store.js';
 import { batch, PG_URL, pgUnavailable, RUN, uniqueSchema } from './helpers.js';
@@ -84,18 +89,48 @@ async function crashUnderLoad(store: string) {
   } finally {
     again.child.kill('SIGKILL');
   }
-  // Every stored point is whole.
-  const st = await openStore(store);
-  try {
-    const rows = await st.db.selectFrom('krs_point').select(['state', 'scores']).execute();
-    for (const r of rows) {
-      expect(() => KrsMetric.fromJSON(JSON.parse(r.state))).not.toThrow();
-      expect(JSON.parse(r.scores).n).toBe(24);
-    }
-  } finally {
-    await st.close();
+  // Every stored point is whole: its state restores, its scores parse.
+  const rows = await storedPoints(store);
+  expect(rows.length).toBeGreaterThanOrEqual(acked.size);
+  for (const r of rows) {
+    expect(() => KrsMetric.fromJSON(decodeStateFile(r.bytes, 'stored'))).not.toThrow();
+    expect(JSON.parse(r.scores).n).toBe(24);
   }
   return acked.size;
+}
+
+/** Every stored point's state bytes and scores, read straight from the store (not through krs). */
+async function storedPoints(store: string): Promise<{ bytes: Uint8Array; scores: string }[]> {
+  const query = 'select s.bytes, p.scores from krs_point p join krs_state s on s.point_id = p.id';
+  if (!store.startsWith('postgres')) {
+    const db = new BetterSqlite3(store, { readonly: true });
+    try {
+      return db.prepare(query).all() as { bytes: Uint8Array; scores: string }[];
+    } finally {
+      db.close();
+    }
+  }
+  const schema = new URL(store).searchParams.get('schema');
+  const client = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${schema}` });
+  await client.connect();
+  try {
+    return (await client.query(query)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** A receiver of webhooks on a port chosen in advance (so it can be down first and come up later). */
+function receiver(port: number, got: unknown[]): Promise<Server> {
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      got.push(JSON.parse(body));
+      res.writeHead(204).end();
+    });
+  });
+  return new Promise((r) => server.listen(port, '127.0.0.1', () => r(server)));
 }
 
 describe('kill -9 during a load', () => {
@@ -127,6 +162,33 @@ describe('kill -9 during a load', () => {
       expect((await st.getRun('kept'))?.name).toBe('kept');
     } finally {
       await st.close();
+    }
+  });
+
+  it('a webhook delivery pending when the server is killed is sent after the restart', { timeout: 90_000 }, async () => {
+    const store = join(dir, 'outbox.db');
+    const free = await receiver(0, []);
+    const port = (free.address() as AddressInfo).port;
+    await new Promise((r) => free.close(r)); // the receiver is down while the alert fires
+    const first = await serve(store);
+    const post = (path: string, body: unknown) =>
+      fetch(first.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await post('/v1/runs', { name: 'hooked', ...RUN })).status).toBe(201);
+    expect((await post('/v1/runs/hooked/alerts', { kind: 'krs_below', threshold: 100, webhook: `http://127.0.0.1:${port}/hook` })).status).toBe(201);
+    const r = (await (await post('/v1/runs/hooked/batches', { step: 0, ...batch(20, 1) })).json()) as { alerts: { state: string }[] };
+    expect(r.alerts[0]!.state).toBe('firing');
+    first.child.kill('SIGKILL');
+    await new Promise((res) => (first.child.exitCode !== null || first.child.signalCode !== null ? res(null) : first.child.once('exit', res)));
+    const got: unknown[] = [];
+    const up = await receiver(port, got);
+    const again = await serve(store);
+    try {
+      await vi.waitFor(() => expect(got).toHaveLength(1), { timeout: 60_000, interval: 100 });
+      expect(got[0]).toMatchObject({ type: 'krs.alert', run: 'hooked', state: 'firing' });
+      expect(JSON.stringify(got[0])).not.toContain('127.0.0.1'); // the payload does not carry the URL
+    } finally {
+      again.child.kill('SIGKILL');
+      await new Promise((res) => up.close(res));
     }
   });
 

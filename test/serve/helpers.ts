@@ -79,6 +79,7 @@ export interface TestAppOptions {
   retainDays?: number | null;
   /** Compute threads (default 1; 0 computes in the test's thread). */
   threads?: number;
+  tokenCacheMs?: number;
 }
 
 /** An app over `store` (not listening: `app.inject`), with a compute pool and fast webhook retries. */
@@ -89,6 +90,7 @@ export async function testApp(store: Store, o: TestAppOptions = {}) {
     compute,
     models: o.models,
     retainDays: o.retainDays ?? null,
+    tokenCacheMs: o.tokenCacheMs,
     teacherRunner: startTeacher,
     webhook: { attempts: 4, backoffMs: 20, timeoutMs: 2000, pollMs: 50 },
   });

@@ -3,6 +3,9 @@
  * student's outputs and taps; the server runs the teacher (worker thread) and scores exactly
  * what a local run of the same teacher on the same inputs scores.
  */
+import { copyFileSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KrsMetric } from '../../src/krs/metric.js';
@@ -10,21 +13,18 @@ import type { Tensor } from '../../src/core/tensor.js';
 import { startTeacher } from '../../src/serve/teacher.js';
 import { OWN_MODELS_DIR, ownModel } from '../helpers/models.js';
 import { rows, sqliteStore, type TestStore, testApp } from './helpers.js';
-import type { RunService } from '../../src/serve/service.js';
 
 const settings = { pairs: [{ teacher: 'relu2', student: 'h' }], intervals: { groups: 4 } };
 
 describe('teacher on the server', () => {
   let ts: TestStore;
   let app: FastifyInstance;
-  let service: RunService;
   beforeAll(async () => {
     ts = await sqliteStore();
-    ({ app, service } = await testApp(ts.store, { models: OWN_MODELS_DIR }));
+    ({ app } = await testApp(ts.store, { models: OWN_MODELS_DIR }));
   });
   afterAll(async () => {
     await app?.close();
-    await service?.close();
     await ts?.cleanup();
   });
 
@@ -73,6 +73,31 @@ describe('teacher on the server', () => {
       const r = await app.inject({ method: 'POST', url: '/v1/runs', payload: { name: 'x', task: 'classification', teacherModel, settings } });
       expect(r.statusCode, teacherModel).toBe(400);
       expect(r.json().error.message).toMatch(/teacherModel|models folder/);
+    }
+  });
+
+  it('refuses a link inside the models folder that points out of it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'krs-models-'));
+    const outside = mkdtempSync(join(tmpdir(), 'krs-outside-'));
+    try {
+      copyFileSync(ownModel('mlp-teacher.onnx'), join(outside, 'secret.onnx'));
+      copyFileSync(ownModel('mlp-teacher.onnx'), join(dir, 'inside.onnx'));
+      symlinkSync(join(outside, 'secret.onnx'), join(dir, 'evil.onnx'));
+      symlinkSync(join(dir, 'inside.onnx'), join(dir, 'alias.onnx'));
+      const { app: confined } = await testApp(ts.store, { models: dir });
+      try {
+        const make = (name: string, teacherModel: string) =>
+          confined.inject({ method: 'POST', url: '/v1/runs', payload: { name, task: 'classification', teacherModel, settings } });
+        const evil = await make('evil', 'evil.onnx');
+        expect(evil.statusCode).toBe(400);
+        expect(evil.json().error.message).toMatch(/inside the server's models folder/);
+        expect((await make('alias', 'alias.onnx')).statusCode).toBe(201);
+      } finally {
+        await confined.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(outside, { recursive: true, force: true });
     }
   });
 });

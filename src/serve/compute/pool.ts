@@ -8,10 +8,10 @@
 import { availableParallelism } from 'node:os';
 import { HttpError } from '../http-error.js';
 import { startThread, type Thread, transferables } from '../threads.js';
-import * as tasks from './tasks.js';
+import { COMPUTE_TASKS } from './tasks.js';
 
-type Tasks = typeof tasks;
-type TaskName = 'ingestBatch' | 'ingestState' | 'scoreBatch' | 'scoreStates' | 'compareRuns' | 'renderChart';
+type Tasks = typeof COMPUTE_TASKS;
+type TaskName = keyof Tasks;
 
 export interface ComputePool {
   run<K extends TaskName>(task: K, ...args: Parameters<Tasks[K]>): ReturnType<Tasks[K]>;
@@ -32,7 +32,7 @@ export async function startComputePool(threads = defaultThreads(), o: { limit?: 
     return {
       threads,
       limit,
-      run: (task, ...args) => (tasks[task] as (...a: unknown[]) => unknown)(...args) as never,
+      run: (task, ...args) => (COMPUTE_TASKS[task] as (...a: unknown[]) => unknown)(...args) as never,
       close: async () => {},
     };
   }

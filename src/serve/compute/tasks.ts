@@ -167,3 +167,6 @@ export async function renderChart(name: string, series: import('../charts.js').S
   const { runChartSvg } = await import('../charts.js');
   return runChartSvg(name, series);
 }
+
+/** Every task, by name (what the pool and its threads call). */
+export const COMPUTE_TASKS = { ingestBatch, ingestState, scoreBatch, scoreStates, compareRuns, renderChart };

@@ -168,7 +168,11 @@ export function storeOver(o: OpenDatabase, instance: string): Store {
       return Number(r.c);
     },
     async claimDeliveries(at, leaseMs, limit) {
-      const due = await db.selectFrom('krs_outbox').selectAll().where('state', '=', 'pending').where('next_at', '<=', at).orderBy('id').limit(limit).execute();
+      // One delivery per rule at a time, oldest first: a rule's transitions arrive in order.
+      const pending = await db.selectFrom('krs_outbox').selectAll().where('state', '=', 'pending').orderBy('id').limit(1000).execute();
+      const first = new Map<number, (typeof pending)[number]>();
+      for (const d of pending) if (!first.has(d.rule_id)) first.set(d.rule_id, d);
+      const due = [...first.values()].filter((d) => d.next_at <= at).slice(0, limit);
       const lease = new Date(Date.parse(at) + leaseMs).toISOString();
       const claimed = [];
       for (const d of due) {
@@ -187,6 +191,15 @@ export function storeOver(o: OpenDatabase, instance: string): Store {
       if ('delivered' in outcome) await db.updateTable('krs_outbox').set({ state: 'delivered', last_error: null }).where('id', '=', id).execute();
       else if ('failed' in outcome) await db.updateTable('krs_outbox').set({ state: 'failed', last_error: outcome.error }).where('id', '=', id).execute();
       else await db.updateTable('krs_outbox').set({ next_at: outcome.retryAt, last_error: outcome.error }).where('id', '=', id).execute();
+    },
+    async durability() {
+      if (dialect === 'postgres') {
+        const r = await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(db);
+        return { synchronous_commit: r.rows[0]!.synchronous_commit };
+      }
+      const out: Record<string, string | number> = {};
+      for (const p of ['journal_mode', 'synchronous', 'foreign_keys']) out[p] = Object.values((await sql.raw(`pragma ${p}`).execute(db)).rows[0] as object)[0];
+      return out;
     },
     async listen(onPayload) {
       if (dialect !== 'postgres' || !o.listenUrl) return;

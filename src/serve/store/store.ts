@@ -51,6 +51,7 @@ const METHODS: readonly (keyof Store)[] = [
   'countTokens',
   'claimDeliveries',
   'settleDelivery',
+  'durability',
 ];
 
 export interface OpenOptions {

@@ -157,6 +157,8 @@ export interface Store {
   /** Webhook deliveries due now, each claimed for `leaseMs` (so another process does not send it too). */
   claimDeliveries(now: string, leaseMs: number, limit: number): Promise<OutboxRow[]>;
   settleDelivery(id: number, outcome: { delivered: true } | { retryAt: string; error: string } | { failed: true; error: string }): Promise<void>;
+  /** The durability settings in force: SQLite's journal_mode, synchronous and foreign_keys; PostgreSQL's synchronous_commit. */
+  durability(): Promise<Record<string, string | number>>;
   /** PostgreSQL: events committed by other processes sharing the store (LISTEN/NOTIFY). */
   listen(onPayload: (payload: string) => void): Promise<void>;
   close(): Promise<void>;
