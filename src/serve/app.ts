@@ -9,7 +9,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { VERSION } from '../version.js';
 import { batchFromBytes, batchFromJson } from './batch.js';
 import { runChartSvg } from './charts.js';
-import { dashboardPage } from './dashboard.js';
+import { registerDashboard } from './dashboard.js';
 import { errorReply, httpErrors } from './http-error.js';
 import type { RunService } from './service.js';
 import type { Scope, Window } from './store/store.js';
@@ -379,10 +379,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   );
 
   // Dashboard pages: shells without data; their scripts read the API with the token they are given.
-  app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(dashboardPage({ page: 'fleet' })));
-  app.get('/runs/:name', { schema: { hide: true } }, async (req, reply) =>
-    reply.type('text/html; charset=utf-8').send(dashboardPage({ page: 'run', run: (req.params as { name: string }).name })),
-  );
+  registerDashboard(app);
   return app;
 }
 
