@@ -134,6 +134,8 @@ export const SHARED_SCHEMAS = [
 ];
 
 const ref = (id: string) => ({ $ref: `${id}#` });
+/** A shared schema, or null (OpenAPI 3.0 has no null type: a nullable object whose only value is null). */
+const refOrNull = (id: string) => ({ oneOf: [ref(id), { type: 'object', nullable: true, enum: [null], description: 'none yet' }] });
 export const errorResponses = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, { description: 'error', ...ref('Error') }]));
 
 export const runEntry = {
@@ -142,7 +144,7 @@ export const runEntry = {
   properties: {
     run: ref('Run'),
     points: int,
-    latest: { ...ref('Point'), nullable: true },
+    latest: refOrNull('Point'),
     spark: { type: 'array', items: nullable(num) },
     alert: { type: 'string', enum: ['ok', 'firing'] },
     steps: nullable({ type: 'array', items: int, minItems: 2, maxItems: 2 }),

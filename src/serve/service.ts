@@ -247,7 +247,13 @@ export class RunService extends EventEmitter {
   }
 
   async getRun(name: string, withWebhooks: boolean) {
-    const { row } = await this.run(name);
+    // Read afresh: shapes, archiving and tags change after the run is cached.
+    await this.run(name);
+    const row = await this.store.getRun(name);
+    if (!row) {
+      this.runs.delete(name);
+      throw httpErrors.notFound('run', name);
+    }
     const [[s], rules] = await Promise.all([this.store.summaries([row.id], 1), this.store.rules(row.id)]);
     return {
       run: runView(row),

@@ -10,6 +10,7 @@ import { compareTwo } from '../../src/krs/compare.js';
 import { KrsMetric } from '../../src/krs/metric.js';
 import { buildZip, stored } from '../io/zip-builder.js';
 import { npyBytes } from '../io/helpers.js';
+import { checked } from './openapi.js';
 import { batch, pgUnavailable, postgresStore, RUN, sqliteStore, type TestStore, testApp } from './helpers.js';
 
 const reason = await pgUnavailable();
@@ -62,12 +63,14 @@ function suite(kind: 'sqlite' | 'postgres', skip: boolean) {
   describe.skipIf(skip)(`API on ${kind}`, () => {
     let ts: TestStore;
     let app: FastifyInstance;
-    const post = (url: string, body: unknown) => app.inject({ method: 'POST', url, payload: body as object });
-    const count = async (name: string) => (await app.inject({ url: `/v1/runs/${name}` })).json().points as number;
+    let inject: ReturnType<typeof checked>;
+    const post = (url: string, body: unknown) => inject({ method: 'POST', url, payload: body as object });
+    const count = async (name: string) => (await inject({ url: `/v1/runs/${name}` })).json().points as number;
 
     beforeAll(async () => {
       ts = kind === 'sqlite' ? await sqliteStore() : await postgresStore();
       ({ app } = await testApp(ts.store, { bodyLimit: 256 * 1024 }));
+      inject = checked(app);
     });
     afterAll(async () => {
       await app?.close();
@@ -93,32 +96,32 @@ function suite(kind: 'sqlite' | 'postgres', skip: boolean) {
         /groups/,
       );
       expect((await post('/v1/runs', { name: 'b', ...RUN })).statusCode).toBe(201);
-      const list = (await app.inject({ url: '/v1/runs' })).json().runs.map((x: { run: { name: string } }) => x.run.name);
+      const list = (await inject({ url: '/v1/runs' })).json().runs.map((x: { run: { name: string } }) => x.run.name);
       expect(list).toEqual(['a', 'b']);
-      expect((await app.inject({ url: '/v1/runs/zz' })).statusCode).toBe(404);
+      expect((await inject({ url: '/v1/runs/zz' })).statusCode).toBe(404);
     });
 
     it('scores JSON batches on the server; a window is the exact merge of the stored states', async () => {
       const bs = [batch(40, 1), batch(40, 2), batch(40, 3)];
       for (const [step, b] of bs.entries()) expect((await post('/v1/runs/a/batches', { step, ...b })).statusCode).toBe(201);
       const whole = await (await local(...bs)).compute();
-      const w = (await app.inject({ url: '/v1/runs/a/window' })).json();
+      const w = (await inject({ url: '/v1/runs/a/window' })).json();
       expect(w.points).toBe(3);
       expect(w.scores.n).toBe(120);
       expect(w.scores.krs).toBeCloseTo(whole.krs, 10);
       expect(w.scores.fss).toBeCloseTo(whole.fss, 10);
       expect(w.scores.ci95.krs[0]).toBeCloseTo(whole.ci95.krs![0], 8);
       // Not the average of the points' KRS (the merge is of states).
-      const pts = (await app.inject({ url: '/v1/runs/a/points' })).json().points;
+      const pts = (await inject({ url: '/v1/runs/a/points' })).json().points;
       const mean = pts.reduce((a: number, p: { krs: number }) => a + p.krs, 0) / pts.length;
       expect(Math.abs(mean - whole.krs)).toBeGreaterThan(1e-6);
-      const part = (await app.inject({ url: '/v1/runs/a/window?fromStep=1&toStep=2' })).json();
+      const part = (await inject({ url: '/v1/runs/a/window?fromStep=1&toStep=2' })).json();
       expect(part.scores.krs).toBeCloseTo((await (await local(bs[1]!, bs[2]!)).compute()).krs, 10);
-      const series = (await app.inject({ url: '/v1/runs/a/series' })).json().series;
+      const series = (await inject({ url: '/v1/runs/a/series' })).json().series;
       expect(series.map((p: { step: number }) => p.step)).toEqual([0, 1, 2]);
       expect(series[1].krs).toBeCloseTo((await (await local(bs[1]!)).compute()).krs, 10);
       // The merged state itself comes back on request and restores.
-      const st = (await app.inject({ url: '/v1/runs/a/window?state=true' })).json().state;
+      const st = (await inject({ url: '/v1/runs/a/window?state=true' })).json().state;
       expect((await KrsMetric.fromJSON(st).compute()).krs).toBeCloseTo(whole.krs, 10);
     });
 
@@ -128,7 +131,7 @@ function suite(kind: 'sqlite' | 'postgres', skip: boolean) {
       expect(r.statusCode).toBe(201);
       expect(r.json().point.krs).toBeCloseTo((await m.compute()).krs, 12);
       expect((await post('/v1/runs/b/batches', { step: 5, ...batch(30, 10) })).statusCode).toBe(201);
-      const s = (await app.inject({ url: '/v1/runs/b/series' })).json().series;
+      const s = (await inject({ url: '/v1/runs/b/series' })).json().series;
       expect(s).toHaveLength(1);
       expect(s[0].points).toBe(2);
       expect(s[0].krs).toBeCloseTo((await (await local(batch(30, 9), batch(30, 10))).compute()).krs, 10);
@@ -142,7 +145,7 @@ function suite(kind: 'sqlite' | 'postgres', skip: boolean) {
         ['application/x-safetensors', safetensorsBody(b)],
         ['application/octet-stream', npzBody(b)],
       ] as const) {
-        const r = await app.inject({ method: 'POST', url: '/v1/runs/b/batches?step=7', headers: { 'content-type': type }, payload: Buffer.from(body) });
+        const r = await inject({ method: 'POST', url: '/v1/runs/b/batches?step=7', headers: { 'content-type': type }, payload: Buffer.from(body) });
         expect(r.statusCode, r.body).toBe(201);
         expect(r.json().point.step).toBe(7);
         expect(r.json().point.krs).toBeCloseTo(want, 10);
@@ -157,7 +160,7 @@ function suite(kind: 'sqlite' | 'postgres', skip: boolean) {
         [
           'infinite value',
           () =>
-            app.inject({
+            inject({
               method: 'POST',
               url: '/v1/runs/a/batches',
               headers: { 'content-type': 'application/json' },
@@ -175,13 +178,13 @@ function suite(kind: 'sqlite' | 'postgres', skip: boolean) {
         ['bad time', () => post('/v1/runs/a/batches', { ...good, time: 'yesterday' }), /time/],
         [
           'not JSON',
-          () => app.inject({ method: 'POST', url: '/v1/runs/a/batches', headers: { 'content-type': 'application/json' }, payload: '{"teacher": [' }),
+          () => inject({ method: 'POST', url: '/v1/runs/a/batches', headers: { 'content-type': 'application/json' }, payload: '{"teacher": [' }),
           /JSON/,
         ],
         [
           'corrupt npz',
           () =>
-            app.inject({
+            inject({
               method: 'POST',
               url: '/v1/runs/a/batches',
               headers: { 'content-type': 'application/x-npz' },
@@ -224,14 +227,14 @@ function suite(kind: 'sqlite' | 'postgres', skip: boolean) {
       const worse = base.map((b) => ({ ...b, studentOutput: b.studentOutput.map((r) => r.map((x) => -x)) }));
       for (const b of base) await post('/v1/runs/c1/batches', b);
       for (const b of worse) await post('/v1/runs/c2/batches', b);
-      const r = (await app.inject({ url: '/v1/compare?runs=c1,c2' })).json();
+      const r = (await inject({ url: '/v1/compare?runs=c1,c2' })).json();
       const a = await (await local(...base)).compute();
       const b = await (await local(...worse)).compute();
       const want = compareTwo({ name: 'c1', result: a }, { name: 'c2', result: b });
       expect(r.comparisons[0].delta.krs).toBeCloseTo(want.delta.krs, 10);
       expect(r.comparisons[0].ci95.krs[0]).toBeCloseTo(want.ci95.krs![0], 8);
       expect(r.comparisons[0].p.krs).toBeCloseTo(want.p.krs!, 8);
-      expect((await app.inject({ url: '/v1/compare?runs=c1' })).statusCode).toBe(400);
+      expect((await inject({ url: '/v1/compare?runs=c1' })).statusCode).toBe(400);
     });
 
     it('buckets a deployment by time, and scores output-only runs (AOA alone)', async () => {
@@ -243,19 +246,19 @@ function suite(kind: 'sqlite' | 'postgres', skip: boolean) {
         expect(r.statusCode, r.body).toBe(201);
         expect(r.json().point.krs).toBeNull();
       }
-      const s = (await app.inject({ url: '/v1/runs/edge/series?by=time&bucket=3600' })).json().series;
+      const s = (await inject({ url: '/v1/runs/edge/series?by=time&bucket=3600' })).json().series;
       expect(s.map((p: { time: string; points: number }) => [p.time, p.points])).toEqual([
         ['2026-01-01T00:00:00.000Z', 2],
         ['2026-01-01T01:00:00.000Z', 1],
       ]);
-      const w = (await app.inject({ url: '/v1/runs/edge/window?to=2026-01-01T00:59:59Z' })).json();
+      const w = (await inject({ url: '/v1/runs/edge/window?to=2026-01-01T00:59:59Z' })).json();
       expect(w.points).toBe(2);
       expect(w.scores.n).toBe(60);
       expect(w.scores.aoa).toBeCloseTo(s[0].aoa, 12);
-      const chart = await app.inject({ url: '/v1/runs/edge/chart.svg?bucket=3600' });
+      const chart = await inject({ url: '/v1/runs/edge/chart.svg?bucket=3600' });
       expect(chart.headers['content-type']).toMatch(/image\/svg\+xml/);
       expect(chart.body).toMatch(/^<svg[\s\S]*time \(UTC\)[\s\S]*AOA/);
-      const none = await app.inject({ url: '/v1/runs/edge/window?from=2027-01-01T00:00:00Z' });
+      const none = await inject({ url: '/v1/runs/edge/window?from=2027-01-01T00:00:00Z' });
       expect(none.statusCode).toBe(404);
       expect(none.json().error.message).toBe('run "edge" has no points in from=2027-01-01T00:00:00.000Z');
     });

@@ -207,7 +207,7 @@ describe.skipIf(!available)('dashboard in headless Chromium', { timeout: 240_000
     for (const [path, name] of [[XSS_PATH, XSS_NAME], ...PWN_NAMES.map((n) => [`/runs/${encodeURIComponent(n)}`, n])] as const) {
       const { page, foreign, errors, dialogs } = await open(path);
       await expect.poll(() => page.locator('#title').textContent(), POLL).toBe(name);
-      await expect.poll(() => page.locator('#status').textContent(), POLL).toMatch(/^error: run .* does not exist/);
+      await expect.poll(() => page.locator('#status').textContent(), POLL).toMatch(/^error: run (name .*: expected|.* does not exist)/);
       expect(await page.locator('#title *').count()).toBe(0); // text, no elements
       expect(await page.locator('img, #run-page script').count()).toBe(0);
       expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
