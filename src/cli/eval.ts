@@ -14,7 +14,7 @@ import { TASKS, type Task } from '../tasks/registry.js';
 import { openDataset } from '../runtime/data/open.js';
 import { type EvalOptions, type EvalResult, type EvalShardPart, type ModelReport, runEvalShard, runEvalWithMetric } from '../runtime/eval.js';
 import type { KrsMetric } from '../krs/metric.js';
-import { postToServe, RUN_OPTION, SERVE_OPTION, STEP_OPTION, serveTarget } from './serve-options.js';
+import { postToServe, RUN_KIND_OPTION, RUN_OPTION, runKindOf, SERVE_OPTION, STEP_OPTION, serveTarget } from './serve-options.js';
 import type { ShardSpec } from '../krs/shards.js';
 import { SHARD_OPTION, STATE_OUT_OPTION, shardRun, stateLine } from './shard-options.js';
 import { POOLINGS, type Pooling } from '../similarity/features.js';
@@ -112,6 +112,7 @@ export function registerEval(program: Command): void {
     .option(...SERVE_OPTION)
     .option(...RUN_OPTION)
     .option(...STEP_OPTION)
+    .option(...RUN_KIND_OPTION)
     .option('--no-worker', 'run the models on the main thread (no progress redraw while they run)')
     .option('--no-progress', 'no progress bar on stderr')
     .option('--json', 'print the result as JSON on stdout')
@@ -131,7 +132,7 @@ export function registerEval(program: Command): void {
       if (o.student.length > 1) return evalStudents(o, o.student);
       let metric: KrsMetric | null = null;
       const r = await evalCommand({ ...o, student: o.student[0]! }, 'eval', undefined, (m) => (metric = m));
-      if (target && metric) await postToServe(target, metric, { teacher: o.teacher, student: o.student[0]!, kind: 'deployment' }, o.step);
+      if (target && metric) await postToServe(target, metric, { teacher: o.teacher, student: o.student[0]!, kind: runKindOf(o) }, o.step);
       await writeCliReport(o as { report?: string; charts?: string }, () => evalReportInput(r));
       cliIo().stdout.write(o.json ? `${toJson(r)}\n` : `${renderEval(r)}\n`);
       for (const w of r.warnings) cliIo().stderr.write(`warning: ${w}\n`);

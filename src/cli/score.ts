@@ -12,7 +12,7 @@ import { errors } from '../core/errors.js';
 import { groupDetections } from '../agreement/detection.js';
 import { finishScore, foldScore, planScore, scoreCaptures, type ScoreCapturesOptions, type ScoreCapturesResult, scoreContext } from '../krs/score-captures.js';
 import type { KrsMetric } from '../krs/metric.js';
-import { postToServe, RUN_OPTION, SERVE_OPTION, STEP_OPTION, serveTarget } from './serve-options.js';
+import { postToServe, RUN_KIND_OPTION, RUN_OPTION, runKindOf, SERVE_OPTION, STEP_OPTION, serveTarget } from './serve-options.js';
 import { TASKS, type Task, taskSpec } from '../tasks/registry.js';
 import { SIMILARITIES } from '../similarity/registry.js';
 import { POOLINGS } from '../similarity/features.js';
@@ -75,6 +75,7 @@ export function registerScore(program: Command): void {
     .option(...SERVE_OPTION)
     .option(...RUN_OPTION)
     .option(...STEP_OPTION)
+    .option(...RUN_KIND_OPTION)
     .option('--no-progress', 'no progress bar on stderr (shown only on a terminal)')
     .option('--json', 'print the result as JSON on stdout')
     .option(...REPORT_OPTION)
@@ -95,7 +96,7 @@ export function registerScore(program: Command): void {
       const one = { ...o, student: students[0]! };
       const scored = await scoreWithMetric(one);
       const result = await withBaseline(one, scored.result);
-      if (target) await postToServe(target, scored.metric, { teacher: one.teacher, student: one.student, kind: 'deployment' }, o.step);
+      if (target) await postToServe(target, scored.metric, { teacher: one.teacher, student: one.student, kind: runKindOf(o) }, o.step);
       await writeCliReport(one, () => scoreReportInput(one, result, o.backend));
       cliIo().stdout.write(o.json ? `${toJson(result)}\n` : `${renderScore(result)}\n`);
       for (const w of result.warnings) cliIo().stderr.write(`warning: ${w}\n`);

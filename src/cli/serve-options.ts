@@ -13,6 +13,16 @@ import { cliIo } from './io.js';
 export const SERVE_OPTION = ['--serve <url>', 'also post the result to a krs serve at url as a point of --run (token from KRS_SERVE_TOKEN)'] as const;
 export const RUN_OPTION = ['--run <name>', 'the run of --serve to post to (created with these settings when new)'] as const;
 export const STEP_OPTION = ['--step <n>', 'the step (e.g. epoch) of the point posted with --serve (default: none, keyed by time)', parseStep] as const;
+export const RUN_KIND_OPTION = [
+  '--run-kind <kind>',
+  'training or deployment: the kind of the run --serve creates when new (default: training with --step, deployment without)',
+  parseRunKind,
+] as const;
+
+function parseRunKind(value: string): 'training' | 'deployment' {
+  if (value !== 'training' && value !== 'deployment') throw errors.badOption('--run-kind', value, 'training or deployment');
+  return value;
+}
 
 function parseStep(value: string): number {
   const v = Number(value);
@@ -24,12 +34,19 @@ export interface ServeFlags {
   serve?: string;
   run?: string;
   step?: number;
+  runKind?: 'training' | 'deployment';
+}
+
+/** The kind of a run --serve creates: --run-kind, else training when the point has a step. */
+export function runKindOf(o: ServeFlags): 'training' | 'deployment' {
+  return o.runKind ?? (o.step !== undefined ? 'training' : 'deployment');
 }
 
 /** The URL and run name, or null without --serve. @throws BAD_OPTION for --serve without --run, or --run/--step without --serve. */
 export function serveTarget(o: ServeFlags): { url: string; run: string } | null {
   if (!o.serve) {
-    if (o.run !== undefined || o.step !== undefined) throw errors.badOption(o.run !== undefined ? '--run' : '--step', o.run ?? o.step, 'used with --serve URL');
+    const stray = o.run !== undefined ? '--run' : o.step !== undefined ? '--step' : o.runKind !== undefined ? '--run-kind' : null;
+    if (stray) throw errors.badOption(stray, o.run ?? o.step ?? o.runKind, 'used with --serve URL');
     return null;
   }
   if (!/^https?:\/\/[^\s/]+/.test(o.serve)) throw errors.badOption('--serve', o.serve, 'an http:// or https:// URL of a krs serve');

@@ -42,6 +42,7 @@ describe('--serve on score, eval and demo', () => {
     expect(r.stderr).toMatch(/serve: posted to http:\/\/127\.0\.0\.1:\d+ run 'cls-deploy' as point \d+ \(step 7\): KRS \d+\.\d\d/);
     const run = await read('/v1/runs/cls-deploy');
     expect(JSON.stringify(run)).toMatch(/"task":"classification"/);
+    expect(run.run.kind).toBe('training'); // a point with a step: a training run
     const series = await read('/v1/runs/cls-deploy/series?by=step');
     const point = JSON.stringify(series);
     expect(point).toContain(`"krs":${local.krs}`);
@@ -74,6 +75,18 @@ describe('--serve on score, eval and demo', () => {
     );
     expect(r.status).toBe(0);
     expect(JSON.stringify(await read('/v1/runs/mlp-eval/series?by=time'))).toContain(`"krs":${JSON.parse(r.stdout).krs}`);
+    expect((await read('/v1/runs/mlp-eval')).run.kind).toBe('deployment'); // no step: a deployment
+  });
+
+  it('--run-kind says what a new run is', async () => {
+    const args = ['score', '--task', 'classification', '--teacher', f('cls-teacher.npz'), '--student', f('cls-student.npz'), '--serve', server.url];
+    expect((await krsWithToken(token, ...args, '--run', 'nightly', '--run-kind', 'training')).status).toBe(0);
+    expect((await read('/v1/runs/nightly')).run.kind).toBe('training');
+    expect((await krsWithToken(token, ...args, '--run', 'edge-7', '--step', '3', '--run-kind', 'deployment')).status).toBe(0);
+    expect((await read('/v1/runs/edge-7')).run.kind).toBe('deployment');
+    const bad = await krsWithToken(token, ...args, '--run', 'x', '--run-kind', 'canary');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--run-kind "canary".*training or deployment/);
   });
 
   it('krs demo --quick --serve streams every student epoch as a point', async () => {

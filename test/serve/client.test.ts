@@ -45,6 +45,51 @@ describe('serve client', () => {
     expect(s.series.map((p) => p.step)).toEqual([1, 2]);
   });
 
+  it('retries a post whose answer was lost, with its Idempotency-Key: stored once', async () => {
+    const { token } = await server.store.createToken('r', 'write');
+    // A proxy that forwards every request but drops the answer to the first post (the server did store it).
+    let dropped = 0;
+    const proxy = createServer(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !['host', 'content-length', 'connection'].includes(k))) as Record<
+        string,
+        string
+      >;
+      const r = await fetch(server.url + req.url, { method: req.method, headers, ...(chunks.length ? { body: Buffer.concat(chunks) } : {}) });
+      const body = Buffer.from(await r.arrayBuffer());
+      if (req.method === 'POST' && req.url!.includes('/states') && dropped === 0) {
+        dropped++;
+        res.destroy();
+        return;
+      }
+      res
+        .writeHead(r.status, {
+          'content-type': r.headers.get('content-type') ?? 'application/json',
+          ...(r.headers.get('idempotent-replayed') ? { 'idempotent-replayed': 'true' } : {}),
+        })
+        .end(body);
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    try {
+      const c = serveClient({ url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, token });
+      await c.ensureRun({ name: 'flaky', task: 'classification', settings: { pairs: ['fc:fc'], intervals: { groups: 5 } } });
+      const m = new KrsMetric({ task: 'classification', pairs: [{ teacher: 'fc', student: 'fc' }], intervals: { groups: 5 } });
+      await m.update(batch(20, 4));
+      const reply = await c.postState('flaky', m.toJSON(), { step: 1 }, { binary: true });
+      expect(dropped).toBe(1);
+      expect(reply.point.krs).toBeCloseTo((await m.compute()).krs, 12);
+      const run = (await (await fetch(`${server.url}/v1/runs/flaky`, { headers: { authorization: `Bearer ${token}` } })).json()) as { points: number };
+      expect(run.points).toBe(1);
+      // Without retries the lost answer is an error, and nothing is sent twice.
+      dropped = 0;
+      const once = serveClient({ url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, token, retries: 0 });
+      await expect(once.postState('flaky', m.toJSON(), { step: 2 })).rejects.toThrow(/krs serve that answers/);
+    } finally {
+      await new Promise((r) => proxy.close(r));
+    }
+  });
+
   it('turns server errors and unreachable servers into KrsErrors', async () => {
     const c = serveClient({ url: server.url });
     const e1 = await c.postState('demo', {}).catch((e) => e);

@@ -5,7 +5,7 @@
  * thread — the compute and store threads do it (they load their own copies of the modules, so
  * the spies here count this thread's calls alone). With no compute threads the same test fails.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { encodeStateFile } from '../../src/io/state-file.js';
 import { KrsMetric } from '../../src/krs/metric.js';
@@ -38,7 +38,7 @@ describe('the event loop only routes', () => {
       vi.spyOn(KrsMetric.prototype, 'toJSON'),
       vi.spyOn(KrsMetric, 'fromJSON'),
     ];
-    const ok = async (o: Parameters<FastifyInstance['inject']>[0], status = 200) => {
+    const ok = async (o: InjectOptions | string, status = 200) => {
       const r = await app.inject(o);
       expect(r.statusCode, r.body.slice(0, 300)).toBe(status);
       return r;

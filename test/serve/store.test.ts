@@ -77,7 +77,7 @@ describe('store', () => {
     const dir = mkdtempSync(join(tmpdir(), 'krs-old-store-'));
     const location = join(dir, 'krs.db');
     // The first release's store: migration 0001 only, states as JSON text.
-    const db = new Kysely<never>({ dialect: new SqliteDialect({ database: new BetterSqlite3(location) }) });
+    const db = new Kysely<Record<string, Record<string, unknown>>>({ dialect: new SqliteDialect({ database: new BetterSqlite3(location) }) });
     const first = { '0001_initial': migrations('sqlite')['0001_initial']! };
     await new Migrator({
       db,
@@ -86,7 +86,7 @@ describe('store', () => {
       migrationLockTableName: 'krs_migration_lock',
     }).migrateToLatest();
     const settings = { task: 'classification' as const, pairs: [{ teacher: 'fc', student: 'fc' }], intervals: { groups: 5 } };
-    const raw = db as unknown as Kysely<Record<string, Record<string, unknown>>>;
+    const raw = db;
     const { id } = (await raw
       .insertInto('krs_run')
       .values({
