@@ -323,14 +323,11 @@ describe.skipIf(!available)('dashboard in headless Chromium', { timeout: 240_000
     await expect.poll(() => row('distil-1').isHidden(), POLL).toBe(true);
     await page.close();
 
-    // Archived runs (`archived: true` in run; the API here has none yet, so the reply is edited in the browser).
+    // An archived run: hidden until "show archived" is ticked.
+    const archive = (archived: boolean) =>
+      fetch(`${server.url}/v1/runs/distil-2`, { method: 'PATCH', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ archived }) });
+    expect((await archive(true)).status).toBe(200);
     const second = await browser.newPage();
-    await second.route(`${server.url}/v1/runs`, async (route) => {
-      const reply = await route.fetch();
-      const body = (await reply.json()) as { runs: { run: { name: string; archived?: boolean } }[] };
-      for (const r of body.runs) if (r.run.name === 'distil-2') r.run.archived = true;
-      await route.fulfill({ response: reply, json: body });
-    });
     await second.goto(`${server.url}/#token=${token}`);
     const row2 = (name: string) => second.locator(`tr[data-run="${name}"]`);
     await expect.poll(() => row2('distil-2').count(), POLL).toBe(1);
@@ -340,6 +337,7 @@ describe.skipIf(!available)('dashboard in headless Chromium', { timeout: 240_000
     await expect.poll(() => row2('distil-2').isVisible(), POLL).toBe(true);
     expect(await row2('distil-2').textContent()).toContain('archived');
     await second.close();
+    expect((await archive(false)).status).toBe(200);
     expect(foreign).toEqual([]);
     expect(errors).toEqual([]);
   });
@@ -411,7 +409,7 @@ describe.skipIf(!available)('dashboard in headless Chromium', { timeout: 240_000
     const start = await points();
     await expect.poll(() => fleet.page.locator('tr[data-run="burst-4"] .points').textContent(), POLL).toBe(String(start));
     await expect.poll(() => run.page.locator('#points').textContent(), POLL).toBe(String(start));
-    await expect.poll(() => run.requests.filter((u) => u.endsWith('/v1/runs')).length, POLL).toBe(1); // the overlay picker's list
+    await expect.poll(() => run.requests.filter((u) => u.endsWith('/v1/runs?archived=true')).length, POLL).toBe(1); // the overlay picker's list
     await live(fleet.page);
     await live(run.page);
     const marks = [fleet.sent.length, run.sent.length];

@@ -446,7 +446,7 @@ export function dashboardClient(c: ClientConstants): void {
   }
 
   async function loadFleet(): Promise<void> {
-    fleetRows = (await api<{ runs: FleetRow[] }>('/v1/runs')).runs;
+    fleetRows = (await api<{ runs: FleetRow[] }>('/v1/runs?archived=true')).runs;
     const body = byId<HTMLTableElement>('fleet').tBodies[0]!;
     body.replaceChildren(...fleetRows.map(fleetRow));
     applyFleetFilter();
@@ -876,7 +876,7 @@ export function dashboardClient(c: ClientConstants): void {
   async function loadPicker(): Promise<void> {
     rp.pickerRead = Date.now();
     try {
-      const { runs } = await api<{ runs: FleetRow[] }>('/v1/runs');
+      const { runs } = await api<{ runs: FleetRow[] }>('/v1/runs?archived=true');
       const picker = byId<HTMLSelectElement>('overlay-run');
       const options = runs
         .map((r) => r.run)
