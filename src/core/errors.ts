@@ -41,6 +41,8 @@ export const ERROR_KINDS = {
   BAD_TARGET: 'environment',
   /** Another operating-system failure while writing (I/O error, too many open files…). */
   WRITE_FAILED: 'environment',
+  /** The run store of `krs serve` cannot be opened, migrated or written (no server at the URL, a full disk…). */
+  STORE_UNAVAILABLE: 'environment',
   /** The run was stopped by SIGINT or SIGTERM. */
   INTERRUPTED: 'interrupted',
   /** A bug in krs: an invariant did not hold. */
@@ -148,6 +150,8 @@ export const errors = {
   /** `option` is the API name of the option (shown as its flag by the CLI); `expected` may refer to others with {@link opt}. */
   badOption: (option: string, value: unknown, expected: string) =>
     new KrsError('BAD_OPTION', `invalid ${opt(option)} ${JSON.stringify(value)}: expected ${expected}`, { option, value }),
+
+  storeUnavailable: (store: string, reason: string) => new KrsError('STORE_UNAVAILABLE', `the store ${store} ${reason}`, { store, reason }),
 
   alphaOutOfRange: (alpha: number) => new KrsError('BAD_WEIGHT', `alpha must be in [0, 1], got ${alpha}`, { alpha }),
 

@@ -325,7 +325,11 @@ describe.skipIf(!available)('dashboard in headless Chromium', { timeout: 240_000
 
     // An archived run: hidden until "show archived" is ticked.
     const archive = (archived: boolean) =>
-      fetch(`${server.url}/v1/runs/distil-2`, { method: 'PATCH', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ archived }) });
+      fetch(`${server.url}/v1/runs/distil-2`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ archived }),
+      });
     expect((await archive(true)).status).toBe(200);
     const second = await browser.newPage();
     await second.goto(`${server.url}/#token=${token}`);

@@ -4,7 +4,7 @@
  * and every stored point is whole (its state restores, its scores parse). On SQLite and, when
  * it answers, PostgreSQL.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,7 +14,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { decodeStateFile } from '../../src/io/state-file.js';
 import { KrsMetric } from '../../src/krs/metric.js';
 import { openStore } from '../../src/serve/store/store.js';
-import { batch, PG_URL, pgUnavailable, RUN, uniqueSchema } from './helpers.js';
+import { batch, PG_URL, pgUnavailable, RUN, rows, uniqueSchema } from './helpers.js';
 import { dropSchema } from '../../src/serve/store/store.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -190,6 +190,54 @@ describe('kill -9 during a load', () => {
       again.child.kill('SIGKILL');
       await new Promise((res) => up.close(res));
     }
+  });
+
+  it('a full disk is a 503 UNAVAILABLE naming the cause, and the server goes on', { timeout: 90_000 }, async (ctx) => {
+    const mount = mkdtempSync(join(tmpdir(), 'krs-full-'));
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', mount], { encoding: 'utf8' });
+    if (mounted.status !== 0) {
+      console.warn(`full-disk test skipped: cannot mount a small tmpfs (${(mounted.stderr || mounted.error?.message || '').trim()})`);
+      rmSync(mount, { recursive: true, force: true });
+      ctx.skip();
+      return;
+    }
+    const server = await serve(join(mount, 'krs.db'));
+    try {
+      const post = (path: string, body: unknown) =>
+        fetch(server.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect((await post('/v1/runs', { name: 'full', task: 'classification', settings: { pairs: ['fc:fc'], intervals: { groups: 5 } } })).status).toBe(201);
+      const m = new KrsMetric({ task: 'classification', pairs: [{ teacher: 'fc', student: 'fc' }], intervals: { groups: 5 } });
+      await m.update({ teacher: { fc: rows(40, 120, 1) }, student: { fc: rows(40, 100, 2) }, teacherOutput: rows(40, 10, 3), studentOutput: rows(40, 10, 4) });
+      const state = m.toJSON();
+      let refused: { status: number; error: { code: string; message: string } } | null = null;
+      let stored = 0;
+      for (let step = 0; step < 200 && !refused; step++) {
+        const r = await post('/v1/runs/full/states', { step, state });
+        if (r.status === 201) stored++;
+        else refused = { status: r.status, ...((await r.json()) as { error: { code: string; message: string } }) };
+      }
+      expect(stored).toBeGreaterThan(0);
+      expect(refused).toMatchObject({ status: 503, error: { code: 'UNAVAILABLE' } });
+      expect(refused!.error.message).toMatch(/store .*(full|SQLITE_FULL)/i);
+      expect((await fetch(`${server.url}/v1/health`)).status).toBe(200);
+      const w = (await (await fetch(`${server.url}/v1/runs/full/window`)).json()) as { points: number };
+      expect(w.points).toBe(stored);
+    } finally {
+      server.child.kill('SIGKILL');
+      await new Promise((res) => (server.child.exitCode !== null || server.child.signalCode !== null ? res(null) : server.child.once('exit', res)));
+      spawnSync('umount', [mount]);
+      rmSync(mount, { recursive: true, force: true });
+    }
+  });
+
+  it('an unusable store stops krs serve with exit 4 and one line naming it', async () => {
+    const r = spawnSync(process.execPath, [BIN, 'serve', '--store', 'postgres://nobody@127.0.0.1:1/none', '--port', '0'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(r.status).toBe(4);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/store postgres:\/\/nobody@127\.0\.0\.1:1\/none does not answer/);
   });
 
   it.skipIf(reason !== null)('PostgreSQL: the same', { timeout: 60_000 }, async () => {

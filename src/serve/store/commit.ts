@@ -13,7 +13,7 @@
  * deliveries, in the outbox) and its reply are written. Last, every bucket the posts fall in
  * is updated once: the lowest level merged with the new states, the others marked changed.
  */
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import { KrsError } from '../../core/errors.js';
 import { encodeStateFile } from '../../io/state-file.js';
@@ -25,12 +25,13 @@ import { type BucketKey, bucketsOf, LEVELS } from './buckets.js';
 import type { DialectKind } from './migrations.js';
 import { merged, pointState } from './states.js';
 import type { Database } from './schema.js';
+import { transaction, type Tx } from './transaction.js';
 import type { AlertTransition, CommitReply, PointCommit, RunRow } from './types.js';
 
 /** Posts per group commit at most. */
 export const GROUP_COMMIT = 64;
 
-type Trx = Transaction<Database>;
+type Trx = Tx;
 
 interface Pending {
   post: PointCommit;
@@ -97,7 +98,7 @@ function isRefusal(e: unknown): boolean {
 }
 
 async function writeGroup(ctx: CommitContext, group: Pending[]): Promise<void> {
-  const outcomes = await ctx.db.transaction().execute(async (trx) => {
+  const outcomes = await transaction(ctx.db, ctx.dialect, async (trx) => {
     const runs = await lockRuns(ctx, trx, group);
     const work = new Map<string, BucketWork>();
     const out: ({ ok: CommitReply } | { error: unknown })[] = [];

@@ -4,7 +4,7 @@
  * own thread in `krs serve` (store/worker.ts), in the calling thread for one-off commands.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
 import { httpErrors } from '../http-error.js';
 import { type Axis, bucketsOf } from './buckets.js';
@@ -13,6 +13,8 @@ import type { OpenDatabase } from './open.js';
 import { BucketReader } from './reads.js';
 import type { Database } from './schema.js';
 import { toBytes } from './states.js';
+import { storeFailure, transaction } from './transaction.js';
+import type { DialectKind } from './migrations.js';
 import type { RunRow, RunSummary, Store, Window } from './types.js';
 
 /** The channel of live events between processes sharing a PostgreSQL store. */
@@ -32,7 +34,7 @@ const isUnique = (e: unknown) => /unique|duplicate/i.test((e as Error).message ?
 export function storeOver(o: OpenDatabase, instance: string): Store {
   const { db, dialect } = o;
   const reader = new BucketReader(db);
-  const notify = async (trx: Transaction<Database> | Kysely<Database>, payload: string) => {
+  const notify = async (trx: Kysely<Database>, payload: string) => {
     if (dialect === 'postgres') await sql`select pg_notify(${EVENT_CHANNEL}, ${payload})`.execute(trx);
   };
   const commit = groupCommitter({ db, dialect, notify, instance });
@@ -218,7 +220,23 @@ export function storeOver(o: OpenDatabase, instance: string): Store {
       await db.destroy();
     },
   };
-  return store;
+  return mapFailures(store, o.location);
+}
+
+/** The store with every method's database failures reported as STORE_UNAVAILABLE (transaction.ts). */
+function mapFailures(store: Store, location: string): Store {
+  const out = { ...store } as Record<string, unknown>;
+  for (const [k, v] of Object.entries(store)) {
+    if (typeof v !== 'function') continue;
+    out[k] = async (...args: unknown[]) => {
+      try {
+        return await (v as (...a: unknown[]) => Promise<unknown>).apply(store, args);
+      } catch (e) {
+        throw storeFailure(e, location);
+      }
+    };
+  }
+  return out as unknown as Store;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the window filters apply to any query over krs_point.
@@ -255,7 +273,7 @@ async function summary(db: Kysely<Database>, reader: BucketReader, runId: number
  * the run's count drops. The running sample count does not: later posts continue it.
  */
 async function deletePoints(db: Kysely<Database>, dialect: string, runId: number, which: { id?: number; window?: Window; before?: string }): Promise<number> {
-  return db.transaction().execute(async (trx) => {
+  return transaction(db, dialect as DialectKind, async (trx) => {
     let lock = trx.selectFrom('krs_run').select('id').where('id', '=', runId);
     if (dialect === 'postgres') lock = lock.forUpdate();
     if (!(await lock.executeTakeFirst())) return 0;

@@ -53,7 +53,7 @@ async function openPostgres(location: string): Promise<{ db: Kysely<Database>; s
     await ddl.connect();
     if (schema) await ddl.query(`create schema if not exists "${schema}"`);
   } catch (e) {
-    throw errors.badOption('store', describeLocation(location), `a PostgreSQL server that answers (${(e as Error).message.split('\n')[0]})`);
+    throw errors.storeUnavailable(describeLocation(location), `does not answer (${(e as Error).message.split('\n')[0]})`);
   } finally {
     await ddl.end().catch(() => {});
   }
@@ -78,14 +78,14 @@ function openSqlite(location: string): Kysely<Database> {
     database.pragma('foreign_keys = ON');
     database.pragma('busy_timeout = 10000');
   } catch (e) {
-    throw errors.badOption('store', file, `a SQLite file that can be opened (${(e as Error).message})`);
+    throw errors.storeUnavailable(file, `cannot be opened as a SQLite file (${(e as Error).message})`);
   }
   return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
 }
 
 /**
  * Open (creating if needed) and migrate a store's database.
- * @throws KrsError BAD_OPTION naming the store when it cannot be opened or migrated.
+ * @throws KrsError STORE_UNAVAILABLE naming the store when it cannot be opened or migrated (BAD_OPTION for a malformed schema name).
  */
 export async function openDatabase(location: string): Promise<OpenDatabase> {
   const dialect: DialectKind = isPostgres(location) ? 'postgres' : 'sqlite';
@@ -102,7 +102,7 @@ export async function openDatabase(location: string): Promise<OpenDatabase> {
   if (error) {
     await db.destroy();
     const msg = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw errors.badOption('store', describeLocation(location), `a store that can be migrated (${msg})`);
+    throw errors.storeUnavailable(describeLocation(location), `cannot be migrated (${msg})`);
   }
   return { db, dialect, location: describeLocation(location), ...(opened.listenUrl ? { listenUrl: opened.listenUrl } : {}) };
 }

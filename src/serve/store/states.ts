@@ -1,5 +1,5 @@
 /** Stored states as the store's queries meet them: blobs as bytes, a point's state, the merge of several. */
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import { errors } from '../../core/errors.js';
 import { mergeStates, restoreState, type RunSettings, type ServedState } from '../metric.js';
 import type { Database } from './schema.js';
@@ -11,7 +11,7 @@ export function toBytes(v: unknown): Uint8Array {
 }
 
 /** The stored state of a point. */
-export async function pointState(db: Kysely<Database> | Transaction<Database>, pointId: number): Promise<Uint8Array> {
+export async function pointState(db: Kysely<Database>, pointId: number): Promise<Uint8Array> {
   const r = await db.selectFrom('krs_state').select('bytes').where('point_id', '=', pointId).executeTakeFirst();
   if (!r) throw errors.internal(`point ${pointId} has no stored state`);
   return toBytes(r.bytes);

@@ -63,7 +63,7 @@ export interface OpenOptions {
 
 /**
  * Open (creating if needed) and migrate a store.
- * @throws KrsError BAD_OPTION naming the store when it cannot be opened or migrated.
+ * @throws KrsError STORE_UNAVAILABLE naming the store when it cannot be opened or migrated.
  */
 export async function openStore(location: string = DEFAULT_STORE, o: OpenOptions = {}): Promise<Store> {
   const instance = randomUUID();
