@@ -4,12 +4,18 @@
  * closed-loop clients after an untimed warm-up.
  */
 import { size } from './bodies.mjs';
+import { cpuSnapshot, othersSince } from './cpu.mjs';
 import { closedLoop, json, request } from './http.mjs';
 
-/** Warm-up (JIT, connections, first pages of the store), then the timed load. */
+/**
+ * Warm-up (JIT, connections, first pages of the store), then the timed load; `others` is the
+ * fraction of the machine other processes took meanwhile (cpu.mjs).
+ */
 export async function measure(o, send, expect) {
   await closedLoop({ clients: o.clients, count: o.clients * 5, seconds: Math.min(1, o.seconds / 4), expect, send });
-  return closedLoop({ clients: o.clients, count: o.count, seconds: o.seconds, expect, send });
+  const snap = cpuSnapshot();
+  const r = await closedLoop({ clients: o.clients, count: o.count, seconds: o.seconds, expect, send });
+  return { ...r, others: othersSince(snap) };
 }
 
 /** The ceilings: health of the krs server, and the bare inserts matching each case's body. */

@@ -63,15 +63,24 @@ ensureBuild(log, [
   ['dist/krs/metric.js', 'src/krs/metric.ts'],
 ]);
 
+/** Other processes' share of all cores above which a measurement is flagged as disturbed. */
+const DISTURBED = 0.1;
 const fmtLoad = (l) => l.map((x) => x.toFixed(2)).join(' ');
 const started = new Date();
 const load0 = loadavg();
+// How busy the machine is right now (the load average lags by a minute): 1 s of CPU counters.
+const before = machineMonitor();
+await new Promise((r) => setTimeout(r, 1000));
+const idleCheck = before.stop();
 const monitor = machineMonitor();
 const cores = availableParallelism();
-const machine = { node: process.version, cores, cpu: cpus()[0]?.model ?? '?', loadStart: load0 };
+const machine = { node: process.version, cores, cpu: cpus()[0]?.model ?? '?', loadStart: load0, busyBefore: idleCheck.busyFraction };
 log(`krs serve bench — ${started.toISOString()}`);
 log(`node ${process.version}, ${cores} cores (${machine.cpu}), load average ${fmtLoad(load0)} (1, 5, 15 min) at start`);
-if (load0[0] > 0.5) log(`note: the machine is not idle (1-min load ${load0[0].toFixed(2)}); figures will be low`);
+const busyBefore = idleCheck.busyFraction;
+if (busyBefore !== undefined) log(`CPU busy in the second before the start: ${num(busyBefore * 100)} %`);
+if (load0[0] > 0.5 || busyBefore > 0.1)
+  log(`note: the machine is not idle (1-min load ${load0[0].toFixed(2)}, ${num((busyBefore ?? 0) * 100)} % busy); the figures will be low`);
 log(
   `The load clients (this process, one thread) share the ${cores} cores with the servers${wanted.includes('postgres') ? ' and PostgreSQL' : ''}: every figure is server + clients on one machine.`,
 );
@@ -176,6 +185,7 @@ function printStore(r) {
     { title: 'p99 ms', right: true },
     { title: 'max ms', right: true },
     { title: 'errors', right: true },
+    { title: 'others', right: true },
     { title: 'vs ceiling', right: true },
     { title: 'ceiling' },
     { title: 'target' },
@@ -183,8 +193,15 @@ function printStore(r) {
   ];
   const rows = ['ceilings'];
   const notes = [];
+  const disturbed = [];
+  /** Other processes' share of the machine during a measurement; '!' (and a note) above DISTURBED. */
+  const others = (x, what) => {
+    if (x === null || x === undefined) return '?';
+    if (x > DISTURBED && what) disturbed.push(`${what} (${num(x * 100)} %)`);
+    return `${num(x * 100)} %${x > DISTURBED ? '!' : ''}`;
+  };
   for (const c of Object.values(r.ceilings)) {
-    rows.push([`  ${c.name}`, c.bytes ? size(c.bytes) : '', num(c.perSecond), '', ms(c.p50), ms(c.p99), ms(c.max), num(c.errors)]);
+    rows.push([`  ${c.name}`, c.bytes ? size(c.bytes) : '', num(c.perSecond), '', ms(c.p50), ms(c.p99), ms(c.max), num(c.errors), others(c.others, c.name)]);
     if (c.errors) notes.push(`${c.name}: ${c.errors} errors, first: ${c.firstError}`);
   }
   rows.push('cases');
@@ -202,6 +219,7 @@ function printStore(r) {
       ms(c.p99),
       ms(c.max),
       num(c.errors),
+      others(c.others, c.id),
       `${num(c.ratio * 100)} %`,
       c.ceiling,
       c.target,
@@ -215,7 +233,7 @@ function printStore(r) {
   log(
     `dashboard: state-78kB posts with 0 tabs: ${num(d.none.perSecond)}/s, p50 ${ms(d.none.p50)} ms, p99 ${ms(d.none.p99)} ms; ` +
       `with ${d.tabs} tabs: ${num(d.open.perSecond)}/s, p50 ${ms(d.open.p50)} ms, p99 ${ms(d.open.p99)} ms; ` +
-      `ratio p50 ${num(d.ratioP50, 2)}×, p99 ${num(d.ratioP99, 2)}× (target ≤ 1.2×: ${yesNo(d.met)})`,
+      `ratio p50 ${num(d.ratioP50, 2)}×, p99 ${num(d.ratioP99, 2)}× (target ≤ 1.2×: ${yesNo(d.met)}; others ${others(d.none.others, 'dashboard, 0 tabs')} / ${others(d.open.others, `dashboard, ${d.tabs} tabs`)})`,
   );
   log(
     `           tabs: ${num(d.tabEvents)} point events, ${num(d.tabFetches)} fetches (run + series step), fetch p50 ${ms(d.tabFetchP50)} ms, p99 ${ms(d.tabFetchP99)} ms, ${d.tabErrors} errors` +
@@ -229,13 +247,16 @@ function printStore(r) {
   );
   log(
     `       /v1/health from 2 clients meanwhile: ${num(w.health.ok)} polls, p50 ${ms(w.health.p50)} ms, p99 ${ms(w.health.p99)} ms, max ${ms(w.health.max)} ms ` +
-      `(target p99 < 50 ms: ${yesNo(w.met)})`,
+      `(target p99 < 50 ms: ${yesNo(w.met)}; others ${others(w.others, 'reads')})`,
   );
   const k = r.crash;
   log(
     `crash: SIGKILL after ${k.acknowledged} acknowledged 1 MB posts; after restart ${k.stored} stored, ${k.missing} acknowledged missing, ` +
       `every stored point whole: ${k.whole ? 'yes' : 'NO'}`,
   );
+  r.disturbed = disturbed;
+  if (disturbed.length)
+    log(`  ! disturbed: other processes took more than ${DISTURBED * 100} % of the machine during ${disturbed.join(', ')}: rerun on an idle machine`);
 }
 
 const results = [];

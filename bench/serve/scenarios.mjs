@@ -12,6 +12,7 @@
  *              the same store must hold every acknowledged post, each restoring (window n).
  */
 import { measure, poster } from './cases.mjs';
+import { cpuSnapshot, othersSince } from './cpu.mjs';
 import { closedLoop, eventStream, json, keepAlive, request, summarize } from './http.mjs';
 import { serveKrs, stop } from './servers.mjs';
 
@@ -143,6 +144,7 @@ export async function reads(o, krs, small) {
       send: () => request(healthAgent, `${krs.url}/v1/health`),
       stop: () => !reading,
     });
+    const snap = cpuSnapshot();
     const window = await closedLoop({
       clients: 2,
       count: Number.POSITIVE_INFINITY,
@@ -152,7 +154,9 @@ export async function reads(o, krs, small) {
     });
     reading = false;
     const h = await health;
+    const others = othersSince(snap);
     return {
+      others,
       run,
       points,
       windowPoints: answered,
