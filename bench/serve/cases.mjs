@@ -3,16 +3,20 @@
  * `GET /v1/health`; the bare server's one-row inserts) and the post cases, each `clients`
  * closed-loop clients after an untimed warm-up.
  */
+import { spawnSync } from 'node:child_process';
 import { size } from './bodies.mjs';
 import { cpuSnapshot, othersSince } from './cpu.mjs';
 import { closedLoop, json, request } from './http.mjs';
 
 /**
- * Warm-up (JIT, connections, first pages of the store), then the timed load; `others` is the
+ * Dirty pages flushed (`sync`: the last measurement's writeback is not billed to this one),
+ * warm-up of `o.warmup` seconds (JIT of this workload's path, connections, the heap's size:
+ * a first measurement after a 0.1 s warm-up ran 25 % slow), then the timed load; `others` is the
  * fraction of the machine other processes took meanwhile (cpu.mjs).
  */
 export async function measure(o, send, expect) {
-  await closedLoop({ clients: o.clients, count: o.clients * 5, seconds: Math.min(1, o.seconds / 4), expect, send });
+  spawnSync('sync');
+  await closedLoop({ clients: o.clients, count: o.count, seconds: o.warmup, expect, send });
   const snap = cpuSnapshot();
   const r = await closedLoop({ clients: o.clients, count: o.count, seconds: o.seconds, expect, send });
   return { ...r, others: othersSince(snap) };

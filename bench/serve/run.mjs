@@ -5,12 +5,12 @@
  * `--json` prints every figure as JSON on stdout (the tables then go to stderr).
  *
  *     npm run bench:serve                 # = node bench/serve/run.mjs
- *     node bench/serve/run.mjs --seconds 5 --count 20000 --clients 8 --points 10000 --tabs 5 \
+ *     node bench/serve/run.mjs --seconds 5 --warmup 2 --count 20000 --clients 8 --points 10000 --tabs 5 \
  *         --pg postgres://postgres@127.0.0.1:5432/test --stores sqlite,postgres --json
  *
  * Per store, with `--clients` (8) closed-loop clients (each sends, waits for the answer, sends
- * again), every measurement after an untimed warm-up and bounded by --count requests or
- * --seconds, whichever comes first:
+ * again), every measurement after an untimed warm-up of the same load (--warmup seconds) and
+ * bounded by --count requests or --seconds, whichever comes first:
  *
  *   ceilings   GET /v1/health of the krs server under test; a bare fastify server (bare.mjs,
  *              its own process) inserting one row per request into a table of its own in the
@@ -46,6 +46,7 @@ const o = {
   clients: Number(option(args, 'clients', 8)),
   count: Number(option(args, 'count', 20000)),
   seconds: Number(option(args, 'seconds', 5)),
+  warmup: Number(option(args, 'warmup', 2)),
   points: Number(option(args, 'points', 10000)),
   tabs: Number(option(args, 'tabs', 5)),
 };
@@ -85,7 +86,7 @@ log(
   `The load clients (this process, one thread) share the ${cores} cores with the servers${wanted.includes('postgres') ? ' and PostgreSQL' : ''}: every figure is server + clients on one machine.`,
 );
 log(
-  `${o.clients} closed-loop clients (each sends, waits for the answer, sends again); each measurement: warm-up, then ${num(o.count)} requests or ${o.seconds} s, whichever first.`,
+  `${o.clients} closed-loop clients (each sends, waits for the answer, sends again); each measurement: ${o.warmup} s warm-up, then ${num(o.count)} requests or ${o.seconds} s, whichever first.`,
 );
 
 log(
@@ -260,11 +261,18 @@ function printStore(r) {
 }
 
 const results = [];
-let failure = null;
+const failures = [];
 try {
-  for (const s of stores) results.push(await benchStore(s));
-} catch (e) {
-  failure = e;
+  for (const s of stores) {
+    try {
+      results.push(await benchStore(s));
+    } catch (e) {
+      // One store failing (its server would not start, a request threw) does not stop the next.
+      failures.push(e);
+      results.push({ store: s.name, location: s.title, failed: e.message });
+      log(`${s.name}: failed: ${e.message.split('\n')[0]}`);
+    }
+  }
 } finally {
   await cleanup();
 }
@@ -278,10 +286,8 @@ log(
   `load average ${fmtLoad(load1)} at end; CPU busy ${m.busyFraction === undefined ? '?' : `${num(m.busyFraction * 100)} %`}, ` +
     `stolen ${m.stealFraction === undefined ? '?' : `${num(m.stealFraction * 100, 1)} %`} during the run; ${((Date.now() - started) / 1000).toFixed(0)} s in all.`,
 );
-if (failure) {
-  process.stderr.write(`bench/serve failed: ${failure.stack ?? failure}\n`);
-  process.exitCode = 1;
-}
+for (const e of failures) process.stderr.write(`bench/serve failed: ${e.stack ?? e}\n`);
+if (failures.length) process.exitCode = 1;
 if (asJson) {
   const bodyInfo = {
     small: { bytes: small.bytes, samples: small.samples },

@@ -5,7 +5,8 @@
  *              each an SSE client on `/v1/events?run=…` that, on every `point` event, fetches
  *              `GET /v1/runs/{name}` and the point's step of `series?by=step` — at most one
  *              fetch per 2 s per tab (later events wait for the next slot; one fetch then
- *              covers them all);
+ *              covers them all), the tabs' slots spread over the 2 s as tabs opened at
+ *              different times would be;
  *   reads      a run of `points` small points (posted before timing), its whole window read
  *              repeatedly by 2 clients while 2 other clients poll `GET /v1/health`;
  *   crash      8 clients post 1 MB states; SIGKILL once 40 are acknowledged; a new server on
@@ -18,14 +19,14 @@ import { serveKrs, stop } from './servers.mjs';
 
 const TAB_INTERVAL_MS = 2000;
 
-/** A dashboard tab on `run`: see the module comment. */
-function openTab(url, run) {
+/** A dashboard tab on `run` (see the module comment) whose first fetch may come `phase` ms after it opens. */
+function openTab(url, run, phase) {
   const agent = keepAlive(2);
   const latencies = [];
   let events = 0;
   let errors = 0;
   let firstError = null;
-  let last = Number.NEGATIVE_INFINITY;
+  let last = performance.now() - TAB_INTERVAL_MS + phase;
   let timer = null;
   let inflight = null;
   let pending = false;
@@ -94,7 +95,8 @@ export async function dashboard(o, krs, s78k) {
   await json(krs.agent, `${krs.url}/v1/runs`, { name: run, task: 'classification', settings: s78k.settings });
   const send = poster(krs, run, { form: 'json', body: s78k });
   const none = await measure(o, send, 201);
-  const tabs = Array.from({ length: o.tabs }, () => openTab(krs.url, run));
+  // Tabs opened at different times: their fetch slots spread evenly over the 2 s, not in lockstep.
+  const tabs = Array.from({ length: o.tabs }, (_, k) => openTab(krs.url, run, (k * TAB_INTERVAL_MS) / o.tabs));
   let open;
   let tabStats;
   try {
