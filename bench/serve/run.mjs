@@ -26,8 +26,13 @@
  *              others poll /v1/health;
  *   crash      SIGKILL under load; every acknowledged post present and whole after a restart.
  *
- * Servers are child processes started on port 0 and always killed; temporary stores are
- * removed (PostgreSQL: schemas of their own, dropped). Bodies: bodies.mjs; clients: http.mjs.
+ * Each measurement also reports `others`: the share of the machine processes other than
+ * these took meanwhile (cpu.mjs), flagged above 10 % — the targets are for an idle machine.
+ *
+ * Servers are child processes started on port 0 and always killed (servers.mjs, guard.mjs);
+ * temporary stores are removed (PostgreSQL: schemas of their own, dropped). Modules: bodies.mjs
+ * (request bodies), http.mjs (clients, closed loop), cases.mjs (ceilings and post cases),
+ * scenarios.mjs (dashboard, reads, crash), bare.mjs (the ceiling server), table.mjs.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
