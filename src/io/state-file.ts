@@ -47,12 +47,8 @@ export function encodeStateFile(document: unknown): Uint8Array {
   return out;
 }
 
-/**
- * Decode a state file back into its document, each float64 array as an {@link EncodedFloat64}
- * again (what the states' `fromJSON` read).
- * @throws BAD_VALUE naming `source` for a file that is not a krs state file, or a broken one.
- */
-export function decodeStateFile(bytes: Uint8Array, source: string): unknown {
+/** The header of a krs state file, checked: its tensors and its document with arrays as `{$array: name}`. */
+function stateFileHeader(bytes: Uint8Array, source: string): { header: ReturnType<typeof readSafetensorsHeader>; document: unknown } {
   const header = readSafetensorsHeader(bytesSource(source, bytes));
   const meta = header.metadata;
   if (!meta || meta.format !== STATE_FILE_FORMAT) {
@@ -65,12 +61,51 @@ export function decodeStateFile(bytes: Uint8Array, source: string): unknown {
   if (meta.version !== String(STATE_FILE_VERSION)) {
     throw errors.badValue(`version of state file ${source}`, meta.version ?? 'none', `${STATE_FILE_VERSION} (written by another krs version)`);
   }
-  let document: unknown;
   try {
-    document = JSON.parse(meta.document ?? '');
+    return { header, document: JSON.parse(meta.document ?? '') };
   } catch {
     throw errors.badValue(`document of state file ${source}`, 'unparseable JSON', 'the JSON document krs wrote');
   }
+}
+
+/**
+ * A state file's document as stored, its arrays left in the file as `{$array: "a<i>"}`
+ * references (nothing decoded): what a reader of the document's structure needs.
+ * @throws BAD_VALUE as {@link decodeStateFile}.
+ */
+export function stateFileDocument(bytes: Uint8Array, source: string): unknown {
+  return stateFileHeader(bytes, source).document;
+}
+
+/**
+ * The same state file with another document (one whose `{$array}` references name the file's
+ * arrays: {@link stateFileDocument} changed in structure only). The arrays' bytes are copied
+ * as they are.
+ */
+export function withStateFileDocument(bytes: Uint8Array, document: unknown, source: string): Uint8Array {
+  const { header } = stateFileHeader(bytes, source);
+  const tensors: Record<string, unknown> = {};
+  for (const [name, t] of header.tensors)
+    tensors[name] = { dtype: t.stored, shape: t.shape, data_offsets: [t.begin - header.dataOffset, t.end - header.dataOffset] };
+  const buffer = bytes.subarray(header.dataOffset);
+  tensors.__metadata__ = { format: STATE_FILE_FORMAT, version: String(STATE_FILE_VERSION), document: JSON.stringify(document) };
+  let text = JSON.stringify(tensors);
+  text += ' '.repeat((8 - ((8 + new TextEncoder().encode(text).length) % 8)) % 8);
+  const head = new TextEncoder().encode(text);
+  const out = new Uint8Array(8 + head.length + buffer.length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(head.length), true);
+  out.set(head, 8);
+  out.set(buffer, 8 + head.length);
+  return out;
+}
+
+/**
+ * Decode a state file back into its document, each float64 array as an {@link EncodedFloat64}
+ * again (what the states' `fromJSON` read).
+ * @throws BAD_VALUE naming `source` for a file that is not a krs state file, or a broken one.
+ */
+export function decodeStateFile(bytes: Uint8Array, source: string): unknown {
+  const { header, document } = stateFileHeader(bytes, source);
   const source64 = bytesSource(source, bytes);
   return lowerArrays(document, (name) => {
     const entry = header.tensors.get(name);

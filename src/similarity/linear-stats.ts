@@ -164,6 +164,8 @@ function accumulateMoments(st: LinearStats, x: Float64Array | Float32Array, y: F
  * Σx'' = Σx' − n·e;  Σx''x''ᵀ = Σx'x'ᵀ − Σx'·eᵀ − e·Σx'ᵀ + n·eeᵀ;  r'' = r − 2u + δ; and so on.
  */
 export function reshift(st: LinearStats, newShiftX: Float64Array, newShiftY: Float64Array): LinearStats {
+  // The same shifts (states of one run share its first batch's): every term added is 0, so a copy is the same bits.
+  if (sameValues(newShiftX, st.shiftX) && sameValues(newShiftY, st.shiftY)) return copyStats(st);
   const { n, p, q } = st;
   const e = new Float64Array(p);
   const f = new Float64Array(q);
@@ -180,6 +182,31 @@ export function reshift(st: LinearStats, newShiftX: Float64Array, newShiftY: Flo
   shiftOuter(out.xy, st.xy, st.sumX, e, st.sumY, f, n, p, q);
   if (st.moments) Object.assign(out, shiftMoments(st, e, f));
   return out;
+}
+
+function sameValues(a: Float64Array, b: Float64Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** A copy of a state (no array shared). */
+function copyStats(st: LinearStats): LinearStats {
+  const c = (a: Float64Array) => Float64Array.from(a);
+  return {
+    ...st,
+    shiftX: c(st.shiftX),
+    shiftY: c(st.shiftY),
+    sumX: c(st.sumX),
+    sumY: c(st.sumY),
+    xx: c(st.xx),
+    yy: c(st.yy),
+    xy: c(st.xy),
+    rX: c(st.rX),
+    rY: c(st.rY),
+    sX: c(st.sX),
+    sY: c(st.sY),
+  };
 }
 
 /**

@@ -142,6 +142,23 @@ describe('windows and series from buckets equal direct merges', () => {
     expect(r.scores.krs).toBeCloseTo(both!.r.krs, 9);
   });
 
+  it('concurrent reads of buckets that must be merged each get the whole answer', async () => {
+    // New points in existing buckets: the next reads merge them, many at once.
+    for (let i = 0; i < 3; i++) {
+      const p = { step: points[i]!.step, time: points[i]!.time + 2000, b: batch(7, 900 + i) };
+      points.push(p);
+      expect(
+        (await inject({ method: 'POST', url: '/v1/runs/grid/batches', payload: { step: p.step, time: new Date(p.time).toISOString(), ...p.b } })).statusCode,
+      ).toBe(201);
+    }
+    const urls = ['/v1/runs/grid/window', '/v1/runs/grid/window?fromStep=0&toStep=2000', '/v1/runs/grid/series?by=time&bucket=86400', '/v1/runs/grid/series'];
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => inject(urls[i % urls.length]!)));
+    expect(answers.map((r) => r.statusCode)).toEqual(new Array(12).fill(200));
+    const whole = (await direct(() => true))!;
+    for (const r of answers.filter((_, i) => i % urls.length === 0)) expect(r.json().scores.krs).toBeCloseTo(whole.r.krs, 9);
+    for (let i = 0; i < urls.length; i++) expect(answers[i + urls.length]!.json()).toEqual(answers[i]!.json());
+  });
+
   it('series of stored and other widths, and again after a change', async () => {
     const check = async (url: string, key: (p: (typeof points)[number]) => number) => {
       const s = (await inject(url)).json().series as { step?: number; time?: string; points: number; n: number; krs: number }[];

@@ -98,6 +98,14 @@ describe('dashboard shell (no browser)', () => {
   });
 });
 
+/** Hover the right end of a page's chart and read the tooltip (again on each call: a live chart may be redrawn in between). */
+async function hoverEnd(page: Page): Promise<string> {
+  const box = await page.locator('#chart svg').boundingBox();
+  if (!box) return '';
+  await page.mouse.move(box.x + box.width - 4, box.y + box.height / 2);
+  return (await page.locator('#tooltip').textContent()) ?? '';
+}
+
 describe.skipIf(!available)('dashboard in headless Chromium', { timeout: 240_000 }, () => {
   let browser: Browser;
   let ts: TestStore;
@@ -284,9 +292,7 @@ describe.skipIf(!available)('dashboard in headless Chromium', { timeout: 240_000
     await expect.poll(() => page.locator('#chart svg path.line.krs').count(), POLL).toBe(1);
     const tip = page.locator('#tooltip');
     expect(await tip.isVisible()).toBe(false);
-    const box = (await page.locator('#chart svg').boundingBox())!;
-    await page.mouse.move(box.x + box.width - 4, box.y + box.height / 2);
-    await expect.poll(() => tip.isVisible(), POLL).toBe(true);
+    await expect.poll(async () => (await hoverEnd(page)) && tip.isVisible(), POLL).toBe(true);
     const text = (await tip.textContent())!;
     expect(text).toContain(`step ${last.step}`);
     expect(text).toContain(`KRS ${last.krs.toFixed(3)} (95 %: ${last.ci95.krs[0].toFixed(3)} to ${last.ci95.krs[1].toFixed(3)})`);
@@ -364,9 +370,7 @@ describe.skipIf(!available)('dashboard in headless Chromium', { timeout: 240_000
     await expect.poll(() => page.locator('#points').textContent(), POLL).toBe('3');
     await expect.poll(() => requests.filter((u) => u.includes('/v1/runs/live-3/series?by=step&fromStep=1&toStep=1')).length, POLL).toBe(1);
     const merged = (await get<{ series: { krs: number }[] }>('/v1/runs/live-3/series?by=step&fromStep=1&toStep=1')).series[0]!;
-    const box = (await page.locator('#chart svg').boundingBox())!;
-    await page.mouse.move(box.x + box.width - 4, box.y + box.height / 2);
-    await expect.poll(() => page.locator('#tooltip').textContent(), POLL).toContain(`KRS ${merged.krs.toFixed(3)}`);
+    await expect.poll(() => hoverEnd(page), POLL).toContain(`KRS ${merged.krs.toFixed(3)}`);
     expect(await page.locator('#tooltip').textContent()).toContain('n 80 · 2 points');
     expect(requests.filter((u) => u.includes('chart.svg'))).toEqual([]);
     expect(foreign).toEqual([]);
@@ -394,9 +398,7 @@ describe.skipIf(!available)('dashboard in headless Chromium', { timeout: 240_000
     await expect.poll(() => page.locator('#points').textContent(), POLL).toBe('4');
     const start = new Date(Math.floor(Date.parse('2026-01-01T00:20:30Z') / 1000 / bucket) * bucket * 1000).toISOString();
     await expect.poll(() => requests.filter((u) => u.includes(`/v1/runs/edge-9/series?by=time&bucket=${bucket}&from=${start}`)).length, POLL).toBe(1);
-    const box = (await page.locator('#chart svg').boundingBox())!;
-    await page.mouse.move(box.x + box.width - 4, box.y + box.height / 2);
-    await expect.poll(() => page.locator('#tooltip').textContent(), POLL).toContain('n 60 · 2 points');
+    await expect.poll(() => hoverEnd(page), POLL).toContain('n 60 · 2 points');
     expect(await page.locator('#tooltip').textContent()).not.toContain('KRS');
     expect(requests.filter((u) => u.includes('chart.svg'))).toEqual([]);
     expect(foreign).toEqual([]);
@@ -421,9 +423,7 @@ describe.skipIf(!available)('dashboard in headless Chromium', { timeout: 240_000
     await expect.poll(() => fleet.page.locator('tr[data-run="burst-4"] .points').textContent(), POLL).toBe(String(start + 5));
     await expect.poll(() => run.page.locator('#points').textContent(), POLL).toBe(String(start + 5));
     const merged = (await get<{ series: { points: number }[] }>('/v1/runs/burst-4/series?by=step&fromStep=1&toStep=1')).series[0]!;
-    const box = (await run.page.locator('#chart svg').boundingBox())!;
-    await run.page.mouse.move(box.x + box.width - 4, box.y + box.height / 2);
-    await expect.poll(() => run.page.locator('#tooltip').textContent(), POLL).toContain(`${merged.points} points`);
+    await expect.poll(() => hoverEnd(run.page), POLL).toContain(`${merged.points} points`);
     /** Start times (the browser's clock) of the API reads after the mark (all caused by events), except the event stream. */
     const starts = async (sent: Request[], from: number) => {
       const reads = sent.slice(from).filter((r) => r.url().includes('/v1/') && !r.url().includes('/v1/events'));

@@ -11,6 +11,7 @@ import { batchFromBytes, batchFromJson, type ParsedBatch } from '../batch.js';
 import { httpErrors } from '../http-error.js';
 import { parseJsonBody } from '../json-body.js';
 import { emptyState, mergeStates, type PointScores, restoreState, type RunSettings, type ServedState } from '../metric.js';
+import { stateFileDocument } from '../../io/state-file.js';
 import { restoreBytes, type ShapeSignature, shapeSignature, stateBytes } from '../state-codec.js';
 
 /** How a body was sent: JSON, or bytes (npz/safetensors batch, or a state file). */
@@ -39,13 +40,17 @@ function requestHash(route: string, b: PostBody): string {
   return createHash('sha256').update(route).update(JSON.stringify(b.query)).update(b.bytes).digest('hex');
 }
 
-async function scored(state: ServedState, what: string): Promise<Pick<Ingested, 'n' | 'scores' | 'state' | 'signature'>> {
+/**
+ * A state's scores, bytes and shapes. `bytes`: the state as posted in a state file, kept as
+ * sent (it was validated by restoring it); otherwise the state is encoded.
+ */
+async function scored(state: ServedState, what: string, bytes?: Uint8Array): Promise<Pick<Ingested, 'n' | 'scores' | 'state' | 'signature'>> {
   const { scores } = await state.compute().catch((e) => {
     if (e instanceof KrsError && e.code === 'UNDEFINED') throw httpErrors.badRequest(`the posted ${what} scores nothing: ${e.message}`, 'EMPTY');
     throw e;
   });
-  const doc = state.toJSON();
-  return { n: scores.n, scores, state: stateBytes(state), signature: shapeSignature(doc) };
+  const file = bytes ?? stateBytes(state);
+  return { n: scores.n, scores, state: file, signature: shapeSignature(stateFileDocument(file, `the ${what}`)) };
 }
 
 /**
@@ -88,8 +93,11 @@ export async function scoreBatch(settings: RunSettings, batch: ParsedBatch): Pro
 export async function ingestState(settings: RunSettings, body: PostBody): Promise<Ingested> {
   let state: ServedState;
   let at: Ingested['at'] = body.query;
-  if (body.kind === 'binary') state = restoreBytes(settings, body.bytes, 'the posted state file');
-  else {
+  const hash = body.hash ? requestHash('states', body) : undefined;
+  if (body.kind === 'binary') {
+    state = restoreBytes(settings, body.bytes, 'the posted state file');
+    return { ...(await scored(state, 'state', body.bytes)), at, ...(hash ? { hash } : {}) };
+  } else {
     const b = parseJsonBody(body.bytes);
     if (!b || typeof b !== 'object' || Array.isArray(b) || (b as { state?: unknown }).state === undefined)
       throw httpErrors.badRequest('body: expected {state, step?, time?} with state = KrsMetric.toJSON()', 'BAD_VALUE');
@@ -99,7 +107,6 @@ export async function ingestState(settings: RunSettings, body: PostBody): Promis
     state = restoreState(settings, o.state);
     at = { step: o.step ?? body.query.step, time: o.time ?? body.query.time };
   }
-  const hash = body.hash ? requestHash('states', body) : undefined;
   return { ...(await scored(state, 'state')), at, ...(hash ? { hash } : {}) };
 }
 
@@ -126,6 +133,11 @@ export async function scoreStates(
   const m = mergeBytes(settings, states);
   const { scores, result } = await m.compute();
   return { scores, ...(o.stateJson ? { stateJson: JSON.stringify(m.toJSON()) } : {}), ...(o.result ? { result } : {}) };
+}
+
+/** The merge of stored states, as bytes (a bucket's state to keep). */
+export function mergeToBytes(settings: RunSettings, states: readonly Uint8Array[]): Uint8Array {
+  return stateBytes(mergeBytes(settings, states));
 }
 
 export interface CompareInput {
@@ -169,4 +181,4 @@ export async function renderChart(name: string, series: import('../charts.js').S
 }
 
 /** Every task, by name (what the pool and its threads call). */
-export const COMPUTE_TASKS = { ingestBatch, ingestState, scoreBatch, scoreStates, compareRuns, renderChart };
+export const COMPUTE_TASKS = { ingestBatch, ingestState, scoreBatch, scoreStates, mergeToBytes, compareRuns, renderChart };

@@ -1,6 +1,6 @@
 /** A compute thread of `krs serve` (compute/pool.ts): runs compute/tasks.ts, moving bytes and arrays back instead of copying. */
 import { moving, serveThread } from '../threads.js';
-import { compareRuns, ingestBatch, ingestState, renderChart, scoreBatch, scoreStates } from './tasks.js';
+import { compareRuns, ingestBatch, ingestState, mergeToBytes, renderChart, scoreBatch, scoreStates } from './tasks.js';
 
 serveThread({
   ping: () => true,
@@ -8,6 +8,7 @@ serveThread({
   ingestState: async (...a: Parameters<typeof ingestState>) => moving(await ingestState(...a)),
   scoreBatch: async (...a: Parameters<typeof scoreBatch>) => moving(await scoreBatch(...a)),
   scoreStates,
+  mergeToBytes: (...a: Parameters<typeof mergeToBytes>) => moving(mergeToBytes(...a)),
   compareRuns,
   renderChart,
 });

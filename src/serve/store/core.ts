@@ -28,7 +28,7 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-const POINT_COLUMNS = ['id', 'run_id', 'step', 'time', 'n', 'fss', 'aoa', 'krs', 'scores', 'source', 'received'] as const;
+const POINT_COLUMNS = ['id', 'run_id', 'step', 'time', 'n', 'fss', 'aoa', 'krs', 'scores', 'source', 'received', 'seq'] as const;
 const isUnique = (e: unknown) => /unique|duplicate/i.test((e as Error).message ?? '');
 
 export function storeOver(o: OpenDatabase, instance: string): Store {
@@ -119,7 +119,8 @@ export function storeOver(o: OpenDatabase, instance: string): Store {
     windowStates: (runId, w) => reader.window(runId, w),
     coverStates: (runId, axis, from, to) => reader.cover(runId, axis, from, to),
     seriesRows: (runId, axis, width, w) => reader.series(runId, axis, width, w),
-    bucketState: (id) => reader.bucket(id),
+    bucketMaterial: (id, limit) => reader.material(id, limit),
+    keepBucket: (id, k) => reader.keep(id, k),
     async cacheScores(id, version, s) {
       await db
         .updateTable('krs_bucket')
@@ -310,7 +311,10 @@ async function deletePoints(db: Kysely<Database>, dialect: string, runId: number
         .where('axis', '=', l.axis)
         .where('width', '=', l.width)
         .where('start', '=', l.start);
-      await where.set({ points: sql`points - ${l.points}`, n: sql`n - ${l.n}`, version: sql`version + 1`, point_id: null, state: null }).execute();
+      // What was merged included the deleted points: start again (a new epoch drops merges in flight).
+      await where
+        .set({ points: sql`points - ${l.points}`, n: sql`n - ${l.n}`, version: sql`version + 1`, epoch: sql`epoch + 1`, built_seq: 0, state: null })
+        .execute();
     }
     await trx.deleteFrom('krs_bucket').where('run_id', '=', runId).where('points', '<=', 0).execute();
     await trx

@@ -93,9 +93,10 @@ export function migrations(dialect: DialectKind): Record<string, Migration> {
     '0002_buckets': {
       /**
        * Binary states in `krs_state` (the old JSON states converted), merged buckets, the run's
-       * shapes and running sample counts, archiving and retention, idempotency keys and the
-       * webhook outbox. Old points keep their own grouping (they were never relabelled); their
-       * buckets start unbuilt and are merged when first read.
+       * shapes, running sample counts and commit sequence, archiving and retention, idempotency
+       * keys and the webhook outbox. Old points keep their own grouping (they were never
+       * relabelled) and get sequence numbers in id order; their buckets start unbuilt and are
+       * merged when first read.
        */
       async up(db: Db) {
         const big = dialect === 'postgres' ? 'bigint' : 'integer';
@@ -106,6 +107,7 @@ export function migrations(dialect: DialectKind): Record<string, Migration> {
           ['seen_features', big, 0],
           ['seen_outputs', big, 0],
           ['point_count', 'integer', 0],
+          ['point_seq', big, 0],
         ] as const) {
           await db.schema
             .alterTable('krs_run')
@@ -113,6 +115,7 @@ export function migrations(dialect: DialectKind): Record<string, Migration> {
             .execute();
         }
         await db.schema.alterTable('krs_run').addColumn('retain_days', 'double precision').execute();
+        await db.schema.alterTable('krs_point').addColumn('seq', big).execute();
         await db.schema
           .createTable('krs_state')
           .addColumn('point_id', 'integer', (c) => c.primaryKey().references('krs_point.id').onDelete('cascade'))
@@ -128,8 +131,8 @@ export function migrations(dialect: DialectKind): Record<string, Migration> {
           .addColumn('points', 'integer', (c) => c.notNull())
           .addColumn('n', big, (c) => c.notNull())
           .addColumn('version', 'integer', (c) => c.notNull())
-          .addColumn('built', 'integer', (c) => c.notNull())
-          .addColumn('point_id', 'integer')
+          .addColumn('epoch', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('built_seq', big, (c) => c.notNull().defaultTo(0))
           .addColumn('state', bytes)
           .addColumn('fss', 'double precision')
           .addColumn('aoa', 'double precision')
@@ -166,6 +169,7 @@ export function migrations(dialect: DialectKind): Record<string, Migration> {
           .execute();
         await db.schema.createIndex('krs_outbox_due').on('krs_outbox').columns(['state', 'next_at']).execute();
         await db.schema.createIndex('krs_point_run_id').on('krs_point').columns(['run_id', 'id']).execute();
+        await db.schema.createIndex('krs_point_run_seq').on('krs_point').columns(['run_id', 'seq']).execute();
         await convertStates(db);
       },
     },
@@ -199,7 +203,7 @@ async function convertStates(db: Kysely<any>): Promise<void> {
           .insertInto('krs_state')
           .values({ point_id: r.id, bytes: encodeStateFile(doc) })
           .execute();
-        await db.updateTable('krs_point').set({ state: '' }).where('id', '=', r.id).execute();
+        await db.updateTable('krs_point').set({ state: '', seq: count }).where('id', '=', r.id).execute();
         const s = seenOf(doc);
         seen.features += s.features;
         seen.outputs += s.outputs;
@@ -208,11 +212,12 @@ async function convertStates(db: Kysely<any>): Promise<void> {
         for (const k of keys) {
           await db
             .insertInto('krs_bucket')
-            .values({ run_id: runId, ...k, points: 1, n: r.n, version: 1, built: 0, scores_version: 0 })
+            .values({ run_id: runId, ...k, points: 1, n: r.n, version: 1 })
             .onConflict((oc) =>
               oc.columns(['run_id', 'axis', 'width', 'start']).doUpdateSet({
                 points: sql`krs_bucket.points + 1`,
                 n: sql`krs_bucket.n + ${r.n}`,
+                version: sql`krs_bucket.version + 1`,
               }),
             )
             .execute();
@@ -221,7 +226,7 @@ async function convertStates(db: Kysely<any>): Promise<void> {
     }
     await db
       .updateTable('krs_run')
-      .set({ seen_features: seen.features, seen_outputs: seen.outputs, shapes: JSON.stringify(shapes), point_count: count })
+      .set({ seen_features: seen.features, seen_outputs: seen.outputs, shapes: JSON.stringify(shapes), point_count: count, point_seq: count })
       .where('id', '=', runId)
       .execute();
   }

@@ -73,6 +73,9 @@ function openSqlite(location: string): Kysely<Database> {
   let database: BetterSqlite3.Database;
   try {
     database = new BetterSqlite3(file);
+    // 16 KiB pages for a new file (an existing one keeps its own): states are blobs of tens of
+    // kB to MBs, written with a quarter of the WAL frames of the default 4 KiB pages.
+    database.pragma('page_size = 16384');
     database.pragma('journal_mode = WAL');
     database.pragma('synchronous = FULL');
     database.pragma('foreign_keys = ON');
@@ -80,7 +83,30 @@ function openSqlite(location: string): Kysely<Database> {
   } catch (e) {
     throw errors.storeUnavailable(file, `cannot be opened as a SQLite file (${(e as Error).message})`);
   }
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: preparedOnce(database) }) });
+}
+
+/** Most prepared statements kept (queries with lists of ids vary; the rest repeat). */
+const STATEMENTS = 256;
+
+/**
+ * The database as kysely's SQLite driver sees it, with each statement prepared once: the
+ * driver prepares every query it runs, which cost the store's thread as much as running them.
+ */
+function preparedOnce(database: BetterSqlite3.Database): { prepare(sql: string): BetterSqlite3.Statement; close(): void } {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    prepare(sql: string) {
+      let stmt = cache.get(sql);
+      if (!stmt) {
+        if (cache.size >= STATEMENTS) cache.clear();
+        stmt = database.prepare(sql);
+        cache.set(sql, stmt);
+      }
+      return stmt;
+    },
+    close: () => database.close(),
+  };
 }
 
 /**

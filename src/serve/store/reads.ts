@@ -1,19 +1,20 @@
 /**
- * Reading merged states out of the buckets (docs/service.md §"Buckets"): a window is the
- * merge of the few whole buckets that cover it ({@link cover}) and of the points at its ends
- * finer than the lowest level; a series row is one stored bucket, or a span to merge. A bucket
- * out of date is merged from the level below (or, on the lowest level, from its points) when
- * read, and the result is kept if no post changed the bucket meanwhile (compare-and-set on its
- * version), so every later read of it is one row.
+ * Reading buckets (docs/service.md §"Buckets"). A bucket keeps the merged state of its points
+ * up to `built_seq` in the run's commit order; what it needs to be current is that state and
+ * the states of its points committed after it ({@link BucketReader.material}), which the
+ * compute threads merge and the store keeps ({@link BucketReader.keep}: compare-and-set on the
+ * sequence it started from and on the bucket's epoch, so a merge raced by a deletion or by
+ * another merge is dropped, never kept). Posts to a run commit in sequence order (they lock the
+ * run's row), so "the points after built_seq" misses none.
+ *
+ * A window is covered by the fewest whole buckets ({@link cover}) and the points at its ends
+ * finer than the lowest level; a series row is one stored bucket or a span to cover.
  */
 import type { Kysely, Selectable } from 'kysely';
-import { errors } from '../../core/errors.js';
-import type { RunSettings } from '../metric.js';
-import { stateBytes, stateDocument } from '../state-codec.js';
-import { type Axis, childWidth, cover, LEVELS } from './buckets.js';
-import { merged, pointState, toBytes } from './states.js';
+import { type Axis, cover, LEVELS } from './buckets.js';
 import type { BucketTable, Database } from './schema.js';
-import type { SeriesRow, Window } from './types.js';
+import { toBytes } from './states.js';
+import type { BucketMaterial, SeriesRow, Window } from './types.js';
 
 type BucketRow = Selectable<BucketTable>;
 
@@ -22,60 +23,58 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export class BucketReader {
   constructor(private readonly db: Kysely<Database>) {}
 
-  private async settings(runId: number): Promise<RunSettings> {
-    const r = await this.db.selectFrom('krs_run').select('settings').where('id', '=', runId).executeTakeFirst();
-    if (!r) throw errors.internal(`run #${runId} vanished`);
-    return JSON.parse(r.settings) as RunSettings;
+  /** The points of a run in [from, to) on an axis, as a query (of the point table). */
+  private inRange(runId: number, axis: Axis, from: number, to: number) {
+    const q = this.db.selectFrom('krs_point').innerJoin('krs_state', 'krs_state.point_id', 'krs_point.id').where('krs_point.run_id', '=', runId);
+    return axis === 'step' ? q.where('step', '>=', from).where('step', '<', to) : q.where('time', '>=', iso(from)).where('time', '<', iso(to));
   }
 
-  /** A bucket's merged state; merged now from the level below when out of date (and kept unless it changed meanwhile). */
-  async fresh(row: BucketRow, settings: RunSettings): Promise<Uint8Array> {
-    if (row.built === row.version) {
-      if (row.state) return toBytes(row.state);
-      if (row.point_id !== null) return pointState(this.db, row.point_id);
+  /**
+   * What bucket `id` needs to be current: its kept state and the states of up to `limit` of its
+   * points committed after it (oldest first; `more` when there are others), or its one point's
+   * state, or nothing when the bucket is gone.
+   */
+  async material(id: number, limit: number): Promise<BucketMaterial> {
+    const row = await this.db.selectFrom('krs_bucket').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row || row.points <= 0) return { kind: 'gone' };
+    const [from, to] = [Number(row.start), Number(row.start) + Number(row.width)];
+    if (row.points === 1 && !row.state) {
+      const one = await this.inRange(row.run_id, row.axis as Axis, from, to)
+        .select('krs_state.bytes')
+        .limit(2)
+        .execute();
+      if (one.length === 1) return { kind: 'single', state: toBytes(one[0]!.bytes), version: row.version };
     }
-    const below = childWidth(row.axis as Axis, Number(row.width));
-    const parts =
-      below === null
-        ? await this.pointStates(row.run_id, row.axis as Axis, Number(row.start), Number(row.start) + Number(row.width))
-        : await this.childStates(row, below, settings);
-    if (parts.states.length === 0) throw errors.internal(`bucket ${row.id} holds no points`);
-    const single = below === null && parts.states.length === 1 ? parts.ids[0]! : null;
-    const bytes =
-      parts.states.length === 1
-        ? parts.states[0]!
-        : stateBytes(
-            merged(
-              settings,
-              parts.states.map((s) => stateDocument(s, 'a stored state')),
-            ),
-          );
-    await this.db
-      .updateTable('krs_bucket')
-      .set({ state: single === null ? bytes : null, point_id: single, built: row.version })
-      .where('id', '=', row.id)
-      .where('version', '=', row.version)
+    const news = await this.inRange(row.run_id, row.axis as Axis, from, to)
+      .select(['krs_point.seq', 'krs_state.bytes'])
+      .where('seq', '>', Number(row.built_seq))
+      .orderBy('seq')
+      .limit(limit + 1)
       .execute();
-    return bytes;
+    const more = news.length > limit;
+    const taken = news.slice(0, limit);
+    return {
+      kind: 'merge',
+      version: row.version,
+      epoch: row.epoch,
+      builtSeq: Number(row.built_seq),
+      state: row.state ? toBytes(row.state) : null,
+      news: taken.map((r) => toBytes(r.bytes)),
+      lastSeq: taken.length ? Number(taken.at(-1)!.seq) : Number(row.built_seq),
+      more,
+    };
   }
 
-  private async childStates(row: BucketRow, width: number, settings: RunSettings) {
-    const children = await this.rows(row.run_id, row.axis as Axis, width, Number(row.start), Number(row.start) + Number(row.width));
-    const states: Uint8Array[] = [];
-    for (const c of children) states.push(await this.fresh(c, settings));
-    return { states, ids: children.map((c) => c.id) };
-  }
-
-  /** The points in [from, to) on an axis, with their states, in id order. */
-  private async pointStates(runId: number, axis: Axis, from: number, to: number): Promise<{ states: Uint8Array[]; ids: number[] }> {
-    let q = this.db
-      .selectFrom('krs_point')
-      .innerJoin('krs_state', 'krs_state.point_id', 'krs_point.id')
-      .select(['krs_point.id', 'krs_state.bytes'])
-      .where('run_id', '=', runId);
-    q = axis === 'step' ? q.where('step', '>=', from).where('step', '<', to) : q.where('time', '>=', iso(from)).where('time', '<', iso(to));
-    const rows = await q.orderBy('krs_point.id').execute();
-    return { states: rows.map((r) => toBytes(r.bytes)), ids: rows.map((r) => r.id) };
+  /** Keep a bucket's state merged up to `toSeq`, unless another merge or a deletion got there first. */
+  async keep(id: number, k: { epoch: number; fromSeq: number; toSeq: number; state: Uint8Array }): Promise<boolean> {
+    const r = await this.db
+      .updateTable('krs_bucket')
+      .set({ state: k.state, built_seq: k.toSeq })
+      .where('id', '=', id)
+      .where('epoch', '=', k.epoch)
+      .where('built_seq', '=', k.fromSeq)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
   }
 
   private rows(runId: number, axis: Axis, width: number, from: number, to: number): Promise<BucketRow[]> {
@@ -87,6 +86,7 @@ export class BucketReader {
       .where('width', '=', width)
       .where('start', '>=', from)
       .where('start', '<', to)
+      .where('points', '>', 0)
       .orderBy('start')
       .execute();
   }
@@ -100,39 +100,40 @@ export class BucketReader {
       .where('run_id', '=', runId)
       .where('axis', '=', axis)
       .where('width', '=', w)
+      .where('points', '>', 0)
       .executeTakeFirst();
     if (!r || r.lo === null || r.hi === null) return null;
     return [Number(r.lo), Number(r.hi) + w];
   }
 
-  /** The points in [from, to) on an axis and the states that merge into theirs. */
-  async cover(runId: number, axis: Axis, from: number, to: number): Promise<{ points: number; states: Uint8Array[] }> {
-    const settings = await this.settings(runId);
+  /** The points in [from, to) on an axis: the whole buckets that cover it, and the states of the points at its ends. */
+  async cover(runId: number, axis: Axis, from: number, to: number): Promise<{ points: number; buckets: number[]; states: Uint8Array[] }> {
     const c = cover(axis, from, to);
+    const buckets: number[] = [];
     const states: Uint8Array[] = [];
     let points = 0;
     for (const range of c.ranges) {
       for (const row of await this.rows(runId, axis, range.width, range.from, range.to)) {
-        states.push(await this.fresh(row, settings));
+        buckets.push(row.id);
         points += row.points;
       }
     }
     for (const rest of c.rest) {
-      const p = await this.pointStates(runId, axis, rest.from, rest.to);
-      states.push(...p.states);
-      points += p.states.length;
+      const rows = await this.inRange(runId, axis, rest.from, rest.to).select('krs_state.bytes').orderBy('krs_point.id').execute();
+      states.push(...rows.map((r) => toBytes(r.bytes)));
+      points += rows.length;
     }
-    return { points, states };
+    return { points, buckets, states };
   }
 
-  /** The window's points and states: by step bounds, by time bounds, or (both given) point by point. */
-  async window(runId: number, w: Window): Promise<{ points: number; states: Uint8Array[] }> {
+  /** The window's points: by step bounds, by time bounds, or (both given) point by point. */
+  async window(runId: number, w: Window): Promise<{ points: number; buckets: number[]; states: Uint8Array[] }> {
     const steps = w.fromStep !== undefined || w.toStep !== undefined;
     const times = w.from !== undefined || w.to !== undefined;
     if (steps && times) return this.pointsIn(runId, w);
     const axis: Axis = steps ? 'step' : 'time';
     const range = await this.range(runId, axis, w);
-    return range ? this.cover(runId, axis, range[0], range[1]) : { points: 0, states: [] };
+    return range ? this.cover(runId, axis, range[0], range[1]) : { points: 0, buckets: [], states: [] };
   }
 
   /** The window's bounds on an axis as [from, to), open ends taken from the run's points; null when empty. */
@@ -146,41 +147,37 @@ export class BucketReader {
     return [from, to];
   }
 
-  private async pointsIn(runId: number, w: Window): Promise<{ points: number; states: Uint8Array[] }> {
+  private async pointsIn(runId: number, w: Window): Promise<{ points: number; buckets: number[]; states: Uint8Array[] }> {
     let q = this.db.selectFrom('krs_point').innerJoin('krs_state', 'krs_state.point_id', 'krs_point.id').select('krs_state.bytes').where('run_id', '=', runId);
     if (w.fromStep !== undefined) q = q.where('step', '>=', w.fromStep);
     if (w.toStep !== undefined) q = q.where('step', '<=', w.toStep);
     if (w.from !== undefined) q = q.where('time', '>=', w.from);
     if (w.to !== undefined) q = q.where('time', '<=', w.to);
     const rows = await q.orderBy('krs_point.id').execute();
-    return { points: rows.length, states: rows.map((r) => toBytes(r.bytes)) };
+    return { points: rows.length, buckets: [], states: rows.map((r) => toBytes(r.bytes)) };
   }
 
   /**
    * The rows of a series of `width` (steps, or ms) over the window: for a stored level, its
    * buckets (with their scores when current); otherwise, or where the window cuts a bucket,
-   * spans to merge.
+   * spans to cover.
    */
   async series(runId: number, axis: Axis, width: number, w: Window): Promise<SeriesRow[]> {
     const range = await this.range(runId, axis, w);
     if (!range) return [];
     const [from, to] = range;
-    const stored = LEVELS[axis].includes(width);
-    const first = Math.floor(from / width) * width;
     const out: SeriesRow[] = [];
-    if (stored) {
-      for (const row of await this.rows(runId, axis, width, first, to)) {
+    if (LEVELS[axis].includes(width)) {
+      for (const row of await this.rows(runId, axis, width, Math.floor(from / width) * width, to)) {
         const start = Number(row.start);
         const whole = start >= from && start + width <= to;
+        const current = whole && row.scores_version === row.version && row.aoa !== null;
         out.push({
           start,
           points: row.points,
           n: Number(row.n),
           source: whole ? { bucket: { id: row.id, version: row.version } } : { range: [Math.max(start, from), Math.min(start + width, to)] },
-          scores:
-            whole && row.scores_version === row.version && row.aoa !== null
-              ? { fss: row.fss, aoa: row.aoa, krs: row.krs, ci95: JSON.parse(row.ci95 ?? 'null') }
-              : null,
+          scores: current ? { fss: row.fss, aoa: row.aoa!, krs: row.krs, ci95: JSON.parse(row.ci95 ?? 'null') } : null,
         });
       }
       return out;
@@ -198,12 +195,5 @@ export class BucketReader {
     for (const [start, s] of [...spans].sort((a, b) => a[0] - b[0]))
       out.push({ start, points: s.points, n: s.n, source: { range: [Math.max(start, from), Math.min(start + width, to)] }, scores: null });
     return out;
-  }
-
-  /** A stored bucket's state (merged now when out of date) and the version it reflects. */
-  async bucket(id: number): Promise<{ state: Uint8Array; version: number }> {
-    const row = await this.db.selectFrom('krs_bucket').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!row) throw errors.internal(`bucket ${id} vanished`);
-    return { state: await this.fresh(row, await this.settings(row.run_id)), version: row.version };
   }
 }

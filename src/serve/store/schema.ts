@@ -30,6 +30,8 @@ export interface RunTable {
   seen_features: Generated<number>;
   seen_outputs: Generated<number>;
   point_count: Generated<number>;
+  /** The sequence number of the run's last committed point (posts to a run commit in this order). */
+  point_seq: Generated<number>;
 }
 
 export interface PointTable {
@@ -50,6 +52,8 @@ export interface PointTable {
   /** Where the point came from: `batch`, `state` or `teacher`. */
   source: string;
   received: string;
+  /** Its place in the run's commit order (1, 2, …; since migration 0002). */
+  seq: number | null;
 }
 
 export interface AlertRuleTable {
@@ -97,8 +101,9 @@ export interface StateTable {
 
 /**
  * A bucket of a run's points on one axis (src/serve/store/buckets.ts): counts, and the merged
- * state once built. `version` counts changes; the state (and the scores) are current when
- * `built` (`scores_version`) equals it.
+ * state of its points up to `built_seq` in the run's commit order (merged further when read).
+ * `version` counts changes (scores are current when `scores_version` equals it); `epoch`
+ * counts deletions (which make the state start again from nothing).
  */
 export interface BucketTable {
   id: Generated<number>;
@@ -111,16 +116,15 @@ export interface BucketTable {
   points: number;
   n: number;
   version: number;
-  built: number;
-  /** The one point of a bucket that holds one (its state is that point's), else null. */
-  point_id: number | null;
+  epoch: Generated<number>;
+  built_seq: Generated<number>;
   state: Uint8Array | null;
   fss: number | null;
   aoa: number | null;
   krs: number | null;
   /** JSON: the 95 % intervals {fss, aoa, krs}. */
   ci95: string | null;
-  scores_version: number;
+  scores_version: Generated<number>;
 }
 
 /** The answer to a post that carried an `Idempotency-Key`: a retry gets it again. */

@@ -104,6 +104,19 @@ export interface SeriesRow {
   scores: Pick<PointScores, 'fss' | 'aoa' | 'krs' | 'ci95'> | null;
 }
 
+/** What a bucket needs to be current (store/reads.ts): gone, its one point's state, or its kept state and the newer points' states to merge. */
+export type BucketMaterial =
+  | { kind: 'gone' }
+  | { kind: 'single'; state: Uint8Array; version: number }
+  | { kind: 'merge'; version: number; epoch: number; builtSeq: number; state: Uint8Array | null; news: Uint8Array[]; lastSeq: number; more: boolean };
+
+/** The parts of a window or a span: the whole buckets to read (ids) and the states of the points at its ends. */
+export interface Cover {
+  points: number;
+  buckets: number[];
+  states: Uint8Array[];
+}
+
 export interface RunSummary {
   runId: number;
   points: number;
@@ -135,13 +148,15 @@ export interface Store {
   deletePoints(runId: number, which: { id?: number; window?: Window; before?: string }): Promise<number>;
   /** Retention: delete points older than their run's days (or `defaultDays`); old idempotency keys and settled deliveries. */
   prune(now: string, defaultDays: number | null): Promise<{ points: number }>;
-  /** Number of points and the states that merge into the window's (whole buckets and the points at its ends). */
-  windowStates(runId: number, window: Window): Promise<{ points: number; states: Uint8Array[] }>;
-  /** The states covering [from, to) on an axis (steps, or ms). */
-  coverStates(runId: number, axis: Axis, from: number, to: number): Promise<{ points: number; states: Uint8Array[] }>;
+  /** The window's points: the whole buckets covering it and the states of the points at its ends. */
+  windowStates(runId: number, window: Window): Promise<Cover>;
+  /** The same for [from, to) on an axis (steps, or ms). */
+  coverStates(runId: number, axis: Axis, from: number, to: number): Promise<Cover>;
   seriesRows(runId: number, axis: Axis, width: number, window: Window): Promise<SeriesRow[]>;
-  /** A stored bucket's merged state (merged now if out of date), with the version it reflects. */
-  bucketState(id: number): Promise<{ state: Uint8Array; version: number }>;
+  /** What a bucket needs to be current: its kept state and up to `limit` newer points' states. */
+  bucketMaterial(id: number, limit: number): Promise<BucketMaterial>;
+  /** Keep a bucket's state merged up to `toSeq` (compare-and-set: false when a deletion or another merge came first). */
+  keepBucket(id: number, k: { epoch: number; fromSeq: number; toSeq: number; state: Uint8Array }): Promise<boolean>;
   /** Remember a bucket's scores, if it has not changed since `version`. */
   cacheScores(id: number, version: number, scores: Pick<PointScores, 'fss' | 'aoa' | 'krs' | 'ci95'>): Promise<void>;
   addRule(rule: Pick<AlertRuleRow, 'run_id' | 'kind' | 'threshold' | 'window' | 'webhook'>): Promise<AlertRuleRow>;
