@@ -176,11 +176,20 @@ export function logSoftmaxRow(
   what: string,
 ): void {
   let max = -Infinity;
-  for (let c = 0; c < C; c++) {
-    const v = x[off + c]!;
-    const z = (probs ? Math.log(v) : v) / tau;
-    lp[c] = z;
-    if (z > max) max = z;
+  if (!probs && tau === 1) {
+    // Logits at τ = 1 (the common case): z = x exactly, without the division.
+    for (let c = 0; c < C; c++) {
+      const z = x[off + c]!;
+      lp[c] = z;
+      if (z > max) max = z;
+    }
+  } else {
+    for (let c = 0; c < C; c++) {
+      const v = x[off + c]!;
+      const z = (probs ? Math.log(v) : v) / tau;
+      lp[c] = z;
+      if (z > max) max = z;
+    }
   }
   if (!Number.isFinite(max)) {
     throw errors.badValue(`${what} divided by the temperature ${tau}`, max, 'finite values (the temperature is too small for these outputs)');
@@ -323,28 +332,22 @@ function updateState(state: KlAgreementState, batch: KlAgreementBatch): void {
       cnt++;
       logSoftmaxRow(T, off, C, tau, tProbs, lpT, pT, tWhat);
       logSoftmaxRow(S, off, C, tau, sProbs, lpS, pS, sWhat);
-      // KL(pᵀ‖pˢ): a class with pᵀ = 0 contributes 0; pᵀ > 0 with pˢ = 0 makes it +∞.
-      let kl = 0;
-      for (let c = 0; c < C; c++) {
-        const a = lpT[c]!;
-        if (a === -Infinity) continue;
-        const b = lpS[c]!;
-        if (b === -Infinity) {
-          kl = Infinity;
-          break;
-        }
-        kl += pT[c]! * (a - b);
-      }
-      klSum += Math.max(kl, 0);
+      // In one pass over the classes:
+      // KL(pᵀ‖pˢ): a class with pᵀ = 0 contributes 0; pᵀ > 0 with pˢ = 0 makes it +∞;
       // JS = ½ KL(pᵀ‖m) + ½ KL(pˢ‖m), m = (pᵀ + pˢ)/2; always finite.
+      let kl = 0;
       let js = 0;
       for (let c = 0; c < C; c++) {
+        const la = lpT[c]!;
+        const lb = lpS[c]!;
+        if (la !== -Infinity) kl = lb === -Infinity ? Infinity : kl + pT[c]! * (la - lb);
         const a = pT[c]!;
         const b = pS[c]!;
         const lm = Math.log(0.5 * (a + b));
-        if (a > 0) js += a * (lpT[c]! - lm);
-        if (b > 0) js += b * (lpS[c]! - lm);
+        if (a > 0) js += a * (la - lm);
+        if (b > 0) js += b * (lb - lm);
       }
+      klSum += Math.max(kl, 0);
       js *= 0.5;
       jsSum += Math.max(js, 0);
       // Rankings on the inputs as given (monotone in p), so τ never creates ties.

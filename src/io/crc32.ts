@@ -26,8 +26,22 @@ const TABLES: Uint32Array[] = (() => {
 /** The running value before any byte is fed. */
 export const CRC32_INIT = 0xffffffff;
 
+/** A native CRC-32 (zlib's: `crc32(data, previous CRC) → CRC`), when the platform has one. */
+type NativeCrc32 = (data: Uint8Array, value: number) => number;
+let native: NativeCrc32 | null = null;
+
+/**
+ * Use a native CRC-32 from now on (Node's `zlib.crc32`, registered by the Node entry points:
+ * the same values, several times faster than slicing-by-8 in JavaScript on megabytes).
+ */
+export function useNativeCrc32(fn: NativeCrc32 | null): void {
+  native = fn;
+}
+
 /** Feed `bytes` into a running CRC (as returned by this function or {@link CRC32_INIT}). */
 export function crc32Update(crc: number, bytes: Uint8Array): number {
+  // zlib's value is the finished CRC: the running one with its bits flipped.
+  if (native && bytes.length >= 4096) return (native(bytes, (crc ^ 0xffffffff) >>> 0) ^ 0xffffffff) >>> 0;
   const [t0, t1, t2, t3, t4, t5, t6, t7] = TABLES as [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array];
   let c = crc >>> 0;
   let i = 0;

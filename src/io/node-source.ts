@@ -4,6 +4,7 @@
  * `node-*.ts` file, so the rest of `src/io` runs in a browser.
  */
 import * as fs from 'node:fs';
+import './node-crc32.js';
 import { errors, KrsError } from '../core/errors.js';
 import { checkRange, type ByteSource } from './source.js';
 

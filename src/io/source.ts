@@ -28,6 +28,11 @@ export interface ByteSource {
    */
   readInto?(offset: number, dest: Uint8Array): void;
   /**
+   * Optional: the bytes at `offset` as a view of memory the source holds (no copy, no
+   * allocation), for sources over bytes in memory. Callers must not modify it.
+   */
+  view?(offset: number, length: number): Uint8Array;
+  /**
    * Optional: check the integrity of the whole source (a zip entry's CRC-32 and size) and
    * throw BAD_FILE naming it if the bytes are corrupt. Readers call it before they return
    * any value decoded from the source's data, so a corrupt entry never yields a number,
@@ -54,6 +59,9 @@ export function bytesSource(name: string, bytes: Uint8Array): ByteSource {
       checkRange(this, offset, length);
       return bytes.subarray(offset, offset + length);
     },
+    view(offset, length) {
+      return this.read(offset, length);
+    },
     readInto(offset, dest) {
       checkRange(this, offset, dest.length);
       dest.set(bytes.subarray(offset, offset + dest.length));
@@ -78,6 +86,14 @@ export function windowSource(parent: ByteSource, offset: number, size: number, n
       checkRange(this, off, dest.length);
       readInto(parent, offset + off, dest);
     },
+    ...(parent.view
+      ? {
+          view(off: number, length: number) {
+            checkRange(this, off, length);
+            return parent.view!(offset + off, length);
+          },
+        }
+      : {}),
     verify() {
       verifySource(parent);
     },

@@ -1,4 +1,5 @@
 /** A compute thread of `krs serve` (compute/pool.ts): runs compute/tasks.ts, moving bytes and arrays back instead of copying. */
+import '../../io/node-crc32.js';
 import { moving, serveThread } from '../threads.js';
 import { compareRuns, ingestBatch, ingestState, mergeToBytes, renderChart, scoreBatch, scoreStates } from './tasks.js';
 
