@@ -63,6 +63,7 @@ const SETTING_KEYS = [
 /** How long a token's scope and a run's row are trusted without asking the store again (ms). */
 export const TOKEN_CACHE_MS = 10_000;
 const RUN_CACHE_MS = 60_000;
+const RULE_CACHE_MS = 1000;
 const RETENTION_EVERY_MS = 3600_000;
 
 export class RunService extends EventEmitter {
@@ -74,6 +75,7 @@ export class RunService extends EventEmitter {
   private readonly teachers = new Map<number, Promise<TeacherRunner>>();
   private readonly runs = new Map<string, CachedRun>();
   private readonly tokens = new Map<string, { id: number; scope: Scope; at: number }>();
+  private readonly ruleCache = new Map<number, { rules: AlertRuleRow[]; at: number }>();
   private retention: NodeJS.Timeout | null = null;
 
   constructor(options: ServiceOptions) {
@@ -95,22 +97,29 @@ export class RunService extends EventEmitter {
   }
 
   private onNotify(payload: string): void {
-    let e: { origin?: string; type?: string; run?: string; id?: number };
+    let e: { origin?: string; type?: string; run?: string; points?: { run: string; id: number }[] };
     try {
       e = JSON.parse(payload);
     } catch {
       return;
     }
-    if (e.origin === this.store.instance || typeof e.run !== 'string') return;
-    this.runs.delete(e.run);
-    void (async () => {
-      const run = await this.store.getRun(e.run!);
-      if (e.type === 'run' && run) this.emit('run', runView(run));
-      if (e.type === 'point' && run && typeof e.id === 'number') {
-        const [row] = await this.store.points(run.id, {}, { limit: 1, afterId: e.id - 1 });
-        if (row?.id === e.id) this.emit('point', { run: run.name, point: livePoint(pointView(row)) });
-      }
-    })().catch(() => {});
+    if (e.origin === this.store.instance) return;
+    if (e.type === 'run' && typeof e.run === 'string') {
+      this.runs.delete(e.run);
+      void this.store
+        .getRun(e.run)
+        .then((run) => run && this.emit('run', runView(run)))
+        .catch(() => {});
+    }
+    if (e.type === 'points' && Array.isArray(e.points)) for (const p of e.points) void this.emitStored(p.run, p.id).catch(() => {});
+  }
+
+  /** Emit a point another process committed (read back from the store). */
+  private async emitStored(name: string, id: number): Promise<void> {
+    const run = await this.store.getRun(name);
+    if (!run) return;
+    const [row] = await this.store.points(run.id, {}, { limit: 1, afterId: id - 1 });
+    if (row?.id === id) this.emit('point', { run: run.name, point: livePoint(pointView(row)) });
   }
 
   /** Delete points past their run's retention (or the server's). */
@@ -300,7 +309,7 @@ export class RunService extends EventEmitter {
   private async commit(run: CachedRun, got: Ingested, source: string, idempotencyKey?: string): Promise<CommitReply> {
     const at = checkAt(got.at);
     const s = got.scores;
-    const rules = await this.store.rules(run.row.id);
+    const rules = await this.rulesOf(run.row.id);
     const verdicts: RuleVerdict[] = [];
     for (const rule of rules) {
       const ref = rule.kind === 'krs_drop' && s.krs !== null ? await this.reference(run, rule) : null;
@@ -328,6 +337,19 @@ export class RunService extends EventEmitter {
     }
     if (r.transitions.some((t) => t.rule.webhook)) this.outbox.wake();
     return r;
+  }
+
+  /**
+   * A run's alert rules for judging a post, remembered for {@link RULE_CACHE_MS} (a rule added
+   * or removed here is seen at once; one added by another process sharing the store within that
+   * time). The rules' states are read again in the post's transaction.
+   */
+  private async rulesOf(runId: number): Promise<AlertRuleRow[]> {
+    const hit = this.ruleCache.get(runId);
+    if (hit && Date.now() - hit.at < RULE_CACHE_MS) return hit.rules;
+    const rules = await this.store.rules(runId);
+    this.ruleCache.set(runId, { rules, at: Date.now() });
+    return rules;
   }
 
   /** KRS of the merged states of the last `window` points of a run (before the one being added), or null. */
@@ -366,10 +388,9 @@ export class RunService extends EventEmitter {
   async addRule(name: string, body: unknown): Promise<RuleView> {
     const { row } = await this.run(name);
     const r = checkRule(body);
-    return ruleView(
-      await this.store.addRule({ run_id: row.id, kind: r.kind, threshold: r.threshold, window: r.window ?? null, webhook: r.webhook ?? null }),
-      true,
-    );
+    const added = await this.store.addRule({ run_id: row.id, kind: r.kind, threshold: r.threshold, window: r.window ?? null, webhook: r.webhook ?? null });
+    this.ruleCache.delete(row.id);
+    return ruleView(added, true);
   }
 
   async alerts(name: string, withWebhooks: boolean) {
@@ -383,7 +404,9 @@ export class RunService extends EventEmitter {
 
   async deleteRule(name: string, id: number): Promise<void> {
     const { row } = await this.run(name);
-    if (!(await this.store.deleteRule(row.id, id))) throw httpErrors.notFound(`alert rule of run ${JSON.stringify(name)}`, String(id));
+    const deleted = await this.store.deleteRule(row.id, id);
+    this.ruleCache.delete(row.id);
+    if (!deleted) throw httpErrors.notFound(`alert rule of run ${JSON.stringify(name)}`, String(id));
   }
 }
 

@@ -3,8 +3,8 @@
  * (training steps, or time in milliseconds) a few levels of aligned, fixed-width buckets,
  * each width a multiple of the one below:
  *
- *     step: 1, 16, 256, 4 096, 65 536, 1 048 576 steps
- *     time: 1 min, 1 h, 1 day, 1 week, 52 weeks
+ *     step: 1, 16, 256, 4 096, 65 536 steps
+ *     time: 1 min, 1 h, 1 day, 1 week
  *
  * A point is in one bucket per level. The lowest level is kept merged as points arrive; the
  * others are merged from the level below when first read after a change. A window is covered
@@ -17,8 +17,8 @@
 export type Axis = 'step' | 'time';
 
 export const LEVELS: Readonly<Record<Axis, readonly number[]>> = {
-  step: [1, 16, 256, 4096, 65_536, 1_048_576],
-  time: [60_000, 3_600_000, 86_400_000, 604_800_000, 31_449_600_000],
+  step: [1, 16, 256, 4096, 65_536],
+  time: [60_000, 3_600_000, 86_400_000, 604_800_000],
 };
 
 /** A bucket: level `width` on `axis`, covering [start, start + width). */

@@ -17,7 +17,7 @@
  */
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
-import { KrsError } from '../../core/errors.js';
+import { errors, KrsError } from '../../core/errors.js';
 import { stateFileDocument, withStateFileDocument } from '../../io/state-file.js';
 import { HttpError, httpErrors } from '../http-error.js';
 import { checkSignature, rotateGroups, type SampleCounts, seenOf, type ShapeSignature } from '../state-codec.js';
@@ -95,20 +95,34 @@ function isRefusal(e: unknown): boolean {
   return e instanceof HttpError || (e instanceof KrsError && (e.kind === 'data' || e.kind === 'usage'));
 }
 
+/** A post that passed the checks, ready to write. */
+interface Checked {
+  post: PointCommit;
+  run: RunInGroup;
+  seq: number;
+  bytes: Uint8Array;
+  received: string;
+}
+
+/** What became of one post of a group: its answer, its refusal, its place in the writes, or "the same request as post i". */
+type Outcome = { ok: CommitReply } | { error: unknown } | { checked: Checked } | { sameAs: number };
+
+/** Keys of the group's posts already used: an earlier request's hash and reply, or the index of the group's post that uses it. */
+type UsedKeys = Map<string, { hash: string; reply: string } | { index: number; hash: string }>;
+
 async function writeGroup(ctx: CommitContext, group: Pending[]): Promise<void> {
   const outcomes = await transaction(ctx.db, ctx.dialect, async (trx) => {
     const runs = await lockRuns(ctx, trx, group);
-    const counts = new Map<string, BucketCount>();
-    const out: ({ ok: CommitReply } | { error: unknown })[] = [];
-    for (const { post } of group) {
+    const used = await usedKeys(trx, group);
+    const out: Outcome[] = group.map(({ post }, i) => {
       try {
-        out.push({ ok: await writePost(ctx, trx, runs, counts, post) });
+        return checkPost(runs, used, post, i);
       } catch (e) {
         if (!isRefusal(e)) throw e;
-        out.push({ error: e });
+        return { error: e };
       }
-    }
-    await countPoints(trx, [...counts.values()]);
+    });
+    await writePosts(ctx, trx, out);
     for (const r of runs.values()) {
       if (r.added === 0) continue;
       await trx
@@ -125,8 +139,110 @@ async function writeGroup(ctx: CommitContext, group: Pending[]): Promise<void> {
     }
     return out;
   });
-  outcomes.forEach((o, i) => ('ok' in o ? group[i]!.resolve(o.ok) : group[i]!.reject(o.error)));
+  outcomes.forEach((o, i) => {
+    if ('ok' in o) return group[i]!.resolve(o.ok);
+    if ('error' in o) return group[i]!.reject(o.error);
+    const first = 'sameAs' in o ? outcomes[o.sameAs] : undefined;
+    if (first && 'ok' in first) return group[i]!.resolve({ reply: first.ok.reply, replayed: true, transitions: [] });
+    group[i]!.reject(first && 'error' in first ? first.error : errors.internal('a post of the group was not settled'));
+  });
 }
+
+/** The group's Idempotency-Keys already used in their runs (one query). */
+async function usedKeys(trx: Tx, group: Pending[]): Promise<UsedKeys> {
+  const used: UsedKeys = new Map();
+  const keyed = group.filter((p) => p.post.idempotency);
+  if (keyed.length === 0) return used;
+  const rows = await trx
+    .selectFrom('krs_idempotency')
+    .select(['run_id', 'key', 'hash', 'reply'])
+    .where((e) => e.or(keyed.map((p) => e.and([e('run_id', '=', p.post.runId), e('key', '=', p.post.idempotency!.key)]))))
+    .execute();
+  for (const r of rows) used.set(`${r.run_id}:${r.key}`, { hash: r.hash, reply: r.reply });
+  return used;
+}
+
+/**
+ * Check one post against its run as the group has moved it so far: the run exists and is not
+ * archived; its Idempotency-Key is new, or answers again for the same request (another request
+ * under it is refused); its shapes agree. Then relabel its groups, give it the run's next
+ * sequence number and count it in the run.
+ */
+function checkPost(runs: Map<number, RunInGroup>, used: UsedKeys, post: PointCommit, index: number): Outcome {
+  const run = runs.get(post.runId);
+  if (!run) throw httpErrors.notFound('run', `#${post.runId}`);
+  if (run.row.archived) throw httpErrors.conflict(`run ${JSON.stringify(run.row.name)} is archived: it takes no new points`);
+  if (post.idempotency) {
+    const key = `${post.runId}:${post.idempotency.key}`;
+    const earlier = used.get(key);
+    if (earlier && earlier.hash !== post.idempotency.hash)
+      throw httpErrors.conflict(`Idempotency-Key ${JSON.stringify(post.idempotency.key)} was used for another request to this run`);
+    if (earlier && 'reply' in earlier) return { ok: { reply: JSON.parse(earlier.reply), replayed: true, transitions: [] } };
+    if (earlier) return { sameAs: earlier.index };
+    used.set(key, { index, hash: post.idempotency.hash });
+  }
+  const shapes = checkSignature(run.shapes, post.signature);
+  const doc = stateFileDocument(post.state, 'the posted state');
+  const rotated = rotateGroups(doc, run.seen);
+  const bytes = rotated === doc ? post.state : withStateFileDocument(post.state, rotated, 'the posted state');
+  const s = seenOf(doc);
+  run.seen = { features: run.seen.features + s.features, outputs: run.seen.outputs + s.outputs };
+  run.shapes = shapes;
+  run.seq++;
+  run.added++;
+  return { checked: { post, run, seq: run.seq, bytes, received: new Date().toISOString() } };
+}
+
+/** Write a group's checked posts: points and states (one statement each), alert transitions, replies, keys, bucket counts, one notice. */
+async function writePosts(ctx: CommitContext, trx: Tx, out: Outcome[]): Promise<void> {
+  const checked = out.flatMap((o, i) => ('checked' in o ? [{ i, c: o.checked }] : []));
+  if (checked.length === 0) return;
+  const row = (c: Checked) => ({
+    run_id: c.run.row.id,
+    step: c.post.step,
+    time: c.post.time,
+    n: c.post.n,
+    fss: c.post.fss,
+    aoa: c.post.aoa,
+    krs: c.post.krs,
+    scores: JSON.stringify(c.post.scores),
+    state: '',
+    source: c.post.source,
+    received: c.received,
+    seq: c.seq,
+  });
+  const inserted = await trx
+    .insertInto('krs_point')
+    .values(checked.map(({ c }) => row(c)))
+    .returning(['id', 'run_id', 'seq'])
+    .execute();
+  // Matched by (run, sequence number): the order of RETURNING is not promised.
+  const ids = new Map(inserted.map((r) => [`${r.run_id}:${r.seq}`, r.id]));
+  const idOf = (c: Checked) => ids.get(`${c.run.row.id}:${c.seq}`)!;
+  await trx
+    .insertInto('krs_state')
+    .values(checked.map(({ c }) => ({ point_id: idOf(c), bytes: c.bytes })))
+    .execute();
+  const counts = new Map<string, BucketCount>();
+  const keys: { run_id: number; key: string; hash: string; reply: string; created: string }[] = [];
+  for (const { i, c } of checked) {
+    const { alerts, transitions } = await applyVerdicts(ctx, trx, c.run.row, c.post);
+    const reply = { point: pointView({ ...row(c), id: idOf(c) }), alerts };
+    if (c.post.idempotency)
+      keys.push({ run_id: c.run.row.id, key: c.post.idempotency.key, hash: c.post.idempotency.hash, reply: JSON.stringify(reply), created: c.received });
+    count(counts, c.run.row.id, c.post);
+    out[i] = { ok: { reply, replayed: false, transitions } };
+  }
+  if (keys.length) await trx.insertInto('krs_idempotency').values(keys).execute();
+  await countPoints(trx, [...counts.values()]);
+  // PostgreSQL takes notices of at most 8000 bytes: one per few points.
+  const points = checked.map(({ c }) => ({ run: c.run.row.name, id: idOf(c) }));
+  for (let k = 0; k < points.length; k += NOTICE_POINTS)
+    await ctx.notify(trx, JSON.stringify({ origin: ctx.instance, type: 'points', points: points.slice(k, k + NOTICE_POINTS) }));
+}
+
+/** Points per notice: run names are at most 100 characters, so a notice stays under 8000 bytes. */
+const NOTICE_POINTS = 40;
 
 /** The group's runs, locked in id order (PostgreSQL: FOR UPDATE, so processes sharing the store take turns per run). */
 async function lockRuns(ctx: CommitContext, trx: Tx, group: Pending[]): Promise<Map<number, RunInGroup>> {
@@ -146,87 +262,6 @@ async function lockRuns(ctx: CommitContext, trx: Tx, group: Pending[]): Promise<
     });
   }
   return runs;
-}
-
-async function writePost(
-  ctx: CommitContext,
-  trx: Tx,
-  runs: Map<number, RunInGroup>,
-  counts: Map<string, BucketCount>,
-  post: PointCommit,
-): Promise<CommitReply> {
-  const run = runs.get(post.runId);
-  if (!run) throw httpErrors.notFound('run', `#${post.runId}`);
-  if (run.row.archived) throw httpErrors.conflict(`run ${JSON.stringify(run.row.name)} is archived: it takes no new points`);
-  if (post.idempotency) {
-    const seen = await trx
-      .selectFrom('krs_idempotency')
-      .select(['hash', 'reply'])
-      .where('run_id', '=', run.row.id)
-      .where('key', '=', post.idempotency.key)
-      .executeTakeFirst();
-    if (seen) {
-      if (seen.hash !== post.idempotency.hash)
-        throw httpErrors.conflict(`Idempotency-Key ${JSON.stringify(post.idempotency.key)} was used for another request to this run`);
-      return { reply: JSON.parse(seen.reply), replayed: true, transitions: [] };
-    }
-  }
-  const shapes = checkSignature(run.shapes, post.signature);
-  const doc = stateFileDocument(post.state, 'the posted state');
-  const rotated = rotateGroups(doc, run.seen);
-  const bytes = rotated === doc ? post.state : withStateFileDocument(post.state, rotated, 'the posted state');
-  const received = new Date().toISOString();
-  const seq = run.seq + 1;
-  const { id } = await trx
-    .insertInto('krs_point')
-    .values({
-      run_id: run.row.id,
-      step: post.step,
-      time: post.time,
-      n: post.n,
-      fss: post.fss,
-      aoa: post.aoa,
-      krs: post.krs,
-      scores: JSON.stringify(post.scores),
-      state: '',
-      source: post.source,
-      received,
-      seq,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  await trx.insertInto('krs_state').values({ point_id: id, bytes }).execute();
-  const { alerts, transitions } = await applyVerdicts(ctx, trx, run.row, post);
-  const reply = {
-    point: pointView({
-      id,
-      run_id: run.row.id,
-      step: post.step,
-      time: post.time,
-      n: post.n,
-      fss: post.fss,
-      aoa: post.aoa,
-      krs: post.krs,
-      scores: JSON.stringify(post.scores),
-      source: post.source,
-      received,
-      seq,
-    }),
-    alerts,
-  };
-  if (post.idempotency)
-    await trx
-      .insertInto('krs_idempotency')
-      .values({ run_id: run.row.id, key: post.idempotency.key, hash: post.idempotency.hash, reply: JSON.stringify(reply), created: received })
-      .execute();
-  const s = seenOf(doc);
-  run.seen = { features: run.seen.features + s.features, outputs: run.seen.outputs + s.outputs };
-  run.shapes = shapes;
-  run.seq = seq;
-  run.added++;
-  count(counts, run.row.id, post);
-  await ctx.notify(trx, JSON.stringify({ origin: ctx.instance, type: 'point', run: run.row.name, id }));
-  return { reply, replayed: false, transitions };
 }
 
 /**

@@ -169,7 +169,6 @@ export function migrations(dialect: DialectKind): Record<string, Migration> {
           .execute();
         await db.schema.createIndex('krs_outbox_due').on('krs_outbox').columns(['state', 'next_at']).execute();
         await db.schema.createIndex('krs_point_run_id').on('krs_point').columns(['run_id', 'id']).execute();
-        await db.schema.createIndex('krs_point_run_seq').on('krs_point').columns(['run_id', 'seq']).execute();
         await convertStates(db);
       },
     },

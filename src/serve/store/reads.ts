@@ -1,11 +1,11 @@
 /**
  * Reading buckets (docs/service.md §"Buckets"). A bucket keeps the merged state of its points
- * up to `built_seq` in the run's commit order; what it needs to be current is that state and
- * the states of its points committed after it ({@link BucketReader.material}), which the
- * compute threads merge and the store keeps ({@link BucketReader.keep}: compare-and-set on the
- * sequence it started from and on the bucket's epoch, so a merge raced by a deletion or by
- * another merge is dropped, never kept). Posts to a run commit in sequence order (they lock the
- * run's row), so "the points after built_seq" misses none.
+ * up to point id `built_seq`; what it needs to be current is that state and the states of its
+ * points after it ({@link BucketReader.material}), which the compute threads merge and the
+ * store keeps ({@link BucketReader.keep}: compare-and-set on the id it started from and on the
+ * bucket's epoch, so a merge raced by a deletion or by another merge is dropped, never kept).
+ * A run's points get increasing ids in the order they commit (posts to a run lock its row, and
+ * take their ids inside that lock), so "the points after built_seq" misses none.
  *
  * A window is covered by the fewest whole buckets ({@link cover}) and the points at its ends
  * finer than the lowest level; a series row is one stored bucket or a span to cover.
@@ -46,9 +46,9 @@ export class BucketReader {
       if (one.length === 1) return { kind: 'single', state: toBytes(one[0]!.bytes), version: row.version };
     }
     const news = await this.inRange(row.run_id, row.axis as Axis, from, to)
-      .select(['krs_point.seq', 'krs_state.bytes'])
-      .where('seq', '>', Number(row.built_seq))
-      .orderBy('seq')
+      .select(['krs_point.id', 'krs_state.bytes'])
+      .where('krs_point.id', '>', Number(row.built_seq))
+      .orderBy('krs_point.id')
       .limit(limit + 1)
       .execute();
     const more = news.length > limit;
@@ -60,7 +60,7 @@ export class BucketReader {
       builtSeq: Number(row.built_seq),
       state: row.state ? toBytes(row.state) : null,
       news: taken.map((r) => toBytes(r.bytes)),
-      lastSeq: taken.length ? Number(taken.at(-1)!.seq) : Number(row.built_seq),
+      lastSeq: taken.length ? taken.at(-1)!.id : Number(row.built_seq),
       more,
     };
   }

@@ -101,7 +101,7 @@ export interface StateTable {
 
 /**
  * A bucket of a run's points on one axis (src/serve/store/buckets.ts): counts, and the merged
- * state of its points up to `built_seq` in the run's commit order (merged further when read).
+ * state of its points up to point id `built_seq` (merged further when read).
  * `version` counts changes (scores are current when `scores_version` equals it); `epoch`
  * counts deletions (which make the state start again from nothing).
  */
