@@ -1,15 +1,10 @@
-/** Routes of alert rules, and the server-sent events stream of the live dashboard. */
-import type { FastifyReply, FastifyRequest } from 'fastify';
+/** Routes of alert rules, and the server-sent event streams of the live dashboard (events.ts). */
 import { canWrite } from '../auth.js';
 import { HttpError } from '../http-error.js';
 import { alertsResponse, errorResponses, newRuleBody, runParams } from '../schemas.js';
-import { baseHeaders, type SecurityOptions } from '../security.js';
-import type { RunService } from '../service.js';
+import { EventHub, MAX_STREAMS } from '../events.js';
+import { baseHeaders } from '../security.js';
 import { nameOf, type RouteContext, sec } from './context.js';
-
-/** Most event streams open at once, and the most a slow reader may fall behind before it is dropped. */
-const MAX_STREAMS = 1000;
-const MAX_BACKLOG = 1 << 20;
 
 export function registerAlertRoutes(ctx: RouteContext): void {
   const { app, service } = ctx;
@@ -59,7 +54,8 @@ export function registerAlertRoutes(ctx: RouteContext): void {
       return reply.status(204).send();
     },
   );
-  let open = 0;
+  const hub = new EventHub(service);
+  app.addHook('onClose', async () => hub.close());
   app.get(
     '/v1/events',
     {
@@ -79,41 +75,16 @@ export function registerAlertRoutes(ctx: RouteContext): void {
       },
     },
     async (req, reply) => {
-      if (open >= MAX_STREAMS) throw new HttpError(503, 'BUSY', `${open} event streams are open (at most ${MAX_STREAMS}); retry later`);
-      open++;
-      stream(service, ctx.security, req, reply, () => open--);
+      if (hub.open >= MAX_STREAMS) throw new HttpError(503, 'BUSY', `${hub.open} event streams are open (at most ${MAX_STREAMS}); retry later`);
+      reply.hijack();
+      reply.raw.writeHead(200, {
+        ...baseHeaders(req, ctx.security),
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      hub.add(reply.raw, (req.query as { run?: string }).run);
     },
   );
-}
-
-/** Forward the service's events to one client until it goes (or falls too far behind). */
-function stream(service: RunService, security: SecurityOptions, req: FastifyRequest, reply: FastifyReply, onClose: () => void): void {
-  const only = (req.query as { run?: string }).run;
-  reply.hijack();
-  const res = reply.raw;
-  res.writeHead(200, {
-    ...baseHeaders(req, security),
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-store',
-    connection: 'keep-alive',
-    'x-accel-buffering': 'no',
-  });
-  res.write(': krs events\n\n');
-  const listeners: [string, (data: { run?: string; name?: string }) => void][] = ['point', 'alert', 'run'].map((type) => [
-    type,
-    (data) => {
-      const run = data.run ?? data.name;
-      if (only && run !== only) return;
-      if (res.writableLength > MAX_BACKLOG) return void res.destroy();
-      res.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
-    },
-  ]);
-  for (const [t, f] of listeners) service.on(t, f);
-  const beat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-  beat.unref();
-  res.on('close', () => {
-    clearInterval(beat);
-    for (const [t, f] of listeners) service.off(t, f);
-    onClose();
-  });
 }
