@@ -24,6 +24,7 @@ const helper = /```python\n(# krs_post\.py[\s\S]*?)```/.exec(README)?.[1];
 
 const SCRIPT = `
 import sys, numpy as np
+import requests
 from krs_post import create_run, post_batch, post_npz
 url, out = sys.argv[1], sys.argv[2]
 rng = np.random.default_rng(7)
@@ -38,6 +39,12 @@ try:
     print("accepted a bad batch"); sys.exit(1)
 except RuntimeError as e:
     print("refused:", e)
+# The same Idempotency-Key twice (a retry after a lost answer): one point, the same answer.
+body = {"step": 3, "teacher": {"fc": t.tolist()}, "student": {"fc": s.tolist()}, "teacherOutput": tl.tolist(), "studentOutput": sl.tolist()}
+a = requests.post(f"{url}/v1/runs/py/batches", json=body, headers={"Idempotency-Key": "retry-1"}).json()
+b = requests.post(f"{url}/v1/runs/py/batches", json=body, headers={"Idempotency-Key": "retry-1"}).json()
+assert a == b, (a, b)
+assert requests.get(f"{url}/v1/runs/py").json()["points"] == 3
 np.savez(out, t=t, s=s, tl=tl, sl=sl, krs=np.array([p0["krs"], p1["krs"]]))
 `;
 
