@@ -68,22 +68,33 @@ function stateFileHeader(bytes: Uint8Array, source: string): { header: ReturnTyp
   }
 }
 
+/** A state file read as far as its header: its tensors and its document with arrays as `{$array: name}` (nothing decoded). */
+export interface StateFileParts {
+  readonly header: ReturnType<typeof readSafetensorsHeader>;
+  readonly document: unknown;
+}
+
 /**
- * A state file's document as stored, its arrays left in the file as `{$array: "a<i>"}`
- * references (nothing decoded): what a reader of the document's structure needs.
+ * A state file's header and document as stored, its arrays left in the file as
+ * `{$array: "a<i>"}` references: what a reader of the document's structure needs.
  * @throws BAD_VALUE as {@link decodeStateFile}.
  */
+export function stateFileParts(bytes: Uint8Array, source: string): StateFileParts {
+  return stateFileHeader(bytes, source);
+}
+
+/** The document of {@link stateFileParts}. */
 export function stateFileDocument(bytes: Uint8Array, source: string): unknown {
   return stateFileHeader(bytes, source).document;
 }
 
 /**
  * The same state file with another document (one whose `{$array}` references name the file's
- * arrays: {@link stateFileDocument} changed in structure only). The arrays' bytes are copied
- * as they are.
+ * arrays: the parts' document changed in structure only). The arrays' bytes are copied as they
+ * are.
  */
-export function withStateFileDocument(bytes: Uint8Array, document: unknown, source: string): Uint8Array {
-  const { header } = stateFileHeader(bytes, source);
+export function withStateFileDocument(bytes: Uint8Array, parts: StateFileParts, document: unknown): Uint8Array {
+  const { header } = parts;
   const tensors: Record<string, unknown> = {};
   for (const [name, t] of header.tensors)
     tensors[name] = { dtype: t.stored, shape: t.shape, data_offsets: [t.begin - header.dataOffset, t.end - header.dataOffset] };

@@ -18,7 +18,7 @@
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import { errors, KrsError } from '../../core/errors.js';
-import { stateFileDocument, withStateFileDocument } from '../../io/state-file.js';
+import { stateFileParts, withStateFileDocument } from '../../io/state-file.js';
 import { HttpError, httpErrors } from '../http-error.js';
 import { checkSignature, rotateGroups, type SampleCounts, seenOf, type ShapeSignature } from '../state-codec.js';
 import { pointView, ruleView } from '../views.js';
@@ -182,9 +182,10 @@ function checkPost(runs: Map<number, RunInGroup>, used: UsedKeys, post: PointCom
     used.set(key, { index, hash: post.idempotency.hash });
   }
   const shapes = checkSignature(run.shapes, post.signature);
-  const doc = stateFileDocument(post.state, 'the posted state');
+  const parts = stateFileParts(post.state, 'the posted state');
+  const doc = parts.document;
   const rotated = rotateGroups(doc, run.seen);
-  const bytes = rotated === doc ? post.state : withStateFileDocument(post.state, rotated, 'the posted state');
+  const bytes = rotated === doc ? post.state : withStateFileDocument(post.state, parts, rotated);
   const s = seenOf(doc);
   run.seen = { features: run.seen.features + s.features, outputs: run.seen.outputs + s.outputs };
   run.shapes = shapes;
