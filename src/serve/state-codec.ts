@@ -22,14 +22,9 @@ export function stateBytes(state: ServedState): Uint8Array {
   return encodeStateFile(state.toJSON());
 }
 
-/** The state document of stored or posted bytes. @throws BAD_VALUE for bytes that are not a krs state file. */
-export function stateDocument(bytes: Uint8Array, source = 'the state'): unknown {
-  return decodeStateFile(bytes, source);
-}
-
-/** Restore stored or posted bytes as a state of the run, validated field by field. */
+/** Restore stored or posted bytes as a state of the run, validated field by field. @throws BAD_VALUE for bytes that are not a krs state file. */
 export function restoreBytes(settings: RunSettings, bytes: Uint8Array, source = 'the state'): ServedState {
-  return restoreState(settings, stateDocument(bytes, source));
+  return restoreState(settings, decodeStateFile(bytes, source));
 }
 
 /** Running sample counts of the two streams a KrsMetric groups (features and outputs). */

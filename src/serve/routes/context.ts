@@ -1,5 +1,5 @@
 /** What every route module receives: the service and the settings of the HTTP side. */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { httpErrors } from '../http-error.js';
 import type { SecurityOptions } from '../security.js';
 import type { RunService } from '../service.js';
@@ -12,8 +12,6 @@ export interface RouteContext {
   /** Largest body of the posting routes, bytes. */
   bodyLimit: number;
 }
-
-export type Handler = (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
 export const sec = { security: [{ bearer: [] }] };
 

@@ -33,13 +33,6 @@ export function bucketsOf(axis: Axis, value: number): BucketKey[] {
   return LEVELS[axis].map((width) => ({ axis, width, start: Math.floor(value / width) * width }));
 }
 
-/** The level below `width` on `axis` (null for the lowest). */
-export function childWidth(axis: Axis, width: number): number | null {
-  const levels = LEVELS[axis];
-  const i = levels.indexOf(width);
-  return i > 0 ? levels[i - 1]! : null;
-}
-
 /** A run of whole buckets of one level, [from, to), and raw ranges below the lowest level. */
 export interface Cover {
   /** Per level: the half-open ranges of bucket starts to read (every bucket starting inside is whole in the window). */

@@ -28,20 +28,8 @@ export interface Window {
   to?: string;
 }
 
-export interface NewRun {
-  name: string;
-  kind: string;
-  teacher: string;
-  student: string;
-  task: string;
-  /** JSON. */
-  settings: string;
-  /** JSON. */
-  tags: string;
-  teacher_model: string | null;
-  retain_days: number | null;
-  created: string;
-}
+/** A run to create: its row's columns set by the caller (the counters start at 0). */
+export type NewRun = Pick<RunTable, 'name' | 'kind' | 'teacher' | 'student' | 'task' | 'settings' | 'tags' | 'teacher_model' | 'retain_days' | 'created'>;
 
 export interface RunPatch {
   archived?: boolean;
