@@ -9,7 +9,9 @@
  *
  *     FSS₋g = mean over pairs of score₋g,   KRS₋g = α·FSS₋g + β·AOA₋g
  *
- * and every score gets {@link jackknifeInterval}. Only `merge`, `init` and `compute` of the
+ * and every score gets {@link jackknifeInterval} on the logit scale of its position in its
+ * bounds (the similarity's or agreement's, in points; FSS's the mean of its pairs', KRS's
+ * α·FSS's + β·AOA's), so no interval leaves its scale. Only `merge`, `init` and `compute` of the
  * Measure contract are used, so every registered similarity and agreement works.
  *
  * A layer pair whose per-group states were coarsened by the memory budget (k adjacent groups
@@ -54,6 +56,8 @@ export interface IntervalSummary {
 
 interface Component {
   score: number;
+  /** The score's scale, in points (its interval stays inside: logit-scale jackknife). */
+  bounds: readonly [number, number];
   slots: readonly unknown[];
   merge(a: unknown, b: unknown): unknown;
   init(): unknown;
@@ -150,8 +154,8 @@ export async function assembleIntervals(input: IntervalInput): Promise<Assembled
     }
     return out;
   };
-  const interval = (score: number, reps: number[] | string, what: string): JackknifeInterval =>
-    typeof reps === 'string' ? { ci95: null, se: null, reason: reps } : jackknifeInterval(score, reps, what);
+  const interval = (score: number, reps: number[] | string, what: string, bounds: readonly [number, number]): JackknifeInterval =>
+    typeof reps === 'string' ? { ci95: null, se: null, reason: reps } : jackknifeInterval(score, reps, what, INTERVAL_LEVEL, bounds);
   const asScore = (iv: JackknifeInterval, groups: number): ScoreInterval => ({
     ci95: iv.ci95,
     se: iv.se,
@@ -172,12 +176,16 @@ export async function assembleIntervals(input: IntervalInput): Promise<Assembled
     const cs = coarse(l.factor);
     const reps = await replicates(l, l.factor, l.factor, cs);
     layerReps.push(reps);
-    layerOut.push(asScore(interval(l.score, reps, 'the layer score'), cs.length));
+    layerOut.push(asScore(interval(l.score, reps, 'the layer score', l.bounds), cs.length));
   }
 
   const cs1 = coarse(1);
   const aoaReps1 = await replicates(input.output, 1, 1, cs1);
-  const aoaIv = interval(input.output.score, aoaReps1, 'AOA');
+  const aoaIv = interval(input.output.score, aoaReps1, 'AOA', input.output.bounds);
+  // FSS is the mean of the layer scores, KRS α·FSS + β·AOA: their scales follow.
+  const mean = (i: 0 | 1) => input.layers.reduce((a, l) => a + l.bounds[i], 0) / input.layers.length;
+  const fssBounds: [number, number] = [mean(0), mean(1)];
+  const krsBounds: [number, number] = [input.alpha * fssBounds[0] + input.beta * input.output.bounds[0], input.alpha * fssBounds[1] + input.beta * input.output.bounds[1]];
 
   const reasons: Partial<Triple<string>> = {};
   if (aoaIv.reason) reasons.aoa = aoaIv.reason;
@@ -206,13 +214,13 @@ export async function assembleIntervals(input: IntervalInput): Promise<Assembled
     } else {
       const fr = csK.map((_, g) => perLayer.reduce((a, r) => a + (r as number[])[g]!, 0) / perLayer.length);
       fssReps = fr;
-      fssIv = jackknifeInterval(input.fss, fr, 'FSS');
+      fssIv = jackknifeInterval(input.fss, fr, 'FSS', INTERVAL_LEVEL, fssBounds);
       if (typeof aoaK === 'string') {
         krsIv = { ci95: null, se: null, reason: `AOA ${aoaK}` };
       } else {
         aoaReps = aoaK;
         krsReps = fr.map((f, g) => input.alpha * f + input.beta * aoaK[g]!);
-        krsIv = jackknifeInterval(input.krs, krsReps, 'KRS');
+        krsIv = jackknifeInterval(input.krs, krsReps, 'KRS', INTERVAL_LEVEL, krsBounds);
       }
     }
   }

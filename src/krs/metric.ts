@@ -493,6 +493,7 @@ export class KrsMetric {
       rows: this.state.rows,
       layers: this.state.pairs.map((ps, i) => ({
         score: layers[i]!.score,
+        bounds: pointsOf(similaritySpec(layers[i]!.similarity).bounds),
         factor: slow.has(i) ? 0 : (ps.factor ?? 1),
         reason: slow.get(i) ?? ps.reason,
         slots: ps.slots,
@@ -514,6 +515,7 @@ export class KrsMetric {
       })),
       output: {
         score: output.aoa,
+        bounds: pointsOf(this.task.agreement.bounds),
         slots: this.state.outputs,
         merge: (a, b) => this.out.merge(a, b),
         init: () => this.out.init(),
@@ -693,6 +695,11 @@ export class KrsMetric {
     };
     return m;
   }
+}
+
+/** A measure's bounds (fractions) in points. */
+function pointsOf(b: readonly [number, number]): [number, number] {
+  return [toPoints(b[0]), toPoints(b[1])];
 }
 
 /** The merge of every state (empty slots skipped); the one state itself when there is one. */

@@ -9,7 +9,16 @@
  *     se²     = ((G − 1)/G) · Σ_g (θ₋g − θ̄)²              (jackknife variance)
  *     CI      = θ̂ ± t_{(1+level)/2, G−1} · se
  *
- * centred on θ̂, the reported score. (Centring on the bias-corrected G·θ̂ − (G − 1)·θ̄
+ * centred on θ̂, the reported score. A statistic bounded to [a, b] (every score of krs: CKA,
+ * AOA, FSS and KRS live in 0–100) gets the same interval on the logit scale of its position
+ * in the bounds, φ = log(u / (1 − u)) with u = (θ − a)/(b − a), mapped back:
+ *
+ *     CI = a + (b − a) · expit(φ̂ ± t · se_φ),   se_φ from the replicates φ₋g
+ *
+ * so it stays inside [a, b] (asymmetric near a bound, as the sampling distribution is), and
+ * matches the plain interval where the statistic is far from its bounds (Efron & Tibshirani
+ * 1993 on intervals on a transformed scale, as for a proportion or Fisher's z for a
+ * correlation). The reported se is the plain jackknife se of θ. (Centring on the bias-corrected G·θ̂ − (G − 1)·θ̄
  * instead was tried: in the coverage simulations of docs/formulas.md it covered linear CKA
  * no better — 93.4 % against 94.4 % at n = 200, both 95 % at n = 400 — so the simpler
  * interval, which always holds the score it belongs to, is the one used.)
@@ -66,18 +75,47 @@ function moments(estimate: number, replicates: readonly number[], what: string):
   return { centre: estimate, se: Math.sqrt(((g - 1) / g) * ss), df: g - 1 };
 }
 
+/** Positions closer to a bound than this (of the range) are taken at this distance: the logit of a bound is infinite. */
+const EDGE = 1e-12;
+
+/** The logit of θ's position in [a, b], clamped {@link EDGE} inside. */
+function logitIn(theta: number, [a, b]: readonly [number, number]): number {
+  const u = Math.min(1 - EDGE, Math.max(EDGE, (theta - a) / (b - a)));
+  return Math.log(u / (1 - u));
+}
+
+function expitIn(phi: number, [a, b]: readonly [number, number]): number {
+  return a + (b - a) / (1 + Math.exp(-phi));
+}
+
 /**
  * Jackknife interval of one statistic from its estimate on all samples and its G
- * leave-one-group-out replicates (same units as the estimate).
+ * leave-one-group-out replicates (same units as the estimate). With `bounds` [a, b], the
+ * interval is computed on the logit scale of the position in the bounds and mapped back, so
+ * it stays inside them (module comment); the se is the plain one.
  * @example jackknifeInterval(2, [1.9, 2.1, 2.0, 2.0]).ci95 // [1.72…, 2.27…]
+ * @example jackknifeInterval(99, [98.6, 99.4, 99.2, 98.8], 'AOA', 0.95, [0, 100]).ci95 // [97.6…, 99.6…], inside 100
  */
-export function jackknifeInterval(estimate: number, replicates: readonly number[], what = 'the statistic', level = INTERVAL_LEVEL): JackknifeInterval {
+export function jackknifeInterval(
+  estimate: number,
+  replicates: readonly number[],
+  what = 'the statistic',
+  level = INTERVAL_LEVEL,
+  bounds?: readonly [number, number],
+): JackknifeInterval {
   if (!(level > 0 && level < 1)) throw errors.badOption('level', level, 'a number in (0, 1)');
+  if (bounds && !(Number.isFinite(bounds[0]) && Number.isFinite(bounds[1]) && bounds[0] < bounds[1])) throw errors.badOption('bounds', bounds, 'finite [a, b] with a < b');
   const m = moments(estimate, replicates, what);
   if (typeof m === 'string') return { ci95: null, se: null, reason: m };
   if (m.se === 0) return { ci95: null, se: 0, reason: `${what} is the same without any one group (zero jackknife variance)` };
-  const h = tQuantile((1 + level) / 2, m.df) * m.se;
-  return { ci95: [m.centre - h, m.centre + h], se: m.se };
+  const t = tQuantile((1 + level) / 2, m.df);
+  if (!bounds) return { ci95: [m.centre - t * m.se, m.centre + t * m.se], se: m.se };
+  const onLogit = moments(
+    logitIn(estimate, bounds),
+    replicates.map((v) => logitIn(v, bounds)),
+    what,
+  ) as Moments;
+  return { ci95: [expitIn(onLogit.centre - t * onLogit.se, bounds), expitIn(onLogit.centre + t * onLogit.se, bounds)], se: m.se };
 }
 
 /**

@@ -280,6 +280,49 @@ describe('coverage by simulation', () => {
   }, 120_000);
 });
 
+describe('intervals near the top of the scale', () => {
+  // x ~ N(0, I₄), y = x Aᵀ + 0.1·e, logits fitted exactly: population AOA ≈ 99.1. Small samples
+  // (n = 60, 20 groups of 3), where the plain jackknife interval of AOA reached past 100.
+  const pop = fx.population;
+  const high = fx.populationHigh;
+  const At = (pop.A as number[][])[0]!.map((_, j) => (pop.A as number[][]).map((row) => row[j]!));
+  const draws = Number(process.env.KRS_COVERAGE_DRAWS ?? 200);
+  const n = 40;
+
+  it(`no interval of ${draws} leaves 0–100, and ≥ 90 % cover the population AOA and KRS`, async () => {
+    const covered = { aoa: 0, krs: 0, plainAoa: 0 };
+    let plainOutside = 0;
+    for (let d = 0; d < draws; d++) {
+      const z = normals(5000 + d);
+      const x = Float64Array.from({ length: n * 4 }, z);
+      const y = matmul(x, n, 4, At).map((v) => v + high.sigma * z());
+      const m = new KrsMetric({ task: 'classification', pairs: [{ teacher: 'x', student: 'y' }], intervals: { groups: 20, samples: n } });
+      await m.update({
+        teacher: { x: tensor(x, [n, 4]) },
+        student: { y: tensor(y, [n, 3]) },
+        teacherOutput: tensor(matmul(x, n, 4, high.Wt), [n, 3]),
+        studentOutput: tensor(matmul(y, n, 3, high.Ws), [n, 3]),
+      });
+      const r = await m.compute();
+      for (const ci of [r.ci95.aoa, r.ci95.krs, r.ci95.fss, r.layers[0]!.ci95]) {
+        expect(ci).not.toBeNull();
+        expect(ci![0]).toBeGreaterThanOrEqual(0);
+        expect(ci![1]).toBeLessThanOrEqual(100);
+      }
+      const inside = (ci: [number, number] | null, v: number) => (ci && ci[0] <= v && v <= ci[1] ? 1 : 0);
+      covered.aoa += inside(r.ci95.aoa, high.aoa);
+      covered.krs += inside(r.ci95.krs, high.krs);
+      // The plain interval, for the record (docs/formulas.md).
+      const h = 2.093 * r.intervals.se.aoa!; // t(0.975, 19)
+      if (r.aoa + h > 100) plainOutside++;
+      covered.plainAoa += inside([r.aoa - h, r.aoa + h], high.aoa);
+    }
+    if (process.env.KRS_COVERAGE_DRAWS) console.log('near the top', draws, { aoa: covered.aoa / draws, krs: covered.krs / draws, plainAoa: covered.plainAoa / draws, plainOutside: plainOutside / draws });
+    expect(covered.aoa / draws).toBeGreaterThanOrEqual(0.9);
+    expect(covered.krs / draws).toBeGreaterThanOrEqual(0.9);
+  }, 120_000);
+});
+
 describe('interval time budget', () => {
   it('a pair whose leave-outs would take longer than intervals.timeBudget has no interval, with the reason', async () => {
     const r = await (await fed(A, { intervals: { groups: 20, samples: N, timeBudget: 1e-6 } })).compute();
