@@ -21,8 +21,11 @@ export const MIN_GROUPS = 5;
 /** Default bytes allowed for the per-group states of one layer pair. */
 export const DEFAULT_GROUP_MEMORY = 512 * 2 ** 20;
 
-/** Default milliseconds the leave-one-group-out scores of one layer pair may be expected to take. */
-export const DEFAULT_TIME_BUDGET_MS = 20_000;
+/**
+ * Default multiply-adds the leave-one-group-out scores of one layer pair may need (about 20 s
+ * of Gram products on the TypeScript backend of a 2-core machine; docs/formulas.md §"Intervals").
+ */
+export const DEFAULT_WORK_BUDGET = 1e11;
 
 /** Rows of one batch that belong to one group: a contiguous range or a list of rows. */
 export interface Piece {

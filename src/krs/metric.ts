@@ -42,7 +42,7 @@ import {
   coarsening,
   DEFAULT_GROUP_MEMORY,
   DEFAULT_GROUPS,
-  DEFAULT_TIME_BUDGET_MS,
+  DEFAULT_WORK_BUDGET,
   megabytes,
   outputRows,
   type Piece,
@@ -98,8 +98,12 @@ export interface IntervalOptions {
   groups?: number;
   samples?: number;
   memoryBudget?: number;
-  /** Milliseconds the leave-outs of one layer pair may be expected to take (default 20 000). */
-  timeBudget?: number;
+  /**
+   * Multiply-adds the leave-outs of one layer pair may need (default 1e11): a pair over it gets
+   * no interval, with the reason. A size rule, so whether an interval is computed depends on
+   * the data and the options, never on the machine's speed or load.
+   */
+  workBudget?: number;
 }
 
 /**
@@ -207,7 +211,7 @@ export class KrsMetric {
   private readonly samples: number | undefined;
   private readonly firstSample: number;
   private readonly memoryBudget: number;
-  private readonly timeBudget: number;
+  private readonly workBudget: number;
   private readonly backend: MatrixBackend;
   private readonly out: Measure<unknown, OutputBatch, OutputResult>;
   private state: KrsState;
@@ -232,8 +236,10 @@ export class KrsMetric {
       throw errors.badOption('firstSample', options.firstSample, `an integer in [0, ${this.samples ?? '∞'}] (the running index of the first sample)`);
     }
     this.memoryBudget = budget;
-    this.timeBudget = iv.timeBudget ?? DEFAULT_TIME_BUDGET_MS;
-    if (!(typeof this.timeBudget === 'number' && this.timeBudget > 0)) throw errors.badOption('intervals', iv, 'timeBudget: a positive number of milliseconds');
+    if ((iv as { timeBudget?: unknown }).timeBudget !== undefined)
+      throw errors.badOption('intervals', iv, 'workBudget (multiply-adds; timeBudget is gone: whether an interval is computed no longer depends on time)');
+    this.workBudget = iv.workBudget ?? DEFAULT_WORK_BUDGET;
+    if (!(typeof this.workBudget === 'number' && this.workBudget > 0)) throw errors.badOption('intervals', iv, 'workBudget: a positive number of multiply-adds');
     this.options = options;
     this.alpha = w.alpha;
     this.beta = w.beta;
@@ -455,15 +461,19 @@ export class KrsMetric {
       if (ps.similarity === null) throw errors.undefinedResult(`similarity of '${pair.teacher}':'${pair.student}'`, 'no samples were seen');
       const m = this.measureFor(pair, ps.similarity);
       measures.push(m);
-      const started = performance.now();
       const red = options.reduced?.get(i);
       const r = red ? red.result : await m.compute(mergeAll(m, ps.slots));
-      // G leave-outs cost about G merges and computes like this one — except on the sample-space
-      // route, whose leave-outs come from one more Gram pass (layerSimilarity().leaveOneOut):
-      // skipped, with the reason, when over the time budget.
-      const expected = (performance.now() - started) * (r.route === 'sample-space' ? 2 : this.groups);
-      if (!red && this.groups > 1 && ps.factor !== 0 && expected > this.timeBudget) {
-        const why = `layer pair '${pair.teacher}':'${pair.student}': its score took ${((performance.now() - started) / 1000).toFixed(1)} s to merge and compute, so ${this.groups} leave-one-group-out scores would take about ${(expected / 1000).toFixed(0)} s, over the interval time budget of ${(this.timeBudget / 1000).toFixed(0)} s (${opt('intervals')}.timeBudget)`;
+      // Leave-outs whose work is over the budget are skipped, with the reason (a size rule).
+      const keepsRows = ps.slots.some((st) => st !== undefined && m.keepsRows(st));
+      const work = red ? 0 : leaveOutWork(r, this.groups, keepsRows);
+      if (!red && this.groups > 1 && ps.factor !== 0 && work > this.workBudget) {
+        const how =
+          r.route === 'sample-space'
+            ? `one more Gram pass over ${r.n} rows of widths ${r.teacherWidth} + ${r.studentWidth}`
+            : keepsRows
+              ? `${this.groups} Gram passes over ${r.n} rows of widths ${r.teacherWidth} + ${r.studentWidth}`
+              : `${this.groups} merges of states of widths ${r.teacherWidth} + ${r.studentWidth}`;
+        const why = `layer pair '${pair.teacher}':'${pair.student}': its leave-one-group-out scores need about ${work.toExponential(1)} multiply-adds (${how}), over the interval work budget of ${this.workBudget.toExponential(1)} (${opt('intervals')}.workBudget)`;
         slow.set(i, why);
       }
       layers.push({
@@ -695,6 +705,19 @@ export class KrsMetric {
     };
     return m;
   }
+}
+
+/**
+ * Multiply-adds the leave-one-group-out scores of a pair need, from its sizes: a pair whose
+ * state keeps the rows recomputes its n × n Gram matrices — once more on the sample-space route
+ * of linear CKA (its leave-outs come from one pass), G times otherwise (RBF CKA); a pair of
+ * streaming statistics merges and computes G states of p² + q² + pq numbers.
+ */
+function leaveOutWork(r: { n: number; teacherWidth: number; studentWidth: number; route?: string }, groups: number, keepsRows: boolean): number {
+  const { n, teacherWidth: p, studentWidth: q } = r;
+  if (r.route === 'sample-space') return n * n * (p + q);
+  if (keepsRows) return groups * n * n * (p + q);
+  return groups * (p * p + q * q + p * q);
 }
 
 /** A measure's bounds (fractions) in points. */

@@ -323,13 +323,21 @@ describe('intervals near the top of the scale', () => {
   }, 120_000);
 });
 
-describe('interval time budget', () => {
-  it('a pair whose leave-outs would take longer than intervals.timeBudget has no interval, with the reason', async () => {
-    const r = await (await fed(A, { intervals: { groups: 20, samples: N, timeBudget: 1e-6 } })).compute();
+describe('interval work budget', () => {
+  it('a pair whose leave-outs need more work than intervals.workBudget has no interval, with the reason', async () => {
+    const r = await (await fed(A, { intervals: { groups: 20, samples: N, workBudget: 10 } })).compute();
     expect(r.layers[0]!.ci95).toBeNull();
-    expect(r.layers[0]!.ciReason).toMatch(/over the interval time budget.*timeBudget/);
+    expect(r.layers[0]!.ciReason).toMatch(/need about [\d.]+e\+\d+ multiply-adds \(20 merges of states of widths 5 \+ 4\), over the interval work budget of 1\.0e\+1 \(.*intervals.*\.workBudget\)/);
     expect(r.ci95.krs).toBeNull();
     expect(r.ci95.aoa).not.toBeNull();
-    expect(r.warnings.join('\n')).toMatch(/time budget/);
+    expect(r.warnings.join('\n')).toMatch(/work budget/);
+  });
+
+  it('is a size rule: the same data and options give the same intervals, and timeBudget is refused', async () => {
+    const a = await (await fed(A, { intervals: { groups: 20, samples: N } })).compute();
+    const b = await (await fed(A, { intervals: { groups: 20, samples: N } })).compute();
+    expect(a.layers[0]!.ci95).not.toBeNull();
+    expect(b.layers.map((l) => l.ci95)).toEqual(a.layers.map((l) => l.ci95));
+    await expect(fed(A, { intervals: { groups: 20, samples: N, timeBudget: 20_000 } as never })).rejects.toThrow(/workBudget.*timeBudget is gone/);
   });
 });
