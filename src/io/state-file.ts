@@ -1,54 +1,75 @@
 /**
- * The shard state file (`krs score|eval --state-out`, `krs merge`): a safetensors file whose
- * tensors are the float64 arrays of a JSON document and whose `__metadata__` holds the rest.
+ * The shard state file (`krs score|eval --state-out`, `krs merge`, the states of `krs serve`):
+ * a safetensors file whose tensors are the float64 arrays of a JSON document and whose
+ * `__metadata__` holds the rest.
  *
  *   header   {"a0": {"dtype": "F64", "shape": [k], "data_offsets": [b, e]}, …,
- *             "__metadata__": {"format": "krs-state", "version": "1", "document": "<JSON>"}}
+ *             "__metadata__": {"format": "krs-state", "version": "2", "document": "<JSON>",
+ *                              "crc32": "<document CRC-32>:<arrays CRC-32>"}}
  *   buffer   the arrays' little-endian bytes, in order
  *
  * In the document every float64 array (what {@link encodeFloat64} makes: `{f64, length}`)
  * is replaced by `{"$array": "a<i>"}`, so the arrays are stored as bytes, bit for bit, and the
  * JSON stays small. Any safetensors reader opens the file (the arrays are ordinary F64
- * tensors). Browser-safe: bytes in, bytes out; `node-state-file.ts` reads and writes files.
+ * tensors). Two CRC-32s (hex) cover the whole payload: the first the tensor table (names,
+ * dtypes, shapes, offsets) and the document's text, the second the arrays' bytes. Reading the
+ * document checks the first, decoding the arrays the second, so a corrupt or edited file is
+ * refused — it never merges into a changed result. Version 1 files
+ * (no checksums, written by krs before 0.2) are refused with the reason.
+ * Browser-safe: bytes in, bytes out; `node-state-file.ts` reads and writes files.
  */
 import { errors } from '../core/errors.js';
 import { type EncodedFloat64, FLOAT64_VALUES, float64Encoding } from '../core/serialize.js';
+import { crc32 } from './crc32.js';
 import { readSafetensorsHeader } from './safetensors.js';
 import { bytesSource, readInto } from './source.js';
 
 /** The `format` of the metadata. */
 export const STATE_FILE_FORMAT = 'krs-state';
 /** Version of the file layout (the document carries its own version). */
-export const STATE_FILE_VERSION = 1;
+export const STATE_FILE_VERSION = 2;
+
+const hex = (n: number) => n.toString(16).padStart(8, '0');
+const utf8 = (text: string) => new TextEncoder().encode(text);
+
+/**
+ * A state file from its tensors' entries, its document text and its arrays' bytes (one buffer),
+ * the header padded so the buffer starts 8-byte aligned (as the safetensors writers do).
+ */
+function writeStateFile(tensors: Record<string, unknown>, documentText: string, buffer: Uint8Array, arraysCrc: number): Uint8Array {
+  const crc = `${hex(crc32(utf8(JSON.stringify(tensors) + documentText)))}:${hex(arraysCrc)}`;
+  const header = { ...tensors, __metadata__: { format: STATE_FILE_FORMAT, version: String(STATE_FILE_VERSION), document: documentText, crc32: crc } };
+  let text = JSON.stringify(header);
+  text += ' '.repeat((8 - ((8 + utf8(text).length) % 8)) % 8);
+  const head = utf8(text);
+  const out = new Uint8Array(8 + head.length + buffer.length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(head.length), true);
+  out.set(head, 8);
+  out.set(buffer, 8 + head.length);
+  return out;
+}
 
 /** Encode a JSON document (with float64 arrays as {@link EncodedFloat64}) as a state file. */
 export function encodeStateFile(document: unknown): Uint8Array {
   const arrays: Uint8Array[] = [];
   const lifted = liftArrays(document, arrays);
-  const header: Record<string, unknown> = {};
+  const tensors: Record<string, unknown> = {};
   let offset = 0;
   arrays.forEach((bytes, i) => {
-    header[`a${i}`] = { dtype: 'F64', shape: [bytes.length / 8], data_offsets: [offset, offset + bytes.length] };
+    tensors[`a${i}`] = { dtype: 'F64', shape: [bytes.length / 8], data_offsets: [offset, offset + bytes.length] };
     offset += bytes.length;
   });
-  header.__metadata__ = { format: STATE_FILE_FORMAT, version: String(STATE_FILE_VERSION), document: JSON.stringify(lifted) };
-  let text = JSON.stringify(header);
-  // Pad the header so the buffer starts 8-byte aligned (as the safetensors writers do).
-  text += ' '.repeat((8 - ((8 + new TextEncoder().encode(text).length) % 8)) % 8);
-  const head = new TextEncoder().encode(text);
-  const out = new Uint8Array(8 + head.length + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(head.length), true);
-  out.set(head, 8);
-  let o = 8 + head.length;
+  const buffer = new Uint8Array(offset);
+  let o = 0;
   for (const bytes of arrays) {
-    out.set(bytes, o);
+    buffer.set(bytes, o);
     o += bytes.length;
   }
-  return out;
+  return writeStateFile(tensors, JSON.stringify(lifted), buffer, crc32(buffer));
 }
 
-/** The header of a krs state file, checked: its tensors and its document with arrays as `{$array: name}`. */
-function stateFileHeader(bytes: Uint8Array, source: string): { header: ReturnType<typeof readSafetensorsHeader>; document: unknown } {
+/** The header of a krs state file, checked (format, version, the document's checksum): its tensors, document and the arrays' checksum. */
+function stateFileHeader(bytes: Uint8Array, source: string): { header: ReturnType<typeof readSafetensorsHeader>; document: unknown; arraysCrc: string } {
   const header = readSafetensorsHeader(bytesSource(source, bytes));
   const meta = header.metadata;
   if (!meta || meta.format !== STATE_FILE_FORMAT) {
@@ -59,10 +80,14 @@ function stateFileHeader(bytes: Uint8Array, source: string): { header: ReturnTyp
     );
   }
   if (meta.version !== String(STATE_FILE_VERSION)) {
-    throw errors.badValue(`version of state file ${source}`, meta.version ?? 'none', `${STATE_FILE_VERSION} (written by another krs version)`);
+    const why = meta.version === '1' ? `${STATE_FILE_VERSION}: version 1 files have no checksums; write it again with this krs` : `${STATE_FILE_VERSION} (written by another krs version)`;
+    throw errors.badValue(`version of state file ${source}`, meta.version ?? 'none', why);
   }
+  const [docCrc, arraysCrc] = typeof meta.crc32 === 'string' ? meta.crc32.split(':') : [];
+  if (typeof meta.document !== 'string' || !docCrc || !arraysCrc || hex(crc32(utf8(JSON.stringify(tensorTable(header)) + meta.document))) !== docCrc)
+    throw errors.badValue(`document of state file ${source}`, 'a checksum that does not match', 'the document krs wrote: the file is corrupt or was edited');
   try {
-    return { header, document: JSON.parse(meta.document ?? '') };
+    return { header, document: JSON.parse(meta.document), arraysCrc };
   } catch {
     throw errors.badValue(`document of state file ${source}`, 'unparseable JSON', 'the JSON document krs wrote');
   }
@@ -72,6 +97,8 @@ function stateFileHeader(bytes: Uint8Array, source: string): { header: ReturnTyp
 export interface StateFileParts {
   readonly header: ReturnType<typeof readSafetensorsHeader>;
   readonly document: unknown;
+  /** The arrays' CRC-32 as recorded (hex; checked when the arrays are decoded). */
+  readonly arraysCrc: string;
 }
 
 /**
@@ -95,19 +122,15 @@ export function stateFileDocument(bytes: Uint8Array, source: string): unknown {
  */
 export function withStateFileDocument(bytes: Uint8Array, parts: StateFileParts, document: unknown): Uint8Array {
   const { header } = parts;
+  return writeStateFile(tensorTable(header), JSON.stringify(document), bytes.subarray(header.dataOffset), Number.parseInt(parts.arraysCrc, 16));
+}
+
+/** A header's tensor entries as the writer wrote them (offsets relative to the buffer), in order. */
+function tensorTable(header: ReturnType<typeof readSafetensorsHeader>): Record<string, unknown> {
   const tensors: Record<string, unknown> = {};
   for (const [name, t] of header.tensors)
     tensors[name] = { dtype: t.stored, shape: t.shape, data_offsets: [t.begin - header.dataOffset, t.end - header.dataOffset] };
-  const buffer = bytes.subarray(header.dataOffset);
-  tensors.__metadata__ = { format: STATE_FILE_FORMAT, version: String(STATE_FILE_VERSION), document: JSON.stringify(document) };
-  let text = JSON.stringify(tensors);
-  text += ' '.repeat((8 - ((8 + new TextEncoder().encode(text).length) % 8)) % 8);
-  const head = new TextEncoder().encode(text);
-  const out = new Uint8Array(8 + head.length + buffer.length);
-  new DataView(out.buffer).setBigUint64(0, BigInt(head.length), true);
-  out.set(head, 8);
-  out.set(buffer, 8 + head.length);
-  return out;
+  return tensors;
 }
 
 /**
@@ -116,7 +139,9 @@ export function withStateFileDocument(bytes: Uint8Array, parts: StateFileParts, 
  * @throws BAD_VALUE naming `source` for a file that is not a krs state file, or a broken one.
  */
 export function decodeStateFile(bytes: Uint8Array, source: string): unknown {
-  const { header, document } = stateFileHeader(bytes, source);
+  const { header, document, arraysCrc } = stateFileHeader(bytes, source);
+  if (hex(crc32(bytes.subarray(header.dataOffset))) !== arraysCrc)
+    throw errors.badValue(`arrays of state file ${source}`, 'a checksum that does not match', 'the bytes krs wrote: the file is corrupt or was edited');
   const source64 = bytesSource(source, bytes);
   return lowerArrays(document, (name) => {
     const entry = header.tensors.get(name);
