@@ -80,7 +80,10 @@ function stateFileHeader(bytes: Uint8Array, source: string): { header: ReturnTyp
     );
   }
   if (meta.version !== String(STATE_FILE_VERSION)) {
-    const why = meta.version === '1' ? `${STATE_FILE_VERSION}: version 1 files have no checksums; write it again with this krs` : `${STATE_FILE_VERSION} (written by another krs version)`;
+    const why =
+      meta.version === '1'
+        ? `${STATE_FILE_VERSION}: version 1 files have no checksums; write it again with this krs`
+        : `${STATE_FILE_VERSION} (written by another krs version)`;
     throw errors.badValue(`version of state file ${source}`, meta.version ?? 'none', why);
   }
   const [docCrc, arraysCrc] = typeof meta.crc32 === 'string' ? meta.crc32.split(':') : [];

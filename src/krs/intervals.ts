@@ -185,7 +185,10 @@ export async function assembleIntervals(input: IntervalInput): Promise<Assembled
   // FSS is the mean of the layer scores, KRS α·FSS + β·AOA: their scales follow.
   const mean = (i: 0 | 1) => input.layers.reduce((a, l) => a + l.bounds[i], 0) / input.layers.length;
   const fssBounds: [number, number] = [mean(0), mean(1)];
-  const krsBounds: [number, number] = [input.alpha * fssBounds[0] + input.beta * input.output.bounds[0], input.alpha * fssBounds[1] + input.beta * input.output.bounds[1]];
+  const krsBounds: [number, number] = [
+    input.alpha * fssBounds[0] + input.beta * input.output.bounds[0],
+    input.alpha * fssBounds[1] + input.beta * input.output.bounds[1],
+  ];
 
   const reasons: Partial<Triple<string>> = {};
   if (aoaIv.reason) reasons.aoa = aoaIv.reason;

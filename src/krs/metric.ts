@@ -239,7 +239,8 @@ export class KrsMetric {
     if ((iv as { timeBudget?: unknown }).timeBudget !== undefined)
       throw errors.badOption('intervals', iv, 'workBudget (multiply-adds; timeBudget is gone: whether an interval is computed no longer depends on time)');
     this.workBudget = iv.workBudget ?? DEFAULT_WORK_BUDGET;
-    if (!(typeof this.workBudget === 'number' && this.workBudget > 0)) throw errors.badOption('intervals', iv, 'workBudget: a positive number of multiply-adds');
+    if (!(typeof this.workBudget === 'number' && this.workBudget > 0))
+      throw errors.badOption('intervals', iv, 'workBudget: a positive number of multiply-adds');
     this.options = options;
     this.alpha = w.alpha;
     this.beta = w.beta;

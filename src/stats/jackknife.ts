@@ -104,7 +104,8 @@ export function jackknifeInterval(
   bounds?: readonly [number, number],
 ): JackknifeInterval {
   if (!(level > 0 && level < 1)) throw errors.badOption('level', level, 'a number in (0, 1)');
-  if (bounds && !(Number.isFinite(bounds[0]) && Number.isFinite(bounds[1]) && bounds[0] < bounds[1])) throw errors.badOption('bounds', bounds, 'finite [a, b] with a < b');
+  if (bounds && !(Number.isFinite(bounds[0]) && Number.isFinite(bounds[1]) && bounds[0] < bounds[1]))
+    throw errors.badOption('bounds', bounds, 'finite [a, b] with a < b');
   const m = moments(estimate, replicates, what);
   if (typeof m === 'string') return { ci95: null, se: null, reason: m };
   if (m.se === 0) return { ci95: null, se: 0, reason: `${what} is the same without any one group (zero jackknife variance)` };

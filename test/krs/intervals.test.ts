@@ -317,7 +317,13 @@ describe('intervals near the top of the scale', () => {
       if (r.aoa + h > 100) plainOutside++;
       covered.plainAoa += inside([r.aoa - h, r.aoa + h], high.aoa);
     }
-    if (process.env.KRS_COVERAGE_DRAWS) console.log('near the top', draws, { aoa: covered.aoa / draws, krs: covered.krs / draws, plainAoa: covered.plainAoa / draws, plainOutside: plainOutside / draws });
+    if (process.env.KRS_COVERAGE_DRAWS)
+      console.log('near the top', draws, {
+        aoa: covered.aoa / draws,
+        krs: covered.krs / draws,
+        plainAoa: covered.plainAoa / draws,
+        plainOutside: plainOutside / draws,
+      });
     expect(covered.aoa / draws).toBeGreaterThanOrEqual(0.9);
     expect(covered.krs / draws).toBeGreaterThanOrEqual(0.9);
   }, 120_000);
@@ -327,7 +333,9 @@ describe('interval work budget', () => {
   it('a pair whose leave-outs need more work than intervals.workBudget has no interval, with the reason', async () => {
     const r = await (await fed(A, { intervals: { groups: 20, samples: N, workBudget: 10 } })).compute();
     expect(r.layers[0]!.ci95).toBeNull();
-    expect(r.layers[0]!.ciReason).toMatch(/need about [\d.]+e\+\d+ multiply-adds \(20 merges of states of widths 5 \+ 4\), over the interval work budget of 1\.0e\+1 \(.*intervals.*\.workBudget\)/);
+    expect(r.layers[0]!.ciReason).toMatch(
+      /need about [\d.]+e\+\d+ multiply-adds \(20 merges of states of widths 5 \+ 4\), over the interval work budget of 1\.0e\+1 \(.*intervals.*\.workBudget\)/,
+    );
     expect(r.ci95.krs).toBeNull();
     expect(r.ci95.aoa).not.toBeNull();
     expect(r.warnings.join('\n')).toMatch(/work budget/);
