@@ -8,6 +8,7 @@ import { basename } from 'node:path';
 import type { MatrixBackend } from '../linalg/backend.js';
 import { KrsMetric } from '../krs/metric.js';
 import { documentMetrics, type ShardDocument, type ShardSpec, shardDocument } from '../krs/shards.js';
+import { fingerprint } from '../io/node-fingerprint.js';
 import { writeStateFile } from '../io/node-state-file.js';
 import { type EvalContext, type EvalResult, finishEval } from '../runtime/eval.js';
 import { errors } from '../core/errors.js';
@@ -24,6 +25,8 @@ export async function writeEvalShard(
     JSON.stringify({
       teacher: basename(c.teacher.file),
       student: basename(c.student.file),
+      // The models' bytes: shards of other models are refused even when the file names agree.
+      inputs: { teacher: fingerprint(c.teacher.file), student: fingerprint(c.student.file) },
       data: c.data.name,
       samples: c.samples,
       batchSize: c.batchSize,

@@ -22,6 +22,7 @@ import {
   scoreContext,
 } from '../krs/score-captures.js';
 import { documentMetrics, documentReducedPairs, shardRange, type ShardDocument, type ShardSpec, shardBatches, shardDocument } from '../krs/shards.js';
+import { fingerprint } from '../io/node-fingerprint.js';
 import { writeStateFile } from '../io/node-state-file.js';
 import { errors } from '../core/errors.js';
 import { attachBaseline, baselineFlags, type ScoreFlags, withScoreOptions } from './score.js';
@@ -36,13 +37,24 @@ interface ScoreShardContext {
   report: Record<string, unknown>;
 }
 
-/** The settings of a plan that every shard must share (everything but the shard's own first sample). */
-function planSettings(plan: ScorePlan, file: string): Record<string, unknown> {
+/**
+ * The settings of a plan that every shard must share (everything but the shard's own first
+ * sample), with fingerprints of the input files (src/io/node-fingerprint.ts): shards of other
+ * files are refused by the merge even when the files' names agree.
+ */
+function planSettings(plan: ScorePlan, o: ScoreFlags, file: string): Record<string, unknown> {
   const { backend, firstSample: _f, ...options }: KrsMetricOptions = plan.metricOptions;
+  const inputs = {
+    teacher: fingerprint(o.teacher),
+    student: fingerprint(file),
+    ...(o.teacherFeatures ? { teacherFeatures: fingerprint(o.teacherFeatures) } : {}),
+    ...(o.studentFeatures ? { studentFeatures: fingerprint(o.studentFeatures) } : {}),
+  };
   return JSON.parse(
     JSON.stringify({
       teacher: basename(plan.options.teacher.source),
       student: basename(file),
+      inputs,
       samples: plan.n,
       batches: plan.batches.length,
       batchSize: plan.batchSize,
@@ -95,13 +107,13 @@ export async function writeScoreShard(
       gram[`null${k}`] = s.gram.null;
     }
     context.students.push(scoreContext(s.plan));
-    settings.push(planSettings(s.plan, student));
+    settings.push(planSettings(s.plan, flags, student));
     if (o.baseline) {
       const b = await fold(baselineFlags(flags), `baseline ${spec.index}/${spec.count}`);
       metrics[`baseline${k}`] = b.folded.metric.toJSON();
       gram[`baseline${k}`] = b.gram.metric;
       context.baselines.push(scoreContext(b.plan));
-      settings.push(planSettings(b.plan, o.baseline));
+      settings.push(planSettings(b.plan, baselineFlags(flags), o.baseline));
     } else {
       context.baselines.push(null);
     }

@@ -317,5 +317,6 @@ export function firstDifference(a: unknown, b: unknown, path: string): { path: s
   }
   if (a === b) return null;
   const show = (v: unknown) => (v === undefined ? 'not set' : JSON.stringify(v).slice(0, 80));
-  return { path, a: show(a), b: show(b) };
+  // `b` is quoted again where it is shown as the value found: a string goes as it is.
+  return { path, a: show(a), b: typeof b === 'string' ? b.slice(0, 80) : show(b) };
 }

@@ -4,13 +4,14 @@
  * minibatch estimator, the null level, a baseline, several students — in any merge order or
  * tree; and every way of getting it wrong is a one-line error.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readSafetensorsHeader } from '../../src/io/safetensors.js';
 import { bytesSource } from '../../src/io/source.js';
 import { createRng } from '../../src/core/rng.js';
+import { openCapture } from '../../src/io/node-capture.js';
 import { NpzWriter } from '../../src/io/node-npz-writer.js';
 import { krs } from '../helpers/cli.js';
 import { fixturePath } from '../helpers/fixtures.js';
@@ -92,6 +93,20 @@ const wide = (() => {
 })();
 
 const cls = ['--task', 'classification', '--teacher', f('cls-teacher.npz'), '--student', f('cls-student.npz'), '--batch-size', '8'];
+
+/** Another student of the same shapes and ids as cls-student.npz (its arrays scaled), written to `file`. */
+function otherStudent(file: string): string {
+  const c = openCapture(f('cls-student.npz'));
+  const keys = c.keys();
+  const w = new NpzWriter(file, c.info(keys[0]!).shape[0]!);
+  for (const k of keys) {
+    const t = c.read(k);
+    const floats = t.dtype === 'float32' || t.dtype === 'float64';
+    w.append(k, floats ? { ...t, data: (t.data as Float32Array).map((v) => v * 1.5 + 0.1) } : t);
+  }
+  w.finish();
+  return file;
+}
 
 describe('krs score --shard + krs merge = krs score', () => {
   it.each([
@@ -300,6 +315,35 @@ describe('krs merge: what must agree, and every sample once', () => {
     oneLine(await krs('merge', a!, b!), 3, /settings\.students\[0\]\.metric\.output\.temperature in .* is "4": expected not set, as in/);
     const [, c] = await shards(2, '--alpha', '0.5');
     oneLine(await krs('merge', a!, c!), 3, /metric\.alpha/);
+  });
+
+  it('shards of other input files do not merge, whatever their names: two students called the same, a capture replaced between runs', async () => {
+    // Two students in two folders, with the same file name.
+    const dirA = mkdtempSync(join(dir, 'a-'));
+    const dirB = mkdtempSync(join(dir, 'b-'));
+    copyFileSync(f('cls-student.npz'), join(dirA, 'student.npz'));
+    const other = otherStudent(join(dirB, 'student.npz'));
+    const args = (student: string) => ['score', '--task', 'classification', '--teacher', f('cls-teacher.npz'), '--student', student];
+    const a0 = tmp('a0.krs');
+    const b1 = tmp('b1.krs');
+    await ok(...args(join(dirA, 'student.npz')), '--shard', '0/2', '--state-out', a0);
+    await ok(...args(join(dirB, 'student.npz')), '--shard', '1/2', '--state-out', b1);
+    oneLine(
+      await krs('merge', a0, b1),
+      3,
+      /settings\.students\[0\]\.inputs\.student in .*b1\.krs is "crc32:[0-9a-f]{8}": expected "crc32:[0-9a-f]{8}", as in .*a0\.krs/,
+    );
+    // The same path, its content replaced between the two shard runs.
+    const path = join(dirA, 'student.npz');
+    const r1 = tmp('r1.krs');
+    copyFileSync(other, path);
+    await ok(...args(path), '--shard', '1/2', '--state-out', r1);
+    oneLine(await krs('merge', a0, r1), 3, /inputs\.student/);
+    // Unchanged inputs still merge.
+    copyFileSync(f('cls-student.npz'), path);
+    const a1 = tmp('a1.krs');
+    await ok(...args(path), '--shard', '1/2', '--state-out', a1);
+    expect((await krs('merge', a0, a1)).status).toBe(0);
   });
 
   it('Gram shares of sample-space pairs: each shard once, none missing, no sample left out', async () => {
