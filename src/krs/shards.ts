@@ -71,9 +71,21 @@ export interface ShardPart {
   metrics: Record<string, unknown>;
 }
 
-/** Shard `spec`'s batches: the contiguous run ⌊i·B/N⌋ … ⌊(i+1)·B/N⌋ − 1 of the B batches (maybe none when N > B). */
-export function shardBatches<T>(batches: readonly T[], spec: ShardSpec): T[] {
+/** Shard `spec`'s batches: the contiguous run ⌊i·B/N⌋ … ⌊(i+1)·B/N⌋ − 1 of the B batches (N > B is refused: no shard runs empty). */
+export function shardBatches<T extends readonly [number, number]>(batches: readonly T[], spec: ShardSpec): T[] {
   const b = batches.length;
+  if (b < spec.count) {
+    // Never N − b empty shards without a word: a shard is whole batches of the single run's batching.
+    const samples = batches[b - 1]?.[1] ?? 0;
+    const size = batches[0] ? batches[0][1] - batches[0][0] : 0;
+    const fits = Math.floor(samples / spec.count);
+    throw errors.badOption(
+      'shard',
+      `${spec.index}/${spec.count}`,
+      `at most ${b} shard${b === 1 ? '' : 's'}: the run's ${samples} samples are ${b} batch${b === 1 ? '' : 'es'} of ${size} and a shard is whole batches` +
+        (fits > 0 ? `; give --batch-size ${fits} or less for ${spec.count} shards` : ''),
+    );
+  }
   return batches.slice(Math.floor((spec.index * b) / spec.count), Math.floor(((spec.index + 1) * b) / spec.count));
 }
 

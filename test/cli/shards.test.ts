@@ -4,7 +4,7 @@
  * minibatch estimator, the null level, a baseline, several students — in any merge order or
  * tree; and every way of getting it wrong is a one-line error.
  */
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -203,11 +203,15 @@ describe('krs score --shard + krs merge = krs score', () => {
     await expectShardsEqualWhole('score', [...args], n);
   });
 
-  it("more shards than batches: a shard without batches writes an empty state at the next shard's start", async () => {
+  it('more shards than batches is refused, saying which --batch-size gives every shard a batch; no state file written', async () => {
     const args = ['--task', 'classification', '--teacher', f('cls-teacher.npz'), '--student', f('cls-student.npz'), '--batch-size', '32'];
-    const out = await ok('score', ...args, '--shard', '0/3', '--state-out', tmp('empty.krs'));
-    expect(out).toMatch(/^shard 0\/3: samples \[0, 0\) of 64/);
-    await expectShardsEqualWhole('score', args, 3);
+    const out = tmp('empty.krs');
+    const r = await krs('score', ...args, '--shard', '0/3', '--state-out', out);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/shard.* "0\/3": expected at most 2 shards: the run's 64 samples are 2 batches of 32 and a shard is whole batches; give --batch-size 21 or less for 3 shards/);
+    expect(existsSync(out)).toBe(false);
+    await expectShardsEqualWhole('score', [...args.slice(0, -1), '21'], 3);
   });
 
   it('the table and the report are those of the whole run', async () => {
@@ -264,6 +268,12 @@ describe('krs eval --shard + krs merge = krs eval', () => {
     expect(parseShard('auto/4', { SLURM_ARRAY_TASK_ID: '4', SLURM_ARRAY_TASK_MIN: '1' })).toEqual({ index: 3, count: 4 });
     expect(parseShard('auto/4', { SLURM_ARRAY_TASK_ID: '2' })).toEqual({ index: 2, count: 4 });
     expect(parseShard(' 2 / 5 ')).toEqual({ index: 2, count: 5 });
+  });
+
+  it('more shards than batches is refused (300 samples in batches of 50: at most 6 shards)', async () => {
+    const r = await krs('eval', ...args, '--shard', '6/7', '--state-out', tmp('e.krs'));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/expected at most 6 shards: the run's 300 samples are 6 batches of 50 .*give --batch-size 42 or less for 7 shards/);
   });
 
   it('refuses what needs every sample at once: --null, --all-pairs', async () => {
