@@ -7,11 +7,11 @@ import type { Command } from 'commander';
 import { cliIo } from './io.js';
 import type { ScoreKind } from '../agreement/output-kind.js';
 import { STUDENT_OUTPUTS_OPTION, TEACHER_OUTPUTS_OPTION } from './output-kind-options.js';
-import { readFileSync } from 'node:fs';
+import { resolveLimits } from '../io/limits.js';
+import { readWholeText } from '../io/node-read.js';
 import { explainSamples, type ClassProb, type ExplainResult } from '../analysis/explain.js';
 import { errors } from '../core/errors.js';
 import { openCapture } from '../io/node-capture.js';
-import { fsError } from '../io/node-source.js';
 import { POOLINGS, type Pooling } from '../similarity/features.js';
 import { fmt, table, toJson } from './format.js';
 import { kindsLine } from './krs-summary.js';
@@ -76,12 +76,7 @@ export function registerExplain(program: Command): void {
 
 /** Class names from a file: a JSON array of strings, or one name per line. */
 export function readClassNames(path: string): string[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8').replace(/^\uFEFF/, '');
-  } catch (e) {
-    throw fsError(path, e);
-  }
+  const text = readWholeText(path, resolveLimits(), 'class names file');
   if (path.toLowerCase().endsWith('.json')) {
     let v: unknown;
     try {

@@ -7,7 +7,8 @@ import type { EstimatorChoice } from '../similarity/spec.js';
 import { ESTIMATOR_OPTION, MEMORY_BUDGET_OPTION } from './estimator-options.js';
 import type { Command } from 'commander';
 import { cliIo } from './io.js';
-import { readFileSync } from 'node:fs';
+import { resolveLimits } from '../io/limits.js';
+import { readWholeText } from '../io/node-read.js';
 import { basename } from 'node:path';
 import { errors } from '../core/errors.js';
 import type { CrossLayerResult } from '../similarity/cross-layer.js';
@@ -72,12 +73,7 @@ export function registerHeatmap(program: Command): void {
 
 /** Read a matrix from a JSON result: an eval result's `crossLayer`, or a heatmap result itself. */
 function readMatrix(file: string): CrossLayerResult & { teacherFile?: string; studentFile?: string } {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw errors.fileNotFound(file);
-  }
+  const text = readWholeText(file, resolveLimits(), 'JSON file');
   let json: unknown;
   try {
     json = JSON.parse(text);

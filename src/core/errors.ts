@@ -120,6 +120,11 @@ export class KrsError extends Error {
     );
   }
 
+  /** The same error, its message preceded by where it happened (`metric 'student0' of s1.krs: …`). */
+  within(context: string): KrsError {
+    return new KrsError(this.code, `${context}: ${this.template}`, this.details as Record<string, unknown>);
+  }
+
   /** The machine-readable payload (what the CLI prints with --json). */
   toJSON(): { error: { code: ErrorCode; kind: ErrorKind; message: string; details: Record<string, unknown> } } {
     return { error: { code: this.code, kind: this.kind, message: this.message, details: { ...this.details } } };

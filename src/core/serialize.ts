@@ -72,6 +72,17 @@ export function decodeFloat64(e: unknown, what = 'serialised state'): Float64Arr
 }
 
 /**
+ * {@link decodeFloat64} for arrays that only finite inputs can produce (sums, moments, rows):
+ * an infinity or NaN in a stored state is refused, naming the array and the index, instead of
+ * turning into a score or interval bound outside the scale.
+ */
+export function decodeFiniteFloat64(e: unknown, what = 'serialised state'): Float64Array {
+  const a = decodeFloat64(e, what);
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) throw errors.badValue(`${what} [${i}]`, String(a[i]), 'a finite number');
+  return a;
+}
+
+/**
  * Node's native base64 decoding, when it runs in Node and the text has the length of the base64
  * of `length` float64s and decodes to that many bytes (Node skips characters outside the
  * alphabet, so a text with any leaves fewer bytes); anything else is left to the portable path

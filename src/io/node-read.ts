@@ -5,18 +5,17 @@
 import * as fs from 'node:fs';
 import { errors, KrsError } from '../core/errors.js';
 import { checkLimit, type Limits } from './limits.js';
-import { fsError } from './node-source.js';
+import { fsError, regularFileStat } from './node-source.js';
 
 /**
  * The bytes of `file`, which must be a regular file of at most `limits[limit]` bytes.
  * @param what what the file is, for the message ('PNG file', 'JSON file')
- * @throws KrsError FILE_NOT_FOUND for a missing or unreadable file; BAD_FILE for a directory;
+ * @throws KrsError FILE_NOT_FOUND for a missing or unreadable file; BAD_FILE for a directory, device or pipe;
  *   BAD_VALUE when larger than the limit.
  */
 export function readWholeFile(file: string, limits: Limits, limit: keyof Limits, what: string): Buffer {
   try {
-    const st = fs.statSync(file);
-    if (st.isDirectory()) throw errors.badFile(file, 'is a directory, expected a file');
+    const st = regularFileStat(file);
     checkLimit(limits, limit, file, `the size of the ${what} (bytes)`, st.size);
     return fs.readFileSync(file);
   } catch (e) {

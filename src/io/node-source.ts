@@ -16,17 +16,10 @@ const MAX_READ = 2 ** 30;
  * positions, so files over 2 GiB work (fs.readFileSync refuses them). The file is opened
  * per read, so no descriptor is held between reads; its size is taken once, here.
  * @throws KrsError FILE_NOT_FOUND if `file` does not exist or cannot be read, BAD_FILE if
- *   it is a directory; reads throw BAD_FILE if the file has shrunk.
+ *   it is not a regular file ({@link regularFileStat}); reads throw BAD_FILE if the file has shrunk.
  */
 export function fileSource(file: string): ByteSource {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(file);
-  } catch (e) {
-    throw fsError(file, e);
-  }
-  if (stat.isDirectory()) throw errors.badFile(file, 'is a directory, expected a file');
-  const size = stat.size;
+  const size = regularFileStat(file).size;
   const readInto = (offset: number, dest: Uint8Array): void => {
     checkRange(source, offset, dest.length);
     if (dest.length === 0) return;
@@ -65,6 +58,25 @@ export function fileSource(file: string): ByteSource {
     readInto,
   };
   return source;
+}
+
+/**
+ * The stat of `file`, which must be a regular file (or a link to one).
+ * @param expected what was expected, for the message of a directory ('a file', 'an .onnx file')
+ * @throws KrsError FILE_NOT_FOUND / unreadable; BAD_FILE for a directory, and for a device,
+ *   FIFO or socket: `/dev/zero` reports size 0 and never ends, so no size check could bound
+ *   the read.
+ */
+export function regularFileStat(file: string, expected = 'a file'): fs.Stats {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch (e) {
+    throw fsError(file, e);
+  }
+  if (stat.isDirectory()) throw errors.badFile(file, `is a directory, expected ${expected}`);
+  if (!stat.isFile()) throw errors.badFile(file, `is not a regular file (a device, pipe or socket has no size to check), expected ${expected}`);
+  return stat;
 }
 
 /** Map a Node fs error to a KrsError naming the path. */

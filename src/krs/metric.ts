@@ -54,7 +54,7 @@ import {
 import { assembleIntervals, type IntervalSummary, type ScoreInterval } from './intervals.js';
 
 /** Version of the serialised state ({@link KrsMetric.toJSON}); version 3 (no shifts) is still read. */
-const STATE_VERSION = 4;
+export const STATE_VERSION = 4;
 
 export interface LayerPair {
   readonly teacher: string;
@@ -672,6 +672,11 @@ export class KrsMetric {
       if (!Number.isInteger(seen[k]) || (seen[k] as number) < 0) throw errors.badState(what, `state.seen.${k} must be a non-negative integer`);
     }
     if (!Array.isArray(state.outputs) || state.outputs.length !== G) throw errors.badState(what, `state.outputs must hold ${G} output states (one per group)`);
+    const rowCounts = { features: counts(rows.features, 'state.rows.features'), outputs: counts(rows.outputs, 'state.rows.outputs') };
+    for (const k of ['features', 'outputs'] as const) {
+      const sum = rowCounts[k].reduce((a, b) => a + b, 0);
+      if (sum !== seen[k]) throw errors.badState(what, `state.seen.${k} is ${seen[k]} but its groups hold ${sum} samples`);
+    }
     m.state = {
       pairs: pairs.map((raw, i) => {
         const ps = asRecord(raw, what, `state of pair ${i}`);
@@ -701,7 +706,7 @@ export class KrsMetric {
         };
       }),
       outputs: state.outputs.map((st) => m.out.fromJSON(st)),
-      rows: { features: counts(rows.features, 'state.rows.features'), outputs: counts(rows.outputs, 'state.rows.outputs') },
+      rows: rowCounts,
       seen: { features: seen.features as number, outputs: seen.outputs as number },
     };
     return m;

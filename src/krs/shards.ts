@@ -14,10 +14,11 @@
  * them), the metric states by name, additive counters (`sums`) and the context a result
  * reports (`context`, from the first document).
  */
-import { errors } from '../core/errors.js';
+import { errors, KrsError } from '../core/errors.js';
+import { MIN_MINIBATCH } from '../similarity/minibatch-hsic.js';
 import { asRecord } from '../core/state-json.js';
 import { addGramShares, type GramShareJSON, reducedPairs } from './gram-shards.js';
-import { KrsMetric, type ReducedPair } from './metric.js';
+import { KrsMetric, type ReducedPair, STATE_VERSION as METRIC_STATE_VERSION } from './metric.js';
 
 /** Shard `index` (0-based) of `count`. */
 export interface ShardSpec {
@@ -71,21 +72,30 @@ export interface ShardPart {
   metrics: Record<string, unknown>;
 }
 
+/**
+ * The refusal of N shards over B < N batches (never N − B empty shards without a word): names
+ * the batches and the `--batch-size` that gives every shard one — ⌊n/N⌋, when that is at least
+ * the smallest batch ({@link MIN_MINIBATCH}; a shorter last batch joins the one before).
+ */
+function tooFewBatches(batches: number, samples: number, spec: ShardSpec): KrsError {
+  const fits = Math.floor(samples / spec.count);
+  const most = Math.floor(samples / MIN_MINIBATCH);
+  const advice =
+    fits >= MIN_MINIBATCH
+      ? `give --batch-size ${fits} or less for ${spec.count} shards`
+      : `${samples} samples make at most ${most} batch${most === 1 ? '' : 'es'} of the smallest size, ${MIN_MINIBATCH}`;
+  const plural = (k: number, word: string) => `${k} ${word}${k === 1 ? '' : word.endsWith('h') ? 'es' : 's'}`;
+  return errors.badOption(
+    'shard',
+    `${spec.index}/${spec.count}`,
+    `at most ${plural(batches, 'shard')}: the run's ${samples} samples make ${plural(batches, 'batch')} and a shard is whole batches; ${advice}`,
+  );
+}
+
 /** Shard `spec`'s batches: the contiguous run ⌊i·B/N⌋ … ⌊(i+1)·B/N⌋ − 1 of the B batches (N > B is refused: no shard runs empty). */
 export function shardBatches<T extends readonly [number, number]>(batches: readonly T[], spec: ShardSpec): T[] {
   const b = batches.length;
-  if (b < spec.count) {
-    // Never N − b empty shards without a word: a shard is whole batches of the single run's batching.
-    const samples = batches[b - 1]?.[1] ?? 0;
-    const size = batches[0] ? batches[0][1] - batches[0][0] : 0;
-    const fits = Math.floor(samples / spec.count);
-    throw errors.badOption(
-      'shard',
-      `${spec.index}/${spec.count}`,
-      `at most ${b} shard${b === 1 ? '' : 's'}: the run's ${samples} samples are ${b} batch${b === 1 ? '' : 'es'} of ${size} and a shard is whole batches` +
-        (fits > 0 ? `; give --batch-size ${fits} or less for ${spec.count} shards` : ''),
-    );
-  }
+  if (b < spec.count) throw tooFewBatches(b, batches[b - 1]?.[1] ?? 0, spec);
   return batches.slice(Math.floor((spec.index * b) / spec.count), Math.floor(((spec.index + 1) * b) / spec.count));
 }
 
@@ -122,6 +132,26 @@ export function shardDocument(fields: {
 }
 
 /**
+ * A part's metric state must be of this krs's version and describe the part's samples: its
+ * first sample is the range's start and it has seen no more than the range's samples. Catches a range moved, swapped or resized apart from its
+ * states; the state's own fields are checked when it is restored ({@link KrsMetric.fromJSON}).
+ */
+function checkPartMetric(json: unknown, range: [number, number], what: string, field: string): void {
+  const m = asRecord(json, what, field);
+  if (m.version !== METRIC_STATE_VERSION) throw errors.badState(what, `${field}.version must be ${METRIC_STATE_VERSION}, got ${JSON.stringify(m.version)}`);
+  const first = asRecord(m.options, what, `${field}.options`).firstSample ?? 0;
+  if (first !== range[0]) throw errors.badState(what, `${field} starts at sample ${JSON.stringify(first)}, not at its range's start ${range[0]}`);
+  const seen = asRecord(asRecord(m.state, what, `${field}.state`).seen, what, `${field}.state.seen`);
+  const width = range[1] - range[0];
+  for (const k of ['outputs', 'features'] as const) {
+    // At most: a detection state counts only the images with results.
+    if (!(Number.isInteger(seen[k]) && (seen[k] as number) <= width)) {
+      throw errors.badState(what, `${field} has seen ${JSON.stringify(seen[k])} samples' ${k}, more than the ${width} of its range [${range[0]}, ${range[1]})`);
+    }
+  }
+}
+
+/**
  * Check a decoded state file's document (its shape, not yet its metrics).
  * @throws BAD_VALUE naming `source` and the field.
  */
@@ -142,7 +172,8 @@ export function asShardDocument(json: unknown, source: string): ShardDocument {
     }
     if (!Array.isArray(part.shards) || !part.shards.every((x) => typeof x === 'string'))
       throw errors.badState(what, `parts[${i}].shards must be a list of i/N strings`);
-    asRecord(part.metrics, what, `parts[${i}].metrics`);
+    const metrics = asRecord(part.metrics, what, `parts[${i}].metrics`);
+    for (const [name, m] of Object.entries(metrics)) checkPartMetric(m, r as [number, number], what, `parts[${i}].metrics.${name}`);
   });
   for (const k of ['settings', 'context'] as const) asRecord(o[k], what, k);
   if (o.gram !== undefined) {
@@ -306,7 +337,8 @@ function mergeMetrics(a: Record<string, unknown>, b: Record<string, unknown>, so
     try {
       out[name] = KrsMetric.fromJSON(a[name]).merge(KrsMetric.fromJSON(b[name])).toJSON();
     } catch (e) {
-      throw errors.badValue(`metric '${name}' of ${source}`, e instanceof Error ? e.message : String(e), 'a state that merges with the others');
+      if (e instanceof KrsError) throw e.within(`metric '${name}' of ${source}`);
+      throw e;
     }
   }
   return out;

@@ -6,7 +6,7 @@
  * only), so the added shares are the whole pass's sums, up to the order of float64 additions.
  */
 import { errors } from '../core/errors.js';
-import { decodeFloat64, encodeFloat64 } from '../core/serialize.js';
+import { decodeFiniteFloat64, encodeFloat64 } from '../core/serialize.js';
 import { asRecord, getInteger } from '../core/state-json.js';
 import type { GramLayerSums, GramSums } from './gram-pass.js';
 
@@ -120,7 +120,7 @@ export function pairSumsFromJSON(json: unknown): PairGramSums {
     return v;
   };
   const arr = (v: unknown, field: string, length: number) => {
-    const a = decodeFloat64(v, `${what} ${field}`);
+    const a = decodeFiniteFloat64(v, `${what} ${field}`);
     if (a.length !== length) throw errors.badState(what, `${field} must hold ${length} values, got ${a.length}`);
     return a;
   };

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { errors, fmtShape, KrsError } from '../core/errors.js';
-import { fsError } from '../io/node-source.js';
+import { fsError, regularFileStat } from '../io/node-source.js';
 import { sizeOf, type DType, type NumericArray, type Tensor } from '../core/tensor.js';
 import { decodeModel, type OnnxModel } from './onnx-proto.js';
 import { describeDecoded, resolveTensors, type ModelDescription } from './onnx-model.js';
@@ -35,7 +35,7 @@ export interface LoadedModel {
 export function loadModel(file: string): LoadedModel {
   let bytes: Uint8Array;
   try {
-    if (fs.statSync(file).isDirectory()) throw errors.badFile(file, 'is a directory, expected an .onnx file');
+    regularFileStat(file, 'an .onnx file');
     bytes = fs.readFileSync(file);
   } catch (e) {
     if (e instanceof KrsError) throw e;

@@ -12,7 +12,7 @@
  */
 import type { MatrixBackend } from '../linalg/backend.js';
 import { errors, opt } from '../core/errors.js';
-import { decodeFloat64, encodeFloat64 } from '../core/serialize.js';
+import { decodeFiniteFloat64, encodeFloat64 } from '../core/serialize.js';
 import { asRecord, getInteger } from '../core/state-json.js';
 import type { SimilaritySpec } from './spec.js';
 
@@ -164,8 +164,8 @@ export function rbfFromJSON(json: unknown): RbfState {
   const o = asRecord(json, what);
   const st: RbfState = { n: getInteger(o, 'n', what), p: getInteger(o, 'p', what, 1), q: getInteger(o, 'q', what, 1), xs: [], ys: [] };
   if (!Array.isArray(o.xs) || !Array.isArray(o.ys) || o.xs.length !== o.ys.length) throw errors.badState(what, 'xs and ys must be arrays of equal length');
-  st.xs = o.xs.map((e) => decodeFloat64(e, `serialised ${what} state rows`));
-  st.ys = o.ys.map((e) => decodeFloat64(e, `serialised ${what} state rows`));
+  st.xs = o.xs.map((e) => decodeFiniteFloat64(e, `serialised ${what} state rows`));
+  st.ys = o.ys.map((e) => decodeFiniteFloat64(e, `serialised ${what} state rows`));
   const rows = (chunks: Float64Array[], width: number) => chunks.reduce((a, c) => a + c.length / width, 0);
   if (rows(st.xs, st.p) !== st.n || rows(st.ys, st.q) !== st.n)
     throw errors.badState(what, `the stored rows do not hold n = ${st.n} samples of widths ${st.p} and ${st.q}`);

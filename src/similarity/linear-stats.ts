@@ -20,7 +20,7 @@
 import type { Matrix, MatrixBackend } from '../linalg/backend.js';
 import { addInto, columnSums, dot, matTVec, matVec } from '../linalg/vector.js';
 import { packedCentredNorm2, packedLength, packedMatVec, packedShiftOuter, packedTrace } from '../linalg/packed.js';
-import { decodeFloat64, encodeFloat64 } from '../core/serialize.js';
+import { decodeFiniteFloat64, encodeFloat64 } from '../core/serialize.js';
 import { errors } from '../core/errors.js';
 
 /**
@@ -385,7 +385,7 @@ export function linearStatsFromJSON(json: unknown): LinearStats {
   const o = json as Record<string, unknown>;
   const num = (k: string): number => {
     const v = o?.[k];
-    if (typeof v !== 'number') throw errors.badValue(`serialised CKA state field ${k}`, v, 'a number');
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw errors.badValue(`serialised CKA state field ${k}`, String(v), 'a finite number');
     return v;
   };
   if (typeof o?.moments !== 'boolean') throw errors.badValue('serialised CKA state field moments', o?.moments, 'true or false');
@@ -398,15 +398,16 @@ export function linearStatsFromJSON(json: unknown): LinearStats {
     ['shiftX', 'p'],
     ['shiftY', 'q'],
   ] as const) {
-    const len = decodeFloat64(o[k], `serialised CKA state field ${k}`).length;
+    const len = decodeFiniteFloat64(o[k], `serialised CKA state field ${k}`).length;
     if (len !== num(w)) throw errors.badValue(`serialised CKA state field ${k} length`, len, `${num(w)}`);
   }
   const st = initLinearStats(num('p'), num('q'), o.moments);
   st.n = num('n');
+  if (!Number.isSafeInteger(st.n) || st.n < 0) throw errors.badValue('serialised CKA state field n', st.n, 'a non-negative integer');
   st.sumR2 = num('sumR2');
   st.sumS2 = num('sumS2');
   st.sumRS = num('sumRS');
-  for (const k of VECTORS) st[k] = decodeFloat64(o[k], `serialised CKA state field ${k}`);
+  for (const k of VECTORS) st[k] = decodeFiniteFloat64(o[k], `serialised CKA state field ${k}`);
   const expected: Record<string, number> = {
     shiftX: st.p,
     shiftY: st.q,

@@ -6,7 +6,7 @@
  * Memory: rows × cols × 4 or 8 bytes.
  */
 import { errors } from '../core/errors.js';
-import { decodeFloat64, encodeFloat64 } from '../core/serialize.js';
+import { decodeFiniteFloat64, encodeFloat64 } from '../core/serialize.js';
 import { asRecord, getInteger } from '../core/state-json.js';
 
 export interface RowStore {
@@ -89,8 +89,8 @@ export function rowStoreFromJSON(json: unknown, what: string): RowStore {
   const o = asRecord(json, what, 'stored rows');
   const cols = getInteger(o, 'cols', what, 1);
   const rows = getInteger(o, 'rows', what);
-  const data = decodeFloat64(o.data, `serialised ${what} rows`);
-  const colSums = decodeFloat64(o.colSums, `serialised ${what} column sums`);
+  const data = decodeFiniteFloat64(o.data, `serialised ${what} rows`);
+  const colSums = decodeFiniteFloat64(o.colSums, `serialised ${what} column sums`);
   if (data.length !== rows * cols) throw errors.badState(what, `the stored rows hold ${data.length} values, not rows × cols = ${rows * cols}`);
   if (colSums.length !== cols) throw errors.badState(what, `colSums must have ${cols} entries, got ${colSums.length}`);
   const chunk = o.float32 === true ? Float32Array.from(data) : data;

@@ -8,6 +8,8 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { decodeStateFile, encodeStateFile } from '../../src/io/state-file.js';
+import { decodeFloat64, encodeFloat64 } from '../../src/core/serialize.js';
 import { readSafetensorsHeader } from '../../src/io/safetensors.js';
 import { bytesSource } from '../../src/io/source.js';
 import { createRng } from '../../src/core/rng.js';
@@ -152,6 +154,8 @@ describe('krs score --shard + krs merge = krs score', () => {
         wide.teacher,
         '--gram-block',
         '5',
+        '--batch-size',
+        '12',
       ],
       4,
     ],
@@ -197,7 +201,7 @@ describe('krs score --shard + krs merge = krs score', () => {
         '--batch-size',
         '2',
       ],
-      3,
+      2,
     ],
   ] as const)('%s', async (_name, args, n) => {
     await expectShardsEqualWhole('score', [...args], n);
@@ -209,7 +213,9 @@ describe('krs score --shard + krs merge = krs score', () => {
     const r = await krs('score', ...args, '--shard', '0/3', '--state-out', out);
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/shard.* "0\/3": expected at most 2 shards: the run's 64 samples are 2 batches of 32 and a shard is whole batches; give --batch-size 21 or less for 3 shards/);
+    expect(r.stderr).toMatch(
+      /shard.* "0\/3": expected at most 2 shards: the run's 64 samples make 2 batches and a shard is whole batches; give --batch-size 21 or less for 3 shards/,
+    );
     expect(existsSync(out)).toBe(false);
     await expectShardsEqualWhole('score', [...args.slice(0, -1), '21'], 3);
   });
@@ -273,7 +279,7 @@ describe('krs eval --shard + krs merge = krs eval', () => {
   it('more shards than batches is refused (300 samples in batches of 50: at most 6 shards)', async () => {
     const r = await krs('eval', ...args, '--shard', '6/7', '--state-out', tmp('e.krs'));
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/expected at most 6 shards: the run's 300 samples are 6 batches of 50 .*give --batch-size 42 or less for 7 shards/);
+    expect(r.stderr).toMatch(/expected at most 6 shards: the run's 300 samples make 6 batches .*give --batch-size 42 or less for 7 shards/);
   });
 
   it('refuses what needs every sample at once: --null, --all-pairs', async () => {
@@ -333,7 +339,7 @@ describe('krs merge: what must agree, and every sample once', () => {
     const dirB = mkdtempSync(join(dir, 'b-'));
     copyFileSync(f('cls-student.npz'), join(dirA, 'student.npz'));
     const other = otherStudent(join(dirB, 'student.npz'));
-    const args = (student: string) => ['score', '--task', 'classification', '--teacher', f('cls-teacher.npz'), '--student', student];
+    const args = (student: string) => ['score', '--task', 'classification', '--teacher', f('cls-teacher.npz'), '--student', student, '--batch-size', '32'];
     const a0 = tmp('a0.krs');
     const b1 = tmp('b1.krs');
     await ok(...args(join(dirA, 'student.npz')), '--shard', '0/2', '--state-out', a0);
@@ -366,6 +372,49 @@ describe('krs merge: what must agree, and every sample once', () => {
     await ok('merge', a, b, '--state-out', ab);
     oneLine(await krs('merge', ab, b, c, '--allow-partial'), 3, /Gram share 1\/3 is "in both .*ab\.krs and .*g1\.krs"/);
     expect(JSON.parse(await ok('merge', ab, c, '--json')).n).toBe(48);
+  });
+
+  it('a state written with valid checksums but contents that do not hold together is refused, naming the field', async () => {
+    const [a, b] = await shards(2);
+    /** Rewrite a state file's document (checksums recomputed, as another writer would). */
+    const forged = (file: string, edit: (doc: any) => void) => {
+      const doc = decodeStateFile(new Uint8Array(readFileSync(file)), file) as any;
+      edit(doc);
+      const out = tmp('forged.krs');
+      writeFileSync(out, encodeStateFile(doc));
+      return out;
+    };
+    const swapped = [forged(a!, (d) => (d.parts[0].range = [32, 64])), forged(b!, (d) => (d.parts[0].range = [0, 32]))] as const;
+    oneLine(await krs('merge', ...swapped), 3, /metrics\.student0 starts at sample 0, not at its range's start 32/);
+    oneLine(
+      await krs(
+        'merge',
+        a!,
+        forged(b!, (d) => (d.parts[0].metrics.student0.version = 3)),
+      ),
+      3,
+      /metrics\.student0\.version must be 4, got 3/,
+    );
+    const recount = forged(b!, (d) => (d.parts[0].metrics.student0.state.seen.outputs = 33));
+    oneLine(await krs('merge', a!, recount), 3, /has seen 33 samples' outputs, more than the 32 of its range \[32, 64\)/);
+    const regroup = forged(b!, (d) => (d.parts[0].metrics.student0.state.rows.outputs[19] += 5));
+    oneLine(await krs('merge', a!, regroup), 3, /state\.seen\.outputs is 32 but its groups hold 37 samples/);
+    const infinite = forged(b!, (d) => {
+      const slot = d.parts[0].metrics.student0.state.pairs[0].slots.find((x: unknown) => x !== null);
+      const xx = decodeFloat64(slot.state.stats.xx);
+      xx[0] = Number.POSITIVE_INFINITY;
+      slot.state.stats.xx = encodeFloat64(xx);
+    });
+    oneLine(
+      await krs('merge', a!, infinite),
+      3,
+      /metric .student0. of .*forged\.krs: serialised CKA state field xx \[0\] is "Infinity": expected a finite number/,
+    );
+  });
+
+  it('a device or a pipe is not a state file: refused at once, never read without end', async () => {
+    oneLine(await krs('merge', '/dev/zero'), 3, /\/dev\/zero.*is not a regular file/);
+    oneLine(await krs('merge', '/dev/null'), 3, /\/dev\/null.*is not a regular file/);
   });
 
   it('bad files and flags: one line each, no stack', async () => {

@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { errors, opt } from '../../core/errors.js';
-import { fsError } from '../../io/node-source.js';
+import { fsError, regularFileStat } from '../../io/node-source.js';
 import type { Tensor } from '../../core/tensor.js';
 import { limited, rowIds, type Dataset } from './dataset.js';
 
@@ -52,6 +52,7 @@ interface Rgba {
 /** Decode a PNG or JPEG file to 8-bit RGBA. @throws KrsError BAD_FILE naming the file. */
 export function decodeImage(file: string): Rgba {
   let bytes: Buffer;
+  regularFileStat(file, 'an image file');
   try {
     bytes = fs.readFileSync(file);
   } catch (e) {
