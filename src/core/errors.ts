@@ -66,6 +66,13 @@ const WRITE_FAILURES: Record<string, readonly [ErrorCode, string, string]> = {
   EEXIST: ['BAD_TARGET', 'a file is in the way where a folder is needed', 'name a folder, or remove the file'],
   ENOTDIR: ['BAD_TARGET', 'a part of the path is a file, not a folder', 'fix the path'],
   ENOENT: ['BAD_TARGET', 'its folder does not exist or cannot hold new files', 'choose another folder'],
+  // Not errnos: what krs finds at a target before it writes (src/io/node-atomic-write.ts, writeTarget).
+  NOT_REGULAR: [
+    'BAD_TARGET',
+    'it is a device, pipe or socket, not a regular file (krs replaces the file it writes, which would destroy it)',
+    'name a regular file',
+  ],
+  DANGLING: ['BAD_TARGET', 'it is a symbolic link to a path that does not exist', 'name the file itself, or fix the link'],
 };
 
 /** Brackets of an option reference inside a message template (Unicode private-use characters). */

@@ -109,15 +109,37 @@ export function ensureDir(dir: string, what: string): void {
   if (!isDir) throw errors.writeFailed(dir, what, 'EEXIST');
 }
 
-/** @throws KrsError BAD_TARGET when `file` exists and is a folder. */
-export function checkFileTarget(file: string, what: string): void {
-  let st: fs.Stats | null = null;
+/**
+ * The path a write to `file` replaces: `file` itself when absent or a regular file; through a
+ * symbolic link, the regular file it points to (the link is kept, its file replaced). Never a
+ * device, FIFO or socket (`/dev/full`, `/proc/self/fd/1`): renaming over one would destroy it.
+ * @throws KrsError BAD_TARGET when `file` is (or links to) a folder, a device, a pipe or a socket,
+ *   or is a link to nothing.
+ */
+export function writeTarget(file: string, what: string): string {
+  let st: fs.Stats;
   try {
-    st = fs.statSync(file);
+    st = fs.lstatSync(file);
   } catch {
-    st = null; // absent (or unreachable: the write itself will say why)
+    return file; // absent (or unreachable: the write itself will say why)
   }
-  if (st?.isDirectory()) throw errors.writeFailed(file, what, 'EISDIR');
+  let target = file;
+  if (st.isSymbolicLink()) {
+    try {
+      target = fs.realpathSync(file);
+      st = fs.statSync(target);
+    } catch {
+      throw errors.writeFailed(file, what, 'DANGLING');
+    }
+  }
+  if (st.isDirectory()) throw errors.writeFailed(file, what, 'EISDIR');
+  if (!st.isFile()) throw errors.writeFailed(file, what, 'NOT_REGULAR');
+  return target;
+}
+
+/** {@link writeTarget} as a check before work starts. @throws as it does. */
+export function checkFileTarget(file: string, what: string): void {
+  writeTarget(file, what);
 }
 
 /**
@@ -161,10 +183,10 @@ export function writeAll(fd: number, bytes: Uint8Array): void {
  * @param what what is written, for error messages ('the report', 'the chart'…)
  * @throws KrsError environment kinds (nothing changed at `file`), INTERRUPTED (likewise).
  */
-export function writeFileAtomic(file: string, data: string | Uint8Array, what = 'the file'): void {
+export function writeFileAtomic(named: string, data: string | Uint8Array, what = 'the file'): void {
   throwIfInterrupted();
-  ensureDir(path.dirname(path.resolve(file)), what);
-  checkFileTarget(file, what);
+  ensureDir(path.dirname(path.resolve(named)), what);
+  const file = writeTarget(named, what);
   removeStalePartials(file);
   const tmp = partialPath(file);
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;

@@ -26,7 +26,7 @@ import { errors, fmtShape } from '../core/errors.js';
 import type { DType, Tensor } from '../core/tensor.js';
 import { CRC32_INIT, crc32Final, crc32Update } from './crc32.js';
 import { throwIfInterrupted } from './interrupt.js';
-import { checkFileTarget, commitFile, ensureDir, partialPath, removeStalePartials, writeAll, writeFailure } from './node-atomic-write.js';
+import { commitFile, ensureDir, partialPath, removeStalePartials, writeAll, writeFailure, writeTarget } from './node-atomic-write.js';
 
 const WHAT = 'the capture';
 
@@ -112,11 +112,10 @@ export class NpzWriter {
     file: string,
     readonly rows: number,
   ) {
-    this.file = file;
     ensureDir(path.dirname(path.resolve(file)), WHAT);
-    checkFileTarget(file, WHAT);
-    removeStalePartials(file);
-    const tmp = partialPath(file);
+    this.file = writeTarget(file, WHAT);
+    removeStalePartials(this.file);
+    const tmp = partialPath(this.file);
     try {
       fs.mkdirSync(tmp);
     } catch (e) {

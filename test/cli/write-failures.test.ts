@@ -9,8 +9,8 @@
  * additionally, where this process may mount (root with CAP_SYS_ADMIN), on a real read-only
  * tmpfs and a real 64 KiB tmpfs.
  */
-import { spawnSync } from 'node:child_process';
-import fs, { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs, { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,6 +89,43 @@ describe('environment failures (exit 4)', () => {
     expect(r.status).toBe(4);
     expect(r.stderr).toMatch(/^krs: cannot write the capture(s? into)? \/sys.*: (permission denied|operation not permitted)/);
     expect(JSON.parse(r.stdout).error.code).toBe('NOT_WRITABLE');
+  });
+
+  it('a device, a FIFO or a link to a pipe is never replaced: BAD_TARGET, the node left as it was', async () => {
+    const fifo = join(dir, 'state.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const viaLink = join(dir, 'stdout-link.krs');
+    symlinkSync('/proc/self/fd/1', viaLink);
+    for (const target of ['/dev/full', '/dev/null', fifo]) {
+      const r = await krs(...score('--state-out', target, '--json'));
+      expectEnvironment(r, 'BAD_TARGET', target);
+      expect(r.stderr).toContain('it is a device, pipe or socket, not a regular file');
+    }
+    expect(lstatSync('/dev/full').isCharacterDevice()).toBe(true);
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+    // Through the link is this process's stdout (a pipe or a file, never rewritten by a rename).
+    const r = await krs(...score('--state-out', viaLink));
+    expect(r.status).not.toBe(0);
+    expect(lstatSync(viaLink).isSymbolicLink()).toBe(true);
+    const capture = await krs('capture', '--model', join(MODELS, 'mlp-student.onnx'), '--input', 'mnist', '--limit', '8', '--out', fifo, '--no-progress');
+    expectEnvironment(capture, 'BAD_TARGET', fifo);
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+  });
+
+  it('a symbolic link to a file: the file it points to is replaced, the link kept', async () => {
+    const real = join(dir, 'real-results.krs');
+    writeFileSync(real, 'old');
+    const link = join(dir, 'linked.krs');
+    symlinkSync(real, link);
+    const r = await krs(...score('--state-out', link));
+    expect(r.status).toBe(0);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readFileSync(real).subarray(8, 40).toString()).toMatch(/"a0"|__metadata__|dtype/);
+    const dangling = join(dir, 'dangling.krs');
+    symlinkSync(join(dir, 'nowhere', 'x.krs'), dangling);
+    const d = await krs(...score('--state-out', dangling));
+    expectEnvironment(d, 'BAD_TARGET', dangling);
+    expect(d.stderr).toContain('a symbolic link to a path that does not exist');
   });
 
   it('--charts naming an existing file and --report naming a folder are BAD_TARGET; nothing is written', async () => {
