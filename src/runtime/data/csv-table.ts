@@ -37,8 +37,10 @@ export interface CsvTime {
   /** The step between rows, in milliseconds and in words (`1 day`, `15 minutes`). */
   stepMs: number;
   step: string;
+  /** The first and last stamps as written, and the first in milliseconds since the epoch (UTC clock when no zone is written). */
   first: string;
   last: string;
+  firstMs: number;
   /** Rows inserted for steps with no row in the file (every value missing). */
   insertedRows: number;
 }
@@ -247,7 +249,7 @@ function regularRows({ header, data, dataLines }: CsvBody, timeJ: number, file: 
     return {
       rowOf: new Int32Array(1),
       rows: 1,
-      time: { column: name, format, stepMs: 0, step: 'none (one row)', first: cells[0]!, last: cells[0]!, insertedRows: 0 },
+      time: { column: name, format, stepMs: 0, step: 'none (one row)', first: cells[0]!, last: cells[0]!, firstMs: t[0]!, insertedRows: 0 },
     };
   const step = [...diffs].sort((a, b) => a - b)[(diffs.length - 1) >> 1]!;
   checkWholeSteps(diffs, step, cells, dataLines, name, file);
@@ -264,7 +266,11 @@ function regularRows({ header, data, dataLines }: CsvBody, timeJ: number, file: 
     );
   }
   const rowOf = Int32Array.from(t, (ti) => Math.round((ti - t[0]!) / step));
-  return { rowOf, rows, time: { column: name, format, stepMs: step, step: describeStep(step), first: cells[0]!, last: cells[n - 1]!, insertedRows: rows - n } };
+  return {
+    rowOf,
+    rows,
+    time: { column: name, format, stepMs: step, step: describeStep(step), first: cells[0]!, last: cells[n - 1]!, firstMs: t[0]!, insertedRows: rows - n },
+  };
 }
 
 /**
