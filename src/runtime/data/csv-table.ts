@@ -9,16 +9,23 @@
  *   `null`, `NULL`, `?` (the UCI marker). Missing cells never become numbers: they are NaN
  *   here and the window reader skips or fills them.
  * * A column is **numeric** when it has at least one number and every cell that is not
- *   missing is a decimal number (`-1.5`, `2e-3`; not `0x10`, `inf` or `1,5`).
+ *   missing is a decimal number (`-1.5`, `2e-3`; not `0x10`, `inf` or `1,5`). A number beyond
+ *   float64 (`1e400`) is kept as ±Infinity and its line recorded (`overflow`), for the window reader to refuse if the column is used.
+ * * Two columns of one name are BAD_FILE naming both positions (columns are chosen by name).
  * * A **time column** is found (or named with `timeColumn`, or disabled with `'none'`) as the
- *   first column whose every cell that is not missing is an ISO 8601 date or date-time (an
- *   empty time cell is then BAD_FILE naming its line) (`2024-01-31`,
- *   `2024-01-31T13:00`, `2024-01-31 13:00:00Z`, `…+02:00`). A date-time without a zone is
- *   read on the UTC clock, so local stamps keep their nominal spacing. The step is the median
- *   difference between consecutive rows; every difference must be a whole number of steps:
- *   time that goes backwards or repeats, and differences that are not whole steps (irregular
- *   steps), are BAD_FILE naming the lines. A difference of k > 1 steps inserts k − 1 rows with
- *   every value missing, so windows never straddle a gap in time.
+ *   first column that looks like dates: at least half of its cells that are not missing have
+ *   the shape of ISO 8601, `YYYY/MM/DD`, `MM/DD/YYYY` or `DD/MM/YYYY` (`csv-dates.ts`: the
+ *   day/month order decided over the whole column or refused). Every cell of it must then be
+ *   a date: an empty cell, or one that does not parse, is BAD_FILE naming the line and value
+ *   (never a reason to take the column for text and lose the gap detection). A date-time
+ *   without a zone is read on the UTC clock, so local stamps keep their nominal spacing. The
+ *   step is the median difference between consecutive rows; every difference must be a whole
+ *   number of steps: time that goes backwards or repeats, and differences that are not whole
+ *   steps (irregular steps), are BAD_FILE naming the lines. A difference of k > 1 steps
+ *   inserts k − 1 rows with every value missing, so windows never straddle a gap in time.
+ * * The rows of the series (file rows + inserted rows) are computed from the first and last
+ *   stamps and checked against the limit `maxCsvRows` (`KRS_MAX_CSV_ROWS`, src/io/limits.ts)
+ *   before any array of that length is allocated: above it, BAD_VALUE naming the largest gap.
  */
 import { errors, opt } from '../../core/errors.js';
 import { checkLimit, type LimitOptions, type Limits, resolveLimits } from '../../io/limits.js';

@@ -2,7 +2,7 @@
  * A CSV time series cut into sliding windows, for forecasting models.
  *
  * The file is read by `csv-table.ts` (header row, RFC 4180 quotes, missing cells as missing,
- * an ISO time column found and made regular: gaps in time become missing rows). The feature
+ * a time column of dates found and made regular: gaps in time become missing rows). The feature
  * columns are `columns`, else every numeric column; the target column is `targetColumn`, else
  * the only feature column — with several candidates and none named, it is BAD_OPTION listing
  * them (a silent choice once made a forecast look 60× worse).
@@ -20,6 +20,10 @@
  * With `standardise` (or `standardiseFrom`), every used column — the target included, so
  * targets are in the model's units — is standardised with statistics fitted on the
  * chronological training split (`csv-standardise.ts`). The channel axis is the last one.
+ *
+ * Values stay float64 until they are written into the float32 windows; a used column holding
+ * a number beyond float64, or a value (after filling and standardising) beyond float32, is
+ * BAD_VALUE naming the column, line and value — windows never hold ±Infinity.
  */
 import * as fs from 'node:fs';
 import { errors, opt } from '../../core/errors.js';
