@@ -74,7 +74,10 @@ export function addDataOptions(cmd: Command): Command {
     .option('--stride <n>', 'CSV time series: step between windows (default 1)', parsePositiveInt('--stride'))
     .option('--columns <a,b>', 'CSV time series: feature columns (default: every numeric column)', parseList)
     .option('--target-column <c>', 'CSV time series: the column to forecast (needed when there are several feature columns)')
-    .option('--time-column <c>', 'CSV time series: the time column, or none (default: the first ISO date/date-time column); gaps in time become missing rows')
+    .option(
+      '--time-column <c>',
+      'CSV time series: the time column, or none (default: the first column of dates: ISO 8601, YYYY/MM/DD, MM/DD/YYYY or DD/MM/YYYY); gaps in time become missing rows',
+    )
     .option(
       '--fill <how>',
       'CSV time series: missing values: skip (the windows touching them; the default), previous (last value carried forward) or linear (interpolated)',

@@ -11,6 +11,7 @@
  * | `maxImagePixels` | `KRS_MAX_IMAGE_PIXELS` | 89 478 485     | width × height of a PNG label map, read from IHDR before inflating (Pillow's default) |
  * | `maxTextBytes`   | `KRS_MAX_TEXT_BYTES`   | 256 MiB        | size of a COCO-results JSON or experiments table file          |
  * | `maxAlphaPoints` | `KRS_MAX_ALPHA_POINTS` | 10 001         | points of an α-sensitivity grid (1/step + 1)                   |
+ * | `maxCsvRows`     | `KRS_MAX_CSV_ROWS`     | 10 000 000     | rows of a CSV time series once time gaps are filled with rows  |
  *
  * Precedence: an explicit library option (`limits: { maxArrayBytes: … }`) over the
  * environment variable over the default. The environment is read here only, and only where
@@ -31,6 +32,8 @@ export interface Limits {
   readonly maxTextBytes: number;
   /** Points of an α-sensitivity grid. */
   readonly maxAlphaPoints: number;
+  /** Rows of a CSV time series, the rows inserted for gaps in time included. */
+  readonly maxCsvRows: number;
 }
 
 /** The defaults, used when neither an option nor an environment variable sets a limit. */
@@ -40,6 +43,7 @@ export const DEFAULT_LIMITS: Limits = Object.freeze({
   maxImagePixels: 89_478_485,
   maxTextBytes: 2 ** 28,
   maxAlphaPoints: 10_001,
+  maxCsvRows: 10_000_000,
 });
 
 /** The environment variable of each limit. */
@@ -49,6 +53,7 @@ export const LIMIT_VARIABLES: Readonly<Record<keyof Limits, string>> = Object.fr
   maxImagePixels: 'KRS_MAX_IMAGE_PIXELS',
   maxTextBytes: 'KRS_MAX_TEXT_BYTES',
   maxAlphaPoints: 'KRS_MAX_ALPHA_POINTS',
+  maxCsvRows: 'KRS_MAX_CSV_ROWS',
 });
 
 /** Limits a caller may set, each optional. */

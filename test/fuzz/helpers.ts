@@ -29,6 +29,7 @@ export const SMALL_LIMITS: Limits = {
   maxImagePixels: 1 << 16,
   maxTextBytes: 1 << 20,
   maxAlphaPoints: 1001,
+  maxCsvRows: 100_000,
 };
 
 /** Longest a single reader call may take on mutated input before it counts as a hang. */

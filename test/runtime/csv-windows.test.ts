@@ -145,7 +145,11 @@ describe('CSV time column', () => {
       /'d' repeats: line 4 \(2024-01-02\) follows line 3/,
     );
     await expectKrsError(() => open(csv('d,v\n2024-01-02,1\n2024-01-01,2\n'), {}), 'BAD_FILE', /'d' goes backwards: line 3/);
-    await expectKrsError(() => open(csv('d,v\n1,1\n2,2\n'), { timeColumn: 'd' }), 'BAD_OPTION', /a column of ISO dates or date-times \(line 2 .* holds "1"\)/);
+    await expectKrsError(
+      () => open(csv('d,v\n1,1\n2,2\n'), { timeColumn: 'd' }),
+      'BAD_OPTION',
+      /a column of dates or date-times \(ISO 8601, YYYY\/MM\/DD, MM\/DD\/YYYY or DD\/MM\/YYYY; line 2 .* holds "1"\)/,
+    );
     await expectKrsError(() => open(csv('d,v\n1,1\n2,2\n'), { timeColumn: 'when' }), 'UNKNOWN_KEY', /when/);
   });
 
@@ -153,8 +157,12 @@ describe('CSV time column', () => {
     await expectKrsError(() => open(csv('d,v\n2024-01-01,1\n,2\n2024-01-03,3\n'), {}), 'BAD_FILE', /line 3: the time column 'd' is empty/);
   });
 
-  it('a date that does not exist is not a date: the column is text', () => {
-    expect(open(csv('d,v\n2023-02-28,1\n2023-02-30,2\n2023-03-01,3\n'), {}).preparation.time).toBeNull();
+  it('a date that does not exist is refused naming its line, not taken as a column of text (which would disable gap detection)', async () => {
+    await expectKrsError(
+      () => open(csv('d,v\n2023-02-28,1\n2023-02-30,2\n2023-03-01,3\n'), {}),
+      'BAD_FILE',
+      /the time column 'd' has a cell that is not a date: line 3 holds "2023-02-30"/,
+    );
   });
 });
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -34,6 +34,20 @@ describe('the series split (against NumPy, test/fixtures/train/make_power_split.
     const kw = (z: number) => z * s.std + s.mean;
     const last = Array.from({ length: s.test.n }, (_, i) => kw(s.test.x[(i + 1) * 24 - 1]!));
     expect(forecastErrors(last, Array.from(s.test.y, kw)).rmse).toBeCloseTo(ref.persistenceRmse, 5);
+  });
+});
+
+describe('the series split of a CSV with DD/MM/YYYY dates', () => {
+  it('labels the forecast days from the parsed dates (not from Date.parse of the first cell)', () => {
+    // 20 days from 31/12/2009 to 19/01/2010, v = 0…19 with a little curvature so the std is not 0.
+    const day0 = Date.UTC(2009, 11, 31);
+    const dmy = (i: number) => new Date(day0 + i * 86_400_000).toISOString().slice(0, 10).split('-').reverse().join('/');
+    const data = join(outDir(), 'dmy.csv');
+    writeFileSync(data, `date,v\n${Array.from({ length: 20 }, (_, i) => `${dmy(i)},${i + (i % 3)}`).join('\n')}\n`);
+    const s = seriesSplit({ data, target: 'v', window: 2, trainFraction: 0.5, validationFraction: 0.25 });
+    expect(s.preparation.time).toMatchObject({ format: 'DD/MM/YYYY', first: '31/12/2009', last: '19/01/2010' });
+    expect(s.train.days[0]).toBe('2010-01-02');
+    expect(s.test.days[s.test.n - 1]).toBe('2010-01-19');
   });
 });
 

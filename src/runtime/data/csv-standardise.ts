@@ -23,10 +23,34 @@ export interface Standardisation {
 }
 
 /**
+ * Mean and population standard deviation (ddof 0) of the first `rows` values of `v`, NaN
+ * (missing) left out, computed on the values divided by their largest magnitude s:
+ * mean = s · Σ(x/s)/n, std = s · √(Σ(x/s − mean/s)²/n). Every scaled term is in [−2, 2], so
+ * nothing overflows for finite float64 input (a plain Σ(x − mean)² is Infinity from about
+ * 1e154 on); std ≤ s mathematically. With no value, n = 0 and mean = std = NaN; with only
+ * zeros, mean = std = 0.
+ */
+export function meanAndStd(v: Float64Array, rows: number): { n: number; mean: number; std: number } {
+  let n = 0;
+  let scale = 0;
+  for (let i = 0; i < rows; i++) if (!Number.isNaN(v[i]!)) n++, (scale = Math.max(scale, Math.abs(v[i]!)));
+  if (n === 0) return { n, mean: Number.NaN, std: Number.NaN };
+  if (scale === 0) return { n, mean: 0, std: 0 };
+  let sum = 0;
+  for (let i = 0; i < rows; i++) if (!Number.isNaN(v[i]!)) sum += v[i]! / scale;
+  const scaledMean = sum / n;
+  let ss = 0;
+  for (let i = 0; i < rows; i++) if (!Number.isNaN(v[i]!)) ss += (v[i]! / scale - scaledMean) ** 2;
+  return { n, mean: scaledMean * scale, std: Math.sqrt(ss / n) * scale };
+}
+
+/**
  * Fit mean and standard deviation of each column on its first `trainRows` values (NaN =
- * missing, left out).
+ * missing, left out), with {@link meanAndStd}.
  * @throws KrsError BAD_OPTION for a `trainFraction` outside (0, 1] or a split of under 2 rows;
- *   UNDEFINED for a column with fewer than 2 values or a standard deviation of 0 in the split.
+ *   UNDEFINED for a column with fewer than 2 values or a standard deviation of 0 in the split
+ *   (a constant column: z would divide by 0); BAD_VALUE for a mean or standard deviation that
+ *   is not finite (only float64 rounding at the very top of its range can make one).
  */
 export function fitStandardisation(file: string, columns: Record<string, Float64Array>, rows: number, trainFraction: number): Standardisation {
   if (!(trainFraction > 0 && trainFraction <= 1)) throw errors.badOption('trainFraction', trainFraction, 'a fraction in (0, 1]');
@@ -35,23 +59,12 @@ export function fitStandardisation(file: string, columns: Record<string, Float64
     throw errors.badOption('trainFraction', trainFraction, `a training split of at least 2 of the ${rows} rows of ${file} to fit ${opt('standardise')} on`);
   const out: Standardisation['columns'] = {};
   for (const [name, v] of Object.entries(columns)) {
-    let n = 0;
-    let sum = 0;
-    for (let i = 0; i < trainRows; i++) if (!Number.isNaN(v[i]!)) n++, (sum += v[i]!);
-    if (n < 2)
-      throw errors.undefinedResult(
-        `the standardisation of column '${name}' of ${file}`,
-        `only ${n} value(s) in the first ${trainRows} rows (the training split)`,
-      );
-    const mean = sum / n;
-    let ss = 0;
-    for (let i = 0; i < trainRows; i++) if (!Number.isNaN(v[i]!)) ss += (v[i]! - mean) ** 2;
-    const std = Math.sqrt(ss / n);
-    if (!(std > 0))
-      throw errors.undefinedResult(
-        `the standardisation of column '${name}' of ${file}`,
-        `it is constant (${mean}) in the first ${trainRows} rows (the training split)`,
-      );
+    const what = `the standardisation of column '${name}' of ${file}`;
+    const { n, mean, std } = meanAndStd(v, trainRows);
+    if (n < 2) throw errors.undefinedResult(what, `only ${n} value(s) in the first ${trainRows} rows (the training split)`);
+    if (!Number.isFinite(mean) || !Number.isFinite(std))
+      throw errors.badValue(`the mean and standard deviation in ${what}`, `${mean}, ${std}`, 'finite numbers');
+    if (std === 0) throw errors.undefinedResult(what, `it is constant (${mean}) in the first ${trainRows} rows (the training split)`);
     out[name] = { mean, std };
   }
   return { fittedOn: { rows, trainRows, trainFraction }, columns: out };

@@ -2,7 +2,7 @@
  * A CSV time series cut into sliding windows, for forecasting models.
  *
  * The file is read by `csv-table.ts` (header row, RFC 4180 quotes, missing cells as missing,
- * an ISO time column found and made regular: gaps in time become missing rows). The feature
+ * a time column of dates found and made regular: gaps in time become missing rows). The feature
  * columns are `columns`, else every numeric column; the target column is `targetColumn`, else
  * the only feature column — with several candidates and none named, it is BAD_OPTION listing
  * them (a silent choice once made a forecast look 60× worse).
@@ -20,13 +20,18 @@
  * With `standardise` (or `standardiseFrom`), every used column — the target included, so
  * targets are in the model's units — is standardised with statistics fitted on the
  * chronological training split (`csv-standardise.ts`). The channel axis is the last one.
+ *
+ * Values stay float64 until they are written into the float32 windows; a used column holding
+ * a number beyond float64, or a value (after filling and standardising) beyond float32, is
+ * BAD_VALUE naming the column, line and value — windows never hold ±Infinity.
  */
 import * as fs from 'node:fs';
 import { errors, opt } from '../../core/errors.js';
+import type { LimitOptions } from '../../io/limits.js';
 import { fsError } from '../../io/node-source.js';
 import { fillColumn, type FillMethod } from './csv-fill.js';
 import { fitStandardisation, type Standardisation } from './csv-standardise.js';
-import { readCsvTable, type CsvTime } from './csv-table.js';
+import { type CsvTable, readCsvTable, type CsvTime } from './csv-table.js';
 import { limited, rowIds, type Dataset } from './dataset.js';
 
 export interface CsvWindowOptions {
@@ -37,8 +42,10 @@ export interface CsvWindowOptions {
   columns?: readonly string[];
   /** Target column (default: the only feature column; BAD_OPTION when there are several). */
   targetColumn?: string;
-  /** The time column; `'none'` for none; default: the first ISO date/date-time column. */
+  /** The time column; `'none'` for none; default: the first column that looks like dates (`csv-dates.ts`). */
   timeColumn?: string;
+  /** Resource limits (`maxCsvRows`); default: the environment's, else the defaults (`src/io/limits.ts`). */
+  limits?: LimitOptions;
   /** Missing values: skip the windows touching them (default), or fill them first. */
   fill?: 'skip' | FillMethod;
   /** Standardise every used column with statistics fitted on the training split. */
@@ -89,6 +96,53 @@ export interface CsvWindowDataset extends Dataset {
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
+/** Largest magnitude a float32 holds; anything from 2¹²⁸ − 2¹⁰³ on rounds to ±Infinity. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * Refuse a used column holding a number beyond float64 (`1e400`, read as ±Infinity).
+ * @throws KrsError BAD_VALUE naming the file, column, line and the cell's text.
+ */
+function checkWithinFloat64(table: CsvTable, used: readonly number[]): void {
+  for (const j of used) {
+    const o = table.overflow[j];
+    if (o)
+      throw errors.badValue(
+        `${table.file}: column '${table.header[j]}', line ${o.line}`,
+        o.value,
+        'a number within float64 (magnitude at most 1.7976931348623157e+308)',
+      );
+  }
+}
+
+/**
+ * Refuse a value that would be ±Infinity in the float32 windows: every value fed (after
+ * filling and standardising) must round to a finite float32, |v| < 2¹²⁸ − 2¹⁰³. Values are
+ * kept in float64 until then, so a huge column that standardises to moderate values passes.
+ * @throws KrsError BAD_VALUE naming the file, column, line (the series row for an inserted row)
+ *   and the value, and the value it standardised to.
+ */
+function checkWithinFloat32(table: CsvTable, series: ReadonlyMap<number, Float64Array>, standardise: Standardisation | null): void {
+  for (const [j, v] of series) {
+    const i = v.findIndex((x) => !Number.isFinite(Math.fround(x)) && !Number.isNaN(x));
+    if (i < 0) continue;
+    const name = table.header[j]!;
+    const raw = table.values[j]![i]!;
+    const where = table.lines[i] ? `line ${table.lines[i]}` : `series row ${i + 1} (inserted for a gap in time)`;
+    const from = Number.isNaN(raw) ? 'the value filled in' : raw;
+    const how = standardise
+      ? ` standardised ((${from} − ${standardise.columns[name]!.mean})/${standardise.columns[name]!.std})`
+      : Number.isNaN(raw)
+        ? ', filled,'
+        : '';
+    throw errors.badValue(
+      `${table.file}: column '${name}', ${where}${how}`,
+      v[i],
+      `a value within float32 (magnitude below ${FLOAT32_MAX}), the type of the windows; rescale the column${standardise ? '' : ` or set ${opt('standardise')}`}`,
+    );
+  }
+}
+
 /**
  * @throws KrsError FILE_NOT_FOUND; BAD_FILE as `readCsvTable`, for a named column that is not
  *   numeric (naming its line and value), for no numeric column, or for a window that every
@@ -116,7 +170,7 @@ export function csvWindowDataset(file: string, options: CsvWindowOptions): CsvWi
   } catch (e) {
     throw fsError(file, e);
   }
-  const table = readCsvTable(text, file, options.timeColumn !== undefined ? { timeColumn: options.timeColumn } : {});
+  const table = readCsvTable(text, file, { timeColumn: options.timeColumn, limits: options.limits });
   const { header, values } = table;
   const col = (name: string): number => {
     const j = header.indexOf(name);
@@ -141,6 +195,7 @@ export function csvWindowDataset(file: string, options: CsvWindowOptions): CsvWi
       `the column to forecast: ${file} has ${features.length} candidate columns (${features.map((j) => header[j]).join(', ')})`,
     );
   const used = [...new Set([...features, target])];
+  checkWithinFloat64(table, used);
   const T = table.rows;
   const span = window + horizon;
   if (T < span) throw errors.badOption('window', window, `a window + horizon (${window} + ${horizon}) within the ${T} rows of ${file}`);
@@ -192,6 +247,8 @@ export function csvWindowDataset(file: string, options: CsvWindowOptions): CsvWi
       for (let i = 0; i < T; i++) v[i] = (v[i]! - mean) / std;
     }
   }
+
+  checkWithinFloat32(table, series, standardise);
 
   // Windows: keep those whose span holds no missing row (prefix sums of missing rows).
   const cols = [...series.values()];

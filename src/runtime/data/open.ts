@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import { errors, opt } from '../../core/errors.js';
+import type { LimitOptions } from '../../io/limits.js';
 import { fsError } from '../../io/node-source.js';
 import { arrayDataset } from './arrays.js';
 import { readStandardisation } from './csv-standardise.js';
@@ -37,6 +38,8 @@ export interface DatasetOptions {
   trainFraction?: number;
   /** A capture written with `standardise`: reuse its recorded means and standard deviations. */
   standardiseFrom?: string;
+  /** CSV: resource limits (`maxCsvRows`); default: the environment's, else the defaults (src/io/limits.ts). */
+  limits?: LimitOptions;
 }
 
 /**

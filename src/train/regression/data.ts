@@ -54,7 +54,7 @@ export function seriesSplit(c: Pick<RegressionDemoConfig, 'data' | 'target' | 'w
   const y = all.targets!.data as Float32Array;
   const rows = ds.preparation.rows;
   const time = ds.preparation.time;
-  const dayOf = (row: number) => (time ? new Date(Date.parse(time.first) + row * time.stepMs).toISOString().slice(0, 10) : String(row));
+  const dayOf = (row: number) => (time ? new Date(time.firstMs + row * time.stepMs).toISOString().slice(0, 10) : String(row));
   const trainEnd = Math.floor(c.trainFraction * rows);
   const valEnd = Math.floor((c.trainFraction + c.validationFraction) * rows);
   const parts: number[][] = [[], [], []];
