@@ -167,3 +167,9 @@ describe('CSV standardisation of huge values', () => {
     );
   });
 });
+
+describe('a CSV path that is not a regular file', () => {
+  it('a device is refused before anything is read (never read without end)', async () => {
+    await expectKrsError(() => open('/dev/zero'), 'BAD_FILE', /\/dev\/zero: is not a regular file/);
+  });
+});

@@ -25,10 +25,9 @@
  * a number beyond float64, or a value (after filling and standardising) beyond float32, is
  * BAD_VALUE naming the column, line and value — windows never hold ±Infinity.
  */
-import * as fs from 'node:fs';
 import { errors, opt } from '../../core/errors.js';
-import type { LimitOptions } from '../../io/limits.js';
-import { fsError } from '../../io/node-source.js';
+import { type LimitOptions, resolveLimits } from '../../io/limits.js';
+import { readWholeText } from '../../io/node-read.js';
 import { fillColumn, type FillMethod } from './csv-fill.js';
 import { fitStandardisation, type Standardisation } from './csv-standardise.js';
 import { type CsvTable, readCsvTable, type CsvTime } from './csv-table.js';
@@ -164,12 +163,8 @@ export function csvWindowDataset(file: string, options: CsvWindowOptions): CsvWi
   }
   const fill = options.fill ?? 'skip';
   if (!['skip', 'previous', 'linear'].includes(fill)) throw errors.badOption('fill', fill, 'skip, previous or linear');
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw fsError(file, e);
-  }
+  // A regular file within maxTextBytes: never a device read without end.
+  const text = readWholeText(file, resolveLimits(options.limits), 'CSV file');
   const table = readCsvTable(text, file, { timeColumn: options.timeColumn, limits: options.limits });
   const { header, values } = table;
   const col = (name: string): number => {
