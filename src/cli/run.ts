@@ -15,7 +15,7 @@
  * unless that io is {@link processIo}.
  */
 import { Command, CommanderError } from 'commander';
-import { errors, EXIT_STATUS, KrsError } from '../core/errors.js';
+import { errors, EXIT_STATUS, KrsError, type OptionNamer } from '../core/errors.js';
 import { interruptRequested } from '../io/interrupt.js';
 import { VERSION } from '../version.js';
 import { registerAnalyze } from './analyze.js';
@@ -29,6 +29,7 @@ import { type CliIo, processIo, withCliIo } from './io.js';
 import { registerLayers } from './layers.js';
 import { registerMerge } from './merge.js';
 import { flagNamer } from './option-names.js';
+import { safeStream } from './safe-output.js';
 import { registerScore } from './score.js';
 import { registerServe } from './serve.js';
 
@@ -68,9 +69,12 @@ export function buildProgram(io: CliIo): Command {
  * (`argv`). Never throws and never exits the process: every failure is a status.
  */
 export async function runCli(argv: readonly string[], io: Partial<CliIo> = {}): Promise<number> {
-  const full: CliIo = { ...processIo(false), ...io, argv: io.argv ?? [...argv] };
+  const given: CliIo = { ...processIo(false), ...io, argv: io.argv ?? [...argv] };
+  let namer: OptionNamer = (o) => o;
+  const full: CliIo = { ...given, stdout: safeStream(given.stdout, () => namer), stderr: safeStream(given.stderr, () => namer) };
   return withCliIo(full, async () => {
     const program = buildProgram(full);
+    namer = flagNamer(program);
     const watch = watchInterrupts(full);
     let failure: unknown = null;
     let failed = false;

@@ -90,6 +90,25 @@ export function opt(name: string): string {
   return `${OPTION_OPEN}${name}${OPTION_CLOSE}`;
 }
 
+/**
+ * Text with every option reference ({@link opt}) replaced by `name(option)` — the library's
+ * own name when no namer is given. For text that is not a KrsError's message: a result's
+ * reasons and warnings, on their way to a user.
+ */
+export function nameOptions(text: string, name: OptionNamer = (o) => o): string {
+  return text.replace(OPTION_REF, (_, option: string) => name(option));
+}
+
+/** {@link nameOptions} on every string of a plain JSON-like value (arrays and plain objects walked; the rest kept). */
+export function nameOptionsIn<T>(value: T, name: OptionNamer = (o) => o): T {
+  if (typeof value === 'string') return nameOptions(value, name) as T;
+  if (Array.isArray(value)) return value.map((v) => nameOptionsIn(v, name)) as T;
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, nameOptionsIn(v, name)])) as T;
+  }
+  return value;
+}
+
 /** How a front end names the library's options: `batchSize` → `--batch-size`. */
 export type OptionNamer = (option: string) => string;
 

@@ -11,7 +11,7 @@
  * average of the points' scores.
  */
 import type { OutputBatch } from '../agreement/spec.js';
-import { errors, type KrsError } from '../core/errors.js';
+import { errors, type KrsError, nameOptionsIn } from '../core/errors.js';
 import type { Measure } from '../core/measure.js';
 import { asRecord } from '../core/state-json.js';
 import { asTensor } from '../core/tensor.js';
@@ -121,7 +121,8 @@ class KrsState implements ServedState {
     return new KrsState(this.metric.merge((other as KrsState).metric));
   }
   async compute(): Promise<{ scores: PointScores; result: KrsResult }> {
-    const r = await this.metric.compute();
+    // Reasons and warnings name the library's options as such (no option markers in the API).
+    const r = nameOptionsIn(await this.metric.compute());
     return {
       result: r,
       scores: {

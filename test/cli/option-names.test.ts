@@ -55,3 +55,33 @@ describe('option names in error messages', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 });
+
+describe('option references never reach a user as markers', () => {
+  it('nameOptionsIn names them in every string of a result (the service answers with it)', async () => {
+    const { nameOptionsIn, opt } = await import('../../src/core/errors.js');
+    const result = {
+      ciReason: `over the budget (${opt('intervals')}.workBudget)`,
+      layers: [{ note: `raise ${opt('memoryBudget')}` }],
+      n: 3,
+      a: new Float64Array(1),
+    };
+    const named = nameOptionsIn(result);
+    expect(JSON.stringify(named)).not.toMatch(/[\u{E000}\u{E001}]/u);
+    expect(named.ciReason).toBe('over the budget (intervals.workBudget)');
+    expect(named.layers[0]!.note).toBe('raise memoryBudget');
+    expect(named.a).toBe(result.a);
+    expect(nameOptionsIn(result, (o) => `--${o}`).layers[0]!.note).toBe('raise --memoryBudget');
+  });
+
+  it('safeText: flags for markers; control, C1 and bidi characters as \\uXXXX (valid inside JSON); \\r and ESC [ K only on a terminal', async () => {
+    const { safeText } = await import('../../src/cli/safe-output.js');
+    const { opt } = await import('../../src/core/errors.js');
+    const flag = (o: string) => (o === 'batchSize' ? '--batch-size' : o);
+    expect(safeText(`set ${opt('batchSize')}\n`, flag)).toBe('set --batch-size\n');
+    expect(safeText('a\u001b[31mb\u0007c\u009bd\u202ee\tf\n', flag)).toBe('a\\u001b[31mb\\u0007c\\u009bd\\u202ee\tf\n');
+    expect(safeText('\r\u001b[K  bar', flag)).toBe('\\u000d\\u001b[K  bar');
+    expect(safeText('\r\u001b[K  bar\u001b]0;x', flag, true)).toBe('\r\u001b[K  bar\\u001b]0;x');
+    const json = JSON.stringify({ w: 'x\u0085y\u202e' });
+    expect(JSON.parse(safeText(json, flag))).toEqual({ w: 'x\u0085y\u202e' });
+  });
+});

@@ -412,6 +412,21 @@ describe('krs merge: what must agree, and every sample once', () => {
     );
   });
 
+  it('text of a state file reaches the terminal escaped: no escape sequence, bidi override or option marker passes; --json stays valid', async () => {
+    const [a, b] = await shards(2);
+    const doc = decodeStateFile(new Uint8Array(readFileSync(a!)), a!) as any;
+    doc.context.students[0].warnings.push('\u001b]0;pwned\u0007\u001b[2J\u202eevil\r\u009b31m over \u{E000}batchSize\u{E001}');
+    const evil = tmp('evil.krs');
+    writeFileSync(evil, encodeStateFile(doc));
+    const r = await krs('merge', evil, b!);
+    expect(r.status).toBe(0);
+    expect(r.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u{E000}\u{E001}]/u);
+    expect(r.stderr).toContain('\\u001b]0;pwned\\u0007\\u001b[2J\\u202eevil\\u000d\\u009b31m over --batch-size');
+    const j = await krs('merge', evil, b!, '--json');
+    expect(j.stdout).not.toMatch(/[\u007f-\u009f\u202a-\u202e\u{E000}\u{E001}]/u);
+    expect(JSON.parse(j.stdout).warnings.join('\n')).toContain('\u001b]0;pwned\u0007\u001b[2J\u202eevil\r\u009b31m over --batch-size');
+  });
+
   it('a device or a pipe is not a state file: refused at once, never read without end', async () => {
     oneLine(await krs('merge', '/dev/zero'), 3, /\/dev\/zero.*is not a regular file/);
     oneLine(await krs('merge', '/dev/null'), 3, /\/dev\/null.*is not a regular file/);
