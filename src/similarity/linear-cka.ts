@@ -157,7 +157,7 @@ export function linearCkaMeasure(debiased: boolean, p: number, q: number, settin
         const c = centre(state.stats);
         assertNotConstant(c, t, s);
         const value = debiased ? debiasedCkaFromCentred(c, t, s) : linearCkaFromCentred(c);
-        if (debiased && value < 0) warnings.push(belowZero(t, s, value));
+        if (debiased && value < 0) warnings.push(belowZero(t, s, value, n));
         return { value, estimator: 'exact', route: 'feature-space', warnings };
       }
       const sums = await gramPass([rowSource(state.x)], [rowSource(state.y)], n, backend, block);
@@ -242,7 +242,7 @@ function exactChecks(n: number, p: number, q: number, debiased: boolean, t: stri
 export function sampleSpaceEstimate(sums: PairGramSums, p: number, q: number, debiased: boolean, t: string, s: string): SimilarityEstimate {
   const warnings = exactChecks(sums.n, p, q, debiased, t, s);
   const value = ckaOfPairSums(sums, debiased, t, s);
-  if (debiased && value < 0) warnings.push(belowZero(t, s, value));
+  if (debiased && value < 0) warnings.push(belowZero(t, s, value, sums.n));
   return { value, estimator: 'exact', route: 'sample-space', warnings };
 }
 
@@ -294,9 +294,19 @@ export function ckaFromGramSums(kl: number, k: GramLayerSums, l: GramLayerSums, 
   return hsicFromSums(kl, k, l, n, debiased) / Math.sqrt(kk * ll);
 }
 
-/** Why a debiased value below 0 is reported as it is. */
-function belowZero(t: string, s: string, value: number): string {
-  return `layer pair '${t}':'${s}': debiased CKA is ${value.toFixed(4)}, below 0 — reported as computed: the unbiased estimator has expectation 0 for unrelated layers, so small negative values mean no detectable similarity`;
+/** Below this a debiased value is "far" below 0: −5 points, beyond what unrelated layers give at a few hundred samples. */
+export const FAR_BELOW_ZERO = -0.05;
+
+/**
+ * Why a debiased value below 0 is reported as it is. Slightly below 0: no detectable
+ * similarity. Far below ({@link FAR_BELOW_ZERO}): the estimator's spread at this n (at n = 5,
+ * unrelated random layers give −0.69 … 0.87), so the value measures nothing — said outright.
+ */
+function belowZero(t: string, s: string, value: number, n: number): string {
+  const pair = `layer pair '${t}':'${s}': debiased CKA is ${value.toFixed(4)}`;
+  if (value < FAR_BELOW_ZERO)
+    return `${pair}, far below 0 at n = ${n}: the unbiased estimator spreads this widely over so few samples (unrelated layers average 0), so this score does not measure similarity; score more samples`;
+  return `${pair}, below 0 — reported as computed: the unbiased estimator has expectation 0 for unrelated layers, so small negative values mean no detectable similarity`;
 }
 
 /** Relative size below which a Gram matrix counts as zero (float32 products round at ~1e-7). */

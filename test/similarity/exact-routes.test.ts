@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { sliceRows, type Tensor } from '../../src/core/tensor.js';
+import { createRng } from '../../src/core/rng.js';
 import { maxRbfSamples } from '../../src/similarity/cka-rbf.js';
 import { chooseLinearRoute, featureSpaceBytes } from '../../src/similarity/linear-cka.js';
 import { layerSimilarity, type LayerSimilarityOptions, similarityOf } from '../../src/similarity/layer-similarity.js';
@@ -59,6 +60,25 @@ describe('exact linear CKA by either route', () => {
     expect(deb.value).toBeLessThan(0);
     expectClose(deb.value, fx.independentWide.debiased, 1e-9);
     expect(deb.warnings.join(' ')).toMatch(/debiased CKA is -0\.0490, below 0 — reported as computed/);
+  });
+
+  it('far below 0 at a handful of samples: the warning says the score measures nothing, on both routes', async () => {
+    // Independent uniform layers of width 3 at n = 5 (seed 7, draw 4 of the spread -0.69 … 0.87).
+    const rng = createRng(7, 'deb');
+    let X = new Float32Array(0);
+    let Y = new Float32Array(0);
+    for (let draw = 0; draw <= 4; draw++) {
+      X = new Float32Array(15).map(() => rng.next() - 0.5);
+      Y = new Float32Array(15).map(() => rng.next() - 0.5);
+    }
+    for (const route of ROUTES) {
+      const r = await similarityOf(asTensor({ shape: [5, 3], data: Array.from(X) }), asTensor({ shape: [5, 3], data: Array.from(Y) }), {
+        similarity: 'cka-debiased',
+        exactRoute: route,
+      });
+      expect(r.value).toBeLessThan(-0.5);
+      expect(r.warnings.join(' ')).toMatch(/debiased CKA is -0\.68\d\d, far below 0 at n = 5: .*this score does not measure similarity; score more samples/);
+    }
   });
 
   it('the same value to 1e-9 for every batch size 1…n, on both routes', async () => {
