@@ -9,7 +9,7 @@ import type { MatrixBackend } from '../linalg/backend.js';
 import { KrsMetric } from '../krs/metric.js';
 import { documentMetrics, type ShardDocument, type ShardSpec, shardDocument } from '../krs/shards.js';
 import { fingerprint } from '../io/node-fingerprint.js';
-import { writeStateFile } from '../io/node-state-file.js';
+import { writeStateFileAsync } from '../io/node-state-file.js';
 import { type EvalContext, type EvalResult, finishEval } from '../runtime/eval.js';
 import { errors } from '../core/errors.js';
 
@@ -44,7 +44,7 @@ export async function writeEvalShard(
     sums: part.sums,
     context: c as unknown as Record<string, unknown>,
   });
-  return { document, bytes: writeStateFile(file, document) };
+  return { document, bytes: await writeStateFileAsync(file, document) };
 }
 
 /** The eval result of a merged document. Captures written by several shards are per shard: not named in the result. */

@@ -6,12 +6,13 @@
  * The first signal asks the run to stop (`requestInterrupt`, src/io/interrupt.ts) and prints
  * one line saying so: loops stop at their next stop point — no new batch goes to a model
  * worker, the batch running finishes, sessions are released, temporary files removed, no
- * file is committed any more — and the command ends with status 130 and a message naming the
+ * file is committed any more — and the command ends with status 130 (SIGINT) or 143 (SIGTERM)
+ * and a message naming the
  * files it had written in full before the stop (the commit journal), or saying that none was.
- * A second signal stops at once (`process.exit(130)`, whose exit handlers still remove the
+ * A second signal stops at once (`process.exit`, whose exit handlers still remove the
  * temporary files of unfinished captures), with the same truthful message.
  */
-import { errors } from '../core/errors.js';
+import { errors, interruptedStatus } from '../core/errors.js';
 import { clearInterrupt, onCommit, requestInterrupt } from '../io/interrupt.js';
 import type { CliIo } from './io.js';
 
@@ -39,7 +40,7 @@ export function watchInterrupts(io: CliIo): InterruptWatch {
       return;
     }
     io.stderr.write(`krs: ${errors.interrupted(first, written).message}\n`);
-    process.exit(130);
+    process.exit(interruptedStatus(first));
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);

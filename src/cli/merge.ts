@@ -11,7 +11,8 @@
 import type { Command } from 'commander';
 import { errors } from '../core/errors.js';
 import type { MatrixBackend } from '../linalg/backend.js';
-import { readStateFile, writeStateFile } from '../io/node-state-file.js';
+import { checkInterrupt } from '../io/interrupt.js';
+import { readStateFileAsync, writeStateFileAsync } from '../io/node-state-file.js';
 import { asShardDocument, coveredSamples, mergeShardDocuments, type ShardDocument } from '../krs/shards.js';
 import { BACKENDS, type BackendChoice, chooseBackend } from './backend.js';
 import { toJson } from './format.js';
@@ -47,12 +48,14 @@ export function registerMerge(program: Command): void {
 }
 
 async function mergeCommand(files: readonly string[], o: MergeFlags): Promise<void> {
-  const docs = files.map((source) => ({ source, document: asShardDocument(readStateFile(source), source) }));
+  // Read with stop points: a signal during a large state file is acted on within a chunk.
+  const docs: { source: string; document: ShardDocument }[] = [];
+  for (const source of files) docs.push({ source, document: asShardDocument(await readStateFileAsync(source), source) });
   if (o.stateOut) {
     if (o.report || o.charts)
       throw errors.badOption(o.report ? '--report' : '--charts', o.report ?? o.charts, 'a result, not --state-out (merge the states into a result first)');
     const { document, warnings } = mergeShardDocuments(docs, { allowPartial: o.allowPartial, allowGaps: true });
-    const bytes = writeStateFile(o.stateOut, document);
+    const bytes = await writeStateFileAsync(o.stateOut, document);
     const covered = coveredSamples(document);
     const ranges = document.parts.map((p) => p.range);
     const shards = document.parts.flatMap((p) => p.shards);
@@ -65,6 +68,7 @@ async function mergeCommand(files: readonly string[], o: MergeFlags): Promise<vo
     return;
   }
   const { document, warnings } = mergeShardDocuments(docs, { allowPartial: o.allowPartial });
+  await checkInterrupt();
   const backend = await chooseBackend(o.backend ?? shardsBackend(document));
   try {
     await printMerged(document, warnings, o, backend.backend);

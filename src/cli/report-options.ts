@@ -13,6 +13,7 @@ import type { ReportInput, ScoreReportInput } from '../report/report.js';
 import type { MatrixLike } from '../report/charts/heatmap.js';
 import type { RegressionPredictions } from '../report/charts/regression.js';
 import type { EvalResult } from '../runtime/eval.js';
+import { verifyArrays } from '../io/capture.js';
 
 export interface ReportFlags {
   report?: string;
@@ -78,7 +79,7 @@ interface ScoreLikeFlags extends ReportFlags {
  */
 export async function scoreReportInput(o: ScoreLikeFlags, result: ScoreReportInput['result'], backendChoice?: string): Promise<ScoreReportInput> {
   const crossLayer = await captureMatrix(o, backendChoice).catch((e: unknown) => {
-    if (e instanceof KrsError) return { warning: `cross-layer heatmap left out: ${e.message}` };
+    if (e instanceof KrsError && e.code !== 'INTERRUPTED') return { warning: `cross-layer heatmap left out: ${e.message}` };
     throw e;
   });
   const regression = taskSpec(result.task).reportSections.includes('forecast') ? await capturePredictions(o) : null;
@@ -119,11 +120,16 @@ async function captureMatrix(o: ScoreLikeFlags, backendChoice?: string): Promise
   const backend = await chooseBackend((backendChoice ?? 'auto') as 'auto');
   try {
     const { featureLayers } = await import('../report/capture-cross-layer.js');
+    const teacherLayers = networkOrder(tPath, featureLayers(teacher, o.ids ? [o.ids] : []));
+    const studentLayers = networkOrder(sPath, featureLayers(student, o.ids ? [o.ids] : []));
+    // The checksum passes with stop points (an interrupt acts within a chunk), before the matrix reads the layers.
+    await verifyArrays(teacher, [...teacherLayers, o.ids]);
+    await verifyArrays(student, [...studentLayers, o.ids]);
     return await crossLayerOfCaptures({
       teacher,
       student,
-      teacherLayers: networkOrder(tPath, featureLayers(teacher, o.ids ? [o.ids] : [])),
-      studentLayers: networkOrder(sPath, featureLayers(student, o.ids ? [o.ids] : [])),
+      teacherLayers,
+      studentLayers,
       ids: o.ids,
       pool: o.pool as never,
       channelsLast: o.channelsLast,

@@ -3,10 +3,11 @@
  * the exit status instead of exiting. Errors become one line on the io's stderr
  * (`krs: …`) and a status by kind: usage 2, data 3, environment 4 (a file that cannot be
  * written: permissions, read-only or full file system, a folder where a file goes),
- * interrupted 130, internal 1; with --json the error's JSON payload also goes to stdout.
+ * interrupted 130 (SIGINT) or 143 (SIGTERM), internal 1; with --json the error's JSON
+ * payload also goes to stdout.
  * `--help` and `--version` print to stdout and return 0.
  *
- * A run that was interrupted (SIGINT/SIGTERM, see `interrupt.ts`) returns 130 with the
+ * A run that was interrupted (SIGINT/SIGTERM, see `interrupt.ts`) returns 130/143 with the
  * message of `errors.interrupted`, naming the files it had written in full — whether the
  * command then failed, stopped at a stop point, or had already finished its work.
  *
@@ -15,8 +16,8 @@
  * unless that io is {@link processIo}.
  */
 import { Command, CommanderError } from 'commander';
-import { errors, EXIT_STATUS, KrsError, type OptionNamer } from '../core/errors.js';
-import { interruptRequested } from '../io/interrupt.js';
+import { errors, EXIT_STATUS, interruptedStatus, KrsError, type OptionNamer } from '../core/errors.js';
+import { interruptRequested, yieldToEvents } from '../io/interrupt.js';
 import { VERSION } from '../version.js';
 import { registerAnalyze } from './analyze.js';
 import { registerCapture } from './capture.js';
@@ -84,6 +85,10 @@ export async function runCli(argv: readonly string[], io: Partial<CliIo> = {}): 
       failed = true;
       failure = err;
     }
+    // A signal that came during the run's last synchronous stretch is still in the event
+    // loop's queue: let its handler run, so the run ends as interrupted (with the files it
+    // wrote in full) instead of the signal being dropped with the handlers.
+    if (full.signals) await yieldToEvents();
     const signal = interruptRequested();
     watch.stop();
     if (signal !== null) return report(errors.interrupted(signal, watch.written), full, argv.includes('--json'));
@@ -105,7 +110,7 @@ function report(err: unknown, io: CliIo, json: boolean): number {
   if (err instanceof KrsError) {
     io.stderr.write(`krs: ${err.message}\n`);
     if (json) io.stdout.write(`${JSON.stringify(err.toJSON())}\n`);
-    return EXIT_STATUS[err.kind];
+    return err.code === 'INTERRUPTED' ? interruptedStatus(String(err.details.signal)) : EXIT_STATUS[err.kind];
   }
   const message = err instanceof Error ? err.message : String(err);
   io.stderr.write(`krs: internal error: ${message.split('\n')[0]} (set KRS_DEBUG=1 for the stack)\n`);

@@ -20,10 +20,11 @@ import {
   type ScoreContext,
   type ScorePlan,
   scoreContext,
+  verifyScoreArrays,
 } from '../krs/score-captures.js';
 import { documentMetrics, documentReducedPairs, shardRange, type ShardDocument, type ShardSpec, shardBatches, shardDocument } from '../krs/shards.js';
 import { fingerprint } from '../io/node-fingerprint.js';
-import { writeStateFile } from '../io/node-state-file.js';
+import { writeStateFileAsync } from '../io/node-state-file.js';
 import { errors } from '../core/errors.js';
 import { attachBaseline, baselineFlags, type ScoreFlags, withScoreOptions } from './score.js';
 
@@ -82,6 +83,7 @@ export async function writeScoreShard(
     withScoreOptions(
       flags,
       async (options) => {
+        await verifyScoreArrays(options);
         const plan = planScore(options);
         const batches = shardBatches(plan.batches, spec);
         const folded = await foldScore(plan, batches);
@@ -129,7 +131,7 @@ export async function writeScoreShard(
     sums: {},
     context: context as unknown as Record<string, unknown>,
   });
-  const bytes = writeStateFile(file, document);
+  const bytes = await writeStateFileAsync(file, document);
   return { document, bytes, range };
 }
 

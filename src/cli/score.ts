@@ -10,7 +10,16 @@ import { STUDENT_OUTPUTS_OPTION, TEACHER_OUTPUTS_OPTION } from './output-kind-op
 import { readdirSync, statSync } from 'node:fs';
 import { errors } from '../core/errors.js';
 import { groupDetections } from '../agreement/detection.js';
-import { finishScore, foldScore, planScore, scoreCaptures, type ScoreCapturesOptions, type ScoreCapturesResult, scoreContext } from '../krs/score-captures.js';
+import {
+  finishScore,
+  foldScore,
+  planScore,
+  scoreCaptures,
+  type ScoreCapturesOptions,
+  type ScoreCapturesResult,
+  scoreContext,
+  verifyScoreArrays,
+} from '../krs/score-captures.js';
 import type { KrsMetric } from '../krs/metric.js';
 import { postToServe, RUN_KIND_OPTION, RUN_OPTION, runKindOf, SERVE_OPTION, STEP_OPTION, serveTarget } from './serve-options.js';
 import { TASKS, type Task, taskSpec } from '../tasks/registry.js';
@@ -208,6 +217,7 @@ export async function runScore(o: ScoreFlags): Promise<ScoreCapturesResult> {
 /** {@link runScore}, keeping the student's metric (to post its state with --serve). */
 async function scoreWithMetric(o: ScoreFlags): Promise<{ result: ScoreCapturesResult; metric: KrsMetric }> {
   return withScoreOptions(o, async (options) => {
+    await verifyScoreArrays(options);
     const plan = planScore(options);
     const folded = await foldScore(plan);
     return { result: await finishScore(scoreContext(plan), folded), metric: folded.metric };

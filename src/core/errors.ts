@@ -54,6 +54,14 @@ export type ErrorCode = keyof typeof ERROR_KINDS;
 /** Exit status of the CLI for each error kind (130 = 128 + SIGINT, as shells report an interrupt). */
 export const EXIT_STATUS: Record<ErrorKind, number> = { internal: 1, usage: 2, data: 3, environment: 4, interrupted: 130 };
 
+/**
+ * The exit status of a run stopped by `signal`: 128 + its number, as a shell reports a process
+ * the signal killed — 130 for SIGINT (`EXIT_STATUS.interrupted`), 143 for SIGTERM.
+ */
+export function interruptedStatus(signal: string): number {
+  return signal === 'SIGTERM' ? 143 : EXIT_STATUS.interrupted;
+}
+
 /** Errno codes of a failed write: the error code, the cause and the remedy the message gives. */
 const WRITE_FAILURES: Record<string, readonly [ErrorCode, string, string]> = {
   EACCES: ['NOT_WRITABLE', 'permission denied', 'choose a folder you can write to or change its permissions'],
@@ -73,6 +81,7 @@ const WRITE_FAILURES: Record<string, readonly [ErrorCode, string, string]> = {
     'name a regular file',
   ],
   DANGLING: ['BAD_TARGET', 'it is a symbolic link to a path that does not exist', 'name the file itself, or fix the link'],
+  ENOTEMPTY: ['BAD_TARGET', 'it holds folders or links, and krs replaces the folder as a whole', 'name a folder of its own, or one that holds files only'],
 };
 
 /** Brackets of an option reference inside a message template (Unicode private-use characters). */

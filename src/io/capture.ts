@@ -38,6 +38,23 @@ export interface Capture {
    * @throws KrsError SHAPE_MISMATCH unless 1-D; as {@link Capture.info}.
    */
   readIds(key: string): string[];
+  /**
+   * Optional: check the integrity of an array's bytes ahead of reading it (an npz entry's
+   * CRC-32), in chunks with a stop point after each (src/io/interrupt.ts), so that the first
+   * read of a large array does not hold the thread for the whole check. Reads check anyway;
+   * this only moves the check to where the caller can wait. Formats without checksums omit it.
+   */
+  verify?(key: string): Promise<void>;
+}
+
+/**
+ * Run {@link Capture.verify} for every key of `keys` the capture has (others, and undefined
+ * ones, are skipped: the reads report them).
+ */
+export async function verifyArrays(capture: Capture, keys: readonly (string | undefined | null)[]): Promise<void> {
+  if (!capture.verify) return;
+  const have = new Set(capture.keys());
+  for (const key of new Set(keys)) if (key && have.has(key)) await capture.verify(key);
 }
 
 /** Options of the capture readers. */

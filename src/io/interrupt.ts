@@ -43,6 +43,46 @@ export function throwIfInterrupted(): void {
   if (requested !== null) throw errors.interrupted(requested, []);
 }
 
+/**
+ * Let the event loop turn until it has polled for events once, so that a signal that arrived
+ * during synchronous work reaches its handler (which sets the request). Two macrotask turns:
+ * a callback queued from the check phase runs only after the next poll phase. Browser-safe
+ * (`setTimeout` where there is no `setImmediate`).
+ */
+export async function yieldToEvents(): Promise<void> {
+  const later = (globalThis as { setImmediate?: (f: () => void) => unknown }).setImmediate ?? ((f: () => void) => setTimeout(f, 0));
+  for (let i = 0; i < 2; i++) await new Promise<void>((r) => void later(r));
+}
+
+/**
+ * An asynchronous stop point: let the signal handlers run ({@link yieldToEvents}), then throw
+ * when an interrupt was requested. Long work calls it between chunks (see {@link pacer}).
+ * @throws KrsError INTERRUPTED, as {@link throwIfInterrupted}.
+ */
+export async function checkInterrupt(): Promise<void> {
+  await yieldToEvents();
+  throwIfInterrupted();
+}
+
+/** Bytes of a read, write or checksum pass between two stop points. */
+export const CHUNK_BYTES = 8 * 2 ** 20;
+
+/**
+ * Stop points for a long pass done in pieces: call the returned function after each piece with
+ * its size (bytes, or any unit of work); once `every` units have passed since the last stop
+ * point, it makes one ({@link checkInterrupt}). Between stop points the work runs without
+ * yielding, so an interrupt acts within about `every` units of work.
+ */
+export function pacer(every: number = CHUNK_BYTES): (done: number) => Promise<void> {
+  let since = 0;
+  return async (done) => {
+    since += done;
+    if (since < every) return;
+    since = 0;
+    await checkInterrupt();
+  };
+}
+
 /** Call `listener` with the path of every file committed from now on; returns the unsubscriber. */
 export function onCommit(listener: (file: string) => void): () => void {
   listeners.add(listener);
@@ -61,26 +101,57 @@ export function recordCommit(file: string): void {
  * asynchronously (signal handlers run) until an interrupt is requested or `KRS_PAUSE_MS`
  * (default 10 000) pass; {@link pauseAtSync} blocks the thread for `KRS_PAUSE_MS` (default
  * 1000): a signal sent then is handled when the synchronous step ends, as in real life.
- * Without the variable both return at once.
+ * With `KRS_PAUSE_UNTIL=<file>`, {@link pauseAtSync} blocks instead until that file exists (at
+ * most `KRS_PAUSE_MS`, default 120 000): a test creates it once it has sent its signal, so the
+ * signal is known to arrive during the synchronous step however slow the machine. Without
+ * `KRS_PAUSE_AT` both return at once.
  */
 export async function pauseAt(point: string): Promise<void> {
-  const ms = announcePause(point, 10_000);
-  if (ms === null) return;
-  const until = Date.now() + ms;
+  const pause = announcePause(point, 10_000);
+  if (pause === null) return;
+  const until = Date.now() + pause.ms;
   while (requested === null && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
 }
 
 /** The blocking form of {@link pauseAt}. */
 export function pauseAtSync(point: string): void {
-  const ms = announcePause(point, 1000);
-  if (ms !== null) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  const pause = announcePause(point, 1000);
+  if (pause === null) return;
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  if (!pause.file) {
+    Atomics.wait(cell, 0, 0, pause.ms);
+    return;
+  }
+  const until = Date.now() + pause.ms;
+  while (!pause.exists(pause.file) && Date.now() < until) Atomics.wait(cell, 0, 0, 10);
 }
 
-function announcePause(point: string, defaultMs: number): number | null {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined>; stderr?: { write(s: string): unknown } } }).process;
-  const at = env?.env?.KRS_PAUSE_AT;
+interface Pause {
+  ms: number;
+  file: string | null;
+  exists: (file: string) => boolean;
+}
+
+function announcePause(point: string, defaultMs: number): Pause | null {
+  const proc = (
+    globalThis as {
+      process?: {
+        env?: Record<string, string | undefined>;
+        stderr?: { write(s: string): unknown };
+        getBuiltinModule?: (name: string) => { existsSync(file: string): boolean } | undefined;
+      };
+    }
+  ).process;
+  const at = proc?.env?.KRS_PAUSE_AT;
   if (!at?.split(',').includes(point)) return null;
-  env?.stderr?.write(`krs: paused at ${point}\n`);
-  const ms = Number(env?.env?.KRS_PAUSE_MS);
-  return Number.isFinite(ms) && ms >= 0 ? ms : defaultMs;
+  proc?.stderr?.write(`krs: paused at ${point}\n`);
+  const file = proc?.env?.KRS_PAUSE_UNTIL || null;
+  const ms = Number(proc?.env?.KRS_PAUSE_MS);
+  const fs = proc?.getBuiltinModule?.('node:fs');
+  return {
+    ms: proc?.env?.KRS_PAUSE_MS !== undefined && Number.isFinite(ms) && ms >= 0 ? ms : file ? 120_000 : defaultMs,
+    file,
+    // Without Node's fs (a browser, or Node < 20.16) there is no file to wait for.
+    exists: (f) => fs?.existsSync(f) ?? true,
+  };
 }

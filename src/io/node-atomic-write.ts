@@ -9,6 +9,12 @@
  * full file systems, a folder where a file goes…) become one-line KrsErrors of kind
  * `environment` naming the target ({@link writeFailure}).
  *
+ * {@link writeFileAtomicAsync} writes in chunks of 8 MiB with a stop point after each (the event
+ * loop turns, so a signal handler runs, and a pending interrupt stops the write): a long write
+ * acts on Ctrl-C within a chunk. {@link writeDirAtomic} does the same for a folder of files (a
+ * report's charts): they are written into a temporary folder beside it, which replaces the
+ * folder only when complete.
+ *
  * A process killed outright (SIGKILL, power loss) cannot remove its temporary files; the
  * next write to the same target removes them ({@link removeStalePartials}) when the process
  * named in them is gone and they are older than {@link STALE_AGE_MS}.
@@ -18,10 +24,14 @@ import * as fs from 'node:fs';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { errors, KrsError } from '../core/errors.js';
-import { pauseAtSync, recordCommit, throwIfInterrupted } from './interrupt.js';
+import { CHUNK_BYTES, checkInterrupt, pauseAtSync, recordCommit, throwIfInterrupted } from './interrupt.js';
 
 /** Temporary files of dead processes younger than this are left alone (another machine's clock, a slow rename). */
 export const STALE_AGE_MS = 30_000;
+
+/** Temporary folders of unfinished {@link writeDirAtomic} calls, removed if the process exits first. */
+const liveDirs = new Set<string>();
+let dirExitHook = false;
 
 /** This host, as written in temporary names (only letters, digits, `_` and `.`). */
 const HOST = hostname().replace(/[^A-Za-z0-9_.]/g, '_') || 'host';
@@ -155,8 +165,10 @@ export function commitFile(tmp: string, file: string, what: string): void {
   } catch (e) {
     throw writeFailure(file, e, what);
   }
-  syncDir(path.dirname(path.resolve(file)));
-  recordCommit(file);
+  const folder = path.dirname(path.resolve(file));
+  syncDir(folder);
+  // A file of a folder still being written (writeDirAtomic) is committed with the folder.
+  if (!liveDirs.has(folder)) recordCommit(file);
 }
 
 /** fsync a folder so a rename in it survives a crash; best effort (not every file system allows it). */
@@ -206,5 +218,155 @@ export function writeFileAtomic(named: string, data: string | Uint8Array, what =
     if (fd >= 0) fs.closeSync(fd);
     fs.rmSync(tmp, { force: true });
     throw e;
+  }
+}
+
+/**
+ * {@link writeFileAtomic} in chunks of {@link CHUNK_BYTES}, with a stop point (`checkInterrupt`)
+ * after each: a signal during a long write is acted on within a chunk, before the commit.
+ * @throws as {@link writeFileAtomic}.
+ */
+export async function writeFileAtomicAsync(file: string, data: string | Uint8Array, what = 'the file'): Promise<void> {
+  throwIfInterrupted();
+  ensureDir(path.dirname(path.resolve(file)), what);
+  checkFileTarget(file, what);
+  removeStalePartials(file);
+  const tmp = partialPath(file);
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  let fd = -1;
+  try {
+    try {
+      fd = fs.openSync(tmp, 'wx');
+    } catch (e) {
+      throw writeFailure(file, e, what);
+    }
+    for (let at = 0; at < bytes.length || at === 0; at += CHUNK_BYTES) {
+      try {
+        writeAll(fd, bytes.subarray(at, at + CHUNK_BYTES));
+      } catch (e) {
+        throw writeFailure(file, e, what);
+      }
+      pauseAtSync('write-chunk');
+      await checkInterrupt();
+      if (bytes.length === 0) break;
+    }
+    try {
+      fs.fsyncSync(fd);
+      fs.closeSync(fd);
+      fd = -1;
+    } catch (e) {
+      throw writeFailure(file, e, what);
+    }
+    commitFile(tmp, file, what);
+  } catch (e) {
+    if (fd >= 0) fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/**
+ * Check `dir` as a target of {@link writeDirAtomic} before any work (its parent folder is
+ * created): absent, or a folder of files only, not the current folder or one containing it.
+ * @returns the names of the files it holds, or null when it does not exist.
+ * @throws KrsError BAD_TARGET (EEXIST: a file is in the way; ENOTEMPTY: subfolders or links,
+ *   or the current folder), or as {@link writeFailure}.
+ */
+export function checkDirTarget(dir: string, what: string): string[] | null {
+  const target = path.resolve(dir);
+  ensureDir(path.dirname(target), what);
+  let st: fs.Stats | null = null;
+  try {
+    st = fs.lstatSync(target);
+  } catch {
+    return null;
+  }
+  if (!st.isDirectory()) throw errors.writeFailed(dir, what, 'EEXIST');
+  const cwd = process.cwd();
+  if (cwd === target || cwd.startsWith(`${target}${path.sep}`)) throw errors.writeFailed(dir, what, 'ENOTEMPTY');
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(target, { withFileTypes: true });
+  } catch (e) {
+    throw writeFailure(dir, e, what);
+  }
+  if (entries.some((e) => !e.isFile())) throw errors.writeFailed(dir, what, 'ENOTEMPTY');
+  return entries.map((e) => e.name);
+}
+
+/**
+ * Write a folder of files as one: `fill` writes them into a fresh temporary folder beside `dir`
+ * (`.<name>.partial-<host>-<pid>-<random>/`, passed to it), and only when it has finished does
+ * that folder take `dir`'s place — the commit, after a stop point — so an interrupt or a
+ * failure leaves the old folder as it was, and a completed call the new one: never a mix.
+ * Files of an existing `dir` that `fill` did not write are carried over (hard links, or
+ * copies), so the new folder holds them too. The old folder is moved aside and removed after
+ * the new one is in place; only a process killed outright between those two renames (two
+ * system calls) leaves no folder under the name, with the old one beside it as a temporary
+ * folder the next write removes.
+ * @throws KrsError BAD_TARGET when a file is in the way, or `dir` holds anything but files
+ *   (subfolders, links) or is the current folder or one containing it (checked before `fill`
+ *   runs); INTERRUPTED (nothing changed); environment kinds; whatever `fill` throws.
+ */
+export async function writeDirAtomic<T>(dir: string, what: string, fill: (tmp: string) => Promise<T>): Promise<T> {
+  throwIfInterrupted();
+  const target = path.resolve(dir);
+  const old = checkDirTarget(dir, what);
+  removeStalePartials(target);
+  const tmp = partialPath(target);
+  try {
+    fs.mkdirSync(tmp);
+  } catch (e) {
+    throw writeFailure(dir, e, what);
+  }
+  liveDirs.add(tmp);
+  if (!dirExitHook) {
+    dirExitHook = true;
+    process.on('exit', () => {
+      for (const d of liveDirs) fs.rmSync(d, { recursive: true, force: true });
+    });
+  }
+  let aside: string | null = null;
+  try {
+    const value = await fill(tmp);
+    for (const name of old ?? []) {
+      const into = path.join(tmp, name);
+      if (fs.existsSync(into)) continue;
+      try {
+        try {
+          fs.linkSync(path.join(target, name), into);
+        } catch {
+          fs.copyFileSync(path.join(target, name), into);
+        }
+      } catch (e) {
+        throw writeFailure(dir, e, what);
+      }
+    }
+    syncDir(tmp);
+    await checkInterrupt();
+    pauseAtSync('commit');
+    if (old) {
+      aside = partialPath(target);
+      try {
+        fs.renameSync(target, aside);
+      } catch (e) {
+        aside = null;
+        throw writeFailure(dir, e, what);
+      }
+    }
+    try {
+      fs.renameSync(tmp, target);
+    } catch (e) {
+      if (aside) fs.renameSync(aside, target);
+      aside = null;
+      throw writeFailure(dir, e, what);
+    }
+    liveDirs.delete(tmp);
+    syncDir(path.dirname(target));
+    recordCommit(dir);
+    return value;
+  } finally {
+    if (liveDirs.delete(tmp)) fs.rmSync(tmp, { recursive: true, force: true });
+    if (aside) fs.rmSync(aside, { recursive: true, force: true });
   }
 }

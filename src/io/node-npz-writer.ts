@@ -11,7 +11,8 @@
  * target name, so a failed or interrupted run never leaves a partial capture that looks
  * complete, and an existing capture stays as it was; {@link NpzWriter.abort} (called on every
  * error path) removes the temporary files, and so does an exit of the process. A pending
- * interrupt (`interrupt.ts`) stops {@link NpzWriter.finish} before the commit. Temporary
+ * interrupt (`interrupt.ts`) stops {@link NpzWriter.finish} before the commit;
+ * {@link NpzWriter.finishAsync} also stops between chunks of the copy. Temporary
  * folders of killed processes are removed by the next writer of the same target.
  *
  * Failures of the machine (a read-only or full file system, no permission, the target a
@@ -25,7 +26,7 @@ import * as path from 'node:path';
 import { errors, fmtShape } from '../core/errors.js';
 import type { DType, Tensor } from '../core/tensor.js';
 import { CRC32_INIT, crc32Final, crc32Update } from './crc32.js';
-import { throwIfInterrupted } from './interrupt.js';
+import { CHUNK_BYTES, checkInterrupt, pacer, pauseAtSync, throwIfInterrupted } from './interrupt.js';
 import { commitFile, ensureDir, partialPath, removeStalePartials, writeAll, writeFailure, writeTarget } from './node-atomic-write.js';
 
 const WHAT = 'the capture';
@@ -196,6 +197,42 @@ export class NpzWriter {
    *   target and the temporary files are removed.
    */
   finish(): void {
+    const tmpZip = this.prepare();
+    try {
+      for (const _ of this.archiveSteps(tmpZip));
+      commitFile(tmpZip, this.file, WHAT);
+    } catch (e) {
+      this.abort();
+      throw e;
+    }
+    this.cleanUp();
+  }
+
+  /**
+   * {@link finish} with stop points: the archive is copied together in chunks of 8 MiB with a
+   * stop point (`checkInterrupt`) after each, so a signal during the copy of a large capture is
+   * acted on within a chunk (INTERRUPTED, nothing changed at the target).
+   * @throws as {@link finish}.
+   */
+  async finishAsync(): Promise<void> {
+    const tmpZip = this.prepare();
+    try {
+      const pace = pacer();
+      for (const bytes of this.archiveSteps(tmpZip)) {
+        pauseAtSync('npz-copy');
+        await pace(bytes);
+      }
+      await checkInterrupt();
+      commitFile(tmpZip, this.file, WHAT);
+    } catch (e) {
+      this.abort();
+      throw e;
+    }
+    this.cleanUp();
+  }
+
+  /** Stop if an interrupt is pending, close the arrays' files and check their rows; the archive's temporary path. */
+  private prepare(): string {
     if (this.done) throw errors.internal(`NpzWriter: finish twice (${this.file})`);
     try {
       throwIfInterrupted();
@@ -204,25 +241,31 @@ export class NpzWriter {
         e.fd = -1;
         if (e.rows !== this.rows) throw errors.shapeMismatch(`array '${e.key}' written to ${this.file}`, `${this.rows} rows`, `${e.rows}`);
       }
-      const tmpZip = path.join(this.tmpDir, 'archive.npz');
-      try {
-        const extras = [...this.extras].map(([name, bytes], i) => {
-          const file = path.join(this.tmpDir, `extra-${i}`);
-          fs.writeFileSync(file, bytes);
-          return { name, file, size: bytes.length, crc: crc32Final(crc32Update(CRC32_INIT, bytes)) };
-        });
-        writeStoredZip(tmpZip, [
-          ...[...this.entries.values()].map((e) => ({ name: `${e.key}.npy`, file: e.tmp, size: e.size, crc: crc32Final(e.crc) })),
-          ...extras,
-        ]);
-      } catch (e) {
-        throw writeFailure(this.file, e, WHAT);
-      }
-      commitFile(tmpZip, this.file, WHAT);
     } catch (e) {
       this.abort();
       throw e;
     }
+    return path.join(this.tmpDir, 'archive.npz');
+  }
+
+  /** Assemble the archive at `tmpZip`, yielding the bytes of each chunk copied. */
+  private *archiveSteps(tmpZip: string): Generator<number> {
+    try {
+      const extras = [...this.extras].map(([name, bytes], i) => {
+        const file = path.join(this.tmpDir, `extra-${i}`);
+        fs.writeFileSync(file, bytes);
+        return { name, file, size: bytes.length, crc: crc32Final(crc32Update(CRC32_INIT, bytes)) };
+      });
+      yield* storedZipSteps(tmpZip, [
+        ...[...this.entries.values()].map((e) => ({ name: `${e.key}.npy`, file: e.tmp, size: e.size, crc: crc32Final(e.crc) })),
+        ...extras,
+      ]);
+    } catch (e) {
+      throw writeFailure(this.file, e, WHAT);
+    }
+  }
+
+  private cleanUp(): void {
     this.done = true;
     fs.rmSync(this.tmpDir, { recursive: true, force: true });
     live.delete(this.tmpDir);
@@ -248,8 +291,12 @@ export class NpzWriter {
 
 const U32 = 0xffffffff;
 
-/** Write a stored zip of existing files (name, file, size, crc), with zip64 records when needed. */
-function writeStoredZip(out: string, members: { name: string; file: string; size: number; crc: number }[]): void {
+/**
+ * Write a stored zip of existing files (name, file, size, crc), with zip64 records when needed;
+ * a generator that yields the bytes of each chunk of data copied (at most {@link CHUNK_BYTES}),
+ * so that a caller can make stop points between chunks.
+ */
+function* storedZipSteps(out: string, members: { name: string; file: string; size: number; crc: number }[]): Generator<number> {
   const fd = fs.openSync(out, 'w');
   try {
     let offset = 0;
@@ -289,13 +336,14 @@ function writeStoredZip(out: string, members: { name: string; file: string; size
       // Data, copied in chunks.
       const src = fs.openSync(m.file, 'r');
       try {
-        const buf = new Uint8Array(Math.min(m.size, 64 << 20) || 1);
+        const buf = new Uint8Array(Math.min(m.size, CHUNK_BYTES) || 1);
         let done = 0;
         while (done < m.size) {
           const got = fs.readSync(src, buf, 0, Math.min(buf.length, m.size - done), done);
           if (got <= 0) throw errors.badFile(m.file, 'temporary capture file shrank while being archived');
           put(buf.subarray(0, got));
           done += got;
+          yield got;
         }
       } finally {
         fs.closeSync(src);

@@ -20,7 +20,7 @@ import { sizeOf } from '../core/tensor.js';
 import { ITEM_SIZE } from './decode.js';
 import { lookup, readNpyIds, type Capture, type CaptureOptions } from './capture.js';
 import { readNpy, readNpyInfo, readNpyRows, type NpyInfo } from './npy.js';
-import type { ByteSource } from './source.js';
+import { type ByteSource, verifySourceAsync } from './source.js';
 import { openZipEntry, readZipDirectory, type ZipEntry } from './zip.js';
 
 /**
@@ -68,6 +68,7 @@ export function npzCapture(source: ByteSource, options: CaptureOptions = {}): Ca
     read: (key) => readNpy(entry(key), info(key), limits),
     readRows: (key, start, end) => readNpyRows(entry(key), start, end, info(key), limits),
     readIds: (key) => readNpyIds(entry(key), key, limits),
+    verify: (key) => verifySourceAsync(entry(key)),
   };
 }
 

@@ -40,6 +40,17 @@ export interface ByteSource {
    * later calls return at once. Sources without a checksum (files, memory) omit it.
    */
   verify?(): void;
+  /**
+   * Optional: {@link ByteSource.verify} in chunks, with a stop point (`checkInterrupt`,
+   * src/io/interrupt.ts) after each, so an interrupt during a long check acts within a chunk.
+   */
+  verifyAsync?(): Promise<void>;
+}
+
+/** {@link verifySource} with stop points where the source has them (see {@link ByteSource.verifyAsync}). */
+export async function verifySourceAsync(source: ByteSource): Promise<void> {
+  if (source.verifyAsync) await source.verifyAsync();
+  else source.verify?.();
 }
 
 /** Check `source`'s integrity where it has a checksum (see {@link ByteSource.verify}). */
@@ -96,6 +107,9 @@ export function windowSource(parent: ByteSource, offset: number, size: number, n
       : {}),
     verify() {
       verifySource(parent);
+    },
+    verifyAsync() {
+      return verifySourceAsync(parent);
     },
   };
 }

@@ -17,7 +17,9 @@
  * Integrity: every entry source has `verify()`, which checks the entry's CRC-32 (and, for
  * a deflated entry, that it inflates to exactly the declared size) in one streaming pass
  * over the whole entry, once; the readers call it before returning any value decoded from
- * the entry, so a row-range read of a corrupt entry fails as a full read does. Headers
+ * the entry, so a row-range read of a corrupt entry fails as a full read does; `verifyAsync()`
+ * is the same pass in chunks of 8 MiB with a stop point after each (src/io/interrupt.ts), which
+ * callers that can wait run first, so that Ctrl-C during a large entry acts within a chunk. Headers
  * (e.g. an .npy header, for listing shapes) may be read without it. Inflation never
  * produces more than the declared size: each step pushes no more compressed bytes than the
  * output still wanted (at least 1 KiB, at most 32 KiB), and output past the declared size is
@@ -27,6 +29,7 @@
 import { Inflate } from 'fflate';
 import { errors, KrsError, q } from '../core/errors.js';
 import { CRC32_INIT, crc32Final, crc32Update } from './crc32.js';
+import { CHUNK_BYTES, checkInterrupt, pauseAtSync } from './interrupt.js';
 import { checkRange, readInto, type ByteSource } from './source.js';
 
 /** One file of a zip archive, as listed by its central directory. */
@@ -217,6 +220,27 @@ class StoredEntrySource implements ByteSource {
     if (got !== this.entry.crc32) throw badCrc(this.name, this.entry.crc32, got);
     this.verified = true;
   }
+
+  /** {@link verify} in chunks of 8 MiB with a stop point after each (an interrupt acts within a chunk). */
+  async verifyAsync(): Promise<void> {
+    if (this.verified) return;
+    let crc = CRC32_INIT;
+    const buf = this.archive.view ? null : new Uint8Array(Math.min(CHUNK_BYTES, this.size));
+    for (let at = 0; at < this.size; at += CHUNK_BYTES) {
+      const len = Math.min(CHUNK_BYTES, this.size - at);
+      let part: Uint8Array;
+      if (buf) {
+        part = buf.subarray(0, len);
+        readInto(this.archive, this.base + at, part);
+      } else part = this.archive.view!(this.base + at, len);
+      crc = crc32Update(crc, part);
+      pauseAtSync('verify-chunk');
+      await checkInterrupt();
+    }
+    const got = crc32Final(crc);
+    if (got !== this.entry.crc32) throw badCrc(this.name, this.entry.crc32, got);
+    this.verified = true;
+  }
 }
 
 /** Bytes read per step when verifying a stored entry. */
@@ -313,6 +337,43 @@ class InflateEntrySource implements ByteSource {
         throw errors.badFile(this.name, `corrupt or truncated deflate data (${(e as Error).message})`);
       }
       if (len === 0) break;
+    }
+    if (produced !== this.size) {
+      throw errors.badFile(this.name, `corrupt or truncated: inflates to ${produced} bytes, the directory says ${this.size}`);
+    }
+    const got = crc32Final(crc);
+    if (got !== this.entry.crc32) throw badCrc(this.name, this.entry.crc32, got);
+    this.verified = true;
+  }
+
+  /** {@link verify} with a stop point after every 8 MiB of output (an interrupt acts within about that much inflating). */
+  async verifyAsync(): Promise<void> {
+    if (this.verified) return;
+    let produced = 0;
+    let since = 0;
+    let crc = CRC32_INIT;
+    const inflater = new Inflate((chunk) => {
+      produced += chunk.length;
+      since += chunk.length;
+      if (produced > this.size) throw errors.badFile(this.name, `corrupt: inflates to more than the declared ${this.size} bytes`);
+      crc = crc32Update(crc, chunk);
+    });
+    for (let consumed = 0; consumed < this.entry.compressedSize || consumed === 0; ) {
+      const len = Math.min(CHUNK, Math.max(MIN_PUSH, this.size - produced), this.entry.compressedSize - consumed);
+      const bytes = this.archive.read(this.base + consumed, len);
+      consumed += len;
+      try {
+        inflater.push(bytes, consumed === this.entry.compressedSize);
+      } catch (e) {
+        if (e instanceof KrsError) throw e;
+        throw errors.badFile(this.name, `corrupt or truncated deflate data (${(e as Error).message})`);
+      }
+      if (len === 0) break;
+      if (since >= CHUNK_BYTES) {
+        since = 0;
+        pauseAtSync('verify-chunk');
+        await checkInterrupt();
+      }
     }
     if (produced !== this.size) {
       throw errors.badFile(this.name, `corrupt or truncated: inflates to ${produced} bytes, the directory says ${this.size}`);

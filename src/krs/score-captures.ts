@@ -8,7 +8,7 @@
  * samples must be reordered by id (then the student's arrays are read whole).
  */
 import { errors, fmtShape, opt } from '../core/errors.js';
-import type { Capture } from '../io/capture.js';
+import { type Capture, verifyArrays } from '../io/capture.js';
 import { pauseAt, throwIfInterrupted } from '../io/interrupt.js';
 import { gatherRows, sizeOf, type Tensor } from '../core/tensor.js';
 import type { DetectionImage } from '../agreement/detection.js';
@@ -82,6 +82,7 @@ const MAX_BATCH_ROWS = 8192;
  *   sample counts; ID_MISMATCH for differing ids; and whatever the metric throws.
  */
 export async function scoreCaptures(options: ScoreCapturesOptions): Promise<ScoreCapturesResult> {
+  await verifyScoreArrays(options);
   const plan = planScore(options);
   return finishScore(scoreContext(plan), await foldScore(plan));
 }
@@ -124,6 +125,24 @@ export function nullRowOf(plan: ScorePlan): Int32Array {
   const perm = seededPermutation(plan.n, plan.reference.seed);
   const rowOf = plan.studentRowOf;
   return rowOf ? perm.map((j) => rowOf[j]!) : perm;
+}
+
+/**
+ * Check the integrity of every array a score of `options` reads (layers, outputs, ids, masks)
+ * ahead of {@link planScore}, with stop points (`Capture.verify`): the checksum pass over a
+ * large npz entry then yields to the event loop every 8 MiB, so an interrupt acts within a
+ * chunk instead of after the whole pass. Without it the reads check the same, synchronously.
+ * @throws as {@link planScore} for keys that are not there; BAD_FILE for a corrupt array; INTERRUPTED.
+ */
+export async function verifyScoreArrays(options: ScoreCapturesOptions): Promise<void> {
+  const { teacher, student } = options;
+  if (!teacher.verify && !student.verify) return;
+  const outputKeys = resolveOutputKeys(options);
+  const idKey = resolveIdKey(options);
+  const pairs = resolvePairs(options, [outputKeys?.teacher, outputKeys?.student, idKey]);
+  const mask = taskSpec(options.task).maskKey;
+  await verifyArrays(teacher, [...pairs.map((p) => p.teacher), outputKeys?.teacher, idKey, mask]);
+  await verifyArrays(student, [...pairs.map((p) => p.student), outputKeys?.student, idKey, mask]);
 }
 
 /** Resolve everything {@link foldScore} needs (see {@link ScorePlan}). */

@@ -5,7 +5,9 @@
  *
  * Every file is written atomically (`src/io/node-atomic-write.ts`): a full disk, a read-only
  * folder or an interrupt leaves no half-written report or chart, and an existing one as it
- * was; such failures are KrsErrors of kind `environment` naming the path (`--charts` naming
+ * was; a charts folder is written as one (`writeDirAtomic`: a temporary folder beside it,
+ * renamed into place when every chart is in it), so it holds the old charts or the new ones,
+ * never a mix; such failures are KrsErrors of kind `environment` naming the path (`--charts` naming
  * a file is BAD_TARGET, before anything is rendered).
  *
  * @example
@@ -14,7 +16,8 @@
  */
 import { extname, join } from 'node:path';
 import { errors } from '../core/errors.js';
-import { checkFileTarget, ensureDir, writeFileAtomic } from '../io/node-atomic-write.js';
+import { checkInterrupt, pauseAtSync } from '../io/interrupt.js';
+import { checkDirTarget, checkFileTarget, writeDirAtomic, writeFileAtomic, writeFileAtomicAsync } from '../io/node-atomic-write.js';
 import type { Chart } from './chart.js';
 import { documentCharts } from './document.js';
 import { assembleHtml } from './html.js';
@@ -44,30 +47,40 @@ export interface WriteChartsOptions {
 }
 
 /**
- * Write each chart as `<dir>/<id>.svg` and `<dir>/<id>.png` (`dir` is created if needed).
+ * Write each chart as `<dir>/<id>.svg` and `<dir>/<id>.png`, the folder as one
+ * (`writeDirAtomic`): created, or replaced with the new charts (other files in it kept) only
+ * once every chart is written; a failure or an interrupt before leaves it as it was.
  * @throws FILE_NOT_FOUND (before writing anything) when PNGs are asked for and no font is
- *   found; BAD_TARGET when `dir` is a file, NOT_WRITABLE / NO_SPACE as the writes fail
- *   (charts written before the failure stay, each complete).
+ *   found; BAD_TARGET when `dir` is a file or holds subfolders, NOT_WRITABLE / NO_SPACE as
+ *   the writes fail, INTERRUPTED.
  */
 export async function writeCharts(dir: string, charts: readonly Chart[], options: WriteChartsOptions = {}): Promise<ChartFile[]> {
   const formats = options.formats ?? CHART_FORMATS;
   const font: ChartFont | undefined = formats.includes('png') ? findChartFont() : undefined;
-  ensureDir(dir, 'the charts into');
-  const out: ChartFile[] = [];
-  for (const c of charts) {
-    const t0 = performance.now();
-    const svg = options.svgs?.get(c.id) ?? (await renderSvg(c));
-    const t1 = performance.now();
-    const file: ChartFile = { id: c.id, svg: null, png: null, svgMs: t1 - t0, pngMs: 0 };
-    if (formats.includes('svg')) writeFileAtomic((file.svg = join(dir, `${c.id}.svg`)), svg, 'the chart');
-    if (font) {
-      const png = svgToPng(svg, { scale: options.scale, font });
-      file.pngMs = performance.now() - t1;
-      writeFileAtomic((file.png = join(dir, `${c.id}.png`)), png, 'the chart');
+  // The folder is written as one (a temporary folder beside it, renamed into place when complete).
+  return writeDirAtomic(dir, 'the charts into', async (tmp) => {
+    const out: ChartFile[] = [];
+    for (const c of charts) {
+      await checkInterrupt();
+      const t0 = performance.now();
+      const svg = options.svgs?.get(c.id) ?? (await renderSvg(c));
+      const t1 = performance.now();
+      const file: ChartFile = { id: c.id, svg: null, png: null, svgMs: t1 - t0, pngMs: 0 };
+      if (formats.includes('svg')) {
+        writeFileAtomic(join(tmp, `${c.id}.svg`), svg, 'the chart');
+        file.svg = join(dir, `${c.id}.svg`);
+      }
+      if (font) {
+        const png = svgToPng(svg, { scale: options.scale, font });
+        file.pngMs = performance.now() - t1;
+        writeFileAtomic(join(tmp, `${c.id}.png`), png, 'the chart');
+        file.png = join(dir, `${c.id}.png`);
+      }
+      out.push(file);
+      pauseAtSync('chart-written');
     }
-    out.push(file);
-  }
-  return out;
+    return out;
+  });
 }
 
 /**
@@ -114,11 +127,14 @@ export async function writeReport(input: ReportInput, options: WriteReportOption
   }
   if (options.charts && (options.formats ?? CHART_FORMATS).includes('png')) findChartFont(); // fail before any work
   if (options.report) checkFileTarget(options.report, 'the report');
-  if (options.charts) ensureDir(options.charts, 'the charts into');
+  if (options.charts) checkDirTarget(options.charts, 'the charts into');
   const svgs = new Map<string, string>();
-  for (const c of charts) svgs.set(c.id, await renderSvg(c));
+  for (const c of charts) {
+    await checkInterrupt();
+    svgs.set(c.id, await renderSvg(c));
+  }
   const svgMs = performance.now() - t0;
-  if (options.report) writeFileAtomic(options.report, assembleHtml(doc, svgs), 'the report');
+  if (options.report) await writeFileAtomicAsync(options.report, assembleHtml(doc, svgs), 'the report');
   const files = options.charts ? await writeCharts(options.charts, charts, { ...options, svgs }) : [];
   return { report: options.report ?? null, charts: files, svgMs, totalMs: performance.now() - t0 };
 }

@@ -115,7 +115,7 @@ export async function runCapture(options: CaptureOptions): Promise<CaptureResult
       if (next) inflight = next;
     }
     if (Object.keys(pooled).length || data.preparation) writer.attach('krs.json', captureMetadata(pooled, data.preparation));
-    writer.finish();
+    await writer.finishAsync();
   } catch (e) {
     writer.abort();
     throw e;

@@ -515,8 +515,8 @@ async function evalRun(options: EvalOptions, shard: ShardSpec | null): Promise<E
     timing.compute = performance.now() - f0;
     if (writers) {
       const w0 = performance.now();
-      writers.teacher.finish();
-      writers.student.finish();
+      await writers.teacher.finishAsync();
+      await writers.student.finishAsync();
       timing.capture += performance.now() - w0;
     }
     const sums: EvalSums = {

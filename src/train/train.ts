@@ -6,6 +6,7 @@
  * before the students train, as tensors the loop gathers rows from.
  */
 import type { Rng } from '../core/rng.js';
+import { checkInterrupt, pauseAtSync } from '../io/interrupt.js';
 import type { Mlp } from './models.js';
 import { CLASSES, PIXELS, type DigitSet } from './mnist-split.js';
 import { tf } from './tf.js';
@@ -102,6 +103,10 @@ export async function trainLoop(o: TrainLoopOptions): Promise<void> {
         });
         sum += (await cost.data())[0]! * rows.length;
         cost.dispose();
+        // A stop point per batch: the wasm backend never leaves the thread, so without a turn of
+        // the event loop a signal's handler would not run until the training ended.
+        pauseAtSync('train-batch');
+        await checkInterrupt();
         o.onBatch?.({ epoch, epochs: o.epochs, batch: b + 1, batches });
       }
       await o.onEpoch?.(epoch, sum / o.data.n);

@@ -6,6 +6,7 @@
  * epoch); otherwise the last epoch's are kept.
  */
 import type { Rng } from '../../core/rng.js';
+import { checkInterrupt, pauseAtSync } from '../../io/interrupt.js';
 import { cosineRate, ScheduledAdam } from '../train.js';
 import { tf } from '../tf.js';
 import type { RecurrentNet } from './models.js';
@@ -63,6 +64,10 @@ export async function trainSeries(o: SeriesLoopOptions): Promise<{ epoch: number
         });
         sum += (await cost.data())[0]! * rows.length;
         cost.dispose();
+        // A stop point per batch: the wasm backend never leaves the thread, so without a turn of
+        // the event loop a signal's handler would not run until the training ended.
+        pauseAtSync('train-batch');
+        await checkInterrupt();
         o.onBatch?.({ epoch, epochs: o.epochs, batch: b + 1, batches });
       }
       const mse = o.validate ? o.validate() : null;
