@@ -226,10 +226,10 @@ export function writeFileAtomic(named: string, data: string | Uint8Array, what =
  * after each: a signal during a long write is acted on within a chunk, before the commit.
  * @throws as {@link writeFileAtomic}.
  */
-export async function writeFileAtomicAsync(file: string, data: string | Uint8Array, what = 'the file'): Promise<void> {
+export async function writeFileAtomicAsync(named: string, data: string | Uint8Array, what = 'the file'): Promise<void> {
   throwIfInterrupted();
-  ensureDir(path.dirname(path.resolve(file)), what);
-  checkFileTarget(file, what);
+  ensureDir(path.dirname(path.resolve(named)), what);
+  const file = writeTarget(named, what);
   removeStalePartials(file);
   const tmp = partialPath(file);
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;

@@ -13,7 +13,7 @@ import { CHUNK_BYTES, checkInterrupt, pauseAtSync } from './interrupt.js';
 import { checkLimit, resolveLimits } from './limits.js';
 import { writeFileAtomic, writeFileAtomicAsync } from './node-atomic-write.js';
 import { readWholeFile } from './node-read.js';
-import { fsError } from './node-source.js';
+import { fsError, regularFileStat } from './node-source.js';
 import { decodeStateFile, encodeStateFile } from './state-file.js';
 
 /** Write `document` to `file` as a state file; returns its size in bytes. */
@@ -42,6 +42,7 @@ export function readStateFile(file: string): unknown {
 export async function readStateFileAsync(file: string): Promise<unknown> {
   let fd = -1;
   let bytes: Uint8Array;
+  regularFileStat(file); // before opening: opening a FIFO would wait for a writer
   try {
     fd = fs.openSync(file, 'r');
     const st = fs.fstatSync(fd);

@@ -4,6 +4,7 @@
  * minibatch estimator, the null level, a baseline, several students — in any merge order or
  * tree; and every way of getting it wrong is a one-line error.
  */
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -430,6 +431,9 @@ describe('krs merge: what must agree, and every sample once', () => {
   it('a device or a pipe is not a state file: refused at once, never read without end', async () => {
     oneLine(await krs('merge', '/dev/zero'), 3, /\/dev\/zero.*is not a regular file/);
     oneLine(await krs('merge', '/dev/null'), 3, /\/dev\/null.*is not a regular file/);
+    const fifo = tmp('state.fifo');
+    execFileSync('mkfifo', [fifo]);
+    oneLine(await krs('merge', fifo), 3, /state\.fifo.*is not a regular file/);
   });
 
   it('bad files and flags: one line each, no stack', async () => {
