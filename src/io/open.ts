@@ -9,10 +9,18 @@ import { errors } from '../core/errors.js';
 import { npyCapture, type Capture, type CaptureOptions } from './capture.js';
 import { npzCapture } from './npz.js';
 import { safetensorsCapture } from './safetensors.js';
+import { readZipDirectory } from './zip.js';
 import type { ByteSource } from './source.js';
 
 /** The single-file capture formats. */
 export type CaptureFormat = 'npz' | 'safetensors' | 'npy';
+
+const PYTORCH_SUFFIXES = ['.pt', '.pth', '.ckpt', '.pkl', '.pickle'];
+
+/** What to do with a PyTorch file: krs reads no pickles (unpickling runs code). */
+const PYTORCH_ADVICE =
+  'is a PyTorch or pickle file (torch.save), which krs does not read (unpickling runs arbitrary code); ' +
+  'save the arrays instead: numpy.savez(path, logits=t.cpu().numpy(), ...) or safetensors.torch.save_file({"logits": t.contiguous()}, path)';
 
 /**
  * The format of a capture file, from its extension or else its first bytes.
@@ -24,7 +32,12 @@ export function detectCaptureFormat(source: ByteSource): CaptureFormat {
   if (lower.endsWith('.safetensors')) return 'safetensors';
   if (lower.endsWith('.npy')) return 'npy';
   const head = source.read(0, Math.min(9, source.size));
-  if (head[0] === 0x50 && head[1] === 0x4b && (head[2] === 3 || head[2] === 5)) return 'npz';
+  // torch.save writes a pickle (protocol 2+ starts 0x80) or, since PyTorch 1.6, a zip holding one.
+  if (PYTORCH_SUFFIXES.some((s) => lower.endsWith(s)) || head[0] === 0x80) throw errors.badFile(source.name, PYTORCH_ADVICE);
+  if (head[0] === 0x50 && head[1] === 0x4b && (head[2] === 3 || head[2] === 5)) {
+    if (readZipDirectory(source).some((e) => e.name === 'data.pkl' || e.name.endsWith('/data.pkl'))) throw errors.badFile(source.name, PYTORCH_ADVICE);
+    return 'npz';
+  }
   if (head[0] === 0x93 && String.fromCharCode(...head.subarray(1, 6)) === 'NUMPY') return 'npy';
   if (head.length === 9 && head[8] === 0x7b) return 'safetensors';
   throw errors.badFile(source.name, 'unrecognised capture format: expected .npz, .safetensors, .npy or a folder of .npy files');
