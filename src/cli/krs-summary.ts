@@ -4,6 +4,7 @@ import { cliIo } from './io.js';
 import type { KrsResult } from '../krs/metric.js';
 import { taskSpec } from '../tasks/registry.js';
 import { fmt, table, toJson } from './format.js';
+import { fmtWeight } from '../report/format.js';
 import { describeKinds, type OutputKinds } from '../agreement/output-kind.js';
 import type { ReferenceLevels } from '../krs/reference-levels.js';
 
@@ -79,7 +80,7 @@ export function krsSummary(r: KrsResult & { reference?: ReferenceLevels }, nullH
     '',
     `FSS ${fmt(r.fss).padStart(6)} ${fmtCi(ci.fss)}   mean of ${r.layers.length} layer pair${r.layers.length > 1 ? 's' : ''}`,
     `AOA ${fmt(r.aoa).padStart(6)} ${fmtCi(ci.aoa)}   ${taskSpec(r.task).agreement.summary(r.output)}`,
-    `KRS ${fmt(r.krs).padStart(6)} ${fmtCi(ci.krs)}   = ${r.alpha} × FSS + ${fmt(r.beta, 2)} × AOA`,
+    `KRS ${fmt(r.krs).padStart(6)} ${fmtCi(ci.krs)}   = ${fmtWeight(r.alpha)} × FSS + ${fmtWeight(r.beta)} × AOA`,
     ...intervalLines(r),
     ...referenceLines(r.reference, nullHint),
   ];

@@ -29,6 +29,7 @@ import { watchInterrupts } from './interrupt.js';
 import { type CliIo, processIo, withCliIo } from './io.js';
 import { registerLayers } from './layers.js';
 import { registerMerge } from './merge.js';
+import { addExamples } from './examples.js';
 import { flagNamer } from './option-names.js';
 import { safeStream } from './safe-output.js';
 import { registerScore } from './score.js';
@@ -61,6 +62,7 @@ export function buildProgram(io: CliIo): Command {
   registerHeatmap(program);
   registerMerge(program);
   registerServe(program);
+  addExamples(program);
   return program;
 }
 

@@ -188,8 +188,15 @@ export function q(name: string): string {
 
 export const errors = {
   /** `option` is the API name of the option (shown as its flag by the CLI); `expected` may refer to others with {@link opt}. */
+  /** An option given with a bad value — or, for `value` null or undefined, one not given that is needed (never "invalid --x null"). */
   badOption: (option: string, value: unknown, expected: string) =>
-    new KrsError('BAD_OPTION', `invalid ${opt(option)} ${JSON.stringify(value)}: expected ${expected}`, { option, value }),
+    new KrsError(
+      'BAD_OPTION',
+      value === null || value === undefined
+        ? `missing ${opt(option)}: expected ${expected}`
+        : `invalid ${opt(option)} ${JSON.stringify(value)}: expected ${expected}`,
+      { option, value: value ?? null },
+    ),
 
   storeUnavailable: (store: string, reason: string) => new KrsError('STORE_UNAVAILABLE', `the store ${store} ${reason}`, { store, reason }),
 

@@ -141,6 +141,9 @@ export function resolveThresholds(t: Partial<DiagnosisThresholds> = {}): Diagnos
 
 const f1 = (v: number) => (Math.round(v * 10) / 10).toString();
 
+/** A change shown to one decimal that reads as a fall: −0.04 rounds to 0 and is no fall ("FSS fell by 0"). */
+const fell = (delta: number | null | undefined): delta is number => typeof delta === 'number' && Math.round(-delta * 10) > 0;
+
 /** Diagnose a student from its components. See the module comment. */
 export function diagnose(input: DiagnoseInput, thresholds: Partial<DiagnosisThresholds> = {}): Diagnosis {
   const t = resolveThresholds(thresholds);
@@ -165,14 +168,14 @@ export function diagnose(input: DiagnoseInput, thresholds: Partial<DiagnosisThre
       message: `only the gains are known${gains}: FSS and AOA after KD are needed for tuning advice`,
     });
   }
-  if (known(deltaFss) && deltaFss < 0) {
+  if (fell(deltaFss)) {
     findings.push({
       code: 'fss-decreased',
       severity: 'warning',
       message: `FSS fell by ${f1(-deltaFss)} after distillation${known(deltaAoa) && deltaAoa > 0 ? ` while AOA rose by ${f1(deltaAoa)}` : ''}: the objective pulls the features away from the teacher's`,
     });
   }
-  if (known(deltaAoa) && deltaAoa < 0) {
+  if (fell(deltaAoa)) {
     findings.push({
       code: 'aoa-decreased',
       severity: 'warning',

@@ -37,6 +37,9 @@ describe('diagnose (the paper §4.4)', () => {
     expect(codes(d)).toEqual(['moderate', 'fss-decreased']);
     expect(d.findings[1]!.message).toMatch(/FSS fell by 3 after distillation while AOA rose by 6/);
     expect(codes(diagnose({ fss: 50, aoa: 55, deltaFss: 1, deltaAoa: -4, deltaKrs: -0.5 }))).toEqual(['moderate', 'aoa-decreased', 'no-gain']);
+    // A change that rounds to 0 at the one decimal shown is no fall (never "FSS fell by 0").
+    expect(codes(diagnose({ fss: 50, aoa: 55, deltaFss: -0.04, deltaAoa: 6, deltaKrs: 2 }))).toEqual(['moderate']);
+    expect(diagnose({ fss: 50, aoa: 55, deltaFss: -0.05, deltaAoa: 6, deltaKrs: 2 }).findings[1]!.message).toMatch(/FSS fell by 0\.1 /);
   });
   it('gains only: no component advice', () => {
     const d = diagnose({ fss: null, aoa: null, deltaFss: 44, deltaAoa: 18, deltaKrs: 36.2 });

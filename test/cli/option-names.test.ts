@@ -85,3 +85,26 @@ describe('option references never reach a user as markers', () => {
     expect(JSON.parse(safeText(json, flag))).toEqual({ w: 'x\u0085y\u202e' });
   });
 });
+
+describe('every command ends its --help with examples', () => {
+  it('2–3 examples per command, each naming only options the command has', async () => {
+    const { buildProgram } = await import('../../src/cli/run.js');
+    const { COMMAND_EXAMPLES } = await import('../../src/cli/examples.js');
+    const program = buildProgram({ stdout: { write: () => true }, stderr: { write: () => true }, env: {}, argv: [], signals: false });
+    const longs = (c: Command): string[] => [...c.options.map((o) => o.long ?? ''), ...c.commands.flatMap(longs)];
+    for (const command of program.commands) {
+      const examples = COMMAND_EXAMPLES[command.name()];
+      expect(examples, command.name()).toBeDefined();
+      expect(examples!.length).toBeGreaterThanOrEqual(2);
+      expect(examples!.length).toBeLessThanOrEqual(3);
+      const known = new Set([...longs(command), '--help', '--version']);
+      for (const line of examples!) {
+        expect(line.startsWith(`krs ${command.name()}`), line).toBe(true);
+        for (const flag of line.match(/--[a-z][a-z0-9-]*/g) ?? [])
+          expect(known.has(flag) || known.has(flag.replace(/^--no-/, '--')), `${flag} in "${line}"`).toBe(true);
+      }
+    }
+    const help = await krs('score', '--help');
+    expect(help.stdout).toMatch(/\nExamples:\n {2}krs score --task classification .*\n {2}krs score .*\n {2}krs score .*\n$/);
+  });
+});

@@ -142,7 +142,7 @@ describe('krs score, end to end on captures written by NumPy', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/teacher layer\s+student layer\s+similarity/);
     expect(r.stdout).toMatch(/FSS\s+71\.97/);
-    expect(r.stdout).toMatch(/KRS\s+87\.35 \[[\d.]+, [\d.]+\]\s+= 0\.3 × FSS \+ 0\.70 × AOA/);
+    expect(r.stdout).toMatch(/KRS\s+87\.35 \[[\d.]+, [\d.]+\]\s+= 0\.3 × FSS \+ 0\.7 × AOA/);
     expect(r.stderr).toMatch(/warning: student samples were reordered/);
   });
 });

@@ -44,7 +44,11 @@ describe('CSV columns', () => {
   });
 
   it('without a target column, several candidates are an error that lists them; one candidate is the target', async () => {
-    await expectKrsError(() => open(csv(GAPPY), {}), 'BAD_OPTION', /targetColumn null: expected the column to forecast: .* has 2 candidate columns \(a, b\)/);
+    await expectKrsError(
+      () => open(csv(GAPPY), {}),
+      'BAD_OPTION',
+      /missing targetColumn: expected the column to forecast: .* has 2 candidate columns \(a, b\)/,
+    );
     expect(open(csv(GAPPY), { columns: ['b'] }).preparation.target).toBe('b');
   });
 
