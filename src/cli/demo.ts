@@ -444,7 +444,7 @@ function analysisLines(analysis: unknown, task: 'classification' | 'regression' 
 }
 
 function fmtP(p: number): string {
-  return p < 0.001 ? p.toExponential(1) : p.toFixed(3);
+  return p < 0.001 ? p.toExponential(1) : fmt(p, 3);
 }
 
 /** The readable summary of a demo run. */

@@ -68,6 +68,15 @@ export function uniqueIds(charts: Chart[]): Chart[] {
   });
 }
 
+/**
+ * A value for a table cell: as computed, or null when missing or not finite. Tables are never
+ * rounded before the report prints them (rounding twice, e.g. 89.67499 → 89.675 → 89.68, would
+ * disagree with the console's 89.67); the report rounds a cell once, by the rule of `fixed`.
+ */
+export function exact(v: number | null | undefined): number | null {
+  return v === null || v === undefined || !Number.isFinite(v) ? null : v;
+}
+
 /** Round to `digits` decimals for chart data (keeps specs small and golden files stable). */
 export function round(v: number | null | undefined, digits = 4): number | null {
   if (v === null || v === undefined || !Number.isFinite(v)) return null;

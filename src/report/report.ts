@@ -8,7 +8,7 @@
  *   const html = await renderReport({ kind: 'score', result, crossLayer, command: 'krs score …' });
  */
 import { VERSION } from '../version.js';
-import { col, uniqueIds, round, type Cell, type Chart, type ChartTable } from './chart.js';
+import { col, uniqueIds, exact, type Cell, type Chart, type ChartTable } from './chart.js';
 import { analysisCharts, analysisSummary } from './analysis-report.js';
 import type { AnalysisResult } from '../analysis/analyze.js';
 import { analysisView, groupFindings, type AnalysisView, type FindingItem } from './analysis-view.js';
@@ -352,7 +352,7 @@ function demoDocument(input: DemoReportInput): ReportDocument {
   const errorsShown = students.some((s) => s.rmse != null);
   const metricCols = errorsShown ? [col('rmse', 'test RMSE', 4), col('mae', 'test MAE', 4)] : [col('accuracy', 'accuracy', 2)];
   const metricCells = (m: { accuracy?: number | null; rmse?: number | null; mae?: number | null }): Record<string, Cell> =>
-    errorsShown ? { rmse: round(m.rmse), mae: round(m.mae) } : { accuracy: m.accuracy != null ? round(m.accuracy * 100, 4) : null };
+    errorsShown ? { rmse: exact(m.rmse), mae: exact(m.mae) } : { accuracy: m.accuracy != null ? exact(m.accuracy * 100) : null };
   const accTable: ChartTable = {
     columns: [col('model', 'model'), ...metricCols, col('fss', 'FSS'), col('aoa', 'AOA'), col('krs', 'KRS')],
     rows: [
@@ -360,9 +360,9 @@ function demoDocument(input: DemoReportInput): ReportDocument {
       ...students.map((s) => ({
         model: s.label,
         ...metricCells(s),
-        fss: round(s.result.fss),
-        aoa: round(s.result.aoa),
-        krs: round(s.result.krs),
+        fss: exact(s.result.fss),
+        aoa: exact(s.result.aoa),
+        krs: exact(s.result.krs),
       })),
     ],
   };

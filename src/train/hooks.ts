@@ -16,6 +16,7 @@ import { writeReport } from '../report/node-report.js';
 import type { DemoTemperatureChoice } from '../report/report.js';
 import type { DemoHooks, DemoResult, StudentResult } from './demo.js';
 import type { StudyHooks } from './study.js';
+import { fixed } from '../core/units.js';
 
 /** The hooks `krs demo` runs; `command` is the command line shown in the report's footer. */
 export function demoHooks(command?: string): DemoHooks {
@@ -51,7 +52,7 @@ export function demoReportInput(r: DemoResult, command?: string): Parameters<typ
     command: command ?? `krs demo --seed ${r.seed}${r.quick ? ' --quick' : ''}`,
     generatedAt: null,
     description: [
-      `Teacher ${r.teacher.arch} (${r.teacher.params} parameters) and students ${r.student.arch} (${r.student.params} parameters, ${r.student.fewerParams.toFixed(1)}× fewer), trained in-process with TensorFlow.js on ${r.data.train} MNIST digits and scored on ${r.data.test} held-out digits (seed ${r.seed}).`,
+      `Teacher ${r.teacher.arch} (${r.teacher.params} parameters) and students ${r.student.arch} (${r.student.params} parameters, ${fixed(r.student.fewerParams, 1)}× fewer), trained in-process with TensorFlow.js on ${r.data.train} MNIST digits and scored on ${r.data.test} held-out digits (seed ${r.seed}).`,
       `Every student starts from the same initial weights: the baseline learns from hard labels only (the pre-KD student); vanilla KD adds the teacher's softened outputs at T = ${c.temperatures.join(', ')} (soft-target weight ${c.softWeight}); FitNet first learns the teacher's ${c.hintLayer} through a linear regressor (${c.hintEpochs} epochs), then distils at T = ${c.fitnetTemperature}.`,
       `KD raised KRS above the baseline's for ${r.kdRaisedKrs.raised.length} of ${r.kdRaisedKrs.raised.length + r.kdRaisedKrs.notRaised.length} methods${r.kdRaisedKrs.notRaised.length ? ` (not for ${r.kdRaisedKrs.notRaised.join(', ')})` : ''}. Among the KD temperatures, KRS picks T = ${r.temperature.byKrs.temperature}; held-out accuracy picks T = ${r.temperature.byAccuracy.temperature}.`,
     ],

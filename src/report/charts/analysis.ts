@@ -11,7 +11,7 @@
  * | method-rankings       | Table 5          | methods: byMetric, byKrs, Kendall's τ             |
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { col, round, type Cell, type Chart } from '../chart.js';
+import { col, exact, round, type Cell, type Chart } from '../chart.js';
 import { experimentLabel, type AnalysisView, type ExperimentView, type SweepView, type TaskView } from '../analysis-view.js';
 import { COLORS, CONFIG, DELTA_SCHEME, SERIES } from '../theme.js';
 import { axisTitle, scoreAxis } from '../axis.js';
@@ -136,9 +136,9 @@ export function prePostChart(experiments: readonly ExperimentView[]): Chart {
         method: e.method,
         student: e.student ?? null,
         dataset: e.dataset ?? null,
-        krsPre: round(e.krsPre),
-        krsPost: round(e.krsPost),
-        deltaKrs: round(e.deltaKrs),
+        krsPre: exact(e.krsPre),
+        krsPost: exact(e.krsPost),
+        deltaKrs: exact(e.deltaKrs),
       })),
     },
   };
@@ -238,15 +238,15 @@ export function deltaHeatmap(experiments: readonly ExperimentView[]): Chart {
         task: e.task,
         method: e.method,
         alpha: e.alpha ?? null,
-        deltaFss: round(e.deltaFss),
-        deltaAoa: round(e.deltaAoa),
-        deltaKrs: round(e.deltaKrs),
+        deltaFss: exact(e.deltaFss),
+        deltaAoa: exact(e.deltaAoa),
+        deltaKrs: exact(e.deltaKrs),
         ...(split
           ? {
-              fssContribution: round(e.fssContribution),
-              aoaContribution: round(e.aoaContribution),
+              fssContribution: exact(e.fssContribution),
+              aoaContribution: exact(e.aoaContribution),
               dominant: e.dominant ?? null,
-              imbalanceRatio: round(e.imbalanceRatio),
+              imbalanceRatio: exact(e.imbalanceRatio),
             }
           : {}),
       })),
@@ -356,10 +356,10 @@ export function sensitivityChart(sweeps: readonly SweepView[]): Chart {
         series: s.label,
         task: s.task,
         preset: presetOf(s),
-        alpha: round(s.alpha, 4),
-        krsAtAlpha: round(at(s, s.alpha) ?? s.alpha * (at(s, 1) ?? 0) + (1 - s.alpha) * (at(s, 0) ?? 0)),
-        krs0: round(at(s, 0)),
-        krs1: round(at(s, 1)),
+        alpha: exact(s.alpha),
+        krsAtAlpha: exact(at(s, s.alpha) ?? s.alpha * (at(s, 1) ?? 0) + (1 - s.alpha) * (at(s, 0) ?? 0)),
+        krs0: exact(at(s, 0)),
+        krs1: exact(at(s, 1)),
       })),
     },
   };
@@ -483,9 +483,9 @@ export function boxPlotChart(tasks: readonly TaskView[], experiments: readonly E
         n: t.n,
         pre: mc(t.pre),
         post: mc(t.post),
-        preMedian: round(t.preBox?.median),
-        postMedian: round(t.postBox?.median),
-        t: round(t.pairedT?.t),
+        preMedian: exact(t.preBox?.median),
+        postMedian: exact(t.postBox?.median),
+        t: exact(t.pairedT?.t),
         df: t.pairedT?.df ?? null,
         p: t.pairedT ? fmtP(t.pairedT.p) : null,
       })),
@@ -569,7 +569,7 @@ export function krsVsMetricChart(tasks: readonly TaskView[], experiments: readon
         metric: t.metric ?? null,
         on: t.pearsonOn === 'pre+post' ? 'before and after KD' : 'after KD',
         n: t.n,
-        r: round(t.pearson?.r, 4),
+        r: exact(t.pearson?.r),
         p: t.pearson ? fmtP(t.pearson.p) : null,
       })),
     },
@@ -641,10 +641,10 @@ export function rankingChart(methods: NonNullable<AnalysisView['methods']>): Cha
     ],
   };
   const byMethod = new Map<string, Record<string, Cell>>();
-  for (const m of methods.byMetric) byMethod.set(m.method, { method: m.method, metricRank: m.rank, metricGain: round(m.gain), krsRank: null, krsGain: null });
+  for (const m of methods.byMetric) byMethod.set(m.method, { method: m.method, metricRank: m.rank, metricGain: exact(m.gain), krsRank: null, krsGain: null });
   for (const m of methods.byKrs) {
     const r = byMethod.get(m.method) ?? { method: m.method, metricRank: null, metricGain: null };
-    byMethod.set(m.method, { ...r, krsRank: m.rank, krsGain: round(m.gain) });
+    byMethod.set(m.method, { ...r, krsRank: m.rank, krsGain: exact(m.gain) });
   }
   return {
     id: 'method-rankings',

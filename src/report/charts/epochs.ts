@@ -5,7 +5,7 @@
  * same labels in the same order on the same palette.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { col, round, type Cell, type Chart } from '../chart.js';
+import { col, exact, round, type Cell, type Chart } from '../chart.js';
 import { fmt } from '../format.js';
 import { COLORS, CONFIG, SERIES } from '../theme.js';
 
@@ -209,10 +209,10 @@ export function krsByEpochChart(students: readonly StudentEpochs[], options: Epo
       student: s.label,
       epoch: p.epoch,
       phase: p.phase,
-      accuracy: round(value(p, 'acc')),
-      fss: round(p.fss),
-      aoa: round(p.aoa),
-      krs: round(p.krs),
+      accuracy: exact(value(p, 'acc')),
+      fss: exact(p.fss),
+      aoa: exact(p.aoa),
+      krs: exact(p.krs),
     })),
   );
   return {

@@ -5,7 +5,7 @@
  * a glance. Every value drawn is in the chart's table (long form: day, series, value).
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { col, round, type Cell, type Chart } from '../chart.js';
+import { col, exact, round, type Cell, type Chart } from '../chart.js';
 import { COLORS, CONFIG, SERIES } from '../theme.js';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
@@ -37,7 +37,7 @@ export function forecastChart(f: ForecastSeries): Chart {
   const rows: Record<string, Cell>[] = [];
   for (const s of series)
     for (let i = 0; i < n; i++) {
-      rows.push({ day: f.days[i]!, series: s.name, value: round(s.values[i]!, 4) });
+      rows.push({ day: f.days[i]!, series: s.name, value: exact(s.values[i]!) });
       if (gapAfter.has(i)) rows.push({ day: new Date(t[i]! + step).toISOString().slice(0, 10), series: s.name, value: null });
     }
   const names = series.map((s) => s.name);
@@ -92,7 +92,7 @@ export interface EpochErrors {
 export function rmseByEpochChart(students: readonly EpochErrors[], teacherRmse: number | null, unit: string): Chart {
   const labels = students.map((s) => s.label);
   const rows: Record<string, Cell>[] = students.flatMap((s) =>
-    s.epochs.map((e) => ({ student: s.label, epoch: e.epoch, phase: e.phase, rmse: round(e.rmse, 5) })),
+    s.epochs.map((e) => ({ student: s.label, epoch: e.epoch, phase: e.phase, rmse: exact(e.rmse) })),
   );
   const drawn = rows.filter((r) => r.phase !== 'init');
   const maxEpoch = Math.max(1, ...drawn.map((r) => r.epoch as number));

@@ -3,7 +3,7 @@
  * the similarity of each layer pair.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { col, round, type Chart } from '../chart.js';
+import { col, exact, round, type Chart } from '../chart.js';
 import { fmt as fmtNumber } from '../format.js';
 import { COLORS, CONFIG } from '../theme.js';
 
@@ -147,8 +147,7 @@ export function compositionChart(r: ScoreLike): Chart {
         : []),
     ],
   };
-  const ci = (k: 'fss' | 'aoa' | 'krs'): Record<string, number | null> =>
-    r.ci95 ? { low: round(r.ci95[k]?.[0] ?? null), high: round(r.ci95[k]?.[1] ?? null) } : {};
+  const ci = (k: 'fss' | 'aoa' | 'krs'): Record<string, number | null> => (r.ci95 ? { low: exact(r.ci95[k]?.[0]), high: exact(r.ci95[k]?.[1]) } : {});
   return {
     id: 'krs-composition',
     title: 'KRS and its components',
@@ -166,12 +165,12 @@ export function compositionChart(r: ScoreLike): Chart {
       ],
       rows: (['fss', 'aoa', 'krs'] as const).map((k) => ({
         component: k.toUpperCase(),
-        value: round(r[k]),
+        value: exact(r[k]),
         ...ci(k),
         weight: k === 'fss' ? a : k === 'aoa' ? b : null,
-        term: round(k === 'fss' ? a * r.fss : k === 'aoa' ? b * r.aoa : r.krs),
-        ...(r.reference?.null ? { null: round(r.reference.null[k]) } : {}),
-        ...(r.reference?.baseline ? { baseline: round(r.reference.baseline[k]) } : {}),
+        term: exact(k === 'fss' ? a * r.fss : k === 'aoa' ? b * r.aoa : r.krs),
+        ...(r.reference?.null ? { null: exact(r.reference.null[k]) } : {}),
+        ...(r.reference?.baseline ? { baseline: exact(r.reference.baseline[k]) } : {}),
       })),
     },
   };
@@ -184,10 +183,11 @@ export function layerSimilarityChart(r: ScoreLike): Chart {
     pair: pairLabel(l.teacher, l.student),
     teacher: l.teacher,
     student: l.student,
-    score: round(l.score),
+    score: exact(l.score),
+    label: fmt(l.score),
     similarity: l.similarity ?? null,
     estimator: l.estimator ?? null,
-    ...(l.ci95 ? { low: round(l.ci95[0]), high: round(l.ci95[1]) } : {}),
+    ...(l.ci95 ? { low: exact(l.ci95[0]), high: exact(l.ci95[1]) } : {}),
   }));
   const withCi = r.layers.some((l) => l.ci95);
   const order = rows.map((d) => d.pair);
@@ -220,7 +220,7 @@ export function layerSimilarityChart(r: ScoreLike): Chart {
         encoding: {
           y: { field: 'pair', type: 'nominal', sort: order },
           x: { field: 'score', type: 'quantitative' },
-          text: { field: 'score', type: 'quantitative', format: '.1f' },
+          text: { field: 'label' },
         },
       },
       {

@@ -4,7 +4,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { axisTitle, scoreAxis } from '../axis.js';
-import { col, round, type Chart } from '../chart.js';
+import { col, exact, round, type Chart } from '../chart.js';
 import { fmt } from '../format.js';
 import { COLORS, CONFIG, SERIES } from '../theme.js';
 import { pairLabel, type ScoreLike } from './score.js';
@@ -82,10 +82,10 @@ export function studentsChart(students: readonly StudentScore[]): Chart {
       columns: [col('student', 'student'), col('fss', 'FSS'), col('aoa', 'AOA'), col('krs', 'KRS'), col('alpha', 'α', 2)],
       rows: students.map((s) => ({
         student: s.label,
-        fss: round(s.result.fss),
-        aoa: round(s.result.aoa),
-        krs: round(s.result.krs),
-        alpha: round(s.result.alpha, 4),
+        fss: exact(s.result.fss),
+        aoa: exact(s.result.aoa),
+        krs: exact(s.result.krs),
+        alpha: exact(s.result.alpha),
       })),
     },
   };
@@ -95,7 +95,7 @@ export function studentsChart(students: readonly StudentScore[]): Chart {
 export function studentLayersChart(students: readonly StudentScore[]): Chart {
   const labels = students.map((s) => s.label);
   const rows = students.flatMap((s) =>
-    s.result.layers.map((l) => ({ student: s.label, pair: pairLabel(l.teacher, l.student), score: round(l.score), text: fmt(l.score, 1) })),
+    s.result.layers.map((l) => ({ student: s.label, pair: pairLabel(l.teacher, l.student), score: exact(l.score), text: fmt(l.score, 1) })),
   );
   const axis = scoreAxis(rows.map((r) => r.score));
   const pairs = [...new Set(rows.map((r) => r.pair))];
