@@ -16,6 +16,7 @@ import { experimentLabel, type AnalysisView, type ExperimentView, type SweepView
 import { COLORS, CONFIG, DELTA_SCHEME, SERIES } from '../theme.js';
 import { axisTitle, scoreAxis } from '../axis.js';
 import { fmt, fmtSigned } from '../format.js';
+import { errorBars } from './score.js';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 const PHASES = ['pre-KD', 'post-KD'];
@@ -32,13 +33,27 @@ export function fmtP(p: number): string {
 
 /**
  * KRS before and after KD for every experiment, grouped by task (Figures 3–5): a dumbbell per
- * experiment (grey dot before, blue dot after, joined), on an axis zoomed to the data.
+ * experiment (grey dot before, blue dot after, joined), on an axis zoomed to the data; the
+ * 95 % intervals, when the experiments have them, as error bars in the dots' colours.
  */
 export function prePostChart(experiments: readonly ExperimentView[]): Chart {
+  const ci = (c: readonly [number, number] | null | undefined) => ({ lo: round(c?.[0] ?? null), hi: round(c?.[1] ?? null) });
+  const withCi = experiments.some((e) => e.krsPreCi || e.krsPostCi);
   const rows = experiments.flatMap((e) => [
     ...(e.krsPre === null
       ? []
-      : [{ task: e.task, experiment: experimentLabel(e), phase: 'pre-KD', krs: round(e.krsPre), label: fmt(e.krsPre, 1), pre: null, right: null }]),
+      : [
+          {
+            task: e.task,
+            experiment: experimentLabel(e),
+            phase: 'pre-KD',
+            krs: round(e.krsPre),
+            label: fmt(e.krsPre, 1),
+            pre: null,
+            right: null,
+            ...ci(e.krsPreCi),
+          },
+        ]),
     ...(e.krsPost === null
       ? []
       : [
@@ -49,11 +64,12 @@ export function prePostChart(experiments: readonly ExperimentView[]): Chart {
             krs: round(e.krsPost),
             label: `${fmt(e.krsPost, 1)} (${signed(e.deltaKrs)})`,
             pre: round(e.krsPre),
-            right: round(Math.max(e.krsPost, e.krsPre ?? e.krsPost)),
+            right: round(Math.max(e.krsPost, e.krsPre ?? e.krsPost, e.krsPostCi?.[1] ?? e.krsPost)),
+            ...ci(e.krsPostCi),
           },
         ]),
   ]);
-  const axis = scoreAxis(rows.map((r) => r.krs));
+  const axis = scoreAxis(rows.flatMap((r) => [r.krs, r.lo, r.hi]));
   const order = experiments.map(experimentLabel);
   const y = { field: 'experiment', type: 'nominal' as const, sort: order, title: null, axis: { labelLimit: 300 } };
   const x = {
@@ -66,7 +82,10 @@ export function prePostChart(experiments: readonly ExperimentView[]): Chart {
   const spec: TopLevelSpec = {
     $schema: SCHEMA,
     config: CONFIG,
-    title: { text: 'KRS before and after distillation', subtitle: `per experiment, grey before KD → blue after; the label gives the gain ΔKRS; ${axis.note}` },
+    title: {
+      text: 'KRS before and after distillation',
+      subtitle: `per experiment, grey before KD → blue after; the label gives the gain ΔKRS${withCi ? '; bars: 95 % intervals' : ''}; ${axis.note}`,
+    },
     data: { values: rows },
     facet: {
       row: {
@@ -86,6 +105,13 @@ export function prePostChart(experiments: readonly ExperimentView[]): Chart {
           mark: { type: 'rule', color: '#9a9a9a', strokeWidth: 2 },
           encoding: { y, x, x2: { field: 'pre' } },
         },
+        ...(withCi
+          ? [
+              errorBars({ y: { field: 'experiment', sort: order } }, undefined, {
+                color: { field: 'phase', type: 'nominal', sort: PHASES, scale: { domain: PHASES, range: [COLORS.pre, COLORS.post] }, legend: null },
+              }),
+            ]
+          : []),
         {
           mark: { type: 'point', filled: true, size: 70, opacity: 1 },
           encoding: {
@@ -129,6 +155,14 @@ export function prePostChart(experiments: readonly ExperimentView[]): Chart {
         col('krsPre', 'KRS pre'),
         col('krsPost', 'KRS post'),
         col('deltaKrs', 'ΔKRS', 2, true),
+        ...(withCi
+          ? [
+              col('krsPreLow', 'KRS pre 95% CI low'),
+              col('krsPreHigh', 'KRS pre 95% CI high'),
+              col('krsPostLow', 'KRS post 95% CI low'),
+              col('krsPostHigh', 'KRS post 95% CI high'),
+            ]
+          : []),
       ],
       rows: experiments.map((e) => ({
         id: e.id,
@@ -139,6 +173,9 @@ export function prePostChart(experiments: readonly ExperimentView[]): Chart {
         krsPre: exact(e.krsPre),
         krsPost: exact(e.krsPost),
         deltaKrs: exact(e.deltaKrs),
+        ...(withCi
+          ? { krsPreLow: exact(e.krsPreCi?.[0]), krsPreHigh: exact(e.krsPreCi?.[1]), krsPostLow: exact(e.krsPostCi?.[0]), krsPostHigh: exact(e.krsPostCi?.[1]) }
+          : {}),
       })),
     },
   };
