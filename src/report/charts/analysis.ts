@@ -133,7 +133,7 @@ export function prePostChart(experiments: readonly ExperimentView[]): Chart {
         },
         {
           transform: [{ filter: "datum.phase === 'post-KD'" }],
-          mark: { type: 'text', align: 'left', dx: 7, fontSize: 9 },
+          mark: { type: 'text', align: 'left', dx: 7, fontSize: 11 },
           encoding: { y, x: { field: 'right', type: 'quantitative' }, text: { field: 'label' } },
         },
       ],
@@ -234,7 +234,7 @@ export function deltaHeatmap(experiments: readonly ExperimentView[]): Chart {
           },
         },
         {
-          mark: { type: 'text', fontSize: 10, baseline: 'middle' },
+          mark: { type: 'text', fontSize: 11, baseline: 'middle' },
           encoding: {
             x: { field: 'component', type: 'nominal', sort: comps },
             y: { field: 'experiment', type: 'nominal', sort: order },
@@ -344,7 +344,7 @@ export function sensitivityChart(sweeps: readonly SweepView[]): Chart {
       },
       {
         data: { values: presets },
-        mark: { type: 'text', align: 'left', baseline: 'top', dx: 4, dy: 2, fontSize: 10, color: COLORS.muted },
+        mark: { type: 'text', align: 'left', baseline: 'top', dx: 4, dy: 2, fontSize: 11, color: COLORS.muted },
         encoding: { x: { field: 'alpha', type: 'quantitative' }, y: { field: 'labelY', type: 'quantitative' }, text: { field: 'label' } },
       },
       {
@@ -586,7 +586,7 @@ export function krsVsMetricChart(tasks: readonly TaskView[], experiments: readon
           },
         },
         {
-          mark: { type: 'text', align: 'left', dx: 5, dy: -5, fontSize: 9, color: COLORS.muted },
+          mark: { type: 'text', align: 'left', dx: 5, dy: -5, fontSize: 11, color: COLORS.muted },
           encoding: { x, y, text: { field: 'id' } },
         },
       ],

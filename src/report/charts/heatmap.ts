@@ -30,8 +30,8 @@ export interface HeatmapPanel {
 /** Cell size in pixels and whether values fit in the cells, by the larger side's layer count. */
 export function cellLayout(layers: number): { step: number; showValues: boolean; fontSize: number } {
   if (layers <= 10) return { step: 44, showValues: true, fontSize: 11 };
-  if (layers <= 20) return { step: 32, showValues: true, fontSize: 9 };
-  if (layers <= 32) return { step: 22, showValues: true, fontSize: 7 };
+  if (layers <= 20) return { step: 32, showValues: true, fontSize: 11 };
+  if (layers <= 32) return { step: 22, showValues: false, fontSize: 0 };
   return { step: 14, showValues: false, fontSize: 0 };
 }
 

@@ -6,7 +6,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { axisTitle, scoreAxis } from '../axis.js';
 import { type Cell, col, exact, round, type Chart } from '../chart.js';
 import { fmt } from '../format.js';
-import { COLORS, CONFIG, SERIES } from '../theme.js';
+import { COLORS, type ColorOf, CONFIG, seriesScale } from '../theme.js';
 import { errorBars, pairLabel, type ReferenceTick, referenceTickLayer, type ScoreLike } from './score.js';
 
 export interface StudentScore {
@@ -157,7 +157,7 @@ export function studentsChart(students: readonly StudentScore[]): Chart {
 }
 
 /** The similarity of each layer pair for each student, as dots on an axis zoomed to their range. */
-export function studentLayersChart(students: readonly StudentScore[]): Chart {
+export function studentLayersChart(students: readonly StudentScore[], colorOf?: ColorOf): Chart {
   const labels = students.map((s) => s.label);
   const rows = students.flatMap((s) =>
     s.result.layers.map((l) => ({ student: s.label, pair: pairLabel(l.teacher, l.student), score: exact(l.score), text: fmt(l.score, 1) })),
@@ -187,12 +187,12 @@ export function studentLayersChart(students: readonly StudentScore[]): Chart {
             axis: { tickMinStep: axis.step },
             title: axisTitle('similarity', axis),
           },
-          color: { field: 'student', type: 'nominal', sort: labels, scale: { domain: labels, range: SERIES }, legend: { title: null, orient: 'top' } },
+          color: { field: 'student', type: 'nominal', sort: labels, scale: seriesScale(labels, colorOf), legend: { title: null, orient: 'top' } },
           tooltip: [{ field: 'student' }, { field: 'pair', title: 'layer pair' }, { field: 'text', title: 'score' }],
         },
       },
       {
-        mark: { type: 'text', align: 'left', dx: 7, fontSize: 9 },
+        mark: { type: 'text', align: 'left', dx: 7, fontSize: 11 },
         encoding: { y, yOffset, x: { field: 'score', type: 'quantitative' }, text: { field: 'text' } },
       },
     ],
