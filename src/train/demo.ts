@@ -329,6 +329,8 @@ export async function runDemo(config: DemoConfig, options: RunDemoOptions): Prom
           student: openCapture(capture),
           alpha: config.alpha,
           backend: options.backend,
+          // The null level, as krs score gives it by default (results.json and the report show it).
+          reference: { null: true },
         });
         const o = asKlAgreementResult(scored.output);
         students.push({

@@ -364,6 +364,8 @@ export async function runRegressionDemo(config: RegressionDemoConfig, options: R
         alpha: config.alpha,
         backend: options.backend,
         intervals: { groups: config.intervalGroups },
+        // The null level, as krs score gives it by default (results.json and the report show it).
+        reference: { null: true },
       });
       students.push({
         ...spec,
