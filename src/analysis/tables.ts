@@ -17,6 +17,7 @@
  * | diagnostics        | finding                     | advice list                          |
  */
 import type { AnalysisResult } from './analyze.js';
+import { fixed } from '../core/units.js';
 
 /** How a column's values are shown to people (CSV always writes them raw). */
 /** `auto`: 4 significant digits (for task metrics of any scale: 92.27, 0.297). */
@@ -49,7 +50,7 @@ const col = (key: string, title: string, format: ColumnFormat, csvOnly = false):
 /** A p-value for people: 4 decimals, or 3 significant digits in exponent form below 1e-4. */
 export function formatP(p: number): string {
   if (p === 0) return '0';
-  return p < 1e-4 ? p.toExponential(2) : p.toFixed(4);
+  return p < 1e-4 ? p.toExponential(2) : fixed(p, 4);
 }
 
 /** One cell for people: '—' for null, numbers by the column's format. */
@@ -61,11 +62,11 @@ export function formatCell(value: Cell, format: ColumnFormat): string {
     case 'int':
       return String(value);
     case 'num1':
-      return value.toFixed(1);
+      return fixed(value, 1);
     case 'num2':
-      return value.toFixed(2);
+      return fixed(value, 2);
     case 'num3':
-      return value.toFixed(3);
+      return fixed(value, 3);
     case 'auto':
       return Math.abs(value) >= 1e6 || (value !== 0 && Math.abs(value) < 1e-3) ? value.toExponential(3) : String(Number(value.toPrecision(4)));
     case 'p':
@@ -270,7 +271,7 @@ export function analysisTables(r: AnalysisResult): AnalysisTable[] {
       ]),
     notes: [
       k.reason === null
-        ? `Kendall's τ-b between the rankings: τ = ${k.tau!.toFixed(3)}, p = ${formatP(k.p!)} (${k.method}, ${k.n} methods)`
+        ? `Kendall's τ-b between the rankings: τ = ${fixed(k.tau!, 3)}, p = ${formatP(k.p!)} (${k.method}, ${k.n} methods)`
         : `Kendall's τ-b undefined — ${k.reason}`,
     ],
   });

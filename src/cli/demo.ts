@@ -15,6 +15,7 @@ import type { KrsMetric } from '../krs/metric.js';
 import type { DemoEvent, DemoResult } from '../train/demo.js';
 import type { StudyResult } from '../train/study.js';
 import type { RegressionDemoResult } from '../train/regression/demo.js';
+import type { DemoMode } from '../train/demo-folder.js';
 import { chooseBackend, BACKENDS } from './backend.js';
 import { parseNumber, parsePositiveInt } from './options.js';
 import { fmt, table, toJson } from './format.js';
@@ -24,7 +25,8 @@ import { postToServe, SERVE_OPTION, serveTarget } from './serve-options.js';
 interface DemoFlags {
   serve?: string;
   run?: string;
-  out: string;
+  out?: string;
+  force?: boolean;
   seed?: number;
   quick?: boolean;
   epochs?: number;
@@ -85,7 +87,8 @@ export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description('distil students from a teacher on MNIST in-process (TensorFlow.js) and show FSS, AOA and KRS before and after')
-    .option('--out <dir>', 'output folder: results.json, experiments.csv/.json, epochs.csv, captures/', 'krs-demo')
+    .option('--out <dir>', "output folder (default krs-demo; --study: krs-demo-study; --task regression: krs-demo-regression; --quick shares its mode's)")
+    .option('--force', 'write into an --out folder another demo mode made (refused otherwise)')
     .option('--seed <n>', 'seed of the split, initial weights, batch order and augmentation (default 1)', parseSeed)
     .option('--quick', 'a quick check: one epoch of everything (MNIST: 600 training / 200 held-out digits; --study: 2 sizes on 600 / 300 digits)')
     .option('--epochs <n>', 'epochs of every student (default 10, regression 30; quick 1)', parsePositiveInt('--epochs'))
@@ -169,7 +172,7 @@ export async function runDemoCommand(o: DemoFlags): Promise<DemoResult> {
   // --serve: every student is a training run of its own; each scoring (epoch) is a point.
   const target = o.serve ? serveTarget({ serve: o.serve, run: o.run ?? `demo-seed${config.seed}` }) : null;
   let posted = 0;
-  return withDemoRun(o, async (common) => {
+  return withDemoRun(o, 'mnist', async (common) => {
     const result = await runDemo(config, {
       ...common,
       hooks: demoHooks(commandLine()),
@@ -194,20 +197,25 @@ export async function runDemoCommand(o: DemoFlags): Promise<DemoResult> {
 }
 
 /**
- * Run a demo with what every demo command sets up: the matrix backend (disposed after), the
- * progress display, and every event (one per training batch at least) a stop point for an
- * interrupt.
+ * Run a demo with what every demo command sets up: its output folder (the mode's default
+ * unless --out; refused when another mode made it, unless --force), the matrix backend
+ * (disposed after), the progress display, and every event (one per training batch at least)
+ * a stop point for an interrupt.
  */
 async function withDemoRun<T>(
   o: DemoFlags,
+  mode: DemoMode,
   run: (common: { out: string; backend: MatrixBackend; onEvent: (e: DemoEvent) => void }) => Promise<T>,
   metric?: 'rmse',
 ): Promise<T> {
+  const { claimDemoFolder, defaultDemoFolder } = await import('../train/demo-folder.js');
+  const out = o.out ?? defaultDemoFolder(mode);
+  claimDemoFolder(out, mode, { force: o.force ?? false });
   const backend = await chooseBackend(o.backend ?? 'auto');
   const display = progressDisplay(o.progress, metric);
   try {
     return await run({
-      out: o.out,
+      out,
       backend: backend.backend,
       onEvent: (e) => {
         throwIfInterrupted();
@@ -249,7 +257,7 @@ export async function runStudyCommand(o: DemoFlags): Promise<StudyResult> {
   });
   const { runStudy } = await import('../train/study.js');
   const { studyHooks } = await import('../train/hooks.js');
-  return withDemoRun(o, (common) => runStudy(config, { ...common, hooks: studyHooks(commandLine()) }));
+  return withDemoRun(o, 'study', (common) => runStudy(config, { ...common, hooks: studyHooks(commandLine()) }));
 }
 
 /** Flags of the MNIST demo the regression demo does not take. */
@@ -280,7 +288,7 @@ export async function runRegressionCommand(o: DemoFlags): Promise<RegressionDemo
   });
   const { runRegressionDemo } = await import('../train/regression/demo.js');
   const { regressionHooks } = await import('../train/regression/hooks.js');
-  return withDemoRun(o, (common) => runRegressionDemo(config, { ...common, hooks: regressionHooks(commandLine()) }), 'rmse');
+  return withDemoRun(o, 'regression', (common) => runRegressionDemo(config, { ...common, hooks: regressionHooks(commandLine()) }), 'rmse');
 }
 
 /** The readable summary of a regression demo run. */
@@ -444,7 +452,7 @@ function analysisLines(analysis: unknown, task: 'classification' | 'regression' 
 }
 
 function fmtP(p: number): string {
-  return p < 0.001 ? p.toExponential(1) : p.toFixed(3);
+  return p < 0.001 ? p.toExponential(1) : fmt(p, 3);
 }
 
 /** The readable summary of a demo run. */

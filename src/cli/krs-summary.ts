@@ -35,7 +35,7 @@ export function intervalLines(r: KrsResult): string[] {
 }
 
 /** A p-value as printed: four decimals, or `<0.0001`; '—' when undefined. */
-const fmtP = (v: number | null) => (v === null ? '—' : v < 1e-4 ? '<0.0001' : v.toFixed(4));
+const fmtP = (v: number | null) => (v === null ? '—' : v < 1e-4 ? '<0.0001' : fmt(v, 4));
 
 /**
  * The reference block (src/krs/reference-levels.ts): the teacher against itself (100 by

@@ -9,7 +9,9 @@ import { cliIo } from './io.js';
 import { statSync } from 'node:fs';
 import { errors, KrsError } from '../core/errors.js';
 import { taskSpec } from '../tasks/registry.js';
-import type { ReportInput, ScoreReportInput } from '../report/report.js';
+import type { DemoReportInput, ReportInput, ScoreReportInput } from '../report/report.js';
+import type { Comparison } from '../krs/compare.js';
+import { fmt, fmtSigned } from '../report/format.js';
 import type { MatrixLike } from '../report/charts/heatmap.js';
 import type { RegressionPredictions } from '../report/charts/regression.js';
 import type { EvalResult } from '../runtime/eval.js';
@@ -77,6 +79,37 @@ interface ScoreLikeFlags extends ReportFlags {
  * captures' feature layers. A matrix that cannot be computed (e.g. layers with other sample
  * counts) is left out with a warning rather than failing the report.
  */
+/** One paired difference as a sentence: `b − a: ΔKRS +1.23 [0.80, 1.66], p 0.0004` (the interval and p when known). */
+function comparisonSentence(c: Comparison): string {
+  const ci = c.ci95.krs ? ` [${fmt(c.ci95.krs[0])}, ${fmt(c.ci95.krs[1])}]` : '';
+  const p = c.p.krs === null ? (c.reasons.krs ? ` (no interval: ${c.reasons.krs})` : '') : `, p ${c.p.krs < 1e-4 ? '< 0.0001' : fmt(c.p.krs, 4)}`;
+  return `${c.b} − ${c.a}: ΔKRS ${fmtSigned(c.delta.krs)}${ci}${p}; ΔFSS ${fmtSigned(c.delta.fss)}, ΔAOA ${fmtSigned(c.delta.aoa)}.`;
+}
+
+/**
+ * The report of several students scored against one teacher (`krs score --student a --student
+ * b …`): one report comparing them — the students chart (FSS, AOA, KRS with intervals and null
+ * levels), their layers side by side, and the paired differences of every pair in the order
+ * given, as sentences.
+ */
+export function studentsReportInput(
+  results: readonly ScoreReportInput['result'][],
+  names: readonly string[],
+  comparisons: readonly Comparison[],
+): DemoReportInput {
+  const r = results[0]!;
+  return {
+    kind: 'demo',
+    title: `KRS: ${results.length} students against their teacher`,
+    description: [
+      `Each student scored against the teacher ${r.teacherFile ?? ''} on the same ${r.n} samples and groups; the differences below are paired (student B − student A, delete-a-group jackknife).`,
+      ...comparisons.map(comparisonSentence),
+    ],
+    ...(r.teacherFile ? { teacher: { label: r.teacherFile } } : {}),
+    students: results.map((result, i) => ({ label: names[i]!, result })),
+  };
+}
+
 export async function scoreReportInput(o: ScoreLikeFlags, result: ScoreReportInput['result'], backendChoice?: string): Promise<ScoreReportInput> {
   const crossLayer = await captureMatrix(o, backendChoice).catch((e: unknown) => {
     if (e instanceof KrsError && e.code !== 'INTERRUPTED') return { warning: `cross-layer heatmap left out: ${e.message}` };

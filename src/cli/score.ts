@@ -32,10 +32,10 @@ import { chooseBackend, BACKENDS } from './backend.js';
 import { collect, parseChoice, parseNumber, parsePositiveInt } from './options.js';
 import { toJson } from './format.js';
 import { krsSummary, printStudents, studentsSummary } from './krs-summary.js';
-import type { Comparison } from '../krs/compare.js';
+import { type Comparison, compareStudents } from '../krs/compare.js';
 import { baselineLevelOf } from '../krs/reference-levels.js';
 import { progressBar } from './progress.js';
-import { CHARTS_OPTION, REPORT_OPTION, scoreReportInput, writeCliReport } from './report-options.js';
+import { CHARTS_OPTION, REPORT_OPTION, scoreReportInput, studentsReportInput, writeCliReport } from './report-options.js';
 import { SHARD_OPTION, STATE_OUT_OPTION, shardRun, stateLine } from './shard-options.js';
 import type { ShardSpec } from '../krs/shards.js';
 
@@ -308,10 +308,10 @@ export async function withScoreOptions<T>(o: ScoreFlags, use: (options: ScoreCap
 async function scoreStudents(o: ScoreFlags & { json?: boolean; report?: string; charts?: string }, students: string[]): Promise<void> {
   if (o.studentFeatures)
     throw errors.badOption('--student-features', o.studentFeatures, 'one --student only (several students are compared from their own captures)');
-  if (o.report || o.charts) throw errors.badOption(o.report ? '--report' : '--charts', o.report ?? o.charts, 'one --student only (a report shows one student)');
   const results: ScoreCapturesResult[] = [];
   for (const student of students) results.push(await withBaseline({ ...o, student }, await runScore({ ...o, student })));
   printStudents(results, students, o.json, renderStudents);
+  await writeCliReport(o, () => studentsReportInput(results, students, compareStudents(results.map((result, i) => ({ name: students[i]!, result })))));
 }
 
 /** The readable summary of several students' scores and their paired differences. */

@@ -9,6 +9,7 @@ import { errors } from '../core/errors.js';
 import type { KrsMetric } from '../krs/metric.js';
 import { type PointReply, serveClient } from '../serve/client.js';
 import { cliIo } from './io.js';
+import { fixed } from '../core/units.js';
 
 export const SERVE_OPTION = ['--serve <url>', 'also post the result to a krs serve at url as a point of --run (token from KRS_SERVE_TOKEN)'] as const;
 export const RUN_OPTION = ['--run <name>', 'the run of --serve to post to (created with these settings when new)'] as const;
@@ -76,7 +77,7 @@ export async function postToServe(
   await client.ensureRun({ name: target.run, task: metric.options.task, settings: runSettings(metric), ...run });
   const reply = await client.postState(target.run, metric.toJSON(), step !== undefined ? { step } : {});
   const p = reply.point;
-  const krs = p.krs === null ? 'KRS undefined' : `KRS ${p.krs.toFixed(2)}`;
+  const krs = p.krs === null ? 'KRS undefined' : `KRS ${fixed(p.krs, 2)}`;
   const alerts = reply.alerts.filter((a) => a.state === 'firing').map((a) => a.kind);
   if (!quiet)
     cliIo().stderr.write(

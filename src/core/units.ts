@@ -26,12 +26,41 @@ export function fromPoints(score: number): number {
 
 /**
  * `value` with fixed decimals for people: '—' for null/undefined/NaN, '∞'/'−∞' for infinities,
- * and never "-0.00" (a value that rounds to zero prints unsigned).
+ * and never "-0.00" (a value that rounds to zero prints unsigned). Every number krs writes for
+ * people goes through here (the CLI's tables and the reports' `fmt`), with one rounding rule:
+ * half away from zero on the number's shortest decimal form — the digits `String(value)` and
+ * results.json show — so 89.675 prints as 89.68 and 1.005 as 1.01 although their binary forms
+ * lie just below the half (docs/conventions.md §"Rounding").
  */
 export function fixed(value: number | null | undefined, digits = 2): string {
   if (value === null || value === undefined || Number.isNaN(value)) return '—';
   if (value === Infinity) return '∞';
   if (value === -Infinity) return '−∞';
-  const s = value.toFixed(digits);
+  const s = roundDecimal(value, digits);
   return /^-0(\.0*)?$/.test(s) ? s.slice(1) : s;
+}
+
+/**
+ * A finite `value` rounded to `digits` decimals, half away from zero, on its shortest decimal
+ * form (exact decimal arithmetic on the digits, no binary rounding); "-" for negatives.
+ */
+export function roundDecimal(value: number, digits: number): string {
+  const { whole, fraction } = decimalDigits(Math.abs(value));
+  const kept = `${whole}${fraction.padEnd(digits, '0').slice(0, digits)}`;
+  const up = (fraction[digits] ?? '0') >= '5';
+  const units = (BigInt(kept) + (up ? 1n : 0n)).toString().padStart(digits + 1, '0');
+  const text = digits > 0 ? `${units.slice(0, -digits)}.${units.slice(-digits)}` : units;
+  return value < 0 ? `-${text}` : text;
+}
+
+/** The whole and fractional digits of a non-negative finite number's shortest decimal form (exponents written out). */
+function decimalDigits(abs: number): { whole: string; fraction: string } {
+  const [mantissa = '0', exponent = '0'] = String(abs).split('e');
+  const [w = '0', f = ''] = mantissa.split('.');
+  const shift = Number(exponent);
+  const digits = `${w}${f}`;
+  const point = w.length + shift;
+  if (point <= 0) return { whole: '0', fraction: `${'0'.repeat(-point)}${digits}` };
+  if (point >= digits.length) return { whole: digits.padEnd(point, '0'), fraction: '' };
+  return { whole: digits.slice(0, point), fraction: digits.slice(point) };
 }

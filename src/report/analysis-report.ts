@@ -2,7 +2,7 @@
  * The analysis part of a report: its summary (per-task statistics and a plain-language
  * reading) and its sections of charts. Used by `krs analyze --report` and by the demo.
  */
-import { col, round, type ChartTable } from './chart.js';
+import { col, exact, type ChartTable } from './chart.js';
 import type { AnalysisView, TaskView } from './analysis-view.js';
 import { boxPlotChart, deltaHeatmap, fmtP, krsVsMetricChart, prePostChart, rankingChart, sensitivityChart } from './charts/analysis.js';
 import type { ReportSection, SummaryCard } from './document.js';
@@ -88,10 +88,10 @@ export function analysisSummary(a: AnalysisView): AnalysisSummary {
       alpha: t.alpha ?? alphas(a).get(t.task)?.[0] ?? null,
       pre: ci(t.pre),
       post: ci(t.post),
-      t: round(t.pairedT?.t),
+      t: exact(t.pairedT?.t),
       p: t.pairedT ? fmtP(t.pairedT.p) : null,
       metric: t.metric ?? null,
-      r: round(t.pearson?.r, 4),
+      r: exact(t.pearson?.r),
       pr: t.pearson ? fmtP(t.pearson.p) : null,
     })),
   };

@@ -21,6 +21,9 @@ export interface ExperimentView {
   /** null for a gains-only row (the table gave ΔFSS and ΔAOA only). */
   krsPre: number | null;
   krsPost: number | null;
+  /** 95 % intervals of KRS before and after KD (points), when the experiments were scored with them (the study). */
+  krsPreCi?: readonly [number, number] | null;
+  krsPostCi?: readonly [number, number] | null;
   deltaKrs: number;
   deltaFss: number;
   deltaAoa: number;

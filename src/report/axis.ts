@@ -45,6 +45,9 @@ export function scoreAxis(values: readonly (number | null | undefined)[], option
   return { domain: [lo, hi], zoomed: true, step, note: `axis zoomed to ${n(lo)}–${n(hi)}` };
 }
 
+/** Axis settings for counts (epochs, steps): ticks on whole numbers only, printed without decimals. */
+export const INTEGER_AXIS = { tickMinStep: 1, format: 'd' } as const;
+
 /** An axis title stating the scale: "KRS (0–100, axis zoomed to 84–96)" or "KRS (0–100)". */
 export function axisTitle(what: string, axis: ScoreAxis): string {
   return axis.zoomed ? `${what} (0–100; ${axis.note})` : `${what} (0–100)`;

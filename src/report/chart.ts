@@ -39,8 +39,12 @@ export interface Chart {
   minScale?: number;
 }
 
-/** The default {@link Chart.minScale}: 11 px text stays at least 8 px. */
-export const MIN_CHART_SCALE = 0.72;
+/**
+ * The default {@link Chart.minScale}: 1, charts never shrink — on a narrow page (400 px) a wider
+ * chart scrolls sideways in a marked region instead, so its text (at least 11 px in every
+ * chart) stays at least 11 px on the screen.
+ */
+export const MIN_CHART_SCALE = 1;
 
 /** A column definition. */
 export function col(key: string, label: string, digits?: number, signed?: boolean): TableColumn {
@@ -66,6 +70,15 @@ export function uniqueIds(charts: Chart[]): Chart[] {
     seen.set(c.id, k + 1);
     return k === 0 ? c : { ...c, id: `${c.id}-${k + 1}` };
   });
+}
+
+/**
+ * A value for a table cell: as computed, or null when missing or not finite. Tables are never
+ * rounded before the report prints them (rounding twice, e.g. 89.67499 → 89.675 → 89.68, would
+ * disagree with the console's 89.67); the report rounds a cell once, by the rule of `fixed`.
+ */
+export function exact(v: number | null | undefined): number | null {
+  return v === null || v === undefined || !Number.isFinite(v) ? null : v;
 }
 
 /** Round to `digits` decimals for chart data (keeps specs small and golden files stable). */

@@ -1,19 +1,17 @@
 /**
  * Number formatting for everything a report prints (cards, sentences, tables, chart labels):
  * one function, so that every number reads the same way. A value that rounds to zero prints
- * as 0.0, never −0.0; negative numbers use the minus sign (−), not the hyphen.
+ * as 0.0, never −0.0; negative numbers use the minus sign (−), not the hyphen. Rounding is the
+ * CLI's ({@link fixed}): half away from zero on the shortest decimal form, so a report and the
+ * console print a value alike (docs/conventions.md §"Rounding").
  *
  * @example fmt(-0.04, 1) === '0.0'; fmt(-1.25, 1) === '−1.3'; fmtSigned(0.4, 1) === '+0.4'
  */
+import { fixed } from '../core/units.js';
 
 /** Fixed decimals, − for negatives, no negative zero; ∞/−∞ for infinities, — for null/NaN. */
 export function fmt(v: number | null | undefined, digits = 2): string {
-  if (v === null || v === undefined || Number.isNaN(v)) return '—';
-  if (!Number.isFinite(v)) return v > 0 ? '∞' : '−∞';
-  const s = v.toFixed(digits);
-  // "-0.00" and the like: the value rounds to zero.
-  if (/^-0(\.0*)?$/.test(s)) return s.slice(1);
-  return s.replace(/^-/, '−');
+  return fixed(v, digits).replace(/^-/, '−');
 }
 
 /** As {@link fmt} with a sign: +1.2, −1.2, and 0.0 (no sign) for what rounds to zero. */
@@ -33,12 +31,15 @@ export function fmtSig(v: number | null | undefined, digits = 4): string {
   if (v === 0) return '0';
   const s = v.toPrecision(digits);
   if (/e/.test(s)) return s.replace(/e\+?/, '×10^').replace(/^-/, '−').replace('^-', '^−');
-  return /^-0(\.0*)?$/.test(s) ? s.slice(1) : s.replace(/^-/, '−');
+  // Decimals for `digits` significant digits, one fewer when rounding carries into a new digit (9.99996 → 10.00).
+  const decimals = (d: number) => Math.max(0, digits - 1 - Math.floor(Math.log10(Math.abs(d))));
+  const first = fmt(v, decimals(v));
+  return fmt(v, decimals(Number(first.replace('−', '-'))));
 }
 
 /** A weight (α, β) as written: at most 4 decimals, trailing zeros dropped (0.7, 0.3333). */
 export function fmtWeight(v: number): string {
-  return fmt(+v.toFixed(4), 4)
+  return fmt(v, 4)
     .replace(/(\.\d*?)0+$/, '$1')
     .replace(/\.$/, '');
 }

@@ -8,7 +8,7 @@
  *   const html = await renderReport({ kind: 'score', result, crossLayer, command: 'krs score …' });
  */
 import { VERSION } from '../version.js';
-import { col, uniqueIds, round, type Cell, type Chart, type ChartTable } from './chart.js';
+import { col, uniqueIds, exact, type Cell, type Chart, type ChartTable } from './chart.js';
 import { analysisCharts, analysisSummary } from './analysis-report.js';
 import type { AnalysisResult } from '../analysis/analyze.js';
 import { analysisView, groupFindings, type AnalysisView, type FindingItem } from './analysis-view.js';
@@ -22,6 +22,7 @@ import { studentLayersChart, studentsChart } from './charts/students.js';
 import { documentCharts, type ReportDocument, type ReportSection } from './document.js';
 import { fmt, fmtPct, fmtSig, fmtWeight } from './format.js';
 import { assembleHtml } from './html.js';
+import { seriesColors } from './theme.js';
 import { outputDetailsTable } from './output-details.js';
 import { readScore, type ReadableScore, type ReportOutput } from './reading.js';
 import { renderSvg } from './render.js';
@@ -264,6 +265,8 @@ function analysisDocument(input: AnalysisReportInput): ReportDocument {
 
 function demoDocument(input: DemoReportInput): ReportDocument {
   const students = input.students;
+  // Each student's colour, once for the whole report (every chart, whatever students it draws).
+  const colorOf = seriesColors(students.map((s) => s.label));
   const analysis = input.analysis ? toAnalysisView(input.analysis) : undefined;
   const best = [...students].sort((x, y) => y.result.krs - x.result.krs)[0];
   const cards = students.map((s) => ({
@@ -307,7 +310,7 @@ function demoDocument(input: DemoReportInput): ReportDocument {
       id: 'students',
       title: 'Students',
       intro: 'Every student against the same teacher on the same inputs.',
-      charts: [studentsChart(students), studentLayersChart(students)],
+      charts: [studentsChart(students), studentLayersChart(students, colorOf)],
     },
   ];
   const withEpochs = students.filter((s) => s.epochs?.length);
@@ -325,9 +328,9 @@ function demoDocument(input: DemoReportInput): ReportDocument {
       charts: [
         krsByEpochChart(
           withEpochs.map((s) => ({ label: s.label, epochs: s.epochs! })),
-          { ...(t ? { picks: { krs: pick(t.byKrs), accuracy: pick(t.byAccuracy) } } : {}), ...(input.samples ? { samples: input.samples } : {}) },
+          { ...(t ? { picks: { krs: pick(t.byKrs), accuracy: pick(t.byAccuracy) } } : {}), ...(input.samples ? { samples: input.samples } : {}), colorOf },
         ),
-        ...(input.epochErrors ? [rmseByEpochChart(input.epochErrors.students, input.epochErrors.teacher, input.epochErrors.unit)] : []),
+        ...(input.epochErrors ? [rmseByEpochChart(input.epochErrors.students, input.epochErrors.teacher, input.epochErrors.unit, colorOf)] : []),
       ],
     });
   }
@@ -336,7 +339,7 @@ function demoDocument(input: DemoReportInput): ReportDocument {
       id: 'forecast',
       title: 'Forecasts over the test period',
       intro: "The truth, the teacher's forecasts and every student's, day by day.",
-      charts: [forecastChart(input.forecast)],
+      charts: [forecastChart(input.forecast, colorOf)],
     });
   }
   if (matrices.length) {
@@ -352,7 +355,7 @@ function demoDocument(input: DemoReportInput): ReportDocument {
   const errorsShown = students.some((s) => s.rmse != null);
   const metricCols = errorsShown ? [col('rmse', 'test RMSE', 4), col('mae', 'test MAE', 4)] : [col('accuracy', 'accuracy', 2)];
   const metricCells = (m: { accuracy?: number | null; rmse?: number | null; mae?: number | null }): Record<string, Cell> =>
-    errorsShown ? { rmse: round(m.rmse), mae: round(m.mae) } : { accuracy: m.accuracy != null ? round(m.accuracy * 100, 4) : null };
+    errorsShown ? { rmse: exact(m.rmse), mae: exact(m.mae) } : { accuracy: m.accuracy != null ? exact(m.accuracy * 100) : null };
   const accTable: ChartTable = {
     columns: [col('model', 'model'), ...metricCols, col('fss', 'FSS'), col('aoa', 'AOA'), col('krs', 'KRS')],
     rows: [
@@ -360,9 +363,9 @@ function demoDocument(input: DemoReportInput): ReportDocument {
       ...students.map((s) => ({
         model: s.label,
         ...metricCells(s),
-        fss: round(s.result.fss),
-        aoa: round(s.result.aoa),
-        krs: round(s.result.krs),
+        fss: exact(s.result.fss),
+        aoa: exact(s.result.aoa),
+        krs: exact(s.result.krs),
       })),
     ],
   };

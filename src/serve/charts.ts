@@ -7,6 +7,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { Chart } from '../report/chart.js';
 import { renderSvg } from '../report/render.js';
+import { INTEGER_AXIS } from '../report/axis.js';
 import { COLORS, CONFIG } from '../report/theme.js';
 
 export interface SeriesLike {
@@ -28,7 +29,10 @@ export function runChart(name: string, s: SeriesLike): Chart {
         hi: k === 'krs' ? (p.ci95.krs?.[1] ?? null) : null,
       }));
   });
-  const xEnc = s.by === 'step' ? { field: 'x', type: 'quantitative' as const, title: 'step' } : { field: 'x', type: 'temporal' as const, title: 'time (UTC)' };
+  const xEnc =
+    s.by === 'step'
+      ? { field: 'x', type: 'quantitative' as const, title: 'step', axis: { ...INTEGER_AXIS } }
+      : { field: 'x', type: 'temporal' as const, title: 'time (UTC)' };
   const color = {
     field: 'measure',
     type: 'nominal' as const,
@@ -40,7 +44,14 @@ export function runChart(name: string, s: SeriesLike): Chart {
     config: CONFIG,
     width: 640,
     height: 260,
-    title: { text: `${name}: FSS, AOA and KRS by ${x}`, subtitle: rows.length ? 'band: 95 % interval of KRS' : 'no points yet' },
+    title: {
+      text: `${name}: FSS, AOA and KRS by ${x}`,
+      subtitle: !rows.length
+        ? 'no points yet'
+        : rows.some((r) => r.lo !== null && r.hi !== null)
+          ? 'band: 95 % interval of KRS'
+          : 'no 95 % interval of KRS to draw',
+    },
     data: { values: rows },
     layer: [
       {

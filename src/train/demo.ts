@@ -39,6 +39,7 @@ import { buildMlp, denseInit, glorotInit, hiddenNames, parameterCount, type Mlp 
 import { createRng } from '../core/rng.js';
 import { tf, initTf } from './tf.js';
 import { trainLoop, trainTensors, type TrainTensors } from './train.js';
+import { fixed } from '../core/units.js';
 
 export type StudentMethod = 'baseline' | 'kd' | 'fitnet';
 
@@ -257,7 +258,7 @@ export async function runDemo(config: DemoConfig, options: RunDemoOptions): Prom
     const tHeld = runNetwork(teacher, test.x, test.n);
     const tTrain = runNetwork(teacher, split.train.x, split.train.n);
     const teacherAccuracy = accuracy(tHeld.logits, test.y);
-    if (!config.quick && teacherAccuracy < 95) warnings.push(`the teacher reached only ${teacherAccuracy.toFixed(2)}% held-out accuracy (below 95%)`);
+    if (!config.quick && teacherAccuracy < 95) warnings.push(`the teacher reached only ${fixed(teacherAccuracy, 2)}% held-out accuracy (below 95%)`);
     const teacherCapture = path.join(capDir, 'teacher.npz');
     writeCapture(teacherCapture, tHeld, test.y, test.ids);
     teacher.dispose();
@@ -328,6 +329,8 @@ export async function runDemo(config: DemoConfig, options: RunDemoOptions): Prom
           student: openCapture(capture),
           alpha: config.alpha,
           backend: options.backend,
+          // The null level, as krs score gives it by default (results.json and the report show it).
+          reference: { null: true },
         });
         const o = asKlAgreementResult(scored.output);
         students.push({

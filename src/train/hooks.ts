@@ -13,9 +13,11 @@ import * as path from 'node:path';
 import { analyzeExperiments, type AnalysisResult } from '../analysis/analyze.js';
 import { readExperimentsTable } from '../io/node-experiments.js';
 import { writeReport } from '../report/node-report.js';
-import type { DemoTemperatureChoice } from '../report/report.js';
+import { type AnalysisReportInput, type DemoTemperatureChoice, toAnalysisView } from '../report/report.js';
+import type { AnalysisView } from '../report/analysis-view.js';
 import type { DemoHooks, DemoResult, StudentResult } from './demo.js';
-import type { StudyHooks } from './study.js';
+import type { StudyHooks, StudyResult } from './study.js';
+import { fixed } from '../core/units.js';
 
 /** The hooks `krs demo` runs; `command` is the command line shown in the report's footer. */
 export function demoHooks(command?: string): DemoHooks {
@@ -51,7 +53,7 @@ export function demoReportInput(r: DemoResult, command?: string): Parameters<typ
     command: command ?? `krs demo --seed ${r.seed}${r.quick ? ' --quick' : ''}`,
     generatedAt: null,
     description: [
-      `Teacher ${r.teacher.arch} (${r.teacher.params} parameters) and students ${r.student.arch} (${r.student.params} parameters, ${r.student.fewerParams.toFixed(1)}× fewer), trained in-process with TensorFlow.js on ${r.data.train} MNIST digits and scored on ${r.data.test} held-out digits (seed ${r.seed}).`,
+      `Teacher ${r.teacher.arch} (${r.teacher.params} parameters) and students ${r.student.arch} (${r.student.params} parameters, ${fixed(r.student.fewerParams, 1)}× fewer), trained in-process with TensorFlow.js on ${r.data.train} MNIST digits and scored on ${r.data.test} held-out digits (seed ${r.seed}).`,
       `Every student starts from the same initial weights: the baseline learns from hard labels only (the pre-KD student); vanilla KD adds the teacher's softened outputs at T = ${c.temperatures.join(', ')} (soft-target weight ${c.softWeight}); FitNet first learns the teacher's ${c.hintLayer} through a linear regressor (${c.hintEpochs} epochs), then distils at T = ${c.fitnetTemperature}.`,
       `KD raised KRS above the baseline's for ${r.kdRaisedKrs.raised.length} of ${r.kdRaisedKrs.raised.length + r.kdRaisedKrs.notRaised.length} methods${r.kdRaisedKrs.notRaised.length ? ` (not for ${r.kdRaisedKrs.notRaised.join(', ')})` : ''}. Among the KD temperatures, KRS picks T = ${r.temperature.byKrs.temperature}; held-out accuracy picks T = ${r.temperature.byAccuracy.temperature}.`,
     ],
@@ -86,17 +88,28 @@ export function studyHooks(command?: string): StudyHooks {
     report: async (result) => {
       if (!result.analysis) return null;
       const file = path.join(result.files.out, 'report.html');
-      await writeReport(
-        {
-          kind: 'analysis',
-          analysis: result.analysis as AnalysisResult,
-          command: command ?? `krs demo --study --seed ${result.seed}${result.quick ? ' --quick' : ''}`,
-          generatedAt: null,
-          title: `KRS validation study on MNIST: ${result.experiments.length} distillation experiments (seed ${result.seed})`,
-        },
-        { report: file, charts: path.join(result.files.out, 'charts') },
-      );
+      await writeReport(studyReportInput(result, command), { report: file, charts: path.join(result.files.out, 'charts') });
       return file;
     },
+  };
+}
+
+/**
+ * The report's input for a finished study: the analysis of its experiments table, each
+ * experiment carrying the 95 % intervals of its KRS before and after KD from the study's
+ * scores (the table itself has no intervals).
+ */
+export function studyReportInput(result: StudyResult, command?: string): AnalysisReportInput {
+  const view = toAnalysisView(result.analysis as AnalysisResult | AnalysisView);
+  const byId = new Map(result.experiments.map((e) => [e.id, e]));
+  return {
+    kind: 'analysis',
+    analysis: {
+      ...view,
+      experiments: view.experiments.map((e) => ({ ...e, krsPreCi: byId.get(e.id)?.krsPreCi ?? null, krsPostCi: byId.get(e.id)?.krsPostCi ?? null })),
+    },
+    command: command ?? `krs demo --study --seed ${result.seed}${result.quick ? ' --quick' : ''}`,
+    generatedAt: null,
+    title: `KRS validation study on MNIST: ${result.experiments.length} distillation experiments (seed ${result.seed})`,
   };
 }

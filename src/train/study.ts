@@ -44,6 +44,7 @@ import { buildMlp, denseInit, glorotInit, hiddenNames, parameterCount, type Mlp,
 import type { StudyConfig } from './study-config.js';
 import { initTf, tf } from './tf.js';
 import { trainLoop, trainTensors, type TrainTensors } from './train.js';
+import { fixed } from '../core/units.js';
 
 export type StudyMethod = 'baseline' | 'kd' | 'fitnet';
 
@@ -314,7 +315,7 @@ export async function runStudy(config: StudyConfig, options: RunStudyOptions): P
     const tTrain = runNetwork(teacher, split.train.x, split.train.n);
     teacher.dispose();
     const teacherAccuracy = accuracy(tHeld.logits, test.y);
-    if (!config.quick && teacherAccuracy < 95) warnings.push(`the teacher reached only ${teacherAccuracy.toFixed(2)}% held-out accuracy (below 95%)`);
+    if (!config.quick && teacherAccuracy < 95) warnings.push(`the teacher reached only ${fixed(teacherAccuracy, 2)}% held-out accuracy (below 95%)`);
     const teacherParams = parameterCount(config.teacher);
     const tHidden = hiddenNames(config.teacher);
     const hintName = tHidden[tHidden.length - 1]!;
@@ -322,7 +323,7 @@ export async function runStudy(config: StudyConfig, options: RunStudyOptions): P
     const hintTargets = tf.tensor2d(tTrain.hidden[hintName]!, [split.train.n, tTrain.widths[hintName]!]);
     held.push(teacherLogits, hintTargets);
     const teacherSeconds = secondsSince(tStart);
-    emit({ type: 'stage', message: `teacher: held-out accuracy ${teacherAccuracy.toFixed(2)}% (${teacherSeconds.toFixed(0)} s)` });
+    emit({ type: 'stage', message: `teacher: held-out accuracy ${fixed(teacherAccuracy, 2)}% (${fixed(teacherSeconds, 0)} s)` });
 
     // --- students ---
     const students: StudyStudent[] = [];
@@ -408,7 +409,7 @@ export async function runStudy(config: StudyConfig, options: RunStudyOptions): P
         }
         emit({
           type: 'stage',
-          message: `student ${k}/${total}: ${arch.name} ${spec.method}: acc ${student.accuracy.toFixed(2)}%  FSS ${student.fss.toFixed(2)}  AOA ${student.aoa.toFixed(2)}  KRS ${student.krs.toFixed(2)}  (${student.seconds.toFixed(0)} s)`,
+          message: `student ${k}/${total}: ${arch.name} ${spec.method}: acc ${fixed(student.accuracy, 2)}%  FSS ${fixed(student.fss, 2)}  AOA ${fixed(student.aoa, 2)}  KRS ${fixed(student.krs, 2)}  (${fixed(student.seconds, 0)} s)`,
         });
       }
     }

@@ -1,4 +1,7 @@
 /** `krs score` intervals and several students (docs/cli.md §"Intervals and several students"). */
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { krs } from '../helpers/cli.js';
 import { expectClose, fixturePath, loadJson } from '../helpers/fixtures.js';
@@ -57,10 +60,26 @@ describe('krs score intervals', () => {
     expect(out.comparisons[2].delta.krs).toBeCloseTo(-fx.G20.paired.krs.delta, 10);
   });
 
-  it('several students refuse a report and --student-features (exit 2, one line)', async () => {
-    const r = await krs(...base, '--student', f('student-a.npz'), '--student', f('student-b.npz'), '--report', 'x.html');
+  it('several students with --report: one report comparing them (each student, intervals, null levels, the paired differences)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'krs-score-students-'));
+    const report = join(dir, 'students.html');
+    const r = await krs(...base, '--student', f('student-a.npz'), '--student', f('student-b.npz'), '--report', report, '--charts', join(dir, 'charts'));
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`report: ${report}`);
+    const html = readFileSync(report, 'utf8');
+    expect(html.match(/<!DOCTYPE html>/g)).toHaveLength(1);
+    expect(html).toContain('2 students');
+    for (const name of ['student-a.npz', 'student-b.npz']) expect(html).toContain(name);
+    expect(html).toContain('data-chart="students"');
+    expect(html).toContain('data-chart="student-layers"');
+    expect(html).toMatch(/student-b\.npz − \S*student-a\.npz: ΔKRS [+−]?\d+\.\d\d \[/);
+    expect(existsSync(join(dir, 'charts', 'students.svg'))).toBe(true);
+  });
+
+  it('several students refuse --student-features (exit 2, one line)', async () => {
+    const r = await krs(...base, '--student', f('student-a.npz'), '--student', f('student-b.npz'), '--student-features', f('student-a.npz'));
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/--report.*one --student only/);
+    expect(r.stderr).toMatch(/--student-features.*one --student only/);
   });
 });

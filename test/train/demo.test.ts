@@ -46,8 +46,16 @@ describe('runDemo (tiny configuration)', () => {
 
   it('scores are what krs score computes on the captures, and the last epoch row matches them', async () => {
     for (const s of a.students) {
-      const r = await scoreCaptures({ task: 'classification', teacher: openCapture(a.files.captures.teacher!), student: openCapture(s.capture) });
+      const r = await scoreCaptures({
+        task: 'classification',
+        teacher: openCapture(a.files.captures.teacher!),
+        student: openCapture(s.capture),
+        reference: { null: true },
+      });
       expect([r.fss, r.aoa, r.krs]).toEqual([s.fss, s.aoa, s.krs]);
+      // The null level krs score reports by default is in results.json too (the report draws it).
+      expect(s.score.reference.null).toEqual(r.reference.null);
+      expect(s.score.reference.null!.krs).toBeLessThan(s.krs);
       expect(s.krs).toBeCloseTo(0.3 * s.fss + 0.7 * s.aoa, 10);
       const last = s.epochs[s.epochs.length - 1]!;
       expect(last.krs).toBeCloseTo(s.krs, 9);

@@ -11,11 +11,12 @@
  * | method-rankings       | Table 5          | methods: byMetric, byKrs, Kendall's τ             |
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { col, round, type Cell, type Chart } from '../chart.js';
+import { col, exact, round, type Cell, type Chart } from '../chart.js';
 import { experimentLabel, type AnalysisView, type ExperimentView, type SweepView, type TaskView } from '../analysis-view.js';
 import { COLORS, CONFIG, DELTA_SCHEME, SERIES } from '../theme.js';
 import { axisTitle, scoreAxis } from '../axis.js';
 import { fmt, fmtSigned } from '../format.js';
+import { errorBars } from './score.js';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 const PHASES = ['pre-KD', 'post-KD'];
@@ -32,13 +33,27 @@ export function fmtP(p: number): string {
 
 /**
  * KRS before and after KD for every experiment, grouped by task (Figures 3–5): a dumbbell per
- * experiment (grey dot before, blue dot after, joined), on an axis zoomed to the data.
+ * experiment (grey dot before, blue dot after, joined), on an axis zoomed to the data; the
+ * 95 % intervals, when the experiments have them, as error bars in the dots' colours.
  */
 export function prePostChart(experiments: readonly ExperimentView[]): Chart {
+  const ci = (c: readonly [number, number] | null | undefined) => ({ lo: round(c?.[0] ?? null), hi: round(c?.[1] ?? null) });
+  const withCi = experiments.some((e) => e.krsPreCi || e.krsPostCi);
   const rows = experiments.flatMap((e) => [
     ...(e.krsPre === null
       ? []
-      : [{ task: e.task, experiment: experimentLabel(e), phase: 'pre-KD', krs: round(e.krsPre), label: fmt(e.krsPre, 1), pre: null, right: null }]),
+      : [
+          {
+            task: e.task,
+            experiment: experimentLabel(e),
+            phase: 'pre-KD',
+            krs: round(e.krsPre),
+            label: fmt(e.krsPre, 1),
+            pre: null,
+            right: null,
+            ...ci(e.krsPreCi),
+          },
+        ]),
     ...(e.krsPost === null
       ? []
       : [
@@ -49,11 +64,12 @@ export function prePostChart(experiments: readonly ExperimentView[]): Chart {
             krs: round(e.krsPost),
             label: `${fmt(e.krsPost, 1)} (${signed(e.deltaKrs)})`,
             pre: round(e.krsPre),
-            right: round(Math.max(e.krsPost, e.krsPre ?? e.krsPost)),
+            right: round(Math.max(e.krsPost, e.krsPre ?? e.krsPost, e.krsPostCi?.[1] ?? e.krsPost)),
+            ...ci(e.krsPostCi),
           },
         ]),
   ]);
-  const axis = scoreAxis(rows.map((r) => r.krs));
+  const axis = scoreAxis(rows.flatMap((r) => [r.krs, r.lo, r.hi]));
   const order = experiments.map(experimentLabel);
   const y = { field: 'experiment', type: 'nominal' as const, sort: order, title: null, axis: { labelLimit: 300 } };
   const x = {
@@ -66,7 +82,10 @@ export function prePostChart(experiments: readonly ExperimentView[]): Chart {
   const spec: TopLevelSpec = {
     $schema: SCHEMA,
     config: CONFIG,
-    title: { text: 'KRS before and after distillation', subtitle: `per experiment, grey before KD → blue after; the label gives the gain ΔKRS; ${axis.note}` },
+    title: {
+      text: 'KRS before and after distillation',
+      subtitle: `per experiment, grey before KD → blue after; the label gives the gain ΔKRS${withCi ? '; bars: 95 % intervals' : ''}; ${axis.note}`,
+    },
     data: { values: rows },
     facet: {
       row: {
@@ -86,6 +105,13 @@ export function prePostChart(experiments: readonly ExperimentView[]): Chart {
           mark: { type: 'rule', color: '#9a9a9a', strokeWidth: 2 },
           encoding: { y, x, x2: { field: 'pre' } },
         },
+        ...(withCi
+          ? [
+              errorBars({ y: { field: 'experiment', sort: order } }, undefined, {
+                color: { field: 'phase', type: 'nominal', sort: PHASES, scale: { domain: PHASES, range: [COLORS.pre, COLORS.post] }, legend: null },
+              }),
+            ]
+          : []),
         {
           mark: { type: 'point', filled: true, size: 70, opacity: 1 },
           encoding: {
@@ -107,7 +133,7 @@ export function prePostChart(experiments: readonly ExperimentView[]): Chart {
         },
         {
           transform: [{ filter: "datum.phase === 'post-KD'" }],
-          mark: { type: 'text', align: 'left', dx: 7, fontSize: 9 },
+          mark: { type: 'text', align: 'left', dx: 7, fontSize: 11 },
           encoding: { y, x: { field: 'right', type: 'quantitative' }, text: { field: 'label' } },
         },
       ],
@@ -129,6 +155,14 @@ export function prePostChart(experiments: readonly ExperimentView[]): Chart {
         col('krsPre', 'KRS pre'),
         col('krsPost', 'KRS post'),
         col('deltaKrs', 'ΔKRS', 2, true),
+        ...(withCi
+          ? [
+              col('krsPreLow', 'KRS pre 95% CI low'),
+              col('krsPreHigh', 'KRS pre 95% CI high'),
+              col('krsPostLow', 'KRS post 95% CI low'),
+              col('krsPostHigh', 'KRS post 95% CI high'),
+            ]
+          : []),
       ],
       rows: experiments.map((e) => ({
         id: e.id,
@@ -136,9 +170,12 @@ export function prePostChart(experiments: readonly ExperimentView[]): Chart {
         method: e.method,
         student: e.student ?? null,
         dataset: e.dataset ?? null,
-        krsPre: round(e.krsPre),
-        krsPost: round(e.krsPost),
-        deltaKrs: round(e.deltaKrs),
+        krsPre: exact(e.krsPre),
+        krsPost: exact(e.krsPost),
+        deltaKrs: exact(e.deltaKrs),
+        ...(withCi
+          ? { krsPreLow: exact(e.krsPreCi?.[0]), krsPreHigh: exact(e.krsPreCi?.[1]), krsPostLow: exact(e.krsPostCi?.[0]), krsPostHigh: exact(e.krsPostCi?.[1]) }
+          : {}),
       })),
     },
   };
@@ -197,7 +234,7 @@ export function deltaHeatmap(experiments: readonly ExperimentView[]): Chart {
           },
         },
         {
-          mark: { type: 'text', fontSize: 10, baseline: 'middle' },
+          mark: { type: 'text', fontSize: 11, baseline: 'middle' },
           encoding: {
             x: { field: 'component', type: 'nominal', sort: comps },
             y: { field: 'experiment', type: 'nominal', sort: order },
@@ -238,15 +275,15 @@ export function deltaHeatmap(experiments: readonly ExperimentView[]): Chart {
         task: e.task,
         method: e.method,
         alpha: e.alpha ?? null,
-        deltaFss: round(e.deltaFss),
-        deltaAoa: round(e.deltaAoa),
-        deltaKrs: round(e.deltaKrs),
+        deltaFss: exact(e.deltaFss),
+        deltaAoa: exact(e.deltaAoa),
+        deltaKrs: exact(e.deltaKrs),
         ...(split
           ? {
-              fssContribution: round(e.fssContribution),
-              aoaContribution: round(e.aoaContribution),
+              fssContribution: exact(e.fssContribution),
+              aoaContribution: exact(e.aoaContribution),
               dominant: e.dominant ?? null,
-              imbalanceRatio: round(e.imbalanceRatio),
+              imbalanceRatio: exact(e.imbalanceRatio),
             }
           : {}),
       })),
@@ -307,7 +344,7 @@ export function sensitivityChart(sweeps: readonly SweepView[]): Chart {
       },
       {
         data: { values: presets },
-        mark: { type: 'text', align: 'left', baseline: 'top', dx: 4, dy: 2, fontSize: 10, color: COLORS.muted },
+        mark: { type: 'text', align: 'left', baseline: 'top', dx: 4, dy: 2, fontSize: 11, color: COLORS.muted },
         encoding: { x: { field: 'alpha', type: 'quantitative' }, y: { field: 'labelY', type: 'quantitative' }, text: { field: 'label' } },
       },
       {
@@ -356,10 +393,10 @@ export function sensitivityChart(sweeps: readonly SweepView[]): Chart {
         series: s.label,
         task: s.task,
         preset: presetOf(s),
-        alpha: round(s.alpha, 4),
-        krsAtAlpha: round(at(s, s.alpha) ?? s.alpha * (at(s, 1) ?? 0) + (1 - s.alpha) * (at(s, 0) ?? 0)),
-        krs0: round(at(s, 0)),
-        krs1: round(at(s, 1)),
+        alpha: exact(s.alpha),
+        krsAtAlpha: exact(at(s, s.alpha) ?? s.alpha * (at(s, 1) ?? 0) + (1 - s.alpha) * (at(s, 0) ?? 0)),
+        krs0: exact(at(s, 0)),
+        krs1: exact(at(s, 1)),
       })),
     },
   };
@@ -483,9 +520,9 @@ export function boxPlotChart(tasks: readonly TaskView[], experiments: readonly E
         n: t.n,
         pre: mc(t.pre),
         post: mc(t.post),
-        preMedian: round(t.preBox?.median),
-        postMedian: round(t.postBox?.median),
-        t: round(t.pairedT?.t),
+        preMedian: exact(t.preBox?.median),
+        postMedian: exact(t.postBox?.median),
+        t: exact(t.pairedT?.t),
         df: t.pairedT?.df ?? null,
         p: t.pairedT ? fmtP(t.pairedT.p) : null,
       })),
@@ -549,7 +586,7 @@ export function krsVsMetricChart(tasks: readonly TaskView[], experiments: readon
           },
         },
         {
-          mark: { type: 'text', align: 'left', dx: 5, dy: -5, fontSize: 9, color: COLORS.muted },
+          mark: { type: 'text', align: 'left', dx: 5, dy: -5, fontSize: 11, color: COLORS.muted },
           encoding: { x, y, text: { field: 'id' } },
         },
       ],
@@ -569,7 +606,7 @@ export function krsVsMetricChart(tasks: readonly TaskView[], experiments: readon
         metric: t.metric ?? null,
         on: t.pearsonOn === 'pre+post' ? 'before and after KD' : 'after KD',
         n: t.n,
-        r: round(t.pearson?.r, 4),
+        r: exact(t.pearson?.r),
         p: t.pearson ? fmtP(t.pearson.p) : null,
       })),
     },
@@ -641,10 +678,10 @@ export function rankingChart(methods: NonNullable<AnalysisView['methods']>): Cha
     ],
   };
   const byMethod = new Map<string, Record<string, Cell>>();
-  for (const m of methods.byMetric) byMethod.set(m.method, { method: m.method, metricRank: m.rank, metricGain: round(m.gain), krsRank: null, krsGain: null });
+  for (const m of methods.byMetric) byMethod.set(m.method, { method: m.method, metricRank: m.rank, metricGain: exact(m.gain), krsRank: null, krsGain: null });
   for (const m of methods.byKrs) {
     const r = byMethod.get(m.method) ?? { method: m.method, metricRank: null, metricGain: null };
-    byMethod.set(m.method, { ...r, krsRank: m.rank, krsGain: round(m.gain) });
+    byMethod.set(m.method, { ...r, krsRank: m.rank, krsGain: exact(m.gain) });
   }
   return {
     id: 'method-rankings',

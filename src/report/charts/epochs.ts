@@ -5,9 +5,9 @@
  * same labels in the same order on the same palette.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { col, round, type Cell, type Chart } from '../chart.js';
+import { col, exact, round, type Cell, type Chart } from '../chart.js';
 import { fmt } from '../format.js';
-import { COLORS, CONFIG, SERIES } from '../theme.js';
+import { COLORS, type ColorOf, CONFIG, seriesScale } from '../theme.js';
 
 /** One student's scores after one epoch. */
 export interface EpochPoint {
@@ -37,6 +37,8 @@ export interface EpochChartOptions {
   picks?: { krs?: EpochPick; accuracy?: EpochPick };
   /** What the scores are computed on, for the subtitle (default `held-out digits`). */
   samples?: string;
+  /** The students' colours in the whole report (default: the palette in this chart's order). */
+  colorOf?: ColorOf;
 }
 
 type Measure = 'krs' | 'acc';
@@ -121,7 +123,7 @@ export function krsByEpochChart(students: readonly StudentEpochs[], options: Epo
     field: 'student',
     type: 'nominal' as const,
     sort: labels,
-    scale: { domain: labels, range: SERIES },
+    scale: seriesScale(labels, options.colorOf),
     legend: { title: null, orient: 'bottom' as const, direction: 'vertical' as const, columns: 2, labelLimit: 300 },
   };
   const panel = (m: Measure, title: string, last: boolean) => {
@@ -143,7 +145,7 @@ export function krsByEpochChart(students: readonly StudentEpochs[], options: Epo
               { data: { values: band }, mark: { type: 'rect' as const, color: '#efefef' }, encoding: { x: { ...xAxis, field: 'from' }, x2: { field: 'to' } } },
               {
                 data: { values: band },
-                mark: { type: 'text' as const, align: 'left' as const, baseline: 'top' as const, dx: 4, dy: 4, fontSize: 10, color: COLORS.muted },
+                mark: { type: 'text' as const, align: 'left' as const, baseline: 'top' as const, dx: 4, dy: 4, fontSize: 11, color: COLORS.muted },
                 encoding: { x: { field: 'from', type: 'quantitative' as const }, y: { datum: hi }, text: { field: 'label' } },
               },
             ]
@@ -166,7 +168,7 @@ export function krsByEpochChart(students: readonly StudentEpochs[], options: Epo
           ? [
               {
                 transform: [{ filter: `datum.${m}Off !== null` }],
-                mark: { type: 'text' as const, align: 'left' as const, baseline: 'bottom' as const, dx: 5, dy: -2, fontSize: 9, color: COLORS.muted },
+                mark: { type: 'text' as const, align: 'left' as const, baseline: 'bottom' as const, dx: 5, dy: -2, fontSize: 11, color: COLORS.muted },
                 encoding: { x: xAxis, y, text: { field: `${m}Off` } },
               },
             ]
@@ -209,10 +211,10 @@ export function krsByEpochChart(students: readonly StudentEpochs[], options: Epo
       student: s.label,
       epoch: p.epoch,
       phase: p.phase,
-      accuracy: round(value(p, 'acc')),
-      fss: round(p.fss),
-      aoa: round(p.aoa),
-      krs: round(p.krs),
+      accuracy: exact(value(p, 'acc')),
+      fss: exact(p.fss),
+      aoa: exact(p.aoa),
+      krs: exact(p.krs),
     })),
   );
   return {

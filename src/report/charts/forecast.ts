@@ -5,8 +5,9 @@
  * a glance. Every value drawn is in the chart's table (long form: day, series, value).
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { col, round, type Cell, type Chart } from '../chart.js';
-import { COLORS, CONFIG, SERIES } from '../theme.js';
+import { col, exact, round, type Cell, type Chart } from '../chart.js';
+import { INTEGER_AXIS } from '../axis.js';
+import { COLORS, type ColorOf, CONFIG, seriesScale } from '../theme.js';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
@@ -23,7 +24,7 @@ export interface ForecastSeries {
 }
 
 /** @throws Error when a series' length differs from the days'. */
-export function forecastChart(f: ForecastSeries): Chart {
+export function forecastChart(f: ForecastSeries, colorOf?: ColorOf): Chart {
   const n = f.days.length;
   const series = [{ name: 'truth', values: f.truth }, { name: 'teacher', values: f.teacher }, ...f.students.map((s) => ({ name: s.label, values: s.values }))];
   for (const s of series) if (s.values.length !== n) throw new Error(`forecast chart: '${s.name}' has ${s.values.length} values for ${n} days`);
@@ -37,12 +38,15 @@ export function forecastChart(f: ForecastSeries): Chart {
   const rows: Record<string, Cell>[] = [];
   for (const s of series)
     for (let i = 0; i < n; i++) {
-      rows.push({ day: f.days[i]!, series: s.name, value: round(s.values[i]!, 4) });
+      rows.push({ day: f.days[i]!, series: s.name, value: exact(s.values[i]!) });
       if (gapAfter.has(i)) rows.push({ day: new Date(t[i]! + step).toISOString().slice(0, 10), series: s.name, value: null });
     }
   const names = series.map((s) => s.name);
-  // Truth in ink, the teacher grey, the students in the series palette.
-  const palette = [COLORS.ink, COLORS.pre, ...SERIES];
+  // Truth in ink, the teacher grey, the students in their colours of the report.
+  const students = seriesScale(
+    f.students.map((s) => s.label),
+    colorOf,
+  );
   const spec: TopLevelSpec = {
     $schema: SCHEMA,
     config: CONFIG,
@@ -61,7 +65,7 @@ export function forecastChart(f: ForecastSeries): Chart {
         field: 'series',
         type: 'nominal',
         sort: names,
-        scale: { domain: names, range: palette.slice(0, names.length) },
+        scale: { domain: names, range: [COLORS.ink, COLORS.pre, ...students.range] },
         legend: { title: null, orient: 'bottom', columns: 3 },
       },
       strokeWidth: { condition: { test: "datum.series === 'truth'", value: 2 }, value: 1.1 },
@@ -89,10 +93,10 @@ export interface EpochErrors {
 }
 
 /** Every student's test RMSE against the truth after each epoch (`rmse-by-epoch`), the teacher's final RMSE as a rule. */
-export function rmseByEpochChart(students: readonly EpochErrors[], teacherRmse: number | null, unit: string): Chart {
+export function rmseByEpochChart(students: readonly EpochErrors[], teacherRmse: number | null, unit: string, colorOf?: ColorOf): Chart {
   const labels = students.map((s) => s.label);
   const rows: Record<string, Cell>[] = students.flatMap((s) =>
-    s.epochs.map((e) => ({ student: s.label, epoch: e.epoch, phase: e.phase, rmse: round(e.rmse, 5) })),
+    s.epochs.map((e) => ({ student: s.label, epoch: e.epoch, phase: e.phase, rmse: exact(e.rmse) })),
   );
   const drawn = rows.filter((r) => r.phase !== 'init');
   const maxEpoch = Math.max(1, ...drawn.map((r) => r.epoch as number));
@@ -100,7 +104,7 @@ export function rmseByEpochChart(students: readonly EpochErrors[], teacherRmse: 
     field: 'epoch',
     type: 'quantitative' as const,
     scale: { domain: [0.5, maxEpoch + 0.5], nice: false },
-    axis: { format: 'd', grid: false },
+    axis: { ...INTEGER_AXIS, grid: false },
     title: 'epoch',
   };
   const y = { field: 'rmse', type: 'quantitative' as const, scale: { zero: false }, title: `test RMSE (${unit})` };
@@ -108,7 +112,7 @@ export function rmseByEpochChart(students: readonly EpochErrors[], teacherRmse: 
     field: 'student',
     type: 'nominal' as const,
     sort: labels,
-    scale: { domain: labels, range: SERIES },
+    scale: seriesScale(labels, colorOf),
     legend: { title: null, orient: 'bottom' as const, direction: 'vertical' as const, columns: 2, labelLimit: 300 },
   };
   const spec: TopLevelSpec = {

@@ -6,7 +6,7 @@
  * after SKD) are drawn side by side with one shared scale.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { col, round, type Chart, type Cell } from '../chart.js';
+import { col, exact, type Chart, type Cell } from '../chart.js';
 import { fmt } from '../format.js';
 import { wrapText } from '../text-width.js';
 import { CKA_SCHEME, CONFIG } from '../theme.js';
@@ -30,8 +30,8 @@ export interface HeatmapPanel {
 /** Cell size in pixels and whether values fit in the cells, by the larger side's layer count. */
 export function cellLayout(layers: number): { step: number; showValues: boolean; fontSize: number } {
   if (layers <= 10) return { step: 44, showValues: true, fontSize: 11 };
-  if (layers <= 20) return { step: 32, showValues: true, fontSize: 9 };
-  if (layers <= 32) return { step: 22, showValues: true, fontSize: 7 };
+  if (layers <= 20) return { step: 32, showValues: true, fontSize: 11 };
+  if (layers <= 32) return { step: 22, showValues: false, fontSize: 0 };
   return { step: 14, showValues: false, fontSize: 0 };
 }
 
@@ -52,7 +52,7 @@ export function crossLayerHeatmap(panels: readonly HeatmapPanel[] | MatrixLike, 
     m.teacherLayers.forEach((t, i) =>
       m.studentLayers.forEach((s, j) => {
         const v = m.cka[i]?.[j] ?? null;
-        rows.push({ panel: labels[k]!, teacher: t, student: s, cka: round(v, 4), text: fmt(v, 2) });
+        rows.push({ panel: labels[k]!, teacher: t, student: s, cka: exact(v), text: fmt(v, 2) });
       }),
     );
   });

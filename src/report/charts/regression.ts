@@ -10,7 +10,7 @@
  * in the chart's subtitle and caption); the statistics (RMSE by step) use every sample.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { col, round, type Cell, type Chart } from '../chart.js';
+import { col, exact, round, type Cell, type Chart } from '../chart.js';
 import { fmt, fmtSig } from '../format.js';
 import type { ReportSection } from '../document.js';
 import { COLORS, CONFIG } from '../theme.js';
@@ -122,8 +122,8 @@ export function regressionScatterChart(p: RegressionPredictions): Chart {
           sample: p.ids?.[i] ?? String(i),
           step: stepLabel(s),
           ...(sh.width > 1 ? { target: k + 1 } : {}),
-          teacher: round(p.teacher[j]!, 5),
-          student: round(p.student[j]!, 5),
+          teacher: exact(p.teacher[j]!),
+          student: exact(p.student[j]!),
         });
       }
   const domain = commonDomain(rows.flatMap((r) => [r.teacher as number, r.student as number]));
@@ -207,13 +207,13 @@ export function regressionResidualChart(p: RegressionPredictions): Chart {
     const sample = p.ids?.[i] ?? String(i);
     const values = [s - t, ...(y === null ? [] : [s - y, t - y])];
     values.forEach((v, k) => {
-      rows.push({ index: i, sample, series: series[k]!, residual: round(v, 5) });
+      rows.push({ index: i, sample, series: series[k]!, residual: exact(v) });
     });
     table.push({
       index: i,
       sample,
-      diff: round(s - t, 5),
-      ...(y === null ? {} : { studentErr: round(s - y, 5), teacherErr: round(t - y, 5) }),
+      diff: exact(s - t),
+      ...(y === null ? {} : { studentErr: exact(s - y), teacherErr: exact(t - y) }),
     });
   }
   const note = decimationNote(sh.n, stride, kept.length);
@@ -275,12 +275,12 @@ export function regressionHorizonChart(p: RegressionPredictions): Chart {
   for (let s = 0; s < sh.horizon; s++) {
     const vals = [vsTeacher[s]!, ...(studentErr ? [studentErr[s]!, teacherErr![s]!] : [])];
     vals.forEach((v, k) => {
-      rows.push({ step: s + 1, series: series[k]!, rmse: round(v, 5), text: fmtSig(v, 3) });
+      rows.push({ step: s + 1, series: series[k]!, rmse: exact(v), text: fmtSig(v, 3) });
     });
     table.push({
       step: s + 1,
-      vsTeacher: round(vsTeacher[s], 5),
-      ...(studentErr ? { student: round(studentErr[s], 5), teacher: round(teacherErr![s], 5) } : {}),
+      vsTeacher: exact(vsTeacher[s]),
+      ...(studentErr ? { student: exact(studentErr[s]), teacher: exact(teacherErr![s]) } : {}),
     });
   }
   const x = { field: 'step', type: 'ordinal' as const, title: 'horizon step (1 = next)', axis: { labelAngle: 0 } };

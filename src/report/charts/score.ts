@@ -3,7 +3,7 @@
  * the similarity of each layer pair.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { col, round, type Chart } from '../chart.js';
+import { col, exact, round, type Chart } from '../chart.js';
 import { fmt as fmtNumber } from '../format.js';
 import { COLORS, CONFIG } from '../theme.js';
 
@@ -24,34 +24,93 @@ export interface ScoreLike {
   } | null;
 }
 
-/** The reference levels of a score as rows `{y, level, value}`: the null level and the baseline, per component. */
-function referenceTicks(r: ScoreLike): { y: string; level: string; value: number | null }[] {
-  const out: { y: string; level: string; value: number | null }[] = [];
+/** One layer of a layered Vega-Lite spec. */
+export type Layer = NonNullable<Extract<TopLevelSpec, { layer: unknown }>['layer']>[number];
+
+/** Where a chart's rows are: the row field and its order, and the offset within a row when several series share it. */
+export interface RowPlacement {
+  y: { field: string; sort: readonly string[] };
+  yOffset?: { field: string; sort: readonly string[] };
+}
+
+/** The y (and y offset) encodings of a {@link RowPlacement}. */
+function rowEncoding(rows: RowPlacement) {
+  return {
+    y: { field: rows.y.field, type: 'nominal' as const, sort: [...rows.y.sort] },
+    ...(rows.yOffset ? { yOffset: { field: rows.yOffset.field, sort: [...rows.yOffset.sort] } } : {}),
+  };
+}
+
+/** The reference levels a chart can draw as ticks, and their colours. */
+export const REFERENCE_LEVELS = { 'null (shuffled)': COLORS.muted, baseline: COLORS.ink } as const;
+export type ReferenceLevel = keyof typeof REFERENCE_LEVELS;
+
+/** A reference tick: where it is drawn (`x`), at which level, and the value it stands for as text. */
+export interface ReferenceTick {
+  level: ReferenceLevel;
+  x: number | null;
+  text: string;
+  [field: string]: string | number | null;
+}
+
+/** The reference levels of a score as ticks on the FSS, AOA and KRS rows (field `y`): the null level and the baseline. */
+function referenceTicks(r: ScoreLike): ReferenceTick[] {
+  const out: ReferenceTick[] = [];
   for (const k of ['fss', 'aoa', 'krs'] as const) {
-    if (r.reference?.null) out.push({ y: k.toUpperCase(), level: 'null (shuffled)', value: round(r.reference.null[k]) });
-    if (r.reference?.baseline) out.push({ y: k.toUpperCase(), level: 'baseline', value: round(r.reference.baseline[k]) });
+    const y = k.toUpperCase();
+    if (r.reference?.null) out.push({ y, level: 'null (shuffled)', x: round(r.reference.null[k]), text: fmt(r.reference.null[k], 2) });
+    if (r.reference?.baseline) out.push({ y, level: 'baseline', x: round(r.reference.baseline[k]), text: fmt(r.reference.baseline[k], 2) });
   }
   return out;
 }
 
-/** An error-bar layer over `values` rows with fields `y`, `lo`, `hi` (drawn only for rows that have an interval). */
-function errorBars(
-  values: readonly { y: string; lo: number | null; hi: number | null }[],
-  sort: readonly string[],
-): NonNullable<Extract<TopLevelSpec, { layer: unknown }>['layer']>[number] {
+/**
+ * Reference levels as ticks across the rows, coloured by level with a legend (the chart must
+ * resolve its colour scale independently when other layers colour by another field).
+ */
+export function referenceTickLayer(ticks: readonly ReferenceTick[], rows: RowPlacement, size: number): Layer {
+  const levels = [...new Set(ticks.map((t) => t.level))];
   return {
-    data: { values: values.filter((v) => v.lo !== null && v.hi !== null) },
+    data: { values: ticks.filter((t) => t.x !== null) },
+    mark: { type: 'tick', thickness: 2.5, size },
+    encoding: {
+      ...rowEncoding(rows),
+      x: { field: 'x', type: 'quantitative' },
+      color: {
+        field: 'level',
+        type: 'nominal',
+        scale: { domain: levels, range: levels.map((l) => REFERENCE_LEVELS[l]) },
+        legend: { title: 'reference', orient: 'bottom', direction: 'horizontal', symbolType: 'M-0.25,-1H0.25V1H-0.25Z' },
+      },
+      tooltip: [
+        { field: 'level', title: 'reference' },
+        { field: 'text', title: 'value' },
+      ],
+    },
+  };
+}
+
+/**
+ * A layer of 95 % intervals as rules from `lo` to `hi`, drawn only where a row has both: over
+ * `values` when given, else over the chart's own data. `encoding` adds channels (a colour).
+ */
+export function errorBars(rows: RowPlacement, values?: readonly { lo: number | null; hi: number | null }[], encoding: Record<string, unknown> = {}): Layer {
+  return {
+    ...(values
+      ? { data: { values: values.filter((v) => v.lo !== null && v.hi !== null) } }
+      : { transform: [{ filter: 'isValid(datum.lo) && isValid(datum.hi)' }] }),
     mark: { type: 'rule', color: COLORS.rule, strokeWidth: 1.5 },
     encoding: {
-      y: { field: 'y', type: 'nominal', sort: [...sort] },
+      ...rowEncoding(rows),
       x: { field: 'lo', type: 'quantitative' },
       x2: { field: 'hi' },
       tooltip: [
         { field: 'lo', title: '95% CI low', format: '.2f' },
         { field: 'hi', title: '95% CI high', format: '.2f' },
       ],
+      ...encoding,
     },
-  };
+  } as Layer;
 }
 
 /** `teacher → student`, or the one name when both sides use it. */
@@ -122,33 +181,19 @@ export function compositionChart(r: ScoreLike): Chart {
           text: { field: 'label' },
         },
       },
-      ...(['null (shuffled)', 'baseline'] as const)
-        .filter((level) => ticks.some((t) => t.level === level))
-        .map((level) => ({
-          data: { values: ticks.filter((t) => t.level === level) },
-          mark: { type: 'tick' as const, thickness: 2.5, size: 28, color: level === 'baseline' ? COLORS.ink : COLORS.muted },
-          encoding: {
-            y: { field: 'y', type: 'nominal' as const, sort: rows },
-            x: { field: 'value', type: 'quantitative' as const },
-            tooltip: [
-              { field: 'y', title: 'bar' },
-              { field: 'level', title: 'reference' },
-              { field: 'value', title: 'value', format: '.2f' },
-            ],
-          },
-        })),
+      ...(ticks.length ? [referenceTickLayer(ticks, { y: { field: 'y', sort: rows } }, 28)] : []),
       ...(r.ci95
         ? [
             errorBars(
+              { y: { field: 'y', sort: rows } },
               (['fss', 'aoa', 'krs'] as const).map((k) => ({ y: k.toUpperCase(), lo: round(r.ci95![k]?.[0] ?? null), hi: round(r.ci95![k]?.[1] ?? null) })),
-              rows,
             ),
           ]
         : []),
     ],
+    resolve: { scale: { color: 'independent' } },
   };
-  const ci = (k: 'fss' | 'aoa' | 'krs'): Record<string, number | null> =>
-    r.ci95 ? { low: round(r.ci95[k]?.[0] ?? null), high: round(r.ci95[k]?.[1] ?? null) } : {};
+  const ci = (k: 'fss' | 'aoa' | 'krs'): Record<string, number | null> => (r.ci95 ? { low: exact(r.ci95[k]?.[0]), high: exact(r.ci95[k]?.[1]) } : {});
   return {
     id: 'krs-composition',
     title: 'KRS and its components',
@@ -166,12 +211,12 @@ export function compositionChart(r: ScoreLike): Chart {
       ],
       rows: (['fss', 'aoa', 'krs'] as const).map((k) => ({
         component: k.toUpperCase(),
-        value: round(r[k]),
+        value: exact(r[k]),
         ...ci(k),
         weight: k === 'fss' ? a : k === 'aoa' ? b : null,
-        term: round(k === 'fss' ? a * r.fss : k === 'aoa' ? b * r.aoa : r.krs),
-        ...(r.reference?.null ? { null: round(r.reference.null[k]) } : {}),
-        ...(r.reference?.baseline ? { baseline: round(r.reference.baseline[k]) } : {}),
+        term: exact(k === 'fss' ? a * r.fss : k === 'aoa' ? b * r.aoa : r.krs),
+        ...(r.reference?.null ? { null: exact(r.reference.null[k]) } : {}),
+        ...(r.reference?.baseline ? { baseline: exact(r.reference.baseline[k]) } : {}),
       })),
     },
   };
@@ -184,10 +229,11 @@ export function layerSimilarityChart(r: ScoreLike): Chart {
     pair: pairLabel(l.teacher, l.student),
     teacher: l.teacher,
     student: l.student,
-    score: round(l.score),
+    score: exact(l.score),
+    label: fmt(l.score),
     similarity: l.similarity ?? null,
     estimator: l.estimator ?? null,
-    ...(l.ci95 ? { low: round(l.ci95[0]), high: round(l.ci95[1]) } : {}),
+    ...(l.ci95 ? { low: exact(l.ci95[0]), high: exact(l.ci95[1]) } : {}),
   }));
   const withCi = r.layers.some((l) => l.ci95);
   const order = rows.map((d) => d.pair);
@@ -220,7 +266,7 @@ export function layerSimilarityChart(r: ScoreLike): Chart {
         encoding: {
           y: { field: 'pair', type: 'nominal', sort: order },
           x: { field: 'score', type: 'quantitative' },
-          text: { field: 'score', type: 'quantitative', format: '.1f' },
+          text: { field: 'label' },
         },
       },
       {
@@ -230,8 +276,8 @@ export function layerSimilarityChart(r: ScoreLike): Chart {
       ...(withCi
         ? [
             errorBars(
+              { y: { field: 'y', sort: order } },
               rows.map((d) => ({ y: d.pair, lo: d.low ?? null, hi: d.high ?? null })),
-              order,
             ),
           ]
         : []),

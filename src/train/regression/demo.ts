@@ -41,6 +41,7 @@ import { seriesSplit, type SeriesPart } from './data.js';
 import { buildRecurrent, recurrentInit, RECURRENT_LAYERS, type RecurrentNet } from './models.js';
 import { trainSeries, type SeriesTensors } from './train.js';
 import { denseInit } from '../models.js';
+import { fixed } from '../../core/units.js';
 
 export type RegressionMethod = 'baseline' | 'distil' | 'hint';
 
@@ -273,7 +274,7 @@ export async function runRegressionDemo(config: RegressionDemoConfig, options: R
     const tVal = errorsOf(tValAct, truthVal);
     const teacherTest = errorsOf(tHeld, truthTest);
     if (!config.quick && teacherTest.rmse >= persistence.test.rmse)
-      warnings.push(`the teacher's test RMSE (${teacherTest.rmse.toFixed(4)} kW) is not below persistence's (${persistence.test.rmse.toFixed(4)} kW)`);
+      warnings.push(`the teacher's test RMSE (${fixed(teacherTest.rmse, 4)} kW) is not below persistence's (${fixed(persistence.test.rmse, 4)} kW)`);
     const teacherCapture = path.join(capDir, 'teacher.npz');
     writeSeriesCapture(teacherCapture, tHeld, config.teacher.units, config.teacher.dense, kw(tHeld.forecast), truthTest, test.ids);
     const teacherForecasts = tf.tensor2d(tTrain.forecast, [train.n, 1]);
@@ -363,6 +364,8 @@ export async function runRegressionDemo(config: RegressionDemoConfig, options: R
         alpha: config.alpha,
         backend: options.backend,
         intervals: { groups: config.intervalGroups },
+        // The null level, as krs score gives it by default (results.json and the report show it).
+        reference: { null: true },
       });
       students.push({
         ...spec,

@@ -11,6 +11,7 @@ import { readExperimentsTable } from '../../io/node-experiments.js';
 import { writeReport } from '../../report/node-report.js';
 import type { DemoReportInput } from '../../report/report.js';
 import type { RegressionDemoHooks, RegressionDemoResult } from './demo.js';
+import { fixed } from '../../core/units.js';
 
 export function regressionHooks(command?: string): RegressionDemoHooks {
   return {
@@ -26,7 +27,7 @@ export function regressionHooks(command?: string): RegressionDemoHooks {
   };
 }
 
-const kw = (v: number) => `${v.toFixed(3)} kW`;
+const kw = (v: number) => `${fixed(v, 3)} kW`;
 
 /** The report's input for a finished regression demo. */
 export function regressionReportInput(r: RegressionDemoResult, command?: string): DemoReportInput {
@@ -40,7 +41,7 @@ export function regressionReportInput(r: RegressionDemoResult, command?: string)
     generatedAt: null,
     description: [
       `Past ${d.window} days → next day of ${d.target}, standardised on the training rows; split by the forecast day: ${d.windows.train} training windows (${d.periods.train.join(' to ')}), ${d.windows.validation} validation (${d.periods.validation.join(' to ')}), ${d.windows.test} test (${d.periods.test.join(' to ')}). ${d.notes.join(' ')}`,
-      `Teacher ${r.teacher.arch} (${r.teacher.params} parameters), students ${r.student.arch} (${r.student.params} parameters, ${r.student.fewerParams.toFixed(1)}× fewer), trained in-process with TensorFlow.js, every model keeping ${c.keep === 'last' ? 'its last epoch' : 'its epoch of lowest validation MSE'}. All students start from the same weights: the baseline learns the truth alone; distillation adds the teacher's forecasts with weight λ = ${c.softWeights.join(', ')}; the hint student first learns the teacher's recurrent state through a linear regressor (${c.hintEpochs} epochs), then distils at λ = ${c.hintSoftWeight}.`,
+      `Teacher ${r.teacher.arch} (${r.teacher.params} parameters), students ${r.student.arch} (${r.student.params} parameters, ${fixed(r.student.fewerParams, 1)}× fewer), trained in-process with TensorFlow.js, every model keeping ${c.keep === 'last' ? 'its last epoch' : 'its epoch of lowest validation MSE'}. All students start from the same weights: the baseline learns the truth alone; distillation adds the teacher's forecasts with weight λ = ${c.softWeights.join(', ')}; the hint student first learns the teacher's recurrent state through a linear regressor (${c.hintEpochs} epochs), then distils at λ = ${c.hintSoftWeight}.`,
       `Test RMSE: teacher ${kw(r.teacher.test.rmse)}, persistence (tomorrow = today) ${kw(r.persistence.test.rmse)}; students ${r.students.map((s) => `${s.id} ${kw(s.test.rmse)}`).join(', ')}.`,
     ],
     teacher: { label: r.teacher.arch, rmse: r.teacher.test.rmse, mae: r.teacher.test.mae },
