@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createRng } from '../../src/core/rng.js';
 import { krs } from '../helpers/cli.js';
 import { npyBytes } from '../io/helpers.js';
 
@@ -114,5 +115,32 @@ describe('a run over the memory budget is refused before anything is read', () =
     expect(line).toMatch(/layer pair 'h':'h' \(widths 200000 and 200000\) stored rows 6104 MiB/);
     expect(line).toMatch(/the Gram pass of layer pair 'h':'h' \(widths 200000 and 200000\) 6135 MiB/);
     expect(line).toMatch(/more than the memory budget 12000 MiB/);
+  });
+
+  it('float64 rows count 8 bytes, and the null level does not decide whether a run fits', async () => {
+    // 200 samples of width 1000 a side, float64: the sample-space route's rows and centred copy
+    // take 6.1 MiB (priced at 4 bytes a value they were 3.1 MiB and passed a 5 MiB budget, and
+    // then only the null level's single group was held to it: --no-null ran, the default failed).
+    const rng = createRng(3, 'run-memory-f64');
+    const folder = (name: string, shift: number) => {
+      const f = path.join(dir, name);
+      fs.mkdirSync(f);
+      const h = Float64Array.from({ length: 200 * 1000 }, (_, i) => Math.sin(i * 0.37 + shift) + rng.next());
+      const logits = Float64Array.from({ length: 200 * 3 }, () => rng.next());
+      fs.writeFileSync(path.join(f, 'h.npy'), npyBytes('<f8', [200, 1000], new Uint8Array(h.buffer)));
+      fs.writeFileSync(path.join(f, 'logits.npy'), npyBytes('<f8', [200, 3], new Uint8Array(logits.buffer)));
+      return f;
+    };
+    const t = folder('f64-t', 0);
+    const s = folder('f64-s', 0.1);
+    for (const extra of [[], ['--no-null']]) {
+      const line = await refusal('--teacher', t, '--student', s, '--memory-budget', '5', ...extra);
+      expect(line).toMatch(/exact CKA of layer pair 'h':'h' \(widths 1000 and 1000, 200 samples\) is .* or 6 MiB of stored rows/);
+      expect(line).toMatch(/memory budget 5 MiB/);
+    }
+    for (const extra of [[], ['--no-null']]) {
+      const r = await krs('score', '--task', 'classification', '--backend', 'typescript', '--teacher', t, '--student', s, '--memory-budget', '20', ...extra);
+      expect(r.status, r.stderr).toBe(0);
+    }
   });
 });
