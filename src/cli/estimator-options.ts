@@ -17,9 +17,9 @@ export const GRAM_BLOCK_OPTION = [
   parsePositiveInt('--gram-block'),
 ] as const;
 
-/** `--memory-budget <MiB>`: what one layer pair's exact statistics or stored rows may take. */
+/** `--memory-budget <MiB>`: the memory a run may take (docs/formulas.md §"Memory budget of a run"). */
 export const MEMORY_BUDGET_OPTION = [
   '--memory-budget <MiB>',
-  "memory one layer pair's exact CKA statistics or stored rows may take, in MiB (default 4096)",
+  "memory the run may take, in MiB (default 4096): every layer pair's exact CKA statistics or stored rows (float64 at 8 bytes a value), the null level's, the arrays read whole; krs score prices it before reading",
   (v: string) => parsePositiveNumber('--memory-budget')(v) * MIB,
 ] as const;

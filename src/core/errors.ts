@@ -176,6 +176,11 @@ export function fmtShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
 
+/** A byte count for people, in the unit of `--memory-budget`: MiB from 1 MiB up, KiB below. */
+export function fmtBytes(bytes: number): string {
+  return bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(0)} MiB` : `${(bytes / 2 ** 10).toFixed(1)} KiB`;
+}
+
 /** Quote a name for a message: `'name'`. */
 export function q(name: string): string {
   return `'${name}'`;
@@ -237,6 +242,14 @@ export const errors = {
    * A size declared by a file (array bytes, image pixels, a header, a text file) above a
    * resource limit of src/io/limits.ts; `limit` is its API name, `env` the variable that sets it.
    */
+  /** A run whose priced memory (src/krs/run-memory.ts) is over the memory budget, refused before anything is read. */
+  overMemoryBudget: (what: string, bytes: number, budget: number, largest: readonly { what: string; bytes: number }[]) =>
+    new KrsError(
+      'BAD_VALUE',
+      `${what} needs about ${fmtBytes(bytes)} of memory (largest: ${largest.map((p) => `${p.what} ${fmtBytes(p.bytes)}`).join('; ')}), more than the memory budget ${fmtBytes(budget)}: raise ${opt('memoryBudget')}, pool the layers, ask for the minibatch ${opt('estimator')} or leave out the null level (${opt('null')})`,
+      { what, bytes, budget, largest: largest.map((p) => ({ what: p.what, bytes: p.bytes })) },
+    ),
+
   overLimit: (file: string, what: string, value: number, limit: string, max: number, env: string) =>
     new KrsError('BAD_VALUE', `${file}: ${what} is ${value}, more than the limit ${limit} = ${max} (set ${env} or the ${limit} limit to raise it)`, {
       file,

@@ -13,6 +13,10 @@
  * | `maxAlphaPoints` | `KRS_MAX_ALPHA_POINTS` | 10 001         | points of an α-sensitivity grid (1/step + 1)                   |
  * | `maxCsvRows`     | `KRS_MAX_CSV_ROWS`     | 10 000 000     | rows of a CSV time series once time gaps are filled with rows  |
  *
+ * These bound one array, header or file at a time. What a scoring run holds in total (every
+ * array read whole, every layer pair's statistics or rows) is bounded by the memory budget,
+ * priced before anything is read (src/krs/run-memory.ts).
+ *
  * Precedence: an explicit library option (`limits: { maxArrayBytes: … }`) over the
  * environment variable over the default. The environment is read here only, and only where
  * a `process` global exists (Node), so the module stays browser-safe. A variable that is set

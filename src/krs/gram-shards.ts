@@ -16,10 +16,8 @@ import { errors } from '../core/errors.js';
 import { gatherRows, type Tensor } from '../core/tensor.js';
 import { DEFAULT_GRAM_BLOCK, gramPass, type RowSource, type SampleGroups } from '../linalg/gram-pass.js';
 import { addPairSums, type PairGramSums, pairSums, pairSumsFromJSON, pairSumsToJSON } from '../linalg/gram-shares.js';
-import { featureMatrix, pooledWidth } from '../similarity/features.js';
-import { chooseLinearRoute, DEFAULT_MEMORY_BUDGET, leaveOutsOfPairSums, sampleSpaceEstimate } from '../similarity/linear-cka.js';
-import type { SimilaritySettings } from '../similarity/spec.js';
-import { taskSpec } from '../tasks/registry.js';
+import { featureMatrix } from '../similarity/features.js';
+import { leaveOutsOfPairSums, sampleSpaceEstimate } from '../similarity/linear-cka.js';
 import { blockBounds } from './groups.js';
 import type { KrsMetric, ReducedPair } from './metric.js';
 import type { ScorePlan } from './score-captures.js';
@@ -39,27 +37,12 @@ export interface GramShareJSON {
 
 /**
  * The pairs of a plan that take the sample-space route in the whole run: the linear CKA
- * family, exact, with the route chosen for all n samples (as {@link chooseLinearRoute} does).
+ * family, exact, with the route chosen for all n samples (the plan's `routes`, from `pairRoutes`).
  */
 export function sampleSpacePairs(plan: ScorePlan): SampleSpacePair[] {
-  const o = plan.options;
-  const spec = taskSpec(o.task);
-  const feature = { pool: o.pool ?? spec.pool, channelsLast: o.channelsLast };
   const out: SampleSpacePair[] = [];
-  plan.pairs.forEach((pair, i) => {
-    const p = pooledWidth(o.teacher.info(pair.teacher).shape, feature);
-    const q = pooledWidth(o.student.info(pair.student).shape, feature);
-    const similarity = o.similarity ?? spec.similarityFor(p, q).similarity;
-    if (similarity !== 'cka' && similarity !== 'cka-debiased') return;
-    const settings = {
-      estimator: o.estimator ?? 'exact',
-      memoryBudget: o.memoryBudget ?? DEFAULT_MEMORY_BUDGET,
-      samples: plan.n,
-      teacherName: pair.teacher,
-      studentName: pair.student,
-      ...(o.exactRoute ? { exactRoute: o.exactRoute } : {}),
-    } as SimilaritySettings;
-    if (chooseLinearRoute(p, q, settings, similarity === 'cka-debiased') === 'sample-space') out.push({ index: i, p, q, similarity });
+  plan.routes.forEach(({ p, q, similarity, route }, index) => {
+    if (route === 'sample-space' && (similarity === 'cka' || similarity === 'cka-debiased')) out.push({ index, p, q, similarity });
   });
   return out;
 }

@@ -215,6 +215,8 @@ export class KrsMetric {
   private readonly backend: MatrixBackend;
   private readonly out: Measure<unknown, OutputBatch, OutputResult>;
   private state: KrsState;
+  /** Rows of the current batch already folded into the pair being updated (the batch's earlier pieces). */
+  private rowsFolded = 0;
 
   /** @throws BAD_OPTION / BAD_WEIGHT for bad options (unknown task or similarity, α ∉ [0, 1], no pairs, bad interval options). */
   constructor(options: KrsMetricOptions) {
@@ -275,14 +277,23 @@ export class KrsMetric {
       rbfThreshold: o.rbfThreshold,
       ...(o.gramBlock !== undefined ? { gramBlock: o.gramBlock } : {}),
       ...(shift ? { shift } : {}),
+      // A pair's stored rows over all its groups: every pair holds every sample this metric has seen.
+      heldRows: () => this.state.seen.features + this.rowsFolded,
       teacherName: pair.teacher,
       studentName: pair.student,
     };
     return layerSimilarity(opts);
   }
 
+  /**
+   * The groups' pieces of a batch of `count` rows. With the minibatch estimator a batch of
+   * features is one minibatch, so it goes whole to the group of its first sample (splitting it
+   * would make smaller minibatches); its outputs are split by sample as always.
+   */
   private pieces(stream: 'features' | 'outputs', count: number, group: number | undefined): Piece[] {
-    return piecesOf(this.firstSample + this.state.seen[stream], count, this.groups, this.samples, group);
+    const pieces = piecesOf(this.firstSample + this.state.seen[stream], count, this.groups, this.samples, group);
+    if (stream === 'outputs' || this.options.estimator !== 'minibatch' || pieces.length <= 1) return pieces;
+    return [{ group: pieces[0]!.group, start: 0, end: count, count }];
   }
 
   /**
@@ -362,32 +373,40 @@ export class KrsMetric {
         assertFinite(t, `teacher layer '${pair.teacher}'`);
         assertFinite(s, `student layer '${pair.student}'`);
       }
+      this.rowsFolded = 0;
       if (pieces.length === 1 && pieces[0]!.count === (t.shape[0] ?? 0) && ps.factor !== null) {
         await m.update(this.slotFor(ps, pieces[0]!.group, m), layerBatch);
         continue;
       }
       for (const piece of pieces) {
-        const part = {
-          teacher: takeRows(t, piece),
-          student: takeRows(s, piece),
-          teacherMask: batch.teacherMask && takeRows(batch.teacherMask, piece),
-          studentMask: batch.studentMask && takeRows(batch.studentMask, piece),
-        };
-        if (ps.factor === null) {
-          // The first piece this pair sees sizes one group's state against the memory budget.
-          const first = m.init();
-          await m.update(first, part);
-          this.decideFactor(pair, ps, first, m);
-          ps.slots[ps.factor === 0 ? 0 : Math.floor(piece.group / ps.factor!)] = first;
-          continue;
-        }
-        await m.update(this.slotFor(ps, piece.group, m), part);
+        await this.updatePiece(pair, ps, m, piece, t, s, batch);
+        this.rowsFolded += piece.count;
       }
     }
+    this.rowsFolded = 0;
     if (pieces) {
       for (const piece of pieces) this.state.rows.features[piece.group]! += piece.count;
       this.state.seen.features += pieces.reduce((a, p) => a + p.count, 0);
     }
+  }
+
+  /** Fold one group's piece of a batch into a pair (the first piece sizes the pair's group states). */
+  private async updatePiece(pair: LayerPair, ps: PairState, m: LayerSimilarityMeasure, piece: Piece, t: Tensor, s: Tensor, batch: KrsBatch): Promise<void> {
+    const part = {
+      teacher: takeRows(t, piece),
+      student: takeRows(s, piece),
+      teacherMask: batch.teacherMask && takeRows(batch.teacherMask, piece),
+      studentMask: batch.studentMask && takeRows(batch.studentMask, piece),
+    };
+    if (ps.factor === null) {
+      // The first piece this pair sees sizes one group's state against the interval memory budget.
+      const first = m.init();
+      await m.update(first, part);
+      this.decideFactor(pair, ps, first, m);
+      ps.slots[ps.factor === 0 ? 0 : Math.floor(piece.group / ps.factor!)] = first;
+      return;
+    }
+    await m.update(this.slotFor(ps, piece.group, m), part);
   }
 
   /**

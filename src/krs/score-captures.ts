@@ -7,7 +7,14 @@
  * bytes (browsers) alike. Memory is bounded by the batch size, except when the student's
  * samples must be reordered by id (then the student's arrays are read whole).
  */
-import { errors, fmtShape, opt } from '../core/errors.js';
+import { errors, fmtShape, KrsError, opt } from '../core/errors.js';
+import { decodedItemSize } from '../io/decode.js';
+import { featureValueBytes, pooledWidth } from '../similarity/features.js';
+import { chooseLinearRoute, DEFAULT_MEMORY_BUDGET } from '../similarity/linear-cka.js';
+import type { Similarity } from '../similarity/registry.js';
+import type { SimilaritySettings } from '../similarity/spec.js';
+import { DEFAULT_GRAM_BLOCK } from '../linalg/gram-pass.js';
+import { assertRunFits, type PairMemoryInput, runMemory } from './run-memory.js';
 import { type Capture, verifyArrays } from '../io/capture.js';
 import { pauseAt, throwIfInterrupted } from '../io/interrupt.js';
 import { gatherRows, sizeOf, type Tensor } from '../core/tensor.js';
@@ -17,7 +24,7 @@ import { splitPair } from './pairs.js';
 import { KrsMetric, type KrsBatch, type KrsMetricOptions, type KrsResult, type LayerPair, type ReducedPair } from './metric.js';
 import { taskSpec } from '../tasks/registry.js';
 import { MIN_MINIBATCH } from '../similarity/minibatch-hsic.js';
-import { blockBounds } from './groups.js';
+import { blockBounds, DEFAULT_GROUP_MEMORY, DEFAULT_GROUPS } from './groups.js';
 import { type NullLevel, nullLevelOf, type ReferenceLevels, type ReferenceOptions, resolveReference, seededPermutation } from './reference-levels.js';
 import { outputKindScan, resolveOutputKinds, scoreKind, type OutputKinds, type ScoreKind } from '../agreement/output-kind.js';
 
@@ -108,6 +115,8 @@ export interface ScorePlan {
   /** Every batch of the whole run, in order: [start, end) of the samples. */
   readonly batches: [number, number][];
   readonly reference: { null: boolean; seed: number };
+  /** How each layer pair is computed (see {@link pairRoutes}). */
+  readonly routes: readonly PairPlan[];
   readonly warnings: string[];
   readonly masks: { teacher: string | undefined; student: string | undefined };
 }
@@ -163,6 +172,37 @@ export function planScore(options: ScoreCapturesOptions): ScorePlan {
   const ns = commonSampleCount(student, studentKeys);
   if (n !== ns) throw errors.sampleCountMismatch(`${teacher.source} vs ${student.source}`, n, ns);
 
+  // Everything the run will hold, priced from the declared shapes before any array is read.
+  const useMask = (c: Capture) => (maskKey && (options.pool ?? spec.pool) === 'mean' && c.keys().includes(maskKey) ? maskKey : undefined);
+  const masks = { teacher: useMask(teacher), student: useMask(student) };
+  const rowBytes =
+    8 *
+    ([...teacherKeys, ...(masks.teacher ? [masks.teacher] : [])].reduce((a, k) => a + sizeOf(teacher.info(k).shape.slice(1)), 0) +
+      [...studentKeys, ...(masks.student ? [masks.student] : [])].reduce((a, k) => a + sizeOf(student.info(k).shape.slice(1)), 0));
+  const batchSize = options.batchSize ?? Math.max(1, Math.min(n, MAX_BATCH_ROWS, Math.max(256, Math.floor(BATCH_BYTES / Math.max(rowBytes, 1)))));
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw errors.badOption('batchSize', batchSize, 'a positive integer');
+  const reference = resolveReference(options.reference);
+  const routes = pairRoutes(options, pairs, n);
+  const studentArrays = [...studentKeys, ...(masks.student ? [masks.student] : [])];
+  const checkMemory = (studentWhole: boolean) =>
+    assertRunFits(
+      runMemory({
+        n,
+        batchSize,
+        rowBytes,
+        groups: options.intervals === false ? 1 : (options.intervals?.groups ?? DEFAULT_GROUPS),
+        intervalBudget: (options.intervals || undefined)?.memoryBudget ?? DEFAULT_GROUP_MEMORY,
+        gramBlock: options.gramBlock ?? DEFAULT_GRAM_BLOCK,
+        pairs: routes,
+        nullLevel: reference.null,
+        wholeArrays: studentWhole ? studentArrays.map((key) => ({ key, bytes: decodedBytes(student, key) })) : [],
+        idItemBytes: idKey ? Math.max(idItemBytes(teacher, idKey), idItemBytes(student, idKey)) : 0,
+      }),
+      options.memoryBudget ?? DEFAULT_MEMORY_BUDGET,
+      `scoring ${student.source} against ${teacher.source} (${n} samples, ${pairs.length} layer pair${pairs.length === 1 ? '' : 's'}${reference.null ? ', with the null level' : ''})`,
+    );
+  checkMemory(reference.null);
+
   let studentRowOf: Int32Array | null = null;
   if (!idKey) {
     warnings.push(
@@ -172,6 +212,8 @@ export function planScore(options: ScoreCapturesOptions): ScorePlan {
   if (idKey) {
     const alignment = alignIds(readIds(teacher, idKey, n), readIds(student, idKey, n), teacher.source, student.source);
     studentRowOf = alignment.studentRowOf;
+    // Reordered samples are gathered from the student's arrays read whole.
+    if (studentRowOf && !reference.null) checkMemory(true);
     if (studentRowOf) warnings.push(`student samples were reordered by '${idKey}' to match the teacher's order`);
   }
 
@@ -190,18 +232,10 @@ export function planScore(options: ScoreCapturesOptions): ScorePlan {
     output: outputOptions,
     intervals: options.intervals === false ? false : { samples: n, ...options.intervals },
   };
-  const groups = new KrsMetric(metricOptions).groups;
-
-  const useMask = (c: Capture) => (maskKey && (options.pool ?? spec.pool) === 'mean' && c.keys().includes(maskKey) ? maskKey : undefined);
-  const rowBytes =
-    8 *
-    ([...teacherKeys].reduce((a, k) => a + sizeOf(teacher.info(k).shape.slice(1)), 0) +
-      studentKeys.reduce((a, k) => a + sizeOf(student.info(k).shape.slice(1)), 0));
-  const batchSize = options.batchSize ?? Math.max(1, Math.min(n, MAX_BATCH_ROWS, Math.max(256, Math.floor(BATCH_BYTES / Math.max(rowBytes, 1)))));
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw errors.badOption('batchSize', batchSize, 'a positive integer');
-  // The minibatch estimator's batches are cut at the interval groups' block bounds, so that
-  // every minibatch lies in one group; other batches are split into groups by the metric.
-  const batches = options.estimator === 'minibatch' ? groupedBatchBounds(n, batchSize, groups) : batchBounds(n, batchSize);
+  new KrsMetric(metricOptions); // checks the options
+  // Every estimator streams the same batches of batchSize rows: the minibatch estimator's
+  // minibatches are these batches (the metric puts each whole in the group of its first sample).
+  const batches = batchBounds(n, batchSize);
   return {
     options,
     n,
@@ -213,10 +247,66 @@ export function planScore(options: ScoreCapturesOptions): ScorePlan {
     metricOptions,
     batchSize,
     batches,
-    reference: resolveReference(options.reference),
+    reference,
+    routes,
     warnings,
-    masks: { teacher: useMask(teacher), student: useMask(student) },
+    masks,
   };
+}
+
+/**
+ * How each layer pair of a run will be computed, from the declared shapes and the options
+ * alone: pooled widths, the similarity (the task preset's unless one is forced), the route
+ * (the linear CKA family's by {@link chooseLinearRoute}, for all n samples) and the precision
+ * of its rows. The same for every shard of the run.
+ * @throws BAD_VALUE when no exact route of a pair fits the memory budget.
+ */
+export function pairRoutes(options: ScoreCapturesOptions, pairs: readonly LayerPair[], n: number): PairPlan[] {
+  const spec = taskSpec(options.task);
+  const feature = { pool: options.pool ?? spec.pool, channelsLast: options.channelsLast };
+  return pairs.map((pair) => {
+    const t = options.teacher.info(pair.teacher);
+    const s = options.student.info(pair.student);
+    const p = pooledWidth(t.shape, feature);
+    const q = pooledWidth(s.shape, feature);
+    const similarity = options.similarity ?? spec.similarityFor(p, q).similarity;
+    const valueBytes = { teacher: featureValueBytes(t.dtype, t.shape, feature), student: featureValueBytes(s.dtype, s.shape, feature) };
+    const debiased = similarity === 'cka-debiased';
+    const base = { teacher: pair.teacher, student: pair.student, p, q, similarity, debiased, valueBytes };
+    if (similarity === 'cka-rbf') return { ...base, route: 'rbf' };
+    if (similarity !== 'cka' && !debiased) return { ...base, route: 'cosine' };
+    const settings = {
+      valueBytes,
+      estimator: options.estimator ?? 'exact',
+      memoryBudget: options.memoryBudget ?? DEFAULT_MEMORY_BUDGET,
+      samples: n,
+      teacherName: pair.teacher,
+      studentName: pair.student,
+      ...(options.exactRoute ? { exactRoute: options.exactRoute } : {}),
+    } as SimilaritySettings;
+    return { ...base, route: chooseLinearRoute(p, q, settings, debiased) };
+  });
+}
+
+/** A layer pair of a run: {@link PairMemoryInput} and its similarity. */
+export interface PairPlan extends PairMemoryInput {
+  readonly similarity: Similarity;
+}
+
+/** Bytes an array takes decoded in memory (float16 and bfloat16 widen to 4 bytes). */
+function decodedBytes(c: Capture, key: string): number {
+  const { dtype, shape } = c.info(key);
+  return sizeOf(shape) * decodedItemSize(dtype);
+}
+
+/** Bytes per id of an id array: its item size, or 64 for strings (which `info` cannot describe). */
+function idItemBytes(c: Capture, key: string): number {
+  try {
+    return decodedItemSize(c.info(key).dtype);
+  } catch (e) {
+    if (e instanceof KrsError && e.code === 'UNSUPPORTED_DTYPE') return 64;
+    throw e;
+  }
 }
 
 /**
@@ -436,17 +526,6 @@ function permuteWithinShapes(maps: readonly Tensor[], seed: number): Int32Array 
   for (const idx of bySize.values()) {
     const perm = seededPermutation(idx.length, seed);
     idx.forEach((i, k) => (out[i] = idx[perm[k]!]!));
-  }
-  return out;
-}
-
-/** {@link batchBounds} within each of the `groups` contiguous blocks of the samples (docs/formulas.md §"Intervals"). */
-export function groupedBatchBounds(n: number, size: number, groups: number): [number, number][] {
-  const bounds = blockBounds(n, groups);
-  const out: [number, number][] = [];
-  for (let g = 0; g < groups; g++) {
-    const a = bounds[g]!;
-    if (bounds[g + 1]! > a) for (const [s, e] of batchBounds(bounds[g + 1]! - a, size)) out.push([a + s, a + e]);
   }
   return out;
 }

@@ -20,7 +20,7 @@
  */
 import { errors, opt } from '../core/errors.js';
 import { gramPass, hsicFromSums } from '../linalg/gram-pass.js';
-import { ckaFromGramSums, DEFAULT_MEMORY_BUDGET, rowSource } from './linear-cka.js';
+import { CENTRED_VALUE_BYTES, ckaFromGramSums, DEFAULT_MEMORY_BUDGET, rowSource } from './linear-cka.js';
 import { appendRows, initRowStore, type RowStore } from './row-store.js';
 import type { EstimatorChoice, ExactRoute } from './spec.js';
 import type { Matrix, MatrixBackend } from '../linalg/backend.js';
@@ -156,7 +156,7 @@ export class CrossLayerCka {
     this.tWidths = xs.map((m) => m.cols);
     this.sWidths = ys.map((m) => m.cols);
     this.mode = this.options.estimator === 'minibatch' ? 'minibatch-unbiased-hsic' : 'exact';
-    this.route = this.mode === 'exact' ? this.chooseRoute() : null;
+    this.route = this.mode === 'exact' ? this.chooseRoute(xs, ys) : null;
     if (this.route === 'sample-space') {
       this.tRows = this.tWidths.map(initRowStore);
       this.sRows = this.sWidths.map(initRowStore);
@@ -175,9 +175,11 @@ export class CrossLayerCka {
   /**
    * The cheaper exact route that fits the memory budget: feature space costs
    * ≈ n·(Σp²/2 + Σq²/2 + Σp·Σq) and 8·(Σp² + Σq² + Σp·Σq) bytes; sample space ≈ n²/2·(Σp + Σq)
-   * and n·(Σp + Σq)·4 bytes. Without a sample count, the feature space while it fits.
+   * and n·Σ(p·b) + 8·n·(Σp + Σq) bytes (every layer's rows at their own precision b — 4 bytes for
+   * float32 rows, 8 for float64 — plus the Gram pass's centred copy priced at float64, as
+   * `sampleSpaceBytes` of a pair). Without a sample count, the feature space while it fits.
    */
-  private chooseRoute(): ExactRoute {
+  private chooseRoute(xs: readonly Matrix[], ys: readonly Matrix[]): ExactRoute {
     const forced = this.options.exactRoute;
     if (forced === 'feature-space' || forced === 'sample-space') return forced;
     const sp = this.tWidths.reduce((a, w) => a + w, 0);
@@ -189,25 +191,25 @@ export class CrossLayerCka {
     if (n === undefined) return featureBytes <= budget ? 'feature-space' : 'sample-space';
     const featureCost = n * (squares / 2 + sp * sq);
     const sampleCost = ((n * n) / 2) * (sp + sq);
-    const sampleFits = 2 * n * (sp + sq) * 4 <= budget;
+    const rowBytes = [...xs, ...ys].reduce((a, m) => a + m.cols * (m.data.BYTES_PER_ELEMENT + CENTRED_VALUE_BYTES), 0);
+    const sampleBytes = n * rowBytes;
+    const sampleFits = sampleBytes <= budget;
     if (featureBytes <= budget && (featureCost <= sampleCost || !sampleFits)) return 'feature-space';
     if (sampleFits) return 'sample-space';
     throw errors.badValue(
       `exact cross-layer CKA of ${this.tWidths.length} × ${this.sWidths.length} layers (${n} samples)`,
-      `${Math.round(featureBytes / 2 ** 20)} MiB of feature-space statistics or ${Math.round((2 * n * (sp + sq) * 4) / 2 ** 20)} MiB of stored rows`,
+      `${Math.round(featureBytes / 2 ** 20)} MiB of feature-space statistics or ${Math.round(sampleBytes / 2 ** 20)} MiB of stored rows`,
       `at most the memory budget ${Math.round(budget / 2 ** 20)} MiB: raise ${opt('memoryBudget')}, pool the layers, or ask for the minibatch ${opt('estimator')}`,
     );
   }
 
   private updateRows(xs: Matrix[], ys: Matrix[], rows: number): void {
     const budget = this.options.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
-    // The rows kept plus the centred copy the Gram pass makes of them.
-    const bytes =
-      2 *
-      [...xs, ...ys].reduce(
-        (a, m, i) => a + ((i < xs.length ? this.tRows[i]! : this.sRows[i - xs.length]!).rows + rows) * m.cols * m.data.BYTES_PER_ELEMENT,
-        0,
-      );
+    // The rows kept plus the centred copy the Gram pass makes of them (priced at float64).
+    const bytes = [...xs, ...ys].reduce(
+      (a, m, i) => a + ((i < xs.length ? this.tRows[i]! : this.sRows[i - xs.length]!).rows + rows) * m.cols * (m.data.BYTES_PER_ELEMENT + CENTRED_VALUE_BYTES),
+      0,
+    );
     if (bytes > budget) {
       throw errors.badValue(
         `stored rows of the cross-layer CKA for its sample-space route`,

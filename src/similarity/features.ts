@@ -125,3 +125,14 @@ export function pooledWidth(shape: readonly number[], options: FeatureOptions = 
   if (pool === 'gap') return options.channelsLast ? shape[shape.length - 1]! : shape[1]!;
   return shape[shape.length - 1]!;
 }
+
+/**
+ * Bytes per value of the rows {@link featureMatrix} returns for a tensor of this dtype and
+ * shape, without reading data: 4 when float32 data (float16 and bfloat16 decode to float32) are
+ * used as they are — rank ≤ 2 or `flatten` — and 8 otherwise (pooled or integer data become
+ * float64). Memory budgets price stored rows with it.
+ */
+export function featureValueBytes(dtype: string, shape: readonly number[], options: FeatureOptions = {}): 4 | 8 {
+  const asIs = shape.length <= 2 || (options.pool ?? 'flatten') === 'flatten';
+  return asIs && (dtype === 'float32' || dtype === 'float16' || dtype === 'bfloat16') ? 4 : 8;
+}

@@ -13,7 +13,7 @@ import { assertFinite, assertSameSamples } from '../core/validate.js';
 import type { MatrixBackend } from '../linalg/backend.js';
 import { typescriptBackend } from '../linalg/typescript-backend.js';
 import { DEFAULT_RBF_THRESHOLD } from './cka-rbf.js';
-import { featureMatrix, type Pooling, pooledWidth } from './features.js';
+import { featureMatrix, featureValueBytes, type Pooling, pooledWidth } from './features.js';
 import { DEFAULT_MEMORY_BUDGET } from './linear-cka.js';
 import { type Similarity, similaritySpec } from './registry.js';
 import type { Estimator, EstimatorChoice, ExactRoute, SimilaritySettings, SimilaritySpec } from './spec.js';
@@ -27,8 +27,10 @@ export interface LayerSimilarityOptions {
   backend?: MatrixBackend;
   /** `exact` (default, at every width) or the minibatch estimator, only when asked for. */
   estimator?: EstimatorChoice;
-  /** Bytes one pair's exact statistics or stored rows may take; default 4 GiB. */
+  /** Bytes the pair's exact statistics or stored rows may take, over all its states; default 4 GiB. */
   memoryBudget?: number;
+  /** Rows the pair already holds over all its states (e.g. a metric's every interval group); the memory budget bounds this total. */
+  heldRows?: () => number;
   /** Samples expected, when known (lets the exact route be chosen by cost). */
   samples?: number;
   /** Force an exact route (tests, benchmarks). */
@@ -75,7 +77,16 @@ export type LayerSimilarityMeasure = Measure<LayerState, LayerBatch, Promise<Lay
 };
 
 /** Before the first batch the widths are unknown; after it, the spec's state for widths p, q. */
-export type LayerState = { mode: 'empty' } | { mode: 'active'; p: number; q: number; n: number; inner: unknown };
+export type LayerState = { mode: 'empty' } | { mode: 'active'; p: number; q: number; n: number; valueBytes: ValueBytes; inner: unknown };
+
+/** Bytes per value of the teacher's and the student's feature rows (see {@link featureValueBytes}). */
+export interface ValueBytes {
+  readonly teacher: number;
+  readonly student: number;
+}
+
+/** What states made before the precision was recorded were priced at. */
+const UNRECORDED_VALUE_BYTES: ValueBytes = { teacher: 4, student: 4 };
 
 /**
  * The streaming similarity of one layer pair.
@@ -101,20 +112,22 @@ export function layerSimilarity(options: LayerSimilarityOptions = {}): LayerSimi
     estimator: options.estimator ?? 'exact',
     memoryBudget: options.memoryBudget ?? DEFAULT_MEMORY_BUDGET,
     ...(options.samples !== undefined ? { samples: options.samples } : {}),
+    ...(options.heldRows ? { heldRows: options.heldRows } : {}),
     ...(options.exactRoute !== undefined ? { exactRoute: options.exactRoute } : {}),
     rbfThreshold: options.rbfThreshold ?? DEFAULT_RBF_THRESHOLD,
     ...(options.shift ? { shift: options.shift } : {}),
     ...(options.gramBlock !== undefined ? { gramBlock: options.gramBlock } : {}),
   };
   const feature = { pool: options.pool, channelsLast: options.channelsLast };
-  // One spec measure per width pair, made when the widths are first known.
+  // One spec measure per width pair and precision, made when they are first known.
   const measures = new Map<string, ReturnType<SimilaritySpec['measure']>>();
-  const measureFor = (p: number, q: number) => {
-    const key = `${p}×${q}`;
+  const measureFor = (p: number, q: number, valueBytes: ValueBytes) => {
+    const key = `${p}×${q}×${valueBytes.teacher}×${valueBytes.student}`;
     let m = measures.get(key);
-    if (!m) measures.set(key, (m = spec.measure(p, q, settings)));
+    if (!m) measures.set(key, (m = spec.measure(p, q, { ...settings, valueBytes })));
     return m;
   };
+  const measureOf = (st: Extract<LayerState, { mode: 'active' }>) => measureFor(st.p, st.q, st.valueBytes);
   const active = (state: LayerState, what: string) => {
     if (state.mode === 'empty') throw errors.undefinedResult(what, 'no samples were seen');
     return state;
@@ -131,7 +144,14 @@ export function layerSimilarity(options: LayerSimilarityOptions = {}): LayerSimi
       assertSameSamples(batch.teacher, batch.student, `layer pair '${tName}':'${sName}'`);
       const p = state.mode === 'active' ? state.p : pooledWidth(batch.teacher.shape, feature);
       const q = state.mode === 'active' ? state.q : pooledWidth(batch.student.shape, feature);
-      const m = measureFor(p, q); // checks the widths suit the similarity before any work
+      const valueBytes =
+        state.mode === 'active'
+          ? state.valueBytes
+          : {
+              teacher: featureValueBytes(batch.teacher.dtype, batch.teacher.shape, feature),
+              student: featureValueBytes(batch.student.dtype, batch.student.shape, feature),
+            };
+      const m = measureFor(p, q, valueBytes); // checks the widths suit the similarity before any work
       // Exact CKA sums every column before multiplying: NaN/Inf show there, so the
       // element-by-element check runs only to locate them.
       const checkFinite = !spec.checksFiniteItself;
@@ -140,7 +160,7 @@ export function layerSimilarity(options: LayerSimilarityOptions = {}): LayerSimi
       if (x.cols !== p || y.cols !== q) {
         throw errors.shapeMismatch(`layer pair '${tName}':'${sName}'`, `widths ${p} and ${q} as in earlier batches`, `${x.cols} and ${y.cols}`);
       }
-      if (state.mode === 'empty') Object.assign(state, { mode: 'active', p, q, n: 0, inner: m.init() });
+      if (state.mode === 'empty') Object.assign(state, { mode: 'active', p, q, n: 0, valueBytes, inner: m.init() });
       const s = state as Extract<LayerState, { mode: 'active' }>;
       await m.update(s.inner, {
         x: x.data,
@@ -158,7 +178,7 @@ export function layerSimilarity(options: LayerSimilarityOptions = {}): LayerSimi
     async compute(state) {
       const s = active(state, `similarity of '${tName}' and '${sName}'`);
       if (s.n === 0) throw errors.undefinedResult(`similarity of '${tName}' and '${sName}'`, 'no samples were seen');
-      const r = await measureFor(s.p, s.q).compute(s.inner);
+      const r = await measureOf(s).compute(s.inner);
       return {
         similarity,
         estimator: r.estimator,
@@ -180,7 +200,7 @@ export function layerSimilarity(options: LayerSimilarityOptions = {}): LayerSimi
     async leaveOneOut(states: readonly LayerState[]): Promise<number[] | null> {
       const active = states.filter((st): st is Extract<LayerState, { mode: 'active' }> => st.mode === 'active');
       if (active.length < 2 || active.some((st) => st.p !== active[0]!.p || st.q !== active[0]!.q)) return null;
-      const m = measureFor(active[0]!.p, active[0]!.q);
+      const m = measureOf(active[0]!);
       const values = await m.leaveOneOut?.(active.map((st) => st.inner));
       if (!values) return null;
       if (active.length === states.length) return values;
@@ -190,7 +210,7 @@ export function layerSimilarity(options: LayerSimilarityOptions = {}): LayerSimi
     },
 
     keepsRows(state: LayerState): boolean {
-      return state.mode === 'active' && (measureFor(state.p, state.q).keepsRows?.(state.inner) ?? false);
+      return state.mode === 'active' && (measureOf(state).keepsRows?.(state.inner) ?? false);
     },
 
     merge(a, b) {
@@ -199,12 +219,13 @@ export function layerSimilarity(options: LayerSimilarityOptions = {}): LayerSimi
       if (a.p !== b.p || a.q !== b.q) {
         throw errors.shapeMismatch(`merging states of '${tName}':'${sName}'`, `widths ${a.p} and ${a.q}`, `${b.p} and ${b.q}`);
       }
-      return { mode: 'active', p: a.p, q: a.q, n: a.n + b.n, inner: measureFor(a.p, a.q).merge(a.inner, b.inner) };
+      return { mode: 'active', p: a.p, q: a.q, n: a.n + b.n, valueBytes: a.valueBytes, inner: measureOf(a).merge(a.inner, b.inner) };
     },
 
     toJSON(state) {
       if (state.mode === 'empty') return { similarity, mode: 'empty' };
-      return { similarity, mode: 'active', p: state.p, q: state.q, n: state.n, state: measureFor(state.p, state.q).toJSON(state.inner) };
+      const { p, q, n, valueBytes } = state;
+      return { similarity, mode: 'active', p, q, n, valueBytes: [valueBytes.teacher, valueBytes.student], state: measureOf(state).toJSON(state.inner) };
     },
 
     fromJSON(json) {
@@ -215,9 +236,18 @@ export function layerSimilarity(options: LayerSimilarityOptions = {}): LayerSimi
       if (o.mode !== 'active') throw errors.badState(what, `mode must be empty or active, got ${JSON.stringify(o.mode)}`);
       const p = getInteger(o, 'p', what, 1);
       const q = getInteger(o, 'q', what, 1);
-      return { mode: 'active', p, q, n: getInteger(o, 'n', what), inner: measureFor(p, q).fromJSON(o.state) };
+      const valueBytes = valueBytesFromJSON(o.valueBytes, what);
+      return { mode: 'active', p, q, n: getInteger(o, 'n', what), valueBytes, inner: measureFor(p, q, valueBytes).fromJSON(o.state) };
     },
   };
+}
+
+/** The recorded precision of a state: [teacher, student], each 4 or 8; absent in states made before it was recorded. */
+function valueBytesFromJSON(json: unknown, what: string): ValueBytes {
+  if (json === undefined) return UNRECORDED_VALUE_BYTES;
+  const ok = Array.isArray(json) && json.length === 2 && json.every((b) => b === 4 || b === 8);
+  if (!ok) throw errors.badState(what, `valueBytes must be [teacher, student] bytes per value, each 4 or 8, got ${JSON.stringify(json)}`);
+  return { teacher: json[0], student: json[1] };
 }
 
 /**

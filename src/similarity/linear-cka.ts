@@ -7,8 +7,8 @@
  *   8·(p(p+1)/2 + q(q+1)/2 + p·q) bytes, cost ≈ n·(p²/2 + q²/2 + p·q);
  * - `sample-space`: the feature rows are kept ({@link RowStore}) and {@link compute} visits
  *   the n × n Gram matrices block by block ({@link gramPass}), centred from exact column
- *   means; memory 2·n·(p + q)·(4 or 8) bytes (the rows and their centred copy), cost
- *   ≈ n²/2·(p + q);
+ *   means; memory n·(p·b_x + q·b_y) + 8·n·(p + q) bytes ({@link sampleSpaceBytes}: the rows at
+ *   their precision b and their centred copy), cost ≈ n²/2·(p + q);
  * - `minibatch` (only on request, `estimator: 'minibatch'`): Nguyen, Raghu & Kornblith's
  *   minibatch unbiased-HSIC estimator ({@link MinibatchHsicState}), a different quantity that
  *   depends on the batch size; every result that used it says so.
@@ -51,7 +51,7 @@ import type { SimilarityEstimate, SimilarityMeasure, SimilaritySettings } from '
 /** The fewest samples biased linear CKA is defined on (debiased CKA needs 4). */
 export const MIN_LINEAR_SAMPLES = 3;
 
-/** Default memory budget of one layer pair's exact statistics or stored rows: 4 GiB. */
+/** Default memory budget: 4 GiB for a run (src/krs/run-memory.ts), and so for each layer pair's route. */
 export const DEFAULT_MEMORY_BUDGET = 4 * 2 ** 30;
 
 export type LinearRoute = 'feature-space' | 'sample-space' | 'minibatch';
@@ -66,12 +66,18 @@ export function featureSpaceBytes(p: number, q: number, debiased = false): numbe
   return 8 * ((p * (p + 1)) / 2 + (q * (q + 1)) / 2 + p * q + (debiased ? 3 * (p + q) : 0) + 3 * (p + q));
 }
 
+/** Bytes per value the Gram pass's centred copy is priced at: 8 (float64; a float32 backend needs 4, but the price must not depend on the backend, so every run picks the same route). */
+export const CENTRED_VALUE_BYTES = 8;
+
 /**
- * Bytes of the sample-space route for n rows of widths p and q: the stored rows plus the
- * centred copy {@link gramPass} makes (float32 each when the features are float32).
+ * Bytes of the sample-space route for n rows of widths p and q: the stored rows at their own
+ * precision (`valueBytes`: 4 for float32 features, 8 for float64; default 8) plus the centred
+ * copy {@link gramPass} makes of them, priced at {@link CENTRED_VALUE_BYTES}:
+ *
+ *     n·(p·b_x + q·b_y) + 8·n·(p + q)
  */
-export function sampleSpaceBytes(n: number, p: number, q: number, bytesPerValue = 4): number {
-  return 2 * n * (p + q) * bytesPerValue;
+export function sampleSpaceBytes(n: number, p: number, q: number, valueBytes: { teacher: number; student: number } = { teacher: 8, student: 8 }): number {
+  return n * (p * valueBytes.teacher + q * valueBytes.student) + CENTRED_VALUE_BYTES * n * (p + q);
 }
 
 /**
@@ -86,16 +92,22 @@ export function chooseLinearRoute(p: number, q: number, settings: SimilaritySett
   const featureFits = featureBytes <= budget;
   if (settings.exactRoute === 'feature-space' || settings.exactRoute === 'sample-space') return settings.exactRoute;
   if (n === undefined) return featureFits ? 'feature-space' : 'sample-space';
-  const sampleFits = sampleSpaceBytes(n, p, q) <= budget;
+  const sampleBytes = sampleSpaceBytes(n, p, q, settings.valueBytes);
+  const sampleFits = sampleBytes <= budget;
   const featureCost = n * ((p * p) / 2 + (q * q) / 2 + p * q);
   const sampleCost = ((n * n) / 2) * (p + q);
   if (featureFits && (featureCost <= sampleCost || !sampleFits)) return 'feature-space';
   if (sampleFits) return 'sample-space';
   throw errors.badValue(
     `exact CKA of layer pair '${settings.teacherName}':'${settings.studentName}' (widths ${p} and ${q}, ${n} samples)`,
-    `${mib(featureBytes)} of feature-space statistics or ${mib(sampleSpaceBytes(n, p, q))} of stored rows`,
+    `${mib(featureBytes)} of feature-space statistics or ${mib(sampleBytes)} of stored rows`,
     `at most the memory budget ${mib(budget)}: raise ${opt('memoryBudget')}, pool the layers (e.g. gap), or ask for the minibatch ${opt('estimator')}`,
   );
+}
+
+/** Samples a state holds. */
+function samplesOf(state: LinearCkaState): number {
+  return state.route === 'sample-space' ? state.x.rows : state.stats.n;
 }
 
 /** A byte count for people: MiB from 1 MiB up, KiB below. */
@@ -123,11 +135,12 @@ export function linearCkaMeasure(debiased: boolean, p: number, q: number, settin
     async update(state, { x, y, rows, locateNonFinite }) {
       if (state.route === 'feature-space') return updateLinearStats(state.stats, x, y, rows, backend, locateNonFinite, settings.shift);
       if (state.route === 'minibatch') return updateMinibatchHsic(state.stats, x, y, rows, backend);
-      // The rows kept plus the centred copy the Gram pass makes of them.
-      const bytes = 2 * (state.x.rows + rows) * (p * x.BYTES_PER_ELEMENT + q * y.BYTES_PER_ELEMENT);
+      // Every row the pair holds (all its states) plus the centred copy the Gram pass makes of them.
+      const held = (settings.heldRows?.() ?? state.x.rows) + rows;
+      const bytes = sampleSpaceBytes(held, p, q, { teacher: x.BYTES_PER_ELEMENT, student: y.BYTES_PER_ELEMENT });
       if (bytes > memoryBudget) {
         throw errors.badValue(
-          `stored rows of layer pair '${t}':'${s}' for exact sample-space CKA`,
+          `stored rows of layer pair '${t}':'${s}' for exact sample-space CKA (${held} rows of widths ${p} and ${q}, with the Gram pass's centred copy)`,
           mib(bytes),
           `at most the memory budget ${mib(memoryBudget)}: raise ${opt('memoryBudget')}, pool the layers, or ask for the minibatch ${opt('estimator')}`,
         );
@@ -186,6 +199,10 @@ export function linearCkaMeasure(debiased: boolean, p: number, q: number, settin
     },
 
     merge(a, b) {
+      // An empty state holds nothing to merge, whatever its route (a restored state may be on
+      // another route than this measure would choose for new states; see fromJSON).
+      if (samplesOf(b) === 0 && a.route !== b.route) return a;
+      if (samplesOf(a) === 0 && a.route !== b.route) return b;
       if (a.route === 'feature-space' && b.route === 'feature-space') return { route: a.route, stats: mergeLinearStats(a.stats, b.stats) };
       if (a.route === 'sample-space' && b.route === 'sample-space') return { route: a.route, x: mergeRowStores(a.x, b.x), y: mergeRowStores(a.y, b.y) };
       if (a.route === 'minibatch' && b.route === 'minibatch') return { route: a.route, stats: mergeMinibatchHsic(a.stats, b.stats) };
@@ -200,11 +217,14 @@ export function linearCkaMeasure(debiased: boolean, p: number, q: number, settin
 
     fromJSON(json) {
       const o = asRecord(json, name);
-      if (o.route !== route) throw errors.badState(name, `route must be ${route} for widths ${p} and ${q}, got ${JSON.stringify(o.route)}`);
+      // Either exact route is restored as stored: the route was priced from the features'
+      // precision when the state was made, which this measure may not know.
+      const exact = route !== 'minibatch' && (o.route === 'feature-space' || o.route === 'sample-space');
+      if (o.route !== route && !exact) throw errors.badState(name, `route must be ${route} for widths ${p} and ${q}, got ${JSON.stringify(o.route)}`);
       let restored: LinearCkaState;
-      if (route === 'sample-space') restored = { route, x: rowStoreFromJSON(o.x, name), y: rowStoreFromJSON(o.y, name) };
-      else if (route === 'feature-space') restored = { route, stats: linearStatsFromJSON(o.stats) };
-      else restored = { route, stats: minibatchHsicFromJSON(o.stats) };
+      if (o.route === 'sample-space') restored = { route: o.route, x: rowStoreFromJSON(o.x, name), y: rowStoreFromJSON(o.y, name) };
+      else if (o.route === 'feature-space') restored = { route: o.route, stats: linearStatsFromJSON(o.stats) };
+      else restored = { route: 'minibatch', stats: minibatchHsicFromJSON(o.stats) };
       const [rp, rq] = restored.route === 'sample-space' ? [restored.x.cols, restored.y.cols] : [restored.stats.p, restored.stats.q];
       if (rp !== p || rq !== q) throw errors.badState(name, `widths ${rp} and ${rq} differ from the layer pair's ${p} and ${q}`);
       if (restored.route === 'sample-space' && restored.x.rows !== restored.y.rows) {

@@ -39,8 +39,18 @@ export interface SimilaritySettings {
   readonly studentName: string;
   /** `exact` (default) or, only on request, the minibatch estimator (linear CKA family). */
   readonly estimator: EstimatorChoice;
-  /** Bytes one layer pair's exact statistics or stored rows may take (linear CKA family). */
+  /** Bytes one layer pair's exact statistics or stored rows may take, over all its states (linear CKA family, RBF CKA). */
   readonly memoryBudget: number;
+  /**
+   * Bytes per value of the rows the pair would store (4 for float32 features used as they are,
+   * 8 for float64; see `featureValueBytes`); default 8. Prices the sample-space route.
+   */
+  readonly valueBytes?: { readonly teacher: number; readonly student: number };
+  /**
+   * Rows the pair already holds over all its states (a metric's every interval group), before
+   * a batch is added; default: the state's own rows. The memory budget bounds this total.
+   */
+  readonly heldRows?: () => number;
   /** Samples expected, when known in advance: lets the linear CKA family pick its cheaper exact route. */
   readonly samples?: number;
   /** Force an exact route (tests and benchmarks); default: chosen by cost. */

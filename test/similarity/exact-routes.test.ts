@@ -146,8 +146,11 @@ describe('choosing the exact route', () => {
   };
 
   it('by cost when the sample count is known, by the memory budget otherwise', () => {
-    // 12 544 vs 21 632 wide conv maps on 10 000 samples: Gram blocks are cheaper and fit.
-    expect(chooseLinearRoute(12544, 21632, { ...settings, samples: 10_000 })).toBe('sample-space');
+    // 12 544 vs 21 632 wide float32 conv maps on 10 000 samples: Gram blocks are cheaper and fit
+    // (4.1 GB with the centred copy); as float64 rows (5.5 GB) neither route fits 4 GiB.
+    const float32 = { teacher: 4, student: 4 };
+    expect(chooseLinearRoute(12544, 21632, { ...settings, samples: 10_000, valueBytes: float32 })).toBe('sample-space');
+    expect(() => chooseLinearRoute(12544, 21632, { ...settings, samples: 10_000 })).toThrow(/5215 MiB of stored rows/);
     // 2048 vs 512 on 10 000 samples: feature-space statistics are cheaper.
     expect(chooseLinearRoute(2048, 512, { ...settings, samples: 10_000 })).toBe('feature-space');
     // Without a sample count: feature space while it fits the budget.
