@@ -97,9 +97,20 @@ export interface LayerGram {
   readonly gramReason: string | null;
 }
 
+/** The sample's true class, from the capture's `labels` (or `targets`) array when it has one. */
+export interface TrueClass {
+  /** The capture array it was read from. */
+  readonly key: string;
+  readonly index: number;
+  /** Class name, or null without --classes. */
+  readonly label: string | null;
+}
+
 export interface SampleExplanation {
   /** Row in the teacher capture. */
   readonly index: number;
+  /** The true class, when the teacher capture (else the student's) holds one integer label per sample in [0, C). */
+  readonly truth: TrueClass | null;
   /** Row in the student capture (differs when aligned by id). */
   readonly studentIndex: number;
   readonly id: string | null;
@@ -126,6 +137,8 @@ export interface WorstSample {
   readonly top1Agree: boolean;
   readonly teacherTop1: ClassProb;
   readonly studentTop1: ClassProb;
+  /** As {@link SampleExplanation.truth}. */
+  readonly truth: TrueClass | null;
   /** rᵢ per layer pair; null when listing it would cost too much (see the module comment). */
   readonly layers: readonly LayerGram[] | null;
 }
@@ -227,6 +240,7 @@ export function explainSamples(o: ExplainOptions): ExplainResult {
   const sRow = (i: number) => (studentRowOf ? studentRowOf[i]! : i);
   const idOf = (i: number) => (teacherIds ? teacherIds[i]! : null);
 
+  const truthOf = trueClasses(teacher, student, n, C, label, studentRowOf);
   const opts = { temperature, teacherInputs, studentInputs };
   const classProb = (c: { rank: number; index: number; prob: number }): ClassProb => ({ ...c, label: label(c.index) });
 
@@ -253,6 +267,7 @@ export function explainSamples(o: ExplainOptions): ExplainResult {
       index: i,
       studentIndex: j,
       id: idOf(i),
+      truth: truthOf(i),
       teacher: { top: tTop.map(classProb) },
       student: { top: sTop.map(classProb) },
       kl: a.kl,
@@ -293,6 +308,7 @@ export function explainSamples(o: ExplainOptions): ExplainResult {
       top1Agree: w.top1Agree,
       teacherTop1: classProb(topClasses(w.t, temperedProbabilities(w.t, temperature, teacherInputs), 1)[0]!),
       studentTop1: classProb(topClasses(w.s, temperedProbabilities(w.s, temperature, studentInputs), 1)[0]!),
+      truth: truthOf(w.index),
       layers: grams ? grams.map((g) => ({ teacher: g.teacher, student: g.student, ...g.values[r]! })) : null,
     }));
     if (o.worst > n) warnings.push(`worst ${o.worst} asked for more samples than the ${n} there are`);
@@ -384,4 +400,36 @@ function layerCosines(o: ExplainOptions, taken: (string | null)[], i: number, j:
     updateCosine(st, tm.data, sm.data, 1, p.teacher, p.student);
     return { ...base, cosine: cosineValue(st) * 100, reason: null };
   });
+}
+
+/** Arrays that hold true classes, in the order they are looked for. */
+const LABEL_KEYS = ['labels', 'targets'];
+
+/**
+ * The true class of teacher row i: from the first of {@link LABEL_KEYS} that holds one value
+ * per sample, in the teacher capture or else the student's (read at the student's row). A value
+ * that is not an integer class index in [0, C) gives null for that sample; no such array, null
+ * for all.
+ */
+function trueClasses(
+  teacher: Capture,
+  student: Capture,
+  n: number,
+  C: number,
+  label: (i: number) => string | null,
+  studentRowOf: Int32Array | null,
+): (i: number) => TrueClass | null {
+  const holds = (c: Capture, key: string) => c.keys().includes(key) && c.info(key).shape.length === 1 && c.info(key).shape[0] === n;
+  for (const [c, row] of [
+    [teacher, (i: number) => i],
+    [student, (i: number) => (studentRowOf ? studentRowOf[i]! : i)],
+  ] as const) {
+    const key = LABEL_KEYS.find((k) => holds(c, k));
+    if (!key) continue;
+    return (i) => {
+      const v = Number(c.readRows(key, row(i), row(i) + 1).data[0]);
+      return Number.isInteger(v) && v >= 0 && v < C ? { key, index: v, label: label(v) } : null;
+    };
+  }
+  return () => null;
 }

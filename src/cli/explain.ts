@@ -124,14 +124,17 @@ export function renderExplain(r: ExplainResult): string {
   out.push('', ...kindsLine(r.kinds).slice(0, 1));
   const s = r.sample;
   if (s) {
-    out.push('', `sample ${s.index}${s.id !== null ? ` (id ${s.id})` : ''}${s.studentIndex !== s.index ? `, student row ${s.studentIndex}` : ''}`, '');
+    const truth = s.truth ? `; true class ${s.truth.label ?? s.truth.index} (from '${s.truth.key}')` : '';
+    out.push('', `sample ${s.index}${s.id !== null ? ` (id ${s.id})` : ''}${s.studentIndex !== s.index ? `, student row ${s.studentIndex}` : ''}${truth}`, '');
     const rows = s.teacher.top.map((t, i) => {
       const st = s.student.top[i];
       return [String(t.rank), name(t), pct(t.prob), st ? name(st) : '', st ? pct(st.prob) : ''];
     });
     out.push(table(['rank', 'teacher', 'p', 'student', 'p '], rows));
     out.push('');
-    out.push(`top-1 ${s.top1Agree ? 'agrees' : 'differs'}; top-${r.k} overlap ${fmt(s.topKOverlap * 100, 0)}%`);
+    out.push(
+      `top-1 ${s.top1Agree ? 'agrees' : 'differs'}; top-${r.k} overlap ${fmt(s.topKOverlap * 100, 0)}% (the share of the teacher's ${r.k} most likely classes that are also among the student's ${r.k})`,
+    );
     out.push(`KL(teacher‖student) ${fmt(s.kl, 4)} nats, agreement exp(−KL) ${fmt(s.agreement, 1)}, JS ${fmt(s.js, 4)} nats`);
     if (s.layers.length) {
       out.push('');
@@ -159,11 +162,12 @@ export function renderExplain(r: ExplainResult): string {
     const pairs = r.worst[0]?.layers ?? [];
     out.push(
       table(
-        ['rank', 'sample', 'id', 'KL', 'agreement', 'teacher top-1', 'p', 'student top-1', 'p ', ...pairs.map((l) => `r ${l.teacher}:${l.student}`)],
+        ['rank', 'sample', 'id', 'true', 'KL', 'agreement', 'teacher top-1', 'p', 'student top-1', 'p ', ...pairs.map((l) => `r ${l.teacher}:${l.student}`)],
         r.worst.map((w) => [
           String(w.rank),
           String(w.index),
           w.id ?? '—',
+          w.truth ? (w.truth.label ?? String(w.truth.index)) : '—',
           fmt(w.kl, 4),
           fmt(w.agreement, 1),
           name(w.teacherTop1),

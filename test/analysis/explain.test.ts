@@ -3,7 +3,11 @@
  * tempered probabilities, top-k, KL agreement, JS, per-layer cosine, alignment by id, and the
  * worst-N ranking.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { NpzWriter } from '../../src/io/node-npz-writer.js';
 import { expectClose, expectKrsError, fixturePath, loadJson } from '../helpers/fixtures.js';
 import { openCapture } from '../../src/io/node-capture.js';
 import { explainSamples } from '../../src/analysis/explain.js';
@@ -42,6 +46,23 @@ describe('explainSamples', () => {
         expect(layer('zero')).toMatchObject({ cosine: null, reason: expect.stringMatching(/student's activations of this sample are all zero/) });
     });
   }
+
+  it("the true class from the student capture's labels (read at the student's row), named; none without labels", () => {
+    // The student rows are a permutation of the teacher's (aligned by id): label each student
+    // row with a value derived from its id, so the truth of teacher row i must be that of its id.
+    const ids = student.readIds('ids');
+    const labels = Int32Array.from(ids, (id) => Number(id) % 5);
+    const file = join(mkdtempSync(join(tmpdir(), 'krs-explain-')), 'student-labelled.npz');
+    const w = new NpzWriter(file, ids.length);
+    for (const key of student.keys()) w.append(key, student.read(key));
+    w.append('labels', tensor(labels, [ids.length]));
+    w.finish();
+    const r = explainSamples({ teacher, student: openCapture(file), sample: 3, worst: 4, classes });
+    const want = (id: string) => ({ key: 'labels', index: Number(id) % 5, label: classes[Number(id) % 5] });
+    expect(r.sample!.truth).toEqual(want(r.sample!.id!));
+    for (const x of r.worst!) expect(x.truth).toEqual(want(x.id!));
+    expect(explainSamples({ teacher, student, sample: 3 }).sample!.truth).toBeNull();
+  });
 
   it('by id, and the same answer as by index', () => {
     const a = explainSamples({ teacher, student, id: '1003' });
