@@ -15,18 +15,31 @@
 import { nameOptions, type OptionNamer } from '../core/errors.js';
 import type { CliStream } from './io.js';
 
-/** Characters written as `\uXXXX` (carriage return and ESC are decided by the stream). */
-const UNSAFE = /[\u0000-\u0008\u000b\u000c\u000e-\u001a\u001c-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
-const escapeChar = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+/** C0 controls but tab, newline, carriage return and ESC; DEL and C1; bidi overrides and isolates. */
+const alwaysUnsafe = (c: number) =>
+  (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d && c !== 0x1b) ||
+  (c >= 0x7f && c <= 0x9f) ||
+  (c >= 0x202a && c <= 0x202e) ||
+  (c >= 0x2066 && c <= 0x2069);
+
+const escapeCode = (c: number) => `\\u${c.toString(16).padStart(4, '0')}`;
 
 /**
  * `text` safe to write to a stream (see the module comment).
  * @param terminal true for a terminal: `\r` and `ESC [ K` (the progress bars' redraw) pass
  */
 export function safeText(text: string, name: OptionNamer, terminal = false): string {
-  const named = nameOptions(text, name).replace(UNSAFE, escapeChar);
-  const esc = terminal ? named.replace(/\u001b(?!\[K)/g, escapeChar) : named.replace(/[\r\u001b]/g, escapeChar);
-  return esc;
+  const s = nameOptions(text, name);
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const redraw = terminal && (c === 0x0d || (c === 0x1b && s.startsWith('[K', i + 1)));
+    if (!(alwaysUnsafe(c) || ((c === 0x0d || c === 0x1b) && !redraw))) continue;
+    out += s.slice(from, i) + escapeCode(c);
+    from = i + 1;
+  }
+  return from === 0 ? s : out + s.slice(from);
 }
 
 /** A stream whose every write is {@link safeText}. `name` is read at each write (the program is built after the streams). */

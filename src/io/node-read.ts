@@ -3,7 +3,7 @@
  * against a resource limit, so a huge file is refused before it is loaded.
  */
 import * as fs from 'node:fs';
-import { errors, KrsError } from '../core/errors.js';
+import { KrsError } from '../core/errors.js';
 import { checkLimit, type Limits } from './limits.js';
 import { fsError, regularFileStat } from './node-source.js';
 

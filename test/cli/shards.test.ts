@@ -421,6 +421,7 @@ describe('krs merge: what must agree, and every sample once', () => {
     writeFileSync(evil, encodeStateFile(doc));
     const r = await krs('merge', evil, b!);
     expect(r.status).toBe(0);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for control characters
     expect(r.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u{E000}\u{E001}]/u);
     expect(r.stderr).toContain('\\u001b]0;pwned\\u0007\\u001b[2J\\u202eevil\\u000d\\u009b31m over --batch-size');
     const j = await krs('merge', evil, b!, '--json');
