@@ -159,7 +159,11 @@ describe.concurrent('signals during synchronous work', () => {
   it('krs demo --study: during a training batch (SIGINT) it stops; no results are written', async () => {
     const out = join(dir, 'study');
     const o = await run(['demo', '--study', '--quick', '--out', out, '--backend', 'typescript', '--no-progress'], 'train-batch', 'SIGINT');
-    expectStopped(o, 'SIGINT');
+    // The folder's mode marker is written before training starts (so another mode cannot take
+    // the folder); nothing after it.
+    expect(o.status).toBe(130);
+    expect(o.stderr).toMatch(/krs: interrupted \(SIGINT\) after .*study\/\.krs-demo was written in full; no other file was written/);
+    expect(o.stderr.match(/^krs: interrupted/gm)).toHaveLength(1);
     expect(existsSync(join(out, 'results.json'))).toBe(false);
   });
 

@@ -64,10 +64,15 @@ beforeAll(async () => {
     join(shared, 'captures/teacher.npz'),
     '--student',
     join(shared, 'captures/student.npz'),
+    '--batch-size',
+    BATCH_SIZE,
     '--json',
   );
   single = JSON.parse(r.stdout);
 });
+
+/** Samples per batch: the test captures' 64 samples in 4 batches, one per shard (a shard is whole batches). */
+const BATCH_SIZE = '16';
 
 /** The merged result equals the single run (file names aside: both read the same captures). */
 function expectSameResult(shared: string, shards: number) {
@@ -96,7 +101,7 @@ describe('examples/cluster run locally with the schedulers’ variables', () => 
     const shared = sharedFolder();
     const pods = await Promise.all(
       Array.from({ length: completions }, (_, i) =>
-        run('sh', join(scripts, 'shard.sh'), { SHARED: shared, SHARDS: String(completions), JOB_COMPLETION_INDEX: String(i) }),
+        run('sh', join(scripts, 'shard.sh'), { SHARED: shared, SHARDS: String(completions), JOB_COMPLETION_INDEX: String(i), BATCH_SIZE }),
       ),
     );
     for (const p of pods) expect(p.stderr).toBe('');
@@ -113,7 +118,13 @@ describe('examples/cluster run locally with the schedulers’ variables', () => 
     const shared = sharedFolder();
     const tasks = await Promise.all(
       [1, 2, 3, 4].map((id) =>
-        run('bash', join(root, 'slurm/krs-shards.sbatch'), { SHARED: shared, SHARDS: '4', SLURM_ARRAY_TASK_ID: String(id), SLURM_ARRAY_TASK_MIN: '1' }),
+        run('bash', join(root, 'slurm/krs-shards.sbatch'), {
+          SHARED: shared,
+          SHARDS: '4',
+          SLURM_ARRAY_TASK_ID: String(id),
+          SLURM_ARRAY_TASK_MIN: '1',
+          BATCH_SIZE,
+        }),
       ),
     );
     expect(tasks.map((t) => t.status)).toEqual([0, 0, 0, 0]);

@@ -111,7 +111,7 @@ describe('krs capture on the shipped series', () => {
   it('without --target-column: exit 2 listing the 8 candidate columns', async () => {
     const r = await capture('none.npz');
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/--target-column .*has 8 candidate columns \(Global_active_power, .*, sub_metering_4\)/);
+    expect(r.stderr).toMatch(/missing --target-column: .*has 8 candidate columns \(Global_active_power, .*, sub_metering_4\)/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 
