@@ -14,12 +14,14 @@ import { DEFAULT_THRESHOLDS } from '../krs/diagnose.js';
 import { DEFAULT_BALANCED_RATIO } from '../stats/tradeoff.js';
 import { readExperimentsTable } from '../io/node-experiments.js';
 import { errors } from '../core/errors.js';
-import { table, toJson } from './format.js';
+import { foldTable, toJson, wrapText } from './format.js';
 import { parseChoice, parseNumber } from './options.js';
 import { CHARTS_OPTION, parseReportFile, REPORT_OPTION, writeCliReport } from './report-options.js';
 
 interface AnalyzeFlags {
   json?: boolean;
+  /** Print each table on one line however wide. */
+  wide?: boolean;
   csv?: string;
   markdown?: string;
   format?: 'csv' | 'tsv' | 'json';
@@ -43,6 +45,7 @@ export function registerAnalyze(program: Command): void {
       'experiments table, CSV (or .tsv) or JSON: id, task, dataset, teacher, student, method, fss_pre, aoa_pre, fss_post, aoa_post, metric_pre, metric_post [, metric, alpha, …]',
     )
     .option('--json', 'print the result as JSON on stdout')
+    .option('--wide', 'print each table on one line however wide (default: tables wider than 100 columns are folded)')
     .option('--csv <dir>', 'write every table as <dir>/<table>.csv')
     .option('--markdown <file>', 'write the tables as a Markdown document')
     .option('--format <kind>', 'read the table as csv, tsv or json (default: by extension)', parseChoice('--format', ['csv', 'tsv', 'json'] as const))
@@ -67,7 +70,7 @@ export function registerAnalyze(program: Command): void {
       await writeCliReport(o, () => ({ kind: 'analysis', analysis: result }));
       if (o.csv) writeCsv(o.csv, result);
       if (o.markdown) writeText(o.markdown, analysisMarkdown(result));
-      cliIo().stdout.write(o.json ? `${toJson(result)}\n` : `${renderAnalysis(result)}\n`);
+      cliIo().stdout.write(o.json ? `${toJson(result)}\n` : `${renderAnalysis(result, o.wide ? Number.POSITIVE_INFINITY : 100)}\n`);
       for (const w of result.warnings) cliIo().stderr.write(`warning: ${w}\n`);
     });
 }
@@ -103,8 +106,12 @@ function writeCsv(dir: string, r: AnalysisResult): void {
   cliIo().stderr.write(`wrote ${files.size} CSV files to ${dir}\n`);
 }
 
-/** The readable summary: the tables (columns that are empty everywhere dropped), then the advice. */
-export function renderAnalysis(r: AnalysisResult): string {
+/**
+ * The readable summary: the tables (columns that are empty everywhere dropped), then the
+ * advice. Tables wider than `maxWidth` are folded ({@link foldTable}), the experiment or task
+ * name repeated; `Infinity` keeps each on one line.
+ */
+export function renderAnalysis(r: AnalysisResult, maxWidth = 100): string {
   const out: string[] = [];
   const nTasks = Object.keys(r.tasks).length;
   out.push(
@@ -115,19 +122,20 @@ export function renderAnalysis(r: AnalysisResult): string {
     out.push('', t.title, '');
     if (t.name === 'diagnostics') {
       for (const d of r.diagnostics.experiments) {
-        for (const f of d.findings) out.push(`  ${d.id} (${d.method}) [${f.code}] ${f.message}`);
+        for (const f of d.findings) out.push(wrapText(`  ${d.id} (${d.method}) [${f.code}] ${f.message}`, maxWidth));
       }
       continue;
     }
     const keep = t.columns.map((c, i) => !c.csvOnly && t.rows.some((row) => row[i] !== null));
     const cols = t.columns.filter((_, i) => keep[i]);
     out.push(
-      table(
+      foldTable(
         cols.map((c) => c.title),
         t.rows.map((row) => row.filter((_, i) => keep[i]).map((v, i) => formatCell(v, cols[i]!.format))),
+        maxWidth,
       ),
     );
-    for (const n of t.notes) out.push(`  ${n}`);
+    for (const n of t.notes) out.push(wrapText(`  ${n}`, maxWidth));
   }
   return out.join('\n');
 }

@@ -63,6 +63,26 @@ describe('krs analyze', () => {
     expect(md).toMatch(/## Diagnostics \(low < 40, high ≥ 60, gap ≥ 25\)/);
   });
 
+  it('the summary fits 100 columns: wide tables folded with the id repeated, notes wrapped; --wide keeps one line per row', async () => {
+    const paper = fileURLToPath(new URL('../../examples/paper/experiments.csv', import.meta.url));
+    const folded = await krs('analyze', paper);
+    expect(folded.status).toBe(0);
+    const lines = folded.stdout.split('\n');
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(100);
+    // Every folded part of the experiments table names its rows.
+    expect(lines.filter((l) => /^id {2,}/.test(l)).length).toBeGreaterThanOrEqual(4);
+    expect(lines.filter((l) => l.startsWith('power-lstm-fitnet ')).length).toBeGreaterThanOrEqual(3);
+    const wide = await krs('analyze', paper, '--wide');
+    expect(Math.max(...wide.stdout.split('\n').map((l) => l.length))).toBeGreaterThan(200);
+    // The same cells either way.
+    const cells = (s: string) =>
+      s
+        .split(/\s+/)
+        .filter((w) => /^-?\d+\.\d+$/.test(w))
+        .sort();
+    expect(cells(folded.stdout)).toEqual(cells(wide.stdout));
+  });
+
   it('--out FILE.html (docs/cli.md §"krs analyze") writes the same report as --report', async () => {
     const dir = tmp();
     const r = await krs('analyze', PAPER, '--out', join(dir, 'a.html'));
