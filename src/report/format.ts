@@ -43,3 +43,15 @@ export function fmtWeight(v: number): string {
     .replace(/(\.\d*?)0+$/, '$1')
     .replace(/\.$/, '');
 }
+
+/**
+ * Clauses as running text: each ends with a full stop (added when it has no closing
+ * punctuation), joined by a space — so notes written as separate lines never run together.
+ */
+export function asSentences(parts: readonly string[]): string {
+  return parts
+    .map((p) => p.trim())
+    .filter((p) => p !== '')
+    .map((p) => (/[.!?]$/.test(p) ? p : `${p}.`))
+    .join(' ');
+}

@@ -121,3 +121,13 @@ describe('intervals only where they exist', () => {
     expect(cols.join(' ')).not.toMatch(/CI/);
   });
 });
+
+describe('asSentences', () => {
+  it('notes written as separate clauses never run together (the regression report glued two)', async () => {
+    const { asSentences } = await import('../../src/report/format.js');
+    expect(asSentences(['a.csv: 9 time steps were inserted as missing rows', 'a.csv: filled 3 missing values (fill: linear)', ' done. ', ''])).toBe(
+      'a.csv: 9 time steps were inserted as missing rows. a.csv: filled 3 missing values (fill: linear). done.',
+    );
+    expect(asSentences([])).toBe('');
+  });
+});

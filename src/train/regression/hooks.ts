@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { analyzeExperiments, type AnalysisResult } from '../../analysis/analyze.js';
 import { readExperimentsTable } from '../../io/node-experiments.js';
 import { writeReport } from '../../report/node-report.js';
+import { asSentences } from '../../report/format.js';
 import type { DemoReportInput } from '../../report/report.js';
 import type { RegressionDemoHooks, RegressionDemoResult } from './demo.js';
 import { fixed } from '../../core/units.js';
@@ -40,7 +41,7 @@ export function regressionReportInput(r: RegressionDemoResult, command?: string)
     command: command ?? `krs demo --task regression --seed ${r.seed}${r.quick ? ' --quick' : ''}`,
     generatedAt: null,
     description: [
-      `Past ${d.window} days → next day of ${d.target}, standardised on the training rows; split by the forecast day: ${d.windows.train} training windows (${d.periods.train.join(' to ')}), ${d.windows.validation} validation (${d.periods.validation.join(' to ')}), ${d.windows.test} test (${d.periods.test.join(' to ')}). ${d.notes.join(' ')}`,
+      `Past ${d.window} days → next day of ${d.target}, standardised on the training rows; split by the forecast day: ${d.windows.train} training windows (${d.periods.train.join(' to ')}), ${d.windows.validation} validation (${d.periods.validation.join(' to ')}), ${d.windows.test} test (${d.periods.test.join(' to ')}). ${asSentences(d.notes)}`,
       `Teacher ${r.teacher.arch} (${r.teacher.params} parameters), students ${r.student.arch} (${r.student.params} parameters, ${fixed(r.student.fewerParams, 1)}× fewer), trained in-process with TensorFlow.js, every model keeping ${c.keep === 'last' ? 'its last epoch' : 'its epoch of lowest validation MSE'}. All students start from the same weights: the baseline learns the truth alone; distillation adds the teacher's forecasts with weight λ = ${c.softWeights.join(', ')}; the hint student first learns the teacher's recurrent state through a linear regressor (${c.hintEpochs} epochs), then distils at λ = ${c.hintSoftWeight}.`,
       `Test RMSE: teacher ${kw(r.teacher.test.rmse)}, persistence (tomorrow = today) ${kw(r.persistence.test.rmse)}; students ${r.students.map((s) => `${s.id} ${kw(s.test.rmse)}`).join(', ')}.`,
     ],
