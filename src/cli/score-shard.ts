@@ -56,6 +56,9 @@ function planSettings(plan: ScorePlan, o: ScoreFlags, file: string): Record<stri
       teacher: basename(plan.options.teacher.source),
       student: basename(file),
       inputs,
+      // How the output kinds were decided (set by flag, or told from the values): shards of a
+      // run decide them alike, even where both ways reach the same kind.
+      outputKinds: { teacher: o.teacherOutputs ?? 'from the values', student: o.studentOutputs ?? 'from the values' },
       samples: plan.n,
       batches: plan.batches.length,
       batchSize: plan.batchSize,

@@ -332,6 +332,8 @@ describe('krs merge: what must agree, and every sample once', () => {
     oneLine(await krs('merge', a!, b!), 3, /settings\.students\[0\]\.metric\.output\.temperature in .* is "4": expected not set, as in/);
     const [, c] = await shards(2, '--alpha', '0.5');
     oneLine(await krs('merge', a!, c!), 3, /metric\.alpha/);
+    const [, d] = await shards(2, '--teacher-outputs', 'logits');
+    oneLine(await krs('merge', a!, d!), 3, /settings\.students\[0\]\.outputKinds\.teacher in .* is "logits": expected "from the values", as in/);
   });
 
   it('shards of other input files do not merge, whatever their names: two students called the same, a capture replaced between runs', async () => {
