@@ -132,16 +132,38 @@ export function teacherOnly(): ReferenceLevels {
  * The null level of a stream that cannot be read again (`krs eval`): the arrays of every batch
  * are kept (`add`), then scored once more with the student's samples permuted (`compute`).
  * Memory grows with the samples — n × (teacher and student widths of the pairs + both outputs) —
- * which is why `krs eval` computes it only when asked (`--null`).
+ * which is why `krs eval` computes it only when asked (`--null`). Given the run's sample count
+ * and a memory budget, the first batch prices the whole stash — its bytes per sample × n, twice
+ * (the kept batches, and the whole arrays `compute` joins them into) — and a run over the budget
+ * is refused then, before the rest is run and kept.
  */
 export class NullStash {
   private readonly batches: KrsBatch[] = [];
   private rows = 0;
 
+  constructor(private readonly limit?: { samples: number; memoryBudget: number }) {}
+
   /** Keep one batch (features by layer name and both outputs, already read as the metric reads them). */
   add(batch: { teacher: Record<string, Tensor>; student: Record<string, Tensor>; teacherOutput: Tensor; studentOutput: Tensor }): void {
+    if (this.batches.length === 0 && this.limit) this.checkFits(batch);
     this.batches.push(batch);
     this.rows += batch.teacherOutput.shape[0] ?? 0;
+  }
+
+  /** @throws BAD_VALUE when n samples like the first batch's would not fit the memory budget twice over. */
+  private checkFits(batch: { teacher: Record<string, Tensor>; student: Record<string, Tensor>; teacherOutput: Tensor; studentOutput: Tensor }): void {
+    const rows = batch.teacherOutput.shape[0] ?? 0;
+    if (rows === 0) return;
+    const tensors = [...Object.values(batch.teacher), ...Object.values(batch.student), batch.teacherOutput, batch.studentOutput];
+    const perSample = tensors.reduce((a, t) => a + (t.data as { byteLength: number }).byteLength, 0) / rows;
+    const { samples, memoryBudget } = this.limit!;
+    const kept = perSample * samples;
+    if (2 * kept > memoryBudget) {
+      throw errors.overMemoryBudget(`the null level of ${samples} samples (${Math.round(perSample)} bytes each)`, 2 * kept, memoryBudget, [
+        { what: 'the kept batches', bytes: kept },
+        { what: 'their arrays joined for the permuted pass', bytes: kept },
+      ]);
+    }
   }
 
   /** Score the kept samples with the student's permuted by `seed` (no intervals), in batches of `batchSize`. */

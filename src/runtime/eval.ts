@@ -25,6 +25,7 @@ import { CrossLayerCka, type CrossLayerResult } from '../similarity/cross-layer.
 import type { Pooling } from '../similarity/features.js';
 import type { Similarity } from '../similarity/registry.js';
 import type { EstimatorChoice } from '../similarity/spec.js';
+import { DEFAULT_MEMORY_BUDGET } from '../similarity/linear-cka.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Dataset } from './data/dataset.js';
 import { loadModel, type LoadedModel } from './node-onnx.js';
@@ -334,7 +335,7 @@ async function evalRun(options: EvalOptions, shard: ShardSpec | null): Promise<E
   let kinds: OutputKinds | null = null;
   const inferredSigmoid = { teacher: false, student: false };
   const reference = resolveReference(options.reference);
-  const stash = reference.null ? new NullStash() : null;
+  const stash = reference.null ? new NullStash({ samples: n, memoryBudget: options.memoryBudget ?? DEFAULT_MEMORY_BUDGET }) : null;
   const metricOptions = () => ({
     task,
     pairs,

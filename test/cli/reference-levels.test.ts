@@ -110,6 +110,18 @@ describe('krs score: reference levels', () => {
 
 describe('krs eval: the null level with --null', () => {
   const EVAL = ['eval', '--teacher', ownModel('mlp-teacher.onnx'), '--student', ownModel('mlp-student.onnx'), '--input', 'mnist', '--limit', '500'];
+  it('--null that would keep more than the memory budget is refused after the first batch, naming the bytes', async () => {
+    const r = await krs(...EVAL, '--task', 'classification', '--no-progress', '--no-worker', '--null', '--memory-budget', '0.05');
+    expect(r.status).toBe(3);
+    expect(
+      r.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('krs:')),
+    ).toHaveLength(1);
+    expect(r.stderr).toMatch(/krs: the null level of 500 samples \(\d+ bytes each\) needs about [\d.]+ KiB .*more than the memory budget 51\.2 KiB/);
+  });
+
   it('off by default; --null adds it (the same permutation as krs score of the saved captures)', async () => {
     const plain = await json(...EVAL, '--task', 'classification', '--no-progress', '--no-worker');
     expect(plain.reference).toEqual({ teacher: 100, null: null, baseline: null });
