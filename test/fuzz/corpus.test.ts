@@ -63,14 +63,12 @@ describe('malformed-file corpus', () => {
 
   it.each(CASES.map((c) => [c.file, c] as const))('%s', (_, c) => {
     const file = path.join(DIR, c.file);
-    const t0 = performance.now();
     let got: unknown;
     try {
       readAll(c.reader, file);
     } catch (e) {
       got = e;
     }
-    expect(performance.now() - t0, 'read time (ms)').toBeLessThan(3000);
     if (c.expect === 'ok') {
       expect(got, `${c.why}: ${(got as Error | undefined)?.message}`).toBeUndefined();
       return;

@@ -32,15 +32,12 @@ export const SMALL_LIMITS: Limits = {
   maxCsvRows: 100_000,
 };
 
-/** Longest a single reader call may take on mutated input before it counts as a hang. */
-export const SLOW_MS = 2000;
-
 /**
- * Run `fn`; it must return or throw a KrsError with a one-line message, within SLOW_MS.
+ * Run `fn`; it must return or throw a KrsError with a one-line message. A hang is caught by
+ * the test's timeout, not by a wall-clock bound here (tests must pass on a machine at load 20).
  * @returns the result, or undefined when it threw a KrsError
  */
 export function krsOrValue<T>(fn: () => T): T | undefined {
-  const t0 = performance.now();
   try {
     return fn();
   } catch (e) {
@@ -48,8 +45,6 @@ export function krsOrValue<T>(fn: () => T): T | undefined {
     expect(e.message).not.toContain('\n');
     expect(e.message.length).toBeGreaterThan(0);
     return undefined;
-  } finally {
-    expect(performance.now() - t0).toBeLessThan(SLOW_MS);
   }
 }
 

@@ -230,14 +230,12 @@ function png(width: number, height: number, colorType = 3, idat = new Uint8Array
 }
 
 describe('PNG label maps: the declared size is checked before inflating', () => {
-  it('a 20000 × 20000 label map is refused from its IHDR, in milliseconds', async () => {
+  it('a 20000 × 20000 label map is refused from its IHDR, before anything is inflated', async () => {
     const dir = path.join(tmp.dir, 'huge-maps');
     fs.mkdirSync(dir);
     fs.writeFileSync(path.join(dir, 'a.png'), png(20000, 20000));
-    const t0 = performance.now();
     const f = path.join(dir, 'a.png');
     expectKrsError(() => readLabelMap(f), 'BAD_VALUE', f, 'image size 20000×20000 (pixels) is 400000000', 'maxImagePixels = 89478485', 'KRS_MAX_IMAGE_PIXELS');
-    expect(performance.now() - t0).toBeLessThan(500);
     const r = await krs('score', '--task', 'segmentation', '--teacher', dir, '--student', dir);
     expect(r.status, r.stderr).toBe(3);
     expect(r.stderr).toContain('maxImagePixels');
@@ -278,13 +276,11 @@ describe('COCO results and text files', () => {
 
 describe('the α grid', () => {
   it('--alpha-step 1e-9 is a usage error at once (it ran out of memory after 40 s)', async () => {
-    const t0 = performance.now();
     const r = await krs('analyze', fixturePath('stats/analysis-table.csv'), '--alpha-step', '1e-9');
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(
       /^krs: invalid --alpha-step 1e-9: expected a step of at least 0\.0001: this one makes a grid of 1000000001 points, more than the limit maxAlphaPoints = 10001 \(set KRS_MAX_ALPHA_POINTS to raise it\)\n$/,
     );
-    expect(performance.now() - t0).toBeLessThan(5000);
     expect((await krs('analyze', fixturePath('stats/analysis-table.csv'), '--alpha-step', '1e-4', '--json')).status).toBe(0);
   });
 

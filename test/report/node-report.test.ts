@@ -61,8 +61,8 @@ describe('PNG charts', () => {
     for (const f of files) {
       expect(readFileSync(f.svg!, 'utf8')).toMatch(/^<svg /);
       expect(pngSize(readFileSync(f.png!)).width).toBeGreaterThan(200);
-      // Generous bound for a loaded 2-core CI machine; typically 10–80 ms.
-      expect(f.svgMs + f.pngMs).toBeLessThan(3000);
+      // Timings are reported, not bounded here (tests assert no wall-clock bounds: bench/ measures speed).
+      expect(f.svgMs + f.pngMs).toBeGreaterThanOrEqual(0);
     }
   });
 
