@@ -141,6 +141,6 @@ export {
   type Experiment,
   type ExperimentsTable,
   type RawRow,
-} from './io/experiments.js';
+} from './analysis/experiments.js';
 
 export { VERSION } from './version.js';

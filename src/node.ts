@@ -15,4 +15,4 @@ export { runCapture, type CaptureOptions, type CaptureResult } from './runtime/c
 export { runEval, resolvePair, type EvalOptions, type EvalResult } from './runtime/eval.js';
 export { openDataset, type DatasetOptions } from './runtime/data/open.js';
 export { mnistDataset, loadMnist, MNIST_SIZE } from './runtime/data/mnist.js';
-export { readExperimentsTable, parseExperimentsCsv } from './io/node-experiments.js';
+export { readExperimentsTable, parseExperimentsCsv } from './analysis/node-experiments.js';

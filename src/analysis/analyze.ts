@@ -37,7 +37,7 @@ import { errors } from '../core/errors.js';
 import { composeKrs, resolveWeights } from '../krs/compose.js';
 import { TASKS, type Task, taskSpec } from '../tasks/registry.js';
 import { diagnose, resolveThresholds, type DiagnosisThresholds, type Finding, type Level } from '../krs/diagnose.js';
-import type { Experiment } from '../io/experiments.js';
+import type { Experiment } from './experiments.js';
 import { pearson, type PearsonResult } from '../stats/pearson.js';
 import { pairedTTest, type PairedTTestResult } from '../stats/ttest.js';
 import { meanCi } from '../stats/ci.js';
@@ -45,7 +45,7 @@ import { fiveNumberSummary, type FiveNumberSummary } from '../stats/summary.js';
 import { kendallTau, type KendallResult } from '../stats/kendall.js';
 import { rankDescending } from '../stats/ranking.js';
 import { alphaSweep, gridIntervals, type SweepPoint } from '../stats/sensitivity.js';
-import { tradeoff, DEFAULT_BALANCED_RATIO, type Tradeoff } from '../stats/tradeoff.js';
+import { tradeoff, DEFAULT_BALANCED_RATIO, type Tradeoff } from './tradeoff.js';
 
 export interface AnalyzeOptions {
   /** α for every experiment, overriding the table and the presets. */

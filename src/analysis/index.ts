@@ -26,3 +26,4 @@ export {
   type Cell as AnalysisCell,
 } from './tables.js';
 export { analysisCsv, analysisMarkdown, tableToCsv, tableToMarkdown } from './render.js';
+export { tradeoff, DEFAULT_BALANCED_RATIO, type Tradeoff } from './tradeoff.js';

@@ -11,8 +11,8 @@ import { analyzeExperiments, type AnalysisResult } from '../analysis/analyze.js'
 import { analysisTables, formatCell } from '../analysis/tables.js';
 import { analysisCsv, analysisMarkdown } from '../analysis/render.js';
 import { DEFAULT_THRESHOLDS } from '../krs/diagnose.js';
-import { DEFAULT_BALANCED_RATIO } from '../stats/tradeoff.js';
-import { readExperimentsTable } from '../io/node-experiments.js';
+import { DEFAULT_BALANCED_RATIO } from '../analysis/tradeoff.js';
+import { readExperimentsTable } from '../analysis/node-experiments.js';
 import { errors } from '../core/errors.js';
 import { foldTable, toJson, wrapText } from './format.js';
 import { parseChoice, parseNumber } from './options.js';

@@ -396,7 +396,7 @@ export const errors = {
       { signal, written: [...written] },
     ),
 
-  // --- experiments tables and analysis (src/io/experiments.ts, src/analysis) ---
+  // --- experiments tables and analysis (src/analysis) ---
 
   /** Required columns absent from an experiments table. */
   missingColumns: (file: string, missing: readonly string[], present: readonly string[]) =>

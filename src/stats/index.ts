@@ -8,6 +8,5 @@ export { pairedTTest, type PairedTTestResult } from './ttest.js';
 export { meanCi, type MeanCiResult } from './ci.js';
 export { fiveNumberSummary, quantileSorted, type FiveNumberSummary } from './summary.js';
 export { alphaSweep, gridIntervals, type AlphaSweep, type SweepPoint } from './sensitivity.js';
-export { tradeoff, DEFAULT_BALANCED_RATIO, type Tradeoff } from './tradeoff.js';
 export { rankDescending, type Ranked, type Ranking } from './ranking.js';
 export { tCdf, tQuantile, normalCdf, twoSidedTP, twoSidedNormalP } from './distributions.js';

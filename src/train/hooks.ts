@@ -11,7 +11,7 @@
  */
 import * as path from 'node:path';
 import { analyzeExperiments, type AnalysisResult } from '../analysis/analyze.js';
-import { readExperimentsTable } from '../io/node-experiments.js';
+import { readExperimentsTable } from '../analysis/node-experiments.js';
 import { writeReport } from '../report/node-report.js';
 import { type AnalysisReportInput, type DemoTemperatureChoice, toAnalysisView } from '../report/report.js';
 import type { AnalysisView } from '../report/analysis-view.js';

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { expectClose, expectKrsError, fixturePath, loadJson } from '../helpers/fixtures.js';
-import { readExperimentsTable } from '../../src/io/node-experiments.js';
+import { readExperimentsTable } from '../../src/analysis/node-experiments.js';
 import { analyzeExperiments } from '../../src/analysis/analyze.js';
 import { analysisTables } from '../../src/analysis/tables.js';
 import { analysisCsv, analysisMarkdown } from '../../src/analysis/render.js';

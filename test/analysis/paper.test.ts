@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { readExperimentsTable } from '../../src/io/node-experiments.js';
+import { readExperimentsTable } from '../../src/analysis/node-experiments.js';
 import { analyzeExperiments, type ExperimentResult } from '../../src/analysis/analyze.js';
 
 const dir = fileURLToPath(new URL('../../examples/paper/', import.meta.url));

@@ -7,7 +7,7 @@
 import { describe, it } from 'vitest';
 import { readCocoResults } from '../../src/io/node-coco.js';
 import { openCapture } from '../../src/io/node-capture.js';
-import { readExperimentsTable } from '../../src/io/node-experiments.js';
+import { readExperimentsTable } from '../../src/analysis/node-experiments.js';
 import { readLabelMap } from '../../src/io/node-label-map.js';
 import { readStateFile } from '../../src/io/node-state-file.js';
 import { fingerprint } from '../../src/io/node-fingerprint.js';

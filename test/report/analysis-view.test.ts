@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { analyzeExperiments } from '../../src/analysis/analyze.js';
-import { readExperimentsTable } from '../../src/io/node-experiments.js';
+import { readExperimentsTable } from '../../src/analysis/node-experiments.js';
 import { analysisView, MAX_SWEEP_LINES } from '../../src/report/analysis-view.js';
 import { reportCharts } from '../../src/report/report.js';
 import { fixturePath } from '../helpers/fixtures.js';

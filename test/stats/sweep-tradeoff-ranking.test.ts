@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { expectKrsError } from '../helpers/fixtures.js';
 import { alphaSweep, gridIntervals } from '../../src/stats/sensitivity.js';
-import { tradeoff } from '../../src/stats/tradeoff.js';
+import { tradeoff } from '../../src/analysis/tradeoff.js';
 import { rankDescending } from '../../src/stats/ranking.js';
 
 describe('alphaSweep', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { csvField, EXPERIMENT_COLUMNS, experimentsCsv, type ExperimentRow } from '../../src/train/experiments.js';
-import { readExperimentsTable } from '../../src/io/node-experiments.js';
+import { readExperimentsTable } from '../../src/analysis/node-experiments.js';
 import { pickTemperature } from '../../src/train/demo.js';
 
 const row = (method: string, fssPost: number, metricPost: number): ExperimentRow => ({

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readExperimentsTable } from '../../src/io/node-experiments.js';
+import { readExperimentsTable } from '../../src/analysis/node-experiments.js';
 import { mlpArchitecture, parameterCount, TEACHER_ARCH } from '../../src/train/models.js';
 import { studyConfig, STUDY_STUDENTS } from '../../src/train/study-config.js';
 import { correlation, fisherInterval, pairedAccuracySe, runStudy, studyPairs, type StudyResult } from '../../src/train/study.js';

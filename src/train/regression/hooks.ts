@@ -7,7 +7,7 @@
  */
 import * as path from 'node:path';
 import { analyzeExperiments, type AnalysisResult } from '../../analysis/analyze.js';
-import { readExperimentsTable } from '../../io/node-experiments.js';
+import { readExperimentsTable } from '../../analysis/node-experiments.js';
 import { writeReport } from '../../report/node-report.js';
 import { asSentences } from '../../report/format.js';
 import type { DemoReportInput } from '../../report/report.js';

@@ -7,8 +7,8 @@
 import { parse } from 'csv-parse/sync';
 import { errors } from '../core/errors.js';
 import { experimentsFromRows, parseExperimentsJson, type ExperimentsTable, type RawRow } from './experiments.js';
-import { resolveLimits, type LimitOptions } from './limits.js';
-import { readWholeText } from './node-read.js';
+import { resolveLimits, type LimitOptions } from '../io/limits.js';
+import { readWholeText } from '../io/node-read.js';
 
 /**
  * Read and validate an experiments table.
