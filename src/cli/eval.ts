@@ -25,7 +25,7 @@ import { krsSummary, printStudents, studentsSummary } from './krs-summary.js';
 import type { Comparison } from '../krs/compare.js';
 import { addDataOptions, addModelOptions, datasetOptions, modelFlags, parseList, preprocessOption, sideOptions, type DataFlags } from './model-options.js';
 import { collect, parseChoice, parseNumber, parsePositiveInt } from './options.js';
-import { parseSeed } from './score.js';
+import { parseSeed } from './score-flags.js';
 import { progressBar } from './progress.js';
 import { CHARTS_OPTION, REPORT_OPTION, evalReportInput, writeCliReport } from './report-options.js';
 

@@ -26,7 +26,7 @@ import { documentMetrics, documentReducedPairs, shardRange, type ShardDocument, 
 import { fingerprint } from '../io/node-fingerprint.js';
 import { writeStateFileAsync } from '../io/node-state-file.js';
 import { errors } from '../core/errors.js';
-import { attachBaseline, baselineFlags, type ScoreFlags, withScoreOptions } from './score.js';
+import { attachBaseline, baselineFlags, type ScoreFlags, withScoreOptions } from './score-flags.js';
 
 /** What a merged score document holds in its context. */
 interface ScoreShardContext {

@@ -73,10 +73,29 @@ describe('layers (docs/architecture.md)', () => {
     expect(violations).toEqual([]);
   });
 
+  it('no file imports itself back through others (value imports, dynamic ones included)', () => {
+    const graph = new Map(sources().map((f) => [f, valueImports(f)]));
+    const cycles: string[] = [];
+    const state = new Map<string, 'open' | 'done'>();
+    const visit = (file: string, path: string[]): void => {
+      if (state.get(file) === 'done') return;
+      if (state.get(file) === 'open') {
+        cycles.push([...path.slice(path.indexOf(file)), file].join(' → '));
+        return;
+      }
+      state.set(file, 'open');
+      for (const next of graph.get(file) ?? []) visit(next, [...path, file]);
+      state.set(file, 'done');
+    };
+    for (const file of graph.keys()) visit(file, []);
+    expect(cycles).toEqual([]);
+  });
+
   it('the rule sees violations (a higher import in a lower layer is caught)', () => {
     expect(MAY_IMPORT.io).not.toContain('tasks');
     expect(MAY_IMPORT.stats).not.toContain('krs');
     expect(valueImports('krs/intervals.ts')).toContain('stats/jackknife.ts');
     expect(valueImports('cli/score.ts')).toContain('cli/score-shard.ts'); // a dynamic import counts
+    expect(valueImports('cli/score-shard.ts')).not.toContain('cli/score.ts');
   });
 });
