@@ -17,7 +17,7 @@ import type { StudyResult } from '../train/study.js';
 import type { RegressionDemoResult } from '../train/regression/demo.js';
 import type { DemoMode } from '../train/demo-folder.js';
 import { chooseBackend, BACKENDS } from './backend.js';
-import { parseNumber, parsePositiveInt } from './options.js';
+import { parseNumber, parsePositiveInt, parseSeedOf } from './options.js';
 import { fmt, table, toJson } from './format.js';
 import { commandLine } from './report-options.js';
 import { postToServe, SERVE_OPTION, serveTarget } from './serve-options.js';
@@ -46,12 +46,6 @@ interface DemoFlags {
   study?: boolean;
   task?: 'classification' | 'regression';
   softWeights?: number[];
-}
-
-function parseSeed(value: string): number {
-  const v = Number(value);
-  if (value.trim() === '' || !Number.isSafeInteger(v) || v < 0) throw errors.badOption('--seed', value, 'a non-negative integer');
-  return v;
 }
 
 function parseWidths(option: string) {
@@ -89,7 +83,7 @@ export function registerDemo(program: Command): void {
     .description('distil students from a teacher on MNIST in-process (TensorFlow.js) and show FSS, AOA and KRS before and after')
     .option('--out <dir>', "output folder (default krs-demo; --study: krs-demo-study; --task regression: krs-demo-regression; --quick shares its mode's)")
     .option('--force', 'write into an --out folder another demo mode made (refused otherwise)')
-    .option('--seed <n>', 'seed of the split, initial weights, batch order and augmentation (default 1)', parseSeed)
+    .option('--seed <n>', 'seed of the split, initial weights, batch order and augmentation (default 1)', parseSeedOf('--seed'))
     .option('--quick', 'a quick check: one epoch of everything (MNIST: 600 training / 200 held-out digits; --study: 2 sizes on 600 / 300 digits)')
     .option('--epochs <n>', 'epochs of every student (default 10, regression 30; quick 1)', parsePositiveInt('--epochs'))
     .option('--teacher-epochs <n>', 'epochs of the teacher (default 15, regression 40; quick 1)', parsePositiveInt('--teacher-epochs'))

@@ -6,7 +6,7 @@
  * (src/krs/compare.ts).
  */
 import type { EstimatorChoice } from '../similarity/spec.js';
-import { ESTIMATOR_OPTION, MEMORY_BUDGET_OPTION } from './estimator-options.js';
+import { ESTIMATOR_OPTION, MEMORY_BUDGET_OPTION, RBF_THRESHOLD_OPTION } from './estimator-options.js';
 import type { Command } from 'commander';
 import { cliIo } from './io.js';
 import { errors } from '../core/errors.js';
@@ -24,8 +24,7 @@ import { fmt, table, toJson } from './format.js';
 import { krsSummary, printStudents, studentsSummary } from './krs-summary.js';
 import type { Comparison } from '../krs/compare.js';
 import { addDataOptions, addModelOptions, datasetOptions, modelFlags, parseList, preprocessOption, sideOptions, type DataFlags } from './model-options.js';
-import { collect, parseChoice, parseNumber, parsePositiveInt } from './options.js';
-import { parseSeed } from './score-flags.js';
+import { collect, parseChoice, parseNumber, parsePositiveInt, parseSeedOf } from './options.js';
 import { progressBar } from './progress.js';
 import { CHARTS_OPTION, REPORT_OPTION, evalReportInput, writeCliReport } from './report-options.js';
 
@@ -101,12 +100,12 @@ export function registerEval(program: Command): void {
     .option('--mse-max <m>', 'regression: worst-case MSE normaliser (default: variance of the teacher outputs)', parseNumber('--mse-max'))
     .option(...ESTIMATOR_OPTION)
     .option(...MEMORY_BUDGET_OPTION)
-    .option('--rbf-threshold <θ>', 'cka-rbf: σ = θ·√(median squared distance) (default 0.8)', parseNumber('--rbf-threshold'))
+    .option(...RBF_THRESHOLD_OPTION)
     .option('--backend <name>', `matrix backend for scoring: ${BACKENDS.join(', ')} (default auto)`, parseChoice('--backend', BACKENDS))
     .option('--save-captures <dir>', 'also write teacher.npz and student.npz (tapped layers, outputs, targets, ids) into dir')
     .option('--threads <n>', 'ONNX Runtime threads per model (default: all cores)', parsePositiveInt('--threads'))
     .option('--null', "also the null level: the student's samples shuffled against the teacher's (keeps the scored arrays in memory; one more scoring pass)")
-    .option('--null-seed <n>', "seed of the null level's permutation (default 1)", parseSeed)
+    .option('--null-seed <n>', "seed of the null level's permutation (default 1)", parseSeedOf('--null-seed'))
     .option(...SHARD_OPTION)
     .option(...STATE_OUT_OPTION)
     .option(...SERVE_OPTION)

@@ -31,6 +31,15 @@ export function parsePositiveInt(option: string) {
   };
 }
 
+/** A seed: a non-negative integer written in digits (`--seed`, `--null-seed`). */
+export function parseSeedOf(option: string) {
+  return (value: string): number => {
+    const v = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(v)) throw errors.badOption(option, value, 'a non-negative integer');
+    return v;
+  };
+}
+
 /** One of a fixed set of words. */
 export function parseChoice<T extends string>(option: string, choices: readonly T[]) {
   return (value: string): T => {

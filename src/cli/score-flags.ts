@@ -64,13 +64,6 @@ export interface ScoreFlags {
   nullSeed?: number;
 }
 
-/** `--null-seed`: a non-negative integer. */
-export function parseSeed(value: string): number {
-  const v = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(v)) throw errors.badOption('--null-seed', value, 'a non-negative integer');
-  return v;
-}
-
 /**
  * With `--baseline`: score the baseline capture against the same teacher with the same options
  * (no null level of its own), and add it to the student's reference levels with the paired

@@ -2,7 +2,7 @@
  * `krs score`: FSS, AOA and KRS of a student capture against a teacher capture — the command,
  * its shards and several students; the flags become library options in `score-flags.ts`.
  */
-import { ESTIMATOR_OPTION, GRAM_BLOCK_OPTION, MEMORY_BUDGET_OPTION } from './estimator-options.js';
+import { ESTIMATOR_OPTION, GRAM_BLOCK_OPTION, MEMORY_BUDGET_OPTION, RBF_THRESHOLD_OPTION } from './estimator-options.js';
 import type { Command } from 'commander';
 import { cliIo } from './io.js';
 import { STUDENT_OUTPUTS_OPTION, TEACHER_OUTPUTS_OPTION } from './output-kind-options.js';
@@ -13,13 +13,13 @@ import { TASKS } from '../tasks/registry.js';
 import { SIMILARITIES } from '../similarity/registry.js';
 import { POOLINGS } from '../similarity/features.js';
 import { BACKENDS } from './backend.js';
-import { collect, parseChoice, parseNumber, parsePositiveInt } from './options.js';
+import { collect, parseChoice, parseNumber, parsePositiveInt, parseSeedOf } from './options.js';
 import { toJson } from './format.js';
 import { krsSummary, printStudents, studentsSummary } from './krs-summary.js';
 import { type Comparison, compareStudents } from '../krs/compare.js';
 import { CHARTS_OPTION, REPORT_OPTION, scoreReportInput, studentsReportInput, writeCliReport } from './report-options.js';
 import { SHARD_OPTION, STATE_OUT_OPTION, shardRun, stateLine } from './shard-options.js';
-import { parseSeed, runScore, type ScoreFlags, scoreWithMetric, withBaseline } from './score-flags.js';
+import { runScore, type ScoreFlags, scoreWithMetric, withBaseline } from './score-flags.js';
 import type { ShardSpec } from '../krs/shards.js';
 
 export function registerScore(program: Command): void {
@@ -49,7 +49,7 @@ export function registerScore(program: Command): void {
     .option('--iou-min <t>', 'detection: a matched pair needs IoU ≥ t (default 0.5)', parseNumber('--iou-min'))
     .option('--ignore-label <l>', 'segmentation: teacher label to skip (default 255)', parseNumber('--ignore-label'))
     .option('--mse-max <m>', 'regression: worst-case MSE normaliser (default: variance of the teacher outputs)', parseNumber('--mse-max'))
-    .option('--rbf-threshold <θ>', 'cka-rbf: σ = θ·√(median squared distance) (default 0.8)', parseNumber('--rbf-threshold'))
+    .option(...RBF_THRESHOLD_OPTION)
     .option(...ESTIMATOR_OPTION)
     .option(...MEMORY_BUDGET_OPTION)
     .option(...GRAM_BLOCK_OPTION)
@@ -61,7 +61,7 @@ export function registerScore(program: Command): void {
     )
     .option('--baseline-features <capture>', "the baseline's activations, when --baseline holds only outputs (detection, PNG label maps)")
     .option('--no-null', "skip the null level (the student's samples shuffled against the teacher's: one more scoring pass)")
-    .option('--null-seed <n>', "seed of the null level's permutation (default 1)", parseSeed)
+    .option('--null-seed <n>', "seed of the null level's permutation (default 1)", parseSeedOf('--null-seed'))
     .option(...SHARD_OPTION)
     .option(...STATE_OUT_OPTION)
     .option(...SERVE_OPTION)

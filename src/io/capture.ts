@@ -5,7 +5,7 @@
  * `safetensors.ts`) and `.npy` files, one per key ({@link npyCapture}, used for a
  * folder of .npy files and for a single .npy). All are lazy: listing keys and shapes
  * reads headers only, and `readRows` reads only the bytes of the rows asked for.
- * `openCapture(path)` in `node-source.ts` picks the implementation for a path.
+ * `openCapture(path)` in `node-capture.ts` picks the implementation for a path.
  */
 import { errors, fmtShape, KrsError } from '../core/errors.js';
 import { idAt, type Tensor, type TensorInfo } from '../core/tensor.js';

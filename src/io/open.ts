@@ -1,6 +1,6 @@
 /**
  * Pick the capture reader for a source by its name and first bytes (browser-safe; the
- * Node `openCapture(path)` in `node-source.ts` adds files and folders).
+ * Node `openCapture(path)` in `node-capture.ts` adds files and folders).
  *
  * By extension: `.npz`, `.safetensors`, `.npy`. Otherwise by content: `PK\3\4` or
  * `PK\5\6` → npz, `\x93NUMPY` → npy, an 8-byte length followed by `{` → safetensors.

@@ -17,14 +17,13 @@ import type { Measure } from '../core/measure.js';
 import { asRecord } from '../core/state-json.js';
 import { decodeFloat64, encodeFloat64 } from '../core/serialize.js';
 import { columnSums } from '../linalg/vector.js';
-import { featureMatrix } from '../similarity/features.js';
 import type { FeatureShift } from '../similarity/linear-stats.js';
 import { asTensor, type Tensor, type TensorLike } from '../core/tensor.js';
 import { assertFinite } from '../core/validate.js';
 import { toPoints } from '../core/units.js';
 import type { MatrixBackend } from '../linalg/backend.js';
 import { typescriptBackend } from '../linalg/typescript-backend.js';
-import { type Pooling, pooledWidth } from '../similarity/features.js';
+import { featureMatrix, type Pooling, pooledWidth } from '../similarity/features.js';
 import {
   type LayerBatch,
   type LayerSimilarityResult,

@@ -6,6 +6,7 @@
  */
 import type { Measure, MeasureInfo } from '../core/measure.js';
 import type { MatrixBackend } from '../linalg/backend.js';
+import type { FeatureShift } from './linear-stats.js';
 
 /** Which computation produced a value; every result names it. */
 export type Estimator = 'exact' | 'minibatch-unbiased-hsic' | 'rbf-gram' | 'per-sample-cosine';
@@ -14,8 +15,6 @@ export type Estimator = 'exact' | 'minibatch-unbiased-hsic' | 'rbf-gram' | 'per-
 export type EstimatorChoice = 'exact' | 'minibatch';
 
 /** The exact route that computed a value (linear CKA family). */
-import type { FeatureShift } from './linear-stats.js';
-
 export type ExactRoute = 'feature-space' | 'sample-space';
 
 /** One batch of pooled features of a layer pair: X (rows × p) and Y (rows × q), row-major. */
