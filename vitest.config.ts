@@ -2,9 +2,29 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+/**
+ * The end-to-end tests: they train networks, run the demos, spawn krs processes and servers,
+ * drive Chromium or write gigabyte files. `npm test` runs everything else (the library, the CLI
+ * in-process, the service in-process); `npm run test:e2e` (KRS_E2E=1) runs these. CI runs both.
+ */
+const E2E = [
+  'test/train/**/*.test.ts',
+  'test/cluster/**/*.test.ts',
+  'test/cli/demo*.test.ts',
+  'test/cli/interrupt*.test.ts',
+  'test/cli/{run,serve-clients,on-path,eval,eval-students,capture-pool}.test.ts',
+  'test/serve/{dashboard,fault,python}.test.ts',
+  'test/report/browser.test.ts',
+  'test/io/large-file.test.ts',
+  'test/krs/diagnose-pairs.test.ts',
+  'test/cli/heatmap-eval.test.ts',
+];
+const e2e = process.env.KRS_E2E === '1';
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    include: e2e ? E2E : ['test/**/*.test.ts'],
+    exclude: e2e ? [] : E2E,
     // Generous for a busy 2-core machine: model runs, the demo and Chromium take seconds each.
     testTimeout: 60_000,
     // beforeAll hooks train the demo or start Chromium; vitest's default (10 s) is too short for them.
