@@ -99,3 +99,19 @@ describe('layers (docs/architecture.md)', () => {
     expect(valueImports('cli/score-shard.ts')).not.toContain('cli/score.ts');
   });
 });
+
+describe('the flow map of docs/architecture.md §"How a call flows"', () => {
+  it('every arrow is an import in the sources (value or type)', () => {
+    const doc = readFileSync(fileURLToPath(new URL('../../docs/architecture.md', import.meta.url)), 'utf8');
+    const section = doc.slice(doc.indexOf('## How a call flows'), doc.indexOf('## The Measure contract'));
+    const arrows = [...section.matchAll(/^ {4}src\/(\S+) → src\/(\S+)/gm)].map((m) => [m[1]!, m[2]!] as const);
+    expect(arrows.length).toBeGreaterThanOrEqual(20);
+    const wrong = arrows.filter(([from, to]) => {
+      const text = readFileSync(join(SRC, from), 'utf8');
+      const spec = relative(dirname(join(SRC, from)), join(SRC, to)).replace(/\.ts$/, '.js');
+      const path = spec.startsWith('.') ? spec : `./${spec}`;
+      return !text.includes(`'${path}'`);
+    });
+    expect(wrong.map(([a, b]) => `${a} → ${b}`)).toEqual([]);
+  });
+});
