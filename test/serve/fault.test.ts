@@ -30,7 +30,8 @@ function serve(store: string): Promise<{ child: ChildProcess; url: string }> {
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
-    const t = setTimeout(() => reject(new Error(`krs serve did not start: ${err}`)), 30_000);
+    // Generous: at load 20 a Node process takes many seconds to load fastify, kysely and the store.
+    const t = setTimeout(() => reject(new Error(`krs serve did not start: ${err}`)), 180_000);
     child.stdout!.on('data', (c) => {
       out += c;
       const m = /krs serve: (http:\/\/\S+)/.exec(out);
@@ -69,8 +70,8 @@ async function crashUnderLoad(store: string) {
     }
   };
   const clients = Array.from({ length: 8 }, client);
-  const until = Date.now() + 5000;
-  while (acked.size < 30 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  // Kill once 30 posts are acknowledged, however long that takes (the test's timeout bounds it).
+  while (acked.size < 30) await new Promise((r) => setTimeout(r, 20));
   killed = true;
   child.kill('SIGKILL');
   await Promise.allSettled(clients);
@@ -137,11 +138,11 @@ describe('kill -9 during a load', () => {
   const dir = mkdtempSync(join(tmpdir(), 'krs-fault-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('SQLite: every acknowledged post survives, none half-written', { timeout: 60_000 }, async () => {
+  it('SQLite: every acknowledged post survives, none half-written', { timeout: 600_000 }, async () => {
     await crashUnderLoad(join(dir, 'krs.db'));
   });
 
-  it('Ctrl-C (SIGINT) stops the server cleanly: exit 0, the store closed and whole', { timeout: 60_000 }, async () => {
+  it('Ctrl-C (SIGINT) stops the server cleanly: exit 0, the store closed and whole', { timeout: 600_000 }, async () => {
     const store = join(dir, 'sigint.db');
     const { child, url } = await serve(store);
     let err = '';
@@ -165,7 +166,7 @@ describe('kill -9 during a load', () => {
     }
   });
 
-  it('a webhook delivery pending when the server is killed is sent after the restart', { timeout: 90_000 }, async () => {
+  it('a webhook delivery pending when the server is killed is sent after the restart', { timeout: 600_000 }, async () => {
     const store = join(dir, 'outbox.db');
     const free = await receiver(0, []);
     const port = (free.address() as AddressInfo).port;
@@ -192,7 +193,7 @@ describe('kill -9 during a load', () => {
     }
   });
 
-  it('a full disk is a 503 UNAVAILABLE naming the cause, and the server goes on', { timeout: 90_000 }, async (ctx) => {
+  it('a full disk is a 503 UNAVAILABLE naming the cause, and the server goes on', { timeout: 600_000 }, async (ctx) => {
     const mount = mkdtempSync(join(tmpdir(), 'krs-full-'));
     const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', mount], { encoding: 'utf8' });
     if (mounted.status !== 0) {
@@ -230,17 +231,17 @@ describe('kill -9 during a load', () => {
     }
   });
 
-  it('an unusable store stops krs serve with exit 4 and one line naming it', async () => {
+  it('an unusable store stops krs serve with exit 4 and one line naming it', { timeout: 600_000 }, async () => {
     const r = spawnSync(process.execPath, [BIN, 'serve', '--store', 'postgres://nobody@127.0.0.1:1/none', '--port', '0'], {
       encoding: 'utf8',
-      timeout: 30_000,
+      timeout: 300_000,
     });
     expect(r.status).toBe(4);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/store postgres:\/\/nobody@127\.0\.0\.1:1\/none does not answer/);
   });
 
-  it.skipIf(reason !== null)('PostgreSQL: the same', { timeout: 60_000 }, async () => {
+  it.skipIf(reason !== null)('PostgreSQL: the same', { timeout: 600_000 }, async () => {
     const schema = uniqueSchema();
     try {
       await crashUnderLoad(`${PG_URL}?schema=${schema}`);
