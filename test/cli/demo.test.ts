@@ -83,7 +83,7 @@ describe('krs demo --quick', () => {
     expect(a.tasks.classification.n).toBe(5);
   });
 
-  it('the same seed gives the same numbers; --seed changes them', async () => {
+  it('the same seed gives the same numbers; --seed changes them', { timeout: 600_000 }, async () => {
     const again = await krs('demo', '--quick', '--out', outDir(), '--json', '--no-progress');
     expect(again.status).toBe(0);
     expect(again.stderr).toBe('');
