@@ -205,25 +205,17 @@ class StoredEntrySource implements ByteSource {
 
   verify(): void {
     if (this.verified) return;
-    let crc = CRC32_INIT;
-    if (this.archive.view) crc = crc32Update(crc, this.archive.view(this.base, this.size));
-    else {
-      // Streamed in bounded memory.
-      const buf = new Uint8Array(Math.min(VERIFY_CHUNK, this.size));
-      for (let at = 0; at < this.size; at += VERIFY_CHUNK) {
-        const part = buf.subarray(0, Math.min(VERIFY_CHUNK, this.size - at));
-        readInto(this.archive, this.base + at, part);
-        crc = crc32Update(crc, part);
-      }
-    }
-    const got = crc32Final(crc);
-    if (got !== this.entry.crc32) throw badCrc(this.name, this.entry.crc32, got);
-    this.verified = true;
+    for (const _ of this.crcPass());
   }
 
-  /** {@link verify} in chunks of 8 MiB with a stop point after each (an interrupt acts within a chunk). */
+  /** {@link verify} with a stop point after every 8 MiB (an interrupt acts within a chunk). */
   async verifyAsync(): Promise<void> {
     if (this.verified) return;
+    for (const _ of this.crcPass()) await stopPoint();
+  }
+
+  /** The CRC pass in chunks of 8 MiB (views when the archive has them, else one reused buffer), yielding after each. */
+  private *crcPass(): Generator<void, void> {
     let crc = CRC32_INIT;
     const buf = this.archive.view ? null : new Uint8Array(Math.min(CHUNK_BYTES, this.size));
     for (let at = 0; at < this.size; at += CHUNK_BYTES) {
@@ -234,8 +226,7 @@ class StoredEntrySource implements ByteSource {
         readInto(this.archive, this.base + at, part);
       } else part = this.archive.view!(this.base + at, len);
       crc = crc32Update(crc, part);
-      pauseAtSync('verify-chunk');
-      await checkInterrupt();
+      yield;
     }
     const got = crc32Final(crc);
     if (got !== this.entry.crc32) throw badCrc(this.name, this.entry.crc32, got);
@@ -243,8 +234,12 @@ class StoredEntrySource implements ByteSource {
   }
 }
 
-/** Bytes read per step when verifying a stored entry. */
-const VERIFY_CHUNK = 1 << 20;
+/** Where a long CRC pass may be paused (tests) or interrupted: after each 8 MiB. */
+async function stopPoint(): Promise<void> {
+  pauseAtSync('verify-chunk');
+  await checkInterrupt();
+}
+
 /** Compressed bytes pushed to the inflater per step. */
 const CHUNK = 1 << 15;
 /** Fewest compressed bytes pushed per step (up to ~1 MB of output at deflate's best ratio). */
@@ -318,10 +313,23 @@ class InflateEntrySource implements ByteSource {
    */
   verify(): void {
     if (this.verified) return;
+    for (const _ of this.crcPass());
+  }
+
+  /** {@link verify} with a stop point after every 8 MiB of output (an interrupt acts within about that much inflating). */
+  async verifyAsync(): Promise<void> {
+    if (this.verified) return;
+    for (const _ of this.crcPass()) await stopPoint();
+  }
+
+  /** The inflating CRC pass, yielding after every 8 MiB of output. */
+  private *crcPass(): Generator<void, void> {
     let produced = 0;
+    let since = 0;
     let crc = CRC32_INIT;
     const inflater = new Inflate((chunk) => {
       produced += chunk.length;
+      since += chunk.length;
       if (produced > this.size) throw errors.badFile(this.name, `corrupt: inflates to more than the declared ${this.size} bytes`);
       crc = crc32Update(crc, chunk);
     });
@@ -337,42 +345,9 @@ class InflateEntrySource implements ByteSource {
         throw errors.badFile(this.name, `corrupt or truncated deflate data (${(e as Error).message})`);
       }
       if (len === 0) break;
-    }
-    if (produced !== this.size) {
-      throw errors.badFile(this.name, `corrupt or truncated: inflates to ${produced} bytes, the directory says ${this.size}`);
-    }
-    const got = crc32Final(crc);
-    if (got !== this.entry.crc32) throw badCrc(this.name, this.entry.crc32, got);
-    this.verified = true;
-  }
-
-  /** {@link verify} with a stop point after every 8 MiB of output (an interrupt acts within about that much inflating). */
-  async verifyAsync(): Promise<void> {
-    if (this.verified) return;
-    let produced = 0;
-    let since = 0;
-    let crc = CRC32_INIT;
-    const inflater = new Inflate((chunk) => {
-      produced += chunk.length;
-      since += chunk.length;
-      if (produced > this.size) throw errors.badFile(this.name, `corrupt: inflates to more than the declared ${this.size} bytes`);
-      crc = crc32Update(crc, chunk);
-    });
-    for (let consumed = 0; consumed < this.entry.compressedSize || consumed === 0; ) {
-      const len = Math.min(CHUNK, Math.max(MIN_PUSH, this.size - produced), this.entry.compressedSize - consumed);
-      const bytes = this.archive.read(this.base + consumed, len);
-      consumed += len;
-      try {
-        inflater.push(bytes, consumed === this.entry.compressedSize);
-      } catch (e) {
-        if (e instanceof KrsError) throw e;
-        throw errors.badFile(this.name, `corrupt or truncated deflate data (${(e as Error).message})`);
-      }
-      if (len === 0) break;
       if (since >= CHUNK_BYTES) {
         since = 0;
-        pauseAtSync('verify-chunk');
-        await checkInterrupt();
+        yield;
       }
     }
     if (produced !== this.size) {
