@@ -196,29 +196,7 @@ export function writeAll(fd: number, bytes: Uint8Array): void {
  * @throws KrsError environment kinds (nothing changed at `file`), INTERRUPTED (likewise).
  */
 export function writeFileAtomic(named: string, data: string | Uint8Array, what = 'the file'): void {
-  throwIfInterrupted();
-  ensureDir(path.dirname(path.resolve(named)), what);
-  const file = writeTarget(named, what);
-  removeStalePartials(file);
-  const tmp = partialPath(file);
-  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-  let fd = -1;
-  try {
-    try {
-      fd = fs.openSync(tmp, 'wx');
-      writeAll(fd, bytes);
-      fs.fsyncSync(fd);
-      fs.closeSync(fd);
-      fd = -1;
-    } catch (e) {
-      throw writeFailure(file, e, what);
-    }
-    commitFile(tmp, file, what);
-  } catch (e) {
-    if (fd >= 0) fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
+  for (const _ of atomicWriteSteps(named, data, what));
 }
 
 /**
@@ -227,6 +205,19 @@ export function writeFileAtomic(named: string, data: string | Uint8Array, what =
  * @throws as {@link writeFileAtomic}.
  */
 export async function writeFileAtomicAsync(named: string, data: string | Uint8Array, what = 'the file'): Promise<void> {
+  for (const _ of atomicWriteSteps(named, data, what)) {
+    pauseAtSync('write-chunk');
+    await checkInterrupt();
+  }
+}
+
+/**
+ * The one body of both writers: prepare the target and its temporary file, write
+ * {@link CHUNK_BYTES} at a time yielding after each chunk (once for empty data), flush and
+ * commit. A failure, or the driver stopping between chunks (an interrupt), closes and removes
+ * the temporary file and leaves `file` as it was.
+ */
+function* atomicWriteSteps(named: string, data: string | Uint8Array, what: string): Generator<void, void> {
   throwIfInterrupted();
   ensureDir(path.dirname(path.resolve(named)), what);
   const file = writeTarget(named, what);
@@ -234,34 +225,35 @@ export async function writeFileAtomicAsync(named: string, data: string | Uint8Ar
   const tmp = partialPath(file);
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   let fd = -1;
+  let committed = false;
   try {
-    try {
-      fd = fs.openSync(tmp, 'wx');
-    } catch (e) {
-      throw writeFailure(file, e, what);
-    }
+    fd = machineStep(file, what, () => fs.openSync(tmp, 'wx'));
     for (let at = 0; at < bytes.length || at === 0; at += CHUNK_BYTES) {
-      try {
-        writeAll(fd, bytes.subarray(at, at + CHUNK_BYTES));
-      } catch (e) {
-        throw writeFailure(file, e, what);
-      }
-      pauseAtSync('write-chunk');
-      await checkInterrupt();
+      machineStep(file, what, () => writeAll(fd, bytes.subarray(at, at + CHUNK_BYTES)));
+      yield;
       if (bytes.length === 0) break;
     }
-    try {
+    machineStep(file, what, () => {
       fs.fsyncSync(fd);
       fs.closeSync(fd);
       fd = -1;
-    } catch (e) {
-      throw writeFailure(file, e, what);
-    }
+    });
     commitFile(tmp, file, what);
+    committed = true;
+  } finally {
+    if (!committed) {
+      if (fd >= 0) fs.closeSync(fd);
+      fs.rmSync(tmp, { force: true });
+    }
+  }
+}
+
+/** `step()`, its failures turned into one-line KrsErrors naming `file` ({@link writeFailure}). */
+function machineStep<T>(file: string, what: string, step: () => T): T {
+  try {
+    return step();
   } catch (e) {
-    if (fd >= 0) fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw e;
+    throw writeFailure(file, e, what);
   }
 }
 
