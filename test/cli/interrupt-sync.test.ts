@@ -10,24 +10,17 @@
  * then stop at its next stop point: exit 130 (SIGINT) / 143 (SIGTERM), one true line, the old
  * target left as it was, no temporary file.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NpzWriter } from '../../src/io/node-npz-writer.js';
-import { KRS_BIN, krs } from '../helpers/cli.js';
+import { krs } from '../helpers/cli.js';
+import { type Outcome, runPaused } from '../helpers/interrupt.js';
 
 const MODELS = new URL('../fixtures/models/', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'krs-interrupt-sync-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-interface Outcome {
-  status: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
 
 let runs = 0;
 
@@ -36,25 +29,7 @@ let runs = 0;
  * are failpoints the run must not reach (they would announce themselves on stderr).
  */
 function run(args: string[], point: string, signal: NodeJS.Signals, later: string[] = []): Promise<Outcome> {
-  const go = join(dir, `go-${runs++}`);
-  const child: ChildProcess = spawn(process.execPath, [KRS_BIN, ...args], {
-    env: { ...process.env, KRS_PAUSE_AT: [point, ...later].join(','), KRS_PAUSE_UNTIL: go },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    cwd: dir,
-  });
-  let stdout = '';
-  let stderr = '';
-  let sent = false;
-  child.stdout!.on('data', (d) => (stdout += d));
-  child.stderr!.on('data', (d) => {
-    stderr += d;
-    if (!sent && stderr.includes(`krs: paused at ${point}`)) {
-      sent = true;
-      child.kill(signal);
-      writeFileSync(go, '');
-    }
-  });
-  return new Promise((resolve) => child.on('close', (status, sig) => resolve({ status, signal: sig, stdout, stderr })));
+  return runPaused(args, { pause: point, signal, later, release: join(dir, `go-${runs++}`), cwd: dir });
 }
 
 /** Exit status and the one line of an interrupt that wrote nothing. */

@@ -4,42 +4,19 @@
  * exact with the KRS_PAUSE_AT failpoints (src/io/interrupt.ts): the process announces
  * `krs: paused at <point>` on stderr and waits there for the signal.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { KRS_BIN } from '../helpers/cli.js';
+import { type Outcome, runPaused } from '../helpers/interrupt.js';
 
 const MODELS = new URL('../fixtures/models/', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'krs-interrupt-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-interface Outcome {
-  status: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Start the bin; when `pause` is given, send `signal` once it reports pausing there. */
 function run(args: string[], pause: string | null, signal: NodeJS.Signals | null, env: Record<string, string> = {}): Promise<Outcome> {
-  const child: ChildProcess = spawn(process.execPath, [KRS_BIN, ...args], {
-    env: { ...process.env, ...(pause ? { KRS_PAUSE_AT: pause } : {}), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  let sent = false;
-  child.stdout!.on('data', (d) => (stdout += d));
-  child.stderr!.on('data', (d) => {
-    stderr += d;
-    if (!sent && signal && pause && stderr.includes(`krs: paused at ${pause}`)) {
-      sent = true;
-      child.kill(signal);
-    }
-  });
-  return new Promise((resolve) => child.on('close', (status, sig) => resolve({ status, signal: sig, stdout, stderr })));
+  return runPaused(args, { pause, signal, env });
 }
 
 const capture = (out: string, ...extra: string[]) => [
