@@ -13,7 +13,10 @@ import { throwIfInterrupted } from '../io/interrupt.js';
 import type { MatrixBackend } from '../linalg/backend.js';
 import type { KrsMetric } from '../krs/metric.js';
 import type { DemoEvent, DemoResult } from '../train/demo.js';
-import type { StudyResult } from '../train/study.js';
+import type { StudyResult } from '../train/protocol/run.js';
+import type { SeedsResult } from '../train/protocol/seeds.js';
+import type { CorrelationSummary } from '../train/protocol/statistics.js';
+import type { StudyConfig } from '../train/study-config.js';
 import type { RegressionDemoResult } from '../train/regression/demo.js';
 import type { DemoMode } from '../train/demo-folder.js';
 import { chooseBackend, BACKENDS } from './backend.js';
@@ -28,6 +31,7 @@ interface DemoFlags {
   out?: string;
   force?: boolean;
   seed?: number;
+  seeds?: number[];
   quick?: boolean;
   epochs?: number;
   teacherEpochs?: number;
@@ -84,6 +88,11 @@ export function registerDemo(program: Command): void {
     .option('--out <dir>', "output folder (default krs-demo; --study: krs-demo-study; --task regression: krs-demo-regression; --quick shares its mode's)")
     .option('--force', 'write into an --out folder another demo mode made (refused otherwise)')
     .option('--seed <n>', 'seed of the split, initial weights, batch order and augmentation (default 1)', parseSeedOf('--seed'))
+    .option(
+      '--seeds <list>',
+      'with --study: run the whole study once per seed (comma-separated, distinct) into <out>/seed-<s>/ and report each statistic per seed with its spread',
+      parseSeedList,
+    )
     .option('--quick', 'a quick check: one epoch of everything (MNIST: 600 training / 200 held-out digits; --study: 2 sizes on 600 / 300 digits)')
     .option('--epochs <n>', 'epochs of every student (default 10, regression 30; quick 1)', parsePositiveInt('--epochs'))
     .option('--teacher-epochs <n>', 'epochs of the teacher (default 15, regression 40; quick 1)', parsePositiveInt('--teacher-epochs'))
@@ -133,6 +142,13 @@ export function registerDemo(program: Command): void {
       }
       if (o.softWeights)
         throw errors.badOption('--soft-weights', o.softWeights.join(','), 'given only with --task regression (MNIST students take --soft-weight)');
+      if (o.seeds) {
+        if (!o.study) throw errors.badOption('--seeds', o.seeds.join(','), 'given with --study (the demo and --task regression take one --seed)');
+        if (o.seed !== undefined) throw errors.badOption('--seed', String(o.seed), 'not given with --seeds (each seed of --seeds is a whole study)');
+        const result = await runStudySeedsCommand(o, o.seeds);
+        cliIo().stdout.write(o.json ? `${toJson(result, 2)}\n` : `${renderSeeds(result)}\n`);
+        return;
+      }
       if (o.study) {
         const result = await runStudyCommand(o);
         cliIo().stdout.write(o.json ? `${toJson(result, 2)}\n` : `${renderStudy(result)}\n`);
@@ -226,6 +242,30 @@ async function withDemoRun<T>(
 const NOT_FOR_STUDY = ['hintLayer', 'studentHidden'] as const;
 
 export async function runStudyCommand(o: DemoFlags): Promise<StudyResult> {
+  const config = await studyConfigOf(o, o.seed);
+  const { runStudy } = await import('../train/study.js');
+  const { studyHooks } = await import('../train/hooks.js');
+  return withDemoRun(o, 'study', (common) => runStudy(config, { ...common, hooks: studyHooks(commandLine()) }));
+}
+
+/** `krs demo --study --seeds …`: one whole study per seed, then the statistics per seed with their spread. */
+export async function runStudySeedsCommand(o: DemoFlags, seeds: number[]): Promise<SeedsResult> {
+  const { checkSeeds, runSeeds } = await import('../train/protocol/seeds.js');
+  checkSeeds(seeds);
+  const configs = new Map<number, StudyConfig>();
+  for (const seed of seeds) configs.set(seed, await studyConfigOf(o, seed));
+  const { runStudy } = await import('../train/study.js');
+  const { studyHooks } = await import('../train/hooks.js');
+  return withDemoRun(o, 'study', (common) =>
+    runSeeds(seeds, common.out, (seed, out) => {
+      common.onEvent({ type: 'stage', message: `seed ${seed} (${seeds.indexOf(seed) + 1} of ${seeds.length}) → ${out}` });
+      return runStudy(configs.get(seed)!, { ...common, out, hooks: studyHooks(commandLine()) });
+    }),
+  );
+}
+
+/** The study's configuration from the flags (checked before any work). */
+async function studyConfigOf(o: DemoFlags, seed: number | undefined): Promise<StudyConfig> {
   for (const k of NOT_FOR_STUDY) {
     if (o[k] !== undefined)
       throw errors.badOption(
@@ -236,9 +276,9 @@ export async function runStudyCommand(o: DemoFlags): Promise<StudyResult> {
   }
   const { studyConfig } = await import('../train/study-config.js');
   const { mlpArchitecture } = await import('../train/models.js');
-  const config = studyConfig({
+  return studyConfig({
     teacher: o.teacherHidden ? mlpArchitecture(o.teacherHidden) : undefined,
-    seed: o.seed,
+    seed,
     quick: o.quick ?? false,
     studentEpochs: o.epochs,
     teacherEpochs: o.teacherEpochs,
@@ -249,9 +289,39 @@ export async function runStudyCommand(o: DemoFlags): Promise<StudyResult> {
     softWeight: o.softWeight,
     fitnetTemperature: o.fitnetTemperature,
   });
-  const { runStudy } = await import('../train/study.js');
-  const { studyHooks } = await import('../train/hooks.js');
-  return withDemoRun(o, 'study', (common) => runStudy(config, { ...common, hooks: studyHooks(commandLine()) }));
+}
+
+/** A comma-separated list of seeds (non-negative integers). */
+function parseSeedList(value: string): number[] {
+  const one = parseSeedOf('--seeds');
+  return value.split(',').map((s) => {
+    try {
+      return one(s.trim());
+    } catch {
+      throw errors.badOption('--seeds', value, 'a comma-separated list of non-negative integers, e.g. 1,2,3');
+    }
+  });
+}
+
+/** The readable summary of a study over several seeds. */
+export function renderSeeds(r: SeedsResult): string {
+  const lines = [`krs demo --study --seeds ${r.seeds.join(',')} — the ${r.family} study once per seed; each statistic per seed and its spread`, ''];
+  const num = (v: number | null) => (v === null ? '—' : Number.isInteger(v) ? String(v) : fmt(v, 3));
+  lines.push(
+    table(
+      ['statistic', ...r.seeds.map((s) => `seed ${s}`), 'mean ± sd', '[min, max]'],
+      r.statistics.map((s) => [
+        s.label,
+        ...s.values.map(num),
+        s.mean === null ? '—' : `${num(s.mean)} ± ${num(s.sd)}`,
+        s.min === null ? '—' : `[${num(s.min)}, ${num(s.max)}]`,
+      ]),
+    ),
+  );
+  lines.push('');
+  for (const run of r.runs) lines.push(`seed ${run.seed}: ${run.out}/ (results.json, study.csv, report.html)`);
+  lines.push(`Wrote ${r.files.csv} and ${r.files.json}`);
+  return lines.join('\n');
 }
 
 /** Flags of the MNIST demo the regression demo does not take. */
@@ -335,37 +405,30 @@ const interval = (ci: readonly [number, number] | null | undefined, digits = 2) 
 export function renderStudy(r: StudyResult): string {
   const lines: string[] = [];
   const mins = `${Math.floor(r.seconds / 60)} min ${Math.round(r.seconds % 60)} s`;
+  const m = r.metric;
   lines.push(
-    `krs demo --study — MNIST, ${r.data.train} training / ${r.data.test} held-out digits, seed ${r.seed}${r.quick ? ' (quick)' : ''}, ${r.experiments.length} experiments, ${mins}`,
+    `krs demo --study — ${r.data.label}, ${r.data.train} training / ${r.data.test} held-out ${r.data.unit}, seed ${r.seed}${r.quick ? ' (quick)' : ''}, ${r.experiments.length} experiments, ${mins}`,
   );
-  lines.push(`teacher ${r.teacher.arch} (${r.teacher.params} parameters): held-out accuracy ${fmt(r.teacher.accuracy)}%`);
+  lines.push(`teacher ${r.teacher.arch} (${r.teacher.params} parameters): held-out ${m} ${fmt(r.teacher.metric)}%`);
   lines.push('');
   lines.push(
     table(
-      ['experiment', 'params', 'KRS pre [95% CI]', 'KRS post [95% CI]', 'ΔKRS', 'acc pre', 'acc post', 'Δacc ± se'],
+      ['experiment', 'params', 'KRS pre [95% CI]', 'KRS post [95% CI]', 'ΔKRS', `${m} pre`, `${m} post`, `Δ${m} ± se`],
       r.experiments.map((e) => [
         e.id,
         String(e.params),
         `${fmt(e.krsPre)} ${interval(e.krsPreCi)}`,
         `${fmt(e.krsPost)} ${interval(e.krsPostCi)}`,
         signed(e.deltaKrs),
-        fmt(e.accuracyPre),
-        fmt(e.accuracyPost),
-        `${signed(e.deltaAccuracy)} ± ${fmt(e.deltaAccuracySe)}${e.accuracyDifferenceSignificant ? ' *' : ''}`,
+        fmt(e.metricPre),
+        fmt(e.metricPost),
+        `${signed(e.deltaMetric)} ± ${fmt(e.deltaMetricSe)}${e.metricDifferenceSignificant ? ' *' : ''}`,
       ]),
     ),
   );
-  lines.push('(* |Δacc| > 1.96 se: beyond the noise of the held-out digits)');
+  lines.push(`(* |Δ${m}| > 1.96 se: beyond the noise of the held-out ${r.data.unit})`);
   lines.push('');
-  const s = r.summary;
-  const corr = (c: StudyResult['summary']['krsVsAccuracy']) =>
-    c.r === null ? `undefined (${c.reason})` : `r = ${fmt(c.r, 3)}, p = ${fmtP(c.p!)}, 95% CI ${interval(c.ci95, 3)}, n = ${c.n}`;
-  lines.push(`Pearson of post-KD KRS with post-KD accuracy: ${corr(s.krsVsAccuracy)}`);
-  lines.push(`Pearson of ΔKRS with Δaccuracy: ${corr(s.deltaKrsVsDeltaAccuracy)}`);
-  lines.push(`Pearson of KRS with accuracy over all ${r.students.length} students: ${corr(s.allStudents)}`);
-  lines.push(
-    `KD raised KRS in ${s.krsRaised} of ${s.experiments} experiments and accuracy in ${s.accuracyRaised}; both moved the same way in ${s.sameDirection}; ${s.significantAccuracyDifferences} accuracy changes exceed 1.96 se.`,
-  );
+  lines.push(...studyStatisticsLines(r));
   lines.push(...analysisLines(r.analysis));
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   lines.push('');
@@ -374,6 +437,33 @@ export function renderStudy(r: StudyResult): string {
   );
   if (r.files.report) lines.push(`Report: ${r.files.report}`);
   return lines.join('\n');
+}
+
+/** A correlation as the summaries print it. */
+export function correlationText(c: CorrelationSummary): string {
+  return c.r === null ? `undefined (${c.reason})` : `r = ${fmt(c.r, 3)}, p = ${fmtP(c.p!)}, 95% CI ${interval(c.ci95, 3)}, n = ${c.n}`;
+}
+
+/** The study's own statistics: correlations, the α that tracks the metric best, noise and direction counts. */
+function studyStatisticsLines(r: StudyResult): string[] {
+  const s = r.summary;
+  const m = r.metric;
+  const best = s.alphaSweep.best;
+  return [
+    `Pearson of post-KD KRS with post-KD ${m}: ${correlationText(s.krsVsMetric)}`,
+    `Pearson of ΔKRS with Δ${m}: ${correlationText(s.deltaKrsVsDeltaMetric)}`,
+    `Pearson of KRS with ${m} over all ${r.students.length} students: ${correlationText(s.allStudents)}`,
+    best === null
+      ? `α sweep: r(KRS_α, ${m}) is undefined at every α`
+      : `α sweep: r(KRS_α, ${m}) is highest at α = ${fmt(best.alpha, 2)} (r = ${fmt(best.r!, 3)}); at α = ${fmt(r.alpha, 2)} (used) r = ${alphaR(s, r.alpha)}`,
+    `KD raised KRS in ${s.krsRaised} of ${s.experiments} experiments and ${m} in ${s.metricRaised}; both moved the same way in ${s.sameDirection}; ${s.significantMetricDifferences} ${m} changes exceed 1.96 se.`,
+  ];
+}
+
+/** r of the α sweep at `alpha`, as text. */
+function alphaR(s: StudyResult['summary'], alpha: number): string {
+  const p = s.alphaSweep.points.find((q) => Math.abs(q.alpha - alpha) < 1e-9);
+  return p?.r == null ? 'undefined' : fmt(p.r, 3);
 }
 
 /** The progress display on stderr: stage and per-epoch lines, and on a terminal a redrawn batch bar. */

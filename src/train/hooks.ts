@@ -16,7 +16,7 @@ import { writeReport } from '../report/node-report.js';
 import { type AnalysisReportInput, type DemoTemperatureChoice, toAnalysisView } from '../report/report.js';
 import type { AnalysisView } from '../report/analysis-view.js';
 import type { DemoHooks, DemoResult, StudentResult } from './demo.js';
-import type { StudyHooks, StudyResult } from './study.js';
+import type { StudyHooks, StudyResult } from './protocol/run.js';
 import { fixed } from '../core/units.js';
 
 /** The hooks `krs demo` runs; `command` is the command line shown in the report's footer. */
@@ -110,6 +110,6 @@ export function studyReportInput(result: StudyResult, command?: string): Analysi
     },
     command: command ?? `krs demo --study --seed ${result.seed}${result.quick ? ' --quick' : ''}`,
     generatedAt: null,
-    title: `KRS validation study on MNIST: ${result.experiments.length} distillation experiments (seed ${result.seed})`,
+    title: `KRS validation study (${result.family}, ${result.dataset}): ${result.experiments.length} distillation experiments (seed ${result.seed})`,
   };
 }

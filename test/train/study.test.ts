@@ -5,7 +5,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readExperimentsTable } from '../../src/analysis/node-experiments.js';
 import { mlpArchitecture, parameterCount, TEACHER_ARCH } from '../../src/train/models.js';
 import { studyConfig, STUDY_STUDENTS } from '../../src/train/study-config.js';
-import { correlation, fisherInterval, pairedAccuracySe, runStudy, studyPairs, type StudyResult } from '../../src/train/study.js';
+import { correlation, fisherInterval, pairedAccuracySe } from '../../src/train/protocol/statistics.js';
+import type { StudyResult } from '../../src/train/protocol/run.js';
+import { runStudy, studyPairs } from '../../src/train/study.js';
 import { studyHooks } from '../../src/train/hooks.js';
 import { expectKrsError } from '../helpers/fixtures.js';
 
@@ -87,7 +89,7 @@ describe('runStudy (tiny)', () => {
     for (const e of a.experiments) {
       const base = a.students.find((s) => s.arch === e.arch && s.method === 'baseline')!;
       const post = a.students.find((s) => s.arch === e.arch && s.method === e.method)!;
-      expect([e.krsPre, e.accuracyPre, e.krsPost, e.accuracyPost]).toEqual([base.krs, base.accuracy, post.krs, post.accuracy]);
+      expect([e.krsPre, e.metricPre, e.krsPost, e.metricPost]).toEqual([base.krs, base.metric, post.krs, post.metric]);
       expect(e.deltaKrs).toBe(post.krs - base.krs);
       expect(e.krsPostCi![0]).toBeLessThanOrEqual(e.krsPost);
       expect(e.krsPostCi![1]).toBeGreaterThanOrEqual(e.krsPost);
@@ -98,7 +100,7 @@ describe('runStudy (tiny)', () => {
     for (const f of [a.files.results, a.files.study, a.files.experimentsJson, a.files.analysis!, a.files.report!]) expect(existsSync(f), f).toBe(true);
     const an = a.analysis as any;
     expect(an.tasks.classification.n).toBe(4);
-    expect(an.tasks.classification.pearson.r).toBeCloseTo(a.summary.krsVsAccuracy.r!, 12);
+    expect(an.tasks.classification.pearson.r).toBeCloseTo(a.summary.krsVsMetric.r!, 12);
     expect(an.methods.table.map((m: any) => m.method).sort()).toEqual(['fitnet', 'kd-T2']);
   });
 
