@@ -12,7 +12,9 @@
 import * as path from 'node:path';
 import { analyzeExperiments, type AnalysisResult } from '../analysis/analyze.js';
 import { readExperimentsTable } from '../analysis/node-experiments.js';
-import { writeReport } from '../report/node-report.js';
+import type { Chart } from '../report/chart.js';
+import { crossLayerHeatmap } from '../report/charts/heatmap.js';
+import { writeCharts, writeReport } from '../report/node-report.js';
 import { type AnalysisReportInput, type DemoTemperatureChoice, toAnalysisView } from '../report/report.js';
 import type { AnalysisView } from '../report/analysis-view.js';
 import type { DemoHooks, DemoResult, StudentResult } from './demo.js';
@@ -86,12 +88,26 @@ export function studyHooks(command?: string): StudyHooks {
       return analyzeExperiments(table.experiments, { source: files.experimentsCsv });
     },
     report: async (result) => {
+      if (result.heatmaps.length) await writeCharts(path.join(result.files.out, 'heatmaps'), studyHeatmapCharts(result), { formats: ['svg'] });
       if (!result.analysis) return null;
       const file = path.join(result.files.out, 'report.html');
       await writeReport(studyReportInput(result, command), { report: file, charts: path.join(result.files.out, 'charts') });
       return file;
     },
   };
+}
+
+/**
+ * One chart per student size: the cross-layer CKA heatmap of the teacher's layers against the
+ * baseline student's and against each KD method's student of that size, side by side
+ * (`heatmaps/cross-layer-<size>.svg`) — how distillation moved which layer towards which.
+ */
+export function studyHeatmapCharts(result: StudyResult): Chart[] {
+  const sizes = [...new Set(result.heatmaps.map((h) => h.short))];
+  return sizes.map((short) => {
+    const panels = result.heatmaps.filter((h) => h.short === short).map((h) => ({ label: `${h.arch} ${h.method}`, matrix: h }));
+    return crossLayerHeatmap(panels, { id: `cross-layer-${short}` });
+  });
 }
 
 /**

@@ -35,7 +35,7 @@ import { accuracy, predictions, runNetwork, type Activations } from './evaluate.
 import { distillationLoss, hardLoss, hintLoss } from './losses.js';
 import { CLASSES, mnistSplit, type MnistSplit } from './mnist-split.js';
 import { buildMlp, denseInit, glorotInit, hiddenNames, parameterCount, type Mlp, type MlpArchitecture } from './models.js';
-import type { HeldOut, MethodSpec, StudentSpec, StudyEvent, StudyFamily } from './protocol/family.js';
+import type { HeldOut, MethodSpec, StudyEvent, StudyFamily } from './protocol/family.js';
 import { pairedAccuracySe } from './protocol/statistics.js';
 import { type RunProtocolOptions, runProtocol, type StudyResult } from './protocol/run.js';
 import type { StudyConfig } from './study-config.js';

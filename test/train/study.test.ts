@@ -6,14 +6,13 @@ import { readExperimentsTable } from '../../src/analysis/node-experiments.js';
 import { mlpArchitecture, parameterCount, TEACHER_ARCH } from '../../src/train/models.js';
 import { studyConfig, STUDY_STUDENTS } from '../../src/train/study-config.js';
 import { correlation, fisherInterval, pairedAccuracySe } from '../../src/train/protocol/statistics.js';
-import type { StudyResult } from '../../src/train/protocol/run.js';
-import { runStudy, studyPairs } from '../../src/train/study.js';
+import { type MlpStudyResult, runStudy, studyPairs } from '../../src/train/study.js';
 import { studyHooks } from '../../src/train/hooks.js';
 import { expectKrsError } from '../helpers/fixtures.js';
 
 const ref = JSON.parse(readFileSync(join(__dirname, '../fixtures/train/study-stats.json'), 'utf8'));
 const outDir = () => mkdtempSync(join(tmpdir(), 'krs-study-'));
-const numbers = (r: StudyResult) => JSON.parse(JSON.stringify(r, (k, v) => (['seconds', 'files', 'source'].includes(k) ? undefined : v)));
+const numbers = (r: MlpStudyResult) => JSON.parse(JSON.stringify(r, (k, v) => (['seconds', 'files', 'source'].includes(k) ? undefined : v)));
 
 describe('study statistics (against SciPy / NumPy, test/fixtures/train/make_study_stats.py)', () => {
   it('Pearson r with the Fisher-z interval equals scipy.stats.pearsonr(...).confidence_interval()', () => {
@@ -69,8 +68,8 @@ describe('study design', () => {
 
 describe('runStudy (tiny)', () => {
   const tiny = () => studyConfig({ quick: true, trainSize: 300, testSize: 120, temperatures: [2], students: [mlpArchitecture([16]), mlpArchitecture([8, 8])] });
-  let a: StudyResult;
-  let b: StudyResult;
+  let a: MlpStudyResult;
+  let b: MlpStudyResult;
   beforeAll(async () => {
     a = await runStudy(tiny(), { out: outDir(), hooks: studyHooks() });
     b = await runStudy(tiny(), { out: outDir() });
@@ -102,6 +101,18 @@ describe('runStudy (tiny)', () => {
     expect(an.tasks.classification.n).toBe(4);
     expect(an.tasks.classification.pearson.r).toBeCloseTo(a.summary.krsVsMetric.r!, 12);
     expect(an.methods.table.map((m: any) => m.method).sort()).toEqual(['fitnet', 'kd-T2']);
+  });
+
+  it('keeps a cross-layer CKA heatmap per student whose FSS pairs average to its FSS, and draws one chart per size', () => {
+    expect(a.heatmaps.map((h) => `${h.arch}:${h.method}`)).toEqual(a.students.map((s) => `${s.arch}:${s.method}`));
+    for (const [k, h] of a.heatmaps.entries()) {
+      const arch = a.config.students.find((s) => s.name === h.arch)!;
+      const pairs = studyPairs(a.config.teacher, arch);
+      const cells = pairs.map((p) => h.cka[h.teacherLayers.indexOf(p.teacher)]![h.studentLayers.indexOf(p.student)]!);
+      expect((100 * cells.reduce((x, y) => x + y, 0)) / cells.length).toBeCloseTo(a.students[k]!.fss, 8);
+      for (const row of h.cka) for (const v of row) expect(v! >= 0 && v! <= 1).toBe(true);
+    }
+    for (const size of ['16', '8x2']) expect(existsSync(join(a.files.out, 'heatmaps', `cross-layer-${size}.svg`)), size).toBe(true);
   });
 
   it('is deterministic per seed', () => {

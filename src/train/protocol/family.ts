@@ -7,7 +7,7 @@
  * KD student paired with the baseline (labels-only) student of its own size.
  */
 import type { Tensor } from '../../core/tensor.js';
-import type { KrsBatch, LayerPair } from '../../krs/metric.js';
+import type { KrsBatch, KrsMetricOptions, LayerPair } from '../../krs/metric.js';
 import type { Task } from '../../tasks/registry.js';
 
 /** A network's evaluation on the held-out set: what FSS, AOA and the task metric need. */
@@ -86,6 +86,10 @@ export interface StudyFamily<Outputs = unknown> {
   trainStudent(student: StudentSpec, method: MethodSpec, emit: (e: StudyEvent) => void): Promise<HeldOut<Outputs>>;
   /** The teacher/student layer pairs FSS averages for this student. */
   pairs(student: StudentSpec): LayerPair[];
+  /** How activations and outputs are read when scoring (pooling of conv maps, channels-last, output kinds); the task's defaults when absent. */
+  readonly scoring?: Pick<KrsMetricOptions, 'pool' | 'channelsLast' | 'output'>;
+  /** The layers of the cross-layer CKA heatmap of the teacher against this student; every feature layer of each side when absent. */
+  heatmapLayers?(student: StudentSpec): { teacher: string[]; student: string[] };
   /** The outputs AOA compares, teacher against student, as one KRS batch's output part. */
   outputBatch(teacher: HeldOut<Outputs>, student: HeldOut<Outputs>): OutputPart;
   /** Paired standard error (points) of metric(post) − metric(pre) on the same held-out samples. */

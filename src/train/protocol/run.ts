@@ -14,6 +14,7 @@
 import * as path from 'node:path';
 import { ensureDir, writeFileAtomic } from '../../io/node-atomic-write.js';
 import { KrsMetric, type KrsResult } from '../../krs/metric.js';
+import { CrossLayerCka } from '../../similarity/cross-layer.js';
 import type { MatrixBackend } from '../../linalg/backend.js';
 import { fixed } from '../../core/units.js';
 import { VERSION } from '../../version.js';
@@ -54,6 +55,8 @@ export interface StudyResult<Config = unknown> {
   students: StudyStudent[];
   experiments: StudyExperiment[];
   summary: StudySummary;
+  /** Cross-layer CKA of the teacher's layers against each student's (every size, every method). */
+  heatmaps: StudyHeatmap[];
   /** What the analysis hook returned (`krs analyze` over the experiments table), or null. */
   analysis: unknown;
   files: StudyFiles;
@@ -62,6 +65,17 @@ export interface StudyResult<Config = unknown> {
 }
 
 export type StudyHooks = RunHooks<StudyFiles, StudyResult>;
+
+/** The cross-layer CKA matrix of the teacher against one student, on the held-out set. */
+export interface StudyHeatmap {
+  arch: string;
+  short: string;
+  method: string;
+  teacherLayers: string[];
+  studentLayers: string[];
+  /** cka[i][j]: linear CKA (fraction) of teacher layer i and student layer j; null when undefined. */
+  cka: (number | null)[][];
+}
 
 export interface RunProtocolOptions {
   out: string;
@@ -88,7 +102,7 @@ export async function runProtocol<O, Config>(
   ensureDir(options.out, 'the study outputs into');
   try {
     const teacher = await trainTeacher(family, emit);
-    const { students, experiments } = await trainStudents(family, teacher, settings, options.backend, emit);
+    const { students, experiments, heatmaps } = await trainStudents(family, teacher, settings, options.backend, emit);
     const result: StudyResult<Config> = {
       demo: family.demo,
       family: family.family,
@@ -105,6 +119,7 @@ export async function runProtocol<O, Config>(
       students,
       experiments,
       summary: studySummary(students, experiments),
+      heatmaps,
       analysis: null,
       files: writeTables(family, settings.alpha, students, experiments, options.out),
       warnings: settings.quick ? [] : family.teacherWarnings(teacher.held),
@@ -133,9 +148,10 @@ async function trainStudents<O>(
   settings: ProtocolSettings,
   backend: MatrixBackend | undefined,
   emit: (e: StudyEvent) => void,
-): Promise<{ students: StudyStudent[]; experiments: StudyExperiment[] }> {
+): Promise<{ students: StudyStudent[]; experiments: StudyExperiment[]; heatmaps: StudyHeatmap[] }> {
   const students: StudyStudent[] = [];
   const experiments: StudyExperiment[] = [];
+  const heatmaps: StudyHeatmap[] = [];
   const total = family.students.length * family.methods.length;
   for (const [a, student] of family.students.entries()) {
     let base: { row: StudyStudent; held: HeldOut<O> } | null = null;
@@ -143,6 +159,7 @@ async function trainStudents<O>(
       const start = performance.now();
       const held = await family.trainStudent(student, method, emit);
       const scored = await scoreStudent(family, teacher.held, held, student, settings, backend);
+      heatmaps.push(await crossLayer(family, teacher.held, held, student, method, backend));
       const row = studentRow(student, method, family.teacher.params, held.metric, scored, secondsSince(start));
       students.push(row);
       if (base === null) base = { row, held };
@@ -150,7 +167,30 @@ async function trainStudents<O>(
       emit({ type: 'stage', message: studentLine(a * family.methods.length + m + 1, total, student, method, family.metric, row) });
     }
   }
-  return { students, experiments };
+  return { students, experiments, heatmaps };
+}
+
+/** The cross-layer CKA matrix of the teacher against one student on the held-out set (exact, the cheaper route). */
+async function crossLayer<O>(
+  family: StudyFamily<O>,
+  teacher: HeldOut<O>,
+  student: HeldOut<O>,
+  spec: StudentSpec,
+  method: MethodSpec,
+  backend: MatrixBackend | undefined,
+): Promise<StudyHeatmap> {
+  const layers = family.heatmapLayers?.(spec) ?? { teacher: Object.keys(teacher.features), student: Object.keys(student.features) };
+  const pick = (held: HeldOut<O>, names: string[]) => Object.fromEntries(names.map((n) => [n, held.features[n]!]));
+  const first = teacher.features[layers.teacher[0]!]!;
+  const matrix = new CrossLayerCka(layers.teacher, layers.student, {
+    ...(family.scoring?.pool ? { pool: family.scoring.pool } : {}),
+    ...(family.scoring?.channelsLast !== undefined ? { channelsLast: family.scoring.channelsLast } : {}),
+    ...(backend ? { backend } : {}),
+    samples: first.shape[0]!,
+  });
+  await matrix.update(pick(teacher, layers.teacher), pick(student, layers.student));
+  const r = await matrix.compute();
+  return { arch: spec.name, short: spec.short, method: method.method, teacherLayers: r.teacherLayers, studentLayers: r.studentLayers, cka: r.cka };
 }
 
 function studentLine(k: number, total: number, student: StudentSpec, method: MethodSpec, metric: string, row: StudyStudent): string {
@@ -174,6 +214,7 @@ async function scoreStudent<O>(
     alpha: settings.alpha,
     backend,
     intervals: { groups: settings.intervalGroups, samples: first.shape[0]! },
+    ...family.scoring,
   });
   const side = (held: HeldOut<O>, names: string[]) => Object.fromEntries(names.map((n) => [n, held.features[n]!]));
   await metric.update({
