@@ -27,8 +27,8 @@
  * - `Conv2DBackpropFilter`: dW[kh,kw,ci,co] = Σ_{b,oh,ow} x[b, oh·sh − top + kh, ow·sw − left + kw, ci]
  *   · dy[b,oh,ow,co] (x read as 0 outside the image). Computed as an im2col product: the
  *   patches Pᵀ [kh·kw·ci, rows] are written into the wasm heap, then multiplied by dy [rows, co]
- *   with the backend's own `BatchMatMul` (XNNPACK), in row chunks of at most 2²² patch values
- *   (16 MiB) whose products are summed. NCHW tensors are transposed to NHWC first (wasm `Transpose`).
+ *   with the backend's own `BatchMatMul` (XNNPACK), in chunks of whole images
+ *   holding at most 2²² patch values (16 MiB; at least one image) whose products are summed. NCHW tensors are transposed to NHWC first (wasm `Transpose`).
  *   Any padding (`same`, `valid`, a number, explicit) and rounding mode works, since only
  *   `computeConv2DInfo`'s top/left padding and dy's size enter the formula.
  * - `DepthwiseConv2dNativeBackpropFilter` / `…Input`: direct loops over typed arrays on the
@@ -96,34 +96,36 @@ function toChannelsLast(backend: BackendWasm, t: TensorInfo): TensorInfo {
 }
 
 /**
- * Write the im2col patches of rows [m0, m0 + rows) of the convolution, transposed, into `p`
- * ([K, rows], K = kh·kw·c in HWI order); `x` is NHWC. Positions outside the image give 0.
+ * Write the im2col patches of images [b0, b1) of the convolution, transposed, into `p`
+ * ([K, rows], K = kh·kw·c in HWI order, rows = (b1 − b0)·oh·ow); `x` is NHWC. Positions
+ * outside the image give 0. Each patch row is written left to right (the in-image span of
+ * output columns is computed once per filter column), so writes are sequential.
  */
-function writePatchesTransposed(p: Float32Array, x: Float32Array, info: backend_util.Conv2DInfo, m0: number, rows: number): void {
+function writePatchesTransposed(p: Float32Array, x: Float32Array, info: backend_util.Conv2DInfo, b0: number, b1: number): void {
   const { inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = info;
   const { filterHeight: KH, filterWidth: KW, strideHeight: SH, strideWidth: SW } = info;
   const top = info.padInfo.top;
   const left = info.padInfo.left;
+  const rows = (b1 - b0) * OH * OW;
+  const step = SW * C;
   for (let kh = 0; kh < KH; kh++) {
     for (let kw = 0; kw < KW; kw++) {
-      const k0 = (kh * KW + kw) * C;
-      let b = Math.floor(m0 / (OH * OW));
-      let oh = Math.floor(m0 / OW) % OH;
-      let ow = m0 % OW;
-      for (let r = 0; r < rows; r++) {
-        const ih = oh * SH - top + kh;
-        const iw = ow * SW - left + kw;
-        if (ih >= 0 && ih < H && iw >= 0 && iw < W) {
-          const src = ((b * H + ih) * W + iw) * C;
-          for (let c = 0; c < C; c++) p[(k0 + c) * rows + r] = x[src + c]!;
-        } else {
-          for (let c = 0; c < C; c++) p[(k0 + c) * rows + r] = 0;
-        }
-        if (++ow === OW) {
-          ow = 0;
-          if (++oh === OH) {
-            oh = 0;
-            b++;
+      // Output columns whose input column ow·SW − left + kw lies in [0, W).
+      const owLo = Math.min(OW, Math.max(0, Math.ceil((left - kw) / SW)));
+      const owHi = Math.max(owLo, Math.min(OW, Math.floor((W - 1 + left - kw) / SW) + 1));
+      for (let c = 0; c < C; c++) {
+        let dst = ((kh * KW + kw) * C + c) * rows;
+        for (let b = b0; b < b1; b++) {
+          for (let oh = 0; oh < OH; oh++, dst += OW) {
+            const ih = oh * SH - top + kh;
+            if (ih < 0 || ih >= H) {
+              p.fill(0, dst, dst + OW);
+              continue;
+            }
+            if (owLo > 0) p.fill(0, dst, dst + owLo);
+            if (owHi < OW) p.fill(0, dst + owHi, dst + OW);
+            let src = ((b * H + ih) * W + owLo * SW - left + kw) * C + c;
+            for (let ow = owLo; ow < owHi; ow++, src += step) p[dst + ow] = x[src]!;
           }
         }
       }
@@ -131,17 +133,24 @@ function writePatchesTransposed(p: Float32Array, x: Float32Array, info: backend_
   }
 }
 
-/** Σ over row chunks of Pᵀ·dy, on NHWC tensors; returns [K, co] (K = kh·kw·ci). */
+/**
+ * Σ over chunks of whole images of Pᵀ·dy, on NHWC tensors; returns [K, co] (K = kh·kw·ci).
+ * A chunk holds as many images as fit in the patch budget, and at least one.
+ */
 function filterGradientNhwc(backend: BackendWasm, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
   const K = info.filterHeight * info.filterWidth * info.inChannels;
   const CO = info.outChannels;
-  const M = info.batchSize * info.outHeight * info.outWidth;
-  const chunk = Math.max(1, Math.min(M, Math.floor(patchChunkValues / K)));
+  const B = info.batchSize;
+  const perImage = info.outHeight * info.outWidth;
+  const M = B * perImage;
+  const images = Math.max(1, Math.min(B, Math.floor(patchChunkValues / (K * perImage))));
   let total: TensorInfo | null = null;
-  for (let m0 = 0; m0 < M; m0 += chunk) {
-    const rows = Math.min(chunk, M - m0);
+  for (let b0 = 0; b0 < B && M > 0; b0 += images) {
+    const b1 = Math.min(B, b0 + images);
+    const rows = (b1 - b0) * perImage;
+    const m0 = b0 * perImage;
     const patches = backend.makeOutput([K, rows], 'float32');
-    writePatchesTransposed(view(backend, patches), view(backend, x), info, m0, rows);
+    writePatchesTransposed(view(backend, patches), view(backend, x), info, b0, b1);
     let dyRows: TensorInfo;
     if (rows === M) {
       backend.incRef(dy.dataId);
