@@ -249,12 +249,16 @@ function evaluateImage(
   const detsOf = new Map<number, Detection[]>();
   for (const i of kept) {
     const d = detections[i]!;
-    const list = detsOf.get(d.categoryId) ?? [];
-    if (list.length < cap.maxDetections) list.push(d);
-    detsOf.set(d.categoryId, list);
+    const list = detsOf.get(d.categoryId);
+    if (!list) detsOf.set(d.categoryId, [d]);
+    else if (list.length < cap.maxDetections) list.push(d);
   }
   const gtsOf = new Map<number, GroundTruthBox[]>();
-  for (const b of image.boxes) gtsOf.set(b.categoryId, [...(gtsOf.get(b.categoryId) ?? []), b]);
+  for (const b of image.boxes) {
+    const list = gtsOf.get(b.categoryId);
+    if (list) list.push(b);
+    else gtsOf.set(b.categoryId, [b]);
+  }
   const categories = new Map<number, CategoryMatches>();
   for (const c of new Set([...gtsOf.keys(), ...detsOf.keys()])) categories.set(c, matchCategory(detsOf.get(c) ?? [], gtsOf.get(c) ?? []));
   return { imageId: String(image.imageId), categories };
@@ -362,7 +366,11 @@ export function accumulateCocoMap(evaluations: CocoImageEvaluations, images?: re
   const chosen = selectImages(evaluations.images.length, images);
   const partsOf = new Map<number, CategoryMatches[]>();
   for (const i of chosen) {
-    for (const [c, m] of evaluations.images[i]!.categories) partsOf.set(c, [...(partsOf.get(c) ?? []), m]);
+    for (const [c, m] of evaluations.images[i]!.categories) {
+      const list = partsOf.get(c);
+      if (list) list.push(m);
+      else partsOf.set(c, [m]);
+    }
   }
   const perCategory: CategoryAp[] = [];
   const withoutGroundTruth: number[] = [];
