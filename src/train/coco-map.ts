@@ -296,28 +296,43 @@ export function evaluateCocoImages(
   return { images, ...cap };
 }
 
-/** One category's detections over the chosen images, in rank order, and its ground-truth count. */
-function rankCategory(parts: readonly CategoryMatches[]): { scores: number[]; outcomes: number[][]; groundTruth: number } {
-  const scores: number[] = [];
-  const outcomes: number[][] = IOU_THRESHOLDS.map(() => []);
+/**
+ * One category's detections over the chosen images, in rank order: by score, highest first,
+ * ties in concatenation order (image order, then each image's own ranking) — a stable sort.
+ * `outcomes[t]` is the ranked outcomes at threshold t.
+ */
+function rankCategory(parts: readonly CategoryMatches[]): { detections: number; outcomes: Uint8Array[]; groundTruth: number } {
+  let total = 0;
   let groundTruth = 0;
   for (const p of parts) {
+    total += p.scores.length;
     groundTruth += p.groundTruth;
-    const D = p.scores.length;
-    for (let d = 0; d < D; d++) {
-      scores.push(p.scores[d]!);
-      for (let t = 0; t < IOU_THRESHOLDS.length; t++) outcomes[t]!.push(p.outcomes[t * D + d]!);
-    }
   }
-  const order = scores.map((_, i) => i).sort((a, b) => scores[b]! - scores[a]!);
-  return { scores: order.map((i) => scores[i]!), outcomes: outcomes.map((o) => order.map((i) => o[i]!)), groundTruth };
+  const T = IOU_THRESHOLDS.length;
+  const scores = new Float64Array(total);
+  const flat = new Uint8Array(T * total); // flat[t·total + k]: outcome of the k-th concatenated detection
+  let k = 0;
+  for (const p of parts) {
+    const D = p.scores.length;
+    scores.set(p.scores, k);
+    for (let t = 0; t < T; t++) flat.set(p.outcomes.subarray(t * D, (t + 1) * D), t * total + k);
+    k += D;
+  }
+  const order = Uint32Array.from({ length: total }, (_, i) => i).sort((a, b) => scores[b]! - scores[a]! || a - b);
+  const outcomes = Array.from({ length: T }, (_, t) => {
+    const out = new Uint8Array(total);
+    const base = t * total;
+    for (let j = 0; j < total; j++) out[j] = flat[base + order[j]!]!;
+    return out;
+  });
+  return { detections: total, outcomes, groundTruth };
 }
 
 /**
  * AP of one ranked list at one threshold, a fraction: the precision envelope sampled at the
  * 101 recall points. O(D + 101).
  */
-function averagePrecision(outcomes: readonly number[], groundTruth: number): number {
+function averagePrecision(outcomes: Uint8Array, groundTruth: number): number {
   const n = outcomes.length;
   const recall = new Float64Array(n);
   const precision = new Float64Array(n);
@@ -377,7 +392,7 @@ export function accumulateCocoMap(evaluations: CocoImageEvaluations, images?: re
   for (const c of [...partsOf.keys()].sort((a, b) => a - b)) {
     const ranked = rankCategory(partsOf.get(c)!);
     if (ranked.groundTruth === 0) {
-      if (ranked.scores.length > 0) withoutGroundTruth.push(c);
+      if (ranked.detections > 0) withoutGroundTruth.push(c);
       continue;
     }
     const apByThreshold = ranked.outcomes.map((o) => averagePrecision(o, ranked.groundTruth) * 100);
@@ -388,7 +403,7 @@ export function accumulateCocoMap(evaluations: CocoImageEvaluations, images?: re
       ap75: apByThreshold[5]!,
       apByThreshold,
       groundTruth: ranked.groundTruth,
-      detections: ranked.scores.length,
+      detections: ranked.detections,
     });
   }
   if (perCategory.length === 0) {

@@ -17,7 +17,7 @@
  * intervals): each leave-out removes N/20 images, so the deletions grow with N, the regime in
  * which the delete-d jackknife stays consistent for non-smooth statistics (AP is a step
  * function of the ranking; Shao & Wu 1989) where deleting one image at a time need not; 19
- * degrees of freedom cost 5 % of the interval's width against the normal; and the groups are
+ * degrees of freedom cost 7 % of the interval's width against the normal; and the groups are
  * those of the KRS intervals of the same images, so Δ of the task metric and ΔKRS are
  * resampled alike.
  */
