@@ -1,8 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseCocoGroundTruth } from '../../src/io/coco-ground-truth.js';
 import { readCocoGroundTruth } from '../../src/io/node-coco-ground-truth.js';
+import { krsOrValue, params } from '../fuzz/helpers.js';
 import { expectKrsError, tempDir } from './helpers.js';
 
 const tmp = tempDir();
@@ -92,5 +94,36 @@ describe('COCO ground truth', () => {
     const file = path.join(tmp.dir, 'big.json');
     fs.writeFileSync(file, JSON.stringify(doc()));
     expectKrsError(() => readCocoGroundTruth(file, { limits: { maxTextBytes: 10 } }), 'BAD_VALUE', 'maxTextBytes');
+  });
+});
+
+describe('fuzz: COCO ground truth', () => {
+  const TEXT = JSON.stringify(doc());
+  const editText = fc.array(fc.tuple(fc.nat(), fc.nat({ max: 3 }), fc.string({ maxLength: 4 })), { minLength: 1, maxLength: 4 }).map((edits) => {
+    let s = TEXT;
+    for (const [at, del, ins] of edits) {
+      const p = at % (s.length + 1);
+      s = s.slice(0, p) + ins + s.slice(p + del);
+    }
+    return s;
+  });
+
+  it('edited text, and any JSON, give images of finite boxes or a one-line KrsError', () => {
+    fc.assert(
+      fc.property(fc.oneof(editText, fc.json(), fc.string()), (text) => {
+        const gt = krsOrValue(() => parseCocoGroundTruth(text, 'gt.json'));
+        if (!gt) return;
+        expect(new Set(gt.images.map((im) => im.imageId)).size).toBe(gt.images.length);
+        for (const im of gt.images) {
+          for (const b of im.boxes) {
+            for (const v of [b.categoryId, ...b.bbox]) expect(Number.isFinite(v)).toBe(true);
+            expect(b.bbox[2]).toBeGreaterThanOrEqual(0);
+            expect(b.bbox[3]).toBeGreaterThanOrEqual(0);
+            expect(gt.categories.some((c) => c.id === b.categoryId)).toBe(true);
+          }
+        }
+      }),
+      params(400),
+    );
   });
 });

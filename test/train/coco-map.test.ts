@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Detection } from '../../src/agreement/detection.js';
 import type { GroundTruthImage } from '../../src/io/coco-ground-truth.js';
@@ -255,5 +256,49 @@ describe('cocoMap by hand', () => {
     const before = JSON.stringify([g, d]);
     cocoMap(g, d, { maxDetections: 1, maxDetectionsPer: 'image' });
     expect(JSON.stringify([g, d])).toBe(before);
+  });
+});
+
+describe('cocoMap on random scenes', () => {
+  const coord = fc.integer({ min: 0, max: 12 });
+  const box = fc.tuple(coord, coord, coord, coord) as fc.Arbitrary<[number, number, number, number]>;
+  const scene = fc.record({
+    boxes: fc.array(fc.array(fc.record({ categoryId: fc.integer({ min: 1, max: 3 }), bbox: box, iscrowd: fc.boolean() }), { maxLength: 4 }), {
+      minLength: 1,
+      maxLength: 4,
+    }),
+    dets: fc.array(fc.record({ image: fc.nat(), categoryId: fc.integer({ min: 1, max: 4 }), bbox: box, score: fc.integer({ min: 0, max: 4 }) }), {
+      maxLength: 12,
+    }),
+    cap: fc.integer({ min: 1, max: 3 }),
+    per: fc.constantFrom('image-category' as const, 'image' as const),
+  });
+
+  it('every AP lies in [0, 100], mAP is the mean of its thresholds, and the same detections give the same result', () => {
+    fc.assert(
+      fc.property(scene, ({ boxes, dets, cap, per }) => {
+        const gt: GroundTruthImage[] = boxes.map((b, i) => ({ imageId: `i${i}`, boxes: b }));
+        const detections = dets.map((d) => ({ imageId: `i${d.image % gt.length}`, categoryId: d.categoryId, bbox: d.bbox, score: d.score / 4 }));
+        const hasGroundTruth = gt.some((im) => im.boxes.some((b) => !b.iscrowd));
+        if (!hasGroundTruth) {
+          expectKrsError(() => cocoMap(gt, detections), 'UNDEFINED');
+          return;
+        }
+        const r = cocoMap(gt, detections, { maxDetections: cap, maxDetectionsPer: per });
+        for (const c of r.perCategory) for (const v of c.apByThreshold) expect(v >= 0 && v <= 100).toBe(true);
+        close(r.map, r.mapByThreshold.reduce((a, b) => a + b, 0) / 10, 'map');
+        expect(cocoMap(gt, detections, { maxDetections: cap, maxDetectionsPer: per })).toEqual(r);
+        // Detections found perfectly (every non-crowd box, score 1) on top of the others reach recall 1.
+        const perfect = gt.flatMap((im) =>
+          im.boxes
+            .filter((b) => !b.iscrowd && b.bbox[2] > 0 && b.bbox[3] > 0)
+            .map((b) => ({ imageId: im.imageId, categoryId: b.categoryId, bbox: [...b.bbox] as [number, number, number, number], score: 1 })),
+        );
+        const best = cocoMap(gt, perfect);
+        const noZeroArea = gt.every((im) => im.boxes.every((b) => b.iscrowd || (b.bbox[2] > 0 && b.bbox[3] > 0)));
+        if (noZeroArea) expect(best.map).toBe(100);
+      }),
+      { numRuns: 300, seed: 20261205 },
+    );
   });
 });
