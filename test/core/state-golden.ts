@@ -170,7 +170,7 @@ export function goldenCases(): GoldenCase[] {
         throw new Error('a KrsMetric is restored by KrsMetric.fromJSON');
       },
       make: async () => {
-        const m = new KrsMetric({ task: 'classification', pairs: [{ teacher: 'h', student: 'h' }], groups: 4 });
+        const m = new KrsMetric({ task: 'classification', pairs: [{ teacher: 'h', student: 'h' }], intervals: { groups: 4 } });
         for (const b of layerBatches(16, 10, 5, 5)) {
           const out = klBatches(17, [10, 3])[0]!;
           await m.update({ teacher: { h: b.teacher }, student: { h: b.student }, teacherOutput: out.teacher, studentOutput: out.student });
