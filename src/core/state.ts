@@ -50,7 +50,7 @@
  *   must be given. **reset(state)** is init with the state's own fixed fields.
  */
 import { errors, type KrsError } from './errors.js';
-import { decodeFiniteFloat64, encodeFloat64 } from './serialize.js';
+import { decodeFiniteFloat64, encodeFloat64, float64Encoding } from './serialize.js';
 import { asRecord, assertSameConfig, checkTag } from './state-json.js';
 
 /** Why states are compared: merging two, folding a batch into one, or restoring one against the measure's own settings. */
@@ -461,7 +461,7 @@ export function rowChunks<S>(rows: keyof S & string, cols: keyof S & string): Fi
         data.set(c, o);
         o += c.length;
       }
-      return { float32: v.every((c) => c instanceof Float32Array), data: encodeFloat64(data) };
+      return { float32: v.every((c) => c instanceof Float32Array), data: float64Encoding(data) };
     },
     fromJSON(_j, ctx) {
       const data = readFloat64(ctx.json.data, undefined, { ...ctx, key: 'data' });
@@ -545,4 +545,58 @@ export function nested<V, S = unknown>(decl: DeclaredState<V>): Field<V, S> {
     toJSON: (v) => decl.toJSON(v),
     fromJSON: (j) => decl.fromJSON(j),
   };
+}
+
+/**
+ * A state that is one of several declared shapes, told apart by the string field `tag` (a
+ * CKA state's route): each variant is a declaration of the other fields. Two states of the
+ * same variant merge by its rules; of different variants, an empty one (`isEmpty`) is the
+ * identity, otherwise BAD_OPTION "cannot merge <measure> state: one state is <x>, the other
+ * <y>". Stored as `{[tag]: variant, …the variant's fields}`; an unknown variant is BAD_VALUE.
+ */
+export function declareVariants<S extends Record<T, string>, T extends string>(o: {
+  measure: string;
+  tag: T;
+  variants: { readonly [V in S[T]]: DeclaredState<Omit<Extract<S, Record<T, V>>, T>> };
+  isEmpty?: (s: S) => boolean;
+}): DeclaredState<S> {
+  const { measure, tag } = o;
+  type Rest = Omit<S, T>;
+  const variant = (v: S[T]) => o.variants[v] as unknown as DeclaredState<Rest>;
+  const split = (s: S): [S[T], Rest] => {
+    const { [tag]: v, ...rest } = s;
+    return [v, rest as Rest];
+  };
+  const join = (v: S[T], rest: Rest) => ({ [tag]: v, ...rest }) as unknown as S;
+  const copy = (s: S) => join(s[tag], variant(s[tag]).copy(split(s)[1]));
+  const decl: DeclaredState<S> = {
+    measure,
+    init: (given = {}) => join(given[tag] as S[T], variant(given[tag] as S[T]).init(split(given as S)[1])),
+    reset: (s) => join(s[tag], variant(s[tag]).reset(split(s)[1])),
+    assertSame(a, b, verb) {
+      if (a[tag] === undefined || a[tag] === b[tag]) variant(b[tag]).assertSame(split(a as S)[1], split(b)[1], verb);
+      else if (verb !== 'merge') throw errors.badState(measure, `${tag} must be ${a[tag]}, got ${JSON.stringify(b[tag])}`);
+      else throw errors.incompatibleStates(measure, 'merge', `one state is ${a[tag]}, the other ${b[tag]}`);
+    },
+    merge(a, b) {
+      if (a[tag] === b[tag]) return join(a[tag], variant(a[tag]).merge(split(a)[1], split(b)[1]));
+      if (o.isEmpty?.(b)) return copy(a);
+      if (o.isEmpty?.(a)) return copy(b);
+      throw errors.incompatibleStates(measure, 'merge', `one state is ${a[tag]}, the other ${b[tag]}`);
+    },
+    copy,
+    toJSON: (s) => ({ [tag]: s[tag], ...variant(s[tag]).toJSON(split(s)[1]) }),
+    fromJSON(json, expected = {}) {
+      const obj = asRecord(json, measure);
+      const v = obj[tag];
+      if (typeof v !== 'string' || !Object.hasOwn(o.variants, v)) {
+        throw errors.badState(measure, `${tag} must be one of ${Object.keys(o.variants).join(', ')}, got ${JSON.stringify(v)}`);
+      }
+      const s = join(v as S[T], variant(v as S[T]).fromJSON(obj));
+      decl.assertSame(expected, s, 'restore');
+      return s;
+    },
+    bind: (expected) => ({ init: () => decl.init(expected), merge: decl.merge, toJSON: decl.toJSON, fromJSON: (json) => decl.fromJSON(json, expected) }),
+  };
+  return decl;
 }
