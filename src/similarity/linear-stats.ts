@@ -18,7 +18,7 @@
  * merge and compute O(p² + q² + pq).
  */
 import type { Matrix, MatrixBackend } from '../linalg/backend.js';
-import { addInto, columnSums, dot, matTVec, matVec } from '../linalg/vector.js';
+import { columnSums, dot, matTVec, matVec } from '../linalg/vector.js';
 import { packedCentredNorm2, packedLength, packedMatVec, packedShiftOuter, packedTrace } from '../linalg/packed.js';
 import { errors } from '../core/errors.js';
 import { declareState, finite, first, fixed, flag, integer, sum, sumFloat64 } from '../core/state.js';
