@@ -82,10 +82,10 @@ export interface Field<V, S = unknown> {
   assertSame?(a: V, b: V, how: Comparison<S>): void;
   /** The merged value (a's samples first); reads but never modifies a and b. `sa`, `sb` are the whole states. */
   merge(a: V, b: V, sa: S, sb: S): V;
-  /** A copy sharing no mutable part with v. */
-  copy(v: V): V;
-  /** The JSON value; with `jsonKeys`, an object of those keys. */
-  toJSON(v: V): unknown;
+  /** A copy sharing no mutable part with v (`s`: the whole state). */
+  copy(v: V, s: S): V;
+  /** The JSON value; with `jsonKeys`, an object of those keys (`s`: the whole state). */
+  toJSON(v: V, s: S): unknown;
   /** The value from its JSON (or, with `jsonKeys`, from the whole object). @throws BAD_VALUE naming the measure and key. */
   fromJSON(json: unknown, ctx: ReadContext<S>): V;
   /** The JSON keys the field is stored under when not its own (one field, several keys). */
@@ -145,7 +145,7 @@ export function declareState<S>(decl: StateDeclaration<S>): DeclaredState<S> {
   };
   const copy = (s: S): S => {
     const out = {} as S;
-    for (const [k, f] of entries) out[k] = f.copy(s[k]) as S[typeof k];
+    for (const [k, f] of entries) out[k] = f.copy(s[k], s) as S[typeof k];
     return out;
   };
   const init = (given: Partial<S> = {}): S => {
@@ -174,8 +174,8 @@ export function declareState<S>(decl: StateDeclaration<S>): DeclaredState<S> {
   const toJSON = (s: S): Record<string, unknown> => {
     const out: Record<string, unknown> = decl.version === undefined ? {} : { measure, version: decl.version };
     for (const [k, f] of entries) {
-      if (f.jsonKeys) Object.assign(out, f.toJSON(s[k]));
-      else out[k] = f.toJSON(s[k]);
+      if (f.jsonKeys) Object.assign(out, f.toJSON(s[k], s));
+      else out[k] = f.toJSON(s[k], s);
     }
     return out;
   };
