@@ -10,7 +10,7 @@
  * | rule | merge | JSON |
  * |---|---|---|
  * | {@link sum} | a + b | the number |
- * | {@link sumEach} / {@link sumFloat64} | a + b element by element (equal lengths) | number array / exact float64 ({@link encodeFloat64}) |
+ * | {@link sumFloat64} | a + b element by element (lengths from the widths) | exact float64 ({@link encodeFloat64}) |
  * | {@link padSum} | a + b element by element, the shorter padded with 0 | number array |
  * | {@link minEach} / {@link maxEach} | element-wise min / max | number array |
  * | {@link pooledMean} / {@link pooledM2} | Chan et al.'s pairwise mean and Σ(x − mean)² | number array |
@@ -24,10 +24,14 @@
  * | {@link sparseCounts} | padded sums of several count columns | `[index, …counts]` rows for indices with a count |
  * | {@link nested} | another declaration's merge | its JSON |
  *
+ * {@link declareVariants} declares a state that is one of several declared shapes told apart
+ * by a tag field (a CKA state's route).
+ *
  * Edge cases, the same for every measure:
- * - **merge** leaves both states untouched and shares no array with them. Every `fixed`,
- *   `options` and `knownOnce` field is compared first (in declaration order), so a mismatch
- *   throws before anything is computed: `options` as BAD_OPTION "cannot merge <measure> state:
+ * - **merge** leaves both states untouched and shares no array it may later change with
+ *   them (row chunks, never changed once stored, are shared). Every `fixed`,
+ *   `sameOptions` and `knownOnce` field is compared first (in declaration order), so a mismatch
+ *   throws before anything is computed: `sameOptions` as BAD_OPTION "cannot merge <measure> state:
  *   it was made with other options: option k differs (a vs b)", `knownOnce` as BAD_OPTION
  *   "cannot merge <measure> state: <what> differ (a vs b)", `fixed` with the rule's own error
  *   (widths: SHAPE_MISMATCH) or BAD_OPTION "<key> differs". Then, when the declaration has
@@ -46,7 +50,7 @@
  *   earlier fields (widths) is checked against them, so nothing is allocated from a declared
  *   size. `expected` values (the measure's options, the layer pair's widths) must equal the
  *   stored ones (BAD_VALUE naming the field). Then `check` runs the cross-field checks.
- * - **init(given)** builds every field's empty value; fields without one (`fixed`, `options`)
+ * - **init(given)** builds every field's empty value; fields without one (`fixed`, `sameOptions`)
  *   must be given. **reset(state)** is init with the state's own fixed fields.
  */
 import { errors, type KrsError } from './errors.js';
