@@ -20,7 +20,7 @@ import { errors, fmtShape } from '../core/errors.js';
 import type { Measure } from '../core/measure.js';
 import { isFloat, sizeOf, type Tensor } from '../core/tensor.js';
 import { assertFinite, assertSameSamples } from '../core/validate.js';
-import { asRecord, assertSameConfig, checkTag, getCount } from '../core/state-json.js';
+import { declareState, integer, knownOnce, sameOptions, sum } from '../core/state.js';
 import { numbers } from './common.js';
 import { PROBS_SUM_TOLERANCE, SCORE_KINDS, sigmoidToLogits, type ScoreKind } from './output-kind.js';
 
@@ -129,20 +129,26 @@ function resolveOptions(options: KlAgreementOptions = {}): KlAgreementConfig {
   return { temperature, teacherInputs, studentInputs };
 }
 
-function emptyState(config: KlAgreementConfig): KlAgreementState {
-  return {
-    config,
-    classes: null,
-    n: 0,
-    positions: 0,
-    sumAgreement: 0,
-    sumKl: 0,
-    infiniteKl: 0,
-    sumTop1: 0,
-    sumTopK: 0,
-    sumJs: 0,
-  };
-}
+/**
+ * The state, declared once (src/core/state.ts): the options must match, the class count is
+ * fixed by the first non-empty batch, everything else is a running sum; JSON tagged aoa-kl v1.
+ */
+const STATE = declareState<KlAgreementState>({
+  measure: MEASURE,
+  version: VERSION,
+  fields: {
+    config: sameOptions(resolveOptions),
+    classes: knownOnce(integer(1), 'class counts'),
+    n: sum(),
+    positions: sum(),
+    sumAgreement: sum(),
+    sumKl: sum(),
+    infiniteKl: sum(),
+    sumTop1: sum(),
+    sumTopK: sum(),
+    sumJs: sum(),
+  },
+});
 
 /** Check one side's probability rows: ≥ 0 and summing to 1 within {@link PROBS_SUM_TOLERANCE}. O(size). */
 function assertProbabilities(x: ArrayLike<number>, rows: number, C: number, what: string, option: string): void {
@@ -448,66 +454,12 @@ export function klAgreementMeasure(options: KlAgreementOptions = {}): Measure<Kl
   const config = resolveOptions(options);
   return {
     name: MEASURE,
-    init: () => emptyState(config),
+    ...STATE.bind({ config }),
     update: (state, batch) => {
-      assertSameConfig(config, state.config, MEASURE, 'update');
+      STATE.assertSame({ config }, state, 'update');
       updateState(state, batch);
     },
     compute: computeState,
-    merge: (a, b) => {
-      assertSameConfig(a.config, b.config, MEASURE, 'merge');
-      if (a.classes !== null && b.classes !== null && a.classes !== b.classes) {
-        throw errors.incompatibleStates(MEASURE, 'merge', `class counts differ (${a.classes} vs ${b.classes})`);
-      }
-      return {
-        config: a.config,
-        classes: a.classes ?? b.classes,
-        n: a.n + b.n,
-        positions: a.positions + b.positions,
-        sumAgreement: a.sumAgreement + b.sumAgreement,
-        sumKl: a.sumKl + b.sumKl,
-        infiniteKl: a.infiniteKl + b.infiniteKl,
-        sumTop1: a.sumTop1 + b.sumTop1,
-        sumTopK: a.sumTopK + b.sumTopK,
-        sumJs: a.sumJs + b.sumJs,
-      };
-    },
-    toJSON: (state) => ({
-      measure: MEASURE,
-      version: VERSION,
-      config: { ...state.config },
-      classes: state.classes,
-      n: state.n,
-      positions: state.positions,
-      sumAgreement: state.sumAgreement,
-      sumKl: state.sumKl,
-      infiniteKl: state.infiniteKl,
-      sumTop1: state.sumTop1,
-      sumTopK: state.sumTopK,
-      sumJs: state.sumJs,
-    }),
-    fromJSON: (json) => {
-      const o = asRecord(json, MEASURE);
-      checkTag(o, MEASURE, VERSION);
-      const cfg = asRecord(o.config, MEASURE, 'config');
-      assertSameConfig(config, cfg as unknown as KlAgreementConfig, MEASURE, 'restore');
-      const classes = o.classes;
-      if (classes !== null && !(typeof classes === 'number' && Number.isInteger(classes) && classes >= 1)) {
-        throw errors.badState(MEASURE, `classes must be null or an integer ≥ 1, got ${JSON.stringify(classes)}`);
-      }
-      return {
-        config,
-        classes,
-        n: getCount(o, 'n', MEASURE),
-        positions: getCount(o, 'positions', MEASURE),
-        sumAgreement: getCount(o, 'sumAgreement', MEASURE),
-        sumKl: getCount(o, 'sumKl', MEASURE),
-        infiniteKl: getCount(o, 'infiniteKl', MEASURE),
-        sumTop1: getCount(o, 'sumTop1', MEASURE),
-        sumTopK: getCount(o, 'sumTopK', MEASURE),
-        sumJs: getCount(o, 'sumJs', MEASURE),
-      };
-    },
   };
 }
 

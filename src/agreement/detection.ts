@@ -11,7 +11,7 @@ import { fixed } from '../core/units.js';
 import { type AgreementSpec, overOutputs } from './spec.js';
 import { errors, q } from '../core/errors.js';
 import type { Measure } from '../core/measure.js';
-import { asRecord, assertSameConfig, checkTag, getCount } from '../core/state-json.js';
+import { declareState, disjointIds, sameOptions, sum } from '../core/state.js';
 
 /**
  * One detection in the COCO-results convention: `bbox` is [x, y, width, height] in pixels
@@ -49,7 +49,7 @@ export interface DetectionAgreementConfig {
 export interface DetectionAgreementState {
   readonly config: DetectionAgreementConfig;
   /** Every image id folded in so far. */
-  readonly seen: Set<string>;
+  readonly imageIds: Set<string>;
   /** Σ over images of the per-image agreement. */
   sumAgreement: number;
   /** Matched pairs (IoU ≥ iouMin). */
@@ -93,6 +93,25 @@ function resolveOptions(options: DetectionAgreementOptions = {}): DetectionAgree
   if (typeof iouMin !== 'number' || !(iouMin > 0 && iouMin <= 1)) throw errors.badOption('iouMin', iouMin, 'a number in (0, 1]');
   return { scoreMin, iouMin };
 }
+
+/**
+ * The state, declared once (src/core/state.ts): the options must match, image ids are a
+ * disjoint union (an id in two shards is ID_MISMATCH), the rest are running sums; JSON tagged
+ * aoa-detection v1.
+ */
+const STATE = declareState<DetectionAgreementState>({
+  measure: MEASURE,
+  version: VERSION,
+  fields: {
+    config: sameOptions(resolveOptions),
+    imageIds: disjointIds('detection image id'),
+    sumAgreement: sum(),
+    matchedPairs: sum(),
+    sumMatchedIou: sum(),
+    teacherBoxes: sum(),
+    studentBoxes: sum(),
+  },
+});
 
 /**
  * Intersection over union of two boxes in [x, y, width, height] form.
@@ -196,7 +215,7 @@ function updateState(state: DetectionAgreementState, batch: readonly DetectionIm
   const inBatch = new Set<string>();
   for (const img of batch) {
     const id = String(img.imageId);
-    if (state.seen.has(id)) throw errors.duplicateId('detection image id', id, 'it was already added to this state');
+    if (state.imageIds.has(id)) throw errors.duplicateId('detection image id', id, 'it was already added to this state');
     if (inBatch.has(id)) throw errors.duplicateId('detection image id', id, 'twice in the same batch');
     inBatch.add(id);
     ids.push(id);
@@ -216,7 +235,7 @@ function updateState(state: DetectionAgreementState, batch: readonly DetectionIm
     teacherBoxes += m.teacherBoxes;
     studentBoxes += m.studentBoxes;
   }
-  for (const id of ids) state.seen.add(id);
+  for (const id of ids) state.imageIds.add(id);
   state.sumAgreement += sumAgreement;
   state.matchedPairs += matchedPairs;
   state.sumMatchedIou += sumMatchedIou;
@@ -225,7 +244,7 @@ function updateState(state: DetectionAgreementState, batch: readonly DetectionIm
 }
 
 function computeState(state: DetectionAgreementState): DetectionAgreementResult {
-  const images = state.seen.size;
+  const images = state.imageIds.size;
   if (images === 0) throw errors.undefinedResult('detection AOA', 'no images were given');
   return {
     metric: 'iou-agreement',
@@ -276,65 +295,12 @@ export function detectionAgreementMeasure(
   const config = resolveOptions(options);
   return {
     name: MEASURE,
-    init: () => ({
-      config,
-      seen: new Set<string>(),
-      sumAgreement: 0,
-      matchedPairs: 0,
-      sumMatchedIou: 0,
-      teacherBoxes: 0,
-      studentBoxes: 0,
-    }),
+    ...STATE.bind({ config }),
     update: (state, batch) => {
-      assertSameConfig(config, state.config, MEASURE, 'update');
+      STATE.assertSame({ config }, state, 'update');
       updateState(state, batch);
     },
     compute: computeState,
-    merge: (a, b) => {
-      assertSameConfig(a.config, b.config, MEASURE, 'merge');
-      const [small, large] = a.seen.size <= b.seen.size ? [a.seen, b.seen] : [b.seen, a.seen];
-      for (const id of small) {
-        if (large.has(id)) throw errors.duplicateId('detection image id', id, 'it is in both shards being merged');
-      }
-      return {
-        config: a.config,
-        seen: new Set([...a.seen, ...b.seen]),
-        sumAgreement: a.sumAgreement + b.sumAgreement,
-        matchedPairs: a.matchedPairs + b.matchedPairs,
-        sumMatchedIou: a.sumMatchedIou + b.sumMatchedIou,
-        teacherBoxes: a.teacherBoxes + b.teacherBoxes,
-        studentBoxes: a.studentBoxes + b.studentBoxes,
-      };
-    },
-    toJSON: (state) => ({
-      measure: MEASURE,
-      version: VERSION,
-      config: { ...state.config },
-      imageIds: [...state.seen],
-      sumAgreement: state.sumAgreement,
-      matchedPairs: state.matchedPairs,
-      sumMatchedIou: state.sumMatchedIou,
-      teacherBoxes: state.teacherBoxes,
-      studentBoxes: state.studentBoxes,
-    }),
-    fromJSON: (json) => {
-      const o = asRecord(json, MEASURE);
-      checkTag(o, MEASURE, VERSION);
-      assertSameConfig(config, asRecord(o.config, MEASURE, 'config') as unknown as DetectionAgreementConfig, MEASURE, 'restore');
-      const ids = o.imageIds;
-      if (!Array.isArray(ids) || !ids.every((x) => typeof x === 'string')) throw errors.badState(MEASURE, 'imageIds must be an array of strings');
-      const seen = new Set<string>(ids as string[]);
-      if (seen.size !== ids.length) throw errors.badState(MEASURE, 'imageIds holds a repeated id');
-      return {
-        config,
-        seen,
-        sumAgreement: getCount(o, 'sumAgreement', MEASURE),
-        matchedPairs: getCount(o, 'matchedPairs', MEASURE),
-        sumMatchedIou: getCount(o, 'sumMatchedIou', MEASURE),
-        teacherBoxes: getCount(o, 'teacherBoxes', MEASURE),
-        studentBoxes: getCount(o, 'studentBoxes', MEASURE),
-      };
-    },
   };
 }
 

@@ -49,6 +49,7 @@ export {
   type SegmentationAgreementOptions,
   type SegmentationAgreementResult,
   type SegmentationAgreementState,
+  type ClassCounts,
 } from './segmentation.js';
 export {
   regressionAgreement,

@@ -15,7 +15,7 @@ import { errors, fmtShape, opt } from '../core/errors.js';
 import type { Measure } from '../core/measure.js';
 import { sizeOf, type Tensor } from '../core/tensor.js';
 import { assertFinite, assertSameSamples } from '../core/validate.js';
-import { asRecord, assertSameConfig, checkTag, getCount, getNumberArray } from '../core/state-json.js';
+import { declareState, integer, knownOnce, maxEach, minEach, pooledM2, pooledMean, sameOptions, sum } from '../core/state.js';
 import { numbers } from './common.js';
 
 /** Options of {@link regressionAgreementMeasure} and {@link regressionAgreement}. */
@@ -91,8 +91,33 @@ function resolveOptions(options: RegressionAgreementOptions = {}): RegressionAgr
   return { mseMax };
 }
 
-function emptyState(config: RegressionAgreementConfig): RegressionAgreementState {
-  return { config, d: null, n: 0, sumSq: 0, sumAbs: 0, mean: [], m2: [], min: [], max: [] };
+/**
+ * The state, declared once (src/core/state.ts): the options must match; d is fixed by the
+ * first non-empty batch; sums add; the teacher's per-output mean and M2 merge by Chan et al.'s
+ * pairwise formula, min and max element-wise; a state with d = null (no samples) is the
+ * identity of merge. JSON tagged aoa-regression v1, every array of length d.
+ */
+const STATE = declareState<RegressionAgreementState>({
+  measure: MEASURE,
+  version: VERSION,
+  fields: {
+    config: sameOptions((c) => resolveOptions({ mseMax: c.mseMax ?? undefined })),
+    d: knownOnce(integer(1), 'output counts'),
+    n: sum(),
+    sumSq: sum(),
+    sumAbs: sum(),
+    mean: pooledMean('n', outputs),
+    m2: pooledM2('n', 'mean', outputs),
+    min: minEach(outputs),
+    max: maxEach(outputs),
+  },
+  isEmpty: (s) => s.d === null,
+  check: (s) => (s.d === null && s.n !== 0 ? 'n must be 0 when d is null' : null),
+});
+
+/** The length of the per-output arrays: d, or 0 before the first batch. */
+function outputs(s: Partial<RegressionAgreementState>): number {
+  return s.d ?? 0;
 }
 
 /** Per-sample width, treating rank 1 as d = 1. */
@@ -260,74 +285,13 @@ export function regressionAgreementMeasure(
   const config = resolveOptions(options);
   return {
     name: MEASURE,
-    init: () => emptyState(config),
+    ...STATE.bind({ config }),
     update: (state, batch) => {
-      assertSameConfig(config, state.config, MEASURE, 'update');
+      STATE.assertSame({ config }, state, 'update');
       updateState(state, batch);
     },
     compute: computeState,
-    merge: (a, b) => {
-      assertSameConfig(a.config, b.config, MEASURE, 'merge');
-      if (a.d === null) return cloneState(b);
-      if (b.d === null) return cloneState(a);
-      if (a.d !== b.d) throw errors.incompatibleStates(MEASURE, 'merge', `output counts differ (${a.d} vs ${b.d})`);
-      const out = emptyState(a.config);
-      out.d = a.d;
-      out.n = a.n + b.n;
-      out.sumSq = a.sumSq + b.sumSq;
-      out.sumAbs = a.sumAbs + b.sumAbs;
-      for (let j = 0; j < a.d; j++) {
-        const [mean, m2] = chan(a.n, a.mean[j]!, a.m2[j]!, b.n, b.mean[j]!, b.m2[j]!);
-        out.mean.push(mean);
-        out.m2.push(m2);
-        out.min.push(Math.min(a.min[j]!, b.min[j]!));
-        out.max.push(Math.max(a.max[j]!, b.max[j]!));
-      }
-      return out;
-    },
-    toJSON: (state) => ({
-      measure: MEASURE,
-      version: VERSION,
-      config: { ...state.config },
-      d: state.d,
-      n: state.n,
-      sumSq: state.sumSq,
-      sumAbs: state.sumAbs,
-      mean: [...state.mean],
-      m2: [...state.m2],
-      min: [...state.min],
-      max: [...state.max],
-    }),
-    fromJSON: (json) => {
-      const o = asRecord(json, MEASURE);
-      checkTag(o, MEASURE, VERSION);
-      assertSameConfig(config, asRecord(o.config, MEASURE, 'config') as unknown as RegressionAgreementConfig, MEASURE, 'restore');
-      const d = o.d;
-      if (d === null) {
-        const st = emptyState(config);
-        if (getCount(o, 'n', MEASURE) !== 0) throw errors.badState(MEASURE, 'n must be 0 when d is null');
-        return st;
-      }
-      if (!(typeof d === 'number' && Number.isInteger(d) && d >= 1)) {
-        throw errors.badState(MEASURE, `d must be null or an integer ≥ 1, got ${JSON.stringify(d)}`);
-      }
-      return {
-        config,
-        d,
-        n: getCount(o, 'n', MEASURE),
-        sumSq: getCount(o, 'sumSq', MEASURE),
-        sumAbs: getCount(o, 'sumAbs', MEASURE),
-        mean: [...getNumberArray(o, 'mean', MEASURE, d)],
-        m2: [...getNumberArray(o, 'm2', MEASURE, d)],
-        min: [...getNumberArray(o, 'min', MEASURE, d)],
-        max: [...getNumberArray(o, 'max', MEASURE, d)],
-      };
-    },
   };
-}
-
-function cloneState(s: RegressionAgreementState): RegressionAgreementState {
-  return { ...s, mean: [...s.mean], m2: [...s.m2], min: [...s.min], max: [...s.max] };
 }
 
 /**

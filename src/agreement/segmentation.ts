@@ -14,7 +14,7 @@ import { errors, fmtShape } from '../core/errors.js';
 import type { Measure } from '../core/measure.js';
 import type { Tensor } from '../core/tensor.js';
 import { assertFinite, assertSameSamples } from '../core/validate.js';
-import { asRecord, assertSameConfig, checkTag, getCount } from '../core/state-json.js';
+import { declareState, sameOptions, sparseCounts, sum } from '../core/state.js';
 import { numbers } from './common.js';
 
 /** Largest class label accepted (counts are kept in arrays indexed by label). */
@@ -56,6 +56,12 @@ export interface SegmentationAgreementState {
   validPixels: number;
   /** Of those, pixels where student and teacher labels are equal. */
   agreePixels: number;
+  /** Pixel counts per class, indexed by class label (all three of the same length). */
+  counts: ClassCounts;
+}
+
+/** Pixel counts per class label. */
+export interface ClassCounts {
   /** |T=c ∧ S=c| per class. */
   intersection: number[];
   /** |T=c| per class. */
@@ -94,6 +100,27 @@ function resolveOptions(options: SegmentationAgreementOptions = {}): Segmentatio
   if (typeof channelsLast !== 'boolean') throw errors.badOption('channelsLast', channelsLast, 'true or false');
   return { ignoreLabel, channelsLast };
 }
+
+/**
+ * The state, declared once (src/core/state.ts): the options must match, counts add (per class,
+ * padded to the larger label range); JSON tagged aoa-segmentation v1 with the per-class counts
+ * stored sparsely as [class, intersection, teacher, student] for every class seen.
+ */
+const STATE = declareState<SegmentationAgreementState>({
+  measure: MEASURE,
+  version: VERSION,
+  fields: {
+    config: sameOptions(resolveOptions),
+    n: sum(),
+    validPixels: sum(),
+    agreePixels: sum(),
+    counts: sparseCounts(['intersection', 'teacherPixels', 'studentPixels'], {
+      maxLabel: MAX_SEGMENTATION_LABEL,
+      entry: 'class, intersection, teacher, student',
+      consistent: ([i, t, s]) => i! <= t! && i! <= s!,
+    }),
+  },
+});
 
 interface LabelMap {
   n: number;
@@ -222,13 +249,14 @@ function updateState(state: SegmentationAgreementState, batch: SegmentationAgree
       sc[s]++;
     }
   }
-  grow(state.intersection, L);
-  grow(state.teacherPixels, L);
-  grow(state.studentPixels, L);
+  const { intersection, teacherPixels, studentPixels } = state.counts;
+  grow(intersection, L);
+  grow(teacherPixels, L);
+  grow(studentPixels, L);
   for (let c = 0; c < L; c++) {
-    state.intersection[c] += inter[c]!;
-    state.teacherPixels[c] += tc[c]!;
-    state.studentPixels[c] += sc[c]!;
+    intersection[c] += inter[c]!;
+    teacherPixels[c] += tc[c]!;
+    studentPixels[c] += sc[c]!;
   }
   state.n += T.n;
   state.validPixels += valid;
@@ -245,11 +273,12 @@ function computeState(state: SegmentationAgreementState): SegmentationAgreementR
   const perClassIou: Record<string, number> = {};
   let sum = 0;
   let classes = 0;
-  for (let c = 0; c < state.teacherPixels.length; c++) {
-    const t = state.teacherPixels[c]!;
-    const s = state.studentPixels[c]!;
+  const { intersection, teacherPixels, studentPixels } = state.counts;
+  for (let c = 0; c < teacherPixels.length; c++) {
+    const t = teacherPixels[c]!;
+    const s = studentPixels[c]!;
     if (t + s === 0) continue;
-    const i = state.intersection[c]!;
+    const i = intersection[c]!;
     const iou = i / (t + s - i);
     perClassIou[String(c)] = iou;
     sum += iou;
@@ -300,74 +329,12 @@ export function segmentationAgreementMeasure(
   const config = resolveOptions(options);
   return {
     name: MEASURE,
-    init: () => ({ config, n: 0, validPixels: 0, agreePixels: 0, intersection: [], teacherPixels: [], studentPixels: [] }),
+    ...STATE.bind({ config }),
     update: (state, batch) => {
-      assertSameConfig(config, state.config, MEASURE, 'update');
+      STATE.assertSame({ config }, state, 'update');
       updateState(state, batch);
     },
     compute: computeState,
-    merge: (a, b) => {
-      assertSameConfig(a.config, b.config, MEASURE, 'merge');
-      const L = Math.max(a.teacherPixels.length, b.teacherPixels.length);
-      const add = (x: number[], y: number[]) => Array.from({ length: L }, (_, c) => (x[c] ?? 0) + (y[c] ?? 0));
-      return {
-        config: a.config,
-        n: a.n + b.n,
-        validPixels: a.validPixels + b.validPixels,
-        agreePixels: a.agreePixels + b.agreePixels,
-        intersection: add(a.intersection, b.intersection),
-        teacherPixels: add(a.teacherPixels, b.teacherPixels),
-        studentPixels: add(a.studentPixels, b.studentPixels),
-      };
-    },
-    toJSON: (state) => {
-      // Sparse: [class, intersection, teacher pixels, student pixels] for every class seen.
-      const counts: [number, number, number, number][] = [];
-      for (let c = 0; c < state.teacherPixels.length; c++) {
-        const t = state.teacherPixels[c]!;
-        const s = state.studentPixels[c]!;
-        if (t + s > 0) counts.push([c, state.intersection[c]!, t, s]);
-      }
-      return {
-        measure: MEASURE,
-        version: VERSION,
-        config: { ...state.config },
-        n: state.n,
-        validPixels: state.validPixels,
-        agreePixels: state.agreePixels,
-        counts,
-      };
-    },
-    fromJSON: (json) => {
-      const o = asRecord(json, MEASURE);
-      checkTag(o, MEASURE, VERSION);
-      assertSameConfig(config, asRecord(o.config, MEASURE, 'config') as unknown as SegmentationAgreementConfig, MEASURE, 'restore');
-      const counts = o.counts;
-      if (!Array.isArray(counts)) throw errors.badState(MEASURE, 'counts must be an array');
-      const state: SegmentationAgreementState = {
-        config,
-        n: getCount(o, 'n', MEASURE),
-        validPixels: getCount(o, 'validPixels', MEASURE),
-        agreePixels: getCount(o, 'agreePixels', MEASURE),
-        intersection: [],
-        teacherPixels: [],
-        studentPixels: [],
-      };
-      for (const e of counts) {
-        if (!Array.isArray(e) || e.length !== 4 || !e.every((v) => typeof v === 'number' && Number.isInteger(v) && v >= 0)) {
-          throw errors.badState(MEASURE, `counts entry ${JSON.stringify(e)} is not [class, intersection, teacher, student] of integers ≥ 0`);
-        }
-        const [c, i, t, s] = e as [number, number, number, number];
-        if (c > MAX_SEGMENTATION_LABEL || i > t || i > s) throw errors.badState(MEASURE, `counts entry ${JSON.stringify(e)} is inconsistent`);
-        grow(state.intersection, c + 1);
-        grow(state.teacherPixels, c + 1);
-        grow(state.studentPixels, c + 1);
-        state.intersection[c] = i;
-        state.teacherPixels[c] = t;
-        state.studentPixels[c] = s;
-      }
-      return state;
-    },
   };
 }
 

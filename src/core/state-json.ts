@@ -1,7 +1,8 @@
 /**
- * Checks used by every measure when a serialised or foreign state is restored or merged:
- * each names the measure and the field, so a corrupt state is a one-line BAD_VALUE error
- * (never a state that fails later). Internal (not re-exported by the barrel).
+ * The primitive checks under declared states (src/core/state.ts) and the few hand-read JSON
+ * documents (KrsMetric, shard documents, Gram shares): each names the measure and the field,
+ * so a corrupt state is a one-line BAD_VALUE error (never a state that fails later). Internal
+ * (not re-exported by the barrel).
  */
 import { errors } from './errors.js';
 
@@ -21,36 +22,6 @@ export function checkTag(obj: Record<string, unknown>, measure: string, version:
   if (obj.version !== version) {
     throw errors.badState(measure, `unsupported version ${JSON.stringify(obj.version)} (expected ${version})`);
   }
-}
-
-/** A finite number ≥ 0 stored under `key`. */
-export function getCount(obj: Record<string, unknown>, key: string, measure: string): number {
-  const v = obj[key];
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-    throw errors.badState(measure, `${key} must be a finite number ≥ 0, got ${JSON.stringify(v)}`);
-  }
-  return v;
-}
-
-/** A finite number (any sign) stored under `key`. */
-export function getFinite(obj: Record<string, unknown>, key: string, measure: string): number {
-  const v = obj[key];
-  if (typeof v !== 'number' || !Number.isFinite(v)) {
-    throw errors.badState(measure, `${key} must be a finite number, got ${JSON.stringify(v)}`);
-  }
-  return v;
-}
-
-/** An array of finite numbers stored under `key`, optionally of a given length. */
-export function getNumberArray(obj: Record<string, unknown>, key: string, measure: string, length?: number): number[] {
-  const v = obj[key];
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) {
-    throw errors.badState(measure, `${key} must be an array of finite numbers`);
-  }
-  if (length !== undefined && v.length !== length) {
-    throw errors.badState(measure, `${key} must have ${length} entries, got ${v.length}`);
-  }
-  return v as number[];
 }
 
 /** Throw unless two configurations are equal (same keys, same primitive values). */

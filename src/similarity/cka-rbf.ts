@@ -12,8 +12,7 @@
  */
 import type { MatrixBackend } from '../linalg/backend.js';
 import { errors, opt } from '../core/errors.js';
-import { decodeFiniteFloat64, encodeFloat64 } from '../core/serialize.js';
-import { asRecord, getInteger } from '../core/state-json.js';
+import { concat as concatChunks, declareState, fixed, integer, sum } from '../core/state.js';
 import type { SimilaritySpec } from './spec.js';
 
 /** n×n float64 matrices RBF CKA holds at once (distances/kernel and the two centred Grams). */
@@ -32,8 +31,32 @@ export interface RbfState {
   ys: Float64Array[];
 }
 
+const widthsDiffer = (a: RbfState, b: RbfState) => errors.shapeMismatch('merging RBF CKA states', `widths ${a.p}×${a.q}`, `widths ${b.p}×${b.q}`);
+const widthsRestore = (st: RbfState, pair: Partial<RbfState>) => `widths ${st.p} and ${st.q} differ from the layer pair's ${pair.p} and ${pair.q}`;
+
+/**
+ * The state, declared once (src/core/state.ts): every sample's rows, chunk by chunk in sample
+ * order (merged by concatenation, stored exactly); the widths must match; restored only when
+ * the chunks hold n rows of each width.
+ */
+export const RBF_STATE = declareState<RbfState>({
+  measure: 'cka-rbf',
+  fields: {
+    n: sum(integer()),
+    p: fixed(integer(1), { merge: widthsDiffer, restore: widthsRestore }),
+    q: fixed(integer(1), { merge: widthsDiffer, restore: widthsRestore }),
+    xs: concatChunks(),
+    ys: concatChunks(),
+  },
+  check(st) {
+    if (st.xs.length !== st.ys.length) return 'xs and ys must be arrays of equal length';
+    const rows = (chunks: Float64Array[], width: number) => chunks.reduce((a, c) => a + c.length / width, 0);
+    return rows(st.xs, st.p) !== st.n || rows(st.ys, st.q) !== st.n ? `the stored rows do not hold n = ${st.n} samples of widths ${st.p} and ${st.q}` : null;
+  },
+});
+
 export function initRbf(p: number, q: number): RbfState {
-  return { n: 0, p, q, xs: [], ys: [] };
+  return RBF_STATE.init({ p, q });
 }
 
 /** Keep a copy of the batch's rows. @throws BAD_VALUE past `maxSamples` samples. */
@@ -52,10 +75,11 @@ function tooManyForRbf(n: number, maxSamples: number) {
   );
 }
 
+/** {@link RBF_STATE}'s merge, refused past `maxSamples` samples. */
 export function mergeRbf(a: RbfState, b: RbfState, maxSamples = Number.POSITIVE_INFINITY): RbfState {
-  if (a.p !== b.p || a.q !== b.q) throw errors.shapeMismatch('merging RBF CKA states', `widths ${a.p}×${a.q}`, `widths ${b.p}×${b.q}`);
+  RBF_STATE.assertSame(a, b, 'merge');
   if (a.n + b.n > maxSamples) throw tooManyForRbf(a.n + b.n, maxSamples);
-  return { n: a.n + b.n, p: a.p, q: a.q, xs: [...a.xs, ...b.xs], ys: [...a.ys, ...b.ys] };
+  return RBF_STATE.merge(a, b);
 }
 
 function concat(chunks: Float64Array[], total: number): Float64Array {
@@ -155,23 +179,6 @@ export async function rbfCka(st: RbfState, threshold: number, backend: MatrixBac
   return kl / Math.sqrt(kk * ll);
 }
 
-export function rbfToJSON(st: RbfState): Record<string, unknown> {
-  return { n: st.n, p: st.p, q: st.q, xs: st.xs.map(encodeFloat64), ys: st.ys.map(encodeFloat64) };
-}
-
-export function rbfFromJSON(json: unknown): RbfState {
-  const what = 'cka-rbf';
-  const o = asRecord(json, what);
-  const st: RbfState = { n: getInteger(o, 'n', what), p: getInteger(o, 'p', what, 1), q: getInteger(o, 'q', what, 1), xs: [], ys: [] };
-  if (!Array.isArray(o.xs) || !Array.isArray(o.ys) || o.xs.length !== o.ys.length) throw errors.badState(what, 'xs and ys must be arrays of equal length');
-  st.xs = o.xs.map((e) => decodeFiniteFloat64(e, `serialised ${what} state rows`));
-  st.ys = o.ys.map((e) => decodeFiniteFloat64(e, `serialised ${what} state rows`));
-  const rows = (chunks: Float64Array[], width: number) => chunks.reduce((a, c) => a + c.length / width, 0);
-  if (rows(st.xs, st.p) !== st.n || rows(st.ys, st.q) !== st.n)
-    throw errors.badState(what, `the stored rows do not hold n = ${st.n} samples of widths ${st.p} and ${st.q}`);
-  return st;
-}
-
 /** Default θ of the median heuristic, as in Kornblith et al.'s reference code. */
 export const DEFAULT_RBF_THRESHOLD = 0.8;
 
@@ -190,7 +197,6 @@ export const ckaRbf: SimilaritySpec<RbfState> = {
     return {
       name: 'cka-rbf',
       keepsRows: () => true,
-      init: () => initRbf(p, q),
       update: (state, { x, y, rows }) => updateRbf(state, x, y, rows, maxSamples),
       async compute(state) {
         if (state.n < 3) {
@@ -201,13 +207,8 @@ export const ckaRbf: SimilaritySpec<RbfState> = {
         }
         return { value: await rbfCka(state, rbfThreshold, backend, teacherName, studentName), estimator: 'rbf-gram', warnings: [] };
       },
+      ...RBF_STATE.bind({ p, q }),
       merge: (a, b) => mergeRbf(a, b, maxSamples),
-      toJSON: rbfToJSON,
-      fromJSON(json) {
-        const st = rbfFromJSON(json);
-        if (st.p !== p || st.q !== q) throw errors.badState('cka-rbf', `widths ${st.p} and ${st.q} differ from the layer pair's ${p} and ${q}`);
-        return st;
-      },
     };
   },
 };

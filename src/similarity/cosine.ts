@@ -8,7 +8,7 @@
  * O(n·p), memory O(1).
  */
 import { errors } from '../core/errors.js';
-import { asRecord, getFinite, getInteger } from '../core/state-json.js';
+import { declareState, finite, fixed, integer, sum } from '../core/state.js';
 import type { SimilaritySpec } from './spec.js';
 
 export interface CosineState {
@@ -17,8 +17,25 @@ export interface CosineState {
   sum: number;
 }
 
+/**
+ * The state, declared once (src/core/state.ts): n and the sum of clipped cosines add, the
+ * width must match (SHAPE_MISMATCH to merge); restored only with 0 ≤ sum ≤ n.
+ */
+export const COSINE_STATE = declareState<CosineState>({
+  measure: 'cosine',
+  fields: {
+    n: sum(integer()),
+    p: fixed(integer(1), {
+      merge: (a, b) => errors.shapeMismatch('merging cosine states', `width ${a.p}`, `width ${b.p}`),
+      restore: (st, expected) => `width ${st.p} differs from the layer pair's ${expected.p}`,
+    }),
+    sum: sum(finite),
+  },
+  check: (st) => (st.sum < 0 || st.sum > st.n ? `sum must lie in [0, n = ${st.n}], got ${st.sum}` : null),
+});
+
 export function initCosine(p: number): CosineState {
-  return { n: 0, p, sum: 0 };
+  return COSINE_STATE.init({ p });
 }
 
 /**
@@ -54,20 +71,8 @@ export function updateCosine(
   st.n += rows;
 }
 
-export function mergeCosine(a: CosineState, b: CosineState): CosineState {
-  if (a.p !== b.p) throw errors.shapeMismatch('merging cosine states', `width ${a.p}`, `width ${b.p}`);
-  return { n: a.n + b.n, p: a.p, sum: a.sum + b.sum };
-}
-
 export function cosineValue(st: CosineState): number {
   return st.sum / st.n;
-}
-
-function cosineFromJSON(json: unknown): CosineState {
-  const o = asRecord(json, 'cosine');
-  const st = { n: getInteger(o, 'n', 'cosine'), p: getInteger(o, 'p', 'cosine', 1), sum: getFinite(o, 'sum', 'cosine') };
-  if (st.sum < 0 || st.sum > st.n) throw errors.badState('cosine', `sum must lie in [0, n = ${st.n}], got ${st.sum}`);
-  return st;
 }
 
 /** `cosine` — mean clipped per-sample cosine (equal widths only). */
@@ -89,16 +94,9 @@ export const cosine: SimilaritySpec<CosineState> = {
     }
     return {
       name: 'cosine',
-      init: () => initCosine(p),
+      ...COSINE_STATE.bind({ p }),
       update: (state, { x, y, rows }) => updateCosine(state, x, y, rows, teacherName, studentName),
       compute: async (state) => ({ value: cosineValue(state), estimator: 'per-sample-cosine', warnings: [] }),
-      merge: mergeCosine,
-      toJSON: (state) => ({ ...state }),
-      fromJSON(json) {
-        const st = cosineFromJSON(json);
-        if (st.p !== p) throw errors.badState('cosine', `width ${st.p} differs from the layer pair's ${p}`);
-        return st;
-      },
     };
   },
 };

@@ -7,7 +7,8 @@
  */
 import { errors } from '../core/errors.js';
 import type { Measure } from '../core/measure.js';
-import { asRecord, getInteger } from '../core/state-json.js';
+import { asRecord } from '../core/state-json.js';
+import { declareState, declareVariants, type Field, fixed, integer, sum } from '../core/state.js';
 import { asTensor, type Tensor, type TensorLike } from '../core/tensor.js';
 import { assertFinite, assertSameSamples } from '../core/validate.js';
 import type { MatrixBackend } from '../linalg/backend.js';
@@ -128,6 +129,7 @@ export function layerSimilarity(options: LayerSimilarityOptions = {}): LayerSimi
     return m;
   };
   const measureOf = (st: Extract<LayerState, { mode: 'active' }>) => measureFor(st.p, st.q, st.valueBytes);
+  const declared = layerState(similarity, `'${tName}':'${sName}'`, (st) => measureFor(st.p!, st.q!, st.valueBytes!));
   const active = (state: LayerState, what: string) => {
     if (state.mode === 'empty') throw errors.undefinedResult(what, 'no samples were seen');
     return state;
@@ -213,42 +215,62 @@ export function layerSimilarity(options: LayerSimilarityOptions = {}): LayerSimi
       return state.mode === 'active' && (measureOf(state).keepsRows?.(state.inner) ?? false);
     },
 
-    merge(a, b) {
-      if (a.mode === 'empty') return this.fromJSON(this.toJSON(b));
-      if (b.mode === 'empty') return this.fromJSON(this.toJSON(a));
-      if (a.p !== b.p || a.q !== b.q) {
-        throw errors.shapeMismatch(`merging states of '${tName}':'${sName}'`, `widths ${a.p} and ${a.q}`, `${b.p} and ${b.q}`);
-      }
-      return { mode: 'active', p: a.p, q: a.q, n: a.n + b.n, valueBytes: a.valueBytes, inner: measureOf(a).merge(a.inner, b.inner) };
-    },
+    merge: (a, b) => declared.merge(a, b),
 
-    toJSON(state) {
-      if (state.mode === 'empty') return { similarity, mode: 'empty' };
-      const { p, q, n, valueBytes } = state;
-      return { similarity, mode: 'active', p, q, n, valueBytes: [valueBytes.teacher, valueBytes.student], state: measureOf(state).toJSON(state.inner) };
-    },
+    toJSON: (st) => ({ similarity, ...declared.toJSON(st) }),
 
     fromJSON(json) {
-      const what = `layer-similarity(${similarity})`;
-      const o = asRecord(json, what);
-      if (o.similarity !== similarity) throw errors.badState(what, `it was made with similarity ${JSON.stringify(o.similarity)}`);
-      if (o.mode === 'empty') return { mode: 'empty' };
-      if (o.mode !== 'active') throw errors.badState(what, `mode must be empty or active, got ${JSON.stringify(o.mode)}`);
-      const p = getInteger(o, 'p', what, 1);
-      const q = getInteger(o, 'q', what, 1);
-      const valueBytes = valueBytesFromJSON(o.valueBytes, what);
-      return { mode: 'active', p, q, n: getInteger(o, 'n', what), valueBytes, inner: measureFor(p, q, valueBytes).fromJSON(o.state) };
+      const o = asRecord(json, declared.measure);
+      if (o.similarity !== similarity) throw errors.badState(declared.measure, `it was made with similarity ${JSON.stringify(o.similarity)}`);
+      return declared.fromJSON(o);
     },
   };
 }
 
-/** The recorded precision of a state: [teacher, student], each 4 or 8; absent in states made before it was recorded. */
-function valueBytesFromJSON(json: unknown, what: string): ValueBytes {
-  if (json === undefined) return UNRECORDED_VALUE_BYTES;
-  const ok = Array.isArray(json) && json.length === 2 && json.every((b) => b === 4 || b === 8);
-  if (!ok) throw errors.badState(what, `valueBytes must be [teacher, student] bytes per value, each 4 or 8, got ${JSON.stringify(json)}`);
-  return { teacher: json[0], student: json[1] };
+type ActiveState = Omit<Extract<LayerState, { mode: 'active' }>, 'mode'>;
+
+/**
+ * The layer pair's state, declared once (src/core/state.ts): empty until the first batch, then
+ * the widths (which must match: SHAPE_MISMATCH), the sample count (added), the precision (a's
+ * kept) and the similarity's own state, merged, stored and restored by the similarity's measure
+ * for those widths; an empty state is the identity. Stored as `{mode, p, q, n, valueBytes,
+ * state}` (the caller puts `similarity` first).
+ */
+function layerState(similarity: string, pair: string, measureOf: (st: Partial<ActiveState>) => ReturnType<SimilaritySpec['measure']>) {
+  const widths = fixed<number, ActiveState>(integer(1), {
+    merge: (a, b) => errors.shapeMismatch(`merging states of ${pair}`, `widths ${a.p} and ${a.q}`, `${b.p} and ${b.q}`),
+  });
+  const inner: Field<unknown, ActiveState> = {
+    merge: (a, b, sa) => measureOf(sa).merge(a, b),
+    copy: (v, st) => measureOf(st).fromJSON(measureOf(st).toJSON(v)),
+    jsonKeys: ['state'],
+    toJSON: (v, st) => ({ state: measureOf(st).toJSON(v) }),
+    fromJSON: (_j, ctx) => measureOf(ctx.state).fromJSON(ctx.json.state),
+  };
+  const active = declareState<ActiveState>({
+    measure: `layer-similarity(${similarity})`,
+    fields: { p: widths, q: widths, n: sum(integer()), valueBytes: valueBytesField, inner },
+  });
+  return declareVariants<LayerState, 'mode'>({
+    measure: active.measure,
+    tag: 'mode',
+    variants: { empty: declareState({ measure: active.measure, fields: {} }), active },
+    isEmpty: (st) => st.mode === 'empty',
+  });
 }
+
+/** The recorded precision of a state: [teacher, student], each 4 or 8, a's kept; absent in states made before it was recorded. */
+const valueBytesField: Field<ValueBytes> = {
+  merge: (a) => a,
+  copy: (v) => v,
+  toJSON: (v) => [v.teacher, v.student],
+  fromJSON(json, ctx) {
+    if (json === undefined) return UNRECORDED_VALUE_BYTES;
+    const ok = Array.isArray(json) && json.length === 2 && json.every((b) => b === 4 || b === 8);
+    if (!ok) throw errors.badState(ctx.measure, `valueBytes must be [teacher, student] bytes per value, each 4 or 8, got ${JSON.stringify(json)}`);
+    return { teacher: json[0], student: json[1] };
+  },
+};
 
 /**
  * One-shot similarity of two activation tensors (all samples at once).

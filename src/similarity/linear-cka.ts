@@ -23,7 +23,7 @@
  * (docs/formulas.md §"Debiased CKA"), which may fall slightly below 0 for unrelated layers.
  */
 import { errors, opt } from '../core/errors.js';
-import { asRecord } from '../core/state-json.js';
+import { type DeclaredState, declareState, declareVariants, nested } from '../core/state.js';
 import {
   DEFAULT_GRAM_BLOCK,
   type GramLayerSums,
@@ -35,17 +35,9 @@ import {
 } from '../linalg/gram-pass.js';
 import { type PairGramSums, pairSums } from '../linalg/gram-shares.js';
 import { assertNotConstant, debiasedCkaFromCentred, linearCkaFromCentred } from './centred-cka.js';
-import { centre, initLinearStats, type LinearStats, linearStatsFromJSON, linearStatsToJSON, mergeLinearStats, updateLinearStats } from './linear-stats.js';
-import {
-  initMinibatchHsic,
-  type MinibatchHsicState,
-  MIN_MINIBATCH,
-  mergeMinibatchHsic,
-  minibatchCka,
-  minibatchHsicFromJSON,
-  updateMinibatchHsic,
-} from './minibatch-hsic.js';
-import { appendRows, columnMeansOf, initRowStore, mergeRowStores, type RowStore, readRowBlock, rowStoreFromJSON, rowStoreToJSON } from './row-store.js';
+import { centre, initLinearStats, LINEAR_STATS, type LinearStats, updateLinearStats } from './linear-stats.js';
+import { initMinibatchHsic, MIN_MINIBATCH, MINIBATCH_HSIC_STATE, type MinibatchHsicState, minibatchCka, updateMinibatchHsic } from './minibatch-hsic.js';
+import { appendRows, columnMeansOf, initRowStore, mergeRowStores, ROW_STORE, type RowStore, readRowBlock } from './row-store.js';
 import type { SimilarityEstimate, SimilarityMeasure, SimilaritySettings } from './spec.js';
 
 /** The fewest samples biased linear CKA is defined on (debiased CKA needs 4). */
@@ -110,6 +102,36 @@ function samplesOf(state: LinearCkaState): number {
   return state.route === 'sample-space' ? state.x.rows : state.stats.n;
 }
 
+const declared = new Map<string, DeclaredState<LinearCkaState>>();
+
+/**
+ * The state of `cka` or `cka-debiased` (`name`, for messages), declared once
+ * (src/core/state.ts): one of the three routes, each merging by its own statistics' rules
+ * (feature-space sums about a's shift, sample-space rows concatenated in sample order,
+ * minibatch sums); an empty state of another route is the identity. Stored as
+ * `{route, stats}` or `{route, x, y}`.
+ */
+function linearCkaState(name: string): DeclaredState<LinearCkaState> {
+  let d = declared.get(name);
+  if (d) return d;
+  d = declareVariants<LinearCkaState, 'route'>({
+    measure: name,
+    tag: 'route',
+    variants: {
+      'feature-space': declareState({ measure: name, fields: { stats: nested(LINEAR_STATS) } }),
+      'sample-space': declareState<{ x: RowStore; y: RowStore }>({
+        measure: name,
+        fields: { x: nested(ROW_STORE), y: nested(ROW_STORE) },
+        check: (st) => (st.x.rows !== st.y.rows ? `teacher and student hold ${st.x.rows} and ${st.y.rows} rows` : null),
+      }),
+      minibatch: declareState({ measure: name, fields: { stats: nested(MINIBATCH_HSIC_STATE) } }),
+    },
+    isEmpty: (st) => samplesOf(st) === 0,
+  });
+  declared.set(name, d);
+  return d;
+}
+
 /** A byte count for people: MiB from 1 MiB up, KiB below. */
 function mib(bytes: number): string {
   return bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(0)} MiB` : `${(bytes / 2 ** 10).toFixed(1)} KiB`;
@@ -123,6 +145,7 @@ export function linearCkaMeasure(debiased: boolean, p: number, q: number, settin
   const route = chooseLinearRoute(p, q, settings, debiased);
   const name = debiased ? 'cka-debiased' : 'cka';
   const block = settings.gramBlock ?? DEFAULT_GRAM_BLOCK;
+  const state = linearCkaState(name);
   return {
     name,
     keepsRows: (state) => state.route === 'sample-space',
@@ -198,38 +221,18 @@ export function linearCkaMeasure(debiased: boolean, p: number, q: number, settin
       return leaveOutsOfPairSums(pairSums(sums, 0, 0), groups, debiased, t, s);
     },
 
-    merge(a, b) {
-      // An empty state holds nothing to merge, whatever its route (a restored state may be on
-      // another route than this measure would choose for new states; see fromJSON).
-      if (samplesOf(b) === 0 && a.route !== b.route) return a;
-      if (samplesOf(a) === 0 && a.route !== b.route) return b;
-      if (a.route === 'feature-space' && b.route === 'feature-space') return { route: a.route, stats: mergeLinearStats(a.stats, b.stats) };
-      if (a.route === 'sample-space' && b.route === 'sample-space') return { route: a.route, x: mergeRowStores(a.x, b.x), y: mergeRowStores(a.y, b.y) };
-      if (a.route === 'minibatch' && b.route === 'minibatch') return { route: a.route, stats: mergeMinibatchHsic(a.stats, b.stats) };
-      throw errors.incompatibleStates(name, 'merge', `one state is ${a.route}, the other ${b.route}`);
-    },
-
-    toJSON(state) {
-      if (state.route === 'feature-space') return { route: state.route, stats: linearStatsToJSON(state.stats) };
-      if (state.route === 'sample-space') return { route: state.route, x: rowStoreToJSON(state.x), y: rowStoreToJSON(state.y) };
-      return { route: state.route, stats: { ...state.stats } };
-    },
+    merge: (a, b) => state.merge(a, b),
+    toJSON: (st) => state.toJSON(st),
 
     fromJSON(json) {
-      const o = asRecord(json, name);
+      const restored = state.fromJSON(json);
       // Either exact route is restored as stored: the route was priced from the features'
       // precision when the state was made, which this measure may not know.
-      const exact = route !== 'minibatch' && (o.route === 'feature-space' || o.route === 'sample-space');
-      if (o.route !== route && !exact) throw errors.badState(name, `route must be ${route} for widths ${p} and ${q}, got ${JSON.stringify(o.route)}`);
-      let restored: LinearCkaState;
-      if (o.route === 'sample-space') restored = { route: o.route, x: rowStoreFromJSON(o.x, name), y: rowStoreFromJSON(o.y, name) };
-      else if (o.route === 'feature-space') restored = { route: o.route, stats: linearStatsFromJSON(o.stats) };
-      else restored = { route: 'minibatch', stats: minibatchHsicFromJSON(o.stats) };
+      const exact = route !== 'minibatch' && restored.route !== 'minibatch';
+      if (restored.route !== route && !exact)
+        throw errors.badState(name, `route must be ${route} for widths ${p} and ${q}, got ${JSON.stringify(restored.route)}`);
       const [rp, rq] = restored.route === 'sample-space' ? [restored.x.cols, restored.y.cols] : [restored.stats.p, restored.stats.q];
       if (rp !== p || rq !== q) throw errors.badState(name, `widths ${rp} and ${rq} differ from the layer pair's ${p} and ${q}`);
-      if (restored.route === 'sample-space' && restored.x.rows !== restored.y.rows) {
-        throw errors.badState(name, `teacher and student hold ${restored.x.rows} and ${restored.y.rows} rows`);
-      }
       if (restored.route === 'feature-space' && restored.stats.moments !== debiased) {
         throw errors.badState(name, `it was made for ${restored.stats.moments ? 'cka-debiased' : 'cka'}`);
       }

@@ -18,10 +18,10 @@
  * merge and compute O(p² + q² + pq).
  */
 import type { Matrix, MatrixBackend } from '../linalg/backend.js';
-import { addInto, columnSums, dot, matTVec, matVec } from '../linalg/vector.js';
+import { columnSums, dot, matTVec, matVec } from '../linalg/vector.js';
 import { packedCentredNorm2, packedLength, packedMatVec, packedShiftOuter, packedTrace } from '../linalg/packed.js';
-import { decodeFiniteFloat64, encodeFloat64 } from '../core/serialize.js';
 import { errors } from '../core/errors.js';
+import { declareState, finite, first, fixed, flag, integer, sum, sumFloat64 } from '../core/state.js';
 
 /**
  * A shift given in advance (column means of the run's first batch, see KrsMetric): every
@@ -55,28 +55,46 @@ export interface LinearStats {
   sY: Float64Array;
 }
 
+const widthsDiffer = (a: LinearStats, b: LinearStats) => errors.shapeMismatch('merging CKA states', `widths ${a.p}×${a.q}`, `widths ${b.p}×${b.q}`);
+const lengthP = (s: Partial<LinearStats>) => s.p!;
+const lengthQ = (s: Partial<LinearStats>) => s.q!;
+
+/**
+ * The statistics, declared once (src/core/state.ts): widths and the moments flag must match;
+ * b is re-expressed about a's shift ({@link reshift}), then every sum adds (XᵀX and YᵀY as
+ * packed lower triangles); an empty state (n = 0) is the identity. Stored as
+ * `{moments, n, p, q, sumR2, sumS2, sumRS, shiftX, …, sY}`, every array exactly, its length
+ * checked against the widths before anything of size p² is made.
+ */
+export const LINEAR_STATS = declareState<LinearStats>({
+  measure: 'CKA',
+  fields: {
+    moments: fixed(flag, { merge: (a, b) => errors.badValue('merging CKA states: debiasing moments', b.moments, String(a.moments)) }),
+    n: sum(integer()),
+    p: fixed(integer(), { merge: widthsDiffer }),
+    q: fixed(integer(), { merge: widthsDiffer }),
+    sumR2: sum(finite),
+    sumS2: sum(finite),
+    sumRS: sum(finite),
+    shiftX: first(lengthP),
+    shiftY: first(lengthQ),
+    sumX: sumFloat64(lengthP),
+    sumY: sumFloat64(lengthQ),
+    xx: sumFloat64((s) => packedLength(s.p!)),
+    yy: sumFloat64((s) => packedLength(s.q!)),
+    xy: sumFloat64((s) => s.p! * s.q!),
+    rX: sumFloat64(lengthP),
+    rY: sumFloat64(lengthQ),
+    sX: sumFloat64(lengthP),
+    sY: sumFloat64(lengthQ),
+  },
+  isEmpty: (st) => st.n === 0,
+  align: (a, b) => reshift(b, a.shiftX, a.shiftY),
+});
+
 /** An empty state for widths p and q; `moments` keeps what debiased CKA needs. */
 export function initLinearStats(p: number, q: number, moments: boolean): LinearStats {
-  return {
-    moments,
-    n: 0,
-    p,
-    q,
-    shiftX: new Float64Array(p),
-    shiftY: new Float64Array(q),
-    sumX: new Float64Array(p),
-    sumY: new Float64Array(q),
-    xx: new Float64Array(packedLength(p)),
-    yy: new Float64Array(packedLength(q)),
-    xy: new Float64Array(p * q),
-    sumR2: 0,
-    sumS2: 0,
-    sumRS: 0,
-    rX: new Float64Array(p),
-    rY: new Float64Array(q),
-    sX: new Float64Array(p),
-    sY: new Float64Array(q),
-  };
+  return LINEAR_STATS.init({ moments, p, q });
 }
 
 /**
@@ -165,7 +183,7 @@ function accumulateMoments(st: LinearStats, x: Float64Array | Float32Array, y: F
  */
 export function reshift(st: LinearStats, newShiftX: Float64Array, newShiftY: Float64Array): LinearStats {
   // The same shifts (states of one run share its first batch's): every term added is 0, so a copy is the same bits.
-  if (sameValues(newShiftX, st.shiftX) && sameValues(newShiftY, st.shiftY)) return copyStats(st);
+  if (sameValues(newShiftX, st.shiftX) && sameValues(newShiftY, st.shiftY)) return LINEAR_STATS.copy(st);
   const { n, p, q } = st;
   const e = new Float64Array(p);
   const f = new Float64Array(q);
@@ -188,25 +206,6 @@ function sameValues(a: Float64Array, b: Float64Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
-}
-
-/** A copy of a state (no array shared). */
-function copyStats(st: LinearStats): LinearStats {
-  const c = (a: Float64Array) => Float64Array.from(a);
-  return {
-    ...st,
-    shiftX: c(st.shiftX),
-    shiftY: c(st.shiftY),
-    sumX: c(st.sumX),
-    sumY: c(st.sumY),
-    xx: c(st.xx),
-    yy: c(st.yy),
-    xy: c(st.xy),
-    rX: c(st.rX),
-    rY: c(st.rY),
-    sX: c(st.sX),
-    sY: c(st.sY),
-  };
 }
 
 /**
@@ -293,31 +292,9 @@ function shiftOuter(
 
 /**
  * Merge two states into a new one (inputs untouched): b is re-expressed about a's shift,
- * then every sum adds. @throws SHAPE_MISMATCH when the widths differ.
+ * then every sum adds ({@link LINEAR_STATS}). @throws SHAPE_MISMATCH when the widths differ.
  */
-export function mergeLinearStats(a: LinearStats, b: LinearStats): LinearStats {
-  if (a.p !== b.p || a.q !== b.q) {
-    throw errors.shapeMismatch('merging CKA states', `widths ${a.p}×${a.q}`, `widths ${b.p}×${b.q}`);
-  }
-  if (a.moments !== b.moments) throw errors.badValue('merging CKA states: debiasing moments', b.moments, String(a.moments));
-  if (b.n === 0) return reshift(a, a.shiftX, a.shiftY);
-  if (a.n === 0) return reshift(b, b.shiftX, b.shiftY);
-  const out = reshift(b, a.shiftX, a.shiftY);
-  out.n += a.n;
-  addInto(out.sumX, a.sumX);
-  addInto(out.sumY, a.sumY);
-  addInto(out.xx, a.xx);
-  addInto(out.yy, a.yy);
-  addInto(out.xy, a.xy);
-  out.sumR2 += a.sumR2;
-  out.sumS2 += a.sumS2;
-  out.sumRS += a.sumRS;
-  addInto(out.rX, a.rX);
-  addInto(out.rY, a.rY);
-  addInto(out.sX, a.sX);
-  addInto(out.sY, a.sY);
-  return out;
-}
+export const mergeLinearStats: (a: LinearStats, b: LinearStats) => LinearStats = LINEAR_STATS.merge;
 
 /** What CKA needs of the column-centred data, computed from the state without copying it. */
 export interface CentredStats {
@@ -369,60 +346,4 @@ export function centre(st: LinearStats): CentredStats {
     meanNormX: dot(mx, mx),
     meanNormY: dot(my, my),
   };
-}
-
-const VECTORS = ['shiftX', 'shiftY', 'sumX', 'sumY', 'xx', 'yy', 'xy', 'rX', 'rY', 'sX', 'sY'] as const;
-
-/** Plain-JSON form; float64 arrays are stored exactly (base64 of their bytes). */
-export function linearStatsToJSON(st: LinearStats): Record<string, unknown> {
-  const out: Record<string, unknown> = { moments: st.moments, n: st.n, p: st.p, q: st.q, sumR2: st.sumR2, sumS2: st.sumS2, sumRS: st.sumRS };
-  for (const k of VECTORS) out[k] = encodeFloat64(st[k]);
-  return out;
-}
-
-/** Inverse of {@link linearStatsToJSON}. @throws BAD_VALUE for a malformed state. */
-export function linearStatsFromJSON(json: unknown): LinearStats {
-  const o = json as Record<string, unknown>;
-  const num = (k: string): number => {
-    const v = o?.[k];
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw errors.badValue(`serialised CKA state field ${k}`, String(v), 'a finite number');
-    return v;
-  };
-  if (typeof o?.moments !== 'boolean') throw errors.badValue('serialised CKA state field moments', o?.moments, 'true or false');
-  for (const k of ['p', 'q']) {
-    const w = num(k);
-    if (!Number.isSafeInteger(w) || w < 0) throw errors.badValue(`serialised CKA state field ${k}`, w, 'a non-negative integer');
-  }
-  // The stored shifts hold p and q values: a width that disagrees is refused before arrays of p² or q² are allocated.
-  for (const [k, w] of [
-    ['shiftX', 'p'],
-    ['shiftY', 'q'],
-  ] as const) {
-    const len = decodeFiniteFloat64(o[k], `serialised CKA state field ${k}`).length;
-    if (len !== num(w)) throw errors.badValue(`serialised CKA state field ${k} length`, len, `${num(w)}`);
-  }
-  const st = initLinearStats(num('p'), num('q'), o.moments);
-  st.n = num('n');
-  if (!Number.isSafeInteger(st.n) || st.n < 0) throw errors.badValue('serialised CKA state field n', st.n, 'a non-negative integer');
-  st.sumR2 = num('sumR2');
-  st.sumS2 = num('sumS2');
-  st.sumRS = num('sumRS');
-  for (const k of VECTORS) st[k] = decodeFiniteFloat64(o[k], `serialised CKA state field ${k}`);
-  const expected: Record<string, number> = {
-    shiftX: st.p,
-    shiftY: st.q,
-    sumX: st.p,
-    sumY: st.q,
-    xx: packedLength(st.p),
-    yy: packedLength(st.q),
-    xy: st.p * st.q,
-    rX: st.p,
-    rY: st.q,
-    sX: st.p,
-    sY: st.q,
-  };
-  for (const k of VECTORS) {
-    if (st[k].length !== expected[k]) throw errors.badValue(`serialised CKA state field ${k} length`, st[k].length, `${expected[k]}`);
-  }
-  return st;
 }

@@ -16,7 +16,7 @@
 import type { MatrixBackend } from '../linalg/backend.js';
 import { columnMeans } from '../linalg/vector.js';
 import { errors } from '../core/errors.js';
-import { asRecord, getFinite, getInteger } from '../core/state-json.js';
+import { declareState, finite, fixed, integer, sum } from '../core/state.js';
 
 export interface MinibatchHsicState {
   n: number;
@@ -30,8 +30,29 @@ export interface MinibatchHsicState {
 
 export const MIN_MINIBATCH = 4;
 
+const widthsDiffer = (a: MinibatchHsicState, b: MinibatchHsicState) =>
+  errors.shapeMismatch('merging minibatch CKA states', `widths ${a.p}×${a.q}`, `widths ${b.p}×${b.q}`);
+
+/**
+ * The state, declared once (src/core/state.ts): sample and batch counts and the three HSIC₁
+ * sums add; the widths must match (SHAPE_MISMATCH); restored only with n ≥ 4 per batch.
+ */
+export const MINIBATCH_HSIC_STATE = declareState<MinibatchHsicState>({
+  measure: 'minibatch-hsic',
+  fields: {
+    n: sum(integer()),
+    batches: sum(integer()),
+    p: fixed(integer(1), { merge: widthsDiffer }),
+    q: fixed(integer(1), { merge: widthsDiffer }),
+    hxy: sum(finite),
+    hxx: sum(finite),
+    hyy: sum(finite),
+  },
+  check: (st) => (st.n < MIN_MINIBATCH * st.batches ? `${st.batches} batches need at least ${MIN_MINIBATCH * st.batches} samples, got n = ${st.n}` : null),
+});
+
 export function initMinibatchHsic(p: number, q: number): MinibatchHsicState {
-  return { n: 0, batches: 0, p, q, hxy: 0, hxx: 0, hyy: 0 };
+  return MINIBATCH_HSIC_STATE.init({ p, q });
 }
 
 /** HSIC₁ of two b×b Gram matrices (row-major). O(b²). */
@@ -86,13 +107,6 @@ export async function updateMinibatchHsic(
   st.batches += 1;
 }
 
-export function mergeMinibatchHsic(a: MinibatchHsicState, b: MinibatchHsicState): MinibatchHsicState {
-  if (a.p !== b.p || a.q !== b.q) {
-    throw errors.shapeMismatch('merging minibatch CKA states', `widths ${a.p}×${a.q}`, `widths ${b.p}×${b.q}`);
-  }
-  return { n: a.n + b.n, batches: a.batches + b.batches, p: a.p, q: a.q, hxy: a.hxy + b.hxy, hxx: a.hxx + b.hxx, hyy: a.hyy + b.hyy };
-}
-
 /** The minibatch CKA estimate. @throws UNDEFINED when a side's mean HSIC₁ is ≤ 0 (constant layer). */
 export function minibatchCka(st: MinibatchHsicState, teacherName: string, studentName: string): number {
   if (!(st.hxx > 0))
@@ -100,22 +114,4 @@ export function minibatchCka(st: MinibatchHsicState, teacherName: string, studen
   if (!(st.hyy > 0))
     throw errors.undefinedResult(`CKA of student layer '${studentName}'`, `mean unbiased HSIC(Y,Y) = ${st.hyy / st.batches} ≤ 0 (constant features?)`);
   return st.hxy / Math.sqrt(st.hxx * st.hyy);
-}
-
-/** Restore a state from its JSON (plain numbers). @throws BAD_VALUE naming the bad field. */
-export function minibatchHsicFromJSON(json: unknown): MinibatchHsicState {
-  const what = 'minibatch-hsic';
-  const o = asRecord(json, what);
-  const st: MinibatchHsicState = {
-    n: getInteger(o, 'n', what),
-    batches: getInteger(o, 'batches', what),
-    p: getInteger(o, 'p', what, 1),
-    q: getInteger(o, 'q', what, 1),
-    hxy: getFinite(o, 'hxy', what),
-    hxx: getFinite(o, 'hxx', what),
-    hyy: getFinite(o, 'hyy', what),
-  };
-  if (st.n < MIN_MINIBATCH * st.batches)
-    throw errors.badState(what, `${st.batches} batches need at least ${MIN_MINIBATCH * st.batches} samples, got n = ${st.n}`);
-  return st;
 }

@@ -2,12 +2,11 @@
  * The rows of one layer's pooled features kept for the sample-space route of exact CKA:
  * float32 rows stay float32 (half the memory; the products are float32 on the fast backend
  * anyway), float64 rows stay float64. Column sums are accumulated in float64 as rows arrive,
- * so the column means that centre the Gram blocks are exact. Merging concatenates (exact).
+ * so the column means that centre the Gram blocks are exact. Merging concatenates (exact; {@link ROW_STORE}).
  * Memory: rows × cols × 4 or 8 bytes.
  */
 import { errors } from '../core/errors.js';
-import { decodeFiniteFloat64, encodeFloat64 } from '../core/serialize.js';
-import { asRecord, getInteger } from '../core/state-json.js';
+import { declareState, fixed, integer, rowChunks, sum, sumFloat64 } from '../core/state.js';
 
 export interface RowStore {
   readonly cols: number;
@@ -18,8 +17,23 @@ export interface RowStore {
   colSums: Float64Array;
 }
 
+/**
+ * The store, declared once (src/core/state.ts): rows concatenated in sample order (a's then
+ * b's, float32 kept float32), column sums added; the width must match (SHAPE_MISMATCH). Stored
+ * as `{cols, rows, float32, data, colSums}`, the rows bit for bit as float64.
+ */
+export const ROW_STORE = declareState<RowStore>({
+  measure: 'sample-space CKA',
+  fields: {
+    cols: fixed(integer(1), { merge: (a, b) => errors.shapeMismatch('merging stored feature rows', `width ${a.cols}`, `width ${b.cols}`) }),
+    rows: sum(integer()),
+    chunks: rowChunks('rows', 'cols'),
+    colSums: sumFloat64((s) => s.cols!),
+  },
+});
+
 export function initRowStore(cols: number): RowStore {
-  return { cols, rows: 0, chunks: [], colSums: new Float64Array(cols) };
+  return ROW_STORE.init({ cols });
 }
 
 /** Append a copy of `rows` rows (row-major; the caller's array is neither kept nor modified). */
@@ -35,12 +49,7 @@ export function appendRows(store: RowStore, data: Float32Array | Float64Array, r
 }
 
 /** A new store holding a's rows then b's (both untouched). */
-export function mergeRowStores(a: RowStore, b: RowStore): RowStore {
-  if (a.cols !== b.cols) throw errors.shapeMismatch('merging stored feature rows', `width ${a.cols}`, `width ${b.cols}`);
-  const colSums = Float64Array.from(a.colSums);
-  for (let j = 0; j < a.cols; j++) colSums[j] += b.colSums[j]!;
-  return { cols: a.cols, rows: a.rows + b.rows, chunks: [...a.chunks, ...b.chunks], colSums };
-}
+export const mergeRowStores: (a: RowStore, b: RowStore) => RowStore = ROW_STORE.merge;
 
 /** Column means (float64). */
 export function columnMeansOf(store: RowStore): Float64Array {
@@ -71,28 +80,4 @@ export function readRowBlock(store: RowStore, start: number, end: number): Float
     o += p.length;
   }
   return out;
-}
-
-/** Plain JSON (rows stored bit for bit as float64). */
-export function rowStoreToJSON(store: RowStore): Record<string, unknown> {
-  return {
-    cols: store.cols,
-    rows: store.rows,
-    float32: store.chunks.every((c) => c instanceof Float32Array),
-    data: encodeFloat64(Float64Array.from(readRowBlock(store, 0, store.rows))),
-    colSums: encodeFloat64(store.colSums),
-  };
-}
-
-/** Inverse of {@link rowStoreToJSON}. @throws BAD_VALUE naming the bad field. */
-export function rowStoreFromJSON(json: unknown, what: string): RowStore {
-  const o = asRecord(json, what, 'stored rows');
-  const cols = getInteger(o, 'cols', what, 1);
-  const rows = getInteger(o, 'rows', what);
-  const data = decodeFiniteFloat64(o.data, `serialised ${what} rows`);
-  const colSums = decodeFiniteFloat64(o.colSums, `serialised ${what} column sums`);
-  if (data.length !== rows * cols) throw errors.badState(what, `the stored rows hold ${data.length} values, not rows × cols = ${rows * cols}`);
-  if (colSums.length !== cols) throw errors.badState(what, `colSums must have ${cols} entries, got ${colSums.length}`);
-  const chunk = o.float32 === true ? Float32Array.from(data) : data;
-  return { cols, rows, chunks: rows ? [chunk] : [], colSums };
 }
