@@ -5,7 +5,7 @@
  */
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { expectClose, fixturePath, loadJson } from '../helpers/fixtures.js';
@@ -64,7 +64,8 @@ describe('krs analyze', () => {
   });
 
   it('the summary fits 100 columns: wide tables folded with the id repeated, notes wrapped; --wide keeps one line per row', async () => {
-    const paper = fileURLToPath(new URL('../../examples/paper/experiments.csv', import.meta.url));
+    // Relative: the first line names the file, and an absolute path's length is the checkout's, not krs's.
+    const paper = relative(process.cwd(), fileURLToPath(new URL('../../examples/paper/experiments.csv', import.meta.url)));
     const folded = await krs('analyze', paper);
     expect(folded.status).toBe(0);
     const lines = folded.stdout.split('\n');
