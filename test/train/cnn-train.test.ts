@@ -110,10 +110,10 @@ describe('training the CNN study networks', () => {
 
   it('a student is deterministic per seed, and FitNet’s hint stage changes the result', { timeout: SLOW }, async () => {
     const init = cnnInit(STUDENT, createRng(1, 'student-init'));
-    const fit = (): CnnMethod => ({ kind: 'fitnet', stage: 'conv2', hintEpochs: 1, regressor: createRng(1, 'regressor'), temperature: 4, softWeight: 0.9 });
+    const fitnet = (): CnnMethod => ({ kind: 'fitnet', stage: 'conv2', hintEpochs: 1, regressor: createRng(1, 'regressor'), temperature: 4, softWeight: 0.9 });
     const runs = [
-      await trainCnnStudent(STUDENT, init, fit(), targets, settings(3, 1)),
-      await trainCnnStudent(STUDENT, init, fit(), targets, settings(3, 1)),
+      await trainCnnStudent(STUDENT, init, fitnet(), targets, settings(3, 1)),
+      await trainCnnStudent(STUDENT, init, fitnet(), targets, settings(3, 1)),
       await trainCnnStudent(STUDENT, init, { kind: 'kd', temperature: 4, softWeight: 0.9 }, targets, settings(3, 1)),
     ];
     try {
