@@ -1,8 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../../src/core/rng.js';
 import { KrsMetric } from '../../src/krs/metric.js';
-import { logitsTensor, runCnn, stageTensors } from '../../src/train/cnn/evaluate.js';
+import { cnnLayerPairs, logitsTensor, runCnn, stageTensors } from '../../src/train/cnn/evaluate.js';
 import { buildCnn, CNN_STUDENTS, CNN_TEACHER, cnnArchitecture, cnnInit, cnnParameterCount, cnnStages } from '../../src/train/cnn/models.js';
+import { CNN_TRAINING, cnnStudyMethods } from '../../src/train/cnn/settings.js';
 import { initTf, tf } from '../../src/train/tf.js';
 import { expectKrsError } from '../helpers/fixtures.js';
 
@@ -117,5 +118,17 @@ describe('CNN teacher and students', () => {
       t.dispose();
       s.dispose();
     }
+  });
+
+  it('pairs every stage for FSS, and lists the study’s methods: baseline, KD at T = 2, 4, 8, FitNet on conv2, AT on both conv stages', () => {
+    expect(cnnLayerPairs(CNN_TEACHER, CNN_STUDENTS[0]!).map((p) => `${p.teacher}:${p.student}`)).toEqual(['conv1:conv1', 'conv2:conv2', 'fc1:fc1', 'fc2:fc2']);
+    expect(cnnLayerPairs(CNN_TEACHER, cnnArchitecture([2, 4], [8])).map((p) => p.teacher)).toEqual(['conv1', 'conv2', 'fc1']);
+    const methods = cnnStudyMethods(1, CNN_STUDENTS[0]!);
+    expect(methods.map((m) => m.method)).toEqual(['baseline', 'kd-T2', 'kd-T4', 'kd-T8', 'fitnet', 'at']);
+    expect(methods[4]!.spec).toMatchObject({ kind: 'fitnet', stage: 'conv2', hintEpochs: CNN_TRAINING.hintEpochs, temperature: 4, softWeight: 0.9 });
+    expect(methods[5]!.spec).toEqual({ kind: 'at', beta: 1, stages: ['conv1', 'conv2'] });
+    const draw = (seed: number) => (cnnStudyMethods(seed, CNN_STUDENTS[0]!)[4]!.spec as { regressor: { next(): number } }).regressor.next();
+    expect(draw(1)).toBe(draw(1));
+    expect(draw(1)).not.toBe(draw(2));
   });
 });

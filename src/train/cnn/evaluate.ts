@@ -5,9 +5,10 @@
  * Accuracy and predictions of the logits are src/train/evaluate.ts's.
  */
 import type { Tensor } from '../../core/tensor.js';
+import type { LayerPair } from '../../krs/metric.js';
 import { CLASSES, PIXELS } from '../mnist-split.js';
 import { tf } from '../tf.js';
-import type { Cnn } from './models.js';
+import { type CnnArchitecture, cnnStages, type Cnn } from './models.js';
 
 /** What a CNN produced on n samples: every stage's activations and the logits. */
 export interface CnnActivations {
@@ -44,4 +45,15 @@ export function stageTensors(a: CnnActivations, names: readonly string[]): Recor
 /** The logits as a krs tensor [n, 10]. */
 export function logitsTensor(a: CnnActivations): Tensor {
   return { dtype: 'float32', shape: [a.n, CLASSES], data: a.logits };
+}
+
+/**
+ * FSS pairs of a teacher and a student: every stage both have, by name, in forward order —
+ * `conv1`, `conv2`, `fc1`, `fc2` for the study's networks, which share their stages.
+ */
+export function cnnLayerPairs(teacher: CnnArchitecture, student: CnnArchitecture): LayerPair[] {
+  const theirs = new Set(cnnStages(student).map((s) => s.name));
+  return cnnStages(teacher)
+    .filter((s) => theirs.has(s.name))
+    .map((s) => ({ teacher: s.name, student: s.name }));
 }

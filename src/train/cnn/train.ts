@@ -128,13 +128,6 @@ export type CnnMethod =
   /** Attention transfer: CE(y, s) + β/2 · Σ over `stages` of mean‖q_S − q_T‖₂ (normalised attention maps, p = 2). */
   | { kind: 'at'; beta: number; stages: readonly string[] };
 
-/** The attention-transfer weight β of the study: see the module's report of the quick runs. */
-export const CNN_AT_BETA = 1;
-/** Stages attention transfer pairs: both conv stages (14×14 and 5×5 maps). */
-export const CNN_AT_STAGES: readonly string[] = ['conv1', 'conv2'];
-/** FitNet's hint stage: conv2, the middle of the five layers (Romero et al. take the teacher's middle layer). */
-export const CNN_HINT_STAGE = 'conv2';
-
 /** What students learn from, computed from the trained teacher once for the training set. Dispose when done. */
 export interface CnnTeacherTargets {
   /** [n, 10]. */

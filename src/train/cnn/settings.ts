@@ -1,0 +1,102 @@
+/**
+ * The CNN study's training settings and methods, as measured on the wasm backend (single
+ * thread, TensorFlow.js 4.22 with the training kernels of src/train/wasm-kernels.ts; 6 000
+ * training and 2 000 held-out MNIST digits, seed 1, Adam with cosine decay, batch 64).
+ *
+ * Throughput, images per CPU-second of the process (wall-clock speeds were 6–8× lower on the
+ * shared, loaded machine they were measured on; CPU time stands for one idle core):
+ *
+ * | network                  | parameters | train, baseline | KD   | AT   | FitNet (hint + KD) |
+ * |--------------------------|-----------:|----------------:|-----:|-----:|-------------------:|
+ * | teacher cnn-6-16-120-84  |     61 706 |             855 |      |      |                    |
+ * | student cnn-2-4-32-16    |      4 186 |           1 667 | 2 172 | 1 674 |             1 770 |
+ * | student cnn-3-8-48-32    |     12 232 |           1 545 | 1 446 | 1 407 |             1 489 |
+ * | student cnn-4-12-80-56   |     30 502 |           1 361 | 1 167 | 1 149 |             1 269 |
+ *
+ * Inference: about 6 400 digits per CPU-second (teacher).
+ *
+ * Full run at these settings (teacher 15 epochs, 3 students × 6 trainings × 5 epochs + 1 hint
+ * epoch each, 18 students scored): ≈ 105 s teacher + ≈ 380 s students + scoring (≈ 0.5 s a
+ * student with conv stages pooled per channel, ≈ 27 s with them flattened, 20 jackknife
+ * groups on 4 000 digits) ≈ 9 min of one core pooled, ≈ 17 min flattened — inside 25 minutes
+ * with room for 8 student epochs when the conv stages are pooled.
+ */
+import { createRng } from '../../core/rng.js';
+import type { CnnArchitecture } from './models.js';
+import type { CnnMethod } from './train.js';
+
+/** Training settings of the CNN study (the MLP study's names, src/train/study-config.ts). */
+export interface CnnTrainingSettings {
+  teacherEpochs: number;
+  studentEpochs: number;
+  /** FitNet's hint epochs, before its `studentEpochs` of KD. */
+  hintEpochs: number;
+  batchSize: number;
+  learningRate: number;
+  /** The teacher's random-shift augmentation, in pixels (src/train/augment.ts); 0 for none. */
+  teacherShift: number;
+  temperatures: readonly number[];
+  /** λ, the weight of the soft targets in KD and FitNet's second stage. */
+  softWeight: number;
+  fitnetTemperature: number;
+  /** FitNet's hint stage (a conv stage of both networks). */
+  hintStage: string;
+  /** Attention transfer's β and stages. */
+  atBeta: number;
+  atStages: readonly string[];
+}
+
+/**
+ * The settings the measurements support. The learning rate is 4·10⁻³, not the MLPs' 10⁻³: at
+ * 10⁻³ a student reached 59 % held-out accuracy after one epoch and the teacher 94.6 % after
+ * three, against 92 % (two epochs) and 96.9 % at 4·10⁻³. β = 1 on both conv stages: in a
+ * two-epoch run of cnn-3-8-48-32, β = 1 cut the held-out attention distance to the teacher
+ * (mean ‖q_S − q_T‖₂) from 0.90 / 0.67 (baseline; conv1 / conv2) to 0.70 / 0.47 for 1.2 points
+ * of accuracy, β = 10 to 0.29 / 0.30 for 2.3 points, β = 100 no further — β = 1 moves the
+ * maps clearly while the cross-entropy still leads. FitNet guides conv2 (the middle of the
+ * five layers, as Romero et al. take the teacher's middle layer).
+ */
+export const CNN_TRAINING: Readonly<CnnTrainingSettings> = {
+  teacherEpochs: 15,
+  studentEpochs: 5,
+  hintEpochs: 1,
+  batchSize: 64,
+  learningRate: 4e-3,
+  teacherShift: 2,
+  temperatures: [2, 4, 8],
+  softWeight: 0.9,
+  fitnetTemperature: 4,
+  hintStage: 'conv2',
+  atBeta: 1,
+  atStages: ['conv1', 'conv2'],
+};
+
+/** One method of the study, with the name its experiment carries (`baseline`, `kd-T2`, …, `fitnet`, `at`). */
+export interface NamedCnnMethod {
+  readonly method: string;
+  readonly spec: CnnMethod;
+}
+
+/**
+ * The methods every student size is trained by, in order: the baseline (the pre-KD student),
+ * KD at each temperature, FitNet (its regressor drawn from stream `cnn-fitnet-regressor:<arch>`
+ * of `seed`), attention transfer — with the default settings, 5 post-KD experiments a size.
+ */
+export function cnnStudyMethods(seed: number, arch: CnnArchitecture, s: Readonly<CnnTrainingSettings> = CNN_TRAINING): NamedCnnMethod[] {
+  return [
+    { method: 'baseline', spec: { kind: 'baseline' } },
+    ...s.temperatures.map((t) => ({ method: `kd-T${t}`, spec: { kind: 'kd', temperature: t, softWeight: s.softWeight } as const })),
+    {
+      method: 'fitnet',
+      spec: {
+        kind: 'fitnet',
+        stage: s.hintStage,
+        hintEpochs: s.hintEpochs,
+        regressor: createRng(seed, `cnn-fitnet-regressor:${arch.name}`),
+        temperature: s.fitnetTemperature,
+        softWeight: s.softWeight,
+      },
+    },
+    { method: 'at', spec: { kind: 'at', beta: s.atBeta, stages: [...s.atStages] } },
+  ];
+}
