@@ -6,14 +6,20 @@
  * Throughput, images per CPU-second of the process (wall-clock speeds were 6–8× lower on the
  * shared, loaded machine they were measured on; CPU time stands for one idle core):
  *
- * | network                  | parameters | train, baseline | KD   | AT   | FitNet (hint + KD) |
- * |--------------------------|-----------:|----------------:|-----:|-----:|-------------------:|
- * | teacher cnn-6-16-120-84  |     61 706 |             855 |      |      |                    |
- * | student cnn-2-4-32-16    |      4 186 |           1 667 | 2 172 | 1 674 |             1 770 |
- * | student cnn-3-8-48-32    |     12 232 |           1 545 | 1 446 | 1 407 |             1 489 |
- * | student cnn-4-12-80-56   |     30 502 |           1 361 | 1 167 | 1 149 |             1 269 |
+ * | network                 | parameters | train, baseline |    KD |    AT | FitNet (hint + KD) |
+ * |-------------------------|-----------:|----------------:|------:|------:|-------------------:|
+ * | teacher cnn-6-16-120-84 |     61 706 |             855 |       |       |                    |
+ * | student cnn-2-4-32-16   |      4 186 |           1 667 | 2 172 | 1 674 |              1 770 |
+ * | student cnn-3-8-48-32   |     12 232 |           1 545 | 1 446 | 1 407 |              1 489 |
+ * | student cnn-4-12-80-56  |     30 502 |           1 361 | 1 167 | 1 149 |              1 269 |
  *
  * Inference: about 6 400 digits per CPU-second (teacher).
+ *
+ * Accuracy on the 2 000 held-out digits: the teacher 96.9 % after 3 epochs, 97.7 % after 8,
+ * 98.4 % after 15 (random shifts of ±2 pixels); the students' baselines after 5 epochs 94.0 %,
+ * 95.0 % and 97.0 % (smallest first) — the spread the study needs, LeNet-5 itself being a
+ * teacher clearly above its students (a wider teacher would cost ~6× its conv time for a few
+ * tenths of a point, and a larger capacity gap does not make a better teacher).
  *
  * Full run at these settings (teacher 15 epochs, 3 students × 6 trainings × 5 epochs + 1 hint
  * epoch each, 18 students scored): ≈ 105 s teacher + ≈ 380 s students + scoring (≈ 0.5 s a
