@@ -3,6 +3,12 @@
  * stages as rank-4 [n, h, w, c] tensors (channels last; krs flattens them by default, or
  * averages them per channel with `pool: 'gap', channelsLast: true`), dense stages as [n, width].
  * Accuracy and predictions of the logits are src/train/evaluate.ts's.
+ *
+ * Cost of scoring (measured, linear CKA with 20 jackknife groups on 4 000 digits, the four
+ * stage pairs of the teacher and the largest student): ≈ 27 CPU-seconds with the conv stages
+ * flattened (1 176 × 784 and 400 × 300 features), ≈ 0.5 s pooled per channel. Flattened conv
+ * stages of an untrained student already score high against an untrained teacher (97 and 94
+ * points for conv1 and conv2; 99 and 96 pooled): early conv maps mostly carry the input.
  */
 import type { Tensor } from '../../core/tensor.js';
 import type { LayerPair } from '../../krs/metric.js';
