@@ -5,7 +5,7 @@
  * `initTf()`) against the `cpu` backend (plain JavaScript), in the same invocation.
  *
  *     npm run bench:train                 # = node bench/train/conv.mjs
- *     node bench/train/conv.mjs --batches 40 --batch-size 64 --warmup 3 --profile --json
+ *     node bench/train/conv.mjs --batches 20 --batch-size 64 --warmup 2 --profile --json
  *
  * Model (NHWC): conv 6@5×5 'same' + ReLU → maxPool 2 → conv 16@5×5 'valid' + ReLU → maxPool 2
  * → flatten (400) → dense 120 ReLU → dense 84 ReLU → dense 10; softmax cross-entropy, SGD
@@ -25,9 +25,9 @@ import { pathToFileURL } from 'node:url';
 import { ensureBuild, machineMonitor, option, root } from '../score/common.mjs';
 
 const args = process.argv.slice(2);
-const batches = Number(option(args, 'batches', '40'));
+const batches = Number(option(args, 'batches', '20'));
 const batchSize = Number(option(args, 'batch-size', '64'));
-const warmup = Number(option(args, 'warmup', '3'));
+const warmup = Number(option(args, 'warmup', '2'));
 const asJson = args.includes('--json');
 const profile = args.includes('--profile');
 const log = (s) => process.stderr.write(`${s}\n`);

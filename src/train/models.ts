@@ -4,8 +4,9 @@
  * forward pass yields the activations that FSS compares (`hidden1`, `hidden2`, …) and the
  * logits that AOA compares.
  *
- * Convolutional networks were ruled out: the wasm backend of TensorFlow.js 4.22 has no
- * gradient kernels for convolutions (`Conv2DBackpropFilter`), so they cannot be trained here.
+ * The demo's networks are MLPs by choice, not by necessity: convolutional networks train on
+ * the wasm backend too, since `initTf()` registers the kernels TensorFlow.js 4.22's wasm backend
+ * lacks (`Conv2DBackpropFilter` and the other gradients listed in `./wasm-kernels.ts`).
  *
  * Initial weights are drawn by the demo's own seeded generator (Glorot/Xavier uniform
  * kernels, zero biases) rather than by TensorFlow.js, so a seed fixes them exactly and every

@@ -20,7 +20,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRng, type Rng } from '../../src/core/rng.js';
 import { initTf, tf } from '../../src/train/tf.js';
-import { setPatchChunkValues, WASM_TRAINING_KERNELS } from '../../src/train/wasm-kernels.js';
+import { registerWasmTrainingKernels, setPatchChunkValues, WASM_TRAINING_KERNELS } from '../../src/train/wasm-kernels.js';
 
 beforeAll(() => initTf());
 
@@ -136,6 +136,15 @@ describe('wasm training kernels are registered', () => {
   it('initTf registers every kernel of WASM_TRAINING_KERNELS for wasm', () => {
     for (const name of WASM_TRAINING_KERNELS) expect(tf.getKernel(name, 'wasm'), name).toBeDefined();
   });
+
+  it('keeps the built-in Conv2DBackpropInput setup, and a second call changes nothing', () => {
+    const before = WASM_TRAINING_KERNELS.map((name) => tf.getKernel(name, 'wasm'));
+    const input = tf.getKernel('Conv2DBackpropInput', 'wasm')!;
+    expect(input.setupFunc).toBeDefined();
+    registerWasmTrainingKernels();
+    expect(tf.getKernel('Conv2DBackpropInput', 'wasm')).toBe(input);
+    expect(WASM_TRAINING_KERNELS.map((name) => tf.getKernel(name, 'wasm'))).toEqual(before);
+  });
 });
 
 describe('Conv2DBackpropFilter on wasm matches cpu', () => {
@@ -157,19 +166,37 @@ describe('Conv2DBackpropFilter on wasm matches cpu', () => {
   });
 
   it('sums the patch products chunk by chunk when the patches exceed the chunk size', async () => {
-    const previous = setPatchChunkValues(200); // 150 patch values a row: one row per chunk
+    const previous = setPatchChunkValues(1); // one image a chunk
     try {
-      const c: ConvCase = { b: 2, h: 7, w: 6, ci: 6, co: 5, kh: 5, kw: 5, strides: [1, 1], pad: 'same', dataFormat: 'NHWC' };
+      const c: ConvCase = { b: 5, h: 7, w: 6, ci: 6, co: 5, kh: 5, kw: 5, strides: [1, 1], pad: 'same', dataFormat: 'NHWC' };
       const shapes = convShapes(c);
       const x = random(rng, shapes.x);
       const dy = random(rng, shapes.dy);
       const attrs = { strides: c.strides, pad: c.pad, dataFormat: c.dataFormat, filterShape: [c.kh, c.kw, c.ci, c.co] };
       expect(await compareKernel('Conv2DBackpropFilter', { x, dy }, { x: abs(x), dy: abs(dy) }, attrs)).toBeLessThanOrEqual(1);
-      setPatchChunkValues(150 * 17); // 17 rows a chunk: 84 rows = 4 full chunks and a partial one
+      setPatchChunkValues(150 * 42 * 2); // 150 patch values × 42 positions an image: chunks of 2, 2 and 1 images
       expect(await compareKernel('Conv2DBackpropFilter', { x, dy }, { x: abs(x), dy: abs(dy) }, attrs)).toBeLessThanOrEqual(1);
     } finally {
       setPatchChunkValues(previous);
     }
+  });
+});
+
+describe('Conv2DBackpropInput on wasm (stride 1 replaced by a forward XNNPACK conv) matches cpu', () => {
+  const rng = createRng(20, 'wasm-kernels/conv2d-input');
+  const cases = Array.from({ length: 30 }, () => randomConvCase(rng));
+  for (const c of cases.slice(0, 20)) c.strides = [1, 1]; // the replaced path; the rest mostly keep the built-in
+  cases.push(
+    { b: 4, h: 14, w: 14, ci: 6, co: 16, kh: 5, kw: 5, strides: [1, 1], pad: 'valid', dataFormat: 'NHWC' },
+    { b: 2, h: 9, w: 8, ci: 4, co: 8, kh: 3, kw: 3, strides: [1, 1], pad: 'same', dataFormat: 'NHWC' },
+    { b: 2, h: 9, w: 9, ci: 4, co: 8, kh: 3, kw: 3, strides: [2, 2], pad: 'same', dataFormat: 'NHWC' },
+  );
+  it.each(cases.map((c) => [describeCase(c), c] as const))('%s', async (_label, c) => {
+    const shapes = convShapes(c);
+    const dy = random(rng, shapes.dy);
+    const filter = random(rng, [c.kh, c.kw, c.ci, c.co]);
+    const attrs = { strides: c.strides, pad: c.pad, dataFormat: c.dataFormat, inputShape: shapes.x };
+    expect(await compareKernel('Conv2DBackpropInput', { dy, filter }, { dy: abs(dy), filter: abs(filter) }, attrs)).toBeLessThanOrEqual(1);
   });
 });
 
