@@ -3,29 +3,32 @@
  * thread, TensorFlow.js 4.22 with the training kernels of src/train/wasm-kernels.ts; 6 000
  * training and 2 000 held-out MNIST digits, seed 1, Adam with cosine decay, batch 64).
  *
- * Throughput, images per CPU-second of the process (wall-clock speeds were 6–8× lower on the
- * shared, loaded machine they were measured on; CPU time stands for one idle core):
+ * Training throughput, digits per CPU-second of the process (wall-clock speeds were 4–10×
+ * lower on the shared machine they were measured on, load 17–22 on 2 cores; CPU time stands
+ * for one idle core; the smallest student is no faster than the middle one, its time going
+ * to per-kernel overhead):
  *
- * | network                 | parameters | train, baseline |    KD |    AT | FitNet (hint + KD) |
- * |-------------------------|-----------:|----------------:|------:|------:|-------------------:|
- * | teacher cnn-6-16-120-84 |     61 706 |             855 |       |       |                    |
- * | student cnn-2-4-32-16   |      4 186 |           1 667 | 2 172 | 1 674 |              1 770 |
- * | student cnn-3-8-48-32   |     12 232 |           1 545 | 1 446 | 1 407 |              1 489 |
- * | student cnn-4-12-80-56  |     30 502 |           1 361 | 1 167 | 1 149 |              1 269 |
+ * | network                 | parameters | baseline |    KD |    AT | FitNet (hint + KD) |
+ * |-------------------------|-----------:|---------:|------:|------:|-------------------:|
+ * | teacher cnn-6-16-120-84 |     61 706 |      991 |       |       |                    |
+ * | student cnn-2-4-32-16   |      4 186 |    2 160 | 2 183 | 1 988 |              2 233 |
+ * | student cnn-3-8-48-32   |     12 232 |    2 412 | 2 715 | 2 204 |              2 514 |
+ * | student cnn-4-12-80-56  |     30 502 |    1 746 | 1 630 | 1 454 |              1 830 |
  *
- * Inference: about 6 400 digits per CPU-second (teacher).
+ * Inference: about 7 000 digits per CPU-second (teacher).
  *
  * Accuracy on the 2 000 held-out digits: the teacher 96.9 % after 3 epochs, 97.7 % after 8,
  * 98.4 % after 15 (random shifts of ±2 pixels); the students' baselines after 5 epochs 94.0 %,
  * 95.0 % and 97.0 % (smallest first) — the spread the study needs, LeNet-5 itself being a
  * teacher clearly above its students (a wider teacher would cost ~6× its conv time for a few
- * tenths of a point, and a larger capacity gap does not make a better teacher).
+ * tenths of a point, and a larger capacity gap does not make a better teacher: Mirzadeh et al. 2020).
  *
- * Full run at these settings (teacher 15 epochs, 3 students × 6 trainings × 5 epochs + 1 hint
- * epoch each, 18 students scored): ≈ 105 s teacher + ≈ 380 s students + scoring (≈ 0.5 s a
- * student with conv stages pooled per channel, ≈ 27 s with them flattened, 20 jackknife
- * groups on 4 000 digits) ≈ 9 min of one core pooled, ≈ 17 min flattened — inside 25 minutes
- * with room for 8 student epochs when the conv stages are pooled.
+ * A full run at these settings (teacher 15 epochs; 3 student sizes × 6 trainings of 5 epochs,
+ * FitNet 1 hint epoch more; 18 students scored, 15 post-KD experiments): ≈ 90 s teacher +
+ * ≈ 275 s students + scoring — ≈ 0.5 s a student with the conv stages pooled per channel,
+ * ≈ 27 s flattened (20 jackknife groups on 4 000 digits) — ≈ 6.5 min of one idle core
+ * pooled, ≈ 15 min flattened; with 10 student epochs ≈ 11 and ≈ 19 min. All inside 25
+ * minutes on an idle core, not on a machine as loaded as the measuring one.
  */
 import { createRng } from '../../core/rng.js';
 import type { CnnArchitecture } from './models.js';
