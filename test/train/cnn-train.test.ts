@@ -145,5 +145,15 @@ describe('training the CNN study networks', () => {
       /available: conv2/,
     );
     await expectKrsError(() => trainCnnStudent(STUDENT, init, { kind: 'at', beta: 1, stages: ['fc1'] }, targets, settings(1, 1)), 'UNKNOWN_KEY', /fc1/);
+    await expectKrsError(
+      () => trainCnnStudent(STUDENT, init, { kind: 'kd', temperature: 0, softWeight: 0.9 }, targets, settings(1, 1)),
+      'BAD_OPTION',
+      /temperature/,
+    );
+    await expectKrsError(
+      () => trainCnnStudent(STUDENT, init, { kind: 'at', beta: Number.NaN, stages: ['conv1'] }, targets, settings(1, 1)),
+      'BAD_OPTION',
+      /atBeta/,
+    );
   });
 });

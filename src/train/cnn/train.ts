@@ -174,6 +174,20 @@ export function cnnTeacherTargets(
   return { logits, stages, attention: maps, dispose: () => tf.dispose([logits, ...Object.values(stages), ...Object.values(maps)]) };
 }
 
+/**
+ * A method's numbers in their domains: T > 0 and finite, λ ∈ [0, 1], β ≥ 0 and finite, hint
+ * epochs a positive integer.
+ * @throws KrsError BAD_OPTION naming the first value out of range.
+ */
+function checkMethod(m: CnnMethod): void {
+  if (m.kind === 'kd' || m.kind === 'fitnet') {
+    if (!(m.temperature > 0 && Number.isFinite(m.temperature))) throw errors.badOption('temperature', m.temperature, 'a positive temperature');
+    if (!(m.softWeight >= 0 && m.softWeight <= 1)) throw errors.badOption('softWeight', m.softWeight, 'a number in [0, 1]');
+  }
+  if (m.kind === 'fitnet' && !(Number.isInteger(m.hintEpochs) && m.hintEpochs >= 1)) throw errors.badOption('hintEpochs', m.hintEpochs, 'a positive integer');
+  if (m.kind === 'at' && !(m.beta >= 0 && Number.isFinite(m.beta))) throw errors.badOption('atBeta', m.beta, 'a non-negative number');
+}
+
 /** Index of conv stage `name` in a network's outputs. */
 function stageIndex(net: Cnn, name: string): number {
   const i = net.stages.findIndex((s) => s.name === name && s.kind === 'conv');
@@ -199,7 +213,8 @@ function targetOf<T extends tf.Tensor>(table: Readonly<Record<string, T>>, name:
  * by the baseline; pass null there) and return it (the caller disposes it). FitNet's hint
  * epochs come before `settings.epochs` of KD and draw their batch orders from the same
  * `settings.order` first.
- * @throws KrsError UNKNOWN_KEY when the targets lack a stage the method needs; SHAPE_MISMATCH
+ * @throws KrsError BAD_OPTION for a method's number out of range or missing targets;
+ *   UNKNOWN_KEY when the targets lack a stage the method needs; SHAPE_MISMATCH
  *   when a student's attention maps do not have the teacher's size.
  */
 export function trainCnnStudent(
@@ -209,6 +224,7 @@ export function trainCnnStudent(
   targets: CnnTeacherTargets | null,
   settings: CnnTrainSettings,
 ): Promise<Cnn> {
+  checkMethod(method);
   if (method.kind !== 'baseline' && targets === null) throw errors.badOption('targets', null, `the teacher targets for the ${method.kind} method`);
   const t = targets!;
   const rowsOf = <R extends tf.Tensor>(x: R, b: CnnMinibatch) => tf.gather(x, b.rows) as R;
