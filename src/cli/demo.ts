@@ -17,10 +17,11 @@ import type { StudyResult } from '../train/protocol/run.js';
 import type { SeedsResult } from '../train/protocol/seeds.js';
 import type { CorrelationSummary } from '../train/protocol/statistics.js';
 import type { StudyConfig } from '../train/study-config.js';
+import type { CnnStudyConfig } from '../train/cnn-study-config.js';
 import type { RegressionDemoResult } from '../train/regression/demo.js';
 import type { DemoMode } from '../train/demo-folder.js';
 import { chooseBackend, BACKENDS } from './backend.js';
-import { parseNumber, parsePositiveInt, parseSeedOf } from './options.js';
+import { parseChoice, parseNumber, parsePositiveInt, parseSeedOf } from './options.js';
 import { fmt, table, toJson } from './format.js';
 import { commandLine } from './report-options.js';
 import { postToServe, SERVE_OPTION, serveTarget } from './serve-options.js';
@@ -48,6 +49,7 @@ interface DemoFlags {
   progress: boolean;
   json?: boolean;
   study?: boolean;
+  family?: StudyFamilyName;
   task?: 'classification' | 'regression';
   softWeights?: number[];
 }
@@ -114,6 +116,11 @@ export function registerDemo(program: Command): void {
       'the validation study instead: 8 student sizes × baseline, KD at T=2,4,8 and FitNet (32 experiments) on 4000 held-out digits, analysed as krs analyze does',
     )
     .option(
+      '--family <name>',
+      `with --study: the networks — ${STUDY_FAMILIES.join(' or ')} (MLPs, default; cnn: LeNet-5 and CNN students, KD, FitNet on conv2, attention transfer)`,
+      parseChoice('--family', STUDY_FAMILIES),
+    )
+    .option(
       '--task <task>',
       'classification (MNIST, default) or regression: an LSTM teacher and students forecasting the next day of the shipped household power series',
       (v: string) => {
@@ -142,6 +149,7 @@ export function registerDemo(program: Command): void {
       }
       if (o.softWeights)
         throw errors.badOption('--soft-weights', o.softWeights.join(','), 'given only with --task regression (MNIST students take --soft-weight)');
+      if (o.family && !o.study) throw errors.badOption('--family', o.family, 'given with --study (the networks of a validation study)');
       if (o.seeds) {
         if (!o.study) throw errors.badOption('--seeds', o.seeds.join(','), 'given with --study (the demo and --task regression take one --seed)');
         if (o.seed !== undefined) throw errors.badOption('--seed', String(o.seed), 'not given with --seeds (each seed of --seeds is a whole study)');
@@ -238,47 +246,93 @@ async function withDemoRun<T>(
   }
 }
 
-/** Flags the study does not take (its students and methods are fixed by the protocol). */
-const NOT_FOR_STUDY = ['hintLayer', 'studentHidden'] as const;
+/** The study families `--family` chooses (`mlp` by default). */
+export const STUDY_FAMILIES = ['mlp', 'cnn'] as const;
+export type StudyFamilyName = (typeof STUDY_FAMILIES)[number];
+
+/** A study family's folder mode and its run for one seed, from the flags (checked before any work). */
+interface StudyRunner {
+  mode: DemoMode;
+  run(seed: number | undefined, common: DemoCommon): Promise<StudyResult>;
+}
+
+/** What {@link withDemoRun} hands a run. */
+type DemoCommon = { out: string; backend: MatrixBackend; onEvent: (e: DemoEvent) => void };
 
 export async function runStudyCommand(o: DemoFlags): Promise<StudyResult> {
-  const config = await studyConfigOf(o, o.seed);
-  const { runStudy } = await import('../train/study.js');
-  const { studyHooks } = await import('../train/hooks.js');
-  return withDemoRun(o, 'study', (common) => runStudy(config, { ...common, hooks: studyHooks(commandLine()) }));
+  const runner = await studyRunner(o, [o.seed]);
+  return withDemoRun(o, runner.mode, (common) => runner.run(o.seed, common));
 }
 
 /** `krs demo --study --seeds …`: one whole study per seed, then the statistics per seed with their spread. */
 export async function runStudySeedsCommand(o: DemoFlags, seeds: number[]): Promise<SeedsResult> {
   const { checkSeeds, runSeeds } = await import('../train/protocol/seeds.js');
   checkSeeds(seeds);
-  const configs = new Map<number, StudyConfig>();
-  for (const seed of seeds) configs.set(seed, await studyConfigOf(o, seed));
-  const { runStudy } = await import('../train/study.js');
-  const { studyHooks } = await import('../train/hooks.js');
-  return withDemoRun(o, 'study', (common) =>
+  const runner = await studyRunner(o, seeds);
+  return withDemoRun(o, runner.mode, (common) =>
     runSeeds(seeds, common.out, (seed, out) => {
       common.onEvent({ type: 'stage', message: `seed ${seed} (${seeds.indexOf(seed) + 1} of ${seeds.length}) → ${out}` });
-      return runStudy(configs.get(seed)!, { ...common, out, hooks: studyHooks(commandLine()) });
+      return runner.run(seed, { ...common, out });
     }),
   );
 }
 
-/** The study's configuration from the flags (checked before any work). */
-async function studyConfigOf(o: DemoFlags, seed: number | undefined): Promise<StudyConfig> {
-  for (const k of NOT_FOR_STUDY) {
-    if (o[k] !== undefined)
-      throw errors.badOption(
-        k === 'hintLayer' ? '--hint-layer' : '--student-hidden',
-        String(o[k]),
-        'not given with --study (the study fixes its students and hint layers)',
-      );
+/** The runner of `--family`, its configuration checked for every seed it will run. */
+async function studyRunner(o: DemoFlags, seeds: (number | undefined)[]): Promise<StudyRunner> {
+  const { studyHooks } = await import('../train/hooks.js');
+  const hooks = studyHooks(commandLine());
+  if ((o.family ?? 'mlp') === 'cnn') {
+    const configs = new Map<number | undefined, CnnStudyConfig>();
+    for (const seed of seeds) configs.set(seed, await cnnStudyConfigOf(o, seed));
+    const { runCnnStudy } = await import('../train/cnn-study.js');
+    return { mode: 'study-cnn', run: (seed, common) => runCnnStudy(configs.get(seed)!, { ...common, hooks }) };
   }
+  const configs = new Map<number | undefined, StudyConfig>();
+  for (const seed of seeds) configs.set(seed, await studyConfigOf(o, seed));
+  const { runStudy } = await import('../train/study.js');
+  return { mode: 'study', run: (seed, common) => runStudy(configs.get(seed)!, { ...common, hooks }) };
+}
+
+/** Refuse the flags a study fixes (`--student-hidden`, `--hint-layer`; for the CNN study also `--teacher-hidden`). */
+function refuseFixedFlags(o: DemoFlags, family: StudyFamilyName): void {
+  const fixed: [keyof DemoFlags, string][] = [
+    ['studentHidden', '--student-hidden'],
+    ['hintLayer', '--hint-layer'],
+    ...(family === 'cnn' ? ([['teacherHidden', '--teacher-hidden']] as [keyof DemoFlags, string][]) : []),
+  ];
+  for (const [k, flag] of fixed) {
+    if (o[k] !== undefined) {
+      throw errors.badOption(
+        flag,
+        String(o[k]),
+        `not given with --study${family === 'cnn' ? ' --family cnn' : ''} (the study fixes its networks and hint layers)`,
+      );
+    }
+  }
+}
+
+/** The MLP study's configuration from the flags. */
+async function studyConfigOf(o: DemoFlags, seed: number | undefined): Promise<StudyConfig> {
+  refuseFixedFlags(o, 'mlp');
   const { studyConfig } = await import('../train/study-config.js');
   const { mlpArchitecture } = await import('../train/models.js');
   return studyConfig({
     teacher: o.teacherHidden ? mlpArchitecture(o.teacherHidden) : undefined,
     seed,
+    ...sharedStudyFlags(o),
+  });
+}
+
+/** The CNN study's configuration from the flags. */
+async function cnnStudyConfigOf(o: DemoFlags, seed: number | undefined): Promise<CnnStudyConfig> {
+  refuseFixedFlags(o, 'cnn');
+  const { cnnStudyConfig } = await import('../train/cnn-study-config.js');
+  return cnnStudyConfig({ seed, ...sharedStudyFlags(o) });
+}
+
+/** The flags every study family takes. */
+function sharedStudyFlags(o: DemoFlags) {
+  return {
     quick: o.quick ?? false,
     studentEpochs: o.epochs,
     teacherEpochs: o.teacherEpochs,
@@ -288,7 +342,7 @@ async function studyConfigOf(o: DemoFlags, seed: number | undefined): Promise<St
     temperatures: o.temperatures,
     softWeight: o.softWeight,
     fitnetTemperature: o.fitnetTemperature,
-  });
+  };
 }
 
 /** A comma-separated list of seeds (non-negative integers). */

@@ -20,8 +20,8 @@
  * temperature and FitNet — 8 sizes × 4 KD methods = 32 experiments, each paired with the
  * baseline of its own size.
  */
-import { errors } from '../core/errors.js';
 import { MNIST_SIZE } from '../runtime/data/mnist.js';
+import { checkStudyBasics } from './protocol/config.js';
 import { mlpArchitecture, TEACHER_ARCH, type MlpArchitecture } from './models.js';
 
 export interface StudyConfig {
@@ -89,26 +89,6 @@ export function studyConfig(settings: Partial<StudyConfig> = {}): StudyConfig {
   const quick = settings.quick ?? false;
   const defined = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)) as Partial<StudyConfig>;
   const c: StudyConfig = { ...STUDY_DEFAULTS, ...(quick ? STUDY_QUICK : {}), seed: 1, ...defined, quick };
-  if (!Number.isSafeInteger(c.seed) || c.seed < 0) throw errors.badOption('seed', c.seed, 'a non-negative integer');
-  for (const [flag, v] of [
-    ['trainSize', c.trainSize],
-    ['testSize', c.testSize],
-    ['teacherEpochs', c.teacherEpochs],
-    ['epochs', c.studentEpochs],
-    ['hintEpochs', c.hintEpochs],
-    ['batchSize', c.batchSize],
-  ] as const) {
-    if (!Number.isInteger(v) || v < 1) throw errors.badOption(flag, v, 'a positive integer');
-  }
-  if (c.trainSize + c.testSize > MNIST_SIZE) {
-    throw errors.badOption('trainSize', c.trainSize, `a size such that train + test (${c.trainSize} + ${c.testSize}) is at most ${MNIST_SIZE}`);
-  }
-  if (c.testSize < 40) throw errors.badOption('testSize', c.testSize, 'at least 40 held-out digits (for the jackknife groups)');
-  if (c.temperatures.length === 0 || c.temperatures.some((t) => !(t > 0) || !Number.isFinite(t)) || new Set(c.temperatures).size !== c.temperatures.length) {
-    throw errors.badOption('temperatures', c.temperatures.join(','), 'distinct positive temperatures');
-  }
-  if (!(c.softWeight >= 0 && c.softWeight <= 1)) throw errors.badOption('softWeight', c.softWeight, 'a number in [0, 1]');
-  if (!(c.alpha >= 0 && c.alpha <= 1)) throw errors.alphaOutOfRange(c.alpha);
-  if (c.students.length === 0) throw errors.badOption('students', '', 'at least one student architecture');
+  checkStudyBasics(c, MNIST_SIZE);
   return c;
 }
