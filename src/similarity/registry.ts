@@ -9,6 +9,7 @@ import { cka } from './cka.js';
 import { ckaDebiased } from './cka-debiased.js';
 import { ckaRbf } from './cka-rbf.js';
 import { cosine } from './cosine.js';
+import { procrustes } from './procrustes.js';
 import type { OptionValues, SimilarityOption, SimilaritySpec } from './spec.js';
 
 const REGISTRY = {
@@ -16,6 +17,7 @@ const REGISTRY = {
   'cka-debiased': ckaDebiased,
   'cka-rbf': ckaRbf,
   cosine,
+  procrustes,
 } as const satisfies Record<string, SimilaritySpec<unknown>>;
 
 /** A similarity's name. */
