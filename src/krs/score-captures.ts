@@ -21,17 +21,21 @@ import type { DetectionImage } from '../agreement/detection.js';
 import { alignIds } from './align.js';
 import { splitPair } from './pairs.js';
 import { KrsMetric, type KrsBatch, type KrsMetricOptions, type KrsResult, type LayerPair, type ReducedPair } from './metric.js';
-import { taskSpec } from '../tasks/registry.js';
+import { TASK_CAPTURE_KEYS, taskSpec } from '../tasks/registry.js';
 import { MIN_MINIBATCH } from '../similarity/minibatch-hsic.js';
 import { blockBounds, DEFAULT_GROUP_MEMORY, DEFAULT_GROUPS } from './groups.js';
 import { type NullLevel, nullLevelOf, type ReferenceLevels, type ReferenceOptions, resolveReference, seededPermutation } from './reference-levels.js';
 import { outputKindScan, resolveOutputKinds, scoreKind, type OutputKinds, type ScoreKind } from '../agreement/output-kind.js';
 
-/** Capture keys that are never layers. */
-export const RESERVED_KEYS = ['logits', 'probs', 'predictions', 'outputs', 'labels', 'targets', 'attention_mask', 'ids', 'sample_ids'];
-
 /** Keys looked for, in order, when no --ids key is given; used when both captures have one. */
 export const DEFAULT_ID_KEYS = ['ids', 'sample_ids'];
+
+/**
+ * Capture keys that are never layers: what the tasks read as outputs and masks (their specs'
+ * `outputKeys` and `maskKey`, {@link TASK_CAPTURE_KEYS}), the truth `krs eval --save-captures`
+ * writes (`targets`) and the sample ids.
+ */
+export const RESERVED_KEYS: readonly string[] = [...new Set([...TASK_CAPTURE_KEYS, 'targets', ...DEFAULT_ID_KEYS])];
 
 export interface ScoreCapturesOptions extends Omit<KrsMetricOptions, 'pairs'> {
   /** Features (and, except for detection and label-map segmentation, outputs). */

@@ -8,7 +8,7 @@ import { detection } from './detection.js';
 import { nlp } from './nlp.js';
 import { regression } from './regression.js';
 import { segmentation } from './segmentation.js';
-import type { TaskSpec } from './spec.js';
+import type { ReportSection, TaskSpec } from './spec.js';
 
 const REGISTRY = {
   classification,
@@ -33,4 +33,18 @@ export function isTask(name: unknown): name is Task {
 export function taskSpec(name: string): TaskSpec {
   if (!isTask(name)) throw errors.badOption('task', name, TASKS.join(', '));
   return REGISTRY[name];
+}
+
+/**
+ * Every capture key some task reads as something other than a layer: its output keys and its
+ * token mask, in registry order without repeats (`logits`, `probs`, `attention_mask`, …).
+ * Scoring never pairs these as layers.
+ */
+export const TASK_CAPTURE_KEYS: readonly string[] = [
+  ...new Set(TASKS.flatMap((name) => [...REGISTRY[name].outputKeys, ...(REGISTRY[name].maskKey ? [REGISTRY[name].maskKey] : [])])),
+];
+
+/** The first task whose report shows `section` (the forecast charts: regression), or undefined. */
+export function taskWithReportSection(section: ReportSection): TaskSpec | undefined {
+  return TASKS.map((name) => REGISTRY[name] as TaskSpec).find((t) => t.reportSections.includes(section));
 }

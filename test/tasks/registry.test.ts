@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SIMILARITIES } from '../../src/similarity/registry.js';
-import { isTask, TASKS, taskSpec } from '../../src/tasks/registry.js';
+import { RESERVED_KEYS } from '../../src/krs/score-captures.js';
+import { isTask, TASK_CAPTURE_KEYS, TASKS, taskSpec, taskWithReportSection } from '../../src/tasks/registry.js';
 import { expectKrsError } from '../helpers/fixtures.js';
 
 describe('task registry', () => {
@@ -30,6 +31,23 @@ describe('task registry', () => {
     await expectKrsError(() => taskSpec('ranking'), 'BAD_OPTION', /task "ranking"/, /classification, detection/);
     expect(isTask('ranking')).toBe(false);
     expect(isTask('toString')).toBe(false);
+  });
+});
+
+describe('what the tasks tell the rest of krs', () => {
+  it('capture keys that are never layers come from the specs (outputs, masks), plus targets and ids', () => {
+    for (const t of TASKS) {
+      const spec = taskSpec(t);
+      for (const k of [...spec.outputKeys, ...(spec.maskKey ? [spec.maskKey] : [])]) expect(TASK_CAPTURE_KEYS).toContain(k);
+    }
+    expect(new Set(TASK_CAPTURE_KEYS).size).toBe(TASK_CAPTURE_KEYS.length);
+    // The same keys as the hand-written list they replace.
+    expect(new Set(RESERVED_KEYS)).toEqual(new Set(['logits', 'probs', 'predictions', 'outputs', 'labels', 'targets', 'attention_mask', 'ids', 'sample_ids']));
+  });
+  it("the forecast charts' output keys are those of the task whose report has them", () => {
+    const t = taskWithReportSection('forecast');
+    expect(t?.reportSections).toContain('forecast');
+    expect(t?.outputKeys.length).toBeGreaterThan(0);
   });
 });
 
