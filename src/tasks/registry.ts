@@ -2,6 +2,7 @@
  * The tasks krs knows, by name: adding one is its own file (a {@link TaskSpec}), its test and
  * one line here.
  */
+import type { AgreementSpec } from '../agreement/spec.js';
 import { errors } from '../core/errors.js';
 import { classification } from './classification.js';
 import { detection } from './detection.js';
@@ -20,6 +21,12 @@ const REGISTRY = {
 
 /** A task's name. */
 export type Task = keyof typeof REGISTRY;
+
+type AgreementOptionsOf<T> = T extends { readonly agreement: AgreementSpec<infer O, infer _R> } ? O : never;
+type Intersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
+
+/** Every registered task's agreement options, intersected: what `output` of the metric's options may hold (each agreement reads its own). */
+export type OutputOptions = Intersection<AgreementOptionsOf<(typeof REGISTRY)[Task]>>;
 
 /** Every task's name, in registry order. */
 export const TASKS = Object.keys(REGISTRY) as readonly Task[];
@@ -41,7 +48,12 @@ export function taskSpec(name: string): TaskSpec {
  * Scoring never pairs these as layers.
  */
 export const TASK_CAPTURE_KEYS: readonly string[] = [
-  ...new Set(TASKS.flatMap((name) => [...REGISTRY[name].outputKeys, ...(REGISTRY[name].maskKey ? [REGISTRY[name].maskKey] : [])])),
+  ...new Set(
+    TASKS.flatMap((name) => {
+      const spec: TaskSpec = REGISTRY[name];
+      return [...spec.outputKeys, ...(spec.maskKey ? [spec.maskKey] : [])];
+    }),
+  ),
 ];
 
 /** The first task whose report shows `section` (the forecast charts: regression), or undefined. */

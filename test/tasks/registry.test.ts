@@ -4,7 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SIMILARITIES } from '../../src/similarity/registry.js';
+import type { KlAgreementOptions } from '../../src/agreement/classification.js';
+import type { DetectionAgreementOptions } from '../../src/agreement/detection.js';
+import type { RegressionAgreementOptions } from '../../src/agreement/regression.js';
+import type { SegmentationAgreementOptions } from '../../src/agreement/segmentation.js';
 import { RESERVED_KEYS } from '../../src/krs/score-captures.js';
+import type { OutputOptions } from '../../src/tasks/spec.js';
 import { isTask, TASK_CAPTURE_KEYS, TASKS, taskSpec, taskWithReportSection } from '../../src/tasks/registry.js';
 import { expectKrsError } from '../helpers/fixtures.js';
 
@@ -34,7 +39,14 @@ describe('task registry', () => {
   });
 });
 
+// OutputOptions is derived from the registered tasks' agreements: the four agreements' options, as it was written by hand.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const derived: Same<OutputOptions, KlAgreementOptions & DetectionAgreementOptions & SegmentationAgreementOptions & RegressionAgreementOptions> = true;
+
 describe('what the tasks tell the rest of krs', () => {
+  it('OutputOptions is the intersection of the registered agreements’ options (checked by the compiler)', () => {
+    expect(derived).toBe(true);
+  });
   it('capture keys that are never layers come from the specs (outputs, masks), plus targets and ids', () => {
     for (const t of TASKS) {
       const spec = taskSpec(t);
