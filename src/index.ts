@@ -20,9 +20,22 @@ export type { Measure, MeasureInfo } from './core/measure.js';
 export { POINTS, toPoints, fromPoints, fixed } from './core/units.js';
 
 // Feature similarity (FSS): the registry, one spec per similarity, the layer-pair measure
-export { SIMILARITIES, isSimilarity, similaritySpec, type Similarity } from './similarity/registry.js';
+export {
+  SIMILARITIES,
+  SIMILARITY_OPTIONS,
+  checkSimilarityOptions,
+  isSimilarity,
+  similaritySpec,
+  type DeclaredOption,
+  type Similarity,
+  type SimilarityOptions,
+} from './similarity/registry.js';
 export type {
   SimilaritySpec,
+  SimilarityOption,
+  PairRoute,
+  PairRoutePlan,
+  GramShareReducer,
   SimilarityMeasure,
   SimilaritySettings,
   SimilarityEstimate,
@@ -35,6 +48,8 @@ export { cka } from './similarity/cka.js';
 export { ckaDebiased } from './similarity/cka-debiased.js';
 export { ckaRbf, median, maxRbfSamples, DEFAULT_RBF_THRESHOLD } from './similarity/cka-rbf.js';
 export { cosine } from './similarity/cosine.js';
+export { procrustes } from './similarity/procrustes.js';
+export { singularValues } from './linalg/svd.js';
 export {
   DEFAULT_MEMORY_BUDGET,
   chooseLinearRoute,

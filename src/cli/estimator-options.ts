@@ -1,5 +1,5 @@
 /** The options that choose how linear CKA is computed, shared by `krs score`, `krs eval` and `krs heatmap`. */
-import { parseChoice, parseNumber, parsePositiveInt, parsePositiveNumber } from './options.js';
+import { parseChoice, parsePositiveInt, parsePositiveNumber } from './options.js';
 
 const MIB = 2 ** 20;
 
@@ -23,6 +23,3 @@ export const MEMORY_BUDGET_OPTION = [
   "memory the run may take, in MiB (default 4096): every layer pair's exact CKA statistics or stored rows (float64 at 8 bytes a value), the null level's, the arrays read whole; krs score prices it before reading",
   (v: string) => parsePositiveNumber('--memory-budget')(v) * MIB,
 ] as const;
-
-/** `--rbf-threshold` of krs score and krs eval. */
-export const RBF_THRESHOLD_OPTION = ['--rbf-threshold <θ>', 'cka-rbf: σ = θ·√(median squared distance) (default 0.8)', parseNumber('--rbf-threshold')] as const;

@@ -6,7 +6,8 @@
  * (src/krs/compare.ts).
  */
 import type { EstimatorChoice } from '../similarity/spec.js';
-import { ESTIMATOR_OPTION, MEMORY_BUDGET_OPTION, RBF_THRESHOLD_OPTION } from './estimator-options.js';
+import { ESTIMATOR_OPTION, MEMORY_BUDGET_OPTION } from './estimator-options.js';
+import { addSimilarityOptions, similarityOptionsOf } from './similarity-options.js';
 import type { Command } from 'commander';
 import { cliIo } from './io.js';
 import { errors } from '../core/errors.js';
@@ -18,7 +19,7 @@ import { postToServe, RUN_KIND_OPTION, RUN_OPTION, runKindOf, SERVE_OPTION, STEP
 import type { ShardSpec } from '../krs/shards.js';
 import { SHARD_OPTION, STATE_OUT_OPTION, shardRun, stateLine } from './shard-options.js';
 import { POOLINGS, type Pooling } from '../similarity/features.js';
-import { SIMILARITIES, type Similarity } from '../similarity/registry.js';
+import { SIMILARITIES, type Similarity, type SimilarityOptions } from '../similarity/registry.js';
 import { BACKENDS, chooseBackend, type BackendChoice } from './backend.js';
 import { fmt, table, toJson } from './format.js';
 import { krsSummary, printStudents, studentsSummary } from './krs-summary.js';
@@ -29,7 +30,7 @@ import { progressBar } from './progress.js';
 import { CHARTS_OPTION, REPORT_OPTION, evalReportInput, writeCliReport } from './report-options.js';
 
 /** The flags of one run, but the student's file. */
-interface EvalCommonFlags extends DataFlags, Record<string, unknown> {
+interface EvalCommonFlags extends DataFlags, SimilarityOptions, Record<string, unknown> {
   serve?: string;
   run?: string;
   step?: number;
@@ -50,7 +51,6 @@ interface EvalCommonFlags extends DataFlags, Record<string, unknown> {
   mseMax?: number;
   estimator?: EstimatorChoice;
   memoryBudget?: number;
-  rbfThreshold?: number;
   backend?: BackendChoice;
   saveCaptures?: string;
   threads?: number;
@@ -99,8 +99,8 @@ export function registerEval(program: Command): void {
     .option('--temperature <t>', 'softmax temperature for KL agreement (default 1)', parseNumber('--temperature'))
     .option('--mse-max <m>', 'regression: worst-case MSE normaliser (default: variance of the teacher outputs)', parseNumber('--mse-max'))
     .option(...ESTIMATOR_OPTION)
-    .option(...MEMORY_BUDGET_OPTION)
-    .option(...RBF_THRESHOLD_OPTION)
+    .option(...MEMORY_BUDGET_OPTION);
+  addSimilarityOptions(cmd)
     .option('--backend <name>', `matrix backend for scoring: ${BACKENDS.join(', ')} (default auto)`, parseChoice('--backend', BACKENDS))
     .option('--save-captures <dir>', 'also write teacher.npz and student.npz (tapped layers, outputs, targets, ids) into dir')
     .option('--threads <n>', 'ONNX Runtime threads per model (default: all cores)', parsePositiveInt('--threads'))
@@ -196,7 +196,7 @@ export async function evalCommand(
       channelsLast: o.channelsLast,
       estimator: o.estimator,
       memoryBudget: o.memoryBudget,
-      rbfThreshold: o.rbfThreshold,
+      similarityOptions: similarityOptionsOf(o),
       output: { temperature: o.temperature, mseMax: o.mseMax, channelsLast: o.channelsLast },
       batchSize: o.batchSize,
       backend: backend.backend,

@@ -22,13 +22,16 @@ import {
   scoreContext,
   verifyScoreArrays,
 } from '../krs/score-captures.js';
+import type { SimilarityOptions } from '../similarity/registry.js';
 import type { EstimatorChoice } from '../similarity/spec.js';
+import { similarityOptionsOf } from './similarity-options.js';
 import { type Task, taskSpec } from '../tasks/registry.js';
 import { type BACKENDS, chooseBackend } from './backend.js';
 import { cliIo } from './io.js';
 import { progressBar } from './progress.js';
 
-export interface ScoreFlags {
+/** `krs score`'s parsed flags; the similarities' own options (`rbfThreshold`, …) by their API names. */
+export interface ScoreFlags extends SimilarityOptions {
   task: Task;
   teacher: string;
   student: string;
@@ -49,7 +52,6 @@ export interface ScoreFlags {
   iouMin?: number;
   ignoreLabel?: number;
   mseMax?: number;
-  rbfThreshold?: number;
   estimator?: EstimatorChoice;
   memoryBudget?: number;
   gramBlock?: number;
@@ -138,7 +140,7 @@ export async function withScoreOptions<T>(o: ScoreFlags, use: (options: ScoreCap
     estimator: o.estimator,
     memoryBudget: o.memoryBudget,
     gramBlock: o.gramBlock,
-    rbfThreshold: o.rbfThreshold,
+    similarityOptions: similarityOptionsOf(o),
     backend: backend.backend,
     reference: { null: o.null !== false, seed: o.nullSeed },
     onProgress: (done: number, total: number) => bar.update(done, total),

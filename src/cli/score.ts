@@ -2,7 +2,8 @@
  * `krs score`: FSS, AOA and KRS of a student capture against a teacher capture — the command,
  * its shards and several students; the flags become library options in `score-flags.ts`.
  */
-import { ESTIMATOR_OPTION, GRAM_BLOCK_OPTION, MEMORY_BUDGET_OPTION, RBF_THRESHOLD_OPTION } from './estimator-options.js';
+import { ESTIMATOR_OPTION, GRAM_BLOCK_OPTION, MEMORY_BUDGET_OPTION } from './estimator-options.js';
+import { addSimilarityOptions } from './similarity-options.js';
 import type { Command } from 'commander';
 import { cliIo } from './io.js';
 import { STUDENT_OUTPUTS_OPTION, TEACHER_OUTPUTS_OPTION } from './output-kind-options.js';
@@ -23,7 +24,7 @@ import { runScore, type ScoreFlags, scoreWithMetric, withBaseline } from './scor
 import type { ShardSpec } from '../krs/shards.js';
 
 export function registerScore(program: Command): void {
-  program
+  const cmd = program
     .command('score')
     .description('score a student capture against a teacher capture (FSS, AOA, KRS)')
     .requiredOption('--task <task>', `task: ${TASKS.join(', ')}`, parseChoice('--task', TASKS))
@@ -48,8 +49,8 @@ export function registerScore(program: Command): void {
     .option('--score-min <s>', 'detection: keep boxes with score ≥ s (default 0.5)', parseNumber('--score-min'))
     .option('--iou-min <t>', 'detection: a matched pair needs IoU ≥ t (default 0.5)', parseNumber('--iou-min'))
     .option('--ignore-label <l>', 'segmentation: teacher label to skip (default 255)', parseNumber('--ignore-label'))
-    .option('--mse-max <m>', 'regression: worst-case MSE normaliser (default: variance of the teacher outputs)', parseNumber('--mse-max'))
-    .option(...RBF_THRESHOLD_OPTION)
+    .option('--mse-max <m>', 'regression: worst-case MSE normaliser (default: variance of the teacher outputs)', parseNumber('--mse-max'));
+  addSimilarityOptions(cmd)
     .option(...ESTIMATOR_OPTION)
     .option(...MEMORY_BUDGET_OPTION)
     .option(...GRAM_BLOCK_OPTION)

@@ -17,7 +17,8 @@ import { gatherRows, type Tensor } from '../core/tensor.js';
 import { DEFAULT_GRAM_BLOCK, gramPass, type RowSource, type SampleGroups } from '../linalg/gram-pass.js';
 import { addPairSums, type PairGramSums, pairSums, pairSumsFromJSON, pairSumsToJSON } from '../linalg/gram-shares.js';
 import { featureMatrix } from '../similarity/features.js';
-import { leaveOutsOfPairSums, sampleSpaceEstimate } from '../similarity/linear-cka.js';
+import { isSimilarity, type Similarity, similaritySpec } from '../similarity/registry.js';
+import type { GramShareReducer } from '../similarity/spec.js';
 import { blockBounds } from './groups.js';
 import type { KrsMetric, ReducedPair } from './metric.js';
 import type { ScorePlan } from './score-captures.js';
@@ -25,7 +26,8 @@ import type { ShardSpec } from './shards.js';
 
 /** One pair's share (or added shares) in a state file. */
 export interface GramShareJSON {
-  similarity: 'cka' | 'cka-debiased';
+  /** A similarity whose spec reduces Gram shares ({@link SimilaritySpec.gramShares}: the linear CKA family). */
+  similarity: Similarity;
   teacher: string;
   student: string;
   p: number;
@@ -36,15 +38,23 @@ export interface GramShareJSON {
 }
 
 /**
- * The pairs of a plan that take the sample-space route in the whole run: the linear CKA
- * family, exact, with the route chosen for all n samples (the plan's `routes`, from `pairRoutes`).
+ * The pairs of a plan that take the sample-space route in the whole run (the plan's `routes`,
+ * from `pairRoutes`: the route chosen for all n samples) with a similarity that reduces Gram
+ * shares (the linear CKA family, exact).
  */
 export function sampleSpacePairs(plan: ScorePlan): SampleSpacePair[] {
   const out: SampleSpacePair[] = [];
   plan.routes.forEach(({ p, q, similarity, route }, index) => {
-    if (route === 'sample-space' && (similarity === 'cka' || similarity === 'cka-debiased')) out.push({ index, p, q, similarity });
+    if (route === 'sample-space' && similaritySpec(similarity).gramShares) out.push({ index, p, q, similarity });
   });
   return out;
+}
+
+/** The reducer of a share's similarity. @throws BAD_VALUE for a similarity that has none (a foreign or corrupt state). */
+function reducerOf(share: GramShareJSON, index: string): GramShareReducer {
+  const reducer = isSimilarity(share.similarity) ? similaritySpec(share.similarity).gramShares : undefined;
+  if (!reducer) throw errors.badState('gram-share', `pair ${index} names ${JSON.stringify(share.similarity)}, which has no Gram shares`);
+  return reducer;
 }
 
 /** A pair on the sample-space route: its index in the plan, pooled widths and similarity. */
@@ -52,7 +62,7 @@ export interface SampleSpacePair {
   index: number;
   p: number;
   q: number;
-  similarity: 'cka' | 'cka-debiased';
+  similarity: Similarity;
 }
 
 /**
@@ -166,9 +176,9 @@ export function addGramShares(a: Record<string, GramShareJSON>, b: Record<string
 export function reducedPairs(shares: Record<string, GramShareJSON>): Map<number, ReducedPair> {
   const out = new Map<number, ReducedPair>();
   for (const [i, share] of Object.entries(shares)) {
+    const reducer = reducerOf(share, i);
     const sums: PairGramSums = pairSumsFromJSON(share.sums);
-    const debiased = share.similarity === 'cka-debiased';
-    const estimate = sampleSpaceEstimate(sums, share.p, share.q, debiased, share.teacher, share.student);
+    const estimate = reducer.estimate(sums, share.p, share.q, share.teacher, share.student);
     const groups = contiguousGroups(sums.n, share.groups);
     out.set(Number(i), {
       result: {
@@ -181,7 +191,7 @@ export function reducedPairs(shares: Record<string, GramShareJSON>): Map<number,
         studentWidth: share.q,
         warnings: estimate.warnings,
       },
-      leaveOut: groups ? () => leaveOutsOfPairSums(sums, groups, debiased, share.teacher, share.student) : null,
+      leaveOut: groups ? () => reducer.leaveOut(sums, groups, share.teacher, share.student) : null,
     });
   }
   return out;

@@ -32,7 +32,7 @@ import {
   type LayerState,
   layerSimilarity,
 } from '../similarity/layer-similarity.js';
-import { isSimilarity, type Similarity, similaritySpec } from '../similarity/registry.js';
+import { checkSimilarityOptions, isSimilarity, nestSimilarityOptions, type Similarity, similaritySpec } from '../similarity/registry.js';
 import type { Estimator, ExactRoute } from '../similarity/spec.js';
 import { type Task, taskSpec } from '../tasks/registry.js';
 import type { OutputOptions, OutputResult, TaskSpec } from '../tasks/spec.js';
@@ -63,7 +63,7 @@ export interface LayerPair {
 /** Options passed through to every layer pair's {@link layerSimilarity}. */
 type SharedLayerOptions = Pick<
   LayerSimilarityOptions,
-  'channelsLast' | 'backend' | 'estimator' | 'memoryBudget' | 'samples' | 'exactRoute' | 'rbfThreshold' | 'gramBlock'
+  'channelsLast' | 'backend' | 'estimator' | 'memoryBudget' | 'samples' | 'exactRoute' | 'similarityOptions' | 'gramBlock'
 >;
 
 export interface KrsMetricOptions extends SharedLayerOptions {
@@ -217,12 +217,18 @@ export class KrsMetric {
   /** Rows of the current batch already folded into the pair being updated (the batch's earlier pieces). */
   private rowsFolded = 0;
 
-  /** @throws BAD_OPTION / BAD_WEIGHT for bad options (unknown task or similarity, α ∉ [0, 1], no pairs, bad interval options). */
-  constructor(options: KrsMetricOptions) {
+  /**
+   * Similarity options given flat, the old way (`rbfThreshold` beside the other options, as in
+   * states written before `similarityOptions`), are moved into `similarityOptions`.
+   * @throws BAD_OPTION / BAD_WEIGHT for bad options (unknown task or similarity, a bad similarity option, α ∉ [0, 1], no pairs, bad interval options).
+   */
+  constructor(given: KrsMetricOptions) {
+    const options = nestSimilarityOptions(given);
     this.task = taskSpec(options.task);
     const w = resolveWeights(options.alpha ?? this.task.alpha, options.beta);
     if (options.pairs.length === 0) throw errors.badOption('pairs', [], 'at least one teacher:student layer pair');
     if (options.similarity !== undefined) similaritySpec(options.similarity);
+    checkSimilarityOptions(options.similarityOptions);
     const iv: IntervalOptions = options.intervals === false ? { groups: 1 } : (options.intervals ?? {});
     const groups = iv.groups ?? DEFAULT_GROUPS;
     if (!Number.isInteger(groups) || groups < 1) throw errors.badOption('intervals', iv, `groups: a positive integer (1 turns intervals off)`);
@@ -273,7 +279,7 @@ export class KrsMetric {
       memoryBudget: o.memoryBudget,
       samples: o.samples,
       exactRoute: o.exactRoute,
-      rbfThreshold: o.rbfThreshold,
+      ...(o.similarityOptions ? { similarityOptions: o.similarityOptions } : {}),
       ...(o.gramBlock !== undefined ? { gramBlock: o.gramBlock } : {}),
       ...(shift ? { shift } : {}),
       // A pair's stored rows over all its groups: every pair holds every sample this metric has seen.
@@ -484,7 +490,8 @@ export class KrsMetric {
       const r = red ? red.result : await m.compute(mergeAll(m, ps.slots));
       // Leave-outs whose work is over the budget are skipped, with the reason (a size rule).
       const keepsRows = ps.slots.some((st) => st !== undefined && m.keepsRows(st));
-      const work = red ? 0 : leaveOutWork(r, this.groups, keepsRows);
+      const computeWork = similaritySpec(ps.similarity).computeWork?.(r.teacherWidth, r.studentWidth) ?? 0;
+      const work = red ? 0 : leaveOutWork(r, this.groups, keepsRows, computeWork);
       if (!red && this.groups > 1 && ps.factor !== 0 && work > this.workBudget) {
         const how =
           r.route === 'sample-space'
@@ -735,13 +742,19 @@ export class KrsMetric {
  * Multiply-adds the leave-one-group-out scores of a pair need, from its sizes: a pair whose
  * state keeps the rows recomputes its n × n Gram matrices — once more on the sample-space route
  * of linear CKA (its leave-outs come from one pass), G times otherwise (RBF CKA); a pair of
- * streaming statistics merges and computes G states of p² + q² + pq numbers.
+ * streaming statistics merges and computes G states of p² + q² + pq numbers, plus what its
+ * similarity's compute itself costs (`computeWork`: Procrustes' singular values).
  */
-function leaveOutWork(r: { n: number; teacherWidth: number; studentWidth: number; route?: string }, groups: number, keepsRows: boolean): number {
+function leaveOutWork(
+  r: { n: number; teacherWidth: number; studentWidth: number; route?: string },
+  groups: number,
+  keepsRows: boolean,
+  computeWork: number,
+): number {
   const { n, teacherWidth: p, studentWidth: q } = r;
   if (r.route === 'sample-space') return n * n * (p + q);
   if (keepsRows) return groups * n * n * (p + q);
-  return groups * (p * p + q * q + p * q);
+  return groups * (p * p + q * q + p * q + computeWork);
 }
 
 /** A measure's bounds (fractions) in points. */

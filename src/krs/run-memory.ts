@@ -7,11 +7,12 @@
  *
  * - **held** for the whole run, per layer pair and per metric (the student's, and the null
  *   level's when it is on):
- *   - feature-space statistics: one state of 8·(p(p+1)/2 + q(q+1)/2 + pq + …) bytes
- *     ({@link featureSpaceBytes}) per stored interval group (⌈G/k⌉ of them after the interval
+ *   - feature-space statistics: one state of the bytes its similarity plans (linear CKA
+ *     8·(p(p+1)/2 + q(q+1)/2 + pq + …), `featureSpaceBytes`; Procrustes 8·(pq + p + q + 3))
+ *     per stored interval group (⌈G/k⌉ of them after the interval
  *     memory budget's coarsening, one when intervals are off or for the null level);
  *   - sample-space CKA and RBF CKA: every row, n·(p·b_x + q·b_y) (b the rows' bytes per value);
- *   - the minibatch estimator and cosine: a few numbers (not counted);
+ *   - the minibatch estimator and cosine (`scalars`): a few numbers (not counted);
  * - **whole arrays**: the student's arrays read whole (the null level, or ids that reorder the
  *   student's samples) at their decoded size, and the null level's permutation (4n bytes);
  * - **the largest transient**: one batch (batch rows × 8 bytes × every per-sample value read),
@@ -24,20 +25,21 @@
  * anything is read, with one line naming the largest parts.
  */
 import { errors } from '../core/errors.js';
-import { featureSpaceBytes, sampleSpaceBytes } from '../similarity/linear-cka.js';
+import { sampleSpaceBytes } from '../similarity/linear-cka.js';
+import type { PairRoute } from '../similarity/spec.js';
 import { coarsening } from './groups.js';
 
-/** How a layer pair's similarity is computed, as far as memory goes. */
-export type PairRoute = 'feature-space' | 'sample-space' | 'minibatch' | 'rbf' | 'cosine';
+export type { PairRoute };
 
-/** One layer pair, from the declared shapes. */
+/** One layer pair, from the declared shapes (its route and state size as its similarity plans them, {@link SimilaritySpec.plan}). */
 export interface PairMemoryInput {
   readonly teacher: string;
   readonly student: string;
   readonly p: number;
   readonly q: number;
   readonly route: PairRoute;
-  readonly debiased: boolean;
+  /** Bytes of one state on the `feature-space` route. */
+  readonly stateBytes?: number;
   /** Bytes per value of the stored rows, each side (4 float32, 8 float64). */
   readonly valueBytes: { readonly teacher: number; readonly student: number };
 }
@@ -115,7 +117,7 @@ function heldBytes(pair: PairMemoryInput, input: RunMemoryInput, nullLevel: bool
   const { n, p, q } = { n: input.n, p: pair.p, q: pair.q };
   if (pair.route === 'sample-space' || pair.route === 'rbf') return n * (p * pair.valueBytes.teacher + q * pair.valueBytes.student);
   if (pair.route !== 'feature-space') return 0;
-  const state = featureSpaceBytes(p, q, pair.debiased);
+  const state = pair.stateBytes ?? 0;
   if (nullLevel || input.groups <= 1) return state;
   const k = coarsening(input.groups, state, input.intervalBudget);
   return (k === 0 ? 1 : Math.ceil(input.groups / k)) * state;

@@ -10,9 +10,8 @@
 import { errors, fmtShape, KrsError, opt } from '../core/errors.js';
 import { decodedItemSize } from '../io/decode.js';
 import { featureValueBytes, pooledWidth } from '../similarity/features.js';
-import { chooseLinearRoute, DEFAULT_MEMORY_BUDGET } from '../similarity/linear-cka.js';
-import type { Similarity } from '../similarity/registry.js';
-import type { SimilaritySettings } from '../similarity/spec.js';
+import { type Similarity, similaritySpec } from '../similarity/registry.js';
+import { DEFAULT_MEMORY_BUDGET, type SimilaritySettings } from '../similarity/spec.js';
 import { DEFAULT_GRAM_BLOCK } from '../linalg/gram-pass.js';
 import { assertRunFits, type PairMemoryInput, runMemory } from './run-memory.js';
 import { type Capture, verifyArrays } from '../io/capture.js';
@@ -22,17 +21,21 @@ import type { DetectionImage } from '../agreement/detection.js';
 import { alignIds } from './align.js';
 import { splitPair } from './pairs.js';
 import { KrsMetric, type KrsBatch, type KrsMetricOptions, type KrsResult, type LayerPair, type ReducedPair } from './metric.js';
-import { taskSpec } from '../tasks/registry.js';
+import { TASK_CAPTURE_KEYS, taskSpec } from '../tasks/registry.js';
 import { MIN_MINIBATCH } from '../similarity/minibatch-hsic.js';
 import { blockBounds, DEFAULT_GROUP_MEMORY, DEFAULT_GROUPS } from './groups.js';
 import { type NullLevel, nullLevelOf, type ReferenceLevels, type ReferenceOptions, resolveReference, seededPermutation } from './reference-levels.js';
 import { outputKindScan, resolveOutputKinds, scoreKind, type OutputKinds, type ScoreKind } from '../agreement/output-kind.js';
 
-/** Capture keys that are never layers. */
-export const RESERVED_KEYS = ['logits', 'probs', 'predictions', 'outputs', 'labels', 'targets', 'attention_mask', 'ids', 'sample_ids'];
-
 /** Keys looked for, in order, when no --ids key is given; used when both captures have one. */
 export const DEFAULT_ID_KEYS = ['ids', 'sample_ids'];
+
+/**
+ * Capture keys that are never layers: what the tasks read as outputs and masks (their specs'
+ * `outputKeys` and `maskKey`, {@link TASK_CAPTURE_KEYS}), the truth `krs eval --save-captures`
+ * writes (`targets`) and the sample ids.
+ */
+export const RESERVED_KEYS: readonly string[] = [...new Set([...TASK_CAPTURE_KEYS, 'targets', ...DEFAULT_ID_KEYS])];
 
 export interface ScoreCapturesOptions extends Omit<KrsMetricOptions, 'pairs'> {
   /** Features (and, except for detection and label-map segmentation, outputs). */
@@ -257,7 +260,8 @@ export function planScore(options: ScoreCapturesOptions): ScorePlan {
 /**
  * How each layer pair of a run will be computed, from the declared shapes and the options
  * alone: pooled widths, the similarity (the task preset's unless one is forced), the route
- * (the linear CKA family's by {@link chooseLinearRoute}, for all n samples) and the precision
+ * (the similarity's {@link SimilaritySpec.plan}: the linear CKA family's cheaper exact route for all
+ * n samples; `scalars` for a spec without a plan) and the precision
  * of its rows. The same for every shard of the run.
  * @throws BAD_VALUE when no exact route of a pair fits the memory budget.
  */
@@ -271,10 +275,6 @@ export function pairRoutes(options: ScoreCapturesOptions, pairs: readonly LayerP
     const q = pooledWidth(s.shape, feature);
     const similarity = options.similarity ?? spec.similarityFor(p, q).similarity;
     const valueBytes = { teacher: featureValueBytes(t.dtype, t.shape, feature), student: featureValueBytes(s.dtype, s.shape, feature) };
-    const debiased = similarity === 'cka-debiased';
-    const base = { teacher: pair.teacher, student: pair.student, p, q, similarity, debiased, valueBytes };
-    if (similarity === 'cka-rbf') return { ...base, route: 'rbf' };
-    if (similarity !== 'cka' && !debiased) return { ...base, route: 'cosine' };
     const settings = {
       valueBytes,
       estimator: options.estimator ?? 'exact',
@@ -284,7 +284,8 @@ export function pairRoutes(options: ScoreCapturesOptions, pairs: readonly LayerP
       studentName: pair.student,
       ...(options.exactRoute ? { exactRoute: options.exactRoute } : {}),
     } as SimilaritySettings;
-    return { ...base, route: chooseLinearRoute(p, q, settings, debiased) };
+    const planned = similaritySpec(similarity).plan?.(p, q, settings) ?? { route: 'scalars' };
+    return { teacher: pair.teacher, student: pair.student, p, q, similarity, valueBytes, ...planned };
   });
 }
 

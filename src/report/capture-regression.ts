@@ -11,12 +11,18 @@
  */
 import type { Capture } from '../io/capture.js';
 import { alignIds } from '../krs/align.js';
+import { DEFAULT_ID_KEYS } from '../krs/score-captures.js';
+import { taskWithReportSection } from '../tasks/registry.js';
 import type { RegressionPredictions } from './charts/regression.js';
 
 export interface CaptureRegressionOptions {
   teacher: Capture;
   student: Capture;
-  /** The output array in both captures; default `predictions` (else `outputs`, else `logits` as `krs eval --save-captures` names it). */
+  /**
+   * The output array in both captures; default: the first present of the output keys of the
+   * task whose report has the forecast charts (regression's `predictions`, `outputs`, `logits`
+   * — `logits` last, as `krs eval --save-captures` names every model's output).
+   */
   outputKey?: string;
   /** Id array in both captures; default `ids` or `sample_ids` when both have it. */
   ids?: string;
@@ -24,9 +30,7 @@ export interface CaptureRegressionOptions {
   truthKey?: string;
 }
 
-// `logits` last: `krs eval --save-captures` stores every model's output under that name.
-const OUTPUT_KEYS = ['predictions', 'outputs', 'logits'];
-const ID_KEYS = ['ids', 'sample_ids'];
+const OUTPUT_KEYS: readonly string[] = taskWithReportSection('forecast')?.outputKeys ?? [];
 
 function toFloat64(data: ArrayLike<number | bigint>): Float64Array {
   const out = new Float64Array(data.length);
@@ -57,7 +61,7 @@ export function regressionOfCaptures(o: CaptureRegressionOptions): RegressionPre
   const n = t.shape[0] ?? 1;
   const horizon = t.shape.length >= 2 ? t.shape[1]! : 1;
   const row = t.data.length / Math.max(n, 1);
-  const idKey = o.ids ?? ID_KEYS.find((k) => teacher.keys().includes(k) && student.keys().includes(k));
+  const idKey = o.ids ?? DEFAULT_ID_KEYS.find((k) => teacher.keys().includes(k) && student.keys().includes(k));
   const teacherIds = idKey ? teacher.readIds(idKey) : null;
   let studentValues = toFloat64(s.data as ArrayLike<number | bigint>);
   if (idKey && teacherIds) {

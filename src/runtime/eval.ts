@@ -23,9 +23,9 @@ import { batchBounds } from '../krs/score-captures.js';
 import { type ShardSpec, shardBatches, shardRange } from '../krs/shards.js';
 import { CrossLayerCka, type CrossLayerResult } from '../similarity/cross-layer.js';
 import type { Pooling } from '../similarity/features.js';
-import type { Similarity } from '../similarity/registry.js';
+import type { Similarity, SimilarityOptions } from '../similarity/registry.js';
 import type { EstimatorChoice } from '../similarity/spec.js';
-import { DEFAULT_MEMORY_BUDGET } from '../similarity/linear-cka.js';
+import { DEFAULT_MEMORY_BUDGET } from '../similarity/spec.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Dataset } from './data/dataset.js';
 import { loadModel, type LoadedModel } from './node-onnx.js';
@@ -71,7 +71,8 @@ export interface EvalOptions {
   estimator?: EstimatorChoice;
   /** Bytes one layer pair's exact statistics or stored rows may take. */
   memoryBudget?: number;
-  rbfThreshold?: number;
+  /** The similarities' own options (e.g. `rbfThreshold` of cka-rbf), passed to the metric as they are. */
+  similarityOptions?: SimilarityOptions;
   output?: OutputOptions;
   /** Samples per batch (default 256). */
   batchSize?: number;
@@ -348,7 +349,7 @@ async function evalRun(options: EvalOptions, shard: ShardSpec | null): Promise<E
     estimator: options.estimator,
     memoryBudget: options.memoryBudget,
     samples: n,
-    rbfThreshold: options.rbfThreshold,
+    ...(options.similarityOptions ? { similarityOptions: options.similarityOptions } : {}),
     output: outputOptions,
   });
   const allBounds = batchBounds(n, batchSize);

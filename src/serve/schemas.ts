@@ -5,6 +5,7 @@
  * up to the body limit) are read and checked on the compute threads instead (`x-raw`), and the
  * tests validate every response against the built document.
  */
+import { SIMILARITY_OPTIONS } from '../similarity/registry.js';
 import { TASKS } from '../tasks/registry.js';
 import { ERROR_STATUS } from './http-error.js';
 
@@ -239,6 +240,17 @@ export const newRunBody = {
       type: 'object',
       additionalProperties: true,
       description: 'KrsMetric options: pairs, alpha, similarity, pool, output, intervals… (pairs: [] = output-only)',
+      properties: {
+        // Generated from the similarities' declarations (src/similarity/registry.ts).
+        similarityOptions: {
+          type: 'object',
+          additionalProperties: false,
+          description: 'the similarities’ own options; each similarity reads its own',
+          properties: Object.fromEntries(
+            SIMILARITY_OPTIONS.map((o) => [o.key, { type: 'number', description: `${o.similarity}: ${o.help}; ${o.expected} (default ${o.default})` }]),
+          ),
+        },
+      },
     },
     tags: { type: 'object', additionalProperties: { type: 'string', maxLength: 256 } },
     teacherModel: { type: 'string', description: "an .onnx file in the server's --models folder: the server runs the teacher" },

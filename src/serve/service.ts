@@ -14,6 +14,7 @@ import type { ComputePool } from './compute/pool.js';
 import type { Ingested, PostBody } from './compute/tasks.js';
 import { httpErrors } from './http-error.js';
 import { emptyState, type RunSettings } from './metric.js';
+import { nestSimilarityOptions, SIMILARITY_OPTIONS } from '../similarity/registry.js';
 import { confinedModel } from './models.js';
 import { type Outbox, startOutbox, type WebhookOptions } from './outbox.js';
 import { RunReader } from './reading.js';
@@ -57,8 +58,10 @@ const SETTING_KEYS = [
   'estimator',
   'channelsLast',
   'exactRoute',
-  'rbfThreshold',
+  'similarityOptions',
   'memoryBudget',
+  // The similarities' options given flat, as runs made before similarityOptions have them.
+  ...SIMILARITY_OPTIONS.map((o) => o.key),
 ];
 /** How long a token's scope and a run's row are trusted without asking the store again (ms). */
 export const TOKEN_CACHE_MS = 10_000;
@@ -168,7 +171,7 @@ export class RunService extends EventEmitter {
     if (hit && Date.now() - hit.at < RUN_CACHE_MS) return hit;
     const row = await this.store.getRun(name);
     if (!row) throw httpErrors.notFound('run', name);
-    const cached = { row, settings: JSON.parse(row.settings) as RunSettings, at: Date.now() };
+    const cached = { row, settings: nestSimilarityOptions(JSON.parse(row.settings) as RunSettings), at: Date.now() };
     this.runs.set(name, cached);
     return cached;
   }
@@ -446,7 +449,7 @@ function checkSettings(raw: unknown, task: string): RunSettings {
       Array.isArray(pairs) ? `${pairs.length} pairs` : pairs,
       'an array of at most 64 {teacher, student} layer names or "teacher:student" strings',
     );
-  const settings = { ...o, task, pairs: pairs.map(asPair) } as RunSettings;
+  const settings = nestSimilarityOptions({ ...o, task, pairs: pairs.map(asPair) } as RunSettings);
   const iv = settings.intervals;
   if (iv && typeof iv === 'object') {
     const groups = iv.groups;

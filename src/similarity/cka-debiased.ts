@@ -5,7 +5,7 @@
  * count. The unbiased estimator is not an inner product, so a value may fall below 0 (two
  * unrelated layers) — it is reported as computed.
  */
-import { type LinearCkaState, linearCkaMeasure } from './linear-cka.js';
+import { type LinearCkaState, linearCkaMeasure, linearGramShares, linearPlan } from './linear-cka.js';
 import type { SimilaritySpec } from './spec.js';
 
 export const ckaDebiased: SimilaritySpec<LinearCkaState> = {
@@ -16,5 +16,7 @@ export const ckaDebiased: SimilaritySpec<LinearCkaState> = {
   estimators: ['exact', 'minibatch-unbiased-hsic'],
   equalWidths: false,
   checksFiniteItself: true,
+  plan: linearPlan(true),
+  gramShares: linearGramShares(true),
   measure: (p, q, settings) => linearCkaMeasure(true, p, q, settings),
 };

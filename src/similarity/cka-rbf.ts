@@ -183,7 +183,7 @@ export async function rbfCka(st: RbfState, threshold: number, backend: MatrixBac
 export const DEFAULT_RBF_THRESHOLD = 0.8;
 
 /** `cka-rbf` — CKA with Gaussian kernels (all samples kept; n ≤ {@link maxRbfSamples} of the memory budget). */
-export const ckaRbf: SimilaritySpec<RbfState> = {
+export const ckaRbf: SimilaritySpec<RbfState, { rbfThreshold: number }> = {
   name: 'cka-rbf',
   title: 'RBF CKA',
   description: 'CKA with Gaussian kernels (bandwidth θ·√median squared distance): sensitive to non-linear structure; needs all samples in memory',
@@ -191,9 +191,19 @@ export const ckaRbf: SimilaritySpec<RbfState> = {
   estimators: ['rbf-gram'],
   equalWidths: false,
   checksFiniteItself: false,
-  measure(p, q, { backend, rbfThreshold, teacherName, studentName, memoryBudget }) {
+  options: {
+    rbfThreshold: {
+      flag: '--rbf-threshold',
+      placeholder: 'θ',
+      help: 'σ = θ·√(median squared distance)',
+      default: DEFAULT_RBF_THRESHOLD,
+      valid: (v) => v > 0 && Number.isFinite(v),
+      expected: 'a finite number > 0',
+    },
+  },
+  plan: () => ({ route: 'rbf' }),
+  measure(p, q, { backend, teacherName, studentName, memoryBudget }, { rbfThreshold }) {
     const maxSamples = maxRbfSamples(memoryBudget);
-    if (!(rbfThreshold > 0) || !Number.isFinite(rbfThreshold)) throw errors.badOption('rbfThreshold', rbfThreshold, 'a finite number > 0');
     return {
       name: 'cka-rbf',
       keepsRows: () => true,

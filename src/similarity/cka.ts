@@ -6,7 +6,7 @@
  * on column-centred features; equal to the biased-HSIC Gram form. Exact over the whole data
  * set in one streaming pass (see {@link linearCkaMeasure} for the routes).
  */
-import { type LinearCkaState, linearCkaMeasure } from './linear-cka.js';
+import { type LinearCkaState, linearCkaMeasure, linearGramShares, linearPlan } from './linear-cka.js';
 import type { SimilaritySpec } from './spec.js';
 
 export const cka: SimilaritySpec<LinearCkaState> = {
@@ -17,5 +17,7 @@ export const cka: SimilaritySpec<LinearCkaState> = {
   estimators: ['exact', 'minibatch-unbiased-hsic'],
   equalWidths: false,
   checksFiniteItself: true,
+  plan: linearPlan(false),
+  gramShares: linearGramShares(false),
   measure: (p, q, settings) => linearCkaMeasure(false, p, q, settings),
 };

@@ -13,12 +13,10 @@ import { asTensor, type Tensor, type TensorLike } from '../core/tensor.js';
 import { assertFinite, assertSameSamples } from '../core/validate.js';
 import type { MatrixBackend } from '../linalg/backend.js';
 import { typescriptBackend } from '../linalg/typescript-backend.js';
-import { DEFAULT_RBF_THRESHOLD } from './cka-rbf.js';
 import { featureMatrix, featureValueBytes, type Pooling, pooledWidth } from './features.js';
-import { DEFAULT_MEMORY_BUDGET } from './linear-cka.js';
-import { type Similarity, similaritySpec } from './registry.js';
-import type { Estimator, EstimatorChoice, ExactRoute, SimilaritySettings, SimilaritySpec } from './spec.js';
 import type { FeatureShift } from './linear-stats.js';
+import { nestSimilarityOptions, resolveSimilarityOptions, type Similarity, type SimilarityOptions, similaritySpec } from './registry.js';
+import { DEFAULT_MEMORY_BUDGET, type Estimator, type EstimatorChoice, type ExactRoute, type SimilaritySettings, type SimilaritySpec } from './spec.js';
 
 export interface LayerSimilarityOptions {
   /** The similarity's registry name; default `cka`. */
@@ -36,8 +34,8 @@ export interface LayerSimilarityOptions {
   samples?: number;
   /** Force an exact route (tests, benchmarks). */
   exactRoute?: 'auto' | 'feature-space' | 'sample-space';
-  /** θ of cka-rbf (σ = θ·√median squared distance). */
-  rbfThreshold?: number;
+  /** The similarities' own options (e.g. `rbfThreshold` of cka-rbf); each similarity reads its own, defaults for the rest. */
+  similarityOptions?: SimilarityOptions;
   /** Rows per block of the sample-space Gram pass (default 1024). */
   gramBlock?: number;
   /** The point exact feature-space CKA sums about (see {@link FeatureShift}); default: each state's first batch's means. */
@@ -97,12 +95,14 @@ const UNRECORDED_VALUE_BYTES: ValueBytes = { teacher: 4, student: 4 };
  *   const s = m.init();
  *   for (const batch of batches) await m.update(s, batch);
  *   const { value } = await m.compute(s);
- * @throws BAD_OPTION for an unknown similarity; (from update/compute) SHAPE_MISMATCH for
+ * @throws BAD_OPTION for an unknown similarity or a bad similarity option; (from update/compute) SHAPE_MISMATCH for
  *   differing sample counts or widths, NON_FINITE for NaN/Inf, UNDEFINED for constant
  *   layers, BAD_VALUE for minibatches < 4.
  */
-export function layerSimilarity(options: LayerSimilarityOptions = {}): LayerSimilarityMeasure {
+export function layerSimilarity(given: LayerSimilarityOptions = {}): LayerSimilarityMeasure {
+  const options = nestSimilarityOptions(given);
   const spec: SimilaritySpec = similaritySpec(options.similarity ?? 'cka');
+  const own = resolveSimilarityOptions(spec, options.similarityOptions);
   const similarity = spec.name as Similarity;
   const tName = options.teacherName ?? 'teacher';
   const sName = options.studentName ?? 'student';
@@ -115,7 +115,6 @@ export function layerSimilarity(options: LayerSimilarityOptions = {}): LayerSimi
     ...(options.samples !== undefined ? { samples: options.samples } : {}),
     ...(options.heldRows ? { heldRows: options.heldRows } : {}),
     ...(options.exactRoute !== undefined ? { exactRoute: options.exactRoute } : {}),
-    rbfThreshold: options.rbfThreshold ?? DEFAULT_RBF_THRESHOLD,
     ...(options.shift ? { shift: options.shift } : {}),
     ...(options.gramBlock !== undefined ? { gramBlock: options.gramBlock } : {}),
   };
@@ -125,7 +124,7 @@ export function layerSimilarity(options: LayerSimilarityOptions = {}): LayerSimi
   const measureFor = (p: number, q: number, valueBytes: ValueBytes) => {
     const key = `${p}×${q}×${valueBytes.teacher}×${valueBytes.student}`;
     let m = measures.get(key);
-    if (!m) measures.set(key, (m = spec.measure(p, q, { ...settings, valueBytes })));
+    if (!m) measures.set(key, (m = spec.measure(p, q, { ...settings, valueBytes }, own)));
     return m;
   };
   const measureOf = (st: Extract<LayerState, { mode: 'active' }>) => measureFor(st.p, st.q, st.valueBytes);

@@ -38,13 +38,12 @@ import { assertNotConstant, debiasedCkaFromCentred, linearCkaFromCentred } from 
 import { centre, initLinearStats, LINEAR_STATS, type LinearStats, updateLinearStats } from './linear-stats.js';
 import { initMinibatchHsic, MIN_MINIBATCH, MINIBATCH_HSIC_STATE, type MinibatchHsicState, minibatchCka, updateMinibatchHsic } from './minibatch-hsic.js';
 import { appendRows, columnMeansOf, initRowStore, mergeRowStores, ROW_STORE, type RowStore, readRowBlock } from './row-store.js';
-import type { SimilarityEstimate, SimilarityMeasure, SimilaritySettings } from './spec.js';
+import type { GramShareReducer, PairRoutePlan, SimilarityEstimate, SimilarityMeasure, SimilaritySettings } from './spec.js';
 
 /** The fewest samples biased linear CKA is defined on (debiased CKA needs 4). */
 export const MIN_LINEAR_SAMPLES = 3;
 
-/** Default memory budget: 4 GiB for a run (src/krs/run-memory.ts), and so for each layer pair's route. */
-export const DEFAULT_MEMORY_BUDGET = 4 * 2 ** 30;
+export { DEFAULT_MEMORY_BUDGET } from './spec.js';
 
 export type LinearRoute = 'feature-space' | 'sample-space' | 'minibatch';
 
@@ -95,6 +94,19 @@ export function chooseLinearRoute(p: number, q: number, settings: SimilaritySett
     `${mib(featureBytes)} of feature-space statistics or ${mib(sampleBytes)} of stored rows`,
     `at most the memory budget ${mib(budget)}: raise ${opt('memoryBudget')}, pool the layers (e.g. gap), or ask for the minibatch ${opt('estimator')}`,
   );
+}
+
+/** The plan of a pair of the family (see {@link SimilaritySpec.plan}): its route for all the run's samples, and the size of a feature-space state. */
+export function linearPlan(debiased: boolean): (p: number, q: number, settings: SimilaritySettings) => PairRoutePlan {
+  return (p, q, settings) => ({ route: chooseLinearRoute(p, q, settings, debiased), stateBytes: featureSpaceBytes(p, q, debiased) });
+}
+
+/** The family's reducer of sample-space Gram shares (src/krs/gram-shards.ts). */
+export function linearGramShares(debiased: boolean): GramShareReducer {
+  return {
+    estimate: (sums, p, q, t, s) => sampleSpaceEstimate(sums, p, q, debiased, t, s),
+    leaveOut: (sums, groups, t, s) => leaveOutsOfPairSums(sums, groups, debiased, t, s),
+  };
 }
 
 /** Samples a state holds. */

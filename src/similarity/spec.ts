@@ -1,15 +1,25 @@
 /**
  * The similarity plug-in contract (docs/architecture.md): a similarity is one file exporting a
- * {@link SimilaritySpec} — its metadata plus a factory of streaming {@link Measure}s over
- * pooled feature rows — and one line in `registry.ts`. {@link layerSimilarity} does the rest
- * (pooling, shape and finiteness checks, choosing widths on the first batch).
+ * {@link SimilaritySpec} — its metadata, its tunable options, how it is priced, and a factory
+ * of streaming {@link Measure}s over pooled feature rows — and one line in `registry.ts`.
+ * `layerSimilarity` does the rest (pooling, shape and finiteness checks, choosing widths on the
+ * first batch, resolving the options).
  */
 import type { Measure, MeasureInfo } from '../core/measure.js';
 import type { MatrixBackend } from '../linalg/backend.js';
+import type { SampleGroups } from '../linalg/gram-pass.js';
+import type { PairGramSums } from '../linalg/gram-shares.js';
 import type { FeatureShift } from './linear-stats.js';
 
-/** Which computation produced a value; every result names it. */
-export type Estimator = 'exact' | 'minibatch-unbiased-hsic' | 'rbf-gram' | 'per-sample-cosine';
+/**
+ * Which computation produced a value; every result names it, and a spec lists the ones its
+ * results may name ({@link SimilaritySpec.estimators}): `exact`, `minibatch-unbiased-hsic`,
+ * `rbf-gram`, `per-sample-cosine`, … — open, so a new similarity may name its own.
+ */
+export type Estimator = string;
+
+/** Default memory budget: 4 GiB for a run (src/krs/run-memory.ts), and so for each layer pair's statistics or rows. */
+export const DEFAULT_MEMORY_BUDGET = 4 * 2 ** 30;
 
 /** What a caller may ask for: exact values (by whichever exact route), or the minibatch estimator. */
 export type EstimatorChoice = 'exact' | 'minibatch';
@@ -56,8 +66,6 @@ export interface SimilaritySettings {
   readonly exactRoute?: 'auto' | 'feature-space' | 'sample-space';
   /** Rows per Gram block of the sample-space route. */
   readonly gramBlock?: number;
-  /** θ of `cka-rbf`: σ = θ·√(median squared distance). */
-  readonly rbfThreshold: number;
   /** The point feature-space statistics sum about (linear CKA family); default: each state's first batch's column means. */
   readonly shift?: FeatureShift;
 }
@@ -88,8 +96,59 @@ export type SimilarityMeasure<State> = Measure<State, FeatureRows, Promise<Simil
   keepsRows?(state: State): boolean;
 };
 
-/** A similarity: its metadata and its measure factory. */
-export interface SimilaritySpec<State = unknown> extends MeasureInfo {
+/**
+ * One tunable number a similarity declares (e.g. RBF CKA's bandwidth θ). Its key in
+ * {@link SimilaritySpec.options} is its API name (`rbfThreshold`); the CLI flag, the served
+ * API's settings and the checks are generated from this declaration (`registry.ts`,
+ * `src/cli/similarity-options.ts`), so it is written nowhere else.
+ */
+export interface SimilarityOption {
+  /** The command-line flag, `--` and the key in kebab case (`--rbf-threshold`). */
+  readonly flag: `--${string}`;
+  /** The value's name in the flag's help (`θ`). */
+  readonly placeholder: string;
+  /** What it sets, for `--help` and the API schema (the help reads `<similarity>: <help> (default <default>)`). */
+  readonly help: string;
+  readonly default: number;
+  /** Whether a value is in the domain; else BAD_OPTION naming the option and {@link expected}. */
+  readonly valid: (value: number) => boolean;
+  /** The domain in words (`a finite number > 0`). */
+  readonly expected: string;
+}
+
+/** A similarity's resolved option values, by API name (defaults filled in). */
+export type OptionValues = Readonly<Record<string, number>>;
+
+/**
+ * How a layer pair of widths p, q will be computed, from the shapes alone — what a run is
+ * priced by before any array is read (src/krs/run-memory.ts):
+ *
+ * - `feature-space`: streaming statistics of `stateBytes` bytes a state, one per interval group;
+ * - `sample-space`: every row kept and n × n Gram matrices visited block by block (the linear
+ *   CKA family; such pairs may also be sharded by Gram shares, {@link SimilaritySpec.gramShares});
+ * - `rbf`: every row kept and three n × n kernels at compute;
+ * - `minibatch`: two b × b Gram matrices a batch;
+ * - `scalars`: a few numbers (cosine).
+ */
+export type PairRoute = 'feature-space' | 'sample-space' | 'rbf' | 'minibatch' | 'scalars';
+
+export interface PairRoutePlan {
+  readonly route: PairRoute;
+  /** Bytes of one state on the `feature-space` route. */
+  readonly stateBytes?: number;
+}
+
+/**
+ * The sample-space Gram shares of a sharded run (src/krs/gram-shards.ts): the value and the
+ * leave-one-group-out values of a pair from the added sums of all shards.
+ */
+export interface GramShareReducer {
+  estimate(sums: PairGramSums, p: number, q: number, teacherName: string, studentName: string): SimilarityEstimate;
+  leaveOut(sums: PairGramSums, groups: SampleGroups, teacherName: string, studentName: string): number[];
+}
+
+/** A similarity: its metadata, options, pricing and measure factory. */
+export interface SimilaritySpec<State = unknown, Options extends OptionValues = Record<never, never>> extends MeasureInfo {
   /** The estimators its results may name. */
   readonly estimators: readonly Estimator[];
   /** Teacher and student widths must be equal (e.g. cosine). */
@@ -99,9 +158,21 @@ export interface SimilaritySpec<State = unknown> extends MeasureInfo {
    * checked value by value before `update`.
    */
   readonly checksFiniteItself: boolean;
+  /** Its tunable options by API name (see {@link SimilarityOption}); none when absent. */
+  readonly options?: { readonly [K in keyof Options]: SimilarityOption };
+  /** How a pair is computed and priced (see {@link PairRoutePlan}); default `scalars`. */
+  plan?(p: number, q: number, settings: SimilaritySettings): PairRoutePlan;
   /**
-   * The measure for a layer pair of widths `p` (teacher) and `q` (student).
+   * Multiply-adds of one `compute` beyond merging its statistics (e.g. a singular value
+   * decomposition), for the work budget of the intervals' leave-outs; default 0.
+   */
+  computeWork?(p: number, q: number): number;
+  /** Present when its sample-space pairs can be sharded by Gram shares (the linear CKA family). */
+  readonly gramShares?: GramShareReducer;
+  /**
+   * The measure for a layer pair of widths `p` (teacher) and `q` (student), with its options
+   * resolved (defaults filled in, domains checked).
    * @throws SHAPE_MISMATCH when the widths do not suit the similarity.
    */
-  measure(p: number, q: number, settings: SimilaritySettings): SimilarityMeasure<State>;
+  measure(p: number, q: number, settings: SimilaritySettings, options: Options): SimilarityMeasure<State>;
 }

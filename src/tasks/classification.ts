@@ -2,7 +2,7 @@
 import { klAgreementSpec } from '../agreement/classification.js';
 import { always, type TaskSpec } from './spec.js';
 
-export const classification: TaskSpec = {
+export const classification = {
   name: 'classification',
   title: 'classification',
   alpha: 0.3,
@@ -15,4 +15,4 @@ export const classification: TaskSpec = {
   agreement: klAgreementSpec,
   targetMetric: 'accuracy',
   reportSections: [],
-};
+} satisfies TaskSpec;

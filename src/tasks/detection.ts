@@ -2,7 +2,7 @@
 import { detectionAgreementSpec } from '../agreement/detection.js';
 import { always, type TaskSpec } from './spec.js';
 
-export const detection: TaskSpec = {
+export const detection = {
   name: 'detection',
   title: 'object detection',
   alpha: 0.7,
@@ -15,4 +15,4 @@ export const detection: TaskSpec = {
   agreement: detectionAgreementSpec,
   targetMetric: null,
   reportSections: [],
-};
+} satisfies TaskSpec;

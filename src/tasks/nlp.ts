@@ -6,7 +6,7 @@
 import { klAgreementSpec } from '../agreement/classification.js';
 import { cosineIfEqualWidths, type TaskSpec } from './spec.js';
 
-export const nlp: TaskSpec = {
+export const nlp = {
   name: 'nlp',
   title: 'NLP',
   alpha: 0.5,
@@ -20,4 +20,4 @@ export const nlp: TaskSpec = {
   agreement: klAgreementSpec,
   targetMetric: 'accuracy',
   reportSections: [],
-};
+} satisfies TaskSpec;

@@ -2,7 +2,7 @@
 import { regressionAgreementSpec } from '../agreement/regression.js';
 import { cosineIfEqualWidths, type TaskSpec } from './spec.js';
 
-export const regression: TaskSpec = {
+export const regression = {
   name: 'regression',
   title: 'regression / time series',
   alpha: 0.5,
@@ -15,4 +15,4 @@ export const regression: TaskSpec = {
   agreement: regressionAgreementSpec,
   targetMetric: 'regression-error',
   reportSections: ['forecast'],
-};
+} satisfies TaskSpec;

@@ -2,7 +2,7 @@
 import { segmentationAgreementSpec } from '../agreement/segmentation.js';
 import { always, type TaskSpec } from './spec.js';
 
-export const segmentation: TaskSpec = {
+export const segmentation = {
   name: 'segmentation',
   title: 'semantic segmentation',
   alpha: 0.7,
@@ -15,4 +15,4 @@ export const segmentation: TaskSpec = {
   agreement: segmentationAgreementSpec,
   targetMetric: 'accuracy',
   reportSections: [],
-};
+} satisfies TaskSpec;

@@ -5,10 +5,6 @@
  * report says and shows, what `krs eval` measures against targets — is read from the spec;
  * nothing outside src/tasks switches over task names.
  */
-import type { KlAgreementOptions } from '../agreement/classification.js';
-import type { DetectionAgreementOptions } from '../agreement/detection.js';
-import type { RegressionAgreementOptions } from '../agreement/regression.js';
-import type { SegmentationAgreementOptions } from '../agreement/segmentation.js';
 import type { AgreementResult, AgreementSpec } from '../agreement/spec.js';
 import type { Pooling } from '../similarity/features.js';
 import type { Similarity } from '../similarity/registry.js';
@@ -26,8 +22,12 @@ export type OutputSource =
   /** COCO-results JSON files of detections (features come from separate captures). */
   | 'coco-detections';
 
-/** Options passed through to whichever agreement the task uses (each reads its own). */
-export type OutputOptions = KlAgreementOptions & DetectionAgreementOptions & SegmentationAgreementOptions & RegressionAgreementOptions;
+/**
+ * Options passed through to whichever agreement the task uses (each reads its own): the
+ * intersection of every registered task's agreement options, derived in `registry.ts` from the
+ * specs — a new task's agreement options join it without an edit here.
+ */
+export type { OutputOptions } from './registry.js';
 
 /** An agreement's result: the common fields plus its own extras (see each agreement's result type). */
 export type OutputResult = AgreementResult & { readonly [extra: string]: unknown };
@@ -58,8 +58,9 @@ export interface TaskSpec {
   readonly outputSource: OutputSource;
   /** Outputs may also come as folders of PNG label maps. */
   readonly labelMaps: boolean;
-  /** The output agreement (AOA). */
-  readonly agreement: AgreementSpec<OutputOptions, AgreementResult>;
+  /** The output agreement (AOA); its options type joins {@link OutputOptions}. */
+  // biome-ignore lint/suspicious/noExplicitAny: any agreement's options; OutputOptions (registry.ts) is their intersection
+  readonly agreement: AgreementSpec<any, AgreementResult>;
   /** What `krs eval` measures against targets; null where it cannot run the task. */
   readonly targetMetric: TargetMetric | null;
   readonly reportSections: readonly ReportSection[];

@@ -113,3 +113,32 @@ describe('KrsMetric', () => {
     await expectKrsError(() => m.update({ ...batch(0, 10), studentOutput: rows(logitsS, 0, 9) }), 'SHAPE_MISMATCH');
   });
 });
+
+describe('KrsMetric similarity options', () => {
+  const rbf: KrsMetricOptions = { ...options, similarity: 'cka-rbf', similarityOptions: { rbfThreshold: 0.5 } };
+  it('reach every pair as one object, and a state records them', async () => {
+    const m = new KrsMetric(rbf);
+    await m.update(batch(0, 100));
+    const r = await m.compute();
+    expectClose(r.layers[0]!.score, 100 * (await similarityOf(X, Y, { similarity: 'cka-rbf', similarityOptions: { rbfThreshold: 0.5 } })).value, 1e-12);
+    expect(r.layers[0]!.score).not.toBeCloseTo(100 * (await similarityOf(X, Y, { similarity: 'cka-rbf' })).value, 3);
+    expect(m.toJSON().options.similarityOptions).toEqual({ rbfThreshold: 0.5 });
+  });
+  it('a state written before similarityOptions (rbfThreshold flat in its options) restores with the same threshold', async () => {
+    const m = new KrsMetric(rbf);
+    await m.update(batch(0, 100));
+    const json = m.toJSON();
+    const { similarityOptions: _s, ...rest } = json.options;
+    const old = { ...json, options: { ...rest, rbfThreshold: 0.5 } };
+    const back = KrsMetric.fromJSON(JSON.parse(JSON.stringify(old)));
+    expect((await back.compute()).layers[0]!.score).toBe((await m.compute()).layers[0]!.score);
+  });
+  it('a bad similarity option is refused by the constructor, naming it', async () => {
+    await expectKrsError(
+      () => new KrsMetric({ ...options, similarityOptions: { rbfThreshold: 0 } }),
+      'BAD_OPTION',
+      /rbfThreshold 0: expected a finite number > 0/,
+    );
+    await expectKrsError(() => new KrsMetric({ ...options, similarityOptions: { theta: 1 } as never }), 'BAD_OPTION', /similarityOptions "theta"/);
+  });
+});

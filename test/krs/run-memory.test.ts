@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { KrsError } from '../../src/core/errors.js';
 import { assertRunFits, type RunMemoryInput, runMemory } from '../../src/krs/run-memory.js';
+import { featureSpaceBytes } from '../../src/similarity/linear-cka.js';
 
 const base: RunMemoryInput = {
   n: 1000,
@@ -18,7 +19,8 @@ const base: RunMemoryInput = {
   wholeArrays: [],
   idItemBytes: 0,
 };
-const pair = { teacher: 'a', student: 'b', p: 10, q: 20, debiased: false, valueBytes: { teacher: 4, student: 8 } };
+// stateBytes as linear CKA plans it for widths 10 and 20 (featureSpaceBytes).
+const pair = { teacher: 'a', student: 'b', p: 10, q: 20, stateBytes: featureSpaceBytes(10, 20), valueBytes: { teacher: 4, student: 8 } };
 
 describe('runMemory', () => {
   it('feature space: one state per interval group, one more for the null level', () => {

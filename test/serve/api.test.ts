@@ -101,6 +101,25 @@ function suite(kind: 'sqlite' | 'postgres', skip: boolean) {
       expect((await inject({ url: '/v1/runs/zz' })).statusCode).toBe(404);
     });
 
+    it('similarity options: one similarityOptions object, the flat key of older clients nested, bad values 400s naming the option', async () => {
+      const nested = await post('/v1/runs', {
+        name: 'r1',
+        ...RUN,
+        settings: { pairs: ['fc:fc'], similarity: 'cka-rbf', similarityOptions: { rbfThreshold: 0.5 } },
+      });
+      expect(nested.statusCode).toBe(201);
+      expect(nested.json().settings).toMatchObject({ similarity: 'cka-rbf', similarityOptions: { rbfThreshold: 0.5 } });
+      const flat = await post('/v1/runs', { name: 'r2', ...RUN, settings: { pairs: ['fc:fc'], similarity: 'cka-rbf', rbfThreshold: 0.5 } });
+      expect(flat.statusCode).toBe(201);
+      expect(flat.json().settings.similarityOptions).toEqual({ rbfThreshold: 0.5 });
+      expect(flat.json().settings.rbfThreshold).toBeUndefined();
+      const bad = await post('/v1/runs', { name: 'r3', ...RUN, settings: { pairs: ['fc:fc'], similarityOptions: { rbfThreshold: -1 } } });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json().error.message).toMatch(/rbfThreshold -1: expected a finite number > 0/);
+      const stranger = await post('/v1/runs', { name: 'r4', ...RUN, settings: { pairs: ['fc:fc'], similarityOptions: { nope: 1 } } });
+      expect(stranger.statusCode).toBe(400);
+    });
+
     it('scores JSON batches on the server; a window is the exact merge of the stored states', async () => {
       const bs = [batch(40, 1), batch(40, 2), batch(40, 3)];
       for (const [step, b] of bs.entries()) expect((await post('/v1/runs/a/batches', { step, ...b })).statusCode).toBe(201);

@@ -53,7 +53,7 @@ describe("Google's reference CKA values (Kornblith et al. demo, seed 1337)", () 
     expect(r.estimator).toBe('exact');
   });
   it('RBF CKA with threshold 0.5 → 0.65483', async () => {
-    const r = await similarityOf(X, Y, { similarity: 'cka-rbf', rbfThreshold: 0.5 });
+    const r = await similarityOf(X, Y, { similarity: 'cka-rbf', similarityOptions: { rbfThreshold: 0.5 } });
     expect(r.value.toFixed(5)).toBe('0.65483');
     expectClose(r.value, fx.google.rbf05, 1e-10);
   });

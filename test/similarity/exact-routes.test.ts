@@ -124,7 +124,7 @@ describe('RBF CKA is exact up to the n the memory budget allows', () => {
     expect(maxRbfSamples(4 * 2 ** 30)).toBe(13377);
     const X = asTensor(fx.google.X);
     const Y = asTensor(fx.google.Y);
-    const ok = await similarityOf(X, Y, { similarity: 'cka-rbf', rbfThreshold: 0.5, memoryBudget: 3 * 8 * 100 * 100 });
+    const ok = await similarityOf(X, Y, { similarity: 'cka-rbf', similarityOptions: { rbfThreshold: 0.5 }, memoryBudget: 3 * 8 * 100 * 100 });
     expectClose(ok.value, fx.google.rbf05, 1e-9);
     await expectKrsError(
       () => similarityOf(X, Y, { similarity: 'cka-rbf', memoryBudget: 3 * 8 * 99 * 99 }),
@@ -142,7 +142,6 @@ describe('choosing the exact route', () => {
     studentName: 's',
     estimator: 'exact' as const,
     memoryBudget: 4 * 2 ** 30,
-    rbfThreshold: 0.8,
   };
 
   it('by cost when the sample count is known, by the memory budget otherwise', () => {

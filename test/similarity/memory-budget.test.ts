@@ -19,7 +19,6 @@ const settings = (extra: Partial<SimilaritySettings>): SimilaritySettings => ({
   studentName: 's',
   estimator: 'exact',
   memoryBudget: 48 * 2 ** 20,
-  rbfThreshold: 0.8,
   ...extra,
 });
 

@@ -1,12 +1,20 @@
 /**
  * The similarity registry and its contract: every registered SimilaritySpec is checked here
- * (metadata; the four Metric properties; validated state restore), so a new similarity — its
- * file and its registry line — is covered without editing this file.
+ * (metadata; declared options; the four Metric properties; validated state restore), so a new
+ * similarity — its file and its registry line — is covered without editing this file.
  */
 import { describe, expect, it } from 'vitest';
 import { tensor } from '../../src/core/tensor.js';
 import { layerSimilarity, similarityOf } from '../../src/similarity/layer-similarity.js';
-import { isSimilarity, SIMILARITIES, similaritySpec } from '../../src/similarity/registry.js';
+import {
+  checkSimilarityOptions,
+  isSimilarity,
+  nestSimilarityOptions,
+  resolveSimilarityOptions,
+  SIMILARITIES,
+  SIMILARITY_OPTIONS,
+  similaritySpec,
+} from '../../src/similarity/registry.js';
 import { expectKrsError } from '../helpers/fixtures.js';
 
 /** Seeded uniform(−1, 1) n×p data plus a shared signal so the layers are related. */
@@ -27,13 +35,53 @@ function related(n: number, p: number, q: number, seed: number) {
 }
 
 describe('similarity registry', () => {
-  it('lists cka, cka-debiased, cka-rbf and cosine', () => {
-    expect([...SIMILARITIES]).toEqual(['cka', 'cka-debiased', 'cka-rbf', 'cosine']);
+  it('lists each similarity once by its spec name, the default (cka) first', () => {
+    expect(SIMILARITIES[0]).toBe('cka');
+    expect(new Set(SIMILARITIES).size).toBe(SIMILARITIES.length);
+    for (const name of SIMILARITIES) expect(similaritySpec(name).name).toBe(name);
   });
   it('an unknown similarity is a usage error naming the option and listing the known ones', async () => {
-    await expectKrsError(() => similaritySpec('procrustes'), 'BAD_OPTION', /similarity "procrustes"/, /cka, cka-debiased, cka-rbf, cosine/);
-    await expectKrsError(() => layerSimilarity({ similarity: 'procrustes' as never }), 'BAD_OPTION', /similarity/);
+    const known = new RegExp(SIMILARITIES.join(', '));
+    await expectKrsError(() => similaritySpec('no-such-similarity'), 'BAD_OPTION', /similarity "no-such-similarity"/, known);
+    await expectKrsError(() => layerSimilarity({ similarity: 'no-such-similarity' as never }), 'BAD_OPTION', /similarity/);
     expect(isSimilarity('__proto__')).toBe(false);
+  });
+});
+
+describe('similarity options: declared once, checked, defaulted, one object', () => {
+  it('every declared option has a unique API name, a flag that is that name in kebab case, and a valid default', () => {
+    expect(new Set(SIMILARITY_OPTIONS.map((o) => o.key)).size).toBe(SIMILARITY_OPTIONS.length);
+    for (const o of SIMILARITY_OPTIONS) {
+      expect(o.flag).toBe(`--${o.key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+      expect(o.valid(o.default)).toBe(true);
+      expect(o.help.length).toBeGreaterThan(5);
+      expect(isSimilarity(o.similarity)).toBe(true);
+    }
+  });
+  it('each spec gets its own options with its defaults; strangers and bad values are BAD_OPTION naming the option', async () => {
+    for (const name of SIMILARITIES) {
+      const spec = similaritySpec(name);
+      const own = resolveSimilarityOptions(spec, {});
+      expect(Object.keys(own).sort()).toEqual(Object.keys(spec.options ?? {}).sort());
+      for (const [key, decl] of Object.entries(spec.options ?? {})) expect(own[key]).toBe((decl as { default: number }).default);
+    }
+    await expectKrsError(() => checkSimilarityOptions({ noSuchOption: 1 }), 'BAD_OPTION', /similarityOptions "noSuchOption"/);
+    await expectKrsError(() => checkSimilarityOptions([]), 'BAD_OPTION', /similarityOptions/);
+    for (const o of SIMILARITY_OPTIONS) {
+      await expectKrsError(() => checkSimilarityOptions({ [o.key]: Number.NaN }), 'BAD_OPTION', new RegExp(o.key));
+      await expectKrsError(() => layerSimilarity({ similarity: o.similarity, similarityOptions: { [o.key]: 'x' } as never }), 'BAD_OPTION', new RegExp(o.key));
+    }
+  });
+  it('options given flat, the old way, move into similarityOptions (a nested value wins)', () => {
+    for (const o of SIMILARITY_OPTIONS) {
+      expect(nestSimilarityOptions({ similarity: o.similarity, [o.key]: 0.5 } as never)).toEqual({
+        similarity: o.similarity,
+        similarityOptions: { [o.key]: 0.5 },
+      });
+      expect(nestSimilarityOptions({ [o.key]: 0.5, similarityOptions: { [o.key]: 0.7 } } as never)).toEqual({ similarityOptions: { [o.key]: 0.7 } });
+    }
+    const plain = { similarity: 'cka' as const };
+    expect(nestSimilarityOptions(plain)).toBe(plain);
   });
 });
 

@@ -4,7 +4,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SIMILARITIES } from '../../src/similarity/registry.js';
-import { isTask, TASKS, taskSpec } from '../../src/tasks/registry.js';
+import type { KlAgreementOptions } from '../../src/agreement/classification.js';
+import type { DetectionAgreementOptions } from '../../src/agreement/detection.js';
+import type { RegressionAgreementOptions } from '../../src/agreement/regression.js';
+import type { SegmentationAgreementOptions } from '../../src/agreement/segmentation.js';
+import { RESERVED_KEYS } from '../../src/krs/score-captures.js';
+import type { OutputOptions } from '../../src/tasks/spec.js';
+import { isTask, TASK_CAPTURE_KEYS, TASKS, taskSpec, taskWithReportSection } from '../../src/tasks/registry.js';
 import { expectKrsError } from '../helpers/fixtures.js';
 
 describe('task registry', () => {
@@ -30,6 +36,30 @@ describe('task registry', () => {
     await expectKrsError(() => taskSpec('ranking'), 'BAD_OPTION', /task "ranking"/, /classification, detection/);
     expect(isTask('ranking')).toBe(false);
     expect(isTask('toString')).toBe(false);
+  });
+});
+
+// OutputOptions is derived from the registered tasks' agreements: the four agreements' options, as it was written by hand.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const derived: Same<OutputOptions, KlAgreementOptions & DetectionAgreementOptions & SegmentationAgreementOptions & RegressionAgreementOptions> = true;
+
+describe('what the tasks tell the rest of krs', () => {
+  it('OutputOptions is the intersection of the registered agreements’ options (checked by the compiler)', () => {
+    expect(derived).toBe(true);
+  });
+  it('capture keys that are never layers come from the specs (outputs, masks), plus targets and ids', () => {
+    for (const t of TASKS) {
+      const spec = taskSpec(t);
+      for (const k of [...spec.outputKeys, ...(spec.maskKey ? [spec.maskKey] : [])]) expect(TASK_CAPTURE_KEYS).toContain(k);
+    }
+    expect(new Set(TASK_CAPTURE_KEYS).size).toBe(TASK_CAPTURE_KEYS.length);
+    // The same keys as the hand-written list they replace.
+    expect(new Set(RESERVED_KEYS)).toEqual(new Set(['logits', 'probs', 'predictions', 'outputs', 'labels', 'targets', 'attention_mask', 'ids', 'sample_ids']));
+  });
+  it("the forecast charts' output keys are those of the task whose report has them", () => {
+    const t = taskWithReportSection('forecast');
+    expect(t?.reportSections).toContain('forecast');
+    expect(t?.outputKeys.length).toBeGreaterThan(0);
   });
 });
 
