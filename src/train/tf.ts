@@ -3,7 +3,9 @@
  * (`@tensorflow/tfjs-core` + `@tensorflow/tfjs-layers` + `@tensorflow/tfjs-backend-wasm`,
  * 4.22). `@tensorflow/tfjs-node` is not used: it downloads a native library at install time,
  * which these machines cannot do. The wasm backend runs single-threaded in Node (XNNPACK,
- * SIMD when the CPU has it), which also makes training bitwise reproducible.
+ * SIMD when the CPU has it), which also makes training bitwise reproducible. The training
+ * kernels that backend lacks (convolution filter gradients, `UnsortedSegmentSum` for gather's
+ * gradient, …) are added by `./wasm-kernels.ts`, registered here.
  *
  * The module is imported lazily by `krs demo`, so other commands never load TensorFlow.js.
  */
@@ -13,14 +15,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { errors } from '../core/errors.js';
+import { registerWasmTrainingKernels } from './wasm-kernels.js';
 
 export { tf, tfl };
 
 let ready: Promise<void> | null = null;
 
 /**
- * Select the wasm backend (once per process). Its `.wasm` binaries are loaded from the
- * installed package's `dist/` folder.
+ * Select the wasm backend (once per process), with the training kernels of `./wasm-kernels.ts`
+ * registered for it. Its `.wasm` binaries are loaded from the installed package's `dist/` folder.
  * @throws KrsError BAD_FILE when the backend cannot be initialised.
  */
 export function initTf(): Promise<void> {
@@ -28,6 +31,7 @@ export function initTf(): Promise<void> {
     const require = createRequire(import.meta.url);
     const dist = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
     setWasmPaths(dist);
+    registerWasmTrainingKernels();
     let ok = false;
     try {
       ok = await tf.setBackend('wasm');
