@@ -8,8 +8,8 @@ import { defineConfig } from 'vitest/config';
  * in-process, the service in-process); `npm run test:e2e` (KRS_E2E=1) runs these. CI runs both.
  */
 const E2E = [
-  // test/train/ trains networks, except wasm-kernels.test.ts (kernel checks, seconds): npm test.
-  'test/train/**/!(wasm-kernels).test.ts',
+  // test/train/ trains networks, except wasm-kernels, dense-losses and dense-targets (kernel, loss and decoder checks, seconds): npm test.
+  'test/train/**/!(wasm-kernels|dense-losses|dense-targets).test.ts',
   'test/cluster/**/*.test.ts',
   'test/cli/demo*.test.ts',
   'test/cli/interrupt*.test.ts',

@@ -5,6 +5,8 @@
  */
 import { errors } from '../../core/errors.js';
 import { tf } from '../tf.js';
+import type { GroundTruthImage } from '../../io/coco-ground-truth.js';
+import type { SceneSet } from '../scenes/generate.js';
 import type { BoxObject } from './det-targets.js';
 
 /** A set of canvases and their ground truth. */
@@ -20,6 +22,32 @@ export interface DenseDataset {
   readonly objects?: readonly (readonly BoxObject[])[];
   /** Per-pixel labels [n, H, W] (0 background, digit d → d + 1); needed for segmentation. */
   readonly labels?: Uint8Array;
+}
+
+/** COCO category id of heatmap class d (digit d): d + 1, the scenes' numbering (`DIGIT_CATEGORIES`). */
+export const SCENE_CATEGORY_IDS: readonly number[] = Object.freeze(Array.from({ length: 10 }, (_, d) => d + 1));
+
+/**
+ * A scene set (src/train/scenes) as a dense data set: the same arrays (not copied), image ids
+ * `firstImageId + i` as strings (the ids `cocoGroundTruth(set, firstImageId)` writes), and
+ * each scene's digits as objects of class index = digit with their boxes.
+ */
+export function sceneDataset(set: SceneSet, firstImageId = 0): DenseDataset {
+  return {
+    n: set.n,
+    height: set.height,
+    width: set.width,
+    images: set.images,
+    labels: set.labels,
+    ids: Array.from({ length: set.n }, (_, i) => String(firstImageId + i)),
+    objects: set.scenes.map((s) => s.objects.map((o) => ({ classIndex: o.digit, bbox: [...o.bbox] as [number, number, number, number] }))),
+  };
+}
+
+/** The ground truth of a data set's objects for `cocoMap` (src/train/coco-map.ts), category id = `categoryIds[class]`. */
+export function groundTruthImages(d: DenseDataset, categoryIds: readonly number[] = SCENE_CATEGORY_IDS): GroundTruthImage[] {
+  checkDataset(d, 'objects');
+  return d.ids.map((imageId, i) => ({ imageId, boxes: d.objects![i]!.map((o) => ({ categoryId: categoryIds[o.classIndex]!, bbox: o.bbox })) }));
 }
 
 /** Check a data set's arrays against its declared sizes. */

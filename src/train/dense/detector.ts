@@ -48,8 +48,13 @@ export function detectorArchitecture(widths: readonly [number, number, number], 
 
 /** The teacher: stages of 16, 32, 48 channels, a 48-channel head. */
 export const DET_TEACHER = detectorArchitecture([16, 32, 48], 48);
-/** Students, largest first: half and a quarter of the teacher's widths. */
-export const DET_STUDENTS: readonly DetectorArchitecture[] = [detectorArchitecture([8, 16, 24], 24), detectorArchitecture([4, 8, 12], 12)];
+/** Students, largest first: about ¾, ½, ⅜ and ¼ of the teacher's widths (45 %, 25 %, 13 %, 7 % of its parameters). */
+export const DET_STUDENTS: readonly DetectorArchitecture[] = [
+  detectorArchitecture([12, 24, 32], 32),
+  detectorArchitecture([8, 16, 24], 24),
+  detectorArchitecture([6, 12, 16], 16),
+  detectorArchitecture([4, 8, 12], 12),
+];
 
 /** Names of the backbone and head activations `forward` returns, in order. */
 export const DET_STAGES = ['stage1', 'stage2', 'stage3', 'head'] as const;

@@ -15,6 +15,8 @@
  * | dec1  | up 2×, concat enc1, conv(c2 + c1 → c1)         | 48×48×c1       |
  * | logits| 1×1 conv(c1 → 11), no ReLU                     | 48×48×11       |
  *
+ * Teacher 8-16-32 (about 13.6 M multiply-adds per 48×48 image).
+ *
  * `forward` returns the five stage activations (for FSS and the feature KD methods) and the
  * logits. Initial weights come from the caller's seeded generator (He-uniform, zero biases).
  */
@@ -42,10 +44,15 @@ export function segmenterArchitecture(widths: readonly [number, number, number])
   return { name: `seg-${widths.join('-')}`, widths: [...widths] };
 }
 
-/** The teacher: 12, 24, 48 channels. */
-export const SEG_TEACHER = segmenterArchitecture([12, 24, 48]);
-/** Students, largest first: half and a quarter of the teacher's widths. */
-export const SEG_STUDENTS: readonly SegmenterArchitecture[] = [segmenterArchitecture([6, 12, 24]), segmenterArchitecture([3, 6, 12])];
+/** The teacher: 8, 16, 32 channels. */
+export const SEG_TEACHER = segmenterArchitecture([8, 16, 32]);
+/** Students, largest first: ¾, ½, ⅜ and ¼ of the teacher's widths. */
+export const SEG_STUDENTS: readonly SegmenterArchitecture[] = [
+  segmenterArchitecture([6, 12, 24]),
+  segmenterArchitecture([4, 8, 16]),
+  segmenterArchitecture([3, 6, 12]),
+  segmenterArchitecture([2, 4, 8]),
+];
 
 /** Names of the stage activations `forward` returns, in order. */
 export const SEG_STAGES = ['enc1', 'enc2', 'enc3', 'dec2', 'dec1'] as const;
