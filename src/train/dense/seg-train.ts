@@ -17,6 +17,7 @@
  * the batch order from `dense-order`.
  */
 import { errors } from '../../core/errors.js';
+import type { Tensor } from '../../core/tensor.js';
 import { createRng } from '../../core/rng.js';
 import { tf } from '../tf.js';
 import { applyConv, type ConvLayer, createAdapter, disposeLayers, layerVariables } from './conv.js';
@@ -121,4 +122,11 @@ export function predictLabelMaps(net: Segmenter, data: DenseDataset, batchSize =
   } finally {
     images.dispose();
   }
+}
+
+/** Label maps [n, H, W] of a data set as a krs tensor, for `segmentationAgreement` (mIoU against the ground truth or a teacher). */
+export function labelMapTensor(maps: Uint8Array, like: DenseDataset): Tensor {
+  if (maps.length !== like.n * like.height * like.width)
+    throw errors.shapeMismatch('label maps', `${like.n}×${like.height}×${like.width} values`, String(maps.length));
+  return { dtype: 'uint8', shape: [like.n, like.height, like.width], data: maps };
 }
