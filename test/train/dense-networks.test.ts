@@ -7,9 +7,11 @@ import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../../src/core/rng.js';
 import { upsample2x } from '../../src/train/dense/conv.js';
+import { stageActivations } from '../../src/train/dense/data.js';
 import { buildDetector, DET_STUDENTS, DET_TEACHER, type Detector, detectorArchitecture } from '../../src/train/dense/detector.js';
 import { buildSegmenter, SEG_STUDENTS, SEG_TEACHER } from '../../src/train/dense/segmenter.js';
 import { initTf, tf } from '../../src/train/tf.js';
+import { syntheticScenes } from './dense-synthetic.js';
 
 beforeAll(() => initTf());
 
@@ -128,6 +130,21 @@ describe('segmenter', () => {
       [5, 5, 7, 7],
       [5, 5, 7, 7],
     ]);
+  });
+});
+
+describe('stage activations', () => {
+  it('read out batch by batch equal one forward pass, [n, h, w, c] row-major', () => {
+    const net = buildDetector(DET_STUDENTS[3]!, createRng(2, 'init'));
+    const data = syntheticScenes(5, 1);
+    const acts = stageActivations(net.forward, data, ['stage1', 'stage3'], 2);
+    expect(acts.stage1.shape).toEqual([5, 24, 24, 4]);
+    expect(acts.stage3.shape).toEqual([5, 12, 12, 12]);
+    const whole = net.forward(tf.tensor4d(data.images, [5, 48, 48, 1])).stages.stage3.dataSync();
+    let worst = 0;
+    for (let i = 0; i < whole.length; i++) worst = Math.max(worst, Math.abs(whole[i]! - acts.stage3.data[i]!));
+    expect(worst).toBeLessThan(1e-5);
+    net.dispose();
   });
 });
 
