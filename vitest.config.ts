@@ -8,8 +8,8 @@ import { defineConfig } from 'vitest/config';
  * in-process, the service in-process); `npm run test:e2e` (KRS_E2E=1) runs these. CI runs both.
  */
 const E2E = [
-  // test/train/ trains networks, except these (kernel checks, scenes, metrics, statistics: seconds), which npm test runs.
-  'test/train/**/!(wasm-kernels|scenes|protocol|coco-map|paired-error|mnist-split|rng|experiments).test.ts',
+  // test/train/ trains networks, except these (kernel checks, scenes, metrics, losses, targets, statistics: seconds), which npm test runs.
+  'test/train/**/!(wasm-kernels|scenes|protocol|coco-map|paired-error|mnist-split|rng|experiments|dense-losses|dense-targets).test.ts',
   'test/cluster/**/*.test.ts',
   'test/cli/demo*.test.ts',
   'test/cli/interrupt*.test.ts',
