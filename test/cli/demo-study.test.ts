@@ -25,9 +25,29 @@ describe('krs demo --study --quick', () => {
     );
   }, 120_000);
 
+  it('--family cnn: the CNN study smoke test, with a heatmap per size', async () => {
+    const out = outDir();
+    const r = await krs('demo', '--study', '--family', 'cnn', '--quick', '--out', out, '--no-progress');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^krs demo --study — MNIST, 600 training \/ 300 held-out digits, seed 1 \(quick\), 8 experiments/);
+    expect(r.stdout).toMatch(/teacher cnn-6-16-120-84 \(61706 parameters\)/);
+    expect(r.stdout).toMatch(/α sweep: r\(KRS_α, accuracy\) is highest at α = /);
+    for (const f of ['results.json', 'study.csv', 'report.html', 'heatmaps/cross-layer-c2-4.svg', 'heatmaps/cross-layer-c4-12.svg'])
+      expect(existsSync(join(out, f)), f).toBe(true);
+  }, 300_000);
+
   it('refuses the flags that choose students', async () => {
     const r = await krs('demo', '--study', '--quick', '--student-hidden', '8', '--out', outDir());
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/--student-hidden/);
+    const cnn = await krs('demo', '--study', '--family', 'cnn', '--quick', '--teacher-hidden', '300,100', '--out', outDir());
+    expect(cnn.status).toBe(2);
+    expect(cnn.stderr).toMatch(/--teacher-hidden.*--family cnn/);
+    const noStudy = await krs('demo', '--family', 'cnn', '--quick', '--out', outDir());
+    expect(noStudy.status).toBe(2);
+    expect(noStudy.stderr).toMatch(/--family.*--study/);
+    const unknown = await krs('demo', '--study', '--family', 'vit', '--out', outDir());
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/--family.*mlp, cnn/);
   });
 });
