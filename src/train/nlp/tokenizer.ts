@@ -10,7 +10,8 @@
  *
  * **Normalisation** (`normalise`, then `words`), in order:
  * 1. Unicode NFKC, then lower case;
- * 2. links (`http://…`, `https://…`, `ftp://…`, `www.…`) → `<url>`; e-mail addresses → `<email>`;
+ * 2. links (`http://…`, `https://…`, `ftp://…`, `www.…`, trailing punctuation left out) → `<url>`;
+ *    e-mail addresses → `<email>`;
  * 3. words: maximal runs of letters, marks and digits (an inner apostrophe kept: "don't");
  *    a run of digits only (with inner `.` `,` `:` `/` `-` separators, "1,000.00", "10/03") → `<num>`;
  * 4. every other visible character is a token by itself, a run of the same character being
@@ -54,7 +55,7 @@ export interface TokenizerOptions {
   minCount?: number;
   /** Tokens per sequence, [CLS] and [SEP] included (default and at most 128). */
   maxLength?: number;
-  /** Subject words kept before [SEP] (default 32). */
+  /** Subject words kept before [SEP] (default 32, or maxLength − 2 when smaller). */
   maxSubjectTokens?: number;
 }
 
@@ -85,7 +86,7 @@ export interface WordTokenizer {
   toJSON(): { vocab: string[]; maxLength: number; maxSubjectTokens: number };
 }
 
-const LINK = /\b(?:(?:https?|ftp):\/\/|www\.)[^\s<>"]+/gu;
+const LINK = /\b(?:(?:https?|ftp):\/\/|www\.)[^\s<>"]*[^\s<>".,;:!?)\]']/gu;
 const ADDRESS = /[\p{L}\p{N}._%+-]+@[\p{L}\p{N}.-]+\.[\p{L}]{2,}/gu;
 const PIECE = /<url>|<email>|<num>|[\p{L}\p{M}\p{N}]+(?:['’][\p{L}\p{M}]+)*|(\S)\1*/gu;
 const NUMBER = /^\p{N}+(?:[.,:/-]\p{N}+)*$/u;
@@ -127,7 +128,8 @@ function checkInteger(option: string, value: number, min: number, max: number): 
  *   3–128, `maxSubjectTokens` < 0; BAD_VALUE for an empty training set.
  */
 export function buildTokenizer(train: readonly TextPair[], options: TokenizerOptions = {}): WordTokenizer {
-  const { maxVocab = 8000, minCount = 2, maxLength = MAX_SEQUENCE, maxSubjectTokens = 32 } = options;
+  const { maxVocab = 8000, minCount = 2, maxLength = MAX_SEQUENCE } = options;
+  const maxSubjectTokens = options.maxSubjectTokens ?? Math.min(32, maxLength - 2);
   checkInteger('maxVocab', maxVocab, SPECIAL_TOKENS.length + 1, 1_000_000);
   checkInteger('minCount', minCount, 1, Number.MAX_SAFE_INTEGER);
   checkInteger('maxLength', maxLength, 3, MAX_SEQUENCE);
