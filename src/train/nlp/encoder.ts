@@ -57,12 +57,18 @@ export interface EncoderOutput {
   readonly logits: tf.Tensor2D;
 }
 
-/** The proposed study sizes: a teacher and three students (see docs/studies.md). */
+/**
+ * The proposed study sizes (docs/studies.md §"NLP: SpamAssassin"): a 4-layer teacher of width
+ * 64 and four students — half the depth (DistilBERT's choice), half the width at full depth
+ * (TinyBERT's layer map then pairs every layer), both halved, and a single layer. Every model
+ * has 4 heads, so TinyBERT's attention loss pairs heads one to one.
+ */
 export const NLP_SIZES = {
-  teacher: { name: 'teacher', layers: 4, heads: 4, width: 128 },
+  teacher: { name: 'teacher', layers: 4, heads: 4, width: 64 },
   students: [
-    { name: 'student-l2-w128', layers: 2, heads: 4, width: 128 },
     { name: 'student-l2-w64', layers: 2, heads: 4, width: 64 },
+    { name: 'student-l4-w32', layers: 4, heads: 4, width: 32 },
+    { name: 'student-l2-w32', layers: 2, heads: 4, width: 32 },
     { name: 'student-l1-w64', layers: 1, heads: 4, width: 64 },
   ],
 } as const;
