@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../../src/core/rng.js';
 import { Encoder } from '../../src/train/nlp/encoder.js';
+import { createProjection, distilBertLoss } from '../../src/train/nlp/losses.js';
 import { accuracyOf, type LabelledSet, predictLogits, trainEncoder, warmupCosineRate } from '../../src/train/nlp/train.js';
 import { initTf } from '../../src/train/tf.js';
 
@@ -47,6 +48,31 @@ describe('training an encoder', () => {
     expect(a.losses.at(-1)!).toBeLessThan(a.losses[0]!);
     expect(a.acc).toBeGreaterThan(0.9);
     expect(await run()).toEqual(a);
+  });
+
+  it('distils a teacher into a narrower student (DistilBERT loss, the projection trained with it)', async () => {
+    const data = toySet(128, 1);
+    const teacher = Encoder.create({ name: 'toy-teacher', layers: 2, heads: 2, width: 32, vocabSize: 16, maxLength: 8 }, 1);
+    await trainEncoder({ encoder: teacher, data, epochs: 6, batchSize: 16, learningRate: 3e-3, order: createRng(1, 'order') });
+    const student = Encoder.create({ name: 'toy-student', layers: 1, heads: 2, width: 16, vocabSize: 16, maxLength: 8 }, 2);
+    const projection = createProjection(16, 32, 1, 'toy');
+    const before = projection.kernel.dataSync().slice();
+    const losses = await trainEncoder({
+      encoder: student,
+      teacher,
+      data,
+      extraVariables: [projection.kernel, projection.bias],
+      loss: (out, batch, t) => distilBertLoss(out, t!, batch.oneHot, batch.attentionMask, { projection }).total,
+      epochs: 10,
+      batchSize: 16,
+      learningRate: 3e-3,
+      order: createRng(1, 'order-student'),
+    });
+    expect(losses.at(-1)!).toBeLessThan(losses[0]!);
+    expect(projection.kernel.dataSync()).not.toEqual(before);
+    const test = toySet(64, 2);
+    expect(accuracyOf(predictLogits(student, test), test.labels)).toBeGreaterThan(0.8);
+    for (const m of [teacher, student]) m.dispose();
   });
 
   it('refuses bad settings and an empty set to score', async () => {

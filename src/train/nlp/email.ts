@@ -75,13 +75,15 @@ function contentType(value: string | undefined): { type: string; params: Map<str
   return { type: type.trim().toLowerCase() || 'text/plain', params };
 }
 
-/** The bytes of a string read as bytes: code units < 256 as themselves, others as their UTF-8. */
+const UTF8 = new TextEncoder();
+
+/** The bytes of a string read as bytes: code points < 256 as themselves, others as their UTF-8. */
 function stringBytes(s: string): number[] {
   const out: number[] = [];
   for (const ch of s) {
     const c = ch.codePointAt(0)!;
     if (c < 256) out.push(c);
-    else out.push(...new TextEncoder().encode(ch));
+    else out.push(...UTF8.encode(ch));
   }
   return out;
 }

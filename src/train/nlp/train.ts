@@ -56,8 +56,13 @@ export function warmupCosineRate(lr: number, t: number, total: number, warmup: n
 export interface EncoderTrainOptions {
   encoder: Encoder;
   data: LabelledSet;
-  /** The loss of a batch given the encoder's outputs; default the cross-entropy with the labels. */
-  loss?: (out: EncoderOutput, batch: TextBatch) => tf.Scalar;
+  /**
+   * The loss of a batch given the encoder's outputs (and the teacher's, when a teacher is
+   * given); default the cross-entropy with the labels.
+   */
+  loss?: (out: EncoderOutput, batch: TextBatch, teacher: EncoderOutput | null) => tf.Scalar;
+  /** A frozen teacher whose outputs for each batch the loss receives (computed outside the gradient tape). */
+  teacher?: Encoder;
   /** Extra variables trained with the encoder (the linear maps of the hidden-state losses). */
   extraVariables?: tf.Variable[];
   epochs: number;
@@ -74,6 +79,11 @@ export interface EncoderTrainOptions {
 /** Mean softmax cross-entropy of logits [b, C] against one-hot labels [b, C]. */
 export function crossEntropy(logits: tf.Tensor2D, oneHot: tf.Tensor2D): tf.Scalar {
   return tf.tidy(() => tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), 1))) as tf.Scalar);
+}
+
+/** A teacher's outputs for a batch, outside any gradient tape. */
+function teacherOutputs(teacher: Encoder, batch: TextBatch): EncoderOutput {
+  return tf.tidy(() => teacher.forward(batch.inputIds, batch.attentionMask) as unknown as tf.TensorContainer) as unknown as EncoderOutput;
 }
 
 /**
@@ -99,9 +109,11 @@ export async function trainEncoder(o: EncoderTrainOptions): Promise<number[]> {
         optimizer.setLearningRate(warmupCosineRate(o.learningRate, (epoch - 1) * batches + b, steps, warmup));
         const rows = perm.subarray(b * o.batchSize, Math.min(o.data.n, (b + 1) * o.batchSize));
         const batch = batchTensors(o.data, rows);
-        const cost = optimizer.minimize(() => loss(o.encoder.forward(batch.inputIds, batch.attentionMask), batch), true, variables)!;
+        const teacher = o.teacher ? teacherOutputs(o.teacher, batch) : null;
+        const cost = optimizer.minimize(() => loss(o.encoder.forward(batch.inputIds, batch.attentionMask), batch, teacher), true, variables)!;
         const value = (await cost.data())[0]!;
         tf.dispose([cost, batch.inputIds, batch.attentionMask, batch.oneHot]);
+        if (teacher) tf.dispose([...teacher.hiddenStates, ...teacher.attentions, teacher.pooled, teacher.logits]);
         sum += value * rows.length;
         pauseAtSync('train-batch');
         await checkInterrupt();
