@@ -11,7 +11,7 @@ import { errors, KrsError } from '../core/errors.js';
 import { taskSpec } from '../tasks/registry.js';
 import type { DemoReportInput, ReportInput, ScoreReportInput } from '../report/report.js';
 import type { Comparison } from '../krs/compare.js';
-import { fmt, fmtSigned } from '../report/format.js';
+import { fmt, fmtSigned } from '../core/number-format.js';
 import type { MatrixLike } from '../report/charts/heatmap.js';
 import type { RegressionPredictions } from '../report/charts/regression.js';
 import type { EvalResult } from '../runtime/eval.js';
