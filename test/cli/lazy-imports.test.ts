@@ -21,10 +21,10 @@ import { normaliseOrigin as serviceNormaliseOrigin } from '../../src/serve/secur
 const DIST = fileURLToPath(new URL('../../dist', import.meta.url));
 
 /** Folders of src/ the CLI's start-up must not reach, and the one light file of src/serve/ it may. */
-export const LAZY_FOLDERS = ['train/', 'serve/', 'report/'];
-export const LIGHT_SERVE_FILES = ['serve/defaults.js'];
+const LAZY_FOLDERS = ['train/', 'serve/', 'report/'];
+const LIGHT_SERVE_FILES = ['serve/defaults.js'];
 /** Packages that load only inside the actions that use them. */
-export const LAZY_PACKAGES = /^(@tensorflow\/|onnxruntime|fastify|@fastify\/|vega|d3|@resvg\/|pg$|better-sqlite3|kysely)/;
+const LAZY_PACKAGES = /^(@tensorflow\/|onnxruntime|fastify|@fastify\/|vega|d3|@resvg\/|pg$|better-sqlite3|kysely)/;
 
 /** The files (relative to dist/) and packages a module reaches through static imports. */
 function staticClosure(entry: string): { files: Set<string>; packages: Set<string> } {
