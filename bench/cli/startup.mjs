@@ -7,6 +7,7 @@
  *
  *     npm run bench:startup               # = node bench/cli/startup.mjs
  *     node bench/cli/startup.mjs --repeat 11 --json
+ *     node bench/cli/startup.mjs --dist /tmp/old/dist   # another build (e.g. before a change)
  *
  * CPU, not wall: the machine is shared, and a process's CPU time is what start-up costs it
  * whatever the load. Each child's user + sys time comes from `/usr/bin/time` (GNU time; the
@@ -26,18 +27,20 @@ import { ensureBuild, root } from '../score/common.mjs';
 const args = process.argv.slice(2);
 const repeat = Number(args[args.indexOf('--repeat') + 1] ?? 7) || 7;
 const json = args.includes('--json');
+const distArg = args.includes('--dist') ? args[args.indexOf('--dist') + 1] : undefined;
 const log = (s) => process.stderr.write(`${s}\n`);
 
 const TIME = '/usr/bin/time';
 if (!existsSync(TIME)) throw new Error(`${TIME} (GNU time) is needed to read a child's CPU time`);
-ensureBuild(log, [
-  ['dist/cli/main.js', 'src/cli/main.ts'],
-  ['dist/cli/run.js', 'src/cli/run.ts'],
-  ['dist/cli/score.js', 'src/cli/score.ts'],
-  ['dist/cli/score-action.js', 'src/cli/score-action.ts'],
-]);
+if (!distArg)
+  ensureBuild(log, [
+    ['dist/cli/main.js', 'src/cli/main.ts'],
+    ['dist/cli/run.js', 'src/cli/run.ts'],
+    ['dist/cli/score.js', 'src/cli/score.ts'],
+    ['dist/cli/score-action.js', 'src/cli/score-action.ts'],
+  ]);
 
-const bin = join(root, 'dist/cli/main.js');
+const bin = distArg ? join(distArg, 'cli/main.js') : join(root, 'dist/cli/main.js');
 const fixture = (name) => join(root, 'test/fixtures/score', name);
 const CASES = [
   { name: 'node -e ""', argv: ['-e', ''], floor: true },
