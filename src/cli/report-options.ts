@@ -15,7 +15,6 @@ import { fmt, fmtSigned } from '../core/number-format.js';
 import type { MatrixLike } from '../report/charts/heatmap.js';
 import type { RegressionPredictions } from '../report/charts/regression.js';
 import type { EvalResult } from '../runtime/eval.js';
-import { verifyArrays } from '../io/capture.js';
 
 export interface ReportFlags {
   report?: string;
@@ -156,6 +155,7 @@ async function captureMatrix(o: ScoreLikeFlags, backendChoice?: string): Promise
     const teacherLayers = networkOrder(tPath, featureLayers(teacher, o.ids ? [o.ids] : []));
     const studentLayers = networkOrder(sPath, featureLayers(student, o.ids ? [o.ids] : []));
     // The checksum passes with stop points (an interrupt acts within a chunk), before the matrix reads the layers.
+    const { verifyArrays } = await import('../io/capture.js');
     await verifyArrays(teacher, [...teacherLayers, o.ids]);
     await verifyArrays(student, [...studentLayers, o.ids]);
     return await crossLayerOfCaptures({
