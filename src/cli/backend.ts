@@ -3,7 +3,6 @@
  * BLAS speed) when it loads, and otherwise the portable float64 TypeScript backend.
  */
 import type { MatrixBackend } from '../linalg/backend.js';
-import { typescriptBackend } from '../linalg/typescript-backend.js';
 import { errors } from '../core/errors.js';
 
 export const BACKENDS = ['auto', 'onnxruntime', 'typescript'] as const;
@@ -15,6 +14,8 @@ export interface ChosenBackend {
 }
 
 export async function chooseBackend(choice: BackendChoice): Promise<ChosenBackend> {
+  // Loaded when a command computes, not when the options are declared.
+  const { typescriptBackend } = await import('../linalg/typescript-backend.js');
   if (choice === 'typescript') return { backend: typescriptBackend, dispose: async () => {} };
   try {
     const { createOrtBackend } = await import('../runtime/ort-backend.js');

@@ -8,13 +8,11 @@ import { cliIo } from './io.js';
 import { errors } from '../core/errors.js';
 import { checkFileTarget } from '../io/node-atomic-write.js';
 import { CAPTURE_POOLS, parsePoolOption, type CapturePooling } from '../runtime/capture-pool.js';
-import { runCapture, type CaptureResult } from '../runtime/capture-run.js';
-import { openDataset } from '../runtime/data/open.js';
+import type { CaptureResult } from '../runtime/capture-run.js';
 import { fmtShape } from '../core/errors.js';
 import { fmt, toJson } from './format.js';
 import { addDataOptions, addModelOptions, datasetOptions, modelFlags, parseList, sideOptions, type DataFlags } from './model-options.js';
 import { parsePositiveInt } from './options.js';
-import { progressBar } from './progress.js';
 
 export function registerCapture(program: Command): void {
   const cmd = program
@@ -54,6 +52,12 @@ export function registerCapture(program: Command): void {
       ) => {
         checkFileTarget(o.out, 'the capture');
         if (!o.out.toLowerCase().endsWith('.npz')) throw errors.badOption('--out', o.out, 'a path ending in .npz');
+        // The data readers and the ONNX runtime load here, when the command runs (not for --help).
+        const [{ openDataset }, { runCapture }, { progressBar }] = await Promise.all([
+          import('../runtime/data/open.js'),
+          import('../runtime/capture-run.js'),
+          import('./progress.js'),
+        ]);
         const data = openDataset(o.input, datasetOptions(o));
         const bar = progressBar('capture', o.progress);
         let r: CaptureResult;

@@ -4,7 +4,7 @@ import { cliIo } from './io.js';
 import type { KrsResult } from '../krs/metric.js';
 import { taskSpec } from '../tasks/registry.js';
 import { fmt, table, toJson } from './format.js';
-import { fmtWeight } from '../report/format.js';
+import { fmtWeight } from '../core/number-format.js';
 import { describeKinds, type OutputKinds } from '../agreement/output-kind.js';
 import type { ReferenceLevels } from '../krs/reference-levels.js';
 

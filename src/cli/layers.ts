@@ -3,8 +3,8 @@
  */
 import type { Command } from 'commander';
 import { cliIo } from './io.js';
-import { listLayers, type LayersResult } from '../runtime/inspect.js';
-import { fmtDims } from '../runtime/onnx-model.js';
+import type { LayersResult } from '../runtime/inspect.js';
+import type { Dim } from '../runtime/onnx-model.js';
 import { table, toJson } from './format.js';
 
 export function registerLayers(program: Command): void {
@@ -15,13 +15,16 @@ export function registerLayers(program: Command): void {
     .option('--no-infer', 'do not run the model on zeros to infer shapes the file does not record')
     .option('--json', 'print the result as JSON on stdout')
     .action(async (o: { model: string; infer: boolean; json?: boolean }) => {
+      // The ONNX runtime and model decoder load here, when the command runs (not for --help).
+      const [{ listLayers }, { fmtDims }] = await Promise.all([import('../runtime/inspect.js'), import('../runtime/onnx-model.js')]);
       const r = await listLayers(o.model, { infer: o.infer });
-      cliIo().stdout.write(o.json ? `${toJson(r)}\n` : `${renderLayers(r)}\n`);
+      cliIo().stdout.write(o.json ? `${toJson(r)}\n` : `${renderLayers(r, fmtDims)}\n`);
       for (const n of r.notes) cliIo().stderr.write(`note: ${n}\n`);
     });
 }
 
-export function renderLayers(r: LayersResult): string {
+/** The text table of `krs layers`; `fmtDims` formats a shape (`runtime/onnx-model`'s, passed in so this file stays light). */
+export function renderLayers(r: LayersResult, fmtDims: (shape: readonly Dim[] | null) => string): string {
   const head = [`${r.file}: opset ${r.opset ?? '?'}, IR ${r.irVersion ?? '?'}${r.producer ? `, from ${r.producer}` : ''}`];
   if (r.externalData.length) head.push(`external data: ${r.externalData.join(', ')}`);
   const rows = r.tensors.map((t, i) => [String(i), t.name, t.op, t.dtype ?? '?', fmtDims(t.shape), t.role ?? '']);

@@ -5,8 +5,9 @@
 import type { Command } from 'commander';
 import { errors } from '../core/errors.js';
 import type { DatasetOptions } from '../runtime/data/open.js';
-import { OUTPUT_KINDS, type ModelSideOptions, type OutputKind } from '../runtime/model-side.js';
-import { parsePreprocess, type Preprocess } from '../runtime/preprocess.js';
+import type { ModelSideOptions } from '../runtime/model-side.js';
+import { OUTPUT_KINDS, type OutputKind } from '../runtime/output-kinds.js';
+import { parsePreprocess, type Preprocess } from '../runtime/preprocess-spec.js';
 import { parseChoice, parsePositiveInt } from './options.js';
 
 /** A comma-separated list of positive integers: `1,28,28`. */

@@ -11,11 +11,10 @@ import { errors, KrsError } from '../core/errors.js';
 import { taskSpec } from '../tasks/registry.js';
 import type { DemoReportInput, ReportInput, ScoreReportInput } from '../report/report.js';
 import type { Comparison } from '../krs/compare.js';
-import { fmt, fmtSigned } from '../report/format.js';
+import { fmt, fmtSigned } from '../core/number-format.js';
 import type { MatrixLike } from '../report/charts/heatmap.js';
 import type { RegressionPredictions } from '../report/charts/regression.js';
 import type { EvalResult } from '../runtime/eval.js';
-import { verifyArrays } from '../io/capture.js';
 
 export interface ReportFlags {
   report?: string;
@@ -156,6 +155,7 @@ async function captureMatrix(o: ScoreLikeFlags, backendChoice?: string): Promise
     const teacherLayers = networkOrder(tPath, featureLayers(teacher, o.ids ? [o.ids] : []));
     const studentLayers = networkOrder(sPath, featureLayers(student, o.ids ? [o.ids] : []));
     // The checksum passes with stop points (an interrupt acts within a chunk), before the matrix reads the layers.
+    const { verifyArrays } = await import('../io/capture.js');
     await verifyArrays(teacher, [...teacherLayers, o.ids]);
     await verifyArrays(student, [...studentLayers, o.ids]);
     return await crossLayerOfCaptures({

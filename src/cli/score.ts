@@ -5,23 +5,16 @@
 import { ESTIMATOR_OPTION, GRAM_BLOCK_OPTION, MEMORY_BUDGET_OPTION } from './estimator-options.js';
 import { addSimilarityOptions } from './similarity-options.js';
 import type { Command } from 'commander';
-import { cliIo } from './io.js';
+import type { ScoreCommandFlags } from './score-action.js';
 import { STUDENT_OUTPUTS_OPTION, TEACHER_OUTPUTS_OPTION } from './output-kind-options.js';
-import { errors } from '../core/errors.js';
-import type { ScoreCapturesResult } from '../krs/score-captures.js';
-import { postToServe, RUN_KIND_OPTION, RUN_OPTION, runKindOf, SERVE_OPTION, STEP_OPTION, serveTarget } from './serve-options.js';
+import { RUN_KIND_OPTION, RUN_OPTION, SERVE_OPTION, STEP_OPTION } from './serve-options.js';
 import { TASKS } from '../tasks/registry.js';
 import { SIMILARITIES } from '../similarity/registry.js';
 import { POOLINGS } from '../similarity/features.js';
 import { BACKENDS } from './backend.js';
 import { collect, parseChoice, parseNumber, parsePositiveInt, parseSeedOf } from './options.js';
-import { toJson } from './format.js';
-import { krsSummary, printStudents, studentsSummary } from './krs-summary.js';
-import { type Comparison, compareStudents } from '../krs/compare.js';
-import { CHARTS_OPTION, REPORT_OPTION, scoreReportInput, studentsReportInput, writeCliReport } from './report-options.js';
-import { SHARD_OPTION, STATE_OUT_OPTION, shardRun, stateLine } from './shard-options.js';
-import { runScore, type ScoreFlags, scoreWithMetric, withBaseline } from './score-flags.js';
-import type { ShardSpec } from '../krs/shards.js';
+import { CHARTS_OPTION, REPORT_OPTION } from './report-options.js';
+import { SHARD_OPTION, STATE_OUT_OPTION } from './shard-options.js';
 
 export function registerScore(program: Command): void {
   const cmd = program
@@ -73,83 +66,6 @@ export function registerScore(program: Command): void {
     .option('--json', 'print the result as JSON on stdout')
     .option(...REPORT_OPTION)
     .option(...CHARTS_OPTION)
-    .action(async (o) => {
-      const students: string[] = o.student;
-      const shard = shardRun(o);
-      const target = serveTarget(o);
-      if (target && (shard || students.length > 1)) {
-        throw errors.badOption(
-          '--serve',
-          o.serve,
-          shard ? 'a whole run (post the merged result: krs merge has no --serve yet)' : 'one --student (a run follows one student)',
-        );
-      }
-      if (shard) return scoreShard(o, students, shard);
-      if (students.length > 1) return scoreStudents({ ...o, student: students[0]! }, students);
-      const one = { ...o, student: students[0]! };
-      const scored = await scoreWithMetric(one);
-      const result = await withBaseline(one, scored.result);
-      if (target) await postToServe(target, scored.metric, { teacher: one.teacher, student: one.student, kind: runKindOf(o) }, o.step);
-      await writeCliReport(one, () => scoreReportInput(one, result, o.backend));
-      cliIo().stdout.write(o.json ? `${toJson(result)}\n` : `${renderScore(result)}\n`);
-      for (const w of result.warnings) cliIo().stderr.write(`warning: ${w}\n`);
-    });
-}
-
-/** `--shard`/`--state-out`: fold the shard and write its state; print one line (or its JSON). */
-async function scoreShard(o: ScoreFlags & { json?: boolean; report?: string; charts?: string }, students: string[], shard: { spec: ShardSpec; file: string }) {
-  if (o.report || o.charts) {
-    throw errors.badOption(
-      o.report ? '--report' : '--charts',
-      o.report ?? o.charts,
-      'a whole run: a shard writes a state (make the report with krs merge --report)',
-    );
-  }
-  const { writeScoreShard } = await import('./score-shard.js');
-  const w = await writeScoreShard({ ...o, student: students[0]! }, students, shard.spec, shard.file);
-  const line = stateLine(shard.spec, w.range, w.document.samples, shard.file, w.bytes);
-  cliIo().stdout.write(
-    o.json
-      ? `${toJson({ shard: shard.spec, range: w.range, samples: w.document.samples, file: shard.file, bytes: w.bytes, metrics: Object.keys(w.document.parts[0]!.metrics) })}\n`
-      : `${line}\n`,
-  );
-}
-
-/**
- * Several students against one teacher (`--student a --student b …`): each scored as alone
- * (the teacher capture is read once per student), then every pair compared on the same
- * samples and groups (src/krs/compare.ts). JSON: `{students: [...], comparisons: [...]}`.
- */
-async function scoreStudents(o: ScoreFlags & { json?: boolean; report?: string; charts?: string }, students: string[]): Promise<void> {
-  if (o.studentFeatures)
-    throw errors.badOption('--student-features', o.studentFeatures, 'one --student only (several students are compared from their own captures)');
-  const results: ScoreCapturesResult[] = [];
-  for (const student of students) results.push(await withBaseline({ ...o, student }, await runScore({ ...o, student })));
-  printStudents(results, students, o.json, renderStudents);
-  await writeCliReport(o, () => studentsReportInput(results, students, compareStudents(results.map((result, i) => ({ name: students[i]!, result })))));
-}
-
-/** The readable summary of several students' scores and their paired differences. */
-export function renderStudents(results: readonly ScoreCapturesResult[], names: readonly string[], comparisons: readonly Comparison[]): string {
-  const r = results[0]!;
-  return [
-    `krs score — ${r.task}, ${r.n} samples${r.ids ? ` aligned by '${r.ids}'` : ''}, ${results.length} students`,
-    `teacher ${r.teacherFile}`,
-    '',
-    ...studentsSummary(
-      results.map((result, i) => ({ name: names[i]!, result })),
-      comparisons,
-    ),
-  ].join('\n');
-}
-
-/** The readable summary of a score. */
-export function renderScore(r: ScoreCapturesResult): string {
-  const lines: string[] = [];
-  lines.push(`krs score — ${r.task}, ${r.n} samples${r.ids ? ` aligned by '${r.ids}'` : ''}`);
-  lines.push(`teacher ${r.teacherFile}`);
-  lines.push(`student ${r.studentFile}`);
-  lines.push('');
-  lines.push(...krsSummary(r));
-  return lines.join('\n');
+    // The work loads when the command runs (not for --help or other commands).
+    .action(async (o: ScoreCommandFlags) => (await import('./score-action.js')).scoreAction(o));
 }

@@ -7,7 +7,7 @@
  */
 import { errors } from '../core/errors.js';
 import type { KrsMetric } from '../krs/metric.js';
-import { type PointReply, serveClient } from '../serve/client.js';
+import type { PointReply } from '../serve/client.js';
 import { cliIo } from './io.js';
 import { fixed } from '../core/units.js';
 
@@ -73,6 +73,7 @@ export async function postToServe(
   step?: number,
   quiet = false,
 ): Promise<PointReply> {
+  const { serveClient } = await import('../serve/client.js');
   const client = serveClient({ url: target.url, token: cliIo().env.KRS_SERVE_TOKEN });
   await client.ensureRun({ name: target.run, task: metric.options.task, settings: runSettings(metric), ...run });
   const reply = await client.postState(target.run, metric.toJSON(), step !== undefined ? { step } : {});

@@ -6,12 +6,7 @@
 import { type Command, Option } from 'commander';
 import { errors } from '../core/errors.js';
 import { clearInterrupt, interruptRequested } from '../io/interrupt.js';
-import { buildApp } from '../serve/app.js';
-import { normaliseOrigin } from '../serve/security.js';
-import { startServer } from '../serve/server.js';
-import { RunService } from '../serve/service.js';
-import { startComputePool } from '../serve/compute/pool.js';
-import { DEFAULT_STORE, openStore } from '../serve/store/store.js';
+import { DEFAULT_STORE, normaliseOrigin } from '../serve/defaults.js';
 import type { Store } from '../serve/store/types.js';
 import { cliIo } from './io.js';
 
@@ -78,6 +73,8 @@ export function registerServe(program: Command): void {
     .option('--retain <days>', 'delete points older than this many days (runs may set their own retainDays; default: keep)', positiveNumber('retain'))
     .option('--threads <n>', 'compute threads (default: one per core)', positiveInt('threads'))
     .action(async (o: ServeFlags) => {
+      // Loaded here, not at the top: fastify, the store drivers and the service are only for serve.
+      const { startServer } = await import('../serve/server.js');
       const s = await startServer({
         store: o.store,
         host: o.host,
@@ -152,6 +149,7 @@ export function registerServe(program: Command): void {
 
 /** Open a store in this thread for one command, and close it. */
 async function withStore(location: string, f: (store: Store) => Promise<void>): Promise<void> {
+  const { openStore } = await import('../serve/store/store.js');
   const store = await openStore(location, { thread: false });
   try {
     await f(store);
@@ -162,6 +160,12 @@ async function withStore(location: string, f: (store: Store) => Promise<void>): 
 
 /** The OpenAPI document (built on an in-memory store, computing in this thread; nothing listens). */
 export async function openapiDocument(): Promise<unknown> {
+  const [{ openStore }, { startComputePool }, { RunService }, { buildApp }] = await Promise.all([
+    import('../serve/store/store.js'),
+    import('../serve/compute/pool.js'),
+    import('../serve/service.js'),
+    import('../serve/app.js'),
+  ]);
   const store = await openStore(':memory:', { thread: false });
   const compute = await startComputePool(0);
   const service = new RunService({ store, compute });

@@ -13,11 +13,10 @@ import type { Dataset } from './data/dataset.js';
 import type { ModelJob } from './model-run.js';
 import { loadModel, tapModel, type LoadedModel } from './node-onnx.js';
 import { closestNames, penultimateTensor, producerOf, resolveTensors } from './onnx-model.js';
+import type { OutputKind } from './output-kinds.js';
 import { describePreprocess, planFeeds, type ModelInputOptions } from './preprocess.js';
 
-/** How a model's output array is read. `sigmoid`: element-wise sigmoid scores (turned back into logits). */
-export type OutputKind = 'logits' | 'probs' | 'sigmoid';
-export const OUTPUT_KINDS: readonly OutputKind[] = ['logits', 'probs', 'sigmoid'];
+export { OUTPUT_KINDS, type OutputKind } from './output-kinds.js';
 
 export interface ModelSideOptions extends ModelInputOptions {
   /** The .onnx file. */

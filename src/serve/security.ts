@@ -14,6 +14,7 @@
  *   own, stricter for pages), `Cache-Control: no-store` on the API.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { normaliseOrigin } from './defaults.js';
 import { httpErrors } from './http-error.js';
 
 export interface SecurityOptions {
@@ -43,16 +44,7 @@ export function isLoopbackName(name: string): boolean {
   return name === 'localhost' || name.endsWith('.localhost') || name === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
 }
 
-/** An origin as browsers send it: lower-case scheme and host, default ports dropped; null for anything else. */
-export function normaliseOrigin(origin: string): string | null {
-  try {
-    const u = new URL(origin);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') return null;
-    return `${u.protocol}//${u.host}`;
-  } catch {
-    return null;
-  }
-}
+export { normaliseOrigin };
 
 /** Headers every answer carries (also written by hand where a route takes over the response: server-sent events). */
 export function baseHeaders(req: FastifyRequest, o: SecurityOptions): Record<string, string> {

@@ -11,6 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { DEFAULT_STORE } from '../defaults.js';
 import { startThread, type Thread, transferables } from '../threads.js';
 import { storeOver } from './core.js';
 import type { DialectKind } from './migrations.js';
@@ -21,7 +22,7 @@ export type * from './types.js';
 export { EVENT_CHANNEL, hashToken } from './core.js';
 export { describeLocation };
 
-export const DEFAULT_STORE = './krs.db';
+export { DEFAULT_STORE };
 
 const METHODS: readonly (keyof Store)[] = [
   'createRun',
