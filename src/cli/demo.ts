@@ -18,6 +18,7 @@ import type { SeedsResult } from '../train/protocol/seeds.js';
 import type { CorrelationSummary } from '../train/protocol/statistics.js';
 import type { StudyConfig } from '../train/study-config.js';
 import type { CnnStudyConfig } from '../train/cnn-study-config.js';
+import type { DetectionStudyConfig } from '../train/detection-study-config.js';
 import type { RegressionDemoResult } from '../train/regression/demo.js';
 import type { DemoMode } from '../train/demo-folder.js';
 import { chooseBackend, BACKENDS } from './backend.js';
@@ -117,7 +118,7 @@ export function registerDemo(program: Command): void {
     )
     .option(
       '--family <name>',
-      `with --study: the networks — ${STUDY_FAMILIES.join(' or ')} (MLPs, default; cnn: LeNet-5 and CNN students, KD, FitNet on conv2, attention transfer)`,
+      `with --study: the networks — ${STUDY_FAMILIES.join(' or ')} (MLPs, default; cnn: LeNet-5 and CNN students, KD, FitNet on conv2, attention transfer; detector: CenterNet-style detectors on digit scenes, output distillation, FitNet, feature imitation)`,
       parseChoice('--family', STUDY_FAMILIES),
     )
     .option(
@@ -247,7 +248,7 @@ async function withDemoRun<T>(
 }
 
 /** The study families `--family` chooses (`mlp` by default). */
-export const STUDY_FAMILIES = ['mlp', 'cnn'] as const;
+export const STUDY_FAMILIES = ['mlp', 'cnn', 'detector'] as const;
 export type StudyFamilyName = (typeof STUDY_FAMILIES)[number];
 
 /** A study family's folder mode and its run for one seed, from the flags (checked before any work). */
@@ -281,6 +282,12 @@ export async function runStudySeedsCommand(o: DemoFlags, seeds: number[]): Promi
 async function studyRunner(o: DemoFlags, seeds: (number | undefined)[]): Promise<StudyRunner> {
   const { studyHooks } = await import('../train/hooks.js');
   const hooks = studyHooks(commandLine());
+  if (o.family === 'detector') {
+    const configs = new Map<number | undefined, DetectionStudyConfig>();
+    for (const seed of seeds) configs.set(seed, await detectionStudyConfigOf(o, seed));
+    const { runDetectionStudy } = await import('../train/detection-study.js');
+    return { mode: 'study-detector', run: (seed, common) => runDetectionStudy(configs.get(seed)!, { ...common, hooks }) };
+  }
   if ((o.family ?? 'mlp') === 'cnn') {
     const configs = new Map<number | undefined, CnnStudyConfig>();
     for (const seed of seeds) configs.set(seed, await cnnStudyConfigOf(o, seed));
@@ -298,14 +305,14 @@ function refuseFixedFlags(o: DemoFlags, family: StudyFamilyName): void {
   const fixed: [keyof DemoFlags, string][] = [
     ['studentHidden', '--student-hidden'],
     ['hintLayer', '--hint-layer'],
-    ...(family === 'cnn' ? ([['teacherHidden', '--teacher-hidden']] as [keyof DemoFlags, string][]) : []),
+    ...(family !== 'mlp' ? ([['teacherHidden', '--teacher-hidden']] as [keyof DemoFlags, string][]) : []),
   ];
   for (const [k, flag] of fixed) {
     if (o[k] !== undefined) {
       throw errors.badOption(
         flag,
         String(o[k]),
-        `not given with --study${family === 'cnn' ? ' --family cnn' : ''} (the study fixes its networks and hint layers)`,
+        `not given with --study${family !== 'mlp' ? ` --family ${family}` : ''} (the study fixes its networks and hint layers)`,
       );
     }
   }
@@ -328,6 +335,39 @@ async function cnnStudyConfigOf(o: DemoFlags, seed: number | undefined): Promise
   refuseFixedFlags(o, 'cnn');
   const { cnnStudyConfig } = await import('../train/cnn-study-config.js');
   return cnnStudyConfig({ seed, ...sharedStudyFlags(o) });
+}
+
+/**
+ * The detection study's configuration from the flags: --seed, --quick, --epochs,
+ * --teacher-epochs, --train-size and --test-size (scenes); the classification flags
+ * (temperatures, soft weight, FitNet temperature, hint epochs) and the network flags are refused.
+ */
+async function detectionStudyConfigOf(o: DemoFlags, seed: number | undefined): Promise<DetectionStudyConfig> {
+  refuseFixedFlags(o, 'detector');
+  const classificationOnly: [keyof DemoFlags, string][] = [
+    ['temperatures', '--temperatures'],
+    ['softWeight', '--soft-weight'],
+    ['fitnetTemperature', '--fitnet-temperature'],
+    ['hintEpochs', '--hint-epochs'],
+  ];
+  for (const [k, flag] of classificationOnly) {
+    if (o[k] !== undefined) {
+      throw errors.badOption(
+        flag,
+        String(o[k]),
+        'not given with --study --family detector (its methods are output, fitnet and imitation, without temperatures)',
+      );
+    }
+  }
+  const { detectionStudyConfig } = await import('../train/detection-study-config.js');
+  return detectionStudyConfig({
+    seed,
+    quick: o.quick ?? false,
+    studentEpochs: o.epochs,
+    teacherEpochs: o.teacherEpochs,
+    trainScenes: o.trainSize,
+    testScenes: o.testSize,
+  });
 }
 
 /** The flags every study family takes. */

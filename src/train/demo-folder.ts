@@ -11,14 +11,15 @@ import * as path from 'node:path';
 import { errors } from '../core/errors.js';
 import { ensureDir, writeFileAtomic } from '../io/node-atomic-write.js';
 
-/** The demo modes: `krs demo`, `krs demo --study` (MLPs, or CNNs with `--family cnn`), `krs demo --task regression`. */
-export type DemoMode = 'mnist' | 'study' | 'study-cnn' | 'regression';
+/** The demo modes: `krs demo`, `krs demo --study` (MLPs, CNNs with `--family cnn`, detectors with `--family detector`), `krs demo --task regression`. */
+export type DemoMode = 'mnist' | 'study' | 'study-cnn' | 'study-detector' | 'regression';
 
 /** Per mode: its default folder, its command, and the `demo` field of its results.json. */
 export const DEMO_MODES: Readonly<Record<DemoMode, { folder: string; command: string; results: string }>> = {
   mnist: { folder: 'krs-demo', command: 'krs demo', results: 'mnist-distillation' },
   study: { folder: 'krs-demo-study', command: 'krs demo --study', results: 'mnist-study' },
   'study-cnn': { folder: 'krs-demo-study-cnn', command: 'krs demo --study --family cnn', results: 'mnist-cnn-study' },
+  'study-detector': { folder: 'krs-demo-study-detector', command: 'krs demo --study --family detector', results: 'scenes-detection-study' },
   regression: { folder: 'krs-demo-regression', command: 'krs demo --task regression', results: 'household-power-forecast' },
 };
 
