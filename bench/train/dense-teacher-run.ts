@@ -3,7 +3,7 @@
  * held-out metric (300 held-out scenes): mAP@0.5 and mAP@[.5:.95] (src/train/coco-map.ts) for
  * the detector, mIoU (segmentationAgreement against the ground-truth maps) for the segmenter.
  *
- *     npx tsx test/train/dense-teacher-run.ts det|seg [scenes=1000] [epochs=4] [lr=2e-3]
+ *     npx tsx bench/train/dense-teacher-run.ts det|seg [scenes=1000] [epochs=4] [lr=2e-3]
  */
 import { initTf } from '../../src/train/tf.js';
 import { createRng } from '../../src/core/rng.js';

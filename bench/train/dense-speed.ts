@@ -1,7 +1,7 @@
 /**
  * Training speed of the dense networks at 48×48 (not a test; run by hand):
  *
- *     npx tsx test/train/dense-speed.ts [wasm|cpu] [scenes=256] [det|seg|both]
+ *     npx tsx bench/train/dense-speed.ts [wasm|cpu] [scenes=256] [det|seg|both]
  *
  * One epoch (batch 32) of each teacher and student on digit scenes, the ½-width student with
  * every KD method; prints images/s of wall time and images per CPU-second (the idle-machine

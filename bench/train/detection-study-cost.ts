@@ -1,7 +1,7 @@
 /**
  * CPU cost of the detection study (not a test; run by hand):
  *
- *     npx tsx test/train/detection-study-cost.ts [quick|full] [trainScenes]
+ *     npx tsx bench/train/detection-study-cost.ts [quick|full] [trainScenes]
  *
  * Runs the study into /tmp/det-study-cost and prints, per stage line, the wall seconds and the
  * process's CPU-seconds so far (the idle-machine cost when other processes share the cores).
