@@ -15,7 +15,7 @@
  */
 import { asTensor, type TensorLike } from '../core/tensor.js';
 import { fixed } from '../core/units.js';
-import { type AgreementResult, type AgreementSpec, overOutputs, requireOutputs } from './spec.js';
+import { type AgreementOption, type AgreementResult, type AgreementSpec, declaredValue, overOutputs, requireOutputs } from './spec.js';
 import { errors, fmtShape } from '../core/errors.js';
 import type { Measure } from '../core/measure.js';
 import { isFloat, sizeOf, type Tensor } from '../core/tensor.js';
@@ -113,11 +113,20 @@ const VERSION = 1;
 /** Probability rows must sum to 1 within this. */
 export { PROBS_SUM_TOLERANCE };
 
+/** The numeric options, declared once (flags, API schema and the check below come from here). */
+const OPTIONS = {
+  temperature: {
+    flag: '--temperature',
+    placeholder: 't',
+    help: 'softmax temperature for KL agreement',
+    default: 1,
+    valid: (v) => Number.isFinite(v) && v > 0,
+    expected: 'a finite number > 0',
+  },
+} as const satisfies Record<string, AgreementOption>;
+
 function resolveOptions(options: KlAgreementOptions = {}): KlAgreementConfig {
-  const temperature = options.temperature ?? 1;
-  if (typeof temperature !== 'number' || !Number.isFinite(temperature) || temperature <= 0) {
-    throw errors.badOption('temperature', temperature, 'a finite number > 0');
-  }
+  const temperature = declaredValue('temperature', OPTIONS.temperature, options.temperature)!;
   const teacherInputs = options.teacherInputs ?? 'logits';
   const studentInputs = options.studentInputs ?? 'logits';
   for (const [name, v] of [
@@ -502,6 +511,7 @@ export const klAgreementSpec: AgreementSpec<KlAgreementOptions, KlAgreementResul
   description: 'mean over samples of exp(−KL(teacher ‖ student)) of the tempered softmax outputs',
   bounds: [0, 1],
   readsOutputKinds: true,
+  options: OPTIONS,
   measure: (options) =>
     overOutputs(klAgreementMeasure(options), (b) => ({ ...requireOutputs(b, 'kl-agreement'), ...(b.outputMask ? { mask: b.outputMask } : {}) })),
   summary: (r) =>

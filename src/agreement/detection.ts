@@ -8,7 +8,7 @@
  *     AOA = mean over images × 100
  */
 import { fixed } from '../core/units.js';
-import { type AgreementSpec, overOutputs } from './spec.js';
+import { type AgreementOption, type AgreementSpec, declaredValue, overOutputs } from './spec.js';
 import { errors, q } from '../core/errors.js';
 import type { Measure } from '../core/measure.js';
 import { declareState, disjointIds, sameOptions, sum } from '../core/state.js';
@@ -86,11 +86,29 @@ export interface DetectionAgreementResult {
 const MEASURE = 'aoa-detection';
 const VERSION = 1;
 
+/** The options, declared once (flags, API schema and the checks below come from here). */
+const OPTIONS = {
+  scoreMin: {
+    flag: '--score-min',
+    placeholder: 's',
+    help: 'detection: keep boxes with score ≥ s',
+    default: 0.5,
+    valid: (v) => Number.isFinite(v),
+    expected: 'a finite number',
+  },
+  iouMin: {
+    flag: '--iou-min',
+    placeholder: 't',
+    help: 'detection: a matched pair needs IoU ≥ t',
+    default: 0.5,
+    valid: (v) => v > 0 && v <= 1,
+    expected: 'a number in (0, 1]',
+  },
+} as const satisfies Record<string, AgreementOption>;
+
 function resolveOptions(options: DetectionAgreementOptions = {}): DetectionAgreementConfig {
-  const scoreMin = options.scoreMin ?? 0.5;
-  const iouMin = options.iouMin ?? 0.5;
-  if (typeof scoreMin !== 'number' || !Number.isFinite(scoreMin)) throw errors.badOption('scoreMin', scoreMin, 'a finite number');
-  if (typeof iouMin !== 'number' || !(iouMin > 0 && iouMin <= 1)) throw errors.badOption('iouMin', iouMin, 'a number in (0, 1]');
+  const scoreMin = declaredValue('scoreMin', OPTIONS.scoreMin, options.scoreMin)!;
+  const iouMin = declaredValue('iouMin', OPTIONS.iouMin, options.iouMin)!;
   return { scoreMin, iouMin };
 }
 
@@ -364,6 +382,7 @@ export const detectionAgreementSpec: AgreementSpec<DetectionAgreementOptions, De
   title: 'IoU agreement',
   description: 'mean over images of Σ matched IoU / max(teacher boxes, student boxes), same-class boxes matched greedily',
   bounds: [0, 1],
+  options: OPTIONS,
   measure: (options) =>
     overOutputs(detectionAgreementMeasure(options), (b) => {
       if (!b.images) throw errors.badValue('detection batch', 'no images', 'per-image teacher and student detections');

@@ -10,7 +10,7 @@
  */
 import { asTensor, type TensorLike } from '../core/tensor.js';
 import { fixed } from '../core/units.js';
-import { type AgreementSpec, overOutputs, requireOutputs } from './spec.js';
+import { type AgreementOption, type AgreementSpec, declaredValue, overOutputs, requireOutputs } from './spec.js';
 import { errors, fmtShape, opt } from '../core/errors.js';
 import type { Measure } from '../core/measure.js';
 import { sizeOf, type Tensor } from '../core/tensor.js';
@@ -83,12 +83,20 @@ export interface RegressionAgreementResult {
 const MEASURE = 'aoa-regression';
 const VERSION = 1;
 
+/** The options, declared once (flags, API schema and the check below come from here). */
+const OPTIONS = {
+  mseMax: {
+    flag: '--mse-max',
+    placeholder: 'm',
+    help: 'regression: worst-case MSE normaliser',
+    default: 'variance of the teacher outputs',
+    valid: (v) => Number.isFinite(v) && v > 0,
+    expected: 'a finite number > 0',
+  },
+} as const satisfies Record<string, AgreementOption>;
+
 function resolveOptions(options: RegressionAgreementOptions = {}): RegressionAgreementConfig {
-  const mseMax = options.mseMax ?? null;
-  if (mseMax !== null && !(typeof mseMax === 'number' && Number.isFinite(mseMax) && mseMax > 0)) {
-    throw errors.badOption('mseMax', mseMax, 'a finite number > 0');
-  }
-  return { mseMax };
+  return { mseMax: declaredValue('mseMax', OPTIONS.mseMax, options.mseMax) };
 }
 
 /**
@@ -321,6 +329,7 @@ export const regressionAgreementSpec: AgreementSpec<RegressionAgreementOptions, 
   title: 'normalised-MSE agreement',
   description: "max(0, 1 − MSE(teacher, student) / M), M the worst-case MSE (by default the variance of the teacher's outputs)",
   bounds: [0, 1],
+  options: OPTIONS,
   measure: (options) => overOutputs(regressionAgreementMeasure(options), (b) => requireOutputs(b, 'normalised-mse')),
   summary: (r) =>
     `normalised MSE: MSE ${fixed(r.mse, 6)} / ${r.normaliserSource === 'mse-max' ? 'given worst-case MSE' : 'teacher variance'} ${fixed(r.normaliser, 6)}`,

@@ -9,7 +9,7 @@
  */
 import { asTensor, type TensorLike } from '../core/tensor.js';
 import { fixed } from '../core/units.js';
-import { type AgreementSpec, overOutputs, requireOutputs } from './spec.js';
+import { type AgreementOption, type AgreementSpec, declaredValue, overOutputs, requireOutputs } from './spec.js';
 import { errors, fmtShape } from '../core/errors.js';
 import type { Measure } from '../core/measure.js';
 import type { Tensor } from '../core/tensor.js';
@@ -91,11 +91,21 @@ export interface SegmentationAgreementResult {
 const MEASURE = 'aoa-segmentation';
 const VERSION = 1;
 
+/** The options, declared once (flags, API schema and the check below come from here). */
+const OPTIONS = {
+  ignoreLabel: {
+    flag: '--ignore-label',
+    placeholder: 'l',
+    help: 'segmentation: teacher label to skip',
+    default: 255,
+    valid: (v) => Number.isInteger(v),
+    expected: 'an integer or null',
+    nullable: true,
+  },
+} as const satisfies Record<string, AgreementOption>;
+
 function resolveOptions(options: SegmentationAgreementOptions = {}): SegmentationAgreementConfig {
-  const ignoreLabel = options.ignoreLabel === undefined ? 255 : options.ignoreLabel;
-  if (ignoreLabel !== null && !(typeof ignoreLabel === 'number' && Number.isInteger(ignoreLabel))) {
-    throw errors.badOption('ignoreLabel', ignoreLabel, 'an integer or null');
-  }
+  const ignoreLabel = declaredValue('ignoreLabel', OPTIONS.ignoreLabel, options.ignoreLabel);
   const channelsLast = options.channelsLast ?? false;
   if (typeof channelsLast !== 'boolean') throw errors.badOption('channelsLast', channelsLast, 'true or false');
   return { ignoreLabel, channelsLast };
@@ -366,6 +376,7 @@ export const segmentationAgreementSpec: AgreementSpec<SegmentationAgreementOptio
   title: 'mIoU agreement',
   description: "mean over classes of the IoU of the student's label maps with the teacher's, accumulated over the data set",
   bounds: [0, 1],
+  options: OPTIONS,
   measure: (options) => overOutputs(segmentationAgreementMeasure(options), (b) => requireOutputs(b, 'miou')),
   summary: (r) => `mIoU over ${r.classes} classes, pixel agreement ${fixed(r.pixelAgreement * 100, 1)}%`,
   meaning: (r) =>

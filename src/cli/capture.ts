@@ -7,78 +7,76 @@ import type { Command } from 'commander';
 import { cliIo } from './io.js';
 import { errors } from '../core/errors.js';
 import { checkFileTarget } from '../io/node-atomic-write.js';
-import { CAPTURE_POOLS, parsePoolOption, type CapturePooling } from '../runtime/capture-pool.js';
+import { CAPTURE_POOLS, parsePoolOption } from '../runtime/capture-pool.js';
 import type { CaptureResult } from '../runtime/capture-run.js';
 import { fmtShape } from '../core/errors.js';
 import { fmt, toJson } from './format.js';
-import { addDataOptions, addModelOptions, datasetOptions, modelFlags, parseList, sideOptions, type DataFlags } from './model-options.js';
+import { JSON_FLAG } from './common-flags.js';
+import { addFlags, type FlagsOf, flag } from './flag-table.js';
+import { DATA_FLAGS, datasetOptions, modelFlagTable, modelFlags, parseList, sideOptions } from './model-options.js';
 import { parsePositiveInt } from './options.js';
+
+/** The flags of `krs capture` (with the unprefixed model flags and the data-set flags). */
+export const CAPTURE_FLAGS = [
+  flag('--model <file>', 'the .onnx model', { required: true }),
+  flag('--input <data>', 'data: mnist (built-in digits), .npy/.npz, a folder of PNG/JPEG images, or a .csv time series (with --window)', {
+    required: true,
+  }),
+  flag('--layers <a,b>', 'tensors to tap: names (see `krs layers`) or @Op for every output of an op, e.g. @Conv,@Relu', { parse: () => parseList }),
+  flag(
+    '--pool <how>',
+    `pool taps before writing them: ${CAPTURE_POOLS.join('|')} for every tap, or TAP=${CAPTURE_POOLS.join('|')} for one (repeatable; overrides the default). ` +
+      'gap: mean over the spatial axes of maps (N, C, H, W) → (N, C) (NHWC with --channels-last); mean: over the tokens of (N, T, D) → (N, D); ' +
+      'flatten: as the model gives it (the default). Rank-2 taps are kept as they are by a default pooling; the pooled arrays are recorded in krs.json inside the capture',
+    { parse: () => parsePoolOption },
+  ),
+  flag('--out <file.npz>', 'the capture to write (atomically: on failure or interrupt an existing file there is left as it was)', { required: true }),
+  ...modelFlagTable(null),
+  ...DATA_FLAGS,
+  flag('--threads <n>', 'ONNX Runtime threads (default: all cores)', { parse: parsePositiveInt }),
+  flag('--no-worker', 'run the model on the main thread (no progress redraw while it runs)'),
+  flag('--no-progress', 'no progress bar on stderr'),
+  JSON_FLAG,
+] as const;
+
+export type CaptureFlags = FlagsOf<typeof CAPTURE_FLAGS>;
 
 export function registerCapture(program: Command): void {
   const cmd = program
     .command('capture')
-    .description('run an ONNX model on a data set and write the tapped layers and outputs as a capture (.npz)')
-    .requiredOption('--model <file>', 'the .onnx model')
-    .requiredOption('--input <data>', 'data: mnist (built-in digits), .npy/.npz, a folder of PNG/JPEG images, or a .csv time series (with --window)')
-    .option('--layers <a,b>', 'tensors to tap: names (see `krs layers`) or @Op for every output of an op, e.g. @Conv,@Relu', parseList)
-    .option(
-      '--pool <how>',
-      `pool taps before writing them: ${CAPTURE_POOLS.join('|')} for every tap, or TAP=${CAPTURE_POOLS.join('|')} for one (repeatable; overrides the default). ` +
-        'gap: mean over the spatial axes of maps (N, C, H, W) → (N, C) (NHWC with --channels-last); mean: over the tokens of (N, T, D) → (N, D); ' +
-        'flatten: as the model gives it (the default). Rank-2 taps are kept as they are by a default pooling; the pooled arrays are recorded in krs.json inside the capture',
-      parsePoolOption,
-    )
-    .requiredOption('--out <file.npz>', 'the capture to write (atomically: on failure or interrupt an existing file there is left as it was)');
-  addModelOptions(cmd, null);
-  addDataOptions(cmd)
-    .option('--threads <n>', 'ONNX Runtime threads (default: all cores)', parsePositiveInt('--threads'))
-    .option('--no-worker', 'run the model on the main thread (no progress redraw while it runs)')
-    .option('--no-progress', 'no progress bar on stderr')
-    .option('--json', 'print the result as JSON on stdout')
-    .action(
-      async (
-        o: DataFlags &
-          Record<string, unknown> & {
-            model: string;
-            input: string;
-            layers?: string[];
-            pool?: CapturePooling;
-            out: string;
-            json?: boolean;
-            progress: boolean;
-            worker: boolean;
-            threads?: number;
-          },
-      ) => {
-        checkFileTarget(o.out, 'the capture');
-        if (!o.out.toLowerCase().endsWith('.npz')) throw errors.badOption('--out', o.out, 'a path ending in .npz');
-        // The data readers and the ONNX runtime load here, when the command runs (not for --help).
-        const [{ openDataset }, { runCapture }, { progressBar }] = await Promise.all([
-          import('../runtime/data/open.js'),
-          import('../runtime/capture-run.js'),
-          import('./progress.js'),
-        ]);
-        const data = openDataset(o.input, datasetOptions(o));
-        const bar = progressBar('capture', o.progress);
-        let r: CaptureResult;
-        try {
-          r = await runCapture({
-            model: sideOptions(o.model, modelFlags(o, null), o.layers),
-            data,
-            out: o.out,
-            batchSize: o.batchSize,
-            worker: o.worker,
-            threads: o.threads,
-            ...(o.pool ? { pool: { ...o.pool, channelsLast: o.channelsLast ?? false } } : {}),
-            onProgress: (d, t) => bar.update(d, t),
-          });
-        } finally {
-          bar.stop();
-        }
-        cliIo().stdout.write(o.json ? `${toJson(r)}\n` : `${renderCapture(r)}\n`);
-        for (const w of r.warnings) cliIo().stderr.write(`warning: ${w}\n`);
-      },
-    );
+    .description('run an ONNX model on a data set and write the tapped layers and outputs as a capture (.npz)');
+  addFlags(cmd, CAPTURE_FLAGS).action(captureAction);
+}
+
+/** The action of `krs capture`: check the target, run the model, print what was written. */
+async function captureAction(o: CaptureFlags): Promise<void> {
+  checkFileTarget(o.out, 'the capture');
+  if (!o.out.toLowerCase().endsWith('.npz')) throw errors.badOption('--out', o.out, 'a path ending in .npz');
+  // The data readers and the ONNX runtime load here, when the command runs (not for --help).
+  const [{ openDataset }, { runCapture }, { progressBar }] = await Promise.all([
+    import('../runtime/data/open.js'),
+    import('../runtime/capture-run.js'),
+    import('./progress.js'),
+  ]);
+  const data = openDataset(o.input, datasetOptions(o));
+  const bar = progressBar('capture', o.progress);
+  let r: CaptureResult;
+  try {
+    r = await runCapture({
+      model: sideOptions(o.model, modelFlags(o, null), o.layers),
+      data,
+      out: o.out,
+      batchSize: o.batchSize,
+      worker: o.worker,
+      threads: o.threads,
+      ...(o.pool ? { pool: { ...o.pool, channelsLast: o.channelsLast ?? false } } : {}),
+      onProgress: (d, t) => bar.update(d, t),
+    });
+  } finally {
+    bar.stop();
+  }
+  cliIo().stdout.write(o.json ? `${toJson(r)}\n` : `${renderCapture(r)}\n`);
+  for (const w of r.warnings) cliIo().stderr.write(`warning: ${w}\n`);
 }
 
 export function renderCapture(r: CaptureResult): string {

@@ -10,7 +10,7 @@ import { errors } from '../core/errors.js';
 import type { CrossLayerResult } from '../similarity/cross-layer.js';
 import { chooseBackend } from './backend.js';
 import { fmt, table, toJson } from './format.js';
-import { networkOrder } from './report-options.js';
+import { networkOrder } from '../report/node-report-input.js';
 import type { HeatmapCommandResult, HeatmapFlags } from './heatmap.js';
 
 /** The action of `krs heatmap`. */

@@ -10,33 +10,27 @@
  */
 import type { Command } from 'commander';
 import { BACKENDS } from './backend.js';
-import { parseChoice } from './options.js';
-import { CHARTS_OPTION, REPORT_OPTION } from './report-options.js';
+import { JSON_FLAG } from './common-flags.js';
+import { addFlags, type FlagsOf, flag } from './flag-table.js';
+import { oneOf } from './options.js';
+import { REPORT_FLAGS } from './report-options.js';
 
-export interface MergeFlags {
-  allowPartial?: boolean;
-  stateOut?: string;
-  backend?: (typeof BACKENDS)[number];
-  json?: boolean;
-  report?: string;
-  charts?: string;
-}
+/** The flags of `krs merge`. */
+export const MERGE_FLAGS = [
+  flag('--allow-partial', 'merge even when sample ranges overlap or are missing (warnings name them)'),
+  flag('--state-out <file>', 'write the merged state instead of a result (for merging in a tree; ranges may still be missing)'),
+  flag('--backend <name>', `matrix backend for the final compute: ${BACKENDS.join(', ')} (default: the one the shards used)`, { parse: oneOf(BACKENDS) }),
+  JSON_FLAG,
+  ...REPORT_FLAGS,
+] as const;
+
+export type MergeFlags = FlagsOf<typeof MERGE_FLAGS>;
 
 export function registerMerge(program: Command): void {
-  program
+  const cmd = program
     .command('merge')
     .description('merge the state files of a sharded krs score or krs eval run (--shard i/N --state-out FILE) into its result')
-    .argument('<states...>', 'state files written by --state-out, in any order')
-    .option('--allow-partial', 'merge even when sample ranges overlap or are missing (warnings name them)')
-    .option('--state-out <file>', 'write the merged state instead of a result (for merging in a tree; ranges may still be missing)')
-    .option(
-      '--backend <name>',
-      `matrix backend for the final compute: ${BACKENDS.join(', ')} (default: the one the shards used)`,
-      parseChoice('--backend', BACKENDS),
-    )
-    .option('--json', 'print the result as JSON on stdout')
-    .option(...REPORT_OPTION)
-    .option(...CHARTS_OPTION)
-    // The work loads when the command runs (not for --help or other commands).
-    .action(async (files: string[], o: MergeFlags) => (await import('./merge-action.js')).mergeCommand(files, o));
+    .argument('<states...>', 'state files written by --state-out, in any order');
+  // The work loads when the command runs (not for --help or other commands).
+  addFlags(cmd, MERGE_FLAGS).action(async (files: string[], o: MergeFlags) => (await import('./merge-action.js')).mergeCommand(files, o));
 }

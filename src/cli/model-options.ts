@@ -2,13 +2,13 @@
  * Options shared by the commands that run ONNX models (`krs capture`, `krs eval`): data-set
  * reading and per-model input handling, with their parsers.
  */
-import type { Command } from 'commander';
 import { errors } from '../core/errors.js';
 import type { DatasetOptions } from '../runtime/data/open.js';
 import type { ModelSideOptions } from '../runtime/model-side.js';
 import { OUTPUT_KINDS, type OutputKind } from '../runtime/output-kinds.js';
 import { parsePreprocess, type Preprocess } from '../runtime/preprocess-spec.js';
-import { parseChoice, parsePositiveInt } from './options.js';
+import { type FlagsOf, flag, optionsOf } from './flag-table.js';
+import { oneOf, parsePositiveInt } from './options.js';
 
 /** A comma-separated list of positive integers: `1,28,28`. */
 export function parseShape(option: string) {
@@ -54,109 +54,79 @@ export function preprocessOption(option: string) {
 }
 
 /** A fraction in (0, 1]. */
-function parseFraction(value: string): number {
-  const f = Number(value);
-  if (value.trim() === '' || !(f > 0 && f <= 1)) throw errors.badOption('--train-fraction', value, 'a fraction in (0, 1], e.g. 0.7');
-  return f;
-}
-
-/** Data-set options. */
-export function addDataOptions(cmd: Command): Command {
-  return cmd
-    .option('--limit <n>', 'use only the first n samples', parsePositiveInt('--limit'))
-    .option('--batch-size <n>', 'samples per batch (default 256)', parsePositiveInt('--batch-size'))
-    .option('--input-key <key>', 'npz: the array to feed (default x, inputs, input, images, data, X)')
-    .option('--target-key <key>', 'npz: the labels/targets array (default y, labels, targets, target, Y)')
-    .option('--image-size <HxW>', 'images: resize to HEIGHTxWIDTH (bilinear)', parseImageSize)
-    .option('--color <mode>', 'images: grey, rgb or auto (default auto: as the first image)', parseChoice('--color', ['grey', 'rgb', 'auto'] as const))
-    .option('--channels-last', 'images are fed HWC (and spatial activations are NHWC), not CHW')
-    .option('--window <n>', 'CSV time series: window length (samples are [window, features])', parsePositiveInt('--window'))
-    .option('--horizon <n>', 'CSV time series: target steps after the window (default 1)', parsePositiveInt('--horizon'))
-    .option('--stride <n>', 'CSV time series: step between windows (default 1)', parsePositiveInt('--stride'))
-    .option('--columns <a,b>', 'CSV time series: feature columns (default: every numeric column)', parseList)
-    .option('--target-column <c>', 'CSV time series: the column to forecast (needed when there are several feature columns)')
-    .option(
-      '--time-column <c>',
-      'CSV time series: the time column, or none (default: the first column of dates: ISO 8601, YYYY/MM/DD, MM/DD/YYYY or DD/MM/YYYY); gaps in time become missing rows',
-    )
-    .option(
-      '--fill <how>',
-      'CSV time series: missing values: skip (the windows touching them; the default), previous (last value carried forward) or linear (interpolated)',
-      parseChoice('--fill', ['skip', 'previous', 'linear'] as const),
-    )
-    .option('--standardise', 'CSV time series: standardise each used column with mean and std fitted on the training split (recorded in the capture)')
-    .option('--train-fraction <f>', 'CSV time series: the training split for --standardise: the first fraction of the rows (default 0.7)', parseFraction)
-    .option('--standardise-from <capture.npz>', 'CSV time series: standardise with the means and stds recorded in this capture (written with --standardise)');
-}
-
-export interface DataFlags {
-  limit?: number;
-  batchSize?: number;
-  inputKey?: string;
-  targetKey?: string;
-  imageSize?: [number, number];
-  color?: 'grey' | 'rgb' | 'auto';
-  channelsLast?: boolean;
-  window?: number;
-  horizon?: number;
-  stride?: number;
-  columns?: string[];
-  targetColumn?: string;
-  timeColumn?: string;
-  fill?: 'skip' | 'previous' | 'linear';
-  standardise?: boolean;
-  trainFraction?: number;
-  standardiseFrom?: string;
-}
-
-export function datasetOptions(o: DataFlags): DatasetOptions {
-  return {
-    limit: o.limit,
-    inputKey: o.inputKey,
-    targetKey: o.targetKey,
-    imageSize: o.imageSize,
-    color: o.color,
-    channelsLast: o.channelsLast,
-    window: o.window,
-    horizon: o.horizon,
-    stride: o.stride,
-    columns: o.columns,
-    targetColumn: o.targetColumn,
-    timeColumn: o.timeColumn,
-    fill: o.fill,
-    standardise: o.standardise,
-    trainFraction: o.trainFraction,
-    standardiseFrom: o.standardiseFrom,
+function parseFraction(option: string) {
+  return (value: string): number => {
+    const f = Number(value);
+    if (value.trim() === '' || !(f > 0 && f <= 1)) throw errors.badOption(option, value, 'a fraction in (0, 1], e.g. 0.7');
+    return f;
   };
 }
 
-/** Per-model options, prefixed (`--teacher-shape`) or not (`--shape`, for `krs capture`). */
-export function addModelOptions(cmd: Command, side: 'teacher' | 'student' | null): Command {
-  const p = side ? `${side}-` : '';
-  const who = side ? `the ${side}` : 'the model';
-  return cmd
-    .option(`--${p}shape <dims>`, `per-sample input shape for ${who}, e.g. 1,28,28 (default: from the model's input)`, parseShape(`--${p}shape`))
-    .option(
-      `--${p}preprocess <spec>`,
-      `preprocessing for ${who}: none, symmetric ([0,1]→[-1,1]), mnist, imagenet, bytes, or scale=…,mean=…,std=… (lists with ':')`,
-      preprocessOption(`--${p}preprocess`),
-    )
-    .option(`--${p}feed <input=array>`, `feed model input 'input' from data array 'array' (repeatable; models with several inputs)`, collectFeed(`--${p}feed`))
-    .option(
-      `--${p}outputs <kind>`,
-      `${who}'s output holds ${OUTPUT_KINDS.join(', ')} (default: told from the values; krs capture writes them as given, with a warning)`,
-      parseChoice(`--${p}outputs`, OUTPUT_KINDS),
-    )
-    .option(`--${p}output-tensor <name>`, `tensor to score as ${who}'s output (default: its first graph output)`);
+/** Data-set flags (`krs capture`, `krs eval`); all but `--batch-size` are DatasetOptions of the same name. */
+export const DATA_FLAGS = [
+  flag('--limit <n>', 'use only the first n samples', { parse: parsePositiveInt, to: true }),
+  flag('--batch-size <n>', 'samples per batch (default 256)', { parse: parsePositiveInt }),
+  flag('--input-key <key>', 'npz: the array to feed (default x, inputs, input, images, data, X)', { to: true }),
+  flag('--target-key <key>', 'npz: the labels/targets array (default y, labels, targets, target, Y)', { to: true }),
+  flag('--image-size <HxW>', 'images: resize to HEIGHTxWIDTH (bilinear)', { parse: () => parseImageSize, to: true }),
+  flag('--color <mode>', 'images: grey, rgb or auto (default auto: as the first image)', { parse: oneOf(['grey', 'rgb', 'auto'] as const), to: true }),
+  flag('--channels-last', 'images are fed HWC (and spatial activations are NHWC), not CHW', { to: true }),
+  flag('--window <n>', 'CSV time series: window length (samples are [window, features])', { parse: parsePositiveInt, to: true }),
+  flag('--horizon <n>', 'CSV time series: target steps after the window (default 1)', { parse: parsePositiveInt, to: true }),
+  flag('--stride <n>', 'CSV time series: step between windows (default 1)', { parse: parsePositiveInt, to: true }),
+  flag('--columns <a,b>', 'CSV time series: feature columns (default: every numeric column)', { parse: () => parseList, to: true }),
+  flag('--target-column <c>', 'CSV time series: the column to forecast (needed when there are several feature columns)', { to: true }),
+  flag(
+    '--time-column <c>',
+    'CSV time series: the time column, or none (default: the first column of dates: ISO 8601, YYYY/MM/DD, MM/DD/YYYY or DD/MM/YYYY); gaps in time become missing rows',
+    { to: true },
+  ),
+  flag(
+    '--fill <how>',
+    'CSV time series: missing values: skip (the windows touching them; the default), previous (last value carried forward) or linear (interpolated)',
+    { parse: oneOf(['skip', 'previous', 'linear'] as const), to: true },
+  ),
+  flag('--standardise', 'CSV time series: standardise each used column with mean and std fitted on the training split (recorded in the capture)', {
+    to: true,
+  }),
+  flag('--train-fraction <f>', 'CSV time series: the training split for --standardise: the first fraction of the rows (default 0.7)', {
+    parse: parseFraction,
+    to: true,
+  }),
+  flag('--standardise-from <capture.npz>', 'CSV time series: standardise with the means and stds recorded in this capture (written with --standardise)', {
+    to: true,
+  }),
+] as const;
+
+export type DataFlags = FlagsOf<typeof DATA_FLAGS>;
+
+export function datasetOptions(o: DataFlags): DatasetOptions {
+  return optionsOf(o, DATA_FLAGS);
 }
 
-export interface ModelFlags {
-  shape?: number[];
-  preprocess?: Preprocess;
-  feed?: Record<string, string>;
-  outputs?: OutputKind;
-  outputTensor?: string;
+/** Per-model flags, prefixed (`--teacher-shape`) or not (`--shape`, for `krs capture`). */
+export function modelFlagTable<const S extends 'teacher' | 'student' | null>(side: S) {
+  const p = (side ? `${side}-` : '') as S extends string ? `${S}-` : '';
+  const who = side ? `the ${side}` : 'the model';
+  return [
+    flag(`--${p}shape <dims>`, `per-sample input shape for ${who}, e.g. 1,28,28 (default: from the model's input)`, { parse: parseShape }),
+    flag(
+      `--${p}preprocess <spec>`,
+      `preprocessing for ${who}: none, symmetric ([0,1]→[-1,1]), mnist, imagenet, bytes, or scale=…,mean=…,std=… (lists with ':')`,
+      { parse: preprocessOption },
+    ),
+    flag(`--${p}feed <input=array>`, `feed model input 'input' from data array 'array' (repeatable; models with several inputs)`, { parse: collectFeed }),
+    flag(
+      `--${p}outputs <kind>`,
+      `${who}'s output holds ${OUTPUT_KINDS.join(', ')} (default: told from the values; krs capture writes them as given, with a warning)`,
+      { parse: oneOf(OUTPUT_KINDS) },
+    ),
+    flag(`--${p}output-tensor <name>`, `tensor to score as ${who}'s output (default: its first graph output)`),
+  ] as const;
 }
+
+/** One model's flags, unprefixed. */
+export type ModelFlags = FlagsOf<ReturnType<typeof modelFlagTable<null>>>;
 
 /** Read a side's flags from commander's camel-cased option object. */
 export function modelFlags(o: Record<string, unknown>, side: 'teacher' | 'student' | null): ModelFlags {

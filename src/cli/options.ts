@@ -48,6 +48,16 @@ export function parseChoice<T extends string>(option: string, choices: readonly 
   };
 }
 
+/** {@link parseChoice} as a flag's parser (src/cli/flag-table.ts): the flag names itself. */
+export function oneOf<T extends string>(choices: readonly T[]) {
+  return (option: string) => parseChoice(option, choices);
+}
+
+/** {@link collect} as a flag's parser: a repeatable flag's values, in order. */
+export function repeated(): (value: string, previous?: string[]) => string[] {
+  return collect;
+}
+
 /** Repeatable option values, collected as given (e.g. `teacher:student` pairs, split later against the captures' names). */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];

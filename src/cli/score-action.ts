@@ -11,20 +11,9 @@ import { krsSummary, printStudents, studentsSummary } from './krs-summary.js';
 import { type Comparison, compareStudents } from '../krs/compare.js';
 import { scoreReportInput, studentsReportInput, writeCliReport } from './report-options.js';
 import { shardRun, stateLine } from './shard-options.js';
-import { runScore, type ScoreFlags, scoreWithMetric, withBaseline } from './score-flags.js';
+import { runScore, scoreWithMetric, withBaseline } from './score-flags.js';
+import type { ScoreCommandFlags, ScoreFlags } from './score-options.js';
 import type { ShardSpec } from '../krs/shards.js';
-
-/** The flags of `krs score` as commander parses them: `--student` is repeatable. */
-export type ScoreCommandFlags = Omit<ScoreFlags, 'student'> & {
-  student: string[];
-  serve?: string;
-  step?: number;
-  json?: boolean;
-  report?: string;
-  charts?: string;
-  shard?: string;
-  stateOut?: string;
-};
 
 /** The action of `krs score`. */
 export async function scoreAction(o: ScoreCommandFlags): Promise<void> {

@@ -10,33 +10,32 @@ import type { KrsMetric } from '../krs/metric.js';
 import type { PointReply } from '../serve/client.js';
 import { cliIo } from './io.js';
 import { fixed } from '../core/units.js';
+import { type FlagsOf, flag } from './flag-table.js';
+import { parseSeedOf } from './options.js';
 
-export const SERVE_OPTION = ['--serve <url>', 'also post the result to a krs serve at url as a point of --run (token from KRS_SERVE_TOKEN)'] as const;
-export const RUN_OPTION = ['--run <name>', 'the run of --serve to post to (created with these settings when new)'] as const;
-export const STEP_OPTION = ['--step <n>', 'the step (e.g. epoch) of the point posted with --serve (default: none, keyed by time)', parseStep] as const;
-export const RUN_KIND_OPTION = [
+/** `--serve`, `--run`, `--step`, `--run-kind` (score, eval, demo). */
+export const SERVE_FLAG = flag('--serve <url>', 'also post the result to a krs serve at url as a point of --run (token from KRS_SERVE_TOKEN)');
+export const RUN_FLAG = flag('--run <name>', 'the run of --serve to post to (created with these settings when new)');
+export const STEP_FLAG = flag('--step <n>', 'the step (e.g. epoch) of the point posted with --serve (default: none, keyed by time)', { parse: parseSeedOf });
+export const RUN_KIND_FLAG = flag(
   '--run-kind <kind>',
   'training or deployment: the kind of the run --serve creates when new (default: training with --step, deployment without)',
-  parseRunKind,
-] as const;
+  { parse: (name) => parseRunKind(name) },
+);
+/** All four, in the order commands list them. */
+export const SERVE_FLAGS = [SERVE_FLAG, RUN_FLAG, STEP_FLAG, RUN_KIND_FLAG] as const;
+/** `--serve <url>` as arguments of commander's `.option(...)` (for `krs demo`, which declares its options itself). */
+export const SERVE_OPTION = [SERVE_FLAG.flag, SERVE_FLAG.help] as const;
 
-function parseRunKind(value: string): 'training' | 'deployment' {
-  if (value !== 'training' && value !== 'deployment') throw errors.badOption('--run-kind', value, 'training or deployment');
-  return value;
+function parseRunKind(name: string) {
+  return (value: string): 'training' | 'deployment' => {
+    if (value !== 'training' && value !== 'deployment') throw errors.badOption(name, value, 'training or deployment');
+    return value;
+  };
 }
 
-function parseStep(value: string): number {
-  const v = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(v)) throw errors.badOption('--step', value, 'a non-negative integer');
-  return v;
-}
-
-export interface ServeFlags {
-  serve?: string;
-  run?: string;
-  step?: number;
-  runKind?: 'training' | 'deployment';
-}
+/** The flags of {@link SERVE_FLAGS}, parsed. */
+export type ServeFlags = FlagsOf<typeof SERVE_FLAGS>;
 
 /** The kind of a run --serve creates: --run-kind, else training when the point has a step. */
 export function runKindOf(o: ServeFlags): 'training' | 'deployment' {

@@ -10,18 +10,15 @@
 import { errors } from '../core/errors.js';
 import type { ShardSpec } from '../krs/shards.js';
 import { cliIo } from './io.js';
+import { flag } from './flag-table.js';
 
-/** `--shard`, as arguments of commander's `.option(...)`. */
-export const SHARD_OPTION = [
+/** `--shard` and `--state-out` (score, eval). */
+export const SHARD_FLAG = flag(
   '--shard <i/N>',
   'process shard i (0-based) of N: a contiguous run of whole batches of the samples; i = auto reads JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID; needs --state-out',
-] as const;
-
-/** `--state-out`, likewise. */
-export const STATE_OUT_OPTION = [
-  '--state-out <file>',
-  "write the run's metric state to file (a safetensors file) for `krs merge`, instead of printing a result",
-] as const;
+);
+export const STATE_OUT_FLAG = flag('--state-out <file>', "write the run's metric state to file (a safetensors file) for `krs merge`, instead of printing a result");
+export const SHARD_FLAGS = [SHARD_FLAG, STATE_OUT_FLAG] as const;
 
 /**
  * Parse `i/N` or `auto/N`, reading the environment of the run for `auto`.

@@ -5,14 +5,13 @@
  * one typed object `similarityOptions` the library takes. A new similarity's option appears
  * here, in `krs score` and `krs eval`, without an edit.
  */
-import type { Command } from 'commander';
 import { SIMILARITY_OPTIONS, type SimilarityOptions } from '../similarity/registry.js';
+import { type FlagDecl, flag } from './flag-table.js';
 import { parseNumber } from './options.js';
 
-/** Add every declared similarity option to `cmd` (in registry order); returns `cmd` for chaining. */
-export function addSimilarityOptions(cmd: Command): Command {
-  for (const o of SIMILARITY_OPTIONS) cmd.option(`${o.flag} <${o.placeholder}>`, `${o.similarity}: ${o.help} (default ${o.default})`, parseNumber(o.flag));
-  return cmd;
+/** Every declared similarity option as a flag (in registry order); the values' type is {@link SimilarityOptions}. */
+export function similarityFlags(): FlagDecl<string, number, false>[] {
+  return SIMILARITY_OPTIONS.map((o) => flag(`${o.flag} <${o.placeholder}>`, `${o.similarity}: ${o.help} (default ${o.default})`, { parse: parseNumber }));
 }
 
 /**

@@ -6,6 +6,7 @@
  * tests validate every response against the built document.
  */
 import { SIMILARITY_OPTIONS } from '../similarity/registry.js';
+import { AGREEMENT_OPTIONS, defaultText } from '../tasks/agreement-options.js';
 import { TASKS } from '../tasks/registry.js';
 import { ERROR_STATUS } from './http-error.js';
 
@@ -248,6 +249,18 @@ export const newRunBody = {
           description: 'the similarities’ own options; each similarity reads its own',
           properties: Object.fromEntries(
             SIMILARITY_OPTIONS.map((o) => [o.key, { type: 'number', description: `${o.similarity}: ${o.help}; ${o.expected} (default ${o.default})` }]),
+          ),
+        },
+        // Generated from the output agreements' declarations (src/tasks/agreement-options.ts).
+        output: {
+          type: 'object',
+          additionalProperties: true,
+          description: 'the output agreement’s options (and teacherInputs, studentInputs, channelsLast); each agreement reads its own',
+          properties: Object.fromEntries(
+            AGREEMENT_OPTIONS.map((o) => [
+              o.key,
+              nullable({ type: 'number', description: `${o.agreement}: ${o.help}; ${o.expected} (default${defaultText(o)})` }),
+            ]),
           ),
         },
       },

@@ -12,7 +12,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { openapiDocument } from '../../src/cli/serve.js';
+import { openapiDocument } from '../../src/serve/openapi.js';
 import { KrsMetric } from '../../src/krs/metric.js';
 import { startComputePool } from '../../src/serve/compute/pool.js';
 import type { PostBody } from '../../src/serve/compute/tasks.js';
