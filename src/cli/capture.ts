@@ -11,14 +11,14 @@ import { CAPTURE_POOLS, parsePoolOption } from '../runtime/capture-pool.js';
 import type { CaptureResult } from '../runtime/capture-run.js';
 import { fmtShape } from '../core/errors.js';
 import { fmt, toJson } from './format.js';
-import { JSON_FLAG } from './common-flags.js';
+import { JSON_FLAG, NO_PROGRESS_FLAG } from './common-flags.js';
 import { addFlags, type FlagsOf, flag } from './flag-table.js';
-import { DATA_FLAGS, datasetOptions, modelFlagTable, modelFlags, parseList, sideOptions } from './model-options.js';
+import { DATA_FLAGS, datasetOptions, MODEL_FLAG, modelFlagTable, modelFlags, parseList, sideOptions } from './model-options.js';
 import { parsePositiveInt } from './options.js';
 
 /** The flags of `krs capture` (with the unprefixed model flags and the data-set flags). */
 export const CAPTURE_FLAGS = [
-  flag('--model <file>', 'the .onnx model', { required: true }),
+  MODEL_FLAG,
   flag('--input <data>', 'data: mnist (built-in digits), .npy/.npz, a folder of PNG/JPEG images, or a .csv time series (with --window)', {
     required: true,
   }),
@@ -35,16 +35,14 @@ export const CAPTURE_FLAGS = [
   ...DATA_FLAGS,
   flag('--threads <n>', 'ONNX Runtime threads (default: all cores)', { parse: parsePositiveInt }),
   flag('--no-worker', 'run the model on the main thread (no progress redraw while it runs)'),
-  flag('--no-progress', 'no progress bar on stderr'),
+  NO_PROGRESS_FLAG,
   JSON_FLAG,
 ] as const;
 
 export type CaptureFlags = FlagsOf<typeof CAPTURE_FLAGS>;
 
 export function registerCapture(program: Command): void {
-  const cmd = program
-    .command('capture')
-    .description('run an ONNX model on a data set and write the tapped layers and outputs as a capture (.npz)');
+  const cmd = program.command('capture').description('run an ONNX model on a data set and write the tapped layers and outputs as a capture (.npz)');
   addFlags(cmd, CAPTURE_FLAGS).action(captureAction);
 }
 

@@ -33,3 +33,4 @@ export const BATCH_SIZE_FLAG = flag('--batch-size <n>', 'samples per streamed ba
 export const BACKEND_FLAG = flag('--backend <name>', `matrix backend: ${BACKENDS.join(', ')} (default auto)`, { parse: oneOf(BACKENDS) });
 export const NULL_SEED_FLAG = flag('--null-seed <n>', "seed of the null level's permutation (default 1)", { parse: parseSeedOf });
 export const JSON_FLAG = flag('--json', 'print the result as JSON on stdout');
+export const NO_PROGRESS_FLAG = flag('--no-progress', 'no progress bar on stderr');

@@ -10,7 +10,7 @@ import type { SimilarityOptions } from '../similarity/registry.js';
 import type { AgreementOptionValues } from '../tasks/agreement-options.js';
 import { agreementFlags } from './agreement-options.js';
 import { BACKENDS } from './backend.js';
-import { ALPHA_FLAG, BETA_FLAG, JSON_FLAG, NULL_SEED_FLAG, POOL_FLAG, SIMILARITY_FLAG, TASK_FLAG } from './common-flags.js';
+import { ALPHA_FLAG, BETA_FLAG, JSON_FLAG, NO_PROGRESS_FLAG, NULL_SEED_FLAG, POOL_FLAG, SIMILARITY_FLAG, TASK_FLAG } from './common-flags.js';
 import { ESTIMATOR_FLAG, MEMORY_BUDGET_FLAG } from './estimator-options.js';
 import { type AnyDecl, addFlags, type FlagsOf, flag } from './flag-table.js';
 import { DATA_FLAGS, modelFlagTable, parseList, preprocessOption } from './model-options.js';
@@ -61,21 +61,14 @@ export const EVAL_RUN_FLAGS = [
   ...SHARD_FLAGS,
   ...SERVE_FLAGS,
   flag('--no-worker', 'run the models on the main thread (no progress redraw while they run)'),
-  flag('--no-progress', 'no progress bar on stderr'),
+  NO_PROGRESS_FLAG,
   JSON_FLAG,
   ...REPORT_FLAGS,
 ] as const;
 
 /** Every flag of `krs eval`, in the order `--help` lists them. */
 export function evalFlagTable(): readonly AnyDecl[] {
-  return [
-    ...EVAL_INPUT_FLAGS,
-    ...agreementFlags(EVAL_AGREEMENT_OPTIONS),
-    ESTIMATOR_FLAG,
-    MEMORY_BUDGET_FLAG,
-    ...similarityFlags(),
-    ...EVAL_RUN_FLAGS,
-  ];
+  return [...EVAL_INPUT_FLAGS, ...agreementFlags(EVAL_AGREEMENT_OPTIONS), ESTIMATOR_FLAG, MEMORY_BUDGET_FLAG, ...similarityFlags(), ...EVAL_RUN_FLAGS];
 }
 
 /** The flags of `krs eval` as commander parses them (`--student` is repeatable). */
@@ -95,9 +88,7 @@ export type EvalCommandFlags = EvalCommonFlags & { student: string[] };
 export type EvalFlags = EvalCommonFlags & { student: string };
 
 export function registerEval(program: Command): void {
-  const cmd = program
-    .command('eval')
-    .description('run teacher and student ONNX models on a data set and score the student (FSS, AOA, KRS) in one pass');
+  const cmd = program.command('eval').description('run teacher and student ONNX models on a data set and score the student (FSS, AOA, KRS) in one pass');
   addFlags(cmd, evalFlagTable())
     // The work loads when the command runs (not for --help or other commands).
     .action(async (o: EvalCommandFlags) => (await import('./eval-action.js')).evalAction(o));

@@ -44,9 +44,7 @@ export interface HeatmapCommandResult extends CrossLayerResult {
 }
 
 export function registerHeatmap(program: Command): void {
-  const cmd = program
-    .command('heatmap')
-    .description('cross-layer CKA heatmap: every teacher layer against every student layer of two captures, as SVG or PNG');
+  const cmd = program.command('heatmap').description('cross-layer CKA heatmap: every teacher layer against every student layer of two captures, as SVG or PNG');
   // The work loads when the command runs (not for --help or other commands).
   addFlags(cmd, HEATMAP_FLAGS).action(async (o: HeatmapFlags) => (await import('./heatmap-action.js')).heatmapAction(o));
 }

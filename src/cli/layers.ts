@@ -7,26 +7,21 @@ import type { LayersResult } from '../runtime/inspect.js';
 import type { Dim } from '../runtime/onnx-model.js';
 import { JSON_FLAG } from './common-flags.js';
 import { addFlags, type FlagsOf, flag } from './flag-table.js';
+import { MODEL_FLAG } from './model-options.js';
 import { table, toJson } from './format.js';
 
 /** The flags of `krs layers`. */
-export const LAYERS_FLAGS = [
-  flag('--model <file>', 'the .onnx model', { required: true }),
-  flag('--no-infer', 'do not run the model on zeros to infer shapes the file does not record'),
-  JSON_FLAG,
-] as const;
+export const LAYERS_FLAGS = [MODEL_FLAG, flag('--no-infer', 'do not run the model on zeros to infer shapes the file does not record'), JSON_FLAG] as const;
 
 export function registerLayers(program: Command): void {
-  const cmd = program
-    .command('layers')
-    .description('list the tensors of an ONNX model that can be tapped (name, op, type, shape), inputs and outputs marked');
+  const cmd = program.command('layers').description('list the tensors of an ONNX model that can be tapped (name, op, type, shape), inputs and outputs marked');
   addFlags(cmd, LAYERS_FLAGS).action(async (o: FlagsOf<typeof LAYERS_FLAGS>) => {
-      // The ONNX runtime and model decoder load here, when the command runs (not for --help).
-      const [{ listLayers }, { fmtDims }] = await Promise.all([import('../runtime/inspect.js'), import('../runtime/onnx-model.js')]);
-      const r = await listLayers(o.model, { infer: o.infer });
-      cliIo().stdout.write(o.json ? `${toJson(r)}\n` : `${renderLayers(r, fmtDims)}\n`);
-      for (const n of r.notes) cliIo().stderr.write(`note: ${n}\n`);
-    });
+    // The ONNX runtime and model decoder load here, when the command runs (not for --help).
+    const [{ listLayers }, { fmtDims }] = await Promise.all([import('../runtime/inspect.js'), import('../runtime/onnx-model.js')]);
+    const r = await listLayers(o.model, { infer: o.infer });
+    cliIo().stdout.write(o.json ? `${toJson(r)}\n` : `${renderLayers(r, fmtDims)}\n`);
+    for (const n of r.notes) cliIo().stderr.write(`note: ${n}\n`);
+  });
 }
 
 /** The text table of `krs layers`; `fmtDims` formats a shape (`runtime/onnx-model`'s, passed in so this file stays light). */

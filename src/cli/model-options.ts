@@ -62,6 +62,9 @@ function parseFraction(option: string) {
   };
 }
 
+/** `--model <file>` (`krs capture`, `krs layers`). */
+export const MODEL_FLAG = flag('--model <file>', 'the .onnx model', { required: true });
+
 /** Data-set flags (`krs capture`, `krs eval`); all but `--batch-size` are DatasetOptions of the same name. */
 export const DATA_FLAGS = [
   flag('--limit <n>', 'use only the first n samples', { parse: parsePositiveInt, to: true }),

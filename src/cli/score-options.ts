@@ -34,11 +34,9 @@ import { similarityFlags } from './similarity-options.js';
 /** What is scored and how the inputs are read. */
 export const SCORE_INPUT_FLAGS = [
   TASK_FLAG,
-  flag(
-    '--teacher <path>',
-    'teacher capture (.npz, .safetensors, folder of .npy), COCO-results JSON (detection) or folder of PNG label maps (segmentation)',
-    { required: true },
-  ),
+  flag('--teacher <path>', 'teacher capture (.npz, .safetensors, folder of .npy), COCO-results JSON (detection) or folder of PNG label maps (segmentation)', {
+    required: true,
+  }),
   flag('--student <path>', 'student capture, same kinds as --teacher; repeat it to compare several students on the same samples', {
     parse: repeated,
     required: true,

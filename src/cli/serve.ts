@@ -57,11 +57,10 @@ export const SERVE_COMMAND_FLAGS = [
   flag('--models <dir>', 'folder of teacher ONNX models runs may name (the server then runs their teacher)'),
   flag('--body-limit <mb>', 'largest request body in MiB', { parse: nonNegativeInt, default: 64 }),
   flag('--rate-limit <n>', 'requests per minute per token or address (0: no limit)', { parse: nonNegativeInt, default: 6000 }),
-  flag(
-    '--allowed-host <name>',
-    'a Host name to answer besides loopback names (repeatable; without tokens only these and loopback names are answered)',
-    { parse: collectHost, default: [] },
-  ),
+  flag('--allowed-host <name>', 'a Host name to answer besides loopback names (repeatable; without tokens only these and loopback names are answered)', {
+    parse: collectHost,
+    default: [],
+  }),
   flag('--cors <origin>', 'an origin (scheme://host[:port]) whose browser pages may call the API (repeatable; default none)', {
     parse: collectOrigin,
     default: [],
@@ -83,9 +82,7 @@ const TOKEN_CREATE_FLAGS = [
 ] as const;
 
 export function registerServe(program: Command): void {
-  const serve = program
-    .command('serve')
-    .description('serve live KRS: a run store, an HTTP API (/v1/), a live dashboard and alerts, until Ctrl-C');
+  const serve = program.command('serve').description('serve live KRS: a run store, an HTTP API (/v1/), a live dashboard and alerts, until Ctrl-C');
   addFlags(serve, SERVE_COMMAND_FLAGS).action(serveAction);
   registerTokens(serve);
   serve

@@ -17,7 +17,10 @@ export const SHARD_FLAG = flag(
   '--shard <i/N>',
   'process shard i (0-based) of N: a contiguous run of whole batches of the samples; i = auto reads JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID; needs --state-out',
 );
-export const STATE_OUT_FLAG = flag('--state-out <file>', "write the run's metric state to file (a safetensors file) for `krs merge`, instead of printing a result");
+export const STATE_OUT_FLAG = flag(
+  '--state-out <file>',
+  "write the run's metric state to file (a safetensors file) for `krs merge`, instead of printing a result",
+);
 export const SHARD_FLAGS = [SHARD_FLAG, STATE_OUT_FLAG] as const;
 
 /**

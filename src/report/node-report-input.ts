@@ -149,7 +149,9 @@ export function networkOrder(path: string, names: readonly string[]): string[] {
  */
 export function evalReportInput(r: EvalResult): ScoreReportInput {
   const regression =
-    taskSpec(r.task).reportSections.includes('forecast') && r.captures ? capturePredictions({ teacher: r.captures.teacher, student: r.captures.student }) : null;
+    taskSpec(r.task).reportSections.includes('forecast') && r.captures
+      ? capturePredictions({ teacher: r.captures.teacher, student: r.captures.student })
+      : null;
   return {
     kind: 'score',
     result: {
@@ -163,4 +165,3 @@ export function evalReportInput(r: EvalResult): ScoreReportInput {
     regression: regression && !('warning' in regression) ? regression : null,
   };
 }
-

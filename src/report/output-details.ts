@@ -3,6 +3,7 @@
  * human labels and units. One small object per output metric ({@link OUTPUT_DETAILS}), keyed
  * by the result's field names, so that each can move into its task's spec as it is.
  */
+import { regressionAgreementSpec } from '../agreement/regression.js';
 import { col, type Cell, type ChartTable } from './chart.js';
 import { fmt, fmtPct, fmtSig } from './format.js';
 
@@ -70,7 +71,7 @@ export const NORMALISED_MSE_DETAILS: DetailFields = {
   normaliser: sig('worst-case MSE M (squared output units)'),
   normaliserSource: {
     label: 'M taken from',
-    show: (v) => (v === 'mse-max' ? '--mse-max' : v === 'teacher-variance' ? "the teacher's output variance" : String(v)),
+    show: (v) => (v === 'mse-max' ? regressionAgreementSpec.options.mseMax.flag : v === 'teacher-variance' ? "the teacher's output variance" : String(v)),
   },
 };
 
