@@ -98,7 +98,7 @@ export const OPTIONAL_COLUMNS = ['metric', 'higher_is_better', 'alpha', 'beta', 
 const COMPONENTS = ['fss_pre', 'aoa_pre', 'fss_post', 'aoa_post'] as const;
 
 /** Metric names for which a smaller value is better (matched on the normalised name). */
-export const LOWER_IS_BETTER =
+const LOWER_IS_BETTER =
   /^(mae|mse|rmse|msle|rmsle|mape|smape|wape|loss|nll|log_?loss|cross_?entropy|perplexity|ppl|wer|cer|ter|fid|error|err|error_rate|top_?[15]_?error|eer|latency)$|(^|_)(error|loss)$/;
 
 /** `FSS pre`, `fss-pre`, `fssPre` → `fss_pre`. */

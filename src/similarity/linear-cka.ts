@@ -41,7 +41,7 @@ import { appendRows, columnMeansOf, initRowStore, mergeRowStores, ROW_STORE, typ
 import type { GramShareReducer, PairRoutePlan, SimilarityEstimate, SimilarityMeasure, SimilaritySettings } from './spec.js';
 
 /** The fewest samples biased linear CKA is defined on (debiased CKA needs 4). */
-export const MIN_LINEAR_SAMPLES = 3;
+const MIN_LINEAR_SAMPLES = 3;
 
 export { DEFAULT_MEMORY_BUDGET } from './spec.js';
 
@@ -274,7 +274,7 @@ function exactChecks(n: number, p: number, q: number, debiased: boolean, t: stri
 }
 
 /** The sample-space route's estimate from a pair's Gram sums (a pass, or the added shares of a sharded one), with its warnings. */
-export function sampleSpaceEstimate(sums: PairGramSums, p: number, q: number, debiased: boolean, t: string, s: string): SimilarityEstimate {
+function sampleSpaceEstimate(sums: PairGramSums, p: number, q: number, debiased: boolean, t: string, s: string): SimilarityEstimate {
   const warnings = exactChecks(sums.n, p, q, debiased, t, s);
   const value = ckaOfPairSums(sums, debiased, t, s);
   if (debiased && value < 0) warnings.push(belowZero(t, s, value, sums.n));
@@ -330,7 +330,7 @@ export function ckaFromGramSums(kl: number, k: GramLayerSums, l: GramLayerSums, 
 }
 
 /** Below this a debiased value is "far" below 0: −5 points, beyond what unrelated layers give at a few hundred samples. */
-export const FAR_BELOW_ZERO = -0.05;
+const FAR_BELOW_ZERO = -0.05;
 
 /**
  * Why a debiased value below 0 is reported as it is. Slightly below 0: no detectable
