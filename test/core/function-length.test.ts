@@ -46,7 +46,6 @@ const ALLOWED: Record<string, string> = {
   'report/charts/score.ts:compositionChart': 'not split yet',
   'report/charts/score.ts:layerSimilarityChart': 'not split yet',
   'report/charts/regression.ts:regressionScatterChart': 'not split yet',
-  'report/analysis-view.ts:analysisView': 'not split yet',
   'io/node-npz-writer.ts:storedZipSteps': 'not split yet',
   'io/zip.ts:readZipDirectory': 'not split yet',
   'io/png.ts:decodePng': 'not split yet',
