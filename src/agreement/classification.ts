@@ -243,14 +243,39 @@ function topKRow(x: ArrayLike<number>, off: number, C: number, k: number, idx: I
   }
 }
 
+const INPUT_WORDS = { logits: 'logits', probs: 'probabilities', sigmoid: 'sigmoid scores' } as const;
+
 /** Fold one batch into the state; validates everything first so a failing batch leaves the state unchanged. */
 function updateState(state: KlAgreementState, batch: KlAgreementBatch): void {
   const { teacher, student, mask } = batch;
-  const { temperature: tau, teacherInputs, studentInputs } = state.config;
-  const words = { logits: 'logits', probs: 'probabilities', sigmoid: 'sigmoid scores' } as const;
-  const tWhat = `teacher ${words[teacherInputs]}`;
-  const sWhat = `student ${words[studentInputs]}`;
+  const { teacherInputs, studentInputs } = state.config;
+  const tWhat = `teacher ${INPUT_WORDS[teacherInputs]}`;
+  const sWhat = `student ${INPUT_WORDS[studentInputs]}`;
+  const { C, tMid } = checkOutputShapes(state, teacher, student, tWhat, sWhat);
+  const n = teacher.shape[0]!;
+  const P = sizeOf(tMid);
+  if (P === 0 && n > 0) throw errors.shapeMismatch(tWhat, 'at least one position per sample', `shape ${fmtShape(teacher.shape)}`);
+  assertFinite(teacher, tWhat);
+  assertFinite(student, sWhat);
+  const T = teacherInputs === 'sigmoid' ? (sigmoidToLogits(teacher, tWhat, 'teacherInputs').data as Float64Array) : numbers(teacher);
+  const S = studentInputs === 'sigmoid' ? (sigmoidToLogits(student, sWhat, 'studentInputs').data as Float64Array) : numbers(student);
+  if (teacherInputs === 'probs') assertProbabilities(T, n * P, C, tWhat, 'teacherInputs');
+  if (studentInputs === 'probs') assertProbabilities(S, n * P, C, sWhat, 'studentInputs');
+  const M = mask === undefined ? null : checkedMask(mask, n, P, tMid, teacher.shape);
+  const b = batchSums(state, { T, S, M, n, P, C, tWhat, sWhat });
+  if (n > 0) state.classes = C;
+  state.n += n;
+  state.positions += b.positions;
+  state.sumAgreement += b.agreement;
+  state.sumKl += b.kl;
+  state.infiniteKl += b.inf;
+  state.sumTop1 += b.top1;
+  state.sumTopK += b.topK;
+  state.sumJs += b.js;
+}
 
+/** Check the teacher's and student's output shapes against each other and earlier batches; their class count and position axes. */
+function checkOutputShapes(state: KlAgreementState, teacher: Tensor, student: Tensor, tWhat: string, sWhat: string): { C: number; tMid: number[] } {
   if (teacher.shape.length < 2) throw errors.shapeMismatch(tWhat, 'rank ≥ 2 (n×C, or n×…×C)', `shape ${fmtShape(teacher.shape)}`);
   if (student.shape.length < 2) throw errors.shapeMismatch(sWhat, 'rank ≥ 2 (n×C, or n×…×C)', `shape ${fmtShape(student.shape)}`);
   assertSameSamples(teacher, student, 'classification outputs');
@@ -283,57 +308,77 @@ function updateState(state: KlAgreementState, batch: KlAgreementBatch): void {
       `${C} (shape ${fmtShape(teacher.shape)})`,
     );
   }
-  const n = teacher.shape[0]!;
-  const P = sizeOf(tMid);
-  if (P === 0 && n > 0) throw errors.shapeMismatch(tWhat, 'at least one position per sample', `shape ${fmtShape(teacher.shape)}`);
-  assertFinite(teacher, tWhat);
-  assertFinite(student, sWhat);
-  const T = teacherInputs === 'sigmoid' ? (sigmoidToLogits(teacher, tWhat, 'teacherInputs').data as Float64Array) : numbers(teacher);
-  const S = studentInputs === 'sigmoid' ? (sigmoidToLogits(student, sWhat, 'studentInputs').data as Float64Array) : numbers(student);
-  if (teacherInputs === 'probs') assertProbabilities(T, n * P, C, tWhat, 'teacherInputs');
-  if (studentInputs === 'probs') assertProbabilities(S, n * P, C, sWhat, 'studentInputs');
+  return { C, tMid };
+}
 
-  let M: ArrayLike<number> | null = null;
-  if (mask !== undefined) {
-    if (mask.shape[0] !== n || sizeOf(mask.shape) !== n * P) {
-      throw errors.shapeMismatch(
-        'classification mask',
-        `shape [${[n, ...tMid].join(', ')}] (or [${n}, ${P}])`,
-        `${fmtShape(mask.shape)} for outputs ${fmtShape(teacher.shape)}`,
-      );
-    }
-    if (isFloat(mask.dtype)) assertFinite(mask, 'classification mask');
-    M = numbers(mask);
-    for (let i = 0; i < M.length; i++) {
-      const v = M[i]!;
-      if (v !== 0 && v !== 1) throw errors.badValue(`classification mask at flat index ${i}`, v, '0 or 1');
-    }
-    for (let i = 0; i < n; i++) {
-      let any = false;
-      for (let j = 0; j < P && !any; j++) any = M[i * P + j] === 1;
-      if (!any) throw errors.badValue(`classification mask row ${i} (number of unmasked positions)`, 0, 'at least one position with mask 1 per sample');
-    }
+/** The mask's values, checked: shape n × positions, 0/1 only, at least one 1 per sample. */
+function checkedMask(mask: Tensor, n: number, P: number, tMid: readonly number[], outputShape: readonly number[]): ArrayLike<number> {
+  if (mask.shape[0] !== n || sizeOf(mask.shape) !== n * P) {
+    throw errors.shapeMismatch(
+      'classification mask',
+      `shape [${[n, ...tMid].join(', ')}] (or [${n}, ${P}])`,
+      `${fmtShape(mask.shape)} for outputs ${fmtShape(outputShape)}`,
+    );
   }
+  if (isFloat(mask.dtype)) assertFinite(mask, 'classification mask');
+  const M = numbers(mask);
+  for (let i = 0; i < M.length; i++) {
+    const v = M[i]!;
+    if (v !== 0 && v !== 1) throw errors.badValue(`classification mask at flat index ${i}`, v, '0 or 1');
+  }
+  for (let i = 0; i < n; i++) {
+    let any = false;
+    for (let j = 0; j < P && !any; j++) any = M[i * P + j] === 1;
+    if (!any) throw errors.badValue(`classification mask row ${i} (number of unmasked positions)`, 0, 'at least one position with mask 1 per sample');
+  }
+  return M;
+}
 
-  const k = Math.min(5, C);
-  const lpT = new Float64Array(C);
-  const pT = new Float64Array(C);
-  const lpS = new Float64Array(C);
-  const pS = new Float64Array(C);
-  const idxT = new Int32Array(k);
-  const idxS = new Int32Array(k);
-  const valT = new Float64Array(k);
-  const valS = new Float64Array(k);
-  const tProbs = teacherInputs === 'probs';
-  const sProbs = studentInputs === 'probs';
+/** A checked batch as flat values: n samples × P positions × C classes, with its 0/1 mask (null: every position). */
+interface FlatBatch {
+  readonly T: ArrayLike<number>;
+  readonly S: ArrayLike<number>;
+  readonly M: ArrayLike<number> | null;
+  readonly n: number;
+  readonly P: number;
+  readonly C: number;
+  readonly tWhat: string;
+  readonly sWhat: string;
+}
 
-  let bPositions = 0;
-  let bAgreement = 0;
-  let bKl = 0;
-  let bInf = 0;
-  let bTop1 = 0;
-  let bTopK = 0;
-  let bJs = 0;
+/** Work buffers for one position, and its scores (written by {@link scorePosition}). */
+class PositionScratch {
+  readonly k: number;
+  readonly lpT: Float64Array;
+  readonly pT: Float64Array;
+  readonly lpS: Float64Array;
+  readonly pS: Float64Array;
+  readonly idxT: Int32Array;
+  readonly idxS: Int32Array;
+  readonly valT: Float64Array;
+  readonly valS: Float64Array;
+  kl = 0;
+  js = 0;
+  top1 = 0;
+  topK = 0;
+  constructor(C: number) {
+    this.k = Math.min(5, C);
+    this.lpT = new Float64Array(C);
+    this.pT = new Float64Array(C);
+    this.lpS = new Float64Array(C);
+    this.pS = new Float64Array(C);
+    this.idxT = new Int32Array(this.k);
+    this.idxS = new Int32Array(this.k);
+    this.valT = new Float64Array(this.k);
+    this.valS = new Float64Array(this.k);
+  }
+}
+
+/** Each sample's scores averaged over its unmasked positions, summed over the batch (KL = ∞ counted apart). */
+function batchSums(state: KlAgreementState, b: FlatBatch) {
+  const { n, P, M } = b;
+  const w = new PositionScratch(b.C);
+  const sums = { positions: 0, agreement: 0, kl: 0, inf: 0, top1: 0, topK: 0, js: 0 };
   for (let i = 0; i < n; i++) {
     let cnt = 0;
     let klSum = 0;
@@ -343,65 +388,66 @@ function updateState(state: KlAgreementState, batch: KlAgreementBatch): void {
     for (let j = 0; j < P; j++) {
       const row = i * P + j;
       if (M !== null && M[row] !== 1) continue;
-      const off = row * C;
       cnt++;
-      logSoftmaxRow(T, off, C, tau, tProbs, lpT, pT, tWhat);
-      logSoftmaxRow(S, off, C, tau, sProbs, lpS, pS, sWhat);
-      // In one pass over the classes:
-      // KL(pᵀ‖pˢ): a class with pᵀ = 0 contributes 0; pᵀ > 0 with pˢ = 0 makes it +∞;
-      // JS = ½ KL(pᵀ‖m) + ½ KL(pˢ‖m), m = (pᵀ + pˢ)/2; always finite.
-      let kl = 0;
-      let js = 0;
-      for (let c = 0; c < C; c++) {
-        const la = lpT[c]!;
-        const lb = lpS[c]!;
-        if (la !== -Infinity) kl = lb === -Infinity ? Infinity : kl + pT[c]! * (la - lb);
-        const a = pT[c]!;
-        const b = pS[c]!;
-        const lm = Math.log(0.5 * (a + b));
-        if (a > 0) js += a * (la - lm);
-        if (b > 0) js += b * (lb - lm);
-      }
-      klSum += Math.max(kl, 0);
-      js *= 0.5;
-      jsSum += Math.max(js, 0);
-      // Rankings on the inputs as given (monotone in p), so τ never creates ties.
-      topKRow(T, off, C, k, idxT, valT);
-      topKRow(S, off, C, k, idxS, valS);
-      if (idxT[0] === idxS[0]) top1++;
-      let common = 0;
-      for (let a = 0; a < k; a++) {
-        for (let b = 0; b < k; b++) {
-          if (idxT[a] === idxS[b]) {
-            common++;
-            break;
-          }
-        }
-      }
-      topk += common / k;
+      scorePosition(state, b, row * b.C, w);
+      klSum += Math.max(w.kl, 0);
+      jsSum += Math.max(w.js, 0);
+      top1 += w.top1;
+      topk += w.topK;
     }
     const kl = klSum / cnt;
     if (kl === Infinity) {
-      bInf++;
+      sums.inf++;
     } else {
-      bKl += kl;
-      bAgreement += Math.exp(-kl);
+      sums.kl += kl;
+      sums.agreement += Math.exp(-kl);
     }
-    bJs += jsSum / cnt;
-    bTop1 += top1 / cnt;
-    bTopK += topk / cnt;
-    bPositions += cnt;
+    sums.js += jsSum / cnt;
+    sums.top1 += top1 / cnt;
+    sums.topK += topk / cnt;
+    sums.positions += cnt;
   }
+  return sums;
+}
 
-  if (n > 0) state.classes = C;
-  state.n += n;
-  state.positions += bPositions;
-  state.sumAgreement += bAgreement;
-  state.sumKl += bKl;
-  state.infiniteKl += bInf;
-  state.sumTop1 += bTop1;
-  state.sumTopK += bTopK;
-  state.sumJs += bJs;
+/** KL(pᵀ‖pˢ), JS, top-1 agreement and top-k overlap of the position at flat offset `off`, into `w`. */
+function scorePosition(state: KlAgreementState, b: FlatBatch, off: number, w: PositionScratch): void {
+  const { T, S, C } = b;
+  const { temperature: tau, teacherInputs, studentInputs } = state.config;
+  const { lpT, pT, lpS, pS, k } = w;
+  logSoftmaxRow(T, off, C, tau, teacherInputs === 'probs', lpT, pT, b.tWhat);
+  logSoftmaxRow(S, off, C, tau, studentInputs === 'probs', lpS, pS, b.sWhat);
+  // In one pass over the classes:
+  // KL(pᵀ‖pˢ): a class with pᵀ = 0 contributes 0; pᵀ > 0 with pˢ = 0 makes it +∞;
+  // JS = ½ KL(pᵀ‖m) + ½ KL(pˢ‖m), m = (pᵀ + pˢ)/2; always finite.
+  let kl = 0;
+  let js = 0;
+  for (let c = 0; c < C; c++) {
+    const la = lpT[c]!;
+    const lb = lpS[c]!;
+    if (la !== -Infinity) kl = lb === -Infinity ? Infinity : kl + pT[c]! * (la - lb);
+    const a = pT[c]!;
+    const bb = pS[c]!;
+    const lm = Math.log(0.5 * (a + bb));
+    if (a > 0) js += a * (la - lm);
+    if (bb > 0) js += bb * (lb - lm);
+  }
+  w.kl = kl;
+  w.js = js * 0.5;
+  // Rankings on the inputs as given (monotone in p), so τ never creates ties.
+  topKRow(T, off, C, k, w.idxT, w.valT);
+  topKRow(S, off, C, k, w.idxS, w.valS);
+  w.top1 = w.idxT[0] === w.idxS[0] ? 1 : 0;
+  let common = 0;
+  for (let a = 0; a < k; a++) {
+    for (let c = 0; c < k; c++) {
+      if (w.idxT[a] === w.idxS[c]) {
+        common++;
+        break;
+      }
+    }
+  }
+  w.topK = common / k;
 }
 
 function computeState(state: KlAgreementState): KlAgreementResult {

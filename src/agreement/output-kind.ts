@@ -213,7 +213,7 @@ export function scoreKind(k: SideKind, what: string, option: string): ScoreKind 
 }
 
 /** Sigmoid scores are clipped to [ε, 1 − ε] before the inversion, ε = 1e-7. */
-export const SIGMOID_EPS = 1e-7;
+const SIGMOID_EPS = 1e-7;
 
 /**
  * Sigmoid scores turned back into logits, element-wise: z = log(p / (1 − p)) with p clipped to

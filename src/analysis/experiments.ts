@@ -98,7 +98,7 @@ export const OPTIONAL_COLUMNS = ['metric', 'higher_is_better', 'alpha', 'beta', 
 const COMPONENTS = ['fss_pre', 'aoa_pre', 'fss_post', 'aoa_post'] as const;
 
 /** Metric names for which a smaller value is better (matched on the normalised name). */
-export const LOWER_IS_BETTER =
+const LOWER_IS_BETTER =
   /^(mae|mse|rmse|msle|rmsle|mape|smape|wape|loss|nll|log_?loss|cross_?entropy|perplexity|ppl|wer|cer|ter|fid|error|err|error_rate|top_?[15]_?error|eer|latency)$|(^|_)(error|loss)$/;
 
 /** `FSS pre`, `fss-pre`, `fssPre` → `fss_pre`. */
@@ -127,6 +127,19 @@ export function metricHigherIsBetter(name: string): boolean {
  */
 export function experimentsFromRows(columns: readonly string[], rows: readonly RawRow[], source: string): ExperimentsTable {
   const warnings: string[] = [];
+  const byNorm = columnsByName(columns, source, warnings);
+  if (rows.length === 0) throw errors.badFile(source, 'holds no experiments (no data rows)');
+  const seen = new Map<string, number>();
+  const experiments = rows.map((raw, i) => experimentFromRow(rowReader(source, byNorm, raw, i + 1), seen));
+  const comps = experiments.flatMap((e) => [e.fssPre, e.aoaPre, e.fssPost, e.aoaPost].filter((v): v is number => v !== null));
+  if (comps.length > 0 && comps.every((v) => v <= 1)) {
+    warnings.push(`${source}: every FSS and AOA value is at most 1; krs expects the 0–100 scale (multiply by 100), and its diagnostics thresholds assume it`);
+  }
+  return { source, experiments, warnings };
+}
+
+/** Normalised column name → the file's spelling; throws for a repeated or missing column, warns of unused ones. */
+function columnsByName(columns: readonly string[], source: string, warnings: string[]): Map<string, string> {
   const byNorm = new Map<string, string>();
   for (const c of columns) {
     const n = normaliseColumn(c);
@@ -139,133 +152,148 @@ export function experimentsFromRows(columns: readonly string[], rows: readonly R
   const known = new Set<string>([...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS]);
   const unknown = [...byNorm.entries()].filter(([n]) => !known.has(n)).map(([, c]) => c);
   if (unknown.length) warnings.push(`${source}: column${unknown.length > 1 ? 's' : ''} ${unknown.map((c) => `'${c}'`).join(', ')} not used by krs analyze`);
-  if (rows.length === 0) throw errors.badFile(source, 'holds no experiments (no data rows)');
+  return byNorm;
+}
 
-  const seen = new Map<string, number>();
-  const experiments = rows.map((raw, i) => {
-    const row = i + 1;
-    const line = raw.line ?? null;
-    const cell = (col: string): unknown => {
-      const orig = byNorm.get(col);
-      return orig === undefined ? undefined : raw.cells[orig];
-    };
-    const bad = (col: string, value: unknown, expected: string) => errors.badCell(source, row, line, byNorm.get(col) ?? col, value, expected);
-    const text = (col: string): string | null => {
-      const v = cell(col);
-      if (v === undefined || v === null) return null;
-      if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-      if (typeof v !== 'string') throw bad(col, v, 'text');
-      const t = v.trim();
-      return t === '' ? null : t;
-    };
-    const required = (col: string, expected: string): string => {
-      const t = text(col);
-      if (t === null) throw bad(col, cell(col) ?? '', expected);
-      return t;
-    };
-    const num = (col: string, lo: number, hi: number, expected: string): number | null => {
-      const v = cell(col);
-      if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) return null;
-      const x = typeof v === 'number' ? v : typeof v === 'string' && /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v.trim()) ? Number(v.trim()) : NaN;
-      if (!Number.isFinite(x)) throw bad(col, v, expected);
-      if (x < lo || x > hi) throw bad(col, v, expected);
-      return x;
-    };
+/** Typed reads of one row's cells by normalised column name; `bad` names row, line, column and value. */
+interface RowReader {
+  readonly source: string;
+  readonly row: number;
+  readonly line: number | null;
+  cell(col: string): unknown;
+  bad(col: string, value: unknown, expected: string): Error;
+  /** Trimmed text, null for an empty cell. */
+  text(col: string): string | null;
+  required(col: string, expected: string): string;
+  /** A number in [lo, hi], null for an empty cell. */
+  num(col: string, lo: number, hi: number, expected: string): number | null;
+}
 
-    const id = required('id', 'a non-empty experiment id');
-    const prev = seen.get(id);
-    if (prev !== undefined) throw errors.duplicateId('experiment id', id, `rows ${prev} and ${row} of ${source}`);
-    seen.set(id, row);
-    const taskText = required('task', `one of ${TASKS.join(', ')}`);
-    const task = taskText.toLowerCase();
-    if (!(TASKS as readonly string[]).includes(task)) throw bad('task', taskText, `one of ${TASKS.join(', ')}`);
-    const method = required('method', 'the name of the KD method');
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
-    const COMP = 'a number in [0, 100] (FSS and AOA are on the 0–100 scale)';
-    const comps = COMPONENTS.map((c) => num(c, 0, 100, COMP));
-    const DELTA = 'a number in [−100, 100]';
-    const dFss = num('delta_fss', -100, 100, DELTA);
-    const dAoa = num('delta_aoa', -100, 100, DELTA);
-    const filled = comps.filter((v) => v !== null).length;
-    let deltaFss: number;
-    let deltaAoa: number;
-    if (filled === 4) {
-      const [fp, ap, fq, aq] = comps as number[];
-      deltaFss = fq! - fp!;
-      deltaAoa = aq! - ap!;
-      const agree = (given: number | null, computed: number) => given === null || Math.abs(given - computed) <= 1e-6 * Math.max(1, Math.abs(computed));
-      if (!agree(dFss, deltaFss)) throw bad('delta_fss', cell('delta_fss'), `fss_post − fss_pre = ${+deltaFss.toFixed(10)} (or an empty cell)`);
-      if (!agree(dAoa, deltaAoa)) throw bad('delta_aoa', cell('delta_aoa'), `aoa_post − aoa_pre = ${+deltaAoa.toFixed(10)} (or an empty cell)`);
-    } else if (filled === 0 && dFss !== null && dAoa !== null) {
-      deltaFss = dFss;
-      deltaAoa = dAoa;
-    } else {
-      const empty = COMPONENTS[comps.indexOf(null)]!;
-      throw bad(
-        empty,
-        cell(empty) ?? '',
-        filled === 0
-          ? `${COMP}, or delta_fss and delta_aoa for an experiment that reports only gains`
-          : `${COMP} (fss_pre, aoa_pre, fss_post and aoa_post come together)`,
-      );
-    }
+function rowReader(source: string, byNorm: ReadonlyMap<string, string>, raw: RawRow, row: number): RowReader {
+  const line = raw.line ?? null;
+  const cell = (col: string): unknown => {
+    const orig = byNorm.get(col);
+    return orig === undefined ? undefined : raw.cells[orig];
+  };
+  const bad = (col: string, value: unknown, expected: string) => errors.badCell(source, row, line, byNorm.get(col) ?? col, value, expected);
+  const text = (col: string): string | null => {
+    const v = cell(col);
+    if (v === undefined || v === null) return null;
+    if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+    if (typeof v !== 'string') throw bad(col, v, 'text');
+    const t = v.trim();
+    return t === '' ? null : t;
+  };
+  const required = (col: string, expected: string): string => {
+    const t = text(col);
+    if (t === null) throw bad(col, cell(col) ?? '', expected);
+    return t;
+  };
+  const num = (col: string, lo: number, hi: number, expected: string): number | null => {
+    const v = cell(col);
+    if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) return null;
+    const x = typeof v === 'number' ? v : typeof v === 'string' && NUMBER.test(v.trim()) ? Number(v.trim()) : NaN;
+    if (!Number.isFinite(x)) throw bad(col, v, expected);
+    if (x < lo || x > hi) throw bad(col, v, expected);
+    return x;
+  };
+  return { source, row, line, cell, bad, text, required, num };
+}
 
-    const metricPre = num('metric_pre', -Infinity, Infinity, 'a number (or an empty cell when not reported)');
-    const metricPost = num('metric_post', -Infinity, Infinity, 'a number (or an empty cell when not reported)');
-    const metric = text('metric');
-    const alpha = num('alpha', 0, 1, 'a number in [0, 1] (or an empty cell for the task preset)');
-    const beta = num('beta', -Infinity, Infinity, 'a number equal to 1 − alpha');
-    if (beta !== null) {
-      const a = alpha ?? null;
-      if (a === null) throw bad('beta', cell('beta'), 'an empty cell when alpha is empty (the task preset sets both)');
-      if (Math.abs(a + beta - 1) > 1e-9) throw bad('beta', cell('beta'), `1 − alpha = ${+(1 - a).toFixed(10)}`);
-    }
-    let higherIsBetter: boolean;
-    let directionSource: Experiment['directionSource'];
-    const hib = text('higher_is_better');
-    if (hib !== null) {
-      const h = hib.toLowerCase();
-      if (['true', '1', 'yes', 'y', 'higher'].includes(h)) higherIsBetter = true;
-      else if (['false', '0', 'no', 'n', 'lower'].includes(h)) higherIsBetter = false;
-      else throw bad('higher_is_better', cell('higher_is_better'), 'true or false');
-      directionSource = 'column';
-    } else if (metric !== null) {
-      higherIsBetter = metricHigherIsBetter(metric);
-      directionSource = 'metric-name';
-    } else {
-      higherIsBetter = true;
-      directionSource = 'default';
-    }
-    return {
-      id,
-      task: task as Task,
-      dataset: text('dataset'),
-      teacher: text('teacher'),
-      student: text('student'),
-      method,
-      fssPre: comps[0]!,
-      aoaPre: comps[1]!,
-      fssPost: comps[2]!,
-      aoaPost: comps[3]!,
-      deltaFss,
-      deltaAoa,
-      metricPre,
-      metricPost,
-      metric,
-      higherIsBetter,
-      directionSource,
-      alpha,
-      notes: text('notes'),
-      row,
-      line,
-    } satisfies Experiment;
-  });
+const COMP = 'a number in [0, 100] (FSS and AOA are on the 0–100 scale)';
+const DELTA = 'a number in [−100, 100]';
 
-  const comps = experiments.flatMap((e) => [e.fssPre, e.aoaPre, e.fssPost, e.aoaPost].filter((v): v is number => v !== null));
-  if (comps.length > 0 && comps.every((v) => v <= 1)) {
-    warnings.push(`${source}: every FSS and AOA value is at most 1; krs expects the 0–100 scale (multiply by 100), and its diagnostics thresholds assume it`);
+/** The four components (or none) and the gains, checked against each other. */
+function readComponents(r: RowReader): { comps: (number | null)[]; deltaFss: number; deltaAoa: number } {
+  const comps = COMPONENTS.map((c) => r.num(c, 0, 100, COMP));
+  const dFss = r.num('delta_fss', -100, 100, DELTA);
+  const dAoa = r.num('delta_aoa', -100, 100, DELTA);
+  const filled = comps.filter((v) => v !== null).length;
+  if (filled === 4) {
+    const [fp, ap, fq, aq] = comps as number[];
+    const deltaFss = fq! - fp!;
+    const deltaAoa = aq! - ap!;
+    const agree = (given: number | null, computed: number) => given === null || Math.abs(given - computed) <= 1e-6 * Math.max(1, Math.abs(computed));
+    if (!agree(dFss, deltaFss)) throw r.bad('delta_fss', r.cell('delta_fss'), `fss_post − fss_pre = ${+deltaFss.toFixed(10)} (or an empty cell)`);
+    if (!agree(dAoa, deltaAoa)) throw r.bad('delta_aoa', r.cell('delta_aoa'), `aoa_post − aoa_pre = ${+deltaAoa.toFixed(10)} (or an empty cell)`);
+    return { comps, deltaFss, deltaAoa };
   }
-  return { source, experiments, warnings };
+  if (filled === 0 && dFss !== null && dAoa !== null) return { comps, deltaFss: dFss, deltaAoa: dAoa };
+  const empty = COMPONENTS[comps.indexOf(null)]!;
+  throw r.bad(
+    empty,
+    r.cell(empty) ?? '',
+    filled === 0
+      ? `${COMP}, or delta_fss and delta_aoa for an experiment that reports only gains`
+      : `${COMP} (fss_pre, aoa_pre, fss_post and aoa_post come together)`,
+  );
+}
+
+/** α (null: the task preset), with β checked to be 1 − α when given. */
+function readAlpha(r: RowReader): number | null {
+  const alpha = r.num('alpha', 0, 1, 'a number in [0, 1] (or an empty cell for the task preset)');
+  const beta = r.num('beta', -Infinity, Infinity, 'a number equal to 1 − alpha');
+  if (beta !== null) {
+    if (alpha === null) throw r.bad('beta', r.cell('beta'), 'an empty cell when alpha is empty (the task preset sets both)');
+    if (Math.abs(alpha + beta - 1) > 1e-9) throw r.bad('beta', r.cell('beta'), `1 − alpha = ${+(1 - alpha).toFixed(10)}`);
+  }
+  return alpha;
+}
+
+/** Whether the metric is better when larger: the column, else the metric's name, else yes. */
+function readDirection(r: RowReader, metric: string | null): Pick<Experiment, 'higherIsBetter' | 'directionSource'> {
+  const hib = r.text('higher_is_better');
+  if (hib !== null) {
+    const h = hib.toLowerCase();
+    if (['true', '1', 'yes', 'y', 'higher'].includes(h)) return { higherIsBetter: true, directionSource: 'column' };
+    if (['false', '0', 'no', 'n', 'lower'].includes(h)) return { higherIsBetter: false, directionSource: 'column' };
+    throw r.bad('higher_is_better', r.cell('higher_is_better'), 'true or false');
+  }
+  if (metric !== null) return { higherIsBetter: metricHigherIsBetter(metric), directionSource: 'metric-name' };
+  return { higherIsBetter: true, directionSource: 'default' };
+}
+
+/** One validated experiment; `seen` maps ids to their rows (a repeated id throws). */
+function experimentFromRow(r: RowReader, seen: Map<string, number>): Experiment {
+  const id = r.required('id', 'a non-empty experiment id');
+  const prev = seen.get(id);
+  if (prev !== undefined) throw errors.duplicateId('experiment id', id, `rows ${prev} and ${r.row} of ${r.source}`);
+  seen.set(id, r.row);
+  const taskText = r.required('task', `one of ${TASKS.join(', ')}`);
+  const task = taskText.toLowerCase();
+  if (!(TASKS as readonly string[]).includes(task)) throw r.bad('task', taskText, `one of ${TASKS.join(', ')}`);
+  const method = r.required('method', 'the name of the KD method');
+  const { comps, deltaFss, deltaAoa } = readComponents(r);
+  const metricPre = r.num('metric_pre', -Infinity, Infinity, 'a number (or an empty cell when not reported)');
+  const metricPost = r.num('metric_post', -Infinity, Infinity, 'a number (or an empty cell when not reported)');
+  const metric = r.text('metric');
+  const alpha = readAlpha(r);
+  const { higherIsBetter, directionSource } = readDirection(r, metric);
+  return {
+    id,
+    task: task as Task,
+    dataset: r.text('dataset'),
+    teacher: r.text('teacher'),
+    student: r.text('student'),
+    method,
+    fssPre: comps[0]!,
+    aoaPre: comps[1]!,
+    fssPost: comps[2]!,
+    aoaPost: comps[3]!,
+    deltaFss,
+    deltaAoa,
+    metricPre,
+    metricPost,
+    metric,
+    higherIsBetter,
+    directionSource,
+    alpha,
+    notes: r.text('notes'),
+    row: r.row,
+    line: r.line,
+  } satisfies Experiment;
 }
 
 /**

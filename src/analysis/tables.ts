@@ -45,7 +45,33 @@ export interface AnalysisTable {
   readonly csvOnly?: boolean;
 }
 
-const col = (key: string, title: string, format: ColumnFormat, csvOnly = false): Column => (csvOnly ? { key, title, format, csvOnly } : { key, title, format });
+/**
+ * One column declared once: its CSV key, its title for people, its format and how to read its
+ * cell from a row's item, so a table's columns and rows cannot drift apart.
+ */
+interface Field<T> extends Column {
+  readonly value: (item: T) => Cell;
+}
+
+const field = <T>(key: string, title: string, format: ColumnFormat, value: (item: T) => Cell, csvOnly = false): Field<T> =>
+  csvOnly ? { key, title, format, value, csvOnly } : { key, title, format, value };
+
+/** A table whose columns come from `fields` and whose rows are `items` read through them. */
+function tableOf<T>(
+  head: { name: string; title: string; notes?: readonly string[]; csvOnly?: boolean },
+  fields: readonly Field<T>[],
+  items: readonly T[],
+): AnalysisTable {
+  const columns: Column[] = fields.map(({ key, title, format, csvOnly }) => (csvOnly ? { key, title, format, csvOnly } : { key, title, format }));
+  const table: AnalysisTable = {
+    name: head.name,
+    title: head.title,
+    columns,
+    rows: items.map((item) => fields.map((f) => f.value(item))),
+    notes: head.notes ?? [],
+  };
+  return head.csvOnly ? { ...table, csvOnly: true } : table;
+}
 
 /** A p-value for people: 4 decimals, or 3 significant digits in exponent form below 1e-4. */
 export function formatP(p: number): string {
@@ -78,279 +104,215 @@ export function formatCell(value: Cell, format: ColumnFormat): string {
 
 const ci = (c: readonly [number, number] | null, i: 0 | 1): number | null => (c === null ? null : c[i]);
 
-/** Every table of an analysis, in reading order. */
-export function analysisTables(r: AnalysisResult): AnalysisTable[] {
-  const tables: AnalysisTable[] = [];
+type Experiment = AnalysisResult['experiments'][number];
+type TaskStats = NonNullable<AnalysisResult['tasks'][keyof AnalysisResult['tasks']]>;
+type Method = AnalysisResult['methods']['table'][number];
+type Kendall = AnalysisResult['methods']['kendall'];
+type Swept = AnalysisResult['sensitivity']['experiments'][number];
 
-  tables.push({
-    name: 'experiments',
-    title: 'Experiments: KRS before and after KD',
-    columns: [
-      col('id', 'id', 'text'),
-      col('task', 'task', 'text'),
-      col('method', 'method', 'text'),
-      col('dataset', 'dataset', 'text'),
-      col('teacher', 'teacher', 'text'),
-      col('student', 'student', 'text'),
-      col('alpha', 'α', 'num2'),
-      col('fss_pre', 'FSS pre', 'num1'),
-      col('aoa_pre', 'AOA pre', 'num1'),
-      col('krs_pre', 'KRS pre', 'num1'),
-      col('fss_post', 'FSS post', 'num1'),
-      col('aoa_post', 'AOA post', 'num1'),
-      col('krs_post', 'KRS post', 'num1'),
-      col('delta_krs', 'ΔKRS', 'num1'),
-      col('metric', 'metric', 'text'),
-      col('metric_pre', 'metric pre', 'auto'),
-      col('metric_post', 'metric post', 'auto'),
-      col('delta_metric', 'Δmetric', 'auto'),
-    ],
-    rows: r.experiments.map((e) => [
-      e.id,
-      e.task,
-      e.method,
-      e.dataset,
-      e.teacher,
-      e.student,
-      e.alpha,
-      e.fssPre,
-      e.aoaPre,
-      e.krsPre,
-      e.fssPost,
-      e.aoaPost,
-      e.krsPost,
-      e.deltaKrs,
-      e.metric,
-      e.metricPre,
-      e.metricPost,
-      e.deltaMetric,
-    ]),
-    notes: r.experiments.filter((e) => e.gainsOnly).map((e) => `${e.id}: only the gains are given; ΔKRS = α·ΔFSS + β·ΔAOA`),
-  });
+const experimentFields: readonly Field<Experiment>[] = [
+  field('id', 'id', 'text', (e) => e.id),
+  field('task', 'task', 'text', (e) => e.task),
+  field('method', 'method', 'text', (e) => e.method),
+  field('dataset', 'dataset', 'text', (e) => e.dataset),
+  field('teacher', 'teacher', 'text', (e) => e.teacher),
+  field('student', 'student', 'text', (e) => e.student),
+  field('alpha', 'α', 'num2', (e) => e.alpha),
+  field('fss_pre', 'FSS pre', 'num1', (e) => e.fssPre),
+  field('aoa_pre', 'AOA pre', 'num1', (e) => e.aoaPre),
+  field('krs_pre', 'KRS pre', 'num1', (e) => e.krsPre),
+  field('fss_post', 'FSS post', 'num1', (e) => e.fssPost),
+  field('aoa_post', 'AOA post', 'num1', (e) => e.aoaPost),
+  field('krs_post', 'KRS post', 'num1', (e) => e.krsPost),
+  field('delta_krs', 'ΔKRS', 'num1', (e) => e.deltaKrs),
+  field('metric', 'metric', 'text', (e) => e.metric),
+  field('metric_pre', 'metric pre', 'auto', (e) => e.metricPre),
+  field('metric_post', 'metric post', 'auto', (e) => e.metricPost),
+  field('delta_metric', 'Δmetric', 'auto', (e) => e.deltaMetric),
+];
 
-  tables.push({
-    name: 'tradeoff',
-    title: 'Trade-off: ΔKRS = α·ΔFSS + β·ΔAOA',
-    columns: [
-      col('id', 'id', 'text'),
-      col('task', 'task', 'text'),
-      col('method', 'method', 'text'),
-      col('alpha', 'α', 'num2'),
-      col('delta_fss', 'ΔFSS', 'num1'),
-      col('delta_aoa', 'ΔAOA', 'num1'),
-      col('fss_contribution', 'α·ΔFSS', 'num2'),
-      col('aoa_contribution', 'β·ΔAOA', 'num2'),
-      col('predicted_delta_krs', 'predicted ΔKRS', 'num2'),
-      col('observed_delta_krs', 'observed ΔKRS', 'num2'),
-      col('dominant', 'dominant', 'text'),
-      col('imbalance_ratio', 'imbalance', 'num2'),
-      col('conflict', 'conflict', 'bool'),
-    ],
-    rows: r.experiments.map((e) => [
-      e.id,
-      e.task,
-      e.method,
-      e.alpha,
-      e.deltaFss,
-      e.deltaAoa,
-      e.tradeoff.fssContribution,
-      e.tradeoff.aoaContribution,
-      e.tradeoff.predictedDeltaKrs,
-      e.tradeoff.observedDeltaKrs,
-      e.tradeoff.dominant,
-      e.tradeoff.imbalanceRatio,
-      e.tradeoff.conflict,
-    ]),
-    notes: [],
-  });
+const tradeoffFields: readonly Field<Experiment>[] = [
+  field('id', 'id', 'text', (e) => e.id),
+  field('task', 'task', 'text', (e) => e.task),
+  field('method', 'method', 'text', (e) => e.method),
+  field('alpha', 'α', 'num2', (e) => e.alpha),
+  field('delta_fss', 'ΔFSS', 'num1', (e) => e.deltaFss),
+  field('delta_aoa', 'ΔAOA', 'num1', (e) => e.deltaAoa),
+  field('fss_contribution', 'α·ΔFSS', 'num2', (e) => e.tradeoff.fssContribution),
+  field('aoa_contribution', 'β·ΔAOA', 'num2', (e) => e.tradeoff.aoaContribution),
+  field('predicted_delta_krs', 'predicted ΔKRS', 'num2', (e) => e.tradeoff.predictedDeltaKrs),
+  field('observed_delta_krs', 'observed ΔKRS', 'num2', (e) => e.tradeoff.observedDeltaKrs),
+  field('dominant', 'dominant', 'text', (e) => e.tradeoff.dominant),
+  field('imbalance_ratio', 'imbalance', 'num2', (e) => e.tradeoff.imbalanceRatio),
+  field('conflict', 'conflict', 'bool', (e) => e.tradeoff.conflict),
+];
 
-  const taskNotes: string[] = [];
-  const taskRows: Cell[][] = [];
-  for (const t of Object.values(r.tasks)) {
-    if (!t) continue;
-    taskRows.push([
-      t.task,
-      t.n,
-      t.alphas.join(' / '),
-      t.metrics.join(' / ') || null,
-      t.pearson.n,
-      t.pearson.r,
-      t.pearson.p,
-      t.pairedT.t,
-      t.pairedT.df,
-      t.pairedT.p,
-      t.pre.mean,
-      ci(t.pre.ci95, 0),
-      ci(t.pre.ci95, 1),
-      t.post.mean,
-      ci(t.post.ci95, 0),
-      ci(t.post.ci95, 1),
-      t.pearson.reason,
-      t.pairedT.reason,
-      t.pre.reason,
-      t.post.reason,
-    ]);
+const taskFields: readonly Field<TaskStats>[] = [
+  field('task', 'task', 'text', (t) => t.task),
+  field('n', 'n', 'int', (t) => t.n),
+  field('alpha', 'α', 'text', (t) => t.alphas.join(' / ')),
+  field('metric', 'metric', 'text', (t) => t.metrics.join(' / ') || null),
+  field('pearson_n', 'n (r)', 'int', (t) => t.pearson.n),
+  field('pearson_r', 'r', 'num3', (t) => t.pearson.r),
+  field('pearson_p', 'p (r)', 'p', (t) => t.pearson.p),
+  field('t', 't', 'num2', (t) => t.pairedT.t),
+  field('df', 'df', 'int', (t) => t.pairedT.df),
+  field('t_p', 'p (t)', 'p', (t) => t.pairedT.p),
+  field('pre_mean', 'pre mean', 'num2', (t) => t.pre.mean),
+  field('pre_ci_low', 'pre CI low', 'num2', (t) => ci(t.pre.ci95, 0)),
+  field('pre_ci_high', 'pre CI high', 'num2', (t) => ci(t.pre.ci95, 1)),
+  field('post_mean', 'post mean', 'num2', (t) => t.post.mean),
+  field('post_ci_low', 'post CI low', 'num2', (t) => ci(t.post.ci95, 0)),
+  field('post_ci_high', 'post CI high', 'num2', (t) => ci(t.post.ci95, 1)),
+  field('pearson_reason', 'r undefined because', 'text', (t) => t.pearson.reason, true),
+  field('t_reason', 't undefined because', 'text', (t) => t.pairedT.reason, true),
+  field('pre_reason', 'pre CI undefined because', 'text', (t) => t.pre.reason, true),
+  field('post_reason', 'post CI undefined because', 'text', (t) => t.post.reason, true),
+];
+
+type Point = { task: string; id: string; krs: number; metric: number };
+const pointFields: readonly Field<Point>[] = [
+  field('task', 'task', 'text', (p) => p.task),
+  field('id', 'id', 'text', (p) => p.id),
+  field('krs_post', 'KRS post', 'num2', (p) => p.krs),
+  field('metric_post', 'metric post', 'auto', (p) => p.metric),
+];
+
+const methodFields: readonly Field<Method>[] = [
+  field('method', 'method', 'text', (m) => m.method),
+  field('tasks', 'tasks', 'text', (m) => m.tasks.join(' / ')),
+  field('n', 'n', 'int', (m) => m.n),
+  field('mean_metric_gain', 'mean metric gain', 'auto', (m) => m.meanMetricGain),
+  field('rank_by_metric', 'rank (metric)', 'int', (m) => m.rankByMetric),
+  field('mean_delta_krs', 'mean ΔKRS', 'num2', (m) => m.meanDeltaKrs),
+  field('rank_by_krs', 'rank (KRS)', 'int', (m) => m.rankByKrs),
+  field('delta_krs_ci_low', 'ΔKRS CI low', 'num2', (m) => ci(m.deltaKrsCi95, 0)),
+  field('delta_krs_ci_high', 'ΔKRS CI high', 'num2', (m) => ci(m.deltaKrsCi95, 1)),
+];
+
+const kendallFields: readonly Field<Kendall>[] = [
+  field('n', 'methods', 'int', (k) => k.n),
+  field('tau', 'τ-b', 'num3', (k) => k.tau),
+  field('p', 'p', 'p', (k) => k.p),
+  field('method', 'p-value', 'text', (k) => k.method),
+  field('reason', 'undefined because', 'text', (k) => k.reason),
+];
+
+const sensitivityFields: readonly Field<Swept>[] = [
+  field('id', 'id', 'text', (s) => s.id),
+  field('task', 'task', 'text', (s) => s.task),
+  field('method', 'method', 'text', (s) => s.method),
+  field('on', 'swept', 'text', (s) => (s.on === 'post' ? 'KRS post' : 'ΔKRS')),
+  field('alpha', 'α', 'num2', (s) => s.alpha),
+  field('at_alpha', 'at α', 'num2', (s) => s.atAlpha),
+  field('preset_alpha', 'preset α', 'num2', (s) => s.presetAlpha),
+  field('at_preset', 'at preset', 'num2', (s) => s.atPreset),
+  field('best_alpha', 'best α', 'num2', (s) => s.best?.alpha ?? null),
+  field('best', 'at best', 'num2', (s) => s.best?.krs ?? null),
+  field('worst_alpha', 'worst α', 'num2', (s) => s.worst?.alpha ?? null),
+  field('worst', 'at worst', 'num2', (s) => s.worst?.krs ?? null),
+  field('slope', 'slope', 'num2', (s) => s.slope),
+];
+
+type CurvePoint = { id: string; on: string; alpha: number; krs: number };
+const curveFields: readonly Field<CurvePoint>[] = [
+  field('id', 'id', 'text', (p) => p.id),
+  field('on', 'swept', 'text', (p) => p.on),
+  field('alpha', 'α', 'num2', (p) => p.alpha),
+  field('krs', 'KRS', 'num2', (p) => p.krs),
+];
+
+type Finding = { id: string; method: string; fssLevel: string | null; aoaLevel: string | null; code: string; severity: string; message: string };
+const diagnosticFields: readonly Field<Finding>[] = [
+  field('id', 'id', 'text', (f) => f.id),
+  field('method', 'method', 'text', (f) => f.method),
+  field('fss_level', 'FSS', 'text', (f) => f.fssLevel),
+  field('aoa_level', 'AOA', 'text', (f) => f.aoaLevel),
+  field('code', 'finding', 'text', (f) => f.code),
+  field('severity', 'severity', 'text', (f) => f.severity),
+  field('message', 'advice', 'text', (f) => f.message),
+];
+
+/** The notes under the per-task table: each undefined statistic with its reason, the exclusions. */
+function taskNotes(tasks: readonly TaskStats[]): string[] {
+  const notes: string[] = [];
+  for (const t of tasks) {
     if (t.n === 0) {
-      taskNotes.push(`${t.task}: no experiment with KRS before and after KD, so no statistics (gains-only: ${t.excluded.map((x) => x.id).join(', ')})`);
+      notes.push(`${t.task}: no experiment with KRS before and after KD, so no statistics (gains-only: ${t.excluded.map((x) => x.id).join(', ')})`);
       continue;
     }
-    if (t.pearson.reason) taskNotes.push(`${t.task}: Pearson r undefined — ${t.pearson.reason}`);
-    if (t.pairedT.reason) taskNotes.push(`${t.task}: paired t-test undefined — ${t.pairedT.reason}`);
-    if (t.pre.reason) taskNotes.push(`${t.task}: pre-KD 95% CI undefined — ${t.pre.reason}`);
-    if (t.post.reason) taskNotes.push(`${t.task}: post-KD 95% CI undefined — ${t.post.reason}`);
+    if (t.pearson.reason) notes.push(`${t.task}: Pearson r undefined — ${t.pearson.reason}`);
+    if (t.pairedT.reason) notes.push(`${t.task}: paired t-test undefined — ${t.pairedT.reason}`);
+    if (t.pre.reason) notes.push(`${t.task}: pre-KD 95% CI undefined — ${t.pre.reason}`);
+    if (t.post.reason) notes.push(`${t.task}: post-KD 95% CI undefined — ${t.post.reason}`);
     const byReason = new Map<string, string[]>();
     for (const x of t.excluded) byReason.set(x.reason, [...(byReason.get(x.reason) ?? []), x.id]);
-    for (const [reason, ids] of byReason) taskNotes.push(`${t.task}: ${reason}: ${ids.join(', ')}`);
-    for (const n of t.notes) taskNotes.push(`${t.task}: ${n}`);
+    for (const [reason, ids] of byReason) notes.push(`${t.task}: ${reason}: ${ids.join(', ')}`);
+    for (const n of t.notes) notes.push(`${t.task}: ${n}`);
   }
-  tables.push({
-    name: 'tasks',
-    title: 'Per task: correlation with the task metric, paired t-test, means with 95% CIs',
-    columns: [
-      col('task', 'task', 'text'),
-      col('n', 'n', 'int'),
-      col('alpha', 'α', 'text'),
-      col('metric', 'metric', 'text'),
-      col('pearson_n', 'n (r)', 'int'),
-      col('pearson_r', 'r', 'num3'),
-      col('pearson_p', 'p (r)', 'p'),
-      col('t', 't', 'num2'),
-      col('df', 'df', 'int'),
-      col('t_p', 'p (t)', 'p'),
-      col('pre_mean', 'pre mean', 'num2'),
-      col('pre_ci_low', 'pre CI low', 'num2'),
-      col('pre_ci_high', 'pre CI high', 'num2'),
-      col('post_mean', 'post mean', 'num2'),
-      col('post_ci_low', 'post CI low', 'num2'),
-      col('post_ci_high', 'post CI high', 'num2'),
-      col('pearson_reason', 'r undefined because', 'text', true),
-      col('t_reason', 't undefined because', 'text', true),
-      col('pre_reason', 'pre CI undefined because', 'text', true),
-      col('post_reason', 'post CI undefined because', 'text', true),
-    ],
-    rows: taskRows,
-    notes: taskNotes,
-  });
+  return notes;
+}
 
-  tables.push({
-    name: 'points',
-    title: 'Correlation points: post-KD KRS and metric',
-    columns: [col('task', 'task', 'text'), col('id', 'id', 'text'), col('krs_post', 'KRS post', 'num2'), col('metric_post', 'metric post', 'auto')],
-    rows: Object.values(r.tasks).flatMap((t) => (t ? t.points.map((p) => [t.task, p.id, p.krs, p.metric]) : [])),
-    notes: [],
-    csvOnly: true,
-  });
+function kendallNote(k: Kendall): string {
+  return k.reason === null
+    ? `Kendall's τ-b between the rankings: τ = ${fixed(k.tau!, 3)}, p = ${formatP(k.p!)} (${k.method}, ${k.n} methods)`
+    : `Kendall's τ-b undefined — ${k.reason}`;
+}
 
+/** The experiment-level tables: KRS before and after KD, and the ΔFSS/ΔAOA trade-off. */
+function experimentTables(r: AnalysisResult): AnalysisTable[] {
+  const gainsOnly = r.experiments.filter((e) => e.gainsOnly).map((e) => `${e.id}: only the gains are given; ΔKRS = α·ΔFSS + β·ΔAOA`);
+  return [
+    tableOf({ name: 'experiments', title: 'Experiments: KRS before and after KD', notes: gainsOnly }, experimentFields, r.experiments),
+    tableOf({ name: 'tradeoff', title: 'Trade-off: ΔKRS = α·ΔFSS + β·ΔAOA' }, tradeoffFields, r.experiments),
+  ];
+}
+
+/** The per-task statistics and the correlation points behind them. */
+function taskTables(r: AnalysisResult): AnalysisTable[] {
+  const tasks = Object.values(r.tasks).filter((t): t is TaskStats => !!t);
+  const points = tasks.flatMap((t) => t.points.map((p) => ({ ...p, task: t.task })));
+  return [
+    tableOf(
+      { name: 'tasks', title: 'Per task: correlation with the task metric, paired t-test, means with 95% CIs', notes: taskNotes(tasks) },
+      taskFields,
+      tasks,
+    ),
+    tableOf({ name: 'points', title: 'Correlation points: post-KD KRS and metric', csvOnly: true }, pointFields, points),
+  ];
+}
+
+/** The KD methods ranked by ΔKRS, and Kendall's τ-b between the two rankings. */
+function methodTables(r: AnalysisResult): AnalysisTable[] {
   const k = r.methods.kendall;
-  tables.push({
-    name: 'methods',
-    title: 'KD methods: mean gains and rankings',
-    columns: [
-      col('method', 'method', 'text'),
-      col('tasks', 'tasks', 'text'),
-      col('n', 'n', 'int'),
-      col('mean_metric_gain', 'mean metric gain', 'auto'),
-      col('rank_by_metric', 'rank (metric)', 'int'),
-      col('mean_delta_krs', 'mean ΔKRS', 'num2'),
-      col('rank_by_krs', 'rank (KRS)', 'int'),
-      col('delta_krs_ci_low', 'ΔKRS CI low', 'num2'),
-      col('delta_krs_ci_high', 'ΔKRS CI high', 'num2'),
-    ],
-    rows: [...r.methods.table]
-      .sort((a, b) => a.rankByKrs - b.rankByKrs)
-      .map((m) => [
-        m.method,
-        m.tasks.join(' / '),
-        m.n,
-        m.meanMetricGain,
-        m.rankByMetric,
-        m.meanDeltaKrs,
-        m.rankByKrs,
-        ci(m.deltaKrsCi95, 0),
-        ci(m.deltaKrsCi95, 1),
-      ]),
-    notes: [
-      k.reason === null
-        ? `Kendall's τ-b between the rankings: τ = ${fixed(k.tau!, 3)}, p = ${formatP(k.p!)} (${k.method}, ${k.n} methods)`
-        : `Kendall's τ-b undefined — ${k.reason}`,
-    ],
-  });
+  const ranked = [...r.methods.table].sort((a, b) => a.rankByKrs - b.rankByKrs);
+  return [
+    tableOf({ name: 'methods', title: 'KD methods: mean gains and rankings', notes: [kendallNote(k)] }, methodFields, ranked),
+    tableOf({ name: 'kendall', title: "Kendall's τ-b between the rankings by metric gain and by ΔKRS", csvOnly: true }, kendallFields, [k]),
+  ];
+}
 
-  tables.push({
-    name: 'kendall',
-    title: "Kendall's τ-b between the rankings by metric gain and by ΔKRS",
-    columns: [
-      col('n', 'methods', 'int'),
-      col('tau', 'τ-b', 'num3'),
-      col('p', 'p', 'p'),
-      col('method', 'p-value', 'text'),
-      col('reason', 'undefined because', 'text'),
-    ],
-    rows: [[k.n, k.tau, k.p, k.method, k.reason]],
-    notes: [],
-    csvOnly: true,
-  });
+/** The α-sensitivity summary per swept experiment and its curves. */
+function sensitivityTables(r: AnalysisResult): AnalysisTable[] {
+  const swept = r.sensitivity.experiments;
+  const flat = swept.filter((s) => s.flat).map((s) => `${s.id}: FSS = AOA, so KRS does not depend on α (no best α)`);
+  const curves = swept.flatMap((s) => s.points.map((p) => ({ id: s.id, on: s.on, alpha: p.alpha, krs: p.krs })));
+  return [
+    tableOf({ name: 'sensitivity', title: `α-sensitivity: KRS(α) for α = 0 … 1 in steps of ${r.sensitivity.step}`, notes: flat }, sensitivityFields, swept),
+    tableOf({ name: 'sensitivity-curves', title: 'α-sensitivity curves', csvOnly: true }, curveFields, curves),
+  ];
+}
 
-  tables.push({
-    name: 'sensitivity',
-    title: `α-sensitivity: KRS(α) for α = 0 … 1 in steps of ${r.sensitivity.step}`,
-    columns: [
-      col('id', 'id', 'text'),
-      col('task', 'task', 'text'),
-      col('method', 'method', 'text'),
-      col('on', 'swept', 'text'),
-      col('alpha', 'α', 'num2'),
-      col('at_alpha', 'at α', 'num2'),
-      col('preset_alpha', 'preset α', 'num2'),
-      col('at_preset', 'at preset', 'num2'),
-      col('best_alpha', 'best α', 'num2'),
-      col('best', 'at best', 'num2'),
-      col('worst_alpha', 'worst α', 'num2'),
-      col('worst', 'at worst', 'num2'),
-      col('slope', 'slope', 'num2'),
-    ],
-    rows: r.sensitivity.experiments.map((s) => [
-      s.id,
-      s.task,
-      s.method,
-      s.on === 'post' ? 'KRS post' : 'ΔKRS',
-      s.alpha,
-      s.atAlpha,
-      s.presetAlpha,
-      s.atPreset,
-      s.best?.alpha ?? null,
-      s.best?.krs ?? null,
-      s.worst?.alpha ?? null,
-      s.worst?.krs ?? null,
-      s.slope,
-    ]),
-    notes: r.sensitivity.experiments.filter((s) => s.flat).map((s) => `${s.id}: FSS = AOA, so KRS does not depend on α (no best α)`),
-  });
-
-  tables.push({
-    name: 'sensitivity-curves',
-    title: 'α-sensitivity curves',
-    columns: [col('id', 'id', 'text'), col('on', 'swept', 'text'), col('alpha', 'α', 'num2'), col('krs', 'KRS', 'num2')],
-    rows: r.sensitivity.experiments.flatMap((s) => s.points.map((p) => [s.id, s.on, p.alpha, p.krs])),
-    notes: [],
-    csvOnly: true,
-  });
-
+/** One row per diagnostic finding. */
+function diagnosticsTable(r: AnalysisResult): AnalysisTable {
   const t = r.diagnostics.thresholds;
-  tables.push({
-    name: 'diagnostics',
-    title: `Diagnostics (low < ${t.low}, high ≥ ${t.high}, gap ≥ ${t.gap})`,
-    columns: [
-      col('id', 'id', 'text'),
-      col('method', 'method', 'text'),
-      col('fss_level', 'FSS', 'text'),
-      col('aoa_level', 'AOA', 'text'),
-      col('code', 'finding', 'text'),
-      col('severity', 'severity', 'text'),
-      col('message', 'advice', 'text'),
-    ],
-    rows: r.diagnostics.experiments.flatMap((d) => d.findings.map((f) => [d.id, d.method, d.fssLevel, d.aoaLevel, f.code, f.severity, f.message])),
-    notes: [],
-  });
-  return tables;
+  const findings = r.diagnostics.experiments.flatMap((d) =>
+    d.findings.map((f) => ({ id: d.id, method: d.method, fssLevel: d.fssLevel, aoaLevel: d.aoaLevel, code: f.code, severity: f.severity, message: f.message })),
+  );
+  return tableOf({ name: 'diagnostics', title: `Diagnostics (low < ${t.low}, high ≥ ${t.high}, gap ≥ ${t.gap})` }, diagnosticFields, findings);
+}
+
+/** Every table of an analysis, in reading order. */
+export function analysisTables(r: AnalysisResult): AnalysisTable[] {
+  return [...experimentTables(r), ...taskTables(r), ...methodTables(r), ...sensitivityTables(r), diagnosticsTable(r)];
 }

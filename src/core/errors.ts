@@ -177,7 +177,7 @@ export function fmtShape(shape: readonly number[]): string {
 }
 
 /** A byte count for people, in the unit of `--memory-budget`: MiB from 1 MiB up, KiB below. */
-export function fmtBytes(bytes: number): string {
+function fmtBytes(bytes: number): string {
   return bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(0)} MiB` : `${(bytes / 2 ** 10).toFixed(1)} KiB`;
 }
 

@@ -55,7 +55,7 @@ export function tensor(data: NumericArray, shape: readonly number[], dtype?: DTy
 }
 
 /** The dtype a typed array naturally holds. */
-export function dtypeOfArray(data: NumericArray): DType {
+function dtypeOfArray(data: NumericArray): DType {
   if (data instanceof Float64Array) return 'float64';
   if (data instanceof Float32Array) return 'float32';
   if (data instanceof Int8Array) return 'int8';

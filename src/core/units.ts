@@ -44,7 +44,7 @@ export function fixed(value: number | null | undefined, digits = 2): string {
  * A finite `value` rounded to `digits` decimals, half away from zero, on its shortest decimal
  * form (exact decimal arithmetic on the digits, no binary rounding); "-" for negatives.
  */
-export function roundDecimal(value: number, digits: number): string {
+function roundDecimal(value: number, digits: number): string {
   const { whole, fraction } = decimalDigits(Math.abs(value));
   const kept = `${whole}${fraction.padEnd(digits, '0').slice(0, digits)}`;
   const up = (fraction[digits] ?? '0') >= '5';

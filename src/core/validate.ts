@@ -3,7 +3,7 @@
  * names the offending array (`what`), so callers pass a description such as
  * `teacher layer 'conv1' (t.npz)`.
  */
-import { errors, fmtShape } from './errors.js';
+import { errors } from './errors.js';
 import { isFloat, type Tensor } from './tensor.js';
 
 /** Throw NON_FINITE at the first NaN or ±Inf in a floating-point tensor. O(size). */
@@ -21,21 +21,4 @@ export function assertSameSamples(teacher: Tensor, student: Tensor, what: string
   const nt = teacher.shape[0] ?? 1;
   const ns = student.shape[0] ?? 1;
   if (nt !== ns) throw errors.sampleCountMismatch(what, nt, ns);
-}
-
-/** Throw SHAPE_MISMATCH unless the shapes are identical. */
-export function assertSameShape(teacher: Tensor, student: Tensor, what: string): void {
-  const a = teacher.shape;
-  const b = student.shape;
-  if (a.length !== b.length || a.some((d, i) => d !== b[i])) {
-    throw errors.shapeMismatch(what, `teacher and student shapes to match`, `teacher ${fmtShape(a)}, student ${fmtShape(b)}`);
-  }
-}
-
-/** Throw SHAPE_MISMATCH unless the tensor has the given rank (or one of the given ranks). */
-export function assertRank(t: Tensor, ranks: number | readonly number[], what: string): void {
-  const allowed = typeof ranks === 'number' ? [ranks] : ranks;
-  if (!allowed.includes(t.shape.length)) {
-    throw errors.shapeMismatch(what, `rank ${allowed.join(' or ')}`, `shape ${fmtShape(t.shape)}`);
-  }
 }

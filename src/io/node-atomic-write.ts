@@ -27,7 +27,7 @@ import { errors, KrsError } from '../core/errors.js';
 import { CHUNK_BYTES, checkInterrupt, pauseAtSync, recordCommit, throwIfInterrupted } from './interrupt.js';
 
 /** Temporary files of dead processes younger than this are left alone (another machine's clock, a slow rename). */
-export const STALE_AGE_MS = 30_000;
+const STALE_AGE_MS = 30_000;
 
 /** Temporary folders of unfinished {@link writeDirAtomic} calls, removed if the process exits first. */
 const liveDirs = new Set<string>();

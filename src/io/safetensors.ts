@@ -185,7 +185,7 @@ export function safetensorsCapture(source: ByteSource, options: CaptureOptions =
  * The first key that occurs twice at the top level of a JSON object's text (already known to
  * be valid JSON), or undefined. Strings are compared after JSON unescaping. O(length).
  */
-export function repeatedTopLevelKey(text: string): string | undefined {
+function repeatedTopLevelKey(text: string): string | undefined {
   const seen = new Set<string>();
   let depth = 0;
   let expectKey = false;

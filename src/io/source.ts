@@ -80,40 +80,6 @@ export function bytesSource(name: string, bytes: Uint8Array): ByteSource {
   };
 }
 
-/**
- * Bytes [offset, offset + size) of `parent` as a source of their own, named `name`.
- * @throws KrsError BAD_FILE if the window runs past the end of `parent`.
- */
-export function windowSource(parent: ByteSource, offset: number, size: number, name: string): ByteSource {
-  checkRange(parent, offset, size);
-  return {
-    name,
-    size,
-    read(off, length) {
-      checkRange(this, off, length);
-      return parent.read(offset + off, length);
-    },
-    readInto(off, dest) {
-      checkRange(this, off, dest.length);
-      readInto(parent, offset + off, dest);
-    },
-    ...(parent.view
-      ? {
-          view(off: number, length: number) {
-            checkRange(this, off, length);
-            return parent.view!(offset + off, length);
-          },
-        }
-      : {}),
-    verify() {
-      verifySource(parent);
-    },
-    verifyAsync() {
-      return verifySourceAsync(parent);
-    },
-  };
-}
-
 /** Fill `dest` from `source` at `offset`, using `readInto` when the source has it. */
 export function readInto(source: ByteSource, offset: number, dest: Uint8Array): void {
   if (dest.length === 0) return;

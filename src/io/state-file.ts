@@ -25,9 +25,9 @@ import { readSafetensorsHeader } from './safetensors.js';
 import { bytesSource, readInto } from './source.js';
 
 /** The `format` of the metadata. */
-export const STATE_FILE_FORMAT = 'krs-state';
+const STATE_FILE_FORMAT = 'krs-state';
 /** Version of the file layout (the document carries its own version). */
-export const STATE_FILE_VERSION = 2;
+const STATE_FILE_VERSION = 2;
 
 const hex = (n: number) => n.toString(16).padStart(8, '0');
 const utf8 = (text: string) => new TextEncoder().encode(text);

@@ -17,7 +17,7 @@ import { gatherRows, sliceRows, type Tensor } from '../core/tensor.js';
 /** Default number of groups. */
 export const DEFAULT_GROUPS = 20;
 /** The memory budget never lowers the groups of a layer pair below this many. */
-export const MIN_GROUPS = 5;
+const MIN_GROUPS = 5;
 /** Default bytes allowed for the per-group states of one layer pair. */
 export const DEFAULT_GROUP_MEMORY = 512 * 2 ** 20;
 

@@ -475,51 +475,7 @@ export class KrsMetric {
    * values by group; their own states are then not read.
    */
   async compute(options: { reduced?: ReadonlyMap<number, ReducedPair> } = {}): Promise<KrsResult> {
-    const pairs = this.options.pairs;
-    const layers: LayerScore[] = [];
-    const warnings: string[] = [];
-    const measures: LayerSimilarityMeasure[] = [];
-    const slow = new Map<number, string>();
-    for (let i = 0; i < pairs.length; i++) {
-      const pair = pairs[i]!;
-      const ps = this.state.pairs[i]!;
-      if (ps.similarity === null) throw errors.undefinedResult(`similarity of '${pair.teacher}':'${pair.student}'`, 'no samples were seen');
-      const m = this.measureFor(pair, ps.similarity);
-      measures.push(m);
-      const red = options.reduced?.get(i);
-      const r = red ? red.result : await m.compute(mergeAll(m, ps.slots));
-      // Leave-outs whose work is over the budget are skipped, with the reason (a size rule).
-      const keepsRows = ps.slots.some((st) => st !== undefined && m.keepsRows(st));
-      const computeWork = similaritySpec(ps.similarity).computeWork?.(r.teacherWidth, r.studentWidth) ?? 0;
-      const work = red ? 0 : leaveOutWork(r, this.groups, keepsRows, computeWork);
-      if (!red && this.groups > 1 && ps.factor !== 0 && work > this.workBudget) {
-        const how =
-          r.route === 'sample-space'
-            ? `one more Gram pass over ${r.n} rows of widths ${r.teacherWidth} + ${r.studentWidth}`
-            : keepsRows
-              ? `${this.groups} Gram passes over ${r.n} rows of widths ${r.teacherWidth} + ${r.studentWidth}`
-              : `${this.groups} merges of states of widths ${r.teacherWidth} + ${r.studentWidth}`;
-        const why = `layer pair '${pair.teacher}':'${pair.student}': its leave-one-group-out scores need about ${work.toExponential(1)} multiply-adds (${how}), over the interval work budget of ${this.workBudget.toExponential(1)} (${opt('intervals')}.workBudget)`;
-        slow.set(i, why);
-      }
-      layers.push({
-        teacher: pair.teacher,
-        student: pair.student,
-        score: toPoints(r.value),
-        n: r.n,
-        similarity: r.similarity,
-        estimator: r.estimator,
-        ...(r.route ? { route: r.route } : {}),
-        teacherWidth: r.teacherWidth,
-        studentWidth: r.studentWidth,
-        ...(r.batches !== undefined ? { batches: r.batches } : {}),
-        ci95: null,
-        se: null,
-        groups: 0,
-      });
-      if (ps.note) warnings.push(ps.note);
-      warnings.push(...r.warnings);
-    }
+    const { layers, warnings, measures, slow } = await this.layerScores(options.reduced);
     const output = this.out.compute(mergeAll(this.out, this.state.outputs));
     const fss = layers.reduce((a, l) => a + l.score, 0) / layers.length;
     const k = composeKrs(fss, output.aoa, this.alpha);
@@ -528,26 +484,9 @@ export class KrsMetric {
       groups: this.groups,
       rows: this.state.rows,
       layers: this.state.pairs.map((ps, i) => ({
-        score: layers[i]!.score,
-        bounds: pointsOf(similaritySpec(layers[i]!.similarity).bounds),
+        ...this.layerComponent(i, layers[i]!, measures[i]!, options.reduced?.get(i)),
         factor: slow.has(i) ? 0 : (ps.factor ?? 1),
         reason: slow.get(i) ?? ps.reason,
-        slots: ps.slots,
-        merge: (a, b) => measures[i]!.merge(a as LayerState, b as LayerState),
-        init: () => measures[i]!.init(),
-        value: async (st) => toPoints((await measures[i]!.compute(st as LayerState)).value),
-        leaveOneOut: async (states) => {
-          const red = options.reduced?.get(i);
-          // Reduced pairs: the values of the groups that hold samples (the ones the intervals use).
-          if (red)
-            return red.leaveOut
-              ? red
-                  .leaveOut()
-                  .filter((_, g) => this.state.rows.features[g]! > 0)
-                  .map(toPoints)
-              : null;
-          return (await measures[i]!.leaveOneOut(states as LayerState[]))?.map(toPoints) ?? null;
-        },
       })),
       output: {
         score: output.aoa,
@@ -581,6 +520,82 @@ export class KrsMetric {
       ci95: iv.ci95,
       intervals: iv.summary,
       warnings,
+    };
+  }
+
+  /** Each layer pair's score (intervals still empty), its measure, and the pairs whose leave-outs are over the work budget (with why). */
+  private async layerScores(reduced: ReadonlyMap<number, ReducedPair> | undefined) {
+    const pairs = this.options.pairs;
+    const layers: LayerScore[] = [];
+    const warnings: string[] = [];
+    const measures: LayerSimilarityMeasure[] = [];
+    const slow = new Map<number, string>();
+    for (let i = 0; i < pairs.length; i++) {
+      const pair = pairs[i]!;
+      const ps = this.state.pairs[i]!;
+      if (ps.similarity === null) throw errors.undefinedResult(`similarity of '${pair.teacher}':'${pair.student}'`, 'no samples were seen');
+      const m = this.measureFor(pair, ps.similarity);
+      measures.push(m);
+      const red = reduced?.get(i);
+      const r = red ? red.result : await m.compute(mergeAll(m, ps.slots));
+      const why = red ? undefined : this.overWorkBudget(pair, ps, m, r);
+      if (why) slow.set(i, why);
+      layers.push({
+        teacher: pair.teacher,
+        student: pair.student,
+        score: toPoints(r.value),
+        n: r.n,
+        similarity: r.similarity,
+        estimator: r.estimator,
+        ...(r.route ? { route: r.route } : {}),
+        teacherWidth: r.teacherWidth,
+        studentWidth: r.studentWidth,
+        ...(r.batches !== undefined ? { batches: r.batches } : {}),
+        ci95: null,
+        se: null,
+        groups: 0,
+      });
+      if (ps.note) warnings.push(ps.note);
+      warnings.push(...r.warnings);
+    }
+    return { layers, warnings, measures, slow };
+  }
+
+  /** Why a pair's leave-one-group-out scores are skipped (their work is over the budget: a size rule), or undefined. */
+  private overWorkBudget(pair: LayerPair, ps: PairState, m: LayerSimilarityMeasure, r: LayerSimilarityResult): string | undefined {
+    const keepsRows = ps.slots.some((st) => st !== undefined && m.keepsRows(st));
+    const computeWork = similaritySpec(ps.similarity!).computeWork?.(r.teacherWidth, r.studentWidth) ?? 0;
+    const work = leaveOutWork(r, this.groups, keepsRows, computeWork);
+    if (!(this.groups > 1 && ps.factor !== 0 && work > this.workBudget)) return undefined;
+    const how =
+      r.route === 'sample-space'
+        ? `one more Gram pass over ${r.n} rows of widths ${r.teacherWidth} + ${r.studentWidth}`
+        : keepsRows
+          ? `${this.groups} Gram passes over ${r.n} rows of widths ${r.teacherWidth} + ${r.studentWidth}`
+          : `${this.groups} merges of states of widths ${r.teacherWidth} + ${r.studentWidth}`;
+    return `layer pair '${pair.teacher}':'${pair.student}': its leave-one-group-out scores need about ${work.toExponential(1)} multiply-adds (${how}), over the interval work budget of ${this.workBudget.toExponential(1)} (${opt('intervals')}.workBudget)`;
+  }
+
+  /** Pair i as an interval component: its score, scale and per-group states, merged and computed by its measure. */
+  private layerComponent(i: number, layer: LayerScore, measure: LayerSimilarityMeasure, red: ReducedPair | undefined) {
+    return {
+      score: layer.score,
+      bounds: pointsOf(similaritySpec(layer.similarity).bounds),
+      slots: this.state.pairs[i]!.slots,
+      merge: (a: unknown, b: unknown) => measure.merge(a as LayerState, b as LayerState),
+      init: () => measure.init(),
+      value: async (st: unknown) => toPoints((await measure.compute(st as LayerState)).value),
+      leaveOneOut: async (states: readonly unknown[]) => {
+        // Reduced pairs: the values of the groups that hold samples (the ones the intervals use).
+        if (red)
+          return red.leaveOut
+            ? red
+                .leaveOut()
+                .filter((_, g) => this.state.rows.features[g]! > 0)
+                .map(toPoints)
+            : null;
+        return (await measure.leaveOneOut(states as LayerState[]))?.map(toPoints) ?? null;
+      },
     };
   }
 

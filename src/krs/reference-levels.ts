@@ -77,7 +77,7 @@ export interface ReferenceLevels {
   baseline: BaselineLevel | null;
 }
 
-export const NULL_METHOD = "the same captures scored again with the student's samples shuffled by a seeded permutation (chance alignment)";
+const NULL_METHOD = "the same captures scored again with the student's samples shuffled by a seeded permutation (chance alignment)";
 
 /** Check and complete the reference options. @throws BAD_OPTION for a seed that is not a non-negative safe integer. */
 export function resolveReference(o: ReferenceOptions | undefined): { null: boolean; seed: number } {
@@ -121,11 +121,6 @@ export function baselineLevelOf(student: { name: string; result: KrsResult }, ba
     ci95: b.ci95,
     delta: { ...c.delta, ci95: c.ci95, se: c.se, p: c.p, groups: c.groups, reasons: c.reasons },
   };
-}
-
-/** The levels when nothing but the teacher's is known. */
-export function teacherOnly(): ReferenceLevels {
-  return { teacher: 100, null: null, baseline: null };
 }
 
 /**

@@ -159,35 +159,18 @@ export async function verifyScoreArrays(options: ScoreCapturesOptions): Promise<
 
 /** Resolve everything {@link foldScore} needs (see {@link ScorePlan}). */
 export function planScore(options: ScoreCapturesOptions): ScorePlan {
-  const { teacher, student, task } = options;
-  const spec = taskSpec(task);
+  const { teacher, student } = options;
   const warnings: string[] = [];
-
   const outputKeys = resolveOutputKeys(options);
   const idKey = resolveIdKey(options);
   const pairs = resolvePairs(options, [outputKeys?.teacher, outputKeys?.student, idKey]);
-  const maskKey = spec.maskKey;
-
-  // Every array used must hold the same number of samples on its side, and both sides alike.
-  const teacherKeys = [...pairs.map((p) => p.teacher), ...(outputKeys ? [outputKeys.teacher] : [])];
-  const studentKeys = [...pairs.map((p) => p.student), ...(outputKeys ? [outputKeys.student] : [])];
-  const n = commonSampleCount(teacher, teacherKeys);
-  const ns = commonSampleCount(student, studentKeys);
-  if (n !== ns) throw errors.sampleCountMismatch(`${teacher.source} vs ${student.source}`, n, ns);
-
-  // Everything the run will hold, priced from the declared shapes before any array is read.
-  const useMask = (c: Capture) => (maskKey && (options.pool ?? spec.pool) === 'mean' && c.keys().includes(maskKey) ? maskKey : undefined);
-  const masks = { teacher: useMask(teacher), student: useMask(student) };
-  const rowBytes =
-    8 *
-    ([...teacherKeys, ...(masks.teacher ? [masks.teacher] : [])].reduce((a, k) => a + sizeOf(teacher.info(k).shape.slice(1)), 0) +
-      [...studentKeys, ...(masks.student ? [masks.student] : [])].reduce((a, k) => a + sizeOf(student.info(k).shape.slice(1)), 0));
-  const batchSize = options.batchSize ?? Math.max(1, Math.min(n, MAX_BATCH_ROWS, Math.max(256, Math.floor(BATCH_BYTES / Math.max(rowBytes, 1)))));
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw errors.badOption('batchSize', batchSize, 'a positive integer');
+  const arrays = planArrays(options, pairs, outputKeys);
+  const { n, masks } = arrays;
+  const { rowBytes, batchSize } = batchSizing(options, arrays);
   const reference = resolveReference(options.reference);
   const routes = pairRoutes(options, pairs, n);
-  const studentArrays = [...studentKeys, ...(masks.student ? [masks.student] : [])];
-  const checkMemory = (studentWhole: boolean) =>
+  const checkMemory = (studentWhole: boolean) => {
+    const studentArrays = [...arrays.studentKeys, ...(masks.student ? [masks.student] : [])];
     assertRunFits(
       runMemory({
         n,
@@ -204,25 +187,77 @@ export function planScore(options: ScoreCapturesOptions): ScorePlan {
       options.memoryBudget ?? DEFAULT_MEMORY_BUDGET,
       `scoring ${student.source} against ${teacher.source} (${n} samples, ${pairs.length} layer pair${pairs.length === 1 ? '' : 's'}${reference.null ? ', with the null level' : ''})`,
     );
+  };
   checkMemory(reference.null);
+  const studentRowOf = alignSamples(options, idKey, n, warnings);
+  // Reordered samples are gathered from the student's arrays read whole.
+  if (studentRowOf && !reference.null) checkMemory(true);
+  const { kinds, metricOptions } = planMetricOptions(options, n, pairs, outputKeys);
+  // Every estimator streams the same batches of batchSize rows: the minibatch estimator's
+  // minibatches are these batches (the metric puts each whole in the group of its first sample).
+  const batches = batchBounds(n, batchSize);
+  return { options, n, pairs, outputKeys, idKey, studentRowOf, kinds, metricOptions, batchSize, batches, reference, routes, warnings, masks };
+}
 
-  let studentRowOf: Int32Array | null = null;
+interface PlannedArrays {
+  readonly n: number;
+  readonly teacherKeys: string[];
+  readonly studentKeys: string[];
+  readonly masks: { teacher: string | undefined; student: string | undefined };
+}
+
+/** The arrays a run reads on each side and their common sample count (both sides alike). */
+function planArrays(options: ScoreCapturesOptions, pairs: readonly LayerPair[], outputKeys: ScorePlan['outputKeys']): PlannedArrays {
+  const { teacher, student } = options;
+  const spec = taskSpec(options.task);
+  // Every array used must hold the same number of samples on its side, and both sides alike.
+  const teacherKeys = [...pairs.map((p) => p.teacher), ...(outputKeys ? [outputKeys.teacher] : [])];
+  const studentKeys = [...pairs.map((p) => p.student), ...(outputKeys ? [outputKeys.student] : [])];
+  const n = commonSampleCount(teacher, teacherKeys);
+  const ns = commonSampleCount(student, studentKeys);
+  if (n !== ns) throw errors.sampleCountMismatch(`${teacher.source} vs ${student.source}`, n, ns);
+  const maskKey = spec.maskKey;
+  const useMask = (c: Capture) => (maskKey && (options.pool ?? spec.pool) === 'mean' && c.keys().includes(maskKey) ? maskKey : undefined);
+  return { n, teacherKeys, studentKeys, masks: { teacher: useMask(teacher), student: useMask(student) } };
+}
+
+/** Bytes of one sample over every array read (priced from the declared shapes), and the batch size that follows. */
+function batchSizing(options: ScoreCapturesOptions, a: PlannedArrays): { rowBytes: number; batchSize: number } {
+  const { teacher, student } = options;
+  const rowBytes =
+    8 *
+    ([...a.teacherKeys, ...(a.masks.teacher ? [a.masks.teacher] : [])].reduce((s, k) => s + sizeOf(teacher.info(k).shape.slice(1)), 0) +
+      [...a.studentKeys, ...(a.masks.student ? [a.masks.student] : [])].reduce((s, k) => s + sizeOf(student.info(k).shape.slice(1)), 0));
+  const batchSize = options.batchSize ?? Math.max(1, Math.min(a.n, MAX_BATCH_ROWS, Math.max(256, Math.floor(BATCH_BYTES / Math.max(rowBytes, 1)))));
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw errors.badOption('batchSize', batchSize, 'a positive integer');
+  return { rowBytes, batchSize };
+}
+
+/** The student row of each teacher row when the ids reorder them (null: same order), with the warnings it calls for. */
+function alignSamples(options: ScoreCapturesOptions, idKey: string | undefined, n: number, warnings: string[]): Int32Array | null {
+  const { teacher, student } = options;
   if (!idKey) {
     warnings.push(
       `no sample ids in the captures (${DEFAULT_ID_KEYS.join(' or ')}, or --ids KEY): teacher and student rows are assumed to be the same samples in the same order, which cannot be checked`,
     );
+    return null;
   }
-  if (idKey) {
-    const alignment = alignIds(readIds(teacher, idKey, n), readIds(student, idKey, n), teacher.source, student.source);
-    studentRowOf = alignment.studentRowOf;
-    // Reordered samples are gathered from the student's arrays read whole.
-    if (studentRowOf && !reference.null) checkMemory(true);
-    if (studentRowOf) warnings.push(`student samples were reordered by '${idKey}' to match the teacher's order`);
-  }
+  const { studentRowOf } = alignIds(readIds(teacher, idKey, n), readIds(student, idKey, n), teacher.source, student.source);
+  if (studentRowOf) warnings.push(`student samples were reordered by '${idKey}' to match the teacher's order`);
+  return studentRowOf;
+}
 
+/** The output kinds and the metric's options (checked by constructing the metric). */
+function planMetricOptions(
+  options: ScoreCapturesOptions,
+  n: number,
+  pairs: LayerPair[],
+  outputKeys: ScorePlan['outputKeys'],
+): { kinds: OutputKinds | null; metricOptions: KrsMetricOptions } {
+  const { teacher, student } = options;
   // What each output array holds: set by teacherInputs/studentInputs, else told from its values.
   const outputOptions = { ...options.output };
-  const kinds = outputKeys && spec.agreement.readsOutputKinds ? captureOutputKinds(teacher, student, outputKeys, outputOptions) : null;
+  const kinds = outputKeys && taskSpec(options.task).agreement.readsOutputKinds ? captureOutputKinds(teacher, student, outputKeys, outputOptions) : null;
   if (kinds) {
     outputOptions.teacherInputs = kinds.teacher.kind as ScoreKind;
     outputOptions.studentInputs = kinds.student.kind as ScoreKind;
@@ -236,25 +271,7 @@ export function planScore(options: ScoreCapturesOptions): ScorePlan {
     intervals: options.intervals === false ? false : { samples: n, ...options.intervals },
   };
   new KrsMetric(metricOptions); // checks the options
-  // Every estimator streams the same batches of batchSize rows: the minibatch estimator's
-  // minibatches are these batches (the metric puts each whole in the group of its first sample).
-  const batches = batchBounds(n, batchSize);
-  return {
-    options,
-    n,
-    pairs,
-    outputKeys,
-    idKey,
-    studentRowOf,
-    kinds,
-    metricOptions,
-    batchSize,
-    batches,
-    reference,
-    routes,
-    warnings,
-    masks,
-  };
+  return { kinds, metricOptions };
 }
 
 /**

@@ -27,8 +27,8 @@ export interface ShardSpec {
 }
 
 /** The kind of document (`format`) and its version. */
-export const SHARD_FORMAT = 'krs-shard';
-export const SHARD_VERSION = 1;
+const SHARD_FORMAT = 'krs-shard';
+const SHARD_VERSION = 1;
 
 export interface ShardDocument {
   format: typeof SHARD_FORMAT;
@@ -350,7 +350,7 @@ export function coveredSamples(document: ShardDocument): number {
 }
 
 /** The first path at which two JSON values differ, with both values as short text. */
-export function firstDifference(a: unknown, b: unknown, path: string): { path: string; a: string; b: string } | null {
+function firstDifference(a: unknown, b: unknown, path: string): { path: string; a: string; b: string } | null {
   if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object' && Array.isArray(a) === Array.isArray(b)) {
     const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
     for (const k of keys) {

@@ -131,7 +131,52 @@ const SEVERITY_ORDER = { warning: 0, advice: 1, info: 2 } as const;
  * the per-experiment findings into sentences.
  */
 export function analysisView(a: AnalysisResult): AnalysisView {
-  const experiments: ExperimentView[] = a.experiments.map((e) => ({
+  const experiments = a.experiments.map(experimentView);
+  const tasks: TaskView[] = Object.values(a.tasks)
+    .filter((t): t is NonNullable<typeof t> => !!t)
+    .map(taskView);
+  const k = a.methods.kendall;
+  const methods = {
+    byMetric: a.methods.byMetric.map((m) => ({ method: m.method, gain: m.gain, rank: m.rank, n: m.n })),
+    byKrs: a.methods.byKrs.map((m) => ({ method: m.method, gain: m.gain, rank: m.rank, n: m.n })),
+    kendall: k.tau !== null && k.p !== null ? { tau: k.tau, p: k.p } : null,
+  };
+  const post = a.sensitivity.experiments.filter((s) => s.on === 'post');
+  const chosen = chosenSweeps(a, post);
+  const label = (id: string) => {
+    const e = experiments.find((x) => x.id === id)!;
+    return `${e.task}: ${experimentLabel(e)}`;
+  };
+  const sweeps: SweepView[] = chosen.map((s) => ({ label: label(s.id), task: s.task, alpha: s.alpha, presetAlpha: s.presetAlpha, points: s.points }));
+
+  const findings: FindingItem[] = a.diagnostics.experiments.flatMap((d) =>
+    d.findings.map((f) => ({ who: `#${d.id} ${d.method}`, code: f.code, severity: f.severity, message: f.message, context: d.task })),
+  );
+  const diagnostics = groupFindings(findings);
+  const warnings = viewWarnings(a);
+  const sweepNote =
+    chosen.length < post.length
+      ? `${post.length} experiments were swept; drawn here is the best of each task by post-KD task metric (as in the paper's Figure 8); all sweeps are in the JSON output of krs analyze.`
+      : undefined;
+  return {
+    experiments,
+    tasks,
+    methods,
+    sweeps,
+    diagnostics,
+    findings,
+    warnings,
+    ...(sweepNote ? { sweepNote } : {}),
+    ...(a.source ? { source: a.source } : {}),
+  };
+}
+
+type Analysed = AnalysisResult['experiments'][number];
+type TaskStats = NonNullable<AnalysisResult['tasks'][keyof AnalysisResult['tasks']]>;
+type Swept = AnalysisResult['sensitivity']['experiments'][number];
+
+function experimentView(e: Analysed): ExperimentView {
+  return {
     id: e.id,
     task: e.task,
     method: e.method,
@@ -155,55 +200,49 @@ export function analysisView(a: AnalysisResult): AnalysisView {
     aoaContribution: e.tradeoff.aoaContribution,
     dominant: e.tradeoff.dominant,
     imbalanceRatio: e.tradeoff.imbalanceRatio,
-  }));
-  const tasks: TaskView[] = Object.values(a.tasks)
-    .filter((t): t is NonNullable<typeof t> => !!t)
-    .map((t) => ({
-      task: t.task,
-      n: t.n,
-      metric: t.metrics.length ? t.metrics.join(', ') : null,
-      alpha: t.alphas.length === 1 ? t.alphas[0]! : null,
-      pearson: t.pearson.r !== null && t.pearson.p !== null ? { r: t.pearson.r, p: t.pearson.p } : null,
-      pearsonOn: 'post',
-      pairedT: t.pairedT.t !== null && t.pairedT.p !== null && t.pairedT.df !== null ? { t: t.pairedT.t, df: t.pairedT.df, p: t.pairedT.p } : null,
-      pre: t.pre.mean !== null ? { mean: t.pre.mean, ci95: t.pre.ci95 } : null,
-      post: t.post.mean !== null ? { mean: t.post.mean, ci95: t.post.ci95 } : null,
-      preBox: t.pre.box,
-      postBox: t.post.box,
-    }));
-  const k = a.methods.kendall;
-  const methods = {
-    byMetric: a.methods.byMetric.map((m) => ({ method: m.method, gain: m.gain, rank: m.rank, n: m.n })),
-    byKrs: a.methods.byKrs.map((m) => ({ method: m.method, gain: m.gain, rank: m.rank, n: m.n })),
-    kendall: k.tau !== null && k.p !== null ? { tau: k.tau, p: k.p } : null,
   };
-  const post = a.sensitivity.experiments.filter((s) => s.on === 'post');
-  let chosen = post;
-  if (post.length > MAX_SWEEP_LINES) {
-    const byId = new Map(a.experiments.map((e) => [e.id, e]));
-    const best = new Map<string, (typeof post)[number]>();
-    const key = (id: string) => {
-      const e = byId.get(id)!;
-      return e.metricPost !== null ? (e.higherIsBetter ? e.metricPost : -e.metricPost) : (e.krsPost ?? -Infinity);
-    };
-    for (const s of post) {
-      const cur = best.get(s.task);
-      const useMetric = post.some((x) => x.task === s.task && byId.get(x.id)!.metricPost !== null);
-      const score = (id: string) => (useMetric ? key(id) : (byId.get(id)!.krsPost ?? -Infinity));
-      if (!cur || score(s.id) > score(cur.id)) best.set(s.task, s);
-    }
-    chosen = post.filter((s) => best.get(s.task) === s);
-  }
-  const label = (id: string) => {
-    const e = experiments.find((x) => x.id === id)!;
-    return `${e.task}: ${experimentLabel(e)}`;
-  };
-  const sweeps: SweepView[] = chosen.map((s) => ({ label: label(s.id), task: s.task, alpha: s.alpha, presetAlpha: s.presetAlpha, points: s.points }));
+}
 
-  const findings: FindingItem[] = a.diagnostics.experiments.flatMap((d) =>
-    d.findings.map((f) => ({ who: `#${d.id} ${d.method}`, code: f.code, severity: f.severity, message: f.message, context: d.task })),
-  );
-  const diagnostics = groupFindings(findings);
+function taskView(t: TaskStats): TaskView {
+  return {
+    task: t.task,
+    n: t.n,
+    metric: t.metrics.length ? t.metrics.join(', ') : null,
+    alpha: t.alphas.length === 1 ? t.alphas[0]! : null,
+    pearson: t.pearson.r !== null && t.pearson.p !== null ? { r: t.pearson.r, p: t.pearson.p } : null,
+    pearsonOn: 'post',
+    pairedT: t.pairedT.t !== null && t.pairedT.p !== null && t.pairedT.df !== null ? { t: t.pairedT.t, df: t.pairedT.df, p: t.pairedT.p } : null,
+    pre: t.pre.mean !== null ? { mean: t.pre.mean, ci95: t.pre.ci95 } : null,
+    post: t.post.mean !== null ? { mean: t.post.mean, ci95: t.post.ci95 } : null,
+    preBox: t.pre.box,
+    postBox: t.post.box,
+  };
+}
+
+/**
+ * The sweeps to draw: all when there are few; else, as the paper's Figure 8, the experiment of
+ * each task with the best post-KD task metric (or KRS when the task has no metric).
+ */
+function chosenSweeps(a: AnalysisResult, post: readonly Swept[]): readonly Swept[] {
+  if (post.length <= MAX_SWEEP_LINES) return post;
+  const byId = new Map(a.experiments.map((e) => [e.id, e]));
+  const best = new Map<string, (typeof post)[number]>();
+  const key = (id: string) => {
+    const e = byId.get(id)!;
+    return e.metricPost !== null ? (e.higherIsBetter ? e.metricPost : -e.metricPost) : (e.krsPost ?? -Infinity);
+  };
+  for (const s of post) {
+    const cur = best.get(s.task);
+    const useMetric = post.some((x) => x.task === s.task && byId.get(x.id)!.metricPost !== null);
+    const score = (id: string) => (useMetric ? key(id) : (byId.get(id)!.krsPost ?? -Infinity));
+    if (!cur || score(s.id) > score(cur.id)) best.set(s.task, s);
+  }
+  return post.filter((s) => best.get(s.task) === s);
+}
+
+/** The analysis's warnings, each task's notes, exclusions and undefined statistics, and Kendall's τ's. */
+function viewWarnings(a: AnalysisResult): string[] {
+  const k = a.methods.kendall;
   const warnings = [...a.warnings];
   for (const t of Object.values(a.tasks)) {
     if (!t) continue;
@@ -213,21 +252,7 @@ export function analysisView(a: AnalysisResult): AnalysisView {
     if (t.pairedT.reason) warnings.push(`${t.task}: paired t-test undefined — ${t.pairedT.reason}`);
   }
   if (k.reason) warnings.push(`Kendall's τ undefined — ${k.reason}`);
-  const sweepNote =
-    chosen.length < post.length
-      ? `${post.length} experiments were swept; drawn here is the best of each task by post-KD task metric (as in the paper's Figure 8); all sweeps are in the JSON output of krs analyze.`
-      : undefined;
-  return {
-    experiments,
-    tasks,
-    methods,
-    sweeps,
-    diagnostics,
-    findings,
-    warnings,
-    ...(sweepNote ? { sweepNote } : {}),
-    ...(a.source ? { source: a.source } : {}),
-  };
+  return warnings;
 }
 
 const INFO_TEXT: Record<string, string> = {

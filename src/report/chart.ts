@@ -51,17 +51,6 @@ export function col(key: string, label: string, digits?: number, signed?: boolea
   return { key, label, ...(digits !== undefined ? { digits } : {}), ...(signed ? { signed } : {}) };
 }
 
-/** A file-name-safe id: lower case, [a-z0-9-]. */
-export function slug(s: string): string {
-  return (
-    s
-      .normalize('NFKD')
-      .toLowerCase()
-      .replace(/[^a-z0-9]+/g, '-')
-      .replace(/^-+|-+$/g, '') || 'chart'
-  );
-}
-
 /** Make chart ids unique by suffixing -2, -3, … to repeats. */
 export function uniqueIds(charts: Chart[]): Chart[] {
   const seen = new Map<string, number>();

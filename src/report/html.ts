@@ -25,12 +25,12 @@ export function cellText(v: Cell | undefined, c: Pick<TableColumn, 'digits' | 's
  * A region that scrolls sideways when its content is wider than the page, marked as such: edge
  * shadows and a "scroll →" hint (CSS only; see .scroll), focusable to scroll by keyboard.
  */
-export function scrollRegion(kind: 'chart' | 'table-wrap', label: string, inner: string): string {
+function scrollRegion(kind: 'chart' | 'table-wrap', label: string, inner: string): string {
   return `<div class="${kind} scroll" tabindex="0" role="region" aria-label="${esc(label)} (scrolls sideways when wider than the page)"><span class="scroll-hint" aria-hidden="true">scroll →</span>${inner}</div>`;
 }
 
 /** An HTML table. Numeric columns are right-aligned. */
-export function tableHtml(t: ChartTable, caption?: string): string {
+function tableHtml(t: ChartTable, caption?: string): string {
   const numeric = t.columns.map((c) => t.rows.length > 0 && t.rows.every((r) => r[c.key] === null || r[c.key] === undefined || typeof r[c.key] === 'number'));
   // A column without set decimals: whole numbers if all are whole, else 2 decimals throughout.
   const columns = t.columns.map((c) =>

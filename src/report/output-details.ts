@@ -31,7 +31,7 @@ const COMMON: DetailFields = {
 };
 
 /** Classification and NLP: KL agreement of softmax outputs. */
-export const KL_AGREEMENT_DETAILS: DetailFields = {
+const KL_AGREEMENT_DETAILS: DetailFields = {
   meanKl: sig('mean KL divergence, teacher ‖ student (nats)'),
   infiniteKlSamples: count('samples with infinite KL (agreement 0)'),
   top1Agreement: percent('top-1 agreement (% of samples)'),
@@ -44,7 +44,7 @@ export const KL_AGREEMENT_DETAILS: DetailFields = {
 };
 
 /** Detection: IoU agreement of matched boxes. */
-export const IOU_AGREEMENT_DETAILS: DetailFields = {
+const IOU_AGREEMENT_DETAILS: DetailFields = {
   images: count('images'),
   matchedPairs: count('matched box pairs (same class, IoU ≥ threshold)'),
   teacherBoxes: count('teacher boxes (score ≥ threshold)'),
@@ -55,7 +55,7 @@ export const IOU_AGREEMENT_DETAILS: DetailFields = {
 };
 
 /** Segmentation: mean IoU of label maps. */
-export const MIOU_DETAILS: DetailFields = {
+const MIOU_DETAILS: DetailFields = {
   pixels: count('pixels scored (ignored label left out)'),
   pixelAgreement: percent('pixel agreement (% of pixels)'),
   classes: count('classes averaged'),
@@ -63,7 +63,7 @@ export const MIOU_DETAILS: DetailFields = {
 };
 
 /** Regression and time series: normalised MSE agreement. */
-export const NORMALISED_MSE_DETAILS: DetailFields = {
+const NORMALISED_MSE_DETAILS: DetailFields = {
   outputs: count('outputs per sample (horizon × targets)'),
   mse: sig('MSE, student vs teacher (squared output units)'),
   rmse: sig('RMSE, student vs teacher (output units)'),
@@ -76,7 +76,7 @@ export const NORMALISED_MSE_DETAILS: DetailFields = {
 };
 
 /** The detail fields of each output metric. */
-export const OUTPUT_DETAILS: Readonly<Record<string, DetailFields>> = {
+const OUTPUT_DETAILS: Readonly<Record<string, DetailFields>> = {
   'kl-agreement': KL_AGREEMENT_DETAILS,
   'iou-agreement': IOU_AGREEMENT_DETAILS,
   miou: MIOU_DETAILS,

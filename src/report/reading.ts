@@ -17,7 +17,7 @@ import { pairLabel } from './charts/score.js';
 import { fmt, fmtWeight } from './format.js';
 
 /** A layer pair at least this many points below the FSS is singled out. */
-export const WEAK_LAYER = 15;
+const WEAK_LAYER = 15;
 
 export interface ScoreReading {
   /** Sentences explaining what the numbers mean. */
@@ -37,7 +37,7 @@ export interface ReportOutput {
 }
 
 /** The output result's fields, details included. */
-export const outputFields = (r: { output?: ReportOutput }): Readonly<Record<string, unknown>> => (r.output ?? {}) as Readonly<Record<string, unknown>>;
+const outputFields = (r: { output?: ReportOutput }): Readonly<Record<string, unknown>> => (r.output ?? {}) as Readonly<Record<string, unknown>>;
 
 export interface ReadableScore extends ScoreLike {
   task: string;

@@ -15,7 +15,7 @@ interface TextMetrics {
 let installed = false;
 
 /** Route vega's text measuring to DejaVu Sans' widths (once; idempotent). */
-export function installTextMetrics(): void {
+function installTextMetrics(): void {
   if (installed) return;
   const tm = (vega as unknown as { textMetrics?: TextMetrics }).textMetrics;
   if (tm) tm.width = vegaTextWidth;

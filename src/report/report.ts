@@ -265,31 +265,49 @@ function analysisDocument(input: AnalysisReportInput): ReportDocument {
 
 function demoDocument(input: DemoReportInput): ReportDocument {
   const students = input.students;
-  // Each student's colour, once for the whole report (every chart, whatever students it draws).
-  const colorOf = seriesColors(students.map((s) => s.label));
   const analysis = input.analysis ? toAnalysisView(input.analysis) : undefined;
   const best = [...students].sort((x, y) => y.result.krs - x.result.krs)[0];
-  const cards = students.map((s) => ({
-    label: s.label,
-    value: f1(s.result.krs),
-    note: `KRS · FSS ${f1(s.result.fss)} · AOA ${f1(s.result.aoa)}${s.accuracy != null ? ` · acc ${pct(s.accuracy)}` : ''}${s.rmse != null ? ` · RMSE ${fmtSig(s.rmse)}` : ''}`,
-    kind: (s === best ? 'krs' : undefined) as 'krs' | undefined,
-  }));
-  const facts: [string, string][] = [];
-  if (input.teacher) facts.push(['teacher', `${input.teacher.label}${input.teacher.accuracy != null ? ` (accuracy ${pct(input.teacher.accuracy)})` : ''}`]);
-  if (students[0])
-    facts.push(
-      ['task', students[0].result.task],
-      ['samples', String(students[0].result.n)],
-      ['α, β', `${students[0].result.alpha}, ${fmtWeight(students[0].result.beta)}`],
-    );
   const reading = [...(input.description ?? [])];
   if (best)
     reading.push(
       `The student closest to its teacher by KRS is “${best.label}”, with KRS ${f1(best.result.krs)} (FSS ${f1(best.result.fss)}, AOA ${f1(best.result.aoa)}).`,
     );
-  // Each student's component finding, merged where the advice is the same; from the analysis,
-  // only the findings about change (a component that fell, no gain), which the students' own lack.
+  const models = demoModelsTable(input);
+  return {
+    title: input.title ?? 'krs demo: distillation on real data',
+    subtitle: `${students.length} student${students.length === 1 ? '' : 's'} scored against ${input.teacher?.label ?? 'the teacher'}`,
+    summary: { cards: demoCards(students, best), formula: '', facts: demoFacts(input), tables: [models] },
+    reading,
+    diagnostics: demoDiagnostics(students, analysis),
+    warnings: [...demoWarnings(students), ...(analysis?.warnings ?? [])],
+    sections: withUniqueCharts(demoSections(input, analysis)),
+    footer: footer(input),
+  };
+}
+
+/** One card per student: its KRS, with FSS, AOA and its task metric; the best by KRS marked. */
+function demoCards(students: readonly DemoStudent[], best: DemoStudent | undefined) {
+  return students.map((s) => ({
+    label: s.label,
+    value: f1(s.result.krs),
+    note: `KRS · FSS ${f1(s.result.fss)} · AOA ${f1(s.result.aoa)}${s.accuracy != null ? ` · acc ${pct(s.accuracy)}` : ''}${s.rmse != null ? ` · RMSE ${fmtSig(s.rmse)}` : ''}`,
+    kind: (s === best ? 'krs' : undefined) as 'krs' | undefined,
+  }));
+}
+
+function demoFacts(input: DemoReportInput): [string, string][] {
+  const facts: [string, string][] = [];
+  const first = input.students[0];
+  if (input.teacher) facts.push(['teacher', `${input.teacher.label}${input.teacher.accuracy != null ? ` (accuracy ${pct(input.teacher.accuracy)})` : ''}`]);
+  if (first) facts.push(['task', first.result.task], ['samples', String(first.result.n)], ['α, β', `${first.result.alpha}, ${fmtWeight(first.result.beta)}`]);
+  return facts;
+}
+
+/**
+ * Each student's component finding, merged where the advice is the same; from the analysis,
+ * only the findings about change (a component that fell, no gain), which the students' own lack.
+ */
+function demoDiagnostics(students: readonly DemoStudent[], analysis: AnalysisView | undefined) {
   const studentFindings: FindingItem[] = students.flatMap((s) =>
     diagnose({ fss: s.result.fss, aoa: s.result.aoa, baselineKnown: !!analysis }).findings.map((f) => ({
       who: s.label,
@@ -299,12 +317,21 @@ function demoDocument(input: DemoReportInput): ReportDocument {
     })),
   );
   const changeFindings = (analysis?.findings ?? []).filter((f) => f.severity === 'warning');
-  const diagnostics = [...groupFindings(studentFindings, ['student', 'students']), ...groupFindings(changeFindings)];
-  // The same warning for several students once, naming them.
+  return [...groupFindings(studentFindings, ['student', 'students']), ...groupFindings(changeFindings)];
+}
+
+/** The same warning for several students once, naming them. */
+function demoWarnings(students: readonly DemoStudent[]): string[] {
   const byWarning = new Map<string, string[]>();
   for (const s of students) for (const w of s.result.warnings ?? []) byWarning.set(w, [...(byWarning.get(w) ?? []), s.label]);
-  const warnings = [...byWarning].map(([w, who]) => (who.length === students.length && students.length > 1 ? `all students: ${w}` : `${who.join(', ')}: ${w}`));
-  const matrices = students.filter((s) => s.crossLayer).map((s) => ({ label: s.label, matrix: s.crossLayer! }));
+  return [...byWarning].map(([w, who]) => (who.length === students.length && students.length > 1 ? `all students: ${w}` : `${who.join(', ')}: ${w}`));
+}
+
+/** The students, then (where the demo has them) tuning by epoch, forecasts, cross-layer CKA and the analysis. */
+function demoSections(input: DemoReportInput, analysis: AnalysisView | undefined): ReportSection[] {
+  const students = input.students;
+  // Each student's colour, once for the whole report (every chart, whatever students it draws).
+  const colorOf = seriesColors(students.map((s) => s.label));
   const sections: ReportSection[] = [
     {
       id: 'students',
@@ -313,27 +340,8 @@ function demoDocument(input: DemoReportInput): ReportDocument {
       charts: [studentsChart(students), studentLayersChart(students, colorOf)],
     },
   ];
-  const withEpochs = students.filter((s) => s.epochs?.length);
-  if (withEpochs.length) {
-    const t = input.temperature;
-    const pick = (c: DemoTemperatureChoice) => ({ temperature: c.temperature, students: c.students });
-    sections.push({
-      id: 'tuning',
-      title: 'KRS as a tuning signal',
-      intro: t
-        ? temperatureSentence(t)
-        : input.epochErrors
-          ? "Every student's KRS and test error after every epoch of training (paper §4.4)."
-          : "Every student's KRS and held-out accuracy after every epoch of training (paper §4.4).",
-      charts: [
-        krsByEpochChart(
-          withEpochs.map((s) => ({ label: s.label, epochs: s.epochs! })),
-          { ...(t ? { picks: { krs: pick(t.byKrs), accuracy: pick(t.byAccuracy) } } : {}), ...(input.samples ? { samples: input.samples } : {}), colorOf },
-        ),
-        ...(input.epochErrors ? [rmseByEpochChart(input.epochErrors.students, input.epochErrors.teacher, input.epochErrors.unit, colorOf)] : []),
-      ],
-    });
-  }
+  const tuning = tuningSection(input, colorOf);
+  if (tuning) sections.push(tuning);
   if (input.forecast) {
     sections.push({
       id: 'forecast',
@@ -342,6 +350,7 @@ function demoDocument(input: DemoReportInput): ReportDocument {
       charts: [forecastChart(input.forecast, colorOf)],
     });
   }
+  const matrices = students.filter((s) => s.crossLayer).map((s) => ({ label: s.label, matrix: s.crossLayer! }));
   if (matrices.length) {
     sections.push({
       id: 'cross-layer',
@@ -351,39 +360,48 @@ function demoDocument(input: DemoReportInput): ReportDocument {
     });
   }
   if (analysis) sections.push(...analysisCharts(analysis));
-  // Forecasting demos show test RMSE and MAE where classification demos show accuracy.
+  return sections;
+}
+
+/** KRS by epoch as a tuning signal (and the temperature picks), when students were scored after every epoch. */
+function tuningSection(input: DemoReportInput, colorOf: ReturnType<typeof seriesColors>): ReportSection | undefined {
+  const withEpochs = input.students.filter((s) => s.epochs?.length);
+  if (!withEpochs.length) return undefined;
+  const t = input.temperature;
+  const pick = (c: DemoTemperatureChoice) => ({ temperature: c.temperature, students: c.students });
+  return {
+    id: 'tuning',
+    title: 'KRS as a tuning signal',
+    intro: t
+      ? temperatureSentence(t)
+      : input.epochErrors
+        ? "Every student's KRS and test error after every epoch of training (paper §4.4)."
+        : "Every student's KRS and held-out accuracy after every epoch of training (paper §4.4).",
+    charts: [
+      krsByEpochChart(
+        withEpochs.map((s) => ({ label: s.label, epochs: s.epochs! })),
+        { ...(t ? { picks: { krs: pick(t.byKrs), accuracy: pick(t.byAccuracy) } } : {}), ...(input.samples ? { samples: input.samples } : {}), colorOf },
+      ),
+      ...(input.epochErrors ? [rmseByEpochChart(input.epochErrors.students, input.epochErrors.teacher, input.epochErrors.unit, colorOf)] : []),
+    ],
+  };
+}
+
+/** The models table: teacher and students with their task metric (test RMSE and MAE for forecasts, else accuracy) and scores. */
+function demoModelsTable(input: DemoReportInput): { title: string; table: ChartTable } {
+  const students = input.students;
   const errorsShown = students.some((s) => s.rmse != null);
   const metricCols = errorsShown ? [col('rmse', 'test RMSE', 4), col('mae', 'test MAE', 4)] : [col('accuracy', 'accuracy', 2)];
   const metricCells = (m: { accuracy?: number | null; rmse?: number | null; mae?: number | null }): Record<string, Cell> =>
     errorsShown ? { rmse: exact(m.rmse), mae: exact(m.mae) } : { accuracy: m.accuracy != null ? exact(m.accuracy * 100) : null };
-  const accTable: ChartTable = {
+  const table: ChartTable = {
     columns: [col('model', 'model'), ...metricCols, col('fss', 'FSS'), col('aoa', 'AOA'), col('krs', 'KRS')],
     rows: [
       ...(input.teacher ? [{ model: `${input.teacher.label} (teacher)`, ...metricCells(input.teacher), fss: null, aoa: null, krs: null }] : []),
-      ...students.map((s) => ({
-        model: s.label,
-        ...metricCells(s),
-        fss: exact(s.result.fss),
-        aoa: exact(s.result.aoa),
-        krs: exact(s.result.krs),
-      })),
+      ...students.map((s) => ({ model: s.label, ...metricCells(s), fss: exact(s.result.fss), aoa: exact(s.result.aoa), krs: exact(s.result.krs) })),
     ],
   };
-  return {
-    title: input.title ?? 'krs demo: distillation on real data',
-    subtitle: `${students.length} student${students.length === 1 ? '' : 's'} scored against ${input.teacher?.label ?? 'the teacher'}`,
-    summary: {
-      cards,
-      formula: '',
-      facts,
-      tables: [{ title: errorsShown ? 'Models (test error against the truth)' : 'Models (accuracy in %)', table: accTable }],
-    },
-    reading,
-    diagnostics,
-    warnings: [...warnings, ...(analysis?.warnings ?? [])],
-    sections: withUniqueCharts(sections),
-    footer: footer(input),
-  };
+  return { title: errorsShown ? 'Models (test error against the truth)' : 'Models (accuracy in %)', table };
 }
 
 /** One sentence: the temperature KRS picks and the one accuracy picks, with both numbers of each. */

@@ -22,7 +22,7 @@ const regular = lookup(DEJAVU_SANS);
 const bold = lookup(DEJAVU_SANS_BOLD);
 
 /** Is a CSS font weight bold (≥ 600, 'bold', 'bolder')? */
-export function isBold(weight: unknown): boolean {
+function isBold(weight: unknown): boolean {
   if (typeof weight === 'number') return weight >= 600;
   if (typeof weight === 'string') return weight === 'bold' || weight === 'bolder' || Number(weight) >= 600;
   return false;

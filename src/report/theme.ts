@@ -30,7 +30,7 @@ export const SERIES = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#D55E00', '#
 export type ColorOf = (label: string) => string;
 
 /** What identifies a series across a report's charts: its label up to " (", e.g. `kd-T4` of `kd-T4 (vanilla KD, T=4)`. */
-export const seriesIdentity = (label: string): string => label.replace(/ \(.*$/, '');
+const seriesIdentity = (label: string): string => label.replace(/ \(.*$/, '');
 
 /**
  * The colours of a report's series (students), fixed once for the whole report: the i-th
@@ -77,6 +77,3 @@ export const CONFIG: Config = {
   header: { labelFontSize: 12, titleFontSize: 12, labelFontWeight: 'bold', labelColor: COLORS.ink, labelLimit: 400 },
   text: { fontSize: 11, color: COLORS.ink },
 };
-
-/** α presets drawn on sensitivity charts, by task (docs/formulas.md §"Task presets"). */
-export const PRESET_ALPHA_LABEL = (alpha: number, tasks: readonly string[]): string => `α = ${alpha} (${tasks.join(', ')})`;

@@ -14,7 +14,7 @@ import { errors } from '../core/errors.js';
 import type { PointScores } from './metric.js';
 import type { AlertRuleRow } from './store/types.js';
 
-export const RULE_KINDS = ['krs_below', 'aoa_below', 'krs_drop'] as const;
+const RULE_KINDS = ['krs_below', 'aoa_below', 'krs_drop'] as const;
 export type RuleKind = (typeof RULE_KINDS)[number];
 
 export interface RuleInput {

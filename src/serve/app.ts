@@ -38,8 +38,8 @@ export interface AppOptions {
   log?: (line: string) => void;
 }
 
-export const DEFAULT_BODY_LIMIT = 64 * 1024 * 1024;
-export const DEFAULT_RATE_LIMIT = 6000;
+const DEFAULT_BODY_LIMIT = 64 * 1024 * 1024;
+const DEFAULT_RATE_LIMIT = 6000;
 /** Largest body of the other routes (runs, rules), bytes. */
 const SMALL_BODY_LIMIT = 1024 * 1024;
 

@@ -42,7 +42,7 @@ export interface AuthOptions {
 }
 
 /** The token a request carries, or null. */
-export function tokenOf(req: FastifyRequest): string | null {
+function tokenOf(req: FastifyRequest): string | null {
   const h = req.headers.authorization;
   if (typeof h === 'string') {
     const m = /^bearer\s+(\S+)\s*$/i.exec(h);

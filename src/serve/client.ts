@@ -108,7 +108,11 @@ interface Request {
   key?: string;
 }
 
-export function serveClient(o: ClientOptions): ServeClient {
+/**
+ * The JSON caller of a server: sends a request with the token and content type, retries what may
+ * succeed later, and turns an error answer into a {@link KrsError} with the server's code.
+ */
+function httpCaller(o: ClientOptions): <T>(q: Request) => Promise<T> {
   const base = o.url.replace(/\/+$/, '');
   const doFetch = o.fetch ?? fetch;
   const retries = o.retries ?? 2;
@@ -163,6 +167,12 @@ export function serveClient(o: ClientOptions): ServeClient {
     }
     return json as T;
   };
+  return call;
+}
+
+export function serveClient(o: ClientOptions): ServeClient {
+  const retries = o.retries ?? 2;
+  const call = httpCaller(o);
   const key = (p?: PostOptions) => p?.idempotencyKey ?? (retries > 0 ? globalThis.crypto.randomUUID() : undefined);
   const enc = encodeURIComponent;
   const query = (at: At) => {
@@ -194,21 +204,26 @@ export function serveClient(o: ClientOptions): ServeClient {
         method: 'POST',
         path: `/v1/runs/${enc(run)}/batches`,
         key: key(p),
-        json: {
-          ...at,
-          ...(b.teacher ? { teacher: jsonArrays(b.teacher) } : {}),
-          ...(b.student ? { student: jsonArrays(b.student) } : {}),
-          ...(b.teacherOutput !== undefined ? { teacherOutput: jsonArray(b.teacherOutput) } : {}),
-          ...(b.studentOutput !== undefined ? { studentOutput: jsonArray(b.studentOutput) } : {}),
-          ...(b.outputMask !== undefined ? { outputMask: jsonArray(b.outputMask) } : {}),
-          ...(b.inputs ? { inputs: jsonArrays(b.inputs) } : {}),
-        },
+        json: batchBody(b, at),
       }),
     series: (run, by = 'step') => call({ method: 'GET', path: `/v1/runs/${enc(run)}/series?by=${by}` }),
     window: (run, q = {}) =>
       call({ method: 'GET', path: `/v1/runs/${enc(run)}/window?${new URLSearchParams(Object.entries(q).map(([k, v]): [string, string] => [k, String(v)]))}` }),
   };
   return client;
+}
+
+/** The JSON body of a posted batch: the point's step or time, and the arrays given. */
+function batchBody(b: ClientBatch, at: At): Record<string, unknown> {
+  return {
+    ...at,
+    ...(b.teacher ? { teacher: jsonArrays(b.teacher) } : {}),
+    ...(b.student ? { student: jsonArrays(b.student) } : {}),
+    ...(b.teacherOutput !== undefined ? { teacherOutput: jsonArray(b.teacherOutput) } : {}),
+    ...(b.studentOutput !== undefined ? { studentOutput: jsonArray(b.studentOutput) } : {}),
+    ...(b.outputMask !== undefined ? { outputMask: jsonArray(b.outputMask) } : {}),
+    ...(b.inputs ? { inputs: jsonArrays(b.inputs) } : {}),
+  };
 }
 
 /** Delay before retry i: the server's Retry-After when it gives one (at most 30 s), else 0.25 s doubling. */

@@ -25,7 +25,7 @@ export const DASHBOARD_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /** Headers on every dashboard response (HTML and assets). */
-export const DASHBOARD_HEADERS: Readonly<Record<string, string>> = {
+const DASHBOARD_HEADERS: Readonly<Record<string, string>> = {
   'content-security-policy': DASHBOARD_CSP,
   'x-frame-options': 'DENY',
   'x-content-type-options': 'nosniff',
@@ -33,7 +33,7 @@ export const DASHBOARD_HEADERS: Readonly<Record<string, string>> = {
 };
 
 /** The constants the page script is called with: theme colours and the live-update limits (docs/service.md, "Dashboard"). */
-export const CLIENT_CONSTANTS: ClientConstants = {
+const CLIENT_CONSTANTS: ClientConstants = {
   colors: { fss: COLORS.fss, aoa: COLORS.aoa, krs: COLORS.krs, ink: COLORS.ink, muted: COLORS.muted, grid: GREYS.grid, axis: GREYS.axis },
   overlayColors: SERIES.filter((c) => c !== COLORS.fss && c !== COLORS.aoa && c !== COLORS.krs),
   throttleMs: 2000,
@@ -55,7 +55,7 @@ export interface DashboardAssets {
  * `__name` is defined because esbuild (tsx, when krs runs from its sources) wraps named
  * functions in `__name(fn, "name")` calls to a helper outside the function's source.
  */
-export function dashboardScript(constants: ClientConstants = CLIENT_CONSTANTS): string {
+function dashboardScript(constants: ClientConstants = CLIENT_CONSTANTS): string {
   return `'use strict';
 (() => {
 const __name = (fn) => fn;
@@ -67,7 +67,7 @@ const __name = (fn) => fn;
 let assets: DashboardAssets | null = null;
 
 /** The shell, script and stylesheet, built once. */
-export function dashboardAssets(): DashboardAssets {
+function dashboardAssets(): DashboardAssets {
   if (assets) return assets;
   const js = dashboardScript();
   const css = dashboardCss();

@@ -7,13 +7,13 @@ import { isUtf8 } from 'node:buffer';
 import { httpErrors } from './http-error.js';
 
 /** Deepest nesting of arrays and objects a body may have (a batch needs 3: body, layer, rows). */
-export const MAX_JSON_DEPTH = 32;
+const MAX_JSON_DEPTH = 32;
 
 /** Brackets, and whole strings (skipped in one native step: a state's base64 is most of its text). */
 const TOKENS = /[[\]{}]|"[^"\\]*(?:\\[\s\S][^"\\]*)*"?/g;
 
 /** The deepest nesting of `[` and `{` in JSON text, outside strings; stops counting past `limit`. */
-export function jsonDepth(text: string, limit = Number.POSITIVE_INFINITY): number {
+function jsonDepth(text: string, limit = Number.POSITIVE_INFINITY): number {
   let depth = 0;
   let deepest = 0;
   TOKENS.lastIndex = 0;

@@ -33,7 +33,7 @@ interface RunRef {
 }
 
 /** Most rows a series may have (ask for wider buckets beyond). */
-export const MAX_SERIES_ROWS = 20_000;
+const MAX_SERIES_ROWS = 20_000;
 /** Points merged into a bucket per compute call. */
 const CHUNK = 64;
 
@@ -159,7 +159,7 @@ function checkSeriesWindow(by: Axis, w: Window): void {
   if (given) throw httpErrors.badRequest(`${given}: a series by ${by} takes ${by === 'step' ? 'fromStep and toStep' : 'from and to'} only`, 'BAD_OPTION');
 }
 
-export function describeWindow(w: Window): string {
+function describeWindow(w: Window): string {
   const parts = Object.entries(w).filter(([, v]) => v !== undefined);
   return parts.length ? ` in ${parts.map(([k, v]) => `${k}=${v}`).join(', ')}` : '';
 }

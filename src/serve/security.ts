@@ -33,14 +33,14 @@ const CORS_HEADERS = 'authorization, content-type, idempotency-key';
 const EXPOSED = 'idempotent-replayed, retry-after, x-ratelimit-limit, x-ratelimit-remaining';
 
 /** The host name of a Host header, without its port (IPv6 in brackets kept). */
-export function hostName(host: string | undefined): string {
+function hostName(host: string | undefined): string {
   if (!host) return '';
   const h = host.trim().toLowerCase();
   if (h.startsWith('[')) return h.slice(0, h.indexOf(']') + 1);
   return h.replace(/:\d*$/, '');
 }
 
-export function isLoopbackName(name: string): boolean {
+function isLoopbackName(name: string): boolean {
   return name === 'localhost' || name.endsWith('.localhost') || name === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
 }
 

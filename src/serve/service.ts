@@ -45,7 +45,7 @@ export interface CachedRun {
 
 /** Most jackknife groups a run may ask for (each point stores one state per group). */
 const MAX_GROUPS = 200;
-export const RUN_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+const RUN_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 const TAG_KEY = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/;
 const SETTING_KEYS = [
   'pairs',
@@ -64,7 +64,7 @@ const SETTING_KEYS = [
   ...SIMILARITY_OPTIONS.map((o) => o.key),
 ];
 /** How long a token's scope and a run's row are trusted without asking the store again (ms). */
-export const TOKEN_CACHE_MS = 10_000;
+const TOKEN_CACHE_MS = 10_000;
 const RUN_CACHE_MS = 60_000;
 const RULE_CACHE_MS = 1000;
 const RETENTION_EVERY_MS = 3600_000;
@@ -414,7 +414,7 @@ export class RunService extends EventEmitter {
 }
 
 /** A point as live events carry it: scores without the output agreement's details. */
-export function livePoint(p: PointView) {
+function livePoint(p: PointView) {
   const { output: _o, ...scores } = p.scores;
   return { ...p, scores };
 }

@@ -49,7 +49,7 @@ export function seenOf(doc: unknown): SampleCounts {
  * contiguous blocks are not a cyclic assignment) and every pair keeping one state per group
  * (a coarsened pair merges adjacent groups, which a rotation would split).
  */
-export function rotatable(doc: unknown): boolean {
+function rotatable(doc: unknown): boolean {
   if (!isObject(doc) || !isObject(doc.options) || !isObject(doc.state)) return false;
   const o = doc.options;
   if (o.samples !== undefined || (isObject(o.intervals) && o.intervals.samples !== undefined)) return false;

@@ -39,7 +39,7 @@ const widthsRestore = (st: RbfState, pair: Partial<RbfState>) => `widths ${st.p}
  * order (merged by concatenation, stored exactly); the widths must match; restored only when
  * the chunks hold n rows of each width.
  */
-export const RBF_STATE = declareState<RbfState>({
+const RBF_STATE = declareState<RbfState>({
   measure: 'cka-rbf',
   fields: {
     n: sum(integer()),
@@ -55,12 +55,8 @@ export const RBF_STATE = declareState<RbfState>({
   },
 });
 
-export function initRbf(p: number, q: number): RbfState {
-  return RBF_STATE.init({ p, q });
-}
-
 /** Keep a copy of the batch's rows. @throws BAD_VALUE past `maxSamples` samples. */
-export function updateRbf(st: RbfState, x: Float64Array | Float32Array, y: Float64Array | Float32Array, rows: number, maxSamples: number): void {
+function updateRbf(st: RbfState, x: Float64Array | Float32Array, y: Float64Array | Float32Array, rows: number, maxSamples: number): void {
   if (st.n + rows > maxSamples) throw tooManyForRbf(st.n + rows, maxSamples);
   st.xs.push(Float64Array.from(x));
   st.ys.push(Float64Array.from(y));
@@ -76,7 +72,7 @@ function tooManyForRbf(n: number, maxSamples: number) {
 }
 
 /** {@link RBF_STATE}'s merge, refused past `maxSamples` samples. */
-export function mergeRbf(a: RbfState, b: RbfState, maxSamples = Number.POSITIVE_INFINITY): RbfState {
+function mergeRbf(a: RbfState, b: RbfState, maxSamples = Number.POSITIVE_INFINITY): RbfState {
   RBF_STATE.assertSame(a, b, 'merge');
   if (a.n + b.n > maxSamples) throw tooManyForRbf(a.n + b.n, maxSamples);
   return RBF_STATE.merge(a, b);
@@ -163,7 +159,7 @@ async function centredRbfGram(x: Float64Array, n: number, p: number, threshold: 
 }
 
 /** RBF CKA of the stored rows. @throws UNDEFINED for constant features. */
-export async function rbfCka(st: RbfState, threshold: number, backend: MatrixBackend, teacherName: string, studentName: string): Promise<number> {
+async function rbfCka(st: RbfState, threshold: number, backend: MatrixBackend, teacherName: string, studentName: string): Promise<number> {
   const x = concat(st.xs, st.n * st.p);
   const y = concat(st.ys, st.n * st.q);
   const kc = await centredRbfGram(x, st.n, st.p, threshold, backend, `teacher layer '${teacherName}'`);

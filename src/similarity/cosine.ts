@@ -21,7 +21,7 @@ export interface CosineState {
  * The state, declared once (src/core/state.ts): n and the sum of clipped cosines add, the
  * width must match (SHAPE_MISMATCH to merge); restored only with 0 ≤ sum ≤ n.
  */
-export const COSINE_STATE = declareState<CosineState>({
+const COSINE_STATE = declareState<CosineState>({
   measure: 'cosine',
   fields: {
     n: sum(integer()),

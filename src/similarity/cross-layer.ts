@@ -280,73 +280,12 @@ export class CrossLayerCka {
     const warnings: string[] = [];
     const tn = this.teacherLayers;
     const sn = this.studentLayers;
-    let cka: (number | null)[][];
-    if (this.route === 'sample-space') {
-      const n = this.n;
-      const sums = await gramPass(this.tRows.map(rowSource), this.sRows.map(rowSource), n, this.backend);
-      const constant = (l: { frob: number; rowSums: Float64Array; diag: Float64Array }) => !(hsicFromSums(l.frob, l, l, n, false) > 1e-12 * l.frob);
-      const tConst = sums.teacher.map(constant);
-      const sConst = sums.student.map(constant);
-      cka = tn.map((_, i) =>
-        sn.map((_, j) =>
-          tConst[i] || sConst[j] ? null : clamp(ckaFromGramSums(sums.cross[i]![j]!, sums.teacher[i]!, sums.student[j]!, n, false, tn[i]!, sn[j]!)),
-        ),
-      );
-      tConst.forEach((c, i) => c && warnings.push(`teacher layer '${tn[i]}' is constant across all ${n} samples: its CKA cells are undefined (null)`));
-      sConst.forEach((c, j) => c && warnings.push(`student layer '${sn[j]}' is constant across all ${n} samples: its CKA cells are undefined (null)`));
-    } else if (this.mode === 'exact') {
-      const n = this.n;
-      const centredXX = (st: ExactLayer): number => {
-        const w = st.width;
-        const m = st.sum.map((v) => v / n);
-        let f = 0;
-        for (let i = 0; i < w; i++)
-          for (let j = 0; j < w; j++) {
-            const c = st.xx[i * w + j]! - n * m[i]! * m[j]!;
-            f += c * c;
-          }
-        return Math.sqrt(f);
-      };
-      const tNorm = this.tStats.map(centredXX);
-      const sNorm = this.sStats.map(centredXX);
-      cka = this.tStats.map((ts, i) =>
-        this.sStats.map((ss, j) => {
-          if (!(tNorm[i]! > 0) || !(sNorm[j]! > 0)) return null;
-          const p = ts.width;
-          const q = ss.width;
-          const mx = ts.sum.map((v) => v / n);
-          const my = ss.sum.map((v) => v / n);
-          const xy = this.xy[i]![j]!;
-          let f = 0;
-          for (let a = 0; a < p; a++)
-            for (let b = 0; b < q; b++) {
-              const c = xy[a * q + b]! - n * mx[a]! * my[b]!;
-              f += c * c;
-            }
-          return clamp(f / (tNorm[i]! * sNorm[j]!));
-        }),
-      );
-      tNorm.forEach((v, i) => !(v > 0) && warnings.push(`teacher layer '${tn[i]}' is constant across all ${n} samples: its CKA cells are undefined (null)`));
-      sNorm.forEach((v, j) => !(v > 0) && warnings.push(`student layer '${sn[j]}' is constant across all ${n} samples: its CKA cells are undefined (null)`));
-    } else {
-      cka = tn.map((_, i) =>
-        sn.map((_, j) => {
-          const a = this.htt[i]!;
-          const b = this.hss[j]!;
-          if (!(a > 0) || !(b > 0)) return null;
-          return this.hxy[i]![j]! / Math.sqrt(a * b);
-        }),
-      );
-      this.htt.forEach(
-        (v, i) => !(v > 0) && warnings.push(`teacher layer '${tn[i]}': mean unbiased HSIC(K,K) ≤ 0 (constant features?): its CKA cells are undefined (null)`),
-      );
-      this.hss.forEach(
-        (v, j) => !(v > 0) && warnings.push(`student layer '${sn[j]}': mean unbiased HSIC(L,L) ≤ 0 (constant features?): its CKA cells are undefined (null)`),
-      );
-      warnings.push(
-        `cross-layer CKA used the minibatch unbiased-HSIC estimator over ${this.batches} batches, as asked: a different quantity than exact CKA, moving with the batch size`,
-      );
-    }
+    const cka =
+      this.route === 'sample-space'
+        ? await this.sampleSpaceMatrix(warnings)
+        : this.mode === 'exact'
+          ? this.exactMatrix(warnings)
+          : this.minibatchMatrix(warnings);
     return {
       teacherLayers: [...tn],
       studentLayers: [...sn],
@@ -359,6 +298,89 @@ export class CrossLayerCka {
       studentWidths: [...this.sWidths],
       warnings,
     };
+  }
+
+  /** Exact CKA of every cell from one Gram pass over the stored rows (null for a constant layer). */
+  private async sampleSpaceMatrix(warnings: string[]): Promise<(number | null)[][]> {
+    const tn = this.teacherLayers;
+    const sn = this.studentLayers;
+    const n = this.n;
+    const sums = await gramPass(this.tRows.map(rowSource), this.sRows.map(rowSource), n, this.backend);
+    const constant = (l: { frob: number; rowSums: Float64Array; diag: Float64Array }) => !(hsicFromSums(l.frob, l, l, n, false) > 1e-12 * l.frob);
+    const tConst = sums.teacher.map(constant);
+    const sConst = sums.student.map(constant);
+    const cka: (number | null)[][] = tn.map((_, i) =>
+      sn.map((_, j) =>
+        tConst[i] || sConst[j] ? null : clamp(ckaFromGramSums(sums.cross[i]![j]!, sums.teacher[i]!, sums.student[j]!, n, false, tn[i]!, sn[j]!)),
+      ),
+    );
+    tConst.forEach((c, i) => c && warnings.push(`teacher layer '${tn[i]}' is constant across all ${n} samples: its CKA cells are undefined (null)`));
+    sConst.forEach((c, j) => c && warnings.push(`student layer '${sn[j]}' is constant across all ${n} samples: its CKA cells are undefined (null)`));
+    return cka;
+  }
+
+  /** Exact CKA of every cell from the feature-space sums (null for a constant layer). */
+  private exactMatrix(warnings: string[]): (number | null)[][] {
+    const tn = this.teacherLayers;
+    const sn = this.studentLayers;
+    const n = this.n;
+    const centredXX = (st: ExactLayer): number => {
+      const w = st.width;
+      const m = st.sum.map((v) => v / n);
+      let f = 0;
+      for (let i = 0; i < w; i++)
+        for (let j = 0; j < w; j++) {
+          const c = st.xx[i * w + j]! - n * m[i]! * m[j]!;
+          f += c * c;
+        }
+      return Math.sqrt(f);
+    };
+    const tNorm = this.tStats.map(centredXX);
+    const sNorm = this.sStats.map(centredXX);
+    const cka: (number | null)[][] = this.tStats.map((ts, i) =>
+      this.sStats.map((ss, j) => {
+        if (!(tNorm[i]! > 0) || !(sNorm[j]! > 0)) return null;
+        const p = ts.width;
+        const q = ss.width;
+        const mx = ts.sum.map((v) => v / n);
+        const my = ss.sum.map((v) => v / n);
+        const xy = this.xy[i]![j]!;
+        let f = 0;
+        for (let a = 0; a < p; a++)
+          for (let b = 0; b < q; b++) {
+            const c = xy[a * q + b]! - n * mx[a]! * my[b]!;
+            f += c * c;
+          }
+        return clamp(f / (tNorm[i]! * sNorm[j]!));
+      }),
+    );
+    tNorm.forEach((v, i) => !(v > 0) && warnings.push(`teacher layer '${tn[i]}' is constant across all ${n} samples: its CKA cells are undefined (null)`));
+    sNorm.forEach((v, j) => !(v > 0) && warnings.push(`student layer '${sn[j]}' is constant across all ${n} samples: its CKA cells are undefined (null)`));
+    return cka;
+  }
+
+  /** The minibatch unbiased-HSIC estimate of every cell (null where HSIC(K,K) or HSIC(L,L) ≤ 0). */
+  private minibatchMatrix(warnings: string[]): (number | null)[][] {
+    const tn = this.teacherLayers;
+    const sn = this.studentLayers;
+    const cka: (number | null)[][] = tn.map((_, i) =>
+      sn.map((_, j) => {
+        const a = this.htt[i]!;
+        const b = this.hss[j]!;
+        if (!(a > 0) || !(b > 0)) return null;
+        return this.hxy[i]![j]! / Math.sqrt(a * b);
+      }),
+    );
+    this.htt.forEach(
+      (v, i) => !(v > 0) && warnings.push(`teacher layer '${tn[i]}': mean unbiased HSIC(K,K) ≤ 0 (constant features?): its CKA cells are undefined (null)`),
+    );
+    this.hss.forEach(
+      (v, j) => !(v > 0) && warnings.push(`student layer '${sn[j]}': mean unbiased HSIC(L,L) ≤ 0 (constant features?): its CKA cells are undefined (null)`),
+    );
+    warnings.push(
+      `cross-layer CKA used the minibatch unbiased-HSIC estimator over ${this.batches} batches, as asked: a different quantity than exact CKA, moving with the batch size`,
+    );
+    return cka;
   }
 }
 

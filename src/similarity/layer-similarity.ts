@@ -87,6 +87,71 @@ export interface ValueBytes {
 /** What states made before the precision was recorded were priced at. */
 const UNRECORDED_VALUE_BYTES: ValueBytes = { teacher: 4, student: 4 };
 
+/** The settings every spec measure of the pair is made with (the options' defaults filled in). */
+function similaritySettings(options: LayerSimilarityOptions, teacherName: string, studentName: string): SimilaritySettings {
+  return {
+    backend: options.backend ?? typescriptBackend,
+    teacherName,
+    studentName,
+    estimator: options.estimator ?? 'exact',
+    memoryBudget: options.memoryBudget ?? DEFAULT_MEMORY_BUDGET,
+    ...(options.samples !== undefined ? { samples: options.samples } : {}),
+    ...(options.heldRows ? { heldRows: options.heldRows } : {}),
+    ...(options.exactRoute !== undefined ? { exactRoute: options.exactRoute } : {}),
+    ...(options.shift ? { shift: options.shift } : {}),
+    ...(options.gramBlock !== undefined ? { gramBlock: options.gramBlock } : {}),
+  };
+}
+
+/** What one update of a pair needs from its measure: the spec, the layer names, pooling and the spec measure per widths. */
+interface PairContext {
+  readonly spec: SimilaritySpec;
+  readonly tName: string;
+  readonly sName: string;
+  readonly feature: { pool?: Pooling; channelsLast?: boolean };
+  measureFor(p: number, q: number, valueBytes: ValueBytes): ReturnType<SimilaritySpec['measure']>;
+}
+
+/** Pool one batch, check it against the widths fixed by the first, and fold it into the spec's state. */
+async function updatePair(ctx: PairContext, state: LayerState, input: LayerBatch): Promise<void> {
+  const { spec, tName, sName, feature, measureFor } = ctx;
+  const tWhat = `teacher layer '${tName}'`;
+  const sWhat = `student layer '${sName}'`;
+  const batch = { ...input, teacher: asTensor(input.teacher, tWhat), student: asTensor(input.student, sWhat) };
+  assertSameSamples(batch.teacher, batch.student, `layer pair '${tName}':'${sName}'`);
+  const p = state.mode === 'active' ? state.p : pooledWidth(batch.teacher.shape, feature);
+  const q = state.mode === 'active' ? state.q : pooledWidth(batch.student.shape, feature);
+  const valueBytes =
+    state.mode === 'active'
+      ? state.valueBytes
+      : {
+          teacher: featureValueBytes(batch.teacher.dtype, batch.teacher.shape, feature),
+          student: featureValueBytes(batch.student.dtype, batch.student.shape, feature),
+        };
+  const m = measureFor(p, q, valueBytes); // checks the widths suit the similarity before any work
+  // Exact CKA sums every column before multiplying: NaN/Inf show there, so the
+  // element-by-element check runs only to locate them.
+  const checkFinite = !spec.checksFiniteItself;
+  const x = featureMatrix(batch.teacher, tWhat, { ...feature, mask: batch.teacherMask, checkFinite });
+  const y = featureMatrix(batch.student, sWhat, { ...feature, mask: batch.studentMask, checkFinite });
+  if (x.cols !== p || y.cols !== q) {
+    throw errors.shapeMismatch(`layer pair '${tName}':'${sName}'`, `widths ${p} and ${q} as in earlier batches`, `${x.cols} and ${y.cols}`);
+  }
+  if (state.mode === 'empty') Object.assign(state, { mode: 'active', p, q, n: 0, valueBytes, inner: m.init() });
+  const s = state as Extract<LayerState, { mode: 'active' }>;
+  await m.update(s.inner, {
+    x: x.data,
+    y: y.data,
+    rows: x.rows,
+    locateNonFinite: () => {
+      assertFinite(batch.teacher, tWhat);
+      assertFinite(batch.student, sWhat);
+      throw errors.badValue(`column sums of '${tName}' or '${sName}'`, 'infinite', 'finite sums (values too large for float64)');
+    },
+  });
+  s.n += x.rows;
+}
+
 /**
  * The streaming similarity of one layer pair.
  *
@@ -106,18 +171,7 @@ export function layerSimilarity(given: LayerSimilarityOptions = {}): LayerSimila
   const similarity = spec.name as Similarity;
   const tName = options.teacherName ?? 'teacher';
   const sName = options.studentName ?? 'student';
-  const settings: SimilaritySettings = {
-    backend: options.backend ?? typescriptBackend,
-    teacherName: tName,
-    studentName: sName,
-    estimator: options.estimator ?? 'exact',
-    memoryBudget: options.memoryBudget ?? DEFAULT_MEMORY_BUDGET,
-    ...(options.samples !== undefined ? { samples: options.samples } : {}),
-    ...(options.heldRows ? { heldRows: options.heldRows } : {}),
-    ...(options.exactRoute !== undefined ? { exactRoute: options.exactRoute } : {}),
-    ...(options.shift ? { shift: options.shift } : {}),
-    ...(options.gramBlock !== undefined ? { gramBlock: options.gramBlock } : {}),
-  };
+  const settings = similaritySettings(options, tName, sName);
   const feature = { pool: options.pool, channelsLast: options.channelsLast };
   // One spec measure per width pair and precision, made when they are first known.
   const measures = new Map<string, ReturnType<SimilaritySpec['measure']>>();
@@ -138,43 +192,7 @@ export function layerSimilarity(given: LayerSimilarityOptions = {}): LayerSimila
     name: `layer-similarity(${similarity})`,
     init: () => ({ mode: 'empty' }),
 
-    async update(state, input) {
-      const tWhat = `teacher layer '${tName}'`;
-      const sWhat = `student layer '${sName}'`;
-      const batch = { ...input, teacher: asTensor(input.teacher, tWhat), student: asTensor(input.student, sWhat) };
-      assertSameSamples(batch.teacher, batch.student, `layer pair '${tName}':'${sName}'`);
-      const p = state.mode === 'active' ? state.p : pooledWidth(batch.teacher.shape, feature);
-      const q = state.mode === 'active' ? state.q : pooledWidth(batch.student.shape, feature);
-      const valueBytes =
-        state.mode === 'active'
-          ? state.valueBytes
-          : {
-              teacher: featureValueBytes(batch.teacher.dtype, batch.teacher.shape, feature),
-              student: featureValueBytes(batch.student.dtype, batch.student.shape, feature),
-            };
-      const m = measureFor(p, q, valueBytes); // checks the widths suit the similarity before any work
-      // Exact CKA sums every column before multiplying: NaN/Inf show there, so the
-      // element-by-element check runs only to locate them.
-      const checkFinite = !spec.checksFiniteItself;
-      const x = featureMatrix(batch.teacher, tWhat, { ...feature, mask: batch.teacherMask, checkFinite });
-      const y = featureMatrix(batch.student, sWhat, { ...feature, mask: batch.studentMask, checkFinite });
-      if (x.cols !== p || y.cols !== q) {
-        throw errors.shapeMismatch(`layer pair '${tName}':'${sName}'`, `widths ${p} and ${q} as in earlier batches`, `${x.cols} and ${y.cols}`);
-      }
-      if (state.mode === 'empty') Object.assign(state, { mode: 'active', p, q, n: 0, valueBytes, inner: m.init() });
-      const s = state as Extract<LayerState, { mode: 'active' }>;
-      await m.update(s.inner, {
-        x: x.data,
-        y: y.data,
-        rows: x.rows,
-        locateNonFinite: () => {
-          assertFinite(batch.teacher, tWhat);
-          assertFinite(batch.student, sWhat);
-          throw errors.badValue(`column sums of '${tName}' or '${sName}'`, 'infinite', 'finite sums (values too large for float64)');
-        },
-      });
-      s.n += x.rows;
-    },
+    update: (state, input) => updatePair({ spec, tName, sName, feature, measureFor }, state, input),
 
     async compute(state) {
       const s = active(state, `similarity of '${tName}' and '${sName}'`);

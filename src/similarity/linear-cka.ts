@@ -41,7 +41,7 @@ import { appendRows, columnMeansOf, initRowStore, mergeRowStores, ROW_STORE, typ
 import type { GramShareReducer, PairRoutePlan, SimilarityEstimate, SimilarityMeasure, SimilaritySettings } from './spec.js';
 
 /** The fewest samples biased linear CKA is defined on (debiased CKA needs 4). */
-export const MIN_LINEAR_SAMPLES = 3;
+const MIN_LINEAR_SAMPLES = 3;
 
 export { DEFAULT_MEMORY_BUDGET } from './spec.js';
 
@@ -187,18 +187,7 @@ export function linearCkaMeasure(debiased: boolean, p: number, q: number, settin
 
     async compute(state) {
       const warnings: string[] = [];
-      if (state.route === 'minibatch') {
-        warnings.push(
-          `layer pair '${t}':'${s}': the minibatch unbiased-HSIC estimator was asked for (${state.stats.batches} batches); it estimates a different quantity than exact CKA and moves with the batch size`,
-        );
-        const value = minibatchCka(state.stats, t, s);
-        if (value < 0) {
-          warnings.push(
-            `layer pair '${t}':'${s}': the minibatch estimate is ${value.toFixed(4)}, below 0 — reported as computed: averaged unbiased HSIC terms can be negative for unrelated layers or small batches`,
-          );
-        }
-        return { value, estimator: 'minibatch-unbiased-hsic', batches: state.stats.batches, warnings };
-      }
+      if (state.route === 'minibatch') return minibatchResult(state.stats, t, s);
       const n = state.route === 'feature-space' ? state.stats.n : state.x.rows;
       warnings.push(...exactChecks(n, p, q, debiased, t, s));
       if (state.route === 'feature-space') {
@@ -219,18 +208,7 @@ export function linearCkaMeasure(debiased: boolean, p: number, q: number, settin
     async leaveOneOut(states) {
       if (states.length < 2 || !states.every((st) => st.route === 'sample-space')) return null;
       const parts = states as Extract<LinearCkaState, { route: 'sample-space' }>[];
-      const x = parts.map((st) => st.x).reduce(mergeRowStores);
-      const y = parts.map((st) => st.y).reduce(mergeRowStores);
-      const n = x.rows;
-      const of = new Int32Array(n);
-      let o = 0;
-      parts.forEach((st, g) => {
-        of.fill(g, o, o + st.x.rows);
-        o += st.x.rows;
-      });
-      const groups = { of, count: parts.length };
-      const sums = await gramPass([rowSource(x)], [rowSource(y)], n, backend, block, undefined, groups);
-      return leaveOutsOfPairSums(pairSums(sums, 0, 0), groups, debiased, t, s);
+      return sampleSpaceLeaveOneOut(parts, { backend, block, debiased, t, s });
     },
 
     merge: (a, b) => state.merge(a, b),
@@ -251,6 +229,39 @@ export function linearCkaMeasure(debiased: boolean, p: number, q: number, settin
       return restored;
     },
   };
+}
+
+/** The minibatch estimate with its warnings (a different quantity than exact CKA; it may dip below 0). */
+function minibatchResult(stats: Parameters<typeof minibatchCka>[0], t: string, s: string) {
+  const warnings = [
+    `layer pair '${t}':'${s}': the minibatch unbiased-HSIC estimator was asked for (${stats.batches} batches); it estimates a different quantity than exact CKA and moves with the batch size`,
+  ];
+  const value = minibatchCka(stats, t, s);
+  if (value < 0) {
+    warnings.push(
+      `layer pair '${t}':'${s}': the minibatch estimate is ${value.toFixed(4)}, below 0 — reported as computed: averaged unbiased HSIC terms can be negative for unrelated layers or small batches`,
+    );
+  }
+  return { value, estimator: 'minibatch-unbiased-hsic', batches: stats.batches, warnings };
+}
+
+/** Every group's value without it, from one Gram pass over all groups' stored rows ({@link hsicLeaveOneGroupOut}). */
+async function sampleSpaceLeaveOneOut(
+  parts: readonly Extract<LinearCkaState, { route: 'sample-space' }>[],
+  c: { backend: SimilaritySettings['backend']; block: number; debiased: boolean; t: string; s: string },
+): Promise<number[] | null> {
+  const x = parts.map((st) => st.x).reduce(mergeRowStores);
+  const y = parts.map((st) => st.y).reduce(mergeRowStores);
+  const n = x.rows;
+  const of = new Int32Array(n);
+  let o = 0;
+  parts.forEach((st, g) => {
+    of.fill(g, o, o + st.x.rows);
+    o += st.x.rows;
+  });
+  const groups = { of, count: parts.length };
+  const sums = await gramPass([rowSource(x)], [rowSource(y)], n, c.backend, c.block, undefined, groups);
+  return leaveOutsOfPairSums(pairSums(sums, 0, 0), groups, c.debiased, c.t, c.s);
 }
 
 /**
@@ -274,7 +285,7 @@ function exactChecks(n: number, p: number, q: number, debiased: boolean, t: stri
 }
 
 /** The sample-space route's estimate from a pair's Gram sums (a pass, or the added shares of a sharded one), with its warnings. */
-export function sampleSpaceEstimate(sums: PairGramSums, p: number, q: number, debiased: boolean, t: string, s: string): SimilarityEstimate {
+function sampleSpaceEstimate(sums: PairGramSums, p: number, q: number, debiased: boolean, t: string, s: string): SimilarityEstimate {
   const warnings = exactChecks(sums.n, p, q, debiased, t, s);
   const value = ckaOfPairSums(sums, debiased, t, s);
   if (debiased && value < 0) warnings.push(belowZero(t, s, value, sums.n));
@@ -330,7 +341,7 @@ export function ckaFromGramSums(kl: number, k: GramLayerSums, l: GramLayerSums, 
 }
 
 /** Below this a debiased value is "far" below 0: −5 points, beyond what unrelated layers give at a few hundred samples. */
-export const FAR_BELOW_ZERO = -0.05;
+const FAR_BELOW_ZERO = -0.05;
 
 /**
  * Why a debiased value below 0 is reported as it is. Slightly below 0: no detectable

@@ -181,7 +181,7 @@ function accumulateMoments(st: LinearStats, x: Float64Array | Float32Array, y: F
  * With e = newShiftX − shiftX, f = newShiftY − shiftY, u = x'ᵀe, v = y'ᵀf, δ = ‖e‖², ε = ‖f‖²:
  * Σx'' = Σx' − n·e;  Σx''x''ᵀ = Σx'x'ᵀ − Σx'·eᵀ − e·Σx'ᵀ + n·eeᵀ;  r'' = r − 2u + δ; and so on.
  */
-export function reshift(st: LinearStats, newShiftX: Float64Array, newShiftY: Float64Array): LinearStats {
+function reshift(st: LinearStats, newShiftX: Float64Array, newShiftY: Float64Array): LinearStats {
   // The same shifts (states of one run share its first batch's): every term added is 0, so a copy is the same bits.
   if (sameValues(newShiftX, st.shiftX) && sameValues(newShiftY, st.shiftY)) return LINEAR_STATS.copy(st);
   const { n, p, q } = st;
@@ -289,12 +289,6 @@ function shiftOuter(
     for (let j = 0; j < cols; j++) out[o + j] = m[o + j]! - ai * f[j]! - ei * b[j]! + n * ei * f[j]!;
   }
 }
-
-/**
- * Merge two states into a new one (inputs untouched): b is re-expressed about a's shift,
- * then every sum adds ({@link LINEAR_STATS}). @throws SHAPE_MISMATCH when the widths differ.
- */
-export const mergeLinearStats: (a: LinearStats, b: LinearStats) => LinearStats = LINEAR_STATS.merge;
 
 /** What CKA needs of the column-centred data, computed from the state without copying it. */
 export interface CentredStats {

@@ -57,12 +57,8 @@ export interface ProcrustesState {
 }
 
 /** Bytes of one state for widths p and q. */
-export function procrustesStateBytes(p: number, q: number): number {
+function procrustesStateBytes(p: number, q: number): number {
   return 8 * (p * q + p + q + 3);
-}
-
-export function initProcrustes(p: number, q: number): ProcrustesState {
-  return PROCRUSTES_STATE.init({ p, q });
 }
 
 /** Column means of rows × cols data. */
@@ -86,7 +82,7 @@ function centredSumSq(data: Float64Array | Float32Array, rows: number, cols: num
 }
 
 /** Fold a batch (X: rows × p, Y: rows × q) in, in place. */
-export async function updateProcrustes(
+async function updateProcrustes(
   st: ProcrustesState,
   x: Float64Array | Float32Array,
   y: Float64Array | Float32Array,
@@ -155,7 +151,7 @@ function pooledSumSq(side: 'x' | 'y'): Field<number, ProcrustesState> {
  * centred co-moments add with the pairwise term w·δₓδᵧᵀ, the squared norms with w·‖δ‖² — so a
  * merge equals one pass over both parts' samples up to rounding.
  */
-export const PROCRUSTES_STATE = declareState<ProcrustesState>({
+const PROCRUSTES_STATE = declareState<ProcrustesState>({
   measure: 'procrustes',
   fields: {
     n: sum(integer()),
@@ -183,13 +179,13 @@ export const PROCRUSTES_STATE = declareState<ProcrustesState>({
 });
 
 /** The state of both parts' samples; a and b are left unchanged. */
-export const mergeProcrustes = (a: ProcrustesState, b: ProcrustesState): ProcrustesState => PROCRUSTES_STATE.merge(a, b);
+const mergeProcrustes = (a: ProcrustesState, b: ProcrustesState): ProcrustesState => PROCRUSTES_STATE.merge(a, b);
 
 /**
  * ‖XᶜᵀYᶜ‖_* / (‖Xᶜ‖_F·‖Yᶜ‖_F) of the state.
  * @throws UNDEFINED with fewer than 2 samples or a constant side.
  */
-export function procrustesValue(st: ProcrustesState, teacherName: string, studentName: string): number {
+function procrustesValue(st: ProcrustesState, teacherName: string, studentName: string): number {
   if (st.n < 2) throw errors.undefinedResult(`Procrustes similarity of '${teacherName}':'${studentName}'`, `it needs at least 2 samples, got ${st.n}`);
   const constant = (sumSq: number, mean: Float64Array) => !(sumSq > CONSTANT_TOLERANCE * (st.n * mean.reduce((s, m) => s + m * m, 0) + sumSq));
   if (constant(st.sumSqX, st.meanX))

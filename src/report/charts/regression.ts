@@ -331,7 +331,7 @@ export function regressionCharts(p: RegressionPredictions): Chart[] {
 }
 
 /** One sentence for the report's reading: the errors against the truth when known. */
-export function regressionSentence(p: RegressionPredictions): string | null {
+function regressionSentence(p: RegressionPredictions): string | null {
   const sh = regressionShape(p);
   if (!sh.hasTruth) return null;
   const all = (a: Numbers) => {

@@ -42,7 +42,7 @@ function rowEncoding(rows: RowPlacement) {
 }
 
 /** The reference levels a chart can draw as ticks, and their colours. */
-export const REFERENCE_LEVELS = { 'null (shuffled)': COLORS.muted, baseline: COLORS.ink } as const;
+const REFERENCE_LEVELS = { 'null (shuffled)': COLORS.muted, baseline: COLORS.ink } as const;
 export type ReferenceLevel = keyof typeof REFERENCE_LEVELS;
 
 /** A reference tick: where it is drawn (`x`), at which level, and the value it stands for as text. */

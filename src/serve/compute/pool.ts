@@ -22,7 +22,7 @@ export interface ComputePool {
 }
 
 /** Threads by default: one per core (the store has a thread of its own). */
-export function defaultThreads(): number {
+function defaultThreads(): number {
   return Math.max(1, availableParallelism());
 }
 

@@ -7,7 +7,12 @@ import { baseHeaders } from '../security.js';
 import { nameOf, type RouteContext, sec } from './context.js';
 
 export function registerAlertRoutes(ctx: RouteContext): void {
-  const { app, service } = ctx;
+  registerRuleRoutes(ctx);
+  registerEventStream(ctx);
+}
+
+/** Add, list and remove alert rules. */
+function registerRuleRoutes({ app, service }: RouteContext): void {
   app.post(
     '/v1/runs/:name/alerts',
     {
@@ -54,6 +59,11 @@ export function registerAlertRoutes(ctx: RouteContext): void {
       return reply.status(204).send();
     },
   );
+}
+
+/** The server-sent event stream (closed with the app). */
+function registerEventStream(ctx: RouteContext): void {
+  const { app, service } = ctx;
   const hub = new EventHub(service);
   app.addHook('onClose', async () => hub.close());
   app.get(

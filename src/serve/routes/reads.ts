@@ -2,7 +2,13 @@
 import { compareResponse, errorResponses, runParams, seriesResponse, windowQuery, windowResponse } from '../schemas.js';
 import { nameOf, type RouteContext, sec, windowOf } from './context.js';
 
-export function registerReadRoutes({ app, service }: RouteContext): void {
+export function registerReadRoutes(ctx: RouteContext): void {
+  registerStateReads(ctx);
+  registerViews(ctx);
+}
+
+/** A run's series of merged states, and the merged state of a window. */
+function registerStateReads({ app, service }: RouteContext): void {
   const reader = service.reader;
   app.get(
     '/v1/runs/:name/series',
@@ -48,6 +54,11 @@ export function registerReadRoutes({ app, service }: RouteContext): void {
       return reply.type('application/json; charset=utf-8').send(w.stateJson ? `${head},"state":${w.stateJson}}` : `${head}}`);
     },
   );
+}
+
+/** The chart of a run, and paired comparisons of runs. */
+function registerViews({ app, service }: RouteContext): void {
+  const reader = service.reader;
   app.get(
     '/v1/runs/:name/chart.svg',
     {

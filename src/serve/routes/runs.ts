@@ -4,7 +4,13 @@ import { canWrite } from '../auth.js';
 import { errorResponses, healthResponse, newRunBody, runDetail, runEntry, runParams, runPatchBody } from '../schemas.js';
 import { nameOf, type RouteContext, sec } from './context.js';
 
-export function registerRunRoutes({ app, service }: RouteContext): void {
+export function registerRunRoutes(ctx: RouteContext): void {
+  registerRunCollection(ctx);
+  registerRunItem(ctx);
+}
+
+/** Health, create a run, list runs. */
+function registerRunCollection({ app, service }: RouteContext): void {
   app.get(
     '/v1/health',
     { config: { unlimited: true }, schema: { summary: 'Liveness and the store kind', tags: ['service'], security: [], response: { 200: healthResponse } } },
@@ -38,6 +44,10 @@ export function registerRunRoutes({ app, service }: RouteContext): void {
     },
     async (req) => ({ runs: await service.listRuns((req.query as { archived: boolean }).archived) }),
   );
+}
+
+/** Read, update (archive, tags, retention) and delete one run. */
+function registerRunItem({ app, service }: RouteContext): void {
   app.get(
     '/v1/runs/:name',
     {

@@ -29,7 +29,7 @@ import { transaction, type Tx } from './transaction.js';
 import type { AlertTransition, CommitReply, PointCommit, RunRow } from './types.js';
 
 /** Posts per group commit at most. */
-export const GROUP_COMMIT = 64;
+const GROUP_COMMIT = 64;
 
 interface Pending {
   post: PointCommit;

@@ -21,8 +21,8 @@ import type { RunRow, RunSummary, Store, Window } from './types.js';
 export const EVENT_CHANNEL = 'krs_events';
 
 /** How long an Idempotency-Key is remembered, and a settled webhook delivery kept (ms). */
-export const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
-export const OUTBOX_TTL_MS = 7 * 24 * 3600_000;
+const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
+const OUTBOX_TTL_MS = 7 * 24 * 3600_000;
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
