@@ -266,7 +266,13 @@ export async function createOrtBackend(options: OrtBackendOptions = {}): Promise
    * packs), each output row landing contiguously in the result; then mirrored — or, with
    * `packed`, written straight into the packed lower triangle (row r at r(r+1)/2), no mirror.
    */
-  const symmetric = async <T extends Float32Array | Float64Array>(p: Operand, into: T | undefined, packed: boolean, unscale: number, fresh: (size: number) => T): Promise<T> => {
+  const symmetric = async <T extends Float32Array | Float64Array>(
+    p: Operand,
+    into: T | undefined,
+    packed: boolean,
+    unscale: number,
+    fresh: (size: number) => T,
+  ): Promise<T> => {
     const m = p.rows;
     const k = p.cols;
     const size = packed ? (m * (m + 1)) / 2 : m * m;
