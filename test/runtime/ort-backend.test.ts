@@ -152,6 +152,26 @@ describe('createOrtBackend', () => {
     expect(x32.data).toEqual(Float32Array.from(x.data));
   });
 
+  it('productsAsComputed returns the float32 products themselves: the values products returns in float64', async () => {
+    const x = randomMatrix(300, 40, 31);
+    const y = randomMatrix(200, 40, 32);
+    const big = randomMatrix(40, 7, 33, 1e30); // needs a range scale: returned as float64, unscaled
+    const reqs: ProductRequest[] = [
+      { op: 'ABt', a: x, b: x },
+      { op: 'ABt', a: x, b: y },
+      { op: 'AtB', a: x, b: x },
+      { op: 'ABt', a: big, b: big },
+    ];
+    const asComputed = await ort.productsAsComputed(reqs);
+    const copies = asComputed.map((r) => Float64Array.from(r));
+    expect(asComputed.map((r) => r.constructor.name)).toEqual(['Float32Array', 'Float32Array', 'Float32Array', 'Float64Array']);
+    const plain = await ort.products(reqs);
+    for (let i = 0; i < reqs.length; i++) expect(copies[i]).toEqual(plain[i]);
+    // Scratch results: the next call may overwrite them (the contract says read them first).
+    await expect(ort.productsAsComputed([{ op: 'AtB', a: x, b: x, into: new Float64Array(1600) }])).rejects.toBeInstanceOf(KrsError);
+    await expect(ort.productsAsComputed([{ op: 'AtB', a: x, b: x, packed: true }])).rejects.toBeInstanceOf(KrsError);
+  });
+
   it('gives the same answers to concurrent calls (calls are serialised, buffers reused)', async () => {
     const mats = [randomMatrix(200, 64, 21), randomMatrix(150, 96, 22), randomMatrix(90, 33, 23)];
     const calls = mats.map((m) => ort.products([{ op: 'AtB', a: m, b: m }]));
