@@ -1,9 +1,9 @@
 /**
  * `krs eval`: run a teacher and a student ONNX model on the same data in one pass and score
  * the student (FSS, AOA, KRS), with each model's accuracy, the optional cross-layer CKA
- * matrix, and where the time went. With several `--student`s: each student run against the
- * teacher on the same data (the teacher runs once per student), then every pair compared
- * (src/krs/compare.ts).
+ * matrix, and where the time went. With several `--student`s: every student run against the
+ * teacher in one pass on the same data (the teacher runs once per batch for all), then every
+ * pair compared (src/krs/compare.ts); `--baseline` adds a baseline student to the same pass.
  */
 import type { EstimatorChoice } from '../similarity/spec.js';
 import { ESTIMATOR_OPTION, MEMORY_BUDGET_OPTION } from './estimator-options.js';
@@ -63,8 +63,12 @@ export function registerEval(program: Command): void {
     .requiredOption('--teacher <file>', 'the teacher .onnx model')
     .requiredOption(
       '--student <file>',
-      'the student .onnx model; repeat it to compare several students on the same data (one run per student, the teacher run each time; --pair and the --student-* options apply to every student)',
+      'the student .onnx model; repeat it to compare several students on the same data (one pass: the teacher runs once per batch for all of them; --pair and the --student-* options apply to every student)',
       collect,
+    )
+    .option(
+      '--baseline <file>',
+      "a baseline student .onnx model (e.g. trained without distillation), run in the same pass: its scores next to each student's, with student − baseline and its paired interval and p-value",
     )
     .option('--input <data>', 'data for both: mnist (built-in digits), .npy/.npz, a folder of PNG/JPEG images, or a .csv time series (with --window)')
     .option('--teacher-input <data>', "the teacher's data, when it differs from the student's (same samples, same order)")
@@ -108,5 +112,7 @@ export function registerEval(program: Command): void {
     .option(...REPORT_OPTION)
     .option(...CHARTS_OPTION)
     // The work loads when the command runs (not for --help or other commands).
-    .action(async (o: EvalCommonFlags & { student: string[]; shard?: string; stateOut?: string }) => (await import('./eval-action.js')).evalAction(o));
+    .action(async (o: EvalCommonFlags & { student: string[]; baseline?: string; shard?: string; stateOut?: string }) =>
+      (await import('./eval-action.js')).evalAction(o),
+    );
 }
