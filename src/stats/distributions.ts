@@ -133,6 +133,7 @@ function normalDensity(x: number): number {
 /** Φ(x), the standard normal CDF. @example normalCdf(-1.96) // 0.0249979… */
 export function normalCdf(x: number): number {
   if (Number.isNaN(x)) return Number.NaN;
+  if (!Number.isFinite(x)) return x < 0 ? 0 : 1;
   const a = Math.abs(x);
   if (a < 3) {
     // Marsaglia: Φ(x) = ½ + φ(x) Σₙ x^{2n+1} / (1·3·…·(2n+1)); positive terms, no cancellation in the sum.
