@@ -53,11 +53,25 @@ export function tCdf(x: number, nu: number): number {
   return x <= 0 ? lower : 0.5 + centre;
 }
 
+/** Quantiles already computed, by `p ν` (intervals ask for the same few again and again). */
+const quantileCache = new Map<string, number>();
+const QUANTILE_CACHE_SIZE = 256;
+
 /** The p-quantile of Student's t with ν degrees of freedom. 0 and 1 give ∓∞. @example tQuantile(0.975, 4) // 2.776445… */
 export function tQuantile(p: number, nu: number): number {
+  const key = `${p} ${nu}`;
+  const known = quantileCache.get(key);
+  if (known !== undefined) return known;
+  const q = computeTQuantile(p, nu);
+  if (quantileCache.size >= QUANTILE_CACHE_SIZE) quantileCache.clear();
+  quantileCache.set(key, q);
+  return q;
+}
+
+function computeTQuantile(p: number, nu: number): number {
   if (Number.isNaN(p) || p < 0 || p > 1 || !validNu(nu)) return Number.NaN;
   if (p === 0.5) return 0;
-  if (p > 0.5) return -tQuantile(1 - p, nu);
+  if (p > 0.5) return -computeTQuantile(1 - p, nu);
   if (p === 0) return Number.NEGATIVE_INFINITY;
   if (p < 0.25) return -solveTail((s) => tTails(s, nu)[0], p, -1, lowerTailGuess(p, nu), nu);
   const d = 0.5 - p;
@@ -85,24 +99,30 @@ function lowerTailGuess(q: number, nu: number): number {
  */
 function solveTail(tail: (s: number) => number, target: number, direction: 1 | -1, guess: number, nu: number): number {
   const lnTarget = Math.log(target);
-  const g = (u: number) => Math.log(tail(Math.exp(u))) - lnTarget;
+  let value = 0;
+  const g = (u: number) => {
+    value = tail(Math.exp(u));
+    return Math.log(value) - lnTarget;
+  };
   let u = Math.log(guess);
   let gu = g(u);
-  const [lo, hi] = bracket(g, u, gu, direction);
-  let uLo = lo;
-  let uHi = hi;
+  let [uLo, uHi] = bracket(g, u, gu, direction);
+  // Start inside the bracket (the guess is one of its ends), with `value` the tail there.
+  u = 0.5 * (uLo + uHi);
+  gu = g(u);
   for (let i = 0; i < 400 && gu !== 0; i++) {
+    // g increases with u when the tail does: the root is above u when g·direction < 0.
+    if (gu * direction < 0) uLo = u;
+    else uHi = u;
+    if (uHi - uLo <= 2e-16 * Math.max(1, Math.abs(u))) break;
     const s = Math.exp(u);
-    const slope = (direction * s * tDensity(s, nu)) / tail(s);
+    const slope = (direction * s * tDensity(s, nu)) / value;
     let next = u - gu / slope;
-    if (!(next > uLo && next < uHi)) next = 0.5 * (uLo + uHi);
+    if (!(next >= uLo && next <= uHi)) next = 0.5 * (uLo + uHi);
     const step = Math.abs(next - u);
     u = next;
     gu = g(u);
-    // g increases with u when the tail does.
-    if (gu * direction < 0) uLo = u;
-    else uHi = u;
-    if (step <= 2e-16 * Math.max(1, Math.abs(u)) || uHi - uLo <= 2e-16 * Math.max(1, Math.abs(u))) break;
+    if (step <= 2e-16 * Math.max(1, Math.abs(u))) break;
   }
   return Math.exp(u);
 }
