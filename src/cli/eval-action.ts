@@ -14,13 +14,17 @@ import { chooseBackend } from './backend.js';
 import { fmt, table, toJson } from './format.js';
 import { krsSummary, printStudents, studentsSummary } from './krs-summary.js';
 import type { Comparison } from '../krs/compare.js';
+import { baselineLevelOf } from '../krs/reference-levels.js';
 import { datasetOptions, modelFlags, sideOptions } from './model-options.js';
 import { progressBar } from './progress.js';
 import { evalReportInput, writeCliReport } from './report-options.js';
 import type { EvalCommonFlags, EvalFlags } from './eval.js';
 
+/** The flags of `krs eval` as commander parses them: `--student` is repeatable. */
+export type EvalCommandFlags = EvalCommonFlags & { student: string[]; baseline?: string; shard?: string; stateOut?: string };
+
 /** The action of `krs eval`. */
-export async function evalAction(o: EvalCommonFlags & { student: string[]; shard?: string; stateOut?: string }): Promise<void> {
+export async function evalAction(o: EvalCommandFlags): Promise<void> {
   const shard = shardRun(o);
   const target = serveTarget(o);
   if (target && (shard || o.student.length > 1)) {
@@ -30,10 +34,16 @@ export async function evalAction(o: EvalCommonFlags & { student: string[]; shard
       shard ? 'a whole run (post the merged result: krs merge has no --serve yet)' : 'one --student (a run follows one student)',
     );
   }
+  if (shard && o.baseline !== undefined) {
+    throw errors.badOption('--baseline', o.baseline, 'a whole run (shard the student and the baseline as runs of their own, then compare the merged results)');
+  }
   if (shard) return evalShard(o, shard);
   if (o.student.length > 1) return evalStudents(o, o.student);
   let metric: KrsMetric | null = null;
-  const r = await evalCommand({ ...o, student: o.student[0]! }, 'eval', undefined, (m) => (metric = m));
+  const one = { ...o, student: o.student[0]! };
+  const r = o.baseline
+    ? (await evalWithStudents(one, [one.student], o.baseline, 'eval', (m) => (metric = m[0]!)))[0]!
+    : await evalCommand(one, 'eval', undefined, (m) => (metric = m));
   if (target && metric) await postToServe(target, metric, { teacher: o.teacher, student: o.student[0]!, kind: runKindOf(o) }, o.step);
   await writeCliReport(o as { report?: string; charts?: string }, () => evalReportInput(r));
   cliIo().stdout.write(o.json ? `${toJson(r)}\n` : `${renderEval(r)}\n`);
@@ -41,10 +51,7 @@ export async function evalAction(o: EvalCommonFlags & { student: string[]; shard
 }
 
 /** `--shard`/`--state-out`: run the shard's batches and write its state; print one line (or its JSON). */
-async function evalShard(
-  o: EvalCommonFlags & { student: string[]; report?: string; charts?: string },
-  shard: { spec: ShardSpec; file: string },
-): Promise<void> {
+async function evalShard(o: EvalCommandFlags & { report?: string; charts?: string }, shard: { spec: ShardSpec; file: string }): Promise<void> {
   if (o.student.length > 1) throw errors.badOption('--student', o.student.join(', '), 'one --student with --shard (shard each student as its own run)');
   if (o.report || o.charts) {
     throw errors.badOption(
@@ -72,12 +79,29 @@ export async function evalCommand(
   shard?: ShardSpec,
   onMetric?: (metric: KrsMetric) => void,
 ): Promise<EvalResult | EvalShardPart> {
+  return withEvalOptions(o, label, async (options, run) => {
+    if (shard) return await run.runEvalShard(options, shard);
+    const { result, metric } = await run.runEvalWithMetric(options);
+    onMetric?.(metric);
+    return result;
+  });
+}
+
+/**
+ * Open the data, the matrix backend and the progress bar, make the library options of `o`, and
+ * run `body` with them and the eval module (loaded here, when the command runs, not for --help).
+ */
+async function withEvalOptions<T>(
+  o: EvalFlags,
+  label: string,
+  body: (options: EvalOptions, run: typeof import('../runtime/eval.js')) => Promise<T>,
+): Promise<T> {
   const tIn = o.teacherInput ?? o.input;
   const sIn = o.studentInput ?? o.input;
   if (!tIn || !sIn) throw errors.badOption('--input', null, 'data for both models (--input, or --teacher-input and --student-input)');
   const dOpts = datasetOptions(o);
   // The data readers and the ONNX runtime load here, when the command runs (not for --help).
-  const [{ openDataset }, { runEvalShard, runEvalWithMetric }] = await Promise.all([import('../runtime/data/open.js'), import('../runtime/eval.js')]);
+  const [{ openDataset }, run] = await Promise.all([import('../runtime/data/open.js'), import('../runtime/eval.js')]);
   const data = openDataset(tIn, dOpts);
   const studentData = sIn !== tIn ? openDataset(sIn, dOpts) : undefined;
   const backend = await chooseBackend(o.backend ?? 'auto');
@@ -110,10 +134,7 @@ export async function evalCommand(
       reference: { null: o.null === true, seed: o.nullSeed },
       onProgress: (d, t) => bar.update(d, t),
     };
-    if (shard) return await runEvalShard(options, shard);
-    const { result, metric } = await runEvalWithMetric(options);
-    onMetric?.(metric);
-    return result;
+    return await body(options, run);
   } finally {
     bar.stop();
     await backend.dispose();
@@ -121,13 +142,47 @@ export async function evalCommand(
 }
 
 /**
- * Several students against one teacher (`--student a.onnx --student b.onnx …`): one
- * {@link evalCommand} per student on the same data and options (the teacher runs once per
- * student), then every pair compared on the same samples and groups. Options that describe one
- * student's output files (`--report`, `--charts`, `--save-captures`) are usage errors here.
- * JSON: `{students: [...], comparisons: [...]}`, each student the result of a one-student eval.
+ * Several students (and the baseline, when given) against one teacher in one pass: the teacher
+ * runs once per batch and feeds every student's metric (src/runtime/eval.ts `runEvalStudents`).
+ * Each result is the one its student's own run gives; with a baseline (no null level of its
+ * own), each carries the baseline's level and student − baseline with its paired interval.
+ * The --student-* flags apply to every student and to the baseline.
  */
-async function evalStudents(o: EvalCommonFlags & { report?: string; charts?: string }, students: string[]): Promise<void> {
+async function evalWithStudents(
+  o: EvalFlags,
+  students: readonly string[],
+  baseline: string | undefined,
+  label: string,
+  onMetrics?: (metrics: KrsMetric[]) => void,
+): Promise<EvalResult[]> {
+  return withEvalOptions(o, label, async (options, run) => {
+    const side = (file: string) => sideOptions(file, modelFlags(o, 'student'));
+    const lanes = [...students.map((s) => ({ student: side(s) })), ...(baseline ? [{ student: side(baseline), null: false }] : [])];
+    const out = await run.runEvalStudents(options, lanes);
+    const base = baseline ? out.pop()!.result : null;
+    onMetrics?.(out.map((x) => x.metric));
+    return out.map(({ result }, i) => (base ? withEvalBaseline(students[i]!, result, baseline!, base) : result));
+  });
+}
+
+/** A student's eval result with the baseline's level and the paired difference student − baseline. */
+function withEvalBaseline(student: string, result: EvalResult, baselineName: string, base: EvalResult): EvalResult {
+  const baseline = baselineLevelOf({ name: student, result }, { name: baselineName, result: base });
+  return {
+    ...result,
+    reference: { ...result.reference, baseline },
+    warnings: [...result.warnings, ...base.warnings.map((w) => `baseline ${baselineName}: ${w}`)],
+  };
+}
+
+/**
+ * Several students against one teacher (`--student a.onnx --student b.onnx …`): one pass on the
+ * same data and options (the teacher runs once per batch for all of them), then every pair
+ * compared on the same samples and groups. Options that describe one student's output files
+ * (`--report`, `--charts`, `--save-captures`) are usage errors here. JSON: `{students: [...],
+ * comparisons: [...]}`, each student the result of a one-student eval.
+ */
+async function evalStudents(o: EvalCommandFlags & { report?: string; charts?: string }, students: string[]): Promise<void> {
   for (const [flag, value, why] of [
     ['--report', o.report, 'a report shows one student'],
     ['--charts', o.charts, 'the charts show one student'],
@@ -135,8 +190,7 @@ async function evalStudents(o: EvalCommonFlags & { report?: string; charts?: str
   ] as const) {
     if (value !== undefined) throw errors.badOption(flag, value, `one --student only (${why})`);
   }
-  const results: EvalResult[] = [];
-  for (const [i, student] of students.entries()) results.push(await evalCommand({ ...o, student }, `eval ${i + 1}/${students.length}`));
+  const results = await evalWithStudents({ ...o, student: students[0]! }, students, o.baseline, `eval ${students.length} students`);
   printStudents(results, students, o.json, renderEvalStudents);
 }
 
@@ -144,7 +198,7 @@ async function evalStudents(o: EvalCommonFlags & { report?: string; charts?: str
 export function renderEvalStudents(results: readonly EvalResult[], names: readonly string[], comparisons: readonly Comparison[]): string {
   const r = results[0]!;
   return [
-    `krs eval — ${r.task} on ${r.data.name}${r.data.studentName ? ` / ${r.data.studentName}` : ''}, ${r.n} samples, ${results.length} students (the teacher run once per student)`,
+    `krs eval — ${r.task} on ${r.data.name}${r.data.studentName ? ` / ${r.data.studentName}` : ''}, ${r.n} samples, ${results.length} students (the teacher run once for all)`,
     modelLine('teacher', r.teacher),
     ...results.map((x) => modelLine('student', x.student)),
     '',

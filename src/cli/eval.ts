@@ -1,9 +1,9 @@
 /**
  * `krs eval`: run a teacher and a student ONNX model on the same data in one pass and score
  * the student (FSS, AOA, KRS), with each model's accuracy, the optional cross-layer CKA
- * matrix, and where the time went. With several `--student`s: each student run against the
- * teacher on the same data (the teacher runs once per student), then every pair compared
- * (src/krs/compare.ts).
+ * matrix, and where the time went. With several `--student`s: every student run against the
+ * teacher in one pass on the same data (the teacher runs once per batch for all), then every
+ * pair compared (src/krs/compare.ts); `--baseline` adds a baseline student to the same pass.
  */
 import type { Command } from 'commander';
 import type { SimilarityOptions } from '../similarity/registry.js';
@@ -25,8 +25,12 @@ export const EVAL_INPUT_FLAGS = [
   flag('--teacher <file>', 'the teacher .onnx model', { required: true }),
   flag(
     '--student <file>',
-    'the student .onnx model; repeat it to compare several students on the same data (one run per student, the teacher run each time; --pair and the --student-* options apply to every student)',
+    'the student .onnx model; repeat it to compare several students on the same data (one pass: the teacher runs once per batch for all of them; --pair and the --student-* options apply to every student)',
     { parse: repeated, required: true },
+  ),
+  flag(
+    '--baseline <file>',
+    "a baseline student .onnx model (e.g. trained without distillation), run in the same pass: its scores next to each student's, with student − baseline and its paired interval and p-value",
   ),
   flag('--input <data>', 'data for both: mnist (built-in digits), .npy/.npz, a folder of PNG/JPEG images, or a .csv time series (with --window)'),
   flag('--teacher-input <data>', "the teacher's data, when it differs from the student's (same samples, same order)"),

@@ -9,42 +9,39 @@
  * Pipeline: the models run in a worker thread; while it runs batch k + 1 this thread reads
  * the data and scores batch k. Timings separate inference (worker) from scoring (here).
  */
-import { ensureDir } from '../io/node-atomic-write.js';
 import * as path from 'node:path';
+import type { OutputKinds } from '../agreement/output-kind.js';
 import { errors } from '../core/errors.js';
+import type { Tensor } from '../core/tensor.js';
+import { ensureDir } from '../io/node-atomic-write.js';
 import { NpzWriter } from '../io/node-npz-writer.js';
-import type { MatrixBackend } from '../linalg/backend.js';
-import { KrsMetric, type KrsResult, type LayerPair } from '../krs/metric.js';
-import type { OutputOptions } from '../tasks/spec.js';
+import type { KrsMetric, KrsResult, LayerPair } from '../krs/metric.js';
 import { splitPair } from '../krs/pairs.js';
-import { NullStash, type ReferenceLevels, type ReferenceOptions, resolveReference } from '../krs/reference-levels.js';
-import { TASKS, type Task, taskSpec } from '../tasks/registry.js';
+import { type ReferenceLevels, type ReferenceOptions, resolveReference } from '../krs/reference-levels.js';
 import { batchBounds } from '../krs/score-captures.js';
 import { type ShardSpec, shardBatches, shardRange } from '../krs/shards.js';
-import { CrossLayerCka, type CrossLayerResult } from '../similarity/cross-layer.js';
+import type { MatrixBackend } from '../linalg/backend.js';
+import type { CrossLayerResult } from '../similarity/cross-layer.js';
 import type { Pooling } from '../similarity/features.js';
 import type { Similarity, SimilarityOptions } from '../similarity/registry.js';
 import type { EstimatorChoice } from '../similarity/spec.js';
-import { DEFAULT_MEMORY_BUDGET } from '../similarity/spec.js';
-import type { Tensor } from '../core/tensor.js';
+import { TASKS, type Task, taskSpec } from '../tasks/registry.js';
+import type { OutputOptions } from '../tasks/spec.js';
 import type { Dataset } from './data/dataset.js';
-import { loadModel, type LoadedModel } from './node-onnx.js';
-import { closestNames } from './onnx-model.js';
-import { inferOutputKind, resolveOutputKinds, scoreKind, sigmoidToLogits, type OutputKinds } from '../agreement/output-kind.js';
+import { StudentLane } from './eval-lane.js';
 import {
-  countCorrect,
   DEFAULT_LAYER_OPS,
   defaultFeatureLayer,
   expandLayers,
   layersByOps,
   prepareSide,
-  kindOption,
   readOutput,
-  regressionErrors,
   type ModelSideOptions,
   type PreparedSide,
   type SideSummary,
 } from './model-side.js';
+import { loadModel, type LoadedModel } from './node-onnx.js';
+import { closestNames } from './onnx-model.js';
 import { startLocalPool, startWorkerPool, type ModelPool } from './worker-client.js';
 
 export interface EvalOptions {
@@ -164,8 +161,7 @@ export async function runEval(options: EvalOptions): Promise<EvalResult> {
 
 /** {@link runEval}, keeping the metric (e.g. to post its state to a krs serve). */
 export async function runEvalWithMetric(options: EvalOptions): Promise<{ result: EvalResult; metric: KrsMetric }> {
-  const run = await evalRun(options, null);
-  return { result: await finishEval(run.context, run.metric, run.sums, run.crossLayer, run.nullLevel), metric: run.metric };
+  return (await runEvalStudents(options, [{ student: options.student }]))[0]!;
 }
 
 /**
@@ -183,8 +179,9 @@ export async function runEvalShard(options: EvalOptions, shard: ShardSpec): Prom
     );
   }
   if (options.allPairs) throw errors.badOption('allPairs', true, 'a whole run (the cross-layer matrix is not sharded: capture, then krs heatmap)');
-  const run = await evalRun(options, shard);
-  return { metric: run.metric, context: run.context, sums: run.sums, range: run.range };
+  const run = await evalRun(options, [{ student: options.student }], shard);
+  const lane = run.lanes[0]!;
+  return { metric: lane.metric, context: lane.context, sums: lane.sums, range: run.range };
 }
 
 /** What a shard of an eval keeps: its metric, the counts that add up, the context of the result. */
@@ -263,17 +260,44 @@ export async function finishEval(
   };
 }
 
-interface EvalRun {
+/** One student of a pass; `null: false` skips its null level even when the run asks for it (a baseline has none of its own). */
+export interface EvalStudent {
+  student: ModelSideOptions;
+  null?: boolean;
+}
+
+/** What one student's lane of a pass leaves for its result. */
+interface LaneRun {
   metric: KrsMetric;
   context: EvalContext;
   sums: EvalSums;
-  range: [number, number];
   crossLayer: CrossLayerResult | null;
   nullLevel: ReferenceLevels['null'];
 }
 
-async function evalRun(options: EvalOptions, shard: ShardSpec | null): Promise<EvalRun> {
-  const t0 = performance.now();
+interface EvalRun {
+  lanes: LaneRun[];
+  range: [number, number];
+}
+
+/**
+ * Several students against one teacher in one pass (`krs eval --student a --student b …`,
+ * `--baseline`): the teacher runs once per batch and every student's metric is fed from that
+ * run. Each result (and metric) is the one a run of that student alone gives — same numbers,
+ * same null level and intervals — in the order of `students`; `options.student` is not used.
+ * The timings are the pass's, but each result's inference and scoring times are its own models'.
+ * @throws KrsError as {@link runEval}, for any of the students.
+ */
+export async function runEvalStudents(options: EvalOptions, students: readonly EvalStudent[]): Promise<{ result: EvalResult; metric: KrsMetric }[]> {
+  if (students.length === 0) throw errors.badOption('students', '[]', 'at least one student');
+  const run = await evalRun(options, students, null);
+  const out: { result: EvalResult; metric: KrsMetric }[] = [];
+  for (const l of run.lanes) out.push({ result: await finishEval(l.context, l.metric, l.sums, l.crossLayer, l.nullLevel), metric: l.metric });
+  return out;
+}
+
+/** The run's size: samples, batch size, and the student's data. @throws KrsError as {@link runEval}. */
+function checkRun(options: EvalOptions): { n: number; batchSize: number; sData: Dataset } {
   const { task, data } = options;
   const spec = taskSpec(task);
   if (spec.targetMetric === null || spec.outputSource !== 'capture') {
@@ -289,152 +313,180 @@ async function evalRun(options: EvalOptions, shard: ShardSpec | null): Promise<E
   if (n === 0) throw errors.badValue(`sample count of ${data.name}`, 0, 'at least one sample');
   const batchSize = options.batchSize ?? 256;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw errors.badOption('batchSize', batchSize, 'a positive integer');
+  return { n, batchSize, sData };
+}
 
-  // Models, pairs, layers.
-  const tModel = loadModel(options.teacher.file);
-  const sModel = loadModel(options.student.file);
-  const warnings: string[] = [];
-  let pairs: LayerPair[];
-  if (options.pairs?.length) {
-    pairs = options.pairs.map((p) => resolvePair(p, tModel, sModel));
-  } else {
-    const t = defaultFeatureLayer(tModel);
-    const s = defaultFeatureLayer(sModel);
-    if (!t || !s) {
-      throw errors.badOption(
-        'pair',
-        null,
-        `teacherTensor:studentTensor (no penultimate layer found in ${t ? sModel.file : tModel.file}; \`krs layers\` lists the tensors)`,
-      );
-    }
-    pairs = [{ teacher: t, student: s }];
-    warnings.push(
-      `no layer pairs given: paired the penultimate features (what each model's last dense/conv layer reads), '${t}' (teacher) with '${s}' (student)`,
+/** The scored layer pairs of a teacher and a student: the given ones, or each model's penultimate features (with a warning). */
+function layerPairs(options: EvalOptions, tModel: LoadedModel, sModel: LoadedModel, warnings: string[]): LayerPair[] {
+  if (options.pairs?.length) return options.pairs.map((p) => resolvePair(p, tModel, sModel));
+  const t = defaultFeatureLayer(tModel);
+  const s = defaultFeatureLayer(sModel);
+  if (!t || !s) {
+    throw errors.badOption(
+      'pair',
+      null,
+      `teacherTensor:studentTensor (no penultimate layer found in ${t ? sModel.file : tModel.file}; \`krs layers\` lists the tensors)`,
     );
   }
-  let tGrid: string[] = [];
-  let sGrid: string[] = [];
-  if (options.allPairs) {
-    tGrid = options.teacherLayers?.length ? expandLayers(tModel, options.teacherLayers, 'teacher layer') : layersByOps(tModel, DEFAULT_LAYER_OPS);
-    sGrid = options.studentLayers?.length ? expandLayers(sModel, options.studentLayers, 'student layer') : layersByOps(sModel, DEFAULT_LAYER_OPS);
-    if (!tGrid.length || !sGrid.length) {
-      throw errors.badOption(
-        'allPairs',
-        null,
-        `layers on both sides (none of the ops ${DEFAULT_LAYER_OPS.join(', ')} in ${tGrid.length ? sModel.file : tModel.file}; name them with --${tGrid.length ? 'student' : 'teacher'}-layers)`,
-      );
-    }
-  }
-  const tExtra = [...pairs.map((p) => p.teacher), ...tGrid];
-  const sExtra = [...pairs.map((p) => p.student), ...sGrid];
-  const teacher = prepareSide('teacher', options.teacher, data, 't/', tExtra, options.threads, tModel);
-  const student = prepareSide('student', options.student, sData, 's/', sExtra, options.threads, sModel);
-  warnings.push(...(data.notes ?? []), ...(sData !== data ? (sData.notes ?? []) : []), ...teacher.notes, ...student.notes);
+  warnings.push(
+    `no layer pairs given: paired the penultimate features (what each model's last dense/conv layer reads), '${t}' (teacher) with '${s}' (student)`,
+  );
+  return [{ teacher: t, student: s }];
+}
 
-  // The metric is made once the first batch has told each output's kind (see readOutputs).
-  const outputOptions: OutputOptions = { ...options.output };
-  let kinds: OutputKinds | null = null;
-  const inferredSigmoid = { teacher: false, student: false };
-  const reference = resolveReference(options.reference);
-  const stash = reference.null ? new NullStash({ samples: n, memoryBudget: options.memoryBudget ?? DEFAULT_MEMORY_BUDGET }) : null;
-  const metricOptions = () => ({
-    task,
-    pairs,
-    alpha: options.alpha,
-    beta: options.beta,
-    similarity: options.similarity,
-    pool: options.pool,
-    channelsLast: options.channelsLast,
-    backend: options.backend,
-    estimator: options.estimator,
-    memoryBudget: options.memoryBudget,
-    samples: n,
-    ...(options.similarityOptions ? { similarityOptions: options.similarityOptions } : {}),
-    output: outputOptions,
+/** The layers of the cross-layer matrix (`allPairs`), or null. */
+function gridLayers(options: EvalOptions, tModel: LoadedModel, sModel: LoadedModel): { teacher: string[]; student: string[] } | null {
+  if (!options.allPairs) return null;
+  const tGrid = options.teacherLayers?.length ? expandLayers(tModel, options.teacherLayers, 'teacher layer') : layersByOps(tModel, DEFAULT_LAYER_OPS);
+  const sGrid = options.studentLayers?.length ? expandLayers(sModel, options.studentLayers, 'student layer') : layersByOps(sModel, DEFAULT_LAYER_OPS);
+  if (!tGrid.length || !sGrid.length) {
+    throw errors.badOption(
+      'allPairs',
+      null,
+      `layers on both sides (none of the ops ${DEFAULT_LAYER_OPS.join(', ')} in ${tGrid.length ? sModel.file : tModel.file}; name them with --${tGrid.length ? 'student' : 'teacher'}-layers)`,
+    );
+  }
+  return { teacher: tGrid, student: sGrid };
+}
+
+/**
+ * Load the teacher and every student, resolve each student's pairs and matrix layers, and
+ * prepare the models: the teacher taps what any student needs, each lane sees the teacher's
+ * layers as its own run would (its summary and captures).
+ */
+function prepareLanes(options: EvalOptions, students: readonly EvalStudent[], sData: Dataset, n: number, firstSample: number) {
+  const tModel = loadModel(options.teacher.file);
+  const wanted = students.map((st, i) => {
+    const sModel = loadModel(st.student.file);
+    const warnings: string[] = [];
+    const pairs = layerPairs(options, tModel, sModel, warnings);
+    const grid = gridLayers(options, tModel, sModel);
+    const tExtra = [...pairs.map((p) => p.teacher), ...(grid?.teacher ?? [])];
+    const sExtra = [...pairs.map((p) => p.student), ...(grid?.student ?? [])];
+    const prepared = prepareSide('student', st.student, sData, 's/', sExtra, options.threads, sModel);
+    const key = students.length === 1 ? 'student' : `student#${i + 1}`;
+    const student: PreparedSide = { ...prepared, job: { ...prepared.job, side: key } };
+    return { st, warnings, pairs, grid, tExtra, student, key };
   });
+  const teacher = prepareSide('teacher', options.teacher, options.data, 't/', [...new Set(wanted.flatMap((w) => w.tExtra))], options.threads, tModel);
+  const lanes = wanted.map((w) => {
+    const layers = expandLayers(tModel, [...(options.teacher.layers ?? []), ...w.tExtra], 'teacher layer');
+    const teacherView: PreparedSide = { ...teacher, layers, summary: { ...teacher.summary, layers: [...layers] } };
+    const setup = { teacher: teacherView, student: w.student, key: w.key, pairs: w.pairs, grid: w.grid, samples: n, firstSample, warnings: w.warnings };
+    return new StudentLane({ ...setup, null: Boolean(options.reference?.null) && w.st.null !== false }, options);
+  });
+  return { teacher, lanes };
+}
+
+/** Timings shared by the lanes of a pass (milliseconds). */
+interface PassTiming {
+  inference: Record<string, number>;
+  read: number;
+  capture: number;
+  setup: number;
+}
+
+/** Read one batch of both data sets, keyed as the models' feed plans name the arrays (`t/…`, `s/…`). */
+function batchReader(data: Dataset, sData: Dataset, teacher: PreparedSide, students: readonly PreparedSide[], timing: PassTiming) {
+  const tArrays = [...new Set(teacher.job.plans.map((p) => p.array.slice(2)))];
+  const sArrays = [...new Set(students.flatMap((s) => s.job.plans.map((p) => p.array.slice(2))))];
+  return (start: number, end: number) => {
+    const r0 = performance.now();
+    const tb = data.read(start, end, tArrays);
+    const sb = sData === data ? tb : sData.read(start, end, sArrays);
+    const arrays: Record<string, Tensor> = {};
+    for (const k of tArrays) arrays[`t/${k}`] = tb.arrays[k]!;
+    for (const k of sArrays) arrays[`s/${k}`] = sb.arrays[k]!;
+    timing.read += performance.now() - r0;
+    return { arrays, targets: tb.targets ?? sb.targets, ids: tb.ids, n: end - start };
+  };
+}
+
+type BatchRead = ReturnType<ReturnType<typeof batchReader>>;
+
+function addInference(timing: PassTiming, ms: Record<string, number>): void {
+  for (const [side, v] of Object.entries(ms)) timing.inference[side] = (timing.inference[side] ?? 0) + v;
+}
+
+/** Captures of the teacher and the first student, when asked (`saveCaptures`). */
+interface Captures {
+  paths: { teacher: string; student: string };
+  teacher: NpzWriter;
+  student: NpzWriter;
+}
+
+function openCaptures(options: EvalOptions, rows: number): Captures | null {
+  if (!options.saveCaptures) return null;
+  const paths = { teacher: path.join(options.saveCaptures, 'teacher.npz'), student: path.join(options.saveCaptures, 'student.npz') };
+  ensureDir(options.saveCaptures, 'the captures into');
+  return { paths, teacher: new NpzWriter(paths.teacher, rows), student: new NpzWriter(paths.student, rows) };
+}
+
+/**
+ * Run the models on every batch of `bounds` and fold each into every lane; batch k + 1 runs in
+ * the pool while batch k is scored here. A shard that does not start at the run's first batch
+ * runs that batch too (not folded in): the output kinds are told from it and the feature shifts
+ * fixed by it, as in the single run.
+ */
+async function runBatches(
+  pool: ModelPool,
+  read: (start: number, end: number) => BatchRead,
+  run: { bounds: [number, number][]; first: [number, number]; range: [number, number] },
+  lanes: readonly StudentLane[],
+  captures: Captures | null,
+  timing: PassTiming,
+  onProgress: EvalOptions['onProgress'],
+): Promise<void> {
+  const { bounds, range } = run;
+  const submit = (k: number) => {
+    const batch = read(bounds[k]![0], bounds[k]![1]);
+    const result = pool.run(batch.arrays, batch.n);
+    result.catch(() => {}); // awaited in order below; this only stops an early failure counting as unhandled
+    return { batch, result };
+  };
+  if (bounds[0]![0] !== run.first[0]) {
+    const b0 = read(run.first[0], run.first[1]);
+    const out = await pool.run(b0.arrays, b0.n);
+    addInference(timing, out.ms);
+    for (const lane of lanes) lane.prime(out.outputs.teacher!, out.outputs[lane.setup.key]!);
+  }
+  let inflight = submit(0);
+  for (let k = 0; k < bounds.length; k++) {
+    const next = k + 1 < bounds.length ? submit(k + 1) : null;
+    const { batch, result } = inflight;
+    const out = await result;
+    addInference(timing, out.ms);
+    const tOut = out.outputs.teacher!;
+    for (const lane of lanes) await lane.fold(tOut, out.outputs[lane.setup.key]!, batch.targets);
+    if (captures) {
+      const w0 = performance.now();
+      const lane = lanes[0]!;
+      writeCaptureBatch(captures.teacher, lane.setup.teacher, tOut, batch.targets, batch.ids);
+      writeCaptureBatch(captures.student, lane.student, out.outputs[lane.setup.key]!, batch.targets, batch.ids);
+      timing.capture += performance.now() - w0;
+    }
+    onProgress?.(bounds[k]![1] - range[0], range[1] - range[0]);
+    if (next) inflight = next;
+  }
+}
+
+async function evalRun(options: EvalOptions, students: readonly EvalStudent[], shard: ShardSpec | null): Promise<EvalRun> {
+  const t0 = performance.now();
+  const { n, batchSize, sData } = checkRun(options);
   const allBounds = batchBounds(n, batchSize);
   const bounds = shard ? shardBatches(allBounds, shard) : allBounds;
   const range = shard ? shardRange(allBounds, shard, n) : ([0, n] as [number, number]);
-  const makeMetric = () => new KrsMetric({ ...metricOptions(), firstSample: range[0] });
-  let metric: KrsMetric | null = null;
-  /**
-   * The outputs as the metric reads them. On the first batch, when the task's agreement reads
-   * output kinds, each side's kind is the one set (--teacher-outputs…) or told from this batch's
-   * values (src/agreement/output-kind.ts); inferred sigmoid scores are turned into logits like
-   * declared ones.
-   */
-  const readOutputs = (tRaw: Tensor, sRaw: Tensor): [Tensor, Tensor] => {
-    if (!metric) {
-      if (spec.agreement.readsOutputKinds) {
-        const side = (p: PreparedSide, raw: Tensor) => {
-          const what = `${p.side} output '${p.outputTensor}' of ${p.model.file}`;
-          return p.declaredKind ? { what, declared: p.declaredKind } : { what, inferred: inferOutputKind(raw, what) };
-        };
-        const t = side(teacher, tRaw);
-        const s = side(student, sRaw);
-        kinds = resolveOutputKinds(t, s, [kindOption(teacher), kindOption(student)]);
-        for (const [p, k, w] of [
-          [teacher, kinds.teacher, t.what],
-          [student, kinds.student, s.what],
-        ] as const) {
-          const kind = scoreKind(k, w, kindOption(p));
-          const key = p.side === 'teacher' ? 'teacherInputs' : 'studentInputs';
-          // Declared sigmoid outputs arrive as logits (tapped before the Sigmoid, or turned by readOutput).
-          outputOptions[key] = kind === 'probs' ? 'probs' : 'logits';
-          if (kind === 'sigmoid' && k.source === 'values') inferredSigmoid[p.side as 'teacher' | 'student'] = true;
-        }
-      }
-      metric = makeMetric();
-    }
-    const read = (p: PreparedSide, raw: Tensor) =>
-      inferredSigmoid[p.side as 'teacher' | 'student']
-        ? sigmoidToLogits(raw, `${p.side} output '${p.outputTensor}' of ${p.model.file}`, kindOption(p))
-        : readOutput(p, raw);
-    return [read(teacher, tRaw), read(student, sRaw)];
-  };
-  const grid = options.allPairs
-    ? new CrossLayerCka(tGrid, sGrid, {
-        pool: options.pool,
-        channelsLast: options.channelsLast,
-        backend: options.backend,
-        estimator: options.estimator,
-        memoryBudget: options.memoryBudget,
-        samples: n,
-      })
-    : null;
-
-  // Captures.
-  let writers: { teacher: NpzWriter; student: NpzWriter } | null = null;
-  const capturePaths = options.saveCaptures
-    ? { teacher: path.join(options.saveCaptures, 'teacher.npz'), student: path.join(options.saveCaptures, 'student.npz') }
-    : null;
-  const setupStart = performance.now();
+  resolveReference(options.reference);
+  const { teacher, lanes } = prepareLanes(options, students, sData, n, range[0]);
+  const timing: PassTiming = { inference: {}, read: 0, capture: 0, setup: 0 };
   let pool: ModelPool | null = null;
-  const timing = { inference: { teacher: 0, student: 0 } as Record<string, number>, scoring: 0, cross: 0, read: 0, capture: 0, compute: 0, setup: 0 };
-  const acc = { teacher: { correct: 0, counted: 0, se: 0, ae: 0, m: 0 }, student: { correct: 0, counted: 0, se: 0, ae: 0, m: 0 } };
-  const targetsInfo = data.targets ?? sData.targets;
+  let captures: Captures | null = null;
   try {
-    if (capturePaths) {
-      ensureDir(options.saveCaptures!, 'the captures into');
-      const rows = range[1] - range[0];
-      writers = { teacher: new NpzWriter(capturePaths.teacher, rows), student: new NpzWriter(capturePaths.student, rows) };
-    }
-    pool = options.worker === false ? await startLocalPool([teacher.job, student.job]) : await startWorkerPool([teacher.job, student.job]);
+    captures = openCaptures(options, range[1] - range[0]);
+    const setupStart = performance.now();
+    const jobs = [teacher.job, ...lanes.map((l) => l.student.job)];
+    pool = options.worker === false ? await startLocalPool(jobs) : await startWorkerPool(jobs);
     timing.setup = performance.now() - setupStart;
-
-    const tArrays = [...new Set(teacher.job.plans.map((p) => p.array.slice(2)))];
-    const sArrays = [...new Set(student.job.plans.map((p) => p.array.slice(2)))];
-    const read = (start: number, end: number) => {
-      const r0 = performance.now();
-      const tb = data.read(start, end, tArrays);
-      const sb = sData === data ? tb : sData.read(start, end, sArrays);
-      const arrays: Record<string, Tensor> = {};
-      for (const k of tArrays) arrays[`t/${k}`] = tb.arrays[k]!;
-      for (const k of sArrays) arrays[`s/${k}`] = sb.arrays[k]!;
-      timing.read += performance.now() - r0;
-      return { arrays, targets: tb.targets ?? sb.targets, ids: tb.ids, n: end - start };
-    };
-
     if (bounds.length === 0) {
       throw errors.badOption(
         'shard',
@@ -442,121 +494,75 @@ async function evalRun(options: EvalOptions, shard: ShardSpec | null): Promise<E
         `at most ${allBounds.length} shards: the ${n} samples make ${allBounds.length} batches of ${batchSize} (shards hold whole batches)`,
       );
     }
-    const submit = (k: number) => {
-      const b = read(bounds[k]![0], bounds[k]![1]);
-      const result = pool!.run(b.arrays, b.n);
-      result.catch(() => {}); // awaited in order below; this only stops an early failure counting as unhandled
-      return { batch: b, result };
-    };
-    // A shard that does not start at the run's first batch runs that batch too (not folded in):
-    // the output kinds are told from it and the feature shifts fixed by it, as in the single run.
-    if (bounds[0]![0] !== allBounds[0]![0]) {
-      const b0 = read(allBounds[0]![0], allBounds[0]![1]);
-      const out = await pool.run(b0.arrays, b0.n);
-      for (const [side, ms] of Object.entries(out.ms)) timing.inference[side] = (timing.inference[side] ?? 0) + ms;
-      readOutputs(out.outputs.teacher![teacher.outputTensor]!, out.outputs.student![student.outputTensor]!);
-      metric!.fixShifts({ teacher: out.outputs.teacher!, student: out.outputs.student! });
-    }
-    let inflight = submit(0);
-    for (let k = 0; k < bounds.length; k++) {
-      const next = k + 1 < bounds.length ? submit(k + 1) : null;
-      const { batch, result } = inflight;
-      const out = await result;
-      for (const [side, ms] of Object.entries(out.ms)) timing.inference[side] = (timing.inference[side] ?? 0) + ms;
-      const tOut = out.outputs.teacher!;
-      const sOut = out.outputs.student!;
-      const s0 = performance.now();
-      const [teacherOutput, studentOutput] = readOutputs(tOut[teacher.outputTensor]!, sOut[student.outputTensor]!);
-      await metric!.update({ teacher: tOut, student: sOut, teacherOutput, studentOutput });
-      stash?.add({
-        teacher: Object.fromEntries(pairs.map((p) => [p.teacher, tOut[p.teacher]!])),
-        student: Object.fromEntries(pairs.map((p) => [p.student, sOut[p.student]!])),
-        teacherOutput,
-        studentOutput,
-      });
-      const c0 = performance.now();
-      if (grid) await grid.update(tOut, sOut);
-      timing.cross += performance.now() - c0;
-      if (batch.targets) {
-        for (const [name, o] of [
-          ['teacher', teacherOutput],
-          ['student', studentOutput],
-        ] as const) {
-          const a = acc[name];
-          if (spec.targetMetric === 'regression-error') {
-            const e = regressionErrors(o, batch.targets);
-            if (e) {
-              a.se += e[0];
-              a.ae += e[1];
-              a.m += e[2];
-            }
-          } else {
-            const [c, m] = countCorrect(o, batch.targets);
-            a.correct += c;
-            a.counted += m;
-          }
-        }
-      }
-      timing.scoring += performance.now() - s0;
-      if (writers) {
-        const w0 = performance.now();
-        for (const [side, o, w] of [
-          [teacher, tOut, writers.teacher],
-          [student, sOut, writers.student],
-        ] as const) {
-          writeCaptureBatch(w, side, o, batch.targets, batch.ids);
-        }
-        timing.capture += performance.now() - w0;
-      }
-      options.onProgress?.(bounds[k]![1] - range[0], range[1] - range[0]);
-      if (next) inflight = next;
-    }
-    const f0 = performance.now();
-    const crossLayer = grid ? await grid.compute() : null;
-    const nullLevel = stash ? await stash.compute(metricOptions(), reference.seed, batchSize) : null;
-    timing.compute = performance.now() - f0;
-    if (writers) {
+    const read = batchReader(
+      options.data,
+      sData,
+      teacher,
+      lanes.map((l) => l.student),
+      timing,
+    );
+    await runBatches(pool, read, { bounds, first: allBounds[0]!, range }, lanes, captures, timing, options.onProgress);
+    const finished: Awaited<ReturnType<StudentLane['finish']>>[] = [];
+    for (const lane of lanes) finished.push(await lane.finish(batchSize));
+    if (captures) {
       const w0 = performance.now();
-      await writers.teacher.finishAsync();
-      await writers.student.finishAsync();
+      await captures.teacher.finishAsync();
+      await captures.student.finishAsync();
       timing.capture += performance.now() - w0;
     }
-    const sums: EvalSums = {
+    const shared = {
       'ms.total': performance.now() - t0,
       'ms.setup': timing.setup,
-      'ms.scoring': timing.scoring,
-      'ms.cross': timing.cross,
       'ms.read': timing.read,
       'ms.capture': timing.capture,
-      'ms.compute': timing.compute,
+      'ms.compute': 0,
     };
-    for (const [side, ms] of Object.entries(timing.inference)) sums[`ms.inference.${side}`] = ms;
-    for (const who of ['teacher', 'student'] as const) for (const [key, v] of Object.entries(acc[who])) sums[`${who}.${key}`] = v;
-    const context: EvalContext = {
-      warnings,
-      kinds: kinds as OutputKinds | null,
-      data: {
-        name: data.name,
-        kind: data.kind,
-        n,
-        ...(options.studentData ? { studentName: sData.name } : {}),
-        ...(data.preparation ? { preparation: data.preparation } : {}),
-      },
-      teacher: teacher.summary,
-      student: student.summary,
-      targets: Boolean(targetsInfo),
-      captures: capturePaths,
-      batchSize,
-      samples: n,
-    };
-    return { metric: metric!, context, sums, range, crossLayer, nullLevel };
+    // The captures are the first student's (several students refuse them in the CLI; a baseline is not captured).
+    const laneRuns = lanes.map((lane, i) => ({
+      metric: lane.metric!,
+      context: laneContext(options, sData, lane, teacher, i === 0 ? (captures?.paths ?? null) : null, batchSize, n),
+      sums: lane.sums(shared, timing.inference),
+      ...finished[i]!,
+    }));
+    return { lanes: laneRuns, range };
   } catch (e) {
-    writers?.teacher.abort();
-    writers?.student.abort();
+    captures?.teacher.abort();
+    captures?.student.abort();
     throw e;
   } finally {
     await pool?.close();
   }
+}
+
+/** The context of one lane's result: its warnings, output kinds, data, models and captures. */
+function laneContext(
+  options: EvalOptions,
+  sData: Dataset,
+  lane: StudentLane,
+  teacher: PreparedSide,
+  captures: { teacher: string; student: string } | null,
+  batchSize: number,
+  n: number,
+): EvalContext {
+  const data = options.data;
+  const warnings = [...lane.setup.warnings, ...(data.notes ?? []), ...(sData !== data ? (sData.notes ?? []) : []), ...teacher.notes, ...lane.student.notes];
+  return {
+    warnings,
+    kinds: lane.kinds,
+    data: {
+      name: data.name,
+      kind: data.kind,
+      n,
+      ...(options.studentData ? { studentName: sData.name } : {}),
+      ...(data.preparation ? { preparation: data.preparation } : {}),
+    },
+    teacher: lane.setup.teacher.summary,
+    student: lane.student.summary,
+    targets: Boolean(data.targets ?? sData.targets),
+    captures,
+    batchSize,
+    samples: n,
+  };
 }
 
 /** Append one batch of a model's arrays to its capture: tapped layers, the output, targets, ids. */

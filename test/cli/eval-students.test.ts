@@ -4,6 +4,9 @@
  * p-values. Own test models (test/fixtures/models): the MLP teacher, its distilled student and
  * the independently trained CNN, on 500 of the held-out digits.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { krs } from '../helpers/cli.js';
 import { ownModel } from '../helpers/models.js';
@@ -14,8 +17,12 @@ const CNN = ownModel('cnn.onnx');
 
 const base = ['eval', '--teacher', TEACHER, '--input', 'mnist', '--task', 'classification', '--limit', '500', '--no-progress'];
 
-async function json(...students: string[]): Promise<any> {
-  const r = await krs(...base, ...students.flatMap((s) => ['--student', s]), '--json');
+/** The JSON of an eval of `students`; arguments from the first that starts with `--` on are passed as they are. */
+async function json(...args: string[]): Promise<any> {
+  const cut = args.findIndex((a) => a.startsWith('--'));
+  const students = cut < 0 ? args : args.slice(0, cut);
+  const rest = cut < 0 ? [] : args.slice(cut);
+  const r = await krs(...base, ...students.flatMap((s) => ['--student', s]), ...rest, '--json');
   if (r.status !== 0) throw new Error(`krs eval exited ${r.status}: ${r.stderr}`);
   return { ...JSON.parse(r.stdout), stderr: r.stderr };
 }
@@ -93,5 +100,66 @@ describe('krs eval with several students', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain(flag);
     expect(r.stderr).toMatch(/one --student only/);
+  });
+
+  it('two students in one pass equal each student run alone (scores, intervals, null level) to 1e-12', async () => {
+    const both = await json(DISTILLED, CNN, '--null');
+    for (const [i, file] of [DISTILLED, CNN].entries()) {
+      const alone = await json(file, '--null');
+      const r = both.students[i];
+      for (const k of ['krs', 'fss', 'aoa']) {
+        expect(Math.abs(r[k] - alone[k])).toBeLessThanOrEqual(1e-12 * Math.abs(alone[k]));
+        for (const j of [0, 1]) expect(Math.abs(r.ci95[k][j] - alone.ci95[k][j])).toBeLessThanOrEqual(1e-12 * Math.abs(alone.ci95[k][j]));
+        expect(Math.abs(r.reference.null[k] - alone.reference.null[k])).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(alone.reference.null[k])));
+      }
+      expect(r.student.accuracy).toBe(alone.student.accuracy);
+      expect(r.teacher.accuracy).toBe(alone.teacher.accuracy);
+    }
+  });
+
+  it('--baseline: the baseline run in the same pass, its level and student − baseline with the paired interval and p', async () => {
+    const r = await json(DISTILLED, '--baseline', CNN);
+    const b = r.reference.baseline;
+    expect(b.file).toBe(CNN);
+    // The same numbers as the two students compared in one run (A = the baseline, B = the student).
+    const pair = await json(CNN, DISTILLED);
+    const [cnn] = pair.students;
+    const c = pair.comparisons[0];
+    for (const k of ['krs', 'fss', 'aoa']) {
+      expect(b[k]).toBeCloseTo(cnn[k], 12);
+      expect(b.delta[k]).toBeCloseTo(c.delta[k], 12);
+      expect(b.delta[k]).toBeCloseTo(r[k] - cnn[k], 10);
+      expect(b.delta.ci95[k][0]).toBeCloseTo(c.ci95[k][0], 12);
+      expect(b.delta.ci95[k][1]).toBeCloseTo(c.ci95[k][1], 12);
+      expect(b.delta.p[k]).toBeCloseTo(c.p[k], 12);
+    }
+    expect(b.delta.krs).toBeGreaterThan(0); // the distilled student is closer to the teacher than the CNN
+    expect(r.reference.null).toBeNull();
+    expect(r.stderr).toContain(`warning: baseline ${CNN}: no layer pairs given`);
+    const text = await krs(...base, '--student', DISTILLED, '--baseline', CNN);
+    expect(text.status).toBe(0);
+    expect(text.stdout).toMatch(/student − baseline {2}ΔKRS \+1\.\d\d \[/);
+  });
+
+  it('several students and --baseline: each student against the baseline', async () => {
+    const r = await json(DISTILLED, DISTILLED, '--baseline', CNN);
+    expect(r.students).toHaveLength(2);
+    for (const s of r.students) expect(s.reference.baseline.file).toBe(CNN);
+    expect(r.students[0].reference.baseline.delta.krs).toBe(r.students[1].reference.baseline.delta.krs);
+    const text = await krs(...base, '--student', DISTILLED, '--student', CNN, '--baseline', CNN);
+    expect(text.stdout).toContain('student − baseline ΔKRS');
+    expect(text.stdout).toContain('the teacher run once for all');
+  });
+
+  it.each([
+    ['two students', ['--student', DISTILLED, '--student', CNN], /--student/],
+    ['a baseline', ['--student', DISTILLED, '--baseline', CNN], /--baseline.*a whole run/],
+  ])('--shard with %s: a one-line usage error, exit 2', async (_what, args, message) => {
+    const dir = mkdtempSync(join(tmpdir(), 'krs-eval-students-'));
+    const r = await krs(...base, ...args, '--shard', '1/2', '--state-out', join(dir, 's1.json'));
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(message);
   });
 });
