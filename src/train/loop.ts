@@ -59,7 +59,7 @@ export interface TrainLoopSpec<X, O, B extends { readonly x: X }> {
   order: Rng;
   /** Learning rate of step t of `total` (0-based); default {@link cosineRate}. */
   rate?: (learningRate: number, t: number, total: number) => number;
-  /** Refuse a non-finite batch loss (UNDEFINED_RESULT naming the epoch and batch); default off. */
+  /** Refuse a non-finite batch loss (UNDEFINED naming the epoch and batch); default off. */
   requireFinite?: boolean;
   /** After each batch (after its stop point), with the batch's mean loss. */
   onBatch?: (p: LoopProgress, loss: number) => void;
