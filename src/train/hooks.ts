@@ -105,9 +105,25 @@ export function studyHooks(command?: string): StudyHooks {
 export function studyHeatmapCharts(result: StudyResult): Chart[] {
   const sizes = [...new Set(result.heatmaps.map((h) => h.short))];
   return sizes.map((short) => {
-    const panels = result.heatmaps.filter((h) => h.short === short).map((h) => ({ label: `${h.arch} ${h.method}`, matrix: h }));
-    return crossLayerHeatmap(panels, { id: `cross-layer-${short}` });
+    const matrices = result.heatmaps.filter((h) => h.short === short);
+    const panels = matrices.map((h) => ({ label: `${h.arch} ${h.method}`, matrix: h }));
+    return crossLayerHeatmap(panels, { id: `cross-layer-${short}`, subtitle: heatmapSubtitle(matrices) });
   });
+}
+
+/**
+ * What a study heatmap's subtitle says of how its matrices were computed: the samples, and the
+ * estimator with the exact route each panel took (`linear CKA, exact (feature-space route)`; the
+ * routes joined by `/` when the panels differ; matrices from before the route was recorded say
+ * `linear CKA` alone).
+ */
+export function heatmapSubtitle(matrices: readonly Pick<StudyResult['heatmaps'][number], 'estimator' | 'route' | 'n'>[]): string {
+  const distinct = <T>(xs: T[]) => [...new Set(xs.filter((x) => x !== undefined && x !== null))];
+  const ns = distinct(matrices.map((m) => m.n));
+  const estimators = distinct(matrices.map((m) => m.estimator));
+  const routes = distinct(matrices.map((m) => m.route));
+  const how = estimators.length ? `, ${estimators.join('/')}${routes.length ? ` (${routes.join('/')} route)` : ''}` : '';
+  return `${ns.length ? `${ns.join('/')} samples, ` : ''}linear CKA${how}`;
 }
 
 /**

@@ -30,11 +30,11 @@ import { createRng } from '../core/rng.js';
 import type { Tensor } from '../core/tensor.js';
 import type { LayerPair } from '../krs/metric.js';
 import { fixed } from '../core/units.js';
-import { shiftedBatch } from './augment.js';
 import { accuracy, predictions, runNetwork, type Activations } from './evaluate.js';
-import { distillationLoss, hardLoss, hintLoss } from './losses.js';
+import type { LoopProgress } from './loop.js';
+import { mlpHintStage, mlpStudentLoss, trainMlpTeacher } from './mlp-training.js';
 import { CLASSES, mnistSplit, type MnistSplit } from './mnist-split.js';
-import { buildMlp, denseInit, glorotInit, hiddenNames, parameterCount, type Mlp, type MlpArchitecture } from './models.js';
+import { buildMlp, glorotInit, hiddenNames, parameterCount, type MlpArchitecture } from './models.js';
 import type { HeldOut, MethodSpec, StudyEvent, StudyFamily } from './protocol/family.js';
 import { pairedAccuracySe } from './protocol/statistics.js';
 import { type RunProtocolOptions, runProtocol, type StudyResult } from './protocol/run.js';
@@ -116,7 +116,7 @@ export function mlpStudyFamily(config: StudyConfig, split: MnistSplit): StudyFam
     })),
     methods: studyMethods(config),
     async trainTeacher(emit) {
-      const trained = await trainMlpTeacher(config, split, data, emit);
+      const trained = await teacherOfStudy(config, split, data, emit);
       targets = trained.targets;
       return held(trained.held);
     },
@@ -137,38 +137,21 @@ export function mlpStudyFamily(config: StudyConfig, split: MnistSplit): StudyFam
   };
 }
 
-/** Train the teacher (random-shift augmentation); its held-out activations, and its logits and last hidden layer on the training set (the KD and hint targets). */
-async function trainMlpTeacher(
+/** Train the teacher (`trainMlpTeacher`, as the demo's); its held-out activations, and its logits and last hidden layer on the training set (the KD and hint targets). */
+async function teacherOfStudy(
   config: StudyConfig,
   split: MnistSplit,
   data: TrainTensors,
   emit: (e: StudyEvent) => void,
 ): Promise<{ held: Activations; targets: { logits: tf.Tensor2D; hints: tf.Tensor2D } }> {
-  const teacher = buildMlp(config.teacher, glorotInit(config.teacher, createRng(config.seed, 'teacher-init')));
   emit({ type: 'stage', message: `teacher ${config.teacher.name}: ${config.teacherEpochs} epochs` });
-  const augment = createRng(config.seed, 'teacher-shift');
-  try {
-    await trainLoop({
-      net: teacher,
-      data,
-      loss: (o, b) => hardLoss(o[o.length - 1]!, b.oneHot),
-      epochs: config.teacherEpochs,
-      batchSize: config.batchSize,
-      learningRate: config.learningRate,
-      order: createRng(config.seed, 'teacher-order'),
-      ...(config.teacherShift > 0 ? { inputs: (rows: Int32Array) => shiftedBatch(split.train.x, rows, augment, config.teacherShift) } : {}),
-      onBatch: (p) => emit({ type: 'batch', model: 'teacher', phase: 'train', ...p }),
-    });
-    const heldOut = runNetwork(teacher, split.test.x, split.test.n);
-    const onTrain = runNetwork(teacher, split.train.x, split.train.n);
-    const tHidden = hiddenNames(config.teacher);
-    const hintName = tHidden[tHidden.length - 1]!;
-    const logits = tf.tensor2d(onTrain.logits, [split.train.n, CLASSES]);
-    const hints = tf.tensor2d(onTrain.hidden[hintName]!, [split.train.n, onTrain.widths[hintName]!]);
-    return { held: heldOut, targets: { logits, hints } };
-  } finally {
-    teacher.dispose();
-  }
+  const trained = await trainMlpTeacher(config, split, data, { onBatch: (p) => emit({ type: 'batch', model: 'teacher', phase: 'train', ...p }) });
+  const onTrain = trained.train;
+  const tHidden = hiddenNames(config.teacher);
+  const hintName = tHidden[tHidden.length - 1]!;
+  const logits = tf.tensor2d(onTrain.logits, [split.train.n, CLASSES]);
+  const hints = tf.tensor2d(onTrain.hidden[hintName]!, [split.train.n, onTrain.widths[hintName]!]);
+  return { held: trained.held, targets: { logits, hints } };
 }
 
 /** Train one student of `arch` by `method` from the architecture's shared initial weights and batch order; its held-out activations. */
@@ -182,56 +165,19 @@ async function trainMlpStudent(
   emit: (e: StudyEvent) => void,
 ): Promise<Activations> {
   const net = buildMlp(arch, glorotInit(arch, createRng(config.seed, `student-init:${arch.name}`)));
-  const common = { net, data, batchSize: config.batchSize, learningRate: config.learningRate, order: createRng(config.seed, `student-order:${arch.name}`) };
-  const onBatch = (p: { epoch: number; epochs: number; batch: number; batches: number }) =>
+  const run = { data, batchSize: config.batchSize, learningRate: config.learningRate, order: createRng(config.seed, `student-order:${arch.name}`) };
+  const onBatch = (p: LoopProgress) =>
     emit({ type: 'batch', model: `${arch.name} ${method.method}`, phase: method.kind === 'baseline' ? 'train' : 'kd', ...p });
   try {
-    if (method.kind === 'fitnet') await hintStage(net, targets.hints, config, common, onBatch);
-    const T = method.temperature;
-    await trainLoop({
-      ...common,
-      loss:
-        method.kind === 'baseline' || T === null
-          ? (o, b) => hardLoss(o[o.length - 1]!, b.oneHot)
-          : (o, b) => distillationLoss(o[o.length - 1]!, tf.gather(targets.logits, b.rows) as tf.Tensor2D, b.oneHot, T, config.softWeight),
-      epochs: config.studentEpochs,
-      onBatch,
-    });
+    // FitNet's hint stage: the student's last hidden layer learns the teacher's last hidden layer.
+    if (method.kind === 'fitnet')
+      await mlpHintStage(net, net.hidden.length - 1, targets.hints, createRng(config.seed, `fitnet-regressor:${arch.name}`), config.hintEpochs, run, {
+        onBatch,
+      });
+    const T = method.kind === 'baseline' ? null : method.temperature;
+    await trainLoop({ ...run, net, loss: mlpStudentLoss(T, targets.logits, config.softWeight), epochs: config.studentEpochs, onBatch });
     return runNetwork(net, test.x, test.n);
   } finally {
     net.dispose();
-  }
-}
-
-/**
- * FitNet stage 1 (Romero et al. 2015): the student's layers up to its last hidden layer, and a
- * linear regressor on top, learn to reproduce the teacher's last hidden layer.
- */
-async function hintStage(
-  net: Mlp,
-  hints: tf.Tensor2D,
-  config: StudyConfig,
-  common: { data: TrainTensors; batchSize: number; learningRate: number; order: ReturnType<typeof createRng> },
-  onBatch: (p: { epoch: number; epochs: number; batch: number; batches: number }) => void,
-): Promise<void> {
-  const index = net.hidden.length - 1;
-  const width = net.arch.hidden[index]!;
-  const hintWidth = hints.shape[1];
-  const [k, b] = denseInit(width, hintWidth, createRng(config.seed, `fitnet-regressor:${net.arch.name}`));
-  const initial = [tf.tensor2d(k, [width, hintWidth]), tf.tensor1d(b)] as const;
-  const kernel = tf.variable(initial[0], true);
-  const bias = tf.variable(initial[1], true);
-  tf.dispose([...initial]);
-  try {
-    await trainLoop({
-      ...common,
-      net,
-      variables: [...net.variables(index + 1), kernel, bias],
-      loss: (o, batch) => hintLoss(tf.add(tf.matMul(o[index]!, kernel), bias) as tf.Tensor2D, tf.gather(hints, batch.rows) as tf.Tensor2D),
-      epochs: config.hintEpochs,
-      onBatch,
-    });
-  } finally {
-    tf.dispose([kernel, bias]);
   }
 }

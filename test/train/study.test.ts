@@ -111,6 +111,8 @@ describe('runStudy (tiny)', () => {
       const cells = pairs.map((p) => h.cka[h.teacherLayers.indexOf(p.teacher)]![h.studentLayers.indexOf(p.student)]!);
       expect((100 * cells.reduce((x, y) => x + y, 0)) / cells.length).toBeCloseTo(a.students[k]!.fss, 8);
       for (const row of h.cka) for (const v of row) expect(v! >= 0 && v! <= 1).toBe(true);
+      expect([h.estimator, h.n]).toEqual(['exact', a.data.test]);
+      expect(['feature-space', 'sample-space']).toContain(h.route);
     }
     for (const size of ['16', '8x2']) expect(existsSync(join(a.files.out, 'heatmaps', `cross-layer-${size}.svg`)), size).toBe(true);
   });

@@ -1,10 +1,10 @@
 /**
  * Training the CNN study's networks: the teacher on hard labels, and one student by one
  * method — the baseline (hard labels), vanilla KD, FitNet on a conv stage (hint stage, then
- * KD), attention transfer (hard labels + the AT term). The loop is the MLP demo's
- * (src/train/train.ts): minibatch Adam (β₁ 0.9, β₂ 0.999, ε 1e-7) with a cosine-decayed
+ * KD), attention transfer (hard labels + the AT term). The loop is the shared one
+ * (src/train/loop.ts): minibatch Adam (β₁ 0.9, β₂ 0.999, ε 1e-7) with a cosine-decayed
  * learning rate over a seeded batch order, a stop point after each batch; only the inputs
- * differ (digits reshaped to [b, 28, 28, 1]) and the outputs are rank-4 conv stages.
+ * differ from the MLP's (digits reshaped to [b, 28, 28, 1]) and the outputs are rank-4 conv stages.
  *
  * Teacher targets (logits, FitNet's hint stage, attention maps) are computed once for the
  * whole training set before the students train ({@link cnnTeacherTargets}).
@@ -14,11 +14,11 @@
  */
 import { errors } from '../../core/errors.js';
 import type { Rng } from '../../core/rng.js';
-import { checkInterrupt, pauseAtSync } from '../../io/interrupt.js';
 import { distillationLoss, hardLoss } from '../losses.js';
+import { runTrainLoop } from '../loop.js';
 import { PIXELS } from '../mnist-split.js';
 import { tf } from '../tf.js';
-import { cosineRate, type LoopProgress, ScheduledAdam, type TrainTensors } from '../train.js';
+import { digitBatch, type LoopProgress, type TrainTensors } from '../train.js';
 import { attentionTransferLoss, convHintLoss, convRegressor, normalisedAttention } from './losses.js';
 import { buildCnn, type Cnn, type CnnArchitecture, SIDE } from './models.js';
 
@@ -56,38 +56,27 @@ export interface CnnLoopOptions extends CnnTrainSettings {
 }
 
 /**
- * Train for `epochs` epochs with Adam and a cosine-decayed learning rate (`cosineRate`),
- * over batches in an order drawn from `order` — src/train/train.ts's `trainLoop` for images.
+ * Train for `epochs` epochs with Adam and a cosine-decayed learning rate: the shared loop
+ * (`../loop.ts`) on the training digits reshaped to [b, 28, 28, 1].
  */
 export async function cnnTrainLoop(o: CnnLoopOptions): Promise<void> {
-  const optimizer = new ScheduledAdam(o.learningRate);
-  const variables = o.variables ?? o.net.variables();
-  const batches = Math.ceil(o.data.n / o.batchSize);
-  const steps = batches * o.epochs;
-  try {
-    for (let epoch = 1; epoch <= o.epochs; epoch++) {
-      const perm = o.order.permutation(o.data.n);
-      let sum = 0;
-      for (let b = 0; b < batches; b++) {
-        optimizer.setLearningRate(cosineRate(o.learningRate, (epoch - 1) * batches + b, steps));
-        const rows = perm.subarray(b * o.batchSize, Math.min(o.data.n, (b + 1) * o.batchSize));
-        const cost = tf.tidy(() => {
-          const idx = tf.tensor1d(rows, 'int32');
-          const flat = o.inputs ? tf.tensor2d(o.inputs(rows), [rows.length, PIXELS]) : tf.gather(o.data.x, idx);
-          const batch: CnnMinibatch = { x: tf.reshape(flat, [rows.length, SIDE, SIDE, 1]), oneHot: tf.gather(o.data.oneHot, idx), rows: idx };
-          return optimizer.minimize(() => o.loss(o.net.forward(batch.x), batch), true, variables)!;
-        });
-        sum += (await cost.data())[0]! * rows.length;
-        cost.dispose();
-        pauseAtSync('train-batch');
-        await checkInterrupt();
-        o.onBatch?.({ epoch, epochs: o.epochs, batch: b + 1, batches });
-      }
-      await o.onEpoch?.(epoch, sum / o.data.n);
-    }
-  } finally {
-    optimizer.dispose();
-  }
+  const digits = digitBatch(o.data, o.inputs);
+  await runTrainLoop({
+    net: o.net,
+    n: o.data.n,
+    batch: (rows): CnnMinibatch => {
+      const b = digits(rows);
+      return { x: tf.reshape(b.x, [rows.length, SIDE, SIDE, 1]), oneHot: b.oneHot, rows: b.rows };
+    },
+    loss: o.loss,
+    ...(o.variables ? { variables: o.variables } : {}),
+    epochs: o.epochs,
+    batchSize: o.batchSize,
+    learningRate: o.learningRate,
+    order: o.order,
+    ...(o.onBatch ? { onBatch: o.onBatch } : {}),
+    ...(o.onEpoch ? { onEpoch: o.onEpoch } : {}),
+  });
 }
 
 /** The logits, the last output of a forward pass. */

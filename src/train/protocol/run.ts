@@ -14,7 +14,8 @@
 import * as path from 'node:path';
 import { ensureDir, writeFileAtomic } from '../../io/node-atomic-write.js';
 import { KrsMetric, type KrsResult } from '../../krs/metric.js';
-import { CrossLayerCka } from '../../similarity/cross-layer.js';
+import { CrossLayerCka, type CrossLayerEstimator } from '../../similarity/cross-layer.js';
+import type { ExactRoute } from '../../similarity/spec.js';
 import type { MatrixBackend } from '../../linalg/backend.js';
 import { fixed } from '../../core/units.js';
 import { VERSION } from '../../version.js';
@@ -55,7 +56,7 @@ export interface StudyResult<Config = unknown> {
   students: StudyStudent[];
   experiments: StudyExperiment[];
   summary: StudySummary;
-  /** Cross-layer CKA of the teacher's layers against each student's (every size, every method). */
+  /** Cross-layer CKA of the teacher's layers against each student's (every size, every method); empty with `heatmaps: false`. */
   heatmaps: StudyHeatmap[];
   /** What the analysis hook returned (`krs analyze` over the experiments table), or null. */
   analysis: unknown;
@@ -75,6 +76,12 @@ export interface StudyHeatmap {
   studentLayers: string[];
   /** cka[i][j]: linear CKA (fraction) of teacher layer i and student layer j; null when undefined. */
   cka: (number | null)[][];
+  /** How the matrix was computed: always `exact` here. */
+  estimator: CrossLayerEstimator;
+  /** The exact route chosen by cost (`feature-space` or `sample-space`, as `krs heatmap` chooses it). */
+  route: ExactRoute | null;
+  /** Held-out samples the matrix is computed on. */
+  n: number;
 }
 
 export interface RunProtocolOptions {
@@ -82,6 +89,8 @@ export interface RunProtocolOptions {
   backend?: MatrixBackend;
   onEvent?: (e: StudyEvent) => void;
   hooks?: StudyHooks;
+  /** Compute the cross-layer CKA matrix of every student (default true; `krs demo --study --no-heatmaps` turns it off). */
+  heatmaps?: boolean;
 }
 
 /** The teacher's evaluation and its summary line in results.json. */
@@ -102,7 +111,7 @@ export async function runProtocol<O, Config>(
   ensureDir(options.out, 'the study outputs into');
   try {
     const teacher = await trainTeacher(family, emit);
-    const { students, experiments, heatmaps } = await trainStudents(family, teacher, settings, options.backend, emit);
+    const { students, experiments, heatmaps } = await trainStudents(family, teacher, settings, options, emit);
     const result: StudyResult<Config> = {
       demo: family.demo,
       family: family.family,
@@ -146,9 +155,10 @@ async function trainStudents<O>(
   family: StudyFamily<O>,
   teacher: TrainedTeacher<O>,
   settings: ProtocolSettings,
-  backend: MatrixBackend | undefined,
+  options: Pick<RunProtocolOptions, 'backend' | 'heatmaps'>,
   emit: (e: StudyEvent) => void,
 ): Promise<{ students: StudyStudent[]; experiments: StudyExperiment[]; heatmaps: StudyHeatmap[] }> {
+  const backend = options.backend;
   const students: StudyStudent[] = [];
   const experiments: StudyExperiment[] = [];
   const heatmaps: StudyHeatmap[] = [];
@@ -159,7 +169,7 @@ async function trainStudents<O>(
       const start = performance.now();
       const held = await family.trainStudent(student, method, emit);
       const scored = await scoreStudent(family, teacher.held, held, student, settings, backend);
-      heatmaps.push(await crossLayer(family, teacher.held, held, student, method, backend));
+      if (options.heatmaps !== false) heatmaps.push(await crossLayer(family, teacher.held, held, student, method, backend));
       const row = studentRow(student, method, family.teacher.params, held.metric, scored, secondsSince(start));
       students.push(row);
       if (base === null) base = { row, held };
@@ -170,7 +180,7 @@ async function trainStudents<O>(
   return { students, experiments, heatmaps };
 }
 
-/** The cross-layer CKA matrix of the teacher against one student on the held-out set (exact, the cheaper route). */
+/** The cross-layer CKA matrix of the teacher against one student on the held-out set (exact, by the cheaper route for the known sample count, as `krs heatmap`). */
 async function crossLayer<O>(
   family: StudyFamily<O>,
   teacher: HeldOut<O>,
@@ -190,7 +200,17 @@ async function crossLayer<O>(
   });
   await matrix.update(pick(teacher, layers.teacher), pick(student, layers.student));
   const r = await matrix.compute();
-  return { arch: spec.name, short: spec.short, method: method.method, teacherLayers: r.teacherLayers, studentLayers: r.studentLayers, cka: r.cka };
+  return {
+    arch: spec.name,
+    short: spec.short,
+    method: method.method,
+    teacherLayers: r.teacherLayers,
+    studentLayers: r.studentLayers,
+    cka: r.cka,
+    estimator: r.estimator,
+    route: r.route,
+    n: r.n,
+  };
 }
 
 function studentLine(k: number, total: number, student: StudentSpec, method: MethodSpec, metric: string, row: StudyStudent): string {

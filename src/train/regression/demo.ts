@@ -34,12 +34,14 @@ import type { MatrixBackend } from '../../linalg/backend.js';
 import { VERSION } from '../../version.js';
 import type { DemoEvent, DemoFiles, EpochRow } from '../demo.js';
 import { finishRun, type RunHooks, secondsSince } from '../finish-run.js';
-import { experimentsCsv, toCsv, type ExperimentRow } from '../experiments.js';
+import { toCsv, type ExperimentRow } from '../experiments.js';
+import { demoFiles, trainInOrder, writeDemoTables } from '../demo-runner.js';
+import type { LoopProgress } from '../loop.js';
 import { initTf, tf } from '../tf.js';
 import type { RegressionDemoConfig } from './config.js';
-import { seriesSplit, type SeriesPart } from './data.js';
+import { type SeriesPart, type SeriesSplit, seriesSplit } from './data.js';
 import { buildRecurrent, recurrentInit, RECURRENT_LAYERS, type RecurrentNet } from './models.js';
-import { trainSeries, type SeriesTensors } from './train.js';
+import { type SeriesBatch, type SeriesTensors, trainSeries } from './train.js';
 import { denseInit } from '../models.js';
 import { fixed } from '../../core/units.js';
 
@@ -180,7 +182,8 @@ interface Activations {
   forecast: Float32Array;
 }
 
-function run(net: RecurrentNet, part: SeriesPart, window: number): Activations {
+/** A network's activations on one part of the series. */
+function forwardPart(net: RecurrentNet, part: SeriesPart, window: number): Activations {
   const outs = tf.tidy(() => net.forward(tf.tensor3d(part.x, [part.n, window, 1])));
   const [r, h, f] = outs.map((t) => t.dataSync() as Float32Array);
   tf.dispose(outs);
@@ -193,15 +196,57 @@ const EPOCH_COLUMNS = ['model', 'method', 'phase', 'epoch', 'loss', 'validationM
 export async function runRegressionDemo(config: RegressionDemoConfig, options: RunRegressionDemoOptions): Promise<RegressionDemoResult> {
   const t0 = performance.now();
   const emit = options.onEvent ?? (() => {});
-  const out = options.out;
-  const capDir = path.join(out, 'captures');
+  const capDir = path.join(options.out, 'captures');
   ensureDir(capDir, 'the demo outputs into');
-  const warnings: string[] = [];
   emit({ type: 'stage', message: `reading ${config.data}: past ${config.window} days → next day of ${config.target}` });
+  const series = seriesOf(config);
+  const { train, window } = series.split;
+  await initTf();
+  const data: SeriesTensors = { x: tf.tensor3d(train.x, [train.n, window, 1]), y: tf.tensor2d(train.y, [train.n, 1]), n: train.n };
+  const held: tf.Tensor[] = [data.x, data.y];
+  try {
+    const teacher = await regressionTeacher(config, series, data, capDir, emit);
+    held.push(teacher.forecasts, teacher.hints);
+    const run: RegressionRun = {
+      config,
+      series,
+      data,
+      teacher,
+      capDir,
+      options,
+      emit,
+      pairs: RECURRENT_LAYERS.map((l) => ({ teacher: l, student: l })),
+      init: recurrentInit(config.student, window, createRng(config.seed, 'student-init')),
+    };
+    const students = await trainInOrder(regressionStudentSpecs(config), emit, (spec) => trainRegressionStudent(run, spec));
+    const result = regressionResult(run, students);
+    return await finishRun(result, result.experiments, options.out, options.hooks, t0, (message) => emit({ type: 'stage', message }));
+  } finally {
+    tf.dispose(held);
+  }
+}
+
+/** The split series and what every step measures on it: kW conversion, the truth, errors, validation MSE, persistence. */
+interface Series {
+  split: SeriesSplit;
+  /** Standardised values to kW. */
+  kw: (z: ArrayLike<number>) => number[];
+  truthTest: number[];
+  truthVal: number[];
+  /** Forecasting tomorrow = the window's last day, on the test part. */
+  persistence: { test: ForecastErrors };
+  /** RMSE and MAE (kW) of a network's forecasts against the truth. */
+  errorsOf: (a: Activations, truth: number[]) => ForecastErrors;
+  /** Mean squared error (standardised) of a network's forecasts on a part. */
+  mse: (net: RecurrentNet, part: SeriesPart) => number;
+}
+
+/** Split the series (refusing a part of fewer than 2 windows) and set up its measures. */
+function seriesOf(config: RegressionDemoConfig): Series {
   const split = seriesSplit(config);
-  const { train, validation, test, window } = split;
+  const { validation, test, window } = split;
   for (const [name, part] of [
-    ['training', train],
+    ['training', split.train],
     ['validation', validation],
     ['test', test],
   ] as const) {
@@ -209,278 +254,317 @@ export async function runRegressionDemo(config: RegressionDemoConfig, options: R
   }
   const kw = (z: ArrayLike<number>) => Array.from(z, (v) => v * split.std + split.mean);
   const truthTest = kw(test.y);
-  const truthVal = kw(validation.y);
-  const errorsOf = (a: Activations, truth: number[]) => forecastErrors(kw(a.forecast), truth);
-  // Persistence: tomorrow = the window's last day.
   const lastDay = Array.from({ length: test.n }, (_, i) => test.x[(i + 1) * window - 1]!);
-  const persistence = { test: forecastErrors(kw(lastDay), truthTest) };
-
-  await initTf();
-  const data: SeriesTensors = { x: tf.tensor3d(train.x, [train.n, window, 1]), y: tf.tensor2d(train.y, [train.n, 1]), n: train.n };
-  const held: tf.Tensor[] = [data.x, data.y];
   const mse = (net: RecurrentNet, part: SeriesPart) => {
-    const a = run(net, part, window);
+    const a = forwardPart(net, part, window);
     let s = 0;
     for (let i = 0; i < part.n; i++) s += (a.forecast[i]! - part.y[i]!) ** 2;
     return s / part.n;
   };
+  return {
+    split,
+    kw,
+    truthTest,
+    truthVal: kw(validation.y),
+    persistence: { test: forecastErrors(kw(lastDay), truthTest) },
+    errorsOf: (a, truth) => forecastErrors(kw(a.forecast), truth),
+    mse,
+  };
+}
+
+/** The trained teacher: its test activations, errors and capture, its log, and its targets on the training windows. */
+interface RegressionTeacher {
+  activations: Activations;
+  test: ForecastErrors;
+  validation: ForecastErrors;
+  keptEpoch: number;
+  capture: string;
+  epochs: RegressionEpochRow[];
+  seconds: number;
+  /** Forecasts [n, 1] and recurrent states [n, units] on the training windows. */
+  forecasts: tf.Tensor2D;
+  hints: tf.Tensor2D;
+}
+
+/** Train the teacher on the truth (MSE), logging its errors per epoch; write its capture. */
+async function regressionTeacher(
+  config: RegressionDemoConfig,
+  series: Series,
+  data: SeriesTensors,
+  capDir: string,
+  emit: (e: DemoEvent) => void,
+): Promise<RegressionTeacher> {
+  const start = performance.now();
+  const { train, validation, test, window } = series.split;
+  const teacher = buildRecurrent(config.teacher, window, recurrentInit(config.teacher, window, createRng(config.seed, 'teacher-init')));
+  emit({ type: 'stage', message: `teacher ${config.teacher.name} (${teacher.params} parameters): ${config.teacherEpochs} epochs on ${train.n} windows` });
+  const epochs: RegressionEpochRow[] = [];
+  let trained: { kept: number; test: Activations; train: Activations; validation: Activations };
   try {
-    // --- teacher ---
-    const tStart = performance.now();
-    const teacher = buildRecurrent(config.teacher, window, recurrentInit(config.teacher, window, createRng(config.seed, 'teacher-init')));
-    emit({ type: 'stage', message: `teacher ${config.teacher.name} (${teacher.params} parameters): ${config.teacherEpochs} epochs on ${train.n} windows` });
-    const teacherEpochs: RegressionEpochRow[] = [];
-    let tHeld: Activations;
-    let tTrain: Activations;
-    let tValAct: Activations;
-    let kept: { epoch: number };
-    try {
-      kept = await trainSeries({
-        net: teacher,
-        data,
-        loss: (o, b) => tf.losses.meanSquaredError(b.y, o[2]!) as tf.Scalar,
-        epochs: config.teacherEpochs,
-        batchSize: config.batchSize,
-        learningRate: config.learningRate,
-        order: createRng(config.seed, 'teacher-order'),
-        validate: () => mse(teacher, validation),
-        keepBest: config.keep === 'validation',
-        onBatch: (p) => emit({ type: 'batch', model: 'teacher', phase: 'train', ...p }),
-        onEpoch: (epoch, loss, v) => {
-          const e = errorsOf(run(teacher, test, window), truthTest);
-          const row: RegressionEpochRow = {
-            model: 'teacher',
-            method: 'teacher',
-            phase: 'train',
-            epoch,
-            loss,
-            validationMse: v,
-            testRmse: e.rmse,
-            testMae: e.mae,
-            fss: null,
-            aoa: null,
-            krs: null,
-          };
-          teacherEpochs.push(row);
-          emit({ type: 'epoch', row: asEpochRow(row), epochs: config.teacherEpochs });
-        },
-      });
-      tHeld = run(teacher, test, window);
-      tTrain = run(teacher, train, window);
-      tValAct = run(teacher, validation, window);
-    } finally {
-      teacher.dispose();
-    }
-    const tVal = errorsOf(tValAct, truthVal);
-    const teacherTest = errorsOf(tHeld, truthTest);
-    if (!config.quick && teacherTest.rmse >= persistence.test.rmse)
-      warnings.push(`the teacher's test RMSE (${fixed(teacherTest.rmse, 4)} kW) is not below persistence's (${fixed(persistence.test.rmse, 4)} kW)`);
-    const teacherCapture = path.join(capDir, 'teacher.npz');
-    writeSeriesCapture(teacherCapture, tHeld, config.teacher.units, config.teacher.dense, kw(tHeld.forecast), truthTest, test.ids);
-    const teacherForecasts = tf.tensor2d(tTrain.forecast, [train.n, 1]);
-    const hintTargets = tf.tensor2d(tTrain.recurrent, [train.n, config.teacher.units]);
-    held.push(teacherForecasts, hintTargets);
-
-    // --- students ---
-    const pairs: LayerPair[] = RECURRENT_LAYERS.map((l) => ({ teacher: l, student: l }));
-    const studentInit = recurrentInit(config.student, window, createRng(config.seed, 'student-init'));
-    const specs = regressionStudentSpecs(config);
-    const students: RegressionStudentResult[] = [];
-    let studentParams = 0;
-    const scoreNow = async (a: Activations) => {
-      const m = new KrsMetric({ task: 'regression', pairs, alpha: config.alpha, backend: options.backend, intervals: false });
-      await m.update(krsBatch(tHeld, a, config));
-      return m.compute();
-    };
-    for (const [i, spec] of specs.entries()) {
-      const sStart = performance.now();
-      emit({ type: 'stage', message: `student ${i + 1}/${specs.length}: ${spec.id} (${spec.label})` });
-      const net = buildRecurrent(config.student, window, studentInit);
-      studentParams = net.params;
-      const rows: RegressionEpochRow[] = [];
-      const log = async (phase: RegressionEpochRow['phase'], epoch: number, loss: number | null, v: number | null, epochs: number) => {
-        const a = run(net, test, window);
-        const r = await scoreNow(a);
-        const e = errorsOf(a, truthTest);
-        const row: RegressionEpochRow = {
-          model: spec.id,
-          method: spec.method,
-          phase,
-          epoch,
-          loss,
-          validationMse: v,
-          testRmse: e.rmse,
-          testMae: e.mae,
-          fss: r.fss,
-          aoa: r.aoa,
-          krs: r.krs,
-        };
-        rows.push(row);
-        emit({ type: 'epoch', row: asEpochRow(row), epochs });
-      };
-      const totalEpochs = config.studentEpochs + (spec.method === 'hint' ? config.hintEpochs : 0);
-      const common = { net, data, batchSize: config.batchSize, learningRate: config.learningRate, order: createRng(config.seed, 'student-order') };
-      const onBatch = (phase: EpochRow['phase'], offset: number) => (p: { epoch: number; epochs: number; batch: number; batches: number }) =>
-        emit({ type: 'batch', model: spec.id, phase, ...p, epoch: p.epoch + offset, epochs: totalEpochs });
-      let keptEpoch: number;
-      let sHeld: Activations;
-      let sVal: Activations;
-      try {
-        await log('init', 0, null, mse(net, validation), totalEpochs);
-        if (spec.method === 'hint') await hintStage(net, hintTargets, config, common, (e, l) => log('hint', e, l, null, totalEpochs), onBatch('hint', 0));
-        const offset = spec.method === 'hint' ? config.hintEpochs : 0;
-        const λ = spec.softWeight;
-        const phase = spec.method === 'baseline' ? 'train' : 'distil';
-        const k = await trainSeries({
-          ...common,
-          loss:
-            λ === 0
-              ? (o, b) => tf.losses.meanSquaredError(b.y, o[2]!) as tf.Scalar
-              : (o, b) =>
-                  tf.add(
-                    tf.mul(tf.losses.meanSquaredError(b.y, o[2]!), 1 - λ),
-                    tf.mul(tf.losses.meanSquaredError(tf.gather(teacherForecasts, b.rows), o[2]!), λ),
-                  ) as tf.Scalar,
-          epochs: config.studentEpochs,
-          validate: () => mse(net, validation),
-          keepBest: config.keep === 'validation',
-          onBatch: onBatch(phase === 'train' ? 'train' : 'kd', offset),
-          onEpoch: (e, l, v) => log(phase, offset + e, l, v, totalEpochs),
-        });
-        keptEpoch = offset + k.epoch;
-        sHeld = run(net, test, window);
-        sVal = run(net, validation, window);
-      } finally {
-        net.dispose();
-      }
-      const capture = path.join(capDir, `${spec.id}.npz`);
-      const forecast = kw(sHeld.forecast);
-      writeSeriesCapture(capture, sHeld, config.student.units, config.student.dense, forecast, truthTest, test.ids);
-      const scored = await scoreCaptures({
-        task: 'regression',
-        teacher: openCapture(teacherCapture),
-        student: openCapture(capture),
-        pairs,
-        alpha: config.alpha,
-        backend: options.backend,
-        intervals: { groups: config.intervalGroups },
-        // The null level, as krs score gives it by default (results.json and the report show it).
-        reference: { null: true },
-      });
-      students.push({
-        ...spec,
-        test: forecastErrors(forecast, truthTest),
-        validation: errorsOf(sVal, truthVal),
-        keptEpoch,
-        fss: scored.fss,
-        aoa: scored.aoa,
-        krs: scored.krs,
-        ci95: scored.ci95,
-        delta: null,
-        capture,
-        score: scored,
-        epochs: rows,
-        forecast,
-        seconds: secondsSince(sStart),
-      });
-    }
-
-    // --- results ---
-    const base = students[0]!;
-    for (const s of students.slice(1))
-      s.delta = { krs: s.krs - base.krs, fss: s.fss - base.fss, aoa: s.aoa - base.aoa, rmse: s.test.rmse - base.test.rmse, mae: s.test.mae - base.test.mae };
-    const experiments: ExperimentRow[] = students.slice(1).map((s) => ({
-      id: `power-${s.id}`,
-      task: 'regression',
-      dataset: 'household_power_daily',
-      teacher: config.teacher.name,
-      student: config.student.name,
-      method: s.id,
-      fss_pre: base.fss,
-      aoa_pre: base.aoa,
-      fss_post: s.fss,
-      aoa_post: s.aoa,
-      metric_pre: base.test.rmse,
-      metric_post: s.test.rmse,
-      metric: 'rmse',
-      alpha: config.alpha,
-    }));
-    const files: DemoFiles = {
-      out,
-      results: path.join(out, 'results.json'),
-      experimentsCsv: path.join(out, 'experiments.csv'),
-      experimentsJson: path.join(out, 'experiments.json'),
-      epochsCsv: path.join(out, 'epochs.csv'),
-      captures: Object.fromEntries([['teacher', teacherCapture], ...students.map((s) => [s.id, s.capture])]),
-      analysis: null,
-      report: null,
-    };
-    writeFileAtomic(files.experimentsCsv, experimentsCsv(experiments), 'the experiments table');
-    writeFileAtomic(files.experimentsJson, `${JSON.stringify(experiments, null, 2)}\n`, 'the experiments table');
-    writeFileAtomic(files.epochsCsv, toCsv([...EPOCH_COLUMNS], [...teacherEpochs, ...students.flatMap((s) => s.epochs)]), 'the epoch table');
-    const teacherForecast = kw(tHeld.forecast);
-    writeFileAtomic(
-      path.join(out, 'forecasts.csv'),
-      toCsv<Record<string, unknown>>(
-        ['day', 'truth', 'teacher', ...students.map((s) => s.id)],
-        test.days.map((day, i) => ({
-          day,
-          truth: truthTest[i],
-          teacher: teacherForecast[i],
-          ...Object.fromEntries(students.map((s) => [s.id, s.forecast[i]])),
-        })),
-      ),
-      'the test-period forecasts',
-    );
-    const period = (p: SeriesPart): [string, string] => [p.days[0]!, p.days[p.n - 1]!];
-    const result: RegressionDemoResult = {
-      demo: 'household-power-forecast',
-      version: VERSION,
-      seed: config.seed,
-      quick: config.quick,
-      config,
-      data: {
-        file: config.data,
-        target: config.target,
-        window,
-        windows: { train: train.n, validation: validation.n, test: test.n },
-        periods: { train: period(train), validation: period(validation), test: period(test) },
-        mean: split.mean,
-        std: split.std,
-        notes: [...split.notes],
+    const kept = await trainSeries({
+      net: teacher,
+      data,
+      loss: (o, b) => tf.losses.meanSquaredError(b.y, o[2]!) as tf.Scalar,
+      epochs: config.teacherEpochs,
+      batchSize: config.batchSize,
+      learningRate: config.learningRate,
+      order: createRng(config.seed, 'teacher-order'),
+      validate: () => series.mse(teacher, validation),
+      keepBest: config.keep === 'validation',
+      onBatch: (p) => emit({ type: 'batch', model: 'teacher', phase: 'train', ...p }),
+      onEpoch: (epoch, loss, v) => {
+        const e = series.errorsOf(forwardPart(teacher, test, window), series.truthTest);
+        const row: RegressionEpochRow = { ...plainRow('teacher', 'teacher', 'train', epoch, loss, v, e), fss: null, aoa: null, krs: null };
+        epochs.push(row);
+        emit({ type: 'epoch', row: asEpochRow(row), epochs: config.teacherEpochs });
       },
-      task: 'regression',
-      alpha: config.alpha,
-      beta: 1 - config.alpha,
-      persistence,
-      teacher: {
-        arch: config.teacher.name,
-        params: 0,
-        test: teacherTest,
-        validation: tVal,
-        keptEpoch: kept.epoch,
-        capture: teacherCapture,
-        epochs: teacherEpochs,
-        seconds: secondsSince(tStart),
-      },
-      student: { arch: config.student.name, params: studentParams, fewerParams: 0 },
-      pairs,
-      students,
-      testPeriod: { days: test.days, truth: truthTest, teacher: teacherForecast },
-      experiments,
-      analysis: null,
-      files,
-      warnings,
-      seconds: 0,
+    });
+    trained = {
+      kept: kept.epoch,
+      test: forwardPart(teacher, test, window),
+      train: forwardPart(teacher, train, window),
+      validation: forwardPart(teacher, validation, window),
     };
-    const tp = buildRecurrent(config.teacher, window);
-    result.teacher.params = tp.params;
-    tp.dispose();
-    result.student.fewerParams = result.teacher.params / studentParams;
-    return await finishRun(result, experiments, out, options.hooks, t0, (message) => emit({ type: 'stage', message }));
   } finally {
-    tf.dispose(held);
+    teacher.dispose();
   }
+  const capture = path.join(capDir, 'teacher.npz');
+  writeSeriesCapture(capture, trained.test, config.teacher.units, config.teacher.dense, series.kw(trained.test.forecast), series.truthTest, test.ids);
+  return {
+    activations: trained.test,
+    test: series.errorsOf(trained.test, series.truthTest),
+    validation: series.errorsOf(trained.validation, series.truthVal),
+    keptEpoch: trained.kept,
+    capture,
+    epochs,
+    seconds: secondsSince(start),
+    forecasts: tf.tensor2d(trained.train.forecast, [train.n, 1]),
+    hints: tf.tensor2d(trained.train.recurrent, [train.n, config.teacher.units]),
+  };
+}
+
+/** A per-epoch row without scores. */
+function plainRow(
+  model: string,
+  method: string,
+  phase: RegressionEpochRow['phase'],
+  epoch: number,
+  loss: number | null,
+  validationMse: number | null,
+  e: ForecastErrors,
+): Omit<RegressionEpochRow, 'fss' | 'aoa' | 'krs'> {
+  return { model, method, phase, epoch, loss, validationMse, testRmse: e.rmse, testMae: e.mae };
+}
+
+/** Everything a student's training reads. */
+interface RegressionRun {
+  config: RegressionDemoConfig;
+  series: Series;
+  data: SeriesTensors;
+  teacher: RegressionTeacher;
+  capDir: string;
+  options: RunRegressionDemoOptions;
+  emit: (e: DemoEvent) => void;
+  pairs: LayerPair[];
+  /** The students' shared initial weights. */
+  init: Float32Array[];
+}
+
+/** Train one student from the shared initial weights, scored after every epoch; write its capture and score it from the files. */
+async function trainRegressionStudent(run: RegressionRun, spec: RegressionStudentSpec): Promise<RegressionStudentResult> {
+  const start = performance.now();
+  const { config, series } = run;
+  const { validation, test, window } = series.split;
+  const net = buildRecurrent(config.student, window, run.init);
+  let trained: { rows: RegressionEpochRow[]; keptEpoch: number; test: Activations; validation: Activations };
+  try {
+    const { rows, keptEpoch } = await trainStudentEpochs(run, spec, net);
+    trained = { rows, keptEpoch, test: forwardPart(net, test, window), validation: forwardPart(net, validation, window) };
+  } finally {
+    net.dispose();
+  }
+  const forecast = series.kw(trained.test.forecast);
+  const capture = path.join(run.capDir, `${spec.id}.npz`);
+  writeSeriesCapture(capture, trained.test, config.student.units, config.student.dense, forecast, series.truthTest, test.ids);
+  const scored = await scoreCaptures({
+    task: 'regression',
+    teacher: openCapture(run.teacher.capture),
+    student: openCapture(capture),
+    pairs: run.pairs,
+    alpha: config.alpha,
+    backend: run.options.backend,
+    intervals: { groups: config.intervalGroups },
+    // The null level, as krs score gives it by default (results.json and the report show it).
+    reference: { null: true },
+  });
+  return {
+    ...spec,
+    test: forecastErrors(forecast, series.truthTest),
+    validation: series.errorsOf(trained.validation, series.truthVal),
+    keptEpoch: trained.keptEpoch,
+    fss: scored.fss,
+    aoa: scored.aoa,
+    krs: scored.krs,
+    ci95: scored.ci95,
+    delta: null,
+    capture,
+    score: scored,
+    epochs: trained.rows,
+    forecast,
+    seconds: secondsSince(start),
+  };
+}
+
+/** A student's training (hint: its hint epochs first), scored against the teacher after every epoch; its log and kept epoch. */
+async function trainStudentEpochs(
+  run: RegressionRun,
+  spec: RegressionStudentSpec,
+  net: RecurrentNet,
+): Promise<{ rows: RegressionEpochRow[]; keptEpoch: number }> {
+  const { config, series, emit } = run;
+  const { validation, test, window } = series.split;
+  const rows: RegressionEpochRow[] = [];
+  const total = config.studentEpochs + (spec.method === 'hint' ? config.hintEpochs : 0);
+  const log = async (phase: RegressionEpochRow['phase'], epoch: number, loss: number | null, v: number | null) => {
+    const a = forwardPart(net, test, window);
+    const m = new KrsMetric({ task: 'regression', pairs: run.pairs, alpha: config.alpha, backend: run.options.backend, intervals: false });
+    await m.update(krsBatch(run.teacher.activations, a, config));
+    const r = await m.compute();
+    const row: RegressionEpochRow = {
+      ...plainRow(spec.id, spec.method, phase, epoch, loss, v, series.errorsOf(a, series.truthTest)),
+      fss: r.fss,
+      aoa: r.aoa,
+      krs: r.krs,
+    };
+    rows.push(row);
+    emit({ type: 'epoch', row: asEpochRow(row), epochs: total });
+  };
+  const common = { net, data: run.data, batchSize: config.batchSize, learningRate: config.learningRate, order: createRng(config.seed, 'student-order') };
+  const onBatch = (phase: EpochRow['phase'], offset: number) => (p: LoopProgress) =>
+    emit({ type: 'batch', model: spec.id, phase, ...p, epoch: p.epoch + offset, epochs: total });
+  await log('init', 0, null, series.mse(net, validation));
+  if (spec.method === 'hint') await hintStage(net, run.teacher.hints, config, common, (e, l) => log('hint', e, l, null), onBatch('hint', 0));
+  const offset = spec.method === 'hint' ? config.hintEpochs : 0;
+  const phase = spec.method === 'baseline' ? 'train' : 'distil';
+  const k = await trainSeries({
+    ...common,
+    loss: distilLoss(spec.softWeight, run.teacher.forecasts),
+    epochs: config.studentEpochs,
+    validate: () => series.mse(net, validation),
+    keepBest: config.keep === 'validation',
+    onBatch: onBatch(phase === 'train' ? 'train' : 'kd', offset),
+    onEpoch: (e, l, v) => log(phase, offset + e, l, v),
+  });
+  return { rows, keptEpoch: offset + k.epoch };
+}
+
+/** The student's loss: MSE(s, y) for λ = 0, else (1 − λ)·MSE(s, y) + λ·MSE(s, t) against the teacher's forecasts on the batch. */
+function distilLoss(λ: number, teacherForecasts: tf.Tensor2D): (o: tf.Tensor2D[], b: SeriesBatch) => tf.Scalar {
+  return λ === 0
+    ? (o, b) => tf.losses.meanSquaredError(b.y, o[2]!) as tf.Scalar
+    : (o, b) =>
+        tf.add(
+          tf.mul(tf.losses.meanSquaredError(b.y, o[2]!), 1 - λ),
+          tf.mul(tf.losses.meanSquaredError(tf.gather(teacherForecasts, b.rows), o[2]!), λ),
+        ) as tf.Scalar;
+}
+
+/** Deltas against the baseline, the experiments (metric RMSE, lower is better), the tables and forecasts written; the result before the hooks. */
+function regressionResult(run: RegressionRun, students: RegressionStudentResult[]): RegressionDemoResult {
+  const { config, series, teacher } = run;
+  const { train, validation, test, window } = series.split;
+  const base = students[0]!;
+  for (const s of students.slice(1))
+    s.delta = { krs: s.krs - base.krs, fss: s.fss - base.fss, aoa: s.aoa - base.aoa, rmse: s.test.rmse - base.test.rmse, mae: s.test.mae - base.test.mae };
+  const experiments = students.slice(1).map((s) => regressionExperiment(config, base, s));
+  const files = demoFiles(run.options.out, Object.fromEntries([['teacher', teacher.capture], ...students.map((s) => [s.id, s.capture])]));
+  writeDemoTables(files, experiments, toCsv([...EPOCH_COLUMNS], [...teacher.epochs, ...students.flatMap((s) => s.epochs)]));
+  const teacherForecast = series.kw(teacher.activations.forecast);
+  writeForecasts(path.join(run.options.out, 'forecasts.csv'), test.days, series.truthTest, teacherForecast, students);
+  const period = (p: SeriesPart): [string, string] => [p.days[0]!, p.days[p.n - 1]!];
+  const [teacherParams, studentParams] = [config.teacher, config.student].map((arch) => {
+    const net = buildRecurrent(arch, window);
+    net.dispose();
+    return net.params;
+  }) as [number, number];
+  return {
+    demo: 'household-power-forecast',
+    version: VERSION,
+    seed: config.seed,
+    quick: config.quick,
+    config,
+    data: {
+      file: config.data,
+      target: config.target,
+      window,
+      windows: { train: train.n, validation: validation.n, test: test.n },
+      periods: { train: period(train), validation: period(validation), test: period(test) },
+      mean: series.split.mean,
+      std: series.split.std,
+      notes: [...series.split.notes],
+    },
+    task: 'regression',
+    alpha: config.alpha,
+    beta: 1 - config.alpha,
+    persistence: series.persistence,
+    teacher: { arch: config.teacher.name, params: teacherParams, ...pick(teacher, ['test', 'validation', 'keptEpoch', 'capture', 'epochs', 'seconds']) },
+    student: { arch: config.student.name, params: studentParams, fewerParams: teacherParams / studentParams },
+    pairs: run.pairs,
+    students,
+    testPeriod: { days: test.days, truth: series.truthTest, teacher: teacherForecast },
+    experiments,
+    analysis: null,
+    files,
+    warnings: teacherWarnings(config, teacher, series),
+    seconds: 0,
+  };
+}
+
+const pick = <T, K extends keyof T>(o: T, keys: K[]): Pick<T, K> => Object.fromEntries(keys.map((k) => [k, o[k]])) as Pick<T, K>;
+
+/** The teacher's caveat: a test RMSE not below persistence's (not checked on a quick run). */
+function teacherWarnings(config: RegressionDemoConfig, teacher: RegressionTeacher, series: Series): string[] {
+  const p = series.persistence.test.rmse;
+  return !config.quick && teacher.test.rmse >= p
+    ? [`the teacher's test RMSE (${fixed(teacher.test.rmse, 4)} kW) is not below persistence's (${fixed(p, 4)} kW)`]
+    : [];
+}
+
+/** One experiment: the baseline (pre) against another student (post), on test RMSE. */
+function regressionExperiment(config: RegressionDemoConfig, base: RegressionStudentResult, s: RegressionStudentResult): ExperimentRow {
+  return {
+    id: `power-${s.id}`,
+    task: 'regression',
+    dataset: 'household_power_daily',
+    teacher: config.teacher.name,
+    student: config.student.name,
+    method: s.id,
+    fss_pre: base.fss,
+    aoa_pre: base.aoa,
+    fss_post: s.fss,
+    aoa_post: s.aoa,
+    metric_pre: base.test.rmse,
+    metric_post: s.test.rmse,
+    metric: 'rmse',
+    alpha: config.alpha,
+  };
+}
+
+/** forecasts.csv: per test day, the truth, the teacher's and every student's forecast (kW). */
+function writeForecasts(file: string, days: readonly string[], truth: number[], teacher: number[], students: readonly RegressionStudentResult[]): void {
+  writeFileAtomic(
+    file,
+    toCsv<Record<string, unknown>>(
+      ['day', 'truth', 'teacher', ...students.map((s) => s.id)],
+      days.map((day, i) => ({
+        day,
+        truth: truth[i],
+        teacher: teacher[i],
+        ...Object.fromEntries(students.map((s) => [s.id, s.forecast[i]])),
+      })),
+    ),
+    'the test-period forecasts',
+  );
 }
 
 /** The per-epoch row as the progress display reads it (accuracy column: test RMSE). */
