@@ -118,7 +118,7 @@ export function registerDemo(program: Command): void {
     )
     .option(
       '--family <name>',
-      `with --study: the networks — ${STUDY_FAMILIES.join(' or ')} (MLPs, default; cnn: LeNet-5 and CNN students, KD, FitNet on conv2, attention transfer; detector: CenterNet-style detectors on digit scenes, output distillation, FitNet, feature imitation)`,
+      `with --study: the networks — ${STUDY_FAMILIES.join(' or ')} (MLPs, default; cnn: LeNet-5 and CNN students, KD, FitNet on conv2, attention transfer; detector: CenterNet-style detectors on digit scenes, output distillation, FitNet, feature imitation; nlp: a BERT-style encoder and students on SpamAssassin e-mails, DistilBERT, Patient KD, TinyBERT)`,
       parseChoice('--family', STUDY_FAMILIES),
     )
     .option(
@@ -248,7 +248,7 @@ async function withDemoRun<T>(
 }
 
 /** The study families `--family` chooses (`mlp` by default). */
-export const STUDY_FAMILIES = ['mlp', 'cnn', 'detector'] as const;
+export const STUDY_FAMILIES = ['mlp', 'cnn', 'detector', 'nlp'] as const;
 export type StudyFamilyName = (typeof STUDY_FAMILIES)[number];
 
 /** A study family's folder mode and its run for one seed, from the flags (checked before any work). */
@@ -287,6 +287,13 @@ async function studyRunner(o: DemoFlags, seeds: (number | undefined)[]): Promise
     for (const seed of seeds) configs.set(seed, await detectionStudyConfigOf(o, seed));
     const { runDetectionStudy } = await import('../train/detection-study.js');
     return { mode: 'study-detector', run: (seed, common) => runDetectionStudy(configs.get(seed)!, { ...common, hooks }) };
+  }
+  if (o.family === 'nlp') {
+    refuseFixedFlags(o, 'nlp');
+    const { nlpStudyConfigFromFlags } = await import('../train/nlp-study-config.js');
+    const configs = new Map(seeds.map((seed) => [seed, nlpStudyConfigFromFlags({ ...o, seed })]));
+    const { runNlpStudy } = await import('../train/nlp-study.js');
+    return { mode: 'study-nlp', run: (seed, common) => runNlpStudy(configs.get(seed)!, { ...common, hooks }) };
   }
   if ((o.family ?? 'mlp') === 'cnn') {
     const configs = new Map<number | undefined, CnnStudyConfig>();
