@@ -447,7 +447,11 @@ function sampleTexts(o: ExplainOptions, n: number, a: Alignment): ((i: number) =
     if (!(e instanceof KrsError && e.code === 'UNSUPPORTED_DTYPE')) throw e;
   }
   if (numbers !== null) {
-    throw errors.badValue(`text array '${key}' of ${c.source}`, `${numbers} numbers`, 'strings: np.array(texts) (unicode) or np.char.encode(texts, "utf-8") (UTF-8 bytes)');
+    throw errors.badValue(
+      `text array '${key}' of ${c.source}`,
+      `${numbers} numbers`,
+      'strings: np.array(texts) (unicode) or np.char.encode(texts, "utf-8") (UTF-8 bytes)',
+    );
   }
   const texts = c.readIds(key);
   if (texts.length !== n) throw errors.shapeMismatch(`text array '${key}' in ${c.source}`, `${n} strings (one per sample)`, `${texts.length}`);
@@ -556,8 +560,8 @@ function trueClasses(
   return () => null;
 }
 
-/** Characters shown escaped by {@link displayText}: C0 and C1 controls, DEL, and the bidirectional overrides and isolates. */
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
+/** Whether {@link displayText} escapes a code point: C0 and C1 controls, DEL, and the bidirectional overrides and isolates. */
+const unsafe = (c: number): boolean => c <= 0x1f || (c >= 0x7f && c <= 0x9f) || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
 
 /**
  * A text for one terminal line: at most `maxChars` characters (code points) of it, then `…`
@@ -569,13 +573,14 @@ const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
 export function displayText(text: string, maxChars: number): string {
   const chars = Array.from(text);
   const shown = chars.slice(0, Math.max(0, maxChars));
-  const escape = (ch: string): string => {
+  const escaped = (ch: string): string => {
     if (ch === '\\') return '\\\\';
     if (ch === '\n') return '\\n';
     if (ch === '\r') return '\\r';
     if (ch === '\t') return '\\t';
-    return UNSAFE.test(ch) ? `\\u{${ch.codePointAt(0)!.toString(16).padStart(4, '0')}}` : ch;
+    const c = ch.codePointAt(0)!;
+    return unsafe(c) ? `\\u{${c.toString(16).padStart(4, '0')}}` : ch;
   };
   const rest = chars.length - shown.length;
-  return shown.map(escape).join('') + (rest > 0 ? `… (+${rest} characters)` : '');
+  return shown.map(escaped).join('') + (rest > 0 ? `… (+${rest} characters)` : '');
 }

@@ -60,7 +60,11 @@ export function registerExplain(program: Command): void {
     .option(...STUDENT_OUTPUTS_OPTION)
     .option('--pool <how>', `${POOLINGS.join(', ')}: how a layer's activations become a vector (default flatten)`, parseChoice('--pool', POOLINGS))
     .option('--channels-last', 'spatial activations are NHWC, not NCHW (for --pool gap)')
-    .option('--text-chars <n>', "characters of a sample's text shown, from the captures' `text` array (default 200; 40 in the --worst table)", parsePositiveInt('--text-chars'))
+    .option(
+      '--text-chars <n>',
+      "characters of a sample's text shown, from the captures' `text` array (default 200; 40 in the --worst table)",
+      parsePositiveInt('--text-chars'),
+    )
     .option('--json', 'print the result as JSON on stdout')
     // The work loads when the command runs (not for --help or other commands).
     .action(async (o: ExplainFlags) => (await import('./explain-action.js')).explainAction(o));

@@ -104,15 +104,18 @@ export function nlpStudyConfig(settings: Partial<NlpStudyConfig> = {}): NlpStudy
   ] as const) {
     if (!Number.isInteger(v) || v < 1) throw errors.badOption(flag, v, 'a positive integer');
   }
-  if (c.trainSize !== null && !(Number.isInteger(c.trainSize) && c.trainSize >= 2)) throw errors.badOption('trainSize', c.trainSize, 'an integer ≥ 2 (training e-mails)');
+  if (c.trainSize !== null && !(Number.isInteger(c.trainSize) && c.trainSize >= 2))
+    throw errors.badOption('trainSize', c.trainSize, 'an integer ≥ 2 (training e-mails)');
   if (c.testSize !== null && !(Number.isInteger(c.testSize) && c.testSize >= 40)) {
     throw errors.badOption('testSize', c.testSize, 'at least 40 held-out e-mails (for the jackknife groups)');
   }
-  if (!(Number.isInteger(c.maxLength) && c.maxLength >= 4 && c.maxLength <= MAX_SEQUENCE)) throw errors.badOption('maxLength', c.maxLength, `an integer from 4 to ${MAX_SEQUENCE}`);
+  if (!(Number.isInteger(c.maxLength) && c.maxLength >= 4 && c.maxLength <= MAX_SEQUENCE))
+    throw errors.badOption('maxLength', c.maxLength, `an integer from 4 to ${MAX_SEQUENCE}`);
   if (!(c.learningRate > 0)) throw errors.badOption('learningRate', c.learningRate, 'a positive number');
   if (!(c.alpha >= 0 && c.alpha <= 1)) throw errors.alphaOutOfRange(c.alpha);
   if (c.students.length === 0) throw errors.badOption('students', '', 'at least one student size');
-  if (c.methods[0] !== 'baseline' || c.methods.length < 2) throw errors.badOption('methods', c.methods.join(','), 'the baseline first, then one or more KD methods');
+  if (c.methods[0] !== 'baseline' || c.methods.length < 2)
+    throw errors.badOption('methods', c.methods.join(','), 'the baseline first, then one or more KD methods');
   return c;
 }
 
@@ -143,7 +146,11 @@ export function nlpStudyConfigFromFlags(o: NlpStudyFlags): NlpStudyConfig {
     ['hintEpochs', '--hint-epochs'],
   ] as const) {
     if (o[k] !== undefined) {
-      throw errors.badOption(flag, String(o[k]), 'not given with --study --family nlp (DistilBERT, Patient KD and TinyBERT fix their temperatures and weights)');
+      throw errors.badOption(
+        flag,
+        String(o[k]),
+        'not given with --study --family nlp (DistilBERT, Patient KD and TinyBERT fix their temperatures and weights)',
+      );
     }
   }
   return nlpStudyConfig({

@@ -54,7 +54,17 @@ interface NlpOutputs {
 export interface NlpF1Table {
   teacher: number | null;
   students: { arch: string; method: string; f1: number | null }[];
-  experiments: { id: string; arch: string; method: string; f1Pre: number; f1Post: number; deltaF1: number; deltaF1Se: number | null; ci95: [number, number] | null; significant: boolean }[];
+  experiments: {
+    id: string;
+    arch: string;
+    method: string;
+    f1Pre: number;
+    f1Post: number;
+    deltaF1: number;
+    deltaF1Se: number | null;
+    ci95: [number, number] | null;
+    significant: boolean;
+  }[];
 }
 
 export type NlpStudyResult = StudyResult<NlpStudyConfig> & { f1?: NlpF1Table };
@@ -146,7 +156,8 @@ export function nlpStudyFamily(config: NlpStudyConfig, data: NlpStudyData): Stud
       await trainEncoder({
         ...loopSettings(config, data.train, config.teacherEpochs, 'nlp-order:teacher'),
         encoder: teacher,
-        onBatch: (p) => emit({ type: 'batch', model: 'teacher', phase: 'train', epoch: p.epoch, epochs: config.teacherEpochs, batch: p.batch, batches: p.batches }),
+        onBatch: (p) =>
+          emit({ type: 'batch', model: 'teacher', phase: 'train', epoch: p.epoch, epochs: config.teacherEpochs, batch: p.batch, batches: p.batches }),
       });
       const h = held('teacher', runEncoder(teacher, data.test));
       f1.teacher = h.outputs.f1;
@@ -211,7 +222,13 @@ function outputPart(t: HeldOut<NlpOutputs>, s: HeldOut<NlpOutputs>, data: NlpStu
 }
 
 /** The F1 experiment row of a KD student against its size's baseline. */
-function f1Experiment(pre: NlpOutputs, post: NlpOutputs, labels: Int32Array, groups: number, short: (arch: string) => string): NlpF1Table['experiments'][number] {
+function f1Experiment(
+  pre: NlpOutputs,
+  post: NlpOutputs,
+  labels: Int32Array,
+  groups: number,
+  short: (arch: string) => string,
+): NlpF1Table['experiments'][number] {
   const [arch, method] = post.key.split('/') as [string, string];
   const e = pairedF1Error(pre.predicted, post.predicted, labels, groups);
   return {

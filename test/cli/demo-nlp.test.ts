@@ -21,7 +21,13 @@ describe('krs demo --study --family nlp', () => {
     for (const f of ['results.json', 'study.csv', 'experiments.csv', 'f1.csv', 'analysis.json', 'report.html', 'heatmaps/cross-layer-l1-w32.svg'])
       expect(existsSync(join(out, f)), f).toBe(true);
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
-    expect([results.demo, results.task, results.alpha, results.experiments.length, results.f1.experiments.length]).toEqual(['spam-nlp-study', 'nlp', 0.5, 6, 6]);
+    expect([results.demo, results.task, results.alpha, results.experiments.length, results.f1.experiments.length]).toEqual([
+      'spam-nlp-study',
+      'nlp',
+      0.5,
+      6,
+      6,
+    ]);
   }, 300_000);
 
   it('refuses the flags of the classification studies', async () => {
@@ -32,7 +38,22 @@ describe('krs demo --study --family nlp', () => {
 
   it('--seeds: one study per seed and the statistics with their spread', async () => {
     const out = outDir();
-    const r = await krs('demo', '--study', '--family', 'nlp', '--quick', '--train-size', '150', '--test-size', '60', '--seeds', '1,2', '--out', out, '--no-progress');
+    const r = await krs(
+      'demo',
+      '--study',
+      '--family',
+      'nlp',
+      '--quick',
+      '--train-size',
+      '150',
+      '--test-size',
+      '60',
+      '--seeds',
+      '1,2',
+      '--out',
+      out,
+      '--no-progress',
+    );
     expect(r.status, r.stderr).toBe(0);
     for (const f of ['seeds.json', 'seeds.csv', 'seed-1/results.json', 'seed-2/f1.csv']) expect(existsSync(join(out, f)), f).toBe(true);
     expect(JSON.parse(readFileSync(join(out, 'seeds.json'), 'utf8')).family).toBe('transformer');
