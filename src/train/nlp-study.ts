@@ -23,6 +23,7 @@
  *   `f1.csv` and results.json's `f1`.
  */
 import * as path from 'node:path';
+import { KrsError } from '../core/errors.js';
 import { createRng } from '../core/rng.js';
 import type { Tensor } from '../core/tensor.js';
 import { fixed } from '../core/units.js';
@@ -202,8 +203,9 @@ function heldOut(key: string, a: EncoderActivations, labels: Int32Array): HeldOu
   let f1: number | null = null;
   try {
     f1 = f1Score(predicted, labels);
-  } catch {
-    f1 = null;
+  } catch (e) {
+    // No spam among the held-out e-mails and none predicted: F1 is undefined, not an error of the run.
+    if (!(e instanceof KrsError && e.code === 'UNDEFINED')) throw e;
   }
   return { features: activationTensors(a), metric: (100 * right) / labels.length, outputs: { key, logits: a.logits, predicted, f1 } };
 }
