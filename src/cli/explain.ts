@@ -38,6 +38,9 @@ export const EXPLAIN_FLAGS = [
   STUDENT_OUTPUTS_FLAG,
   flag('--pool <how>', `${POOLINGS.join(', ')}: how a layer's activations become a vector (default flatten)`, { parse: oneOf(POOLINGS) }),
   CHANNELS_LAST_FLAG,
+  flag('--text-chars <n>', "characters of a sample's text shown, from the captures' `text` array (default 200; 40 in the --worst table)", {
+    parse: parsePositiveInt,
+  }),
   JSON_FLAG,
 ] as const;
 

@@ -27,15 +27,18 @@ import { blockBounds, DEFAULT_GROUP_MEMORY, DEFAULT_GROUPS } from './groups.js';
 import { type NullLevel, nullLevelOf, type ReferenceLevels, type ReferenceOptions, resolveReference, seededPermutation } from './reference-levels.js';
 import { outputKindScan, resolveOutputKinds, scoreKind, type OutputKinds, type ScoreKind } from '../agreement/output-kind.js';
 
+/** The array of the samples' text (one string per sample; `krs explain` shows it): never a layer. */
+export const TEXT_KEY = 'text';
+
 /** Keys looked for, in order, when no --ids key is given; used when both captures have one. */
 export const DEFAULT_ID_KEYS = ['ids', 'sample_ids'];
 
 /**
  * Capture keys that are never layers: what the tasks read as outputs and masks (their specs'
  * `outputKeys` and `maskKey`, {@link TASK_CAPTURE_KEYS}), the truth `krs eval --save-captures`
- * writes (`targets`) and the sample ids.
+ * writes (`targets`), the samples' text ({@link TEXT_KEY}) and the sample ids.
  */
-export const RESERVED_KEYS: readonly string[] = [...new Set([...TASK_CAPTURE_KEYS, 'targets', ...DEFAULT_ID_KEYS])];
+export const RESERVED_KEYS: readonly string[] = [...new Set([...TASK_CAPTURE_KEYS, 'targets', TEXT_KEY, ...DEFAULT_ID_KEYS])];
 
 export interface ScoreCapturesOptions extends Omit<KrsMetricOptions, 'pairs'> {
   /** Features (and, except for detection and label-map segmentation, outputs). */
@@ -591,7 +594,7 @@ function resolveIdKey(options: ScoreCapturesOptions): string | undefined {
 
 function resolvePairs(options: ScoreCapturesOptions, taken: (string | undefined)[]): LayerPair[] {
   const { teacher, student } = options;
-  const pairs = resolveLayerPairs(teacher, student, options.pairs, taken);
+  const pairs = resolveLayerPairs(teacher, student, options.pairs, taken, taskSpec(options.task).defaultPairs);
   if (pairs.length === 0) {
     const reserved = new Set([...RESERVED_KEYS, ...taken.filter((k): k is string => !!k)]);
     const layers = (c: Capture) =>
@@ -612,7 +615,8 @@ function resolvePairs(options: ScoreCapturesOptions, taken: (string | undefined)
  * The layer pairs to compare: the given ones (objects, or `teacher:student` strings split
  * against the captures' names), checked to exist; or, with none given, every key present
  * under the same name in both captures that is not an output, id or mask array (`taken`
- * adds keys already used as outputs or ids). May be empty.
+ * adds keys already used as outputs or ids). May be empty. `defaults` (a task's
+ * `defaultPairs`) chooses the pairs from the array names first when it returns some.
  * @throws UNKNOWN_KEY for a named layer a capture does not have.
  */
 export function resolveLayerPairs(
@@ -620,6 +624,7 @@ export function resolveLayerPairs(
   student: Capture,
   given: readonly (LayerPair | string)[] | undefined,
   taken: readonly (string | null | undefined)[] = [],
+  defaults?: (teacherKeys: readonly string[], studentKeys: readonly string[]) => LayerPair[] | null,
 ): LayerPair[] {
   if (given?.length) {
     return given.map((raw) => {
@@ -629,6 +634,8 @@ export function resolveLayerPairs(
       return p;
     });
   }
+  const chosen = defaults?.(teacher.keys(), student.keys());
+  if (chosen?.length) return chosen;
   const reserved = new Set([...RESERVED_KEYS, ...taken.filter((k): k is string => !!k)]);
   const studentKeys = new Set(student.keys());
   return teacher

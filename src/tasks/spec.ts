@@ -64,6 +64,11 @@ export interface TaskSpec {
   /** What `krs eval` measures against targets; null where it cannot run the task. */
   readonly targetMetric: TargetMetric | null;
   readonly reportSections: readonly ReportSection[];
+  /**
+   * The layer pairs scored when none is given, from the two captures' array names, or null to
+   * pair the layers of the same name (nlp: the last `hidden_states.N` of each side).
+   */
+  defaultPairs?(teacherKeys: readonly string[], studentKeys: readonly string[]): { teacher: string; student: string }[] | null;
 }
 
 /** A fixed similarity, whatever the widths. */

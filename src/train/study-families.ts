@@ -124,8 +124,20 @@ const detector: StudyFamilyEntry<import('./detection-study-config.js').Detection
   run: async (config, options) => (await import('./detection-study.js')).runDetectionStudy(config, options),
 };
 
+/** The NLP study takes --seed, --quick, --epochs, --teacher-epochs, --train-size and --test-size (e-mails). */
+const nlp: StudyFamilyEntry<import('./nlp-study-config.js').NlpStudyConfig> = {
+  name: 'nlp',
+  mode: 'study-nlp',
+  async config(f, seed) {
+    refuse(f, ['studentHidden', 'hintLayer', 'teacherHidden'], FIXED('nlp'));
+    const { nlpStudyConfigFromFlags } = await import('./nlp-study-config.js');
+    return nlpStudyConfigFromFlags({ ...f, seed });
+  },
+  run: async (config, options) => (await import('./nlp-study.js')).runNlpStudy(config, options),
+};
+
 /** Every family, by `--family` name (`mlp` is the default). */
-export const STUDY_FAMILY_TABLE: readonly StudyFamilyEntry<never>[] = [mlp, cnn, detector] as StudyFamilyEntry<never>[];
+export const STUDY_FAMILY_TABLE: readonly StudyFamilyEntry<never>[] = [mlp, cnn, detector, nlp] as StudyFamilyEntry<never>[];
 
 /** A family's folder mode and its run for one seed, its configurations made (and checked) for every seed first. */
 export interface PreparedStudy {

@@ -47,14 +47,16 @@ describe('what the tasks tell the rest of krs', () => {
   it('OutputOptions is the intersection of the registered agreements’ options (checked by the compiler)', () => {
     expect(derived).toBe(true);
   });
-  it('capture keys that are never layers come from the specs (outputs, masks), plus targets and ids', () => {
+  it('capture keys that are never layers come from the specs (outputs, masks), plus targets, text and ids', () => {
     for (const t of TASKS) {
       const spec = taskSpec(t);
       for (const k of [...spec.outputKeys, ...(spec.maskKey ? [spec.maskKey] : [])]) expect(TASK_CAPTURE_KEYS).toContain(k);
     }
     expect(new Set(TASK_CAPTURE_KEYS).size).toBe(TASK_CAPTURE_KEYS.length);
-    // The same keys as the hand-written list they replace.
-    expect(new Set(RESERVED_KEYS)).toEqual(new Set(['logits', 'probs', 'predictions', 'outputs', 'labels', 'targets', 'attention_mask', 'ids', 'sample_ids']));
+    // The same keys as the hand-written list they replace, and the samples' text (krs explain shows it).
+    expect(new Set(RESERVED_KEYS)).toEqual(
+      new Set(['logits', 'probs', 'predictions', 'outputs', 'labels', 'targets', 'text', 'attention_mask', 'ids', 'sample_ids']),
+    );
   });
   it("the forecast charts' output keys are those of the task whose report has them", () => {
     const t = taskWithReportSection('forecast');

@@ -86,8 +86,8 @@ export interface StudyFamily<Outputs = unknown> {
   trainStudent(student: StudentSpec, method: MethodSpec, emit: (e: StudyEvent) => void): Promise<HeldOut<Outputs>>;
   /** The teacher/student layer pairs FSS averages for this student. */
   pairs(student: StudentSpec): LayerPair[];
-  /** How activations and outputs are read when scoring (pooling of conv maps, channels-last, output kinds, the exact route of linear CKA); the task's defaults when absent. */
-  readonly scoring?: Pick<KrsMetricOptions, 'pool' | 'channelsLast' | 'output' | 'exactRoute'>;
+  /** How activations and outputs are read when scoring (pooling of conv maps, channels-last, output kinds, the exact route of linear CKA, one similarity for every pair); the task's defaults when absent. */
+  readonly scoring?: Pick<KrsMetricOptions, 'pool' | 'channelsLast' | 'output' | 'exactRoute' | 'similarity'>;
   /** The layers of the cross-layer CKA heatmap of the teacher against this student; every feature layer of each side when absent. */
   heatmapLayers?(student: StudentSpec): { teacher: string[]; student: string[] };
   /** The outputs AOA compares, teacher against student, as one KRS batch's output part. */
