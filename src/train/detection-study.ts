@@ -121,7 +121,14 @@ export function detectionStudyFamily(config: DetectionStudyConfig, trainSet: Sce
   ensureDir(path.join(out, 'detections'), 'the detections');
   writeFileAtomic(path.join(out, 'ground-truth.json'), `${JSON.stringify(cocoGroundTruth(testSet, FIRST_TEST_ID))}\n`, 'the ground truth');
   let teacherNet: Detector | null = null;
-  const trainOptions = (epochs: number) => ({ data: train, epochs, batchSize: config.batchSize, learningRate: config.learningRate, seed: config.seed });
+  const trainOptions = (epochs: number) => ({
+    data: train,
+    epochs,
+    batchSize: config.batchSize,
+    learningRate: config.learningRate,
+    seed: config.seed,
+    targets: { minRadius: config.heatmapMinRadius },
+  });
   const held = (net: Detector, network: string): HeldOut<DetectionOutputs> => {
     const detections = predictDetections(net, test, { categoryIds: SCENE_CATEGORY_IDS, topK: config.topK, scoreMin: config.decodeScoreMin });
     const result = cocoMap(truth, detections);
