@@ -81,3 +81,33 @@ for (const t of thresholds) {
     `score ≥ ${t}: teacher boxes ${rows[0]!.tBoxes}; r(KRS, mAP) KD ${rOf(kd, krs)}, all ${rOf(rows, krs)}; r(AOA, mAP) all ${rOf(rows, (x) => x.aoa)}; AOA ${aoaList}`,
   );
 }
+
+// The study's statistics (results.json summary, analysis.json from `krs analyze`) and the heatmaps.
+const a = JSON.parse(readFileSync(path.join(dir, 'analysis.json'), 'utf8'));
+const s = r.summary;
+const ci3 = (c: [number, number] | null) => (c ? `[${c[0].toFixed(3)}, ${c[1].toFixed(3)}]` : '—');
+const corr = (c: { r: number | null; p: number | null; ci95: [number, number] | null; reason?: string }) =>
+  c.r === null ? `undefined (${c.reason})` : `r = ${c.r.toFixed(3)}, p = ${c.p!.toPrecision(2)}, 95 % CI ${ci3(c.ci95)}`;
+console.log(`\nr(post-KD KRS, post-KD mAP@0.5) over ${s.experiments}: ${corr(s.krsVsMetric)}`);
+console.log(`r(ΔKRS, ΔmAP@0.5): ${corr(s.deltaKrsVsDeltaMetric)}`);
+console.log(`r over all ${s.allStudents.n} students: ${corr(s.allStudents)}`);
+const t = a.tasks.detection;
+console.log(
+  `paired t of KRS after vs before: t(${t.pairedT.df}) = ${t.pairedT.t?.toFixed(2)}, p = ${t.pairedT.p?.toPrecision(2)}, mean ΔKRS ${t.pairedT.meanDifference?.toFixed(2)}`,
+);
+console.log(`mean KRS pre ${t.pre.mean.toFixed(2)} ${ci(t.pre.ci95)} → post ${t.post.mean.toFixed(2)} ${ci(t.post.ci95)}`);
+const k = a.methods.kendall;
+console.log(`Kendall τ (methods by mAP gain vs by KRS gain): τ = ${k.tau?.toFixed(2)}, p = ${k.p?.toPrecision(2)} (${k.n} methods) ${k.reason ?? ''}`);
+for (const m of a.methods.table)
+  console.log(
+    `  ${m.method}: mean ΔmAP ${m.meanDeltaMetric.toFixed(2)} (rank ${m.rankByMetric}), mean ΔKRS ${m.meanDeltaKrs.toFixed(2)} (rank ${m.rankByKrs})`,
+  );
+console.log(`KD raised KRS in ${s.krsRaised}, mAP in ${s.metricRaised}, same direction ${s.sameDirection}; beyond 1.96 se: ${s.significantMetricDifferences}`);
+const sweep = s.alphaSweep.points.filter((p: { r: number | null }) => p.r !== null);
+const at = (x: number) => sweep.find((p: { alpha: number }) => Math.abs(p.alpha - x) < 1e-9)?.r?.toFixed(3);
+console.log(`α sweep: best ${JSON.stringify(s.alphaSweep.best)}; r at α = 0: ${at(0)}, 0.3: ${at(0.3)}, 0.5: ${at(0.5)}, 0.7: ${at(0.7)}, 1: ${at(1)}`);
+console.log('\ncross-layer CKA (teacher rows stage1..head × student columns), diagonal and stage3 row:');
+for (const h of r.heatmaps) {
+  const diag = h.cka.map((row: (number | null)[], i: number) => row[i]?.toFixed(2)).join(' ');
+  console.log(`  ${h.short} ${h.method}: diagonal ${diag}`);
+}
