@@ -30,8 +30,8 @@ for (const name of names) {
   let delta = '';
   const base = name.replace(/-(output|fitnet|imitation)$/, '-baseline');
   if (base !== name && names.includes(base)) {
-    const e = pairedMapErrors(gt, dets(base), dets(name), { groups: 20 }).map50;
-    delta = `ΔmAP@0.5 ${(m.map50 - maps[base].map50).toFixed(2)} ± ${e.se?.toFixed(2)}`;
+    const e = pairedMapErrors(gt, dets(base), dets(name), { groups: 20 });
+    delta = `ΔmAP@0.5 ${(m.map50 - maps[base].map50).toFixed(2)} ± ${e.map50.se?.toFixed(2)}, ΔmAP@[.5:.95] ${(m.map - maps[base].map).toFixed(2)} ± ${e.map.se?.toFixed(2)}`;
   }
   console.log(
     `${name}: mAP@0.5 ${m.map50.toFixed(2)} mAP@[.5:.95] ${m.map.toFixed(2)} mAP@.75 ${m.map75.toFixed(2)}; AOA at score ≥ 0.3/0.4/0.5: ${aoa.join(' / ')} ${delta}`,
