@@ -23,6 +23,8 @@ export interface DetectionStudyConfig {
   studentEpochs: number;
   batchSize: number;
   learningRate: number;
+  /** Smallest radius (grid cells) of the ground-truth heatmap's Gaussians (`TargetOptions.minRadius`). */
+  heatmapMinRadius: number;
   /** Weight of every KD method's distillation term. */
   kdWeight: number;
   /** The stage FitNet and imitation guide (on the output grid). */
@@ -47,8 +49,9 @@ export const DETECTION_STUDY_DEFAULTS: Omit<DetectionStudyConfig, 'seed' | 'quic
   testScenes: 400,
   teacherEpochs: 8,
   studentEpochs: 5,
-  batchSize: 32,
+  batchSize: 16,
   learningRate: 2e-3,
+  heatmapMinRadius: 1,
   kdWeight: 1,
   hintStage: 'stage3',
   topK: 20,
@@ -99,6 +102,9 @@ export function detectionStudyConfig(settings: Partial<DetectionStudyConfig> = {
     throw errors.badOption('testSize', c.testScenes, `at least ${MIN_TEST_SCENES} held-out scenes (for the jackknife groups)`);
   if (c.intervalGroups < 2) throw errors.badOption('intervalGroups', c.intervalGroups, 'an integer ≥ 2');
   if (!(c.learningRate > 0) || !Number.isFinite(c.learningRate)) throw errors.badOption('learningRate', c.learningRate, 'a positive number');
+  if (!(Number.isInteger(c.heatmapMinRadius) && c.heatmapMinRadius >= 0 && c.heatmapMinRadius <= 16)) {
+    throw errors.badOption('heatmapMinRadius', c.heatmapMinRadius, 'an integer from 0 to 16 (cells)');
+  }
   if (!(c.kdWeight >= 0) || !Number.isFinite(c.kdWeight)) throw errors.badOption('kdWeight', c.kdWeight, 'a finite number ≥ 0');
   for (const [k, v] of [
     ['decodeScoreMin', c.decodeScoreMin],

@@ -121,7 +121,7 @@ export function detectionStudyFamily(config: DetectionStudyConfig, trainSet: Sce
   ensureDir(path.join(out, 'detections'), 'the detections');
   writeFileAtomic(path.join(out, 'ground-truth.json'), `${JSON.stringify(cocoGroundTruth(testSet, FIRST_TEST_ID))}\n`, 'the ground truth');
   let teacherNet: Detector | null = null;
-  const trainOptions = (epochs: number) => ({ data: train, epochs, batchSize: config.batchSize, learningRate: config.learningRate, seed: config.seed });
+  const trainOptions = (epochs: number) => trainSettings(config, train, epochs);
   const held = (net: Detector, network: string): HeldOut<DetectionOutputs> => {
     const detections = predictDetections(net, test, { categoryIds: SCENE_CATEGORY_IDS, topK: config.topK, scoreMin: config.decodeScoreMin });
     const result = cocoMap(truth, detections);
@@ -190,6 +190,12 @@ export function detectionStudyFamily(config: DetectionStudyConfig, trainSet: Sce
       teacherNet = null;
     },
   };
+}
+
+/** The training settings every network of the study shares, for `epochs` epochs. */
+function trainSettings(config: DetectionStudyConfig, data: DenseDataset, epochs: number) {
+  const { batchSize, learningRate, seed } = config;
+  return { data, epochs, batchSize, learningRate, seed, targets: { minRadius: config.heatmapMinRadius } };
 }
 
 /** Every network's COCO mAPs (percent), by network name. */

@@ -83,3 +83,33 @@ describe('decoder', () => {
     expect(JSON.parse(cocoResultsJson(dets))[0].image_id).toBe(7);
   });
 });
+
+describe('detector targets with a smallest radius (TargetOptions)', () => {
+  const r = JSON.parse(readFileSync(new URL('../fixtures/dense/det-radius.json', import.meta.url), 'utf8'));
+  const objects = (r.objects as [number, [number, number, number, number]][][]).map((list) => list.map(([classIndex, bbox]) => ({ classIndex, bbox })));
+  const grid = gridOf(r.grid * r.stride, r.grid * r.stride);
+
+  it('heatmaps equal the NumPy reference for each minRadius and radius IoU', () => {
+    for (const c of r.cases as { minRadius: number; radiusIou: number; nonZero: [number, number][] }[]) {
+      const got = detectionTargets(objects, grid, { minRadius: c.minRadius, radiusIou: c.radiusIou });
+      const want = new Array<number>(got.heatmap.length).fill(0);
+      for (const [i, v] of c.nonZero) want[i] = v;
+      allClose(got.heatmap, want);
+    }
+  });
+
+  it('the default options are CenterNet’s rule (radius 0 for the study’s digits) and minRadius widens every peak', () => {
+    const plain = detectionTargets(objects, grid);
+    expect(detectionTargets(objects, grid, { minRadius: 0, radiusIou: 0.7 }).heatmap).toEqual(plain.heatmap);
+    const wide = detectionTargets(objects, grid, { minRadius: 1 });
+    expect(plain.heatmap.filter((v) => v > 0).length).toBe(objects.flat().length);
+    expect(wide.heatmap.filter((v) => v > 0).length).toBeGreaterThan(4 * objects.flat().length);
+    expect(wide.heatmap.filter((v) => v === 1).length).toBe(objects.flat().length);
+  });
+
+  it('refuses a bad radius option with a one-line BAD_OPTION', () => {
+    expect(() => detectionTargets(objects, grid, { minRadius: -1 })).toThrow(/minRadius/);
+    expect(() => detectionTargets(objects, grid, { minRadius: 1.5 })).toThrow(/minRadius/);
+    expect(() => detectionTargets(objects, grid, { radiusIou: 1 })).toThrow(/radiusIou/);
+  });
+});

@@ -124,3 +124,25 @@ describe('segmenter training', () => {
     SLOW,
   );
 });
+
+describe('detector training targets (TargetOptions)', () => {
+  it(
+    'the heatmap radius option reaches the loss; a bad one is a BAD_OPTION before training',
+    async () => {
+      const run = async (targets?: { minRadius: number }) => {
+        const net = buildDetector(DET_STUDENTS[3]!, createRng(1, 'student-init'));
+        try {
+          return (await trainDetector({ ...loop, epochs: 1, net, data, method: { kind: 'baseline' }, ...(targets ? { targets } : {}) })).epochLosses[0]!;
+        } finally {
+          net.dispose();
+        }
+      };
+      const plain = await run();
+      expect(await run({ minRadius: 0 })).toBe(plain);
+      // Wider Gaussians soften the negatives next to each centre: a lower focal loss from the same weights.
+      expect(await run({ minRadius: 1 })).toBeLessThan(plain);
+      await expect(run({ minRadius: -1 })).rejects.toThrow(/minRadius/);
+    },
+    SLOW,
+  );
+});

@@ -20,10 +20,17 @@ describe('detection study design', () => {
     expect(c.alpha).toBe(0.7);
     expect(c.aoaScoreMin).toBe(0.3);
   });
+  it('the tuned training settings: batch 16, heatmap Gaussians of at least 1 cell, 8 teacher epochs', () => {
+    const c = detectionStudyConfig();
+    expect([c.batchSize, c.heatmapMinRadius, c.teacherEpochs, c.studentEpochs, c.trainScenes]).toEqual([16, 1, 8, 5, 2000]);
+    expect(detectionStudyConfig({ quick: true }).heatmapMinRadius).toBe(1);
+  });
   it('refuses bad settings with a one-line BAD_OPTION', async () => {
     await expectKrsError(() => detectionStudyConfig({ testScenes: 5 }), 'BAD_OPTION', /testSize/);
     await expectKrsError(() => detectionStudyConfig({ studentEpochs: 0 }), 'BAD_OPTION', /epochs/);
     await expectKrsError(() => detectionStudyConfig({ aoaScoreMin: 2 }), 'BAD_OPTION', /aoaScoreMin/);
+    await expectKrsError(() => detectionStudyConfig({ heatmapMinRadius: -1 }), 'BAD_OPTION', /heatmapMinRadius/);
+    await expectKrsError(() => detectionStudyConfig({ heatmapMinRadius: 0.5 }), 'BAD_OPTION', /heatmapMinRadius/);
   });
 });
 

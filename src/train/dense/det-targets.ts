@@ -100,8 +100,25 @@ function drawGaussian(heatmap: Float32Array, img: number, grid: Grid, cls: numbe
   }
 }
 
-/** Targets for a batch of images (one object list per image). */
-export function detectionTargets(objects: readonly (readonly BoxObject[])[], grid: Grid): DetTargets {
+/** How the heatmap's Gaussians are sized. */
+export interface TargetOptions {
+  /** IoU o of the radius rule (above). Default 0.7 (CenterNet's). */
+  readonly radiusIou?: number;
+  /** Smallest radius in cells: r = max(minRadius, ⌊r*⌋). Default 0 (CenterNet's). */
+  readonly minRadius?: number;
+}
+
+function checkTargetOptions(o: TargetOptions): void {
+  if (o.radiusIou !== undefined && !(o.radiusIou > 0 && o.radiusIou < 1)) throw errors.badOption('radiusIou', o.radiusIou, 'an IoU in (0, 1)');
+  if (o.minRadius !== undefined && !(Number.isInteger(o.minRadius) && o.minRadius >= 0 && o.minRadius <= 16)) {
+    throw errors.badOption('minRadius', o.minRadius, 'an integer from 0 to 16 (cells)');
+  }
+}
+
+/** Targets for a batch of images (one object list per image); `options` sizes the Gaussians. */
+export function detectionTargets(objects: readonly (readonly BoxObject[])[], grid: Grid, options: TargetOptions = {}): DetTargets {
+  checkTargetOptions(options);
+  const minRadius = options.minRadius ?? 0;
   const n = objects.length;
   const cells = grid.height * grid.width;
   const heatmap = new Float32Array(n * cells * DET_CLASSES);
@@ -114,7 +131,7 @@ export function detectionTargets(objects: readonly (readonly BoxObject[])[], gri
       const w = o.bbox[2] / grid.stride;
       const h = o.bbox[3] / grid.stride;
       const { cx, cy, dx, dy } = centreCell(o.bbox, grid);
-      drawGaussian(heatmap, img, grid, o.classIndex, cx, cy, gaussianRadius(w, h));
+      drawGaussian(heatmap, img, grid, o.classIndex, cx, cy, Math.max(minRadius, gaussianRadius(w, h, options.radiusIou)));
       const cell = img * cells + cy * grid.width + cx;
       size[2 * cell] = w;
       size[2 * cell + 1] = h;

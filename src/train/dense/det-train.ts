@@ -27,7 +27,7 @@ import { checkDataset, type DenseDataset, imageTensor, inBatches } from './data.
 import { decodeDetections, type DecodeOptions } from './det-decode.js';
 import { type DetHeads, detectionLoss, outputDistillLoss } from './det-losses.js';
 import { DET_CLASSES, DET_STRIDE, type Detector, type DetStage } from './detector.js';
-import { detectionTargets, gridOf, type ImitationMaskMode, imitationMask } from './det-targets.js';
+import { detectionTargets, gridOf, type ImitationMaskMode, imitationMask, type TargetOptions } from './det-targets.js';
 import { hintLoss, imitationLoss } from './feature-losses.js';
 import { type DenseLoopResult, denseTrainLoop } from './train-loop.js';
 
@@ -49,6 +49,8 @@ export interface TrainDetectorOptions {
   readonly batchSize: number;
   readonly learningRate: number;
   readonly seed: number;
+  /** How the ground-truth heatmap's Gaussians are sized (`detectionTargets`); default CenterNet's rule. */
+  readonly targets?: TargetOptions;
   readonly onEpoch?: (epoch: number, meanLoss: number) => Promise<void> | void;
 }
 
@@ -103,7 +105,7 @@ function kdTerm(o: TrainDetectorOptions, held: Held): ((out: ReturnType<Detector
 export async function trainDetector(o: TrainDetectorOptions): Promise<DenseLoopResult> {
   checkDataset(o.data, 'objects');
   const grid = gridOf(o.data.height, o.data.width);
-  const t = detectionTargets(o.data.objects!, grid);
+  const t = detectionTargets(o.data.objects!, grid, o.targets);
   const shape = (c: number): [number, number, number, number] => [t.n, grid.height, grid.width, c];
   const images = imageTensor(o.data);
   const heatmap = tf.tensor4d(t.heatmap, shape(DET_CLASSES));
