@@ -46,6 +46,8 @@ export interface TrainSegmenterOptions {
   readonly batchSize: number;
   readonly learningRate: number;
   readonly seed: number;
+  /** Per-class weights of the cross-entropy (`medianFrequencyWeights`); unweighted when absent. */
+  readonly classWeights?: readonly number[];
   readonly onEpoch?: (epoch: number, meanLoss: number) => Promise<void> | void;
 }
 
@@ -80,12 +82,16 @@ function kdTerm(o: TrainSegmenterOptions, images: tf.Tensor4D, held: tf.Tensor[]
 /** Train `net` on `data` by `method`; returns each epoch's mean loss (CE + weighted KD term). */
 export async function trainSegmenter(o: TrainSegmenterOptions): Promise<DenseLoopResult> {
   checkDataset(o.data, 'labels');
-  const images = imageTensor(o.data);
-  const labels = tf.tensor3d(Int32Array.from(o.data.labels!), [o.data.n, o.data.height, o.data.width], 'int32');
   for (let i = 0; i < o.data.labels!.length; i++) {
     if (o.data.labels![i]! >= SEG_CLASSES) throw errors.badValue(`label at flat index ${i}`, o.data.labels![i], `a class in [0, ${SEG_CLASSES})`);
   }
-  const held: tf.Tensor[] = [images, labels];
+  const images = imageTensor(o.data);
+  const labels = tf.tensor3d(Int32Array.from(o.data.labels!), [o.data.n, o.data.height, o.data.width], 'int32');
+  if (o.classWeights && (o.classWeights.length !== SEG_CLASSES || o.classWeights.some((w) => !(w >= 0) || !Number.isFinite(w)))) {
+    throw errors.badOption('classWeights', o.classWeights.join(','), `${SEG_CLASSES} finite weights ≥ 0`);
+  }
+  const weights = o.classWeights ? tf.tensor1d([...o.classWeights], 'float32') : undefined;
+  const held: tf.Tensor[] = [images, labels, ...(weights ? [weights] : [])];
   const adapters: ConvLayer[] = [];
   try {
     const kd = kdTerm(o, images, held, adapters);
@@ -100,7 +106,7 @@ export async function trainSegmenter(o: TrainSegmenterOptions): Promise<DenseLoo
       loss: (rows) => {
         const idx = tf.tensor1d(rows, 'int32');
         const out = o.net.forward(tf.gather(images, idx) as tf.Tensor4D);
-        const task = pixelCrossEntropy(out.logits, tf.gather(labels, idx) as tf.Tensor3D);
+        const task = pixelCrossEntropy(out.logits, tf.gather(labels, idx) as tf.Tensor3D, weights);
         return kd ? (tf.add(task, kd(out, idx)) as tf.Scalar) : task;
       },
     });
