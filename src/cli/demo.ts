@@ -19,6 +19,7 @@ import type { CorrelationSummary } from '../train/protocol/statistics.js';
 import type { StudyConfig } from '../train/study-config.js';
 import type { CnnStudyConfig } from '../train/cnn-study-config.js';
 import type { DetectionStudyConfig } from '../train/detection-study-config.js';
+import type { SegmentationStudyConfig } from '../train/segmentation-study-config.js';
 import type { RegressionDemoResult } from '../train/regression/demo.js';
 import type { DemoMode } from '../train/demo-folder.js';
 import { chooseBackend, BACKENDS } from './backend.js';
@@ -118,7 +119,7 @@ export function registerDemo(program: Command): void {
     )
     .option(
       '--family <name>',
-      `with --study: the networks — ${STUDY_FAMILIES.join(' or ')} (MLPs, default; cnn: LeNet-5 and CNN students, KD, FitNet on conv2, attention transfer; detector: CenterNet-style detectors on digit scenes, output distillation, FitNet, feature imitation)`,
+      `with --study: the networks — ${STUDY_FAMILIES.join(' or ')} (MLPs, default; cnn: LeNet-5 and CNN students, KD, FitNet on conv2, attention transfer; detector: CenterNet-style detectors on digit scenes, output distillation, FitNet, feature imitation; segmenter: U-Net-style segmenters on digit scenes, pixel-wise KD, FitNet, pair-wise affinity)`,
       parseChoice('--family', STUDY_FAMILIES),
     )
     .option(
@@ -248,7 +249,7 @@ async function withDemoRun<T>(
 }
 
 /** The study families `--family` chooses (`mlp` by default). */
-export const STUDY_FAMILIES = ['mlp', 'cnn', 'detector'] as const;
+export const STUDY_FAMILIES = ['mlp', 'cnn', 'detector', 'segmenter'] as const;
 export type StudyFamilyName = (typeof STUDY_FAMILIES)[number];
 
 /** A study family's folder mode and its run for one seed, from the flags (checked before any work). */
@@ -287,6 +288,12 @@ async function studyRunner(o: DemoFlags, seeds: (number | undefined)[]): Promise
     for (const seed of seeds) configs.set(seed, await detectionStudyConfigOf(o, seed));
     const { runDetectionStudy } = await import('../train/detection-study.js');
     return { mode: 'study-detector', run: (seed, common) => runDetectionStudy(configs.get(seed)!, { ...common, hooks }) };
+  }
+  if (o.family === 'segmenter') {
+    const configs = new Map<number | undefined, SegmentationStudyConfig>();
+    for (const seed of seeds) configs.set(seed, await segmentationStudyConfigOf(o, seed));
+    const { runSegmentationStudy } = await import('../train/segmentation-study.js');
+    return { mode: 'study-segmenter', run: (seed, common) => runSegmentationStudy(configs.get(seed)!, { ...common, hooks }) };
   }
   if ((o.family ?? 'mlp') === 'cnn') {
     const configs = new Map<number | undefined, CnnStudyConfig>();
@@ -368,6 +375,25 @@ async function detectionStudyConfigOf(o: DemoFlags, seed: number | undefined): P
     trainScenes: o.trainSize,
     testScenes: o.testSize,
   });
+}
+
+/**
+ * The segmentation study's configuration from the flags: --seed, --quick, --epochs,
+ * --teacher-epochs, --train-size and --test-size (scenes); the classification flags and the
+ * network flags are refused, as for the detection study.
+ */
+async function segmentationStudyConfigOf(o: DemoFlags, seed: number | undefined): Promise<SegmentationStudyConfig> {
+  refuseFixedFlags(o, 'segmenter');
+  for (const [k, flag] of [
+    ['temperatures', '--temperatures'],
+    ['softWeight', '--soft-weight'],
+    ['fitnetTemperature', '--fitnet-temperature'],
+    ['hintEpochs', '--hint-epochs'],
+  ] as [keyof DemoFlags, string][]) {
+    if (o[k] !== undefined) throw errors.badOption(flag, String(o[k]), 'not given with --study --family segmenter (its methods are pixel, fitnet and affinity, pixel KD at T = 4)');
+  }
+  const { segmentationStudyConfig } = await import('../train/segmentation-study-config.js');
+  return segmentationStudyConfig({ seed, quick: o.quick ?? false, studentEpochs: o.epochs, teacherEpochs: o.teacherEpochs, trainScenes: o.trainSize, testScenes: o.testSize });
 }
 
 /** The flags every study family takes. */
