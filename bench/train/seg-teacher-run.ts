@@ -46,11 +46,14 @@ await trainSegmenter({
   learningRate: lr,
   seed: 1,
   ...(classWeights ? { classWeights } : {}),
-  onEpoch: (epoch, loss) => console.log('epoch', epoch, 'loss', loss.toFixed(4), 'wall', ((performance.now() - t0) / 1000).toFixed(0), 's cpu', cpu().toFixed(0), 's'),
+  onEpoch: (epoch, loss) =>
+    console.log('epoch', epoch, 'loss', loss.toFixed(4), 'wall', ((performance.now() - t0) / 1000).toFixed(0), 's cpu', cpu().toFixed(0), 's'),
 });
 const pred = predictLabelMaps(net, held);
 const r = segmentationAgreement(labelMapTensor(held.labels!, held), labelMapTensor(pred, held));
 let correct = 0;
 for (let i = 0; i < pred.length; i++) if (pred[i] === held.labels![i]) correct++;
-const iou = Object.entries(r.perClassIou).map(([k, v]) => `${k}:${(100 * v).toFixed(0)}`).join(' ');
+const iou = Object.entries(r.perClassIou)
+  .map(([k, v]) => `${k}:${(100 * v).toFixed(0)}`)
+  .join(' ');
 console.log('RESULT', tag, 'mIoU', r.aoa.toFixed(2), 'pixacc', ((100 * correct) / pred.length).toFixed(2), 'cpu', cpu().toFixed(0), 'iou', iou);

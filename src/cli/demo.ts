@@ -390,10 +390,18 @@ async function segmentationStudyConfigOf(o: DemoFlags, seed: number | undefined)
     ['fitnetTemperature', '--fitnet-temperature'],
     ['hintEpochs', '--hint-epochs'],
   ] as [keyof DemoFlags, string][]) {
-    if (o[k] !== undefined) throw errors.badOption(flag, String(o[k]), 'not given with --study --family segmenter (its methods are pixel, fitnet and affinity, pixel KD at T = 4)');
+    if (o[k] !== undefined)
+      throw errors.badOption(flag, String(o[k]), 'not given with --study --family segmenter (its methods are pixel, fitnet and affinity, pixel KD at T = 4)');
   }
   const { segmentationStudyConfig } = await import('../train/segmentation-study-config.js');
-  return segmentationStudyConfig({ seed, quick: o.quick ?? false, studentEpochs: o.epochs, teacherEpochs: o.teacherEpochs, trainScenes: o.trainSize, testScenes: o.testSize });
+  return segmentationStudyConfig({
+    seed,
+    quick: o.quick ?? false,
+    studentEpochs: o.epochs,
+    teacherEpochs: o.teacherEpochs,
+    trainScenes: o.trainSize,
+    testScenes: o.testSize,
+  });
 }
 
 /** The flags every study family takes. */

@@ -103,12 +103,7 @@ function segMethod(config: SegmentationStudyConfig, kind: string): SegMethod {
 }
 
 /** The segmentation family on training and held-out scene sets; writes the PNG label maps into `out`. */
-export function segmentationStudyFamily(
-  config: SegmentationStudyConfig,
-  trainSet: SceneSet,
-  testSet: SceneSet,
-  out: string,
-): StudyFamily<SegmentationOutputs> {
+export function segmentationStudyFamily(config: SegmentationStudyConfig, trainSet: SceneSet, testSet: SceneSet, out: string): StudyFamily<SegmentationOutputs> {
   const train = sceneDataset(trainSet);
   const test = sceneDataset(testSet);
   const truth = labelMapTensor(test.labels!, test);
