@@ -68,15 +68,19 @@ function kdTerm(o: TrainSegmenterOptions, images: tf.Tensor4D, held: tf.Tensor[]
     throw errors.badOption('method', (method as { kind: unknown }).kind, "'baseline', 'pixel', 'fitnet' or 'affinity'");
   }
   const stage = method.stage ?? 'enc3';
-  const hint = inBatches(images, 64, (x) => ({ f: teacher.forward(x).stages[stage] })).f as tf.Tensor4D;
+  const [cs, ct] = [net.channels[stage], teacher.channels[stage]];
+  if (cs === undefined || ct === undefined) {
+    throw errors.badOption('stage', stage, `a stage both networks have (student ${net.stageNames.join(', ')}; teacher ${teacher.stageNames.join(', ')})`);
+  }
+  const hint = inBatches(images, 64, (x) => ({ f: teacher.forward(x).stages[stage]! })).f as tf.Tensor4D;
   held.push(hint);
   if (method.kind === 'fitnet') {
-    const reg = createAdapter('fitnet-regressor', net.channels[stage], teacher.channels[stage], createRng(o.seed, 'dense-adapter'), 1);
+    const reg = createAdapter('fitnet-regressor', cs, ct, createRng(o.seed, 'dense-adapter'), 1);
     adapters.push(reg);
-    return (out, idx) => tf.mul(hintLoss(applyConv(reg, out.stages[stage]), tf.gather(hint, idx) as tf.Tensor4D), weight) as tf.Scalar;
+    return (out, idx) => tf.mul(hintLoss(applyConv(reg, out.stages[stage]!), tf.gather(hint, idx) as tf.Tensor4D), weight) as tf.Scalar;
   }
   const patch = method.patch ?? 1;
-  return (out, idx) => tf.mul(affinityLoss(out.stages[stage], tf.gather(hint, idx) as tf.Tensor4D, patch), weight) as tf.Scalar;
+  return (out, idx) => tf.mul(affinityLoss(out.stages[stage]!, tf.gather(hint, idx) as tf.Tensor4D, patch), weight) as tf.Scalar;
 }
 
 /** Train `net` on `data` by `method`; returns each epoch's mean loss (CE + weighted KD term). */
