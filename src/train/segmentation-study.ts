@@ -38,7 +38,9 @@ import {
   predictLabelMaps,
   SEG_CLASSES,
   type SegMethod,
+  type SegStage,
   type Segmenter,
+  segmenterStages,
   type SegmenterArchitecture,
   sceneDataset,
   stageActivations,
@@ -59,10 +61,8 @@ export interface SegmentationOutputs {
 
 export type SegmentationStudyResult = StudyResult<SegmentationStudyConfig>;
 
-/** The stages FSS pairs (by name: every segmenter has them). */
+/** The stages FSS pairs (by name: every segmenter, of three or four levels, has them). */
 export const SEG_FSS_STAGES = ['enc3', 'dec2'] as const;
-/** The stages of the cross-layer heatmaps: every conv stage. */
-const HEATMAP_STAGES = ['enc1', 'enc2', 'enc3', 'dec2', 'dec1'] as const;
 
 /** The methods of the study: the baseline, then pixel-wise KD, FitNet and pair-wise affinity. */
 export const SEGMENTATION_METHODS: readonly MethodSpec[] = [
@@ -120,13 +120,14 @@ export function segmentationStudyFamily(config: SegmentationStudyConfig, trainSe
     seed: config.seed,
     ...(classWeights ? { classWeights } : {}),
   });
+  const heatmapStages = segmenterStages(config.teacher).filter((s) => config.students.every((a) => segmenterStages(a).includes(s)));
   const held = (net: Segmenter, network: string): HeldOut<SegmentationOutputs> => {
     const maps = predictLabelMaps(net, test);
     const result = segmentationAgreement(truth, labelMapTensor(maps, test));
     table[network] = miouRow(result);
     writeLabelMaps(labelMapFolder(out, network), maps, test.n, test.height, test.width);
     writeMiouTable(out, table);
-    return { features: stageFeatures(net, test), metric: result.aoa, outputs: { maps } };
+    return { features: stageFeatures(net, test, heatmapStages), metric: result.aoa, outputs: { maps } };
   };
   return {
     ...segmentationDescription(config, train, test),
@@ -158,7 +159,7 @@ export function segmentationStudyFamily(config: SegmentationStudyConfig, trainSe
       }
     },
     pairs: () => SEG_FSS_STAGES.map((s) => ({ teacher: s, student: s })),
-    heatmapLayers: () => ({ teacher: [...HEATMAP_STAGES], student: [...HEATMAP_STAGES] }),
+    heatmapLayers: () => ({ teacher: [...heatmapStages], student: [...heatmapStages] }),
     outputBatch: (t, s) => ({ teacherOutput: labelMapTensor(t.outputs.maps, test), studentOutput: labelMapTensor(s.outputs.maps, test) }),
     pairedSe: (pre, post) => {
       const r = pairedMiouError(truth, labelMapTensor(pre.outputs.maps, test), labelMapTensor(post.outputs.maps, test), { groups: config.intervalGroups }).miou;
@@ -205,10 +206,11 @@ export function segmenterParams(arch: SegmenterArchitecture): number {
   return n;
 }
 
-/** Stage activations [n, h, w, c] of every heatmap stage, as krs tensors. */
-function stageFeatures(net: Segmenter, data: DenseDataset): Record<string, Tensor> {
-  const acts = stageActivations(net.forward, data, HEATMAP_STAGES);
-  return Object.fromEntries(HEATMAP_STAGES.map((s) => [s, { dtype: 'float32', shape: acts[s].shape, data: acts[s].data } as Tensor]));
+/** Stage activations [n, h, w, c] of the given stages (every network of the study has them), as krs tensors. */
+function stageFeatures(net: Segmenter, data: DenseDataset, stages: readonly SegStage[]): Record<string, Tensor> {
+  const forward = (x: Parameters<Segmenter['forward']>[0]) => ({ stages: net.forward(x).stages as Record<SegStage, ReturnType<Segmenter['forward']>['logits']> });
+  const acts = stageActivations(forward, data, stages);
+  return Object.fromEntries(stages.map((s) => [s, { dtype: 'float32', shape: acts[s].shape, data: acts[s].data } as Tensor]));
 }
 
 function epochEvent(emit: (e: StudyEvent) => void, model: string, phase: 'train' | 'kd', epochs: number) {

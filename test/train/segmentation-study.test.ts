@@ -6,6 +6,7 @@ import { segmentationAgreement } from '../../src/agreement/segmentation.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import { readLabelMapFolder } from '../../src/io/node-label-map.js';
 import { pairedMiouError } from '../../src/train/paired-error.js';
+import { segmenterStages } from '../../src/train/dense/segmenter.js';
 import { segmentationStudyConfig } from '../../src/train/segmentation-study-config.js';
 import { labelMapFolder, sceneFileId } from '../../src/train/segmentation-study-files.js';
 import { runSegmentationStudy, SEGMENTATION_METHODS, type SegmentationStudyResult, segShortName } from '../../src/train/segmentation-study.js';
@@ -68,7 +69,7 @@ describe('the quick segmentation study (end to end)', () => {
       expect(e.deltaMetricSe).toBeGreaterThanOrEqual(0);
     }
     expect(r.heatmaps).toHaveLength(r.students.length);
-    expect(r.heatmaps[0]!.teacherLayers).toEqual(['enc1', 'enc2', 'enc3', 'dec2', 'dec1']);
+    expect(r.heatmaps[0]!.teacherLayers).toEqual([...segmenterStages(r.config.teacher)]);
   });
 
   it('scores every student in [0, 100] with an interval', () => {

@@ -66,6 +66,11 @@ export const SEG_STAGES = ['enc1', 'enc2', 'enc3', 'dec2', 'dec1'] as const;
 export const SEG_STAGES_DEEP = ['enc1', 'enc2', 'enc3', 'enc4', 'dec3', 'dec2', 'dec1'] as const;
 export type SegStage = (typeof SEG_STAGES_DEEP)[number];
 
+/** The stage names of an architecture, in order. */
+export function segmenterStages(arch: SegmenterArchitecture): readonly SegStage[] {
+  return arch.widths.length === 4 ? SEG_STAGES_DEEP : SEG_STAGES;
+}
+
 /** What one forward pass yields. Tensors belong to the caller. */
 export interface SegmenterOutput {
   /** Every stage of the network (`enc4` and `dec3` only in a four-level one). */
@@ -121,7 +126,7 @@ export function buildSegmenter(arch: SegmenterArchitecture, rng: Rng): Segmenter
     arch,
     params: countParams(layers),
     channels: { enc1: c1, enc2: c2, enc3: c3, ...(c4 === undefined ? {} : { enc4: c4, dec3: c3 }), dec2: c2, dec1: c1 },
-    stageNames: c4 === undefined ? SEG_STAGES : SEG_STAGES_DEEP,
+    stageNames: segmenterStages(arch),
     forward,
     variables: () => layerVariables(layers),
     weights: () => readWeights(layers),
