@@ -1,7 +1,7 @@
 /**
  * The segmentation study's settings (`krs demo --study --family segmenter`): the paper's
- * protocol (§4.2) on a U-Net-style segmenter over digit scenes — the `SEG_STUDY_TEACHER` and
- * the four `SEG_STUDENTS`, each trained by the baseline (ground truth only: the pre-KD
+ * protocol (§4.2) on a U-Net-style segmenter over digit scenes — the `SEG_DEEP_TEACHER` and
+ * the four `SEG_DEEP_STUDENTS` (four-level U-Nets), each trained by the baseline (ground truth only: the pre-KD
  * student) and by pixel-wise KD, FitNet hints and pair-wise affinity distillation from the
  * same initial weights — 4 sizes × 3 KD methods = 12 experiments, scored on held-out scenes.
  *
@@ -11,7 +11,7 @@
  * Measurements behind the defaults: docs/studies.md §"Segmentation study".
  */
 import { errors } from '../core/errors.js';
-import { SEG_STUDENTS, type SegmenterArchitecture, segmenterArchitecture, type SegStage } from './dense/segmenter.js';
+import { SEG_DEEP_STUDENTS, SEG_DEEP_TEACHER, type SegmenterArchitecture, type SegStage } from './dense/segmenter.js';
 
 export interface SegmentationStudyConfig {
   seed: number;
@@ -44,14 +44,11 @@ export interface SegmentationStudyConfig {
   intervalGroups: number;
 }
 
-/** The study's teacher: 16, 32, 64 channels (the measured teacher; `SEG_TEACHER` 8-16-32 learns too little). */
-export const SEG_STUDY_TEACHER = segmenterArchitecture([16, 32, 64]);
-
 export const SEGMENTATION_STUDY_DEFAULTS: Omit<SegmentationStudyConfig, 'seed' | 'quick'> = {
   trainScenes: 2000,
   testScenes: 400,
   teacherEpochs: 6,
-  studentEpochs: 4,
+  studentEpochs: 3,
   batchSize: 8,
   learningRate: 2e-3,
   teacherLearningRate: 2e-3,
@@ -60,19 +57,19 @@ export const SEGMENTATION_STUDY_DEFAULTS: Omit<SegmentationStudyConfig, 'seed' |
   temperature: 4,
   hintStage: 'enc3',
   affinityPatch: 1,
-  teacher: SEG_STUDY_TEACHER,
-  students: [...SEG_STUDENTS],
+  teacher: SEG_DEEP_TEACHER,
+  students: [...SEG_DEEP_STUDENTS],
   alpha: 0.7,
   intervalGroups: 20,
 };
 
 /** `--quick`: two sizes (the largest and smallest), a few dozen scenes, one epoch. */
 export const SEGMENTATION_STUDY_QUICK: Partial<SegmentationStudyConfig> = {
-  trainScenes: 64,
-  testScenes: 40,
+  trainScenes: 48,
+  testScenes: 32,
   teacherEpochs: 1,
   studentEpochs: 1,
-  students: [SEG_STUDENTS[0]!, SEG_STUDENTS[SEG_STUDENTS.length - 1]!],
+  students: [SEG_DEEP_STUDENTS[0]!, SEG_DEEP_STUDENTS[SEG_DEEP_STUDENTS.length - 1]!],
   intervalGroups: 10,
 };
 

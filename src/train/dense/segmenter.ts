@@ -60,6 +60,16 @@ export const SEG_STUDENTS: readonly SegmenterArchitecture[] = [
   segmenterArchitecture([2, 4, 8]),
 ];
 
+/** The segmentation study's teacher: four levels of 16, 32, 64, 64 channels. */
+export const SEG_DEEP_TEACHER = segmenterArchitecture([16, 32, 64, 64]);
+/** The study's students, largest first: four-level networks of ½, ⅜, ¼ and ³⁄₁₆ of the teacher's widths. */
+export const SEG_DEEP_STUDENTS: readonly SegmenterArchitecture[] = [
+  segmenterArchitecture([8, 16, 32, 32]),
+  segmenterArchitecture([6, 12, 24, 24]),
+  segmenterArchitecture([4, 8, 16, 16]),
+  segmenterArchitecture([3, 6, 12, 12]),
+];
+
 /** Names of the stage activations `forward` returns, in order (three levels). */
 export const SEG_STAGES = ['enc1', 'enc2', 'enc3', 'dec2', 'dec1'] as const;
 /** The stages of a four-level network, in order. */
