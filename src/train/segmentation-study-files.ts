@@ -12,8 +12,9 @@
  * File names are zero-padded scene indices, so the folder's sorted order (the order
  * `readLabelMapFolder` returns) is the held-out order, the rows of the features.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ensureDir, writeFileAtomic } from '../io/node-atomic-write.js';
+import { writeDirAtomic, writeFailure, writeFileAtomic } from '../io/node-atomic-write.js';
 import { encodeLabelMapPng } from '../io/label-map-encode.js';
 import type { SegmentationAgreementResult } from '../agreement/segmentation.js';
 
@@ -25,15 +26,24 @@ export function sceneFileId(i: number, n: number): string {
   return `scene-${String(i).padStart(Math.max(4, String(n - 1).length), '0')}`;
 }
 
-/** Write n label maps [n, h, w] as `<folder>/scene-XXXX.png`. */
-export function writeLabelMaps(folder: string, maps: Uint8Array, n: number, height: number, width: number): void {
-  ensureDir(folder, 'the label maps');
+/**
+ * Write n label maps [n, h, w] as `<folder>/scene-XXXX.png`, the folder committed as one
+ * (`writeDirAtomic`: an interrupted run leaves no half-written folder, and its message names
+ * the folder, not every file).
+ */
+export async function writeLabelMaps(folder: string, maps: Uint8Array, n: number, height: number, width: number): Promise<void> {
   const px = height * width;
-  for (let i = 0; i < n; i++) {
-    const id = sceneFileId(i, n);
-    const png = encodeLabelMapPng(maps.subarray(i * px, (i + 1) * px), height, width, `label map ${id}`);
-    writeFileAtomic(path.join(folder, `${id}.png`), png, 'a label map');
-  }
+  await writeDirAtomic(folder, 'the label maps', async (tmp) => {
+    for (let i = 0; i < n; i++) {
+      const id = sceneFileId(i, n);
+      const file = path.join(tmp, `${id}.png`);
+      try {
+        fs.writeFileSync(file, encodeLabelMapPng(maps.subarray(i * px, (i + 1) * px), height, width, `label map ${id}`));
+      } catch (e) {
+        throw writeFailure(path.join(folder, `${id}.png`), e, 'a label map');
+      }
+    }
+  });
 }
 
 /** One network's scores against the ground truth, as miou.json keeps them. */

@@ -110,7 +110,7 @@ export function segmentationStudyFamily(config: SegmentationStudyConfig, trainSe
   const classWeights = config.classWeightPower > 0 ? medianFrequencyWeights(train.labels!, SEG_CLASSES, config.classWeightPower) : undefined;
   const archOf = new Map(config.students.map((a) => [a.name, a]));
   const table: Record<string, MiouRow> = {};
-  writeLabelMaps(labelMapFolder(out, 'ground-truth'), test.labels!, test.n, test.height, test.width);
+  let truthWritten: Promise<void> | null = null;
   let teacherNet: Segmenter | null = null;
   const trainOptions = (epochs: number, learningRate: number) => ({
     data: train,
@@ -121,11 +121,13 @@ export function segmentationStudyFamily(config: SegmentationStudyConfig, trainSe
     ...(classWeights ? { classWeights } : {}),
   });
   const heatmapStages = segmenterStages(config.teacher).filter((s) => config.students.every((a) => segmenterStages(a).includes(s)));
-  const held = (net: Segmenter, network: string): HeldOut<SegmentationOutputs> => {
+  const held = async (net: Segmenter, network: string): Promise<HeldOut<SegmentationOutputs>> => {
+    truthWritten ??= writeLabelMaps(labelMapFolder(out, 'ground-truth'), test.labels!, test.n, test.height, test.width);
+    await truthWritten;
     const maps = predictLabelMaps(net, test);
     const result = segmentationAgreement(truth, labelMapTensor(maps, test));
     table[network] = miouRow(result);
-    writeLabelMaps(labelMapFolder(out, network), maps, test.n, test.height, test.width);
+    await writeLabelMaps(labelMapFolder(out, network), maps, test.n, test.height, test.width);
     writeMiouTable(out, table);
     return { features: stageFeatures(net, test, heatmapStages), metric: result.aoa, outputs: { maps } };
   };
@@ -208,7 +210,9 @@ export function segmenterParams(arch: SegmenterArchitecture): number {
 
 /** Stage activations [n, h, w, c] of the given stages (every network of the study has them), as krs tensors. */
 function stageFeatures(net: Segmenter, data: DenseDataset, stages: readonly SegStage[]): Record<string, Tensor> {
-  const forward = (x: Parameters<Segmenter['forward']>[0]) => ({ stages: net.forward(x).stages as Record<SegStage, ReturnType<Segmenter['forward']>['logits']> });
+  const forward = (x: Parameters<Segmenter['forward']>[0]) => ({
+    stages: net.forward(x).stages as Record<SegStage, ReturnType<Segmenter['forward']>['logits']>,
+  });
   const acts = stageActivations(forward, data, stages);
   return Object.fromEntries(stages.map((s) => [s, { dtype: 'float32', shape: acts[s].shape, data: acts[s].data } as Tensor]));
 }
