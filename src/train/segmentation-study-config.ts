@@ -1,7 +1,7 @@
 /**
  * The segmentation study's settings (`krs demo --study --family segmenter`): the paper's
- * protocol (§4.2) on a U-Net-style segmenter over digit scenes — the `SEG_DEEP_TEACHER` and
- * the four `SEG_DEEP_STUDENTS` (four-level U-Nets), each trained by the baseline (ground truth only: the pre-KD
+ * protocol (§4.2) on a U-Net-style segmenter over digit scenes — the `SEG_STUDY_TEACHER` and
+ * the four `SEG_STUDY_STUDENTS`, each trained by the baseline (ground truth only: the pre-KD
  * student) and by pixel-wise KD, FitNet hints and pair-wise affinity distillation from the
  * same initial weights — 4 sizes × 3 KD methods = 12 experiments, scored on held-out scenes.
  *
@@ -11,7 +11,7 @@
  * Measurements behind the defaults: docs/studies.md §"Segmentation study".
  */
 import { errors } from '../core/errors.js';
-import { SEG_DEEP_STUDENTS, SEG_DEEP_TEACHER, type SegmenterArchitecture, type SegStage } from './dense/segmenter.js';
+import { SEG_STUDY_STUDENTS, SEG_STUDY_TEACHER, type SegmenterArchitecture, type SegStage } from './dense/segmenter.js';
 
 export interface SegmentationStudyConfig {
   seed: number;
@@ -57,8 +57,8 @@ export const SEGMENTATION_STUDY_DEFAULTS: Omit<SegmentationStudyConfig, 'seed' |
   temperature: 4,
   hintStage: 'enc3',
   affinityPatch: 1,
-  teacher: SEG_DEEP_TEACHER,
-  students: [...SEG_DEEP_STUDENTS],
+  teacher: SEG_STUDY_TEACHER,
+  students: [...SEG_STUDY_STUDENTS],
   alpha: 0.7,
   intervalGroups: 20,
 };
@@ -69,7 +69,7 @@ export const SEGMENTATION_STUDY_QUICK: Partial<SegmentationStudyConfig> = {
   testScenes: 32,
   teacherEpochs: 1,
   studentEpochs: 1,
-  students: [SEG_DEEP_STUDENTS[0]!, SEG_DEEP_STUDENTS[SEG_DEEP_STUDENTS.length - 1]!],
+  students: [SEG_STUDY_STUDENTS[0]!, SEG_STUDY_STUDENTS[SEG_STUDY_STUDENTS.length - 1]!],
   intervalGroups: 10,
 };
 

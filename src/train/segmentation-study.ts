@@ -6,8 +6,8 @@
  *   per-pixel labels (0 background, d + 1 for digit d): training scenes from the training
  *   digits of the seeded MNIST split, held-out scenes from its held-out digits; every mIoU and
  *   score is on the held-out scenes;
- * * **teacher** — `SEG_DEEP_TEACHER` (a four-level U-Net, 16-32-64-64), trained on the ground truth;
- * * **students** — `SEG_DEEP_STUDENTS` (four-level U-Nets of ½ … ³⁄₁₆ the widths), each from the size's shared initial
+ * * **teacher** — `SEG_STUDY_TEACHER` (U-Net-style, 16-32-64), trained on the ground truth;
+ * * **students** — `SEG_STUDY_STUDENTS` (U-Nets of ½ … ³⁄₁₆ the teacher's widths), each from the size's shared initial
  *   weights in the same batch order;
  * * **methods** — the baseline (ground truth only: the pre-KD student), `pixel` (pixel-wise
  *   KD, T²·KL of the per-pixel softened distributions), `fitnet` (1×1-conv hint on the hint
