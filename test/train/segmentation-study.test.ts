@@ -10,6 +10,7 @@ import { segmenterStages } from '../../src/train/dense/segmenter.js';
 import { segmentationStudyConfig } from '../../src/train/segmentation-study-config.js';
 import { labelMapFolder, sceneFileId } from '../../src/train/segmentation-study-files.js';
 import { runSegmentationStudy, SEGMENTATION_METHODS, type SegmentationStudyResult, segShortName } from '../../src/train/segmentation-study.js';
+import { initTf } from '../../src/train/tf.js';
 import { expectKrsError } from '../helpers/fixtures.js';
 
 const outDir = () => mkdtempSync(join(tmpdir(), 'krs-seg-study-'));
@@ -25,6 +26,7 @@ function stacked(dir: string): Tensor {
 }
 
 describe('segmentation study design', () => {
+  beforeAll(() => initTf());
   it('≥ 3 students × 3 KD methods ≥ 12 experiments, α = 0.7, students smaller than the teacher', async () => {
     const c = segmentationStudyConfig();
     expect(c.students.length).toBeGreaterThanOrEqual(3);
