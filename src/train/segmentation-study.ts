@@ -155,7 +155,7 @@ export function segmentationStudyFamily(config: SegmentationStudyConfig, trainSe
           ...(method.kind === 'baseline' ? {} : { teacher: teacherNet! }),
           onEpoch: epochEvent(emit, `${arch.name} ${method.method}`, method.kind === 'baseline' ? 'train' : 'kd', config.studentEpochs),
         });
-        return held(net, `${student.short}-${method.method}`);
+        return await held(net, `${student.short}-${method.method}`); // awaited: `finally` disposes the net
       } finally {
         net.dispose();
       }
