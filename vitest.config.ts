@@ -9,7 +9,7 @@ import { defineConfig } from 'vitest/config';
  */
 const E2E = [
   // test/train/ trains networks, except these (kernel checks, scenes, metrics, losses, targets, statistics: seconds), which npm test runs.
-  'test/train/**/!(wasm-kernels|scenes|protocol|coco-map|paired-error|mnist-split|rng|experiments|dense-losses|dense-targets|nlp-tokenizer|nlp-losses|nlp-metrics|loop|study-families).test.ts',
+  'test/train/**/!(wasm-kernels|scenes|protocol|coco-map|paired-error|mnist-split|rng|experiments|dense-losses|dense-targets|seg-losses|nlp-tokenizer|nlp-losses|nlp-metrics|loop|study-families).test.ts',
   'test/cluster/**/*.test.ts',
   'test/cli/demo*.test.ts',
   'test/cli/interrupt*.test.ts',

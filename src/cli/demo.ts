@@ -132,7 +132,7 @@ export function registerDemo(program: Command): void {
     )
     .option(
       '--family <name>',
-      `with --study: the networks — ${STUDY_FAMILIES.join(' or ')} (MLPs, default; cnn: LeNet-5 and CNN students, KD, FitNet on conv2, attention transfer; detector: CenterNet-style detectors on digit scenes, output distillation, FitNet, feature imitation; nlp: a BERT-style encoder and students on SpamAssassin e-mails, DistilBERT, Patient KD, TinyBERT)`,
+      `with --study: the networks — ${STUDY_FAMILIES.join(' or ')} (MLPs, default; cnn: LeNet-5 and CNN students, KD, FitNet on conv2, attention transfer; detector: CenterNet-style detectors on digit scenes, output distillation, FitNet, feature imitation; segmenter: U-Net-style segmenters on digit scenes, pixel-wise KD, FitNet, pair-wise affinity; nlp: a BERT-style encoder and students on SpamAssassin e-mails, DistilBERT, Patient KD, TinyBERT)`,
       parseChoice('--family', STUDY_FAMILIES),
     )
     .option(
@@ -265,7 +265,7 @@ async function withDemoRun<T>(
 }
 
 /** The study families `--family` chooses (`mlp` by default). */
-export const STUDY_FAMILIES = ['mlp', 'cnn', 'detector', 'nlp'] as const;
+export const STUDY_FAMILIES = ['mlp', 'cnn', 'detector', 'segmenter', 'nlp'] as const;
 export type StudyFamilyName = (typeof STUDY_FAMILIES)[number];
 
 /** What {@link withDemoRun} hands a run. */

@@ -11,8 +11,8 @@ import * as path from 'node:path';
 import { errors } from '../core/errors.js';
 import { ensureDir, writeFileAtomic } from '../io/node-atomic-write.js';
 
-/** The demo modes: `krs demo`, `krs demo --study` (MLPs, CNNs with `--family cnn`, detectors with `--family detector`), `krs demo --task regression`. */
-export type DemoMode = 'mnist' | 'study' | 'study-cnn' | 'study-detector' | 'study-nlp' | 'regression';
+/** The demo modes: `krs demo`, `krs demo --study` (MLPs, CNNs with `--family cnn`, detectors with `--family detector`, segmenters with `--family segmenter`, transformers with `--family nlp`), `krs demo --task regression`. */
+export type DemoMode = 'mnist' | 'study' | 'study-cnn' | 'study-detector' | 'study-segmenter' | 'study-nlp' | 'regression';
 
 /** Per mode: its default folder, its command, and the `demo` field of its results.json. */
 export const DEMO_MODES: Readonly<Record<DemoMode, { folder: string; command: string; results: string }>> = {
@@ -21,6 +21,7 @@ export const DEMO_MODES: Readonly<Record<DemoMode, { folder: string; command: st
   'study-cnn': { folder: 'krs-demo-study-cnn', command: 'krs demo --study --family cnn', results: 'mnist-cnn-study' },
   'study-detector': { folder: 'krs-demo-study-detector', command: 'krs demo --study --family detector', results: 'scenes-detection-study' },
   'study-nlp': { folder: 'krs-demo-study-nlp', command: 'krs demo --study --family nlp', results: 'spam-nlp-study' },
+  'study-segmenter': { folder: 'krs-demo-study-segmenter', command: 'krs demo --study --family segmenter', results: 'scenes-segmentation-study' },
   regression: { folder: 'krs-demo-regression', command: 'krs demo --task regression', results: 'household-power-forecast' },
 };
 

@@ -124,6 +124,30 @@ const detector: StudyFamilyEntry<import('./detection-study-config.js').Detection
   run: async (config, options) => (await import('./detection-study.js')).runDetectionStudy(config, options),
 };
 
+/** The segmentation study takes --seed, --quick, --epochs, --teacher-epochs, --train-size and --test-size (scenes). */
+const segmenter: StudyFamilyEntry<import('./segmentation-study-config.js').SegmentationStudyConfig> = {
+  name: 'segmenter',
+  mode: 'study-segmenter',
+  async config(f, seed) {
+    refuse(f, ['studentHidden', 'hintLayer', 'teacherHidden'], FIXED('segmenter'));
+    refuse(
+      f,
+      ['temperatures', 'softWeight', 'fitnetTemperature', 'hintEpochs'],
+      'not given with --study --family segmenter (its methods are pixel, fitnet and affinity, pixel KD at T = 4)',
+    );
+    const { segmentationStudyConfig } = await import('./segmentation-study-config.js');
+    return segmentationStudyConfig({
+      seed,
+      quick: f.quick ?? false,
+      studentEpochs: f.epochs,
+      teacherEpochs: f.teacherEpochs,
+      trainScenes: f.trainSize,
+      testScenes: f.testSize,
+    });
+  },
+  run: async (config, options) => (await import('./segmentation-study.js')).runSegmentationStudy(config, options),
+};
+
 /** The NLP study takes --seed, --quick, --epochs, --teacher-epochs, --train-size and --test-size (e-mails). */
 const nlp: StudyFamilyEntry<import('./nlp-study-config.js').NlpStudyConfig> = {
   name: 'nlp',
@@ -137,7 +161,7 @@ const nlp: StudyFamilyEntry<import('./nlp-study-config.js').NlpStudyConfig> = {
 };
 
 /** Every family, by `--family` name (`mlp` is the default). */
-export const STUDY_FAMILY_TABLE: readonly StudyFamilyEntry<never>[] = [mlp, cnn, detector, nlp] as StudyFamilyEntry<never>[];
+export const STUDY_FAMILY_TABLE: readonly StudyFamilyEntry<never>[] = [mlp, cnn, detector, segmenter, nlp] as StudyFamilyEntry<never>[];
 
 /** A family's folder mode and its run for one seed, its configurations made (and checked) for every seed first. */
 export interface PreparedStudy {

@@ -22,7 +22,7 @@ export * from './det-targets.js';
 export * from './det-train.js';
 export * from './detector.js';
 export * from './feature-losses.js';
-export { pixelCrossEntropy, pixelKdLoss } from './seg-losses.js';
+export { medianFrequencyWeights, pixelCrossEntropy, pixelKdLoss } from './seg-losses.js';
 export * from './seg-train.js';
 export * from './segmenter.js';
 export * from './train-loop.js';

@@ -46,6 +46,8 @@ export interface TrainSegmenterOptions {
   readonly batchSize: number;
   readonly learningRate: number;
   readonly seed: number;
+  /** Per-class weights of the cross-entropy (`medianFrequencyWeights`); unweighted when absent. */
+  readonly classWeights?: readonly number[];
   readonly onEpoch?: (epoch: number, meanLoss: number) => Promise<void> | void;
 }
 
@@ -66,26 +68,34 @@ function kdTerm(o: TrainSegmenterOptions, images: tf.Tensor4D, held: tf.Tensor[]
     throw errors.badOption('method', (method as { kind: unknown }).kind, "'baseline', 'pixel', 'fitnet' or 'affinity'");
   }
   const stage = method.stage ?? 'enc3';
-  const hint = inBatches(images, 64, (x) => ({ f: teacher.forward(x).stages[stage] })).f as tf.Tensor4D;
+  const [cs, ct] = [net.channels[stage], teacher.channels[stage]];
+  if (cs === undefined || ct === undefined) {
+    throw errors.badOption('stage', stage, `a stage both networks have (student ${net.stageNames.join(', ')}; teacher ${teacher.stageNames.join(', ')})`);
+  }
+  const hint = inBatches(images, 64, (x) => ({ f: teacher.forward(x).stages[stage]! })).f as tf.Tensor4D;
   held.push(hint);
   if (method.kind === 'fitnet') {
-    const reg = createAdapter('fitnet-regressor', net.channels[stage], teacher.channels[stage], createRng(o.seed, 'dense-adapter'), 1);
+    const reg = createAdapter('fitnet-regressor', cs, ct, createRng(o.seed, 'dense-adapter'), 1);
     adapters.push(reg);
-    return (out, idx) => tf.mul(hintLoss(applyConv(reg, out.stages[stage]), tf.gather(hint, idx) as tf.Tensor4D), weight) as tf.Scalar;
+    return (out, idx) => tf.mul(hintLoss(applyConv(reg, out.stages[stage]!), tf.gather(hint, idx) as tf.Tensor4D), weight) as tf.Scalar;
   }
   const patch = method.patch ?? 1;
-  return (out, idx) => tf.mul(affinityLoss(out.stages[stage], tf.gather(hint, idx) as tf.Tensor4D, patch), weight) as tf.Scalar;
+  return (out, idx) => tf.mul(affinityLoss(out.stages[stage]!, tf.gather(hint, idx) as tf.Tensor4D, patch), weight) as tf.Scalar;
 }
 
 /** Train `net` on `data` by `method`; returns each epoch's mean loss (CE + weighted KD term). */
 export async function trainSegmenter(o: TrainSegmenterOptions): Promise<DenseLoopResult> {
   checkDataset(o.data, 'labels');
-  const images = imageTensor(o.data);
-  const labels = tf.tensor3d(Int32Array.from(o.data.labels!), [o.data.n, o.data.height, o.data.width], 'int32');
   for (let i = 0; i < o.data.labels!.length; i++) {
     if (o.data.labels![i]! >= SEG_CLASSES) throw errors.badValue(`label at flat index ${i}`, o.data.labels![i], `a class in [0, ${SEG_CLASSES})`);
   }
-  const held: tf.Tensor[] = [images, labels];
+  const images = imageTensor(o.data);
+  const labels = tf.tensor3d(Int32Array.from(o.data.labels!), [o.data.n, o.data.height, o.data.width], 'int32');
+  if (o.classWeights && (o.classWeights.length !== SEG_CLASSES || o.classWeights.some((w) => !(w >= 0) || !Number.isFinite(w)))) {
+    throw errors.badOption('classWeights', o.classWeights.join(','), `${SEG_CLASSES} finite weights ≥ 0`);
+  }
+  const weights = o.classWeights ? tf.tensor1d([...o.classWeights], 'float32') : undefined;
+  const held: tf.Tensor[] = [images, labels, ...(weights ? [weights] : [])];
   const adapters: ConvLayer[] = [];
   try {
     const kd = kdTerm(o, images, held, adapters);
@@ -100,7 +110,7 @@ export async function trainSegmenter(o: TrainSegmenterOptions): Promise<DenseLoo
       loss: (rows) => {
         const idx = tf.tensor1d(rows, 'int32');
         const out = o.net.forward(tf.gather(images, idx) as tf.Tensor4D);
-        const task = pixelCrossEntropy(out.logits, tf.gather(labels, idx) as tf.Tensor3D);
+        const task = pixelCrossEntropy(out.logits, tf.gather(labels, idx) as tf.Tensor3D, weights);
         return kd ? (tf.add(task, kd(out, idx)) as tf.Scalar) : task;
       },
     });
