@@ -5,12 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { STUDY_FAMILIES } from '../../src/cli/demo.js';
 import { createRng } from '../../src/core/rng.js';
 import type { Tensor } from '../../src/core/tensor.js';
-import { heatmapSubtitle, studyHooks } from '../../src/train/hooks.js';
-import type { HeldOut, StudyFamily } from '../../src/train/protocol/family.js';
-import { runProtocol } from '../../src/train/protocol/run.js';
 import { cnnStudyConfig } from '../../src/train/cnn-study-config.js';
 import { detectionStudyConfig } from '../../src/train/detection-study-config.js';
+import { heatmapSubtitle, studyHooks } from '../../src/train/hooks.js';
 import { mlpArchitecture } from '../../src/train/models.js';
+import type { HeldOut, StudyFamily } from '../../src/train/protocol/family.js';
+import { runProtocol } from '../../src/train/protocol/run.js';
 import { studyConfig } from '../../src/train/study-config.js';
 import { prepareStudy, STUDY_FAMILY_TABLE } from '../../src/train/study-families.js';
 import { krs } from '../helpers/cli.js';
@@ -19,7 +19,7 @@ import { expectKrsError } from '../helpers/fixtures.js';
 describe('the study family table', () => {
   it('has one entry per --family choice, each with its own folder mode', () => {
     expect(STUDY_FAMILY_TABLE.map((f) => f.name)).toEqual([...STUDY_FAMILIES]);
-    expect(STUDY_FAMILY_TABLE.map((f) => f.mode)).toEqual(['study', 'study-cnn', 'study-detector']);
+    expect(STUDY_FAMILY_TABLE.map((f) => f.mode)).toEqual(['study', 'study-cnn', 'study-detector', 'study-segmenter', 'study-nlp']);
   });
 
   it('makes each family’s configuration from the flags, as its config function does', async () => {
