@@ -39,8 +39,8 @@ import {
   gemm,
   int64Constant,
   int64Initializer,
-  maxPool,
   type ModelSpec,
+  maxPool,
   node,
 } from './make-test-models/onnx-builders.js';
 import { accuracy, denseLayers, digitSets, HELD_OUT, trainDense, withInputs } from './make-test-models/train-nets.js';

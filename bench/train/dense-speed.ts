@@ -8,14 +8,15 @@
  * rate of the single-threaded backends when other processes share the cores).
  */
 import '@tensorflow/tfjs-backend-cpu';
-import { initTf, tf } from '../../src/train/tf.js';
 import { createRng } from '../../src/core/rng.js';
-import { buildDetector, DET_TEACHER, DET_STUDENTS } from '../../src/train/dense/detector.js';
-import { buildSegmenter, SEG_TEACHER, SEG_STUDENTS } from '../../src/train/dense/segmenter.js';
-import { trainDetector, type DetMethod } from '../../src/train/dense/det-train.js';
-import { trainSegmenter, type SegMethod } from '../../src/train/dense/seg-train.js';
 import { sceneDataset } from '../../src/train/dense/data.js';
+import { type DetMethod, trainDetector } from '../../src/train/dense/det-train.js';
+import { buildDetector, DET_STUDENTS, DET_TEACHER } from '../../src/train/dense/detector.js';
+import { type SegMethod, trainSegmenter } from '../../src/train/dense/seg-train.js';
+import { buildSegmenter, SEG_STUDENTS, SEG_TEACHER } from '../../src/train/dense/segmenter.js';
 import { digitScenes } from '../../src/train/scenes.js';
+import { initTf, tf } from '../../src/train/tf.js';
+
 const backend = process.argv[2] ?? 'wasm';
 const N = Number(process.argv[3] ?? 256);
 if (backend === 'wasm') await initTf();

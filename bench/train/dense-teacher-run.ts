@@ -5,16 +5,18 @@
  *
  *     npx tsx bench/train/dense-teacher-run.ts det|seg [scenes=1000] [epochs=4] [lr=2e-3]
  */
-import { initTf } from '../../src/train/tf.js';
-import { createRng } from '../../src/core/rng.js';
-import { buildDetector, DET_TEACHER } from '../../src/train/dense/detector.js';
-import { buildSegmenter, SEG_TEACHER } from '../../src/train/dense/segmenter.js';
-import { predictDetections, trainDetector } from '../../src/train/dense/det-train.js';
-import { labelMapTensor, predictLabelMaps, trainSegmenter } from '../../src/train/dense/seg-train.js';
-import { groundTruthImages, SCENE_CATEGORY_IDS, sceneDataset } from '../../src/train/dense/data.js';
-import { digitScenes } from '../../src/train/scenes.js';
-import { cocoMap } from '../../src/train/coco-map.js';
+
 import { segmentationAgreement } from '../../src/agreement/segmentation.js';
+import { createRng } from '../../src/core/rng.js';
+import { cocoMap } from '../../src/train/coco-map.js';
+import { groundTruthImages, SCENE_CATEGORY_IDS, sceneDataset } from '../../src/train/dense/data.js';
+import { predictDetections, trainDetector } from '../../src/train/dense/det-train.js';
+import { buildDetector, DET_TEACHER } from '../../src/train/dense/detector.js';
+import { labelMapTensor, predictLabelMaps, trainSegmenter } from '../../src/train/dense/seg-train.js';
+import { buildSegmenter, SEG_TEACHER } from '../../src/train/dense/segmenter.js';
+import { digitScenes } from '../../src/train/scenes.js';
+import { initTf } from '../../src/train/tf.js';
+
 const which = process.argv[2]!;
 const N = Number(process.argv[3] ?? 1000);
 const E = Number(process.argv[4] ?? 4);

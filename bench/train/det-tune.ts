@@ -6,13 +6,14 @@
  *
  *     N=2000 E=8 LR=2e-3 BS=32 MINR=0 RIOU=0.7 ARCH=16-32-48-h48 npx tsx bench/train/det-tune.ts
  */
-import { initTf } from '../../src/train/tf.js';
+
 import { createRng } from '../../src/core/rng.js';
-import { buildDetector, detectorArchitecture } from '../../src/train/dense/detector.js';
-import { predictDetections, trainDetector } from '../../src/train/dense/det-train.js';
-import { groundTruthImages, SCENE_CATEGORY_IDS, sceneDataset } from '../../src/train/dense/data.js';
-import { digitScenes } from '../../src/train/scenes.js';
 import { cocoMap } from '../../src/train/coco-map.js';
+import { groundTruthImages, SCENE_CATEGORY_IDS, sceneDataset } from '../../src/train/dense/data.js';
+import { predictDetections, trainDetector } from '../../src/train/dense/det-train.js';
+import { buildDetector, detectorArchitecture } from '../../src/train/dense/detector.js';
+import { digitScenes } from '../../src/train/scenes.js';
+import { initTf } from '../../src/train/tf.js';
 
 const env = (k: string, d: string) => process.env[k] ?? d;
 const N = Number(env('N', '2000'));

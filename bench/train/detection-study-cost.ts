@@ -6,8 +6,9 @@
  * Runs the study into /tmp/det-study-cost and prints, per stage line, the wall seconds and the
  * process's CPU-seconds so far (the idle-machine cost when other processes share the cores).
  */
-import { detectionStudyConfig } from '../../src/train/detection-study-config.js';
+
 import { runDetectionStudy } from '../../src/train/detection-study.js';
+import { detectionStudyConfig } from '../../src/train/detection-study-config.js';
 
 const t0 = performance.now();
 const c0 = process.cpuUsage();

@@ -9,8 +9,8 @@
 import { segmentationAgreement } from '../../src/agreement/segmentation.js';
 import { createRng } from '../../src/core/rng.js';
 import { sceneDataset } from '../../src/train/dense/data.js';
-import { labelMapTensor, predictLabelMaps, trainSegmenter } from '../../src/train/dense/seg-train.js';
 import { medianFrequencyWeights } from '../../src/train/dense/seg-losses.js';
+import { labelMapTensor, predictLabelMaps, trainSegmenter } from '../../src/train/dense/seg-train.js';
 import { buildSegmenter, SEG_CLASSES, segmenterArchitecture } from '../../src/train/dense/segmenter.js';
 import { digitScenes } from '../../src/train/scenes.js';
 import { initTf } from '../../src/train/tf.js';

@@ -8,12 +8,12 @@
  * `--limit 2000` measures accuracy on digits no model saw — and the other 8 000 train.
  */
 import { loadMnist } from '../../src/runtime/data/mnist.js';
-import { hardLoss, distillationLoss } from '../../src/train/losses.js';
+import { distillationLoss, hardLoss } from '../../src/train/losses.js';
 import type { DigitSet } from '../../src/train/mnist-split.js';
-import { buildMlp, glorotInit, mlpArchitecture, type Mlp } from '../../src/train/models.js';
+import { buildMlp, glorotInit, type Mlp, mlpArchitecture } from '../../src/train/models.js';
 import { createRng } from '../../src/train/rng.js';
 import { tf } from '../../src/train/tf.js';
-import { trainLoop, trainTensors, type Minibatch, type TrainTensors } from '../../src/train/train.js';
+import { type Minibatch, type TrainTensors, trainLoop, trainTensors } from '../../src/train/train.js';
 
 /** Rows 0 … HELD_OUT−1 of the built-in data set are never trained on. */
 export const HELD_OUT = 2000;

@@ -13,16 +13,16 @@
  * mean over that sample's positions — those with mask 1 when a mask is given — and
  * the sample's agreement is exp(−mean KL).
  */
-import { asTensor, type TensorLike } from '../core/tensor.js';
-import { fixed } from '../core/units.js';
-import { type AgreementOption, type AgreementResult, type AgreementSpec, declaredValue, overOutputs, requireOutputs } from './spec.js';
+
 import { errors, fmtShape } from '../core/errors.js';
 import type { Measure } from '../core/measure.js';
-import { isFloat, sizeOf, type Tensor } from '../core/tensor.js';
-import { assertFinite, assertSameSamples } from '../core/validate.js';
 import { declareState, integer, knownOnce, sameOptions, sum } from '../core/state.js';
+import { asTensor, isFloat, sizeOf, type Tensor, type TensorLike } from '../core/tensor.js';
+import { fixed } from '../core/units.js';
+import { assertFinite, assertSameSamples } from '../core/validate.js';
 import { numbers } from './common.js';
-import { PROBS_SUM_TOLERANCE, SCORE_KINDS, sigmoidToLogits, type ScoreKind } from './output-kind.js';
+import { PROBS_SUM_TOLERANCE, SCORE_KINDS, type ScoreKind, sigmoidToLogits } from './output-kind.js';
+import { type AgreementOption, type AgreementResult, type AgreementSpec, declaredValue, overOutputs, requireOutputs } from './spec.js';
 
 /** How a side's output array is to be read: logits, probabilities, or sigmoid scores (read as log(p/(1−p))). */
 export type OutputKind = ScoreKind;
@@ -110,6 +110,7 @@ export interface KlAgreementResult {
 
 const MEASURE = 'aoa-kl';
 const VERSION = 1;
+
 /** Probability rows must sum to 1 within this. */
 export { PROBS_SUM_TOLERANCE };
 

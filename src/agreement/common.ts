@@ -1,5 +1,5 @@
 /** Numeric views of tensors shared by the agreement measures. Internal to src/agreement. */
-import { toFloat64, type Tensor } from '../core/tensor.js';
+import { type Tensor, toFloat64 } from '../core/tensor.js';
 
 /**
  * The tensor's elements as something indexable by number, without copying unless

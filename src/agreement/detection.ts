@@ -7,11 +7,12 @@
  *     agreement(image) = Σ matched IoU / max(|T|, |S|)     (1 when both are empty)
  *     AOA = mean over images × 100
  */
-import { fixed } from '../core/units.js';
-import { type AgreementOption, type AgreementSpec, declaredValue, overOutputs } from './spec.js';
+
 import { errors, q } from '../core/errors.js';
 import type { Measure } from '../core/measure.js';
 import { declareState, disjointIds, sameOptions, sum } from '../core/state.js';
+import { fixed } from '../core/units.js';
+import { type AgreementOption, type AgreementSpec, declaredValue, overOutputs } from './spec.js';
 
 /**
  * One detection in the COCO-results convention: `bbox` is [x, y, width, height] in pixels

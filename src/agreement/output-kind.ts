@@ -25,7 +25,7 @@
  * printed, and an explicit kind always wins.
  */
 import { errors } from '../core/errors.js';
-import { numberAt, type NumericArray, type Tensor } from '../core/tensor.js';
+import { type NumericArray, numberAt, type Tensor } from '../core/tensor.js';
 import { fixed } from '../core/units.js';
 
 /** What an output array holds. */

@@ -9,7 +9,7 @@
  * Rankings use the inputs as given, ties to the lower class index, as top-1 agreement does.
  */
 import { errors } from '../core/errors.js';
-import { numberAt, type NumericArray } from '../core/tensor.js';
+import { type NumericArray, numberAt } from '../core/tensor.js';
 import { klAgreement, logSoftmaxRow, type OutputKind } from './classification.js';
 
 export interface SampleAgreement {

@@ -8,15 +8,15 @@
  * predicting the teacher's per-output mean: the mean over outputs of the population
  * variance of each teacher output.
  */
-import { asTensor, type TensorLike } from '../core/tensor.js';
-import { fixed } from '../core/units.js';
-import { type AgreementOption, type AgreementSpec, declaredValue, overOutputs, requireOutputs } from './spec.js';
+
 import { errors, fmtShape, opt } from '../core/errors.js';
 import type { Measure } from '../core/measure.js';
-import { sizeOf, type Tensor } from '../core/tensor.js';
-import { assertFinite, assertSameSamples } from '../core/validate.js';
 import { declareState, integer, knownOnce, maxEach, minEach, pooledM2, pooledMean, sameOptions, sum } from '../core/state.js';
+import { asTensor, sizeOf, type Tensor, type TensorLike } from '../core/tensor.js';
+import { fixed } from '../core/units.js';
+import { assertFinite, assertSameSamples } from '../core/validate.js';
 import { numbers } from './common.js';
+import { type AgreementOption, type AgreementSpec, declaredValue, overOutputs, requireOutputs } from './spec.js';
 
 /** Options of {@link regressionAgreementMeasure} and {@link regressionAgreement}. */
 export interface RegressionAgreementOptions {

@@ -7,15 +7,16 @@
  *
  * Pixels where the teacher's map holds the ignore label are skipped.
  */
-import { asTensor, type TensorLike } from '../core/tensor.js';
-import { fixed } from '../core/units.js';
-import { type AgreementOption, type AgreementSpec, declaredValue, overOutputs, requireOutputs } from './spec.js';
+
 import { errors, fmtShape } from '../core/errors.js';
 import type { Measure } from '../core/measure.js';
-import type { Tensor } from '../core/tensor.js';
-import { assertFinite, assertSameSamples } from '../core/validate.js';
 import { declareState, sameOptions, sparseCounts, sum } from '../core/state.js';
+import type { Tensor } from '../core/tensor.js';
+import { asTensor, type TensorLike } from '../core/tensor.js';
+import { fixed } from '../core/units.js';
+import { assertFinite, assertSameSamples } from '../core/validate.js';
 import { numbers } from './common.js';
+import { type AgreementOption, type AgreementSpec, declaredValue, overOutputs, requireOutputs } from './spec.js';
 
 /** Largest class label accepted (counts are kept in arrays indexed by label). */
 export const MAX_SEGMENTATION_LABEL = 65535;

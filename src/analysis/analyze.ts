@@ -35,17 +35,17 @@
  */
 import { errors } from '../core/errors.js';
 import { composeKrs, resolveWeights } from '../krs/compose.js';
-import { TASKS, type Task, taskSpec } from '../tasks/registry.js';
-import { diagnose, resolveThresholds, type DiagnosisThresholds, type Finding, type Level } from '../krs/diagnose.js';
-import type { Experiment } from './experiments.js';
-import { pearson, type PearsonResult } from '../stats/pearson.js';
-import { pairedTTest, type PairedTTestResult } from '../stats/ttest.js';
+import { type DiagnosisThresholds, diagnose, type Finding, type Level, resolveThresholds } from '../krs/diagnose.js';
 import { meanCi } from '../stats/ci.js';
-import { fiveNumberSummary, type FiveNumberSummary } from '../stats/summary.js';
-import { kendallTau, type KendallResult } from '../stats/kendall.js';
+import { type KendallResult, kendallTau } from '../stats/kendall.js';
+import { type PearsonResult, pearson } from '../stats/pearson.js';
 import { rankDescending } from '../stats/ranking.js';
 import { alphaSweep, gridIntervals, type SweepPoint } from '../stats/sensitivity.js';
-import { tradeoff, DEFAULT_BALANCED_RATIO, type Tradeoff } from './tradeoff.js';
+import { type FiveNumberSummary, fiveNumberSummary } from '../stats/summary.js';
+import { type PairedTTestResult, pairedTTest } from '../stats/ttest.js';
+import { TASKS, type Task, taskSpec } from '../tasks/registry.js';
+import type { Experiment } from './experiments.js';
+import { DEFAULT_BALANCED_RATIO, type Tradeoff, tradeoff } from './tradeoff.js';
 
 export interface AnalyzeOptions {
   /** α for every experiment, overriding the table and the presets. */

@@ -36,18 +36,19 @@
  *   ID_MISMATCH when the two captures' ids differ; and what klAgreement throws.
  * @example explainSamples({ teacher, student, sample: 7, k: 3, classes }).sample.teacher.top
  */
+
+import { type OutputKinds, type ScoreKind, sigmoidToLogits } from '../agreement/output-kind.js';
+import { rowOf, sampleAgreement, temperedProbabilities, topClasses } from '../agreement/per-sample.js';
 import { errors, fmtShape, KrsError, opt } from '../core/errors.js';
+import type { Tensor } from '../core/tensor.js';
 import type { Capture } from '../io/capture.js';
 import { alignIds } from '../krs/align.js';
 import type { LayerPair } from '../krs/metric.js';
 import { captureOutputKinds, DEFAULT_ID_KEYS, resolveLayerPairs, TEXT_KEY } from '../krs/score-captures.js';
-import { sigmoidToLogits, type OutputKinds, type ScoreKind } from '../agreement/output-kind.js';
-import { gramRowCorrelations } from './gram-row.js';
-import { rowOf, sampleAgreement, temperedProbabilities, topClasses } from '../agreement/per-sample.js';
-import { featureMatrix, type Pooling } from '../similarity/features.js';
 import { cosineValue, initCosine, updateCosine } from '../similarity/cosine.js';
-import type { Tensor } from '../core/tensor.js';
+import { featureMatrix, type Pooling } from '../similarity/features.js';
 import { lastHiddenStatePairs } from '../tasks/nlp.js';
+import { gramRowCorrelations } from './gram-row.js';
 
 export interface ExplainOptions {
   readonly teacher: Capture;

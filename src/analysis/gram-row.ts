@@ -18,8 +18,9 @@
  * Undefined (null, with a reason): fewer than 2 samples; kᵢ or lᵢ all zero — the sample sits
  * at its layer's mean (xᶜᵢ = 0), or the layer is constant.
  */
-import type { Capture } from '../io/capture.js';
+
 import type { Tensor } from '../core/tensor.js';
+import type { Capture } from '../io/capture.js';
 import { featureMatrix, type Pooling } from '../similarity/features.js';
 
 export interface GramRowOptions {

@@ -3,27 +3,27 @@
  * (`krs explain`).
  */
 export {
-  analyzeExperiments,
-  type AnalyzeOptions,
   type AnalysisResult,
+  type AnalyzeOptions,
+  analyzeExperiments,
+  type DistributionResult,
+  type ExperimentDiagnosis,
   type ExperimentResult,
   type ExperimentTradeoff,
-  type TaskResult,
-  type DistributionResult,
-  type MethodResult,
   type MethodRank,
+  type MethodResult,
   type MethodsResult,
   type SweepResult,
-  type ExperimentDiagnosis,
+  type TaskResult,
 } from './analyze.js';
+export { analysisCsv, analysisMarkdown, tableToCsv, tableToMarkdown } from './render.js';
 export {
-  analysisTables,
-  formatCell,
-  formatP,
   type AnalysisTable,
+  analysisTables,
+  type Cell as AnalysisCell,
   type Column as AnalysisColumn,
   type ColumnFormat,
-  type Cell as AnalysisCell,
+  formatCell,
+  formatP,
 } from './tables.js';
-export { analysisCsv, analysisMarkdown, tableToCsv, tableToMarkdown } from './render.js';
-export { tradeoff, DEFAULT_BALANCED_RATIO, type Tradeoff } from './tradeoff.js';
+export { DEFAULT_BALANCED_RATIO, type Tradeoff, tradeoff } from './tradeoff.js';

@@ -6,9 +6,9 @@
  */
 import { parse } from 'csv-parse/sync';
 import { errors } from '../core/errors.js';
-import { experimentsFromRows, parseExperimentsJson, type ExperimentsTable, type RawRow } from './experiments.js';
-import { resolveLimits, type LimitOptions } from '../io/limits.js';
+import { type LimitOptions, resolveLimits } from '../io/limits.js';
 import { readWholeText } from '../io/node-read.js';
+import { type ExperimentsTable, experimentsFromRows, parseExperimentsJson, type RawRow } from './experiments.js';
 
 /**
  * Read and validate an experiments table.

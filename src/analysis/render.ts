@@ -15,8 +15,9 @@
  *   backslash, so no cell breaks out of the table or turns into a link, image or code span;
  *   line breaks become spaces.
  */
-import { analysisTables, formatCell, type AnalysisTable, type Cell } from './tables.js';
+
 import type { AnalysisResult } from './analyze.js';
+import { type AnalysisTable, analysisTables, type Cell, formatCell } from './tables.js';
 
 /**
  * One CSV field: RFC 4180 quoting, and text that a spreadsheet would evaluate (`=`, `+`,

@@ -16,8 +16,9 @@
  * | sensitivity-curves | (experiment, α)             | KRS(α) curves (CSV only)             |
  * | diagnostics        | finding                     | advice list                          |
  */
-import type { AnalysisResult } from './analyze.js';
+
 import { fixed } from '../core/units.js';
+import type { AnalysisResult } from './analyze.js';
 
 /** How a column's values are shown to people (CSV always writes them raw). */
 /** `auto`: 4 significant digits (for task metrics of any scale: 92.27, 0.297). */

@@ -3,7 +3,7 @@
  * the report, CSV and Markdown files asked for, and print the summary or JSON.
  */
 import { join } from 'node:path';
-import { analyzeExperiments, type AnalysisResult } from '../analysis/analyze.js';
+import { type AnalysisResult, analyzeExperiments } from '../analysis/analyze.js';
 import { readExperimentsTable } from '../analysis/node-experiments.js';
 import { analysisCsv, analysisMarkdown } from '../analysis/render.js';
 import { analysisTables, formatCell } from '../analysis/tables.js';

@@ -2,8 +2,9 @@
  * Choosing the matrix backend for a command: `auto` takes ONNX Runtime (float32 products at
  * BLAS speed) when it loads, and otherwise the portable float64 TypeScript backend.
  */
-import type { MatrixBackend } from '../linalg/backend.js';
+
 import { errors } from '../core/errors.js';
+import type { MatrixBackend } from '../linalg/backend.js';
 
 export const BACKENDS = ['auto', 'onnxruntime', 'typescript'] as const;
 export type BackendChoice = (typeof BACKENDS)[number];

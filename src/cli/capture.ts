@@ -4,16 +4,15 @@
  * written (`gap` for every tap, `NAME=gap` for one).
  */
 import type { Command } from 'commander';
-import { cliIo } from './io.js';
-import { errors } from '../core/errors.js';
+import { errors, fmtShape } from '../core/errors.js';
 import { checkFileTarget } from '../io/node-atomic-write.js';
 import { CAPTURE_POOLS, parsePoolOption } from '../runtime/capture-pool.js';
 import type { CaptureResult } from '../runtime/capture-run.js';
-import { fmtShape } from '../core/errors.js';
-import { fmt, toJson } from './format.js';
 import { JSON_FLAG, NO_PROGRESS_FLAG } from './common-flags.js';
 import { addFlags, type FlagsOf, flag } from './flag-table.js';
-import { DATA_FLAGS, datasetOptions, MODEL_FLAG, modelFlagTable, modelFlags, parseList, sideOptions } from './model-options.js';
+import { fmt, toJson } from './format.js';
+import { cliIo } from './io.js';
+import { DATA_FLAGS, datasetOptions, MODEL_FLAG, modelFlags, modelFlagTable, parseList, sideOptions } from './model-options.js';
 import { parsePositiveInt } from './options.js';
 
 /** The flags of `krs capture` (with the unprefixed model flags and the data-set flags). */

@@ -7,21 +7,21 @@
  * commit; the interrupt message names the files (captures, tables) written in full before.
  */
 import type { Command } from 'commander';
-import { cliIo } from './io.js';
 import { errors } from '../core/errors.js';
 import { throwIfInterrupted } from '../io/interrupt.js';
-import type { MatrixBackend } from '../linalg/backend.js';
 import type { KrsMetric } from '../krs/metric.js';
+import type { MatrixBackend } from '../linalg/backend.js';
 import type { DemoEvent, DemoResult } from '../train/demo.js';
+import type { DemoMode } from '../train/demo-folder.js';
 import type { RunProtocolOptions, StudyResult } from '../train/protocol/run.js';
-import type { PreparedStudy } from '../train/study-families.js';
 import type { SeedsResult } from '../train/protocol/seeds.js';
 import type { CorrelationSummary } from '../train/protocol/statistics.js';
 import type { RegressionDemoResult } from '../train/regression/demo.js';
-import type { DemoMode } from '../train/demo-folder.js';
-import { chooseBackend, BACKENDS } from './backend.js';
-import { parseChoice, parseNumber, parsePositiveInt, parseSeedOf } from './options.js';
+import type { PreparedStudy } from '../train/study-families.js';
+import { BACKENDS, chooseBackend } from './backend.js';
 import { fmt, table, toJson } from './format.js';
+import { cliIo } from './io.js';
+import { parseChoice, parseNumber, parsePositiveInt, parseSeedOf } from './options.js';
 import { commandLine } from './report-options.js';
 import { postToServe, SERVE_OPTION, serveTarget } from './serve-options.js';
 

@@ -2,23 +2,24 @@
  * What `krs eval` does (declared in `eval.ts`): run both models on the data and score them —
  * one student, several, or one shard — then print, post and report the result.
  */
-import { similarityOptionsOf } from './similarity-options.js';
-import { cliIo } from './io.js';
+
 import { errors } from '../core/errors.js';
-import type { EvalOptions, EvalResult, EvalShardPart, ModelReport } from '../runtime/eval.js';
-import type { KrsMetric } from '../krs/metric.js';
-import { postToServe, runKindOf, serveTarget } from './serve-options.js';
-import type { ShardSpec } from '../krs/shards.js';
-import { shardRun, stateLine } from './shard-options.js';
-import { chooseBackend } from './backend.js';
-import { fmt, table, toJson } from './format.js';
-import { krsSummary, printStudents, studentsSummary } from './krs-summary.js';
 import type { Comparison } from '../krs/compare.js';
+import type { KrsMetric } from '../krs/metric.js';
 import { baselineLevelOf } from '../krs/reference-levels.js';
+import type { ShardSpec } from '../krs/shards.js';
+import type { EvalOptions, EvalResult, EvalShardPart, ModelReport } from '../runtime/eval.js';
+import { chooseBackend } from './backend.js';
+import type { EvalCommonFlags, EvalFlags } from './eval.js';
+import { fmt, table, toJson } from './format.js';
+import { cliIo } from './io.js';
+import { krsSummary, printStudents, studentsSummary } from './krs-summary.js';
 import { datasetOptions, modelFlags, sideOptions } from './model-options.js';
 import { progressBar } from './progress.js';
 import { evalReportInput, writeCliReport } from './report-options.js';
-import type { EvalCommonFlags, EvalFlags } from './eval.js';
+import { postToServe, runKindOf, serveTarget } from './serve-options.js';
+import { shardRun, stateLine } from './shard-options.js';
+import { similarityOptionsOf } from './similarity-options.js';
 
 /** The flags of `krs eval` as commander parses them: `--student` is repeatable. */
 export type EvalCommandFlags = EvalCommonFlags & { student: string[]; baseline?: string; shard?: string; stateOut?: string };

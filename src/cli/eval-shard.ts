@@ -5,13 +5,13 @@
  * turns them into the result `krs eval` prints (src/krs/shards.ts).
  */
 import { basename } from 'node:path';
-import type { MatrixBackend } from '../linalg/backend.js';
-import { KrsMetric } from '../krs/metric.js';
-import { documentMetrics, type ShardDocument, type ShardSpec, shardDocument } from '../krs/shards.js';
+import { errors } from '../core/errors.js';
 import { fingerprint } from '../io/node-fingerprint.js';
 import { writeStateFileAsync } from '../io/node-state-file.js';
+import { KrsMetric } from '../krs/metric.js';
+import { documentMetrics, type ShardDocument, type ShardSpec, shardDocument } from '../krs/shards.js';
+import type { MatrixBackend } from '../linalg/backend.js';
 import { type EvalContext, type EvalResult, finishEval } from '../runtime/eval.js';
-import { errors } from '../core/errors.js';
 
 /** Write the state of one eval shard (see {@link runEvalShard}). */
 export async function writeEvalShard(

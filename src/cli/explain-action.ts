@@ -2,15 +2,16 @@
  * What `krs explain` does (declared in `explain.ts`): explain single samples of two captures
  * (top-k classes, KL agreement, per-layer cosine), or list the worst ones.
  */
-import { cliIo } from './io.js';
-import { resolveLimits } from '../io/limits.js';
-import { readWholeText } from '../io/node-read.js';
-import { displayText, explainSamples, type ClassProb, type ExplainResult, type SampleExplanation, type WorstSample } from '../analysis/explain.js';
+
+import { type ClassProb, displayText, type ExplainResult, explainSamples, type SampleExplanation, type WorstSample } from '../analysis/explain.js';
 import { errors } from '../core/errors.js';
+import { resolveLimits } from '../io/limits.js';
 import { openCapture } from '../io/node-capture.js';
-import { fmt, table, toJson } from './format.js';
-import { kindsLine } from './krs-summary.js';
+import { readWholeText } from '../io/node-read.js';
 import type { ExplainFlags } from './explain.js';
+import { fmt, table, toJson } from './format.js';
+import { cliIo } from './io.js';
+import { kindsLine } from './krs-summary.js';
 
 /** The action of `krs explain`. */
 export async function explainAction(o: ExplainFlags): Promise<void> {

@@ -2,16 +2,17 @@
  * What `krs heatmap` does (declared in `heatmap.ts`): compute (or read) the cross-layer
  * matrix, draw it, and print it.
  */
-import { cliIo } from './io.js';
-import { resolveLimits } from '../io/limits.js';
-import { readWholeText } from '../io/node-read.js';
+
 import { basename } from 'node:path';
 import { errors } from '../core/errors.js';
+import { resolveLimits } from '../io/limits.js';
+import { readWholeText } from '../io/node-read.js';
+import { networkOrder } from '../report/node-report-input.js';
 import type { CrossLayerResult } from '../similarity/cross-layer.js';
 import { chooseBackend } from './backend.js';
 import { fmt, table, toJson } from './format.js';
-import { networkOrder } from '../report/node-report-input.js';
 import type { HeatmapCommandResult, HeatmapFlags } from './heatmap.js';
+import { cliIo } from './io.js';
 
 /** The action of `krs heatmap`. */
 export async function heatmapAction(o: HeatmapFlags): Promise<void> {

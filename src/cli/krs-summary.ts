@@ -1,12 +1,13 @@
 /** The readable KRS block shared by `krs score` and `krs eval`: layer table, FSS, AOA, KRS with their 95% intervals; several students side by side. */
+
+import { describeKinds, type OutputKinds } from '../agreement/output-kind.js';
+import { fmtWeight } from '../core/number-format.js';
 import { type Comparison, compareStudents } from '../krs/compare.js';
-import { cliIo } from './io.js';
 import type { KrsResult } from '../krs/metric.js';
+import type { ReferenceLevels } from '../krs/reference-levels.js';
 import { taskSpec } from '../tasks/registry.js';
 import { fmt, table, toJson } from './format.js';
-import { fmtWeight } from '../core/number-format.js';
-import { describeKinds, type OutputKinds } from '../agreement/output-kind.js';
-import type { ReferenceLevels } from '../krs/reference-levels.js';
+import { cliIo } from './io.js';
 
 /** The flags that set each side's output kind, as the kinds line names them. */
 const KIND_FLAGS = ['--teacher-outputs', '--student-outputs'] as const;

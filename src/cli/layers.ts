@@ -2,13 +2,13 @@
  * `krs layers`: every tensor of an ONNX model that can be tapped, in graph order.
  */
 import type { Command } from 'commander';
-import { cliIo } from './io.js';
 import type { LayersResult } from '../runtime/inspect.js';
 import type { Dim } from '../runtime/onnx-model.js';
 import { JSON_FLAG } from './common-flags.js';
 import { addFlags, type FlagsOf, flag } from './flag-table.js';
-import { MODEL_FLAG } from './model-options.js';
 import { table, toJson } from './format.js';
+import { cliIo } from './io.js';
+import { MODEL_FLAG } from './model-options.js';
 
 /** The flags of `krs layers`. */
 export const LAYERS_FLAGS = [MODEL_FLAG, flag('--no-infer', 'do not run the model on zeros to infer shapes the file does not record'), JSON_FLAG] as const;

@@ -3,10 +3,10 @@
  * print the result as `krs score`/`krs eval` would, or write the merged state.
  */
 import { errors } from '../core/errors.js';
-import type { MatrixBackend } from '../linalg/backend.js';
 import { checkInterrupt } from '../io/interrupt.js';
 import { readStateFileAsync, writeStateFileAsync } from '../io/node-state-file.js';
 import { asShardDocument, coveredSamples, mergeShardDocuments, type ShardDocument } from '../krs/shards.js';
+import type { MatrixBackend } from '../linalg/backend.js';
 import { type BackendChoice, chooseBackend } from './backend.js';
 import { toJson } from './format.js';
 import { cliIo } from './io.js';

@@ -6,7 +6,7 @@ import { errors } from '../core/errors.js';
 import type { DatasetOptions } from '../runtime/data/open.js';
 import type { ModelSideOptions } from '../runtime/model-side.js';
 import { OUTPUT_KINDS, type OutputKind } from '../runtime/output-kinds.js';
-import { parsePreprocess, type Preprocess } from '../runtime/preprocess-spec.js';
+import { type Preprocess, parsePreprocess } from '../runtime/preprocess-spec.js';
 import { type FlagsOf, flag, optionsOf } from './flag-table.js';
 import { oneOf, parsePositiveInt } from './options.js';
 

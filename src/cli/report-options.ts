@@ -5,14 +5,15 @@
  * src/report/node-report-input.ts). The report modules (vega, resvg) are loaded only when one
  * of the flags is given, so commands start as fast without them.
  */
-import { cliIo } from './io.js';
+
 import { errors } from '../core/errors.js';
-import type { DemoReportInput, ReportInput, ScoreReportInput } from '../report/report.js';
 import type { Comparison } from '../krs/compare.js';
 import type { CaptureReportOptions } from '../report/node-report-input.js';
+import type { DemoReportInput, ReportInput, ScoreReportInput } from '../report/report.js';
 import type { EvalResult } from '../runtime/eval.js';
 import { type BackendChoice, chooseBackend } from './backend.js';
 import { flag } from './flag-table.js';
+import { cliIo } from './io.js';
 
 export interface ReportFlags {
   report?: string;

@@ -16,20 +16,20 @@
  * unless that io is {@link processIo}.
  */
 import { Command, CommanderError } from 'commander';
-import { errors, EXIT_STATUS, interruptedStatus, KrsError, type OptionNamer } from '../core/errors.js';
+import { EXIT_STATUS, errors, interruptedStatus, KrsError, type OptionNamer } from '../core/errors.js';
 import { interruptRequested, yieldToEvents } from '../io/interrupt.js';
 import { VERSION } from '../version.js';
 import { registerAnalyze } from './analyze.js';
 import { registerCapture } from './capture.js';
 import { registerDemo } from './demo.js';
 import { registerEval } from './eval.js';
+import { addExamples } from './examples.js';
 import { registerExplain } from './explain.js';
 import { registerHeatmap } from './heatmap.js';
 import { watchInterrupts } from './interrupt.js';
 import { type CliIo, processIo, withCliIo } from './io.js';
 import { registerLayers } from './layers.js';
 import { registerMerge } from './merge.js';
-import { addExamples } from './examples.js';
 import { flagNamer } from './option-names.js';
 import { safeStream } from './safe-output.js';
 import { registerScore } from './score.js';

@@ -2,18 +2,19 @@
  * What `krs score` does (declared in `score.ts`): score one student, several students, or one
  * shard, and print, post and report the result.
  */
-import { cliIo } from './io.js';
+
 import { errors } from '../core/errors.js';
-import type { ScoreCapturesResult } from '../krs/score-captures.js';
-import { postToServe, runKindOf, serveTarget } from './serve-options.js';
-import { toJson } from './format.js';
-import { krsSummary, printStudents, studentsSummary } from './krs-summary.js';
 import { type Comparison, compareStudents } from '../krs/compare.js';
+import type { ScoreCapturesResult } from '../krs/score-captures.js';
+import type { ShardSpec } from '../krs/shards.js';
+import { toJson } from './format.js';
+import { cliIo } from './io.js';
+import { krsSummary, printStudents, studentsSummary } from './krs-summary.js';
 import { scoreReportInput, studentsReportInput, writeCliReport } from './report-options.js';
-import { shardRun, stateLine } from './shard-options.js';
 import { runScore, scoreWithMetric, withBaseline } from './score-flags.js';
 import type { ScoreCommandFlags, ScoreFlags } from './score-options.js';
-import type { ShardSpec } from '../krs/shards.js';
+import { postToServe, runKindOf, serveTarget } from './serve-options.js';
+import { shardRun, stateLine } from './shard-options.js';
 
 /** The action of `krs score`. */
 export async function scoreAction(o: ScoreCommandFlags): Promise<void> {

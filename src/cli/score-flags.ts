@@ -10,9 +10,9 @@ import {
   finishScore,
   foldScore,
   planScore,
-  scoreCaptures,
   type ScoreCapturesOptions,
   type ScoreCapturesResult,
+  scoreCaptures,
   scoreContext,
   verifyScoreArrays,
 } from '../krs/score-captures.js';

@@ -8,9 +8,11 @@
  * `baseline<k>` (with --baseline) for the k-th --student.
  */
 import { basename } from 'node:path';
-import type { MatrixBackend } from '../linalg/backend.js';
-import { KrsMetric, type KrsMetricOptions } from '../krs/metric.js';
+import { errors } from '../core/errors.js';
+import { fingerprint } from '../io/node-fingerprint.js';
+import { writeStateFileAsync } from '../io/node-state-file.js';
 import { type GramShareJSON, gramShare, sampleSpacePairs } from '../krs/gram-shards.js';
+import { KrsMetric, type KrsMetricOptions } from '../krs/metric.js';
 import {
   finishScore,
   foldScore,
@@ -22,10 +24,8 @@ import {
   scoreContext,
   verifyScoreArrays,
 } from '../krs/score-captures.js';
-import { documentMetrics, documentReducedPairs, shardRange, type ShardDocument, type ShardSpec, shardBatches, shardDocument } from '../krs/shards.js';
-import { fingerprint } from '../io/node-fingerprint.js';
-import { writeStateFileAsync } from '../io/node-state-file.js';
-import { errors } from '../core/errors.js';
+import { documentMetrics, documentReducedPairs, type ShardDocument, type ShardSpec, shardBatches, shardDocument, shardRange } from '../krs/shards.js';
+import type { MatrixBackend } from '../linalg/backend.js';
 import { attachBaseline, baselineFlags, type ScoreFlags, withScoreOptions } from './score-flags.js';
 
 /** What a merged score document holds in its context. */

@@ -6,11 +6,11 @@
  * flag, so it stays out of shell histories and process lists).
  */
 import { errors } from '../core/errors.js';
+import { fixed } from '../core/units.js';
 import type { KrsMetric } from '../krs/metric.js';
 import type { PointReply } from '../serve/client.js';
-import { cliIo } from './io.js';
-import { fixed } from '../core/units.js';
 import { type FlagsOf, flag } from './flag-table.js';
+import { cliIo } from './io.js';
 import { parseSeedOf } from './options.js';
 
 /** `--serve`, `--run`, `--step`, `--run-kind` (score, eval, demo). */

@@ -9,8 +9,8 @@
  */
 import { errors } from '../core/errors.js';
 import type { ShardSpec } from '../krs/shards.js';
-import { cliIo } from './io.js';
 import { flag } from './flag-table.js';
+import { cliIo } from './io.js';
 
 /** `--shard` and `--state-out` (score, eval). */
 export const SHARD_FLAG = flag(

@@ -10,7 +10,7 @@
 import { errors, fmtShape, KrsError } from '../core/errors.js';
 import { idAt, type Tensor, type TensorInfo } from '../core/tensor.js';
 import type { LimitOptions } from './limits.js';
-import { readNpy, readNpyInfo, readNpyRows, readNpyStrings, type NpyInfo } from './npy.js';
+import { type NpyInfo, readNpy, readNpyInfo, readNpyRows, readNpyStrings } from './npy.js';
 import type { ByteSource } from './source.js';
 
 /** Named arrays with a leading sample axis, read lazily. */

@@ -12,8 +12,9 @@
  * the score threshold of the agreement applies to them as given. A leading UTF-8
  * byte-order mark (U+FEFF, as Windows editors write) is dropped.
  */
-import { errors } from '../core/errors.js';
+
 import type { Detection } from '../agreement/detection.js';
+import { errors } from '../core/errors.js';
 
 export type { Detection };
 

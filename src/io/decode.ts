@@ -9,8 +9,8 @@
  */
 import { errors } from '../core/errors.js';
 import type { DType, NumericArray } from '../core/tensor.js';
-import { checkLimit, resolveLimits, type Limits } from './limits.js';
-import { readInto, type ByteSource } from './source.js';
+import { checkLimit, type Limits, resolveLimits } from './limits.js';
+import { type ByteSource, readInto } from './source.js';
 
 /** Bytes per element as stored in a file. */
 export const ITEM_SIZE: Readonly<Record<DType, number>> = {

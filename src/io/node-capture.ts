@@ -5,9 +5,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { errors } from '../core/errors.js';
-import { npyCapture, type Capture, type CaptureOptions } from './capture.js';
+import { type Capture, type CaptureOptions, npyCapture } from './capture.js';
 import { fileSource, fsError } from './node-source.js';
-import { npyKey, openCaptureSource, type CaptureFormat } from './open.js';
+import { type CaptureFormat, npyKey, openCaptureSource } from './open.js';
 
 /** Options of {@link openCapture}. */
 export interface OpenCaptureOptions extends CaptureOptions {

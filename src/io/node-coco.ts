@@ -1,8 +1,8 @@
 /**
  * Node-only: read a COCO-results JSON file (see `coco.ts`).
  */
-import { parseCocoResults, type Detection } from './coco.js';
-import { resolveLimits, type LimitOptions } from './limits.js';
+import { type Detection, parseCocoResults } from './coco.js';
+import { type LimitOptions, resolveLimits } from './limits.js';
 import { readWholeText } from './node-read.js';
 
 /**

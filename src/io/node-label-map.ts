@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { errors, KrsError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import { decodeLabelMap } from './label-map.js';
-import { resolveLimits, type LimitOptions } from './limits.js';
+import { type LimitOptions, resolveLimits } from './limits.js';
 import { readWholeFile } from './node-read.js';
 import { fsError } from './node-source.js';
 

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import './node-crc32.js';
 import { errors, KrsError } from '../core/errors.js';
-import { checkRange, type ByteSource } from './source.js';
+import { type ByteSource, checkRange } from './source.js';
 
 /** Largest single fs.readSync (Node refuses more than 2^31 − 1 bytes per call). */
 const MAX_READ = 2 ** 30;

@@ -22,11 +22,11 @@
  * the file's size before it is read (src/io/limits.ts).
  */
 import { errors, fmtShape } from '../core/errors.js';
-import { sizeOf, type DType, type NumericArray, type Tensor, type TensorInfo } from '../core/tensor.js';
+import { type DType, type NumericArray, sizeOf, type Tensor, type TensorInfo } from '../core/tensor.js';
 import { allocBytes, decodedItemSize, decodeOwned, ITEM_SIZE, readElements } from './decode.js';
-import { checkLimit, resolveLimits, type Limits, type LimitOptions } from './limits.js';
-import { parsePyLiteral, type PyValue } from './py-literal.js';
-import { readInto, verifySource, type ByteSource } from './source.js';
+import { checkLimit, type LimitOptions, type Limits, resolveLimits } from './limits.js';
+import { type PyValue, parsePyLiteral } from './py-literal.js';
+import { type ByteSource, readInto, verifySource } from './source.js';
 
 /** What a .npy header says, known without reading the data. */
 export interface NpyInfo extends TensorInfo {

@@ -17,9 +17,9 @@
  */
 import { errors, fmtShape } from '../core/errors.js';
 import { sizeOf } from '../core/tensor.js';
+import { type Capture, type CaptureOptions, lookup, readNpyIds } from './capture.js';
 import { ITEM_SIZE } from './decode.js';
-import { lookup, readNpyIds, type Capture, type CaptureOptions } from './capture.js';
-import { readNpy, readNpyInfo, readNpyRows, type NpyInfo } from './npy.js';
+import { type NpyInfo, readNpy, readNpyInfo, readNpyRows } from './npy.js';
 import { type ByteSource, verifySourceAsync } from './source.js';
 import { openZipEntry, readZipDirectory, type ZipEntry } from './zip.js';
 

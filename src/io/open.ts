@@ -6,11 +6,11 @@
  * `PK\5\6` → npz, `\x93NUMPY` → npy, an 8-byte length followed by `{` → safetensors.
  */
 import { errors } from '../core/errors.js';
-import { npyCapture, type Capture, type CaptureOptions } from './capture.js';
+import { type Capture, type CaptureOptions, npyCapture } from './capture.js';
 import { npzCapture } from './npz.js';
 import { safetensorsCapture } from './safetensors.js';
-import { readZipDirectory } from './zip.js';
 import type { ByteSource } from './source.js';
+import { readZipDirectory } from './zip.js';
 
 /** The single-file capture formats. */
 export type CaptureFormat = 'npz' | 'safetensors' | 'npy';

@@ -14,7 +14,7 @@
 import { unzlibSync } from 'fflate';
 import { errors } from '../core/errors.js';
 import { crc32 } from './crc32.js';
-import { checkLimit, resolveLimits, type LimitOptions } from './limits.js';
+import { checkLimit, type LimitOptions, resolveLimits } from './limits.js';
 
 /** The IHDR fields. */
 export interface PngHeader {

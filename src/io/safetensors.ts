@@ -17,10 +17,10 @@
  * (src/io/limits.ts).
  */
 import { errors, fmtShape, q } from '../core/errors.js';
-import { sizeOf, type DType, type Tensor, type TensorInfo } from '../core/tensor.js';
-import { idsOf, lookup, type Capture, type CaptureOptions } from './capture.js';
+import { type DType, sizeOf, type Tensor, type TensorInfo } from '../core/tensor.js';
+import { type Capture, type CaptureOptions, idsOf, lookup } from './capture.js';
 import { ITEM_SIZE, readElements } from './decode.js';
-import { checkLimit, resolveLimits, type LimitOptions } from './limits.js';
+import { checkLimit, type LimitOptions, resolveLimits } from './limits.js';
 import type { ByteSource } from './source.js';
 
 const DTYPES: Readonly<Record<string, DType>> = {

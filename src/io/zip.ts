@@ -30,7 +30,7 @@ import { Inflate } from 'fflate';
 import { errors, KrsError, q } from '../core/errors.js';
 import { CRC32_INIT, crc32Final, crc32Update } from './crc32.js';
 import { CHUNK_BYTES, checkInterrupt, pauseAtSync } from './interrupt.js';
-import { checkRange, readInto, type ByteSource } from './source.js';
+import { type ByteSource, checkRange, readInto } from './source.js';
 
 /** One file of a zip archive, as listed by its central directory. */
 export interface ZipEntry {

@@ -14,24 +14,24 @@
 import type { OutputBatch } from '../agreement/spec.js';
 import { errors, KrsError, opt } from '../core/errors.js';
 import type { Measure } from '../core/measure.js';
-import { asRecord } from '../core/state-json.js';
 import { decodeFloat64, encodeFloat64 } from '../core/serialize.js';
-import { columnSums } from '../linalg/vector.js';
-import type { FeatureShift } from '../similarity/linear-stats.js';
+import { asRecord } from '../core/state-json.js';
 import { asTensor, type Tensor, type TensorLike } from '../core/tensor.js';
-import { assertFinite } from '../core/validate.js';
 import { toPoints } from '../core/units.js';
+import { assertFinite } from '../core/validate.js';
 import type { MatrixBackend } from '../linalg/backend.js';
 import { typescriptBackend } from '../linalg/typescript-backend.js';
+import { columnSums } from '../linalg/vector.js';
 import { featureMatrix, type Pooling, pooledWidth } from '../similarity/features.js';
 import {
   type LayerBatch,
-  type LayerSimilarityResult,
   type LayerSimilarityMeasure,
   type LayerSimilarityOptions,
+  type LayerSimilarityResult,
   type LayerState,
   layerSimilarity,
 } from '../similarity/layer-similarity.js';
+import type { FeatureShift } from '../similarity/linear-stats.js';
 import { checkSimilarityOptions, isSimilarity, nestSimilarityOptions, type Similarity, similaritySpec } from '../similarity/registry.js';
 import type { Estimator, ExactRoute } from '../similarity/spec.js';
 import { type Task, taskSpec } from '../tasks/registry.js';

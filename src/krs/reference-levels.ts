@@ -18,8 +18,9 @@
  *   same teacher on the same samples and groups, with the paired difference student − baseline
  *   from {@link compareTwo}.
  */
-import { createRng } from '../core/rng.js';
+
 import { errors } from '../core/errors.js';
+import { createRng } from '../core/rng.js';
 import { gatherRows, type NumericArray, sizeOf, sliceRows, type Tensor } from '../core/tensor.js';
 import { type Comparison, compareTwo } from './compare.js';
 import { type KrsBatch, KrsMetric, type KrsMetricOptions, type KrsResult } from './metric.js';

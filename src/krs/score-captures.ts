@@ -7,25 +7,26 @@
  * bytes (browsers) alike. Memory is bounded by the batch size, except when the student's
  * samples must be reordered by id (then the student's arrays are read whole).
  */
+
+import type { DetectionImage } from '../agreement/detection.js';
+import { type OutputKinds, outputKindScan, resolveOutputKinds, type ScoreKind, scoreKind } from '../agreement/output-kind.js';
 import { errors, fmtShape, KrsError, opt } from '../core/errors.js';
+import { gatherRows, sizeOf, type Tensor } from '../core/tensor.js';
+import { type Capture, verifyArrays } from '../io/capture.js';
 import { decodedItemSize } from '../io/decode.js';
+import { pauseAt, throwIfInterrupted } from '../io/interrupt.js';
+import { DEFAULT_GRAM_BLOCK } from '../linalg/gram-pass.js';
 import { featureValueBytes, pooledWidth } from '../similarity/features.js';
+import { MIN_MINIBATCH } from '../similarity/minibatch-hsic.js';
 import { type Similarity, similaritySpec } from '../similarity/registry.js';
 import { DEFAULT_MEMORY_BUDGET, type SimilaritySettings } from '../similarity/spec.js';
-import { DEFAULT_GRAM_BLOCK } from '../linalg/gram-pass.js';
-import { assertRunFits, type PairMemoryInput, runMemory } from './run-memory.js';
-import { type Capture, verifyArrays } from '../io/capture.js';
-import { pauseAt, throwIfInterrupted } from '../io/interrupt.js';
-import { gatherRows, sizeOf, type Tensor } from '../core/tensor.js';
-import type { DetectionImage } from '../agreement/detection.js';
-import { alignIds } from './align.js';
-import { splitPair } from './pairs.js';
-import { KrsMetric, type KrsBatch, type KrsMetricOptions, type KrsResult, type LayerPair, type ReducedPair } from './metric.js';
 import { TASK_CAPTURE_KEYS, taskSpec } from '../tasks/registry.js';
-import { MIN_MINIBATCH } from '../similarity/minibatch-hsic.js';
+import { alignIds } from './align.js';
 import { blockBounds, DEFAULT_GROUP_MEMORY, DEFAULT_GROUPS } from './groups.js';
+import { type KrsBatch, KrsMetric, type KrsMetricOptions, type KrsResult, type LayerPair, type ReducedPair } from './metric.js';
+import { splitPair } from './pairs.js';
 import { type NullLevel, nullLevelOf, type ReferenceLevels, type ReferenceOptions, resolveReference, seededPermutation } from './reference-levels.js';
-import { outputKindScan, resolveOutputKinds, scoreKind, type OutputKinds, type ScoreKind } from '../agreement/output-kind.js';
+import { assertRunFits, type PairMemoryInput, runMemory } from './run-memory.js';
 
 /** The array of the samples' text (one string per sample; `krs explain` shows it): never a layer. */
 export const TEXT_KEY = 'text';

@@ -15,10 +15,10 @@
  * reports (`context`, from the first document).
  */
 import { errors, KrsError } from '../core/errors.js';
-import { MIN_MINIBATCH } from '../similarity/minibatch-hsic.js';
 import { asRecord } from '../core/state-json.js';
+import { MIN_MINIBATCH } from '../similarity/minibatch-hsic.js';
 import { addGramShares, type GramShareJSON, reducedPairs } from './gram-shards.js';
-import { KrsMetric, type ReducedPair, STATE_VERSION as METRIC_STATE_VERSION } from './metric.js';
+import { KrsMetric, STATE_VERSION as METRIC_STATE_VERSION, type ReducedPair } from './metric.js';
 
 /** Shard `index` (0-based) of `count`. */
 export interface ShardSpec {

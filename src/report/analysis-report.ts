@@ -2,8 +2,9 @@
  * The analysis part of a report: its summary (per-task statistics and a plain-language
  * reading) and its sections of charts. Used by `krs analyze --report` and by the demo.
  */
-import { col, exact, type ChartTable } from './chart.js';
+
 import type { AnalysisView, TaskView } from './analysis-view.js';
+import { type ChartTable, col, exact } from './chart.js';
 import { boxPlotChart, deltaHeatmap, fmtP, krsVsMetricChart, prePostChart, rankingChart, sensitivityChart } from './charts/analysis.js';
 import type { ReportSection, SummaryCard } from './document.js';
 import { fmt } from './format.js';

@@ -16,13 +16,13 @@
  *   m.cka[0][0] // CKA of the first teacher layer and the first student layer
  */
 import { errors } from '../core/errors.js';
+import { gatherRows, type Tensor } from '../core/tensor.js';
 import type { Capture } from '../io/capture.js';
-import type { MatrixBackend } from '../linalg/backend.js';
 import { alignIds } from '../krs/align.js';
 import { batchBounds, DEFAULT_ID_KEYS, RESERVED_KEYS } from '../krs/score-captures.js';
+import type { MatrixBackend } from '../linalg/backend.js';
 import { CrossLayerCka, type CrossLayerOptions, type CrossLayerResult } from '../similarity/cross-layer.js';
 import type { Pooling } from '../similarity/features.js';
-import { gatherRows, type Tensor } from '../core/tensor.js';
 
 export interface CaptureCrossLayerOptions {
   teacher: Capture;

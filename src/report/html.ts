@@ -3,7 +3,7 @@
  * script, no external URL or font, so it opens from disk anywhere and prints cleanly.
  * Pure string building; the charts arrive already rendered to SVG.
  */
-import { MIN_CHART_SCALE, type Cell, type ChartTable, type TableColumn } from './chart.js';
+import { type Cell, type ChartTable, MIN_CHART_SCALE, type TableColumn } from './chart.js';
 import type { ReportDocument } from './document.js';
 import { fmt, fmtSigned } from './format.js';
 import { FONT_STACK } from './theme.js';

@@ -7,49 +7,47 @@
  *   const html = await renderReport({ kind: 'analysis', analysis: analyzeExperiments(rows) });
  */
 
+export { type AnalysisView, analysisView, type ExperimentView, experimentLabel, type MethodRankView, type SweepView, type TaskView } from './analysis-view.js';
+// The cross-layer matrix of two captures
+export { type CaptureCrossLayerOptions, type CaptureCrossLayerResult, crossLayerOfCaptures, featureLayers } from './capture-cross-layer.js';
+export { type CaptureRegressionOptions, regressionOfCaptures } from './capture-regression.js';
+// Charts
+export type { Cell, Chart, ChartTable, TableColumn } from './chart.js';
+export { boxPlotChart, deltaHeatmap, krsVsMetricChart, prePostChart, rankingChart, sensitivityChart } from './charts/analysis.js';
+export { type EpochChartOptions, type EpochPick, type EpochPoint, krsByEpochChart, type StudentEpochs } from './charts/epochs.js';
+export { crossLayerHeatmap, type HeatmapOptions, type HeatmapPanel, type MatrixLike } from './charts/heatmap.js';
+export {
+  MAX_POINTS as REGRESSION_MAX_POINTS,
+  type RegressionPredictions,
+  regressionCharts,
+  regressionHorizonChart,
+  regressionResidualChart,
+  regressionScatterChart,
+  regressionSection,
+} from './charts/regression.js';
+export { compositionChart, layerSimilarityChart, type ScoreLike } from './charts/score.js';
+export { type StudentScore, studentLayersChart, studentsChart } from './charts/students.js';
+export { documentCharts, type ReportDocument, type ReportSection, type SummaryCard } from './document.js';
+export { assembleHtml } from './html.js';
+export { readScore, type ScoreReading } from './reading.js';
+export { renderSvg, svgSize, toVega } from './render.js';
 // Reports
 export {
-  renderReport,
-  buildReport,
-  reportCharts,
-  renderCharts,
-  toAnalysisView,
-  type ReportInput,
-  type ScoreReportInput,
   type AnalysisReportInput,
+  buildReport,
   type DemoReportInput,
   type DemoStudent,
   type DemoTemperatureChoice,
   type DemoTemperaturePicks,
-  type ReportMeta,
-  type ReportScore,
   type ModelInfo,
   type RenderOptions,
+  type ReportInput,
+  type ReportMeta,
+  type ReportScore,
+  renderCharts,
+  renderReport,
+  reportCharts,
+  type ScoreReportInput,
+  toAnalysisView,
 } from './report.js';
-export { documentCharts, type ReportDocument, type ReportSection, type SummaryCard } from './document.js';
-export { assembleHtml } from './html.js';
-export { readScore, type ScoreReading } from './reading.js';
-export { analysisView, experimentLabel, type AnalysisView, type ExperimentView, type TaskView, type SweepView, type MethodRankView } from './analysis-view.js';
-
-// Charts
-export type { Chart, ChartTable, TableColumn, Cell } from './chart.js';
-export { compositionChart, layerSimilarityChart, type ScoreLike } from './charts/score.js';
-export { crossLayerHeatmap, type MatrixLike, type HeatmapPanel, type HeatmapOptions } from './charts/heatmap.js';
-export { prePostChart, deltaHeatmap, sensitivityChart, boxPlotChart, krsVsMetricChart, rankingChart } from './charts/analysis.js';
-export { studentsChart, studentLayersChart, type StudentScore } from './charts/students.js';
-export {
-  regressionCharts,
-  regressionScatterChart,
-  regressionResidualChart,
-  regressionHorizonChart,
-  regressionSection,
-  MAX_POINTS as REGRESSION_MAX_POINTS,
-  type RegressionPredictions,
-} from './charts/regression.js';
-export { regressionOfCaptures, type CaptureRegressionOptions } from './capture-regression.js';
-export { krsByEpochChart, type EpochPoint, type StudentEpochs, type EpochPick, type EpochChartOptions } from './charts/epochs.js';
-export { renderSvg, toVega, svgSize } from './render.js';
-export { FONT_FAMILY, FONT_STACK, COLORS } from './theme.js';
-
-// The cross-layer matrix of two captures
-export { crossLayerOfCaptures, featureLayers, type CaptureCrossLayerOptions, type CaptureCrossLayerResult } from './capture-cross-layer.js';
+export { COLORS, FONT_FAMILY, FONT_STACK } from './theme.js';

@@ -21,9 +21,9 @@ import { checkDirTarget, checkFileTarget, writeDirAtomic, writeFileAtomic, write
 import type { Chart } from './chart.js';
 import { documentCharts } from './document.js';
 import { assembleHtml } from './html.js';
-import { findChartFont, svgToPng, type ChartFont } from './node-png.js';
-import { buildReport, type ReportInput } from './report.js';
+import { type ChartFont, findChartFont, svgToPng } from './node-png.js';
 import { renderSvg } from './render.js';
+import { buildReport, type ReportInput } from './report.js';
 
 export type ChartFormat = 'svg' | 'png';
 export const CHART_FORMATS: readonly ChartFormat[] = ['svg', 'png'];

@@ -3,15 +3,15 @@
  * DejaVu Sans font of the npm package dejavu-fonts-ttf). Everything of `krs/report` too.
  */
 export * from './index.js';
+export { type ChartFont, findChartFont, type PngOptions, svgToPng } from './node-png.js';
 export {
-  writeReport,
-  writeCharts,
-  writeChartFile,
   CHART_FORMATS,
-  type ChartFormat,
   type ChartFile,
+  type ChartFormat,
   type WriteChartsOptions,
   type WriteReportOptions,
   type WrittenReport,
+  writeChartFile,
+  writeCharts,
+  writeReport,
 } from './node-report.js';
-export { svgToPng, findChartFont, type ChartFont, type PngOptions } from './node-png.js';

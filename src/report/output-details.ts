@@ -4,7 +4,7 @@
  * by the result's field names, so that each can move into its task's spec as it is.
  */
 import { regressionAgreementSpec } from '../agreement/regression.js';
-import { col, type Cell, type ChartTable } from './chart.js';
+import { type Cell, type ChartTable, col } from './chart.js';
 import { fmt, fmtPct, fmtSig } from './format.js';
 
 /** How one field of an output result is shown. */

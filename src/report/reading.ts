@@ -8,8 +8,9 @@
  * with the teacher on these inputs — next to their reference levels (the teacher against
  * itself: 100; the null level; a baseline), and never as knowledge kept.
  */
-import type { ReferenceLevels } from '../krs/reference-levels.js';
+
 import { diagnose } from '../krs/diagnose.js';
+import type { ReferenceLevels } from '../krs/reference-levels.js';
 import { isSimilarity, similaritySpec } from '../similarity/registry.js';
 import { isTask, taskSpec } from '../tasks/registry.js';
 import type { ScoreLike } from './charts/score.js';

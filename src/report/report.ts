@@ -7,25 +7,26 @@
  * @example
  *   const html = await renderReport({ kind: 'score', result, crossLayer, command: 'krs score …' });
  */
-import { VERSION } from '../version.js';
-import { col, uniqueIds, exact, type Cell, type Chart, type ChartTable } from './chart.js';
-import { analysisCharts, analysisSummary } from './analysis-report.js';
+
 import type { AnalysisResult } from '../analysis/analyze.js';
-import { analysisView, groupFindings, type AnalysisView, type FindingItem } from './analysis-view.js';
 import { diagnose } from '../krs/diagnose.js';
-import { krsByEpochChart, type EpochPoint } from './charts/epochs.js';
+import { VERSION } from '../version.js';
+import { analysisCharts, analysisSummary } from './analysis-report.js';
+import { type AnalysisView, analysisView, type FindingItem, groupFindings } from './analysis-view.js';
+import { type Cell, type Chart, type ChartTable, col, exact, uniqueIds } from './chart.js';
+import { type EpochPoint, krsByEpochChart } from './charts/epochs.js';
+import { type EpochErrors, type ForecastSeries, forecastChart, rmseByEpochChart } from './charts/forecast.js';
 import { crossLayerHeatmap, type MatrixLike } from './charts/heatmap.js';
-import { regressionSection, type RegressionPredictions } from './charts/regression.js';
-import { forecastChart, rmseByEpochChart, type EpochErrors, type ForecastSeries } from './charts/forecast.js';
+import { type RegressionPredictions, regressionSection } from './charts/regression.js';
 import { compositionChart, layerSimilarityChart } from './charts/score.js';
 import { studentLayersChart, studentsChart } from './charts/students.js';
 import { documentCharts, type ReportDocument, type ReportSection } from './document.js';
 import { fmt, fmtPct, fmtSig, fmtWeight } from './format.js';
 import { assembleHtml } from './html.js';
-import { seriesColors } from './theme.js';
 import { outputDetailsTable } from './output-details.js';
-import { readScore, type ReadableScore, type ReportOutput } from './reading.js';
+import { type ReadableScore, type ReportOutput, readScore } from './reading.js';
 import { renderSvg } from './render.js';
+import { seriesColors } from './theme.js';
 
 /** Provenance and presentation shared by every kind of report. */
 export interface ReportMeta {

@@ -22,11 +22,11 @@
 import { errors } from '../core/errors.js';
 import { NpzWriter } from '../io/node-npz-writer.js';
 import { batchBounds } from '../krs/score-captures.js';
+import { type CapturePooling, checkPooling, type TapPooling } from './capture-pool.js';
 import type { Dataset } from './data/dataset.js';
-import { checkPooling, type CapturePooling, type TapPooling } from './capture-pool.js';
-import { countCorrect, prepareSide, probabilityWarning, type ModelSideOptions, type SideSummary } from './model-side.js';
 import { writeCaptureBatch } from './eval.js';
-import { startLocalPool, startWorkerPool, type ModelPool } from './worker-client.js';
+import { countCorrect, type ModelSideOptions, prepareSide, probabilityWarning, type SideSummary } from './model-side.js';
+import { type ModelPool, startLocalPool, startWorkerPool } from './worker-client.js';
 
 export interface CaptureOptions {
   model: ModelSideOptions;

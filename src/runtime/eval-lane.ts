@@ -8,16 +8,16 @@
  * shared by every lane and never modified (the metric's contract), so each lane's numbers are
  * those of a run of its student alone.
  */
-import { inferOutputKind, resolveOutputKinds, scoreKind, sigmoidToLogits, type OutputKinds } from '../agreement/output-kind.js';
+import { inferOutputKind, type OutputKinds, resolveOutputKinds, scoreKind, sigmoidToLogits } from '../agreement/output-kind.js';
 import type { Tensor } from '../core/tensor.js';
 import { KrsMetric, type KrsMetricOptions, type LayerPair } from '../krs/metric.js';
 import { NullStash, type ReferenceLevels } from '../krs/reference-levels.js';
 import { CrossLayerCka, type CrossLayerResult } from '../similarity/cross-layer.js';
 import { DEFAULT_MEMORY_BUDGET } from '../similarity/spec.js';
-import type { OutputOptions } from '../tasks/spec.js';
 import { taskSpec } from '../tasks/registry.js';
+import type { OutputOptions } from '../tasks/spec.js';
 import type { EvalOptions } from './eval.js';
-import { countCorrect, kindOption, readOutput, regressionErrors, type PreparedSide } from './model-side.js';
+import { countCorrect, kindOption, type PreparedSide, readOutput, regressionErrors } from './model-side.js';
 
 /** Correct top-1 predictions and counted samples; squared, absolute errors and their count. */
 interface Counts {

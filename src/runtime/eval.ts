@@ -34,15 +34,15 @@ import {
   defaultFeatureLayer,
   expandLayers,
   layersByOps,
-  prepareSide,
-  readOutput,
   type ModelSideOptions,
   type PreparedSide,
+  prepareSide,
+  readOutput,
   type SideSummary,
 } from './model-side.js';
-import { loadModel, type LoadedModel } from './node-onnx.js';
+import { type LoadedModel, loadModel } from './node-onnx.js';
 import { closestNames } from './onnx-model.js';
-import { startLocalPool, startWorkerPool, type ModelPool } from './worker-client.js';
+import { type ModelPool, startLocalPool, startWorkerPool } from './worker-client.js';
 
 export interface EvalOptions {
   task: Task;

@@ -8,11 +8,10 @@
  * input's batch name (e.g. `batch_size`), the others as the numbers they came out.
  * This needs every input's non-batch dimensions to be fixed; otherwise those shapes stay unknown.
  */
-import { sizeOf, type NumericArray, type Tensor } from '../core/tensor.js';
-import { createSession } from './node-onnx.js';
-import { loadModel, type LoadedModel } from './node-onnx.js';
-import { appendGraphOutputs } from './onnx-proto.js';
+import { type NumericArray, sizeOf, type Tensor } from '../core/tensor.js';
+import { createSession, type LoadedModel, loadModel } from './node-onnx.js';
 import type { Dim, ModelDescription, TensorDescription } from './onnx-model.js';
+import { appendGraphOutputs } from './onnx-proto.js';
 
 export interface LayersResult {
   file: string;

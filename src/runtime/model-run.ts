@@ -6,8 +6,8 @@
  * Used inside the worker thread (`model-worker.ts`) and, for in-process runs, directly.
  */
 import { errors, fmtShape } from '../core/errors.js';
-import { sizeOf, type NumericArray, type Tensor } from '../core/tensor.js';
-import { poolTaps, type CapturePooling, type TapPooling } from './capture-pool.js';
+import { type NumericArray, sizeOf, type Tensor } from '../core/tensor.js';
+import { type CapturePooling, poolTaps, type TapPooling } from './capture-pool.js';
 import { createSession, type ModelSession } from './node-onnx.js';
 import { buildFeeds, type FeedPlan } from './preprocess.js';
 

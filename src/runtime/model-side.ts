@@ -11,10 +11,10 @@ import { errors } from '../core/errors.js';
 import { sizeOf, type Tensor } from '../core/tensor.js';
 import type { Dataset } from './data/dataset.js';
 import type { ModelJob } from './model-run.js';
-import { loadModel, tapModel, type LoadedModel } from './node-onnx.js';
+import { type LoadedModel, loadModel, tapModel } from './node-onnx.js';
 import { closestNames, penultimateTensor, producerOf, resolveTensors } from './onnx-model.js';
 import type { OutputKind } from './output-kinds.js';
-import { describePreprocess, planFeeds, type ModelInputOptions } from './preprocess.js';
+import { describePreprocess, type ModelInputOptions, planFeeds } from './preprocess.js';
 
 export { OUTPUT_KINDS, type OutputKind } from './output-kinds.js';
 

@@ -16,7 +16,7 @@ import { parentPort } from 'node:worker_threads';
 import { errors, KrsError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import type { TapPooling } from './capture-pool.js';
-import { openRunner, runPooled, type ModelJob, type ModelRunner } from './model-run.js';
+import { type ModelJob, type ModelRunner, openRunner, runPooled } from './model-run.js';
 
 export type WorkerRequest = { type: 'init'; jobs: ModelJob[] } | { type: 'run'; id: number; arrays: Record<string, Tensor>; n: number } | { type: 'close' };
 

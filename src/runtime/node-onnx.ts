@@ -11,11 +11,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { errors, fmtShape, KrsError } from '../core/errors.js';
+import { type DType, type NumericArray, sizeOf, type Tensor } from '../core/tensor.js';
 import { fsError, regularFileStat } from '../io/node-source.js';
-import { sizeOf, type DType, type NumericArray, type Tensor } from '../core/tensor.js';
-import { decodeModel, type OnnxModel } from './onnx-proto.js';
-import { describeDecoded, resolveTensors, type ModelDescription } from './onnx-model.js';
-import { appendGraphOutputs } from './onnx-proto.js';
+import { describeDecoded, type ModelDescription, resolveTensors } from './onnx-model.js';
+import { appendGraphOutputs, decodeModel, type OnnxModel } from './onnx-proto.js';
 
 /** A model file read and checked. */
 export interface LoadedModel {

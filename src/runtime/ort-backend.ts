@@ -43,8 +43,8 @@
  */
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
-import type { Matrix, MatrixBackend, ProductRequest } from '../linalg/backend.js';
 import { errors } from '../core/errors.js';
+import type { Matrix, MatrixBackend, ProductRequest } from '../linalg/backend.js';
 import { encodeModel, intAttribute, OnnxDataType, tensorValueInfo } from './onnx-proto.js';
 
 export interface OrtBackendOptions {

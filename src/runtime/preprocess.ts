@@ -7,11 +7,11 @@
  * Browser-safe: pure functions over {@link Tensor}s.
  */
 import { errors, fmtShape } from '../core/errors.js';
-import { sizeOf, type DType, type NumericArray, type Tensor, type TensorInfo } from '../core/tensor.js';
-import { fmtDims, type Dim, type TensorDescription } from './onnx-model.js';
+import { type DType, type NumericArray, sizeOf, type Tensor, type TensorInfo } from '../core/tensor.js';
+import { type Dim, fmtDims, type TensorDescription } from './onnx-model.js';
 import { IDENTITY, type Preprocess } from './preprocess-spec.js';
 
-export { describePreprocess, IDENTITY, parsePreprocess, type Preprocess, PREPROCESS_PRESETS } from './preprocess-spec.js';
+export { describePreprocess, IDENTITY, PREPROCESS_PRESETS, type Preprocess, parsePreprocess } from './preprocess-spec.js';
 
 /**
  * Apply a preprocessing to a batch (n, ...sample) into a new float32 tensor. `channelAxis`

@@ -19,11 +19,11 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { ERROR_KINDS, errors, KrsError, type ErrorCode } from '../core/errors.js';
-import { pauseAt, throwIfInterrupted } from '../io/interrupt.js';
+import { ERROR_KINDS, type ErrorCode, errors, KrsError } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
+import { pauseAt, throwIfInterrupted } from '../io/interrupt.js';
 import type { TapPooling } from './capture-pool.js';
-import { openRunner, runPooled, type ModelJob, type ModelRunner } from './model-run.js';
+import { type ModelJob, type ModelRunner, openRunner, runPooled } from './model-run.js';
 import type { SerialisedError, WorkerReply, WorkerRequest } from './model-worker.js';
 
 /** Outputs of every model for one batch, with each model's inference time. */

@@ -5,9 +5,9 @@
  * from anywhere else and looks like the static report.
  */
 import type { TopLevelSpec } from 'vega-lite';
+import { INTEGER_AXIS } from '../report/axis.js';
 import type { Chart } from '../report/chart.js';
 import { renderSvg } from '../report/render.js';
-import { INTEGER_AXIS } from '../report/axis.js';
 import { COLORS, CONFIG } from '../report/theme.js';
 
 export interface SeriesLike {

@@ -4,8 +4,9 @@
  * open stream that wants it (all runs, or the one named by `?run=`). A stream more than 1 MiB
  * behind is dropped (its reader is gone or too slow); at most {@link MAX_STREAMS} are open.
  */
-import type { ServerResponse } from 'node:http';
+
 import type { EventEmitter } from 'node:events';
+import type { ServerResponse } from 'node:http';
 
 /** Most event streams open at once, and the most a slow reader may fall behind before it is dropped. */
 export const MAX_STREAMS = 1000;

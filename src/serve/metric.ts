@@ -15,9 +15,9 @@ import { errors, type KrsError, nameOptionsIn } from '../core/errors.js';
 import type { Measure } from '../core/measure.js';
 import { asRecord } from '../core/state-json.js';
 import { asTensor } from '../core/tensor.js';
+import { DEFAULT_GROUPS } from '../krs/groups.js';
 import { type KrsBatch, KrsMetric, type KrsMetricOptions, type KrsResult } from '../krs/metric.js';
 import { taskSpec } from '../tasks/registry.js';
-import { DEFAULT_GROUPS } from '../krs/groups.js';
 import type { OutputOptions, OutputResult } from '../tasks/spec.js';
 
 /** A run's KRS settings: `KrsMetricOptions` without the backend (plain JSON); `pairs: []` makes an output-only run. */

@@ -8,13 +8,13 @@
 import { EventEmitter } from 'node:events';
 import { errors } from '../core/errors.js';
 import type { KrsBatch } from '../krs/metric.js';
+import { nestSimilarityOptions, SIMILARITY_OPTIONS } from '../similarity/registry.js';
 import { isTask } from '../tasks/registry.js';
 import { checkRule, evaluateRule } from './alerts.js';
 import type { ComputePool } from './compute/pool.js';
 import type { Ingested, PostBody } from './compute/tasks.js';
 import { httpErrors } from './http-error.js';
 import { emptyState, type RunSettings } from './metric.js';
-import { nestSimilarityOptions, SIMILARITY_OPTIONS } from '../similarity/registry.js';
 import { confinedModel } from './models.js';
 import { type Outbox, startOutbox, type WebhookOptions } from './outbox.js';
 import { RunReader } from './reading.js';

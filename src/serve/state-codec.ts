@@ -15,7 +15,7 @@
  */
 import { errors } from '../core/errors.js';
 import { decodeStateFile, encodeStateFile } from '../io/state-file.js';
-import { restoreState, type RunSettings, type ServedState } from './metric.js';
+import { type RunSettings, restoreState, type ServedState } from './metric.js';
 
 /** Encode a state as bytes (the state file format). */
 export function stateBytes(state: ServedState): Uint8Array {

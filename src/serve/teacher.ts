@@ -11,7 +11,7 @@
 import { errors, fmtShape } from '../core/errors.js';
 import type { Tensor } from '../core/tensor.js';
 import type { Dataset } from '../runtime/data/dataset.js';
-import { prepareSide, readOutput, type PreparedSide } from '../runtime/model-side.js';
+import { type PreparedSide, prepareSide, readOutput } from '../runtime/model-side.js';
 import { loadModel } from '../runtime/node-onnx.js';
 import { type ModelPool, startWorkerPool } from '../runtime/worker-client.js';
 import type { RunSettings } from './metric.js';

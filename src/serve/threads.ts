@@ -10,9 +10,9 @@
  * thread loads `$KRS_DIST/<path>.js` when that exists, else the `.ts` source through tsx.
  */
 import { existsSync } from 'node:fs';
-import { isMainThread, parentPort, Worker } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
 import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 import { ERROR_KINDS, type ErrorCode, errors, KrsError } from '../core/errors.js';
 import { HttpError } from './http-error.js';
 

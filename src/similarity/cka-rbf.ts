@@ -10,9 +10,10 @@
  * O(n²·(p+q)); n is limited by the memory budget ({@link maxRbfSamples}): the kernel is exact
  * up to that n, and an error beyond it says so.
  */
-import type { MatrixBackend } from '../linalg/backend.js';
+
 import { errors, opt } from '../core/errors.js';
 import { concat as concatChunks, declareState, fixed, integer, sum } from '../core/state.js';
+import type { MatrixBackend } from '../linalg/backend.js';
 import type { SimilaritySpec } from './spec.js';
 
 /** n×n float64 matrices RBF CKA holds at once (distances/kernel and the two centred Grams). */

@@ -19,18 +19,18 @@
  * names it (the matrix as a whole is still useful).
  */
 import { errors, opt } from '../core/errors.js';
-import { gramPass, hsicFromSums } from '../linalg/gram-pass.js';
-import { CENTRED_VALUE_BYTES, ckaFromGramSums, DEFAULT_MEMORY_BUDGET, rowSource } from './linear-cka.js';
-import { appendRows, initRowStore, type RowStore } from './row-store.js';
-import type { EstimatorChoice, ExactRoute } from './spec.js';
-import type { Matrix, MatrixBackend } from '../linalg/backend.js';
-import { typescriptBackend } from '../linalg/typescript-backend.js';
-import { centreColumns } from '../linalg/centre.js';
-import { addInto, columnMeans, subtractRow } from '../linalg/vector.js';
 import { sizeOf, type Tensor } from '../core/tensor.js';
 import { assertFinite } from '../core/validate.js';
+import type { Matrix, MatrixBackend } from '../linalg/backend.js';
+import { centreColumns } from '../linalg/centre.js';
+import { gramPass, hsicFromSums } from '../linalg/gram-pass.js';
+import { typescriptBackend } from '../linalg/typescript-backend.js';
+import { addInto, columnMeans, subtractRow } from '../linalg/vector.js';
 import { featureMatrix, type Pooling } from './features.js';
+import { CENTRED_VALUE_BYTES, ckaFromGramSums, DEFAULT_MEMORY_BUDGET, rowSource } from './linear-cka.js';
 import { MIN_MINIBATCH, unbiasedHsic } from './minibatch-hsic.js';
+import { appendRows, initRowStore, type RowStore } from './row-store.js';
+import type { EstimatorChoice, ExactRoute } from './spec.js';
 
 export type CrossLayerEstimator = 'exact' | 'minibatch-unbiased-hsic';
 

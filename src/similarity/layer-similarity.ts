@@ -7,8 +7,8 @@
  */
 import { errors } from '../core/errors.js';
 import type { Measure } from '../core/measure.js';
-import { asRecord } from '../core/state-json.js';
 import { declareState, declareVariants, type Field, fixed, integer, sum } from '../core/state.js';
+import { asRecord } from '../core/state-json.js';
 import { asTensor, type Tensor, type TensorLike } from '../core/tensor.js';
 import { assertFinite, assertSameSamples } from '../core/validate.js';
 import type { MatrixBackend } from '../linalg/backend.js';

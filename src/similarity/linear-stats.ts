@@ -17,11 +17,12 @@
  * Memory p(p+1)/2 + q(q+1)/2 + pq float64s; update O(b·(p² + q² + pq)) in the backend plus O(b·(p+q)) here;
  * merge and compute O(p² + q² + pq).
  */
-import type { Matrix, MatrixBackend } from '../linalg/backend.js';
-import { columnSums, dot, matTVec, matVec } from '../linalg/vector.js';
-import { packedCentredNorm2, packedLength, packedMatVec, packedShiftOuter, packedTrace } from '../linalg/packed.js';
+
 import { errors } from '../core/errors.js';
 import { declareState, finite, first, fixed, flag, integer, sum, sumFloat64 } from '../core/state.js';
+import type { Matrix, MatrixBackend } from '../linalg/backend.js';
+import { packedCentredNorm2, packedLength, packedMatVec, packedShiftOuter, packedTrace } from '../linalg/packed.js';
+import { columnSums, dot, matTVec, matVec } from '../linalg/vector.js';
 
 /**
  * A shift given in advance (column means of the run's first batch, see KrsMetric): every

@@ -13,10 +13,11 @@
  * HSIC₁ is invariant to shifting the features; batches are centred anyway for accuracy.
  * Memory O(b²); update O(b²·(p+q)).
  */
-import type { MatrixBackend } from '../linalg/backend.js';
-import { columnMeans } from '../linalg/vector.js';
+
 import { errors } from '../core/errors.js';
 import { declareState, finite, fixed, integer, sum } from '../core/state.js';
+import type { MatrixBackend } from '../linalg/backend.js';
+import { columnMeans } from '../linalg/vector.js';
 
 export interface MinibatchHsicState {
   n: number;

@@ -16,7 +16,7 @@
  * @example alphaSweep(39, 83).best // { alpha: 0, krs: 83 }
  */
 import { errors } from '../core/errors.js';
-import { LIMIT_VARIABLES, resolveLimits, type LimitOptions } from '../io/limits.js';
+import { LIMIT_VARIABLES, type LimitOptions, resolveLimits } from '../io/limits.js';
 
 export interface SweepPoint {
   readonly alpha: number;

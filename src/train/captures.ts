@@ -4,7 +4,7 @@
  * `labels` and `ids` — so that `krs score` can be run on the demo's models by hand.
  */
 import { NpzWriter } from '../io/node-npz-writer.js';
-import { captureArrays, type Activations } from './evaluate.js';
+import { type Activations, captureArrays } from './evaluate.js';
 
 /** Write `a` (with the samples' labels and ids) to `file`; returns the array names written. */
 export function writeCapture(file: string, a: Activations, labels: Int32Array, ids: Int32Array): string[] {

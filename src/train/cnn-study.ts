@@ -20,19 +20,19 @@
  */
 import { createRng } from '../core/rng.js';
 import { fixed } from '../core/units.js';
-import { accuracy, predictions } from './evaluate.js';
-import { runCnn, stageTensors, type CnnActivations } from './cnn/evaluate.js';
+import { shiftedBatch } from './augment.js';
+import { type CnnActivations, runCnn, stageTensors } from './cnn/evaluate.js';
 import { type CnnArchitecture, cnnInit, cnnParameterCount, cnnStages } from './cnn/models.js';
 import { cnnStudyMethods } from './cnn/settings.js';
 import { type CnnTeacherTargets, type CnnTrainSettings, cnnTeacherTargets, trainCnnStudent, trainCnnTeacher } from './cnn/train.js';
-import { shiftedBatch } from './augment.js';
 import type { CnnStudyConfig } from './cnn-study-config.js';
-import { CLASSES, mnistSplit, type MnistSplit } from './mnist-split.js';
+import { accuracy, predictions } from './evaluate.js';
+import { CLASSES, type MnistSplit, mnistSplit } from './mnist-split.js';
 import type { HeldOut, MethodSpec, StudyFamily } from './protocol/family.js';
 import { type RunProtocolOptions, runProtocol, type StudyResult } from './protocol/run.js';
 import { pairedAccuracySe } from './protocol/statistics.js';
 import { initTf } from './tf.js';
-import { trainTensors, type TrainTensors } from './train.js';
+import { type TrainTensors, trainTensors } from './train.js';
 
 /** What the CNN study keeps of a network's held-out run: its logits and predictions. */
 interface CnnOutputs {

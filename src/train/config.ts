@@ -4,7 +4,7 @@
  */
 import { errors, opt } from '../core/errors.js';
 import { MNIST_SIZE } from '../runtime/data/mnist.js';
-import { hiddenNames, STUDENT_ARCH, TEACHER_ARCH, type MlpArchitecture } from './models.js';
+import { hiddenNames, type MlpArchitecture, STUDENT_ARCH, TEACHER_ARCH } from './models.js';
 
 export interface DemoConfig {
   /** Seeds the split, the initial weights, the batch order and the augmentation. */

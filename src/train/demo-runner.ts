@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import { writeFileAtomic } from '../io/node-atomic-write.js';
-import { experimentsCsv, type ExperimentRow } from './experiments.js';
+import { type ExperimentRow, experimentsCsv } from './experiments.js';
 
 /** What a demo run writes (the studies write all but the epoch table and the captures). */
 export interface DemoFiles {

@@ -18,29 +18,30 @@
  * Deterministic: the same configuration and seed give the same numbers (the wasm backend
  * runs single-threaded; every random draw comes from the seeded generator).
  */
-import { asKlAgreementResult } from '../agreement/classification.js';
-import { ensureDir } from '../io/node-atomic-write.js';
+
 import * as path from 'node:path';
+import { asKlAgreementResult } from '../agreement/classification.js';
+import { createRng } from '../core/rng.js';
+import { fixed } from '../core/units.js';
+import { ensureDir } from '../io/node-atomic-write.js';
 import { openCapture } from '../io/node-capture.js';
-import { scoreCaptures, type ScoreCapturesResult } from '../krs/score-captures.js';
-import { CrossLayerCka, type CrossLayerResult } from '../similarity/cross-layer.js';
 import type { KrsMetric, LayerPair } from '../krs/metric.js';
+import { type ScoreCapturesResult, scoreCaptures } from '../krs/score-captures.js';
 import type { MatrixBackend } from '../linalg/backend.js';
+import { CrossLayerCka, type CrossLayerResult } from '../similarity/cross-layer.js';
 import { VERSION } from '../version.js';
 import { writeCapture } from './captures.js';
 import type { DemoConfig } from './config.js';
-import { accuracy, captureArrays, runNetwork, scoreActivations, type Activations } from './evaluate.js';
 import { type DemoFiles, demoFiles, trainInOrder, writeDemoTables } from './demo-runner.js';
-import { toCsv, type ExperimentRow } from './experiments.js';
+import { type Activations, accuracy, captureArrays, runNetwork, scoreActivations } from './evaluate.js';
+import { type ExperimentRow, toCsv } from './experiments.js';
 import { finishRun, type RunHooks, secondsSince } from './finish-run.js';
 import type { LoopProgress } from './loop.js';
 import { mlpHintStage, mlpStudentLoss, trainMlpTeacher } from './mlp-training.js';
 import { type MnistSplit, mnistSplit } from './mnist-split.js';
-import { buildMlp, glorotInit, hiddenNames, parameterCount, type Mlp } from './models.js';
-import { createRng } from '../core/rng.js';
-import { tf, initTf } from './tf.js';
-import { trainLoop, trainTensors, type TrainTensors } from './train.js';
-import { fixed } from '../core/units.js';
+import { buildMlp, glorotInit, hiddenNames, type Mlp, parameterCount } from './models.js';
+import { initTf, tf } from './tf.js';
+import { type TrainTensors, trainLoop, trainTensors } from './train.js';
 
 export type StudentMethod = 'baseline' | 'kd' | 'fitnet';
 

@@ -26,20 +26,20 @@
  *   every method), so `krs score --task detection` and any COCO evaluator can re-score them.
  */
 import * as path from 'node:path';
+import type { Detection, DetectionImage } from '../agreement/detection.js';
 import { errors } from '../core/errors.js';
+import { createRng } from '../core/rng.js';
 import type { Tensor } from '../core/tensor.js';
 import { fixed } from '../core/units.js';
-import { createRng } from '../core/rng.js';
 import { ensureDir, writeFileAtomic } from '../io/node-atomic-write.js';
-import type { Detection, DetectionImage } from '../agreement/detection.js';
 import { type CocoMapResult, cocoMap } from './coco-map.js';
 import {
   buildDetector,
   cocoResultsJson,
   type DenseDataset,
+  type Detector,
   type DetectorArchitecture,
   type DetMethod,
-  type Detector,
   groundTruthImages,
   predictDetections,
   SCENE_CATEGORY_IDS,

@@ -3,11 +3,12 @@
  * against the teacher's with the library's {@link KrsMetric} — the same code `krs score`
  * runs on captures.
  */
+
+import type { Tensor } from '../core/tensor.js';
 import { KrsMetric, type KrsResult, type LayerPair } from '../krs/metric.js';
 import type { MatrixBackend } from '../linalg/backend.js';
-import type { Tensor } from '../core/tensor.js';
-import type { Mlp } from './models.js';
 import { CLASSES, PIXELS } from './mnist-split.js';
+import type { Mlp } from './models.js';
 import { tf } from './tf.js';
 
 /** What a network produced on a set of samples: hidden activations by layer, and logits. */

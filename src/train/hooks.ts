@@ -10,16 +10,16 @@
  *   `charts/<chart>.svg` and `.png`.
  */
 import * as path from 'node:path';
-import { analyzeExperiments, type AnalysisResult } from '../analysis/analyze.js';
+import { type AnalysisResult, analyzeExperiments } from '../analysis/analyze.js';
 import { readExperimentsTable } from '../analysis/node-experiments.js';
+import { fixed } from '../core/units.js';
+import type { AnalysisView } from '../report/analysis-view.js';
 import type { Chart } from '../report/chart.js';
 import { crossLayerHeatmap } from '../report/charts/heatmap.js';
 import { writeCharts, writeReport } from '../report/node-report.js';
 import { type AnalysisReportInput, type DemoTemperatureChoice, toAnalysisView } from '../report/report.js';
-import type { AnalysisView } from '../report/analysis-view.js';
 import type { DemoHooks, DemoResult, StudentResult } from './demo.js';
 import type { StudyHooks, StudyResult } from './protocol/run.js';
-import { fixed } from '../core/units.js';
 
 /** The hooks `krs demo` runs; `command` is the command line shown in the report's footer. */
 export function demoHooks(command?: string): DemoHooks {

@@ -16,7 +16,7 @@ import { distillationLoss, hardLoss, hintLoss } from './losses.js';
 import type { MnistSplit } from './mnist-split.js';
 import { buildMlp, denseInit, glorotInit, type Mlp, type MlpArchitecture } from './models.js';
 import { tf } from './tf.js';
-import { type Minibatch, trainLoop, type TrainTensors } from './train.js';
+import { type Minibatch, type TrainTensors, trainLoop } from './train.js';
 
 /** What the teacher's training reads from a demo or study configuration. */
 export interface MlpTeacherSettings {

@@ -8,8 +8,8 @@
  * found again outside the demo.
  */
 import { errors, opt } from '../core/errors.js';
-import { loadMnist } from '../runtime/data/mnist.js';
 import { createRng } from '../core/rng.js';
+import { loadMnist } from '../runtime/data/mnist.js';
 
 export const PIXELS = 784;
 export const CLASSES = 10;

@@ -21,7 +21,7 @@
  * those of the KRS intervals of the same images, so Δ of the task metric and ΔKRS are
  * resampled alike.
  */
-import { segmentationAgreementMeasure, type SegmentationAgreementOptions, type SegmentationAgreementResult } from '../agreement/segmentation.js';
+import { type SegmentationAgreementOptions, type SegmentationAgreementResult, segmentationAgreementMeasure } from '../agreement/segmentation.js';
 import { errors, KrsError } from '../core/errors.js';
 import { asTensor, sliceRows, type Tensor, type TensorLike } from '../core/tensor.js';
 import { blockBounds, DEFAULT_GROUPS } from '../krs/groups.js';

@@ -14,9 +14,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeDirAtomic, writeFailure, writeFileAtomic } from '../io/node-atomic-write.js';
-import { encodeLabelMapPng } from '../io/label-map-encode.js';
 import type { SegmentationAgreementResult } from '../agreement/segmentation.js';
+import { encodeLabelMapPng } from '../io/label-map-encode.js';
+import { writeDirAtomic, writeFailure, writeFileAtomic } from '../io/node-atomic-write.js';
 
 /** The folder of one network's label maps (`ground-truth`, `teacher`, `<student>-<method>`). */
 export const labelMapFolder = (out: string, network: string): string => path.join(out, 'label-maps', network);

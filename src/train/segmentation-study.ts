@@ -38,11 +38,11 @@ import {
   predictLabelMaps,
   SEG_CLASSES,
   type SegMethod,
-  type SegStage,
   type Segmenter,
-  segmenterStages,
   type SegmenterArchitecture,
+  type SegStage,
   sceneDataset,
+  segmenterStages,
   stageActivations,
   trainSegmenter,
 } from './dense/index.js';

@@ -21,8 +21,8 @@
  * baseline of its own size.
  */
 import { MNIST_SIZE } from '../runtime/data/mnist.js';
+import { type MlpArchitecture, mlpArchitecture, TEACHER_ARCH } from './models.js';
 import { checkStudyBasics } from './protocol/config.js';
-import { mlpArchitecture, TEACHER_ARCH, type MlpArchitecture } from './models.js';
 
 export interface StudyConfig {
   seed: number;

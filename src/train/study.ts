@@ -28,19 +28,19 @@
  */
 import { createRng } from '../core/rng.js';
 import type { Tensor } from '../core/tensor.js';
-import type { LayerPair } from '../krs/metric.js';
 import { fixed } from '../core/units.js';
-import { accuracy, predictions, runNetwork, type Activations } from './evaluate.js';
+import type { LayerPair } from '../krs/metric.js';
+import { type Activations, accuracy, predictions, runNetwork } from './evaluate.js';
 import type { LoopProgress } from './loop.js';
 import { mlpHintStage, mlpStudentLoss, trainMlpTeacher } from './mlp-training.js';
-import { CLASSES, mnistSplit, type MnistSplit } from './mnist-split.js';
-import { buildMlp, glorotInit, hiddenNames, parameterCount, type MlpArchitecture } from './models.js';
+import { CLASSES, type MnistSplit, mnistSplit } from './mnist-split.js';
+import { buildMlp, glorotInit, hiddenNames, type MlpArchitecture, parameterCount } from './models.js';
 import type { HeldOut, MethodSpec, StudyEvent, StudyFamily } from './protocol/family.js';
-import { pairedAccuracySe } from './protocol/statistics.js';
 import { type RunProtocolOptions, runProtocol, type StudyResult } from './protocol/run.js';
+import { pairedAccuracySe } from './protocol/statistics.js';
 import type { StudyConfig } from './study-config.js';
 import { initTf, tf } from './tf.js';
-import { trainLoop, trainTensors, type TrainTensors } from './train.js';
+import { type TrainTensors, trainLoop, trainTensors } from './train.js';
 
 export type StudyMethod = 'baseline' | 'kd' | 'fitnet';
 

@@ -11,9 +11,9 @@
  */
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { errors } from '../core/errors.js';
 import { registerWasmTrainingKernels } from './wasm-kernels.js';
 

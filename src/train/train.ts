@@ -8,8 +8,8 @@
  */
 import type { Rng } from '../core/rng.js';
 import { type LoopProgress, runTrainLoop } from './loop.js';
+import { CLASSES, type DigitSet, PIXELS } from './mnist-split.js';
 import type { Mlp } from './models.js';
-import { CLASSES, PIXELS, type DigitSet } from './mnist-split.js';
 import { tf } from './tf.js';
 
 // The loop's schedule, re-exported for the modules that import it from here (dense/, nlp/).

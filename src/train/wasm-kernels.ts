@@ -44,6 +44,8 @@
  *
  * Every kernel is checked against the `cpu` backend's (test/train/wasm-kernels.test.ts).
  */
+
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import {
   backend_util,
   type DataType,
@@ -56,7 +58,6 @@ import {
   unregisterKernel,
   util,
 } from '@tensorflow/tfjs-core';
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 /** The kernels this module adds to the wasm backend. */
 export const WASM_TRAINING_KERNELS = [

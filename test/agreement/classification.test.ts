@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { klAgreement, klAgreementMeasure, type KlAgreementBatch, type KlAgreementOptions } from '../../src/agreement/index.js';
+import { type KlAgreementBatch, type KlAgreementOptions, klAgreement, klAgreementMeasure } from '../../src/agreement/index.js';
 import { KrsError } from '../../src/core/errors.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { boxIou, detectionAgreement, detectionAgreementMeasure, groupDetections, type Detection, type DetectionImage } from '../../src/agreement/index.js';
+import { boxIou, type Detection, type DetectionImage, detectionAgreement, detectionAgreementMeasure, groupDetections } from '../../src/agreement/index.js';
 import { checkMeasureProperties, closeResults, expectClose, expectFieldsClose, expectKrsError, loadFixture } from './helpers.js';
 
 interface Fx {

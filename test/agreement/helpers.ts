@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
-import { KrsError, type ErrorCode } from '../../src/core/errors.js';
+import { type ErrorCode, KrsError } from '../../src/core/errors.js';
 import type { Measure } from '../../src/core/measure.js';
-import { sliceRows, type NumericArray, type Tensor } from '../../src/core/tensor.js';
+import { type NumericArray, sliceRows, type Tensor } from '../../src/core/tensor.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'agreement');
 

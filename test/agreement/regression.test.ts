@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { regressionAgreement, regressionAgreementMeasure, type RegressionAgreementBatch, type RegressionAgreementOptions } from '../../src/agreement/index.js';
+import { type RegressionAgreementBatch, type RegressionAgreementOptions, regressionAgreement, regressionAgreementMeasure } from '../../src/agreement/index.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import {
   checkMeasureProperties,

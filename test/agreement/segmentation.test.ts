@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
-  segmentationAgreement,
-  segmentationAgreementMeasure,
   type SegmentationAgreementBatch,
   type SegmentationAgreementOptions,
+  segmentationAgreement,
+  segmentationAgreementMeasure,
 } from '../../src/agreement/index.js';
 import type { DType, NumericArray, Tensor } from '../../src/core/tensor.js';
 import { checkMeasureProperties, closeResults, expectFieldsClose, expectKrsError, loadFixture, snapshotTensors, splitBatch } from './helpers.js';

@@ -3,11 +3,11 @@
  * against NumPy/SciPy (make_stats_fixtures.py → stats.json "analysis"), to 1e-6 relative.
  */
 import { describe, expect, it } from 'vitest';
-import { expectClose, expectKrsError, fixturePath, loadJson } from '../helpers/fixtures.js';
-import { readExperimentsTable } from '../../src/analysis/node-experiments.js';
 import { analyzeExperiments } from '../../src/analysis/analyze.js';
-import { analysisTables } from '../../src/analysis/tables.js';
+import { readExperimentsTable } from '../../src/analysis/node-experiments.js';
 import { analysisCsv, analysisMarkdown } from '../../src/analysis/render.js';
+import { analysisTables } from '../../src/analysis/tables.js';
+import { expectClose, expectKrsError, fixturePath, loadJson } from '../helpers/fixtures.js';
 
 const ex = loadJson('stats/stats.json').analysis;
 const table = readExperimentsTable(fixturePath('stats/analysis-table.csv'));

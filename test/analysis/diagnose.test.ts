@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_THRESHOLDS, diagnose } from '../../src/krs/diagnose.js';
 import { expectKrsError } from '../helpers/fixtures.js';
-import { diagnose, DEFAULT_THRESHOLDS } from '../../src/krs/diagnose.js';
 
 const codes = (d: ReturnType<typeof diagnose>) => d.findings.map((f) => f.code);
 

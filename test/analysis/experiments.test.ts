@@ -6,9 +6,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expectKrsError } from '../helpers/fixtures.js';
-import { parseExperimentsCsv, readExperimentsTable } from '../../src/analysis/node-experiments.js';
 import { metricHigherIsBetter, normaliseColumn, parseExperimentsJson } from '../../src/analysis/experiments.js';
+import { parseExperimentsCsv, readExperimentsTable } from '../../src/analysis/node-experiments.js';
+import { expectKrsError } from '../helpers/fixtures.js';
 
 const HEADER = 'id,task,dataset,teacher,student,method,fss_pre,aoa_pre,fss_post,aoa_post,metric_pre,metric_post';
 const ROW1 = 'e1,classification,CIFAR-100,ResNet-101,ResNet-18,SKD,32,47,39,83,70.1,75.2';

@@ -7,13 +7,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { klAgreement } from '../../src/agreement/classification.js';
+import { sampleAgreement, temperedProbabilities, topClasses } from '../../src/agreement/per-sample.js';
+import { explainSamples } from '../../src/analysis/explain.js';
+import { tensor } from '../../src/core/tensor.js';
+import { openCapture } from '../../src/io/node-capture.js';
 import { NpzWriter } from '../../src/io/node-npz-writer.js';
 import { expectClose, expectKrsError, fixturePath, loadJson } from '../helpers/fixtures.js';
-import { openCapture } from '../../src/io/node-capture.js';
-import { explainSamples } from '../../src/analysis/explain.js';
-import { sampleAgreement, temperedProbabilities, topClasses } from '../../src/agreement/per-sample.js';
-import { klAgreement } from '../../src/agreement/classification.js';
-import { tensor } from '../../src/core/tensor.js';
 
 const ex = loadJson('explain/expected.json');
 const teacher = openCapture(fixturePath('explain/teacher.npz'));

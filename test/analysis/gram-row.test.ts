@@ -5,11 +5,11 @@
  * ids), every batch size, a constant layer.
  */
 import { describe, expect, it } from 'vitest';
-import { expectClose, fixturePath, loadJson } from '../helpers/fixtures.js';
-import { openCapture } from '../../src/io/node-capture.js';
 import { explainSamples } from '../../src/analysis/explain.js';
 import { gramRowCorrelations } from '../../src/analysis/gram-row.js';
+import { openCapture } from '../../src/io/node-capture.js';
 import { alignIds } from '../../src/krs/align.js';
+import { expectClose, fixturePath, loadJson } from '../helpers/fixtures.js';
 
 const ex = loadJson('gram-row/expected.json');
 const teacher = openCapture(fixturePath('gram-row/teacher.npz'));

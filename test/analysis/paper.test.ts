@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { readExperimentsTable } from '../../src/analysis/node-experiments.js';
 import { analyzeExperiments, type ExperimentResult } from '../../src/analysis/analyze.js';
+import { readExperimentsTable } from '../../src/analysis/node-experiments.js';
 
 const dir = fileURLToPath(new URL('../../examples/paper/', import.meta.url));
 const published = JSON.parse(readFileSync(`${dir}published.json`, 'utf8')).values as {

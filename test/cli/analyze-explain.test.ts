@@ -3,8 +3,8 @@
  * and bad input.
  */
 import { describe, expect, it } from 'vitest';
-import { expectClose, fixturePath, loadJson } from '../helpers/fixtures.js';
 import { krs } from '../helpers/cli.js';
+import { expectClose, fixturePath, loadJson } from '../helpers/fixtures.js';
 
 const ex = loadJson('explain/expected.json');
 const T = fixturePath('explain/teacher.npz');

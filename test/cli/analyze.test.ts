@@ -3,13 +3,13 @@
  * files, the paper example, and bad input → one line on stderr with exit status 3 (data) or
  * 2 (usage).
  */
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { expectClose, fixturePath, loadJson } from '../helpers/fixtures.js';
 import { krs } from '../helpers/cli.js';
+import { expectClose, fixturePath, loadJson } from '../helpers/fixtures.js';
 
 const TABLE = fixturePath('stats/analysis-table.csv');
 const PAPER = fileURLToPath(new URL('../../examples/paper/experiments.csv', import.meta.url));

@@ -6,9 +6,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tensor } from '../../src/core/tensor.js';
 import { NpzWriter } from '../../src/io/node-npz-writer.js';
 import { countCorrect } from '../../src/runtime/model-side.js';
-import { tensor } from '../../src/core/tensor.js';
 import { krs } from '../helpers/cli.js';
 
 const TEACHER = 'test/fixtures/models/mlp-teacher.onnx';

@@ -7,9 +7,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { tensor } from '../../src/core/tensor.js';
 import { NpzWriter } from '../../src/io/node-npz-writer.js';
 import { similarityOf } from '../../src/similarity/layer-similarity.js';
-import { tensor } from '../../src/core/tensor.js';
 import { krs } from '../helpers/cli.js';
 import { expectClose } from '../helpers/fixtures.js';
 

@@ -14,9 +14,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_STORE as STORE_DEFAULT } from '../../src/serve/store/store.js';
 import { DEFAULT_STORE, normaliseOrigin } from '../../src/serve/defaults.js';
 import { normaliseOrigin as serviceNormaliseOrigin } from '../../src/serve/security.js';
+import { DEFAULT_STORE as STORE_DEFAULT } from '../../src/serve/store/store.js';
 
 const DIST = fileURLToPath(new URL('../../dist', import.meta.url));
 

@@ -3,8 +3,8 @@
  */
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { errors, KrsError, opt } from '../../src/core/errors.js';
 import { flagNamer } from '../../src/cli/option-names.js';
+import { errors, KrsError, opt } from '../../src/core/errors.js';
 import { krs } from '../helpers/cli.js';
 
 const FIX = 'test/fixtures/score';

@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fixturePath } from '../helpers/fixtures.js';
 import { krs } from '../helpers/cli.js';
+import { fixturePath } from '../helpers/fixtures.js';
 import { ownModel } from '../helpers/models.js';
 
 const f = (name: string) => fixturePath(`score/${name}`);

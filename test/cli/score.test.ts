@@ -1,10 +1,10 @@
-import { copyFileSync, mkdtempSync, writeFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { crc32, deflateSync } from 'node:zlib';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32, deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { expectClose, fixturePath, loadJson } from '../helpers/fixtures.js';
 import { krs } from '../helpers/cli.js';
+import { expectClose, fixturePath, loadJson } from '../helpers/fixtures.js';
 
 const ex = loadJson('score/expected.json');
 const f = (name: string) => fixturePath(`score/${name}`);

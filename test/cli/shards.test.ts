@@ -9,13 +9,13 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeStateFile, encodeStateFile } from '../../src/io/state-file.js';
-import { decodeFloat64, encodeFloat64 } from '../../src/core/serialize.js';
-import { readSafetensorsHeader } from '../../src/io/safetensors.js';
-import { bytesSource } from '../../src/io/source.js';
 import { createRng } from '../../src/core/rng.js';
+import { decodeFloat64, encodeFloat64 } from '../../src/core/serialize.js';
 import { openCapture } from '../../src/io/node-capture.js';
 import { NpzWriter } from '../../src/io/node-npz-writer.js';
+import { readSafetensorsHeader } from '../../src/io/safetensors.js';
+import { bytesSource } from '../../src/io/source.js';
+import { decodeStateFile, encodeStateFile } from '../../src/io/state-file.js';
 import { krs } from '../helpers/cli.js';
 import { fixturePath } from '../helpers/fixtures.js';
 

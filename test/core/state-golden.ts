@@ -5,14 +5,15 @@
  * and restores the pinned text to the same state; test/fixtures/states/make_states.ts writes
  * the file (it was written by the hand-written serialisers that the declared states replaced).
  */
-import { detectionAgreementMeasure, type DetectionImage } from '../../src/agreement/detection.js';
+
 import { klAgreementMeasure } from '../../src/agreement/classification.js';
+import { type DetectionImage, detectionAgreementMeasure } from '../../src/agreement/detection.js';
 import { regressionAgreementMeasure } from '../../src/agreement/regression.js';
 import { segmentationAgreementMeasure } from '../../src/agreement/segmentation.js';
 import type { Measure } from '../../src/core/measure.js';
 import { tensor } from '../../src/core/tensor.js';
 import { KrsMetric } from '../../src/krs/metric.js';
-import { layerSimilarity, type LayerSimilarityOptions } from '../../src/similarity/layer-similarity.js';
+import { type LayerSimilarityOptions, layerSimilarity } from '../../src/similarity/layer-similarity.js';
 
 /** A seeded uniform(−0.5, 0.5) stream (LCG), so the states are the same bits on every run. */
 function rng(seed: number): () => number {

@@ -7,10 +7,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readExperimentsTable } from '../../src/analysis/node-experiments.js';
 import { KrsError } from '../../src/core/errors.js';
 import { openCapture } from '../../src/io/node-capture.js';
 import { readCocoResults } from '../../src/io/node-coco.js';
-import { readExperimentsTable } from '../../src/analysis/node-experiments.js';
 import { readLabelMap } from '../../src/io/node-label-map.js';
 import { fixturePath } from '../helpers/fixtures.js';
 

@@ -8,12 +8,12 @@
 import fc from 'fast-check';
 import { zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
+import { parseExperimentsJson } from '../../src/analysis/experiments.js';
+import { parseExperimentsCsv } from '../../src/analysis/node-experiments.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import { parseCocoResults } from '../../src/io/coco.js';
-import { parseExperimentsJson } from '../../src/analysis/experiments.js';
 import { decodeLabelMap } from '../../src/io/label-map.js';
-import { parseExperimentsCsv } from '../../src/analysis/node-experiments.js';
-import { openCaptureSource, type CaptureFormat } from '../../src/io/open.js';
+import { type CaptureFormat, openCaptureSource } from '../../src/io/open.js';
 import { bytesSource } from '../../src/io/source.js';
 import { npyBytes } from '../io/helpers.js';
 import { krsOrValue, mutate, mutations, params, pngBytes, SMALL_LIMITS } from './helpers.js';

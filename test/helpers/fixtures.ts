@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
-import { tensor, type Tensor } from '../../src/core/tensor.js';
-import { KrsError, type ErrorCode } from '../../src/core/errors.js';
+import { type ErrorCode, KrsError } from '../../src/core/errors.js';
+import { type Tensor, tensor } from '../../src/core/tensor.js';
 
 /** Absolute path of a file under test/fixtures. */
 export function fixturePath(rel: string): string {

@@ -2,9 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openCapture } from '../../src/io/node-capture.js';
-import { openCaptureSource, detectCaptureFormat, npyKey } from '../../src/io/open.js';
+import { detectCaptureFormat, npyKey, openCaptureSource } from '../../src/io/open.js';
 import { bytesSource } from '../../src/io/source.js';
-import { EXPECTED, expectedRows, expectKrsError, expectTensor, fixture, tempDir, type Expected } from './helpers.js';
+import { EXPECTED, type Expected, expectedRows, expectKrsError, expectTensor, fixture, tempDir } from './helpers.js';
 
 const tmp = tempDir();
 afterAll(tmp.cleanup);

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseCocoResults } from '../../src/io/coco.js';
 import { groupDetections } from '../../src/agreement/detection.js';
+import { parseCocoResults } from '../../src/io/coco.js';
 import { readCocoResults } from '../../src/io/node-coco.js';
 import { EXPECTED, expectKrsError, fixture, tempDir } from './helpers.js';
 

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'vitest';
-import { KrsError, type ErrorCode } from '../../src/core/errors.js';
+import { type ErrorCode, KrsError } from '../../src/core/errors.js';
 import type { Tensor } from '../../src/core/tensor.js';
 
 export const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/io');

@@ -15,7 +15,7 @@ import { readLabelMap, readLabelMapFolder } from '../../src/io/node-label-map.js
 import { fileSource } from '../../src/io/node-source.js';
 import { readNpy } from '../../src/io/npy.js';
 import { npzCapture } from '../../src/io/npz.js';
-import { bytesSource, type ByteSource } from '../../src/io/source.js';
+import { type ByteSource, bytesSource } from '../../src/io/source.js';
 import { readZipDirectory } from '../../src/io/zip.js';
 import { alphaSweep } from '../../src/stats/sensitivity.js';
 import { krs } from '../helpers/cli.js';

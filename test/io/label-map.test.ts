@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { decodeLabelMap } from '../../src/io/label-map.js';
 import { readLabelMap, readLabelMapFolder } from '../../src/io/node-label-map.js';
 import { decodePng } from '../../src/io/png.js';
-import { EXPECTED, expectKrsError, expectTensor, fixture, tempDir, type Expected } from './helpers.js';
+import { EXPECTED, type Expected, expectKrsError, expectTensor, fixture, tempDir } from './helpers.js';
 
 const tmp = tempDir();
 afterAll(tmp.cleanup);

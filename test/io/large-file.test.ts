@@ -6,13 +6,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { crc32 } from '../../src/io/crc32.js';
 import { openCapture } from '../../src/io/node-capture.js';
 import { fileSource } from '../../src/io/node-source.js';
 import { readNpy, readNpyInfo, readNpyRows } from '../../src/io/npy.js';
 import { npzEntries } from '../../src/io/npz.js';
 import type { ByteSource } from '../../src/io/source.js';
 import { openZipEntry } from '../../src/io/zip.js';
-import { crc32 } from '../../src/io/crc32.js';
 import { expectKrsError, npyBytes } from './helpers.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'krs-large-'));

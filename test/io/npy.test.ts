@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { fortranToC, readNpy, readNpyInfo, readNpyRows } from '../../src/io/npy.js';
 import { fileSource } from '../../src/io/node-source.js';
-import { bytesSource } from '../../src/io/source.js';
+import { fortranToC, readNpy, readNpyInfo, readNpyRows } from '../../src/io/npy.js';
 import { parsePyLiteral } from '../../src/io/py-literal.js';
-import { EXPECTED, expectedRows, expectKrsError, expectTensor, fixture, npyBytes, type Expected } from './helpers.js';
+import { bytesSource } from '../../src/io/source.js';
+import { EXPECTED, type Expected, expectedRows, expectKrsError, expectTensor, fixture, npyBytes } from './helpers.js';
 
 const npy = EXPECTED.npy as Record<string, Expected & { unsupported?: string }>;
 const readable = Object.entries(npy).filter(([, e]) => e.unsupported === undefined);

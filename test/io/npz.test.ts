@@ -1,12 +1,12 @@
 import * as fs from 'node:fs';
 import { zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { npzCapture, npzEntries } from '../../src/io/npz.js';
-import { fileSource } from '../../src/io/node-source.js';
-import { bytesSource, type ByteSource } from '../../src/io/source.js';
 import { crc32 } from '../../src/io/crc32.js';
+import { fileSource } from '../../src/io/node-source.js';
+import { npzCapture, npzEntries } from '../../src/io/npz.js';
+import { type ByteSource, bytesSource } from '../../src/io/source.js';
 import { readZipDirectory } from '../../src/io/zip.js';
-import { EXPECTED, expectedRows, expectKrsError, expectTensor, fixture, npyBytes, type Expected } from './helpers.js';
+import { EXPECTED, type Expected, expectedRows, expectKrsError, expectTensor, fixture, npyBytes } from './helpers.js';
 
 const arrays = EXPECTED.npz.arrays as Record<string, Expected>;
 

@@ -5,12 +5,12 @@
  * refuses it at once with a one-line BAD_FILE naming the path.
  */
 import { describe, it } from 'vitest';
-import { readCocoResults } from '../../src/io/node-coco.js';
-import { openCapture } from '../../src/io/node-capture.js';
 import { readExperimentsTable } from '../../src/analysis/node-experiments.js';
+import { openCapture } from '../../src/io/node-capture.js';
+import { readCocoResults } from '../../src/io/node-coco.js';
+import { fingerprint } from '../../src/io/node-fingerprint.js';
 import { readLabelMap } from '../../src/io/node-label-map.js';
 import { readStateFile } from '../../src/io/node-state-file.js';
-import { fingerprint } from '../../src/io/node-fingerprint.js';
 import { loadModel } from '../../src/runtime/node-onnx.js';
 import { expectKrsError } from '../helpers/fixtures.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fileSource } from '../../src/io/node-source.js';
 import { readSafetensorsHeader, safetensorsCapture } from '../../src/io/safetensors.js';
-import { EXPECTED, expectedRows, expectKrsError, expectTensor, fixture, type Expected } from './helpers.js';
+import { EXPECTED, type Expected, expectedRows, expectKrsError, expectTensor, fixture } from './helpers.js';
 
 const st = EXPECTED.safetensors as {
   metadata: Record<string, string>;

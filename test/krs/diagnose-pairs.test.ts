@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { diagnose, type Diagnosis } from '../../src/krs/diagnose.js';
+import { type Diagnosis, diagnose } from '../../src/krs/diagnose.js';
 import { readScore } from '../../src/report/reading.js';
 import { krs } from '../helpers/cli.js';
 import { notePublicModels, ownModel, publicModel, publicModelsAvailable } from '../helpers/models.js';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { KrsMetric, type KrsBatch, type KrsMetricOptions } from '../../src/krs/metric.js';
-import { similarityOf } from '../../src/similarity/layer-similarity.js';
 import { klAgreement } from '../../src/agreement/classification.js';
 import { regressionAgreement } from '../../src/agreement/regression.js';
-import { sliceRows, tensor, type Tensor } from '../../src/core/tensor.js';
+import { sliceRows, type Tensor, tensor } from '../../src/core/tensor.js';
+import { type KrsBatch, KrsMetric, type KrsMetricOptions } from '../../src/krs/metric.js';
+import { similarityOf } from '../../src/similarity/layer-similarity.js';
 import { asTensor, expectClose, expectKrsError, loadJson } from '../helpers/fixtures.js';
 
 const fx = loadJson('similarity/similarity-fixtures.json');

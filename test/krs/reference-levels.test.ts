@@ -5,16 +5,16 @@
  * permuted arrays by hand; baselines pair with the student like compareTwo.
  */
 import { describe, expect, it } from 'vitest';
-import { openCapture } from '../../src/io/node-capture.js';
 import { groupDetections } from '../../src/agreement/detection.js';
+import { gatherRows, sliceRows, type Tensor } from '../../src/core/tensor.js';
+import { openCapture } from '../../src/io/node-capture.js';
 import { readCocoResults } from '../../src/io/node-coco.js';
 import { readLabelMapFolder } from '../../src/io/node-label-map.js';
-import { gatherRows, sliceRows, type Tensor } from '../../src/core/tensor.js';
-import { KrsMetric } from '../../src/krs/metric.js';
-import { scoreCaptures } from '../../src/krs/score-captures.js';
-import { baselineLevelOf, NullStash, seededPermutation } from '../../src/krs/reference-levels.js';
-import { SIMILARITIES } from '../../src/similarity/registry.js';
 import { diagnose, NEAR_NULL } from '../../src/krs/diagnose.js';
+import { KrsMetric } from '../../src/krs/metric.js';
+import { baselineLevelOf, NullStash, seededPermutation } from '../../src/krs/reference-levels.js';
+import { scoreCaptures } from '../../src/krs/score-captures.js';
+import { SIMILARITIES } from '../../src/similarity/registry.js';
 import { expectClose, expectKrsError, fixturePath } from '../helpers/fixtures.js';
 
 const f = (name: string) => fixturePath(`score/${name}`);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pack, packedCentredNorm2, packedLength, packedMatVec, packedShiftOuter, packedTrace, unpack } from '../../src/linalg/packed.js';
-import { matVec, trace } from '../../src/linalg/vector.js';
 import { typescriptBackend } from '../../src/linalg/typescript-backend.js';
+import { matVec, trace } from '../../src/linalg/vector.js';
 import { createOrtBackend } from '../../src/runtime/ort-backend.js';
 
 /** A random symmetric p×p matrix, full row-major. */

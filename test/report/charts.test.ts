@@ -7,12 +7,12 @@ import type { Chart } from '../../src/report/chart.js';
 import { boxPlotChart, deltaHeatmap, fmtP, krsVsMetricChart, prePostChart, rankingChart, sensitivityChart } from '../../src/report/charts/analysis.js';
 import { epochDomain, krsByEpochChart } from '../../src/report/charts/epochs.js';
 import { cellLayout, crossLayerHeatmap } from '../../src/report/charts/heatmap.js';
-import { compositionChart, layerSimilarityChart } from '../../src/report/charts/score.js';
 import { regressionHorizonChart, regressionResidualChart, regressionScatterChart } from '../../src/report/charts/regression.js';
+import { compositionChart, layerSimilarityChart } from '../../src/report/charts/score.js';
 import { studentLayersChart, studentsChart } from '../../src/report/charts/students.js';
 import { renderSvg, svgSize, toVega } from '../../src/report/render.js';
-import { expectGolden, normalisedJson, normaliseText } from './golden.js';
 import { paperAnalysis, sampleEpochs, sampleMatrix, sampleRegression, sampleScore } from './fixtures.js';
+import { expectGolden, normalisedJson, normaliseText } from './golden.js';
 
 const a = paperAnalysis();
 const score = sampleScore();

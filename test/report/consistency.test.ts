@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Chart } from '../../src/report/chart.js';
-import { buildReport, renderReport, type DemoReportInput } from '../../src/report/report.js';
 import { renderSvg } from '../../src/report/render.js';
+import { buildReport, type DemoReportInput, renderReport } from '../../src/report/report.js';
 import { runChart } from '../../src/serve/charts.js';
 import { sampleScore } from './fixtures.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { forecastChart, rmseByEpochChart } from '../../src/report/charts/forecast.js';
 import { krsByEpochChart } from '../../src/report/charts/epochs.js';
+import { forecastChart, rmseByEpochChart } from '../../src/report/charts/forecast.js';
 import { renderSvg } from '../../src/report/render.js';
 
 const days = ['2010-01-01', '2010-01-02', '2010-01-03', '2010-01-07', '2010-01-08'];

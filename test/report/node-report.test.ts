@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { crossLayerHeatmap } from '../../src/report/charts/heatmap.js';
+import { DEJAVU_SANS } from '../../src/report/font-metrics.js';
 import { findChartFont, svgToPng } from '../../src/report/node-png.js';
 import { writeChartFile, writeCharts, writeReport } from '../../src/report/node-report.js';
-import { reportCharts } from '../../src/report/report.js';
 import { renderSvg, svgSize } from '../../src/report/render.js';
+import { reportCharts } from '../../src/report/report.js';
 import { textWidth } from '../../src/report/text-width.js';
-import { DEJAVU_SANS } from '../../src/report/font-metrics.js';
 import { expectKrsError } from '../helpers/fixtures.js';
 import { paperAnalysis, sampleMatrix, sampleScore } from './fixtures.js';
 

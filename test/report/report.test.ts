@@ -6,9 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Chart } from '../../src/report/chart.js';
 import { cellText, esc, inlineSvg } from '../../src/report/html.js';
-import { buildReport, renderReport, reportCharts, temperatureSentence, type DemoReportInput, type ReportInput } from '../../src/report/report.js';
-import { expectGolden, normaliseText } from './golden.js';
+import { buildReport, type DemoReportInput, type ReportInput, renderReport, reportCharts, temperatureSentence } from '../../src/report/report.js';
 import { paperAnalysis, sampleEpochs, sampleMatrix, sampleScore } from './fixtures.js';
+import { expectGolden, normaliseText } from './golden.js';
 
 const stub = async (c: Chart) => `<svg xmlns="http://www.w3.org/2000/svg" width="100" height="50"><title>${c.id}</title></svg>`;
 

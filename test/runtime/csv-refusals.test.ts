@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { csvWindowDataset, type CsvWindowOptions } from '../../src/runtime/data/csv-windows.js';
+import { type CsvWindowOptions, csvWindowDataset } from '../../src/runtime/data/csv-windows.js';
 import { krs } from '../helpers/cli.js';
 import { expectClose, expectKrsError, fixturePath } from '../helpers/fixtures.js';
 

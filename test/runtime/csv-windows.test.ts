@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { csvWindowDataset, type CsvWindowOptions } from '../../src/runtime/data/csv-windows.js';
+import { type CsvWindowOptions, csvWindowDataset } from '../../src/runtime/data/csv-windows.js';
 import { openDataset } from '../../src/runtime/data/open.js';
 import { expectClose, expectKrsError } from '../helpers/fixtures.js';
 

@@ -1,12 +1,12 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { mnistDataset, MNIST_SIZE } from '../../src/runtime/data/mnist.js';
-import { openDataset } from '../../src/runtime/data/open.js';
 import { NpzWriter } from '../../src/io/node-npz-writer.js';
+import { MNIST_SIZE, mnistDataset } from '../../src/runtime/data/mnist.js';
+import { openDataset } from '../../src/runtime/data/open.js';
 import { expectKrsError } from '../helpers/fixtures.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'krs-data-'));

@@ -2,6 +2,7 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { convFeatures, SOBEL_FILTERS } from '../../scripts/make-test-models/conv-features.js';
 import { KrsError } from '../../src/core/errors.js';
 import { openCapture } from '../../src/io/node-capture.js';
 import { NpzWriter } from '../../src/io/node-npz-writer.js';
@@ -13,7 +14,6 @@ import { listLayers } from '../../src/runtime/inspect.js';
 import { loadModel } from '../../src/runtime/node-onnx.js';
 import { encodeModel, OnnxDataType, tensorValueInfo } from '../../src/runtime/onnx-proto.js';
 import { PREPROCESS_PRESETS } from '../../src/runtime/preprocess.js';
-import { convFeatures, SOBEL_FILTERS } from '../../scripts/make-test-models/conv-features.js';
 import { expectKrsError } from '../helpers/fixtures.js';
 import { notePublicModels, ownModel, publicModel, publicModelsAvailable } from '../helpers/models.js';
 

@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { npyHeader, NpzWriter } from '../../src/io/node-npz-writer.js';
 import { openCapture } from '../../src/io/node-capture.js';
+import { NpzWriter, npyHeader } from '../../src/io/node-npz-writer.js';
 import { expectKrsError } from '../helpers/fixtures.js';
 
 const hasNumpy = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0;

@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
-import { appendGraphOutputs, decodeModel, encodeModel, intsAttribute, OnnxDataType, tensorValueInfo, type OnnxModel } from '../../src/runtime/onnx-proto.js';
+import { describe, expect, it } from 'vitest';
+import { appendGraphOutputs, decodeModel, encodeModel, intsAttribute, OnnxDataType, type OnnxModel, tensorValueInfo } from '../../src/runtime/onnx-proto.js';
 
 const F = OnnxDataType.FLOAT;
 

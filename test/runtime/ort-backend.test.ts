@@ -8,10 +8,10 @@
  * roundings, plus rounding each float64 input to float32), with |A|ᵀ|B| computed in float64.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KrsError } from '../../src/core/errors.js';
 import type { Matrix, MatrixBackend, ProductRequest } from '../../src/linalg/backend.js';
 import { typescriptBackend } from '../../src/linalg/typescript-backend.js';
-import { KrsError } from '../../src/core/errors.js';
-import { createOrtBackend, transposeToFloat32, type OrtBackend } from '../../src/runtime/ort-backend.js';
+import { createOrtBackend, type OrtBackend, transposeToFloat32 } from '../../src/runtime/ort-backend.js';
 
 const U = 2 ** -24;
 

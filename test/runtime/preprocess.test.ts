@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyPreprocess, buildFeeds, convertTo, describePreprocess, fitSampleShape, parsePreprocess, planFeeds } from '../../src/runtime/preprocess.js';
 import type { TensorDescription } from '../../src/runtime/onnx-model.js';
+import { applyPreprocess, buildFeeds, convertTo, describePreprocess, fitSampleShape, parsePreprocess, planFeeds } from '../../src/runtime/preprocess.js';
 import { expectKrsError } from '../helpers/fixtures.js';
 
 const input = (shape: TensorDescription['shape'], dtype: TensorDescription['dtype'] = 'float32'): TensorDescription => ({

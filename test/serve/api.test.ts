@@ -8,10 +8,10 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareTwo } from '../../src/krs/compare.js';
 import { KrsMetric } from '../../src/krs/metric.js';
-import { buildZip, stored } from '../io/zip-builder.js';
 import { npyBytes } from '../io/helpers.js';
-import { checked } from './openapi.js';
+import { buildZip, stored } from '../io/zip-builder.js';
 import { batch, pgUnavailable, postgresStore, RUN, sqliteStore, type TestStore, testApp } from './helpers.js';
+import { checked } from './openapi.js';
 
 const reason = await pgUnavailable();
 if (reason) console.warn(`PostgreSQL API tests skipped: ${reason}`);

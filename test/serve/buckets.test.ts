@@ -10,8 +10,8 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KrsMetric } from '../../src/krs/metric.js';
 import { bucketsOf, cover, LEVELS } from '../../src/serve/store/buckets.js';
-import { checked } from './openapi.js';
 import { batch, sqliteStore, type TestStore, testApp } from './helpers.js';
+import { checked } from './openapi.js';
 
 describe('bucket geometry', () => {
   it('covers a range exactly with aligned whole buckets and finer ends', () => {

@@ -5,20 +5,19 @@
  * it answers, PostgreSQL.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { decodeStateFile } from '../../src/io/state-file.js';
 import { KrsMetric } from '../../src/krs/metric.js';
-import { openStore } from '../../src/serve/store/store.js';
+import { dropSchema, openStore } from '../../src/serve/store/store.js';
 import { batch, PG_URL, pgUnavailable, RUN, rows, uniqueSchema } from './helpers.js';
-import { dropSchema } from '../../src/serve/store/store.js';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
 const BIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const reason = await pgUnavailable();

@@ -13,8 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeStateFile } from '../../src/io/state-file.js';
 import { KrsMetric } from '../../src/krs/metric.js';
 import type { RunService } from '../../src/serve/service.js';
-import { checked } from './openapi.js';
 import { batch, pgUnavailable, postgresStore, rows, sqliteStore, type TestStore, testApp } from './helpers.js';
+import { checked } from './openapi.js';
 
 const reason = await pgUnavailable();
 if (reason) console.warn(`PostgreSQL integrity tests skipped: ${reason}`);

@@ -9,9 +9,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KrsMetric } from '../../src/krs/metric.js';
 import { npzCapture } from '../../src/io/npz.js';
 import { bytesSource } from '../../src/io/source.js';
+import { KrsMetric } from '../../src/krs/metric.js';
 import { type RunningServer, startServer } from '../../src/serve/server.js';
 import { sqliteStore, type TestStore } from './helpers.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { similarityOf, layerSimilarity, type LayerSimilarityOptions } from '../../src/similarity/layer-similarity.js';
-import { tensor, sliceRows, type Tensor } from '../../src/core/tensor.js';
+import { sliceRows, type Tensor, tensor } from '../../src/core/tensor.js';
+import { type LayerSimilarityOptions, layerSimilarity, similarityOf } from '../../src/similarity/layer-similarity.js';
 import { asTensor, expectClose, expectKrsError, loadJson } from '../helpers/fixtures.js';
 
 const fx = loadJson('similarity/similarity-fixtures.json');

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { CrossLayerCka } from '../../src/similarity/cross-layer.js';
-import { layerSimilarity, similarityOf } from '../../src/similarity/layer-similarity.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import { sliceRows } from '../../src/core/tensor.js';
+import { CrossLayerCka } from '../../src/similarity/cross-layer.js';
+import { layerSimilarity, similarityOf } from '../../src/similarity/layer-similarity.js';
 import { expectClose, expectKrsError } from '../helpers/fixtures.js';
 
 /** Deterministic pseudo-random features with shared structure across layers. */

@@ -4,12 +4,12 @@
  * minibatch estimator runs only when asked for.
  */
 import { describe, expect, it } from 'vitest';
-import { sliceRows, type Tensor } from '../../src/core/tensor.js';
 import { createRng } from '../../src/core/rng.js';
-import { maxRbfSamples } from '../../src/similarity/cka-rbf.js';
-import { chooseLinearRoute, featureSpaceBytes } from '../../src/similarity/linear-cka.js';
-import { layerSimilarity, type LayerSimilarityOptions, similarityOf } from '../../src/similarity/layer-similarity.js';
+import { sliceRows, type Tensor } from '../../src/core/tensor.js';
 import { typescriptBackend } from '../../src/linalg/typescript-backend.js';
+import { maxRbfSamples } from '../../src/similarity/cka-rbf.js';
+import { type LayerSimilarityOptions, layerSimilarity, similarityOf } from '../../src/similarity/layer-similarity.js';
+import { chooseLinearRoute, featureSpaceBytes } from '../../src/similarity/linear-cka.js';
 import { asTensor, expectClose, expectKrsError, loadJson } from '../helpers/fixtures.js';
 
 const fx = loadJson('similarity/similarity-fixtures.json');

@@ -4,12 +4,12 @@
  * numpy.percentile), compared at 1e-6 relative as docs/formulas.md §"Analysis statistics" requires.
  */
 import { describe, expect, it } from 'vitest';
-import { expectClose, expectKrsError, loadJson } from '../helpers/fixtures.js';
-import { pearson } from '../../src/stats/pearson.js';
-import { pairedTTest } from '../../src/stats/ttest.js';
 import { meanCi } from '../../src/stats/ci.js';
 import { kendallExactP, kendallTau } from '../../src/stats/kendall.js';
+import { pearson } from '../../src/stats/pearson.js';
 import { fiveNumberSummary } from '../../src/stats/summary.js';
+import { pairedTTest } from '../../src/stats/ttest.js';
+import { expectClose, expectKrsError, loadJson } from '../helpers/fixtures.js';
 
 const fx = loadJson('stats/stats.json');
 const TOL = 1e-6;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { expectKrsError } from '../helpers/fixtures.js';
-import { alphaSweep, gridIntervals } from '../../src/stats/sensitivity.js';
 import { tradeoff } from '../../src/analysis/tradeoff.js';
 import { rankDescending } from '../../src/stats/ranking.js';
+import { alphaSweep, gridIntervals } from '../../src/stats/sensitivity.js';
+import { expectKrsError } from '../helpers/fixtures.js';
 
 describe('alphaSweep', () => {
   it('101 points from α = 0 to 1, each α = k/100 exactly, KRS linear in α', () => {

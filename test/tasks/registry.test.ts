@@ -3,14 +3,14 @@
  * task (its file and its registry line) is covered by these tests without editing them.
  */
 import { describe, expect, it } from 'vitest';
-import { SIMILARITIES } from '../../src/similarity/registry.js';
 import type { KlAgreementOptions } from '../../src/agreement/classification.js';
 import type { DetectionAgreementOptions } from '../../src/agreement/detection.js';
 import type { RegressionAgreementOptions } from '../../src/agreement/regression.js';
 import type { SegmentationAgreementOptions } from '../../src/agreement/segmentation.js';
 import { RESERVED_KEYS } from '../../src/krs/score-captures.js';
-import type { OutputOptions } from '../../src/tasks/spec.js';
+import { SIMILARITIES } from '../../src/similarity/registry.js';
 import { isTask, TASK_CAPTURE_KEYS, TASKS, taskSpec, taskWithReportSection } from '../../src/tasks/registry.js';
+import type { OutputOptions } from '../../src/tasks/spec.js';
 import { expectKrsError } from '../helpers/fixtures.js';
 
 describe('task registry', () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../../src/core/rng.js';
-import { cnnArchitecture, cnnInit, type Cnn } from '../../src/train/cnn/models.js';
+import { type Cnn, cnnArchitecture, cnnInit } from '../../src/train/cnn/models.js';
 import {
   type CnnMethod,
   type CnnTeacherTargets,
@@ -11,7 +11,7 @@ import {
 } from '../../src/train/cnn/train.js';
 import { mnistSplit } from '../../src/train/mnist-split.js';
 import { initTf, tf } from '../../src/train/tf.js';
-import { trainTensors, type TrainTensors } from '../../src/train/train.js';
+import { type TrainTensors, trainTensors } from '../../src/train/train.js';
 import { expectKrsError } from '../helpers/fixtures.js';
 
 // Tiny networks and a few dozen digits: the point is the mechanics (losses fall, seeds fix

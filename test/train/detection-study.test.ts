@@ -5,8 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseCocoResults } from '../../src/io/coco.js';
 import { parseCocoGroundTruth } from '../../src/io/coco-ground-truth.js';
 import { cocoMap } from '../../src/train/coco-map.js';
-import { detectionStudyConfig } from '../../src/train/detection-study-config.js';
 import { DETECTION_METHODS, type DetectionStudyResult, detectionsFile, detShortName, runDetectionStudy } from '../../src/train/detection-study.js';
+import { detectionStudyConfig } from '../../src/train/detection-study-config.js';
 import { expectKrsError } from '../helpers/fixtures.js';
 
 const outDir = () => mkdtempSync(join(tmpdir(), 'krs-det-study-'));

@@ -2,9 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { csvField, EXPERIMENT_COLUMNS, experimentsCsv, type ExperimentRow } from '../../src/train/experiments.js';
 import { readExperimentsTable } from '../../src/analysis/node-experiments.js';
 import { pickTemperature } from '../../src/train/demo.js';
+import { csvField, EXPERIMENT_COLUMNS, type ExperimentRow, experimentsCsv } from '../../src/train/experiments.js';
 
 const row = (method: string, fssPost: number, metricPost: number): ExperimentRow => ({
   id: `mnist-${method}`,

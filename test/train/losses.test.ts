@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createRng } from '../../src/core/rng.js';
 import { distillationLoss, hardLoss, hintLoss, softTargetLoss } from '../../src/train/losses.js';
 import { initTf, tf } from '../../src/train/tf.js';
-import { createRng } from '../../src/core/rng.js';
 
 beforeAll(() => initTf());
 

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildMlp, glorotInit, hiddenNames, mlpArchitecture, parameterCount, STUDENT_ARCH, TEACHER_ARCH } from '../../src/train/models.js';
 import { createRng } from '../../src/core/rng.js';
+import { buildMlp, glorotInit, hiddenNames, mlpArchitecture, parameterCount, STUDENT_ARCH, TEACHER_ARCH } from '../../src/train/models.js';
 import { initTf, tf } from '../../src/train/tf.js';
 
 beforeAll(() => initTf());

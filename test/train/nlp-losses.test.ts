@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { KrsError } from '../../src/core/errors.js';
 import {
+  createProjection,
   distilBertLoss,
   type LossTerms,
   type ModelOutputs,
@@ -9,7 +10,6 @@ import {
   pkdSkipPairs,
   tinyBertLoss,
   tinyBertPairs,
-  createProjection,
 } from '../../src/train/nlp/losses.js';
 import { initTf, tf } from '../../src/train/tf.js';
 

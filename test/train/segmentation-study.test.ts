@@ -5,11 +5,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { segmentationAgreement } from '../../src/agreement/segmentation.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import { readLabelMapFolder } from '../../src/io/node-label-map.js';
-import { pairedMiouError } from '../../src/train/paired-error.js';
 import { segmenterStages } from '../../src/train/dense/segmenter.js';
+import { pairedMiouError } from '../../src/train/paired-error.js';
+import { runSegmentationStudy, SEGMENTATION_METHODS, type SegmentationStudyResult, segShortName } from '../../src/train/segmentation-study.js';
 import { segmentationStudyConfig } from '../../src/train/segmentation-study-config.js';
 import { labelMapFolder, sceneFileId } from '../../src/train/segmentation-study-files.js';
-import { runSegmentationStudy, SEGMENTATION_METHODS, type SegmentationStudyResult, segShortName } from '../../src/train/segmentation-study.js';
 import { initTf } from '../../src/train/tf.js';
 import { expectKrsError } from '../helpers/fixtures.js';
 

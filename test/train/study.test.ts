@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readExperimentsTable } from '../../src/analysis/node-experiments.js';
+import { studyHooks } from '../../src/train/hooks.js';
 import { mlpArchitecture, parameterCount, TEACHER_ARCH } from '../../src/train/models.js';
-import { studyConfig, STUDY_STUDENTS } from '../../src/train/study-config.js';
 import { correlation, fisherInterval, pairedAccuracySe } from '../../src/train/protocol/statistics.js';
 import { type MlpStudyResult, runStudy, studyPairs } from '../../src/train/study.js';
-import { studyHooks } from '../../src/train/hooks.js';
+import { STUDY_STUDENTS, studyConfig } from '../../src/train/study-config.js';
 import { expectKrsError } from '../helpers/fixtures.js';
 
 const ref = JSON.parse(readFileSync(join(__dirname, '../fixtures/train/study-stats.json'), 'utf8'));

@@ -11,11 +11,11 @@
  * | method-rankings       | Table 5          | methods: byMetric, byKrs, Kendall's τ             |
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { col, exact, round, type Cell, type Chart } from '../chart.js';
-import { experimentLabel, type AnalysisView, type ExperimentView, type SweepView, type TaskView } from '../analysis-view.js';
-import { COLORS, CONFIG, DELTA_SCHEME, SERIES } from '../theme.js';
+import { type AnalysisView, type ExperimentView, experimentLabel, type SweepView, type TaskView } from '../analysis-view.js';
 import { axisTitle, scoreAxis } from '../axis.js';
+import { type Cell, type Chart, col, exact, round } from '../chart.js';
 import { fmt, fmtSigned } from '../format.js';
+import { COLORS, CONFIG, DELTA_SCHEME, SERIES } from '../theme.js';
 import { errorBars } from './score.js';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';

@@ -5,9 +5,9 @@
  * same labels in the same order on the same palette.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { col, exact, round, type Cell, type Chart } from '../chart.js';
+import { type Cell, type Chart, col, exact, round } from '../chart.js';
 import { fmt } from '../format.js';
-import { COLORS, type ColorOf, CONFIG, seriesScale } from '../theme.js';
+import { COLORS, CONFIG, type ColorOf, seriesScale } from '../theme.js';
 
 /** One student's scores after one epoch. */
 export interface EpochPoint {

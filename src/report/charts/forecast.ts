@@ -5,9 +5,9 @@
  * a glance. Every value drawn is in the chart's table (long form: day, series, value).
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { col, exact, round, type Cell, type Chart } from '../chart.js';
 import { INTEGER_AXIS } from '../axis.js';
-import { COLORS, type ColorOf, CONFIG, seriesScale } from '../theme.js';
+import { type Cell, type Chart, col, exact, round } from '../chart.js';
+import { COLORS, CONFIG, type ColorOf, seriesScale } from '../theme.js';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 

@@ -6,7 +6,7 @@
  * after SKD) are drawn side by side with one shared scale.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { col, exact, type Chart, type Cell } from '../chart.js';
+import { type Cell, type Chart, col, exact } from '../chart.js';
 import { fmt } from '../format.js';
 import { wrapText } from '../text-width.js';
 import { CKA_SCHEME, CONFIG } from '../theme.js';

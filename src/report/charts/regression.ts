@@ -10,9 +10,9 @@
  * in the chart's subtitle and caption); the statistics (RMSE by step) use every sample.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { col, exact, round, type Cell, type Chart } from '../chart.js';
-import { fmt, fmtSig } from '../format.js';
+import { type Cell, type Chart, col, exact, round } from '../chart.js';
 import type { ReportSection } from '../document.js';
+import { fmt, fmtSig } from '../format.js';
 import { COLORS, CONFIG } from '../theme.js';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';

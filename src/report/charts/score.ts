@@ -3,7 +3,7 @@
  * the similarity of each layer pair.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { col, exact, round, type Chart } from '../chart.js';
+import { type Chart, col, exact, round } from '../chart.js';
 import { fmt as fmtNumber } from '../format.js';
 import { COLORS, CONFIG } from '../theme.js';
 

@@ -4,9 +4,9 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { axisTitle, scoreAxis } from '../axis.js';
-import { type Cell, col, exact, round, type Chart } from '../chart.js';
+import { type Cell, type Chart, col, exact, round } from '../chart.js';
 import { fmt } from '../format.js';
-import { COLORS, type ColorOf, CONFIG, seriesScale } from '../theme.js';
+import { COLORS, CONFIG, type ColorOf, seriesScale } from '../theme.js';
 import { errorBars, pairLabel, type ReferenceTick, referenceTickLayer, type ScoreLike } from './score.js';
 
 export interface StudentScore {

@@ -8,10 +8,10 @@
  * the same number of samples can feed a model input of the same name.
  */
 import { errors } from '../../core/errors.js';
+import type { Tensor, TensorInfo } from '../../core/tensor.js';
 import type { Capture } from '../../io/capture.js';
 import { openCapture } from '../../io/node-capture.js';
-import type { Tensor, TensorInfo } from '../../core/tensor.js';
-import { limited, rowIds, type Dataset } from './dataset.js';
+import { type Dataset, limited, rowIds } from './dataset.js';
 
 export const INPUT_KEYS = ['x', 'inputs', 'input', 'images', 'data', 'X'];
 export const TARGET_KEYS = ['y', 'labels', 'targets', 'target', 'Y'];

@@ -28,10 +28,10 @@
 import { errors, opt } from '../../core/errors.js';
 import { type LimitOptions, resolveLimits } from '../../io/limits.js';
 import { readWholeText } from '../../io/node-read.js';
-import { fillColumn, type FillMethod } from './csv-fill.js';
+import { type FillMethod, fillColumn } from './csv-fill.js';
 import { fitStandardisation, type Standardisation } from './csv-standardise.js';
-import { type CsvTable, readCsvTable, type CsvTime } from './csv-table.js';
-import { limited, rowIds, type Dataset } from './dataset.js';
+import { type CsvTable, type CsvTime, readCsvTable } from './csv-table.js';
+import { type Dataset, limited, rowIds } from './dataset.js';
 
 export interface CsvWindowOptions {
   window: number;

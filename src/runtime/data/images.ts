@@ -15,9 +15,9 @@ import * as path from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { errors, opt } from '../../core/errors.js';
-import { fsError, regularFileStat } from '../../io/node-source.js';
 import type { Tensor } from '../../core/tensor.js';
-import { limited, rowIds, type Dataset } from './dataset.js';
+import { fsError, regularFileStat } from '../../io/node-source.js';
+import { type Dataset, limited, rowIds } from './dataset.js';
 
 export type ColorMode = 'grey' | 'rgb' | 'auto';
 

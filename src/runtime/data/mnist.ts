@@ -7,11 +7,12 @@
  * out — so that any prefix (`--limit N`) holds every digit in nearly equal numbers. The
  * main array `x` is [n, 1, 28, 28] float32 (NCHW, one channel); targets are int32 digits.
  */
-import { createRequire } from 'node:module';
+
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { errors } from '../../core/errors.js';
 import type { Tensor } from '../../core/tensor.js';
-import { limited, rowIds, type Dataset } from './dataset.js';
+import { type Dataset, limited, rowIds } from './dataset.js';
 
 export const MNIST_SIZE = 10_000;
 const PIXELS = 28 * 28;

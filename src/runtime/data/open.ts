@@ -11,7 +11,7 @@ import { arrayDataset } from './arrays.js';
 import { readStandardisation } from './csv-standardise.js';
 import { csvWindowDataset } from './csv-windows.js';
 import type { Dataset } from './dataset.js';
-import { imageDataset, isImageFolder, type ColorMode } from './images.js';
+import { type ColorMode, imageDataset, isImageFolder } from './images.js';
 import { mnistDataset } from './mnist.js';
 
 export interface DatasetOptions {

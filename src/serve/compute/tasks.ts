@@ -5,13 +5,13 @@
  */
 import { createHash } from 'node:crypto';
 import { errors, KrsError } from '../../core/errors.js';
+import { stateFileDocument } from '../../io/state-file.js';
 import { type Comparison, compareTwo } from '../../krs/compare.js';
 import type { KrsResult } from '../../krs/metric.js';
 import { batchFromBytes, batchFromJson, type ParsedBatch } from '../batch.js';
 import { httpErrors } from '../http-error.js';
 import { parseJsonBody } from '../json-body.js';
-import { emptyState, mergeStates, type PointScores, restoreState, type RunSettings, type ServedState } from '../metric.js';
-import { stateFileDocument } from '../../io/state-file.js';
+import { emptyState, mergeStates, type PointScores, type RunSettings, restoreState, type ServedState } from '../metric.js';
 import { restoreBytes, type ShapeSignature, shapeSignature, stateBytes } from '../state-codec.js';
 
 /** How a body was sent: JSON, or bytes (npz/safetensors batch, or a state file). */

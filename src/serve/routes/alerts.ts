@@ -1,8 +1,8 @@
 /** Routes of alert rules, and the server-sent event streams of the live dashboard (events.ts). */
 import { canWrite } from '../auth.js';
+import { EventHub, MAX_STREAMS } from '../events.js';
 import { HttpError } from '../http-error.js';
 import { alertsResponse, errorResponses, newRuleBody, runParams } from '../schemas.js';
-import { EventHub, MAX_STREAMS } from '../events.js';
 import { baseHeaders } from '../security.js';
 import { nameOf, type RouteContext, sec } from './context.js';
 

@@ -20,12 +20,12 @@ import { sql } from 'kysely';
 import { errors, KrsError } from '../../core/errors.js';
 import { stateFileParts, withStateFileDocument } from '../../io/state-file.js';
 import { HttpError, httpErrors } from '../http-error.js';
-import { checkSignature, rotateGroups, type SampleCounts, seenOf, type ShapeSignature } from '../state-codec.js';
+import { checkSignature, rotateGroups, type SampleCounts, type ShapeSignature, seenOf } from '../state-codec.js';
 import { pointView, ruleView } from '../views.js';
 import { type BucketKey, bucketsOf } from './buckets.js';
 import type { DialectKind } from './migrations.js';
 import type { Database } from './schema.js';
-import { transaction, type Tx } from './transaction.js';
+import { type Tx, transaction } from './transaction.js';
 import type { AlertTransition, CommitReply, PointCommit, RunRow } from './types.js';
 
 /** Posts per group commit at most. */

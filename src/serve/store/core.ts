@@ -9,12 +9,12 @@ import pg from 'pg';
 import { httpErrors } from '../http-error.js';
 import { type Axis, bucketsOf } from './buckets.js';
 import { groupCommitter } from './commit.js';
+import type { DialectKind } from './migrations.js';
 import type { OpenDatabase } from './open.js';
 import { BucketReader } from './reads.js';
 import type { Database } from './schema.js';
 import { toBytes } from './states.js';
 import { storeFailure, transaction } from './transaction.js';
-import type { DialectKind } from './migrations.js';
 import type { RunRow, RunSummary, Store, Window } from './types.js';
 
 /** The channel of live events between processes sharing a PostgreSQL store. */

@@ -18,11 +18,9 @@ import type { DialectKind } from './migrations.js';
 import { describeLocation, isPostgres, openDatabase } from './open.js';
 import type { Store } from './types.js';
 
-export type * from './types.js';
 export { EVENT_CHANNEL, hashToken } from './core.js';
-export { describeLocation };
-
-export { DEFAULT_STORE };
+export type * from './types.js';
+export { DEFAULT_STORE, describeLocation };
 
 const METHODS: readonly (keyof Store)[] = [
   'createRun',

@@ -14,7 +14,7 @@ import type { Tensor } from '../../core/tensor.js';
 import type { LayerPair } from '../../krs/metric.js';
 import { CLASSES, PIXELS } from '../mnist-split.js';
 import { tf } from '../tf.js';
-import { type CnnArchitecture, cnnStages, type Cnn } from './models.js';
+import { type Cnn, type CnnArchitecture, cnnStages } from './models.js';
 
 /** What a CNN produced on n samples: every stage's activations and the logits. */
 export interface CnnActivations {

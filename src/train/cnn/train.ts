@@ -14,8 +14,8 @@
  */
 import { errors } from '../../core/errors.js';
 import type { Rng } from '../../core/rng.js';
-import { distillationLoss, hardLoss } from '../losses.js';
 import { runTrainLoop } from '../loop.js';
+import { distillationLoss, hardLoss } from '../losses.js';
 import { PIXELS } from '../mnist-split.js';
 import { tf } from '../tf.js';
 import { digitBatch, type LoopProgress, type TrainTensors } from '../train.js';

@@ -4,9 +4,9 @@
  * inference every consumer needs (teacher targets, predictions, stage activations).
  */
 import { errors } from '../../core/errors.js';
-import { tf } from '../tf.js';
 import type { GroundTruthImage } from '../../io/coco-ground-truth.js';
 import type { SceneSet } from '../scenes/generate.js';
+import { tf } from '../tf.js';
 import type { BoxObject } from './det-targets.js';
 
 /** A set of canvases and their ground truth. */

@@ -18,16 +18,17 @@
  * the student trains. Regressors/adapters draw their weights from the stream
  * `dense-adapter` of the seed; the batch order from `dense-order`.
  */
+
+import type { Detection } from '../../agreement/detection.js';
 import { errors } from '../../core/errors.js';
 import { createRng } from '../../core/rng.js';
-import type { Detection } from '../../agreement/detection.js';
 import { tf } from '../tf.js';
 import { applyConv, type ConvLayer, createAdapter, disposeLayers, layerVariables } from './conv.js';
 import { checkDataset, type DenseDataset, imageTensor, inBatches } from './data.js';
-import { decodeDetections, type DecodeOptions } from './det-decode.js';
+import { type DecodeOptions, decodeDetections } from './det-decode.js';
 import { type DetHeads, detectionLoss, outputDistillLoss } from './det-losses.js';
-import { DET_CLASSES, DET_STRIDE, type Detector, type DetStage } from './detector.js';
 import { detectionTargets, gridOf, type ImitationMaskMode, imitationMask, type TargetOptions } from './det-targets.js';
+import { DET_CLASSES, DET_STRIDE, type Detector, type DetStage } from './detector.js';
 import { hintLoss, imitationLoss } from './feature-losses.js';
 import { type DenseLoopResult, denseTrainLoop } from './train-loop.js';
 

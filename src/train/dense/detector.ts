@@ -18,7 +18,7 @@
 import { errors } from '../../core/errors.js';
 import type { Rng } from '../../core/rng.js';
 import type { tf } from '../tf.js';
-import { applyConv, checkWidth, type ConvLayer, countParams, createConv, disposeLayers, layerVariables, readWeights } from './conv.js';
+import { applyConv, type ConvLayer, checkWidth, countParams, createConv, disposeLayers, layerVariables, readWeights } from './conv.js';
 
 /** Digit classes of the heatmap. */
 export const DET_CLASSES = 10;

@@ -17,8 +17,8 @@
  * the batch order from `dense-order`.
  */
 import { errors } from '../../core/errors.js';
-import type { Tensor } from '../../core/tensor.js';
 import { createRng } from '../../core/rng.js';
+import type { Tensor } from '../../core/tensor.js';
 import { tf } from '../tf.js';
 import { applyConv, type ConvLayer, createAdapter, disposeLayers, layerVariables } from './conv.js';
 import { checkDataset, type DenseDataset, imageTensor, inBatches } from './data.js';

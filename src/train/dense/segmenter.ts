@@ -29,7 +29,7 @@
 import { errors } from '../../core/errors.js';
 import type { Rng } from '../../core/rng.js';
 import { tf } from '../tf.js';
-import { applyConv, checkWidth, type ConvLayer, countParams, createConv, disposeLayers, layerVariables, readWeights, upsample2x } from './conv.js';
+import { applyConv, type ConvLayer, checkWidth, countParams, createConv, disposeLayers, layerVariables, readWeights, upsample2x } from './conv.js';
 
 /** Per-pixel classes: 0 background, digit d → d + 1. */
 export const SEG_CLASSES = 11;

@@ -20,7 +20,7 @@
 import { errors } from '../../core/errors.js';
 import { createRng, type Rng } from '../../core/rng.js';
 import { tf } from '../tf.js';
-import { attentionBias, dense, embed, gelu, layerNorm, linear, maskedMean, selfAttention, type AttentionWeights } from './ops.js';
+import { type AttentionWeights, attentionBias, dense, embed, gelu, layerNorm, linear, maskedMean, selfAttention } from './ops.js';
 import { MAX_SEQUENCE } from './tokenizer.js';
 
 /** The shape of an encoder. */

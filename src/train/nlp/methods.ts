@@ -17,7 +17,7 @@
 import { errors } from '../../core/errors.js';
 import { tf } from '../tf.js';
 import type { EncoderConfig, EncoderOutput } from './encoder.js';
-import { createProjection, distilBertLoss, patientKdLoss, type Projection, tinyBertLoss } from './losses.js';
+import { createProjection, distilBertLoss, type Projection, patientKdLoss, tinyBertLoss } from './losses.js';
 import type { TextBatch } from './train.js';
 
 /** The methods of the study, the baseline first. */

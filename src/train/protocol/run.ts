@@ -12,12 +12,12 @@
  *    the hooks analyse the table and write the report.
  */
 import * as path from 'node:path';
+import { fixed } from '../../core/units.js';
 import { ensureDir, writeFileAtomic } from '../../io/node-atomic-write.js';
 import { KrsMetric, type KrsResult } from '../../krs/metric.js';
+import type { MatrixBackend } from '../../linalg/backend.js';
 import { CrossLayerCka, type CrossLayerEstimator } from '../../similarity/cross-layer.js';
 import type { ExactRoute } from '../../similarity/spec.js';
-import type { MatrixBackend } from '../../linalg/backend.js';
-import { fixed } from '../../core/units.js';
 import { VERSION } from '../../version.js';
 import type { DemoFiles } from '../demo.js';
 import { experimentsCsv } from '../experiments.js';

@@ -3,7 +3,7 @@
  * the paired standard error of an accuracy difference, and the α that makes KRS track the
  * task metric best.
  */
-import { pearson, type PearsonResult } from '../../stats/pearson.js';
+import { type PearsonResult, pearson } from '../../stats/pearson.js';
 
 /** z₀.₉₇₅ of the standard normal. */
 export const Z95 = 1.959963984540054;

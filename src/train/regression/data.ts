@@ -12,7 +12,7 @@
  * so no training target lies after a validation or test day, and the standardisation never
  * sees the validation or test values.
  */
-import { csvWindowDataset, type CsvPreparation } from '../../runtime/data/csv-windows.js';
+import { type CsvPreparation, csvWindowDataset } from '../../runtime/data/csv-windows.js';
 import type { RegressionDemoConfig } from './config.js';
 
 /** One chronological part: windows [n, window, 1] and their next-day targets [n], standardised. */

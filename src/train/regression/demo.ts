@@ -25,25 +25,25 @@
 import * as path from 'node:path';
 import { createRng } from '../../core/rng.js';
 import type { Tensor } from '../../core/tensor.js';
+import { fixed } from '../../core/units.js';
 import { ensureDir, writeFileAtomic } from '../../io/node-atomic-write.js';
 import { openCapture } from '../../io/node-capture.js';
 import { NpzWriter } from '../../io/node-npz-writer.js';
 import { KrsMetric, type LayerPair } from '../../krs/metric.js';
-import { scoreCaptures, type ScoreCapturesResult } from '../../krs/score-captures.js';
+import { type ScoreCapturesResult, scoreCaptures } from '../../krs/score-captures.js';
 import type { MatrixBackend } from '../../linalg/backend.js';
 import { VERSION } from '../../version.js';
 import type { DemoEvent, DemoFiles, EpochRow } from '../demo.js';
-import { finishRun, type RunHooks, secondsSince } from '../finish-run.js';
-import { toCsv, type ExperimentRow } from '../experiments.js';
 import { demoFiles, trainInOrder, writeDemoTables } from '../demo-runner.js';
+import { type ExperimentRow, toCsv } from '../experiments.js';
+import { finishRun, type RunHooks, secondsSince } from '../finish-run.js';
 import type { LoopProgress } from '../loop.js';
+import { denseInit } from '../models.js';
 import { initTf, tf } from '../tf.js';
 import type { RegressionDemoConfig } from './config.js';
 import { type SeriesPart, type SeriesSplit, seriesSplit } from './data.js';
-import { buildRecurrent, recurrentInit, RECURRENT_LAYERS, type RecurrentNet } from './models.js';
+import { buildRecurrent, RECURRENT_LAYERS, type RecurrentNet, recurrentInit } from './models.js';
 import { type SeriesBatch, type SeriesTensors, trainSeries } from './train.js';
-import { denseInit } from '../models.js';
-import { fixed } from '../../core/units.js';
 
 export type RegressionMethod = 'baseline' | 'distil' | 'hint';
 

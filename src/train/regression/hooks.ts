@@ -6,13 +6,13 @@
  * chart also alone in `charts/`).
  */
 import * as path from 'node:path';
-import { analyzeExperiments, type AnalysisResult } from '../../analysis/analyze.js';
+import { type AnalysisResult, analyzeExperiments } from '../../analysis/analyze.js';
 import { readExperimentsTable } from '../../analysis/node-experiments.js';
-import { writeReport } from '../../report/node-report.js';
+import { fixed } from '../../core/units.js';
 import { asSentences } from '../../report/format.js';
+import { writeReport } from '../../report/node-report.js';
 import type { DemoReportInput } from '../../report/report.js';
 import type { RegressionDemoHooks, RegressionDemoResult } from './demo.js';
-import { fixed } from '../../core/units.js';
 
 export function regressionHooks(command?: string): RegressionDemoHooks {
   return {
