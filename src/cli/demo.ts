@@ -18,171 +18,51 @@ import type { SeedsResult } from '../train/protocol/seeds.js';
 import type { CorrelationSummary } from '../train/protocol/statistics.js';
 import type { RegressionDemoResult } from '../train/regression/demo.js';
 import type { PreparedStudy } from '../train/study-families.js';
-import { BACKENDS, chooseBackend } from './backend.js';
+import { chooseBackend } from './backend.js';
+import { DEMO_FLAGS, type DemoFlags } from './demo-flags.js';
+import { addFlags } from './flag-table.js';
 import { fmt, table, toJson } from './format.js';
 import { cliIo } from './io.js';
-import { parseChoice, parseNumber, parsePositiveInt, parseSeedOf } from './options.js';
 import { commandLine } from './report-options.js';
-import { postToServe, SERVE_OPTION, serveTarget } from './serve-options.js';
+import { postToServe, serveTarget } from './serve-options.js';
 
-interface DemoFlags {
-  serve?: string;
-  run?: string;
-  out?: string;
-  force?: boolean;
-  seed?: number;
-  seeds?: number[];
-  quick?: boolean;
-  epochs?: number;
-  teacherEpochs?: number;
-  hintEpochs?: number;
-  trainSize?: number;
-  testSize?: number;
-  temperatures?: number[];
-  softWeight?: number;
-  fitnetTemperature?: number;
-  hintLayer?: string;
-  teacherHidden?: number[];
-  studentHidden?: number[];
-  backend?: (typeof BACKENDS)[number];
-  progress: boolean;
-  json?: boolean;
-  study?: boolean;
-  family?: StudyFamilyName;
-  task?: 'classification' | 'regression';
-  softWeights?: number[];
-  /** `--no-heatmaps` sets it false. */
-  heatmaps: boolean;
-}
-
-/**
- * A comma-separated list parsed item by item by `one` (which throws on a bad item, as the
- * options.ts parsers do); any bad or empty item refuses the whole list with `expected`.
- */
-function commaList<T>(option: string, expected: string, one: (item: string) => T) {
-  return (value: string): T[] =>
-    value.split(',').map((item) => {
-      try {
-        const s = item.trim();
-        if (s === '') throw new Error('empty item');
-        return one(s);
-      } catch {
-        throw errors.badOption(option, value, expected);
-      }
-    });
-}
-
-/** An item `check` accepts, as a number. */
-const numberIf = (check: (v: number) => boolean) => (s: string) => {
-  const v = Number(s);
-  if (!check(v)) throw new Error('out of range');
-  return v;
-};
-
-const parseWidths = (option: string) =>
-  commaList(
-    option,
-    'comma-separated hidden-layer widths (integers 1–4096), e.g. 64,32',
-    numberIf((w) => Number.isInteger(w) && w >= 1 && w <= 4096),
-  );
-const parseSoftWeights = commaList(
-  '--soft-weights',
-  'a comma-separated list of weights in (0, 1], e.g. 0.3,0.6,0.9',
-  numberIf((w) => w > 0 && w <= 1),
-);
-const parseTemperatures = commaList(
-  '--temperatures',
-  'a comma-separated list of positive numbers, e.g. 1,2,4,8',
-  numberIf((t) => t > 0 && Number.isFinite(t)),
-);
-/** A comma-separated list of seeds, each as `--seed` takes it (`parseSeedOf`). */
-const parseSeedList = commaList('--seeds', 'a comma-separated list of non-negative integers, e.g. 1,2,3', parseSeedOf('--seeds'));
+/** The study families `--family` chooses, declared with the flags. */
+export { STUDY_FAMILIES, type StudyFamilyName } from './demo-flags.js';
 
 export function registerDemo(program: Command): void {
-  program
+  const cmd = program
     .command('demo')
-    .description('distil students from a teacher on MNIST in-process (TensorFlow.js) and show FSS, AOA and KRS before and after')
-    .option('--out <dir>', "output folder (default krs-demo; --study: krs-demo-study; --task regression: krs-demo-regression; --quick shares its mode's)")
-    .option('--force', 'write into an --out folder another demo mode made (refused otherwise)')
-    .option('--seed <n>', 'seed of the split, initial weights, batch order and augmentation (default 1)', parseSeedOf('--seed'))
-    .option(
-      '--seeds <list>',
-      'with --study: run the whole study once per seed (comma-separated, distinct) into <out>/seed-<s>/ and report each statistic per seed with its spread',
-      parseSeedList,
-    )
-    .option('--quick', 'a quick check: one epoch of everything (MNIST: 600 training / 200 held-out digits; --study: 2 sizes on 600 / 300 digits)')
-    .option('--epochs <n>', 'epochs of every student (default 10, regression 30; quick 1)', parsePositiveInt('--epochs'))
-    .option('--teacher-epochs <n>', 'epochs of the teacher (default 15, regression 40; quick 1)', parsePositiveInt('--teacher-epochs'))
-    .option('--hint-epochs <n>', 'epochs of the hint stage of FitNet / the hint student (default 2, regression 5; quick 1)', parsePositiveInt('--hint-epochs'))
-    .option('--train-size <n>', 'training digits (default 8000; quick 600)', parsePositiveInt('--train-size'))
-    .option('--test-size <n>', 'held-out digits (default 2000; quick 200)', parsePositiveInt('--test-size'))
-    .option('--temperatures <list>', 'temperatures of the vanilla-KD students (default 1,2,4,8)', parseTemperatures)
-    .option('--soft-weight <λ>', 'weight of the soft targets in the KD loss, in [0, 1] (default 0.9)', parseNumber('--soft-weight'))
-    .option('--fitnet-temperature <t>', "temperature of FitNet's KD stage (default 4)", parseNumber('--fitnet-temperature'))
-    .option('--hint-layer <name>', 'the layer FitNet guides, hidden1, hidden2, … (default: the last hidden layer both networks have, hidden2)')
-    .option('--teacher-hidden <widths>', 'hidden-layer widths of the teacher MLP (default 300,100)', parseWidths('--teacher-hidden'))
-    .option('--student-hidden <widths>', 'hidden-layer widths of the student MLP (default 64,32)', parseWidths('--student-hidden'))
-    .option('--backend <name>', `matrix backend of the scoring: ${BACKENDS.join(', ')} (default auto, as krs score)`, (v: string) => {
-      if (!(BACKENDS as readonly string[]).includes(v)) throw errors.badOption('--backend', v, `one of ${BACKENDS.join(', ')}`);
-      return v as (typeof BACKENDS)[number];
-    })
-    .option(
-      '--study',
-      'the validation study instead: 8 student sizes × baseline, KD at T=2,4,8 and FitNet (32 experiments) on 4000 held-out digits, analysed as krs analyze does',
-    )
-    .option(
-      '--family <name>',
-      `with --study: the networks — ${STUDY_FAMILIES.join(' or ')} (MLPs, default; cnn: LeNet-5 and CNN students, KD, FitNet on conv2, attention transfer; detector: CenterNet-style detectors on digit scenes, output distillation, FitNet, feature imitation; segmenter: U-Net-style segmenters on digit scenes, pixel-wise KD, FitNet, pair-wise affinity; nlp: a BERT-style encoder and students on SpamAssassin e-mails, DistilBERT, Patient KD, TinyBERT)`,
-      parseChoice('--family', STUDY_FAMILIES),
-    )
-    .option(
-      '--task <task>',
-      'classification (MNIST, default) or regression: an LSTM teacher and students forecasting the next day of the shipped household power series',
-      (v: string) => {
-        if (v !== 'classification' && v !== 'regression') throw errors.badOption('--task', v, 'classification or regression');
-        return v;
-      },
-    )
-    .option(
-      '--soft-weights <list>',
-      "regression: weights λ of the teacher's forecasts in the distillation students' loss (default 0.3,0.6,0.9)",
-      parseSoftWeights,
-    )
-    .option(...SERVE_OPTION)
-    .option('--run <prefix>', 'with --serve: runs are named <prefix>-<student> (default demo-seed<seed>)')
-    .option('--no-heatmaps', "with --study: skip each student's cross-layer CKA matrix (results.json heatmaps, heatmaps/*.svg)")
-    .option('--no-progress', 'no progress display on stderr')
-    .option('--json', 'print the results (as in results.json) on stdout')
-    .action(async (o: DemoFlags) => {
-      if (o.serve && (o.study || o.task === 'regression')) {
-        throw errors.badOption('--serve', o.serve, 'the MNIST demo (--study and --task regression do not stream their epochs yet)');
-      }
-      if (o.task === 'regression') {
-        if (o.study) throw errors.badOption('--study', true, 'not given with --task regression (the study is on MNIST)');
-        const result = await runRegressionCommand(o);
-        cliIo().stdout.write(o.json ? `${toJson(result, 2)}\n` : `${renderRegression(result)}\n`);
-        return;
-      }
-      if (o.softWeights)
-        throw errors.badOption('--soft-weights', o.softWeights.join(','), 'given only with --task regression (MNIST students take --soft-weight)');
-      if (o.family && !o.study) throw errors.badOption('--family', o.family, 'given with --study (the networks of a validation study)');
-      if (o.heatmaps === false && !o.study)
-        throw errors.badOption('--no-heatmaps', true, "given with --study (the demo's cross-layer matrices are part of its results)");
-      if (o.seeds) {
-        if (!o.study) throw errors.badOption('--seeds', o.seeds.join(','), 'given with --study (the demo and --task regression take one --seed)');
-        if (o.seed !== undefined) throw errors.badOption('--seed', String(o.seed), 'not given with --seeds (each seed of --seeds is a whole study)');
-        const result = await runStudySeedsCommand(o, o.seeds);
-        cliIo().stdout.write(o.json ? `${toJson(result, 2)}\n` : `${renderSeeds(result)}\n`);
-        return;
-      }
-      if (o.study) {
-        const result = await runStudyCommand(o);
-        cliIo().stdout.write(o.json ? `${toJson(result, 2)}\n` : `${renderStudy(result)}\n`);
-        return;
-      }
-      const result = await runDemoCommand(o);
-      cliIo().stdout.write(o.json ? `${toJson(result, 2)}\n` : `${renderDemo(result)}\n`);
-    });
+    .description('distil students from a teacher on MNIST in-process (TensorFlow.js) and show FSS, AOA and KRS before and after');
+  addFlags(cmd, DEMO_FLAGS).action(async (o: DemoFlags) => {
+    if (o.serve && (o.study || o.task === 'regression')) {
+      throw errors.badOption('--serve', o.serve, 'the MNIST demo (--study and --task regression do not stream their epochs yet)');
+    }
+    if (o.task === 'regression') {
+      if (o.study) throw errors.badOption('--study', true, 'not given with --task regression (the study is on MNIST)');
+      const result = await runRegressionCommand(o);
+      cliIo().stdout.write(o.json ? `${toJson(result, 2)}\n` : `${renderRegression(result)}\n`);
+      return;
+    }
+    if (o.softWeights)
+      throw errors.badOption('--soft-weights', o.softWeights.join(','), 'given only with --task regression (MNIST students take --soft-weight)');
+    if (o.family && !o.study) throw errors.badOption('--family', o.family, 'given with --study (the networks of a validation study)');
+    if (o.heatmaps === false && !o.study)
+      throw errors.badOption('--no-heatmaps', true, "given with --study (the demo's cross-layer matrices are part of its results)");
+    if (o.seeds) {
+      if (!o.study) throw errors.badOption('--seeds', o.seeds.join(','), 'given with --study (the demo and --task regression take one --seed)');
+      if (o.seed !== undefined) throw errors.badOption('--seed', String(o.seed), 'not given with --seeds (each seed of --seeds is a whole study)');
+      const result = await runStudySeedsCommand(o, o.seeds);
+      cliIo().stdout.write(o.json ? `${toJson(result, 2)}\n` : `${renderSeeds(result)}\n`);
+      return;
+    }
+    if (o.study) {
+      const result = await runStudyCommand(o);
+      cliIo().stdout.write(o.json ? `${toJson(result, 2)}\n` : `${renderStudy(result)}\n`);
+      return;
+    }
+    const result = await runDemoCommand(o);
+    cliIo().stdout.write(o.json ? `${toJson(result, 2)}\n` : `${renderDemo(result)}\n`);
+  });
 }
 
 export async function runDemoCommand(o: DemoFlags): Promise<DemoResult> {
@@ -263,10 +143,6 @@ async function withDemoRun<T>(
     await backend.dispose();
   }
 }
-
-/** The study families `--family` chooses (`mlp` by default). */
-export const STUDY_FAMILIES = ['mlp', 'cnn', 'detector', 'segmenter', 'nlp'] as const;
-export type StudyFamilyName = (typeof STUDY_FAMILIES)[number];
 
 /** What {@link withDemoRun} hands a run. */
 type DemoCommon = { out: string; backend: MatrixBackend; onEvent: (e: DemoEvent) => void };

@@ -24,8 +24,6 @@ export const RUN_KIND_FLAG = flag(
 );
 /** All four, in the order commands list them. */
 export const SERVE_FLAGS = [SERVE_FLAG, RUN_FLAG, STEP_FLAG, RUN_KIND_FLAG] as const;
-/** `--serve <url>` as commander's option arguments (for `krs demo`, which declares its options itself). */
-export const SERVE_OPTION = [SERVE_FLAG.flag, SERVE_FLAG.help] as const;
 
 function parseRunKind(name: string) {
   return (value: string): 'training' | 'deployment' => {
