@@ -66,23 +66,8 @@ export function registerDemo(program: Command): void {
 }
 
 export async function runDemoCommand(o: DemoFlags): Promise<DemoResult> {
-  const { demoConfig } = await import('../train/config.js');
-  const { mlpArchitecture } = await import('../train/models.js');
-  const config = demoConfig({
-    teacher: o.teacherHidden ? mlpArchitecture(o.teacherHidden) : undefined,
-    student: o.studentHidden ? mlpArchitecture(o.studentHidden) : undefined,
-    seed: o.seed,
-    quick: o.quick ?? false,
-    studentEpochs: o.epochs,
-    teacherEpochs: o.teacherEpochs,
-    hintEpochs: o.hintEpochs,
-    trainSize: o.trainSize,
-    testSize: o.testSize,
-    temperatures: o.temperatures,
-    softWeight: o.softWeight,
-    fitnetTemperature: o.fitnetTemperature,
-    hintLayer: o.hintLayer,
-  });
+  const { demoConfigFromFlags } = await import('../train/demo-configs.js');
+  const config = await demoConfigFromFlags(o);
   const { runDemo } = await import('../train/demo.js');
   const { demoHooks } = await import('../train/hooks.js');
   // --serve: every student is a training run of its own; each scoring (epoch) is a point.
@@ -198,32 +183,9 @@ export function renderSeeds(r: SeedsResult): string {
   return lines.join('\n');
 }
 
-/** Flags of the MNIST demo the regression demo does not take. */
-const NOT_FOR_REGRESSION = {
-  trainSize: '--train-size',
-  testSize: '--test-size',
-  temperatures: '--temperatures',
-  softWeight: '--soft-weight',
-  fitnetTemperature: '--fitnet-temperature',
-  hintLayer: '--hint-layer',
-  teacherHidden: '--teacher-hidden',
-  studentHidden: '--student-hidden',
-} as const;
-
 export async function runRegressionCommand(o: DemoFlags): Promise<RegressionDemoResult> {
-  for (const [k, flag] of Object.entries(NOT_FOR_REGRESSION)) {
-    const v = o[k as keyof typeof NOT_FOR_REGRESSION];
-    if (v !== undefined) throw errors.badOption(flag, String(v), 'not given with --task regression (its models and data are fixed; see --soft-weights)');
-  }
-  const { regressionConfig } = await import('../train/regression/config.js');
-  const config = regressionConfig({
-    seed: o.seed,
-    quick: o.quick ?? false,
-    studentEpochs: o.epochs,
-    teacherEpochs: o.teacherEpochs,
-    hintEpochs: o.hintEpochs,
-    softWeights: o.softWeights,
-  });
+  const { regressionConfigFromFlags } = await import('../train/demo-configs.js');
+  const config = await regressionConfigFromFlags(o);
   const { runRegressionDemo } = await import('../train/regression/demo.js');
   const { regressionHooks } = await import('../train/regression/hooks.js');
   return withDemoRun(o, 'regression', (common) => runRegressionDemo(config, { ...common, hooks: regressionHooks(commandLine()) }), 'rmse');

@@ -55,10 +55,10 @@ export interface StudyFamilyEntry<Config = unknown> {
 }
 
 /**
- * Refuse the flags `family` does not take, naming the first given one.
+ * Refuse the flags a family (or demo) does not take, naming the first given one.
  * @throws KrsError BAD_OPTION `<flag>` with what the family fixes instead.
  */
-function refuse(flags: StudyFlags, keys: readonly (keyof StudyFlags)[], why: string): void {
+export function refuse(flags: StudyFlags, keys: readonly (keyof StudyFlags)[], why: string): void {
   for (const k of keys) if (flags[k] !== undefined) throw errors.badOption(FLAG[k], String(flags[k]), why);
 }
 

@@ -6,11 +6,14 @@ import { STUDY_FAMILIES } from '../../src/cli/demo.js';
 import { createRng } from '../../src/core/rng.js';
 import type { Tensor } from '../../src/core/tensor.js';
 import { cnnStudyConfig } from '../../src/train/cnn-study-config.js';
+import { demoConfig } from '../../src/train/config.js';
+import { demoConfigFromFlags, regressionConfigFromFlags } from '../../src/train/demo-configs.js';
 import { detectionStudyConfig } from '../../src/train/detection-study-config.js';
 import { heatmapSubtitle, studyHooks } from '../../src/train/hooks.js';
 import { mlpArchitecture } from '../../src/train/models.js';
 import type { HeldOut, StudyFamily } from '../../src/train/protocol/family.js';
 import { runProtocol } from '../../src/train/protocol/run.js';
+import { regressionConfig } from '../../src/train/regression/config.js';
 import { studyConfig } from '../../src/train/study-config.js';
 import { prepareStudy, STUDY_FAMILY_TABLE } from '../../src/train/study-families.js';
 import { krs } from '../helpers/cli.js';
@@ -107,5 +110,34 @@ describe('study heatmaps', () => {
     const r = await krs('demo', '--quick', '--no-heatmaps', '--out', outDir());
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/--no-heatmaps.*--study/);
+  });
+});
+
+describe("the demos' configurations from krs demo's flags (src/train/demo-configs.ts)", () => {
+  it("MNIST: widths become MLPs, --epochs the students' epochs, the rest by name", async () => {
+    const flags = { quick: true, seed: 4, epochs: 2, teacherHidden: [40, 20], studentHidden: [8], temperatures: [3], hintLayer: 'hidden1' };
+    const config = await demoConfigFromFlags(flags);
+    expect(config).toEqual(
+      demoConfig({
+        quick: true,
+        seed: 4,
+        studentEpochs: 2,
+        teacher: mlpArchitecture([40, 20]),
+        student: mlpArchitecture([8]),
+        temperatures: [3],
+        hintLayer: 'hidden1',
+      }),
+    );
+    expect(config).not.toEqual(demoConfig({ quick: true }));
+    expect(await demoConfigFromFlags({})).toEqual(demoConfig({}));
+  });
+
+  it('regression: seed, quick, epochs and soft weights; the MNIST-only flags refused by name', async () => {
+    const flags = { quick: true, seed: 2, epochs: 3, teacherEpochs: 4, hintEpochs: 1, softWeights: [0.5] };
+    expect(await regressionConfigFromFlags(flags)).toEqual(
+      regressionConfig({ quick: true, seed: 2, studentEpochs: 3, teacherEpochs: 4, hintEpochs: 1, softWeights: [0.5] }),
+    );
+    await expectKrsError(() => regressionConfigFromFlags({ trainSize: 100 }), 'BAD_OPTION', /--train-size "100"/, /models and data are fixed/);
+    await expectKrsError(() => regressionConfigFromFlags({ studentHidden: [8, 4] }), 'BAD_OPTION', /--student-hidden "8,4"/);
   });
 });
