@@ -7,7 +7,7 @@
  * Both pages are one static HTML document (dashboard/shell.ts), byte-identical for every
  * path: it carries no data and nothing from the URL, and loads one script and one stylesheet
  * from this server (`/assets/dashboard.js`, `/assets/dashboard.css`). The script
- * (dashboard/client.ts) reads the run name from `location.pathname` and every datum from the
+ * (the functions of dashboard/client.ts) reads the run name from `location.pathname` and every datum from the
  * `/v1/` API with the token the page was opened with (`#token=…`, kept in sessionStorage), and
  * inserts them as text. Every response carries a Content-Security-Policy allowing only this
  * server's script and style (no inline ones), no framing, no referrer and no MIME sniffing;
@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { COLORS, SERIES } from '../report/theme.js';
-import { type ClientConstants, dashboardClient } from './dashboard/client.js';
+import { type ClientConstants, DASHBOARD_CLIENT_FUNCTIONS, PAGE_SCOPE_NAMES } from './dashboard/client.js';
 import { dashboardShell } from './dashboard/shell.js';
 import { dashboardCss, GREYS } from './dashboard/style.js';
 
@@ -51,15 +51,19 @@ export interface DashboardAssets {
 }
 
 /**
- * The page script as served: the source of `dashboardClient` called with the constants.
- * `__name` is defined because esbuild (tsx, when krs runs from its sources) wraps named
- * functions in `__name(fn, "name")` calls to a helper outside the function's source.
+ * The page script as served: in one function scope, the source of every function of
+ * dashboard/client.ts, the page scope they share made by `pageScope` from the constants, and
+ * the call that starts the page. `__name` is defined because esbuild (tsx, when krs runs from
+ * its sources) wraps named functions in `__name(fn, "name")` calls to a helper outside the
+ * functions' source.
  */
 function dashboardScript(constants: ClientConstants = CLIENT_CONSTANTS): string {
   return `'use strict';
 (() => {
 const __name = (fn) => fn;
-(${dashboardClient.toString()})(${JSON.stringify(constants)});
+${DASHBOARD_CLIENT_FUNCTIONS.map((f) => f.toString()).join('\n')}
+const { ${PAGE_SCOPE_NAMES.join(', ')} } = pageScope(${JSON.stringify(constants)});
+startDashboard();
 })();
 `;
 }

@@ -23,8 +23,6 @@ const ALLOWED: Record<string, string> = {
   // A factory of ~25 one- to ten-line store methods sharing one connection and its statements;
   // splitting would thread that context through every method for no gain in reading.
   'serve/store/core.ts:storeOver': 'a factory of small methods over one shared connection',
-  // Serialised with toString() into the dashboard page (CSP: no inline script); not split yet.
-  'serve/dashboard/client.ts:dashboardClient': 'the browser script served as dashboardClient.toString(), not split yet',
   // Orchestration not split yet (issue 19 left them: the ORT backend factory, the CSV window reader).
   'runtime/data/csv-windows.ts:csvWindowDataset': 'not split yet',
   'runtime/ort-backend.ts:createOrtBackend': 'not split yet',

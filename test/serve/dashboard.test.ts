@@ -8,10 +8,13 @@
  * 400 px; overlays, hover values, the tag filter and the archived toggle work. The browser
  * part is skipped, with the reason printed, where /usr/bin/chromium is missing.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import type { Browser, Page, Request } from 'playwright-core';
+import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DASHBOARD_CLIENT_FUNCTIONS, PAGE_SCOPE_NAMES } from '../../src/serve/dashboard/client.js';
 import { DASHBOARD_CSP, registerDashboard } from '../../src/serve/dashboard.js';
 import { type RunningServer, startServer } from '../../src/serve/server.js';
 import { batch, RUN, sqliteStore, type TestStore, testApp } from './helpers.js';
@@ -77,6 +80,31 @@ describe('dashboard shell (no browser)', () => {
     expect(style.headers['cache-control']).toMatch(/max-age=31536000/);
     expect(style.body).toContain('.tooltip');
     await app.close();
+  });
+
+  it('serves every function of dashboard/client.ts, in one scope with every page-scope name', async () => {
+    // The served functions see only each other and the page scope: a function or scope name
+    // missing from the lists would be a ReferenceError in the browser alone.
+    const file = fileURLToPath(new URL('../../src/serve/dashboard/client.ts', import.meta.url));
+    const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+    const functions = sf.statements.filter(ts.isFunctionDeclaration).map((f) => f.name!.text);
+    const ambient = sf.statements
+      .filter((s): s is ts.VariableStatement => ts.isVariableStatement(s) && (s.modifiers ?? []).some((m) => m.kind === ts.SyntaxKind.DeclareKeyword))
+      .flatMap((s) => s.declarationList.declarations.map((d) => d.name.getText()));
+    const pageScope = sf.statements.find((s): s is ts.FunctionDeclaration => ts.isFunctionDeclaration(s) && s.name?.text === 'pageScope');
+    const returned = pageScope?.body?.statements.find(ts.isReturnStatement)?.expression;
+    const scopeKeys = returned && ts.isObjectLiteralExpression(returned) ? returned.properties.map((p) => p.name!.getText()) : [];
+    expect(DASHBOARD_CLIENT_FUNCTIONS.map((f) => f.name)).toEqual(functions);
+    expect(functions.length).toBeGreaterThan(50);
+    expect([...ambient].sort()).toEqual([...PAGE_SCOPE_NAMES].sort());
+    expect(scopeKeys).toEqual([...PAGE_SCOPE_NAMES]);
+    const app = Fastify();
+    registerDashboard(app);
+    const script = (await app.inject({ url: '/assets/dashboard.js' })).body;
+    await app.close();
+    for (const name of functions) expect(script.match(new RegExp(`^(?:async )?function ${name}\\(`, 'gm'))?.length, name).toBe(1);
+    expect(script).toContain(`const { ${PAGE_SCOPE_NAMES.join(', ')} } = pageScope({`);
+    expect(script.trimEnd().endsWith('startDashboard();\n})();')).toBe(true);
   });
 
   it('is what the app serves at / and /runs/x, outside the OpenAPI document', async () => {
