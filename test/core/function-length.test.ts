@@ -25,11 +25,9 @@ const ALLOWED: Record<string, string> = {
   'serve/store/core.ts:storeOver': 'a factory of small methods over one shared connection',
   // Serialised with toString() into the dashboard page (CSP: no inline script); not split yet.
   'serve/dashboard/client.ts:dashboardClient': 'the browser script served as dashboardClient.toString(), not split yet',
-  // Orchestration not split yet (issue 19 left them: the ORT backend factory, the CSV window reader, demo's flags).
-  'runtime/data/csv-windows.ts:csvWindowDataset': 'not split yet',
+  // Orchestration not split yet (issue 19 left them: the ORT backend factory, demo's flags).
   'runtime/ort-backend.ts:createOrtBackend': 'not split yet',
   'cli/demo.ts:registerDemo': 'not split yet',
-  // Not split yet (time): charts, readers and clients, each one declarative spec or one parser.
 };
 
 /** Every .ts file under `dir`. */
