@@ -311,28 +311,7 @@ function* storedZipSteps(out: string, members: { name: string; file: string; siz
       const utf8 = /[^\x20-\x7e]/.test(m.name) ? 0x0800 : 0;
       const big = m.size >= U32;
       const localOffset = offset;
-      // Local header.
-      const lextra = big ? 20 : 0;
-      const lh = new DataView(new ArrayBuffer(30 + name.length + lextra));
-      lh.setUint32(0, 0x04034b50, true);
-      lh.setUint16(4, big ? 45 : 20, true);
-      lh.setUint16(6, utf8, true);
-      lh.setUint16(8, 0, true); // stored
-      lh.setUint16(10, 0, true); // time
-      lh.setUint16(12, 0x21, true); // date 1980-01-01
-      lh.setUint32(14, m.crc, true);
-      lh.setUint32(18, big ? U32 : m.size, true);
-      lh.setUint32(22, big ? U32 : m.size, true);
-      lh.setUint16(26, name.length, true);
-      lh.setUint16(28, lextra, true);
-      new Uint8Array(lh.buffer).set(name, 30);
-      if (big) {
-        lh.setUint16(30 + name.length, 1, true);
-        lh.setUint16(32 + name.length, 16, true);
-        lh.setBigUint64(34 + name.length, BigInt(m.size), true);
-        lh.setBigUint64(42 + name.length, BigInt(m.size), true);
-      }
-      put(new Uint8Array(lh.buffer));
+      put(localHeader(name, utf8, m, big));
       // Data, copied in chunks.
       const src = fs.openSync(m.file, 'r');
       try {
@@ -348,72 +327,114 @@ function* storedZipSteps(out: string, members: { name: string; file: string; siz
       } finally {
         fs.closeSync(src);
       }
-      // Central directory record.
-      const bigOff = localOffset >= U32;
-      const z: bigint[] = [];
-      if (big) z.push(BigInt(m.size), BigInt(m.size));
-      if (bigOff) z.push(BigInt(localOffset));
-      const cextra = z.length ? 4 + 8 * z.length : 0;
-      const ch = new DataView(new ArrayBuffer(46 + name.length + cextra));
-      ch.setUint32(0, 0x02014b50, true);
-      ch.setUint16(4, 45, true);
-      ch.setUint16(6, big || bigOff ? 45 : 20, true);
-      ch.setUint16(8, utf8, true);
-      ch.setUint16(10, 0, true);
-      ch.setUint16(12, 0, true);
-      ch.setUint16(14, 0x21, true);
-      ch.setUint32(16, m.crc, true);
-      ch.setUint32(20, big ? U32 : m.size, true);
-      ch.setUint32(24, big ? U32 : m.size, true);
-      ch.setUint16(28, name.length, true);
-      ch.setUint16(30, cextra, true);
-      ch.setUint16(32, 0, true);
-      ch.setUint16(34, 0, true);
-      ch.setUint16(36, 0, true);
-      ch.setUint32(38, 0, true);
-      ch.setUint32(42, bigOff ? U32 : localOffset, true);
-      new Uint8Array(ch.buffer).set(name, 46);
-      if (z.length) {
-        ch.setUint16(46 + name.length, 1, true);
-        ch.setUint16(48 + name.length, 8 * z.length, true);
-        z.forEach((v, i) => ch.setBigUint64(50 + name.length + 8 * i, v, true));
-      }
-      central.push(new Uint8Array(ch.buffer));
+      central.push(centralRecord(name, utf8, m, big, localOffset));
     }
     const cdOffset = offset;
     for (const c of central) put(c);
     const cdSize = offset - cdOffset;
     const count = members.length;
-    if (count >= 0xffff || cdOffset >= U32 || cdSize >= U32) {
-      const eocd64Offset = offset;
-      const r = new DataView(new ArrayBuffer(56));
-      r.setUint32(0, 0x06064b50, true);
-      r.setBigUint64(4, 44n, true);
-      r.setUint16(12, 45, true);
-      r.setUint16(14, 45, true);
-      r.setUint32(16, 0, true);
-      r.setUint32(20, 0, true);
-      r.setBigUint64(24, BigInt(count), true);
-      r.setBigUint64(32, BigInt(count), true);
-      r.setBigUint64(40, BigInt(cdSize), true);
-      r.setBigUint64(48, BigInt(cdOffset), true);
-      put(new Uint8Array(r.buffer));
-      const l = new DataView(new ArrayBuffer(20));
-      l.setUint32(0, 0x07064b50, true);
-      l.setUint32(4, 0, true);
-      l.setBigUint64(8, BigInt(eocd64Offset), true);
-      l.setUint32(16, 1, true);
-      put(new Uint8Array(l.buffer));
-    }
-    const e = new DataView(new ArrayBuffer(22));
-    e.setUint32(0, 0x06054b50, true);
-    e.setUint16(8, Math.min(count, 0xffff), true);
-    e.setUint16(10, Math.min(count, 0xffff), true);
-    e.setUint32(12, Math.min(cdSize, U32), true);
-    e.setUint32(16, Math.min(cdOffset, U32), true);
-    put(new Uint8Array(e.buffer));
+    for (const b of endRecords(count, cdSize, cdOffset)) put(b);
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** A member's local file header: stored, no time, 1980-01-01; a zip64 extra field when the member is ≥ 4 GiB. */
+function localHeader(name: Uint8Array, utf8: number, m: { name: string; file: string; size: number; crc: number }, big: boolean): Uint8Array {
+  const lextra = big ? 20 : 0;
+  const lh = new DataView(new ArrayBuffer(30 + name.length + lextra));
+  lh.setUint32(0, 0x04034b50, true);
+  lh.setUint16(4, big ? 45 : 20, true);
+  lh.setUint16(6, utf8, true);
+  lh.setUint16(8, 0, true); // stored
+  lh.setUint16(10, 0, true); // time
+  lh.setUint16(12, 0x21, true); // date 1980-01-01
+  lh.setUint32(14, m.crc, true);
+  lh.setUint32(18, big ? U32 : m.size, true);
+  lh.setUint32(22, big ? U32 : m.size, true);
+  lh.setUint16(26, name.length, true);
+  lh.setUint16(28, lextra, true);
+  new Uint8Array(lh.buffer).set(name, 30);
+  if (big) {
+    lh.setUint16(30 + name.length, 1, true);
+    lh.setUint16(32 + name.length, 16, true);
+    lh.setBigUint64(34 + name.length, BigInt(m.size), true);
+    lh.setBigUint64(42 + name.length, BigInt(m.size), true);
+  }
+  return new Uint8Array(lh.buffer);
+}
+
+/** A member's central directory record, with a zip64 extra field for its sizes (≥ 4 GiB) and offset (past 4 GiB) when needed. */
+function centralRecord(
+  name: Uint8Array,
+  utf8: number,
+  m: { name: string; file: string; size: number; crc: number },
+  big: boolean,
+  localOffset: number,
+): Uint8Array {
+  const bigOff = localOffset >= U32;
+  const z: bigint[] = [];
+  if (big) z.push(BigInt(m.size), BigInt(m.size));
+  if (bigOff) z.push(BigInt(localOffset));
+  const cextra = z.length ? 4 + 8 * z.length : 0;
+  const ch = new DataView(new ArrayBuffer(46 + name.length + cextra));
+  ch.setUint32(0, 0x02014b50, true);
+  ch.setUint16(4, 45, true);
+  ch.setUint16(6, big || bigOff ? 45 : 20, true);
+  ch.setUint16(8, utf8, true);
+  ch.setUint16(10, 0, true);
+  ch.setUint16(12, 0, true);
+  ch.setUint16(14, 0x21, true);
+  ch.setUint32(16, m.crc, true);
+  ch.setUint32(20, big ? U32 : m.size, true);
+  ch.setUint32(24, big ? U32 : m.size, true);
+  ch.setUint16(28, name.length, true);
+  ch.setUint16(30, cextra, true);
+  ch.setUint16(32, 0, true);
+  ch.setUint16(34, 0, true);
+  ch.setUint16(36, 0, true);
+  ch.setUint32(38, 0, true);
+  ch.setUint32(42, bigOff ? U32 : localOffset, true);
+  new Uint8Array(ch.buffer).set(name, 46);
+  if (z.length) {
+    ch.setUint16(46 + name.length, 1, true);
+    ch.setUint16(48 + name.length, 8 * z.length, true);
+    z.forEach((v, i) => ch.setBigUint64(50 + name.length + 8 * i, v, true));
+  }
+  return new Uint8Array(ch.buffer);
+}
+
+/** The end records after the central directory (which ends where the first of them starts): zip64 record and locator when needed, then the end-of-central-directory record. */
+function endRecords(count: number, cdSize: number, cdOffset: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  if (count >= 0xffff || cdOffset >= U32 || cdSize >= U32) {
+    const eocd64Offset = cdOffset + cdSize;
+    const r = new DataView(new ArrayBuffer(56));
+    r.setUint32(0, 0x06064b50, true);
+    r.setBigUint64(4, 44n, true);
+    r.setUint16(12, 45, true);
+    r.setUint16(14, 45, true);
+    r.setUint32(16, 0, true);
+    r.setUint32(20, 0, true);
+    r.setBigUint64(24, BigInt(count), true);
+    r.setBigUint64(32, BigInt(count), true);
+    r.setBigUint64(40, BigInt(cdSize), true);
+    r.setBigUint64(48, BigInt(cdOffset), true);
+    out.push(new Uint8Array(r.buffer));
+    const l = new DataView(new ArrayBuffer(20));
+    l.setUint32(0, 0x07064b50, true);
+    l.setUint32(4, 0, true);
+    l.setBigUint64(8, BigInt(eocd64Offset), true);
+    l.setUint32(16, 1, true);
+    out.push(new Uint8Array(l.buffer));
+  }
+  const e = new DataView(new ArrayBuffer(22));
+  e.setUint32(0, 0x06054b50, true);
+  e.setUint16(8, Math.min(count, 0xffff), true);
+  e.setUint16(10, Math.min(count, 0xffff), true);
+  e.setUint32(12, Math.min(cdSize, U32), true);
+  e.setUint32(16, Math.min(cdOffset, U32), true);
+  out.push(new Uint8Array(e.buffer));
+  return out;
 }

@@ -77,44 +77,7 @@ const ADAM7 = [
 export function decodePng(bytes: Uint8Array, name: string, check?: (header: PngHeader) => void, limits: LimitOptions = {}): PngImage {
   const maxima = resolveLimits(limits);
   if (bytes.length < 8 || !SIGNATURE.every((b, i) => bytes[i] === b)) throw errors.badFile(name, 'not a PNG file: bad signature');
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let header: PngHeader | undefined;
-  let palette: Uint8Array | undefined;
-  const idat: Uint8Array[] = [];
-  let ended = false;
-  for (let p = 8; !ended; ) {
-    if (p + 12 > bytes.length) throw errors.badFile(name, `truncated: the file ends at byte ${bytes.length} before the IEND chunk`);
-    const len = v.getUint32(p);
-    const type = String.fromCharCode(...bytes.subarray(p + 4, p + 8));
-    if (len > bytes.length - p - 12) {
-      throw errors.badFile(name, `truncated: chunk '${type}' at byte ${p} declares ${len} bytes, only ${bytes.length - p - 12} remain`);
-    }
-    const data = bytes.subarray(p + 8, p + 8 + len);
-    if (crc32(bytes.subarray(p + 4, p + 8 + len)) !== v.getUint32(p + 8 + len)) {
-      throw errors.badFile(name, `corrupt: chunk '${type}' at byte ${p} has a bad CRC`);
-    }
-    if (header === undefined && type !== 'IHDR') throw errors.badFile(name, `corrupt: first chunk is '${type}', expected 'IHDR'`);
-    switch (type) {
-      case 'IHDR':
-        header = parseHeader(data, name);
-        check?.(header);
-        checkLimit(maxima, 'maxImagePixels', name, `the image size ${header.width}×${header.height} (pixels)`, header.width * header.height);
-        break;
-      case 'PLTE':
-        palette = data;
-        break;
-      case 'IDAT':
-        idat.push(data);
-        break;
-      case 'IEND':
-        ended = true;
-        break;
-      default:
-        if ((type.charCodeAt(0) & 0x20) === 0) throw errors.badFile(name, `unsupported critical chunk '${type}'`);
-    }
-    p += 12 + len;
-  }
-  const h = header!;
+  const { header: h, palette, idat } = readChunks(bytes, name, check, maxima);
   if (h.colorType === 3 && palette === undefined) throw errors.badFile(name, 'corrupt: palette image without a PLTE chunk');
   if (idat.length === 0) throw errors.badFile(name, 'corrupt: no IDAT chunk (no image data)');
   const channels = CHANNELS[h.colorType]!;
@@ -159,6 +122,57 @@ export function decodePng(bytes: Uint8Array, name: string, check?: (header: PngH
     pos += ps.h * (rowBytes + 1);
   }
   return { ...h, channels, samples, palette };
+}
+
+/**
+ * Walks the chunks after the signature up to IEND, checking each one's length and CRC, that
+ * IHDR comes first (checked by `check` and against the pixel limit) and that no unknown
+ * critical chunk appears; returns the header, the palette and the IDAT chunks in order.
+ */
+function readChunks(
+  bytes: Uint8Array,
+  name: string,
+  check: ((header: PngHeader) => void) | undefined,
+  maxima: ReturnType<typeof resolveLimits>,
+): { header: PngHeader; palette: Uint8Array | undefined; idat: Uint8Array[] } {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let header: PngHeader | undefined;
+  let palette: Uint8Array | undefined;
+  const idat: Uint8Array[] = [];
+  let ended = false;
+  for (let p = 8; !ended; ) {
+    if (p + 12 > bytes.length) throw errors.badFile(name, `truncated: the file ends at byte ${bytes.length} before the IEND chunk`);
+    const len = v.getUint32(p);
+    const type = String.fromCharCode(...bytes.subarray(p + 4, p + 8));
+    if (len > bytes.length - p - 12) {
+      throw errors.badFile(name, `truncated: chunk '${type}' at byte ${p} declares ${len} bytes, only ${bytes.length - p - 12} remain`);
+    }
+    const data = bytes.subarray(p + 8, p + 8 + len);
+    if (crc32(bytes.subarray(p + 4, p + 8 + len)) !== v.getUint32(p + 8 + len)) {
+      throw errors.badFile(name, `corrupt: chunk '${type}' at byte ${p} has a bad CRC`);
+    }
+    if (header === undefined && type !== 'IHDR') throw errors.badFile(name, `corrupt: first chunk is '${type}', expected 'IHDR'`);
+    switch (type) {
+      case 'IHDR':
+        header = parseHeader(data, name);
+        check?.(header);
+        checkLimit(maxima, 'maxImagePixels', name, `the image size ${header.width}×${header.height} (pixels)`, header.width * header.height);
+        break;
+      case 'PLTE':
+        palette = data;
+        break;
+      case 'IDAT':
+        idat.push(data);
+        break;
+      case 'IEND':
+        ended = true;
+        break;
+      default:
+        if ((type.charCodeAt(0) & 0x20) === 0) throw errors.badFile(name, `unsupported critical chunk '${type}'`);
+    }
+    p += 12 + len;
+  }
+  return { header: header!, palette, idat };
 }
 
 function parseHeader(d: Uint8Array, name: string): PngHeader {

@@ -58,49 +58,7 @@ const SIG_LOCAL = 0x04034b50;
  */
 export function readZipDirectory(source: ByteSource): ZipEntry[] {
   const name = source.name;
-  if (source.size < 22) throw errors.badFile(name, `not a zip archive: only ${source.size} bytes`);
-  const tailLen = Math.min(source.size, 22 + 65535);
-  const tailStart = source.size - tailLen;
-  const tail = source.read(tailStart, tailLen);
-  const tv = view(tail);
-  let at = -1;
-  for (let i = tailLen - 22; i >= 0; i--) {
-    if (tv.getUint32(i, true) === SIG_EOCD && i + 22 + tv.getUint16(i + 20, true) <= tailLen) {
-      at = i;
-      break;
-    }
-  }
-  if (at < 0) throw errors.badFile(name, 'not a zip archive, or truncated: no end-of-central-directory record');
-  const eocdPos = tailStart + at;
-  let count = tv.getUint16(at + 10, true);
-  let cdSize = tv.getUint32(at + 12, true);
-  let cdOffset = tv.getUint32(at + 16, true);
-  let disks = [tv.getUint16(at + 4, true), tv.getUint16(at + 6, true)];
-  if (eocdPos >= 20) {
-    const loc = source.read(eocdPos - 20, 20);
-    const lv = view(loc);
-    if (lv.getUint32(0, true) === SIG_ZIP64_LOCATOR) {
-      const recOffset = u64(lv, 8, name);
-      if (recOffset + 56 > source.size) {
-        throw errors.badFile(
-          name,
-          `truncated or corrupt: zip64 end-of-central-directory record at offset ${recOffset} lies outside the file (${source.size} bytes)`,
-        );
-      }
-      const rv = view(source.read(recOffset, 56));
-      if (rv.getUint32(0, true) !== SIG_ZIP64_EOCD) {
-        throw errors.badFile(name, `corrupt: no zip64 end-of-central-directory record at offset ${recOffset}`);
-      }
-      count = u64(rv, 32, name);
-      cdSize = u64(rv, 40, name);
-      cdOffset = u64(rv, 48, name);
-      disks = [rv.getUint32(16, true), rv.getUint32(20, true)];
-    }
-  }
-  if (disks.some((d) => d !== 0 && d !== 0xffff)) throw errors.badFile(name, 'multi-disk zip archives are not supported');
-  if (cdOffset + cdSize > source.size) {
-    throw errors.badFile(name, `truncated or corrupt: central directory at offset ${cdOffset} (${cdSize} bytes) lies outside the file (${source.size} bytes)`);
-  }
+  const { count, cdSize, cdOffset } = findCentralDirectory(source);
   const cd = source.read(cdOffset, cdSize);
   const cv = view(cd);
   const utf8 = new TextDecoder('utf-8');
@@ -145,6 +103,59 @@ export function readZipDirectory(source: ByteSource): ZipEntry[] {
     p += 46 + nameLen + extraLen + commentLen;
   }
   return entries;
+}
+
+/**
+ * Finds the central directory from the end-of-central-directory record (searched backwards over
+ * the last 64 KiB + 22 bytes) and, when present, the zip64 record; rejects multi-disk archives
+ * and a directory outside the file.
+ */
+function findCentralDirectory(source: ByteSource): { count: number; cdSize: number; cdOffset: number } {
+  const name = source.name;
+  if (source.size < 22) throw errors.badFile(name, `not a zip archive: only ${source.size} bytes`);
+  const tailLen = Math.min(source.size, 22 + 65535);
+  const tailStart = source.size - tailLen;
+  const tail = source.read(tailStart, tailLen);
+  const tv = view(tail);
+  let at = -1;
+  for (let i = tailLen - 22; i >= 0; i--) {
+    if (tv.getUint32(i, true) === SIG_EOCD && i + 22 + tv.getUint16(i + 20, true) <= tailLen) {
+      at = i;
+      break;
+    }
+  }
+  if (at < 0) throw errors.badFile(name, 'not a zip archive, or truncated: no end-of-central-directory record');
+  const eocdPos = tailStart + at;
+  let count = tv.getUint16(at + 10, true);
+  let cdSize = tv.getUint32(at + 12, true);
+  let cdOffset = tv.getUint32(at + 16, true);
+  let disks = [tv.getUint16(at + 4, true), tv.getUint16(at + 6, true)];
+  if (eocdPos >= 20) {
+    const loc = source.read(eocdPos - 20, 20);
+    const lv = view(loc);
+    if (lv.getUint32(0, true) === SIG_ZIP64_LOCATOR) {
+      const recOffset = u64(lv, 8, name);
+      if (recOffset + 56 > source.size) {
+        throw errors.badFile(
+          name,
+          `truncated or corrupt: zip64 end-of-central-directory record at offset ${recOffset} lies outside the file (${source.size} bytes)`,
+        );
+      }
+      const rv = view(source.read(recOffset, 56));
+      if (rv.getUint32(0, true) !== SIG_ZIP64_EOCD) {
+        throw errors.badFile(name, `corrupt: no zip64 end-of-central-directory record at offset ${recOffset}`);
+      }
+      count = u64(rv, 32, name);
+      cdSize = u64(rv, 40, name);
+      cdOffset = u64(rv, 48, name);
+      disks = [rv.getUint32(16, true), rv.getUint32(20, true)];
+    }
+  }
+  if (disks.some((d) => d !== 0 && d !== 0xffff)) throw errors.badFile(name, 'multi-disk zip archives are not supported');
+  if (cdOffset + cdSize > source.size) {
+    throw errors.badFile(name, `truncated or corrupt: central directory at offset ${cdOffset} (${cdSize} bytes) lies outside the file (${source.size} bytes)`);
+  }
+  return { count, cdSize, cdOffset };
 }
 
 /**

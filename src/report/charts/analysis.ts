@@ -12,8 +12,8 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { type AnalysisView, type ExperimentView, experimentLabel, type SweepView, type TaskView } from '../analysis-view.js';
-import { axisTitle, scoreAxis } from '../axis.js';
-import { type Cell, type Chart, col, exact, round } from '../chart.js';
+import { axisTitle, type ScoreAxis, scoreAxis } from '../axis.js';
+import { type Cell, type Chart, type ChartTable, col, exact, round } from '../chart.js';
 import { fmt, fmtSigned } from '../format.js';
 import { COLORS, CONFIG, DELTA_SCHEME, SERIES } from '../theme.js';
 import { errorBars } from './score.js';
@@ -37,9 +37,22 @@ export function fmtP(p: number): string {
  * 95 % intervals, when the experiments have them, as error bars in the dots' colours.
  */
 export function prePostChart(experiments: readonly ExperimentView[]): Chart {
-  const ci = (c: readonly [number, number] | null | undefined) => ({ lo: round(c?.[0] ?? null), hi: round(c?.[1] ?? null) });
   const withCi = experiments.some((e) => e.krsPreCi || e.krsPostCi);
-  const rows = experiments.flatMap((e) => [
+  const rows = prePostRows(experiments);
+  const axis = scoreAxis(rows.flatMap((r) => [r.krs, r.lo, r.hi]));
+  return {
+    id: 'krs-pre-post',
+    title: 'KRS before and after distillation',
+    caption: `For each experiment, the student's KRS against its teacher before KD (grey dot) and after KD (blue dot), grouped by task${axis.zoomed ? `; the axis is zoomed to ${axis.domain[0]}–${axis.domain[1]}` : ''}.`,
+    spec: prePostSpec(experiments, rows, axis, withCi),
+    table: prePostTable(experiments, withCi),
+  };
+}
+
+/** One row per experiment and phase (pre-KD, post-KD): its KRS, label and 95 % interval. */
+function prePostRows(experiments: readonly ExperimentView[]) {
+  const ci = (c: readonly [number, number] | null | undefined) => ({ lo: round(c?.[0] ?? null), hi: round(c?.[1] ?? null) });
+  return experiments.flatMap((e) => [
     ...(e.krsPre === null
       ? []
       : [
@@ -69,7 +82,10 @@ export function prePostChart(experiments: readonly ExperimentView[]): Chart {
           },
         ]),
   ]);
-  const axis = scoreAxis(rows.flatMap((r) => [r.krs, r.lo, r.hi]));
+}
+
+/** The faceted dumbbell spec of {@link prePostChart}. */
+function prePostSpec(experiments: readonly ExperimentView[], rows: ReturnType<typeof prePostRows>, axis: ScoreAxis, withCi: boolean): TopLevelSpec {
   const order = experiments.map(experimentLabel);
   const y = { field: 'experiment', type: 'nominal' as const, sort: order, title: null, axis: { labelLimit: 300 } };
   const x = {
@@ -79,7 +95,7 @@ export function prePostChart(experiments: readonly ExperimentView[]): Chart {
     axis: { tickMinStep: axis.step },
     title: axisTitle('KRS', axis),
   };
-  const spec: TopLevelSpec = {
+  return {
     $schema: SCHEMA,
     config: CONFIG,
     title: {
@@ -140,50 +156,47 @@ export function prePostChart(experiments: readonly ExperimentView[]): Chart {
     },
     resolve: { scale: { y: 'independent' } },
   };
+}
+
+/** The table of {@link prePostChart}: KRS pre, post and gain, with the intervals when any. */
+function prePostTable(experiments: readonly ExperimentView[], withCi: boolean): ChartTable {
   return {
-    id: 'krs-pre-post',
-    title: 'KRS before and after distillation',
-    caption: `For each experiment, the student's KRS against its teacher before KD (grey dot) and after KD (blue dot), grouped by task${axis.zoomed ? `; the axis is zoomed to ${axis.domain[0]}–${axis.domain[1]}` : ''}.`,
-    spec,
-    table: {
-      columns: [
-        col('id', 'id'),
-        col('task', 'task'),
-        col('method', 'method'),
-        col('student', 'student'),
-        col('dataset', 'dataset'),
-        col('krsPre', 'KRS pre'),
-        col('krsPost', 'KRS post'),
-        col('deltaKrs', 'ΔKRS', 2, true),
-        ...(withCi
-          ? [
-              col('krsPreLow', 'KRS pre 95% CI low'),
-              col('krsPreHigh', 'KRS pre 95% CI high'),
-              col('krsPostLow', 'KRS post 95% CI low'),
-              col('krsPostHigh', 'KRS post 95% CI high'),
-            ]
-          : []),
-      ],
-      rows: experiments.map((e) => ({
-        id: e.id,
-        task: e.task,
-        method: e.method,
-        student: e.student ?? null,
-        dataset: e.dataset ?? null,
-        krsPre: exact(e.krsPre),
-        krsPost: exact(e.krsPost),
-        deltaKrs: exact(e.deltaKrs),
-        ...(withCi
-          ? { krsPreLow: exact(e.krsPreCi?.[0]), krsPreHigh: exact(e.krsPreCi?.[1]), krsPostLow: exact(e.krsPostCi?.[0]), krsPostHigh: exact(e.krsPostCi?.[1]) }
-          : {}),
-      })),
-    },
+    columns: [
+      col('id', 'id'),
+      col('task', 'task'),
+      col('method', 'method'),
+      col('student', 'student'),
+      col('dataset', 'dataset'),
+      col('krsPre', 'KRS pre'),
+      col('krsPost', 'KRS post'),
+      col('deltaKrs', 'ΔKRS', 2, true),
+      ...(withCi
+        ? [
+            col('krsPreLow', 'KRS pre 95% CI low'),
+            col('krsPreHigh', 'KRS pre 95% CI high'),
+            col('krsPostLow', 'KRS post 95% CI low'),
+            col('krsPostHigh', 'KRS post 95% CI high'),
+          ]
+        : []),
+    ],
+    rows: experiments.map((e) => ({
+      id: e.id,
+      task: e.task,
+      method: e.method,
+      student: e.student ?? null,
+      dataset: e.dataset ?? null,
+      krsPre: exact(e.krsPre),
+      krsPost: exact(e.krsPost),
+      deltaKrs: exact(e.deltaKrs),
+      ...(withCi
+        ? { krsPreLow: exact(e.krsPreCi?.[0]), krsPreHigh: exact(e.krsPreCi?.[1]), krsPostLow: exact(e.krsPostCi?.[0]), krsPostHigh: exact(e.krsPostCi?.[1]) }
+        : {}),
+    })),
   };
 }
 
 /** ΔFSS, ΔAOA and ΔKRS of every experiment as a heatmap centred on 0 (Figure 9). */
 export function deltaHeatmap(experiments: readonly ExperimentView[]): Chart {
-  const comps = ['ΔFSS', 'ΔAOA', 'ΔKRS'];
   const rows = experiments.flatMap((e) =>
     (
       [
@@ -196,8 +209,21 @@ export function deltaHeatmap(experiments: readonly ExperimentView[]): Chart {
   const split = experiments.some((e) => e.fssContribution !== undefined && e.fssContribution !== null);
   const m = Math.max(1, ...rows.map((r) => Math.abs(r.value ?? 0)));
   const extent = Math.ceil(m / 5) * 5;
+  return {
+    id: 'delta-heatmap',
+    title: 'Change in FSS, AOA and KRS with distillation',
+    caption:
+      'Each row is an experiment: how many points feature similarity (ΔFSS), output agreement (ΔAOA) and KRS (ΔKRS) moved from before to after KD; orange is a gain, blue a loss.',
+    spec: deltaHeatmapSpec(experiments, rows, extent),
+    table: deltaHeatmapTable(experiments, split),
+  };
+}
+
+/** The faceted heatmap spec of {@link deltaHeatmap}, coloured on [−extent, extent]. */
+function deltaHeatmapSpec(experiments: readonly ExperimentView[], rows: readonly Record<string, Cell>[], extent: number): TopLevelSpec {
+  const comps = ['ΔFSS', 'ΔAOA', 'ΔKRS'];
   const order = experiments.map(experimentLabel);
-  const spec: TopLevelSpec = {
+  return {
     $schema: SCHEMA,
     config: CONFIG,
     title: { text: 'Change in FSS, AOA and KRS with distillation', subtitle: 'ΔKRS = α·ΔFSS + β·ΔAOA: KRS moderates whichever component moved more' },
@@ -246,56 +272,71 @@ export function deltaHeatmap(experiments: readonly ExperimentView[]): Chart {
     },
     resolve: { scale: { y: 'independent' } },
   };
+}
+
+/** The table of {@link deltaHeatmap}: the three changes, and α·ΔFSS, β·ΔAOA when known. */
+function deltaHeatmapTable(experiments: readonly ExperimentView[], split: boolean): ChartTable {
   return {
-    id: 'delta-heatmap',
-    title: 'Change in FSS, AOA and KRS with distillation',
-    caption:
-      'Each row is an experiment: how many points feature similarity (ΔFSS), output agreement (ΔAOA) and KRS (ΔKRS) moved from before to after KD; orange is a gain, blue a loss.',
-    spec,
-    table: {
-      columns: [
-        col('id', 'id'),
-        col('task', 'task'),
-        col('method', 'method'),
-        col('alpha', 'α', 2),
-        col('deltaFss', 'ΔFSS', 2, true),
-        col('deltaAoa', 'ΔAOA', 2, true),
-        col('deltaKrs', 'ΔKRS', 2, true),
-        ...(split
-          ? [
-              col('fssContribution', 'α·ΔFSS', 2, true),
-              col('aoaContribution', 'β·ΔAOA', 2, true),
-              col('dominant', 'dominant'),
-              col('imbalanceRatio', 'imbalance ratio', 2),
-            ]
-          : []),
-      ],
-      rows: experiments.map((e) => ({
-        id: e.id,
-        task: e.task,
-        method: e.method,
-        alpha: e.alpha ?? null,
-        deltaFss: exact(e.deltaFss),
-        deltaAoa: exact(e.deltaAoa),
-        deltaKrs: exact(e.deltaKrs),
-        ...(split
-          ? {
-              fssContribution: exact(e.fssContribution),
-              aoaContribution: exact(e.aoaContribution),
-              dominant: e.dominant ?? null,
-              imbalanceRatio: exact(e.imbalanceRatio),
-            }
-          : {}),
-      })),
-    },
+    columns: [
+      col('id', 'id'),
+      col('task', 'task'),
+      col('method', 'method'),
+      col('alpha', 'α', 2),
+      col('deltaFss', 'ΔFSS', 2, true),
+      col('deltaAoa', 'ΔAOA', 2, true),
+      col('deltaKrs', 'ΔKRS', 2, true),
+      ...(split
+        ? [
+            col('fssContribution', 'α·ΔFSS', 2, true),
+            col('aoaContribution', 'β·ΔAOA', 2, true),
+            col('dominant', 'dominant'),
+            col('imbalanceRatio', 'imbalance ratio', 2),
+          ]
+        : []),
+    ],
+    rows: experiments.map((e) => ({
+      id: e.id,
+      task: e.task,
+      method: e.method,
+      alpha: e.alpha ?? null,
+      deltaFss: exact(e.deltaFss),
+      deltaAoa: exact(e.deltaAoa),
+      deltaKrs: exact(e.deltaKrs),
+      ...(split
+        ? {
+            fssContribution: exact(e.fssContribution),
+            aoaContribution: exact(e.aoaContribution),
+            dominant: e.dominant ?? null,
+            imbalanceRatio: exact(e.imbalanceRatio),
+          }
+        : {}),
+    })),
   };
 }
 
 /** KRS as a function of α for each sweep, the preset α values as dashed lines (Figure 8). */
 export function sensitivityChart(sweeps: readonly SweepView[]): Chart {
   const rows = sweeps.flatMap((s) => s.points.map((p) => ({ series: s.label, task: s.task, alpha: round(p.alpha, 4), krs: round(p.krs) })));
-  // Dashed: the task presets; dotted: an α used instead of the preset (--alpha or the table's alpha column).
-  const presetOf = (s: SweepView) => round(s.presetAlpha ?? s.alpha, 4)!;
+  const axis = scoreAxis(rows.map((r) => r.krs));
+  const [lo, hi] = axis.domain;
+  return {
+    id: 'alpha-sensitivity',
+    title: 'Sensitivity of KRS to α',
+    caption: `How KRS would change with the weight α given to feature similarity. A line rising to the right means FSS exceeds AOA; dashed lines mark the task presets (dotted: an α used instead).${axis.zoomed ? ` The KRS axis is zoomed to ${lo}–${hi}.` : ''}`,
+    spec: sensitivitySpec(sweeps, rows, sensitivityRules(sweeps, axis), axis),
+    table: sensitivityTable(sweeps),
+  };
+}
+
+/** A sweep's preset α (its α when it has no preset), to 4 decimals. */
+const presetOf = (s: SweepView) => round(s.presetAlpha ?? s.alpha, 4)!;
+
+/**
+ * The vertical rules of {@link sensitivityChart}. Dashed: the task presets; dotted: an α used
+ * instead of the preset (--alpha or the table's alpha column). Labels stacked from the top, one
+ * line each, so that close rules do not overprint.
+ */
+function sensitivityRules(sweeps: readonly SweepView[], axis: ScoreAxis) {
   const rule = (alpha: number, of: (s: SweepView) => number, kind: 'preset' | 'used') => ({
     alpha,
     kind,
@@ -305,15 +346,22 @@ export function sensitivityChart(sweeps: readonly SweepView[]): Chart {
   const usedAlphas = [...new Set(sweeps.filter((s) => round(s.alpha, 4) !== presetOf(s)).map((s) => round(s.alpha, 4)!))].filter(
     (a) => !presetAlphas.includes(a),
   );
-  const axis = scoreAxis(rows.map((r) => r.krs));
   const [lo, hi] = axis.domain;
-  // Labels stacked from the top, one line each, so that close rules do not overprint.
-  const presets = [...presetAlphas.map((a) => rule(a, presetOf, 'preset')), ...usedAlphas.map((a) => rule(a, (s) => round(s.alpha, 4)!, 'used'))]
+  return [...presetAlphas.map((a) => rule(a, presetOf, 'preset')), ...usedAlphas.map((a) => rule(a, (s) => round(s.alpha, 4)!, 'used'))]
     .sort((x, y) => x.alpha - y.alpha)
     .map((r, k) => ({ ...r, labelY: round(hi - 0.055 * (hi - lo) * k) }));
+}
+
+/** The layered spec of {@link sensitivityChart}: the rules, their labels and one line per sweep. */
+function sensitivitySpec(
+  sweeps: readonly SweepView[],
+  rows: readonly Record<string, Cell>[],
+  presets: ReturnType<typeof sensitivityRules>,
+  axis: ScoreAxis,
+): TopLevelSpec {
   const labels = sweeps.map((s) => s.label);
   const many = labels.length > SERIES.length;
-  const spec: TopLevelSpec = {
+  return {
     $schema: SCHEMA,
     config: CONFIG,
     title: {
@@ -372,38 +420,77 @@ export function sensitivityChart(sweeps: readonly SweepView[]): Chart {
       },
     ],
   };
-  // The table: one row per sweep with its ends, preset and best α (the full grid is in the spec).
+}
+
+/** The table of {@link sensitivityChart}: one row per sweep with its ends, preset and best α (the full grid is in the spec). */
+function sensitivityTable(sweeps: readonly SweepView[]): ChartTable {
   const at = (s: SweepView, a: number) => s.points.find((p) => Math.abs(p.alpha - a) < 1e-9)?.krs ?? null;
   return {
-    id: 'alpha-sensitivity',
-    title: 'Sensitivity of KRS to α',
-    caption: `How KRS would change with the weight α given to feature similarity. A line rising to the right means FSS exceeds AOA; dashed lines mark the task presets (dotted: an α used instead).${axis.zoomed ? ` The KRS axis is zoomed to ${lo}–${hi}.` : ''}`,
-    spec,
-    table: {
-      columns: [
-        col('series', 'series'),
-        col('task', 'task'),
-        col('preset', 'preset α', 2),
-        col('alpha', 'α used', 2),
-        col('krsAtAlpha', 'KRS at α used'),
-        col('krs0', 'KRS at α = 0 (AOA)'),
-        col('krs1', 'KRS at α = 1 (FSS)'),
-      ],
-      rows: sweeps.map((s) => ({
-        series: s.label,
-        task: s.task,
-        preset: presetOf(s),
-        alpha: exact(s.alpha),
-        krsAtAlpha: exact(at(s, s.alpha) ?? s.alpha * (at(s, 1) ?? 0) + (1 - s.alpha) * (at(s, 0) ?? 0)),
-        krs0: exact(at(s, 0)),
-        krs1: exact(at(s, 1)),
-      })),
-    },
+    columns: [
+      col('series', 'series'),
+      col('task', 'task'),
+      col('preset', 'preset α', 2),
+      col('alpha', 'α used', 2),
+      col('krsAtAlpha', 'KRS at α used'),
+      col('krs0', 'KRS at α = 0 (AOA)'),
+      col('krs1', 'KRS at α = 1 (FSS)'),
+    ],
+    rows: sweeps.map((s) => ({
+      series: s.label,
+      task: s.task,
+      preset: presetOf(s),
+      alpha: exact(s.alpha),
+      krsAtAlpha: exact(at(s, s.alpha) ?? s.alpha * (at(s, 1) ?? 0) + (1 - s.alpha) * (at(s, 0) ?? 0)),
+      krs0: exact(at(s, 0)),
+      krs1: exact(at(s, 1)),
+    })),
   };
 }
 
 /** Box plots of KRS before and after KD for each task (Figure 10), the experiments as dots. */
 export function boxPlotChart(tasks: readonly TaskView[], experiments: readonly ExperimentView[]): Chart {
+  const rows = boxPlotRows(tasks, experiments);
+  const axis = scoreAxis(rows.flatMap((r) => [r.min, r.max, r.krs] as (number | null | undefined)[]));
+  const spec = boxPlotSpec(tasks, rows, axis);
+  const mc = (m: TaskView['pre']) => (m ? `${fmt(m.mean, 2)}${m.ci95 ? ` [${fmt(m.ci95[0], 2)}, ${fmt(m.ci95[1], 2)}]` : ''}` : '—');
+  const anyCi = tasks.some((t) => t.pre?.ci95 || t.post?.ci95);
+  const withoutCi = tasks.filter((t) => (t.pre && !t.pre.ci95) || (t.post && !t.post.ci95)).map((t) => t.task);
+  return {
+    id: 'krs-box',
+    title: 'KRS before and after distillation, by task',
+    caption: `The distribution of KRS over each task's experiments before and after KD; the table adds the mean${anyCi ? ' with its 95% confidence interval' : ''} and the paired t-test.${
+      withoutCi.length ? ` ${withoutCi.join(', ')}: no 95% interval, as a task with fewer than two experiments (or values that do not vary) has none.` : ''
+    }${axis.zoomed ? ` The KRS axis is zoomed to ${axis.domain[0]}–${axis.domain[1]}.` : ''}`,
+    spec,
+    table: {
+      columns: [
+        col('task', 'task'),
+        col('n', 'n', 0),
+        col('pre', anyCi ? 'pre-KD mean [95% CI]' : 'pre-KD mean'),
+        col('post', anyCi ? 'post-KD mean [95% CI]' : 'post-KD mean'),
+        col('preMedian', 'pre median'),
+        col('postMedian', 'post median'),
+        col('t', 'paired t'),
+        col('df', 'df', 0),
+        col('p', 'p'),
+      ],
+      rows: tasks.map((t) => ({
+        task: t.task,
+        n: t.n,
+        pre: mc(t.pre),
+        post: mc(t.post),
+        preMedian: exact(t.preBox?.median),
+        postMedian: exact(t.postBox?.median),
+        t: exact(t.pairedT?.t),
+        df: t.pairedT?.df ?? null,
+        p: t.pairedT ? fmtP(t.pairedT.p) : null,
+      })),
+    },
+  };
+}
+
+/** One row per task and phase with its five-number summary (kind 'box'), one per experiment and phase with its KRS (kind 'point'). */
+function boxPlotRows(tasks: readonly TaskView[], experiments: readonly ExperimentView[]): Record<string, Cell>[] {
   const rows: Record<string, Cell>[] = [];
   for (const t of tasks) {
     for (const [phase, box] of [
@@ -427,11 +514,15 @@ export function boxPlotChart(tasks: readonly TaskView[], experiments: readonly E
     if (e.krsPre !== null) rows.push({ kind: 'point', task: e.task, phase: 'pre-KD', krs: round(e.krsPre), experiment: experimentLabel(e) });
     if (e.krsPost !== null) rows.push({ kind: 'point', task: e.task, phase: 'post-KD', krs: round(e.krsPost), experiment: experimentLabel(e) });
   }
-  const axis = scoreAxis(rows.flatMap((r) => [r.min, r.max, r.krs] as (number | null | undefined)[]));
+  return rows;
+}
+
+/** The faceted box-plot spec of {@link boxPlotChart}: whiskers, boxes, medians and the experiments' dots. */
+function boxPlotSpec(tasks: readonly TaskView[], rows: readonly Record<string, Cell>[], axis: ScoreAxis): TopLevelSpec {
   const x = { field: 'phase', type: 'nominal' as const, sort: PHASES, title: null, axis: { labelAngle: 0 } };
   const color = { field: 'phase', type: 'nominal' as const, sort: PHASES, scale: { domain: PHASES, range: [COLORS.pre, COLORS.post] }, legend: null };
   const box = { filter: "datum.kind === 'box'" };
-  const spec: TopLevelSpec = {
+  return {
     $schema: SCHEMA,
     config: CONFIG,
     title: {
@@ -493,49 +584,40 @@ export function boxPlotChart(tasks: readonly TaskView[], experiments: readonly E
       ],
     },
   };
-  const mc = (m: TaskView['pre']) => (m ? `${fmt(m.mean, 2)}${m.ci95 ? ` [${fmt(m.ci95[0], 2)}, ${fmt(m.ci95[1], 2)}]` : ''}` : '—');
-  const anyCi = tasks.some((t) => t.pre?.ci95 || t.post?.ci95);
-  const withoutCi = tasks.filter((t) => (t.pre && !t.pre.ci95) || (t.post && !t.post.ci95)).map((t) => t.task);
+}
+
+/** KRS against the task metric per task, with the least-squares line and Pearson's r (§4.2.1). */
+export function krsVsMetricChart(tasks: readonly TaskView[], experiments: readonly ExperimentView[]): Chart {
+  const rows = krsVsMetricRows(tasks, experiments);
+  const panels = tasks.filter((t) => rows.some((r) => r.panel === headerOf(t))).map(headerOf);
   return {
-    id: 'krs-box',
-    title: 'KRS before and after distillation, by task',
-    caption: `The distribution of KRS over each task's experiments before and after KD; the table adds the mean${anyCi ? ' with its 95% confidence interval' : ''} and the paired t-test.${
-      withoutCi.length ? ` ${withoutCi.join(', ')}: no 95% interval, as a task with fewer than two experiments (or values that do not vary) has none.` : ''
-    }${axis.zoomed ? ` The KRS axis is zoomed to ${axis.domain[0]}–${axis.domain[1]}.` : ''}`,
-    spec,
+    id: 'krs-vs-metric',
+    title: 'KRS against the task metric',
+    caption:
+      "Does a higher KRS go with a better student? Each panel is a task: the student's task metric (accuracy, mAP, IoU…) against its KRS, with the fitted line and Pearson's r.",
+    spec: krsVsMetricSpec(rows, panels),
     table: {
-      columns: [
-        col('task', 'task'),
-        col('n', 'n', 0),
-        col('pre', anyCi ? 'pre-KD mean [95% CI]' : 'pre-KD mean'),
-        col('post', anyCi ? 'post-KD mean [95% CI]' : 'post-KD mean'),
-        col('preMedian', 'pre median'),
-        col('postMedian', 'post median'),
-        col('t', 'paired t'),
-        col('df', 'df', 0),
-        col('p', 'p'),
-      ],
+      columns: [col('task', 'task'), col('metric', 'metric'), col('on', 'values correlated'), col('n', 'n', 0), col('r', 'Pearson r', 3), col('p', 'p')],
       rows: tasks.map((t) => ({
         task: t.task,
+        metric: t.metric ?? null,
+        on: t.pearsonOn === 'pre+post' ? 'before and after KD' : 'after KD',
         n: t.n,
-        pre: mc(t.pre),
-        post: mc(t.post),
-        preMedian: exact(t.preBox?.median),
-        postMedian: exact(t.postBox?.median),
-        t: exact(t.pairedT?.t),
-        df: t.pairedT?.df ?? null,
-        p: t.pairedT ? fmtP(t.pairedT.p) : null,
+        r: exact(t.pearson?.r),
+        p: t.pearson ? fmtP(t.pearson.p) : null,
       })),
     },
   };
 }
 
-/** KRS against the task metric per task, with the least-squares line and Pearson's r (§4.2.1). */
-export function krsVsMetricChart(tasks: readonly TaskView[], experiments: readonly ExperimentView[]): Chart {
-  const headerOf = (t: TaskView) => {
-    const r = t.pearson ? `r = ${fmt(t.pearson.r, 3)}, p = ${fmtP(t.pearson.p)}` : 'r undefined';
-    return `${t.task}${t.metric ? ` (${t.metric})` : ''}|${r}`;
-  };
+/** A task's panel header: its name and metric, then (after '|', a second line) Pearson's r and p. */
+function headerOf(t: TaskView): string {
+  const r = t.pearson ? `r = ${fmt(t.pearson.r, 3)}, p = ${fmtP(t.pearson.p)}` : 'r undefined';
+  return `${t.task}${t.metric ? ` (${t.metric})` : ''}|${r}`;
+}
+
+/** One row per experiment (post-KD, and pre-KD when the task correlates both) with its metric and KRS. */
+function krsVsMetricRows(tasks: readonly TaskView[], experiments: readonly ExperimentView[]): Record<string, Cell>[] {
   const byTask = new Map(tasks.map((t) => [t.task, t]));
   const rows: Record<string, Cell>[] = [];
   for (const e of experiments) {
@@ -548,10 +630,14 @@ export function krsVsMetricChart(tasks: readonly TaskView[], experiments: readon
       rows.push({ panel: header, experiment: experimentLabel(e), id: e.id, phase: 'pre-KD', metric: round(e.metricPre), krs: round(e.krsPre) });
     }
   }
-  const panels = tasks.filter((t) => rows.some((r) => r.panel === headerOf(t))).map(headerOf);
+  return rows;
+}
+
+/** The faceted scatter spec of {@link krsVsMetricChart}: fitted line, dots and their ids. */
+function krsVsMetricSpec(rows: readonly Record<string, Cell>[], panels: string[]): TopLevelSpec {
   const x = { field: 'metric', type: 'quantitative' as const, scale: { zero: false, nice: true }, title: 'task metric' };
   const y = { field: 'krs', type: 'quantitative' as const, scale: { zero: false, nice: true }, title: 'KRS' };
-  const spec: TopLevelSpec = {
+  return {
     $schema: SCHEMA,
     config: CONFIG,
     title: { text: 'KRS against the task metric', subtitle: 'one dot per experiment; line: least-squares fit; r: Pearson correlation (two-sided p)' },
@@ -593,28 +679,22 @@ export function krsVsMetricChart(tasks: readonly TaskView[], experiments: readon
     },
     resolve: { scale: { x: 'independent', y: 'independent' } },
   };
-  return {
-    id: 'krs-vs-metric',
-    title: 'KRS against the task metric',
-    caption:
-      "Does a higher KRS go with a better student? Each panel is a task: the student's task metric (accuracy, mAP, IoU…) against its KRS, with the fitted line and Pearson's r.",
-    spec,
-    table: {
-      columns: [col('task', 'task'), col('metric', 'metric'), col('on', 'values correlated'), col('n', 'n', 0), col('r', 'Pearson r', 3), col('p', 'p')],
-      rows: tasks.map((t) => ({
-        task: t.task,
-        metric: t.metric ?? null,
-        on: t.pearsonOn === 'pre+post' ? 'before and after KD' : 'after KD',
-        n: t.n,
-        r: exact(t.pearson?.r),
-        p: t.pearson ? fmtP(t.pearson.p) : null,
-      })),
-    },
-  };
 }
 
 /** The KD methods ranked by task-metric gain and by KRS gain, side by side, with Kendall's τ (Table 5). */
 export function rankingChart(methods: NonNullable<AnalysisView['methods']>): Chart {
+  return {
+    id: 'method-rankings',
+    title: 'KD methods ranked two ways',
+    caption:
+      "Left: KD methods ranked by their mean gain in the task metric; right: by their mean gain in KRS. Parallel lines mean the rankings agree; Kendall's τ measures how much (1 = identical order).",
+    spec: rankingSpec(methods),
+    table: rankingTable(methods),
+  };
+}
+
+/** The slope-chart spec of {@link rankingChart}: each method's two ranks joined, labelled on the outside. */
+function rankingSpec(methods: NonNullable<AnalysisView['methods']>): TopLevelSpec {
   const sides = [
     ['by task-metric gain', methods.byMetric],
     ['by KRS gain', methods.byKrs],
@@ -647,7 +727,7 @@ export function rankingChart(methods: NonNullable<AnalysisView['methods']>): Cha
     scale: { range: [...SERIES, '#888888', '#8c564b', '#17becf', '#bcbd22'] },
     legend: null,
   };
-  const spec: TopLevelSpec = {
+  return {
     $schema: SCHEMA,
     config: CONFIG,
     title: {
@@ -677,6 +757,10 @@ export function rankingChart(methods: NonNullable<AnalysisView['methods']>): Cha
       },
     ],
   };
+}
+
+/** The table of {@link rankingChart}: each method's rank and mean gain by metric and by KRS. */
+function rankingTable(methods: NonNullable<AnalysisView['methods']>): ChartTable {
   const byMethod = new Map<string, Record<string, Cell>>();
   for (const m of methods.byMetric) byMethod.set(m.method, { method: m.method, metricRank: m.rank, metricGain: exact(m.gain), krsRank: null, krsGain: null });
   for (const m of methods.byKrs) {
@@ -684,20 +768,13 @@ export function rankingChart(methods: NonNullable<AnalysisView['methods']>): Cha
     byMethod.set(m.method, { ...r, krsRank: m.rank, krsGain: exact(m.gain) });
   }
   return {
-    id: 'method-rankings',
-    title: 'KD methods ranked two ways',
-    caption:
-      "Left: KD methods ranked by their mean gain in the task metric; right: by their mean gain in KRS. Parallel lines mean the rankings agree; Kendall's τ measures how much (1 = identical order).",
-    spec,
-    table: {
-      columns: [
-        col('method', 'method'),
-        col('metricRank', 'rank by metric gain', 0),
-        col('metricGain', 'mean metric gain', 3, true),
-        col('krsRank', 'rank by KRS gain', 0),
-        col('krsGain', 'mean KRS gain', 2, true),
-      ],
-      rows: [...byMethod.values()],
-    },
+    columns: [
+      col('method', 'method'),
+      col('metricRank', 'rank by metric gain', 0),
+      col('metricGain', 'mean metric gain', 3, true),
+      col('krsRank', 'rank by KRS gain', 0),
+      col('krsGain', 'mean KRS gain', 2, true),
+    ],
+    rows: [...byMethod.values()],
   };
 }

@@ -64,7 +64,54 @@ export function crossLayerHeatmap(panels: readonly HeatmapPanel[] | MatrixLike, 
   // Panel titles wrapped to the panel's width ('|' separates lines; the header splits on it).
   const header = new Map(labels.map((l) => [l, wrapText(l, Math.max(80, layout.step * students.length), 12, true).join('|')]));
   if (multi) for (const r of rows) r.header = header.get(r.panel as string)!;
-  const cell = {
+  const cell = heatmapCell(layout, teachers, students, multi);
+  const estimators = [...new Set(list.map((p) => p.matrix.estimator).filter((e): e is string => !!e))];
+  const ns = [...new Set(list.map((p) => p.matrix.n).filter((n): n is number => n !== undefined))];
+  const detail = [ns.length ? `${ns.join('/')} samples` : '', estimators.length ? `linear CKA, ${estimators.join('/')} estimator` : 'linear CKA']
+    .filter(Boolean)
+    .join(', ');
+  const title = { text: options.title ?? 'Cross-layer CKA, teacher × student', subtitle: options.subtitle ?? detail };
+  const spec: TopLevelSpec = multi
+    ? {
+        $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+        config: CONFIG,
+        title,
+        data: { values: rows },
+        facet: {
+          column: {
+            field: 'header',
+            type: 'nominal',
+            sort: labels.map((l) => header.get(l)!),
+            title: null,
+            header: { labelExpr: "split(datum.value, '|')", labelLineHeight: 15, labelLimit: 0 },
+          },
+        },
+        spec: cell,
+        resolve: { scale: { color: 'shared' } },
+      }
+    : { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', config: CONFIG, title, data: { values: rows }, ...cell };
+  return {
+    id: options.id ?? 'cross-layer-cka',
+    title: title.text,
+    // Cell values and layer names stay readable: on a narrow page the heatmap scrolls sideways.
+    minScale: 1,
+    caption:
+      'Linear CKA between every teacher layer (rows, input to output) and every student layer (columns); 1 means the two layers represent the inputs identically up to rotation and scale, 0 means unrelated. The colour scale is fixed to [0, 1].' +
+      (layout.showValues ? '' : ' Too many layers to print values in the cells: they are in the table.'),
+    spec,
+    table: {
+      columns: [...(multi ? [col('panel', 'matrix')] : []), col('teacher', 'teacher layer'), col('student', 'student layer'), col('cka', 'CKA', 4)],
+      rows: rows.map(
+        ({ panel, teacher, student, cka }): Record<string, Cell> =>
+          multi ? { panel: panel!, teacher: teacher!, student: student!, cka: cka! } : { teacher: teacher!, student: student!, cka: cka! },
+      ),
+    },
+  };
+}
+
+/** One heatmap's cells (the unit spec, faceted when several): CKA colour, and the values when the cells are big enough. */
+function heatmapCell(layout: ReturnType<typeof cellLayout>, teachers: string[], students: string[], multi: boolean) {
+  return {
     width: { step: layout.step },
     height: { step: layout.step },
     layer: [
@@ -107,47 +154,5 @@ export function crossLayerHeatmap(panels: readonly HeatmapPanel[] | MatrixLike, 
           ]
         : []),
     ],
-  };
-  const estimators = [...new Set(list.map((p) => p.matrix.estimator).filter((e): e is string => !!e))];
-  const ns = [...new Set(list.map((p) => p.matrix.n).filter((n): n is number => n !== undefined))];
-  const detail = [ns.length ? `${ns.join('/')} samples` : '', estimators.length ? `linear CKA, ${estimators.join('/')} estimator` : 'linear CKA']
-    .filter(Boolean)
-    .join(', ');
-  const title = { text: options.title ?? 'Cross-layer CKA, teacher × student', subtitle: options.subtitle ?? detail };
-  const spec: TopLevelSpec = multi
-    ? {
-        $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-        config: CONFIG,
-        title,
-        data: { values: rows },
-        facet: {
-          column: {
-            field: 'header',
-            type: 'nominal',
-            sort: labels.map((l) => header.get(l)!),
-            title: null,
-            header: { labelExpr: "split(datum.value, '|')", labelLineHeight: 15, labelLimit: 0 },
-          },
-        },
-        spec: cell,
-        resolve: { scale: { color: 'shared' } },
-      }
-    : { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', config: CONFIG, title, data: { values: rows }, ...cell };
-  return {
-    id: options.id ?? 'cross-layer-cka',
-    title: title.text,
-    // Cell values and layer names stay readable: on a narrow page the heatmap scrolls sideways.
-    minScale: 1,
-    caption:
-      'Linear CKA between every teacher layer (rows, input to output) and every student layer (columns); 1 means the two layers represent the inputs identically up to rotation and scale, 0 means unrelated. The colour scale is fixed to [0, 1].' +
-      (layout.showValues ? '' : ' Too many layers to print values in the cells: they are in the table.'),
-    spec,
-    table: {
-      columns: [...(multi ? [col('panel', 'matrix')] : []), col('teacher', 'teacher layer'), col('student', 'student layer'), col('cka', 'CKA', 4)],
-      rows: rows.map(
-        ({ panel, teacher, student, cka }): Record<string, Cell> =>
-          multi ? { panel: panel!, teacher: teacher!, student: student!, cka: cka! } : { teacher: teacher!, student: student!, cka: cka! },
-      ),
-    },
   };
 }

@@ -113,6 +113,32 @@ const stepLabel = (s: number) => `step ${s + 1}`;
 export function regressionScatterChart(p: RegressionPredictions): Chart {
   const sh = regressionShape(p);
   const { stride, rows: kept } = decimate(sh.n, Math.max(1, Math.floor(MAX_POINTS / (sh.horizon * sh.width))));
+  const rows = scatterRows(p, sh, kept);
+  const domain = commonDomain(rows.flatMap((r) => [r.teacher as number, r.student as number]));
+  const multi = sh.horizon > 1;
+  const steps = Array.from({ length: sh.horizon }, (_, s) => stepLabel(s));
+  const note = decimationNote(sh.n, stride, kept.length);
+  const spec = scatterSpec(rows, domain, multi, steps, note);
+  return {
+    id: 'regression-scatter',
+    title: 'Student against teacher predictions',
+    caption: `Each dot is one prediction: the teacher's on the x axis, the student's on the y axis, on the same scale; on the dashed diagonal they are equal. Dots above it are where the student predicts higher than the teacher.${stride > 1 ? ` For legibility every ${stride}th sample is drawn (${kept.length} of ${sh.n}); the table lists those drawn.` : ''}`,
+    spec,
+    table: {
+      columns: [
+        col('sample', 'sample'),
+        ...(multi ? [col('step', 'horizon step')] : []),
+        ...(sh.width > 1 ? [col('target', 'target', 0)] : []),
+        col('teacher', 'teacher', 4),
+        col('student', 'student', 4),
+      ],
+      rows,
+    },
+  };
+}
+
+/** One row per kept sample, horizon step and target: the two predictions. */
+function scatterRows(p: RegressionPredictions, sh: ReturnType<typeof regressionShape>, kept: readonly number[]): Record<string, Cell>[] {
   const rows: Record<string, Cell>[] = [];
   for (const i of kept)
     for (let s = 0; s < sh.horizon; s++)
@@ -126,13 +152,14 @@ export function regressionScatterChart(p: RegressionPredictions): Chart {
           student: exact(p.student[j]!),
         });
       }
-  const domain = commonDomain(rows.flatMap((r) => [r.teacher as number, r.student as number]));
-  const multi = sh.horizon > 1;
-  const steps = Array.from({ length: sh.horizon }, (_, s) => stepLabel(s));
-  const note = decimationNote(sh.n, stride, kept.length);
+  return rows;
+}
+
+/** The spec of {@link regressionScatterChart}: the identity line and the dots, coloured by step when several. */
+function scatterSpec(rows: Record<string, Cell>[], domain: [number, number], multi: boolean, steps: string[], note: string): TopLevelSpec {
   const x = { field: 'teacher', type: 'quantitative' as const, scale: { domain, nice: false, zero: false }, title: "teacher's prediction" };
   const y = { field: 'student', type: 'quantitative' as const, scale: { domain, nice: false, zero: false }, title: "student's prediction" };
-  const spec: TopLevelSpec = {
+  return {
     $schema: SCHEMA,
     config: CONFIG,
     title: {
@@ -173,22 +200,6 @@ export function regressionScatterChart(p: RegressionPredictions): Chart {
         },
       },
     ],
-  };
-  return {
-    id: 'regression-scatter',
-    title: 'Student against teacher predictions',
-    caption: `Each dot is one prediction: the teacher's on the x axis, the student's on the y axis, on the same scale; on the dashed diagonal they are equal. Dots above it are where the student predicts higher than the teacher.${stride > 1 ? ` For legibility every ${stride}th sample is drawn (${kept.length} of ${sh.n}); the table lists those drawn.` : ''}`,
-    spec,
-    table: {
-      columns: [
-        col('sample', 'sample'),
-        ...(multi ? [col('step', 'horizon step')] : []),
-        ...(sh.width > 1 ? [col('target', 'target', 0)] : []),
-        col('teacher', 'teacher', 4),
-        col('student', 'student', 4),
-      ],
-      rows,
-    },
   };
 }
 

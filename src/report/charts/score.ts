@@ -3,7 +3,7 @@
  * the similarity of each layer pair.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { type Chart, col, exact, round } from '../chart.js';
+import { type Chart, type ChartTable, col, exact, round } from '../chart.js';
 import { fmt as fmtNumber } from '../format.js';
 import { COLORS, CONFIG } from '../theme.js';
 
@@ -129,6 +129,17 @@ const fmt = (v: number, d = 1) => fmtNumber(v, d);
 export function compositionChart(r: ScoreLike): Chart {
   const a = round(r.alpha, 4)!;
   const b = round(r.beta, 4)!;
+  return {
+    id: 'krs-composition',
+    title: 'KRS and its components',
+    caption: `FSS (feature similarity) and AOA (output agreement) on 0–100; the KRS bar is the sum of its two terms, ${a} × FSS (blue) and ${b} × AOA (orange). 100 is the teacher against itself${r.reference?.null ? '; the grey tick is the null level (the student’s samples shuffled against the teacher’s)' : ''}${r.reference?.baseline ? `; the black tick is the baseline ${r.reference.baseline.file}` : ''}.`,
+    spec: compositionSpec(r, a, b),
+    table: compositionTable(r, a, b),
+  };
+}
+
+/** The spec of {@link compositionChart}: the bars, their labels, the reference ticks and the intervals. */
+function compositionSpec(r: ScoreLike, a: number, b: number): TopLevelSpec {
   const bars = [
     { row: 'FSS', part: 'FSS', value: round(r.fss), start: 0 },
     { row: 'AOA', part: 'AOA', value: round(r.aoa), start: 0 },
@@ -144,7 +155,7 @@ export function compositionChart(r: ScoreLike): Chart {
   ];
   const rows = ['FSS', 'AOA', 'KRS'];
   const ticks = referenceTicks(r);
-  const spec: TopLevelSpec = {
+  return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     config: CONFIG,
     title: { text: 'KRS and its components', subtitle: `KRS = α·FSS + β·AOA with α = ${a}, β = ${b}` },
@@ -193,38 +204,50 @@ export function compositionChart(r: ScoreLike): Chart {
     ],
     resolve: { scale: { color: 'independent' } },
   };
+}
+
+/** The table of {@link compositionChart}: each component's value, interval, weight, term and reference levels. */
+function compositionTable(r: ScoreLike, a: number, b: number): ChartTable {
   const ci = (k: 'fss' | 'aoa' | 'krs'): Record<string, number | null> => (r.ci95 ? { low: exact(r.ci95[k]?.[0]), high: exact(r.ci95[k]?.[1]) } : {});
   return {
-    id: 'krs-composition',
-    title: 'KRS and its components',
-    caption: `FSS (feature similarity) and AOA (output agreement) on 0–100; the KRS bar is the sum of its two terms, ${a} × FSS (blue) and ${b} × AOA (orange). 100 is the teacher against itself${r.reference?.null ? '; the grey tick is the null level (the student’s samples shuffled against the teacher’s)' : ''}${r.reference?.baseline ? `; the black tick is the baseline ${r.reference.baseline.file}` : ''}.`,
-    spec,
-    table: {
-      columns: [
-        col('component', 'component'),
-        col('value', 'value (0–100)'),
-        ...(r.ci95 ? [col('low', '95% CI low'), col('high', '95% CI high')] : []),
-        col('weight', 'weight', 2),
-        col('term', 'weighted term'),
-        ...(r.reference?.null ? [col('null', 'null level')] : []),
-        ...(r.reference?.baseline ? [col('baseline', 'baseline')] : []),
-      ],
-      rows: (['fss', 'aoa', 'krs'] as const).map((k) => ({
-        component: k.toUpperCase(),
-        value: exact(r[k]),
-        ...ci(k),
-        weight: k === 'fss' ? a : k === 'aoa' ? b : null,
-        term: exact(k === 'fss' ? a * r.fss : k === 'aoa' ? b * r.aoa : r.krs),
-        ...(r.reference?.null ? { null: exact(r.reference.null[k]) } : {}),
-        ...(r.reference?.baseline ? { baseline: exact(r.reference.baseline[k]) } : {}),
-      })),
-    },
+    columns: [
+      col('component', 'component'),
+      col('value', 'value (0–100)'),
+      ...(r.ci95 ? [col('low', '95% CI low'), col('high', '95% CI high')] : []),
+      col('weight', 'weight', 2),
+      col('term', 'weighted term'),
+      ...(r.reference?.null ? [col('null', 'null level')] : []),
+      ...(r.reference?.baseline ? [col('baseline', 'baseline')] : []),
+    ],
+    rows: (['fss', 'aoa', 'krs'] as const).map((k) => ({
+      component: k.toUpperCase(),
+      value: exact(r[k]),
+      ...ci(k),
+      weight: k === 'fss' ? a : k === 'aoa' ? b : null,
+      term: exact(k === 'fss' ? a * r.fss : k === 'aoa' ? b * r.aoa : r.krs),
+      ...(r.reference?.null ? { null: exact(r.reference.null[k]) } : {}),
+      ...(r.reference?.baseline ? { baseline: exact(r.reference.baseline[k]) } : {}),
+    })),
   };
+}
+
+/** A layer pair's row in {@link layerSimilarityChart}. */
+interface LayerRow {
+  index: number;
+  pair: string;
+  teacher: string;
+  student: string;
+  score: number | null;
+  label: string;
+  similarity: string | null;
+  estimator: string | null;
+  low?: number | null;
+  high?: number | null;
 }
 
 /** One bar per layer pair (0–100), with the FSS (their mean) as a dashed rule. */
 export function layerSimilarityChart(r: ScoreLike): Chart {
-  const rows = r.layers.map((l, i) => ({
+  const rows: LayerRow[] = r.layers.map((l, i) => ({
     index: i + 1,
     pair: pairLabel(l.teacher, l.student),
     teacher: l.teacher,
@@ -237,7 +260,35 @@ export function layerSimilarityChart(r: ScoreLike): Chart {
   }));
   const withCi = r.layers.some((l) => l.ci95);
   const order = rows.map((d) => d.pair);
-  const spec: TopLevelSpec = {
+  return {
+    id: 'layer-similarity',
+    title: 'Similarity per layer pair',
+    caption: 'Each bar is the similarity (CKA or cosine, × 100) of a teacher layer and the student layer paired with it; the dashed line is FSS, their mean.',
+    spec: layerSimilaritySpec(r, rows, withCi, order),
+    table: {
+      columns: [
+        col('teacher', 'teacher layer'),
+        col('student', 'student layer'),
+        col('similarity', 'similarity'),
+        col('estimator', 'estimator'),
+        col('score', 'score (0–100)'),
+        ...(withCi ? [col('low', '95% CI low'), col('high', '95% CI high')] : []),
+      ],
+      rows: rows.map(({ teacher, student, similarity, estimator, score, low, high }) => ({
+        teacher,
+        student,
+        similarity,
+        estimator,
+        score,
+        ...(withCi ? { low: low ?? null, high: high ?? null } : {}),
+      })),
+    },
+  };
+}
+
+/** The spec of {@link layerSimilarityChart}: a bar per pair, its label, the FSS rule and the intervals. */
+function layerSimilaritySpec(r: ScoreLike, rows: readonly LayerRow[], withCi: boolean, order: string[]): TopLevelSpec {
+  return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     config: CONFIG,
     title: {
@@ -282,29 +333,5 @@ export function layerSimilarityChart(r: ScoreLike): Chart {
           ]
         : []),
     ],
-  };
-  return {
-    id: 'layer-similarity',
-    title: 'Similarity per layer pair',
-    caption: 'Each bar is the similarity (CKA or cosine, × 100) of a teacher layer and the student layer paired with it; the dashed line is FSS, their mean.',
-    spec,
-    table: {
-      columns: [
-        col('teacher', 'teacher layer'),
-        col('student', 'student layer'),
-        col('similarity', 'similarity'),
-        col('estimator', 'estimator'),
-        col('score', 'score (0–100)'),
-        ...(withCi ? [col('low', '95% CI low'), col('high', '95% CI high')] : []),
-      ],
-      rows: rows.map(({ teacher, student, similarity, estimator, score, low, high }) => ({
-        teacher,
-        student,
-        similarity,
-        estimator,
-        score,
-        ...(withCi ? { low: low ?? null, high: high ?? null } : {}),
-      })),
-    },
   };
 }

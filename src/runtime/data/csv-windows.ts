@@ -151,6 +151,81 @@ function checkWithinFloat32(table: CsvTable, series: ReadonlyMap<number, Float64
  *   column; UNDEFINED for a column constant in the training split.
  */
 export function csvWindowDataset(file: string, options: CsvWindowOptions): CsvWindowDataset {
+  const { window, horizon, stride, fill } = windowOptions(options);
+  // A regular file within maxTextBytes: never a device read without end.
+  const text = readWholeText(file, resolveLimits(options.limits), 'CSV file');
+  const table = readCsvTable(text, file, { timeColumn: options.timeColumn, limits: options.limits });
+  const { header, values } = table;
+  const { features, target } = featureColumns(file, table, options);
+  const used = [...new Set([...features, target])];
+  checkWithinFloat64(table, used);
+  const T = table.rows;
+  const span = window + horizon;
+  if (T < span) throw errors.badOption('window', window, `a window + horizon (${window} + ${horizon}) within the ${T} rows of ${file}`);
+
+  // Missing rows (before filling), standardisation fitted on observed values, then filling.
+  const missingRow = (i: number) => used.some((j) => Number.isNaN(values[j]![i]!));
+  let missingBefore = 0;
+  for (let i = 0; i < T; i++) if (missingRow(i)) missingBefore++;
+  const series = new Map(used.map((j) => [j, Float64Array.from(values[j]!)]));
+  const standardise = resolveStandardisation(file, options, used, header, series, T);
+  const { filledAt, filledValues } = fillAndStandardise(series, fill, standardise, header, T);
+
+  checkWithinFloat32(table, series, standardise);
+
+  // Windows: keep those whose span holds no missing row (prefix sums of missing rows).
+  const { starts, candidates, missingAfter } = windowStarts([...series.values()], T, span, stride);
+  const skipped = candidates - starts.length;
+  let filledRows = 0;
+  for (let i = 0; i < T; i++) filledRows += filledAt[i]!;
+  if (starts.length === 0)
+    throw errors.badFile(
+      file,
+      `every one of the ${candidates} windows of ${window} + ${horizon} rows touches one of its ${missingAfter} missing rows${fill === 'skip' ? `; fill them with ${opt('fill')} previous or linear` : ''}`,
+    );
+
+  const time = table.time;
+  const preparation: CsvPreparation & Record<string, unknown> = {
+    rows: T,
+    fileRows: table.fileRows,
+    time,
+    columns: features.map((j) => header[j]!),
+    target: header[target]!,
+    window,
+    horizon,
+    stride,
+    missingRows: missingBefore,
+    fill,
+    filledValues,
+    filledRows,
+    windows: candidates,
+    skippedWindows: skipped,
+    samples: starts.length,
+    standardise,
+  };
+  const notes = windowNotes(file, preparation, missingAfter, used.length);
+
+  const size = limited(starts.length, options.limit);
+  const F = features.length;
+  const x = features.map((j) => series.get(j)!);
+  const y = series.get(target)!;
+  return {
+    name: file,
+    kind: 'csv-windows',
+    size,
+    primary: 'x',
+    arrays: { x: { dtype: 'float32', shape: [size, window, F] } },
+    channelAxis: 1,
+    targets: { dtype: 'float32', shape: [size, horizon] },
+    preparation,
+    notes,
+    starts: Int32Array.from(starts.slice(0, size)),
+    read: windowReader(starts, x, y, window, horizon),
+  };
+}
+
+/** The window, horizon and stride (positive integers; horizon and stride default to 1) and the fill method (default skip), checked. */
+function windowOptions(options: CsvWindowOptions) {
   const window = options.window;
   const horizon = options.horizon ?? 1;
   const stride = options.stride ?? 1;
@@ -163,9 +238,39 @@ export function csvWindowDataset(file: string, options: CsvWindowOptions): CsvWi
   }
   const fill = options.fill ?? 'skip';
   if (!['skip', 'previous', 'linear'].includes(fill)) throw errors.badOption('fill', fill, 'skip, previous or linear');
-  // A regular file within maxTextBytes: never a device read without end.
-  const text = readWholeText(file, resolveLimits(options.limits), 'CSV file');
-  const table = readCsvTable(text, file, { timeColumn: options.timeColumn, limits: options.limits });
+  return { window, horizon, stride, fill };
+}
+
+/** The preparation's notes: time steps inserted, values filled, windows skipped, columns standardised. */
+function windowNotes(file: string, p: CsvPreparation, missingAfter: number, columns: number): string[] {
+  const { time, filledValues, filledRows, fill, window, horizon, standardise } = p;
+  const T = p.rows;
+  const candidates = p.windows;
+  const skipped = p.skippedWindows;
+  const notes: string[] = [];
+  if (time && time.insertedRows > 0)
+    notes.push(
+      `${file}: ${plural(time.insertedRows, 'time step')} of ${time.step} with no row in '${time.column}' were inserted as missing rows, so no window straddles a gap in time`,
+    );
+  if (filledValues > 0)
+    notes.push(
+      `${file}: filled ${plural(filledValues, 'missing value')} in ${plural(filledRows, 'row')} ${fill === 'linear' ? 'by linear interpolation between the neighbouring values' : 'with the previous value'} (fill: ${fill})`,
+    );
+  if (skipped > 0)
+    notes.push(
+      `${file}: skipped ${plural(skipped, 'window')} of ${candidates} (${window} + ${horizon} rows) touching ${plural(missingAfter, 'missing row')}${fill === 'skip' ? '; filling them (fill: previous or linear) keeps those windows' : ' that could not be filled'}`,
+    );
+  if (standardise)
+    notes.push(
+      standardise.from
+        ? `${file}: standardised ${plural(columns, 'column')} with the means and standard deviations recorded in ${standardise.from}`
+        : `${file}: standardised ${plural(columns, 'column')} with means and standard deviations fitted on the training split, the first ${standardise.fittedOn.trainRows} of ${T} rows (train fraction ${standardise.fittedOn.trainFraction})`,
+    );
+  return notes;
+}
+
+/** The feature columns (the numeric ones unless named) and the target column (named, or the only feature), as indices into the header. */
+function featureColumns(file: string, table: CsvTable, options: CsvWindowOptions): { features: number[]; target: number } {
   const { header, values } = table;
   const col = (name: string): number => {
     const j = header.indexOf(name);
@@ -189,17 +294,18 @@ export function csvWindowDataset(file: string, options: CsvWindowOptions): CsvWi
       null,
       `the column to forecast: ${file} has ${features.length} candidate columns (${features.map((j) => header[j]).join(', ')})`,
     );
-  const used = [...new Set([...features, target])];
-  checkWithinFloat64(table, used);
-  const T = table.rows;
-  const span = window + horizon;
-  if (T < span) throw errors.badOption('window', window, `a window + horizon (${window} + ${horizon}) within the ${T} rows of ${file}`);
+  return { features, target };
+}
 
-  // Missing rows (before filling), standardisation fitted on observed values, then filling.
-  const missingRow = (i: number) => used.some((j) => Number.isNaN(values[j]![i]!));
-  let missingBefore = 0;
-  for (let i = 0; i < T; i++) if (missingRow(i)) missingBefore++;
-  const series = new Map(used.map((j) => [j, Float64Array.from(values[j]!)]));
+/** The standardisation to apply: the one given (restricted to the used columns), one fitted on the training split, or none. */
+function resolveStandardisation(
+  file: string,
+  options: CsvWindowOptions,
+  used: readonly number[],
+  header: readonly string[],
+  series: Map<number, Float64Array>,
+  T: number,
+): Standardisation | null {
   let standardise: Standardisation | null = null;
   if (options.standardiseFrom && options.trainFraction !== undefined)
     throw errors.badOption(
@@ -226,6 +332,17 @@ export function csvWindowDataset(file: string, options: CsvWindowOptions): CsvWi
       `${opt('standardise')} with it (the training split is only used to fit the standardisation)`,
     );
   }
+  return standardise;
+}
+
+/** Fills the missing values in place (unless `skip`), then standardises each series in place; returns the filled rows and the count of filled values. */
+function fillAndStandardise(
+  series: Map<number, Float64Array>,
+  fill: FillMethod | 'skip',
+  standardise: Standardisation | null,
+  header: readonly string[],
+  T: number,
+): { filledAt: Uint8Array; filledValues: number } {
   const filledAt = new Uint8Array(T);
   let filledValues = 0;
   if (fill !== 'skip') {
@@ -242,11 +359,11 @@ export function csvWindowDataset(file: string, options: CsvWindowOptions): CsvWi
       for (let i = 0; i < T; i++) v[i] = (v[i]! - mean) / std;
     }
   }
+  return { filledAt, filledValues };
+}
 
-  checkWithinFloat32(table, series, standardise);
-
-  // Windows: keep those whose span holds no missing row (prefix sums of missing rows).
-  const cols = [...series.values()];
+/** The windows' first rows: every `stride`-th start whose span holds no missing row (prefix sums of missing rows). */
+function windowStarts(cols: readonly Float64Array[], T: number, span: number, stride: number): { starts: number[]; candidates: number; missingAfter: number } {
   const missingPrefix = new Int32Array(T + 1);
   for (let i = 0; i < T; i++) missingPrefix[i + 1] = missingPrefix[i]! + (cols.some((v) => Number.isNaN(v[i]!)) ? 1 : 0);
   const missingAfter = missingPrefix[T]!;
@@ -256,84 +373,25 @@ export function csvWindowDataset(file: string, options: CsvWindowOptions): CsvWi
     const s = k * stride;
     if (missingPrefix[s + span] === missingPrefix[s]) starts.push(s);
   }
-  const skipped = candidates - starts.length;
-  let filledRows = 0;
-  for (let i = 0; i < T; i++) filledRows += filledAt[i]!;
-  if (starts.length === 0)
-    throw errors.badFile(
-      file,
-      `every one of the ${candidates} windows of ${window} + ${horizon} rows touches one of its ${missingAfter} missing rows${fill === 'skip' ? `; fill them with ${opt('fill')} previous or linear` : ''}`,
-    );
+  return { starts, candidates, missingAfter };
+}
 
-  const names = used.map((j) => header[j]!);
-  const notes: string[] = [];
-  const time = table.time;
-  if (time && time.insertedRows > 0)
-    notes.push(
-      `${file}: ${plural(time.insertedRows, 'time step')} of ${time.step} with no row in '${time.column}' were inserted as missing rows, so no window straddles a gap in time`,
-    );
-  if (filledValues > 0)
-    notes.push(
-      `${file}: filled ${plural(filledValues, 'missing value')} in ${plural(filledRows, 'row')} ${fill === 'linear' ? 'by linear interpolation between the neighbouring values' : 'with the previous value'} (fill: ${fill})`,
-    );
-  if (skipped > 0)
-    notes.push(
-      `${file}: skipped ${plural(skipped, 'window')} of ${candidates} (${window} + ${horizon} rows) touching ${plural(missingAfter, 'missing row')}${fill === 'skip' ? '; filling them (fill: previous or linear) keeps those windows' : ' that could not be filled'}`,
-    );
-  if (standardise)
-    notes.push(
-      standardise.from
-        ? `${file}: standardised ${plural(names.length, 'column')} with the means and standard deviations recorded in ${standardise.from}`
-        : `${file}: standardised ${plural(names.length, 'column')} with means and standard deviations fitted on the training split, the first ${standardise.fittedOn.trainRows} of ${T} rows (train fraction ${standardise.fittedOn.trainFraction})`,
-    );
-  const preparation: CsvPreparation & Record<string, unknown> = {
-    rows: T,
-    fileRows: table.fileRows,
-    time,
-    columns: features.map((j) => header[j]!),
-    target: header[target]!,
-    window,
-    horizon,
-    stride,
-    missingRows: missingBefore,
-    fill,
-    filledValues,
-    filledRows,
-    windows: candidates,
-    skippedWindows: skipped,
-    samples: starts.length,
-    standardise,
-  };
-
-  const size = limited(starts.length, options.limit);
-  const F = features.length;
-  const x = features.map((j) => series.get(j)!);
-  const y = series.get(target)!;
-  return {
-    name: file,
-    kind: 'csv-windows',
-    size,
-    primary: 'x',
-    arrays: { x: { dtype: 'float32', shape: [size, window, F] } },
-    channelAxis: 1,
-    targets: { dtype: 'float32', shape: [size, horizon] },
-    preparation,
-    notes,
-    starts: Int32Array.from(starts.slice(0, size)),
-    read(start, end) {
-      const b = end - start;
-      const out = new Float32Array(b * window * F);
-      const tg = new Float32Array(b * horizon);
-      for (let i = 0; i < b; i++) {
-        const t0 = starts[start + i]!;
-        for (let t = 0; t < window; t++) for (let f = 0; f < F; f++) out[(i * window + t) * F + f] = x[f]![t0 + t]!;
-        for (let h = 0; h < horizon; h++) tg[i * horizon + h] = y[t0 + window + h]!;
-      }
-      return {
-        arrays: { x: { dtype: 'float32', shape: [b, window, F], data: out } },
-        targets: { dtype: 'float32', shape: [b, horizon], data: tg },
-        ids: rowIds(start, end),
-      };
-    },
+/** Reads samples [start, end): each window's `window` rows of the features and the `horizon` target values after it. */
+function windowReader(starts: readonly number[], x: readonly Float64Array[], y: Float64Array, window: number, horizon: number): CsvWindowDataset['read'] {
+  const F = x.length;
+  return (start, end) => {
+    const b = end - start;
+    const out = new Float32Array(b * window * F);
+    const tg = new Float32Array(b * horizon);
+    for (let i = 0; i < b; i++) {
+      const t0 = starts[start + i]!;
+      for (let t = 0; t < window; t++) for (let f = 0; f < F; f++) out[(i * window + t) * F + f] = x[f]![t0 + t]!;
+      for (let h = 0; h < horizon; h++) tg[i * horizon + h] = y[t0 + window + h]!;
+    }
+    return {
+      arrays: { x: { dtype: 'float32', shape: [b, window, F], data: out } },
+      targets: { dtype: 'float32', shape: [b, horizon], data: tg },
+      ids: rowIds(start, end),
+    };
   };
 }
