@@ -231,83 +231,122 @@ export async function createOrtBackend(options: OrtBackendOptions = {}): Promise
     interOpNumThreads: 1,
     executionMode: 'sequential',
   };
-  const pool = new ScratchPool(options.reuseBuffers ?? true);
-  // The results of productsAsComputed: valid until its next call, then reused (no page faults per block).
-  const resultPool = new ScratchPool(options.reuseBuffers ?? true);
-
   let session: Promise<ort.InferenceSession> | undefined;
   let disposed = false;
-  const getSession = (): Promise<ort.InferenceSession> => {
-    if (disposed) throw errors.badOption('backend', 'onnxruntime-f32', 'a backend that has not been disposed');
-    session ??= ort.InferenceSession.create(gemmNtModel(), sessionOptions);
-    return session;
+  const ctx: OrtContext = {
+    pool: new ScratchPool(options.reuseBuffers ?? true),
+    // The results of productsAsComputed: valid until its next call, then reused (no page faults per block).
+    resultPool: new ScratchPool(options.reuseBuffers ?? true),
+    block,
+    getSession(): Promise<ort.InferenceSession> {
+      if (disposed) throw errors.badOption('backend', 'onnxruntime-f32', 'a backend that has not been disposed');
+      session ??= ort.InferenceSession.create(gemmNtModel(), sessionOptions);
+      return session;
+    },
   };
-
-  /** C = P·Qᵀ (M × N, float32) into a scratch buffer. */
-  const gemm = async (p: Operand, q: Operand, into?: Float32Array): Promise<Float32Array> => {
-    const c = into ?? pool.take(p.rows * q.rows);
-    if (c.length === 0) return c;
-    if (p.cols === 0) return c.fill(0);
-    const s = await getSession();
-    await s.run(
-      {
-        P: new ort.Tensor('float32', p.data, [p.rows, p.cols]),
-        Q: new ort.Tensor('float32', q.data, [q.rows, q.cols]),
-      },
-      { C: new ort.Tensor('float32', c, [p.rows, q.rows]) },
-    );
-    return c;
+  let queue: Promise<unknown> = Promise.resolve();
+  /** Calls run one at a time, in order. */
+  const serialised = <T>(work: () => Promise<T>): Promise<T> => {
+    const result = queue.then(work);
+    queue = result.catch(() => undefined);
+    return result;
   };
+  return {
+    name: 'onnxruntime-f32',
+    threads,
+    products: (requests) => serialised(() => runProducts(ctx, requests) as Promise<Float64Array[]>),
+    /** As the interface says; float32 results live in buffers reused by the next call of this method. */
+    productsAsComputed: (requests) =>
+      serialised(() => {
+        ctx.resultPool.release();
+        return runProducts(ctx, requests, true);
+      }),
+    async dispose(): Promise<void> {
+      if (disposed) return;
+      await queue;
+      disposed = true;
+      ctx.pool.clear();
+      ctx.resultPool.clear();
+      const s = session;
+      session = undefined;
+      if (s) await (await s).release();
+    },
+  };
+}
 
-  /**
-   * P·Pᵀ (M × M) as float64. Block column by block column of the lower triangle:
-   * C[r0:M, r0:r1] = P[r0:M]·P[r0:r1]ᵀ (both operands contiguous row ranges of P, no
-   * copies; the tall one as Gemm's A, which MLAS reads in place, the block as B, which it
-   * packs), each output row landing contiguously in the result; then mirrored — or, with
-   * `packed`, written straight into the packed lower triangle (row r at r(r+1)/2), no mirror.
-   */
-  const symmetric = async <T extends Float32Array | Float64Array>(
-    p: Operand,
-    into: T | undefined,
-    packed: boolean,
-    unscale: number,
-    fresh: (size: number) => T,
-  ): Promise<T> => {
-    const m = p.rows;
-    const k = p.cols;
-    const size = packed ? (m * (m + 1)) / 2 : m * m;
-    const out = into ?? fresh(size);
-    if (out.length !== size) throw errors.internal(`products: 'into' holds ${out.length} values for ${packed ? 'packed ' : ''}${m}×${m}`);
-    const bs = block === false || m < 2 * block ? m : block;
-    for (let r0 = 0; r0 < m; r0 += bs) {
-      const r1 = Math.min(m, r0 + bs);
-      const h = r1 - r0;
-      const tall: Operand = { rows: m - r0, cols: k, data: p.data.subarray(r0 * k), scale: p.scale };
-      const head: Operand = { rows: h, cols: k, data: p.data.subarray(r0 * k, r1 * k), scale: p.scale };
-      const c = await gemm(tall, head); // (m − r0) × h
-      for (let i = 0; i < m - r0; i++) {
-        const r = r0 + i;
-        const o = (packed ? (r * (r + 1)) / 2 : r * m) + r0;
-        const ci = i * h;
-        const width = Math.min(h, i + 1); // lower triangle: column ≤ row
-        if (into) for (let j = 0; j < width; j++) out[o + j] += c[ci + j]! * unscale;
-        else for (let j = 0; j < width; j++) out[o + j] = c[ci + j]! * unscale;
-      }
+/** What the product steps share: the scratch pools, the symmetric block size and the session. */
+interface OrtContext {
+  readonly pool: ScratchPool;
+  readonly resultPool: ScratchPool;
+  readonly block: number | false;
+  getSession(): Promise<ort.InferenceSession>;
+}
+
+/** C = P·Qᵀ (M × N, float32) into `into` or a scratch buffer. */
+async function gemm(ctx: OrtContext, p: Operand, q: Operand, into?: Float32Array): Promise<Float32Array> {
+  const c = into ?? ctx.pool.take(p.rows * q.rows);
+  if (c.length === 0) return c;
+  if (p.cols === 0) return c.fill(0);
+  const s = await ctx.getSession();
+  await s.run(
+    {
+      P: new ort.Tensor('float32', p.data, [p.rows, p.cols]),
+      Q: new ort.Tensor('float32', q.data, [q.rows, q.cols]),
+    },
+    { C: new ort.Tensor('float32', c, [p.rows, q.rows]) },
+  );
+  return c;
+}
+
+/**
+ * P·Pᵀ (M × M) into `into` (added) or a fresh array. Block column by block column of the lower
+ * triangle: C[r0:M, r0:r1] = P[r0:M]·P[r0:r1]ᵀ (both operands contiguous row ranges of P, no
+ * copies; the tall one as Gemm's A, which MLAS reads in place, the block as B, which it
+ * packs), each output row landing contiguously in the result; then mirrored — or, with
+ * `packed`, written straight into the packed lower triangle (row r at r(r+1)/2), no mirror.
+ */
+async function symmetric<T extends Float32Array | Float64Array>(
+  ctx: OrtContext,
+  p: Operand,
+  into: T | undefined,
+  packed: boolean,
+  unscale: number,
+  fresh: (size: number) => T,
+): Promise<T> {
+  const m = p.rows;
+  const k = p.cols;
+  const size = packed ? (m * (m + 1)) / 2 : m * m;
+  const out = into ?? fresh(size);
+  if (out.length !== size) throw errors.internal(`products: 'into' holds ${out.length} values for ${packed ? 'packed ' : ''}${m}×${m}`);
+  const bs = ctx.block === false || m < 2 * ctx.block ? m : ctx.block;
+  for (let r0 = 0; r0 < m; r0 += bs) {
+    const r1 = Math.min(m, r0 + bs);
+    const h = r1 - r0;
+    const tall: Operand = { rows: m - r0, cols: k, data: p.data.subarray(r0 * k), scale: p.scale };
+    const head: Operand = { rows: h, cols: k, data: p.data.subarray(r0 * k, r1 * k), scale: p.scale };
+    const c = await gemm(ctx, tall, head); // (m − r0) × h
+    for (let i = 0; i < m - r0; i++) {
+      const r = r0 + i;
+      const o = (packed ? (r * (r + 1)) / 2 : r * m) + r0;
+      const ci = i * h;
+      const width = Math.min(h, i + 1); // lower triangle: column ≤ row
+      if (into) for (let j = 0; j < width; j++) out[o + j] += c[ci + j]! * unscale;
+      else for (let j = 0; j < width; j++) out[o + j] = c[ci + j]! * unscale;
     }
-    if (!packed) mirrorLower(out, m);
-    return out;
-  };
+  }
+  if (!packed) mirrorLower(out, m);
+  return out;
+}
 
-  /**
-   * The products of `requests`; with `asComputed`, a product that needs no unscaling and goes
-   * into no caller's array is returned as its float32 values (see `productsAsComputed`).
-   */
-  const run = async (requests: readonly ProductRequest[], asComputed = false): Promise<(Float32Array | Float64Array)[]> => {
-    await getSession(); // throws after dispose, before any work
-    // Operands converted once per call: XᵀX and XᵀY share X's float32 transpose.
-    const transposed = new Map<Matrix, Operand>();
-    const plain = new Map<Matrix, Operand>();
-    const asTransposed = (a: Matrix): Operand => {
+/**
+ * The float32 operands of one call, each converted once: XᵀX and XᵀY share X's float32
+ * transpose; a float32 operand of ABt without a shift is used in place.
+ */
+function operandCache(pool: ScratchPool): { asTransposed(a: Matrix): Operand; asPlain(a: Matrix): Operand } {
+  const transposed = new Map<Matrix, Operand>();
+  const plain = new Map<Matrix, Operand>();
+  return {
+    asTransposed(a) {
       let o = transposed.get(a);
       if (!o) {
         const buffer = pool.take(a.data.length);
@@ -319,8 +358,8 @@ export async function createOrtBackend(options: OrtBackendOptions = {}): Promise
         transposed.set(a, (o = { rows: a.cols, cols: a.rows, data, scale }));
       }
       return o;
-    };
-    const asPlain = (a: Matrix): Operand => {
+    },
+    asPlain(a) {
       let o = plain.get(a);
       if (!o) {
         let data: Float32Array;
@@ -331,78 +370,59 @@ export async function createOrtBackend(options: OrtBackendOptions = {}): Promise
         plain.set(a, (o = { rows: a.rows, cols: a.cols, data, scale }));
       }
       return o;
-    };
-    try {
-      const results: (Float32Array | Float64Array)[] = [];
-      for (const r of requests) {
-        checkRequest(r);
-        if (asComputed && (r.into || r.packed)) throw errors.internal('productsAsComputed: requests with into or packed go to products');
-        const p = r.op === 'AtB' ? asTransposed(r.a) : asPlain(r.a);
-        if (sameMatrix(r.a, r.b)) {
-          const unscale = 1 / (p.scale * p.scale);
-          results.push(
-            asComputed && unscale === 1
-              ? await symmetric(p, undefined, false, 1, (size) => resultPool.take(size))
-              : await symmetric(p, r.into, r.packed === true, unscale, (size) => new Float64Array(size)),
-          );
-          continue;
-        }
-        if (r.packed) throw errors.internal('products: packed results need a symmetric request (a === b)');
-        const q = r.op === 'AtB' ? asTransposed(r.b) : asPlain(r.b);
-        const unscale = 1 / (p.scale * q.scale);
-        if (asComputed && unscale === 1) {
-          results.push(await gemm(p, q, resultPool.take(p.rows * q.rows)));
-          continue;
-        }
-        const c = await gemm(p, q);
-        if (r.into) {
-          if (r.into.length !== c.length) throw errors.internal(`products: 'into' holds ${r.into.length} values for ${p.rows}×${q.rows}`);
-          if (unscale === 1) for (let i = 0; i < c.length; i++) r.into[i] += c[i]!;
-          else for (let i = 0; i < c.length; i++) r.into[i] += c[i]! * unscale;
-          results.push(r.into);
-        } else {
-          const out = new Float64Array(c.length);
-          if (unscale === 1) out.set(c);
-          else for (let i = 0; i < c.length; i++) out[i] = c[i]! * unscale;
-          results.push(out);
-        }
-      }
-      return results;
-    } finally {
-      pool.release();
-    }
+    },
   };
+}
 
-  let queue: Promise<unknown> = Promise.resolve();
-  const backend: OrtBackend = {
-    name: 'onnxruntime-f32',
-    threads,
-    products(requests: readonly ProductRequest[]): Promise<Float64Array[]> {
-      const result = queue.then(() => run(requests) as Promise<Float64Array[]>);
-      queue = result.catch(() => undefined);
-      return result;
-    },
-    /** As the interface says; float32 results live in buffers reused by the next call of this method. */
-    productsAsComputed(requests: readonly ProductRequest[]): Promise<(Float32Array | Float64Array)[]> {
-      const result = queue.then(() => {
-        resultPool.release();
-        return run(requests, true);
-      });
-      queue = result.catch(() => undefined);
-      return result;
-    },
-    async dispose(): Promise<void> {
-      if (disposed) return;
-      await queue;
-      disposed = true;
-      pool.clear();
-      resultPool.clear();
-      const s = session;
-      session = undefined;
-      if (s) await (await s).release();
-    },
-  };
-  return backend;
+/**
+ * The products of `requests`; with `asComputed`, a product that needs no unscaling and goes
+ * into no caller's array is returned as its float32 values (see `productsAsComputed`).
+ */
+async function runProducts(ctx: OrtContext, requests: readonly ProductRequest[], asComputed = false): Promise<(Float32Array | Float64Array)[]> {
+  await ctx.getSession(); // throws after dispose, before any work
+  const operands = operandCache(ctx.pool);
+  try {
+    const results: (Float32Array | Float64Array)[] = [];
+    for (const r of requests) {
+      checkRequest(r);
+      if (asComputed && (r.into || r.packed)) throw errors.internal('productsAsComputed: requests with into or packed go to products');
+      results.push(await oneProduct(ctx, r, operands, asComputed));
+    }
+    return results;
+  } finally {
+    ctx.pool.release();
+  }
+}
+
+/** One request's product (see {@link runProducts}). */
+async function oneProduct(
+  ctx: OrtContext,
+  r: ProductRequest,
+  operands: ReturnType<typeof operandCache>,
+  asComputed: boolean,
+): Promise<Float32Array | Float64Array> {
+  const p = r.op === 'AtB' ? operands.asTransposed(r.a) : operands.asPlain(r.a);
+  if (sameMatrix(r.a, r.b)) {
+    const unscale = 1 / (p.scale * p.scale);
+    return asComputed && unscale === 1
+      ? symmetric(ctx, p, undefined, false, 1, (size) => ctx.resultPool.take(size))
+      : symmetric(ctx, p, r.into, r.packed === true, unscale, (size) => new Float64Array(size));
+  }
+  if (r.packed) throw errors.internal('products: packed results need a symmetric request (a === b)');
+  const q = r.op === 'AtB' ? operands.asTransposed(r.b) : operands.asPlain(r.b);
+  const unscale = 1 / (p.scale * q.scale);
+  if (asComputed && unscale === 1) return gemm(ctx, p, q, ctx.resultPool.take(p.rows * q.rows));
+  const c = await gemm(ctx, p, q);
+  if (r.into) {
+    if (r.into.length !== c.length) throw errors.internal(`products: 'into' holds ${r.into.length} values for ${p.rows}×${q.rows}`);
+    if (unscale === 1) for (let i = 0; i < c.length; i++) r.into[i] += c[i]!;
+    else for (let i = 0; i < c.length; i++) r.into[i] += c[i]! * unscale;
+    return r.into;
+  }
+  const out = new Float64Array(c.length);
+  if (unscale === 1) out.set(c);
+  else for (let i = 0; i < c.length; i++) out[i] = c[i]! * unscale;
+  return out;
 }
 
 /** The same matrix, as an object or as the same data with the same shape. */

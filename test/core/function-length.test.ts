@@ -23,8 +23,6 @@ const ALLOWED: Record<string, string> = {
   // A factory of ~25 one- to ten-line store methods sharing one connection and its statements;
   // splitting would thread that context through every method for no gain in reading.
   'serve/store/core.ts:storeOver': 'a factory of small methods over one shared connection',
-  // A factory of one backend's closures (session, scratch pools, products); not split yet.
-  'runtime/ort-backend.ts:createOrtBackend': 'not split yet',
 };
 
 /** Every .ts file under `dir`. */
