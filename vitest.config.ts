@@ -13,7 +13,7 @@ const E2E = [
   'test/cluster/**/*.test.ts',
   'test/cli/demo*.test.ts',
   'test/cli/interrupt*.test.ts',
-  'test/cli/{run,serve-clients,on-path,eval,eval-students,capture-pool,lazy-imports-process}.test.ts',
+  'test/cli/{run,serve-clients,on-path,eval,eval-students,capture-pool,lazy-imports-process,shards}.test.ts',
   'test/serve/{dashboard,fault,python}.test.ts',
   'test/report/browser.test.ts',
   'test/io/large-file.test.ts',
