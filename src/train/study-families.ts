@@ -154,8 +154,20 @@ const nlp: StudyFamilyEntry<import('./nlp-study-config.js').NlpStudyConfig> = {
   mode: 'study-nlp',
   async config(f, seed) {
     refuse(f, ['studentHidden', 'hintLayer', 'teacherHidden'], FIXED('nlp'));
-    const { nlpStudyConfigFromFlags } = await import('./nlp-study-config.js');
-    return nlpStudyConfigFromFlags({ ...f, seed });
+    refuse(
+      f,
+      ['temperatures', 'softWeight', 'fitnetTemperature', 'hintEpochs'],
+      'not given with --study --family nlp (DistilBERT, Patient KD and TinyBERT fix their temperatures and weights)',
+    );
+    const { nlpStudyConfig } = await import('./nlp-study-config.js');
+    return nlpStudyConfig({
+      seed,
+      quick: f.quick ?? false,
+      studentEpochs: f.epochs,
+      teacherEpochs: f.teacherEpochs,
+      trainSize: f.trainSize,
+      testSize: f.testSize,
+    });
   },
   run: async (config, options) => (await import('./nlp-study.js')).runNlpStudy(config, options),
 };

@@ -11,7 +11,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readExperimentsTable } from '../../src/analysis/node-experiments.js';
 import { studyHooks } from '../../src/train/hooks.js';
 import { type NlpStudyResult, runNlpStudy } from '../../src/train/nlp-study.js';
-import { NLP_STUDY_QUICK, nlpStudyConfig, nlpStudyConfigFromFlags } from '../../src/train/nlp-study-config.js';
+import { NLP_STUDY_QUICK, nlpStudyConfig } from '../../src/train/nlp-study-config.js';
+import { prepareStudy } from '../../src/train/study-families.js';
 import { expectKrsError } from '../helpers/fixtures.js';
 
 const outDir = () => join(mkdtempSync(join(tmpdir(), 'krs-nlp-study-')), 'out');
@@ -30,7 +31,7 @@ describe('nlpStudyConfig', () => {
     await expectKrsError(() => nlpStudyConfig({ maxLength: 200 }), 'BAD_OPTION', /maxLength/);
     await expectKrsError(() => nlpStudyConfig({ methods: ['distilbert'] }), 'BAD_OPTION', /methods/);
     await expectKrsError(() => nlpStudyConfig({ alpha: 2 }), 'BAD_WEIGHT', /alpha/);
-    await expectKrsError(() => nlpStudyConfigFromFlags({ temperatures: [2] }), 'BAD_OPTION', /--temperatures.*--family nlp/);
+    await expectKrsError(() => prepareStudy('nlp', { temperatures: [2] }, [1]), 'BAD_OPTION', /--temperatures.*--family nlp/);
   });
 });
 
