@@ -6,7 +6,9 @@
  *
  * Layers default to every array of a capture that is not an output, id or mask
  * (`RESERVED_KEYS`) and has the capture's sample count, in the capture's order (the order
- * the file stores them: network order when they were saved in forward order).
+ * the file stores them: network order when they were saved in forward order). With `pool`
+ * `mean`, a capture's `attention_mask` (N, T) decides which tokens each sequence's mean counts
+ * (padded tokens do not), as `krs score --task nlp` pools them.
  *
  * @throws UNKNOWN_KEY for a named layer or id key that is absent; BAD_OPTION when a capture has
  *   no layer; SHAPE_MISMATCH / ID_MISMATCH for differing sample counts or ids; and whatever
@@ -23,6 +25,9 @@ import { batchBounds, DEFAULT_ID_KEYS, RESERVED_KEYS } from '../krs/score-captur
 import type { MatrixBackend } from '../linalg/backend.js';
 import { CrossLayerCka, type CrossLayerOptions, type CrossLayerResult } from '../similarity/cross-layer.js';
 import type { Pooling } from '../similarity/features.js';
+
+/** The token mask `mean` pooling honours when a capture holds it (a transformer's, as `--task nlp` reads it). */
+const MASK_KEY = 'attention_mask';
 
 export interface CaptureCrossLayerOptions {
   teacher: Capture;
@@ -119,12 +124,16 @@ export async function crossLayerOfCaptures(o: CaptureCrossLayerOptions): Promise
   };
   const batch = o.batchSize ?? 256;
   if (!Number.isInteger(batch) || batch < 1) throw errors.badOption('batchSize', batch, 'a positive integer');
+  const masked = (c: Capture) => o.pool === 'mean' && c.keys().includes(MASK_KEY);
   for (const [start, end] of batchBounds(n, batch)) {
     const t: Record<string, Tensor> = {};
     const s: Record<string, Tensor> = {};
     for (const k of tl) t[k] = teacher.readRows(k, start, end);
     for (const k of sl) s[k] = studentRows(k, start, end);
-    await matrix.update(t, s);
+    await matrix.update(t, s, {
+      ...(masked(teacher) ? { teacher: teacher.readRows(MASK_KEY, start, end) } : {}),
+      ...(masked(student) ? { student: studentRows(MASK_KEY, start, end) } : {}),
+    });
     o.onProgress?.(end, n);
   }
   const r = await matrix.compute();

@@ -107,9 +107,17 @@ export class CrossLayerCka {
     this.backend = options.backend ?? typescriptBackend;
   }
 
-  /** Fold in one batch: activations by layer name, the same samples on both sides. */
-  async update(teacher: Readonly<Record<string, Tensor>>, student: Readonly<Record<string, Tensor>>): Promise<void> {
-    const feat = (side: string, names: readonly string[], acts: Readonly<Record<string, Tensor>>): Matrix[] =>
+  /**
+   * Fold in one batch: activations by layer name, the same samples on both sides. `masks` (N, T)
+   * of 0/1 per side are used by `mean` pooling of sequences (a transformer's `attention_mask`:
+   * padded tokens do not count); other poolings ignore them.
+   */
+  async update(
+    teacher: Readonly<Record<string, Tensor>>,
+    student: Readonly<Record<string, Tensor>>,
+    masks: { readonly teacher?: Tensor; readonly student?: Tensor } = {},
+  ): Promise<void> {
+    const feat = (side: 'teacher' | 'student', names: readonly string[], acts: Readonly<Record<string, Tensor>>): Matrix[] =>
       names.map((name) => {
         const t = acts[name];
         if (!t) throw errors.unknownKey(`${side} layer`, name, 'the batch', Object.keys(acts));
@@ -126,7 +134,8 @@ export class CrossLayerCka {
             tensor: t,
           } as Matrix;
         }
-        return featureMatrix(t, `${side} layer '${name}'`, { pool: this.options.pool, channelsLast: this.options.channelsLast });
+        const mask = this.options.pool === 'mean' ? masks[side] : undefined;
+        return featureMatrix(t, `${side} layer '${name}'`, { pool: this.options.pool, channelsLast: this.options.channelsLast, ...(mask ? { mask } : {}) });
       });
     const xs = feat('teacher', this.teacherLayers, teacher);
     const ys = feat('student', this.studentLayers, student);

@@ -61,3 +61,14 @@ describe('krs score --task nlp on Hugging Face-style captures (NumPy reference)'
     expect(JSON.parse(r.stdout).layers.map((l: any) => l.teacher)).toEqual(['hidden_states.3']);
   });
 });
+
+describe('krs heatmap --pool mean on Hugging Face-style captures honours attention_mask', () => {
+  it('every cell equals the reference matrix of masked means (the text array is not a layer)', async () => {
+    const r = await krs('heatmap', '--teacher', f('teacher.npz'), '--student', f('student.npz'), '--pool', 'mean', '--backend', 'typescript', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const m = JSON.parse(r.stdout);
+    expect(m.teacherLayers).toEqual(ex.cross.map((_: number[], i: number) => `hidden_states.${i}`));
+    expect(m.studentLayers).toEqual(ex.cross[0].map((_: number, j: number) => `hidden_states.${j}`));
+    ex.cross.forEach((row: number[], i: number) => row.forEach((v, j) => expectClose(100 * m.cka[i][j], v, 1e-4)));
+  });
+});
