@@ -126,7 +126,7 @@ async function withEvalOptions<T>(
       estimator: o.estimator,
       memoryBudget: o.memoryBudget,
       similarityOptions: similarityOptionsOf(o),
-      output: { temperature: o.temperature, mseMax: o.mseMax, channelsLast: o.channelsLast },
+      output: { temperature: o.temperature, ignoreLabel: o.ignoreLabel, mseMax: o.mseMax, channelsLast: o.channelsLast },
       batchSize: o.batchSize,
       backend: backend.backend,
       saveCaptures: o.saveCaptures,

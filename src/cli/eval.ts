@@ -52,8 +52,12 @@ export const EVAL_INPUT_FLAGS = [
   POOL_FLAG,
 ] as const;
 
-/** The agreement options eval's action passes on (src/cli/eval-action.ts: `output`). */
-const EVAL_AGREEMENT_OPTIONS = ['temperature', 'mseMax'] as const;
+/**
+ * The agreement options eval's action passes on (src/cli/eval-action.ts: `output`): every
+ * declared one of the tasks eval runs — not detection's `--score-min`/`--iou-min`, since eval
+ * refuses detection (its outputs are COCO files `krs score` reads).
+ */
+const EVAL_AGREEMENT_OPTIONS = ['temperature', 'ignoreLabel', 'mseMax'] as const;
 
 /** How the run is computed, its reference level, shards, posts and outputs. */
 export const EVAL_RUN_FLAGS = [

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { convFeatures, SOBEL_FILTERS } from '../../scripts/make-test-models/conv-features.js';
+import { segmentationAgreement } from '../../src/agreement/segmentation.js';
 import { KrsError } from '../../src/core/errors.js';
 import { openCapture } from '../../src/io/node-capture.js';
 import { NpzWriter } from '../../src/io/node-npz-writer.js';
@@ -14,6 +15,7 @@ import { listLayers } from '../../src/runtime/inspect.js';
 import { loadModel } from '../../src/runtime/node-onnx.js';
 import { encodeModel, OnnxDataType, tensorValueInfo } from '../../src/runtime/onnx-proto.js';
 import { PREPROCESS_PRESETS } from '../../src/runtime/preprocess.js';
+import { krs } from '../helpers/cli.js';
 import { expectKrsError } from '../helpers/fixtures.js';
 import { notePublicModels, ownModel, publicModel, publicModelsAvailable } from '../helpers/models.js';
 
@@ -326,3 +328,65 @@ describe('models as they really are', () => {
     expect(c.tensors.find((t) => t.name === 'flatten_shape')).toMatchObject({ op: 'Constant', dtype: 'int64', shape: [2] });
   });
 });
+
+/** A per-pixel classifier of 28×28 digits: a 1×1 Conv (input [N,1,28,28] → logits [N,3,28,28]), logit c = w[c]·x + b[c]. */
+function pixelClassifier(file: string, w: readonly number[], b: readonly number[]): void {
+  writeFileSync(
+    file,
+    encodeModel({
+      opsetImport: [{ domain: '', version: 13 }],
+      graph: {
+        name: 'pixels',
+        node: [{ opType: 'Conv', input: ['input', 'W', 'B'], output: ['logits'] }],
+        initializer: [
+          { name: 'W', dims: [3, 1, 1, 1], dataType: F, floatData: [...w] },
+          { name: 'B', dims: [3], dataType: F, floatData: [...b] },
+        ],
+        input: [tensorValueInfo('input', F, ['N', 1, 28, 28])],
+        output: [tensorValueInfo('logits', F, ['N', 3, 28, 28])],
+      },
+    }),
+  );
+}
+
+describe('runEval on segmentation models: the agreement options reach the label maps', () => {
+  it('AOA is the mIoU of the argmax label maps, skipping --ignore-label pixels of the teacher', async () => {
+    const dir = tmp();
+    const [teacher, student] = [join(dir, 't.onnx'), join(dir, 's.onnx')];
+    // Teacher: class 0 below 0.5, 1 up to 0.81, 2 above; the student moves the thresholds (none at a pixel value k/255).
+    const W = [0, 1, 2];
+    const tb = [0.5, 0, -0.81];
+    const sb = [0.3, 0, -0.93];
+    pixelClassifier(teacher, W, tb);
+    pixelClassifier(student, W, sb);
+    const n = 50;
+    const pixels = loadMnist().images.subarray(0, n * 784);
+    const labels = (b: number[]) => Int32Array.from(pixels, (x) => argmax3(W.map((w, c) => w * x + b[c]!)));
+    const map = (l: Int32Array) => ({ dtype: 'int32' as const, shape: [n, 28, 28], data: l });
+    for (const ignoreLabel of [null, 0]) {
+      const r = await runEval({
+        task: 'segmentation',
+        data: mnistDataset(n),
+        teacher: { file: teacher },
+        student: { file: student },
+        pairs: ['logits:logits'],
+        output: { ignoreLabel },
+        batchSize: 20,
+      });
+      const expected = segmentationAgreement(map(labels(tb)), map(labels(sb)), { ignoreLabel });
+      expect(r.aoa).toBeCloseTo(expected.aoa, 10);
+    }
+    // Skipping the background changes the number (else the test could not tell).
+    const [all, skipped] = [null, 0].map((ignoreLabel) => segmentationAgreement(map(labels(tb)), map(labels(sb)), { ignoreLabel }).aoa);
+    expect(Math.abs(all! - skipped!)).toBeGreaterThan(1);
+    // The command line passes --ignore-label on.
+    const args = ['--task', 'segmentation', '--teacher', teacher, '--student', student, '--input', 'mnist', '--limit', String(n), '--pair', 'logits:logits'];
+    const r = await krs('eval', ...args, '--ignore-label', '0', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).aoa).toBeCloseTo(skipped!, 10);
+  });
+});
+
+function argmax3(v: number[]): number {
+  return v[1]! > v[0]! ? (v[2]! > v[1]! ? 2 : 1) : v[2]! > v[0]! ? 2 : 0;
+}
