@@ -1,8 +1,9 @@
 /**
  * The one training loop of src/train: minibatch Adam (β₁ 0.9, β₂ 0.999, ε 1e-7) with a decaying
  * learning rate over a seeded batch order, for any network with a forward function and
- * trainable variables. The MLP demo and study (`train.ts`), the CNN study (`cnn/train.ts`) and
- * the regression demo (`regression/train.ts`) are thin adapters over {@link runTrainLoop}: each
+ * trainable variables. The MLP demo and study (`train.ts`), the CNN study (`cnn/train.ts`),
+ * the regression demo (`regression/train.ts`), the detectors and segmenters (`dense/train-loop.ts`)
+ * and the NLP encoders (`nlp/train.ts`) are thin adapters over {@link runTrainLoop}: each
  * says how a batch is built from its rows (gathered digits, digits reshaped to images, windows)
  * and what the loss of a batch is.
  *

@@ -1,15 +1,14 @@
 /**
  * Training and prediction for the NLP study's encoders: minibatch Adam (β₁ 0.9, β₂ 0.999,
- * ε 1e-7) over a seeded batch order, with a learning rate warmed up linearly over the first
+ * ε 1e-7; the one training loop of `../loop.ts`) over a seeded batch order, with a learning rate warmed up linearly over the first
  * `warmupFraction` of the steps and cosine-decayed after (the usual schedule for training a
  * transformer; Loshchilov & Hutter 2017 for the decay). The loss is the caller's (labels
  * only, or a distillation loss of `losses.ts` given the teacher's outputs for the batch).
  */
 import { errors } from '../../core/errors.js';
 import type { Rng } from '../../core/rng.js';
-import { checkInterrupt, pauseAtSync } from '../../io/interrupt.js';
+import { cosineRate, runTrainLoop } from '../loop.js';
 import { tf } from '../tf.js';
-import { cosineRate, ScheduledAdam } from '../train.js';
 import type { Encoder, EncoderOutput } from './encoder.js';
 import type { EncodedBatch } from './tokenizer.js';
 
@@ -86,8 +85,16 @@ function teacherOutputs(teacher: Encoder, batch: TextBatch): EncoderOutput {
   return tf.tidy(() => teacher.forward(batch.inputIds, batch.attentionMask) as unknown as tf.TensorContainer) as unknown as EncoderOutput;
 }
 
+/** A step's batch in the shape the training loop takes: the encoder's inputs as `x`, and the teacher's outputs. */
+interface EncoderStepBatch extends TextBatch {
+  readonly x: { readonly inputIds: tf.Tensor2D; readonly attentionMask: tf.Tensor2D };
+  readonly teacher: EncoderOutput | null;
+}
+
 /**
- * Train an encoder in place; returns the mean training loss of each epoch.
+ * Train an encoder in place on the one training loop of src/train ({@link runTrainLoop}: every
+ * tensor of a step — the batch, the teacher's outputs — is freed after it); returns the mean
+ * training loss of each epoch.
  * @throws KrsError BAD_OPTION for epochs, batch size or learning rate that are not positive.
  */
 export async function trainEncoder(o: EncoderTrainOptions): Promise<number[]> {
@@ -95,37 +102,25 @@ export async function trainEncoder(o: EncoderTrainOptions): Promise<number[]> {
   if (!(Number.isInteger(o.batchSize) && o.batchSize >= 1)) throw errors.badOption('batchSize', o.batchSize, 'a positive integer');
   if (!(o.learningRate > 0)) throw errors.badOption('learningRate', o.learningRate, 'a positive number');
   const loss = o.loss ?? ((out, batch) => crossEntropy(out.logits, batch.oneHot));
-  const variables = [...o.encoder.variables(), ...(o.extraVariables ?? [])];
-  const optimizer = new ScheduledAdam(o.learningRate);
-  const batches = Math.ceil(o.data.n / o.batchSize);
-  const steps = batches * o.epochs;
+  const steps = Math.ceil(o.data.n / o.batchSize) * o.epochs;
   const warmup = Math.round((o.warmupFraction ?? 0.1) * steps);
-  const means: number[] = [];
-  try {
-    for (let epoch = 1; epoch <= o.epochs; epoch++) {
-      const perm = o.order.permutation(o.data.n);
-      let sum = 0;
-      for (let b = 0; b < batches; b++) {
-        optimizer.setLearningRate(warmupCosineRate(o.learningRate, (epoch - 1) * batches + b, steps, warmup));
-        const rows = perm.subarray(b * o.batchSize, Math.min(o.data.n, (b + 1) * o.batchSize));
-        const batch = batchTensors(o.data, rows);
-        const teacher = o.teacher ? teacherOutputs(o.teacher, batch) : null;
-        const cost = optimizer.minimize(() => loss(o.encoder.forward(batch.inputIds, batch.attentionMask), batch, teacher), true, variables)!;
-        const value = (await cost.data())[0]!;
-        tf.dispose([cost, batch.inputIds, batch.attentionMask, batch.oneHot]);
-        if (teacher) tf.dispose([...teacher.hiddenStates, ...teacher.attentions, teacher.pooled, teacher.logits]);
-        sum += value * rows.length;
-        pauseAtSync('train-batch');
-        await checkInterrupt();
-        o.onBatch?.({ epoch, batch: b + 1, batches, loss: value });
-      }
-      means.push(sum / o.data.n);
-      await o.onEpoch?.(epoch, sum / o.data.n);
-    }
-  } finally {
-    optimizer.dispose();
-  }
-  return means;
+  return runTrainLoop({
+    net: { forward: (x: EncoderStepBatch['x']) => o.encoder.forward(x.inputIds, x.attentionMask), variables: () => o.encoder.variables() },
+    n: o.data.n,
+    batch: (rows): EncoderStepBatch => {
+      const batch = batchTensors(o.data, rows);
+      return { ...batch, x: batch, teacher: o.teacher ? teacherOutputs(o.teacher, batch) : null };
+    },
+    loss: (out, batch) => loss(out, batch, batch.teacher),
+    variables: [...o.encoder.variables(), ...(o.extraVariables ?? [])],
+    epochs: o.epochs,
+    batchSize: o.batchSize,
+    learningRate: o.learningRate,
+    order: o.order,
+    rate: (lr, t, total) => warmupCosineRate(lr, t, total, warmup),
+    onBatch: (p, value) => o.onBatch?.({ epoch: p.epoch, batch: p.batch, batches: p.batches, loss: value }),
+    ...(o.onEpoch ? { onEpoch: o.onEpoch } : {}),
+  });
 }
 
 /** The logits [n, classes] of a whole set, row-major, in batches. */
