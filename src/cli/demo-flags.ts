@@ -73,6 +73,10 @@ export const DEMO_FLAGS = [
     'with --study: run the whole study once per seed (comma-separated, distinct) into <out>/seed-<s>/ and report each statistic per seed with its spread',
     { parse: parseSeedList },
   ),
+  flag(
+    '--resume',
+    'with --seeds: keep each seed whose folder already holds its finished study (results.json of the same settings and krs version) instead of running it again; a folder made with other settings is refused, naming the setting',
+  ),
   flag('--quick', 'a quick check: one epoch of everything (MNIST: 600 training / 200 held-out digits; --study: 2 sizes on 600 / 300 digits)'),
   flag('--epochs <n>', 'epochs of every student (default 10, regression 30; quick 1)', { parse: parsePositiveInt }),
   flag('--teacher-epochs <n>', 'epochs of the teacher (default 15, regression 40; quick 1)', { parse: parsePositiveInt }),

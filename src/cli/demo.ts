@@ -48,6 +48,7 @@ export function registerDemo(program: Command): void {
     if (o.family && !o.study) throw errors.badOption('--family', o.family, 'given with --study (the networks of a validation study)');
     if (o.heatmaps === false && !o.study)
       throw errors.badOption('--no-heatmaps', true, "given with --study (the demo's cross-layer matrices are part of its results)");
+    if (o.resume && !o.seeds) throw errors.badOption('--resume', true, 'given with --study --seeds (it keeps the seeds already finished)');
     if (o.seeds) {
       if (!o.study) throw errors.badOption('--seeds', o.seeds.join(','), 'given with --study (the demo and --task regression take one --seed)');
       if (o.seed !== undefined) throw errors.badOption('--seed', String(o.seed), 'not given with --seeds (each seed of --seeds is a whole study)');
@@ -139,15 +140,27 @@ export async function runStudyCommand(o: DemoFlags): Promise<StudyResult> {
 
 /** `krs demo --study --seeds …`: one whole study per seed, then the statistics per seed with their spread. */
 export async function runStudySeedsCommand(o: DemoFlags, seeds: number[]): Promise<SeedsResult> {
-  const { checkSeeds, runSeeds } = await import('../train/protocol/seeds.js');
+  const [{ checkSeeds, finishedStudy, runSeeds }, { VERSION }] = await Promise.all([import('../train/protocol/seeds.js'), import('../version.js')]);
   checkSeeds(seeds);
   const study = await prepareStudyOf(o, seeds);
-  return withDemoRun(o, study.mode, (common) =>
-    runSeeds(seeds, common.out, async (seed, out) => {
-      common.onEvent({ type: 'stage', message: `seed ${seed} (${seeds.indexOf(seed) + 1} of ${seeds.length}) → ${out}` });
-      return study.run(seed, await studyOptions(o, { ...common, out }));
-    }),
-  );
+  return withDemoRun(o, study.mode, (common) => {
+    const stage = (seed: number, what: string) =>
+      common.onEvent({ type: 'stage', message: `seed ${seed} (${seeds.indexOf(seed) + 1} of ${seeds.length}) ${what}` });
+    const keep = (seed: number, out: string) => {
+      const kept = finishedStudy(out, study.config(seed), VERSION);
+      if (kept) stage(seed, `kept: ${out} holds its finished study (--resume)`);
+      return kept;
+    };
+    return runSeeds(
+      seeds,
+      common.out,
+      async (seed, out) => {
+        stage(seed, `→ ${out}`);
+        return study.run(seed, await studyOptions(o, { ...common, out }));
+      },
+      o.resume ? keep : undefined,
+    );
+  });
 }
 
 /** The `--family` entry of the study table (src/train/study-families.ts), its configuration made (and checked) for every seed it will run. */

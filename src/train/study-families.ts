@@ -178,6 +178,8 @@ export const STUDY_FAMILY_TABLE: readonly StudyFamilyEntry<never>[] = [mlp, cnn,
 /** A family's folder mode and its run for one seed, its configurations made (and checked) for every seed first. */
 export interface PreparedStudy {
   mode: DemoMode;
+  /** The configuration made for `seed` (what its results.json records as `config`). */
+  config(seed: number | undefined): unknown;
   run(seed: number | undefined, options: RunProtocolOptions): Promise<StudyResult>;
 }
 
@@ -197,5 +199,5 @@ export async function prepareStudy(name: string, flags: StudyFlags, seeds: reado
     );
   const configs = new Map<number | undefined, unknown>();
   for (const seed of seeds) configs.set(seed, await entry.config(flags, seed));
-  return { mode: entry.mode, run: (seed, options) => entry.run(configs.get(seed), options) };
+  return { mode: entry.mode, config: (seed) => configs.get(seed), run: (seed, options) => entry.run(configs.get(seed), options) };
 }

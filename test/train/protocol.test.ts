@@ -2,13 +2,14 @@
  * The shared study protocol's own statistics (α sweep of r, the per-seed spread) against NumPy
  * (test/fixtures/protocol/make_fixtures.py), the seeds runner's files, and the CLI's refusals.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { StudyResult } from '../../src/train/protocol/run.js';
-import { checkSeeds, runSeeds, seedStatistics } from '../../src/train/protocol/seeds.js';
+import { checkSeeds, finishedStudy, runSeeds, seedStatistics } from '../../src/train/protocol/seeds.js';
 import { alphaCorrelationSweep } from '../../src/train/protocol/statistics.js';
+import { VERSION } from '../../src/version.js';
 import { krs } from '../helpers/cli.js';
 import { expectKrsError } from '../helpers/fixtures.js';
 
@@ -118,5 +119,58 @@ describe('krs demo --seeds refusals', () => {
       expect(r.status, r.stderr).toBe(2);
       expect(r.stderr).toMatch(pattern);
     }
+  });
+});
+
+describe('finishedStudy (--resume)', () => {
+  const study = (out: string, config: unknown, version = VERSION) => ({
+    ...fakeStudy(1, 95, '/elsewhere/seed-1'),
+    version,
+    config,
+    summary: { experiments: 4 },
+    files: {
+      out: '/elsewhere/seed-1',
+      results: '/elsewhere/seed-1/results.json',
+      experimentsCsv: '/elsewhere/seed-1/experiments.csv',
+      experimentsJson: '/elsewhere/seed-1/experiments.json',
+      study: '/elsewhere/seed-1/study.csv',
+      analysis: null,
+      report: '/elsewhere/seed-1/report.html',
+    },
+    out,
+  });
+  const folder = (content: string | null) => {
+    const out = mkdtempSync(join(tmpdir(), 'krs-finished-'));
+    if (content !== null) writeFileSync(join(out, 'results.json'), content);
+    return out;
+  };
+  const config = { seed: 1, epochs: 2, students: [{ name: 'a', width: 8 }] };
+
+  it('is null for a folder without results.json (the seed runs)', () => {
+    expect(finishedStudy(folder(null), config, VERSION)).toBeNull();
+  });
+
+  it('keeps a study of the same settings (key order aside), its files re-pointed at the folder', () => {
+    const out = folder(JSON.stringify(study('', { students: [{ width: 8, name: 'a' }], epochs: 2, seed: 1 })));
+    const r = finishedStudy(out, config, VERSION)!;
+    expect(r.teacher.metric).toBe(95);
+    expect(r.files).toMatchObject({ out, results: join(out, 'results.json'), study: join(out, 'study.csv'), analysis: null, report: join(out, 'report.html') });
+  });
+
+  it('refuses other settings naming the first difference, another version, and a file that is not a study', async () => {
+    await expectKrsError(
+      () => finishedStudy(folder(JSON.stringify(study('', { ...config, students: [{ name: 'a', width: 16 }] }))), config, VERSION),
+      'BAD_OPTION',
+      /--resume/,
+      /config\.students\.0\.width: 8 here, 16 in the file/,
+    );
+    await expectKrsError(
+      () => finishedStudy(folder(JSON.stringify(study('', { seed: 1, epochs: 2 }))), config, VERSION),
+      'BAD_OPTION',
+      /config\.students: .* here, unset in the file/,
+    );
+    await expectKrsError(() => finishedStudy(folder(JSON.stringify(study('', config, '0.0.1'))), config, VERSION), 'BAD_OPTION', /made by krs 0\.0\.1/);
+    await expectKrsError(() => finishedStudy(folder('{"half": '), config, VERSION), 'BAD_FILE', /results\.json.*not JSON/);
+    await expectKrsError(() => finishedStudy(folder('{"experiments": 3}'), config, VERSION), 'BAD_FILE', /not a study's results\.json/);
   });
 });

@@ -6,6 +6,7 @@
  * gathered per seed with their spread (mean, sample standard deviation, min, max) into
  * `<out>/seeds.json` and `<out>/seeds.csv`, so a finding can be told from a seed.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { errors } from '../../core/errors.js';
 import { writeFileAtomic } from '../../io/node-atomic-write.js';
@@ -54,12 +55,22 @@ export const seedFolder = (out: string, seed: number): string => path.join(out, 
 
 /**
  * Run `runOne` for every seed (in order, each into its own folder), then write the per-seed
- * statistics. A failing seed stops the run (its error propagates; finished seeds keep their folders).
+ * statistics. A failing seed stops the run (its error propagates; finished seeds keep their
+ * folders). With `finished` (`--resume`), a seed whose folder already holds its finished study
+ * (see {@link finishedStudy}) is kept instead of run again.
  */
-export async function runSeeds(seeds: readonly number[], out: string, runOne: (seed: number, out: string) => Promise<StudyResult>): Promise<SeedsResult> {
+export async function runSeeds(
+  seeds: readonly number[],
+  out: string,
+  runOne: (seed: number, out: string) => Promise<StudyResult>,
+  finished?: (seed: number, out: string) => StudyResult | null,
+): Promise<SeedsResult> {
   checkSeeds(seeds);
   const results: StudyResult[] = [];
-  for (const seed of seeds) results.push(await runOne(seed, seedFolder(out, seed)));
+  for (const seed of seeds) {
+    const dir = seedFolder(out, seed);
+    results.push(finished?.(seed, dir) ?? (await runOne(seed, dir)));
+  }
   const first = results[0]!;
   const result: SeedsResult = {
     seeds: [...seeds],
@@ -72,6 +83,64 @@ export async function runSeeds(seeds: readonly number[], out: string, runOne: (s
   writeFileAtomic(result.files.csv, seedsCsv(result), 'the per-seed statistics');
   writeFileAtomic(result.files.json, `${JSON.stringify(result, null, 2)}\n`, 'the per-seed statistics');
   return result;
+}
+
+/**
+ * The finished study of a seed's folder, to keep rather than run again (`--resume`): its
+ * results.json when this krs version wrote it for the same settings (`config`, compared value by
+ * value, key order aside), with its file paths re-pointed at `out` (the folder may have moved).
+ * Null when the folder holds no results.json: the seed has not finished, so it runs.
+ * @throws KrsError BAD_FILE when results.json is not JSON or not a study's result; BAD_OPTION
+ *   when it was made by another krs version or with other settings (naming the first setting
+ *   that differs) — running it again would silently replace a study made another way.
+ */
+export function finishedStudy(out: string, config: unknown, version: string): StudyResult | null {
+  const file = path.join(out, 'results.json');
+  if (!existsSync(file)) return null;
+  let r: StudyResult;
+  try {
+    r = JSON.parse(readFileSync(file, 'utf8')) as StudyResult;
+  } catch (e) {
+    throw errors.badFile(file, `not JSON (${(e as Error).message}); remove the folder to run the seed again`);
+  }
+  if (!r || typeof r !== 'object' || !Array.isArray(r.experiments) || !r.summary || !r.teacher || !r.files) {
+    throw errors.badFile(file, "not a study's results.json (no experiments, summary, teacher or files)");
+  }
+  if (r.version !== version)
+    throw errors.badOption(
+      '--resume',
+      file,
+      `a study made by krs ${version} (it was made by krs ${String(r.version)}); remove the folder to run the seed again`,
+    );
+  const differs = firstDifference(config, r.config, 'config');
+  if (differs) throw errors.badOption('--resume', file, `a study made with the same settings (${differs}); remove the folder or give the same flags`);
+  const relocate = (f: string | null) => (f === null ? null : path.join(out, path.basename(f)));
+  return {
+    ...r,
+    files: {
+      ...r.files,
+      out,
+      results: file,
+      experimentsCsv: relocate(r.files.experimentsCsv)!,
+      experimentsJson: relocate(r.files.experimentsJson)!,
+      study: relocate(r.files.study)!,
+      analysis: relocate(r.files.analysis),
+      report: relocate(r.files.report),
+    },
+  };
+}
+
+/** Where two JSON values first differ (`config.teacherEpochs: 3 here, 6 in the file`), or null when equal. */
+function firstDifference(want: unknown, got: unknown, at: string): string | null {
+  if (want !== null && got !== null && typeof want === 'object' && typeof got === 'object') {
+    const keys = [...new Set([...Object.keys(want), ...Object.keys(got)])].sort();
+    for (const k of keys) {
+      const d = firstDifference((want as Record<string, unknown>)[k], (got as Record<string, unknown>)[k], `${at}.${k}`);
+      if (d) return d;
+    }
+    return null;
+  }
+  return Object.is(want, got) ? null : `${at}: ${JSON.stringify(want) ?? 'unset'} here, ${JSON.stringify(got) ?? 'unset'} in the file`;
 }
 
 /** The statistics of each study, one row per statistic. */
