@@ -11,6 +11,7 @@
  */
 import { errors } from '../core/errors.js';
 import { DET_STUDENTS, DET_TEACHER, type DetectorArchitecture } from './dense/detector.js';
+import { checkFiniteNumbers, checkPositiveIntegers, checkStudyCommon, studyConfigFrom } from './protocol/config.js';
 
 export interface DetectionStudyConfig {
   seed: number;
@@ -83,29 +84,23 @@ export const MIN_TEST_SCENES = 20;
  *   ALPHA_OUT_OF_RANGE for α.
  */
 export function detectionStudyConfig(settings: Partial<DetectionStudyConfig> = {}): DetectionStudyConfig {
-  const quick = settings.quick ?? false;
-  const defined = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)) as Partial<DetectionStudyConfig>;
-  const c: DetectionStudyConfig = { ...DETECTION_STUDY_DEFAULTS, ...(quick ? DETECTION_STUDY_QUICK : {}), seed: 1, ...defined, quick };
-  if (!Number.isSafeInteger(c.seed) || c.seed < 0) throw errors.badOption('seed', c.seed, 'a non-negative integer');
-  for (const [flag, v] of [
+  const c = studyConfigFrom<DetectionStudyConfig>(DETECTION_STUDY_DEFAULTS, DETECTION_STUDY_QUICK, settings);
+  checkStudyCommon(c);
+  checkPositiveIntegers([
     ['trainSize', c.trainScenes],
     ['testSize', c.testScenes],
     ['teacherEpochs', c.teacherEpochs],
     ['epochs', c.studentEpochs],
     ['batchSize', c.batchSize],
     ['topK', c.topK],
-    ['intervalGroups', c.intervalGroups],
-  ] as const) {
-    if (!Number.isInteger(v) || v < 1) throw errors.badOption(flag, v, 'a positive integer');
-  }
+  ]);
   if (c.testScenes < MIN_TEST_SCENES)
     throw errors.badOption('testSize', c.testScenes, `at least ${MIN_TEST_SCENES} held-out scenes (for the jackknife groups)`);
-  if (c.intervalGroups < 2) throw errors.badOption('intervalGroups', c.intervalGroups, 'an integer ≥ 2');
-  if (!(c.learningRate > 0) || !Number.isFinite(c.learningRate)) throw errors.badOption('learningRate', c.learningRate, 'a positive number');
+  checkFiniteNumbers([['learningRate', c.learningRate]], 'positive');
+  checkFiniteNumbers([['kdWeight', c.kdWeight]], 'non-negative');
   if (!(Number.isInteger(c.heatmapMinRadius) && c.heatmapMinRadius >= 0 && c.heatmapMinRadius <= 16)) {
     throw errors.badOption('heatmapMinRadius', c.heatmapMinRadius, 'an integer from 0 to 16 (cells)');
   }
-  if (!(c.kdWeight >= 0) || !Number.isFinite(c.kdWeight)) throw errors.badOption('kdWeight', c.kdWeight, 'a finite number ≥ 0');
   for (const [k, v] of [
     ['decodeScoreMin', c.decodeScoreMin],
     ['aoaScoreMin', c.aoaScoreMin],
@@ -113,7 +108,5 @@ export function detectionStudyConfig(settings: Partial<DetectionStudyConfig> = {
     if (!(v >= 0 && v <= 1)) throw errors.badOption(k, v, 'a score in [0, 1]');
   }
   if (!(c.aoaIouMin > 0 && c.aoaIouMin <= 1)) throw errors.badOption('aoaIouMin', c.aoaIouMin, 'an IoU in (0, 1]');
-  if (!(c.alpha >= 0 && c.alpha <= 1)) throw errors.alphaOutOfRange(c.alpha);
-  if (c.students.length === 0) throw errors.badOption('students', '', 'at least one student architecture');
   return c;
 }

@@ -14,6 +14,7 @@ import { errors } from '../core/errors.js';
 import { NLP_SIZES } from './nlp/encoder.js';
 import { NLP_METHODS, type NlpMethod } from './nlp/methods.js';
 import { MAX_SEQUENCE } from './nlp/tokenizer.js';
+import { checkFiniteNumbers, checkPositiveIntegers, checkStudyCommon, studyConfigFrom } from './protocol/config.js';
 
 /** The shape of one encoder of the study (4 heads each: TinyBERT pairs heads one to one). */
 export interface NlpModelSize {
@@ -91,18 +92,13 @@ export const NLP_STUDY_QUICK: Partial<NlpStudyConfig> = {
  * @throws KrsError BAD_OPTION for a value out of range (named as its command-line flag).
  */
 export function nlpStudyConfig(settings: Partial<NlpStudyConfig> = {}): NlpStudyConfig {
-  const quick = settings.quick ?? false;
-  const defined = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)) as Partial<NlpStudyConfig>;
-  const c: NlpStudyConfig = { ...NLP_STUDY_DEFAULTS, ...(quick ? NLP_STUDY_QUICK : {}), seed: 1, ...defined, quick };
-  if (!Number.isSafeInteger(c.seed) || c.seed < 0) throw errors.badOption('seed', c.seed, 'a non-negative integer');
-  for (const [flag, v] of [
+  const c = studyConfigFrom<NlpStudyConfig>(NLP_STUDY_DEFAULTS, NLP_STUDY_QUICK, settings);
+  checkStudyCommon(c);
+  checkPositiveIntegers([
     ['teacherEpochs', c.teacherEpochs],
     ['epochs', c.studentEpochs],
     ['batchSize', c.batchSize],
-    ['intervalGroups', c.intervalGroups],
-  ] as const) {
-    if (!Number.isInteger(v) || v < 1) throw errors.badOption(flag, v, 'a positive integer');
-  }
+  ]);
   if (c.trainSize !== null && !(Number.isInteger(c.trainSize) && c.trainSize >= 2))
     throw errors.badOption('trainSize', c.trainSize, 'an integer ≥ 2 (training e-mails)');
   if (c.testSize !== null && !(Number.isInteger(c.testSize) && c.testSize >= 40)) {
@@ -110,9 +106,7 @@ export function nlpStudyConfig(settings: Partial<NlpStudyConfig> = {}): NlpStudy
   }
   if (!(Number.isInteger(c.maxLength) && c.maxLength >= 4 && c.maxLength <= MAX_SEQUENCE))
     throw errors.badOption('maxLength', c.maxLength, `an integer from 4 to ${MAX_SEQUENCE}`);
-  if (!(c.learningRate > 0)) throw errors.badOption('learningRate', c.learningRate, 'a positive number');
-  if (!(c.alpha >= 0 && c.alpha <= 1)) throw errors.alphaOutOfRange(c.alpha);
-  if (c.students.length === 0) throw errors.badOption('students', '', 'at least one student size');
+  checkFiniteNumbers([['learningRate', c.learningRate]], 'positive');
   if (c.methods[0] !== 'baseline' || c.methods.length < 2)
     throw errors.badOption('methods', c.methods.join(','), 'the baseline first, then one or more KD methods');
   return c;

@@ -12,6 +12,7 @@
  */
 import { errors } from '../core/errors.js';
 import { SEG_STUDY_STUDENTS, SEG_STUDY_TEACHER, type SegmenterArchitecture, type SegStage } from './dense/segmenter.js';
+import { checkFiniteNumbers, checkPositiveIntegers, checkStudyCommon, studyConfigFrom } from './protocol/config.js';
 
 export interface SegmentationStudyConfig {
   seed: number;
@@ -82,38 +83,32 @@ export const MIN_SEG_TEST_SCENES = 20;
  *   ALPHA_OUT_OF_RANGE for α.
  */
 export function segmentationStudyConfig(settings: Partial<SegmentationStudyConfig> = {}): SegmentationStudyConfig {
-  const quick = settings.quick ?? false;
-  const defined = Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)) as Partial<SegmentationStudyConfig>;
-  const c: SegmentationStudyConfig = { ...SEGMENTATION_STUDY_DEFAULTS, ...(quick ? SEGMENTATION_STUDY_QUICK : {}), seed: 1, ...defined, quick };
-  if (!Number.isSafeInteger(c.seed) || c.seed < 0) throw errors.badOption('seed', c.seed, 'a non-negative integer');
-  for (const [flag, v] of [
+  const c = studyConfigFrom<SegmentationStudyConfig>(SEGMENTATION_STUDY_DEFAULTS, SEGMENTATION_STUDY_QUICK, settings);
+  checkStudyCommon(c);
+  checkPositiveIntegers([
     ['trainSize', c.trainScenes],
     ['testSize', c.testScenes],
     ['teacherEpochs', c.teacherEpochs],
     ['epochs', c.studentEpochs],
     ['batchSize', c.batchSize],
     ['affinityPatch', c.affinityPatch],
-    ['intervalGroups', c.intervalGroups],
-  ] as const) {
-    if (!Number.isInteger(v) || v < 1) throw errors.badOption(flag, v, 'a positive integer');
-  }
+  ]);
   if (c.testScenes < MIN_SEG_TEST_SCENES)
     throw errors.badOption('testSize', c.testScenes, `at least ${MIN_SEG_TEST_SCENES} held-out scenes (for the jackknife groups)`);
-  if (c.intervalGroups < 2) throw errors.badOption('intervalGroups', c.intervalGroups, 'an integer ≥ 2');
-  for (const [k, v] of [
-    ['learningRate', c.learningRate],
-    ['teacherLearningRate', c.teacherLearningRate],
-    ['temperature', c.temperature],
-  ] as const) {
-    if (!(v > 0) || !Number.isFinite(v)) throw errors.badOption(k, v, 'a positive number');
-  }
-  for (const [k, v] of [
-    ['kdWeight', c.kdWeight],
-    ['classWeightPower', c.classWeightPower],
-  ] as const) {
-    if (!(v >= 0) || !Number.isFinite(v)) throw errors.badOption(k, v, 'a finite number ≥ 0');
-  }
-  if (!(c.alpha >= 0 && c.alpha <= 1)) throw errors.alphaOutOfRange(c.alpha);
-  if (c.students.length === 0) throw errors.badOption('students', '', 'at least one student architecture');
+  checkFiniteNumbers(
+    [
+      ['learningRate', c.learningRate],
+      ['teacherLearningRate', c.teacherLearningRate],
+      ['temperature', c.temperature],
+    ],
+    'positive',
+  );
+  checkFiniteNumbers(
+    [
+      ['kdWeight', c.kdWeight],
+      ['classWeightPower', c.classWeightPower],
+    ],
+    'non-negative',
+  );
   return c;
 }

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { checkFiniteNumbers, checkPositiveIntegers, checkStudyCommon, studyConfigFrom } from '../../src/train/protocol/config.js';
 import type { StudyResult } from '../../src/train/protocol/run.js';
 import { checkSeeds, finishedStudy, runSeeds, seedStatistics } from '../../src/train/protocol/seeds.js';
 import { alphaCorrelationSweep } from '../../src/train/protocol/statistics.js';
@@ -172,5 +173,35 @@ describe('finishedStudy (--resume)', () => {
     await expectKrsError(() => finishedStudy(folder(JSON.stringify(study('', config, '0.0.1'))), config, VERSION), 'BAD_OPTION', /made by krs 0\.0\.1/);
     await expectKrsError(() => finishedStudy(folder('{"half": '), config, VERSION), 'BAD_FILE', /results\.json.*not JSON/);
     await expectKrsError(() => finishedStudy(folder('{"experiments": 3}'), config, VERSION), 'BAD_FILE', /not a study's results\.json/);
+  });
+});
+
+describe('the shared study-settings checks (protocol/config.ts)', () => {
+  it('merges the full or quick defaults with the defined settings (undefined keeps the default)', () => {
+    type C = { seed: number; quick: boolean; epochs: number; size: number };
+    const full = { epochs: 5, size: 100 };
+    expect(studyConfigFrom<C>(full, { size: 10 }, {})).toEqual({ seed: 1, quick: false, epochs: 5, size: 100 });
+    expect(studyConfigFrom<C>(full, { size: 10 }, { quick: true, epochs: undefined, seed: 4 })).toEqual({ seed: 4, quick: true, epochs: 5, size: 10 });
+  });
+
+  it('refuses a value naming its flag', async () => {
+    await expectKrsError(
+      () =>
+        checkPositiveIntegers([
+          ['epochs', 2],
+          ['batchSize', 0.5],
+        ]),
+      'BAD_OPTION',
+      /batchSize.*0\.5.*a positive integer/,
+    );
+    await expectKrsError(() => checkFiniteNumbers([['learningRate', 0]], 'positive'), 'BAD_OPTION', /learningRate.*a positive number/);
+    await expectKrsError(() => checkFiniteNumbers([['kdWeight', Number.POSITIVE_INFINITY]], 'non-negative'), 'BAD_OPTION', /kdWeight.*a finite number ≥ 0/);
+    expect(() => checkFiniteNumbers([['kdWeight', 0]], 'non-negative')).not.toThrow();
+    const ok = { seed: 0, intervalGroups: 2, alpha: 1, students: [1] };
+    expect(() => checkStudyCommon(ok)).not.toThrow();
+    await expectKrsError(() => checkStudyCommon({ ...ok, seed: -1 }), 'BAD_OPTION', /seed/);
+    await expectKrsError(() => checkStudyCommon({ ...ok, intervalGroups: 1 }), 'BAD_OPTION', /intervalGroups.*≥ 2/);
+    await expectKrsError(() => checkStudyCommon({ ...ok, alpha: 1.5 }), 'BAD_WEIGHT', /1.5/);
+    await expectKrsError(() => checkStudyCommon({ ...ok, students: [] }), 'BAD_OPTION', /at least one student/);
   });
 });
