@@ -29,7 +29,7 @@ import type { CnnStudyConfig } from './cnn-study-config.js';
 import { accuracy, predictions } from './evaluate.js';
 import { CLASSES, type MnistSplit, mnistSplit } from './mnist-split.js';
 import type { HeldOut, MethodSpec, StudyFamily } from './protocol/family.js';
-import { type RunProtocolOptions, runProtocol, type StudyResult } from './protocol/run.js';
+import { protocolSettings, type RunProtocolOptions, runProtocol, type StudyResult } from './protocol/run.js';
 import { pairedAccuracySe } from './protocol/statistics.js';
 import { initTf } from './tf.js';
 import { type TrainTensors, trainTensors } from './train.js';
@@ -63,7 +63,7 @@ export async function runCnnStudy(config: CnnStudyConfig, options: RunProtocolOp
   emit({ type: 'stage', message: `loading MNIST: ${config.trainSize} training / ${config.testSize} held-out digits (seed ${config.seed})` });
   const split = mnistSplit(config.seed, config.trainSize, config.testSize);
   await initTf();
-  const settings = { seed: config.seed, quick: config.quick, alpha: config.alpha, intervalGroups: config.intervalGroups };
+  const settings = protocolSettings(config);
   return runProtocol(cnnStudyFamily(config, split), settings, config, options);
 }
 

@@ -50,7 +50,7 @@ import {
 import type { DetectionStudyConfig } from './detection-study-config.js';
 import { pairedMapErrors } from './paired-error.js';
 import type { HeldOut, MethodSpec, StudyFamily } from './protocol/family.js';
-import { type RunProtocolOptions, runProtocol, type StudyResult } from './protocol/run.js';
+import { protocolSettings, type RunProtocolOptions, runProtocol, type StudyResult } from './protocol/run.js';
 import { cocoGroundTruth, digitScenes, type SceneSet } from './scenes.js';
 import { initTf } from './tf.js';
 
@@ -90,7 +90,7 @@ export async function runDetectionStudy(config: DetectionStudyConfig, options: R
   });
   const scenes = digitScenes({ seed: config.seed, trainScenes: config.trainScenes, testScenes: config.testScenes });
   await initTf();
-  const settings = { seed: config.seed, quick: config.quick, alpha: config.alpha, intervalGroups: config.intervalGroups };
+  const settings = protocolSettings(config);
   return runProtocol(detectionStudyFamily(config, scenes.train, scenes.test, options.out), settings, config, options);
 }
 

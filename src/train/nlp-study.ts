@@ -38,7 +38,7 @@ import { buildTokenizer, type WordTokenizer } from './nlp/tokenizer.js';
 import { type LabelledSet, trainEncoder } from './nlp/train.js';
 import type { NlpModelSize, NlpStudyConfig } from './nlp-study-config.js';
 import type { HeldOut, StudentSpec, StudyEvent, StudyFamily } from './protocol/family.js';
-import { type RunProtocolOptions, runProtocol, type StudyResult } from './protocol/run.js';
+import { protocolSettings, type RunProtocolOptions, runProtocol, type StudyResult } from './protocol/run.js';
 import { pairedAccuracySe, Z95 } from './protocol/statistics.js';
 import { initTf } from './tf.js';
 
@@ -107,7 +107,7 @@ export async function runNlpStudy(config: NlpStudyConfig, options: RunProtocolOp
   emit({ type: 'stage', message: `${data.train.n} training / ${data.test.n} held-out e-mails, vocabulary ${data.tokenizer.vocab.length}` });
   await initTf();
   const family = nlpStudyFamily(config, data);
-  const settings = { seed: config.seed, quick: config.quick, alpha: config.alpha, intervalGroups: config.intervalGroups };
+  const settings = protocolSettings(config);
   // The F1 table joins the result before the report and results.json are written.
   const hooks = {
     ...options.hooks,

@@ -48,7 +48,7 @@ import {
 } from './dense/index.js';
 import { pairedMiouError } from './paired-error.js';
 import type { HeldOut, MethodSpec, StudyEvent, StudyFamily } from './protocol/family.js';
-import { type RunProtocolOptions, runProtocol, type StudyResult } from './protocol/run.js';
+import { protocolSettings, type RunProtocolOptions, runProtocol, type StudyResult } from './protocol/run.js';
 import { digitScenes, type SceneSet } from './scenes.js';
 import type { SegmentationStudyConfig } from './segmentation-study-config.js';
 import { labelMapFolder, type MiouRow, miouRow, writeLabelMaps, writeMiouTable } from './segmentation-study-files.js';
@@ -84,7 +84,7 @@ export async function runSegmentationStudy(config: SegmentationStudyConfig, opti
   });
   const scenes = digitScenes({ seed: config.seed, trainScenes: config.trainScenes, testScenes: config.testScenes });
   await initTf();
-  const settings = { seed: config.seed, quick: config.quick, alpha: config.alpha, intervalGroups: config.intervalGroups };
+  const settings = protocolSettings(config);
   return runProtocol(segmentationStudyFamily(config, scenes.train, scenes.test, options.out), settings, config, options);
 }
 

@@ -100,50 +100,45 @@ const cnn: StudyFamilyEntry<import('./cnn-study-config.js').CnnStudyConfig> = {
   run: async (config, options) => (await import('./cnn-study.js')).runCnnStudy(config, options),
 };
 
-/** The detection study takes --seed, --quick, --epochs, --teacher-epochs, --train-size and --test-size (scenes). */
+/** The flags of the classification families that a family with its own methods does not take. */
+const CLASSIFIER_METHOD_FLAGS = ['temperatures', 'softWeight', 'fitnetTemperature', 'hintEpochs'] as const;
+
+/** Refuse what a family fixes: its networks and hint layers, and the classifier methods' settings (`methods` says why). */
+function refuseFixed(f: StudyFlags, family: string, methods: string): void {
+  refuse(f, ['studentHidden', 'hintLayer', 'teacherHidden'], FIXED(family));
+  refuse(f, CLASSIFIER_METHOD_FLAGS, `not given with --study --family ${family} (${methods})`);
+}
+
+/** The flags a digit-scene family takes: --seed, --quick, --epochs, --teacher-epochs, --train-size and --test-size (scenes). */
+const sceneFlags = (f: StudyFlags, seed: number | undefined) => ({
+  seed,
+  quick: f.quick ?? false,
+  studentEpochs: f.epochs,
+  teacherEpochs: f.teacherEpochs,
+  trainScenes: f.trainSize,
+  testScenes: f.testSize,
+});
+
+/** The detection study takes the scene flags. */
 const detector: StudyFamilyEntry<import('./detection-study-config.js').DetectionStudyConfig> = {
   name: 'detector',
   mode: 'study-detector',
   async config(f, seed) {
-    refuse(f, ['studentHidden', 'hintLayer', 'teacherHidden'], FIXED('detector'));
-    refuse(
-      f,
-      ['temperatures', 'softWeight', 'fitnetTemperature', 'hintEpochs'],
-      'not given with --study --family detector (its methods are output, fitnet and imitation, without temperatures)',
-    );
+    refuseFixed(f, 'detector', 'its methods are output, fitnet and imitation, without temperatures');
     const { detectionStudyConfig } = await import('./detection-study-config.js');
-    return detectionStudyConfig({
-      seed,
-      quick: f.quick ?? false,
-      studentEpochs: f.epochs,
-      teacherEpochs: f.teacherEpochs,
-      trainScenes: f.trainSize,
-      testScenes: f.testSize,
-    });
+    return detectionStudyConfig(sceneFlags(f, seed));
   },
   run: async (config, options) => (await import('./detection-study.js')).runDetectionStudy(config, options),
 };
 
-/** The segmentation study takes --seed, --quick, --epochs, --teacher-epochs, --train-size and --test-size (scenes). */
+/** The segmentation study takes the scene flags. */
 const segmenter: StudyFamilyEntry<import('./segmentation-study-config.js').SegmentationStudyConfig> = {
   name: 'segmenter',
   mode: 'study-segmenter',
   async config(f, seed) {
-    refuse(f, ['studentHidden', 'hintLayer', 'teacherHidden'], FIXED('segmenter'));
-    refuse(
-      f,
-      ['temperatures', 'softWeight', 'fitnetTemperature', 'hintEpochs'],
-      'not given with --study --family segmenter (its methods are pixel, fitnet and affinity, pixel KD at T = 4)',
-    );
+    refuseFixed(f, 'segmenter', 'its methods are pixel, fitnet and affinity, pixel KD at T = 4');
     const { segmentationStudyConfig } = await import('./segmentation-study-config.js');
-    return segmentationStudyConfig({
-      seed,
-      quick: f.quick ?? false,
-      studentEpochs: f.epochs,
-      teacherEpochs: f.teacherEpochs,
-      trainScenes: f.trainSize,
-      testScenes: f.testSize,
-    });
+    return segmentationStudyConfig(sceneFlags(f, seed));
   },
   run: async (config, options) => (await import('./segmentation-study.js')).runSegmentationStudy(config, options),
 };
@@ -153,12 +148,7 @@ const nlp: StudyFamilyEntry<import('./nlp-study-config.js').NlpStudyConfig> = {
   name: 'nlp',
   mode: 'study-nlp',
   async config(f, seed) {
-    refuse(f, ['studentHidden', 'hintLayer', 'teacherHidden'], FIXED('nlp'));
-    refuse(
-      f,
-      ['temperatures', 'softWeight', 'fitnetTemperature', 'hintEpochs'],
-      'not given with --study --family nlp (DistilBERT, Patient KD and TinyBERT fix their temperatures and weights)',
-    );
+    refuseFixed(f, 'nlp', 'DistilBERT, Patient KD and TinyBERT fix their temperatures and weights');
     const { nlpStudyConfig } = await import('./nlp-study-config.js');
     return nlpStudyConfig({
       seed,

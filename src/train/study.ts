@@ -36,7 +36,7 @@ import { mlpHintStage, mlpStudentLoss, trainMlpTeacher } from './mlp-training.js
 import { CLASSES, type MnistSplit, mnistSplit } from './mnist-split.js';
 import { buildMlp, glorotInit, hiddenNames, type MlpArchitecture, parameterCount } from './models.js';
 import type { HeldOut, MethodSpec, StudyEvent, StudyFamily } from './protocol/family.js';
-import { type RunProtocolOptions, runProtocol, type StudyResult } from './protocol/run.js';
+import { protocolSettings, type RunProtocolOptions, runProtocol, type StudyResult } from './protocol/run.js';
 import { pairedAccuracySe } from './protocol/statistics.js';
 import type { StudyConfig } from './study-config.js';
 import { initTf, tf } from './tf.js';
@@ -83,7 +83,7 @@ export async function runStudy(config: StudyConfig, options: RunProtocolOptions)
   emit({ type: 'stage', message: `loading MNIST: ${config.trainSize} training / ${config.testSize} held-out digits (seed ${config.seed})` });
   const split = mnistSplit(config.seed, config.trainSize, config.testSize);
   await initTf();
-  const settings = { seed: config.seed, quick: config.quick, alpha: config.alpha, intervalGroups: config.intervalGroups };
+  const settings = protocolSettings(config);
   return runProtocol(mlpStudyFamily(config, split), settings, config, options);
 }
 

@@ -35,6 +35,9 @@ export interface ProtocolSettings {
   intervalGroups: number;
 }
 
+/** The protocol's settings out of a study's configuration (which holds them among its own). */
+export const protocolSettings = (c: ProtocolSettings): ProtocolSettings => ({ seed: c.seed, quick: c.quick, alpha: c.alpha, intervalGroups: c.intervalGroups });
+
 /** What a study run writes (no captures, no per-epoch table). */
 export interface StudyFiles extends Omit<DemoFiles, 'epochsCsv' | 'captures'> {
   study: string;
