@@ -40,7 +40,12 @@ describe('the study family table', () => {
     await expectKrsError(() => prepareStudy('cnn', { teacherHidden: [8] }, [1]), 'BAD_OPTION', /--teacher-hidden/, /--family cnn/);
     await expectKrsError(() => prepareStudy('detector', { temperatures: [2] }, [1, 2]), 'BAD_OPTION', /--temperatures/, /without temperatures/);
     await expectKrsError(() => prepareStudy('detector', { hintEpochs: 2 }, [1]), 'BAD_OPTION', /--hint-epochs/);
-    await expectKrsError(() => prepareStudy('segmenter', { softWeight: 0.5 }, [1]), 'BAD_OPTION', /--soft-weight/, /--family segmenter \(its methods are pixel/);
+    await expectKrsError(
+      () => prepareStudy('segmenter', { softWeight: 0.5 }, [1]),
+      'BAD_OPTION',
+      /--soft-weight/,
+      /--family segmenter \(its methods are pixel/,
+    );
     await expectKrsError(() => prepareStudy('segmenter', { hintLayer: 'enc2' }, [1]), 'BAD_OPTION', /--hint-layer/, /fixes its networks/);
     await expectKrsError(() => prepareStudy('nlp', { fitnetTemperature: 2 }, [1]), 'BAD_OPTION', /--fitnet-temperature/, /TinyBERT fix their temperatures/);
     await expectKrsError(() => prepareStudy('rnn', {}, [1]), 'UNKNOWN_KEY', /rnn/, /mlp, cnn, detector/);
