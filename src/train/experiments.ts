@@ -5,6 +5,7 @@
  *
  * Scores are on the 0–100 scale; the metric is held-out accuracy in percent.
  */
+import { REQUIRED_COLUMNS } from '../analysis/experiments.js';
 
 /** One row of an experiments table, under the column names of docs/data-model.md §"Experiments table". */
 export interface ExperimentRow {
@@ -24,23 +25,8 @@ export interface ExperimentRow {
   alpha: number;
 }
 
-/** The columns, in order. */
-export const EXPERIMENT_COLUMNS: readonly (keyof ExperimentRow)[] = [
-  'id',
-  'task',
-  'dataset',
-  'teacher',
-  'student',
-  'method',
-  'fss_pre',
-  'aoa_pre',
-  'fss_post',
-  'aoa_post',
-  'metric_pre',
-  'metric_post',
-  'metric',
-  'alpha',
-];
+/** The columns, in order: the ones `krs analyze` requires, then the metric's name and α. */
+export const EXPERIMENT_COLUMNS: readonly (keyof ExperimentRow)[] = [...REQUIRED_COLUMNS, 'metric', 'alpha'];
 
 /** A CSV field: numbers as JavaScript prints them (round-trip exact), text quoted when it must be (RFC 4180). */
 export function csvField(v: unknown): string {
