@@ -180,7 +180,9 @@ function centredRows(src: RowSource, n: number, f32: boolean): Float32Array | Fl
         const g = (r0 + i) * cols;
         for (let j = 0; j < cols; j++) {
           const v = rows[o + j]! - mean[j]!;
-          const a = v < 0 ? -v : v;
+          // Math.abs, not a sign test: centred values change sign at random, and a mispredicted
+          // branch per value made this loop ~4× slower.
+          const a = Math.abs(v);
           if (a > max) max = a;
           out[g + j] = v * scale;
         }

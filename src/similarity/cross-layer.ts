@@ -9,7 +9,8 @@
  *   CKA = ‖Cxy‖²_F / (‖Cxx‖_F·‖Cyy‖_F). Memory 8·(Σp² + Σq² + Σp·q) bytes;
  * - `exact`, route `sample-space` — the layers' rows are kept and one {@link gramPass}
  *   visits every layer's n × n Gram matrix block by block, shared by all pairs. Memory
- *   2·n·(Σp + Σq)·(4 or 8) bytes (rows and their centred copy); cost ≈ n²/2·(Σp + Σq) + n²/2 per pair.
+ *   2·n·(Σp + Σq)·(4 or 8) bytes (rows and their centred copy; the rows are the caller's own
+ *   arrays, not a copy, when handed over: {@link CrossLayerCka.update}); cost ≈ n²/2·(Σp + Σq) + n²/2 per pair.
  *   The route is the cheaper one that fits `memoryBudget` (with `samples` known), else the
  *   feature space while it fits;
  * - `minibatch-unbiased-hsic` — only when asked for (`estimator: 'minibatch'`): Nguyen, Raghu
@@ -110,12 +111,17 @@ export class CrossLayerCka {
   /**
    * Fold in one batch: activations by layer name, the same samples on both sides. `masks` (N, T)
    * of 0/1 per side are used by `mean` pooling of sequences (a transformer's `attention_mask`:
-   * padded tokens do not count); other poolings ignore them.
+   * padded tokens do not count); other poolings ignore them. The arrays are never modified. On
+   * the sample-space route the rows are kept: copied, unless `handOver` says the caller hands
+   * the arrays over — then they are kept as they are (no copy, so no second full copy of the
+   * rows beside the Gram pass's centred one), and the caller must not modify them while this
+   * object lives. Pooled features are this object's own and never copied.
    */
   async update(
     teacher: Readonly<Record<string, Tensor>>,
     student: Readonly<Record<string, Tensor>>,
     masks: { readonly teacher?: Tensor; readonly student?: Tensor } = {},
+    options: { readonly handOver?: boolean } = {},
   ): Promise<void> {
     const feat = (side: 'teacher' | 'student', names: readonly string[], acts: Readonly<Record<string, Tensor>>): Matrix[] =>
       names.map((name) => {
@@ -132,10 +138,12 @@ export class CrossLayerCka {
             data: t.data as Float32Array | Float64Array,
             what: `${side} layer '${name}'`,
             tensor: t,
+            own: options.handOver === true,
           } as Matrix;
         }
         const mask = this.options.pool === 'mean' ? masks[side] : undefined;
-        return featureMatrix(t, `${side} layer '${name}'`, { pool: this.options.pool, channelsLast: this.options.channelsLast, ...(mask ? { mask } : {}) });
+        const m = featureMatrix(t, `${side} layer '${name}'`, { pool: this.options.pool, channelsLast: this.options.channelsLast, ...(mask ? { mask } : {}) });
+        return { ...m, own: options.handOver === true || m.data !== t.data } as Matrix;
       });
     const xs = feat('teacher', this.teacherLayers, teacher);
     const ys = feat('student', this.studentLayers, student);
@@ -227,8 +235,9 @@ export class CrossLayerCka {
       );
     }
     const keep = (m: Matrix, store: RowStore) => {
-      const src = m as Matrix & { what?: string; tensor?: Tensor };
-      appendRows(store, m.data, rows);
+      const src = m as Matrix & { what?: string; tensor?: Tensor; own?: boolean };
+      // Arrays no one else writes to (pooled here, or handed over) are kept as they are.
+      appendRows(store, m.data, rows, src.own === true);
       if (!store.colSums.every(Number.isFinite)) assertFinite(src.tensor ?? { dtype: 'float64', shape: [rows, m.cols], data: m.data }, src.what ?? 'layer');
     };
     xs.forEach((m, i) => keep(m, this.tRows[i]!));

@@ -51,6 +51,13 @@ export interface LayerBatch {
   /** (N, T) 0/1 token masks for `mean` pooling of sequences. */
   teacherMask?: Tensor;
   studentMask?: Tensor;
+  /**
+   * The caller hands the activation arrays over: a measure that keeps rows (sample-space
+   * CKA) keeps them as they are instead of copying them, so the caller must not modify them
+   * while the state lives. Default false: every kept row is copied. (Features this pair pools
+   * itself are its own arrays and are never copied twice.)
+   */
+  handOver?: boolean;
 }
 
 export interface LayerSimilarityResult {
@@ -139,10 +146,13 @@ async function updatePair(ctx: PairContext, state: LayerState, input: LayerBatch
   }
   if (state.mode === 'empty') Object.assign(state, { mode: 'active', p, q, n: 0, valueBytes, inner: m.init() });
   const s = state as Extract<LayerState, { mode: 'active' }>;
+  // Arrays this call made (pooled, converted) are its own; the caller's only when handed over.
+  const own = (data: unknown, given: TensorLike) => input.handOver === true || data !== (given as { data?: unknown }).data;
   await m.update(s.inner, {
     x: x.data,
     y: y.data,
     rows: x.rows,
+    kept: { x: own(x.data, input.teacher), y: own(y.data, input.student) },
     locateNonFinite: () => {
       assertFinite(batch.teacher, tWhat);
       assertFinite(batch.student, sWhat);
@@ -290,12 +300,14 @@ const valueBytesField: Field<ValueBytes> = {
 };
 
 /**
- * One-shot similarity of two activation tensors (all samples at once).
+ * One-shot similarity of two activation tensors (all samples at once). The arrays are read,
+ * never modified, and not copied when a route keeps rows (the state lives only for this call:
+ * {@link LayerBatch.handOver}), so do not modify them before the promise settles.
  * @example await similarityOf(teacherActs, studentActs, { similarity: 'cka' }) // → { value: 0.557…, … }
  */
 export async function similarityOf(teacher: TensorLike, student: TensorLike, options: LayerSimilarityOptions = {}): Promise<LayerSimilarityResult> {
   const m = layerSimilarity(options);
   const s = m.init();
-  await m.update(s, { teacher, student });
+  await m.update(s, { teacher, student, handOver: true });
   return m.compute(s);
 }

@@ -167,7 +167,7 @@ export function linearCkaMeasure(debiased: boolean, p: number, q: number, settin
       return { route, stats: initMinibatchHsic(p, q) };
     },
 
-    async update(state, { x, y, rows, locateNonFinite }) {
+    async update(state, { x, y, rows, kept, locateNonFinite }) {
       if (state.route === 'feature-space') return updateLinearStats(state.stats, x, y, rows, backend, locateNonFinite, settings.shift);
       if (state.route === 'minibatch') return updateMinibatchHsic(state.stats, x, y, rows, backend);
       // Every row the pair holds (all its states) plus the centred copy the Gram pass makes of them.
@@ -180,8 +180,8 @@ export function linearCkaMeasure(debiased: boolean, p: number, q: number, settin
           `at most the memory budget ${mib(memoryBudget)}: raise ${opt('memoryBudget')}, pool the layers, or ask for the minibatch ${opt('estimator')}`,
         );
       }
-      appendRows(state.x, x, rows);
-      appendRows(state.y, y, rows);
+      appendRows(state.x, x, rows, kept?.x);
+      appendRows(state.y, y, rows, kept?.y);
       if (!allFinite(state.x.colSums) || !allFinite(state.y.colSums)) locateNonFinite();
     },
 

@@ -36,11 +36,17 @@ export function initRowStore(cols: number): RowStore {
   return ROW_STORE.init({ cols });
 }
 
-/** Append a copy of `rows` rows (row-major; the caller's array is neither kept nor modified). */
-export function appendRows(store: RowStore, data: Float32Array | Float64Array, rows: number): void {
+/**
+ * Append `rows` rows (row-major; the caller's array is never modified). By default the store
+ * keeps a copy. With `keep`, the caller hands the array over: the store keeps a view of it as it
+ * is — no copy, and no second full copy of the rows next to the Gram pass's centred one — so
+ * no one may write to the array while the store (or a merge of it) lives. Stored rows are never
+ * written to, so views and copies read alike.
+ */
+export function appendRows(store: RowStore, data: Float32Array | Float64Array, rows: number, keep = false): void {
   const { cols, colSums } = store;
   // slice copies the bytes (Float32Array.from walks an iterator: ~50× slower on wide rows).
-  const copy = data.slice(0, rows * cols);
+  const copy = keep ? data.subarray(0, rows * cols) : data.slice(0, rows * cols);
   for (let i = 0; i < rows; i++) {
     const o = i * cols;
     for (let j = 0; j < cols; j++) colSums[j] += copy[o + j]!;

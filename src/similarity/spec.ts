@@ -33,6 +33,12 @@ export interface FeatureRows {
   readonly y: Float64Array | Float32Array;
   readonly rows: number;
   /**
+   * Which of `x` and `y` no one will write to while the state lives (a copy this pair made
+   * itself, e.g. pooled features, or rows a one-shot call handed over): a measure that keeps
+   * rows may keep these arrays as they are instead of copying them. Absent: copy both.
+   */
+  readonly kept?: { readonly x: boolean; readonly y: boolean };
+  /**
    * Locate a NaN/Inf in the batch's source tensors and throw NON_FINITE naming it. Measures
    * that sum columns before anything else (exact CKA) call it when a sum is not finite; the
    * others get rows already checked (see {@link SimilaritySpec.checksFiniteItself}).

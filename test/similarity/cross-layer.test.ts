@@ -23,6 +23,31 @@ describe('cross-layer CKA matrix', () => {
   const t = layers(n, 1);
   const s = layers(n, 2);
 
+  it('sample space: batches handed over are kept as they are, others copied; the same matrix either way', async () => {
+    const batches = [
+      [0, 30],
+      [30, 64],
+    ] as const;
+    const run = async (handOver: boolean) => {
+      const m = new CrossLayerCka(['a', 'b'], ['a'], { exactRoute: 'sample-space' });
+      const fed: Tensor[] = [];
+      for (const [lo, hi] of batches) {
+        const rows = (o: Record<string, Tensor>) => Object.fromEntries(['a', 'b'].map((k) => [k, sliceRows(o[k]!, lo, hi)]));
+        const [tb, sb] = [rows(t), rows(s)];
+        fed.push(tb.a!);
+        await m.update(tb, { a: sb.a! }, {}, { handOver });
+      }
+      const stored = (m as unknown as { tRows: { chunks: Float64Array[] }[] }).tRows[0]!.chunks;
+      return { r: await m.compute(), same: stored.map((c, i) => c.buffer === fed[i]!.data.buffer) };
+    };
+    const handed = await run(true);
+    const copied = await run(false);
+    expect(handed.r.route).toBe('sample-space');
+    expect(handed.same).toEqual([true, true]);
+    expect(copied.same).toEqual([false, false]);
+    expect(handed.r.cka).toEqual(copied.r.cka);
+  });
+
   it('exact: every cell equals the one-pair exact linear CKA, fed in 3 batches', async () => {
     const m = new CrossLayerCka(['a', 'b', 'c'], ['a', 'c'], {});
     for (const [lo, hi] of [

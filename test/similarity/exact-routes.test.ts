@@ -96,6 +96,28 @@ describe('exact linear CKA by either route', () => {
     }
   });
 
+  it('sample-space rows handed over are kept as they are; otherwise copied, so the caller may change its arrays', async () => {
+    const f32 = (t: Tensor): Tensor => ({ dtype: 'float32', shape: t.shape, data: Float32Array.from(t.data as Float64Array) });
+    const X = f32(asTensor(fx.wide.X));
+    const Y = f32(asTensor(fx.wide.Y));
+    const m = layerSimilarity({ similarity: 'cka', exactRoute: 'sample-space' });
+    const rowsOf = (st: ReturnType<typeof m.init>) => (st as { inner: { x: { chunks: Float32Array[] }; y: { chunks: Float32Array[] } } }).inner;
+    const handed = m.init();
+    await m.update(handed, { teacher: X, student: Y, handOver: true });
+    expect(rowsOf(handed).x.chunks[0]!.buffer).toBe(X.data.buffer);
+    expect(rowsOf(handed).y.chunks[0]!.buffer).toBe(Y.data.buffer);
+    const copied = m.init();
+    const Xc = { ...X, data: Float32Array.from(X.data as Float32Array) };
+    await m.update(copied, { teacher: Xc, student: Y });
+    expect(rowsOf(copied).x.chunks[0]!.buffer).not.toBe(Xc.data.buffer);
+    expect(rowsOf(copied).y.chunks[0]!.buffer).not.toBe(Y.data.buffer);
+    (Xc.data as Float32Array).fill(7); // the copy does not see it
+    const value = (await m.compute(handed)).value;
+    expect((await m.compute(copied)).value).toBe(value);
+    expect((await similarityOf(X, Y, { similarity: 'cka', exactRoute: 'sample-space' })).value).toBe(value);
+    expectClose(value, fx.wide.linear, 1e-5); // the inputs rounded to float32
+  });
+
   it('shards merge exactly on the sample-space route, in any order', async () => {
     const X = asTensor(fx.wide.X);
     const Y = asTensor(fx.wide.Y);
