@@ -13,7 +13,7 @@
  * and O(n) per layer. The partition depends only on n and the block size, so the result
  * does not depend on how rows arrived.
  */
-import type { Matrix, MatrixBackend } from './backend.js';
+import type { Matrix, MatrixBackend, ProductRequest } from './backend.js';
 
 /** Rows of one layer, readable in ranges, with the column means that centre them. */
 export interface RowSource {
@@ -75,8 +75,9 @@ const PANEL_COLUMNS = 4096;
 
 /**
  * Visit the upper triangle of every Gram matrix once, block-row by block-row: for rows
- * [i0, i1) one product per layer against the columns [i0, n) (in pieces of at most
- * {@link PANEL_COLUMNS}), each layer's rows centred once beforehand (float32 for a float32
+ * [i0, i1) the products per layer against the columns [i0, n) (rounds of at most
+ * {@link PANEL_COLUMNS} columns; the diagonal block a symmetric product of its own,
+ * {@link piecesOf}), each layer's rows centred once beforehand (float32 for a float32
  * backend, which then reads them in place; float64 otherwise).
  * @param onBlock called after each product round with (done, total), for progress.
  * @param share visit only the rounds r with r mod count = index (one shard's share of the
@@ -116,37 +117,61 @@ export async function gramPass(
   }
   let done = 0;
   for (const [i0, i1, j0, j1] of rounds) {
+    const pieces = piecesOf({ i0, i1, j0, j1 });
     const grams = await (backend.productsAsComputed ?? backend.products).call(
       backend,
-      centred.map((data, l) => {
-        const cols = layers[l]!.cols;
-        // Rows already centred and scaled into a safe range (centredRows): no range check needed.
-        const a: Matrix = { rows: i1 - i0, cols, data: data.subarray(i0 * cols, i1 * cols), rangeSafe: true };
-        // The same rows on both sides: pass one object, so a backend may exploit the symmetry.
-        const b: Matrix = j0 === i0 && j1 === i1 ? a : { rows: j1 - j0, cols, data: data.subarray(j0 * cols, j1 * cols), rangeSafe: true };
-        return { op: 'ABt' as const, a, b };
-      }),
+      pieces.flatMap((panel) => centred.map((data, l) => productRequest(data, layers[l]!.cols, panel))),
     );
-    const panel = { i0, i1, j0, j1 };
-    for (let l = 0; l < layers.length; l++) accumulateLayer(sums[l]!, grams[l]!, panel);
-    for (let t = 0; t < teacher.length; t++) {
-      const k = grams[t]!;
-      for (let s = 0; s < student.length; s++) cross[t]![s]! += weightedDot(k, grams[teacher.length + s]!, panel);
-    }
-    if (grouped) {
-      for (let l = 0; l < layers.length; l++) {
-        productByGroup(grams[l]!, grams[l]!, panel, grouped.groups, grouped.rowSquares[l]!, grouped.withinSquares[l]!);
-        rowSumsByGroup(grams[l]!, panel, grouped.groups, grouped.byGroup[l]!);
-      }
-      for (let t = 0; t < teacher.length; t++) {
-        for (let s = 0; s < student.length; s++) {
-          productByGroup(grams[t]!, grams[teacher.length + s]!, panel, grouped.groups, grouped.rowCross[t]![s]!, grouped.withinCross[t]![s]!);
-        }
-      }
-    }
+    pieces.forEach((panel, k) => {
+      foldPanel(grams.slice(k * layers.length, (k + 1) * layers.length), panel, teacher.length, sums, cross, grouped);
+    });
     onBlock?.(++done, rounds.length);
   }
   return { n, teacher: sums.slice(0, teacher.length), student: sums.slice(teacher.length), cross, ...(grouped ? { grouped } : {}) };
+}
+
+/**
+ * The products a round is computed by: one, unless the round holds the diagonal block and
+ * columns past it — then the diagonal block on its own (a symmetric product, about half the
+ * work of its square on a backend that exploits it) and the columns past it. Every sum is
+ * additive over columns, so the round's sums are the same either way (to float rounding).
+ */
+function piecesOf(round: Panel): Panel[] {
+  const { i0, i1, j0, j1 } = round;
+  return j0 === i0 && j1 > i1
+    ? [
+        { i0, i1, j0: i0, j1: i1 },
+        { i0, i1, j0: i1, j1 },
+      ]
+    : [round];
+}
+
+/** K[i0:i1, j0:j1] of one layer's centred rows, as a product request (one operand when the rows are the same). */
+function productRequest(data: Float32Array | Float64Array, cols: number, { i0, i1, j0, j1 }: Panel): ProductRequest {
+  // Rows already centred and scaled into a safe range (centredRows): no range check needed.
+  const a: Matrix = { rows: i1 - i0, cols, data: data.subarray(i0 * cols, i1 * cols), rangeSafe: true };
+  // The same rows on both sides: pass one object, so a backend may exploit the symmetry.
+  const b: Matrix = j0 === i0 && j1 === i1 ? a : { rows: j1 - j0, cols, data: data.subarray(j0 * cols, j1 * cols), rangeSafe: true };
+  return { op: 'ABt', a, b };
+}
+
+/** Fold one panel's products (teacher layers then student layers) into the layer, pair and group sums. */
+function foldPanel(grams: Gram[], panel: Panel, T: number, sums: GramLayerSums[], cross: number[][], grouped: GroupedSums | undefined): void {
+  for (let l = 0; l < grams.length; l++) accumulateLayer(sums[l]!, grams[l]!, panel);
+  for (let t = 0; t < T; t++) {
+    const k = grams[t]!;
+    for (let s = T; s < grams.length; s++) cross[t]![s - T]! += weightedDot(k, grams[s]!, panel);
+  }
+  if (!grouped) return;
+  for (let l = 0; l < grams.length; l++) {
+    productByGroup(grams[l]!, grams[l]!, panel, grouped.groups, grouped.rowSquares[l]!, grouped.withinSquares[l]!);
+    rowSumsByGroup(grams[l]!, panel, grouped.groups, grouped.byGroup[l]!);
+  }
+  for (let t = 0; t < T; t++) {
+    for (let s = T; s < grams.length; s++) {
+      productByGroup(grams[t]!, grams[s]!, panel, grouped.groups, grouped.rowCross[t]![s - T]!, grouped.withinCross[t]![s - T]!);
+    }
+  }
 }
 
 /** A Gram block as the backend computed it (float32 values on a float32 backend: read, never copied). */

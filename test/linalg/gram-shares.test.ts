@@ -1,5 +1,7 @@
 /**
- * A Gram pass split into shares (rounds r ≡ i mod N) adds up to the whole pass, sums and
+ * The Gram pass's sums are those of the explicit centred Gram matrices, whatever the block size
+ * (a round's diagonal block is its own product when the round also holds columns past it), on
+ * both backends. A Gram pass split into shares (rounds r ≡ i mod N) adds up to the whole pass, sums and
  * grouped sums alike, on both backends; shares survive a JSON round trip bit for bit; CKA and
  * its leave-one-group-out values from the added shares equal those of the whole pass.
  */
@@ -8,6 +10,7 @@ import { createRng } from '../../src/core/rng.js';
 import { gramPass, type RowSource, type SampleGroups } from '../../src/linalg/gram-pass.js';
 import { addPairSums, type PairGramSums, pairSums, pairSumsFromJSON, pairSumsToJSON } from '../../src/linalg/gram-shares.js';
 import { typescriptBackend } from '../../src/linalg/typescript-backend.js';
+import { createOrtBackend } from '../../src/runtime/ort-backend.js';
 import { ckaOfPairSums, leaveOutsOfPairSums } from '../../src/similarity/linear-cka.js';
 
 function source(rows: number, cols: number, seed: number): RowSource {
@@ -29,6 +32,57 @@ function expectSame(a: PairGramSums, b: PairGramSums) {
   expect(a.grouped!.byGroup[0].every((v, i) => close(v, b.grouped!.byGroup[0][i]!))).toBe(true);
   expect(a.grouped!.withinCross.every((v, i) => close(v, b.grouped!.withinCross[i]!))).toBe(true);
 }
+
+/** K = XcXcᵀ written out (float64), with the sums the pass reduces it to. */
+function explicitSums(src: RowSource, n: number) {
+  const x = src.readRows(0, n);
+  const c = src.cols;
+  const k = new Float64Array(n * n);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) {
+      let v = 0;
+      for (let f = 0; f < c; f++) v += (x[i * c + f]! - src.mean[f]!) * (x[j * c + f]! - src.mean[f]!);
+      k[i * n + j] = v;
+    }
+  const rowSums = new Float64Array(n);
+  let frob = 0;
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) (rowSums[i] += k[i * n + j]!), (frob += k[i * n + j]! ** 2);
+  return { k, frob, rowSums, diag: Float64Array.from({ length: n }, (_, i) => k[i * n + i]!) };
+}
+
+describe('Gram pass', () => {
+  const n = 203;
+  const t = source(n, 17, 1);
+  const s = source(n, 9, 2);
+  const K = explicitSums(t, n);
+  const L = explicitSums(s, n);
+  let cross = 0;
+  for (let i = 0; i < n * n; i++) cross += K.k[i]! * L.k[i]!;
+  const near = (a: number, b: number, tol: number, scale: number) => Math.abs(a - b) <= tol * scale;
+
+  for (const backend of ['typescript', 'onnxruntime-f32'] as const) {
+    it.each([16, 64, 203, 1024])(`${backend}, block %i: the sums of the explicit Gram matrices`, async (block) => {
+      const b = backend === 'typescript' ? typescriptBackend : await createOrtBackend({ intraOpNumThreads: 1, symmetricBlock: 8 });
+      try {
+        const sums = await gramPass([t], [s], n, b, block);
+        // float64 to rounding; float32 products to ~1e-6 of the largest entries.
+        const tol = backend === 'typescript' ? 1e-12 : 1e-5;
+        expect(near(sums.cross[0]![0]!, cross, tol, cross)).toBe(true);
+        for (const [got, want] of [
+          [sums.teacher[0]!, K],
+          [sums.student[0]!, L],
+        ] as const) {
+          const scale = Math.max(...want.diag);
+          expect(near(got.frob, want.frob, tol, want.frob)).toBe(true);
+          expect(got.diag.every((v, i) => near(v, want.diag[i]!, tol, scale))).toBe(true);
+          expect(got.rowSums.every((v, i) => near(v, want.rowSums[i]!, tol, n * scale))).toBe(true);
+        }
+      } finally {
+        if (b !== typescriptBackend) await (b as Awaited<ReturnType<typeof createOrtBackend>>).dispose();
+      }
+    });
+  }
+});
 
 describe('Gram shares', () => {
   const n = 203;
