@@ -16,6 +16,7 @@ import { errors } from '../core/errors.js';
 import { gatherRows, type Tensor } from '../core/tensor.js';
 import { DEFAULT_GRAM_BLOCK, gramPass, type RowSource, type SampleGroups } from '../linalg/gram-pass.js';
 import { addPairSums, type PairGramSums, pairSums, pairSumsFromJSON, pairSumsToJSON } from '../linalg/gram-shares.js';
+import { addColumnSumsInOrder } from '../linalg/vector.js';
 import { featureMatrix } from '../similarity/features.js';
 import { isSimilarity, type Similarity, similaritySpec } from '../similarity/registry.js';
 import type { GramShareReducer } from '../similarity/spec.js';
@@ -109,7 +110,7 @@ export async function gramShare(
         const x = rows(a, b);
         cols = x.length / (b - a);
         sums ??= new Float64Array(cols);
-        for (let i = 0; i < b - a; i++) for (let j = 0; j < cols; j++) sums[j] += x[i * cols + j]!;
+        addColumnSumsInOrder(sums, x, b - a, cols);
       }
       if (!sums) continue;
       if (!total) total = sums;

@@ -7,6 +7,7 @@
  */
 import { errors } from '../core/errors.js';
 import { declareState, fixed, integer, rowChunks, sum, sumFloat64 } from '../core/state.js';
+import { addColumnSumsInOrder } from '../linalg/vector.js';
 
 export interface RowStore {
   readonly cols: number;
@@ -47,10 +48,7 @@ export function appendRows(store: RowStore, data: Float32Array | Float64Array, r
   const { cols, colSums } = store;
   // slice copies the bytes (Float32Array.from walks an iterator: ~50× slower on wide rows).
   const copy = keep ? data.subarray(0, rows * cols) : data.slice(0, rows * cols);
-  for (let i = 0; i < rows; i++) {
-    const o = i * cols;
-    for (let j = 0; j < cols; j++) colSums[j] += copy[o + j]!;
-  }
+  addColumnSumsInOrder(colSums, copy, rows, cols);
   store.chunks.push(copy);
   store.rows += rows;
 }
