@@ -8,7 +8,8 @@
  * - `sample-space`: the feature rows are kept ({@link RowStore}) and {@link compute} visits
  *   the n × n Gram matrices block by block ({@link gramPass}), centred from exact column
  *   means; memory n·(p·b_x + q·b_y) + 8·n·(p + q) bytes ({@link sampleSpaceBytes}: the rows at
- *   their precision b and their centred copy), cost ≈ n²/2·(p + q);
+ *   their precision b — the caller's own arrays, not a copy, when handed over
+ *   (`FeatureRows.kept`) — and their centred copy), cost ≈ n²/2·(p + q);
  * - `minibatch` (only on request, `estimator: 'minibatch'`): Nguyen, Raghu & Kornblith's
  *   minibatch unbiased-HSIC estimator ({@link MinibatchHsicState}), a different quantity that
  *   depends on the batch size; every result that used it says so.
