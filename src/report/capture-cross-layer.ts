@@ -130,10 +130,16 @@ export async function crossLayerOfCaptures(o: CaptureCrossLayerOptions): Promise
     const s: Record<string, Tensor> = {};
     for (const k of tl) t[k] = teacher.readRows(k, start, end);
     for (const k of sl) s[k] = studentRows(k, start, end);
-    await matrix.update(t, s, {
-      ...(masked(teacher) ? { teacher: teacher.readRows(MASK_KEY, start, end) } : {}),
-      ...(masked(student) ? { student: studentRows(MASK_KEY, start, end) } : {}),
-    });
+    // Handed over: the rows are read afresh for this batch and nothing else holds or writes them.
+    await matrix.update(
+      t,
+      s,
+      {
+        ...(masked(teacher) ? { teacher: teacher.readRows(MASK_KEY, start, end) } : {}),
+        ...(masked(student) ? { student: studentRows(MASK_KEY, start, end) } : {}),
+      },
+      { handOver: true },
+    );
     o.onProgress?.(end, n);
   }
   const r = await matrix.compute();

@@ -160,7 +160,9 @@ export class StudentLane {
       studentOutput,
     });
     const c0 = performance.now();
-    if (this.grid) await this.grid.update(tOut, sOut);
+    // Handed over: the batch's arrays are this run's fresh session outputs, which nothing writes
+    // to (the null stash keeps them as they are too), so the matrix keeps its rows without a copy.
+    if (this.grid) await this.grid.update(tOut, sOut, {}, { handOver: true });
     this.ms.cross += performance.now() - c0;
     if (targets) {
       this.count(this.counts.teacher, teacherOutput, targets);
