@@ -116,6 +116,12 @@ export interface KrsBatch extends Omit<OutputBatch, 'teacherOutput' | 'studentOu
   studentOutput?: TensorLike;
   teacherMask?: Tensor;
   studentMask?: Tensor;
+  /**
+   * The caller hands the activation arrays over: pairs on the sample-space route keep their
+   * rows as they are instead of copying them (see `LayerBatch.handOver`), so the caller must
+   * not modify them while the metric lives. Default false (copied).
+   */
+  handOver?: boolean;
 }
 
 /** A layer pair computed outside the metric from all its samples, with its leave-one-group-out values (fractions, by group). */
@@ -367,7 +373,7 @@ export class KrsMetric {
       }
       ps.shift ??= this.shiftOf(t, s, batch);
       const m = this.measureFor(pair, ps.similarity, ps.shift);
-      const layerBatch = { teacher: t, student: s, teacherMask: batch.teacherMask, studentMask: batch.studentMask };
+      const layerBatch = { teacher: t, student: s, teacherMask: batch.teacherMask, studentMask: batch.studentMask, handOver: batch.handOver === true };
       const count = t.shape[0] ?? 0;
       if ([s, batch.teacherMask, batch.studentMask].some((x) => x !== undefined && x.shape[0] !== count)) {
         await m.update(m.init(), layerBatch); // rows that do not line up: the measure's error, on the batch as given
@@ -402,6 +408,7 @@ export class KrsMetric {
       student: takeRows(s, piece),
       teacherMask: batch.teacherMask && takeRows(batch.teacherMask, piece),
       studentMask: batch.studentMask && takeRows(batch.studentMask, piece),
+      handOver: batch.handOver === true,
     };
     if (ps.factor === null) {
       // The first piece this pair sees sizes one group's state against the interval memory budget.

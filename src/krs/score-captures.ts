@@ -354,7 +354,8 @@ export async function foldScore(plan: ScorePlan, batches: readonly [number, numb
       if (!whole) studentWhole.set(key, (whole = student.read(key)));
       return gatherRows(whole, rowOf, start, end);
     };
-    const batch: KrsBatch = { teacher: {}, student: {} };
+    // Handed over: every array is read afresh for this batch, and nothing else writes to it.
+    const batch: KrsBatch = { teacher: {}, student: {}, handOver: true };
     const t = batch.teacher as Record<string, Tensor>;
     const s = batch.student as Record<string, Tensor>;
     for (const p of pairs) {

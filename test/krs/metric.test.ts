@@ -51,6 +51,25 @@ describe('KrsMetric', () => {
     expect(r).toMatchObject({ task: 'classification', n: 100, alpha: 0.3, similarity: 'cka', pool: 'flatten', backend: 'typescript-f64' });
   });
 
+  it('sample space: rows handed over are kept as they are (so later writes show), others copied; the same KRS', async () => {
+    // One group, so the pair gets the batch's own arrays (interval groups without a sample count gather copies).
+    const opts: KrsMetricOptions = { ...options, pairs: [{ teacher: 'h1', student: 'h1' }], exactRoute: 'sample-space', intervals: false };
+    const run = async (handOver: boolean) => {
+      const t = { ...X, data: Float64Array.from(X.data as Float64Array) };
+      const m = new KrsMetric(opts);
+      await m.update({ teacher: { h1: t }, student: { h1: Y }, teacherOutput: logitsT, studentOutput: logitsS, handOver });
+      const first = await m.compute();
+      (t.data as Float64Array).reverse(); // what a caller must not do after handing the rows over
+      return { first, after: await m.compute() };
+    };
+    const copied = await run(false);
+    const handed = await run(true);
+    expect(handed.first.layers[0]!.route).toBe('sample-space');
+    expect(handed.first.krs).toBe(copied.first.krs);
+    expect(copied.after.krs).toBe(copied.first.krs);
+    expect(handed.after.krs).not.toBe(handed.first.krs);
+  });
+
   it('k batches = one shot; merged shards = whole; reset restores; inputs untouched; JSON round trip', async () => {
     const whole = new KrsMetric(options);
     const before = Float64Array.from(X.data as Float64Array);
