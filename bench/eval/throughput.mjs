@@ -343,7 +343,9 @@ function report() {
     ...table('wall'),
     '',
     `reading the input alone (a float32 copy of each batch's rows, as the mnist reader does; least of ${2 * repeat}): ${us(reading.cpu).trim()} µs CPU, ${us(reading.wall).trim()} µs wall per sample`,
-    ...Object.entries(scoring).map(([b, xs]) => `eval [${b}]: scoring (KRS metric folds, typescript backend) ${us(median(xs)).trim()} µs wall per sample of the pass, on the main thread`),
+    ...Object.entries(scoring).map(
+      ([b, xs]) => `eval [${b}]: scoring (KRS metric folds, typescript backend) ${us(median(xs)).trim()} µs wall per sample of the pass, on the main thread`,
+    ),
     'per sample = slope between the two sizes; fixed = the rest at the small size (library rows: worker start, sessions, commit; CLI rows add',
     'process start, module loading, reading MNIST). Target (issue 23): krs per sample ≤ 1.2× ONNX Runtime per sample.',
   ].join('\n');

@@ -28,7 +28,10 @@ import type { SerialisedError, WorkerReply, WorkerRequest } from './model-worker
 
 /** Post `m`, moving `transfer`; a buffer that cannot be moved makes it a copy, as without `give`. */
 function postTo(worker: Worker, m: WorkerRequest, transfer: ArrayBuffer[]): void {
-  if (transfer.length === 0) return worker.postMessage(m);
+  if (transfer.length === 0) {
+    worker.postMessage(m);
+    return;
+  }
   try {
     worker.postMessage(m, transfer);
   } catch {
