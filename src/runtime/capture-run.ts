@@ -89,7 +89,8 @@ export async function runCapture(options: CaptureOptions): Promise<CaptureResult
     const bounds = batchBounds(n, batchSize);
     const submit = (k: number) => {
       const b = data.read(bounds[k]![0], bounds[k]![1], names);
-      const result = pool!.run(b.arrays as Record<string, never>, bounds[k]![1] - bounds[k]![0]);
+      // An owned batch's arrays are not used here after this: they are moved to the worker.
+      const result = pool!.run(b.arrays as Record<string, never>, bounds[k]![1] - bounds[k]![0], b.owned === true);
       result.catch(() => {});
       return { b, result };
     };

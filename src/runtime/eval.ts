@@ -398,7 +398,9 @@ function batchReader(data: Dataset, sData: Dataset, teacher: PreparedSide, stude
     for (const k of tArrays) arrays[`t/${k}`] = tb.arrays[k]!;
     for (const k of sArrays) arrays[`s/${k}`] = sb.arrays[k]!;
     timing.read += performance.now() - r0;
-    return { arrays, targets: tb.targets ?? sb.targets, ids: tb.ids, n: end - start };
+    // The arrays are only fed to the models: owned ones are moved to the worker (DataBatch.owned).
+    const owned = tb.owned === true && (sb === tb || sb.owned === true);
+    return { arrays, targets: tb.targets ?? sb.targets, ids: tb.ids, n: end - start, owned };
   };
 }
 
@@ -440,13 +442,13 @@ async function runBatches(
   const { bounds, range } = run;
   const submit = (k: number) => {
     const batch = read(bounds[k]![0], bounds[k]![1]);
-    const result = pool.run(batch.arrays, batch.n);
+    const result = pool.run(batch.arrays, batch.n, batch.owned);
     result.catch(() => {}); // awaited in order below; this only stops an early failure counting as unhandled
     return { batch, result };
   };
   if (bounds[0]![0] !== run.first[0]) {
     const b0 = read(run.first[0], run.first[1]);
-    const out = await pool.run(b0.arrays, b0.n);
+    const out = await pool.run(b0.arrays, b0.n, b0.owned);
     addInference(timing, out.ms);
     for (const lane of lanes) lane.prime(out.outputs.teacher!, out.outputs[lane.setup.key]!);
   }

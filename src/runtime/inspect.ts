@@ -9,9 +9,10 @@
  * This needs every input's non-batch dimensions to be fixed; otherwise those shapes stay unknown.
  */
 import { type NumericArray, sizeOf, type Tensor } from '../core/tensor.js';
-import { createSession, type LoadedModel, loadModel } from './node-onnx.js';
+import { type LoadedModel, loadModel } from './node-onnx.js';
 import type { Dim, ModelDescription, TensorDescription } from './onnx-model.js';
 import { appendGraphOutputs } from './onnx-proto.js';
+import { createSession } from './ort-session.js';
 
 export interface LayersResult {
   file: string;

@@ -8,7 +8,7 @@
 import { errors, fmtShape } from '../core/errors.js';
 import { type NumericArray, sizeOf, type Tensor } from '../core/tensor.js';
 import { type CapturePooling, poolTaps, type TapPooling } from './capture-pool.js';
-import { createSession, type ModelSession } from './node-onnx.js';
+import { createSession, type ModelSession } from './ort-session.js';
 import { buildFeeds, type FeedPlan } from './preprocess.js';
 
 /** Everything needed to run one model; plain data, so it can be posted to a worker. */

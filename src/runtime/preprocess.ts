@@ -8,7 +8,7 @@
  */
 import { errors, fmtShape } from '../core/errors.js';
 import { type DType, type NumericArray, sizeOf, type Tensor, type TensorInfo } from '../core/tensor.js';
-import { type Dim, fmtDims, type TensorDescription } from './onnx-model.js';
+import type { Dim, TensorDescription } from './onnx-model.js';
 import { IDENTITY, type Preprocess } from './preprocess-spec.js';
 
 export { describePreprocess, IDENTITY, PREPROCESS_PRESETS, type Preprocess, parsePreprocess } from './preprocess-spec.js';
@@ -76,7 +76,8 @@ export function fitSampleShape(
 ): number[] {
   const declared = input.shape ? input.shape.slice(1) : null;
   const got = `samples of shape ${fmtShape(sample)}`;
-  const expected = declared ? fmtDims(input.shape) : 'an unknown shape';
+  // As onnx-model's fmtDims (not imported: it would load the ONNX decoder into the model worker).
+  const expected = declared ? fmtShape(input.shape!.map((d) => (d === null ? '?' : d)) as unknown as number[]) : 'an unknown shape';
   const fixedAgree = (want: readonly number[]) =>
     !declared || (declared.length === want.length && declared.every((d, i) => typeof d !== 'number' || d === want[i]));
   if (explicit) {

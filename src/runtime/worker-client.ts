@@ -23,8 +23,28 @@ import { ERROR_KINDS, type ErrorCode, errors, KrsError } from '../core/errors.js
 import type { Tensor } from '../core/tensor.js';
 import { pauseAt, throwIfInterrupted } from '../io/interrupt.js';
 import type { TapPooling } from './capture-pool.js';
-import { type ModelJob, type ModelRunner, openRunner, runPooled } from './model-run.js';
+import type { ModelJob, ModelRunner } from './model-run.js';
 import type { SerialisedError, WorkerReply, WorkerRequest } from './model-worker.js';
+
+/** Post `m`, moving `transfer`; a buffer that cannot be moved makes it a copy, as without `give`. */
+function postTo(worker: Worker, m: WorkerRequest, transfer: ArrayBuffer[]): void {
+  if (transfer.length === 0) {
+    worker.postMessage(m);
+    return;
+  }
+  try {
+    worker.postMessage(m, transfer);
+  } catch {
+    worker.postMessage(m);
+  }
+}
+
+/** The distinct (non-shared) buffers of `arrays`, to transfer to the worker. */
+function buffersOf(arrays: Readonly<Record<string, Tensor>>): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  for (const t of Object.values(arrays)) if (t.data.buffer instanceof ArrayBuffer) out.add(t.data.buffer);
+  return [...out];
+}
 
 /** Outputs of every model for one batch, with each model's inference time. */
 export interface BatchOutputs {
@@ -37,8 +57,13 @@ export interface BatchOutputs {
 
 /** Runs models on batches, in a worker thread or in-process. */
 export interface ModelPool {
-  /** The models' outputs on a batch; rejects with INTERRUPTED, running nothing, once an interrupt is pending. */
-  run(arrays: Record<string, Tensor>, n: number): Promise<BatchOutputs>;
+  /**
+   * The models' outputs on a batch; rejects with INTERRUPTED, running nothing, once an interrupt
+   * is pending. `give`: the arrays' buffers are the caller's alone and no longer needed by it
+   * (`DataBatch.owned`, `data/dataset.ts`): a worker pool then transfers them instead of copying them (they
+   * are detached here afterwards); the in-process pool ignores it.
+   */
+  run(arrays: Record<string, Tensor>, n: number, give?: boolean): Promise<BatchOutputs>;
   /** Wait for the run in progress (if any), release the sessions; never rejects. */
   close(): Promise<void>;
 }
@@ -104,7 +129,7 @@ export async function startWorkerPool(jobs: ModelJob[]): Promise<ModelPool> {
   worker.on('exit', (code) => {
     if (pending.size || ready) failAll(errors.internal(`the model worker exited (code ${code}) while work was pending`));
   });
-  const post = (m: WorkerRequest, transfer: ArrayBuffer[] = []) => worker.postMessage(m, transfer);
+  const post = (m: WorkerRequest, transfer: ArrayBuffer[] = []) => postTo(worker, m, transfer);
   await new Promise<void>((resolve, reject) => {
     ready = { resolve, reject };
     worker.ref();
@@ -113,7 +138,7 @@ export async function startWorkerPool(jobs: ModelJob[]): Promise<ModelPool> {
   let closed = false;
   let runs = 0;
   return {
-    async run(arrays, n) {
+    async run(arrays, n, give) {
       await pauseAt(`batch:${runs++}`);
       if (dead) throw dead;
       if (closed) throw errors.internal('model worker used after close');
@@ -122,7 +147,7 @@ export async function startWorkerPool(jobs: ModelJob[]): Promise<ModelPool> {
       worker.ref();
       return new Promise<BatchOutputs>((resolve, reject) => {
         pending.set(id, { resolve, reject });
-        post({ type: 'run', id, arrays, n });
+        post({ type: 'run', id, arrays, n }, give ? buffersOf(arrays) : []);
       }).finally(() => {
         if (pending.size === 0) worker.unref();
       });
@@ -150,6 +175,8 @@ export async function startWorkerPool(jobs: ModelJob[]): Promise<ModelPool> {
  * holds this thread while it runs), then checks for an interrupt.
  */
 export async function startLocalPool(jobs: ModelJob[]): Promise<ModelPool> {
+  // Loaded here, not with this module: a run in the worker leaves ONNX Runtime out of this thread.
+  const { openRunner, runPooled } = await import('./model-run.js');
   const runners: ModelRunner[] = [];
   try {
     for (const j of jobs) runners.push(await openRunner(j));

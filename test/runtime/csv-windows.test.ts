@@ -30,6 +30,18 @@ const all = (f: string, o: Partial<CsvWindowOptions>) => {
 const GAPPY = 'date,a,b,note\n2024-01-01,1,10,x\n2024-01-02,,11,y\n2024-01-03,3,12,z\n2024-01-04,4,NA,w\n2024-01-05,5,14,v\n2024-01-06,6,15,u\n';
 
 describe('CSV columns', () => {
+  it('a window batch is owned: fresh buffers, shared with neither the targets nor the ids nor another batch', () => {
+    const d = open(csv(GAPPY), { targetColumn: 'a' });
+    const b1 = d.read(0, 2);
+    const b2 = d.read(0, 2);
+    const x = b1.arrays.x!.data;
+    expect(b1.owned).toBe(true);
+    expect(x.buffer).not.toBe(b2.arrays.x!.data.buffer);
+    expect(x.buffer).not.toBe(b1.targets!.data.buffer);
+    expect(x.buffer).not.toBe(b1.ids.data.buffer);
+    expect(x.byteLength).toBe(x.buffer.byteLength);
+  });
+
   it('a date column, text and empty cells do not make the numeric columns non-numeric', () => {
     const d = open(csv(GAPPY), { targetColumn: 'a' });
     expect(d.preparation.columns).toEqual(['a', 'b']);

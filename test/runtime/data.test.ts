@@ -1,11 +1,12 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { NpzWriter } from '../../src/io/node-npz-writer.js';
-import { MNIST_SIZE, mnistDataset } from '../../src/runtime/data/mnist.js';
+import { digitValues, loadMnist, MNIST_SIZE, mnistDataset } from '../../src/runtime/data/mnist.js';
 import { openDataset } from '../../src/runtime/data/open.js';
 import { expectKrsError } from '../helpers/fixtures.js';
 
@@ -32,6 +33,47 @@ describe('the built-in mnist data set', () => {
     }
     expect([min, max]).toEqual([0, 1]);
     expect([...(all.ids.data as Int32Array).slice(0, 3)]).toEqual([0, 1, 2]);
+  });
+
+  it("the digit files' bytes read straight into float32 give JSON.parse's values, interleaved", () => {
+    // Reference: the package's files through JSON.parse, interleaved round-robin by digit.
+    const require = createRequire(import.meta.url);
+    const perDigit = Array.from(
+      { length: 10 },
+      (_, d) => (JSON.parse(readFileSync(require.resolve(`mnist/src/digits/${d}.json`), 'utf8')) as { data: number[] }).data,
+    );
+    const want: number[] = [];
+    const labels: number[] = [];
+    const next = new Array(10).fill(0);
+    while (labels.length < MNIST_SIZE) {
+      for (let d = 0; d < 10; d++) {
+        const i = next[d]++;
+        if (i * 784 >= perDigit[d]!.length) continue;
+        for (let k = 0; k < 784; k++) want.push(perDigit[d]![i * 784 + k]!);
+        labels.push(d);
+      }
+    }
+    const got = loadMnist();
+    expect(Buffer.from(got.images.buffer, got.images.byteOffset, got.images.byteLength).equals(Buffer.from(Float32Array.from(want).buffer))).toBe(true);
+    expect([...got.labels]).toEqual(labels);
+  });
+
+  it('digitValues: plain decimals as JSON.parse reads them; anything else left to JSON.parse (null)', () => {
+    const text = '{ "data": [0,1,0.2,0.624,0.992156862745098, 0.5 ,0.1234567890123456,\n0.0001]}\n';
+    expect(digitValues(Buffer.from(text))).toEqual(Float32Array.from(JSON.parse(text).data));
+    expect(digitValues(Buffer.from('{"data":[]}'))).toEqual(new Float32Array(0));
+    for (const bad of [
+      '{"data":[1e-3]}',
+      '{"data":[-0.5]}',
+      '{"data":[0.]}',
+      '{"data":[0,,1]}',
+      '{"data":[0.12345678901234567]}',
+      '{"other":[1],"data":[0]}',
+      '{"data":[0]',
+      '{"data":[0],"more":1}',
+    ]) {
+      expect(digitValues(Buffer.from(bad)), bad).toBeNull();
+    }
   });
 
   it('a limit keeps a balanced prefix; reads return row ranges', () => {

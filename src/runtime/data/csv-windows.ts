@@ -392,6 +392,7 @@ function windowReader(starts: readonly number[], x: readonly Float64Array[], y: 
       arrays: { x: { dtype: 'float32', shape: [b, window, F], data: out } },
       targets: { dtype: 'float32', shape: [b, horizon], data: tg },
       ids: rowIds(start, end),
+      owned: true, // fresh buffers (DataBatch.owned)
     };
   };
 }

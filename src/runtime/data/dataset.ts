@@ -15,6 +15,13 @@ export interface DataBatch {
   readonly targets?: Tensor;
   /** Sample ids: the sample's row in the whole data set (int32 [b]). */
   readonly ids: Tensor;
+  /**
+   * True when every array's buffer was made for this batch alone — the reader keeps no
+   * reference to it and it holds nothing else (not the targets, not the ids): the runs then
+   * hand the buffers to the model worker instead of copying them (transferred, so they are
+   * unusable here afterwards). Absent or false: the arrays are copied to the worker.
+   */
+  readonly owned?: boolean;
 }
 
 export interface Dataset {

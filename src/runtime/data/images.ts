@@ -143,7 +143,7 @@ export function imageDataset(dir: string, options: ImageDatasetOptions = {}): Da
         toFloat(img, h, w, color, options.channelsLast ?? false, data.subarray((i - start) * per, (i - start + 1) * per));
       }
       const x: Tensor = { dtype: 'float32', shape: [end - start, ...sample], data };
-      const out = { arrays: { x }, ids: rowIds(start, end) };
+      const out = { arrays: { x }, ids: rowIds(start, end), owned: true };
       return labelled ? { ...out, targets: { dtype: 'int32', shape: [end - start], data: Int32Array.from(labels.slice(start, end)) } } : out;
     },
   };
