@@ -76,7 +76,7 @@ describe('options generated from the declarations', () => {
     expect(help).toMatch(/--score-min <s> +detection: keep boxes with score ≥ s \(default\s+0\.5\)/);
     expect(help).toMatch(/--mse-max <m> +regression: worst-case MSE normaliser \(default:\s+variance of the teacher outputs\)/);
     // eval: the ones its action passes on; explain: KL agreement's temperature.
-    expect((await commandFlags('eval')).filter((f) => AGREEMENT_OPTIONS.some((o) => o.flag === f))).toEqual(['--temperature', '--mse-max']);
+    expect((await commandFlags('eval')).filter((f) => AGREEMENT_OPTIONS.some((o) => o.flag === f))).toEqual(['--temperature', '--ignore-label', '--mse-max']);
     expect((await commandFlags('explain')).filter((f) => AGREEMENT_OPTIONS.some((o) => o.flag === f))).toEqual(['--temperature']);
   });
 
