@@ -8,7 +8,7 @@
  */
 import type { DemoConfig } from './config.js';
 import type { RegressionDemoConfig } from './regression/config.js';
-import { refuse, type StudyFlags } from './study-families.js';
+import { classifierSettings, refuse, type StudyFlags } from './study-families.js';
 
 /** The flag values the MNIST demo reads. */
 export interface DemoFlagValues extends StudyFlags {
@@ -32,15 +32,7 @@ export async function demoConfigFromFlags(f: DemoFlagValues): Promise<DemoConfig
     teacher: f.teacherHidden ? mlpArchitecture(f.teacherHidden) : undefined,
     student: f.studentHidden ? mlpArchitecture(f.studentHidden) : undefined,
     seed: f.seed,
-    quick: f.quick ?? false,
-    studentEpochs: f.epochs,
-    teacherEpochs: f.teacherEpochs,
-    hintEpochs: f.hintEpochs,
-    trainSize: f.trainSize,
-    testSize: f.testSize,
-    temperatures: f.temperatures,
-    softWeight: f.softWeight,
-    fitnetTemperature: f.fitnetTemperature,
+    ...classifierSettings(f),
     hintLayer: f.hintLayer,
   });
 }

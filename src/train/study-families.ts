@@ -64,8 +64,8 @@ export function refuse(flags: StudyFlags, keys: readonly (keyof StudyFlags)[], w
 
 const FIXED = (family: string) => `not given with --study${family !== 'mlp' ? ` --family ${family}` : ''} (the study fixes its networks and hint layers)`;
 
-/** The flags every classification family takes. */
-const shared = (f: StudyFlags) => ({
+/** The flags every MNIST classification run takes (the MLP and CNN studies, and the MNIST demo), as its configuration's settings. */
+export const classifierSettings = (f: StudyFlags) => ({
   quick: f.quick ?? false,
   studentEpochs: f.epochs,
   teacherEpochs: f.teacherEpochs,
@@ -84,7 +84,7 @@ const mlp: StudyFamilyEntry<import('./study-config.js').StudyConfig> = {
     refuse(f, ['studentHidden', 'hintLayer'], FIXED('mlp'));
     const { studyConfig } = await import('./study-config.js');
     const { mlpArchitecture } = await import('./models.js');
-    return studyConfig({ teacher: f.teacherHidden ? mlpArchitecture(f.teacherHidden) : undefined, seed, ...shared(f) });
+    return studyConfig({ teacher: f.teacherHidden ? mlpArchitecture(f.teacherHidden) : undefined, seed, ...classifierSettings(f) });
   },
   run: async (config, options) => (await import('./study.js')).runStudy(config, options),
 };
@@ -95,7 +95,7 @@ const cnn: StudyFamilyEntry<import('./cnn-study-config.js').CnnStudyConfig> = {
   async config(f, seed) {
     refuse(f, ['studentHidden', 'hintLayer', 'teacherHidden'], FIXED('cnn'));
     const { cnnStudyConfig } = await import('./cnn-study-config.js');
-    return cnnStudyConfig({ seed, ...shared(f) });
+    return cnnStudyConfig({ seed, ...classifierSettings(f) });
   },
   run: async (config, options) => (await import('./cnn-study.js')).runCnnStudy(config, options),
 };
