@@ -118,7 +118,11 @@ export function collectGarbage() {
  */
 export async function timeBest(fn, repeat) {
   collectGarbage();
+  const w0 = performance.now();
+  const wc0 = process.cpuUsage();
   await fn();
+  const wc = process.cpuUsage(wc0);
+  const warmUp = { seconds: (performance.now() - w0) / 1000, cpuSeconds: (wc.user + wc.system) / 1e6 };
   const runs = [];
   const productSeconds = [];
   const cpuSeconds = [];
@@ -133,7 +137,7 @@ export async function timeBest(fn, repeat) {
     cpuSeconds.push((c.user + c.system) / 1e6);
     if (result && typeof result.productSeconds === 'number') productSeconds.push(result.productSeconds);
   }
-  return { seconds: Math.min(...runs), runs, cpuSeconds, productSeconds, result };
+  return { seconds: Math.min(...runs), runs, cpuSeconds, productSeconds, result, warmUp };
 }
 
 /** This process's RSS high-water mark, bytes (process.resourceUsage().maxRSS is in KiB). */
@@ -197,6 +201,9 @@ export function timedBackend(inner) {
       }
     },
   };
+  // Lent buffers are not products: passed through untimed.
+  if (inner.lendBuffer) backend.lendBuffer = (length) => inner.lendBuffer(length);
+  if (inner.giveBackBuffer) backend.giveBackBuffer = (buffer) => inner.giveBackBuffer(buffer);
   if (inner.productsAsComputed) {
     backend.productsAsComputed = async (requests) => {
       const t0 = performance.now();

@@ -61,6 +61,16 @@ export interface MatrixBackend {
    * in the backend's scratch buffers: read them before the next call of this method.
    */
   productsAsComputed?(requests: readonly ProductRequest[]): Promise<(Float32Array | Float64Array)[]>;
+  /**
+   * Optional, with {@link giveBackBuffer}: lend a float32 buffer of `length` values (contents
+   * unspecified) for a large working copy made once per pass, such as the Gram pass's centred
+   * rows. A buffer given back is kept for the next pass instead of freed: a fresh array is paid
+   * for in page faults on first touch (~14 µs per 4 KiB page on the virtual machines we measure
+   * on, ~3.5 s per GB), which a second pass in the same process then skips.
+   */
+  lendBuffer?(length: number): Float32Array;
+  /** Give back a buffer {@link lendBuffer} lent (any other array is ignored). */
+  giveBackBuffer?(buffer: Float32Array): void;
 }
 
 /** Make a Matrix, checking the data length. */

@@ -96,7 +96,29 @@ export async function gramPass(
 ): Promise<GramSums> {
   const layers = [...teacher, ...student];
   const f32 = backend.name.endsWith('f32');
-  const centred = layers.map((src) => centredRows(src, n, f32));
+  const centred: (Float32Array | Float64Array)[] = [];
+  try {
+    for (const src of layers) centred.push(centredRows(src, n, f32 ? (length) => backend.lendBuffer?.(length) ?? new Float32Array(length) : undefined));
+    return await passOverBlocks(teacher.length, layers, centred, n, backend, block, onBlock, groups, share);
+  } finally {
+    for (const c of centred) if (c instanceof Float32Array) backend.giveBackBuffer?.(c);
+  }
+}
+
+/** {@link gramPass} once every layer's rows are centred (`centred[l]` for `layers[l]`, teacher layers first). */
+async function passOverBlocks(
+  T: number,
+  layers: readonly RowSource[],
+  centred: readonly (Float32Array | Float64Array)[],
+  n: number,
+  backend: MatrixBackend,
+  block: number,
+  onBlock: ((done: number, total: number) => void) | undefined,
+  groups: SampleGroups | undefined,
+  share: { readonly index: number; readonly count: number } | undefined,
+): Promise<GramSums> {
+  const teacher = layers.slice(0, T);
+  const student = layers.slice(T);
   const sums: GramLayerSums[] = layers.map(() => ({ frob: 0, rowSums: new Float64Array(n), diag: new Float64Array(n) }));
   const cross = teacher.map(() => student.map(() => 0));
   const G = groups?.count ?? 0;
@@ -189,29 +211,19 @@ interface Panel {
  * All rows of a layer minus its column means, times a power of two that brings the largest
  * |value| near 1 when it lies outside [2⁻⁴⁰, 2⁴⁰] — so float32 products neither overflow nor
  * underflow (and float64 ones keep their range). Scaling a layer scales its Gram matrix and
- * every sum of it by the same factor, which cancels in CKA; the factor is exact.
+ * every sum of it by the same factor, which cancels in CKA; the factor is exact. Into a
+ * float32 buffer from `float32` (on a float32 backend: one it lends, see
+ * `MatrixBackend.lendBuffer`), else a fresh float64 array.
  */
-function centredRows(src: RowSource, n: number, f32: boolean): Float32Array | Float64Array {
+function centredRows(src: RowSource, n: number, float32?: (length: number) => Float32Array): Float32Array | Float64Array {
   const { cols, mean } = src;
   const step = Math.max(1, Math.floor(2 ** 20 / cols));
-  const out = f32 ? new Float32Array(n * cols) : new Float64Array(n * cols);
+  const out = float32 ? float32(n * cols) : new Float64Array(n * cols);
   const write = (scale: number): number => {
     let max = 0;
     for (let r0 = 0; r0 < n; r0 += step) {
       const r1 = Math.min(n, r0 + step);
-      const rows = src.readRows(r0, r1);
-      for (let i = 0; i < r1 - r0; i++) {
-        const o = i * cols;
-        const g = (r0 + i) * cols;
-        for (let j = 0; j < cols; j++) {
-          const v = rows[o + j]! - mean[j]!;
-          // Math.abs, not a sign test: centred values change sign at random, and a mispredicted
-          // branch per value made this loop ~4× slower.
-          const a = Math.abs(v);
-          if (a > max) max = a;
-          out[g + j] = v * scale;
-        }
-      }
+      max = Math.max(max, centreInto(out, r0 * cols, src.readRows(r0, r1), mean, r1 - r0, scale));
     }
     return max;
   };
@@ -223,58 +235,183 @@ function centredRows(src: RowSource, n: number, f32: boolean): Float32Array | Fl
 }
 
 /**
+ * out[at + i·cols + j] = scale·(rows[i·cols + j] − mean[j]) for `count` rows (the difference in
+ * float64, then rounded once to `out`'s type); returns the largest |rows − mean|. The rows are
+ * finite (the row store refuses others). Two columns a step, each with its own running maximum,
+ * and no multiplication when scale = 1: ~2.7× faster than one column a step with a branch.
+ */
+function centreInto(out: Float32Array | Float64Array, at: number, rows: Float32Array | Float64Array, mean: Float64Array, count: number, scale: number): number {
+  const cols = mean.length;
+  let m0 = 0;
+  let m1 = 0;
+  for (let i = 0; i < count; i++) {
+    const o = i * cols;
+    const g = at + o;
+    let j = 0;
+    if (scale === 1) {
+      for (; j + 1 < cols; j += 2) {
+        const v0 = rows[o + j]! - mean[j]!;
+        const v1 = rows[o + j + 1]! - mean[j + 1]!;
+        out[g + j] = v0;
+        out[g + j + 1] = v1;
+        m0 = Math.max(m0, Math.abs(v0));
+        m1 = Math.max(m1, Math.abs(v1));
+      }
+    }
+    for (; j < cols; j++) {
+      const v = rows[o + j]! - mean[j]!;
+      out[g + j] = v * scale;
+      m0 = Math.max(m0, Math.abs(v));
+    }
+  }
+  return Math.max(m0, m1);
+}
+
+/**
  * Fold a product K[i0:i1, j0:j1] into a layer's sums. Columns below i1 lie in the diagonal
  * block (both triangles present: weight 1, row sums of their own rows only); columns from i1
  * on stand for K[i, j] and K[j, i] (weight 2, row sums of both).
  */
-function accumulateLayer(acc: GramLayerSums, k: Gram, { i0, i1, j0, j1 }: Panel): void {
-  const cols = j1 - j0;
-  const split = Math.max(0, Math.min(cols, i1 - j0));
-  const { rowSums, diag } = acc;
-  let frobDiag = 0;
-  let frobOff = 0;
-  for (let i = 0; i < i1 - i0; i++) {
-    const o = i * cols;
-    let row = 0;
-    for (let c = 0; c < split; c++) {
-      const v = k[o + c]!;
-      row += v;
-      frobDiag += v * v;
-    }
-    for (let c = split; c < cols; c++) {
-      const v = k[o + c]!;
-      row += v;
-      frobOff += v * v;
-      rowSums[j0 + c] += v;
-    }
-    rowSums[i0 + i] += row;
-    const d = i0 + i - j0;
-    if (d >= 0 && d < split) diag[i0 + i] = k[o + d]!;
+function accumulateLayer(acc: GramLayerSums, k: Gram, panel: Panel): void {
+  const rows = panel.i1 - panel.i0;
+  let i = 0;
+  for (; i + 3 < rows; i += 4) foldFourRows(acc, k, panel, i);
+  for (; i < rows; i++) foldRow(acc, k, panel, i);
+  const { i0, j0 } = panel;
+  const cols = panel.j1 - j0;
+  const split = splitOf(panel);
+  for (let r = 0; r < rows; r++) {
+    const d = i0 + r - j0;
+    if (d >= 0 && d < split) acc.diag[i0 + r] = k[r * cols + d]!;
   }
-  acc.frob += frobDiag + 2 * frobOff;
+}
+
+/** Columns [0, split) of a panel lie in the diagonal block (weight 1), the rest past it (weight 2). */
+function splitOf({ i1, j0, j1 }: Panel): number {
+  return Math.max(0, Math.min(j1 - j0, i1 - j0));
+}
+
+/**
+ * {@link accumulateLayer} for rows i … i+3 of the panel at once: four independent chains of
+ * additions instead of one, and each column sum loaded and stored once per four values (added
+ * in row order, as one row at a time would) — about twice as fast as {@link foldRow}.
+ */
+function foldFourRows(acc: GramLayerSums, k: Gram, panel: Panel, i: number): void {
+  const { i0, j0, j1 } = panel;
+  const cols = j1 - j0;
+  const split = splitOf(panel);
+  const { rowSums } = acc;
+  const o = i * cols;
+  let r0 = 0;
+  let r1 = 0;
+  let r2 = 0;
+  let r3 = 0;
+  let inDiag = 0;
+  for (let c = 0; c < split; c++) {
+    const v0 = k[o + c]!;
+    const v1 = k[o + cols + c]!;
+    const v2 = k[o + 2 * cols + c]!;
+    const v3 = k[o + 3 * cols + c]!;
+    r0 += v0;
+    r1 += v1;
+    r2 += v2;
+    r3 += v3;
+    inDiag += v0 * v0 + v1 * v1 + (v2 * v2 + v3 * v3);
+  }
+  let off = 0;
+  for (let c = split; c < cols; c++) {
+    const v0 = k[o + c]!;
+    const v1 = k[o + cols + c]!;
+    const v2 = k[o + 2 * cols + c]!;
+    const v3 = k[o + 3 * cols + c]!;
+    r0 += v0;
+    r1 += v1;
+    r2 += v2;
+    r3 += v3;
+    off += v0 * v0 + v1 * v1 + (v2 * v2 + v3 * v3);
+    let column = rowSums[j0 + c]!;
+    column += v0;
+    column += v1;
+    column += v2;
+    column += v3;
+    rowSums[j0 + c] = column;
+  }
+  rowSums[i0 + i] += r0;
+  rowSums[i0 + i + 1] += r1;
+  rowSums[i0 + i + 2] += r2;
+  rowSums[i0 + i + 3] += r3;
+  acc.frob += inDiag + 2 * off;
+}
+
+/** {@link accumulateLayer} for row i of the panel alone. */
+function foldRow(acc: GramLayerSums, k: Gram, panel: Panel, i: number): void {
+  const { i0, j0, j1 } = panel;
+  const cols = j1 - j0;
+  const split = splitOf(panel);
+  const { rowSums } = acc;
+  const o = i * cols;
+  let row = 0;
+  let inDiag = 0;
+  let off = 0;
+  for (let c = 0; c < split; c++) {
+    const v = k[o + c]!;
+    row += v;
+    inDiag += v * v;
+  }
+  for (let c = split; c < cols; c++) {
+    const v = k[o + c]!;
+    row += v;
+    off += v * v;
+    rowSums[j0 + c] += v;
+  }
+  rowSums[i0 + i] += row;
+  acc.frob += inDiag + 2 * off;
 }
 
 /** Σ K∘L over a product, off-diagonal-block columns counted twice (see {@link accumulateLayer}). */
-function weightedDot(k: Gram, l: Gram, { i0, i1, j0, j1 }: Panel): number {
+function weightedDot(k: Gram, l: Gram, panel: Panel): number {
+  const { i0, i1, j0, j1 } = panel;
   const cols = j1 - j0;
-  const split = Math.max(0, Math.min(cols, i1 - j0));
+  const split = splitOf(panel);
   let inDiag = 0;
   let off = 0;
   for (let i = 0; i < i1 - i0; i++) {
     const o = i * cols;
-    for (let c = 0; c < split; c++) inDiag += k[o + c]! * l[o + c]!;
-    for (let c = split; c < cols; c++) off += k[o + c]! * l[o + c]!;
+    inDiag += dotRange(k, l, o, o + split);
+    off += dotRange(k, l, o + split, o + cols);
   }
   return inDiag + 2 * off;
+}
+
+/**
+ * Σ k[i]·l[i] for start ≤ i < end, in float64, as four interleaved partial sums: four
+ * independent chains of additions instead of one, ~1.7× faster (one chain waits for each
+ * addition's latency); the order differs from a running sum only in rounding.
+ */
+function dotRange(k: Gram, l: Gram, start: number, end: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = start;
+  for (; i + 3 < end; i += 4) {
+    s0 += k[i]! * l[i]!;
+    s1 += k[i + 1]! * l[i + 1]!;
+    s2 += k[i + 2]! * l[i + 2]!;
+    s3 += k[i + 3]! * l[i + 3]!;
+  }
+  for (; i < end; i++) s0 += k[i]! * l[i]!;
+  return s0 + s1 + (s2 + s3);
 }
 
 /**
  * Σⱼ KᵢⱼLᵢⱼ into `byRow` (both rows of an off-diagonal entry) and Σ_{i,j∈g} KᵢⱼLᵢⱼ into
  * `within` (off-diagonal-block entries counted twice, for (i, j) and (j, i)).
  */
-function productByGroup(k: Gram, l: Gram, { i0, i1, j0, j1 }: Panel, groups: SampleGroups, byRow: Float64Array, within: Float64Array): void {
+function productByGroup(k: Gram, l: Gram, panel: Panel, groups: SampleGroups, byRow: Float64Array, within: Float64Array): void {
+  const { i0, i1, j0, j1 } = panel;
   const cols = j1 - j0;
-  const split = Math.max(0, Math.min(cols, i1 - j0));
+  const split = splitOf(panel);
   const of = groups.of;
   for (let i = 0; i < i1 - i0; i++) {
     const o = i * cols;
@@ -293,9 +430,10 @@ function productByGroup(k: Gram, l: Gram, { i0, i1, j0, j1 }: Panel, groups: Sam
 }
 
 /** Σ_{j∈g} Kᵢⱼ for every row i and group g (row-major n × G), both rows of an off-diagonal entry. */
-function rowSumsByGroup(k: Gram, { i0, i1, j0, j1 }: Panel, groups: SampleGroups, out: Float64Array): void {
+function rowSumsByGroup(k: Gram, panel: Panel, groups: SampleGroups, out: Float64Array): void {
+  const { i0, i1, j0, j1 } = panel;
   const cols = j1 - j0;
-  const split = Math.max(0, Math.min(cols, i1 - j0));
+  const split = splitOf(panel);
   const { of, count: G } = groups;
   for (let i = 0; i < i1 - i0; i++) {
     const o = i * cols;

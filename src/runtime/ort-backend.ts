@@ -56,12 +56,19 @@ export interface OrtBackendOptions {
    */
   symmetricBlock?: number | false;
   /**
-   * Keep float32 scratch buffers (operand copies, block outputs) between calls instead of
-   * allocating them per call (default true; freed by `dispose`).
+   * Keep float32 scratch buffers (operand copies, block outputs, buffers lent with
+   * `lendBuffer` and given back) between calls instead of allocating them per call (default
+   * true; freed by `dispose`). The price: the memory of the largest pass stays with the backend.
    */
   reuseBuffers?: boolean;
   /** ONNX Runtime graph optimisation level (default `'all'`). */
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /**
+   * Let the intra-op pool's idle threads spin before they sleep (ONNX Runtime's default), instead
+   * of sleeping at once (default false here): between two products the Gram pass sums blocks on
+   * the JavaScript thread, and a spinning pool thread burns the other core meanwhile.
+   */
+  spinning?: boolean;
 }
 
 /** A MatrixBackend that owns native resources: call {@link OrtBackend.dispose} when done. */
@@ -70,6 +77,8 @@ export interface OrtBackend extends MatrixBackend {
   /** Threads used by ONNX Runtime. */
   readonly threads: number;
   productsAsComputed(requests: readonly ProductRequest[]): Promise<(Float32Array | Float64Array)[]>;
+  lendBuffer(length: number): Float32Array;
+  giveBackBuffer(buffer: Float32Array): void;
   /** Release the ONNX Runtime session. Further `products` calls throw. Idempotent. */
   dispose(): Promise<void>;
 }
@@ -189,6 +198,12 @@ class ScratchPool {
     return buf.length === length ? buf : buf.subarray(0, length);
   }
 
+  /** Return one buffer taken since the last release (a view of it will do); others are ignored. */
+  giveBack(view: Float32Array): void {
+    const i = this.used.findIndex((u) => u.buffer === view.buffer);
+    if (i >= 0) this.free.push(...this.used.splice(i, 1));
+  }
+
   /** Return every buffer taken since the last release. */
   release(): void {
     this.free.push(...this.used);
@@ -230,6 +245,7 @@ export async function createOrtBackend(options: OrtBackendOptions = {}): Promise
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
+    extra: { session: { intra_op: { allow_spinning: options.spinning === true ? '1' : '0' } } },
   };
   let session: Promise<ort.InferenceSession> | undefined;
   let disposed = false;
@@ -237,6 +253,7 @@ export async function createOrtBackend(options: OrtBackendOptions = {}): Promise
     pool: new ScratchPool(options.reuseBuffers ?? true),
     // The results of productsAsComputed: valid until its next call, then reused (no page faults per block).
     resultPool: new ScratchPool(options.reuseBuffers ?? true),
+    lentPool: new ScratchPool(options.reuseBuffers ?? true),
     block,
     getSession(): Promise<ort.InferenceSession> {
       if (disposed) throw errors.badOption('backend', 'onnxruntime-f32', 'a backend that has not been disposed');
@@ -261,12 +278,16 @@ export async function createOrtBackend(options: OrtBackendOptions = {}): Promise
         ctx.resultPool.release();
         return runProducts(ctx, requests, true);
       }),
+    /** Kept for the next pass once given back, unless `reuseBuffers` is false; freed by dispose. */
+    lendBuffer: (length) => ctx.lentPool.take(length),
+    giveBackBuffer: (buffer) => ctx.lentPool.giveBack(buffer),
     async dispose(): Promise<void> {
       if (disposed) return;
       await queue;
       disposed = true;
       ctx.pool.clear();
       ctx.resultPool.clear();
+      ctx.lentPool.clear();
       const s = session;
       session = undefined;
       if (s) await (await s).release();
@@ -278,6 +299,8 @@ export async function createOrtBackend(options: OrtBackendOptions = {}): Promise
 interface OrtContext {
   readonly pool: ScratchPool;
   readonly resultPool: ScratchPool;
+  /** Buffers lent to callers for a pass's working copies (lendBuffer / giveBackBuffer). */
+  readonly lentPool: ScratchPool;
   readonly block: number | false;
   getSession(): Promise<ort.InferenceSession>;
 }

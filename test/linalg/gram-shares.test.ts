@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../../src/core/rng.js';
+import type { MatrixBackend } from '../../src/linalg/backend.js';
 import { gramPass, type RowSource, type SampleGroups } from '../../src/linalg/gram-pass.js';
 import { addPairSums, type PairGramSums, pairSums, pairSumsFromJSON, pairSumsToJSON } from '../../src/linalg/gram-shares.js';
 import { typescriptBackend } from '../../src/linalg/typescript-backend.js';
@@ -82,6 +83,72 @@ describe('Gram pass', () => {
       }
     });
   }
+});
+
+describe('Gram pass on a backend that lends buffers', () => {
+  const n = 203;
+  const t = source(n, 17, 1);
+  const s = source(n, 9, 2);
+
+  /** A float32 backend that counts what it lends and gets back, failing after `failAfter` calls when given. */
+  async function lendingBackend(failAfter = Number.POSITIVE_INFINITY) {
+    const inner = await createOrtBackend({ intraOpNumThreads: 1 });
+    const out = new Set<ArrayBufferLike>();
+    const lent: ArrayBufferLike[] = [];
+    let calls = 0;
+    const backend: MatrixBackend = {
+      name: inner.name,
+      products: (r) => inner.products(r),
+      productsAsComputed: (r) => {
+        if (++calls > failAfter) return Promise.reject(new Error('products failed'));
+        return inner.productsAsComputed(r);
+      },
+      lendBuffer(length) {
+        const b = inner.lendBuffer(length);
+        out.add(b.buffer);
+        lent.push(b.buffer);
+        return b;
+      },
+      giveBackBuffer(b) {
+        out.delete(b.buffer);
+        inner.giveBackBuffer(b);
+      },
+    };
+    return { backend, out, lent, dispose: () => inner.dispose() };
+  }
+
+  it('centres into lent buffers, gives every one back, and a second pass gets the same sums from the kept ones', async () => {
+    const { backend, out, lent, dispose } = await lendingBackend();
+    const plain = await createOrtBackend({ intraOpNumThreads: 1, reuseBuffers: false });
+    try {
+      const want = await gramPass([t], [s], n, plain, 64);
+      const first = await gramPass([t], [s], n, backend, 64);
+      expect(out.size).toBe(0);
+      expect(lent).toHaveLength(2); // one centred copy per layer
+      const second = await gramPass([t], [s], n, backend, 64);
+      expect(out.size).toBe(0);
+      expect(new Set(lent).size).toBe(2); // the second pass borrowed the same two buffers
+      for (const got of [first, second]) {
+        expect(got.cross[0]![0]).toBe(want.cross[0]![0]);
+        expect(got.teacher[0]!.rowSums).toEqual(want.teacher[0]!.rowSums);
+        expect(got.student[0]!.frob).toBe(want.student[0]!.frob);
+      }
+    } finally {
+      await dispose();
+      await plain.dispose();
+    }
+  });
+
+  it('gives its buffers back when a product fails midway', async () => {
+    const { backend, out, lent, dispose } = await lendingBackend(1);
+    try {
+      await expect(gramPass([t], [s], n, backend, 64)).rejects.toThrow('products failed');
+      expect(lent).toHaveLength(2);
+      expect(out.size).toBe(0);
+    } finally {
+      await dispose();
+    }
+  });
 });
 
 describe('Gram shares', () => {

@@ -246,6 +246,44 @@ describe('createOrtBackend', () => {
     expect(ok).toHaveLength(9);
   });
 
+  it('lends a buffer given back to the next borrower of that size or less, and a fresh one while it is out', async () => {
+    const be = await createOrtBackend({ intraOpNumThreads: 1 });
+    try {
+      const first = be.lendBuffer(1000);
+      const meanwhile = be.lendBuffer(1000);
+      expect(first).toHaveLength(1000);
+      expect(meanwhile.buffer).not.toBe(first.buffer); // both out at once: distinct memory
+      be.giveBackBuffer(first);
+      be.giveBackBuffer(new Float32Array(1000)); // not lent: ignored
+      const again = be.lendBuffer(600);
+      expect(again).toHaveLength(600);
+      expect(again.buffer).toBe(first.buffer); // the kept buffer, as a view of the length asked for
+      expect(be.lendBuffer(600).buffer).not.toBe(first.buffer); // out again: not lent twice
+    } finally {
+      await be.dispose();
+    }
+    const fresh = await createOrtBackend({ intraOpNumThreads: 1, reuseBuffers: false });
+    try {
+      const a = fresh.lendBuffer(100);
+      fresh.giveBackBuffer(a);
+      expect(fresh.lendBuffer(100).buffer).not.toBe(a.buffer); // reuseBuffers: false keeps nothing
+    } finally {
+      await fresh.dispose();
+    }
+  });
+
+  it('computes the same products whether its idle threads spin or sleep', async () => {
+    const spinning = await createOrtBackend({ intraOpNumThreads: 2, spinning: true });
+    try {
+      const a = randomMatrix(300, 40, 12);
+      const [want] = await ort.products([{ op: 'ABt', a, b: a }]);
+      const [got] = await spinning.products([{ op: 'ABt', a, b: a }]);
+      expect(got).toEqual(want);
+    } finally {
+      await spinning.dispose();
+    }
+  });
+
   it('validates options and refuses work after dispose', async () => {
     await expect(createOrtBackend({ intraOpNumThreads: 0 })).rejects.toMatchObject({ code: 'BAD_OPTION' });
     await expect(createOrtBackend({ symmetricBlock: 0 })).rejects.toMatchObject({ code: 'BAD_OPTION' });
