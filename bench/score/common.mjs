@@ -92,8 +92,8 @@ export function readNpyFloat32(file) {
  * Run a NumPy script with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from its
  * environment only (so OpenBLAS picks its kernel for this CPU); returns its JSON output.
  */
-export function runNumpy(script, args) {
-  const env = { ...process.env };
+export function runNumpy(script, args, extraEnv = {}) {
+  const env = { ...process.env, ...extraEnv };
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
   const r = spawnSync('python3', [join(here, script), ...args], { env, encoding: 'utf8', maxBuffer: 1 << 24 });

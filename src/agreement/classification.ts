@@ -15,7 +15,7 @@
  */
 
 import { errors, fmtShape } from '../core/errors.js';
-import type { Measure } from '../core/measure.js';
+import { computeOnce, configuredMeasure, type Measure } from '../core/measure.js';
 import { declareState, integer, knownOnce, sameOptions, sum } from '../core/state.js';
 import { asTensor, isFloat, sizeOf, type Tensor, type TensorLike } from '../core/tensor.js';
 import { fixed } from '../core/units.js';
@@ -507,16 +507,7 @@ function computeState(state: KlAgreementState): KlAgreementResult {
  * m.compute(s).aoa;                             // 0–100
  */
 export function klAgreementMeasure(options: KlAgreementOptions = {}): Measure<KlAgreementState, KlAgreementBatch, KlAgreementResult> {
-  const config = resolveOptions(options);
-  return {
-    name: MEASURE,
-    ...STATE.bind({ config }),
-    update: (state, batch) => {
-      STATE.assertSame({ config }, state, 'update');
-      updateState(state, batch);
-    },
-    compute: computeState,
-  };
+  return configuredMeasure(MEASURE, STATE, resolveOptions(options), updateState, computeState);
 }
 
 /** Options of the one-shot {@link klAgreement}: the measure's options plus an optional position mask. */
@@ -543,12 +534,9 @@ export interface KlAgreementOneShotOptions extends KlAgreementOptions {
  */
 export function klAgreement(teacherOutputs: TensorLike, studentOutputs: TensorLike, options: KlAgreementOneShotOptions = {}): KlAgreementResult {
   const { mask, ...rest } = options;
-  const m = klAgreementMeasure(rest);
-  const s = m.init();
   const teacher = asTensor(teacherOutputs, 'teacher outputs');
   const student = asTensor(studentOutputs, 'student outputs');
-  m.update(s, mask === undefined ? { teacher, student } : { teacher, student, mask });
-  return m.compute(s);
+  return computeOnce(klAgreementMeasure(rest), mask === undefined ? { teacher, student } : { teacher, student, mask });
 }
 
 /** `kl-agreement` — AOA of classification and nlp outputs: mean exp(−KL) of the softmax outputs. */

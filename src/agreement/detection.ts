@@ -9,7 +9,7 @@
  */
 
 import { errors, q } from '../core/errors.js';
-import type { Measure } from '../core/measure.js';
+import { computeOnce, configuredMeasure, type Measure } from '../core/measure.js';
 import { declareState, disjointIds, sameOptions, sum } from '../core/state.js';
 import { fixed } from '../core/units.js';
 import { type AgreementOption, type AgreementSpec, declaredValue, overOutputs } from './spec.js';
@@ -311,16 +311,7 @@ function computeState(state: DetectionAgreementState): DetectionAgreementResult 
 export function detectionAgreementMeasure(
   options: DetectionAgreementOptions = {},
 ): Measure<DetectionAgreementState, readonly DetectionImage[], DetectionAgreementResult> {
-  const config = resolveOptions(options);
-  return {
-    name: MEASURE,
-    ...STATE.bind({ config }),
-    update: (state, batch) => {
-      STATE.assertSame({ config }, state, 'update');
-      updateState(state, batch);
-    },
-    compute: computeState,
-  };
+  return configuredMeasure(MEASURE, STATE, resolveOptions(options), updateState, computeState);
 }
 
 /**
@@ -371,10 +362,7 @@ export function groupDetections(teacher: readonly Detection[], student: readonly
  * ]).aoa; // IoU 90/110 → 81.8…
  */
 export function detectionAgreement(images: readonly DetectionImage[], options: DetectionAgreementOptions = {}): DetectionAgreementResult {
-  const m = detectionAgreementMeasure(options);
-  const s = m.init();
-  m.update(s, images);
-  return m.compute(s);
+  return computeOnce(detectionAgreementMeasure(options), images);
 }
 
 /** `iou-agreement` — AOA of detections: matched boxes' IoU over the larger box count, per image. */

@@ -10,7 +10,7 @@
  */
 
 import { errors, fmtShape, opt } from '../core/errors.js';
-import type { Measure } from '../core/measure.js';
+import { computeOnce, configuredMeasure, type Measure } from '../core/measure.js';
 import { declareState, integer, knownOnce, maxEach, minEach, pooledM2, pooledMean, sameOptions, sum } from '../core/state.js';
 import { asTensor, sizeOf, type Tensor, type TensorLike } from '../core/tensor.js';
 import { fixed } from '../core/units.js';
@@ -290,16 +290,7 @@ function computeState(state: RegressionAgreementState): RegressionAgreementResul
 export function regressionAgreementMeasure(
   options: RegressionAgreementOptions = {},
 ): Measure<RegressionAgreementState, RegressionAgreementBatch, RegressionAgreementResult> {
-  const config = resolveOptions(options);
-  return {
-    name: MEASURE,
-    ...STATE.bind({ config }),
-    update: (state, batch) => {
-      STATE.assertSame({ config }, state, 'update');
-      updateState(state, batch);
-    },
-    compute: computeState,
-  };
+  return configuredMeasure(MEASURE, STATE, resolveOptions(options), updateState, computeState);
 }
 
 /**
@@ -317,10 +308,10 @@ export function regressionAgreementMeasure(
  * regressionAgreement(t, s).aoa; // MSE 0.25, Var 1.25 → 80
  */
 export function regressionAgreement(teacher: TensorLike, student: TensorLike, options: RegressionAgreementOptions = {}): RegressionAgreementResult {
-  const m = regressionAgreementMeasure(options);
-  const s = m.init();
-  m.update(s, { teacher: asTensor(teacher, 'teacher predictions'), student: asTensor(student, 'student predictions') });
-  return m.compute(s);
+  return computeOnce(regressionAgreementMeasure(options), {
+    teacher: asTensor(teacher, 'teacher predictions'),
+    student: asTensor(student, 'student predictions'),
+  });
 }
 
 /** `normalised-mse` — AOA of regression outputs: 1 − MSE / M, clipped at 0. */

@@ -9,7 +9,7 @@
  */
 
 import { errors, fmtShape } from '../core/errors.js';
-import type { Measure } from '../core/measure.js';
+import { computeOnce, configuredMeasure, type Measure } from '../core/measure.js';
 import { declareState, sameOptions, sparseCounts, sum } from '../core/state.js';
 import type { Tensor } from '../core/tensor.js';
 import { asTensor, type TensorLike } from '../core/tensor.js';
@@ -337,16 +337,7 @@ function computeState(state: SegmentationAgreementState): SegmentationAgreementR
 export function segmentationAgreementMeasure(
   options: SegmentationAgreementOptions = {},
 ): Measure<SegmentationAgreementState, SegmentationAgreementBatch, SegmentationAgreementResult> {
-  const config = resolveOptions(options);
-  return {
-    name: MEASURE,
-    ...STATE.bind({ config }),
-    update: (state, batch) => {
-      STATE.assertSame({ config }, state, 'update');
-      updateState(state, batch);
-    },
-    compute: computeState,
-  };
+  return configuredMeasure(MEASURE, STATE, resolveOptions(options), updateState, computeState);
 }
 
 /**
@@ -365,10 +356,10 @@ export function segmentationAgreementMeasure(
  * segmentationAgreement(t, s).aoa; // classes 0: 1/2, 1: 1/2 → 50
  */
 export function segmentationAgreement(teacher: TensorLike, student: TensorLike, options: SegmentationAgreementOptions = {}): SegmentationAgreementResult {
-  const m = segmentationAgreementMeasure(options);
-  const s = m.init();
-  m.update(s, { teacher: asTensor(teacher, 'teacher label maps'), student: asTensor(student, 'student label maps') });
-  return m.compute(s);
+  return computeOnce(segmentationAgreementMeasure(options), {
+    teacher: asTensor(teacher, 'teacher label maps'),
+    student: asTensor(student, 'student label maps'),
+  });
 }
 
 /** `miou` — AOA of segmentation: mean IoU of the student's label maps against the teacher's. */

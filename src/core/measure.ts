@@ -14,6 +14,7 @@
  *
  * One-shot functions are `compute(update(init(), wholeBatch))`.
  */
+import type { DeclaredState } from './state.js';
 export interface Measure<State, Batch, Result> {
   readonly name: string;
   init(): State;
@@ -38,4 +39,36 @@ export interface MeasureInfo {
   readonly description: string;
   /** The range of the measure's value (a fraction); e.g. [0, 1]. */
   readonly bounds: readonly [number, number];
+}
+
+/**
+ * A measure whose options live in its state as the fixed field `config` (declared once with
+ * the rest of the state, core/state.ts): `init`, `merge`, `toJSON` and `fromJSON` derived from
+ * the declaration and bound to this `config`, and `update` refusing a state made under other
+ * options (BAD_VALUE naming the field) before it folds the batch in.
+ */
+export function configuredMeasure<S extends { config: C }, C, B, R>(
+  name: string,
+  state: DeclaredState<S>,
+  config: C,
+  fold: (state: S, batch: B) => void,
+  compute: (state: S) => R,
+): Measure<S, B, R> {
+  const own = { config } as Partial<S>;
+  return {
+    name,
+    ...state.bind(own),
+    update: (s, batch) => {
+      state.assertSame(own, s, 'update');
+      fold(s, batch);
+    },
+    compute,
+  };
+}
+
+/** A one-shot value: `compute(update(init(), batch))` of a measure whose update is synchronous. */
+export function computeOnce<S, B, R>(measure: Measure<S, B, R> & { update(state: S, batch: B): void }, batch: B): R {
+  const s = measure.init();
+  measure.update(s, batch);
+  return measure.compute(s);
 }

@@ -21,6 +21,11 @@ export interface RowSource {
   /** Column means (float64), subtracted from every row before the products. */
   readonly mean: Float64Array;
   readRows(start: number, end: number): Float32Array | Float64Array;
+  /**
+   * Optional: where the source's contiguous blocks of rows end (increasing, the last = n), when
+   * a read within one block is a view and a read across two is a copy — reads then stop at them.
+   */
+  readonly blockEnds?: readonly number[];
 }
 
 export interface GramLayerSums {
@@ -219,10 +224,13 @@ function centredRows(src: RowSource, n: number, float32?: (length: number) => Fl
   const { cols, mean } = src;
   const step = Math.max(1, Math.floor(2 ** 20 / cols));
   const out = float32 ? float32(n * cols) : new Float64Array(n * cols);
+  const ends = src.blockEnds ?? [];
   const write = (scale: number): number => {
     let max = 0;
-    for (let r0 = 0; r0 < n; r0 += step) {
-      const r1 = Math.min(n, r0 + step);
+    let block = 0;
+    for (let r0 = 0, r1: number; r0 < n; r0 = r1) {
+      while (block < ends.length && ends[block]! <= r0) block++;
+      r1 = Math.min(n, r0 + step, ends[block] ?? n);
       max = Math.max(max, centreInto(out, r0 * cols, src.readRows(r0, r1), mean, r1 - r0, scale));
     }
     return max;

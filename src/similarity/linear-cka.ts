@@ -326,7 +326,10 @@ export function leaveOutsOfPairSums(p: PairGramSums, groups: SampleGroups, debia
 
 /** A stored layer as a row source for {@link gramPass}. */
 export function rowSource(store: RowStore): RowSource {
-  return { cols: store.cols, mean: columnMeansOf(store), readRows: (start, end) => readRowBlock(store, start, end) };
+  const blockEnds: number[] = [];
+  let end = 0;
+  for (const chunk of store.chunks) blockEnds.push((end += chunk.length / store.cols));
+  return { cols: store.cols, mean: columnMeansOf(store), readRows: (start, end) => readRowBlock(store, start, end), blockEnds };
 }
 
 /**

@@ -139,6 +139,24 @@ describe('Gram pass on a backend that lends buffers', () => {
     }
   });
 
+  it('reads a source with block ends within one block at a time, to the same sums', async () => {
+    const blockEnds = [50, 51, 120, 203];
+    const crossing: string[] = [];
+    const blocked: RowSource = {
+      ...t,
+      blockEnds,
+      readRows(a, b) {
+        if (blockEnds.some((e) => a < e && e < b)) crossing.push(`${a}-${b}`);
+        return t.readRows(a, b);
+      },
+    };
+    const want = await gramPass([t], [s], n, typescriptBackend, 64);
+    const got = await gramPass([blocked], [s], n, typescriptBackend, 64);
+    expect(crossing).toEqual([]);
+    expect(got.cross).toEqual(want.cross);
+    expect(got.teacher[0]!.rowSums).toEqual(want.teacher[0]!.rowSums);
+  });
+
   it('gives its buffers back when a product fails midway', async () => {
     const { backend, out, lent, dispose } = await lendingBackend(1);
     try {
