@@ -100,41 +100,55 @@ export async function gramPass(
   share?: { readonly index: number; readonly count: number },
 ): Promise<GramSums> {
   const layers = [...teacher, ...student];
+  const T = teacher.length;
   const f32 = backend.name.endsWith('f32');
+  const { sums, cross, grouped } = emptySums(layers.length, T, n, groups);
+  const rounds = roundsOf(n, block, share);
   const centred: (Float32Array | Float64Array)[] = [];
   try {
     for (const src of layers) centred.push(centredRows(src, n, f32 ? (length) => backend.lendBuffer?.(length) ?? new Float32Array(length) : undefined));
-    return await passOverBlocks(teacher.length, layers, centred, n, backend, block, onBlock, groups, share);
+    let done = 0;
+    for (const [i0, i1, j0, j1] of rounds) {
+      const pieces = piecesOf({ i0, i1, j0, j1 });
+      const grams = await (backend.productsAsComputed ?? backend.products).call(
+        backend,
+        pieces.flatMap((panel) => centred.map((data, l) => productRequest(data, layers[l]!.cols, panel))),
+      );
+      pieces.forEach((panel, k) => {
+        foldPanel(grams.slice(k * layers.length, (k + 1) * layers.length), panel, T, sums, cross, grouped);
+      });
+      onBlock?.(++done, rounds.length);
+    }
   } finally {
     for (const c of centred) if (c instanceof Float32Array) backend.giveBackBuffer?.(c);
   }
+  return { n, teacher: sums.slice(0, T), student: sums.slice(T), cross, ...(grouped ? { grouped } : {}) };
 }
 
-/** {@link gramPass} once every layer's rows are centred (`centred[l]` for `layers[l]`, teacher layers first). */
-async function passOverBlocks(
-  T: number,
-  layers: readonly RowSource[],
-  centred: readonly (Float32Array | Float64Array)[],
-  n: number,
-  backend: MatrixBackend,
-  block: number,
-  onBlock: ((done: number, total: number) => void) | undefined,
-  groups: SampleGroups | undefined,
-  share: { readonly index: number; readonly count: number } | undefined,
-): Promise<GramSums> {
-  const teacher = layers.slice(0, T);
-  const student = layers.slice(T);
+/** Zeroed sums for L layers (the first T the teacher's), with the per-group ones when there are groups. */
+function emptySums(L: number, T: number, n: number, groups: SampleGroups | undefined) {
+  const layers = Array.from({ length: L }, (_, l) => l);
+  const students = layers.slice(T);
   const sums: GramLayerSums[] = layers.map(() => ({ frob: 0, rowSums: new Float64Array(n), diag: new Float64Array(n) }));
-  const cross = teacher.map(() => student.map(() => 0));
+  const cross = layers.slice(0, T).map(() => students.map(() => 0));
   const G = groups?.count ?? 0;
   const grouped: GroupedSums | undefined = groups && {
     groups,
     rowSquares: layers.map(() => new Float64Array(n)),
     withinSquares: layers.map(() => new Float64Array(G)),
     byGroup: layers.map(() => new Float64Array(n * G)),
-    rowCross: teacher.map(() => student.map(() => new Float64Array(n))),
-    withinCross: teacher.map(() => student.map(() => new Float64Array(G))),
+    rowCross: layers.slice(0, T).map(() => students.map(() => new Float64Array(n))),
+    withinCross: layers.slice(0, T).map(() => students.map(() => new Float64Array(G))),
   };
+  return { sums, cross, grouped };
+}
+
+/**
+ * The rounds of a pass, [i0, i1, j0, j1]: block-rows of `block` rows, each against the columns
+ * from its first row on in panels of at most {@link PANEL_COLUMNS}; with `share`, only the
+ * rounds r with r mod count = index.
+ */
+function roundsOf(n: number, block: number, share: { readonly index: number; readonly count: number } | undefined): [number, number, number, number][] {
   const rounds: [number, number, number, number][] = [];
   let r = 0;
   for (let i0 = 0; i0 < n; i0 += block) {
@@ -142,19 +156,7 @@ async function passOverBlocks(
     for (let j0 = i0; j0 < n; j0 += PANEL_COLUMNS, r++)
       if (!share || r % share.count === share.index) rounds.push([i0, i1, j0, Math.min(n, j0 + PANEL_COLUMNS)]);
   }
-  let done = 0;
-  for (const [i0, i1, j0, j1] of rounds) {
-    const pieces = piecesOf({ i0, i1, j0, j1 });
-    const grams = await (backend.productsAsComputed ?? backend.products).call(
-      backend,
-      pieces.flatMap((panel) => centred.map((data, l) => productRequest(data, layers[l]!.cols, panel))),
-    );
-    pieces.forEach((panel, k) => {
-      foldPanel(grams.slice(k * layers.length, (k + 1) * layers.length), panel, teacher.length, sums, cross, grouped);
-    });
-    onBlock?.(++done, rounds.length);
-  }
-  return { n, teacher: sums.slice(0, teacher.length), student: sums.slice(teacher.length), cross, ...(grouped ? { grouped } : {}) };
+  return rounds;
 }
 
 /**
