@@ -50,9 +50,14 @@ export interface BlasBackendOptions extends GemmBackendOptions {
   threads?: number;
   /**
    * Symmetric products P·Pᵀ by one `ssyrk` call (`'syrk'`, default) or, like the ONNX Runtime
-   * backend, by block columns of `symmetricBlock` rows of sgemm (`'blocks'`). For the Gram
-   * pass's diagonal block, 1024 × 1024 × 21 632 on 2 cores: ssyrk 126 ms, blocks of 128
-   * 169 ms, blocks of 256 184 ms, one full sgemm 272 ms (measured in one process, under load).
+   * backend, by block columns of `symmetricBlock` rows of sgemm (`'blocks'`). The Gram pass's
+   * diagonal blocks on 2 Zen 5 cores (Cooperlake kernel, `productsAsComputed`, interleaved,
+   * best of 3), ms: 1024 × 1024 × K
+   *
+   *     K          ssyrk   blocks of 64   128    256
+   *     21 632      82.4       138        108    96.9
+   *      4 096      17.6        28.9       23.5  21.1
+   *        512       4.4         6.4        5.6   4.9
    */
   symmetric?: 'syrk' | 'blocks';
   /** The built addon (default native/krs_blas.node of this package). */
