@@ -204,6 +204,8 @@ export function timedBackend(inner) {
   // Lent buffers are not products: passed through untimed.
   if (inner.lendBuffer) backend.lendBuffer = (length) => inner.lendBuffer(length);
   if (inner.giveBackBuffer) backend.giveBackBuffer = (buffer) => inner.giveBackBuffer(buffer);
+  // Nor are the Gram pass's element-wise sums (counted with the rest of the pass, as in JavaScript).
+  if (inner.panelCrossSums) backend.panelCrossSums = (...a) => inner.panelCrossSums(...a);
   if (inner.productsAsComputed) {
     backend.productsAsComputed = async (requests) => {
       const t0 = performance.now();

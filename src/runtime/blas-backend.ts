@@ -4,7 +4,8 @@
  * `productsAsComputed` and `lendBuffer` as the ONNX Runtime backend — with every Gemm
  * C = P·Qᵀ a `cblas_sgemm(RowMajor, NoTrans, Trans)` call in the native addon
  * native/krs_blas.c, and symmetric products P·Pᵀ one `cblas_ssyrk` call (lower triangle,
- * then mirrored) instead of block columns of Gemms.
+ * then mirrored) instead of block columns of Gemms. It also offers the Gram pass its
+ * element-wise pair sums in C (`panelCrossSums`, src/linalg/backend.ts).
  *
  * The addon is not built by `npm ci` or `npm run build`: `npm run build:native` builds it
  * (gcc, make, python3 and libopenblas-dev needed) into native/krs_blas.node; without it
@@ -31,6 +32,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { errors, KrsError } from '../core/errors.js';
+import type { MatrixBackend } from '../linalg/backend.js';
 import { createGemmBackend, type GemmBackend, type GemmBackendOptions, type GemmEngine, type GemmOperand, symmetricBlockOption } from './gemm-backend.js';
 
 /** What native/krs_blas.c exports (see its header for argument checks). */
@@ -39,6 +41,8 @@ export interface KrsBlasAddon {
   sgemmNT(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number): void;
   /** The lower triangle (j ≤ i) of C = A·Aᵀ, A m×k, C m×m; the strict upper triangle is left as it was. */
   ssyrkLower(a: Float32Array, c: Float32Array, m: number, k: number): void;
+  /** {@link MatrixBackend.panelCrossSums}, in C (double accumulators, AVX2 when the CPU has it). */
+  crossSums(ks: readonly Float32Array[], ls: readonly Float32Array[], rows: number, cols: number, split: number, out: Float64Array): void;
   setThreads(n: number): void;
   threads(): number;
   /** OpenBLAS's build string and the name of the kernel it chose for this CPU. */
@@ -127,7 +131,9 @@ export async function createBlasBackend(options: BlasBackendOptions = {}): Promi
   const addon = loadBlasAddon(options.addonPath);
   const { core, config } = addon.config();
   const backend = createGemmBackend(blasEngine(addon, threads), 'openblas-f32', threads, { ...options, syrk: symmetric === 'syrk' });
-  return Object.assign(backend, { core, config });
+  // An addon built before crossSums existed: the Gram pass sums in JavaScript.
+  const panelCrossSums = typeof addon.crossSums === 'function' ? addon.crossSums.bind(addon) : undefined;
+  return Object.assign(backend, { core, config }, panelCrossSums ? { panelCrossSums } : {});
 }
 
 /** sgemm / ssyrk of the addon, with OpenBLAS's pool set to `threads` before each call's products. */

@@ -262,6 +262,29 @@ describe.skipIf(!built)('createBlasBackend', () => {
     }
   });
 
+  it('panelCrossSums adds the weighted Σ K∘L of every pair in float64, and checks its arguments', () => {
+    const rows = 37;
+    const cols = 101;
+    const panel = (seed: number) => Float32Array.from(randomMatrix(rows, cols, seed).data);
+    const ks = [panel(1), panel(2)];
+    const ls = [panel(3), panel(4), panel(5)];
+    for (const split of [0, 23, cols]) {
+      const out = new Float64Array(6).fill(1);
+      blas.panelCrossSums!(ks, ls, rows, cols, split, out);
+      for (let t = 0; t < 2; t++) {
+        for (let s = 0; s < 3; s++) {
+          let want = 1;
+          for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) want += (j < split ? 1 : 2) * ks[t]![i * cols + j]! * ls[s]![i * cols + j]!;
+          expect(Math.abs(out[t * 3 + s]! - want)).toBeLessThanOrEqual(1e-12 * rows * cols);
+        }
+      }
+    }
+    expect(() => blas.panelCrossSums!(ks, ls, rows, cols, cols + 1, new Float64Array(6))).toThrow(RangeError);
+    expect(() => blas.panelCrossSums!(ks, ls, rows, cols, 0, new Float64Array(5))).toThrow(RangeError);
+    expect(() => blas.panelCrossSums!([new Float64Array(rows * cols) as unknown as Float32Array], ls, rows, cols, 0, new Float64Array(3))).toThrow(TypeError);
+    expect(() => blas.panelCrossSums!([ks[0]!.subarray(1)], ls, rows, cols, 0, new Float64Array(3))).toThrow(RangeError);
+  });
+
   it('validates options and refuses work after dispose', async () => {
     await expect(createBlasBackend({ threads: 0 })).rejects.toMatchObject({ code: 'BAD_OPTION' });
     await expect(createBlasBackend({ symmetricBlock: 0 })).rejects.toMatchObject({ code: 'BAD_OPTION' });
@@ -318,6 +341,10 @@ describe.skipIf(!built)('Gram pass on OpenBLAS', () => {
         await gramPass(teacher, student, n, ort, 128),
         await gramPass(teacher, student, n, typescriptBackend, 128),
       ];
+      // The native pair sums (panelCrossSums) are the JavaScript loop's, up to the order of the float64 additions.
+      const viaJsSums = await gramPass(teacher, student, n, { ...blas, panelCrossSums: undefined }, 128);
+      for (let t = 0; t < 2; t++)
+        expect(Math.abs(viaBlas.cross[t]![0]! - viaJsSums.cross[t]![0]!)).toBeLessThanOrEqual(1e-12 * Math.abs(viaJsSums.cross[t]![0]!));
       for (let t = 0; t < 2; t++) {
         const want = ckaOf(viaF64, t, 0);
         expect(want).toBeGreaterThan(0.05);
