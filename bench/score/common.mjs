@@ -204,6 +204,8 @@ export function timedBackend(inner) {
   // Lent buffers are not products: passed through untimed.
   if (inner.lendBuffer) backend.lendBuffer = (length) => inner.lendBuffer(length);
   if (inner.giveBackBuffer) backend.giveBackBuffer = (buffer) => inner.giveBackBuffer(buffer);
+  // Nor are the Gram pass's element-wise sums (counted with the rest of the pass, as in JavaScript).
+  if (inner.panelCrossSums) backend.panelCrossSums = (...a) => inner.panelCrossSums(...a);
   if (inner.productsAsComputed) {
     backend.productsAsComputed = async (requests) => {
       const t0 = performance.now();
@@ -222,4 +224,58 @@ export function timedBackend(inner) {
       return s;
     },
   };
+}
+
+/**
+ * The matrix backend a bench measures, from `--backend onnxruntime|openblas` (default
+ * onnxruntime) and `--threads N` (default all cores): `{ backend, label }`.
+ *
+ * openblas: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are removed from this process's
+ * environment before the addon (and so OpenBLAS) is first loaded — the same removal
+ * `runNumpy` makes for NumPy — so both sides run the kernel OpenBLAS picks for this CPU
+ * (reported in the label). The addon must be built (`npm run build:native`); if it is not,
+ * one line says so and the process exits 1.
+ */
+export async function benchBackend(args, log) {
+  const name = option(args, 'backend', 'onnxruntime');
+  const threadsArg = option(args, 'threads');
+  const threads = threadsArg === undefined ? undefined : Number(threadsArg);
+  if (name === 'onnxruntime') {
+    ensureBuild(log, [
+      ['dist/runtime/ort-backend.js', 'src/runtime/ort-backend.ts'],
+      ['dist/runtime/gemm-backend.js', 'src/runtime/gemm-backend.ts'],
+    ]);
+    const { createOrtBackend } = await import(join(root, 'dist/runtime/ort-backend.js'));
+    const backend = await createOrtBackend(threads === undefined ? {} : { intraOpNumThreads: threads });
+    return { backend, label: 'ONNX Runtime (MLAS)' };
+  }
+  if (name !== 'openblas') {
+    console.error(`--backend ${name}: expected onnxruntime or openblas`);
+    process.exit(1);
+  }
+  ensureBuild(log, [
+    ['dist/runtime/blas-backend.js', 'src/runtime/blas-backend.ts'],
+    ['dist/runtime/gemm-backend.js', 'src/runtime/gemm-backend.ts'],
+  ]);
+  delete process.env.OPENBLAS_CORETYPE;
+  delete process.env.OPENBLAS_L2_SIZE;
+  const { createBlasBackend } = await import(join(root, 'dist/runtime/blas-backend.js'));
+  try {
+    const backend = await createBlasBackend(threads === undefined ? {} : { threads });
+    return { backend, label: `OpenBLAS (kernel ${backend.core}; OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE unset)` };
+  } catch (e) {
+    console.error(e.message);
+    process.exit(1);
+  }
+}
+
+/** The data set's manifest: generated into the default folder when missing; an explicit `--data` folder must hold one. */
+export function benchData(args, defaultDir, script, log) {
+  const dir = option(args, 'data');
+  if (dir !== undefined && !existsSync(join(dir, 'manifest.json'))) {
+    console.error(`--data ${dir}: no manifest.json there (make one with bench/score/${script} --out ${dir})`);
+    process.exit(1);
+  }
+  const dataDir = dir ?? defaultDir;
+  return { dataDir, manifest: ensureGenerated(dataDir, script, log) };
 }

@@ -8,6 +8,7 @@
  *
  *     npm run bench:gemm                       # = node bench/score/gemm.mjs (all cores)
  *     node bench/score/gemm.mjs --threads 1 --repeat 5 --json
+ *     node bench/score/gemm.mjs --backend openblas   # krs's OpenBLAS addon (npm run build:native) instead
  *
  * Cases (M × N × K, float32, seeded N(0, 1) data on each side): the Gram pass's panel
  * products A·Bᵀ (1024 × 4096, K = the wide bench's widths 21 632 and 12 544 and the grid's
@@ -16,7 +17,7 @@
  * product and M·M·K (the useful half) for a symmetric one. Best of --repeat after a warm-up.
  */
 import { join } from 'node:path';
-import { ensureBuild, machineMonitor, option, root, runNumpy } from './common.mjs';
+import { benchBackend, machineMonitor, option, root, runNumpy } from './common.mjs';
 
 const args = process.argv.slice(2);
 const repeat = Number(option(args, 'repeat', 3));
@@ -32,8 +33,7 @@ const cases = [
   ['symmetric', 1024, 1024, 21632],
 ];
 
-ensureBuild(log, [['dist/runtime/ort-backend.js', 'src/runtime/ort-backend.ts']]);
-const { createOrtBackend } = await import(join(root, 'dist/runtime/ort-backend.js'));
+const { backend, label } = await benchBackend(args, log);
 const { createRng } = await import(join(root, 'dist/core/rng.js'));
 
 const machine = machineMonitor();
@@ -53,7 +53,6 @@ function normals(length, seed) {
   return out;
 }
 
-const backend = await createOrtBackend(threads === undefined ? {} : { intraOpNumThreads: threads });
 const krs = [];
 try {
   for (const [kind, m, n, k] of cases) {
@@ -75,14 +74,22 @@ try {
 }
 const state = machine.stop();
 const rows = krs.map((c, i) => ({ ...c, numpyGflops: numpy.cases[i].gflops, ratio: numpy.cases[i].seconds / c.seconds }));
-const result = { threads: backend.threads, repeat, machine: state, numpy: { version: numpy.numpy, blas: numpy.blas }, cases: rows };
+const result = {
+  backend: backend.name,
+  core: backend.core,
+  threads: backend.threads,
+  repeat,
+  machine: state,
+  numpy: { version: numpy.numpy, blas: numpy.blas },
+  cases: rows,
+};
 
 if (asJson) {
   console.log(JSON.stringify(result));
 } else {
   const b = numpy.blas;
   log(
-    `ONNX Runtime (MLAS) ${backend.threads} threads vs NumPy ${numpy.numpy}, ${b.library} ${b.version ?? ''} kernel ${b.coretype ?? '?'}, ${b.threads ?? '?'} threads; best of ${repeat}`,
+    `${label} ${backend.threads} threads vs NumPy ${numpy.numpy}, ${b.library} ${b.version ?? ''} kernel ${b.coretype ?? '?'}, ${b.threads ?? '?'} threads; best of ${repeat}`,
   );
   log('case                      krs GFLOP/s  NumPy GFLOP/s  krs time / NumPy time');
   for (const c of rows) {

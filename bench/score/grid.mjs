@@ -27,15 +27,18 @@
  * Gram blocks, the sums), not loading; one untimed warm-up, then --repeat runs (default 3),
  * best time.
  *
- * Options: --repeat N, --batch N (rows per update, default 1000), --threads N (ORT intra-op
- * threads, default all cores), --data DIR (another data set made by generate_grid.py
- * --out DIR --n N), --json.
+ * Options: --repeat N, --batch N (rows per update, default 1000), --backend
+ * onnxruntime|openblas (default onnxruntime; openblas is the native addon of npm run
+ * build:native, run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset, see common.mjs
+ * benchBackend), --threads N (the backend's threads, default all cores), --data DIR (another
+ * data set made by generate_grid.py --out DIR --n N; it must exist), --json.
  */
 import { join } from 'node:path';
 import {
+  benchBackend,
+  benchData,
   collectGarbage,
   ensureBuild,
-  ensureGenerated,
   gib,
   here,
   machineMonitor,
@@ -52,18 +55,14 @@ import {
 const args = process.argv.slice(2);
 const repeat = Number(option(args, 'repeat', 3));
 const batch = Number(option(args, 'batch', 1000));
-const threads = option(args, 'threads') === undefined ? undefined : Number(option(args, 'threads'));
 const asJson = args.includes('--json');
 const log = (...a) => (asJson ? console.error(...a) : console.log(...a));
-const dataDir = option(args, 'data', join(here, 'data', 'grid'));
 
-const manifest = ensureGenerated(dataDir, 'generate_grid.py', log);
+const { dataDir, manifest } = benchData(args, join(here, 'data', 'grid'), 'generate_grid.py', log);
 ensureBuild(log, [
-  ['dist/runtime/ort-backend.js', 'src/runtime/ort-backend.ts'],
   ['dist/similarity/cross-layer.js', 'src/similarity/cross-layer.ts'],
   ['dist/linalg/gram-pass.js', 'src/linalg/gram-pass.ts'],
 ]);
-const { createOrtBackend } = await import(join(root, 'dist/runtime/ort-backend.js'));
 const { CrossLayerCka } = await import(join(root, 'dist/similarity/cross-layer.js'));
 
 const n = manifest.n;
@@ -93,11 +92,11 @@ const record = (names, arrays, start, end) =>
     }),
   );
 
-const backend = await createOrtBackend(threads === undefined ? {} : { intraOpNumThreads: threads });
+const { backend, label } = await benchBackend(args, log);
 let krs;
 try {
   const warm = { rows: 64, cols: 8, data: new Float64Array(512).fill(1) };
-  await backend.products([{ op: 'ABt', a: warm, b: warm }]); // session creation outside the timing
+  await backend.products([{ op: 'ABt', a: warm, b: warm }]); // session creation (ORT) or thread start (OpenBLAS) outside the timing
   const timed = timedBackend(backend);
   krs = await timeBest(async () => {
     timed.take();
@@ -145,6 +144,7 @@ const result = {
   },
   krs: {
     backend: backend.name,
+    core: backend.core,
     threads: backend.threads,
     route: r.route,
     seconds: krs.seconds,
@@ -170,7 +170,7 @@ if (asJson) {
     `  NumPy (blocks of ${numpy.block}, float32 Grams, float64 sums): ${secs(numpy.seconds)}   runs ${numpy.runs.map((s) => s.toFixed(3)).join(', ')}, CPU ${numpy.cpuSeconds.map((s) => s.toFixed(1)).join(', ')} s`,
   );
   log(
-    `krs ${backend.name}, ${backend.threads} threads, route ${r.route}: ${secs(krs.seconds)}   runs ${krs.runs.map((s) => s.toFixed(3)).join(', ')}, CPU ${krs.cpuSeconds.map((s) => s.toFixed(1)).join(', ')} s`,
+    `krs ${backend.name} (${label}), ${backend.threads} threads, route ${r.route}: ${secs(krs.seconds)}   runs ${krs.runs.map((s) => s.toFixed(3)).join(', ')}, CPU ${krs.cpuSeconds.map((s) => s.toFixed(1)).join(', ')} s`,
   );
   log(
     `  of which in backend.products (float32 conversion, Gemms, float64 copies): ${secs(productSeconds)}; in the Gram pass's element-wise sums and row storage: ${secs(krs.seconds - productSeconds)} (products per run: ${krs.productSeconds.map((s) => s.toFixed(2)).join(', ')} s)`,

@@ -50,7 +50,9 @@ export async function mergeCommand(files: readonly string[], o: MergeFlags): Pro
 function shardsBackend(document: ShardDocument): BackendChoice {
   const s = document.settings as { backend?: unknown; students?: { backend?: unknown }[] };
   const name = s.backend ?? s.students?.[0]?.backend;
-  return name === 'typescript-f64' ? 'typescript' : name === 'onnxruntime-f32' ? 'onnxruntime' : 'auto';
+  if (name === 'typescript-f64') return 'typescript';
+  if (name === 'onnxruntime-f32') return 'onnxruntime';
+  return name === 'openblas-f32' ? 'openblas' : 'auto';
 }
 
 /** Print the merged run as its own command would. */

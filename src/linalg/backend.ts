@@ -71,6 +71,15 @@ export interface MatrixBackend {
   lendBuffer?(length: number): Float32Array;
   /** Give back a buffer {@link lendBuffer} lent (any other array is ignored). */
   giveBackBuffer?(buffer: Float32Array): void;
+  /**
+   * Optional: the Gram pass's element-wise pair sums of one panel, in native code. For panels
+   * K⁽ᵗ⁾ = `teacher[t]` and L⁽ˢ⁾ = `student[s]` (rows × cols, row-major float32), add
+   *     Σᵢ (Σ_{j < split} K⁽ᵗ⁾ᵢⱼL⁽ˢ⁾ᵢⱼ + 2·Σ_{j ≥ split} K⁽ᵗ⁾ᵢⱼL⁽ˢ⁾ᵢⱼ)
+   * computed in float64 to `out[t·S + s]` (S = student.length; 0 ≤ split ≤ cols: columns before
+   * `split` lie in the diagonal block, the rest stand for both triangles). The Gram pass calls
+   * it instead of its JavaScript loop when present and every panel is float32.
+   */
+  panelCrossSums?(teacher: readonly Float32Array[], student: readonly Float32Array[], rows: number, cols: number, split: number, out: Float64Array): void;
 }
 
 /** Make a Matrix, checking the data length. */

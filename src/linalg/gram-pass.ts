@@ -115,7 +115,7 @@ export async function gramPass(
         pieces.flatMap((panel) => centred.map((data, l) => productRequest(data, layers[l]!.cols, panel))),
       );
       pieces.forEach((panel, k) => {
-        foldPanel(grams.slice(k * layers.length, (k + 1) * layers.length), panel, T, sums, cross, grouped);
+        foldPanel(grams.slice(k * layers.length, (k + 1) * layers.length), panel, T, sums, cross, grouped, backend);
       });
       onBlock?.(++done, rounds.length);
     }
@@ -185,11 +185,21 @@ function productRequest(data: Float32Array | Float64Array, cols: number, { i0, i
 }
 
 /** Fold one panel's products (teacher layers then student layers) into the layer, pair and group sums. */
-function foldPanel(grams: Gram[], panel: Panel, T: number, sums: GramLayerSums[], cross: number[][], grouped: GroupedSums | undefined): void {
+function foldPanel(
+  grams: Gram[],
+  panel: Panel,
+  T: number,
+  sums: GramLayerSums[],
+  cross: number[][],
+  grouped: GroupedSums | undefined,
+  backend: MatrixBackend,
+): void {
   for (let l = 0; l < grams.length; l++) accumulateLayer(sums[l]!, grams[l]!, panel);
-  for (let t = 0; t < T; t++) {
-    const k = grams[t]!;
-    for (let s = T; s < grams.length; s++) cross[t]![s - T]! += weightedDot(k, grams[s]!, panel);
+  if (!nativeCrossSums(grams, panel, T, cross, backend)) {
+    for (let t = 0; t < T; t++) {
+      const k = grams[t]!;
+      for (let s = T; s < grams.length; s++) cross[t]![s - T]! += weightedDot(k, grams[s]!, panel);
+    }
   }
   if (!grouped) return;
   for (let l = 0; l < grams.length; l++) {
@@ -205,6 +215,21 @@ function foldPanel(grams: Gram[], panel: Panel, T: number, sums: GramLayerSums[]
 
 /** A Gram block as the backend computed it (float32 values on a float32 backend: read, never copied). */
 type Gram = Float32Array | Float64Array;
+
+/**
+ * cross[t][s] += the panel's Σ K⁽ᵗ⁾∘L⁽ˢ⁾ ({@link weightedDot}) for every pair by the backend's
+ * `panelCrossSums`, when it has one and every panel is float32; false (nothing added) otherwise.
+ * The same sums in float64, added in another order (equal up to rounding).
+ */
+function nativeCrossSums(grams: Gram[], panel: Panel, T: number, cross: number[][], backend: MatrixBackend): boolean {
+  if (!backend.panelCrossSums || T === 0 || T === grams.length || !grams.every((g) => g instanceof Float32Array)) return false;
+  const S = grams.length - T;
+  const out = new Float64Array(T * S);
+  const f32 = grams as Float32Array[];
+  backend.panelCrossSums(f32.slice(0, T), f32.slice(T), panel.i1 - panel.i0, panel.j1 - panel.j0, splitOf(panel), out);
+  for (let t = 0; t < T; t++) for (let s = 0; s < S; s++) cross[t]![s]! += out[t * S + s]!;
+  return true;
+}
 
 /** A product's place: rows [i0, i1) against columns [j0, j1), j0 ≥ i0. */
 interface Panel {

@@ -1,8 +1,9 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { BLAS_ADDON_PATH } from '../../src/runtime/blas-backend.js';
 import { krs } from '../helpers/cli.js';
 import { expectClose, fixturePath, loadJson } from '../helpers/fixtures.js';
 
@@ -62,6 +63,13 @@ describe('krs score, end to end on captures written by NumPy', () => {
   it('the ONNX Runtime backend agrees with the float64 backend', async () => {
     const out = await scoreJson('--task', 'classification', '--teacher', f('cls-teacher.npz'), '--student', f('cls-student.npz'), '--backend', 'onnxruntime');
     expect(out.backend).toBe('onnxruntime-f32');
+    expectClose(out.fss, ex.classification.fss, 1e-5);
+    expectClose(out.krs, ex.classification.krs, 1e-5);
+  });
+
+  it.skipIf(!existsSync(BLAS_ADDON_PATH))('the OpenBLAS backend (when built: npm run build:native) agrees with the float64 backend', async () => {
+    const out = await scoreJson('--task', 'classification', '--teacher', f('cls-teacher.npz'), '--student', f('cls-student.npz'), '--backend', 'openblas');
+    expect(out.backend).toBe('openblas-f32');
     expectClose(out.fss, ex.classification.fss, 1e-5);
     expectClose(out.krs, ex.classification.krs, 1e-5);
   });

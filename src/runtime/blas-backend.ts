@@ -1,0 +1,153 @@
+/**
+ * An optional fast {@link MatrixBackend} on OpenBLAS (Node only): the products of
+ * src/runtime/gemm-backend.ts — the same operand conversion, range guard, scratch buffers,
+ * `productsAsComputed` and `lendBuffer` as the ONNX Runtime backend — with every Gemm
+ * C = P·Qᵀ a `cblas_sgemm(RowMajor, NoTrans, Trans)` call in the native addon
+ * native/krs_blas.c, and symmetric products P·Pᵀ one `cblas_ssyrk` call (lower triangle,
+ * then mirrored) instead of block columns of Gemms. It also offers the Gram pass its
+ * element-wise pair sums in C (`panelCrossSums`, src/linalg/backend.ts).
+ *
+ * The addon is not built by `npm ci` or `npm run build`: `npm run build:native` builds it
+ * (gcc, make, python3 and libopenblas-dev needed) into native/krs_blas.node; without it
+ * {@link createBlasBackend} throws BAD_OPTION saying so, and the CLI's `--backend auto` never
+ * tries it, so results stay reproducible where it is absent.
+ *
+ * Threads: OpenBLAS has one thread pool per process; each call sets its size to this
+ * backend's `threads` (`openblas_set_num_threads`) before its products, so two backends with
+ * different counts in one process each get theirs. The products run synchronously on the
+ * JavaScript thread (the event loop is blocked meanwhile, as with ONNX Runtime).
+ *
+ * Environment: OpenBLAS reads OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE, OPENBLAS_NUM_THREADS and
+ * OPENBLAS_THREAD_TIMEOUT once, when the addon is first loaded; this module does not touch
+ * them (a library does not rewrite its host's environment). `core` reports the kernel OpenBLAS
+ * chose: on the 2-core Zen 5 VM OPENBLAS_CORETYPE=Haswell gave ~60 % of the throughput of the
+ * Cooperlake kernel OpenBLAS 0.3.21 picks by itself, so unset it to get the latter (the
+ * bench/score scripts unset both variables before loading the addon, as they do for NumPy).
+ *
+ * Precision: float32 products with float32 accumulation, like MLAS: the same bounds hold
+ * (test/runtime/blas-backend.test.ts checks the ONNX Runtime backend's agreements).
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { errors, KrsError } from '../core/errors.js';
+import type { MatrixBackend } from '../linalg/backend.js';
+import { createGemmBackend, type GemmBackend, type GemmBackendOptions, type GemmEngine, type GemmOperand, symmetricBlockOption } from './gemm-backend.js';
+
+/** What native/krs_blas.c exports (see its header for argument checks). */
+export interface KrsBlasAddon {
+  /** C = A·Bᵀ, row-major float32: A m×k, B n×k, C m×n (overwritten). */
+  sgemmNT(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number): void;
+  /** The lower triangle (j ≤ i) of C = A·Aᵀ, A m×k, C m×m; the strict upper triangle is left as it was. */
+  ssyrkLower(a: Float32Array, c: Float32Array, m: number, k: number): void;
+  /** {@link MatrixBackend.panelCrossSums}, in C (double accumulators, AVX2 when the CPU has it). */
+  crossSums(ks: readonly Float32Array[], ls: readonly Float32Array[], rows: number, cols: number, split: number, out: Float64Array): void;
+  setThreads(n: number): void;
+  threads(): number;
+  /** OpenBLAS's build string and the name of the kernel it chose for this CPU. */
+  config(): { config: string; core: string };
+}
+
+export interface BlasBackendOptions extends GemmBackendOptions {
+  /** OpenBLAS threads for this backend's products (default: all cores, `os.availableParallelism()`). */
+  threads?: number;
+  /**
+   * Symmetric products P·Pᵀ by one `ssyrk` call (`'syrk'`, default) or, like the ONNX Runtime
+   * backend, by block columns of `symmetricBlock` rows of sgemm (`'blocks'`). The Gram pass's
+   * diagonal blocks on 2 Zen 5 cores (Cooperlake kernel, `productsAsComputed`, interleaved,
+   * best of 3), ms: 1024 × 1024 × K
+   *
+   *     K          ssyrk   blocks of 64   128    256
+   *     21 632      82.4       138        108    96.9
+   *      4 096      17.6        28.9       23.5  21.1
+   *        512       4.4         6.4        5.6   4.9
+   */
+  symmetric?: 'syrk' | 'blocks';
+  /** The built addon (default native/krs_blas.node of this package). */
+  addonPath?: string;
+}
+
+/** The OpenBLAS backend: call {@link BlasBackend.dispose} when done. */
+export type BlasBackend = GemmBackend<'openblas-f32'> & {
+  /** The OpenBLAS kernel in use (e.g. `Cooperlake`, or `Haswell` when OPENBLAS_CORETYPE says so). */
+  readonly core: string;
+  /** OpenBLAS's build configuration string. */
+  readonly config: string;
+};
+
+/** Where `npm run build:native` installs the addon: native/krs_blas.node at the package root (from src/runtime or dist/runtime). */
+export const BLAS_ADDON_PATH = fileURLToPath(new URL('../../native/krs_blas.node', import.meta.url));
+
+const loaded = new Map<string, KrsBlasAddon>();
+
+/**
+ * The addon at `path`, loaded once per process.
+ * @throws BAD_OPTION (one line) when it is not built or does not load (e.g. libopenblas.so.0 missing).
+ */
+export function loadBlasAddon(path = BLAS_ADDON_PATH): KrsBlasAddon {
+  let addon = loaded.get(path);
+  if (addon) return addon;
+  if (!existsSync(path)) {
+    throw new KrsError('BAD_OPTION', `the openblas backend is not built: ${path} is missing (run npm run build:native; it needs gcc and libopenblas-dev)`, {
+      option: 'backend',
+      value: 'openblas',
+      addon: path,
+    });
+  }
+  try {
+    addon = createRequire(import.meta.url)(path) as KrsBlasAddon;
+  } catch (e) {
+    const reason = (e as Error).message.split('\n')[0];
+    throw new KrsError('BAD_OPTION', `the openblas backend does not load: ${path}: ${reason} (rebuild it with npm run build:native)`, {
+      option: 'backend',
+      value: 'openblas',
+      addon: path,
+    });
+  }
+  loaded.set(path, addon);
+  return addon;
+}
+
+/**
+ * The OpenBLAS float32 backend (see the module comment).
+ *
+ * @example
+ *   const backend = await createBlasBackend();
+ *   try {
+ *     const [gram] = await backend.products([{ op: 'ABt', a: x, b: x }]);
+ *   } finally {
+ *     await backend.dispose();
+ *   }
+ * @throws BAD_OPTION for a non-positive thread count or block size, an unknown `symmetric`, or
+ *   an addon that is not built or does not load.
+ */
+export async function createBlasBackend(options: BlasBackendOptions = {}): Promise<BlasBackend> {
+  const threads = options.threads ?? availableParallelism();
+  if (!Number.isInteger(threads) || threads < 1) throw errors.badOption('threads', threads, 'an integer ≥ 1');
+  const symmetric = options.symmetric ?? 'syrk';
+  if (symmetric !== 'syrk' && symmetric !== 'blocks') throw errors.badOption('symmetric', symmetric, "'syrk' or 'blocks'");
+  symmetricBlockOption(options);
+  const addon = loadBlasAddon(options.addonPath);
+  const { core, config } = addon.config();
+  const backend = createGemmBackend(blasEngine(addon, threads), 'openblas-f32', threads, { ...options, syrk: symmetric === 'syrk' });
+  // An addon built before crossSums existed: the Gram pass sums in JavaScript.
+  const panelCrossSums = typeof addon.crossSums === 'function' ? addon.crossSums.bind(addon) : undefined;
+  return Object.assign(backend, { core, config }, panelCrossSums ? { panelCrossSums } : {});
+}
+
+/** sgemm / ssyrk of the addon, with OpenBLAS's pool set to `threads` before each call's products. */
+function blasEngine(addon: KrsBlasAddon, threads: number): GemmEngine {
+  return {
+    ready(): void {
+      if (addon.threads() !== threads) addon.setThreads(threads);
+    },
+    gemmNT(p: GemmOperand, q: GemmOperand, into: Float32Array): void {
+      addon.sgemmNT(p.data, q.data, into, p.rows, q.rows, p.cols);
+    },
+    syrkLower(p: GemmOperand, into: Float32Array): void {
+      addon.ssyrkLower(p.data, into, p.rows, p.cols);
+    },
+    dispose(): void {},
+  };
+}
