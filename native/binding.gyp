@@ -6,7 +6,7 @@
     {
       "target_name": "krs_blas",
       "sources": ["krs_blas.c"],
-      "cflags": ["-O2", "-std=c11", "-Wall", "-Wextra"],
+      "cflags": ["-O3", "-std=c11", "-Wall", "-Wextra", "-Wno-psabi"],
       "libraries": ["-lopenblas"]
     }
   ]

@@ -6,11 +6,17 @@
  *   sgemmNT(a, b, c, m, n, k)  C = A·Bᵀ, row-major float32: A m×k, B n×k, C m×n (overwritten)
  *   ssyrkLower(a, c, m, k)     the lower triangle (j ≤ i) of C = A·Aᵀ, A m×k, C m×m; the strict
  *                              upper triangle of C is left as it was
+ *   ssyrkFull(a, c, m, k)      all of C = A·Aᵀ (ssyrk's lower triangle, mirrored in C), A m×k,
+ *                              C m×m
  *   setThreads(n)              OpenBLAS threads for later products (process-wide), n ≥ 1
  *   threads()                  OpenBLAS threads now in use
  *   config()                   { config, core }: OpenBLAS's build string and the kernel it chose
- *   crossSums(ks, ls, rows, cols, split, out)  the Gram pass's weighted Σ K∘L for every pair
- *                              of panels, in double (see cross_sums)
+ *   panelSums(grams, teachers, rows, cols, split, rowStart, colStart, cross, frob, rowSums, threads)
+ *                              the Gram pass's element-wise sums of one round (every layer's
+ *                              squares and row sums, every pair's Σ K∘L), in double, on
+ *                              `threads` threads (see panel_sums)
+ *   centreRows(rows, mean, out, scale)  rows minus their column means, times scale, into out
+ *                              (float32), returning the largest |rows − mean| (see centre_rows)
  *
  * Every argument is checked before OpenBLAS is called: a, b, c must be Float32Arrays (views
  * allowed) holding exactly the number of values the dimensions say, the dimensions integers
@@ -20,7 +26,9 @@
  */
 #include <cblas.h>
 #include <limits.h>
+#include <math.h>
 #include <node_api.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +138,37 @@ static napi_value ssyrk_lower(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* The strict upper triangle of the m × m row-major C from its lower triangle, 64 × 64 tiles at a time (both tiles stay in cache). */
+static void mirror_lower(float *c, int m) {
+  const int tile = 64;
+  for (int i0 = 0; i0 < m; i0 += tile)
+    for (int j0 = i0; j0 < m; j0 += tile) {
+      const int i1 = i0 + tile < m ? i0 + tile : m, j1 = j0 + tile < m ? j0 + tile : m;
+      for (int i = i0; i < i1; i++)
+        for (int j = j0 > i + 1 ? j0 : i + 1; j < j1; j++) c[(size_t)i * m + j] = c[(size_t)j * m + i];
+    }
+}
+
+/* ssyrkFull(a, c, m, k): all of C = A·Aᵀ (cblas_ssyrk's lower triangle, then mirrored in place), A m×k, C m×m. */
+static napi_value ssyrk_full(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  float *a, *c;
+  size_t la, lc;
+  int m, k;
+  if (!get_args(env, info, 4, argv, "krs_blas: ssyrkFull(a, c, m, k) takes 4 arguments")) return NULL;
+  if (!float32_arg(env, argv[0], "a", &a, &la) || !float32_arg(env, argv[1], "c", &c, &lc)) return NULL;
+  if (!dim_arg(env, argv[2], "m", &m) || !dim_arg(env, argv[3], "k", &k)) return NULL;
+  if (!check_length(env, "a", la, m, k) || !check_length(env, "c", lc, m, m)) return NULL;
+  if (m == 0) return NULL;
+  if (k == 0) {
+    memset(c, 0, lc * sizeof(float));
+    return NULL;
+  }
+  cblas_ssyrk(CblasRowMajor, CblasLower, CblasNoTrans, m, k, 1.0f, a, k, 0.0f, c, m);
+  mirror_lower(c, m);
+  return NULL;
+}
+
 /* setThreads(n): openblas_set_num_threads(n), n an integer ≥ 1. */
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   napi_value argv[1];
@@ -163,20 +202,6 @@ static napi_value get_config(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/*
- * Σ k[j]·l[j] for j in [0, len), in double (each float32 product exact in double), as eight
- * independent lanes summed pairwise at the end (vectorised; the order differs from a running
- * sum only in rounding). Cloned for AVX2 and the x86-64 baseline, picked at load time.
- */
-__attribute__((target_clones("avx2", "default"))) static double dot_f32_f64(const float *k, const float *l, size_t len) {
-  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  size_t j = 0;
-  for (; j + 8 <= len; j += 8)
-    for (int u = 0; u < 8; u++) acc[u] += (double)k[j + u] * (double)l[j + u];
-  for (; j < len; j++) acc[0] += (double)k[j] * (double)l[j];
-  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-}
-
 /* The Float32Arrays of JS array `v` (each rows·cols values) into `out` (capacity max); their count, or -1 with a pending error. */
 static int float32_list(napi_env env, napi_value v, const char *name, float **out, int max, int rows, int cols) {
   bool is_array = false;
@@ -197,48 +222,324 @@ static int float32_list(napi_env env, napi_value v, const char *name, float **ou
   return (int)count;
 }
 
-#define MAX_LAYERS 256
-
-/*
- * crossSums(ks, ls, rows, cols, split, out): for panels K⁽ᵗ⁾ = ks[t], L⁽ˢ⁾ = ls[s] (rows × cols,
- * row-major float32), out[t·S + s] += Σᵢ (Σ_{j<split} KᵢⱼLᵢⱼ + 2·Σ_{j≥split} KᵢⱼLᵢⱼ) in double
- * — the Gram pass's weighted element-wise sums (columns before `split` in the diagonal block,
- * the rest standing for both triangles). 0 ≤ split ≤ cols; out holds T·S doubles.
- */
-static napi_value cross_sums(napi_env env, napi_callback_info info) {
-  napi_value argv[6];
-  float *ks[MAX_LAYERS], *ls[MAX_LAYERS];
-  int rows, cols, split;
-  if (!get_args(env, info, 6, argv, "krs_blas: crossSums(ks, ls, rows, cols, split, out) takes 6 arguments")) return NULL;
-  if (!dim_arg(env, argv[2], "rows", &rows) || !dim_arg(env, argv[3], "cols", &cols) || !dim_arg(env, argv[4], "split", &split)) return NULL;
-  if (split > cols) return fail(env, 'R', "krs_blas: split must be ≤ cols");
-  int T = float32_list(env, argv[0], "ks", ks, MAX_LAYERS, rows, cols);
-  if (T < 0) return NULL;
-  int S = float32_list(env, argv[1], "ls", ls, MAX_LAYERS, rows, cols);
-  if (S < 0) return NULL;
+/* The float64 data of argument `v` and its length; 0 with a pending TypeError otherwise. */
+static int float64_arg(napi_env env, napi_value v, const char *name, double **data, size_t *length) {
   bool is_typed = false;
   napi_typedarray_type type;
-  size_t length;
   void *raw = NULL;
-  if (napi_is_typedarray(env, argv[5], &is_typed) != napi_ok || !is_typed || napi_get_typedarray_info(env, argv[5], &type, &length, &raw, NULL, NULL) != napi_ok ||
-      type != napi_float64_array)
-    return fail(env, 'T', "krs_blas: out must be a Float64Array");
-  if (length != (size_t)T * (size_t)S) return fail(env, 'R', "krs_blas: out must hold ks.length × ls.length values");
-  double *out = (double *)raw;
-  // Row by row, every pair: one row of every layer (≤ 16 KB each at 4096 columns) stays in cache for all its pairs.
-  double *sums = calloc(2 * (size_t)T * S + 1, sizeof(double));
-  if (!sums) return fail(env, 'E', "krs_blas: crossSums: out of memory");
-  for (int i = 0; i < rows; i++) {
-    const size_t o = (size_t)i * cols;
-    for (int t = 0; t < T; t++)
-      for (int s = 0; s < S; s++) {
-        double *acc = sums + 2 * ((size_t)t * S + s);
-        acc[0] += dot_f32_f64(ks[t] + o, ls[s] + o, (size_t)split);
-        acc[1] += dot_f32_f64(ks[t] + o + split, ls[s] + o + split, (size_t)(cols - split));
-      }
+  char msg[128];
+  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed || napi_get_typedarray_info(env, v, &type, length, &raw, NULL, NULL) != napi_ok ||
+      type != napi_float64_array) {
+    snprintf(msg, sizeof msg, "krs_blas: %s must be a Float64Array", name);
+    fail(env, 'T', msg);
+    return 0;
   }
-  for (size_t p = 0; p < (size_t)T * S; p++) out[p] += sums[2 * p] + 2 * sums[2 * p + 1];
-  free(sums);
+  *data = (double *)raw;
+  return 1;
+}
+
+#define MAX_LAYERS 256
+#define MAX_THREADS 64
+#define PART 8 /* doubles per item in panel_job.parts: 64 bytes */
+
+typedef double v4d __attribute__((vector_size(32)));
+typedef float v4f __attribute__((vector_size(16)));
+typedef long long v4l __attribute__((vector_size(32)));
+
+/* Four floats from p (any alignment) as four doubles. */
+static inline __attribute__((always_inline)) v4d load4(const float *p) {
+  v4f f;
+  memcpy(&f, p, sizeof f);
+  return __builtin_convertvector(f, v4d);
+}
+
+/* Four doubles from p (any alignment). */
+static inline __attribute__((always_inline)) v4d loadd4(const double *p) {
+  v4d d;
+  memcpy(&d, p, sizeof d);
+  return d;
+}
+
+/* Lane-wise |v|, and the larger of a and b (a when equal). */
+static inline __attribute__((always_inline)) v4d abs4(v4d v) { return (v4d)((v4l)v & (v4l){INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX}); }
+static inline __attribute__((always_inline)) v4d max4(v4d a, v4d b) {
+  const v4l b_greater = b > a;
+  return (v4d)(((v4l)b & b_greater) | ((v4l)a & ~b_greater));
+}
+
+/*
+ * One row of a layer's panel: its sum and squares in double (four lanes at a time), split
+ * at `split` (diagonal block before, both triangles after), and the values from `split` on
+ * added to the column sums `col_sums` (row after row, so each column's additions keep row order).
+ */
+__attribute__((target_clones("avx2", "default"))) static void layer_row(const float *k, int split, int cols, double *col_sums, double *row_sum, double *in_diag,
+                                                                       double *off) {
+  v4d r = {0, 0, 0, 0}, d = {0, 0, 0, 0}, o = {0, 0, 0, 0};
+  double r1 = 0, d1 = 0, o1 = 0;
+  int c = 0;
+  for (; c + 4 <= split; c += 4) {
+    const v4d v = load4(k + c);
+    r += v;
+    d += v * v;
+  }
+  for (; c < split; c++) {
+    const double v = k[c];
+    r1 += v;
+    d1 += v * v;
+  }
+  for (; c + 4 <= cols; c += 4) {
+    const v4d v = load4(k + c);
+    r += v;
+    o += v * v;
+    const v4d sum = loadd4(col_sums + c) + v;
+    memcpy(col_sums + c, &sum, sizeof sum);
+  }
+  for (; c < cols; c++) {
+    const double v = k[c];
+    r1 += v;
+    o1 += v * v;
+    col_sums[c] += v;
+  }
+  *row_sum += ((r[0] + r[1]) + (r[2] + r[3])) + r1;
+  *in_diag += ((d[0] + d[1]) + (d[2] + d[3])) + d1;
+  *off += ((o[0] + o[1]) + (o[2] + o[3])) + o1;
+}
+
+/*
+ * out[i·cols + j] = (float)(scale·(x[i·cols + j] − mean[j])) for `count` rows, the difference in
+ * double (as the Gram pass's JavaScript centring does, so the same bits); returns the largest
+ * |x − mean| (before scaling). Four lanes at a time.
+ */
+__attribute__((target_clones("avx2", "default"))) static double centre_rows(const float *x, const double *mean, float *out, size_t count, size_t cols, double scale) {
+  v4d m = {0, 0, 0, 0};
+  double m1 = 0;
+  const v4d scale4 = {scale, scale, scale, scale};
+  for (size_t i = 0; i < count; i++) {
+    const float *row = x + i * cols;
+    float *to = out + i * cols;
+    size_t j = 0;
+    for (; j + 4 <= cols; j += 4) {
+      const v4d v = load4(row + j) - loadd4(mean + j);
+      const v4f f = __builtin_convertvector(v * scale4, v4f);
+      memcpy(to + j, &f, sizeof f);
+      m = max4(m, abs4(v));
+    }
+    for (; j < cols; j++) {
+      const double v = (double)row[j] - mean[j];
+      to[j] = (float)(v * scale);
+      const double a = v < 0 ? -v : v;
+      m1 = a > m1 ? a : m1;
+    }
+  }
+  const double m01 = m[0] > m[1] ? m[0] : m[1], m23 = m[2] > m[3] ? m[2] : m[3], m0123 = m01 > m23 ? m01 : m23;
+  return m0123 > m1 ? m0123 : m1;
+}
+
+/* centreRows(rows, mean, out, scale): see centre_rows; rows and out count × mean.length float32, scale a power of two. */
+static napi_value centre_rows_js(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  float *x, *out;
+  double *mean, scale;
+  size_t lx, lo, cols;
+  if (!get_args(env, info, 4, argv, "krs_blas: centreRows(rows, mean, out, scale) takes 4 arguments")) return NULL;
+  if (!float32_arg(env, argv[0], "rows", &x, &lx) || !float64_arg(env, argv[1], "mean", &mean, &cols) || !float32_arg(env, argv[2], "out", &out, &lo)) return NULL;
+  if (napi_get_value_double(env, argv[3], &scale) != napi_ok || !(scale > 0) || scale == INFINITY) return fail(env, 'R', "krs_blas: scale must be a positive finite number");
+  if (cols == 0 ? lx != 0 || lo != 0 : lx % cols != 0 || lo != lx) return fail(env, 'R', "krs_blas: rows and out must hold the same whole number of rows of mean.length values");
+  napi_value result;
+  napi_create_double(env, cols == 0 ? 0 : centre_rows(x, mean, out, lx / cols, cols, scale), &result);
+  return result;
+}
+
+#define TILE_T 2 /* teacher panels per tile of pair sums */
+#define TILE_S 4 /* student panels per tile */
+/*
+ * out[a·TILE_S + b] += Σ_{j<len} k[a][j]·l[b][j] for every a < TILE_T, b < TILE_S, in double
+ * (each float32 product exact): the eight sums of a 2 × 4 tile of pairs at once, four lanes
+ * each, the accumulators in registers — each value is loaded and widened once per tile, not
+ * once per pair. The lanes are summed pairwise at the end, then the tail added.
+ */
+__attribute__((target_clones("avx2", "default"))) static void tile_dots(const float *const k[TILE_T], const float *const l[TILE_S], size_t len,
+                                                                       double out[TILE_T * TILE_S]) {
+  v4d acc[TILE_T * TILE_S];
+  for (int u = 0; u < TILE_T * TILE_S; u++) acc[u] = (v4d){0, 0, 0, 0};
+  size_t j = 0;
+  for (; j + 4 <= len; j += 4) {
+    const v4d a0 = load4(k[0] + j), a1 = load4(k[1] + j);
+    const v4d b0 = load4(l[0] + j), b1 = load4(l[1] + j), b2 = load4(l[2] + j), b3 = load4(l[3] + j);
+    acc[0] += a0 * b0;
+    acc[1] += a0 * b1;
+    acc[2] += a0 * b2;
+    acc[3] += a0 * b3;
+    acc[4] += a1 * b0;
+    acc[5] += a1 * b1;
+    acc[6] += a1 * b2;
+    acc[7] += a1 * b3;
+  }
+  for (int u = 0; u < TILE_T * TILE_S; u++) out[u] += (acc[u][0] + acc[u][1]) + (acc[u][2] + acc[u][3]);
+  for (; j < len; j++)
+    for (int a = 0; a < TILE_T; a++)
+      for (int b = 0; b < TILE_S; b++) out[a * TILE_S + b] += (double)k[a][j] * (double)l[b][j];
+}
+
+#define CHUNKS 8 /* row chunks of a panel, each summed on its own (so at most 8 useful threads) */
+
+/* One round's panels and where their sums go (see panel_sums). */
+typedef struct {
+  float *grams[MAX_LAYERS];
+  double *row_sums[MAX_LAYERS];
+  int layers, teachers, rows, cols, split, row_start, col_start, threads;
+  double *cross, *frob;
+  /* Per chunk, per item q (layer l, then pair t·S + s at layers + t·S + s): the
+     in-diagonal-block and off-block parts at parts[(chunk·slots + q)·PART], a cache line apart. */
+  double *parts;
+  size_t slots;
+  /* Per chunk, per layer: the column sums of the chunk's rows (cols values each). */
+  double *col_sums;
+} panel_job;
+
+typedef struct {
+  panel_job *job;
+  int index;
+} panel_share;
+
+/* Rows [*r0, *r1) of chunk c: the panel's rows cut into CHUNKS near-equal ranges. */
+static void chunk_rows(const panel_job *job, int c, int *r0, int *r1) {
+  *r0 = (int)((int64_t)job->rows * c / CHUNKS);
+  *r1 = (int)((int64_t)job->rows * (c + 1) / CHUNKS);
+}
+
+/* Chunk c of the job: every item (layers, then tiles of 2 × 4 pairs), row by row (one row of every panel stays in cache for all its items). */
+static void panel_chunk_run(const panel_job *job, int c) {
+  const int L = job->layers, T = job->teachers, S = L - T;
+  const int tiles_s = (S + TILE_S - 1) / TILE_S, items = L + ((T + TILE_T - 1) / TILE_T) * tiles_s;
+  const size_t split = (size_t)job->split, rest = (size_t)(job->cols - job->split);
+  double *parts = job->parts + (size_t)c * job->slots * PART, *col_sums = job->col_sums + (size_t)c * L * job->cols;
+  int r0, r1;
+  chunk_rows(job, c, &r0, &r1);
+  for (int i = r0; i < r1; i++) {
+    const size_t o = (size_t)i * job->cols;
+    for (int q = 0; q < items; q++) {
+      if (q < L) {
+        double *part = parts + PART * (size_t)q;
+        layer_row(job->grams[q] + o, job->split, job->cols, col_sums + (size_t)q * job->cols, job->row_sums[q] + job->row_start + i, part, part + 1);
+        continue;
+      }
+      // A tile of pairs; past the last teacher or student it repeats the last one (sums discarded).
+      const int t0 = (q - L) / tiles_s * TILE_T, s0 = (q - L) % tiles_s * TILE_S;
+      const float *k[TILE_T], *l[TILE_S], *k_off[TILE_T], *l_off[TILE_S];
+      for (int a = 0; a < TILE_T; a++) k_off[a] = (k[a] = job->grams[t0 + a < T ? t0 + a : T - 1] + o) + split;
+      for (int b = 0; b < TILE_S; b++) l_off[b] = (l[b] = job->grams[T + (s0 + b < S ? s0 + b : S - 1)] + o) + split;
+      double in_diag[TILE_T * TILE_S] = {0}, off[TILE_T * TILE_S] = {0};
+      tile_dots(k, l, split, in_diag);
+      tile_dots(k_off, l_off, rest, off);
+      for (int a = 0; a < TILE_T && t0 + a < T; a++)
+        for (int b = 0; b < TILE_S && s0 + b < S; b++) {
+          double *part = parts + PART * ((size_t)L + (size_t)(t0 + a) * S + (size_t)(s0 + b));
+          part[0] += in_diag[a * TILE_S + b];
+          part[1] += off[a * TILE_S + b];
+        }
+    }
+  }
+}
+
+/*
+ * Share `index` of the job: the chunks c with c mod threads = index. Every chunk's sums are
+ * kept apart and added up in chunk order afterwards (panel_sums), so they do not depend on
+ * the thread count; each element of the panels is read by one thread only.
+ */
+static void *panel_share_run(void *arg) {
+  const panel_share *share = arg;
+  for (int c = share->index; c < CHUNKS; c += share->job->threads) panel_chunk_run(share->job, c);
+  return NULL;
+}
+
+/*
+ * panelSums(grams, teachers, rows, cols, split, rowStart, colStart, cross, frob, rowSums, threads):
+ * the Gram pass's element-wise sums of one round, in double — for the panels K⁽ˡ⁾ = grams[l]
+ * (rows × cols, row-major float32; the first `teachers` the teacher's), with columns before
+ * `split` in the diagonal block (weight 1) and the rest standing for both triangles (weight 2):
+ *   frob[l]               += Σᵢ (Σ_{j<split} K⁽ˡ⁾ᵢⱼ² + 2·Σ_{j≥split} K⁽ˡ⁾ᵢⱼ²)
+ *   rowSums[l][rowStart+i] += Σⱼ K⁽ˡ⁾ᵢⱼ,   rowSums[l][colStart+j] += Σᵢ K⁽ˡ⁾ᵢⱼ for j ≥ split
+ *   cross[t·S + s]        += Σᵢ (Σ_{j<split} K⁽ᵗ⁾ᵢⱼL⁽ˢ⁾ᵢⱼ + 2·Σ_{j≥split} …), L⁽ˢ⁾ = grams[teachers + s]
+ * on `threads` threads (the calling one and threads − 1 more; the sums are the same for any count).
+ */
+static napi_value panel_sums(napi_env env, napi_callback_info info) {
+  napi_value argv[11];
+  panel_job job;
+  size_t length;
+  if (!get_args(env, info, 11, argv, "krs_blas: panelSums(grams, teachers, rows, cols, split, rowStart, colStart, cross, frob, rowSums, threads) takes 11 arguments"))
+    return NULL;
+  if (!dim_arg(env, argv[1], "teachers", &job.teachers) || !dim_arg(env, argv[2], "rows", &job.rows) || !dim_arg(env, argv[3], "cols", &job.cols) ||
+      !dim_arg(env, argv[4], "split", &job.split) || !dim_arg(env, argv[5], "rowStart", &job.row_start) || !dim_arg(env, argv[6], "colStart", &job.col_start) ||
+      !dim_arg(env, argv[10], "threads", &job.threads))
+    return NULL;
+  if (job.split > job.cols) return fail(env, 'R', "krs_blas: split must be ≤ cols");
+  if (job.threads < 1 || job.threads > MAX_THREADS) return fail(env, 'R', "krs_blas: threads must be an integer in [1, 64]");
+  job.layers = float32_list(env, argv[0], "grams", job.grams, MAX_LAYERS, job.rows, job.cols);
+  if (job.layers < 0) return NULL;
+  if (job.teachers > job.layers) return fail(env, 'R', "krs_blas: teachers must be ≤ grams.length");
+  const int L = job.layers, T = job.teachers, S = L - T;
+  if (!float64_arg(env, argv[7], "cross", &job.cross, &length)) return NULL;
+  if (length != (size_t)T * (size_t)S) return fail(env, 'R', "krs_blas: cross must hold teachers × (grams.length − teachers) values");
+  if (!float64_arg(env, argv[8], "frob", &job.frob, &length)) return NULL;
+  if (length != (size_t)L) return fail(env, 'R', "krs_blas: frob must hold grams.length values");
+  bool is_array = false;
+  uint32_t count = 0;
+  if (napi_is_array(env, argv[9], &is_array) != napi_ok || !is_array || napi_get_array_length(env, argv[9], &count) != napi_ok || count != (uint32_t)L)
+    return fail(env, 'T', "krs_blas: rowSums must be an array of grams.length Float64Arrays");
+  // Every row and column index written must lie inside its layer's row sums.
+  const uint64_t row_end = (uint64_t)job.row_start + (uint64_t)job.rows, col_end = (uint64_t)job.col_start + (uint64_t)job.cols;
+  const uint64_t need = row_end > col_end ? row_end : col_end;
+  for (uint32_t l = 0; l < count; l++) {
+    napi_value item;
+    char name[64];
+    snprintf(name, sizeof name, "rowSums[%u]", l);
+    if (napi_get_element(env, argv[9], l, &item) != napi_ok || !float64_arg(env, item, name, &job.row_sums[l], &length)) return NULL;
+    if ((uint64_t)length < need) {
+      char msg[160];
+      snprintf(msg, sizeof msg, "krs_blas: %s holds %llu values, the panel reaches index %llu", name, (unsigned long long)length, (unsigned long long)need - 1);
+      return fail(env, 'R', msg);
+    }
+  }
+  job.slots = (size_t)L + (size_t)T * S;
+  const size_t part_bytes = CHUNKS * job.slots * PART * sizeof(double), col_values = (size_t)CHUNKS * L * job.cols;
+  job.parts = aligned_alloc(64, part_bytes + 64);
+  job.col_sums = calloc(col_values + 1, sizeof(double));
+  if (!job.parts || !job.col_sums) {
+    free(job.parts);
+    free(job.col_sums);
+    return fail(env, 'E', "krs_blas: panelSums: out of memory");
+  }
+  memset(job.parts, 0, part_bytes + 64);
+  if (job.threads > CHUNKS) job.threads = CHUNKS;
+  panel_share shares[MAX_THREADS];
+  pthread_t ids[MAX_THREADS];
+  bool started[MAX_THREADS] = {false};
+  for (int k = 0; k < job.threads; k++) shares[k] = (panel_share){&job, k};
+  for (int k = 1; k < job.threads; k++) started[k] = pthread_create(&ids[k], NULL, panel_share_run, &shares[k]) == 0;
+  panel_share_run(&shares[0]);
+  // A thread that could not start: its share on this one (the same sums, later).
+  for (int k = 1; k < job.threads; k++)
+    if (started[k]) pthread_join(ids[k], NULL);
+    else panel_share_run(&shares[k]);
+  // The chunks' sums, added in chunk order.
+  for (size_t q = 0; q < job.slots; q++) {
+    double in_diag = 0, off = 0;
+    for (int c = 0; c < CHUNKS; c++) {
+      in_diag += job.parts[(c * job.slots + q) * PART];
+      off += job.parts[(c * job.slots + q) * PART + 1];
+    }
+    if (q < (size_t)L) job.frob[q] += in_diag + 2 * off;
+    else job.cross[q - L] += in_diag + 2 * off;
+  }
+  for (int l = 0; l < L; l++)
+    for (int j = job.split; j < job.cols; j++) {
+      double sum = 0;
+      for (int c = 0; c < CHUNKS; c++) sum += job.col_sums[((size_t)c * L + l) * job.cols + j];
+      job.row_sums[l][job.col_start + j] += sum;
+    }
+  free(job.parts);
+  free(job.col_sums);
   return NULL;
 }
 
@@ -246,10 +547,12 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"sgemmNT", NULL, sgemm_nt, NULL, NULL, NULL, napi_enumerable, NULL},
       {"ssyrkLower", NULL, ssyrk_lower, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"ssyrkFull", NULL, ssyrk_full, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"threads", NULL, get_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"config", NULL, get_config, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"crossSums", NULL, cross_sums, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"panelSums", NULL, panel_sums, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"centreRows", NULL, centre_rows_js, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -205,7 +205,8 @@ export function timedBackend(inner) {
   if (inner.lendBuffer) backend.lendBuffer = (length) => inner.lendBuffer(length);
   if (inner.giveBackBuffer) backend.giveBackBuffer = (buffer) => inner.giveBackBuffer(buffer);
   // Nor are the Gram pass's element-wise sums (counted with the rest of the pass, as in JavaScript).
-  if (inner.panelCrossSums) backend.panelCrossSums = (...a) => inner.panelCrossSums(...a);
+  if (inner.panelSums) backend.panelSums = (...a) => inner.panelSums(...a);
+  if (inner.centreRows) backend.centreRows = (...a) => inner.centreRows(...a);
   if (inner.productsAsComputed) {
     backend.productsAsComputed = async (requests) => {
       const t0 = performance.now();

@@ -72,14 +72,47 @@ export interface MatrixBackend {
   /** Give back a buffer {@link lendBuffer} lent (any other array is ignored). */
   giveBackBuffer?(buffer: Float32Array): void;
   /**
-   * Optional: the Gram pass's element-wise pair sums of one panel, in native code. For panels
-   * K⁽ᵗ⁾ = `teacher[t]` and L⁽ˢ⁾ = `student[s]` (rows × cols, row-major float32), add
-   *     Σᵢ (Σ_{j < split} K⁽ᵗ⁾ᵢⱼL⁽ˢ⁾ᵢⱼ + 2·Σ_{j ≥ split} K⁽ᵗ⁾ᵢⱼL⁽ˢ⁾ᵢⱼ)
-   * computed in float64 to `out[t·S + s]` (S = student.length; 0 ≤ split ≤ cols: columns before
-   * `split` lie in the diagonal block, the rest stand for both triangles). The Gram pass calls
-   * it instead of its JavaScript loop when present and every panel is float32.
+   * Optional: the Gram pass's element-wise sums of one round, in native code. For panels
+   * K⁽ˡ⁾ = `grams[l]` (rows × cols, row-major float32; the first `teachers` the teacher's,
+   * L⁽ˢ⁾ = `grams[teachers + s]` the student's), columns before `split` in the diagonal block
+   * (weight 1) and the rest standing for both triangles (weight 2), add in float64
+   *
+   *     frob[l]                  += Σᵢ (Σ_{j<split} K⁽ˡ⁾ᵢⱼ² + 2·Σ_{j≥split} K⁽ˡ⁾ᵢⱼ²)
+   *     rowSums[l][rowStart + i] += Σⱼ K⁽ˡ⁾ᵢⱼ
+   *     rowSums[l][colStart + j] += Σᵢ K⁽ˡ⁾ᵢⱼ        for j ≥ split
+   *     cross[t·S + s]           += Σᵢ (Σ_{j<split} K⁽ᵗ⁾ᵢⱼL⁽ˢ⁾ᵢⱼ + 2·Σ_{j≥split} K⁽ᵗ⁾ᵢⱼL⁽ˢ⁾ᵢⱼ)
+   *
+   * (S = grams.length − teachers): what the Gram pass's JavaScript loops add, in another order
+   * (equal up to rounding). The Gram pass calls it instead of them when present and every panel
+   * is float32.
    */
-  panelCrossSums?(teacher: readonly Float32Array[], student: readonly Float32Array[], rows: number, cols: number, split: number, out: Float64Array): void;
+  panelSums?(grams: readonly Float32Array[], teachers: number, panel: PanelPlace, into: PanelSumsInto): void;
+  /**
+   * Optional: the Gram pass's centring of float32 rows in native code — `out[i·p + j] =
+   * scale·(rows[i·p + j] − mean[j])` (p = mean.length; the difference in float64, rounded once
+   * to float32: the same bits as the pass's JavaScript loop), returning the largest
+   * |rows − mean| before scaling. `rows` and `out` hold the same whole number of rows.
+   */
+  centreRows?(rows: Float32Array, mean: Float64Array, out: Float32Array, scale: number): number;
+}
+
+/** Where a Gram pass panel lies: rows [rowStart, rowStart + rows) × columns [colStart, colStart + cols), the first `split` columns in the diagonal block. */
+export interface PanelPlace {
+  readonly rows: number;
+  readonly cols: number;
+  readonly split: number;
+  readonly rowStart: number;
+  readonly colStart: number;
+}
+
+/** Where {@link MatrixBackend.panelSums} adds its sums. */
+export interface PanelSumsInto {
+  /** Per pair, t·S + s. */
+  readonly cross: Float64Array;
+  /** Per layer. */
+  readonly frob: Float64Array;
+  /** Per layer, the row sums of its whole Gram matrix (length n). */
+  readonly rowSums: readonly Float64Array[];
 }
 
 /** Make a Matrix, checking the data length. */

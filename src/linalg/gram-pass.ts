@@ -106,7 +106,10 @@ export async function gramPass(
   const rounds = roundsOf(n, block, share);
   const centred: (Float32Array | Float64Array)[] = [];
   try {
-    for (const src of layers) centred.push(centredRows(src, n, f32 ? (length) => backend.lendBuffer?.(length) ?? new Float32Array(length) : undefined));
+    for (const src of layers)
+      centred.push(
+        centredRows(src, n, f32 ? (length) => backend.lendBuffer?.(length) ?? new Float32Array(length) : undefined, backend.centreRows?.bind(backend)),
+      );
     let done = 0;
     for (const [i0, i1, j0, j1] of rounds) {
       const pieces = piecesOf({ i0, i1, j0, j1 });
@@ -194,8 +197,8 @@ function foldPanel(
   grouped: GroupedSums | undefined,
   backend: MatrixBackend,
 ): void {
-  for (let l = 0; l < grams.length; l++) accumulateLayer(sums[l]!, grams[l]!, panel);
-  if (!nativeCrossSums(grams, panel, T, cross, backend)) {
+  if (!nativeSums(grams, panel, T, sums, cross, backend)) {
+    for (let l = 0; l < grams.length; l++) accumulateLayer(sums[l]!, grams[l]!, panel);
     for (let t = 0; t < T; t++) {
       const k = grams[t]!;
       for (let s = T; s < grams.length; s++) cross[t]![s - T]! += weightedDot(k, grams[s]!, panel);
@@ -217,17 +220,21 @@ function foldPanel(
 type Gram = Float32Array | Float64Array;
 
 /**
- * cross[t][s] += the panel's Σ K⁽ᵗ⁾∘L⁽ˢ⁾ ({@link weightedDot}) for every pair by the backend's
- * `panelCrossSums`, when it has one and every panel is float32; false (nothing added) otherwise.
- * The same sums in float64, added in another order (equal up to rounding).
+ * The panel's layer and pair sums ({@link accumulateLayer}, {@link weightedDot}) by the
+ * backend's `panelSums`, when it has one and every panel is float32; false (nothing added)
+ * otherwise. The same sums in float64, added in another order (equal up to rounding).
  */
-function nativeCrossSums(grams: Gram[], panel: Panel, T: number, cross: number[][], backend: MatrixBackend): boolean {
-  if (!backend.panelCrossSums || T === 0 || T === grams.length || !grams.every((g) => g instanceof Float32Array)) return false;
+function nativeSums(grams: Gram[], panel: Panel, T: number, sums: GramLayerSums[], cross: number[][], backend: MatrixBackend): boolean {
+  if (!backend.panelSums || !grams.every((g) => g instanceof Float32Array)) return false;
   const S = grams.length - T;
-  const out = new Float64Array(T * S);
-  const f32 = grams as Float32Array[];
-  backend.panelCrossSums(f32.slice(0, T), f32.slice(T), panel.i1 - panel.i0, panel.j1 - panel.j0, splitOf(panel), out);
-  for (let t = 0; t < T; t++) for (let s = 0; s < S; s++) cross[t]![s]! += out[t * S + s]!;
+  const into = { cross: new Float64Array(T * S), frob: new Float64Array(grams.length), rowSums: sums.map((l) => l.rowSums) };
+  const { i0, i1, j0, j1 } = panel;
+  backend.panelSums(grams as Float32Array[], T, { rows: i1 - i0, cols: j1 - j0, split: splitOf(panel), rowStart: i0, colStart: j0 }, into);
+  for (let t = 0; t < T; t++) for (let s = 0; s < S; s++) cross[t]![s]! += into.cross[t * S + s]!;
+  sums.forEach((layer, l) => {
+    layer.frob += into.frob[l]!;
+    takeDiagonal(layer, grams[l]!, panel);
+  });
   return true;
 }
 
@@ -245,9 +252,10 @@ interface Panel {
  * underflow (and float64 ones keep their range). Scaling a layer scales its Gram matrix and
  * every sum of it by the same factor, which cancels in CKA; the factor is exact. Into a
  * float32 buffer from `float32` (on a float32 backend: one it lends, see
- * `MatrixBackend.lendBuffer`), else a fresh float64 array.
+ * `MatrixBackend.lendBuffer`), else a fresh float64 array; float32 rows into float32 by the
+ * backend's `centreRows` when it has one (the same bits).
  */
-function centredRows(src: RowSource, n: number, float32?: (length: number) => Float32Array): Float32Array | Float64Array {
+function centredRows(src: RowSource, n: number, float32?: (length: number) => Float32Array, native?: MatrixBackend['centreRows']): Float32Array | Float64Array {
   const { cols, mean } = src;
   const step = Math.max(1, Math.floor(2 ** 20 / cols));
   const out = float32 ? float32(n * cols) : new Float64Array(n * cols);
@@ -258,7 +266,12 @@ function centredRows(src: RowSource, n: number, float32?: (length: number) => Fl
     for (let r0 = 0, r1: number; r0 < n; r0 = r1) {
       while (block < ends.length && ends[block]! <= r0) block++;
       r1 = Math.min(n, r0 + step, ends[block] ?? n);
-      max = Math.max(max, centreInto(out, r0 * cols, src.readRows(r0, r1), mean, r1 - r0, scale));
+      const rows = src.readRows(r0, r1);
+      const part =
+        native && out instanceof Float32Array && rows instanceof Float32Array
+          ? native(rows, mean, out.subarray(r0 * cols, r1 * cols), scale)
+          : centreInto(out, r0 * cols, rows, mean, r1 - r0, scale);
+      max = Math.max(max, part);
     }
     return max;
   };
@@ -312,10 +325,15 @@ function accumulateLayer(acc: GramLayerSums, k: Gram, panel: Panel): void {
   let i = 0;
   for (; i + 3 < rows; i += 4) foldFourRows(acc, k, panel, i);
   for (; i < rows; i++) foldRow(acc, k, panel, i);
-  const { i0, j0 } = panel;
-  const cols = panel.j1 - j0;
+  takeDiagonal(acc, k, panel);
+}
+
+/** The entries of K's diagonal that a panel holds, into the layer's `diag`. */
+function takeDiagonal(acc: GramLayerSums, k: Gram, panel: Panel): void {
+  const { i0, i1, j0, j1 } = panel;
+  const cols = j1 - j0;
   const split = splitOf(panel);
-  for (let r = 0; r < rows; r++) {
+  for (let r = 0; r < i1 - i0; r++) {
     const d = i0 + r - j0;
     if (d >= 0 && d < split) acc.diag[i0 + r] = k[r * cols + d]!;
   }

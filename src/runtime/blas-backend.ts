@@ -5,7 +5,8 @@
  * C = P·Qᵀ a `cblas_sgemm(RowMajor, NoTrans, Trans)` call in the native addon
  * native/krs_blas.c, and symmetric products P·Pᵀ one `cblas_ssyrk` call (lower triangle,
  * then mirrored) instead of block columns of Gemms. It also offers the Gram pass its
- * element-wise pair sums in C (`panelCrossSums`, src/linalg/backend.ts).
+ * element-wise sums in C on `threads` threads and its centring in C (`panelSums`,
+ * `centreRows`, src/linalg/backend.ts).
  *
  * The addon is not built by `npm ci` or `npm run build`: `npm run build:native` builds it
  * (gcc, make, python3 and libopenblas-dev needed) into native/krs_blas.node; without it
@@ -41,8 +42,28 @@ export interface KrsBlasAddon {
   sgemmNT(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number): void;
   /** The lower triangle (j ≤ i) of C = A·Aᵀ, A m×k, C m×m; the strict upper triangle is left as it was. */
   ssyrkLower(a: Float32Array, c: Float32Array, m: number, k: number): void;
-  /** {@link MatrixBackend.panelCrossSums}, in C (double accumulators, AVX2 when the CPU has it). */
-  crossSums(ks: readonly Float32Array[], ls: readonly Float32Array[], rows: number, cols: number, split: number, out: Float64Array): void;
+  /** All of C = A·Aᵀ (the lower triangle by ssyrk, mirrored in C), A m×k, C m×m. */
+  ssyrkFull(a: Float32Array, c: Float32Array, m: number, k: number): void;
+  /**
+   * {@link MatrixBackend.panelSums} in C (double accumulators, AVX2 when the CPU has it) on
+   * `threads` threads; each sum is added by one thread in a fixed order, so the sums do not
+   * depend on the count.
+   */
+  panelSums(
+    grams: readonly Float32Array[],
+    teachers: number,
+    rows: number,
+    cols: number,
+    split: number,
+    rowStart: number,
+    colStart: number,
+    cross: Float64Array,
+    frob: Float64Array,
+    rowSums: readonly Float64Array[],
+    threads: number,
+  ): void;
+  /** {@link MatrixBackend.centreRows}, in C. */
+  centreRows(rows: Float32Array, mean: Float64Array, out: Float32Array, scale: number): number;
   setThreads(n: number): void;
   threads(): number;
   /** OpenBLAS's build string and the name of the kernel it chose for this CPU. */
@@ -131,9 +152,14 @@ export async function createBlasBackend(options: BlasBackendOptions = {}): Promi
   const addon = loadBlasAddon(options.addonPath);
   const { core, config } = addon.config();
   const backend = createGemmBackend(blasEngine(addon, threads), 'openblas-f32', threads, { ...options, syrk: symmetric === 'syrk' });
-  // An addon built before crossSums existed: the Gram pass sums in JavaScript.
-  const panelCrossSums = typeof addon.crossSums === 'function' ? addon.crossSums.bind(addon) : undefined;
-  return Object.assign(backend, { core, config }, panelCrossSums ? { panelCrossSums } : {});
+  // An addon built before panelSums existed: the Gram pass sums in JavaScript.
+  const panelSums: MatrixBackend['panelSums'] =
+    typeof addon.panelSums === 'function'
+      ? (grams, teachers, { rows, cols, split, rowStart, colStart }, { cross, frob, rowSums }) =>
+          addon.panelSums(grams, teachers, rows, cols, split, rowStart, colStart, cross, frob, rowSums, threads)
+      : undefined;
+  const centreRows: MatrixBackend['centreRows'] = typeof addon.centreRows === 'function' ? addon.centreRows.bind(addon) : undefined;
+  return Object.assign(backend, { core, config }, panelSums ? { panelSums } : {}, centreRows ? { centreRows } : {});
 }
 
 /** sgemm / ssyrk of the addon, with OpenBLAS's pool set to `threads` before each call's products. */
@@ -148,6 +174,8 @@ function blasEngine(addon: KrsBlasAddon, threads: number): GemmEngine {
     syrkLower(p: GemmOperand, into: Float32Array): void {
       addon.ssyrkLower(p.data, into, p.rows, p.cols);
     },
+    // An addon built before ssyrkFull existed: the machinery mirrors in JavaScript.
+    ...(typeof addon.ssyrkFull === 'function' ? { syrkFull: (p: GemmOperand, into: Float32Array) => addon.ssyrkFull(p.data, into, p.rows, p.cols) } : {}),
     dispose(): void {},
   };
 }

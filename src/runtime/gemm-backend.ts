@@ -52,6 +52,12 @@ export interface GemmEngine {
    * upper triangle may hold anything afterwards. Used only when the backend is told to.
    */
   syrkLower?(p: GemmOperand, into: Float32Array): Promise<void> | void;
+  /**
+   * Optional, with {@link syrkLower}: all of C = P·Pᵀ into `into` (P.rows² values, both
+   * triangles) — what the machinery would make of `syrkLower` by copying and mirroring, without
+   * the passes in JavaScript.
+   */
+  syrkFull?(p: GemmOperand, into: Float32Array): Promise<void> | void;
   /** Optional: prepare before a call's first product (e.g. create a session); may throw. */
   ready?(): Promise<void> | void;
   /** Release native resources. */
@@ -412,6 +418,11 @@ async function oneProduct(
   const p = r.op === 'AtB' ? operands.asTransposed(r.a) : operands.asPlain(r.a);
   if (sameMatrix(r.a, r.b)) {
     const unscale = 1 / (p.scale * p.scale);
+    if (asComputed && unscale === 1 && ctx.syrk && ctx.engine.syrkFull && p.rows > 0 && p.cols > 0) {
+      const out = ctx.resultPool.take(p.rows * p.rows);
+      await ctx.engine.syrkFull(p, out);
+      return out;
+    }
     return asComputed && unscale === 1
       ? symmetric(ctx, p, undefined, false, 1, (size) => ctx.resultPool.take(size))
       : symmetric(ctx, p, r.into, r.packed === true, unscale, (size) => new Float64Array(size));
