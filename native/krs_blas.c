@@ -15,6 +15,7 @@
  *                              the Gram pass's element-wise sums of one round (every layer's
  *                              squares and row sums, every pair's Σ K∘L), in double, on
  *                              `threads` threads (see panel_sums)
+ *   adviseHugePages(array)     madvise(MADV_HUGEPAGE) over the whole 2 MiB pages of a typed array
  *   centreRows(rows, mean, out, scale)  rows minus their column means, times scale, into out
  *                              (float32), returning the largest |rows − mean| (see centre_rows)
  *
@@ -24,11 +25,13 @@
  * products (m, n or k = 0) never reach OpenBLAS (which rejects a leading dimension of 0): C is
  * zero-filled when k = 0.
  */
+#define _DEFAULT_SOURCE /* madvise, MADV_HUGEPAGE */
 #include <cblas.h>
 #include <limits.h>
 #include <math.h>
 #include <node_api.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,6 +170,32 @@ static napi_value ssyrk_full(napi_env env, napi_callback_info info) {
   cblas_ssyrk(CblasRowMajor, CblasLower, CblasNoTrans, m, k, 1.0f, a, k, 0.0f, c, m);
   mirror_lower(c, m);
   return NULL;
+}
+
+/*
+ * adviseHugePages(array): madvise(MADV_HUGEPAGE) over the whole 2 MiB pages inside the typed
+ * array's memory, so that pages not yet touched fault in as transparent huge pages where the
+ * kernel allows them ("madvise" mode). Returns the bytes advised (0: too small, not Linux, or
+ * refused — only ever a hint).
+ */
+static napi_value advise_huge_pages(napi_env env, napi_callback_info info) {
+  napi_value argv[1], out;
+  bool is_typed = false;
+  napi_typedarray_type type;
+  size_t length, offset;
+  void *raw = NULL;
+  napi_value buffer;
+  if (!get_args(env, info, 1, argv, "krs_blas: adviseHugePages(array) takes 1 argument")) return NULL;
+  if (napi_is_typedarray(env, argv[0], &is_typed) != napi_ok || !is_typed || napi_get_typedarray_info(env, argv[0], &type, &length, &raw, &buffer, &offset) != napi_ok)
+    return fail(env, 'T', "krs_blas: array must be a typed array");
+  double advised = 0;
+#ifdef MADV_HUGEPAGE
+  const size_t huge = (size_t)2 << 20, bytes = length * (type == napi_float64_array ? 8 : type == napi_float32_array ? 4 : 1);
+  const uintptr_t start = ((uintptr_t)raw + huge - 1) & ~(uintptr_t)(huge - 1), end = ((uintptr_t)raw + bytes) & ~(uintptr_t)(huge - 1);
+  if (raw && end > start && madvise((void *)start, end - start, MADV_HUGEPAGE) == 0) advised = (double)(end - start);
+#endif
+  napi_create_double(env, advised, &out);
+  return out;
 }
 
 /* setThreads(n): openblas_set_num_threads(n), n an integer ≥ 1. */
@@ -553,6 +582,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"config", NULL, get_config, NULL, NULL, NULL, napi_enumerable, NULL},
       {"panelSums", NULL, panel_sums, NULL, NULL, NULL, napi_enumerable, NULL},
       {"centreRows", NULL, centre_rows_js, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"adviseHugePages", NULL, advise_huge_pages, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

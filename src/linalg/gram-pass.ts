@@ -199,10 +199,7 @@ function foldPanel(
 ): void {
   if (!nativeSums(grams, panel, T, sums, cross, backend)) {
     for (let l = 0; l < grams.length; l++) accumulateLayer(sums[l]!, grams[l]!, panel);
-    for (let t = 0; t < T; t++) {
-      const k = grams[t]!;
-      for (let s = T; s < grams.length; s++) cross[t]![s - T]! += weightedDot(k, grams[s]!, panel);
-    }
+    addCrossSums(grams, T, panel, cross);
   }
   if (!grouped) return;
   for (let l = 0; l < grams.length; l++) {
@@ -220,7 +217,7 @@ function foldPanel(
 type Gram = Float32Array | Float64Array;
 
 /**
- * The panel's layer and pair sums ({@link accumulateLayer}, {@link weightedDot}) by the
+ * The panel's layer and pair sums ({@link accumulateLayer}, {@link addCrossSums}) by the
  * backend's `panelSums`, when it has one and every panel is float32; false (nothing added)
  * otherwise. The same sums in float64, added in another order (equal up to rounding).
  */
@@ -421,40 +418,83 @@ function foldRow(acc: GramLayerSums, k: Gram, panel: Panel, i: number): void {
   acc.frob += inDiag + 2 * off;
 }
 
-/** Σ K∘L over a product, off-diagonal-block columns counted twice (see {@link accumulateLayer}). */
-function weightedDot(k: Gram, l: Gram, panel: Panel): number {
+/** Teacher panels per tile of {@link addCrossSums}. */
+const TILE_T = 2;
+/** Student panels per tile. */
+const TILE_S = 4;
+
+/**
+ * cross[t][s] += Σ K⁽ᵗ⁾∘L⁽ˢ⁾ over the panel for every pair (columns before the split once,
+ * those past it twice: see {@link accumulateLayer}), in float64. Row by row, a tile of 2
+ * teachers × 4 students at a time ({@link tileDots}): each value is loaded once per tile, not
+ * once per pair — ~1.6× faster than pair by pair. A tile past the last teacher or student
+ * repeats the last one and its extra sums are dropped. The sums of a pair do not depend on
+ * which tile holds it (one chain per row and column range, added in row order).
+ */
+function addCrossSums(grams: Gram[], T: number, panel: Panel, cross: number[][]): void {
+  const S = grams.length - T;
+  if (T === 0 || S === 0) return;
   const { i0, i1, j0, j1 } = panel;
   const cols = j1 - j0;
   const split = splitOf(panel);
-  let inDiag = 0;
-  let off = 0;
+  const tiles: { t0: number; s0: number; at: number; panels: Gram[] }[] = [];
+  for (let t0 = 0; t0 < T; t0 += TILE_T)
+    for (let s0 = 0; s0 < S; s0 += TILE_S) {
+      const panels = [t0, t0 + 1].map((t) => grams[Math.min(t, T - 1)]!).concat([0, 1, 2, 3].map((b) => grams[T + Math.min(s0 + b, S - 1)]!));
+      tiles.push({ t0, s0, at: tiles.length * TILE_T * TILE_S, panels });
+    }
+  const inDiag = new Float64Array(tiles.length * TILE_T * TILE_S);
+  const off = new Float64Array(tiles.length * TILE_T * TILE_S);
+  // Rows outside, tiles inside: one row of every panel stays in cache for all the tiles.
   for (let i = 0; i < i1 - i0; i++) {
     const o = i * cols;
-    inDiag += dotRange(k, l, o, o + split);
-    off += dotRange(k, l, o + split, o + cols);
+    for (const { at, panels: p } of tiles) {
+      tileDots(p[0]!, p[1]!, p[2]!, p[3]!, p[4]!, p[5]!, o, o + split, inDiag, at);
+      tileDots(p[0]!, p[1]!, p[2]!, p[3]!, p[4]!, p[5]!, o + split, o + cols, off, at);
+    }
   }
-  return inDiag + 2 * off;
+  for (const { t0, s0, at } of tiles)
+    for (let a = 0; a < TILE_T && t0 + a < T; a++)
+      for (let b = 0; b < TILE_S && s0 + b < S; b++) cross[t0 + a]![s0 + b]! += inDiag[at + a * TILE_S + b]! + 2 * off[at + a * TILE_S + b]!;
 }
 
 /**
- * Σ k[i]·l[i] for start ≤ i < end, in float64, as four interleaved partial sums: four
- * independent chains of additions instead of one, ~1.7× faster (one chain waits for each
- * addition's latency); the order differs from a running sum only in rounding.
+ * out[at + a·4 + b] += Σ_{start ≤ j < end} kₐ[j]·l_b[j] for a < 2, b < 4 (k₀, k₁ and l₀ … l₃),
+ * in float64: eight independent chains of additions, six loads a column.
  */
-function dotRange(k: Gram, l: Gram, start: number, end: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let i = start;
-  for (; i + 3 < end; i += 4) {
-    s0 += k[i]! * l[i]!;
-    s1 += k[i + 1]! * l[i + 1]!;
-    s2 += k[i + 2]! * l[i + 2]!;
-    s3 += k[i + 3]! * l[i + 3]!;
+function tileDots(k0: Gram, k1: Gram, l0: Gram, l1: Gram, l2: Gram, l3: Gram, start: number, end: number, out: Float64Array, at: number): void {
+  let a00 = 0;
+  let a01 = 0;
+  let a02 = 0;
+  let a03 = 0;
+  let a10 = 0;
+  let a11 = 0;
+  let a12 = 0;
+  let a13 = 0;
+  for (let j = start; j < end; j++) {
+    const x0 = k0[j]!;
+    const x1 = k1[j]!;
+    const y0 = l0[j]!;
+    const y1 = l1[j]!;
+    const y2 = l2[j]!;
+    const y3 = l3[j]!;
+    a00 += x0 * y0;
+    a01 += x0 * y1;
+    a02 += x0 * y2;
+    a03 += x0 * y3;
+    a10 += x1 * y0;
+    a11 += x1 * y1;
+    a12 += x1 * y2;
+    a13 += x1 * y3;
   }
-  for (; i < end; i++) s0 += k[i]! * l[i]!;
-  return s0 + s1 + (s2 + s3);
+  out[at] += a00;
+  out[at + 1] += a01;
+  out[at + 2] += a02;
+  out[at + 3] += a03;
+  out[at + 4] += a10;
+  out[at + 5] += a11;
+  out[at + 6] += a12;
+  out[at + 7] += a13;
 }
 
 /**

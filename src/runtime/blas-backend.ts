@@ -62,6 +62,11 @@ export interface KrsBlasAddon {
     rowSums: readonly Float64Array[],
     threads: number,
   ): void;
+  /**
+   * madvise(MADV_HUGEPAGE) over the whole 2 MiB pages inside the array (Linux; a hint the
+   * kernel may ignore); the bytes advised.
+   */
+  adviseHugePages(array: Float32Array): number;
   /** {@link MatrixBackend.centreRows}, in C. */
   centreRows(rows: Float32Array, mean: Float64Array, out: Float32Array, scale: number): number;
   setThreads(n: number): void;
@@ -174,6 +179,9 @@ function blasEngine(addon: KrsBlasAddon, threads: number): GemmEngine {
     syrkLower(p: GemmOperand, into: Float32Array): void {
       addon.ssyrkLower(p.data, into, p.rows, p.cols);
     },
+    // Its buffers (centred copies, block products) in transparent huge pages where the kernel
+    // allows them, as NumPy's large arrays are: ~1/3 less first-touch time on the VMs we measure on.
+    ...(typeof addon.adviseHugePages === 'function' ? { adviseBuffer: (buffer: Float32Array) => void addon.adviseHugePages(buffer) } : {}),
     // An addon built before ssyrkFull existed: the machinery mirrors in JavaScript.
     ...(typeof addon.ssyrkFull === 'function' ? { syrkFull: (p: GemmOperand, into: Float32Array) => addon.ssyrkFull(p.data, into, p.rows, p.cols) } : {}),
     dispose(): void {},

@@ -58,6 +58,11 @@ export interface GemmEngine {
    * the passes in JavaScript.
    */
   syrkFull?(p: GemmOperand, into: Float32Array): Promise<void> | void;
+  /**
+   * Optional: called with every new scratch, result or lent buffer before anything touches it
+   * (e.g. to ask the kernel for transparent huge pages); must not change its contents.
+   */
+  adviseBuffer?(buffer: Float32Array): void;
   /** Optional: prepare before a call's first product (e.g. create a session); may throw. */
   ready?(): Promise<void> | void;
   /** Release native resources. */
@@ -130,10 +135,10 @@ export function createGemmBackend<Name extends string>(
   const reuse = options.reuseBuffers ?? true;
   let disposed = false;
   const ctx: GemmContext = {
-    pool: new ScratchPool(reuse),
+    pool: new ScratchPool(reuse, engine.adviseBuffer),
     // The results of productsAsComputed: valid until its next call, then reused (no page faults per block).
-    resultPool: new ScratchPool(reuse),
-    lentPool: new ScratchPool(reuse),
+    resultPool: new ScratchPool(reuse, engine.adviseBuffer),
+    lentPool: new ScratchPool(reuse, engine.adviseBuffer),
     block: symmetricBlockOption(options),
     syrk: options.syrk === true && engine.syrkLower !== undefined,
     engine,
@@ -231,11 +236,21 @@ export function rangeScale(max: number): number {
 class ScratchPool {
   private free: Float32Array[] = [];
   private used: Float32Array[] = [];
-  constructor(private readonly enabled: boolean) {}
+  constructor(
+    private readonly enabled: boolean,
+    private readonly advise?: (buffer: Float32Array) => void,
+  ) {}
+
+  /** A new buffer, advised before first touch. */
+  private fresh(length: number): Float32Array {
+    const buf = new Float32Array(length);
+    this.advise?.(buf);
+    return buf;
+  }
 
   /** A buffer of exactly `length` values (a view of a pooled one when possible). */
   take(length: number): Float32Array {
-    if (!this.enabled) return new Float32Array(length);
+    if (!this.enabled) return this.fresh(length);
     let best = -1;
     for (let i = 0; i < this.free.length; i++) {
       const cap = this.free[i]!.length;
@@ -252,7 +267,7 @@ class ScratchPool {
         for (let i = 1; i < this.free.length; i++) if (this.free[i]!.length > this.free[largest]!.length) largest = i;
         this.free.splice(largest, 1);
       }
-      buf = new Float32Array(length);
+      buf = this.fresh(length);
     }
     this.used.push(buf);
     return buf.length === length ? buf : buf.subarray(0, length);

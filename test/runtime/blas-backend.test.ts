@@ -188,6 +188,18 @@ describe.skipIf(!built)('the krs_blas addon itself', () => {
     expect([...empty]).toEqual([0, 0, 0, 0]);
   });
 
+  it('adviseHugePages advises only whole 2 MiB pages inside the array and leaves its values alone', () => {
+    const huge = 2 ** 21;
+    const array = new Float32Array(3 * huge).fill(0.5); // 12 MiB: at least 5 whole 2 MiB pages, wherever it starts
+    const advised = addon().adviseHugePages(array);
+    expect(advised % huge).toBe(0);
+    expect(advised).toBeLessThanOrEqual(array.byteLength);
+    if (process.platform === 'linux' && existsSync('/sys/kernel/mm/transparent_hugepage/enabled')) expect(advised).toBeGreaterThanOrEqual(5 * huge);
+    expect(array.every((v) => v === 0.5)).toBe(true);
+    expect(addon().adviseHugePages(new Float32Array(16))).toBe(0);
+    expect(() => addon().adviseHugePages([1, 2] as unknown as Float32Array)).toThrow(TypeError);
+  });
+
   it('checks every argument before OpenBLAS sees it: a TypeError or RangeError, never a crash', () => {
     const a = new Float32Array(6);
     expect(() => addon().sgemmNT(a, a, new Float32Array(4), 2, 2, 3)).not.toThrow();
