@@ -172,6 +172,25 @@ static napi_value ssyrk_full(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* Bytes per element of a typed array type. */
+static size_t element_size(napi_typedarray_type type) {
+  switch (type) {
+    case napi_int16_array:
+    case napi_uint16_array:
+      return 2;
+    case napi_int32_array:
+    case napi_uint32_array:
+    case napi_float32_array:
+      return 4;
+    case napi_float64_array:
+    case napi_bigint64_array:
+    case napi_biguint64_array:
+      return 8;
+    default:
+      return 1;
+  }
+}
+
 /*
  * adviseHugePages(array): madvise(MADV_HUGEPAGE) over the whole 2 MiB pages inside the typed
  * array's memory, so that pages not yet touched fault in as transparent huge pages where the
@@ -190,7 +209,7 @@ static napi_value advise_huge_pages(napi_env env, napi_callback_info info) {
     return fail(env, 'T', "krs_blas: array must be a typed array");
   double advised = 0;
 #ifdef MADV_HUGEPAGE
-  const size_t huge = (size_t)2 << 20, bytes = length * (type == napi_float64_array ? 8 : type == napi_float32_array ? 4 : 1);
+  const size_t huge = (size_t)2 << 20, bytes = length * element_size(type);
   const uintptr_t start = ((uintptr_t)raw + huge - 1) & ~(uintptr_t)(huge - 1), end = ((uintptr_t)raw + bytes) & ~(uintptr_t)(huge - 1);
   if (raw && end > start && madvise((void *)start, end - start, MADV_HUGEPAGE) == 0) advised = (double)(end - start);
 #endif
