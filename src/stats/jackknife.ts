@@ -28,7 +28,9 @@
  * two-sided t-test p-value of Δ̃/se on G − 1 degrees of freedom.
  *
  * Undefined (null with a reason, never NaN): fewer than 2 groups, a non-finite replicate,
- * or se = 0 (all replicates equal) — except that an exactly zero difference with zero
+ * or se = 0 (all replicates equal; for a single statistic also an se within float64 rounding,
+ * ≤ 1e-12 of the largest |value|: the replicates of a constant, such as the FSS of a teacher
+ * with itself, summed in another order — a shard merge's — differ in their last bits) — except that an exactly zero difference with zero
  * spread (identical students) is the interval [0, 0] with p = 1.
  */
 import { errors } from '../core/errors.js';
@@ -75,6 +77,16 @@ function moments(estimate: number, replicates: readonly number[], what: string):
   return { centre: estimate, se: Math.sqrt(((g - 1) / g) * ss), df: g - 1 };
 }
 
+/** An se at most this fraction of the values' magnitude is float64 rounding, not spread. */
+const ROUNDING = 1e-12;
+
+/** The largest |value| among the estimate and its replicates. */
+function magnitude(estimate: number, replicates: readonly number[]): number {
+  let m = Math.abs(estimate);
+  for (const v of replicates) m = Math.max(m, Math.abs(v));
+  return m;
+}
+
 /** Positions closer to a bound than this (of the range) are taken at this distance: the logit of a bound is infinite. */
 const EDGE = 1e-12;
 
@@ -108,7 +120,8 @@ export function jackknifeInterval(
     throw errors.badOption('bounds', bounds, 'finite [a, b] with a < b');
   const m = moments(estimate, replicates, what);
   if (typeof m === 'string') return { ci95: null, se: null, reason: m };
-  if (m.se === 0) return { ci95: null, se: 0, reason: `${what} is the same without any one group (zero jackknife variance)` };
+  if (m.se <= ROUNDING * magnitude(estimate, replicates))
+    return { ci95: null, se: 0, reason: `${what} is the same without any one group (zero jackknife variance)` };
   const t = tQuantile((1 + level) / 2, m.df);
   if (!bounds) return { ci95: [m.centre - t * m.se, m.centre + t * m.se], se: m.se };
   const onLogit = moments(

@@ -76,6 +76,10 @@ describe('jackknife helpers', () => {
   it('undefined intervals are null with a reason, never NaN', () => {
     expect(jackknifeInterval(1, [1])).toMatchObject({ ci95: null, reason: /at least 2 groups/ });
     expect(jackknifeInterval(1, [1, 1, 1])).toMatchObject({ ci95: null, se: 0, reason: /zero jackknife variance/ });
+    // Replicates of a constant that differ in their last bits (summed in another order) are no spread…
+    expect(jackknifeInterval(100, [100, 100 - 2 ** -46, 100, 100 - 2 ** -45], 'FSS', 0.95, [0, 100])).toMatchObject({ ci95: null, se: 0 });
+    // …but a spread just above float64 rounding is one.
+    expect(jackknifeInterval(100, [100, 100 - 1e-9, 100, 100 - 2e-9], 'FSS', 0.95, [0, 100]).ci95).not.toBeNull();
     expect(jackknifeInterval(1, [1, Number.NaN])).toMatchObject({ ci95: null, reason: /group 2 is NaN/ });
     expect(pairedJackknife({ estimate: 3, replicates: [1, 2, 3] }, { estimate: 3, replicates: [1, 2, 3] })).toEqual({ delta: 0, ci95: [0, 0], se: 0, p: 1 });
   });
