@@ -45,24 +45,27 @@ static napi_value fail(napi_env env, char kind, const char *msg) {
   return NULL;
 }
 
+/* The data of argument `v` when it is a typed array of `want` (`label` names that type in the error), and its length in values; 0 on failure (a TypeError is pending). */
+static int typed_arg(napi_env env, napi_value v, const char *name, napi_typedarray_type want, const char *label, void **data, size_t *length) {
+  bool is_typed = false;
+  napi_typedarray_type type;
+  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed || napi_get_typedarray_info(env, v, &type, length, data, NULL, NULL) != napi_ok || type != want) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "krs_blas: %s must be a %s", name, label);
+    fail(env, 'T', msg);
+    return 0;
+  }
+  return 1;
+}
+
 /* The float32 data of argument `v`, and its length in values; 0 on failure (a JS error is pending). */
 static int float32_arg(napi_env env, napi_value v, const char *name, float **data, size_t *length) {
-  bool is_typed = false;
-  char msg[128];
-  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed) {
-    snprintf(msg, sizeof msg, "krs_blas: %s must be a Float32Array", name);
-    fail(env, 'T', msg);
-    return 0;
-  }
-  napi_typedarray_type type;
-  void *raw = NULL;
-  if (napi_get_typedarray_info(env, v, &type, length, &raw, NULL, NULL) != napi_ok || type != napi_float32_array) {
-    snprintf(msg, sizeof msg, "krs_blas: %s must be a Float32Array", name);
-    fail(env, 'T', msg);
-    return 0;
-  }
-  *data = (float *)raw;
-  return 1;
+  return typed_arg(env, v, name, napi_float32_array, "Float32Array", (void **)data, length);
+}
+
+/* The float64 data of argument `v`, and its length in values; 0 on failure (a JS error is pending). */
+static int float64_arg(napi_env env, napi_value v, const char *name, double **data, size_t *length) {
+  return typed_arg(env, v, name, napi_float64_array, "Float64Array", (void **)data, length);
 }
 
 /* Argument `v` as a dimension: an integer in [0, INT_MAX]; 0 on failure (a JS error is pending). */
@@ -122,25 +125,6 @@ static napi_value sgemm_nt(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* ssyrkLower(a, c, m, k): lower triangle of C = A·Aᵀ (cblas_ssyrk, row-major, lower, α = 1, β = 0). */
-static napi_value ssyrk_lower(napi_env env, napi_callback_info info) {
-  napi_value argv[4];
-  float *a, *c;
-  size_t la, lc;
-  int m, k;
-  if (!get_args(env, info, 4, argv, "krs_blas: ssyrkLower(a, c, m, k) takes 4 arguments")) return NULL;
-  if (!float32_arg(env, argv[0], "a", &a, &la) || !float32_arg(env, argv[1], "c", &c, &lc)) return NULL;
-  if (!dim_arg(env, argv[2], "m", &m) || !dim_arg(env, argv[3], "k", &k)) return NULL;
-  if (!check_length(env, "a", la, m, k) || !check_length(env, "c", lc, m, m)) return NULL;
-  if (m == 0) return NULL;
-  if (k == 0) {
-    for (int i = 0; i < m; i++) memset(c + (size_t)i * m, 0, ((size_t)i + 1) * sizeof(float));
-    return NULL;
-  }
-  cblas_ssyrk(CblasRowMajor, CblasLower, CblasNoTrans, m, k, 1.0f, a, k, 0.0f, c, m);
-  return NULL;
-}
-
 /* The strict upper triangle of the m × m row-major C from its lower triangle, 64 × 64 tiles at a time (both tiles stay in cache). */
 static void mirror_lower(float *c, int m) {
   const int tile = 64;
@@ -152,25 +136,37 @@ static void mirror_lower(float *c, int m) {
     }
 }
 
-/* ssyrkFull(a, c, m, k): all of C = A·Aᵀ (cblas_ssyrk's lower triangle, then mirrored in place), A m×k, C m×m. */
-static napi_value ssyrk_full(napi_env env, napi_callback_info info) {
+/*
+ * C = A·Aᵀ by cblas_ssyrk (row-major, lower, α = 1, β = 0), A m×k, C m×m: the lower triangle
+ * only, or with `full` the strict upper one mirrored from it as well; arguments checked as
+ * `name` (the JavaScript function) takes them.
+ */
+static napi_value ssyrk_call(napi_env env, napi_callback_info info, const char *name, bool full) {
   napi_value argv[4];
   float *a, *c;
   size_t la, lc;
   int m, k;
-  if (!get_args(env, info, 4, argv, "krs_blas: ssyrkFull(a, c, m, k) takes 4 arguments")) return NULL;
+  char usage[80];
+  snprintf(usage, sizeof usage, "krs_blas: %s(a, c, m, k) takes 4 arguments", name);
+  if (!get_args(env, info, 4, argv, usage)) return NULL;
   if (!float32_arg(env, argv[0], "a", &a, &la) || !float32_arg(env, argv[1], "c", &c, &lc)) return NULL;
   if (!dim_arg(env, argv[2], "m", &m) || !dim_arg(env, argv[3], "k", &k)) return NULL;
   if (!check_length(env, "a", la, m, k) || !check_length(env, "c", lc, m, m)) return NULL;
   if (m == 0) return NULL;
   if (k == 0) {
-    memset(c, 0, lc * sizeof(float));
+    for (int i = 0; i < m; i++) memset(c + (size_t)i * m, 0, (full ? (size_t)m : (size_t)i + 1) * sizeof(float));
     return NULL;
   }
   cblas_ssyrk(CblasRowMajor, CblasLower, CblasNoTrans, m, k, 1.0f, a, k, 0.0f, c, m);
-  mirror_lower(c, m);
+  if (full) mirror_lower(c, m);
   return NULL;
 }
+
+/* ssyrkLower(a, c, m, k): the lower triangle of C = A·Aᵀ; the strict upper one is left as it was. */
+static napi_value ssyrk_lower(napi_env env, napi_callback_info info) { return ssyrk_call(env, info, "ssyrkLower", false); }
+
+/* ssyrkFull(a, c, m, k): all of C = A·Aᵀ (ssyrk's lower triangle, mirrored). */
+static napi_value ssyrk_full(napi_env env, napi_callback_info info) { return ssyrk_call(env, info, "ssyrkFull", true); }
 
 /* Bytes per element of a typed array type. */
 static size_t element_size(napi_typedarray_type type) {
@@ -268,22 +264,6 @@ static int float32_list(napi_env env, napi_value v, const char *name, float **ou
     if (!float32_arg(env, item, msg, &out[i], &length) || !check_length(env, msg, length, rows, cols)) return -1;
   }
   return (int)count;
-}
-
-/* The float64 data of argument `v` and its length; 0 with a pending TypeError otherwise. */
-static int float64_arg(napi_env env, napi_value v, const char *name, double **data, size_t *length) {
-  bool is_typed = false;
-  napi_typedarray_type type;
-  void *raw = NULL;
-  char msg[128];
-  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed || napi_get_typedarray_info(env, v, &type, length, &raw, NULL, NULL) != napi_ok ||
-      type != napi_float64_array) {
-    snprintf(msg, sizeof msg, "krs_blas: %s must be a Float64Array", name);
-    fail(env, 'T', msg);
-    return 0;
-  }
-  *data = (double *)raw;
-  return 1;
 }
 
 #define MAX_LAYERS 256

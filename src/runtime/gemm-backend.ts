@@ -321,7 +321,8 @@ async function gemm(ctx: GemmContext, p: Operand, q: Operand, into?: Float32Arra
  * packs), each output row landing contiguously in the result; or, when the engine has a
  * `syrkLower` and the backend was told to use it, the lower triangle in one call (one block
  * of M rows). Then mirrored — or, with `packed`, written straight into the packed lower
- * triangle (row r at r(r+1)/2), no mirror.
+ * triangle (row r at r(r+1)/2), no mirror; a fresh float32 square at scale 1 the engine's
+ * `syrkFull` writes whole, when it has one.
  */
 async function symmetric<T extends Float32Array | Float64Array>(
   ctx: GemmContext,
@@ -337,6 +338,11 @@ async function symmetric<T extends Float32Array | Float64Array>(
   const out = into ?? fresh(size);
   if (out.length !== size) throw errors.internal(`products: 'into' holds ${out.length} values for ${packed ? 'packed ' : ''}${m}×${m}`);
   const syrk = ctx.syrk && k > 0 && m > 0;
+  // A fresh float32 square at scale 1: the engine's syrkFull writes it whole (no copy, no mirror here).
+  if (syrk && ctx.engine.syrkFull && !into && !packed && unscale === 1 && out instanceof Float32Array) {
+    await ctx.engine.syrkFull(p, out);
+    return out;
+  }
   const bs = syrk || ctx.block === false || m < 2 * ctx.block ? m : ctx.block;
   for (let r0 = 0; r0 < m; r0 += bs) {
     const r1 = Math.min(m, r0 + bs);
@@ -433,11 +439,6 @@ async function oneProduct(
   const p = r.op === 'AtB' ? operands.asTransposed(r.a) : operands.asPlain(r.a);
   if (sameMatrix(r.a, r.b)) {
     const unscale = 1 / (p.scale * p.scale);
-    if (asComputed && unscale === 1 && ctx.syrk && ctx.engine.syrkFull && p.rows > 0 && p.cols > 0) {
-      const out = ctx.resultPool.take(p.rows * p.rows);
-      await ctx.engine.syrkFull(p, out);
-      return out;
-    }
     return asComputed && unscale === 1
       ? symmetric(ctx, p, undefined, false, 1, (size) => ctx.resultPool.take(size))
       : symmetric(ctx, p, r.into, r.packed === true, unscale, (size) => new Float64Array(size));
