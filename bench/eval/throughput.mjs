@@ -30,6 +30,12 @@
  * runs (the floor) and runs waiting for the next batch (krs) — so one thread is what keeps the
  * CPU comparison about krs's own work.
  *
+ * The library rows' CPU is also split by thread (Linux: each thread's run time from
+ * /proc/self/task/<tid>/schedstat, in nanoseconds): the model worker (ONNX Runtime's run inside
+ * it), the main thread (reading the input, writing the capture, scoring), and the threads of V8
+ * and libuv that were there before the run (garbage collection, compilation) — per-sample slopes
+ * as above, so that what krs adds on top of inference is seen where it is spent.
+ *
  * The library runs (runCapture, runEval) have the data set loaded before timing; the CLI rows
  * (spawned `krs capture` / `krs eval` under GNU time) add process start, module loading and
  * reading the MNIST package's JSON to the fixed part.
@@ -38,7 +44,7 @@
  * same repetitions, interleaved with this one.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -130,15 +136,51 @@ const cpuNow = () => {
   return (u.user + u.system) / 1e6;
 };
 
-/** Wall and CPU seconds of one call. */
-async function timed(fn) {
+/**
+ * CPU seconds each of this process's live threads has run (Linux: /proc/self/task/<tid>/schedstat,
+ * nanoseconds); null where /proc does not have it.
+ */
+function threadCpu() {
+  try {
+    return new Map(readdirSync('/proc/self/task').map((tid) => [tid, Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e9]));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A run's CPU split by thread: `main` (this thread: reading, writing, scoring), `helpers` (the
+ * threads that were there before the run and still are: V8's platform threads — garbage
+ * collection, compilation — and libuv's pool), `worker` (the rest: threads that ran and exited
+ * during the run, i.e. the model worker with ONNX Runtime's run inside it).
+ */
+function threadSplit(before, after, cpu) {
+  if (!before || !after) return null;
+  const delta = (tid) => (after.get(tid) ?? 0) - (before.get(tid) ?? 0);
+  const main = delta(String(process.pid));
+  let helpers = 0;
+  for (const tid of before.keys()) if (tid !== String(process.pid) && after.has(tid)) helpers += delta(tid);
+  return { main, helpers, worker: Math.max(0, cpu - main - helpers) };
+}
+
+/** Wall and CPU seconds of one call (and, with `byThread`, its CPU split by thread). */
+async function timed(fn, byThread = false) {
+  const t0 = byThread ? threadCpu() : null;
   const w0 = performance.now();
   const c0 = cpuNow();
   await fn();
-  return { cpu: cpuNow() - c0, wall: (performance.now() - w0) / 1000 };
+  const cpu = cpuNow() - c0;
+  const wall = (performance.now() - w0) / 1000;
+  return { cpu, wall, ...(byThread ? { threads: threadSplit(t0, threadCpu(), cpu) } : {}) };
 }
 
-const medianOf = (runs) => ({ cpu: median(runs.map((r) => r.cpu)), wall: median(runs.map((r) => r.wall)) });
+const medianOf = (runs) => ({
+  cpu: median(runs.map((r) => r.cpu)),
+  wall: median(runs.map((r) => r.wall)),
+  ...(runs.every((r) => r.threads) ? Object.fromEntries(THREADS.map((k) => [k, median(runs.map((r) => r.threads[k]))])) : {}),
+});
+/** The parts of a run's CPU by thread (see threadSplit). */
+const THREADS = ['main', 'worker', 'helpers'];
 
 /** The model's feeds for every batch of the large data set, as krs builds them (plans from prepareSide, buildFeeds). */
 function feedsOf(file) {
@@ -263,7 +305,8 @@ function split(atSmall, atLarge, big) {
     const slope = (atLarge[k] - atSmall[k]) / (big - small);
     return { perSample: slope, fixed: atSmall[k] - slope * small, total: atLarge[k] };
   };
-  return { cpu: part('cpu'), wall: part('wall') };
+  const byThread = THREADS.every((k) => k in atSmall && k in atLarge) ? Object.fromEntries(THREADS.map((k) => [k, part(k)])) : null;
+  return { cpu: part('cpu'), wall: part('wall'), ...(byThread ? { byThread } : {}) };
 }
 
 /** Time every case with every build at both sizes, interleaved; returns per case and build the medians. */
@@ -307,7 +350,7 @@ let rows = [];
 try {
   for (const name of ['cnn.onnx', 'mlp-teacher.onnx', 'one-conv.onnx', 'mlp-student.onnx']) floors[name] = await floor(model(name));
   reading = await readFloor();
-  rows = await measure(libraryCases(dir), large, (c, b, n) => timed(() => c.run(b, datasets[n])));
+  rows = await measure(libraryCases(dir), large, (c, b, n) => timed(() => c.run(b, datasets[n]), true));
   if (withCli) {
     if (!existsSync(TIME)) throw new Error(`${TIME} (GNU time) is needed for the CLI rows (or pass --no-cli)`);
     rows.push(...(await measure(cliCases(dir), cliLarge, async (c, b, n) => spawnTimed(b.dist, c.argv(n), dir))));
@@ -348,6 +391,7 @@ function report() {
     '',
     ...table('wall'),
     '',
+    ...threadTable(),
     `reading the input alone (a float32 copy of each batch's rows, as the mnist reader does; least of ${2 * repeat}): ${us(reading.cpu).trim()} µs CPU, ${us(reading.wall).trim()} µs wall per sample`,
     ...Object.entries(scoring).map(
       ([b, xs]) => `eval [${b}]: scoring (KRS metric folds, ONNX Runtime backend) ${us(median(xs)).trim()} µs wall per sample of the pass, on the main thread`,
@@ -355,4 +399,21 @@ function report() {
     'per sample = slope between the two sizes; fixed = the rest at the small size (library rows: worker start, sessions, commit; CLI rows add',
     'process start, module loading, reading MNIST). Target (issue 23): krs per sample ≤ 1.2× ONNX Runtime per sample.',
   ].join('\n');
+}
+
+/** The library rows' CPU per sample by thread (slopes, as above), next to ONNX Runtime's own run. */
+function threadTable() {
+  const split = rows.filter((r) => r.byThread);
+  if (!split.length) return [];
+  const us = (s) => (s * 1e6).toFixed(2).padStart(8);
+  return [
+    'CPU per sample by thread, µs (library rows; Linux /proc schedstat): ONNX Runtime alone | krs: model worker (its ONNX Runtime run inside), main thread',
+    '(reading, writing, scoring), V8 and libuv helper threads (garbage collection, compilation)',
+    ...split.map((r) => {
+      const name = `${r.what}${builds.length > 1 ? ` [${r.build === builds[0].label ? 'new' : 'old'}]` : ''}`;
+      const t = r.byThread;
+      return `  ${name.padEnd(48)}${us(r.floor.cpu.perSample)} |${us(t.worker.perSample)}${us(t.main.perSample)}${us(t.helpers.perSample)}`;
+    }),
+    '',
+  ];
 }

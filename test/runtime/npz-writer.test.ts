@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openCapture } from '../../src/io/node-capture.js';
-import { NpzWriter, npyHeader } from '../../src/io/node-npz-writer.js';
+import { NpzWriter, npyHeader, STAGE_BYTES } from '../../src/io/node-npz-writer.js';
 import { expectKrsError } from '../helpers/fixtures.js';
 
 const hasNumpy = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0;
@@ -44,6 +44,44 @@ describe('NpzWriter', () => {
     const r = spawnSync('python3', ['-c', py], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual({ logits: ['float32', [3, 2], [1, 2, 3, 4, 5, 6.5]], targets: ['int32', [3], [4, 5, 6]] });
+  });
+
+  it('small appends gathered per array and large ones written through keep every byte in order (contents and CRCs)', () => {
+    // Two arrays interleaved: 'small' only ever gets appends far below the stage size (it fills
+    // and flushes its stage several times); 'mixed' gets small ones, then one larger than the
+    // stage (written after what was staged), then small ones again, which finish() flushes.
+    const dir = mkdtempSync(join(tmpdir(), 'krs-npz-'));
+    const f = join(dir, 'cap.npz');
+    const smallRows = 3 * (STAGE_BYTES / 4) + 777;
+    const bigRows = STAGE_BYTES / 4 + 5;
+    const rows = smallRows;
+    const w = new NpzWriter(f, rows);
+    const mixedCuts = [10, 250, 250 + bigRows, rows];
+    let m = 0;
+    for (let s = 0, k = 0; s < rows; k++) {
+      const e = Math.min(rows, s + 100 + (k % 7) * 37);
+      w.append('small', { dtype: 'int32', shape: [e - s], data: Int32Array.from({ length: e - s }, (_, i) => s + i) });
+      while (m < mixedCuts.length && mixedCuts[m]! <= e) {
+        const a = m === 0 ? 0 : mixedCuts[m - 1]!;
+        const b = mixedCuts[m]!;
+        w.append('mixed', { dtype: 'float32', shape: [b - a], data: Float32Array.from({ length: b - a }, (_, i) => -(a + i) / 8) });
+        m++;
+      }
+      s = e;
+    }
+    w.finish();
+    const c = openCapture(f);
+    const small = c.read('small').data as Int32Array;
+    const mixed = c.read('mixed').data as Float32Array;
+    expect(small.length).toBe(rows);
+    expect(small.every((v, i) => v === i)).toBe(true);
+    expect(mixed.every((v, i) => v === -i / 8)).toBe(true);
+    if (hasNumpy) {
+      const py = `import zipfile, numpy as np\nz = zipfile.ZipFile(${JSON.stringify(f)}); assert z.testzip() is None\nd = np.load(${JSON.stringify(f)}); assert (d['small'] == np.arange(${rows})).all(); assert (d['mixed'] == -np.arange(${rows}, dtype=np.float32) / 8).all(); print('ok')`;
+      const r = spawnSync('python3', ['-c', py], { encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      expect(r.stdout.trim()).toBe('ok');
+    }
   });
 
   it('a short or inconsistent capture is refused and leaves nothing behind', async () => {
