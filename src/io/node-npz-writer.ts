@@ -3,11 +3,12 @@
  * batch with bounded memory, atomically.
  *
  * Each array is streamed to its own temporary `.npy` file (header first: the number of
- * rows is known up front), its CRC-32 computed on the way — small appends (a batch's
- * logits, targets, ids) gathered per array and written {@link STAGE_BYTES} at a time, so a
- * capture makes one system call per quarter mebibyte of an array, not three per batch; {@link NpzWriter.finish} then
- * copies them into a stored (uncompressed) zip — with zip64 records where sizes or offsets
- * pass 4 GiB, as NumPy writes them — in a temporary folder beside the target
+ * rows is known up front), its CRC-32 computed on the way; appends smaller than
+ * {@link STAGE_BYTES} (a batch's logits, targets, ids) are gathered per array and written
+ * together, so a capture makes a system call per quarter mebibyte of such an array, not one
+ * per batch. {@link NpzWriter.finish} then copies them into a stored (uncompressed) zip —
+ * with zip64 records where sizes or offsets pass 4 GiB, as NumPy writes them — in a
+ * temporary folder beside the target
  * (`.<name>.partial-<host>-<pid>-<random>/`), flushes it to the disk, and renames it into
  * place (the commit, see `node-atomic-write.ts`). Until that rename nothing changes under the
  * target name, so a failed or interrupted run never leaves a partial capture that looks
@@ -101,7 +102,7 @@ interface Entry {
   /** Bytes appended but not yet written (the first `staged` bytes of `stage`; allocated at the first small append). */
   stage: Uint8Array | null;
   staged: number;
-  /** The array's whole size in bytes, header included (what `stage` never needs to exceed). */
+  /** The array's whole size in bytes, header included (more than `stage` ever needs). */
   total: number;
 }
 
@@ -179,7 +180,7 @@ export class NpzWriter {
       const total = header.length + shape.reduce((a, b) => a * b, 1) * t.data.BYTES_PER_ELEMENT;
       e = { key, tmp, fd, dtype, shape, rows: 0, crc: CRC32_INIT, size: 0, stage: null, staged: 0, total };
       this.entries.set(key, e);
-      this.write(e, header);
+      this.writeNow(e, header);
     }
     const row = t.shape.slice(1);
     if (dtype !== e.dtype || row.length !== e.shape.length - 1 || row.some((d, i) => d !== e!.shape[i + 1])) {

@@ -52,9 +52,8 @@ describe('NpzWriter', () => {
     // stage (written after what was staged), then small ones again, which finish() flushes.
     const dir = mkdtempSync(join(tmpdir(), 'krs-npz-'));
     const f = join(dir, 'cap.npz');
-    const smallRows = 3 * (STAGE_BYTES / 4) + 777;
+    const rows = 3 * (STAGE_BYTES / 4) + 777;
     const bigRows = STAGE_BYTES / 4 + 5;
-    const rows = smallRows;
     const w = new NpzWriter(f, rows);
     const mixedCuts = [10, 250, 250 + bigRows, rows];
     let m = 0;
