@@ -94,8 +94,8 @@ const datasets = { [small]: tiledMnist(small), [large]: tiledMnist(large) };
  * The MNIST digits tiled to `n` samples (sample i is digit i mod 10 000), read as the built-in
  * data set reads them (a fresh float32 copy of the rows per batch, `owned`, one copy per stretch
  * of consecutive digits), so that the per-sample slope is taken over more samples than the
- * package holds. (Before 2026-12-05 late evening this copied digit by digit — 256 small copies a
- * batch where the mnist reader makes one — which overstated krs's reading by ~0.2–0.4 µs a sample.)
+ * package holds. (Before 2026-12-05 late evening it copied digit by digit: 256 small copies a
+ * batch where the mnist reader makes one.)
  */
 function tiledMnist(n) {
   const base = mnistDataset();
