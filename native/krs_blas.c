@@ -10,7 +10,8 @@
  *                              C m×m
  *   setThreads(n)              OpenBLAS threads for later products (process-wide), n ≥ 1
  *   threads()                  OpenBLAS threads now in use
- *   config()                   { config, core }: OpenBLAS's build string and the kernel it chose
+ *   config()                   { config, core, threadTimeout }: OpenBLAS's build string, the kernel it
+ *                              chose, and OPENBLAS_THREAD_TIMEOUT as OpenBLAS read it at load ("" unset)
  *   panelSums(grams, teachers, rows, cols, split, rowStart, colStart, cross, frob, rowSums, threads)
  *                              the Gram pass's element-wise sums of one round (every layer's
  *                              squares and row sums, every pair's Σ K∘L), in double, on
@@ -232,17 +233,29 @@ static napi_value get_threads(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* config(): { config: openblas_get_config(), core: openblas_get_corename() }. */
+/*
+ * OPENBLAS_THREAD_TIMEOUT as it was when this library was loaded — when OpenBLAS, loaded with it
+ * as a dependency and initialised first, read it — or "" when unset (kept for config()).
+ */
+static char thread_timeout_at_load[32];
+__attribute__((constructor)) static void record_thread_timeout(void) {
+  const char *v = getenv("OPENBLAS_THREAD_TIMEOUT");
+  snprintf(thread_timeout_at_load, sizeof thread_timeout_at_load, "%s", v ? v : "");
+}
+
+/* config(): { config: openblas_get_config(), core: openblas_get_corename(), threadTimeout: see above }. */
 static napi_value get_config(napi_env env, napi_callback_info info) {
   (void)info;
-  napi_value out, config, core;
+  napi_value out, config, core, timeout;
   const char *cfg = openblas_get_config();
   const char *name = openblas_get_corename();
   napi_create_object(env, &out);
   napi_create_string_utf8(env, cfg ? cfg : "", NAPI_AUTO_LENGTH, &config);
   napi_create_string_utf8(env, name ? name : "", NAPI_AUTO_LENGTH, &core);
+  napi_create_string_utf8(env, thread_timeout_at_load, NAPI_AUTO_LENGTH, &timeout);
   napi_set_named_property(env, out, "config", config);
   napi_set_named_property(env, out, "core", core);
+  napi_set_named_property(env, out, "threadTimeout", timeout);
   return out;
 }
 

@@ -263,7 +263,10 @@ export async function benchBackend(args, log) {
   const { createBlasBackend } = await import(join(root, 'dist/runtime/blas-backend.js'));
   try {
     const backend = await createBlasBackend(threads === undefined ? {} : { threads });
-    return { backend, label: `OpenBLAS (kernel ${backend.core}; OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE unset)` };
+    return {
+      backend,
+      label: `OpenBLAS (kernel ${backend.core}; OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE unset; OPENBLAS_THREAD_TIMEOUT ${backend.threadTimeout || 'unset'})`,
+    };
   } catch (e) {
     console.error(e.message);
     process.exit(1);

@@ -19,8 +19,13 @@
  * JavaScript thread (the event loop is blocked meanwhile, as with ONNX Runtime).
  *
  * Environment: OpenBLAS reads OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE, OPENBLAS_NUM_THREADS and
- * OPENBLAS_THREAD_TIMEOUT once, when the addon is first loaded; this module does not touch
- * them (a library does not rewrite its host's environment). `core` reports the kernel OpenBLAS
+ * OPENBLAS_THREAD_TIMEOUT once, when the addon is first loaded. One of them is chosen here:
+ * OpenBLAS's idle pool threads spin 2^OPENBLAS_THREAD_TIMEOUT cycles (default 2^28, ~0.1 s)
+ * after each call before they sleep, on the cores the Gram pass's sums then need, so unless the
+ * user set it, {@link loadBlasAddon} sets it to {@link THREAD_TIMEOUT} (2^20 cycles, ~0.3 ms)
+ * for the load and restores the environment right after — nothing the process later starts
+ * inherits it; `threadTimeout` reports what OpenBLAS read. The others are left as they are
+ * (a library does not rewrite its host's environment). `core` reports the kernel OpenBLAS
  * chose: on the 2-core Zen 5 VM OPENBLAS_CORETYPE=Haswell gave ~60 % of the throughput of the
  * Cooperlake kernel OpenBLAS 0.3.21 picks by itself, so unset it to get the latter (the
  * bench/score scripts unset both variables before loading the addon, as they do for NumPy).
@@ -71,8 +76,8 @@ export interface KrsBlasAddon {
   centreRows(rows: Float32Array, mean: Float64Array, out: Float32Array, scale: number): number;
   setThreads(n: number): void;
   threads(): number;
-  /** OpenBLAS's build string and the name of the kernel it chose for this CPU. */
-  config(): { config: string; core: string };
+  /** OpenBLAS's build string, the name of the kernel it chose for this CPU, and OPENBLAS_THREAD_TIMEOUT as it read it at load ('' unset; older addons: absent). */
+  config(): { config: string; core: string; threadTimeout?: string };
 }
 
 export interface BlasBackendOptions extends GemmBackendOptions {
@@ -100,12 +105,22 @@ export type BlasBackend = GemmBackend<'openblas-f32'> & {
   readonly core: string;
   /** OpenBLAS's build configuration string. */
   readonly config: string;
+  /** OPENBLAS_THREAD_TIMEOUT as OpenBLAS read it when the addon loaded ('' unset; null: an addon too old to say). */
+  readonly threadTimeout: string | null;
 };
 
 /** Where `npm run build:native` installs the addon: native/krs_blas.node at the package root (from src/runtime or dist/runtime). */
 export const BLAS_ADDON_PATH = fileURLToPath(new URL('../../native/krs_blas.node', import.meta.url));
 
 const loaded = new Map<string, KrsBlasAddon>();
+
+/**
+ * OPENBLAS_THREAD_TIMEOUT while the addon loads, unless the user set it: idle pool threads spin
+ * 2^20 cycles (~0.3 ms) before sleeping instead of 2^28. Measured on the grid bench (README
+ * §Performance, 2026-12-05): the Gram pass's native sums 0.79–0.99 → 0.55–0.62 s a run, the
+ * products unchanged within the noise.
+ */
+export const THREAD_TIMEOUT = '20';
 
 /**
  * The addon at `path`, loaded once per process.
@@ -121,7 +136,9 @@ export function loadBlasAddon(path = BLAS_ADDON_PATH): KrsBlasAddon {
       addon: path,
     });
   }
+  const userTimeout = process.env.OPENBLAS_THREAD_TIMEOUT;
   try {
+    if (userTimeout === undefined) process.env.OPENBLAS_THREAD_TIMEOUT = THREAD_TIMEOUT;
     addon = createRequire(import.meta.url)(path) as KrsBlasAddon;
   } catch (e) {
     const reason = (e as Error).message.split('\n')[0];
@@ -130,6 +147,8 @@ export function loadBlasAddon(path = BLAS_ADDON_PATH): KrsBlasAddon {
       value: 'openblas',
       addon: path,
     });
+  } finally {
+    if (userTimeout === undefined) delete process.env.OPENBLAS_THREAD_TIMEOUT;
   }
   loaded.set(path, addon);
   return addon;
@@ -155,7 +174,7 @@ export async function createBlasBackend(options: BlasBackendOptions = {}): Promi
   if (symmetric !== 'syrk' && symmetric !== 'blocks') throw errors.badOption('symmetric', symmetric, "'syrk' or 'blocks'");
   symmetricBlockOption(options);
   const addon = loadBlasAddon(options.addonPath);
-  const { core, config } = addon.config();
+  const { core, config, threadTimeout } = addon.config();
   const backend = createGemmBackend(blasEngine(addon, threads), 'openblas-f32', threads, { ...options, syrk: symmetric === 'syrk' });
   // An addon built before panelSums existed: the Gram pass sums in JavaScript.
   const panelSums: MatrixBackend['panelSums'] =
@@ -164,7 +183,7 @@ export async function createBlasBackend(options: BlasBackendOptions = {}): Promi
           addon.panelSums(grams, teachers, rows, cols, split, rowStart, colStart, cross, frob, rowSums, threads)
       : undefined;
   const centreRows: MatrixBackend['centreRows'] = typeof addon.centreRows === 'function' ? addon.centreRows.bind(addon) : undefined;
-  return Object.assign(backend, { core, config }, panelSums ? { panelSums } : {}, centreRows ? { centreRows } : {});
+  return Object.assign(backend, { core, config, threadTimeout: threadTimeout ?? null }, panelSums ? { panelSums } : {}, centreRows ? { centreRows } : {});
 }
 
 /** sgemm / ssyrk of the addon, with OpenBLAS's pool set to `threads` before each call's products. */

@@ -5,14 +5,17 @@
  * backend's CKA. Skipped, with a printed reason, when native/krs_blas.node is not built
  * (`npm run build:native`).
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KrsError } from '../../src/core/errors.js';
 import type { Matrix, MatrixBackend } from '../../src/linalg/backend.js';
 import { type GramSums, gramPass, hsicFromSums, type RowSource } from '../../src/linalg/gram-pass.js';
 import { typescriptBackend } from '../../src/linalg/typescript-backend.js';
-import { BLAS_ADDON_PATH, type BlasBackend, createBlasBackend, type KrsBlasAddon } from '../../src/runtime/blas-backend.js';
+import { BLAS_ADDON_PATH, type BlasBackend, createBlasBackend, type KrsBlasAddon, THREAD_TIMEOUT } from '../../src/runtime/blas-backend.js';
 import { createOrtBackend } from '../../src/runtime/ort-backend.js';
 import { float32BackendContract } from './float32-contract.js';
 import { centre, features, linearCka, randomMatrix } from './float32-helpers.js';
@@ -216,6 +219,25 @@ describe.skipIf(!built)('the krs_blas addon itself', () => {
     expect(() => addon().panelSums(grams, 0, 2, 3, 0, 0, 2, ...into, 1)).not.toThrow();
     expect(() => addon().panelSums(grams, 0, 2, 3, 0, 0, 2, ...into, 0)).toThrow(/threads must be an integer in \[1, 64\]/);
     expect(() => addon().panelSums(grams, 0, 2, 3, 0, 0, 3, ...into, 1)).toThrow(/rowSums\[0\] holds 5 values, the panel reaches index 5/);
+  });
+});
+
+describe.skipIf(!built)('loading the addon', () => {
+  // A process of its own for each case: OpenBLAS reads its environment once, when first loaded.
+  const load = (timeout: string | undefined) => {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.OPENBLAS_THREAD_TIMEOUT;
+    if (timeout !== undefined) env.OPENBLAS_THREAD_TIMEOUT = timeout;
+    const url = pathToFileURL(join(process.cwd(), 'dist/runtime/blas-backend.js')).href;
+    const script = `const m = await import(${JSON.stringify(url)}); const b = await m.createBlasBackend(); console.log(JSON.stringify({ read: b.threadTimeout, env: process.env.OPENBLAS_THREAD_TIMEOUT ?? null })); await b.dispose();`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    return JSON.parse(r.stdout) as { read: string; env: string | null };
+  };
+
+  it(`gives OpenBLAS OPENBLAS_THREAD_TIMEOUT=${THREAD_TIMEOUT} while it loads, unless the user set it, and leaves the environment as it was`, () => {
+    expect(load(undefined)).toEqual({ read: THREAD_TIMEOUT, env: null });
+    expect(load('24')).toEqual({ read: '24', env: '24' });
   });
 });
 
