@@ -16,7 +16,7 @@
  *                              the Gram pass's element-wise sums of one round (every layer's
  *                              squares and row sums, every pair's Σ K∘L), in double, on
  *                              `threads` threads (see panel_sums)
- *   adviseHugePages(array)     madvise(MADV_HUGEPAGE) over the whole 2 MiB pages of a typed array
+ *   adviseHugePages(array)     madvise(MADV_HUGEPAGE) over the whole 2 MiB pages of a Float32Array
  *   centreRows(rows, mean, out, scale)  rows minus their column means, times scale, into out
  *                              (float32), returning the largest |rows − mean| (see centre_rows)
  *
@@ -169,44 +169,21 @@ static napi_value ssyrk_lower(napi_env env, napi_callback_info info) { return ss
 /* ssyrkFull(a, c, m, k): all of C = A·Aᵀ (ssyrk's lower triangle, mirrored). */
 static napi_value ssyrk_full(napi_env env, napi_callback_info info) { return ssyrk_call(env, info, "ssyrkFull", true); }
 
-/* Bytes per element of a typed array type. */
-static size_t element_size(napi_typedarray_type type) {
-  switch (type) {
-    case napi_int16_array:
-    case napi_uint16_array:
-      return 2;
-    case napi_int32_array:
-    case napi_uint32_array:
-    case napi_float32_array:
-      return 4;
-    case napi_float64_array:
-    case napi_bigint64_array:
-    case napi_biguint64_array:
-      return 8;
-    default:
-      return 1;
-  }
-}
-
 /*
- * adviseHugePages(array): madvise(MADV_HUGEPAGE) over the whole 2 MiB pages inside the typed
- * array's memory, so that pages not yet touched fault in as transparent huge pages where the
- * kernel allows them ("madvise" mode). Returns the bytes advised (0: too small, not Linux, or
+ * adviseHugePages(array): madvise(MADV_HUGEPAGE) over the whole 2 MiB pages inside the
+ * Float32Array's memory, so that pages not yet touched fault in as transparent huge pages where
+ * the kernel allows them ("madvise" mode). Returns the bytes advised (0: too small, not Linux, or
  * refused — only ever a hint).
  */
 static napi_value advise_huge_pages(napi_env env, napi_callback_info info) {
   napi_value argv[1], out;
-  bool is_typed = false;
-  napi_typedarray_type type;
-  size_t length, offset;
-  void *raw = NULL;
-  napi_value buffer;
+  float *raw = NULL;
+  size_t length;
   if (!get_args(env, info, 1, argv, "krs_blas: adviseHugePages(array) takes 1 argument")) return NULL;
-  if (napi_is_typedarray(env, argv[0], &is_typed) != napi_ok || !is_typed || napi_get_typedarray_info(env, argv[0], &type, &length, &raw, &buffer, &offset) != napi_ok)
-    return fail(env, 'T', "krs_blas: array must be a typed array");
+  if (!float32_arg(env, argv[0], "array", &raw, &length)) return NULL;
   double advised = 0;
 #ifdef MADV_HUGEPAGE
-  const size_t huge = (size_t)2 << 20, bytes = length * element_size(type);
+  const size_t huge = (size_t)2 << 20, bytes = length * sizeof(float);
   const uintptr_t start = ((uintptr_t)raw + huge - 1) & ~(uintptr_t)(huge - 1), end = ((uintptr_t)raw + bytes) & ~(uintptr_t)(huge - 1);
   if (raw && end > start && madvise((void *)start, end - start, MADV_HUGEPAGE) == 0) advised = (double)(end - start);
 #endif
