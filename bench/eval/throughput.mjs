@@ -409,13 +409,13 @@ function report() {
 
 /** The library rows' CPU per sample by thread (slopes, as above), next to ONNX Runtime's own run. */
 function threadTable() {
-  const split = rows.filter((r) => r.byThread);
-  if (!split.length) return [];
+  const byThread = rows.filter((r) => r.byThread);
+  if (!byThread.length) return [];
   const us = (s) => (s * 1e6).toFixed(2).padStart(8);
   return [
     'CPU per sample by thread, µs (library rows; Linux /proc schedstat): ONNX Runtime alone | krs: model worker (its ONNX Runtime run inside), main thread',
     '(reading, writing, scoring), V8 and libuv helper threads (garbage collection, compilation)',
-    ...split.map((r) => {
+    ...byThread.map((r) => {
       const name = `${r.what}${builds.length > 1 ? ` [${r.build === builds[0].label ? 'new' : 'old'}]` : ''}`;
       const t = r.byThread;
       return `  ${name.padEnd(48)}${us(r.floor.cpu.perSample)} |${us(t.worker.perSample)}${us(t.main.perSample)}${us(t.helpers.perSample)}`;

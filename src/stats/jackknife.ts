@@ -30,8 +30,9 @@
  * Undefined (null with a reason, never NaN): fewer than 2 groups, a non-finite replicate,
  * or se = 0 (all replicates equal; for a single statistic also an se within float64 rounding,
  * ≤ 1e-12 of the largest |value|: the replicates of a constant, such as the FSS of a teacher
- * with itself, summed in another order — a shard merge's — differ in their last bits) — except that an exactly zero difference with zero
- * spread (identical students) is the interval [0, 0] with p = 1.
+ * with itself, summed in another order — a shard merge's — differ in their last bits) —
+ * except that an exactly zero difference with zero spread (identical students) is the
+ * interval [0, 0] with p = 1.
  */
 import { errors } from '../core/errors.js';
 import { tQuantile, twoSidedTP } from './distributions.js';
