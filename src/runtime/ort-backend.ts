@@ -96,7 +96,12 @@ export async function createOrtBackend(options: OrtBackendOptions = {}): Promise
   return createGemmBackend(ortEngine(sessionOptions), 'onnxruntime-f32', threads, options);
 }
 
-/** C = P·Qᵀ by the Gemm graph, in a session created when the first call is readied and released by `dispose`. */
+/**
+ * C = P·Qᵀ by the Gemm graph, in a session created when the first call is readied and released
+ * by `dispose`. ONNX Runtime writes C into `into` (the pre-allocated output); onnxruntime-node
+ * 1.30 also returns a copy of it in a new ArrayBuffer, which is dropped — a copy per product
+ * that its API cannot turn off (measured in README §Performance).
+ */
 function ortEngine(sessionOptions: ort.InferenceSession.SessionOptions): GemmEngine {
   let session: Promise<ort.InferenceSession> | undefined;
   const getSession = (): Promise<ort.InferenceSession> => {
