@@ -27,7 +27,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { errors, fmtShape } from '../core/errors.js';
-import type { DType, Tensor } from '../core/tensor.js';
+import { type DType, sizeOf, type Tensor } from '../core/tensor.js';
 import { CRC32_INIT, crc32Final, crc32Update } from './crc32.js';
 import { CHUNK_BYTES, checkInterrupt, pacer, pauseAtSync, throwIfInterrupted } from './interrupt.js';
 import { commitFile, ensureDir, partialPath, removeStalePartials, writeAll, writeFailure, writeTarget } from './node-atomic-write.js';
@@ -177,7 +177,7 @@ export class NpzWriter {
         throw writeFailure(this.file, err, WHAT);
       }
       const header = npyHeader(dtype, shape);
-      const total = header.length + shape.reduce((a, b) => a * b, 1) * t.data.BYTES_PER_ELEMENT;
+      const total = header.length + sizeOf(shape) * t.data.BYTES_PER_ELEMENT;
       e = { key, tmp, fd, dtype, shape, rows: 0, crc: CRC32_INIT, size: 0, stage: null, staged: 0, total };
       this.entries.set(key, e);
       this.writeNow(e, header);
